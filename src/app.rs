@@ -1,0 +1,180 @@
+//! The application: open the store, bind the listeners, serve until told to
+//! stop, then drain and write what is waiting.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context as _;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tower::ServiceBuilder;
+use tower_http::cors::CorsLayer;
+
+use crate::calendar::Calendar;
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::counter::{Counter, CounterSettings};
+use crate::http::{cors_layer, handle_ops, handle_public, server};
+use crate::ids::SiteId;
+use crate::metrics::Metrics;
+use crate::privacy::Privacy;
+use crate::store::timed::TimedStore;
+use crate::store::{self, Store};
+
+/// Everything a request may need; shared by all connections.
+pub struct App {
+    pub settings: Settings,
+    pub site: SiteId,
+    pub clock: Arc<dyn Clock>,
+    pub calendar: Calendar,
+    pub store: Arc<dyn Store>,
+    pub counter: Arc<Counter>,
+    pub privacy: Privacy,
+    pub metrics: Arc<Metrics>,
+    cors: CorsLayer,
+}
+
+impl App {
+    /// Opens the store and applies the start-up configuration (baseline).
+    pub async fn build(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<Self>> {
+        let raw = store::open(&settings.store, settings.store_timeout).await?;
+        let metrics = Arc::new(Metrics::new(raw.kind()));
+        let store: Arc<dyn Store> = Arc::new(TimedStore::new(
+            raw,
+            settings.store_timeout,
+            Arc::clone(&metrics),
+        ));
+        let site = SiteId::DEFAULT;
+        let calendar = Calendar::new(settings.timezone.clone());
+        if let Some(baseline) = settings.counter_baseline {
+            store
+                .set_baseline(&site, baseline)
+                .await
+                .context("TALLY_COUNTER_BASELINE: could not be written to the store")?;
+        }
+        let counter = Arc::new(Counter::new(
+            Arc::clone(&store),
+            site.clone(),
+            calendar.clone(),
+            Arc::clone(&clock),
+            CounterSettings {
+                visit_window: settings.visit_window,
+                max_pages: settings.max_pages,
+                hit_buffer: settings.hit_buffer,
+            },
+            Arc::clone(&metrics),
+        ));
+        let privacy = Privacy::new(
+            Arc::clone(&store),
+            site.clone(),
+            calendar.clone(),
+            Arc::clone(&clock),
+        );
+        Ok(Arc::new(Self {
+            cors: cors_layer(&settings.allowed_origins),
+            settings,
+            site,
+            clock,
+            calendar,
+            store,
+            counter,
+            privacy,
+            metrics,
+        }))
+    }
+}
+
+/// Serves `app` on the two listeners until `shutdown` turns true; then stops
+/// accepting, lets in-flight requests finish and writes every waiting hit,
+/// all within the shutdown grace period.
+pub async fn run(
+    app: Arc<App>,
+    public: TcpListener,
+    ops: TcpListener,
+    shutdown: watch::Receiver<bool>,
+) {
+    let grace = app.settings.shutdown_grace;
+    let flusher = tokio::spawn(Arc::clone(&app.counter).run(app.settings.flush_interval, shutdown.clone()));
+    let public_app = Arc::clone(&app);
+    let public_server = server::serve(
+        public,
+        "public",
+        app.settings.limits.clone(),
+        Arc::clone(&app.metrics),
+        move |peer: SocketAddr| {
+            let app = Arc::clone(&public_app);
+            ServiceBuilder::new()
+                .layer(app.cors.clone())
+                .service(tower::service_fn(move |req| {
+                    let app = Arc::clone(&app);
+                    async move { Ok::<_, Infallible>(handle_public(&app, req, peer).await) }
+                }))
+        },
+        shutdown.clone(),
+        grace,
+    );
+    let ops_app = Arc::clone(&app);
+    let ops_server = server::serve(
+        ops,
+        "ops",
+        app.settings.limits.clone(),
+        Arc::clone(&app.metrics),
+        move |_peer: SocketAddr| {
+            let app = Arc::clone(&ops_app);
+            tower::service_fn(move |req| {
+                let app = Arc::clone(&app);
+                async move { Ok::<_, Infallible>(handle_ops(&app, req).await) }
+            })
+        },
+        shutdown,
+        grace,
+    );
+    let started_stopping = Instant::now();
+    tokio::join!(public_server, ops_server);
+    let _ = flusher.await;
+    let deadline = started_stopping + grace;
+    app.counter.drain(deadline.max(Instant::now() + std::time::Duration::from_secs(1))).await;
+    tracing::info!("stopped");
+}
+
+/// A running instance, as tests and embedders hold it.
+pub struct Running {
+    pub app: Arc<App>,
+    pub public_addr: SocketAddr,
+    pub ops_addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+impl Running {
+    /// Stops gracefully and waits until everything is written.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+    }
+}
+
+/// Binds the listeners the settings name and starts serving.
+pub async fn start(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Running> {
+    let public = TcpListener::bind(settings.listen)
+        .await
+        .with_context(|| format!("TALLY_LISTEN: cannot listen on {}", settings.listen))?;
+    let ops = TcpListener::bind(settings.ops_listen)
+        .await
+        .with_context(|| format!("TALLY_OPS_LISTEN: cannot listen on {}", settings.ops_listen))?;
+    let public_addr = public.local_addr()?;
+    let ops_addr = ops.local_addr()?;
+    let app = App::build(settings, clock).await?;
+    let (stop, shutdown) = watch::channel(false);
+    let task = tokio::spawn(run(Arc::clone(&app), public, ops, shutdown));
+    Ok(Running {
+        app,
+        public_addr,
+        ops_addr,
+        stop,
+        task,
+    })
+}

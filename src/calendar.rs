@@ -1,0 +1,106 @@
+//! Which day, week and month a moment falls in, in the portal's time zone.
+//! "Today" begins at local midnight; a week begins on Monday.
+
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use jiff::{Timestamp, ToSpan};
+
+/// The calendar buckets a visit is counted in, as stable string keys
+/// (`2026-11-28`, the week's Monday `2026-11-23`, `2026-11`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Buckets {
+    pub day: String,
+    pub week: String,
+    pub month: String,
+}
+
+/// The keys a counter read needs: today's buckets plus yesterday.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Period {
+    pub now: Buckets,
+    pub yesterday: String,
+}
+
+/// The portal's calendar.
+#[derive(Debug, Clone)]
+pub struct Calendar {
+    tz: TimeZone,
+}
+
+impl Calendar {
+    pub fn new(tz: TimeZone) -> Self {
+        Self { tz }
+    }
+
+    /// The local date at `at`.
+    pub fn date(&self, at: Timestamp) -> Date {
+        at.to_zoned_datetime(self.tz.clone()).date()
+    }
+
+    /// The buckets a visit at `at` counts in.
+    pub fn buckets(&self, at: Timestamp) -> Buckets {
+        let date = self.date(at);
+        let monday = date
+            .checked_sub(i64::from(date.weekday().to_monday_zero_offset()).days())
+            .expect("a Monday exists before any supported date");
+        Buckets {
+            day: date.to_string(),
+            week: monday.to_string(),
+            month: format!("{:04}-{:02}", date.year(), date.month()),
+        }
+    }
+
+    /// Today's buckets and yesterday's day key.
+    pub fn period(&self, at: Timestamp) -> Period {
+        let yesterday = self
+            .date(at)
+            .yesterday()
+            .expect("a day exists before any supported date");
+        Period {
+            now: self.buckets(at),
+            yesterday: yesterday.to_string(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hcm() -> Calendar {
+        Calendar::new(TimeZone::get("Asia/Ho_Chi_Minh").unwrap())
+    }
+
+    fn ts(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn the_day_turns_at_local_midnight_not_utc() {
+        // 16:59:59Z is 23:59:59 in Hồ Chí Minh City (UTC+7).
+        assert_eq!(hcm().buckets(ts("2026-11-28T16:59:59Z")).day, "2026-11-28");
+        assert_eq!(hcm().buckets(ts("2026-11-28T17:00:00Z")).day, "2026-11-29");
+        // Early UTC morning is already the local afternoon of the same day.
+        assert_eq!(hcm().buckets(ts("2026-11-28T01:00:00Z")).day, "2026-11-28");
+    }
+
+    #[test]
+    fn weeks_start_on_monday() {
+        // Sunday 2026-11-29 belongs to the week of Monday 2026-11-23 ...
+        let sunday = hcm().buckets(ts("2026-11-29T10:00:00+07:00"));
+        assert_eq!(sunday.week, "2026-11-23");
+        // ... and Monday 2026-11-30 starts the next.
+        let monday = hcm().buckets(ts("2026-11-30T00:00:00+07:00"));
+        assert_eq!(monday.week, "2026-11-30");
+        assert_eq!(monday.month, "2026-11");
+    }
+
+    #[test]
+    fn months_and_yesterday_cross_year_ends() {
+        let period = hcm().period(ts("2027-01-01T00:30:00+07:00"));
+        assert_eq!(period.now.day, "2027-01-01");
+        assert_eq!(period.now.month, "2027-01");
+        assert_eq!(period.now.week, "2026-12-28");
+        assert_eq!(period.yesterday, "2026-12-31");
+    }
+}

@@ -1,0 +1,421 @@
+//! The visit counter: what a hit, a visit and a page view are, and how a
+//! replica gets them into the store without one hot key.
+//!
+//! A hit is decided on the visitor's own state in one store round trip
+//! ([`Store::touch`]): is it a new visit, a new view of this page? The
+//! resulting increments of the site-wide counters are gathered in memory and
+//! written by a background flush every `TALLY_FLUSH_INTERVAL` (100 ms by
+//! default) as one idempotent batch, which also reads the counters back. So
+//! the site-wide keys see a few writes a second per replica, whatever the
+//! traffic, and a reader sees what the store said at the last flush plus
+//! this replica's own increments since: exact for this replica, at most one
+//! flush interval behind for the others.
+//!
+//! When the store is unavailable, hits wait in a bounded buffer and are
+//! decided when it returns; answers meanwhile say `stale`.
+
+mod pending;
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use jiff::{SignedDuration, Timestamp};
+use tokio::sync::watch;
+
+use crate::calendar::{Calendar, Period};
+use crate::clock::Clock;
+use crate::ids::{PageId, SiteId, VisitorKey, hex};
+use crate::metrics::Metrics;
+use crate::privacy::random;
+use crate::store::{Batch, CounterQuery, CounterSnapshot, Store, StoreError, Touch, TouchOutcome};
+pub use pending::Totals;
+use pending::{Pending, compose};
+
+/// A visitor counts as online for this long after their last hit.
+pub const ONLINE_WINDOW: SignedDuration = SignedDuration::from_mins(5);
+/// Pages whose view counts a replica keeps fresh; others are read on demand.
+const MOST_CACHED_PAGES: usize = 1024;
+/// A cached page not asked for in this long is forgotten.
+const PAGE_CACHE_IDLE: Duration = Duration::from_secs(60);
+/// Buffered hits replayed per flush while the store catches up.
+const REPLAY_PER_FLUSH: usize = 5_000;
+/// How often the store's housekeeping runs.
+const MAINTAIN_EVERY: Duration = Duration::from_secs(60);
+
+/// One page load by a visitor (not a bot).
+#[derive(Debug, Clone)]
+pub struct Hit {
+    pub visitor: VisitorKey,
+    pub alias: Option<VisitorKey>,
+    pub page: Option<PageId>,
+}
+
+/// The counter as answered to a visitor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CounterView {
+    pub totals: Totals,
+    pub page: Option<PageId>,
+    /// True when the store could not be reached: the numbers are the last
+    /// known ones plus this replica's own hits.
+    pub stale: bool,
+}
+
+/// Settings the counter needs.
+#[derive(Debug, Clone)]
+pub struct CounterSettings {
+    pub visit_window: Duration,
+    pub max_pages: u64,
+    pub hit_buffer: usize,
+}
+
+struct BufferedHit {
+    hit: Hit,
+    at: Timestamp,
+}
+
+struct CachedPage {
+    views: Option<u64>,
+    wanted: Instant,
+}
+
+struct State {
+    stored: CounterSnapshot,
+    stored_period: Option<Period>,
+    pages: HashMap<PageId, CachedPage>,
+    inflight: Option<Batch>,
+    pending: Pending,
+    buffer: VecDeque<BufferedHit>,
+    store_ok: bool,
+}
+
+/// The site's visit counter.
+pub struct Counter {
+    store: Arc<dyn Store>,
+    site: SiteId,
+    calendar: Calendar,
+    clock: Arc<dyn Clock>,
+    settings: CounterSettings,
+    metrics: Arc<Metrics>,
+    /// Batch ids are this replica's random prefix and a sequence number.
+    batch_prefix: String,
+    batch_seq: AtomicU64,
+    state: Mutex<State>,
+    /// One flush at a time.
+    flushing: tokio::sync::Mutex<()>,
+}
+
+impl Counter {
+    pub fn new(
+        store: Arc<dyn Store>,
+        site: SiteId,
+        calendar: Calendar,
+        clock: Arc<dyn Clock>,
+        settings: CounterSettings,
+        metrics: Arc<Metrics>,
+    ) -> Self {
+        Self {
+            store,
+            site,
+            calendar,
+            clock,
+            settings,
+            metrics,
+            batch_prefix: hex(&random::<8>()),
+            batch_seq: AtomicU64::new(0),
+            state: Mutex::new(State {
+                stored: CounterSnapshot::default(),
+                stored_period: None,
+                pages: HashMap::new(),
+                inflight: None,
+                pending: Pending::default(),
+                buffer: VecDeque::new(),
+                store_ok: true,
+            }),
+            flushing: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().expect("counter state lock")
+    }
+
+    fn window_ms(&self) -> i64 {
+        i64::try_from(self.settings.visit_window.as_millis()).unwrap_or(i64::MAX)
+    }
+
+    /// Counts a page load and answers the counter.
+    pub async fn hit(&self, hit: Hit) -> CounterView {
+        let at = self.clock.now();
+        let page = hit.page.clone();
+        if self.state().store_ok {
+            let touch = Touch {
+                visitor: hit.visitor.clone(),
+                alias: hit.alias.clone(),
+                page: hit.page.clone(),
+                at_ms: at.as_millisecond(),
+                window_ms: self.window_ms(),
+            };
+            match self.store.touch(&self.site, &touch).await {
+                Ok(outcome) => {
+                    self.record(&hit, at, outcome);
+                    self.metrics.hits.with_label_values(&["counted"]).inc();
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "store unavailable; buffering hits");
+                    self.buffer(hit, at);
+                }
+            }
+        } else {
+            self.buffer(hit, at);
+        }
+        self.view(page.as_ref()).await
+    }
+
+    fn record(&self, hit: &Hit, at: Timestamp, outcome: TouchOutcome) {
+        let buckets = outcome.new_visit.then(|| self.calendar.buckets(at));
+        let page = hit.page.as_ref().filter(|_| outcome.new_page_view);
+        let online_since = self.clock.now() - ONLINE_WINDOW;
+        let seen = (at >= online_since).then(|| {
+            let who = hit.alias.as_ref().unwrap_or(&hit.visitor);
+            (who.clone(), at.as_millisecond())
+        });
+        if outcome.new_visit {
+            self.metrics.visits.inc();
+        }
+        if page.is_some() {
+            self.metrics.page_views.inc();
+        }
+        if !self.state().pending.record(buckets, page, seen) {
+            self.metrics.pages_dropped.inc();
+        }
+    }
+
+    fn buffer(&self, hit: Hit, at: Timestamp) {
+        let mut state = self.state();
+        state.store_ok = false;
+        if state.buffer.len() < self.settings.hit_buffer {
+            state.buffer.push_back(BufferedHit { hit, at });
+            self.metrics.hits.with_label_values(&["buffered"]).inc();
+        } else {
+            self.metrics.hit_buffer_dropped.inc();
+        }
+        self.metrics.hit_buffer.set(state.buffer.len() as i64);
+    }
+
+    /// The counter, counting nothing.
+    pub async fn view(&self, page: Option<&PageId>) -> CounterView {
+        let now = self.clock.now();
+        let period = self.calendar.period(now);
+        let must_read = {
+            let mut state = self.state();
+            let current = state.stored_period.as_ref() == Some(&period);
+            let cached = match page {
+                None => true,
+                Some(page) => self.want_page(&mut state, page),
+            };
+            state.store_ok && (!current || !cached)
+        };
+        if must_read {
+            // Errors leave the state stale, which the answer says.
+            let _ = self.flush().await;
+        }
+        let state = self.state();
+        let stored_views = page
+            .and_then(|p| state.pages.get(p))
+            .and_then(|c| c.views)
+            .unwrap_or(0);
+        let stored_period = state.stored_period.clone().unwrap_or_else(|| period.clone());
+        let totals = compose(
+            &state.stored,
+            &stored_period,
+            stored_views,
+            state.inflight.as_ref(),
+            &state.pending,
+            page,
+            &period,
+        );
+        CounterView {
+            totals,
+            page: page.cloned(),
+            stale: !state.store_ok || !state.buffer.is_empty() || state.stored_period.is_none(),
+        }
+    }
+
+    /// Marks a page as wanted; says whether its count is already known.
+    fn want_page(&self, state: &mut State, page: &PageId) -> bool {
+        let now = Instant::now();
+        if let Some(cached) = state.pages.get_mut(page) {
+            cached.wanted = now;
+            return cached.views.is_some();
+        }
+        if state.pages.len() >= MOST_CACHED_PAGES {
+            let oldest = state
+                .pages
+                .iter()
+                .min_by_key(|(_, c)| c.wanted)
+                .map(|(p, _)| p.clone());
+            if let Some(oldest) = oldest {
+                state.pages.remove(&oldest);
+            }
+        }
+        state.pages.insert(
+            page.clone(),
+            CachedPage {
+                views: None,
+                wanted: now,
+            },
+        );
+        false
+    }
+
+    /// Writes what is pending as one batch and reads the counters back.
+    pub async fn flush(&self) -> Result<(), StoreError> {
+        let _one_at_a_time = self.flushing.lock().await;
+        let started = Instant::now();
+        let now = self.clock.now();
+        let period = self.calendar.period(now);
+        let (batch, pages) = {
+            let mut state = self.state();
+            if state.inflight.is_none() && !state.pending.is_empty() {
+                let seq = self.batch_seq.fetch_add(1, Ordering::Relaxed);
+                let id = format!("{}-{seq}", self.batch_prefix);
+                state.inflight = Some(state.pending.take_batch(id));
+            }
+            state
+                .pages
+                .retain(|_, c| c.wanted.elapsed() < PAGE_CACHE_IDLE);
+            let pages: Vec<PageId> = state.pages.keys().cloned().collect();
+            (state.inflight.clone(), pages)
+        };
+        let query = CounterQuery {
+            today: period.now.day.clone(),
+            yesterday: period.yesterday.clone(),
+            week: period.now.week.clone(),
+            month: period.now.month.clone(),
+            online_since_ms: (now - ONLINE_WINDOW).as_millisecond(),
+            pages,
+        };
+        let result = self
+            .store
+            .apply(&self.site, batch.as_ref(), &query, self.settings.max_pages)
+            .await;
+        let mut state = self.state();
+        match result {
+            Ok(mut snapshot) => {
+                for (page, views) in query.pages.iter().zip(&snapshot.pages) {
+                    if let Some(cached) = state.pages.get_mut(page) {
+                        cached.views = Some(*views);
+                    }
+                }
+                self.metrics.pages_dropped.inc_by(snapshot.pages_dropped);
+                snapshot.pages.clear();
+                state.stored = snapshot;
+                state.stored_period = Some(period);
+                if batch.is_some() {
+                    state.inflight = None;
+                }
+                state.store_ok = true;
+                self.metrics.flush_duration.observe(started.elapsed().as_secs_f64());
+                Ok(())
+            }
+            Err(e) => {
+                state.store_ok = false;
+                Err(e)
+            }
+        }
+    }
+
+    /// Decides buffered hits now that the store answers again, oldest first.
+    async fn replay(&self) {
+        for _ in 0..REPLAY_PER_FLUSH {
+            let Some(buffered) = self.state().buffer.pop_front() else {
+                break;
+            };
+            let touch = Touch {
+                visitor: buffered.hit.visitor.clone(),
+                alias: buffered.hit.alias.clone(),
+                page: buffered.hit.page.clone(),
+                at_ms: buffered.at.as_millisecond(),
+                window_ms: self.window_ms(),
+            };
+            match self.store.touch(&self.site, &touch).await {
+                Ok(outcome) => self.record(&buffered.hit, buffered.at, outcome),
+                Err(_) => {
+                    let mut state = self.state();
+                    state.buffer.push_front(buffered);
+                    state.store_ok = false;
+                    break;
+                }
+            }
+        }
+        self.metrics.hit_buffer.set(self.state().buffer.len() as i64);
+    }
+
+    /// Whether hits are waiting (buffered, pending or in flight).
+    pub fn has_unwritten(&self) -> bool {
+        let state = self.state();
+        !state.buffer.is_empty() || !state.pending.is_empty() || state.inflight.is_some()
+    }
+
+    /// Hits waiting in the outage buffer.
+    pub fn buffered(&self) -> usize {
+        self.state().buffer.len()
+    }
+
+    /// Flushes every interval until `shutdown` turns true.
+    pub async fn run(self: Arc<Self>, interval: Duration, mut shutdown: watch::Receiver<bool>) {
+        let mut tick = tokio::time::interval(interval);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut last_maintained = Instant::now();
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = shutdown.changed() => return,
+            }
+            self.cycle().await;
+            if last_maintained.elapsed() >= MAINTAIN_EVERY {
+                last_maintained = Instant::now();
+                let now = self.clock.now().as_millisecond();
+                if let Err(e) = self.store.maintain(now, self.window_ms()).await {
+                    tracing::warn!(error = %e, "store housekeeping failed");
+                }
+            }
+        }
+    }
+
+    async fn cycle(&self) {
+        let was_ok = self.state().store_ok;
+        match self.flush().await {
+            Ok(()) => {
+                if !was_ok {
+                    tracing::info!(buffered = self.buffered(), "store available again");
+                }
+                if self.buffered() > 0 {
+                    self.replay().await;
+                }
+            }
+            Err(e) if was_ok => tracing::warn!(error = %e, "counter flush failed"),
+            Err(_) => {}
+        }
+    }
+
+    /// Writes everything waiting, trying until `deadline`; then makes the
+    /// store durable. Used at shutdown.
+    pub async fn drain(&self, deadline: Instant) {
+        while self.has_unwritten() && Instant::now() < deadline {
+            self.cycle().await;
+            if self.has_unwritten() {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+        let left = self.state().buffer.len();
+        if left > 0 || self.has_unwritten() {
+            tracing::error!(buffered = left, "shutting down with hits not written");
+        }
+        if let Err(e) = self.store.sync().await {
+            tracing::error!(error = %e, "store sync at shutdown failed");
+        }
+    }
+}

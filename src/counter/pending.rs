@@ -1,0 +1,269 @@
+//! Counter increments a replica has gathered but not yet written, and the
+//! arithmetic that adds them to what the store last said.
+
+use std::collections::HashMap;
+
+use crate::calendar::{Buckets, Period};
+use crate::ids::{PageId, VisitorKey};
+use crate::store::{Batch, CounterSnapshot};
+
+/// Most distinct pages one batch carries; more wait for the next batch.
+pub const MOST_PAGES_PER_BATCH: usize = 10_000;
+/// Most visitors one batch marks as seen; beyond it "online" undercounts
+/// until the next batch rather than memory growing.
+pub const MOST_SEEN_PER_BATCH: usize = 50_000;
+
+/// Increments not yet handed to the store.
+#[derive(Debug, Default)]
+pub struct Pending {
+    visits: HashMap<Buckets, u64>,
+    pages: HashMap<PageId, u64>,
+    /// Visitors seen, with when, and whether that hit began a visit.
+    seen: HashMap<VisitorKey, (i64, bool)>,
+}
+
+impl Pending {
+    pub fn is_empty(&self) -> bool {
+        self.visits.is_empty() && self.pages.is_empty() && self.seen.is_empty()
+    }
+
+    /// Adds one counted hit. Returns false if a cap kept part of it out.
+    pub fn record(
+        &mut self,
+        buckets: Option<Buckets>,
+        page: Option<&PageId>,
+        seen: Option<(VisitorKey, i64)>,
+    ) -> bool {
+        let new_visit = buckets.is_some();
+        if let Some(b) = buckets {
+            *self.visits.entry(b).or_default() += 1;
+        }
+        let mut kept = true;
+        if let Some(page) = page {
+            if let Some(n) = self.pages.get_mut(page) {
+                *n += 1;
+            } else if self.pages.len() < MOST_PAGES_PER_BATCH {
+                self.pages.insert(page.clone(), 1);
+            } else {
+                kept = false;
+            }
+        }
+        if let Some((visitor, at)) = seen {
+            if let Some(entry) = self.seen.get_mut(&visitor) {
+                entry.0 = entry.0.max(at);
+                entry.1 |= new_visit;
+            } else if self.seen.len() < MOST_SEEN_PER_BATCH {
+                self.seen.insert(visitor, (at, new_visit));
+            }
+        }
+        kept
+    }
+
+    /// Moves everything into a batch with the given id.
+    pub fn take_batch(&mut self, id: String) -> Batch {
+        let taken = std::mem::take(self);
+        let mut visits: Vec<_> = taken.visits.into_iter().collect();
+        visits.sort();
+        Batch {
+            id,
+            visits,
+            page_views: taken.pages.into_iter().collect(),
+            seen: taken
+                .seen
+                .into_iter()
+                .map(|(visitor, (at, _))| (visitor, at))
+                .collect(),
+        }
+    }
+
+    /// This pending set, seen as a batch, for reading.
+    fn parts(&self) -> Parts<'_> {
+        Parts {
+            visits: Box::new(self.visits.iter().map(|(b, n)| (b, *n))),
+            pages: Box::new(self.pages.iter().map(|(p, n)| (p, *n))),
+            new_visitors: self.seen.values().filter(|(_, new)| *new).count() as u64,
+        }
+    }
+}
+
+struct Parts<'a> {
+    visits: Box<dyn Iterator<Item = (&'a Buckets, u64)> + 'a>,
+    pages: Box<dyn Iterator<Item = (&'a PageId, u64)> + 'a>,
+    new_visitors: u64,
+}
+
+fn batch_parts(batch: &Batch) -> Parts<'_> {
+    Parts {
+        visits: Box::new(batch.visits.iter().map(|(b, n)| (b, *n))),
+        pages: Box::new(batch.page_views.iter().map(|(p, n)| (p, *n))),
+        // A batch in flight has already left `seen`'s new-visit marks
+        // behind; it was counted online by the store if it landed.
+        new_visitors: 0,
+    }
+}
+
+/// The counter as a visitor sees it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Totals {
+    pub total: u64,
+    pub today: u64,
+    pub yesterday: u64,
+    pub this_week: u64,
+    pub this_month: u64,
+    pub online: u64,
+    pub page_views: u64,
+}
+
+/// Adds what the store said (as of `stored_period`) to the increments still
+/// in flight and pending, for the period `now`. Store values of a period
+/// that has ended are not carried into the new one.
+pub fn compose(
+    stored: &CounterSnapshot,
+    stored_period: &Period,
+    stored_page_views: u64,
+    inflight: Option<&Batch>,
+    pending: &Pending,
+    page: Option<&PageId>,
+    now: &Period,
+) -> Totals {
+    let mut t = Totals {
+        total: stored.baseline + stored.visits,
+        online: stored.online,
+        page_views: stored_page_views,
+        ..Totals::default()
+    };
+    if stored_period.now.day == now.now.day {
+        t.today = stored.today;
+        t.yesterday = stored.yesterday;
+    } else if stored_period.now.day == now.yesterday {
+        t.yesterday = stored.today;
+    }
+    if stored_period.now.week == now.now.week {
+        t.this_week = stored.this_week;
+    }
+    if stored_period.now.month == now.now.month {
+        t.this_month = stored.this_month;
+    }
+    let parts = inflight.map(batch_parts).into_iter().chain([pending.parts()]);
+    for part in parts {
+        for (b, n) in part.visits {
+            t.total += n;
+            if b.day == now.now.day {
+                t.today += n;
+            } else if b.day == now.yesterday {
+                t.yesterday += n;
+            }
+            if b.week == now.now.week {
+                t.this_week += n;
+            }
+            if b.month == now.now.month {
+                t.this_month += n;
+            }
+        }
+        if let Some(page) = page {
+            t.page_views += part
+                .pages
+                .filter(|(p, _)| *p == page)
+                .map(|(_, n)| n)
+                .sum::<u64>();
+        }
+        t.online += part.new_visitors;
+    }
+    t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn buckets(day: &str) -> Buckets {
+        Buckets {
+            day: day.into(),
+            week: "2026-11-23".into(),
+            month: "2026-11".into(),
+        }
+    }
+
+    fn period(day: &str, yesterday: &str) -> Period {
+        Period {
+            now: buckets(day),
+            yesterday: yesterday.into(),
+        }
+    }
+
+    fn visitor(n: u8) -> VisitorKey {
+        VisitorKey::from_address_hash([n; 16])
+    }
+
+    #[test]
+    fn pending_increments_add_to_the_stored_counts() {
+        let page = PageId::parse("/tin-tuc/1").unwrap();
+        let mut pending = Pending::default();
+        pending.record(Some(buckets("2026-11-28")), Some(&page), Some((visitor(1), 10)));
+        pending.record(None, Some(&page), Some((visitor(1), 20)));
+        pending.record(Some(buckets("2026-11-28")), None, Some((visitor(2), 30)));
+        let stored = CounterSnapshot {
+            baseline: 1000,
+            visits: 10,
+            today: 4,
+            yesterday: 6,
+            this_week: 10,
+            this_month: 10,
+            online: 3,
+            ..CounterSnapshot::default()
+        };
+        let now = period("2026-11-28", "2026-11-27");
+        let t = compose(&stored, &now, 5, None, &pending, Some(&page), &now);
+        assert_eq!(
+            t,
+            Totals {
+                total: 1012,
+                today: 6,
+                yesterday: 6,
+                this_week: 12,
+                this_month: 12,
+                online: 5,
+                page_views: 7,
+            }
+        );
+    }
+
+    #[test]
+    fn a_batch_in_flight_still_counts_until_the_store_has_it() {
+        let mut pending = Pending::default();
+        pending.record(Some(buckets("2026-11-28")), None, Some((visitor(1), 10)));
+        let inflight = pending.take_batch("r-1".into());
+        assert!(pending.is_empty());
+        let now = period("2026-11-28", "2026-11-27");
+        let t = compose(&CounterSnapshot::default(), &now, 0, Some(&inflight), &pending, None, &now);
+        assert_eq!(t.total, 1);
+        assert_eq!(t.today, 1);
+    }
+
+    #[test]
+    fn at_midnight_today_becomes_yesterday() {
+        let stored = CounterSnapshot {
+            today: 9,
+            yesterday: 4,
+            this_week: 20,
+            this_month: 30,
+            ..CounterSnapshot::default()
+        };
+        let before = period("2026-11-28", "2026-11-27");
+        let after = period("2026-11-29", "2026-11-28");
+        let t = compose(&stored, &before, 0, None, &Pending::default(), None, &after);
+        assert_eq!((t.today, t.yesterday, t.this_week), (0, 9, 20));
+    }
+
+    #[test]
+    fn distinct_pages_per_batch_are_capped() {
+        let mut pending = Pending::default();
+        for i in 0..MOST_PAGES_PER_BATCH {
+            let page = PageId::parse(&format!("/p/{i}")).unwrap();
+            assert!(pending.record(None, Some(&page), None));
+        }
+        let one_more = PageId::parse("/p/extra").unwrap();
+        assert!(!pending.record(None, Some(&one_more), None));
+        assert_eq!(pending.take_batch("b".into()).page_views.len(), MOST_PAGES_PER_BATCH);
+    }
+}

@@ -1,0 +1,96 @@
+//! `POST /v1/hits` and `GET /v1/counter`.
+
+use http::{Request, StatusCode, header};
+use hyper::body::Incoming;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::client::Client;
+use super::error::ApiError;
+use super::identity::{identify, is_bot};
+use super::respond::{Response, json_response, media_type_is, read_body};
+use crate::app::App;
+use crate::counter::{CounterView, Hit};
+use crate::ids::PageId;
+
+#[derive(Deserialize)]
+struct HitBody {
+    #[serde(default)]
+    page: Option<String>,
+}
+
+fn page_id(raw: &str) -> Result<PageId, ApiError> {
+    PageId::parse(raw).map_err(|e| ApiError::InvalidPage(e.to_string()))
+}
+
+/// Counts a page load. The body is optional; `text/plain` is accepted as
+/// well as `application/json` so a browser can send it without a CORS
+/// preflight.
+pub async fn post_hit(app: &App, req: Request<Incoming>, client: Client) -> Result<Response, ApiError> {
+    let (parts, body) = req.into_parts();
+    let bytes = read_body(&parts.headers, body, app.settings.limits.max_body_bytes).await?;
+    let page = if bytes.iter().all(u8::is_ascii_whitespace) {
+        None
+    } else {
+        if !media_type_is(&parts.headers, &["application/json", "text/plain"]) {
+            return Err(ApiError::UnsupportedMediaType {
+                expected: "application/json",
+            });
+        }
+        let body: HitBody =
+            serde_json::from_slice(&bytes).map_err(|e| ApiError::InvalidJson(e.to_string()))?;
+        body.page.as_deref().map(page_id).transpose()?
+    };
+    if is_bot(&parts.headers) {
+        app.metrics.hits.with_label_values(&["bot"]).inc();
+        return Ok(render(&app.counter.view(page.as_ref()).await));
+    }
+    let identity = identify(&app.privacy, &parts.headers, &client).await;
+    let view = app
+        .counter
+        .hit(Hit {
+            visitor: identity.visitor,
+            alias: identity.alias,
+            page,
+        })
+        .await;
+    let mut response = render(&view);
+    if let Some(cookie) = identity.set_cookie {
+        response.headers_mut().insert(header::SET_COOKIE, cookie);
+    }
+    Ok(response)
+}
+
+/// The counter, counting nothing.
+pub async fn get_counter(app: &App, query: Option<&str>) -> Result<Response, ApiError> {
+    let page = page_param(query)?;
+    Ok(render(&app.counter.view(page.as_ref()).await))
+}
+
+/// The `page` query parameter, if present.
+fn page_param(query: Option<&str>) -> Result<Option<PageId>, ApiError> {
+    let Some(query) = query else { return Ok(None) };
+    form_urlencoded::parse(query.as_bytes())
+        .find(|(name, _)| name == "page")
+        .map(|(_, value)| page_id(&value))
+        .transpose()
+}
+
+/// The counter as JSON.
+fn render(view: &CounterView) -> Response {
+    let t = &view.totals;
+    let mut body = json!({
+        "total": t.total,
+        "today": t.today,
+        "yesterday": t.yesterday,
+        "this_week": t.this_week,
+        "this_month": t.this_month,
+        "online": t.online,
+        "stale": view.stale,
+    });
+    if let Some(page) = &view.page {
+        body["page"] = json!({ "id": page, "views": t.page_views });
+    }
+    json_response(StatusCode::OK, &body)
+}
+

@@ -1,0 +1,138 @@
+//! The public listener: routing, CORS, security headers and request metrics.
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use http::{HeaderValue, Method, Request, header};
+use hyper::body::Incoming;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+
+use super::client::{self, Client};
+use super::error::ApiError;
+use super::respond::{Response, bytes_response};
+use super::{allow_get, allow_post, counter_api};
+use crate::app::App;
+use crate::metrics::{method_label, status_class};
+
+/// The OpenAPI document of the public API.
+const OPENAPI: &str = include_str!("openapi.json");
+
+/// A public route, named by its template for metrics and logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    Hits,
+    Counter,
+    OpenApi,
+    Unmatched,
+}
+
+impl Route {
+    fn of(path: &str) -> Self {
+        let segments: Vec<&str> = path.split('/').skip(1).collect();
+        match segments.as_slice() {
+            ["v1", "hits"] => Route::Hits,
+            ["v1", "counter"] => Route::Counter,
+            ["openapi.json"] => Route::OpenApi,
+            _ => Route::Unmatched,
+        }
+    }
+
+    pub fn template(self) -> &'static str {
+        match self {
+            Route::Hits => "/v1/hits",
+            Route::Counter => "/v1/counter",
+            Route::OpenApi => "/openapi.json",
+            Route::Unmatched => "unmatched",
+        }
+    }
+}
+
+/// CORS for `TALLY_ALLOWED_ORIGINS`: credentials (the visitor cookie) are
+/// allowed, for those origins only; preflights are cached for a day.
+pub fn cors_layer(origins: &[String]) -> CorsLayer {
+    let origins: Vec<HeaderValue> = origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([header::CONTENT_TYPE])
+        .allow_credentials(true)
+        .max_age(std::time::Duration::from_secs(86_400))
+}
+
+/// Answers one public request.
+pub async fn handle(app: &App, req: Request<Incoming>, peer: SocketAddr) -> Response {
+    let started = Instant::now();
+    let client = client::resolve(peer, req.headers(), &app.settings.trusted_proxies);
+    let method = req.method().clone();
+    let route = Route::of(req.uri().path());
+    let result = tokio::time::timeout(
+        app.settings.limits.request_timeout,
+        dispatch(app, route, req, client),
+    )
+    .await
+    .unwrap_or(Err(ApiError::RequestTimeout));
+    let mut response = result.unwrap_or_else(ApiError::into_response);
+    secure(&mut response);
+    let status = response.status().as_u16();
+    app.metrics
+        .http_requests
+        .with_label_values(&["public", route.template(), method_label(&method), status_class(status)])
+        .inc();
+    app.metrics
+        .http_duration
+        .with_label_values(&["public", route.template(), method_label(&method)])
+        .observe(started.elapsed().as_secs_f64());
+    tracing::debug!(
+        route = route.template(),
+        method = %method,
+        status,
+        micros = started.elapsed().as_micros() as u64,
+        "request"
+    );
+    response
+}
+
+async fn dispatch(app: &App, route: Route, req: Request<Incoming>, client: Client) -> Result<Response, ApiError> {
+    let method = req.method().clone();
+    match route {
+        Route::Hits => match allow_post(&method)? {
+            Some(options) => Ok(options),
+            None => counter_api::post_hit(app, req, client).await,
+        },
+        Route::Counter => match allow_get(&method)? {
+            Some(options) => Ok(options),
+            None => counter_api::get_counter(app, req.uri().query()).await,
+        },
+        Route::OpenApi => match allow_get(&method)? {
+            Some(options) => Ok(options),
+            None => Ok(bytes_response(
+                http::StatusCode::OK,
+                "application/json; charset=utf-8",
+                "public, max-age=300",
+                OPENAPI,
+            )),
+        },
+        Route::Unmatched => Err(ApiError::NotFound),
+    }
+}
+
+/// Headers every public response carries.
+fn secure(response: &mut Response) {
+    let headers = response.headers_mut();
+    // The CORS layer marks every answer as allowing credentials; that only
+    // means something, and is only said, beside an allowed origin.
+    if !headers.contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN) {
+        headers.remove(header::ACCESS_CONTROL_ALLOW_CREDENTIALS);
+    }
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+}

@@ -1,0 +1,268 @@
+//! The domain's identifiers. Each one's only constructor checks it, so past
+//! the edge nothing re-checks a string.
+
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize};
+use thiserror::Error;
+
+/// Why an identifier was refused.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum IdError {
+    #[error("must not be empty")]
+    Empty,
+    #[error("must be at most {max} bytes")]
+    TooLong { max: usize },
+    #[error("may contain only a-z, 0-9 and '-'")]
+    BadCharacter,
+    #[error("must not contain control characters")]
+    ControlCharacter,
+}
+
+/// A portal served by this deployment. Every stored key lives under one, so a
+/// deployment can later serve several portals without migrating data.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SiteId(&'static str);
+
+impl SiteId {
+    /// The only site for now.
+    pub const DEFAULT: SiteId = SiteId("default");
+
+    pub fn as_str(&self) -> &str {
+        self.0
+    }
+}
+
+impl fmt::Display for SiteId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+fn slug(value: &str, max: usize) -> Result<(), IdError> {
+    if value.is_empty() {
+        return Err(IdError::Empty);
+    }
+    if value.len() > max {
+        return Err(IdError::TooLong { max });
+    }
+    if !value
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    {
+        return Err(IdError::BadCharacter);
+    }
+    Ok(())
+}
+
+macro_rules! string_id {
+    ($(#[$doc:meta])* $name:ident, $check:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            pub fn parse(value: &str) -> Result<Self, IdError> {
+                let check: fn(&str) -> Result<(), IdError> = $check;
+                check(value)?;
+                Ok(Self(value.to_owned()))
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let raw = String::deserialize(d)?;
+                Self::parse(&raw).map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+
+string_id!(
+    /// A poll: `[a-z0-9-]{1,64}`.
+    PollId,
+    |v| slug(v, 64)
+);
+
+string_id!(
+    /// One option of a poll: `[a-z0-9-]{1,64}`.
+    OptionId,
+    |v| slug(v, 64)
+);
+
+string_id!(
+    /// A page of the portal, as the widget names it (usually its path): 1 to
+    /// 256 bytes, no control characters.
+    PageId,
+    |v| {
+        if v.is_empty() {
+            return Err(IdError::Empty);
+        }
+        if v.len() > PAGE_ID_MAX_BYTES {
+            return Err(IdError::TooLong {
+                max: PAGE_ID_MAX_BYTES,
+            });
+        }
+        if v.chars().any(char::is_control) {
+            return Err(IdError::ControlCharacter);
+        }
+        Ok(())
+    }
+);
+
+/// The longest page id accepted, in bytes.
+pub const PAGE_ID_MAX_BYTES: usize = 256;
+
+/// Who a visitor is, as far as counting and voting go: either their
+/// `tally_vid` cookie (`c.` + 36 hex digits) or a keyed hash of their address
+/// and User-Agent (`a.` + 32 hex digits). Never a raw address.
+///
+/// The first four hex digits are the visitor's *slot tag*: a cookie issued to
+/// a visitor first known by an address hash starts with that hash's tag, so
+/// both keys live in the same Redis Cluster slot and one script can carry the
+/// visit over from one to the other.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct VisitorKey(String);
+
+/// Hex digits in a `tally_vid` cookie: a 4-digit slot tag and 128 random bits.
+pub const COOKIE_HEX_LEN: usize = 36;
+
+impl VisitorKey {
+    /// The visitor named by a `tally_vid` cookie value, if it is well formed.
+    pub fn from_cookie(value: &str) -> Option<Self> {
+        let ok = value.len() == COOKIE_HEX_LEN
+            && value
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        ok.then(|| Self(format!("c.{value}")))
+    }
+
+    /// The visitor known only by a keyed hash of address and User-Agent.
+    pub fn from_address_hash(hash: [u8; 16]) -> Self {
+        Self(format!("a.{}", hex(&hash)))
+    }
+
+    /// A fresh cookie value for a visitor known so far as `self`, sharing its
+    /// slot tag. `random` supplies the 128 random bits.
+    pub fn new_cookie_value(&self, random: [u8; 16]) -> String {
+        format!("{}{}", self.slot_tag(), hex(&random))
+    }
+
+    /// The four hex digits that choose this visitor's Redis Cluster slot.
+    pub fn slot_tag(&self) -> &str {
+        &self.0[2..6]
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Rebuilds a key the store handed back; `None` if it is not one of ours.
+    pub fn from_stored(value: &str) -> Option<Self> {
+        match value.split_once('.') {
+            Some(("c", rest)) => Self::from_cookie(rest),
+            Some(("a", rest))
+                if rest.len() == 32 && rest.bytes().all(|b| b.is_ascii_hexdigit()) =>
+            {
+                Some(Self(value.to_owned()))
+            }
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for VisitorKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A client address as the store may see it: a keyed hash, hex-encoded.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct AddressKey(String);
+
+impl AddressKey {
+    pub fn from_hash(hash: [u8; 16]) -> Self {
+        Self(hex(&hash))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(DIGITS[usize::from(b >> 4)] as char);
+        out.push(DIGITS[usize::from(b & 0xf)] as char);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn poll_ids_are_slugs() {
+        assert!(PollId::parse("danh-gia-cong-2026").is_ok());
+        assert_eq!(PollId::parse(""), Err(IdError::Empty));
+        assert_eq!(PollId::parse("Danh"), Err(IdError::BadCharacter));
+        assert_eq!(PollId::parse("a b"), Err(IdError::BadCharacter));
+        assert!(PollId::parse(&"a".repeat(64)).is_ok());
+        assert_eq!(
+            PollId::parse(&"a".repeat(65)),
+            Err(IdError::TooLong { max: 64 })
+        );
+    }
+
+    #[test]
+    fn page_ids_allow_unicode_but_not_control_characters() {
+        assert!(PageId::parse("/tin-tuc/thời-sự?id=1").is_ok());
+        assert_eq!(PageId::parse("/a\nb"), Err(IdError::ControlCharacter));
+        assert!(PageId::parse(&"x".repeat(256)).is_ok());
+        assert!(PageId::parse(&"x".repeat(257)).is_err());
+        // 86 three-byte characters are 258 bytes: the limit is in bytes.
+        assert!(PageId::parse(&"ờ".repeat(86)).is_err());
+    }
+
+    #[test]
+    fn cookies_must_be_36_lowercase_hex_digits() {
+        let good = "0123456789abcdef0123456789abcdef0123";
+        assert_eq!(
+            VisitorKey::from_cookie(good).unwrap().as_str(),
+            format!("c.{good}")
+        );
+        assert!(VisitorKey::from_cookie(&good.to_uppercase()).is_none());
+        assert!(VisitorKey::from_cookie(&good[1..]).is_none());
+        assert!(VisitorKey::from_cookie("zz23456789abcdef0123456789abcdef0123").is_none());
+    }
+
+    #[test]
+    fn a_new_cookie_shares_the_slot_tag_of_the_address_visitor() {
+        let by_address = VisitorKey::from_address_hash([0xab; 16]);
+        let cookie = by_address.new_cookie_value([7; 16]);
+        let by_cookie = VisitorKey::from_cookie(&cookie).unwrap();
+        assert_eq!(by_address.slot_tag(), "abab");
+        assert_eq!(by_cookie.slot_tag(), "abab");
+        assert_eq!(VisitorKey::from_stored(by_cookie.as_str()), Some(by_cookie));
+        assert_eq!(
+            VisitorKey::from_stored(by_address.as_str()),
+            Some(by_address)
+        );
+        assert_eq!(VisitorKey::from_stored("x.1234"), None);
+    }
+}

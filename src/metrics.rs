@@ -1,0 +1,178 @@
+//! Every Prometheus collector tally exports, registered in one place.
+//!
+//! Labels are bounded: a route template (never a raw path), a method from a
+//! fixed list, a status class, a store operation, a ballot outcome and the id
+//! of a poll that exists. Never a page, a visitor or an address.
+
+use prometheus::{
+    Encoder, Gauge, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
+    IntGaugeVec, Opts, Registry, TextEncoder,
+};
+
+/// Buckets for request and store latency, in seconds: 100 µs to 5 s.
+const LATENCY_BUCKETS: &[f64] = &[
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+    5.0,
+];
+
+/// The collectors.
+pub struct Metrics {
+    registry: Registry,
+    pub http_requests: IntCounterVec,
+    pub http_duration: HistogramVec,
+    pub connections: IntGaugeVec,
+    pub hits: IntCounterVec,
+    pub visits: IntCounter,
+    pub page_views: IntCounter,
+    pub pages_dropped: IntCounter,
+    pub ballots: IntCounterVec,
+    pub rate_limited: IntCounterVec,
+    pub store_duration: HistogramVec,
+    pub store_errors: IntCounterVec,
+    pub store_up: IntGauge,
+    pub hit_buffer: IntGauge,
+    pub hit_buffer_dropped: IntCounter,
+    pub flush_duration: Histogram,
+    pub limiter_keys: IntGaugeVec,
+    pub build_info: Gauge,
+}
+
+impl Metrics {
+    /// Creates and registers every collector; `store` is the store's kind.
+    pub fn new(store: &str) -> Self {
+        let registry = Registry::new();
+        let m = Self {
+            http_requests: IntCounterVec::new(
+                Opts::new("tally_http_requests_total", "HTTP requests answered, by route template, method and status class."),
+                &["listener", "route", "method", "status"],
+            )
+            .expect("valid metric"),
+            http_duration: HistogramVec::new(
+                HistogramOpts::new("tally_http_request_duration_seconds", "Time to answer an HTTP request, by route template and method.")
+                    .buckets(LATENCY_BUCKETS.to_vec()),
+                &["listener", "route", "method"],
+            )
+            .expect("valid metric"),
+            connections: IntGaugeVec::new(
+                Opts::new("tally_http_connections", "Open client connections, by listener."),
+                &["listener"],
+            )
+            .expect("valid metric"),
+            hits: IntCounterVec::new(
+                Opts::new("tally_hits_total", "Hits received, by outcome: counted, bot (answered, not counted) or buffered (store unavailable, counted later)."),
+                &["outcome"],
+            )
+            .expect("valid metric"),
+            visits: IntCounter::new("tally_visits_total", "Visits counted by this replica.").expect("valid metric"),
+            page_views: IntCounter::new("tally_page_views_total", "Page views counted by this replica.").expect("valid metric"),
+            pages_dropped: IntCounter::new("tally_pages_dropped_total", "Page views not kept because the distinct-page cap (TALLY_MAX_PAGES) was reached.").expect("valid metric"),
+            ballots: IntCounterVec::new(
+                Opts::new("tally_ballots_total", "Ballots received, by poll and result: accepted, duplicate, address_cap, closed, invalid, rate_limited or unavailable."),
+                &["poll", "result"],
+            )
+            .expect("valid metric"),
+            rate_limited: IntCounterVec::new(
+                Opts::new("tally_rate_limited_total", "Requests refused by the rate limiter, by route template."),
+                &["route"],
+            )
+            .expect("valid metric"),
+            store_duration: HistogramVec::new(
+                HistogramOpts::new("tally_store_operation_duration_seconds", "Time a store operation took, by operation.")
+                    .buckets(LATENCY_BUCKETS.to_vec()),
+                &["operation"],
+            )
+            .expect("valid metric"),
+            store_errors: IntCounterVec::new(
+                Opts::new("tally_store_errors_total", "Store operations that failed or timed out, by operation."),
+                &["operation"],
+            )
+            .expect("valid metric"),
+            store_up: IntGauge::new("tally_store_up", "1 when the last store operation succeeded, 0 when it failed.").expect("valid metric"),
+            hit_buffer: IntGauge::new("tally_hit_buffer", "Hits held in memory while the store is unavailable, waiting to be written.").expect("valid metric"),
+            hit_buffer_dropped: IntCounter::new("tally_hit_buffer_dropped_total", "Hits lost because the buffer (TALLY_HIT_BUFFER) was full.").expect("valid metric"),
+            flush_duration: Histogram::with_opts(
+                HistogramOpts::new("tally_counter_flush_duration_seconds", "Time to write a batch of counter increments and read the counters back.")
+                    .buckets(LATENCY_BUCKETS.to_vec()),
+            )
+            .expect("valid metric"),
+            limiter_keys: IntGaugeVec::new(
+                Opts::new("tally_rate_limiter_keys", "Client addresses the rate limiter currently tracks, by limiter."),
+                &["limiter"],
+            )
+            .expect("valid metric"),
+            build_info: Gauge::with_opts(
+                Opts::new("tally_build_info", "Always 1; labels name the version and the store.")
+                    .const_label("version", env!("CARGO_PKG_VERSION"))
+                    .const_label("store", store),
+            )
+            .expect("valid metric"),
+            registry,
+        };
+        m.build_info.set(1.0);
+        m.store_up.set(1);
+        let collectors: Vec<Box<dyn prometheus::core::Collector>> = vec![
+            Box::new(m.http_requests.clone()),
+            Box::new(m.http_duration.clone()),
+            Box::new(m.connections.clone()),
+            Box::new(m.hits.clone()),
+            Box::new(m.visits.clone()),
+            Box::new(m.page_views.clone()),
+            Box::new(m.pages_dropped.clone()),
+            Box::new(m.ballots.clone()),
+            Box::new(m.rate_limited.clone()),
+            Box::new(m.store_duration.clone()),
+            Box::new(m.store_errors.clone()),
+            Box::new(m.store_up.clone()),
+            Box::new(m.hit_buffer.clone()),
+            Box::new(m.hit_buffer_dropped.clone()),
+            Box::new(m.flush_duration.clone()),
+            Box::new(m.limiter_keys.clone()),
+            Box::new(m.build_info.clone()),
+        ];
+        for c in collectors {
+            m.registry.register(c).expect("metric names are unique");
+        }
+        #[cfg(target_os = "linux")]
+        m.registry
+            .register(Box::new(prometheus::process_collector::ProcessCollector::new(
+                std::process::id() as i32,
+                "tally",
+            )))
+            .expect("process metrics register once");
+        m
+    }
+
+    /// The exposition in Prometheus text format.
+    pub fn render(&self) -> String {
+        let mut out = Vec::new();
+        TextEncoder::new()
+            .encode(&self.registry.gather(), &mut out)
+            .expect("text encoding cannot fail");
+        String::from_utf8(out).expect("text exposition is UTF-8")
+    }
+}
+
+/// A status code's class label: `2xx` … `5xx`.
+pub fn status_class(status: u16) -> &'static str {
+    match status {
+        100..=199 => "1xx",
+        200..=299 => "2xx",
+        300..=399 => "3xx",
+        400..=499 => "4xx",
+        _ => "5xx",
+    }
+}
+
+/// A method label from a fixed set, so a client cannot invent labels.
+pub fn method_label(method: &http::Method) -> &'static str {
+    match *method {
+        http::Method::GET => "GET",
+        http::Method::HEAD => "HEAD",
+        http::Method::POST => "POST",
+        http::Method::PUT => "PUT",
+        http::Method::DELETE => "DELETE",
+        http::Method::OPTIONS => "OPTIONS",
+        http::Method::PATCH => "PATCH",
+        _ => "other",
+    }
+}

@@ -1,0 +1,380 @@
+//! What a poll is, which ballots it accepts, and how its results read.
+//! Pure rules: no I/O here.
+
+use std::collections::HashSet;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::ids::{OptionId, PollId};
+
+/// Most options a poll may have.
+pub const MAX_OPTIONS: usize = 20;
+/// Fewest options a poll may have.
+pub const MIN_OPTIONS: usize = 2;
+const MAX_QUESTION_CHARS: usize = 500;
+const MAX_LABEL_CHARS: usize = 200;
+
+/// One answer a visitor can choose.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PollOption {
+    pub id: OptionId,
+    pub label: String,
+}
+
+/// A poll as an editor defines it, before it is checked.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PollSpec {
+    pub id: PollId,
+    pub question: String,
+    pub options: Vec<PollOption>,
+    #[serde(default)]
+    pub max_choices: Option<u32>,
+    #[serde(default)]
+    pub opens_at: Option<Timestamp>,
+    #[serde(default)]
+    pub closes_at: Option<Timestamp>,
+}
+
+/// A checked poll. Only [`Poll::new`] makes one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Poll {
+    pub id: PollId,
+    pub question: String,
+    pub options: Vec<PollOption>,
+    pub max_choices: u32,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub opens_at: Option<Timestamp>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub closes_at: Option<Timestamp>,
+}
+
+/// Why a poll definition was refused.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum PollError {
+    #[error("question must be 1 to {MAX_QUESTION_CHARS} characters")]
+    Question,
+    #[error("a poll needs {MIN_OPTIONS} to {MAX_OPTIONS} options")]
+    OptionCount,
+    #[error("option '{0}' appears twice")]
+    DuplicateOption(OptionId),
+    #[error("option '{0}' needs a label of 1 to {MAX_LABEL_CHARS} characters")]
+    Label(OptionId),
+    #[error("max_choices must be between 1 and the number of options")]
+    MaxChoices,
+    #[error("opens_at must be before closes_at")]
+    Window,
+}
+
+impl Poll {
+    pub fn new(spec: PollSpec) -> Result<Self, PollError> {
+        let question = spec.question.trim().to_owned();
+        if question.is_empty() || question.chars().count() > MAX_QUESTION_CHARS {
+            return Err(PollError::Question);
+        }
+        if !(MIN_OPTIONS..=MAX_OPTIONS).contains(&spec.options.len()) {
+            return Err(PollError::OptionCount);
+        }
+        let mut seen = HashSet::new();
+        let mut options = Vec::with_capacity(spec.options.len());
+        for option in spec.options {
+            if !seen.insert(option.id.clone()) {
+                return Err(PollError::DuplicateOption(option.id));
+            }
+            let label = option.label.trim().to_owned();
+            if label.is_empty() || label.chars().count() > MAX_LABEL_CHARS {
+                return Err(PollError::Label(option.id));
+            }
+            options.push(PollOption {
+                id: option.id,
+                label,
+            });
+        }
+        let max_choices = spec.max_choices.unwrap_or(1);
+        if max_choices == 0 || max_choices as usize > options.len() {
+            return Err(PollError::MaxChoices);
+        }
+        if let (Some(opens), Some(closes)) = (spec.opens_at, spec.closes_at)
+            && opens >= closes
+        {
+            return Err(PollError::Window);
+        }
+        Ok(Self {
+            id: spec.id,
+            question,
+            options,
+            max_choices,
+            opens_at: spec.opens_at,
+            closes_at: spec.closes_at,
+        })
+    }
+
+    /// Whether the poll takes ballots at `now`.
+    pub fn status(&self, now: Timestamp) -> PollStatus {
+        if self.opens_at.is_some_and(|opens| now < opens) {
+            PollStatus::NotYetOpen
+        } else if self.closes_at.is_some_and(|closes| now >= closes) {
+            PollStatus::Closed
+        } else {
+            PollStatus::Open
+        }
+    }
+
+    /// This poll, closed at `now` unless it already closed earlier.
+    pub fn closed_at(&self, now: Timestamp) -> Poll {
+        let mut closed = self.clone();
+        closed.closes_at = Some(match self.closes_at {
+            Some(earlier) if earlier <= now => earlier,
+            _ => now,
+        });
+        if closed.opens_at.is_some_and(|opens| opens >= now) {
+            closed.opens_at = None;
+        }
+        closed
+    }
+
+    /// Checks a ballot's choices against this poll.
+    pub fn check_choices(&self, choices: &[OptionId]) -> Result<(), ChoiceError> {
+        if choices.is_empty() {
+            return Err(ChoiceError::NoChoice);
+        }
+        let mut seen = HashSet::new();
+        for choice in choices {
+            if !self.options.iter().any(|o| &o.id == choice) {
+                return Err(ChoiceError::UnknownOption(choice.clone()));
+            }
+            if !seen.insert(choice) {
+                return Err(ChoiceError::Duplicate(choice.clone()));
+            }
+        }
+        if choices.len() > self.max_choices as usize {
+            return Err(ChoiceError::TooMany {
+                max: self.max_choices,
+            });
+        }
+        Ok(())
+    }
+
+    /// The option ids, in order.
+    pub fn option_ids(&self) -> impl Iterator<Item = &OptionId> {
+        self.options.iter().map(|o| &o.id)
+    }
+}
+
+/// Whether a poll takes ballots.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PollStatus {
+    NotYetOpen,
+    Open,
+    Closed,
+}
+
+/// Why a ballot's choices were refused.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum ChoiceError {
+    #[error("choose at least one option")]
+    NoChoice,
+    #[error("'{0}' is not an option of this poll")]
+    UnknownOption(OptionId),
+    #[error("'{0}' is chosen twice")]
+    Duplicate(OptionId),
+    #[error("choose at most {max} options")]
+    TooMany { max: u32 },
+}
+
+/// One option's share of the ballots.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OptionResult {
+    pub id: OptionId,
+    pub label: String,
+    pub votes: u64,
+    /// One decimal; the options' percents add up to exactly 100.0 when there
+    /// are votes.
+    pub percent: f64,
+    #[serde(skip)]
+    pub tenths: u32,
+}
+
+/// A poll's results.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Results {
+    pub total_votes: u64,
+    pub options: Vec<OptionResult>,
+}
+
+impl Results {
+    /// Results from per-option ballot counts (`votes` follows `poll.options`).
+    pub fn new(poll: &Poll, votes: &[u64]) -> Self {
+        let tenths = largest_remainder_tenths(votes);
+        let options = poll
+            .options
+            .iter()
+            .zip(votes)
+            .zip(tenths)
+            .map(|((option, &votes), tenths)| OptionResult {
+                id: option.id.clone(),
+                label: option.label.clone(),
+                votes,
+                percent: f64::from(tenths) / 10.0,
+                tenths,
+            })
+            .collect();
+        Self {
+            total_votes: votes.iter().sum(),
+            options,
+        }
+    }
+}
+
+/// Shares in tenths of a percent that add up to exactly 1000 (when any vote
+/// exists), by the largest-remainder method: everyone gets the floor of their
+/// exact share, and the tenths left over go to the largest remainders (ties
+/// to the option listed first).
+pub fn largest_remainder_tenths(votes: &[u64]) -> Vec<u32> {
+    let total: u128 = votes.iter().map(|&v| u128::from(v)).sum();
+    if total == 0 {
+        return vec![0; votes.len()];
+    }
+    let exact: Vec<(u128, u128)> = votes
+        .iter()
+        .map(|&v| {
+            let scaled = u128::from(v) * 1000;
+            (scaled / total, scaled % total)
+        })
+        .collect();
+    let mut tenths: Vec<u32> = exact.iter().map(|&(q, _)| q as u32).collect();
+    let given: u32 = tenths.iter().sum();
+    let mut order: Vec<usize> = (0..votes.len()).collect();
+    order.sort_by(|&a, &b| exact[b].1.cmp(&exact[a].1).then(a.cmp(&b)));
+    for &i in order.iter().take((1000 - given) as usize) {
+        tenths[i] += 1;
+    }
+    tenths
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn option(id: &str, label: &str) -> PollOption {
+        PollOption {
+            id: OptionId::parse(id).unwrap(),
+            label: label.into(),
+        }
+    }
+
+    fn spec(options: Vec<PollOption>, max_choices: Option<u32>) -> PollSpec {
+        PollSpec {
+            id: PollId::parse("danh-gia").unwrap(),
+            question: "Bạn đánh giá như thế nào về cổng thông tin này?".into(),
+            options,
+            max_choices,
+            opens_at: None,
+            closes_at: None,
+        }
+    }
+
+    fn four() -> Vec<PollOption> {
+        vec![
+            option("rat-tot", "Rất tốt"),
+            option("tot", "Tốt"),
+            option("binh-thuong", "Bình thường"),
+            option("chua-tot", "Chưa tốt"),
+        ]
+    }
+
+    #[test]
+    fn a_poll_needs_two_to_twenty_distinct_labelled_options() {
+        assert!(Poll::new(spec(four(), None)).is_ok());
+        assert_eq!(
+            Poll::new(spec(vec![option("a", "A")], None)),
+            Err(PollError::OptionCount)
+        );
+        let dup = vec![option("a", "A"), option("a", "B")];
+        assert!(matches!(
+            Poll::new(spec(dup, None)),
+            Err(PollError::DuplicateOption(_))
+        ));
+        let blank = vec![option("a", "A"), option("b", "  ")];
+        assert!(matches!(
+            Poll::new(spec(blank, None)),
+            Err(PollError::Label(_))
+        ));
+        assert_eq!(
+            Poll::new(spec(four(), Some(5))),
+            Err(PollError::MaxChoices)
+        );
+        assert_eq!(
+            Poll::new(spec(four(), Some(0))),
+            Err(PollError::MaxChoices)
+        );
+    }
+
+    #[test]
+    fn choices_are_checked_against_the_poll() {
+        let poll = Poll::new(spec(four(), Some(2))).unwrap();
+        let id = |s: &str| OptionId::parse(s).unwrap();
+        assert_eq!(poll.check_choices(&[id("tot")]), Ok(()));
+        assert_eq!(poll.check_choices(&[]), Err(ChoiceError::NoChoice));
+        assert_eq!(
+            poll.check_choices(&[id("tot"), id("tot")]),
+            Err(ChoiceError::Duplicate(id("tot")))
+        );
+        assert_eq!(
+            poll.check_choices(&[id("khac")]),
+            Err(ChoiceError::UnknownOption(id("khac")))
+        );
+        assert_eq!(
+            poll.check_choices(&[id("tot"), id("rat-tot"), id("chua-tot")]),
+            Err(ChoiceError::TooMany { max: 2 })
+        );
+    }
+
+    #[test]
+    fn status_follows_the_window() {
+        let mut s = spec(four(), None);
+        s.opens_at = Some("2026-12-01T00:00:00+07:00".parse().unwrap());
+        s.closes_at = Some("2026-12-31T00:00:00+07:00".parse().unwrap());
+        let poll = Poll::new(s).unwrap();
+        let at = |t: &str| poll.status(t.parse().unwrap());
+        assert_eq!(at("2026-11-30T23:59:59+07:00"), PollStatus::NotYetOpen);
+        assert_eq!(at("2026-12-01T00:00:00+07:00"), PollStatus::Open);
+        assert_eq!(at("2026-12-31T00:00:00+07:00"), PollStatus::Closed);
+        let closed = poll.closed_at("2026-12-15T00:00:00Z".parse().unwrap());
+        assert_eq!(
+            closed.status("2026-12-15T00:00:00Z".parse().unwrap()),
+            PollStatus::Closed
+        );
+    }
+
+    #[test]
+    fn thirds_round_to_exactly_one_hundred() {
+        assert_eq!(largest_remainder_tenths(&[1, 1, 1]), vec![334, 333, 333]);
+        assert_eq!(largest_remainder_tenths(&[0, 0]), vec![0, 0]);
+        assert_eq!(largest_remainder_tenths(&[2, 1]), vec![667, 333]);
+        let poll = Poll::new(spec(four(), None)).unwrap();
+        let results = Results::new(&poll, &[3, 1, 1, 1]);
+        assert_eq!(results.total_votes, 6);
+        let percents: Vec<f64> = results.options.iter().map(|o| o.percent).collect();
+        assert_eq!(percents, vec![50.0, 16.7, 16.7, 16.6]);
+    }
+
+    proptest! {
+        #[test]
+        fn percents_always_sum_to_one_thousand_tenths(votes in proptest::collection::vec(0u64..1_000_000, 2..=20)) {
+            let tenths = largest_remainder_tenths(&votes);
+            let total: u64 = votes.iter().sum();
+            let sum: u32 = tenths.iter().sum();
+            prop_assert_eq!(sum, if total == 0 { 0 } else { 1000 });
+            for (v, t) in votes.iter().zip(&tenths) {
+                // Each share is within one tenth of its exact value.
+                let exact = *v as f64 * 1000.0 / total.max(1) as f64;
+                prop_assert!((f64::from(*t) - exact).abs() < 1.0);
+            }
+        }
+    }
+}

@@ -1,0 +1,146 @@
+//! Keyed hashing of client addresses, so no raw address or User-Agent is
+//! ever stored.
+//!
+//! The key changes every local day: each day's key is random, shared by all
+//! replicas through the store, and deleted when the day is over, after which
+//! nobody (not even the operator) can tell whose hash was whose. IPv6
+//! addresses are taken by their /64, the block one subscriber usually holds.
+
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+
+use crate::calendar::Calendar;
+use crate::clock::Clock;
+use crate::ids::{AddressKey, SiteId, VisitorKey};
+use crate::store::{Store, StoreError};
+
+#[derive(Clone)]
+struct DayKey {
+    day: String,
+    key: [u8; 32],
+}
+
+/// Turns addresses into keyed hashes with the day's key.
+pub struct Privacy {
+    store: Arc<dyn Store>,
+    site: SiteId,
+    calendar: Calendar,
+    clock: Arc<dyn Clock>,
+    shared: Mutex<Option<DayKey>>,
+    /// Used only while the store cannot be reached, so hits can still be
+    /// told apart; it never leaves this process.
+    local: Mutex<Option<DayKey>>,
+}
+
+impl Privacy {
+    pub fn new(store: Arc<dyn Store>, site: SiteId, calendar: Calendar, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            store,
+            site,
+            calendar,
+            clock,
+            shared: Mutex::new(None),
+            local: Mutex::new(None),
+        }
+    }
+
+    /// Today's shared key, from the cache or the store.
+    async fn shared_key(&self) -> Result<[u8; 32], StoreError> {
+        let day = self.calendar.date(self.clock.now()).to_string();
+        if let Some(k) = self.shared.lock().expect("key lock").as_ref()
+            && k.day == day
+        {
+            return Ok(k.key);
+        }
+        let key = self.store.daily_key(&self.site, &day, random()).await?;
+        *self.shared.lock().expect("key lock") = Some(DayKey { day, key });
+        Ok(key)
+    }
+
+    fn local_key(&self) -> [u8; 32] {
+        let day = self.calendar.date(self.clock.now()).to_string();
+        let mut local = self.local.lock().expect("key lock");
+        match local.as_ref() {
+            Some(k) if k.day == day => k.key,
+            _ => {
+                let key = random();
+                *local = Some(DayKey { day, key });
+                key
+            }
+        }
+    }
+
+    /// The visitor known by address and User-Agent. Falls back to a
+    /// process-local key while the store is unavailable.
+    pub async fn visitor(&self, ip: IpAddr, user_agent: &[u8]) -> VisitorKey {
+        let key = match self.shared_key().await {
+            Ok(key) => key,
+            Err(_) => self.local_key(),
+        };
+        let mut hasher = blake3::Hasher::new_keyed(&key);
+        hasher.update(b"visitor\0");
+        hasher.update(&network(ip));
+        hasher.update(b"\0");
+        hasher.update(user_agent);
+        VisitorKey::from_address_hash(first16(hasher.finalize().as_bytes()))
+    }
+
+    /// The address as the per-address ballot cap counts it.
+    pub async fn address(&self, ip: IpAddr) -> Result<AddressKey, StoreError> {
+        let key = self.shared_key().await?;
+        let mut hasher = blake3::Hasher::new_keyed(&key);
+        hasher.update(b"address\0");
+        hasher.update(&network(ip));
+        Ok(AddressKey::from_hash(first16(hasher.finalize().as_bytes())))
+    }
+}
+
+/// An address as 16 bytes: IPv4 mapped into IPv6, IPv6 cut to its /64.
+pub fn network(ip: IpAddr) -> [u8; 16] {
+    match ip {
+        IpAddr::V4(v4) => v4.to_ipv6_mapped().octets(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_ipv6_mapped().octets(),
+            None => {
+                let mut octets = v6.octets();
+                octets[8..].fill(0);
+                octets
+            }
+        },
+    }
+}
+
+fn first16(bytes: &[u8; 32]) -> [u8; 16] {
+    let mut out = [0u8; 16];
+    out.copy_from_slice(&bytes[..16]);
+    out
+}
+
+/// Fresh random bytes from the operating system.
+pub fn random<const N: usize>() -> [u8; N] {
+    let mut bytes = [0u8; N];
+    getrandom::fill(&mut bytes).expect("the operating system provides randomness");
+    bytes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ipv6_addresses_are_taken_by_their_64_block() {
+        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:2:bbbb::2".parse().unwrap();
+        let c: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert_eq!(network(a), network(b));
+        assert_ne!(network(a), network(c));
+    }
+
+    #[test]
+    fn ipv4_and_its_mapped_form_are_one_address() {
+        let v4: IpAddr = "203.0.113.9".parse().unwrap();
+        let mapped: IpAddr = "::ffff:203.0.113.9".parse().unwrap();
+        assert_eq!(network(v4), network(mapped));
+        assert_ne!(network(v4), network("203.0.113.10".parse().unwrap()));
+    }
+}

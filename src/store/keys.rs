@@ -1,0 +1,187 @@
+//! The Redis key schema, in one place.
+//!
+//! Every key starts `tally:{<slot>}` where the braces hold the Redis Cluster
+//! hash tag, and every slot begins with the site, so `tally:{default*`
+//! matches one portal's whole state. Three kinds of slot:
+//!
+//! - `{site}`: the site-wide counters, written in batches by each replica;
+//! - `{site/v/<tag>}`: a visitor's state, spread over the cluster by the
+//!   first four hex digits of the visitor key (a new cookie shares the tag of
+//!   the address hash it continues, so both sit in one slot);
+//! - `{site/p/<poll>}`: one poll's definition, counts, voters and
+//!   per-address caps, so a ballot is one script in one slot.
+
+use crate::ids::{PollId, SiteId, VisitorKey};
+
+fn site_key(site: &SiteId, rest: &str) -> String {
+    format!("tally:{{{site}}}:{rest}")
+}
+
+/// Visits counted by tally, all time.
+pub fn visits_total(site: &SiteId) -> String {
+    site_key(site, "visits:total")
+}
+
+/// Visits on a local day (`2026-11-28`).
+pub fn visits_day(site: &SiteId, day: &str) -> String {
+    site_key(site, &format!("visits:day:{day}"))
+}
+
+/// Visits in the week starting on Monday `monday`.
+pub fn visits_week(site: &SiteId, monday: &str) -> String {
+    site_key(site, &format!("visits:week:{monday}"))
+}
+
+/// Visits in a month (`2026-11`).
+pub fn visits_month(site: &SiteId, month: &str) -> String {
+    site_key(site, &format!("visits:month:{month}"))
+}
+
+/// Hash: page id → views.
+pub fn page_views(site: &SiteId) -> String {
+    site_key(site, "pages")
+}
+
+/// Sorted set: visitor → last seen (ms).
+pub fn online(site: &SiteId) -> String {
+    site_key(site, "online")
+}
+
+/// Visits counted before tally.
+pub fn baseline(site: &SiteId) -> String {
+    site_key(site, "baseline")
+}
+
+/// Marks a counter batch as applied, so a resent batch is not counted twice.
+pub fn batch(site: &SiteId, id: &str) -> String {
+    site_key(site, &format!("batch:{id}"))
+}
+
+/// The key that hashes addresses on `day`.
+pub fn daily_key(site: &SiteId, day: &str) -> String {
+    site_key(site, &format!("hashkey:{day}"))
+}
+
+/// Set of poll ids.
+pub fn poll_index(site: &SiteId) -> String {
+    site_key(site, "polls")
+}
+
+/// Hash: a visitor's last hit (`t`) and last view of each page (`p:<page>`).
+pub fn visitor(site: &SiteId, visitor: &VisitorKey) -> String {
+    format!("tally:{{{site}/v/{}}}:{visitor}", visitor.slot_tag())
+}
+
+/// The keys of one poll, all in the poll's slot.
+pub struct PollKeys {
+    /// Hash: `def` (JSON), `opens`, `closes` (ms, empty if none), `max`,
+    /// `options` (comma-separated ids).
+    pub meta: String,
+    /// Hash: option id → ballots.
+    pub counts: String,
+    /// Hash: visitor → chosen option ids (comma-separated).
+    pub voters: String,
+    /// Hash: address hash → ballots that day.
+    pub addresses_prefix: String,
+}
+
+impl PollKeys {
+    pub fn new(site: &SiteId, poll: &PollId) -> Self {
+        let prefix = format!("tally:{{{site}/p/{poll}}}");
+        Self {
+            meta: format!("{prefix}:meta"),
+            counts: format!("{prefix}:counts"),
+            voters: format!("{prefix}:voters"),
+            addresses_prefix: format!("{prefix}:addr:"),
+        }
+    }
+
+    /// Ballots per address hash on `day`.
+    pub fn addresses(&self, day: &str) -> String {
+        format!("{}{day}", self.addresses_prefix)
+    }
+}
+
+/// The Redis Cluster hash slot of a key (CRC16/XMODEM of its hash tag, mod
+/// 16384), as the cluster computes it.
+pub fn slot(key: &str) -> u16 {
+    let bytes = key.as_bytes();
+    let tagged = bytes
+        .iter()
+        .position(|&b| b == b'{')
+        .and_then(|open| {
+            let rest = &bytes[open + 1..];
+            rest.iter()
+                .position(|&b| b == b'}')
+                .filter(|&close| close > 0)
+                .map(|close| &rest[..close])
+        })
+        .unwrap_or(bytes);
+    crc16(tagged) % 16384
+}
+
+fn crc16(data: &[u8]) -> u16 {
+    let mut crc: u16 = 0;
+    for &byte in data {
+        crc ^= u16::from(byte) << 8;
+        for _ in 0..8 {
+            crc = if crc & 0x8000 != 0 {
+                (crc << 1) ^ 0x1021
+            } else {
+                crc << 1
+            };
+        }
+    }
+    crc
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slot_matches_redis_reference_values() {
+        // Values from the Redis Cluster specification and `CLUSTER KEYSLOT`.
+        assert_eq!(slot("123456789"), 0x31C3);
+        assert_eq!(slot("foo"), 12182);
+        assert_eq!(slot("{user1000}.following"), slot("{user1000}.followers"));
+        assert_eq!(slot("foo{}{bar}"), slot("foo{}{bar}"));
+        assert_ne!(slot("foo{}{bar}"), slot("bar"));
+    }
+
+    #[test]
+    fn site_counters_share_one_slot() {
+        let site = SiteId::DEFAULT;
+        let s = slot(&visits_total(&site));
+        for key in [
+            visits_day(&site, "2026-11-28"),
+            visits_week(&site, "2026-11-23"),
+            visits_month(&site, "2026-11"),
+            page_views(&site),
+            online(&site),
+            baseline(&site),
+            batch(&site, "r1-7"),
+            daily_key(&site, "2026-11-28"),
+            poll_index(&site),
+        ] {
+            assert_eq!(slot(&key), s, "{key}");
+        }
+    }
+
+    #[test]
+    fn an_address_visitor_and_its_new_cookie_share_a_slot() {
+        let site = SiteId::DEFAULT;
+        let by_address = VisitorKey::from_address_hash([0x5a; 16]);
+        let cookie = VisitorKey::from_cookie(&by_address.new_cookie_value([1; 16])).unwrap();
+        assert_eq!(slot(&visitor(&site, &by_address)), slot(&visitor(&site, &cookie)));
+    }
+
+    #[test]
+    fn a_polls_keys_share_one_slot() {
+        let keys = PollKeys::new(&SiteId::DEFAULT, &PollId::parse("danh-gia").unwrap());
+        let s = slot(&keys.meta);
+        assert_eq!(slot(&keys.counts), s);
+        assert_eq!(slot(&keys.voters), s);
+        assert_eq!(slot(&keys.addresses("2026-11-28")), s);
+    }
+}

@@ -1,0 +1,37 @@
+-- A visitor's hit, on the visitor's own state only.
+-- KEYS[1]  the visitor's state hash: 't' = last hit, 'p:<page>' = last view
+-- KEYS[2]  optional: a newly issued cookie identity that continues this
+--          visitor; it receives a copy of the state
+-- ARGV     at_ms, window_ms, page ('' for none), most pages remembered
+-- Returns  {new_visit, new_page_view} as 0 or 1.
+local at = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+local page = ARGV[3]
+local most_pages = tonumber(ARGV[4])
+
+local last = tonumber(redis.call('HGET', KEYS[1], 't'))
+local new_visit = 0
+if last == nil or at - last >= window then new_visit = 1 end
+-- A hit replayed from the outage buffer may be older than one already seen.
+local latest = at
+if last ~= nil and last > at then latest = last end
+
+local new_view = 0
+if page ~= '' then
+  local field = 'p:' .. page
+  local seen = tonumber(redis.call('HGET', KEYS[1], field))
+  if seen == nil or at - seen >= window then new_view = 1 end
+  if seen == nil and redis.call('HLEN', KEYS[1]) > most_pages then
+    -- Someone opening very many pages in one window: forget their pages
+    -- rather than let the hash grow without bound.
+    redis.call('DEL', KEYS[1])
+  end
+  if seen == nil or at > seen then redis.call('HSET', KEYS[1], field, at) end
+end
+redis.call('HSET', KEYS[1], 't', latest)
+-- Relative expiry, with a minute's slack for clock skew between replicas.
+redis.call('PEXPIRE', KEYS[1], latest - at + window + 60000)
+if KEYS[2] then
+  redis.call('COPY', KEYS[1], KEYS[2], 'REPLACE')
+end
+return {new_visit, new_view}

@@ -1,0 +1,229 @@
+//! Where state lives: one interface, two homes. [`redis`] keeps it in Redis
+//! (standalone or Cluster) with one Lua script per operation; [`embedded`]
+//! keeps it in a redb file on local disk. Both pass the same conformance
+//! suite (`tests/store_conformance.rs`).
+//!
+//! Every operation is atomic. A visitor's hit touches only that visitor's
+//! keys; the site-wide counters are written in batches (see
+//! [`crate::counter`]), so no single key takes every hit.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use thiserror::Error;
+
+use crate::calendar::Buckets;
+use crate::config::StoreSettings;
+use crate::ids::{AddressKey, OptionId, PageId, PollId, SiteId, VisitorKey};
+use crate::poll::Poll;
+
+pub mod embedded;
+pub mod keys;
+pub mod redis;
+pub mod timed;
+
+/// The store could not do what was asked.
+#[derive(Debug, Error)]
+pub enum StoreError {
+    /// The store did not answer (down, unreachable, too slow).
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    /// The store answered something this version cannot read.
+    #[error("unexpected data in the store: {0}")]
+    Corrupt(String),
+}
+
+/// A visitor's hit, as the store sees it.
+#[derive(Debug, Clone)]
+pub struct Touch {
+    pub visitor: VisitorKey,
+    /// A newly issued cookie identity that continues this visitor from now
+    /// on; it receives a copy of the visitor's state.
+    pub alias: Option<VisitorKey>,
+    pub page: Option<PageId>,
+    pub at_ms: i64,
+    pub window_ms: i64,
+}
+
+/// What a hit turned out to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TouchOutcome {
+    pub new_visit: bool,
+    pub new_page_view: bool,
+}
+
+/// Counter increments gathered over a flush interval. `id` makes writing it
+/// idempotent: a batch whose answer was lost can be sent again safely.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Batch {
+    pub id: String,
+    pub visits: Vec<(Buckets, u64)>,
+    pub page_views: Vec<(PageId, u64)>,
+    /// Visitors seen, with when (ms); they make up "online".
+    pub seen: Vec<(VisitorKey, i64)>,
+}
+
+impl Batch {
+    pub fn is_empty(&self) -> bool {
+        self.visits.is_empty() && self.page_views.is_empty() && self.seen.is_empty()
+    }
+}
+
+/// What a counter read asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CounterQuery {
+    pub today: String,
+    pub yesterday: String,
+    pub week: String,
+    pub month: String,
+    /// Visitors seen at or after this instant (ms) are online.
+    pub online_since_ms: i64,
+    pub pages: Vec<PageId>,
+}
+
+/// The site's counters as stored.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CounterSnapshot {
+    pub baseline: u64,
+    /// Visits counted by tally (without the baseline).
+    pub visits: u64,
+    pub today: u64,
+    pub yesterday: u64,
+    pub this_week: u64,
+    pub this_month: u64,
+    pub online: u64,
+    /// Views of the queried pages, in query order.
+    pub pages: Vec<u64>,
+    /// Page views of this batch not kept because of the distinct-page cap.
+    pub pages_dropped: u64,
+}
+
+/// A poll with its per-option counts (in `poll.options` order) and, when a
+/// visitor was named, what that visitor chose.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PollState {
+    pub poll: Poll,
+    pub votes: Vec<u64>,
+    pub voted: Option<Vec<OptionId>>,
+}
+
+impl PollState {
+    /// Rebuilds the state from stored parts; counts for options the poll no
+    /// longer has are ignored.
+    pub fn from_counts(poll: Poll, counts: &HashMap<String, u64>, voted: Option<Vec<OptionId>>) -> Self {
+        let votes = poll
+            .options
+            .iter()
+            .map(|o| counts.get(o.id.as_str()).copied().unwrap_or(0))
+            .collect();
+        Self { poll, votes, voted }
+    }
+}
+
+/// How storing a poll definition went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PutPoll {
+    Created,
+    Replaced,
+    Unchanged,
+    /// Refused: these options, which the new definition drops, hold ballots.
+    Conflict(Vec<(OptionId, u64)>),
+}
+
+/// A ballot, checked at the edge against the poll's options.
+#[derive(Debug, Clone)]
+pub struct Ballot {
+    pub poll: PollId,
+    pub visitor: VisitorKey,
+    /// A newly issued cookie identity for the same visitor: the ballot is
+    /// recorded under both, so the visitor's next request (with the cookie)
+    /// already counts as having voted.
+    pub alias: Option<VisitorKey>,
+    pub address: AddressKey,
+    pub choices: Vec<OptionId>,
+    pub at_ms: i64,
+    /// The local day the per-address cap counts in.
+    pub day: String,
+    pub address_cap: u32,
+}
+
+/// The store's verdict on a ballot. The store re-checks what the edge
+/// checked, in the same atomic step that counts it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Accepted,
+    AlreadyVoted,
+    AddressCapReached,
+    NotYetOpen,
+    Closed,
+    InvalidChoice,
+}
+
+/// One interface, two homes.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// A short name for logs and metrics: `embedded`, `redis`, `redis-cluster`.
+    fn kind(&self) -> &'static str;
+
+    /// Answers when the store is reachable.
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Records a hit on the visitor's own state and says whether it starts a
+    /// visit and whether it is a new view of the page.
+    async fn touch(&self, site: &SiteId, touch: &Touch) -> Result<TouchOutcome, StoreError>;
+
+    /// Adds a batch of counter increments (once, however often it is sent)
+    /// and reads the counters back, in one atomic step.
+    async fn apply(
+        &self,
+        site: &SiteId,
+        batch: Option<&Batch>,
+        query: &CounterQuery,
+        max_pages: u64,
+    ) -> Result<CounterSnapshot, StoreError>;
+
+    async fn set_baseline(&self, site: &SiteId, baseline: u64) -> Result<(), StoreError>;
+
+    /// The key for hashing addresses on `day`: the stored one, or
+    /// `candidate` if there is none yet. Keys of other days are deleted.
+    async fn daily_key(
+        &self,
+        site: &SiteId,
+        day: &str,
+        candidate: [u8; 32],
+    ) -> Result<[u8; 32], StoreError>;
+
+    /// Creates or replaces a poll. Dropping options that hold ballots is
+    /// refused unless `force`; forced, their counts are deleted.
+    async fn put_poll(&self, site: &SiteId, poll: &Poll, force: bool) -> Result<PutPoll, StoreError>;
+
+    async fn list_polls(&self, site: &SiteId) -> Result<Vec<Poll>, StoreError>;
+
+    async fn poll_state(
+        &self,
+        site: &SiteId,
+        poll: &PollId,
+        visitor: Option<&VisitorKey>,
+    ) -> Result<Option<PollState>, StoreError>;
+
+    /// Counts a ballot exactly once, or says why not, in one atomic step.
+    /// `None` when the poll does not exist.
+    async fn cast(&self, site: &SiteId, ballot: &Ballot) -> Result<Option<(Verdict, PollState)>, StoreError>;
+
+    /// Housekeeping that TTLs do not do by themselves (the embedded store
+    /// deletes expired visitor state here). Called about once a minute.
+    async fn maintain(&self, now_ms: i64, window_ms: i64) -> Result<(), StoreError>;
+
+    /// Makes everything written so far durable (before exit).
+    async fn sync(&self) -> Result<(), StoreError>;
+}
+
+/// Opens the store the settings name.
+pub async fn open(settings: &StoreSettings, timeout: std::time::Duration) -> anyhow::Result<Arc<dyn Store>> {
+    Ok(match settings {
+        StoreSettings::Embedded { data_dir } => Arc::new(embedded::EmbeddedStore::open(data_dir)?),
+        StoreSettings::Redis { url } => Arc::new(redis::RedisStore::standalone(url, timeout)?),
+        StoreSettings::Cluster { nodes } => Arc::new(redis::RedisStore::cluster(nodes, timeout).await?),
+    })
+}

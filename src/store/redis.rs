@@ -1,0 +1,474 @@
+//! The Redis store: one Lua script per operation, so each is atomic and one
+//! round trip. Works against one server or a Redis Cluster; the key schema
+//! ([`super::keys`]) keeps every script's keys in one hash slot.
+
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
+use redis::cluster::ClusterClient;
+use redis::cluster_async::ClusterConnection;
+use redis::{Cmd, Pipeline, RedisFuture, Script, Value};
+use tokio::sync::OnceCell;
+
+use super::keys::{self, PollKeys};
+use super::{
+    Ballot, Batch, CounterQuery, CounterSnapshot, PollState, PutPoll, Store, StoreError, Touch,
+    TouchOutcome, Verdict,
+};
+use crate::ids::{OptionId, PollId, SiteId, VisitorKey, hex};
+use crate::poll::Poll;
+
+static TOUCH: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/touch.lua")));
+static APPLY: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/apply.lua")));
+static BALLOT: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/ballot.lua")));
+static PUT_POLL: LazyLock<Script> =
+    LazyLock::new(|| Script::new(include_str!("lua/put_poll.lua")));
+static POLL_STATE: LazyLock<Script> =
+    LazyLock::new(|| Script::new(include_str!("lua/poll_state.lua")));
+static DAILY_KEY: LazyLock<Script> =
+    LazyLock::new(|| Script::new(include_str!("lua/daily_key.lua")));
+
+/// Pages a visitor's state remembers before it starts afresh.
+const MOST_PAGES_PER_VISITOR: u32 = 512;
+/// Day, week and month buckets are kept this long (s), for history.
+const BUCKET_TTL_SECS: u64 = 400 * 86_400;
+/// How long a batch id is remembered, so a resend within it is ignored.
+const BATCH_MARKER_TTL_SECS: u64 = 3_600;
+/// Per-address ballot counts outlive their day by a day.
+const ADDRESS_COUNT_TTL_SECS: u64 = 2 * 86_400;
+
+/// A connection to one server or to a cluster.
+#[derive(Clone)]
+enum Connection {
+    Single(ConnectionManager),
+    Cluster(ClusterConnection),
+}
+
+impl ConnectionLike for Connection {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
+        match self {
+            Connection::Single(c) => c.req_packed_command(cmd),
+            Connection::Cluster(c) => c.req_packed_command(cmd),
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
+        match self {
+            Connection::Single(c) => c.req_packed_commands(pipeline, offset, count),
+            Connection::Cluster(c) => c.req_packed_commands(pipeline, offset, count),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            Connection::Single(c) => c.get_db(),
+            Connection::Cluster(c) => c.get_db(),
+        }
+    }
+}
+
+enum Target {
+    Single(ConnectionManager),
+    /// Connected on first use, so tally starts while the cluster is down.
+    Cluster {
+        client: Box<ClusterClient>,
+        connection: Arc<OnceCell<ClusterConnection>>,
+    },
+}
+
+/// State in Redis.
+pub struct RedisStore {
+    target: Target,
+}
+
+impl RedisStore {
+    /// A store on one Redis server. Connects lazily and reconnects by itself.
+    pub fn standalone(url: &str, timeout: Duration) -> anyhow::Result<Self> {
+        let client = redis::Client::open(url)?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(timeout))
+            .set_response_timeout(Some(timeout))
+            .set_number_of_retries(2)
+            .set_max_delay(Duration::from_secs(1));
+        let manager = ConnectionManager::new_lazy_with_config(client, config)?;
+        Ok(Self {
+            target: Target::Single(manager),
+        })
+    }
+
+    /// A store on a Redis Cluster reached through `nodes`.
+    pub async fn cluster(nodes: &[String], timeout: Duration) -> anyhow::Result<Self> {
+        let client = ClusterClient::builder(nodes.iter().map(String::as_str))
+            .connection_timeout(timeout)
+            .response_timeout(timeout)
+            .retries(3)
+            .min_retry_wait(10)
+            .max_retry_wait(200)
+            .build()?;
+        Ok(Self {
+            target: Target::Cluster {
+                client: Box::new(client),
+                connection: Arc::new(OnceCell::new()),
+            },
+        })
+    }
+
+    async fn connection(&self) -> Result<Connection, StoreError> {
+        match &self.target {
+            Target::Single(manager) => Ok(Connection::Single(manager.clone())),
+            Target::Cluster { client, connection } => connection
+                .get_or_try_init(|| client.get_async_connection())
+                .await
+                .map(|c| Connection::Cluster(c.clone()))
+                .map_err(unavailable),
+        }
+    }
+}
+
+fn unavailable(e: redis::RedisError) -> StoreError {
+    StoreError::Unavailable(e.to_string())
+}
+
+fn corrupt(what: impl Into<String>) -> StoreError {
+    StoreError::Corrupt(what.into())
+}
+
+#[async_trait]
+impl Store for RedisStore {
+    fn kind(&self) -> &'static str {
+        match self.target {
+            Target::Single(_) => "redis",
+            Target::Cluster { .. } => "redis-cluster",
+        }
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        let mut conn = self.connection().await?;
+        redis::cmd("PING")
+            .query_async::<String>(&mut conn)
+            .await
+            .map(drop)
+            .map_err(unavailable)
+    }
+
+    async fn touch(&self, site: &SiteId, touch: &Touch) -> Result<TouchOutcome, StoreError> {
+        let mut conn = self.connection().await?;
+        let mut call = TOUCH.key(keys::visitor(site, &touch.visitor));
+        if let Some(alias) = &touch.alias {
+            call.key(keys::visitor(site, alias));
+        }
+        let page = touch.page.as_ref().map_or("", |p| p.as_str());
+        let (new_visit, new_page_view): (i64, i64) = call
+            .arg(touch.at_ms)
+            .arg(touch.window_ms)
+            .arg(page)
+            .arg(MOST_PAGES_PER_VISITOR)
+            .invoke_async(&mut conn)
+            .await
+            .map_err(unavailable)?;
+        Ok(TouchOutcome {
+            new_visit: new_visit == 1,
+            new_page_view: new_page_view == 1,
+        })
+    }
+
+    async fn apply(
+        &self,
+        site: &SiteId,
+        batch: Option<&Batch>,
+        query: &CounterQuery,
+        max_pages: u64,
+    ) -> Result<CounterSnapshot, StoreError> {
+        let mut conn = self.connection().await?;
+        let empty = Batch::default();
+        let b = batch.unwrap_or(&empty);
+        let mut call = APPLY.key(keys::batch(site, &b.id));
+        call.key(keys::visits_total(site))
+            .key(keys::page_views(site))
+            .key(keys::online(site))
+            .key(keys::baseline(site))
+            .key(keys::visits_day(site, &query.today))
+            .key(keys::visits_day(site, &query.yesterday))
+            .key(keys::visits_week(site, &query.week))
+            .key(keys::visits_month(site, &query.month));
+        let mut increments = Vec::with_capacity(b.visits.len() * 3);
+        for (buckets, n) in &b.visits {
+            increments.push((keys::visits_day(site, &buckets.day), *n));
+            increments.push((keys::visits_week(site, &buckets.week), *n));
+            increments.push((keys::visits_month(site, &buckets.month), *n));
+        }
+        for (key, _) in &increments {
+            call.key(key);
+        }
+        let total: u64 = b.visits.iter().map(|(_, n)| n).sum();
+        call.arg(u8::from(batch.is_some()))
+            .arg(total)
+            .arg(query.online_since_ms)
+            .arg(max_pages)
+            .arg(BUCKET_TTL_SECS)
+            .arg(BATCH_MARKER_TTL_SECS)
+            .arg(increments.len());
+        for (_, n) in &increments {
+            call.arg(n);
+        }
+        call.arg(b.page_views.len());
+        for (page, n) in &b.page_views {
+            call.arg(page.as_str()).arg(n);
+        }
+        call.arg(b.seen.len());
+        for (visitor, at) in &b.seen {
+            call.arg(visitor.as_str()).arg(at);
+        }
+        call.arg(query.pages.len());
+        for page in &query.pages {
+            call.arg(page.as_str());
+        }
+        let values: Vec<u64> = call.invoke_async(&mut conn).await.map_err(unavailable)?;
+        if values.len() != 8 + query.pages.len() {
+            return Err(corrupt("counter script answered the wrong number of values"));
+        }
+        Ok(CounterSnapshot {
+            baseline: values[0],
+            visits: values[1],
+            today: values[2],
+            yesterday: values[3],
+            this_week: values[4],
+            this_month: values[5],
+            online: values[6],
+            pages: values[8..].to_vec(),
+            pages_dropped: values[7],
+        })
+    }
+
+    async fn set_baseline(&self, site: &SiteId, baseline: u64) -> Result<(), StoreError> {
+        let mut conn = self.connection().await?;
+        redis::cmd("SET")
+            .arg(keys::baseline(site))
+            .arg(baseline)
+            .query_async::<()>(&mut conn)
+            .await
+            .map_err(unavailable)
+    }
+
+    async fn daily_key(
+        &self,
+        site: &SiteId,
+        day: &str,
+        candidate: [u8; 32],
+    ) -> Result<[u8; 32], StoreError> {
+        let mut conn = self.connection().await?;
+        // A day's key outlives its day by an hour; then Redis deletes it.
+        let stored: String = DAILY_KEY
+            .key(keys::daily_key(site, day))
+            .arg(hex(&candidate))
+            .arg(25 * 3_600)
+            .invoke_async(&mut conn)
+            .await
+            .map_err(unavailable)?;
+        parse_key(&stored).ok_or_else(|| corrupt("daily hashing key is not 64 hex digits"))
+    }
+
+    async fn put_poll(&self, site: &SiteId, poll: &Poll, force: bool) -> Result<PutPoll, StoreError> {
+        let mut conn = self.connection().await?;
+        let k = PollKeys::new(site, &poll.id);
+        let def = serde_json::to_string(poll).map_err(|e| corrupt(e.to_string()))?;
+        let options: Vec<&str> = poll.option_ids().map(OptionId::as_str).collect();
+        let reply: Vec<String> = PUT_POLL
+            .key(&k.meta)
+            .key(&k.counts)
+            .arg(def)
+            .arg(poll.opens_at.map_or(String::new(), |t| t.as_millisecond().to_string()))
+            .arg(poll.closes_at.map_or(String::new(), |t| t.as_millisecond().to_string()))
+            .arg(poll.max_choices)
+            .arg(options.join(","))
+            .arg(if force { "1" } else { "0" })
+            .invoke_async(&mut conn)
+            .await
+            .map_err(unavailable)?;
+        let outcome = match reply.first().map(String::as_str) {
+            Some("created") => PutPoll::Created,
+            Some("replaced") => PutPoll::Replaced,
+            Some("unchanged") => PutPoll::Unchanged,
+            Some("conflict") => {
+                let orphans = reply[1..]
+                    .chunks(2)
+                    .filter_map(|pair| {
+                        let id = OptionId::parse(pair.first()?).ok()?;
+                        Some((id, pair.get(1)?.parse().ok()?))
+                    })
+                    .collect();
+                return Ok(PutPoll::Conflict(orphans));
+            }
+            _ => return Err(corrupt("poll script answered something unknown")),
+        };
+        // The index lives in the site's slot, so it is a second command; a
+        // poll is written before it is listed.
+        redis::cmd("SADD")
+            .arg(keys::poll_index(site))
+            .arg(poll.id.as_str())
+            .query_async::<()>(&mut conn)
+            .await
+            .map_err(unavailable)?;
+        Ok(outcome)
+    }
+
+    async fn list_polls(&self, site: &SiteId) -> Result<Vec<Poll>, StoreError> {
+        let mut conn = self.connection().await?;
+        let mut ids: Vec<String> = redis::cmd("SMEMBERS")
+            .arg(keys::poll_index(site))
+            .query_async(&mut conn)
+            .await
+            .map_err(unavailable)?;
+        ids.sort();
+        let mut polls = Vec::with_capacity(ids.len());
+        for id in ids {
+            let Ok(id) = PollId::parse(&id) else { continue };
+            let def: Option<String> = redis::cmd("HGET")
+                .arg(PollKeys::new(site, &id).meta)
+                .arg("def")
+                .query_async(&mut conn)
+                .await
+                .map_err(unavailable)?;
+            if let Some(def) = def {
+                polls.push(parse_poll(&def)?);
+            }
+        }
+        Ok(polls)
+    }
+
+    async fn poll_state(
+        &self,
+        site: &SiteId,
+        poll: &PollId,
+        visitor: Option<&VisitorKey>,
+    ) -> Result<Option<PollState>, StoreError> {
+        let mut conn = self.connection().await?;
+        let k = PollKeys::new(site, poll);
+        let reply: Value = POLL_STATE
+            .key(&k.meta)
+            .key(&k.counts)
+            .key(&k.voters)
+            .arg(visitor.map_or("", VisitorKey::as_str))
+            .invoke_async(&mut conn)
+            .await
+            .map_err(unavailable)?;
+        let Value::Array(parts) = reply else {
+            return Ok(None);
+        };
+        match parts.as_slice() {
+            [def, voted, counts] => Ok(Some(poll_state(def, voted, counts)?)),
+            _ => Err(corrupt("poll state script answered the wrong shape")),
+        }
+    }
+
+    async fn cast(&self, site: &SiteId, ballot: &Ballot) -> Result<Option<(Verdict, PollState)>, StoreError> {
+        let mut conn = self.connection().await?;
+        let k = PollKeys::new(site, &ballot.poll);
+        let mut call = BALLOT.key(&k.meta);
+        call.key(&k.counts)
+            .key(&k.voters)
+            .key(k.addresses(&ballot.day))
+            .arg(ballot.at_ms)
+            .arg(ballot.visitor.as_str())
+            .arg(ballot.address.as_str())
+            .arg(ballot.address_cap)
+            .arg(ADDRESS_COUNT_TTL_SECS)
+            .arg(ballot.alias.as_ref().map_or("", VisitorKey::as_str));
+        for choice in &ballot.choices {
+            call.arg(choice.as_str());
+        }
+        let reply: Value = call.invoke_async(&mut conn).await.map_err(unavailable)?;
+        let Value::Array(parts) = reply else {
+            return Ok(None);
+        };
+        let [verdict, def, voted, counts] = parts.as_slice() else {
+            return Err(corrupt("ballot script answered the wrong shape"));
+        };
+        let verdict = match text(verdict)?.as_str() {
+            "accepted" => Verdict::Accepted,
+            "already_voted" => Verdict::AlreadyVoted,
+            "address_cap" => Verdict::AddressCapReached,
+            "not_yet_open" => Verdict::NotYetOpen,
+            "closed" => Verdict::Closed,
+            "invalid_choice" => Verdict::InvalidChoice,
+            other => return Err(corrupt(format!("unknown ballot verdict {other:?}"))),
+        };
+        Ok(Some((verdict, poll_state(def, voted, counts)?)))
+    }
+
+    async fn maintain(&self, _now_ms: i64, _window_ms: i64) -> Result<(), StoreError> {
+        // Every key that should go has a TTL.
+        Ok(())
+    }
+
+    async fn sync(&self) -> Result<(), StoreError> {
+        // Durability is the Redis server's (AOF `appendfsync everysec`).
+        Ok(())
+    }
+}
+
+fn text(value: &Value) -> Result<String, StoreError> {
+    match value {
+        Value::BulkString(bytes) => {
+            String::from_utf8(bytes.clone()).map_err(|_| corrupt("stored text is not UTF-8"))
+        }
+        Value::SimpleString(s) => Ok(s.clone()),
+        Value::Int(n) => Ok(n.to_string()),
+        Value::Nil => Ok(String::new()),
+        _ => Err(corrupt("expected text from the store")),
+    }
+}
+
+fn poll_state(def: &Value, voted: &Value, counts: &Value) -> Result<PollState, StoreError> {
+    let poll = parse_poll(&text(def)?)?;
+    let voted = choices(&text(voted)?);
+    let Value::Array(flat) = counts else {
+        return Err(corrupt("poll counts are not a list"));
+    };
+    let mut map = HashMap::with_capacity(flat.len() / 2);
+    for pair in flat.chunks(2) {
+        if let [id, n] = pair {
+            let n = text(n)?
+                .parse()
+                .map_err(|_| corrupt("poll count is not a number"))?;
+            map.insert(text(id)?, n);
+        }
+    }
+    Ok(PollState::from_counts(poll, &map, voted))
+}
+
+/// Parses a stored comma-separated list of option ids; `None` for ''.
+pub(crate) fn choices(stored: &str) -> Option<Vec<OptionId>> {
+    if stored.is_empty() {
+        return None;
+    }
+    Some(
+        stored
+            .split(',')
+            .filter_map(|id| OptionId::parse(id).ok())
+            .collect(),
+    )
+}
+
+pub(crate) fn parse_poll(def: &str) -> Result<Poll, StoreError> {
+    serde_json::from_str(def).map_err(|e| corrupt(format!("stored poll: {e}")))
+}
+
+pub(crate) fn parse_key(stored: &str) -> Option<[u8; 32]> {
+    if stored.len() != 64 {
+        return None;
+    }
+    let mut key = [0u8; 32];
+    for (i, byte) in key.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(stored.get(i * 2..i * 2 + 2)?, 16).ok()?;
+    }
+    Some(key)
+}
