@@ -10,14 +10,13 @@ use anyhow::Context as _;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
-use tower::ServiceBuilder;
 use tower_http::cors::CorsLayer;
 
 use crate::calendar::Calendar;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::counter::{Counter, CounterSettings};
-use crate::http::{cors_layer, handle_ops, handle_public, server};
+use crate::http::{cors_layer, handle_ops, public_service, server};
 use crate::ids::SiteId;
 use crate::metrics::Metrics;
 use crate::privacy::Privacy;
@@ -34,7 +33,7 @@ pub struct App {
     pub counter: Arc<Counter>,
     pub privacy: Privacy,
     pub metrics: Arc<Metrics>,
-    cors: CorsLayer,
+    pub(crate) cors: CorsLayer,
 }
 
 impl App {
@@ -104,15 +103,7 @@ pub async fn run(
         "public",
         app.settings.limits.clone(),
         Arc::clone(&app.metrics),
-        move |peer: SocketAddr| {
-            let app = Arc::clone(&public_app);
-            ServiceBuilder::new()
-                .layer(app.cors.clone())
-                .service(tower::service_fn(move |req| {
-                    let app = Arc::clone(&app);
-                    async move { Ok::<_, Infallible>(handle_public(&app, req, peer).await) }
-                }))
-        },
+        move |peer: SocketAddr| public_service(Arc::clone(&public_app), peer),
         shutdown.clone(),
         grace,
     );

@@ -11,7 +11,7 @@ pub mod respond;
 pub mod server;
 
 pub use ops::handle as handle_ops;
-pub use public::{cors_layer, handle as handle_public};
+pub use public::{cors_layer, service as public_service};
 
 use http::{HeaderValue, Method};
 

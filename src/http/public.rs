@@ -1,10 +1,13 @@
 //! The public listener: routing, CORS, security headers and request metrics.
 
+use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Instant;
 
 use http::{HeaderValue, Method, Request, header};
 use hyper::body::Incoming;
+use tower::{ServiceBuilder, ServiceExt};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use super::client::{self, Client};
@@ -62,37 +65,64 @@ pub fn cors_layer(origins: &[String]) -> CorsLayer {
         .max_age(std::time::Duration::from_secs(86_400))
 }
 
-/// Answers one public request.
-pub async fn handle(app: &App, req: Request<Incoming>, peer: SocketAddr) -> Response {
-    let started = Instant::now();
+/// The service for one public connection from `peer`: CORS around the
+/// routes, with security headers and metrics around both, so preflights the
+/// CORS layer answers by itself are measured and secured too.
+pub fn service(
+    app: Arc<App>,
+    peer: SocketAddr,
+) -> impl tower::Service<Request<Incoming>, Response = Response, Error = Infallible, Future: Send>
++ Clone
++ Send
++ 'static {
+    let routes = ServiceBuilder::new().layer(app.cors.clone()).service(tower::service_fn({
+        let app = Arc::clone(&app);
+        move |req: Request<Incoming>| {
+            let app = Arc::clone(&app);
+            async move { Ok::<_, Infallible>(handle(&app, req, peer).await) }
+        }
+    }));
+    tower::service_fn(move |req: Request<Incoming>| {
+        let app = Arc::clone(&app);
+        let routes = routes.clone();
+        async move {
+            let started = Instant::now();
+            let method = req.method().clone();
+            let route = Route::of(req.uri().path());
+            let mut response = routes.oneshot(req).await?;
+            secure(&mut response);
+            let status = response.status().as_u16();
+            app.metrics
+                .http_requests
+                .with_label_values(&["public", route.template(), method_label(&method), status_class(status)])
+                .inc();
+            app.metrics
+                .http_duration
+                .with_label_values(&["public", route.template(), method_label(&method)])
+                .observe(started.elapsed().as_secs_f64());
+            tracing::debug!(
+                route = route.template(),
+                method = %method,
+                status,
+                micros = started.elapsed().as_micros() as u64,
+                "request"
+            );
+            Ok(response)
+        }
+    })
+}
+
+/// Answers one public request (CORS aside).
+async fn handle(app: &App, req: Request<Incoming>, peer: SocketAddr) -> Response {
     let client = client::resolve(peer, req.headers(), &app.settings.trusted_proxies);
-    let method = req.method().clone();
     let route = Route::of(req.uri().path());
-    let result = tokio::time::timeout(
+    tokio::time::timeout(
         app.settings.limits.request_timeout,
         dispatch(app, route, req, client),
     )
     .await
-    .unwrap_or(Err(ApiError::RequestTimeout));
-    let mut response = result.unwrap_or_else(ApiError::into_response);
-    secure(&mut response);
-    let status = response.status().as_u16();
-    app.metrics
-        .http_requests
-        .with_label_values(&["public", route.template(), method_label(&method), status_class(status)])
-        .inc();
-    app.metrics
-        .http_duration
-        .with_label_values(&["public", route.template(), method_label(&method)])
-        .observe(started.elapsed().as_secs_f64());
-    tracing::debug!(
-        route = route.template(),
-        method = %method,
-        status,
-        micros = started.elapsed().as_micros() as u64,
-        "request"
-    );
-    response
+    .unwrap_or(Err(ApiError::RequestTimeout))
+    .unwrap_or_else(ApiError::into_response)
 }
 
 async fn dispatch(app: &App, route: Route, req: Request<Incoming>, client: Client) -> Result<Response, ApiError> {

@@ -1,0 +1,434 @@
+//! One conformance suite that every store passes, case for case: the
+//! embedded store and Redis (each test on its own private server).
+
+mod support;
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::future::join_all;
+use jiff::Timestamp;
+use tally::calendar::Buckets;
+use tally::ids::{AddressKey, OptionId, PageId, PollId, SiteId, VisitorKey};
+use tally::poll::{Poll, PollOption, PollSpec};
+use tally::store::{
+    self, Ballot, Batch, CounterQuery, PutPoll, Store, Touch, TouchOutcome, Verdict,
+};
+
+use support::{Backend, Home};
+
+const SITE: SiteId = SiteId::DEFAULT;
+const WINDOW: i64 = 30 * 60 * 1000;
+const T0: i64 = 1_800_000_000_000;
+
+struct Subject {
+    store: Arc<dyn Store>,
+    _home: Home,
+}
+
+async fn subject(backend: Backend) -> Subject {
+    let home = Home::new(backend);
+    let store = store::open(&home.store_settings(), Duration::from_secs(5))
+        .await
+        .expect("store opens");
+    Subject { store, _home: home }
+}
+
+fn visitor(n: u32) -> VisitorKey {
+    let mut bytes = [0u8; 16];
+    bytes[..4].copy_from_slice(&n.to_be_bytes());
+    bytes[4] = 0x5a;
+    VisitorKey::from_address_hash(bytes)
+}
+
+fn page(p: &str) -> PageId {
+    PageId::parse(p).unwrap()
+}
+
+fn touch(v: &VisitorKey, p: Option<&str>, at: i64) -> Touch {
+    Touch {
+        visitor: v.clone(),
+        alias: None,
+        page: p.map(page),
+        at_ms: at,
+        window_ms: WINDOW,
+    }
+}
+
+fn outcome(new_visit: bool, new_page_view: bool) -> TouchOutcome {
+    TouchOutcome {
+        new_visit,
+        new_page_view,
+    }
+}
+
+fn buckets(day: &str) -> Buckets {
+    Buckets {
+        day: day.into(),
+        week: "2026-11-23".into(),
+        month: "2026-11".into(),
+    }
+}
+
+fn query(pages: &[&str]) -> CounterQuery {
+    CounterQuery {
+        today: "2026-11-28".into(),
+        yesterday: "2026-11-27".into(),
+        week: "2026-11-23".into(),
+        month: "2026-11".into(),
+        online_since_ms: T0 - 5 * 60 * 1000,
+        pages: pages.iter().map(|p| page(p)).collect(),
+    }
+}
+
+fn id(s: &str) -> OptionId {
+    OptionId::parse(s).unwrap()
+}
+
+fn poll(max_choices: u32, options: &[&str]) -> Poll {
+    Poll::new(PollSpec {
+        id: PollId::parse("danh-gia").unwrap(),
+        question: "Bạn đánh giá như thế nào về cổng thông tin này?".into(),
+        options: options
+            .iter()
+            .map(|o| PollOption {
+                id: id(o),
+                label: o.to_uppercase(),
+            })
+            .collect(),
+        max_choices: Some(max_choices),
+        opens_at: None,
+        closes_at: None,
+    })
+    .unwrap()
+}
+
+fn ballot(v: &VisitorKey, address: u8, choices: &[&str], cap: u32) -> Ballot {
+    Ballot {
+        poll: PollId::parse("danh-gia").unwrap(),
+        visitor: v.clone(),
+        alias: None,
+        address: AddressKey::from_hash([address; 16]),
+        choices: choices.iter().map(|c| id(c)).collect(),
+        at_ms: T0,
+        day: "2026-11-28".into(),
+        address_cap: cap,
+    }
+}
+
+// ---- visits and page views --------------------------------------------
+
+async fn a_first_hit_is_a_visit_and_a_reload_is_not(s: &dyn Store) {
+    let v = visitor(1);
+    assert_eq!(s.touch(&SITE, &touch(&v, Some("/a"), T0)).await.unwrap(), outcome(true, true));
+    assert_eq!(s.touch(&SITE, &touch(&v, Some("/a"), T0 + 1000)).await.unwrap(), outcome(false, false));
+    assert_eq!(s.touch(&SITE, &touch(&v, Some("/b"), T0 + 2000)).await.unwrap(), outcome(false, true));
+    assert_eq!(s.touch(&SITE, &touch(&v, None, T0 + 3000)).await.unwrap(), outcome(false, false));
+}
+
+async fn the_window_runs_from_the_last_hit(s: &dyn Store) {
+    let v = visitor(2);
+    s.touch(&SITE, &touch(&v, Some("/a"), T0)).await.unwrap();
+    // Active every half hour or less: one long visit. A page is viewed
+    // again only when its own last view is a window old.
+    assert_eq!(s.touch(&SITE, &touch(&v, Some("/b"), T0 + 20 * 60_000)).await.unwrap(), outcome(false, true));
+    assert_eq!(s.touch(&SITE, &touch(&v, Some("/a"), T0 + 29 * 60_000)).await.unwrap(), outcome(false, false));
+    assert_eq!(s.touch(&SITE, &touch(&v, Some("/b"), T0 + 55 * 60_000)).await.unwrap(), outcome(false, true));
+    // Exactly a window of silence: a new visit.
+    assert_eq!(s.touch(&SITE, &touch(&v, Some("/a"), T0 + 85 * 60_000)).await.unwrap(), outcome(true, true));
+}
+
+async fn a_late_replayed_hit_does_not_move_time_back(s: &dyn Store) {
+    let v = visitor(3);
+    s.touch(&SITE, &touch(&v, Some("/a"), T0 + 10 * 60_000)).await.unwrap();
+    // A buffered hit from before arrives late: same visit.
+    assert_eq!(s.touch(&SITE, &touch(&v, Some("/a"), T0)).await.unwrap(), outcome(false, false));
+    // The window still counts from the later hit.
+    assert_eq!(s.touch(&SITE, &touch(&v, None, T0 + 39 * 60_000)).await.unwrap(), outcome(false, false));
+}
+
+async fn a_new_cookie_continues_the_address_visitor(s: &dyn Store) {
+    let by_address = visitor(4);
+    let cookie = VisitorKey::from_cookie(&by_address.new_cookie_value([9; 16])).unwrap();
+    let mut first = touch(&by_address, Some("/a"), T0);
+    first.alias = Some(cookie.clone());
+    assert_eq!(s.touch(&SITE, &first).await.unwrap(), outcome(true, true));
+    assert_eq!(s.touch(&SITE, &touch(&cookie, Some("/a"), T0 + 1000)).await.unwrap(), outcome(false, false));
+    assert_eq!(s.touch(&SITE, &touch(&cookie, Some("/b"), T0 + 2000)).await.unwrap(), outcome(false, true));
+}
+
+async fn distinct_visitors_touch_concurrently(s: &dyn Store) {
+    let touches: Vec<Touch> = (0..500).map(|n| touch(&visitor(1000 + n), Some("/hot"), T0)).collect();
+    let outcomes = join_all(touches.iter().map(|t| s.touch(&SITE, t))).await;
+    assert!(outcomes.into_iter().all(|o| o.unwrap() == outcome(true, true)));
+}
+
+async fn a_visitor_remembers_a_bounded_number_of_pages(s: &dyn Store) {
+    let v = visitor(5);
+    for n in 0..600 {
+        s.touch(&SITE, &touch(&v, Some(&format!("/p/{n}")), T0 + n)).await.unwrap();
+    }
+    // Still one visit; the page memory started afresh somewhere past 512.
+    assert_eq!(s.touch(&SITE, &touch(&v, Some("/p/599"), T0 + 700)).await.unwrap(), outcome(false, false));
+    assert!(!s.touch(&SITE, &touch(&v, None, T0 + 701)).await.unwrap().new_visit);
+}
+
+// ---- site counters ----------------------------------------------------
+
+fn batch(id: &str) -> Batch {
+    Batch {
+        id: id.into(),
+        visits: vec![(buckets("2026-11-28"), 3), (buckets("2026-11-27"), 2)],
+        page_views: vec![(page("/a"), 4), (page("/b"), 1)],
+        seen: vec![(visitor(10), T0), (visitor(11), T0 - 10 * 60_000)],
+    }
+}
+
+async fn a_batch_counts_once_however_often_it_is_sent(s: &dyn Store) {
+    let q = query(&["/a", "/b", "/c"]);
+    let first = s.apply(&SITE, Some(&batch("r-1")), &q, 100).await.unwrap();
+    let again = s.apply(&SITE, Some(&batch("r-1")), &q, 100).await.unwrap();
+    assert_eq!(first, again);
+    assert_eq!(first.visits, 5);
+    assert_eq!(first.today, 3);
+    assert_eq!(first.yesterday, 2);
+    assert_eq!(first.this_week, 5);
+    assert_eq!(first.this_month, 5);
+    assert_eq!(first.pages, vec![4, 1, 0]);
+    // Only visitor 10 was seen in the last five minutes.
+    assert_eq!(first.online, 1);
+    let next = s.apply(&SITE, Some(&batch("r-2")), &q, 100).await.unwrap();
+    assert_eq!(next.visits, 10);
+    assert_eq!(next.pages, vec![8, 2, 0]);
+    let read = s.apply(&SITE, None, &q, 100).await.unwrap();
+    assert_eq!(read, CounterSnapshot { pages_dropped: 0, ..next });
+}
+
+use tally::store::CounterSnapshot;
+
+async fn the_distinct_page_cap_holds(s: &dyn Store) {
+    let q = query(&["/a", "/b", "/c"]);
+    let mut b = Batch {
+        id: "cap-1".into(),
+        page_views: vec![(page("/a"), 1), (page("/b"), 1)],
+        ..Batch::default()
+    };
+    s.apply(&SITE, Some(&b), &q, 2).await.unwrap();
+    b.id = "cap-2".into();
+    b.page_views = vec![(page("/c"), 5), (page("/a"), 1)];
+    let snap = s.apply(&SITE, Some(&b), &q, 2).await.unwrap();
+    assert_eq!(snap.pages, vec![2, 1, 0]);
+    assert_eq!(snap.pages_dropped, 1);
+}
+
+async fn online_forgets_visitors_after_five_minutes(s: &dyn Store) {
+    let b = Batch {
+        id: "on-1".into(),
+        seen: vec![(visitor(20), T0), (visitor(21), T0 - 60_000)],
+        ..Batch::default()
+    };
+    let mut q = query(&[]);
+    assert_eq!(s.apply(&SITE, Some(&b), &q, 100).await.unwrap().online, 2);
+    q.online_since_ms = T0 - 30_000;
+    assert_eq!(s.apply(&SITE, None, &q, 100).await.unwrap().online, 1);
+    q.online_since_ms = T0 + 1;
+    assert_eq!(s.apply(&SITE, None, &q, 100).await.unwrap().online, 0);
+}
+
+async fn the_baseline_is_kept(s: &dyn Store) {
+    s.set_baseline(&SITE, 7_582_803).await.unwrap();
+    assert_eq!(s.apply(&SITE, None, &query(&[]), 100).await.unwrap().baseline, 7_582_803);
+}
+
+async fn a_days_hashing_key_is_the_first_one_written(s: &dyn Store) {
+    let first = s.daily_key(&SITE, "2026-11-28", [1; 32]).await.unwrap();
+    assert_eq!(first, [1; 32]);
+    assert_eq!(s.daily_key(&SITE, "2026-11-28", [2; 32]).await.unwrap(), [1; 32]);
+    assert_eq!(s.daily_key(&SITE, "2026-11-29", [3; 32]).await.unwrap(), [3; 32]);
+}
+
+// ---- polls --------------------------------------------------------------
+
+async fn polls_are_created_replaced_and_listed(s: &dyn Store) {
+    let p = poll(1, &["tot", "chua-tot"]);
+    assert_eq!(s.put_poll(&SITE, &p, false).await.unwrap(), PutPoll::Created);
+    assert_eq!(s.put_poll(&SITE, &p, false).await.unwrap(), PutPoll::Unchanged);
+    let wider = poll(1, &["tot", "chua-tot", "binh-thuong"]);
+    assert_eq!(s.put_poll(&SITE, &wider, false).await.unwrap(), PutPoll::Replaced);
+    assert_eq!(s.list_polls(&SITE).await.unwrap(), vec![wider.clone()]);
+    let state = s.poll_state(&SITE, &wider.id, None).await.unwrap().unwrap();
+    assert_eq!(state.votes, vec![0, 0, 0]);
+    assert!(s.poll_state(&SITE, &PollId::parse("khac").unwrap(), None).await.unwrap().is_none());
+}
+
+async fn dropping_options_with_ballots_needs_force(s: &dyn Store) {
+    let p = poll(1, &["tot", "chua-tot", "binh-thuong"]);
+    s.put_poll(&SITE, &p, false).await.unwrap();
+    s.cast(&SITE, &ballot(&visitor(30), 1, &["chua-tot"], 50)).await.unwrap();
+    s.cast(&SITE, &ballot(&visitor(31), 1, &["tot"], 50)).await.unwrap();
+    let narrower = poll(1, &["tot", "binh-thuong"]);
+    assert_eq!(
+        s.put_poll(&SITE, &narrower, false).await.unwrap(),
+        PutPoll::Conflict(vec![(id("chua-tot"), 1)])
+    );
+    // Nothing changed.
+    assert_eq!(s.poll_state(&SITE, &p.id, None).await.unwrap().unwrap().poll, p);
+    assert_eq!(s.put_poll(&SITE, &narrower, true).await.unwrap(), PutPoll::Replaced);
+    let state = s.poll_state(&SITE, &p.id, None).await.unwrap().unwrap();
+    assert_eq!(state.votes, vec![1, 0]);
+    // Dropping an option without ballots needs no force.
+    assert_eq!(s.put_poll(&SITE, &poll(1, &["tot", "khac"]), false).await.unwrap(), PutPoll::Replaced);
+}
+
+async fn a_ballot_is_counted_once_per_visitor(s: &dyn Store) {
+    s.put_poll(&SITE, &poll(1, &["tot", "chua-tot"]), false).await.unwrap();
+    let v = visitor(40);
+    let (verdict, state) = s.cast(&SITE, &ballot(&v, 1, &["tot"], 50)).await.unwrap().unwrap();
+    assert_eq!(verdict, Verdict::Accepted);
+    assert_eq!(state.votes, vec![1, 0]);
+    assert_eq!(state.voted, Some(vec![id("tot")]));
+    let (verdict, state) = s.cast(&SITE, &ballot(&v, 1, &["chua-tot"], 50)).await.unwrap().unwrap();
+    assert_eq!(verdict, Verdict::AlreadyVoted);
+    assert_eq!(state.votes, vec![1, 0]);
+    assert_eq!(state.voted, Some(vec![id("tot")]));
+    let read = s.poll_state(&SITE, &state.poll.id, Some(&v)).await.unwrap().unwrap();
+    assert_eq!(read.voted, Some(vec![id("tot")]));
+    let other = s.poll_state(&SITE, &state.poll.id, Some(&visitor(41))).await.unwrap().unwrap();
+    assert_eq!(other.voted, None);
+}
+
+async fn a_ballot_with_a_new_cookie_is_recorded_for_both_identities(s: &dyn Store) {
+    s.put_poll(&SITE, &poll(1, &["tot", "chua-tot"]), false).await.unwrap();
+    let by_address = visitor(42);
+    let cookie = VisitorKey::from_cookie(&by_address.new_cookie_value([1; 16])).unwrap();
+    let mut b = ballot(&by_address, 1, &["tot"], 50);
+    b.alias = Some(cookie.clone());
+    assert_eq!(s.cast(&SITE, &b).await.unwrap().unwrap().0, Verdict::Accepted);
+    let again = s.cast(&SITE, &ballot(&cookie, 1, &["chua-tot"], 50)).await.unwrap().unwrap();
+    assert_eq!(again.0, Verdict::AlreadyVoted);
+    assert_eq!(again.1.votes, vec![1, 0]);
+}
+
+async fn the_per_address_cap_holds_exactly(s: &dyn Store) {
+    s.put_poll(&SITE, &poll(1, &["tot", "chua-tot"]), false).await.unwrap();
+    let ballots: Vec<Ballot> = (0..20).map(|n| ballot(&visitor(100 + n), 7, &["tot"], 5)).collect();
+    let verdicts = join_all(ballots.iter().map(|b| s.cast(&SITE, b))).await;
+    let accepted = verdicts
+        .into_iter()
+        .filter(|r| r.as_ref().unwrap().as_ref().unwrap().0 == Verdict::Accepted)
+        .count();
+    assert_eq!(accepted, 5);
+    // Another address, or another day, is not capped.
+    assert_eq!(s.cast(&SITE, &ballot(&visitor(200), 8, &["tot"], 5)).await.unwrap().unwrap().0, Verdict::Accepted);
+    let mut tomorrow = ballot(&visitor(201), 7, &["tot"], 5);
+    tomorrow.day = "2026-11-29".into();
+    assert_eq!(s.cast(&SITE, &tomorrow).await.unwrap().unwrap().0, Verdict::Accepted);
+    let state = s.poll_state(&SITE, &tomorrow.poll, None).await.unwrap().unwrap();
+    assert_eq!(state.votes, vec![7, 0]);
+}
+
+async fn concurrent_ballots_from_one_visitor_count_once(s: &dyn Store) {
+    s.put_poll(&SITE, &poll(1, &["tot", "chua-tot"]), false).await.unwrap();
+    let v = visitor(50);
+    let ballots: Vec<Ballot> = (0..200).map(|_| ballot(&v, 2, &["tot"], 1000)).collect();
+    let verdicts = join_all(ballots.iter().map(|b| s.cast(&SITE, b))).await;
+    let accepted = verdicts
+        .into_iter()
+        .filter(|r| r.as_ref().unwrap().as_ref().unwrap().0 == Verdict::Accepted)
+        .count();
+    assert_eq!(accepted, 1);
+    let state = s.poll_state(&SITE, &ballots[0].poll, None).await.unwrap().unwrap();
+    assert_eq!(state.votes, vec![1, 0]);
+}
+
+async fn invalid_ballots_change_nothing(s: &dyn Store) {
+    s.put_poll(&SITE, &poll(2, &["a", "b", "c"]), false).await.unwrap();
+    for choices in [&["a", "a"][..], &["d"], &["a", "b", "c"], &[]] {
+        let (verdict, state) = s.cast(&SITE, &ballot(&visitor(60), 3, choices, 50)).await.unwrap().unwrap();
+        assert_eq!(verdict, Verdict::InvalidChoice, "{choices:?}");
+        assert_eq!(state.votes, vec![0, 0, 0]);
+    }
+    let (verdict, state) = s.cast(&SITE, &ballot(&visitor(60), 3, &["c", "a"], 50)).await.unwrap().unwrap();
+    assert_eq!(verdict, Verdict::Accepted);
+    assert_eq!(state.votes, vec![1, 0, 1]);
+    assert_eq!(state.voted, Some(vec![id("c"), id("a")]));
+    let mut unknown = ballot(&visitor(61), 3, &["a"], 50);
+    unknown.poll = PollId::parse("khong-co").unwrap();
+    assert!(s.cast(&SITE, &unknown).await.unwrap().is_none());
+}
+
+async fn ballots_respect_the_polls_window(s: &dyn Store) {
+    let at = |ms: i64| Timestamp::from_millisecond(ms).unwrap();
+    let mut p = poll(1, &["tot", "chua-tot"]);
+    p.opens_at = Some(at(T0 + 1000));
+    p.closes_at = Some(at(T0 + 2000));
+    s.put_poll(&SITE, &p, false).await.unwrap();
+    let mut b = ballot(&visitor(70), 4, &["tot"], 50);
+    assert_eq!(s.cast(&SITE, &b).await.unwrap().unwrap().0, Verdict::NotYetOpen);
+    b.at_ms = T0 + 2000;
+    assert_eq!(s.cast(&SITE, &b).await.unwrap().unwrap().0, Verdict::Closed);
+    b.at_ms = T0 + 1500;
+    assert_eq!(s.cast(&SITE, &b).await.unwrap().unwrap().0, Verdict::Accepted);
+}
+
+async fn housekeeping_keeps_what_is_still_needed(s: &dyn Store) {
+    let v = visitor(80);
+    s.touch(&SITE, &touch(&v, Some("/a"), T0)).await.unwrap();
+    s.maintain(T0 + 10 * 60_000, WINDOW).await.unwrap();
+    assert_eq!(s.touch(&SITE, &touch(&v, Some("/a"), T0 + 20 * 60_000)).await.unwrap(), outcome(false, false));
+    s.sync().await.unwrap();
+    s.ping().await.unwrap();
+}
+
+macro_rules! conformance {
+    ($($case:ident),* $(,)?) => {
+        mod embedded {
+            $(
+                #[tokio::test]
+                async fn $case() {
+                    let s = super::subject(super::Backend::Embedded).await;
+                    super::$case(s.store.as_ref()).await;
+                }
+            )*
+        }
+        mod redis {
+            $(
+                #[tokio::test]
+                async fn $case() {
+                    let s = super::subject(super::Backend::Redis).await;
+                    super::$case(s.store.as_ref()).await;
+                }
+            )*
+        }
+        /// Every case above runs against every store.
+        #[test]
+        fn the_suite_is_complete() {
+            let cases: HashSet<&str> = [$(stringify!($case)),*].into_iter().collect();
+            assert_eq!(cases.len(), [$(stringify!($case)),*].len());
+        }
+    };
+}
+
+conformance!(
+    a_first_hit_is_a_visit_and_a_reload_is_not,
+    the_window_runs_from_the_last_hit,
+    a_late_replayed_hit_does_not_move_time_back,
+    a_new_cookie_continues_the_address_visitor,
+    distinct_visitors_touch_concurrently,
+    a_visitor_remembers_a_bounded_number_of_pages,
+    a_batch_counts_once_however_often_it_is_sent,
+    the_distinct_page_cap_holds,
+    online_forgets_visitors_after_five_minutes,
+    the_baseline_is_kept,
+    a_days_hashing_key_is_the_first_one_written,
+    polls_are_created_replaced_and_listed,
+    dropping_options_with_ballots_needs_force,
+    a_ballot_is_counted_once_per_visitor,
+    a_ballot_with_a_new_cookie_is_recorded_for_both_identities,
+    the_per_address_cap_holds_exactly,
+    concurrent_ballots_from_one_visitor_count_once,
+    invalid_ballots_change_nothing,
+    ballots_respect_the_polls_window,
+    housekeeping_keeps_what_is_still_needed,
+);

@@ -1,0 +1,282 @@
+//! Test support: private `redis-server` processes on free ports, and the
+//! real app on port 0 with a clock the test controls.
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use jiff::Timestamp;
+use serde_json::Value;
+use tally::app::{self, Running};
+use tally::clock::ManualClock;
+use tally::config::{Settings, StoreSettings};
+use tempfile::TempDir;
+
+/// A port nobody listens on right now.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// A private `redis-server`, killed on drop. Never the one on 6379.
+pub struct RedisServer {
+    pub port: u16,
+    child: Option<Child>,
+    dir: TempDir,
+    extra: Vec<String>,
+}
+
+impl RedisServer {
+    pub fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    /// Starts with extra `redis-server` arguments (e.g. persistence).
+    pub fn start_with(extra: &[&str]) -> Self {
+        let mut server = Self {
+            port: free_port(),
+            child: None,
+            dir: TempDir::new().expect("temp dir"),
+            extra: extra.iter().map(|s| s.to_string()).collect(),
+        };
+        server.spawn();
+        server
+    }
+
+    fn spawn(&mut self) {
+        let child = Command::new("redis-server")
+            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .arg("--dir")
+            .arg(self.dir.path())
+            .args(&self.extra)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server must be installed (the test command installs it)");
+        self.child = Some(child);
+        wait_for_redis(self.port);
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// Kills the server (SIGKILL) and waits for it to be gone.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts it again on the same port and directory.
+    pub fn restart(&mut self) {
+        self.kill();
+        self.spawn();
+    }
+
+    /// Runs a redis-cli command against this server.
+    pub fn cli(&self, args: &[&str]) -> String {
+        redis_cli(self.port, args)
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+pub fn redis_cli(port: u16, args: &[&str]) -> String {
+    let out = Command::new("redis-cli")
+        .args(["-p", &port.to_string()])
+        .args(args)
+        .output()
+        .expect("redis-cli must be installed");
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+fn wait_for_redis(port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            use std::io::{Read, Write};
+            let _ = s.set_read_timeout(Some(Duration::from_millis(500)));
+            if s.write_all(b"PING\r\n").is_ok() {
+                let mut buf = [0u8; 16];
+                if let Ok(n) = s.read(&mut buf)
+                    && buf[..n].starts_with(b"+PONG")
+                {
+                    return;
+                }
+            }
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("redis-server on port {port} did not come up");
+}
+
+/// Which store a test runs against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Embedded,
+    Redis,
+}
+
+/// Where a backend keeps its state; lives as long as the test needs it,
+/// across restarts of the app.
+pub enum Home {
+    Embedded(TempDir),
+    Redis(RedisServer),
+}
+
+impl Home {
+    pub fn new(backend: Backend) -> Self {
+        match backend {
+            Backend::Embedded => Home::Embedded(TempDir::new().expect("temp dir")),
+            Backend::Redis => Home::Redis(RedisServer::start()),
+        }
+    }
+
+    pub fn store_settings(&self) -> StoreSettings {
+        match self {
+            Home::Embedded(dir) => StoreSettings::Embedded {
+                data_dir: PathBuf::from(dir.path()),
+            },
+            Home::Redis(server) => StoreSettings::Redis { url: server.url() },
+        }
+    }
+}
+
+/// The instant tests start at: noon in Hồ Chí Minh City.
+pub fn noon() -> Timestamp {
+    "2026-11-27T12:00:00+07:00".parse().unwrap()
+}
+
+/// The real app on port 0, with a manual clock.
+pub struct TestApp {
+    pub running: Option<Running>,
+    pub clock: Arc<ManualClock>,
+    pub base: String,
+    pub ops: String,
+    pub http: reqwest::Client,
+}
+
+impl TestApp {
+    pub async fn start(home: &Home, tweak: impl FnOnce(&mut Settings)) -> Self {
+        Self::start_at(home, Arc::new(ManualClock::new(noon())), tweak).await
+    }
+
+    pub async fn start_at(home: &Home, clock: Arc<ManualClock>, tweak: impl FnOnce(&mut Settings)) -> Self {
+        let mut settings = Settings::for_tests("unused");
+        settings.store = home.store_settings();
+        tweak(&mut settings);
+        let running = app::start(settings, clock.clone()).await.expect("app starts");
+        let base = format!("http://{}", running.public_addr);
+        let ops = format!("http://{}", running.ops_addr);
+        Self {
+            running: Some(running),
+            clock,
+            base,
+            ops,
+            http: reqwest::Client::builder()
+                .pool_max_idle_per_host(64)
+                .build()
+                .unwrap(),
+        }
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(running) = self.running.take() {
+            running.stop().await;
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// `POST /v1/hits` as a browser with `cookie` (if any) on `page`.
+    pub async fn hit(&self, cookie: Option<&str>, page: Option<&str>) -> reqwest::Response {
+        let mut req = self
+            .http
+            .post(self.url("/v1/hits"))
+            .header("user-agent", BROWSER)
+            .header("content-type", "application/json");
+        if let Some(c) = cookie {
+            req = req.header("cookie", format!("tally_vid={c}"));
+        }
+        let body = match page {
+            Some(p) => serde_json::json!({ "page": p }).to_string(),
+            None => String::new(),
+        };
+        req.body(body).send().await.expect("hit answered")
+    }
+
+    /// A hit's JSON answer, asserting 200.
+    pub async fn hit_json(&self, cookie: Option<&str>, page: Option<&str>) -> Value {
+        let response = self.hit(cookie, page).await;
+        assert_eq!(response.status(), 200);
+        response.json().await.unwrap()
+    }
+
+    /// `GET /v1/counter[?page=]`.
+    pub async fn counter(&self, page: Option<&str>) -> Value {
+        let mut req = self.http.get(self.url("/v1/counter"));
+        if let Some(p) = page {
+            req = req.query(&[("page", p)]);
+        }
+        let response = req.send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        response.json().await.unwrap()
+    }
+
+    /// Waits until the counter's `total` reaches `expected` (another
+    /// replica's flush), or gives up after a few seconds.
+    pub async fn counter_eventually(&self, field: &str, expected: u64) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let counter = self.counter(None).await;
+            if counter[field] == expected || Instant::now() > deadline {
+                return counter;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(running) = self.running.take() {
+            // Best effort when a test panics before stopping.
+            drop(running);
+        }
+    }
+}
+
+/// A browser's User-Agent.
+pub const BROWSER: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36";
+
+/// A fresh, well-formed visitor cookie value.
+pub fn cookie() -> String {
+    let mut bytes = [0u8; 18];
+    getrandom::fill(&mut bytes).expect("randomness");
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The `tally_vid` value a response sets, if any.
+pub fn set_cookie(response: &reqwest::Response) -> Option<String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.strip_prefix("tally_vid="))
+        .map(|v| v.split(';').next().unwrap_or("").to_string())
+}
