@@ -3,16 +3,19 @@
 //!
 //! It mirrors the Redis store's schema: the same key strings name the same
 //! things, and a hash field is the key, `\x1f`, and the field. Each operation
-//! is one redb transaction. Ballots and counter batches are committed durably
-//! (fsync); a visitor's hit is committed without fsync and made durable by
-//! the next batch, at most one flush interval later. Who is online is kept in
+//! is atomic in a redb transaction; one writer thread runs the writes waiting
+//! at a moment in one transaction (group commit). Ballots and counter
+//! batches are committed durably (fsync); a visitor's hit is committed
+//! without fsync and made durable by the next batch, at most one flush
+//! interval later. Who is online is kept in
 //! memory: it is five minutes deep and needs no history.
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, mpsc};
 
 use async_trait::async_trait;
+use tokio::sync::oneshot;
 use redb::{
     Database, Durability, ReadTransaction, ReadableDatabase, ReadableTable, Table, TableDefinition,
     WriteTransaction,
@@ -50,7 +53,87 @@ type Online = HashMap<(SiteId, VisitorKey), i64>;
 /// State in a redb file.
 pub struct EmbeddedStore {
     db: Arc<Database>,
+    /// `None` only while dropping.
+    writer: Option<mpsc::Sender<Job>>,
+    writer_thread: Option<std::thread::JoinHandle<()>>,
     online: Arc<Mutex<Online>>,
+}
+
+impl Drop for EmbeddedStore {
+    /// Lets the writer finish what it has and waits for it, so the file is
+    /// closed (and can be opened again) when the store is gone.
+    fn drop(&mut self) {
+        self.writer.take();
+        if let Some(thread) = self.writer_thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Called with the commit's outcome; delivers a write's answer.
+type Deliver = Box<dyn FnOnce(Result<(), String>) + Send>;
+
+/// One write, run by the writer thread inside a shared transaction.
+struct Job {
+    durability: Durability,
+    run: Box<dyn FnOnce(&WriteTransaction) -> Result<Deliver, redb::Error> + Send>,
+}
+
+/// Most writes committed together.
+const MOST_JOBS_PER_COMMIT: usize = 1024;
+
+/// The one writer: takes every write waiting, runs them in one transaction
+/// and commits once (group commit), durably if any of them asked for it.
+/// redb allows one write transaction at a time anyway; sharing it turns a
+/// burst of hits into one commit instead of a queue of them.
+fn write_loop(db: Arc<Database>, jobs: mpsc::Receiver<Job>) {
+    while let Ok(first) = jobs.recv() {
+        let mut group = vec![first];
+        while group.len() < MOST_JOBS_PER_COMMIT {
+            match jobs.try_recv() {
+                Ok(job) => group.push(job),
+                Err(_) => break,
+            }
+        }
+        let durable = group.iter().any(|j| matches!(j.durability, Durability::Immediate));
+        let mut txn = match db.begin_write() {
+            Ok(txn) => txn,
+            Err(e) => {
+                tracing::error!(error = %e, "embedded store: cannot begin a write");
+                continue;
+            }
+        };
+        let durability = if durable { Durability::Immediate } else { Durability::None };
+        if let Err(e) = txn.set_durability(durability) {
+            tracing::error!(error = %e, "embedded store: cannot set durability");
+            continue;
+        }
+        let mut delivers = Vec::with_capacity(group.len());
+        let mut failure = None;
+        for job in group {
+            if failure.is_some() {
+                // Dropped unrun: its caller hears that it failed.
+                continue;
+            }
+            match (job.run)(&txn) {
+                Ok(deliver) => delivers.push(deliver),
+                Err(e) => failure = Some(e.to_string()),
+            }
+        }
+        let outcome = match failure {
+            Some(why) => {
+                let _ = txn.abort();
+                Err(why)
+            }
+            None => txn.commit().map_err(|e| e.to_string()),
+        };
+        if let Err(why) = &outcome {
+            tracing::error!(error = %why, "embedded store: write rolled back");
+        }
+        for deliver in delivers {
+            deliver(outcome.clone());
+        }
+    }
 }
 
 fn field(container: &str, name: &str) -> String {
@@ -115,34 +198,50 @@ impl EmbeddedStore {
         txn.open_table(VOTERS)?;
         txn.open_table(ADDRESS_BALLOTS)?;
         txn.commit()?;
+        let db = Arc::new(db);
+        let (writer, jobs) = mpsc::channel();
+        let writer_db = Arc::clone(&db);
+        let writer_thread = std::thread::Builder::new()
+            .name("tally-redb-writer".into())
+            .spawn(move || write_loop(writer_db, jobs))?;
         Ok(Self {
-            db: Arc::new(db),
+            db,
+            writer: Some(writer),
+            writer_thread: Some(writer_thread),
             online: Arc::new(Mutex::new(HashMap::new())),
         })
     }
 
-    /// Runs `f` in a write transaction on a blocking thread and commits it
-    /// with `durability` when `f` says so (`Ok((value, true))`).
+    /// Runs `f` in a write transaction and answers once it is committed
+    /// with at least `durability`. `f` must change nothing when it refuses
+    /// (returns an answer that says so): it may share its transaction.
     async fn write<T, F>(&self, durability: Durability, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
-        F: FnOnce(&WriteTransaction) -> Result<(T, bool), redb::Error> + Send + 'static,
+        F: FnOnce(&WriteTransaction) -> Result<T, redb::Error> + Send + 'static,
     {
-        let db = Arc::clone(&self.db);
-        tokio::task::spawn_blocking(move || {
-            let mut txn = db.begin_write().map_err(err)?;
-            txn.set_durability(durability)
-                .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-            let (value, commit) = f(&txn).map_err(err)?;
-            if commit {
-                txn.commit().map_err(err)?;
-            } else {
-                txn.abort().map_err(err)?;
-            }
-            Ok(value)
-        })
-        .await
-        .map_err(|e| StoreError::Unavailable(format!("embedded store task: {e}")))?
+        let (answer, answered) = oneshot::channel();
+        let job = Job {
+            durability,
+            run: Box::new(move |txn| {
+                let value = f(txn)?;
+                Ok(Box::new(move |committed: Result<(), String>| {
+                    let _ = answer.send(committed.map(|()| value));
+                }) as Deliver)
+            }),
+        };
+        self.writer
+            .as_ref()
+            .ok_or_else(|| StoreError::Unavailable("embedded store: closing".into()))?
+            .send(job)
+            .map_err(|_| StoreError::Unavailable("embedded store: writer stopped".into()))?;
+        match answered.await {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(why)) => Err(StoreError::Unavailable(format!("embedded store: {why}"))),
+            Err(_) => Err(StoreError::Unavailable(
+                "embedded store: the write failed and was rolled back".into(),
+            )),
+        }
     }
 
     async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
@@ -258,13 +357,10 @@ impl Store for EmbeddedStore {
                     seen_pages.insert(copy.as_str(), at)?;
                 }
             }
-            Ok((
-                TouchOutcome {
-                    new_visit,
-                    new_page_view,
-                },
-                true,
-            ))
+            Ok(TouchOutcome {
+                new_visit,
+                new_page_view,
+            })
         })
         .await
     }
@@ -323,7 +419,7 @@ impl Store for EmbeddedStore {
                     }
                     let mut snapshot = counters(&table, &pages, site, &owned_query)?;
                     snapshot.pages_dropped = dropped;
-                    Ok((snapshot, true))
+                    Ok(snapshot)
                 })
                 .await?
             }
@@ -344,7 +440,7 @@ impl Store for EmbeddedStore {
         let key = keys::baseline(site);
         self.write(Durability::Immediate, move |txn| {
             txn.open_table(COUNTERS)?.insert(key.as_str(), baseline)?;
-            Ok(((), true))
+            Ok(())
         })
         .await
     }
@@ -363,7 +459,7 @@ impl Store for EmbeddedStore {
                 .get(key.as_str())?
                 .and_then(|v| v.value().try_into().ok());
             if let Some(stored) = stored {
-                return Ok((stored, false));
+                return Ok(stored);
             }
             // A new day: the old days' keys go, so yesterday's hashes can no
             // longer be recomputed.
@@ -371,7 +467,7 @@ impl Store for EmbeddedStore {
                 table.remove(old.as_str())?;
             }
             table.insert(key.as_str(), candidate.as_slice())?;
-            Ok((candidate, true))
+            Ok(candidate)
         })
         .await
     }
@@ -385,7 +481,7 @@ impl Store for EmbeddedStore {
             let mut counts = txn.open_table(POLL_COUNTS)?;
             let old = polls.get(k.meta.as_str())?.map(|v| v.value().to_owned());
             if old.as_deref() == Some(def.as_str()) {
-                return Ok((PutPoll::Unchanged, false));
+                return Ok(PutPoll::Unchanged);
             }
             let prefix = field(&k.counts, "");
             let dropped: Vec<(String, u64)> = with_prefix(&counts, &prefix, |n| n)?
@@ -398,7 +494,7 @@ impl Store for EmbeddedStore {
                 .filter_map(|(key, n)| Some((crate::ids::OptionId::parse(&key[prefix.len()..]).ok()?, *n)))
                 .collect();
             if !orphans.is_empty() && !force {
-                return Ok((PutPoll::Conflict(orphans), false));
+                return Ok(PutPoll::Conflict(orphans));
             }
             for (key, _) in dropped {
                 counts.remove(key.as_str())?;
@@ -409,7 +505,7 @@ impl Store for EmbeddedStore {
             } else {
                 PutPoll::Created
             };
-            Ok((outcome, true))
+            Ok(outcome)
         })
         .await
     }
@@ -451,7 +547,7 @@ impl Store for EmbeddedStore {
             let mut voters = txn.open_table(VOTERS)?;
             let mut addresses = txn.open_table(ADDRESS_BALLOTS)?;
             let Some(mut state) = poll_state_in(&polls, &counts, &voters, &k, Some(&ballot.visitor))? else {
-                return Ok((None, false));
+                return Ok(None);
             };
             if state.voted.is_none()
                 && let Some(alias) = &ballot.alias
@@ -478,7 +574,7 @@ impl Store for EmbeddedStore {
                 Verdict::Accepted
             };
             if verdict != Verdict::Accepted {
-                return Ok((Some((verdict, state)), false));
+                return Ok(Some((verdict, state)));
             }
             let record: Vec<&str> = ballot.choices.iter().map(|c| c.as_str()).collect();
             let record = record.join(",");
@@ -492,7 +588,7 @@ impl Store for EmbeddedStore {
             }
             let state = poll_state_in(&polls, &counts, &voters, &k, Some(&ballot.visitor))?
                 .expect("the poll was read in this transaction");
-            Ok((Some((Verdict::Accepted, state)), true))
+            Ok(Some((Verdict::Accepted, state)))
         })
         .await
     }
@@ -514,13 +610,13 @@ impl Store for EmbeddedStore {
                     .and_then(|rest| rest.split('\x1f').next())
                     .is_some_and(|day| day >= oldest_day.as_str())
             })?;
-            Ok(((), true))
+            Ok(())
         })
         .await
     }
 
     async fn sync(&self) -> Result<(), StoreError> {
         // An empty durable commit makes the non-durable ones before it durable.
-        self.write(Durability::Immediate, |_| Ok(((), true))).await
+        self.write(Durability::Immediate, |_| Ok(())).await
     }
 }
