@@ -22,6 +22,7 @@ use crate::metrics::Metrics;
 use crate::privacy::Privacy;
 use crate::store::timed::TimedStore;
 use crate::store::{self, Store};
+use crate::voting::Voting;
 
 /// Everything a request may need; shared by all connections.
 pub struct App {
@@ -32,6 +33,7 @@ pub struct App {
     pub store: Arc<dyn Store>,
     pub counter: Arc<Counter>,
     pub privacy: Privacy,
+    pub voting: Voting,
     pub metrics: Arc<Metrics>,
     pub(crate) cors: CorsLayer,
 }
@@ -72,6 +74,18 @@ impl App {
             calendar.clone(),
             Arc::clone(&clock),
         );
+        let voting = Voting::new(
+            Arc::clone(&store),
+            site.clone(),
+            calendar.clone(),
+            Arc::clone(&clock),
+            settings.votes_per_address,
+            Arc::clone(&metrics),
+        );
+        if let Some(path) = &settings.polls_file {
+            let loaded = voting.load_file(path).await?;
+            tracing::info!(polls = loaded, file = %path.display(), "polls loaded");
+        }
         Ok(Arc::new(Self {
             cors: cors_layer(&settings.allowed_origins),
             settings,
@@ -81,8 +95,24 @@ impl App {
             store,
             counter,
             privacy,
+            voting,
             metrics,
         }))
+    }
+
+    /// Seconds until the next local midnight, when per-day caps reset.
+    pub fn seconds_until_tomorrow(&self) -> u64 {
+        let now = self.clock.now();
+        let tomorrow = self
+            .calendar
+            .date(now)
+            .tomorrow()
+            .ok()
+            .and_then(|d| d.to_zoned_datetime(self.settings.timezone.clone()).ok())
+            .map(|z| z.timestamp());
+        tomorrow.map_or(3600, |t| {
+            u64::try_from((t - now).as_secs()).unwrap_or(0).max(1)
+        })
     }
 }
 

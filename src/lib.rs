@@ -20,3 +20,4 @@ pub mod poll;
 pub mod privacy;
 pub mod store;
 pub mod telemetry;
+pub mod voting;

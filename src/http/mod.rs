@@ -1,11 +1,17 @@
 //! The edge: routing, client address and identity, CORS, limits, and
 //! rendering answers as JSON or HTML.
 
+mod admin;
+mod assets;
 pub mod client;
 mod counter_api;
 pub mod error;
+pub mod i18n;
 pub mod identity;
 mod ops;
+mod origin;
+mod pages;
+mod polls_api;
 mod public;
 pub mod respond;
 pub mod server;

@@ -1,4 +1,4 @@
-//! The ops listener: metrics, health and (later) the admin API.
+//! The ops listener: metrics, health and the admin API.
 
 use std::time::{Duration, Instant};
 
@@ -6,7 +6,7 @@ use http::{Request, StatusCode};
 use hyper::body::Incoming;
 use serde_json::json;
 
-use super::allow_get;
+use super::{admin, allow_get};
 use super::error::ApiError;
 use super::respond::{Response, bytes_response, json_response};
 use crate::app::App;
@@ -24,7 +24,13 @@ pub async fn handle(app: &App, req: Request<Incoming>) -> Response {
         "/metrics" => ("/metrics", metrics(app, &method)),
         "/healthz" => ("/healthz", health(&method)),
         "/readyz" => ("/readyz", ready(app, &method).await),
-        _ => ("unmatched", Err(ApiError::NotFound)),
+        _ => match path.strip_prefix("/admin/") {
+            Some(rest) => {
+                let segments: Vec<&str> = rest.split('/').collect();
+                ("/admin", admin::handle(app, req, &segments).await)
+            }
+            None => ("unmatched", Err(ApiError::NotFound)),
+        },
     };
     let response = result.unwrap_or_else(ApiError::into_response);
     let status = response.status().as_u16();

@@ -13,7 +13,8 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use super::client::{self, Client};
 use super::error::ApiError;
 use super::respond::{Response, bytes_response};
-use super::{allow_get, allow_post, counter_api};
+use super::i18n::Lang;
+use super::{allow, allow_get, allow_post, assets, counter_api, pages, polls_api};
 use crate::app::App;
 use crate::metrics::{method_label, status_class};
 
@@ -25,6 +26,16 @@ const OPENAPI: &str = include_str!("openapi.json");
 pub enum Route {
     Hits,
     Counter,
+    CounterSvg,
+    Pixel,
+    Widget,
+    Demo,
+    Poll,
+    PollVotes,
+    PollResults,
+    PollPage,
+    PollResultsPage,
+    PagesCss,
     OpenApi,
     Unmatched,
 }
@@ -35,6 +46,16 @@ impl Route {
         match segments.as_slice() {
             ["v1", "hits"] => Route::Hits,
             ["v1", "counter"] => Route::Counter,
+            ["v1", "counter.svg"] => Route::CounterSvg,
+            ["v1", "pixel.gif"] => Route::Pixel,
+            ["widget.js"] => Route::Widget,
+            ["demo"] => Route::Demo,
+            ["v1", "polls", _] => Route::Poll,
+            ["v1", "polls", _, "votes"] => Route::PollVotes,
+            ["v1", "polls", _, "results"] => Route::PollResults,
+            ["polls", _] => Route::PollPage,
+            ["polls", _, "results"] => Route::PollResultsPage,
+            ["pages.css"] => Route::PagesCss,
             ["openapi.json"] => Route::OpenApi,
             _ => Route::Unmatched,
         }
@@ -44,6 +65,16 @@ impl Route {
         match self {
             Route::Hits => "/v1/hits",
             Route::Counter => "/v1/counter",
+            Route::CounterSvg => "/v1/counter.svg",
+            Route::Pixel => "/v1/pixel.gif",
+            Route::Widget => "/widget.js",
+            Route::Demo => "/demo",
+            Route::Poll => "/v1/polls/{id}",
+            Route::PollVotes => "/v1/polls/{id}/votes",
+            Route::PollResults => "/v1/polls/{id}/results",
+            Route::PollPage => "/polls/{id}",
+            Route::PollResultsPage => "/polls/{id}/results",
+            Route::PagesCss => "/pages.css",
             Route::OpenApi => "/openapi.json",
             Route::Unmatched => "unmatched",
         }
@@ -127,7 +158,69 @@ async fn handle(app: &App, req: Request<Incoming>, peer: SocketAddr) -> Response
 
 async fn dispatch(app: &App, route: Route, req: Request<Incoming>, client: Client) -> Result<Response, ApiError> {
     let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    // The poll id is the third segment of /v1/polls/{id}/… and the second
+    // of /polls/{id}/….
+    let segments: Vec<&str> = path.split('/').skip(1).collect();
+    let id = match route {
+        Route::Poll | Route::PollVotes | Route::PollResults => segments.get(2).copied().unwrap_or(""),
+        _ => segments.get(1).copied().unwrap_or(""),
+    };
     match route {
+        Route::Poll => match allow_get(&method)? {
+            Some(options) => Ok(options),
+            None => polls_api::get_poll(app, &req, client, id).await,
+        },
+        Route::PollVotes => match allow_post(&method)? {
+            Some(options) => Ok(options),
+            None => polls_api::post_vote(app, req, client, id).await,
+        },
+        Route::PollResults => match allow_get(&method)? {
+            Some(options) => Ok(options),
+            None => polls_api::get_results(app, id).await,
+        },
+        Route::PollPage | Route::PollResultsPage => {
+            let lang = Lang::choose(req.uri().query(), req.headers());
+            let html = pages::wants_html(req.headers());
+            let answer = match (route, method) {
+                (Route::PollPage, Method::GET | Method::HEAD) => pages::poll_page(app, &req, client, id).await,
+                (Route::PollPage, Method::POST) => pages::post_form(app, req, client, id).await,
+                (Route::PollPage, m) => allow(&m, &[], "GET, HEAD, POST").map(|o| o.expect("OPTIONS only")),
+                (_, m) => match allow_get(&m)? {
+                    Some(options) => Ok(options),
+                    None => pages::results_page(app, &req, id).await,
+                },
+            };
+            match answer {
+                Err(e) if html => Ok(pages::error_page(app, lang, e)),
+                other => other,
+            }
+        }
+        Route::CounterSvg => match allow_get(&method)? {
+            Some(options) => Ok(options),
+            None => assets::badge(app, &req).await,
+        },
+        Route::Pixel => match allow_get(&method)? {
+            Some(options) => Ok(options),
+            None => assets::pixel(app, &req, client).await,
+        },
+        Route::Widget => match allow_get(&method)? {
+            Some(options) => Ok(options),
+            None => Ok(assets::widget(req.headers(), req.uri().query())),
+        },
+        Route::Demo => match allow_get(&method)? {
+            Some(options) => Ok(options),
+            None => Ok(assets::demo()),
+        },
+        Route::PagesCss => match allow_get(&method)? {
+            Some(options) => Ok(options),
+            None => Ok(bytes_response(
+                http::StatusCode::OK,
+                "text/css; charset=utf-8",
+                "public, max-age=3600",
+                pages::STYLESHEET,
+            )),
+        },
         Route::Hits => match allow_post(&method)? {
             Some(options) => Ok(options),
             None => counter_api::post_hit(app, req, client).await,
@@ -161,8 +254,7 @@ fn secure(response: &mut Response) {
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
+    if !headers.contains_key(header::REFERRER_POLICY) {
+        headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    }
 }

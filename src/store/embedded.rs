@@ -73,10 +73,13 @@ impl Drop for EmbeddedStore {
 /// Called with the commit's outcome; delivers a write's answer.
 type Deliver = Box<dyn FnOnce(Result<(), String>) + Send>;
 
+/// Does a write's work in the shared transaction; says how to answer.
+type Work = Box<dyn FnOnce(&WriteTransaction) -> Result<Deliver, redb::Error> + Send>;
+
 /// One write, run by the writer thread inside a shared transaction.
 struct Job {
     durability: Durability,
-    run: Box<dyn FnOnce(&WriteTransaction) -> Result<Deliver, redb::Error> + Send>,
+    run: Work,
 }
 
 /// Most writes committed together.

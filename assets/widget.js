@@ -1,0 +1,1 @@
+/* tally widget: placeholder, replaced by the real widget. */

@@ -1,0 +1,205 @@
+//! The words and number formats of the HTML pages: Vietnamese by default,
+//! English on request.
+
+use http::{HeaderMap, header};
+
+/// A language the pages speak.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    Vi,
+    En,
+}
+
+impl Lang {
+    /// `?lang=` first, then the first of `vi`/`en` in `Accept-Language`.
+    pub fn choose(query: Option<&str>, headers: &HeaderMap) -> Self {
+        let asked = query.and_then(|q| {
+            form_urlencoded::parse(q.as_bytes())
+                .find(|(k, _)| k == "lang")
+                .map(|(_, v)| v.into_owned())
+        });
+        if let Some(lang) = asked.as_deref().and_then(Self::from_tag) {
+            return lang;
+        }
+        headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .into_iter()
+            .flat_map(|v| v.split(','))
+            .filter_map(|tag| Self::from_tag(tag.split(';').next().unwrap_or("").trim()))
+            .next()
+            .unwrap_or(Lang::Vi)
+    }
+
+    fn from_tag(tag: &str) -> Option<Self> {
+        let primary = tag.split(['-', '_']).next().unwrap_or("").to_ascii_lowercase();
+        match primary.as_str() {
+            "vi" => Some(Lang::Vi),
+            "en" => Some(Lang::En),
+            _ => None,
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Vi => "vi",
+            Lang::En => "en",
+        }
+    }
+
+    pub fn text(self) -> &'static Text {
+        match self {
+            Lang::Vi => &VI,
+            Lang::En => &EN,
+        }
+    }
+
+    /// A whole number with thousands grouped: `7.582.803` / `7,582,803`.
+    pub fn number(self, n: u64) -> String {
+        let sep = match self {
+            Lang::Vi => '.',
+            Lang::En => ',',
+        };
+        let digits = n.to_string();
+        let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+        for (i, d) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
+                out.push(sep);
+            }
+            out.push(d);
+        }
+        out
+    }
+
+    /// A percentage from tenths: `41,7%` / `41.7%`.
+    pub fn percent(self, tenths: u32) -> String {
+        let mark = match self {
+            Lang::Vi => ',',
+            Lang::En => '.',
+        };
+        format!("{}{mark}{}%", tenths / 10, tenths % 10)
+    }
+}
+
+/// Every phrase of the pages.
+pub struct Text {
+    pub poll_title: &'static str,
+    pub submit: &'static str,
+    pub see_results: &'static str,
+    pub results_title: &'static str,
+    pub total_votes: &'static str,
+    pub votes: &'static str,
+    pub choose_up_to: &'static str,
+    pub back_to_poll: &'static str,
+    pub thanks: &'static str,
+    pub already_voted: &'static str,
+    pub closed: &'static str,
+    pub not_yet_open: &'static str,
+    pub choose_one: &'static str,
+    pub too_many: &'static str,
+    pub rate_limited: &'static str,
+    pub address_limit: &'static str,
+    pub unavailable: &'static str,
+    pub not_found: &'static str,
+    pub origin: &'static str,
+    pub error_title: &'static str,
+    pub error_code: &'static str,
+}
+
+const VI: Text = Text {
+    poll_title: "Bình chọn",
+    submit: "Gửi bình chọn",
+    see_results: "Xem kết quả",
+    results_title: "Kết quả bình chọn",
+    total_votes: "Tổng số phiếu",
+    votes: "phiếu",
+    choose_up_to: "Chọn tối đa",
+    back_to_poll: "Quay lại bình chọn",
+    thanks: "Cảm ơn bạn đã tham gia bình chọn!",
+    already_voted: "Bạn đã bình chọn cho câu hỏi này rồi. Cảm ơn bạn!",
+    closed: "Cuộc bình chọn đã kết thúc.",
+    not_yet_open: "Cuộc bình chọn chưa bắt đầu.",
+    choose_one: "Vui lòng chọn ít nhất một phương án.",
+    too_many: "Bạn đã chọn quá số phương án cho phép.",
+    rate_limited: "Bạn thao tác quá nhanh. Vui lòng thử lại sau ít phút.",
+    address_limit: "Mạng của bạn đã gửi quá nhiều phiếu hôm nay. Vui lòng thử lại vào ngày mai.",
+    unavailable: "Hệ thống đang bận, phiếu của bạn chưa được ghi nhận. Vui lòng thử lại sau.",
+    not_found: "Không tìm thấy cuộc bình chọn này.",
+    origin: "Phiếu bầu phải được gửi từ cổng thông tin.",
+    error_title: "Không thể thực hiện",
+    error_code: "Mã lỗi",
+};
+
+const EN: Text = Text {
+    poll_title: "Poll",
+    submit: "Submit vote",
+    see_results: "See results",
+    results_title: "Poll results",
+    total_votes: "Total votes",
+    votes: "votes",
+    choose_up_to: "Choose up to",
+    back_to_poll: "Back to the poll",
+    thanks: "Thank you for voting!",
+    already_voted: "You have already voted in this poll. Thank you!",
+    closed: "This poll is closed.",
+    not_yet_open: "This poll has not opened yet.",
+    choose_one: "Please choose at least one option.",
+    too_many: "You chose more options than allowed.",
+    rate_limited: "Too many requests. Please try again in a few minutes.",
+    address_limit: "Your network has sent too many votes today. Please try again tomorrow.",
+    unavailable: "The service is busy and your vote was not recorded. Please try again later.",
+    not_found: "There is no such poll.",
+    origin: "Votes must be sent from the portal.",
+    error_title: "Something went wrong",
+    error_code: "Error code",
+};
+
+/// Escapes text for HTML element content and quoted attribute values.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_grouped_the_vietnamese_way() {
+        assert_eq!(Lang::Vi.number(7_582_803), "7.582.803");
+        assert_eq!(Lang::Vi.number(138), "138");
+        assert_eq!(Lang::Vi.number(1000), "1.000");
+        assert_eq!(Lang::Vi.number(0), "0");
+        assert_eq!(Lang::En.number(7_582_803), "7,582,803");
+        assert_eq!(Lang::Vi.percent(417), "41,7%");
+        assert_eq!(Lang::En.percent(1000), "100.0%");
+    }
+
+    #[test]
+    fn the_language_comes_from_the_query_then_the_browser() {
+        let mut h = HeaderMap::new();
+        assert_eq!(Lang::choose(None, &h), Lang::Vi);
+        h.insert(header::ACCEPT_LANGUAGE, "fr-FR, en-US;q=0.8, vi;q=0.5".parse().unwrap());
+        assert_eq!(Lang::choose(None, &h), Lang::En);
+        assert_eq!(Lang::choose(Some("lang=vi"), &h), Lang::Vi);
+        assert_eq!(Lang::choose(Some("lang=de"), &HeaderMap::new()), Lang::Vi);
+    }
+
+    #[test]
+    fn markup_is_escaped() {
+        assert_eq!(
+            escape(r#"<script>alert("1")</script> & 'x'"#),
+            "&lt;script&gt;alert(&quot;1&quot;)&lt;/script&gt; &amp; &#39;x&#39;"
+        );
+    }
+}

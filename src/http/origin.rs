@@ -1,0 +1,92 @@
+//! Where a state-changing browser request comes from. Ballots are refused
+//! when the browser says they come from a page that is neither an allowed
+//! origin (`TALLY_ALLOWED_ORIGINS`) nor this service itself.
+
+use http::{HeaderMap, header};
+
+use super::client::Client;
+use super::error::ApiError;
+
+/// The request's origin: the `Origin` header, else the scheme and host of
+/// `Referer`. `None` when the client sent neither (not a browser form or
+/// script, which always send `Origin` on a cross-origin POST).
+fn claimed_origin(headers: &HeaderMap) -> Option<String> {
+    if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+        return Some(origin.trim().trim_end_matches('/').to_ascii_lowercase());
+    }
+    let referer = headers.get(header::REFERER)?.to_str().ok()?;
+    let (scheme, rest) = referer.split_once("://")?;
+    let host = rest.split(['/', '?', '#']).next()?;
+    Some(format!("{scheme}://{host}").to_ascii_lowercase())
+}
+
+/// This service's own origin, as the client addressed it.
+fn own_origin(headers: &HeaderMap, uri: &http::Uri, client: &Client) -> Option<String> {
+    let host = uri
+        .authority()
+        .map(|a| a.as_str().to_owned())
+        .or_else(|| headers.get(header::HOST)?.to_str().ok().map(str::to_owned))?;
+    let scheme = if client.https { "https" } else { "http" };
+    Some(format!("{scheme}://{host}").to_ascii_lowercase())
+}
+
+/// Refuses a request whose browser-declared origin is not allowed.
+pub fn check(
+    headers: &HeaderMap,
+    uri: &http::Uri,
+    client: &Client,
+    allowed: &[String],
+) -> Result<(), ApiError> {
+    let Some(origin) = claimed_origin(headers) else {
+        return Ok(());
+    };
+    let own = own_origin(headers, uri, client);
+    if allowed.contains(&origin) || own.as_deref() == Some(origin.as_str()) {
+        Ok(())
+    } else {
+        Err(ApiError::OriginNotAllowed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::IpAddr;
+
+    fn client() -> Client {
+        Client {
+            ip: IpAddr::from([127, 0, 0, 1]),
+            https: false,
+        }
+    }
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, v.parse().unwrap());
+        }
+        h
+    }
+
+    fn check_with(pairs: &[(&'static str, &str)]) -> Result<(), ApiError> {
+        let uri: http::Uri = "/polls/x".parse().unwrap();
+        check(&headers(pairs), &uri, &client(), &["https://portal.gov.vn".to_string()])
+    }
+
+    #[test]
+    fn allowed_and_own_origins_pass() {
+        assert!(check_with(&[("origin", "https://portal.gov.vn")]).is_ok());
+        assert!(check_with(&[("host", "tally.gov.vn"), ("origin", "http://tally.gov.vn")]).is_ok());
+        assert!(check_with(&[("referer", "https://portal.gov.vn/tin-tuc/1?x=y")]).is_ok());
+        // Not a browser: nothing to check.
+        assert!(check_with(&[]).is_ok());
+    }
+
+    #[test]
+    fn other_origins_are_refused() {
+        assert!(check_with(&[("origin", "https://evil.example")]).is_err());
+        assert!(check_with(&[("origin", "null")]).is_err());
+        assert!(check_with(&[("host", "tally.gov.vn"), ("origin", "https://tally.gov.vn.evil.example")]).is_err());
+        assert!(check_with(&[("referer", "https://portal.gov.vn.evil.example/")]).is_err());
+    }
+}

@@ -1,0 +1,160 @@
+//! The poll's JSON API: `GET /v1/polls/{id}`, `POST /v1/polls/{id}/votes`,
+//! `GET /v1/polls/{id}/results`.
+
+use http::{HeaderMap, Request, StatusCode, header};
+use hyper::body::Incoming;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::client::Client;
+use super::error::ApiError;
+use super::identity::{Identity, cookie_visitor, identify};
+use super::respond::{Response, json_response, media_type_is, read_body};
+use super::origin;
+use crate::app::App;
+use crate::ids::{OptionId, PollId, VisitorKey};
+use crate::poll::{ChoiceError, Results};
+use crate::store::PollState;
+use crate::voting::{VoteOutcome, Voter};
+
+/// A poll id from the path; a malformed one names no poll.
+pub fn poll_id(raw: &str) -> Result<PollId, ApiError> {
+    PollId::parse(raw).map_err(|_| ApiError::PollNotFound)
+}
+
+/// The visitor a read is about, without issuing a cookie.
+pub async fn reader(app: &App, headers: &HeaderMap, client: &Client) -> VisitorKey {
+    match cookie_visitor(headers) {
+        Some(visitor) => visitor,
+        None => {
+            let ua = headers.get(header::USER_AGENT).map_or(&b""[..], |v| v.as_bytes());
+            app.privacy.visitor(client.ip, ua).await
+        }
+    }
+}
+
+/// The poll as JSON, with whether this visitor voted.
+pub fn poll_json(app: &App, state: &PollState) -> Value {
+    let poll = &state.poll;
+    let mut body = json!({
+        "id": poll.id,
+        "question": poll.question,
+        "options": poll.options,
+        "max_choices": poll.max_choices,
+        "opens_at": poll.opens_at,
+        "closes_at": poll.closes_at,
+        "status": poll.status(app.voting.now()),
+        "voted": state.voted.is_some(),
+    });
+    if let Some(choices) = &state.voted {
+        body["choices"] = json!(choices);
+    }
+    body
+}
+
+/// The poll's results as JSON.
+pub fn results_json(app: &App, state: &PollState) -> Value {
+    let results = Results::new(&state.poll, &state.votes);
+    json!({
+        "poll": state.poll.id,
+        "question": state.poll.question,
+        "status": state.poll.status(app.voting.now()),
+        "total_votes": results.total_votes,
+        "options": results.options,
+    })
+}
+
+pub async fn get_poll(app: &App, req: &Request<Incoming>, client: Client, id: &str) -> Result<Response, ApiError> {
+    let id = poll_id(id)?;
+    let visitor = reader(app, req.headers(), &client).await;
+    let state = app
+        .voting
+        .state(&id, Some(&visitor))
+        .await?
+        .ok_or(ApiError::PollNotFound)?;
+    Ok(json_response(StatusCode::OK, &poll_json(app, &state)))
+}
+
+pub async fn get_results(app: &App, id: &str) -> Result<Response, ApiError> {
+    let id = poll_id(id)?;
+    let state = app.voting.state(&id, None).await?.ok_or(ApiError::PollNotFound)?;
+    Ok(json_response(StatusCode::OK, &results_json(app, &state)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VoteBody {
+    options: Vec<String>,
+}
+
+/// Parses option ids; a malformed one is an invalid option.
+pub fn option_ids<'a>(raw: impl IntoIterator<Item = &'a str>) -> Result<Vec<OptionId>, ApiError> {
+    raw.into_iter()
+        .map(|o| OptionId::parse(o).map_err(|_| ApiError::InvalidOption(format!("'{o}' is not an option of this poll"))))
+        .collect()
+}
+
+/// Who votes: the identity, and the address the per-address cap counts.
+pub async fn voter(app: &App, headers: &HeaderMap, client: &Client) -> Result<(Voter, Identity), ApiError> {
+    let identity = identify(&app.privacy, headers, client).await;
+    let address = app.privacy.address(client.ip).await?;
+    Ok((
+        Voter {
+            visitor: identity.visitor.clone(),
+            alias: identity.alias.clone(),
+            address,
+        },
+        identity,
+    ))
+}
+
+/// Maps a ballot's outcome to the answer; `Ok` only when it was counted.
+pub fn outcome_response(app: &App, outcome: VoteOutcome) -> Result<Response, ApiError> {
+    match outcome {
+        VoteOutcome::Accepted(state) => {
+            let mut body = results_json(app, &state);
+            body["voted"] = json!(true);
+            body["choices"] = json!(state.voted);
+            Ok(json_response(StatusCode::CREATED, &body))
+        }
+        VoteOutcome::AlreadyVoted(state) => Err(ApiError::AlreadyVoted(json!({
+            "choices": state.voted,
+            "results": results_json(app, &state),
+        }))),
+        VoteOutcome::AddressLimit(_) => Err(ApiError::AddressLimit {
+            retry_after_secs: app.seconds_until_tomorrow(),
+        }),
+        VoteOutcome::NotYetOpen(_) => Err(ApiError::PollClosed { not_yet_open: true }),
+        VoteOutcome::Closed(_) => Err(ApiError::PollClosed { not_yet_open: false }),
+        VoteOutcome::Invalid(why, _) => Err(choice_error(why)),
+        VoteOutcome::NotFound => Err(ApiError::PollNotFound),
+    }
+}
+
+pub fn choice_error(why: ChoiceError) -> ApiError {
+    match why {
+        ChoiceError::TooMany { max } => ApiError::TooManyChoices { max },
+        other => ApiError::InvalidOption(other.to_string()),
+    }
+}
+
+pub async fn post_vote(app: &App, req: Request<Incoming>, client: Client, id: &str) -> Result<Response, ApiError> {
+    let (parts, body) = req.into_parts();
+    origin::check(&parts.headers, &parts.uri, &client, &app.settings.allowed_origins)?;
+    let id = poll_id(id)?;
+    let bytes = read_body(&parts.headers, body, app.settings.limits.max_body_bytes).await?;
+    if !media_type_is(&parts.headers, &["application/json", "text/plain"]) {
+        return Err(ApiError::UnsupportedMediaType {
+            expected: "application/json",
+        });
+    }
+    let body: VoteBody = serde_json::from_slice(&bytes).map_err(|e| ApiError::InvalidJson(e.to_string()))?;
+    let choices = option_ids(body.options.iter().map(String::as_str))?;
+    let (voter, identity) = voter(app, &parts.headers, &client).await?;
+    let outcome = app.voting.vote(&id, voter, choices).await?;
+    let mut response = outcome_response(app, outcome).unwrap_or_else(ApiError::into_response);
+    if let Some(cookie) = identity.set_cookie {
+        response.headers_mut().insert(header::SET_COOKIE, cookie);
+    }
+    Ok(response)
+}

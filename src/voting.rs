@@ -1,0 +1,202 @@
+//! Polls through the store: reading them, casting ballots, managing them and
+//! loading them from `TALLY_POLLS_FILE`.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{Context as _, bail};
+use jiff::Timestamp;
+use serde::Deserialize;
+
+use crate::calendar::Calendar;
+use crate::clock::Clock;
+use crate::ids::{AddressKey, OptionId, PollId, SiteId, VisitorKey};
+use crate::metrics::Metrics;
+use crate::poll::{ChoiceError, Poll, PollSpec, PollStatus};
+use crate::store::{Ballot, PollState, PutPoll, Store, StoreError, Verdict};
+
+/// Who casts a ballot.
+#[derive(Debug, Clone)]
+pub struct Voter {
+    pub visitor: VisitorKey,
+    pub alias: Option<VisitorKey>,
+    pub address: AddressKey,
+}
+
+/// What became of a ballot.
+#[derive(Debug)]
+pub enum VoteOutcome {
+    Accepted(PollState),
+    AlreadyVoted(PollState),
+    AddressLimit(PollState),
+    NotYetOpen(PollState),
+    Closed(PollState),
+    Invalid(ChoiceError, PollState),
+    NotFound,
+}
+
+/// The poll service.
+pub struct Voting {
+    store: Arc<dyn Store>,
+    site: SiteId,
+    calendar: Calendar,
+    clock: Arc<dyn Clock>,
+    votes_per_address: u32,
+    metrics: Arc<Metrics>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PollsFile {
+    #[serde(default)]
+    polls: Vec<PollSpec>,
+}
+
+impl Voting {
+    pub fn new(
+        store: Arc<dyn Store>,
+        site: SiteId,
+        calendar: Calendar,
+        clock: Arc<dyn Clock>,
+        votes_per_address: u32,
+        metrics: Arc<Metrics>,
+    ) -> Self {
+        Self {
+            store,
+            site,
+            calendar,
+            clock,
+            votes_per_address,
+            metrics,
+        }
+    }
+
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    /// A poll, its counts, and whether `visitor` (or its alias) voted.
+    pub async fn state(
+        &self,
+        poll: &PollId,
+        visitor: Option<&VisitorKey>,
+    ) -> Result<Option<PollState>, StoreError> {
+        self.store.poll_state(&self.site, poll, visitor).await
+    }
+
+    /// Casts a ballot: checked here for a clear answer, then checked again
+    /// and counted by the store in one atomic step.
+    pub async fn vote(
+        &self,
+        poll: &PollId,
+        voter: Voter,
+        choices: Vec<OptionId>,
+    ) -> Result<VoteOutcome, StoreError> {
+        let now = self.clock.now();
+        let ballot = Ballot {
+            poll: poll.clone(),
+            visitor: voter.visitor,
+            alias: voter.alias,
+            address: voter.address,
+            choices,
+            at_ms: now.as_millisecond(),
+            day: self.calendar.buckets(now).day,
+            address_cap: self.votes_per_address,
+        };
+        let cast = self.store.cast(&self.site, &ballot).await;
+        let Some((verdict, state)) = (match cast {
+            Ok(cast) => cast,
+            Err(e) => {
+                self.count(poll.as_str(), "unavailable");
+                return Err(e);
+            }
+        }) else {
+            return Ok(VoteOutcome::NotFound);
+        };
+        let (result, outcome) = match verdict {
+            Verdict::Accepted => ("accepted", VoteOutcome::Accepted(state)),
+            Verdict::AlreadyVoted => ("duplicate", VoteOutcome::AlreadyVoted(state)),
+            Verdict::AddressCapReached => ("address_cap", VoteOutcome::AddressLimit(state)),
+            Verdict::NotYetOpen => ("closed", VoteOutcome::NotYetOpen(state)),
+            Verdict::Closed => ("closed", VoteOutcome::Closed(state)),
+            Verdict::InvalidChoice => {
+                let why = state
+                    .poll
+                    .check_choices(&ballot.choices)
+                    .err()
+                    .unwrap_or(ChoiceError::NoChoice);
+                ("invalid", VoteOutcome::Invalid(why, state))
+            }
+        };
+        self.count(poll.as_str(), result);
+        Ok(outcome)
+    }
+
+    /// Counts a ballot outcome for a poll that exists (bounded labels).
+    pub fn count(&self, poll: &str, result: &str) {
+        self.metrics.ballots.with_label_values(&[poll, result]).inc();
+    }
+
+    /// Creates or replaces a poll.
+    pub async fn put(&self, poll: &Poll, force: bool) -> Result<PutPoll, StoreError> {
+        self.store.put_poll(&self.site, poll, force).await
+    }
+
+    /// Closes a poll now (it stays readable). `None` if there is no such poll.
+    pub async fn close(&self, id: &PollId) -> Result<Option<PollState>, StoreError> {
+        let Some(state) = self.state(id, None).await? else {
+            return Ok(None);
+        };
+        let closed = state.poll.closed_at(self.clock.now());
+        self.store.put_poll(&self.site, &closed, false).await?;
+        self.state(id, None).await
+    }
+
+    pub async fn list(&self) -> Result<Vec<PollState>, StoreError> {
+        let mut states = Vec::new();
+        for poll in self.store.list_polls(&self.site).await? {
+            if let Some(state) = self.state(&poll.id, None).await? {
+                states.push(state);
+            }
+        }
+        Ok(states)
+    }
+
+    /// Loads `TALLY_POLLS_FILE` (TOML, or JSON when it ends in `.json`).
+    /// Loading the same file again changes nothing; a poll an editor closed
+    /// is not reopened by it; dropping options that hold ballots stops the
+    /// start.
+    pub async fn load_file(&self, path: &Path) -> anyhow::Result<usize> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("TALLY_POLLS_FILE: cannot read {}", path.display()))?;
+        let file: PollsFile = if path.extension().is_some_and(|e| e == "json") {
+            serde_json::from_str(&text)
+                .with_context(|| format!("TALLY_POLLS_FILE: {} is not valid", path.display()))?
+        } else {
+            toml::from_str(&text)
+                .with_context(|| format!("TALLY_POLLS_FILE: {} is not valid", path.display()))?
+        };
+        let now = self.clock.now();
+        let count = file.polls.len();
+        for spec in file.polls {
+            let id = spec.id.clone();
+            let mut poll = Poll::new(spec)
+                .with_context(|| format!("TALLY_POLLS_FILE: poll {id}"))?;
+            if let Some(stored) = self.state(&id, None).await? {
+                let closed_by_editor = stored.poll.status(now) == PollStatus::Closed
+                    && poll.status(now) == PollStatus::Open;
+                if closed_by_editor {
+                    poll.closes_at = stored.poll.closes_at;
+                }
+            }
+            if let PutPoll::Conflict(orphans) = self.put(&poll, false).await? {
+                let held: Vec<String> = orphans.iter().map(|(o, n)| format!("{o} ({n} ballots)")).collect();
+                bail!(
+                    "TALLY_POLLS_FILE: poll {id} would drop options that hold ballots: {}; replace it through the admin API with force=true",
+                    held.join(", ")
+                );
+            }
+        }
+        Ok(count)
+    }
+}

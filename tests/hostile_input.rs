@@ -1,0 +1,109 @@
+//! Property tests: whatever a client sends — bodies, page ids, content
+//! types, query strings — the answer is never a 5xx and the process stays up.
+
+mod support;
+
+use std::sync::OnceLock;
+
+use proptest::prelude::*;
+use support::{BROWSER, Backend, Home, TestApp};
+use tokio::runtime::Runtime;
+
+struct Shared {
+    runtime: Runtime,
+    app: TestApp,
+    _home: Home,
+}
+
+fn shared() -> &'static Shared {
+    static SHARED: OnceLock<Shared> = OnceLock::new();
+    SHARED.get_or_init(|| {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let home = Home::new(Backend::Embedded);
+        let app = runtime.block_on(TestApp::start(&home, |_| {}));
+        Shared {
+            runtime,
+            app,
+            _home: home,
+        }
+    })
+}
+
+fn json_page(page: &str) -> String {
+    serde_json::json!({ "page": page }).to_string()
+}
+
+fn content_type() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("application/json".to_string()),
+        Just("text/plain;charset=UTF-8".to_string()),
+        Just("application/x-www-form-urlencoded".to_string()),
+        "[ -~]{0,40}",
+    ]
+}
+
+fn body() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        proptest::collection::vec(any::<u8>(), 0..600),
+        any::<String>().prop_map(|p| json_page(&p).into_bytes()),
+        "[\\PC]{0,300}".prop_map(|p| json_page(&p).into_bytes()),
+        proptest::collection::vec(any::<u8>(), 4000..6000),
+        Just(b"{\"page\":[1,2,{}]}".to_vec()),
+        Just(b"{\"page\":\"/a\",\"page\":\"/b\"}".to_vec()),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, .. ProptestConfig::default() })]
+
+    #[test]
+    fn no_hit_body_causes_a_server_error(body in body(), content_type in content_type(), cookie in "[ -~]{0,80}") {
+        let s = shared();
+        let status = s.runtime.block_on(async {
+            let mut req = s.app.http.post(s.app.url("/v1/hits"))
+                .header("user-agent", BROWSER)
+                .body(body);
+            if let Ok(v) = reqwest::header::HeaderValue::from_str(&content_type) {
+                req = req.header("content-type", v);
+            }
+            if let Ok(v) = reqwest::header::HeaderValue::from_str(&format!("tally_vid={cookie}")) {
+                req = req.header("cookie", v);
+            }
+            req.send().await.expect("answered").status().as_u16()
+        });
+        prop_assert!(status < 500, "status {}", status);
+        prop_assert!([200, 400, 413, 415].contains(&status), "status {}", status);
+    }
+
+    #[test]
+    fn no_counter_query_causes_a_server_error(page in any::<String>(), raw in "[ -~]{0,200}") {
+        let s = shared();
+        let (by_param, by_raw) = s.runtime.block_on(async {
+            let a = s.app.http.get(s.app.url("/v1/counter")).query(&[("page", &page)]).send().await.expect("answered").status().as_u16();
+            let b = s.app.http.get(format!("{}/v1/counter?{}", s.app.base, raw.replace(['#', ' '], "%20"))).send().await.expect("answered").status().as_u16();
+            (a, b)
+        });
+        prop_assert!(by_param == 200 || by_param == 400, "status {}", by_param);
+        prop_assert!(by_raw == 200 || by_raw == 400, "status {}", by_raw);
+    }
+
+    #[test]
+    fn no_path_causes_a_server_error(path in "/[ -~]{0,100}", method in prop_oneof![Just("GET"), Just("POST"), Just("PUT"), Just("DELETE"), Just("PATCH"), Just("OPTIONS")]) {
+        let s = shared();
+        let path = path.replace(['#', ' ', '?'], "_");
+        let status = s.runtime.block_on(async {
+            let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+            match s.app.http.request(method, format!("{}{}", s.app.base, path)).header("user-agent", BROWSER).send().await {
+                Ok(r) => r.status().as_u16(),
+                // reqwest refuses some URLs itself; nothing reached the server.
+                Err(e) if e.is_builder() => 400,
+                Err(e) => panic!("no answer: {e}"),
+            }
+        });
+        prop_assert!(status < 500, "status {}", status);
+    }
+}
