@@ -36,6 +36,8 @@ pub struct App {
     pub voting: Voting,
     pub metrics: Arc<Metrics>,
     pub(crate) cors: CorsLayer,
+    /// Admission to request handling (`TALLY_MAX_IN_FLIGHT`).
+    pub(crate) in_flight: tokio::sync::Semaphore,
 }
 
 impl App {
@@ -88,6 +90,7 @@ impl App {
         }
         Ok(Arc::new(Self {
             cors: cors_layer(&settings.allowed_origins),
+            in_flight: tokio::sync::Semaphore::new(settings.limits.max_in_flight),
             settings,
             site,
             clock,
@@ -126,7 +129,8 @@ pub async fn run(
     shutdown: watch::Receiver<bool>,
 ) {
     let grace = app.settings.shutdown_grace;
-    let flusher = tokio::spawn(Arc::clone(&app.counter).run(app.settings.flush_interval, shutdown.clone()));
+    let flusher =
+        tokio::spawn(Arc::clone(&app.counter).run(app.settings.flush_interval, shutdown.clone()));
     let public_app = Arc::clone(&app);
     let public_server = server::serve(
         public,
@@ -157,7 +161,9 @@ pub async fn run(
     tokio::join!(public_server, ops_server);
     let _ = flusher.await;
     let deadline = started_stopping + grace;
-    app.counter.drain(deadline.max(Instant::now() + std::time::Duration::from_secs(1))).await;
+    app.counter
+        .drain(deadline.max(Instant::now() + std::time::Duration::from_secs(1)))
+        .await;
     tracing::info!("stopped");
 }
 

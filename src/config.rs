@@ -51,6 +51,10 @@ pub struct Limits {
     pub request_timeout: Duration,
     /// Open connections per listener.
     pub max_connections: usize,
+    /// Requests worked on at once; more wait their turn (within the request
+    /// timeout), so an overload queues at the door instead of slowing every
+    /// store call past its deadline.
+    pub max_in_flight: usize,
 }
 
 /// How logs are written.
@@ -128,7 +132,9 @@ impl Settings {
             .unwrap_or("Asia/Ho_Chi_Minh".into());
         let timezone = TimeZone::get(&timezone_name).map_err(|_| ConfigError {
             setting: "TALLY_TIMEZONE",
-            reason: format!("unknown time zone {timezone_name:?} (use an IANA name such as Asia/Ho_Chi_Minh)"),
+            reason: format!(
+                "unknown time zone {timezone_name:?} (use an IANA name such as Asia/Ho_Chi_Minh)"
+            ),
         })?;
         let admin_token = env.get("TALLY_ADMIN_TOKEN");
         if admin_token.as_ref().is_some_and(|t| t.len() < 16) {
@@ -162,11 +168,17 @@ impl Settings {
             shutdown_grace: env.duration("TALLY_SHUTDOWN_GRACE", "20s", 1, 600)?,
             limits: Limits {
                 max_body_bytes: env.bounded("TALLY_MAX_BODY_BYTES", 4096, 64, 1 << 20)?,
-                max_header_bytes: env.bounded("TALLY_MAX_HEADER_BYTES", 16 * 1024, 8192, 1 << 20)?,
+                max_header_bytes: env.bounded(
+                    "TALLY_MAX_HEADER_BYTES",
+                    16 * 1024,
+                    8192,
+                    1 << 20,
+                )?,
                 header_timeout: env.duration("TALLY_HEADER_TIMEOUT", "10s", 1, 300)?,
                 idle_timeout: env.duration("TALLY_IDLE_TIMEOUT", "60s", 1, 3600)?,
                 request_timeout: env.duration("TALLY_REQUEST_TIMEOUT", "10s", 1, 300)?,
                 max_connections: env.bounded("TALLY_MAX_CONNECTIONS", 10_000, 1, 1_000_000)?,
+                max_in_flight: env.bounded("TALLY_MAX_IN_FLIGHT", 256, 1, 100_000)?,
             },
             log_format: match env.get("TALLY_LOG_FORMAT").as_deref() {
                 None | Some("text") => LogFormat::Text,
@@ -401,7 +413,13 @@ mod tests {
         assert_eq!(s.flush_interval, Duration::from_millis(50));
         assert_eq!(s.trusted_proxies.len(), 2);
         assert_eq!(s.allowed_origins, vec!["https://portal.gov.vn".to_string()]);
-        assert_eq!(s.rate_limit, Rate { per_second: 5, burst: 15 });
+        assert_eq!(
+            s.rate_limit,
+            Rate {
+                per_second: 5,
+                burst: 15
+            }
+        );
         assert_eq!(s.counter_baseline, Some(7_582_803));
     }
 

@@ -304,14 +304,8 @@ mod tests {
             Poll::new(spec(blank, None)),
             Err(PollError::Label(_))
         ));
-        assert_eq!(
-            Poll::new(spec(four(), Some(5))),
-            Err(PollError::MaxChoices)
-        );
-        assert_eq!(
-            Poll::new(spec(four(), Some(0))),
-            Err(PollError::MaxChoices)
-        );
+        assert_eq!(Poll::new(spec(four(), Some(5))), Err(PollError::MaxChoices));
+        assert_eq!(Poll::new(spec(four(), Some(0))), Err(PollError::MaxChoices));
     }
 
     #[test]

@@ -27,30 +27,50 @@ pub struct Privacy {
     calendar: Calendar,
     clock: Arc<dyn Clock>,
     shared: Mutex<Option<DayKey>>,
+    /// One fetch of the day's key at a time: at midnight every request
+    /// misses the cache at once.
+    fetching: tokio::sync::Mutex<()>,
     /// Used only while the store cannot be reached, so hits can still be
     /// told apart; it never leaves this process.
     local: Mutex<Option<DayKey>>,
 }
 
 impl Privacy {
-    pub fn new(store: Arc<dyn Store>, site: SiteId, calendar: Calendar, clock: Arc<dyn Clock>) -> Self {
+    pub fn new(
+        store: Arc<dyn Store>,
+        site: SiteId,
+        calendar: Calendar,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
         Self {
             store,
             site,
             calendar,
             clock,
             shared: Mutex::new(None),
+            fetching: tokio::sync::Mutex::new(()),
             local: Mutex::new(None),
         }
+    }
+
+    fn cached(&self, day: &str) -> Option<[u8; 32]> {
+        self.shared
+            .lock()
+            .expect("key lock")
+            .as_ref()
+            .filter(|k| k.day == day)
+            .map(|k| k.key)
     }
 
     /// Today's shared key, from the cache or the store.
     async fn shared_key(&self) -> Result<[u8; 32], StoreError> {
         let day = self.calendar.date(self.clock.now()).to_string();
-        if let Some(k) = self.shared.lock().expect("key lock").as_ref()
-            && k.day == day
-        {
-            return Ok(k.key);
+        if let Some(key) = self.cached(&day) {
+            return Ok(key);
+        }
+        let _one_fetch = self.fetching.lock().await;
+        if let Some(key) = self.cached(&day) {
+            return Ok(key);
         }
         let key = self.store.daily_key(&self.site, &day, random()).await?;
         *self.shared.lock().expect("key lock") = Some(DayKey { day, key });

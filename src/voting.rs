@@ -134,7 +134,10 @@ impl Voting {
 
     /// Counts a ballot outcome for a poll that exists (bounded labels).
     pub fn count(&self, poll: &str, result: &str) {
-        self.metrics.ballots.with_label_values(&[poll, result]).inc();
+        self.metrics
+            .ballots
+            .with_label_values(&[poll, result])
+            .inc();
     }
 
     /// Creates or replaces a poll.
@@ -180,8 +183,8 @@ impl Voting {
         let count = file.polls.len();
         for spec in file.polls {
             let id = spec.id.clone();
-            let mut poll = Poll::new(spec)
-                .with_context(|| format!("TALLY_POLLS_FILE: poll {id}"))?;
+            let mut poll =
+                Poll::new(spec).with_context(|| format!("TALLY_POLLS_FILE: poll {id}"))?;
             if let Some(stored) = self.state(&id, None).await? {
                 let closed_by_editor = stored.poll.status(now) == PollStatus::Closed
                     && poll.status(now) == PollStatus::Open;
@@ -190,7 +193,10 @@ impl Voting {
                 }
             }
             if let PutPoll::Conflict(orphans) = self.put(&poll, false).await? {
-                let held: Vec<String> = orphans.iter().map(|(o, n)| format!("{o} ({n} ballots)")).collect();
+                let held: Vec<String> = orphans
+                    .iter()
+                    .map(|(o, n)| format!("{o} ({n} ballots)"))
+                    .collect();
                 bail!(
                     "TALLY_POLLS_FILE: poll {id} would drop options that hold ballots: {}; replace it through the admin API with force=true",
                     held.join(", ")

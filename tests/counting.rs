@@ -30,7 +30,10 @@ async fn a_reload_within_the_window_is_not_a_new_visit(backend: Backend) {
 
 async fn a_hit_after_the_window_is_a_new_visit(backend: Backend) {
     let home = Home::new(backend);
-    let app = TestApp::start(&home, |s| s.visit_window = std::time::Duration::from_secs(600)).await;
+    let app = TestApp::start(&home, |s| {
+        s.visit_window = std::time::Duration::from_secs(600)
+    })
+    .await;
     let c = cookie();
     app.hit_json(Some(&c), Some("/a")).await;
     app.clock.advance(SignedDuration::from_mins(10));
@@ -49,11 +52,17 @@ async fn the_day_turns_at_midnight_in_ho_chi_minh_city(backend: Backend) {
     // 00:01 local: a new day there, though UTC still says the 27th.
     app.clock.set("2026-11-27T17:01:00Z".parse().unwrap());
     let after = app.hit_json(Some(&cookie()), None).await;
-    assert_eq!((after["today"].as_u64(), after["yesterday"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(
+        (after["today"].as_u64(), after["yesterday"].as_u64()),
+        (Some(1), Some(1))
+    );
     // UTC midnight is 07:00 local: nothing turns over then.
     app.clock.set("2026-11-28T00:01:00Z".parse().unwrap());
     let morning = app.hit_json(Some(&cookie()), None).await;
-    assert_eq!((morning["today"].as_u64(), morning["yesterday"].as_u64()), (Some(2), Some(1)));
+    assert_eq!(
+        (morning["today"].as_u64(), morning["yesterday"].as_u64()),
+        (Some(2), Some(1))
+    );
     assert_eq!(morning["total"], 3);
     // The 27th was a Friday, the 28th a Saturday: the same week and month.
     assert_eq!(morning["this_week"], 3);
@@ -61,11 +70,20 @@ async fn the_day_turns_at_midnight_in_ho_chi_minh_city(backend: Backend) {
     // Monday 30 November begins a new week; 1 December a new month.
     app.clock.set("2026-11-30T00:30:00+07:00".parse().unwrap());
     let monday = app.hit_json(Some(&cookie()), None).await;
-    assert_eq!((monday["today"].as_u64(), monday["this_week"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(
+        (monday["today"].as_u64(), monday["this_week"].as_u64()),
+        (Some(1), Some(1))
+    );
     assert_eq!(monday["this_month"], 4);
     app.clock.set("2026-12-01T00:30:00+07:00".parse().unwrap());
     let december = app.hit_json(Some(&cookie()), None).await;
-    assert_eq!((december["yesterday"].as_u64(), december["this_month"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(
+        (
+            december["yesterday"].as_u64(),
+            december["this_month"].as_u64()
+        ),
+        (Some(1), Some(1))
+    );
     assert_eq!(december["this_week"], 2);
     app.stop().await;
 }
@@ -88,7 +106,11 @@ async fn bots_are_answered_but_not_counted(backend: Backend) {
     let home = Home::new(backend);
     let app = TestApp::start(&home, |_| {}).await;
     app.hit_json(Some(&cookie()), Some("/a")).await;
-    for ua in ["Googlebot/2.1 (+http://www.google.com/bot.html)", "", "curl/8.5.0"] {
+    for ua in [
+        "Googlebot/2.1 (+http://www.google.com/bot.html)",
+        "",
+        "curl/8.5.0",
+    ] {
         let response = app
             .http
             .post(app.url("/v1/hits"))
@@ -122,10 +144,16 @@ async fn a_visitor_without_cookie_gets_one_and_keeps_their_visit(backend: Backen
     let second = app.hit(Some(&issued), Some("/a")).await;
     assert!(set_cookie(&second).is_none());
     let body: Value = second.json().await.unwrap();
-    assert_eq!((body["total"].as_u64(), body["page"]["views"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(
+        (body["total"].as_u64(), body["page"]["views"].as_u64()),
+        (Some(1), Some(1))
+    );
     // A browser that refuses cookies is known by address and User-Agent.
     let refused = app.hit_json(None, Some("/a")).await;
-    assert_eq!((refused["total"].as_u64(), refused["page"]["views"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(
+        (refused["total"].as_u64(), refused["page"]["views"].as_u64()),
+        (Some(1), Some(1))
+    );
     app.stop().await;
 }
 
@@ -159,7 +187,8 @@ async fn counts_survive_a_restart(backend: Backend) {
     let app = TestApp::start(&home, |_| {}).await;
     let c = cookie();
     for n in 0..5 {
-        app.hit_json(Some(&cookie()), Some(&format!("/p/{n}"))).await;
+        app.hit_json(Some(&cookie()), Some(&format!("/p/{n}")))
+            .await;
     }
     app.hit_json(Some(&c), Some("/p/0")).await;
     let clock = app.clock.clone();

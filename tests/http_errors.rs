@@ -14,8 +14,15 @@ async fn error_of(response: reqwest::Response) -> (u16, String, reqwest::header:
         "status {status}"
     );
     let body: Value = response.json().await.unwrap();
-    let code = body["error"]["code"].as_str().expect("an error code").to_owned();
-    assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()));
+    let code = body["error"]["code"]
+        .as_str()
+        .expect("an error code")
+        .to_owned();
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty())
+    );
     (status, code, headers)
 }
 
@@ -35,10 +42,16 @@ async fn client_errors_are_json_with_a_code() {
     let (status, code, _) = error_of(post("{\"page\":", "application/json").await.unwrap()).await;
     assert_eq!((status, code.as_str()), (400, "invalid_json"));
 
-    let (status, code, _) = error_of(post("{\"page\": 42}", "application/json").await.unwrap()).await;
+    let (status, code, _) =
+        error_of(post("{\"page\": 42}", "application/json").await.unwrap()).await;
     assert_eq!((status, code.as_str()), (400, "invalid_json"));
 
-    let (status, code, _) = error_of(post("page=/a", "application/x-www-form-urlencoded").await.unwrap()).await;
+    let (status, code, _) = error_of(
+        post("page=/a", "application/x-www-form-urlencoded")
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!((status, code.as_str()), (415, "unsupported_media_type"));
 
     let long_page = format!("{{\"page\":\"/{}\"}}", "a".repeat(256));
@@ -54,7 +67,12 @@ async fn client_errors_are_json_with_a_code() {
     let (status, code, _) = error_of(response).await;
     assert_eq!((status, code.as_str()), (400, "invalid_page"));
 
-    let (status, code, _) = error_of(post("{\"page\":\"/a\\u0000b\"}", "application/json").await.unwrap()).await;
+    let (status, code, _) = error_of(
+        post("{\"page\":\"/a\\u0000b\"}", "application/json")
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!((status, code.as_str()), (400, "invalid_page"));
 
     let huge = format!("{{\"page\":\"/a\",\"x\":\"{}\"}}", "x".repeat(10_000));
@@ -70,11 +88,21 @@ async fn client_errors_are_json_with_a_code() {
     let (status, code, _) = error_of(response).await;
     assert_eq!((status, code.as_str()), (413, "payload_too_large"));
 
-    let response = app.http.get(app.url("/v1/counter?page=")).send().await.unwrap();
+    let response = app
+        .http
+        .get(app.url("/v1/counter?page="))
+        .send()
+        .await
+        .unwrap();
     let (status, code, _) = error_of(response).await;
     assert_eq!((status, code.as_str()), (400, "invalid_page"));
 
-    let response = app.http.get(app.url("/no/such/thing")).send().await.unwrap();
+    let response = app
+        .http
+        .get(app.url("/no/such/thing"))
+        .send()
+        .await
+        .unwrap();
     let (status, code, _) = error_of(response).await;
     assert_eq!((status, code.as_str()), (404, "not_found"));
 
@@ -83,7 +111,12 @@ async fn client_errors_are_json_with_a_code() {
     assert_eq!((status, code.as_str()), (405, "method_not_allowed"));
     assert_eq!(headers["allow"], "POST");
 
-    let response = app.http.delete(app.url("/v1/counter")).send().await.unwrap();
+    let response = app
+        .http
+        .delete(app.url("/v1/counter"))
+        .send()
+        .await
+        .unwrap();
     let (status, _, headers) = error_of(response).await;
     assert_eq!(status, 405);
     assert_eq!(headers["allow"], "GET, HEAD");
@@ -97,7 +130,11 @@ async fn client_errors_are_json_with_a_code() {
 async fn an_empty_or_null_body_counts_the_site_only() {
     let home = Home::new(Backend::Embedded);
     let app = TestApp::start(&home, |_| {}).await;
-    for (body, content_type) in [("", "text/plain"), ("{}", "application/json"), ("{\"page\":null}", "text/plain;charset=UTF-8")] {
+    for (body, content_type) in [
+        ("", "text/plain"),
+        ("{}", "application/json"),
+        ("{\"page\":null}", "text/plain;charset=UTF-8"),
+    ] {
         let response = app
             .http
             .post(app.url("/v1/hits"))
@@ -120,15 +157,47 @@ async fn an_empty_or_null_body_counts_the_site_only() {
 async fn health_readiness_and_metrics_answer_on_the_ops_listener() {
     let home = Home::new(Backend::Embedded);
     let app = TestApp::start(&home, |_| {}).await;
-    let health: Value = app.http.get(format!("{}/healthz", app.ops)).send().await.unwrap().json().await.unwrap();
+    let health: Value = app
+        .http
+        .get(format!("{}/healthz", app.ops))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(health["status"], "ok");
-    let ready: Value = app.http.get(format!("{}/readyz", app.ops)).send().await.unwrap().json().await.unwrap();
+    let ready: Value = app
+        .http
+        .get(format!("{}/readyz", app.ops))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(ready["store"], "embedded");
     app.hit_json(Some(&support::cookie()), Some("/a")).await;
-    let metrics = app.http.get(format!("{}/metrics", app.ops)).send().await.unwrap().text().await.unwrap();
+    let metrics = app
+        .http
+        .get(format!("{}/metrics", app.ops))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(metrics.contains("tally_visits_total 1"), "{metrics}");
     assert!(metrics.contains(r#"tally_http_requests_total{listener="public",method="POST",route="/v1/hits",status="2xx"} 1"#));
     // The public listener does not serve ops endpoints.
-    assert_eq!(app.http.get(app.url("/metrics")).send().await.unwrap().status(), 404);
+    assert_eq!(
+        app.http
+            .get(app.url("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
     app.stop().await;
 }

@@ -121,10 +121,26 @@ fn ballot(v: &VisitorKey, address: u8, choices: &[&str], cap: u32) -> Ballot {
 
 async fn a_first_hit_is_a_visit_and_a_reload_is_not(s: &dyn Store) {
     let v = visitor(1);
-    assert_eq!(s.touch(&SITE, &touch(&v, Some("/a"), T0)).await.unwrap(), outcome(true, true));
-    assert_eq!(s.touch(&SITE, &touch(&v, Some("/a"), T0 + 1000)).await.unwrap(), outcome(false, false));
-    assert_eq!(s.touch(&SITE, &touch(&v, Some("/b"), T0 + 2000)).await.unwrap(), outcome(false, true));
-    assert_eq!(s.touch(&SITE, &touch(&v, None, T0 + 3000)).await.unwrap(), outcome(false, false));
+    assert_eq!(
+        s.touch(&SITE, &touch(&v, Some("/a"), T0)).await.unwrap(),
+        outcome(true, true)
+    );
+    assert_eq!(
+        s.touch(&SITE, &touch(&v, Some("/a"), T0 + 1000))
+            .await
+            .unwrap(),
+        outcome(false, false)
+    );
+    assert_eq!(
+        s.touch(&SITE, &touch(&v, Some("/b"), T0 + 2000))
+            .await
+            .unwrap(),
+        outcome(false, true)
+    );
+    assert_eq!(
+        s.touch(&SITE, &touch(&v, None, T0 + 3000)).await.unwrap(),
+        outcome(false, false)
+    );
 }
 
 async fn the_window_runs_from_the_last_hit(s: &dyn Store) {
@@ -132,20 +148,50 @@ async fn the_window_runs_from_the_last_hit(s: &dyn Store) {
     s.touch(&SITE, &touch(&v, Some("/a"), T0)).await.unwrap();
     // Active every half hour or less: one long visit. A page is viewed
     // again only when its own last view is a window old.
-    assert_eq!(s.touch(&SITE, &touch(&v, Some("/b"), T0 + 20 * 60_000)).await.unwrap(), outcome(false, true));
-    assert_eq!(s.touch(&SITE, &touch(&v, Some("/a"), T0 + 29 * 60_000)).await.unwrap(), outcome(false, false));
-    assert_eq!(s.touch(&SITE, &touch(&v, Some("/b"), T0 + 55 * 60_000)).await.unwrap(), outcome(false, true));
+    assert_eq!(
+        s.touch(&SITE, &touch(&v, Some("/b"), T0 + 20 * 60_000))
+            .await
+            .unwrap(),
+        outcome(false, true)
+    );
+    assert_eq!(
+        s.touch(&SITE, &touch(&v, Some("/a"), T0 + 29 * 60_000))
+            .await
+            .unwrap(),
+        outcome(false, false)
+    );
+    assert_eq!(
+        s.touch(&SITE, &touch(&v, Some("/b"), T0 + 55 * 60_000))
+            .await
+            .unwrap(),
+        outcome(false, true)
+    );
     // Exactly a window of silence: a new visit.
-    assert_eq!(s.touch(&SITE, &touch(&v, Some("/a"), T0 + 85 * 60_000)).await.unwrap(), outcome(true, true));
+    assert_eq!(
+        s.touch(&SITE, &touch(&v, Some("/a"), T0 + 85 * 60_000))
+            .await
+            .unwrap(),
+        outcome(true, true)
+    );
 }
 
 async fn a_late_replayed_hit_does_not_move_time_back(s: &dyn Store) {
     let v = visitor(3);
-    s.touch(&SITE, &touch(&v, Some("/a"), T0 + 10 * 60_000)).await.unwrap();
+    s.touch(&SITE, &touch(&v, Some("/a"), T0 + 10 * 60_000))
+        .await
+        .unwrap();
     // A buffered hit from before arrives late: same visit.
-    assert_eq!(s.touch(&SITE, &touch(&v, Some("/a"), T0)).await.unwrap(), outcome(false, false));
+    assert_eq!(
+        s.touch(&SITE, &touch(&v, Some("/a"), T0)).await.unwrap(),
+        outcome(false, false)
+    );
     // The window still counts from the later hit.
-    assert_eq!(s.touch(&SITE, &touch(&v, None, T0 + 39 * 60_000)).await.unwrap(), outcome(false, false));
+    assert_eq!(
+        s.touch(&SITE, &touch(&v, None, T0 + 39 * 60_000))
+            .await
+            .unwrap(),
+        outcome(false, false)
+    );
 }
 
 async fn a_new_cookie_continues_the_address_visitor(s: &dyn Store) {
@@ -154,24 +200,52 @@ async fn a_new_cookie_continues_the_address_visitor(s: &dyn Store) {
     let mut first = touch(&by_address, Some("/a"), T0);
     first.alias = Some(cookie.clone());
     assert_eq!(s.touch(&SITE, &first).await.unwrap(), outcome(true, true));
-    assert_eq!(s.touch(&SITE, &touch(&cookie, Some("/a"), T0 + 1000)).await.unwrap(), outcome(false, false));
-    assert_eq!(s.touch(&SITE, &touch(&cookie, Some("/b"), T0 + 2000)).await.unwrap(), outcome(false, true));
+    assert_eq!(
+        s.touch(&SITE, &touch(&cookie, Some("/a"), T0 + 1000))
+            .await
+            .unwrap(),
+        outcome(false, false)
+    );
+    assert_eq!(
+        s.touch(&SITE, &touch(&cookie, Some("/b"), T0 + 2000))
+            .await
+            .unwrap(),
+        outcome(false, true)
+    );
 }
 
 async fn distinct_visitors_touch_concurrently(s: &dyn Store) {
-    let touches: Vec<Touch> = (0..500).map(|n| touch(&visitor(1000 + n), Some("/hot"), T0)).collect();
+    let touches: Vec<Touch> = (0..500)
+        .map(|n| touch(&visitor(1000 + n), Some("/hot"), T0))
+        .collect();
     let outcomes = join_all(touches.iter().map(|t| s.touch(&SITE, t))).await;
-    assert!(outcomes.into_iter().all(|o| o.unwrap() == outcome(true, true)));
+    assert!(
+        outcomes
+            .into_iter()
+            .all(|o| o.unwrap() == outcome(true, true))
+    );
 }
 
 async fn a_visitor_remembers_a_bounded_number_of_pages(s: &dyn Store) {
     let v = visitor(5);
     for n in 0..600 {
-        s.touch(&SITE, &touch(&v, Some(&format!("/p/{n}")), T0 + n)).await.unwrap();
+        s.touch(&SITE, &touch(&v, Some(&format!("/p/{n}")), T0 + n))
+            .await
+            .unwrap();
     }
     // Still one visit; the page memory started afresh somewhere past 512.
-    assert_eq!(s.touch(&SITE, &touch(&v, Some("/p/599"), T0 + 700)).await.unwrap(), outcome(false, false));
-    assert!(!s.touch(&SITE, &touch(&v, None, T0 + 701)).await.unwrap().new_visit);
+    assert_eq!(
+        s.touch(&SITE, &touch(&v, Some("/p/599"), T0 + 700))
+            .await
+            .unwrap(),
+        outcome(false, false)
+    );
+    assert!(
+        !s.touch(&SITE, &touch(&v, None, T0 + 701))
+            .await
+            .unwrap()
+            .new_visit
+    );
 }
 
 // ---- site counters ----------------------------------------------------
@@ -202,7 +276,13 @@ async fn a_batch_counts_once_however_often_it_is_sent(s: &dyn Store) {
     assert_eq!(next.visits, 10);
     assert_eq!(next.pages, vec![8, 2, 0]);
     let read = s.apply(&SITE, None, &q, 100).await.unwrap();
-    assert_eq!(read, CounterSnapshot { pages_dropped: 0, ..next });
+    assert_eq!(
+        read,
+        CounterSnapshot {
+            pages_dropped: 0,
+            ..next
+        }
+    );
 }
 
 use tally::store::CounterSnapshot;
@@ -238,81 +318,157 @@ async fn online_forgets_visitors_after_five_minutes(s: &dyn Store) {
 
 async fn the_baseline_is_kept(s: &dyn Store) {
     s.set_baseline(&SITE, 7_582_803).await.unwrap();
-    assert_eq!(s.apply(&SITE, None, &query(&[]), 100).await.unwrap().baseline, 7_582_803);
+    assert_eq!(
+        s.apply(&SITE, None, &query(&[]), 100)
+            .await
+            .unwrap()
+            .baseline,
+        7_582_803
+    );
 }
 
 async fn a_days_hashing_key_is_the_first_one_written(s: &dyn Store) {
     let first = s.daily_key(&SITE, "2026-11-28", [1; 32]).await.unwrap();
     assert_eq!(first, [1; 32]);
-    assert_eq!(s.daily_key(&SITE, "2026-11-28", [2; 32]).await.unwrap(), [1; 32]);
-    assert_eq!(s.daily_key(&SITE, "2026-11-29", [3; 32]).await.unwrap(), [3; 32]);
+    assert_eq!(
+        s.daily_key(&SITE, "2026-11-28", [2; 32]).await.unwrap(),
+        [1; 32]
+    );
+    assert_eq!(
+        s.daily_key(&SITE, "2026-11-29", [3; 32]).await.unwrap(),
+        [3; 32]
+    );
 }
 
 // ---- polls --------------------------------------------------------------
 
 async fn polls_are_created_replaced_and_listed(s: &dyn Store) {
     let p = poll(1, &["tot", "chua-tot"]);
-    assert_eq!(s.put_poll(&SITE, &p, false).await.unwrap(), PutPoll::Created);
-    assert_eq!(s.put_poll(&SITE, &p, false).await.unwrap(), PutPoll::Unchanged);
+    assert_eq!(
+        s.put_poll(&SITE, &p, false).await.unwrap(),
+        PutPoll::Created
+    );
+    assert_eq!(
+        s.put_poll(&SITE, &p, false).await.unwrap(),
+        PutPoll::Unchanged
+    );
     let wider = poll(1, &["tot", "chua-tot", "binh-thuong"]);
-    assert_eq!(s.put_poll(&SITE, &wider, false).await.unwrap(), PutPoll::Replaced);
+    assert_eq!(
+        s.put_poll(&SITE, &wider, false).await.unwrap(),
+        PutPoll::Replaced
+    );
     assert_eq!(s.list_polls(&SITE).await.unwrap(), vec![wider.clone()]);
     let state = s.poll_state(&SITE, &wider.id, None).await.unwrap().unwrap();
     assert_eq!(state.votes, vec![0, 0, 0]);
-    assert!(s.poll_state(&SITE, &PollId::parse("khac").unwrap(), None).await.unwrap().is_none());
+    assert!(
+        s.poll_state(&SITE, &PollId::parse("khac").unwrap(), None)
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
 
 async fn dropping_options_with_ballots_needs_force(s: &dyn Store) {
     let p = poll(1, &["tot", "chua-tot", "binh-thuong"]);
     s.put_poll(&SITE, &p, false).await.unwrap();
-    s.cast(&SITE, &ballot(&visitor(30), 1, &["chua-tot"], 50)).await.unwrap();
-    s.cast(&SITE, &ballot(&visitor(31), 1, &["tot"], 50)).await.unwrap();
+    s.cast(&SITE, &ballot(&visitor(30), 1, &["chua-tot"], 50))
+        .await
+        .unwrap();
+    s.cast(&SITE, &ballot(&visitor(31), 1, &["tot"], 50))
+        .await
+        .unwrap();
     let narrower = poll(1, &["tot", "binh-thuong"]);
     assert_eq!(
         s.put_poll(&SITE, &narrower, false).await.unwrap(),
         PutPoll::Conflict(vec![(id("chua-tot"), 1)])
     );
     // Nothing changed.
-    assert_eq!(s.poll_state(&SITE, &p.id, None).await.unwrap().unwrap().poll, p);
-    assert_eq!(s.put_poll(&SITE, &narrower, true).await.unwrap(), PutPoll::Replaced);
+    assert_eq!(
+        s.poll_state(&SITE, &p.id, None)
+            .await
+            .unwrap()
+            .unwrap()
+            .poll,
+        p
+    );
+    assert_eq!(
+        s.put_poll(&SITE, &narrower, true).await.unwrap(),
+        PutPoll::Replaced
+    );
     let state = s.poll_state(&SITE, &p.id, None).await.unwrap().unwrap();
     assert_eq!(state.votes, vec![1, 0]);
     // Dropping an option without ballots needs no force.
-    assert_eq!(s.put_poll(&SITE, &poll(1, &["tot", "khac"]), false).await.unwrap(), PutPoll::Replaced);
+    assert_eq!(
+        s.put_poll(&SITE, &poll(1, &["tot", "khac"]), false)
+            .await
+            .unwrap(),
+        PutPoll::Replaced
+    );
 }
 
 async fn a_ballot_is_counted_once_per_visitor(s: &dyn Store) {
-    s.put_poll(&SITE, &poll(1, &["tot", "chua-tot"]), false).await.unwrap();
+    s.put_poll(&SITE, &poll(1, &["tot", "chua-tot"]), false)
+        .await
+        .unwrap();
     let v = visitor(40);
-    let (verdict, state) = s.cast(&SITE, &ballot(&v, 1, &["tot"], 50)).await.unwrap().unwrap();
+    let (verdict, state) = s
+        .cast(&SITE, &ballot(&v, 1, &["tot"], 50))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(verdict, Verdict::Accepted);
     assert_eq!(state.votes, vec![1, 0]);
     assert_eq!(state.voted, Some(vec![id("tot")]));
-    let (verdict, state) = s.cast(&SITE, &ballot(&v, 1, &["chua-tot"], 50)).await.unwrap().unwrap();
+    let (verdict, state) = s
+        .cast(&SITE, &ballot(&v, 1, &["chua-tot"], 50))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(verdict, Verdict::AlreadyVoted);
     assert_eq!(state.votes, vec![1, 0]);
     assert_eq!(state.voted, Some(vec![id("tot")]));
-    let read = s.poll_state(&SITE, &state.poll.id, Some(&v)).await.unwrap().unwrap();
+    let read = s
+        .poll_state(&SITE, &state.poll.id, Some(&v))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(read.voted, Some(vec![id("tot")]));
-    let other = s.poll_state(&SITE, &state.poll.id, Some(&visitor(41))).await.unwrap().unwrap();
+    let other = s
+        .poll_state(&SITE, &state.poll.id, Some(&visitor(41)))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(other.voted, None);
 }
 
 async fn a_ballot_with_a_new_cookie_is_recorded_for_both_identities(s: &dyn Store) {
-    s.put_poll(&SITE, &poll(1, &["tot", "chua-tot"]), false).await.unwrap();
+    s.put_poll(&SITE, &poll(1, &["tot", "chua-tot"]), false)
+        .await
+        .unwrap();
     let by_address = visitor(42);
     let cookie = VisitorKey::from_cookie(&by_address.new_cookie_value([1; 16])).unwrap();
     let mut b = ballot(&by_address, 1, &["tot"], 50);
     b.alias = Some(cookie.clone());
-    assert_eq!(s.cast(&SITE, &b).await.unwrap().unwrap().0, Verdict::Accepted);
-    let again = s.cast(&SITE, &ballot(&cookie, 1, &["chua-tot"], 50)).await.unwrap().unwrap();
+    assert_eq!(
+        s.cast(&SITE, &b).await.unwrap().unwrap().0,
+        Verdict::Accepted
+    );
+    let again = s
+        .cast(&SITE, &ballot(&cookie, 1, &["chua-tot"], 50))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(again.0, Verdict::AlreadyVoted);
     assert_eq!(again.1.votes, vec![1, 0]);
 }
 
 async fn the_per_address_cap_holds_exactly(s: &dyn Store) {
-    s.put_poll(&SITE, &poll(1, &["tot", "chua-tot"]), false).await.unwrap();
-    let ballots: Vec<Ballot> = (0..20).map(|n| ballot(&visitor(100 + n), 7, &["tot"], 5)).collect();
+    s.put_poll(&SITE, &poll(1, &["tot", "chua-tot"]), false)
+        .await
+        .unwrap();
+    let ballots: Vec<Ballot> = (0..20)
+        .map(|n| ballot(&visitor(100 + n), 7, &["tot"], 5))
+        .collect();
     let verdicts = join_all(ballots.iter().map(|b| s.cast(&SITE, b))).await;
     let accepted = verdicts
         .into_iter()
@@ -320,16 +476,32 @@ async fn the_per_address_cap_holds_exactly(s: &dyn Store) {
         .count();
     assert_eq!(accepted, 5);
     // Another address, or another day, is not capped.
-    assert_eq!(s.cast(&SITE, &ballot(&visitor(200), 8, &["tot"], 5)).await.unwrap().unwrap().0, Verdict::Accepted);
+    assert_eq!(
+        s.cast(&SITE, &ballot(&visitor(200), 8, &["tot"], 5))
+            .await
+            .unwrap()
+            .unwrap()
+            .0,
+        Verdict::Accepted
+    );
     let mut tomorrow = ballot(&visitor(201), 7, &["tot"], 5);
     tomorrow.day = "2026-11-29".into();
-    assert_eq!(s.cast(&SITE, &tomorrow).await.unwrap().unwrap().0, Verdict::Accepted);
-    let state = s.poll_state(&SITE, &tomorrow.poll, None).await.unwrap().unwrap();
+    assert_eq!(
+        s.cast(&SITE, &tomorrow).await.unwrap().unwrap().0,
+        Verdict::Accepted
+    );
+    let state = s
+        .poll_state(&SITE, &tomorrow.poll, None)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(state.votes, vec![7, 0]);
 }
 
 async fn concurrent_ballots_from_one_visitor_count_once(s: &dyn Store) {
-    s.put_poll(&SITE, &poll(1, &["tot", "chua-tot"]), false).await.unwrap();
+    s.put_poll(&SITE, &poll(1, &["tot", "chua-tot"]), false)
+        .await
+        .unwrap();
     let v = visitor(50);
     let ballots: Vec<Ballot> = (0..200).map(|_| ballot(&v, 2, &["tot"], 1000)).collect();
     let verdicts = join_all(ballots.iter().map(|b| s.cast(&SITE, b))).await;
@@ -338,18 +510,32 @@ async fn concurrent_ballots_from_one_visitor_count_once(s: &dyn Store) {
         .filter(|r| r.as_ref().unwrap().as_ref().unwrap().0 == Verdict::Accepted)
         .count();
     assert_eq!(accepted, 1);
-    let state = s.poll_state(&SITE, &ballots[0].poll, None).await.unwrap().unwrap();
+    let state = s
+        .poll_state(&SITE, &ballots[0].poll, None)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(state.votes, vec![1, 0]);
 }
 
 async fn invalid_ballots_change_nothing(s: &dyn Store) {
-    s.put_poll(&SITE, &poll(2, &["a", "b", "c"]), false).await.unwrap();
+    s.put_poll(&SITE, &poll(2, &["a", "b", "c"]), false)
+        .await
+        .unwrap();
     for choices in [&["a", "a"][..], &["d"], &["a", "b", "c"], &[]] {
-        let (verdict, state) = s.cast(&SITE, &ballot(&visitor(60), 3, choices, 50)).await.unwrap().unwrap();
+        let (verdict, state) = s
+            .cast(&SITE, &ballot(&visitor(60), 3, choices, 50))
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(verdict, Verdict::InvalidChoice, "{choices:?}");
         assert_eq!(state.votes, vec![0, 0, 0]);
     }
-    let (verdict, state) = s.cast(&SITE, &ballot(&visitor(60), 3, &["c", "a"], 50)).await.unwrap().unwrap();
+    let (verdict, state) = s
+        .cast(&SITE, &ballot(&visitor(60), 3, &["c", "a"], 50))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(verdict, Verdict::Accepted);
     assert_eq!(state.votes, vec![1, 0, 1]);
     assert_eq!(state.voted, Some(vec![id("c"), id("a")]));
@@ -365,18 +551,29 @@ async fn ballots_respect_the_polls_window(s: &dyn Store) {
     p.closes_at = Some(at(T0 + 2000));
     s.put_poll(&SITE, &p, false).await.unwrap();
     let mut b = ballot(&visitor(70), 4, &["tot"], 50);
-    assert_eq!(s.cast(&SITE, &b).await.unwrap().unwrap().0, Verdict::NotYetOpen);
+    assert_eq!(
+        s.cast(&SITE, &b).await.unwrap().unwrap().0,
+        Verdict::NotYetOpen
+    );
     b.at_ms = T0 + 2000;
     assert_eq!(s.cast(&SITE, &b).await.unwrap().unwrap().0, Verdict::Closed);
     b.at_ms = T0 + 1500;
-    assert_eq!(s.cast(&SITE, &b).await.unwrap().unwrap().0, Verdict::Accepted);
+    assert_eq!(
+        s.cast(&SITE, &b).await.unwrap().unwrap().0,
+        Verdict::Accepted
+    );
 }
 
 async fn housekeeping_keeps_what_is_still_needed(s: &dyn Store) {
     let v = visitor(80);
     s.touch(&SITE, &touch(&v, Some("/a"), T0)).await.unwrap();
     s.maintain(T0 + 10 * 60_000, WINDOW).await.unwrap();
-    assert_eq!(s.touch(&SITE, &touch(&v, Some("/a"), T0 + 20 * 60_000)).await.unwrap(), outcome(false, false));
+    assert_eq!(
+        s.touch(&SITE, &touch(&v, Some("/a"), T0 + 20 * 60_000))
+            .await
+            .unwrap(),
+        outcome(false, false)
+    );
     s.sync().await.unwrap();
     s.ping().await.unwrap();
 }

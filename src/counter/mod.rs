@@ -226,7 +226,10 @@ impl Counter {
             .and_then(|p| state.pages.get(p))
             .and_then(|c| c.views)
             .unwrap_or(0);
-        let stored_period = state.stored_period.clone().unwrap_or_else(|| period.clone());
+        let stored_period = state
+            .stored_period
+            .clone()
+            .unwrap_or_else(|| period.clone());
         let totals = compose(
             &state.stored,
             &stored_period,
@@ -317,7 +320,9 @@ impl Counter {
                     state.inflight = None;
                 }
                 state.store_ok = true;
-                self.metrics.flush_duration.observe(started.elapsed().as_secs_f64());
+                self.metrics
+                    .flush_duration
+                    .observe(started.elapsed().as_secs_f64());
                 Ok(())
             }
             Err(e) => {
@@ -350,7 +355,9 @@ impl Counter {
                 }
             }
         }
-        self.metrics.hit_buffer.set(self.state().buffer.len() as i64);
+        self.metrics
+            .hit_buffer
+            .set(self.state().buffer.len() as i64);
     }
 
     /// Whether hits are waiting (buffered, pending or in flight).

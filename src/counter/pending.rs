@@ -144,7 +144,10 @@ pub fn compose(
     if stored_period.now.month == now.now.month {
         t.this_month = stored.this_month;
     }
-    let parts = inflight.map(batch_parts).into_iter().chain([pending.parts()]);
+    let parts = inflight
+        .map(batch_parts)
+        .into_iter()
+        .chain([pending.parts()]);
     for part in parts {
         for (b, n) in part.visits {
             t.total += n;
@@ -199,7 +202,11 @@ mod tests {
     fn pending_increments_add_to_the_stored_counts() {
         let page = PageId::parse("/tin-tuc/1").unwrap();
         let mut pending = Pending::default();
-        pending.record(Some(buckets("2026-11-28")), Some(&page), Some((visitor(1), 10)));
+        pending.record(
+            Some(buckets("2026-11-28")),
+            Some(&page),
+            Some((visitor(1), 10)),
+        );
         pending.record(None, Some(&page), Some((visitor(1), 20)));
         pending.record(Some(buckets("2026-11-28")), None, Some((visitor(2), 30)));
         let stored = CounterSnapshot {
@@ -235,7 +242,15 @@ mod tests {
         let inflight = pending.take_batch("r-1".into());
         assert!(pending.is_empty());
         let now = period("2026-11-28", "2026-11-27");
-        let t = compose(&CounterSnapshot::default(), &now, 0, Some(&inflight), &pending, None, &now);
+        let t = compose(
+            &CounterSnapshot::default(),
+            &now,
+            0,
+            Some(&inflight),
+            &pending,
+            None,
+            &now,
+        );
         assert_eq!(t.total, 1);
         assert_eq!(t.today, 1);
     }
@@ -264,6 +279,9 @@ mod tests {
         }
         let one_more = PageId::parse("/p/extra").unwrap();
         assert!(!pending.record(None, Some(&one_more), None));
-        assert_eq!(pending.take_batch("b".into()).page_views.len(), MOST_PAGES_PER_BATCH);
+        assert_eq!(
+            pending.take_batch("b".into()).page_views.len(),
+            MOST_PAGES_PER_BATCH
+        );
     }
 }

@@ -38,7 +38,11 @@ fn with_results(app: &App, state: &PollState) -> Value {
 }
 
 /// Answers `/admin/...`; `rest` is the path after `/admin/`.
-pub async fn handle(app: &App, req: Request<Incoming>, rest: &[&str]) -> Result<Response, ApiError> {
+pub async fn handle(
+    app: &App,
+    req: Request<Incoming>,
+    rest: &[&str],
+) -> Result<Response, ApiError> {
     let Some(token) = app.settings.admin_token.as_deref() else {
         return Err(ApiError::AdminDisabled);
     };
@@ -48,13 +52,23 @@ pub async fn handle(app: &App, req: Request<Incoming>, rest: &[&str]) -> Result<
     let method = req.method().clone();
     match (rest, method) {
         (["polls"], Method::GET) => {
-            let polls: Vec<Value> = app.voting.list().await?.iter().map(|s| with_results(app, s)).collect();
+            let polls: Vec<Value> = app
+                .voting
+                .list()
+                .await?
+                .iter()
+                .map(|s| with_results(app, s))
+                .collect();
             Ok(json_response(StatusCode::OK, &json!({ "polls": polls })))
         }
         (["polls"], Method::POST) => put_poll(app, req, None).await,
         (["polls"], _) => Err(ApiError::MethodNotAllowed { allow: "GET, POST" }),
         (["polls", id], Method::GET) => {
-            let state = app.voting.state(&poll_id(id)?, None).await?.ok_or(ApiError::PollNotFound)?;
+            let state = app
+                .voting
+                .state(&poll_id(id)?, None)
+                .await?
+                .ok_or(ApiError::PollNotFound)?;
             Ok(json_response(StatusCode::OK, &with_results(app, &state)))
         }
         (["polls", id], Method::PUT) => {
@@ -63,7 +77,11 @@ pub async fn handle(app: &App, req: Request<Incoming>, rest: &[&str]) -> Result<
         }
         (["polls", _], _) => Err(ApiError::MethodNotAllowed { allow: "GET, PUT" }),
         (["polls", id, "close"], Method::POST) => {
-            let state = app.voting.close(&poll_id(id)?).await?.ok_or(ApiError::PollNotFound)?;
+            let state = app
+                .voting
+                .close(&poll_id(id)?)
+                .await?
+                .ok_or(ApiError::PollNotFound)?;
             Ok(json_response(StatusCode::OK, &with_results(app, &state)))
         }
         (["polls", _, "close"], _) => Err(ApiError::MethodNotAllowed { allow: "POST" }),
@@ -86,7 +104,11 @@ async fn json_body(req: Request<Incoming>) -> Result<(Value, Option<String>), Ap
     Ok((value, query))
 }
 
-async fn put_poll(app: &App, req: Request<Incoming>, path_id: Option<&str>) -> Result<Response, ApiError> {
+async fn put_poll(
+    app: &App,
+    req: Request<Incoming>,
+    path_id: Option<&str>,
+) -> Result<Response, ApiError> {
     let (mut value, query) = json_body(req).await?;
     let force = query.is_some_and(|q| {
         form_urlencoded::parse(q.as_bytes()).any(|(k, v)| k == "force" && (v == "true" || v == "1"))
@@ -101,21 +123,33 @@ async fn put_poll(app: &App, req: Request<Incoming>, path_id: Option<&str>) -> R
                 object.insert("id".into(), json!(path_id));
             }
             Some(id) if id == path_id => {}
-            Some(_) => return Err(ApiError::InvalidPoll("the id in the body differs from the path".into())),
+            Some(_) => {
+                return Err(ApiError::InvalidPoll(
+                    "the id in the body differs from the path".into(),
+                ));
+            }
         }
     }
-    let spec: PollSpec = serde_json::from_value(value).map_err(|e| ApiError::InvalidPoll(e.to_string()))?;
+    let spec: PollSpec =
+        serde_json::from_value(value).map_err(|e| ApiError::InvalidPoll(e.to_string()))?;
     let poll = Poll::new(spec).map_err(|e| ApiError::InvalidPoll(e.to_string()))?;
     let (status, result) = match app.voting.put(&poll, force).await? {
         PutPoll::Created => (StatusCode::CREATED, "created"),
         PutPoll::Replaced => (StatusCode::OK, "replaced"),
         PutPoll::Unchanged => (StatusCode::OK, "unchanged"),
         PutPoll::Conflict(orphans) => {
-            let options: Vec<Value> = orphans.iter().map(|(id, n)| json!({ "id": id, "votes": n })).collect();
+            let options: Vec<Value> = orphans
+                .iter()
+                .map(|(id, n)| json!({ "id": id, "votes": n }))
+                .collect();
             return Err(ApiError::PollConflict(json!({ "options": options })));
         }
     };
-    let state = app.voting.state(&poll.id, None).await?.ok_or(ApiError::PollNotFound)?;
+    let state = app
+        .voting
+        .state(&poll.id, None)
+        .await?
+        .ok_or(ApiError::PollNotFound)?;
     let mut body = with_results(app, &state);
     body["result"] = json!(result);
     Ok(json_response(status, &body))
@@ -129,9 +163,13 @@ struct Baseline {
 
 async fn set_baseline(app: &App, req: Request<Incoming>) -> Result<Response, ApiError> {
     let (value, _) = json_body(req).await?;
-    let Baseline { baseline } = serde_json::from_value(value).map_err(|e| ApiError::InvalidJson(e.to_string()))?;
+    let Baseline { baseline } =
+        serde_json::from_value(value).map_err(|e| ApiError::InvalidJson(e.to_string()))?;
     app.store.set_baseline(&app.site, baseline).await?;
-    Ok(json_response(StatusCode::OK, &json!({ "baseline": baseline })))
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({ "baseline": baseline }),
+    ))
 }
 
 #[cfg(test)]

@@ -57,11 +57,24 @@ pub fn widget(headers: &HeaderMap, query: Option<&str>) -> Response {
     let fresh = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|tag| tag.trim() == etag || tag.trim() == "*"));
+        .is_some_and(|v| {
+            v.split(',')
+                .any(|tag| tag.trim() == etag || tag.trim() == "*")
+        });
     let mut response = if fresh {
-        bytes_response(StatusCode::NOT_MODIFIED, "text/javascript; charset=utf-8", cache, "")
+        bytes_response(
+            StatusCode::NOT_MODIFIED,
+            "text/javascript; charset=utf-8",
+            cache,
+            "",
+        )
     } else {
-        bytes_response(StatusCode::OK, "text/javascript; charset=utf-8", cache, WIDGET)
+        bytes_response(
+            StatusCode::OK,
+            "text/javascript; charset=utf-8",
+            cache,
+            WIDGET,
+        )
     };
     if let Ok(etag) = HeaderValue::from_str(&etag) {
         response.headers_mut().insert(header::ETAG, etag);
@@ -77,7 +90,12 @@ pub fn widget(headers: &HeaderMap, query: Option<&str>) -> Response {
 /// `GET /demo`: the widgets in a page that looks like a portal's sidebar.
 pub fn demo() -> Response {
     let html = DEMO.replace("{{WIDGET_VERSION}}", &WIDGET_VERSION);
-    let mut response = bytes_response(StatusCode::OK, "text/html; charset=utf-8", "no-store", Bytes::from(html));
+    let mut response = bytes_response(
+        StatusCode::OK,
+        "text/html; charset=utf-8",
+        "no-store",
+        Bytes::from(html),
+    );
     response.headers_mut().insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
@@ -115,12 +133,21 @@ pub async fn badge(app: &App, req: &Request<Incoming>) -> Result<Response, ApiEr
         label = escape(label),
         x = left + 6,
     );
-    Ok(bytes_response(StatusCode::OK, "image/svg+xml", "no-store", Bytes::from(svg)))
+    Ok(bytes_response(
+        StatusCode::OK,
+        "image/svg+xml",
+        "no-store",
+        Bytes::from(svg),
+    ))
 }
 
 /// `GET /v1/pixel.gif[?page=…]`: counts a page load from a `<noscript>`
 /// image, for visitors without JavaScript.
-pub async fn pixel(app: &App, req: &Request<Incoming>, client: Client) -> Result<Response, ApiError> {
+pub async fn pixel(
+    app: &App,
+    req: &Request<Incoming>,
+    client: Client,
+) -> Result<Response, ApiError> {
     let page = page_param(req.uri().query())?;
     let mut response = bytes_response(StatusCode::OK, "image/gif", "no-store", PIXEL);
     if is_bot(req.headers()) {

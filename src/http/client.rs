@@ -77,7 +77,13 @@ pub fn resolve(peer: SocketAddr, headers: &HeaderMap, proxies: &[IpNet]) -> Clie
     let https = headers
         .get("x-forwarded-proto")
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').next().unwrap_or("").trim().eq_ignore_ascii_case("https"));
+        .is_some_and(|v| {
+            v.split(',')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .eq_ignore_ascii_case("https")
+        });
     Client { ip, https }
 }
 
@@ -103,7 +109,11 @@ mod tests {
 
     #[test]
     fn an_untrusted_peer_cannot_claim_another_address() {
-        let c = resolve(peer("198.51.100.7"), &headers(&["1.2.3.4"]), &nets(&["10.0.0.0/8"]));
+        let c = resolve(
+            peer("198.51.100.7"),
+            &headers(&["1.2.3.4"]),
+            &nets(&["10.0.0.0/8"]),
+        );
         assert_eq!(c.ip, "198.51.100.7".parse::<IpAddr>().unwrap());
     }
 
@@ -120,7 +130,11 @@ mod tests {
     #[test]
     fn garbage_and_ports_are_handled() {
         let proxies = nets(&["10.0.0.0/8"]);
-        let c = resolve(peer("10.0.0.1"), &headers(&["nonsense, 10.0.0.9"]), &proxies);
+        let c = resolve(
+            peer("10.0.0.1"),
+            &headers(&["nonsense, 10.0.0.9"]),
+            &proxies,
+        );
         assert_eq!(c.ip, "10.0.0.9".parse::<IpAddr>().unwrap());
         let c = resolve(peer("10.0.0.1"), &headers(&["[2001:db8::1]:443"]), &proxies);
         assert_eq!(c.ip, "2001:db8::1".parse::<IpAddr>().unwrap());
@@ -140,7 +154,11 @@ mod tests {
 
     #[test]
     fn ipv4_mapped_peers_match_ipv4_networks() {
-        let c = resolve(peer("::ffff:10.1.2.3"), &headers(&["203.0.113.1"]), &nets(&["10.0.0.0/8"]));
+        let c = resolve(
+            peer("::ffff:10.1.2.3"),
+            &headers(&["203.0.113.1"]),
+            &nets(&["10.0.0.0/8"]),
+        );
         assert_eq!(c.ip, "203.0.113.1".parse::<IpAddr>().unwrap());
     }
 }

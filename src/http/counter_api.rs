@@ -26,7 +26,11 @@ fn page_id(raw: &str) -> Result<PageId, ApiError> {
 /// Counts a page load. The body is optional; `text/plain` is accepted as
 /// well as `application/json` so a browser can send it without a CORS
 /// preflight.
-pub async fn post_hit(app: &App, req: Request<Incoming>, client: Client) -> Result<Response, ApiError> {
+pub async fn post_hit(
+    app: &App,
+    req: Request<Incoming>,
+    client: Client,
+) -> Result<Response, ApiError> {
     let (parts, body) = req.into_parts();
     let bytes = read_body(&parts.headers, body, app.settings.limits.max_body_bytes).await?;
     let page = if bytes.iter().all(u8::is_ascii_whitespace) {
@@ -93,4 +97,3 @@ fn render(view: &CounterView) -> Response {
     }
     json_response(StatusCode::OK, &body)
 }
-

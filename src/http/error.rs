@@ -12,23 +12,37 @@ use super::respond::{Response, json_response};
 #[derive(Debug)]
 pub enum ApiError {
     NotFound,
-    MethodNotAllowed { allow: &'static str },
+    MethodNotAllowed {
+        allow: &'static str,
+    },
     InvalidJson(String),
     InvalidBody(String),
     InvalidPage(String),
     InvalidQuery(String),
-    UnsupportedMediaType { expected: &'static str },
-    PayloadTooLarge { limit: usize },
+    UnsupportedMediaType {
+        expected: &'static str,
+    },
+    PayloadTooLarge {
+        limit: usize,
+    },
     RequestTimeout,
     PollNotFound,
     InvalidOption(String),
-    TooManyChoices { max: u32 },
-    PollClosed { not_yet_open: bool },
+    TooManyChoices {
+        max: u32,
+    },
+    PollClosed {
+        not_yet_open: bool,
+    },
     /// Carries the poll's results and the choice already recorded.
     AlreadyVoted(Value),
-    AddressLimit { retry_after_secs: u64 },
+    AddressLimit {
+        retry_after_secs: u64,
+    },
     OriginNotAllowed,
-    RateLimited { retry_after_secs: u64 },
+    RateLimited {
+        retry_after_secs: u64,
+    },
     StoreUnavailable,
     Unauthorized,
     AdminDisabled,
@@ -99,7 +113,9 @@ impl ApiError {
             Unauthorized => "a valid bearer token is required".into(),
             AdminDisabled => "the admin API is off (TALLY_ADMIN_TOKEN is not set)".into(),
             InvalidPoll(why) => why.clone(),
-            PollConflict(_) => "options to be removed hold ballots; add ?force=true to delete them".into(),
+            PollConflict(_) => {
+                "options to be removed hold ballots; add ?force=true to delete them".into()
+            }
             Internal => "internal error".into(),
         }
     }
@@ -109,7 +125,9 @@ impl ApiError {
         let mut body = json!({ "error": { "code": code, "message": self.message() } });
         match &self {
             ApiError::AlreadyVoted(details) | ApiError::PollConflict(details) => {
-                if let (Some(error), Value::Object(extra)) = (body["error"].as_object_mut(), details) {
+                if let (Some(error), Value::Object(extra)) =
+                    (body["error"].as_object_mut(), details)
+                {
                     error.extend(extra.clone());
                 }
             }
@@ -121,7 +139,8 @@ impl ApiError {
             ApiError::MethodNotAllowed { allow } => {
                 headers.insert(header::ALLOW, HeaderValue::from_static(allow));
             }
-            ApiError::RateLimited { retry_after_secs } | ApiError::AddressLimit { retry_after_secs } => {
+            ApiError::RateLimited { retry_after_secs }
+            | ApiError::AddressLimit { retry_after_secs } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
             }
             ApiError::StoreUnavailable => {

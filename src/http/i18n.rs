@@ -32,7 +32,11 @@ impl Lang {
     }
 
     fn from_tag(tag: &str) -> Option<Self> {
-        let primary = tag.split(['-', '_']).next().unwrap_or("").to_ascii_lowercase();
+        let primary = tag
+            .split(['-', '_'])
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase();
         match primary.as_str() {
             "vi" => Some(Lang::Vi),
             "en" => Some(Lang::En),
@@ -189,7 +193,10 @@ mod tests {
     fn the_language_comes_from_the_query_then_the_browser() {
         let mut h = HeaderMap::new();
         assert_eq!(Lang::choose(None, &h), Lang::Vi);
-        h.insert(header::ACCEPT_LANGUAGE, "fr-FR, en-US;q=0.8, vi;q=0.5".parse().unwrap());
+        h.insert(
+            header::ACCEPT_LANGUAGE,
+            "fr-FR, en-US;q=0.8, vi;q=0.5".parse().unwrap(),
+        );
         assert_eq!(Lang::choose(None, &h), Lang::En);
         assert_eq!(Lang::choose(Some("lang=vi"), &h), Lang::Vi);
         assert_eq!(Lang::choose(Some("lang=de"), &HeaderMap::new()), Lang::Vi);

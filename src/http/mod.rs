@@ -36,7 +36,11 @@ fn allow_post(method: &Method) -> Result<Option<Response>, ApiError> {
 
 /// Checks `method` against `allowed`. A plain OPTIONS request (not a CORS
 /// preflight, which the CORS layer answers) gets `204` with `Allow`.
-fn allow(method: &Method, allowed: &[Method], allow: &'static str) -> Result<Option<Response>, ApiError> {
+fn allow(
+    method: &Method,
+    allowed: &[Method],
+    allow: &'static str,
+) -> Result<Option<Response>, ApiError> {
     if allowed.contains(method) {
         return Ok(None);
     }

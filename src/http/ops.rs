@@ -6,9 +6,9 @@ use http::{Request, StatusCode};
 use hyper::body::Incoming;
 use serde_json::json;
 
-use super::{admin, allow_get};
 use super::error::ApiError;
 use super::respond::{Response, bytes_response, json_response};
+use super::{admin, allow_get};
 use crate::app::App;
 use crate::metrics::{method_label, status_class};
 

@@ -70,7 +70,12 @@ mod tests {
 
     fn check_with(pairs: &[(&'static str, &str)]) -> Result<(), ApiError> {
         let uri: http::Uri = "/polls/x".parse().unwrap();
-        check(&headers(pairs), &uri, &client(), &["https://portal.gov.vn".to_string()])
+        check(
+            &headers(pairs),
+            &uri,
+            &client(),
+            &["https://portal.gov.vn".to_string()],
+        )
     }
 
     #[test]
@@ -86,7 +91,13 @@ mod tests {
     fn other_origins_are_refused() {
         assert!(check_with(&[("origin", "https://evil.example")]).is_err());
         assert!(check_with(&[("origin", "null")]).is_err());
-        assert!(check_with(&[("host", "tally.gov.vn"), ("origin", "https://tally.gov.vn.evil.example")]).is_err());
+        assert!(
+            check_with(&[
+                ("host", "tally.gov.vn"),
+                ("origin", "https://tally.gov.vn.evil.example")
+            ])
+            .is_err()
+        );
         assert!(check_with(&[("referer", "https://portal.gov.vn.evil.example/")]).is_err());
     }
 }

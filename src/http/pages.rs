@@ -41,7 +41,12 @@ fn page(app: &App, status: StatusCode, lang: Lang, title: &str, body: &str) -> R
         lang = lang.code(),
         title = escape(title),
     );
-    let mut response = bytes_response(status, "text/html; charset=utf-8", "no-store", Bytes::from(html));
+    let mut response = bytes_response(
+        status,
+        "text/html; charset=utf-8",
+        "no-store",
+        Bytes::from(html),
+    );
     let ancestors = app.settings.allowed_origins.join(" ");
     let csp = format!(
         "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; \
@@ -53,7 +58,10 @@ fn page(app: &App, status: StatusCode, lang: Lang, title: &str, body: &str) -> R
     }
     // Same-origin form posts must carry their Origin; `no-referrer` would
     // make browsers send `Origin: null`.
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
     response
 }
 
@@ -96,7 +104,11 @@ fn form(state: &PollState, lang: Lang, error: Option<&str>) -> String {
     let t = lang.text();
     let poll = &state.poll;
     let id = poll.id.as_str();
-    let kind = if poll.max_choices > 1 { "checkbox" } else { "radio" };
+    let kind = if poll.max_choices > 1 {
+        "checkbox"
+    } else {
+        "radio"
+    };
     let mut html = String::new();
     let _ = write!(
         html,
@@ -105,10 +117,19 @@ fn form(state: &PollState, lang: Lang, error: Option<&str>) -> String {
         question = escape(&poll.question),
     );
     if poll.max_choices > 1 {
-        let _ = write!(html, "<p class=\"tally-hint\">{} {}.</p>", escape(t.choose_up_to), poll.max_choices);
+        let _ = write!(
+            html,
+            "<p class=\"tally-hint\">{} {}.</p>",
+            escape(t.choose_up_to),
+            poll.max_choices
+        );
     }
     if let Some(error) = error {
-        let _ = write!(html, "<p class=\"tally-error\" role=\"alert\">{}</p>", escape(error));
+        let _ = write!(
+            html,
+            "<p class=\"tally-error\" role=\"alert\">{}</p>",
+            escape(error)
+        );
     }
     for option in &poll.options {
         let _ = write!(
@@ -142,7 +163,12 @@ fn status_notice(t: &Text, state: &PollState, status: PollStatus) -> Option<&'st
 }
 
 /// `GET /polls/{id}`.
-pub async fn poll_page(app: &App, req: &Request<Incoming>, client: Client, id: &str) -> Result<Response, ApiError> {
+pub async fn poll_page(
+    app: &App,
+    req: &Request<Incoming>,
+    client: Client,
+    id: &str,
+) -> Result<Response, ApiError> {
     let lang = Lang::choose(req.uri().query(), req.headers());
     let t = lang.text();
     let id = poll_id(id)?;
@@ -171,11 +197,19 @@ pub async fn poll_page(app: &App, req: &Request<Incoming>, client: Client, id: &
 }
 
 /// `GET /polls/{id}/results`.
-pub async fn results_page(app: &App, req: &Request<Incoming>, id: &str) -> Result<Response, ApiError> {
+pub async fn results_page(
+    app: &App,
+    req: &Request<Incoming>,
+    id: &str,
+) -> Result<Response, ApiError> {
     let lang = Lang::choose(req.uri().query(), req.headers());
     let t = lang.text();
     let id = poll_id(id)?;
-    let state = app.voting.state(&id, None).await?.ok_or(ApiError::PollNotFound)?;
+    let state = app
+        .voting
+        .state(&id, None)
+        .await?
+        .ok_or(ApiError::PollNotFound)?;
     let notice = req.uri().query().and_then(|q| {
         form_urlencoded::parse(q.as_bytes())
             .find(|(k, _)| k == "notice")
@@ -194,7 +228,11 @@ pub async fn results_page(app: &App, req: &Request<Incoming>, id: &str) -> Resul
         question = escape(&state.poll.question),
     );
     if let Some(notice) = notice {
-        let _ = write!(html, "<p class=\"tally-notice\" role=\"status\">{}</p>", escape(notice));
+        let _ = write!(
+            html,
+            "<p class=\"tally-notice\" role=\"status\">{}</p>",
+            escape(notice)
+        );
     }
     html.push_str("<ul class=\"tally-results\">");
     for option in &results.options {
@@ -229,10 +267,20 @@ pub async fn results_page(app: &App, req: &Request<Incoming>, id: &str) -> Resul
 }
 
 /// `POST /polls/{id}`: a form ballot; then 303 to the results page.
-pub async fn post_form(app: &App, req: Request<Incoming>, client: Client, id: &str) -> Result<Response, ApiError> {
+pub async fn post_form(
+    app: &App,
+    req: Request<Incoming>,
+    client: Client,
+    id: &str,
+) -> Result<Response, ApiError> {
     let lang = Lang::choose(req.uri().query(), req.headers());
     let (parts, body) = req.into_parts();
-    origin::check(&parts.headers, &parts.uri, &client, &app.settings.allowed_origins)?;
+    origin::check(
+        &parts.headers,
+        &parts.uri,
+        &client,
+        &app.settings.allowed_origins,
+    )?;
     let id = poll_id(id)?;
     let bytes = read_body(&parts.headers, body, app.settings.limits.max_body_bytes).await?;
     if !media_type_is(&parts.headers, &["application/x-www-form-urlencoded"]) {
@@ -259,7 +307,13 @@ pub async fn post_form(app: &App, req: Request<Incoming>, client: Client, id: &s
                 _ => t.choose_one,
             };
             let body = form(&state, lang, Some(message));
-            return Ok(page(app, StatusCode::BAD_REQUEST, lang, t.poll_title, &body));
+            return Ok(page(
+                app,
+                StatusCode::BAD_REQUEST,
+                lang,
+                t.poll_title,
+                &body,
+            ));
         }
         VoteOutcome::AddressLimit(_) => {
             return Err(ApiError::AddressLimit {
@@ -269,7 +323,12 @@ pub async fn post_form(app: &App, req: Request<Incoming>, client: Client, id: &s
         VoteOutcome::NotFound => return Err(ApiError::PollNotFound),
     };
     let location = format!("{}&notice={notice}", link(id.as_str(), "/results", lang));
-    let mut response = bytes_response(StatusCode::SEE_OTHER, "text/plain; charset=utf-8", "no-store", "");
+    let mut response = bytes_response(
+        StatusCode::SEE_OTHER,
+        "text/plain; charset=utf-8",
+        "no-store",
+        "",
+    );
     let headers = response.headers_mut();
     if let Ok(location) = HeaderValue::from_str(&location) {
         headers.insert(header::LOCATION, location);

@@ -9,8 +9,8 @@ use serde_json::{Value, json};
 use super::client::Client;
 use super::error::ApiError;
 use super::identity::{Identity, cookie_visitor, identify};
-use super::respond::{Response, json_response, media_type_is, read_body};
 use super::origin;
+use super::respond::{Response, json_response, media_type_is, read_body};
 use crate::app::App;
 use crate::ids::{OptionId, PollId, VisitorKey};
 use crate::poll::{ChoiceError, Results};
@@ -27,7 +27,9 @@ pub async fn reader(app: &App, headers: &HeaderMap, client: &Client) -> VisitorK
     match cookie_visitor(headers) {
         Some(visitor) => visitor,
         None => {
-            let ua = headers.get(header::USER_AGENT).map_or(&b""[..], |v| v.as_bytes());
+            let ua = headers
+                .get(header::USER_AGENT)
+                .map_or(&b""[..], |v| v.as_bytes());
             app.privacy.visitor(client.ip, ua).await
         }
     }
@@ -64,7 +66,12 @@ pub fn results_json(app: &App, state: &PollState) -> Value {
     })
 }
 
-pub async fn get_poll(app: &App, req: &Request<Incoming>, client: Client, id: &str) -> Result<Response, ApiError> {
+pub async fn get_poll(
+    app: &App,
+    req: &Request<Incoming>,
+    client: Client,
+    id: &str,
+) -> Result<Response, ApiError> {
     let id = poll_id(id)?;
     let visitor = reader(app, req.headers(), &client).await;
     let state = app
@@ -77,7 +84,11 @@ pub async fn get_poll(app: &App, req: &Request<Incoming>, client: Client, id: &s
 
 pub async fn get_results(app: &App, id: &str) -> Result<Response, ApiError> {
     let id = poll_id(id)?;
-    let state = app.voting.state(&id, None).await?.ok_or(ApiError::PollNotFound)?;
+    let state = app
+        .voting
+        .state(&id, None)
+        .await?
+        .ok_or(ApiError::PollNotFound)?;
     Ok(json_response(StatusCode::OK, &results_json(app, &state)))
 }
 
@@ -90,12 +101,20 @@ struct VoteBody {
 /// Parses option ids; a malformed one is an invalid option.
 pub fn option_ids<'a>(raw: impl IntoIterator<Item = &'a str>) -> Result<Vec<OptionId>, ApiError> {
     raw.into_iter()
-        .map(|o| OptionId::parse(o).map_err(|_| ApiError::InvalidOption(format!("'{o}' is not an option of this poll"))))
+        .map(|o| {
+            OptionId::parse(o).map_err(|_| {
+                ApiError::InvalidOption(format!("'{o}' is not an option of this poll"))
+            })
+        })
         .collect()
 }
 
 /// Who votes: the identity, and the address the per-address cap counts.
-pub async fn voter(app: &App, headers: &HeaderMap, client: &Client) -> Result<(Voter, Identity), ApiError> {
+pub async fn voter(
+    app: &App,
+    headers: &HeaderMap,
+    client: &Client,
+) -> Result<(Voter, Identity), ApiError> {
     let identity = identify(&app.privacy, headers, client).await;
     let address = app.privacy.address(client.ip).await?;
     Ok((
@@ -125,7 +144,9 @@ pub fn outcome_response(app: &App, outcome: VoteOutcome) -> Result<Response, Api
             retry_after_secs: app.seconds_until_tomorrow(),
         }),
         VoteOutcome::NotYetOpen(_) => Err(ApiError::PollClosed { not_yet_open: true }),
-        VoteOutcome::Closed(_) => Err(ApiError::PollClosed { not_yet_open: false }),
+        VoteOutcome::Closed(_) => Err(ApiError::PollClosed {
+            not_yet_open: false,
+        }),
         VoteOutcome::Invalid(why, _) => Err(choice_error(why)),
         VoteOutcome::NotFound => Err(ApiError::PollNotFound),
     }
@@ -138,9 +159,19 @@ pub fn choice_error(why: ChoiceError) -> ApiError {
     }
 }
 
-pub async fn post_vote(app: &App, req: Request<Incoming>, client: Client, id: &str) -> Result<Response, ApiError> {
+pub async fn post_vote(
+    app: &App,
+    req: Request<Incoming>,
+    client: Client,
+    id: &str,
+) -> Result<Response, ApiError> {
     let (parts, body) = req.into_parts();
-    origin::check(&parts.headers, &parts.uri, &client, &app.settings.allowed_origins)?;
+    origin::check(
+        &parts.headers,
+        &parts.uri,
+        &client,
+        &app.settings.allowed_origins,
+    )?;
     let id = poll_id(id)?;
     let bytes = read_body(&parts.headers, body, app.settings.limits.max_body_bytes).await?;
     if !media_type_is(&parts.headers, &["application/json", "text/plain"]) {
@@ -148,7 +179,8 @@ pub async fn post_vote(app: &App, req: Request<Incoming>, client: Client, id: &s
             expected: "application/json",
         });
     }
-    let body: VoteBody = serde_json::from_slice(&bytes).map_err(|e| ApiError::InvalidJson(e.to_string()))?;
+    let body: VoteBody =
+        serde_json::from_slice(&bytes).map_err(|e| ApiError::InvalidJson(e.to_string()))?;
     let choices = option_ids(body.options.iter().map(String::as_str))?;
     let (voter, identity) = voter(app, &parts.headers, &client).await?;
     let outcome = app.voting.vote(&id, voter, choices).await?;

@@ -12,8 +12,8 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use super::client::{self, Client};
 use super::error::ApiError;
-use super::respond::{Response, bytes_response};
 use super::i18n::Lang;
+use super::respond::{Response, bytes_response};
 use super::{allow, allow_get, allow_post, assets, counter_api, pages, polls_api};
 use crate::app::App;
 use crate::metrics::{method_label, status_class};
@@ -106,13 +106,15 @@ pub fn service(
 + Clone
 + Send
 + 'static {
-    let routes = ServiceBuilder::new().layer(app.cors.clone()).service(tower::service_fn({
-        let app = Arc::clone(&app);
-        move |req: Request<Incoming>| {
+    let routes = ServiceBuilder::new()
+        .layer(app.cors.clone())
+        .service(tower::service_fn({
             let app = Arc::clone(&app);
-            async move { Ok::<_, Infallible>(handle(&app, req, peer).await) }
-        }
-    }));
+            move |req: Request<Incoming>| {
+                let app = Arc::clone(&app);
+                async move { Ok::<_, Infallible>(handle(&app, req, peer).await) }
+            }
+        }));
     tower::service_fn(move |req: Request<Incoming>| {
         let app = Arc::clone(&app);
         let routes = routes.clone();
@@ -125,7 +127,12 @@ pub fn service(
             let status = response.status().as_u16();
             app.metrics
                 .http_requests
-                .with_label_values(&["public", route.template(), method_label(&method), status_class(status)])
+                .with_label_values(&[
+                    "public",
+                    route.template(),
+                    method_label(&method),
+                    status_class(status),
+                ])
                 .inc();
             app.metrics
                 .http_duration
@@ -147,23 +154,35 @@ pub fn service(
 async fn handle(app: &App, req: Request<Incoming>, peer: SocketAddr) -> Response {
     let client = client::resolve(peer, req.headers(), &app.settings.trusted_proxies);
     let route = Route::of(req.uri().path());
-    tokio::time::timeout(
-        app.settings.limits.request_timeout,
-        dispatch(app, route, req, client),
-    )
-    .await
-    .unwrap_or(Err(ApiError::RequestTimeout))
-    .unwrap_or_else(ApiError::into_response)
+    let admitted = async {
+        let _permit = app
+            .in_flight
+            .acquire()
+            .await
+            .expect("the semaphore is never closed");
+        dispatch(app, route, req, client).await
+    };
+    tokio::time::timeout(app.settings.limits.request_timeout, admitted)
+        .await
+        .unwrap_or(Err(ApiError::RequestTimeout))
+        .unwrap_or_else(ApiError::into_response)
 }
 
-async fn dispatch(app: &App, route: Route, req: Request<Incoming>, client: Client) -> Result<Response, ApiError> {
+async fn dispatch(
+    app: &App,
+    route: Route,
+    req: Request<Incoming>,
+    client: Client,
+) -> Result<Response, ApiError> {
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
     // The poll id is the third segment of /v1/polls/{id}/… and the second
     // of /polls/{id}/….
     let segments: Vec<&str> = path.split('/').skip(1).collect();
     let id = match route {
-        Route::Poll | Route::PollVotes | Route::PollResults => segments.get(2).copied().unwrap_or(""),
+        Route::Poll | Route::PollVotes | Route::PollResults => {
+            segments.get(2).copied().unwrap_or("")
+        }
         _ => segments.get(1).copied().unwrap_or(""),
     };
     match route {
@@ -183,9 +202,13 @@ async fn dispatch(app: &App, route: Route, req: Request<Incoming>, client: Clien
             let lang = Lang::choose(req.uri().query(), req.headers());
             let html = pages::wants_html(req.headers());
             let answer = match (route, method) {
-                (Route::PollPage, Method::GET | Method::HEAD) => pages::poll_page(app, &req, client, id).await,
+                (Route::PollPage, Method::GET | Method::HEAD) => {
+                    pages::poll_page(app, &req, client, id).await
+                }
                 (Route::PollPage, Method::POST) => pages::post_form(app, req, client, id).await,
-                (Route::PollPage, m) => allow(&m, &[], "GET, HEAD, POST").map(|o| o.expect("OPTIONS only")),
+                (Route::PollPage, m) => {
+                    allow(&m, &[], "GET, HEAD, POST").map(|o| o.expect("OPTIONS only"))
+                }
                 (_, m) => match allow_get(&m)? {
                     Some(options) => Ok(options),
                     None => pages::results_page(app, &req, id).await,
@@ -255,6 +278,9 @@ fn secure(response: &mut Response) {
         HeaderValue::from_static("nosniff"),
     );
     if !headers.contains_key(header::REFERRER_POLICY) {
-        headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+        headers.insert(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        );
     }
 }

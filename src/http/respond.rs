@@ -36,7 +36,10 @@ pub fn bytes_response(
     *response.status_mut() = status;
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache_control));
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(cache_control),
+    );
     response
 }
 
@@ -45,13 +48,23 @@ pub fn media_type_is(headers: &HeaderMap, types: &[&str]) -> bool {
     headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
         .is_some_and(|media| types.contains(&media.as_str()))
 }
 
 /// Reads the whole body, refusing more than `limit` bytes before reading
 /// them where Content-Length says so, and as they arrive otherwise.
-pub async fn read_body(headers: &HeaderMap, body: Incoming, limit: usize) -> Result<Bytes, ApiError> {
+pub async fn read_body(
+    headers: &HeaderMap,
+    body: Incoming,
+    limit: usize,
+) -> Result<Bytes, ApiError> {
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -64,6 +77,8 @@ pub async fn read_body(headers: &HeaderMap, body: Incoming, limit: usize) -> Res
         Err(e) if e.is::<http_body_util::LengthLimitError>() => {
             Err(ApiError::PayloadTooLarge { limit })
         }
-        Err(e) => Err(ApiError::InvalidBody(format!("the body could not be read: {e}"))),
+        Err(e) => Err(ApiError::InvalidBody(format!(
+            "the body could not be read: {e}"
+        ))),
     }
 }

@@ -15,11 +15,11 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, mpsc};
 
 use async_trait::async_trait;
-use tokio::sync::oneshot;
 use redb::{
     Database, Durability, ReadTransaction, ReadableDatabase, ReadableTable, Table, TableDefinition,
     WriteTransaction,
 };
+use tokio::sync::oneshot;
 
 use super::keys::{self, PollKeys};
 use super::{
@@ -98,7 +98,9 @@ fn write_loop(db: Arc<Database>, jobs: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        let durable = group.iter().any(|j| matches!(j.durability, Durability::Immediate));
+        let durable = group
+            .iter()
+            .any(|j| matches!(j.durability, Durability::Immediate));
         let mut txn = match db.begin_write() {
             Ok(txn) => txn,
             Err(e) => {
@@ -106,7 +108,11 @@ fn write_loop(db: Arc<Database>, jobs: mpsc::Receiver<Job>) {
                 continue;
             }
         };
-        let durability = if durable { Durability::Immediate } else { Durability::None };
+        let durability = if durable {
+            Durability::Immediate
+        } else {
+            Durability::None
+        };
         if let Err(e) = txn.set_durability(durability) {
             tracing::error!(error = %e, "embedded store: cannot set durability");
             continue;
@@ -475,11 +481,17 @@ impl Store for EmbeddedStore {
         .await
     }
 
-    async fn put_poll(&self, site: &SiteId, poll: &Poll, force: bool) -> Result<PutPoll, StoreError> {
+    async fn put_poll(
+        &self,
+        site: &SiteId,
+        poll: &Poll,
+        force: bool,
+    ) -> Result<PutPoll, StoreError> {
         let k = PollKeys::new(site, &poll.id);
         let poll = poll.clone();
         self.write(Durability::Immediate, move |txn| {
-            let def = serde_json::to_string(&poll).map_err(|e| redb::Error::Corrupted(e.to_string()))?;
+            let def =
+                serde_json::to_string(&poll).map_err(|e| redb::Error::Corrupted(e.to_string()))?;
             let mut polls = txn.open_table(POLLS)?;
             let mut counts = txn.open_table(POLL_COUNTS)?;
             let old = polls.get(k.meta.as_str())?.map(|v| v.value().to_owned());
@@ -489,12 +501,18 @@ impl Store for EmbeddedStore {
             let prefix = field(&k.counts, "");
             let dropped: Vec<(String, u64)> = with_prefix(&counts, &prefix, |n| n)?
                 .into_iter()
-                .filter(|(key, _)| !poll.option_ids().any(|id| id.as_str() == &key[prefix.len()..]))
+                .filter(|(key, _)| {
+                    !poll
+                        .option_ids()
+                        .any(|id| id.as_str() == &key[prefix.len()..])
+                })
                 .collect();
             let orphans: Vec<_> = dropped
                 .iter()
                 .filter(|(_, n)| *n > 0)
-                .filter_map(|(key, n)| Some((crate::ids::OptionId::parse(&key[prefix.len()..]).ok()?, *n)))
+                .filter_map(|(key, n)| {
+                    Some((crate::ids::OptionId::parse(&key[prefix.len()..]).ok()?, *n))
+                })
                 .collect();
             if !orphans.is_empty() && !force {
                 return Ok(PutPoll::Conflict(orphans));
@@ -541,7 +559,11 @@ impl Store for EmbeddedStore {
         .await
     }
 
-    async fn cast(&self, site: &SiteId, ballot: &Ballot) -> Result<Option<(Verdict, PollState)>, StoreError> {
+    async fn cast(
+        &self,
+        site: &SiteId,
+        ballot: &Ballot,
+    ) -> Result<Option<(Verdict, PollState)>, StoreError> {
         let k = PollKeys::new(site, &ballot.poll);
         let ballot = ballot.clone();
         self.write(Durability::Immediate, move |txn| {
@@ -549,7 +571,9 @@ impl Store for EmbeddedStore {
             let mut counts = txn.open_table(POLL_COUNTS)?;
             let mut voters = txn.open_table(VOTERS)?;
             let mut addresses = txn.open_table(ADDRESS_BALLOTS)?;
-            let Some(mut state) = poll_state_in(&polls, &counts, &voters, &k, Some(&ballot.visitor))? else {
+            let Some(mut state) =
+                poll_state_in(&polls, &counts, &voters, &k, Some(&ballot.visitor))?
+            else {
                 return Ok(None);
             };
             if state.voted.is_none()
@@ -562,7 +586,9 @@ impl Store for EmbeddedStore {
             let at = jiff::Timestamp::from_millisecond(ballot.at_ms)
                 .map_err(|e| redb::Error::Corrupted(e.to_string()))?;
             let address_key = field(&k.addresses(&ballot.day), ballot.address.as_str());
-            let from_address = addresses.get(address_key.as_str())?.map_or(0, |v| v.value());
+            let from_address = addresses
+                .get(address_key.as_str())?
+                .map_or(0, |v| v.value());
             let verdict = if state.voted.is_some() {
                 Verdict::AlreadyVoted
             } else if state.poll.status(at) == PollStatus::NotYetOpen {
@@ -581,7 +607,10 @@ impl Store for EmbeddedStore {
             }
             let record: Vec<&str> = ballot.choices.iter().map(|c| c.as_str()).collect();
             let record = record.join(",");
-            voters.insert(field(&k.voters, ballot.visitor.as_str()).as_str(), record.as_str())?;
+            voters.insert(
+                field(&k.voters, ballot.visitor.as_str()).as_str(),
+                record.as_str(),
+            )?;
             if let Some(alias) = &ballot.alias {
                 voters.insert(field(&k.voters, alias.as_str()).as_str(), record.as_str())?;
             }
@@ -601,12 +630,17 @@ impl Store for EmbeddedStore {
         let expired = now_ms - window_ms - 60_000;
         let oldest_marker = now_ms - BATCH_MARKER_TTL_MS;
         let oldest_day = jiff::Timestamp::from_millisecond(now_ms - 2 * 86_400_000)
-            .map(|t| t.to_zoned_datetime(jiff::tz::TimeZone::UTC).date().to_string())
+            .map(|t| {
+                t.to_zoned_datetime(jiff::tz::TimeZone::UTC)
+                    .date()
+                    .to_string()
+            })
             .unwrap_or_default();
         self.write(Durability::Immediate, move |txn| {
             txn.open_table(VISITORS)?.retain(|_, at| at >= expired)?;
             txn.open_table(PAGE_SEEN)?.retain(|_, at| at >= expired)?;
-            txn.open_table(BATCHES)?.retain(|_, at| at >= oldest_marker)?;
+            txn.open_table(BATCHES)?
+                .retain(|_, at| at >= oldest_marker)?;
             txn.open_table(ADDRESS_BALLOTS)?.retain(|key, _| {
                 key.split(":addr:")
                     .nth(1)

@@ -173,7 +173,10 @@ mod tests {
         let site = SiteId::DEFAULT;
         let by_address = VisitorKey::from_address_hash([0x5a; 16]);
         let cookie = VisitorKey::from_cookie(&by_address.new_cookie_value([1; 16])).unwrap();
-        assert_eq!(slot(&visitor(&site, &by_address)), slot(&visitor(&site, &cookie)));
+        assert_eq!(
+            slot(&visitor(&site, &by_address)),
+            slot(&visitor(&site, &cookie))
+        );
     }
 
     #[test]

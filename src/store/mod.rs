@@ -111,7 +111,11 @@ pub struct PollState {
 impl PollState {
     /// Rebuilds the state from stored parts; counts for options the poll no
     /// longer has are ignored.
-    pub fn from_counts(poll: Poll, counts: &HashMap<String, u64>, voted: Option<Vec<OptionId>>) -> Self {
+    pub fn from_counts(
+        poll: Poll,
+        counts: &HashMap<String, u64>,
+        voted: Option<Vec<OptionId>>,
+    ) -> Self {
         let votes = poll
             .options
             .iter()
@@ -196,7 +200,12 @@ pub trait Store: Send + Sync + 'static {
 
     /// Creates or replaces a poll. Dropping options that hold ballots is
     /// refused unless `force`; forced, their counts are deleted.
-    async fn put_poll(&self, site: &SiteId, poll: &Poll, force: bool) -> Result<PutPoll, StoreError>;
+    async fn put_poll(
+        &self,
+        site: &SiteId,
+        poll: &Poll,
+        force: bool,
+    ) -> Result<PutPoll, StoreError>;
 
     async fn list_polls(&self, site: &SiteId) -> Result<Vec<Poll>, StoreError>;
 
@@ -209,7 +218,11 @@ pub trait Store: Send + Sync + 'static {
 
     /// Counts a ballot exactly once, or says why not, in one atomic step.
     /// `None` when the poll does not exist.
-    async fn cast(&self, site: &SiteId, ballot: &Ballot) -> Result<Option<(Verdict, PollState)>, StoreError>;
+    async fn cast(
+        &self,
+        site: &SiteId,
+        ballot: &Ballot,
+    ) -> Result<Option<(Verdict, PollState)>, StoreError>;
 
     /// Housekeeping that TTLs do not do by themselves (the embedded store
     /// deletes expired visitor state here). Called about once a minute.
@@ -220,10 +233,15 @@ pub trait Store: Send + Sync + 'static {
 }
 
 /// Opens the store the settings name.
-pub async fn open(settings: &StoreSettings, timeout: std::time::Duration) -> anyhow::Result<Arc<dyn Store>> {
+pub async fn open(
+    settings: &StoreSettings,
+    timeout: std::time::Duration,
+) -> anyhow::Result<Arc<dyn Store>> {
     Ok(match settings {
         StoreSettings::Embedded { data_dir } => Arc::new(embedded::EmbeddedStore::open(data_dir)?),
         StoreSettings::Redis { url } => Arc::new(redis::RedisStore::standalone(url, timeout)?),
-        StoreSettings::Cluster { nodes } => Arc::new(redis::RedisStore::cluster(nodes, timeout).await?),
+        StoreSettings::Cluster { nodes } => {
+            Arc::new(redis::RedisStore::cluster(nodes, timeout).await?)
+        }
     })
 }

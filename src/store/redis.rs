@@ -24,8 +24,7 @@ use crate::poll::Poll;
 static TOUCH: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/touch.lua")));
 static APPLY: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/apply.lua")));
 static BALLOT: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/ballot.lua")));
-static PUT_POLL: LazyLock<Script> =
-    LazyLock::new(|| Script::new(include_str!("lua/put_poll.lua")));
+static PUT_POLL: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/put_poll.lua")));
 static POLL_STATE: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("lua/poll_state.lua")));
 static DAILY_KEY: LazyLock<Script> =
@@ -233,7 +232,9 @@ impl Store for RedisStore {
         }
         let values: Vec<u64> = call.invoke_async(&mut conn).await.map_err(unavailable)?;
         if values.len() != 8 + query.pages.len() {
-            return Err(corrupt("counter script answered the wrong number of values"));
+            return Err(corrupt(
+                "counter script answered the wrong number of values",
+            ));
         }
         Ok(CounterSnapshot {
             baseline: values[0],
@@ -276,7 +277,12 @@ impl Store for RedisStore {
         parse_key(&stored).ok_or_else(|| corrupt("daily hashing key is not 64 hex digits"))
     }
 
-    async fn put_poll(&self, site: &SiteId, poll: &Poll, force: bool) -> Result<PutPoll, StoreError> {
+    async fn put_poll(
+        &self,
+        site: &SiteId,
+        poll: &Poll,
+        force: bool,
+    ) -> Result<PutPoll, StoreError> {
         let mut conn = self.connection().await?;
         let k = PollKeys::new(site, &poll.id);
         let def = serde_json::to_string(poll).map_err(|e| corrupt(e.to_string()))?;
@@ -285,8 +291,14 @@ impl Store for RedisStore {
             .key(&k.meta)
             .key(&k.counts)
             .arg(def)
-            .arg(poll.opens_at.map_or(String::new(), |t| t.as_millisecond().to_string()))
-            .arg(poll.closes_at.map_or(String::new(), |t| t.as_millisecond().to_string()))
+            .arg(
+                poll.opens_at
+                    .map_or(String::new(), |t| t.as_millisecond().to_string()),
+            )
+            .arg(
+                poll.closes_at
+                    .map_or(String::new(), |t| t.as_millisecond().to_string()),
+            )
             .arg(poll.max_choices)
             .arg(options.join(","))
             .arg(if force { "1" } else { "0" })
@@ -369,7 +381,11 @@ impl Store for RedisStore {
         }
     }
 
-    async fn cast(&self, site: &SiteId, ballot: &Ballot) -> Result<Option<(Verdict, PollState)>, StoreError> {
+    async fn cast(
+        &self,
+        site: &SiteId,
+        ballot: &Ballot,
+    ) -> Result<Option<(Verdict, PollState)>, StoreError> {
         let mut conn = self.connection().await?;
         let k = PollKeys::new(site, &ballot.poll);
         let mut call = BALLOT.key(&k.meta);

@@ -52,7 +52,10 @@ impl TimedStore {
         match &result {
             Ok(_) => self.metrics.store_up.set(1),
             Err(e) => {
-                self.metrics.store_errors.with_label_values(&[operation]).inc();
+                self.metrics
+                    .store_errors
+                    .with_label_values(&[operation])
+                    .inc();
                 if matches!(e, StoreError::Unavailable(_)) {
                     self.metrics.store_up.set(0);
                 }
@@ -103,7 +106,12 @@ impl Store for TimedStore {
             .await
     }
 
-    async fn put_poll(&self, site: &SiteId, poll: &Poll, force: bool) -> Result<PutPoll, StoreError> {
+    async fn put_poll(
+        &self,
+        site: &SiteId,
+        poll: &Poll,
+        force: bool,
+    ) -> Result<PutPoll, StoreError> {
         self.timed("put_poll", self.inner.put_poll(site, poll, force))
             .await
     }
@@ -122,7 +130,11 @@ impl Store for TimedStore {
             .await
     }
 
-    async fn cast(&self, site: &SiteId, ballot: &Ballot) -> Result<Option<(Verdict, PollState)>, StoreError> {
+    async fn cast(
+        &self,
+        site: &SiteId,
+        ballot: &Ballot,
+    ) -> Result<Option<(Verdict, PollState)>, StoreError> {
         self.timed("cast", self.inner.cast(site, ballot)).await
     }
 

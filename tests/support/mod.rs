@@ -173,11 +173,17 @@ impl TestApp {
         Self::start_at(home, Arc::new(ManualClock::new(noon())), tweak).await
     }
 
-    pub async fn start_at(home: &Home, clock: Arc<ManualClock>, tweak: impl FnOnce(&mut Settings)) -> Self {
+    pub async fn start_at(
+        home: &Home,
+        clock: Arc<ManualClock>,
+        tweak: impl FnOnce(&mut Settings),
+    ) -> Self {
         let mut settings = Settings::for_tests("unused");
         settings.store = home.store_settings();
         tweak(&mut settings);
-        let running = app::start(settings, clock.clone()).await.expect("app starts");
+        let running = app::start(settings, clock.clone())
+            .await
+            .expect("app starts");
         let base = format!("http://{}", running.public_addr);
         let ops = format!("http://{}", running.ops_addr);
         Self {
