@@ -14,9 +14,9 @@ RUN mkdir src \
  && cargo build --release --locked \
  && rm -rf src
 
-# .dockerignore admits only what the build reads: the manifest, src/ (Lua
-# scripts, JSON and web assets are compiled in with include_str!) and, when
-# they exist, assets/ and examples/.
+# .dockerignore admits only what the build reads: the manifest, src/ and
+# assets/ (Lua scripts, the OpenAPI document, the widget and the pages' assets
+# are compiled in with include_str!) and examples/.
 COPY . .
 # COPY keeps the files' own mtimes, which may be older than the stand-in's
 # build; touching the roots makes cargo rebuild the real crate.
