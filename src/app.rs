@@ -16,6 +16,7 @@ use crate::calendar::Calendar;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::counter::{Counter, CounterSettings};
+use crate::http::limit::RateLimits;
 use crate::http::{cors_layer, handle_ops, public_service, server};
 use crate::ids::SiteId;
 use crate::metrics::Metrics;
@@ -36,6 +37,7 @@ pub struct App {
     pub voting: Voting,
     pub metrics: Arc<Metrics>,
     pub(crate) cors: CorsLayer,
+    pub(crate) limits: RateLimits,
     /// Admission to request handling (`TALLY_MAX_IN_FLIGHT`).
     pub(crate) in_flight: tokio::sync::Semaphore,
 }
@@ -91,6 +93,12 @@ impl App {
         Ok(Arc::new(Self {
             cors: cors_layer(&settings.allowed_origins),
             in_flight: tokio::sync::Semaphore::new(settings.limits.max_in_flight),
+            limits: RateLimits::new(
+                settings.rate_limit,
+                settings.vote_rate_limit,
+                settings.global_rate_limit,
+                settings.rate_limit_keys,
+            ),
             settings,
             site,
             clock,
@@ -101,6 +109,11 @@ impl App {
             voting,
             metrics,
         }))
+    }
+
+    /// Client addresses the lenient and the strict rate limiter track.
+    pub fn rate_limiter_keys(&self) -> (usize, usize) {
+        self.limits.keys()
     }
 
     /// Seconds until the next local midnight, when per-day caps reset.
@@ -131,6 +144,7 @@ pub async fn run(
     let grace = app.settings.shutdown_grace;
     let flusher =
         tokio::spawn(Arc::clone(&app.counter).run(app.settings.flush_interval, shutdown.clone()));
+    let purger = tokio::spawn(purge_limiters(Arc::clone(&app), shutdown.clone()));
     let public_app = Arc::clone(&app);
     let public_server = server::serve(
         public,
@@ -160,11 +174,34 @@ pub async fn run(
     let started_stopping = Instant::now();
     tokio::join!(public_server, ops_server);
     let _ = flusher.await;
+    let _ = purger.await;
     let deadline = started_stopping + grace;
     app.counter
         .drain(deadline.max(Instant::now() + std::time::Duration::from_secs(1)))
         .await;
     tracing::info!("stopped");
+}
+
+/// Forgets idle client addresses every few seconds, so the limiters'
+/// memory follows the live traffic.
+async fn purge_limiters(app: Arc<App>, mut shutdown: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(10));
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = shutdown.changed() => return,
+        }
+        app.limits.purge();
+        let (lenient, strict) = app.limits.keys();
+        app.metrics
+            .limiter_keys
+            .with_label_values(&["lenient"])
+            .set(lenient as i64);
+        app.metrics
+            .limiter_keys
+            .with_label_values(&["strict"])
+            .set(strict as i64);
+    }
 }
 
 /// A running instance, as tests and embedders hold it.

@@ -1,8 +1,9 @@
 //! Polls through the store: reading them, casting ballots, managing them and
 //! loading them from `TALLY_POLLS_FILE`.
 
+use std::collections::HashSet;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use anyhow::{Context as _, bail};
 use jiff::Timestamp;
@@ -43,7 +44,13 @@ pub struct Voting {
     clock: Arc<dyn Clock>,
     votes_per_address: u32,
     metrics: Arc<Metrics>,
+    /// Ids of polls seen to exist: ballot metrics are labelled by poll only
+    /// for these, so a client cannot invent label values.
+    known: Mutex<HashSet<PollId>>,
 }
+
+/// Most poll ids remembered for metric labels.
+const MOST_KNOWN_POLLS: usize = 1000;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -68,7 +75,23 @@ impl Voting {
             clock,
             votes_per_address,
             metrics,
+            known: Mutex::new(HashSet::new()),
         }
+    }
+
+    fn remember(&self, poll: &PollId) {
+        let mut known = self.known.lock().expect("known polls lock");
+        if known.len() < MOST_KNOWN_POLLS {
+            known.insert(poll.clone());
+        }
+    }
+
+    /// Counts a refused ballot for the poll named in a request, which may
+    /// not exist: unknown names share the label `unknown`.
+    pub fn count_refused(&self, poll: &str, result: &str) {
+        let known = PollId::parse(poll)
+            .is_ok_and(|id| self.known.lock().expect("known polls lock").contains(&id));
+        self.count(if known { poll } else { "unknown" }, result);
     }
 
     pub fn now(&self) -> Timestamp {
@@ -81,7 +104,11 @@ impl Voting {
         poll: &PollId,
         visitor: Option<&VisitorKey>,
     ) -> Result<Option<PollState>, StoreError> {
-        self.store.poll_state(&self.site, poll, visitor).await
+        let state = self.store.poll_state(&self.site, poll, visitor).await?;
+        if state.is_some() {
+            self.remember(poll);
+        }
+        Ok(state)
     }
 
     /// Casts a ballot: checked here for a clear answer, then checked again
@@ -107,12 +134,13 @@ impl Voting {
         let Some((verdict, state)) = (match cast {
             Ok(cast) => cast,
             Err(e) => {
-                self.count(poll.as_str(), "unavailable");
+                self.count_refused(poll.as_str(), "unavailable");
                 return Err(e);
             }
         }) else {
             return Ok(VoteOutcome::NotFound);
         };
+        self.remember(poll);
         let (result, outcome) = match verdict {
             Verdict::Accepted => ("accepted", VoteOutcome::Accepted(state)),
             Verdict::AlreadyVoted => ("duplicate", VoteOutcome::AlreadyVoted(state)),
@@ -133,7 +161,7 @@ impl Voting {
     }
 
     /// Counts a ballot outcome for a poll that exists (bounded labels).
-    pub fn count(&self, poll: &str, result: &str) {
+    fn count(&self, poll: &str, result: &str) {
         self.metrics
             .ballots
             .with_label_values(&[poll, result])

@@ -42,6 +42,7 @@ pub enum ApiError {
     OriginNotAllowed,
     RateLimited {
         retry_after_secs: u64,
+        limit: u32,
     },
     StoreUnavailable,
     Unauthorized,
@@ -139,8 +140,16 @@ impl ApiError {
             ApiError::MethodNotAllowed { allow } => {
                 headers.insert(header::ALLOW, HeaderValue::from_static(allow));
             }
-            ApiError::RateLimited { retry_after_secs }
-            | ApiError::AddressLimit { retry_after_secs } => {
+            ApiError::RateLimited {
+                retry_after_secs,
+                limit,
+            } => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+                headers.insert("ratelimit-limit", HeaderValue::from(limit));
+                headers.insert("ratelimit-remaining", HeaderValue::from(0));
+                headers.insert("ratelimit-reset", HeaderValue::from(retry_after_secs));
+            }
+            ApiError::AddressLimit { retry_after_secs } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
             }
             ApiError::StoreUnavailable => {

@@ -8,6 +8,7 @@ mod counter_api;
 pub mod error;
 pub mod i18n;
 pub mod identity;
+pub mod limit;
 mod ops;
 mod origin;
 mod pages;

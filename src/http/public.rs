@@ -13,6 +13,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use super::client::{self, Client};
 use super::error::ApiError;
 use super::i18n::Lang;
+use super::limit::Class;
 use super::respond::{Response, bytes_response};
 use super::{allow, allow_get, allow_post, assets, counter_api, pages, polls_api};
 use crate::app::App;
@@ -154,6 +155,40 @@ pub fn service(
 async fn handle(app: &App, req: Request<Incoming>, peer: SocketAddr) -> Response {
     let client = client::resolve(peer, req.headers(), &app.settings.trusted_proxies);
     let route = Route::of(req.uri().path());
+    let ballot =
+        route == Route::PollVotes || (route == Route::PollPage && req.method() == Method::POST);
+    let class = if ballot {
+        Class::Strict
+    } else {
+        Class::Lenient
+    };
+    let allowed = match app.limits.check(class, client.ip) {
+        Ok(allowed) => allowed,
+        Err(refused) => {
+            app.metrics
+                .rate_limited
+                .with_label_values(&[route.template()])
+                .inc();
+            if ballot {
+                let id = req
+                    .uri()
+                    .path()
+                    .rsplit('/')
+                    .find(|s| !s.is_empty() && *s != "votes");
+                app.voting.count_refused(id.unwrap_or(""), "rate_limited");
+            }
+            let error = ApiError::RateLimited {
+                retry_after_secs: refused.retry_after.as_secs_f64().ceil().max(1.0) as u64,
+                limit: refused.limit,
+            };
+            let page = matches!(route, Route::PollPage | Route::PollResultsPage);
+            return if page && pages::wants_html(req.headers()) {
+                pages::error_page(app, Lang::choose(req.uri().query(), req.headers()), error)
+            } else {
+                error.into_response()
+            };
+        }
+    };
     let admitted = async {
         let _permit = app
             .in_flight
@@ -162,10 +197,14 @@ async fn handle(app: &App, req: Request<Incoming>, peer: SocketAddr) -> Response
             .expect("the semaphore is never closed");
         dispatch(app, route, req, client).await
     };
-    tokio::time::timeout(app.settings.limits.request_timeout, admitted)
+    let mut response = tokio::time::timeout(app.settings.limits.request_timeout, admitted)
         .await
         .unwrap_or(Err(ApiError::RequestTimeout))
-        .unwrap_or_else(ApiError::into_response)
+        .unwrap_or_else(ApiError::into_response);
+    let headers = response.headers_mut();
+    headers.insert("ratelimit-limit", HeaderValue::from(allowed.limit));
+    headers.insert("ratelimit-remaining", HeaderValue::from(allowed.remaining));
+    response
 }
 
 async fn dispatch(

@@ -12,7 +12,7 @@ use jiff::Timestamp;
 use serde_json::Value;
 use tally::app::{self, Running};
 use tally::clock::ManualClock;
-use tally::config::{Settings, StoreSettings};
+use tally::config::{Rate, Settings, StoreSettings};
 use tempfile::TempDir;
 
 /// A port nobody listens on right now.
@@ -180,6 +180,14 @@ impl TestApp {
     ) -> Self {
         let mut settings = Settings::for_tests("unused");
         settings.store = home.store_settings();
+        // Tests send bursts from one address; those about limits set their own.
+        let generous = Rate {
+            per_second: 1_000_000,
+            burst: 1_000_000,
+        };
+        settings.rate_limit = generous;
+        settings.vote_rate_limit = generous;
+        settings.global_rate_limit = generous;
         tweak(&mut settings);
         let running = app::start(settings, clock.clone())
             .await
