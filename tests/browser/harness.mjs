@@ -1,0 +1,286 @@
+// What the browser scenarios stand on: tally on one origin, a portal on
+// another, browser contexts that report every console error, uncaught error
+// and CSP violation, and a little polling so no scenario sleeps blindly.
+
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import { createRequire } from 'node:module';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const here = path.dirname(fileURLToPath(import.meta.url));
+export const repo = path.resolve(here, '../..');
+export const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+export const shots = path.join(repo, 'target', 'screenshots');
+export const tallyBin = path.resolve(repo, process.env.TALLY_BIN || 'target/release/tally');
+export const WIDGET_GZIP_LIMIT = 8192;
+export const TIMEOUT = 10_000;
+
+export const CHROMIUM_ARGS = [
+  '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--disable-dev-shm-usage',
+];
+
+// ---------------------------------------------------------------- harness
+
+export const outcomes = [];
+export const cleanups = [];
+
+export async function scenario(name, body) {
+  const started = Date.now();
+  try {
+    await body();
+    outcomes.push({ name, ok: true });
+    console.log(`ok    ${name} (${Date.now() - started} ms)`);
+  } catch (err) {
+    outcomes.push({ name, ok: false });
+    console.log(`FAIL  ${name}\n      ${String(err && err.message).split('\n').join('\n      ')}`);
+  }
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+export const squash = (s) => s.replace(/\s+/g, ' ').trim();
+
+/** Polls `probe` until it returns {ok: true}; fails with its last detail. */
+export async function eventually(what, probe, timeout = TIMEOUT) {
+  const end = Date.now() + timeout;
+  let detail = 'timed out';
+  for (;;) {
+    try {
+      const r = await probe();
+      if (r.ok) return r.value;
+      detail = r.detail;
+    } catch (err) {
+      detail = err.message.split('\n')[0];
+    }
+    if (Date.now() > end) throw new Error(`${what}: ${detail}`);
+    await sleep(100);
+  }
+}
+
+export async function textOf(locator) {
+  return squash(await locator.innerText({ timeout: TIMEOUT }));
+}
+
+export function waitForText(locator, expected, what = `text "${expected}"`) {
+  return eventually(what, async () => {
+    const text = await textOf(locator);
+    return { ok: text.includes(expected), value: text, detail: `expected to contain "${expected}", got "${text}"` };
+  });
+}
+
+export const viNumber = (n) => String(n).replace(/\B(?=(\d{3})+$)/g, '.');
+export const enNumber = (n) => String(n).replace(/\B(?=(\d{3})+$)/g, ',');
+
+// ---------------------------------------------------------------- servers
+
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startTally(portalOrigin) {
+  if (!fs.existsSync(tallyBin)) throw new Error(`no tally binary at ${tallyBin} (set TALLY_BIN)`);
+  const [port, opsPort] = [await freePort(), await freePort()];
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tally-browser-'));
+  const logPath = path.join(dataDir, 'tally.log');
+  const log = fs.openSync(logPath, 'w');
+  const adminToken = randomBytes(16).toString('hex');
+  const child = spawn(tallyBin, [], {
+    cwd: repo,
+    stdio: ['ignore', log, log],
+    env: {
+      ...process.env,
+      TALLY_LISTEN: `127.0.0.1:${port}`,
+      TALLY_OPS_LISTEN: `127.0.0.1:${opsPort}`,
+      TALLY_DATA_DIR: path.join(dataDir, 'data'),
+      TALLY_POLLS_FILE: path.join(repo, 'examples', 'polls.toml'),
+      TALLY_ALLOWED_ORIGINS: portalOrigin,
+      TALLY_COUNTER_BASELINE: '7582803',
+      TALLY_ADMIN_TOKEN: adminToken,
+      // Many page loads from one address in a few seconds: not what the
+      // limits are tuned for, and not what this test is about.
+      TALLY_RATE_LIMIT: '1000,2000',
+      TALLY_VOTE_RATE_LIMIT: '1000,2000',
+    },
+  });
+  let exited = null;
+  child.on('exit', (code, signal) => { exited = signal || code; });
+  // Last resort when this process dies without running its cleanups.
+  process.on('exit', () => { if (exited === null) child.kill('SIGKILL'); });
+  cleanups.push(async () => {
+    if (exited === null) {
+      child.kill('SIGTERM');
+      for (let i = 0; i < 50 && exited === null; i++) await sleep(100);
+      if (exited === null) child.kill('SIGKILL');
+    }
+    fs.closeSync(log);
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+  const origin = `http://127.0.0.1:${port}`;
+  const ops = `http://127.0.0.1:${opsPort}`;
+  await eventually('tally did not become ready', async () => {
+    if (exited !== null) throw new Error(`tally exited (${exited}):\n${fs.readFileSync(logPath, 'utf8').slice(-2000)}`);
+    const r = await fetch(`${ops}/readyz`);
+    return { ok: r.ok, detail: `readyz ${r.status}` };
+  }, 20_000);
+  return { origin, ops, adminToken };
+}
+
+export const fixture = (name) => fs.readFileSync(path.join(here, 'fixture', name), 'utf8');
+
+/** The portal: its own origin, its own strict CSP, the widget from tally. */
+export function startPortal() {
+  const pages = {
+    '/tin-tuc/123': 'tin-tuc.html',
+    '/en/news/123': 'news-en.html',
+    '/thu-nghiem': 'thu-nghiem.html',
+  };
+  const state = { tally: '' };
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url, 'http://portal');
+    const csp = `default-src 'none'; script-src ${state.tally}; style-src 'self'; ` +
+      `connect-src ${state.tally}; img-src ${state.tally}`;
+    if (url.pathname === '/portal.css') {
+      res.writeHead(200, { 'content-type': 'text/css; charset=utf-8' });
+      return res.end(fixture('portal.css'));
+    }
+    if (url.pathname === '/csp-canary') {
+      // A page that breaks its own CSP, to prove violations are caught.
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': csp });
+      return res.end('<!doctype html><html lang="vi"><title>canary</title><p style="color:red">x</p></html>');
+    }
+    const file = pages[url.pathname];
+    if (!file) {
+      res.writeHead(url.pathname === '/favicon.ico' ? 204 : 404);
+      return res.end();
+    }
+    res.writeHead(200, {
+      'content-type': 'text/html; charset=utf-8',
+      'content-security-policy': csp,
+      'cache-control': 'no-store',
+    });
+    res.end(fixture(file).replaceAll('{{TALLY}}', state.tally));
+  });
+  return new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', () => {
+      cleanups.push(() => new Promise((r) => { server.closeAllConnections(); server.close(r); }));
+      resolve({ origin: `http://127.0.0.1:${server.address().port}`, state });
+    });
+  });
+}
+
+// ---------------------------------------------------------------- browser
+
+export const watched = [];
+
+/**
+ * A browser context whose pages report console errors, uncaught errors and
+ * CSP violations. `allow` lists console messages expected on purpose.
+ */
+export async function newContext(browser, visitor, options = {}, allow = []) {
+  // Without a cookie yet, tally knows a visitor by address and User-Agent:
+  // every context is one more visitor, so each gets a User-Agent of its own.
+  const device = options.isMobile
+    ? 'Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Mobile'
+    : 'X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0';
+  const userAgent = `Mozilla/5.0 (${device} Safari/537.36 Visitor/${visitor}`;
+  const context = await browser.newContext({ locale: 'vi-VN', userAgent, ...options });
+  const records = new Map();
+  await context.exposeBinding('__tallyTestCsp', ({ page }, text) => {
+    records.get(page)?.problems.push(`CSP violation: ${text}`);
+  });
+  await context.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => {
+      window.__tallyTestCsp(`${e.violatedDirective} blocked ${e.blockedURI || 'inline'} (${e.sourceFile}:${e.lineNumber})`);
+    }, true);
+  });
+  context.on('page', (page) => {
+    const record = { page, label: '', problems: [] };
+    records.set(page, record);
+    watched.push(record);
+    page.on('framenavigated', (frame) => {
+      if (frame === page.mainFrame()) record.label = frame.url();
+    });
+    page.on('console', (m) => {
+      if (m.type() !== 'error') return;
+      const text = `${m.text()} [${m.location().url}]`;
+      // The browser's own guess at an icon, not something a page asked for.
+      if (m.location().url.endsWith('/favicon.ico')) return;
+      if (allow.some((re) => re.test(text))) return;
+      record.problems.push(`console error: ${text}`);
+    });
+    page.on('pageerror', (err) => record.problems.push(`page error: ${err.message}`));
+  });
+  context.setDefaultTimeout(TIMEOUT);
+  cleanups.push(() => context.close().catch(() => {}));
+  return context;
+}
+
+/** Loads a page and counts its POST /v1/hits requests. */
+export async function open(context, url) {
+  const page = await context.newPage();
+  const hits = [];
+  page.on('request', (r) => {
+    if (r.method() === 'POST' && new URL(r.url()).pathname === '/v1/hits') hits.push(r.postData());
+  });
+  await page.goto(url, { waitUntil: 'load' });
+  return { page, hits };
+}
+
+export async function counterRows(box) {
+  await box.locator('.tally-widget dl dd').first().waitFor();
+  return box.locator('.tally-widget dl').evaluate((dl) => {
+    const out = {};
+    for (const dt of dl.querySelectorAll('dt')) out[dt.textContent.trim()] = dt.nextElementSibling.textContent.trim();
+    return out;
+  });
+}
+
+/** The results list as "label percent (votes)" lines, own choice unmarked. */
+export async function resultRows(box) {
+  return box.locator('.tw-list li').evaluateAll((items) => items.map((li) =>
+    `${li.querySelector('.tw-lbl').firstChild.textContent} ${li.querySelector('.tw-pct').textContent} ${li.querySelector('.tw-n').textContent}`));
+}
+
+export async function axeCheck(context, url, ready) {
+  const page = await context.newPage();
+  await page.goto(url, { waitUntil: 'load' });
+  if (ready) await ready(page);
+  await page.addScriptTag({ path: axePath });
+  const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
+  await page.close();
+  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  assert.deepEqual(
+    bad.map((v) => `${v.impact} ${v.id}: ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`),
+    [],
+    `axe found serious or critical violations on ${url}`,
+  );
+  return result.violations.length;
+}
+
+export async function getJson(url, init) {
+  const r = await fetch(url, init);
+  const body = await r.json();
+  assert.ok(r.ok, `${url}: HTTP ${r.status} ${JSON.stringify(body)}`);
+  return body;
+}
+
+
+export async function cleanup() {
+  while (cleanups.length) {
+    try { await cleanups.pop()(); } catch { /* keep cleaning */ }
+  }
+}
