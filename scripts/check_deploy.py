@@ -41,7 +41,7 @@ METRICS = {
     "tally_store_up",
     "tally_hit_buffer",
     "tally_hit_buffer_dropped_total",
-    "tally_counter_flush_duration_seconds",
+    "tally_batch_flush_duration_seconds",
     "tally_rate_limiter_keys",
     "tally_build_info",
     "tally_process_resident_memory_bytes",
@@ -54,7 +54,7 @@ METRICS = {
 HISTOGRAMS = {
     "tally_http_request_duration_seconds",
     "tally_store_operation_duration_seconds",
-    "tally_counter_flush_duration_seconds",
+    "tally_batch_flush_duration_seconds",
 }
 
 # Settings tally reads (the contract's table); names found in src/ are added.

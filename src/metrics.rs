@@ -14,6 +14,22 @@ const LATENCY_BUCKETS: &[f64] = &[
     0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
 ];
 
+/// Every store operation, as the `operation` label names it.
+pub const STORE_OPERATIONS: [&str; 12] = [
+    "ping",
+    "touch",
+    "apply",
+    "read",
+    "set_baseline",
+    "daily_key",
+    "put_poll",
+    "list_polls",
+    "poll_state",
+    "cast",
+    "maintain",
+    "sync",
+];
+
 /// The collectors.
 pub struct Metrics {
     registry: Registry,
@@ -90,7 +106,7 @@ impl Metrics {
             hit_buffer: IntGauge::new("tally_hit_buffer", "Hits held in memory while the store is unavailable, waiting to be written.").expect("valid metric"),
             hit_buffer_dropped: IntCounter::new("tally_hit_buffer_dropped_total", "Hits lost because the buffer (TALLY_HIT_BUFFER) was full.").expect("valid metric"),
             flush_duration: Histogram::with_opts(
-                HistogramOpts::new("tally_counter_flush_duration_seconds", "Time to write a batch of counter increments and read the counters back.")
+                HistogramOpts::new("tally_batch_flush_duration_seconds", "Time to write a batch of counter increments and read the counters back.")
                     .buckets(LATENCY_BUCKETS.to_vec()),
             )
             .expect("valid metric"),
@@ -109,6 +125,14 @@ impl Metrics {
         };
         m.build_info.set(1.0);
         m.store_up.set(1);
+        // Series that exist from the start read 0 instead of "no data", so
+        // rates and alerts over them work before the first event.
+        for operation in STORE_OPERATIONS {
+            m.store_errors.with_label_values(&[operation]);
+        }
+        for outcome in ["counted", "bot", "buffered"] {
+            m.hits.with_label_values(&[outcome]);
+        }
         let collectors: Vec<Box<dyn prometheus::core::Collector>> = vec![
             Box::new(m.http_requests.clone()),
             Box::new(m.http_duration.clone()),

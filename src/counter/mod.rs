@@ -177,8 +177,15 @@ impl Counter {
         let buckets = outcome.new_visit.then(|| self.calendar.buckets(at));
         let page = hit.page.as_ref().filter(|_| outcome.new_page_view);
         let online_since = self.clock.now() - ONLINE_WINDOW;
+        // Online counts people, so it needs the key their next hit will
+        // use: the new cookie when this hit began their visit, but the
+        // address identity when it continued one, as then their browser
+        // did not keep the cookie issued before.
         let seen = (at >= online_since).then(|| {
-            let who = hit.alias.as_ref().unwrap_or(&hit.visitor);
+            let who = match &hit.alias {
+                Some(cookie) if outcome.new_visit => cookie,
+                _ => &hit.visitor,
+            };
             (who.clone(), at.as_millisecond())
         });
         if outcome.new_visit {

@@ -21,6 +21,8 @@ use crate::ids::PageId;
 pub const WIDGET: &str = include_str!("../../assets/widget.js");
 /// A page that imitates a portal sidebar with the three widgets.
 const DEMO: &str = include_str!("../../assets/demo.html");
+/// The demo page's portal look.
+pub const DEMO_CSS: &str = include_str!("../../assets/demo.css");
 
 /// The widget's version: the first 12 hex digits of its content hash.
 pub static WIDGET_VERSION: LazyLock<String> =
@@ -104,6 +106,16 @@ pub fn demo() -> Response {
         ),
     );
     response
+}
+
+/// `GET /favicon.ico`: nothing, for long, so browsers stop asking.
+pub fn favicon() -> Response {
+    bytes_response(
+        StatusCode::NO_CONTENT,
+        "image/x-icon",
+        "public, max-age=604800",
+        "",
+    )
 }
 
 /// `GET /v1/counter.svg[?page=…&lang=…]`: the counter as an image, for

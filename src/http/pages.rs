@@ -180,7 +180,11 @@ pub async fn poll_page(
         .ok_or(ApiError::PollNotFound)?;
     let status = state.poll.status(app.voting.now());
     let body = match status_notice(t, &state, status) {
-        None => form(&state, lang, None),
+        None => format!(
+            "<h1>{}</h1>{}",
+            escape(t.poll_title),
+            form(&state, lang, None)
+        ),
         Some(notice) => format!(
             "<h1>{question}</h1><p role=\"status\">{notice}</p><p><a href=\"{results}\">{see}</a></p>",
             question = escape(&state.poll.question),
@@ -306,7 +310,11 @@ pub async fn post_form(
                 ChoiceError::TooMany { .. } => t.too_many,
                 _ => t.choose_one,
             };
-            let body = form(&state, lang, Some(message));
+            let body = format!(
+                "<h1>{}</h1>{}",
+                escape(t.poll_title),
+                form(&state, lang, Some(message))
+            );
             return Ok(page(
                 app,
                 StatusCode::BAD_REQUEST,

@@ -31,6 +31,8 @@ pub enum Route {
     Pixel,
     Widget,
     Demo,
+    DemoCss,
+    Favicon,
     Poll,
     PollVotes,
     PollResults,
@@ -51,6 +53,8 @@ impl Route {
             ["v1", "pixel.gif"] => Route::Pixel,
             ["widget.js"] => Route::Widget,
             ["demo"] => Route::Demo,
+            ["demo.css"] => Route::DemoCss,
+            ["favicon.ico"] => Route::Favicon,
             ["v1", "polls", _] => Route::Poll,
             ["v1", "polls", _, "votes"] => Route::PollVotes,
             ["v1", "polls", _, "results"] => Route::PollResults,
@@ -70,6 +74,8 @@ impl Route {
             Route::Pixel => "/v1/pixel.gif",
             Route::Widget => "/widget.js",
             Route::Demo => "/demo",
+            Route::DemoCss => "/demo.css",
+            Route::Favicon => "/favicon.ico",
             Route::Poll => "/v1/polls/{id}",
             Route::PollVotes => "/v1/polls/{id}/votes",
             Route::PollResults => "/v1/polls/{id}/results",
@@ -273,6 +279,19 @@ async fn dispatch(
         Route::Demo => match allow_get(&method)? {
             Some(options) => Ok(options),
             None => Ok(assets::demo()),
+        },
+        Route::DemoCss => match allow_get(&method)? {
+            Some(options) => Ok(options),
+            None => Ok(bytes_response(
+                http::StatusCode::OK,
+                "text/css; charset=utf-8",
+                "public, max-age=3600",
+                assets::DEMO_CSS,
+            )),
+        },
+        Route::Favicon => match allow_get(&method)? {
+            Some(options) => Ok(options),
+            None => Ok(assets::favicon()),
         },
         Route::PagesCss => match allow_get(&method)? {
             Some(options) => Ok(options),
