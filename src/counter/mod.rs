@@ -29,9 +29,9 @@ use crate::clock::Clock;
 use crate::ids::{PageId, SiteId, VisitorKey, hex};
 use crate::metrics::Metrics;
 use crate::privacy::random;
-use crate::store::{Batch, CounterQuery, CounterSnapshot, Store, StoreError, Touch, TouchOutcome};
+use crate::store::{CounterQuery, CounterSnapshot, Store, StoreError, Touch, TouchOutcome};
 pub use pending::Totals;
-use pending::{Pending, compose};
+use pending::{InFlight, Pending, compose};
 
 /// A visitor counts as online for this long after their last hit.
 pub const ONLINE_WINDOW: SignedDuration = SignedDuration::from_mins(5);
@@ -84,7 +84,7 @@ struct State {
     stored: CounterSnapshot,
     stored_period: Option<Period>,
     pages: HashMap<PageId, CachedPage>,
-    inflight: Option<Batch>,
+    inflight: Option<InFlight>,
     pending: Pending,
     buffer: VecDeque<BufferedHit>,
     store_ok: bool,
@@ -297,7 +297,7 @@ impl Counter {
                 .pages
                 .retain(|_, c| c.wanted.elapsed() < PAGE_CACHE_IDLE);
             let pages: Vec<PageId> = state.pages.keys().cloned().collect();
-            (state.inflight.clone(), pages)
+            (state.inflight.as_ref().map(|f| f.batch.clone()), pages)
         };
         let query = CounterQuery {
             today: period.now.day.clone(),

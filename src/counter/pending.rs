@@ -60,11 +60,12 @@ impl Pending {
     }
 
     /// Moves everything into a batch with the given id.
-    pub fn take_batch(&mut self, id: String) -> Batch {
+    pub fn take_batch(&mut self, id: String) -> InFlight {
         let taken = std::mem::take(self);
+        let new_visitors = taken.seen.values().filter(|(_, new)| *new).count() as u64;
         let mut visits: Vec<_> = taken.visits.into_iter().collect();
         visits.sort();
-        Batch {
+        let batch = Batch {
             id,
             visits,
             page_views: taken.pages.into_iter().collect(),
@@ -73,6 +74,10 @@ impl Pending {
                 .into_iter()
                 .map(|(visitor, (at, _))| (visitor, at))
                 .collect(),
+        };
+        InFlight {
+            batch,
+            new_visitors,
         }
     }
 
@@ -86,19 +91,27 @@ impl Pending {
     }
 }
 
+/// A batch handed to the store and not yet acknowledged. Readers still add
+/// it to what the store last said.
+#[derive(Debug, Clone)]
+pub struct InFlight {
+    pub batch: Batch,
+    /// Visitors in the batch whose hit began a visit: certainly not yet in
+    /// the stored "online" set.
+    pub new_visitors: u64,
+}
+
 struct Parts<'a> {
     visits: Box<dyn Iterator<Item = (&'a Buckets, u64)> + 'a>,
     pages: Box<dyn Iterator<Item = (&'a PageId, u64)> + 'a>,
     new_visitors: u64,
 }
 
-fn batch_parts(batch: &Batch) -> Parts<'_> {
+fn inflight_parts(inflight: &InFlight) -> Parts<'_> {
     Parts {
-        visits: Box::new(batch.visits.iter().map(|(b, n)| (b, *n))),
-        pages: Box::new(batch.page_views.iter().map(|(p, n)| (p, *n))),
-        // A batch in flight has already left `seen`'s new-visit marks
-        // behind; it was counted online by the store if it landed.
-        new_visitors: 0,
+        visits: Box::new(inflight.batch.visits.iter().map(|(b, n)| (b, *n))),
+        pages: Box::new(inflight.batch.page_views.iter().map(|(p, n)| (p, *n))),
+        new_visitors: inflight.new_visitors,
     }
 }
 
@@ -121,7 +134,7 @@ pub fn compose(
     stored: &CounterSnapshot,
     stored_period: &Period,
     stored_page_views: u64,
-    inflight: Option<&Batch>,
+    inflight: Option<&InFlight>,
     pending: &Pending,
     page: Option<&PageId>,
     now: &Period,
@@ -145,7 +158,7 @@ pub fn compose(
         t.this_month = stored.this_month;
     }
     let parts = inflight
-        .map(batch_parts)
+        .map(inflight_parts)
         .into_iter()
         .chain([pending.parts()]);
     for part in parts {
@@ -240,6 +253,7 @@ mod tests {
         let mut pending = Pending::default();
         pending.record(Some(buckets("2026-11-28")), None, Some((visitor(1), 10)));
         let inflight = pending.take_batch("r-1".into());
+        assert_eq!(inflight.new_visitors, 1);
         assert!(pending.is_empty());
         let now = period("2026-11-28", "2026-11-27");
         let t = compose(
@@ -253,6 +267,7 @@ mod tests {
         );
         assert_eq!(t.total, 1);
         assert_eq!(t.today, 1);
+        assert_eq!(t.online, 1);
     }
 
     #[test]
@@ -280,7 +295,7 @@ mod tests {
         let one_more = PageId::parse("/p/extra").unwrap();
         assert!(!pending.record(None, Some(&one_more), None));
         assert_eq!(
-            pending.take_batch("b".into()).page_views.len(),
+            pending.take_batch("b".into()).batch.page_views.len(),
             MOST_PAGES_PER_BATCH
         );
     }
