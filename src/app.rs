@@ -34,7 +34,7 @@ pub struct App {
     pub store: Arc<dyn Store>,
     pub counter: Arc<Counter>,
     pub privacy: Privacy,
-    pub voting: Voting,
+    pub voting: Arc<Voting>,
     pub metrics: Arc<Metrics>,
     pub(crate) cors: CorsLayer,
     pub(crate) limits: RateLimits,
@@ -78,14 +78,15 @@ impl App {
             calendar.clone(),
             Arc::clone(&clock),
         );
-        let voting = Voting::new(
+        let voting = Arc::new(Voting::new(
             Arc::clone(&store),
             site.clone(),
             calendar.clone(),
             Arc::clone(&clock),
             settings.votes_per_address,
+            settings.store_timeout,
             Arc::clone(&metrics),
-        );
+        ));
         if let Some(path) = &settings.polls_file {
             let loaded = voting.load_file(path).await?;
             tracing::info!(polls = loaded, file = %path.display(), "polls loaded");
@@ -142,9 +143,12 @@ pub async fn run(
     shutdown: watch::Receiver<bool>,
 ) {
     let grace = app.settings.shutdown_grace;
+    let shutdown_copy = shutdown.clone();
     let flusher =
         tokio::spawn(Arc::clone(&app.counter).run(app.settings.flush_interval, shutdown.clone()));
     let purger = tokio::spawn(purge_limiters(Arc::clone(&app), shutdown.clone()));
+    let retractor =
+        tokio::spawn(Arc::clone(&app.voting).run(app.settings.flush_interval, shutdown.clone()));
     let public_app = Arc::clone(&app);
     let public_server = server::serve(
         public,
@@ -171,14 +175,20 @@ pub async fn run(
         shutdown,
         grace,
     );
-    let started_stopping = Instant::now();
+    let mut stop = shutdown_copy;
+    let stop_requested = tokio::spawn(async move {
+        let _ = stop.changed().await;
+        Instant::now()
+    });
     tokio::join!(public_server, ops_server);
     let _ = flusher.await;
     let _ = purger.await;
-    let deadline = started_stopping + grace;
-    app.counter
-        .drain(deadline.max(Instant::now() + std::time::Duration::from_secs(1)))
-        .await;
+    let _ = retractor.await;
+    // What is left of the grace period after the requests in flight.
+    let deadline = stop_requested.await.unwrap_or_else(|_| Instant::now()) + grace;
+    let deadline = deadline.max(Instant::now() + std::time::Duration::from_secs(1));
+    app.counter.drain(deadline).await;
+    app.voting.drain(deadline).await;
     tracing::info!("stopped");
 }
 

@@ -48,6 +48,8 @@ pub struct Metrics {
     pub hit_buffer: IntGauge,
     pub hit_buffer_dropped: IntCounter,
     pub flush_duration: Histogram,
+    pub retractions_waiting: IntGauge,
+    pub ballots_retracted: IntCounter,
     pub limiter_keys: IntGaugeVec,
     pub build_info: Gauge,
 }
@@ -110,6 +112,8 @@ impl Metrics {
                     .buckets(LATENCY_BUCKETS.to_vec()),
             )
             .expect("valid metric"),
+            retractions_waiting: IntGauge::new("tally_ballot_retractions_waiting", "Ballots answered 503 that the store may have counted, waiting to be retracted when it answers again.").expect("valid metric"),
+            ballots_retracted: IntCounter::new("tally_ballots_retracted_total", "Ballots answered 503 that the store had counted after all, and that were retracted.").expect("valid metric"),
             limiter_keys: IntGaugeVec::new(
                 Opts::new("tally_rate_limiter_keys", "Client addresses the rate limiter currently tracks, by limiter."),
                 &["limiter"],
@@ -149,6 +153,8 @@ impl Metrics {
             Box::new(m.hit_buffer.clone()),
             Box::new(m.hit_buffer_dropped.clone()),
             Box::new(m.flush_duration.clone()),
+            Box::new(m.retractions_waiting.clone()),
+            Box::new(m.ballots_retracted.clone()),
             Box::new(m.limiter_keys.clone()),
             Box::new(m.build_info.clone()),
         ];

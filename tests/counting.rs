@@ -14,7 +14,7 @@ async fn total(app: &TestApp) -> u64 {
 }
 
 async fn a_reload_within_the_window_is_not_a_new_visit(backend: Backend) {
-    let home = Home::new(backend);
+    let home = Home::open(backend).await;
     let app = TestApp::start(&home, |_| {}).await;
     let c = cookie();
     let first = app.hit_json(Some(&c), Some("/tin-tuc/1")).await;
@@ -29,7 +29,7 @@ async fn a_reload_within_the_window_is_not_a_new_visit(backend: Backend) {
 }
 
 async fn a_hit_after_the_window_is_a_new_visit(backend: Backend) {
-    let home = Home::new(backend);
+    let home = Home::open(backend).await;
     let app = TestApp::start(&home, |s| {
         s.visit_window = std::time::Duration::from_secs(600)
     })
@@ -44,7 +44,7 @@ async fn a_hit_after_the_window_is_a_new_visit(backend: Backend) {
 }
 
 async fn the_day_turns_at_midnight_in_ho_chi_minh_city(backend: Backend) {
-    let home = Home::new(backend);
+    let home = Home::open(backend).await;
     let app = TestApp::start(&home, |_| {}).await;
     // 23:59 local is 16:59 UTC.
     app.clock.set("2026-11-27T16:59:00Z".parse().unwrap());
@@ -89,7 +89,7 @@ async fn the_day_turns_at_midnight_in_ho_chi_minh_city(backend: Backend) {
 }
 
 async fn a_thousand_concurrent_visitors_are_a_thousand_visits(backend: Backend) {
-    let home = Home::new(backend);
+    let home = Home::open(backend).await;
     let app = TestApp::start(&home, |_| {}).await;
     let before = total(&app).await;
     let cookies: Vec<String> = (0..1000).map(|_| cookie()).collect();
@@ -103,7 +103,7 @@ async fn a_thousand_concurrent_visitors_are_a_thousand_visits(backend: Backend) 
 }
 
 async fn bots_are_answered_but_not_counted(backend: Backend) {
-    let home = Home::new(backend);
+    let home = Home::open(backend).await;
     let app = TestApp::start(&home, |_| {}).await;
     app.hit_json(Some(&cookie()), Some("/a")).await;
     for ua in [
@@ -131,7 +131,7 @@ async fn bots_are_answered_but_not_counted(backend: Backend) {
 }
 
 async fn a_visitor_without_cookie_gets_one_and_keeps_their_visit(backend: Backend) {
-    let home = Home::new(backend);
+    let home = Home::open(backend).await;
     let app = TestApp::start(&home, |_| {}).await;
     let first = app.hit(None, Some("/a")).await;
     let issued = set_cookie(&first).expect("a cookie is issued");
@@ -158,7 +158,7 @@ async fn a_visitor_without_cookie_gets_one_and_keeps_their_visit(backend: Backen
 }
 
 async fn the_baseline_adds_to_the_total(backend: Backend) {
-    let home = Home::new(backend);
+    let home = Home::open(backend).await;
     let app = TestApp::start(&home, |s| s.counter_baseline = Some(7_582_803)).await;
     let body = app.hit_json(Some(&cookie()), None).await;
     assert_eq!(body["total"], 7_582_804);
@@ -167,7 +167,7 @@ async fn the_baseline_adds_to_the_total(backend: Backend) {
 }
 
 async fn online_counts_the_last_five_minutes(backend: Backend) {
-    let home = Home::new(backend);
+    let home = Home::open(backend).await;
     let app = TestApp::start(&home, |_| {}).await;
     let (a, b) = (cookie(), cookie());
     app.hit_json(Some(&a), None).await;
@@ -183,7 +183,7 @@ async fn online_counts_the_last_five_minutes(backend: Backend) {
 }
 
 async fn counts_survive_a_restart(backend: Backend) {
-    let home = Home::new(backend);
+    let home = Home::open(backend).await;
     let app = TestApp::start(&home, |_| {}).await;
     let c = cookie();
     for n in 0..5 {
@@ -204,7 +204,7 @@ async fn counts_survive_a_restart(backend: Backend) {
     again.stop().await;
 }
 
-macro_rules! on_both_stores {
+macro_rules! on_every_store {
     ($($case:ident),* $(,)?) => {
         mod embedded { $(
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -214,10 +214,14 @@ macro_rules! on_both_stores {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $case() { super::$case(super::Backend::Redis).await }
         )* }
+        mod cluster { $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() { super::$case(super::Backend::Cluster).await }
+        )* }
     };
 }
 
-on_both_stores!(
+on_every_store!(
     a_reload_within_the_window_is_not_a_new_visit,
     a_hit_after_the_window_is_a_new_visit,
     the_day_turns_at_midnight_in_ho_chi_minh_city,

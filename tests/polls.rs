@@ -88,7 +88,7 @@ async fn admin(
 }
 
 async fn concurrent_ballots_from_one_visitor_count_once(backend: Backend) {
-    let home = Home::new(backend);
+    let home = Home::open(backend).await;
     let app = TestApp::start(&home, settings).await;
     let visitor = cookie();
     let answers =
@@ -103,7 +103,7 @@ async fn concurrent_ballots_from_one_visitor_count_once(backend: Backend) {
 }
 
 async fn a_thousand_visitors_over_many_addresses_count_a_thousand(backend: Backend) {
-    let home = Home::new(backend);
+    let home = Home::open(backend).await;
     let app = TestApp::start(&home, settings).await;
     let options = ["rat-tot", "tot", "binh-thuong", "chua-tot"];
     let ballots: Vec<(String, String, &str)> = (0..1000)
@@ -134,7 +134,7 @@ async fn a_thousand_visitors_over_many_addresses_count_a_thousand(backend: Backe
 }
 
 async fn the_per_address_cap_holds_exactly(backend: Backend) {
-    let home = Home::new(backend);
+    let home = Home::open(backend).await;
     let app = TestApp::start(&home, |s| {
         settings(s);
         s.votes_per_address = 7;
@@ -167,7 +167,7 @@ async fn the_per_address_cap_holds_exactly(backend: Backend) {
 }
 
 async fn multi_choice_counts_each_option_once(backend: Backend) {
-    let home = Home::new(backend);
+    let home = Home::open(backend).await;
     let app = TestApp::start(&home, settings).await;
     let poll = "chuyen-muc-quan-tam";
     let r = vote(
@@ -215,7 +215,7 @@ async fn multi_choice_counts_each_option_once(backend: Backend) {
 }
 
 async fn errors_follow_the_contract(backend: Backend) {
-    let home = Home::new(backend);
+    let home = Home::open(backend).await;
     let app = TestApp::start(&home, settings).await;
     let unknown = vote(&app, "khong-co", &cookie(), "192.0.2.1", json!(["tot"])).await;
     assert_eq!(error_code(unknown).await, (404, "poll_not_found".into()));
@@ -292,7 +292,7 @@ async fn errors_follow_the_contract(backend: Backend) {
 }
 
 async fn an_already_voted_answer_carries_the_choice_and_results(backend: Backend) {
-    let home = Home::new(backend);
+    let home = Home::open(backend).await;
     let app = TestApp::start(&home, settings).await;
     let visitor = cookie();
     assert_eq!(
@@ -311,7 +311,7 @@ async fn an_already_voted_answer_carries_the_choice_and_results(backend: Backend
 }
 
 async fn the_html_flow_works_without_javascript(backend: Backend) {
-    let home = Home::new(backend);
+    let home = Home::open(backend).await;
     let app = TestApp::start(&home, settings).await;
     let no_redirects = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -426,7 +426,7 @@ async fn the_html_flow_works_without_javascript(backend: Backend) {
 }
 
 async fn labels_render_as_text(backend: Backend) {
-    let home = Home::new(backend);
+    let home = Home::open(backend).await;
     let app = TestApp::start(&home, settings).await;
     let spec = json!({
         "question": "<img src=x onerror=alert(1)>?",
@@ -469,7 +469,7 @@ async fn labels_render_as_text(backend: Backend) {
 }
 
 async fn the_admin_api_needs_the_token(backend: Backend) {
-    let home = Home::new(backend);
+    let home = Home::open(backend).await;
     let app = TestApp::start(&home, settings).await;
     let spec = json!({ "question": "Q?", "options": [{ "id": "a", "label": "A" }, { "id": "b", "label": "B" }] });
     for token in [
@@ -549,7 +549,7 @@ async fn the_admin_api_needs_the_token(backend: Backend) {
 }
 
 async fn replacing_options_with_ballots_needs_force(backend: Backend) {
-    let home = Home::new(backend);
+    let home = Home::open(backend).await;
     let app = TestApp::start(&home, settings).await;
     assert_eq!(
         vote(&app, POLL, &cookie(), "192.0.2.1", json!(["chua-tot"]))
@@ -608,7 +608,7 @@ async fn replacing_options_with_ballots_needs_force(backend: Backend) {
 }
 
 async fn reloading_the_polls_file_changes_nothing(backend: Backend) {
-    let home = Home::new(backend);
+    let home = Home::open(backend).await;
     let app = TestApp::start(&home, settings).await;
     assert_eq!(
         vote(&app, POLL, &cookie(), "192.0.2.1", json!(["tot"]))
@@ -640,7 +640,7 @@ async fn reloading_the_polls_file_changes_nothing(backend: Backend) {
     again.stop().await;
 }
 
-macro_rules! on_both_stores {
+macro_rules! on_every_store {
     ($($case:ident),* $(,)?) => {
         mod embedded { $(
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -650,10 +650,14 @@ macro_rules! on_both_stores {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $case() { super::$case(super::Backend::Redis).await }
         )* }
+        mod cluster { $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() { super::$case(super::Backend::Cluster).await }
+        )* }
     };
 }
 
-on_both_stores!(
+on_every_store!(
     concurrent_ballots_from_one_visitor_count_once,
     a_thousand_visitors_over_many_addresses_count_a_thousand,
     the_per_address_cap_holds_exactly,

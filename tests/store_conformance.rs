@@ -28,7 +28,7 @@ struct Subject {
 }
 
 async fn subject(backend: Backend) -> Subject {
-    let home = Home::new(backend);
+    let home = Home::open(backend).await;
     let store = store::open(&home.store_settings(), Duration::from_secs(5))
         .await
         .expect("store opens");
@@ -47,12 +47,14 @@ fn page(p: &str) -> PageId {
 }
 
 fn touch(v: &VisitorKey, p: Option<&str>, at: i64) -> Touch {
+    static IDS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
     Touch {
         visitor: v.clone(),
         alias: None,
         page: p.map(page),
         at_ms: at,
         window_ms: WINDOW,
+        id: IDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
     }
 }
 
@@ -105,7 +107,9 @@ fn poll(max_choices: u32, options: &[&str]) -> Poll {
 }
 
 fn ballot(v: &VisitorKey, address: u8, choices: &[&str], cap: u32) -> Ballot {
+    static IDS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
     Ballot {
+        id: IDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         poll: PollId::parse("danh-gia").unwrap(),
         visitor: v.clone(),
         alias: None,
@@ -114,6 +118,7 @@ fn ballot(v: &VisitorKey, address: u8, choices: &[&str], cap: u32) -> Ballot {
         at_ms: T0,
         day: "2026-11-28".into(),
         address_cap: cap,
+        deadline_ms: i64::MAX,
     }
 }
 
@@ -190,6 +195,24 @@ async fn a_late_replayed_hit_does_not_move_time_back(s: &dyn Store) {
         s.touch(&SITE, &touch(&v, None, T0 + 39 * 60_000))
             .await
             .unwrap(),
+        outcome(false, false)
+    );
+}
+
+async fn a_hit_sent_again_gets_its_first_answer(s: &dyn Store) {
+    let v = visitor(6);
+    let first = touch(&v, Some("/a"), T0);
+    assert_eq!(s.touch(&SITE, &first).await.unwrap(), outcome(true, true));
+    // Its answer was lost; it is sent again, even after later hits.
+    s.touch(&SITE, &touch(&v, Some("/b"), T0 + 1000))
+        .await
+        .unwrap();
+    assert_eq!(s.touch(&SITE, &first).await.unwrap(), outcome(true, true));
+    // Another hit at the same instant is a reload.
+    let mut reload = touch(&v, Some("/a"), T0);
+    reload.id += 1_000_000;
+    assert_eq!(
+        s.touch(&SITE, &reload).await.unwrap(),
         outcome(false, false)
     );
 }
@@ -564,6 +587,64 @@ async fn ballots_respect_the_polls_window(s: &dyn Store) {
     );
 }
 
+async fn a_ballot_past_its_deadline_is_not_counted(s: &dyn Store) {
+    s.put_poll(&SITE, &poll(1, &["tot", "chua-tot"]), false)
+        .await
+        .unwrap();
+    let mut late = ballot(&visitor(90), 5, &["tot"], 50);
+    late.deadline_ms = 1;
+    assert!(s.cast(&SITE, &late).await.is_err());
+    let state = s
+        .poll_state(&SITE, &late.poll, None)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(state.votes, vec![0, 0]);
+    assert_eq!(state.voted, None);
+}
+
+async fn a_retracted_ballot_is_gone_and_others_stay(s: &dyn Store) {
+    s.put_poll(&SITE, &poll(2, &["a", "b", "c"]), false)
+        .await
+        .unwrap();
+    let by_address = visitor(95);
+    let cookie = VisitorKey::from_cookie(&by_address.new_cookie_value([2; 16])).unwrap();
+    let mut lost = ballot(&by_address, 9, &["a", "b"], 2);
+    lost.alias = Some(cookie.clone());
+    let kept = ballot(&visitor(96), 9, &["a"], 2);
+    assert_eq!(
+        s.cast(&SITE, &lost).await.unwrap().unwrap().0,
+        Verdict::Accepted
+    );
+    assert_eq!(
+        s.cast(&SITE, &kept).await.unwrap().unwrap().0,
+        Verdict::Accepted
+    );
+    // Another ballot of the same visitor is not this one.
+    let mut other = lost.clone();
+    other.id += 1_000_000;
+    assert!(!s.retract(&SITE, &other).await.unwrap());
+    assert!(s.retract(&SITE, &lost).await.unwrap());
+    assert!(
+        !s.retract(&SITE, &lost).await.unwrap(),
+        "retracting is idempotent"
+    );
+    let state = s
+        .poll_state(&SITE, &lost.poll, Some(&cookie))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(state.votes, vec![1, 0, 0]);
+    assert_eq!(state.voted, None);
+    // Its place under the address cap is free again.
+    let mut again = ballot(&visitor(97), 9, &["c"], 2);
+    again.poll = lost.poll.clone();
+    assert_eq!(
+        s.cast(&SITE, &again).await.unwrap().unwrap().0,
+        Verdict::Accepted
+    );
+}
+
 async fn housekeeping_keeps_what_is_still_needed(s: &dyn Store) {
     let v = visitor(80);
     s.touch(&SITE, &touch(&v, Some("/a"), T0)).await.unwrap();
@@ -598,6 +679,15 @@ macro_rules! conformance {
                 }
             )*
         }
+        mod cluster {
+            $(
+                #[tokio::test]
+                async fn $case() {
+                    let s = super::subject(super::Backend::Cluster).await;
+                    super::$case(s.store.as_ref()).await;
+                }
+            )*
+        }
         /// Every case above runs against every store.
         #[test]
         fn the_suite_is_complete() {
@@ -611,6 +701,7 @@ conformance!(
     a_first_hit_is_a_visit_and_a_reload_is_not,
     the_window_runs_from_the_last_hit,
     a_late_replayed_hit_does_not_move_time_back,
+    a_hit_sent_again_gets_its_first_answer,
     a_new_cookie_continues_the_address_visitor,
     distinct_visitors_touch_concurrently,
     a_visitor_remembers_a_bounded_number_of_pages,
@@ -627,5 +718,7 @@ conformance!(
     concurrent_ballots_from_one_visitor_count_once,
     invalid_ballots_change_nothing,
     ballots_respect_the_polls_window,
+    a_ballot_past_its_deadline_is_not_counted,
+    a_retracted_ballot_is_gone_and_others_stay,
     housekeeping_keeps_what_is_still_needed,
 );

@@ -70,9 +70,12 @@ pub struct CounterSettings {
     pub hit_buffer: usize,
 }
 
-struct BufferedHit {
+/// A hit on its way to the store: when it happened and its id, which makes
+/// sending it again (after an answer was lost) safe.
+struct PendingHit {
     hit: Hit,
     at: Timestamp,
+    id: u64,
 }
 
 struct CachedPage {
@@ -86,7 +89,7 @@ struct State {
     pages: HashMap<PageId, CachedPage>,
     inflight: Option<InFlight>,
     pending: Pending,
-    buffer: VecDeque<BufferedHit>,
+    buffer: VecDeque<PendingHit>,
     store_ok: bool,
 }
 
@@ -145,30 +148,38 @@ impl Counter {
         i64::try_from(self.settings.visit_window.as_millis()).unwrap_or(i64::MAX)
     }
 
+    fn touch_of(&self, pending: &PendingHit) -> Touch {
+        Touch {
+            visitor: pending.hit.visitor.clone(),
+            alias: pending.hit.alias.clone(),
+            page: pending.hit.page.clone(),
+            at_ms: pending.at.as_millisecond(),
+            window_ms: self.window_ms(),
+            id: pending.id,
+        }
+    }
+
     /// Counts a page load and answers the counter.
     pub async fn hit(&self, hit: Hit) -> CounterView {
-        let at = self.clock.now();
         let page = hit.page.clone();
+        let pending = PendingHit {
+            hit,
+            at: self.clock.now(),
+            id: u64::from_le_bytes(random()),
+        };
         if self.state().store_ok {
-            let touch = Touch {
-                visitor: hit.visitor.clone(),
-                alias: hit.alias.clone(),
-                page: hit.page.clone(),
-                at_ms: at.as_millisecond(),
-                window_ms: self.window_ms(),
-            };
-            match self.store.touch(&self.site, &touch).await {
+            match self.store.touch(&self.site, &self.touch_of(&pending)).await {
                 Ok(outcome) => {
-                    self.record(&hit, at, outcome);
+                    self.record(&pending.hit, pending.at, outcome);
                     self.metrics.hits.with_label_values(&["counted"]).inc();
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "store unavailable; buffering hits");
-                    self.buffer(hit, at);
+                    self.buffer(pending);
                 }
             }
         } else {
-            self.buffer(hit, at);
+            self.buffer(pending);
         }
         self.view(page.as_ref()).await
     }
@@ -199,11 +210,11 @@ impl Counter {
         }
     }
 
-    fn buffer(&self, hit: Hit, at: Timestamp) {
+    fn buffer(&self, pending: PendingHit) {
         let mut state = self.state();
         state.store_ok = false;
         if state.buffer.len() < self.settings.hit_buffer {
-            state.buffer.push_back(BufferedHit { hit, at });
+            state.buffer.push_back(pending);
             self.metrics.hits.with_label_values(&["buffered"]).inc();
         } else {
             self.metrics.hit_buffer_dropped.inc();
@@ -345,14 +356,11 @@ impl Counter {
             let Some(buffered) = self.state().buffer.pop_front() else {
                 break;
             };
-            let touch = Touch {
-                visitor: buffered.hit.visitor.clone(),
-                alias: buffered.hit.alias.clone(),
-                page: buffered.hit.page.clone(),
-                at_ms: buffered.at.as_millisecond(),
-                window_ms: self.window_ms(),
-            };
-            match self.store.touch(&self.site, &touch).await {
+            match self
+                .store
+                .touch(&self.site, &self.touch_of(&buffered))
+                .await
+            {
                 Ok(outcome) => self.record(&buffered.hit, buffered.at, outcome),
                 Err(_) => {
                     let mut state = self.state();

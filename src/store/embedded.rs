@@ -32,6 +32,9 @@ use crate::store::redis::{choices, parse_poll};
 
 const VISITORS: TableDefinition<&str, i64> = TableDefinition::new("visitors");
 const PAGE_SEEN: TableDefinition<&str, i64> = TableDefinition::new("page_seen");
+/// What a hit that counted something turned out to be (when, new visit,
+/// new page view), so the same hit sent again gets the same answer.
+const HITS: TableDefinition<&str, (i64, bool, bool)> = TableDefinition::new("hits");
 const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("counters");
 const PAGES: TableDefinition<&str, u64> = TableDefinition::new("pages");
 const BATCHES: TableDefinition<&str, i64> = TableDefinition::new("batches");
@@ -145,6 +148,13 @@ fn write_loop(db: Arc<Database>, jobs: mpsc::Receiver<Job>) {
     }
 }
 
+fn wall_clock_ms() -> i64 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    i64::try_from(now.as_millis()).unwrap_or(i64::MAX)
+}
+
 fn field(container: &str, name: &str) -> String {
     format!("{container}\x1f{name}")
 }
@@ -198,6 +208,7 @@ impl EmbeddedStore {
         let txn = db.begin_write()?;
         txn.open_table(VISITORS)?;
         txn.open_table(PAGE_SEEN)?;
+        txn.open_table(HITS)?;
         txn.open_table(COUNTERS)?;
         txn.open_table(PAGES)?;
         txn.open_table(BATCHES)?;
@@ -333,6 +344,16 @@ impl Store for EmbeddedStore {
         let alias = touch.alias.as_ref().map(|a| keys::visitor(site, a));
         let touch = touch.clone();
         self.write(Durability::None, move |txn| {
+            let mut hits = txn.open_table(HITS)?;
+            let hit_key = field(&key, &format!("i:{}", touch.id));
+            if let Some(known) = hits.get(hit_key.as_str())? {
+                // The same hit again, its first answer lost.
+                let (_, new_visit, new_page_view) = known.value();
+                return Ok(TouchOutcome {
+                    new_visit,
+                    new_page_view,
+                });
+            }
             let mut visitors = txn.open_table(VISITORS)?;
             let mut seen_pages = txn.open_table(PAGE_SEEN)?;
             let last = visitors.get(key.as_str())?.map(|v| v.value());
@@ -365,6 +386,9 @@ impl Store for EmbeddedStore {
                     let copy = format!("{alias}{}", &k[key.len()..]);
                     seen_pages.insert(copy.as_str(), at)?;
                 }
+            }
+            if new_visit || new_page_view {
+                hits.insert(hit_key.as_str(), (touch.at_ms, new_visit, new_page_view))?;
             }
             Ok(TouchOutcome {
                 new_visit,
@@ -566,61 +590,111 @@ impl Store for EmbeddedStore {
     ) -> Result<Option<(Verdict, PollState)>, StoreError> {
         let k = PollKeys::new(site, &ballot.poll);
         let ballot = ballot.clone();
+        // `None`: the caller's deadline passed while the ballot waited for
+        // the writer, so it is not counted (the caller answered 503).
+        let cast = self
+            .write(Durability::Immediate, move |txn| {
+                if wall_clock_ms() > ballot.deadline_ms {
+                    return Ok(None);
+                }
+                let polls = txn.open_table(POLLS)?;
+                let mut counts = txn.open_table(POLL_COUNTS)?;
+                let mut voters = txn.open_table(VOTERS)?;
+                let mut addresses = txn.open_table(ADDRESS_BALLOTS)?;
+                let Some(mut state) =
+                    poll_state_in(&polls, &counts, &voters, &k, Some(&ballot.visitor))?
+                else {
+                    return Ok(Some(None));
+                };
+                if state.voted.is_none()
+                    && let Some(alias) = &ballot.alias
+                {
+                    state.voted = voters
+                        .get(field(&k.voters, alias.as_str()).as_str())?
+                        .and_then(|c| choices(c.value()));
+                }
+                let at = jiff::Timestamp::from_millisecond(ballot.at_ms)
+                    .map_err(|e| redb::Error::Corrupted(e.to_string()))?;
+                let address_key = field(&k.addresses(&ballot.day), ballot.address.as_str());
+                let from_address = addresses
+                    .get(address_key.as_str())?
+                    .map_or(0, |v| v.value());
+                let verdict = if state.voted.is_some() {
+                    Verdict::AlreadyVoted
+                } else if state.poll.status(at) == PollStatus::NotYetOpen {
+                    Verdict::NotYetOpen
+                } else if state.poll.status(at) == PollStatus::Closed {
+                    Verdict::Closed
+                } else if state.poll.check_choices(&ballot.choices).is_err() {
+                    Verdict::InvalidChoice
+                } else if from_address >= ballot.address_cap {
+                    Verdict::AddressCapReached
+                } else {
+                    Verdict::Accepted
+                };
+                if verdict != Verdict::Accepted {
+                    return Ok(Some(Some((verdict, state))));
+                }
+                let ids: Vec<&str> = ballot.choices.iter().map(|c| c.as_str()).collect();
+                let record = format!("{}|{}", ballot.id, ids.join(","));
+                voters.insert(
+                    field(&k.voters, ballot.visitor.as_str()).as_str(),
+                    record.as_str(),
+                )?;
+                if let Some(alias) = &ballot.alias {
+                    voters.insert(field(&k.voters, alias.as_str()).as_str(), record.as_str())?;
+                }
+                addresses.insert(address_key.as_str(), from_address + 1)?;
+                for choice in &ballot.choices {
+                    add(&mut counts, &field(&k.counts, choice.as_str()), 1)?;
+                }
+                let state = poll_state_in(&polls, &counts, &voters, &k, Some(&ballot.visitor))?
+                    .expect("the poll was read in this transaction");
+                Ok(Some(Some((Verdict::Accepted, state))))
+            })
+            .await?;
+        cast.ok_or_else(|| {
+            StoreError::Unavailable(
+                "the ballot waited past its deadline and was not counted".into(),
+            )
+        })
+    }
+
+    async fn retract(&self, site: &SiteId, ballot: &Ballot) -> Result<bool, StoreError> {
+        let k = PollKeys::new(site, &ballot.poll);
+        let ballot = ballot.clone();
         self.write(Durability::Immediate, move |txn| {
-            let polls = txn.open_table(POLLS)?;
-            let mut counts = txn.open_table(POLL_COUNTS)?;
             let mut voters = txn.open_table(VOTERS)?;
-            let mut addresses = txn.open_table(ADDRESS_BALLOTS)?;
-            let Some(mut state) =
-                poll_state_in(&polls, &counts, &voters, &k, Some(&ballot.visitor))?
+            let voter = field(&k.voters, ballot.visitor.as_str());
+            let tag = format!("{}|", ballot.id);
+            let Some(record) = voters
+                .get(voter.as_str())?
+                .map(|r| r.value().to_owned())
+                .filter(|r| r.starts_with(&tag))
             else {
-                return Ok(None);
+                return Ok(false);
             };
-            if state.voted.is_none()
-                && let Some(alias) = &ballot.alias
-            {
-                state.voted = voters
-                    .get(field(&k.voters, alias.as_str()).as_str())?
-                    .and_then(|c| choices(c.value()));
-            }
-            let at = jiff::Timestamp::from_millisecond(ballot.at_ms)
-                .map_err(|e| redb::Error::Corrupted(e.to_string()))?;
-            let address_key = field(&k.addresses(&ballot.day), ballot.address.as_str());
-            let from_address = addresses
-                .get(address_key.as_str())?
-                .map_or(0, |v| v.value());
-            let verdict = if state.voted.is_some() {
-                Verdict::AlreadyVoted
-            } else if state.poll.status(at) == PollStatus::NotYetOpen {
-                Verdict::NotYetOpen
-            } else if state.poll.status(at) == PollStatus::Closed {
-                Verdict::Closed
-            } else if state.poll.check_choices(&ballot.choices).is_err() {
-                Verdict::InvalidChoice
-            } else if from_address >= ballot.address_cap {
-                Verdict::AddressCapReached
-            } else {
-                Verdict::Accepted
-            };
-            if verdict != Verdict::Accepted {
-                return Ok(Some((verdict, state)));
-            }
-            let record: Vec<&str> = ballot.choices.iter().map(|c| c.as_str()).collect();
-            let record = record.join(",");
-            voters.insert(
-                field(&k.voters, ballot.visitor.as_str()).as_str(),
-                record.as_str(),
-            )?;
+            voters.remove(voter.as_str())?;
             if let Some(alias) = &ballot.alias {
-                voters.insert(field(&k.voters, alias.as_str()).as_str(), record.as_str())?;
+                let alias = field(&k.voters, alias.as_str());
+                if voters
+                    .get(alias.as_str())?
+                    .is_some_and(|r| r.value() == record)
+                {
+                    voters.remove(alias.as_str())?;
+                }
             }
-            addresses.insert(address_key.as_str(), from_address + 1)?;
-            for choice in &ballot.choices {
-                add(&mut counts, &field(&k.counts, choice.as_str()), 1)?;
+            let mut counts = txn.open_table(POLL_COUNTS)?;
+            for id in record[tag.len()..].split(',') {
+                let key = field(&k.counts, id);
+                let n = read_u64(&counts, &key)?;
+                counts.insert(key.as_str(), n.saturating_sub(1))?;
             }
-            let state = poll_state_in(&polls, &counts, &voters, &k, Some(&ballot.visitor))?
-                .expect("the poll was read in this transaction");
-            Ok(Some((Verdict::Accepted, state)))
+            let mut addresses = txn.open_table(ADDRESS_BALLOTS)?;
+            let address = field(&k.addresses(&ballot.day), ballot.address.as_str());
+            let n = addresses.get(address.as_str())?.map_or(0, |v| v.value());
+            addresses.insert(address.as_str(), n.saturating_sub(1))?;
+            Ok(true)
         })
         .await
     }
@@ -639,6 +713,8 @@ impl Store for EmbeddedStore {
         self.write(Durability::Immediate, move |txn| {
             txn.open_table(VISITORS)?.retain(|_, at| at >= expired)?;
             txn.open_table(PAGE_SEEN)?.retain(|_, at| at >= expired)?;
+            txn.open_table(HITS)?
+                .retain(|_, (at, _, _)| at >= expired)?;
             txn.open_table(BATCHES)?
                 .retain(|_, at| at >= oldest_marker)?;
             txn.open_table(ADDRESS_BALLOTS)?.retain(|key, _| {

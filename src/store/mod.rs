@@ -44,6 +44,9 @@ pub struct Touch {
     pub page: Option<PageId>,
     pub at_ms: i64,
     pub window_ms: i64,
+    /// Random per hit: a touch sent again with the same id (its answer was
+    /// lost) gets the answer the first one had, and changes nothing.
+    pub id: u64,
 }
 
 /// What a hit turned out to be.
@@ -138,6 +141,9 @@ pub enum PutPoll {
 /// A ballot, checked at the edge against the poll's options.
 #[derive(Debug, Clone)]
 pub struct Ballot {
+    /// Random per ballot; stored with the choices, so a ballot whose answer
+    /// was lost can be recognised and retracted.
+    pub id: u64,
     pub poll: PollId,
     pub visitor: VisitorKey,
     /// A newly issued cookie identity for the same visitor: the ballot is
@@ -150,6 +156,11 @@ pub struct Ballot {
     /// The local day the per-address cap counts in.
     pub day: String,
     pub address_cap: u32,
+    /// Wall-clock instant (ms since the Unix epoch) after which the store
+    /// must refuse to count the ballot: the caller has given up waiting by
+    /// then and answered 503, so counting it later would make that answer
+    /// false.
+    pub deadline_ms: i64,
 }
 
 /// The store's verdict on a ballot. The store re-checks what the edge
@@ -223,6 +234,11 @@ pub trait Store: Send + Sync + 'static {
         site: &SiteId,
         ballot: &Ballot,
     ) -> Result<Option<(Verdict, PollState)>, StoreError>;
+
+    /// Undoes `ballot` if it was counted (it is recognised by its id), in
+    /// one atomic step; says whether it was. For ballots whose caller was
+    /// answered 503 though the store may have counted them.
+    async fn retract(&self, site: &SiteId, ballot: &Ballot) -> Result<bool, StoreError>;
 
     /// Housekeeping that TTLs do not do by themselves (the embedded store
     /// deletes expired visitor state here). Called about once a minute.

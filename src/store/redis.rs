@@ -27,6 +27,7 @@ static BALLOT: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua
 static PUT_POLL: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/put_poll.lua")));
 static POLL_STATE: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("lua/poll_state.lua")));
+static RETRACT: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/retract.lua")));
 static DAILY_KEY: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("lua/daily_key.lua")));
 
@@ -170,6 +171,7 @@ impl Store for RedisStore {
             .arg(touch.window_ms)
             .arg(page)
             .arg(MOST_PAGES_PER_VISITOR)
+            .arg(touch.id)
             .invoke_async(&mut conn)
             .await
             .map_err(unavailable)?;
@@ -397,7 +399,9 @@ impl Store for RedisStore {
             .arg(ballot.address.as_str())
             .arg(ballot.address_cap)
             .arg(ADDRESS_COUNT_TTL_SECS)
-            .arg(ballot.alias.as_ref().map_or("", VisitorKey::as_str));
+            .arg(ballot.alias.as_ref().map_or("", VisitorKey::as_str))
+            .arg(ballot.deadline_ms)
+            .arg(ballot.id);
         for choice in &ballot.choices {
             call.arg(choice.as_str());
         }
@@ -405,6 +409,13 @@ impl Store for RedisStore {
         let Value::Array(parts) = reply else {
             return Ok(None);
         };
+        if let [expired] = parts.as_slice()
+            && text(expired)? == "expired"
+        {
+            return Err(StoreError::Unavailable(
+                "the ballot reached Redis after its deadline and was not counted".into(),
+            ));
+        }
         let [verdict, def, voted, counts] = parts.as_slice() else {
             return Err(corrupt("ballot script answered the wrong shape"));
         };
@@ -418,6 +429,23 @@ impl Store for RedisStore {
             other => return Err(corrupt(format!("unknown ballot verdict {other:?}"))),
         };
         Ok(Some((verdict, poll_state(def, voted, counts)?)))
+    }
+
+    async fn retract(&self, site: &SiteId, ballot: &Ballot) -> Result<bool, StoreError> {
+        let mut conn = self.connection().await?;
+        let k = PollKeys::new(site, &ballot.poll);
+        let retracted: i64 = RETRACT
+            .key(&k.counts)
+            .key(&k.voters)
+            .key(k.addresses(&ballot.day))
+            .arg(ballot.visitor.as_str())
+            .arg(ballot.alias.as_ref().map_or("", VisitorKey::as_str))
+            .arg(ballot.id)
+            .arg(ballot.address.as_str())
+            .invoke_async(&mut conn)
+            .await
+            .map_err(unavailable)?;
+        Ok(retracted == 1)
     }
 
     async fn maintain(&self, _now_ms: i64, _window_ms: i64) -> Result<(), StoreError> {
@@ -461,14 +489,14 @@ fn poll_state(def: &Value, voted: &Value, counts: &Value) -> Result<PollState, S
     Ok(PollState::from_counts(poll, &map, voted))
 }
 
-/// Parses a stored comma-separated list of option ids; `None` for ''.
+/// Parses a voter's record (`<ballot id>|<option ids>`); `None` for ''.
 pub(crate) fn choices(stored: &str) -> Option<Vec<OptionId>> {
     if stored.is_empty() {
         return None;
     }
+    let ids = stored.split_once('|').map_or(stored, |(_, ids)| ids);
     Some(
-        stored
-            .split(',')
+        ids.split(',')
             .filter_map(|id| OptionId::parse(id).ok())
             .collect(),
     )

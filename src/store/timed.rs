@@ -138,6 +138,11 @@ impl Store for TimedStore {
         self.timed("cast", self.inner.cast(site, ballot)).await
     }
 
+    async fn retract(&self, site: &SiteId, ballot: &Ballot) -> Result<bool, StoreError> {
+        self.timed("retract", self.inner.retract(site, ballot))
+            .await
+    }
+
     async fn maintain(&self, now_ms: i64, window_ms: i64) -> Result<(), StoreError> {
         self.timed("maintain", self.inner.maintain(now_ms, window_ms))
             .await

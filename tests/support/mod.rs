@@ -122,11 +122,107 @@ fn wait_for_redis(port: u16) {
     panic!("redis-server on port {port} did not come up");
 }
 
+/// A Redis Cluster of three masters on free ports, started once per test
+/// binary. Each node runs under a small shell watchdog that stops it when
+/// the test process is gone, so no node outlives the tests.
+pub struct RedisCluster {
+    pub ports: Vec<u16>,
+    /// The watchdogs: they end with the nodes, when the test process ends.
+    _watchdogs: Vec<Child>,
+    _dir: TempDir,
+}
+
+impl RedisCluster {
+    fn start() -> Self {
+        let dir = TempDir::new().expect("temp dir");
+        let ports: Vec<u16> = (0..3).map(|_| free_port()).collect();
+        let me = std::process::id();
+        let mut watchdogs = Vec::new();
+        for port in &ports {
+            let node_dir = dir.path().join(port.to_string());
+            std::fs::create_dir_all(&node_dir).unwrap();
+            let server = format!(
+                "redis-server --port {port} --bind 127.0.0.1 --save '' --appendonly no \
+                 --cluster-enabled yes --cluster-config-file nodes-{port}.conf \
+                 --cluster-node-timeout 2000 --dir {dir}",
+                dir = node_dir.display()
+            );
+            let watchdog = format!(
+                "{server} >/dev/null 2>&1 & r=$!; trap 'kill $r' TERM; \
+                 while kill -0 {me} 2>/dev/null && kill -0 $r 2>/dev/null; do sleep 0.5; done; kill $r 2>/dev/null"
+            );
+            let child = Command::new("sh")
+                .args(["-c", &watchdog])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("sh and redis-server");
+            watchdogs.push(child);
+            wait_for_redis(*port);
+        }
+        let nodes: Vec<String> = ports.iter().map(|p| format!("127.0.0.1:{p}")).collect();
+        let created = Command::new("redis-cli")
+            .args(["--cluster", "create"])
+            .args(&nodes)
+            .args(["--cluster-replicas", "0", "--cluster-yes"])
+            .output()
+            .expect("redis-cli");
+        assert!(
+            created.status.success(),
+            "{}",
+            String::from_utf8_lossy(&created.stdout)
+        );
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !ports
+            .iter()
+            .all(|p| redis_cli(*p, &["cluster", "info"]).contains("cluster_state:ok"))
+        {
+            assert!(Instant::now() < deadline, "the cluster did not become ok");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Self {
+            ports,
+            _watchdogs: watchdogs,
+            _dir: dir,
+        }
+    }
+
+    /// The cluster for this test binary, emptied, held until the guard
+    /// drops: tests that use it take turns.
+    pub async fn acquire() -> ClusterGuard {
+        static CLUSTER: std::sync::OnceLock<RedisCluster> = std::sync::OnceLock::new();
+        static TURN: std::sync::OnceLock<tokio::sync::Mutex<()>> = std::sync::OnceLock::new();
+        let turn = TURN
+            .get_or_init(|| tokio::sync::Mutex::new(()))
+            .lock()
+            .await;
+        let cluster = CLUSTER.get_or_init(RedisCluster::start);
+        for port in &cluster.ports {
+            redis_cli(*port, &["flushall"]);
+        }
+        ClusterGuard {
+            nodes: cluster
+                .ports
+                .iter()
+                .map(|p| format!("redis://127.0.0.1:{p}"))
+                .collect(),
+            _turn: turn,
+        }
+    }
+}
+
+/// A turn on the shared cluster.
+pub struct ClusterGuard {
+    pub nodes: Vec<String>,
+    _turn: tokio::sync::MutexGuard<'static, ()>,
+}
+
 /// Which store a test runs against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Embedded,
     Redis,
+    Cluster,
 }
 
 /// Where a backend keeps its state; lives as long as the test needs it,
@@ -134,6 +230,7 @@ pub enum Backend {
 pub enum Home {
     Embedded(TempDir),
     Redis(RedisServer),
+    Cluster(ClusterGuard),
 }
 
 impl Home {
@@ -141,6 +238,16 @@ impl Home {
         match backend {
             Backend::Embedded => Home::Embedded(TempDir::new().expect("temp dir")),
             Backend::Redis => Home::Redis(RedisServer::start()),
+            Backend::Cluster => panic!("use Home::open for the cluster"),
+        }
+    }
+
+    /// Like `new`, for every backend (the cluster is shared, so waiting
+    /// for its turn is async).
+    pub async fn open(backend: Backend) -> Self {
+        match backend {
+            Backend::Cluster => Home::Cluster(RedisCluster::acquire().await),
+            other => Self::new(other),
         }
     }
 
@@ -150,6 +257,9 @@ impl Home {
                 data_dir: PathBuf::from(dir.path()),
             },
             Home::Redis(server) => StoreSettings::Redis { url: server.url() },
+            Home::Cluster(guard) => StoreSettings::Cluster {
+                nodes: guard.nodes.clone(),
+            },
         }
     }
 }

@@ -2,9 +2,16 @@
 -- KEYS  1 meta, 2 counts, 3 voters, 4 ballots per address on this day
 -- ARGV  1 at_ms, 2 visitor, 3 address hash, 4 cap per address,
 --       5 ttl of the per-address counts (s), 6 a new cookie identity of the
---       same visitor or '', 7.. chosen option ids
--- Returns nil when the poll does not exist, else
+--       same visitor or '', 7 deadline (wall-clock ms), 8 ballot id,
+--       9.. chosen option ids
+-- A voter's record is '<ballot id>|<option ids, comma-separated>'.
+-- Returns nil when the poll does not exist, {'expired'} when the caller has
+-- already given up waiting (so it must not be counted), else
 --         {verdict, definition, this visitor's choices or '', {counts}}
+local now = redis.call('TIME')
+if tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) > tonumber(ARGV[7]) then
+  return {'expired'}
+end
 local meta = redis.call('HMGET', KEYS[1], 'def', 'opens', 'closes', 'max', 'options')
 if not meta[1] then return nil end
 
@@ -23,7 +30,7 @@ local options = {}
 for id in string.gmatch(meta[5], '[^,]+') do options[id] = true end
 local chosen = {}
 local choices = {}
-for k = 7, #ARGV do
+for k = 9, #ARGV do
   local id = ARGV[k]
   if not options[id] or chosen[id] then return answer('invalid_choice') end
   chosen[id] = true
@@ -34,7 +41,7 @@ if #choices == 0 or #choices > tonumber(meta[4]) then return answer('invalid_cho
 local from_address = tonumber(redis.call('HGET', KEYS[4], ARGV[3]) or '0')
 if from_address >= tonumber(ARGV[4]) then return answer('address_cap') end
 
-local record = table.concat(choices, ',')
+local record = ARGV[8] .. '|' .. table.concat(choices, ',')
 redis.call('HSET', KEYS[3], ARGV[2], record)
 if ARGV[6] ~= '' then redis.call('HSET', KEYS[3], ARGV[6], record) end
 redis.call('HINCRBY', KEYS[4], ARGV[3], 1)

@@ -1,9 +1,16 @@
 -- A visitor's hit, on the visitor's own state only.
--- KEYS[1]  the visitor's state hash: 't' = last hit, 'p:<page>' = last view
+-- KEYS[1]  the visitor's state hash: 't' = last hit, 'p:<page>' = last view,
+--          'i:<hit id>' = what a hit that counted something turned out to be
 -- KEYS[2]  optional: a newly issued cookie identity that continues this
 --          visitor; it receives a copy of the state
--- ARGV     at_ms, window_ms, page ('' for none), most pages remembered
+-- ARGV     at_ms, window_ms, page ('' for none), most pages remembered, hit id
 -- Returns  {new_visit, new_page_view} as 0 or 1.
+local hit = 'i:' .. ARGV[5]
+local known = redis.call('HGET', KEYS[1], hit)
+if known then
+  -- The same hit again, its first answer lost: the same answer, no change.
+  return {tonumber(string.sub(known, 1, 1)), tonumber(string.sub(known, 2, 2))}
+end
 local at = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
 local page = ARGV[3]
@@ -29,6 +36,9 @@ if page ~= '' then
   if seen == nil or at > seen then redis.call('HSET', KEYS[1], field, at) end
 end
 redis.call('HSET', KEYS[1], 't', latest)
+if new_visit == 1 or new_view == 1 then
+  redis.call('HSET', KEYS[1], hit, new_visit .. new_view)
+end
 -- Relative expiry, with a minute's slack for clock skew between replicas.
 redis.call('PEXPIRE', KEYS[1], latest - at + window + 60000)
 if KEYS[2] then

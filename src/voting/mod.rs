@@ -4,17 +4,23 @@
 use std::collections::HashSet;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context as _, bail};
 use jiff::Timestamp;
 use serde::Deserialize;
+use tokio::sync::watch;
 
 use crate::calendar::Calendar;
 use crate::clock::Clock;
 use crate::ids::{AddressKey, OptionId, PollId, SiteId, VisitorKey};
 use crate::metrics::Metrics;
 use crate::poll::{ChoiceError, Poll, PollSpec, PollStatus};
+use crate::privacy::random;
 use crate::store::{Ballot, PollState, PutPoll, Store, StoreError, Verdict};
+
+mod retractions;
+use retractions::Retractions;
 
 /// Who casts a ballot.
 #[derive(Debug, Clone)]
@@ -43,10 +49,22 @@ pub struct Voting {
     calendar: Calendar,
     clock: Arc<dyn Clock>,
     votes_per_address: u32,
+    /// How long after sending a ballot the store may still count it: half
+    /// the store timeout, so a late answer is never mistaken for a refusal.
+    ballot_deadline: Duration,
     metrics: Arc<Metrics>,
     /// Ids of polls seen to exist: ballot metrics are labelled by poll only
     /// for these, so a client cannot invent label values.
     known: Mutex<HashSet<PollId>>,
+    retractions: Retractions,
+}
+
+/// Wall-clock milliseconds `after` from now.
+fn deadline_ms(after: Duration) -> i64 {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    i64::try_from((now + after).as_millis()).unwrap_or(i64::MAX)
 }
 
 /// Most poll ids remembered for metric labels.
@@ -66,16 +84,46 @@ impl Voting {
         calendar: Calendar,
         clock: Arc<dyn Clock>,
         votes_per_address: u32,
+        store_timeout: Duration,
         metrics: Arc<Metrics>,
     ) -> Self {
         Self {
+            ballot_deadline: store_timeout / 2,
             store,
             site,
             calendar,
             clock,
             votes_per_address,
+            retractions: Retractions::new(Arc::clone(&metrics)),
             metrics,
             known: Mutex::new(HashSet::new()),
+        }
+    }
+
+    /// Retracts ballots answered 503 every `interval` until `shutdown`.
+    pub async fn run(self: Arc<Self>, interval: Duration, mut shutdown: watch::Receiver<bool>) {
+        let mut tick = tokio::time::interval(interval);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = shutdown.changed() => return,
+            }
+            self.retractions.work(self.store.as_ref(), &self.site).await;
+        }
+    }
+
+    /// Retracts what waits, trying until `deadline`. Used at shutdown.
+    pub async fn drain(&self, deadline: std::time::Instant) {
+        while !self.retractions.is_empty() && std::time::Instant::now() < deadline {
+            self.retractions.work(self.store.as_ref(), &self.site).await;
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        if !self.retractions.is_empty() {
+            tracing::error!(
+                waiting = self.retractions.len(),
+                "shutting down with ballots answered 503 not yet retracted"
+            );
         }
     }
 
@@ -121,6 +169,7 @@ impl Voting {
     ) -> Result<VoteOutcome, StoreError> {
         let now = self.clock.now();
         let ballot = Ballot {
+            id: u64::from_le_bytes(random()),
             poll: poll.clone(),
             visitor: voter.visitor,
             alias: voter.alias,
@@ -129,12 +178,17 @@ impl Voting {
             at_ms: now.as_millisecond(),
             day: self.calendar.buckets(now).day,
             address_cap: self.votes_per_address,
+            deadline_ms: deadline_ms(self.ballot_deadline),
         };
         let cast = self.store.cast(&self.site, &ballot).await;
         let Some((verdict, state)) = (match cast {
             Ok(cast) => cast,
             Err(e) => {
+                // The caller hears 503. The store may have counted the
+                // ballot all the same (its answer lost on the way back), so
+                // it is retracted once the store answers again.
                 self.count_refused(poll.as_str(), "unavailable");
+                self.retractions.push(ballot);
                 return Err(e);
             }
         }) else {

@@ -1,0 +1,381 @@
+//! When things go wrong: Redis dies and comes back while hits and ballots
+//! flow, and the real binary is stopped with SIGTERM under load.
+
+mod support;
+
+use std::collections::HashMap;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use tokio::sync::Mutex;
+
+use support::{BROWSER, Backend, Home, RedisServer, TestApp, cookie, free_port};
+
+const POLL: &str = "danh-gia-cong";
+
+fn polls_file() -> std::path::PathBuf {
+    concat!(env!("CARGO_MANIFEST_DIR"), "/examples/polls.toml").into()
+}
+
+async fn metric(app: &TestApp, name: &str) -> f64 {
+    let text = app
+        .http
+        .get(format!("{}/metrics", app.ops))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find(|l| l.starts_with(name) && l[name.len()..].starts_with(' '))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(f64::NAN)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redis_outage_loses_no_answered_hit_and_no_acknowledged_ballot() {
+    // Every write fsynced before Redis answers: what it acknowledged survives
+    // a SIGKILL, so the test can tell tally's losses from Redis's.
+    let mut home = Home::Redis(RedisServer::start_with(&[
+        "--appendonly",
+        "yes",
+        "--appendfsync",
+        "always",
+    ]));
+    let app = Arc::new(
+        TestApp::start(&home, |s| {
+            s.polls_file = Some(polls_file());
+            s.trusted_proxies = vec!["127.0.0.0/8".parse().unwrap()];
+        })
+        .await,
+    );
+    let running = Arc::new(AtomicBool::new(true));
+    let hits = Arc::new(Mutex::new(Vec::<u16>::new()));
+    let ballots = Arc::new(Mutex::new(Vec::<(String, u16)>::new()));
+    let readiness = Arc::new(Mutex::new(Vec::<u16>::new()));
+
+    let mut tasks = Vec::new();
+    for worker in 0..2 {
+        let (app, running, hits) = (app.clone(), running.clone(), hits.clone());
+        tasks.push(tokio::spawn(async move {
+            while running.load(Ordering::Relaxed) {
+                let status = app
+                    .hit(Some(&cookie()), Some(&format!("/p/{worker}")))
+                    .await
+                    .status()
+                    .as_u16();
+                hits.lock().await.push(status);
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+        }));
+    }
+    {
+        let (app, running, ballots) = (app.clone(), running.clone(), ballots.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut n = 0u32;
+            while running.load(Ordering::Relaxed) {
+                let visitor = cookie();
+                n += 1;
+                let status = app
+                    .http
+                    .post(app.url(&format!("/v1/polls/{POLL}/votes")))
+                    .header("user-agent", BROWSER)
+                    .header("content-type", "application/json")
+                    .header("cookie", format!("tally_vid={visitor}"))
+                    .header("x-forwarded-for", format!("198.51.100.{}", n % 200))
+                    .body(json!({ "options": ["tot"] }).to_string())
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16();
+                ballots.lock().await.push((visitor, status));
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        }));
+    }
+    {
+        let (app, running, readiness) = (app.clone(), running.clone(), readiness.clone());
+        tasks.push(tokio::spawn(async move {
+            while running.load(Ordering::Relaxed) {
+                let status = app
+                    .http
+                    .get(format!("{}/readyz", app.ops))
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16();
+                readiness.lock().await.push(status);
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }));
+    }
+
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let Home::Redis(redis) = &mut home else {
+        unreachable!()
+    };
+    redis.kill();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let during = app.counter(None).await;
+    assert_eq!(during["stale"], true, "answers during the outage say so");
+    assert!(metric(&app, "tally_hit_buffer").await > 0.0);
+    assert_eq!(metric(&app, "tally_store_up").await, 0.0);
+    redis.restart();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    running.store(false, Ordering::Relaxed);
+    for task in tasks {
+        task.await.unwrap();
+    }
+
+    // Everything buffered is written once Redis is back.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while metric(&app, "tally_hit_buffer").await > 0.0
+        || metric(&app, "tally_ballot_retractions_waiting").await > 0.0
+        || app.counter(None).await["stale"] == true
+    {
+        assert!(Instant::now() < deadline, "the buffer did not drain");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let hits = hits.lock().await.clone();
+    assert!(
+        hits.iter().all(|&s| s == 200),
+        "hits are always answered: {hits:?}"
+    );
+    let counted = app.counter(None).await;
+    assert_eq!(
+        counted["total"].as_u64().unwrap(),
+        hits.len() as u64,
+        "every answered hit is counted once"
+    );
+    assert_eq!(metric(&app, "tally_hit_buffer_dropped_total").await, 0.0);
+
+    let ballots = ballots.lock().await.clone();
+    let accepted: Vec<&String> = ballots
+        .iter()
+        .filter(|(_, s)| *s == 201)
+        .map(|(v, _)| v)
+        .collect();
+    let refused: Vec<&String> = ballots
+        .iter()
+        .filter(|(_, s)| *s == 503)
+        .map(|(v, _)| v)
+        .collect();
+    assert_eq!(
+        accepted.len() + refused.len(),
+        ballots.len(),
+        "ballots are 201 or 503"
+    );
+    assert!(!refused.is_empty(), "some ballots met the outage");
+    let results: Value = app
+        .http
+        .get(app.url(&format!("/v1/polls/{POLL}/results")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        results["total_votes"].as_u64().unwrap(),
+        accepted.len() as u64
+    );
+    let mut voted = HashMap::new();
+    for (visitor, status) in &ballots {
+        let poll: Value = app
+            .http
+            .get(app.url(&format!("/v1/polls/{POLL}")))
+            .header("cookie", format!("tally_vid={visitor}"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        voted.insert(visitor.clone(), (poll["voted"].as_bool().unwrap(), *status));
+    }
+    for (visitor, (voted, status)) in &voted {
+        assert_eq!(
+            *voted,
+            *status == 201,
+            "visitor {visitor} answered {status}"
+        );
+    }
+
+    let readiness = readiness.lock().await.clone();
+    assert!(readiness.contains(&503), "/readyz reported the outage");
+    assert_eq!(readiness.last(), Some(&200), "/readyz recovered");
+    assert_eq!(metric(&app, "tally_store_up").await, 1.0);
+    Arc::into_inner(app)
+        .expect("the tasks are done")
+        .stop()
+        .await;
+}
+
+/// The real binary, started with `env`, on free ports.
+struct Binary {
+    child: Child,
+    public: String,
+    ops: String,
+}
+
+impl Binary {
+    async fn start(env: &[(&str, String)]) -> Self {
+        let (public, ops) = (free_port(), free_port());
+        let child = Command::new(env!("CARGO_BIN_EXE_tally"))
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+            .env("TALLY_LISTEN", format!("127.0.0.1:{public}"))
+            .env("TALLY_OPS_LISTEN", format!("127.0.0.1:{ops}"))
+            .env("TALLY_RATE_LIMIT", "1000000,1000000")
+            .env("TALLY_GLOBAL_RATE_LIMIT", "1000000,1000000")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the tally binary");
+        let binary = Self {
+            child,
+            public: format!("http://127.0.0.1:{public}"),
+            ops: format!("http://127.0.0.1:{ops}"),
+        };
+        let http = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while http
+            .get(format!("{}/healthz", binary.ops))
+            .send()
+            .await
+            .is_err()
+        {
+            assert!(Instant::now() < deadline, "tally did not start");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        binary
+    }
+
+    fn signal(&self, name: &str) {
+        let ok = Command::new("kill")
+            .args([&format!("-{name}"), &self.child.id().to_string()])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok);
+    }
+
+    async fn wait(mut self, within: Duration) -> std::process::ExitStatus {
+        let deadline = Instant::now() + within;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "tally did not exit in time");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+impl Drop for Binary {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn sigterm_under_load_keeps_every_answered_hit(backend: Backend) {
+    let home = Home::open(backend).await;
+    let mut env = vec![("TALLY_VISIT_WINDOW", "30m".to_string())];
+    match home.store_settings() {
+        tally::config::StoreSettings::Embedded { data_dir } => {
+            env.push(("TALLY_DATA_DIR", data_dir.display().to_string()))
+        }
+        tally::config::StoreSettings::Redis { url } => env.push(("TALLY_REDIS_URL", url)),
+        tally::config::StoreSettings::Cluster { nodes } => {
+            env.push(("TALLY_REDIS_CLUSTER_NODES", nodes.join(",")))
+        }
+    }
+    let tally = Binary::start(&env).await;
+    let http = reqwest::Client::new();
+    let answered = Arc::new(Mutex::new(0u64));
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut workers = Vec::new();
+    for _ in 0..16 {
+        let (http, answered, stop, url) = (
+            http.clone(),
+            answered.clone(),
+            stop.clone(),
+            format!("{}/v1/hits", tally.public),
+        );
+        workers.push(tokio::spawn(async move {
+            while !stop.load(Ordering::Relaxed) {
+                let sent = http
+                    .post(&url)
+                    .header("user-agent", BROWSER)
+                    .header("cookie", format!("tally_vid={}", cookie()))
+                    .body(r#"{"page":"/a"}"#)
+                    .header("content-type", "application/json")
+                    .send()
+                    .await;
+                match sent {
+                    Ok(r) if r.status() == 200 => *answered.lock().await += 1,
+                    Ok(r) => panic!("unexpected {}", r.status()),
+                    // Refused once the listener closed.
+                    Err(_) => break,
+                }
+            }
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    tally.signal("TERM");
+    let status = tally.wait(Duration::from_secs(25)).await;
+    stop.store(true, Ordering::Relaxed);
+    for w in workers {
+        w.await.unwrap();
+    }
+    assert!(status.success(), "exit status {status}");
+    let answered = *answered.lock().await;
+    assert!(answered > 100, "only {answered} hits were answered");
+
+    let again = Binary::start(&env).await;
+    let counter: Value = http
+        .get(format!("{}/v1/counter?page=/a", again.public))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        counter["total"].as_u64(),
+        Some(answered),
+        "every answered hit is in the store"
+    );
+    assert_eq!(counter["page"]["views"].as_u64(), Some(answered));
+    again.signal("TERM");
+    assert!(again.wait(Duration::from_secs(25)).await.success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_under_load_keeps_every_answered_hit_embedded() {
+    sigterm_under_load_keeps_every_answered_hit(Backend::Embedded).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_under_load_keeps_every_answered_hit_redis() {
+    sigterm_under_load_keeps_every_answered_hit(Backend::Redis).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_setting_stops_the_start_with_one_line_naming_it() {
+    let out = Command::new(env!("CARGO_BIN_EXE_tally"))
+        .env("TALLY_VISIT_WINDOW", "forever")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.starts_with("tally: TALLY_VISIT_WINDOW:"), "{stderr}");
+}
