@@ -4,7 +4,7 @@
 mod support;
 
 use std::collections::HashMap;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
-use support::{BROWSER, Backend, Home, RedisServer, TestApp, cookie, free_port};
+use support::{BROWSER, Backend, Binary, Home, RedisServer, TestApp, cookie};
 
 const POLL: &str = "danh-gia-cong";
 
@@ -216,73 +216,6 @@ async fn a_redis_outage_loses_no_answered_hit_and_no_acknowledged_ballot() {
         .expect("the tasks are done")
         .stop()
         .await;
-}
-
-/// The real binary, started with `env`, on free ports.
-struct Binary {
-    child: Child,
-    public: String,
-    ops: String,
-}
-
-impl Binary {
-    async fn start(env: &[(&str, String)]) -> Self {
-        let (public, ops) = (free_port(), free_port());
-        let child = Command::new(env!("CARGO_BIN_EXE_tally"))
-            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
-            .env("TALLY_LISTEN", format!("127.0.0.1:{public}"))
-            .env("TALLY_OPS_LISTEN", format!("127.0.0.1:{ops}"))
-            .env("TALLY_RATE_LIMIT", "1000000,1000000")
-            .env("TALLY_GLOBAL_RATE_LIMIT", "1000000,1000000")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("the tally binary");
-        let binary = Self {
-            child,
-            public: format!("http://127.0.0.1:{public}"),
-            ops: format!("http://127.0.0.1:{ops}"),
-        };
-        let http = reqwest::Client::new();
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while http
-            .get(format!("{}/healthz", binary.ops))
-            .send()
-            .await
-            .is_err()
-        {
-            assert!(Instant::now() < deadline, "tally did not start");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        binary
-    }
-
-    fn signal(&self, name: &str) {
-        let ok = Command::new("kill")
-            .args([&format!("-{name}"), &self.child.id().to_string()])
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok);
-    }
-
-    async fn wait(mut self, within: Duration) -> std::process::ExitStatus {
-        let deadline = Instant::now() + within;
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status;
-            }
-            assert!(Instant::now() < deadline, "tally did not exit in time");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-}
-
-impl Drop for Binary {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 async fn sigterm_under_load_keeps_every_answered_hit(backend: Backend) {

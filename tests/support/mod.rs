@@ -134,8 +134,13 @@ pub struct RedisCluster {
 
 impl RedisCluster {
     fn start() -> Self {
+        Self::start_with(3, 0)
+    }
+
+    /// A cluster of its own: `masters` masters with `replicas` each.
+    pub fn start_with(masters: usize, replicas: usize) -> Self {
         let dir = TempDir::new().expect("temp dir");
-        let ports: Vec<u16> = (0..3).map(|_| free_port()).collect();
+        let ports: Vec<u16> = (0..masters * (1 + replicas)).map(|_| free_port()).collect();
         let me = std::process::id();
         let mut watchdogs = Vec::new();
         for port in &ports {
@@ -164,7 +169,7 @@ impl RedisCluster {
         let created = Command::new("redis-cli")
             .args(["--cluster", "create"])
             .args(&nodes)
-            .args(["--cluster-replicas", "0", "--cluster-yes"])
+            .args(["--cluster-replicas", &replicas.to_string(), "--cluster-yes"])
             .output()
             .expect("redis-cli");
         assert!(
@@ -185,6 +190,14 @@ impl RedisCluster {
             _watchdogs: watchdogs,
             _dir: dir,
         }
+    }
+
+    /// Seed node URLs.
+    pub fn nodes(&self) -> Vec<String> {
+        self.ports
+            .iter()
+            .map(|p| format!("redis://127.0.0.1:{p}"))
+            .collect()
     }
 
     /// The cluster for this test binary, emptied, held until the guard
@@ -251,6 +264,19 @@ impl Home {
         }
     }
 
+    /// The environment that points the real binary at this store.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        match self.store_settings() {
+            StoreSettings::Embedded { data_dir } => {
+                vec![("TALLY_DATA_DIR", data_dir.display().to_string())]
+            }
+            StoreSettings::Redis { url } => vec![("TALLY_REDIS_URL", url)],
+            StoreSettings::Cluster { nodes } => {
+                vec![("TALLY_REDIS_CLUSTER_NODES", nodes.join(","))]
+            }
+        }
+    }
+
     pub fn store_settings(&self) -> StoreSettings {
         match self {
             Home::Embedded(dir) => StoreSettings::Embedded {
@@ -261,6 +287,75 @@ impl Home {
                 nodes: guard.nodes.clone(),
             },
         }
+    }
+}
+
+/// The real binary, started with `env`, on free ports.
+pub struct Binary {
+    child: Child,
+    pub public: String,
+    pub ops: String,
+}
+
+impl Binary {
+    pub async fn start(env: &[(&str, String)]) -> Self {
+        let (public, ops) = (free_port(), free_port());
+        // Tests send bursts from one address; `env` may set its own limits.
+        let child = Command::new(env!("CARGO_BIN_EXE_tally"))
+            .env("TALLY_RATE_LIMIT", "1000000,1000000")
+            .env("TALLY_VOTE_RATE_LIMIT", "1000000,1000000")
+            .env("TALLY_GLOBAL_RATE_LIMIT", "1000000,1000000")
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+            .env("TALLY_LISTEN", format!("127.0.0.1:{public}"))
+            .env("TALLY_OPS_LISTEN", format!("127.0.0.1:{ops}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the tally binary");
+        let binary = Self {
+            child,
+            public: format!("http://127.0.0.1:{public}"),
+            ops: format!("http://127.0.0.1:{ops}"),
+        };
+        let http = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while http
+            .get(format!("{}/healthz", binary.ops))
+            .send()
+            .await
+            .is_err()
+        {
+            assert!(Instant::now() < deadline, "tally did not start");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        binary
+    }
+
+    pub fn signal(&self, name: &str) {
+        let ok = Command::new("kill")
+            .args([&format!("-{name}"), &self.child.id().to_string()])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok);
+    }
+
+    pub async fn wait(mut self, within: Duration) -> std::process::ExitStatus {
+        let deadline = Instant::now() + within;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "tally did not exit in time");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+impl Drop for Binary {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
@@ -288,8 +383,21 @@ impl TestApp {
         clock: Arc<ManualClock>,
         tweak: impl FnOnce(&mut Settings),
     ) -> Self {
+        Self::start_full(home.store_settings(), clock, tweak).await
+    }
+
+    /// On a store the test set up itself.
+    pub async fn start_with_store(store: StoreSettings, tweak: impl FnOnce(&mut Settings)) -> Self {
+        Self::start_full(store, Arc::new(ManualClock::new(noon())), tweak).await
+    }
+
+    async fn start_full(
+        store: StoreSettings,
+        clock: Arc<ManualClock>,
+        tweak: impl FnOnce(&mut Settings),
+    ) -> Self {
         let mut settings = Settings::for_tests("unused");
-        settings.store = home.store_settings();
+        settings.store = store;
         // Tests send bursts from one address; those about limits set their own.
         let generous = Rate {
             per_second: 1_000_000,

@@ -1,0 +1,136 @@
+//! A Redis Cluster whose masters fail over while hits and ballots flow:
+//! tally follows the new masters (MOVED) and loses nothing it answered.
+
+mod support;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use tally::config::StoreSettings;
+use tokio::sync::Mutex;
+
+use support::{BROWSER, RedisCluster, TestApp, cookie, redis_cli};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn masters_failing_over_lose_nothing_answered() {
+    let cluster = RedisCluster::start_with(3, 1);
+    let nodes = cluster.nodes();
+    let app = Arc::new(
+        TestApp::start_with_store(StoreSettings::Cluster { nodes }, |s| {
+            s.polls_file = Some(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/polls.toml").into());
+            s.trusted_proxies = vec!["127.0.0.0/8".parse().unwrap()];
+        })
+        .await,
+    );
+    let running = Arc::new(AtomicBool::new(true));
+    let hits = Arc::new(Mutex::new(0u64));
+    let ballots = Arc::new(Mutex::new(Vec::<(String, u16)>::new()));
+    let mut tasks = Vec::new();
+    {
+        let (app, running, hits) = (app.clone(), running.clone(), hits.clone());
+        tasks.push(tokio::spawn(async move {
+            while running.load(Ordering::Relaxed) {
+                let status = app.hit(Some(&cookie()), Some("/a")).await.status();
+                assert_eq!(status, 200);
+                *hits.lock().await += 1;
+            }
+        }));
+    }
+    {
+        let (app, running, ballots) = (app.clone(), running.clone(), ballots.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut n = 0;
+            while running.load(Ordering::Relaxed) {
+                n += 1;
+                let visitor = cookie();
+                let status = app
+                    .http
+                    .post(app.url("/v1/polls/danh-gia-cong/votes"))
+                    .header("user-agent", BROWSER)
+                    .header("cookie", format!("tally_vid={visitor}"))
+                    .header("x-forwarded-for", format!("198.51.100.{}", n % 250))
+                    .header("content-type", "application/json")
+                    .body(json!({ "options": ["tot"] }).to_string())
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16();
+                ballots.lock().await.push((visitor, status));
+            }
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Promote every replica: each master's slots move to another node.
+    let replicas: Vec<u16> = cluster
+        .ports
+        .iter()
+        .copied()
+        .filter(|p| redis_cli(*p, &["role"]).starts_with("slave"))
+        .collect();
+    assert_eq!(replicas.len(), 3);
+    for port in &replicas {
+        assert_eq!(redis_cli(*port, &["cluster", "failover"]), "OK");
+    }
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !replicas
+        .iter()
+        .all(|p| redis_cli(*p, &["role"]).starts_with("master"))
+    {
+        assert!(Instant::now() < deadline, "the failover did not complete");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    running.store(false, Ordering::Relaxed);
+    for task in tasks {
+        task.await.unwrap();
+    }
+
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let counter = app.counter(None).await;
+        let total = counter["total"].as_u64().unwrap();
+        if total == *hits.lock().await && counter["stale"] == false {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "counted {total}, answered {}",
+            hits.lock().await
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let ballots = ballots.lock().await.clone();
+    assert!(
+        ballots.iter().all(|(_, s)| *s == 201 || *s == 503),
+        "{ballots:?}"
+    );
+    let accepted = ballots.iter().filter(|(_, s)| *s == 201).count() as u64;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let results: Value = app
+            .http
+            .get(app.url("/v1/polls/danh-gia-cong/results"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if results["total_votes"].as_u64() == Some(accepted) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "counted {}, accepted {accepted}",
+            results["total_votes"]
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Arc::into_inner(app)
+        .expect("the tasks are done")
+        .stop()
+        .await;
+}
