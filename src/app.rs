@@ -20,10 +20,11 @@ use crate::http::limit::RateLimits;
 use crate::http::{cors_layer, handle_ops, public_service, server};
 use crate::ids::SiteId;
 use crate::metrics::Metrics;
+use crate::poll::Poll;
 use crate::privacy::Privacy;
 use crate::store::timed::TimedStore;
 use crate::store::{self, Store};
-use crate::voting::Voting;
+use crate::voting::{InstallError, Voting, read_polls_file};
 
 /// Everything a request may need; shared by all connections.
 pub struct App {
@@ -54,12 +55,13 @@ impl App {
         ));
         let site = SiteId::DEFAULT;
         let calendar = Calendar::new(settings.timezone.clone());
-        if let Some(baseline) = settings.counter_baseline {
-            store
-                .set_baseline(&site, baseline)
-                .await
-                .context("TALLY_COUNTER_BASELINE: could not be written to the store")?;
-        }
+        let bootstrap = Bootstrap {
+            baseline: settings.counter_baseline,
+            polls: match &settings.polls_file {
+                Some(path) => read_polls_file(path)?,
+                None => Vec::new(),
+            },
+        };
         let counter = Arc::new(Counter::new(
             Arc::clone(&store),
             site.clone(),
@@ -87,11 +89,7 @@ impl App {
             settings.store_timeout,
             Arc::clone(&metrics),
         ));
-        if let Some(path) = &settings.polls_file {
-            let loaded = voting.load_file(path).await?;
-            tracing::info!(polls = loaded, file = %path.display(), "polls loaded");
-        }
-        Ok(Arc::new(Self {
+        let app = Arc::new(Self {
             cors: cors_layer(&settings.allowed_origins),
             in_flight: tokio::sync::Semaphore::new(settings.limits.max_in_flight),
             limits: RateLimits::new(
@@ -109,7 +107,18 @@ impl App {
             privacy,
             voting,
             metrics,
-        }))
+        });
+        match bootstrap.apply(&app).await {
+            Ok(()) => {}
+            Err(InstallError::Conflict(e)) => return Err(e),
+            Err(InstallError::Store(e)) => {
+                // Serve meanwhile (hits are buffered, counters read stale)
+                // rather than crash-loop while the store comes up.
+                tracing::warn!(error = %e, "store unavailable at start; the baseline and polls file will be written when it answers");
+                tokio::spawn(bootstrap.retry(Arc::clone(&app)));
+            }
+        }
+        Ok(app)
     }
 
     /// Client addresses the lenient and the strict rate limiter track.
@@ -130,6 +139,39 @@ impl App {
         tomorrow.map_or(3600, |t| {
             u64::try_from((t - now).as_secs()).unwrap_or(0).max(1)
         })
+    }
+}
+
+/// What the settings ask to be written at start.
+struct Bootstrap {
+    baseline: Option<u64>,
+    polls: Vec<Poll>,
+}
+
+impl Bootstrap {
+    async fn apply(&self, app: &App) -> Result<(), InstallError> {
+        if let Some(baseline) = self.baseline {
+            app.store.set_baseline(&app.site, baseline).await?;
+        }
+        app.voting.install(&self.polls).await?;
+        if !self.polls.is_empty() {
+            tracing::info!(polls = self.polls.len(), "polls file installed");
+        }
+        Ok(())
+    }
+
+    async fn retry(self, app: Arc<App>) {
+        loop {
+            tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+            match self.apply(&app).await {
+                Ok(()) => return,
+                Err(InstallError::Store(_)) => {}
+                Err(InstallError::Conflict(e)) => {
+                    tracing::error!(error = format!("{e:#}"), "polls file not installed");
+                    return;
+                }
+            }
+        }
     }
 }
 

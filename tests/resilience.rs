@@ -302,6 +302,55 @@ async fn sigterm_under_load_keeps_every_answered_hit_redis() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tally_starts_while_redis_is_down_and_catches_up() {
+    let port = support::free_port();
+    let store = tally::config::StoreSettings::Redis {
+        url: format!("redis://127.0.0.1:{port}"),
+    };
+    let app = TestApp::start_with_store(store, |s| {
+        s.polls_file = Some(polls_file());
+        s.counter_baseline = Some(7_582_803);
+    })
+    .await;
+    let early = app.hit_json(Some(&cookie()), None).await;
+    assert_eq!(early["stale"], true);
+    let poll = app
+        .http
+        .get(app.url(&format!("/v1/polls/{POLL}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(poll.status(), 503);
+    assert!(poll.headers().contains_key("retry-after"));
+    let ready = app
+        .http
+        .get(format!("{}/readyz", app.ops))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 503);
+
+    let _redis = RedisServer::start_on(port, &[]);
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let counter = app.counter(None).await;
+        let poll = app
+            .http
+            .get(app.url(&format!("/v1/polls/{POLL}")))
+            .send()
+            .await
+            .unwrap()
+            .status();
+        if counter["total"] == 7_582_804 && counter["stale"] == false && poll == 200 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{counter} / poll {poll}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bad_setting_stops_the_start_with_one_line_naming_it() {
     let out = Command::new(env!("CARGO_BIN_EXE_tally"))
         .env("TALLY_VISIT_WINDOW", "forever")

@@ -38,8 +38,13 @@ impl RedisServer {
 
     /// Starts with extra `redis-server` arguments (e.g. persistence).
     pub fn start_with(extra: &[&str]) -> Self {
+        Self::start_on(free_port(), extra)
+    }
+
+    /// Starts on a given port (one a client already points at).
+    pub fn start_on(port: u16, extra: &[&str]) -> Self {
         let mut server = Self {
-            port: free_port(),
+            port,
             child: None,
             dir: TempDir::new().expect("temp dir"),
             extra: extra.iter().map(|s| s.to_string()).collect(),
