@@ -46,7 +46,12 @@ pub struct App {
 impl App {
     /// Opens the store and applies the start-up configuration (baseline).
     pub async fn build(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<Self>> {
-        let raw = store::open(&settings.store, settings.store_timeout).await?;
+        let raw = store::open(
+            &settings.store,
+            settings.redis_ca_file.as_deref(),
+            settings.store_timeout,
+        )
+        .await?;
         let metrics = Arc::new(Metrics::new(raw.kind()));
         let store: Arc<dyn Store> = Arc::new(TimedStore::new(
             raw,

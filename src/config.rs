@@ -70,6 +70,9 @@ pub struct Settings {
     pub listen: SocketAddr,
     pub ops_listen: SocketAddr,
     pub store: StoreSettings,
+    /// PEM file of the certificate authority a `rediss://` server's
+    /// certificate is checked against, instead of the system's.
+    pub redis_ca_file: Option<PathBuf>,
     pub admin_token: Option<String>,
     pub trusted_proxies: Vec<IpNet>,
     pub allowed_origins: Vec<String>,
@@ -149,6 +152,7 @@ impl Settings {
             listen: env.parse("TALLY_LISTEN", "127.0.0.1:8080")?,
             ops_listen: env.parse("TALLY_OPS_LISTEN", "127.0.0.1:9090")?,
             store,
+            redis_ca_file: env.get("TALLY_REDIS_CA_FILE").map(PathBuf::from),
             admin_token,
             trusted_proxies: env.list("TALLY_TRUSTED_PROXIES", parse_net)?,
             allowed_origins: env.list("TALLY_ALLOWED_ORIGINS", parse_origin)?,

@@ -29,7 +29,7 @@ struct Subject {
 
 async fn subject(backend: Backend) -> Subject {
     let home = Home::open(backend).await;
-    let store = store::open(&home.store_settings(), Duration::from_secs(5))
+    let store = store::open(&home.store_settings(), None, Duration::from_secs(5))
         .await
         .expect("store opens");
     Subject { store, _home: home }

@@ -251,13 +251,20 @@ pub trait Store: Send + Sync + 'static {
 /// Opens the store the settings name.
 pub async fn open(
     settings: &StoreSettings,
+    redis_ca_file: Option<&std::path::Path>,
     timeout: std::time::Duration,
 ) -> anyhow::Result<Arc<dyn Store>> {
+    let ca = match redis_ca_file {
+        Some(path) => Some(std::fs::read(path).map_err(|e| {
+            anyhow::anyhow!("TALLY_REDIS_CA_FILE: cannot read {}: {e}", path.display())
+        })?),
+        None => None,
+    };
     Ok(match settings {
         StoreSettings::Embedded { data_dir } => Arc::new(embedded::EmbeddedStore::open(data_dir)?),
-        StoreSettings::Redis { url } => Arc::new(redis::RedisStore::standalone(url, timeout)?),
+        StoreSettings::Redis { url } => Arc::new(redis::RedisStore::standalone(url, ca, timeout)?),
         StoreSettings::Cluster { nodes } => {
-            Arc::new(redis::RedisStore::cluster(nodes, timeout).await?)
+            Arc::new(redis::RedisStore::cluster(nodes, ca, timeout)?)
         }
     })
 }

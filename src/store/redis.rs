@@ -91,8 +91,13 @@ pub struct RedisStore {
 
 impl RedisStore {
     /// A store on one Redis server. Connects lazily and reconnects by itself.
-    pub fn standalone(url: &str, timeout: Duration) -> anyhow::Result<Self> {
-        let client = redis::Client::open(url)?;
+    /// `ca` (PEM) replaces the system's roots for a `rediss://` server.
+    pub fn standalone(url: &str, ca: Option<Vec<u8>>, timeout: Duration) -> anyhow::Result<Self> {
+        install_crypto();
+        let client = match ca {
+            Some(root_cert) => redis::Client::build_with_tls(url, certificates(root_cert))?,
+            None => redis::Client::open(url)?,
+        };
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(timeout))
             .set_response_timeout(Some(timeout))
@@ -105,8 +110,17 @@ impl RedisStore {
     }
 
     /// A store on a Redis Cluster reached through `nodes`.
-    pub async fn cluster(nodes: &[String], timeout: Duration) -> anyhow::Result<Self> {
-        let client = ClusterClient::builder(nodes.iter().map(String::as_str))
+    pub fn cluster(
+        nodes: &[String],
+        ca: Option<Vec<u8>>,
+        timeout: Duration,
+    ) -> anyhow::Result<Self> {
+        install_crypto();
+        let mut builder = ClusterClient::builder(nodes.iter().map(String::as_str));
+        if let Some(root_cert) = ca {
+            builder = builder.certs(certificates(root_cert));
+        }
+        let client = builder
             .connection_timeout(timeout)
             .response_timeout(timeout)
             .retries(3)
@@ -130,6 +144,18 @@ impl RedisStore {
                 .map(|c| Connection::Cluster(c.clone()))
                 .map_err(unavailable),
         }
+    }
+}
+
+/// rustls needs one process-wide crypto provider; the first call sets it.
+fn install_crypto() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+fn certificates(root_cert: Vec<u8>) -> redis::TlsCertificates {
+    redis::TlsCertificates {
+        client_tls: None,
+        root_cert: Some(root_cert),
     }
 }
 
