@@ -133,17 +133,7 @@ impl App {
 
     /// Seconds until the next local midnight, when per-day caps reset.
     pub fn seconds_until_tomorrow(&self) -> u64 {
-        let now = self.clock.now();
-        let tomorrow = self
-            .calendar
-            .date(now)
-            .tomorrow()
-            .ok()
-            .and_then(|d| d.to_zoned_datetime(self.settings.timezone.clone()).ok())
-            .map(|z| z.timestamp());
-        tomorrow.map_or(3600, |t| {
-            u64::try_from((t - now).as_secs()).unwrap_or(0).max(1)
-        })
+        self.calendar.until_tomorrow(self.clock.now()).as_secs()
     }
 }
 

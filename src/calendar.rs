@@ -50,6 +50,18 @@ impl Calendar {
         }
     }
 
+    /// Time from `at` to the next local midnight (at least a second).
+    pub fn until_tomorrow(&self, at: Timestamp) -> std::time::Duration {
+        let midnight = self
+            .date(at)
+            .tomorrow()
+            .ok()
+            .and_then(|d| d.to_zoned_datetime(self.tz.clone()).ok())
+            .map(|z| z.timestamp());
+        let secs = midnight.map_or(3600, |m| (m - at).as_secs().max(1));
+        std::time::Duration::from_secs(u64::try_from(secs).unwrap_or(1))
+    }
+
     /// Today's buckets and yesterday's day key.
     pub fn period(&self, at: Timestamp) -> Period {
         let yesterday = self
@@ -82,6 +94,14 @@ mod tests {
         assert_eq!(hcm().buckets(ts("2026-11-28T17:00:00Z")).day, "2026-11-29");
         // Early UTC morning is already the local afternoon of the same day.
         assert_eq!(hcm().buckets(ts("2026-11-28T01:00:00Z")).day, "2026-11-28");
+    }
+
+    #[test]
+    fn tomorrow_begins_at_local_midnight() {
+        let left = hcm().until_tomorrow(ts("2026-11-28T23:30:00+07:00"));
+        assert_eq!(left, std::time::Duration::from_secs(30 * 60));
+        let left = hcm().until_tomorrow(ts("2026-11-28T00:00:00+07:00"));
+        assert_eq!(left, std::time::Duration::from_secs(24 * 3600));
     }
 
     #[test]

@@ -8,6 +8,7 @@
 
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use crate::calendar::Calendar;
 use crate::clock::Clock;
@@ -72,7 +73,13 @@ impl Privacy {
         if let Some(key) = self.cached(&day) {
             return Ok(key);
         }
-        let key = self.store.daily_key(&self.site, &day, random()).await?;
+        // The key is kept until an hour after its day ends: long enough for
+        // requests in flight at midnight, short enough to forget the day.
+        let lifetime = self.calendar.until_tomorrow(self.clock.now()) + Duration::from_secs(3600);
+        let key = self
+            .store
+            .daily_key(&self.site, &day, random(), lifetime)
+            .await?;
         *self.shared.lock().expect("key lock") = Some(DayKey { day, key });
         Ok(key)
     }

@@ -95,7 +95,8 @@ async fn a_thousand_concurrent_visitors_are_a_thousand_visits(backend: Backend) 
     let cookies: Vec<String> = (0..1000).map(|_| cookie()).collect();
     let answers = join_all(cookies.iter().map(|c| app.hit(Some(c), Some("/hot")))).await;
     assert!(answers.iter().all(|r| r.status() == 200));
-    let after = app.counter(Some("/hot")).await;
+    let after = app.settled_counter(Some("/hot")).await;
+    assert_eq!(after["stale"], false);
     assert_eq!(after["total"].as_u64().unwrap() - before, 1000);
     assert_eq!(after["page"]["views"], 1000);
     assert_eq!(after["online"], 1000);

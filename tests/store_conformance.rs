@@ -351,14 +351,21 @@ async fn the_baseline_is_kept(s: &dyn Store) {
 }
 
 async fn a_days_hashing_key_is_the_first_one_written(s: &dyn Store) {
-    let first = s.daily_key(&SITE, "2026-11-28", [1; 32]).await.unwrap();
+    let first = s
+        .daily_key(&SITE, "2026-11-28", [1; 32], Duration::from_secs(3600))
+        .await
+        .unwrap();
     assert_eq!(first, [1; 32]);
     assert_eq!(
-        s.daily_key(&SITE, "2026-11-28", [2; 32]).await.unwrap(),
+        s.daily_key(&SITE, "2026-11-28", [2; 32], Duration::from_secs(3600))
+            .await
+            .unwrap(),
         [1; 32]
     );
     assert_eq!(
-        s.daily_key(&SITE, "2026-11-29", [3; 32]).await.unwrap(),
+        s.daily_key(&SITE, "2026-11-29", [3; 32], Duration::from_secs(3600))
+            .await
+            .unwrap(),
         [3; 32]
     );
 }

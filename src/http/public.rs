@@ -129,6 +129,11 @@ pub fn service(
             let started = Instant::now();
             let method = req.method().clone();
             let route = Route::of(req.uri().path());
+            // Addresses reach the logs only when the operator asks.
+            let client = app
+                .settings
+                .log_addresses
+                .then(|| client::resolve(peer, req.headers(), &app.settings.trusted_proxies).ip);
             let mut response = routes.oneshot(req).await?;
             secure(&mut response);
             let status = response.status().as_u16();
@@ -150,6 +155,7 @@ pub fn service(
                 method = %method,
                 status,
                 micros = started.elapsed().as_micros() as u64,
+                client = client.map(tracing::field::display),
                 "request"
             );
             Ok(response)

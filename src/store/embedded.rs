@@ -483,6 +483,7 @@ impl Store for EmbeddedStore {
         site: &SiteId,
         day: &str,
         candidate: [u8; 32],
+        _lifetime: std::time::Duration,
     ) -> Result<[u8; 32], StoreError> {
         let key = keys::daily_key(site, day);
         let prefix = keys::daily_key(site, "");

@@ -201,12 +201,14 @@ pub trait Store: Send + Sync + 'static {
     async fn set_baseline(&self, site: &SiteId, baseline: u64) -> Result<(), StoreError>;
 
     /// The key for hashing addresses on `day`: the stored one, or
-    /// `candidate` if there is none yet. Keys of other days are deleted.
+    /// `candidate` if there is none yet. It is deleted once `lifetime` is
+    /// over (Redis) or when the next day's key is made (embedded).
     async fn daily_key(
         &self,
         site: &SiteId,
         day: &str,
         candidate: [u8; 32],
+        lifetime: std::time::Duration,
     ) -> Result<[u8; 32], StoreError>;
 
     /// Creates or replaces a poll. Dropping options that hold ballots is

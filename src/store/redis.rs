@@ -292,13 +292,13 @@ impl Store for RedisStore {
         site: &SiteId,
         day: &str,
         candidate: [u8; 32],
+        lifetime: Duration,
     ) -> Result<[u8; 32], StoreError> {
         let mut conn = self.connection().await?;
-        // A day's key outlives its day by an hour; then Redis deletes it.
         let stored: String = DAILY_KEY
             .key(keys::daily_key(site, day))
             .arg(hex(&candidate))
-            .arg(25 * 3_600)
+            .arg(lifetime.as_secs().max(1))
             .invoke_async(&mut conn)
             .await
             .map_err(unavailable)?;

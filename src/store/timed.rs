@@ -101,9 +101,13 @@ impl Store for TimedStore {
         site: &SiteId,
         day: &str,
         candidate: [u8; 32],
+        lifetime: Duration,
     ) -> Result<[u8; 32], StoreError> {
-        self.timed("daily_key", self.inner.daily_key(site, day, candidate))
-            .await
+        self.timed(
+            "daily_key",
+            self.inner.daily_key(site, day, candidate, lifetime),
+        )
+        .await
     }
 
     async fn put_poll(

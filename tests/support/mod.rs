@@ -474,6 +474,19 @@ impl TestApp {
         response.json().await.unwrap()
     }
 
+    /// The counter once nothing is waiting for the store (`stale` is false):
+    /// under heavy load some hits may have waited in the outage buffer.
+    pub async fn settled_counter(&self, page: Option<&str>) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let counter = self.counter(page).await;
+            if counter["stale"] == false || Instant::now() > deadline {
+                return counter;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Waits until the counter's `total` reaches `expected` (another
     /// replica's flush), or gives up after a few seconds.
     pub async fn counter_eventually(&self, field: &str, expected: u64) -> Value {
