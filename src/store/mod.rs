@@ -20,6 +20,7 @@ use crate::poll::Poll;
 
 pub mod embedded;
 pub mod keys;
+pub mod record;
 pub mod redis;
 pub mod timed;
 

@@ -12,23 +12,26 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use redb::{
     Database, Durability, ReadTransaction, ReadableDatabase, ReadableTable, Table, TableDefinition,
     WriteTransaction,
 };
-use tokio::sync::oneshot;
 
 use super::keys::{self, PollKeys};
+use super::record::parse_poll;
 use super::{
     Ballot, Batch, CounterQuery, CounterSnapshot, PollState, PutPoll, Store, StoreError, Touch,
     TouchOutcome, Verdict,
 };
 use crate::ids::{PollId, SiteId, VisitorKey};
-use crate::poll::{Poll, PollStatus};
-use crate::store::redis::{choices, parse_poll};
+use crate::poll::Poll;
+
+mod polls;
+mod writer;
+use writer::Writer;
 
 const VISITORS: TableDefinition<&str, i64> = TableDefinition::new("visitors");
 const PAGE_SEEN: TableDefinition<&str, i64> = TableDefinition::new("page_seen");
@@ -56,96 +59,8 @@ type Online = HashMap<(SiteId, VisitorKey), i64>;
 /// State in a redb file.
 pub struct EmbeddedStore {
     db: Arc<Database>,
-    /// `None` only while dropping.
-    writer: Option<mpsc::Sender<Job>>,
-    writer_thread: Option<std::thread::JoinHandle<()>>,
+    writer: Writer,
     online: Arc<Mutex<Online>>,
-}
-
-impl Drop for EmbeddedStore {
-    /// Lets the writer finish what it has and waits for it, so the file is
-    /// closed (and can be opened again) when the store is gone.
-    fn drop(&mut self) {
-        self.writer.take();
-        if let Some(thread) = self.writer_thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
-/// Called with the commit's outcome; delivers a write's answer.
-type Deliver = Box<dyn FnOnce(Result<(), String>) + Send>;
-
-/// Does a write's work in the shared transaction; says how to answer.
-type Work = Box<dyn FnOnce(&WriteTransaction) -> Result<Deliver, redb::Error> + Send>;
-
-/// One write, run by the writer thread inside a shared transaction.
-struct Job {
-    durability: Durability,
-    run: Work,
-}
-
-/// Most writes committed together.
-const MOST_JOBS_PER_COMMIT: usize = 1024;
-
-/// The one writer: takes every write waiting, runs them in one transaction
-/// and commits once (group commit), durably if any of them asked for it.
-/// redb allows one write transaction at a time anyway; sharing it turns a
-/// burst of hits into one commit instead of a queue of them.
-fn write_loop(db: Arc<Database>, jobs: mpsc::Receiver<Job>) {
-    while let Ok(first) = jobs.recv() {
-        let mut group = vec![first];
-        while group.len() < MOST_JOBS_PER_COMMIT {
-            match jobs.try_recv() {
-                Ok(job) => group.push(job),
-                Err(_) => break,
-            }
-        }
-        let durable = group
-            .iter()
-            .any(|j| matches!(j.durability, Durability::Immediate));
-        let mut txn = match db.begin_write() {
-            Ok(txn) => txn,
-            Err(e) => {
-                tracing::error!(error = %e, "embedded store: cannot begin a write");
-                continue;
-            }
-        };
-        let durability = if durable {
-            Durability::Immediate
-        } else {
-            Durability::None
-        };
-        if let Err(e) = txn.set_durability(durability) {
-            tracing::error!(error = %e, "embedded store: cannot set durability");
-            continue;
-        }
-        let mut delivers = Vec::with_capacity(group.len());
-        let mut failure = None;
-        for job in group {
-            if failure.is_some() {
-                // Dropped unrun: its caller hears that it failed.
-                continue;
-            }
-            match (job.run)(&txn) {
-                Ok(deliver) => delivers.push(deliver),
-                Err(e) => failure = Some(e.to_string()),
-            }
-        }
-        let outcome = match failure {
-            Some(why) => {
-                let _ = txn.abort();
-                Err(why)
-            }
-            None => txn.commit().map_err(|e| e.to_string()),
-        };
-        if let Err(why) = &outcome {
-            tracing::error!(error = %why, "embedded store: write rolled back");
-        }
-        for deliver in delivers {
-            deliver(outcome.clone());
-        }
-    }
 }
 
 fn wall_clock_ms() -> i64 {
@@ -219,49 +134,20 @@ impl EmbeddedStore {
         txn.open_table(ADDRESS_BALLOTS)?;
         txn.commit()?;
         let db = Arc::new(db);
-        let (writer, jobs) = mpsc::channel();
-        let writer_db = Arc::clone(&db);
-        let writer_thread = std::thread::Builder::new()
-            .name("tally-redb-writer".into())
-            .spawn(move || write_loop(writer_db, jobs))?;
         Ok(Self {
+            writer: Writer::start(Arc::clone(&db))?,
             db,
-            writer: Some(writer),
-            writer_thread: Some(writer_thread),
             online: Arc::new(Mutex::new(HashMap::new())),
         })
     }
 
-    /// Runs `f` in a write transaction and answers once it is committed
-    /// with at least `durability`. `f` must change nothing when it refuses
-    /// (returns an answer that says so): it may share its transaction.
+    /// Runs `f` in the writer's transaction; see [`Writer::write`].
     async fn write<T, F>(&self, durability: Durability, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&WriteTransaction) -> Result<T, redb::Error> + Send + 'static,
     {
-        let (answer, answered) = oneshot::channel();
-        let job = Job {
-            durability,
-            run: Box::new(move |txn| {
-                let value = f(txn)?;
-                Ok(Box::new(move |committed: Result<(), String>| {
-                    let _ = answer.send(committed.map(|()| value));
-                }) as Deliver)
-            }),
-        };
-        self.writer
-            .as_ref()
-            .ok_or_else(|| StoreError::Unavailable("embedded store: closing".into()))?
-            .send(job)
-            .map_err(|_| StoreError::Unavailable("embedded store: writer stopped".into()))?;
-        match answered.await {
-            Ok(Ok(value)) => Ok(value),
-            Ok(Err(why)) => Err(StoreError::Unavailable(format!("embedded store: {why}"))),
-            Err(_) => Err(StoreError::Unavailable(
-                "embedded store: the write failed and was rolled back".into(),
-            )),
-        }
+        self.writer.write(durability, f).await
     }
 
     async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
@@ -301,31 +187,6 @@ fn counters(
             .map(|p| read_u64(pages, &field(&page_views, p.as_str())))
             .collect::<Result<_, _>>()?,
     })
-}
-
-fn poll_state_in(
-    polls: &impl ReadableTable<&'static str, &'static str>,
-    counts: &impl ReadableTable<&'static str, u64>,
-    voters: &impl ReadableTable<&'static str, &'static str>,
-    k: &PollKeys,
-    visitor: Option<&VisitorKey>,
-) -> Result<Option<PollState>, redb::Error> {
-    let Some(def) = polls.get(k.meta.as_str())? else {
-        return Ok(None);
-    };
-    let poll = parse_poll(def.value()).map_err(|e| redb::Error::Corrupted(e.to_string()))?;
-    let prefix = field(&k.counts, "");
-    let counted: HashMap<String, u64> = with_prefix(counts, &prefix, |n| n)?
-        .into_iter()
-        .map(|(key, n)| (key[prefix.len()..].to_owned(), n))
-        .collect();
-    let voted = match visitor {
-        Some(v) => voters
-            .get(field(&k.voters, v.as_str()).as_str())?
-            .and_then(|c| choices(c.value())),
-        None => None,
-    };
-    Ok(Some(PollState::from_counts(poll, &counted, voted)))
 }
 
 #[async_trait]
@@ -515,43 +376,7 @@ impl Store for EmbeddedStore {
         let k = PollKeys::new(site, &poll.id);
         let poll = poll.clone();
         self.write(Durability::Immediate, move |txn| {
-            let def =
-                serde_json::to_string(&poll).map_err(|e| redb::Error::Corrupted(e.to_string()))?;
-            let mut polls = txn.open_table(POLLS)?;
-            let mut counts = txn.open_table(POLL_COUNTS)?;
-            let old = polls.get(k.meta.as_str())?.map(|v| v.value().to_owned());
-            if old.as_deref() == Some(def.as_str()) {
-                return Ok(PutPoll::Unchanged);
-            }
-            let prefix = field(&k.counts, "");
-            let dropped: Vec<(String, u64)> = with_prefix(&counts, &prefix, |n| n)?
-                .into_iter()
-                .filter(|(key, _)| {
-                    !poll
-                        .option_ids()
-                        .any(|id| id.as_str() == &key[prefix.len()..])
-                })
-                .collect();
-            let orphans: Vec<_> = dropped
-                .iter()
-                .filter(|(_, n)| *n > 0)
-                .filter_map(|(key, n)| {
-                    Some((crate::ids::OptionId::parse(&key[prefix.len()..]).ok()?, *n))
-                })
-                .collect();
-            if !orphans.is_empty() && !force {
-                return Ok(PutPoll::Conflict(orphans));
-            }
-            for (key, _) in dropped {
-                counts.remove(key.as_str())?;
-            }
-            polls.insert(k.meta.as_str(), def.as_str())?;
-            let outcome = if old.is_some() {
-                PutPoll::Replaced
-            } else {
-                PutPoll::Created
-            };
-            Ok(outcome)
+            polls::put(txn, &k, &poll, force)
         })
         .await
     }
@@ -573,7 +398,7 @@ impl Store for EmbeddedStore {
         let k = PollKeys::new(site, poll);
         let visitor = visitor.cloned();
         self.read(move |txn| {
-            poll_state_in(
+            polls::poll_state_in(
                 &txn.open_table(POLLS)?,
                 &txn.open_table(POLL_COUNTS)?,
                 &txn.open_table(VOTERS)?,
@@ -595,63 +420,7 @@ impl Store for EmbeddedStore {
         // the writer, so it is not counted (the caller answered 503).
         let cast = self
             .write(Durability::Immediate, move |txn| {
-                if wall_clock_ms() > ballot.deadline_ms {
-                    return Ok(None);
-                }
-                let polls = txn.open_table(POLLS)?;
-                let mut counts = txn.open_table(POLL_COUNTS)?;
-                let mut voters = txn.open_table(VOTERS)?;
-                let mut addresses = txn.open_table(ADDRESS_BALLOTS)?;
-                let Some(mut state) =
-                    poll_state_in(&polls, &counts, &voters, &k, Some(&ballot.visitor))?
-                else {
-                    return Ok(Some(None));
-                };
-                if state.voted.is_none()
-                    && let Some(alias) = &ballot.alias
-                {
-                    state.voted = voters
-                        .get(field(&k.voters, alias.as_str()).as_str())?
-                        .and_then(|c| choices(c.value()));
-                }
-                let at = jiff::Timestamp::from_millisecond(ballot.at_ms)
-                    .map_err(|e| redb::Error::Corrupted(e.to_string()))?;
-                let address_key = field(&k.addresses(&ballot.day), ballot.address.as_str());
-                let from_address = addresses
-                    .get(address_key.as_str())?
-                    .map_or(0, |v| v.value());
-                let verdict = if state.voted.is_some() {
-                    Verdict::AlreadyVoted
-                } else if state.poll.status(at) == PollStatus::NotYetOpen {
-                    Verdict::NotYetOpen
-                } else if state.poll.status(at) == PollStatus::Closed {
-                    Verdict::Closed
-                } else if state.poll.check_choices(&ballot.choices).is_err() {
-                    Verdict::InvalidChoice
-                } else if from_address >= ballot.address_cap {
-                    Verdict::AddressCapReached
-                } else {
-                    Verdict::Accepted
-                };
-                if verdict != Verdict::Accepted {
-                    return Ok(Some(Some((verdict, state))));
-                }
-                let ids: Vec<&str> = ballot.choices.iter().map(|c| c.as_str()).collect();
-                let record = format!("{}|{}", ballot.id, ids.join(","));
-                voters.insert(
-                    field(&k.voters, ballot.visitor.as_str()).as_str(),
-                    record.as_str(),
-                )?;
-                if let Some(alias) = &ballot.alias {
-                    voters.insert(field(&k.voters, alias.as_str()).as_str(), record.as_str())?;
-                }
-                addresses.insert(address_key.as_str(), from_address + 1)?;
-                for choice in &ballot.choices {
-                    add(&mut counts, &field(&k.counts, choice.as_str()), 1)?;
-                }
-                let state = poll_state_in(&polls, &counts, &voters, &k, Some(&ballot.visitor))?
-                    .expect("the poll was read in this transaction");
-                Ok(Some(Some((Verdict::Accepted, state))))
+                polls::cast(txn, &k, &ballot)
             })
             .await?;
         cast.ok_or_else(|| {
@@ -665,37 +434,7 @@ impl Store for EmbeddedStore {
         let k = PollKeys::new(site, &ballot.poll);
         let ballot = ballot.clone();
         self.write(Durability::Immediate, move |txn| {
-            let mut voters = txn.open_table(VOTERS)?;
-            let voter = field(&k.voters, ballot.visitor.as_str());
-            let tag = format!("{}|", ballot.id);
-            let Some(record) = voters
-                .get(voter.as_str())?
-                .map(|r| r.value().to_owned())
-                .filter(|r| r.starts_with(&tag))
-            else {
-                return Ok(false);
-            };
-            voters.remove(voter.as_str())?;
-            if let Some(alias) = &ballot.alias {
-                let alias = field(&k.voters, alias.as_str());
-                if voters
-                    .get(alias.as_str())?
-                    .is_some_and(|r| r.value() == record)
-                {
-                    voters.remove(alias.as_str())?;
-                }
-            }
-            let mut counts = txn.open_table(POLL_COUNTS)?;
-            for id in record[tag.len()..].split(',') {
-                let key = field(&k.counts, id);
-                let n = read_u64(&counts, &key)?;
-                counts.insert(key.as_str(), n.saturating_sub(1))?;
-            }
-            let mut addresses = txn.open_table(ADDRESS_BALLOTS)?;
-            let address = field(&k.addresses(&ballot.day), ballot.address.as_str());
-            let n = addresses.get(address.as_str())?.map_or(0, |v| v.value());
-            addresses.insert(address.as_str(), n.saturating_sub(1))?;
-            Ok(true)
+            polls::retract(txn, &k, &ballot)
         })
         .await
     }

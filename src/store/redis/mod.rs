@@ -2,18 +2,20 @@
 //! round trip. Works against one server or a Redis Cluster; the key schema
 //! ([`super::keys`]) keeps every script's keys in one hash slot.
 
+mod connection;
+
 use std::collections::HashMap;
-use std::sync::{Arc, LazyLock};
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
-use redis::cluster::ClusterClient;
-use redis::cluster_async::ClusterConnection;
-use redis::{Cmd, Pipeline, RedisFuture, Script, Value};
-use tokio::sync::OnceCell;
+use redis::{Script, Value};
+
+pub use connection::RedisStore;
+use connection::{corrupt, unavailable};
 
 use super::keys::{self, PollKeys};
+use super::record::{choices, parse_key, parse_poll};
 use super::{
     Ballot, Batch, CounterQuery, CounterSnapshot, PollState, PutPoll, Store, StoreError, Touch,
     TouchOutcome, Verdict,
@@ -40,140 +42,10 @@ const BATCH_MARKER_TTL_SECS: u64 = 3_600;
 /// Per-address ballot counts outlive their day by a day.
 const ADDRESS_COUNT_TTL_SECS: u64 = 2 * 86_400;
 
-/// A connection to one server or to a cluster.
-#[derive(Clone)]
-enum Connection {
-    Single(ConnectionManager),
-    Cluster(ClusterConnection),
-}
-
-impl ConnectionLike for Connection {
-    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
-        match self {
-            Connection::Single(c) => c.req_packed_command(cmd),
-            Connection::Cluster(c) => c.req_packed_command(cmd),
-        }
-    }
-
-    fn req_packed_commands<'a>(
-        &'a mut self,
-        pipeline: &'a Pipeline,
-        offset: usize,
-        count: usize,
-    ) -> RedisFuture<'a, Vec<Value>> {
-        match self {
-            Connection::Single(c) => c.req_packed_commands(pipeline, offset, count),
-            Connection::Cluster(c) => c.req_packed_commands(pipeline, offset, count),
-        }
-    }
-
-    fn get_db(&self) -> i64 {
-        match self {
-            Connection::Single(c) => c.get_db(),
-            Connection::Cluster(c) => c.get_db(),
-        }
-    }
-}
-
-enum Target {
-    Single(ConnectionManager),
-    /// Connected on first use, so tally starts while the cluster is down.
-    Cluster {
-        client: Box<ClusterClient>,
-        connection: Arc<OnceCell<ClusterConnection>>,
-    },
-}
-
-/// State in Redis.
-pub struct RedisStore {
-    target: Target,
-}
-
-impl RedisStore {
-    /// A store on one Redis server. Connects lazily and reconnects by itself.
-    /// `ca` (PEM) replaces the system's roots for a `rediss://` server.
-    pub fn standalone(url: &str, ca: Option<Vec<u8>>, timeout: Duration) -> anyhow::Result<Self> {
-        install_crypto();
-        let client = match ca {
-            Some(root_cert) => redis::Client::build_with_tls(url, certificates(root_cert))?,
-            None => redis::Client::open(url)?,
-        };
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(timeout))
-            .set_response_timeout(Some(timeout))
-            .set_number_of_retries(2)
-            .set_max_delay(Duration::from_secs(1));
-        let manager = ConnectionManager::new_lazy_with_config(client, config)?;
-        Ok(Self {
-            target: Target::Single(manager),
-        })
-    }
-
-    /// A store on a Redis Cluster reached through `nodes`.
-    pub fn cluster(
-        nodes: &[String],
-        ca: Option<Vec<u8>>,
-        timeout: Duration,
-    ) -> anyhow::Result<Self> {
-        install_crypto();
-        let mut builder = ClusterClient::builder(nodes.iter().map(String::as_str));
-        if let Some(root_cert) = ca {
-            builder = builder.certs(certificates(root_cert));
-        }
-        let client = builder
-            .connection_timeout(timeout)
-            .response_timeout(timeout)
-            .retries(3)
-            .min_retry_wait(10)
-            .max_retry_wait(200)
-            .build()?;
-        Ok(Self {
-            target: Target::Cluster {
-                client: Box::new(client),
-                connection: Arc::new(OnceCell::new()),
-            },
-        })
-    }
-
-    async fn connection(&self) -> Result<Connection, StoreError> {
-        match &self.target {
-            Target::Single(manager) => Ok(Connection::Single(manager.clone())),
-            Target::Cluster { client, connection } => connection
-                .get_or_try_init(|| client.get_async_connection())
-                .await
-                .map(|c| Connection::Cluster(c.clone()))
-                .map_err(unavailable),
-        }
-    }
-}
-
-/// rustls needs one process-wide crypto provider; the first call sets it.
-fn install_crypto() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-}
-
-fn certificates(root_cert: Vec<u8>) -> redis::TlsCertificates {
-    redis::TlsCertificates {
-        client_tls: None,
-        root_cert: Some(root_cert),
-    }
-}
-
-fn unavailable(e: redis::RedisError) -> StoreError {
-    StoreError::Unavailable(e.to_string())
-}
-
-fn corrupt(what: impl Into<String>) -> StoreError {
-    StoreError::Corrupt(what.into())
-}
-
 #[async_trait]
 impl Store for RedisStore {
     fn kind(&self) -> &'static str {
-        match self.target {
-            Target::Single(_) => "redis",
-            Target::Cluster { .. } => "redis-cluster",
-        }
+        RedisStore::kind(self)
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
@@ -513,32 +385,4 @@ fn poll_state(def: &Value, voted: &Value, counts: &Value) -> Result<PollState, S
         }
     }
     Ok(PollState::from_counts(poll, &map, voted))
-}
-
-/// Parses a voter's record (`<ballot id>|<option ids>`); `None` for ''.
-pub(crate) fn choices(stored: &str) -> Option<Vec<OptionId>> {
-    if stored.is_empty() {
-        return None;
-    }
-    let ids = stored.split_once('|').map_or(stored, |(_, ids)| ids);
-    Some(
-        ids.split(',')
-            .filter_map(|id| OptionId::parse(id).ok())
-            .collect(),
-    )
-}
-
-pub(crate) fn parse_poll(def: &str) -> Result<Poll, StoreError> {
-    serde_json::from_str(def).map_err(|e| corrupt(format!("stored poll: {e}")))
-}
-
-pub(crate) fn parse_key(stored: &str) -> Option<[u8; 32]> {
-    if stored.len() != 64 {
-        return None;
-    }
-    let mut key = [0u8; 32];
-    for (i, byte) in key.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(stored.get(i * 2..i * 2 + 2)?, 16).ok()?;
-    }
-    Some(key)
 }

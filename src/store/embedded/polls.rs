@@ -1,0 +1,182 @@
+//! Polls in the embedded store: each function is one atomic step inside a
+//! write transaction, mirroring the Redis scripts.
+
+use std::collections::HashMap;
+
+use redb::{ReadableTable, WriteTransaction};
+
+use super::{
+    ADDRESS_BALLOTS, POLL_COUNTS, POLLS, VOTERS, add, field, read_u64, wall_clock_ms, with_prefix,
+};
+use crate::ids::{OptionId, VisitorKey};
+use crate::poll::{Poll, PollStatus};
+use crate::store::keys::PollKeys;
+use crate::store::record::{choices, parse_poll};
+use crate::store::{Ballot, PollState, PutPoll, Verdict};
+
+pub(super) fn poll_state_in(
+    polls: &impl ReadableTable<&'static str, &'static str>,
+    counts: &impl ReadableTable<&'static str, u64>,
+    voters: &impl ReadableTable<&'static str, &'static str>,
+    k: &PollKeys,
+    visitor: Option<&VisitorKey>,
+) -> Result<Option<PollState>, redb::Error> {
+    let Some(def) = polls.get(k.meta.as_str())? else {
+        return Ok(None);
+    };
+    let poll = parse_poll(def.value()).map_err(|e| redb::Error::Corrupted(e.to_string()))?;
+    let prefix = field(&k.counts, "");
+    let counted: HashMap<String, u64> = with_prefix(counts, &prefix, |n| n)?
+        .into_iter()
+        .map(|(key, n)| (key[prefix.len()..].to_owned(), n))
+        .collect();
+    let voted = match visitor {
+        Some(v) => voters
+            .get(field(&k.voters, v.as_str()).as_str())?
+            .and_then(|c| choices(c.value())),
+        None => None,
+    };
+    Ok(Some(PollState::from_counts(poll, &counted, voted)))
+}
+
+pub(super) fn put(
+    txn: &WriteTransaction,
+    k: &PollKeys,
+    poll: &Poll,
+    force: bool,
+) -> Result<PutPoll, redb::Error> {
+    let def = serde_json::to_string(&poll).map_err(|e| redb::Error::Corrupted(e.to_string()))?;
+    let mut polls = txn.open_table(POLLS)?;
+    let mut counts = txn.open_table(POLL_COUNTS)?;
+    let old = polls.get(k.meta.as_str())?.map(|v| v.value().to_owned());
+    if old.as_deref() == Some(def.as_str()) {
+        return Ok(PutPoll::Unchanged);
+    }
+    let prefix = field(&k.counts, "");
+    let dropped: Vec<(String, u64)> = with_prefix(&counts, &prefix, |n| n)?
+        .into_iter()
+        .filter(|(key, _)| {
+            !poll
+                .option_ids()
+                .any(|id| id.as_str() == &key[prefix.len()..])
+        })
+        .collect();
+    let orphans: Vec<_> = dropped
+        .iter()
+        .filter(|(_, n)| *n > 0)
+        .filter_map(|(key, n)| Some((OptionId::parse(&key[prefix.len()..]).ok()?, *n)))
+        .collect();
+    if !orphans.is_empty() && !force {
+        return Ok(PutPoll::Conflict(orphans));
+    }
+    for (key, _) in dropped {
+        counts.remove(key.as_str())?;
+    }
+    polls.insert(k.meta.as_str(), def.as_str())?;
+    let outcome = if old.is_some() {
+        PutPoll::Replaced
+    } else {
+        PutPoll::Created
+    };
+    Ok(outcome)
+}
+
+pub(super) fn cast(
+    txn: &WriteTransaction,
+    k: &PollKeys,
+    ballot: &Ballot,
+) -> Result<Option<Option<(Verdict, PollState)>>, redb::Error> {
+    if wall_clock_ms() > ballot.deadline_ms {
+        return Ok(None);
+    }
+    let polls = txn.open_table(POLLS)?;
+    let mut counts = txn.open_table(POLL_COUNTS)?;
+    let mut voters = txn.open_table(VOTERS)?;
+    let mut addresses = txn.open_table(ADDRESS_BALLOTS)?;
+    let Some(mut state) = poll_state_in(&polls, &counts, &voters, k, Some(&ballot.visitor))? else {
+        return Ok(Some(None));
+    };
+    if state.voted.is_none()
+        && let Some(alias) = &ballot.alias
+    {
+        state.voted = voters
+            .get(field(&k.voters, alias.as_str()).as_str())?
+            .and_then(|c| choices(c.value()));
+    }
+    let at = jiff::Timestamp::from_millisecond(ballot.at_ms)
+        .map_err(|e| redb::Error::Corrupted(e.to_string()))?;
+    let address_key = field(&k.addresses(&ballot.day), ballot.address.as_str());
+    let from_address = addresses
+        .get(address_key.as_str())?
+        .map_or(0, |v| v.value());
+    let verdict = if state.voted.is_some() {
+        Verdict::AlreadyVoted
+    } else if state.poll.status(at) == PollStatus::NotYetOpen {
+        Verdict::NotYetOpen
+    } else if state.poll.status(at) == PollStatus::Closed {
+        Verdict::Closed
+    } else if state.poll.check_choices(&ballot.choices).is_err() {
+        Verdict::InvalidChoice
+    } else if from_address >= ballot.address_cap {
+        Verdict::AddressCapReached
+    } else {
+        Verdict::Accepted
+    };
+    if verdict != Verdict::Accepted {
+        return Ok(Some(Some((verdict, state))));
+    }
+    let ids: Vec<&str> = ballot.choices.iter().map(|c| c.as_str()).collect();
+    let record = format!("{}|{}", ballot.id, ids.join(","));
+    voters.insert(
+        field(&k.voters, ballot.visitor.as_str()).as_str(),
+        record.as_str(),
+    )?;
+    if let Some(alias) = &ballot.alias {
+        voters.insert(field(&k.voters, alias.as_str()).as_str(), record.as_str())?;
+    }
+    addresses.insert(address_key.as_str(), from_address + 1)?;
+    for choice in &ballot.choices {
+        add(&mut counts, &field(&k.counts, choice.as_str()), 1)?;
+    }
+    let state = poll_state_in(&polls, &counts, &voters, k, Some(&ballot.visitor))?
+        .expect("the poll was read in this transaction");
+    Ok(Some(Some((Verdict::Accepted, state))))
+}
+
+pub(super) fn retract(
+    txn: &WriteTransaction,
+    k: &PollKeys,
+    ballot: &Ballot,
+) -> Result<bool, redb::Error> {
+    let mut voters = txn.open_table(VOTERS)?;
+    let voter = field(&k.voters, ballot.visitor.as_str());
+    let tag = format!("{}|", ballot.id);
+    let Some(record) = voters
+        .get(voter.as_str())?
+        .map(|r| r.value().to_owned())
+        .filter(|r| r.starts_with(&tag))
+    else {
+        return Ok(false);
+    };
+    voters.remove(voter.as_str())?;
+    if let Some(alias) = &ballot.alias {
+        let alias = field(&k.voters, alias.as_str());
+        if voters
+            .get(alias.as_str())?
+            .is_some_and(|r| r.value() == record)
+        {
+            voters.remove(alias.as_str())?;
+        }
+    }
+    let mut counts = txn.open_table(POLL_COUNTS)?;
+    for id in record[tag.len()..].split(',') {
+        let key = field(&k.counts, id);
+        let n = read_u64(&counts, &key)?;
+        counts.insert(key.as_str(), n.saturating_sub(1))?;
+    }
+    let mut addresses = txn.open_table(ADDRESS_BALLOTS)?;
+    let address = field(&k.addresses(&ballot.day), ballot.address.as_str());
+    let n = addresses.get(address.as_str())?.map_or(0, |v| v.value());
+    addresses.insert(address.as_str(), n.saturating_sub(1))?;
+    Ok(true)
+}

@@ -1,0 +1,149 @@
+//! Connecting to Redis: one server through a reconnecting multiplexed
+//! connection, or a cluster through redis-rs's cluster client; TLS with
+//! rustls for `rediss://`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
+use redis::cluster::ClusterClient;
+use redis::cluster_async::ClusterConnection;
+use redis::{Cmd, Pipeline, RedisFuture, Value};
+use tokio::sync::OnceCell;
+
+use crate::store::StoreError;
+
+/// A connection to one server or to a cluster.
+#[derive(Clone)]
+pub(super) enum Connection {
+    Single(ConnectionManager),
+    Cluster(ClusterConnection),
+}
+
+impl ConnectionLike for Connection {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
+        match self {
+            Connection::Single(c) => c.req_packed_command(cmd),
+            Connection::Cluster(c) => c.req_packed_command(cmd),
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
+        match self {
+            Connection::Single(c) => c.req_packed_commands(pipeline, offset, count),
+            Connection::Cluster(c) => c.req_packed_commands(pipeline, offset, count),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            Connection::Single(c) => c.get_db(),
+            Connection::Cluster(c) => c.get_db(),
+        }
+    }
+}
+
+enum Target {
+    Single(ConnectionManager),
+    /// Connected on first use, so tally starts while the cluster is down.
+    Cluster {
+        client: Box<ClusterClient>,
+        connection: Arc<OnceCell<ClusterConnection>>,
+    },
+}
+
+/// State in Redis.
+pub struct RedisStore {
+    target: Target,
+}
+
+impl RedisStore {
+    /// `redis` or `redis-cluster`.
+    pub(super) fn kind(&self) -> &'static str {
+        match self.target {
+            Target::Single(_) => "redis",
+            Target::Cluster { .. } => "redis-cluster",
+        }
+    }
+
+    /// A store on one Redis server. Connects lazily and reconnects by itself.
+    /// `ca` (PEM) replaces the system's roots for a `rediss://` server.
+    pub fn standalone(url: &str, ca: Option<Vec<u8>>, timeout: Duration) -> anyhow::Result<Self> {
+        install_crypto();
+        let client = match ca {
+            Some(root_cert) => redis::Client::build_with_tls(url, certificates(root_cert))?,
+            None => redis::Client::open(url)?,
+        };
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(timeout))
+            .set_response_timeout(Some(timeout))
+            .set_number_of_retries(2)
+            .set_max_delay(Duration::from_secs(1));
+        let manager = ConnectionManager::new_lazy_with_config(client, config)?;
+        Ok(Self {
+            target: Target::Single(manager),
+        })
+    }
+
+    /// A store on a Redis Cluster reached through `nodes`.
+    pub fn cluster(
+        nodes: &[String],
+        ca: Option<Vec<u8>>,
+        timeout: Duration,
+    ) -> anyhow::Result<Self> {
+        install_crypto();
+        let mut builder = ClusterClient::builder(nodes.iter().map(String::as_str));
+        if let Some(root_cert) = ca {
+            builder = builder.certs(certificates(root_cert));
+        }
+        let client = builder
+            .connection_timeout(timeout)
+            .response_timeout(timeout)
+            .retries(3)
+            .min_retry_wait(10)
+            .max_retry_wait(200)
+            .build()?;
+        Ok(Self {
+            target: Target::Cluster {
+                client: Box::new(client),
+                connection: Arc::new(OnceCell::new()),
+            },
+        })
+    }
+
+    pub(super) async fn connection(&self) -> Result<Connection, StoreError> {
+        match &self.target {
+            Target::Single(manager) => Ok(Connection::Single(manager.clone())),
+            Target::Cluster { client, connection } => connection
+                .get_or_try_init(|| client.get_async_connection())
+                .await
+                .map(|c| Connection::Cluster(c.clone()))
+                .map_err(unavailable),
+        }
+    }
+}
+
+/// rustls needs one process-wide crypto provider; the first call sets it.
+fn install_crypto() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+fn certificates(root_cert: Vec<u8>) -> redis::TlsCertificates {
+    redis::TlsCertificates {
+        client_tls: None,
+        root_cert: Some(root_cert),
+    }
+}
+
+pub(super) fn unavailable(e: redis::RedisError) -> StoreError {
+    StoreError::Unavailable(e.to_string())
+}
+
+pub(super) fn corrupt(what: impl Into<String>) -> StoreError {
+    StoreError::Corrupt(what.into())
+}
