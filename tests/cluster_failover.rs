@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use tally::config::StoreSettings;
 use tokio::sync::Mutex;
 
-use support::{BROWSER, RedisCluster, TestApp, cookie, redis_cli};
+use support::{RedisCluster, TestApp, cookie, redis_cli};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn masters_failing_over_lose_nothing_answered() {
@@ -45,17 +45,10 @@ async fn masters_failing_over_lose_nothing_answered() {
             while running.load(Ordering::Relaxed) {
                 n += 1;
                 let visitor = cookie();
+                let address = format!("198.51.100.{}", n % 250);
                 let status = app
-                    .http
-                    .post(app.url("/v1/polls/danh-gia-cong/votes"))
-                    .header("user-agent", BROWSER)
-                    .header("cookie", format!("tally_vid={visitor}"))
-                    .header("x-forwarded-for", format!("198.51.100.{}", n % 250))
-                    .header("content-type", "application/json")
-                    .body(json!({ "options": ["tot"] }).to_string())
-                    .send()
+                    .vote("danh-gia-cong", &visitor, &address, json!(["tot"]))
                     .await
-                    .unwrap()
                     .status()
                     .as_u16();
                 ballots.lock().await.push((visitor, status));

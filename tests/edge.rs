@@ -11,7 +11,7 @@ use futures::future::join_all;
 use serde_json::{Value, json};
 use tally::config::Rate;
 
-use support::{BROWSER, Backend, Home, TestApp, cookie};
+use support::{Backend, Home, TestApp, cookie};
 
 fn rate(per_second: u32, burst: u32) -> Rate {
     Rate { per_second, burst }
@@ -50,15 +50,7 @@ async fn over_the_limit_is_429_with_retry_after() {
     assert!(limited.headers().contains_key("ratelimit-reset"));
     let body: Value = limited.json().await.unwrap();
     assert_eq!(body["error"]["code"], "rate_limited");
-    let metrics = app
-        .http
-        .get(format!("{}/metrics", app.ops))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     assert!(
         metrics.contains(r#"tally_rate_limited_total{route="/v1/counter"} 1"#),
         "{metrics}"
@@ -87,29 +79,14 @@ async fn ballots_have_a_stricter_limit() {
     let mut statuses = Vec::new();
     for _ in 0..4 {
         let r = app
-            .http
-            .post(app.url("/v1/polls/danh-gia-cong/votes"))
-            .header("content-type", "application/json")
-            .header("cookie", format!("tally_vid={}", cookie()))
-            .header("user-agent", BROWSER)
-            .body(json!({ "options": ["tot"] }).to_string())
-            .send()
-            .await
-            .unwrap();
+            .vote("danh-gia-cong", &cookie(), "198.51.100.1", json!(["tot"]))
+            .await;
         statuses.push(r.status().as_u16());
     }
     assert_eq!(statuses, vec![201, 201, 429, 429]);
     // Reads still pass: they have their own, lenient, bucket.
     assert_eq!(get_counter(&app, None).await.status(), 200);
-    let metrics = app
-        .http
-        .get(format!("{}/metrics", app.ops))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     assert!(
         metrics.contains(r#"tally_ballots_total{poll="danh-gia-cong",result="rate_limited"} 2"#),
         "{metrics}"
@@ -584,15 +561,7 @@ async fn no_raw_address_or_user_agent_reaches_the_store_or_the_metrics() {
     for secret in [address, "PrivacyProbe", "203.0.113"] {
         assert!(!everything.contains(secret), "{secret} found in the store");
     }
-    let metrics = app
-        .http
-        .get(format!("{}/metrics", app.ops))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     assert!(
         !metrics.contains(address)
             && !metrics.contains("PrivacyProbe")

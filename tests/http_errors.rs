@@ -178,15 +178,7 @@ async fn health_readiness_and_metrics_answer_on_the_ops_listener() {
         .unwrap();
     assert_eq!(ready["store"], "embedded");
     app.hit_json(Some(&support::cookie()), Some("/a")).await;
-    let metrics = app
-        .http
-        .get(format!("{}/metrics", app.ops))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     assert!(metrics.contains("tally_visits_total 1"), "{metrics}");
     assert!(metrics.contains(r#"tally_http_requests_total{listener="public",method="POST",route="/v1/hits",status="2xx"} 1"#));
     // The public listener does not serve ops endpoints.

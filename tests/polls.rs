@@ -18,26 +18,6 @@ fn settings(s: &mut tally::config::Settings) {
     s.polls_file = Some(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/polls.toml").into());
 }
 
-/// `POST /v1/polls/{poll}/votes` from a visitor at a (forwarded) address.
-async fn vote(
-    app: &TestApp,
-    poll: &str,
-    visitor: &str,
-    address: &str,
-    options: Value,
-) -> reqwest::Response {
-    app.http
-        .post(app.url(&format!("/v1/polls/{poll}/votes")))
-        .header("user-agent", BROWSER)
-        .header("content-type", "application/json")
-        .header("cookie", format!("tally_vid={visitor}"))
-        .header("x-forwarded-for", address)
-        .body(json!({ "options": options }).to_string())
-        .send()
-        .await
-        .unwrap()
-}
-
 async fn results(app: &TestApp, poll: &str) -> Value {
     let r = app
         .http
@@ -92,7 +72,7 @@ async fn concurrent_ballots_from_one_visitor_count_once(backend: Backend) {
     let app = TestApp::start(&home, settings).await;
     let visitor = cookie();
     let answers =
-        join_all((0..200).map(|_| vote(&app, POLL, &visitor, "203.0.113.1", json!(["tot"])))).await;
+        join_all((0..200).map(|_| app.vote(POLL, &visitor, "203.0.113.1", json!(["tot"])))).await;
     let statuses: Vec<u16> = answers.iter().map(|r| r.status().as_u16()).collect();
     assert_eq!(statuses.iter().filter(|&&s| s == 201).count(), 1);
     assert_eq!(statuses.iter().filter(|&&s| s == 409).count(), 199);
@@ -112,7 +92,7 @@ async fn a_thousand_visitors_over_many_addresses_count_a_thousand(backend: Backe
     let answers = join_all(
         ballots
             .iter()
-            .map(|(v, a, o)| vote(&app, POLL, v, a, json!([o]))),
+            .map(|(v, a, o)| app.vote(POLL, v, a, json!([o]))),
     )
     .await;
     let statuses: Vec<u16> = answers.iter().map(|r| r.status().as_u16()).collect();
@@ -144,7 +124,7 @@ async fn the_per_address_cap_holds_exactly(backend: Backend) {
     let answers = join_all(
         visitors
             .iter()
-            .map(|v| vote(&app, POLL, v, "192.0.2.50", json!(["tot"]))),
+            .map(|v| app.vote(POLL, v, "192.0.2.50", json!(["tot"]))),
     )
     .await;
     let accepted = answers.iter().filter(|r| r.status() == 201).count();
@@ -158,7 +138,7 @@ async fn the_per_address_cap_holds_exactly(backend: Backend) {
     assert_eq!(results(&app, POLL).await["total_votes"], 7);
     // Another address still votes.
     assert_eq!(
-        vote(&app, POLL, &cookie(), "192.0.2.51", json!(["tot"]))
+        app.vote(POLL, &cookie(), "192.0.2.51", json!(["tot"]))
             .await
             .status(),
         201
@@ -170,36 +150,26 @@ async fn multi_choice_counts_each_option_once(backend: Backend) {
     let home = Home::open(backend).await;
     let app = TestApp::start(&home, settings).await;
     let poll = "chuyen-muc-quan-tam";
-    let r = vote(
-        &app,
-        poll,
-        &cookie(),
-        "192.0.2.1",
-        json!(["tin-tuc", "du-lich"]),
-    )
-    .await;
+    let r = app
+        .vote(poll, &cookie(), "192.0.2.1", json!(["tin-tuc", "du-lich"]))
+        .await;
     assert_eq!(r.status(), 201);
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["choices"], json!(["tin-tuc", "du-lich"]));
-    let dup = vote(
-        &app,
-        poll,
-        &cookie(),
-        "192.0.2.1",
-        json!(["tin-tuc", "tin-tuc"]),
-    )
-    .await;
+    let dup = app
+        .vote(poll, &cookie(), "192.0.2.1", json!(["tin-tuc", "tin-tuc"]))
+        .await;
     assert_eq!(error_code(dup).await, (400, "invalid_option".into()));
-    let many = vote(
-        &app,
-        poll,
-        &cookie(),
-        "192.0.2.1",
-        json!(["tin-tuc", "du-lich", "dau-tu", "van-ban"]),
-    )
-    .await;
+    let many = app
+        .vote(
+            poll,
+            &cookie(),
+            "192.0.2.1",
+            json!(["tin-tuc", "du-lich", "dau-tu", "van-ban"]),
+        )
+        .await;
     assert_eq!(error_code(many).await, (400, "too_many_choices".into()));
-    let none = vote(&app, poll, &cookie(), "192.0.2.1", json!([])).await;
+    let none = app.vote(poll, &cookie(), "192.0.2.1", json!([])).await;
     assert_eq!(error_code(none).await, (400, "invalid_option".into()));
     let r = results(&app, poll).await;
     assert_eq!(r["total_votes"], 2);
@@ -217,7 +187,9 @@ async fn multi_choice_counts_each_option_once(backend: Backend) {
 async fn errors_follow_the_contract(backend: Backend) {
     let home = Home::open(backend).await;
     let app = TestApp::start(&home, settings).await;
-    let unknown = vote(&app, "khong-co", &cookie(), "192.0.2.1", json!(["tot"])).await;
+    let unknown = app
+        .vote("khong-co", &cookie(), "192.0.2.1", json!(["tot"]))
+        .await;
     assert_eq!(error_code(unknown).await, (404, "poll_not_found".into()));
     let bad_id = app
         .http
@@ -226,9 +198,11 @@ async fn errors_follow_the_contract(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(error_code(bad_id).await, (404, "poll_not_found".into()));
-    let option = vote(&app, POLL, &cookie(), "192.0.2.1", json!(["khong-co"])).await;
+    let option = app
+        .vote(POLL, &cookie(), "192.0.2.1", json!(["khong-co"]))
+        .await;
     assert_eq!(error_code(option).await, (400, "invalid_option".into()));
-    let malformed = vote(&app, POLL, &cookie(), "192.0.2.1", json!("tot")).await;
+    let malformed = app.vote(POLL, &cookie(), "192.0.2.1", json!("tot")).await;
     assert_eq!(error_code(malformed).await, (400, "invalid_json".into()));
     let broken = app
         .http
@@ -255,7 +229,7 @@ async fn errors_follow_the_contract(backend: Backend) {
     // Close it through the admin API: ballots are refused, results stay.
     let voter = cookie();
     assert_eq!(
-        vote(&app, POLL, &voter, "192.0.2.1", json!(["tot"]))
+        app.vote(POLL, &voter, "192.0.2.1", json!(["tot"]))
             .await
             .status(),
         201
@@ -269,7 +243,7 @@ async fn errors_follow_the_contract(backend: Backend) {
     )
     .await;
     assert_eq!(closed.status(), 200);
-    let late = vote(&app, POLL, &cookie(), "192.0.2.1", json!(["tot"])).await;
+    let late = app.vote(POLL, &cookie(), "192.0.2.1", json!(["tot"])).await;
     assert_eq!(error_code(late).await, (403, "poll_closed".into()));
     assert_eq!(results(&app, POLL).await["status"], "closed");
     assert_eq!(results(&app, POLL).await["total_votes"], 1);
@@ -296,12 +270,14 @@ async fn an_already_voted_answer_carries_the_choice_and_results(backend: Backend
     let app = TestApp::start(&home, settings).await;
     let visitor = cookie();
     assert_eq!(
-        vote(&app, POLL, &visitor, "192.0.2.1", json!(["rat-tot"]))
+        app.vote(POLL, &visitor, "192.0.2.1", json!(["rat-tot"]))
             .await
             .status(),
         201
     );
-    let again = vote(&app, POLL, &visitor, "192.0.2.1", json!(["chua-tot"])).await;
+    let again = app
+        .vote(POLL, &visitor, "192.0.2.1", json!(["chua-tot"]))
+        .await;
     assert_eq!(again.status(), 409);
     let body: Value = again.json().await.unwrap();
     assert_eq!(body["error"]["code"], "already_voted");
@@ -552,7 +528,7 @@ async fn replacing_options_with_ballots_needs_force(backend: Backend) {
     let home = Home::open(backend).await;
     let app = TestApp::start(&home, settings).await;
     assert_eq!(
-        vote(&app, POLL, &cookie(), "192.0.2.1", json!(["chua-tot"]))
+        app.vote(POLL, &cookie(), "192.0.2.1", json!(["chua-tot"]))
             .await
             .status(),
         201
@@ -611,7 +587,7 @@ async fn reloading_the_polls_file_changes_nothing(backend: Backend) {
     let home = Home::open(backend).await;
     let app = TestApp::start(&home, settings).await;
     assert_eq!(
-        vote(&app, POLL, &cookie(), "192.0.2.1", json!(["tot"]))
+        app.vote(POLL, &cookie(), "192.0.2.1", json!(["tot"]))
             .await
             .status(),
         201

@@ -20,23 +20,6 @@ fn polls_file() -> std::path::PathBuf {
     concat!(env!("CARGO_MANIFEST_DIR"), "/examples/polls.toml").into()
 }
 
-async fn metric(app: &TestApp, name: &str) -> f64 {
-    let text = app
-        .http
-        .get(format!("{}/metrics", app.ops))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    text.lines()
-        .find(|l| l.starts_with(name) && l[name.len()..].starts_with(' '))
-        .and_then(|l| l.rsplit(' ').next())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(f64::NAN)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_redis_outage_loses_no_answered_hit_and_no_acknowledged_ballot() {
     // Every write fsynced before Redis answers: what it acknowledged survives
@@ -81,17 +64,10 @@ async fn a_redis_outage_loses_no_answered_hit_and_no_acknowledged_ballot() {
             while running.load(Ordering::Relaxed) {
                 let visitor = cookie();
                 n += 1;
+                let address = format!("198.51.100.{}", n % 200);
                 let status = app
-                    .http
-                    .post(app.url(&format!("/v1/polls/{POLL}/votes")))
-                    .header("user-agent", BROWSER)
-                    .header("content-type", "application/json")
-                    .header("cookie", format!("tally_vid={visitor}"))
-                    .header("x-forwarded-for", format!("198.51.100.{}", n % 200))
-                    .body(json!({ "options": ["tot"] }).to_string())
-                    .send()
+                    .vote(POLL, &visitor, &address, json!(["tot"]))
                     .await
-                    .unwrap()
                     .status()
                     .as_u16();
                 ballots.lock().await.push((visitor, status));
@@ -125,8 +101,8 @@ async fn a_redis_outage_loses_no_answered_hit_and_no_acknowledged_ballot() {
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let during = app.counter(None).await;
     assert_eq!(during["stale"], true, "answers during the outage say so");
-    assert!(metric(&app, "tally_hit_buffer").await > 0.0);
-    assert_eq!(metric(&app, "tally_store_up").await, 0.0);
+    assert!(app.metric("tally_hit_buffer").await > 0.0);
+    assert_eq!(app.metric("tally_store_up").await, 0.0);
     redis.restart();
     tokio::time::sleep(Duration::from_millis(1500)).await;
     running.store(false, Ordering::Relaxed);
@@ -136,8 +112,8 @@ async fn a_redis_outage_loses_no_answered_hit_and_no_acknowledged_ballot() {
 
     // Everything buffered is written once Redis is back.
     let deadline = Instant::now() + Duration::from_secs(20);
-    while metric(&app, "tally_hit_buffer").await > 0.0
-        || metric(&app, "tally_ballot_retractions_waiting").await > 0.0
+    while app.metric("tally_hit_buffer").await > 0.0
+        || app.metric("tally_ballot_retractions_waiting").await > 0.0
         || app.counter(None).await["stale"] == true
     {
         assert!(Instant::now() < deadline, "the buffer did not drain");
@@ -154,7 +130,7 @@ async fn a_redis_outage_loses_no_answered_hit_and_no_acknowledged_ballot() {
         hits.len() as u64,
         "every answered hit is counted once"
     );
-    assert_eq!(metric(&app, "tally_hit_buffer_dropped_total").await, 0.0);
+    assert_eq!(app.metric("tally_hit_buffer_dropped_total").await, 0.0);
 
     let ballots = ballots.lock().await.clone();
     let accepted: Vec<&String> = ballots
@@ -211,7 +187,7 @@ async fn a_redis_outage_loses_no_answered_hit_and_no_acknowledged_ballot() {
     let readiness = readiness.lock().await.clone();
     assert!(readiness.contains(&503), "/readyz reported the outage");
     assert_eq!(readiness.last(), Some(&200), "/readyz recovered");
-    assert_eq!(metric(&app, "tally_store_up").await, 1.0);
+    assert_eq!(app.metric("tally_store_up").await, 1.0);
     Arc::into_inner(app)
         .expect("the tasks are done")
         .stop()

@@ -25,6 +25,10 @@ What the generic checks cannot know, or would not try:
 
 Each rule drops only the failure it explains; every other check still runs on
 the same request.
+
+One check is added: the poll and results pages, and their error pages, carry
+no script and no inline style or event handler (the document promises pages
+that work without JavaScript under a strict Content-Security-Policy).
 """
 
 import json
@@ -67,6 +71,24 @@ def flatmap_cookies(context, cookies):
         lambda random: {**(cookies or {}), "tally_vid": random.hex()}
     )
     return st.one_of(st.just(cookies), fresh)
+
+
+# What a page under `default-src 'none'; style-src 'self'` must not contain.
+FORBIDDEN_IN_PAGES = (b"<script", b" style=", b" onclick=", b" onload=", b"javascript:")
+
+
+@schemathesis.check
+def pages_carry_no_script(ctx, response, case):
+    if case.operation.path not in HTML_ROUTES:
+        return None
+    media_type = (response.headers.get("content-type") or [""])[0].split(";")[0].strip()
+    if media_type != "text/html":
+        return None
+    body = response.content.lower()
+    found = [marker.decode() for marker in FORBIDDEN_IN_PAGES if marker in body]
+    if found:
+        raise AssertionError(f"The page contains {', '.join(found)}")
+    return None
 
 
 def _request_media_type(response):

@@ -411,6 +411,9 @@ impl TestApp {
         settings.rate_limit = generous;
         settings.vote_rate_limit = generous;
         settings.global_rate_limit = generous;
+        // A debug build running several tests on two cores is far slower
+        // than production; what these tests check is exactness, not speed.
+        settings.store_timeout = Duration::from_secs(3);
         tweak(&mut settings);
         let running = app::start(settings, clock.clone())
             .await
@@ -461,6 +464,48 @@ impl TestApp {
         let response = self.hit(cookie, page).await;
         assert_eq!(response.status(), 200);
         response.json().await.unwrap()
+    }
+
+    /// `POST /v1/polls/{poll}/votes` as a browser with a visitor cookie,
+    /// from a (forwarded) address.
+    pub async fn vote(
+        &self,
+        poll: &str,
+        visitor: &str,
+        address: &str,
+        options: Value,
+    ) -> reqwest::Response {
+        self.http
+            .post(self.url(&format!("/v1/polls/{poll}/votes")))
+            .header("user-agent", BROWSER)
+            .header("content-type", "application/json")
+            .header("cookie", format!("tally_vid={visitor}"))
+            .header("x-forwarded-for", address)
+            .body(serde_json::json!({ "options": options }).to_string())
+            .send()
+            .await
+            .expect("ballot answered")
+    }
+
+    /// The ops listener's `/metrics`.
+    pub async fn metrics(&self) -> String {
+        let response = self.http.get(format!("{}/metrics", self.ops)).send().await;
+        response
+            .expect("metrics answered")
+            .text()
+            .await
+            .expect("metrics text")
+    }
+
+    /// One unlabelled sample of `/metrics` (NaN when absent).
+    pub async fn metric(&self, name: &str) -> f64 {
+        self.metrics()
+            .await
+            .lines()
+            .find(|l| l.starts_with(name) && l[name.len()..].starts_with(' '))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(f64::NAN)
     }
 
     /// `GET /v1/counter[?page=]`.
