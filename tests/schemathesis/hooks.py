@@ -23,8 +23,8 @@ What the generic checks cannot know, or would not try:
   before its choices are looked at: that is the form's flow, not a schema
   violation accepted.
 
-Each rule drops only the failure it explains; every other check still runs on
-the same request.
+The last three drop only the failure they explain; every other check still
+runs on the same request.
 
 One check is added: the poll and results pages, and their error pages, carry
 no script and no inline style or event handler (the document promises pages
