@@ -193,3 +193,117 @@ async fn health_readiness_and_metrics_answer_on_the_ops_listener() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn json_bodies_must_be_objects() {
+    let home = Home::new(Backend::Embedded);
+    let app = TestApp::start(&home, |s| {
+        s.polls_file = Some(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/polls.toml").into());
+    })
+    .await;
+    let hit = app
+        .http
+        .post(app.url("/v1/hits"))
+        .header("user-agent", BROWSER)
+        .header("content-type", "application/json")
+        .body(r#"["/tin-tuc/1"]"#)
+        .send()
+        .await
+        .unwrap();
+    let (status, code, _) = error_of(hit).await;
+    assert_eq!((status, code.as_str()), (400, "invalid_json"));
+    let ballot = app
+        .http
+        .post(app.url("/v1/polls/danh-gia-cong/votes"))
+        .header("user-agent", BROWSER)
+        .header("content-type", "application/json")
+        .body(r#"[["tot"]]"#)
+        .send()
+        .await
+        .unwrap();
+    let (status, code, _) = error_of(ballot).await;
+    assert_eq!((status, code.as_str()), (400, "invalid_json"));
+    assert_eq!(app.counter(None).await["total"], 0);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_plain_options_request_answers_allow() {
+    let home = Home::new(Backend::Embedded);
+    let app = TestApp::start(&home, |s| {
+        s.allowed_origins = vec!["https://portal.gov.vn".into()]
+    })
+    .await;
+    let plain = app
+        .http
+        .request(reqwest::Method::OPTIONS, app.url("/v1/counter"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(plain.status(), 204);
+    assert_eq!(plain.headers()["allow"], "GET, HEAD");
+    let page = app
+        .http
+        .request(reqwest::Method::OPTIONS, app.url("/polls/x"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.headers()["allow"], "GET, HEAD, POST");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn html_error_pages_say_what_went_wrong_and_keep_their_headers() {
+    let home = Home::new(Backend::Embedded);
+    let app = TestApp::start(&home, |s| {
+        s.polls_file = Some(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/polls.toml").into());
+        s.rate_limit = tally::config::Rate {
+            per_second: 1,
+            burst: 2,
+        };
+    })
+    .await;
+    let wrong = app
+        .http
+        .put(app.url("/polls/danh-gia-cong/results"))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 405);
+    assert_eq!(wrong.headers()["allow"], "GET, HEAD");
+    let html = wrong.text().await.unwrap();
+    assert!(
+        html.contains("method_not_allowed") && html.contains("không được hỗ trợ"),
+        "{html}"
+    );
+    let mut last = None;
+    for _ in 0..3 {
+        last = Some(
+            app.http
+                .get(app.url("/polls/danh-gia-cong"))
+                .header("accept", "text/html")
+                .send()
+                .await
+                .unwrap(),
+        );
+    }
+    let limited = last.unwrap();
+    assert_eq!(limited.status(), 429);
+    for name in [
+        "retry-after",
+        "ratelimit-limit",
+        "ratelimit-remaining",
+        "ratelimit-reset",
+        "content-security-policy",
+    ] {
+        assert!(limited.headers().contains_key(name), "{name}");
+    }
+    assert!(
+        limited.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    app.stop().await;
+}

@@ -10,7 +10,7 @@ use subtle::ConstantTimeEq;
 
 use super::error::ApiError;
 use super::polls_api::{poll_id, poll_json, results_json};
-use super::respond::{Response, json_response, media_type_is, read_body};
+use super::respond::{Response, json_object, json_response, media_type_is, read_body};
 use crate::app::App;
 use crate::poll::{Poll, PollSpec};
 use crate::store::{PollState, PutPoll};
@@ -100,7 +100,7 @@ async fn json_body(req: Request<Incoming>) -> Result<(Value, Option<String>), Ap
             expected: "application/json",
         });
     }
-    let value = serde_json::from_slice(&bytes).map_err(|e| ApiError::InvalidJson(e.to_string()))?;
+    let value: Value = json_object(&bytes)?;
     Ok((value, query))
 }
 

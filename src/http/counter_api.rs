@@ -8,7 +8,7 @@ use serde_json::json;
 use super::client::Client;
 use super::error::ApiError;
 use super::identity::{identify, is_bot};
-use super::respond::{Response, json_response, media_type_is, read_body};
+use super::respond::{Response, json_object, json_response, media_type_is, read_body};
 use crate::app::App;
 use crate::counter::{CounterView, Hit};
 use crate::ids::PageId;
@@ -41,8 +41,7 @@ pub async fn post_hit(
                 expected: "application/json",
             });
         }
-        let body: HitBody =
-            serde_json::from_slice(&bytes).map_err(|e| ApiError::InvalidJson(e.to_string()))?;
+        let body: HitBody = json_object(&bytes)?;
         body.page.as_deref().map(page_id).transpose()?
     };
     if is_bot(&parts.headers) {

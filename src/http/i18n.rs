@@ -106,6 +106,9 @@ pub struct Text {
     pub unavailable: &'static str,
     pub not_found: &'static str,
     pub origin: &'static str,
+    pub method_not_allowed: &'static str,
+    pub too_large: &'static str,
+    pub bad_request: &'static str,
     pub error_title: &'static str,
     pub error_code: &'static str,
 }
@@ -130,6 +133,9 @@ const VI: Text = Text {
     unavailable: "Hệ thống đang bận, phiếu của bạn chưa được ghi nhận. Vui lòng thử lại sau.",
     not_found: "Không tìm thấy cuộc bình chọn này.",
     origin: "Phiếu bầu phải được gửi từ cổng thông tin.",
+    method_not_allowed: "Thao tác này không được hỗ trợ tại địa chỉ này.",
+    too_large: "Dữ liệu gửi lên quá lớn.",
+    bad_request: "Yêu cầu không hợp lệ. Vui lòng tải lại trang và thử lại.",
     error_title: "Không thể thực hiện",
     error_code: "Mã lỗi",
 };
@@ -154,6 +160,9 @@ const EN: Text = Text {
     unavailable: "The service is busy and your vote was not recorded. Please try again later.",
     not_found: "There is no such poll.",
     origin: "Votes must be sent from the portal.",
+    method_not_allowed: "This action is not supported here.",
+    too_large: "The data sent is too large.",
+    bad_request: "The request is not valid. Please reload the page and try again.",
     error_title: "Something went wrong",
     error_code: "Error code",
 };

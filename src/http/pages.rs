@@ -47,13 +47,18 @@ fn page(app: &App, status: StatusCode, lang: Lang, title: &str, body: &str) -> R
         "no-store",
         Bytes::from(html),
     );
-    let ancestors = app.settings.allowed_origins.join(" ");
+    let ancestors: String = app
+        .settings
+        .allowed_origins
+        .iter()
+        .map(|origin| format!(" {origin}"))
+        .collect();
     let csp = format!(
         "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; \
-         frame-ancestors 'self' {ancestors}; base-uri 'none'"
+         frame-ancestors 'self'{ancestors}; base-uri 'none'"
     );
     let headers = response.headers_mut();
-    if let Ok(csp) = HeaderValue::from_str(csp.trim_end()) {
+    if let Ok(csp) = HeaderValue::from_str(&csp) {
         headers.insert(header::CONTENT_SECURITY_POLICY, csp);
     }
     // Same-origin form posts must carry their Origin; `no-referrer` would
@@ -78,7 +83,11 @@ pub fn error_page(app: &App, lang: Lang, error: ApiError) -> Response {
         ApiError::StoreUnavailable | ApiError::Internal | ApiError::RequestTimeout => t.unavailable,
         ApiError::OriginNotAllowed => t.origin,
         ApiError::TooManyChoices { .. } => t.too_many,
-        _ => t.choose_one,
+        ApiError::InvalidOption(_) => t.choose_one,
+        ApiError::AlreadyVoted(_) => t.already_voted,
+        ApiError::MethodNotAllowed { .. } => t.method_not_allowed,
+        ApiError::PayloadTooLarge { .. } => t.too_large,
+        _ => t.bad_request,
     };
     let body = format!(
         "<h1>{title}</h1><p role=\"alert\">{message}</p><p class=\"tally-code\">{label}: <code>{code}</code></p>",
@@ -88,8 +97,10 @@ pub fn error_page(app: &App, lang: Lang, error: ApiError) -> Response {
     );
     let mut response = page(app, status, lang, t.error_title, &body);
     let extra = error.into_response();
-    for name in [header::RETRY_AFTER, header::ALLOW] {
-        if let Some(value) = extra.headers().get(&name) {
+    // The headers the JSON answer carries (Retry-After, RateLimit-*,
+    // Allow, WWW-Authenticate), but not its body's.
+    for (name, value) in extra.headers() {
+        if name != header::CONTENT_TYPE && name != header::CACHE_CONTROL {
             response.headers_mut().insert(name, value.clone());
         }
     }

@@ -10,7 +10,7 @@ use super::client::Client;
 use super::error::ApiError;
 use super::identity::{Identity, cookie_visitor, identify};
 use super::origin;
-use super::respond::{Response, json_response, media_type_is, read_body};
+use super::respond::{Response, json_object, json_response, media_type_is, read_body};
 use crate::app::App;
 use crate::ids::{OptionId, PollId, VisitorKey};
 use crate::poll::{ChoiceError, Results};
@@ -179,8 +179,7 @@ pub async fn post_vote(
             expected: "application/json",
         });
     }
-    let body: VoteBody =
-        serde_json::from_slice(&bytes).map_err(|e| ApiError::InvalidJson(e.to_string()))?;
+    let body: VoteBody = json_object(&bytes)?;
     let choices = option_ids(body.options.iter().map(String::as_str))?;
     let (voter, identity) = voter(app, &parts.headers, &client).await?;
     let outcome = app.voting.vote(&id, voter, choices).await?;

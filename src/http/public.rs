@@ -13,7 +13,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use super::client::{self, Client};
 use super::error::ApiError;
 use super::i18n::Lang;
-use super::limit::Class;
+use super::limit::{Allowed, Class};
 use super::respond::{Response, bytes_response};
 use super::{allow, allow_get, allow_post, assets, counter_api, pages, polls_api};
 use crate::app::App;
@@ -103,9 +103,9 @@ pub fn cors_layer(origins: &[String]) -> CorsLayer {
         .max_age(std::time::Duration::from_secs(86_400))
 }
 
-/// The service for one public connection from `peer`: CORS around the
-/// routes, with security headers and metrics around both, so preflights the
-/// CORS layer answers by itself are measured and secured too.
+/// The service for one public connection from `peer`. Around the routes,
+/// in order: rate limits, CORS (which answers preflights itself), then
+/// security headers and metrics around everything.
 pub fn service(
     app: Arc<App>,
     peer: SocketAddr,
@@ -119,22 +119,37 @@ pub fn service(
             let app = Arc::clone(&app);
             move |req: Request<Incoming>| {
                 let app = Arc::clone(&app);
-                async move { Ok::<_, Infallible>(handle(&app, req, peer).await) }
+                async move { Ok::<_, Infallible>(handle(&app, req).await) }
             }
         }));
-    tower::service_fn(move |req: Request<Incoming>| {
+    tower::service_fn(move |mut req: Request<Incoming>| {
         let app = Arc::clone(&app);
         let routes = routes.clone();
         async move {
             let started = Instant::now();
             let method = req.method().clone();
             let route = Route::of(req.uri().path());
-            // Addresses reach the logs only when the operator asks.
-            let client = app
-                .settings
-                .log_addresses
-                .then(|| client::resolve(peer, req.headers(), &app.settings.trusted_proxies).ip);
-            let mut response = routes.oneshot(req).await?;
+            let client = client::resolve(peer, req.headers(), &app.settings.trusted_proxies);
+            req.extensions_mut().insert(client);
+            let mut response = match limit(&app, route, &req, client) {
+                Err(refused) => refused,
+                Ok(allowed) => {
+                    // The CORS layer takes every OPTIONS for a preflight;
+                    // a plain one goes to the routes, which answer `Allow`.
+                    let preflight = req
+                        .headers()
+                        .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
+                    let mut response = if method == Method::OPTIONS && !preflight {
+                        handle(&app, req).await
+                    } else {
+                        routes.oneshot(req).await?
+                    };
+                    let headers = response.headers_mut();
+                    headers.insert("ratelimit-limit", HeaderValue::from(allowed.limit));
+                    headers.insert("ratelimit-remaining", HeaderValue::from(allowed.remaining));
+                    response
+                }
+            };
             secure(&mut response);
             let status = response.status().as_u16();
             app.metrics
@@ -150,12 +165,14 @@ pub fn service(
                 .http_duration
                 .with_label_values(&["public", route.template(), method_label(&method)])
                 .observe(started.elapsed().as_secs_f64());
+            // Addresses reach the logs only when the operator asks.
+            let address = app.settings.log_addresses.then_some(client.ip);
             tracing::debug!(
                 route = route.template(),
                 method = %method,
                 status,
                 micros = started.elapsed().as_micros() as u64,
-                client = client.map(tracing::field::display),
+                client = address.map(tracing::field::display),
                 "request"
             );
             Ok(response)
@@ -163,10 +180,14 @@ pub fn service(
     })
 }
 
-/// Answers one public request (CORS aside).
-async fn handle(app: &App, req: Request<Incoming>, peer: SocketAddr) -> Response {
-    let client = client::resolve(peer, req.headers(), &app.settings.trusted_proxies);
-    let route = Route::of(req.uri().path());
+/// Takes the request from its client's bucket; the refusal, answered, when
+/// it is over the limit.
+fn limit(
+    app: &App,
+    route: Route,
+    req: &Request<Incoming>,
+    client: Client,
+) -> Result<Allowed, Response> {
     let ballot =
         route == Route::PollVotes || (route == Route::PollPage && req.method() == Method::POST);
     let class = if ballot {
@@ -174,33 +195,39 @@ async fn handle(app: &App, req: Request<Incoming>, peer: SocketAddr) -> Response
     } else {
         Class::Lenient
     };
-    let allowed = match app.limits.check(class, client.ip) {
-        Ok(allowed) => allowed,
-        Err(refused) => {
-            app.metrics
-                .rate_limited
-                .with_label_values(&[route.template()])
-                .inc();
-            if ballot {
-                let id = req
-                    .uri()
-                    .path()
-                    .rsplit('/')
-                    .find(|s| !s.is_empty() && *s != "votes");
-                app.voting.count_refused(id.unwrap_or(""), "rate_limited");
-            }
-            let error = ApiError::RateLimited {
-                retry_after_secs: refused.retry_after.as_secs_f64().ceil().max(1.0) as u64,
-                limit: refused.limit,
-            };
-            let page = matches!(route, Route::PollPage | Route::PollResultsPage);
-            return if page && pages::wants_html(req.headers()) {
-                pages::error_page(app, Lang::choose(req.uri().query(), req.headers()), error)
-            } else {
-                error.into_response()
-            };
+    app.limits.check(class, client.ip).map_err(|refused| {
+        app.metrics
+            .rate_limited
+            .with_label_values(&[route.template()])
+            .inc();
+        if ballot {
+            let id = req
+                .uri()
+                .path()
+                .rsplit('/')
+                .find(|s| !s.is_empty() && *s != "votes");
+            app.voting.count_refused(id.unwrap_or(""), "rate_limited");
         }
-    };
+        let error = ApiError::RateLimited {
+            retry_after_secs: refused.retry_after.as_secs_f64().ceil().max(1.0) as u64,
+            limit: refused.limit,
+        };
+        let page = matches!(route, Route::PollPage | Route::PollResultsPage);
+        if page && pages::wants_html(req.headers()) {
+            pages::error_page(app, Lang::choose(req.uri().query(), req.headers()), error)
+        } else {
+            error.into_response()
+        }
+    })
+}
+
+/// Answers one request that is within its limits (CORS aside).
+async fn handle(app: &App, req: Request<Incoming>) -> Response {
+    let client = *req
+        .extensions()
+        .get::<Client>()
+        .expect("the service resolves the client first");
+    let route = Route::of(req.uri().path());
     let admitted = async {
         let _permit = app
             .in_flight
@@ -209,14 +236,10 @@ async fn handle(app: &App, req: Request<Incoming>, peer: SocketAddr) -> Response
             .expect("the semaphore is never closed");
         dispatch(app, route, req, client).await
     };
-    let mut response = tokio::time::timeout(app.settings.limits.request_timeout, admitted)
+    tokio::time::timeout(app.settings.limits.request_timeout, admitted)
         .await
         .unwrap_or(Err(ApiError::RequestTimeout))
-        .unwrap_or_else(ApiError::into_response);
-    let headers = response.headers_mut();
-    headers.insert("ratelimit-limit", HeaderValue::from(allowed.limit));
-    headers.insert("ratelimit-remaining", HeaderValue::from(allowed.remaining));
-    response
+        .unwrap_or_else(ApiError::into_response)
 }
 
 async fn dispatch(
@@ -260,9 +283,10 @@ async fn dispatch(
                 (Route::PollPage, m) => {
                     allow(&m, &[], "GET, HEAD, POST").map(|o| o.expect("OPTIONS only"))
                 }
-                (_, m) => match allow_get(&m)? {
-                    Some(options) => Ok(options),
-                    None => pages::results_page(app, &req, id).await,
+                (_, m) => match allow_get(&m) {
+                    Ok(Some(options)) => Ok(options),
+                    Ok(None) => pages::results_page(app, &req, id).await,
+                    Err(e) => Err(e),
                 },
             };
             match answer {

@@ -58,6 +58,17 @@ pub fn media_type_is(headers: &HeaderMap, types: &[&str]) -> bool {
         .is_some_and(|media| types.contains(&media.as_str()))
 }
 
+/// Parses a JSON object into `T`. Other JSON values are refused even where
+/// serde would read a struct from them (an array, by position).
+pub fn json_object<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let value: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|e| ApiError::InvalidJson(e.to_string()))?;
+    if !value.is_object() {
+        return Err(ApiError::InvalidJson("expected a JSON object".into()));
+    }
+    serde_json::from_value(value).map_err(|e| ApiError::InvalidJson(e.to_string()))
+}
+
 /// Reads the whole body, refusing more than `limit` bytes before reading
 /// them where Content-Length says so, and as they arrive otherwise.
 pub async fn read_body(
