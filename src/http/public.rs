@@ -132,7 +132,7 @@ pub fn service(
             let client = client::resolve(peer, req.headers(), &app.settings.trusted_proxies);
             req.extensions_mut().insert(client);
             let mut response = match limit(&app, route, &req, client) {
-                Err(refused) => refused,
+                Err(refused) => *refused,
                 Ok(allowed) => {
                     // The CORS layer takes every OPTIONS for a preflight;
                     // a plain one goes to the routes, which answer `Allow`.
@@ -187,7 +187,7 @@ fn limit(
     route: Route,
     req: &Request<Incoming>,
     client: Client,
-) -> Result<Allowed, Response> {
+) -> Result<Allowed, Box<Response>> {
     let ballot =
         route == Route::PollVotes || (route == Route::PollPage && req.method() == Method::POST);
     let class = if ballot {
@@ -213,11 +213,11 @@ fn limit(
             limit: refused.limit,
         };
         let page = matches!(route, Route::PollPage | Route::PollResultsPage);
-        if page && pages::wants_html(req.headers()) {
+        Box::new(if page && pages::wants_html(req.headers()) {
             pages::error_page(app, Lang::choose(req.uri().query(), req.headers()), error)
         } else {
             error.into_response()
-        }
+        })
     })
 }
 
