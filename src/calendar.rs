@@ -50,6 +50,19 @@ impl Calendar {
         }
     }
 
+    /// The local day `at` falls in, as the instants it begins and ends.
+    pub fn day_span(&self, at: Timestamp) -> (Timestamp, Timestamp) {
+        let date = self.date(at);
+        let start = |d: Date| {
+            d.to_zoned_datetime(self.tz.clone())
+                .map(|z| z.timestamp())
+                .ok()
+        };
+        let begins = start(date).unwrap_or(at);
+        let ends = date.tomorrow().ok().and_then(start).unwrap_or(at);
+        (begins, ends)
+    }
+
     /// Time from `at` to the next local midnight (at least a second).
     pub fn until_tomorrow(&self, at: Timestamp) -> std::time::Duration {
         let midnight = self
@@ -94,6 +107,13 @@ mod tests {
         assert_eq!(hcm().buckets(ts("2026-11-28T17:00:00Z")).day, "2026-11-29");
         // Early UTC morning is already the local afternoon of the same day.
         assert_eq!(hcm().buckets(ts("2026-11-28T01:00:00Z")).day, "2026-11-28");
+    }
+
+    #[test]
+    fn a_day_spans_local_midnight_to_midnight() {
+        let (begins, ends) = hcm().day_span(ts("2026-11-28T09:00:00Z"));
+        assert_eq!(begins, ts("2026-11-28T00:00:00+07:00"));
+        assert_eq!(ends, ts("2026-11-29T00:00:00+07:00"));
     }
 
     #[test]

@@ -298,6 +298,12 @@ async fn a_batch_counts_once_however_often_it_is_sent(s: &dyn Store) {
     let next = s.apply(&SITE, Some(&batch("r-2")), &q, 100).await.unwrap();
     assert_eq!(next.visits, 10);
     assert_eq!(next.pages, vec![8, 2, 0]);
+    let views = s
+        .page_views(&SITE, &[page("/b"), page("/c"), page("/a")])
+        .await
+        .unwrap();
+    assert_eq!(views, vec![2, 0, 8]);
+    assert!(s.page_views(&SITE, &[]).await.unwrap().is_empty());
     let read = s.apply(&SITE, None, &q, 100).await.unwrap();
     assert_eq!(
         read,

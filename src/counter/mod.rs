@@ -14,9 +14,10 @@
 //! When the store is unavailable, hits wait in a bounded buffer and are
 //! decided when it returns; answers meanwhile say `stale`.
 
+mod pages;
 mod pending;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -30,15 +31,12 @@ use crate::ids::{PageId, SiteId, VisitorKey, hex};
 use crate::metrics::Metrics;
 use crate::privacy::random;
 use crate::store::{CounterQuery, CounterSnapshot, Store, StoreError, Touch, TouchOutcome};
+use pages::PageCache;
 pub use pending::Totals;
 use pending::{InFlight, Pending, compose};
 
 /// A visitor counts as online for this long after their last hit.
 pub const ONLINE_WINDOW: SignedDuration = SignedDuration::from_mins(5);
-/// Pages whose view counts a replica keeps fresh; others are read on demand.
-const MOST_CACHED_PAGES: usize = 1024;
-/// A cached page not asked for in this long is forgotten.
-const PAGE_CACHE_IDLE: Duration = Duration::from_secs(60);
 /// Buffered hits replayed per flush while the store catches up.
 const REPLAY_PER_FLUSH: usize = 5_000;
 /// How often the store's housekeeping runs.
@@ -78,15 +76,10 @@ struct PendingHit {
     id: u64,
 }
 
-struct CachedPage {
-    views: Option<u64>,
-    wanted: Instant,
-}
-
 struct State {
     stored: CounterSnapshot,
     stored_period: Option<Period>,
-    pages: HashMap<PageId, CachedPage>,
+    pages: PageCache,
     inflight: Option<InFlight>,
     pending: Pending,
     buffer: VecDeque<PendingHit>,
@@ -105,8 +98,11 @@ pub struct Counter {
     batch_prefix: String,
     batch_seq: AtomicU64,
     state: Mutex<State>,
-    /// One flush at a time.
-    flushing: tokio::sync::Mutex<()>,
+    /// One flush at a time, and no page read while one is under way (so a
+    /// page's count and the batch in flight are never added twice).
+    flushing: tokio::sync::RwLock<()>,
+    /// Today's period and the span of time it holds for.
+    period: Mutex<Option<(Timestamp, Timestamp, Period)>>,
 }
 
 impl Counter {
@@ -130,13 +126,14 @@ impl Counter {
             state: Mutex::new(State {
                 stored: CounterSnapshot::default(),
                 stored_period: None,
-                pages: HashMap::new(),
+                pages: PageCache::default(),
                 inflight: None,
                 pending: Pending::default(),
                 buffer: VecDeque::new(),
                 store_ok: true,
             }),
-            flushing: tokio::sync::Mutex::new(()),
+            flushing: tokio::sync::RwLock::new(()),
+            period: Mutex::new(None),
         }
     }
 
@@ -222,28 +219,44 @@ impl Counter {
         self.metrics.hit_buffer.set(state.buffer.len() as i64);
     }
 
+    /// The day, week and month keys at `now`, computed once a day.
+    fn period(&self, now: Timestamp) -> Period {
+        let mut memo = self.period.lock().expect("period lock");
+        match memo.as_ref() {
+            Some((begins, ends, period)) if *begins <= now && now < *ends => period.clone(),
+            _ => {
+                let (begins, ends) = self.calendar.day_span(now);
+                let period = self.calendar.period(now);
+                *memo = Some((begins, ends, period.clone()));
+                period
+            }
+        }
+    }
+
     /// The counter, counting nothing.
     pub async fn view(&self, page: Option<&PageId>) -> CounterView {
         let now = self.clock.now();
-        let period = self.calendar.period(now);
-        let must_read = {
+        let period = self.period(now);
+        let (store_ok, current, cached) = {
             let mut state = self.state();
-            let current = state.stored_period.as_ref() == Some(&period);
-            let cached = match page {
-                None => true,
-                Some(page) => self.want_page(&mut state, page),
-            };
-            state.store_ok && (!current || !cached)
+            let cached = page.map(|p| state.pages.get(p));
+            (
+                state.store_ok,
+                state.stored_period.as_ref() == Some(&period),
+                cached,
+            )
         };
-        if must_read {
-            // Errors leave the state stale, which the answer says.
+        // Errors leave the state stale, which the answer says.
+        if store_ok && !current {
+            // At start and at midnight.
             let _ = self.flush().await;
         }
+        let stored_views = match (page, cached) {
+            (Some(page), Some(None)) if store_ok => self.read_page(page).await,
+            (_, Some(Some(views))) => views,
+            _ => 0,
+        };
         let state = self.state();
-        let stored_views = page
-            .and_then(|p| state.pages.get(p))
-            .and_then(|c| c.views)
-            .unwrap_or(0);
         let stored_period = state
             .stored_period
             .clone()
@@ -264,39 +277,29 @@ impl Counter {
         }
     }
 
-    /// Marks a page as wanted; says whether its count is already known.
-    fn want_page(&self, state: &mut State, page: &PageId) -> bool {
-        let now = Instant::now();
-        if let Some(cached) = state.pages.get_mut(page) {
-            cached.wanted = now;
-            return cached.views.is_some();
-        }
-        if state.pages.len() >= MOST_CACHED_PAGES {
-            let oldest = state
-                .pages
-                .iter()
-                .min_by_key(|(_, c)| c.wanted)
-                .map(|(p, _)| p.clone());
-            if let Some(oldest) = oldest {
-                state.pages.remove(&oldest);
+    /// Reads a page's count from the store and keeps it at hand.
+    async fn read_page(&self, page: &PageId) -> u64 {
+        let _no_flush = self.flushing.read().await;
+        match self
+            .store
+            .page_views(&self.site, std::slice::from_ref(page))
+            .await
+        {
+            Ok(views) => {
+                let n = views.first().copied().unwrap_or(0);
+                self.state().pages.insert(page.clone(), n);
+                n
             }
+            Err(_) => 0,
         }
-        state.pages.insert(
-            page.clone(),
-            CachedPage {
-                views: None,
-                wanted: now,
-            },
-        );
-        false
     }
 
     /// Writes what is pending as one batch and reads the counters back.
     pub async fn flush(&self) -> Result<(), StoreError> {
-        let _one_at_a_time = self.flushing.lock().await;
+        let _one_at_a_time = self.flushing.write().await;
         let started = Instant::now();
         let now = self.clock.now();
-        let period = self.calendar.period(now);
+        let period = self.period(now);
         let (batch, pages) = {
             let mut state = self.state();
             if state.inflight.is_none() && !state.pending.is_empty() {
@@ -304,10 +307,7 @@ impl Counter {
                 let id = format!("{}-{seq}", self.batch_prefix);
                 state.inflight = Some(state.pending.take_batch(id));
             }
-            state
-                .pages
-                .retain(|_, c| c.wanted.elapsed() < PAGE_CACHE_IDLE);
-            let pages: Vec<PageId> = state.pages.keys().cloned().collect();
+            let pages = state.pages.to_refresh();
             (state.inflight.as_ref().map(|f| f.batch.clone()), pages)
         };
         let query = CounterQuery {
@@ -325,11 +325,9 @@ impl Counter {
         let mut state = self.state();
         match result {
             Ok(mut snapshot) => {
-                for (page, views) in query.pages.iter().zip(&snapshot.pages) {
-                    if let Some(cached) = state.pages.get_mut(page) {
-                        cached.views = Some(*views);
-                    }
-                }
+                state
+                    .pages
+                    .refreshed(&query.pages, &snapshot.pages, batch.as_ref());
                 self.metrics.pages_dropped.inc_by(snapshot.pages_dropped);
                 snapshot.pages.clear();
                 state.stored = snapshot;

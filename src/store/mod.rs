@@ -199,6 +199,9 @@ pub trait Store: Send + Sync + 'static {
         max_pages: u64,
     ) -> Result<CounterSnapshot, StoreError>;
 
+    /// Views of `pages`, in order (0 for a page never viewed).
+    async fn page_views(&self, site: &SiteId, pages: &[PageId]) -> Result<Vec<u64>, StoreError>;
+
     async fn set_baseline(&self, site: &SiteId, baseline: u64) -> Result<(), StoreError>;
 
     /// The key for hashing addresses on `day`: the stored one, or

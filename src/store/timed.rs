@@ -12,7 +12,7 @@ use super::{
     Ballot, Batch, CounterQuery, CounterSnapshot, PollState, PutPoll, Store, StoreError, Touch,
     TouchOutcome, Verdict,
 };
-use crate::ids::{PollId, SiteId, VisitorKey};
+use crate::ids::{PageId, PollId, SiteId, VisitorKey};
 use crate::metrics::Metrics;
 use crate::poll::Poll;
 
@@ -88,6 +88,11 @@ impl Store for TimedStore {
     ) -> Result<CounterSnapshot, StoreError> {
         let operation = if batch.is_some() { "apply" } else { "read" };
         self.timed(operation, self.inner.apply(site, batch, query, max_pages))
+            .await
+    }
+
+    async fn page_views(&self, site: &SiteId, pages: &[PageId]) -> Result<Vec<u64>, StoreError> {
+        self.timed("page_views", self.inner.page_views(site, pages))
             .await
     }
 

@@ -26,7 +26,7 @@ use super::{
     Ballot, Batch, CounterQuery, CounterSnapshot, PollState, PutPoll, Store, StoreError, Touch,
     TouchOutcome, Verdict,
 };
-use crate::ids::{PollId, SiteId, VisitorKey};
+use crate::ids::{PageId, PollId, SiteId, VisitorKey};
 use crate::poll::Poll;
 
 mod polls;
@@ -328,6 +328,19 @@ impl Store for EmbeddedStore {
         online.retain(|_, at| *at >= query.online_since_ms);
         snapshot.online = online.keys().filter(|(s, _)| s == site).count() as u64;
         Ok(snapshot)
+    }
+
+    async fn page_views(&self, site: &SiteId, pages: &[PageId]) -> Result<Vec<u64>, StoreError> {
+        let container = keys::page_views(site);
+        let pages = pages.to_vec();
+        self.read(move |txn| {
+            let table = txn.open_table(PAGES)?;
+            pages
+                .iter()
+                .map(|p| read_u64(&table, &field(&container, p.as_str())))
+                .collect()
+        })
+        .await
     }
 
     async fn set_baseline(&self, site: &SiteId, baseline: u64) -> Result<(), StoreError> {

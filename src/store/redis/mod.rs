@@ -20,7 +20,7 @@ use super::{
     Ballot, Batch, CounterQuery, CounterSnapshot, PollState, PutPoll, Store, StoreError, Touch,
     TouchOutcome, Verdict,
 };
-use crate::ids::{OptionId, PollId, SiteId, VisitorKey, hex};
+use crate::ids::{OptionId, PageId, PollId, SiteId, VisitorKey, hex};
 use crate::poll::Poll;
 
 static TOUCH: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/touch.lua")));
@@ -147,6 +147,20 @@ impl Store for RedisStore {
             pages: values[8..].to_vec(),
             pages_dropped: values[7],
         })
+    }
+
+    async fn page_views(&self, site: &SiteId, pages: &[PageId]) -> Result<Vec<u64>, StoreError> {
+        if pages.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut conn = self.connection().await?;
+        let views: Vec<Option<u64>> = redis::cmd("HMGET")
+            .arg(keys::page_views(site))
+            .arg(pages.iter().map(PageId::as_str).collect::<Vec<_>>())
+            .query_async(&mut conn)
+            .await
+            .map_err(unavailable)?;
+        Ok(views.into_iter().map(Option::unwrap_or_default).collect())
     }
 
     async fn set_baseline(&self, site: &SiteId, baseline: u64) -> Result<(), StoreError> {

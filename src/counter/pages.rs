@@ -1,0 +1,121 @@
+//! The view counts a replica keeps at hand, so most hits need no store read
+//! for their page's count.
+//!
+//! A page asked for is re-read with the next flush, so its count is at most
+//! one flush interval behind other replicas; a page not asked for within a
+//! second is forgotten, and the next ask reads it from the store once.
+
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
+
+use crate::ids::PageId;
+use crate::store::Batch;
+
+/// Most pages kept at hand.
+const MOST_PAGES: usize = 1024;
+/// A page not asked for in this long is forgotten.
+const IDLE: Duration = Duration::from_secs(1);
+
+struct Entry {
+    views: u64,
+    asked: Instant,
+}
+
+#[derive(Default)]
+pub struct PageCache {
+    entries: HashMap<PageId, Entry>,
+    /// Asked for since the last flush: re-read by the next.
+    asked: HashSet<PageId>,
+}
+
+impl PageCache {
+    /// The stored count of `page`, if at hand; notes that it was asked for.
+    pub fn get(&mut self, page: &PageId) -> Option<u64> {
+        let entry = self.entries.get_mut(page)?;
+        entry.asked = Instant::now();
+        if self.asked.len() < MOST_PAGES {
+            self.asked.insert(page.clone());
+        }
+        Some(entry.views)
+    }
+
+    /// Keeps a count just read from the store.
+    pub fn insert(&mut self, page: PageId, views: u64) {
+        if self.entries.len() >= MOST_PAGES && !self.entries.contains_key(&page) {
+            self.forget_idle();
+            if self.entries.len() >= MOST_PAGES {
+                return;
+            }
+        }
+        self.entries.insert(
+            page,
+            Entry {
+                views,
+                asked: Instant::now(),
+            },
+        );
+    }
+
+    fn forget_idle(&mut self) {
+        self.entries.retain(|_, e| e.asked.elapsed() < IDLE);
+    }
+
+    /// The pages the next flush should read back; forgets idle ones.
+    pub fn to_refresh(&mut self) -> Vec<PageId> {
+        self.forget_idle();
+        self.asked
+            .drain()
+            .filter(|p| self.entries.contains_key(p))
+            .collect()
+    }
+
+    /// Takes the counts a flush read back. Pages it did not read but whose
+    /// views were in its batch get the batch's increments, so this replica
+    /// always sees its own writes.
+    pub fn refreshed(&mut self, pages: &[PageId], views: &[u64], batch: Option<&Batch>) {
+        for (page, n) in pages.iter().zip(views) {
+            if let Some(entry) = self.entries.get_mut(page) {
+                entry.views = *n;
+            }
+        }
+        let Some(batch) = batch else { return };
+        for (page, n) in &batch.page_views {
+            if !pages.contains(page)
+                && let Some(entry) = self.entries.get_mut(page)
+            {
+                entry.views += n;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(p: &str) -> PageId {
+        PageId::parse(p).unwrap()
+    }
+
+    #[test]
+    fn asked_pages_are_refreshed_and_own_writes_kept() {
+        let mut cache = PageCache::default();
+        cache.insert(page("/a"), 5);
+        cache.insert(page("/b"), 7);
+        assert_eq!(cache.get(&page("/a")), Some(5));
+        let refresh = cache.to_refresh();
+        assert_eq!(refresh, vec![page("/a")]);
+        let batch = Batch {
+            page_views: vec![(page("/a"), 1), (page("/b"), 2)],
+            ..Batch::default()
+        };
+        cache.refreshed(&refresh, &[9], Some(&batch));
+        assert_eq!(cache.get(&page("/a")), Some(9), "read back, batch included");
+        assert_eq!(
+            cache.get(&page("/b")),
+            Some(9),
+            "not read back: own increments added"
+        );
+        assert_eq!(cache.get(&page("/c")), None);
+    }
+}
