@@ -307,7 +307,7 @@ impl Counter {
                 let id = format!("{}-{seq}", self.batch_prefix);
                 state.inflight = Some(state.pending.take_batch(id));
             }
-            let pages = state.pages.to_refresh();
+            let pages = state.pages.take_asked();
             (state.inflight.as_ref().map(|f| f.batch.clone()), pages)
         };
         let query = CounterQuery {

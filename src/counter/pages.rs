@@ -61,7 +61,7 @@ impl PageCache {
     }
 
     /// The pages the next flush should read back; forgets idle ones.
-    pub fn to_refresh(&mut self) -> Vec<PageId> {
+    pub fn take_asked(&mut self) -> Vec<PageId> {
         self.forget_idle();
         self.asked
             .drain()
@@ -103,7 +103,7 @@ mod tests {
         cache.insert(page("/a"), 5);
         cache.insert(page("/b"), 7);
         assert_eq!(cache.get(&page("/a")), Some(5));
-        let refresh = cache.to_refresh();
+        let refresh = cache.take_asked();
         assert_eq!(refresh, vec![page("/a")]);
         let batch = Batch {
             page_views: vec![(page("/a"), 1), (page("/b"), 2)],

@@ -1,0 +1,37 @@
+-- POST /v1/hits from a fixed pool of returning visitors over a fixed set of
+-- pages, one random (visitor, page) pair per request, sent the way the
+-- widget sends it (text/plain avoids a CORS preflight).
+--
+--   wrk ... -s hits.lua URL [-- VISITORS PAGES]   (default 10000 1000)
+local dir = debug.getinfo(1, "S").source:match("^@(.*)/") or "."
+local report = dofile(dir .. "/report.lua")
+
+local VISITORS, PAGES = 10000, 1000
+
+local head, cookies, bodies
+
+function init(args)
+  VISITORS = tonumber(args[1]) or VISITORS
+  PAGES = tonumber(args[2]) or PAGES
+  head = report.head("POST", "/v1/hits")
+    .. "Content-Type: text/plain;charset=UTF-8\r\n"
+  -- The same pool on every run: these are returning visitors. Random slot
+  -- tags spread them over a cluster's slots as real cookies are.
+  math.randomseed(20261128)
+  cookies = {}
+  for i = 1, VISITORS do
+    cookies[i] = "Cookie: tally_vid=" .. report.hex(36) .. "\r\n"
+  end
+  bodies = {}
+  for i = 1, PAGES do
+    local body = string.format('{"page":"/tin-tuc/%d"}', i)
+    bodies[i] = "Content-Length: " .. #body .. "\r\n\r\n" .. body
+  end
+  report.seed()
+end
+
+function request()
+  return head .. cookies[math.random(VISITORS)] .. bodies[math.random(PAGES)]
+end
+
+done = report.done
