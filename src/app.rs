@@ -92,6 +92,7 @@ impl App {
             Arc::clone(&clock),
             settings.votes_per_address,
             settings.store_timeout,
+            settings.flush_interval,
             Arc::clone(&metrics),
         ));
         let app = Arc::new(Self {

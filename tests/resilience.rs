@@ -337,3 +337,67 @@ async fn a_bad_setting_stops_the_start_with_one_line_naming_it() {
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.starts_with("tally: TALLY_VISIT_WINDOW:"), "{stderr}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_embedded_store_keeps_ballots_through_kill_9_and_hits_within_a_second() {
+    let home = Home::open(Backend::Embedded).await;
+    let mut env = home.env();
+    env.push(("TALLY_POLLS_FILE", polls_file().display().to_string()));
+    env.push(("TALLY_TRUSTED_PROXIES", "127.0.0.1/32".into()));
+    let tally = Binary::start(&env).await;
+    let http = reqwest::Client::new();
+    let mut accepted = 0;
+    for n in 0..40 {
+        let status = http
+            .post(format!("{}/v1/polls/{POLL}/votes", tally.public))
+            .header("user-agent", BROWSER)
+            .header("cookie", format!("tally_vid={}", cookie()))
+            .header("x-forwarded-for", format!("198.51.100.{n}"))
+            .header("content-type", "application/json")
+            .body(json!({ "options": ["tot"] }).to_string())
+            .send()
+            .await
+            .unwrap()
+            .status();
+        accepted += u64::from(status == 201);
+    }
+    assert_eq!(accepted, 40);
+    for _ in 0..25 {
+        let status = http
+            .post(format!("{}/v1/hits", tally.public))
+            .header("user-agent", BROWSER)
+            .header("cookie", format!("tally_vid={}", cookie()))
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(status, 200);
+    }
+    // Hits are written every flush and made durable within a second.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    tally.signal("KILL");
+    tally.wait(Duration::from_secs(5)).await;
+
+    let again = Binary::start(&env).await;
+    let results: Value = http
+        .get(format!("{}/v1/polls/{POLL}/results", again.public))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        results["total_votes"], accepted,
+        "every acknowledged ballot survived"
+    );
+    let counter: Value = http
+        .get(format!("{}/v1/counter", again.public))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(counter["total"], 25, "hits older than a second survived");
+}

@@ -2,8 +2,7 @@
 
 use http::{Request, StatusCode, header};
 use hyper::body::Incoming;
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 
 use super::client::Client;
 use super::error::ApiError;
@@ -79,20 +78,41 @@ fn page_param(query: Option<&str>) -> Result<Option<PageId>, ApiError> {
         .transpose()
 }
 
+/// The counter's JSON shape.
+#[derive(Serialize)]
+struct CounterBody<'a> {
+    total: u64,
+    today: u64,
+    yesterday: u64,
+    this_week: u64,
+    this_month: u64,
+    online: u64,
+    stale: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    page: Option<PageBody<'a>>,
+}
+
+#[derive(Serialize)]
+struct PageBody<'a> {
+    id: &'a PageId,
+    views: u64,
+}
+
 /// The counter as JSON.
 fn render(view: &CounterView) -> Response {
     let t = &view.totals;
-    let mut body = json!({
-        "total": t.total,
-        "today": t.today,
-        "yesterday": t.yesterday,
-        "this_week": t.this_week,
-        "this_month": t.this_month,
-        "online": t.online,
-        "stale": view.stale,
-    });
-    if let Some(page) = &view.page {
-        body["page"] = json!({ "id": page, "views": t.page_views });
-    }
+    let body = CounterBody {
+        total: t.total,
+        today: t.today,
+        yesterday: t.yesterday,
+        this_week: t.this_week,
+        this_month: t.this_month,
+        online: t.online,
+        stale: view.stale,
+        page: view.page.as_ref().map(|id| PageBody {
+            id,
+            views: t.page_views,
+        }),
+    };
     json_response(StatusCode::OK, &body)
 }

@@ -222,7 +222,7 @@ pub async fn results_page(
     let id = poll_id(id)?;
     let state = app
         .voting
-        .state(&id, None)
+        .results(&id)
         .await?
         .ok_or(ApiError::PollNotFound)?;
     let notice = req.uri().query().and_then(|q| {

@@ -86,7 +86,7 @@ pub async fn get_results(app: &App, id: &str) -> Result<Response, ApiError> {
     let id = poll_id(id)?;
     let state = app
         .voting
-        .state(&id, None)
+        .results(&id)
         .await?
         .ok_or(ApiError::PollNotFound)?;
     Ok(json_response(StatusCode::OK, &results_json(app, &state)))

@@ -1,10 +1,10 @@
 //! Polls through the store: reading them, casting ballots, managing them and
 //! loading them from `TALLY_POLLS_FILE`.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context as _;
 use jiff::Timestamp;
@@ -56,6 +56,9 @@ pub struct Voting {
     /// Ids of polls seen to exist: ballot metrics are labelled by poll only
     /// for these, so a client cannot invent label values.
     known: Mutex<HashSet<PollId>>,
+    /// Recent results, served to readers for up to `results_fresh`.
+    results: Mutex<HashMap<PollId, (Instant, PollState)>>,
+    results_fresh: Duration,
     retractions: Retractions,
 }
 
@@ -85,9 +88,12 @@ impl Voting {
         clock: Arc<dyn Clock>,
         votes_per_address: u32,
         store_timeout: Duration,
+        results_fresh: Duration,
         metrics: Arc<Metrics>,
     ) -> Self {
         Self {
+            results: Mutex::new(HashMap::new()),
+            results_fresh,
             ballot_deadline: store_timeout / 2,
             store,
             site,
@@ -159,6 +165,44 @@ impl Voting {
         Ok(state)
     }
 
+    /// A poll and its counts for readers of results: at most
+    /// `results_fresh` old (the counter's flush interval), so a popular
+    /// results page costs the store a few reads a second.
+    pub async fn results(&self, poll: &PollId) -> Result<Option<PollState>, StoreError> {
+        if let Some((at, state)) = self.results.lock().expect("results lock").get(poll)
+            && at.elapsed() < self.results_fresh
+        {
+            return Ok(Some(state.clone()));
+        }
+        let state = self.state(poll, None).await?;
+        if let Some(state) = &state {
+            self.keep_results(state, true);
+        }
+        Ok(state)
+    }
+
+    /// Keeps results read from the store (`fresh`), or seen in a ballot's
+    /// answer if they are not older than what is kept: ballots answered
+    /// concurrently may come back out of order, and counts only grow
+    /// between the store reads that set them right.
+    fn keep_results(&self, state: &PollState, fresh: bool) {
+        let mut results = self.results.lock().expect("results lock");
+        let total: u64 = state.votes.iter().sum();
+        let newer = match results.get(&state.poll.id) {
+            Some((_, kept)) => fresh || total >= kept.votes.iter().sum::<u64>(),
+            None => results.len() < MOST_KNOWN_POLLS,
+        };
+        if newer {
+            let mut state = state.clone();
+            state.voted = None;
+            results.insert(state.poll.id.clone(), (Instant::now(), state));
+        }
+    }
+
+    fn forget_results(&self, poll: &PollId) {
+        self.results.lock().expect("results lock").remove(poll);
+    }
+
     /// Casts a ballot: checked here for a clear answer, then checked again
     /// and counted by the store in one atomic step.
     pub async fn vote(
@@ -195,6 +239,7 @@ impl Voting {
             return Ok(VoteOutcome::NotFound);
         };
         self.remember(poll);
+        self.keep_results(&state, false);
         let (result, outcome) = match verdict {
             Verdict::Accepted => ("accepted", VoteOutcome::Accepted(state)),
             Verdict::AlreadyVoted => ("duplicate", VoteOutcome::AlreadyVoted(state)),
@@ -224,7 +269,9 @@ impl Voting {
 
     /// Creates or replaces a poll.
     pub async fn put(&self, poll: &Poll, force: bool) -> Result<PutPoll, StoreError> {
-        self.store.put_poll(&self.site, poll, force).await
+        let put = self.store.put_poll(&self.site, poll, force).await;
+        self.forget_results(&poll.id);
+        put
     }
 
     /// Closes a poll now (it stays readable). `None` if there is no such poll.
@@ -233,7 +280,7 @@ impl Voting {
             return Ok(None);
         };
         let closed = state.poll.closed_at(self.clock.now());
-        self.store.put_poll(&self.site, &closed, false).await?;
+        self.put(&closed, false).await?;
         self.state(id, None).await
     }
 

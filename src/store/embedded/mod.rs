@@ -4,11 +4,11 @@
 //! It mirrors the Redis store's schema: the same key strings name the same
 //! things, and a hash field is the key, `\x1f`, and the field. Each operation
 //! is atomic in a redb transaction; one writer thread runs the writes waiting
-//! at a moment in one transaction (group commit). Ballots and counter
-//! batches are committed durably (fsync); a visitor's hit is committed
-//! without fsync and made durable by the next batch, at most one flush
-//! interval later. Who is online is kept in
-//! memory: it is five minutes deep and needs no history.
+//! at a moment in one transaction (group commit). Ballots and poll changes
+//! are committed durably (fsync) before they are answered; hits and counter
+//! batches are committed without fsync and made durable within a second.
+//! Who is online is kept in memory: it is five minutes deep and needs no
+//! history.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -52,7 +52,10 @@ const MOST_PAGES_PER_VISITOR: usize = 512;
 /// Batch ids are remembered this long, so a resend within it is ignored.
 const BATCH_MARKER_TTL_MS: i64 = 3_600_000;
 /// redb's page cache; the store's memory use is bounded by it.
-const CACHE_BYTES: usize = 32 * 1024 * 1024;
+const CACHE_BYTES: usize = 16 * 1024 * 1024;
+/// Most visitors kept as online; beyond it a flood undercounts "online"
+/// rather than growing memory.
+const MOST_ONLINE: usize = 50_000;
 
 type Online = HashMap<(SiteId, VisitorKey), i64>;
 
@@ -282,7 +285,8 @@ impl Store for EmbeddedStore {
             }
             Some(batch) => {
                 let batch = batch.clone();
-                self.write(Durability::Immediate, move |txn| {
+                // Made durable within a second by the writer, as hits are.
+                self.write(Durability::None, move |txn| {
                     let site = &owned_site;
                     let mut table = txn.open_table(COUNTERS)?;
                     let mut pages = txn.open_table(PAGES)?;
@@ -319,13 +323,20 @@ impl Store for EmbeddedStore {
             }
         };
         let mut online = self.online.lock().expect("online lock");
+        online.retain(|_, at| *at >= query.online_since_ms);
         if let Some(batch) = batch {
             for (visitor, at) in &batch.seen {
-                let seen = online.entry((site.clone(), visitor.clone())).or_insert(*at);
-                *seen = (*seen).max(*at);
+                let key = (site.clone(), visitor.clone());
+                let room = online.len() < MOST_ONLINE;
+                match online.get_mut(&key) {
+                    Some(seen) => *seen = (*seen).max(*at),
+                    None if room => {
+                        online.insert(key, *at);
+                    }
+                    None => {}
+                }
             }
         }
-        online.retain(|_, at| *at >= query.online_since_ms);
         snapshot.online = online.keys().filter(|(s, _)| s == site).count() as u64;
         Ok(snapshot)
     }

@@ -2,6 +2,7 @@
 
 use std::sync::{Arc, mpsc};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use redb::{Database, Durability, WriteTransaction};
 use tokio::sync::oneshot;
@@ -23,12 +24,28 @@ struct Job {
 /// Most writes committed together.
 const MOST_JOBS_PER_COMMIT: usize = 1024;
 
+/// Commits without fsync are made durable within this long: what a
+/// `kill -9` can cost in hits.
+const SYNC_EVERY: Duration = Duration::from_secs(1);
+
 /// The one writer: takes every write waiting, runs them in one transaction
-/// and commits once (group commit), durably if any of them asked for it.
-/// redb allows one write transaction at a time anyway; sharing it turns a
-/// burst of hits into one commit instead of a queue of them.
+/// and commits once (group commit), durably if any of them asked for it or
+/// the last durable commit is `SYNC_EVERY` old. redb allows one write
+/// transaction at a time anyway; sharing it turns a burst of hits into one
+/// commit instead of a queue of them.
 fn write_loop(db: Arc<Database>, jobs: mpsc::Receiver<Job>) {
-    while let Ok(first) = jobs.recv() {
+    let mut dirty_since: Option<Instant> = None;
+    loop {
+        let first = match jobs.recv_timeout(SYNC_EVERY) {
+            Ok(job) => job,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                if dirty_since.is_some() && commit(&db, Vec::new(), true).is_ok() {
+                    dirty_since = None;
+                }
+                continue;
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        };
         let mut group = vec![first];
         while group.len() < MOST_JOBS_PER_COMMIT {
             match jobs.try_recv() {
@@ -38,49 +55,63 @@ fn write_loop(db: Arc<Database>, jobs: mpsc::Receiver<Job>) {
         }
         let durable = group
             .iter()
-            .any(|j| matches!(j.durability, Durability::Immediate));
-        let mut txn = match db.begin_write() {
-            Ok(txn) => txn,
-            Err(e) => {
-                tracing::error!(error = %e, "embedded store: cannot begin a write");
-                continue;
-            }
-        };
-        let durability = if durable {
-            Durability::Immediate
-        } else {
-            Durability::None
-        };
-        if let Err(e) = txn.set_durability(durability) {
-            tracing::error!(error = %e, "embedded store: cannot set durability");
-            continue;
-        }
-        let mut delivers = Vec::with_capacity(group.len());
-        let mut failure = None;
-        for job in group {
-            if failure.is_some() {
-                // Dropped unrun: its caller hears that it failed.
-                continue;
-            }
-            match (job.run)(&txn) {
-                Ok(deliver) => delivers.push(deliver),
-                Err(e) => failure = Some(e.to_string()),
-            }
-        }
-        let outcome = match failure {
-            Some(why) => {
-                let _ = txn.abort();
-                Err(why)
-            }
-            None => txn.commit().map_err(|e| e.to_string()),
-        };
-        if let Err(why) = &outcome {
-            tracing::error!(error = %why, "embedded store: write rolled back");
-        }
-        for deliver in delivers {
-            deliver(outcome.clone());
+            .any(|j| matches!(j.durability, Durability::Immediate))
+            || dirty_since.is_some_and(|since| since.elapsed() >= SYNC_EVERY);
+        if commit(&db, group, durable).is_ok() {
+            dirty_since = if durable {
+                None
+            } else {
+                dirty_since.or(Some(Instant::now()))
+            };
         }
     }
+    if dirty_since.is_some() {
+        let _ = commit(&db, Vec::new(), true);
+    }
+}
+
+/// Runs `group` in one transaction and commits it; tells every job how it
+/// went.
+fn commit(db: &Database, group: Vec<Job>, durable: bool) -> Result<(), String> {
+    let mut txn = db.begin_write().map_err(|e| {
+        tracing::error!(error = %e, "embedded store: cannot begin a write");
+        e.to_string()
+    })?;
+    let durability = if durable {
+        Durability::Immediate
+    } else {
+        Durability::None
+    };
+    txn.set_durability(durability).map_err(|e| {
+        tracing::error!(error = %e, "embedded store: cannot set durability");
+        e.to_string()
+    })?;
+    let mut delivers = Vec::with_capacity(group.len());
+    let mut failure = None;
+    for job in group {
+        if failure.is_some() {
+            // Dropped unrun: its caller hears that it failed.
+            continue;
+        }
+        match (job.run)(&txn) {
+            Ok(deliver) => delivers.push(deliver),
+            Err(e) => failure = Some(e.to_string()),
+        }
+    }
+    let outcome = match failure {
+        Some(why) => {
+            let _ = txn.abort();
+            Err(why)
+        }
+        None => txn.commit().map_err(|e| e.to_string()),
+    };
+    if let Err(why) = &outcome {
+        tracing::error!(error = %why, "embedded store: write rolled back");
+    }
+    for deliver in delivers {
+        deliver(outcome.clone());
+    }
+    outcome
 }
 
 /// The writer thread and the way to it.

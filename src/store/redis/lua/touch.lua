@@ -6,39 +6,43 @@
 -- ARGV     at_ms, window_ms, page ('' for none), most pages remembered, hit id
 -- Returns  {new_visit, new_page_view} as 0 or 1.
 local hit = 'i:' .. ARGV[5]
-local known = redis.call('HGET', KEYS[1], hit)
-if known then
+local page = ARGV[3]
+local field = 'p:' .. page
+local state = redis.call('HMGET', KEYS[1], hit, 't', field)
+if state[1] then
   -- The same hit again, its first answer lost: the same answer, no change.
-  return {tonumber(string.sub(known, 1, 1)), tonumber(string.sub(known, 2, 2))}
+  return {tonumber(string.sub(state[1], 1, 1)), tonumber(string.sub(state[1], 2, 2))}
 end
 local at = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
-local page = ARGV[3]
-local most_pages = tonumber(ARGV[4])
 
-local last = tonumber(redis.call('HGET', KEYS[1], 't'))
+local last = tonumber(state[2])
 local new_visit = 0
 if last == nil or at - last >= window then new_visit = 1 end
 -- A hit replayed from the outage buffer may be older than one already seen.
 local latest = at
 if last ~= nil and last > at then latest = last end
 
+local writes = {'t', latest}
 local new_view = 0
 if page ~= '' then
-  local field = 'p:' .. page
-  local seen = tonumber(redis.call('HGET', KEYS[1], field))
+  local seen = tonumber(state[3])
   if seen == nil or at - seen >= window then new_view = 1 end
-  if seen == nil and redis.call('HLEN', KEYS[1]) > most_pages then
+  if seen == nil and redis.call('HLEN', KEYS[1]) > tonumber(ARGV[4]) then
     -- Someone opening very many pages in one window: forget their pages
     -- rather than let the hash grow without bound.
     redis.call('DEL', KEYS[1])
   end
-  if seen == nil or at > seen then redis.call('HSET', KEYS[1], field, at) end
+  if seen == nil or at > seen then
+    writes[#writes + 1] = field
+    writes[#writes + 1] = at
+  end
 end
-redis.call('HSET', KEYS[1], 't', latest)
 if new_visit == 1 or new_view == 1 then
-  redis.call('HSET', KEYS[1], hit, new_visit .. new_view)
+  writes[#writes + 1] = hit
+  writes[#writes + 1] = new_visit .. new_view
 end
+redis.call('HSET', KEYS[1], unpack(writes))
 -- Relative expiry, with a minute's slack for clock skew between replicas.
 redis.call('PEXPIRE', KEYS[1], latest - at + window + 60000)
 if KEYS[2] then
