@@ -24,7 +24,7 @@ use crate::poll::Poll;
 use crate::privacy::Privacy;
 use crate::store::timed::TimedStore;
 use crate::store::{self, Store};
-use crate::voting::{InstallError, Voting, read_polls_file};
+use crate::voting::{InstallError, Voting, VotingSettings, read_polls_file};
 
 /// Everything a request may need; shared by all connections.
 pub struct App {
@@ -90,9 +90,11 @@ impl App {
             site.clone(),
             calendar.clone(),
             Arc::clone(&clock),
-            settings.votes_per_address,
-            settings.store_timeout,
-            settings.flush_interval,
+            VotingSettings {
+                votes_per_address: settings.votes_per_address,
+                store_timeout: settings.store_timeout,
+                results_fresh: settings.flush_interval,
+            },
             Arc::clone(&metrics),
         ));
         let app = Arc::new(Self {

@@ -42,6 +42,15 @@ pub enum VoteOutcome {
     NotFound,
 }
 
+/// Settings the poll service needs.
+#[derive(Debug, Clone, Copy)]
+pub struct VotingSettings {
+    pub votes_per_address: u32,
+    pub store_timeout: Duration,
+    /// How old results shown to readers may be.
+    pub results_fresh: Duration,
+}
+
 /// The poll service.
 pub struct Voting {
     store: Arc<dyn Store>,
@@ -86,20 +95,18 @@ impl Voting {
         site: SiteId,
         calendar: Calendar,
         clock: Arc<dyn Clock>,
-        votes_per_address: u32,
-        store_timeout: Duration,
-        results_fresh: Duration,
+        settings: VotingSettings,
         metrics: Arc<Metrics>,
     ) -> Self {
         Self {
             results: Mutex::new(HashMap::new()),
-            results_fresh,
-            ballot_deadline: store_timeout / 2,
+            results_fresh: settings.results_fresh,
+            ballot_deadline: settings.store_timeout / 2,
+            votes_per_address: settings.votes_per_address,
             store,
             site,
             calendar,
             clock,
-            votes_per_address,
             retractions: Retractions::new(Arc::clone(&metrics)),
             metrics,
             known: Mutex::new(HashSet::new()),

@@ -325,7 +325,11 @@ impl Store for EmbeddedStore {
         let mut online = self.online.lock().expect("online lock");
         online.retain(|_, at| *at >= query.online_since_ms);
         if let Some(batch) = batch {
-            for (visitor, at) in &batch.seen {
+            for (visitor, at) in batch
+                .seen
+                .iter()
+                .filter(|(_, at)| *at >= query.online_since_ms)
+            {
                 let key = (site.clone(), visitor.clone());
                 let room = online.len() < MOST_ONLINE;
                 match online.get_mut(&key) {
