@@ -78,7 +78,7 @@ struct PendingHit {
 
 struct State {
     stored: CounterSnapshot,
-    stored_period: Option<Period>,
+    stored_period: Option<Arc<Period>>,
     pages: PageCache,
     inflight: Option<InFlight>,
     pending: Pending,
@@ -102,7 +102,7 @@ pub struct Counter {
     /// page's count and the batch in flight are never added twice).
     flushing: tokio::sync::RwLock<()>,
     /// Today's period and the span of time it holds for.
-    period: Mutex<Option<(Timestamp, Timestamp, Period)>>,
+    period: Mutex<Option<(Timestamp, Timestamp, Arc<Period>)>>,
 }
 
 impl Counter {
@@ -220,14 +220,14 @@ impl Counter {
     }
 
     /// The day, week and month keys at `now`, computed once a day.
-    fn period(&self, now: Timestamp) -> Period {
+    fn period(&self, now: Timestamp) -> Arc<Period> {
         let mut memo = self.period.lock().expect("period lock");
         match memo.as_ref() {
-            Some((begins, ends, period)) if *begins <= now && now < *ends => period.clone(),
+            Some((begins, ends, period)) if *begins <= now && now < *ends => Arc::clone(period),
             _ => {
                 let (begins, ends) = self.calendar.day_span(now);
-                let period = self.calendar.period(now);
-                *memo = Some((begins, ends, period.clone()));
+                let period = Arc::new(self.calendar.period(now));
+                *memo = Some((begins, ends, Arc::clone(&period)));
                 period
             }
         }
@@ -242,7 +242,7 @@ impl Counter {
             let cached = page.map(|p| state.pages.get(p));
             (
                 state.store_ok,
-                state.stored_period.as_ref() == Some(&period),
+                state.stored_period.as_deref() == Some(&*period),
                 cached,
             )
         };
@@ -257,13 +257,10 @@ impl Counter {
             _ => 0,
         };
         let state = self.state();
-        let stored_period = state
-            .stored_period
-            .clone()
-            .unwrap_or_else(|| period.clone());
+        let stored_period = state.stored_period.as_deref().unwrap_or(&period);
         let totals = compose(
             &state.stored,
-            &stored_period,
+            stored_period,
             stored_views,
             state.inflight.as_ref(),
             &state.pending,

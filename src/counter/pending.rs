@@ -20,6 +20,8 @@ pub struct Pending {
     pages: HashMap<PageId, u64>,
     /// Visitors seen, with when, and whether that hit began a visit.
     seen: HashMap<VisitorKey, (i64, bool)>,
+    /// How many of `seen` began a visit.
+    new_visitors: u64,
 }
 
 impl Pending {
@@ -51,9 +53,13 @@ impl Pending {
         if let Some((visitor, at)) = seen {
             if let Some(entry) = self.seen.get_mut(&visitor) {
                 entry.0 = entry.0.max(at);
-                entry.1 |= new_visit;
+                if new_visit && !entry.1 {
+                    entry.1 = true;
+                    self.new_visitors += 1;
+                }
             } else if self.seen.len() < MOST_SEEN_PER_BATCH {
                 self.seen.insert(visitor, (at, new_visit));
+                self.new_visitors += u64::from(new_visit);
             }
         }
         kept
@@ -62,13 +68,12 @@ impl Pending {
     /// Moves everything into a batch with the given id.
     pub fn take_batch(&mut self, id: String) -> InFlight {
         let taken = std::mem::take(self);
-        let new_visitors = taken.seen.values().filter(|(_, new)| *new).count() as u64;
         let mut visits: Vec<_> = taken.visits.into_iter().collect();
         visits.sort();
         let batch = Batch {
             id,
             visits,
-            page_views: taken.pages.into_iter().collect(),
+            page_views: taken.pages.iter().map(|(p, n)| (p.clone(), *n)).collect(),
             seen: taken
                 .seen
                 .into_iter()
@@ -77,16 +82,8 @@ impl Pending {
         };
         InFlight {
             batch,
-            new_visitors,
-        }
-    }
-
-    /// This pending set, seen as a batch, for reading.
-    fn parts(&self) -> Parts<'_> {
-        Parts {
-            visits: Box::new(self.visits.iter().map(|(b, n)| (b, *n))),
-            pages: Box::new(self.pages.iter().map(|(p, n)| (p, *n))),
-            new_visitors: self.seen.values().filter(|(_, new)| *new).count() as u64,
+            pages: taken.pages,
+            new_visitors: taken.new_visitors,
         }
     }
 }
@@ -96,23 +93,37 @@ impl Pending {
 #[derive(Debug, Clone)]
 pub struct InFlight {
     pub batch: Batch,
+    /// The batch's page views, for lookups.
+    pages: HashMap<PageId, u64>,
     /// Visitors in the batch whose hit began a visit: certainly not yet in
     /// the stored "online" set.
     pub new_visitors: u64,
 }
 
-struct Parts<'a> {
-    visits: Box<dyn Iterator<Item = (&'a Buckets, u64)> + 'a>,
-    pages: Box<dyn Iterator<Item = (&'a PageId, u64)> + 'a>,
+/// Adds increments not yet in the store to `t`.
+fn add_increments<'a>(
+    t: &mut Totals,
+    visits: impl Iterator<Item = (&'a Buckets, &'a u64)>,
+    page_views: u64,
     new_visitors: u64,
-}
-
-fn inflight_parts(inflight: &InFlight) -> Parts<'_> {
-    Parts {
-        visits: Box::new(inflight.batch.visits.iter().map(|(b, n)| (b, *n))),
-        pages: Box::new(inflight.batch.page_views.iter().map(|(p, n)| (p, *n))),
-        new_visitors: inflight.new_visitors,
+    now: &Period,
+) {
+    for (b, &n) in visits {
+        t.total += n;
+        if b.day == now.now.day {
+            t.today += n;
+        } else if b.day == now.yesterday {
+            t.yesterday += n;
+        }
+        if b.week == now.now.week {
+            t.this_week += n;
+        }
+        if b.month == now.now.month {
+            t.this_month += n;
+        }
     }
+    t.page_views += page_views;
+    t.online += new_visitors;
 }
 
 /// The counter as a visitor sees it.
@@ -157,34 +168,25 @@ pub fn compose(
     if stored_period.now.month == now.now.month {
         t.this_month = stored.this_month;
     }
-    let parts = inflight
-        .map(inflight_parts)
-        .into_iter()
-        .chain([pending.parts()]);
-    for part in parts {
-        for (b, n) in part.visits {
-            t.total += n;
-            if b.day == now.now.day {
-                t.today += n;
-            } else if b.day == now.yesterday {
-                t.yesterday += n;
-            }
-            if b.week == now.now.week {
-                t.this_week += n;
-            }
-            if b.month == now.now.month {
-                t.this_month += n;
-            }
-        }
-        if let Some(page) = page {
-            t.page_views += part
-                .pages
-                .filter(|(p, _)| *p == page)
-                .map(|(_, n)| n)
-                .sum::<u64>();
-        }
-        t.online += part.new_visitors;
+    let views_of =
+        |pages: &HashMap<PageId, u64>| page.and_then(|p| pages.get(p)).copied().unwrap_or(0);
+    if let Some(inflight) = inflight {
+        let visits = inflight.batch.visits.iter().map(|(b, n)| (b, n));
+        add_increments(
+            &mut t,
+            visits,
+            views_of(&inflight.pages),
+            inflight.new_visitors,
+            now,
+        );
     }
+    add_increments(
+        &mut t,
+        pending.visits.iter(),
+        views_of(&pending.pages),
+        pending.new_visitors,
+        now,
+    );
     t
 }
 

@@ -61,12 +61,11 @@ pub fn media_type_is(headers: &HeaderMap, types: &[&str]) -> bool {
 /// Parses a JSON object into `T`. Other JSON values are refused even where
 /// serde would read a struct from them (an array, by position).
 pub fn json_object<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let value: serde_json::Value =
-        serde_json::from_slice(bytes).map_err(|e| ApiError::InvalidJson(e.to_string()))?;
-    if !value.is_object() {
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    if first != Some(&b'{') {
         return Err(ApiError::InvalidJson("expected a JSON object".into()));
     }
-    serde_json::from_value(value).map_err(|e| ApiError::InvalidJson(e.to_string()))
+    serde_json::from_slice(bytes).map_err(|e| ApiError::InvalidJson(e.to_string()))
 }
 
 /// Reads the whole body, refusing more than `limit` bytes before reading
