@@ -1,6 +1,7 @@
 //! The counter over HTTP, against both stores: visits, windows, days in
 //! Asia/Ho_Chi_Minh, concurrency, bots, cookies and restarts.
 
+#[macro_use]
 mod support;
 
 use futures::future::join_all;
@@ -203,23 +204,6 @@ async fn counts_survive_a_restart(backend: Backend) {
     let reload = again.hit_json(Some(&c), Some("/p/0")).await;
     assert_eq!(reload["total"], 6);
     again.stop().await;
-}
-
-macro_rules! on_every_store {
-    ($($case:ident),* $(,)?) => {
-        mod embedded { $(
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $case() { super::$case(super::Backend::Embedded).await }
-        )* }
-        mod redis { $(
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $case() { super::$case(super::Backend::Redis).await }
-        )* }
-        mod cluster { $(
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $case() { super::$case(super::Backend::Cluster).await }
-        )* }
-    };
 }
 
 on_every_store!(

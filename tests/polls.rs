@@ -2,6 +2,7 @@
 //! per-address cap, multi-choice rules, errors, the HTML flow without
 //! JavaScript, and the admin API's guard.
 
+#[macro_use]
 mod support;
 
 use futures::future::join_all;
@@ -614,23 +615,6 @@ async fn reloading_the_polls_file_changes_nothing(backend: Backend) {
         "closed"
     );
     again.stop().await;
-}
-
-macro_rules! on_every_store {
-    ($($case:ident),* $(,)?) => {
-        mod embedded { $(
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $case() { super::$case(super::Backend::Embedded).await }
-        )* }
-        mod redis { $(
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $case() { super::$case(super::Backend::Redis).await }
-        )* }
-        mod cluster { $(
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $case() { super::$case(super::Backend::Cluster).await }
-        )* }
-    };
 }
 
 on_every_store!(

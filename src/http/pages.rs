@@ -12,9 +12,8 @@ use super::client::Client;
 use super::error::ApiError;
 use super::i18n::{Lang, Text, escape};
 use super::identity::identify;
-use super::origin;
-use super::polls_api::{option_ids, poll_id, voter};
-use super::respond::{Response, bytes_response, media_type_is, read_body};
+use super::polls_api::{ballot_request, option_ids, poll_id, voter};
+use super::respond::{Response, bytes_response};
 use crate::app::App;
 use crate::poll::{ChoiceError, PollStatus, Results};
 use crate::store::PollState;
@@ -289,20 +288,14 @@ pub async fn post_form(
     id: &str,
 ) -> Result<Response, ApiError> {
     let lang = Lang::choose(req.uri().query(), req.headers());
-    let (parts, body) = req.into_parts();
-    origin::check(
-        &parts.headers,
-        &parts.uri,
+    let (parts, id, bytes) = ballot_request(
+        app,
+        req,
         &client,
-        &app.settings.allowed_origins,
-    )?;
-    let id = poll_id(id)?;
-    let bytes = read_body(&parts.headers, body, app.settings.limits.max_body_bytes).await?;
-    if !media_type_is(&parts.headers, &["application/x-www-form-urlencoded"]) {
-        return Err(ApiError::UnsupportedMediaType {
-            expected: "application/x-www-form-urlencoded",
-        });
-    }
+        id,
+        &["application/x-www-form-urlencoded"],
+    )
+    .await?;
     let raw: Vec<String> = form_urlencoded::parse(&bytes)
         .filter(|(k, _)| k == "option")
         .map(|(_, v)| v.into_owned())

@@ -159,26 +159,38 @@ pub fn choice_error(why: ChoiceError) -> ApiError {
     }
 }
 
+/// A ballot request's head, poll and body, once its origin, size and media
+/// type (the first of `media` is named in the refusal) are acceptable.
+pub async fn ballot_request(
+    app: &App,
+    req: Request<Incoming>,
+    client: &Client,
+    id: &str,
+    media: &[&'static str],
+) -> Result<(http::request::Parts, PollId, bytes::Bytes), ApiError> {
+    let (parts, body) = req.into_parts();
+    origin::check(
+        &parts.headers,
+        &parts.uri,
+        client,
+        &app.settings.allowed_origins,
+    )?;
+    let id = poll_id(id)?;
+    let bytes = read_body(&parts.headers, body, app.settings.limits.max_body_bytes).await?;
+    if !media_type_is(&parts.headers, media) {
+        return Err(ApiError::UnsupportedMediaType { expected: media[0] });
+    }
+    Ok((parts, id, bytes))
+}
+
 pub async fn post_vote(
     app: &App,
     req: Request<Incoming>,
     client: Client,
     id: &str,
 ) -> Result<Response, ApiError> {
-    let (parts, body) = req.into_parts();
-    origin::check(
-        &parts.headers,
-        &parts.uri,
-        &client,
-        &app.settings.allowed_origins,
-    )?;
-    let id = poll_id(id)?;
-    let bytes = read_body(&parts.headers, body, app.settings.limits.max_body_bytes).await?;
-    if !media_type_is(&parts.headers, &["application/json", "text/plain"]) {
-        return Err(ApiError::UnsupportedMediaType {
-            expected: "application/json",
-        });
-    }
+    let (parts, id, bytes) =
+        ballot_request(app, req, &client, id, &["application/json", "text/plain"]).await?;
     let body: VoteBody = json_object(&bytes)?;
     let choices = option_ids(body.options.iter().map(String::as_str))?;
     let (voter, identity) = voter(app, &parts.headers, &client).await?;

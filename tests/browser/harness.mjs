@@ -154,8 +154,9 @@ export function startPortal() {
     const csp = `default-src 'none'; script-src ${state.tally}; style-src 'self'; ` +
       `connect-src ${state.tally}; img-src ${state.tally}`;
     if (url.pathname === '/portal.css') {
+      // The portal wears the demo page's look: one stylesheet for both.
       res.writeHead(200, { 'content-type': 'text/css; charset=utf-8' });
-      return res.end(fixture('portal.css'));
+      return res.end(fs.readFileSync(path.join(here, '..', '..', 'assets', 'demo.css'), 'utf8'));
     }
     if (url.pathname === '/csp-canary') {
       // A page that breaks its own CSP, to prove violations are caught.

@@ -15,6 +15,26 @@ use tally::clock::ManualClock;
 use tally::config::{Rate, Settings, StoreSettings};
 use tempfile::TempDir;
 
+/// Runs each named `async fn case(backend: Backend)` as a test against the
+/// embedded store, a private Redis and the shared Redis Cluster.
+#[allow(unused_macros)]
+macro_rules! on_every_store {
+    ($($case:ident),* $(,)?) => {
+        mod embedded { $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() { super::$case(super::Backend::Embedded).await }
+        )* }
+        mod redis { $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() { super::$case(super::Backend::Redis).await }
+        )* }
+        mod cluster { $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() { super::$case(super::Backend::Cluster).await }
+        )* }
+    };
+}
+
 /// A port nobody listens on right now.
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
