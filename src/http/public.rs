@@ -45,8 +45,16 @@ pub enum Route {
 
 impl Route {
     fn of(path: &str) -> Self {
-        let segments: Vec<&str> = path.split('/').skip(1).collect();
-        match segments.as_slice() {
+        let mut segments = [""; 4];
+        let mut n = 0;
+        for segment in path.split('/').skip(1) {
+            if n == segments.len() {
+                return Route::Unmatched;
+            }
+            segments[n] = segment;
+            n += 1;
+        }
+        match &segments[..n] {
             ["v1", "hits"] => Route::Hits,
             ["v1", "counter"] => Route::Counter,
             ["v1", "counter.svg"] => Route::CounterSvg,
@@ -119,10 +127,13 @@ pub fn service(
             let app = Arc::clone(&app);
             move |req: Request<Incoming>| {
                 let app = Arc::clone(&app);
-                async move { Ok::<_, Infallible>(handle(&app, req).await) }
+                // Resolved again rather than carried: it is cheaper than a
+                // request extension.
+                let client = client::resolve(peer, req.headers(), &app.settings.trusted_proxies);
+                async move { Ok::<_, Infallible>(handle(&app, req, client).await) }
             }
         }));
-    tower::service_fn(move |mut req: Request<Incoming>| {
+    tower::service_fn(move |req: Request<Incoming>| {
         let app = Arc::clone(&app);
         let routes = routes.clone();
         async move {
@@ -130,7 +141,6 @@ pub fn service(
             let method = req.method().clone();
             let route = Route::of(req.uri().path());
             let client = client::resolve(peer, req.headers(), &app.settings.trusted_proxies);
-            req.extensions_mut().insert(client);
             let mut response = match limit(&app, route, &req, client) {
                 Err(refused) => *refused,
                 Ok(allowed) => {
@@ -140,7 +150,7 @@ pub fn service(
                         .headers()
                         .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
                     let mut response = if method == Method::OPTIONS && !preflight {
-                        handle(&app, req).await
+                        handle(&app, req, client).await
                     } else {
                         routes.oneshot(req).await?
                     };
@@ -222,11 +232,7 @@ fn limit(
 }
 
 /// Answers one request that is within its limits (CORS aside).
-async fn handle(app: &App, req: Request<Incoming>) -> Response {
-    let client = *req
-        .extensions()
-        .get::<Client>()
-        .expect("the service resolves the client first");
+async fn handle(app: &App, req: Request<Incoming>, client: Client) -> Response {
     let route = Route::of(req.uri().path());
     let admitted = async {
         let _permit = app
