@@ -106,4 +106,44 @@ proptest! {
         });
         prop_assert!(status < 500, "status {}", status);
     }
+
+    #[test]
+    fn no_header_causes_a_server_error(
+        headers in proptest::collection::vec(
+            (
+                prop_oneof![
+                    Just("x-forwarded-for"), Just("x-forwarded-proto"), Just("origin"), Just("referer"),
+                    Just("accept-language"), Just("accept"), Just("user-agent"), Just("cookie"),
+                    Just("if-none-match"), Just("content-length"), Just("authorization"),
+                    Just("access-control-request-method"), Just("access-control-request-headers"),
+                ],
+                "[ -~]{0,120}",
+            ),
+            0..6,
+        ),
+        path in prop_oneof![
+            Just("/v1/hits"), Just("/v1/counter"), Just("/v1/polls/danh-gia-cong"),
+            Just("/v1/polls/danh-gia-cong/votes"), Just("/polls/danh-gia-cong"),
+            Just("/polls/danh-gia-cong/results"), Just("/widget.js"), Just("/v1/counter.svg"),
+        ],
+        method in prop_oneof![Just("GET"), Just("POST"), Just("OPTIONS")],
+    ) {
+        let s = shared();
+        let status = s.runtime.block_on(async {
+            let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+            let mut req = s.app.http.request(method, s.app.url(path)).body("{}");
+            for (name, value) in &headers {
+                if let Ok(value) = reqwest::header::HeaderValue::from_str(value) {
+                    req = req.header(*name, value);
+                }
+            }
+            match req.send().await {
+                Ok(r) => r.status().as_u16(),
+                // A malformed Content-Length never leaves the client.
+                Err(e) if e.is_builder() || e.is_request() => 400,
+                Err(e) => panic!("no answer: {e}"),
+            }
+        });
+        prop_assert!(status < 500, "status {} for {:?}", status, headers);
+    }
 }
