@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use tally::config::StoreSettings;
 use tokio::sync::Mutex;
 
-use support::{RedisCluster, TestApp, cookie, redis_cli};
+use support::{RedisCluster, TestApp, cookie, get_json, redis_cli};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn masters_failing_over_lose_nothing_answered() {
@@ -108,15 +108,7 @@ async fn masters_failing_over_lose_nothing_answered() {
     let accepted = ballots.iter().filter(|(_, s)| *s == 201).count() as u64;
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let results: Value = app
-            .http
-            .get(app.url("/v1/polls/danh-gia-cong/results"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let results: Value = get_json(&app.http, app.url("/v1/polls/danh-gia-cong/results")).await;
         if results["total_votes"].as_u64() == Some(accepted) {
             break;
         }

@@ -4,7 +4,7 @@
 mod support;
 
 use serde_json::Value;
-use support::{BROWSER, Backend, Home, TestApp};
+use support::{BROWSER, Backend, Home, TestApp, get_json};
 
 async fn error_of(response: reqwest::Response) -> (u16, String, reqwest::header::HeaderMap) {
     let status = response.status().as_u16();
@@ -30,7 +30,7 @@ async fn error_of(response: reqwest::Response) -> (u16, String, reqwest::header:
 async fn client_errors_are_json_with_a_code() {
     let home = Home::new(Backend::Embedded);
     let app = TestApp::start(&home, |_| {}).await;
-    let post = |body: &'static str, content_type: &'static str| {
+    let post = |body: String, content_type: &'static str| {
         app.http
             .post(app.url("/v1/hits"))
             .header("user-agent", BROWSER)
@@ -39,15 +39,24 @@ async fn client_errors_are_json_with_a_code() {
             .send()
     };
 
-    let (status, code, _) = error_of(post("{\"page\":", "application/json").await.unwrap()).await;
-    assert_eq!((status, code.as_str()), (400, "invalid_json"));
-
-    let (status, code, _) =
-        error_of(post("{\"page\": 42}", "application/json").await.unwrap()).await;
+    let (status, code, _) = error_of(
+        post("{\"page\":".to_string(), "application/json")
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!((status, code.as_str()), (400, "invalid_json"));
 
     let (status, code, _) = error_of(
-        post("page=/a", "application/x-www-form-urlencoded")
+        post("{\"page\": 42}".to_string(), "application/json")
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!((status, code.as_str()), (400, "invalid_json"));
+
+    let (status, code, _) = error_of(
+        post("page=/a".to_string(), "application/x-www-form-urlencoded")
             .await
             .unwrap(),
     )
@@ -55,20 +64,12 @@ async fn client_errors_are_json_with_a_code() {
     assert_eq!((status, code.as_str()), (415, "unsupported_media_type"));
 
     let long_page = format!("{{\"page\":\"/{}\"}}", "a".repeat(256));
-    let response = app
-        .http
-        .post(app.url("/v1/hits"))
-        .header("user-agent", BROWSER)
-        .header("content-type", "application/json")
-        .body(long_page)
-        .send()
-        .await
-        .unwrap();
+    let response = post(long_page, "application/json").await.unwrap();
     let (status, code, _) = error_of(response).await;
     assert_eq!((status, code.as_str()), (400, "invalid_page"));
 
     let (status, code, _) = error_of(
-        post("{\"page\":\"/a\\u0000b\"}", "application/json")
+        post("{\"page\":\"/a\\u0000b\"}".to_string(), "application/json")
             .await
             .unwrap(),
     )
@@ -76,15 +77,7 @@ async fn client_errors_are_json_with_a_code() {
     assert_eq!((status, code.as_str()), (400, "invalid_page"));
 
     let huge = format!("{{\"page\":\"/a\",\"x\":\"{}\"}}", "x".repeat(10_000));
-    let response = app
-        .http
-        .post(app.url("/v1/hits"))
-        .header("user-agent", BROWSER)
-        .header("content-type", "application/json")
-        .body(huge)
-        .send()
-        .await
-        .unwrap();
+    let response = post(huge, "application/json").await.unwrap();
     let (status, code, _) = error_of(response).await;
     assert_eq!((status, code.as_str()), (413, "payload_too_large"));
 
@@ -157,25 +150,9 @@ async fn an_empty_or_null_body_counts_the_site_only() {
 async fn health_readiness_and_metrics_answer_on_the_ops_listener() {
     let home = Home::new(Backend::Embedded);
     let app = TestApp::start(&home, |_| {}).await;
-    let health: Value = app
-        .http
-        .get(format!("{}/healthz", app.ops))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let health: Value = get_json(&app.http, format!("{}/healthz", app.ops)).await;
     assert_eq!(health["status"], "ok");
-    let ready: Value = app
-        .http
-        .get(format!("{}/readyz", app.ops))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let ready: Value = get_json(&app.http, format!("{}/readyz", app.ops)).await;
     assert_eq!(ready["store"], "embedded");
     app.hit_json(Some(&support::cookie()), Some("/a")).await;
     let metrics = app.metrics().await;

@@ -9,16 +9,10 @@ use std::time::{Duration, Instant};
 use futures::future::join_all;
 use serde_json::{Value, json};
 
-use support::{BROWSER, Backend, Binary, Home, cookie};
+use support::{BROWSER, Backend, Binary, Home, cookie, get_json};
 
 async fn counter(http: &reqwest::Client, replica: &Binary, page: &str) -> Value {
-    http.get(format!("{}/v1/counter?page={page}", replica.public))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+    get_json(http, format!("{}/v1/counter?page={page}", replica.public)).await
 }
 
 async fn hit(http: &reqwest::Client, replica: &Binary, visitor: &str, page: &str) -> u16 {
@@ -115,14 +109,11 @@ async fn two_replicas_agree(backend: Backend) {
     for replica in &replicas {
         let deadline = Instant::now() + Duration::from_secs(5);
         loop {
-            let results: Value = http
-                .get(format!("{}/v1/polls/danh-gia-cong/results", replica.public))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let results: Value = get_json(
+                &http,
+                format!("{}/v1/polls/danh-gia-cong/results", replica.public),
+            )
+            .await;
             if results["total_votes"] == 301 {
                 break;
             }

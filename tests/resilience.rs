@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
-use support::{BROWSER, Backend, Binary, Home, RedisServer, TestApp, cookie};
+use support::{BROWSER, Backend, Binary, Home, RedisServer, TestApp, cookie, get_json};
 
 const POLL: &str = "danh-gia-cong";
 
@@ -149,15 +149,7 @@ async fn a_redis_outage_loses_no_answered_hit_and_no_acknowledged_ballot() {
         "ballots are 201 or 503"
     );
     assert!(!refused.is_empty(), "some ballots met the outage");
-    let results: Value = app
-        .http
-        .get(app.url(&format!("/v1/polls/{POLL}/results")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let results: Value = get_json(&app.http, app.url(&format!("/v1/polls/{POLL}/results"))).await;
     assert_eq!(
         results["total_votes"].as_u64().unwrap(),
         accepted.len() as u64
@@ -249,14 +241,7 @@ async fn sigterm_under_load_keeps_every_answered_hit(backend: Backend) {
     assert!(answered > 100, "only {answered} hits were answered");
 
     let again = Binary::start(&env).await;
-    let counter: Value = http
-        .get(format!("{}/v1/counter?page=/a", again.public))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let counter: Value = get_json(&http, format!("{}/v1/counter?page=/a", again.public)).await;
     assert_eq!(
         counter["total"].as_u64(),
         Some(answered),
@@ -379,25 +364,11 @@ async fn the_embedded_store_keeps_ballots_through_kill_9_and_hits_within_a_secon
     tally.wait(Duration::from_secs(5)).await;
 
     let again = Binary::start(&env).await;
-    let results: Value = http
-        .get(format!("{}/v1/polls/{POLL}/results", again.public))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let results: Value = get_json(&http, format!("{}/v1/polls/{POLL}/results", again.public)).await;
     assert_eq!(
         results["total_votes"], accepted,
         "every acknowledged ballot survived"
     );
-    let counter: Value = http
-        .get(format!("{}/v1/counter", again.public))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let counter: Value = get_json(&http, format!("{}/v1/counter", again.public)).await;
     assert_eq!(counter["total"], 25, "hits older than a second survived");
 }

@@ -35,6 +35,12 @@ macro_rules! on_every_store {
     };
 }
 
+/// `GET url` answered with JSON.
+pub async fn get_json(http: &reqwest::Client, url: impl reqwest::IntoUrl) -> Value {
+    let response = http.get(url).send().await.expect("answered");
+    response.json().await.expect("a JSON answer")
+}
+
 /// A port nobody listens on right now.
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
