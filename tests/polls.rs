@@ -248,16 +248,7 @@ async fn errors_follow_the_contract(backend: Backend) {
     assert_eq!(error_code(late).await, (403, "poll_closed".into()));
     assert_eq!(results(&app, POLL).await["status"], "closed");
     assert_eq!(results(&app, POLL).await["total_votes"], 1);
-    let poll: Value = app
-        .http
-        .get(app.url(&format!("/v1/polls/{POLL}")))
-        .header("cookie", format!("tally_vid={voter}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let poll: Value = app.poll_for(POLL, &voter).await;
     assert_eq!(
         (poll["voted"].as_bool(), poll["status"].as_str()),
         (Some(true), Some("closed"))

@@ -156,16 +156,7 @@ async fn a_redis_outage_loses_no_answered_hit_and_no_acknowledged_ballot() {
     );
     let mut voted = HashMap::new();
     for (visitor, status) in &ballots {
-        let poll: Value = app
-            .http
-            .get(app.url(&format!("/v1/polls/{POLL}")))
-            .header("cookie", format!("tally_vid={visitor}"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let poll: Value = app.poll_for(POLL, visitor).await;
         voted.insert(visitor.clone(), (poll["voted"].as_bool().unwrap(), *status));
     }
     for (visitor, (voted, status)) in &voted {

@@ -258,13 +258,11 @@ async fn dispatch(
     let path = req.uri().path().to_owned();
     // The poll id is the third segment of /v1/polls/{id}/… and the second
     // of /polls/{id}/….
-    let segments: Vec<&str> = path.split('/').skip(1).collect();
-    let id = match route {
-        Route::Poll | Route::PollVotes | Route::PollResults => {
-            segments.get(2).copied().unwrap_or("")
-        }
-        _ => segments.get(1).copied().unwrap_or(""),
+    let id_at = match route {
+        Route::Poll | Route::PollVotes | Route::PollResults => 3,
+        _ => 2,
     };
+    let id = path.split('/').nth(id_at).unwrap_or("");
     match route {
         Route::Poll => match allow_get(&method)? {
             Some(options) => Ok(options),

@@ -513,6 +513,18 @@ impl TestApp {
             .expect("ballot answered")
     }
 
+    /// `GET /v1/polls/{poll}` as the visitor with cookie `visitor` sees it.
+    pub async fn poll_for(&self, poll: &str, visitor: &str) -> Value {
+        let response = self
+            .http
+            .get(self.url(&format!("/v1/polls/{poll}")))
+            .header("cookie", format!("tally_vid={visitor}"))
+            .send()
+            .await
+            .expect("poll answered");
+        response.json().await.expect("a JSON poll")
+    }
+
     /// The ops listener's `/metrics`.
     pub async fn metrics(&self) -> String {
         let response = self.http.get(format!("{}/metrics", self.ops)).send().await;
