@@ -50,6 +50,7 @@ impl App {
             &settings.store,
             settings.redis_ca_file.as_deref(),
             settings.store_timeout,
+            sync_interval(settings.flush_interval),
         )
         .await?;
         let metrics = Arc::new(Metrics::new(raw.kind()));
@@ -138,6 +139,15 @@ impl App {
     pub fn seconds_until_tomorrow(&self) -> u64 {
         self.calendar.until_tomorrow(self.clock.now()).as_secs()
     }
+}
+
+/// How long the embedded store may hold a hit's write before making it
+/// durable: with the flush interval, at most a second of answered hits is
+/// lost to a crash (`kill -9`).
+pub fn sync_interval(flush_interval: std::time::Duration) -> std::time::Duration {
+    std::time::Duration::from_secs(1)
+        .saturating_sub(flush_interval)
+        .max(std::time::Duration::from_millis(100))
 }
 
 /// What the settings ask to be written at start.

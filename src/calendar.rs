@@ -19,6 +19,14 @@ pub struct Buckets {
 pub struct Period {
     pub now: Buckets,
     pub yesterday: String,
+    /// Today as `yyyymmdd`, the form a visitor's state keeps.
+    pub today_code: u32,
+}
+
+/// A date as `yyyymmdd`.
+pub fn day_code(date: Date) -> u32 {
+    let year = u32::try_from(date.year()).unwrap_or(0);
+    year * 10_000 + date.month() as u32 * 100 + date.day() as u32
 }
 
 /// The portal's calendar.
@@ -84,6 +92,7 @@ impl Calendar {
         Period {
             now: self.buckets(at),
             yesterday: yesterday.to_string(),
+            today_code: day_code(self.date(at)),
         }
     }
 }
@@ -142,5 +151,6 @@ mod tests {
         assert_eq!(period.now.month, "2027-01");
         assert_eq!(period.now.week, "2026-12-28");
         assert_eq!(period.yesterday, "2026-12-31");
+        assert_eq!(period.today_code, 20270101);
     }
 }

@@ -124,9 +124,13 @@ string_id!(
 /// The longest page id accepted, in bytes.
 pub const PAGE_ID_MAX_BYTES: usize = 256;
 
-/// Who a visitor is, as far as counting and voting go: either their
-/// `tally_vid` cookie (`c.` + 36 hex digits) or a keyed hash of their address
-/// and User-Agent (`a.` + 32 hex digits). Never a raw address.
+/// Who a visitor is, as far as counting and voting go. Three sources, all
+/// stored the same way:
+///
+/// - the `tally_vid` cookie and the first-party id the widget keeps in the
+///   portal's own storage (`Tally-Visitor`): `c.` + 36 hex digits, a person;
+/// - a keyed hash of address and User-Agent (`a.` + 32 hex digits), which
+///   several people behind one address may share. Never a raw address.
 ///
 /// The first four hex digits are the visitor's *slot tag*: a cookie issued to
 /// a visitor first known by an address hash starts with that hash's tag, so
@@ -135,13 +139,14 @@ pub const PAGE_ID_MAX_BYTES: usize = 256;
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct VisitorKey(String);
 
-/// Hex digits in a `tally_vid` cookie: a 4-digit slot tag and 128 random bits.
-pub const COOKIE_HEX_LEN: usize = 36;
+/// Hex digits in a visitor id: a 4-digit slot tag and 128 random bits.
+pub const VISITOR_ID_HEX_LEN: usize = 36;
 
 impl VisitorKey {
-    /// The visitor named by a `tally_vid` cookie value, if it is well formed.
+    /// The person named by a `tally_vid` cookie or a first-party id, if the
+    /// value is well formed.
     pub fn from_cookie(value: &str) -> Option<Self> {
-        let ok = value.len() == COOKIE_HEX_LEN
+        let ok = value.len() == VISITOR_ID_HEX_LEN
             && value
                 .bytes()
                 .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
@@ -153,10 +158,22 @@ impl VisitorKey {
         Self(format!("a.{}", hex(&hash)))
     }
 
-    /// A fresh cookie value for a visitor known so far as `self`, sharing its
+    /// A fresh visitor id for a visitor known so far as `self`, sharing its
     /// slot tag. `random` supplies the 128 random bits.
     pub fn new_cookie_value(&self, random: [u8; 16]) -> String {
         format!("{}{}", self.slot_tag(), hex(&random))
+    }
+
+    /// The id as a cookie carries it (without the `c.`); `None` for an
+    /// address hash, which is never handed to a client.
+    pub fn cookie_value(&self) -> Option<&str> {
+        self.0.strip_prefix("c.")
+    }
+
+    /// Whether this names one person (a cookie or first-party id) rather
+    /// than an address hash that several people may share.
+    pub fn is_person(&self) -> bool {
+        self.0.starts_with("c.")
     }
 
     /// The four hex digits that choose this visitor's Redis Cluster slot.
@@ -167,24 +184,43 @@ impl VisitorKey {
     pub fn as_str(&self) -> &str {
         &self.0
     }
-
-    /// Rebuilds a key the store handed back; `None` if it is not one of ours.
-    pub fn from_stored(value: &str) -> Option<Self> {
-        match value.split_once('.') {
-            Some(("c", rest)) => Self::from_cookie(rest),
-            Some(("a", rest))
-                if rest.len() == 32 && rest.bytes().all(|b| b.is_ascii_hexdigit()) =>
-            {
-                Some(Self(value.to_owned()))
-            }
-            _ => None,
-        }
-    }
 }
 
 impl fmt::Display for VisitorKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
+    }
+}
+
+/// One visit: the id of the hit that began it. "Online" counts visits, not
+/// identities, so a person whose identity changes mid-visit (address hash,
+/// then cookie) is still one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct VisitId(pub u64);
+
+impl VisitId {
+    /// 16 hex digits, as the store keeps it.
+    pub fn to_hex(self) -> String {
+        hex(&self.0.to_be_bytes())
+    }
+}
+
+/// A page as a visitor's memory keeps it: 64 bits of its hash. A collision
+/// (about one in 10^19 per pair) can only hide a view, never add one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PageKey(pub u64);
+
+impl PageKey {
+    pub fn of(page: &PageId) -> Self {
+        let hash = blake3::hash(page.as_str().as_bytes());
+        let mut first = [0u8; 8];
+        first.copy_from_slice(&hash.as_bytes()[..8]);
+        Self(u64::from_be_bytes(first))
+    }
+
+    /// 16 hex digits, as the store keeps it.
+    pub fn to_hex(self) -> String {
+        hex(&self.0.to_be_bytes())
     }
 }
 
@@ -258,11 +294,8 @@ mod tests {
         let by_cookie = VisitorKey::from_cookie(&cookie).unwrap();
         assert_eq!(by_address.slot_tag(), "abab");
         assert_eq!(by_cookie.slot_tag(), "abab");
-        assert_eq!(VisitorKey::from_stored(by_cookie.as_str()), Some(by_cookie));
-        assert_eq!(
-            VisitorKey::from_stored(by_address.as_str()),
-            Some(by_address)
-        );
-        assert_eq!(VisitorKey::from_stored("x.1234"), None);
+        assert!(by_cookie.is_person() && !by_address.is_person());
+        assert_eq!(by_cookie.cookie_value(), Some(cookie.as_str()));
+        assert_eq!(by_address.cookie_value(), None);
     }
 }

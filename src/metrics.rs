@@ -15,20 +15,49 @@ const LATENCY_BUCKETS: &[f64] = &[
 ];
 
 /// Every store operation, as the `operation` label names it.
-pub const STORE_OPERATIONS: [&str; 12] = [
+pub const STORE_OPERATIONS: [&str; 14] = [
     "ping",
     "touch",
     "apply",
     "read",
+    "page_views",
     "set_baseline",
     "daily_key",
     "put_poll",
     "list_polls",
     "poll_state",
     "cast",
+    "retract",
     "maintain",
     "sync",
 ];
+
+/// Every outcome of a hit, as the `outcome` label names it.
+pub const HIT_OUTCOMES: [&str; 4] = ["counted", "bot", "buffered", "foreign_origin"];
+
+/// Why a page view was not kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DropReason {
+    /// `TALLY_MAX_PAGES` distinct pages are stored already.
+    SiteCap,
+    /// The visitor opened more distinct pages in one visit window than one
+    /// visitor's state remembers.
+    VisitorCap,
+    /// More distinct pages in one flush interval than a batch carries.
+    BatchCap,
+}
+
+impl DropReason {
+    const ALL: [DropReason; 3] = [Self::SiteCap, Self::VisitorCap, Self::BatchCap];
+
+    fn label(self) -> &'static str {
+        match self {
+            Self::SiteCap => "site_cap",
+            Self::VisitorCap => "visitor_cap",
+            Self::BatchCap => "batch_cap",
+        }
+    }
+}
 
 /// The collectors.
 pub struct Metrics {
@@ -39,7 +68,7 @@ pub struct Metrics {
     pub hits: IntCounterVec,
     pub visits: IntCounter,
     pub page_views: IntCounter,
-    pub pages_dropped: IntCounter,
+    page_views_dropped: IntCounterVec,
     pub ballots: IntCounterVec,
     pub rate_limited: IntCounterVec,
     pub store_duration: HistogramVec,
@@ -76,13 +105,17 @@ impl Metrics {
             )
             .expect("valid metric"),
             hits: IntCounterVec::new(
-                Opts::new("tally_hits_total", "Hits received, by outcome: counted, bot (answered, not counted) or buffered (store unavailable, counted later)."),
+                Opts::new("tally_hits_total", "Hits received, by outcome: counted, bot (answered, not counted), buffered (store unavailable, counted later) or foreign_origin (from a page outside TALLY_ALLOWED_ORIGINS: answered, not counted)."),
                 &["outcome"],
             )
             .expect("valid metric"),
             visits: IntCounter::new("tally_visits_total", "Visits counted by this replica.").expect("valid metric"),
             page_views: IntCounter::new("tally_page_views_total", "Page views counted by this replica.").expect("valid metric"),
-            pages_dropped: IntCounter::new("tally_pages_dropped_total", "Page views not kept because the distinct-page cap (TALLY_MAX_PAGES) was reached.").expect("valid metric"),
+            page_views_dropped: IntCounterVec::new(
+                Opts::new("tally_page_views_dropped_total", "Page views not kept, by reason: site_cap (TALLY_MAX_PAGES distinct pages are stored), visitor_cap (one visitor opened more distinct pages in a visit window than are remembered), batch_cap (more distinct pages in a flush interval than a batch carries)."),
+                &["reason"],
+            )
+            .expect("valid metric"),
             ballots: IntCounterVec::new(
                 Opts::new("tally_ballots_total", "Ballots received, by poll and result: accepted, duplicate, address_cap, closed, invalid, rate_limited or unavailable."),
                 &["poll", "result"],
@@ -134,8 +167,11 @@ impl Metrics {
         for operation in STORE_OPERATIONS {
             m.store_errors.with_label_values(&[operation]);
         }
-        for outcome in ["counted", "bot", "buffered"] {
+        for outcome in HIT_OUTCOMES {
             m.hits.with_label_values(&[outcome]);
+        }
+        for reason in DropReason::ALL {
+            m.page_views_dropped.with_label_values(&[reason.label()]);
         }
         let collectors: Vec<Box<dyn prometheus::core::Collector>> = vec![
             Box::new(m.http_requests.clone()),
@@ -144,7 +180,7 @@ impl Metrics {
             Box::new(m.hits.clone()),
             Box::new(m.visits.clone()),
             Box::new(m.page_views.clone()),
-            Box::new(m.pages_dropped.clone()),
+            Box::new(m.page_views_dropped.clone()),
             Box::new(m.ballots.clone()),
             Box::new(m.rate_limited.clone()),
             Box::new(m.store_duration.clone()),
@@ -171,6 +207,15 @@ impl Metrics {
             ))
             .expect("process metrics register once");
         m
+    }
+
+    /// Counts `n` page views not kept for `reason`.
+    pub fn views_dropped(&self, reason: DropReason, n: u64) {
+        if n > 0 {
+            self.page_views_dropped
+                .with_label_values(&[reason.label()])
+                .inc_by(n);
+        }
     }
 
     /// The exposition in Prometheus text format.

@@ -10,11 +10,9 @@ use std::time::Duration;
 use futures::future::join_all;
 use jiff::Timestamp;
 use tally::calendar::Buckets;
-use tally::ids::{AddressKey, OptionId, PageId, PollId, SiteId, VisitorKey};
+use tally::ids::{AddressKey, OptionId, PageId, PageKey, PollId, SiteId, VisitId, VisitorKey};
 use tally::poll::{Poll, PollOption, PollSpec};
-use tally::store::{
-    self, Ballot, Batch, CounterQuery, PutPoll, Store, Touch, TouchOutcome, Verdict,
-};
+use tally::store::{self, Ballot, Batch, CounterQuery, PutPoll, Store, Touch, Verdict};
 
 use support::{Backend, Home};
 
@@ -29,9 +27,14 @@ struct Subject {
 
 async fn subject(backend: Backend) -> Subject {
     let home = Home::open(backend).await;
-    let store = store::open(&home.store_settings(), None, Duration::from_secs(5))
-        .await
-        .expect("store opens");
+    let store = store::open(
+        &home.store_settings(),
+        None,
+        Duration::from_secs(5),
+        Duration::from_secs(1),
+    )
+    .await
+    .expect("store opens");
     Subject { store, _home: home }
 }
 
@@ -46,23 +49,32 @@ fn page(p: &str) -> PageId {
     PageId::parse(p).unwrap()
 }
 
+/// The local day of `T0` and the instants near it.
+const DAY: u32 = 20270115;
+const MOST_PAGES: u32 = 512;
+
 fn touch(v: &VisitorKey, p: Option<&str>, at: i64) -> Touch {
     static IDS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
     Touch {
         visitor: v.clone(),
-        alias: None,
-        page: p.map(page),
+        inherit: None,
+        page: p.map(|p| PageKey::of(&page(p))),
         at_ms: at,
+        day: DAY,
         window_ms: WINDOW,
+        max_pages: MOST_PAGES,
         id: IDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
     }
 }
 
-fn outcome(new_visit: bool, new_page_view: bool) -> TouchOutcome {
-    TouchOutcome {
-        new_visit,
-        new_page_view,
-    }
+/// A hit, reduced to what it counted: (new visit, new page view).
+async fn counted(s: &dyn Store, t: &Touch) -> (bool, bool) {
+    let o = s.touch(&SITE, t).await.unwrap();
+    (o.new_visit, o.new_page_view)
+}
+
+fn outcome(new_visit: bool, new_page_view: bool) -> (bool, bool) {
+    (new_visit, new_page_view)
 }
 
 fn buckets(day: &str) -> Buckets {
@@ -112,7 +124,6 @@ fn ballot(v: &VisitorKey, address: u8, choices: &[&str], cap: u32) -> Ballot {
         id: IDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         poll: PollId::parse("danh-gia").unwrap(),
         visitor: v.clone(),
-        alias: None,
         address: AddressKey::from_hash([address; 16]),
         choices: choices.iter().map(|c| id(c)).collect(),
         at_ms: T0,
@@ -127,23 +138,19 @@ fn ballot(v: &VisitorKey, address: u8, choices: &[&str], cap: u32) -> Ballot {
 async fn a_first_hit_is_a_visit_and_a_reload_is_not(s: &dyn Store) {
     let v = visitor(1);
     assert_eq!(
-        s.touch(&SITE, &touch(&v, Some("/a"), T0)).await.unwrap(),
+        counted(s, &touch(&v, Some("/a"), T0)).await,
         outcome(true, true)
     );
     assert_eq!(
-        s.touch(&SITE, &touch(&v, Some("/a"), T0 + 1000))
-            .await
-            .unwrap(),
+        counted(s, &touch(&v, Some("/a"), T0 + 1000)).await,
         outcome(false, false)
     );
     assert_eq!(
-        s.touch(&SITE, &touch(&v, Some("/b"), T0 + 2000))
-            .await
-            .unwrap(),
+        counted(s, &touch(&v, Some("/b"), T0 + 2000)).await,
         outcome(false, true)
     );
     assert_eq!(
-        s.touch(&SITE, &touch(&v, None, T0 + 3000)).await.unwrap(),
+        counted(s, &touch(&v, None, T0 + 3000)).await,
         outcome(false, false)
     );
 }
@@ -154,28 +161,20 @@ async fn the_window_runs_from_the_last_hit(s: &dyn Store) {
     // Active every half hour or less: one long visit. A page is viewed
     // again only when its own last view is a window old.
     assert_eq!(
-        s.touch(&SITE, &touch(&v, Some("/b"), T0 + 20 * 60_000))
-            .await
-            .unwrap(),
+        counted(s, &touch(&v, Some("/b"), T0 + 20 * 60_000)).await,
         outcome(false, true)
     );
     assert_eq!(
-        s.touch(&SITE, &touch(&v, Some("/a"), T0 + 29 * 60_000))
-            .await
-            .unwrap(),
+        counted(s, &touch(&v, Some("/a"), T0 + 29 * 60_000)).await,
         outcome(false, false)
     );
     assert_eq!(
-        s.touch(&SITE, &touch(&v, Some("/b"), T0 + 55 * 60_000))
-            .await
-            .unwrap(),
+        counted(s, &touch(&v, Some("/b"), T0 + 55 * 60_000)).await,
         outcome(false, true)
     );
     // Exactly a window of silence: a new visit.
     assert_eq!(
-        s.touch(&SITE, &touch(&v, Some("/a"), T0 + 85 * 60_000))
-            .await
-            .unwrap(),
+        counted(s, &touch(&v, Some("/a"), T0 + 85 * 60_000)).await,
         outcome(true, true)
     );
 }
@@ -187,14 +186,12 @@ async fn a_late_replayed_hit_does_not_move_time_back(s: &dyn Store) {
         .unwrap();
     // A buffered hit from before arrives late: same visit.
     assert_eq!(
-        s.touch(&SITE, &touch(&v, Some("/a"), T0)).await.unwrap(),
+        counted(s, &touch(&v, Some("/a"), T0)).await,
         outcome(false, false)
     );
     // The window still counts from the later hit.
     assert_eq!(
-        s.touch(&SITE, &touch(&v, None, T0 + 39 * 60_000))
-            .await
-            .unwrap(),
+        counted(s, &touch(&v, None, T0 + 39 * 60_000)).await,
         outcome(false, false)
     );
 }
@@ -202,39 +199,51 @@ async fn a_late_replayed_hit_does_not_move_time_back(s: &dyn Store) {
 async fn a_hit_sent_again_gets_its_first_answer(s: &dyn Store) {
     let v = visitor(6);
     let first = touch(&v, Some("/a"), T0);
-    assert_eq!(s.touch(&SITE, &first).await.unwrap(), outcome(true, true));
+    assert_eq!(counted(s, &first).await, outcome(true, true));
     // Its answer was lost; it is sent again, even after later hits.
     s.touch(&SITE, &touch(&v, Some("/b"), T0 + 1000))
         .await
         .unwrap();
-    assert_eq!(s.touch(&SITE, &first).await.unwrap(), outcome(true, true));
+    assert_eq!(counted(s, &first).await, outcome(true, true));
     // Another hit at the same instant is a reload.
     let mut reload = touch(&v, Some("/a"), T0);
     reload.id += 1_000_000;
-    assert_eq!(
-        s.touch(&SITE, &reload).await.unwrap(),
-        outcome(false, false)
-    );
+    assert_eq!(counted(s, &reload).await, outcome(false, false));
 }
 
 async fn a_new_cookie_continues_the_address_visitor(s: &dyn Store) {
     let by_address = visitor(4);
     let cookie = VisitorKey::from_cookie(&by_address.new_cookie_value([9; 16])).unwrap();
-    let mut first = touch(&by_address, Some("/a"), T0);
-    first.alias = Some(cookie.clone());
-    assert_eq!(s.touch(&SITE, &first).await.unwrap(), outcome(true, true));
-    assert_eq!(
-        s.touch(&SITE, &touch(&cookie, Some("/a"), T0 + 1000))
-            .await
-            .unwrap(),
-        outcome(false, false)
-    );
-    assert_eq!(
-        s.touch(&SITE, &touch(&cookie, Some("/b"), T0 + 2000))
-            .await
-            .unwrap(),
-        outcome(false, true)
-    );
+    let first = s
+        .touch(&SITE, &touch(&by_address, Some("/a"), T0))
+        .await
+        .unwrap();
+    assert!(first.new_visit && first.new_page_view);
+    // The cookie comes back: it continues the address visitor's visit.
+    let mut back = touch(&cookie, Some("/a"), T0 + 1000);
+    back.inherit = Some(by_address.clone());
+    let second = s.touch(&SITE, &back).await.unwrap();
+    assert_eq!((second.new_visit, second.new_page_view), (false, false));
+    assert_eq!(second.visit, first.visit, "one visit, so one person online");
+    let mut third = touch(&cookie, Some("/b"), T0 + 2000);
+    third.inherit = Some(by_address.clone());
+    assert_eq!(counted(s, &third).await, outcome(false, true));
+    // A visit that has ended is not continued.
+    let stranger = VisitorKey::from_cookie(&by_address.new_cookie_value([8; 16])).unwrap();
+    let mut late = touch(&stranger, Some("/a"), T0 + 2000 + WINDOW);
+    late.inherit = Some(by_address);
+    assert_eq!(counted(s, &late).await, outcome(true, true));
+}
+
+async fn a_visit_ends_at_local_midnight(s: &dyn Store) {
+    let v = visitor(7);
+    let first = s.touch(&SITE, &touch(&v, Some("/a"), T0)).await.unwrap();
+    let mut after = touch(&v, Some("/a"), T0 + 60_000);
+    after.day = DAY + 1;
+    let next = s.touch(&SITE, &after).await.unwrap();
+    assert!(next.new_visit, "a new day begins a new visit");
+    assert!(!next.new_page_view, "the page was viewed a minute ago");
+    assert_ne!(next.visit, first.visit);
 }
 
 async fn distinct_visitors_touch_concurrently(s: &dyn Store) {
@@ -245,29 +254,37 @@ async fn distinct_visitors_touch_concurrently(s: &dyn Store) {
     assert!(
         outcomes
             .into_iter()
-            .all(|o| o.unwrap() == outcome(true, true))
+            .map(Result::unwrap)
+            .all(|o| (o.new_visit, o.new_page_view) == outcome(true, true))
     );
 }
 
 async fn a_visitor_remembers_a_bounded_number_of_pages(s: &dyn Store) {
     let v = visitor(5);
-    for n in 0..600 {
-        s.touch(&SITE, &touch(&v, Some(&format!("/p/{n}")), T0 + n))
+    let mut counted_views = 0;
+    for n in 0..2000 {
+        let o = s
+            .touch(&SITE, &touch(&v, Some(&format!("/p/{n}")), T0 + n))
             .await
             .unwrap();
+        counted_views += u32::from(o.new_page_view);
+        assert_eq!(o.capped, n >= i64::from(MOST_PAGES), "page {n}");
     }
-    // Still one visit; the page memory started afresh somewhere past 512.
+    // The first pages were counted; beyond the memory, no more (never a
+    // view twice).
+    assert_eq!(counted_views, MOST_PAGES);
+    for n in [0, 1, 511, 600, 1999] {
+        assert_eq!(
+            counted(s, &touch(&v, Some(&format!("/p/{n}")), T0 + 3000)).await,
+            outcome(false, false),
+            "page {n}"
+        );
+    }
+    // A window later the old pages make room again.
+    let later = T0 + 3000 + WINDOW;
     assert_eq!(
-        s.touch(&SITE, &touch(&v, Some("/p/599"), T0 + 700))
-            .await
-            .unwrap(),
-        outcome(false, false)
-    );
-    assert!(
-        !s.touch(&SITE, &touch(&v, None, T0 + 701))
-            .await
-            .unwrap()
-            .new_visit
+        counted(s, &touch(&v, Some("/p/new"), later)).await,
+        outcome(true, true)
     );
 }
 
@@ -278,7 +295,7 @@ fn batch(id: &str) -> Batch {
         id: id.into(),
         visits: vec![(buckets("2026-11-28"), 3), (buckets("2026-11-27"), 2)],
         page_views: vec![(page("/a"), 4), (page("/b"), 1)],
-        seen: vec![(visitor(10), T0), (visitor(11), T0 - 10 * 60_000)],
+        seen: vec![(VisitId(10), T0), (VisitId(11), T0 - 10 * 60_000)],
     }
 }
 
@@ -293,8 +310,9 @@ async fn a_batch_counts_once_however_often_it_is_sent(s: &dyn Store) {
     assert_eq!(first.this_week, 5);
     assert_eq!(first.this_month, 5);
     assert_eq!(first.pages, vec![4, 1, 0]);
-    // Only visitor 10 was seen in the last five minutes.
+    // Only visit 10 was seen in the last five minutes.
     assert_eq!(first.online, 1);
+    assert_eq!(first.distinct_pages, 2);
     let next = s.apply(&SITE, Some(&batch("r-2")), &q, 100).await.unwrap();
     assert_eq!(next.visits, 10);
     assert_eq!(next.pages, vec![8, 2, 0]);
@@ -308,7 +326,7 @@ async fn a_batch_counts_once_however_often_it_is_sent(s: &dyn Store) {
     assert_eq!(
         read,
         CounterSnapshot {
-            pages_dropped: 0,
+            views_dropped: 0,
             ..next
         }
     );
@@ -328,13 +346,14 @@ async fn the_distinct_page_cap_holds(s: &dyn Store) {
     b.page_views = vec![(page("/c"), 5), (page("/a"), 1)];
     let snap = s.apply(&SITE, Some(&b), &q, 2).await.unwrap();
     assert_eq!(snap.pages, vec![2, 1, 0]);
-    assert_eq!(snap.pages_dropped, 1);
+    assert_eq!(snap.views_dropped, 5, "every view of the dropped page");
+    assert_eq!(snap.distinct_pages, 2);
 }
 
 async fn online_forgets_visitors_after_five_minutes(s: &dyn Store) {
     let b = Batch {
         id: "on-1".into(),
-        seen: vec![(visitor(20), T0), (visitor(21), T0 - 60_000)],
+        seen: vec![(VisitId(20), T0), (VisitId(21), T0 - 60_000)],
         ..Batch::default()
     };
     let mut q = query(&[]);
@@ -477,25 +496,27 @@ async fn a_ballot_is_counted_once_per_visitor(s: &dyn Store) {
     assert_eq!(other.voted, None);
 }
 
-async fn a_ballot_with_a_new_cookie_is_recorded_for_both_identities(s: &dyn Store) {
-    s.put_poll(&SITE, &poll(1, &["tot", "chua-tot"]), false)
+async fn voters_are_counted_beside_votes(s: &dyn Store) {
+    let p = poll(3, &["a", "b", "c"]);
+    s.put_poll(&SITE, &p, false).await.unwrap();
+    s.cast(&SITE, &ballot(&visitor(42), 1, &["a", "b"], 50))
         .await
         .unwrap();
-    let by_address = visitor(42);
-    let cookie = VisitorKey::from_cookie(&by_address.new_cookie_value([1; 16])).unwrap();
-    let mut b = ballot(&by_address, 1, &["tot"], 50);
-    b.alias = Some(cookie.clone());
-    assert_eq!(
-        s.cast(&SITE, &b).await.unwrap().unwrap().0,
-        Verdict::Accepted
-    );
-    let again = s
-        .cast(&SITE, &ballot(&cookie, 1, &["chua-tot"], 50))
+    let (_, state) = s
+        .cast(&SITE, &ballot(&visitor(43), 1, &["a", "b", "c"], 50))
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(again.0, Verdict::AlreadyVoted);
-    assert_eq!(again.1.votes, vec![1, 0]);
+    assert_eq!(state.votes, vec![2, 2, 1]);
+    assert_eq!(state.voters, 2);
+    // Replacing the poll keeps the voters' count.
+    let wider = poll(3, &["a", "b", "c", "d"]);
+    assert_eq!(
+        s.put_poll(&SITE, &wider, false).await.unwrap(),
+        PutPoll::Replaced
+    );
+    let read = s.poll_state(&SITE, &p.id, None).await.unwrap().unwrap();
+    assert_eq!((read.votes, read.voters), (vec![2, 2, 1, 0], 2));
 }
 
 async fn the_per_address_cap_holds_exactly(s: &dyn Store) {
@@ -620,10 +641,8 @@ async fn a_retracted_ballot_is_gone_and_others_stay(s: &dyn Store) {
     s.put_poll(&SITE, &poll(2, &["a", "b", "c"]), false)
         .await
         .unwrap();
-    let by_address = visitor(95);
-    let cookie = VisitorKey::from_cookie(&by_address.new_cookie_value([2; 16])).unwrap();
-    let mut lost = ballot(&by_address, 9, &["a", "b"], 2);
-    lost.alias = Some(cookie.clone());
+    let cookie = visitor(95);
+    let lost = ballot(&cookie, 9, &["a", "b"], 2);
     let kept = ballot(&visitor(96), 9, &["a"], 2);
     assert_eq!(
         s.cast(&SITE, &lost).await.unwrap().unwrap().0,
@@ -661,11 +680,9 @@ async fn a_retracted_ballot_is_gone_and_others_stay(s: &dyn Store) {
 async fn housekeeping_keeps_what_is_still_needed(s: &dyn Store) {
     let v = visitor(80);
     s.touch(&SITE, &touch(&v, Some("/a"), T0)).await.unwrap();
-    s.maintain(T0 + 10 * 60_000, WINDOW).await.unwrap();
+    s.maintain(T0 + 10 * 60_000).await.unwrap();
     assert_eq!(
-        s.touch(&SITE, &touch(&v, Some("/a"), T0 + 20 * 60_000))
-            .await
-            .unwrap(),
+        counted(s, &touch(&v, Some("/a"), T0 + 20 * 60_000)).await,
         outcome(false, false)
     );
     s.sync().await.unwrap();
@@ -716,6 +733,7 @@ conformance!(
     a_late_replayed_hit_does_not_move_time_back,
     a_hit_sent_again_gets_its_first_answer,
     a_new_cookie_continues_the_address_visitor,
+    a_visit_ends_at_local_midnight,
     distinct_visitors_touch_concurrently,
     a_visitor_remembers_a_bounded_number_of_pages,
     a_batch_counts_once_however_often_it_is_sent,
@@ -726,7 +744,7 @@ conformance!(
     polls_are_created_replaced_and_listed,
     dropping_options_with_ballots_needs_force,
     a_ballot_is_counted_once_per_visitor,
-    a_ballot_with_a_new_cookie_is_recorded_for_both_identities,
+    voters_are_counted_beside_votes,
     the_per_address_cap_holds_exactly,
     concurrent_ballots_from_one_visitor_count_once,
     invalid_ballots_change_nothing,

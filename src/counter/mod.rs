@@ -16,6 +16,7 @@
 
 mod pages;
 mod pending;
+pub mod visit;
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -27,8 +28,8 @@ use tokio::sync::watch;
 
 use crate::calendar::{Calendar, Period};
 use crate::clock::Clock;
-use crate::ids::{PageId, SiteId, VisitorKey, hex};
-use crate::metrics::Metrics;
+use crate::ids::{PageId, PageKey, SiteId, VisitorKey, hex};
+use crate::metrics::{DropReason, Metrics};
 use crate::privacy::random;
 use crate::store::{CounterQuery, CounterSnapshot, Store, StoreError, Touch, TouchOutcome};
 use pages::PageCache;
@@ -39,14 +40,17 @@ use pending::{InFlight, Pending, compose};
 pub const ONLINE_WINDOW: SignedDuration = SignedDuration::from_mins(5);
 /// Buffered hits replayed per flush while the store catches up.
 const REPLAY_PER_FLUSH: usize = 5_000;
-/// How often the store's housekeeping runs.
-const MAINTAIN_EVERY: Duration = Duration::from_secs(60);
+/// Most pages one visitor's state remembers within a visit window; see
+/// [`visit`] for what happens beyond.
+pub const MOST_PAGES_PER_VISITOR: u32 = 512;
 
 /// One page load by a visitor (not a bot).
 #[derive(Debug, Clone)]
 pub struct Hit {
     pub visitor: VisitorKey,
-    pub alias: Option<VisitorKey>,
+    /// The address-hash identity whose live visit `visitor` may continue
+    /// (see [`crate::store::Touch::inherit`]).
+    pub inherit: Option<VisitorKey>,
     pub page: Option<PageId>,
 }
 
@@ -73,6 +77,8 @@ pub struct CounterSettings {
 struct PendingHit {
     hit: Hit,
     at: Timestamp,
+    /// The local day of `at`, as `yyyymmdd`.
+    day: u32,
     id: u64,
 }
 
@@ -148,10 +154,12 @@ impl Counter {
     fn touch_of(&self, pending: &PendingHit) -> Touch {
         Touch {
             visitor: pending.hit.visitor.clone(),
-            alias: pending.hit.alias.clone(),
-            page: pending.hit.page.clone(),
+            inherit: pending.hit.inherit.clone(),
+            page: pending.hit.page.as_ref().map(PageKey::of),
             at_ms: pending.at.as_millisecond(),
+            day: pending.day,
             window_ms: self.window_ms(),
+            max_pages: MOST_PAGES_PER_VISITOR,
             id: pending.id,
         }
     }
@@ -159,15 +167,21 @@ impl Counter {
     /// Counts a page load and answers the counter.
     pub async fn hit(&self, hit: Hit) -> CounterView {
         let page = hit.page.clone();
+        let at = self.clock.now();
         let pending = PendingHit {
             hit,
-            at: self.clock.now(),
+            at,
+            day: self.period(at).today_code,
             id: u64::from_le_bytes(random()),
         };
         if self.state().store_ok {
             match self.store.touch(&self.site, &self.touch_of(&pending)).await {
                 Ok(outcome) => {
-                    self.record(&pending.hit, pending.at, outcome);
+                    let kept = match &pending.hit.page {
+                        Some(page) if outcome.new_page_view => self.page_admitted(page).await,
+                        _ => true,
+                    };
+                    self.record(&pending.hit, pending.at, outcome, kept);
                     self.metrics.hits.with_label_values(&["counted"]).inc();
                 }
                 Err(e) => {
@@ -181,21 +195,21 @@ impl Counter {
         self.view(page.as_ref()).await
     }
 
-    fn record(&self, hit: &Hit, at: Timestamp, outcome: TouchOutcome) {
+    /// Adds what a decided hit counts to the increments waiting for the
+    /// next flush. `kept`: a new page view fits under `TALLY_MAX_PAGES`.
+    fn record(&self, hit: &Hit, at: Timestamp, outcome: TouchOutcome, kept: bool) {
         let buckets = outcome.new_visit.then(|| self.calendar.buckets(at));
-        let page = hit.page.as_ref().filter(|_| outcome.new_page_view);
+        let page = hit.page.as_ref().filter(|_| outcome.new_page_view && kept);
+        if outcome.new_page_view && !kept {
+            self.metrics.views_dropped(DropReason::SiteCap, 1);
+        }
+        if outcome.capped {
+            self.metrics.views_dropped(DropReason::VisitorCap, 1);
+        }
+        // Online counts visits: one person is one, whichever identity
+        // their hits carried.
         let online_since = self.clock.now() - ONLINE_WINDOW;
-        // Online counts people, so it needs the key their next hit will
-        // use: the new cookie when this hit began their visit, but the
-        // address identity when it continued one, as then their browser
-        // did not keep the cookie issued before.
-        let seen = (at >= online_since).then(|| {
-            let who = match &hit.alias {
-                Some(cookie) if outcome.new_visit => cookie,
-                _ => &hit.visitor,
-            };
-            (who.clone(), at.as_millisecond())
-        });
+        let seen = (at >= online_since).then_some((outcome.visit, at.as_millisecond()));
         if outcome.new_visit {
             self.metrics.visits.inc();
         }
@@ -203,7 +217,40 @@ impl Counter {
             self.metrics.page_views.inc();
         }
         if !self.state().pending.record(buckets, page, seen) {
-            self.metrics.pages_dropped.inc();
+            self.metrics.views_dropped(DropReason::BatchCap, 1);
+        }
+    }
+
+    /// Whether a new view of `page` will be kept under `TALLY_MAX_PAGES`,
+    /// so the answer shows what is stored. Far below the cap it is; near
+    /// it, a page the store does not have yet is looked up. Across
+    /// replicas a view admitted here may still be dropped by the flush
+    /// (and counted in the metric).
+    async fn page_admitted(&self, page: &PageId) -> bool {
+        {
+            let state = self.state();
+            let waiting = state.pending.page_count()
+                + state.inflight.as_ref().map_or(0, InFlight::page_count);
+            let room = state.stored.distinct_pages + (waiting as u64) < self.settings.max_pages;
+            let known = state.pending.has_page(page)
+                || state.inflight.as_ref().is_some_and(|f| f.has_page(page))
+                || state.pages.holds(page);
+            if room || known {
+                return true;
+            }
+        }
+        match self
+            .store
+            .page_views(&self.site, std::slice::from_ref(page))
+            .await
+        {
+            Ok(views) => {
+                let n = views.first().copied().unwrap_or(0);
+                self.state().pages.insert(page.clone(), n);
+                n > 0
+            }
+            // Cannot tell: the flush counts what it drops.
+            Err(_) => true,
         }
     }
 
@@ -325,7 +372,8 @@ impl Counter {
                 state
                     .pages
                     .refreshed(&query.pages, &snapshot.pages, batch.as_ref());
-                self.metrics.pages_dropped.inc_by(snapshot.pages_dropped);
+                self.metrics
+                    .views_dropped(DropReason::SiteCap, snapshot.views_dropped);
                 snapshot.pages.clear();
                 state.stored = snapshot;
                 state.stored_period = Some(period);
@@ -356,7 +404,9 @@ impl Counter {
                 .touch(&self.site, &self.touch_of(&buffered))
                 .await
             {
-                Ok(outcome) => self.record(&buffered.hit, buffered.at, outcome),
+                // Admitted without a look-up: the flush counts what the
+                // page cap drops.
+                Ok(outcome) => self.record(&buffered.hit, buffered.at, outcome, true),
                 Err(_) => {
                     let mut state = self.state();
                     state.buffer.push_front(buffered);
@@ -385,17 +435,16 @@ impl Counter {
     pub async fn run(self: Arc<Self>, interval: Duration, mut shutdown: watch::Receiver<bool>) {
         let mut tick = tokio::time::interval(interval);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut last_maintained = Instant::now();
         loop {
             tokio::select! {
                 _ = tick.tick() => {}
                 _ = shutdown.changed() => return,
             }
             self.cycle().await;
-            if last_maintained.elapsed() >= MAINTAIN_EVERY {
-                last_maintained = Instant::now();
+            // A short slice of housekeeping, every tick.
+            if self.state().store_ok {
                 let now = self.clock.now().as_millisecond();
-                if let Err(e) = self.store.maintain(now, self.window_ms()).await {
+                if let Err(e) = self.store.maintain(now).await {
                     tracing::warn!(error = %e, "store housekeeping failed");
                 }
             }

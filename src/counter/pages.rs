@@ -39,6 +39,11 @@ impl PageCache {
         Some(entry.views)
     }
 
+    /// Whether the store is known to keep `page` (it has views).
+    pub fn holds(&self, page: &PageId) -> bool {
+        self.entries.get(page).is_some_and(|e| e.views > 0)
+    }
+
     /// Keeps a count just read from the store.
     pub fn insert(&mut self, page: PageId, views: u64) {
         if self.entries.len() >= MOST_PAGES && !self.entries.contains_key(&page) {

@@ -4,12 +4,12 @@
 use std::collections::HashMap;
 
 use crate::calendar::{Buckets, Period};
-use crate::ids::{PageId, VisitorKey};
+use crate::ids::{PageId, VisitId};
 use crate::store::{Batch, CounterSnapshot};
 
 /// Most distinct pages one batch carries; more wait for the next batch.
 pub const MOST_PAGES_PER_BATCH: usize = 10_000;
-/// Most visitors one batch marks as seen; beyond it "online" undercounts
+/// Most visits one batch marks as seen; beyond it "online" undercounts
 /// until the next batch rather than memory growing.
 pub const MOST_SEEN_PER_BATCH: usize = 50_000;
 
@@ -18,9 +18,9 @@ pub const MOST_SEEN_PER_BATCH: usize = 50_000;
 pub struct Pending {
     visits: HashMap<Buckets, u64>,
     pages: HashMap<PageId, u64>,
-    /// Visitors seen, with when, and whether that hit began a visit.
-    seen: HashMap<VisitorKey, (i64, bool)>,
-    /// How many of `seen` began a visit.
+    /// Visits seen, with when, and whether they began here.
+    seen: HashMap<VisitId, (i64, bool)>,
+    /// How many of `seen` began here.
     new_visitors: u64,
 }
 
@@ -29,12 +29,21 @@ impl Pending {
         self.visits.is_empty() && self.pages.is_empty() && self.seen.is_empty()
     }
 
+    /// Distinct pages with views waiting.
+    pub fn page_count(&self) -> usize {
+        self.pages.len()
+    }
+
+    pub fn has_page(&self, page: &PageId) -> bool {
+        self.pages.contains_key(page)
+    }
+
     /// Adds one counted hit. Returns false if a cap kept part of it out.
     pub fn record(
         &mut self,
         buckets: Option<Buckets>,
         page: Option<&PageId>,
-        seen: Option<(VisitorKey, i64)>,
+        seen: Option<(VisitId, i64)>,
     ) -> bool {
         let new_visit = buckets.is_some();
         if let Some(b) = buckets {
@@ -50,15 +59,15 @@ impl Pending {
                 kept = false;
             }
         }
-        if let Some((visitor, at)) = seen {
-            if let Some(entry) = self.seen.get_mut(&visitor) {
+        if let Some((visit, at)) = seen {
+            if let Some(entry) = self.seen.get_mut(&visit) {
                 entry.0 = entry.0.max(at);
                 if new_visit && !entry.1 {
                     entry.1 = true;
                     self.new_visitors += 1;
                 }
             } else if self.seen.len() < MOST_SEEN_PER_BATCH {
-                self.seen.insert(visitor, (at, new_visit));
+                self.seen.insert(visit, (at, new_visit));
                 self.new_visitors += u64::from(new_visit);
             }
         }
@@ -77,7 +86,7 @@ impl Pending {
             seen: taken
                 .seen
                 .into_iter()
-                .map(|(visitor, (at, _))| (visitor, at))
+                .map(|(visit, (at, _))| (visit, at))
                 .collect(),
         };
         InFlight {
@@ -95,9 +104,19 @@ pub struct InFlight {
     pub batch: Batch,
     /// The batch's page views, for lookups.
     pages: HashMap<PageId, u64>,
-    /// Visitors in the batch whose hit began a visit: certainly not yet in
-    /// the stored "online" set.
+    /// Visits that began in the batch: certainly not yet in the stored
+    /// "online" set.
     pub new_visitors: u64,
+}
+
+impl InFlight {
+    pub fn page_count(&self) -> usize {
+        self.pages.len()
+    }
+
+    pub fn has_page(&self, page: &PageId) -> bool {
+        self.pages.contains_key(page)
+    }
 }
 
 /// Adds increments not yet in the store to `t`.
@@ -206,11 +225,12 @@ mod tests {
         Period {
             now: buckets(day),
             yesterday: yesterday.into(),
+            today_code: 0,
         }
     }
 
-    fn visitor(n: u8) -> VisitorKey {
-        VisitorKey::from_address_hash([n; 16])
+    fn visitor(n: u8) -> VisitId {
+        VisitId(u64::from(n))
     }
 
     #[test]

@@ -11,7 +11,8 @@ use hyper::body::Incoming;
 use super::client::Client;
 use super::error::ApiError;
 use super::i18n::{Lang, escape};
-use super::identity::{identify, is_bot};
+use super::identity::{identify, inherited, is_bot};
+use super::origin;
 use super::respond::{Response, bytes_response};
 use crate::app::App;
 use crate::counter::Hit;
@@ -166,11 +167,24 @@ pub async fn pixel(
         app.metrics.hits.with_label_values(&["bot"]).inc();
         return Ok(response);
     }
-    let identity = identify(&app.privacy, req.headers(), &client).await;
+    if origin::foreign(
+        req.headers(),
+        req.uri(),
+        &client,
+        &app.settings.allowed_origins,
+    ) {
+        app.metrics
+            .hits
+            .with_label_values(&["foreign_origin"])
+            .inc();
+        return Ok(response);
+    }
+    let identity = identify(&app.privacy, req.headers(), &client).await?;
+    let inherit = inherited(&app.privacy, &identity, req.headers(), &client).await;
     app.counter
         .hit(Hit {
             visitor: identity.visitor,
-            alias: identity.alias,
+            inherit,
             page,
         })
         .await;

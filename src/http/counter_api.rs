@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 
 use super::client::Client;
 use super::error::ApiError;
-use super::identity::{identify, is_bot};
+use super::identity::{identify, inherited, is_bot};
+use super::origin;
 use super::respond::{Response, json_object, json_response, media_type_is, read_body};
 use crate::app::App;
 use crate::counter::{CounterView, Hit};
@@ -47,12 +48,25 @@ pub async fn post_hit(
         app.metrics.hits.with_label_values(&["bot"]).inc();
         return Ok(render(&app.counter.view(page.as_ref()).await));
     }
-    let identity = identify(&app.privacy, &parts.headers, &client).await;
+    if origin::foreign(
+        &parts.headers,
+        &parts.uri,
+        &client,
+        &app.settings.allowed_origins,
+    ) {
+        app.metrics
+            .hits
+            .with_label_values(&["foreign_origin"])
+            .inc();
+        return Ok(render(&app.counter.view(page.as_ref()).await));
+    }
+    let identity = identify(&app.privacy, &parts.headers, &client).await?;
+    let inherit = inherited(&app.privacy, &identity, &parts.headers, &client).await;
     let view = app
         .counter
         .hit(Hit {
             visitor: identity.visitor,
-            alias: identity.alias,
+            inherit,
             page,
         })
         .await;

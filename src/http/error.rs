@@ -19,6 +19,8 @@ pub enum ApiError {
     InvalidBody(String),
     InvalidPage(String),
     InvalidQuery(String),
+    /// `Tally-Visitor` is not a well-formed visitor id.
+    InvalidVisitor,
     UnsupportedMediaType {
         expected: &'static str,
     },
@@ -64,6 +66,7 @@ impl ApiError {
             InvalidBody(_) => (StatusCode::BAD_REQUEST, "invalid_body"),
             InvalidPage(_) => (StatusCode::BAD_REQUEST, "invalid_page"),
             InvalidQuery(_) => (StatusCode::BAD_REQUEST, "invalid_query"),
+            InvalidVisitor => (StatusCode::BAD_REQUEST, "invalid_visitor"),
             UnsupportedMediaType { .. } => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
             }
@@ -96,6 +99,7 @@ impl ApiError {
             InvalidBody(why) => why.clone(),
             InvalidPage(why) => format!("page: {why}"),
             InvalidQuery(why) => why.clone(),
+            InvalidVisitor => "Tally-Visitor must be 36 lowercase hex digits".into(),
             UnsupportedMediaType { expected } => format!("send the body as {expected}"),
             PayloadTooLarge { limit } => format!("the body is larger than {limit} bytes"),
             RequestTimeout => "the request took too long".into(),

@@ -1,28 +1,60 @@
 //! Which visitor a request comes from, and whether it is a bot.
 //!
-//! A visitor is their `tally_vid` cookie when they send one. Otherwise they
-//! are a keyed hash of address and User-Agent, and get a new cookie; the
-//! store copies the hash identity's state to the cookie identity in the
-//! same step, so the next request (with the cookie) continues the visit.
+//! Believed in this order:
+//!
+//! 1. the `tally_vid` cookie: it reaches tally when tally is same-site with
+//!    the portal, and on tally's own pages;
+//! 2. the first-party id the widget keeps in the portal's own storage and
+//!    sends as `Tally-Visitor`: it holds when tally is on another site and
+//!    when the browser blocks third-party cookies;
+//! 3. otherwise a keyed hash of address and User-Agent. Several people
+//!    behind one address with the same browser share it, so it may be
+//!    counted but never speaks for a person: it is never shown a choice
+//!    and never refused a ballot.
+//!
+//! A request without a cookie is answered with one: the first-party id's
+//! value when it sent one (so a same-site deployment converges on one id),
+//! else a fresh id sharing the address hash's slot, whose first hit then
+//! continues that hash's live visit.
 
 use http::{HeaderMap, HeaderValue, header};
 
 use super::client::Client;
+use super::error::ApiError;
 use crate::ids::VisitorKey;
 use crate::privacy::{Privacy, random};
 
 /// The visitor cookie's name.
 pub const COOKIE_NAME: &str = "tally_vid";
+/// The header that carries the widget's first-party id.
+pub const VISITOR_HEADER: &str = "tally-visitor";
 /// Two years, in seconds.
 const COOKIE_MAX_AGE: u64 = 2 * 365 * 24 * 3600;
+
+/// Where a request's identity came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    Cookie,
+    FirstParty,
+    Address,
+}
 
 /// Who is asking.
 #[derive(Debug, Clone)]
 pub struct Identity {
     pub visitor: VisitorKey,
-    /// The identity of the cookie being issued now, if any.
-    pub alias: Option<VisitorKey>,
+    pub source: Source,
+    /// The id of the cookie issued with this answer, if any.
+    pub issued: Option<VisitorKey>,
     pub set_cookie: Option<HeaderValue>,
+}
+
+impl Identity {
+    /// The person this identity names: the cookie or first-party id, never
+    /// an address hash.
+    pub fn person(&self) -> Option<&VisitorKey> {
+        (self.source != Source::Address).then_some(&self.visitor)
+    }
 }
 
 /// The request's `tally_vid` cookie, if it sends a well-formed one.
@@ -37,30 +69,99 @@ pub fn cookie_visitor(headers: &HeaderMap) -> Option<VisitorKey> {
         .and_then(|(_, value)| VisitorKey::from_cookie(value.trim_matches('"')))
 }
 
-/// Identifies a request's visitor, issuing a cookie when it has none.
-pub async fn identify(privacy: &Privacy, headers: &HeaderMap, client: &Client) -> Identity {
-    if let Some(visitor) = cookie_visitor(headers) {
-        return Identity {
-            visitor,
-            alias: None,
-            set_cookie: None,
-        };
+/// The request's first-party id (`Tally-Visitor`). A value that is not 36
+/// lowercase hex digits is refused: only the widget sends it.
+pub fn first_party_visitor(headers: &HeaderMap) -> Result<Option<VisitorKey>, ApiError> {
+    let Some(value) = headers.get(VISITOR_HEADER) else {
+        return Ok(None);
+    };
+    value
+        .to_str()
+        .ok()
+        .and_then(|v| VisitorKey::from_cookie(v.trim()))
+        .map(Some)
+        .ok_or(ApiError::InvalidVisitor)
+}
+
+/// The person a read is about, without issuing anything: the cookie or the
+/// first-party id. `None` for a visitor known only by address.
+pub fn reader(headers: &HeaderMap) -> Result<Option<VisitorKey>, ApiError> {
+    match cookie_visitor(headers) {
+        Some(visitor) => Ok(Some(visitor)),
+        None => first_party_visitor(headers),
     }
+}
+
+/// The address-hash identity of a request.
+pub async fn address_visitor(
+    privacy: &Privacy,
+    headers: &HeaderMap,
+    client: &Client,
+) -> VisitorKey {
     let user_agent = headers
         .get(header::USER_AGENT)
         .map_or(&b""[..], HeaderValue::as_bytes);
-    let visitor = privacy.visitor(client.ip, user_agent).await;
-    let value = visitor.new_cookie_value(random());
-    let alias = VisitorKey::from_cookie(&value);
+    privacy.visitor(client.ip, user_agent).await
+}
+
+fn cookie_header(value: &str, client: &Client) -> Option<HeaderValue> {
     let secure = if client.https { "; Secure" } else { "" };
     let cookie = format!(
         "{COOKIE_NAME}={value}; Max-Age={COOKIE_MAX_AGE}; Path=/; HttpOnly; SameSite=Lax{secure}"
     );
-    Identity {
-        visitor,
-        alias,
-        set_cookie: HeaderValue::from_str(&cookie).ok(),
+    HeaderValue::from_str(&cookie).ok()
+}
+
+/// Identifies a request's visitor, issuing a cookie when it has none.
+pub async fn identify(
+    privacy: &Privacy,
+    headers: &HeaderMap,
+    client: &Client,
+) -> Result<Identity, ApiError> {
+    let first_party = first_party_visitor(headers)?;
+    if let Some(visitor) = cookie_visitor(headers) {
+        return Ok(Identity {
+            visitor,
+            source: Source::Cookie,
+            issued: None,
+            set_cookie: None,
+        });
     }
+    if let Some(visitor) = first_party {
+        let set_cookie = visitor
+            .cookie_value()
+            .and_then(|v| cookie_header(v, client));
+        return Ok(Identity {
+            visitor,
+            source: Source::FirstParty,
+            issued: None,
+            set_cookie,
+        });
+    }
+    let visitor = address_visitor(privacy, headers, client).await;
+    let value = visitor.new_cookie_value(random());
+    Ok(Identity {
+        issued: VisitorKey::from_cookie(&value),
+        set_cookie: cookie_header(&value, client),
+        visitor,
+        source: Source::Address,
+    })
+}
+
+/// For a hit by cookie: the address-hash identity the cookie may continue,
+/// when the cookie was issued to it (they share a slot tag). Its first hit
+/// then carries on that identity's live visit instead of starting another.
+pub async fn inherited(
+    privacy: &Privacy,
+    identity: &Identity,
+    headers: &HeaderMap,
+    client: &Client,
+) -> Option<VisitorKey> {
+    if identity.source != Source::Cookie {
+        return None;
+    }
+    let by_address = address_visitor(privacy, headers, client).await;
+    (by_address.slot_tag() == identity.visitor.slot_tag()).then_some(by_address)
 }
 
 /// Substrings (lower case) of the User-Agents of crawlers, link previewers,
@@ -148,6 +249,26 @@ mod tests {
         ] {
             assert!(!is_bot(&with("user-agent", ua)), "{ua}");
         }
+    }
+
+    #[test]
+    fn a_first_party_id_must_be_well_formed() {
+        let good = "0123456789abcdef0123456789abcdef0123";
+        let h = with("tally-visitor", good);
+        assert_eq!(
+            first_party_visitor(&h).unwrap().unwrap().as_str(),
+            format!("c.{good}")
+        );
+        assert!(first_party_visitor(&HeaderMap::new()).unwrap().is_none());
+        assert!(first_party_visitor(&with("tally-visitor", "forged")).is_err());
+        // The cookie is believed first.
+        let mut both = with("tally-visitor", good);
+        let other = "ffff456789abcdef0123456789abcdef0123";
+        both.insert("cookie", format!("tally_vid={other}").parse().unwrap());
+        assert_eq!(
+            reader(&both).unwrap().unwrap().as_str(),
+            format!("c.{other}")
+        );
     }
 
     #[test]

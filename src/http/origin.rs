@@ -30,6 +30,13 @@ fn own_origin(headers: &HeaderMap, uri: &http::Uri, client: &Client) -> Option<S
     Some(format!("{scheme}://{host}").to_ascii_lowercase())
 }
 
+/// Whether the browser says the request comes from a page that is neither
+/// an allowed origin nor this service (`Origin`, else `Referer`, as an
+/// image request carries). A request that names no origin is not foreign.
+pub fn foreign(headers: &HeaderMap, uri: &http::Uri, client: &Client, allowed: &[String]) -> bool {
+    check(headers, uri, client, allowed).is_err()
+}
+
 /// Refuses a request whose browser-declared origin is not allowed.
 pub fn check(
     headers: &HeaderMap,

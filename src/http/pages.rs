@@ -182,10 +182,10 @@ pub async fn poll_page(
     let lang = Lang::choose(req.uri().query(), req.headers());
     let t = lang.text();
     let id = poll_id(id)?;
-    let identity = identify(&app.privacy, req.headers(), &client).await;
+    let identity = identify(&app.privacy, req.headers(), &client).await?;
     let state = app
         .voting
-        .state(&id, Some(&identity.visitor))
+        .state(&id, identity.person())
         .await?
         .ok_or(ApiError::PollNotFound)?;
     let status = state.poll.status(app.voting.now());

@@ -8,11 +8,11 @@ use serde_json::{Value, json};
 
 use super::client::Client;
 use super::error::ApiError;
-use super::identity::{Identity, cookie_visitor, identify};
+use super::identity::{Identity, identify, reader};
 use super::origin;
 use super::respond::{Response, json_object, json_response, media_type_is, read_body};
 use crate::app::App;
-use crate::ids::{OptionId, PollId, VisitorKey};
+use crate::ids::{OptionId, PollId};
 use crate::poll::{ChoiceError, Results};
 use crate::store::PollState;
 use crate::voting::{VoteOutcome, Voter};
@@ -20,19 +20,6 @@ use crate::voting::{VoteOutcome, Voter};
 /// A poll id from the path; a malformed one names no poll.
 pub fn poll_id(raw: &str) -> Result<PollId, ApiError> {
     PollId::parse(raw).map_err(|_| ApiError::PollNotFound)
-}
-
-/// The visitor a read is about, without issuing a cookie.
-pub async fn reader(app: &App, headers: &HeaderMap, client: &Client) -> VisitorKey {
-    match cookie_visitor(headers) {
-        Some(visitor) => visitor,
-        None => {
-            let ua = headers
-                .get(header::USER_AGENT)
-                .map_or(&b""[..], |v| v.as_bytes());
-            app.privacy.visitor(client.ip, ua).await
-        }
-    }
 }
 
 /// The poll as JSON, with whether this visitor voted.
@@ -62,21 +49,20 @@ pub fn results_json(app: &App, state: &PollState) -> Value {
         "question": state.poll.question,
         "status": state.poll.status(app.voting.now()),
         "total_votes": results.total_votes,
+        "total_voters": state.voters,
+        "percent_base": "votes",
         "options": results.options,
     })
 }
 
-pub async fn get_poll(
-    app: &App,
-    req: &Request<Incoming>,
-    client: Client,
-    id: &str,
-) -> Result<Response, ApiError> {
+pub async fn get_poll(app: &App, req: &Request<Incoming>, id: &str) -> Result<Response, ApiError> {
     let id = poll_id(id)?;
-    let visitor = reader(app, req.headers(), &client).await;
+    // Only a person is told what they chose: an address hash may be
+    // someone else's.
+    let visitor = reader(req.headers())?;
     let state = app
         .voting
-        .state(&id, Some(&visitor))
+        .state(&id, visitor.as_ref())
         .await?
         .ok_or(ApiError::PollNotFound)?;
     Ok(json_response(StatusCode::OK, &poll_json(app, &state)))
@@ -109,22 +95,23 @@ pub fn option_ids<'a>(raw: impl IntoIterator<Item = &'a str>) -> Result<Vec<Opti
         .collect()
 }
 
-/// Who votes: the identity, and the address the per-address cap counts.
+/// Who votes, and the address the per-address cap counts. A person votes
+/// as themselves; a visitor known only by address votes under the fresh id
+/// issued with this answer, so someone else behind the same address never
+/// stands in their way (the per-address cap bounds how often that works).
 pub async fn voter(
     app: &App,
     headers: &HeaderMap,
     client: &Client,
 ) -> Result<(Voter, Identity), ApiError> {
-    let identity = identify(&app.privacy, headers, client).await;
+    let identity = identify(&app.privacy, headers, client).await?;
     let address = app.privacy.address(client.ip).await?;
-    Ok((
-        Voter {
-            visitor: identity.visitor.clone(),
-            alias: identity.alias.clone(),
-            address,
-        },
-        identity,
-    ))
+    let visitor = identity
+        .person()
+        .or(identity.issued.as_ref())
+        .cloned()
+        .ok_or(ApiError::Internal)?;
+    Ok((Voter { visitor, address }, identity))
 }
 
 /// Maps a ballot's outcome to the answer; `Ok` only when it was counted.

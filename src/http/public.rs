@@ -106,7 +106,10 @@ pub fn cors_layer(origins: &[String]) -> CorsLayer {
     CorsLayer::new()
         .allow_origin(AllowOrigin::list(origins))
         .allow_methods([Method::GET, Method::POST])
-        .allow_headers([header::CONTENT_TYPE])
+        .allow_headers([
+            header::CONTENT_TYPE,
+            header::HeaderName::from_static(super::identity::VISITOR_HEADER),
+        ])
         .allow_credentials(true)
         .max_age(std::time::Duration::from_secs(86_400))
 }
@@ -266,7 +269,7 @@ async fn dispatch(
     match route {
         Route::Poll => match allow_get(&method)? {
             Some(options) => Ok(options),
-            None => polls_api::get_poll(app, &req, client, id).await,
+            None => polls_api::get_poll(app, &req, id).await,
         },
         Route::PollVotes => match allow_post(&method)? {
             Some(options) => Ok(options),

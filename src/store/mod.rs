@@ -15,7 +15,7 @@ use thiserror::Error;
 
 use crate::calendar::Buckets;
 use crate::config::StoreSettings;
-use crate::ids::{AddressKey, OptionId, PageId, PollId, SiteId, VisitorKey};
+use crate::ids::{AddressKey, OptionId, PageId, PageKey, PollId, SiteId, VisitId, VisitorKey};
 use crate::poll::Poll;
 
 pub mod embedded;
@@ -35,27 +35,29 @@ pub enum StoreError {
     Corrupt(String),
 }
 
-/// A visitor's hit, as the store sees it.
+/// A visitor's hit, as the store sees it. The store applies
+/// [`crate::counter::visit::touch`] to the visitor's state in one atomic step.
 #[derive(Debug, Clone)]
 pub struct Touch {
     pub visitor: VisitorKey,
-    /// A newly issued cookie identity that continues this visitor from now
-    /// on; it receives a copy of the visitor's state.
-    pub alias: Option<VisitorKey>,
-    pub page: Option<PageId>,
+    /// An address-hash identity in the visitor's slot whose live visit the
+    /// visitor continues when it has no state of its own yet (a cookie
+    /// issued to that address hash, coming back for the first time).
+    pub inherit: Option<VisitorKey>,
+    pub page: Option<PageKey>,
     pub at_ms: i64,
+    /// The local day of `at_ms`, as `yyyymmdd`.
+    pub day: u32,
     pub window_ms: i64,
+    /// Most pages one visitor's state remembers.
+    pub max_pages: u32,
     /// Random per hit: a touch sent again with the same id (its answer was
     /// lost) gets the answer the first one had, and changes nothing.
     pub id: u64,
 }
 
 /// What a hit turned out to be.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct TouchOutcome {
-    pub new_visit: bool,
-    pub new_page_view: bool,
-}
+pub type TouchOutcome = crate::counter::visit::Verdict;
 
 /// Counter increments gathered over a flush interval. `id` makes writing it
 /// idempotent: a batch whose answer was lost can be sent again safely.
@@ -64,8 +66,8 @@ pub struct Batch {
     pub id: String,
     pub visits: Vec<(Buckets, u64)>,
     pub page_views: Vec<(PageId, u64)>,
-    /// Visitors seen, with when (ms); they make up "online".
-    pub seen: Vec<(VisitorKey, i64)>,
+    /// Visits seen, with when (ms); they make up "online".
+    pub seen: Vec<(VisitId, i64)>,
 }
 
 impl Batch {
@@ -99,8 +101,10 @@ pub struct CounterSnapshot {
     pub online: u64,
     /// Views of the queried pages, in query order.
     pub pages: Vec<u64>,
+    /// Distinct pages stored (what `TALLY_MAX_PAGES` caps).
+    pub distinct_pages: u64,
     /// Page views of this batch not kept because of the distinct-page cap.
-    pub pages_dropped: u64,
+    pub views_dropped: u64,
 }
 
 /// A poll with its per-option counts (in `poll.options` order) and, when a
@@ -109,6 +113,8 @@ pub struct CounterSnapshot {
 pub struct PollState {
     pub poll: Poll,
     pub votes: Vec<u64>,
+    /// People who cast a ballot (with several choices, fewer than votes).
+    pub voters: u64,
     pub voted: Option<Vec<OptionId>>,
 }
 
@@ -125,9 +131,19 @@ impl PollState {
             .iter()
             .map(|o| counts.get(o.id.as_str()).copied().unwrap_or(0))
             .collect();
-        Self { poll, votes, voted }
+        let voters = counts.get(VOTERS_FIELD).copied().unwrap_or(0);
+        Self {
+            poll,
+            votes,
+            voters,
+            voted,
+        }
     }
 }
+
+/// Beside the option ids in a poll's counts: how many people voted. Option
+/// ids are `[a-z0-9-]`, so it cannot clash with one.
+pub const VOTERS_FIELD: &str = "_voters";
 
 /// How storing a poll definition went.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -146,11 +162,9 @@ pub struct Ballot {
     /// was lost can be recognised and retracted.
     pub id: u64,
     pub poll: PollId,
+    /// A person: a cookie or first-party id, or a fresh id issued with
+    /// this ballot. Never an address hash, which may be several people.
     pub visitor: VisitorKey,
-    /// A newly issued cookie identity for the same visitor: the ballot is
-    /// recorded under both, so the visitor's next request (with the cookie)
-    /// already counts as having voted.
-    pub alias: Option<VisitorKey>,
     pub address: AddressKey,
     pub choices: Vec<OptionId>,
     pub at_ms: i64,
@@ -199,7 +213,8 @@ pub trait Store: Send + Sync + 'static {
         max_pages: u64,
     ) -> Result<CounterSnapshot, StoreError>;
 
-    /// Views of `pages`, in order (0 for a page never viewed).
+    /// Views of `pages`, in order (0 for a page the store does not keep:
+    /// a kept page has at least one view).
     async fn page_views(&self, site: &SiteId, pages: &[PageId]) -> Result<Vec<u64>, StoreError>;
 
     async fn set_baseline(&self, site: &SiteId, baseline: u64) -> Result<(), StoreError>;
@@ -247,18 +262,21 @@ pub trait Store: Send + Sync + 'static {
     async fn retract(&self, site: &SiteId, ballot: &Ballot) -> Result<bool, StoreError>;
 
     /// Housekeeping that TTLs do not do by themselves (the embedded store
-    /// deletes expired visitor state here). Called about once a minute.
-    async fn maintain(&self, now_ms: i64, window_ms: i64) -> Result<(), StoreError>;
+    /// deletes expired state here, a bounded slice at a time). Called every
+    /// flush interval; each call is short.
+    async fn maintain(&self, now_ms: i64) -> Result<(), StoreError>;
 
     /// Makes everything written so far durable (before exit).
     async fn sync(&self) -> Result<(), StoreError>;
 }
 
-/// Opens the store the settings name.
+/// Opens the store the settings name. `sync_every` bounds how long the
+/// embedded store keeps a hit's write before making it durable.
 pub async fn open(
     settings: &StoreSettings,
     redis_ca_file: Option<&std::path::Path>,
     timeout: std::time::Duration,
+    sync_every: std::time::Duration,
 ) -> anyhow::Result<Arc<dyn Store>> {
     let ca = match redis_ca_file {
         Some(path) => Some(std::fs::read(path).map_err(|e| {
@@ -267,7 +285,9 @@ pub async fn open(
         None => None,
     };
     Ok(match settings {
-        StoreSettings::Embedded { data_dir } => Arc::new(embedded::EmbeddedStore::open(data_dir)?),
+        StoreSettings::Embedded { data_dir } => {
+            Arc::new(embedded::EmbeddedStore::open(data_dir, sync_every)?)
+        }
         StoreSettings::Redis { url } => Arc::new(redis::RedisStore::standalone(url, ca, timeout)?),
         StoreSettings::Cluster { nodes } => {
             Arc::new(redis::RedisStore::cluster(nodes, ca, timeout)?)

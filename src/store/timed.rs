@@ -152,9 +152,8 @@ impl Store for TimedStore {
             .await
     }
 
-    async fn maintain(&self, now_ms: i64, window_ms: i64) -> Result<(), StoreError> {
-        self.timed("maintain", self.inner.maintain(now_ms, window_ms))
-            .await
+    async fn maintain(&self, now_ms: i64) -> Result<(), StoreError> {
+        self.timed("maintain", self.inner.maintain(now_ms)).await
     }
 
     async fn sync(&self) -> Result<(), StoreError> {

@@ -25,8 +25,8 @@ use retractions::Retractions;
 /// Who casts a ballot.
 #[derive(Debug, Clone)]
 pub struct Voter {
+    /// A person (see [`crate::store::Ballot::visitor`]).
     pub visitor: VisitorKey,
-    pub alias: Option<VisitorKey>,
     pub address: AddressKey,
 }
 
@@ -159,7 +159,7 @@ impl Voting {
         self.clock.now()
     }
 
-    /// A poll, its counts, and whether `visitor` (or its alias) voted.
+    /// A poll, its counts, and whether `visitor` voted.
     pub async fn state(
         &self,
         poll: &PollId,
@@ -223,7 +223,6 @@ impl Voting {
             id: u64::from_le_bytes(random()),
             poll: poll.clone(),
             visitor: voter.visitor,
-            alias: voter.alias,
             address: voter.address,
             choices,
             at_ms: now.as_millisecond(),

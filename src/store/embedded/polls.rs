@@ -5,14 +5,14 @@ use std::collections::HashMap;
 
 use redb::{ReadableTable, WriteTransaction};
 
-use super::{
-    ADDRESS_BALLOTS, POLL_COUNTS, POLLS, VOTERS, add, field, read_u64, wall_clock_ms, with_prefix,
+use super::tables::{
+    ADDRESS_BALLOTS, POLL_COUNTS, POLLS, VOTERS, add, field, wall_clock_ms, with_prefix,
 };
 use crate::ids::{OptionId, VisitorKey};
 use crate::poll::{Poll, PollStatus};
 use crate::store::keys::PollKeys;
 use crate::store::record::{choices, parse_poll};
-use crate::store::{Ballot, PollState, PutPoll, Verdict};
+use crate::store::{Ballot, PollState, PutPoll, VOTERS_FIELD, Verdict};
 
 pub(super) fn poll_state_in(
     polls: &impl ReadableTable<&'static str, &'static str>,
@@ -56,9 +56,8 @@ pub(super) fn put(
     let dropped: Vec<(String, u64)> = with_prefix(&counts, &prefix, |n| n)?
         .into_iter()
         .filter(|(key, _)| {
-            !poll
-                .option_ids()
-                .any(|id| id.as_str() == &key[prefix.len()..])
+            let name = &key[prefix.len()..];
+            name != VOTERS_FIELD && !poll.option_ids().any(|id| id.as_str() == name)
         })
         .collect();
     let orphans: Vec<_> = dropped
@@ -93,16 +92,9 @@ pub(super) fn cast(
     let mut counts = txn.open_table(POLL_COUNTS)?;
     let mut voters = txn.open_table(VOTERS)?;
     let mut addresses = txn.open_table(ADDRESS_BALLOTS)?;
-    let Some(mut state) = poll_state_in(&polls, &counts, &voters, k, Some(&ballot.visitor))? else {
+    let Some(state) = poll_state_in(&polls, &counts, &voters, k, Some(&ballot.visitor))? else {
         return Ok(Some(None));
     };
-    if state.voted.is_none()
-        && let Some(alias) = &ballot.alias
-    {
-        state.voted = voters
-            .get(field(&k.voters, alias.as_str()).as_str())?
-            .and_then(|c| choices(c.value()));
-    }
     let at = jiff::Timestamp::from_millisecond(ballot.at_ms)
         .map_err(|e| redb::Error::Corrupted(e.to_string()))?;
     let address_key = field(&k.addresses(&ballot.day), ballot.address.as_str());
@@ -131,13 +123,11 @@ pub(super) fn cast(
         field(&k.voters, ballot.visitor.as_str()).as_str(),
         record.as_str(),
     )?;
-    if let Some(alias) = &ballot.alias {
-        voters.insert(field(&k.voters, alias.as_str()).as_str(), record.as_str())?;
-    }
     addresses.insert(address_key.as_str(), from_address + 1)?;
     for choice in &ballot.choices {
         add(&mut counts, &field(&k.counts, choice.as_str()), 1)?;
     }
+    add(&mut counts, &field(&k.counts, VOTERS_FIELD), 1)?;
     let state = poll_state_in(&polls, &counts, &voters, k, Some(&ballot.visitor))?
         .expect("the poll was read in this transaction");
     Ok(Some(Some((Verdict::Accepted, state))))
@@ -159,21 +149,11 @@ pub(super) fn retract(
         return Ok(false);
     };
     voters.remove(voter.as_str())?;
-    if let Some(alias) = &ballot.alias {
-        let alias = field(&k.voters, alias.as_str());
-        if voters
-            .get(alias.as_str())?
-            .is_some_and(|r| r.value() == record)
-        {
-            voters.remove(alias.as_str())?;
-        }
-    }
     let mut counts = txn.open_table(POLL_COUNTS)?;
     for id in record[tag.len()..].split(',') {
-        let key = field(&k.counts, id);
-        let n = read_u64(&counts, &key)?;
-        counts.insert(key.as_str(), n.saturating_sub(1))?;
+        add(&mut counts, &field(&k.counts, id), -1)?;
     }
+    add(&mut counts, &field(&k.counts, VOTERS_FIELD), -1)?;
     let mut addresses = txn.open_table(ADDRESS_BALLOTS)?;
     let address = field(&k.addresses(&ballot.day), ballot.address.as_str());
     let n = addresses.get(address.as_str())?.map_or(0, |v| v.value());

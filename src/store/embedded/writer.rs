@@ -5,7 +5,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use redb::{Database, Durability, WriteTransaction};
-use tokio::sync::oneshot;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 
 use crate::store::StoreError;
 
@@ -19,24 +19,29 @@ type Work = Box<dyn FnOnce(&WriteTransaction) -> Result<Deliver, redb::Error> + 
 struct Job {
     durability: Durability,
     run: Work,
+    /// Its place in the bounded queue, given back once it has run.
+    _place: OwnedSemaphorePermit,
 }
 
 /// Most writes committed together.
 const MOST_JOBS_PER_COMMIT: usize = 1024;
 
-/// Commits without fsync are made durable within this long: what a
-/// `kill -9` can cost in hits.
-const SYNC_EVERY: Duration = Duration::from_secs(1);
+/// Most writes waiting for the writer; more wait for room (within the
+/// store deadline), so a burst cannot grow the queue without bound.
+const MOST_WAITING: usize = 4096;
 
 /// The one writer: takes every write waiting, runs them in one transaction
 /// and commits once (group commit), durably if any of them asked for it or
-/// the last durable commit is `SYNC_EVERY` old. redb allows one write
+/// the last durable commit is `sync_every` old. redb allows one write
 /// transaction at a time anyway; sharing it turns a burst of hits into one
 /// commit instead of a queue of them.
-fn write_loop(db: Arc<Database>, jobs: mpsc::Receiver<Job>) {
+fn write_loop(db: Arc<Database>, jobs: mpsc::Receiver<Job>, sync_every: Duration) {
     let mut dirty_since: Option<Instant> = None;
     loop {
-        let first = match jobs.recv_timeout(SYNC_EVERY) {
+        let wait = dirty_since.map_or(sync_every, |since| {
+            sync_every.saturating_sub(since.elapsed())
+        });
+        let first = match jobs.recv_timeout(wait) {
             Ok(job) => job,
             Err(mpsc::RecvTimeoutError::Timeout) => {
                 if dirty_since.is_some() && commit(&db, Vec::new(), true).is_ok() {
@@ -56,7 +61,7 @@ fn write_loop(db: Arc<Database>, jobs: mpsc::Receiver<Job>) {
         let durable = group
             .iter()
             .any(|j| matches!(j.durability, Durability::Immediate))
-            || dirty_since.is_some_and(|since| since.elapsed() >= SYNC_EVERY);
+            || dirty_since.is_some_and(|since| since.elapsed() >= sync_every);
         if commit(&db, group, durable).is_ok() {
             dirty_since = if durable {
                 None
@@ -118,17 +123,21 @@ fn commit(db: &Database, group: Vec<Job>, durable: bool) -> Result<(), String> {
 pub(super) struct Writer {
     /// `None` only while dropping.
     jobs: Option<mpsc::Sender<Job>>,
+    places: Arc<Semaphore>,
     thread: Option<JoinHandle<()>>,
 }
 
 impl Writer {
-    pub(super) fn start(db: Arc<Database>) -> std::io::Result<Self> {
+    /// Starts the writer; writes that do not ask for durability are made
+    /// durable within `sync_every`.
+    pub(super) fn start(db: Arc<Database>, sync_every: Duration) -> std::io::Result<Self> {
         let (jobs, queue) = mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("tally-redb-writer".into())
-            .spawn(move || write_loop(db, queue))?;
+            .spawn(move || write_loop(db, queue, sync_every))?;
         Ok(Self {
             jobs: Some(jobs),
+            places: Arc::new(Semaphore::new(MOST_WAITING)),
             thread: Some(thread),
         })
     }
@@ -141,8 +150,13 @@ impl Writer {
         T: Send + 'static,
         F: FnOnce(&WriteTransaction) -> Result<T, redb::Error> + Send + 'static,
     {
+        let place = Arc::clone(&self.places)
+            .acquire_owned()
+            .await
+            .map_err(|_| StoreError::Unavailable("embedded store: closing".into()))?;
         let (answer, answered) = oneshot::channel();
         let job = Job {
+            _place: place,
             durability,
             run: Box::new(move |txn| {
                 let value = f(txn)?;

@@ -20,7 +20,8 @@ use super::{
     Ballot, Batch, CounterQuery, CounterSnapshot, PollState, PutPoll, Store, StoreError, Touch,
     TouchOutcome, Verdict,
 };
-use crate::ids::{OptionId, PageId, PollId, SiteId, VisitorKey, hex};
+use crate::counter::visit::EXPIRY_SLACK_MS;
+use crate::ids::{OptionId, PageId, PageKey, PollId, SiteId, VisitId, VisitorKey, hex};
 use crate::poll::Poll;
 
 static TOUCH: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/touch.lua")));
@@ -33,8 +34,6 @@ static RETRACT: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lu
 static DAILY_KEY: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("lua/daily_key.lua")));
 
-/// Pages a visitor's state remembers before it starts afresh.
-const MOST_PAGES_PER_VISITOR: u32 = 512;
 /// Day, week and month buckets are kept this long (s), for history.
 const BUCKET_TTL_SECS: u64 = 400 * 86_400;
 /// How long a batch id is remembered, so a resend within it is ignored.
@@ -60,22 +59,28 @@ impl Store for RedisStore {
     async fn touch(&self, site: &SiteId, touch: &Touch) -> Result<TouchOutcome, StoreError> {
         let mut conn = self.connection().await?;
         let mut call = TOUCH.key(keys::visitor(site, &touch.visitor));
-        if let Some(alias) = &touch.alias {
-            call.key(keys::visitor(site, alias));
+        if let Some(inherit) = &touch.inherit {
+            call.key(keys::visitor(site, inherit));
         }
-        let page = touch.page.as_ref().map_or("", |p| p.as_str());
-        let (new_visit, new_page_view): (i64, i64) = call
+        let (new_visit, new_page_view, visit, capped): (i64, i64, String, i64) = call
             .arg(touch.at_ms)
             .arg(touch.window_ms)
-            .arg(page)
-            .arg(MOST_PAGES_PER_VISITOR)
+            .arg(touch.day)
+            .arg(touch.page.map_or(String::new(), PageKey::to_hex))
+            .arg(touch.max_pages)
             .arg(touch.id)
+            .arg(EXPIRY_SLACK_MS)
             .invoke_async(&mut conn)
             .await
             .map_err(unavailable)?;
+        let visit = visit
+            .parse()
+            .map_err(|_| corrupt("a visitor's visit id is not a number"))?;
         Ok(TouchOutcome {
             new_visit: new_visit == 1,
             new_page_view: new_page_view == 1,
+            visit: VisitId(visit),
+            capped: capped == 1,
         })
     }
 
@@ -123,15 +128,15 @@ impl Store for RedisStore {
             call.arg(page.as_str()).arg(n);
         }
         call.arg(b.seen.len());
-        for (visitor, at) in &b.seen {
-            call.arg(visitor.as_str()).arg(at);
+        for (visit, at) in &b.seen {
+            call.arg(visit.to_hex()).arg(at);
         }
         call.arg(query.pages.len());
         for page in &query.pages {
             call.arg(page.as_str());
         }
         let values: Vec<u64> = call.invoke_async(&mut conn).await.map_err(unavailable)?;
-        if values.len() != 8 + query.pages.len() {
+        if values.len() != 9 + query.pages.len() {
             return Err(corrupt(
                 "counter script answered the wrong number of values",
             ));
@@ -144,8 +149,9 @@ impl Store for RedisStore {
             this_week: values[4],
             this_month: values[5],
             online: values[6],
-            pages: values[8..].to_vec(),
-            pages_dropped: values[7],
+            views_dropped: values[7],
+            distinct_pages: values[8],
+            pages: values[9..].to_vec(),
         })
     }
 
@@ -311,7 +317,6 @@ impl Store for RedisStore {
             .arg(ballot.address.as_str())
             .arg(ballot.address_cap)
             .arg(ADDRESS_COUNT_TTL_SECS)
-            .arg(ballot.alias.as_ref().map_or("", VisitorKey::as_str))
             .arg(ballot.deadline_ms)
             .arg(ballot.id);
         for choice in &ballot.choices {
@@ -351,7 +356,6 @@ impl Store for RedisStore {
             .key(&k.voters)
             .key(k.addresses(&ballot.day))
             .arg(ballot.visitor.as_str())
-            .arg(ballot.alias.as_ref().map_or("", VisitorKey::as_str))
             .arg(ballot.id)
             .arg(ballot.address.as_str())
             .invoke_async(&mut conn)
@@ -360,7 +364,7 @@ impl Store for RedisStore {
         Ok(retracted == 1)
     }
 
-    async fn maintain(&self, _now_ms: i64, _window_ms: i64) -> Result<(), StoreError> {
+    async fn maintain(&self, _now_ms: i64) -> Result<(), StoreError> {
         // Every key that should go has a TTL.
         Ok(())
     }

@@ -7,10 +7,11 @@
 --       4 most distinct pages, 5 bucket ttl s, 6 marker ttl s,
 --       7 n buckets, then n increments (for KEYS[10..]),
 --       then n pages, n (page, views) pairs,
---       then n seen, n (visitor, at_ms) pairs,
+--       then n seen, n (visit id, at_ms) pairs,
 --       then n pages to read, the pages
 -- Returns {baseline, total, today, yesterday, week, month, online,
---          pages dropped by the cap, views of each page read...}
+--          views dropped by the distinct-page cap, distinct pages,
+--          views of each page read...}
 local i = 7
 local function next_arg()
   i = i + 1
@@ -40,14 +41,14 @@ if fresh then
         known = known + 1
       end
     else
-      dropped = dropped + 1
+      dropped = dropped + tonumber(views)
     end
   end
   local seen = tonumber(next_arg())
   for _ = 1, seen do
-    local visitor = next_arg()
+    local visit = next_arg()
     local at = next_arg()
-    redis.call('ZADD', KEYS[4], 'GT', at, visitor)
+    redis.call('ZADD', KEYS[4], 'GT', at, visit)
   end
 else
   i = i + n
@@ -66,6 +67,7 @@ local result = {
   tonumber(redis.call('GET', KEYS[9]) or '0'),
   redis.call('ZCARD', KEYS[4]),
   dropped,
+  redis.call('HLEN', KEYS[3]),
 }
 local reads = tonumber(next_arg())
 for _ = 1, reads do

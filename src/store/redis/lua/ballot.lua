@@ -1,15 +1,15 @@
 -- Counts one ballot exactly once, or says why not, in the poll's slot.
 -- KEYS  1 meta, 2 counts, 3 voters, 4 ballots per address on this day
 -- ARGV  1 at_ms, 2 visitor, 3 address hash, 4 cap per address,
---       5 ttl of the per-address counts (s), 6 a new cookie identity of the
---       same visitor or '', 7 deadline (wall-clock ms), 8 ballot id,
---       9.. chosen option ids
--- A voter's record is '<ballot id>|<option ids, comma-separated>'.
+--       5 ttl of the per-address counts (s), 6 deadline (wall-clock ms),
+--       7 ballot id, 8.. chosen option ids
+-- A voter's record is '<ballot id>|<option ids, comma-separated>'; the
+-- counts hold each option's ballots and '_voters', the people who voted.
 -- Returns nil when the poll does not exist, {'expired'} when the caller has
 -- already given up waiting (so it must not be counted), else
 --         {verdict, definition, this visitor's choices or '', {counts}}
 local now = redis.call('TIME')
-if tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) > tonumber(ARGV[7]) then
+if tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) > tonumber(ARGV[6]) then
   return {'expired'}
 end
 local meta = redis.call('HMGET', KEYS[1], 'def', 'opens', 'closes', 'max', 'options')
@@ -21,7 +21,6 @@ end
 
 local at = tonumber(ARGV[1])
 local prior = redis.call('HGET', KEYS[3], ARGV[2])
-if not prior and ARGV[6] ~= '' then prior = redis.call('HGET', KEYS[3], ARGV[6]) end
 if prior then return answer('already_voted', prior) end
 if meta[2] ~= '' and at < tonumber(meta[2]) then return answer('not_yet_open') end
 if meta[3] ~= '' and at >= tonumber(meta[3]) then return answer('closed') end
@@ -30,7 +29,7 @@ local options = {}
 for id in string.gmatch(meta[5], '[^,]+') do options[id] = true end
 local chosen = {}
 local choices = {}
-for k = 9, #ARGV do
+for k = 8, #ARGV do
   local id = ARGV[k]
   if not options[id] or chosen[id] then return answer('invalid_choice') end
   chosen[id] = true
@@ -41,12 +40,12 @@ if #choices == 0 or #choices > tonumber(meta[4]) then return answer('invalid_cho
 local from_address = tonumber(redis.call('HGET', KEYS[4], ARGV[3]) or '0')
 if from_address >= tonumber(ARGV[4]) then return answer('address_cap') end
 
-local record = ARGV[8] .. '|' .. table.concat(choices, ',')
+local record = ARGV[7] .. '|' .. table.concat(choices, ',')
 redis.call('HSET', KEYS[3], ARGV[2], record)
-if ARGV[6] ~= '' then redis.call('HSET', KEYS[3], ARGV[6], record) end
 redis.call('HINCRBY', KEYS[4], ARGV[3], 1)
 redis.call('EXPIRE', KEYS[4], ARGV[5])
 for _, id in ipairs(choices) do
   redis.call('HINCRBY', KEYS[2], id, 1)
 end
+redis.call('HINCRBY', KEYS[2], '_voters', 1)
 return answer('accepted', record)

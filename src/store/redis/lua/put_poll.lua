@@ -10,6 +10,8 @@ if old == ARGV[1] then return {'unchanged'} end
 
 local keep = {}
 for id in string.gmatch(ARGV[5], '[^,]+') do keep[id] = true end
+-- Fields that are not options ('_voters') always stay.
+for _, field in ipairs({'_voters'}) do keep[field] = true end
 local counts = redis.call('HGETALL', KEYS[2])
 local orphans = {'conflict'}
 for k = 1, #counts, 2 do

@@ -1,51 +1,101 @@
--- A visitor's hit, on the visitor's own state only.
--- KEYS[1]  the visitor's state hash: 't' = last hit, 'p:<page>' = last view,
---          'i:<hit id>' = what a hit that counted something turned out to be
--- KEYS[2]  optional: a newly issued cookie identity that continues this
---          visitor; it receives a copy of the state
--- ARGV     at_ms, window_ms, page ('' for none), most pages remembered, hit id
--- Returns  {new_visit, new_page_view} as 0 or 1.
-local hit = 'i:' .. ARGV[5]
-local page = ARGV[3]
-local field = 'p:' .. page
-local state = redis.call('HMGET', KEYS[1], hit, 't', field)
-if state[1] then
-  -- The same hit again, its first answer lost: the same answer, no change.
-  return {tonumber(string.sub(state[1], 1, 1)), tonumber(string.sub(state[1], 2, 2))}
-end
+-- A visitor's hit, on the visitor's own state only: the rules of
+-- src/counter/visit.rs, stated again for Redis (the store conformance suite
+-- pins both to the same cases).
+-- KEYS[1]  the visitor's state hash: 't' latest hit (ms), 'v' current visit
+--          (the id of the hit that began it), 'd' the day it began
+--          (yyyymmdd), 'p:<page key>' = '<latest hit ms>:<id of the hit
+--          that counted the view>'
+-- KEYS[2]  optional: an address-hash identity in the same slot whose live
+--          visit this visitor continues when it has no state of its own
+-- ARGV     at_ms, window_ms, day, page key ('' for none), most pages, hit id,
+--          expiry slack ms
+-- Returns  {new_visit, new_page_view, visit id, capped} (0/1, string, 0/1)
 local at = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
+local day = ARGV[3]
+local field = ARGV[4] ~= '' and ('p:' .. ARGV[4]) or nil
+local most = tonumber(ARGV[5])
+local id = ARGV[6]
 
-local last = tonumber(state[2])
+local t = redis.call('HGET', KEYS[1], 't')
+if not t and KEYS[2] then
+  local h = redis.call('HMGET', KEYS[2], 't', 'd')
+  if h[1] and at - tonumber(h[1]) < window and h[2] == day then
+    local all = redis.call('HGETALL', KEYS[2])
+    redis.call('HSET', KEYS[1], unpack(all))
+    t = h[1]
+  end
+end
+
+local writes = {}
 local new_visit = 0
-if last == nil or at - last >= window then new_visit = 1 end
+local visit = id
+local last = tonumber(t)
+if last == nil then
+  new_visit = 1
+  writes = {'v', id, 'd', day}
+else
+  local s = redis.call('HMGET', KEYS[1], 'v', 'd')
+  visit = s[1]
+  if visit == id then
+    new_visit = 1
+  elseif at - last >= window or (s[2] ~= day and at >= last) then
+    new_visit = 1
+    visit = id
+    writes = {'v', id, 'd', day}
+  end
+end
 -- A hit replayed from the outage buffer may be older than one already seen.
 local latest = at
-if last ~= nil and last > at then latest = last end
-
-local writes = {'t', latest}
-local new_view = 0
-if page ~= '' then
-  local seen = tonumber(state[3])
-  if seen == nil or at - seen >= window then new_view = 1 end
-  if seen == nil and redis.call('HLEN', KEYS[1]) > tonumber(ARGV[4]) then
-    -- Someone opening very many pages in one window: forget their pages
-    -- rather than let the hash grow without bound.
-    redis.call('DEL', KEYS[1])
-  end
-  if seen == nil or at > seen then
-    writes[#writes + 1] = field
-    writes[#writes + 1] = at
-  end
+local latest_text = ARGV[1]
+if last ~= nil and last > at then
+  latest = last
+  latest_text = t
 end
-if new_visit == 1 or new_view == 1 then
-  writes[#writes + 1] = hit
-  writes[#writes + 1] = new_visit .. new_view
+writes[#writes + 1] = 't'
+writes[#writes + 1] = latest_text
+
+local new_view = 0
+local capped = 0
+if field then
+  local seen = redis.call('HGET', KEYS[1], field)
+  if seen then
+    local sep = string.find(seen, ':', 1, true)
+    local seen_at = tonumber(string.sub(seen, 1, sep - 1))
+    local counted_by = string.sub(seen, sep + 1)
+    if counted_by == id then
+      new_view = 1
+    elseif at - seen_at >= window then
+      new_view = 1
+      writes[#writes + 1] = field
+      writes[#writes + 1] = ARGV[1] .. ':' .. id
+    elseif at > seen_at then
+      writes[#writes + 1] = field
+      writes[#writes + 1] = ARGV[1] .. ':' .. counted_by
+    end
+  else
+    -- Three fields are not pages: t, v, d.
+    if redis.call('HLEN', KEYS[1]) - 3 >= most then
+      local all = redis.call('HGETALL', KEYS[1])
+      for k = 1, #all, 2 do
+        local name = all[k]
+        if string.sub(name, 1, 2) == 'p:' then
+          local value = all[k + 1]
+          local seen_at = tonumber(string.sub(value, 1, string.find(value, ':', 1, true) - 1))
+          if at - seen_at >= window then redis.call('HDEL', KEYS[1], name) end
+        end
+      end
+    end
+    if redis.call('HLEN', KEYS[1]) - 3 >= most then
+      capped = 1
+    else
+      new_view = 1
+      writes[#writes + 1] = field
+      writes[#writes + 1] = ARGV[1] .. ':' .. id
+    end
+  end
 end
 redis.call('HSET', KEYS[1], unpack(writes))
--- Relative expiry, with a minute's slack for clock skew between replicas.
-redis.call('PEXPIRE', KEYS[1], latest - at + window + 60000)
-if KEYS[2] then
-  redis.call('COPY', KEYS[1], KEYS[2], 'REPLACE')
-end
-return {new_visit, new_view}
+-- Relative expiry, with slack for clock skew between replicas.
+redis.call('PEXPIRE', KEYS[1], latest - at + window + tonumber(ARGV[7]))
+return {new_visit, new_view, visit, capped}

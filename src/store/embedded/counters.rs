@@ -1,0 +1,115 @@
+//! The site's counters in the embedded store: batches of increments applied
+//! once, the counters read back, page views, and who is online.
+//!
+//! "Online" is kept in memory: it is five minutes deep, needs no history,
+//! and one process owns the file.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use redb::{ReadableTable, WriteTransaction};
+
+use super::tables::{BATCHES, COUNTERS, PAGES, add, field, read_u64};
+use crate::ids::{SiteId, VisitId};
+use crate::store::keys;
+use crate::store::{Batch, CounterQuery, CounterSnapshot};
+
+/// Most visits kept as online; beyond it a flood undercounts "online"
+/// rather than growing memory.
+const MOST_ONLINE: usize = 50_000;
+
+/// The counters `query` asks for, as stored.
+pub(super) fn read(
+    table: &impl ReadableTable<&'static str, u64>,
+    pages: &impl ReadableTable<&'static str, u64>,
+    site: &SiteId,
+    query: &CounterQuery,
+) -> Result<CounterSnapshot, redb::Error> {
+    let page_views = keys::page_views(site);
+    Ok(CounterSnapshot {
+        baseline: read_u64(table, &keys::baseline(site))?,
+        visits: read_u64(table, &keys::visits_total(site))?,
+        today: read_u64(table, &keys::visits_day(site, &query.today))?,
+        yesterday: read_u64(table, &keys::visits_day(site, &query.yesterday))?,
+        this_week: read_u64(table, &keys::visits_week(site, &query.week))?,
+        this_month: read_u64(table, &keys::visits_month(site, &query.month))?,
+        online: 0,
+        views_dropped: 0,
+        distinct_pages: read_u64(table, &page_views)?,
+        pages: query
+            .pages
+            .iter()
+            .map(|p| read_u64(pages, &field(&page_views, p.as_str())))
+            .collect::<Result<_, _>>()?,
+    })
+}
+
+/// Adds `batch` (unless its id was seen) and reads the counters back.
+pub(super) fn apply(
+    txn: &WriteTransaction,
+    site: &SiteId,
+    batch: &Batch,
+    query: &CounterQuery,
+    max_pages: u64,
+    now_ms: i64,
+) -> Result<CounterSnapshot, redb::Error> {
+    let mut table = txn.open_table(COUNTERS)?;
+    let mut pages = txn.open_table(PAGES)?;
+    let mut markers = txn.open_table(BATCHES)?;
+    let marker = keys::batch(site, &batch.id);
+    let mut dropped = 0;
+    if markers.get(marker.as_str())?.is_none() {
+        markers.insert(marker.as_str(), now_ms)?;
+        for (b, n) in &batch.visits {
+            let n = i64::try_from(*n).unwrap_or(i64::MAX);
+            add(&mut table, &keys::visits_total(site), n)?;
+            add(&mut table, &keys::visits_day(site, &b.day), n)?;
+            add(&mut table, &keys::visits_week(site, &b.week), n)?;
+            add(&mut table, &keys::visits_month(site, &b.month), n)?;
+        }
+        let page_views = keys::page_views(site);
+        for (page, n) in &batch.page_views {
+            let key = field(&page_views, page.as_str());
+            let known = pages.get(key.as_str())?.is_some();
+            if known || read_u64(&table, &page_views)? < max_pages {
+                if !known {
+                    add(&mut table, &page_views, 1)?;
+                }
+                add(&mut pages, &key, i64::try_from(*n).unwrap_or(i64::MAX))?;
+            } else {
+                dropped += n;
+            }
+        }
+    }
+    let mut snapshot = read(&table, &pages, site, query)?;
+    snapshot.views_dropped = dropped;
+    Ok(snapshot)
+}
+
+/// The visits seen in the last few minutes, per site.
+#[derive(Default)]
+pub(super) struct Online(Mutex<HashMap<(SiteId, VisitId), i64>>);
+
+impl Online {
+    /// Adds the visits a batch saw, forgets those not seen since `since`,
+    /// and counts the site's.
+    pub(super) fn update(&self, site: &SiteId, batch: Option<&Batch>, since: i64) -> u64 {
+        let mut online = self.0.lock().expect("online lock");
+        online.retain(|_, at| *at >= since);
+        for (visit, at) in batch
+            .iter()
+            .flat_map(|b| b.seen.iter())
+            .filter(|(_, at)| *at >= since)
+        {
+            let room = online.len() < MOST_ONLINE;
+            match online.get_mut(&(site.clone(), *visit)) {
+                Some(seen) => *seen = (*seen).max(*at),
+                None if room => {
+                    online.insert((site.clone(), *visit), *at);
+                }
+                None => {}
+            }
+        }
+        online.keys().filter(|(s, _)| s == site).count() as u64
+    }
+}

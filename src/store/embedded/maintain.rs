@@ -1,0 +1,90 @@
+//! Housekeeping in the embedded store: what Redis does with key expiry.
+//!
+//! It runs a slice at a time: each call looks at a bounded number of
+//! entries of each table, after where the last call stopped, and deletes
+//! those that have expired. A call takes about a millisecond whatever the
+//! tables' size, so the one writer is never held up for long; a sweep over
+//! a whole table takes as many calls as it has slices.
+
+use std::ops::Bound;
+use std::sync::Mutex;
+
+use redb::{ReadableTable, TableDefinition, WriteTransaction};
+
+use super::tables::{ADDRESS_BALLOTS, BATCHES, VISITORS};
+use super::visitors::expiry;
+
+/// Entries looked at per table per call.
+pub(super) const SLICE: usize = 512;
+/// Batch ids are remembered this long, so a resend within it is ignored.
+pub(super) const BATCH_MARKER_TTL_MS: i64 = 3_600_000;
+/// Per-address ballot counts are kept for their day and the next.
+const ADDRESS_COUNT_DAYS: i64 = 2;
+
+/// Where each table's sweep goes on from.
+#[derive(Default)]
+pub(super) struct Cursors(Mutex<[Option<String>; 3]>);
+
+impl Cursors {
+    /// Runs one slice of every sweep in `txn`.
+    pub(super) fn step(&self, txn: &WriteTransaction, now_ms: i64) -> Result<(), redb::Error> {
+        let mut cursors = self.0.lock().expect("sweep cursors lock");
+        cursors[0] = sweep(txn, VISITORS, cursors[0].take(), |_, record| {
+            expiry(record).is_none_or(|at| at < now_ms)
+        })?;
+        let oldest_marker = now_ms - BATCH_MARKER_TTL_MS;
+        cursors[1] = sweep(txn, BATCHES, cursors[1].take(), |_, at| at < oldest_marker)?;
+        let oldest_day =
+            jiff::Timestamp::from_millisecond(now_ms - ADDRESS_COUNT_DAYS * 86_400_000)
+                .map(|t| {
+                    t.to_zoned_datetime(jiff::tz::TimeZone::UTC)
+                        .date()
+                        .to_string()
+                })
+                .unwrap_or_default();
+        cursors[2] = sweep(txn, ADDRESS_BALLOTS, cursors[2].take(), |key, _| {
+            key.split(":addr:")
+                .nth(1)
+                .and_then(|rest| rest.split('\x1f').next())
+                .is_none_or(|day| day < oldest_day.as_str())
+        })?;
+        Ok(())
+    }
+}
+
+/// Deletes the expired among up to [`SLICE`] entries after `cursor`;
+/// returns where the next slice starts (`None`: from the beginning).
+fn sweep<V>(
+    txn: &WriteTransaction,
+    definition: TableDefinition<&'static str, V>,
+    cursor: Option<String>,
+    expired: impl Fn(&str, V::SelfType<'_>) -> bool,
+) -> Result<Option<String>, redb::Error>
+where
+    V: redb::Value + 'static,
+{
+    let mut table = txn.open_table(definition)?;
+    let mut doomed = Vec::new();
+    let mut last = None;
+    let mut seen = 0;
+    {
+        let lower = match &cursor {
+            Some(after) => Bound::Excluded(after.as_str()),
+            None => Bound::Unbounded,
+        };
+        for entry in table.range::<&str>((lower, Bound::Unbounded))?.take(SLICE) {
+            let (k, v) = entry?;
+            let key = k.value();
+            if expired(key, v.value()) {
+                doomed.push(key.to_owned());
+            }
+            last = Some(key.to_owned());
+            seen += 1;
+        }
+    }
+    for key in &doomed {
+        table.remove(key.as_str())?;
+    }
+    // Past the end: the next slice starts again from the beginning.
+    Ok(if seen < SLICE { None } else { last })
+}

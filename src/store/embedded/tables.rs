@@ -1,0 +1,80 @@
+//! The embedded store's tables and the small helpers every part uses.
+//!
+//! Keys are the Redis store's key strings, so the same key names the same
+//! thing in both stores; a hash field is the key, `\x1f`, and the field.
+
+use redb::{ReadableTable, Table, TableDefinition};
+
+use crate::store::StoreError;
+
+/// Visitor key → encoded [`crate::counter::visit::VisitorState`] with its
+/// expiry (see `visitors.rs`).
+pub(super) const VISITORS: TableDefinition<&str, &[u8]> = TableDefinition::new("visitor_state");
+pub(super) const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("counters");
+pub(super) const PAGES: TableDefinition<&str, u64> = TableDefinition::new("pages");
+/// Batch marker → when it was applied (ms).
+pub(super) const BATCHES: TableDefinition<&str, i64> = TableDefinition::new("batches");
+pub(super) const HASH_KEYS: TableDefinition<&str, &[u8]> = TableDefinition::new("hash_keys");
+pub(super) const POLLS: TableDefinition<&str, &str> = TableDefinition::new("polls");
+pub(super) const POLL_COUNTS: TableDefinition<&str, u64> = TableDefinition::new("poll_counts");
+pub(super) const VOTERS: TableDefinition<&str, &str> = TableDefinition::new("voters");
+pub(super) const ADDRESS_BALLOTS: TableDefinition<&str, u32> =
+    TableDefinition::new("address_ballots");
+
+/// A hash field's key.
+pub(super) fn field(container: &str, name: &str) -> String {
+    format!("{container}\x1f{name}")
+}
+
+pub(super) fn err(e: impl Into<redb::Error>) -> StoreError {
+    StoreError::Unavailable(format!("embedded store: {}", e.into()))
+}
+
+/// Entries whose key starts with `prefix`, with their values turned into
+/// owned ones by `own`.
+pub(super) fn with_prefix<V, T>(
+    table: &impl ReadableTable<&'static str, V>,
+    prefix: &str,
+    own: impl Fn(V::SelfType<'_>) -> T,
+) -> Result<Vec<(String, T)>, redb::Error>
+where
+    V: redb::Value + 'static,
+{
+    let mut out = Vec::new();
+    for entry in table.range(prefix..)? {
+        let (k, v) = entry?;
+        if !k.value().starts_with(prefix) {
+            break;
+        }
+        out.push((k.value().to_owned(), own(v.value())));
+    }
+    Ok(out)
+}
+
+/// Adds `n` (which may be negative) to a counter, never below zero nor
+/// past `u64::MAX`; returns the new value.
+pub(super) fn add(table: &mut Table<&str, u64>, key: &str, n: i64) -> Result<u64, redb::Error> {
+    let was = read_u64(table, key)?;
+    let now = if n >= 0 {
+        was.saturating_add(n.unsigned_abs())
+    } else {
+        was.saturating_sub(n.unsigned_abs())
+    };
+    table.insert(key, now)?;
+    Ok(now)
+}
+
+pub(super) fn read_u64(
+    table: &impl ReadableTable<&'static str, u64>,
+    key: &str,
+) -> Result<u64, redb::Error> {
+    Ok(table.get(key)?.map_or(0, |v| v.value()))
+}
+
+/// The wall clock, in ms since the Unix epoch.
+pub(super) fn wall_clock_ms() -> i64 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    i64::try_from(now.as_millis()).unwrap_or(i64::MAX)
+}

@@ -1,0 +1,133 @@
+//! Visitors in the embedded store: one record per visitor, the rules of
+//! [`crate::counter::visit`] applied to it in the writer's transaction.
+//!
+//! A record is a few dozen bytes plus 24 per remembered page (at most
+//! `max_pages`), and carries its own expiry, so housekeeping can drop it
+//! without decoding the rest.
+
+use redb::{ReadableTable, WriteTransaction};
+
+use super::tables::VISITORS;
+use crate::counter::visit::{self, HitFacts, PageSeen, Rules, VisitorState};
+use crate::ids::{PageKey, VisitId};
+use crate::store::{Touch, TouchOutcome};
+
+const VERSION: u8 = 1;
+const HEAD: usize = 1 + 8 + 8 + 8 + 4 + 2;
+const PAGE: usize = 8 + 8 + 8;
+
+/// The record of `state`, which may be deleted after `expires_at`.
+fn encode(state: &VisitorState, expires_at: i64) -> Vec<u8> {
+    let pages = state.pages.len().min(usize::from(u16::MAX));
+    let mut out = Vec::with_capacity(HEAD + PAGE * pages);
+    out.push(VERSION);
+    out.extend_from_slice(&expires_at.to_le_bytes());
+    out.extend_from_slice(&state.last_ms.to_le_bytes());
+    out.extend_from_slice(&state.visit.0.to_le_bytes());
+    out.extend_from_slice(&state.day.to_le_bytes());
+    out.extend_from_slice(&(pages as u16).to_le_bytes());
+    for p in &state.pages[..pages] {
+        out.extend_from_slice(&p.page.0.to_le_bytes());
+        out.extend_from_slice(&p.last_ms.to_le_bytes());
+        out.extend_from_slice(&p.counted_by.to_le_bytes());
+    }
+    out
+}
+
+fn array<const N: usize>(bytes: &[u8], at: usize) -> Option<[u8; N]> {
+    bytes.get(at..at + N)?.try_into().ok()
+}
+
+/// When a record may be deleted; `None` if it is not one.
+pub(super) fn expiry(record: &[u8]) -> Option<i64> {
+    if record.first() != Some(&VERSION) {
+        return None;
+    }
+    Some(i64::from_le_bytes(array(record, 1)?))
+}
+
+/// The state in a record; `None` for a record this version cannot read,
+/// which then counts as a visitor never seen.
+fn decode(record: &[u8]) -> Option<VisitorState> {
+    expiry(record)?;
+    let n = usize::from(u16::from_le_bytes(array(record, HEAD - 2)?));
+    let pages = (0..n)
+        .map(|i| {
+            let at = HEAD + i * PAGE;
+            Some(PageSeen {
+                page: PageKey(u64::from_le_bytes(array(record, at)?)),
+                last_ms: i64::from_le_bytes(array(record, at + 8)?),
+                counted_by: u64::from_le_bytes(array(record, at + 16)?),
+            })
+        })
+        .collect::<Option<Vec<_>>>()?;
+    Some(VisitorState {
+        last_ms: i64::from_le_bytes(array(record, 9)?),
+        visit: VisitId(u64::from_le_bytes(array(record, 17)?)),
+        day: u32::from_le_bytes(array(record, 25)?),
+        pages,
+    })
+}
+
+/// Applies a hit to its visitor's record, in the writer's transaction.
+pub(super) fn touch(
+    txn: &WriteTransaction,
+    key: &str,
+    inherit: Option<&str>,
+    touch: &Touch,
+) -> Result<TouchOutcome, redb::Error> {
+    let mut table = txn.open_table(VISITORS)?;
+    let read = |key: &str| -> Result<Option<VisitorState>, redb::Error> {
+        Ok(table.get(key)?.and_then(|r| decode(r.value())))
+    };
+    let state = read(key)?;
+    let inherited = match (&state, inherit) {
+        (None, Some(other)) => read(other)?,
+        _ => None,
+    };
+    let rules = Rules {
+        window_ms: touch.window_ms,
+        max_pages: touch.max_pages as usize,
+    };
+    let hit = HitFacts {
+        id: touch.id,
+        at_ms: touch.at_ms,
+        day: touch.day,
+        page: touch.page,
+    };
+    let (state, verdict) = visit::touch(state, inherited, &hit, rules);
+    table.insert(key, encode(&state, state.expires_at(rules)).as_slice())?;
+    Ok(verdict)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_record_reads_back_as_written() {
+        let state = VisitorState {
+            last_ms: 1_800_000_000_123,
+            visit: VisitId(u64::MAX - 7),
+            day: 20261128,
+            pages: vec![
+                PageSeen {
+                    page: PageKey(42),
+                    last_ms: 1_800_000_000_000,
+                    counted_by: 9,
+                },
+                PageSeen {
+                    page: PageKey(u64::MAX),
+                    last_ms: -1,
+                    counted_by: 0,
+                },
+            ],
+        };
+        let record = encode(&state, 77);
+        assert_eq!(record.len(), HEAD + 2 * PAGE);
+        assert_eq!(expiry(&record), Some(77));
+        assert_eq!(decode(&record), Some(state));
+        assert_eq!(decode(&record[..record.len() - 1]), None);
+        assert_eq!(decode(b"\x02garbage"), None);
+    }
+}
