@@ -14,8 +14,10 @@ use tower_http::cors::CorsLayer;
 
 use crate::calendar::Calendar;
 use crate::clock::Clock;
-use crate::config::Settings;
+use crate::config::{Settings, StoreSettings};
 use crate::counter::{Counter, CounterSettings};
+use crate::http::admission::{Admission, Saturation};
+use crate::http::auth::Throttle;
 use crate::http::limit::RateLimits;
 use crate::http::{cors_layer, handle_ops, public_service, server};
 use crate::ids::SiteId;
@@ -23,7 +25,8 @@ use crate::metrics::Metrics;
 use crate::poll::Poll;
 use crate::privacy::Privacy;
 use crate::store::timed::TimedStore;
-use crate::store::{self, Store};
+use crate::store::{self, Store, StoreError};
+use crate::telemetry::Refusals;
 use crate::voting::{InstallError, Voting, VotingSettings, read_polls_file};
 
 /// Everything a request may need; shared by all connections.
@@ -39,8 +42,13 @@ pub struct App {
     pub metrics: Arc<Metrics>,
     pub(crate) cors: CorsLayer,
     pub(crate) limits: RateLimits,
-    /// Admission to request handling (`TALLY_MAX_IN_FLIGHT`).
-    pub(crate) in_flight: tokio::sync::Semaphore,
+    /// Turns of request handling (`TALLY_MAX_IN_FLIGHT`).
+    pub(crate) admission: Admission,
+    /// While the public listener sits at `TALLY_MAX_CONNECTIONS`.
+    pub(crate) public_at_cap: Arc<Saturation>,
+    /// Failed admin sign-ins per address.
+    pub(crate) admin_throttle: Throttle,
+    pub(crate) refusals: Refusals,
 }
 
 impl App {
@@ -53,6 +61,15 @@ impl App {
             sync_interval(settings.flush_interval),
         )
         .await?;
+        // Wrong credentials are a setting to fix: stop now, naming it. A
+        // store that is merely down is waited for.
+        if let Err(StoreError::Credentials(why)) = raw.ping().await {
+            let setting = match settings.store {
+                StoreSettings::Cluster { .. } => "TALLY_REDIS_CLUSTER_NODES",
+                _ => "TALLY_REDIS_URL",
+            };
+            anyhow::bail!("{setting}: Redis refused the credentials: {why}");
+        }
         let metrics = Arc::new(Metrics::new(raw.kind()));
         let store: Arc<dyn Store> = Arc::new(TimedStore::new(
             raw,
@@ -77,6 +94,7 @@ impl App {
                 visit_window: settings.visit_window,
                 max_pages: settings.max_pages,
                 hit_buffer: settings.hit_buffer,
+                spill_dir: Some(settings.data_dir.join("spill")),
             },
             Arc::clone(&metrics),
         ));
@@ -100,7 +118,10 @@ impl App {
         ));
         let app = Arc::new(Self {
             cors: cors_layer(&settings.allowed_origins),
-            in_flight: tokio::sync::Semaphore::new(settings.limits.max_in_flight),
+            admission: Admission::new(settings.limits.max_in_flight),
+            public_at_cap: Arc::default(),
+            admin_throttle: Throttle::default(),
+            refusals: Refusals::default(),
             limits: RateLimits::new(
                 settings.rate_limit,
                 settings.vote_rate_limit,
@@ -208,6 +229,7 @@ pub async fn run(
         move |peer: SocketAddr| public_service(Arc::clone(&public_app), peer),
         shutdown.clone(),
         grace,
+        Arc::clone(&app.public_at_cap),
     );
     let ops_app = Arc::clone(&app);
     let ops_server = server::serve(
@@ -215,15 +237,16 @@ pub async fn run(
         "ops",
         app.settings.limits.clone(),
         Arc::clone(&app.metrics),
-        move |_peer: SocketAddr| {
+        move |peer: SocketAddr| {
             let app = Arc::clone(&ops_app);
             tower::service_fn(move |req| {
                 let app = Arc::clone(&app);
-                async move { Ok::<_, Infallible>(handle_ops(&app, req).await) }
+                async move { Ok::<_, Infallible>(handle_ops(&app, req, peer).await) }
             })
         },
         shutdown,
         grace,
+        Arc::default(),
     );
     let mut stop = shutdown_copy;
     let stop_requested = tokio::spawn(async move {

@@ -10,6 +10,8 @@ use jiff::SignedDuration;
 use jiff::tz::TimeZone;
 use thiserror::Error;
 
+use crate::counter::MAX_BASELINE;
+
 /// One setting that could not be used.
 #[derive(Debug, Error, PartialEq, Eq)]
 #[error("{setting}: {reason}")]
@@ -18,8 +20,9 @@ pub struct ConfigError {
     pub reason: String,
 }
 
-/// Where state is kept; chosen once at start.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Where state is kept; chosen once at start. Shown (in logs, in `Debug`)
+/// with any password in a URL replaced by `***`.
+#[derive(Clone, PartialEq, Eq)]
 pub enum StoreSettings {
     /// The embedded store in a directory on local disk.
     Embedded { data_dir: PathBuf },
@@ -27,6 +30,66 @@ pub enum StoreSettings {
     Redis { url: String },
     /// A Redis Cluster, found through these seed nodes.
     Cluster { nodes: Vec<String> },
+}
+
+impl std::fmt::Display for StoreSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Embedded { data_dir } => write!(f, "embedded in {}", data_dir.display()),
+            Self::Redis { url } => write!(f, "redis at {}", redact_url(url)),
+            Self::Cluster { nodes } => {
+                let nodes: Vec<String> = nodes.iter().map(|n| redact_url(n)).collect();
+                write!(f, "redis cluster at {}", nodes.join(","))
+            }
+        }
+    }
+}
+
+impl std::fmt::Debug for StoreSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
+    }
+}
+
+/// `url` with the password of its user information replaced by `***`.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((user_info, host)) => {
+            let user = user_info.split_once(':').map_or(user_info, |(u, _)| u);
+            let hidden = if user_info.contains(':') {
+                format!("{user}:***")
+            } else {
+                "***".to_owned()
+            };
+            format!("{scheme}://{hidden}@{host}{tail}")
+        }
+        None => url.to_owned(),
+    }
+}
+
+/// A setting that must never be printed: `Debug` shows `***`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: String) -> Self {
+        Self(value)
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("***")
+    }
 }
 
 /// A token-bucket rate: a steady rate and a burst.
@@ -45,6 +108,8 @@ pub struct Limits {
     pub max_header_bytes: usize,
     /// Time a client has to send its request head.
     pub header_timeout: Duration,
+    /// Time a client has to send its request body, once the head is in.
+    pub body_timeout: Duration,
     /// An idle keep-alive connection is closed after this.
     pub idle_timeout: Duration,
     /// Time a request may take end to end.
@@ -73,7 +138,10 @@ pub struct Settings {
     /// PEM file of the certificate authority a `rediss://` server's
     /// certificate is checked against, instead of the system's.
     pub redis_ca_file: Option<PathBuf>,
-    pub admin_token: Option<String>,
+    /// Local disk: the embedded store when no Redis is set, and where hits
+    /// that could not be written at shutdown wait for the next start.
+    pub data_dir: PathBuf,
+    pub admin_token: Option<Secret>,
     pub trusted_proxies: Vec<IpNet>,
     pub allowed_origins: Vec<String>,
     pub timezone: TimeZone,
@@ -106,6 +174,7 @@ impl Settings {
     /// Empty values count as unset.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let env = Env(&|name| lookup(name).filter(|v| !v.trim().is_empty()));
+        let data_dir: PathBuf = env.get("TALLY_DATA_DIR").unwrap_or("./data".into()).into();
         let store = match (
             env.get("TALLY_REDIS_URL"),
             env.get("TALLY_REDIS_CLUSTER_NODES"),
@@ -129,7 +198,7 @@ impl Settings {
                     .collect::<Result<_, _>>()?,
             },
             (None, None) => StoreSettings::Embedded {
-                data_dir: env.get("TALLY_DATA_DIR").unwrap_or("./data".into()).into(),
+                data_dir: data_dir.clone(),
             },
         };
         let timezone_name = env
@@ -141,7 +210,8 @@ impl Settings {
                 "unknown time zone {timezone_name:?} (use an IANA name such as Asia/Ho_Chi_Minh)"
             ),
         })?;
-        let admin_token = env.get("TALLY_ADMIN_TOKEN");
+        // Taken as written: surrounding spaces are part of the token.
+        let admin_token = lookup("TALLY_ADMIN_TOKEN").filter(|t| !t.is_empty());
         if admin_token.as_ref().is_some_and(|t| t.len() < 16) {
             return Err(ConfigError {
                 setting: "TALLY_ADMIN_TOKEN",
@@ -153,14 +223,15 @@ impl Settings {
             ops_listen: env.parse("TALLY_OPS_LISTEN", "127.0.0.1:9090")?,
             store,
             redis_ca_file: env.get("TALLY_REDIS_CA_FILE").map(PathBuf::from),
-            admin_token,
+            data_dir,
+            admin_token: admin_token.map(Secret::new),
             trusted_proxies: env.list("TALLY_TRUSTED_PROXIES", parse_net)?,
             allowed_origins: env.list("TALLY_ALLOWED_ORIGINS", parse_origin)?,
             timezone,
             timezone_name,
             counter_baseline: env
                 .get("TALLY_COUNTER_BASELINE")
-                .map(|_| env.parse("TALLY_COUNTER_BASELINE", "0"))
+                .map(|_| env.bounded("TALLY_COUNTER_BASELINE", 0, 0, MAX_BASELINE))
                 .transpose()?,
             polls_file: env.get("TALLY_POLLS_FILE").map(PathBuf::from),
             visit_window: env.duration("TALLY_VISIT_WINDOW", "30m", 60, 86_400)?,
@@ -183,6 +254,7 @@ impl Settings {
                     1 << 20,
                 )?,
                 header_timeout: env.duration("TALLY_HEADER_TIMEOUT", "10s", 1, 300)?,
+                body_timeout: env.duration("TALLY_BODY_TIMEOUT", "10s", 1, 300)?,
                 idle_timeout: env.duration("TALLY_IDLE_TIMEOUT", "60s", 1, 3600)?,
                 request_timeout: env.duration("TALLY_REQUEST_TIMEOUT", "10s", 1, 300)?,
                 max_connections: env.bounded("TALLY_MAX_CONNECTIONS", 10_000, 1, 1_000_000)?,
@@ -208,8 +280,9 @@ impl Settings {
         let mut settings = Self::from_lookup(|_| None).expect("defaults are valid");
         settings.listen = "127.0.0.1:0".parse().expect("loopback");
         settings.ops_listen = "127.0.0.1:0".parse().expect("loopback");
+        settings.data_dir = data_dir.into();
         settings.store = StoreSettings::Embedded {
-            data_dir: data_dir.into(),
+            data_dir: settings.data_dir.clone(),
         };
         settings
     }
@@ -444,6 +517,7 @@ mod tests {
             ("TALLY_RATE_LIMIT", "0"),
             ("TALLY_REDIS_URL", "127.0.0.1:6379"),
             ("TALLY_COUNTER_BASELINE", "many"),
+            ("TALLY_COUNTER_BASELINE", "18446744073709551615"),
             ("TALLY_ADMIN_TOKEN", "short"),
             ("TALLY_LOG_FORMAT", "xml"),
         ];
@@ -452,6 +526,28 @@ mod tests {
             assert_eq!(err.setting, name, "{value:?} -> {err}");
             assert!(err.to_string().starts_with(name));
         }
+    }
+
+    #[test]
+    fn secrets_are_never_shown() {
+        let s = settings(&[
+            (
+                "TALLY_REDIS_URL",
+                "rediss://tally:pa55word@redis.internal:6380/0",
+            ),
+            ("TALLY_ADMIN_TOKEN", "a-very-secret-admin-token"),
+        ])
+        .unwrap();
+        let shown = format!("{s:?} {}", s.store);
+        assert!(!shown.contains("pa55word"), "{shown}");
+        assert!(!shown.contains("a-very-secret"), "{shown}");
+        assert!(
+            shown.contains("rediss://tally:***@redis.internal:6380/0"),
+            "{shown}"
+        );
+        assert_eq!(redact_url("redis://:pw@h:1"), "redis://:***@h:1");
+        assert_eq!(redact_url("redis://h:1"), "redis://h:1");
+        assert_eq!(redact_url("redis://pw@h:1"), "redis://***@h:1");
     }
 
     #[test]

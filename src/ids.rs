@@ -176,6 +176,19 @@ impl VisitorKey {
         self.0.starts_with("c.")
     }
 
+    /// Rebuilds a key as [`Self::as_str`] wrote it; `None` if it is not one.
+    pub fn from_stored(value: &str) -> Option<Self> {
+        match value.split_once('.') {
+            Some(("c", rest)) => Self::from_cookie(rest),
+            Some(("a", rest))
+                if rest.len() == 32 && rest.bytes().all(|b| b.is_ascii_hexdigit()) =>
+            {
+                Some(Self(value.to_owned()))
+            }
+            _ => None,
+        }
+    }
+
     /// The four hex digits that choose this visitor's Redis Cluster slot.
     pub fn slot_tag(&self) -> &str {
         &self.0[2..6]
@@ -297,5 +310,11 @@ mod tests {
         assert!(by_cookie.is_person() && !by_address.is_person());
         assert_eq!(by_cookie.cookie_value(), Some(cookie.as_str()));
         assert_eq!(by_address.cookie_value(), None);
+        assert_eq!(VisitorKey::from_stored(by_cookie.as_str()), Some(by_cookie));
+        assert_eq!(
+            VisitorKey::from_stored(by_address.as_str()),
+            Some(by_address)
+        );
+        assert_eq!(VisitorKey::from_stored("x.1234"), None);
     }
 }

@@ -17,13 +17,13 @@ async fn main() -> ExitCode {
         }
     };
     tally::telemetry::init(settings.log_format);
+    tracing::debug!(?settings, "settings");
     let public = settings.listen;
     let ops = settings.ops_listen;
-    let store = format!("{:?}", settings.store);
+    let store = settings.store.to_string();
     let running = match app::start(settings, Arc::new(SystemClock)).await {
         Ok(running) => running,
         Err(e) => {
-            tracing::error!(error = format!("{e:#}"), "could not start");
             eprintln!("tally: {e:#}");
             return ExitCode::from(1);
         }

@@ -80,6 +80,8 @@ pub struct Metrics {
     pub retractions_waiting: IntGauge,
     pub ballots_retracted: IntCounter,
     pub limiter_keys: IntGaugeVec,
+    pub admin_auth_failures: IntCounter,
+    pub admin_lockouts: IntCounter,
     pub build_info: Gauge,
 }
 
@@ -152,6 +154,8 @@ impl Metrics {
                 &["limiter"],
             )
             .expect("valid metric"),
+            admin_auth_failures: IntCounter::new("tally_admin_auth_failures_total", "Admin requests refused for a missing or wrong token.").expect("valid metric"),
+            admin_lockouts: IntCounter::new("tally_admin_lockouts_total", "Addresses locked out of the admin API after too many wrong tokens.").expect("valid metric"),
             build_info: Gauge::with_opts(
                 Opts::new("tally_build_info", "Always 1; labels name the version and the store.")
                     .const_label("version", env!("CARGO_PKG_VERSION"))
@@ -192,6 +196,8 @@ impl Metrics {
             Box::new(m.retractions_waiting.clone()),
             Box::new(m.ballots_retracted.clone()),
             Box::new(m.limiter_keys.clone()),
+            Box::new(m.admin_auth_failures.clone()),
+            Box::new(m.admin_lockouts.clone()),
             Box::new(m.build_info.clone()),
         ];
         for c in collectors {

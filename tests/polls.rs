@@ -14,7 +14,7 @@ const TOKEN: &str = "test-admin-token-0123456789";
 const POLL: &str = "danh-gia-cong";
 
 fn settings(s: &mut tally::config::Settings) {
-    s.admin_token = Some(TOKEN.into());
+    s.admin_token = Some(tally::config::Secret::new(TOKEN.into()));
     s.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
     s.polls_file = Some(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/polls.toml").into());
 }
@@ -358,10 +358,31 @@ async fn the_html_flow_works_without_javascript(backend: Backend) {
     assert_eq!(foreign.status(), 403);
     assert!(foreign.text().await.unwrap().contains("origin_not_allowed"));
 
+    // A form post that names no origin is not a visitor's form.
+    let anonymous = no_redirects
+        .post(app.url(&format!("/polls/{POLL}")))
+        .header("accept", "text/html")
+        .header("cookie", format!("tally_vid={}", cookie()))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("option=tot")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 403);
+    assert!(
+        anonymous
+            .text()
+            .await
+            .unwrap()
+            .contains("origin_not_allowed")
+    );
+    assert_eq!(results(&app, POLL).await["total_votes"], 1);
+
     // Nothing chosen: the form again, with an error, status 400.
     let empty = no_redirects
         .post(app.url(&format!("/polls/{POLL}?lang=en")))
         .header("cookie", format!("tally_vid={}", cookie()))
+        .header("origin", &app.base)
         .header("content-type", "application/x-www-form-urlencoded")
         .body("")
         .send()
@@ -440,41 +461,52 @@ async fn the_admin_api_needs_the_token(backend: Backend) {
     let home = Home::open(backend).await;
     let app = TestApp::start(&home, settings).await;
     let spec = json!({ "question": "Q?", "options": [{ "id": "a", "label": "A" }, { "id": "b", "label": "B" }] });
+    // Wrong tokens, a near miss, and the right one with a space around it.
     for token in [
-        None,
-        Some("wrong-token-0123456789"),
-        Some("test-admin-token-012345678"),
+        "wrong-token-0123456789",
+        "test-admin-token-012345678",
+        " test-admin-token-0123456789",
     ] {
         let put = admin(
             &app,
             reqwest::Method::PUT,
             "/admin/polls/moi",
-            token,
+            Some(token),
             Some(spec.clone()),
         )
         .await;
         assert_eq!(put.status(), 401, "{token:?}");
         assert!(put.headers().contains_key("www-authenticate"));
         assert_eq!(error_code(put).await.1, "unauthorized");
-        let close = admin(
-            &app,
-            reqwest::Method::POST,
-            &format!("/admin/polls/{POLL}/close"),
-            token,
-            None,
-        )
-        .await;
-        assert_eq!(close.status(), 401);
-        let baseline = admin(
-            &app,
-            reqwest::Method::PUT,
-            "/admin/counter/baseline",
-            token,
-            Some(json!({ "baseline": 5 })),
-        )
-        .await;
-        assert_eq!(baseline.status(), 401);
     }
+    // No token at all, on every admin endpoint.
+    let put = admin(
+        &app,
+        reqwest::Method::PUT,
+        "/admin/polls/moi",
+        None,
+        Some(spec),
+    )
+    .await;
+    assert_eq!(put.status(), 401);
+    let close = admin(
+        &app,
+        reqwest::Method::POST,
+        &format!("/admin/polls/{POLL}/close"),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(close.status(), 401);
+    let baseline = admin(
+        &app,
+        reqwest::Method::PUT,
+        "/admin/counter/baseline",
+        None,
+        Some(json!({ "baseline": 5 })),
+    )
+    .await;
+    assert_eq!(baseline.status(), 401);
     // Nothing changed.
     assert_eq!(
         app.http

@@ -14,32 +14,40 @@
 //! When the store is unavailable, hits wait in a bounded buffer and are
 //! decided when it returns; answers meanwhile say `stale`.
 
+mod flush;
 mod pages;
 mod pending;
+mod spill;
 pub mod visit;
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::path::PathBuf;
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
-use tokio::sync::watch;
 
 use crate::calendar::{Calendar, Period};
 use crate::clock::Clock;
 use crate::ids::{PageId, PageKey, SiteId, VisitorKey, hex};
 use crate::metrics::{DropReason, Metrics};
 use crate::privacy::random;
-use crate::store::{CounterQuery, CounterSnapshot, Store, StoreError, Touch, TouchOutcome};
+use crate::store::{Batch, CounterSnapshot, Store, Touch, TouchOutcome};
 use pages::PageCache;
 pub use pending::Totals;
 use pending::{InFlight, Pending, compose};
+use spill::Spill;
 
 /// A visitor counts as online for this long after their last hit.
 pub const ONLINE_WINDOW: SignedDuration = SignedDuration::from_mins(5);
 /// Buffered hits replayed per flush while the store catches up.
 const REPLAY_PER_FLUSH: usize = 5_000;
+/// The largest counter baseline accepted: far above any portal's history,
+/// and small enough that every total stays exact in JavaScript (2^53) and
+/// in Redis's Lua numbers.
+pub const MAX_BASELINE: u64 = 1_000_000_000_000;
+
 /// Most pages one visitor's state remembers within a visit window; see
 /// [`visit`] for what happens beyond.
 pub const MOST_PAGES_PER_VISITOR: u32 = 512;
@@ -70,6 +78,9 @@ pub struct CounterSettings {
     pub visit_window: Duration,
     pub max_pages: u64,
     pub hit_buffer: usize,
+    /// Where hits the store would not take at shutdown wait for the next
+    /// start (`None`: nowhere, they are lost and logged).
+    pub spill_dir: Option<PathBuf>,
 }
 
 /// A hit on its way to the store: when it happened and its id, which makes
@@ -89,6 +100,8 @@ struct State {
     inflight: Option<InFlight>,
     pending: Pending,
     buffer: VecDeque<PendingHit>,
+    /// Batches a previous run spilled, written before new ones.
+    spilled: VecDeque<Batch>,
     store_ok: bool,
 }
 
@@ -120,6 +133,18 @@ impl Counter {
         settings: CounterSettings,
         metrics: Arc<Metrics>,
     ) -> Self {
+        let spilled = settings
+            .spill_dir
+            .as_deref()
+            .map(Spill::take_all)
+            .unwrap_or_default();
+        if !spilled.is_empty() {
+            tracing::info!(
+                hits = spilled.hits.len(),
+                batches = spilled.batches.len(),
+                "writing what the last shutdown spilled"
+            );
+        }
         Self {
             store,
             site,
@@ -135,7 +160,8 @@ impl Counter {
                 pages: PageCache::default(),
                 inflight: None,
                 pending: Pending::default(),
-                buffer: VecDeque::new(),
+                buffer: spilled.hits.into(),
+                spilled: spilled.batches.into(),
                 store_ok: true,
             }),
             flushing: tokio::sync::RwLock::new(()),
@@ -335,153 +361,6 @@ impl Counter {
                 n
             }
             Err(_) => 0,
-        }
-    }
-
-    /// Writes what is pending as one batch and reads the counters back.
-    pub async fn flush(&self) -> Result<(), StoreError> {
-        let _one_at_a_time = self.flushing.write().await;
-        let started = Instant::now();
-        let now = self.clock.now();
-        let period = self.period(now);
-        let (batch, pages) = {
-            let mut state = self.state();
-            if state.inflight.is_none() && !state.pending.is_empty() {
-                let seq = self.batch_seq.fetch_add(1, Ordering::Relaxed);
-                let id = format!("{}-{seq}", self.batch_prefix);
-                state.inflight = Some(state.pending.take_batch(id));
-            }
-            let pages = state.pages.take_asked();
-            (state.inflight.as_ref().map(|f| f.batch.clone()), pages)
-        };
-        let query = CounterQuery {
-            today: period.now.day.clone(),
-            yesterday: period.yesterday.clone(),
-            week: period.now.week.clone(),
-            month: period.now.month.clone(),
-            online_since_ms: (now - ONLINE_WINDOW).as_millisecond(),
-            pages,
-        };
-        let result = self
-            .store
-            .apply(&self.site, batch.as_ref(), &query, self.settings.max_pages)
-            .await;
-        let mut state = self.state();
-        match result {
-            Ok(mut snapshot) => {
-                state
-                    .pages
-                    .refreshed(&query.pages, &snapshot.pages, batch.as_ref());
-                self.metrics
-                    .views_dropped(DropReason::SiteCap, snapshot.views_dropped);
-                snapshot.pages.clear();
-                state.stored = snapshot;
-                state.stored_period = Some(period);
-                if batch.is_some() {
-                    state.inflight = None;
-                }
-                state.store_ok = true;
-                self.metrics
-                    .flush_duration
-                    .observe(started.elapsed().as_secs_f64());
-                Ok(())
-            }
-            Err(e) => {
-                state.store_ok = false;
-                Err(e)
-            }
-        }
-    }
-
-    /// Decides buffered hits now that the store answers again, oldest first.
-    async fn replay(&self) {
-        for _ in 0..REPLAY_PER_FLUSH {
-            let Some(buffered) = self.state().buffer.pop_front() else {
-                break;
-            };
-            match self
-                .store
-                .touch(&self.site, &self.touch_of(&buffered))
-                .await
-            {
-                // Admitted without a look-up: the flush counts what the
-                // page cap drops.
-                Ok(outcome) => self.record(&buffered.hit, buffered.at, outcome, true),
-                Err(_) => {
-                    let mut state = self.state();
-                    state.buffer.push_front(buffered);
-                    state.store_ok = false;
-                    break;
-                }
-            }
-        }
-        self.metrics
-            .hit_buffer
-            .set(self.state().buffer.len() as i64);
-    }
-
-    /// Whether hits are waiting (buffered, pending or in flight).
-    pub fn has_unwritten(&self) -> bool {
-        let state = self.state();
-        !state.buffer.is_empty() || !state.pending.is_empty() || state.inflight.is_some()
-    }
-
-    /// Hits waiting in the outage buffer.
-    pub fn buffered(&self) -> usize {
-        self.state().buffer.len()
-    }
-
-    /// Flushes every interval until `shutdown` turns true.
-    pub async fn run(self: Arc<Self>, interval: Duration, mut shutdown: watch::Receiver<bool>) {
-        let mut tick = tokio::time::interval(interval);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                _ = tick.tick() => {}
-                _ = shutdown.changed() => return,
-            }
-            self.cycle().await;
-            // A short slice of housekeeping, every tick.
-            if self.state().store_ok {
-                let now = self.clock.now().as_millisecond();
-                if let Err(e) = self.store.maintain(now).await {
-                    tracing::warn!(error = %e, "store housekeeping failed");
-                }
-            }
-        }
-    }
-
-    async fn cycle(&self) {
-        let was_ok = self.state().store_ok;
-        match self.flush().await {
-            Ok(()) => {
-                if !was_ok {
-                    tracing::info!(buffered = self.buffered(), "store available again");
-                }
-                if self.buffered() > 0 {
-                    self.replay().await;
-                }
-            }
-            Err(e) if was_ok => tracing::warn!(error = %e, "counter flush failed"),
-            Err(_) => {}
-        }
-    }
-
-    /// Writes everything waiting, trying until `deadline`; then makes the
-    /// store durable. Used at shutdown.
-    pub async fn drain(&self, deadline: Instant) {
-        while self.has_unwritten() && Instant::now() < deadline {
-            self.cycle().await;
-            if self.has_unwritten() {
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-        }
-        let left = self.state().buffer.len();
-        if left > 0 || self.has_unwritten() {
-            tracing::error!(buffered = left, "shutting down with hits not written");
-        }
-        if let Err(e) = self.store.sync().await {
-            tracing::error!(error = %e, "store sync at shutdown failed");
         }
     }
 }

@@ -110,6 +110,15 @@ pub struct InFlight {
 }
 
 impl InFlight {
+    /// A batch sent again as it is (spilled by an earlier run).
+    pub fn resent(batch: Batch) -> Self {
+        Self {
+            pages: batch.page_views.iter().cloned().collect(),
+            new_visitors: 0,
+            batch,
+        }
+    }
+
     pub fn page_count(&self) -> usize {
         self.pages.len()
     }

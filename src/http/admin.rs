@@ -2,35 +2,64 @@
 //! $TALLY_ADMIN_TOKEN`: create or replace polls, close them, list them, set
 //! the counter baseline.
 
-use http::{HeaderMap, Method, Request, StatusCode, header};
+use http::{Method, Request, StatusCode};
 use hyper::body::Incoming;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use subtle::ConstantTimeEq;
 
+use super::auth::{AfterFailure, bearer_matches};
+use super::client::Client;
 use super::error::ApiError;
 use super::polls_api::{poll_id, poll_json, results_json};
 use super::respond::{Response, json_object, json_response, media_type_is, read_body};
 use crate::app::App;
+use crate::config::Secret;
+use crate::counter::MAX_BASELINE;
 use crate::poll::{Poll, PollSpec};
 use crate::store::{PollState, PutPoll};
 
 /// Admin bodies carry whole polls: more room than a hit's.
 const MAX_ADMIN_BODY: usize = 64 * 1024;
 
-/// Whether the request carries the admin token. Both sides are hashed
-/// first, so the comparison takes the same time whatever the lengths.
-fn authorized(headers: &HeaderMap, token: &str) -> bool {
-    let Some(given) = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-    else {
-        return false;
-    };
-    let given = blake3::hash(given.trim().as_bytes());
-    let expected = blake3::hash(token.as_bytes());
-    given.as_bytes().ct_eq(expected.as_bytes()).into()
+/// Checks the bearer token, throttling an address that keeps guessing.
+fn authorize(
+    app: &App,
+    req: &Request<Incoming>,
+    token: &str,
+    client: Client,
+) -> Result<(), ApiError> {
+    let throttle = &app.admin_throttle;
+    if let Err(wait) = throttle.check(client.ip) {
+        return Err(ApiError::SignInLockedOut {
+            retry_after_secs: wait.as_secs().max(1),
+        });
+    }
+    if bearer_matches(req.headers(), token) {
+        throttle.succeeded(client.ip);
+        return Ok(());
+    }
+    // No token at all is not a guess.
+    if !req.headers().contains_key(http::header::AUTHORIZATION) {
+        return Err(ApiError::Unauthorized);
+    }
+    app.metrics.admin_auth_failures.inc();
+    let address = app.settings.log_addresses.then_some(client.ip);
+    match throttle.failed(client.ip) {
+        AfterFailure::Counted { failures } => tracing::warn!(
+            failures,
+            client = address.map(tracing::field::display),
+            "admin token refused"
+        ),
+        AfterFailure::LockedOut => {
+            app.metrics.admin_lockouts.inc();
+            tracing::warn!(
+                minutes = super::auth::LOCKOUT.as_secs() / 60,
+                client = address.map(tracing::field::display),
+                "admin token refused too often: address locked out"
+            );
+        }
+    }
+    Err(ApiError::Unauthorized)
 }
 
 fn with_results(app: &App, state: &PollState) -> Value {
@@ -41,14 +70,13 @@ fn with_results(app: &App, state: &PollState) -> Value {
 pub async fn handle(
     app: &App,
     req: Request<Incoming>,
+    client: Client,
     rest: &[&str],
 ) -> Result<Response, ApiError> {
-    let Some(token) = app.settings.admin_token.as_deref() else {
+    let Some(token) = app.settings.admin_token.as_ref().map(Secret::expose) else {
         return Err(ApiError::AdminDisabled);
     };
-    if !authorized(req.headers(), token) {
-        return Err(ApiError::Unauthorized);
-    }
+    authorize(app, &req, token, client)?;
     let method = req.method().clone();
     match (rest, method) {
         (["polls"], Method::GET) => {
@@ -163,32 +191,18 @@ struct Baseline {
 
 async fn set_baseline(app: &App, req: Request<Incoming>) -> Result<Response, ApiError> {
     let (value, _) = json_body(req).await?;
-    let Baseline { baseline } =
-        serde_json::from_value(value).map_err(|e| ApiError::InvalidJson(e.to_string()))?;
+    let bad = || {
+        ApiError::InvalidBaseline(format!(
+            "baseline must be a whole number from 0 to {MAX_BASELINE}"
+        ))
+    };
+    let Baseline { baseline } = serde_json::from_value(value).map_err(|_| bad())?;
+    if baseline > MAX_BASELINE {
+        return Err(bad());
+    }
     app.store.set_baseline(&app.site, baseline).await?;
     Ok(json_response(
         StatusCode::OK,
         &json!({ "baseline": baseline }),
     ))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn bearer(value: &str) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        h.insert(header::AUTHORIZATION, value.parse().unwrap());
-        h
-    }
-
-    #[test]
-    fn only_the_exact_token_is_accepted() {
-        let token = "s3cret-token-of-length";
-        assert!(authorized(&bearer("Bearer s3cret-token-of-length"), token));
-        assert!(!authorized(&bearer("Bearer s3cret-token-of-lengt"), token));
-        assert!(!authorized(&bearer("bearer s3cret-token-of-length"), token));
-        assert!(!authorized(&bearer("Basic s3cret-token-of-length"), token));
-        assert!(!authorized(&HeaderMap::new(), token));
-    }
 }

@@ -5,18 +5,18 @@
 use std::sync::LazyLock;
 
 use bytes::Bytes;
-use http::{HeaderMap, HeaderValue, Request, StatusCode, header};
-use hyper::body::Incoming;
+use http::{HeaderMap, HeaderValue, StatusCode, header};
 
 use super::client::Client;
 use super::error::ApiError;
 use super::i18n::{Lang, escape};
 use super::identity::{identify, inherited, is_bot};
 use super::origin;
-use super::respond::{Response, bytes_response};
+use super::respond::{Req, Response, bytes_response};
 use crate::app::App;
 use crate::counter::Hit;
 use crate::ids::PageId;
+use crate::telemetry::Refusal;
 
 /// The embeddable widget.
 pub const WIDGET: &str = include_str!("../../assets/widget.js");
@@ -121,7 +121,7 @@ pub fn favicon() -> Response {
 
 /// `GET /v1/counter.svg[?page=…&lang=…]`: the counter as an image, for
 /// pages that cannot run scripts. Counts nothing.
-pub async fn badge(app: &App, req: &Request<Incoming>) -> Result<Response, ApiError> {
+pub async fn badge(app: &App, req: &Req) -> Result<Response, ApiError> {
     let query = req.uri().query();
     let page = page_param(query)?;
     let lang = Lang::choose(query, req.headers());
@@ -156,11 +156,7 @@ pub async fn badge(app: &App, req: &Request<Incoming>) -> Result<Response, ApiEr
 
 /// `GET /v1/pixel.gif[?page=…]`: counts a page load from a `<noscript>`
 /// image, for visitors without JavaScript.
-pub async fn pixel(
-    app: &App,
-    req: &Request<Incoming>,
-    client: Client,
-) -> Result<Response, ApiError> {
+pub async fn pixel(app: &App, req: &Req, client: Client) -> Result<Response, ApiError> {
     let page = page_param(req.uri().query())?;
     let mut response = bytes_response(StatusCode::OK, "image/gif", "no-store", PIXEL);
     if is_bot(req.headers()) {
@@ -177,6 +173,7 @@ pub async fn pixel(
             .hits
             .with_label_values(&["foreign_origin"])
             .inc();
+        app.refusals.note(Refusal::ForeignHit, "/v1/pixel.gif");
         return Ok(response);
     }
     let identity = identify(&app.privacy, req.headers(), &client).await?;

@@ -1,17 +1,17 @@
 //! `POST /v1/hits` and `GET /v1/counter`.
 
-use http::{Request, StatusCode, header};
-use hyper::body::Incoming;
+use http::{StatusCode, header};
 use serde::{Deserialize, Serialize};
 
 use super::client::Client;
 use super::error::ApiError;
 use super::identity::{identify, inherited, is_bot};
 use super::origin;
-use super::respond::{Response, json_object, json_response, media_type_is, read_body};
+use super::respond::{Req, Response, json_object, json_response, media_type_is};
 use crate::app::App;
 use crate::counter::{CounterView, Hit};
 use crate::ids::PageId;
+use crate::telemetry::Refusal;
 
 #[derive(Deserialize)]
 struct HitBody {
@@ -26,13 +26,8 @@ fn page_id(raw: &str) -> Result<PageId, ApiError> {
 /// Counts a page load. The body is optional; `text/plain` is accepted as
 /// well as `application/json` so a browser can send it without a CORS
 /// preflight.
-pub async fn post_hit(
-    app: &App,
-    req: Request<Incoming>,
-    client: Client,
-) -> Result<Response, ApiError> {
-    let (parts, body) = req.into_parts();
-    let bytes = read_body(&parts.headers, body, app.settings.limits.max_body_bytes).await?;
+pub async fn post_hit(app: &App, req: Req, client: Client) -> Result<Response, ApiError> {
+    let (parts, bytes) = req.into_parts();
     let page = if bytes.iter().all(u8::is_ascii_whitespace) {
         None
     } else {
@@ -58,6 +53,7 @@ pub async fn post_hit(
             .hits
             .with_label_values(&["foreign_origin"])
             .inc();
+        app.refusals.note(Refusal::ForeignHit, "/v1/hits");
         return Ok(render(&app.counter.view(page.as_ref()).await));
     }
     let identity = identify(&app.privacy, &parts.headers, &client).await?;

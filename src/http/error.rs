@@ -42,14 +42,21 @@ pub enum ApiError {
         retry_after_secs: u64,
     },
     OriginNotAllowed,
+    /// A form post that names no origin (`Origin` or `Referer`).
+    OriginRequired,
     RateLimited {
         retry_after_secs: u64,
         limit: u32,
     },
     StoreUnavailable,
     Unauthorized,
+    /// Too many wrong admin tokens from this address.
+    SignInLockedOut {
+        retry_after_secs: u64,
+    },
     AdminDisabled,
     InvalidPoll(String),
+    InvalidBaseline(String),
     /// Replacing the poll would drop options that hold ballots.
     PollConflict(Value),
     Internal,
@@ -78,12 +85,14 @@ impl ApiError {
             PollClosed { .. } => (StatusCode::FORBIDDEN, "poll_closed"),
             AlreadyVoted(_) => (StatusCode::CONFLICT, "already_voted"),
             AddressLimit { .. } => (StatusCode::TOO_MANY_REQUESTS, "address_limit_reached"),
-            OriginNotAllowed => (StatusCode::FORBIDDEN, "origin_not_allowed"),
+            OriginNotAllowed | OriginRequired => (StatusCode::FORBIDDEN, "origin_not_allowed"),
             RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             StoreUnavailable => (StatusCode::SERVICE_UNAVAILABLE, "store_unavailable"),
             Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            SignInLockedOut { .. } => (StatusCode::TOO_MANY_REQUESTS, "too_many_failed_sign_ins"),
             AdminDisabled => (StatusCode::NOT_FOUND, "admin_disabled"),
             InvalidPoll(_) => (StatusCode::BAD_REQUEST, "invalid_poll"),
+            InvalidBaseline(_) => (StatusCode::BAD_REQUEST, "invalid_baseline"),
             PollConflict(_) => (StatusCode::CONFLICT, "poll_has_ballots"),
             Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
@@ -113,11 +122,17 @@ impl ApiError {
                 "too many ballots from this network today; try again tomorrow".into()
             }
             OriginNotAllowed => "requests from this origin are not allowed".into(),
+            OriginRequired => {
+                "a form post must come from a page of the portal (Origin or Referer)".into()
+            }
             RateLimited { .. } => "too many requests; slow down".into(),
             StoreUnavailable => "storage is unavailable; nothing was recorded, try again".into(),
             Unauthorized => "a valid bearer token is required".into(),
+            SignInLockedOut { .. } => {
+                "too many wrong tokens from this address; wait before trying again".into()
+            }
             AdminDisabled => "the admin API is off (TALLY_ADMIN_TOKEN is not set)".into(),
-            InvalidPoll(why) => why.clone(),
+            InvalidPoll(why) | InvalidBaseline(why) => why.clone(),
             PollConflict(_) => {
                 "options to be removed hold ballots; add ?force=true to delete them".into()
             }
@@ -153,7 +168,8 @@ impl ApiError {
                 headers.insert("ratelimit-remaining", HeaderValue::from(0));
                 headers.insert("ratelimit-reset", HeaderValue::from(retry_after_secs));
             }
-            ApiError::AddressLimit { retry_after_secs } => {
+            ApiError::AddressLimit { retry_after_secs }
+            | ApiError::SignInLockedOut { retry_after_secs } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
             }
             ApiError::StoreUnavailable => {
@@ -173,6 +189,10 @@ impl From<crate::store::StoreError> for ApiError {
         match e {
             crate::store::StoreError::Unavailable(why) => {
                 tracing::warn!(error = %why, "store unavailable");
+                ApiError::StoreUnavailable
+            }
+            crate::store::StoreError::Credentials(why) => {
+                tracing::error!(error = %why, "the store refused tally's credentials");
                 ApiError::StoreUnavailable
             }
             crate::store::StoreError::Corrupt(why) => {

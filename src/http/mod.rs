@@ -2,7 +2,9 @@
 //! rendering answers as JSON or HTML.
 
 mod admin;
+pub mod admission;
 mod assets;
+pub mod auth;
 pub mod client;
 mod counter_api;
 pub mod error;

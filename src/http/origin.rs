@@ -1,6 +1,8 @@
 //! Where a state-changing browser request comes from. Ballots are refused
 //! when the browser says they come from a page that is neither an allowed
-//! origin (`TALLY_ALLOWED_ORIGINS`) nor this service itself.
+//! origin (`TALLY_ALLOWED_ORIGINS`) nor this service itself. A form post
+//! must say where it comes from: every browser sends `Origin` (or at least
+//! `Referer`) with one, so one without either is not a visitor's form.
 
 use http::{HeaderMap, header};
 
@@ -34,7 +36,16 @@ fn own_origin(headers: &HeaderMap, uri: &http::Uri, client: &Client) -> Option<S
 /// an allowed origin nor this service (`Origin`, else `Referer`, as an
 /// image request carries). A request that names no origin is not foreign.
 pub fn foreign(headers: &HeaderMap, uri: &http::Uri, client: &Client, allowed: &[String]) -> bool {
-    check(headers, uri, client, allowed).is_err()
+    check(headers, uri, client, allowed, Naming::Optional).is_err()
+}
+
+/// Whether a request must name its origin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Naming {
+    /// A form post: browsers always name it.
+    Required,
+    /// Script and API calls: a client that is not a browser names none.
+    Optional,
 }
 
 /// Refuses a request whose browser-declared origin is not allowed.
@@ -43,9 +54,13 @@ pub fn check(
     uri: &http::Uri,
     client: &Client,
     allowed: &[String],
+    naming: Naming,
 ) -> Result<(), ApiError> {
     let Some(origin) = claimed_origin(headers) else {
-        return Ok(());
+        return match naming {
+            Naming::Required => Err(ApiError::OriginRequired),
+            Naming::Optional => Ok(()),
+        };
     };
     let own = own_origin(headers, uri, client);
     if allowed.contains(&origin) || own.as_deref() == Some(origin.as_str()) {
@@ -82,6 +97,7 @@ mod tests {
             &uri,
             &client(),
             &["https://portal.gov.vn".to_string()],
+            Naming::Optional,
         )
     }
 
@@ -106,5 +122,17 @@ mod tests {
             .is_err()
         );
         assert!(check_with(&[("referer", "https://portal.gov.vn.evil.example/")]).is_err());
+    }
+
+    #[test]
+    fn a_form_must_name_its_origin() {
+        let uri: http::Uri = "/polls/x".parse().unwrap();
+        let allowed = ["https://portal.gov.vn".to_string()];
+        let form = |pairs: &[(&'static str, &str)]| {
+            check(&headers(pairs), &uri, &client(), &allowed, Naming::Required)
+        };
+        assert!(matches!(form(&[]), Err(ApiError::OriginRequired)));
+        assert!(form(&[("origin", "https://portal.gov.vn")]).is_ok());
+        assert!(form(&[("referer", "https://portal.gov.vn/tin-tuc/1")]).is_ok());
     }
 }

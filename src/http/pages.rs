@@ -5,18 +5,19 @@
 use std::fmt::Write as _;
 
 use bytes::Bytes;
-use http::{HeaderMap, HeaderValue, Request, StatusCode, header};
-use hyper::body::Incoming;
+use http::{HeaderMap, HeaderValue, StatusCode, header};
 
 use super::client::Client;
 use super::error::ApiError;
 use super::i18n::{Lang, Text, escape};
 use super::identity::identify;
+use super::origin::Naming;
 use super::polls_api::{ballot_request, option_ids, poll_id, voter};
-use super::respond::{Response, bytes_response};
+use super::respond::{Req, Response, bytes_response};
 use crate::app::App;
 use crate::poll::{ChoiceError, PollStatus, Results};
 use crate::store::PollState;
+use crate::telemetry::Refusal;
 use crate::voting::VoteOutcome;
 
 /// The pages' stylesheet, served at `/pages.css`.
@@ -80,7 +81,7 @@ pub fn error_page(app: &App, lang: Lang, error: ApiError) -> Response {
         ApiError::RateLimited { .. } => t.rate_limited,
         ApiError::AddressLimit { .. } => t.address_limit,
         ApiError::StoreUnavailable | ApiError::Internal | ApiError::RequestTimeout => t.unavailable,
-        ApiError::OriginNotAllowed => t.origin,
+        ApiError::OriginNotAllowed | ApiError::OriginRequired => t.origin,
         ApiError::TooManyChoices { .. } => t.too_many,
         ApiError::InvalidOption(_) => t.choose_one,
         ApiError::AlreadyVoted(_) => t.already_voted,
@@ -175,7 +176,7 @@ fn status_notice(t: &Text, state: &PollState, status: PollStatus) -> Option<&'st
 /// `GET /polls/{id}`.
 pub async fn poll_page(
     app: &App,
-    req: &Request<Incoming>,
+    req: &Req,
     client: Client,
     id: &str,
 ) -> Result<Response, ApiError> {
@@ -211,11 +212,7 @@ pub async fn poll_page(
 }
 
 /// `GET /polls/{id}/results`.
-pub async fn results_page(
-    app: &App,
-    req: &Request<Incoming>,
-    id: &str,
-) -> Result<Response, ApiError> {
+pub async fn results_page(app: &App, req: &Req, id: &str) -> Result<Response, ApiError> {
     let lang = Lang::choose(req.uri().query(), req.headers());
     let t = lang.text();
     let id = poll_id(id)?;
@@ -283,7 +280,7 @@ pub async fn results_page(
 /// `POST /polls/{id}`: a form ballot; then 303 to the results page.
 pub async fn post_form(
     app: &App,
-    req: Request<Incoming>,
+    req: Req,
     client: Client,
     id: &str,
 ) -> Result<Response, ApiError> {
@@ -294,6 +291,7 @@ pub async fn post_form(
         &client,
         id,
         &["application/x-www-form-urlencoded"],
+        Naming::Required,
     )
     .await?;
     let raw: Vec<String> = form_urlencoded::parse(&bytes)
@@ -328,6 +326,7 @@ pub async fn post_form(
             ));
         }
         VoteOutcome::AddressLimit(_) => {
+            app.refusals.note(Refusal::AddressCap, "/polls/{id}");
             return Err(ApiError::AddressLimit {
                 retry_after_secs: app.seconds_until_tomorrow(),
             });

@@ -1,20 +1,20 @@
 //! The poll's JSON API: `GET /v1/polls/{id}`, `POST /v1/polls/{id}/votes`,
 //! `GET /v1/polls/{id}/results`.
 
-use http::{HeaderMap, Request, StatusCode, header};
-use hyper::body::Incoming;
+use http::{HeaderMap, StatusCode, header};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::client::Client;
 use super::error::ApiError;
 use super::identity::{Identity, identify, reader};
-use super::origin;
-use super::respond::{Response, json_object, json_response, media_type_is, read_body};
+use super::origin::{self, Naming};
+use super::respond::{Req, Response, json_object, json_response, media_type_is};
 use crate::app::App;
 use crate::ids::{OptionId, PollId};
 use crate::poll::{ChoiceError, Results};
 use crate::store::PollState;
+use crate::telemetry::Refusal;
 use crate::voting::{VoteOutcome, Voter};
 
 /// A poll id from the path; a malformed one names no poll.
@@ -55,7 +55,7 @@ pub fn results_json(app: &App, state: &PollState) -> Value {
     })
 }
 
-pub async fn get_poll(app: &App, req: &Request<Incoming>, id: &str) -> Result<Response, ApiError> {
+pub async fn get_poll(app: &App, req: &Req, id: &str) -> Result<Response, ApiError> {
     let id = poll_id(id)?;
     // Only a person is told what they chose: an address hash may be
     // someone else's.
@@ -127,9 +127,13 @@ pub fn outcome_response(app: &App, outcome: VoteOutcome) -> Result<Response, Api
             "choices": state.voted,
             "results": results_json(app, &state),
         }))),
-        VoteOutcome::AddressLimit(_) => Err(ApiError::AddressLimit {
-            retry_after_secs: app.seconds_until_tomorrow(),
-        }),
+        VoteOutcome::AddressLimit(_) => {
+            app.refusals
+                .note(Refusal::AddressCap, "/v1/polls/{id}/votes");
+            Err(ApiError::AddressLimit {
+                retry_after_secs: app.seconds_until_tomorrow(),
+            })
+        }
         VoteOutcome::NotYetOpen(_) => Err(ApiError::PollClosed { not_yet_open: true }),
         VoteOutcome::Closed(_) => Err(ApiError::PollClosed {
             not_yet_open: false,
@@ -150,20 +154,22 @@ pub fn choice_error(why: ChoiceError) -> ApiError {
 /// type (the first of `media` is named in the refusal) are acceptable.
 pub async fn ballot_request(
     app: &App,
-    req: Request<Incoming>,
+    req: Req,
     client: &Client,
     id: &str,
     media: &[&'static str],
+    naming: Naming,
 ) -> Result<(http::request::Parts, PollId, bytes::Bytes), ApiError> {
-    let (parts, body) = req.into_parts();
+    let (parts, bytes) = req.into_parts();
     origin::check(
         &parts.headers,
         &parts.uri,
         client,
         &app.settings.allowed_origins,
-    )?;
+        naming,
+    )
+    .inspect_err(|_| app.refusals.note(Refusal::OriginNotAllowed, "ballot"))?;
     let id = poll_id(id)?;
-    let bytes = read_body(&parts.headers, body, app.settings.limits.max_body_bytes).await?;
     if !media_type_is(&parts.headers, media) {
         return Err(ApiError::UnsupportedMediaType { expected: media[0] });
     }
@@ -172,12 +178,19 @@ pub async fn ballot_request(
 
 pub async fn post_vote(
     app: &App,
-    req: Request<Incoming>,
+    req: Req,
     client: Client,
     id: &str,
 ) -> Result<Response, ApiError> {
-    let (parts, id, bytes) =
-        ballot_request(app, req, &client, id, &["application/json", "text/plain"]).await?;
+    let (parts, id, bytes) = ballot_request(
+        app,
+        req,
+        &client,
+        id,
+        &["application/json", "text/plain"],
+        Naming::Optional,
+    )
+    .await?;
     let body: VoteBody = json_object(&bytes)?;
     let choices = option_ids(body.options.iter().map(String::as_str))?;
     let (voter, identity) = voter(app, &parts.headers, &client).await?;

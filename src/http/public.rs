@@ -14,10 +14,11 @@ use super::client::{self, Client};
 use super::error::ApiError;
 use super::i18n::Lang;
 use super::limit::{Allowed, Class};
-use super::respond::{Response, bytes_response};
+use super::respond::{Req, Response, bytes_response, read_body};
 use super::{allow, allow_get, allow_post, assets, counter_api, pages, polls_api};
 use crate::app::App;
 use crate::metrics::{method_label, status_class};
+use crate::telemetry::Refusal;
 
 /// The OpenAPI document of the public API.
 const OPENAPI: &str = include_str!("openapi.json");
@@ -213,6 +214,7 @@ fn limit(
             .rate_limited
             .with_label_values(&[route.template()])
             .inc();
+        app.refusals.note(Refusal::RateLimited, route.template());
         if ballot {
             let id = req
                 .uri()
@@ -234,29 +236,38 @@ fn limit(
     })
 }
 
-/// Answers one request that is within its limits (CORS aside).
+/// Answers one request that is within its limits (CORS aside). Its body
+/// is read first, under its own deadline; only then does it wait for a
+/// turn, so a client sending slowly holds its connection and nothing else.
 async fn handle(app: &App, req: Request<Incoming>, client: Client) -> Response {
     let route = Route::of(req.uri().path());
+    let limits = &app.settings.limits;
+    let (parts, body) = req.into_parts();
+    let bytes = if matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
+        Ok(bytes::Bytes::new())
+    } else {
+        tokio::time::timeout(
+            limits.body_timeout,
+            read_body(&parts.headers, body, limits.max_body_bytes),
+        )
+        .await
+        .unwrap_or(Err(ApiError::RequestTimeout))
+    };
+    let req = match bytes {
+        Ok(bytes) => Request::from_parts(parts, bytes),
+        Err(e) => return e.into_response(),
+    };
     let admitted = async {
-        let _permit = app
-            .in_flight
-            .acquire()
-            .await
-            .expect("the semaphore is never closed");
+        let _turn = app.admission.enter().await;
         dispatch(app, route, req, client).await
     };
-    tokio::time::timeout(app.settings.limits.request_timeout, admitted)
+    tokio::time::timeout(limits.request_timeout, admitted)
         .await
         .unwrap_or(Err(ApiError::RequestTimeout))
         .unwrap_or_else(ApiError::into_response)
 }
 
-async fn dispatch(
-    app: &App,
-    route: Route,
-    req: Request<Incoming>,
-    client: Client,
-) -> Result<Response, ApiError> {
+async fn dispatch(app: &App, route: Route, req: Req, client: Client) -> Result<Response, ApiError> {
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
     // The poll id is the third segment of /v1/polls/{id}/… and the second

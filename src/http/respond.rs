@@ -10,6 +10,8 @@ use super::error::ApiError;
 
 pub type Body = Full<Bytes>;
 pub type Response = http::Response<Body>;
+/// A public request whose body has arrived whole.
+pub type Req = http::Request<Bytes>;
 
 /// A JSON answer that no cache keeps.
 pub fn json_response(status: StatusCode, value: &impl Serialize) -> Response {

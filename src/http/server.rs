@@ -16,6 +16,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 use tower::ServiceExt;
 
+use super::admission::Saturation;
 use super::respond::Response;
 use crate::config::Limits;
 use crate::metrics::Metrics;
@@ -56,7 +57,9 @@ async fn idle(activity: &Activity, limit: Duration) {
 }
 
 /// Serves `listener` until `shutdown` turns true, then lets open requests
-/// finish for up to `grace`.
+/// finish for up to `grace`. `at_cap` says while the listener sits at its
+/// connection cap (new clients wait in the kernel's backlog meanwhile).
+#[allow(clippy::too_many_arguments)]
 pub async fn serve<M, S>(
     listener: TcpListener,
     name: &'static str,
@@ -65,6 +68,7 @@ pub async fn serve<M, S>(
     make_service: M,
     mut shutdown: watch::Receiver<bool>,
     grace: Duration,
+    at_cap: Arc<Saturation>,
 ) where
     M: Fn(SocketAddr) -> S,
     S: tower::Service<Request<Incoming>, Response = Response, Error = Infallible>
@@ -91,10 +95,17 @@ pub async fn serve<M, S>(
     let permits = Arc::new(Semaphore::new(limits.max_connections));
     let open = metrics.connections.with_label_values(&[name]);
     loop {
-        let permit = tokio::select! {
-            permit = Arc::clone(&permits).acquire_owned() => permit.expect("the semaphore is never closed"),
-            _ = shutdown.changed() => break,
+        let permit = match Arc::clone(&permits).try_acquire_owned() {
+            Ok(permit) => permit,
+            Err(_) => {
+                at_cap.begin();
+                tokio::select! {
+                    permit = Arc::clone(&permits).acquire_owned() => permit.expect("the semaphore is never closed"),
+                    _ = shutdown.changed() => break,
+                }
+            }
         };
+        at_cap.end();
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,

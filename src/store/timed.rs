@@ -56,7 +56,7 @@ impl TimedStore {
                     .store_errors
                     .with_label_values(&[operation])
                     .inc();
-                if matches!(e, StoreError::Unavailable(_)) {
+                if matches!(e, StoreError::Unavailable(_) | StoreError::Credentials(_)) {
                     self.metrics.store_up.set(0);
                 }
             }

@@ -398,6 +398,7 @@ pub fn noon() -> Timestamp {
 /// The real app on port 0, with a manual clock.
 pub struct TestApp {
     pub running: Option<Running>,
+    _scratch: TempDir,
     pub clock: Arc<ManualClock>,
     pub base: String,
     pub ops: String,
@@ -427,7 +428,13 @@ impl TestApp {
         clock: Arc<ManualClock>,
         tweak: impl FnOnce(&mut Settings),
     ) -> Self {
-        let mut settings = Settings::for_tests("unused");
+        // Local disk (spill files) next to the embedded store, or of its own.
+        let scratch = TempDir::new().expect("temp dir");
+        let data_dir = match &store {
+            StoreSettings::Embedded { data_dir } => data_dir.clone(),
+            _ => scratch.path().to_path_buf(),
+        };
+        let mut settings = Settings::for_tests(data_dir);
         settings.store = store;
         // Tests send bursts from one address; those about limits set their own.
         let generous = Rate {
@@ -448,6 +455,7 @@ impl TestApp {
         let ops = format!("http://{}", running.ops_addr);
         Self {
             running: Some(running),
+            _scratch: scratch,
             clock,
             base,
             ops,

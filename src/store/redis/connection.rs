@@ -49,7 +49,9 @@ impl ConnectionLike for Connection {
 }
 
 enum Target {
-    Single(ConnectionManager),
+    /// The manager, and the client to open a fresh connection with when
+    /// the manager's fails, to tell why.
+    Single(ConnectionManager, Box<redis::Client>),
     /// Connected on first use, so tally starts while the cluster is down.
     Cluster {
         client: Box<ClusterClient>,
@@ -60,13 +62,14 @@ enum Target {
 /// State in Redis.
 pub struct RedisStore {
     target: Target,
+    timeout: Duration,
 }
 
 impl RedisStore {
     /// `redis` or `redis-cluster`.
     pub(super) fn kind(&self) -> &'static str {
         match self.target {
-            Target::Single(_) => "redis",
+            Target::Single(..) => "redis",
             Target::Cluster { .. } => "redis-cluster",
         }
     }
@@ -84,9 +87,10 @@ impl RedisStore {
             .set_response_timeout(Some(timeout))
             .set_number_of_retries(2)
             .set_max_delay(Duration::from_secs(1));
-        let manager = ConnectionManager::new_lazy_with_config(client, config)?;
+        let manager = ConnectionManager::new_lazy_with_config(client.clone(), config)?;
         Ok(Self {
-            target: Target::Single(manager),
+            target: Target::Single(manager, Box::new(client)),
+            timeout,
         })
     }
 
@@ -113,17 +117,45 @@ impl RedisStore {
                 client: Box::new(client),
                 connection: Arc::new(OnceCell::new()),
             },
+            timeout,
         })
     }
 
     pub(super) async fn connection(&self) -> Result<Connection, StoreError> {
         match &self.target {
-            Target::Single(manager) => Ok(Connection::Single(manager.clone())),
+            Target::Single(manager, _) => Ok(Connection::Single(manager.clone())),
             Target::Cluster { client, connection } => connection
                 .get_or_try_init(|| client.get_async_connection())
                 .await
                 .map(|c| Connection::Cluster(c.clone()))
                 .map_err(unavailable),
+        }
+    }
+}
+
+impl RedisStore {
+    /// Opens a fresh connection and pings, to tell why Redis does not
+    /// answer: the reconnecting connection only says it waited too long.
+    pub(super) async fn diagnose(&self) -> Result<(), StoreError> {
+        let probe = async {
+            match &self.target {
+                Target::Single(_, client) => {
+                    let mut conn = client.get_multiplexed_async_connection().await?;
+                    redis::cmd("PING").query_async::<String>(&mut conn).await
+                }
+                Target::Cluster { client, .. } => {
+                    let mut conn = client.get_async_connection().await?;
+                    redis::cmd("PING").query_async::<String>(&mut conn).await
+                }
+            }
+        };
+        match tokio::time::timeout(self.timeout, probe).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => Err(unavailable(e)),
+            Err(_) => Err(StoreError::Unavailable(format!(
+                "Redis did not answer within {:?}",
+                self.timeout
+            ))),
         }
     }
 }
@@ -140,8 +172,18 @@ fn certificates(root_cert: Vec<u8>) -> redis::TlsCertificates {
     }
 }
 
+/// A Redis error as the store reports it; refused credentials are told
+/// apart, as no retry will cure them.
 pub(super) fn unavailable(e: redis::RedisError) -> StoreError {
-    StoreError::Unavailable(e.to_string())
+    let refused = e.kind() == redis::ErrorKind::AuthenticationFailed
+        || ["WRONGPASS", "NOAUTH", "NOPERM"]
+            .iter()
+            .any(|code| e.code() == Some(code) || e.to_string().contains(code));
+    if refused {
+        StoreError::Credentials(e.to_string())
+    } else {
+        StoreError::Unavailable(e.to_string())
+    }
 }
 
 pub(super) fn corrupt(what: impl Into<String>) -> StoreError {

@@ -49,11 +49,20 @@ impl Store for RedisStore {
 
     async fn ping(&self) -> Result<(), StoreError> {
         let mut conn = self.connection().await?;
-        redis::cmd("PING")
+        let pinged = redis::cmd("PING")
             .query_async::<String>(&mut conn)
             .await
             .map(drop)
-            .map_err(unavailable)
+            .map_err(unavailable);
+        match pinged {
+            // A fresh connection says why (refused credentials, refused
+            // connection) where the reconnecting one only timed out.
+            Err(StoreError::Unavailable(why)) => match self.diagnose().await {
+                Ok(()) => Err(StoreError::Unavailable(why)),
+                Err(cause) => Err(cause),
+            },
+            other => other,
+        }
     }
 
     async fn touch(&self, site: &SiteId, touch: &Touch) -> Result<TouchOutcome, StoreError> {
