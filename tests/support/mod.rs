@@ -141,8 +141,10 @@ fn wait_for_redis(port: u16) {
             let _ = s.set_read_timeout(Some(Duration::from_millis(500)));
             if s.write_all(b"PING\r\n").is_ok() {
                 let mut buf = [0u8; 16];
+                // PONG, or a refusal from a server that wants a password:
+                // either way it is up.
                 if let Ok(n) = s.read(&mut buf)
-                    && buf[..n].starts_with(b"+PONG")
+                    && (buf[..n].starts_with(b"+PONG") || buf[..n].starts_with(b"-NOAUTH"))
                 {
                     return;
                 }
@@ -330,6 +332,11 @@ pub struct Binary {
 
 impl Binary {
     pub async fn start(env: &[(&str, String)]) -> Self {
+        Self::start_logging(env, Stdio::null()).await
+    }
+
+    /// Like `start`, with the binary's log (stderr) going to `log`.
+    pub async fn start_logging(env: &[(&str, String)], log: impl Into<Stdio>) -> Self {
         let (public, ops) = (free_port(), free_port());
         // Tests send bursts from one address; `env` may set its own limits.
         let child = Command::new(env!("CARGO_BIN_EXE_tally"))
@@ -340,7 +347,7 @@ impl Binary {
             .env("TALLY_LISTEN", format!("127.0.0.1:{public}"))
             .env("TALLY_OPS_LISTEN", format!("127.0.0.1:{ops}"))
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(log)
             .spawn()
             .expect("the tally binary");
         let binary = Self {
