@@ -102,6 +102,7 @@ async function main() {
       'Rất tốt 0,0% (0 phiếu)', 'Tốt 100,0% (1 phiếu)', 'Bình thường 0,0% (0 phiếu)', 'Chưa tốt 0,0% (0 phiếu)',
     ]);
     assert.match(await textOf(live), /Tổng số phiếu: 1/);
+    assert.deepEqual(await poll.locator('.tw-total').allInnerTexts(), ['Tổng số phiếu: 1'], 'one choice each: votes are voters');
     assert.equal(await poll.locator('form').isVisible(), false, 'the form gives way to the results');
     assert.equal(await poll.locator('.tw-fill').first().evaluate((e) => e.style.width), '0%');
     assert.equal(await poll.locator('.tw-list li').nth(1).locator('.tw-fill').evaluate((e) => e.style.width), '100%');
@@ -222,6 +223,18 @@ async function main() {
     await waitForText(multi.locator('[aria-live]'), 'Cảm ơn bạn đã tham gia bình chọn!');
     const multiRows = (await resultRows(multi)).join(' | ');
     assert.match(multiRows, /^Tin tức - sự kiện 33,[34]% \(1 phiếu\) \| Văn bản chỉ đạo điều hành 33,[34]% \(1 phiếu\) \| Dịch vụ công trực tuyến 33,[34]% \(1 phiếu\) \| Du lịch - văn hóa 0,0% \(0 phiếu\) \| Thu hút đầu tư 0,0% \(0 phiếu\)$/);
+
+    // Several choices each: one person, three votes, and the base said.
+    assert.deepEqual(await multi.locator('.tw-total').allInnerTexts(),
+      ['Tổng số phiếu: 3', 'Số người bình chọn: 1', 'Tỷ lệ tính trên tổng số phiếu']);
+    await multi.screenshot({ path: path.join(shots, 'poll-multi-results.png') });
+    const multiEn = page.locator('#poll-multi-en');
+    await multiEn.locator('button', { hasText: 'See results' }).click();
+    await waitForText(multiEn.locator('[aria-live]'), 'Poll results');
+    assert.deepEqual(await multiEn.locator('.tw-total').allInnerTexts(),
+      ['Total votes: 3', 'Voters: 1', 'Percentages are of all votes']);
+    const single = await results('danh-gia-cong');
+    assert.ok(single.total_voters >= 1 && single.percent_base === 'votes', JSON.stringify(single));
 
     const hostile = page.locator('#poll-hostile');
     await hostile.locator('form').waitFor();
