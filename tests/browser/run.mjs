@@ -15,10 +15,11 @@ import zlib from 'node:zlib';
 import { chromium } from 'playwright-core';
 
 import {
-  CHROMIUM_ARGS, WIDGET_GZIP_LIMIT, axeCheck, cleanup, cleanups, counterRows, enNumber, eventually,
+  CHROMIUM, CHROMIUM_ARGS, WIDGET_GZIP_LIMIT, axeCheck, cleanup, cleanups, counterRows, enNumber, eventually,
   getJson, newContext, open, outcomes, repo, resultRows, scenario, shots, startPortal, startTally,
   textOf, viNumber, waitForText, watched,
 } from './harness.mjs';
+
 async function main() {
   await scenario('(g) widget.js is at most 8 KiB gzipped', async () => {
     const size = zlib.gzipSync(fs.readFileSync(path.join(repo, 'assets', 'widget.js')), { level: 9 }).length;
@@ -27,7 +28,7 @@ async function main() {
   });
 
   const portal = await startPortal();
-  const tally = await startTally(portal.origin);
+  const tally = await startTally({ allowedOrigins: [portal.origin] });
   portal.state.tally = tally.origin;
   const admin = (method, p, body) => getJson(`${tally.ops}/admin/${p}`, {
     method,
@@ -38,7 +39,7 @@ async function main() {
   const results = (id) => getJson(`${tally.origin}/v1/polls/${id}/results`);
   console.log(`      tally ${tally.origin}, portal ${portal.origin}`);
 
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   cleanups.push(() => browser.close().catch(() => {}));
   fs.mkdirSync(shots, { recursive: true });
 
