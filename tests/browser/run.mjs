@@ -1,6 +1,9 @@
 // The widget in a real browser. tally runs on one origin; a small portal
 // server on another (same site, cross-origin, as a portal and its tally
 // subdomain are) serves pages that embed the widget under a strict CSP.
+// Then topologies.mjs puts the README's embed snippet on the portals' real
+// topologies (behind the portal's proxy, on a subdomain, on another site)
+// with two people who share an address and a User-Agent.
 //
 //   TALLY_BIN=target/release/tally node tests/browser/run.mjs
 //
@@ -19,6 +22,7 @@ import {
   getJson, newContext, open, outcomes, repo, resultRows, scenario, shots, startPortal, startTally,
   textOf, viNumber, waitForText, watched,
 } from './harness.mjs';
+import { topologies } from './topologies.mjs';
 
 async function main() {
   await scenario('(g) widget.js is at most 8 KiB gzipped', async () => {
@@ -342,6 +346,8 @@ async function main() {
     assert.ok(overflow <= 0, `/demo scrolls sideways by ${overflow}px at 390px`);
     await small.screenshot({ path: path.join(shots, 'demo-phone.png'), fullPage: true });
   });
+
+  await topologies(browser);
 
   await scenario('(f) axe: no serious or critical violation', async () => {
     // Injecting axe adds an inline script, which these pages' CSP forbids:
