@@ -8,6 +8,10 @@
  * "en", on the script tag or a placeholder, else <html lang>); data-tally-api
  * (the API base, on the script tag, else where the script came from).
  *
+ * The visitor's id lives in the portal's own localStorage ("tally_vid") and
+ * goes with every request as Tally-Visitor, so one person stays one visitor
+ * where tally's cookie does not reach (tally on another site).
+ *
  * Written for a strict Content-Security-Policy: no inline script, no eval, no
  * style attributes. Styles go in through CSSOM and the DOM is built node by
  * node, so poll labels are always text. Nothing here may break the host page:
@@ -33,6 +37,7 @@
       views: 'Lượt xem',
       submit: 'Gửi bình chọn', see: 'Xem kết quả', results: 'Kết quả bình chọn',
       totalVotes: 'Tổng số phiếu', vote: 'phiếu', votes: 'phiếu', upTo: 'Chọn tối đa',
+      voters: 'Số người bình chọn', base: 'Tỷ lệ tính trên tổng số phiếu',
       mine: 'lựa chọn của bạn',
       thanks: 'Cảm ơn bạn đã tham gia bình chọn!',
       already: 'Bạn đã bình chọn cho câu hỏi này rồi. Cảm ơn bạn!',
@@ -54,6 +59,7 @@
       views: 'Views',
       submit: 'Submit vote', see: 'See results', results: 'Poll results',
       totalVotes: 'Total votes', vote: 'vote', votes: 'votes', upTo: 'Choose up to',
+      voters: 'Voters', base: 'Percentages are of all votes',
       mine: 'your choice',
       thanks: 'Thank you for voting!',
       already: 'You have already voted in this poll. Thank you!',
@@ -143,10 +149,30 @@
   const apiBase = opt('tallyApi') ? opt('tallyApi').replace(/\/?$/, '/') : (me && me.src) || '/';
   const url = (path) => new URL(path, new URL(apiBase, location.href)).href;
 
-  // Cross-origin with the tally_vid cookie; text/plain keeps POSTs "simple",
-  // so the browser sends no preflight.
+  // The visitor's id in the portal's own storage: it holds where tally's
+  // cookie cannot (tally on another site, third-party cookies blocked).
+  // Read on every call so tabs opened together settle on one id. Storage
+  // that is blocked or full yields none: tally then counts by address.
+  const KEY = 'tally_vid';
+  const visitorId = () => {
+    try {
+      let id = localStorage.getItem(KEY);
+      if (!/^[0-9a-f]{36}$/.test(id || '')) {
+        id = Array.from(crypto.getRandomValues(new Uint8Array(18)), (b) => (b + 256).toString(16).slice(1)).join('');
+        localStorage.setItem(KEY, id);
+      }
+      return id;
+    } catch {
+      return '';
+    }
+  };
+
+  // Cross-origin with the tally_vid cookie (same-site deployments) and the
+  // Tally-Visitor header (everywhere; it costs a CORS preflight).
   const call = async (path, body) => {
     const init = { credentials: 'include', cache: 'no-store' };
+    const id = visitorId();
+    if (id) init.headers = { 'Tally-Visitor': id };
     if (body !== undefined) Object.assign(init, { method: 'POST', body: JSON.stringify(body) });
     const res = await fetch(url(path), init);
     let data = null;
@@ -193,7 +219,8 @@
     el.replaceChildren(h('span', 'tally-views', w.views + ' ', h('strong', '', num(n, w))));
   };
 
-  const resultsList = (r, w, choices) => {
+  // Several choices each: voters and votes differ, so both are shown.
+  const resultsList = (r, w, choices, multi) => {
     const list = h('ul', 'tw-list');
     for (const o of r.options || []) {
       const mine = (choices || []).includes(o.id);
@@ -208,7 +235,9 @@
           h('span', 'tw-n', '(' + num(o.votes, w) + ' ' + (o.votes === 1 ? w.vote : w.votes) + ')')),
         bar));
     }
-    return [list, h('p', 'tw-total', w.totalVotes + ': ' + num(r.total_votes, w))];
+    return [list, h('p', 'tw-total', w.totalVotes + ': ' + num(r.total_votes, w)),
+      multi && h('p', 'tw-total', w.voters + ': ' + num(r.total_voters, w)),
+      multi && h('p', 'tw-total', w.base)];
   };
 
   const renderPoll = (el, poll) => {
@@ -250,10 +279,10 @@
       const moveFocus = b.contains(document.activeElement);
       form.hidden = true;
       const msg = text && note(text, kind);
-      live.replaceChildren(...[msg, h('p', 'tw-q', poll.question), ...resultsList(r, w, choices)].filter(Boolean));
+      live.replaceChildren(...[msg, h('p', 'tw-q', poll.question), ...resultsList(r, w, choices, multi)].filter(Boolean));
       if (moveFocus && msg) msg.focus();
     };
-    const preview = (r) => live.replaceChildren(h('p', 'tw-q', w.results), ...resultsList(r, w));
+    const preview = (r) => live.replaceChildren(h('p', 'tw-q', w.results), ...resultsList(r, w, null, multi).filter(Boolean));
 
     const refusal = async (err) => {
       const i = err.info || {};

@@ -1,6 +1,7 @@
 // What the browser scenarios stand on: tally on one origin, a portal on
-// another, browser contexts that report every console error, uncaught error
-// and CSP violation, and a little polling so no scenario sleeps blindly.
+// another (or in front of tally, as its reverse proxy), browser contexts
+// that report every console error, uncaught error and CSP violation, and a
+// little polling so no scenario sleeps blindly.
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -13,19 +14,31 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { chromium } from 'playwright-core';
+
 export const here = path.dirname(fileURLToPath(import.meta.url));
 export const repo = path.resolve(here, '../..');
 export const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 export const shots = path.join(repo, 'target', 'screenshots');
 export const tallyBin = path.resolve(repo, process.env.TALLY_BIN || 'target/release/tally');
+export const CHROMIUM = '/usr/bin/chromium';
 export const WIDGET_GZIP_LIMIT = 8192;
 export const TIMEOUT = 10_000;
+
+// The portals' real host names, all on loopback: portal.test and
+// tally.portal.test are one site; tally.other.test is another.
+export const HOSTS = { portal: 'portal.test', sameSite: 'tally.portal.test', crossSite: 'tally.other.test' };
 
 export const CHROMIUM_ARGS = [
   '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync',
   '--disable-dev-shm-usage',
+  `--host-resolver-rules=${Object.values(HOSTS).map((h) => `MAP ${h} 127.0.0.1`).join(', ')}`,
 ];
+
+// One browser build, as everyone in an office has: the same User-Agent.
+export const SHARED_UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36';
+export const PHONE_UA = 'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Mobile Safari/537.36';
 
 // ---------------------------------------------------------------- harness
 
@@ -91,7 +104,23 @@ export function freePort() {
   });
 }
 
-export async function startTally(portalOrigin) {
+/**
+ * A UTC offset zone where it is about noon now: "today" begins at local
+ * midnight, and a run that straddled one would see it fall back to zero.
+ */
+export function noonZone(now = new Date()) {
+  let offset = 12 - now.getUTCHours();
+  if (offset > 14) offset -= 24;
+  if (offset < -12) offset += 24;
+  // POSIX-style names: Etc/GMT-7 is seven hours east of Greenwich.
+  return offset === 0 ? 'Etc/GMT' : `Etc/GMT${offset > 0 ? '-' : '+'}${Math.abs(offset)}`;
+}
+
+/**
+ * A fresh tally with its own data directory. `allowedOrigins` (a list),
+ * `trustedProxies` and `timezone` become its TALLY_ settings.
+ */
+export async function startTally({ allowedOrigins = [], trustedProxies = '', timezone } = {}) {
   if (!fs.existsSync(tallyBin)) throw new Error(`no tally binary at ${tallyBin} (set TALLY_BIN)`);
   const [port, opsPort] = [await freePort(), await freePort()];
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tally-browser-'));
@@ -107,7 +136,9 @@ export async function startTally(portalOrigin) {
       TALLY_OPS_LISTEN: `127.0.0.1:${opsPort}`,
       TALLY_DATA_DIR: path.join(dataDir, 'data'),
       TALLY_POLLS_FILE: path.join(repo, 'examples', 'polls.toml'),
-      TALLY_ALLOWED_ORIGINS: portalOrigin,
+      TALLY_ALLOWED_ORIGINS: allowedOrigins.join(','),
+      TALLY_TRUSTED_PROXIES: trustedProxies,
+      ...(timezone ? { TALLY_TIMEZONE: timezone } : {}),
       TALLY_COUNTER_BASELINE: '7582803',
       TALLY_ADMIN_TOKEN: adminToken,
       // Many page loads from one address in a few seconds: not what the
@@ -136,23 +167,65 @@ export async function startTally(portalOrigin) {
     const r = await fetch(`${ops}/readyz`);
     return { ok: r.ok, detail: `readyz ${r.status}` };
   }, 20_000);
-  return { origin, ops, adminToken };
+  return { origin, port, ops, adminToken };
 }
 
 export const fixture = (name) => fs.readFileSync(path.join(here, 'fixture', name), 'utf8');
 
-/** The portal: its own origin, its own strict CSP, the widget from tally. */
+// Hop-by-hop headers, which a proxy does not pass on.
+const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer']);
+
+/**
+ * The portal's reverse proxy for `/tally/*`, as a web server in front of
+ * tally is set up: the prefix stripped, the body streamed, the Host of the
+ * upstream, `X-Forwarded-For` appended, every response header (Set-Cookie
+ * too) passed back. Records the identity each request carried to tally.
+ */
+function proxy(req, res, upstream, seen) {
+  const target = new URL(req.url.slice('/tally'.length) || '/', upstream);
+  const headers = {};
+  for (const [k, v] of Object.entries(req.headers)) if (!HOP.has(k)) headers[k] = v;
+  headers.host = target.host;
+  const peer = req.socket.remoteAddress.replace(/^::ffff:/, '');
+  headers['x-forwarded-for'] = req.headers['x-forwarded-for'] ? `${req.headers['x-forwarded-for']}, ${peer}` : peer;
+  headers['x-forwarded-proto'] = 'http';
+  seen.push({
+    method: req.method,
+    path: target.pathname,
+    cookie: /(?:^|;\s*)tally_vid=([0-9a-f]{36})/.exec(req.headers.cookie || '')?.[1] || null,
+    header: req.headers['tally-visitor'] || null,
+    forwardedFor: headers['x-forwarded-for'],
+  });
+  const up = http.request(target, { method: req.method, headers }, (r) => {
+    const out = {};
+    for (const [k, v] of Object.entries(r.headers)) if (!HOP.has(k)) out[k] = v;
+    res.writeHead(r.statusCode, out);
+    r.pipe(res);
+  });
+  up.on('error', () => { if (!res.headersSent) res.writeHead(502); res.end(); });
+  req.pipe(up);
+}
+
+/**
+ * The portal: its own origin, its own strict CSP, the widget from tally.
+ * `state.tally` is where its pages load tally from: an origin, or `/tally`
+ * when `state.upstream` names the tally this portal proxies to.
+ */
 export function startPortal() {
   const pages = {
     '/tin-tuc/123': 'tin-tuc.html',
     '/en/news/123': 'news-en.html',
     '/thu-nghiem': 'thu-nghiem.html',
   };
-  const state = { tally: '' };
+  const state = { tally: '', upstream: '', proxied: [] };
   const server = http.createServer((req, res) => {
     const url = new URL(req.url, 'http://portal');
-    const csp = `default-src 'none'; script-src ${state.tally}; style-src 'self'; ` +
-      `connect-src ${state.tally}; img-src ${state.tally}`;
+    if (state.upstream && (url.pathname === '/tally' || url.pathname.startsWith('/tally/'))) {
+      return proxy(req, res, state.upstream, state.proxied);
+    }
+    const src = state.tally.startsWith('/') ? "'self'" : state.tally;
+    const csp = `default-src 'none'; script-src ${src}; style-src 'self'; ` +
+      `connect-src ${src}; img-src ${src}`;
     if (url.pathname === '/portal.css') {
       // The portal wears the demo page's look: one stylesheet for both.
       res.writeHead(200, { 'content-type': 'text/css; charset=utf-8' });
@@ -178,7 +251,8 @@ export function startPortal() {
   return new Promise((resolve) => {
     server.listen(0, '127.0.0.1', () => {
       cleanups.push(() => new Promise((r) => { server.closeAllConnections(); server.close(r); }));
-      resolve({ origin: `http://127.0.0.1:${server.address().port}`, state });
+      const { port } = server.address();
+      resolve({ origin: `http://127.0.0.1:${port}`, port, state });
     });
   });
 }
@@ -192,13 +266,39 @@ export const watched = [];
  * CSP violations. `allow` lists console messages expected on purpose.
  */
 export async function newContext(browser, visitor, options = {}, allow = []) {
-  // Without a cookie yet, tally knows a visitor by address and User-Agent:
-  // every context is one more visitor, so each gets a User-Agent of its own.
-  const device = options.isMobile
-    ? 'Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Mobile'
-    : 'X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0';
-  const userAgent = `Mozilla/5.0 (${device} Safari/537.36 Visitor/${visitor}`;
+  // Unless a scenario names one (options.userAgent), every context gets a
+  // User-Agent of its own, so that address and User-Agent alone would
+  // already tell these visitors apart.
+  const userAgent = `${options.isMobile ? PHONE_UA : SHARED_UA} Visitor/${visitor}`;
   const context = await browser.newContext({ locale: 'vi-VN', userAgent, ...options });
+  await watch(context, allow);
+  cleanups.push(() => context.close().catch(() => {}));
+  return context;
+}
+
+/**
+ * A browser of its own whose profile blocks cookies and site data for
+ * every site (the content setting a visitor picks in the browser's
+ * settings): the page's localStorage throws, and no cookie is kept.
+ */
+export async function blockedContext(options = {}, allow = []) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tally-blocked-'));
+  fs.mkdirSync(path.join(dir, 'Default'));
+  fs.writeFileSync(path.join(dir, 'Default', 'Preferences'), JSON.stringify({
+    profile: { default_content_setting_values: { cookies: 2 } },
+  }));
+  const context = await chromium.launchPersistentContext(dir, {
+    executablePath: CHROMIUM, args: CHROMIUM_ARGS, locale: 'vi-VN', userAgent: SHARED_UA, ...options,
+  });
+  await watch(context, allow);
+  cleanups.push(async () => {
+    await context.close().catch(() => {});
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  return context;
+}
+
+async function watch(context, allow) {
   const records = new Map();
   await context.exposeBinding('__tallyTestCsp', ({ page }, text) => {
     records.get(page)?.problems.push(`CSP violation: ${text}`);
@@ -226,8 +326,41 @@ export async function newContext(browser, visitor, options = {}, allow = []) {
     page.on('pageerror', (err) => record.problems.push(`page error: ${err.message}`));
   });
   context.setDefaultTimeout(TIMEOUT);
-  cleanups.push(() => context.close().catch(() => {}));
-  return context;
+}
+
+/**
+ * Every request a context sends to tally's API, with the identity it
+ * carried: the tally_vid cookie, the Tally-Visitor header, and the cookie
+ * the answer set. `done()` waits for all of them to be read.
+ */
+export function identities(context) {
+  const seen = [];
+  const pending = [];
+  context.on('request', (req) => {
+    const { pathname } = new URL(req.url());
+    if (!/\/v1\//.test(pathname) || req.method() === 'OPTIONS') return;
+    // In the order sent; the headers as they went on the wire come later.
+    const entry = { method: req.method(), path: pathname.replace(/^\/tally/, '') };
+    seen.push(entry);
+    pending.push((async () => {
+      const headers = await req.allHeaders();
+      const response = await req.response();
+      const set = response && await response.headerValue('set-cookie');
+      Object.assign(entry, {
+        cookie: /(?:^|;\s*)tally_vid=([0-9a-f]{36})/.exec(headers.cookie || '')?.[1] || null,
+        header: headers['tally-visitor'] || null,
+        setCookie: /tally_vid=([0-9a-f]{36})/.exec(set || '')?.[1] || null,
+        acceptLanguage: headers['accept-language'] || null,
+      });
+    })().catch((err) => { entry.error = err.message; }));
+  });
+  const done = async () => {
+    while (pending.length) await pending.shift();
+    const unread = seen.filter((e) => e.error);
+    assert.deepEqual(unread, [], 'requests whose headers could not be read');
+    return seen;
+  };
+  return { seen, done };
 }
 
 /** Loads a page and counts its POST /v1/hits requests. */

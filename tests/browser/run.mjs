@@ -1,6 +1,9 @@
 // The widget in a real browser. tally runs on one origin; a small portal
 // server on another (same site, cross-origin, as a portal and its tally
 // subdomain are) serves pages that embed the widget under a strict CSP.
+// Then topologies.mjs puts the README's embed snippet on the portals' real
+// topologies (behind the portal's proxy, on a subdomain, on another site)
+// with two people who share an address and a User-Agent.
 //
 //   TALLY_BIN=target/release/tally node tests/browser/run.mjs
 //
@@ -15,10 +18,12 @@ import zlib from 'node:zlib';
 import { chromium } from 'playwright-core';
 
 import {
-  CHROMIUM_ARGS, WIDGET_GZIP_LIMIT, axeCheck, cleanup, cleanups, counterRows, enNumber, eventually,
+  CHROMIUM, CHROMIUM_ARGS, WIDGET_GZIP_LIMIT, axeCheck, cleanup, cleanups, counterRows, enNumber, eventually,
   getJson, newContext, open, outcomes, repo, resultRows, scenario, shots, startPortal, startTally,
   textOf, viNumber, waitForText, watched,
 } from './harness.mjs';
+import { topologies } from './topologies.mjs';
+
 async function main() {
   await scenario('(g) widget.js is at most 8 KiB gzipped', async () => {
     const size = zlib.gzipSync(fs.readFileSync(path.join(repo, 'assets', 'widget.js')), { level: 9 }).length;
@@ -27,7 +32,7 @@ async function main() {
   });
 
   const portal = await startPortal();
-  const tally = await startTally(portal.origin);
+  const tally = await startTally({ allowedOrigins: [portal.origin] });
   portal.state.tally = tally.origin;
   const admin = (method, p, body) => getJson(`${tally.ops}/admin/${p}`, {
     method,
@@ -38,7 +43,7 @@ async function main() {
   const results = (id) => getJson(`${tally.origin}/v1/polls/${id}/results`);
   console.log(`      tally ${tally.origin}, portal ${portal.origin}`);
 
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   cleanups.push(() => browser.close().catch(() => {}));
   fs.mkdirSync(shots, { recursive: true });
 
@@ -102,6 +107,7 @@ async function main() {
       'Rất tốt 0,0% (0 phiếu)', 'Tốt 100,0% (1 phiếu)', 'Bình thường 0,0% (0 phiếu)', 'Chưa tốt 0,0% (0 phiếu)',
     ]);
     assert.match(await textOf(live), /Tổng số phiếu: 1/);
+    assert.deepEqual(await poll.locator('.tw-total').allInnerTexts(), ['Tổng số phiếu: 1'], 'one choice each: votes are voters');
     assert.equal(await poll.locator('form').isVisible(), false, 'the form gives way to the results');
     assert.equal(await poll.locator('.tw-fill').first().evaluate((e) => e.style.width), '0%');
     assert.equal(await poll.locator('.tw-list li').nth(1).locator('.tw-fill').evaluate((e) => e.style.width), '100%');
@@ -223,6 +229,18 @@ async function main() {
     const multiRows = (await resultRows(multi)).join(' | ');
     assert.match(multiRows, /^Tin tức - sự kiện 33,[34]% \(1 phiếu\) \| Văn bản chỉ đạo điều hành 33,[34]% \(1 phiếu\) \| Dịch vụ công trực tuyến 33,[34]% \(1 phiếu\) \| Du lịch - văn hóa 0,0% \(0 phiếu\) \| Thu hút đầu tư 0,0% \(0 phiếu\)$/);
 
+    // Several choices each: one person, three votes, and the base said.
+    assert.deepEqual(await multi.locator('.tw-total').allInnerTexts(),
+      ['Tổng số phiếu: 3', 'Số người bình chọn: 1', 'Tỷ lệ tính trên tổng số phiếu']);
+    await multi.screenshot({ path: path.join(shots, 'poll-multi-results.png') });
+    const multiEn = page.locator('#poll-multi-en');
+    await multiEn.locator('button', { hasText: 'See results' }).click();
+    await waitForText(multiEn.locator('[aria-live]'), 'Poll results');
+    assert.deepEqual(await multiEn.locator('.tw-total').allInnerTexts(),
+      ['Total votes: 3', 'Voters: 1', 'Percentages are of all votes']);
+    const single = await results('danh-gia-cong');
+    assert.ok(single.total_voters >= 1 && single.percent_base === 'votes', JSON.stringify(single));
+
     const hostile = page.locator('#poll-hostile');
     await hostile.locator('form').waitFor();
     assert.equal(await hostile.locator('legend').innerText(), 'Nhãn <b>lạ</b>?');
@@ -328,6 +346,8 @@ async function main() {
     assert.ok(overflow <= 0, `/demo scrolls sideways by ${overflow}px at 390px`);
     await small.screenshot({ path: path.join(shots, 'demo-phone.png'), fullPage: true });
   });
+
+  await topologies(browser);
 
   await scenario('(f) axe: no serious or critical violation', async () => {
     // Injecting axe adds an inline script, which these pages' CSP forbids:
