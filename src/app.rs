@@ -1,83 +1,97 @@
-//! The application: open the store, bind the listeners, serve until told to
-//! stop, then drain and write what is waiting.
+//! The application: open the store, build the domain services and the two
+//! listeners' handlers, serve until told to stop, then drain and write what
+//! is waiting.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
-use tower_http::cors::CorsLayer;
 
 use crate::calendar::Calendar;
 use crate::clock::Clock;
 use crate::config::{Settings, StoreSettings};
 use crate::counter::{Counter, CounterSettings};
-use crate::http::admission::{Admission, Saturation};
-use crate::http::auth::Throttle;
+use crate::http::admission::Admission;
+use crate::http::api::admin::AdminApi;
+use crate::http::api::counter::CounterApi;
+use crate::http::api::polls::PollsApi;
+use crate::http::identity::Visitors;
 use crate::http::limit::RateLimits;
-use crate::http::{cors_layer, handle_ops, public_service, server};
+use crate::http::ops::{self, Health, Ops};
+use crate::http::origin::Origins;
+use crate::http::public::{self, Door, Public, cors_layer};
+use crate::http::server;
 use crate::ids::SiteId;
 use crate::metrics::Metrics;
 use crate::poll::Poll;
 use crate::privacy::Privacy;
+use crate::site::Site;
 use crate::store::timed::TimedStore;
 use crate::store::{self, Store, StoreError};
 use crate::telemetry::Refusals;
 use crate::voting::{InstallError, Voting, VotingSettings, read_polls_file};
 
-/// Everything a request may need; shared by all connections.
+/// A built application: the domain services and what each listener serves.
 pub struct App {
     pub settings: Settings,
-    pub site: SiteId,
-    pub clock: Arc<dyn Clock>,
-    pub calendar: Calendar,
-    pub store: Arc<dyn Store>,
     pub counter: Arc<Counter>,
-    pub privacy: Privacy,
     pub voting: Arc<Voting>,
-    pub metrics: Arc<Metrics>,
-    pub(crate) cors: CorsLayer,
-    pub(crate) limits: RateLimits,
-    /// Turns of request handling (`TALLY_MAX_IN_FLIGHT`).
-    pub(crate) admission: Admission,
-    /// While the public listener sits at `TALLY_MAX_CONNECTIONS`.
-    pub(crate) public_at_cap: Arc<Saturation>,
-    /// Failed admin sign-ins per address.
-    pub(crate) admin_throttle: Throttle,
-    pub(crate) refusals: Refusals,
+    pub public: Arc<Public>,
+    pub ops: Arc<Ops>,
+}
+
+/// How long the embedded store may hold a hit's write before making it
+/// durable: with the flush interval, at most a second of answered hits is
+/// lost to a crash (`kill -9`).
+pub fn sync_interval(flush_interval: Duration) -> Duration {
+    Duration::from_secs(1)
+        .saturating_sub(flush_interval)
+        .max(Duration::from_millis(100))
+}
+
+/// Opens the store the settings name, stopping the start on credentials
+/// the store refuses (a setting to fix, where a store that is merely down
+/// is waited for).
+async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
+    let store = store::open(
+        &settings.store,
+        settings.redis_ca_file.as_deref(),
+        settings.store_timeout,
+        sync_interval(settings.flush_interval),
+    )
+    .await?;
+    if let Err(StoreError::Credentials(why)) = store.ping().await {
+        let setting = match settings.store {
+            StoreSettings::Cluster { .. } => "TALLY_REDIS_CLUSTER_NODES",
+            _ => "TALLY_REDIS_URL",
+        };
+        anyhow::bail!("{setting}: Redis refused the credentials: {why}");
+    }
+    Ok(store)
 }
 
 impl App {
-    /// Opens the store and applies the start-up configuration (baseline).
+    /// Opens the store, builds the services, and applies the start-up
+    /// configuration (baseline, polls file).
     pub async fn build(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<Self>> {
-        let raw = store::open(
-            &settings.store,
-            settings.redis_ca_file.as_deref(),
-            settings.store_timeout,
-            sync_interval(settings.flush_interval),
-        )
-        .await?;
-        // Wrong credentials are a setting to fix: stop now, naming it. A
-        // store that is merely down is waited for.
-        if let Err(StoreError::Credentials(why)) = raw.ping().await {
-            let setting = match settings.store {
-                StoreSettings::Cluster { .. } => "TALLY_REDIS_CLUSTER_NODES",
-                _ => "TALLY_REDIS_URL",
-            };
-            anyhow::bail!("{setting}: Redis refused the credentials: {why}");
-        }
+        let raw = open_store(&settings).await?;
         let metrics = Arc::new(Metrics::new(raw.kind()));
-        let store: Arc<dyn Store> = Arc::new(TimedStore::new(
-            raw,
-            settings.store_timeout,
-            Arc::clone(&metrics),
-        ));
-        let site = SiteId::DEFAULT;
-        let calendar = Calendar::new(settings.timezone.clone());
+        let site = Site {
+            id: SiteId::DEFAULT,
+            store: Arc::new(TimedStore::new(
+                raw,
+                settings.store_timeout,
+                Arc::clone(&metrics),
+            )),
+            calendar: Calendar::new(settings.timezone.clone()),
+            clock,
+            metrics: Arc::clone(&metrics),
+        };
         let bootstrap = Bootstrap {
             baseline: settings.counter_baseline,
             polls: match &settings.polls_file {
@@ -86,57 +100,82 @@ impl App {
             },
         };
         let counter = Arc::new(Counter::new(
-            Arc::clone(&store),
             site.clone(),
-            calendar.clone(),
-            Arc::clone(&clock),
             CounterSettings {
                 visit_window: settings.visit_window,
                 max_pages: settings.max_pages,
                 hit_buffer: settings.hit_buffer,
                 spill_dir: Some(settings.data_dir.join("spill")),
             },
-            Arc::clone(&metrics),
         ));
-        let privacy = Privacy::new(
-            Arc::clone(&store),
-            site.clone(),
-            calendar.clone(),
-            Arc::clone(&clock),
-        );
         let voting = Arc::new(Voting::new(
-            Arc::clone(&store),
             site.clone(),
-            calendar.clone(),
-            Arc::clone(&clock),
             VotingSettings {
                 votes_per_address: settings.votes_per_address,
                 store_timeout: settings.store_timeout,
                 results_fresh: settings.flush_interval,
             },
-            Arc::clone(&metrics),
         ));
-        let app = Arc::new(Self {
-            cors: cors_layer(&settings.allowed_origins),
-            admission: Admission::new(settings.limits.max_in_flight),
-            public_at_cap: Arc::default(),
-            admin_throttle: Throttle::default(),
-            refusals: Refusals::default(),
-            limits: RateLimits::new(
-                settings.rate_limit,
-                settings.vote_rate_limit,
-                settings.global_rate_limit,
-                settings.rate_limit_keys,
-            ),
-            settings,
-            site,
-            clock,
-            calendar,
-            store,
-            counter,
-            privacy,
-            voting,
+        let visitors = Arc::new(Visitors::new(Arc::new(Privacy::new(site))));
+        let origins = Arc::new(Origins::new(settings.allowed_origins.clone()));
+        let refusals = Arc::new(Refusals::default());
+        let admission = Arc::new(Admission::new(settings.limits.max_in_flight));
+        let rate_limits = Arc::new(RateLimits::new(
+            settings.rate_limit,
+            settings.vote_rate_limit,
+            settings.global_rate_limit,
+            settings.rate_limit_keys,
+        ));
+        let public = Arc::new(Public {
+            counter: CounterApi {
+                counter: Arc::clone(&counter),
+                visitors: Arc::clone(&visitors),
+                origins: Arc::clone(&origins),
+                refusals: Arc::clone(&refusals),
+            },
+            polls: PollsApi {
+                voting: Arc::clone(&voting),
+                visitors,
+                origins: Arc::clone(&origins),
+                refusals: Arc::clone(&refusals),
+            },
+            door: Door {
+                rate_limits: Arc::clone(&rate_limits),
+                admission: Arc::clone(&admission),
+                at_cap: Arc::default(),
+                trusted_proxies: settings.trusted_proxies.clone(),
+                limits: settings.limits.clone(),
+                cors: cors_layer(&settings.allowed_origins),
+                origins,
+                metrics: Arc::clone(&metrics),
+                refusals,
+                log_addresses: settings.log_addresses,
+            },
+        });
+        let ops = Arc::new(Ops {
+            admin: AdminApi {
+                voting: Arc::clone(&voting),
+                counter: Arc::clone(&counter),
+                token: settings.admin_token.clone(),
+                throttle: Default::default(),
+                metrics: Arc::clone(&metrics),
+                log_addresses: settings.log_addresses,
+            },
+            health: Health {
+                counter: Arc::clone(&counter),
+                admission,
+                public_at_cap: Arc::clone(&public.door.at_cap),
+            },
+            rate_limits,
             metrics,
+            trusted_proxies: settings.trusted_proxies.clone(),
+        });
+        let app = Arc::new(Self {
+            settings,
+            counter,
+            voting,
+            public,
+            ops,
         });
         match bootstrap.apply(&app).await {
             Ok(()) => {}
@@ -150,25 +189,6 @@ impl App {
         }
         Ok(app)
     }
-
-    /// Client addresses the lenient and the strict rate limiter track.
-    pub fn rate_limiter_keys(&self) -> (usize, usize) {
-        self.limits.keys()
-    }
-
-    /// Seconds until the next local midnight, when per-day caps reset.
-    pub fn seconds_until_tomorrow(&self) -> u64 {
-        self.calendar.until_tomorrow(self.clock.now()).as_secs()
-    }
-}
-
-/// How long the embedded store may hold a hit's write before making it
-/// durable: with the flush interval, at most a second of answered hits is
-/// lost to a crash (`kill -9`).
-pub fn sync_interval(flush_interval: std::time::Duration) -> std::time::Duration {
-    std::time::Duration::from_secs(1)
-        .saturating_sub(flush_interval)
-        .max(std::time::Duration::from_millis(100))
 }
 
 /// What the settings ask to be written at start.
@@ -180,7 +200,7 @@ struct Bootstrap {
 impl Bootstrap {
     async fn apply(&self, app: &App) -> Result<(), InstallError> {
         if let Some(baseline) = self.baseline {
-            app.store.set_baseline(&app.site, baseline).await?;
+            app.counter.set_baseline(baseline).await?;
         }
         app.voting.install(&self.polls).await?;
         if !self.polls.is_empty() {
@@ -191,7 +211,7 @@ impl Bootstrap {
 
     async fn retry(self, app: Arc<App>) {
         loop {
-            tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+            tokio::time::sleep(Duration::from_secs(2)).await;
             match self.apply(&app).await {
                 Ok(()) => return,
                 Err(InstallError::Store(_)) => {}
@@ -214,41 +234,42 @@ pub async fn run(
     shutdown: watch::Receiver<bool>,
 ) {
     let grace = app.settings.shutdown_grace;
-    let shutdown_copy = shutdown.clone();
-    let flusher =
-        tokio::spawn(Arc::clone(&app.counter).run(app.settings.flush_interval, shutdown.clone()));
-    let purger = tokio::spawn(purge_limiters(Arc::clone(&app), shutdown.clone()));
-    let retractor =
-        tokio::spawn(Arc::clone(&app.voting).run(app.settings.flush_interval, shutdown.clone()));
-    let public_app = Arc::clone(&app);
+    let interval = app.settings.flush_interval;
+    let flusher = tokio::spawn(Arc::clone(&app.counter).run(interval, shutdown.clone()));
+    let purger = tokio::spawn(purge_limiters(
+        Arc::clone(&app.ops.rate_limits),
+        shutdown.clone(),
+    ));
+    let retractor = tokio::spawn(Arc::clone(&app.voting).run(interval, shutdown.clone()));
+    let public_handlers = Arc::clone(&app.public);
     let public_server = server::serve(
         public,
         "public",
         app.settings.limits.clone(),
-        Arc::clone(&app.metrics),
-        move |peer: SocketAddr| public_service(Arc::clone(&public_app), peer),
+        Arc::clone(&app.ops.metrics),
+        move |peer: SocketAddr| public::service(Arc::clone(&public_handlers), peer),
         shutdown.clone(),
         grace,
-        Arc::clone(&app.public_at_cap),
+        Arc::clone(&app.public.door.at_cap),
     );
-    let ops_app = Arc::clone(&app);
+    let ops_handlers = Arc::clone(&app.ops);
     let ops_server = server::serve(
         ops,
         "ops",
         app.settings.limits.clone(),
-        Arc::clone(&app.metrics),
+        Arc::clone(&app.ops.metrics),
         move |peer: SocketAddr| {
-            let app = Arc::clone(&ops_app);
+            let handlers = Arc::clone(&ops_handlers);
             tower::service_fn(move |req| {
-                let app = Arc::clone(&app);
-                async move { Ok::<_, Infallible>(handle_ops(&app, req, peer).await) }
+                let handlers = Arc::clone(&handlers);
+                async move { Ok::<_, Infallible>(ops::handle(&handlers, req, peer).await) }
             })
         },
-        shutdown,
+        shutdown.clone(),
         grace,
         Arc::default(),
     );
-    let mut stop = shutdown_copy;
+    let mut stop = shutdown;
     let stop_requested = tokio::spawn(async move {
         let _ = stop.changed().await;
         Instant::now()
@@ -259,7 +280,7 @@ pub async fn run(
     let _ = retractor.await;
     // What is left of the grace period after the requests in flight.
     let deadline = stop_requested.await.unwrap_or_else(|_| Instant::now()) + grace;
-    let deadline = deadline.max(Instant::now() + std::time::Duration::from_secs(1));
+    let deadline = deadline.max(Instant::now() + Duration::from_secs(1));
     app.counter.drain(deadline).await;
     app.voting.drain(deadline).await;
     tracing::info!("stopped");
@@ -267,23 +288,14 @@ pub async fn run(
 
 /// Forgets idle client addresses every few seconds, so the limiters'
 /// memory follows the live traffic.
-async fn purge_limiters(app: Arc<App>, mut shutdown: watch::Receiver<bool>) {
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(10));
+async fn purge_limiters(limits: Arc<RateLimits>, mut shutdown: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(10));
     loop {
         tokio::select! {
             _ = tick.tick() => {}
             _ = shutdown.changed() => return,
         }
-        app.limits.purge();
-        let (lenient, strict) = app.limits.keys();
-        app.metrics
-            .limiter_keys
-            .with_label_values(&["lenient"])
-            .set(lenient as i64);
-        app.metrics
-            .limiter_keys
-            .with_label_values(&["strict"])
-            .set(strict as i64);
+        limits.purge();
     }
 }
 

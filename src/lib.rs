@@ -18,6 +18,7 @@ pub mod ids;
 pub mod metrics;
 pub mod poll;
 pub mod privacy;
+pub mod site;
 pub mod store;
 pub mod telemetry;
 pub mod voting;

@@ -172,6 +172,45 @@ pub enum PollStatus {
     Closed,
 }
 
+/// What becomes of a ballot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Accepted,
+    AlreadyVoted,
+    AddressCapReached,
+    NotYetOpen,
+    Closed,
+    InvalidChoice,
+}
+
+/// The ballot rules, stated once, in the order they apply: a person who
+/// voted is told so first; then the poll must be open, the choices valid,
+/// and the address under its cap for the day. The embedded store runs this
+/// function; the Redis store's `ballot.lua` states it again, and one table
+/// of cases in the store conformance suite pins all of them together.
+pub fn judge(
+    poll: &Poll,
+    at: Timestamp,
+    already_voted: bool,
+    from_address: u32,
+    address_cap: u32,
+    choices: &[OptionId],
+) -> Verdict {
+    if already_voted {
+        Verdict::AlreadyVoted
+    } else if poll.status(at) == PollStatus::NotYetOpen {
+        Verdict::NotYetOpen
+    } else if poll.status(at) == PollStatus::Closed {
+        Verdict::Closed
+    } else if poll.check_choices(choices).is_err() {
+        Verdict::InvalidChoice
+    } else if from_address >= address_cap {
+        Verdict::AddressCapReached
+    } else {
+        Verdict::Accepted
+    }
+}
+
 /// Why a ballot's choices were refused.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum ChoiceError {

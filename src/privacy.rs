@@ -13,6 +13,7 @@ use std::time::Duration;
 use crate::calendar::Calendar;
 use crate::clock::Clock;
 use crate::ids::{AddressKey, SiteId, VisitorKey};
+use crate::site::Site;
 use crate::store::{Store, StoreError};
 
 #[derive(Clone)]
@@ -37,12 +38,14 @@ pub struct Privacy {
 }
 
 impl Privacy {
-    pub fn new(
-        store: Arc<dyn Store>,
-        site: SiteId,
-        calendar: Calendar,
-        clock: Arc<dyn Clock>,
-    ) -> Self {
+    pub fn new(site: Site) -> Self {
+        let Site {
+            id: site,
+            store,
+            calendar,
+            clock,
+            ..
+        } = site;
         Self {
             store,
             site,

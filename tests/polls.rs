@@ -317,12 +317,14 @@ async fn the_html_flow_works_without_javascript(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(post.status(), 303);
+    // Relative, so the pages work wherever a proxy mounts tally.
     let location = post.headers()["location"].to_str().unwrap().to_owned();
-    assert_eq!(
-        location,
-        format!("/polls/{POLL}/results?lang=vi&notice=thanks")
-    );
-    let page = no_redirects.get(app.url(&location)).send().await.unwrap();
+    assert_eq!(location, format!("{POLL}/results?lang=vi&notice=thanks"));
+    let page = no_redirects
+        .get(app.url(&format!("/polls/{location}")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
     assert!(html.contains("Cảm ơn bạn đã tham gia bình chọn!"), "{html}");
@@ -341,7 +343,7 @@ async fn the_html_flow_works_without_javascript(backend: Backend) {
         .unwrap();
     assert_eq!(
         again.headers()["location"],
-        format!("/polls/{POLL}/results?lang=vi&notice=already")
+        format!("{POLL}/results?lang=vi&notice=already")
     );
     assert_eq!(results(&app, POLL).await["total_votes"], 1);
 
@@ -449,10 +451,7 @@ async fn labels_render_as_text(backend: Backend) {
             html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
             "{path}"
         );
-        assert!(
-            html.contains("&quot;quoted&quot; &amp; &#39;single&#39;"),
-            "{path}"
-        );
+        assert!(html.contains("&quot;quoted&quot; &amp; 'single'"), "{path}");
     }
     app.stop().await;
 }

@@ -33,6 +33,7 @@ use crate::clock::Clock;
 use crate::ids::{PageId, PageKey, SiteId, VisitorKey, hex};
 use crate::metrics::{DropReason, Metrics};
 use crate::privacy::random;
+use crate::site::Site;
 use crate::store::{Batch, CounterSnapshot, Store, Touch, TouchOutcome};
 use pages::PageCache;
 pub use pending::Totals;
@@ -70,6 +71,15 @@ pub struct CounterView {
     /// True when the store could not be reached: the numbers are the last
     /// known ones plus this replica's own hits.
     pub stale: bool,
+}
+
+/// Why a hit was answered but not counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Uncounted {
+    /// A crawler, previewer or HTTP library, or no User-Agent.
+    Bot,
+    /// From a page outside the allowed origins.
+    ForeignOrigin,
 }
 
 /// Settings the counter needs.
@@ -125,14 +135,14 @@ pub struct Counter {
 }
 
 impl Counter {
-    pub fn new(
-        store: Arc<dyn Store>,
-        site: SiteId,
-        calendar: Calendar,
-        clock: Arc<dyn Clock>,
-        settings: CounterSettings,
-        metrics: Arc<Metrics>,
-    ) -> Self {
+    pub fn new(site: Site, settings: CounterSettings) -> Self {
+        let Site {
+            id: site,
+            store,
+            calendar,
+            clock,
+            metrics,
+        } = site;
         let spilled = settings
             .spill_dir
             .as_deref()
@@ -188,6 +198,31 @@ impl Counter {
             max_pages: MOST_PAGES_PER_VISITOR,
             id: pending.id,
         }
+    }
+
+    /// Notes a hit answered but not counted, and answers the counter.
+    pub async fn not_counted(&self, why: Uncounted, page: Option<&PageId>) -> CounterView {
+        let outcome = match why {
+            Uncounted::Bot => "bot",
+            Uncounted::ForeignOrigin => "foreign_origin",
+        };
+        self.metrics.hits.with_label_values(&[outcome]).inc();
+        self.view(page).await
+    }
+
+    /// Whether the store answers.
+    pub async fn ping(&self) -> Result<(), crate::store::StoreError> {
+        self.store.ping().await
+    }
+
+    /// The store's kind: `embedded`, `redis` or `redis-cluster`.
+    pub fn store_kind(&self) -> &'static str {
+        self.store.kind()
+    }
+
+    /// Sets the visits counted before tally (the baseline).
+    pub async fn set_baseline(&self, baseline: u64) -> Result<(), crate::store::StoreError> {
+        self.store.set_baseline(&self.site, baseline).await
     }
 
     /// Counts a page load and answers the counter.

@@ -1,5 +1,6 @@
-//! The words and number formats of the HTML pages: Vietnamese by default,
-//! English on request.
+//! The words and number formats of the pages and the badge: Vietnamese by
+//! default, English on request. Error messages are in `error.rs`, beside
+//! their codes.
 
 use http::{HeaderMap, header};
 
@@ -101,16 +102,12 @@ pub struct Text {
     pub not_yet_open: &'static str,
     pub choose_one: &'static str,
     pub too_many: &'static str,
-    pub rate_limited: &'static str,
-    pub address_limit: &'static str,
-    pub unavailable: &'static str,
-    pub not_found: &'static str,
-    pub origin: &'static str,
-    pub method_not_allowed: &'static str,
-    pub too_large: &'static str,
-    pub bad_request: &'static str,
     pub error_title: &'static str,
     pub error_code: &'static str,
+    /// The badge's label for a page's views.
+    pub views: &'static str,
+    /// The badge's label for the site's visits.
+    pub visits: &'static str,
 }
 
 const VI: Text = Text {
@@ -128,16 +125,10 @@ const VI: Text = Text {
     not_yet_open: "Cuộc bình chọn chưa bắt đầu.",
     choose_one: "Vui lòng chọn ít nhất một phương án.",
     too_many: "Bạn đã chọn quá số phương án cho phép.",
-    rate_limited: "Bạn thao tác quá nhanh. Vui lòng thử lại sau ít phút.",
-    address_limit: "Mạng của bạn đã gửi quá nhiều phiếu hôm nay. Vui lòng thử lại vào ngày mai.",
-    unavailable: "Hệ thống đang bận, phiếu của bạn chưa được ghi nhận. Vui lòng thử lại sau.",
-    not_found: "Không tìm thấy cuộc bình chọn này.",
-    origin: "Phiếu bầu phải được gửi từ cổng thông tin.",
-    method_not_allowed: "Thao tác này không được hỗ trợ tại địa chỉ này.",
-    too_large: "Dữ liệu gửi lên quá lớn.",
-    bad_request: "Yêu cầu không hợp lệ. Vui lòng tải lại trang và thử lại.",
     error_title: "Không thể thực hiện",
     error_code: "Mã lỗi",
+    views: "Lượt xem",
+    visits: "Số lượt truy cập",
 };
 
 const EN: Text = Text {
@@ -155,33 +146,11 @@ const EN: Text = Text {
     not_yet_open: "This poll has not opened yet.",
     choose_one: "Please choose at least one option.",
     too_many: "You chose more options than allowed.",
-    rate_limited: "Too many requests. Please try again in a few minutes.",
-    address_limit: "Your network has sent too many votes today. Please try again tomorrow.",
-    unavailable: "The service is busy and your vote was not recorded. Please try again later.",
-    not_found: "There is no such poll.",
-    origin: "Votes must be sent from the portal.",
-    method_not_allowed: "This action is not supported here.",
-    too_large: "The data sent is too large.",
-    bad_request: "The request is not valid. Please reload the page and try again.",
     error_title: "Something went wrong",
     error_code: "Error code",
+    views: "Views",
+    visits: "Visits",
 };
-
-/// Escapes text for HTML element content and quoted attribute values.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 #[cfg(test)]
 mod tests {
@@ -209,13 +178,5 @@ mod tests {
         assert_eq!(Lang::choose(None, &h), Lang::En);
         assert_eq!(Lang::choose(Some("lang=vi"), &h), Lang::Vi);
         assert_eq!(Lang::choose(Some("lang=de"), &HeaderMap::new()), Lang::Vi);
-    }
-
-    #[test]
-    fn markup_is_escaped() {
-        assert_eq!(
-            escape(r#"<script>alert("1")</script> & 'x'"#),
-            "&lt;script&gt;alert(&quot;1&quot;)&lt;/script&gt; &amp; &#39;x&#39;"
-        );
     }
 }

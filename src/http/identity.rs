@@ -17,19 +17,24 @@
 //! else a fresh id sharing the address hash's slot, whose first hit then
 //! continues that hash's live visit.
 
+use std::sync::{Arc, LazyLock};
+
+use aho_corasick::AhoCorasick;
+use cookie::{Cookie, SameSite};
 use http::{HeaderMap, HeaderValue, header};
 
 use super::client::Client;
 use super::error::ApiError;
-use crate::ids::VisitorKey;
+use crate::ids::{AddressKey, VisitorKey};
 use crate::privacy::{Privacy, random};
+use crate::store::StoreError;
 
 /// The visitor cookie's name.
 pub const COOKIE_NAME: &str = "tally_vid";
 /// The header that carries the widget's first-party id.
 pub const VISITOR_HEADER: &str = "tally-visitor";
-/// Two years, in seconds.
-const COOKIE_MAX_AGE: u64 = 2 * 365 * 24 * 3600;
+/// Two years.
+const COOKIE_MAX_AGE: cookie::time::Duration = cookie::time::Duration::days(2 * 365);
 
 /// Where a request's identity came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,10 +68,10 @@ pub fn cookie_visitor(headers: &HeaderMap) -> Option<VisitorKey> {
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE_NAME)
-        .and_then(|(_, value)| VisitorKey::from_cookie(value.trim_matches('"')))
+        .flat_map(Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|c| c.name() == COOKIE_NAME)
+        .and_then(|c| VisitorKey::from_cookie(c.value_trimmed()))
 }
 
 /// The request's first-party id (`Tally-Visitor`). A value that is not 36
@@ -92,76 +97,94 @@ pub fn reader(headers: &HeaderMap) -> Result<Option<VisitorKey>, ApiError> {
     }
 }
 
-/// The address-hash identity of a request.
-pub async fn address_visitor(
-    privacy: &Privacy,
-    headers: &HeaderMap,
-    client: &Client,
-) -> VisitorKey {
-    let user_agent = headers
-        .get(header::USER_AGENT)
-        .map_or(&b""[..], HeaderValue::as_bytes);
-    privacy.visitor(client.ip, user_agent).await
-}
-
+/// The `Set-Cookie` value that gives a visitor the id `value`.
 fn cookie_header(value: &str, client: &Client) -> Option<HeaderValue> {
-    let secure = if client.https { "; Secure" } else { "" };
-    let cookie = format!(
-        "{COOKIE_NAME}={value}; Max-Age={COOKIE_MAX_AGE}; Path=/; HttpOnly; SameSite=Lax{secure}"
-    );
-    HeaderValue::from_str(&cookie).ok()
+    let cookie = Cookie::build((COOKIE_NAME, value))
+        .max_age(COOKIE_MAX_AGE)
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(client.https)
+        .build();
+    HeaderValue::from_str(&cookie.to_string()).ok()
 }
 
-/// Identifies a request's visitor, issuing a cookie when it has none.
-pub async fn identify(
-    privacy: &Privacy,
-    headers: &HeaderMap,
-    client: &Client,
-) -> Result<Identity, ApiError> {
-    let first_party = first_party_visitor(headers)?;
-    if let Some(visitor) = cookie_visitor(headers) {
-        return Ok(Identity {
-            visitor,
-            source: Source::Cookie,
-            issued: None,
-            set_cookie: None,
-        });
-    }
-    if let Some(visitor) = first_party {
-        let set_cookie = visitor
-            .cookie_value()
-            .and_then(|v| cookie_header(v, client));
-        return Ok(Identity {
-            visitor,
-            source: Source::FirstParty,
-            issued: None,
-            set_cookie,
-        });
-    }
-    let visitor = address_visitor(privacy, headers, client).await;
-    let value = visitor.new_cookie_value(random());
-    Ok(Identity {
-        issued: VisitorKey::from_cookie(&value),
-        set_cookie: cookie_header(&value, client),
-        visitor,
-        source: Source::Address,
-    })
+/// Telling visitors apart: by their ids, or by a keyed hash of address and
+/// User-Agent.
+pub struct Visitors {
+    privacy: Arc<Privacy>,
 }
 
-/// For a hit by cookie: the address-hash identity the cookie may continue,
-/// when the cookie was issued to it (they share a slot tag). Its first hit
-/// then carries on that identity's live visit instead of starting another.
-pub async fn inherited(
-    privacy: &Privacy,
-    identity: &Identity,
-    headers: &HeaderMap,
-    client: &Client,
-) -> Option<VisitorKey> {
-    if identity.source != Source::Cookie {
-        return None;
+impl Visitors {
+    pub fn new(privacy: Arc<Privacy>) -> Self {
+        Self { privacy }
     }
-    let by_address = address_visitor(privacy, headers, client).await;
-    (by_address.slot_tag() == identity.visitor.slot_tag()).then_some(by_address)
+
+    /// The address-hash identity of a request.
+    async fn by_address(&self, headers: &HeaderMap, client: &Client) -> VisitorKey {
+        let user_agent = headers
+            .get(header::USER_AGENT)
+            .map_or(&b""[..], HeaderValue::as_bytes);
+        self.privacy.visitor(client.ip, user_agent).await
+    }
+
+    /// The client's address as the per-address ballot cap counts it.
+    pub async fn address(&self, client: &Client) -> Result<AddressKey, StoreError> {
+        self.privacy.address(client.ip).await
+    }
+
+    /// Identifies a request's visitor, issuing a cookie when it has none.
+    pub async fn identify(
+        &self,
+        headers: &HeaderMap,
+        client: &Client,
+    ) -> Result<Identity, ApiError> {
+        let first_party = first_party_visitor(headers)?;
+        if let Some(visitor) = cookie_visitor(headers) {
+            return Ok(Identity {
+                visitor,
+                source: Source::Cookie,
+                issued: None,
+                set_cookie: None,
+            });
+        }
+        if let Some(visitor) = first_party {
+            let set_cookie = visitor
+                .cookie_value()
+                .and_then(|v| cookie_header(v, client));
+            return Ok(Identity {
+                visitor,
+                source: Source::FirstParty,
+                issued: None,
+                set_cookie,
+            });
+        }
+        let visitor = self.by_address(headers, client).await;
+        let value = visitor.new_cookie_value(random());
+        Ok(Identity {
+            issued: VisitorKey::from_cookie(&value),
+            set_cookie: cookie_header(&value, client),
+            visitor,
+            source: Source::Address,
+        })
+    }
+
+    /// For a hit by cookie: the address-hash identity the cookie may
+    /// continue, when the cookie was issued to it (they share a slot tag).
+    /// Its first hit then carries on that identity's live visit instead of
+    /// starting another.
+    pub async fn inherited(
+        &self,
+        identity: &Identity,
+        headers: &HeaderMap,
+        client: &Client,
+    ) -> Option<VisitorKey> {
+        if identity.source != Source::Cookie {
+            return None;
+        }
+        let by_address = self.by_address(headers, client).await;
+        (by_address.slot_tag() == identity.visitor.slot_tag()).then_some(by_address)
+    }
 }
 
 /// Substrings (lower case) of the User-Agents of crawlers, link previewers,
@@ -200,18 +223,21 @@ const BOT_MARKERS: &[&str] = &[
     "bingpreview",
 ];
 
+/// One pass over a User-Agent for every marker, case-insensitively.
+static BOTS: LazyLock<AhoCorasick> = LazyLock::new(|| {
+    AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .build(BOT_MARKERS)
+        .expect("the bot markers build an automaton")
+});
+
 /// Whether a User-Agent is a bot's (an empty or missing one is).
 pub fn is_bot(headers: &HeaderMap) -> bool {
     let Some(ua) = headers.get(header::USER_AGENT) else {
         return true;
     };
-    let ua = ua.as_bytes().to_ascii_lowercase();
-    if ua.iter().all(u8::is_ascii_whitespace) {
-        return true;
-    }
-    BOT_MARKERS
-        .iter()
-        .any(|marker| ua.windows(marker.len()).any(|w| w == marker.as_bytes()))
+    let ua = ua.as_bytes();
+    ua.iter().all(u8::is_ascii_whitespace) || BOTS.is_match(ua)
 }
 
 #[cfg(test)]

@@ -1,70 +1,143 @@
-//! The ops listener: metrics, health and the admin API.
+//! The ops listener: metrics, health, readiness, its API document and the
+//! admin API.
 
+use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use http::{Request, StatusCode};
+use http::{HeaderValue, Method, Request, StatusCode, header};
 use hyper::body::Incoming;
-use serde_json::json;
+use ipnet::IpNet;
+use serde::Serialize;
 
+use super::admission::{Admission, Saturation};
+use super::api::admin::AdminApi;
+use super::api::query_param;
+use super::client;
 use super::error::ApiError;
+use super::limit::RateLimits;
+use super::openapi;
 use super::respond::{Response, bytes_response, json_response};
-use super::{admin, allow_get};
-use crate::app::App;
-use crate::metrics::{method_label, status_class};
+use super::router::{OPS_TABLE, OpsRoute};
+use crate::counter::Counter;
+use crate::metrics::{Metrics, method_label, status_class};
 
 /// How long `/readyz` waits for the store.
 const READY_DEADLINE: Duration = Duration::from_secs(1);
 
+/// What readiness looks at.
+pub struct Health {
+    pub counter: Arc<Counter>,
+    pub admission: Arc<Admission>,
+    pub public_at_cap: Arc<Saturation>,
+}
+
+/// Everything the ops listener serves.
+pub struct Ops {
+    pub admin: AdminApi,
+    pub health: Health,
+    /// The public listener's rate limiters, whose size the metrics show.
+    pub rate_limits: Arc<RateLimits>,
+    pub metrics: Arc<Metrics>,
+    pub trusted_proxies: Vec<IpNet>,
+}
+
 /// Answers one ops request from `peer`.
-pub async fn handle(app: &App, req: Request<Incoming>, peer: std::net::SocketAddr) -> Response {
+pub async fn handle(ops: &Ops, req: Request<Incoming>, peer: SocketAddr) -> Response {
     let started = Instant::now();
     let method = req.method().clone();
-    let path = req.uri().path().to_owned();
-    let (template, result) = match path.as_str() {
-        "/metrics" => ("/metrics", metrics(app, &method)),
-        "/healthz" => ("/healthz", health(&method)),
-        "/readyz" => ("/readyz", ready(app, &req).await),
-        _ => match path.strip_prefix("/admin/") {
-            Some(rest) => {
-                let segments: Vec<&str> = rest.split('/').collect();
-                let client =
-                    super::client::resolve(peer, req.headers(), &app.settings.trusted_proxies);
-                ("/admin", admin::handle(app, req, client, &segments).await)
+    let matched = OPS_TABLE.at(req.uri().path());
+    let result = match matched.route {
+        None => Err(ApiError::NotFound),
+        Some(_) if !matched.takes(&method) => {
+            if method == Method::OPTIONS {
+                Ok(allow(matched.allow()))
+            } else {
+                Err(ApiError::MethodNotAllowed {
+                    allow: matched.allow(),
+                })
             }
-            None => ("unmatched", Err(ApiError::NotFound)),
-        },
+        }
+        Some(OpsRoute::Metrics) => {
+            ops.metrics
+                .hit_buffer
+                .set(ops.health.counter.buffered() as i64);
+            let (lenient, strict) = ops.rate_limits.keys();
+            for (limiter, keys) in [("lenient", lenient), ("strict", strict)] {
+                ops.metrics
+                    .limiter_keys
+                    .with_label_values(&[limiter])
+                    .set(keys as i64);
+            }
+            Ok(bytes_response(
+                StatusCode::OK,
+                "text/plain; version=0.0.4; charset=utf-8",
+                "no-store",
+                ops.metrics.render(),
+            ))
+        }
+        Some(OpsRoute::Health) => Ok(json_response(
+            StatusCode::OK,
+            &serde_json::json!({ "status": "ok" }),
+        )),
+        Some(OpsRoute::Ready) => Ok(ready(&ops.health, req.uri().query()).await),
+        Some(OpsRoute::OpenApi) => Ok(openapi::ops()),
+        Some(route) => {
+            let client = client::resolve(peer, req.headers(), &ops.trusted_proxies);
+            let id = matched.id.clone();
+            ops.admin.handle(route, id.as_deref(), req, client).await
+        }
     };
     let response = result.unwrap_or_else(ApiError::into_response);
     let status = response.status().as_u16();
-    app.metrics
+    ops.metrics
         .http_requests
-        .with_label_values(&["ops", template, method_label(&method), status_class(status)])
+        .with_label_values(&[
+            "ops",
+            matched.template,
+            method_label(&method),
+            status_class(status),
+        ])
         .inc();
-    app.metrics
+    ops.metrics
         .http_duration
-        .with_label_values(&["ops", template, method_label(&method)])
+        .with_label_values(&["ops", matched.template, method_label(&method)])
         .observe(started.elapsed().as_secs_f64());
     response
 }
 
-fn metrics(app: &App, method: &http::Method) -> Result<Response, ApiError> {
-    if let Some(options) = allow_get(method)? {
-        return Ok(options);
-    }
-    app.metrics.hit_buffer.set(app.counter.buffered() as i64);
-    Ok(bytes_response(
-        StatusCode::OK,
-        "text/plain; version=0.0.4; charset=utf-8",
+/// `204` with `Allow`, for a plain `OPTIONS`.
+fn allow(methods: &'static str) -> Response {
+    let mut response = bytes_response(
+        StatusCode::NO_CONTENT,
+        "text/plain; charset=utf-8",
         "no-store",
-        app.metrics.render(),
-    ))
+        "",
+    );
+    response
+        .headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static(methods));
+    response
 }
 
-fn health(method: &http::Method) -> Result<Response, ApiError> {
-    if let Some(options) = allow_get(method)? {
-        return Ok(options);
-    }
-    Ok(json_response(StatusCode::OK, &json!({ "status": "ok" })))
+/// `/readyz`'s answer.
+#[derive(Serialize)]
+pub struct Readiness {
+    /// `ready` or `unready`.
+    pub status: &'static str,
+    /// The store's kind: `embedded`, `redis` or `redis-cluster`.
+    pub store: &'static str,
+    pub checks: Checks,
+    /// Requests waiting for a turn now.
+    pub waiting_for_a_turn: usize,
+}
+
+#[derive(Serialize)]
+pub struct Checks {
+    /// `ok`, `unavailable` or `excluded`.
+    pub store: &'static str,
+    /// `serving`, `queueing` or `at_connection_cap`.
+    pub public_listener: &'static str,
 }
 
 /// Ready when the store answers and the public listener is not starved
@@ -73,39 +146,36 @@ fn health(method: &http::Method) -> Result<Response, ApiError> {
 /// `/readyz?exclude=…` does: the readiness probe uses it, so a Redis
 /// outage does not take every replica out of rotation at once (hits are
 /// buffered meanwhile), while a starved replica is.
-async fn ready(app: &App, req: &Request<Incoming>) -> Result<Response, ApiError> {
-    if let Some(options) = allow_get(req.method())? {
-        return Ok(options);
-    }
-    let exclude_store = req.uri().query().is_some_and(|q| {
-        form_urlencoded::parse(q.as_bytes()).any(|(k, v)| k == "exclude" && v == "store")
-    });
-    let store = if exclude_store {
+async fn ready(health: &Health, query: Option<&str>) -> Response {
+    let store = if query_param(query, "exclude").is_some_and(|v| v == "store") {
         "excluded"
     } else {
-        match tokio::time::timeout(READY_DEADLINE, app.store.ping()).await {
+        match tokio::time::timeout(READY_DEADLINE, health.counter.ping()).await {
             Ok(Ok(())) => "ok",
             _ => "unavailable",
         }
     };
-    let listener = if app.admission.starved() {
+    let public_listener = if health.admission.starved() {
         "queueing"
-    } else if app.public_at_cap.starved() {
+    } else if health.public_at_cap.starved() {
         "at_connection_cap"
     } else {
         "serving"
     };
-    let ready = store != "unavailable" && listener == "serving";
-    let body = json!({
-        "status": if ready { "ready" } else { "unready" },
-        "store": app.store.kind(),
-        "checks": { "store": store, "public_listener": listener },
-        "waiting_for_a_turn": app.admission.waiting(),
-    });
+    let ready = store != "unavailable" && public_listener == "serving";
+    let body = Readiness {
+        status: if ready { "ready" } else { "unready" },
+        store: health.counter.store_kind(),
+        checks: Checks {
+            store,
+            public_listener,
+        },
+        waiting_for_a_turn: health.admission.waiting(),
+    };
     let status = if ready {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
-    Ok(json_response(status, &body))
+    json_response(status, &body)
 }

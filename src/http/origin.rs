@@ -4,7 +4,7 @@
 //! must say where it comes from: every browser sends `Origin` (or at least
 //! `Referer`) with one, so one without either is not a visitor's form.
 
-use http::{HeaderMap, header};
+use http::{HeaderMap, HeaderValue, header};
 
 use super::client::Client;
 use super::error::ApiError;
@@ -32,13 +32,6 @@ fn own_origin(headers: &HeaderMap, uri: &http::Uri, client: &Client) -> Option<S
     Some(format!("{scheme}://{host}").to_ascii_lowercase())
 }
 
-/// Whether the browser says the request comes from a page that is neither
-/// an allowed origin nor this service (`Origin`, else `Referer`, as an
-/// image request carries). A request that names no origin is not foreign.
-pub fn foreign(headers: &HeaderMap, uri: &http::Uri, client: &Client, allowed: &[String]) -> bool {
-    check(headers, uri, client, allowed, Naming::Optional).is_err()
-}
-
 /// Whether a request must name its origin.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Naming {
@@ -48,25 +41,63 @@ pub enum Naming {
     Optional,
 }
 
-/// Refuses a request whose browser-declared origin is not allowed.
-pub fn check(
-    headers: &HeaderMap,
-    uri: &http::Uri,
-    client: &Client,
-    allowed: &[String],
-    naming: Naming,
-) -> Result<(), ApiError> {
-    let Some(origin) = claimed_origin(headers) else {
-        return match naming {
-            Naming::Required => Err(ApiError::OriginRequired),
-            Naming::Optional => Ok(()),
+/// The origins whose pages may use tally (`TALLY_ALLOWED_ORIGINS`), besides
+/// tally's own.
+#[derive(Debug, Clone)]
+pub struct Origins {
+    allowed: Vec<String>,
+    page_csp: HeaderValue,
+}
+
+impl Origins {
+    pub fn new(allowed: Vec<String>) -> Self {
+        let ancestors: String = allowed.iter().map(|origin| format!(" {origin}")).collect();
+        // The allowed origins were checked at start: scheme, host, port.
+        let page_csp = HeaderValue::from_str(&format!(
+            "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; \
+             frame-ancestors 'self'{ancestors}; base-uri 'none'"
+        ))
+        .unwrap_or_else(|_| HeaderValue::from_static("default-src 'none'"));
+        Self { allowed, page_csp }
+    }
+
+    pub fn allowed(&self) -> &[String] {
+        &self.allowed
+    }
+
+    /// The Content-Security-Policy of tally's HTML pages: nothing but its
+    /// own stylesheet and images; framed only by the portal's pages.
+    pub fn page_csp(&self) -> &HeaderValue {
+        &self.page_csp
+    }
+
+    /// Refuses a request whose browser-declared origin is not allowed.
+    pub fn check(
+        &self,
+        headers: &HeaderMap,
+        uri: &http::Uri,
+        client: &Client,
+        naming: Naming,
+    ) -> Result<(), ApiError> {
+        let Some(origin) = claimed_origin(headers) else {
+            return match naming {
+                Naming::Required => Err(ApiError::OriginRequired),
+                Naming::Optional => Ok(()),
+            };
         };
-    };
-    let own = own_origin(headers, uri, client);
-    if allowed.contains(&origin) || own.as_deref() == Some(origin.as_str()) {
-        Ok(())
-    } else {
-        Err(ApiError::OriginNotAllowed)
+        let own = own_origin(headers, uri, client);
+        if self.allowed.contains(&origin) || own.as_deref() == Some(origin.as_str()) {
+            Ok(())
+        } else {
+            Err(ApiError::OriginNotAllowed)
+        }
+    }
+
+    /// Whether the browser says the request comes from a page that is
+    /// neither allowed nor tally's own (`Origin`, else `Referer`, as an
+    /// image request carries). A request that names no origin is not.
+    pub fn foreign(&self, headers: &HeaderMap, uri: &http::Uri, client: &Client) -> bool {
+        self.check(headers, uri, client, Naming::Optional).is_err()
     }
 }
 
@@ -90,15 +121,13 @@ mod tests {
         h
     }
 
+    fn origins() -> Origins {
+        Origins::new(vec!["https://portal.gov.vn".to_string()])
+    }
+
     fn check_with(pairs: &[(&'static str, &str)]) -> Result<(), ApiError> {
         let uri: http::Uri = "/polls/x".parse().unwrap();
-        check(
-            &headers(pairs),
-            &uri,
-            &client(),
-            &["https://portal.gov.vn".to_string()],
-            Naming::Optional,
-        )
+        origins().check(&headers(pairs), &uri, &client(), Naming::Optional)
     }
 
     #[test]
@@ -127,9 +156,8 @@ mod tests {
     #[test]
     fn a_form_must_name_its_origin() {
         let uri: http::Uri = "/polls/x".parse().unwrap();
-        let allowed = ["https://portal.gov.vn".to_string()];
         let form = |pairs: &[(&'static str, &str)]| {
-            check(&headers(pairs), &uri, &client(), &allowed, Naming::Required)
+            origins().check(&headers(pairs), &uri, &client(), Naming::Required)
         };
         assert!(matches!(form(&[]), Err(ApiError::OriginRequired)));
         assert!(form(&[("origin", "https://portal.gov.vn")]).is_ok());

@@ -1,4 +1,6 @@
-//! The public listener: routing, CORS, security headers and request metrics.
+//! The public listener: the door every request passes (route and client
+//! resolved once, rate limit, CORS, body, a turn), then the route table's
+//! handler, then security headers and metrics on the way out.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -7,98 +9,53 @@ use std::time::Instant;
 
 use http::{HeaderValue, Method, Request, header};
 use hyper::body::Incoming;
+use ipnet::IpNet;
 use tower::{ServiceBuilder, ServiceExt};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
+use super::admission::{Admission, Saturation};
+use super::api::counter::CounterApi;
+use super::api::polls::PollsApi;
 use super::client::{self, Client};
 use super::error::ApiError;
 use super::i18n::Lang;
-use super::limit::{Allowed, Class};
+use super::identity::VISITOR_HEADER;
+use super::limit::{Allowed, Class, RateLimits};
+use super::origin::Origins;
+use super::pages::{self, Depth};
 use super::respond::{Req, Response, bytes_response, read_body};
-use super::{allow, allow_get, allow_post, assets, counter_api, pages, polls_api};
-use crate::app::App;
-use crate::metrics::{method_label, status_class};
-use crate::telemetry::Refusal;
+use super::router::{Matched, PUBLIC_TABLE, Route};
+use super::{assets, openapi};
+use crate::config::Limits;
+use crate::metrics::{Metrics, method_label, status_class};
+use crate::telemetry::{Refusal, Refusals};
 
-/// The OpenAPI document of the public API.
-const OPENAPI: &str = include_str!("openapi.json");
-
-/// A public route, named by its template for metrics and logs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Route {
-    Hits,
-    Counter,
-    CounterSvg,
-    Pixel,
-    Widget,
-    Demo,
-    DemoCss,
-    Favicon,
-    Poll,
-    PollVotes,
-    PollResults,
-    PollPage,
-    PollResultsPage,
-    PagesCss,
-    OpenApi,
-    Unmatched,
+/// How the door behaves.
+pub struct Door {
+    pub rate_limits: Arc<RateLimits>,
+    pub admission: Arc<Admission>,
+    pub at_cap: Arc<Saturation>,
+    pub trusted_proxies: Vec<IpNet>,
+    pub limits: Limits,
+    pub cors: CorsLayer,
+    /// The origins CORS allows; the pages' policy comes from them too.
+    pub origins: Arc<Origins>,
+    pub metrics: Arc<Metrics>,
+    pub refusals: Arc<Refusals>,
+    /// Client addresses in the per-request debug lines.
+    pub log_addresses: bool,
 }
 
-impl Route {
-    fn of(path: &str) -> Self {
-        let mut segments = [""; 4];
-        let mut n = 0;
-        for segment in path.split('/').skip(1) {
-            if n == segments.len() {
-                return Route::Unmatched;
-            }
-            segments[n] = segment;
-            n += 1;
-        }
-        match &segments[..n] {
-            ["v1", "hits"] => Route::Hits,
-            ["v1", "counter"] => Route::Counter,
-            ["v1", "counter.svg"] => Route::CounterSvg,
-            ["v1", "pixel.gif"] => Route::Pixel,
-            ["widget.js"] => Route::Widget,
-            ["demo"] => Route::Demo,
-            ["demo.css"] => Route::DemoCss,
-            ["favicon.ico"] => Route::Favicon,
-            ["v1", "polls", _] => Route::Poll,
-            ["v1", "polls", _, "votes"] => Route::PollVotes,
-            ["v1", "polls", _, "results"] => Route::PollResults,
-            ["polls", _] => Route::PollPage,
-            ["polls", _, "results"] => Route::PollResultsPage,
-            ["pages.css"] => Route::PagesCss,
-            ["openapi.json"] => Route::OpenApi,
-            _ => Route::Unmatched,
-        }
-    }
-
-    pub fn template(self) -> &'static str {
-        match self {
-            Route::Hits => "/v1/hits",
-            Route::Counter => "/v1/counter",
-            Route::CounterSvg => "/v1/counter.svg",
-            Route::Pixel => "/v1/pixel.gif",
-            Route::Widget => "/widget.js",
-            Route::Demo => "/demo",
-            Route::DemoCss => "/demo.css",
-            Route::Favicon => "/favicon.ico",
-            Route::Poll => "/v1/polls/{id}",
-            Route::PollVotes => "/v1/polls/{id}/votes",
-            Route::PollResults => "/v1/polls/{id}/results",
-            Route::PollPage => "/polls/{id}",
-            Route::PollResultsPage => "/polls/{id}/results",
-            Route::PagesCss => "/pages.css",
-            Route::OpenApi => "/openapi.json",
-            Route::Unmatched => "unmatched",
-        }
-    }
+/// Everything the public listener serves.
+pub struct Public {
+    pub counter: CounterApi,
+    pub polls: PollsApi,
+    pub door: Door,
 }
 
-/// CORS for `TALLY_ALLOWED_ORIGINS`: credentials (the visitor cookie) are
-/// allowed, for those origins only; preflights are cached for a day.
+/// CORS for `TALLY_ALLOWED_ORIGINS`: credentials (the visitor cookie) and
+/// the first-party id header are allowed, for those origins only;
+/// preflights are cached for a day.
 pub fn cors_layer(origins: &[String]) -> CorsLayer {
     let origins: Vec<HeaderValue> = origins
         .iter()
@@ -109,53 +66,65 @@ pub fn cors_layer(origins: &[String]) -> CorsLayer {
         .allow_methods([Method::GET, Method::POST])
         .allow_headers([
             header::CONTENT_TYPE,
-            header::HeaderName::from_static(super::identity::VISITOR_HEADER),
+            header::HeaderName::from_static(VISITOR_HEADER),
         ])
         .allow_credentials(true)
         .max_age(std::time::Duration::from_secs(86_400))
 }
 
-/// The service for one public connection from `peer`. Around the routes,
-/// in order: rate limits, CORS (which answers preflights itself), then
-/// security headers and metrics around everything.
+/// What the door found out about a request, carried past the CORS layer.
+#[derive(Clone)]
+struct Resolved {
+    matched: Matched<Route>,
+    client: Client,
+}
+
+/// The service for one public connection from `peer`.
 pub fn service(
-    app: Arc<App>,
+    public: Arc<Public>,
     peer: SocketAddr,
 ) -> impl tower::Service<Request<Incoming>, Response = Response, Error = Infallible, Future: Send>
 + Clone
 + Send
 + 'static {
     let routes = ServiceBuilder::new()
-        .layer(app.cors.clone())
+        .layer(public.door.cors.clone())
         .service(tower::service_fn({
-            let app = Arc::clone(&app);
-            move |req: Request<Incoming>| {
-                let app = Arc::clone(&app);
-                // Resolved again rather than carried: it is cheaper than a
-                // request extension.
-                let client = client::resolve(peer, req.headers(), &app.settings.trusted_proxies);
-                async move { Ok::<_, Infallible>(handle(&app, req, client).await) }
+            let public = Arc::clone(&public);
+            move |mut req: Request<Incoming>| {
+                let public = Arc::clone(&public);
+                let resolved = req.extensions_mut().remove::<Resolved>();
+                async move {
+                    let Some(resolved) = resolved else {
+                        return Ok::<_, Infallible>(ApiError::Internal.into_response());
+                    };
+                    Ok(handle(&public, req, resolved).await)
+                }
             }
         }));
-    tower::service_fn(move |req: Request<Incoming>| {
-        let app = Arc::clone(&app);
+    tower::service_fn(move |mut req: Request<Incoming>| {
+        let public = Arc::clone(&public);
         let routes = routes.clone();
         async move {
             let started = Instant::now();
+            let door = &public.door;
             let method = req.method().clone();
-            let route = Route::of(req.uri().path());
-            let client = client::resolve(peer, req.headers(), &app.settings.trusted_proxies);
-            let mut response = match limit(&app, route, &req, client) {
+            let matched = PUBLIC_TABLE.at(req.uri().path());
+            let client = client::resolve(peer, req.headers(), &door.trusted_proxies);
+            let template = matched.template;
+            let mut response = match limit(door, &matched, &req, client) {
                 Err(refused) => *refused,
                 Ok(allowed) => {
-                    // The CORS layer takes every OPTIONS for a preflight;
-                    // a plain one goes to the routes, which answer `Allow`.
+                    // The CORS layer takes every OPTIONS for a preflight; a
+                    // plain one goes to the routes, which answer `Allow`.
                     let preflight = req
                         .headers()
                         .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
+                    let resolved = Resolved { matched, client };
                     let mut response = if method == Method::OPTIONS && !preflight {
-                        handle(&app, req, client).await
+                        handle(&public, req, resolved).await
                     } else {
+                        req.extensions_mut().insert(resolved);
                         routes.oneshot(req).await?
                     };
                     let headers = response.headers_mut();
@@ -166,24 +135,20 @@ pub fn service(
             };
             secure(&mut response);
             let status = response.status().as_u16();
-            app.metrics
+            let method = method_label(&method);
+            door.metrics
                 .http_requests
-                .with_label_values(&[
-                    "public",
-                    route.template(),
-                    method_label(&method),
-                    status_class(status),
-                ])
+                .with_label_values(&["public", template, method, status_class(status)])
                 .inc();
-            app.metrics
+            door.metrics
                 .http_duration
-                .with_label_values(&["public", route.template(), method_label(&method)])
+                .with_label_values(&["public", template, method])
                 .observe(started.elapsed().as_secs_f64());
             // Addresses reach the logs only when the operator asks.
-            let address = app.settings.log_addresses.then_some(client.ip);
+            let address = door.log_addresses.then_some(client.ip);
             tracing::debug!(
-                route = route.template(),
-                method = %method,
+                route = template,
+                method,
                 status,
                 micros = started.elapsed().as_micros() as u64,
                 client = address.map(tracing::field::display),
@@ -197,51 +162,57 @@ pub fn service(
 /// Takes the request from its client's bucket; the refusal, answered, when
 /// it is over the limit.
 fn limit(
-    app: &App,
-    route: Route,
+    door: &Door,
+    matched: &Matched<Route>,
     req: &Request<Incoming>,
     client: Client,
 ) -> Result<Allowed, Box<Response>> {
-    let ballot =
-        route == Route::PollVotes || (route == Route::PollPage && req.method() == Method::POST);
-    let class = if ballot {
+    let class = if matched.is_ballot(req.method()) {
         Class::Strict
     } else {
         Class::Lenient
     };
-    app.limits.check(class, client.ip).map_err(|refused| {
-        app.metrics
+    door.rate_limits.check(class, client.ip).map_err(|refused| {
+        door.metrics
             .rate_limited
-            .with_label_values(&[route.template()])
+            .with_label_values(&[matched.template])
             .inc();
-        app.refusals.note(Refusal::RateLimited, route.template());
-        if ballot {
-            let id = req
-                .uri()
-                .path()
-                .rsplit('/')
-                .find(|s| !s.is_empty() && *s != "votes");
-            app.voting.count_refused(id.unwrap_or(""), "rate_limited");
-        }
+        door.refusals.note(Refusal::RateLimited, matched.template);
         let error = ApiError::RateLimited {
             retry_after_secs: refused.retry_after.as_secs_f64().ceil().max(1.0) as u64,
             limit: refused.limit,
         };
-        let page = matches!(route, Route::PollPage | Route::PollResultsPage);
-        Box::new(if page && pages::wants_html(req.headers()) {
-            pages::error_page(app, Lang::choose(req.uri().query(), req.headers()), error)
-        } else {
-            error.into_response()
-        })
+        Box::new(answer_error(
+            door,
+            matched,
+            req.uri().query(),
+            req.headers(),
+            error,
+        ))
     })
+}
+
+/// An error as the route answers errors: a page for a browser on an HTML
+/// route, JSON otherwise.
+fn answer_error(
+    door: &Door,
+    matched: &Matched<Route>,
+    query: Option<&str>,
+    headers: &http::HeaderMap,
+    error: ApiError,
+) -> Response {
+    match page_of(matched, query, headers) {
+        Some((depth, lang)) => pages::error_page(&door.origins, lang, depth, error),
+        None => error.into_response(),
+    }
 }
 
 /// Answers one request that is within its limits (CORS aside). Its body
 /// is read first, under its own deadline; only then does it wait for a
 /// turn, so a client sending slowly holds its connection and nothing else.
-async fn handle(app: &App, req: Request<Incoming>, client: Client) -> Response {
-    let route = Route::of(req.uri().path());
-    let limits = &app.settings.limits;
+async fn handle(public: &Public, req: Request<Incoming>, resolved: Resolved) -> Response {
+    let Resolved { matched, client } = resolved;
+    let limits = &public.door.limits;
     let (parts, body) = req.into_parts();
     let bytes = if matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
         Ok(bytes::Bytes::new())
@@ -258,8 +229,8 @@ async fn handle(app: &App, req: Request<Incoming>, client: Client) -> Response {
         Err(e) => return e.into_response(),
     };
     let admitted = async {
-        let _turn = app.admission.enter().await;
-        dispatch(app, route, req, client).await
+        let _turn = public.door.admission.enter().await;
+        dispatch(public, &matched, req, client).await
     };
     tokio::time::timeout(limits.request_timeout, admitted)
         .await
@@ -267,108 +238,90 @@ async fn handle(app: &App, req: Request<Incoming>, client: Client) -> Response {
         .unwrap_or_else(ApiError::into_response)
 }
 
-async fn dispatch(app: &App, route: Route, req: Req, client: Client) -> Result<Response, ApiError> {
-    let method = req.method().clone();
-    let path = req.uri().path().to_owned();
-    // The poll id is the third segment of /v1/polls/{id}/… and the second
-    // of /polls/{id}/….
-    let id_at = match route {
-        Route::Poll | Route::PollVotes | Route::PollResults => 3,
-        _ => 2,
-    };
-    let id = path.split('/').nth(id_at).unwrap_or("");
-    match route {
-        Route::Poll => match allow_get(&method)? {
-            Some(options) => Ok(options),
-            None => polls_api::get_poll(app, &req, id).await,
-        },
-        Route::PollVotes => match allow_post(&method)? {
-            Some(options) => Ok(options),
-            None => polls_api::post_vote(app, req, client, id).await,
-        },
-        Route::PollResults => match allow_get(&method)? {
-            Some(options) => Ok(options),
-            None => polls_api::get_results(app, id).await,
-        },
-        Route::PollPage | Route::PollResultsPage => {
-            let lang = Lang::choose(req.uri().query(), req.headers());
-            let html = pages::wants_html(req.headers());
-            let answer = match (route, method) {
-                (Route::PollPage, Method::GET | Method::HEAD) => {
-                    pages::poll_page(app, &req, client, id).await
-                }
-                (Route::PollPage, Method::POST) => pages::post_form(app, req, client, id).await,
-                (Route::PollPage, m) => {
-                    allow(&m, &[], "GET, HEAD, POST").map(|o| o.expect("OPTIONS only"))
-                }
-                (_, m) => match allow_get(&m) {
-                    Ok(Some(options)) => Ok(options),
-                    Ok(None) => pages::results_page(app, &req, id).await,
-                    Err(e) => Err(e),
-                },
-            };
-            match answer {
-                Err(e) if html => Ok(pages::error_page(app, lang, e)),
-                other => other,
-            }
+/// The handler of each route. Errors on tally's HTML pages are answered as
+/// pages to a browser.
+async fn dispatch(
+    public: &Public,
+    matched: &Matched<Route>,
+    req: Req,
+    client: Client,
+) -> Result<Response, ApiError> {
+    let as_page = page_of(matched, req.uri().query(), req.headers());
+    match (route(public, matched, req, client).await, as_page) {
+        (Err(error), Some((depth, lang))) => {
+            Ok(pages::error_page(&public.door.origins, lang, depth, error))
         }
-        Route::CounterSvg => match allow_get(&method)? {
-            Some(options) => Ok(options),
-            None => assets::badge(app, &req).await,
-        },
-        Route::Pixel => match allow_get(&method)? {
-            Some(options) => Ok(options),
-            None => assets::pixel(app, &req, client).await,
-        },
-        Route::Widget => match allow_get(&method)? {
-            Some(options) => Ok(options),
-            None => Ok(assets::widget(req.headers(), req.uri().query())),
-        },
-        Route::Demo => match allow_get(&method)? {
-            Some(options) => Ok(options),
-            None => Ok(assets::demo()),
-        },
-        Route::DemoCss => match allow_get(&method)? {
-            Some(options) => Ok(options),
-            None => Ok(bytes_response(
-                http::StatusCode::OK,
-                "text/css; charset=utf-8",
-                "public, max-age=3600",
-                assets::DEMO_CSS,
-            )),
-        },
-        Route::Favicon => match allow_get(&method)? {
-            Some(options) => Ok(options),
-            None => Ok(assets::favicon()),
-        },
-        Route::PagesCss => match allow_get(&method)? {
-            Some(options) => Ok(options),
-            None => Ok(bytes_response(
-                http::StatusCode::OK,
-                "text/css; charset=utf-8",
-                "public, max-age=3600",
-                pages::STYLESHEET,
-            )),
-        },
-        Route::Hits => match allow_post(&method)? {
-            Some(options) => Ok(options),
-            None => counter_api::post_hit(app, req, client).await,
-        },
-        Route::Counter => match allow_get(&method)? {
-            Some(options) => Ok(options),
-            None => counter_api::get_counter(app, req.uri().query()).await,
-        },
-        Route::OpenApi => match allow_get(&method)? {
-            Some(options) => Ok(options),
-            None => Ok(bytes_response(
-                http::StatusCode::OK,
-                "application/json; charset=utf-8",
-                "public, max-age=300",
-                OPENAPI,
-            )),
-        },
-        Route::Unmatched => Err(ApiError::NotFound),
+        (answer, _) => answer,
     }
+}
+
+/// For a browser on one of tally's HTML pages: where the page sits and its
+/// language, to answer an error as a page.
+fn page_of(
+    matched: &Matched<Route>,
+    query: Option<&str>,
+    headers: &http::HeaderMap,
+) -> Option<(Depth, Lang)> {
+    let depth = match matched.route? {
+        Route::PollPage => Depth::Poll,
+        Route::PollResultsPage => Depth::Results,
+        _ => return None,
+    };
+    pages::wants_html(headers).then(|| (depth, Lang::choose(query, headers)))
+}
+
+async fn route(
+    public: &Public,
+    matched: &Matched<Route>,
+    req: Req,
+    client: Client,
+) -> Result<Response, ApiError> {
+    let Some(route) = matched.route else {
+        return Err(ApiError::NotFound);
+    };
+    let method = req.method().clone();
+    if !matched.takes(&method) {
+        return refuse_method(matched, &method);
+    }
+    let (counter, polls) = (&public.counter, &public.polls);
+    let id = matched.id.as_deref();
+    match route {
+        Route::Hits => counter.post_hit(req, client).await,
+        Route::Counter => counter.get_counter(&req).await,
+        Route::CounterSvg => pages::badge(counter, &req).await,
+        Route::Pixel => counter.pixel(&req, client).await,
+        Route::Widget => Ok(assets::widget(req.headers(), req.uri().query())),
+        Route::Demo => Ok(assets::demo()),
+        Route::DemoCss => Ok(assets::demo_css()),
+        Route::Favicon => Ok(assets::favicon()),
+        Route::PagesCss => Ok(assets::pages_css()),
+        Route::OpenApi => Ok(openapi::public()),
+        Route::Poll => polls.get_poll(&req, id).await,
+        Route::PollVotes => polls.post_vote(req, client, id).await,
+        Route::PollResults => polls.get_results(id).await,
+        Route::PollPage if method == Method::POST => pages::post_form(polls, req, client, id).await,
+        Route::PollPage => pages::poll_page(polls, &req, client, id).await,
+        Route::PollResultsPage => pages::results_page(polls, &req, id).await,
+    }
+}
+
+/// A method the route does not take: a plain `OPTIONS` (a CORS preflight
+/// never gets here) is answered `204` with `Allow`, others `405`.
+fn refuse_method(matched: &Matched<Route>, method: &Method) -> Result<Response, ApiError> {
+    let allow = matched.allow();
+    if method == Method::OPTIONS {
+        let mut response = bytes_response(
+            http::StatusCode::NO_CONTENT,
+            "text/plain; charset=utf-8",
+            "no-store",
+            "",
+        );
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static(allow));
+        return Ok(response);
+    }
+    Err(ApiError::MethodNotAllowed { allow })
 }
 
 /// Headers every public response carries.

@@ -182,17 +182,9 @@ pub struct Ballot {
     pub deadline_ms: i64,
 }
 
-/// The store's verdict on a ballot. The store re-checks what the edge
-/// checked, in the same atomic step that counts it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
-    Accepted,
-    AlreadyVoted,
-    AddressCapReached,
-    NotYetOpen,
-    Closed,
-    InvalidChoice,
-}
+/// The store's verdict on a ballot, by [`crate::poll::judge`]'s rules, in
+/// the same atomic step that counts it.
+pub use crate::poll::Verdict;
 
 /// One interface, two homes.
 #[async_trait]

@@ -17,6 +17,7 @@ use crate::ids::{AddressKey, OptionId, PollId, SiteId, VisitorKey};
 use crate::metrics::Metrics;
 use crate::poll::{ChoiceError, Poll, PollSpec, PollStatus};
 use crate::privacy::random;
+use crate::site::Site;
 use crate::store::{Ballot, PollState, PutPoll, Store, StoreError, Verdict};
 
 mod retractions;
@@ -30,16 +31,24 @@ pub struct Voter {
     pub address: AddressKey,
 }
 
-/// What became of a ballot.
+/// What became of a ballot: the verdict, the poll as the store answered
+/// with it, and the choices the ballot carried.
 #[derive(Debug)]
-pub enum VoteOutcome {
-    Accepted(PollState),
-    AlreadyVoted(PollState),
-    AddressLimit(PollState),
-    NotYetOpen(PollState),
-    Closed(PollState),
-    Invalid(ChoiceError, PollState),
-    NotFound,
+pub struct Vote {
+    pub verdict: Verdict,
+    pub state: PollState,
+    pub choices: Vec<OptionId>,
+}
+
+impl Vote {
+    /// Why the choices were refused, for an [`Verdict::InvalidChoice`].
+    pub fn choice_error(&self) -> ChoiceError {
+        self.state
+            .poll
+            .check_choices(&self.choices)
+            .err()
+            .unwrap_or(ChoiceError::NoChoice)
+    }
 }
 
 /// Settings the poll service needs.
@@ -90,14 +99,14 @@ struct PollsFile {
 }
 
 impl Voting {
-    pub fn new(
-        store: Arc<dyn Store>,
-        site: SiteId,
-        calendar: Calendar,
-        clock: Arc<dyn Clock>,
-        settings: VotingSettings,
-        metrics: Arc<Metrics>,
-    ) -> Self {
+    pub fn new(site: Site, settings: VotingSettings) -> Self {
+        let Site {
+            id: site,
+            store,
+            calendar,
+            clock,
+            metrics,
+        } = site;
         Self {
             results: Mutex::new(HashMap::new()),
             results_fresh: settings.results_fresh,
@@ -159,6 +168,11 @@ impl Voting {
         self.clock.now()
     }
 
+    /// Seconds until the next local midnight, when per-day caps reset.
+    pub fn seconds_until_tomorrow(&self) -> u64 {
+        self.calendar.until_tomorrow(self.clock.now()).as_secs()
+    }
+
     /// A poll, its counts, and whether `visitor` voted.
     pub async fn state(
         &self,
@@ -210,14 +224,14 @@ impl Voting {
         self.results.lock().expect("results lock").remove(poll);
     }
 
-    /// Casts a ballot: checked here for a clear answer, then checked again
-    /// and counted by the store in one atomic step.
+    /// Casts a ballot, judged and counted by the store in one atomic step.
+    /// `None` when there is no such poll.
     pub async fn vote(
         &self,
         poll: &PollId,
         voter: Voter,
         choices: Vec<OptionId>,
-    ) -> Result<VoteOutcome, StoreError> {
+    ) -> Result<Option<Vote>, StoreError> {
         let now = self.clock.now();
         let ballot = Ballot {
             id: u64::from_le_bytes(random()),
@@ -242,27 +256,23 @@ impl Voting {
                 return Err(e);
             }
         }) else {
-            return Ok(VoteOutcome::NotFound);
+            return Ok(None);
         };
         self.remember(poll);
         self.keep_results(&state, false);
-        let (result, outcome) = match verdict {
-            Verdict::Accepted => ("accepted", VoteOutcome::Accepted(state)),
-            Verdict::AlreadyVoted => ("duplicate", VoteOutcome::AlreadyVoted(state)),
-            Verdict::AddressCapReached => ("address_cap", VoteOutcome::AddressLimit(state)),
-            Verdict::NotYetOpen => ("closed", VoteOutcome::NotYetOpen(state)),
-            Verdict::Closed => ("closed", VoteOutcome::Closed(state)),
-            Verdict::InvalidChoice => {
-                let why = state
-                    .poll
-                    .check_choices(&ballot.choices)
-                    .err()
-                    .unwrap_or(ChoiceError::NoChoice);
-                ("invalid", VoteOutcome::Invalid(why, state))
-            }
+        let result = match verdict {
+            Verdict::Accepted => "accepted",
+            Verdict::AlreadyVoted => "duplicate",
+            Verdict::AddressCapReached => "address_cap",
+            Verdict::NotYetOpen | Verdict::Closed => "closed",
+            Verdict::InvalidChoice => "invalid",
         };
         self.count(poll.as_str(), result);
-        Ok(outcome)
+        Ok(Some(Vote {
+            verdict,
+            state,
+            choices: ballot.choices,
+        }))
     }
 
     /// Counts a ballot outcome for a poll that exists (bounded labels).

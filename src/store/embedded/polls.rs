@@ -9,7 +9,7 @@ use super::tables::{
     ADDRESS_BALLOTS, POLL_COUNTS, POLLS, VOTERS, add, field, wall_clock_ms, with_prefix,
 };
 use crate::ids::{OptionId, VisitorKey};
-use crate::poll::{Poll, PollStatus};
+use crate::poll::{Poll, judge};
 use crate::store::keys::PollKeys;
 use crate::store::record::{choices, parse_poll};
 use crate::store::{Ballot, PollState, PutPoll, VOTERS_FIELD, Verdict};
@@ -101,19 +101,14 @@ pub(super) fn cast(
     let from_address = addresses
         .get(address_key.as_str())?
         .map_or(0, |v| v.value());
-    let verdict = if state.voted.is_some() {
-        Verdict::AlreadyVoted
-    } else if state.poll.status(at) == PollStatus::NotYetOpen {
-        Verdict::NotYetOpen
-    } else if state.poll.status(at) == PollStatus::Closed {
-        Verdict::Closed
-    } else if state.poll.check_choices(&ballot.choices).is_err() {
-        Verdict::InvalidChoice
-    } else if from_address >= ballot.address_cap {
-        Verdict::AddressCapReached
-    } else {
-        Verdict::Accepted
-    };
+    let verdict = judge(
+        &state.poll,
+        at,
+        state.voted.is_some(),
+        from_address,
+        ballot.address_cap,
+        &ballot.choices,
+    );
     if verdict != Verdict::Accepted {
         return Ok(Some(Some((verdict, state))));
     }

@@ -1,4 +1,6 @@
--- Counts one ballot exactly once, or says why not, in the poll's slot.
+-- Counts one ballot exactly once, or says why not, in the poll's slot: the
+-- rules of `judge` in src/poll.rs, in the same order, stated again for
+-- Redis (the store conformance suite pins both to one table of cases).
 -- KEYS  1 meta, 2 counts, 3 voters, 4 ballots per address on this day
 -- ARGV  1 at_ms, 2 visitor, 3 address hash, 4 cap per address,
 --       5 ttl of the per-address counts (s), 6 deadline (wall-clock ms),

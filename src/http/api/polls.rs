@@ -1,0 +1,213 @@
+//! The polls' JSON API: `GET /v1/polls/{id}`, `POST /v1/polls/{id}/votes`,
+//! `GET /v1/polls/{id}/results`; and the steps a ballot takes that the
+//! HTML form shares.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::{HeaderValue, StatusCode, header};
+
+use super::bodies::{AlreadyVotedDetail, PollBody, ResultsBody, VoteRequest, VotedBody};
+use crate::http::client::Client;
+use crate::http::error::ApiError;
+use crate::http::identity::{Visitors, reader};
+use crate::http::origin::{Naming, Origins};
+use crate::http::respond::{Req, Response, json_object, json_response, media_type_is};
+use crate::ids::{OptionId, PollId};
+use crate::poll::{ChoiceError, Verdict};
+use crate::store::PollState;
+use crate::telemetry::{Refusal, Refusals};
+use crate::voting::{Vote, Voter, Voting};
+
+/// What the poll routes (JSON and HTML) need.
+pub struct PollsApi {
+    pub voting: Arc<Voting>,
+    pub visitors: Arc<Visitors>,
+    pub origins: Arc<Origins>,
+    pub refusals: Arc<Refusals>,
+}
+
+/// A poll id from the path; a malformed one names no poll.
+pub fn poll_id(raw: Option<&str>) -> Result<PollId, ApiError> {
+    raw.and_then(|id| PollId::parse(id).ok())
+        .ok_or(ApiError::PollNotFound)
+}
+
+/// Parses option ids; a malformed one is an invalid option.
+pub fn option_ids<'a>(raw: impl IntoIterator<Item = &'a str>) -> Result<Vec<OptionId>, ApiError> {
+    raw.into_iter()
+        .map(|o| {
+            OptionId::parse(o).map_err(|_| {
+                ApiError::InvalidOption(format!("'{o}' is not an option of this poll"))
+            })
+        })
+        .collect()
+}
+
+/// A ballot that was not counted, as the error it answers.
+fn refusal(choice: ChoiceError) -> ApiError {
+    match choice {
+        ChoiceError::TooMany { max } => ApiError::TooManyChoices { max },
+        other => ApiError::InvalidOption(other.to_string()),
+    }
+}
+
+/// A ballot, checked for where it comes from and what it is.
+pub struct BallotRequest {
+    pub parts: http::request::Parts,
+    pub poll: PollId,
+    pub body: Bytes,
+}
+
+/// A cast ballot and the cookie to set with the answer.
+pub struct Cast {
+    pub vote: Vote,
+    pub set_cookie: Option<HeaderValue>,
+}
+
+impl PollsApi {
+    pub fn now(&self) -> jiff::Timestamp {
+        self.voting.now()
+    }
+
+    pub fn results_body(&self, state: &PollState) -> ResultsBody {
+        ResultsBody::new(state, self.now())
+    }
+
+    /// A poll and what this person chose. Only a person (cookie or
+    /// first-party id) is told: an address hash may be someone else's.
+    pub async fn poll_for(&self, id: &PollId, req: &Req) -> Result<PollState, ApiError> {
+        let visitor = reader(req.headers())?;
+        self.voting
+            .state(id, visitor.as_ref())
+            .await?
+            .ok_or(ApiError::PollNotFound)
+    }
+
+    pub async fn get_poll(&self, req: &Req, id: Option<&str>) -> Result<Response, ApiError> {
+        let state = self.poll_for(&poll_id(id)?, req).await?;
+        Ok(json_response(
+            StatusCode::OK,
+            &PollBody::new(&state, self.now()),
+        ))
+    }
+
+    /// A poll's results, at most a flush interval old.
+    pub async fn results(&self, id: &PollId) -> Result<PollState, ApiError> {
+        self.voting.results(id).await?.ok_or(ApiError::PollNotFound)
+    }
+
+    pub async fn get_results(&self, id: Option<&str>) -> Result<Response, ApiError> {
+        let state = self.results(&poll_id(id)?).await?;
+        Ok(json_response(StatusCode::OK, &self.results_body(&state)))
+    }
+
+    /// A ballot request's head, poll and body, once its origin and media
+    /// type (the first of `media` is named in a refusal) are acceptable.
+    pub fn ballot_request(
+        &self,
+        req: Req,
+        client: &Client,
+        id: Option<&str>,
+        media: &[&'static str],
+        naming: Naming,
+    ) -> Result<BallotRequest, ApiError> {
+        let (parts, body) = req.into_parts();
+        self.origins
+            .check(&parts.headers, &parts.uri, client, naming)
+            .inspect_err(|_| self.refusals.note(Refusal::OriginNotAllowed, "ballot"))?;
+        let poll = poll_id(id)?;
+        if !media_type_is(&parts.headers, media) {
+            return Err(ApiError::UnsupportedMediaType { expected: media[0] });
+        }
+        Ok(BallotRequest { parts, poll, body })
+    }
+
+    /// Casts a ballot. A person votes as themselves; a visitor known only
+    /// by address votes under the fresh id issued with this answer, so
+    /// someone else behind the same address never stands in their way
+    /// (the per-address cap bounds how often that works).
+    pub async fn cast(
+        &self,
+        headers: &http::HeaderMap,
+        client: &Client,
+        poll: &PollId,
+        choices: Vec<OptionId>,
+    ) -> Result<Cast, ApiError> {
+        let identity = self.visitors.identify(headers, client).await?;
+        let address = self.visitors.address(client).await?;
+        let visitor = identity
+            .person()
+            .or(identity.issued.as_ref())
+            .cloned()
+            .ok_or(ApiError::Internal)?;
+        let vote = self
+            .voting
+            .vote(poll, Voter { visitor, address }, choices)
+            .await?
+            .ok_or(ApiError::PollNotFound)?;
+        Ok(Cast {
+            vote,
+            set_cookie: identity.set_cookie,
+        })
+    }
+
+    /// A ballot that was not counted, as the error it answers; `Ok` for a
+    /// counted one.
+    pub fn verdict(&self, vote: &Vote, route: &'static str) -> Result<(), ApiError> {
+        match vote.verdict {
+            Verdict::Accepted => Ok(()),
+            Verdict::AlreadyVoted => Err(ApiError::AlreadyVoted(Box::new(AlreadyVotedDetail {
+                choices: vote.state.voted.clone().unwrap_or_default(),
+                results: self.results_body(&vote.state),
+            }))),
+            Verdict::AddressCapReached => {
+                self.refusals.note(Refusal::AddressCap, route);
+                Err(ApiError::AddressLimit {
+                    retry_after_secs: self.voting.seconds_until_tomorrow(),
+                })
+            }
+            Verdict::NotYetOpen => Err(ApiError::PollClosed { not_yet_open: true }),
+            Verdict::Closed => Err(ApiError::PollClosed {
+                not_yet_open: false,
+            }),
+            Verdict::InvalidChoice => Err(refusal(vote.choice_error())),
+        }
+    }
+
+    /// `POST /v1/polls/{id}/votes`: `201` with the results when counted.
+    pub async fn post_vote(
+        &self,
+        req: Req,
+        client: Client,
+        id: Option<&str>,
+    ) -> Result<Response, ApiError> {
+        let ballot = self.ballot_request(
+            req,
+            &client,
+            id,
+            &["application/json", "text/plain"],
+            Naming::Optional,
+        )?;
+        let body: VoteRequest = json_object(&ballot.body)?;
+        let choices = option_ids(body.options.iter().map(String::as_str))?;
+        let cast = self
+            .cast(&ballot.parts.headers, &client, &ballot.poll, choices)
+            .await?;
+        let mut response = match self.verdict(&cast.vote, "/v1/polls/{id}/votes") {
+            Ok(()) => json_response(
+                StatusCode::CREATED,
+                &VotedBody {
+                    results: self.results_body(&cast.vote.state),
+                    voted: true,
+                    choices: cast.vote.state.voted.clone().unwrap_or_default(),
+                },
+            ),
+            Err(refused) => refused.into_response(),
+        };
+        if let Some(cookie) = cast.set_cookie {
+            response.headers_mut().insert(header::SET_COOKIE, cookie);
+        }
+        Ok(response)
+    }
+}
