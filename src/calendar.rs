@@ -1,32 +1,132 @@
 //! Which day, week and month a moment falls in, in the portal's time zone.
-//! "Today" begins at local midnight; a week begins on Monday.
+//! "Today" begins at local midnight; a week begins on Monday. Days, weeks
+//! and months are types: the store's keys are their `Display` forms
+//! (`2026-11-28`, the week's Monday `2026-11-23`, `2026-11`).
+
+use std::fmt;
 
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use jiff::{Timestamp, ToSpan};
 
-/// The calendar buckets a visit is counted in, as stable string keys
-/// (`2026-11-28`, the week's Monday `2026-11-23`, `2026-11`).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// A local day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Day(Date);
+
+impl Day {
+    pub fn new(date: Date) -> Self {
+        Self(date)
+    }
+
+    pub fn date(self) -> Date {
+        self.0
+    }
+
+    /// `yyyymmdd`, the compact form a visitor's state keeps.
+    pub fn code(self) -> u32 {
+        let year = u32::try_from(self.0.year()).unwrap_or(0);
+        year * 10_000 + self.0.month() as u32 * 100 + self.0.day() as u32
+    }
+
+    /// The day before.
+    pub fn yesterday(self) -> Self {
+        Self(
+            self.0
+                .yesterday()
+                .expect("a day exists before any supported date"),
+        )
+    }
+
+    /// The week it belongs to.
+    pub fn week(self) -> Week {
+        let monday = self
+            .0
+            .checked_sub(i64::from(self.0.weekday().to_monday_zero_offset()).days())
+            .expect("a Monday exists before any supported date");
+        Week(monday)
+    }
+
+    /// The month it belongs to.
+    pub fn month(self) -> Month {
+        Month(self.0.first_of_month())
+    }
+}
+
+impl fmt::Display for Day {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::str::FromStr for Day {
+    type Err = jiff::Error;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        s.parse().map(Self)
+    }
+}
+
+/// A week, Monday to Sunday, named by its Monday.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Week(Date);
+
+impl fmt::Display for Week {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::str::FromStr for Week {
+    type Err = jiff::Error;
+
+    /// A Monday's date, as `Display` wrote it.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        s.parse::<Date>().map(|d| Day(d).week())
+    }
+}
+
+/// A month.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Month(Date);
+
+impl fmt::Display for Month {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04}-{:02}", self.0.year(), self.0.month())
+    }
+}
+
+impl std::str::FromStr for Month {
+    type Err = jiff::Error;
+
+    /// `yyyy-mm`, as `Display` wrote it.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        format!("{s}-01").parse::<Date>().map(|d| Day(d).month())
+    }
+}
+
+/// The calendar buckets a visit is counted in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Buckets {
-    pub day: String,
-    pub week: String,
-    pub month: String,
+    pub day: Day,
+    pub week: Week,
+    pub month: Month,
+}
+
+impl Buckets {
+    pub fn of(day: Day) -> Self {
+        Self {
+            day,
+            week: day.week(),
+            month: day.month(),
+        }
+    }
 }
 
 /// The keys a counter read needs: today's buckets plus yesterday.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Period {
     pub now: Buckets,
-    pub yesterday: String,
-    /// Today as `yyyymmdd`, the form a visitor's state keeps.
-    pub today_code: u32,
-}
-
-/// A date as `yyyymmdd`.
-pub fn day_code(date: Date) -> u32 {
-    let year = u32::try_from(date.year()).unwrap_or(0);
-    year * 10_000 + date.month() as u32 * 100 + date.day() as u32
+    pub yesterday: Day,
 }
 
 /// The portal's calendar.
@@ -40,27 +140,19 @@ impl Calendar {
         Self { tz }
     }
 
-    /// The local date at `at`.
-    pub fn date(&self, at: Timestamp) -> Date {
-        at.to_zoned_datetime(self.tz.clone()).date()
+    /// The local day at `at`.
+    pub fn day(&self, at: Timestamp) -> Day {
+        Day(at.to_zoned_datetime(self.tz.clone()).date())
     }
 
     /// The buckets a visit at `at` counts in.
     pub fn buckets(&self, at: Timestamp) -> Buckets {
-        let date = self.date(at);
-        let monday = date
-            .checked_sub(i64::from(date.weekday().to_monday_zero_offset()).days())
-            .expect("a Monday exists before any supported date");
-        Buckets {
-            day: date.to_string(),
-            week: monday.to_string(),
-            month: format!("{:04}-{:02}", date.year(), date.month()),
-        }
+        Buckets::of(self.day(at))
     }
 
     /// The local day `at` falls in, as the instants it begins and ends.
     pub fn day_span(&self, at: Timestamp) -> (Timestamp, Timestamp) {
-        let date = self.date(at);
+        let date = self.day(at).date();
         let start = |d: Date| {
             d.to_zoned_datetime(self.tz.clone())
                 .map(|z| z.timestamp())
@@ -73,26 +165,17 @@ impl Calendar {
 
     /// Time from `at` to the next local midnight (at least a second).
     pub fn until_tomorrow(&self, at: Timestamp) -> std::time::Duration {
-        let midnight = self
-            .date(at)
-            .tomorrow()
-            .ok()
-            .and_then(|d| d.to_zoned_datetime(self.tz.clone()).ok())
-            .map(|z| z.timestamp());
-        let secs = midnight.map_or(3600, |m| (m - at).as_secs().max(1));
+        let (_, midnight) = self.day_span(at);
+        let secs = (midnight - at).as_secs().max(1);
         std::time::Duration::from_secs(u64::try_from(secs).unwrap_or(1))
     }
 
-    /// Today's buckets and yesterday's day key.
+    /// Today's buckets and yesterday.
     pub fn period(&self, at: Timestamp) -> Period {
-        let yesterday = self
-            .date(at)
-            .yesterday()
-            .expect("a day exists before any supported date");
+        let today = self.day(at);
         Period {
-            now: self.buckets(at),
-            yesterday: yesterday.to_string(),
-            today_code: day_code(self.date(at)),
+            now: Buckets::of(today),
+            yesterday: today.yesterday(),
         }
     }
 }
@@ -112,10 +195,11 @@ mod tests {
     #[test]
     fn the_day_turns_at_local_midnight_not_utc() {
         // 16:59:59Z is 23:59:59 in Hồ Chí Minh City (UTC+7).
-        assert_eq!(hcm().buckets(ts("2026-11-28T16:59:59Z")).day, "2026-11-28");
-        assert_eq!(hcm().buckets(ts("2026-11-28T17:00:00Z")).day, "2026-11-29");
+        let day = |at: &str| hcm().day(ts(at)).to_string();
+        assert_eq!(day("2026-11-28T16:59:59Z"), "2026-11-28");
+        assert_eq!(day("2026-11-28T17:00:00Z"), "2026-11-29");
         // Early UTC morning is already the local afternoon of the same day.
-        assert_eq!(hcm().buckets(ts("2026-11-28T01:00:00Z")).day, "2026-11-28");
+        assert_eq!(day("2026-11-28T01:00:00Z"), "2026-11-28");
     }
 
     #[test]
@@ -137,20 +221,34 @@ mod tests {
     fn weeks_start_on_monday() {
         // Sunday 2026-11-29 belongs to the week of Monday 2026-11-23 ...
         let sunday = hcm().buckets(ts("2026-11-29T10:00:00+07:00"));
-        assert_eq!(sunday.week, "2026-11-23");
+        assert_eq!(sunday.week.to_string(), "2026-11-23");
         // ... and Monday 2026-11-30 starts the next.
         let monday = hcm().buckets(ts("2026-11-30T00:00:00+07:00"));
-        assert_eq!(monday.week, "2026-11-30");
-        assert_eq!(monday.month, "2026-11");
+        assert_eq!(monday.week.to_string(), "2026-11-30");
+        assert_eq!(monday.month.to_string(), "2026-11");
     }
 
     #[test]
     fn months_and_yesterday_cross_year_ends() {
         let period = hcm().period(ts("2027-01-01T00:30:00+07:00"));
-        assert_eq!(period.now.day, "2027-01-01");
-        assert_eq!(period.now.month, "2027-01");
-        assert_eq!(period.now.week, "2026-12-28");
-        assert_eq!(period.yesterday, "2026-12-31");
-        assert_eq!(period.today_code, 20270101);
+        assert_eq!(period.now.day.to_string(), "2027-01-01");
+        assert_eq!(period.now.month.to_string(), "2027-01");
+        assert_eq!(period.now.week.to_string(), "2026-12-28");
+        assert_eq!(period.yesterday.to_string(), "2026-12-31");
+        assert_eq!(period.now.day.code(), 20270101);
+    }
+
+    #[test]
+    fn keys_read_back_as_written() {
+        let day: Day = "2026-11-29".parse().unwrap();
+        assert_eq!(day.week().to_string().parse::<Week>().unwrap(), day.week());
+        assert_eq!(
+            day.month().to_string().parse::<Month>().unwrap(),
+            day.month()
+        );
+        assert_eq!(
+            "2026-11-29".parse::<Week>().unwrap().to_string(),
+            "2026-11-23"
+        );
     }
 }

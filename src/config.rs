@@ -10,7 +10,10 @@ use jiff::SignedDuration;
 use jiff::tz::TimeZone;
 use thiserror::Error;
 
-use crate::counter::MAX_BASELINE;
+/// The largest counter baseline accepted: far above any portal's history,
+/// and small enough that every total stays exact in JavaScript (2^53) and
+/// in Redis's Lua numbers.
+pub const MAX_BASELINE: u64 = 1_000_000_000_000;
 
 /// One setting that could not be used.
 #[derive(Debug, Error, PartialEq, Eq)]

@@ -21,4 +21,5 @@ pub mod privacy;
 pub mod site;
 pub mod store;
 pub mod telemetry;
+pub mod visit;
 pub mod voting;

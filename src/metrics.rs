@@ -14,24 +14,6 @@ const LATENCY_BUCKETS: &[f64] = &[
     0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
 ];
 
-/// Every store operation, as the `operation` label names it.
-pub const STORE_OPERATIONS: [&str; 14] = [
-    "ping",
-    "touch",
-    "apply",
-    "read",
-    "page_views",
-    "set_baseline",
-    "daily_key",
-    "put_poll",
-    "list_polls",
-    "poll_state",
-    "cast",
-    "retract",
-    "maintain",
-    "sync",
-];
-
 /// Every outcome of a hit, as the `outcome` label names it.
 pub const HIT_OUTCOMES: [&str; 4] = ["counted", "bot", "buffered", "foreign_origin"];
 
@@ -168,7 +150,7 @@ impl Metrics {
         m.store_up.set(1);
         // Series that exist from the start read 0 instead of "no data", so
         // rates and alerts over them work before the first event.
-        for operation in STORE_OPERATIONS {
+        for operation in crate::store::OPERATIONS {
             m.store_errors.with_label_values(&[operation]);
         }
         for outcome in HIT_OUTCOMES {

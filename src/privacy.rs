@@ -10,15 +10,15 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::calendar::Calendar;
+use crate::calendar::{Calendar, Day};
 use crate::clock::Clock;
-use crate::ids::{AddressKey, SiteId, VisitorKey};
+use crate::ids::{AddressKey, SiteId, VisitorKey, random};
 use crate::site::Site;
 use crate::store::{Store, StoreError};
 
 #[derive(Clone)]
 struct DayKey {
-    day: String,
+    day: Day,
     key: [u8; 32],
 }
 
@@ -57,7 +57,7 @@ impl Privacy {
         }
     }
 
-    fn cached(&self, day: &str) -> Option<[u8; 32]> {
+    fn cached(&self, day: Day) -> Option<[u8; 32]> {
         self.shared
             .lock()
             .expect("key lock")
@@ -68,12 +68,12 @@ impl Privacy {
 
     /// Today's shared key, from the cache or the store.
     async fn shared_key(&self) -> Result<[u8; 32], StoreError> {
-        let day = self.calendar.date(self.clock.now()).to_string();
-        if let Some(key) = self.cached(&day) {
+        let day = self.calendar.day(self.clock.now());
+        if let Some(key) = self.cached(day) {
             return Ok(key);
         }
         let _one_fetch = self.fetching.lock().await;
-        if let Some(key) = self.cached(&day) {
+        if let Some(key) = self.cached(day) {
             return Ok(key);
         }
         // The key is kept until an hour after its day ends: long enough for
@@ -81,14 +81,14 @@ impl Privacy {
         let lifetime = self.calendar.until_tomorrow(self.clock.now()) + Duration::from_secs(3600);
         let key = self
             .store
-            .daily_key(&self.site, &day, random(), lifetime)
+            .daily_key(&self.site, day, random(), lifetime)
             .await?;
         *self.shared.lock().expect("key lock") = Some(DayKey { day, key });
         Ok(key)
     }
 
     fn local_key(&self) -> [u8; 32] {
-        let day = self.calendar.date(self.clock.now()).to_string();
+        let day = self.calendar.day(self.clock.now());
         let mut local = self.local.lock().expect("key lock");
         match local.as_ref() {
             Some(k) if k.day == day => k.key,
@@ -144,13 +144,6 @@ fn first16(bytes: &[u8; 32]) -> [u8; 16] {
     let mut out = [0u8; 16];
     out.copy_from_slice(&bytes[..16]);
     out
-}
-
-/// Fresh random bytes from the operating system.
-pub fn random<const N: usize>() -> [u8; N] {
-    let mut bytes = [0u8; N];
-    getrandom::fill(&mut bytes).expect("the operating system provides randomness");
-    bytes
 }
 
 #[cfg(test)]

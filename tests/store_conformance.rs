@@ -8,8 +8,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::join_all;
+use jiff::SignedDuration;
 use jiff::Timestamp;
-use tally::calendar::Buckets;
+use tally::calendar::{Buckets, Day};
 use tally::ids::{AddressKey, OptionId, PageId, PageKey, PollId, SiteId, VisitId, VisitorKey};
 use tally::poll::{Poll, PollOption, PollSpec};
 use tally::store::{self, Ballot, Batch, CounterQuery, PutPoll, Store, Touch, Verdict};
@@ -50,7 +51,18 @@ fn page(p: &str) -> PageId {
 }
 
 /// The local day of `T0` and the instants near it.
-const DAY: u32 = 20270115;
+fn day(s: &str) -> Day {
+    s.parse().unwrap()
+}
+
+/// `ms` milliseconds after `T0`, as an instant.
+fn ts(ms: i64) -> Timestamp {
+    Timestamp::from_millisecond(ms).unwrap()
+}
+
+fn today() -> Day {
+    day("2027-01-15")
+}
 const MOST_PAGES: u32 = 512;
 
 fn touch(v: &VisitorKey, p: Option<&str>, at: i64) -> Touch {
@@ -59,9 +71,9 @@ fn touch(v: &VisitorKey, p: Option<&str>, at: i64) -> Touch {
         visitor: v.clone(),
         inherit: None,
         page: p.map(|p| PageKey::of(&page(p))),
-        at_ms: at,
-        day: DAY,
-        window_ms: WINDOW,
+        at: ts(at),
+        day: today(),
+        window: SignedDuration::from_millis(WINDOW),
         max_pages: MOST_PAGES,
         id: IDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
     }
@@ -77,21 +89,17 @@ fn outcome(new_visit: bool, new_page_view: bool) -> (bool, bool) {
     (new_visit, new_page_view)
 }
 
-fn buckets(day: &str) -> Buckets {
-    Buckets {
-        day: day.into(),
-        week: "2026-11-23".into(),
-        month: "2026-11".into(),
-    }
+fn buckets(d: &str) -> Buckets {
+    Buckets::of(day(d))
 }
 
 fn query(pages: &[&str]) -> CounterQuery {
     CounterQuery {
-        today: "2026-11-28".into(),
-        yesterday: "2026-11-27".into(),
-        week: "2026-11-23".into(),
-        month: "2026-11".into(),
-        online_since_ms: T0 - 5 * 60 * 1000,
+        today: day("2026-11-28"),
+        yesterday: day("2026-11-27"),
+        week: day("2026-11-28").week(),
+        month: day("2026-11-28").month(),
+        online_since: ts(T0 - 5 * 60 * 1000),
         pages: pages.iter().map(|p| page(p)).collect(),
     }
 }
@@ -126,10 +134,10 @@ fn ballot(v: &VisitorKey, address: u8, choices: &[&str], cap: u32) -> Ballot {
         visitor: v.clone(),
         address: AddressKey::from_hash([address; 16]),
         choices: choices.iter().map(|c| id(c)).collect(),
-        at_ms: T0,
-        day: "2026-11-28".into(),
+        at: ts(T0),
+        day: day("2026-11-28"),
         address_cap: cap,
-        deadline_ms: i64::MAX,
+        deadline: Timestamp::MAX,
     }
 }
 
@@ -239,7 +247,7 @@ async fn a_visit_ends_at_local_midnight(s: &dyn Store) {
     let v = visitor(7);
     let first = s.touch(&SITE, &touch(&v, Some("/a"), T0)).await.unwrap();
     let mut after = touch(&v, Some("/a"), T0 + 60_000);
-    after.day = DAY + 1;
+    after.day = day("2027-01-16");
     let next = s.touch(&SITE, &after).await.unwrap();
     assert!(next.new_visit, "a new day begins a new visit");
     assert!(!next.new_page_view, "the page was viewed a minute ago");
@@ -295,14 +303,14 @@ fn batch(id: &str) -> Batch {
         id: id.into(),
         visits: vec![(buckets("2026-11-28"), 3), (buckets("2026-11-27"), 2)],
         page_views: vec![(page("/a"), 4), (page("/b"), 1)],
-        seen: vec![(VisitId(10), T0), (VisitId(11), T0 - 10 * 60_000)],
+        seen: vec![(VisitId(10), ts(T0)), (VisitId(11), ts(T0 - 10 * 60_000))],
     }
 }
 
 async fn a_batch_counts_once_however_often_it_is_sent(s: &dyn Store) {
     let q = query(&["/a", "/b", "/c"]);
-    let first = s.apply(&SITE, Some(&batch("r-1")), &q, 100).await.unwrap();
-    let again = s.apply(&SITE, Some(&batch("r-1")), &q, 100).await.unwrap();
+    let first = s.apply(&SITE, &batch("r-1"), &q, 100).await.unwrap();
+    let again = s.apply(&SITE, &batch("r-1"), &q, 100).await.unwrap();
     assert_eq!(first, again);
     assert_eq!(first.visits, 5);
     assert_eq!(first.today, 3);
@@ -313,7 +321,7 @@ async fn a_batch_counts_once_however_often_it_is_sent(s: &dyn Store) {
     // Only visit 10 was seen in the last five minutes.
     assert_eq!(first.online, 1);
     assert_eq!(first.distinct_pages, 2);
-    let next = s.apply(&SITE, Some(&batch("r-2")), &q, 100).await.unwrap();
+    let next = s.apply(&SITE, &batch("r-2"), &q, 100).await.unwrap();
     assert_eq!(next.visits, 10);
     assert_eq!(next.pages, vec![8, 2, 0]);
     let views = s
@@ -322,7 +330,7 @@ async fn a_batch_counts_once_however_often_it_is_sent(s: &dyn Store) {
         .unwrap();
     assert_eq!(views, vec![2, 0, 8]);
     assert!(s.page_views(&SITE, &[]).await.unwrap().is_empty());
-    let read = s.apply(&SITE, None, &q, 100).await.unwrap();
+    let read = s.read(&SITE, &q).await.unwrap();
     assert_eq!(
         read,
         CounterSnapshot {
@@ -341,10 +349,10 @@ async fn the_distinct_page_cap_holds(s: &dyn Store) {
         page_views: vec![(page("/a"), 1), (page("/b"), 1)],
         ..Batch::default()
     };
-    s.apply(&SITE, Some(&b), &q, 2).await.unwrap();
+    s.apply(&SITE, &b, &q, 2).await.unwrap();
     b.id = "cap-2".into();
     b.page_views = vec![(page("/c"), 5), (page("/a"), 1)];
-    let snap = s.apply(&SITE, Some(&b), &q, 2).await.unwrap();
+    let snap = s.apply(&SITE, &b, &q, 2).await.unwrap();
     assert_eq!(snap.pages, vec![2, 1, 0]);
     assert_eq!(snap.views_dropped, 5, "every view of the dropped page");
     assert_eq!(snap.distinct_pages, 2);
@@ -353,42 +361,39 @@ async fn the_distinct_page_cap_holds(s: &dyn Store) {
 async fn online_forgets_visitors_after_five_minutes(s: &dyn Store) {
     let b = Batch {
         id: "on-1".into(),
-        seen: vec![(VisitId(20), T0), (VisitId(21), T0 - 60_000)],
+        seen: vec![(VisitId(20), ts(T0)), (VisitId(21), ts(T0 - 60_000))],
         ..Batch::default()
     };
     let mut q = query(&[]);
-    assert_eq!(s.apply(&SITE, Some(&b), &q, 100).await.unwrap().online, 2);
-    q.online_since_ms = T0 - 30_000;
-    assert_eq!(s.apply(&SITE, None, &q, 100).await.unwrap().online, 1);
-    q.online_since_ms = T0 + 1;
-    assert_eq!(s.apply(&SITE, None, &q, 100).await.unwrap().online, 0);
+    assert_eq!(s.apply(&SITE, &b, &q, 100).await.unwrap().online, 2);
+    q.online_since = ts(T0 - 30_000);
+    assert_eq!(s.read(&SITE, &q).await.unwrap().online, 1);
+    q.online_since = ts(T0 + 1);
+    assert_eq!(s.read(&SITE, &q).await.unwrap().online, 0);
 }
 
 async fn the_baseline_is_kept(s: &dyn Store) {
     s.set_baseline(&SITE, 7_582_803).await.unwrap();
     assert_eq!(
-        s.apply(&SITE, None, &query(&[]), 100)
-            .await
-            .unwrap()
-            .baseline,
+        s.read(&SITE, &query(&[])).await.unwrap().baseline,
         7_582_803
     );
 }
 
 async fn a_days_hashing_key_is_the_first_one_written(s: &dyn Store) {
     let first = s
-        .daily_key(&SITE, "2026-11-28", [1; 32], Duration::from_secs(3600))
+        .daily_key(&SITE, day("2026-11-28"), [1; 32], Duration::from_secs(3600))
         .await
         .unwrap();
     assert_eq!(first, [1; 32]);
     assert_eq!(
-        s.daily_key(&SITE, "2026-11-28", [2; 32], Duration::from_secs(3600))
+        s.daily_key(&SITE, day("2026-11-28"), [2; 32], Duration::from_secs(3600))
             .await
             .unwrap(),
         [1; 32]
     );
     assert_eq!(
-        s.daily_key(&SITE, "2026-11-29", [3; 32], Duration::from_secs(3600))
+        s.daily_key(&SITE, day("2026-11-29"), [3; 32], Duration::from_secs(3600))
             .await
             .unwrap(),
         [3; 32]
@@ -542,7 +547,7 @@ async fn the_per_address_cap_holds_exactly(s: &dyn Store) {
         Verdict::Accepted
     );
     let mut tomorrow = ballot(&visitor(201), 7, &["tot"], 5);
-    tomorrow.day = "2026-11-29".into();
+    tomorrow.day = day("2026-11-29");
     assert_eq!(
         s.cast(&SITE, &tomorrow).await.unwrap().unwrap().0,
         Verdict::Accepted
@@ -612,9 +617,9 @@ async fn ballots_respect_the_polls_window(s: &dyn Store) {
         s.cast(&SITE, &b).await.unwrap().unwrap().0,
         Verdict::NotYetOpen
     );
-    b.at_ms = T0 + 2000;
+    b.at = ts(T0 + 2000);
     assert_eq!(s.cast(&SITE, &b).await.unwrap().unwrap().0, Verdict::Closed);
-    b.at_ms = T0 + 1500;
+    b.at = ts(T0 + 1500);
     assert_eq!(
         s.cast(&SITE, &b).await.unwrap().unwrap().0,
         Verdict::Accepted
@@ -626,7 +631,7 @@ async fn a_ballot_past_its_deadline_is_not_counted(s: &dyn Store) {
         .await
         .unwrap();
     let mut late = ballot(&visitor(90), 5, &["tot"], 50);
-    late.deadline_ms = 1;
+    late.deadline = ts(1);
     assert!(s.cast(&SITE, &late).await.is_err());
     let state = s
         .poll_state(&SITE, &late.poll, None)
@@ -680,7 +685,7 @@ async fn a_retracted_ballot_is_gone_and_others_stay(s: &dyn Store) {
 async fn housekeeping_keeps_what_is_still_needed(s: &dyn Store) {
     let v = visitor(80);
     s.touch(&SITE, &touch(&v, Some("/a"), T0)).await.unwrap();
-    s.maintain(T0 + 10 * 60_000).await.unwrap();
+    s.maintain(ts(T0 + 10 * 60_000)).await.unwrap();
     assert_eq!(
         counted(s, &touch(&v, Some("/a"), T0 + 20 * 60_000)).await,
         outcome(false, false)

@@ -37,17 +37,20 @@ impl Counter {
             (state.inflight.as_ref().map(|f| f.batch.clone()), pages)
         };
         let query = CounterQuery {
-            today: period.now.day.clone(),
-            yesterday: period.yesterday.clone(),
-            week: period.now.week.clone(),
-            month: period.now.month.clone(),
-            online_since_ms: (now - ONLINE_WINDOW).as_millisecond(),
+            today: period.now.day,
+            yesterday: period.yesterday,
+            week: period.now.week,
+            month: period.now.month,
+            online_since: now - ONLINE_WINDOW,
             pages,
         };
-        let result = self
-            .store
-            .apply(&self.site, batch.as_ref(), &query, self.settings.max_pages)
-            .await;
+        let result = match &batch {
+            Some(batch) => {
+                let max_pages = self.settings.max_pages;
+                self.store.apply(&self.site, batch, &query, max_pages).await
+            }
+            None => self.store.read(&self.site, &query).await,
+        };
         let mut state = self.state();
         match result {
             Ok(mut snapshot) => {
@@ -127,11 +130,10 @@ impl Counter {
             }
             self.cycle().await;
             // A short slice of housekeeping, every tick.
-            if self.state().store_ok {
-                let now = self.clock.now().as_millisecond();
-                if let Err(e) = self.store.maintain(now).await {
-                    tracing::warn!(error = %e, "store housekeeping failed");
-                }
+            if self.state().store_ok
+                && let Err(e) = self.store.maintain(self.clock.now()).await
+            {
+                tracing::warn!(error = %e, "store housekeeping failed");
             }
         }
     }

@@ -18,7 +18,6 @@ mod flush;
 mod pages;
 mod pending;
 mod spill;
-pub mod visit;
 
 use std::collections::VecDeque;
 use std::path::PathBuf;
@@ -28,11 +27,11 @@ use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
 
-use crate::calendar::{Calendar, Period};
+use crate::calendar::{Calendar, Day, Period};
 use crate::clock::Clock;
+use crate::ids::random;
 use crate::ids::{PageId, PageKey, SiteId, VisitorKey, hex};
 use crate::metrics::{DropReason, Metrics};
-use crate::privacy::random;
 use crate::site::Site;
 use crate::store::{Batch, CounterSnapshot, Store, Touch, TouchOutcome};
 use pages::PageCache;
@@ -44,11 +43,6 @@ use spill::Spill;
 pub const ONLINE_WINDOW: SignedDuration = SignedDuration::from_mins(5);
 /// Buffered hits replayed per flush while the store catches up.
 const REPLAY_PER_FLUSH: usize = 5_000;
-/// The largest counter baseline accepted: far above any portal's history,
-/// and small enough that every total stays exact in JavaScript (2^53) and
-/// in Redis's Lua numbers.
-pub const MAX_BASELINE: u64 = 1_000_000_000_000;
-
 /// Most pages one visitor's state remembers within a visit window; see
 /// [`visit`] for what happens beyond.
 pub const MOST_PAGES_PER_VISITOR: u32 = 512;
@@ -98,8 +92,8 @@ pub struct CounterSettings {
 struct PendingHit {
     hit: Hit,
     at: Timestamp,
-    /// The local day of `at`, as `yyyymmdd`.
-    day: u32,
+    /// The local day of `at`.
+    day: Day,
     id: u64,
 }
 
@@ -183,8 +177,8 @@ impl Counter {
         self.state.lock().expect("counter state lock")
     }
 
-    fn window_ms(&self) -> i64 {
-        i64::try_from(self.settings.visit_window.as_millis()).unwrap_or(i64::MAX)
+    fn window(&self) -> SignedDuration {
+        SignedDuration::try_from(self.settings.visit_window).unwrap_or(SignedDuration::MAX)
     }
 
     fn touch_of(&self, pending: &PendingHit) -> Touch {
@@ -192,9 +186,9 @@ impl Counter {
             visitor: pending.hit.visitor.clone(),
             inherit: pending.hit.inherit.clone(),
             page: pending.hit.page.as_ref().map(PageKey::of),
-            at_ms: pending.at.as_millisecond(),
+            at: pending.at,
             day: pending.day,
-            window_ms: self.window_ms(),
+            window: self.window(),
             max_pages: MOST_PAGES_PER_VISITOR,
             id: pending.id,
         }
@@ -232,7 +226,7 @@ impl Counter {
         let pending = PendingHit {
             hit,
             at,
-            day: self.period(at).today_code,
+            day: self.period(at).now.day,
             id: u64::from_le_bytes(random()),
         };
         if self.state().store_ok {
@@ -270,7 +264,7 @@ impl Counter {
         // Online counts visits: one person is one, whichever identity
         // their hits carried.
         let online_since = self.clock.now() - ONLINE_WINDOW;
-        let seen = (at >= online_since).then_some((outcome.visit, at.as_millisecond()));
+        let seen = (at >= online_since).then_some((outcome.visit, at));
         if outcome.new_visit {
             self.metrics.visits.inc();
         }

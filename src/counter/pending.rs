@@ -3,6 +3,8 @@
 
 use std::collections::HashMap;
 
+use jiff::Timestamp;
+
 use crate::calendar::{Buckets, Period};
 use crate::ids::{PageId, VisitId};
 use crate::store::{Batch, CounterSnapshot};
@@ -19,7 +21,7 @@ pub struct Pending {
     visits: HashMap<Buckets, u64>,
     pages: HashMap<PageId, u64>,
     /// Visits seen, with when, and whether they began here.
-    seen: HashMap<VisitId, (i64, bool)>,
+    seen: HashMap<VisitId, (Timestamp, bool)>,
     /// How many of `seen` began here.
     new_visitors: u64,
 }
@@ -43,7 +45,7 @@ impl Pending {
         &mut self,
         buckets: Option<Buckets>,
         page: Option<&PageId>,
-        seen: Option<(VisitId, i64)>,
+        seen: Option<(VisitId, Timestamp)>,
     ) -> bool {
         let new_visit = buckets.is_some();
         if let Some(b) = buckets {
@@ -223,19 +225,18 @@ mod tests {
     use super::*;
 
     fn buckets(day: &str) -> Buckets {
-        Buckets {
-            day: day.into(),
-            week: "2026-11-23".into(),
-            month: "2026-11".into(),
-        }
+        Buckets::of(day.parse().unwrap())
     }
 
     fn period(day: &str, yesterday: &str) -> Period {
         Period {
             now: buckets(day),
-            yesterday: yesterday.into(),
-            today_code: 0,
+            yesterday: yesterday.parse().unwrap(),
         }
+    }
+
+    fn at(ms: i64) -> Timestamp {
+        Timestamp::from_millisecond(ms).unwrap()
     }
 
     fn visitor(n: u8) -> VisitId {
@@ -249,10 +250,14 @@ mod tests {
         pending.record(
             Some(buckets("2026-11-28")),
             Some(&page),
-            Some((visitor(1), 10)),
+            Some((visitor(1), at(10))),
         );
-        pending.record(None, Some(&page), Some((visitor(1), 20)));
-        pending.record(Some(buckets("2026-11-28")), None, Some((visitor(2), 30)));
+        pending.record(None, Some(&page), Some((visitor(1), at(20))));
+        pending.record(
+            Some(buckets("2026-11-28")),
+            None,
+            Some((visitor(2), at(30))),
+        );
         let stored = CounterSnapshot {
             baseline: 1000,
             visits: 10,
@@ -282,7 +287,11 @@ mod tests {
     #[test]
     fn a_batch_in_flight_still_counts_until_the_store_has_it() {
         let mut pending = Pending::default();
-        pending.record(Some(buckets("2026-11-28")), None, Some((visitor(1), 10)));
+        pending.record(
+            Some(buckets("2026-11-28")),
+            None,
+            Some((visitor(1), at(10))),
+        );
         let inflight = pending.take_batch("r-1".into());
         assert_eq!(inflight.new_visitors, 1);
         assert!(pending.is_empty());

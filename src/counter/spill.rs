@@ -17,8 +17,8 @@ use serde::{Deserialize, Serialize};
 
 use super::{Hit, PendingHit};
 use crate::calendar::Buckets;
+use crate::ids::random;
 use crate::ids::{PageId, VisitId, VisitorKey};
-use crate::privacy::random;
 use crate::store::Batch;
 
 const PREFIX: &str = "spill-";
@@ -37,15 +37,16 @@ struct HitRecord {
     inherit: Option<String>,
     page: Option<String>,
     at_ms: i64,
-    day: u32,
+    /// `yyyy-mm-dd`.
+    day: String,
     id: u64,
 }
 
 #[derive(Serialize, Deserialize)]
 struct BatchRecord {
     id: String,
-    /// (day, week, month, visits)
-    visits: Vec<(String, String, String, u64)>,
+    /// (day, visits): the week and month follow from the day.
+    visits: Vec<(String, u64)>,
     page_views: Vec<(String, u64)>,
     seen: Vec<(u64, i64)>,
 }
@@ -71,7 +72,7 @@ impl Spill {
                     inherit: p.hit.inherit.as_ref().map(|v| v.as_str().to_owned()),
                     page: p.hit.page.as_ref().map(|p| p.as_str().to_owned()),
                     at_ms: p.at.as_millisecond(),
-                    day: p.day,
+                    day: p.day.to_string(),
                     id: p.id,
                 })
                 .collect(),
@@ -83,14 +84,18 @@ impl Spill {
                     visits: b
                         .visits
                         .iter()
-                        .map(|(k, n)| (k.day.clone(), k.week.clone(), k.month.clone(), *n))
+                        .map(|(k, n)| (k.day.to_string(), *n))
                         .collect(),
                     page_views: b
                         .page_views
                         .iter()
                         .map(|(p, n)| (p.as_str().to_owned(), *n))
                         .collect(),
-                    seen: b.seen.iter().map(|(v, at)| (v.0, *at)).collect(),
+                    seen: b
+                        .seen
+                        .iter()
+                        .map(|(v, at)| (v.0, at.as_millisecond()))
+                        .collect(),
                 })
                 .collect(),
         }
@@ -109,7 +114,7 @@ impl Spill {
                         page: r.page.as_deref().and_then(|p| PageId::parse(p).ok()),
                     },
                     at: Timestamp::from_millisecond(r.at_ms).ok()?,
-                    day: r.day,
+                    day: r.day.parse().ok()?,
                     id: r.id,
                 })
             })
@@ -122,14 +127,18 @@ impl Spill {
                 visits: b
                     .visits
                     .into_iter()
-                    .map(|(day, week, month, n)| (Buckets { day, week, month }, n))
+                    .filter_map(|(day, n)| Some((Buckets::of(day.parse().ok()?), n)))
                     .collect(),
                 page_views: b
                     .page_views
                     .into_iter()
                     .filter_map(|(p, n)| Some((PageId::parse(&p).ok()?, n)))
                     .collect(),
-                seen: b.seen.into_iter().map(|(v, at)| (VisitId(v), at)).collect(),
+                seen: b
+                    .seen
+                    .into_iter()
+                    .filter_map(|(v, at)| Some((VisitId(v), Timestamp::from_millisecond(at).ok()?)))
+                    .collect(),
             })
             .collect();
         Self { hits, batches }
@@ -207,21 +216,14 @@ mod tests {
                     page: Some(PageId::parse("/tin-tuc/1").unwrap()),
                 },
                 at: Timestamp::from_millisecond(1_800_000_000_000).unwrap(),
-                day: 20270115,
+                day: "2027-01-15".parse().unwrap(),
                 id: u64::MAX,
             }],
             batches: vec![Batch {
                 id: "r-1".into(),
-                visits: vec![(
-                    Buckets {
-                        day: "2027-01-15".into(),
-                        week: "2027-01-11".into(),
-                        month: "2027-01".into(),
-                    },
-                    3,
-                )],
+                visits: vec![(Buckets::of("2027-01-15".parse().unwrap()), 3)],
                 page_views: vec![(PageId::parse("/a").unwrap(), 2)],
-                seen: vec![(VisitId(9), 5)],
+                seen: vec![(VisitId(9), Timestamp::from_millisecond(5).unwrap())],
             }],
         };
         spill.write(dir.path()).unwrap();

@@ -25,8 +25,9 @@ use http::{HeaderMap, HeaderValue, header};
 
 use super::client::Client;
 use super::error::ApiError;
+use crate::ids::random;
 use crate::ids::{AddressKey, VisitorKey};
-use crate::privacy::{Privacy, random};
+use crate::privacy::Privacy;
 use crate::store::StoreError;
 
 /// The visitor cookie's name.

@@ -11,6 +11,7 @@
 //! - `{site/p/<poll>}`: one poll's definition, counts, voters and
 //!   per-address caps, so a ballot is one script in one slot.
 
+use crate::calendar::{Day, Month, Week};
 use crate::ids::{PollId, SiteId, VisitorKey};
 
 fn site_key(site: &SiteId, rest: &str) -> String {
@@ -22,18 +23,18 @@ pub fn visits_total(site: &SiteId) -> String {
     site_key(site, "visits:total")
 }
 
-/// Visits on a local day (`2026-11-28`).
-pub fn visits_day(site: &SiteId, day: &str) -> String {
+/// Visits on a local day (`…:visits:day:2026-11-28`).
+pub fn visits_day(site: &SiteId, day: Day) -> String {
     site_key(site, &format!("visits:day:{day}"))
 }
 
-/// Visits in the week starting on Monday `monday`.
-pub fn visits_week(site: &SiteId, monday: &str) -> String {
-    site_key(site, &format!("visits:week:{monday}"))
+/// Visits in a week (`…:visits:week:2026-11-23`, its Monday).
+pub fn visits_week(site: &SiteId, week: Week) -> String {
+    site_key(site, &format!("visits:week:{week}"))
 }
 
-/// Visits in a month (`2026-11`).
-pub fn visits_month(site: &SiteId, month: &str) -> String {
+/// Visits in a month (`…:visits:month:2026-11`).
+pub fn visits_month(site: &SiteId, month: Month) -> String {
     site_key(site, &format!("visits:month:{month}"))
 }
 
@@ -57,8 +58,13 @@ pub fn batch(site: &SiteId, id: &str) -> String {
     site_key(site, &format!("batch:{id}"))
 }
 
+/// What every day's hashing key begins with.
+pub fn daily_key_prefix(site: &SiteId) -> String {
+    site_key(site, "hashkey:")
+}
+
 /// The key that hashes addresses on `day`.
-pub fn daily_key(site: &SiteId, day: &str) -> String {
+pub fn daily_key(site: &SiteId, day: Day) -> String {
     site_key(site, &format!("hashkey:{day}"))
 }
 
@@ -97,47 +103,51 @@ impl PollKeys {
     }
 
     /// Ballots per address hash on `day`.
-    pub fn addresses(&self, day: &str) -> String {
+    pub fn addresses(&self, day: Day) -> String {
         format!("{}{day}", self.addresses_prefix)
     }
-}
-
-/// The Redis Cluster hash slot of a key (CRC16/XMODEM of its hash tag, mod
-/// 16384), as the cluster computes it.
-pub fn slot(key: &str) -> u16 {
-    let bytes = key.as_bytes();
-    let tagged = bytes
-        .iter()
-        .position(|&b| b == b'{')
-        .and_then(|open| {
-            let rest = &bytes[open + 1..];
-            rest.iter()
-                .position(|&b| b == b'}')
-                .filter(|&close| close > 0)
-                .map(|close| &rest[..close])
-        })
-        .unwrap_or(bytes);
-    crc16(tagged) % 16384
-}
-
-fn crc16(data: &[u8]) -> u16 {
-    let mut crc: u16 = 0;
-    for &byte in data {
-        crc ^= u16::from(byte) << 8;
-        for _ in 0..8 {
-            crc = if crc & 0x8000 != 0 {
-                (crc << 1) ^ 0x1021
-            } else {
-                crc << 1
-            };
-        }
-    }
-    crc
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The Redis Cluster hash slot of a key (CRC16/XMODEM of its hash tag, mod
+    /// 16384), as the cluster computes it.
+    fn slot(key: &str) -> u16 {
+        let bytes = key.as_bytes();
+        let tagged = bytes
+            .iter()
+            .position(|&b| b == b'{')
+            .and_then(|open| {
+                let rest = &bytes[open + 1..];
+                rest.iter()
+                    .position(|&b| b == b'}')
+                    .filter(|&close| close > 0)
+                    .map(|close| &rest[..close])
+            })
+            .unwrap_or(bytes);
+        crc16(tagged) % 16384
+    }
+
+    fn crc16(data: &[u8]) -> u16 {
+        let mut crc: u16 = 0;
+        for &byte in data {
+            crc ^= u16::from(byte) << 8;
+            for _ in 0..8 {
+                crc = if crc & 0x8000 != 0 {
+                    (crc << 1) ^ 0x1021
+                } else {
+                    crc << 1
+                };
+            }
+        }
+        crc
+    }
+
+    fn day(s: &str) -> Day {
+        s.parse().unwrap()
+    }
 
     #[test]
     fn slot_matches_redis_reference_values() {
@@ -154,14 +164,14 @@ mod tests {
         let site = SiteId::DEFAULT;
         let s = slot(&visits_total(&site));
         for key in [
-            visits_day(&site, "2026-11-28"),
-            visits_week(&site, "2026-11-23"),
-            visits_month(&site, "2026-11"),
+            visits_day(&site, day("2026-11-28")),
+            visits_week(&site, day("2026-11-28").week()),
+            visits_month(&site, day("2026-11-28").month()),
             page_views(&site),
             online(&site),
             baseline(&site),
             batch(&site, "r1-7"),
-            daily_key(&site, "2026-11-28"),
+            daily_key(&site, day("2026-11-28")),
             poll_index(&site),
         ] {
             assert_eq!(slot(&key), s, "{key}");
@@ -185,6 +195,6 @@ mod tests {
         let s = slot(&keys.meta);
         assert_eq!(slot(&keys.counts), s);
         assert_eq!(slot(&keys.voters), s);
-        assert_eq!(slot(&keys.addresses("2026-11-28")), s);
+        assert_eq!(slot(&keys.addresses(day("2026-11-28"))), s);
     }
 }

@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use jiff::Timestamp;
@@ -13,10 +13,10 @@ use tokio::sync::watch;
 
 use crate::calendar::Calendar;
 use crate::clock::Clock;
+use crate::ids::random;
 use crate::ids::{AddressKey, OptionId, PollId, SiteId, VisitorKey};
 use crate::metrics::Metrics;
 use crate::poll::{ChoiceError, Poll, PollSpec, PollStatus};
-use crate::privacy::random;
 use crate::site::Site;
 use crate::store::{Ballot, PollState, PutPoll, Store, StoreError, Verdict};
 
@@ -78,14 +78,6 @@ pub struct Voting {
     results: Mutex<HashMap<PollId, (Instant, PollState)>>,
     results_fresh: Duration,
     retractions: Retractions,
-}
-
-/// Wall-clock milliseconds `after` from now.
-fn deadline_ms(after: Duration) -> i64 {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    i64::try_from((now + after).as_millis()).unwrap_or(i64::MAX)
 }
 
 /// Most poll ids remembered for metric labels.
@@ -239,10 +231,12 @@ impl Voting {
             visitor: voter.visitor,
             address: voter.address,
             choices,
-            at_ms: now.as_millisecond(),
-            day: self.calendar.buckets(now).day,
+            at: now,
+            day: self.calendar.day(now),
             address_cap: self.votes_per_address,
-            deadline_ms: deadline_ms(self.ballot_deadline),
+            deadline: Timestamp::now()
+                .saturating_add(self.ballot_deadline)
+                .unwrap_or(Timestamp::MAX),
         };
         let cast = self.store.cast(&self.site, &ballot).await;
         let Some((verdict, state)) = (match cast {

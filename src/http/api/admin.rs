@@ -13,8 +13,9 @@ use super::bodies::{
 };
 use super::polls::poll_id;
 use super::query_param;
+use crate::config::MAX_BASELINE;
 use crate::config::Secret;
-use crate::counter::{Counter, MAX_BASELINE};
+use crate::counter::Counter;
 use crate::http::auth::{AfterFailure, LOCKOUT, Throttle, bearer_matches};
 use crate::http::client::Client;
 use crate::http::error::ApiError;

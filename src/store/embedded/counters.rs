@@ -10,6 +10,8 @@ use std::sync::Mutex;
 use redb::{ReadableTable, WriteTransaction};
 
 use super::tables::{BATCHES, COUNTERS, PAGES, add, field, read_u64};
+use jiff::Timestamp;
+
 use crate::ids::{SiteId, VisitId};
 use crate::store::keys;
 use crate::store::{Batch, CounterQuery, CounterSnapshot};
@@ -29,10 +31,10 @@ pub(super) fn read(
     Ok(CounterSnapshot {
         baseline: read_u64(table, &keys::baseline(site))?,
         visits: read_u64(table, &keys::visits_total(site))?,
-        today: read_u64(table, &keys::visits_day(site, &query.today))?,
-        yesterday: read_u64(table, &keys::visits_day(site, &query.yesterday))?,
-        this_week: read_u64(table, &keys::visits_week(site, &query.week))?,
-        this_month: read_u64(table, &keys::visits_month(site, &query.month))?,
+        today: read_u64(table, &keys::visits_day(site, query.today))?,
+        yesterday: read_u64(table, &keys::visits_day(site, query.yesterday))?,
+        this_week: read_u64(table, &keys::visits_week(site, query.week))?,
+        this_month: read_u64(table, &keys::visits_month(site, query.month))?,
         online: 0,
         views_dropped: 0,
         distinct_pages: read_u64(table, &page_views)?,
@@ -51,7 +53,6 @@ pub(super) fn apply(
     batch: &Batch,
     query: &CounterQuery,
     max_pages: u64,
-    now_ms: i64,
 ) -> Result<CounterSnapshot, redb::Error> {
     let mut table = txn.open_table(COUNTERS)?;
     let mut pages = txn.open_table(PAGES)?;
@@ -59,13 +60,14 @@ pub(super) fn apply(
     let marker = keys::batch(site, &batch.id);
     let mut dropped = 0;
     if markers.get(marker.as_str())?.is_none() {
-        markers.insert(marker.as_str(), now_ms)?;
+        // Its time need only be within minutes of now.
+        markers.insert(marker.as_str(), query.online_since.as_millisecond())?;
         for (b, n) in &batch.visits {
             let n = i64::try_from(*n).unwrap_or(i64::MAX);
             add(&mut table, &keys::visits_total(site), n)?;
-            add(&mut table, &keys::visits_day(site, &b.day), n)?;
-            add(&mut table, &keys::visits_week(site, &b.week), n)?;
-            add(&mut table, &keys::visits_month(site, &b.month), n)?;
+            add(&mut table, &keys::visits_day(site, b.day), n)?;
+            add(&mut table, &keys::visits_week(site, b.week), n)?;
+            add(&mut table, &keys::visits_month(site, b.month), n)?;
         }
         let page_views = keys::page_views(site);
         for (page, n) in &batch.page_views {
@@ -88,12 +90,12 @@ pub(super) fn apply(
 
 /// The visits seen in the last few minutes, per site.
 #[derive(Default)]
-pub(super) struct Online(Mutex<HashMap<(SiteId, VisitId), i64>>);
+pub(super) struct Online(Mutex<HashMap<(SiteId, VisitId), Timestamp>>);
 
 impl Online {
     /// Adds the visits a batch saw, forgets those not seen since `since`,
     /// and counts the site's.
-    pub(super) fn update(&self, site: &SiteId, batch: Option<&Batch>, since: i64) -> u64 {
+    pub(super) fn update(&self, site: &SiteId, batch: Option<&Batch>, since: Timestamp) -> u64 {
         let mut online = self.0.lock().expect("online lock");
         online.retain(|_, at| *at >= since);
         for (visit, at) in batch

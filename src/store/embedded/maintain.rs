@@ -9,6 +9,7 @@
 use std::ops::Bound;
 use std::sync::Mutex;
 
+use jiff::Timestamp;
 use redb::{ReadableTable, TableDefinition, WriteTransaction};
 
 use super::tables::{ADDRESS_BALLOTS, BATCHES, VISITORS};
@@ -27,7 +28,8 @@ pub(super) struct Cursors(Mutex<[Option<String>; 3]>);
 
 impl Cursors {
     /// Runs one slice of every sweep in `txn`.
-    pub(super) fn step(&self, txn: &WriteTransaction, now_ms: i64) -> Result<(), redb::Error> {
+    pub(super) fn step(&self, txn: &WriteTransaction, now: Timestamp) -> Result<(), redb::Error> {
+        let now_ms = now.as_millisecond();
         let mut cursors = self.0.lock().expect("sweep cursors lock");
         cursors[0] = sweep(txn, VISITORS, cursors[0].take(), |_, record| {
             expiry(record).is_none_or(|at| at < now_ms)

@@ -23,6 +23,9 @@ use super::{
     Ballot, Batch, CounterQuery, CounterSnapshot, PollState, PutPoll, Store, StoreError, Touch,
     TouchOutcome, Verdict,
 };
+use jiff::Timestamp;
+
+use crate::calendar::Day;
 use crate::ids::{PageId, PollId, SiteId, VisitorKey};
 use crate::poll::Poll;
 
@@ -91,7 +94,7 @@ impl EmbeddedStore {
         self.writer.write(durability, f).await
     }
 
-    async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
+    async fn read_txn<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&ReadTransaction) -> Result<T, redb::Error> + Send + 'static,
@@ -113,7 +116,7 @@ impl Store for EmbeddedStore {
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
-        self.read(|txn| txn.open_table(COUNTERS).map(drop).map_err(Into::into))
+        self.read_txn(|txn| txn.open_table(COUNTERS).map(drop).map_err(Into::into))
             .await
     }
 
@@ -130,43 +133,45 @@ impl Store for EmbeddedStore {
     async fn apply(
         &self,
         site: &SiteId,
-        batch: Option<&Batch>,
+        batch: &Batch,
         query: &CounterQuery,
         max_pages: u64,
     ) -> Result<CounterSnapshot, StoreError> {
-        let owned_site = site.clone();
-        let owned_query = query.clone();
-        let mut snapshot = match batch {
-            None => {
-                self.read(move |txn| {
-                    counters::read(
-                        &txn.open_table(COUNTERS)?,
-                        &txn.open_table(PAGES)?,
-                        &owned_site,
-                        &owned_query,
-                    )
-                })
-                .await?
-            }
-            Some(batch) => {
-                let batch = batch.clone();
-                // The marker's time need only be within minutes of now.
-                let now_ms = query.online_since_ms;
-                // Made durable within the sync interval, as hits are.
-                self.write(Durability::None, move |txn| {
-                    counters::apply(txn, &owned_site, &batch, &owned_query, max_pages, now_ms)
-                })
-                .await?
-            }
-        };
-        snapshot.online = self.online.update(site, batch, query.online_since_ms);
+        let (owned_site, owned_query, owned_batch) = (site.clone(), query.clone(), batch.clone());
+        // Made durable within the sync interval, as hits are.
+        let mut snapshot = self
+            .write(Durability::None, move |txn| {
+                counters::apply(txn, &owned_site, &owned_batch, &owned_query, max_pages)
+            })
+            .await?;
+        snapshot.online = self.online.update(site, Some(batch), query.online_since);
+        Ok(snapshot)
+    }
+
+    async fn read(
+        &self,
+        site: &SiteId,
+        query: &CounterQuery,
+    ) -> Result<CounterSnapshot, StoreError> {
+        let (owned_site, owned_query) = (site.clone(), query.clone());
+        let mut snapshot = self
+            .read_txn(move |txn| {
+                counters::read(
+                    &txn.open_table(COUNTERS)?,
+                    &txn.open_table(PAGES)?,
+                    &owned_site,
+                    &owned_query,
+                )
+            })
+            .await?;
+        snapshot.online = self.online.update(site, None, query.online_since);
         Ok(snapshot)
     }
 
     async fn page_views(&self, site: &SiteId, pages: &[PageId]) -> Result<Vec<u64>, StoreError> {
         let container = keys::page_views(site);
         let pages = pages.to_vec();
-        self.read(move |txn| {
+        self.read_txn(move |txn| {
             let table = txn.open_table(PAGES)?;
             pages
                 .iter()
@@ -191,12 +196,12 @@ impl Store for EmbeddedStore {
     async fn daily_key(
         &self,
         site: &SiteId,
-        day: &str,
+        day: Day,
         candidate: [u8; 32],
         _lifetime: std::time::Duration,
     ) -> Result<[u8; 32], StoreError> {
         let key = keys::daily_key(site, day);
-        let prefix = keys::daily_key(site, "");
+        let prefix = keys::daily_key_prefix(site);
         self.write(Durability::Immediate, move |txn| {
             let mut table = txn.open_table(HASH_KEYS)?;
             let stored: Option<[u8; 32]> = table
@@ -233,7 +238,7 @@ impl Store for EmbeddedStore {
     async fn list_polls(&self, site: &SiteId) -> Result<Vec<Poll>, StoreError> {
         let prefix = format!("tally:{{{site}/p/");
         let defs = self
-            .read(move |txn| with_prefix(&txn.open_table(POLLS)?, &prefix, str::to_owned))
+            .read_txn(move |txn| with_prefix(&txn.open_table(POLLS)?, &prefix, str::to_owned))
             .await?;
         defs.into_iter().map(|(_, def)| parse_poll(&def)).collect()
     }
@@ -246,7 +251,7 @@ impl Store for EmbeddedStore {
     ) -> Result<Option<PollState>, StoreError> {
         let k = PollKeys::new(site, poll);
         let visitor = visitor.cloned();
-        self.read(move |txn| {
+        self.read_txn(move |txn| {
             polls::poll_state_in(
                 &txn.open_table(POLLS)?,
                 &txn.open_table(POLL_COUNTS)?,
@@ -288,13 +293,13 @@ impl Store for EmbeddedStore {
         .await
     }
 
-    async fn maintain(&self, now_ms: i64) -> Result<(), StoreError> {
+    async fn maintain(&self, now: Timestamp) -> Result<(), StoreError> {
         let sweeps = Arc::clone(&self.sweeps);
         // Durable: the pages a slice frees are then released with it. Held
         // over non-durable commits, they would all be settled by the next
         // durable one (a ballot's), which measured up to 170 ms instead of
         // a few.
-        self.write(Durability::Immediate, move |txn| sweeps.step(txn, now_ms))
+        self.write(Durability::Immediate, move |txn| sweeps.step(txn, now))
             .await
     }
 

@@ -5,9 +5,7 @@ use std::collections::HashMap;
 
 use redb::{ReadableTable, WriteTransaction};
 
-use super::tables::{
-    ADDRESS_BALLOTS, POLL_COUNTS, POLLS, VOTERS, add, field, wall_clock_ms, with_prefix,
-};
+use super::tables::{ADDRESS_BALLOTS, POLL_COUNTS, POLLS, VOTERS, add, field, with_prefix};
 use crate::ids::{OptionId, VisitorKey};
 use crate::poll::{Poll, judge};
 use crate::store::keys::PollKeys;
@@ -85,7 +83,7 @@ pub(super) fn cast(
     k: &PollKeys,
     ballot: &Ballot,
 ) -> Result<Option<Option<(Verdict, PollState)>>, redb::Error> {
-    if wall_clock_ms() > ballot.deadline_ms {
+    if jiff::Timestamp::now() > ballot.deadline {
         return Ok(None);
     }
     let polls = txn.open_table(POLLS)?;
@@ -95,9 +93,8 @@ pub(super) fn cast(
     let Some(state) = poll_state_in(&polls, &counts, &voters, k, Some(&ballot.visitor))? else {
         return Ok(Some(None));
     };
-    let at = jiff::Timestamp::from_millisecond(ballot.at_ms)
-        .map_err(|e| redb::Error::Corrupted(e.to_string()))?;
-    let address_key = field(&k.addresses(&ballot.day), ballot.address.as_str());
+    let at = ballot.at;
+    let address_key = field(&k.addresses(ballot.day), ballot.address.as_str());
     let from_address = addresses
         .get(address_key.as_str())?
         .map_or(0, |v| v.value());
@@ -150,7 +147,7 @@ pub(super) fn retract(
     }
     add(&mut counts, &field(&k.counts, VOTERS_FIELD), -1)?;
     let mut addresses = txn.open_table(ADDRESS_BALLOTS)?;
-    let address = field(&k.addresses(&ballot.day), ballot.address.as_str());
+    let address = field(&k.addresses(ballot.day), ballot.address.as_str());
     let n = addresses.get(address.as_str())?.map_or(0, |v| v.value());
     addresses.insert(address.as_str(), n.saturating_sub(1))?;
     Ok(true)

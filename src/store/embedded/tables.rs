@@ -7,7 +7,7 @@ use redb::{ReadableTable, Table, TableDefinition};
 
 use crate::store::StoreError;
 
-/// Visitor key → encoded [`crate::counter::visit::VisitorState`] with its
+/// Visitor key → encoded [`crate::visit::VisitorState`] with its
 /// expiry (see `visitors.rs`).
 pub(super) const VISITORS: TableDefinition<&str, &[u8]> = TableDefinition::new("visitor_state");
 pub(super) const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("counters");
@@ -69,12 +69,4 @@ pub(super) fn read_u64(
     key: &str,
 ) -> Result<u64, redb::Error> {
     Ok(table.get(key)?.map_or(0, |v| v.value()))
-}
-
-/// The wall clock, in ms since the Unix epoch.
-pub(super) fn wall_clock_ms() -> i64 {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    i64::try_from(now.as_millis()).unwrap_or(i64::MAX)
 }

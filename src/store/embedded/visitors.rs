@@ -1,5 +1,5 @@
 //! Visitors in the embedded store: one record per visitor, the rules of
-//! [`crate::counter::visit`] applied to it in the writer's transaction.
+//! [`crate::visit`] applied to it in the writer's transaction.
 //!
 //! A record is a few dozen bytes plus 24 per remembered page (at most
 //! `max_pages`), and carries its own expiry, so housekeeping can drop it
@@ -8,37 +8,51 @@
 use redb::{ReadableTable, WriteTransaction};
 
 use super::tables::VISITORS;
-use crate::counter::visit::{self, HitFacts, PageSeen, Rules, VisitorState};
+use jiff::Timestamp;
+
+use crate::calendar::Day;
 use crate::ids::{PageKey, VisitId};
 use crate::store::{Touch, TouchOutcome};
+use crate::visit::{self, HitFacts, PageSeen, Rules, VisitorState};
 
 const VERSION: u8 = 1;
 const HEAD: usize = 1 + 8 + 8 + 8 + 4 + 2;
 const PAGE: usize = 8 + 8 + 8;
 
 /// The record of `state`, which may be deleted after `expires_at`.
-fn encode(state: &VisitorState, expires_at: i64) -> Vec<u8> {
+fn encode(state: &VisitorState, expires_at: Timestamp) -> Vec<u8> {
     let pages = state.pages.len().min(usize::from(u16::MAX));
     let mut out = Vec::with_capacity(HEAD + PAGE * pages);
     out.push(VERSION);
-    out.extend_from_slice(&expires_at.to_le_bytes());
-    out.extend_from_slice(&state.last_ms.to_le_bytes());
+    out.extend_from_slice(&expires_at.as_millisecond().to_le_bytes());
+    out.extend_from_slice(&state.last.as_millisecond().to_le_bytes());
     out.extend_from_slice(&state.visit.0.to_le_bytes());
-    out.extend_from_slice(&state.day.to_le_bytes());
+    out.extend_from_slice(&state.day.code().to_le_bytes());
     out.extend_from_slice(&(pages as u16).to_le_bytes());
     for p in &state.pages[..pages] {
         out.extend_from_slice(&p.page.0.to_le_bytes());
-        out.extend_from_slice(&p.last_ms.to_le_bytes());
+        out.extend_from_slice(&p.last.as_millisecond().to_le_bytes());
         out.extend_from_slice(&p.counted_by.to_le_bytes());
     }
     out
+}
+
+fn instant(ms: i64) -> Option<Timestamp> {
+    Timestamp::from_millisecond(ms).ok()
+}
+
+/// A day from its `yyyymmdd` code.
+fn day(code: u32) -> Option<Day> {
+    let (y, m, d) = (code / 10_000, code / 100 % 100, code % 100);
+    let date = jiff::civil::Date::new(i16::try_from(y).ok()?, m as i8, d as i8).ok()?;
+    Some(Day::new(date))
 }
 
 fn array<const N: usize>(bytes: &[u8], at: usize) -> Option<[u8; N]> {
     bytes.get(at..at + N)?.try_into().ok()
 }
 
-/// When a record may be deleted; `None` if it is not one.
+/// When a record may be deleted (ms); `None` if it is not one.
 pub(super) fn expiry(record: &[u8]) -> Option<i64> {
     if record.first() != Some(&VERSION) {
         return None;
@@ -56,15 +70,15 @@ fn decode(record: &[u8]) -> Option<VisitorState> {
             let at = HEAD + i * PAGE;
             Some(PageSeen {
                 page: PageKey(u64::from_le_bytes(array(record, at)?)),
-                last_ms: i64::from_le_bytes(array(record, at + 8)?),
+                last: instant(i64::from_le_bytes(array(record, at + 8)?))?,
                 counted_by: u64::from_le_bytes(array(record, at + 16)?),
             })
         })
         .collect::<Option<Vec<_>>>()?;
     Some(VisitorState {
-        last_ms: i64::from_le_bytes(array(record, 9)?),
+        last: instant(i64::from_le_bytes(array(record, 9)?))?,
         visit: VisitId(u64::from_le_bytes(array(record, 17)?)),
-        day: u32::from_le_bytes(array(record, 25)?),
+        day: day(u32::from_le_bytes(array(record, 25)?))?,
         pages,
     })
 }
@@ -86,12 +100,12 @@ pub(super) fn touch(
         _ => None,
     };
     let rules = Rules {
-        window_ms: touch.window_ms,
+        window: touch.window,
         max_pages: touch.max_pages as usize,
     };
     let hit = HitFacts {
         id: touch.id,
-        at_ms: touch.at_ms,
+        at: touch.at,
         day: touch.day,
         page: touch.page,
     };
@@ -106,24 +120,25 @@ mod tests {
 
     #[test]
     fn a_record_reads_back_as_written() {
+        let at = |ms| Timestamp::from_millisecond(ms).unwrap();
         let state = VisitorState {
-            last_ms: 1_800_000_000_123,
+            last: at(1_800_000_000_123),
             visit: VisitId(u64::MAX - 7),
-            day: 20261128,
+            day: "2026-11-28".parse().unwrap(),
             pages: vec![
                 PageSeen {
                     page: PageKey(42),
-                    last_ms: 1_800_000_000_000,
+                    last: at(1_800_000_000_000),
                     counted_by: 9,
                 },
                 PageSeen {
                     page: PageKey(u64::MAX),
-                    last_ms: -1,
+                    last: at(-1),
                     counted_by: 0,
                 },
             ],
         };
-        let record = encode(&state, 77);
+        let record = encode(&state, at(77));
         assert_eq!(record.len(), HEAD + 2 * PAGE);
         assert_eq!(expiry(&record), Some(77));
         assert_eq!(decode(&record), Some(state));

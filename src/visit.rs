@@ -15,6 +15,9 @@
 //! - A hit sent again with the same id (its answer was lost) gets the answer
 //!   it had: the visit it began and the page view it counted carry its id.
 
+use jiff::{SignedDuration, Timestamp};
+
+use crate::calendar::Day;
 use crate::ids::{PageKey, VisitId};
 
 /// A remembered hit on one page.
@@ -22,7 +25,7 @@ use crate::ids::{PageKey, VisitId};
 pub struct PageSeen {
     pub page: PageKey,
     /// The visitor's latest hit on the page.
-    pub last_ms: i64,
+    pub last: Timestamp,
     /// The hit that counted the page's current view.
     pub counted_by: u64,
 }
@@ -31,11 +34,11 @@ pub struct PageSeen {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VisitorState {
     /// The latest hit.
-    pub last_ms: i64,
+    pub last: Timestamp,
     /// The current visit (the id of the hit that began it).
     pub visit: VisitId,
-    /// The local day the current visit began, as `yyyymmdd`.
-    pub day: u32,
+    /// The local day the current visit began.
+    pub day: Day,
     pub pages: Vec<PageSeen>,
 }
 
@@ -43,16 +46,16 @@ pub struct VisitorState {
 #[derive(Debug, Clone, Copy)]
 pub struct HitFacts {
     pub id: u64,
-    pub at_ms: i64,
-    /// The local day of `at_ms`, as `yyyymmdd`.
-    pub day: u32,
+    pub at: Timestamp,
+    /// The local day of `at`.
+    pub day: Day,
     pub page: Option<PageKey>,
 }
 
 /// The rules' parameters.
 #[derive(Debug, Clone, Copy)]
 pub struct Rules {
-    pub window_ms: i64,
+    pub window: SignedDuration,
     pub max_pages: usize,
 }
 
@@ -71,19 +74,19 @@ impl VisitorState {
     /// Whether a visit begun as this state says still runs at `hit`: it
     /// may then be continued by another identity of the same person.
     pub fn is_live_at(&self, hit: &HitFacts, rules: Rules) -> bool {
-        hit.at_ms - self.last_ms < rules.window_ms && self.day == hit.day
+        hit.at.duration_since(self.last) < rules.window && self.day == hit.day
     }
 
-    /// How long after its latest hit the state is still needed.
-    pub fn expires_at(&self, rules: Rules) -> i64 {
-        self.last_ms
-            .saturating_add(rules.window_ms)
-            .saturating_add(EXPIRY_SLACK_MS)
+    /// Until when the state is still needed.
+    pub fn expires_at(&self, rules: Rules) -> Timestamp {
+        self.last
+            .saturating_add(rules.window + EXPIRY_SLACK)
+            .unwrap_or(Timestamp::MAX)
     }
 }
 
 /// Slack on every visitor's expiry, for clock skew between replicas.
-pub const EXPIRY_SLACK_MS: i64 = 60_000;
+pub const EXPIRY_SLACK: SignedDuration = SignedDuration::from_secs(60);
 
 /// Applies `hit` to a visitor's state (`None`: never seen, or forgotten).
 /// `inherited` is the state of another identity of the same person that a
@@ -98,7 +101,7 @@ pub fn touch(
     let (mut state, new_visit) = match state {
         None => (
             VisitorState {
-                last_ms: hit.at_ms,
+                last: hit.at,
                 visit: VisitId(hit.id),
                 day: hit.day,
                 pages: Vec::new(),
@@ -107,14 +110,14 @@ pub fn touch(
         ),
         Some(mut s) => {
             let resent = s.visit == VisitId(hit.id);
-            let idle = hit.at_ms - s.last_ms >= rules.window_ms;
-            let new_day = s.day != hit.day && hit.at_ms >= s.last_ms;
+            let idle = hit.at.duration_since(s.last) >= rules.window;
+            let new_day = s.day != hit.day && hit.at >= s.last;
             let new_visit = resent || idle || new_day;
             if new_visit && !resent {
                 s.visit = VisitId(hit.id);
                 s.day = hit.day;
             }
-            s.last_ms = s.last_ms.max(hit.at_ms);
+            s.last = s.last.max(hit.at);
             (s, new_visit)
         }
     };
@@ -143,22 +146,22 @@ fn see_page(
         if seen.counted_by == hit.id {
             return (true, false);
         }
-        let new_view = hit.at_ms - seen.last_ms >= rules.window_ms;
+        let new_view = hit.at.duration_since(seen.last) >= rules.window;
         if new_view {
             seen.counted_by = hit.id;
         }
-        seen.last_ms = seen.last_ms.max(hit.at_ms);
+        seen.last = seen.last.max(hit.at);
         return (new_view, false);
     }
     if pages.len() >= rules.max_pages {
-        pages.retain(|p| hit.at_ms - p.last_ms < rules.window_ms);
+        pages.retain(|p| hit.at.duration_since(p.last) < rules.window);
     }
     if pages.len() >= rules.max_pages {
         return (false, true);
     }
     pages.push(PageSeen {
         page,
-        last_ms: hit.at_ms,
+        last: hit.at,
         counted_by: hit.id,
     });
     (true, false)
@@ -169,18 +172,25 @@ mod tests {
     use super::*;
 
     const RULES: Rules = Rules {
-        window_ms: 30 * 60_000,
+        window: SignedDuration::from_mins(30),
         max_pages: 3,
     };
 
-    fn hit(id: u64, at_ms: i64, page: Option<u64>) -> HitFacts {
+    fn day(s: &str) -> Day {
+        s.parse().unwrap()
+    }
+
+    /// A hit `ms` milliseconds into the day.
+    fn hit(id: u64, ms: i64, page: Option<u64>) -> HitFacts {
         HitFacts {
             id,
-            at_ms,
-            day: 20261128,
+            at: Timestamp::from_millisecond(1_800_000_000_000 + ms).unwrap(),
+            day: day("2026-11-28"),
             page: page.map(PageKey),
         }
     }
+
+    const WINDOW_MS: i64 = 30 * 60_000;
 
     fn run(state: Option<VisitorState>, h: HitFacts) -> (VisitorState, Verdict) {
         touch(state, None, &h, RULES)
@@ -200,10 +210,10 @@ mod tests {
     fn a_visit_ends_at_midnight() {
         let (s, _) = run(None, hit(1, 0, None));
         let mut next = hit(2, 60_000, None);
-        next.day = 20261129;
+        next.day = day("2026-11-29");
         let (s, v) = run(Some(s), next);
         assert!(v.new_visit);
-        assert_eq!((s.visit, s.day), (VisitId(2), 20261129));
+        assert_eq!((s.visit, s.day), (VisitId(2), day("2026-11-29")));
     }
 
     #[test]
@@ -230,7 +240,7 @@ mod tests {
         let (_, v) = run(Some(s2), hit(10, 11, Some(0)));
         assert!(!v.new_page_view && !v.capped);
         // Later, with the old pages out of the window, room is made.
-        let later = RULES.window_ms + 5;
+        let later = WINDOW_MS + 5;
         let (s3, v) = run(s, hit(11, later, Some(99)));
         assert!(v.new_visit && v.new_page_view && !v.capped);
         assert!(s3.pages.len() <= 3);
@@ -242,7 +252,7 @@ mod tests {
         let (_, v) = touch(None, Some(hashed.clone()), &hit(2, 1000, Some(7)), RULES);
         assert!(!v.new_visit && !v.new_page_view);
         assert_eq!(v.visit, VisitId(1));
-        let late = hit(3, RULES.window_ms, Some(7));
+        let late = hit(3, WINDOW_MS, Some(7));
         let (_, v) = touch(None, Some(hashed), &late, RULES);
         assert!(v.new_visit && v.new_page_view);
         assert_eq!(v.visit, VisitId(3));

@@ -1,0 +1,226 @@
+//! Polls in Redis: each operation one script in the poll's slot
+//! (`put_poll.lua`, `poll_state.lua`, `ballot.lua`, `retract.lua`).
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use redis::{Script, Value};
+
+use super::connection::{RedisStore, corrupt, unavailable};
+use crate::ids::{OptionId, PollId, SiteId, VisitorKey};
+use crate::poll::Poll;
+use crate::store::keys::{self, PollKeys};
+use crate::store::record::{choices, parse_poll};
+use crate::store::{Ballot, PollState, PutPoll, StoreError, Verdict};
+
+static BALLOT: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/ballot.lua")));
+static PUT_POLL: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/put_poll.lua")));
+static POLL_STATE: LazyLock<Script> =
+    LazyLock::new(|| Script::new(include_str!("lua/poll_state.lua")));
+static RETRACT: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/retract.lua")));
+
+/// Per-address ballot counts outlive their day by a day.
+const ADDRESS_COUNT_TTL_SECS: u64 = 2 * 86_400;
+
+impl RedisStore {
+    pub(super) async fn store_poll(
+        &self,
+        site: &SiteId,
+        poll: &Poll,
+        force: bool,
+    ) -> Result<PutPoll, StoreError> {
+        let mut conn = self.connection().await?;
+        let k = PollKeys::new(site, &poll.id);
+        let def = serde_json::to_string(poll).map_err(|e| corrupt(e.to_string()))?;
+        let options: Vec<&str> = poll.option_ids().map(OptionId::as_str).collect();
+        let reply: Vec<String> = PUT_POLL
+            .key(&k.meta)
+            .key(&k.counts)
+            .arg(def)
+            .arg(
+                poll.opens_at
+                    .map_or(String::new(), |t| t.as_millisecond().to_string()),
+            )
+            .arg(
+                poll.closes_at
+                    .map_or(String::new(), |t| t.as_millisecond().to_string()),
+            )
+            .arg(poll.max_choices)
+            .arg(options.join(","))
+            .arg(if force { "1" } else { "0" })
+            .invoke_async(&mut conn)
+            .await
+            .map_err(unavailable)?;
+        let outcome = match reply.first().map(String::as_str) {
+            Some("created") => PutPoll::Created,
+            Some("replaced") => PutPoll::Replaced,
+            Some("unchanged") => PutPoll::Unchanged,
+            Some("conflict") => {
+                let orphans = reply[1..]
+                    .chunks(2)
+                    .filter_map(|pair| {
+                        let id = OptionId::parse(pair.first()?).ok()?;
+                        Some((id, pair.get(1)?.parse().ok()?))
+                    })
+                    .collect();
+                return Ok(PutPoll::Conflict(orphans));
+            }
+            _ => return Err(corrupt("poll script answered something unknown")),
+        };
+        // The index lives in the site's slot, so it is a second command; a
+        // poll is written before it is listed.
+        redis::cmd("SADD")
+            .arg(keys::poll_index(site))
+            .arg(poll.id.as_str())
+            .query_async::<()>(&mut conn)
+            .await
+            .map_err(unavailable)?;
+        Ok(outcome)
+    }
+
+    pub(super) async fn poll_list(&self, site: &SiteId) -> Result<Vec<Poll>, StoreError> {
+        let mut conn = self.connection().await?;
+        let mut ids: Vec<String> = redis::cmd("SMEMBERS")
+            .arg(keys::poll_index(site))
+            .query_async(&mut conn)
+            .await
+            .map_err(unavailable)?;
+        ids.sort();
+        let mut polls = Vec::with_capacity(ids.len());
+        for id in ids {
+            let Ok(id) = PollId::parse(&id) else { continue };
+            let def: Option<String> = redis::cmd("HGET")
+                .arg(PollKeys::new(site, &id).meta)
+                .arg("def")
+                .query_async(&mut conn)
+                .await
+                .map_err(unavailable)?;
+            if let Some(def) = def {
+                polls.push(parse_poll(&def)?);
+            }
+        }
+        Ok(polls)
+    }
+
+    pub(super) async fn read_poll(
+        &self,
+        site: &SiteId,
+        poll: &PollId,
+        visitor: Option<&VisitorKey>,
+    ) -> Result<Option<PollState>, StoreError> {
+        let mut conn = self.connection().await?;
+        let k = PollKeys::new(site, poll);
+        let reply: Value = POLL_STATE
+            .key(&k.meta)
+            .key(&k.counts)
+            .key(&k.voters)
+            .arg(visitor.map_or("", VisitorKey::as_str))
+            .invoke_async(&mut conn)
+            .await
+            .map_err(unavailable)?;
+        let Value::Array(parts) = reply else {
+            return Ok(None);
+        };
+        match parts.as_slice() {
+            [def, voted, counts] => Ok(Some(poll_state(def, voted, counts)?)),
+            _ => Err(corrupt("poll state script answered the wrong shape")),
+        }
+    }
+
+    pub(super) async fn cast_ballot(
+        &self,
+        site: &SiteId,
+        ballot: &Ballot,
+    ) -> Result<Option<(Verdict, PollState)>, StoreError> {
+        let mut conn = self.connection().await?;
+        let k = PollKeys::new(site, &ballot.poll);
+        let mut call = BALLOT.key(&k.meta);
+        call.key(&k.counts)
+            .key(&k.voters)
+            .key(k.addresses(ballot.day))
+            .arg(ballot.at.as_millisecond())
+            .arg(ballot.visitor.as_str())
+            .arg(ballot.address.as_str())
+            .arg(ballot.address_cap)
+            .arg(ADDRESS_COUNT_TTL_SECS)
+            .arg(ballot.deadline.as_millisecond())
+            .arg(ballot.id);
+        for choice in &ballot.choices {
+            call.arg(choice.as_str());
+        }
+        let reply: Value = call.invoke_async(&mut conn).await.map_err(unavailable)?;
+        let Value::Array(parts) = reply else {
+            return Ok(None);
+        };
+        if let [expired] = parts.as_slice()
+            && text(expired)? == "expired"
+        {
+            return Err(StoreError::Unavailable(
+                "the ballot reached Redis after its deadline and was not counted".into(),
+            ));
+        }
+        let [verdict, def, voted, counts] = parts.as_slice() else {
+            return Err(corrupt("ballot script answered the wrong shape"));
+        };
+        let verdict = match text(verdict)?.as_str() {
+            "accepted" => Verdict::Accepted,
+            "already_voted" => Verdict::AlreadyVoted,
+            "address_cap" => Verdict::AddressCapReached,
+            "not_yet_open" => Verdict::NotYetOpen,
+            "closed" => Verdict::Closed,
+            "invalid_choice" => Verdict::InvalidChoice,
+            other => return Err(corrupt(format!("unknown ballot verdict {other:?}"))),
+        };
+        Ok(Some((verdict, poll_state(def, voted, counts)?)))
+    }
+
+    pub(super) async fn retract_ballot(
+        &self,
+        site: &SiteId,
+        ballot: &Ballot,
+    ) -> Result<bool, StoreError> {
+        let mut conn = self.connection().await?;
+        let k = PollKeys::new(site, &ballot.poll);
+        let retracted: i64 = RETRACT
+            .key(&k.counts)
+            .key(&k.voters)
+            .key(k.addresses(ballot.day))
+            .arg(ballot.visitor.as_str())
+            .arg(ballot.id)
+            .arg(ballot.address.as_str())
+            .invoke_async(&mut conn)
+            .await
+            .map_err(unavailable)?;
+        Ok(retracted == 1)
+    }
+}
+
+fn text(value: &Value) -> Result<String, StoreError> {
+    match value {
+        Value::BulkString(bytes) => {
+            String::from_utf8(bytes.clone()).map_err(|_| corrupt("stored text is not UTF-8"))
+        }
+        Value::SimpleString(s) => Ok(s.clone()),
+        Value::Int(n) => Ok(n.to_string()),
+        Value::Nil => Ok(String::new()),
+        _ => Err(corrupt("expected text from the store")),
+    }
+}
+
+fn poll_state(def: &Value, voted: &Value, counts: &Value) -> Result<PollState, StoreError> {
+    let poll = parse_poll(&text(def)?)?;
+    let voted = choices(&text(voted)?);
+    let Value::Array(flat) = counts else {
+        return Err(corrupt("poll counts are not a list"));
+    };
+    let mut map = HashMap::with_capacity(flat.len() / 2);
+    for pair in flat.chunks(2) {
+        if let [id, n] = pair {
+            let n = text(n)?
+                .parse()
+                .map_err(|_| corrupt("poll count is not a number"))?;
+            map.insert(text(id)?, n);
+        }
+    }
+    Ok(PollState::from_counts(poll, &map, voted))
+}

@@ -1,0 +1,156 @@
+//! What the store reads and writes: hits, batches of counter increments,
+//! counter snapshots, polls and ballots.
+
+use std::collections::HashMap;
+
+use jiff::{SignedDuration, Timestamp};
+
+use crate::calendar::{Buckets, Day, Month, Week};
+use crate::ids::{AddressKey, OptionId, PageId, PageKey, PollId, VisitId, VisitorKey};
+use crate::poll::Poll;
+
+/// A visitor's hit, as the store sees it. The store applies
+/// [`crate::visit::touch`] to the visitor's state in one atomic step.
+#[derive(Debug, Clone)]
+pub struct Touch {
+    pub visitor: VisitorKey,
+    /// An address-hash identity in the visitor's slot whose live visit the
+    /// visitor continues when it has no state of its own yet (a cookie
+    /// issued to that address hash, coming back for the first time).
+    pub inherit: Option<VisitorKey>,
+    pub page: Option<PageKey>,
+    pub at: Timestamp,
+    /// The local day of `at`.
+    pub day: Day,
+    pub window: SignedDuration,
+    /// Most pages one visitor's state remembers.
+    pub max_pages: u32,
+    /// Random per hit: a touch sent again with the same id (its answer was
+    /// lost) gets the answer the first one had, and changes nothing.
+    pub id: u64,
+}
+
+/// What a hit turned out to be.
+pub type TouchOutcome = crate::visit::Verdict;
+
+/// Counter increments gathered over a flush interval. `id` makes writing it
+/// idempotent: a batch whose answer was lost can be sent again safely.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Batch {
+    pub id: String,
+    pub visits: Vec<(Buckets, u64)>,
+    pub page_views: Vec<(PageId, u64)>,
+    /// Visits seen, with when; they make up "online".
+    pub seen: Vec<(VisitId, Timestamp)>,
+}
+
+impl Batch {
+    pub fn is_empty(&self) -> bool {
+        self.visits.is_empty() && self.page_views.is_empty() && self.seen.is_empty()
+    }
+}
+
+/// What a counter read asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CounterQuery {
+    pub today: Day,
+    pub yesterday: Day,
+    pub week: Week,
+    pub month: Month,
+    /// Visits seen at or after this instant are online.
+    pub online_since: Timestamp,
+    pub pages: Vec<PageId>,
+}
+
+/// The site's counters as stored.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CounterSnapshot {
+    pub baseline: u64,
+    /// Visits counted by tally (without the baseline).
+    pub visits: u64,
+    pub today: u64,
+    pub yesterday: u64,
+    pub this_week: u64,
+    pub this_month: u64,
+    pub online: u64,
+    /// Views of the queried pages, in query order.
+    pub pages: Vec<u64>,
+    /// Distinct pages stored (what `TALLY_MAX_PAGES` caps).
+    pub distinct_pages: u64,
+    /// Page views of this batch not kept because of the distinct-page cap.
+    pub views_dropped: u64,
+}
+
+/// A poll with its per-option counts (in `poll.options` order) and, when a
+/// visitor was named, what that visitor chose.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PollState {
+    pub poll: Poll,
+    pub votes: Vec<u64>,
+    /// People who cast a ballot (with several choices, fewer than votes).
+    pub voters: u64,
+    pub voted: Option<Vec<OptionId>>,
+}
+
+impl PollState {
+    /// Rebuilds the state from stored parts; counts for options the poll no
+    /// longer has are ignored.
+    pub fn from_counts(
+        poll: Poll,
+        counts: &HashMap<String, u64>,
+        voted: Option<Vec<OptionId>>,
+    ) -> Self {
+        let votes = poll
+            .options
+            .iter()
+            .map(|o| counts.get(o.id.as_str()).copied().unwrap_or(0))
+            .collect();
+        let voters = counts.get(VOTERS_FIELD).copied().unwrap_or(0);
+        Self {
+            poll,
+            votes,
+            voters,
+            voted,
+        }
+    }
+}
+
+/// Beside the option ids in a poll's counts: how many people voted. Option
+/// ids are `[a-z0-9-]`, so it cannot clash with one.
+pub const VOTERS_FIELD: &str = "_voters";
+
+/// How storing a poll definition went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PutPoll {
+    Created,
+    Replaced,
+    Unchanged,
+    /// Refused: these options, which the new definition drops, hold ballots.
+    Conflict(Vec<(OptionId, u64)>),
+}
+
+/// A ballot, checked at the edge against the poll's options.
+#[derive(Debug, Clone)]
+pub struct Ballot {
+    /// Random per ballot; stored with the choices, so a ballot whose answer
+    /// was lost can be recognised and retracted.
+    pub id: u64,
+    pub poll: PollId,
+    /// A person: a cookie or first-party id, or a fresh id issued with
+    /// this ballot. Never an address hash, which may be several people.
+    pub visitor: VisitorKey,
+    pub address: AddressKey,
+    pub choices: Vec<OptionId>,
+    pub at: Timestamp,
+    /// The local day the per-address cap counts in.
+    pub day: Day,
+    pub address_cap: u32,
+    /// Wall-clock instant after which the store must refuse to count the
+    /// ballot: the caller has given up waiting by then and answered 503, so
+    /// counting it later would make that answer false.
+    pub deadline: Timestamp,
+}
+
+/// The store's verdict on a ballot, by [`crate::poll::judge`]'s rules, in
+/// the same atomic step that counts it.
+pub use crate::poll::Verdict;

@@ -1,0 +1,130 @@
+//! The embedded store's housekeeping under the load an attack left behind.
+//! In a test binary of its own, so no other test shares the two cores while
+//! it measures how long writes wait.
+
+use std::time::{Duration, Instant};
+
+use futures::future::join_all;
+use jiff::SignedDuration;
+
+/// The embedded store grown as an attack grew it (tens of thousands of
+/// expired visitors): housekeeping deletes them in slices, ten times as
+/// often as a replica runs it, while ballots and hits go on, with no ballot
+/// refused and no write held up for 50 ms.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn embedded_housekeeping_never_stalls_writes() {
+    use std::sync::Arc;
+    use tally::ids::{AddressKey, OptionId, PageId, PageKey, PollId, SiteId, VisitorKey};
+    use tally::poll::{Poll, PollOption, PollSpec};
+    use tally::store::{Ballot, Store, Touch};
+
+    const SITE: SiteId = SiteId::DEFAULT;
+    let t0: jiff::Timestamp = "2027-01-15T08:00:00Z".parse().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> = Arc::new(
+        tally::store::embedded::EmbeddedStore::open(dir.path(), Duration::from_secs(1)).unwrap(),
+    );
+    let touch = |n: u64, page: u64, at: jiff::Timestamp| Touch {
+        visitor: VisitorKey::from_address_hash(u128::from(n).to_be_bytes()),
+        inherit: None,
+        page: Some(PageKey::of(&PageId::parse(&format!("/p/{page}")).unwrap())),
+        at,
+        day: "2027-01-15".parse().unwrap(),
+        window: SignedDuration::from_mins(30),
+        max_pages: 512,
+        id: n << 8 | page,
+    };
+    // 40 000 visitors with 4 pages each, all two hours old.
+    for chunk in 0..160u64 {
+        let writes = (0..1000u64).map(|i| {
+            let n = chunk * 250 + i / 4;
+            let t = touch(n, i % 4, t0 - SignedDuration::from_hours(2));
+            let store = Arc::clone(&store);
+            async move { store.touch(&SITE, &t).await.unwrap() }
+        });
+        join_all(writes).await;
+    }
+    store
+        .put_poll(
+            &SITE,
+            &Poll::new(PollSpec {
+                id: PollId::parse("p").unwrap(),
+                question: "Q?".into(),
+                options: ["a", "b"]
+                    .iter()
+                    .map(|id| PollOption {
+                        id: OptionId::parse(id).unwrap(),
+                        label: id.to_uppercase(),
+                    })
+                    .collect(),
+                max_choices: None,
+                opens_at: None,
+                closes_at: None,
+            })
+            .unwrap(),
+            false,
+        )
+        .await
+        .unwrap();
+    let size_before = std::fs::metadata(dir.path().join("tally.redb"))
+        .unwrap()
+        .len();
+
+    let sweeping = {
+        let store = Arc::clone(&store);
+        tokio::spawn(async move {
+            let mut slowest = Duration::ZERO;
+            for _ in 0..200 {
+                let started = Instant::now();
+                store.maintain(t0).await.unwrap();
+                slowest = slowest.max(started.elapsed());
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            slowest
+        })
+    };
+    let mut slowest_hit = Duration::ZERO;
+    let mut ballots = 0;
+    for n in 0..400u64 {
+        let started = Instant::now();
+        store
+            .touch(&SITE, &touch(1_000_000 + n, 0, t0))
+            .await
+            .unwrap();
+        slowest_hit = slowest_hit.max(started.elapsed());
+        if n % 4 == 0 {
+            let ballot = Ballot {
+                id: n,
+                poll: PollId::parse("p").unwrap(),
+                visitor: VisitorKey::from_cookie(&format!("{n:036x}")).unwrap(),
+                address: AddressKey::from_hash([1; 16]),
+                choices: vec![OptionId::parse("a").unwrap()],
+                at: t0,
+                day: "2027-01-15".parse().unwrap(),
+                address_cap: 1000,
+                deadline: jiff::Timestamp::MAX,
+            };
+            let (verdict, _) = store
+                .cast(&SITE, &ballot)
+                .await
+                .expect("never 503")
+                .unwrap();
+            assert_eq!(verdict, tally::store::Verdict::Accepted);
+            ballots += 1;
+        }
+        tokio::time::sleep(Duration::from_millis(3)).await;
+    }
+    let slowest_sweep = sweeping.await.unwrap();
+    println!(
+        "housekeeping over 40 000 expired visitors ({size_before} bytes): slowest slice {slowest_sweep:?}, slowest hit {slowest_hit:?}, {ballots} ballots"
+    );
+    assert!(
+        slowest_sweep < Duration::from_millis(50),
+        "a slice took {slowest_sweep:?}"
+    );
+    assert!(
+        slowest_hit < Duration::from_millis(50),
+        "a hit waited {slowest_hit:?}"
+    );
+    assert_eq!(ballots, 100);
+}
