@@ -150,9 +150,6 @@ impl Metrics {
         m.store_up.set(1);
         // Series that exist from the start read 0 instead of "no data", so
         // rates and alerts over them work before the first event.
-        for operation in crate::store::OPERATIONS {
-            m.store_errors.with_label_values(&[operation]);
-        }
         for outcome in HIT_OUTCOMES {
             m.hits.with_label_values(&[outcome]);
         }

@@ -12,7 +12,7 @@ use jiff::SignedDuration;
 use jiff::Timestamp;
 use tally::calendar::{Buckets, Day};
 use tally::ids::{AddressKey, OptionId, PageId, PageKey, PollId, SiteId, VisitId, VisitorKey};
-use tally::poll::{Poll, PollOption, PollSpec};
+use tally::poll::{Poll, PollOption, PollSpec, judge};
 use tally::store::{self, Ballot, Batch, CounterQuery, PutPoll, Store, Touch, Verdict};
 
 use support::{Backend, Home};
@@ -626,6 +626,199 @@ async fn ballots_respect_the_polls_window(s: &dyn Store) {
     );
 }
 
+/// One ballot, judged: whether its visitor voted before, how many ballots
+/// its address cast that day, when it arrives (before, in or after the
+/// poll's window), its choices, and the verdict.
+struct Judged {
+    voted_before: bool,
+    from_address: u32,
+    arrives: Window,
+    choices: &'static [&'static str],
+    verdict: Verdict,
+}
+
+#[derive(Clone, Copy)]
+enum Window {
+    Before,
+    Open,
+    After,
+}
+
+/// The ballot rules as one table of cases, which the rules themselves
+/// (`poll::judge`) and every store must all follow: the embedded store runs
+/// `judge`, Redis states the rules again in `ballot.lua`.
+async fn the_ballot_rules_are_one_table(s: &dyn Store) {
+    use Verdict::*;
+    use Window::*;
+    let cases = [
+        Judged {
+            voted_before: false,
+            from_address: 0,
+            arrives: Open,
+            choices: &["a"],
+            verdict: Accepted,
+        },
+        Judged {
+            voted_before: false,
+            from_address: 0,
+            arrives: Open,
+            choices: &["a", "b"],
+            verdict: Accepted,
+        },
+        Judged {
+            voted_before: true,
+            from_address: 1,
+            arrives: Open,
+            choices: &["a"],
+            verdict: AlreadyVoted,
+        },
+        Judged {
+            voted_before: true,
+            from_address: 1,
+            arrives: After,
+            choices: &["a"],
+            verdict: AlreadyVoted,
+        },
+        Judged {
+            voted_before: true,
+            from_address: 1,
+            arrives: Open,
+            choices: &["x"],
+            verdict: AlreadyVoted,
+        },
+        Judged {
+            voted_before: false,
+            from_address: 0,
+            arrives: Before,
+            choices: &["a"],
+            verdict: NotYetOpen,
+        },
+        Judged {
+            voted_before: false,
+            from_address: 0,
+            arrives: Before,
+            choices: &["x"],
+            verdict: NotYetOpen,
+        },
+        Judged {
+            voted_before: false,
+            from_address: 0,
+            arrives: After,
+            choices: &["a"],
+            verdict: Closed,
+        },
+        Judged {
+            voted_before: false,
+            from_address: 2,
+            arrives: After,
+            choices: &[],
+            verdict: Closed,
+        },
+        Judged {
+            voted_before: false,
+            from_address: 0,
+            arrives: Open,
+            choices: &[],
+            verdict: InvalidChoice,
+        },
+        Judged {
+            voted_before: false,
+            from_address: 0,
+            arrives: Open,
+            choices: &["x"],
+            verdict: InvalidChoice,
+        },
+        Judged {
+            voted_before: false,
+            from_address: 0,
+            arrives: Open,
+            choices: &["a", "a"],
+            verdict: InvalidChoice,
+        },
+        Judged {
+            voted_before: false,
+            from_address: 0,
+            arrives: Open,
+            choices: &["a", "b", "c"],
+            verdict: InvalidChoice,
+        },
+        Judged {
+            voted_before: false,
+            from_address: 2,
+            arrives: Open,
+            choices: &["x"],
+            verdict: InvalidChoice,
+        },
+        Judged {
+            voted_before: false,
+            from_address: 2,
+            arrives: Open,
+            choices: &["a"],
+            verdict: AddressCapReached,
+        },
+        Judged {
+            voted_before: false,
+            from_address: 1,
+            arrives: Open,
+            choices: &["a"],
+            verdict: Accepted,
+        },
+    ];
+    let cap = 2;
+    for (n, case) in cases.iter().enumerate() {
+        let mut p = poll(2, &["a", "b", "c"]);
+        p.id = PollId::parse(&format!("bang-{n}")).unwrap();
+        p.opens_at = Some(ts(T0 + 1_000));
+        p.closes_at = Some(ts(T0 + 2_000));
+        let at = ts(match case.arrives {
+            Before => T0,
+            Open => T0 + 1_500,
+            After => T0 + 2_000,
+        });
+        let choices: Vec<OptionId> = case.choices.iter().map(|c| id(c)).collect();
+        let rules = judge(&p, at, case.voted_before, case.from_address, cap, &choices);
+        assert_eq!(rules, case.verdict, "case {n}: the rules");
+
+        s.put_poll(&SITE, &p, false).await.unwrap();
+        let voter = visitor(500 + n as u32);
+        let earlier: Vec<VisitorKey> = (0..case.from_address)
+            .map(|i| {
+                if i == 0 && case.voted_before {
+                    voter.clone()
+                } else {
+                    visitor(900 + 10 * n as u32 + i)
+                }
+            })
+            .collect();
+        for v in &earlier {
+            let mut b = ballot(v, 77, &["a"], cap);
+            b.poll = p.id.clone();
+            b.at = ts(T0 + 1_500);
+            assert_eq!(
+                s.cast(&SITE, &b).await.unwrap().unwrap().0,
+                Accepted,
+                "case {n}: setting up"
+            );
+        }
+        let mut b = ballot(&voter, 77, case.choices, cap);
+        b.poll = p.id.clone();
+        b.at = at;
+        let (verdict, state) = s.cast(&SITE, &b).await.unwrap().unwrap();
+        assert_eq!(verdict, case.verdict, "case {n}: the store");
+        let counted: u64 = state.votes.iter().sum();
+        let expected = u64::from(case.from_address)
+            + if verdict == Accepted {
+                choices.len() as u64
+            } else {
+                0
+            };
+        assert_eq!(
+            counted, expected,
+            "case {n}: only an accepted ballot counts"
+        );
+    }
+}
+
 async fn a_ballot_past_its_deadline_is_not_counted(s: &dyn Store) {
     s.put_poll(&SITE, &poll(1, &["tot", "chua-tot"]), false)
         .await
@@ -755,6 +948,7 @@ conformance!(
     invalid_ballots_change_nothing,
     ballots_respect_the_polls_window,
     a_ballot_past_its_deadline_is_not_counted,
+    the_ballot_rules_are_one_table,
     a_retracted_ballot_is_gone_and_others_stay,
     housekeeping_keeps_what_is_still_needed,
 );

@@ -6,6 +6,19 @@ use crate::ids::OptionId;
 use crate::poll::Poll;
 use crate::store::StoreError;
 
+/// A voter's record: the ballot's id, so a ballot can be recognised, and
+/// its choices.
+pub fn voter_record(ballot: u64, choices: &[OptionId]) -> String {
+    let ids: Vec<&str> = choices.iter().map(OptionId::as_str).collect();
+    format!("{ballot}|{}", ids.join(","))
+}
+
+/// The choices of `record` if it is ballot `ballot`'s.
+pub fn choices_of_ballot<'a>(record: &'a str, ballot: u64) -> Option<&'a str> {
+    let (id, choices) = record.split_once('|')?;
+    (id.parse() == Ok(ballot)).then_some(choices)
+}
+
 /// Parses a voter's record (`<ballot id>|<option ids>`); `None` for ''.
 pub fn choices(stored: &str) -> Option<Vec<OptionId>> {
     if stored.is_empty() {

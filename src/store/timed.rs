@@ -19,6 +19,11 @@ pub struct TimedStore {
 
 impl TimedStore {
     pub fn new(inner: Arc<dyn Store>, timeout: Duration, metrics: Arc<Metrics>) -> Self {
+        // Every operation's error series exists from the start, so rates
+        // and alerts over it read 0 instead of "no data".
+        for operation in super::OPERATIONS {
+            metrics.store_errors.with_label_values(&[operation]);
+        }
         Self {
             inner,
             timeout,

@@ -9,7 +9,7 @@ use super::tables::{ADDRESS_BALLOTS, POLL_COUNTS, POLLS, VOTERS, add, field, wit
 use crate::ids::{OptionId, VisitorKey};
 use crate::poll::{Poll, judge};
 use crate::store::keys::PollKeys;
-use crate::store::record::{choices, parse_poll};
+use crate::store::record::{choices, choices_of_ballot, parse_poll, voter_record};
 use crate::store::{Ballot, PollState, PutPoll, VOTERS_FIELD, Verdict};
 
 pub(super) fn poll_state_in(
@@ -109,8 +109,7 @@ pub(super) fn cast(
     if verdict != Verdict::Accepted {
         return Ok(Some(Some((verdict, state))));
     }
-    let ids: Vec<&str> = ballot.choices.iter().map(|c| c.as_str()).collect();
-    let record = format!("{}|{}", ballot.id, ids.join(","));
+    let record = voter_record(ballot.id, &ballot.choices);
     voters.insert(
         field(&k.voters, ballot.visitor.as_str()).as_str(),
         record.as_str(),
@@ -132,17 +131,15 @@ pub(super) fn retract(
 ) -> Result<bool, redb::Error> {
     let mut voters = txn.open_table(VOTERS)?;
     let voter = field(&k.voters, ballot.visitor.as_str());
-    let tag = format!("{}|", ballot.id);
-    let Some(record) = voters
-        .get(voter.as_str())?
-        .map(|r| r.value().to_owned())
-        .filter(|r| r.starts_with(&tag))
-    else {
+    let Some(record) = voters.get(voter.as_str())?.map(|r| r.value().to_owned()) else {
+        return Ok(false);
+    };
+    let Some(choices) = choices_of_ballot(&record, ballot.id) else {
         return Ok(false);
     };
     voters.remove(voter.as_str())?;
     let mut counts = txn.open_table(POLL_COUNTS)?;
-    for id in record[tag.len()..].split(',') {
+    for id in choices.split(',') {
         add(&mut counts, &field(&k.counts, id), -1)?;
     }
     add(&mut counts, &field(&k.counts, VOTERS_FIELD), -1)?;

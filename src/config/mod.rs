@@ -1,0 +1,226 @@
+//! Typed settings from the environment, checked once at start. A bad value
+//! stops the start with one line that names the setting.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use ipnet::IpNet;
+use jiff::tz::TimeZone;
+use thiserror::Error;
+
+mod env;
+mod secret;
+
+use env::{Env, parse_net, parse_origin, redis_url};
+pub use secret::{Secret, StoreSettings, redact_url};
+
+/// The largest counter baseline accepted: far above any portal's history,
+/// and small enough that every total stays exact in JavaScript (2^53) and
+/// in Redis's Lua numbers.
+pub const MAX_BASELINE: u64 = 1_000_000_000_000;
+
+/// One setting that could not be used.
+#[derive(Debug, Error, PartialEq, Eq)]
+#[error("{setting}: {reason}")]
+pub struct ConfigError {
+    pub setting: &'static str,
+    pub reason: String,
+}
+
+/// A token-bucket rate: a steady rate and a burst.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rate {
+    pub per_second: u32,
+    pub burst: u32,
+}
+
+/// Limits that protect the process from clients.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// Largest request head (request line and headers), in bytes.
+    pub max_header_bytes: usize,
+    /// Time a client has to send its request head.
+    pub header_timeout: Duration,
+    /// Time a client has to send its request body, once the head is in.
+    pub body_timeout: Duration,
+    /// An idle keep-alive connection is closed after this.
+    pub idle_timeout: Duration,
+    /// Time a request may take end to end.
+    pub request_timeout: Duration,
+    /// Open connections per listener.
+    pub max_connections: usize,
+    /// Requests worked on at once; more wait their turn (within the request
+    /// timeout), so an overload queues at the door instead of slowing every
+    /// store call past its deadline.
+    pub max_in_flight: usize,
+}
+
+/// How logs are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Json,
+    Text,
+}
+
+/// Everything tally can be told at start.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub listen: SocketAddr,
+    pub ops_listen: SocketAddr,
+    pub store: StoreSettings,
+    /// PEM file of the certificate authority a `rediss://` server's
+    /// certificate is checked against, instead of the system's.
+    pub redis_ca_file: Option<PathBuf>,
+    /// Local disk: the embedded store when no Redis is set, and where hits
+    /// that could not be written at shutdown wait for the next start.
+    pub data_dir: PathBuf,
+    pub admin_token: Option<Secret>,
+    pub trusted_proxies: Vec<IpNet>,
+    pub allowed_origins: Vec<String>,
+    pub timezone: TimeZone,
+    pub counter_baseline: Option<u64>,
+    pub polls_file: Option<PathBuf>,
+    pub visit_window: Duration,
+    pub votes_per_address: u32,
+    pub rate_limit: Rate,
+    pub vote_rate_limit: Rate,
+    pub global_rate_limit: Rate,
+    pub rate_limit_keys: usize,
+    pub max_pages: u64,
+    pub flush_interval: Duration,
+    pub store_timeout: Duration,
+    pub hit_buffer: usize,
+    pub shutdown_grace: Duration,
+    pub limits: Limits,
+    pub log_format: LogFormat,
+    pub log_addresses: bool,
+}
+
+impl Settings {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads settings through `lookup` (the environment, or a map in tests).
+    /// Empty values count as unset.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let env = Env(&|name| lookup(name).filter(|v| !v.trim().is_empty()));
+        let data_dir: PathBuf = env.get("TALLY_DATA_DIR").unwrap_or("./data".into()).into();
+        let store = match (
+            env.get("TALLY_REDIS_URL"),
+            env.get("TALLY_REDIS_CLUSTER_NODES"),
+        ) {
+            (Some(_), Some(_)) => {
+                return Err(ConfigError {
+                    setting: "TALLY_REDIS_URL",
+                    reason: "set either TALLY_REDIS_URL or TALLY_REDIS_CLUSTER_NODES, not both"
+                        .into(),
+                });
+            }
+            (Some(url), None) => StoreSettings::Redis {
+                url: redis_url("TALLY_REDIS_URL", &url)?,
+            },
+            (None, Some(nodes)) => StoreSettings::Cluster {
+                nodes: nodes
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|n| !n.is_empty())
+                    .map(|n| redis_url("TALLY_REDIS_CLUSTER_NODES", n))
+                    .collect::<Result<_, _>>()?,
+            },
+            (None, None) => StoreSettings::Embedded {
+                data_dir: data_dir.clone(),
+            },
+        };
+        let timezone_name = env
+            .get("TALLY_TIMEZONE")
+            .unwrap_or("Asia/Ho_Chi_Minh".into());
+        let timezone = TimeZone::get(&timezone_name).map_err(|_| ConfigError {
+            setting: "TALLY_TIMEZONE",
+            reason: format!(
+                "unknown time zone {timezone_name:?} (use an IANA name such as Asia/Ho_Chi_Minh)"
+            ),
+        })?;
+        // Taken as written: surrounding spaces are part of the token.
+        let admin_token = lookup("TALLY_ADMIN_TOKEN").filter(|t| !t.is_empty());
+        if admin_token.as_ref().is_some_and(|t| t.len() < 16) {
+            return Err(ConfigError {
+                setting: "TALLY_ADMIN_TOKEN",
+                reason: "must be at least 16 characters".into(),
+            });
+        }
+        Ok(Self {
+            listen: env.parse("TALLY_LISTEN", "127.0.0.1:8080")?,
+            ops_listen: env.parse("TALLY_OPS_LISTEN", "127.0.0.1:9090")?,
+            store,
+            redis_ca_file: env.get("TALLY_REDIS_CA_FILE").map(PathBuf::from),
+            data_dir,
+            admin_token: admin_token.map(Secret::new),
+            trusted_proxies: env.list("TALLY_TRUSTED_PROXIES", parse_net)?,
+            allowed_origins: env.list("TALLY_ALLOWED_ORIGINS", parse_origin)?,
+            timezone,
+            counter_baseline: env
+                .get("TALLY_COUNTER_BASELINE")
+                .map(|_| env.bounded("TALLY_COUNTER_BASELINE", 0, 0, MAX_BASELINE))
+                .transpose()?,
+            polls_file: env.get("TALLY_POLLS_FILE").map(PathBuf::from),
+            visit_window: env.duration("TALLY_VISIT_WINDOW", "30m", 60, 86_400)?,
+            votes_per_address: env.bounded("TALLY_VOTES_PER_ADDRESS", 50, 1, 1_000_000)?,
+            rate_limit: env.rate("TALLY_RATE_LIMIT", "20,60")?,
+            vote_rate_limit: env.rate("TALLY_VOTE_RATE_LIMIT", "1,10")?,
+            global_rate_limit: env.rate("TALLY_GLOBAL_RATE_LIMIT", "20000,40000")?,
+            rate_limit_keys: env.bounded("TALLY_RATE_LIMIT_KEYS", 100_000, 100, 10_000_000)?,
+            max_pages: env.bounded("TALLY_MAX_PAGES", 100_000, 1, 100_000_000)?,
+            flush_interval: env.duration_ms("TALLY_FLUSH_INTERVAL", "100ms", 10, 1_000)?,
+            store_timeout: env.duration_ms("TALLY_STORE_TIMEOUT", "500ms", 10, 30_000)?,
+            hit_buffer: env.bounded("TALLY_HIT_BUFFER", 100_000, 0, 10_000_000)?,
+            shutdown_grace: env.duration("TALLY_SHUTDOWN_GRACE", "20s", 1, 600)?,
+            limits: Limits {
+                max_body_bytes: env.bounded("TALLY_MAX_BODY_BYTES", 4096, 64, 1 << 20)?,
+                max_header_bytes: env.bounded(
+                    "TALLY_MAX_HEADER_BYTES",
+                    16 * 1024,
+                    8192,
+                    1 << 20,
+                )?,
+                header_timeout: env.duration("TALLY_HEADER_TIMEOUT", "10s", 1, 300)?,
+                body_timeout: env.duration("TALLY_BODY_TIMEOUT", "10s", 1, 300)?,
+                idle_timeout: env.duration("TALLY_IDLE_TIMEOUT", "60s", 1, 3600)?,
+                request_timeout: env.duration("TALLY_REQUEST_TIMEOUT", "10s", 1, 300)?,
+                max_connections: env.bounded("TALLY_MAX_CONNECTIONS", 10_000, 1, 1_000_000)?,
+                max_in_flight: env.bounded("TALLY_MAX_IN_FLIGHT", 256, 1, 100_000)?,
+            },
+            log_format: match env.get("TALLY_LOG_FORMAT").as_deref() {
+                None | Some("text") => LogFormat::Text,
+                Some("json") => LogFormat::Json,
+                Some(other) => {
+                    return Err(ConfigError {
+                        setting: "TALLY_LOG_FORMAT",
+                        reason: format!("must be json or text, got {other:?}"),
+                    });
+                }
+            },
+            log_addresses: env.bounded::<u8>("TALLY_LOG_ADDRESSES", 0, 0, 1)? == 1,
+        })
+    }
+
+    /// Settings for tests and embedding: the defaults, on ephemeral loopback
+    /// ports, with the embedded store in `data_dir`.
+    pub fn for_tests(data_dir: impl Into<PathBuf>) -> Self {
+        let mut settings = Self::from_lookup(|_| None).expect("defaults are valid");
+        settings.listen = "127.0.0.1:0".parse().expect("loopback");
+        settings.ops_listen = "127.0.0.1:0".parse().expect("loopback");
+        settings.data_dir = data_dir.into();
+        settings.store = StoreSettings::Embedded {
+            data_dir: settings.data_dir.clone(),
+        };
+        settings
+    }
+}
+
+#[cfg(test)]
+mod tests;
