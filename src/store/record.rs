@@ -14,7 +14,7 @@ pub fn voter_record(ballot: u64, choices: &[OptionId]) -> String {
 }
 
 /// The choices of `record` if it is ballot `ballot`'s.
-pub fn choices_of_ballot<'a>(record: &'a str, ballot: u64) -> Option<&'a str> {
+pub fn choices_of_ballot(record: &str, ballot: u64) -> Option<&str> {
     let (id, choices) = record.split_once('|')?;
     (id.parse() == Ok(ballot)).then_some(choices)
 }
