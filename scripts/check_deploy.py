@@ -33,7 +33,7 @@ METRICS = {
     "tally_hits_total",
     "tally_visits_total",
     "tally_page_views_total",
-    "tally_pages_dropped_total",
+    "tally_page_views_dropped_total",
     "tally_ballots_total",
     "tally_rate_limited_total",
     "tally_store_operation_duration_seconds",
@@ -43,6 +43,10 @@ METRICS = {
     "tally_hit_buffer_dropped_total",
     "tally_batch_flush_duration_seconds",
     "tally_rate_limiter_keys",
+    "tally_admin_auth_failures_total",
+    "tally_admin_lockouts_total",
+    "tally_ballot_retractions_waiting",
+    "tally_ballots_retracted_total",
     "tally_build_info",
     "tally_process_resident_memory_bytes",
     "tally_process_cpu_seconds_total",
@@ -66,7 +70,7 @@ SETTINGS = {
     "TALLY_FLUSH_INTERVAL", "TALLY_STORE_TIMEOUT", "TALLY_HIT_BUFFER", "TALLY_SHUTDOWN_GRACE",
     "TALLY_MAX_BODY_BYTES", "TALLY_MAX_HEADER_BYTES", "TALLY_HEADER_TIMEOUT",
     "TALLY_IDLE_TIMEOUT", "TALLY_REQUEST_TIMEOUT", "TALLY_MAX_CONNECTIONS",
-    "TALLY_LOG_FORMAT", "TALLY_LOG",
+    "TALLY_LOG_FORMAT", "TALLY_LOG", "TALLY_BODY_TIMEOUT",
 }
 
 SEVERITIES = {"critical", "warning", "info"}
