@@ -24,6 +24,7 @@ use crate::http::identity::Visitors;
 use crate::http::limit::RateLimits;
 use crate::http::ops::{self, Health, Ops};
 use crate::http::origin::Origins;
+use crate::http::pages::Look;
 use crate::http::public::{self, Door, Public, cors_layer};
 use crate::http::server;
 use crate::ids::SiteId;
@@ -118,6 +119,11 @@ impl App {
         ));
         let visitors = Arc::new(Visitors::new(Arc::new(Privacy::new(site))));
         let origins = Arc::new(Origins::new(settings.allowed_origins.clone()));
+        let look = Arc::new(Look::new(
+            settings.portal.clone(),
+            settings.timezone.clone(),
+            Arc::clone(&origins),
+        ));
         let refusals = Arc::new(Refusals::default());
         let admission = Arc::new(Admission::new(settings.limits.max_in_flight));
         let rate_limits = Arc::new(RateLimits::new(
@@ -132,12 +138,14 @@ impl App {
                 visitors: Arc::clone(&visitors),
                 origins: Arc::clone(&origins),
                 refusals: Arc::clone(&refusals),
+                look: Arc::clone(&look),
             },
             polls: PollsApi {
                 voting: Arc::clone(&voting),
                 visitors,
-                origins: Arc::clone(&origins),
+                origins,
                 refusals: Arc::clone(&refusals),
+                look: Arc::clone(&look),
             },
             door: Door {
                 rate_limits: Arc::clone(&rate_limits),
@@ -146,7 +154,7 @@ impl App {
                 trusted_proxies: settings.trusted_proxies.clone(),
                 limits: settings.limits.clone(),
                 cors: cors_layer(&settings.allowed_origins),
-                origins,
+                look,
                 metrics: Arc::clone(&metrics),
                 refusals,
                 log_addresses: settings.log_addresses,

@@ -15,6 +15,7 @@ pub mod config;
 pub mod counter;
 pub mod http;
 pub mod ids;
+pub mod lang;
 pub mod metrics;
 pub mod poll;
 pub mod privacy;

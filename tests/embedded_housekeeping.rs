@@ -60,6 +60,7 @@ async fn embedded_housekeeping_never_stalls_writes() {
                 max_choices: None,
                 opens_at: None,
                 closes_at: None,
+                results: Default::default(),
             })
             .unwrap(),
             false,

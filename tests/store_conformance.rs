@@ -122,6 +122,7 @@ fn poll(max_choices: u32, options: &[&str]) -> Poll {
         max_choices: Some(max_choices),
         opens_at: None,
         closes_at: None,
+        results: Default::default(),
     })
     .unwrap()
 }

@@ -88,6 +88,26 @@ impl Env<'_> {
         Ok(duration)
     }
 
+    /// An absolute `http://` or `https://` URL, if set.
+    pub(super) fn url(&self, name: &'static str) -> Result<Option<String>, ConfigError> {
+        let Some(raw) = self.get(name) else {
+            return Ok(None);
+        };
+        let ok = raw
+            .parse::<http::Uri>()
+            .ok()
+            .filter(|uri| matches!(uri.scheme_str(), Some("http" | "https")))
+            .is_some_and(|uri| uri.host().is_some_and(|h| !h.is_empty()));
+        if ok && !raw.contains(['"', '<', '>', ' ']) {
+            Ok(Some(raw))
+        } else {
+            Err(ConfigError {
+                setting: name,
+                reason: format!("{raw:?} must be an absolute http:// or https:// URL"),
+            })
+        }
+    }
+
     /// `RATE` or `RATE,BURST` (requests per second per client address).
     pub(super) fn rate(&self, name: &'static str, default: &str) -> Result<Rate, ConfigError> {
         let raw = self.get(name).unwrap_or_else(|| default.to_owned());

@@ -9,6 +9,8 @@ use ipnet::IpNet;
 use jiff::tz::TimeZone;
 use thiserror::Error;
 
+use crate::lang::Lang;
+
 mod env;
 mod secret;
 
@@ -97,6 +99,26 @@ pub struct Settings {
     pub limits: Limits,
     pub log_format: LogFormat,
     pub log_addresses: bool,
+    /// How tally's own pages present the portal.
+    pub portal: Portal,
+    /// Live result streams open at once on this replica.
+    pub max_streams: usize,
+}
+
+/// The portal whose counter and polls tally serves, as its pages name it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Portal {
+    /// The site's language: pages, errors and the badge speak it unless a
+    /// request asks for another with `?lang=`.
+    pub lang: Lang,
+    /// The portal's name, in the pages' header.
+    pub name: Option<String>,
+    /// The portal's home page, linked from the pages.
+    pub home: Option<String>,
+    /// A stylesheet of the portal's, so the pages wear its look.
+    pub stylesheet: Option<String>,
+    /// The portal's logo.
+    pub logo: Option<String>,
 }
 
 impl Settings {
@@ -205,6 +227,20 @@ impl Settings {
                 }
             },
             log_addresses: env.bounded::<u8>("TALLY_LOG_ADDRESSES", 0, 0, 1)? == 1,
+            portal: Portal {
+                lang: match env.get("TALLY_LANGUAGE") {
+                    None => Lang::Vi,
+                    Some(tag) => Lang::from_tag(&tag).ok_or_else(|| ConfigError {
+                        setting: "TALLY_LANGUAGE",
+                        reason: format!("must be vi or en, got {tag:?}"),
+                    })?,
+                },
+                name: env.get("TALLY_SITE_NAME"),
+                home: env.url("TALLY_SITE_URL")?,
+                stylesheet: env.url("TALLY_SITE_STYLESHEET")?,
+                logo: env.url("TALLY_SITE_LOGO")?,
+            },
+            max_streams: env.bounded("TALLY_MAX_STREAMS", 1000, 0, 1_000_000)?,
         })
     }
 

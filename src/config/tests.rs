@@ -77,6 +77,10 @@ fn a_bad_value_names_its_setting() {
         ("TALLY_COUNTER_BASELINE", "18446744073709551615"),
         ("TALLY_ADMIN_TOKEN", "short"),
         ("TALLY_LOG_FORMAT", "xml"),
+        ("TALLY_LANGUAGE", "fr"),
+        ("TALLY_SITE_URL", "portal.gov.vn"),
+        ("TALLY_SITE_STYLESHEET", "javascript:alert(1)"),
+        ("TALLY_SITE_LOGO", "https://"),
     ];
     for (name, value) in cases {
         let err = settings(&[(name, value)]).unwrap_err();

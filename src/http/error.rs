@@ -10,7 +10,7 @@ use std::borrow::Cow;
 use http::{HeaderValue, StatusCode, header};
 
 use super::api::bodies::{AlreadyVotedDetail, ErrorBody, ErrorDetail, PollConflictDetail};
-use super::i18n::Lang;
+use super::i18n::{Lang, text};
 use super::respond::{Response, json_response};
 
 /// A refusal, as the client sees it.
@@ -94,7 +94,7 @@ impl ApiError {
     fn row(&self) -> Row {
         use ApiError::*;
         use StatusCode as S;
-        let (vi, en) = (Lang::Vi.text(), Lang::En.text());
+        let (vi, en) = (text(Lang::Vi), text(Lang::En));
         match self {
             NotFound => row(
                 S::NOT_FOUND,

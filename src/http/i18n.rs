@@ -2,87 +2,13 @@
 //! default, English on request. Error messages are in `error.rs`, beside
 //! their codes.
 
-use http::{HeaderMap, header};
+pub use crate::lang::Lang;
 
-/// A language the pages speak.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lang {
-    Vi,
-    En,
-}
-
-impl Lang {
-    /// `?lang=` first, then the first of `vi`/`en` in `Accept-Language`.
-    pub fn choose(query: Option<&str>, headers: &HeaderMap) -> Self {
-        let asked = query.and_then(|q| {
-            form_urlencoded::parse(q.as_bytes())
-                .find(|(k, _)| k == "lang")
-                .map(|(_, v)| v.into_owned())
-        });
-        if let Some(lang) = asked.as_deref().and_then(Self::from_tag) {
-            return lang;
-        }
-        headers
-            .get(header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok())
-            .into_iter()
-            .flat_map(|v| v.split(','))
-            .filter_map(|tag| Self::from_tag(tag.split(';').next().unwrap_or("").trim()))
-            .next()
-            .unwrap_or(Lang::Vi)
-    }
-
-    fn from_tag(tag: &str) -> Option<Self> {
-        let primary = tag
-            .split(['-', '_'])
-            .next()
-            .unwrap_or("")
-            .to_ascii_lowercase();
-        match primary.as_str() {
-            "vi" => Some(Lang::Vi),
-            "en" => Some(Lang::En),
-            _ => None,
-        }
-    }
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Lang::Vi => "vi",
-            Lang::En => "en",
-        }
-    }
-
-    pub fn text(self) -> &'static Text {
-        match self {
-            Lang::Vi => &VI,
-            Lang::En => &EN,
-        }
-    }
-
-    /// A whole number with thousands grouped: `7.582.803` / `7,582,803`.
-    pub fn number(self, n: u64) -> String {
-        let sep = match self {
-            Lang::Vi => '.',
-            Lang::En => ',',
-        };
-        let digits = n.to_string();
-        let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-        for (i, d) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i).is_multiple_of(3) {
-                out.push(sep);
-            }
-            out.push(d);
-        }
-        out
-    }
-
-    /// A percentage from tenths: `41,7%` / `41.7%`.
-    pub fn percent(self, tenths: u32) -> String {
-        let mark = match self {
-            Lang::Vi => ',',
-            Lang::En => '.',
-        };
-        format!("{}{mark}{}%", tenths / 10, tenths % 10)
+/// The phrases of `lang`.
+pub fn text(lang: Lang) -> &'static Text {
+    match lang {
+        Lang::Vi => &VI,
+        Lang::En => &EN,
     }
 }
 
@@ -108,6 +34,30 @@ pub struct Text {
     pub views: &'static str,
     /// The badge's label for the site's visits.
     pub visits: &'static str,
+    pub back_to_article: &'static str,
+    pub portal_home: &'static str,
+    pub archive_title: &'static str,
+    pub archive_open: &'static str,
+    pub archive_upcoming: &'static str,
+    pub archive_closed: &'static str,
+    pub archive_empty: &'static str,
+    /// Before a date: "closed at …".
+    pub closed_at: &'static str,
+    /// Before a date: "opens at …".
+    pub opens_at: &'static str,
+    /// Before a date: "closes at …".
+    pub closes_at: &'static str,
+    pub results_after_vote: &'static str,
+    /// Before a date, or alone when the poll has none.
+    pub results_after_close: &'static str,
+    pub results_never: &'static str,
+    pub your_choice: &'static str,
+    pub total_voters: &'static str,
+    pub percent_of_votes: &'static str,
+    pub home_title: &'static str,
+    pub home_intro: &'static str,
+    pub home_demo: &'static str,
+    pub home_api: &'static str,
 }
 
 const VI: Text = Text {
@@ -129,6 +79,26 @@ const VI: Text = Text {
     error_code: "Mã lỗi",
     views: "Lượt xem",
     visits: "Số lượt truy cập",
+    back_to_article: "Quay lại bài viết",
+    portal_home: "Trang chủ cổng thông tin",
+    archive_title: "Các cuộc bình chọn",
+    archive_open: "Đang diễn ra",
+    archive_upcoming: "Sắp diễn ra",
+    archive_closed: "Đã kết thúc",
+    archive_empty: "Chưa có cuộc bình chọn nào.",
+    closed_at: "Kết thúc lúc",
+    opens_at: "Bắt đầu lúc",
+    closes_at: "Kết thúc lúc",
+    results_after_vote: "Kết quả sẽ hiển thị sau khi bạn bình chọn.",
+    results_after_close: "Kết quả sẽ được công bố khi cuộc bình chọn kết thúc",
+    results_never: "Kết quả của cuộc bình chọn này không được công bố.",
+    your_choice: "Lựa chọn của bạn",
+    total_voters: "Số người bình chọn",
+    percent_of_votes: "Tỷ lệ tính trên tổng số phiếu.",
+    home_title: "Bộ đếm truy cập và bình chọn",
+    home_intro: "Dịch vụ này đếm lượt truy cập, lượt xem bài viết và tổ chức bình chọn cho cổng thông tin.",
+    home_demo: "Trang trình diễn",
+    home_api: "Tài liệu API (OpenAPI)",
 };
 
 const EN: Text = Text {
@@ -150,33 +120,24 @@ const EN: Text = Text {
     error_code: "Error code",
     views: "Views",
     visits: "Visits",
+    back_to_article: "Back to the article",
+    portal_home: "Portal home page",
+    archive_title: "Polls",
+    archive_open: "Open",
+    archive_upcoming: "Coming up",
+    archive_closed: "Closed",
+    archive_empty: "There are no polls yet.",
+    closed_at: "Closed on",
+    opens_at: "Opens on",
+    closes_at: "Closes on",
+    results_after_vote: "The results are shown once you have voted.",
+    results_after_close: "The results will be published when the poll closes",
+    results_never: "The results of this poll are not published.",
+    your_choice: "your choice",
+    total_voters: "Voters",
+    percent_of_votes: "Percentages are of all votes.",
+    home_title: "Visit counter and polls",
+    home_intro: "This service counts the portal's visits and article views and runs its polls.",
+    home_demo: "Demo page",
+    home_api: "API document (OpenAPI)",
 };
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn numbers_are_grouped_the_vietnamese_way() {
-        assert_eq!(Lang::Vi.number(7_582_803), "7.582.803");
-        assert_eq!(Lang::Vi.number(138), "138");
-        assert_eq!(Lang::Vi.number(1000), "1.000");
-        assert_eq!(Lang::Vi.number(0), "0");
-        assert_eq!(Lang::En.number(7_582_803), "7,582,803");
-        assert_eq!(Lang::Vi.percent(417), "41,7%");
-        assert_eq!(Lang::En.percent(1000), "100.0%");
-    }
-
-    #[test]
-    fn the_language_comes_from_the_query_then_the_browser() {
-        let mut h = HeaderMap::new();
-        assert_eq!(Lang::choose(None, &h), Lang::Vi);
-        h.insert(
-            header::ACCEPT_LANGUAGE,
-            "fr-FR, en-US;q=0.8, vi;q=0.5".parse().unwrap(),
-        );
-        assert_eq!(Lang::choose(None, &h), Lang::En);
-        assert_eq!(Lang::choose(Some("lang=vi"), &h), Lang::Vi);
-        assert_eq!(Lang::choose(Some("lang=de"), &HeaderMap::new()), Lang::Vi);
-    }
-}

@@ -23,7 +23,7 @@ pub mod limit;
 pub mod openapi;
 pub mod ops;
 pub mod origin;
-mod pages;
+pub mod pages;
 pub mod public;
 pub mod respond;
 pub mod router;

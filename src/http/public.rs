@@ -21,7 +21,7 @@ use super::error::ApiError;
 use super::i18n::Lang;
 use super::identity::VISITOR_HEADER;
 use super::limit::{Allowed, Class, RateLimits};
-use super::origin::Origins;
+use super::pages::Look;
 use super::pages::{self, Depth};
 use super::respond::{Req, Response, bytes_response, read_body};
 use super::router::{Matched, PUBLIC_TABLE, Route};
@@ -38,8 +38,8 @@ pub struct Door {
     pub trusted_proxies: Vec<IpNet>,
     pub limits: Limits,
     pub cors: CorsLayer,
-    /// The origins CORS allows; the pages' policy comes from them too.
-    pub origins: Arc<Origins>,
+    /// How error pages look, for refusals at the door.
+    pub look: Arc<Look>,
     pub metrics: Arc<Metrics>,
     pub refusals: Arc<Refusals>,
     /// Client addresses in the per-request debug lines.
@@ -201,8 +201,8 @@ fn answer_error(
     headers: &http::HeaderMap,
     error: ApiError,
 ) -> Response {
-    match page_of(matched, query, headers) {
-        Some((depth, lang)) => pages::error_page(&door.origins, lang, depth, error),
+    match page_of(&door.look, matched, query, headers) {
+        Some((depth, lang)) => pages::error_page(&door.look, lang, depth, error),
         None => error.into_response(),
     }
 }
@@ -246,10 +246,10 @@ async fn dispatch(
     req: Req,
     client: Client,
 ) -> Result<Response, ApiError> {
-    let as_page = page_of(matched, req.uri().query(), req.headers());
+    let as_page = page_of(&public.door.look, matched, req.uri().query(), req.headers());
     match (route(public, matched, req, client).await, as_page) {
         (Err(error), Some((depth, lang))) => {
-            Ok(pages::error_page(&public.door.origins, lang, depth, error))
+            Ok(pages::error_page(&public.door.look, lang, depth, error))
         }
         (answer, _) => answer,
     }
@@ -258,16 +258,18 @@ async fn dispatch(
 /// For a browser on one of tally's HTML pages: where the page sits and its
 /// language, to answer an error as a page.
 fn page_of(
+    look: &Look,
     matched: &Matched<Route>,
     query: Option<&str>,
     headers: &http::HeaderMap,
 ) -> Option<(Depth, Lang)> {
     let depth = match matched.route? {
+        Route::Home | Route::Archive => Depth::Top,
         Route::PollPage => Depth::Poll,
         Route::PollResultsPage => Depth::Results,
         _ => return None,
     };
-    pages::wants_html(headers).then(|| (depth, Lang::choose(query, headers)))
+    pages::wants_html(headers).then(|| (depth, look.lang(query)))
 }
 
 async fn route(
@@ -302,6 +304,8 @@ async fn route(
         Route::PollPage if method == Method::POST => pages::post_form(polls, req, client, id).await,
         Route::PollPage => pages::poll_page(polls, &req, client, id).await,
         Route::PollResultsPage => pages::results_page(polls, &req, id).await,
+        Route::Home => Ok(pages::home_page(&polls.look, &req)),
+        Route::Archive => pages::archive_page(polls, &req).await,
     }
 }
 

@@ -9,6 +9,8 @@ use http::Method;
 /// A public route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Route {
+    Home,
+    Archive,
     Hits,
     Counter,
     CounterSvg,
@@ -47,6 +49,8 @@ const GET_PUT: &[Method] = &[Method::GET, Method::HEAD, Method::PUT];
 
 /// Every public route: path template, route, methods.
 pub const PUBLIC: &[(&str, Route, &[Method])] = &[
+    ("/", Route::Home, GET),
+    ("/polls", Route::Archive, GET),
     ("/v1/hits", Route::Hits, POST),
     ("/v1/counter", Route::Counter, GET),
     ("/v1/counter.svg", Route::CounterSvg, GET),

@@ -10,7 +10,9 @@ use thiserror::Error;
 use crate::ids::{OptionId, PollId};
 
 mod results;
+mod visibility;
 pub use results::{OptionResult, Results, largest_remainder_tenths};
+pub use visibility::{Shown, Viewer, Visibility};
 
 /// Most options a poll may have.
 pub const MAX_OPTIONS: usize = 20;
@@ -39,6 +41,9 @@ pub struct PollSpec {
     pub opens_at: Option<Timestamp>,
     #[serde(default)]
     pub closes_at: Option<Timestamp>,
+    /// Who may see the results, and when (default: always, everyone).
+    #[serde(default)]
+    pub results: Visibility,
 }
 
 /// A checked poll. Only [`Poll::new`] makes one.
@@ -52,6 +57,8 @@ pub struct Poll {
     pub opens_at: Option<Timestamp>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub closes_at: Option<Timestamp>,
+    #[serde(skip_serializing_if = "Visibility::is_always", default)]
+    pub results: Visibility,
 }
 
 /// Why a poll definition was refused.
@@ -111,6 +118,7 @@ impl Poll {
             max_choices,
             opens_at: spec.opens_at,
             closes_at: spec.closes_at,
+            results: spec.results,
         })
     }
 
@@ -246,6 +254,7 @@ mod tests {
             max_choices,
             opens_at: None,
             closes_at: None,
+            results: Default::default(),
         }
     }
 

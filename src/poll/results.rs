@@ -100,6 +100,7 @@ mod tests {
             max_choices: None,
             opens_at: None,
             closes_at: None,
+            results: Default::default(),
         })
         .unwrap()
     }

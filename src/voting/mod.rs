@@ -21,7 +21,9 @@ use crate::site::Site;
 use crate::store::{Ballot, PollState, PutPoll, Store, StoreError, Verdict};
 
 mod retractions;
+mod view;
 use retractions::Retractions;
+pub use view::PollView;
 
 /// Who casts a ballot.
 #[derive(Debug, Clone)]

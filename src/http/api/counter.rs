@@ -12,6 +12,7 @@ use crate::http::client::Client;
 use crate::http::error::ApiError;
 use crate::http::identity::{Visitors, is_bot};
 use crate::http::origin::Origins;
+use crate::http::pages::Look;
 use crate::http::respond::{
     Req, Response, bytes_response, json_object, json_response, media_type_is,
 };
@@ -30,6 +31,8 @@ pub struct CounterApi {
     pub visitors: Arc<Visitors>,
     pub origins: Arc<Origins>,
     pub refusals: Arc<Refusals>,
+    /// The badge speaks the site's language.
+    pub look: Arc<Look>,
 }
 
 fn render(view: &CounterView) -> Response {

@@ -12,6 +12,7 @@ use crate::http::client::Client;
 use crate::http::error::ApiError;
 use crate::http::identity::{Visitors, reader};
 use crate::http::origin::{Naming, Origins};
+use crate::http::pages::Look;
 use crate::http::respond::{Req, Response, json_object, json_response, media_type_is};
 use crate::ids::{OptionId, PollId};
 use crate::poll::{ChoiceError, Verdict};
@@ -25,6 +26,8 @@ pub struct PollsApi {
     pub visitors: Arc<Visitors>,
     pub origins: Arc<Origins>,
     pub refusals: Arc<Refusals>,
+    /// How the HTML pages look and speak.
+    pub look: Arc<Look>,
 }
 
 /// A poll id from the path; a malformed one names no poll.
@@ -63,6 +66,9 @@ pub struct BallotRequest {
 pub struct Cast {
     pub vote: Vote,
     pub set_cookie: Option<HeaderValue>,
+    /// Whether the voter is a person (cookie or first-party id), whom later
+    /// requests will know, rather than a visitor known only by address.
+    pub by_person: bool,
 }
 
 impl PollsApi {
@@ -148,6 +154,7 @@ impl PollsApi {
             .ok_or(ApiError::PollNotFound)?;
         Ok(Cast {
             vote,
+            by_person: identity.person().is_some(),
             set_cookie: identity.set_cookie,
         })
     }

@@ -7,15 +7,15 @@ use maud::html;
 use crate::http::api::counter::CounterApi;
 use crate::http::api::page_param;
 use crate::http::error::ApiError;
-use crate::http::i18n::Lang;
+use crate::http::i18n::text;
 use crate::http::respond::{Req, Response, bytes_response};
 
 /// The badge: a label and a number on the portal's red.
 pub async fn badge(api: &CounterApi, req: &Req) -> Result<Response, ApiError> {
     let query = req.uri().query();
     let page = page_param(query)?;
-    let lang = Lang::choose(query, req.headers());
-    let t = lang.text();
+    let lang = api.look.lang(query);
+    let t = text(lang);
     let view = api.view(page.as_ref()).await;
     let (label, value) = match page {
         Some(_) => (t.views, view.totals.page_views),

@@ -1,15 +1,139 @@
-//! `GET /polls/{id}/results`: the results with bars.
+//! `GET /polls/{id}/results`: the results with bars, for those the poll
+//! lets see them; what this person chose; when the poll closed or opens.
 
 use http::StatusCode;
-use maud::html;
+use maud::{Markup, html};
 
-use super::{Depth, layout, page};
+use super::dates::when;
+use super::poll::carry;
+use super::{Depth, Look};
 use crate::http::api::polls::{PollsApi, poll_id};
-use crate::http::api::query_param;
 use crate::http::error::ApiError;
-use crate::http::i18n::Lang;
+use crate::http::i18n::{Lang, text};
+use crate::http::identity::reader;
 use crate::http::respond::{Req, Response};
-use crate::poll::{PollStatus, Results};
+use crate::poll::{PollStatus, Results, Shown};
+use crate::voting::PollView;
+
+/// What this person chose, and where the poll stands (closed since when,
+/// opening when).
+pub(super) fn status_note(
+    look: &Look,
+    lang: Lang,
+    view: &PollView,
+    now: jiff::Timestamp,
+) -> Markup {
+    let t = text(lang);
+    let poll = &view.state.poll;
+    let chosen: Vec<&str> = view
+        .state
+        .voted
+        .iter()
+        .flatten()
+        .filter_map(|id| poll.options.iter().find(|o| &o.id == id))
+        .map(|o| o.label.as_str())
+        .collect();
+    html! {
+        @if !chosen.is_empty() {
+            p.tally-notice role="status" {
+                (t.thanks) " " (t.your_choice) ": " strong { (chosen.join(", ")) } "."
+            }
+        }
+        @match poll.status(now) {
+            PollStatus::Closed => p role="status" {
+                (t.closed)
+                @if let Some(closed) = poll.closes_at { " " (t.closed_at) " " (when(closed, &look.tz, lang)) "." }
+            },
+            PollStatus::NotYetOpen => p role="status" {
+                (t.not_yet_open)
+                @if let Some(opens) = poll.opens_at { " " (t.opens_at) " " (when(opens, &look.tz, lang)) "." }
+            },
+            PollStatus::Open => {},
+        }
+    }
+}
+
+/// Why the results are not shown, and when they will be.
+pub(super) fn shown_note(look: &Look, lang: Lang, view: &PollView) -> String {
+    let t = text(lang);
+    match view.shown {
+        Shown::Now => String::new(),
+        Shown::AfterVote => t.results_after_vote.to_owned(),
+        Shown::AfterClose(Some(closes)) => {
+            format!(
+                "{} ({}).",
+                t.results_after_close,
+                when(closes, &look.tz, lang)
+            )
+        }
+        Shown::AfterClose(None) => format!("{}.", t.results_after_close),
+        Shown::Never => t.results_never.to_owned(),
+    }
+}
+
+/// The results, with bars of one length for every option.
+fn bars(lang: Lang, view: &PollView) -> Markup {
+    let t = text(lang);
+    let state = &view.state;
+    let results = Results::new(&state.poll, &state.votes);
+    let mine = |id| state.voted.iter().flatten().any(|v| v == id);
+    html! {
+        ul.tally-results {
+            @for option in &results.options {
+                @let percent = lang.percent(option.tenths);
+                li.tally-mine[mine(&option.id)] {
+                    span.tally-label {
+                        (option.label)
+                        @if mine(&option.id) { " (" (t.your_choice) ")" }
+                    }
+                    span.tally-figures {
+                        span.tally-percent { (percent) }
+                        " "
+                        span.tally-votes { "(" (lang.number(option.votes)) " " (t.votes) ")" }
+                    }
+                    progress max="1000" value=(option.tenths) aria-label={ (option.label) ": " (percent) } { (percent) }
+                }
+            }
+        }
+        p.tally-total { (t.total_votes) ": " strong { (lang.number(results.total_votes)) } }
+        @if state.poll.max_choices > 1 {
+            p.tally-total { (t.total_voters) ": " strong { (lang.number(state.voters)) } }
+            p.tally-hint { (t.percent_of_votes) }
+        }
+    }
+}
+
+/// The results page's body. `depth` is where the page is served from, for
+/// the link back to the poll.
+pub(super) fn results_body(
+    look: &Look,
+    view: &PollView,
+    lang: Lang,
+    back: Option<&str>,
+    now: jiff::Timestamp,
+    depth: Depth,
+) -> Markup {
+    let t = text(lang);
+    let poll = &view.state.poll;
+    let to_poll = match depth {
+        Depth::Results => "../",
+        _ => "",
+    };
+    let may_vote = poll.status(now) == PollStatus::Open && view.state.voted.is_none();
+    html! {
+        h1 { (t.results_title) }
+        p.tally-question { (poll.question) }
+        (status_note(look, lang, view, now))
+        @if view.visible() {
+            (bars(lang, view))
+        } @else {
+            p.tally-hint role="status" { (shown_note(look, lang, view)) }
+        }
+        @if may_vote {
+            p { a href={ (to_poll) (poll.id) "?" (carry(lang, back)) } { (t.back_to_poll) } }
+        }
+    }
+}
 
 /// `GET /polls/{id}/results`.
 pub async fn results_page(
@@ -17,45 +141,30 @@ pub async fn results_page(
     req: &Req,
     id: Option<&str>,
 ) -> Result<Response, ApiError> {
-    let lang = Lang::choose(req.uri().query(), req.headers());
-    let t = lang.text();
+    let look = &api.look;
+    let lang = look.lang(req.uri().query());
+    let back = look.back_link(req.uri().query(), req.headers());
     let id = poll_id(id)?;
-    let state = api.results(&id).await?;
-    let notice = query_param(req.uri().query(), "notice").and_then(|v| match v.as_str() {
-        "thanks" => Some(t.thanks),
-        "already" => Some(t.already_voted),
-        "closed" => Some(t.closed),
-        "not_open" => Some(t.not_yet_open),
-        _ => None,
-    });
-    let results = Results::new(&state.poll, &state.votes);
-    let open = state.poll.status(api.now()) == PollStatus::Open;
-    let body = html! {
-        h1 { (t.results_title) }
-        p.tally-question { (state.poll.question) }
-        @if let Some(notice) = notice {
-            p.tally-notice role="status" { (notice) }
-        }
-        ul.tally-results {
-            @for option in &results.options {
-                @let percent = lang.percent(option.tenths);
-                li {
-                    span.tally-label { (option.label) }
-                    progress max="1000" value=(option.tenths) aria-label={ (option.label) ": " (percent) } { (percent) }
-                    span.tally-percent { (percent) }
-                    " "
-                    span.tally-votes { "(" (lang.number(option.votes)) " " (t.votes) ")" }
-                }
-            }
-        }
-        p.tally-total { (t.total_votes) ": " strong { (lang.number(results.total_votes)) } }
-        @if open {
-            p { a href={ "../" (id) "?lang=" (lang.code()) } { (t.back_to_poll) } }
-        }
-    };
-    Ok(page(
-        &api.origins,
-        StatusCode::OK,
-        layout(lang, Depth::Results, t.results_title, body),
-    ))
+    let person = reader(req.headers())?;
+    let view = api
+        .voting
+        .view(&id, person.as_ref())
+        .await?
+        .ok_or(ApiError::PollNotFound)?;
+    let body = results_body(
+        look,
+        &view,
+        lang,
+        back.as_deref(),
+        api.now(),
+        Depth::Results,
+    );
+    let page = look.layout(
+        lang,
+        Depth::Results,
+        text(lang).results_title,
+        back.as_deref(),
+        body,
+    );
+    Ok(look.page(StatusCode::OK, page))
 }
