@@ -27,6 +27,7 @@ use crate::http::origin::Origins;
 use crate::http::pages::Look;
 use crate::http::public::{self, Door, Public, cors_layer};
 use crate::http::server;
+use crate::http::stream::Streams;
 use crate::ids::SiteId;
 use crate::metrics::Metrics;
 use crate::poll::Poll;
@@ -146,6 +147,8 @@ impl App {
                 origins,
                 refusals: Arc::clone(&refusals),
                 look: Arc::clone(&look),
+                streams: Arc::new(Streams::new(settings.max_streams)),
+                live_interval: settings.flush_interval,
             },
             door: Door {
                 rate_limits: Arc::clone(&rate_limits),
@@ -278,8 +281,11 @@ pub async fn run(
         Arc::default(),
     );
     let mut stop = shutdown;
+    let streams = Arc::clone(&app.public.polls.streams);
     let stop_requested = tokio::spawn(async move {
         let _ = stop.changed().await;
+        // Live streams would hold their connections open past the drain.
+        streams.close();
         Instant::now()
     });
     tokio::join!(public_server, ops_server);

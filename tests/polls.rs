@@ -319,17 +319,37 @@ async fn the_html_flow_works_without_javascript(backend: Backend) {
     assert_eq!(post.status(), 303);
     // Relative, so the pages work wherever a proxy mounts tally.
     let location = post.headers()["location"].to_str().unwrap().to_owned();
-    assert_eq!(location, format!("{POLL}/results?lang=vi&notice=thanks"));
+    assert_eq!(location, format!("{POLL}/results?lang=vi"));
+    // The results page thanks the person who voted, and no one else: it
+    // knows them by their cookie, not by anything in the address.
     let page = no_redirects
         .get(app.url(&format!("/polls/{location}")))
+        .header("cookie", format!("tally_vid={visitor}"))
         .send()
         .await
         .unwrap();
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
     assert!(html.contains("Cảm ơn bạn đã tham gia bình chọn!"), "{html}");
+    assert!(html.contains("Tốt (Lựa chọn của bạn)"), "{html}");
     assert!(html.contains("<progress max=\"1000\" value=\"1000\""));
     assert!(html.contains("100,0%"));
+    for stranger in [
+        format!("/polls/{location}&notice=thanks"),
+        format!("/polls/{location}"),
+    ] {
+        let html = no_redirects
+            .get(app.url(&stranger))
+            .header("cookie", format!("tally_vid={}", cookie()))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(!html.contains("Cảm ơn"), "{stranger}: {html}");
+        assert!(!html.contains("Lựa chọn của bạn"), "{stranger}");
+    }
 
     // The same visitor again: already voted, nothing counted.
     let again = no_redirects
@@ -343,7 +363,7 @@ async fn the_html_flow_works_without_javascript(backend: Backend) {
         .unwrap();
     assert_eq!(
         again.headers()["location"],
-        format!("{POLL}/results?lang=vi&notice=already")
+        format!("{POLL}/results?lang=vi")
     );
     assert_eq!(results(&app, POLL).await["total_votes"], 1);
 
@@ -399,10 +419,25 @@ async fn the_html_flow_works_without_javascript(backend: Backend) {
             .contains("Please choose at least one option.")
     );
 
-    let english = app
+    // An English-language browser reads the site's language; `?lang=en`
+    // switches.
+    let browser = app
         .http
         .get(app.url(&format!("/polls/{POLL}/results")))
         .header("accept-language", "en-GB,en;q=0.9")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        browser.contains("Tổng số phiếu: <strong>1</strong>"),
+        "{browser}"
+    );
+    let english = app
+        .http
+        .get(app.url(&format!("/polls/{POLL}/results?lang=en")))
         .send()
         .await
         .unwrap();

@@ -12,6 +12,7 @@ use http::{HeaderValue, StatusCode, header};
 use super::api::bodies::{AlreadyVotedDetail, ErrorBody, ErrorDetail, PollConflictDetail};
 use super::i18n::{Lang, text};
 use super::respond::{Response, json_response};
+use crate::poll::Shown;
 
 /// A refusal, as the client sees it.
 #[derive(Debug)]
@@ -41,6 +42,10 @@ pub enum ApiError {
     PollClosed {
         not_yet_open: bool,
     },
+    /// The poll does not let this visitor see its results now.
+    ResultsHidden(Shown),
+    /// `TALLY_MAX_STREAMS` live streams are open already.
+    TooManyStreams,
     /// Carries the choice already recorded and the poll's results.
     AlreadyVoted(Box<AlreadyVotedDetail>),
     AddressLimit {
@@ -188,6 +193,20 @@ impl ApiError {
                 vi.already_voted,
                 en.already_voted,
             ),
+            ResultsHidden(shown) => {
+                let (vi_why, en_why) = match shown {
+                    Shown::AfterVote => (vi.results_after_vote, en.results_after_vote),
+                    Shown::Never => (vi.results_never, en.results_never),
+                    _ => (vi.results_after_close, en.results_after_close),
+                };
+                row(S::FORBIDDEN, "results_hidden", vi_why, en_why)
+            }
+            TooManyStreams => row(
+                S::SERVICE_UNAVAILABLE,
+                "too_many_streams",
+                "Quá nhiều người đang xem trực tiếp. Kết quả vẫn xem được khi tải lại trang.",
+                "Too many live views are open; the results can still be read by reloading.",
+            ),
             AddressLimit { .. } => row(
                 S::TOO_MANY_REQUESTS,
                 "address_limit_reached",
@@ -314,6 +333,9 @@ impl ApiError {
             }
             ApiError::StoreUnavailable => {
                 vec![(header::RETRY_AFTER, HeaderValue::from_static("5"))]
+            }
+            ApiError::TooManyStreams => {
+                vec![(header::RETRY_AFTER, HeaderValue::from_static("30"))]
             }
             ApiError::Unauthorized => {
                 vec![(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"))]

@@ -28,3 +28,4 @@ pub mod public;
 pub mod respond;
 pub mod router;
 pub mod server;
+pub mod stream;

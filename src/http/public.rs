@@ -203,7 +203,7 @@ fn answer_error(
 ) -> Response {
     match page_of(&door.look, matched, query, headers) {
         Some((depth, lang)) => pages::error_page(&door.look, lang, depth, error),
-        None => error.into_response(),
+        None => error.into_json(door.look.lang(query)),
     }
 }
 
@@ -213,6 +213,8 @@ fn answer_error(
 async fn handle(public: &Public, req: Request<Incoming>, resolved: Resolved) -> Response {
     let Resolved { matched, client } = resolved;
     let limits = &public.door.limits;
+    // Errors speak the site's language, or the one `?lang=` asks for.
+    let lang = public.door.look.lang(req.uri().query());
     let (parts, body) = req.into_parts();
     let bytes = if matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
         Ok(bytes::Bytes::new())
@@ -226,7 +228,7 @@ async fn handle(public: &Public, req: Request<Incoming>, resolved: Resolved) -> 
     };
     let req = match bytes {
         Ok(bytes) => Request::from_parts(parts, bytes),
-        Err(e) => return e.into_response(),
+        Err(e) => return e.into_json(lang),
     };
     let admitted = async {
         let _turn = public.door.admission.enter().await;
@@ -235,7 +237,7 @@ async fn handle(public: &Public, req: Request<Incoming>, resolved: Resolved) -> 
     tokio::time::timeout(limits.request_timeout, admitted)
         .await
         .unwrap_or(Err(ApiError::RequestTimeout))
-        .unwrap_or_else(ApiError::into_response)
+        .unwrap_or_else(|e| e.into_json(lang))
 }
 
 /// The handler of each route. Errors on tally's HTML pages are answered as
@@ -300,7 +302,8 @@ async fn route(
         Route::OpenApi => Ok(openapi::public()),
         Route::Poll => polls.get_poll(&req, id).await,
         Route::PollVotes => polls.post_vote(req, client, id).await,
-        Route::PollResults => polls.get_results(id).await,
+        Route::PollResults => polls.get_results(&req, id).await,
+        Route::PollEvents => polls.events(&req, id).await,
         Route::PollPage if method == Method::POST => pages::post_form(polls, req, client, id).await,
         Route::PollPage => pages::poll_page(polls, &req, client, id).await,
         Route::PollResultsPage => pages::results_page(polls, &req, id).await,

@@ -8,7 +8,47 @@ use serde::Serialize;
 
 use super::error::ApiError;
 
-pub type Body = Full<Bytes>;
+/// An answer's body: whole (almost every answer), or an event stream.
+pub enum Body {
+    Whole(Full<Bytes>),
+    Events(super::stream::EventStream),
+}
+
+impl Default for Body {
+    /// Empty, as the CORS layer answers a preflight.
+    fn default() -> Self {
+        Body::Whole(Full::default())
+    }
+}
+
+impl http_body::Body for Body {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+        match self.get_mut() {
+            Body::Whole(full) => std::pin::Pin::new(full).poll_frame(cx),
+            Body::Events(events) => std::pin::Pin::new(events).poll_frame(cx),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match self {
+            Body::Whole(full) => full.is_end_stream(),
+            Body::Events(_) => false,
+        }
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        match self {
+            Body::Whole(full) => full.size_hint(),
+            Body::Events(_) => http_body::SizeHint::default(),
+        }
+    }
+}
 pub type Response = http::Response<Body>;
 /// A public request whose body has arrived whole.
 pub type Req = http::Request<Bytes>;
@@ -16,7 +56,7 @@ pub type Req = http::Request<Bytes>;
 /// A JSON answer that no cache keeps.
 pub fn json_response(status: StatusCode, value: &impl Serialize) -> Response {
     let body = serde_json::to_vec(value).expect("serializing plain data cannot fail");
-    let mut response = http::Response::new(Full::new(Bytes::from(body)));
+    let mut response = http::Response::new(Body::Whole(Full::new(Bytes::from(body))));
     *response.status_mut() = status;
     let headers = response.headers_mut();
     headers.insert(
@@ -34,7 +74,7 @@ pub fn bytes_response(
     cache_control: &'static str,
     body: impl Into<Bytes>,
 ) -> Response {
-    let mut response = http::Response::new(Full::new(body.into()));
+    let mut response = http::Response::new(Body::Whole(Full::new(body.into())));
     *response.status_mut() = status;
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));

@@ -52,6 +52,25 @@ impl Voting {
         }))
     }
 
+    /// A poll's results as `person` may see them, from the results kept at
+    /// hand: the person's own ballot is looked up only when the poll shows
+    /// its results to voters alone.
+    pub async fn results_view(
+        &self,
+        poll: &PollId,
+        person: Option<&VisitorKey>,
+    ) -> Result<Option<PollView>, StoreError> {
+        let Some(state) = self.results(poll).await? else {
+            return Ok(None);
+        };
+        let now = self.now();
+        let shown = state.poll.results_shown(Viewer::Visitor, now);
+        if shown == Shown::AfterVote && person.is_some() {
+            return self.view(poll, person).await;
+        }
+        Ok(Some(PollView::of(state, Viewer::Visitor, now)))
+    }
+
     /// What a person who has just voted sees of `state`.
     pub fn voter_view(&self, state: PollState) -> PollView {
         PollView::of(state, Viewer::Voter, self.now())

@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod bodies;
 pub mod counter;
+mod live;
 pub mod polls;
 
 use super::error::ApiError;

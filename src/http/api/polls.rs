@@ -14,6 +14,7 @@ use crate::http::identity::{Visitors, reader};
 use crate::http::origin::{Naming, Origins};
 use crate::http::pages::Look;
 use crate::http::respond::{Req, Response, json_object, json_response, media_type_is};
+use crate::http::stream::Streams;
 use crate::ids::{OptionId, PollId};
 use crate::poll::{ChoiceError, Verdict};
 use crate::store::PollState;
@@ -28,6 +29,10 @@ pub struct PollsApi {
     pub refusals: Arc<Refusals>,
     /// How the HTML pages look and speak.
     pub look: Arc<Look>,
+    /// The live result streams open on this replica.
+    pub streams: Arc<Streams>,
+    /// How often a live stream looks for changed results.
+    pub live_interval: std::time::Duration,
 }
 
 /// A poll id from the path; a malformed one names no poll.
@@ -98,14 +103,22 @@ impl PollsApi {
         ))
     }
 
-    /// A poll's results, at most a flush interval old.
-    pub async fn results(&self, id: &PollId) -> Result<PollState, ApiError> {
-        self.voting.results(id).await?.ok_or(ApiError::PollNotFound)
-    }
-
-    pub async fn get_results(&self, id: Option<&str>) -> Result<Response, ApiError> {
-        let state = self.results(&poll_id(id)?).await?;
-        Ok(json_response(StatusCode::OK, &self.results_body(&state)))
+    /// `GET /v1/polls/{id}/results`: at most a flush interval old, to
+    /// those the poll shows them to (`403 results_hidden` otherwise).
+    pub async fn get_results(&self, req: &Req, id: Option<&str>) -> Result<Response, ApiError> {
+        let person = reader(req.headers())?;
+        let view = self
+            .voting
+            .results_view(&poll_id(id)?, person.as_ref())
+            .await?
+            .ok_or(ApiError::PollNotFound)?;
+        if !view.visible() {
+            return Err(ApiError::ResultsHidden(view.shown));
+        }
+        Ok(json_response(
+            StatusCode::OK,
+            &self.results_body(&view.state),
+        ))
     }
 
     /// A ballot request's head, poll and body, once its origin and media
@@ -210,7 +223,7 @@ impl PollsApi {
                     choices: cast.vote.state.voted.clone().unwrap_or_default(),
                 },
             ),
-            Err(refused) => refused.into_response(),
+            Err(refused) => refused.into_json(self.look.lang(ballot.parts.uri.query())),
         };
         if let Some(cookie) = cast.set_cookie {
             response.headers_mut().insert(header::SET_COOKIE, cookie);
