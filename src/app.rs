@@ -147,7 +147,10 @@ impl App {
                 origins,
                 refusals: Arc::clone(&refusals),
                 look: Arc::clone(&look),
-                streams: Arc::new(Streams::new(settings.max_streams)),
+                streams: Arc::new(Streams::new(
+                    settings.max_streams,
+                    metrics.live_streams.clone(),
+                )),
                 live_interval: settings.flush_interval,
             },
             door: Door {

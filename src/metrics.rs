@@ -63,6 +63,7 @@ pub struct Metrics {
     pub ballots_retracted: IntCounter,
     pub limiter_keys: IntGaugeVec,
     pub admin_auth_failures: IntCounter,
+    pub live_streams: IntGauge,
     pub admin_lockouts: IntCounter,
     pub build_info: Gauge,
 }
@@ -136,6 +137,7 @@ impl Metrics {
                 &["limiter"],
             )
             .expect("valid metric"),
+            live_streams: IntGauge::new("tally_live_streams", "Live result streams (server-sent events) open on this replica.").expect("valid metric"),
             admin_auth_failures: IntCounter::new("tally_admin_auth_failures_total", "Admin requests refused for a missing or wrong token.").expect("valid metric"),
             admin_lockouts: IntCounter::new("tally_admin_lockouts_total", "Addresses locked out of the admin API after too many wrong tokens.").expect("valid metric"),
             build_info: Gauge::with_opts(
@@ -176,6 +178,7 @@ impl Metrics {
             Box::new(m.ballots_retracted.clone()),
             Box::new(m.limiter_keys.clone()),
             Box::new(m.admin_auth_failures.clone()),
+            Box::new(m.live_streams.clone()),
             Box::new(m.admin_lockouts.clone()),
             Box::new(m.build_info.clone()),
         ];

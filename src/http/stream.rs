@@ -39,6 +39,8 @@ impl http_body::Body for EventStream {
 pub struct Streams {
     permits: Arc<Semaphore>,
     closing: watch::Sender<bool>,
+    /// `tally_live_streams`.
+    gauge: prometheus::IntGauge,
 }
 
 /// What a stream's writer holds: its place among the open streams, the
@@ -47,13 +49,21 @@ pub struct Opened {
     pub sender: mpsc::Sender<Bytes>,
     pub closing: watch::Receiver<bool>,
     _place: OwnedSemaphorePermit,
+    gauge: prometheus::IntGauge,
+}
+
+impl Drop for Opened {
+    fn drop(&mut self) {
+        self.gauge.dec();
+    }
 }
 
 impl Streams {
-    pub fn new(max: usize) -> Self {
+    pub fn new(max: usize, gauge: prometheus::IntGauge) -> Self {
         Self {
             permits: Arc::new(Semaphore::new(max)),
             closing: watch::channel(false).0,
+            gauge,
         }
     }
 
@@ -72,17 +82,14 @@ impl Streams {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         // Proxies that buffer answers (nginx) would hold the events back.
         headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
+        self.gauge.inc();
         let opened = Opened {
             sender,
             closing: self.closing.subscribe(),
             _place: place,
+            gauge: self.gauge.clone(),
         };
         Some((response, opened))
-    }
-
-    /// Streams open now.
-    pub fn open_now(&self, max: usize) -> usize {
-        max - self.permits.available_permits()
     }
 
     /// Ends every stream, now and from now on (at shutdown).

@@ -2,8 +2,9 @@
 //! server-sent events (`event: results`, the results body as data), for a
 //! results view that updates by itself. At most one message per interval
 //! (the flush interval, which is also how fresh the results it reads are),
-//! and only when the results changed; a comment every 15 s keeps proxies
-//! from closing an idle stream. A client without `EventSource` reads
+//! and only when the results changed; a comment every 2 s keeps proxies
+//! from closing an idle stream, and is how a stream whose client has gone
+//! finds out (its write fails) and gives its place back. A client without `EventSource` reads
 //! `GET /v1/polls/{id}/results` now and then instead.
 
 use std::time::{Duration, Instant};
@@ -20,7 +21,7 @@ use crate::voting::Voting;
 use std::sync::Arc;
 
 /// How often an idle stream says it is alive.
-const KEEP_ALIVE: Duration = Duration::from_secs(15);
+const KEEP_ALIVE: Duration = Duration::from_secs(2);
 
 impl PollsApi {
     pub async fn events(&self, req: &Req, id: Option<&str>) -> Result<Response, ApiError> {
