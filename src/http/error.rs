@@ -9,7 +9,9 @@ use std::borrow::Cow;
 
 use http::{HeaderValue, StatusCode, header};
 
-use super::api::bodies::{AlreadyVotedDetail, ErrorBody, ErrorDetail, PollConflictDetail};
+use super::api::bodies::{
+    AlreadyVotedDetail, ErrorBody, ErrorDetail, HiddenDetail, PollConflictDetail,
+};
 use super::i18n::{Lang, text};
 use super::respond::{Response, json_response};
 use crate::poll::Shown;
@@ -356,6 +358,10 @@ impl ApiError {
                 },
                 conflict: match &self {
                     ApiError::PollConflict(detail) => Some(detail),
+                    _ => None,
+                },
+                hidden: match self {
+                    ApiError::ResultsHidden(shown) => Some(HiddenDetail::of(shown)),
                     _ => None,
                 },
             },

@@ -300,6 +300,7 @@ async fn route(
         Route::Favicon => Ok(assets::favicon()),
         Route::PagesCss => Ok(assets::pages_css()),
         Route::OpenApi => Ok(openapi::public()),
+        Route::Polls => polls.get_archive(&req).await,
         Route::Poll => polls.get_poll(&req, id).await,
         Route::PollVotes => polls.post_vote(req, client, id).await,
         Route::PollResults => polls.get_results(&req, id).await,

@@ -11,6 +11,7 @@ use http::Method;
 pub enum Route {
     Home,
     Archive,
+    Polls,
     Hits,
     Counter,
     CounterSvg,
@@ -60,6 +61,7 @@ pub const PUBLIC: &[(&str, Route, &[Method])] = &[
     ("/demo", Route::Demo, GET),
     ("/demo.css", Route::DemoCss, GET),
     ("/favicon.ico", Route::Favicon, GET),
+    ("/v1/polls", Route::Polls, GET),
     ("/v1/polls/{id}", Route::Poll, GET),
     ("/v1/polls/{id}/votes", Route::PollVotes, POST),
     ("/v1/polls/{id}/results", Route::PollResults, GET),
@@ -201,7 +203,7 @@ mod tests {
     fn other_paths_are_unmatched() {
         for path in [
             "/v1",
-            "/v1/polls",
+            "/v1/poll",
             "/v1/polls/x/y/z",
             "/nope",
             "/polls/x/results/more",

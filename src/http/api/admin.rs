@@ -23,7 +23,7 @@ use crate::http::respond::{Response, json_object, json_response, media_type_is, 
 use crate::http::router::OpsRoute;
 use crate::ids::PollId;
 use crate::metrics::Metrics;
-use crate::poll::{Poll, PollSpec};
+use crate::poll::{Poll, PollSpec, Viewer};
 use crate::store::{PollState, PutPoll};
 use crate::voting::Voting;
 
@@ -83,7 +83,7 @@ impl AdminApi {
     fn admin_poll(&self, state: &PollState, result: Option<&'static str>) -> AdminPoll {
         let now = self.voting.now();
         AdminPoll {
-            poll: PollBody::new(state, now),
+            poll: PollBody::new(state, now, Viewer::Editor),
             results: ResultsBody::new(state, now),
             result,
         }

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::counter::CounterView;
 use crate::ids::{OptionId, PageId, PollId};
-use crate::poll::{PollStatus, Results};
+use crate::poll::{PollStatus, Results, Shown, Viewer, Visibility};
 use crate::store::PollState;
 
 /// `POST /v1/hits`: the page this load counts (optional).
@@ -80,6 +80,10 @@ pub struct PollBody {
     pub opens_at: Option<Timestamp>,
     pub closes_at: Option<Timestamp>,
     pub status: PollStatus,
+    /// Who may see the results, and when.
+    pub results_visibility: Visibility,
+    /// Whether this visitor may see the results now.
+    pub results_visible: bool,
     /// Whether this person has voted (never said of a visitor known only
     /// by address).
     pub voted: bool,
@@ -89,7 +93,8 @@ pub struct PollBody {
 }
 
 impl PollBody {
-    pub fn new(state: &PollState, now: Timestamp) -> Self {
+    /// The poll as `viewer` sees it at `now`.
+    pub fn new(state: &PollState, now: Timestamp, viewer: Viewer) -> Self {
         let poll = &state.poll;
         Self {
             id: poll.id.clone(),
@@ -106,6 +111,8 @@ impl PollBody {
             opens_at: poll.opens_at,
             closes_at: poll.closes_at,
             status: poll.status(now),
+            results_visibility: poll.results,
+            results_visible: poll.results_shown(viewer, now) == Shown::Now,
             voted: state.voted.is_some(),
             choices: state.voted.clone(),
         }
@@ -175,11 +182,12 @@ pub struct VoteRequest {
     pub options: Vec<String>,
 }
 
-/// A counted ballot: the results, and the choice recorded.
+/// A counted ballot: the choice recorded, and the results when the poll
+/// shows them to its voters.
 #[derive(Debug, Serialize)]
 pub struct VotedBody {
-    #[serde(flatten)]
-    pub results: ResultsBody,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub results: Option<ResultsBody>,
     pub voted: bool,
     pub choices: Vec<OptionId>,
 }
@@ -188,7 +196,47 @@ pub struct VotedBody {
 #[derive(Debug, Serialize)]
 pub struct AlreadyVotedDetail {
     pub choices: Vec<OptionId>,
-    pub results: ResultsBody,
+    /// When the poll shows its results to its voters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub results: Option<ResultsBody>,
+}
+
+/// What `403 results_hidden` adds to the error: when the results can be
+/// seen.
+#[derive(Debug, Serialize)]
+pub struct HiddenDetail {
+    pub results_visibility: Visibility,
+    /// When the poll closes, if it is set (for `after_close`).
+    pub closes_at: Option<Timestamp>,
+}
+
+impl HiddenDetail {
+    pub fn of(shown: Shown) -> Self {
+        let (results_visibility, closes_at) = match shown {
+            Shown::AfterVote => (Visibility::AfterVote, None),
+            Shown::AfterClose(at) => (Visibility::AfterClose, at),
+            Shown::Never => (Visibility::Never, None),
+            Shown::Now => (Visibility::Always, None),
+        };
+        Self {
+            results_visibility,
+            closes_at,
+        }
+    }
+}
+
+/// `GET /v1/polls`: every poll, open ones first, with its results when
+/// this visitor may see them.
+#[derive(Debug, Serialize)]
+pub struct ArchiveBody {
+    pub polls: Vec<ArchivedPoll>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ArchivedPoll {
+    pub poll: PollBody,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub results: Option<ResultsBody>,
 }
 
 /// An option that holds ballots, which a replacement would drop.
@@ -220,6 +268,8 @@ pub struct ErrorDetail<'a> {
     pub already_voted: Option<&'a AlreadyVotedDetail>,
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub conflict: Option<&'a PollConflictDetail>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub hidden: Option<HiddenDetail>,
 }
 
 /// A poll and its results, as the admin API answers.

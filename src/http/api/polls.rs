@@ -7,7 +7,9 @@ use std::sync::Arc;
 use bytes::Bytes;
 use http::{HeaderValue, StatusCode, header};
 
-use super::bodies::{AlreadyVotedDetail, PollBody, ResultsBody, VoteRequest, VotedBody};
+use super::bodies::{
+    AlreadyVotedDetail, ArchiveBody, ArchivedPoll, PollBody, ResultsBody, VoteRequest, VotedBody,
+};
 use crate::http::client::Client;
 use crate::http::error::ApiError;
 use crate::http::identity::{Visitors, reader};
@@ -16,7 +18,7 @@ use crate::http::pages::Look;
 use crate::http::respond::{Req, Response, json_object, json_response, media_type_is};
 use crate::http::stream::Streams;
 use crate::ids::{OptionId, PollId};
-use crate::poll::{ChoiceError, Verdict};
+use crate::poll::{ChoiceError, Shown, Verdict, Viewer};
 use crate::store::PollState;
 use crate::telemetry::{Refusal, Refusals};
 use crate::voting::{Vote, Voter, Voting};
@@ -33,6 +35,15 @@ pub struct PollsApi {
     pub streams: Arc<Streams>,
     /// How often a live stream looks for changed results.
     pub live_interval: std::time::Duration,
+}
+
+/// Who `state` was read for: a person who voted, or anyone else.
+fn viewer_of(state: &PollState) -> Viewer {
+    if state.voted.is_some() {
+        Viewer::Voter
+    } else {
+        Viewer::Visitor
+    }
 }
 
 /// A poll id from the path; a malformed one names no poll.
@@ -85,6 +96,14 @@ impl PollsApi {
         ResultsBody::new(state, self.now())
     }
 
+    /// The results a voter is shown with their ballot, when the poll shows
+    /// its results to voters.
+    fn voter_results(&self, state: &PollState) -> Option<ResultsBody> {
+        let now = self.now();
+        (state.poll.results_shown(Viewer::Voter, now) == Shown::Now)
+            .then(|| ResultsBody::new(state, now))
+    }
+
     /// A poll and what this person chose. Only a person (cookie or
     /// first-party id) is told: an address hash may be someone else's.
     pub async fn poll_for(&self, id: &PollId, req: &Req) -> Result<PollState, ApiError> {
@@ -99,8 +118,26 @@ impl PollsApi {
         let state = self.poll_for(&poll_id(id)?, req).await?;
         Ok(json_response(
             StatusCode::OK,
-            &PollBody::new(&state, self.now()),
+            &PollBody::new(&state, self.now(), viewer_of(&state)),
         ))
+    }
+
+    /// `GET /v1/polls`: every poll, with its results as this visitor may
+    /// see them.
+    pub async fn get_archive(&self, req: &Req) -> Result<Response, ApiError> {
+        let person = reader(req.headers())?;
+        let now = self.now();
+        let polls = self
+            .voting
+            .archive(person.as_ref())
+            .await?
+            .into_iter()
+            .map(|view| ArchivedPoll {
+                poll: PollBody::new(&view.state, now, viewer_of(&view.state)),
+                results: view.visible().then(|| ResultsBody::new(&view.state, now)),
+            })
+            .collect();
+        Ok(json_response(StatusCode::OK, &ArchiveBody { polls }))
     }
 
     /// `GET /v1/polls/{id}/results`: at most a flush interval old, to
@@ -179,7 +216,7 @@ impl PollsApi {
             Verdict::Accepted => Ok(()),
             Verdict::AlreadyVoted => Err(ApiError::AlreadyVoted(Box::new(AlreadyVotedDetail {
                 choices: vote.state.voted.clone().unwrap_or_default(),
-                results: self.results_body(&vote.state),
+                results: self.voter_results(&vote.state),
             }))),
             Verdict::AddressCapReached => {
                 self.refusals.note(Refusal::AddressCap, route);
@@ -218,7 +255,7 @@ impl PollsApi {
             Ok(()) => json_response(
                 StatusCode::CREATED,
                 &VotedBody {
-                    results: self.results_body(&cast.vote.state),
+                    results: self.voter_results(&cast.vote.state),
                     voted: true,
                     choices: cast.vote.state.voted.clone().unwrap_or_default(),
                 },
