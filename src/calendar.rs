@@ -140,6 +140,12 @@ impl Calendar {
         Self { tz }
     }
 
+    /// The portal's time zone by its IANA name (`UTC` for a fixed offset
+    /// without one).
+    pub fn zone_name(&self) -> &str {
+        self.tz.iana_name().unwrap_or("UTC")
+    }
+
     /// The local day at `at`.
     pub fn day(&self, at: Timestamp) -> Day {
         Day(at.to_zoned_datetime(self.tz.clone()).date())

@@ -276,6 +276,18 @@ async fn a_poll_not_yet_open_says_when_it_opens(backend: Backend) {
     assert!(!html.contains("<form"));
     let (_, html) = page(&app, "/polls/sap-mo?lang=en", None).await;
     assert!(html.contains("Opens on 5 January 2027, 08:00."), "{html}");
+    // The widget shows the same dates: the JSON names the zone to show them in.
+    let poll: Value = app
+        .http
+        .get(app.url("/v1/polls/sap-mo"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(poll["time_zone"], "Asia/Ho_Chi_Minh");
+    assert_eq!(poll["status"], "not_yet_open");
     app.stop().await;
 }
 

@@ -162,6 +162,11 @@ impl Voting {
         self.clock.now()
     }
 
+    /// The portal's time zone, by its IANA name.
+    pub fn zone_name(&self) -> &str {
+        self.calendar.zone_name()
+    }
+
     /// Seconds until the next local midnight, when per-day caps reset.
     pub fn seconds_until_tomorrow(&self) -> u64 {
         self.calendar.until_tomorrow(self.clock.now()).as_secs()

@@ -83,7 +83,7 @@ impl AdminApi {
     fn admin_poll(&self, state: &PollState, result: Option<&'static str>) -> AdminPoll {
         let now = self.voting.now();
         AdminPoll {
-            poll: PollBody::new(state, now, Viewer::Editor),
+            poll: PollBody::new(state, now, Viewer::Editor, self.voting.zone_name()),
             results: ResultsBody::new(state, now),
             result,
         }

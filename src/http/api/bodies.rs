@@ -80,6 +80,9 @@ pub struct PollBody {
     pub opens_at: Option<Timestamp>,
     pub closes_at: Option<Timestamp>,
     pub status: PollStatus,
+    /// The portal's time zone (IANA name), in which pages show the poll's
+    /// dates.
+    pub time_zone: String,
     /// Who may see the results, and when.
     pub results_visibility: Visibility,
     /// Whether this visitor may see the results now.
@@ -94,7 +97,7 @@ pub struct PollBody {
 
 impl PollBody {
     /// The poll as `viewer` sees it at `now`.
-    pub fn new(state: &PollState, now: Timestamp, viewer: Viewer) -> Self {
+    pub fn new(state: &PollState, now: Timestamp, viewer: Viewer, zone: &str) -> Self {
         let poll = &state.poll;
         Self {
             id: poll.id.clone(),
@@ -111,6 +114,7 @@ impl PollBody {
             opens_at: poll.opens_at,
             closes_at: poll.closes_at,
             status: poll.status(now),
+            time_zone: zone.to_owned(),
             results_visibility: poll.results,
             results_visible: poll.results_shown(viewer, now) == Shown::Now,
             voted: state.voted.is_some(),

@@ -118,7 +118,12 @@ impl PollsApi {
         let state = self.poll_for(&poll_id(id)?, req).await?;
         Ok(json_response(
             StatusCode::OK,
-            &PollBody::new(&state, self.now(), viewer_of(&state)),
+            &PollBody::new(
+                &state,
+                self.now(),
+                viewer_of(&state),
+                self.voting.zone_name(),
+            ),
         ))
     }
 
@@ -133,7 +138,12 @@ impl PollsApi {
             .await?
             .into_iter()
             .map(|view| ArchivedPoll {
-                poll: PollBody::new(&view.state, now, viewer_of(&view.state)),
+                poll: PollBody::new(
+                    &view.state,
+                    now,
+                    viewer_of(&view.state),
+                    self.voting.zone_name(),
+                ),
                 results: view.visible().then(|| ResultsBody::new(&view.state, now)),
             })
             .collect();
