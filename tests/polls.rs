@@ -565,7 +565,21 @@ async fn the_admin_api_needs_the_token(backend: Backend) {
     .json()
     .await
     .unwrap();
-    assert_eq!(list["polls"].as_array().unwrap().len(), 2);
+    let ids: Vec<&str> = list["polls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["poll"]["id"].as_str())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "chuyen-muc-quan-tam",
+            "danh-gia-cong",
+            "lay-y-kien-quy-hoach"
+        ],
+        "{list}"
+    );
     let baseline = admin(
         &app,
         reqwest::Method::PUT,
