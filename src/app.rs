@@ -114,8 +114,8 @@ impl App {
             site.clone(),
             VotingSettings {
                 votes_per_address: settings.votes_per_address,
-                store_timeout: settings.store_timeout,
                 results_fresh: settings.flush_interval,
+                journal_dir: Some(settings.data_dir.join("retractions")),
             },
         ));
         let visitors = Arc::new(Visitors::new(Arc::new(Privacy::new(site))));

@@ -9,6 +9,14 @@ use jiff::{SignedDuration, Timestamp};
 /// monotonic clock; this is only for what the domain calls a date or a time.
 pub trait Clock: Send + Sync + 'static {
     fn now(&self) -> Timestamp;
+
+    /// Whether ballots are judged (opened, closed) by this clock. A test's
+    /// clock, set to the moment under test, is; the real one is not: the
+    /// store's own clock judges ballots, so replicas whose clocks drifted
+    /// apart still give one verdict.
+    fn judges_ballots(&self) -> bool {
+        true
+    }
 }
 
 /// The real clock.
@@ -18,6 +26,26 @@ pub struct SystemClock;
 impl Clock for SystemClock {
     fn now(&self) -> Timestamp {
         Timestamp::now()
+    }
+
+    fn judges_ballots(&self) -> bool {
+        false
+    }
+}
+
+/// The real clock, off by a fixed amount: a replica whose clock drifted.
+#[derive(Debug, Clone, Copy)]
+pub struct DriftedClock(pub SignedDuration);
+
+impl Clock for DriftedClock {
+    fn now(&self) -> Timestamp {
+        Timestamp::now()
+            .saturating_add(self.0)
+            .unwrap_or(Timestamp::MAX)
+    }
+
+    fn judges_ballots(&self) -> bool {
+        false
     }
 }
 

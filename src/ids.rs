@@ -121,6 +121,48 @@ string_id!(
     }
 );
 
+string_id!(
+    /// A ballot as its voter names it (the widget, or the form's hidden
+    /// field): 16 to 64 lowercase hex digits. Sent again, it is the same
+    /// ballot, so a retry after a lost answer has one fate.
+    BallotId,
+    |v| {
+        if v.len() < 16 {
+            return Err(IdError::Empty);
+        }
+        if v.len() > 64 {
+            return Err(IdError::TooLong { max: 64 });
+        }
+        if !v.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+            return Err(IdError::BadCharacter);
+        }
+        Ok(())
+    }
+);
+
+impl BallotId {
+    /// A fresh id, for a ballot whose voter named none.
+    pub fn fresh() -> Self {
+        Self(hex(&random::<16>()))
+    }
+}
+
+/// One try at casting a ballot: random, so a retraction can name the try
+/// it undoes and keep it from counting if it reaches the store later.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Attempt(pub u64);
+
+impl Attempt {
+    pub fn fresh() -> Self {
+        Self(u64::from_le_bytes(random()))
+    }
+
+    /// 16 hex digits, as the store keeps it.
+    pub fn to_hex(self) -> String {
+        hex(&self.0.to_be_bytes())
+    }
+}
+
 /// The longest page id accepted, in bytes.
 pub const PAGE_ID_MAX_BYTES: usize = 256;
 
@@ -244,6 +286,15 @@ pub struct AddressKey(String);
 impl AddressKey {
     pub fn from_hash(hash: [u8; 16]) -> Self {
         Self(hex(&hash))
+    }
+
+    /// As [`Self::as_str`] wrote it: 32 lowercase hex digits.
+    pub fn from_stored(value: &str) -> Option<Self> {
+        (value.len() == 32
+            && value
+                .bytes()
+                .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
+        .then(|| Self(value.to_owned()))
     }
 
     pub fn as_str(&self) -> &str {

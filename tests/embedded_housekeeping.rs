@@ -95,15 +95,15 @@ async fn embedded_housekeeping_never_stalls_writes() {
         slowest_hit = slowest_hit.max(started.elapsed());
         if n % 4 == 0 {
             let ballot = Ballot {
-                id: n,
+                id: tally::ids::BallotId::fresh(),
+                attempt: tally::ids::Attempt::fresh(),
                 poll: PollId::parse("p").unwrap(),
                 visitor: VisitorKey::from_cookie(&format!("{n:036x}")).unwrap(),
                 address: AddressKey::from_hash([1; 16]),
                 choices: vec![OptionId::parse("a").unwrap()],
-                at: t0,
+                at: Some(t0),
                 day: "2027-01-15".parse().unwrap(),
                 address_cap: 1000,
-                deadline: jiff::Timestamp::MAX,
             };
             let (verdict, _) = store
                 .cast(&SITE, &ballot)

@@ -11,7 +11,9 @@ use futures::future::join_all;
 use jiff::SignedDuration;
 use jiff::Timestamp;
 use tally::calendar::{Buckets, Day};
-use tally::ids::{AddressKey, OptionId, PageId, PageKey, PollId, SiteId, VisitId, VisitorKey};
+use tally::ids::{
+    AddressKey, Attempt, BallotId, OptionId, PageId, PageKey, PollId, SiteId, VisitId, VisitorKey,
+};
 use tally::poll::{Poll, PollOption, PollSpec, judge};
 use tally::store::{self, Ballot, Batch, CounterQuery, PutPoll, Store, Touch, Verdict};
 
@@ -130,15 +132,19 @@ fn poll(max_choices: u32, options: &[&str]) -> Poll {
 fn ballot(v: &VisitorKey, address: u8, choices: &[&str], cap: u32) -> Ballot {
     static IDS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
     Ballot {
-        id: IDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+        id: BallotId::parse(&format!(
+            "{:032x}",
+            IDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        ))
+        .unwrap(),
+        attempt: Attempt::fresh(),
         poll: PollId::parse("danh-gia").unwrap(),
         visitor: v.clone(),
         address: AddressKey::from_hash([address; 16]),
         choices: choices.iter().map(|c| id(c)).collect(),
-        at: ts(T0),
+        at: Some(ts(T0)),
         day: day("2026-11-28"),
         address_cap: cap,
-        deadline: Timestamp::MAX,
     }
 }
 
@@ -618,9 +624,9 @@ async fn ballots_respect_the_polls_window(s: &dyn Store) {
         s.cast(&SITE, &b).await.unwrap().unwrap().0,
         Verdict::NotYetOpen
     );
-    b.at = ts(T0 + 2000);
+    b.at = Some(ts(T0 + 2000));
     assert_eq!(s.cast(&SITE, &b).await.unwrap().unwrap().0, Verdict::Closed);
-    b.at = ts(T0 + 1500);
+    b.at = Some(ts(T0 + 1500));
     assert_eq!(
         s.cast(&SITE, &b).await.unwrap().unwrap().0,
         Verdict::Accepted
@@ -794,7 +800,7 @@ async fn the_ballot_rules_are_one_table(s: &dyn Store) {
         for v in &earlier {
             let mut b = ballot(v, 77, &["a"], cap);
             b.poll = p.id.clone();
-            b.at = ts(T0 + 1_500);
+            b.at = Some(ts(T0 + 1_500));
             assert_eq!(
                 s.cast(&SITE, &b).await.unwrap().unwrap().0,
                 Accepted,
@@ -803,7 +809,7 @@ async fn the_ballot_rules_are_one_table(s: &dyn Store) {
         }
         let mut b = ballot(&voter, 77, case.choices, cap);
         b.poll = p.id.clone();
-        b.at = at;
+        b.at = Some(at);
         let (verdict, state) = s.cast(&SITE, &b).await.unwrap().unwrap();
         assert_eq!(verdict, case.verdict, "case {n}: the store");
         let counted: u64 = state.votes.iter().sum();
@@ -820,15 +826,90 @@ async fn the_ballot_rules_are_one_table(s: &dyn Store) {
     }
 }
 
-async fn a_ballot_past_its_deadline_is_not_counted(s: &dyn Store) {
+async fn a_retracted_try_that_arrives_late_is_not_counted(s: &dyn Store) {
     s.put_poll(&SITE, &poll(1, &["tot", "chua-tot"]), false)
         .await
         .unwrap();
-    let mut late = ballot(&visitor(90), 5, &["tot"], 50);
-    late.deadline = ts(1);
-    assert!(s.cast(&SITE, &late).await.is_err());
+    let late = ballot(&visitor(90), 5, &["tot"], 50);
+    // Its caller heard 503; the retraction reaches the store first.
+    assert!(!s.retract(&SITE, &late.retraction()).await.unwrap());
+    assert!(
+        s.cast(&SITE, &late).await.is_err(),
+        "a fenced try is refused"
+    );
     let state = s
         .poll_state(&SITE, &late.poll, None)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(state.votes, vec![0, 0]);
+    assert_eq!(state.voted, None);
+    // The voter's retry, a new try of the same ballot, counts.
+    let mut retry = late.clone();
+    retry.attempt = Attempt::fresh();
+    let (verdict, state) = s.cast(&SITE, &retry).await.unwrap().unwrap();
+    assert_eq!(verdict, Verdict::Accepted);
+    assert_eq!(state.votes, vec![1, 0]);
+}
+
+async fn a_ballot_without_a_time_is_judged_by_the_stores_clock(s: &dyn Store) {
+    let now = Timestamp::now();
+    let mut closed = poll(1, &["tot", "chua-tot"]);
+    closed.closes_at = Some(now - SignedDuration::from_secs(60));
+    s.put_poll(&SITE, &closed, false).await.unwrap();
+    let mut b = ballot(&visitor(92), 5, &["tot"], 50);
+    b.at = None;
+    assert_eq!(s.cast(&SITE, &b).await.unwrap().unwrap().0, Verdict::Closed);
+    // Open again until a minute from now: the same clock lets it in.
+    let mut open = poll(1, &["tot", "chua-tot"]);
+    open.closes_at = Some(now + SignedDuration::from_secs(60));
+    s.put_poll(&SITE, &open, false).await.unwrap();
+    b.attempt = Attempt::fresh();
+    assert_eq!(
+        s.cast(&SITE, &b).await.unwrap().unwrap().0,
+        Verdict::Accepted
+    );
+}
+
+async fn a_ballot_sent_again_has_one_fate(s: &dyn Store) {
+    s.put_poll(&SITE, &poll(1, &["tot", "chua-tot"]), false)
+        .await
+        .unwrap();
+    let voter = visitor(91);
+    let first = ballot(&voter, 5, &["tot"], 50);
+    assert_eq!(
+        s.cast(&SITE, &first).await.unwrap().unwrap().0,
+        Verdict::Accepted
+    );
+    // Its answer was lost (the caller heard 503); the voter sends it again
+    // before the first try is retracted: the retry claims the ballot.
+    let mut retry = first.clone();
+    retry.attempt = Attempt::fresh();
+    retry.choices = vec![id("chua-tot")];
+    let (verdict, state) = s.cast(&SITE, &retry).await.unwrap().unwrap();
+    assert_eq!(verdict, Verdict::Accepted, "the same ballot, not a 409");
+    assert_eq!(state.votes, vec![1, 0], "counted once, as first chosen");
+    assert_eq!(state.voted, Some(vec![id("tot")]));
+    assert!(
+        !s.retract(&SITE, &first.retraction()).await.unwrap(),
+        "the first try no longer holds the record"
+    );
+    let state = s
+        .poll_state(&SITE, &first.poll, Some(&voter))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(state.votes, vec![1, 0]);
+    // Another ballot of the same voter is a second ballot: refused.
+    let other = ballot(&voter, 5, &["tot"], 50);
+    assert_eq!(
+        s.cast(&SITE, &other).await.unwrap().unwrap().0,
+        Verdict::AlreadyVoted
+    );
+    // The retry answered 503 as well: its retraction undoes the ballot.
+    assert!(s.retract(&SITE, &retry.retraction()).await.unwrap());
+    let state = s
+        .poll_state(&SITE, &first.poll, Some(&voter))
         .await
         .unwrap()
         .unwrap();
@@ -852,12 +933,11 @@ async fn a_retracted_ballot_is_gone_and_others_stay(s: &dyn Store) {
         Verdict::Accepted
     );
     // Another ballot of the same visitor is not this one.
-    let mut other = lost.clone();
-    other.id += 1_000_000;
-    assert!(!s.retract(&SITE, &other).await.unwrap());
-    assert!(s.retract(&SITE, &lost).await.unwrap());
+    let other = ballot(&cookie, 9, &["a", "b"], 2);
+    assert!(!s.retract(&SITE, &other.retraction()).await.unwrap());
+    assert!(s.retract(&SITE, &lost.retraction()).await.unwrap());
     assert!(
-        !s.retract(&SITE, &lost).await.unwrap(),
+        !s.retract(&SITE, &lost.retraction()).await.unwrap(),
         "retracting is idempotent"
     );
     let state = s
@@ -948,7 +1028,9 @@ conformance!(
     concurrent_ballots_from_one_visitor_count_once,
     invalid_ballots_change_nothing,
     ballots_respect_the_polls_window,
-    a_ballot_past_its_deadline_is_not_counted,
+    a_retracted_try_that_arrives_late_is_not_counted,
+    a_ballot_sent_again_has_one_fate,
+    a_ballot_without_a_time_is_judged_by_the_stores_clock,
     the_ballot_rules_are_one_table,
     a_retracted_ballot_is_gone_and_others_stay,
     housekeeping_keeps_what_is_still_needed,

@@ -89,6 +89,7 @@ pub struct PollKeys {
     pub voters: String,
     /// Hash: address hash → ballots that day.
     pub addresses_prefix: String,
+    prefix: String,
 }
 
 impl PollKeys {
@@ -99,7 +100,14 @@ impl PollKeys {
             counts: format!("{prefix}:counts"),
             voters: format!("{prefix}:voters"),
             addresses_prefix: format!("{prefix}:addr:"),
+            prefix,
         }
+    }
+
+    /// The fence of a retracted try at casting a ballot: while it stands,
+    /// the try does not count if it arrives.
+    pub fn fence(&self, attempt: crate::ids::Attempt) -> String {
+        format!("{}:fence:{}", self.prefix, attempt.to_hex())
     }
 
     /// Ballots per address hash on `day`.

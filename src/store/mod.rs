@@ -137,10 +137,12 @@ operations! {
     /// `None` when the poll does not exist.
     async fn cast(&self, site: &SiteId, ballot: &Ballot) -> Option<(Verdict, PollState)>;
 
-    /// Undoes `ballot` if it was counted (it is recognised by its id), in
-    /// one atomic step; says whether it was. For ballots whose caller was
+    /// Undoes a try at casting a ballot if that try is what the voter's
+    /// record holds (a later try of the same ballot may have claimed it),
+    /// and fences the try off should it arrive later, in one atomic step;
+    /// says whether a count was undone. For ballots whose caller was
     /// answered 503 though the store may have counted them.
-    async fn retract(&self, site: &SiteId, ballot: &Ballot) -> bool;
+    async fn retract(&self, site: &SiteId, retraction: &Retraction) -> bool;
 
     /// Housekeeping that TTLs do not do by themselves (the embedded store
     /// deletes expired state here, a bounded slice at a time). Called every

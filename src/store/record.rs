@@ -1,22 +1,42 @@
 //! How poll records are written as strings, the same in both stores: a
-//! poll's definition is JSON, a voter's record `<ballot id>|<option ids>`,
-//! an address-hashing key 64 hex digits.
+//! poll's definition is JSON, a voter's record
+//! `<ballot id>/<attempt>|<option ids>`, an address-hashing key 64 hex
+//! digits.
 
-use crate::ids::OptionId;
+use crate::ids::{Attempt, BallotId, OptionId};
 use crate::poll::Poll;
 use crate::store::StoreError;
 
-/// A voter's record: the ballot's id, so a ballot can be recognised, and
-/// its choices.
-pub fn voter_record(ballot: u64, choices: &[OptionId]) -> String {
+/// A voter's record: the ballot's id, so a retry of it is recognised; the
+/// try that last cast or claimed it, so a retraction undoes only its own;
+/// and the choices.
+pub fn voter_record(ballot: &BallotId, attempt: Attempt, choices: &[OptionId]) -> String {
     let ids: Vec<&str> = choices.iter().map(OptionId::as_str).collect();
-    format!("{ballot}|{}", ids.join(","))
+    format!("{ballot}/{}|{}", attempt.to_hex(), ids.join(","))
 }
 
-/// The choices of `record` if it is ballot `ballot`'s.
-pub fn choices_of_ballot(record: &str, ballot: u64) -> Option<&str> {
-    let (id, choices) = record.split_once('|')?;
-    (id.parse() == Ok(ballot)).then_some(choices)
+/// The record's ballot id, try and choices (records written before tries
+/// were kept have no try).
+fn parts(record: &str) -> Option<(&str, &str, &str)> {
+    let (tag, choices) = record.split_once('|')?;
+    let (ballot, attempt) = tag.split_once('/').unwrap_or((tag, ""));
+    Some((ballot, attempt, choices))
+}
+
+/// The choices of `record` if it is ballot `ballot`'s, whichever try.
+pub fn choices_of_ballot<'r>(record: &'r str, ballot: &BallotId) -> Option<&'r str> {
+    let (id, _, choices) = parts(record)?;
+    (id == ballot.as_str()).then_some(choices)
+}
+
+/// The choices of `record` if try `attempt` of ballot `ballot` holds it.
+pub fn choices_of_attempt<'r>(
+    record: &'r str,
+    ballot: &BallotId,
+    attempt: Attempt,
+) -> Option<&'r str> {
+    let (id, tried, choices) = parts(record)?;
+    (id == ballot.as_str() && tried == attempt.to_hex()).then_some(choices)
 }
 
 /// Parses a voter's record (`<ballot id>|<option ids>`); `None` for ''.

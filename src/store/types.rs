@@ -6,7 +6,9 @@ use std::collections::HashMap;
 use jiff::{SignedDuration, Timestamp};
 
 use crate::calendar::{Buckets, Day, Month, Week};
-use crate::ids::{AddressKey, OptionId, PageId, PageKey, PollId, VisitId, VisitorKey};
+use crate::ids::{
+    AddressKey, Attempt, BallotId, OptionId, PageId, PageKey, PollId, VisitId, VisitorKey,
+};
 use crate::poll::Poll;
 
 /// A visitor's hit, as the store sees it. The store applies
@@ -132,24 +134,58 @@ pub enum PutPoll {
 /// A ballot, checked at the edge against the poll's options.
 #[derive(Debug, Clone)]
 pub struct Ballot {
-    /// Random per ballot; stored with the choices, so a ballot whose answer
-    /// was lost can be recognised and retracted.
-    pub id: u64,
+    /// As its voter names it: cast again with the same id (a retry after
+    /// a lost answer), it is the same ballot, with the same fate.
+    pub id: BallotId,
+    /// This try at casting it. The voter's record names the last try that
+    /// cast or claimed the ballot, so a retraction undoes only its own.
+    pub attempt: Attempt,
     pub poll: PollId,
     /// A person: a cookie or first-party id, or a fresh id issued with
     /// this ballot. Never an address hash, which may be several people.
     pub visitor: VisitorKey,
     pub address: AddressKey,
     pub choices: Vec<OptionId>,
-    pub at: Timestamp,
+    /// When the ballot is judged (opening and closing times). `None`: at
+    /// the store's own "now", so replicas whose clocks disagree with the
+    /// store's, or with each other, give the same verdict.
+    pub at: Option<Timestamp>,
     /// The local day the per-address cap counts in.
     pub day: Day,
     pub address_cap: u32,
-    /// Wall-clock instant after which the store must refuse to count the
-    /// ballot: the caller has given up waiting by then and answered 503, so
-    /// counting it later would make that answer false.
-    pub deadline: Timestamp,
 }
+
+impl Ballot {
+    /// What undoes this try if the store counted it.
+    pub fn retraction(&self) -> Retraction {
+        Retraction {
+            ballot: self.id.clone(),
+            attempt: self.attempt,
+            poll: self.poll.clone(),
+            visitor: self.visitor.clone(),
+            address: self.address.clone(),
+            day: self.day,
+        }
+    }
+}
+
+/// A try at casting a ballot whose caller heard 503: the store may have
+/// counted it all the same (the answer lost on the way back), so it is
+/// undone if it was, and fenced off if it has not arrived yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Retraction {
+    pub ballot: BallotId,
+    pub attempt: Attempt,
+    pub poll: PollId,
+    pub visitor: VisitorKey,
+    pub address: AddressKey,
+    /// The day the ballot's per-address count was made in.
+    pub day: Day,
+}
+
+/// How long a retraction's fence stands: a try that reaches the store
+/// later than this after its caller gave up is not a thing networks do.
+pub const FENCE_TTL_SECS: u64 = 86_400;
 
 /// The store's verdict on a ballot, by [`crate::poll::judge`]'s rules, in
 /// the same atomic step that counts it.

@@ -13,8 +13,7 @@ use tokio::sync::watch;
 
 use crate::calendar::Calendar;
 use crate::clock::Clock;
-use crate::ids::random;
-use crate::ids::{AddressKey, OptionId, PollId, SiteId, VisitorKey};
+use crate::ids::{AddressKey, Attempt, BallotId, OptionId, PollId, SiteId, VisitorKey};
 use crate::metrics::Metrics;
 use crate::poll::{ChoiceError, Poll, PollSpec, PollStatus};
 use crate::site::Site;
@@ -22,7 +21,7 @@ use crate::store::{Ballot, PollState, PutPoll, Store, StoreError, Verdict};
 
 mod retractions;
 mod view;
-use retractions::Retractions;
+use retractions::{Journal, Retractions};
 pub use view::PollView;
 
 /// Who casts a ballot.
@@ -40,6 +39,8 @@ pub struct Vote {
     pub verdict: Verdict,
     pub state: PollState,
     pub choices: Vec<OptionId>,
+    /// The ballot's id, for the voter to send again with a retry.
+    pub ballot: BallotId,
 }
 
 impl Vote {
@@ -54,12 +55,13 @@ impl Vote {
 }
 
 /// Settings the poll service needs.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct VotingSettings {
     pub votes_per_address: u32,
-    pub store_timeout: Duration,
     /// How old results shown to readers may be.
     pub results_fresh: Duration,
+    /// Where retractions are journalled (`None`: memory only).
+    pub journal_dir: Option<std::path::PathBuf>,
 }
 
 /// The poll service.
@@ -69,9 +71,6 @@ pub struct Voting {
     calendar: Calendar,
     clock: Arc<dyn Clock>,
     votes_per_address: u32,
-    /// How long after sending a ballot the store may still count it: half
-    /// the store timeout, so a late answer is never mistaken for a refusal.
-    ballot_deadline: Duration,
     metrics: Arc<Metrics>,
     /// Ids of polls seen to exist: ballot metrics are labelled by poll only
     /// for these, so a client cannot invent label values.
@@ -104,13 +103,15 @@ impl Voting {
         Self {
             results: Mutex::new(HashMap::new()),
             results_fresh: settings.results_fresh,
-            ballot_deadline: settings.store_timeout / 2,
             votes_per_address: settings.votes_per_address,
             store,
             site,
             calendar,
             clock,
-            retractions: Retractions::new(Arc::clone(&metrics)),
+            retractions: Retractions::new(
+                settings.journal_dir.as_deref().and_then(Journal::open),
+                Arc::clone(&metrics),
+            ),
             metrics,
             known: Mutex::new(HashSet::new()),
         }
@@ -230,20 +231,19 @@ impl Voting {
         poll: &PollId,
         voter: Voter,
         choices: Vec<OptionId>,
+        id: BallotId,
     ) -> Result<Option<Vote>, StoreError> {
         let now = self.clock.now();
         let ballot = Ballot {
-            id: u64::from_le_bytes(random()),
+            id,
+            attempt: Attempt::fresh(),
             poll: poll.clone(),
             visitor: voter.visitor,
             address: voter.address,
             choices,
-            at: now,
+            at: self.clock.judges_ballots().then_some(now),
             day: self.calendar.day(now),
             address_cap: self.votes_per_address,
-            deadline: Timestamp::now()
-                .saturating_add(self.ballot_deadline)
-                .unwrap_or(Timestamp::MAX),
         };
         let cast = self.store.cast(&self.site, &ballot).await;
         let Some((verdict, state)) = (match cast {
@@ -251,9 +251,10 @@ impl Voting {
             Err(e) => {
                 // The caller hears 503. The store may have counted the
                 // ballot all the same (its answer lost on the way back), so
-                // it is retracted once the store answers again.
+                // this try is journalled, then retracted once the store
+                // answers again.
                 self.count_refused(poll.as_str(), "unavailable");
-                self.retractions.push(ballot);
+                self.retractions.push(ballot.retraction()).await;
                 return Err(e);
             }
         }) else {
@@ -273,6 +274,7 @@ impl Voting {
             verdict,
             state,
             choices: ballot.choices,
+            ballot: ballot.id,
         }))
     }
 

@@ -2,6 +2,8 @@
 //! real app on port 0 with a clock the test controls.
 #![allow(dead_code)]
 
+pub mod gate;
+
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -11,7 +13,7 @@ use std::time::{Duration, Instant};
 use jiff::Timestamp;
 use serde_json::Value;
 use tally::app::{self, Running};
-use tally::clock::ManualClock;
+use tally::clock::{Clock, DriftedClock, ManualClock};
 use tally::config::{Rate, Settings, StoreSettings};
 use tempfile::TempDir;
 
@@ -441,9 +443,30 @@ impl TestApp {
         Self::start_full(store, Arc::new(ManualClock::new(noon())), tweak).await
     }
 
+    /// An app whose clock is the real one off by `drift` (`clock` is then
+    /// not its clock).
+    pub async fn start_drifted(
+        store: StoreSettings,
+        drift: jiff::SignedDuration,
+        tweak: impl FnOnce(&mut Settings),
+    ) -> Self {
+        let app_clock: Arc<dyn Clock> = Arc::new(DriftedClock(drift));
+        Self::start_clocked(store, Arc::new(ManualClock::new(noon())), app_clock, tweak).await
+    }
+
     async fn start_full(
         store: StoreSettings,
         clock: Arc<ManualClock>,
+        tweak: impl FnOnce(&mut Settings),
+    ) -> Self {
+        let app_clock: Arc<dyn Clock> = clock.clone();
+        Self::start_clocked(store, clock, app_clock, tweak).await
+    }
+
+    async fn start_clocked(
+        store: StoreSettings,
+        clock: Arc<ManualClock>,
+        app_clock: Arc<dyn Clock>,
         tweak: impl FnOnce(&mut Settings),
     ) -> Self {
         // Local disk (spill files) next to the embedded store, or of its own.
@@ -466,9 +489,7 @@ impl TestApp {
         // than production; what these tests check is exactness, not speed.
         settings.store_timeout = Duration::from_secs(3);
         tweak(&mut settings);
-        let running = app::start(settings, clock.clone())
-            .await
-            .expect("app starts");
+        let running = app::start(settings, app_clock).await.expect("app starts");
         let base = format!("http://{}", running.public_addr);
         let ops = format!("http://{}", running.ops_addr);
         Self {

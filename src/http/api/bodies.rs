@@ -6,7 +6,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::counter::CounterView;
-use crate::ids::{OptionId, PageId, PollId};
+use crate::ids::{BallotId, OptionId, PageId, PollId};
 use crate::poll::{PollStatus, Results, Shown, Viewer, Visibility};
 use crate::store::PollState;
 
@@ -184,6 +184,11 @@ impl ResultsBody {
 #[serde(deny_unknown_fields)]
 pub struct VoteRequest {
     pub options: Vec<String>,
+    /// The ballot's id (16 to 64 lowercase hex digits), chosen by the
+    /// voter's browser; sent again with a retry, the same ballot has one
+    /// fate. Without it, the server picks one.
+    #[serde(default)]
+    pub ballot: Option<String>,
 }
 
 /// A counted ballot: the choice recorded, and the results when the poll
@@ -194,6 +199,8 @@ pub struct VotedBody {
     pub results: Option<ResultsBody>,
     pub voted: bool,
     pub choices: Vec<OptionId>,
+    /// The ballot's id: the one sent, or the one picked for it.
+    pub ballot: BallotId,
 }
 
 /// What `409 already_voted` adds to the error.

@@ -17,7 +17,7 @@ use crate::http::origin::{Naming, Origins};
 use crate::http::pages::Look;
 use crate::http::respond::{Req, Response, json_object, json_response, media_type_is};
 use crate::http::stream::Streams;
-use crate::ids::{OptionId, PollId};
+use crate::ids::{BallotId, OptionId, PollId};
 use crate::poll::{ChoiceError, Shown, Verdict, Viewer};
 use crate::store::PollState;
 use crate::telemetry::{Refusal, Refusals};
@@ -199,7 +199,14 @@ impl PollsApi {
         client: &Client,
         poll: &PollId,
         choices: Vec<OptionId>,
+        ballot: Option<&str>,
     ) -> Result<Cast, ApiError> {
+        let ballot = match ballot {
+            Some(id) => BallotId::parse(id).map_err(|_| {
+                ApiError::InvalidBody("ballot must be 16 to 64 lowercase hex digits".into())
+            })?,
+            None => BallotId::fresh(),
+        };
         let identity = self.visitors.identify(headers, client).await?;
         let address = self.visitors.address(client).await?;
         let visitor = identity
@@ -209,7 +216,7 @@ impl PollsApi {
             .ok_or(ApiError::Internal)?;
         let vote = self
             .voting
-            .vote(poll, Voter { visitor, address }, choices)
+            .vote(poll, Voter { visitor, address }, choices, ballot)
             .await?
             .ok_or(ApiError::PollNotFound)?;
         Ok(Cast {
@@ -259,7 +266,13 @@ impl PollsApi {
         let body: VoteRequest = json_object(&ballot.body)?;
         let choices = option_ids(body.options.iter().map(String::as_str))?;
         let cast = self
-            .cast(&ballot.parts.headers, &client, &ballot.poll, choices)
+            .cast(
+                &ballot.parts.headers,
+                &client,
+                &ballot.poll,
+                choices,
+                body.ballot.as_deref(),
+            )
             .await?;
         let mut response = match self.verdict(&cast.vote, "/v1/polls/{id}/votes") {
             Ok(()) => json_response(
@@ -268,6 +281,7 @@ impl PollsApi {
                     results: self.voter_results(&cast.vote.state),
                     voted: true,
                     choices: cast.vote.state.voted.clone().unwrap_or_default(),
+                    ballot: cast.vote.ballot.clone(),
                 },
             ),
             Err(refused) => refused.into_json(self.look.lang(ballot.parts.uri.query())),

@@ -12,6 +12,7 @@ use crate::http::error::ApiError;
 use crate::http::i18n::{Lang, text};
 use crate::http::origin::Naming;
 use crate::http::respond::{Req, Response, bytes_response};
+use crate::ids::BallotId;
 use crate::poll::{ChoiceError, PollStatus, Verdict};
 use crate::store::PollState;
 use crate::voting::PollView;
@@ -54,6 +55,9 @@ fn form(state: &PollState, lang: Lang, back: Option<&str>, error: Option<&str>) 
                 @if let Some(back) = back {
                     input type="hidden" name="back" value=(back);
                 }
+                // Sent again (back, then submit once more), it is the same
+                // ballot.
+                input type="hidden" name="ballot" value=(BallotId::fresh());
             }
             p.tally-actions {
                 button type="submit" { (t.submit) }
@@ -159,7 +163,13 @@ pub async fn post_form(
     let back = look.back_link(back_query.as_deref(), &ballot.parts.headers);
     let choices = option_ids(named("option"))?;
     let cast = api
-        .cast(&ballot.parts.headers, &client, &ballot.poll, choices)
+        .cast(
+            &ballot.parts.headers,
+            &client,
+            &ballot.poll,
+            choices,
+            named("ballot").next(),
+        )
         .await?;
     if cast.vote.verdict == Verdict::InvalidChoice {
         let t = text(lang);

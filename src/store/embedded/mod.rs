@@ -20,8 +20,8 @@ use redb::{
 use super::keys::{self, PollKeys};
 use super::record::parse_poll;
 use super::{
-    Ballot, Batch, CounterQuery, CounterSnapshot, PollState, PutPoll, Store, StoreError, Touch,
-    TouchOutcome, Verdict,
+    Ballot, Batch, CounterQuery, CounterSnapshot, PollState, PutPoll, Retraction, Store,
+    StoreError, Touch, TouchOutcome, Verdict,
 };
 use jiff::Timestamp;
 
@@ -37,8 +37,8 @@ mod visitors;
 mod writer;
 
 use tables::{
-    ADDRESS_BALLOTS, BATCHES, COUNTERS, HASH_KEYS, PAGES, POLL_COUNTS, POLLS, VISITORS, VOTERS,
-    err, field, read_u64, with_prefix,
+    ADDRESS_BALLOTS, BATCHES, COUNTERS, HASH_KEYS, MARKS, PAGES, POLL_COUNTS, POLLS, VISITORS,
+    VOTERS, err, field, read_u64, with_prefix,
 };
 use writer::Writer;
 
@@ -75,6 +75,7 @@ impl EmbeddedStore {
         txn.open_table(POLL_COUNTS)?;
         txn.open_table(VOTERS)?;
         txn.open_table(ADDRESS_BALLOTS)?;
+        txn.open_table(MARKS)?;
         txn.commit()?;
         let db = Arc::new(db);
         Ok(Self {
@@ -270,25 +271,25 @@ impl Store for EmbeddedStore {
     ) -> Result<Option<(Verdict, PollState)>, StoreError> {
         let k = PollKeys::new(site, &ballot.poll);
         let ballot = ballot.clone();
-        // `None`: the caller's deadline passed while the ballot waited for
-        // the writer, so it is not counted (the caller answered 503).
         let cast = self
             .write(Durability::Immediate, move |txn| {
                 polls::cast(txn, &k, &ballot)
             })
             .await?;
-        cast.ok_or_else(|| {
-            StoreError::Unavailable(
-                "the ballot waited past its deadline and was not counted".into(),
-            )
-        })
+        match cast {
+            polls::Cast::Judged(verdict, state) => Ok(Some((verdict, state))),
+            polls::Cast::NoPoll => Ok(None),
+            polls::Cast::Fenced => Err(StoreError::Unavailable(
+                "the ballot arrived after it was retracted and was not counted".into(),
+            )),
+        }
     }
 
-    async fn retract(&self, site: &SiteId, ballot: &Ballot) -> Result<bool, StoreError> {
-        let k = PollKeys::new(site, &ballot.poll);
-        let ballot = ballot.clone();
+    async fn retract(&self, site: &SiteId, retraction: &Retraction) -> Result<bool, StoreError> {
+        let k = PollKeys::new(site, &retraction.poll);
+        let retraction = retraction.clone();
         self.write(Durability::Immediate, move |txn| {
-            polls::retract(txn, &k, &ballot)
+            polls::retract(txn, &k, &retraction)
         })
         .await
     }

@@ -5,12 +5,14 @@ use std::collections::HashMap;
 
 use redb::{ReadableTable, WriteTransaction};
 
-use super::tables::{ADDRESS_BALLOTS, POLL_COUNTS, POLLS, VOTERS, add, field, with_prefix};
+use super::tables::{ADDRESS_BALLOTS, MARKS, POLL_COUNTS, POLLS, VOTERS, add, field, with_prefix};
 use crate::ids::{OptionId, VisitorKey};
 use crate::poll::{Poll, judge};
 use crate::store::keys::PollKeys;
-use crate::store::record::{choices, choices_of_ballot, parse_poll, voter_record};
-use crate::store::{Ballot, PollState, PutPoll, VOTERS_FIELD, Verdict};
+use crate::store::record::{
+    choices, choices_of_attempt, choices_of_ballot, parse_poll, voter_record,
+};
+use crate::store::{Ballot, FENCE_TTL_SECS, PollState, PutPoll, Retraction, VOTERS_FIELD, Verdict};
 
 pub(super) fn poll_state_in(
     polls: &impl ReadableTable<&'static str, &'static str>,
@@ -78,22 +80,47 @@ pub(super) fn put(
     Ok(outcome)
 }
 
+/// What a ballot came to: `Fenced` when the try was retracted before it
+/// arrived (its caller heard 503, so it does not count).
+pub(super) enum Cast {
+    Fenced,
+    NoPoll,
+    Judged(Verdict, PollState),
+}
+
 pub(super) fn cast(
     txn: &WriteTransaction,
     k: &PollKeys,
     ballot: &Ballot,
-) -> Result<Option<Option<(Verdict, PollState)>>, redb::Error> {
-    if jiff::Timestamp::now() > ballot.deadline {
-        return Ok(None);
+) -> Result<Cast, redb::Error> {
+    if txn
+        .open_table(MARKS)?
+        .get(k.fence(ballot.attempt).as_str())?
+        .is_some()
+    {
+        return Ok(Cast::Fenced);
     }
     let polls = txn.open_table(POLLS)?;
     let mut counts = txn.open_table(POLL_COUNTS)?;
     let mut voters = txn.open_table(VOTERS)?;
     let mut addresses = txn.open_table(ADDRESS_BALLOTS)?;
     let Some(state) = poll_state_in(&polls, &counts, &voters, k, Some(&ballot.visitor))? else {
-        return Ok(Some(None));
+        return Ok(Cast::NoPoll);
     };
-    let at = ballot.at;
+    let voter = field(&k.voters, ballot.visitor.as_str());
+    let prior = voters.get(voter.as_str())?.map(|r| r.value().to_owned());
+    if let Some(choices) = prior
+        .as_deref()
+        .and_then(|r| choices_of_ballot(r, &ballot.id))
+    {
+        // The same ballot again (its answer was lost): this try claims it,
+        // so a retraction of an earlier try leaves it counted.
+        let record = format!("{}/{}|{choices}", ballot.id, ballot.attempt.to_hex());
+        voters.insert(voter.as_str(), record.as_str())?;
+        return Ok(Cast::Judged(Verdict::Accepted, state));
+    }
+    // The store's own clock is this process's: the same for every caller.
+    let at = ballot.at.unwrap_or_else(jiff::Timestamp::now);
     let address_key = field(&k.addresses(ballot.day), ballot.address.as_str());
     let from_address = addresses
         .get(address_key.as_str())?
@@ -107,13 +134,10 @@ pub(super) fn cast(
         &ballot.choices,
     );
     if verdict != Verdict::Accepted {
-        return Ok(Some(Some((verdict, state))));
+        return Ok(Cast::Judged(verdict, state));
     }
-    let record = voter_record(ballot.id, &ballot.choices);
-    voters.insert(
-        field(&k.voters, ballot.visitor.as_str()).as_str(),
-        record.as_str(),
-    )?;
+    let record = voter_record(&ballot.id, ballot.attempt, &ballot.choices);
+    voters.insert(voter.as_str(), record.as_str())?;
     addresses.insert(address_key.as_str(), from_address + 1)?;
     for choice in &ballot.choices {
         add(&mut counts, &field(&k.counts, choice.as_str()), 1)?;
@@ -121,20 +145,23 @@ pub(super) fn cast(
     add(&mut counts, &field(&k.counts, VOTERS_FIELD), 1)?;
     let state = poll_state_in(&polls, &counts, &voters, k, Some(&ballot.visitor))?
         .expect("the poll was read in this transaction");
-    Ok(Some(Some((Verdict::Accepted, state))))
+    Ok(Cast::Judged(Verdict::Accepted, state))
 }
 
 pub(super) fn retract(
     txn: &WriteTransaction,
     k: &PollKeys,
-    ballot: &Ballot,
+    retraction: &Retraction,
 ) -> Result<bool, redb::Error> {
+    let fence_expires = jiff::Timestamp::now().as_millisecond() + FENCE_TTL_SECS as i64 * 1000;
+    txn.open_table(MARKS)?
+        .insert(k.fence(retraction.attempt).as_str(), fence_expires)?;
     let mut voters = txn.open_table(VOTERS)?;
-    let voter = field(&k.voters, ballot.visitor.as_str());
+    let voter = field(&k.voters, retraction.visitor.as_str());
     let Some(record) = voters.get(voter.as_str())?.map(|r| r.value().to_owned()) else {
         return Ok(false);
     };
-    let Some(choices) = choices_of_ballot(&record, ballot.id) else {
+    let Some(choices) = choices_of_attempt(&record, &retraction.ballot, retraction.attempt) else {
         return Ok(false);
     };
     voters.remove(voter.as_str())?;
@@ -144,7 +171,7 @@ pub(super) fn retract(
     }
     add(&mut counts, &field(&k.counts, VOTERS_FIELD), -1)?;
     let mut addresses = txn.open_table(ADDRESS_BALLOTS)?;
-    let address = field(&k.addresses(ballot.day), ballot.address.as_str());
+    let address = field(&k.addresses(retraction.day), retraction.address.as_str());
     let n = addresses.get(address.as_str())?.map_or(0, |v| v.value());
     addresses.insert(address.as_str(), n.saturating_sub(1))?;
     Ok(true)

@@ -20,6 +20,9 @@ pub(super) const POLL_COUNTS: TableDefinition<&str, u64> = TableDefinition::new(
 pub(super) const VOTERS: TableDefinition<&str, &str> = TableDefinition::new("voters");
 pub(super) const ADDRESS_BALLOTS: TableDefinition<&str, u32> =
     TableDefinition::new("address_ballots");
+/// Marks that stand until they expire (ms), as Redis keys with a TTL do:
+/// the fences of retracted tries at casting a ballot.
+pub(super) const MARKS: TableDefinition<&str, i64> = TableDefinition::new("marks");
 
 /// A hash field's key.
 pub(super) fn field(container: &str, name: &str) -> String {

@@ -15,8 +15,8 @@ pub use connection::RedisStore;
 use connection::unavailable;
 
 use super::{
-    Ballot, Batch, CounterQuery, CounterSnapshot, PollState, PutPoll, Store, StoreError, Touch,
-    TouchOutcome, Verdict,
+    Ballot, Batch, CounterQuery, CounterSnapshot, PollState, PutPoll, Retraction, Store,
+    StoreError, Touch, TouchOutcome, Verdict,
 };
 use crate::calendar::Day;
 use crate::ids::{PageId, PollId, SiteId, VisitorKey};
@@ -116,8 +116,8 @@ impl Store for RedisStore {
         self.cast_ballot(site, ballot).await
     }
 
-    async fn retract(&self, site: &SiteId, ballot: &Ballot) -> Result<bool, StoreError> {
-        self.retract_ballot(site, ballot).await
+    async fn retract(&self, site: &SiteId, retraction: &Retraction) -> Result<bool, StoreError> {
+        self.retract_ballot(site, retraction).await
     }
 
     async fn maintain(&self, _now: Timestamp) -> Result<(), StoreError> {

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
+use jiff::Timestamp;
 use redis::{Script, Value};
 
 use super::connection::{RedisStore, corrupt, unavailable};
@@ -11,7 +12,7 @@ use crate::ids::{OptionId, PollId, SiteId, VisitorKey};
 use crate::poll::Poll;
 use crate::store::keys::{self, PollKeys};
 use crate::store::record::{choices, parse_poll};
-use crate::store::{Ballot, PollState, PutPoll, StoreError, Verdict};
+use crate::store::{Ballot, FENCE_TTL_SECS, PollState, PutPoll, Retraction, StoreError, Verdict};
 
 static BALLOT: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/ballot.lua")));
 static PUT_POLL: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/put_poll.lua")));
@@ -138,13 +139,14 @@ impl RedisStore {
         call.key(&k.counts)
             .key(&k.voters)
             .key(k.addresses(ballot.day))
-            .arg(ballot.at.as_millisecond())
+            .key(k.fence(ballot.attempt))
+            .arg(ballot.at.map_or(0, Timestamp::as_millisecond))
             .arg(ballot.visitor.as_str())
             .arg(ballot.address.as_str())
             .arg(ballot.address_cap)
             .arg(ADDRESS_COUNT_TTL_SECS)
-            .arg(ballot.deadline.as_millisecond())
-            .arg(ballot.id);
+            .arg(ballot.id.as_str())
+            .arg(ballot.attempt.to_hex());
         for choice in &ballot.choices {
             call.arg(choice.as_str());
         }
@@ -152,11 +154,11 @@ impl RedisStore {
         let Value::Array(parts) = reply else {
             return Ok(None);
         };
-        if let [expired] = parts.as_slice()
-            && text(expired)? == "expired"
+        if let [fenced] = parts.as_slice()
+            && text(fenced)? == "fenced"
         {
             return Err(StoreError::Unavailable(
-                "the ballot reached Redis after its deadline and was not counted".into(),
+                "the ballot reached Redis after it was retracted and was not counted".into(),
             ));
         }
         let [verdict, def, voted, counts] = parts.as_slice() else {
@@ -177,17 +179,20 @@ impl RedisStore {
     pub(super) async fn retract_ballot(
         &self,
         site: &SiteId,
-        ballot: &Ballot,
+        retraction: &Retraction,
     ) -> Result<bool, StoreError> {
         let mut conn = self.connection().await?;
-        let k = PollKeys::new(site, &ballot.poll);
+        let k = PollKeys::new(site, &retraction.poll);
         let retracted: i64 = RETRACT
             .key(&k.counts)
             .key(&k.voters)
-            .key(k.addresses(ballot.day))
-            .arg(ballot.visitor.as_str())
-            .arg(ballot.id)
-            .arg(ballot.address.as_str())
+            .key(k.addresses(retraction.day))
+            .key(k.fence(retraction.attempt))
+            .arg(retraction.visitor.as_str())
+            .arg(retraction.ballot.as_str())
+            .arg(retraction.attempt.to_hex())
+            .arg(retraction.address.as_str())
+            .arg(FENCE_TTL_SECS)
             .invoke_async(&mut conn)
             .await
             .map_err(unavailable)?;

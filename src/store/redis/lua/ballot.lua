@@ -1,19 +1,17 @@
 -- Counts one ballot exactly once, or says why not, in the poll's slot: the
 -- rules of `judge` in src/poll.rs, in the same order, stated again for
 -- Redis (the store conformance suite pins both to one table of cases).
--- KEYS  1 meta, 2 counts, 3 voters, 4 ballots per address on this day
--- ARGV  1 at_ms, 2 visitor, 3 address hash, 4 cap per address,
---       5 ttl of the per-address counts (s), 6 deadline (wall-clock ms),
---       7 ballot id, 8.. chosen option ids
--- A voter's record is '<ballot id>|<option ids, comma-separated>'; the
--- counts hold each option's ballots and '_voters', the people who voted.
--- Returns nil when the poll does not exist, {'expired'} when the caller has
--- already given up waiting (so it must not be counted), else
---         {verdict, definition, this visitor's choices or '', {counts}}
-local now = redis.call('TIME')
-if tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) > tonumber(ARGV[6]) then
-  return {'expired'}
-end
+-- KEYS  1 meta, 2 counts, 3 voters, 4 ballots per address on this day,
+--       5 this try's fence
+-- ARGV  1 when to judge it (ms; 0: now, by this server's clock), 2 visitor,
+--       3 address hash, 4 cap per address, 5 ttl of the per-address
+--       counts (s), 6 ballot id, 7 this try, 8.. chosen option ids
+-- A voter's record is '<ballot id>/<try>|<option ids, comma-separated>';
+-- the counts hold each option's ballots and '_voters', the people who voted.
+-- Returns nil when the poll does not exist, {'fenced'} when this try was
+-- retracted before it arrived (its caller heard 503, so it must not count),
+-- else {verdict, definition, this visitor's record or '', {counts}}
+if redis.call('EXISTS', KEYS[5]) == 1 then return {'fenced'} end
 local meta = redis.call('HMGET', KEYS[1], 'def', 'opens', 'closes', 'max', 'options')
 if not meta[1] then return nil end
 
@@ -22,8 +20,21 @@ local function answer(verdict, voted)
 end
 
 local at = tonumber(ARGV[1])
+if at == 0 then
+  local now = redis.call('TIME')
+  at = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+end
 local prior = redis.call('HGET', KEYS[3], ARGV[2])
-if prior then return answer('already_voted', prior) end
+if prior then
+  local tag = ARGV[6] .. '/'
+  if string.sub(prior, 1, #tag) ~= tag then return answer('already_voted', prior) end
+  -- The same ballot again (its answer was lost): this try claims it, so
+  -- a retraction of an earlier try leaves it counted.
+  local bar = string.find(prior, '|', 1, true)
+  local record = tag .. ARGV[7] .. string.sub(prior, bar)
+  redis.call('HSET', KEYS[3], ARGV[2], record)
+  return answer('accepted', record)
+end
 if meta[2] ~= '' and at < tonumber(meta[2]) then return answer('not_yet_open') end
 if meta[3] ~= '' and at >= tonumber(meta[3]) then return answer('closed') end
 
@@ -42,7 +53,7 @@ if #choices == 0 or #choices > tonumber(meta[4]) then return answer('invalid_cho
 local from_address = tonumber(redis.call('HGET', KEYS[4], ARGV[3]) or '0')
 if from_address >= tonumber(ARGV[4]) then return answer('address_cap') end
 
-local record = ARGV[7] .. '|' .. table.concat(choices, ',')
+local record = ARGV[6] .. '/' .. ARGV[7] .. '|' .. table.concat(choices, ',')
 redis.call('HSET', KEYS[3], ARGV[2], record)
 redis.call('HINCRBY', KEYS[4], ARGV[3], 1)
 redis.call('EXPIRE', KEYS[4], ARGV[5])
