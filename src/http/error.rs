@@ -322,23 +322,27 @@ impl ApiError {
         }
     }
 
-    /// The error as JSON, its message in `lang`.
-    pub fn into_json(self, lang: Lang) -> Response {
-        let body = ErrorBody {
+    /// The error's JSON body, its message in `lang`.
+    pub fn body(&self, lang: Lang) -> ErrorBody<'_> {
+        ErrorBody {
             error: ErrorDetail {
                 code: self.code(),
                 message: self.message(lang),
-                already_voted: match &self {
+                already_voted: match self {
                     ApiError::AlreadyVoted(detail) => Some(detail),
                     _ => None,
                 },
-                conflict: match &self {
+                conflict: match self {
                     ApiError::PollConflict(detail) => Some(detail),
                     _ => None,
                 },
             },
-        };
-        let mut response = json_response(self.status(), &body);
+        }
+    }
+
+    /// The error as JSON, its message in `lang`.
+    pub fn into_json(self, lang: Lang) -> Response {
+        let mut response = json_response(self.status(), &self.body(lang));
         for (name, value) in self.headers() {
             response.headers_mut().insert(name, value);
         }
