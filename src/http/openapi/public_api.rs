@@ -42,7 +42,8 @@ use crate::http::router::{PUBLIC, PUBLIC_TABLE, Route};
         get_widget, get_demo, get_demo_stylesheet, get_favicon, get_pages_stylesheet,
         get_openapi,
     ),
-    components(schemas(ErrorBody, doc::ErrorDetail)),
+    // Parameters name their schemas without registering them.
+    components(schemas(ErrorBody, doc::ErrorDetail, doc::VisitorCookie, doc::VisitorId)),
     modifiers(&Door),
 )]
 pub struct PublicApi;

@@ -79,6 +79,38 @@ fn every_route_is_an_operation_and_every_operation_a_route() {
     same_operations("ops", routes(OPS), &ops());
 }
 
+/// Every `$ref` in `value`.
+fn references<'a>(value: &'a Value, found: &mut Vec<&'a str>) {
+    match value {
+        Value::Object(map) => {
+            if let Some(Value::String(target)) = map.get("$ref") {
+                found.push(target);
+            }
+            map.values().for_each(|v| references(v, found));
+        }
+        Value::Array(items) => items.iter().for_each(|v| references(v, found)),
+        _ => {}
+    }
+}
+
+#[test]
+fn every_reference_resolves() {
+    for document in [public(), ops()] {
+        let mut found = Vec::new();
+        references(&document, &mut found);
+        assert!(!found.is_empty());
+        for target in found {
+            let pointer = target
+                .strip_prefix('#')
+                .expect("a reference within the document");
+            assert!(
+                document.pointer(pointer).is_some(),
+                "{target} resolves to nothing"
+            );
+        }
+    }
+}
+
 #[test]
 fn operation_ids_are_unique_and_named() {
     for document in [public(), ops()] {
