@@ -294,8 +294,14 @@ fn response(group: &[&Refusal]) -> Response {
             error.code(),
             error.message(Lang::En)
         ));
-        for (name, _) in error.headers() {
-            let (name, header) = header(name.as_str());
+        for (name, value) in error.headers() {
+            let (name, mut header) = header(name.as_str());
+            // A route's methods are known: `Allow` says exactly them.
+            if name == "Allow"
+                && let Ok(value) = value.to_str()
+            {
+                header.schema = Some(string_schema().enum_values(Some([value])).into());
+            }
             headers.insert(name.to_owned(), header);
         }
     }
@@ -337,7 +343,13 @@ fn response(group: &[&Refusal]) -> Response {
     builder.build()
 }
 
-/// The documentation of a header an error comes with.
+fn string_schema() -> ObjectBuilder {
+    ObjectBuilder::new().schema_type(Type::String)
+}
+
+/// The documentation of a header an error comes with. Every header the
+/// error table sends is described here; the unit tests build both
+/// documents, so one that is not fails them first.
 pub fn header(name: &str) -> (&'static str, Header) {
     let integer = |minimum: i32, description: &str| {
         HeaderBuilder::new()
@@ -351,7 +363,7 @@ pub fn header(name: &str) -> (&'static str, Header) {
     };
     let string = |description: &str| {
         HeaderBuilder::new()
-            .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+            .schema(Some(string_schema()))
             .description(Some(description))
             .build()
     };
