@@ -100,7 +100,10 @@ impl From<poll::PollStatus> for PollStatus {
 /// One option of a poll definition.
 #[derive(ToSchema)]
 #[schema(as = PollSpecOption)]
-#[allow(dead_code)]
+#[allow(
+    dead_code,
+    reason = "a description: never built, its fields never read"
+)]
 pub struct PollSpecOption {
     #[schema(value_type = OptionId)]
     id: String,
@@ -113,11 +116,15 @@ pub struct PollSpecOption {
 /// A poll as an editor defines it. Unknown fields are refused.
 #[derive(ToSchema)]
 #[serde(deny_unknown_fields)]
-#[allow(dead_code)]
+#[allow(
+    dead_code,
+    reason = "a description: never built, its fields never read"
+)]
 pub struct PollSpec {
-    /// May be left out of `PUT /admin/polls/{id}` (the path names it);
-    /// otherwise it must be the path's.
-    #[schema(value_type = PollId)]
+    /// Required by `POST /admin/polls`. `PUT /admin/polls/{id}` names the
+    /// poll in its path: there it may be left out, and must otherwise be
+    /// the path's.
+    #[schema(value_type = PollId, required = false)]
     id: String,
     /// 1 to 500 characters.
     #[schema(min_length = 1, max_length = 500)]

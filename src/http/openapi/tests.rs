@@ -361,6 +361,10 @@ fn the_described_poll_definition_is_what_editors_may_send() {
         let spec: poll::PollSpec = serde_json::from_value(definition.clone()).unwrap();
         poll::Poll::new(spec).unwrap();
     }
+    // The path names the poll a `PUT` defines.
+    let by_path =
+        json!({"question": "?", "options": [{"id": "a", "label": "A"}, {"id": "b", "label": "B"}]});
+    assert_fits(&document, &schema, &by_path, "a definition without its id");
     let unknown = json!({"id": "x", "question": "?", "colour": "red",
         "options": [{"id": "a", "label": "A"}, {"id": "b", "label": "B"}]});
     assert!(!validator(&document, &schema).is_valid(&unknown));
