@@ -5,16 +5,16 @@
 //! Unexpected errors log their cause and answer an opaque 500; store
 //! failures answer 503 `store_unavailable`. Clients never see internals.
 
-use std::borrow::Cow;
-
 use http::{HeaderValue, StatusCode, header};
 
 use super::api::bodies::{
     AlreadyVotedDetail, ErrorBody, ErrorDetail, HiddenDetail, PollConflictDetail,
 };
-use super::i18n::{Lang, text};
+use super::i18n::Lang;
 use super::respond::{Response, json_response};
 use crate::poll::Shown;
+
+mod table;
 
 /// A refusal, as the client sees it.
 #[derive(Debug)]
@@ -74,218 +74,7 @@ pub enum ApiError {
     Internal,
 }
 
-/// One row of the table.
-struct Row {
-    status: StatusCode,
-    code: &'static str,
-    vi: Cow<'static, str>,
-    en: Cow<'static, str>,
-}
-
-fn row(
-    status: StatusCode,
-    code: &'static str,
-    vi: impl Into<Cow<'static, str>>,
-    en: impl Into<Cow<'static, str>>,
-) -> Row {
-    Row {
-        status,
-        code,
-        vi: vi.into(),
-        en: en.into(),
-    }
-}
-
 impl ApiError {
-    /// The table.
-    fn row(&self) -> Row {
-        use ApiError::*;
-        use StatusCode as S;
-        let (vi, en) = (text(Lang::Vi), text(Lang::En));
-        match self {
-            NotFound => row(
-                S::NOT_FOUND,
-                "not_found",
-                "Không tìm thấy trang này.",
-                "No such resource.",
-            ),
-            MethodNotAllowed { allow } => row(
-                S::METHOD_NOT_ALLOWED,
-                "method_not_allowed",
-                format!("Thao tác này không được hỗ trợ tại địa chỉ này (cho phép: {allow})."),
-                format!("This method is not allowed here; allowed: {allow}."),
-            ),
-            InvalidJson(why) => row(
-                S::BAD_REQUEST,
-                "invalid_json",
-                format!("Dữ liệu gửi lên không hợp lệ: {why}"),
-                format!("The body is not valid JSON for this request: {why}"),
-            ),
-            InvalidBody(why) => row(
-                S::BAD_REQUEST,
-                "invalid_body",
-                format!("Yêu cầu không hợp lệ: {why}"),
-                why.clone(),
-            ),
-            InvalidPage(why) => row(
-                S::BAD_REQUEST,
-                "invalid_page",
-                format!("Mã trang không hợp lệ: {why}"),
-                format!("page: {why}"),
-            ),
-            InvalidQuery(why) => row(
-                S::BAD_REQUEST,
-                "invalid_query",
-                format!("Tham số không hợp lệ: {why}"),
-                why.clone(),
-            ),
-            InvalidVisitor => row(
-                S::BAD_REQUEST,
-                "invalid_visitor",
-                "Mã khách truy cập (Tally-Visitor) phải gồm 36 chữ số thập lục phân viết thường.",
-                "Tally-Visitor must be 36 lowercase hex digits.",
-            ),
-            UnsupportedMediaType { expected } => row(
-                S::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
-                format!("Hãy gửi dữ liệu dạng {expected}."),
-                format!("Send the body as {expected}."),
-            ),
-            PayloadTooLarge { limit } => row(
-                S::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                format!("Dữ liệu gửi lên quá lớn (tối đa {limit} byte)."),
-                format!("The body is larger than {limit} bytes."),
-            ),
-            RequestTimeout => row(
-                S::REQUEST_TIMEOUT,
-                "request_timeout",
-                "Yêu cầu mất quá nhiều thời gian. Vui lòng thử lại.",
-                "The request took too long. Please try again.",
-            ),
-            PollNotFound => row(
-                S::NOT_FOUND,
-                "poll_not_found",
-                "Không tìm thấy cuộc bình chọn này.",
-                "There is no such poll.",
-            ),
-            InvalidOption(why) => row(
-                S::BAD_REQUEST,
-                "invalid_option",
-                "Phương án bạn chọn không hợp lệ. Vui lòng tải lại trang và chọn lại.",
-                why.clone(),
-            ),
-            TooManyChoices { max } => row(
-                S::BAD_REQUEST,
-                "too_many_choices",
-                format!("Bạn đã chọn quá số phương án cho phép (tối đa {max})."),
-                format!("You chose more options than allowed (at most {max})."),
-            ),
-            // The pages say these too: one sentence each, in i18n.
-            PollClosed { not_yet_open: true } => row(
-                S::FORBIDDEN,
-                "poll_closed",
-                vi.not_yet_open,
-                en.not_yet_open,
-            ),
-            PollClosed { .. } => row(S::FORBIDDEN, "poll_closed", vi.closed, en.closed),
-            AlreadyVoted(_) => row(
-                S::CONFLICT,
-                "already_voted",
-                vi.already_voted,
-                en.already_voted,
-            ),
-            ResultsHidden(shown) => {
-                let (vi_why, en_why) = match shown {
-                    Shown::AfterVote => (vi.results_after_vote, en.results_after_vote),
-                    Shown::Never => (vi.results_never, en.results_never),
-                    _ => (vi.results_after_close, en.results_after_close),
-                };
-                row(S::FORBIDDEN, "results_hidden", vi_why, en_why)
-            }
-            TooManyStreams => row(
-                S::SERVICE_UNAVAILABLE,
-                "too_many_streams",
-                "Quá nhiều người đang xem trực tiếp. Kết quả vẫn xem được khi tải lại trang.",
-                "Too many live views are open; the results can still be read by reloading.",
-            ),
-            AddressLimit { .. } => row(
-                S::TOO_MANY_REQUESTS,
-                "address_limit_reached",
-                "Mạng của bạn đã gửi quá nhiều phiếu hôm nay. Vui lòng thử lại vào ngày mai.",
-                "Your network has sent too many votes today. Please try again tomorrow.",
-            ),
-            OriginNotAllowed => row(
-                S::FORBIDDEN,
-                "origin_not_allowed",
-                "Phiếu bầu phải được gửi từ cổng thông tin.",
-                "Requests from this origin are not allowed.",
-            ),
-            OriginRequired => row(
-                S::FORBIDDEN,
-                "origin_not_allowed",
-                "Phiếu bầu phải được gửi từ một trang của cổng thông tin.",
-                "A form post must come from a page of the portal (Origin or Referer).",
-            ),
-            RateLimited {
-                retry_after_secs, ..
-            } => row(
-                S::TOO_MANY_REQUESTS,
-                "rate_limited",
-                format!("Bạn thao tác quá nhanh. Vui lòng thử lại sau {retry_after_secs} giây."),
-                format!("Too many requests. Please try again in {retry_after_secs} s."),
-            ),
-            StoreUnavailable => row(
-                S::SERVICE_UNAVAILABLE,
-                "store_unavailable",
-                "Hệ thống đang bận, phiếu của bạn chưa được ghi nhận. Vui lòng thử lại sau.",
-                "Storage is unavailable; nothing was recorded. Please try again.",
-            ),
-            Unauthorized => row(
-                S::UNAUTHORIZED,
-                "unauthorized",
-                "Cần mã quản trị hợp lệ.",
-                "A valid bearer token is required.",
-            ),
-            SignInLockedOut { .. } => row(
-                S::TOO_MANY_REQUESTS,
-                "too_many_failed_sign_ins",
-                "Nhập sai mã quá nhiều lần từ địa chỉ này. Vui lòng chờ rồi thử lại.",
-                "Too many wrong tokens from this address; wait before trying again.",
-            ),
-            AdminDisabled => row(
-                S::NOT_FOUND,
-                "admin_disabled",
-                "Chức năng quản trị đang tắt (chưa đặt TALLY_ADMIN_TOKEN).",
-                "The admin API is off (TALLY_ADMIN_TOKEN is not set).",
-            ),
-            InvalidPoll(why) => row(
-                S::BAD_REQUEST,
-                "invalid_poll",
-                format!("Cuộc bình chọn không hợp lệ: {why}"),
-                why.clone(),
-            ),
-            InvalidBaseline(why) => row(
-                S::BAD_REQUEST,
-                "invalid_baseline",
-                format!("Số lượt ban đầu không hợp lệ: {why}"),
-                why.clone(),
-            ),
-            PollConflict(_) => row(
-                S::CONFLICT,
-                "poll_has_ballots",
-                "Các phương án bị bỏ đã có phiếu; thêm ?force=true để xóa chúng.",
-                "Options to be removed hold ballots; add ?force=true to delete them.",
-            ),
-            Internal => row(
-                S::INTERNAL_SERVER_ERROR,
-                "internal",
-                "Lỗi hệ thống.",
-                "Internal error.",
-            ),
-        }
-    }
-
     pub fn status(&self) -> StatusCode {
         self.row().status
     }
@@ -346,27 +135,31 @@ impl ApiError {
         }
     }
 
-    /// The error as JSON, its message in `lang`.
-    pub fn into_json(self, lang: Lang) -> Response {
-        let body = ErrorBody {
+    /// The error's JSON body, its message in `lang`.
+    pub fn body(&self, lang: Lang) -> ErrorBody<'_> {
+        ErrorBody {
             error: ErrorDetail {
                 code: self.code(),
                 message: self.message(lang),
-                already_voted: match &self {
+                already_voted: match self {
                     ApiError::AlreadyVoted(detail) => Some(detail),
                     _ => None,
                 },
-                conflict: match &self {
+                conflict: match self {
                     ApiError::PollConflict(detail) => Some(detail),
                     _ => None,
                 },
                 hidden: match self {
-                    ApiError::ResultsHidden(shown) => Some(HiddenDetail::of(shown)),
+                    ApiError::ResultsHidden(shown) => Some(HiddenDetail::of(*shown)),
                     _ => None,
                 },
             },
-        };
-        let mut response = json_response(self.status(), &body);
+        }
+    }
+
+    /// The error as JSON, its message in `lang`.
+    pub fn into_json(self, lang: Lang) -> Response {
+        let mut response = json_response(self.status(), &self.body(lang));
         for (name, value) in self.headers() {
             response.headers_mut().insert(name, value);
         }

@@ -90,12 +90,12 @@ pub fn first_party_visitor(headers: &HeaderMap) -> Result<Option<VisitorKey>, Ap
 }
 
 /// The person a read is about, without issuing anything: the cookie or the
-/// first-party id. `None` for a visitor known only by address.
+/// first-party id. `None` for a visitor known only by address. A malformed
+/// first-party id is refused, as [`Visitors::identify`] refuses it, even
+/// beside a cookie.
 pub fn reader(headers: &HeaderMap) -> Result<Option<VisitorKey>, ApiError> {
-    match cookie_visitor(headers) {
-        Some(visitor) => Ok(Some(visitor)),
-        None => first_party_visitor(headers),
-    }
+    let first_party = first_party_visitor(headers)?;
+    Ok(cookie_visitor(headers).or(first_party))
 }
 
 /// The `Set-Cookie` value that gives a visitor the id `value`.
@@ -296,6 +296,10 @@ mod tests {
             reader(&both).unwrap().unwrap().as_str(),
             format!("c.{other}")
         );
+        // A forged id is refused beside a cookie too.
+        let mut forged = with("tally-visitor", "");
+        forged.insert("cookie", format!("tally_vid={other}").parse().unwrap());
+        assert!(matches!(reader(&forged), Err(ApiError::InvalidVisitor)));
     }
 
     #[test]

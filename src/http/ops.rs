@@ -9,6 +9,7 @@ use http::{HeaderValue, Method, Request, StatusCode, header};
 use hyper::body::Incoming;
 use ipnet::IpNet;
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::admission::{Admission, Saturation};
 use super::api::admin::AdminApi;
@@ -76,10 +77,7 @@ pub async fn handle(ops: &Ops, req: Request<Incoming>, peer: SocketAddr) -> Resp
                 ops.metrics.render(),
             ))
         }
-        Some(OpsRoute::Health) => Ok(json_response(
-            StatusCode::OK,
-            &serde_json::json!({ "status": "ok" }),
-        )),
+        Some(OpsRoute::Health) => Ok(json_response(StatusCode::OK, &Liveness { status: "ok" })),
         Some(OpsRoute::Ready) => Ok(ready(&ops.health, req.uri().query()).await),
         Some(OpsRoute::OpenApi) => Ok(openapi::ops()),
         Some(route) => {
@@ -120,24 +118,60 @@ fn allow(methods: &'static str) -> Response {
     response
 }
 
-/// `/readyz`'s answer.
-#[derive(Serialize)]
-pub struct Readiness {
-    /// `ready` or `unready`.
+/// `/healthz`'s answer: the process serves.
+#[derive(Serialize, ToSchema)]
+pub struct Liveness {
+    #[schema(value_type = String, pattern = "^ok$")]
     pub status: &'static str,
+}
+
+/// `/readyz`'s answer.
+#[derive(Serialize, ToSchema)]
+pub struct Readiness {
+    pub status: Ready,
     /// The store's kind: `embedded`, `redis` or `redis-cluster`.
+    #[schema(value_type = String, example = "redis")]
     pub store: &'static str,
     pub checks: Checks,
     /// Requests waiting for a turn now.
     pub waiting_for_a_turn: usize,
 }
 
-#[derive(Serialize)]
+/// Whether the replica should get traffic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Ready {
+    Ready,
+    Unready,
+}
+
+/// What readiness looked at.
+#[derive(Serialize, ToSchema)]
+#[schema(as = ReadinessChecks)]
 pub struct Checks {
-    /// `ok`, `unavailable` or `excluded`.
-    pub store: &'static str,
-    /// `serving`, `queueing` or `at_connection_cap`.
-    pub public_listener: &'static str,
+    pub store: StoreCheck,
+    pub public_listener: ListenerCheck,
+}
+
+/// Whether the store answered within a second.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StoreCheck {
+    Ok,
+    Unavailable,
+    /// Left out by `?exclude=store`.
+    Excluded,
+}
+
+/// Whether the public listener keeps up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ListenerCheck {
+    Serving,
+    /// Requests have waited for a turn for over a second.
+    Queueing,
+    /// The connection cap has been reached for over a second.
+    AtConnectionCap,
 }
 
 /// Ready when the store answers and the public listener is not starved
@@ -148,23 +182,23 @@ pub struct Checks {
 /// buffered meanwhile), while a starved replica is.
 async fn ready(health: &Health, query: Option<&str>) -> Response {
     let store = if query_param(query, "exclude").is_some_and(|v| v == "store") {
-        "excluded"
+        StoreCheck::Excluded
     } else {
         match tokio::time::timeout(READY_DEADLINE, health.counter.ping()).await {
-            Ok(Ok(())) => "ok",
-            _ => "unavailable",
+            Ok(Ok(())) => StoreCheck::Ok,
+            _ => StoreCheck::Unavailable,
         }
     };
     let public_listener = if health.admission.starved() {
-        "queueing"
+        ListenerCheck::Queueing
     } else if health.public_at_cap.starved() {
-        "at_connection_cap"
+        ListenerCheck::AtConnectionCap
     } else {
-        "serving"
+        ListenerCheck::Serving
     };
-    let ready = store != "unavailable" && public_listener == "serving";
+    let ready = store != StoreCheck::Unavailable && public_listener == ListenerCheck::Serving;
     let body = Readiness {
-        status: if ready { "ready" } else { "unready" },
+        status: if ready { Ready::Ready } else { Ready::Unready },
         store: health.counter.store_kind(),
         checks: Checks {
             store,

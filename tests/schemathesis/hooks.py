@@ -1,4 +1,5 @@
-"""Schemathesis hooks for tally's public API (loaded by scripts/schemathesis).
+"""Schemathesis hooks for tally's APIs (loaded by scripts/schemathesis for both
+runs; all but the text deserializer concern the public routes only).
 
 What the generic checks cannot know, or would not try:
 

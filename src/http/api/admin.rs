@@ -9,7 +9,7 @@ use hyper::body::Incoming;
 use serde_json::Value;
 
 use super::bodies::{
-    AdminPoll, AdminPolls, Baseline, HeldOption, PollBody, PollConflictDetail, ResultsBody,
+    AdminPoll, AdminPolls, Baseline, HeldOption, PollBody, PollConflictDetail, Put, ResultsBody,
 };
 use super::polls::poll_id;
 use super::query_param;
@@ -80,7 +80,7 @@ impl AdminApi {
         Err(ApiError::Unauthorized)
     }
 
-    fn admin_poll(&self, state: &PollState, result: Option<&'static str>) -> AdminPoll {
+    fn admin_poll(&self, state: &PollState, result: Option<Put>) -> AdminPoll {
         let now = self.voting.now();
         AdminPoll {
             poll: PollBody::new(state, now, Viewer::Editor, self.voting.zone_name()),
@@ -169,9 +169,9 @@ impl AdminApi {
             serde_json::from_value(value).map_err(|e| ApiError::InvalidPoll(e.to_string()))?;
         let poll = Poll::new(spec).map_err(|e| ApiError::InvalidPoll(e.to_string()))?;
         let (status, result) = match self.voting.put(&poll, force).await? {
-            PutPoll::Created => (StatusCode::CREATED, "created"),
-            PutPoll::Replaced => (StatusCode::OK, "replaced"),
-            PutPoll::Unchanged => (StatusCode::OK, "unchanged"),
+            PutPoll::Created => (StatusCode::CREATED, Put::Created),
+            PutPoll::Replaced => (StatusCode::OK, Put::Replaced),
+            PutPoll::Unchanged => (StatusCode::OK, Put::Unchanged),
             PutPoll::Conflict(orphans) => {
                 return Err(ApiError::PollConflict(PollConflictDetail {
                     options: orphans

@@ -1,0 +1,395 @@
+//! Schemas of what the body types cannot derive for themselves: the domain's
+//! identifiers, poll status and poll definition (domain types carry no
+//! documentation concerns), the error's detail, and the shapes of requests
+//! and answers that are not JSON types (a form ballot, a page, a header).
+//! The tests hold each one against the type it describes.
+
+use std::borrow::Cow;
+
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{
+    AdditionalProperties, AnyOfBuilder, ArrayBuilder, ObjectBuilder, Ref, RefBuilder, Schema, Type,
+};
+use utoipa::{PartialSchema, ToSchema};
+
+use crate::http::api::bodies::{HeldOption, ResultsBody, VotedBody};
+use crate::ids::PAGE_ID_MAX_BYTES;
+use crate::poll;
+
+/// Describes a schema by hand, under a name.
+macro_rules! described {
+    ($(#[$doc:meta])* $name:ident, $schema:expr) => {
+        $(#[$doc])*
+        pub struct $name;
+
+        impl PartialSchema for $name {
+            fn schema() -> RefOr<Schema> {
+                $schema.into()
+            }
+        }
+
+        impl ToSchema for $name {
+            fn name() -> Cow<'static, str> {
+                Cow::Borrowed(stringify!($name))
+            }
+        }
+    };
+}
+
+/// A string schema.
+fn string(description: &str) -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .description(Some(description))
+}
+
+/// `[a-z0-9-]{1,64}`, the shape of poll and option ids.
+fn slug(description: &str, example: &str) -> ObjectBuilder {
+    string(description)
+        .pattern(Some("^[a-z0-9-]{1,64}$"))
+        .examples([example])
+}
+
+described!(
+    /// [`crate::ids::PollId`].
+    PollId,
+    slug("A poll id: 1 to 64 of `a-z`, `0-9`, `-`.", "danh-gia-cong")
+);
+
+described!(
+    /// [`crate::ids::OptionId`].
+    OptionId,
+    slug("An option id: 1 to 64 of `a-z`, `0-9`, `-`.", "tot")
+);
+
+described!(
+    /// [`crate::ids::PageId`]. JSON Schema counts characters, not bytes:
+    /// the byte limit is in words.
+    PageId,
+    string(&format!(
+        "A page of the portal, usually its path: 1 to {PAGE_ID_MAX_BYTES} **bytes** of UTF-8 \
+         (so fewer characters when they are not ASCII), no control characters."
+    ))
+    .min_length(Some(1))
+    .max_length(Some(PAGE_ID_MAX_BYTES))
+    .pattern(Some("^[^\\u0000-\\u001F\\u007F-\\u009F]*$"))
+    .examples(["/tin-tuc/123"])
+);
+
+// `crate::poll::PollStatus`, as it serializes.
+/// Whether the poll takes ballots now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PollStatus {
+    NotYetOpen,
+    Open,
+    Closed,
+}
+
+impl From<poll::PollStatus> for PollStatus {
+    /// Exhaustive: a new status fails to compile until it is described.
+    fn from(status: poll::PollStatus) -> Self {
+        match status {
+            poll::PollStatus::NotYetOpen => PollStatus::NotYetOpen,
+            poll::PollStatus::Open => PollStatus::Open,
+            poll::PollStatus::Closed => PollStatus::Closed,
+        }
+    }
+}
+
+// `crate::poll::Visibility`, as it serializes.
+/// Who may see the poll's results, and when: `always` (everyone),
+/// `after_vote` (a person once they voted, everyone once the poll closed),
+/// `after_close` (everyone once
+/// the poll closed), `never` (editors only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Visibility {
+    Always,
+    AfterVote,
+    AfterClose,
+    Never,
+}
+
+impl From<poll::Visibility> for Visibility {
+    /// Exhaustive: a new mode fails to compile until it is described.
+    fn from(v: poll::Visibility) -> Self {
+        match v {
+            poll::Visibility::Always => Visibility::Always,
+            poll::Visibility::AfterVote => Visibility::AfterVote,
+            poll::Visibility::AfterClose => Visibility::AfterClose,
+            poll::Visibility::Never => Visibility::Never,
+        }
+    }
+}
+
+described!(
+    /// [`crate::ids::BallotId`].
+    BallotId,
+    string(
+        "A ballot's id, chosen by the voter's browser: 16 to 64 lowercase hex digits. \
+         Sent again with a retry, it is the same ballot, with one fate."
+    )
+    .pattern(Some("^[0-9a-f]{16,64}$"))
+    .examples(["3f2a9c0d4b1e8f7a6c5d4e3f2a1b0c9d"])
+);
+
+/// One option of a poll definition.
+#[derive(ToSchema)]
+#[schema(as = PollSpecOption)]
+#[allow(
+    dead_code,
+    reason = "a description: never built, its fields never read"
+)]
+pub struct PollSpecOption {
+    #[schema(value_type = OptionId)]
+    id: String,
+    /// 1 to 200 characters.
+    #[schema(min_length = 1, max_length = 200, example = "Tốt")]
+    label: String,
+}
+
+// `crate::poll::PollSpec`, as it deserializes.
+/// A poll as an editor defines it. Unknown fields are refused.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(
+    dead_code,
+    reason = "a description: never built, its fields never read"
+)]
+pub struct PollSpec {
+    /// Required by `POST /admin/polls`. `PUT /admin/polls/{id}` names the
+    /// poll in its path: there it may be left out, and must otherwise be
+    /// the path's.
+    #[schema(value_type = PollId, required = false)]
+    id: String,
+    /// 1 to 500 characters.
+    #[schema(min_length = 1, max_length = 500)]
+    question: String,
+    /// 2 to 20 options, each id once.
+    #[schema(min_items = 2, max_items = 20)]
+    options: Vec<PollSpecOption>,
+    /// How many options one ballot may choose: 1 (the default) to the
+    /// number of options.
+    #[schema(minimum = 1, maximum = 20)]
+    max_choices: Option<u32>,
+    /// When ballots start being taken (RFC 3339); before `closes_at`.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    opens_at: Option<String>,
+    /// When ballots stop being taken (RFC 3339).
+    #[schema(value_type = Option<String>, format = DateTime)]
+    closes_at: Option<String>,
+    /// Who may see the results (default `always`).
+    #[schema(value_type = Option<Visibility>)]
+    results: Option<String>,
+}
+
+/// `ErrorBody::error`: a code of the error table, a message, and what
+/// `already_voted` and `poll_has_ballots` add.
+pub struct ErrorDetail;
+
+impl PartialSchema for ErrorDetail {
+    fn schema() -> RefOr<Schema> {
+        let choices = ArrayBuilder::new()
+            .items(Ref::from_schema_name(OptionId::name()))
+            .description(Some(
+                "`already_voted` only: the choices recorded for this person.",
+            ));
+        let held = ArrayBuilder::new()
+            .items(Ref::from_schema_name(HeldOption::name()))
+            .description(Some(
+                "`poll_has_ballots` only: the options a replacement would drop, with their votes.",
+            ));
+        let results = RefBuilder::new()
+            .ref_location_from_schema_name(ResultsBody::name())
+            .description(Some(
+                "`already_voted` only, where the poll shows its results to voters: the results.",
+            ));
+        let visibility = RefBuilder::new()
+            .ref_location_from_schema_name(Visibility::name())
+            .description(Some("`results_hidden` only: who may see the results."));
+        let closes_at = ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::SchemaType::from_iter([Type::String, Type::Null]))
+            .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                utoipa::openapi::KnownFormat::DateTime,
+            )))
+            .description(Some(
+                "`results_hidden` only: when the poll closes (and `after_close` results show), or `null`.",
+            ));
+        ObjectBuilder::new()
+            .property(
+                "code",
+                string("Stable, `snake_case`.").enum_values(Some(super::errors::codes())),
+            )
+            .property(
+                "message",
+                string("A sentence for a person.").min_length(Some(1)),
+            )
+            .property("choices", choices)
+            .property("results", results)
+            .property("options", held)
+            .property("results_visibility", visibility)
+            .property("closes_at", closes_at)
+            .required("code")
+            .required("message")
+            .additional_properties(Some(AdditionalProperties::FreeForm(false)))
+            .into()
+    }
+}
+
+impl ToSchema for ErrorDetail {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        schemas.push((OptionId::name().into_owned(), OptionId::schema()));
+        schemas.push((HeldOption::name().into_owned(), HeldOption::schema()));
+        HeldOption::schemas(schemas);
+        schemas.push((ResultsBody::name().into_owned(), ResultsBody::schema()));
+        ResultsBody::schemas(schemas);
+        schemas.push((Visibility::name().into_owned(), Visibility::schema()));
+    }
+}
+
+/// `201` of a ballot: the choice recorded and the ballot's id, beside the
+/// results' fields where the poll shows its results to voters.
+pub struct VoteAccepted;
+
+impl PartialSchema for VoteAccepted {
+    fn schema() -> RefOr<Schema> {
+        let record = || Ref::from_schema_name(VotedBody::name());
+        AnyOfBuilder::new()
+            .item(
+                utoipa::openapi::schema::AllOfBuilder::new()
+                    .item(Ref::from_schema_name(ResultsBody::name()))
+                    .item(record()),
+            )
+            .item(record())
+            .description(Some(
+                "The choice recorded and the ballot's id; with the results' fields beside them \
+                 where the poll shows its results to voters.",
+            ))
+            .into()
+    }
+}
+
+impl ToSchema for VoteAccepted {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        schemas.push((VotedBody::name().into_owned(), VotedBody::schema()));
+        VotedBody::schemas(schemas);
+        schemas.push((ResultsBody::name().into_owned(), ResultsBody::schema()));
+        ResultsBody::schemas(schemas);
+    }
+}
+
+/// `VoteRequest::options`: the chosen option ids.
+pub fn choices() -> ArrayBuilder {
+    ArrayBuilder::new()
+        .items(Ref::from_schema_name(OptionId::name()))
+        .min_items(Some(1))
+        .max_items(Some(20))
+        .unique_items(true)
+}
+
+described!(
+    /// A form ballot (`application/x-www-form-urlencoded`).
+    FormBallot,
+    ObjectBuilder::new()
+        .description(Some("The HTML form's fields; other fields are ignored."))
+        .property(
+            "option",
+            ArrayBuilder::new()
+                .items(OptionId::schema())
+                .min_items(Some(1))
+                .max_items(Some(20))
+                .unique_items(true)
+                .description(Some("A chosen option id; repeated for several choices.")),
+        )
+        .required("option")
+);
+
+described!(
+    /// A JSON body sent as `text/plain`.
+    JsonText,
+    string(
+        "The same JSON document as the `application/json` body, sent as `text/plain` so that \
+         a browser sends it without a CORS preflight."
+    )
+);
+
+described!(
+    /// One of tally's HTML pages.
+    HtmlPage,
+    string(
+        "An HTML document (UTF-8) with no script and no inline style; it links `pages.css` \
+         relatively."
+    )
+);
+
+described!(
+    /// The visitor id as a cookie, a header or a `Set-Cookie`: 36
+    /// lowercase hex digits.
+    VisitorId,
+    string("A visitor id: 36 lowercase hex digits (a 4-digit routing tag and 128 random bits).")
+        .pattern(Some("^[0-9a-f]{36}$"))
+        .examples(["3f2a9c1e0b7d4a6f8e5c2b1a0d9e8f7c6b5a"])
+);
+
+described!(
+    /// The `tally_vid` cookie as a request may carry it: anything that is
+    /// not a visitor id is ignored.
+    VisitorCookie,
+    AnyOfBuilder::new()
+        .item(VisitorId::schema())
+        .item(string("Anything else: ignored, as if absent."))
+);
+
+/// An answer's header, as a pattern.
+fn header(description: &str, pattern: &str) -> ObjectBuilder {
+    string(description).pattern(Some(pattern))
+}
+
+described!(
+    /// The `Set-Cookie` that issues the visitor cookie.
+    SetCookie,
+    header(
+        "`tally_vid`: 36 lowercase hex digits, two years, `HttpOnly`, `SameSite=Lax`, `Secure` \
+         over HTTPS.",
+        "^tally_vid=[0-9a-f]{36}; HttpOnly; SameSite=Lax(; Secure)?; Path=/; Max-Age=63072000$",
+    )
+);
+
+described!(
+    /// The pages' Content-Security-Policy.
+    PageCsp,
+    header(
+        "The pages' policy.",
+        "^default-src 'none'; style-src 'self'[^;]*; img-src 'self'[^;]*; form-action 'self'; \
+         frame-ancestors 'self'[^;]*; base-uri 'none'$",
+    )
+);
+
+described!(
+    /// Where a form ballot is sent on: the results page beside the form.
+    ResultsLocation,
+    header(
+        "Relative to the form's own address; `back` carries the article the form was opened from.",
+        "^[a-z0-9-]{1,64}/results\\?lang=(vi|en)(&back=[^&]+)?$",
+    )
+);
+
+described!(
+    /// The widget's entity tag.
+    WidgetEtag,
+    header(
+        "12 hex digits of the widget's content hash, quoted.",
+        "^\"[0-9a-f]{12}\"$",
+    )
+);
+
+described!(
+    /// An OpenAPI document.
+    Document,
+    ObjectBuilder::new()
+        .description(Some("An OpenAPI 3.1 document."))
+        .required("openapi")
+        .required("info")
+        .required("paths")
+);
