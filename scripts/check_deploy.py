@@ -463,7 +463,9 @@ def cmd_grafana(path):
 # --- polls -----------------------------------------------------------------
 
 SLUG = re.compile(r"^[a-z0-9-]{1,64}$")
-POLL_KEYS = {"id", "question", "options", "max_choices", "opens_at", "closes_at"}
+POLL_KEYS = {"id", "question", "options", "max_choices", "opens_at", "closes_at", "results"}
+# Who may see a poll's results, and when (src/poll/visibility.rs).
+VISIBILITIES = {"always", "after_vote", "after_close", "never"}
 
 
 def check_polls(report, where, text):
@@ -502,6 +504,8 @@ def check_polls(report, where, text):
             seen.add(o["id"])
             if not 1 <= len(o["label"].strip()) <= 200:
                 problems.append(f"{pid}: option {o['id']} needs a label of 1 to 200 characters")
+        if p.get("results", "always") not in VISIBILITIES:
+            problems.append(f"{pid}: results must be one of {', '.join(sorted(VISIBILITIES))}")
         mc = p.get("max_choices", 1)
         if not isinstance(mc, int) or not 1 <= mc <= len(options):
             problems.append(f"{pid}: max_choices must be 1 to the number of options")

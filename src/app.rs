@@ -60,11 +60,12 @@ pub fn sync_interval(flush_interval: Duration) -> Duration {
 /// the store refuses (a setting to fix, where a store that is merely down
 /// is waited for).
 async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
-    let store = store::open(
+    let store = store::open_with(
         &settings.store,
         settings.redis_ca_file.as_deref(),
         settings.store_timeout,
         sync_interval(settings.flush_interval),
+        settings.ballot_durability,
     )
     .await?;
     if let Err(StoreError::Credentials(why)) = store.ping().await {

@@ -60,6 +60,80 @@ pub struct Limits {
     pub max_in_flight: usize,
 }
 
+/// What a ballot answered `201` waits for beyond the Redis master's memory
+/// (`TALLY_BALLOT_DURABILITY`). Each wait but `Store` has a deadline of a
+/// quarter of `TALLY_STORE_TIMEOUT`; a ballot not confirmed by then is
+/// answered 503, though the master counted it (it is then retracted).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum BallotDurability {
+    /// `store`: no wait; what the store's own persistence gives (the
+    /// embedded store fsyncs every ballot; Redis, its AOF policy).
+    #[default]
+    Store,
+    /// `replica`: a replica received the ballot (`WAIT 1`).
+    Replica,
+    /// `fsync`: the master's append-only file has it on disk
+    /// (`WAITAOF 1 0`, Redis 7.2 and later).
+    Fsync,
+    /// `replica+fsync`: the master's and a replica's append-only files
+    /// have it on disk (`WAITAOF 1 1`, Redis 7.2 and later).
+    ReplicaFsync,
+}
+
+impl BallotDurability {
+    /// The setting's value, as written.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Store => "store",
+            Self::Replica => "replica",
+            Self::Fsync => "fsync",
+            Self::ReplicaFsync => "replica+fsync",
+        }
+    }
+
+    /// Whether a replica must confirm each ballot.
+    pub fn needs_replica(self) -> bool {
+        matches!(self, Self::Replica | Self::ReplicaFsync)
+    }
+
+    /// The longest a ballot waits for its confirmation: a quarter of the
+    /// store timeout. The script must start within half of it (the ballot's
+    /// deadline), so the wait ends before the store call is given up, and
+    /// the caller hears the confirmation's own verdict.
+    pub fn deadline(store_timeout: Duration) -> Duration {
+        store_timeout / 4
+    }
+
+    fn parse(raw: Option<&str>, store: &StoreSettings) -> Result<Self, ConfigError> {
+        let setting = "TALLY_BALLOT_DURABILITY";
+        let durability = match raw {
+            None | Some("store") => Self::Store,
+            Some("replica") => Self::Replica,
+            Some("fsync") => Self::Fsync,
+            Some("replica+fsync") => Self::ReplicaFsync,
+            Some(other) => {
+                return Err(ConfigError {
+                    setting,
+                    reason: format!(
+                        "must be store, replica, fsync or replica+fsync, got {other:?}"
+                    ),
+                });
+            }
+        };
+        if durability.needs_replica() && matches!(store, StoreSettings::Embedded { .. }) {
+            return Err(ConfigError {
+                setting,
+                reason: format!(
+                    "{} needs Redis with a replica (TALLY_REDIS_URL or TALLY_REDIS_CLUSTER_NODES); \
+                     the embedded store has none, and fsyncs every ballot already",
+                    durability.as_str()
+                ),
+            });
+        }
+        Ok(durability)
+    }
+}
+
 /// How logs are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
@@ -94,6 +168,8 @@ pub struct Settings {
     pub max_pages: u64,
     pub flush_interval: Duration,
     pub store_timeout: Duration,
+    /// What a ballot answered `201` waits for (Redis only).
+    pub ballot_durability: BallotDurability,
     pub hit_buffer: usize,
     pub shutdown_grace: Duration,
     pub limits: Limits,
@@ -175,6 +251,8 @@ impl Settings {
                 reason: "must be at least 16 characters".into(),
             });
         }
+        let ballot_durability =
+            BallotDurability::parse(env.get("TALLY_BALLOT_DURABILITY").as_deref(), &store)?;
         Ok(Self {
             listen: env.parse("TALLY_LISTEN", "127.0.0.1:8080")?,
             ops_listen: env.parse("TALLY_OPS_LISTEN", "127.0.0.1:9090")?,
@@ -199,6 +277,7 @@ impl Settings {
             max_pages: env.bounded("TALLY_MAX_PAGES", 100_000, 1, 100_000_000)?,
             flush_interval: env.duration_ms("TALLY_FLUSH_INTERVAL", "100ms", 10, 1_000)?,
             store_timeout: env.duration_ms("TALLY_STORE_TIMEOUT", "500ms", 10, 30_000)?,
+            ballot_durability,
             hit_buffer: env.bounded("TALLY_HIT_BUFFER", 100_000, 0, 10_000_000)?,
             shutdown_grace: env.duration("TALLY_SHUTDOWN_GRACE", "20s", 1, 600)?,
             limits: Limits {

@@ -131,3 +131,37 @@ fn redis_and_cluster_are_exclusive() {
         }
     );
 }
+
+#[test]
+fn ballot_durability_is_read_and_needs_a_replica_to_promise_one() {
+    assert_eq!(
+        settings(&[]).unwrap().ballot_durability,
+        BallotDurability::Store
+    );
+    let redis = ("TALLY_REDIS_URL", "redis://127.0.0.1:6390");
+    for (raw, want) in [
+        ("store", BallotDurability::Store),
+        ("replica", BallotDurability::Replica),
+        ("fsync", BallotDurability::Fsync),
+        ("replica+fsync", BallotDurability::ReplicaFsync),
+    ] {
+        let s = settings(&[redis, ("TALLY_BALLOT_DURABILITY", raw)]).unwrap();
+        assert_eq!(s.ballot_durability, want);
+        assert_eq!(want.as_str(), raw);
+    }
+    // The embedded store fsyncs every ballot: `fsync` is what it does, and
+    // it has no replica to wait for.
+    let s = settings(&[("TALLY_BALLOT_DURABILITY", "fsync")]).unwrap();
+    assert_eq!(s.ballot_durability, BallotDurability::Fsync);
+    for raw in ["replica", "replica+fsync"] {
+        let err = settings(&[("TALLY_BALLOT_DURABILITY", raw)]).unwrap_err();
+        assert_eq!(err.setting, "TALLY_BALLOT_DURABILITY", "{err}");
+        assert!(err.reason.contains("needs Redis"), "{err}");
+    }
+    let err = settings(&[redis, ("TALLY_BALLOT_DURABILITY", "wait")]).unwrap_err();
+    assert_eq!(err.setting, "TALLY_BALLOT_DURABILITY");
+    assert_eq!(
+        BallotDurability::deadline(Duration::from_millis(500)),
+        Duration::from_millis(125)
+    );
+}

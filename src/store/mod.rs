@@ -14,7 +14,7 @@ use jiff::Timestamp;
 use thiserror::Error;
 
 use crate::calendar::Day;
-use crate::config::StoreSettings;
+use crate::config::{BallotDurability, StoreSettings};
 use crate::ids::{PageId, PollId, SiteId, VisitorKey};
 use crate::poll::Poll;
 
@@ -161,6 +161,19 @@ pub async fn open(
     timeout: std::time::Duration,
     sync_every: std::time::Duration,
 ) -> anyhow::Result<Arc<dyn Store>> {
+    let durability = BallotDurability::Store;
+    open_with(settings, redis_ca_file, timeout, sync_every, durability).await
+}
+
+/// Like [`open`], with what a ballot answered `201` waits for on Redis;
+/// stops the start when the server cannot give it.
+pub async fn open_with(
+    settings: &StoreSettings,
+    redis_ca_file: Option<&std::path::Path>,
+    timeout: std::time::Duration,
+    sync_every: std::time::Duration,
+    durability: BallotDurability,
+) -> anyhow::Result<Arc<dyn Store>> {
     let ca = match redis_ca_file {
         Some(path) => Some(std::fs::read(path).map_err(|e| {
             anyhow::anyhow!("TALLY_REDIS_CA_FILE: cannot read {}: {e}", path.display())
@@ -171,9 +184,15 @@ pub async fn open(
         StoreSettings::Embedded { data_dir } => {
             Arc::new(embedded::EmbeddedStore::open(data_dir, sync_every)?)
         }
-        StoreSettings::Redis { url } => Arc::new(redis::RedisStore::standalone(url, ca, timeout)?),
+        StoreSettings::Redis { url } => {
+            let store = redis::RedisStore::standalone(url, ca, timeout, durability)?;
+            store.check_durability().await?;
+            Arc::new(store)
+        }
         StoreSettings::Cluster { nodes } => {
-            Arc::new(redis::RedisStore::cluster(nodes, ca, timeout)?)
+            let store = redis::RedisStore::cluster(nodes, ca, timeout, durability)?;
+            store.check_durability().await?;
+            Arc::new(store)
         }
     })
 }

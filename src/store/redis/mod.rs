@@ -4,6 +4,7 @@
 
 mod connection;
 mod counters;
+mod durability;
 mod polls;
 
 use std::time::Duration;

@@ -133,7 +133,7 @@ impl RedisStore {
         site: &SiteId,
         ballot: &Ballot,
     ) -> Result<Option<(Verdict, PollState)>, StoreError> {
-        let mut conn = self.connection().await?;
+        let mut conn = self.ballot_connection().await?;
         let k = PollKeys::new(site, &ballot.poll);
         let mut call = BALLOT.key(&k.meta);
         call.key(&k.counts)
@@ -173,6 +173,7 @@ impl RedisStore {
             "invalid_choice" => Verdict::InvalidChoice,
             other => return Err(corrupt(format!("unknown ballot verdict {other:?}"))),
         };
+        self.confirm_ballot(&mut conn, &k.meta, verdict).await?;
         Ok(Some((verdict, poll_state(def, voted, counts)?)))
     }
 
