@@ -97,9 +97,8 @@ impl BallotDurability {
     }
 
     /// The longest a ballot waits for its confirmation: a quarter of the
-    /// store timeout. The script must start within half of it (the ballot's
-    /// deadline), so the wait ends before the store call is given up, and
-    /// the caller hears the confirmation's own verdict.
+    /// store timeout, so a ballot that reached the store promptly hears the
+    /// confirmation's own verdict before the store call is given up.
     pub fn deadline(store_timeout: Duration) -> Duration {
         store_timeout / 4
     }

@@ -182,7 +182,10 @@ impl RedisStore {
         site: &SiteId,
         retraction: &Retraction,
     ) -> Result<bool, StoreError> {
-        let mut conn = self.connection().await?;
+        // On the ballots' connection, and kept as ballots are: a master
+        // lost after retracting but before its replica had the retraction
+        // would bring the ballot back.
+        let mut conn = self.ballot_connection().await?;
         let k = PollKeys::new(site, &retraction.poll);
         let retracted: i64 = RETRACT
             .key(&k.counts)
@@ -197,6 +200,11 @@ impl RedisStore {
             .invoke_async(&mut conn)
             .await
             .map_err(unavailable)?;
+        // The fence is written either way, so it is kept either way; not
+        // kept, the retraction stays queued and is made again (it is
+        // idempotent).
+        self.confirm_ballot(&mut conn, &k.meta, Verdict::Accepted)
+            .await?;
         Ok(retracted == 1)
     }
 }
