@@ -1,0 +1,4 @@
+//! Tests of the challenge as its users meet it: issued, solved, verified or
+//! refused.
+
+mod proof;
