@@ -17,15 +17,20 @@
 //!    [`Spend::remember_until`], so each solution counts once.
 //!
 //! How hard: a [`Level`] from a small table, chosen per poll by its
-//! [`ChallengeMode`] — `off`, `on` (a fixed level) or `auto`.
+//! [`ChallengeMode`] — `off`, `on` (a fixed level) or `auto` (the
+//! [`Controller`]'s level, which follows the poll's traffic).
 
+mod difficulty;
 mod hex;
 mod level;
+mod network;
 mod proof;
 mod salt;
 mod solution;
 
+pub use difficulty::{Controller, Observation, Reason, Step, Tuning};
 pub use level::{ChallengeMode, Level};
+pub use network::NetworkKey;
 pub use proof::{
     ALGORITHM, CLOCK_SKEW_GRACE, Challenge, ChallengeError, Challenges, DEFAULT_TTL, Spend,
     SpendId, key_from_secret,
