@@ -34,9 +34,9 @@
 //! What it cannot see: a flood already running when the process starts is
 //! the rate rule's first normal (the share rules still judge it against
 //! their priors, and stuffing needs a fresh identity per ballot); a poll
-//! whose honest voters are mostly (over 70 %) new visitors may climb a level
-//! in its first half hour, until its normal share is learned; and traffic below 30
-//! ballots a window is judged by its rate alone.
+//! whose honest voters are mostly (over 70 %) new visitors may climb a
+//! level in its first half hour, until its normal share is learned; and a
+//! window of fewer than 30 ballots is judged by its rate alone.
 //!
 //! Memory is bounded: at most `max_polls` polls (the least recently voted
 //! one is forgotten first) and `max_networks` counters per poll window.

@@ -305,4 +305,6 @@ fn memory_stays_bounded_under_millions_of_networks_and_many_polls() {
         controller.levels().any(|(p, _)| *p == newest),
         "the least recent go first"
     );
+    controller.forget(&newest);
+    assert_eq!(controller.footprint().0, tuning.max_polls - 1);
 }
