@@ -13,8 +13,9 @@
 //!   panic at a handful of ballots). Armed once the poll has 10 minutes of
 //!   history in this process.
 //! - **Fresh identities**: `n >= 30` and the share of ballots from visitors
-//!   never seen before exceeds its normal by at least 0.25 and by 4 standard
-//!   errors (`4·√(p(1−p)/n)`).
+//!   never seen before exceeds its normal by at least 0.25, and by so much
+//!   that honest traffic would show it less than once in 65 million windows
+//!   (Chernoff's bound: `n·KL(share ‖ normal) >= 18`).
 //! - **One network**: `n >= 30` and the share of the busiest /24 (IPv4) or
 //!   /48 (IPv6) exceeds its normal by the same margin.
 //!
@@ -26,16 +27,16 @@
 //! weighted average over about an hour; the two shares over the last ~30
 //! windows that had `n >= 30`, starting from priors of 0.6 fresh and 0.1 for
 //! the busiest network that weigh as 4 windows. A window that raised an alarm
-//! teaches it four times slower and no more than up to the alarm's
-//! threshold, so a flood does not become the new normal within its first
-//! hours, while a lasting honest change (a poll put on the home page) is
-//! accepted in a few.
+//! teaches it four times slower and no more than up to the rate's threshold
+//! (or the normal share plus 0.25), so a flood does not become the new
+//! normal within its first hours, while a lasting honest change (a poll put
+//! on the home page) is accepted in a few.
 //!
 //! What it cannot see: a flood already running when the process starts is
 //! the rate rule's first normal (the share rules still judge it against
 //! their priors, and stuffing needs a fresh identity per ballot); a poll
-//! whose honest voters are mostly (over 70 %) new visitors may climb a
-//! level in its first half hour, until its normal share is learned; and a
+//! whose honest voters are mostly (three in four or more) new visitors may
+//! climb a level in its first half hour, until its normal share is learned; and a
 //! window of fewer than 30 ballots is judged by its rate alone.
 //!
 //! Memory is bounded: at most `max_polls` polls (the least recently voted
@@ -47,6 +48,7 @@ use jiff::Timestamp;
 
 use super::level::Level;
 use super::network::{NetworkKey, TopNetworks};
+use super::normal::{Normal, Reading};
 use crate::ids::PollId;
 
 /// The controller's thresholds; the defaults are the ones documented above.
@@ -68,8 +70,10 @@ pub struct Tuning {
     pub min_share_ballots: u32,
     /// Smallest departure of a share from its normal that counts.
     pub min_departure: f64,
-    /// ... and in standard errors.
-    pub z: f64,
+    /// How improbable the window's share must be under the normal: at least
+    /// this many nats of surprise (`n·KL(share ‖ normal)`; 18 is a chance
+    /// below e⁻¹⁸, one in 65 million, by Chernoff's bound).
+    pub surprise: f64,
     pub fresh_prior: f64,
     pub network_prior: f64,
     /// Calm ticks in a row before the level falls one step.
@@ -88,7 +92,7 @@ impl Default for Tuning {
             min_ballots: 20,
             min_share_ballots: 30,
             min_departure: 0.25,
-            z: 4.0,
+            surprise: 18.0,
             fresh_prior: 0.6,
             network_prior: 0.1,
             calm_ticks: 5,
@@ -159,24 +163,6 @@ struct Window {
     ballots: u32,
     fresh: u32,
     networks: TopNetworks,
-}
-
-#[derive(Debug)]
-struct Normal {
-    /// Minutes of history behind `rate`.
-    minutes: f64,
-    rate: f64,
-    fresh: f64,
-    network: f64,
-    share_windows: u32,
-}
-
-/// What one window showed.
-struct Reading {
-    ballots: f64,
-    rate: f64,
-    fresh: f64,
-    network: f64,
 }
 
 impl Controller {
@@ -277,13 +263,7 @@ impl PollState {
                 fresh: 0,
                 networks: TopNetworks::new(tuning.max_networks),
             },
-            normal: Normal {
-                minutes: 0.0,
-                rate: 0.0,
-                fresh: tuning.fresh_prior,
-                network: tuning.network_prior,
-                share_windows: 0,
-            },
+            normal: Normal::new(tuning),
         }
     }
 
@@ -320,70 +300,5 @@ impl PollState {
             return Some((from, self.level, Reason::Calm));
         }
         None
-    }
-}
-
-impl Normal {
-    fn rate_armed(&self, tuning: &Tuning) -> bool {
-        self.minutes >= tuning.warmup_minutes
-    }
-
-    fn rate_threshold(&self, tuning: &Tuning) -> f64 {
-        tuning.rate_factor * self.rate.max(tuning.rate_floor)
-    }
-
-    /// The smallest share that departs clearly from `normal` with `n` ballots.
-    fn share_threshold(normal: f64, n: f64, tuning: &Tuning) -> f64 {
-        let p = normal.clamp(0.02, 0.98);
-        let standard_error = (p * (1.0 - p) / n.max(1.0)).sqrt();
-        normal + tuning.min_departure.max(tuning.z * standard_error)
-    }
-
-    fn alarm(&self, r: &Reading, tuning: &Tuning) -> Option<Reason> {
-        let shares = r.ballots >= f64::from(tuning.min_share_ballots);
-        if self.rate_armed(tuning)
-            && r.ballots >= f64::from(tuning.min_ballots)
-            && r.rate >= self.rate_threshold(tuning)
-        {
-            Some(Reason::Rate)
-        } else if shares && r.fresh >= Self::share_threshold(self.fresh, r.ballots, tuning) {
-            Some(Reason::FreshIdentities)
-        } else if shares && r.network >= Self::share_threshold(self.network, r.ballots, tuning) {
-            Some(Reason::OneNetwork)
-        } else {
-            None
-        }
-    }
-
-    fn learn(&mut self, r: &Reading, minutes: f64, alarmed: bool, tuning: &Tuning) {
-        let slow = if alarmed { 0.25 } else { 1.0 };
-        // The mean of the windows so far, until the average's own memory
-        // is the longer one; during the warm-up, every window as it was.
-        let armed = self.rate_armed(tuning);
-        let mean = minutes / (self.minutes + minutes);
-        let ewma = 1.0 - (-minutes / tuning.baseline_minutes).exp();
-        let alpha = if armed { slow } else { 1.0 } * mean.max(ewma);
-        let rate = if armed {
-            r.rate.min(self.rate_threshold(tuning))
-        } else {
-            r.rate
-        };
-        self.rate += alpha * (rate - self.rate);
-        self.minutes = (self.minutes + minutes).min(1e9);
-        if r.ballots < f64::from(tuning.min_share_ballots) {
-            return;
-        }
-        // The priors weigh as 4 windows; then a memory of about 30 windows.
-        self.share_windows = self.share_windows.saturating_add(1);
-        let weight = f64::from(self.share_windows.saturating_add(4)).min(30.0);
-        let alpha = slow / weight;
-        let fresh = r
-            .fresh
-            .min(Self::share_threshold(self.fresh, r.ballots, tuning));
-        let network = r
-            .network
-            .min(Self::share_threshold(self.network, r.ballots, tuning));
-        self.fresh += alpha * (fresh - self.fresh);
-        self.network += alpha * (network - self.network);
     }
 }

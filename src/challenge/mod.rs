@@ -24,6 +24,7 @@ mod difficulty;
 mod hex;
 mod level;
 mod network;
+mod normal;
 mod proof;
 mod salt;
 mod solution;

@@ -127,12 +127,12 @@ fn steady_honest_traffic_never_raises_the_level() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(12))]
+    #![proptest_config(ProptestConfig::with_cases(16))]
     #[test]
     fn honest_traffic_of_any_shape_never_raises(
         seed in any::<u64>(),
         per_minute in 0.1f64..120.0,
-        fresh in 0.05f64..0.6,
+        fresh in 0.05f64..0.7,
     ) {
         let mut sim = Sim::new(seed);
         let steps = sim.minutes(6 * 60, Traffic { per_minute, fresh, one_network: 0.0 });
