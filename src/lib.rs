@@ -10,6 +10,7 @@
 
 pub mod app;
 pub mod calendar;
+pub mod challenge;
 pub mod clock;
 pub mod config;
 pub mod counter;

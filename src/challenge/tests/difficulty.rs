@@ -1,0 +1,310 @@
+//! The difficulty controller under simulated traffic: steady honest voting
+//! never raises the level; floods by rate, by fresh identities or from one
+//! network raise it within a few ticks; calm brings it back; memory stays
+//! bounded whatever arrives.
+
+use jiff::{SignedDuration, Timestamp};
+use proptest::prelude::*;
+
+use crate::challenge::{Controller, Level, NetworkKey, Observation, Reason, Step, Tuning};
+use crate::ids::PollId;
+
+/// A small deterministic random source (xorshift64*), so runs repeat.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn chance(&mut self, p: f64) -> bool {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64 <= p
+    }
+
+    /// A Poisson draw with mean `mean` (Knuth's method; means here are small).
+    fn poisson(&mut self, mean: f64) -> u32 {
+        let limit = (-mean).exp();
+        let (mut k, mut product) = (0, 1.0);
+        loop {
+            product *= (self.next() >> 11) as f64 / (1u64 << 53) as f64;
+            if product <= limit {
+                return k;
+            }
+            k += 1;
+        }
+    }
+}
+
+/// Minute-by-minute traffic to one poll, ticking after each minute.
+struct Sim {
+    controller: Controller,
+    poll: PollId,
+    rng: Rng,
+    minute: i64,
+    steps: Vec<Step>,
+}
+
+/// Who votes in one minute: on average `per_minute` ballots, `fresh` of them
+/// from new visitors, `one_network` of them from a single /24 and the rest
+/// from a few thousand networks (5 % of them from a school's).
+#[derive(Clone, Copy)]
+struct Traffic {
+    per_minute: f64,
+    fresh: f64,
+    one_network: f64,
+}
+
+const HONEST: Traffic = Traffic {
+    per_minute: 10.0,
+    fresh: 0.4,
+    one_network: 0.0,
+};
+
+impl Sim {
+    fn new(seed: u64) -> Self {
+        Self {
+            controller: Controller::new(Tuning::default()),
+            poll: PollId::parse("danh-gia-cong").unwrap(),
+            rng: Rng(seed | 1),
+            minute: 0,
+            steps: Vec::new(),
+        }
+    }
+
+    fn at(&self, second: i64) -> Timestamp {
+        Timestamp::from_second(1_764_640_800 + self.minute * 60 + second).unwrap()
+    }
+
+    fn minutes(&mut self, count: u32, traffic: Traffic) -> &[Step] {
+        let first = self.steps.len();
+        for _ in 0..count {
+            let ballots = self.rng.poisson(traffic.per_minute);
+            for i in 0..ballots {
+                let network = if self.rng.chance(traffic.one_network) {
+                    NetworkKey::V4([203, 0, 113])
+                } else if self.rng.chance(0.05) {
+                    NetworkKey::V4([10, 20, 30])
+                } else {
+                    let n = self.rng.next() % 3000;
+                    NetworkKey::V4([100, (n / 256) as u8, (n % 256) as u8])
+                };
+                let observation = Observation {
+                    fresh_identity: self.rng.chance(traffic.fresh),
+                    network,
+                    at: self.at(i64::from(i) * 60 / i64::from(ballots)),
+                };
+                self.controller.observe(&self.poll, observation);
+            }
+            self.minute += 1;
+            let steps = self.controller.tick(self.at(0));
+            self.steps.extend(steps);
+        }
+        &self.steps[first..]
+    }
+
+    fn level(&self) -> Level {
+        self.controller.level(&self.poll)
+    }
+}
+
+#[test]
+fn steady_honest_traffic_never_raises_the_level() {
+    for per_minute in [0.2, 3.0, 10.0, 60.0, 300.0] {
+        let mut sim = Sim::new(7);
+        let steps = sim.minutes(
+            24 * 60,
+            Traffic {
+                per_minute,
+                ..HONEST
+            },
+        );
+        assert_eq!(steps, [], "{per_minute} a minute");
+        assert_eq!(sim.level(), Level::MIN);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(16))]
+    #[test]
+    fn honest_traffic_of_any_shape_never_raises(
+        seed in any::<u64>(),
+        per_minute in 0.1f64..120.0,
+        fresh in 0.05f64..0.7,
+    ) {
+        let mut sim = Sim::new(seed);
+        let steps = sim.minutes(6 * 60, Traffic { per_minute, fresh, one_network: 0.0 });
+        prop_assert_eq!(steps, &[] as &[Step]);
+    }
+}
+
+/// Two honest hours, then a flood: the level rises at the first tick of the
+/// flood and keeps rising, for the flood's reason.
+fn flood_raises(flood: Traffic, reason: Reason) -> Sim {
+    let mut sim = Sim::new(11);
+    assert_eq!(
+        sim.minutes(
+            120,
+            Traffic {
+                per_minute: 40.0,
+                ..HONEST
+            }
+        ),
+        []
+    );
+    let steps = sim.minutes(3, flood).to_vec();
+    assert_eq!(steps.len(), 3, "one step a tick: {steps:?}");
+    assert!(
+        steps
+            .iter()
+            .all(|s| s.reason == reason && s.to == s.from.raised())
+    );
+    assert_eq!(sim.level().get(), Level::MIN.get() + 3);
+    sim.minutes(10, flood);
+    assert_eq!(sim.level(), Level::MAX, "it stays up while the flood lasts");
+    sim
+}
+
+#[test]
+fn a_flood_of_ballots_raises_the_level() {
+    flood_raises(
+        Traffic {
+            per_minute: 400.0,
+            ..HONEST
+        },
+        Reason::Rate,
+    );
+}
+
+#[test]
+fn a_flood_of_fresh_identities_raises_the_level() {
+    let flood = Traffic {
+        per_minute: 60.0,
+        fresh: 0.9,
+        one_network: 0.0,
+    };
+    flood_raises(flood, Reason::FreshIdentities);
+}
+
+#[test]
+fn a_flood_from_one_network_raises_the_level() {
+    let flood = Traffic {
+        per_minute: 100.0,
+        fresh: 0.4,
+        one_network: 0.6,
+    };
+    flood_raises(flood, Reason::OneNetwork);
+}
+
+#[test]
+fn calm_brings_the_level_back_one_step_at_a_time() {
+    let mut sim = flood_raises(
+        Traffic {
+            per_minute: 400.0,
+            ..HONEST
+        },
+        Reason::Rate,
+    );
+    let honest = Traffic {
+        per_minute: 40.0,
+        ..HONEST
+    };
+    let steps = sim.minutes(60, honest).to_vec();
+    let down = (Level::MAX.get() - Level::MIN.get()) as usize;
+    assert_eq!(steps.len(), down, "{steps:?}");
+    assert!(
+        steps
+            .iter()
+            .all(|s| s.reason == Reason::Calm && s.to == s.from.lowered(Level::MIN))
+    );
+    assert_eq!(sim.level(), Level::MIN);
+    // The flood did not become the normal: a second one is caught at once.
+    let again = sim
+        .minutes(
+            1,
+            Traffic {
+                per_minute: 400.0,
+                ..HONEST
+            },
+        )
+        .to_vec();
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].reason, Reason::Rate);
+}
+
+#[test]
+fn a_quiet_poll_does_not_panic_at_a_few_ballots() {
+    let mut sim = Sim::new(3);
+    sim.minutes(
+        120,
+        Traffic {
+            per_minute: 0.5,
+            ..HONEST
+        },
+    );
+    // Fifteen ballots in a minute is 30 times normal, but under the floor.
+    assert_eq!(
+        sim.minutes(
+            1,
+            Traffic {
+                per_minute: 15.0,
+                ..HONEST
+            }
+        ),
+        []
+    );
+}
+
+#[test]
+fn memory_stays_bounded_under_millions_of_networks_and_many_polls() {
+    let tuning = Tuning::default();
+    let mut controller = Controller::new(tuning.clone());
+    let start = Timestamp::from_second(1_764_640_800).unwrap();
+    let poll = PollId::parse("danh-gia-cong").unwrap();
+    for i in 0..2_000_000u32 {
+        let [_, a, b, c] = i.to_be_bytes();
+        let network = if i % 2 == 0 {
+            NetworkKey::V4([a, b, c])
+        } else {
+            NetworkKey::V6([a, b, c, a, b, c])
+        };
+        let at = start + SignedDuration::from_millis(i64::from(i / 10));
+        controller.observe(
+            &poll,
+            Observation {
+                fresh_identity: false,
+                network,
+                at,
+            },
+        );
+        if i % 500_000 == 0 {
+            controller.tick(at);
+        }
+        assert!(controller.footprint().1 <= tuning.max_networks);
+    }
+    for i in 0..1000 {
+        let other = PollId::parse(&format!("poll-{i}")).unwrap();
+        let at = start + SignedDuration::from_secs(i);
+        let network = NetworkKey::V4([1, 2, 3]);
+        controller.observe(
+            &other,
+            Observation {
+                fresh_identity: true,
+                network,
+                at,
+            },
+        );
+    }
+    let (polls, networks) = controller.footprint();
+    assert_eq!(polls, tuning.max_polls);
+    assert!(networks <= tuning.max_polls * tuning.max_networks);
+    let newest = PollId::parse("poll-999").unwrap();
+    assert!(
+        controller.levels().any(|(p, _)| *p == newest),
+        "the least recent go first"
+    );
+    controller.forget(&newest);
+    assert_eq!(controller.footprint().0, tuning.max_polls - 1);
+}
