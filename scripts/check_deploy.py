@@ -463,9 +463,11 @@ def cmd_grafana(path):
 # --- polls -----------------------------------------------------------------
 
 SLUG = re.compile(r"^[a-z0-9-]{1,64}$")
-POLL_KEYS = {"id", "question", "options", "max_choices", "opens_at", "closes_at", "results"}
+POLL_KEYS = {"id", "question", "options", "max_choices", "opens_at", "closes_at", "results", "challenge"}
 # Who may see a poll's results, and when (src/poll/visibility.rs).
 VISIBILITIES = {"always", "after_vote", "after_close", "never"}
+# Whether ballots carry a proof of work (src/challenge/level.rs).
+CHALLENGES = {"off", "on", "auto"}
 
 
 def check_polls(report, where, text):
@@ -506,6 +508,8 @@ def check_polls(report, where, text):
                 problems.append(f"{pid}: option {o['id']} needs a label of 1 to 200 characters")
         if p.get("results", "always") not in VISIBILITIES:
             problems.append(f"{pid}: results must be one of {', '.join(sorted(VISIBILITIES))}")
+        if p.get("challenge", "off") not in CHALLENGES:
+            problems.append(f"{pid}: challenge must be one of {', '.join(sorted(CHALLENGES))}")
         mc = p.get("max_choices", 1)
         if not isinstance(mc, int) or not 1 <= mc <= len(options):
             problems.append(f"{pid}: max_choices must be 1 to the number of options")

@@ -117,6 +117,10 @@ impl App {
                 votes_per_address: settings.votes_per_address,
                 results_fresh: settings.flush_interval,
                 journal_dir: Some(settings.data_dir.join("retractions")),
+                challenge_key: settings
+                    .challenge_key
+                    .as_ref()
+                    .map(|k| crate::challenge::key_from_secret(k.expose())),
             },
         ));
         let visitors = Arc::new(Visitors::new(Arc::new(Privacy::new(site))));
@@ -152,6 +156,7 @@ impl App {
                     settings.max_streams,
                     metrics.live_streams.clone(),
                 )),
+                form_votes_per_address: settings.form_votes_per_address,
                 live_interval: settings.flush_interval,
             },
             door: Door {

@@ -65,8 +65,22 @@ pub struct Metrics {
     pub admin_auth_failures: IntCounter,
     pub live_streams: IntGauge,
     pub admin_lockouts: IntCounter,
+    pub challenges_issued: IntCounterVec,
+    pub challenge_failures: IntCounterVec,
+    pub challenge_level: IntGaugeVec,
+    pub challenge_steps: IntCounterVec,
     pub build_info: Gauge,
 }
+
+/// Every `code` of `tally_challenge_failures_total`.
+pub const CHALLENGE_FAILURES: [&str; 6] = [
+    "challenge_required",
+    "challenge_malformed",
+    "challenge_invalid",
+    "challenge_expired",
+    "challenge_other_poll",
+    "challenge_replayed",
+];
 
 impl Metrics {
     /// Creates and registers every collector; `store` is the store's kind.
@@ -140,6 +154,26 @@ impl Metrics {
             live_streams: IntGauge::new("tally_live_streams", "Live result streams (server-sent events) open on this replica.").expect("valid metric"),
             admin_auth_failures: IntCounter::new("tally_admin_auth_failures_total", "Admin requests refused for a missing or wrong token.").expect("valid metric"),
             admin_lockouts: IntCounter::new("tally_admin_lockouts_total", "Addresses locked out of the admin API after too many wrong tokens.").expect("valid metric"),
+            challenges_issued: IntCounterVec::new(
+                Opts::new("tally_challenges_issued_total", "Ballot challenges issued, by level (1 easiest to 5 hardest)."),
+                &["level"],
+            )
+            .expect("valid metric"),
+            challenge_failures: IntCounterVec::new(
+                Opts::new("tally_challenge_failures_total", "Ballots refused for their challenge, by code: challenge_required (none), challenge_malformed, challenge_invalid (forged or wrong), challenge_expired, challenge_other_poll, challenge_replayed (a solution spent by another ballot)."),
+                &["code"],
+            )
+            .expect("valid metric"),
+            challenge_level: IntGaugeVec::new(
+                Opts::new("tally_challenge_level", "The challenge level this replica issues for an auto poll (1 easiest to 5 hardest)."),
+                &["poll"],
+            )
+            .expect("valid metric"),
+            challenge_steps: IntCounterVec::new(
+                Opts::new("tally_challenge_level_changes_total", "Changes of an auto poll's challenge level, by poll and reason: rate, fresh_identities, one_network (raised) or calm (lowered)."),
+                &["poll", "reason"],
+            )
+            .expect("valid metric"),
             build_info: Gauge::with_opts(
                 Opts::new("tally_build_info", "Always 1; labels name the version and the store.")
                     .const_label("version", env!("CARGO_PKG_VERSION"))
@@ -157,6 +191,9 @@ impl Metrics {
         }
         for reason in DropReason::ALL {
             m.page_views_dropped.with_label_values(&[reason.label()]);
+        }
+        for code in CHALLENGE_FAILURES {
+            m.challenge_failures.with_label_values(&[code]);
         }
         let collectors: Vec<Box<dyn prometheus::core::Collector>> = vec![
             Box::new(m.http_requests.clone()),
@@ -180,6 +217,10 @@ impl Metrics {
             Box::new(m.admin_auth_failures.clone()),
             Box::new(m.live_streams.clone()),
             Box::new(m.admin_lockouts.clone()),
+            Box::new(m.challenges_issued.clone()),
+            Box::new(m.challenge_failures.clone()),
+            Box::new(m.challenge_level.clone()),
+            Box::new(m.challenge_steps.clone()),
             Box::new(m.build_info.clone()),
         ];
         for c in collectors {

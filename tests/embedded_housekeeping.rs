@@ -61,6 +61,7 @@ async fn embedded_housekeeping_never_stalls_writes() {
                 opens_at: None,
                 closes_at: None,
                 results: Default::default(),
+                challenge: Default::default(),
             })
             .unwrap(),
             false,
@@ -104,6 +105,7 @@ async fn embedded_housekeeping_never_stalls_writes() {
                 at: Some(t0),
                 day: "2027-01-15".parse().unwrap(),
                 address_cap: 1000,
+                proof: tally::store::BallotProof::Missing,
             };
             let (verdict, _) = store
                 .cast(&SITE, &ballot)

@@ -11,11 +11,14 @@ use futures::future::join_all;
 use jiff::SignedDuration;
 use jiff::Timestamp;
 use tally::calendar::{Buckets, Day};
+use tally::challenge::{ChallengeMode, Challenges, Level};
 use tally::ids::{
     AddressKey, Attempt, BallotId, OptionId, PageId, PageKey, PollId, SiteId, VisitId, VisitorKey,
 };
-use tally::poll::{Poll, PollOption, PollSpec, judge};
-use tally::store::{self, Ballot, Batch, CounterQuery, PutPoll, Store, Touch, Verdict};
+use tally::poll::{Poll, PollOption, PollSpec, Proof, Standing, judge};
+use tally::store::{
+    self, Ballot, BallotProof, Batch, CounterQuery, PutPoll, Store, Touch, Verdict,
+};
 
 use support::{Backend, Home};
 
@@ -125,6 +128,7 @@ fn poll(max_choices: u32, options: &[&str]) -> Poll {
         opens_at: None,
         closes_at: None,
         results: Default::default(),
+        challenge: Default::default(),
     })
     .unwrap()
 }
@@ -145,6 +149,7 @@ fn ballot(v: &VisitorKey, address: u8, choices: &[&str], cap: u32) -> Ballot {
         at: Some(ts(T0)),
         day: day("2026-11-28"),
         address_cap: cap,
+        proof: BallotProof::Missing,
     }
 }
 
@@ -641,8 +646,33 @@ struct Judged {
     from_address: u32,
     arrives: Window,
     choices: &'static [&'static str],
+    /// The poll's challenge setting, and what the ballot brings.
+    challenge: ChallengeMode,
+    proof: Brings,
     verdict: Verdict,
 }
+
+/// What a ballot brings against a challenge.
+#[derive(Clone, Copy, PartialEq)]
+enum Brings {
+    Nothing,
+    Solution,
+    /// A solution another ballot spent already.
+    SpentSolution,
+    /// A form post, under the form's cap of 1 per address.
+    Form,
+}
+
+/// A case with the defaults of the table's first rows.
+const CASE: Judged = Judged {
+    voted_before: false,
+    from_address: 0,
+    arrives: Window::Open,
+    choices: &["a"],
+    challenge: ChallengeMode::Off,
+    proof: Brings::Nothing,
+    verdict: Verdict::Accepted,
+};
 
 #[derive(Clone, Copy)]
 enum Window {
@@ -663,6 +693,8 @@ async fn the_ballot_rules_are_one_table(s: &dyn Store) {
             from_address: 0,
             arrives: Open,
             choices: &["a"],
+            challenge: ChallengeMode::Off,
+            proof: Brings::Nothing,
             verdict: Accepted,
         },
         Judged {
@@ -670,6 +702,8 @@ async fn the_ballot_rules_are_one_table(s: &dyn Store) {
             from_address: 0,
             arrives: Open,
             choices: &["a", "b"],
+            challenge: ChallengeMode::Off,
+            proof: Brings::Nothing,
             verdict: Accepted,
         },
         Judged {
@@ -677,6 +711,8 @@ async fn the_ballot_rules_are_one_table(s: &dyn Store) {
             from_address: 1,
             arrives: Open,
             choices: &["a"],
+            challenge: ChallengeMode::Off,
+            proof: Brings::Nothing,
             verdict: AlreadyVoted,
         },
         Judged {
@@ -684,6 +720,8 @@ async fn the_ballot_rules_are_one_table(s: &dyn Store) {
             from_address: 1,
             arrives: After,
             choices: &["a"],
+            challenge: ChallengeMode::Off,
+            proof: Brings::Nothing,
             verdict: AlreadyVoted,
         },
         Judged {
@@ -691,6 +729,8 @@ async fn the_ballot_rules_are_one_table(s: &dyn Store) {
             from_address: 1,
             arrives: Open,
             choices: &["x"],
+            challenge: ChallengeMode::Off,
+            proof: Brings::Nothing,
             verdict: AlreadyVoted,
         },
         Judged {
@@ -698,6 +738,8 @@ async fn the_ballot_rules_are_one_table(s: &dyn Store) {
             from_address: 0,
             arrives: Before,
             choices: &["a"],
+            challenge: ChallengeMode::Off,
+            proof: Brings::Nothing,
             verdict: NotYetOpen,
         },
         Judged {
@@ -705,6 +747,8 @@ async fn the_ballot_rules_are_one_table(s: &dyn Store) {
             from_address: 0,
             arrives: Before,
             choices: &["x"],
+            challenge: ChallengeMode::Off,
+            proof: Brings::Nothing,
             verdict: NotYetOpen,
         },
         Judged {
@@ -712,6 +756,8 @@ async fn the_ballot_rules_are_one_table(s: &dyn Store) {
             from_address: 0,
             arrives: After,
             choices: &["a"],
+            challenge: ChallengeMode::Off,
+            proof: Brings::Nothing,
             verdict: Closed,
         },
         Judged {
@@ -719,6 +765,8 @@ async fn the_ballot_rules_are_one_table(s: &dyn Store) {
             from_address: 2,
             arrives: After,
             choices: &[],
+            challenge: ChallengeMode::Off,
+            proof: Brings::Nothing,
             verdict: Closed,
         },
         Judged {
@@ -726,6 +774,8 @@ async fn the_ballot_rules_are_one_table(s: &dyn Store) {
             from_address: 0,
             arrives: Open,
             choices: &[],
+            challenge: ChallengeMode::Off,
+            proof: Brings::Nothing,
             verdict: InvalidChoice,
         },
         Judged {
@@ -733,6 +783,8 @@ async fn the_ballot_rules_are_one_table(s: &dyn Store) {
             from_address: 0,
             arrives: Open,
             choices: &["x"],
+            challenge: ChallengeMode::Off,
+            proof: Brings::Nothing,
             verdict: InvalidChoice,
         },
         Judged {
@@ -740,6 +792,8 @@ async fn the_ballot_rules_are_one_table(s: &dyn Store) {
             from_address: 0,
             arrives: Open,
             choices: &["a", "a"],
+            challenge: ChallengeMode::Off,
+            proof: Brings::Nothing,
             verdict: InvalidChoice,
         },
         Judged {
@@ -747,6 +801,8 @@ async fn the_ballot_rules_are_one_table(s: &dyn Store) {
             from_address: 0,
             arrives: Open,
             choices: &["a", "b", "c"],
+            challenge: ChallengeMode::Off,
+            proof: Brings::Nothing,
             verdict: InvalidChoice,
         },
         Judged {
@@ -754,6 +810,8 @@ async fn the_ballot_rules_are_one_table(s: &dyn Store) {
             from_address: 2,
             arrives: Open,
             choices: &["x"],
+            challenge: ChallengeMode::Off,
+            proof: Brings::Nothing,
             verdict: InvalidChoice,
         },
         Judged {
@@ -761,6 +819,8 @@ async fn the_ballot_rules_are_one_table(s: &dyn Store) {
             from_address: 2,
             arrives: Open,
             choices: &["a"],
+            challenge: ChallengeMode::Off,
+            proof: Brings::Nothing,
             verdict: AddressCapReached,
         },
         Judged {
@@ -768,7 +828,83 @@ async fn the_ballot_rules_are_one_table(s: &dyn Store) {
             from_address: 1,
             arrives: Open,
             choices: &["a"],
+            challenge: ChallengeMode::Off,
+            proof: Brings::Nothing,
             verdict: Accepted,
+        },
+        // A poll that asks for a challenge.
+        Judged {
+            challenge: ChallengeMode::On,
+            verdict: ChallengeRequired,
+            ..CASE
+        },
+        Judged {
+            challenge: ChallengeMode::Auto,
+            verdict: ChallengeRequired,
+            ..CASE
+        },
+        Judged {
+            challenge: ChallengeMode::On,
+            voted_before: true,
+            from_address: 1,
+            verdict: AlreadyVoted,
+            ..CASE
+        },
+        Judged {
+            challenge: ChallengeMode::On,
+            arrives: After,
+            verdict: Closed,
+            ..CASE
+        },
+        Judged {
+            challenge: ChallengeMode::On,
+            choices: &["x"],
+            verdict: InvalidChoice,
+            ..CASE
+        },
+        Judged {
+            challenge: ChallengeMode::On,
+            proof: Brings::Solution,
+            verdict: Accepted,
+            ..CASE
+        },
+        Judged {
+            challenge: ChallengeMode::Auto,
+            proof: Brings::SpentSolution,
+            verdict: ChallengeReplayed,
+            ..CASE
+        },
+        Judged {
+            challenge: ChallengeMode::On,
+            proof: Brings::Solution,
+            from_address: 2,
+            verdict: AddressCapReached,
+            ..CASE
+        },
+        Judged {
+            challenge: ChallengeMode::On,
+            proof: Brings::Form,
+            verdict: Accepted,
+            ..CASE
+        },
+        Judged {
+            challenge: ChallengeMode::On,
+            proof: Brings::Form,
+            from_address: 1,
+            verdict: AddressCapReached,
+            ..CASE
+        },
+        // A poll that does not: what a ballot brings does not matter.
+        Judged {
+            proof: Brings::SpentSolution,
+            verdict: Accepted,
+            ..CASE
+        },
+        Judged {
+            proof: Brings::Form,
+            from_address: 1,
+            verdict: Accepted,
+            ..CASE
         },
     ];
     let cap = 2;
@@ -777,13 +913,39 @@ async fn the_ballot_rules_are_one_table(s: &dyn Store) {
         p.id = PollId::parse(&format!("bang-{n}")).unwrap();
         p.opens_at = Some(ts(T0 + 1_000));
         p.closes_at = Some(ts(T0 + 2_000));
+        p.challenge = case.challenge;
         let at = ts(match case.arrives {
             Before => T0,
             Open => T0 + 1_500,
             After => T0 + 2_000,
         });
         let choices: Vec<OptionId> = case.choices.iter().map(|c| id(c)).collect();
-        let rules = judge(&p, at, case.voted_before, case.from_address, cap, &choices);
+        let spend = Challenges::new([n as u8; 32])
+            .issue(&p.id, Level::MIN, ts(T0))
+            .solve()
+            .map(|solution| {
+                Challenges::new([n as u8; 32])
+                    .verify(&p.id, &solution, ts(T0))
+                    .unwrap()
+            })
+            .unwrap();
+        let (proof, standing) = match case.proof {
+            Brings::Nothing => (BallotProof::Missing, Proof::Missing),
+            Brings::Form => (BallotProof::Form { cap: 1 }, Proof::Form { cap: 1 }),
+            Brings::Solution | Brings::SpentSolution => (
+                BallotProof::Solved(store::SpentSolution::of(spend, ts(T0))),
+                Proof::Solved {
+                    spent_by_another: case.proof == Brings::SpentSolution,
+                },
+            ),
+        };
+        let standing = Standing {
+            already_voted: case.voted_before,
+            from_address: case.from_address,
+            address_cap: cap,
+            proof: standing,
+        };
+        let rules = judge(&p, at, &standing, &choices);
         assert_eq!(rules, case.verdict, "case {n}: the rules");
 
         s.put_poll(&SITE, &p, false).await.unwrap();
@@ -801,19 +963,37 @@ async fn the_ballot_rules_are_one_table(s: &dyn Store) {
             let mut b = ballot(v, 77, &["a"], cap);
             b.poll = p.id.clone();
             b.at = Some(ts(T0 + 1_500));
+            // Counted whatever the challenge setting.
+            b.proof = BallotProof::Form { cap: u32::MAX };
             assert_eq!(
                 s.cast(&SITE, &b).await.unwrap().unwrap().0,
                 Accepted,
                 "case {n}: setting up"
             );
         }
+        let mut spent_before = 0;
+        if case.proof == Brings::SpentSolution {
+            // Another ballot, from another address, spent the solution.
+            let mut other = ballot(&visitor(800 + n as u32), 78, &["a"], cap);
+            other.poll = p.id.clone();
+            other.at = Some(ts(T0 + 1_500));
+            other.proof = proof;
+            assert_eq!(
+                s.cast(&SITE, &other).await.unwrap().unwrap().0,
+                Accepted,
+                "case {n}: spending the solution"
+            );
+            spent_before = 1;
+        }
         let mut b = ballot(&voter, 77, case.choices, cap);
         b.poll = p.id.clone();
         b.at = Some(at);
+        b.proof = proof;
         let (verdict, state) = s.cast(&SITE, &b).await.unwrap().unwrap();
         assert_eq!(verdict, case.verdict, "case {n}: the store");
         let counted: u64 = state.votes.iter().sum();
         let expected = u64::from(case.from_address)
+            + spent_before
             + if verdict == Accepted {
                 choices.len() as u64
             } else {

@@ -98,6 +98,10 @@ pub enum ChallengeMode {
 }
 
 impl ChallengeMode {
+    pub fn is_off(&self) -> bool {
+        *self == ChallengeMode::Off
+    }
+
     /// Whether a ballot must carry a solved challenge.
     pub fn required(self) -> bool {
         self != ChallengeMode::Off

@@ -160,6 +160,11 @@ pub struct Settings {
     pub polls_file: Option<PathBuf>,
     pub visit_window: Duration,
     pub votes_per_address: u32,
+    /// Ballots per address per poll per day from a form post without
+    /// JavaScript, on a poll that asks for a challenge.
+    pub form_votes_per_address: u32,
+    /// The challenges' signing key; unset, the store keeps one.
+    pub challenge_key: Option<Secret>,
     pub rate_limit: Rate,
     pub vote_rate_limit: Rate,
     pub global_rate_limit: Rate,
@@ -250,6 +255,13 @@ impl Settings {
                 reason: "must be at least 16 characters".into(),
             });
         }
+        let challenge_key = lookup("TALLY_CHALLENGE_KEY").filter(|k| !k.is_empty());
+        if challenge_key.as_ref().is_some_and(|k| k.len() < 32) {
+            return Err(ConfigError {
+                setting: "TALLY_CHALLENGE_KEY",
+                reason: "must be at least 32 characters (e.g. 32 random hex digits)".into(),
+            });
+        }
         let ballot_durability =
             BallotDurability::parse(env.get("TALLY_BALLOT_DURABILITY").as_deref(), &store)?;
         Ok(Self {
@@ -269,6 +281,8 @@ impl Settings {
             polls_file: env.get("TALLY_POLLS_FILE").map(PathBuf::from),
             visit_window: env.duration("TALLY_VISIT_WINDOW", "30m", 60, 86_400)?,
             votes_per_address: env.bounded("TALLY_VOTES_PER_ADDRESS", 50, 1, 1_000_000)?,
+            form_votes_per_address: env.bounded("TALLY_FORM_VOTES_PER_ADDRESS", 5, 0, 1_000_000)?,
+            challenge_key: challenge_key.map(Secret::new),
             rate_limit: env.rate("TALLY_RATE_LIMIT", "20,60")?,
             vote_rate_limit: env.rate("TALLY_VOTE_RATE_LIMIT", "1,10")?,
             global_rate_limit: env.rate("TALLY_GLOBAL_RATE_LIMIT", "20000,40000")?,

@@ -48,6 +48,12 @@ pub enum ApiError {
     ResultsHidden(Shown),
     /// `TALLY_MAX_STREAMS` live streams are open already.
     TooManyStreams,
+    /// The poll asks for a solved challenge and the ballot brought none.
+    ChallengeRequired,
+    /// The ballot's solution was spent by another ballot.
+    ChallengeReplayed,
+    /// The ballot's solution does not hold.
+    ChallengeFailed(crate::challenge::ChallengeError),
     /// Carries the choice already recorded and the poll's results.
     AlreadyVoted(Box<AlreadyVotedDetail>),
     AddressLimit {

@@ -305,6 +305,7 @@ async fn route(
         Route::PollVotes => polls.post_vote(req, client, id).await,
         Route::PollResults => polls.get_results(&req, id).await,
         Route::PollEvents => polls.events(&req, id).await,
+        Route::PollChallenge => polls.get_challenge(id).await,
         Route::PollPage if method == Method::POST => pages::post_form(polls, req, client, id).await,
         Route::PollPage => pages::poll_page(polls, &req, client, id).await,
         Route::PollResultsPage => pages::results_page(polls, &req, id).await,

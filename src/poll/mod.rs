@@ -7,10 +7,13 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::challenge::ChallengeMode;
 use crate::ids::{OptionId, PollId};
 
+mod judge;
 mod results;
 mod visibility;
+pub use judge::{Proof, Standing, Verdict, judge};
 pub use results::{OptionResult, Results, largest_remainder_tenths};
 pub use visibility::{Shown, Viewer, Visibility};
 
@@ -44,6 +47,9 @@ pub struct PollSpec {
     /// Who may see the results, and when (default: always, everyone).
     #[serde(default)]
     pub results: Visibility,
+    /// Whether a ballot must carry a solved challenge (default: off).
+    #[serde(default)]
+    pub challenge: ChallengeMode,
 }
 
 /// A checked poll. Only [`Poll::new`] makes one.
@@ -59,6 +65,8 @@ pub struct Poll {
     pub closes_at: Option<Timestamp>,
     #[serde(skip_serializing_if = "Visibility::is_always", default)]
     pub results: Visibility,
+    #[serde(skip_serializing_if = "ChallengeMode::is_off", default)]
+    pub challenge: ChallengeMode,
 }
 
 /// Why a poll definition was refused.
@@ -119,6 +127,7 @@ impl Poll {
             opens_at: spec.opens_at,
             closes_at: spec.closes_at,
             results: spec.results,
+            challenge: spec.challenge,
         })
     }
 
@@ -183,45 +192,6 @@ pub enum PollStatus {
     Closed,
 }
 
-/// What becomes of a ballot.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
-    Accepted,
-    AlreadyVoted,
-    AddressCapReached,
-    NotYetOpen,
-    Closed,
-    InvalidChoice,
-}
-
-/// The ballot rules, stated once, in the order they apply: a person who
-/// voted is told so first; then the poll must be open, the choices valid,
-/// and the address under its cap for the day. The embedded store runs this
-/// function; the Redis store's `ballot.lua` states it again, and one table
-/// of cases in the store conformance suite pins all of them together.
-pub fn judge(
-    poll: &Poll,
-    at: Timestamp,
-    already_voted: bool,
-    from_address: u32,
-    address_cap: u32,
-    choices: &[OptionId],
-) -> Verdict {
-    if already_voted {
-        Verdict::AlreadyVoted
-    } else if poll.status(at) == PollStatus::NotYetOpen {
-        Verdict::NotYetOpen
-    } else if poll.status(at) == PollStatus::Closed {
-        Verdict::Closed
-    } else if poll.check_choices(choices).is_err() {
-        Verdict::InvalidChoice
-    } else if from_address >= address_cap {
-        Verdict::AddressCapReached
-    } else {
-        Verdict::Accepted
-    }
-}
-
 /// Why a ballot's choices were refused.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum ChoiceError {
@@ -255,6 +225,7 @@ mod tests {
             opens_at: None,
             closes_at: None,
             results: Default::default(),
+            challenge: Default::default(),
         }
     }
 

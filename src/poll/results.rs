@@ -101,6 +101,7 @@ mod tests {
             opens_at: None,
             closes_at: None,
             results: Default::default(),
+            challenge: Default::default(),
         })
         .unwrap()
     }

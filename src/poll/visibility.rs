@@ -86,6 +86,7 @@ mod tests {
             opens_at: None,
             closes_at: Some("2026-12-31T00:00:00+07:00".parse().unwrap()),
             results,
+            challenge: Default::default(),
         })
         .unwrap()
     }

@@ -68,6 +68,11 @@ pub fn daily_key(site: &SiteId, day: Day) -> String {
     site_key(site, &format!("hashkey:{day}"))
 }
 
+/// A key the replicas share, kept for good (the challenges' signing key).
+pub fn secret(site: &SiteId, name: &str) -> String {
+    site_key(site, &format!("secret:{name}"))
+}
+
 /// Set of poll ids.
 pub fn poll_index(site: &SiteId) -> String {
     site_key(site, "polls")
@@ -108,6 +113,12 @@ impl PollKeys {
     /// the try does not count if it arrives.
     pub fn fence(&self, attempt: crate::ids::Attempt) -> String {
         format!("{}:fence:{}", self.prefix, attempt.to_hex())
+    }
+
+    /// A spent challenge: the id of the ballot that spent it, until it can
+    /// no longer be sent.
+    pub fn spent(&self, id: &crate::challenge::SpendId) -> String {
+        format!("{}:spent:{id}", self.prefix)
     }
 
     /// Ballots per address hash on `day`.

@@ -120,6 +120,10 @@ operations! {
         lifetime: std::time::Duration,
     ) -> [u8; 32];
 
+    /// A 32-byte key the replicas share, kept for good: the stored one, or
+    /// `candidate` if there is none yet.
+    async fn secret(&self, site: &SiteId, name: &str, candidate: [u8; 32]) -> [u8; 32];
+
     /// Creates or replaces a poll. Dropping options that hold ballots is
     /// refused unless `force`; forced, their counts are deleted.
     async fn put_poll(&self, site: &SiteId, poll: &Poll, force: bool) -> PutPoll;

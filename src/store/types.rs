@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use jiff::{SignedDuration, Timestamp};
 
 use crate::calendar::{Buckets, Day, Month, Week};
+use crate::challenge::{Spend, SpendId};
 use crate::ids::{
     AddressKey, Attempt, BallotId, OptionId, PageId, PageKey, PollId, VisitId, VisitorKey,
 };
@@ -153,6 +154,44 @@ pub struct Ballot {
     /// The local day the per-address cap counts in.
     pub day: Day,
     pub address_cap: u32,
+    /// Its proof of work, for a poll that asks for one.
+    pub proof: BallotProof,
+}
+
+/// A ballot's proof of work, as the edge found it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BallotProof {
+    /// A solved challenge, checked: the store accepts it for one ballot,
+    /// remembering it with that ballot's id for as long as it could be
+    /// sent again.
+    Solved(SpentSolution),
+    /// A form post from a page without JavaScript: on a poll that asks for
+    /// a challenge, counted under `cap` ballots per address and day.
+    Form {
+        cap: u32,
+    },
+    Missing,
+}
+
+/// A solution the store remembers once spent: for a duration, not until
+/// an instant, so the store's clock and the replica's need not agree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SpentSolution {
+    pub id: SpendId,
+    pub remember_for: std::time::Duration,
+}
+
+impl SpentSolution {
+    /// `spend`, checked at `now` by the replica's clock.
+    pub fn of(spend: Spend, now: Timestamp) -> Self {
+        let left = spend.remember_until.duration_since(now);
+        Self {
+            id: spend.id,
+            remember_for: std::time::Duration::try_from(left)
+                .unwrap_or_default()
+                .max(std::time::Duration::from_secs(1)),
+        }
+    }
 }
 
 impl Ballot {

@@ -17,10 +17,12 @@ use crate::ids::{AddressKey, Attempt, BallotId, OptionId, PollId, SiteId, Visito
 use crate::metrics::Metrics;
 use crate::poll::{ChoiceError, Poll, PollSpec, PollStatus};
 use crate::site::Site;
-use crate::store::{Ballot, PollState, PutPoll, Store, StoreError, Verdict};
+use crate::store::{Ballot, BallotProof, PollState, PutPoll, Store, StoreError, Verdict};
 
+mod guard;
 mod retractions;
 mod view;
+use guard::Guard;
 use retractions::{Journal, Retractions};
 pub use view::PollView;
 
@@ -30,6 +32,11 @@ pub struct Voter {
     /// A person (see [`crate::store::Ballot::visitor`]).
     pub visitor: VisitorKey,
     pub address: AddressKey,
+    /// Whether the visitor came without an identity of their own (the id
+    /// was issued with this ballot), for the levels of `auto` polls.
+    pub fresh: bool,
+    /// The client's address (never stored), for the same.
+    pub client: std::net::IpAddr,
 }
 
 /// What became of a ballot: the verdict, the poll as the store answered
@@ -62,6 +69,8 @@ pub struct VotingSettings {
     pub results_fresh: Duration,
     /// Where retractions are journalled (`None`: memory only).
     pub journal_dir: Option<std::path::PathBuf>,
+    /// `TALLY_CHALLENGE_KEY`, when set; else the store keeps one.
+    pub challenge_key: Option<[u8; 32]>,
 }
 
 /// The poll service.
@@ -79,6 +88,7 @@ pub struct Voting {
     results: Mutex<HashMap<PollId, (Instant, PollState)>>,
     results_fresh: Duration,
     retractions: Retractions,
+    guard: Guard,
 }
 
 /// Most poll ids remembered for metric labels.
@@ -108,6 +118,7 @@ impl Voting {
             site,
             calendar,
             clock,
+            guard: Guard::new(settings.challenge_key, Arc::clone(&metrics)),
             retractions: Retractions::new(
                 settings.journal_dir.as_deref().and_then(Journal::open),
                 Arc::clone(&metrics),
@@ -232,8 +243,10 @@ impl Voting {
         voter: Voter,
         choices: Vec<OptionId>,
         id: BallotId,
+        proof: BallotProof,
     ) -> Result<Option<Vote>, StoreError> {
         let now = self.clock.now();
+        let (voter_fresh, voter_client) = (voter.fresh, voter.client);
         let ballot = Ballot {
             id,
             attempt: Attempt::fresh(),
@@ -244,6 +257,7 @@ impl Voting {
             at: self.clock.judges_ballots().then_some(now),
             day: self.calendar.day(now),
             address_cap: self.votes_per_address,
+            proof,
         };
         let cast = self.store.cast(&self.site, &ballot).await;
         let Some((verdict, state)) = (match cast {
@@ -268,7 +282,17 @@ impl Voting {
             Verdict::AddressCapReached => "address_cap",
             Verdict::NotYetOpen | Verdict::Closed => "closed",
             Verdict::InvalidChoice => "invalid",
+            Verdict::ChallengeRequired | Verdict::ChallengeReplayed => "challenge",
         };
+        match verdict {
+            Verdict::Accepted => {
+                self.guard
+                    .observe(poll, voter_fresh, voter_client, self.clock.now());
+            }
+            Verdict::ChallengeRequired => self.guard.refused("challenge_required"),
+            Verdict::ChallengeReplayed => self.guard.refused("challenge_replayed"),
+            _ => {}
+        }
         self.count(poll.as_str(), result);
         Ok(Some(Vote {
             verdict,
@@ -300,6 +324,8 @@ impl Voting {
         };
         let closed = state.poll.closed_at(self.clock.now());
         self.put(&closed, false).await?;
+        // Its ballots are over: its level is no longer needed.
+        self.guard.forget(id);
         self.state(id, None).await
     }
 

@@ -108,6 +108,21 @@ async fn every_answer_of_a_tour_is_documented() {
     let results = tour.send(Req::get(&format!("{poll}/results"))).await;
     assert_eq!(results.json()["percent_base"], "votes");
     tour.send(Req::get("/v1/polls/khong-co/results")).await;
+    let issued = tour.send(Req::get(&format!("{poll}/challenge"))).await;
+    let solution = serde_json::from_slice::<tally::challenge::Challenge>(&issued.body)
+        .unwrap()
+        .solve()
+        .unwrap()
+        .to_compact();
+    let proven = tour
+        .send(
+            Req::post(&format!("{poll}/votes"))
+                .visitor(&cookie())
+                .json(json!({"options": ["tot"], "proof": solution})),
+        )
+        .await;
+    assert_eq!(proven.status, 201, "a poll without a challenge ignores one");
+    tour.send(Req::get("/v1/polls/khong-co/challenge")).await;
     let archive = tour.send(Req::get("/v1/polls")).await;
     assert!(!archive.json()["polls"].as_array().unwrap().is_empty());
     let events = tour.send(Req::get(&format!("{poll}/events"))).await;
@@ -119,13 +134,30 @@ async fn every_answer_of_a_tour_is_documented() {
         let refused = tour.send(Req::get(&path)).await;
         assert_eq!(refused.json()["error"]["code"], "results_hidden", "{path}");
     }
+    let refused = tour
+        .send(
+            Req::post(&format!("{hidden}/votes"))
+                .visitor(&cookie())
+                .json(json!({"options": ["tan-thanh"]})),
+        )
+        .await;
+    assert_eq!(refused.json()["error"]["code"], "challenge_required");
+    let issued = tour.send(Req::get(&format!("{hidden}/challenge"))).await;
+    let solution = serde_json::from_slice::<tally::challenge::Challenge>(&issued.body)
+        .unwrap()
+        .solve()
+        .unwrap()
+        .to_compact();
+    let ballot = json!({
+        "options": ["tan-thanh"],
+        "ballot": "00112233445566778899aabbccddeeff",
+        "proof": solution,
+    });
     let voted = tour
         .send(
             Req::post(&format!("{hidden}/votes"))
                 .visitor(&cookie())
-                .json(
-                    json!({"options": ["tan-thanh"], "ballot": "00112233445566778899aabbccddeeff"}),
-                ),
+                .json(ballot),
         )
         .await;
     assert_eq!(voted.status, 201);

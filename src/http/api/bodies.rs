@@ -7,6 +7,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::challenge::ChallengeMode;
 use crate::counter::CounterView;
 use crate::http::openapi::schemas as doc;
 use crate::ids::{BallotId, OptionId, PageId, PollId};
@@ -112,6 +113,9 @@ pub struct PollBody {
     pub results_visibility: Visibility,
     /// Whether this visitor may see the results now.
     pub results_visible: bool,
+    /// Whether a ballot must carry a solved challenge (`on`, `auto`).
+    #[schema(value_type = doc::ChallengeMode)]
+    pub challenge: ChallengeMode,
     /// Whether this person has voted: never said of a visitor known only
     /// by address, which may be someone else's.
     pub voted: bool,
@@ -141,6 +145,7 @@ impl PollBody {
             closes_at: poll.closes_at,
             status: poll.status(now),
             time_zone: zone.to_owned(),
+            challenge: poll.challenge,
             results_visibility: poll.results,
             results_visible: poll.results_shown(viewer, now) == Shown::Now,
             voted: state.voted.is_some(),
@@ -228,6 +233,12 @@ pub struct VoteRequest {
     #[serde(default)]
     #[schema(value_type = Option<doc::BallotId>)]
     pub ballot: Option<String>,
+    /// A solved challenge (`GET /v1/polls/{id}/challenge`), in its compact
+    /// form `<salt><number>.<signature>`: required by a poll whose
+    /// `challenge` is `on` or `auto`.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, max_length = 512)]
+    pub proof: Option<String>,
 }
 
 /// A counted ballot: the choice recorded, the ballot's id, and the results

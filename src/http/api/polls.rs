@@ -19,7 +19,7 @@ use crate::http::respond::{Req, Response, json_object, json_response, media_type
 use crate::http::stream::Streams;
 use crate::ids::{BallotId, OptionId, PollId};
 use crate::poll::{ChoiceError, Shown, Verdict, Viewer};
-use crate::store::PollState;
+use crate::store::{BallotProof, PollState, SpentSolution};
 use crate::telemetry::{Refusal, Refusals};
 use crate::voting::{Vote, Voter, Voting};
 
@@ -35,6 +35,9 @@ pub struct PollsApi {
     pub streams: Arc<Streams>,
     /// How often a live stream looks for changed results.
     pub live_interval: std::time::Duration,
+    /// Ballots per address and day from a form post on a poll that asks
+    /// for a challenge (`TALLY_FORM_VOTES_PER_ADDRESS`).
+    pub form_votes_per_address: u32,
 }
 
 /// Who `state` was read for: a person who voted, or anyone else.
@@ -76,6 +79,15 @@ pub struct BallotRequest {
     pub parts: http::request::Parts,
     pub poll: PollId,
     pub body: Bytes,
+}
+
+/// What a ballot brings to show it is not a script's.
+pub enum Proof<'a> {
+    /// A solved challenge, in its compact form.
+    Solution(&'a str),
+    /// A form post: a page without JavaScript cannot solve a challenge.
+    Form,
+    None,
 }
 
 /// A cast ballot and the cookie to set with the answer.
@@ -125,6 +137,17 @@ impl PollsApi {
                 self.voting.zone_name(),
             ),
         ))
+    }
+
+    /// `GET /v1/polls/{id}/challenge`: a challenge for a ballot in the
+    /// poll, at the level its setting says. Nothing is stored.
+    pub async fn get_challenge(&self, id: Option<&str>) -> Result<Response, ApiError> {
+        let challenge = self
+            .voting
+            .challenge(&poll_id(id)?)
+            .await?
+            .ok_or(ApiError::PollNotFound)?;
+        Ok(json_response(StatusCode::OK, &challenge))
     }
 
     /// `GET /v1/polls`: every poll, with its results as this visitor may
@@ -200,7 +223,21 @@ impl PollsApi {
         poll: &PollId,
         choices: Vec<OptionId>,
         ballot: Option<&str>,
+        proof: Proof<'_>,
     ) -> Result<Cast, ApiError> {
+        let proof = match proof {
+            Proof::Solution(solution) => BallotProof::Solved(SpentSolution::of(
+                self.voting
+                    .check_solution(poll, solution)
+                    .await?
+                    .map_err(ApiError::ChallengeFailed)?,
+                self.now(),
+            )),
+            Proof::Form => BallotProof::Form {
+                cap: self.form_votes_per_address,
+            },
+            Proof::None => BallotProof::Missing,
+        };
         let ballot = match ballot {
             Some(id) => BallotId::parse(id).map_err(|_| {
                 ApiError::InvalidBody("ballot must be 16 to 64 lowercase hex digits".into())
@@ -216,7 +253,18 @@ impl PollsApi {
             .ok_or(ApiError::Internal)?;
         let vote = self
             .voting
-            .vote(poll, Voter { visitor, address }, choices, ballot)
+            .vote(
+                poll,
+                Voter {
+                    visitor,
+                    address,
+                    fresh: identity.person().is_none(),
+                    client: client.ip,
+                },
+                choices,
+                ballot,
+                proof,
+            )
             .await?
             .ok_or(ApiError::PollNotFound)?;
         Ok(Cast {
@@ -246,6 +294,8 @@ impl PollsApi {
                 not_yet_open: false,
             }),
             Verdict::InvalidChoice => Err(refusal(vote.choice_error())),
+            Verdict::ChallengeRequired => Err(ApiError::ChallengeRequired),
+            Verdict::ChallengeReplayed => Err(ApiError::ChallengeReplayed),
         }
     }
 
@@ -272,6 +322,7 @@ impl PollsApi {
                 &ballot.poll,
                 choices,
                 body.ballot.as_deref(),
+                body.proof.as_deref().map_or(Proof::None, Proof::Solution),
             )
             .await?;
         let mut response = match self.verdict(&cast.vote, "/v1/polls/{id}/votes") {

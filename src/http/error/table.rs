@@ -144,6 +144,38 @@ impl ApiError {
                 "Quá nhiều người đang xem trực tiếp. Kết quả vẫn xem được khi tải lại trang.",
                 "Too many live views are open; the results can still be read by reloading.",
             ),
+            ChallengeRequired => row(
+                S::FORBIDDEN,
+                "challenge_required",
+                "Phiếu bầu cần kèm lời giải của thử thách chống bỏ phiếu tự động. Vui lòng tải lại trang và thử lại.",
+                "This poll asks each ballot to carry a solved challenge (GET /v1/polls/{id}/challenge).",
+            ),
+            ChallengeReplayed => row(
+                S::FORBIDDEN,
+                "challenge_replayed",
+                "Lời giải này đã được dùng cho một phiếu khác. Vui lòng thử lại.",
+                "This challenge's solution was already used by another ballot; fetch a new challenge.",
+            ),
+            ChallengeFailed(e) => {
+                use crate::challenge::ChallengeError as C;
+                let status = if *e == C::Malformed {
+                    S::BAD_REQUEST
+                } else {
+                    S::FORBIDDEN
+                };
+                let en = match e {
+                    C::Malformed => "The challenge solution is not well formed.",
+                    C::Invalid => "The challenge solution does not hold.",
+                    C::Expired => "The challenge has expired; fetch a new one.",
+                    C::OtherPoll => "The challenge was issued for another poll.",
+                };
+                row(
+                    status,
+                    e.code(),
+                    "Không xác minh được phiếu bầu. Vui lòng thử lại.",
+                    en,
+                )
+            }
             AddressLimit { .. } => row(
                 S::TOO_MANY_REQUESTS,
                 "address_limit_reached",

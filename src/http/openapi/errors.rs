@@ -12,6 +12,7 @@ use utoipa::openapi::response::{Response, ResponseBuilder};
 use utoipa::openapi::schema::{AllOfBuilder, ObjectBuilder, Ref, Type};
 
 use super::schemas::HtmlPage;
+use crate::challenge::ChallengeError;
 use crate::config::MAX_BASELINE;
 use crate::http::api::bodies::{
     AlreadyVotedDetail, ErrorBody, HeldOption, OptionResultBody, PercentBase, PollConflictDetail,
@@ -84,6 +85,12 @@ pub fn every() -> Vec<ApiError> {
         sample::already_voted(),
         sample::address_limit(),
         sample::results_hidden(),
+        ChallengeRequired,
+        ChallengeReplayed,
+        ChallengeFailed(ChallengeError::Malformed),
+        ChallengeFailed(ChallengeError::Invalid),
+        ChallengeFailed(ChallengeError::Expired),
+        ChallengeFailed(ChallengeError::OtherPoll),
         OriginNotAllowed,
         OriginRequired,
         sample::rate_limited(),
@@ -123,6 +130,9 @@ fn sampled(error: &ApiError) -> bool {
         | AlreadyVoted(_)
         | ResultsHidden(_)
         | TooManyStreams
+        | ChallengeRequired
+        | ChallengeReplayed
+        | ChallengeFailed(_)
         | AddressLimit { .. }
         | OriginNotAllowed
         | OriginRequired

@@ -20,6 +20,7 @@ mod polls;
 use super::door;
 use super::errors::{Refusal, sample};
 use super::schemas as doc;
+use crate::challenge::ChallengeError;
 use crate::http::api::bodies::ErrorBody;
 use crate::http::error::ApiError;
 use crate::http::router::{PUBLIC, PUBLIC_TABLE, Route};
@@ -42,7 +43,7 @@ use crate::http::router::{PUBLIC, PUBLIC_TABLE, Route};
     paths(
         counter::post_hit, counter::get_counter, counter::get_counter_badge, counter::get_pixel,
         polls::get_archive, polls::get_poll, polls::post_vote, polls::get_results,
-        polls::get_events,
+        polls::get_events, polls::get_challenge,
         pages::get_home, pages::get_archive_page, pages::get_poll_page, pages::post_poll_form,
         pages::get_results_page,
         assets::get_widget, assets::get_demo, assets::get_demo_stylesheet, assets::get_favicon,
@@ -148,6 +149,7 @@ fn refusals(route: Route, method: &Method) -> Vec<ApiError> {
             StoreUnavailable,
         ],
         Route::Poll => vec![PollNotFound, InvalidVisitor, StoreUnavailable],
+        Route::PollChallenge => vec![PollNotFound, StoreUnavailable],
         Route::PollVotes => vec![
             OriginNotAllowed,
             PollNotFound,
@@ -161,6 +163,12 @@ fn refusals(route: Route, method: &Method) -> Vec<ApiError> {
             sample::not_yet_open(),
             sample::already_voted(),
             sample::address_limit(),
+            ChallengeRequired,
+            ChallengeReplayed,
+            ChallengeFailed(ChallengeError::Malformed),
+            ChallengeFailed(ChallengeError::Invalid),
+            ChallengeFailed(ChallengeError::Expired),
+            ChallengeFailed(ChallengeError::OtherPoll),
             StoreUnavailable,
         ],
         Route::PollResults => vec![

@@ -4,8 +4,6 @@
 //! and answers that are not JSON types (a form ballot, a page, a header).
 //! The tests hold each one against the type it describes.
 
-use std::borrow::Cow;
-
 use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{
     AdditionalProperties, AnyOfBuilder, ArrayBuilder, ObjectBuilder, Ref, RefBuilder, Schema, Type,
@@ -14,7 +12,6 @@ use utoipa::{PartialSchema, ToSchema};
 
 use crate::http::api::bodies::{HeldOption, ResultsBody, VotedBody};
 use crate::ids::PAGE_ID_MAX_BYTES;
-use crate::poll;
 
 /// Describes a schema by hand, under a name.
 macro_rules! described {
@@ -22,15 +19,15 @@ macro_rules! described {
         $(#[$doc])*
         pub struct $name;
 
-        impl PartialSchema for $name {
-            fn schema() -> RefOr<Schema> {
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
                 $schema.into()
             }
         }
 
-        impl ToSchema for $name {
-            fn name() -> Cow<'static, str> {
-                Cow::Borrowed(stringify!($name))
+        impl utoipa::ToSchema for $name {
+            fn name() -> std::borrow::Cow<'static, str> {
+                std::borrow::Cow::Borrowed(stringify!($name))
             }
         }
     };
@@ -76,113 +73,8 @@ described!(
     .examples(["/tin-tuc/123"])
 );
 
-// `crate::poll::PollStatus`, as it serializes.
-/// Whether the poll takes ballots now.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum PollStatus {
-    NotYetOpen,
-    Open,
-    Closed,
-}
-
-impl From<poll::PollStatus> for PollStatus {
-    /// Exhaustive: a new status fails to compile until it is described.
-    fn from(status: poll::PollStatus) -> Self {
-        match status {
-            poll::PollStatus::NotYetOpen => PollStatus::NotYetOpen,
-            poll::PollStatus::Open => PollStatus::Open,
-            poll::PollStatus::Closed => PollStatus::Closed,
-        }
-    }
-}
-
-// `crate::poll::Visibility`, as it serializes.
-/// Who may see the poll's results, and when: `always` (everyone),
-/// `after_vote` (a person once they voted, everyone once the poll closed),
-/// `after_close` (everyone once
-/// the poll closed), `never` (editors only).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Visibility {
-    Always,
-    AfterVote,
-    AfterClose,
-    Never,
-}
-
-impl From<poll::Visibility> for Visibility {
-    /// Exhaustive: a new mode fails to compile until it is described.
-    fn from(v: poll::Visibility) -> Self {
-        match v {
-            poll::Visibility::Always => Visibility::Always,
-            poll::Visibility::AfterVote => Visibility::AfterVote,
-            poll::Visibility::AfterClose => Visibility::AfterClose,
-            poll::Visibility::Never => Visibility::Never,
-        }
-    }
-}
-
-described!(
-    /// [`crate::ids::BallotId`].
-    BallotId,
-    string(
-        "A ballot's id, chosen by the voter's browser: 16 to 64 lowercase hex digits. \
-         Sent again with a retry, it is the same ballot, with one fate."
-    )
-    .pattern(Some("^[0-9a-f]{16,64}$"))
-    .examples(["3f2a9c0d4b1e8f7a6c5d4e3f2a1b0c9d"])
-);
-
-/// One option of a poll definition.
-#[derive(ToSchema)]
-#[schema(as = PollSpecOption)]
-#[allow(
-    dead_code,
-    reason = "a description: never built, its fields never read"
-)]
-pub struct PollSpecOption {
-    #[schema(value_type = OptionId)]
-    id: String,
-    /// 1 to 200 characters.
-    #[schema(min_length = 1, max_length = 200, example = "Tốt")]
-    label: String,
-}
-
-// `crate::poll::PollSpec`, as it deserializes.
-/// A poll as an editor defines it. Unknown fields are refused.
-#[derive(ToSchema)]
-#[serde(deny_unknown_fields)]
-#[allow(
-    dead_code,
-    reason = "a description: never built, its fields never read"
-)]
-pub struct PollSpec {
-    /// Required by `POST /admin/polls`. `PUT /admin/polls/{id}` names the
-    /// poll in its path: there it may be left out, and must otherwise be
-    /// the path's.
-    #[schema(value_type = PollId, required = false)]
-    id: String,
-    /// 1 to 500 characters.
-    #[schema(min_length = 1, max_length = 500)]
-    question: String,
-    /// 2 to 20 options, each id once.
-    #[schema(min_items = 2, max_items = 20)]
-    options: Vec<PollSpecOption>,
-    /// How many options one ballot may choose: 1 (the default) to the
-    /// number of options.
-    #[schema(minimum = 1, maximum = 20)]
-    max_choices: Option<u32>,
-    /// When ballots start being taken (RFC 3339); before `closes_at`.
-    #[schema(value_type = Option<String>, format = DateTime)]
-    opens_at: Option<String>,
-    /// When ballots stop being taken (RFC 3339).
-    #[schema(value_type = Option<String>, format = DateTime)]
-    closes_at: Option<String>,
-    /// Who may see the results (default `always`).
-    #[schema(value_type = Option<Visibility>)]
-    results: Option<String>,
-}
+mod poll_schemas;
+pub use poll_schemas::*;
 
 /// `ErrorBody::error`: a code of the error table, a message, and what
 /// `already_voted` and `poll_has_ballots` add.

@@ -6,7 +6,7 @@ use maud::{Markup, html};
 
 use super::results::{results_body, shown_note, status_note};
 use super::{Depth, Look};
-use crate::http::api::polls::{PollsApi, option_ids, poll_id};
+use crate::http::api::polls::{PollsApi, Proof, option_ids, poll_id};
 use crate::http::client::Client;
 use crate::http::error::ApiError;
 use crate::http::i18n::{Lang, text};
@@ -169,6 +169,7 @@ pub async fn post_form(
             &ballot.poll,
             choices,
             named("ballot").next(),
+            Proof::Form,
         )
         .await?;
     if cast.vote.verdict == Verdict::InvalidChoice {

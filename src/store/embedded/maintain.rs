@@ -12,7 +12,7 @@ use std::sync::Mutex;
 use jiff::Timestamp;
 use redb::{ReadableTable, TableDefinition, WriteTransaction};
 
-use super::tables::{ADDRESS_BALLOTS, BATCHES, MARKS, VISITORS};
+use super::tables::{ADDRESS_BALLOTS, BATCHES, MARKS, SPENT, VISITORS};
 use super::visitors::expiry;
 
 /// Entries looked at per table per call.
@@ -24,7 +24,7 @@ const ADDRESS_COUNT_DAYS: i64 = 2;
 
 /// Where each table's sweep goes on from.
 #[derive(Default)]
-pub(super) struct Cursors(Mutex<[Option<String>; 4]>);
+pub(super) struct Cursors(Mutex<[Option<String>; 5]>);
 
 impl Cursors {
     /// Runs one slice of every sweep in `txn`.
@@ -51,6 +51,12 @@ impl Cursors {
                 .is_none_or(|day| day < oldest_day.as_str())
         })?;
         cursors[3] = sweep(txn, MARKS, cursors[3].take(), |_, expires| expires < now_ms)?;
+        cursors[4] = sweep(txn, SPENT, cursors[4].take(), |_, spent: &str| {
+            spent
+                .split_once('|')
+                .and_then(|(until, _)| until.parse::<i64>().ok())
+                .is_none_or(|until| until < now_ms)
+        })?;
         Ok(())
     }
 }

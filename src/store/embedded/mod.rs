@@ -37,8 +37,8 @@ mod visitors;
 mod writer;
 
 use tables::{
-    ADDRESS_BALLOTS, BATCHES, COUNTERS, HASH_KEYS, MARKS, PAGES, POLL_COUNTS, POLLS, VISITORS,
-    VOTERS, err, field, read_u64, with_prefix,
+    ADDRESS_BALLOTS, BATCHES, COUNTERS, HASH_KEYS, MARKS, PAGES, POLL_COUNTS, POLLS, SPENT,
+    VISITORS, VOTERS, err, field, read_u64, with_prefix,
 };
 use writer::Writer;
 
@@ -76,6 +76,7 @@ impl EmbeddedStore {
         txn.open_table(VOTERS)?;
         txn.open_table(ADDRESS_BALLOTS)?;
         txn.open_table(MARKS)?;
+        txn.open_table(SPENT)?;
         txn.commit()?;
         let db = Arc::new(db);
         Ok(Self {
@@ -215,6 +216,27 @@ impl Store for EmbeddedStore {
             // longer be recomputed.
             for (old, _) in with_prefix(&table, &prefix, |_| ())? {
                 table.remove(old.as_str())?;
+            }
+            table.insert(key.as_str(), candidate.as_slice())?;
+            Ok(candidate)
+        })
+        .await
+    }
+
+    async fn secret(
+        &self,
+        site: &SiteId,
+        name: &str,
+        candidate: [u8; 32],
+    ) -> Result<[u8; 32], StoreError> {
+        let key = keys::secret(site, name);
+        self.write(Durability::Immediate, move |txn| {
+            let mut table = txn.open_table(HASH_KEYS)?;
+            let stored: Option<[u8; 32]> = table
+                .get(key.as_str())?
+                .and_then(|v| v.value().try_into().ok());
+            if let Some(stored) = stored {
+                return Ok(stored);
             }
             table.insert(key.as_str(), candidate.as_slice())?;
             Ok(candidate)

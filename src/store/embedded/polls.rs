@@ -5,14 +5,18 @@ use std::collections::HashMap;
 
 use redb::{ReadableTable, WriteTransaction};
 
-use super::tables::{ADDRESS_BALLOTS, MARKS, POLL_COUNTS, POLLS, VOTERS, add, field, with_prefix};
+use super::tables::{
+    ADDRESS_BALLOTS, MARKS, POLL_COUNTS, POLLS, SPENT, VOTERS, add, field, with_prefix,
+};
 use crate::ids::{OptionId, VisitorKey};
-use crate::poll::{Poll, judge};
+use crate::poll::{Poll, Proof, Standing, judge};
 use crate::store::keys::PollKeys;
 use crate::store::record::{
     choices, choices_of_attempt, choices_of_ballot, parse_poll, voter_record,
 };
-use crate::store::{Ballot, FENCE_TTL_SECS, PollState, PutPoll, Retraction, VOTERS_FIELD, Verdict};
+use crate::store::{
+    Ballot, BallotProof, FENCE_TTL_SECS, PollState, PutPoll, Retraction, VOTERS_FIELD, Verdict,
+};
 
 pub(super) fn poll_state_in(
     polls: &impl ReadableTable<&'static str, &'static str>,
@@ -125,16 +129,37 @@ pub(super) fn cast(
     let from_address = addresses
         .get(address_key.as_str())?
         .map_or(0, |v| v.value());
-    let verdict = judge(
-        &state.poll,
-        at,
-        state.voted.is_some(),
+    let mut spent = txn.open_table(SPENT)?;
+    let proof = match ballot.proof {
+        BallotProof::Solved(solution) => {
+            let by = spent
+                .get(k.spent(&solution.id).as_str())?
+                .map(|v| v.value().split_once('|').map(|(_, b)| b.to_owned()));
+            Proof::Solved {
+                spent_by_another: by.is_some_and(|b| b.as_deref() != Some(ballot.id.as_str())),
+            }
+        }
+        BallotProof::Form { cap } => Proof::Form { cap },
+        BallotProof::Missing => Proof::Missing,
+    };
+    let standing = Standing {
+        already_voted: state.voted.is_some(),
         from_address,
-        ballot.address_cap,
-        &ballot.choices,
-    );
+        address_cap: ballot.address_cap,
+        proof,
+    };
+    let verdict = judge(&state.poll, at, &standing, &ballot.choices);
     if verdict != Verdict::Accepted {
         return Ok(Cast::Judged(verdict, state));
+    }
+    if let BallotProof::Solved(solution) = ballot.proof
+        && state.poll.challenge.required()
+    {
+        // Until when, by this store's clock (the process's).
+        let until = jiff::Timestamp::now().as_millisecond()
+            + i64::try_from(solution.remember_for.as_millis()).unwrap_or(i64::MAX / 2);
+        let value = format!("{until}|{}", ballot.id);
+        spent.insert(k.spent(&solution.id).as_str(), value.as_str())?;
     }
     let record = voter_record(&ballot.id, ballot.attempt, &ballot.choices);
     voters.insert(voter.as_str(), record.as_str())?;

@@ -23,6 +23,8 @@ pub(super) const ADDRESS_BALLOTS: TableDefinition<&str, u32> =
 /// Marks that stand until they expire (ms), as Redis keys with a TTL do:
 /// the fences of retracted tries at casting a ballot.
 pub(super) const MARKS: TableDefinition<&str, i64> = TableDefinition::new("marks");
+/// Spent challenges: key → `<remember until, ms>|<ballot id>`.
+pub(super) const SPENT: TableDefinition<&str, &str> = TableDefinition::new("spent_challenges");
 
 /// A hash field's key.
 pub(super) fn field(container: &str, name: &str) -> String {

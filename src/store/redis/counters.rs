@@ -19,6 +19,7 @@ static TOUCH: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/
 static APPLY: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/apply.lua")));
 static DAILY_KEY: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("lua/daily_key.lua")));
+static SECRET: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/secret.lua")));
 
 /// Day, week and month buckets are kept this long (s), for history.
 const BUCKET_TTL_SECS: u64 = 400 * 86_400;
@@ -178,5 +179,21 @@ impl RedisStore {
             .await
             .map_err(unavailable)?;
         parse_key(&stored).ok_or_else(|| corrupt("daily hashing key is not 64 hex digits"))
+    }
+
+    pub(super) async fn shared_secret(
+        &self,
+        site: &SiteId,
+        name: &str,
+        candidate: [u8; 32],
+    ) -> Result<[u8; 32], StoreError> {
+        let mut conn = self.connection().await?;
+        let stored: String = SECRET
+            .key(keys::secret(site, name))
+            .arg(hex(&candidate))
+            .invoke_async(&mut conn)
+            .await
+            .map_err(unavailable)?;
+        parse_key(&stored).ok_or_else(|| corrupt(format!("secret {name} is not 64 hex digits")))
     }
 }

@@ -87,6 +87,15 @@ impl Store for RedisStore {
         self.hashing_key(site, day, candidate, lifetime).await
     }
 
+    async fn secret(
+        &self,
+        site: &SiteId,
+        name: &str,
+        candidate: [u8; 32],
+    ) -> Result<[u8; 32], StoreError> {
+        self.shared_secret(site, name, candidate).await
+    }
+
     async fn put_poll(
         &self,
         site: &SiteId,

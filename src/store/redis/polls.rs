@@ -7,12 +7,16 @@ use std::sync::LazyLock;
 use jiff::Timestamp;
 use redis::{Script, Value};
 
+use crate::challenge::ChallengeMode;
+
 use super::connection::{RedisStore, corrupt, unavailable};
 use crate::ids::{OptionId, PollId, SiteId, VisitorKey};
 use crate::poll::Poll;
 use crate::store::keys::{self, PollKeys};
 use crate::store::record::{choices, parse_poll};
-use crate::store::{Ballot, FENCE_TTL_SECS, PollState, PutPoll, Retraction, StoreError, Verdict};
+use crate::store::{
+    Ballot, BallotProof, FENCE_TTL_SECS, PollState, PutPoll, Retraction, StoreError, Verdict,
+};
 
 static BALLOT: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/ballot.lua")));
 static PUT_POLL: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/put_poll.lua")));
@@ -49,6 +53,7 @@ impl RedisStore {
             .arg(poll.max_choices)
             .arg(options.join(","))
             .arg(if force { "1" } else { "0" })
+            .arg(challenge_mode(poll.challenge))
             .invoke_async(&mut conn)
             .await
             .map_err(unavailable)?;
@@ -140,6 +145,10 @@ impl RedisStore {
             .key(&k.voters)
             .key(k.addresses(ballot.day))
             .key(k.fence(ballot.attempt))
+            .key(match &ballot.proof {
+                BallotProof::Solved(spent) => k.spent(&spent.id),
+                _ => k.meta.clone(),
+            })
             .arg(ballot.at.map_or(0, Timestamp::as_millisecond))
             .arg(ballot.visitor.as_str())
             .arg(ballot.address.as_str())
@@ -147,6 +156,12 @@ impl RedisStore {
             .arg(ADDRESS_COUNT_TTL_SECS)
             .arg(ballot.id.as_str())
             .arg(ballot.attempt.to_hex());
+        let (proof, until, form_cap) = match ballot.proof {
+            BallotProof::Solved(spent) => ("solved", spent.remember_for.as_millis(), 0),
+            BallotProof::Form { cap } => ("form", 0, cap),
+            BallotProof::Missing => ("missing", 0, 0),
+        };
+        call.arg(proof).arg(until).arg(form_cap);
         for choice in &ballot.choices {
             call.arg(choice.as_str());
         }
@@ -171,6 +186,8 @@ impl RedisStore {
             "not_yet_open" => Verdict::NotYetOpen,
             "closed" => Verdict::Closed,
             "invalid_choice" => Verdict::InvalidChoice,
+            "challenge_required" => Verdict::ChallengeRequired,
+            "challenge_replayed" => Verdict::ChallengeReplayed,
             other => return Err(corrupt(format!("unknown ballot verdict {other:?}"))),
         };
         self.confirm_ballot(&mut conn, &k.meta, verdict).await?;
@@ -206,6 +223,15 @@ impl RedisStore {
         self.confirm_ballot(&mut conn, &k.meta, Verdict::Accepted)
             .await?;
         Ok(retracted == 1)
+    }
+}
+
+/// A poll's challenge setting as the ballot script reads it.
+fn challenge_mode(mode: ChallengeMode) -> &'static str {
+    match mode {
+        ChallengeMode::Off => "off",
+        ChallengeMode::On => "on",
+        ChallengeMode::Auto => "auto",
     }
 }
 

@@ -132,3 +132,23 @@ pub(super) fn get_results() {}
     ),
 )]
 pub(super) fn get_events() {}
+
+/// A challenge for a ballot
+///
+/// A proof of work the voter's browser solves before voting in a poll whose
+/// `challenge` is `on` or `auto` (and only then needed): find the `number`
+/// (0 to `maxnumber`) whose SHA-256 of `salt` followed by the number's
+/// decimal digits is `challenge`, then send `<salt><number>.<signature>`
+/// as the ballot's `proof` before `expires_at`. Each solution counts one
+/// ballot. Nothing is stored when a challenge is issued; the level (1
+/// easiest to 5 hardest) follows the poll's traffic in `auto`.
+#[utoipa::path(
+    get, path = "/v1/polls/{id}/challenge", tag = "polls", operation_id = "getChallenge",
+    params(Poll),
+    responses(
+        (status = 200, description = "A challenge.", body = doc::Challenge, headers(
+                ("Cache-Control" = String, description = "`no-store`."),
+            )),
+    ),
+)]
+pub(super) fn get_challenge() {}

@@ -42,6 +42,7 @@ fn poll_body(voted: bool) -> PollBody {
         closes_at: None,
         status: PollStatus::Open,
         time_zone: "Asia/Ho_Chi_Minh".into(),
+        challenge: crate::challenge::ChallengeMode::Auto,
         results_visibility: Visibility::AfterVote,
         results_visible: voted,
         voted,
@@ -131,6 +132,11 @@ pub(super) fn rendered(schema: &str) -> Vec<Value> {
         "Readiness" => vec![to_json(readiness(true)), to_json(readiness(false))],
         "Liveness" => vec![to_json(Liveness { status: "ok" })],
         "Document" => vec![public(), ops()],
+        "Challenge" => vec![to_json(crate::challenge::Challenges::new([7; 32]).issue(
+            &PollId::parse("danh-gia-cong").unwrap(),
+            crate::challenge::Level::ON,
+            Timestamp::UNIX_EPOCH,
+        ))],
         other => panic!("no rendered body for the schema {other}: add one here"),
     }
 }

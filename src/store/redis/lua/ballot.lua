@@ -2,17 +2,19 @@
 -- rules of `judge` in src/poll.rs, in the same order, stated again for
 -- Redis (the store conformance suite pins both to one table of cases).
 -- KEYS  1 meta, 2 counts, 3 voters, 4 ballots per address on this day,
---       5 this try's fence
+--       5 this try's fence, 6 the spent challenge (meta when none)
 -- ARGV  1 when to judge it (ms; 0: now, by this server's clock), 2 visitor,
 --       3 address hash, 4 cap per address, 5 ttl of the per-address
---       counts (s), 6 ballot id, 7 this try, 8.. chosen option ids
+--       counts (s), 6 ballot id, 7 this try, 8 proof ('solved', 'form',
+--       'missing'), 9 how long to remember the spent challenge (ms), 10 the cap
+--       per address of a form post, 11.. chosen option ids
 -- A voter's record is '<ballot id>/<try>|<option ids, comma-separated>';
 -- the counts hold each option's ballots and '_voters', the people who voted.
 -- Returns nil when the poll does not exist, {'fenced'} when this try was
 -- retracted before it arrived (its caller heard 503, so it must not count),
 -- else {verdict, definition, this visitor's record or '', {counts}}
 if redis.call('EXISTS', KEYS[5]) == 1 then return {'fenced'} end
-local meta = redis.call('HMGET', KEYS[1], 'def', 'opens', 'closes', 'max', 'options')
+local meta = redis.call('HMGET', KEYS[1], 'def', 'opens', 'closes', 'max', 'options', 'challenge')
 if not meta[1] then return nil end
 
 local function answer(verdict, voted)
@@ -42,7 +44,7 @@ local options = {}
 for id in string.gmatch(meta[5], '[^,]+') do options[id] = true end
 local chosen = {}
 local choices = {}
-for k = 8, #ARGV do
+for k = 11, #ARGV do
   local id = ARGV[k]
   if not options[id] or chosen[id] then return answer('invalid_choice') end
   chosen[id] = true
@@ -50,8 +52,21 @@ for k = 8, #ARGV do
 end
 if #choices == 0 or #choices > tonumber(meta[4]) then return answer('invalid_choice') end
 
+local cap = tonumber(ARGV[4])
+local challenged = meta[6] == 'on' or meta[6] == 'auto'
+if challenged then
+  if ARGV[8] == 'solved' then
+    local spent_by = redis.call('GET', KEYS[6])
+    if spent_by and spent_by ~= ARGV[6] then return answer('challenge_replayed') end
+  elseif ARGV[8] == 'form' then
+    cap = math.min(cap, tonumber(ARGV[10]))
+  else
+    return answer('challenge_required')
+  end
+end
+
 local from_address = tonumber(redis.call('HGET', KEYS[4], ARGV[3]) or '0')
-if from_address >= tonumber(ARGV[4]) then return answer('address_cap') end
+if from_address >= cap then return answer('address_cap') end
 
 local record = ARGV[6] .. '/' .. ARGV[7] .. '|' .. table.concat(choices, ',')
 redis.call('HSET', KEYS[3], ARGV[2], record)
@@ -61,4 +76,7 @@ for _, id in ipairs(choices) do
   redis.call('HINCRBY', KEYS[2], id, 1)
 end
 redis.call('HINCRBY', KEYS[2], '_voters', 1)
+if challenged and ARGV[8] == 'solved' then
+  redis.call('SET', KEYS[6], ARGV[6], 'PX', ARGV[9])
+end
 return answer('accepted', record)

@@ -1,7 +1,8 @@
 -- Creates or replaces a poll's definition in the poll's slot.
 -- KEYS  1 meta, 2 counts
 -- ARGV  1 definition (JSON), 2 opens ms or '', 3 closes ms or '',
---       4 max choices, 5 option ids (comma-separated), 6 force ('1')
+--       4 max choices, 5 option ids (comma-separated), 6 force ('1'),
+--       7 challenge ('off', 'on', 'auto')
 -- Returns {'created'} | {'replaced'} | {'unchanged'}
 --         | {'conflict', id, votes, id, votes, ...} for dropped options
 --           that hold ballots (nothing is written then)
@@ -26,6 +27,6 @@ for k = 1, #counts, 2 do
   if not keep[counts[k]] then redis.call('HDEL', KEYS[2], counts[k]) end
 end
 redis.call('HSET', KEYS[1], 'def', ARGV[1], 'opens', ARGV[2], 'closes', ARGV[3],
-  'max', ARGV[4], 'options', ARGV[5])
+  'max', ARGV[4], 'options', ARGV[5], 'challenge', ARGV[7])
 if old then return {'replaced'} end
 return {'created'}

@@ -1,0 +1,332 @@
+//! Ballots that scripts cannot stuff: a poll that asks for a solved
+//! challenge refuses a ballot without one, with a wrong, expired or
+//! replayed one, and counts a solved one once; 10 000 concurrent replays of
+//! one solution count once; in `auto`, a flood from fresh identities on
+//! one network raises the level, and honest ballots before, during and
+//! after it are counted.
+
+#[macro_use]
+mod support;
+
+use std::sync::Arc;
+
+use futures::StreamExt;
+use jiff::SignedDuration;
+use serde_json::{Value, json};
+use support::{BROWSER, Backend, Home, TestApp, cookie};
+use tally::challenge::Challenge;
+
+const TOKEN: &str = "test-admin-token-0123456789";
+
+fn settings(s: &mut tally::config::Settings) {
+    s.admin_token = Some(tally::config::Secret::new(TOKEN.into()));
+    s.votes_per_address = 1_000_000;
+    // The test's requests say which network they come from.
+    s.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+}
+
+async fn put_poll(app: &TestApp, id: &str, challenge: &str) {
+    let r = app
+        .http
+        .put(format!("{}/admin/polls/{id}", app.ops))
+        .bearer_auth(TOKEN)
+        .json(&json!({
+            "question": "Ý kiến của bạn về dự thảo?",
+            "options": [{ "id": "tan-thanh", "label": "Tán thành" },
+                        { "id": "khong", "label": "Không tán thành" }],
+            "challenge": challenge,
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+}
+
+async fn challenge(app: &TestApp, poll: &str) -> Challenge {
+    let r = app
+        .http
+        .get(app.url(&format!("/v1/polls/{poll}/challenge")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    r.json().await.unwrap()
+}
+
+/// A fresh challenge, solved.
+async fn solved(app: &TestApp, poll: &str) -> String {
+    challenge(app, poll)
+        .await
+        .solve()
+        .expect("a challenge has a solution")
+        .to_compact()
+}
+
+/// A ballot from `visitor` (a cookie; none: a fresh identity) on network
+/// `from`, with `proof`.
+async fn vote(
+    app: &TestApp,
+    poll: &str,
+    visitor: Option<&str>,
+    from: &str,
+    proof: Option<&str>,
+) -> (u16, Value) {
+    let mut body = json!({ "options": ["tan-thanh"] });
+    if let Some(proof) = proof {
+        body["proof"] = json!(proof);
+    }
+    let mut req = app
+        .http
+        .post(app.url(&format!("/v1/polls/{poll}/votes")))
+        .header("user-agent", BROWSER)
+        .header("x-forwarded-for", from)
+        .json(&body);
+    if let Some(visitor) = visitor {
+        req = req.header("cookie", format!("tally_vid={visitor}"));
+    }
+    let r = req.send().await.unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+async fn total(app: &TestApp, poll: &str) -> u64 {
+    let r: Value = app
+        .http
+        .get(app.url(&format!("/v1/polls/{poll}/results")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    r["total_votes"].as_u64().unwrap()
+}
+
+fn code(body: &Value) -> &str {
+    body["error"]["code"].as_str().unwrap_or("")
+}
+
+async fn a_solution_that_holds_counts_once(backend: Backend) {
+    let home = Home::open(backend).await;
+    let app = TestApp::start(&home, settings).await;
+    put_poll(&app, "du-thao", "on").await;
+    put_poll(&app, "khac", "on").await;
+    let poll: Value = app
+        .http
+        .get(app.url("/v1/polls/du-thao"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(poll["challenge"], "on");
+    let ip = "203.0.113.7";
+
+    let (status, body) = vote(&app, "du-thao", Some(&cookie()), ip, None).await;
+    assert_eq!((status, code(&body)), (403, "challenge_required"));
+    let (status, body) = vote(&app, "du-thao", Some(&cookie()), ip, Some("xyz")).await;
+    assert_eq!((status, code(&body)), (400, "challenge_malformed"));
+    // A wrong number.
+    let issued = challenge(&app, "du-thao").await;
+    let right = issued.solve().unwrap();
+    let wrong = format!(
+        "{}{}.{}",
+        issued.salt,
+        (right.number() + 1) % (issued.maxnumber + 1),
+        issued.signature
+    );
+    let (status, body) = vote(&app, "du-thao", Some(&cookie()), ip, Some(&wrong)).await;
+    assert_eq!((status, code(&body)), (403, "challenge_invalid"));
+    // Another poll's solution.
+    let other = solved(&app, "khac").await;
+    let (status, body) = vote(&app, "du-thao", Some(&cookie()), ip, Some(&other)).await;
+    assert_eq!((status, code(&body)), (403, "challenge_other_poll"));
+    // Solved, but sent after it expired.
+    let late = solved(&app, "du-thao").await;
+    app.clock.advance(SignedDuration::from_mins(11));
+    let (status, body) = vote(&app, "du-thao", Some(&cookie()), ip, Some(&late)).await;
+    assert_eq!((status, code(&body)), (403, "challenge_expired"));
+    assert_eq!(total(&app, "du-thao").await, 0, "nothing refused counts");
+
+    // Solved: counted; the same solution from someone else is a replay.
+    let proof = solved(&app, "du-thao").await;
+    let voter = cookie();
+    let (status, _) = vote(&app, "du-thao", Some(&voter), ip, Some(&proof)).await;
+    assert_eq!(status, 201);
+    let (status, body) = vote(&app, "du-thao", Some(&cookie()), ip, Some(&proof)).await;
+    assert_eq!((status, code(&body)), (403, "challenge_replayed"));
+    assert_eq!(total(&app, "du-thao").await, 1);
+
+    let metrics = app.metrics().await;
+    for code in [
+        "challenge_required",
+        "challenge_malformed",
+        "challenge_invalid",
+        "challenge_other_poll",
+        "challenge_expired",
+        "challenge_replayed",
+    ] {
+        assert!(
+            metrics.contains(&format!(
+                "tally_challenge_failures_total{{code=\"{code}\"}} 1"
+            )),
+            "{code}: {metrics}"
+        );
+    }
+
+    // A form post cannot solve one: it counts under the form's cap.
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let form = |visitor: String| {
+        browser
+            .post(app.url("/polls/du-thao"))
+            .header("user-agent", BROWSER)
+            .header("origin", app.base.clone())
+            .header("x-forwarded-for", "198.51.100.20")
+            .header("cookie", format!("tally_vid={visitor}"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("option=khong")
+    };
+    let mut answered = Vec::new();
+    for _ in 0..7 {
+        let r = form(cookie()).send().await.unwrap();
+        answered.push(r.status().as_u16());
+    }
+    assert_eq!(
+        answered,
+        [303, 303, 303, 303, 303, 429, 429],
+        "5 a day by form"
+    );
+    assert_eq!(total(&app, "du-thao").await, 6);
+    app.stop().await;
+}
+
+async fn a_poll_without_a_challenge_takes_ballots_as_before(backend: Backend) {
+    let home = Home::open(backend).await;
+    let app = TestApp::start(&home, settings).await;
+    put_poll(&app, "thuong", "off").await;
+    let (status, _) = vote(&app, "thuong", Some(&cookie()), "203.0.113.8", None).await;
+    assert_eq!(status, 201);
+    app.stop().await;
+}
+
+on_every_store!(
+    a_solution_that_holds_counts_once,
+    a_poll_without_a_challenge_takes_ballots_as_before,
+);
+
+async fn ten_thousand_replays_of_one_solution_count_once(backend: Backend) {
+    let home = Home::open(backend).await;
+    let app = Arc::new(TestApp::start(&home, settings).await);
+    put_poll(&app, "du-thao", "on").await;
+    let proof = Arc::new(solved(&app, "du-thao").await);
+    // 10 000 at once, 256 in flight at any moment.
+    let statuses: Vec<_> = futures::stream::iter((0..10_000).map(|n| {
+        let (app, proof) = (Arc::clone(&app), Arc::clone(&proof));
+        tokio::spawn(async move {
+            let from = format!("10.{}.{}.1", n / 256 % 256, n % 256);
+            vote(&app, "du-thao", Some(&cookie()), &from, Some(&proof)).await
+        })
+    }))
+    .buffer_unordered(256)
+    .collect()
+    .await;
+    let mut counted = 0;
+    for answer in statuses {
+        let (status, body) = answer.unwrap();
+        match status {
+            201 => counted += 1,
+            403 => assert_eq!(code(&body), "challenge_replayed"),
+            other => panic!("{other}: {body}"),
+        }
+    }
+    assert_eq!(counted, 1);
+    assert_eq!(total(&app, "du-thao").await, 1);
+}
+
+mod replays {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn embedded() {
+        ten_thousand_replays_of_one_solution_count_once(Backend::Embedded).await
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn redis() {
+        ten_thousand_replays_of_one_solution_count_once(Backend::Redis).await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_raises_the_level_and_honest_voters_still_vote() {
+    let home = Home::open(Backend::Redis).await;
+    let app = TestApp::start(&home, settings).await;
+    put_poll(&app, "du-thao", "auto").await;
+    let level = async || challenge(&app, "du-thao").await.level.get();
+    let mut honest = 0;
+    // One honest minute: ten people with their own identities, from ten
+    // networks, each solving their challenge.
+    let honest_minute = async |minute: u32| {
+        let mut answered = Vec::new();
+        for n in 0..10 {
+            let proof = solved(&app, "du-thao").await;
+            let from = format!("203.0.{}.{}", 100 + n, minute % 250);
+            answered.push(
+                vote(&app, "du-thao", Some(&cookie()), &from, Some(&proof))
+                    .await
+                    .0,
+            );
+        }
+        app.clock.advance(SignedDuration::from_mins(1));
+        answered
+    };
+    for minute in 0..30 {
+        let answered = honest_minute(minute).await;
+        assert!(answered.iter().all(|&s| s == 201), "{answered:?}");
+        honest += 10;
+    }
+    assert_eq!(level().await, 1, "honest traffic keeps the easiest level");
+
+    // The flood: 60 ballots a minute from fresh identities on one /24,
+    // solving every challenge, as a script would; honest voters go on.
+    let mut levels = Vec::new();
+    let mut minute = 30;
+    while levels.last().is_none_or(|&l| l < 3) {
+        assert!(minute < 40, "the level did not rise: {levels:?}");
+        for n in 0..60 {
+            let proof = solved(&app, "du-thao").await;
+            let from = format!("192.0.2.{}", n + 1);
+            let (status, _) = vote(&app, "du-thao", None, &from, Some(&proof)).await;
+            assert_eq!(status, 201);
+        }
+        let answered = honest_minute(minute).await;
+        assert!(answered.iter().all(|&s| s == 201), "during: {answered:?}");
+        honest += 10;
+        levels.push(level().await);
+        minute += 1;
+    }
+    let flood_minutes = levels.len() as u64;
+    println!("levels during the flood, minute by minute: {levels:?}");
+    let metrics = app.metrics().await;
+    assert!(
+        metrics.contains("tally_challenge_level_changes_total{poll=\"du-thao\""),
+        "{metrics}"
+    );
+
+    // Calm again: the level falls back, and honest ballots still count.
+    let mut calm = Vec::new();
+    for minute in minute..minute + 40 {
+        let answered = honest_minute(minute).await;
+        assert!(answered.iter().all(|&s| s == 201), "after: {answered:?}");
+        honest += 10;
+        calm.push(level().await);
+    }
+    println!("levels after it: {calm:?}");
+    assert_eq!(calm.last().copied(), Some(1), "back to the easiest level");
+    assert_eq!(total(&app, "du-thao").await, honest + flood_minutes * 60);
+    app.stop().await;
+}
