@@ -171,6 +171,24 @@ impl ToSchema for VoteAccepted {
     }
 }
 
+described!(
+    /// One event of `GET /v1/polls/{id}/events`, as server-sent events are
+    /// described: its name and its data.
+    ResultsEvent,
+    ObjectBuilder::new()
+        .description(Some(
+            "A `results` event: its data is the JSON of `GET /v1/polls/{id}/results` (schema \
+             `Results`) on one line. Between events the stream carries comments (`: keep-alive`).",
+        ))
+        .property("event", string("Always `results`.").enum_values(Some(["results"])))
+        .property(
+            "data",
+            string("The results, as JSON (schema `Results`).").content_media_type("application/json"),
+        )
+        .required("event")
+        .required("data")
+);
+
 /// `VoteRequest::options`: the chosen option ids.
 pub fn choices() -> ArrayBuilder {
     ArrayBuilder::new()

@@ -123,7 +123,7 @@ pub(super) fn get_results() {}
     get, path = "/v1/polls/{id}/events", tag = "polls", operation_id = "getResultEvents",
     params(Poll, VisitorCookie, FirstPartyId),
     responses(
-        (status = 200, description = "The stream of results.", body = String,
+        (status = 200, description = "The stream of results.", body = doc::ResultsEvent,
             content_type = "text/event-stream; charset=utf-8",
             headers(
                 ("Cache-Control" = String, description = "`no-store`."),
