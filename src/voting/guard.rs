@@ -91,6 +91,12 @@ impl Guard {
             .challenges_issued
             .with_label_values(&[&level.get().to_string()])
             .inc();
+        if poll.challenge == crate::challenge::ChallengeMode::Auto {
+            self.metrics
+                .challenge_level
+                .with_label_values(&[poll.id.as_str()])
+                .set(i64::from(level.get()));
+        }
         Ok(challenge)
     }
 
