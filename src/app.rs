@@ -121,6 +121,7 @@ impl App {
                     .challenge_key
                     .as_ref()
                     .map(|k| crate::challenge::key_from_secret(k.expose())),
+                challenge_level: settings.challenge_level,
             },
         ));
         let visitors = Arc::new(Visitors::new(Arc::new(Privacy::new(site))));

@@ -85,8 +85,8 @@ impl fmt::Display for Level {
     }
 }
 
-/// A poll's challenge setting: `"off"` (the default), `"on"` (always
-/// [`Level::ON`]) or `"auto"` (the level the difficulty controller keeps for
+/// A poll's challenge setting: `"off"` (the default), `"on"` (always the
+/// level `TALLY_CHALLENGE_LEVEL` sets, [`Level::ON`] unless set) or `"auto"` (the level the difficulty controller keeps for
 /// the poll, never below [`Level::MIN`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -107,12 +107,12 @@ impl ChallengeMode {
         self != ChallengeMode::Off
     }
 
-    /// The level to issue at, given the controller's level for the poll
-    /// (only read in `auto`).
-    pub fn level(self, auto: Level) -> Level {
+    /// The level to issue at, given the level of `on` polls and the
+    /// controller's level for the poll (only read in `auto`).
+    pub fn level(self, on: Level, auto: Level) -> Level {
         match self {
             ChallengeMode::Off => Level::OFF,
-            ChallengeMode::On => Level::ON,
+            ChallengeMode::On => on,
             ChallengeMode::Auto => auto.max(Level::MIN),
         }
     }
@@ -150,9 +150,10 @@ mod tests {
     #[test]
     fn modes_choose_the_level() {
         assert!(!ChallengeMode::Off.required());
-        assert_eq!(ChallengeMode::Off.level(Level::MAX), Level::OFF);
-        assert_eq!(ChallengeMode::On.level(Level::MAX), Level::ON);
-        assert_eq!(ChallengeMode::Auto.level(Level::OFF), Level::MIN);
-        assert_eq!(ChallengeMode::Auto.level(Level::MAX), Level::MAX);
+        assert_eq!(ChallengeMode::Off.level(Level::ON, Level::MAX), Level::OFF);
+        assert_eq!(ChallengeMode::On.level(Level::ON, Level::MAX), Level::ON);
+        assert_eq!(ChallengeMode::On.level(Level::MAX, Level::MIN), Level::MAX);
+        assert_eq!(ChallengeMode::Auto.level(Level::ON, Level::OFF), Level::MIN);
+        assert_eq!(ChallengeMode::Auto.level(Level::ON, Level::MAX), Level::MAX);
     }
 }

@@ -165,6 +165,8 @@ pub struct Settings {
     pub form_votes_per_address: u32,
     /// The challenges' signing key; unset, the store keeps one.
     pub challenge_key: Option<Secret>,
+    /// The challenge level of polls set to `on` (1 to 5).
+    pub challenge_level: crate::challenge::Level,
     pub rate_limit: Rate,
     pub vote_rate_limit: Rate,
     pub global_rate_limit: Rate,
@@ -283,6 +285,13 @@ impl Settings {
             votes_per_address: env.bounded("TALLY_VOTES_PER_ADDRESS", 50, 1, 1_000_000)?,
             form_votes_per_address: env.bounded("TALLY_FORM_VOTES_PER_ADDRESS", 5, 0, 1_000_000)?,
             challenge_key: challenge_key.map(Secret::new),
+            challenge_level: crate::challenge::Level::new(env.bounded(
+                "TALLY_CHALLENGE_LEVEL",
+                crate::challenge::Level::ON.get(),
+                crate::challenge::Level::MIN.get(),
+                crate::challenge::Level::MAX.get(),
+            )?)
+            .expect("bounded to the levels"),
             rate_limit: env.rate("TALLY_RATE_LIMIT", "20,60")?,
             vote_rate_limit: env.rate("TALLY_VOTE_RATE_LIMIT", "1,10")?,
             global_rate_limit: env.rate("TALLY_GLOBAL_RATE_LIMIT", "20000,40000")?,

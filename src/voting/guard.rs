@@ -14,8 +14,8 @@ use jiff::Timestamp;
 use tokio::sync::OnceCell;
 
 use crate::challenge::{
-    Challenge, ChallengeError, Challenges, Controller, NetworkKey, Observation, Solution, Spend,
-    Tuning,
+    Challenge, ChallengeError, Challenges, Controller, Level, NetworkKey, Observation, Solution,
+    Spend, Tuning,
 };
 use crate::ids::{PollId, SiteId, random};
 use crate::metrics::Metrics;
@@ -28,6 +28,8 @@ const KEY_NAME: &str = "challenge";
 pub struct Guard {
     /// `TALLY_CHALLENGE_KEY`, when set.
     configured: Option<[u8; 32]>,
+    /// The level of `on` polls.
+    on: Level,
     challenges: OnceCell<Challenges>,
     controller: Mutex<Controller>,
     /// When the controller last looked at the polls' traffic.
@@ -40,9 +42,10 @@ pub struct Guard {
 const TICK: jiff::SignedDuration = jiff::SignedDuration::from_secs(60);
 
 impl Guard {
-    pub fn new(configured: Option<[u8; 32]>, metrics: Arc<Metrics>) -> Self {
+    pub fn new(configured: Option<[u8; 32]>, on: Level, metrics: Arc<Metrics>) -> Self {
         Self {
             configured,
+            on,
             challenges: OnceCell::new(),
             controller: Mutex::new(Controller::new(Tuning::default())),
             last_tick: Mutex::new(None),
@@ -82,7 +85,7 @@ impl Guard {
     ) -> Result<Challenge, StoreError> {
         self.tick_if_due(now);
         let auto = self.controller().level(&poll.id);
-        let level = poll.challenge.level(auto).max(crate::challenge::Level::MIN);
+        let level = poll.challenge.level(self.on, auto).max(Level::MIN);
         let challenge = self
             .challenges(store, site)
             .await?

@@ -71,6 +71,8 @@ pub struct VotingSettings {
     pub journal_dir: Option<std::path::PathBuf>,
     /// `TALLY_CHALLENGE_KEY`, when set; else the store keeps one.
     pub challenge_key: Option<[u8; 32]>,
+    /// The level of polls whose challenge is `on` (`TALLY_CHALLENGE_LEVEL`).
+    pub challenge_level: crate::challenge::Level,
 }
 
 /// The poll service.
@@ -118,7 +120,11 @@ impl Voting {
             site,
             calendar,
             clock,
-            guard: Guard::new(settings.challenge_key, Arc::clone(&metrics)),
+            guard: Guard::new(
+                settings.challenge_key,
+                settings.challenge_level,
+                Arc::clone(&metrics),
+            ),
             retractions: Retractions::new(
                 settings.journal_dir.as_deref().and_then(Journal::open),
                 Arc::clone(&metrics),
