@@ -159,6 +159,7 @@ impl App {
                 )),
                 form_votes_per_address: settings.form_votes_per_address,
                 live_interval: settings.flush_interval,
+                stream_lifetime: settings.stream_lifetime,
             },
             door: Door {
                 rate_limits: Arc::clone(&rate_limits),

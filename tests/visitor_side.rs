@@ -381,6 +381,55 @@ async fn live_results_follow_ballots_and_streams_are_bounded() {
     app.stop().await;
 }
 
+/// A stream ends when its lifetime is over (the browser reconnects), and
+/// its place is free again at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn streams_end_after_their_lifetime() {
+    let home = Home::new(Backend::Embedded);
+    let app = TestApp::start(&home, |s| {
+        settings(s);
+        s.max_streams = 1;
+        s.stream_lifetime = Duration::from_millis(800);
+    })
+    .await;
+    put_poll(&app, "p", json!({})).await;
+    let started = Instant::now();
+    let first = app
+        .http
+        .get(app.url("/v1/polls/p/events"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(first.status(), 200);
+    let refused = app
+        .http
+        .get(app.url("/v1/polls/p/events"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        refused.status(),
+        503,
+        "one stream at most while the first is open"
+    );
+    let body = tokio::time::timeout(Duration::from_secs(10), first.text())
+        .await
+        .expect("the stream ended by itself")
+        .unwrap();
+    let lived = started.elapsed();
+    assert!(body.starts_with("event: results\n"), "{body}");
+    assert!(lived >= Duration::from_millis(800), "ended after {lived:?}");
+    let again = app
+        .http
+        .get(app.url("/v1/polls/p/events"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 200, "the ended stream gave its place back");
+    drop(again);
+    app.stop().await;
+}
+
 /// Opens rounds of streams past the bound against the real binary: every
 /// extra one is refused, and the process's memory does not grow with the
 /// rounds.

@@ -185,6 +185,9 @@ pub struct Settings {
     pub portal: Portal,
     /// Live result streams open at once on this replica.
     pub max_streams: usize,
+    /// How long a live stream stays open before the replica ends it (the
+    /// browser reconnects, possibly to another replica).
+    pub stream_lifetime: Duration,
 }
 
 /// The portal whose counter and polls tally serves, as its pages name it.
@@ -342,6 +345,7 @@ impl Settings {
                 logo: env.url("TALLY_SITE_LOGO")?,
             },
             max_streams: env.bounded("TALLY_MAX_STREAMS", 1000, 0, 1_000_000)?,
+            stream_lifetime: env.duration_ms("TALLY_STREAM_LIFETIME", "15m", 100, 86_400_000)?,
         })
     }
 

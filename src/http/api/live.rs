@@ -4,7 +4,9 @@
 //! (the flush interval, which is also how fresh the results it reads are),
 //! and only when the results changed; a comment every 2 s keeps proxies
 //! from closing an idle stream, and is how a stream whose client has gone
-//! finds out (its write fails) and gives its place back. A client without `EventSource` reads
+//! finds out (its write fails) and gives its place back. A stream ends
+//! after `TALLY_STREAM_LIFETIME` (15 minutes unless set) and the browser's
+//! `EventSource` reconnects. A client without `EventSource` reads
 //! `GET /v1/polls/{id}/results` now and then instead.
 
 use std::time::{Duration, Instant};
@@ -46,6 +48,7 @@ impl PollsApi {
             id,
             viewer,
             self.live_interval,
+            self.stream_lifetime,
             opened,
         ));
         Ok(response)
@@ -53,14 +56,19 @@ impl PollsApi {
 }
 
 /// Sends the results, then each change, until the client leaves, the
-/// results stop being visible to it, or the replica shuts down.
+/// results stop being visible to it, the stream's lifetime ends (the
+/// browser's `EventSource` reconnects by itself, so long-lived streams
+/// spread again over the replicas) or the replica shuts down.
 async fn follow(
     voting: Arc<Voting>,
     id: PollId,
     viewer: Viewer,
     interval: Duration,
+    lifetime: Duration,
     mut opened: Opened,
 ) {
+    let ends = tokio::time::sleep(lifetime);
+    tokio::pin!(ends);
     let mut tick = tokio::time::interval(interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last: Option<(Vec<u64>, u64, String)> = None;
@@ -69,6 +77,7 @@ async fn follow(
         tokio::select! {
             _ = tick.tick() => {}
             _ = opened.closing.changed() => return,
+            () = &mut ends => return,
         }
         let Ok(Some(state)) = voting.results(&id).await else {
             continue;

@@ -35,6 +35,8 @@ pub struct PollsApi {
     pub streams: Arc<Streams>,
     /// How often a live stream looks for changed results.
     pub live_interval: std::time::Duration,
+    /// How long a live stream stays open (`TALLY_STREAM_LIFETIME`).
+    pub stream_lifetime: std::time::Duration,
     /// Ballots per address and day from a form post on a poll that asks
     /// for a challenge (`TALLY_FORM_VOTES_PER_ADDRESS`).
     pub form_votes_per_address: u32,
