@@ -36,14 +36,17 @@ pub enum Refusal {
     RateLimited,
     /// `TALLY_VOTES_PER_ADDRESS` reached.
     AddressCap,
+    /// A ballot without a valid challenge solution, or with a spent one.
+    Challenge,
 }
 
 impl Refusal {
-    const ALL: [Refusal; 4] = [
+    const ALL: [Refusal; 5] = [
         Self::OriginNotAllowed,
         Self::ForeignHit,
         Self::RateLimited,
         Self::AddressCap,
+        Self::Challenge,
     ];
 
     fn index(self) -> usize {
@@ -56,6 +59,7 @@ impl Refusal {
             Self::ForeignHit => "not counted: a hit from a page whose origin is not allowed",
             Self::RateLimited => "refused: over the rate limit",
             Self::AddressCap => "refused: the address reached its ballots for the day",
+            Self::Challenge => "refused: a ballot without a valid challenge solution",
         }
     }
 }
@@ -68,8 +72,8 @@ pub const REFUSAL_LOG_EVERY: std::time::Duration = std::time::Duration::from_sec
 /// the last: a flood of refusals cannot flood the log.
 pub struct Refusals {
     origin: std::time::Instant,
-    last_ms: [std::sync::atomic::AtomicU64; 4],
-    unlogged: [std::sync::atomic::AtomicU64; 4],
+    last_ms: [std::sync::atomic::AtomicU64; Refusal::ALL.len()],
+    unlogged: [std::sync::atomic::AtomicU64; Refusal::ALL.len()],
 }
 
 impl Default for Refusals {

@@ -512,3 +512,75 @@ async fn kill_9_loses_at_most_the_last_second_of_hits() {
         "lost {lost}, more than the last second's {last_second}"
     );
 }
+
+/// Refused requests are logged at `info`, one line per kind at most every
+/// 10 s with how many were not logged, and never with the client's address:
+/// a ballot from a foreign page, a ballot without its challenge, requests
+/// over the rate limit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refusals_are_logged_without_addresses() {
+    let dir = tempfile::tempdir().unwrap();
+    let log_path = dir.path().join("tally.log");
+    let polls = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/polls.toml");
+    let env = [
+        ("TALLY_DATA_DIR", dir.path().display().to_string()),
+        ("TALLY_POLLS_FILE", polls.to_string()),
+        ("TALLY_ALLOWED_ORIGINS", "https://portal.gov.vn".to_string()),
+        ("TALLY_VOTE_RATE_LIMIT", "1000,1000".to_string()),
+        ("TALLY_RATE_LIMIT", "1,5".to_string()),
+    ];
+    let log = std::fs::File::create(&log_path).unwrap();
+    let tally = Binary::start_logging(&env, log).await;
+    let http = reqwest::Client::new();
+    let ballot = |poll: &str, option: &str, origin: &str| {
+        http.post(format!("{}/v1/polls/{poll}/votes", tally.public))
+            .header("origin", origin)
+            .header("user-agent", BROWSER)
+            .header("tally-visitor", cookie())
+            .json(&json!({ "options": [option] }))
+            .send()
+    };
+    for _ in 0..3 {
+        let foreign = ballot("danh-gia-cong", "tot", "https://evil.example")
+            .await
+            .unwrap();
+        assert_eq!(foreign.status(), 403);
+        let unsolved = ballot("lay-y-kien-quy-hoach", "tan-thanh", "https://portal.gov.vn")
+            .await
+            .unwrap();
+        assert_eq!(unsolved.status(), 403);
+        let body: Value = unsolved.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "challenge_required");
+    }
+    let mut limited = 0;
+    for _ in 0..20 {
+        let r = http
+            .get(format!("{}/v1/counter", tally.public))
+            .send()
+            .await
+            .unwrap();
+        limited += u32::from(r.status() == 429);
+    }
+    assert!(limited >= 10, "{limited} of 20 reads were rate limited");
+    tally.signal("TERM");
+    assert!(tally.wait(Duration::from_secs(25)).await.success());
+    let text = std::fs::read_to_string(&log_path).unwrap();
+    let lines = |what: &str| text.lines().filter(|l| l.contains(what)).count();
+    assert_eq!(
+        lines("refused: the page's origin is not allowed"),
+        1,
+        "{text}"
+    );
+    assert_eq!(
+        lines("refused: a ballot without a valid challenge solution"),
+        1,
+        "{text}"
+    );
+    assert_eq!(lines("refused: over the rate limit"), 1, "{text}");
+    let refusals: Vec<&str> = text.lines().filter(|l| l.contains("refused:")).collect();
+    assert!(refusals.iter().all(|l| l.contains("INFO")), "{refusals:?}");
+    assert!(
+        refusals.iter().all(|l| !l.contains("127.0.0.1")),
+        "no address in a refusal: {refusals:?}"
+    );
+}

@@ -232,7 +232,10 @@ impl PollsApi {
                 self.voting
                     .check_solution(poll, solution)
                     .await?
-                    .map_err(ApiError::ChallengeFailed)?,
+                    .map_err(|e| {
+                        self.refusals.note(Refusal::Challenge, "ballot");
+                        ApiError::ChallengeFailed(e)
+                    })?,
                 self.now(),
             )),
             Proof::Form => BallotProof::Form {
@@ -296,8 +299,14 @@ impl PollsApi {
                 not_yet_open: false,
             }),
             Verdict::InvalidChoice => Err(refusal(vote.choice_error())),
-            Verdict::ChallengeRequired => Err(ApiError::ChallengeRequired),
-            Verdict::ChallengeReplayed => Err(ApiError::ChallengeReplayed),
+            Verdict::ChallengeRequired => {
+                self.refusals.note(Refusal::Challenge, route);
+                Err(ApiError::ChallengeRequired)
+            }
+            Verdict::ChallengeReplayed => {
+                self.refusals.note(Refusal::Challenge, route);
+                Err(ApiError::ChallengeReplayed)
+            }
         }
     }
 
