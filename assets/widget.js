@@ -449,12 +449,13 @@
     let stop = () => {};
     const unfollow = () => { stop(); stop = () => {}; };
     stops.set(el, unfollow);
-    // Shows results under `title` and keeps them current.
+    // Shows results under `title` and, while ballots can still come, keeps
+    // them current (a closed poll's results hold no stream open).
     const results = (r, title, choices) => {
       const draw = (x) => out.replaceChildren(h('p', 'tw-q', title), ...resultsList(x, w, choices, multi).filter(Boolean));
       draw(r);
       unfollow();
-      stop = follow(path, poll, draw);
+      if (poll.status === 'open') stop = follow(path, poll, draw);
     };
     const hide = (text) => {
       unfollow();
