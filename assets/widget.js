@@ -7,6 +7,16 @@
  * placeholder (whose views it shows, counting nothing); data-lang ("vi" or
  * "en", on the script tag or a placeholder, else <html lang>); data-tally-api
  * (the API base, on the script tag, else where the script came from).
+ * The browser's own language never switches it. Dates are shown in the
+ * poll's time zone.
+ *
+ * Results are shown only when the poll lets this visitor see them; while
+ * shown they follow new ballots (server-sent events, else a read every 10 s).
+ * Each ballot carries a random id and is retried with it after a network
+ * error or a 503, so it is counted once. A poll with a challenge gets a
+ * solved proof-of-work with each ballot, solved in short slices on the page
+ * (the portal's CSP forbids blob: workers); the solving time and level are
+ * left on the widget as data-tally-solve-ms and data-tally-challenge-level.
  *
  * The visitor's id lives in the portal's own localStorage ("tally_vid") and
  * goes with every request as Tally-Visitor, so one person stays one visitor
@@ -31,7 +41,8 @@
 
   const WORDS = {
     vi: {
-      sep: '.', dec: ',',
+      sep: '.', dec: ',', loc: 'vi-VN',
+      date: { hour: '2-digit', minute: '2-digit', hourCycle: 'h23', day: '2-digit', month: '2-digit', year: 'numeric' },
       online: 'Đang truy cập', today: 'Hôm nay', yesterday: 'Hôm qua',
       week: 'Tuần này', month: 'Tháng này', total: 'Tổng lượt truy cập',
       views: 'Lượt xem',
@@ -39,21 +50,30 @@
       totalVotes: 'Tổng số phiếu', vote: 'phiếu', votes: 'phiếu', upTo: 'Chọn tối đa',
       voters: 'Số người bình chọn', base: 'Tỷ lệ tính trên tổng số phiếu',
       mine: 'lựa chọn của bạn',
+      yours: (l) => `Lựa chọn của bạn: ${l}.`,
       thanks: 'Cảm ơn bạn đã tham gia bình chọn!',
       already: 'Bạn đã bình chọn cho câu hỏi này rồi. Cảm ơn bạn!',
-      closed: 'Cuộc bình chọn đã kết thúc.',
-      notYet: 'Cuộc bình chọn chưa bắt đầu.',
+      closed: (d) => (d ? `Cuộc bình chọn đã kết thúc lúc ${d}.` : 'Cuộc bình chọn đã kết thúc.'),
+      notYet: (d) => 'Cuộc bình chọn chưa bắt đầu.' + (d ? ` Thời gian bắt đầu: ${d}.` : ''),
+      afterVote: 'Kết quả sẽ hiển thị sau khi bạn bình chọn.',
+      afterClose: (d) => 'Kết quả sẽ được công bố sau khi cuộc bình chọn kết thúc' + (d ? ` (${d}).` : '.'),
+      never: 'Kết quả của cuộc bình chọn này không được công bố.',
       chooseOne: 'Vui lòng chọn ít nhất một phương án.',
       tooMany: 'Bạn đã chọn quá số phương án cho phép.',
-      rate: 'Bạn thao tác quá nhanh. Vui lòng thử lại sau ít phút.',
+      rate: (n) => 'Bạn thao tác quá nhanh. Vui lòng thử lại sau ' + (n ? n + ' giây.' : 'ít phút.'),
       address: 'Mạng của bạn đã gửi quá nhiều phiếu hôm nay. Vui lòng thử lại vào ngày mai.',
       busy: 'Hệ thống đang bận, phiếu của bạn chưa được ghi nhận. Vui lòng thử lại sau.',
+      offline: 'Không kết nối được với hệ thống bình chọn. Vui lòng kiểm tra kết nối mạng và thử lại.',
+      verifying: 'Đang xác minh…',
+      unverified: 'Không xác minh được phiếu bầu. Vui lòng tải lại trang và thử lại.',
       notFound: 'Không tìm thấy cuộc bình chọn này.',
       failed: 'Không tải được dữ liệu. Vui lòng thử lại sau.',
+      link: 'Bạn vẫn có thể dùng liên kết dưới đây.',
       error: 'Đã có lỗi xảy ra. Vui lòng thử lại sau.',
     },
     en: {
-      sep: ',', dec: '.',
+      sep: ',', dec: '.', loc: 'en-GB',
+      date: { hour: '2-digit', minute: '2-digit', hourCycle: 'h23', day: 'numeric', month: 'long', year: 'numeric' },
       online: 'Online now', today: 'Today', yesterday: 'Yesterday',
       week: 'This week', month: 'This month', total: 'Total visits',
       views: 'Views',
@@ -61,17 +81,25 @@
       totalVotes: 'Total votes', vote: 'vote', votes: 'votes', upTo: 'Choose up to',
       voters: 'Voters', base: 'Percentages are of all votes',
       mine: 'your choice',
+      yours: (l) => `Your choice: ${l}.`,
       thanks: 'Thank you for voting!',
       already: 'You have already voted in this poll. Thank you!',
-      closed: 'This poll is closed.',
-      notYet: 'This poll has not opened yet.',
+      closed: (d) => (d ? `This poll closed on ${d}.` : 'This poll is closed.'),
+      notYet: (d) => 'This poll has not opened yet.' + (d ? ` It opens on ${d}.` : ''),
+      afterVote: 'The results are shown once you have voted.',
+      afterClose: (d) => 'The results will be published when the poll closes' + (d ? ` (${d}).` : '.'),
+      never: 'The results of this poll are not published.',
       chooseOne: 'Please choose at least one option.',
       tooMany: 'You chose more options than allowed.',
-      rate: 'Too many requests. Please try again in a few minutes.',
+      rate: (n) => 'Too many requests. Please try again in ' + (n ? n + (n > 1 ? ' seconds.' : ' second.') : 'a few minutes.'),
       address: 'Your network has sent too many votes today. Please try again tomorrow.',
       busy: 'The service is busy and your vote was not recorded. Please try again later.',
+      offline: 'Could not reach the poll service. Please check your connection and try again.',
+      verifying: 'Verifying…',
+      unverified: 'Your vote could not be verified. Please reload the page and try again.',
       notFound: 'This poll does not exist.',
       failed: 'Could not load the data. Please try again later.',
+      link: 'You can still use the link below.',
       error: 'Something went wrong. Please try again later.',
     },
   };
@@ -84,9 +112,18 @@
   // Grouping by hand: Intl's vi-VN output differs between engines and ICU builds.
   const num = (n, w) => (Number.isFinite(n) ? String(Math.round(n)).replace(/\B(?=(\d{3})+$)/g, w.sep) : '—');
   const pct = (p, w) => (Number(p) || 0).toFixed(1).replace('.', w.dec) + '%';
+  // A moment in the poll's time zone (the portal's), not the browser's.
+  const when = (t, w, zone) => {
+    if (!t) return '';
+    try {
+      return new Intl.DateTimeFormat(w.loc, { ...w.date, timeZone: zone }).format(new Date(t));
+    } catch {
+      return new Date(t).toLocaleString(w.loc);
+    }
+  };
 
   const CSS = `
-.tally-widget{--tw-a:var(--tally-accent,#b5121b);--tw-g:var(--tally-gold,#e0b000);box-sizing:border-box;max-width:100%;margin:0 0 1rem;padding:.75rem .9rem;background:#fff;color:#1d1d1f;border:1px solid #d9d4cc;border-top:3px solid var(--tw-a);border-radius:4px;font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;overflow-wrap:anywhere}
+.tally-widget{--tw-a:var(--tally-accent,#b5121b);--tw-g:var(--tally-gold,#e0b000);box-sizing:border-box;max-width:100%;margin:0 0 1rem;padding:.75rem .9rem;background:#fff;color:#1d1d1f;border:1px solid #d9d4cc;border-top:3px solid var(--tw-a);border-radius:4px;font:inherit;line-height:1.45;overflow-wrap:anywhere}
 .tally-widget *,.tally-widget *::before,.tally-widget *::after{box-sizing:border-box}
 .tally-widget :focus-visible{outline:3px solid #1a5fb4;outline-offset:2px}
 .tally-widget .tw-stats{display:grid;grid-template-columns:1fr auto;gap:.3rem 0;margin:0}
@@ -112,12 +149,11 @@
 .tally-widget .tw-ok{border-left-color:#2e7d32;background:#eef6ee;color:#1b4d1e}
 .tally-widget .tw-live>.tw-q:first-child{margin-top:1rem}
 .tally-widget .tw-list{list-style:none;margin:.5rem 0 .25rem;padding:0}
-.tally-widget .tw-list li{display:flex;flex-wrap:wrap;justify-content:space-between;gap:0 .5rem;margin-bottom:.6rem}
-.tally-widget .tw-lbl{flex:1 1 8rem}
+.tally-widget .tw-list li{display:grid;grid-template-columns:minmax(0,1fr) auto;gap:0 .5rem;margin-bottom:.6rem}
 .tally-widget .tw-mine .tw-lbl{font-weight:700}
 .tally-widget .tw-pct{font-weight:700;font-variant-numeric:tabular-nums}
 .tally-widget .tw-n{color:#45454a;font-size:.9em}
-.tally-widget .tw-bar{flex:1 1 100%;height:.6rem;margin-top:.2rem;background:#eeeae3;border-radius:2px;overflow:hidden}
+.tally-widget .tw-bar{grid-column:1/-1;height:.6rem;margin-top:.2rem;background:#eeeae3;border-radius:2px;overflow:hidden}
 .tally-widget .tw-fill{display:block;height:100%;background:var(--tw-a)}
 .tally-widget .tw-sr{position:absolute;width:1px;height:1px;margin:-1px;padding:0;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap;border:0}
 .tally-widget .tw-total{margin:.25rem 0 0;color:#45454a;font-size:.9em}
@@ -154,11 +190,12 @@
   // Read on every call so tabs opened together settle on one id. Storage
   // that is blocked or full yields none: tally then counts by address.
   const KEY = 'tally_vid';
+  const hex = (bytes) => Array.from(crypto.getRandomValues(new Uint8Array(bytes)), (b) => (b + 256).toString(16).slice(1)).join('');
   const visitorId = () => {
     try {
       let id = localStorage.getItem(KEY);
       if (!/^[0-9a-f]{36}$/.test(id || '')) {
-        id = Array.from(crypto.getRandomValues(new Uint8Array(18)), (b) => (b + 256).toString(16).slice(1)).join('');
+        id = hex(18);
         localStorage.setItem(KEY, id);
       }
       return id;
@@ -181,6 +218,7 @@
       const err = new Error('tally: HTTP ' + res.status);
       err.info = (data && data.error) || {};
       err.status = res.status;
+      err.wait = Number(res.headers.get('retry-after')) || 0;
       throw err;
     }
     return data;
@@ -192,10 +230,16 @@
     return b;
   };
 
+  // What the portal put in a placeholder (a link to tally's own poll page,
+  // say): kept for when the widget cannot do its job.
+  const fallback = new WeakMap();
   const fail = (el, cls) => (err) => {
     const w = words(el);
     const b = box(el, cls);
-    b.append(h('p', 'tw-msg tw-bad', err && err.info && err.info.code === 'poll_not_found' ? w.notFound : w.failed));
+    const kept = fallback.get(el) || [];
+    const link = kept.some((n) => n.nodeType === 1 && (n.matches('a') || n.querySelector('a')));
+    const gone = err && err.info && err.info.code === 'poll_not_found';
+    b.append(h('p', 'tw-msg tw-bad', gone ? w.notFound : w.failed + (link ? ' ' + w.link : '')), ...(gone ? [] : kept));
     el.replaceChildren(b);
   };
 
@@ -240,13 +284,137 @@
       multi && h('p', 'tw-total', w.base)];
   };
 
+  // ---- The challenge solver, as bench/challenge/solver.js (measured there).
+  // SHA-256's constants are the fractional parts of the square and cube roots
+  // of the first primes: derived here, smaller than their table.
+  const K = [], IV = [], W = new Int32Array(64);
+  for (let p = 2, n = 0; n < 64; p++) {
+    let d = 2;
+    while (p % d) d++;
+    if (d == p) {
+      if (n < 8) IV[n] = Math.sqrt(p) % 1 * 2 ** 32 | 0;
+      K[n++] = Math.cbrt(p) % 1 * 2 ** 32 | 0;
+    }
+  }
+
+  // Compresses the 64 bytes of m at offset o into the state s, in place.
+  function block(s, m, o) {
+    const w = W;
+    for (let i = 0, j = o; i < 16; i++, j += 4) w[i] = m[j] << 24 | m[j + 1] << 16 | m[j + 2] << 8 | m[j + 3];
+    for (let i = 16; i < 64; i++) {
+      const x = w[i - 15], y = w[i - 2];
+      w[i] = ((x >>> 7 | x << 25) ^ (x >>> 18 | x << 14) ^ x >>> 3)
+        + ((y >>> 17 | y << 15) ^ (y >>> 19 | y << 13) ^ y >>> 10)
+        + w[i - 16] + w[i - 7] | 0;
+    }
+    let a = s[0], b = s[1], c = s[2], d = s[3], e = s[4], f = s[5], g = s[6], h = s[7];
+    for (let i = 0; i < 64; i++) {
+      const t = h + ((e >>> 6 | e << 26) ^ (e >>> 11 | e << 21) ^ (e >>> 25 | e << 7))
+        + (e & f ^ ~e & g) + K[i] + w[i] | 0;
+      h = g; g = f; f = e; e = d + t | 0; d = c; c = b; b = a;
+      a = t + ((b >>> 2 | b << 30) ^ (b >>> 13 | b << 19) ^ (b >>> 22 | b << 10))
+        + (b & c ^ b & d ^ c & d) | 0;
+    }
+    s[0] += a; s[1] += b; s[2] += c; s[3] += d; s[4] += e; s[5] += f; s[6] += g; s[7] += h;
+  }
+
+  // The salt's whole blocks hashed once (mid), the target's words (t) and a
+  // buffer holding the salt, where each try writes its digits and padding.
+  function prepare({ salt, challenge, maxnumber }) {
+    const L = salt.length, skip = L & -64, m = new Uint8Array(L + 128), mid = Int32Array.from(IV), t = [];
+    for (let i = 0; i < L; i++) m[i] = salt.charCodeAt(i);
+    for (let o = 0; o < skip; o += 64) block(mid, m, o);
+    for (let i = 0; i < 8; i++) t[i] = parseInt(challenge.substr(i * 8, 8), 16) | 0;
+    return { L, skip, m, mid, t, s: new Int32Array(8), max: maxnumber };
+  }
+
+  // Tries numbers from `from`, at most `count` of them: the number, or -1.
+  function search(c, from, count) {
+    const { L, skip, m, mid, t, s } = c;
+    for (let n = from, last = Math.min(c.max, from + count - 1); n <= last; n++) {
+      const d = '' + n, len = L + d.length, end = len + 72 & -64, bits = len * 8;
+      for (let i = 0; i < d.length; i++) m[L + i] = d.charCodeAt(i);
+      m.fill(0, len);
+      m[len] = 128;
+      m[end - 2] = bits >> 8;
+      m[end - 1] = bits;
+      s.set(mid);
+      for (let o = skip; o < end; o += 64) block(s, m, o);
+      if (s[0] == t[0] && s[1] == t[1] && s[7] == t[7]) return n;
+    }
+    return -1;
+  }
+
+  /** Solves in slices of about `ms` milliseconds, yielding to the page between
+   * them through a MessageChannel (a nested setTimeout is clamped to 4 ms).
+   * Resolves to the number, or -1 when there is none. */
+  function solve(challenge, ms = 30) {
+    const c = prepare(challenge), ch = new MessageChannel();
+    let n = 0;
+    return new Promise((done) => {
+      ch.port1.onmessage = () => {
+        for (const t0 = Date.now(); Date.now() - t0 < ms;) {
+          const found = search(c, n, 1000);
+          if (found >= 0 || (n += 1000) > c.max) return ch.port1.close(), done(found);
+        }
+        ch.port2.postMessage(0);
+      };
+      ch.port2.postMessage(0);
+    });
+  }
+
+  // Results as they change while shown: server-sent events, else (no
+  // EventSource, or the stream refused) a read every 10 s while the page is
+  // visible. An after_vote poll shows its voter the results, and the stream
+  // cannot say who the voter is (EventSource sends no Tally-Visitor header):
+  // such polls are read. At most one redraw a second. Returns a stop.
+  const follow = (path, poll, draw) => {
+    let es = null;
+    let timer = 0;
+    let due = 0;
+    let last = 0;
+    const show = (r) => {
+      clearTimeout(due);
+      const gap = last + 1000 - Date.now();
+      if (gap > 0) due = setTimeout(show, gap, r);
+      else { last = Date.now(); draw(r); }
+    };
+    const stop = () => {
+      if (es) es.close();
+      es = null;
+      clearInterval(timer);
+      clearTimeout(due);
+    };
+    const read = () => {
+      timer = setInterval(() => {
+        if (!document.hidden) call(path + '/results').then(show, (e) => { if (e.status === 403) stop(); });
+      }, 10000);
+    };
+    const go = () => {
+      stop();
+      if (document.hidden) return;
+      if (!window.EventSource || poll.results_visibility === 'after_vote') return read();
+      es = new EventSource(url(path + '/events'));
+      es.addEventListener('results', (e) => { try { show(JSON.parse(e.data)); } catch { /* a torn message: the next one will do */ } });
+      es.onerror = () => { if (es && es.readyState === 2) { es = null; read(); } };
+    };
+    document.addEventListener('visibilitychange', go);
+    go();
+    return () => { stop(); document.removeEventListener('visibilitychange', go); };
+  };
+
+  const stops = new WeakMap();
+  const wait = (s) => new Promise((r) => setTimeout(r, s * 1000));
+
   const renderPoll = (el, poll) => {
+    (stops.get(el) || (() => {}))();
     const w = words(el);
     const id = el.dataset.tallyPoll;
     const path = 'v1/polls/' + encodeURIComponent(id);
     const b = box(el, 'tw-poll');
     const live = h('div', 'tw-live');
     live.setAttribute('aria-live', 'polite');
+    const out = h('div', 'tw-out');
     const multi = poll.max_choices > 1;
     const name = 'tally-' + id + '-' + Math.random().toString(36).slice(2, 8);
     const fieldset = h('fieldset', '', h('legend', 'tw-q', poll.question),
@@ -262,11 +430,15 @@
     send.type = 'submit';
     const see = h('button', 'tw-btn tw-btn2', w.see);
     see.type = 'button';
+    see.hidden = !poll.results_visible;
     const form = h('form', 'tw-form', fieldset, h('div', 'tw-act', send, see));
     form.noValidate = true;
-    b.append(form, live);
+    b.append(form, live, out);
     el.replaceChildren(b);
 
+    const date = (t) => when(t, w, poll.time_zone);
+    const why = (vis, closes) => (vis === 'after_vote' ? w.afterVote : vis === 'never' ? w.never : w.afterClose(date(closes)));
+    const hiddenWhy = () => why(poll.results_visibility, poll.closes_at);
     const note = (text, kind) => {
       const p = h('p', 'tw-msg ' + (kind || ''), text);
       p.tabIndex = -1;
@@ -274,30 +446,98 @@
     };
     const say = (text, kind) => live.replaceChildren(note(text, kind));
 
-    // The form gives way to the results once voting is over for this visitor.
-    const final = (r, text, kind, choices) => {
+    let stop = () => {};
+    const unfollow = () => { stop(); stop = () => {}; };
+    stops.set(el, unfollow);
+    // Shows results under `title` and, while ballots can still come, keeps
+    // them current (a closed poll's results hold no stream open).
+    const results = (r, title, choices) => {
+      const draw = (x) => out.replaceChildren(h('p', 'tw-q', title), ...resultsList(x, w, choices, multi).filter(Boolean));
+      draw(r);
+      unfollow();
+      if (poll.status === 'open') stop = follow(path, poll, draw);
+    };
+    const hide = (text) => {
+      unfollow();
+      out.replaceChildren(...(text ? [h('p', 'tw-hint', text)] : []));
+    };
+
+    // Voting is over for this visitor: the form gives way to what they
+    // may see — the results, or their own choice and when results come.
+    const final = (text, kind, choices, r, hidden) => {
       const moveFocus = b.contains(document.activeElement);
       form.hidden = true;
+      const mine = (poll.options || []).filter((o) => (choices || []).includes(o.id)).map((o) => o.label);
       const msg = text && note(text, kind);
-      live.replaceChildren(...[msg, h('p', 'tw-q', poll.question), ...resultsList(r, w, choices, multi)].filter(Boolean));
+      live.replaceChildren(...[msg, !r && mine.length && h('p', 'tw-hint', w.yours(mine.join(', ')))].filter(Boolean));
+      if (r) results(r, poll.question, choices);
+      else hide(hidden);
       if (moveFocus && msg) msg.focus();
     };
-    const preview = (r) => live.replaceChildren(h('p', 'tw-q', w.results), ...resultsList(r, w, null, multi).filter(Boolean));
+    const reload = () => load(el);
+    // Opening and closing change what the widget shows: redraw then.
+    for (const t of [poll.status === 'not_yet_open' && poll.opens_at, poll.status === 'open' && poll.closes_at]) {
+      const ms = t ? Date.parse(t) - Date.now() : -1;
+      if (ms > 0 && ms < 864e5) setTimeout(() => { if (b.isConnected) reload(); }, ms + 1500);
+    }
+
+    // The challenge, solved ahead of the ballot (solving starts as soon as
+    // the poll is shown), and again when the proof has expired or been spent.
+    let proof = null;
+    let solved = false;
+    const solveOne = async () => {
+      solved = false;
+      const c = await call(path + '/challenge');
+      const t0 = performance.now();
+      const n = await solve(c);
+      b.dataset.tallySolveMs = Math.round(performance.now() - t0);
+      b.dataset.tallyChallengeLevel = c.level;
+      if (n < 0) throw new Error('tally: unsolvable challenge');
+      solved = true;
+      return { proof: c.salt + n + '.' + c.signature, until: Date.parse(c.expires_at) };
+    };
+    const fresh = () => (proof = solveOne().catch((e) => { proof = null; throw e; }));
+    const proofFor = async () => {
+      const p = await (proof || fresh());
+      return p.until - Date.now() > 5000 ? p : fresh();
+    };
+    const challenged = poll.challenge && poll.challenge !== 'off';
+
+    // One ballot: the same id through every retry, so it counts once.
+    const cast = async (body, again) => {
+      if (challenged) {
+        if (!solved) say(w.verifying);
+        body.proof = (await proofFor()).proof;
+        proof = null;
+      }
+      for (let i = 1; ; i++) {
+        try {
+          return await call(path + '/votes', body);
+        } catch (err) {
+          const code = err.info && err.info.code;
+          if (!again && /^challenge_(expired|replayed)$/.test(code)) return cast(body, true);
+          if (i === 3 || (err.status && err.status !== 503) || err.wait > 5) throw err;
+          await wait(err.wait || i);
+        }
+      }
+    };
 
     const refusal = async (err) => {
       const i = err.info || {};
       switch (i.code) {
         case 'already_voted':
-          return final(i.results || await call(path + '/results'), w.already, 'tw-ok', i.choices);
-        case 'poll_closed':
-          return final(await call(path + '/results'), poll.status === 'not_yet_open' ? w.notYet : w.closed);
-        case 'rate_limited': return say(w.rate, 'tw-bad');
+          return final(w.already, 'tw-ok', i.choices, i.results, hiddenWhy());
+        case 'poll_closed': return reload();
+        case 'rate_limited': return say(w.rate(err.wait), 'tw-bad');
         case 'address_limit_reached': return say(w.address, 'tw-bad');
         case 'store_unavailable': return say(w.busy, 'tw-bad');
         case 'too_many_choices': return say(w.tooMany, 'tw-bad');
         case 'invalid_option': return say(w.chooseOne, 'tw-bad');
         case 'poll_not_found': return say(w.notFound, 'tw-bad');
-        default: return say(err.status ? w.error : w.busy, 'tw-bad');
+        default:
+          // No status: the network failed, or the challenge could not be solved.
+          if (/^challenge_/.test(i.code) || (!err.status && !(err instanceof TypeError))) return say(w.unverified, 'tw-bad');
+          return say(err.status ? w.error : w.offline, 'tw-bad');
       }
     };
 
@@ -310,25 +550,38 @@
       // keyboard user's focus on the floor.
       if (b.getAttribute('aria-busy') === 'true') return;
       b.setAttribute('aria-busy', 'true');
-      call(path + '/votes', { options: chosen })
-        .then((r) => final(r, w.thanks, 'tw-ok', r.choices || chosen))
+      cast({ options: chosen, ballot: hex(16) })
+        .then((r) => final(w.thanks, 'tw-ok', r.choices || chosen, r.options && r, hiddenWhy()))
         .catch((err) => refusal(err).catch(() => say(w.error, 'tw-bad')))
         .finally(() => b.setAttribute('aria-busy', 'false'));
     });
     see.addEventListener('click', () => {
-      call(path + '/results').then(preview, () => say(w.failed, 'tw-bad'));
+      call(path + '/results').then((r) => results(r, w.results), (err) => {
+        const i = err.info || {};
+        if (i.code === 'results_hidden') hide(why(i.results_visibility, i.closes_at));
+        else say(err.status ? w.failed : w.offline, 'tw-bad');
+      });
     });
 
+    const shown = () => (poll.results_visible ? call(path + '/results') : Promise.resolve(null));
+    if (poll.status === 'closed') {
+      return shown().then((r) => final(w.closed(date(poll.closes_at)), '', poll.choices, r, w.never));
+    }
     if (poll.voted) {
-      return call(path + '/results').then((r) => final(r, w.already, 'tw-ok', poll.choices));
+      return shown().then((r) => final(w.already, 'tw-ok', poll.choices, r, hiddenWhy()));
     }
     if (poll.status === 'not_yet_open') {
       form.hidden = true;
-      live.replaceChildren(h('p', 'tw-q', poll.question), note(w.notYet));
-    } else if (poll.status === 'closed') {
-      return call(path + '/results').then((r) => final(r, w.closed));
+      live.replaceChildren(h('p', 'tw-q', poll.question), note(w.notYet(date(poll.opens_at))));
+    } else {
+      if (!poll.results_visible) hide(hiddenWhy());
+      if (challenged) fresh().catch(() => {});
     }
   };
+
+  const load = (el) => call('v1/polls/' + encodeURIComponent(el.dataset.tallyPoll))
+    .then((poll) => renderPoll(el, poll))
+    .catch(fail(el, 'tw-poll'));
 
   const start = () => {
     const all = (sel) => [...document.querySelectorAll(sel)];
@@ -336,6 +589,7 @@
     const views = all('[data-tally="views"]');
     const polls = all('[data-tally-poll]');
     if (counters.length + views.length + polls.length) addStyles();
+    for (const el of [...counters, ...polls]) fallback.set(el, [...el.childNodes]);
 
     // The counted page: named on the script tag or the counter, else the path.
     // A views placeholder's data-page only says whose views to show.
@@ -352,11 +606,7 @@
       const got = p === page ? hit.then((c) => (c.page ? c : counterOf(p))) : counterOf(p);
       got.then((c) => renderViews(el, c.page.views)).catch(() => renderViews(el, NaN));
     }
-    for (const el of polls) {
-      call('v1/polls/' + encodeURIComponent(el.dataset.tallyPoll))
-        .then((poll) => renderPoll(el, poll))
-        .catch(fail(el, 'tw-poll'));
-    }
+    for (const el of polls) load(el);
   };
 
   const safeStart = () => {

@@ -55,6 +55,7 @@ pub struct Public {
 
 /// CORS for `TALLY_ALLOWED_ORIGINS`: credentials (the visitor cookie) and
 /// the first-party id header are allowed, for those origins only;
+/// `Retry-After` is readable, so the widget can say how long to wait;
 /// preflights are cached for a day.
 pub fn cors_layer(origins: &[String]) -> CorsLayer {
     let origins: Vec<HeaderValue> = origins
@@ -68,6 +69,7 @@ pub fn cors_layer(origins: &[String]) -> CorsLayer {
             header::CONTENT_TYPE,
             header::HeaderName::from_static(VISITOR_HEADER),
         ])
+        .expose_headers([header::RETRY_AFTER])
         .allow_credentials(true)
         .max_age(std::time::Duration::from_secs(86_400))
 }
@@ -113,7 +115,18 @@ pub fn service(
             let client = client::resolve(peer, req.headers(), &door.trusted_proxies);
             let template = matched.template;
             let mut response = match limit(door, &matched, &req, client) {
-                Err(refused) => *refused,
+                // With CORS headers, so the widget on the portal's origin
+                // can read the refusal and its Retry-After.
+                Err(refused) => {
+                    let mut refusal = Some(*refused);
+                    let answer = tower::service_fn(move |_: Request<Incoming>| {
+                        let r = refusal
+                            .take()
+                            .unwrap_or_else(|| ApiError::Internal.into_response());
+                        std::future::ready(Ok::<_, Infallible>(r))
+                    });
+                    tower::Layer::layer(&door.cors, answer).oneshot(req).await?
+                }
                 Ok(allowed) => {
                     // The CORS layer takes every OPTIONS for a preflight; a
                     // plain one goes to the routes, which answer `Allow`.

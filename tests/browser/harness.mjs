@@ -22,7 +22,7 @@ export const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.
 export const shots = path.join(repo, 'target', 'screenshots');
 export const tallyBin = path.resolve(repo, process.env.TALLY_BIN || 'target/release/tally');
 export const CHROMIUM = '/usr/bin/chromium';
-export const WIDGET_GZIP_LIMIT = 8192;
+export const WIDGET_GZIP_LIMIT = 12288;
 export const TIMEOUT = 10_000;
 
 // The portals' real host names, all on loopback: portal.test and
@@ -118,9 +118,10 @@ export function noonZone(now = new Date()) {
 
 /**
  * A fresh tally with its own data directory. `allowedOrigins` (a list),
- * `trustedProxies` and `timezone` become its TALLY_ settings.
+ * `trustedProxies` and `timezone` become its TALLY_ settings; `env` adds
+ * or overrides any other.
  */
-export async function startTally({ allowedOrigins = [], trustedProxies = '', timezone } = {}) {
+export async function startTally({ allowedOrigins = [], trustedProxies = '', timezone, env = {} } = {}) {
   if (!fs.existsSync(tallyBin)) throw new Error(`no tally binary at ${tallyBin} (set TALLY_BIN)`);
   const [port, opsPort] = [await freePort(), await freePort()];
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tally-browser-'));
@@ -145,11 +146,13 @@ export async function startTally({ allowedOrigins = [], trustedProxies = '', tim
       // limits are tuned for, and not what this test is about.
       TALLY_RATE_LIMIT: '1000,2000',
       TALLY_VOTE_RATE_LIMIT: '1000,2000',
+      ...env,
     },
   });
   let exited = null;
   child.on('exit', (code, signal) => { exited = signal || code; });
   // Last resort when this process dies without running its cleanups.
+  process.setMaxListeners(0);
   process.on('exit', () => { if (exited === null) child.kill('SIGKILL'); });
   cleanups.push(async () => {
     if (exited === null) {
@@ -216,6 +219,8 @@ export function startPortal() {
     '/tin-tuc/123': 'tin-tuc.html',
     '/en/news/123': 'news-en.html',
     '/thu-nghiem': 'thu-nghiem.html',
+    // One poll: ?poll=<id>, and ?lang=en for data-lang="en" on the script.
+    '/binh-chon': 'binh-chon.html',
   };
   const state = { tally: '', upstream: '', proxied: [] };
   const server = http.createServer((req, res) => {
@@ -246,7 +251,9 @@ export function startPortal() {
       'content-security-policy': csp,
       'cache-control': 'no-store',
     });
-    res.end(fixture(file).replaceAll('{{TALLY}}', state.tally));
+    const poll = /^[a-z0-9-]{1,64}$/.test(url.searchParams.get('poll') || '') ? url.searchParams.get('poll') : 'danh-gia-cong';
+    const lang = url.searchParams.get('lang') === 'en' ? 'data-lang="en" ' : '';
+    res.end(fixture(file).replaceAll('{{TALLY}}', state.tally).replaceAll('{{POLL}}', poll).replaceAll('{{LANG}}', lang));
   });
   return new Promise((resolve) => {
     server.listen(0, '127.0.0.1', () => {
