@@ -28,7 +28,11 @@ async fn get_counter(app: &TestApp, forwarded: Option<&str>) -> reqwest::Respons
 #[tokio::test]
 async fn over_the_limit_is_429_with_retry_after() {
     let home = Home::new(Backend::Embedded);
-    let app = TestApp::start(&home, |s| s.rate_limit = rate(1, 5)).await;
+    let app = TestApp::start(&home, |s| {
+        s.rate_limit = rate(1, 5);
+        s.allowed_origins = vec!["https://portal.gov.vn".into()];
+    })
+    .await;
     for n in 0..5 {
         let ok = get_counter(&app, None).await;
         assert_eq!(ok.status(), 200, "request {n}");
@@ -50,9 +54,35 @@ async fn over_the_limit_is_429_with_retry_after() {
     assert!(limited.headers().contains_key("ratelimit-reset"));
     let body: Value = limited.json().await.unwrap();
     assert_eq!(body["error"]["code"], "rate_limited");
+    // A page of an allowed origin can read the refusal and how long to
+    // wait; another origin learns nothing from it.
+    let from = |origin: &'static str| {
+        app.http
+            .get(app.url("/v1/counter"))
+            .header("origin", origin)
+            .send()
+    };
+    let portal = from("https://portal.gov.vn").await.unwrap();
+    assert_eq!(portal.status(), 429);
+    assert_eq!(
+        portal.headers()["access-control-allow-origin"],
+        "https://portal.gov.vn"
+    );
+    let exposed = portal.headers()["access-control-expose-headers"]
+        .to_str()
+        .unwrap()
+        .to_ascii_lowercase();
+    assert!(exposed.contains("retry-after"), "{exposed}");
+    let foreign = from("https://evil.example").await.unwrap();
+    assert_eq!(foreign.status(), 429);
+    assert!(
+        !foreign
+            .headers()
+            .contains_key("access-control-allow-origin")
+    );
     let metrics = app.metrics().await;
     assert!(
-        metrics.contains(r#"tally_rate_limited_total{route="/v1/counter"} 1"#),
+        metrics.contains(r#"tally_rate_limited_total{route="/v1/counter"} 3"#),
         "{metrics}"
     );
     // The ops listener is never limited.
