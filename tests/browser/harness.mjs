@@ -118,9 +118,10 @@ export function noonZone(now = new Date()) {
 
 /**
  * A fresh tally with its own data directory. `allowedOrigins` (a list),
- * `trustedProxies` and `timezone` become its TALLY_ settings.
+ * `trustedProxies` and `timezone` become its TALLY_ settings; `env` adds
+ * (or overrides) any other setting.
  */
-export async function startTally({ allowedOrigins = [], trustedProxies = '', timezone } = {}) {
+export async function startTally({ allowedOrigins = [], trustedProxies = '', timezone, env = {} } = {}) {
   if (!fs.existsSync(tallyBin)) throw new Error(`no tally binary at ${tallyBin} (set TALLY_BIN)`);
   const [port, opsPort] = [await freePort(), await freePort()];
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tally-browser-'));
@@ -145,6 +146,7 @@ export async function startTally({ allowedOrigins = [], trustedProxies = '', tim
       // limits are tuned for, and not what this test is about.
       TALLY_RATE_LIMIT: '1000,2000',
       TALLY_VOTE_RATE_LIMIT: '1000,2000',
+      ...env,
     },
   });
   let exited = null;
