@@ -334,6 +334,20 @@ async fn the_html_flow_works_without_javascript(backend: Backend) {
     assert!(html.contains("Tốt (Lựa chọn của bạn)"), "{html}");
     assert!(html.contains("<progress max=\"1000\" value=\"1000\""));
     assert!(html.contains("100,0%"));
+    // In English too, the notice is a sentence of its own.
+    let html = no_redirects
+        .get(app.url(&format!("/polls/{POLL}/results?lang=en")))
+        .header("cookie", format!("tally_vid={visitor}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("Thank you for voting! Your choice: <strong>Tốt</strong>."),
+        "{html}"
+    );
     for stranger in [
         format!("/polls/{location}&notice=thanks"),
         format!("/polls/{location}"),

@@ -167,6 +167,19 @@ async fn pages_lead_back_to_the_portal_and_nowhere_else(backend: Backend) {
         .await
         .unwrap();
     assert!(html.contains(&format!("href=\"{article}\"")));
+    // A Referer trimmed to the origin (browsers' default across origins)
+    // names no article: no "back to the article" to the portal's root.
+    let html = app
+        .http
+        .get(app.url("/polls/p"))
+        .header("referer", format!("{PORTAL}/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!html.contains("Quay lại bài viết"), "{html}");
     app.stop().await;
 }
 

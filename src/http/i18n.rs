@@ -51,7 +51,10 @@ pub struct Text {
     /// Before a date, or alone when the poll has none.
     pub results_after_close: &'static str,
     pub results_never: &'static str,
+    /// After an option's label: "(your choice)".
     pub your_choice: &'static str,
+    /// Before the options a voter chose, at the start of a sentence.
+    pub you_chose: &'static str,
     pub total_voters: &'static str,
     pub percent_of_votes: &'static str,
     pub home_title: &'static str,
@@ -93,6 +96,7 @@ const VI: Text = Text {
     results_after_close: "Kết quả sẽ được công bố khi cuộc bình chọn kết thúc",
     results_never: "Kết quả của cuộc bình chọn này không được công bố.",
     your_choice: "Lựa chọn của bạn",
+    you_chose: "Lựa chọn của bạn",
     total_voters: "Số người bình chọn",
     percent_of_votes: "Tỷ lệ tính trên tổng số phiếu.",
     home_title: "Bộ đếm truy cập và bình chọn",
@@ -134,6 +138,7 @@ const EN: Text = Text {
     results_after_close: "The results will be published when the poll closes",
     results_never: "The results of this poll are not published.",
     your_choice: "your choice",
+    you_chose: "Your choice",
     total_voters: "Voters",
     percent_of_votes: "Percentages are of all votes.",
     home_title: "Visit counter and polls",

@@ -119,7 +119,7 @@ export function noonZone(now = new Date()) {
 /**
  * A fresh tally with its own data directory. `allowedOrigins` (a list),
  * `trustedProxies` and `timezone` become its TALLY_ settings; `env` adds
- * or overrides any other.
+ * (or overrides) any other setting.
  */
 export async function startTally({ allowedOrigins = [], trustedProxies = '', timezone, env = {} } = {}) {
   if (!fs.existsSync(tallyBin)) throw new Error(`no tally binary at ${tallyBin} (set TALLY_BIN)`);

@@ -6,7 +6,8 @@
 // with two people who share an address and a User-Agent. widget-visitor.mjs
 // covers what a visitor meets in the poll (language, results visibility,
 // dates, live results, errors, retries), challenge.mjs ballots under the
-// proof-of-work challenge at each level.
+// proof-of-work challenge at each level; pages.mjs the HTML pages without
+// JavaScript.
 //
 //   TALLY_BIN=target/release/tally node tests/browser/run.mjs
 //
@@ -26,6 +27,7 @@ import {
   textOf, viNumber, waitForText, watched,
 } from './harness.mjs';
 import { challenge } from './challenge.mjs';
+import { pages } from './pages.mjs';
 import { topologies } from './topologies.mjs';
 import { widgetVisitor } from './widget-visitor.mjs';
 
@@ -356,6 +358,7 @@ async function main() {
   await topologies(browser);
   await widgetVisitor(browser);
   await challenge(browser);
+  await pages(browser);
 
   await scenario('(f) axe: no serious or critical violation', async () => {
     // Injecting axe adds an inline script, which these pages' CSP forbids:

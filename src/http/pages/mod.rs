@@ -79,6 +79,14 @@ fn origin_of(url: &str) -> Option<String> {
     Some(format!("{}://{}", uri.scheme_str()?, uri.authority()?))
 }
 
+/// Whether a URL names more than its origin's root.
+fn names_a_page(url: &str) -> bool {
+    url.parse::<http::Uri>()
+        .ok()
+        .and_then(|uri| uri.path_and_query().map(|pq| pq.as_str() != "/"))
+        .unwrap_or(false)
+}
+
 impl Look {
     pub fn new(portal: Portal, tz: TimeZone, origins: std::sync::Arc<Origins>) -> Self {
         let extra = |url: &Option<String>| {
@@ -112,9 +120,12 @@ impl Look {
     /// redirect, and not even a link).
     pub fn back_link(&self, query: Option<&str>, headers: &HeaderMap) -> Option<String> {
         let asked = query_param(query, "back");
+        // Browsers trim a cross-origin Referer to the origin by default:
+        // that names the portal, not the article the visitor was reading.
         let referer = headers
             .get(header::REFERER)
             .and_then(|v| v.to_str().ok())
+            .filter(|url| names_a_page(url))
             .map(str::to_owned);
         asked.into_iter().chain(referer).find(|url| {
             url.len() <= 2048

@@ -36,7 +36,7 @@ pub(super) fn status_note(
     html! {
         @if !chosen.is_empty() {
             p.tally-notice role="status" {
-                (t.thanks) " " (t.your_choice) ": " strong { (chosen.join(", ")) } "."
+                (t.thanks) " " (t.you_chose) ": " strong { (chosen.join(", ")) } "."
             }
         }
         @match poll.status(now) {
