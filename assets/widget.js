@@ -284,7 +284,8 @@
       multi && h('p', 'tw-total', w.base)];
   };
 
-  // ---- The challenge solver, as bench/challenge/solver.js (measured there).
+  // ---- The challenge solver (bench/challenge/solver.js runs this very code
+  // in Node, for the bench and the Rust tests).
   // SHA-256's constants are the fractional parts of the square and cube roots
   // of the first primes: derived here, smaller than their table.
   const K = [], IV = [], W = new Int32Array(64);
@@ -362,6 +363,7 @@
       ch.port2.postMessage(0);
     });
   }
+  // ---- End of the challenge solver.
 
   // Results as they change while shown: server-sent events, else (no
   // EventSource, or the stream refused) a read every 10 s while the page is
