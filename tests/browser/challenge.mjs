@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 
 import {
-  HOSTS, getJson, newContext, scenario, startPortal, startTally, waitForText,
+  HOSTS, getJson, loseFirstAnswer, newContext, scenario, startPortal, startTally, waitForText,
 } from './harness.mjs';
 
 const desktop = { viewport: { width: 1280, height: 900 } };
@@ -83,19 +83,7 @@ export async function challenge(browser) {
     });
     const context = await newContext(browser, 'CH-retry', desktop, [/Failed to load resource/]);
     const page = await context.newPage();
-    const answers = [];
-    await page.route('**/v1/polls/thu-thach/votes', async (route) => {
-      // Node resolves no test host names: the same request, to loopback.
-      const r = await route.fetch({ url: route.request().url().replace(HOSTS.crossSite, '127.0.0.1') });
-      answers.push({ status: r.status(), body: await r.json(), sent: JSON.parse(route.request().postData()) });
-      if (answers.length > 1) return route.fulfill({ response: r });
-      return route.fulfill({
-        status: 503,
-        headers: { ...r.headers(), 'retry-after': '1', 'access-control-expose-headers': 'retry-after' },
-        contentType: 'application/json',
-        body: JSON.stringify({ error: { code: 'store_unavailable', message: 'x' } }),
-      });
-    });
+    const answers = await loseFirstAnswer(page, '**/v1/polls/thu-thach/votes');
     await page.goto(`${portalOrigin}/binh-chon?poll=thu-thach`, { waitUntil: 'load' });
     const poll = page.locator('[data-tally-poll]');
     await poll.locator('form').waitFor();

@@ -412,6 +412,28 @@ export async function axeCheck(context, url, ready) {
   return result.violations.length;
 }
 
+/**
+ * Makes the first ballot sent to `pattern` reach tally (so it is counted)
+ * and tells the page `503 store_unavailable` instead of tally's answer; later
+ * ones pass. Returns the list of what tally answered and what each try sent.
+ */
+export async function loseFirstAnswer(page, pattern) {
+  const answers = [];
+  await page.route(pattern, async (route) => {
+    // Node resolves no test host names: the same request, to loopback.
+    const r = await route.fetch({ url: route.request().url().replace(HOSTS.crossSite, '127.0.0.1') });
+    answers.push({ status: r.status(), body: await r.json(), sent: JSON.parse(route.request().postData()) });
+    if (answers.length > 1) return route.fulfill({ response: r });
+    return route.fulfill({
+      status: 503,
+      headers: { ...r.headers(), 'retry-after': '1', 'access-control-expose-headers': 'retry-after' },
+      contentType: 'application/json',
+      body: JSON.stringify({ error: { code: 'store_unavailable', message: 'x' } }),
+    });
+  });
+  return answers;
+}
+
 export async function getJson(url, init) {
   const r = await fetch(url, init);
   const body = await r.json();

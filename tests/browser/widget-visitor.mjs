@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 
 import {
-  HOSTS, axeCheck, cleanups, counterRows, getJson, newContext, resultRows, scenario, sleep,
+  HOSTS, axeCheck, cleanups, counterRows, getJson, loseFirstAnswer, newContext, resultRows, scenario, sleep,
   startPortal, startTally, textOf, waitForText,
 } from './harness.mjs';
 
@@ -299,19 +299,7 @@ export async function widgetVisitor(browser) {
     const second = await newContext(browser, 'V9', english, [/Failed to load resource/]);
     const { page: page2, poll: poll2 } = await open(second, 'thu-lai');
     await poll2.locator('form').waitFor();
-    const answers = [];
-    await page2.route('**/v1/polls/thu-lai/votes', async (route) => {
-      // Node resolves no test host names: the same request, to loopback.
-      const r = await route.fetch({ url: route.request().url().replace(HOSTS.crossSite, '127.0.0.1') });
-      answers.push({ status: r.status(), body: await r.json(), sent: JSON.parse(route.request().postData()) });
-      if (answers.length > 1) return route.fulfill({ response: r });
-      return route.fulfill({
-        status: 503,
-        headers: { ...r.headers(), 'retry-after': '1', 'access-control-expose-headers': 'retry-after' },
-        contentType: 'application/json',
-        body: JSON.stringify({ error: { code: 'store_unavailable', message: 'x' } }),
-      });
-    });
+    const answers = await loseFirstAnswer(page2, '**/v1/polls/thu-lai/votes');
     await vote(poll2, 'Không');
     assert.deepEqual(answers.map((a) => a.status), [201, 201], 'the retry gets the ballot\'s one verdict');
     assert.equal(answers[1].sent.ballot, answers[0].sent.ballot);
