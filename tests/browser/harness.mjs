@@ -434,6 +434,28 @@ export async function loseFirstAnswer(page, pattern) {
   return answers;
 }
 
+/**
+ * Runs a suite as a program: `body` (its scenarios), then the clean-up,
+ * then one line "`name`: N passed, N failed"; exits non-zero on any failure.
+ */
+export async function runSuite(name, body) {
+  for (const signal of ['SIGINT', 'SIGTERM']) {
+    process.on(signal, () => { cleanup().finally(() => process.exit(130)); });
+  }
+  try {
+    await body();
+  } catch (err) {
+    outcomes.push({ name: 'setup', ok: false });
+    console.log(`FAIL  setup: ${err && err.stack}`);
+  } finally {
+    await cleanup();
+  }
+  const failed = outcomes.filter((o) => !o.ok).length;
+  console.log(`\n${name}: ${outcomes.length - failed} passed, ${failed} failed`);
+  if (fs.existsSync(shots)) console.log(`screenshots: ${path.relative(repo, shots)}/`);
+  process.exit(failed ? 1 : 0);
+}
+
 export async function getJson(url, init) {
   const r = await fetch(url, init);
   const body = await r.json();

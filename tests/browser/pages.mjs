@@ -17,7 +17,7 @@ import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 
 import {
-  CHROMIUM, CHROMIUM_ARGS, HOSTS, axeCheck, cleanup, cleanups, enNumber, getJson, newContext, outcomes, repo,
+  CHROMIUM, CHROMIUM_ARGS, HOSTS, axeCheck, cleanups, enNumber, getJson, newContext, runSuite,
   scenario, shots, sleep, squash, startPortal, startTally, viNumber, watched,
 } from './harness.mjs';
 
@@ -611,19 +611,9 @@ export async function pages(browser) {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {
-  for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => { cleanup().finally(() => process.exit(130)); });
-  try {
+  await runSuite('pages', async () => {
     const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     cleanups.push(() => browser.close().catch(() => {}));
     await pages(browser);
-  } catch (err) {
-    outcomes.push({ name: 'setup', ok: false });
-    console.log(`FAIL  setup: ${err && err.stack}`);
-  } finally {
-    await cleanup();
-  }
-  const failed = outcomes.filter((o) => !o.ok).length;
-  console.log(`\npages: ${outcomes.length - failed} passed, ${failed} failed`);
-  if (fs.existsSync(shots)) console.log(`screenshots: ${path.relative(repo, shots)}/`);
-  process.exit(failed ? 1 : 0);
+  });
 }

@@ -22,8 +22,8 @@ import zlib from 'node:zlib';
 import { chromium } from 'playwright-core';
 
 import {
-  CHROMIUM, CHROMIUM_ARGS, WIDGET_GZIP_LIMIT, axeCheck, cleanup, cleanups, counterRows, enNumber, eventually,
-  getJson, newContext, open, outcomes, repo, resultRows, scenario, shots, startPortal, startTally,
+  CHROMIUM, CHROMIUM_ARGS, WIDGET_GZIP_LIMIT, axeCheck, cleanups, counterRows, enNumber, eventually,
+  getJson, newContext, open, repo, resultRows, runSuite, scenario, shots, startPortal, startTally,
   textOf, viNumber, waitForText, watched,
 } from './harness.mjs';
 import { challenge } from './challenge.mjs';
@@ -403,20 +403,4 @@ async function main() {
   });
 }
 
-for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.on(signal, () => { cleanup().finally(() => process.exit(130)); });
-}
-
-try {
-  await main();
-} catch (err) {
-  outcomes.push({ name: 'setup', ok: false });
-  console.log(`FAIL  setup: ${err && err.stack}`);
-} finally {
-  await cleanup();
-}
-
-const failed = outcomes.filter((o) => !o.ok).length;
-console.log(`\nbrowser: ${outcomes.length - failed} passed, ${failed} failed`);
-if (fs.existsSync(shots)) console.log(`screenshots: ${path.relative(repo, shots)}/`);
-process.exit(failed ? 1 : 0);
+await runSuite('browser', main);
