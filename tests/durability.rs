@@ -331,6 +331,11 @@ fn start_binary(redis: &RedisServer, durability: &str) -> std::process::Output {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_a_cluster_a_ballot_answered_201_survives_its_master_killed() {
+    // tally's warnings in the output of a failure: what each refused ballot met.
+    let _ = tracing_subscriber::fmt()
+        .with_test_writer()
+        .with_env_filter("tally=warn")
+        .try_init();
     let cluster = RedisCluster::start_with(3, 1);
     let app = Arc::new(
         TestApp::start_with_store(

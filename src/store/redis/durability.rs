@@ -229,8 +229,16 @@ impl RedisStore {
             Connection::Ballots(dedicated) => dedicated.to_master_of(slot_key, wait).await,
             other => wait.query_async::<Value>(other).await,
         };
-        let kept = match reply {
-            Ok(reply) => durability.kept(&reply)?,
+        // The ballot is counted: whatever stands in the way of its
+        // confirmation (no answer, a refusal such as a failover's `MOVED` or
+        // `CLUSTERDOWN`, an answer that cannot be read) leaves it
+        // unconfirmed, to be answered 503 and retracted — never a 500.
+        let kept = match reply.map_err(|e| e.to_string()).and_then(|reply| {
+            durability
+                .kept(&reply)
+                .map_err(|e| format!("{e} ({reply:?})"))
+        }) {
+            Ok(kept) => kept,
             Err(e) => {
                 let why = format!("the ballot was counted, and its confirmation failed: {e}");
                 durability.unconfirmed(&why);
