@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 
 import {
-  HOSTS, axeCheck, cleanups, counterRows, getJson, loseFirstAnswer, newContext, resultRows, scenario, sleep,
+  HOSTS, axeCheck, cleanups, counterRows, eventually, getJson, loseFirstAnswer, newContext, resultRows, scenario, sleep,
   startPortal, startTally, textOf, waitForText,
 } from './harness.mjs';
 
@@ -206,6 +206,37 @@ export async function widgetVisitor(browser) {
     await vote((await open(voters[0], 'truc-tiep-sau')).poll, 'Không');
     await waitForText(mine, 'Tổng số phiếu: 2', 'the after_vote voter sees the next ballot within a read');
     assert.equal(streams.length, 1, 'no stream for an after_vote poll');
+  });
+
+  await scenario('visitor: a replica with no stream to spare (503 too_many_streams): results follow by reads', async () => {
+    const full = await startTally({ allowedOrigins: [portalOrigin], env: { TALLY_MAX_STREAMS: '0' } });
+    await getJson(`${full.ops}/admin/polls/day-du`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${full.adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ question: 'Câu hỏi day-du?', options: OPTIONS }),
+    });
+    const before = portal.state.tally;
+    portal.state.tally = `http://${HOSTS.crossSite}:${full.port}`;
+    try {
+      const watcher = await newContext(browser, 'V6', english, [/status of 503/]);
+      const refused = [];
+      watcher.on('response', (r) => { if (r.url().includes('/events')) refused.push(r.status()); });
+      const { poll } = await open(watcher, 'day-du');
+      await poll.locator('button', { hasText: 'Xem kết quả' }).click();
+      await waitForText(poll, 'Tổng số phiếu: 0');
+      const someone = await newContext(browser, 'V6-1', english);
+      const started = Date.now();
+      await vote((await open(someone, 'day-du')).poll, 'Có');
+      await eventually('the watcher sees the ballot through a read', async () => {
+        const text = await textOf(poll);
+        return { ok: /Tổng số phiếu: 1/.test(text), detail: text };
+      }, 15_000);
+      console.log(`      with every stream refused, the ballot reached the other browser's results in ${Date.now() - started} ms`);
+      assert.ok(refused.length >= 1 && refused.every((status) => status === 503), `the stream was refused: ${refused}`);
+      assert.doesNotMatch(await textOf(poll), /Không tải được|lỗi/i, 'no error shown for a refused stream');
+    } finally {
+      portal.state.tally = before;
+    }
   });
 
   await scenario('visitor: equal bar tracks at 0 % and 100 %, and the portal\'s font', async () => {
