@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 
 import {
-  HOSTS, getJson, loseFirstAnswer, newContext, scenario, startPortal, startTally, waitForText,
+  HOSTS, getJson, loseFirstAnswer, newContext, putPoll, scenario, startPortal, startTally, waitForText,
 } from './harness.mjs';
 
 const desktop = { viewport: { width: 1280, height: 900 } };
@@ -18,16 +18,18 @@ export async function challenge(browser) {
   const portal = await startPortal();
   const portalOrigin = `http://${HOSTS.portal}:${portal.port}`;
   const table = [];
+  // A tally whose `on` polls ask for `level`, serving the portal's pages the
+  // poll thu-thach with its challenge on.
+  const challenged = async (level) => {
+    const tally = await startTally({ allowedOrigins: [portalOrigin], env: { TALLY_CHALLENGE_LEVEL: String(level) } });
+    portal.state.tally = `http://${HOSTS.crossSite}:${tally.port}`;
+    await putPoll(tally, 'thu-thach', { question: 'Thử thách?', options: OPTIONS, challenge: 'on' });
+    return tally;
+  };
 
   for (const level of [1, 2, 3, 4, 5]) {
     await scenario(`challenge: level ${level}: a ballot without proof is refused; the widget solves, three vote once each`, async () => {
-      const tally = await startTally({ allowedOrigins: [portalOrigin], env: { TALLY_CHALLENGE_LEVEL: String(level) } });
-      portal.state.tally = `http://${HOSTS.crossSite}:${tally.port}`;
-      await getJson(`${tally.ops}/admin/polls/thu-thach`, {
-        method: 'PUT',
-        headers: { authorization: `Bearer ${tally.adminToken}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ question: 'Thử thách?', options: OPTIONS, challenge: 'on' }),
-      });
+      const tally = await challenged(level);
       const bare = await fetch(`${tally.origin}/v1/polls/thu-thach/votes`, {
         method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"options":["co"]}',
       });
@@ -74,13 +76,7 @@ export async function challenge(browser) {
   }
 
   await scenario('challenge: a ballot whose answer was lost (503 to the page) is retried with its id and proof, and counts once', async () => {
-    const tally = await startTally({ allowedOrigins: [portalOrigin], env: { TALLY_CHALLENGE_LEVEL: '1' } });
-    portal.state.tally = `http://${HOSTS.crossSite}:${tally.port}`;
-    await getJson(`${tally.ops}/admin/polls/thu-thach`, {
-      method: 'PUT',
-      headers: { authorization: `Bearer ${tally.adminToken}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ question: 'Thử thách?', options: OPTIONS, challenge: 'on' }),
-    });
+    const tally = await challenged(1);
     const context = await newContext(browser, 'CH-retry', desktop, [/Failed to load resource/]);
     const page = await context.newPage();
     const answers = await loseFirstAnswer(page, '**/v1/polls/thu-thach/votes');
@@ -98,13 +94,7 @@ export async function challenge(browser) {
   });
 
   await scenario('challenge: an expired proof is solved again and the ballot resent under its id; an invalid one is said plainly', async () => {
-    const tally = await startTally({ allowedOrigins: [portalOrigin], env: { TALLY_CHALLENGE_LEVEL: '1' } });
-    portal.state.tally = `http://${HOSTS.crossSite}:${tally.port}`;
-    await getJson(`${tally.ops}/admin/polls/thu-thach`, {
-      method: 'PUT',
-      headers: { authorization: `Bearer ${tally.adminToken}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ question: 'Thử thách?', options: OPTIONS, challenge: 'on' }),
-    });
+    const tally = await challenged(1);
     const refuse = (route, code) => route.fulfill({
       status: 403,
       headers: { 'access-control-allow-origin': portalOrigin, 'access-control-allow-credentials': 'true' },

@@ -456,6 +456,15 @@ export async function runSuite(name, body) {
   process.exit(failed ? 1 : 0);
 }
 
+/** Creates or replaces poll `id` on `tally` as an editor would. */
+export function putPoll(tally, id, spec) {
+  return getJson(`${tally.ops}/admin/polls/${id}`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${tally.adminToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify(spec),
+  });
+}
+
 export async function getJson(url, init) {
   const r = await fetch(url, init);
   const body = await r.json();

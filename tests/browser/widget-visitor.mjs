@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 
 import {
-  HOSTS, axeCheck, cleanups, counterRows, eventually, getJson, loseFirstAnswer, newContext, resultRows, scenario, sleep,
+  HOSTS, axeCheck, cleanups, counterRows, eventually, getJson, loseFirstAnswer, newContext, putPoll, resultRows, scenario, sleep,
   startPortal, startTally, textOf, waitForText,
 } from './harness.mjs';
 
@@ -36,11 +36,7 @@ export async function widgetVisitor(browser) {
   const portalOrigin = `http://${HOSTS.portal}:${portal.port}`;
   const tally = await startTally({ allowedOrigins: [portalOrigin] });
   portal.state.tally = `http://${HOSTS.crossSite}:${tally.port}`;
-  const admin = (id, body) => getJson(`${tally.ops}/admin/polls/${id}`, {
-    method: 'PUT',
-    headers: { authorization: `Bearer ${tally.adminToken}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ question: `Câu hỏi ${id}?`, options: OPTIONS, ...body }),
-  });
+  const admin = (id, body) => putPoll(tally, id, { question: `Câu hỏi ${id}?`, options: OPTIONS, ...body });
   const results = (id) => getJson(`${tally.origin}/v1/polls/${id}/results`);
   // What an editor sees, whatever the poll shows visitors.
   const tallied = async (id) => (await getJson(`${tally.ops}/admin/polls/${id}`, {
@@ -210,11 +206,7 @@ export async function widgetVisitor(browser) {
 
   await scenario('visitor: a replica with no stream to spare (503 too_many_streams): results follow by reads', async () => {
     const full = await startTally({ allowedOrigins: [portalOrigin], env: { TALLY_MAX_STREAMS: '0' } });
-    await getJson(`${full.ops}/admin/polls/day-du`, {
-      method: 'PUT',
-      headers: { authorization: `Bearer ${full.adminToken}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ question: 'Câu hỏi day-du?', options: OPTIONS }),
-    });
+    await putPoll(full, 'day-du', { question: 'Câu hỏi day-du?', options: OPTIONS });
     const before = portal.state.tally;
     portal.state.tally = `http://${HOSTS.crossSite}:${full.port}`;
     try {
@@ -280,11 +272,7 @@ export async function widgetVisitor(browser) {
     const saved = portal.state.tally;
     portal.state.tally = `http://${HOSTS.crossSite}:${strict.port}`;
     try {
-      await getJson(`${strict.ops}/admin/polls/nhanh`, {
-        method: 'PUT',
-        headers: { authorization: `Bearer ${strict.adminToken}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ question: 'Nhanh?', options: OPTIONS }),
-      });
+      await putPoll(strict, 'nhanh', { question: 'Nhanh?', options: OPTIONS });
       const context = await newContext(browser, 'V7', english, [/status of 429/]);
       const { page, poll } = await open(context, 'nhanh');
       await poll.locator('form').waitFor();
