@@ -17,6 +17,7 @@ mod assets;
 pub mod auth;
 pub mod client;
 pub mod error;
+pub mod export;
 pub mod i18n;
 pub mod identity;
 pub mod limit;
