@@ -319,6 +319,10 @@ async fn within_the_bound(home: &Home, first: Day, last: Day) {
         // README: under 1 KiB per month of visits and per kept day of
         // pages (at 100 pages a day, under 12 KiB).
         let months = 14;
+        eprintln!(
+            "history on Redis after {DAYS} days: {bytes} bytes in {} keys",
+            keys.lines().count() + months as usize
+        );
         assert!(
             bytes < (months + u64::from(KEPT_DAYS)) * 1024,
             "history holds {bytes} bytes"
