@@ -6,6 +6,7 @@ mod connection;
 mod counters;
 mod durability;
 mod polls;
+mod touches;
 
 use std::time::Duration;
 
