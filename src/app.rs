@@ -108,6 +108,7 @@ impl App {
                 visit_window: settings.visit_window,
                 max_pages: settings.max_pages,
                 hit_buffer: settings.hit_buffer,
+                page_cache: settings.page_cache,
                 spill_dir: Some(settings.data_dir.join("spill")),
             },
         ));
