@@ -22,10 +22,12 @@ use crate::http::api::counter::CounterApi;
 use crate::http::api::polls::PollsApi;
 use crate::http::identity::Visitors;
 use crate::http::limit::RateLimits;
+use crate::http::meters::RouteMeters;
 use crate::http::ops::{self, Health, Ops};
 use crate::http::origin::Origins;
 use crate::http::pages::Look;
 use crate::http::public::{self, Door, Public, cors_layer};
+use crate::http::router::PUBLIC;
 use crate::http::server;
 use crate::http::stream::Streams;
 use crate::ids::SiteId;
@@ -171,6 +173,7 @@ impl App {
                 cors: cors_layer(&settings.allowed_origins),
                 look,
                 metrics: Arc::clone(&metrics),
+                meters: RouteMeters::new("public", PUBLIC.iter().map(|(t, _, _)| *t)),
                 refusals,
                 log_addresses: settings.log_addresses,
             },

@@ -20,6 +20,7 @@ pub mod error;
 pub mod i18n;
 pub mod identity;
 pub mod limit;
+pub mod meters;
 pub mod openapi;
 pub mod ops;
 pub mod origin;

@@ -27,7 +27,8 @@ use super::respond::{Req, Response, bytes_response, read_body};
 use super::router::{Matched, PUBLIC_TABLE, Route};
 use super::{assets, openapi};
 use crate::config::Limits;
-use crate::metrics::{Metrics, method_label, status_class};
+use super::meters::RouteMeters;
+use crate::metrics::{Metrics, method_label};
 use crate::telemetry::{Refusal, Refusals};
 
 /// How the door behaves.
@@ -41,6 +42,8 @@ pub struct Door {
     /// How error pages look, for refusals at the door.
     pub look: Arc<Look>,
     pub metrics: Arc<Metrics>,
+    /// Request metrics by route, looked up once.
+    pub meters: RouteMeters,
     pub refusals: Arc<Refusals>,
     /// Client addresses in the per-request debug lines.
     pub log_addresses: bool,
@@ -113,7 +116,7 @@ pub fn service(
             let method = req.method().clone();
             let matched = PUBLIC_TABLE.at(req.uri().path());
             let client = client::resolve(peer, req.headers(), &door.trusted_proxies);
-            let template = matched.template;
+            let (template, index) = (matched.template, matched.index);
             let mut response = match limit(door, &matched, &req, client) {
                 // With CORS headers, so the widget on the portal's origin
                 // can read the refusal and its Retry-After.
@@ -148,22 +151,16 @@ pub fn service(
             };
             secure(&mut response);
             let status = response.status().as_u16();
+            let elapsed = started.elapsed();
+            door.meters.record(&door.metrics, index, &method, status, elapsed.as_secs_f64());
             let method = method_label(&method);
-            door.metrics
-                .http_requests
-                .with_label_values(&["public", template, method, status_class(status)])
-                .inc();
-            door.metrics
-                .http_duration
-                .with_label_values(&["public", template, method])
-                .observe(started.elapsed().as_secs_f64());
             // Addresses reach the logs only when the operator asks.
             let address = door.log_addresses.then_some(client.ip);
             tracing::debug!(
                 route = template,
                 method,
                 status,
-                micros = started.elapsed().as_micros() as u64,
+                micros = elapsed.as_micros() as u64,
                 client = address.map(tracing::field::display),
                 "request"
             );
