@@ -11,7 +11,7 @@ use http::{HeaderValue, Method, Request, header};
 use hyper::body::Incoming;
 use ipnet::IpNet;
 use tower::{ServiceBuilder, ServiceExt};
-use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::cors::{AllowCredentials, AllowOrigin, CorsLayer};
 
 use super::admission::{Admission, Saturation};
 use super::api::counter::CounterApi;
@@ -65,6 +65,10 @@ pub fn cors_layer(origins: &[String]) -> CorsLayer {
         .iter()
         .filter_map(|o| HeaderValue::from_str(o).ok())
         .collect();
+    // Credentials are allowed only beside an allowed origin, so no answer
+    // says so otherwise and none needs the header taken off afterwards.
+    let allowed = origins.clone();
+    let credentials = AllowCredentials::predicate(move |origin, _| allowed.contains(origin));
     CorsLayer::new()
         .allow_origin(AllowOrigin::list(origins))
         .allow_methods([Method::GET, Method::POST])
@@ -73,7 +77,7 @@ pub fn cors_layer(origins: &[String]) -> CorsLayer {
             header::HeaderName::from_static(VISITOR_HEADER),
         ])
         .expose_headers([header::RETRY_AFTER])
-        .allow_credentials(true)
+        .allow_credentials(credentials)
         .max_age(std::time::Duration::from_secs(86_400))
 }
 
@@ -346,11 +350,6 @@ fn refuse_method(matched: &Matched<Route>, method: &Method) -> Result<Response, 
 /// Headers every public response carries.
 fn secure(response: &mut Response) {
     let headers = response.headers_mut();
-    // The CORS layer marks every answer as allowing credentials; that only
-    // means something, and is only said, beside an allowed origin.
-    if !headers.contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN) {
-        headers.remove(header::ACCESS_CONTROL_ALLOW_CREDENTIALS);
-    }
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
