@@ -122,7 +122,9 @@ impl Counter {
         let views = *read
             .get_or_init(|| async {
                 let _no_flush = self.flushing.read().await;
-                let read = self.store.page_views(&self.site, std::slice::from_ref(page));
+                let read = self
+                    .store
+                    .page_views(&self.site, std::slice::from_ref(page));
                 match read.await {
                     Ok(views) => {
                         let n = views.first().copied().unwrap_or(0);

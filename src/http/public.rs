@@ -21,13 +21,13 @@ use super::error::ApiError;
 use super::i18n::Lang;
 use super::identity::VISITOR_HEADER;
 use super::limit::{Allowed, Class, RateLimits};
+use super::meters::RouteMeters;
 use super::pages::Look;
 use super::pages::{self, Depth};
 use super::respond::{Req, Response, bytes_response, read_body};
 use super::router::{Matched, PUBLIC_TABLE, Route};
 use super::{assets, openapi};
 use crate::config::Limits;
-use super::meters::RouteMeters;
 use crate::metrics::{Metrics, method_label};
 use crate::telemetry::{Refusal, Refusals};
 
@@ -156,7 +156,8 @@ pub fn service(
             secure(&mut response);
             let status = response.status().as_u16();
             let elapsed = started.elapsed();
-            door.meters.record(&door.metrics, index, &method, status, elapsed.as_secs_f64());
+            door.meters
+                .record(&door.metrics, index, &method, status, elapsed.as_secs_f64());
             let method = method_label(&method);
             // Addresses reach the logs only when the operator asks.
             let address = door.log_addresses.then_some(client.ip);

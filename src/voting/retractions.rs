@@ -108,7 +108,8 @@ impl Retractions {
             }
             let mut running = JoinSet::new();
             for (i, retraction) in tries.iter().enumerate() {
-                let (store, site, retraction) = (Arc::clone(store), site.clone(), retraction.clone());
+                let (store, site, retraction) =
+                    (Arc::clone(store), site.clone(), retraction.clone());
                 running.spawn(async move { (i, store.retract(&site, &retraction).await) });
             }
             let mut answers = vec![None; tries.len()];

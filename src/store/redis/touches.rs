@@ -202,7 +202,9 @@ async fn send_one_script(conn: &mut Connection, batch: Vec<Job>) {
                 let _ = job.reply.send(outcome(value));
             }
         }
-        Ok(_) => fail(batch, || corrupt("the touch script answered the wrong count")),
+        Ok(_) => fail(batch, || {
+            corrupt("the touch script answered the wrong count")
+        }),
         Err(e) => {
             let why = unavailable(e);
             fail(batch, || clone_error(&why));

@@ -22,10 +22,13 @@ const SLOTS: u16 = 16_384;
 /// A node's address.
 type Node = (String, u16);
 
+/// Slot ranges (first, last) and the master of each.
+type SlotMap = Vec<(u16, u16, Node)>;
+
 /// Which node masters which slots, as last read.
 #[derive(Default)]
 pub(super) struct Nodes {
-    map: RwLock<Option<Arc<Vec<(u16, u16, Node)>>>>,
+    map: RwLock<Option<Arc<SlotMap>>>,
 }
 
 impl Nodes {
@@ -33,7 +36,7 @@ impl Nodes {
         *self.map.write().expect("slot map lock") = None;
     }
 
-    async fn map(&self, conn: &mut Connection) -> Option<Arc<Vec<(u16, u16, Node)>>> {
+    async fn map(&self, conn: &mut Connection) -> Option<Arc<SlotMap>> {
         if let Some(map) = self.map.read().expect("slot map lock").as_ref() {
             return Some(Arc::clone(map));
         }
@@ -49,7 +52,7 @@ impl Nodes {
 }
 
 /// `CLUSTER SLOTS`: per range, start, end, then the master `[host, port, ..]`.
-fn parse_slots(value: Value) -> Option<Vec<(u16, u16, Node)>> {
+fn parse_slots(value: Value) -> Option<SlotMap> {
     let Value::Array(ranges) = value else {
         return None;
     };
