@@ -6,8 +6,9 @@
 //! the ones that arrive while [`IN_FLIGHT`] batches are on the wire wait for
 //! the next, up to [`MOST_PER_BATCH`]. So a quiet server answers a lone hit
 //! as fast as before, and a busy one pays one round trip for many hits.
-//! (tokio's timers tick in milliseconds; a sub-millisecond delay was
-//! measured to add latency and save nothing over this.)
+//! (tokio's timers tick in milliseconds, so a delay of a few hundred
+//! microseconds cannot be had from them; gathering what queued while a
+//! batch was on the wire needs no timer.)
 //!
 //! On one server a batch is one call of `touch.lua` run over many visitors
 //! (one atomic script). On a cluster a script may only touch one slot, so a
