@@ -26,10 +26,12 @@ use crate::http::api::polls::PollsApi;
 use crate::http::auth::Admins;
 use crate::http::identity::Visitors;
 use crate::http::limit::RateLimits;
+use crate::http::meters::RouteMeters;
 use crate::http::ops::{self, Health, Ops};
 use crate::http::origin::Origins;
 use crate::http::pages::Look;
 use crate::http::public::{self, Door, Public, cors_layer};
+use crate::http::router::PUBLIC;
 use crate::http::server;
 use crate::http::stream::Streams;
 use crate::ids::SiteId;
@@ -114,6 +116,7 @@ impl App {
                 top_pages: settings.history_top_pages,
                 page_days: settings.history_page_days,
                 hit_buffer: settings.hit_buffer,
+                page_cache: settings.page_cache,
                 spill_dir: Some(settings.data_dir.join("spill")),
             },
         ));
@@ -186,6 +189,7 @@ impl App {
                 cors: cors_layer(&settings.allowed_origins),
                 look,
                 metrics: Arc::clone(&metrics),
+                meters: RouteMeters::new("public", PUBLIC.iter().map(|(t, _, _)| *t)),
                 refusals,
                 log_addresses: settings.log_addresses,
             },

@@ -48,6 +48,9 @@ pub struct Metrics {
     pub http_duration: HistogramVec,
     pub connections: IntGaugeVec,
     pub hits: IntCounterVec,
+    /// `hits`' series, looked up once: `counted`, `bot`, `buffered`,
+    /// `foreign_origin` (as [`HIT_OUTCOMES`]).
+    pub hit_outcomes: [IntCounter; 4],
     pub visits: IntCounter,
     pub page_views: IntCounter,
     page_views_dropped: IntCounterVec,
@@ -86,6 +89,11 @@ impl Metrics {
     /// Creates and registers every collector; `store` is the store's kind.
     pub fn new(store: &str) -> Self {
         let registry = Registry::new();
+        let hits = IntCounterVec::new(
+            Opts::new("tally_hits_total", "Hits received, by outcome: counted, bot (answered, not counted), buffered (store unavailable, counted later) or foreign_origin (from a page outside TALLY_ALLOWED_ORIGINS: answered, not counted)."),
+            &["outcome"],
+        )
+        .expect("valid metric");
         let m = Self {
             http_requests: IntCounterVec::new(
                 Opts::new("tally_http_requests_total", "HTTP requests answered, by route template, method and status class."),
@@ -103,11 +111,8 @@ impl Metrics {
                 &["listener"],
             )
             .expect("valid metric"),
-            hits: IntCounterVec::new(
-                Opts::new("tally_hits_total", "Hits received, by outcome: counted, bot (answered, not counted), buffered (store unavailable, counted later) or foreign_origin (from a page outside TALLY_ALLOWED_ORIGINS: answered, not counted)."),
-                &["outcome"],
-            )
-            .expect("valid metric"),
+            hit_outcomes: HIT_OUTCOMES.map(|outcome| hits.with_label_values(&[outcome])),
+            hits,
             visits: IntCounter::new("tally_visits_total", "Visits counted by this replica.").expect("valid metric"),
             page_views: IntCounter::new("tally_page_views_total", "Page views counted by this replica.").expect("valid metric"),
             page_views_dropped: IntCounterVec::new(
@@ -186,9 +191,6 @@ impl Metrics {
         m.store_up.set(1);
         // Series that exist from the start read 0 instead of "no data", so
         // rates and alerts over them work before the first event.
-        for outcome in HIT_OUTCOMES {
-            m.hits.with_label_values(&[outcome]);
-        }
         for reason in DropReason::ALL {
             m.page_views_dropped.with_label_values(&[reason.label()]);
         }

@@ -183,6 +183,8 @@ pub struct Settings {
     /// What a ballot answered `201` waits for (Redis only).
     pub ballot_durability: BallotDurability,
     pub hit_buffer: usize,
+    /// Most pages whose view counts a replica keeps at hand.
+    pub page_cache: usize,
     pub shutdown_grace: Duration,
     pub limits: Limits,
     pub log_format: LogFormat,
@@ -318,6 +320,7 @@ impl Settings {
             store_timeout: env.duration_ms("TALLY_STORE_TIMEOUT", "500ms", 10, 30_000)?,
             ballot_durability,
             hit_buffer: env.bounded("TALLY_HIT_BUFFER", 100_000, 0, 10_000_000)?,
+            page_cache: env.bounded("TALLY_PAGE_CACHE", 1_024, 1, 1_000_000)?,
             shutdown_grace: env.duration("TALLY_SHUTDOWN_GRACE", "20s", 1, 600)?,
             limits: Limits {
                 max_body_bytes: env.bounded("TALLY_MAX_BODY_BYTES", 4096, 64, 1 << 20)?,

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
 use super::pending::InFlight;
-use super::{Counter, ONLINE_WINDOW, REPLAY_PER_FLUSH, spill};
+use super::{Counter, ONLINE_WINDOW, spill};
 use crate::metrics::DropReason;
 use crate::store::{CounterQuery, Keep, StoreError};
 
@@ -80,33 +80,6 @@ impl Counter {
                 Err(e)
             }
         }
-    }
-
-    /// Decides buffered hits now that the store answers again, oldest first.
-    async fn replay(&self) {
-        for _ in 0..REPLAY_PER_FLUSH {
-            let Some(buffered) = self.state().buffer.pop_front() else {
-                break;
-            };
-            match self
-                .store
-                .touch(&self.site, &self.touch_of(&buffered))
-                .await
-            {
-                // Admitted without a look-up: the flush counts what the
-                // page cap drops.
-                Ok(outcome) => self.record(&buffered.hit, buffered.at, outcome, true),
-                Err(_) => {
-                    let mut state = self.state();
-                    state.buffer.push_front(buffered);
-                    state.store_ok = false;
-                    break;
-                }
-            }
-        }
-        self.metrics
-            .hit_buffer
-            .set(self.state().buffer.len() as i64);
     }
 
     /// Whether hits are waiting (buffered, pending, spilled or in flight).

@@ -17,6 +17,7 @@
 mod flush;
 mod pages;
 mod pending;
+mod replay;
 mod spill;
 
 use std::collections::VecDeque;
@@ -34,7 +35,7 @@ use crate::ids::{PageId, PageKey, SiteId, VisitorKey, hex};
 use crate::metrics::{DropReason, Metrics};
 use crate::site::Site;
 use crate::store::{Batch, CounterSnapshot, Store, Touch, TouchOutcome};
-use pages::PageCache;
+use pages::{PageCache, PageReads};
 pub use pending::Totals;
 use pending::{InFlight, Pending, compose};
 use spill::Spill;
@@ -89,6 +90,8 @@ pub struct CounterSettings {
     /// Where hits the store would not take at shutdown wait for the next
     /// start (`None`: nowhere, they are lost and logged).
     pub spill_dir: Option<PathBuf>,
+    /// Most pages whose counts are kept at hand (`TALLY_PAGE_CACHE`).
+    pub page_cache: usize,
 }
 
 /// A hit on its way to the store: when it happened and its id, which makes
@@ -125,6 +128,8 @@ pub struct Counter {
     batch_prefix: String,
     batch_seq: AtomicU64,
     state: Mutex<State>,
+    /// Page counts being read from the store, one read per page.
+    page_reads: PageReads,
     /// One flush at a time, and no page read while one is under way (so a
     /// page's count and the batch in flight are never added twice).
     flushing: tokio::sync::RwLock<()>,
@@ -153,6 +158,7 @@ impl Counter {
                 "writing what the last shutdown spilled"
             );
         }
+        let page_cache = settings.page_cache;
         Self {
             store,
             site,
@@ -165,13 +171,14 @@ impl Counter {
             state: Mutex::new(State {
                 stored: CounterSnapshot::default(),
                 stored_period: None,
-                pages: PageCache::default(),
+                pages: PageCache::new(page_cache),
                 inflight: None,
                 pending: Pending::default(),
                 buffer: spilled.hits.into(),
                 spilled: spilled.batches.into(),
                 store_ok: true,
             }),
+            page_reads: PageReads::default(),
             flushing: tokio::sync::RwLock::new(()),
             period: Mutex::new(None),
         }
@@ -201,10 +208,10 @@ impl Counter {
     /// Notes a hit answered but not counted, and answers the counter.
     pub async fn not_counted(&self, why: Uncounted, page: Option<&PageId>) -> CounterView {
         let outcome = match why {
-            Uncounted::Bot => "bot",
-            Uncounted::ForeignOrigin => "foreign_origin",
+            Uncounted::Bot => 1,
+            Uncounted::ForeignOrigin => 3,
         };
-        self.metrics.hits.with_label_values(&[outcome]).inc();
+        self.metrics.hit_outcomes[outcome].inc();
         self.view(page).await
     }
 
@@ -241,7 +248,7 @@ impl Counter {
                         _ => true,
                     };
                     self.record(&pending.hit, pending.at, outcome, kept);
-                    self.metrics.hits.with_label_values(&["counted"]).inc();
+                    self.metrics.hit_outcomes[0].inc();
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "store unavailable; buffering hits");
@@ -319,7 +326,7 @@ impl Counter {
         state.store_ok = false;
         if state.buffer.len() < self.settings.hit_buffer {
             state.buffer.push_back(pending);
-            self.metrics.hits.with_label_values(&["buffered"]).inc();
+            self.metrics.hit_outcomes[2].inc();
         } else {
             self.metrics.hit_buffer_dropped.inc();
         }
@@ -378,23 +385,6 @@ impl Counter {
             totals,
             page: page.cloned(),
             stale: !state.store_ok || !state.buffer.is_empty() || state.stored_period.is_none(),
-        }
-    }
-
-    /// Reads a page's count from the store and keeps it at hand.
-    async fn read_page(&self, page: &PageId) -> u64 {
-        let _no_flush = self.flushing.read().await;
-        match self
-            .store
-            .page_views(&self.site, std::slice::from_ref(page))
-            .await
-        {
-            Ok(views) => {
-                let n = views.first().copied().unwrap_or(0);
-                self.state().pages.insert(page.clone(), n);
-                n
-            }
-            Err(_) => 0,
         }
     }
 }

@@ -3,16 +3,19 @@
 //!
 //! A page asked for is re-read with the next flush, so its count is at most
 //! one flush interval behind other replicas; a page not asked for within a
-//! second is forgotten, and the next ask reads it from the store once.
+//! second is forgotten, and the next ask reads it from the store once,
+//! however many requests ask for it meanwhile.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use tokio::sync::OnceCell;
+
+use super::Counter;
 use crate::ids::PageId;
 use crate::store::Batch;
 
-/// Most pages kept at hand.
-const MOST_PAGES: usize = 1024;
 /// A page not asked for in this long is forgotten.
 const IDLE: Duration = Duration::from_secs(1);
 
@@ -21,19 +24,28 @@ struct Entry {
     asked: Instant,
 }
 
-#[derive(Default)]
 pub struct PageCache {
+    /// Most pages kept at hand (`TALLY_PAGE_CACHE`).
+    most: usize,
     entries: HashMap<PageId, Entry>,
     /// Asked for since the last flush: re-read by the next.
     asked: HashSet<PageId>,
 }
 
 impl PageCache {
+    pub fn new(most: usize) -> Self {
+        Self {
+            most,
+            entries: HashMap::new(),
+            asked: HashSet::new(),
+        }
+    }
+
     /// The stored count of `page`, if at hand; notes that it was asked for.
     pub fn get(&mut self, page: &PageId) -> Option<u64> {
         let entry = self.entries.get_mut(page)?;
         entry.asked = Instant::now();
-        if self.asked.len() < MOST_PAGES {
+        if self.asked.len() < self.most {
             self.asked.insert(page.clone());
         }
         Some(entry.views)
@@ -46,9 +58,9 @@ impl PageCache {
 
     /// Keeps a count just read from the store.
     pub fn insert(&mut self, page: PageId, views: u64) {
-        if self.entries.len() >= MOST_PAGES && !self.entries.contains_key(&page) {
+        if self.entries.len() >= self.most && !self.entries.contains_key(&page) {
             self.forget_idle();
-            if self.entries.len() >= MOST_PAGES {
+            if self.entries.len() >= self.most {
                 return;
             }
         }
@@ -94,6 +106,43 @@ impl PageCache {
     }
 }
 
+/// Pages being read from the store, each by one read that every request
+/// asking meanwhile waits for.
+#[derive(Default)]
+pub struct PageReads(Mutex<HashMap<PageId, Arc<OnceCell<u64>>>>);
+
+impl Counter {
+    /// Reads a page's count from the store and keeps it at hand; requests
+    /// asking for the same page meanwhile share the one read.
+    pub(super) async fn read_page(&self, page: &PageId) -> u64 {
+        let read = {
+            let mut reads = self.page_reads.0.lock().expect("page reads lock");
+            Arc::clone(reads.entry(page.clone()).or_default())
+        };
+        let views = *read
+            .get_or_init(|| async {
+                let _no_flush = self.flushing.read().await;
+                let read = self
+                    .store
+                    .page_views(&self.site, std::slice::from_ref(page));
+                match read.await {
+                    Ok(views) => {
+                        let n = views.first().copied().unwrap_or(0);
+                        self.state().pages.insert(page.clone(), n);
+                        n
+                    }
+                    Err(_) => 0,
+                }
+            })
+            .await;
+        let mut reads = self.page_reads.0.lock().expect("page reads lock");
+        if reads.get(page).is_some_and(|r| Arc::ptr_eq(r, &read)) {
+            reads.remove(page);
+        }
+        views
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,7 +153,7 @@ mod tests {
 
     #[test]
     fn asked_pages_are_refreshed_and_own_writes_kept() {
-        let mut cache = PageCache::default();
+        let mut cache = PageCache::new(1024);
         cache.insert(page("/a"), 5);
         cache.insert(page("/b"), 7);
         assert_eq!(cache.get(&page("/a")), Some(5));

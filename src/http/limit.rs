@@ -10,7 +10,7 @@
 
 use std::net::IpAddr;
 use std::num::NonZeroU32;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use governor::clock::{Clock, DefaultClock};
@@ -55,10 +55,40 @@ pub struct Refused {
     pub retry_after: Duration,
 }
 
+/// A keyed limiter's size without counting it each time: counting reads
+/// every shard of the map. Each request adds at most one key, so the size
+/// last counted plus the requests since is a bound; only when that bound
+/// reaches the cap is the map counted again.
+#[derive(Default)]
+struct Census {
+    counted: AtomicUsize,
+    since: AtomicUsize,
+}
+
+impl Census {
+    /// Notes one more request; whether the map may now hold `cap` keys.
+    fn may_reach(&self, cap: usize) -> bool {
+        let since = self.since.fetch_add(1, Ordering::Relaxed) + 1;
+        self.counted.load(Ordering::Relaxed).saturating_add(since) >= cap
+    }
+
+    /// Counts the map (purges shrink it, so this is the only exact size).
+    fn count(&self, limiter: &Keyed) -> usize {
+        let n = limiter.len();
+        self.counted.store(n, Ordering::Relaxed);
+        self.since.store(0, Ordering::Relaxed);
+        n
+    }
+}
+
 /// The replica's rate limiters.
 pub struct RateLimits {
     lenient: Keyed,
     strict: Keyed,
+    /// What is known of each keyed limiter's size, so the cap is checked
+    /// without counting the map on every request.
+    lenient_census: Census,
+    strict_census: Census,
     global: Direct,
     max_keys: usize,
     clock: DefaultClock,
@@ -77,6 +107,8 @@ impl RateLimits {
         Self {
             lenient: RateLimiter::dashmap(quota(lenient)).with_middleware(),
             strict: RateLimiter::dashmap(quota(strict)).with_middleware(),
+            lenient_census: Census::default(),
+            strict_census: Census::default(),
             global: RateLimiter::direct(quota(global)).with_middleware(),
             max_keys,
             clock: DefaultClock::default(),
@@ -87,9 +119,9 @@ impl RateLimits {
 
     /// Takes one request of `class` from `ip`'s bucket and the replica's.
     pub fn check(&self, class: Class, ip: IpAddr) -> Result<Allowed, Refused> {
-        let limiter = match class {
-            Class::Lenient => &self.lenient,
-            Class::Strict => &self.strict,
+        let (limiter, census) = match class {
+            Class::Lenient => (&self.lenient, &self.lenient_census),
+            Class::Strict => (&self.strict, &self.strict_census),
         };
         let refused = |not_until: governor::NotUntil<_>| Refused {
             limit: not_until.quota().burst_size().get(),
@@ -97,9 +129,9 @@ impl RateLimits {
         };
         self.global.check().map_err(refused)?;
         let mut key = network(ip);
-        if limiter.len() >= self.max_keys {
+        if census.may_reach(self.max_keys) && census.count(limiter) >= self.max_keys {
             self.purge_at_cap(limiter);
-            if limiter.len() >= self.max_keys {
+            if census.count(limiter) >= self.max_keys {
                 key = OVERFLOW;
             }
         }

@@ -21,6 +21,7 @@ pub mod export;
 pub mod i18n;
 pub mod identity;
 pub mod limit;
+pub mod meters;
 pub mod openapi;
 pub mod ops;
 pub mod origin;

@@ -11,7 +11,7 @@ use http::{HeaderValue, Method, Request, header};
 use hyper::body::Incoming;
 use ipnet::IpNet;
 use tower::{ServiceBuilder, ServiceExt};
-use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::cors::{AllowCredentials, AllowOrigin, CorsLayer};
 
 use super::admission::{Admission, Saturation};
 use super::api::counter::CounterApi;
@@ -21,13 +21,14 @@ use super::error::ApiError;
 use super::i18n::Lang;
 use super::identity::VISITOR_HEADER;
 use super::limit::{Allowed, Class, RateLimits};
+use super::meters::RouteMeters;
 use super::pages::Look;
 use super::pages::{self, Depth};
 use super::respond::{Req, Response, bytes_response, read_body};
 use super::router::{Matched, PUBLIC_TABLE, Route};
 use super::{assets, openapi};
 use crate::config::Limits;
-use crate::metrics::{Metrics, method_label, status_class};
+use crate::metrics::{Metrics, method_label};
 use crate::telemetry::{Refusal, Refusals};
 
 /// How the door behaves.
@@ -41,6 +42,8 @@ pub struct Door {
     /// How error pages look, for refusals at the door.
     pub look: Arc<Look>,
     pub metrics: Arc<Metrics>,
+    /// Request metrics by route, looked up once.
+    pub meters: RouteMeters,
     pub refusals: Arc<Refusals>,
     /// Client addresses in the per-request debug lines.
     pub log_addresses: bool,
@@ -62,6 +65,10 @@ pub fn cors_layer(origins: &[String]) -> CorsLayer {
         .iter()
         .filter_map(|o| HeaderValue::from_str(o).ok())
         .collect();
+    // Credentials are allowed only beside an allowed origin, so no answer
+    // says so otherwise and none needs the header taken off afterwards.
+    let allowed = origins.clone();
+    let credentials = AllowCredentials::predicate(move |origin, _| allowed.contains(origin));
     CorsLayer::new()
         .allow_origin(AllowOrigin::list(origins))
         .allow_methods([Method::GET, Method::POST])
@@ -70,7 +77,7 @@ pub fn cors_layer(origins: &[String]) -> CorsLayer {
             header::HeaderName::from_static(VISITOR_HEADER),
         ])
         .expose_headers([header::RETRY_AFTER])
-        .allow_credentials(true)
+        .allow_credentials(credentials)
         .max_age(std::time::Duration::from_secs(86_400))
 }
 
@@ -113,7 +120,7 @@ pub fn service(
             let method = req.method().clone();
             let matched = PUBLIC_TABLE.at(req.uri().path());
             let client = client::resolve(peer, req.headers(), &door.trusted_proxies);
-            let template = matched.template;
+            let (template, index) = (matched.template, matched.index);
             let mut response = match limit(door, &matched, &req, client) {
                 // With CORS headers, so the widget on the portal's origin
                 // can read the refusal and its Retry-After.
@@ -148,22 +155,17 @@ pub fn service(
             };
             secure(&mut response);
             let status = response.status().as_u16();
+            let elapsed = started.elapsed();
+            door.meters
+                .record(&door.metrics, index, &method, status, elapsed.as_secs_f64());
             let method = method_label(&method);
-            door.metrics
-                .http_requests
-                .with_label_values(&["public", template, method, status_class(status)])
-                .inc();
-            door.metrics
-                .http_duration
-                .with_label_values(&["public", template, method])
-                .observe(started.elapsed().as_secs_f64());
             // Addresses reach the logs only when the operator asks.
             let address = door.log_addresses.then_some(client.ip);
             tracing::debug!(
                 route = template,
                 method,
                 status,
-                micros = started.elapsed().as_micros() as u64,
+                micros = elapsed.as_micros() as u64,
                 client = address.map(tracing::field::display),
                 "request"
             );
@@ -349,11 +351,6 @@ fn refuse_method(matched: &Matched<Route>, method: &Method) -> Result<Response, 
 /// Headers every public response carries.
 fn secure(response: &mut Response) {
     let headers = response.headers_mut();
-    // The CORS layer marks every answer as allowing credentials; that only
-    // means something, and is only said, beside an allowed origin.
-    if !headers.contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN) {
-        headers.remove(header::ACCESS_CONTROL_ALLOW_CREDENTIALS);
-    }
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),

@@ -138,6 +138,7 @@ impl<R: Copy> Table<R> {
                 let (template, route, methods) = self.routes[*found.value];
                 Matched {
                     route: Some(route),
+                    index: Some(*found.value),
                     id: found.params.get("id").map(str::to_owned),
                     template,
                     methods,
@@ -145,6 +146,7 @@ impl<R: Copy> Table<R> {
             }
             Err(_) => Matched {
                 route: None,
+                index: None,
                 id: None,
                 template: "unmatched",
                 methods: &[],
@@ -163,6 +165,8 @@ pub static OPS_TABLE: LazyLock<Table<OpsRoute>> = LazyLock::new(|| Table::new(OP
 pub struct Matched<R: 'static> {
     /// `None` when no route matches.
     pub route: Option<R>,
+    /// The route's place in its table, to find its metric handles.
+    pub index: Option<usize>,
     /// The `{id}` segment, where the template has one.
     pub id: Option<String>,
     /// The path template, as metrics and logs name the route.

@@ -7,6 +7,8 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use prometheus::Histogram;
+
 use super::{Store, StoreError};
 use crate::metrics::Metrics;
 
@@ -15,6 +17,8 @@ pub struct TimedStore {
     inner: Arc<dyn Store>,
     timeout: Duration,
     metrics: Arc<Metrics>,
+    /// Each operation's latency series, looked up once.
+    durations: Vec<(&'static str, Histogram)>,
 }
 
 impl TimedStore {
@@ -24,10 +28,15 @@ impl TimedStore {
         for operation in super::OPERATIONS {
             metrics.store_errors.with_label_values(&[operation]);
         }
+        let durations = super::OPERATIONS
+            .iter()
+            .map(|op| (*op, metrics.store_duration.with_label_values(&[op])))
+            .collect();
         Self {
             inner,
             timeout,
             metrics,
+            durations,
         }
     }
 
@@ -50,10 +59,15 @@ impl TimedStore {
                 self.timeout
             ))),
         };
-        self.metrics
-            .store_duration
-            .with_label_values(&[operation])
-            .observe(started.elapsed().as_secs_f64());
+        let seconds = started.elapsed().as_secs_f64();
+        match self.durations.iter().find(|(op, _)| *op == operation) {
+            Some((_, histogram)) => histogram.observe(seconds),
+            None => self
+                .metrics
+                .store_duration
+                .with_label_values(&[operation])
+                .observe(seconds),
+        }
         match &result {
             Ok(_) => self.metrics.store_up.set(1),
             Err(e) => {

@@ -135,14 +135,14 @@ impl Voting {
                 _ = tick.tick() => {}
                 _ = shutdown.changed() => return,
             }
-            self.retractions.work(self.store.as_ref(), &self.site).await;
+            self.retractions.work(&self.store, &self.site).await;
         }
     }
 
     /// Retracts what waits, trying until `deadline`. Used at shutdown.
     pub async fn drain(&self, deadline: std::time::Instant) {
         while !self.retractions.is_empty() && std::time::Instant::now() < deadline {
-            self.retractions.work(self.store.as_ref(), &self.site).await;
+            self.retractions.work(&self.store, &self.site).await;
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         if !self.retractions.is_empty() {

@@ -15,6 +15,8 @@
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
+use tokio::task::JoinSet;
+
 use crate::ids::SiteId;
 use crate::metrics::Metrics;
 use crate::store::{Retraction, Store};
@@ -28,6 +30,9 @@ pub use journal::Journal;
 const MOST_WAITING: usize = 100_000;
 /// Retractions tried per round.
 const PER_ROUND: usize = 1_000;
+/// Retractions tried at once: the store sends those that arrive together
+/// together.
+const AT_ONCE: usize = 64;
 
 pub struct Retractions {
     waiting: Mutex<VecDeque<Retraction>>,
@@ -88,26 +93,50 @@ impl Retractions {
         self.waiting().len()
     }
 
-    /// Tries the waiting retractions, oldest first, until one fails; then
-    /// the journal holds what still waits.
-    pub async fn work(&self, store: &dyn Store, site: &SiteId) {
+    /// Tries the waiting retractions, oldest first, [`AT_ONCE`] at a time,
+    /// until one fails; then the journal holds what still waits.
+    pub async fn work(&self, store: &Arc<dyn Store>, site: &SiteId) {
         let mut done = 0;
-        for _ in 0..PER_ROUND {
-            let Some(retraction) = self.waiting().pop_front() else {
-                break;
+        while done < PER_ROUND {
+            let tries: Vec<Retraction> = {
+                let mut waiting = self.waiting();
+                let n = waiting.len().min(AT_ONCE);
+                waiting.drain(..n).collect()
             };
-            match store.retract(site, &retraction).await {
-                Ok(retracted) => {
-                    done += 1;
-                    if retracted {
-                        tracing::warn!(poll = %retraction.poll, "a ballot answered 503 had been counted; retracted");
-                        self.metrics.ballots_retracted.inc();
+            if tries.is_empty() {
+                break;
+            }
+            let mut running = JoinSet::new();
+            for (i, retraction) in tries.iter().enumerate() {
+                let (store, site, retraction) =
+                    (Arc::clone(store), site.clone(), retraction.clone());
+                running.spawn(async move { (i, store.retract(&site, &retraction).await) });
+            }
+            let mut answers = vec![None; tries.len()];
+            while let Some(joined) = running.join_next().await {
+                if let Ok((i, Ok(retracted))) = joined {
+                    answers[i] = Some(retracted);
+                }
+            }
+            let mut failed = Vec::new();
+            for (retraction, answer) in tries.into_iter().zip(answers) {
+                match answer {
+                    Some(retracted) => {
+                        done += 1;
+                        if retracted {
+                            tracing::warn!(poll = %retraction.poll, "a ballot answered 503 had been counted; retracted");
+                            self.metrics.ballots_retracted.inc();
+                        }
                     }
+                    None => failed.push(retraction),
                 }
-                Err(_) => {
-                    self.waiting().push_front(retraction);
-                    break;
+            }
+            if !failed.is_empty() {
+                let mut waiting = self.waiting();
+                while let Some(retraction) = failed.pop() {
+                    waiting.push_front(retraction);
                 }
+                break;
             }
         }
         self.metrics.retractions_waiting.set(self.len() as i64);

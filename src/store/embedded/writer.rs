@@ -30,11 +30,13 @@ const MOST_JOBS_PER_COMMIT: usize = 1024;
 /// store deadline), so a burst cannot grow the queue without bound.
 const MOST_WAITING: usize = 4096;
 
-/// The one writer: takes every write waiting, runs them in one transaction
-/// and commits once (group commit), durably if any of them asked for it or
-/// the last durable commit is `sync_every` old. redb allows one write
-/// transaction at a time anyway; sharing it turns a burst of hits into one
-/// commit instead of a queue of them.
+/// The one writer: takes every write waiting, runs those that need no
+/// fsync in one transaction and commits once (group commit), then those
+/// that asked for durability in a second, durable one, which also makes the
+/// first durable; an empty durable commit follows when the last durable
+/// one is `sync_every` old. redb allows one write transaction at a time
+/// anyway; sharing it turns a burst of hits into one commit instead of a
+/// queue of them.
 fn write_loop(db: Arc<Database>, jobs: mpsc::Receiver<Job>, sync_every: Duration) {
     let mut dirty_since: Option<Instant> = None;
     loop {
@@ -58,16 +60,18 @@ fn write_loop(db: Arc<Database>, jobs: mpsc::Receiver<Job>, sync_every: Duration
                 Err(_) => break,
             }
         }
-        let durable = group
-            .iter()
-            .any(|j| matches!(j.durability, Durability::Immediate))
-            || dirty_since.is_some_and(|since| since.elapsed() >= sync_every);
-        if commit(&db, group, durable).is_ok() {
-            dirty_since = if durable {
-                None
-            } else {
-                dirty_since.or(Some(Instant::now()))
-            };
+        // Writes that need no fsync are committed and answered before the
+        // group's fsync (a ballot's, housekeeping's or the periodic one),
+        // not after it.
+        let (durable, quick): (Vec<Job>, Vec<Job>) = group
+            .into_iter()
+            .partition(|j| matches!(j.durability, Durability::Immediate));
+        if !quick.is_empty() && commit(&db, quick, false).is_ok() {
+            dirty_since.get_or_insert_with(Instant::now);
+        }
+        let due = dirty_since.is_some_and(|since| since.elapsed() >= sync_every);
+        if (!durable.is_empty() || due) && commit(&db, durable, true).is_ok() {
+            dirty_since = None;
         }
     }
     if dirty_since.is_some() {

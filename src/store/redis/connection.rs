@@ -77,6 +77,8 @@ pub struct RedisStore {
     target: Target,
     pub(super) timeout: Duration,
     pub(super) durability: Durability,
+    /// Hits' touches, sent in batches; started on first use.
+    pub(super) touches: OnceCell<super::touches::Touches>,
 }
 
 impl RedisStore {
@@ -112,6 +114,7 @@ impl RedisStore {
             target: Target::Single(manager, Box::new(client)),
             timeout,
             durability: Durability::new(durability, timeout, lane),
+            touches: OnceCell::new(),
         })
     }
 
@@ -132,6 +135,7 @@ impl RedisStore {
             },
             timeout,
             durability: Durability::new(durability, timeout, lane),
+            touches: OnceCell::new(),
         })
     }
 

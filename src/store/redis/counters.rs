@@ -1,4 +1,4 @@
-//! The counters in Redis: a visitor's hit (`touch.lua`), batches of
+//! The counters in Redis (a visitor's hit is [`super::touches`]): batches of
 //! increments and the counters read back (`apply.lua`), page views, the
 //! baseline and the day's address-hashing key.
 
@@ -9,13 +9,11 @@ use redis::Script;
 
 use super::connection::{RedisStore, corrupt, unavailable};
 use crate::calendar::Day;
-use crate::ids::{PageId, PageKey, SiteId, VisitId, hex};
+use crate::ids::{PageId, SiteId, hex};
 use crate::store::keys;
 use crate::store::record::parse_key;
-use crate::store::{Batch, CounterQuery, CounterSnapshot, Keep, StoreError, Touch, TouchOutcome};
-use crate::visit::EXPIRY_SLACK;
+use crate::store::{Batch, CounterQuery, CounterSnapshot, Keep, StoreError};
 
-static TOUCH: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/touch.lua")));
 static APPLY: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/apply.lua")));
 static DAILY_KEY: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("lua/daily_key.lua")));
@@ -27,38 +25,6 @@ pub(super) const BUCKET_TTL_SECS: u64 = 400 * 86_400;
 const BATCH_MARKER_TTL_SECS: u64 = 3_600;
 
 impl RedisStore {
-    pub(super) async fn touch_visitor(
-        &self,
-        site: &SiteId,
-        touch: &Touch,
-    ) -> Result<TouchOutcome, StoreError> {
-        let mut conn = self.connection().await?;
-        let mut call = TOUCH.key(keys::visitor(site, &touch.visitor));
-        if let Some(inherit) = &touch.inherit {
-            call.key(keys::visitor(site, inherit));
-        }
-        let (new_visit, new_page_view, visit, capped): (i64, i64, String, i64) = call
-            .arg(touch.at.as_millisecond())
-            .arg(touch.window.as_millis() as i64)
-            .arg(touch.day.code())
-            .arg(touch.page.map_or(String::new(), PageKey::to_hex))
-            .arg(touch.max_pages)
-            .arg(touch.id)
-            .arg(EXPIRY_SLACK.as_millis() as i64)
-            .invoke_async(&mut conn)
-            .await
-            .map_err(unavailable)?;
-        let visit = visit
-            .parse()
-            .map_err(|_| corrupt("a visitor's visit id is not a number"))?;
-        Ok(TouchOutcome {
-            new_visit: new_visit == 1,
-            new_page_view: new_page_view == 1,
-            visit: VisitId(visit),
-            capped: capped == 1,
-        })
-    }
-
     /// Runs `apply.lua`: adds `batch` if there is one, reads the counters.
     pub(super) async fn counters(
         &self,

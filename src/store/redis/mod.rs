@@ -7,6 +7,7 @@ mod counters;
 mod durability;
 mod history;
 mod polls;
+mod touches;
 
 use std::time::Duration;
 
