@@ -20,6 +20,7 @@ use crate::http::admission::Admission;
 use crate::http::api::admin::AdminApi;
 use crate::http::api::counter::CounterApi;
 use crate::http::api::polls::PollsApi;
+use crate::http::console::Console;
 use crate::http::identity::Visitors;
 use crate::http::limit::RateLimits;
 use crate::http::ops::{self, Health, Ops};
@@ -32,6 +33,7 @@ use crate::ids::SiteId;
 use crate::metrics::Metrics;
 use crate::poll::Poll;
 use crate::privacy::Privacy;
+use crate::sessions::Sessions;
 use crate::site::Site;
 use crate::store::timed::TimedStore;
 use crate::store::{self, Store, StoreError};
@@ -124,6 +126,7 @@ impl App {
                 challenge_level: settings.challenge_level,
             },
         ));
+        let sessions = Arc::new(Sessions::new(site.clone()));
         let visitors = Arc::new(Visitors::new(Arc::new(Privacy::new(site))));
         let origins = Arc::new(Origins::new(settings.allowed_origins.clone()));
         let look = Arc::new(Look::new(
@@ -174,7 +177,18 @@ impl App {
                 log_addresses: settings.log_addresses,
             },
         });
+        let console = Console {
+            sessions,
+            voting: Arc::clone(&voting),
+            counter: Arc::clone(&counter),
+            token: settings.admin_token.clone(),
+            throttle: Default::default(),
+            metrics: Arc::clone(&metrics),
+            lang: settings.portal.lang,
+            tz: settings.timezone.clone(),
+        };
         let ops = Arc::new(Ops {
+            console,
             admin: AdminApi {
                 voting: Arc::clone(&voting),
                 counter: Arc::clone(&counter),

@@ -6,6 +6,8 @@ use std::sync::LazyLock;
 
 use http::Method;
 
+use super::console::Page;
+
 /// A public route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Route {
@@ -42,6 +44,8 @@ pub enum OpsRoute {
     AdminPoll,
     AdminPollClose,
     AdminBaseline,
+    /// A page of the editors' console.
+    Console(super::console::Page),
 }
 
 const GET: &[Method] = &[Method::GET, Method::HEAD];
@@ -84,7 +88,74 @@ pub const OPS: &[(&str, OpsRoute, &[Method])] = &[
     ("/admin/polls/{id}", OpsRoute::AdminPoll, GET_PUT),
     ("/admin/polls/{id}/close", OpsRoute::AdminPollClose, POST),
     ("/admin/counter/baseline", OpsRoute::AdminBaseline, PUT),
+    ("/admin/", OpsRoute::Console(Page::Dashboard), GET),
+    (
+        "/admin/console.css",
+        OpsRoute::Console(Page::Stylesheet),
+        GET,
+    ),
+    ("/admin/sign-in", OpsRoute::Console(Page::SignIn), GET_POST),
+    ("/admin/sign-out", OpsRoute::Console(Page::SignOut), POST),
+    (
+        "/admin/console/polls",
+        OpsRoute::Console(Page::Polls),
+        GET_POST,
+    ),
+    (
+        "/admin/console/new-poll",
+        OpsRoute::Console(Page::NewPoll),
+        GET,
+    ),
+    (
+        "/admin/console/polls/{id}",
+        OpsRoute::Console(Page::Poll),
+        GET,
+    ),
+    (
+        "/admin/console/polls/{id}/edit",
+        OpsRoute::Console(Page::EditPoll),
+        GET_POST,
+    ),
+    (
+        "/admin/console/polls/{id}/close",
+        OpsRoute::Console(Page::ClosePoll),
+        POST,
+    ),
+    (
+        "/admin/console/polls/{id}/reopen",
+        OpsRoute::Console(Page::ReopenPoll),
+        POST,
+    ),
+    (
+        "/admin/console/polls/{id}/archive",
+        OpsRoute::Console(Page::ArchivePoll),
+        GET_POST,
+    ),
+    (
+        "/admin/console/polls/{id}/delete",
+        OpsRoute::Console(Page::DeletePoll),
+        GET_POST,
+    ),
+    (
+        "/admin/console/history",
+        OpsRoute::Console(Page::History),
+        GET,
+    ),
+    ("/admin/console/audit", OpsRoute::Console(Page::Audit), GET),
+    (
+        "/admin/console/import",
+        OpsRoute::Console(Page::Import),
+        GET_POST,
+    ),
 ];
+
+impl OpsRoute {
+    /// Whether the route is a page of the editors' console (HTML for
+    /// people, outside the API document).
+    pub fn is_console(&self) -> bool {
+        matches!(self, OpsRoute::Console(_))
+    }
+}
 
 /// A table, ready to match paths against.
 pub struct Table<R: 'static> {

@@ -20,7 +20,7 @@ use redb::{
 use super::keys::{self, PollKeys};
 use super::record::parse_poll;
 use super::{
-    Ballot, Batch, CounterQuery, CounterSnapshot, PollState, PutPoll, Retraction, Store,
+    Ballot, Batch, CounterQuery, CounterSnapshot, PollState, PutPoll, Retraction, Session, Store,
     StoreError, Touch, TouchOutcome, Verdict,
 };
 use jiff::Timestamp;
@@ -32,6 +32,7 @@ use crate::poll::Poll;
 mod counters;
 mod maintain;
 mod polls;
+mod sessions;
 mod tables;
 mod visitors;
 mod writer;
@@ -77,6 +78,7 @@ impl EmbeddedStore {
         txn.open_table(ADDRESS_BALLOTS)?;
         txn.open_table(MARKS)?;
         txn.open_table(SPENT)?;
+        txn.open_table(tables::SESSIONS)?;
         txn.commit()?;
         let db = Arc::new(db);
         Ok(Self {
@@ -329,5 +331,39 @@ impl Store for EmbeddedStore {
     async fn sync(&self) -> Result<(), StoreError> {
         // An empty durable commit makes the non-durable ones before it durable.
         self.write(Durability::Immediate, |_| Ok(())).await
+    }
+
+    async fn put_session(
+        &self,
+        site: &SiteId,
+        hash: &str,
+        session: &Session,
+        _now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let key = keys::session(site, hash);
+        let record = sessions::encode(session)?;
+        self.write(Durability::Immediate, move |txn| {
+            sessions::put(txn, &key, &record)
+        })
+        .await
+    }
+
+    async fn session(
+        &self,
+        site: &SiteId,
+        hash: &str,
+        now: Timestamp,
+    ) -> Result<Option<Session>, StoreError> {
+        let key = keys::session(site, hash);
+        let found = self.read_txn(move |txn| sessions::get(txn, &key)).await?;
+        sessions::alive(found, now)
+    }
+
+    async fn end_session(&self, site: &SiteId, hash: &str) -> Result<(), StoreError> {
+        let key = keys::session(site, hash);
+        self.write(Durability::Immediate, move |txn| {
+            sessions::remove(txn, &key)
+        })
+        .await
     }
 }

@@ -6,6 +6,7 @@ mod connection;
 mod counters;
 mod durability;
 mod polls;
+mod sessions;
 
 use std::time::Duration;
 
@@ -16,7 +17,7 @@ pub use connection::RedisStore;
 use connection::unavailable;
 
 use super::{
-    Ballot, Batch, CounterQuery, CounterSnapshot, PollState, PutPoll, Retraction, Store,
+    Ballot, Batch, CounterQuery, CounterSnapshot, PollState, PutPoll, Retraction, Session, Store,
     StoreError, Touch, TouchOutcome, Verdict,
 };
 use crate::calendar::Day;
@@ -138,5 +139,28 @@ impl Store for RedisStore {
     async fn sync(&self) -> Result<(), StoreError> {
         // Durability is the Redis server's (its AOF and replication).
         Ok(())
+    }
+
+    async fn put_session(
+        &self,
+        site: &SiteId,
+        hash: &str,
+        session: &Session,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.keep_session(site, hash, session, now).await
+    }
+
+    async fn session(
+        &self,
+        site: &SiteId,
+        hash: &str,
+        now: Timestamp,
+    ) -> Result<Option<Session>, StoreError> {
+        self.find_session(site, hash, now).await
+    }
+
+    async fn end_session(&self, site: &SiteId, hash: &str) -> Result<(), StoreError> {
+        self.forget_session(site, hash).await
     }
 }
