@@ -126,7 +126,7 @@ impl App {
                 challenge_level: settings.challenge_level,
             },
         ));
-        let sessions = Arc::new(Sessions::new(site.clone()));
+        let sessions = Arc::new(Sessions::new(site.clone(), settings.console_idle));
         let visitors = Arc::new(Visitors::new(Arc::new(Privacy::new(site))));
         let origins = Arc::new(Origins::new(settings.allowed_origins.clone()));
         let look = Arc::new(Look::new(

@@ -1,7 +1,8 @@
 //! Editors' console sessions: a random 256-bit id given to the browser, only
 //! its hash kept in the store (so every replica knows it, and a leaked
-//! store names no usable session), ending after [`IDLE`] without use or
-//! [`LONGEST`] after signing in, whichever comes first, or on signing out.
+//! store names no usable session), ending after a while unused
+//! (`TALLY_CONSOLE_IDLE`, 8 hours by default) or [`LONGEST`] after signing
+//! in, whichever comes first, or on signing out.
 //! Time is the domain's clock, so tests can move past the end.
 
 use jiff::{SignedDuration, Timestamp};
@@ -10,12 +11,11 @@ use crate::ids::{SiteId, hex, random};
 use crate::site::Site;
 use crate::store::{Session, StoreError};
 
-/// A session unused this long has ended.
-pub const IDLE: SignedDuration = SignedDuration::from_hours(8);
 /// A session ends this long after signing in, however busy.
 pub const LONGEST: SignedDuration = SignedDuration::from_hours(12);
-/// A session's end is pushed back at most this often, so reading pages
-/// does not write to the store on every request.
+/// A session's end is pushed back at most this often (or a quarter of the
+/// idle time, if shorter), so reading pages does not write to the store on
+/// every request.
 const RENEW_EVERY: SignedDuration = SignedDuration::from_mins(5);
 
 /// A session id as the browser holds it: 64 lowercase hex digits.
@@ -48,11 +48,16 @@ impl std::fmt::Debug for SessionId {
 /// One site's console sessions.
 pub struct Sessions {
     site: Site,
+    idle: SignedDuration,
 }
 
 impl Sessions {
-    pub fn new(site: Site) -> Self {
-        Self { site }
+    /// Sessions that end after `idle` unused (at most [`LONGEST`]).
+    pub fn new(site: Site, idle: std::time::Duration) -> Self {
+        let idle = SignedDuration::try_from(idle)
+            .unwrap_or(LONGEST)
+            .min(LONGEST);
+        Self { site, idle }
     }
 
     pub fn now(&self) -> Timestamp {
@@ -66,7 +71,7 @@ impl Sessions {
         let session = Session {
             who: who.to_owned(),
             started_at: now,
-            expires_at: end_of(now, now),
+            expires_at: end_of(now, now, self.idle),
         };
         self.site
             .store
@@ -82,8 +87,8 @@ impl Sessions {
         let Some(mut session) = self.site.store.session(&self.site.id, &hash, now).await? else {
             return Ok(None);
         };
-        let renewed = end_of(session.started_at, now);
-        if renewed.duration_since(session.expires_at) >= RENEW_EVERY {
+        let renewed = end_of(session.started_at, now, self.idle);
+        if renewed.duration_since(session.expires_at) >= RENEW_EVERY.min(self.idle / 4) {
             session.expires_at = renewed;
             self.site
                 .store
@@ -104,8 +109,8 @@ impl Sessions {
 }
 
 /// When a session started at `started` and used at `now` ends.
-fn end_of(started: Timestamp, now: Timestamp) -> Timestamp {
-    let idle = now.saturating_add(IDLE).unwrap_or(Timestamp::MAX);
+fn end_of(started: Timestamp, now: Timestamp, idle: SignedDuration) -> Timestamp {
+    let idle = now.saturating_add(idle).unwrap_or(Timestamp::MAX);
     let longest = started.saturating_add(LONGEST).unwrap_or(Timestamp::MAX);
     idle.min(longest)
 }
@@ -117,9 +122,10 @@ mod tests {
     #[test]
     fn a_session_ends_idle_or_at_its_longest() {
         let start: Timestamp = "2026-12-01T01:00:00Z".parse().unwrap();
-        assert_eq!(end_of(start, start), start + IDLE);
+        let idle = SignedDuration::from_hours(8);
+        assert_eq!(end_of(start, start, idle), start + idle);
         let late = start + SignedDuration::from_hours(10);
-        assert_eq!(end_of(start, late), start + LONGEST);
+        assert_eq!(end_of(start, late, idle), start + LONGEST);
     }
 
     #[test]

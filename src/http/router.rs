@@ -136,6 +136,12 @@ pub const OPS: &[(&str, OpsRoute, &[Method])] = &[
         OpsRoute::Console(Page::DeletePoll),
         GET_POST,
     ),
+    ("/admin/console.js", OpsRoute::Console(Page::Script), GET),
+    (
+        "/admin/console/polls/{id}/results.csv",
+        OpsRoute::Console(Page::PollResultsCsv),
+        GET,
+    ),
     (
         "/admin/console/history",
         OpsRoute::Console(Page::History),

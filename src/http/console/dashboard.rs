@@ -23,7 +23,7 @@ pub(super) fn sign_in_page(frame: &Frame, error: Option<&str>) -> Markup {
             div.actions { button type="submit" { (frame.t("Đăng nhập", "Sign in")) } }
         }
     };
-    frame.page(title, None, body)
+    frame.page(title, false, body)
 }
 
 /// The counter's figures now, and where to go next.
@@ -50,7 +50,7 @@ pub(super) async fn dashboard(console: &Console, editor: &Editor) -> Answer {
         ul.figures {
             @for (label, value) in figures { li { (label) strong { (n(value)) } } }
         }
-        p.hint { (frame.t("Trang tự tải lại sau mỗi 30 giây.", "This page reloads itself every 30 seconds.")) }
+        p { a href=(frame.link("/admin/")) { (frame.t("Cập nhật số liệu", "Refresh the figures")) } }
         h2 { (frame.t("Đi tới", "Go to")) }
         ul {
             li { a href=(frame.link("/admin/console/polls")) { (frame.t("Các cuộc bình chọn", "Polls")) } }
@@ -61,7 +61,7 @@ pub(super) async fn dashboard(console: &Console, editor: &Editor) -> Answer {
     };
     Ok(html_response(
         StatusCode::OK,
-        frame.page(title, Some(30), body),
+        frame.page(title, false, body),
     ))
 }
 
@@ -70,7 +70,10 @@ fn coming(frame: &Frame, title: &str) -> Answer {
         h1 { (title) }
         p { (frame.t("Trang này sẽ có khi phần lưu trữ lịch sử được hoàn thành.", "This page comes with the history storage.")) }
     };
-    Ok(html_response(StatusCode::OK, frame.page(title, None, body)))
+    Ok(html_response(
+        StatusCode::OK,
+        frame.page(title, false, body),
+    ))
 }
 
 // TODO(console): visits per day (30, 365 days), per month and top pages,

@@ -30,7 +30,7 @@ pub(super) fn new_poll(console: &Console, editor: &Editor) -> Answer {
     let body = form(console, frame, None, None);
     Ok(html_response(
         StatusCode::OK,
-        frame.page(title, None, html! { h1 { (title) } (body) }),
+        frame.page(title, false, html! { h1 { (title) } (body) }),
     ))
 }
 
@@ -41,7 +41,7 @@ pub(super) async fn edit_poll(console: &Console, editor: &Editor, id: Option<&st
     let body = form(console, frame, Some(&s.poll), None);
     Ok(html_response(
         StatusCode::OK,
-        frame.page(title, None, html! { h1 { (title) } (body) }),
+        frame.page(title, false, html! { h1 { (title) } (body) }),
     ))
 }
 
@@ -84,9 +84,9 @@ fn form(console: &Console, frame: &Frame, poll: Option<&Poll>, error: Option<&st
             label for="max_choices" { (frame.t("Số phương án được chọn tối đa", "Most options a voter may choose")) }
             input #max_choices name="max_choices" type="number" min="1" max=(MAX_OPTIONS) value=(poll.map_or(1, |p| p.max_choices));
             label for="opens_at" { (frame.t("Mở lúc", "Opens at")) " (" (zone) ")" }
-            input #opens_at name="opens_at" type="datetime-local" value=(input_time(poll.and_then(|p| p.opens_at))) aria-describedby="time-hint";
+            input #opens_at name="opens_at" type="datetime-local" step="1" value=(input_time(poll.and_then(|p| p.opens_at))) aria-describedby="time-hint";
             label for="closes_at" { (frame.t("Đóng lúc", "Closes at")) " (" (zone) ")" }
-            input #closes_at name="closes_at" type="datetime-local" value=(input_time(poll.and_then(|p| p.closes_at))) aria-describedby="time-hint";
+            input #closes_at name="closes_at" type="datetime-local" step="1" value=(input_time(poll.and_then(|p| p.closes_at))) aria-describedby="time-hint";
             p.hint #time-hint { (frame.t("Giờ địa phương theo múi giờ", "Local time in the zone")) " " (zone) ". " (frame.t("Để trống: mở ngay / không tự đóng.", "Empty: opens now / never closes by itself.")) }
             label for="results" { (frame.t("Công bố kết quả", "Show results")) }
             select #results name="results" {
@@ -262,7 +262,7 @@ fn again(
         status,
         frame.page(
             title,
-            None,
+            false,
             html! { h1 { (title) } (form(console, frame, poll, Some(why))) },
         ),
     )

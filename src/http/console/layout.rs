@@ -1,7 +1,8 @@
 //! The console's page shell and answers: the document around each page
 //! (navigation, language switch, sign-out), its stylesheet, its security
-//! headers (a policy that lets in nothing but the console's own stylesheet:
-//! no script at all), redirects and error pages.
+//! headers (a policy that lets in nothing but the console's own stylesheet
+//! and its one small script, which keeps live results current), redirects
+//! and error pages.
 
 use http::{HeaderValue, StatusCode, header};
 use maud::{DOCTYPE, Markup, html};
@@ -9,11 +10,16 @@ use maud::{DOCTYPE, Markup, html};
 use super::words::{Lang, tr};
 use crate::http::respond::{Response, bytes_response};
 
-/// No script, no frames, nothing from elsewhere; forms post only here.
-const POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self'; \
-                      form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+/// Only the console's own stylesheet and script (no inline script or
+/// style), no frames, nothing from elsewhere; forms post only here.
+const POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
+                      connect-src 'self'; form-action 'self'; frame-ancestors 'none'; \
+                      base-uri 'none'";
 
 const STYLESHEET: &str = include_str!("console.css");
+/// Live results without reloading the page (a page that reloads itself
+/// would move focus and cannot be paused: WCAG 2.2.1).
+const SCRIPT: &str = include_str!("console.js");
 
 /// What a page needs to link to its neighbours: the language asked for in
 /// the URL (kept on every link), and the CSRF token of a signed-in editor.
@@ -52,9 +58,9 @@ impl Frame {
         }
     }
 
-    /// A page: title, navigation when signed in, `body`. `refresh` reloads
-    /// it every so many seconds (live results without script).
-    pub fn page(&self, title: &str, refresh: Option<u32>, body: Markup) -> Markup {
+    /// A page: title, navigation when signed in, `body`. `live`: the page
+    /// has a `#live` part that the console's script keeps current.
+    pub fn page(&self, title: &str, live: bool, body: Markup) -> Markup {
         let other = match self.lang {
             Lang::Vi => Lang::En,
             Lang::En => Lang::Vi,
@@ -65,11 +71,11 @@ impl Frame {
                 head {
                     meta charset="utf-8";
                     meta name="viewport" content="width=device-width, initial-scale=1";
-                    @if let Some(seconds) = refresh {
-                        meta http-equiv="refresh" content=(seconds);
-                    }
                     title { (title) " — " (self.t("Quản trị tally", "tally console")) }
                     link rel="stylesheet" href="/admin/console.css";
+                    @if live {
+                        script src="/admin/console.js" defer {}
+                    }
                 }
                 body {
                     header.top {
@@ -146,6 +152,18 @@ pub fn stylesheet() -> Response {
     response
 }
 
+/// The live results' script.
+pub fn script() -> Response {
+    let mut response = bytes_response(
+        StatusCode::OK,
+        "text/javascript; charset=utf-8",
+        "public, max-age=300",
+        SCRIPT,
+    );
+    secure(&mut response);
+    response
+}
+
 /// `303 See Other` to `location` (after a form, or to sign in).
 pub fn see_other(location: &str) -> Response {
     let mut response = bytes_response(
@@ -175,5 +193,5 @@ pub fn error_page(frame: &Frame, status: StatusCode, message: &str) -> Response 
             }
         }
     };
-    html_response(status, frame.page(title, None, body))
+    html_response(status, frame.page(title, false, body))
 }

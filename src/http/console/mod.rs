@@ -1,7 +1,8 @@
 //! The editors' console at `/admin/` on the ops listener: HTML pages,
 //! rendered on the server, to sign in with an admin token and then manage
-//! polls and read the counter's figures without curl. No script runs in
-//! it; live figures reload themselves with `<meta http-equiv="refresh">`.
+//! polls and read the counter's figures without curl. Everything works
+//! without script; one small same-origin script keeps a poll's results
+//! current while its page is open.
 //!
 //! - [`session`]: the cookie, CSRF tokens and the admin token's check;
 //! - [`layout`]: the page shell, stylesheet, security headers, errors;
@@ -44,6 +45,7 @@ const MOST_FORM_BYTES: usize = 512 * 1024;
 pub enum Page {
     Dashboard,
     Stylesheet,
+    Script,
     SignIn,
     SignOut,
     Polls,
@@ -54,6 +56,7 @@ pub enum Page {
     ReopenPoll,
     ArchivePoll,
     DeletePoll,
+    PollResultsCsv,
     History,
     Audit,
     Import,
@@ -157,8 +160,10 @@ impl Console {
         client: Client,
     ) -> Response {
         let mut frame = self.frame(req.uri().query());
-        if page == Page::Stylesheet {
-            return layout::stylesheet();
+        match page {
+            Page::Stylesheet => return layout::stylesheet(),
+            Page::Script => return layout::script(),
+            _ => {}
         }
         if self.token.is_none() {
             return error_page(
@@ -230,6 +235,7 @@ impl Console {
             (Page::Polls, Some(f)) => form::save(self, &editor, None, &f).await,
             (Page::NewPoll, _) => form::new_poll(self, &editor),
             (Page::Poll, _) => polls::detail(self, &editor, id).await,
+            (Page::PollResultsCsv, _) => polls::results_csv(self, id).await,
             (Page::EditPoll, None) => form::edit_poll(self, &editor, id).await,
             (Page::EditPoll, Some(f)) => form::save(self, &editor, id, &f).await,
             (Page::ClosePoll | Page::ReopenPoll, Some(f)) => {

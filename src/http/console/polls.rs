@@ -1,5 +1,5 @@
 //! The console's poll pages: the list (open, scheduled, closed), one poll
-//! with its live results, and the buttons that close, reopen, archive or
+//! with its live results (kept current by the console's script), and the buttons that close, reopen, archive or
 //! delete it (the last two after a page that states the ballots' fate).
 
 use http::StatusCode;
@@ -85,7 +85,10 @@ pub(super) async fn list(console: &Console, editor: &Editor) -> Answer {
         }
         p.hint { (frame.t("Lưu trữ câu hỏi: sẽ có khi phần lưu trữ được hoàn thành.", "Archived polls: coming with the archive.")) }
     };
-    Ok(html_response(StatusCode::OK, frame.page(title, None, body)))
+    Ok(html_response(
+        StatusCode::OK,
+        frame.page(title, false, body),
+    ))
 }
 
 /// When a poll opens and closes, in the site's zone.
@@ -97,7 +100,8 @@ fn window(console: &Console, frame: &Frame, poll: &Poll) -> Markup {
     }
 }
 
-/// One poll: its definition, live results (reloaded every 5 s), actions.
+/// One poll: its definition, actions, and live results (kept current
+/// every 5 s by the console's script, or by the reload link).
 pub(super) async fn detail(console: &Console, editor: &Editor, id: Option<&str>) -> Answer {
     let frame = &editor.frame;
     let s = state(console, id).await?;
@@ -127,7 +131,6 @@ pub(super) async fn detail(console: &Console, editor: &Editor, id: Option<&str>)
     let results_title = frame.t("Kết quả", "Results");
     let body = html! {
         h1 { (poll.question) }
-        p { span.status { (status_words(frame, status)) } " " (window(console, frame, poll)) }
         dl {
             dt { (frame.t("Mã câu hỏi", "Poll id")) } dd { code { (poll.id) } }
             dt { (frame.t("Chọn tối đa", "Max choices")) } dd { (poll.max_choices) }
@@ -136,20 +139,26 @@ pub(super) async fn detail(console: &Console, editor: &Editor, id: Option<&str>)
         }
         (actions(frame, poll, status))
         h2 { (results_title) }
-        p { (frame.t("Tổng số phiếu", "Total votes")) ": " strong { (n(results.total_votes)) }
-            " · " (frame.t("Số người bình chọn", "Voters")) ": " strong { (n(s.voters)) } }
-        p.hint { (frame.t("Trang tự tải lại sau mỗi 5 giây.", "This page reloads itself every 5 seconds."))
-            " " a href=(poll_link(frame, &poll.id, "")) { (frame.t("Tải lại ngay", "Reload now")) } }
-        (chart::with_table(
-            chart::bars(results_title, &points),
-            frame.t("Xem bảng số liệu", "Show the numbers"),
-            chart::table(results_title, &[frame.t("Phương án", "Option"), frame.t("Phiếu", "Votes"), "%"], &rows),
-        ))
+        p {
+            label #live-toggle hidden { input type="checkbox" checked; " " (frame.t("Tự động cập nhật mỗi 5 giây", "Update every 5 seconds")) }
+            " " a href=(poll_link(frame, &poll.id, "")) { (frame.t("Tải lại", "Reload")) }
+        }
+        div #live aria-live="polite" {
+            p { span.status { (status_words(frame, status)) } " " (window(console, frame, poll)) }
+            p { (frame.t("Tổng số phiếu", "Total votes")) ": " strong { (n(results.total_votes)) }
+                " · " (frame.t("Số người bình chọn", "Voters")) ": " strong { (n(s.voters)) } }
+            (chart::with_table(
+                chart::bars(results_title, &points),
+                frame.t("Xem bảng số liệu", "Show the numbers"),
+                chart::table(results_title, &[frame.t("Phương án", "Option"), frame.t("Phiếu", "Votes"), "%"], &rows),
+            ))
+        }
+        p { a href=(poll_link(frame, &poll.id, "/results.csv")) download { (frame.t("Tải kết quả (CSV)", "Download the results (CSV)")) } }
         p.hint { (frame.t("Biểu đồ phiếu theo ngày: sẽ có khi phần lịch sử được hoàn thành.", "Ballots per day: coming with the history.")) }
     };
     Ok(html_response(
         StatusCode::OK,
-        frame.page(&poll.question, Some(5), body),
+        frame.page(&poll.question, true, body),
     ))
 }
 
@@ -230,7 +239,10 @@ pub(super) async fn confirm(
             a.button.secondary href=(poll_link(frame, &s.poll.id, "")) { (frame.t("Huỷ", "Cancel")) }
         }
     };
-    Ok(html_response(StatusCode::OK, frame.page(title, None, body)))
+    Ok(html_response(
+        StatusCode::OK,
+        frame.page(title, false, body),
+    ))
 }
 
 /// Closes, reopens, archives or deletes a poll, then shows where it went.
@@ -294,4 +306,63 @@ pub(super) async fn act(
     }
     tracing::info!(who = %editor.who, poll = %poll_id, action = ?page, "console: poll changed");
     Ok(see_other(&poll_link(frame, &poll_id, "")))
+}
+
+/// A poll's results as CSV (UTF-8 with a BOM, so spreadsheets read the
+/// Vietnamese labels right): one row per option.
+pub(super) async fn results_csv(console: &Console, id: Option<&str>) -> Answer {
+    let s = state(console, id).await?;
+    let results = Results::new(&s.poll, &s.votes);
+    let mut csv = String::from("\u{feff}option,label,votes,percent\r\n");
+    for o in &results.options {
+        csv.push_str(&format!(
+            "{},{},{},{:.1}\r\n",
+            o.id,
+            csv_field(&o.label),
+            o.votes,
+            o.percent
+        ));
+    }
+    let mut response = crate::http::respond::bytes_response(
+        StatusCode::OK,
+        "text/csv; charset=utf-8",
+        "no-store",
+        csv,
+    );
+    let disposition = format!("attachment; filename=\"{}-results.csv\"", s.poll.id);
+    if let Ok(v) = http::HeaderValue::from_str(&disposition) {
+        response
+            .headers_mut()
+            .insert(http::header::CONTENT_DISPOSITION, v);
+    }
+    super::layout::secure(&mut response);
+    Ok(response)
+}
+
+/// A CSV field, quoted when it must be; a leading `=`, `+`, `-` or `@` is
+/// defused so a spreadsheet does not run it as a formula.
+fn csv_field(text: &str) -> String {
+    let text = if text.starts_with(['=', '+', '-', '@']) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    };
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::csv_field;
+
+    #[test]
+    fn csv_fields_are_quoted_and_formulas_defused() {
+        assert_eq!(csv_field("Tốt"), "Tốt");
+        assert_eq!(csv_field("a, b"), "\"a, b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("=1+1"), "'=1+1");
+    }
 }
