@@ -12,14 +12,18 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::audit::Audit;
 use crate::calendar::Calendar;
 use crate::clock::Clock;
 use crate::config::{Settings, StoreSettings};
 use crate::counter::{Counter, CounterSettings};
+use crate::editing::Editing;
+use crate::history::History;
 use crate::http::admission::Admission;
 use crate::http::api::admin::AdminApi;
 use crate::http::api::counter::CounterApi;
 use crate::http::api::polls::PollsApi;
+use crate::http::auth::Admins;
 use crate::http::console::Console;
 use crate::http::identity::Visitors;
 use crate::http::limit::RateLimits;
@@ -109,6 +113,8 @@ impl App {
             CounterSettings {
                 visit_window: settings.visit_window,
                 max_pages: settings.max_pages,
+                top_pages: settings.history_top_pages,
+                page_days: settings.history_page_days,
                 hit_buffer: settings.hit_buffer,
                 spill_dir: Some(settings.data_dir.join("spill")),
             },
@@ -126,6 +132,16 @@ impl App {
                 challenge_level: settings.challenge_level,
             },
         ));
+        let history = Arc::new(History::new(
+            site.clone(),
+            settings.history_top_pages,
+            settings.history_page_days,
+        ));
+        let editing = Arc::new(Editing {
+            voting: Arc::clone(&voting),
+            counter: Arc::clone(&counter),
+            audit: Arc::new(Audit::new(Arc::clone(&site.store), site.id.clone())),
+        });
         let sessions = Arc::new(Sessions::new(site.clone(), settings.console_idle));
         let visitors = Arc::new(Visitors::new(Arc::new(Privacy::new(site))));
         let origins = Arc::new(Origins::new(settings.allowed_origins.clone()));
@@ -177,11 +193,14 @@ impl App {
                 log_addresses: settings.log_addresses,
             },
         });
+        let admins = Admins::new(settings.admin_token.as_ref(), &settings.admin_tokens);
         let console = Console {
             sessions,
             voting: Arc::clone(&voting),
             counter: Arc::clone(&counter),
-            token: settings.admin_token.clone(),
+            editing: Arc::clone(&editing),
+            history: Arc::clone(&history),
+            admins: admins.clone(),
             throttle: Default::default(),
             metrics: Arc::clone(&metrics),
             lang: settings.portal.lang,
@@ -190,9 +209,9 @@ impl App {
         let ops = Arc::new(Ops {
             console,
             admin: AdminApi {
-                voting: Arc::clone(&voting),
-                counter: Arc::clone(&counter),
-                token: settings.admin_token.clone(),
+                editing,
+                history,
+                admins,
                 throttle: Default::default(),
                 metrics: Arc::clone(&metrics),
                 log_addresses: settings.log_addresses,

@@ -50,6 +50,29 @@ impl Day {
     pub fn month(self) -> Month {
         Month(self.0.first_of_month())
     }
+
+    /// The day after, if the calendar has one.
+    pub fn tomorrow(self) -> Option<Self> {
+        self.0.tomorrow().ok().map(Self)
+    }
+
+    /// `n` days earlier (the earliest day the calendar has, at most).
+    pub fn days_before(self, n: u32) -> Self {
+        Self(self.0.checked_sub(i64::from(n).days()).unwrap_or(Date::MIN))
+    }
+
+    /// Its day of the month as two digits, the field of a month's hash.
+    pub fn field(self) -> String {
+        format!("{:02}", self.0.day())
+    }
+
+    /// Every day from `self` to `to`, both included (none if `to` is
+    /// earlier).
+    pub fn through(self, to: Day) -> impl Iterator<Item = Day> {
+        std::iter::successors(Some(self).filter(|d| *d <= to), move |d| {
+            d.tomorrow().filter(|next| *next <= to)
+        })
+    }
 }
 
 impl fmt::Display for Day {
@@ -92,6 +115,18 @@ pub struct Month(Date);
 impl fmt::Display for Month {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{:04}-{:02}", self.0.year(), self.0.month())
+    }
+}
+
+impl Month {
+    /// Its first day.
+    pub fn first_day(self) -> Day {
+        Day(self.0)
+    }
+
+    /// Its last day.
+    pub fn last_day(self) -> Day {
+        Day(self.0.last_of_month())
     }
 }
 
@@ -144,6 +179,29 @@ impl Calendar {
     /// without one).
     pub fn zone_name(&self) -> &str {
         self.tz.iana_name().unwrap_or("UTC")
+    }
+
+    pub fn zone(&self) -> &TimeZone {
+        &self.tz
+    }
+
+    /// `at` in RFC 3339 with the portal's offset, to the second
+    /// (`2026-12-02T17:37:47+07:00`).
+    pub fn local(&self, at: Timestamp) -> String {
+        at.to_zoned_datetime(self.tz.clone())
+            .strftime("%Y-%m-%dT%H:%M:%S%:z")
+            .to_string()
+    }
+
+    /// The instant a local date and time (`2026-12-02T17:37`, seconds
+    /// optional) names in the portal's zone; in a gap or a fold, the
+    /// earlier reading.
+    pub fn instant(&self, local: &str) -> Option<Timestamp> {
+        let civil: jiff::civil::DateTime = local.trim().parse().ok()?;
+        civil
+            .to_zoned_datetime(self.tz.clone())
+            .ok()
+            .map(|z| z.timestamp())
     }
 
     /// The local day at `at`.

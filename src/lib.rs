@@ -9,11 +9,14 @@
 #![forbid(unsafe_code)]
 
 pub mod app;
+pub mod audit;
 pub mod calendar;
 pub mod challenge;
 pub mod clock;
 pub mod config;
 pub mod counter;
+pub mod editing;
+pub mod history;
 pub mod http;
 pub mod ids;
 pub mod lang;

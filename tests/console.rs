@@ -262,6 +262,63 @@ async fn forms_without_their_token_change_nothing(backend: Backend) {
     app.stop().await;
 }
 
+async fn archive_delete_and_the_audit_log(backend: Backend) {
+    let home = Home::open(backend).await;
+    let app = TestApp::start(&home, |s| {
+        settings(s);
+        s.admin_tokens = tally::config::named_tokens("lan:token-of-lan-0123456789").unwrap();
+    })
+    .await;
+    let mut console = Console::new(&app);
+    let r = console.sign_in("token-of-lan-0123456789").await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let csrf = console.csrf().await;
+    for id in ["luu-tru", "xoa-di"] {
+        let r = console
+            .post("/admin/console/polls", &poll_form(id, &csrf))
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    }
+    // Without confirming, nothing happens.
+    let r = console
+        .post("/admin/console/polls/xoa-di/delete", &[("csrf", &csrf)])
+        .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(poll_json(&app, "xoa-di").await.is_some());
+    let confirmed = [("csrf", csrf.as_str()), ("confirm", "yes")];
+    let r = console
+        .post("/admin/console/polls/xoa-di/delete", &confirmed)
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert!(poll_json(&app, "xoa-di").await.is_none());
+    let r = console
+        .post("/admin/console/polls/luu-tru/archive", &confirmed)
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        poll_json(&app, "luu-tru").await.unwrap()["status"],
+        "closed"
+    );
+    let list = console
+        .get("/admin/console/polls")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(list.contains("Đã lưu trữ (1)"), "{list}");
+    let audit = console
+        .get("/admin/console/audit")
+        .await
+        .text()
+        .await
+        .unwrap();
+    for action in ["create_poll", "delete_poll", "archive_poll"] {
+        assert!(audit.contains(action), "{action}: {audit}");
+    }
+    assert!(audit.contains("<td>lan</td>"), "the audit log names who");
+    app.stop().await;
+}
+
 async fn sessions_expire(backend: Backend) {
     let home = Home::open(backend).await;
     let app = TestApp::start(&home, settings).await;
@@ -308,6 +365,8 @@ async fn every_page_is_html_under_the_policy(backend: Backend) {
         ("/admin/console/polls/trang/archive", 200),
         ("/admin/console/polls/trang/delete", 200),
         ("/admin/console/history", 200),
+        ("/admin/console/history/days.csv", 200),
+        ("/admin/console/history/months.csv", 200),
         ("/admin/console/audit", 200),
         ("/admin/console/import", 200),
         ("/admin/console/polls/khong-co", 404),
@@ -324,12 +383,9 @@ async fn every_page_is_html_under_the_policy(backend: Backend) {
             csp.contains("script-src 'self';") && !csp.contains("unsafe"),
             "{path}"
         );
-        assert!(
-            r.headers()[header::CONTENT_TYPE]
-                .to_str()
-                .unwrap()
-                .starts_with("text/html")
-        );
+        let html = !path.ends_with(".csv");
+        let kind = r.headers()[header::CONTENT_TYPE].to_str().unwrap();
+        assert_eq!(kind.starts_with("text/html"), html, "{path}: {kind}");
         let page = r.text().await.unwrap();
         // No inline script: at most the console's own file.
         let scripts = page.matches("<script").count();
@@ -391,5 +447,6 @@ on_every_store!(
     wrong_tokens_are_throttled_and_counted,
     forms_without_their_token_change_nothing,
     sessions_expire,
+    archive_delete_and_the_audit_log,
     every_page_is_html_under_the_policy,
 );

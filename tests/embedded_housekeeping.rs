@@ -62,6 +62,7 @@ async fn embedded_housekeeping_never_stalls_writes() {
                 closes_at: None,
                 results: Default::default(),
                 challenge: Default::default(),
+                archived_at: None,
             })
             .unwrap(),
             false,

@@ -17,7 +17,7 @@ use tally::ids::{
 };
 use tally::poll::{Poll, PollOption, PollSpec, Proof, Standing, judge};
 use tally::store::{
-    self, Ballot, BallotProof, Batch, CounterQuery, PutPoll, Store, Touch, Verdict,
+    self, Ballot, BallotProof, Batch, CounterQuery, Imported, Keep, PutPoll, Store, Touch, Verdict,
 };
 
 use support::{Backend, Home};
@@ -129,6 +129,7 @@ fn poll(max_choices: u32, options: &[&str]) -> Poll {
         closes_at: None,
         results: Default::default(),
         challenge: Default::default(),
+        archived_at: None,
     })
     .unwrap()
 }
@@ -315,14 +316,27 @@ fn batch(id: &str) -> Batch {
         id: id.into(),
         visits: vec![(buckets("2026-11-28"), 3), (buckets("2026-11-27"), 2)],
         page_views: vec![(page("/a"), 4), (page("/b"), 1)],
+        page_days: vec![
+            (day("2026-11-28"), page("/a"), 3),
+            (day("2026-11-27"), page("/a"), 1),
+            (day("2026-11-28"), page("/b"), 1),
+        ],
         seen: vec![(VisitId(10), ts(T0)), (VisitId(11), ts(T0 - 10 * 60_000))],
+    }
+}
+
+fn keep(max_pages: u64) -> Keep {
+    Keep {
+        max_pages,
+        top_pages: 2,
+        page_days: 3,
     }
 }
 
 async fn a_batch_counts_once_however_often_it_is_sent(s: &dyn Store) {
     let q = query(&["/a", "/b", "/c"]);
-    let first = s.apply(&SITE, &batch("r-1"), &q, 100).await.unwrap();
-    let again = s.apply(&SITE, &batch("r-1"), &q, 100).await.unwrap();
+    let first = s.apply(&SITE, &batch("r-1"), &q, &keep(100)).await.unwrap();
+    let again = s.apply(&SITE, &batch("r-1"), &q, &keep(100)).await.unwrap();
     assert_eq!(first, again);
     assert_eq!(first.visits, 5);
     assert_eq!(first.today, 3);
@@ -333,7 +347,7 @@ async fn a_batch_counts_once_however_often_it_is_sent(s: &dyn Store) {
     // Only visit 10 was seen in the last five minutes.
     assert_eq!(first.online, 1);
     assert_eq!(first.distinct_pages, 2);
-    let next = s.apply(&SITE, &batch("r-2"), &q, 100).await.unwrap();
+    let next = s.apply(&SITE, &batch("r-2"), &q, &keep(100)).await.unwrap();
     assert_eq!(next.visits, 10);
     assert_eq!(next.pages, vec![8, 2, 0]);
     let views = s
@@ -361,10 +375,10 @@ async fn the_distinct_page_cap_holds(s: &dyn Store) {
         page_views: vec![(page("/a"), 1), (page("/b"), 1)],
         ..Batch::default()
     };
-    s.apply(&SITE, &b, &q, 2).await.unwrap();
+    s.apply(&SITE, &b, &q, &keep(2)).await.unwrap();
     b.id = "cap-2".into();
     b.page_views = vec![(page("/c"), 5), (page("/a"), 1)];
-    let snap = s.apply(&SITE, &b, &q, 2).await.unwrap();
+    let snap = s.apply(&SITE, &b, &q, &keep(2)).await.unwrap();
     assert_eq!(snap.pages, vec![2, 1, 0]);
     assert_eq!(snap.views_dropped, 5, "every view of the dropped page");
     assert_eq!(snap.distinct_pages, 2);
@@ -377,7 +391,7 @@ async fn online_forgets_visitors_after_five_minutes(s: &dyn Store) {
         ..Batch::default()
     };
     let mut q = query(&[]);
-    assert_eq!(s.apply(&SITE, &b, &q, 100).await.unwrap().online, 2);
+    assert_eq!(s.apply(&SITE, &b, &q, &keep(100)).await.unwrap().online, 2);
     q.online_since = ts(T0 - 30_000);
     assert_eq!(s.read(&SITE, &q).await.unwrap().online, 1);
     q.online_since = ts(T0 + 1);
@@ -1148,6 +1162,187 @@ async fn housekeeping_keeps_what_is_still_needed(s: &dyn Store) {
     s.ping().await.unwrap();
 }
 
+// ---- history --------------------------------------------------------------
+
+/// A batch of `views` page views of `on`, seen on `today`.
+async fn views_on(s: &dyn Store, id: &str, today: &str, on: &str, views: &[(&str, u64)]) {
+    let b = Batch {
+        id: id.into(),
+        visits: vec![(buckets(on), 1)],
+        page_views: views.iter().map(|(p, n)| (page(p), *n)).collect(),
+        page_days: views.iter().map(|(p, n)| (day(on), page(p), *n)).collect(),
+        ..Batch::default()
+    };
+    let mut q = query(&[]);
+    q.today = day(today);
+    q.yesterday = day(today).yesterday();
+    s.apply(&SITE, &b, &q, &keep(100)).await.unwrap();
+}
+
+async fn history_keeps_each_days_visits_and_top_pages(s: &dyn Store) {
+    views_on(
+        s,
+        "h-1",
+        "2026-11-26",
+        "2026-11-26",
+        &[("/a", 1), ("/b", 5), ("/c", 3)],
+    )
+    .await;
+    views_on(
+        s,
+        "h-2",
+        "2026-11-27",
+        "2026-11-27",
+        &[("/a", 7), ("/b", 1), ("/c", 2)],
+    )
+    .await;
+    // Sent again: counted once.
+    views_on(
+        s,
+        "h-2",
+        "2026-11-27",
+        "2026-11-27",
+        &[("/a", 7), ("/b", 1), ("/c", 2)],
+    )
+    .await;
+    let days = [day("2026-11-26"), day("2026-11-27")];
+    let pages = s.pages_by_day(&SITE, &days, 10).await.unwrap();
+    // The day over keeps its two most-read pages; the day under way all.
+    assert_eq!(pages[0], vec![(page("/b"), 5), (page("/c"), 3)]);
+    assert_eq!(
+        pages[1],
+        vec![(page("/a"), 7), (page("/c"), 2), (page("/b"), 1)]
+    );
+    assert_eq!(
+        s.pages_by_day(&SITE, &days[1..], 1).await.unwrap()[0],
+        vec![(page("/a"), 7)]
+    );
+    // The next day, the day before keeps its two most-read pages.
+    views_on(s, "h-3", "2026-11-28", "2026-11-28", &[("/d", 1)]).await;
+    let pages = s.pages_by_day(&SITE, &days, 10).await.unwrap();
+    assert_eq!(pages[0], vec![(page("/b"), 5), (page("/c"), 3)]);
+    assert_eq!(pages[1], vec![(page("/a"), 7), (page("/c"), 2)]);
+    // Three days on, the first is no longer kept.
+    views_on(s, "h-4", "2026-11-29", "2026-11-29", &[("/d", 1)]).await;
+    let pages = s.pages_by_day(&SITE, &days, 10).await.unwrap();
+    assert!(pages[0].is_empty(), "{pages:?}");
+    assert_eq!(pages[1], vec![(page("/a"), 7), (page("/c"), 2)]);
+    let visits = s
+        .visits_by_day(&SITE, day("2026-11-25"), day("2026-11-29"))
+        .await
+        .unwrap();
+    assert_eq!(visits, vec![0, 1, 1, 1, 1]);
+}
+
+async fn an_imported_day_replaces_its_earlier_import(s: &dyn Store) {
+    let today = day("2026-11-28");
+    s.apply(&SITE, &batch("i-1"), &query(&[]), &keep(100))
+        .await
+        .unwrap();
+    let rows = [(day("2020-02-29"), 40), (day("2026-11-27"), 8)];
+    let first = s.import_visits(&SITE, &rows, today).await.unwrap();
+    assert_eq!(
+        first,
+        Imported {
+            days: 2,
+            changed: 2,
+            added: 48
+        }
+    );
+    let again = s.import_visits(&SITE, &rows, today).await.unwrap();
+    assert_eq!(
+        again,
+        Imported {
+            days: 2,
+            changed: 0,
+            added: 0
+        }
+    );
+    let fewer = s
+        .import_visits(&SITE, &[(day("2020-02-29"), 30)], today)
+        .await
+        .unwrap();
+    assert_eq!(
+        fewer,
+        Imported {
+            days: 1,
+            changed: 1,
+            added: -10
+        }
+    );
+    let read = s.read(&SITE, &query(&[])).await.unwrap();
+    // The batch's 5 visits, and the imports: 30 + 8.
+    assert_eq!(read.visits, 5 + 38);
+    assert_eq!(read.yesterday, 2 + 8, "yesterday shows its import");
+    assert_eq!(read.this_month, 5 + 8);
+    let visits = s
+        .visits_by_day(&SITE, day("2020-02-28"), day("2020-03-01"))
+        .await
+        .unwrap();
+    assert_eq!(visits, vec![0, 30, 0]);
+}
+
+async fn a_polls_ballots_are_kept_per_day(s: &dyn Store) {
+    let p = poll(2, &["tot", "chua-tot"]);
+    s.put_poll(&SITE, &p, false).await.unwrap();
+    let mut b = ballot(&visitor(90), 1, &["tot", "chua-tot"], 10);
+    s.cast(&SITE, &b).await.unwrap();
+    b = ballot(&visitor(91), 1, &["tot"], 10);
+    b.day = day("2026-11-29");
+    s.cast(&SITE, &b).await.unwrap();
+    let retracted = ballot(&visitor(92), 1, &["chua-tot"], 10);
+    s.cast(&SITE, &retracted).await.unwrap();
+    assert!(s.retract(&SITE, &retracted.retraction()).await.unwrap());
+    let mut days = s.ballots_by_day(&SITE, &p.id).await.unwrap();
+    days.retain(|(_, _, n)| *n > 0);
+    days.sort();
+    assert_eq!(
+        days,
+        vec![
+            (day("2026-11-28"), "_voters".into(), 1),
+            (day("2026-11-28"), "chua-tot".into(), 1),
+            (day("2026-11-28"), "tot".into(), 1),
+            (day("2026-11-29"), "_voters".into(), 1),
+            (day("2026-11-29"), "tot".into(), 1),
+        ]
+    );
+}
+
+async fn a_deleted_poll_takes_its_ballots(s: &dyn Store) {
+    let p = poll(1, &["tot", "chua-tot"]);
+    s.put_poll(&SITE, &p, false).await.unwrap();
+    let v = visitor(93);
+    s.cast(&SITE, &ballot(&v, 1, &["tot"], 10)).await.unwrap();
+    assert!(s.delete_poll(&SITE, &p.id).await.unwrap());
+    assert!(!s.delete_poll(&SITE, &p.id).await.unwrap());
+    assert!(s.poll_state(&SITE, &p.id, None).await.unwrap().is_none());
+    assert!(s.list_polls(&SITE).await.unwrap().is_empty());
+    assert!(s.ballots_by_day(&SITE, &p.id).await.unwrap().is_empty());
+    // Made again, it starts from nothing: the same visitor votes anew.
+    s.put_poll(&SITE, &p, false).await.unwrap();
+    let (verdict, state) = s
+        .cast(&SITE, &ballot(&v, 1, &["chua-tot"], 10))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(verdict, Verdict::Accepted);
+    assert_eq!(state.votes, vec![0, 1]);
+}
+
+async fn the_audit_log_keeps_the_newest_first(s: &dyn Store) {
+    for n in 0..5 {
+        s.append_audit(&SITE, &format!("{{\"n\":{n}}}"))
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        s.audit(&SITE, 3).await.unwrap(),
+        vec![r#"{"n":4}"#, r#"{"n":3}"#, r#"{"n":2}"#]
+    );
+    assert_eq!(s.audit(&SITE, 100).await.unwrap().len(), 5);
+    assert!(s.audit(&SITE, 0).await.unwrap().is_empty());
+}
+
 macro_rules! conformance {
     ($($case:ident),* $(,)?) => {
         mod embedded {
@@ -1214,4 +1409,9 @@ conformance!(
     the_ballot_rules_are_one_table,
     a_retracted_ballot_is_gone_and_others_stay,
     housekeeping_keeps_what_is_still_needed,
+    history_keeps_each_days_visits_and_top_pages,
+    an_imported_day_replaces_its_earlier_import,
+    a_polls_ballots_are_kept_per_day,
+    a_deleted_poll_takes_its_ballots,
+    the_audit_log_keeps_the_newest_first,
 );

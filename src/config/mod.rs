@@ -15,7 +15,7 @@ mod env;
 mod secret;
 
 use env::{Env, parse_net, parse_origin, redis_url};
-pub use secret::{Secret, StoreSettings, redact_url};
+pub use secret::{NamedToken, Secret, StoreSettings, UNNAMED_ADMIN, named_tokens, redact_url};
 
 /// The largest counter baseline accepted: far above any portal's history,
 /// and small enough that every total stays exact in JavaScript (2^53) and
@@ -153,6 +153,8 @@ pub struct Settings {
     /// that could not be written at shutdown wait for the next start.
     pub data_dir: PathBuf,
     pub admin_token: Option<Secret>,
+    /// Named admin tokens (`TALLY_ADMIN_TOKENS`), beside `admin_token`.
+    pub admin_tokens: Vec<NamedToken>,
     pub trusted_proxies: Vec<IpNet>,
     pub allowed_origins: Vec<String>,
     pub timezone: TimeZone,
@@ -172,6 +174,10 @@ pub struct Settings {
     pub global_rate_limit: Rate,
     pub rate_limit_keys: usize,
     pub max_pages: u64,
+    /// Most-read pages each past day keeps in the history.
+    pub history_top_pages: u32,
+    /// Days the history keeps each day's most-read pages.
+    pub history_page_days: u32,
     pub flush_interval: Duration,
     pub store_timeout: Duration,
     /// What a ballot answered `201` waits for (Redis only).
@@ -279,6 +285,12 @@ impl Settings {
             redis_ca_file: env.get("TALLY_REDIS_CA_FILE").map(PathBuf::from),
             data_dir,
             admin_token: admin_token.map(Secret::new),
+            admin_tokens: named_tokens(&lookup("TALLY_ADMIN_TOKENS").unwrap_or_default()).map_err(
+                |reason| ConfigError {
+                    setting: "TALLY_ADMIN_TOKENS",
+                    reason,
+                },
+            )?,
             trusted_proxies: env.list("TALLY_TRUSTED_PROXIES", parse_net)?,
             allowed_origins: env.list("TALLY_ALLOWED_ORIGINS", parse_origin)?,
             timezone,
@@ -303,6 +315,8 @@ impl Settings {
             global_rate_limit: env.rate("TALLY_GLOBAL_RATE_LIMIT", "20000,40000")?,
             rate_limit_keys: env.bounded("TALLY_RATE_LIMIT_KEYS", 100_000, 100, 10_000_000)?,
             max_pages: env.bounded("TALLY_MAX_PAGES", 100_000, 1, 100_000_000)?,
+            history_top_pages: env.bounded("TALLY_HISTORY_TOP_PAGES", 100, 1, 10_000)?,
+            history_page_days: env.bounded("TALLY_HISTORY_PAGE_DAYS", 90, 1, 3_660)?,
             flush_interval: env.duration_ms("TALLY_FLUSH_INTERVAL", "100ms", 10, 1_000)?,
             store_timeout: env.duration_ms("TALLY_STORE_TIMEOUT", "500ms", 10, 30_000)?,
             ballot_durability,

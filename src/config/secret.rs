@@ -1,5 +1,5 @@
 //! What must never be printed: passwords in Redis URLs and the admin
-//! token. Settings show them as `***` in logs and in `Debug`.
+//! tokens. Settings show them as `***` in logs and in `Debug`.
 
 use std::path::PathBuf;
 
@@ -73,4 +73,48 @@ impl std::fmt::Debug for Secret {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("***")
     }
+}
+
+/// An admin token and the name the audit log gives whoever holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamedToken {
+    pub name: String,
+    pub token: Secret,
+}
+
+/// The name the single `TALLY_ADMIN_TOKEN` signs in as.
+pub const UNNAMED_ADMIN: &str = "admin";
+
+/// Reads `name:token,name:token`: names of 1 to 64 ASCII letters, digits,
+/// `.`, `_` or `-`, each once; tokens of at least 16 characters, each once.
+pub fn named_tokens(raw: &str) -> Result<Vec<NamedToken>, String> {
+    let mut tokens: Vec<NamedToken> = Vec::new();
+    for entry in raw.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        let Some((name, token)) = entry.split_once(':') else {
+            return Err("each entry must be name:token".into());
+        };
+        let name = name.trim();
+        let valid = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
+        if name.is_empty() || name.len() > 64 || !name.chars().all(valid) {
+            return Err(format!(
+                "{name:?}: a name is 1 to 64 letters, digits, '.', '_' or '-'"
+            ));
+        }
+        if token.chars().count() < 16 {
+            return Err(format!(
+                "the token of {name} must be at least 16 characters"
+            ));
+        }
+        if tokens.iter().any(|t| t.name == name) {
+            return Err(format!("{name} is named twice"));
+        }
+        if tokens.iter().any(|t| t.token.expose() == token) {
+            return Err(format!("the token of {name} is also another name's"));
+        }
+        tokens.push(NamedToken {
+            name: name.to_owned(),
+            token: Secret::new(token.to_owned()),
+        });
+    }
+    Ok(tokens)
 }

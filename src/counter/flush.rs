@@ -12,7 +12,7 @@ use tokio::sync::watch;
 use super::pending::InFlight;
 use super::{Counter, ONLINE_WINDOW, REPLAY_PER_FLUSH, spill};
 use crate::metrics::DropReason;
-use crate::store::{CounterQuery, StoreError};
+use crate::store::{CounterQuery, Keep, StoreError};
 
 impl Counter {
     /// Writes what is pending as one batch and reads the counters back.
@@ -46,8 +46,12 @@ impl Counter {
         };
         let result = match &batch {
             Some(batch) => {
-                let max_pages = self.settings.max_pages;
-                self.store.apply(&self.site, batch, &query, max_pages).await
+                let keep = Keep {
+                    max_pages: self.settings.max_pages,
+                    top_pages: self.settings.top_pages,
+                    page_days: self.settings.page_days,
+                };
+                self.store.apply(&self.site, batch, &query, &keep).await
             }
             None => self.store.read(&self.site, &query).await,
         };

@@ -81,6 +81,10 @@ pub enum Uncounted {
 pub struct CounterSettings {
     pub visit_window: Duration,
     pub max_pages: u64,
+    /// Most-read pages each past day keeps in the history.
+    pub top_pages: u32,
+    /// Days the history keeps each day's most-read pages.
+    pub page_days: u32,
     pub hit_buffer: usize,
     /// Where hits the store would not take at shutdown wait for the next
     /// start (`None`: nowhere, they are lost and logged).
@@ -271,6 +275,7 @@ impl Counter {
         if page.is_some() {
             self.metrics.page_views.inc();
         }
+        let page = page.map(|p| (p, self.calendar.day(at)));
         if !self.state().pending.record(buckets, page, seen) {
             self.metrics.views_dropped(DropReason::BatchCap, 1);
         }

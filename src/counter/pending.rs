@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use jiff::Timestamp;
 
-use crate::calendar::{Buckets, Period};
+use crate::calendar::{Buckets, Day, Period};
 use crate::ids::{PageId, VisitId};
 use crate::store::{Batch, CounterSnapshot};
 
@@ -20,6 +20,8 @@ pub const MOST_SEEN_PER_BATCH: usize = 50_000;
 pub struct Pending {
     visits: HashMap<Buckets, u64>,
     pages: HashMap<PageId, u64>,
+    /// The same views by local day.
+    page_days: HashMap<(Day, PageId), u64>,
     /// Visits seen, with when, and whether they began here.
     seen: HashMap<VisitId, (Timestamp, bool)>,
     /// How many of `seen` began here.
@@ -40,11 +42,12 @@ impl Pending {
         self.pages.contains_key(page)
     }
 
-    /// Adds one counted hit. Returns false if a cap kept part of it out.
+    /// Adds one counted hit (a new view of `page` on a local day). Returns
+    /// false if a cap kept part of it out.
     pub fn record(
         &mut self,
         buckets: Option<Buckets>,
-        page: Option<&PageId>,
+        page: Option<(&PageId, Day)>,
         seen: Option<(VisitId, Timestamp)>,
     ) -> bool {
         let new_visit = buckets.is_some();
@@ -52,13 +55,16 @@ impl Pending {
             *self.visits.entry(b).or_default() += 1;
         }
         let mut kept = true;
-        if let Some(page) = page {
+        if let Some((page, day)) = page {
             if let Some(n) = self.pages.get_mut(page) {
                 *n += 1;
             } else if self.pages.len() < MOST_PAGES_PER_BATCH {
                 self.pages.insert(page.clone(), 1);
             } else {
                 kept = false;
+            }
+            if kept {
+                *self.page_days.entry((day, page.clone())).or_default() += 1;
             }
         }
         if let Some((visit, at)) = seen {
@@ -85,6 +91,11 @@ impl Pending {
             id,
             visits,
             page_views: taken.pages.iter().map(|(p, n)| (p.clone(), *n)).collect(),
+            page_days: taken
+                .page_days
+                .into_iter()
+                .map(|((day, page), n)| (day, page, n))
+                .collect(),
             seen: taken
                 .seen
                 .into_iter()
@@ -247,12 +258,13 @@ mod tests {
     fn pending_increments_add_to_the_stored_counts() {
         let page = PageId::parse("/tin-tuc/1").unwrap();
         let mut pending = Pending::default();
+        let day = "2026-11-28".parse().unwrap();
         pending.record(
             Some(buckets("2026-11-28")),
-            Some(&page),
+            Some((&page, day)),
             Some((visitor(1), at(10))),
         );
-        pending.record(None, Some(&page), Some((visitor(1), at(20))));
+        pending.record(None, Some((&page, day)), Some((visitor(1), at(20))));
         pending.record(
             Some(buckets("2026-11-28")),
             None,
@@ -328,15 +340,15 @@ mod tests {
     #[test]
     fn distinct_pages_per_batch_are_capped() {
         let mut pending = Pending::default();
+        let day = "2026-11-28".parse().unwrap();
         for i in 0..MOST_PAGES_PER_BATCH {
             let page = PageId::parse(&format!("/p/{i}")).unwrap();
-            assert!(pending.record(None, Some(&page), None));
+            assert!(pending.record(None, Some((&page, day)), None));
         }
         let one_more = PageId::parse("/p/extra").unwrap();
-        assert!(!pending.record(None, Some(&one_more), None));
-        assert_eq!(
-            pending.take_batch("b".into()).batch.page_views.len(),
-            MOST_PAGES_PER_BATCH
-        );
+        assert!(!pending.record(None, Some((&one_more, day)), None));
+        let batch = pending.take_batch("b".into()).batch;
+        assert_eq!(batch.page_views.len(), MOST_PAGES_PER_BATCH);
+        assert_eq!(batch.page_days.len(), MOST_PAGES_PER_BATCH);
     }
 }

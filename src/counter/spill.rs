@@ -48,6 +48,9 @@ struct BatchRecord {
     /// (day, visits): the week and month follow from the day.
     visits: Vec<(String, u64)>,
     page_views: Vec<(String, u64)>,
+    /// (day, page, views); absent in files of earlier versions.
+    #[serde(default)]
+    page_days: Vec<(String, String, u64)>,
     seen: Vec<(u64, i64)>,
 }
 
@@ -91,6 +94,11 @@ impl Spill {
                         .iter()
                         .map(|(p, n)| (p.as_str().to_owned(), *n))
                         .collect(),
+                    page_days: b
+                        .page_days
+                        .iter()
+                        .map(|(d, p, n)| (d.to_string(), p.as_str().to_owned(), *n))
+                        .collect(),
                     seen: b
                         .seen
                         .iter()
@@ -133,6 +141,11 @@ impl Spill {
                     .page_views
                     .into_iter()
                     .filter_map(|(p, n)| Some((PageId::parse(&p).ok()?, n)))
+                    .collect(),
+                page_days: b
+                    .page_days
+                    .into_iter()
+                    .filter_map(|(d, p, n)| Some((d.parse().ok()?, PageId::parse(&p).ok()?, n)))
                     .collect(),
                 seen: b
                     .seen
@@ -223,6 +236,11 @@ mod tests {
                 id: "r-1".into(),
                 visits: vec![(Buckets::of("2027-01-15".parse().unwrap()), 3)],
                 page_views: vec![(PageId::parse("/a").unwrap(), 2)],
+                page_days: vec![(
+                    "2027-01-15".parse().unwrap(),
+                    PageId::parse("/a").unwrap(),
+                    2,
+                )],
                 seen: vec![(VisitId(9), Timestamp::from_millisecond(5).unwrap())],
             }],
         };

@@ -1,5 +1,5 @@
-//! Admin authentication: the token compared exactly and in constant time,
-//! and guessing throttled. An address (IPv6: its /64) that fails
+//! Admin authentication: tokens, each with a name for the audit log,
+//! compared exactly and in constant time, and guessing throttled. An address (IPv6: its /64) that fails
 //! [`MOST_FAILURES`] times within [`FAILURE_WINDOW`] is locked out for
 //! [`LOCKOUT`]; while locked, its attempts are refused unchecked.
 
@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use http::{HeaderMap, header};
 use subtle::ConstantTimeEq;
 
+use crate::config::{NamedToken, Secret, UNNAMED_ADMIN};
 use crate::privacy::network;
 
 /// Failures allowed within [`FAILURE_WINDOW`] before a lock-out.
@@ -22,20 +23,50 @@ pub const LOCKOUT: Duration = Duration::from_secs(15 * 60);
 const MOST_TRACKED: usize = 10_000;
 const OVERFLOW: [u8; 16] = [0xff; 16];
 
-/// Whether the request carries exactly `Bearer <token>`. Both sides are
-/// hashed first, so the comparison takes the same time whatever the
-/// lengths.
-pub fn bearer_matches(headers: &HeaderMap, token: &str) -> bool {
-    let Some(given) = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-    else {
-        return false;
-    };
-    let given = blake3::hash(given.as_bytes());
-    let expected = blake3::hash(token.as_bytes());
-    given.as_bytes().ct_eq(expected.as_bytes()).into()
+/// The admin tokens and their holders' names.
+#[derive(Debug, Clone, Default)]
+pub struct Admins(Vec<(String, [u8; 32])>);
+
+impl Admins {
+    /// `single` (named [`UNNAMED_ADMIN`]) and `named`; empty, the admin
+    /// API and the console are off.
+    pub fn new(single: Option<&Secret>, named: &[NamedToken]) -> Self {
+        let single = single.map(|t| (UNNAMED_ADMIN.to_owned(), t));
+        let named = named.iter().map(|t| (t.name.clone(), &t.token));
+        Self(
+            single
+                .into_iter()
+                .chain(named)
+                .map(|(name, token)| (name, *blake3::hash(token.expose().as_bytes()).as_bytes()))
+                .collect(),
+        )
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Whose token `given` is. Every token is compared, each in constant
+    /// time, so the answer takes as long whichever matched.
+    pub fn name_for(&self, given: &str) -> Option<&str> {
+        let given = blake3::hash(given.as_bytes());
+        let mut found = None;
+        for (name, token) in &self.0 {
+            if bool::from(given.as_bytes().ct_eq(token)) {
+                found = Some(name.as_str());
+            }
+        }
+        found
+    }
+
+    /// Whose token the request's `Authorization: Bearer <token>` is.
+    pub fn bearer(&self, headers: &HeaderMap) -> Option<&str> {
+        let given = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))?;
+        self.name_for(given)
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -126,6 +157,11 @@ fn expired(f: &Failures, now: Instant) -> bool {
 mod tests {
     use super::*;
 
+    fn bearer_matches(headers: &HeaderMap, token: &str) -> bool {
+        let admins = Admins::new(Some(&Secret::new(token.into())), &[]);
+        admins.bearer(headers).is_some()
+    }
+
     fn bearer(value: &str) -> HeaderMap {
         let mut h = HeaderMap::new();
         h.insert(header::AUTHORIZATION, value.parse().unwrap());
@@ -160,6 +196,26 @@ mod tests {
             token
         ));
         assert!(!bearer_matches(&HeaderMap::new(), token));
+    }
+
+    #[test]
+    fn each_named_token_signs_in_as_its_name() {
+        let single = Secret::new("the-old-single-token".into());
+        let named =
+            crate::config::named_tokens("lan:a-token-for-lan-0001,minh:a-token-for-minh-001")
+                .unwrap();
+        let admins = Admins::new(Some(&single), &named);
+        assert_eq!(admins.name_for("the-old-single-token"), Some("admin"));
+        assert_eq!(admins.name_for("a-token-for-lan-0001"), Some("lan"));
+        assert_eq!(admins.name_for("a-token-for-minh-001"), Some("minh"));
+        assert_eq!(admins.name_for("a-token-for-minh-00"), None);
+        assert_eq!(admins.name_for(""), None);
+        assert_eq!(
+            admins.bearer(&bearer("Bearer a-token-for-lan-0001")),
+            Some("lan")
+        );
+        assert_eq!(admins.bearer(&bearer("Bearer  a-token-for-lan-0001")), None);
+        assert!(Admins::new(None, &[]).is_empty());
     }
 
     #[test]

@@ -75,6 +75,8 @@ pub enum ApiError {
     AdminDisabled,
     InvalidPoll(String),
     InvalidBaseline(String),
+    /// A previous counter's history that cannot be read (the line named).
+    InvalidImport(String),
     /// Replacing the poll would drop options that hold ballots.
     PollConflict(PollConflictDetail),
     Internal,

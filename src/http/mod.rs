@@ -19,6 +19,7 @@ pub mod auth;
 pub mod client;
 pub mod console;
 pub mod error;
+pub mod export;
 pub mod i18n;
 pub mod identity;
 pub mod limit;

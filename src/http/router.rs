@@ -43,7 +43,17 @@ pub enum OpsRoute {
     AdminPolls,
     AdminPoll,
     AdminPollClose,
+    AdminPollReopen,
+    AdminPollArchive,
+    AdminPollBallots,
+    AdminPollResults,
     AdminBaseline,
+    AdminDays,
+    AdminMonths,
+    AdminPages,
+    AdminTopPages,
+    AdminImport,
+    AdminAudit,
     /// A page of the editors' console.
     Console(super::console::Page),
 }
@@ -52,7 +62,7 @@ const GET: &[Method] = &[Method::GET, Method::HEAD];
 const POST: &[Method] = &[Method::POST];
 const PUT: &[Method] = &[Method::PUT];
 const GET_POST: &[Method] = &[Method::GET, Method::HEAD, Method::POST];
-const GET_PUT: &[Method] = &[Method::GET, Method::HEAD, Method::PUT];
+const GET_PUT_DELETE: &[Method] = &[Method::GET, Method::HEAD, Method::PUT, Method::DELETE];
 
 /// Every public route: path template, route, methods.
 pub const PUBLIC: &[(&str, Route, &[Method])] = &[
@@ -85,9 +95,27 @@ pub const OPS: &[(&str, OpsRoute, &[Method])] = &[
     ("/readyz", OpsRoute::Ready, GET),
     ("/openapi.json", OpsRoute::OpenApi, GET),
     ("/admin/polls", OpsRoute::AdminPolls, GET_POST),
-    ("/admin/polls/{id}", OpsRoute::AdminPoll, GET_PUT),
+    ("/admin/polls/{id}", OpsRoute::AdminPoll, GET_PUT_DELETE),
     ("/admin/polls/{id}/close", OpsRoute::AdminPollClose, POST),
+    ("/admin/polls/{id}/reopen", OpsRoute::AdminPollReopen, POST),
+    (
+        "/admin/polls/{id}/archive",
+        OpsRoute::AdminPollArchive,
+        POST,
+    ),
+    (
+        "/admin/polls/{id}/ballots-per-day",
+        OpsRoute::AdminPollBallots,
+        GET,
+    ),
+    ("/admin/polls/{id}/results", OpsRoute::AdminPollResults, GET),
     ("/admin/counter/baseline", OpsRoute::AdminBaseline, PUT),
+    ("/admin/history/days", OpsRoute::AdminDays, GET),
+    ("/admin/history/months", OpsRoute::AdminMonths, GET),
+    ("/admin/history/pages", OpsRoute::AdminPages, GET),
+    ("/admin/history/top-pages", OpsRoute::AdminTopPages, GET),
+    ("/admin/history/import", OpsRoute::AdminImport, POST),
+    ("/admin/audit", OpsRoute::AdminAudit, GET),
     ("/admin/", OpsRoute::Console(Page::Dashboard), GET),
     (
         "/admin/console.css",
@@ -145,6 +173,16 @@ pub const OPS: &[(&str, OpsRoute, &[Method])] = &[
     (
         "/admin/console/history",
         OpsRoute::Console(Page::History),
+        GET,
+    ),
+    (
+        "/admin/console/history/days.csv",
+        OpsRoute::Console(Page::HistoryDaysCsv),
+        GET,
+    ),
+    (
+        "/admin/console/history/months.csv",
+        OpsRoute::Console(Page::HistoryMonthsCsv),
         GET,
     ),
     ("/admin/console/audit", OpsRoute::Console(Page::Audit), GET),
@@ -228,7 +266,7 @@ impl<R> Matched<R> {
             m if m == POST => "POST",
             m if m == PUT => "PUT",
             m if m == GET_POST => "GET, HEAD, POST",
-            m if m == GET_PUT => "GET, HEAD, PUT",
+            m if m == GET_PUT_DELETE => "GET, HEAD, PUT, DELETE",
             _ => "",
         }
     }

@@ -50,6 +50,10 @@ pub struct PollSpec {
     /// Whether a ballot must carry a solved challenge (default: off).
     #[serde(default)]
     pub challenge: ChallengeMode,
+    /// When an editor archived it: closed, left out of the public lists,
+    /// its results kept.
+    #[serde(default)]
+    pub archived_at: Option<Timestamp>,
 }
 
 /// A checked poll. Only [`Poll::new`] makes one.
@@ -67,6 +71,8 @@ pub struct Poll {
     pub results: Visibility,
     #[serde(skip_serializing_if = "ChallengeMode::is_off", default)]
     pub challenge: ChallengeMode,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub archived_at: Option<Timestamp>,
 }
 
 /// Why a poll definition was refused.
@@ -128,6 +134,7 @@ impl Poll {
             closes_at: spec.closes_at,
             results: spec.results,
             challenge: spec.challenge,
+            archived_at: spec.archived_at,
         })
     }
 
@@ -226,6 +233,7 @@ mod tests {
             closes_at: None,
             results: Default::default(),
             challenge: Default::default(),
+            archived_at: None,
         }
     }
 

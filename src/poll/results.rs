@@ -102,6 +102,7 @@ mod tests {
             closes_at: None,
             results: Default::default(),
             challenge: Default::default(),
+            archived_at: None,
         })
         .unwrap()
     }

@@ -87,6 +87,7 @@ mod tests {
             closes_at: Some("2026-12-31T00:00:00+07:00".parse().unwrap()),
             results,
             challenge: Default::default(),
+            archived_at: None,
         })
         .unwrap()
     }

@@ -38,6 +38,29 @@ pub fn visits_month(site: &SiteId, month: Month) -> String {
     site_key(site, &format!("visits:month:{month}"))
 }
 
+/// Hash, kept for good: day of the month (`01`…`31`) → visits that day,
+/// imported ones included (`…:visits:days:2026-11`).
+pub fn visits_days(site: &SiteId, month: Month) -> String {
+    site_key(site, &format!("visits:days:{month}"))
+}
+
+/// Hash: day of the month → visits imported from a previous counter,
+/// so that importing a day again replaces its import.
+pub fn imported_days(site: &SiteId, month: Month) -> String {
+    site_key(site, &format!("visits:imported:{month}"))
+}
+
+/// Sorted set: page id → views on a local day (a past day keeps only its
+/// most-read pages).
+pub fn pages_day(site: &SiteId, day: Day) -> String {
+    site_key(site, &format!("pages:day:{day}"))
+}
+
+/// List of audit entries (JSON), newest first.
+pub fn audit(site: &SiteId) -> String {
+    site_key(site, "audit")
+}
+
 /// Hash: page id → views.
 pub fn page_views(site: &SiteId) -> String {
     site_key(site, "pages")
@@ -97,6 +120,8 @@ pub struct PollKeys {
     pub counts: String,
     /// Hash: visitor → chosen option ids (comma-separated).
     pub voters: String,
+    /// Hash: `<day>|<option id or _voters>` → ballots that day.
+    pub days: String,
     /// Hash: address hash → ballots that day.
     pub addresses_prefix: String,
     prefix: String,
@@ -109,6 +134,7 @@ impl PollKeys {
             meta: format!("{prefix}:meta"),
             counts: format!("{prefix}:counts"),
             voters: format!("{prefix}:voters"),
+            days: format!("{prefix}:days"),
             addresses_prefix: format!("{prefix}:addr:"),
             prefix,
         }
@@ -197,6 +223,10 @@ mod tests {
             batch(&site, "r1-7"),
             daily_key(&site, day("2026-11-28")),
             poll_index(&site),
+            visits_days(&site, day("2026-11-28").month()),
+            imported_days(&site, day("2026-11-28").month()),
+            pages_day(&site, day("2026-11-28")),
+            audit(&site),
         ] {
             assert_eq!(slot(&key), s, "{key}");
         }
@@ -219,6 +249,7 @@ mod tests {
         let s = slot(&keys.meta);
         assert_eq!(slot(&keys.counts), s);
         assert_eq!(slot(&keys.voters), s);
+        assert_eq!(slot(&keys.days), s);
         assert_eq!(slot(&keys.addresses(day("2026-11-28"))), s);
     }
 }

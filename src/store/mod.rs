@@ -97,7 +97,7 @@ operations! {
         site: &SiteId,
         batch: &Batch,
         query: &CounterQuery,
-        max_pages: u64,
+        keep: &Keep,
     ) -> CounterSnapshot;
 
     /// Reads the counters.
@@ -156,6 +156,38 @@ operations! {
     /// Makes everything written so far durable (before exit).
     async fn sync(&self) -> ();
 
+    /// Visits on each day from `from` to `to`, both included (imported
+    /// ones too), in order.
+    async fn visits_by_day(&self, site: &SiteId, from: Day, to: Day) -> Vec<u64>;
+
+    /// The most-read pages of each of `days` (at most `limit` each, most
+    /// read first): what the history keeps of them.
+    async fn pages_by_day(
+        &self,
+        site: &SiteId,
+        days: &[Day],
+        limit: u32,
+    ) -> Vec<Vec<(PageId, u64)>>;
+
+    /// A poll's ballots per local day: `(day, option id or "_voters",
+    /// count)`, in no order.
+    async fn ballots_by_day(&self, site: &SiteId, poll: &PollId) -> Vec<(Day, String, u64)>;
+
+    /// Folds a previous counter's daily visits into the history and the
+    /// total, in one atomic step: a day imported again replaces its
+    /// earlier import, so importing the same file twice changes nothing.
+    /// `today` says which days the today/week/month counters show.
+    async fn import_visits(&self, site: &SiteId, days: &[(Day, u64)], today: Day) -> Imported;
+
+    /// Deletes a poll with its ballots; says whether it existed.
+    async fn delete_poll(&self, site: &SiteId, poll: &PollId) -> bool;
+
+    /// Adds an entry to the audit log (the newest [`MOST_AUDIT_ENTRIES`]
+    /// are kept).
+    async fn append_audit(&self, site: &SiteId, entry: &str) -> ();
+
+    /// The newest `limit` audit entries, newest first.
+    async fn audit(&self, site: &SiteId, limit: usize) -> Vec<String>;
     /// Keeps an editor's console session under the hash of its id, until
     /// `session.expires_at` (replacing one kept under that hash); `now`
     /// turns that moment into a time to live.

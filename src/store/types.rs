@@ -43,6 +43,9 @@ pub struct Batch {
     pub id: String,
     pub visits: Vec<(Buckets, u64)>,
     pub page_views: Vec<(PageId, u64)>,
+    /// The same views by local day, for the history of the most-read
+    /// pages.
+    pub page_days: Vec<(Day, PageId, u64)>,
     /// Visits seen, with when; they make up "online".
     pub seen: Vec<(VisitId, Timestamp)>,
 }
@@ -52,6 +55,46 @@ impl Batch {
         self.visits.is_empty() && self.page_views.is_empty() && self.seen.is_empty()
     }
 }
+
+/// What the counters keep of pages: every page's views up to `max_pages`
+/// distinct pages, and for `page_days` days each day's `top_pages`
+/// most-read pages (the day under way keeps every page it counts).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Keep {
+    pub max_pages: u64,
+    pub top_pages: u32,
+    pub page_days: u32,
+}
+
+/// What importing a previous counter's daily visits did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Imported {
+    /// Days in the import.
+    pub days: u64,
+    /// Days whose imported figure is new or differs from the last import.
+    pub changed: u64,
+    /// What the total of visits changed by.
+    pub added: i64,
+}
+
+/// Which of `day`'s buckets the counters read on `today` (a sum of 1 the
+/// day, 2 the week, 4 the month): an imported day changes those too.
+pub fn shown_buckets(day: Day, today: Day) -> u8 {
+    let mut shown = 0;
+    if day == today || day == today.yesterday() {
+        shown |= 1;
+    }
+    if day.week() == today.week() {
+        shown |= 2;
+    }
+    if day.month() == today.month() {
+        shown |= 4;
+    }
+    shown
+}
+
+/// Most audit entries kept; older ones are dropped.
+pub const MOST_AUDIT_ENTRIES: usize = 10_000;
 
 /// What a counter read asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -327,6 +327,14 @@ impl Voting {
         self.state(id, None).await
     }
 
+    /// Deletes a poll and its ballots; says whether it existed.
+    pub async fn delete(&self, id: &PollId) -> Result<bool, StoreError> {
+        let deleted = self.store.delete_poll(&self.site, id).await;
+        self.forget_results(id);
+        self.guard.forget(id);
+        deleted
+    }
+
     pub async fn list(&self) -> Result<Vec<PollState>, StoreError> {
         let mut states = Vec::new();
         for poll in self.store.list_polls(&self.site).await? {

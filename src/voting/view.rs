@@ -76,12 +76,14 @@ impl Voting {
         PollView::of(state, Viewer::Voter, self.now())
     }
 
-    /// Every poll as `person` sees it: open ones first (soonest to close
-    /// first), then those coming up, then the closed ones (latest first).
+    /// Every poll an editor has not archived, as `person` sees it: open
+    /// ones first (soonest to close first), then those coming up, then the
+    /// closed ones (latest first).
     pub async fn archive(&self, person: Option<&VisitorKey>) -> Result<Vec<PollView>, StoreError> {
         let now = self.now();
         let mut views = Vec::new();
-        for poll in self.store.list_polls(&self.site).await? {
+        let polls = self.store.list_polls(&self.site).await?;
+        for poll in polls.iter().filter(|p| p.archived_at.is_none()) {
             if let Some(view) = self.view(&poll.id, person).await? {
                 views.push(view);
             }

@@ -4,6 +4,7 @@
 //! gives. The tour reaches every operation and every JSON answer that is not
 //! a refusal (refusals are held to the error table by the unit tests).
 
+mod history_tour;
 #[path = "../support/mod.rs"]
 mod support;
 mod tour;
@@ -317,6 +318,7 @@ async fn every_answer_of_a_tour_is_documented() {
     let baseline =
         Req::admin(Method::PUT, "/admin/counter/baseline").json(json!({"baseline": 7_582_803}));
     assert_eq!(tour.send(baseline).await.status, 200);
+    history_tour::visit(&mut tour).await;
 
     tour.assert_complete(&tour.public, &[]);
     // Readiness answers 503 only in a store outage or a starved listener;

@@ -1,6 +1,9 @@
 //! The admin API on the ops listener, behind `Authorization: Bearer
-//! $TALLY_ADMIN_TOKEN`: create or replace polls, close them, list them, set
-//! the counter baseline.
+//! <token>` (one of `TALLY_ADMIN_TOKENS`, or `TALLY_ADMIN_TOKEN`): polls
+//! created, replaced, listed, closed, reopened, archived and deleted, and
+//! the counter baseline. History, exports, import and the audit log are in
+//! `admin_history.rs`. Every change goes through [`Editing`], which notes
+//! who made it.
 
 use std::sync::Arc;
 
@@ -8,15 +11,16 @@ use http::{Method, Request, StatusCode};
 use hyper::body::Incoming;
 use serde_json::Value;
 
+use super::admin_bodies::{Deleted, Reopen};
 use super::bodies::{
     AdminPoll, AdminPolls, Baseline, HeldOption, PollBody, PollConflictDetail, Put, ResultsBody,
 };
 use super::polls::poll_id;
 use super::query_param;
 use crate::config::MAX_BASELINE;
-use crate::config::Secret;
-use crate::counter::Counter;
-use crate::http::auth::{AfterFailure, LOCKOUT, Throttle, bearer_matches};
+use crate::editing::{EditError, Editing};
+use crate::history::History;
+use crate::http::auth::{Admins, AfterFailure, LOCKOUT, Throttle};
 use crate::http::client::Client;
 use crate::http::error::ApiError;
 use crate::http::respond::{Response, json_object, json_response, media_type_is, read_body};
@@ -25,36 +29,36 @@ use crate::ids::PollId;
 use crate::metrics::Metrics;
 use crate::poll::{Poll, PollSpec, Viewer};
 use crate::store::{PollState, PutPoll};
-use crate::voting::Voting;
 
 /// Admin bodies carry whole polls: more room than a hit's.
-const MAX_ADMIN_BODY: usize = 64 * 1024;
+pub(super) const MAX_ADMIN_BODY: usize = 64 * 1024;
 
 /// What the admin routes need.
 pub struct AdminApi {
-    pub voting: Arc<Voting>,
-    pub counter: Arc<Counter>,
-    /// `None`: the admin API is off.
-    pub token: Option<Secret>,
-    pub throttle: Throttle,
+    pub editing: Arc<Editing>,
+    pub history: Arc<History>,
+    /// None: the admin API is off.
+    pub admins: Admins,
+    pub throttle: Arc<Throttle>,
     pub metrics: Arc<Metrics>,
     pub log_addresses: bool,
 }
 
 impl AdminApi {
-    /// Checks the bearer token, throttling an address that keeps guessing.
-    fn authorize(&self, req: &Request<Incoming>, client: Client) -> Result<(), ApiError> {
-        let Some(token) = self.token.as_ref().map(Secret::expose) else {
+    /// Whose bearer token the request carries, throttling an address that
+    /// keeps guessing.
+    fn authorize(&self, req: &Request<Incoming>, client: Client) -> Result<String, ApiError> {
+        if self.admins.is_empty() {
             return Err(ApiError::AdminDisabled);
-        };
+        }
         if let Err(wait) = self.throttle.check(client.ip) {
             return Err(ApiError::SignInLockedOut {
                 retry_after_secs: wait.as_secs().max(1),
             });
         }
-        if bearer_matches(req.headers(), token) {
+        if let Some(who) = self.admins.bearer(req.headers()) {
             self.throttle.succeeded(client.ip);
-            return Ok(());
+            return Ok(who.to_owned());
         }
         // No token at all is not a guess.
         if !req.headers().contains_key(http::header::AUTHORIZATION) {
@@ -80,17 +84,25 @@ impl AdminApi {
         Err(ApiError::Unauthorized)
     }
 
-    fn admin_poll(&self, state: &PollState, result: Option<Put>) -> AdminPoll {
-        let now = self.voting.now();
+    /// A poll as editors read it: times with the portal's offset, to the
+    /// second.
+    pub(super) fn admin_poll(&self, state: &PollState, result: Option<Put>) -> AdminPoll {
+        let now = self.editing.voting.now();
+        let calendar = self.history.calendar();
+        let mut poll = PollBody::new(state, now, Viewer::Editor, calendar.zone_name());
+        poll.opens_at = state.poll.opens_at.map(|t| calendar.local(t));
+        poll.closes_at = state.poll.closes_at.map(|t| calendar.local(t));
         AdminPoll {
-            poll: PollBody::new(state, now, Viewer::Editor, self.voting.zone_name()),
+            poll,
             results: ResultsBody::new(state, now),
+            archived_at: state.poll.archived_at.map(|t| calendar.local(t)),
             result,
         }
     }
 
-    async fn state(&self, id: &PollId) -> Result<PollState, ApiError> {
-        self.voting
+    pub(super) async fn state(&self, id: &PollId) -> Result<PollState, ApiError> {
+        self.editing
+            .voting
             .state(id, None)
             .await?
             .ok_or(ApiError::PollNotFound)
@@ -104,11 +116,14 @@ impl AdminApi {
         req: Request<Incoming>,
         client: Client,
     ) -> Result<Response, ApiError> {
-        self.authorize(&req, client)?;
+        let who = self.authorize(&req, client)?;
+        let ok =
+            |state: &PollState| Ok(json_response(StatusCode::OK, &self.admin_poll(state, None)));
         match (route, req.method().clone()) {
-            (OpsRoute::AdminPolls, Method::POST) => self.put_poll(req, None).await,
+            (OpsRoute::AdminPolls, Method::POST) => self.put_poll(&who, req, None).await,
             (OpsRoute::AdminPolls, _) => {
                 let polls = self
+                    .editing
                     .voting
                     .list()
                     .await?
@@ -117,32 +132,67 @@ impl AdminApi {
                     .collect();
                 Ok(json_response(StatusCode::OK, &AdminPolls { polls }))
             }
-            (OpsRoute::AdminPoll, Method::PUT) => self.put_poll(req, Some(poll_id(id)?)).await,
-            (OpsRoute::AdminPoll, _) => {
-                let state = self.state(&poll_id(id)?).await?;
-                Ok(json_response(
-                    StatusCode::OK,
-                    &self.admin_poll(&state, None),
-                ))
+            (OpsRoute::AdminPoll, Method::PUT) => {
+                self.put_poll(&who, req, Some(poll_id(id)?)).await
             }
-            (OpsRoute::AdminPollClose, _) => {
-                let state = self
-                    .voting
-                    .close(&poll_id(id)?)
-                    .await?
-                    .ok_or(ApiError::PollNotFound)?;
-                Ok(json_response(
-                    StatusCode::OK,
-                    &self.admin_poll(&state, None),
-                ))
+            (OpsRoute::AdminPoll, Method::DELETE) => {
+                let gone = self.editing.delete(&who, &poll_id(id)?).await?;
+                let deleted = Deleted {
+                    id: gone.poll.id.as_str().to_owned(),
+                    votes: gone.votes.iter().sum(),
+                    voters: gone.voters,
+                };
+                Ok(json_response(StatusCode::OK, &deleted))
             }
-            (OpsRoute::AdminBaseline, _) => self.set_baseline(req).await,
-            _ => Err(ApiError::NotFound),
+            (OpsRoute::AdminPoll, _) => ok(&self.state(&poll_id(id)?).await?),
+            (OpsRoute::AdminPollClose, _) => ok(&self.editing.close(&who, &poll_id(id)?).await?),
+            (OpsRoute::AdminPollArchive, _) => {
+                ok(&self.editing.archive(&who, &poll_id(id)?).await?)
+            }
+            (OpsRoute::AdminPollReopen, _) => {
+                let id = poll_id(id)?;
+                let closes_at = self.reopen_until(req).await?;
+                ok(&self.editing.reopen(&who, &id, closes_at).await?)
+            }
+            (OpsRoute::AdminBaseline, _) => self.set_baseline(&who, req).await,
+            (route, _) => self.handle_history(route, id, req, &who).await,
         }
+    }
+
+    /// A reopening's new closing time, from an optional JSON body.
+    async fn reopen_until(
+        &self,
+        req: Request<Incoming>,
+    ) -> Result<Option<jiff::Timestamp>, ApiError> {
+        let (parts, body) = req.into_parts();
+        let bytes = read_body(&parts.headers, body, MAX_ADMIN_BODY).await?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(None);
+        }
+        if !media_type_is(&parts.headers, &["application/json"]) {
+            return Err(ApiError::UnsupportedMediaType {
+                expected: "application/json",
+            });
+        }
+        let reopen: Reopen = json_object(&bytes)?;
+        let Some(raw) = reopen.closes_at else {
+            return Ok(None);
+        };
+        let at = raw
+            .parse::<jiff::Timestamp>()
+            .ok()
+            .or_else(|| self.history.calendar().instant(&raw))
+            .ok_or_else(|| {
+                ApiError::InvalidPoll(
+                    "closes_at must be RFC 3339 or a local date and time (2026-12-31T17:00)".into(),
+                )
+            })?;
+        Ok(Some(at))
     }
 
     async fn put_poll(
         &self,
+        who: &str,
         req: Request<Incoming>,
         path_id: Option<PollId>,
     ) -> Result<Response, ApiError> {
@@ -168,7 +218,7 @@ impl AdminApi {
         let spec: PollSpec =
             serde_json::from_value(value).map_err(|e| ApiError::InvalidPoll(e.to_string()))?;
         let poll = Poll::new(spec).map_err(|e| ApiError::InvalidPoll(e.to_string()))?;
-        let (status, result) = match self.voting.put(&poll, force).await? {
+        let (status, result) = match self.editing.put(who, &poll, force).await? {
             PutPoll::Created => (StatusCode::CREATED, Put::Created),
             PutPoll::Replaced => (StatusCode::OK, Put::Replaced),
             PutPoll::Unchanged => (StatusCode::OK, Put::Unchanged),
@@ -188,7 +238,7 @@ impl AdminApi {
         ))
     }
 
-    async fn set_baseline(&self, req: Request<Incoming>) -> Result<Response, ApiError> {
+    async fn set_baseline(&self, who: &str, req: Request<Incoming>) -> Result<Response, ApiError> {
         let value = json_body(req).await?;
         let bad = || {
             ApiError::InvalidBaseline(format!(
@@ -199,8 +249,18 @@ impl AdminApi {
         if baseline > MAX_BASELINE {
             return Err(bad());
         }
-        self.counter.set_baseline(baseline).await?;
+        self.editing.set_baseline(who, baseline).await?;
         Ok(json_response(StatusCode::OK, &Baseline { baseline }))
+    }
+}
+
+impl From<EditError> for ApiError {
+    fn from(e: EditError) -> Self {
+        match e {
+            EditError::NotFound => ApiError::PollNotFound,
+            EditError::ClosesInThePast => ApiError::InvalidPoll(e.to_string()),
+            EditError::Store(e) => e.into(),
+        }
     }
 }
 

@@ -97,12 +97,13 @@ pub struct PollBody {
     /// How many options one ballot may choose.
     #[schema(minimum = 1, maximum = 20)]
     pub max_choices: u32,
-    /// When ballots start being taken, or `null`.
+    /// When ballots start being taken (RFC 3339), or `null`. The admin API
+    /// gives it with the portal's offset, to the second.
     #[schema(value_type = Option<String>, format = DateTime, required = true)]
-    pub opens_at: Option<Timestamp>,
-    /// When ballots stop being taken, or `null`.
+    pub opens_at: Option<String>,
+    /// When ballots stop being taken (RFC 3339), or `null`.
     #[schema(value_type = Option<String>, format = DateTime, required = true)]
-    pub closes_at: Option<Timestamp>,
+    pub closes_at: Option<String>,
     #[schema(value_type = doc::PollStatus)]
     pub status: PollStatus,
     /// The portal's time zone (IANA name), in which pages show the poll's
@@ -141,8 +142,8 @@ impl PollBody {
                 })
                 .collect(),
             max_choices: poll.max_choices,
-            opens_at: poll.opens_at,
-            closes_at: poll.closes_at,
+            opens_at: poll.opens_at.map(|t| t.to_string()),
+            closes_at: poll.closes_at.map(|t| t.to_string()),
             status: poll.status(now),
             time_zone: zone.to_owned(),
             challenge: poll.challenge,
@@ -359,6 +360,11 @@ pub struct ErrorDetail<'a> {
 pub struct AdminPoll {
     pub poll: PollBody,
     pub results: ResultsBody,
+    /// When an editor archived the poll (RFC 3339, the portal's offset):
+    /// closed and left out of the public lists. Absent if it is not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String, format = DateTime)]
+    pub archived_at: Option<String>,
     /// What a create-or-replace did.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Put)]

@@ -2,6 +2,8 @@
 //! API. Each area holds only the domain service it serves.
 
 pub mod admin;
+pub mod admin_bodies;
+mod admin_history;
 pub mod bodies;
 pub mod counter;
 mod live;

@@ -2,9 +2,6 @@
 //! horizontal bars for a poll's results. Each says what it shows in its
 //! `<title>` and label, writes values beside the marks (never colour alone),
 //! and comes with its numbers as a table. Pure functions of their data.
-// The column charts serve the history pages, whose data (the history
-// service) is still to come; until then only the tests use them.
-#![allow(dead_code)]
 
 use maud::{Markup, html};
 

@@ -1,11 +1,12 @@
-//! The console's sign-in page, its dashboard (the counter's figures now),
-//! and the counter's history, audit log and import pages.
+//! The console's sign-in page and its dashboard: the counter's figures now
+//! and its visits over the last 30 days.
 
 use http::StatusCode;
 use maud::{Markup, html};
 
+use super::history::visits_chart;
 use super::layout::{Frame, html_response};
-use super::{Answer, Console, Editor, Fields};
+use super::{Answer, Console, Editor};
 
 /// The sign-in form, with what went wrong last time.
 pub(super) fn sign_in_page(frame: &Frame, error: Option<&str>) -> Markup {
@@ -30,6 +31,11 @@ pub(super) fn sign_in_page(frame: &Frame, error: Option<&str>) -> Markup {
 pub(super) async fn dashboard(console: &Console, editor: &Editor) -> Answer {
     let frame = &editor.frame;
     let view = console.counter.view(None).await;
+    let today = console.history.today();
+    let days = console
+        .history
+        .visits_per_day(today.days_before(29), today)
+        .await?;
     let t = &view.totals;
     let n = |v: u64| frame.lang.number(v);
     let title = frame.t("Tổng quan", "Dashboard");
@@ -51,6 +57,8 @@ pub(super) async fn dashboard(console: &Console, editor: &Editor) -> Answer {
             @for (label, value) in figures { li { (label) strong { (n(value)) } } }
         }
         p { a href=(frame.link("/admin/")) { (frame.t("Cập nhật số liệu", "Refresh the figures")) } }
+        h2 { (frame.t("30 ngày qua", "The last 30 days")) }
+        (visits_chart(frame, frame.t("Lượt truy cập mỗi ngày, 30 ngày qua", "Visits per day, last 30 days"), &days))
         h2 { (frame.t("Đi tới", "Go to")) }
         ul {
             li { a href=(frame.link("/admin/console/polls")) { (frame.t("Các cuộc bình chọn", "Polls")) } }
@@ -63,34 +71,4 @@ pub(super) async fn dashboard(console: &Console, editor: &Editor) -> Answer {
         StatusCode::OK,
         frame.page(title, false, body),
     ))
-}
-
-fn coming(frame: &Frame, title: &str) -> Answer {
-    let body = html! {
-        h1 { (title) }
-        p { (frame.t("Trang này sẽ có khi phần lưu trữ lịch sử được hoàn thành.", "This page comes with the history storage.")) }
-    };
-    Ok(html_response(
-        StatusCode::OK,
-        frame.page(title, false, body),
-    ))
-}
-
-// TODO(console): visits per day (30, 365 days), per month and top pages,
-// from the history service once it lands on main.
-pub(super) async fn history(_console: &Console, editor: &Editor) -> Answer {
-    coming(&editor.frame, editor.frame.t("Lượt truy cập", "Visits"))
-}
-
-// TODO(console): the audit log, once it lands on main.
-pub(super) async fn audit(_console: &Console, editor: &Editor) -> Answer {
-    coming(
-        &editor.frame,
-        editor.frame.t("Nhật ký thay đổi", "Audit log"),
-    )
-}
-
-// TODO(console): importing the previous counter's history, once it lands.
-pub(super) async fn import(_console: &Console, editor: &Editor, _form: Option<Fields>) -> Answer {
-    coming(&editor.frame, editor.frame.t("Nhập dữ liệu", "Import"))
 }

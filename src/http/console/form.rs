@@ -183,6 +183,7 @@ fn read_poll(
         closes_at: time("closes_at")?,
         results,
         challenge: existing.map_or(ChallengeMode::default(), |p| p.challenge),
+        archived_at: existing.and_then(|p| p.archived_at),
     };
     Poll::new(spec).map_err(|e| {
         format!(
@@ -224,7 +225,7 @@ pub(super) async fn save(
         return Ok(again(console, frame, None, StatusCode::CONFLICT, why));
     }
     let force = f.get("force") == Some("yes");
-    match console.voting.put(&poll, force).await? {
+    match console.editing.put(&editor.who, &poll, force).await? {
         PutPoll::Conflict(held) => {
             let list: Vec<String> = held.iter().map(|(id, n)| format!("{id} ({n})")).collect();
             let why = format!(

@@ -6,12 +6,13 @@
 //!
 //! - [`session`]: the cookie, CSRF tokens and the admin token's check;
 //! - [`layout`]: the page shell, stylesheet, security headers, errors;
-//! - [`dashboard`], [`polls`], [`form`]: the pages;
+//! - [`dashboard`], [`polls`], [`form`], [`history`]: the pages;
 //! - [`chart`]: SVG charts with their numbers as tables.
 
 mod chart;
 mod dashboard;
 mod form;
+mod history;
 mod layout;
 mod polls;
 mod session;
@@ -26,9 +27,10 @@ use jiff::tz::TimeZone;
 
 use self::layout::{Frame, error_page, html_response, see_other};
 use self::words::Lang;
-use crate::config::Secret;
 use crate::counter::Counter;
-use crate::http::auth::{AfterFailure, LOCKOUT, Throttle};
+use crate::editing::{EditError, Editing};
+use crate::history::{History, HistoryError};
+use crate::http::auth::{Admins, AfterFailure, LOCKOUT, Throttle};
 use crate::http::client::Client;
 use crate::http::error::ApiError;
 use crate::http::respond::{Response, read_body};
@@ -58,6 +60,8 @@ pub enum Page {
     DeletePoll,
     PollResultsCsv,
     History,
+    HistoryDaysCsv,
+    HistoryMonthsCsv,
     Audit,
     Import,
 }
@@ -67,8 +71,11 @@ pub struct Console {
     pub sessions: Arc<Sessions>,
     pub voting: Arc<Voting>,
     pub counter: Arc<Counter>,
-    /// `None`: the console, as the admin API, is off.
-    pub token: Option<Secret>,
+    /// Every change, recorded in the audit log under the editor's name.
+    pub editing: Arc<Editing>,
+    pub history: Arc<History>,
+    /// None: the console, as the admin API, is off.
+    pub admins: Admins,
     pub throttle: Throttle,
     pub metrics: Arc<Metrics>,
     pub lang: Lang,
@@ -97,6 +104,27 @@ pub enum Failure {
 impl From<StoreError> for Failure {
     fn from(e: StoreError) -> Self {
         Failure::Store(e)
+    }
+}
+
+impl From<EditError> for Failure {
+    fn from(e: EditError) -> Self {
+        match e {
+            EditError::NotFound => Failure::NotFound,
+            EditError::ClosesInThePast => Failure::Invalid(
+                "Thời gian đóng phải ở tương lai. / The closing time must be in the future.".into(),
+            ),
+            EditError::Store(e) => Failure::Store(e),
+        }
+    }
+}
+
+impl From<HistoryError> for Failure {
+    fn from(e: HistoryError) -> Self {
+        match e {
+            HistoryError::Store(e) => Failure::Store(e),
+            other => Failure::Invalid(other.to_string()),
+        }
     }
 }
 
@@ -165,13 +193,13 @@ impl Console {
             Page::Script => return layout::script(),
             _ => {}
         }
-        if self.token.is_none() {
+        if self.admins.is_empty() {
             return error_page(
                 &frame,
                 StatusCode::NOT_FOUND,
                 frame.t(
-                    "Trang quản trị chưa được bật: hãy đặt TALLY_ADMIN_TOKEN.",
-                    "The console is off: set TALLY_ADMIN_TOKEN.",
+                    "Trang quản trị chưa được bật: hãy đặt TALLY_ADMIN_TOKEN hoặc TALLY_ADMIN_TOKENS.",
+                    "The console is off: set TALLY_ADMIN_TOKEN or TALLY_ADMIN_TOKENS.",
                 ),
             );
         }
@@ -228,9 +256,11 @@ impl Console {
         let answer = match (page, fields) {
             (Page::SignOut, Some(_)) => self.sign_out(&editor, client).await,
             (Page::Dashboard, _) => dashboard::dashboard(self, &editor).await,
-            (Page::History, _) => dashboard::history(self, &editor).await,
-            (Page::Audit, _) => dashboard::audit(self, &editor).await,
-            (Page::Import, fields) => dashboard::import(self, &editor, fields).await,
+            (Page::History, _) => history::history(self, &editor).await,
+            (Page::HistoryDaysCsv, _) => history::history_csv(self, false).await,
+            (Page::HistoryMonthsCsv, _) => history::history_csv(self, true).await,
+            (Page::Audit, _) => history::audit(self, &editor).await,
+            (Page::Import, fields) => history::import(self, &editor, fields).await,
             (Page::Polls, None) => polls::list(self, &editor).await,
             (Page::Polls, Some(f)) => form::save(self, &editor, None, &f).await,
             (Page::NewPoll, _) => form::new_poll(self, &editor),
@@ -296,8 +326,7 @@ impl Console {
         }
         let fields = Fields::parse(&form);
         let given = fields.get("token").unwrap_or("").trim();
-        let token = self.token.as_ref().map(Secret::expose);
-        let Some(who) = session::name_for(token, given) else {
+        let Some(who) = self.admins.name_for(given).map(str::to_owned) else {
             self.refused(client);
             let page = dashboard::sign_in_page(
                 frame,
@@ -306,7 +335,7 @@ impl Console {
             return html_response(StatusCode::UNAUTHORIZED, page);
         };
         self.throttle.succeeded(client.ip);
-        match self.sessions.start(who).await {
+        match self.sessions.start(&who).await {
             Ok((id, _)) => {
                 let mut response = see_other(&frame.link("/admin/"));
                 response

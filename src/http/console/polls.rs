@@ -51,17 +51,23 @@ pub(super) async fn list(console: &Console, editor: &Editor) -> Answer {
     let frame = &editor.frame;
     let now = console.voting.now();
     let states = console.voting.list().await?;
+    let archived = frame.t("Đã lưu trữ", "Archived");
     let groups = [
-        (PollStatus::Open, frame.t("Đang mở", "Open")),
-        (PollStatus::NotYetOpen, frame.t("Sắp mở", "Scheduled")),
-        (PollStatus::Closed, frame.t("Đã đóng", "Closed")),
+        (Some(PollStatus::Open), frame.t("Đang mở", "Open")),
+        (Some(PollStatus::NotYetOpen), frame.t("Sắp mở", "Scheduled")),
+        (Some(PollStatus::Closed), frame.t("Đã đóng", "Closed")),
+        (None, archived),
     ];
+    let in_group = |s: &PollState, group: Option<PollStatus>| match group {
+        None => s.poll.archived_at.is_some(),
+        Some(status) => s.poll.archived_at.is_none() && s.poll.status(now) == status,
+    };
     let title = frame.t("Các cuộc bình chọn", "Polls");
     let body = html! {
         h1 { (title) }
         p { a.button href=(frame.link("/admin/console/new-poll")) { (frame.t("Tạo câu hỏi mới", "New poll")) } }
         @for (status, heading) in groups {
-            @let polls: Vec<&PollState> = states.iter().filter(|s| s.poll.status(now) == status).collect();
+            @let polls: Vec<&PollState> = states.iter().filter(|s| in_group(s, status)).collect();
             section {
                 h2 { (heading) " (" (polls.len()) ")" }
                 @if polls.is_empty() {
@@ -83,7 +89,6 @@ pub(super) async fn list(console: &Console, editor: &Editor) -> Answer {
                 }
             }
         }
-        p.hint { (frame.t("Lưu trữ câu hỏi: sẽ có khi phần lưu trữ được hoàn thành.", "Archived polls: coming with the archive.")) }
     };
     Ok(html_response(
         StatusCode::OK,
@@ -129,6 +134,11 @@ pub(super) async fn detail(console: &Console, editor: &Editor, id: Option<&str>)
         .map(|o| vec![o.label.clone(), n(o.votes), format!("{:.1}%", o.percent)])
         .collect();
     let results_title = frame.t("Kết quả", "Results");
+    let today = console.history.today();
+    let per_day = console
+        .history
+        .ballots_per_day(poll, Some(today.days_before(29)), Some(today))
+        .await?;
     let body = html! {
         h1 { (poll.question) }
         dl {
@@ -154,7 +164,18 @@ pub(super) async fn detail(console: &Console, editor: &Editor, id: Option<&str>)
             ))
         }
         p { a href=(poll_link(frame, &poll.id, "/results.csv")) download { (frame.t("Tải kết quả (CSV)", "Download the results (CSV)")) } }
-        p.hint { (frame.t("Biểu đồ phiếu theo ngày: sẽ có khi phần lịch sử được hoàn thành.", "Ballots per day: coming with the history.")) }
+        h2 { (frame.t("Phiếu mỗi ngày, 30 ngày qua", "Ballots per day, last 30 days")) }
+        @for (i, option) in poll.options.iter().enumerate() {
+            @let points: Vec<(String, u64)> = per_day.iter().map(|d| (d.day.date().strftime("%d/%m").to_string(), d.votes.get(i).copied().unwrap_or(0))).collect();
+            @let rows: Vec<Vec<String>> = per_day.iter().map(|d| vec![d.day.to_string(), n(d.votes.get(i).copied().unwrap_or(0))]).collect();
+            @let caption = format!("{}: {}", frame.t("Phiếu mỗi ngày cho", "Ballots per day for"), option.label);
+            h3 { (option.label) }
+            (chart::with_table(
+                chart::columns(&caption, &points, n),
+                frame.t("Xem bảng số liệu", "Show the numbers"),
+                chart::table(&caption, &[frame.t("Ngày", "Day"), frame.t("Phiếu", "Votes")], &rows),
+            ))
+        }
     };
     Ok(html_response(
         StatusCode::OK,
@@ -256,37 +277,23 @@ pub(super) async fn act(
     let frame = &editor.frame;
     let s = state(console, id).await?;
     let poll_id = s.poll.id.clone();
+    let who = editor.who.as_str();
     match page {
         Page::ClosePoll => {
-            console.voting.close(&poll_id).await?;
+            console.editing.close(who, &poll_id).await?;
         }
         Page::ReopenPoll => {
             let closes_at = match fields.get("closes_at").filter(|v| !v.trim().is_empty()) {
                 Some(text) => Some(parse_local(text, &console.tz).ok_or_else(|| {
-                    Failure::Invalid(
-                        frame
-                            .t(
-                                "Thời gian đóng không hợp lệ.",
-                                "The closing time is not valid.",
-                            )
-                            .into(),
-                    )
+                    let why = frame.t(
+                        "Thời gian đóng không hợp lệ.",
+                        "The closing time is not valid.",
+                    );
+                    Failure::Invalid(why.into())
                 })?),
                 None => None,
             };
-            let mut poll = s.poll.clone();
-            poll.closes_at = closes_at;
-            if closes_at.is_some_and(|at| at <= console.voting.now()) {
-                return Err(Failure::Invalid(
-                    frame
-                        .t(
-                            "Thời gian đóng phải ở tương lai.",
-                            "The closing time must be in the future.",
-                        )
-                        .into(),
-                ));
-            }
-            console.voting.put(&poll, false).await?;
+            console.editing.reopen(who, &poll_id, closes_at).await?;
         }
         Page::ArchivePoll | Page::DeletePoll => {
             if fields.get("confirm") != Some("yes") {
@@ -294,13 +301,12 @@ pub(super) async fn act(
                     frame.t("Chưa xác nhận.", "Not confirmed.").into(),
                 ));
             }
-            // TODO(console): archive and delete through the editing
-            // service once it lands on main.
-            return Err(Failure::Invalid(
-                frame
-                    .t("Chức năng này chưa sẵn sàng.", "This is not available yet.")
-                    .into(),
-            ));
+            if page == Page::DeletePoll {
+                console.editing.delete(who, &poll_id).await?;
+                tracing::info!(who, poll = %poll_id, "console: poll deleted");
+                return Ok(see_other(&frame.link("/admin/console/polls")));
+            }
+            console.editing.archive(who, &poll_id).await?;
         }
         _ => return Err(Failure::NotFound),
     }

@@ -78,15 +78,6 @@ pub fn origin_is_own(headers: &HeaderMap) -> bool {
     }
 }
 
-/// The admin token's name, if `given` is one (constant time). Until named
-/// tokens arrive, the single `TALLY_ADMIN_TOKEN` is named `admin`.
-pub fn name_for(token: Option<&str>, given: &str) -> Option<&'static str> {
-    let token = token?;
-    let a = blake3::hash(given.as_bytes());
-    let b = blake3::hash(token.as_bytes());
-    bool::from(a.as_bytes().ct_eq(b.as_bytes())).then_some("admin")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,12 +144,5 @@ mod tests {
         assert!(!origin_is_own(&h));
         h.insert(header::ORIGIN, "null".parse().unwrap());
         assert!(!origin_is_own(&h));
-    }
-
-    #[test]
-    fn tokens_are_named() {
-        assert_eq!(name_for(Some("s3cret"), "s3cret"), Some("admin"));
-        assert_eq!(name_for(Some("s3cret"), "s3cre"), None);
-        assert_eq!(name_for(None, ""), None);
     }
 }

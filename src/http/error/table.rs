@@ -223,8 +223,8 @@ impl ApiError {
             AdminDisabled => row(
                 S::NOT_FOUND,
                 "admin_disabled",
-                "Chức năng quản trị đang tắt (chưa đặt TALLY_ADMIN_TOKEN).",
-                "The admin API is off (TALLY_ADMIN_TOKEN is not set).",
+                "Chức năng quản trị đang tắt (chưa đặt TALLY_ADMIN_TOKEN hay TALLY_ADMIN_TOKENS).",
+                "The admin API is off (neither TALLY_ADMIN_TOKEN nor TALLY_ADMIN_TOKENS is set).",
             ),
             InvalidPoll(why) => row(
                 S::BAD_REQUEST,
@@ -237,6 +237,12 @@ impl ApiError {
                 "invalid_baseline",
                 format!("Số lượt ban đầu không hợp lệ: {why}"),
                 why.clone(),
+            ),
+            InvalidImport(why) => row(
+                S::BAD_REQUEST,
+                "invalid_import",
+                format!("Không đọc được tệp lịch sử (mỗi dòng: ngày,lượt truy cập): {why}"),
+                format!("The history file cannot be read (each line: date,visits): {why}"),
             ),
             PollConflict(_) => row(
                 S::CONFLICT,

@@ -101,6 +101,7 @@ pub fn every() -> Vec<ApiError> {
         AdminDisabled,
         sample::invalid_poll(),
         sample::invalid_baseline(),
+        sample::invalid_import(),
         sample::poll_has_ballots(),
         Internal,
     ];
@@ -143,6 +144,7 @@ fn sampled(error: &ApiError) -> bool {
         | AdminDisabled
         | InvalidPoll(_)
         | InvalidBaseline(_)
+        | InvalidImport(_)
         | PollConflict(_)
         | Internal => true,
     }

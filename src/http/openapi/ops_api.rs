@@ -30,22 +30,28 @@ use crate::http::router::{OPS, OPS_TABLE, OpsRoute};
     servers((url = "/", description = "This service (the ops listener)")),
     tags(
         (name = "operations", description = "Prometheus and Kubernetes."),
-        (name = "admin", description = "Polls and the counter baseline, for editors (bearer token)."),
+        (name = "admin", description = "Polls, the counter's baseline, history, exports, import and the audit log, for editors (bearer token)."),
         (name = "meta", description = "This document."),
     ),
     paths(
         get_metrics, get_health, get_ready, get_openapi,
         list_polls, create_poll, get_poll, put_poll, close_poll, put_baseline,
+        history::reopen_poll, history::archive_poll, history::delete_poll,
+        history::ballots_per_day, history::poll_results, history::visits_per_day,
+        history::visits_per_month, history::pages_per_day, history::top_pages,
+        history::import_visits, history::audit_log,
     ),
     components(schemas(ErrorBody, doc::ErrorDetail)),
     modifiers(&Door),
 )]
 pub struct OpsApi;
 
+mod history;
+
 /// The poll a route is about.
 #[derive(IntoParams)]
 #[into_params(parameter_in = Path)]
-struct Poll {
+pub(super) struct Poll {
     /// The poll's id. A malformed id names no poll (`404 poll_not_found`).
     #[param(value_type = doc::PollId)]
     id: String,
@@ -214,7 +220,28 @@ fn refusals(route: OpsRoute, method: &Method) -> Vec<ApiError> {
             r
         }
         OpsRoute::AdminPolls => vec![],
-        OpsRoute::AdminPoll | OpsRoute::AdminPollClose => vec![PollNotFound],
+        OpsRoute::AdminPoll | OpsRoute::AdminPollClose | OpsRoute::AdminPollArchive => {
+            vec![PollNotFound]
+        }
+        OpsRoute::AdminPollReopen => {
+            let mut r: Vec<ApiError> = body.into_iter().collect();
+            r.extend([PollNotFound, sample::invalid_poll()]);
+            r
+        }
+        OpsRoute::AdminPollBallots | OpsRoute::AdminPollResults => {
+            vec![PollNotFound, sample::invalid_query()]
+        }
+        OpsRoute::AdminDays
+        | OpsRoute::AdminMonths
+        | OpsRoute::AdminPages
+        | OpsRoute::AdminTopPages
+        | OpsRoute::AdminAudit => vec![sample::invalid_query()],
+        OpsRoute::AdminImport => vec![
+            sample::admin_payload_too_large(),
+            sample::invalid_body(),
+            sample::unsupported_media_type("text/csv"),
+            sample::invalid_import(),
+        ],
         OpsRoute::AdminBaseline => {
             let mut r: Vec<ApiError> = body.into_iter().collect();
             r.push(sample::invalid_baseline());

@@ -16,6 +16,7 @@ use crate::ids::{OptionId, PageId, PollId};
 use crate::poll::{self, PollStatus};
 
 mod rendered;
+mod rendered_history;
 
 use rendered::{rendered, to_json};
 

@@ -4,7 +4,7 @@
 //! "Online" is kept in memory: it is five minutes deep, needs no history,
 //! and one process owns the file.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 
 use redb::{ReadableTable, WriteTransaction};
@@ -12,9 +12,10 @@ use redb::{ReadableTable, WriteTransaction};
 use super::tables::{BATCHES, COUNTERS, PAGES, add, field, read_u64};
 use jiff::Timestamp;
 
+use super::history;
 use crate::ids::{SiteId, VisitId};
 use crate::store::keys;
-use crate::store::{Batch, CounterQuery, CounterSnapshot};
+use crate::store::{Batch, CounterQuery, CounterSnapshot, Keep};
 
 /// Most visits kept as online; beyond it a flood undercounts "online"
 /// rather than growing memory.
@@ -52,7 +53,7 @@ pub(super) fn apply(
     site: &SiteId,
     batch: &Batch,
     query: &CounterQuery,
-    max_pages: u64,
+    keep: &Keep,
 ) -> Result<CounterSnapshot, redb::Error> {
     let mut table = txn.open_table(COUNTERS)?;
     let mut pages = txn.open_table(PAGES)?;
@@ -68,20 +69,26 @@ pub(super) fn apply(
             add(&mut table, &keys::visits_day(site, b.day), n)?;
             add(&mut table, &keys::visits_week(site, b.week), n)?;
             add(&mut table, &keys::visits_month(site, b.month), n)?;
+            let days = keys::visits_days(site, b.month);
+            add(&mut table, &field(&days, &b.day.field()), n)?;
         }
         let page_views = keys::page_views(site);
+        let mut kept = HashSet::new();
         for (page, n) in &batch.page_views {
             let key = field(&page_views, page.as_str());
             let known = pages.get(key.as_str())?.is_some();
-            if known || read_u64(&table, &page_views)? < max_pages {
+            if known || read_u64(&table, &page_views)? < keep.max_pages {
                 if !known {
                     add(&mut table, &page_views, 1)?;
                 }
                 add(&mut pages, &key, i64::try_from(*n).unwrap_or(i64::MAX))?;
+                kept.insert(page);
             } else {
                 dropped += n;
             }
         }
+        let kept_days = batch.page_days.iter().filter(|(_, p, _)| kept.contains(p));
+        history::add_page_days(txn, &mut table, site, kept_days, query.today, keep)?;
     }
     let mut snapshot = read(&table, &pages, site, query)?;
     snapshot.views_dropped = dropped;

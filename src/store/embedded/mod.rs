@@ -20,8 +20,8 @@ use redb::{
 use super::keys::{self, PollKeys};
 use super::record::parse_poll;
 use super::{
-    Ballot, Batch, CounterQuery, CounterSnapshot, PollState, PutPoll, Retraction, Session, Store,
-    StoreError, Touch, TouchOutcome, Verdict,
+    Ballot, Batch, CounterQuery, CounterSnapshot, Imported, Keep, PollState, PutPoll, Retraction,
+    Session, Store, StoreError, Touch, TouchOutcome, Verdict,
 };
 use jiff::Timestamp;
 
@@ -30,6 +30,7 @@ use crate::ids::{PageId, PollId, SiteId, VisitorKey};
 use crate::poll::Poll;
 
 mod counters;
+mod history;
 mod maintain;
 mod polls;
 mod sessions;
@@ -78,6 +79,8 @@ impl EmbeddedStore {
         txn.open_table(ADDRESS_BALLOTS)?;
         txn.open_table(MARKS)?;
         txn.open_table(SPENT)?;
+        txn.open_table(tables::PAGE_DAYS)?;
+        txn.open_table(tables::AUDIT)?;
         txn.open_table(tables::SESSIONS)?;
         txn.commit()?;
         let db = Arc::new(db);
@@ -139,13 +142,14 @@ impl Store for EmbeddedStore {
         site: &SiteId,
         batch: &Batch,
         query: &CounterQuery,
-        max_pages: u64,
+        keep: &Keep,
     ) -> Result<CounterSnapshot, StoreError> {
         let (owned_site, owned_query, owned_batch) = (site.clone(), query.clone(), batch.clone());
+        let keep = *keep;
         // Made durable within the sync interval, as hits are.
         let mut snapshot = self
             .write(Durability::None, move |txn| {
-                counters::apply(txn, &owned_site, &owned_batch, &owned_query, max_pages)
+                counters::apply(txn, &owned_site, &owned_batch, &owned_query, &keep)
             })
             .await?;
         snapshot.online = self.online.update(site, Some(batch), query.online_since);
@@ -301,7 +305,7 @@ impl Store for EmbeddedStore {
             })
             .await?;
         match cast {
-            polls::Cast::Judged(verdict, state) => Ok(Some((verdict, state))),
+            polls::Cast::Judged(verdict, state) => Ok(Some((verdict, *state))),
             polls::Cast::NoPoll => Ok(None),
             polls::Cast::Fenced => Err(StoreError::Unavailable(
                 "the ballot arrived after it was retracted and was not counted".into(),
@@ -333,19 +337,47 @@ impl Store for EmbeddedStore {
         self.write(Durability::Immediate, |_| Ok(())).await
     }
 
+    async fn visits_by_day(&self, site: &SiteId, from: Day, to: Day) -> Result<Vec<u64>, Error> {
+        self.daily_visits(site, from, to).await
+    }
+
+    async fn pages_by_day(&self, site: &SiteId, days: &[Day], limit: u32) -> Result<Pages, Error> {
+        self.daily_pages(site, days, limit).await
+    }
+
+    async fn ballots_by_day(&self, site: &SiteId, poll: &PollId) -> Result<DayCounts, Error> {
+        self.daily_ballots(site, poll).await
+    }
+
+    async fn import_visits(
+        &self,
+        site: &SiteId,
+        d: &[(Day, u64)],
+        t: Day,
+    ) -> Result<Imported, Error> {
+        self.import_days(site, d, t).await
+    }
+
+    async fn delete_poll(&self, site: &SiteId, poll: &PollId) -> Result<bool, Error> {
+        self.remove_poll(site, poll).await
+    }
+
+    async fn append_audit(&self, site: &SiteId, entry: &str) -> Result<(), Error> {
+        self.push_audit(site, entry).await
+    }
+
+    async fn audit(&self, site: &SiteId, limit: usize) -> Result<Vec<String>, Error> {
+        self.read_audit(site, limit).await
+    }
+
     async fn put_session(
         &self,
         site: &SiteId,
         hash: &str,
-        session: &Session,
-        _now: Timestamp,
-    ) -> Result<(), StoreError> {
-        let key = keys::session(site, hash);
-        let record = sessions::encode(session)?;
-        self.write(Durability::Immediate, move |txn| {
-            sessions::put(txn, &key, &record)
-        })
-        .await
+        s: &Session,
+        _: Timestamp,
+    ) -> Result<(), Error> {
+        self.keep_session(keys::session(site, hash), s).await
     }
 
     async fn session(
@@ -353,17 +385,15 @@ impl Store for EmbeddedStore {
         site: &SiteId,
         hash: &str,
         now: Timestamp,
-    ) -> Result<Option<Session>, StoreError> {
-        let key = keys::session(site, hash);
-        let found = self.read_txn(move |txn| sessions::get(txn, &key)).await?;
-        sessions::alive(found, now)
+    ) -> Result<Option<Session>, Error> {
+        self.find_session(keys::session(site, hash), now).await
     }
 
-    async fn end_session(&self, site: &SiteId, hash: &str) -> Result<(), StoreError> {
-        let key = keys::session(site, hash);
-        self.write(Durability::Immediate, move |txn| {
-            sessions::remove(txn, &key)
-        })
-        .await
+    async fn end_session(&self, site: &SiteId, hash: &str) -> Result<(), Error> {
+        self.forget_session(keys::session(site, hash)).await
     }
 }
+
+type Error = StoreError;
+type Pages = Vec<Vec<(PageId, u64)>>;
+type DayCounts = Vec<(Day, String, u64)>;

@@ -89,7 +89,7 @@ pub(super) fn put(
 pub(super) enum Cast {
     Fenced,
     NoPoll,
-    Judged(Verdict, PollState),
+    Judged(Verdict, Box<PollState>),
 }
 
 pub(super) fn cast(
@@ -121,7 +121,7 @@ pub(super) fn cast(
         // so a retraction of an earlier try leaves it counted.
         let record = format!("{}/{}|{choices}", ballot.id, ballot.attempt.to_hex());
         voters.insert(voter.as_str(), record.as_str())?;
-        return Ok(Cast::Judged(Verdict::Accepted, state));
+        return Ok(Cast::Judged(Verdict::Accepted, Box::new(state)));
     }
     // The store's own clock is this process's: the same for every caller.
     let at = ballot.at.unwrap_or_else(jiff::Timestamp::now);
@@ -150,7 +150,7 @@ pub(super) fn cast(
     };
     let verdict = judge(&state.poll, at, &standing, &ballot.choices);
     if verdict != Verdict::Accepted {
-        return Ok(Cast::Judged(verdict, state));
+        return Ok(Cast::Judged(verdict, Box::new(state)));
     }
     if let BallotProof::Solved(solution) = ballot.proof
         && state.poll.challenge.required()
@@ -166,11 +166,13 @@ pub(super) fn cast(
     addresses.insert(address_key.as_str(), from_address + 1)?;
     for choice in &ballot.choices {
         add(&mut counts, &field(&k.counts, choice.as_str()), 1)?;
+        add(&mut counts, &day_field(k, ballot.day, choice.as_str()), 1)?;
     }
     add(&mut counts, &field(&k.counts, VOTERS_FIELD), 1)?;
+    add(&mut counts, &day_field(k, ballot.day, VOTERS_FIELD), 1)?;
     let state = poll_state_in(&polls, &counts, &voters, k, Some(&ballot.visitor))?
         .expect("the poll was read in this transaction");
-    Ok(Cast::Judged(Verdict::Accepted, state))
+    Ok(Cast::Judged(Verdict::Accepted, Box::new(state)))
 }
 
 pub(super) fn retract(
@@ -193,11 +195,18 @@ pub(super) fn retract(
     let mut counts = txn.open_table(POLL_COUNTS)?;
     for id in choices.split(',') {
         add(&mut counts, &field(&k.counts, id), -1)?;
+        add(&mut counts, &day_field(k, retraction.day, id), -1)?;
     }
     add(&mut counts, &field(&k.counts, VOTERS_FIELD), -1)?;
+    add(&mut counts, &day_field(k, retraction.day, VOTERS_FIELD), -1)?;
     let mut addresses = txn.open_table(ADDRESS_BALLOTS)?;
     let address = field(&k.addresses(retraction.day), retraction.address.as_str());
     let n = addresses.get(address.as_str())?.map_or(0, |v| v.value());
     addresses.insert(address.as_str(), n.saturating_sub(1))?;
     Ok(true)
+}
+
+/// A poll's ballots for one option (or `_voters`) on one day.
+fn day_field(k: &PollKeys, day: crate::calendar::Day, option: &str) -> String {
+    field(&k.days, &format!("{day}|{option}"))
 }

@@ -3,13 +3,40 @@
 //! by housekeeping once expired.
 
 use jiff::Timestamp;
-use redb::{ReadTransaction, WriteTransaction};
+use redb::{Durability, ReadTransaction, WriteTransaction};
 
+use super::EmbeddedStore;
 use super::tables::SESSIONS;
 use crate::store::{Session, StoreError};
 
+impl EmbeddedStore {
+    pub(super) async fn keep_session(
+        &self,
+        key: String,
+        session: &Session,
+    ) -> Result<(), StoreError> {
+        let record = encode(session)?;
+        self.write(Durability::Immediate, move |txn| put(txn, &key, &record))
+            .await
+    }
+
+    pub(super) async fn find_session(
+        &self,
+        key: String,
+        now: Timestamp,
+    ) -> Result<Option<Session>, StoreError> {
+        let found = self.read_txn(move |txn| get(txn, &key)).await?;
+        alive(found, now)
+    }
+
+    pub(super) async fn forget_session(&self, key: String) -> Result<(), StoreError> {
+        self.write(Durability::Immediate, move |txn| remove(txn, &key))
+            .await
+    }
+}
+
 /// The entry kept for `session`.
-pub(super) fn encode(session: &Session) -> Result<String, StoreError> {
+fn encode(session: &Session) -> Result<String, StoreError> {
     let json = serde_json::to_string(session)
         .map_err(|e| StoreError::Corrupt(format!("session record: {e}")))?;
     Ok(format!("{}|{json}", session.expires_at.as_millisecond()))
@@ -20,25 +47,25 @@ pub(super) fn expires_ms(record: &str) -> Option<i64> {
     record.split_once('|')?.0.parse().ok()
 }
 
-pub(super) fn put(txn: &WriteTransaction, key: &str, record: &str) -> Result<(), redb::Error> {
+fn put(txn: &WriteTransaction, key: &str, record: &str) -> Result<(), redb::Error> {
     txn.open_table(SESSIONS)?.insert(key, record)?;
     Ok(())
 }
 
-pub(super) fn get(txn: &ReadTransaction, key: &str) -> Result<Option<String>, redb::Error> {
+fn get(txn: &ReadTransaction, key: &str) -> Result<Option<String>, redb::Error> {
     Ok(txn
         .open_table(SESSIONS)?
         .get(key)?
         .map(|v| v.value().to_owned()))
 }
 
-pub(super) fn remove(txn: &WriteTransaction, key: &str) -> Result<(), redb::Error> {
+fn remove(txn: &WriteTransaction, key: &str) -> Result<(), redb::Error> {
     txn.open_table(SESSIONS)?.remove(key)?;
     Ok(())
 }
 
 /// The session in an entry, unless it expired by `now`.
-pub(super) fn alive(record: Option<String>, now: Timestamp) -> Result<Option<Session>, StoreError> {
+fn alive(record: Option<String>, now: Timestamp) -> Result<Option<Session>, StoreError> {
     let Some(record) = record else {
         return Ok(None);
     };

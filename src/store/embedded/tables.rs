@@ -28,6 +28,12 @@ pub(super) const SPENT: TableDefinition<&str, &str> = TableDefinition::new("spen
 /// Editors' console sessions: key → `<expires, ms>|<session JSON>`.
 pub(super) const SESSIONS: TableDefinition<&str, &str> = TableDefinition::new("sessions");
 
+/// Each day's page views: `<day's pages key>\x1f<page>` → views (a past
+/// day keeps only its most-read pages).
+pub(super) const PAGE_DAYS: TableDefinition<&str, u64> = TableDefinition::new("page_days");
+/// Audit entries: `<audit key>\x1f<sequence, 20 digits>` → JSON.
+pub(super) const AUDIT: TableDefinition<&str, &str> = TableDefinition::new("audit");
+
 /// A hash field's key.
 pub(super) fn field(container: &str, name: &str) -> String {
     format!("{container}\x1f{name}")

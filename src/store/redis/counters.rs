@@ -12,7 +12,7 @@ use crate::calendar::Day;
 use crate::ids::{PageId, PageKey, SiteId, VisitId, hex};
 use crate::store::keys;
 use crate::store::record::parse_key;
-use crate::store::{Batch, CounterQuery, CounterSnapshot, StoreError, Touch, TouchOutcome};
+use crate::store::{Batch, CounterQuery, CounterSnapshot, Keep, StoreError, Touch, TouchOutcome};
 use crate::visit::EXPIRY_SLACK;
 
 static TOUCH: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/touch.lua")));
@@ -22,7 +22,7 @@ static DAILY_KEY: LazyLock<Script> =
 static SECRET: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/secret.lua")));
 
 /// Day, week and month buckets are kept this long (s), for history.
-const BUCKET_TTL_SECS: u64 = 400 * 86_400;
+pub(super) const BUCKET_TTL_SECS: u64 = 400 * 86_400;
 /// How long a batch id is remembered, so a resend within it is ignored.
 const BATCH_MARKER_TTL_SECS: u64 = 3_600;
 
@@ -65,7 +65,7 @@ impl RedisStore {
         site: &SiteId,
         batch: Option<&Batch>,
         query: &CounterQuery,
-        max_pages: u64,
+        keep: &Keep,
     ) -> Result<CounterSnapshot, StoreError> {
         let mut conn = self.connection().await?;
         let empty = Batch::default();
@@ -78,29 +78,41 @@ impl RedisStore {
             .key(keys::visits_day(site, query.today))
             .key(keys::visits_day(site, query.yesterday))
             .key(keys::visits_week(site, query.week))
-            .key(keys::visits_month(site, query.month));
-        let mut increments = Vec::with_capacity(b.visits.len() * 3);
-        for (buckets, n) in &b.visits {
-            increments.push((keys::visits_day(site, buckets.day), *n));
-            increments.push((keys::visits_week(site, buckets.week), *n));
-            increments.push((keys::visits_month(site, buckets.month), *n));
-        }
-        for (key, _) in &increments {
-            call.key(key);
-        }
+            .key(keys::visits_month(site, query.month))
+            .key(keys::pages_day(site, query.today))
+            .key(keys::pages_day(site, query.yesterday))
+            .key(keys::pages_day(
+                site,
+                query.today.days_before(keep.page_days.max(1)),
+            ));
         let total: u64 = b.visits.iter().map(|(_, n)| n).sum();
         call.arg(u8::from(batch.is_some()))
             .arg(total)
             .arg(query.online_since.as_millisecond())
-            .arg(max_pages)
+            .arg(keep.max_pages)
             .arg(BUCKET_TTL_SECS)
             .arg(BATCH_MARKER_TTL_SECS)
-            .arg(increments.len());
-        for (_, n) in &increments {
-            call.arg(n);
+            .arg(keep.top_pages)
+            .arg(u64::from(keep.page_days.max(1)) * 86_400);
+        call.arg(b.visits.len() * 3);
+        for (buckets, n) in &b.visits {
+            call.key(keys::visits_day(site, buckets.day))
+                .key(keys::visits_week(site, buckets.week))
+                .key(keys::visits_month(site, buckets.month));
+            call.arg(n).arg(n).arg(n);
+        }
+        call.arg(b.visits.len());
+        for (buckets, n) in &b.visits {
+            call.key(keys::visits_days(site, buckets.month));
+            call.arg(buckets.day.field()).arg(n);
         }
         call.arg(b.page_views.len());
         for (page, n) in &b.page_views {
+            call.arg(page.as_str()).arg(n);
+        }
+        call.arg(b.page_days.len());
+        for (day, page, n) in &b.page_days {
+            call.key(keys::pages_day(site, *day));
             call.arg(page.as_str()).arg(n);
         }
         call.arg(b.seen.len());

@@ -5,6 +5,7 @@
 mod connection;
 mod counters;
 mod durability;
+mod history;
 mod polls;
 mod sessions;
 
@@ -17,8 +18,8 @@ pub use connection::RedisStore;
 use connection::unavailable;
 
 use super::{
-    Ballot, Batch, CounterQuery, CounterSnapshot, PollState, PutPoll, Retraction, Session, Store,
-    StoreError, Touch, TouchOutcome, Verdict,
+    Ballot, Batch, CounterQuery, CounterSnapshot, Imported, Keep, PollState, PutPoll, Retraction,
+    Session, Store, StoreError, Touch, TouchOutcome, Verdict,
 };
 use crate::calendar::Day;
 use crate::ids::{PageId, PollId, SiteId, VisitorKey};
@@ -57,9 +58,9 @@ impl Store for RedisStore {
         site: &SiteId,
         batch: &Batch,
         query: &CounterQuery,
-        max_pages: u64,
+        keep: &Keep,
     ) -> Result<CounterSnapshot, StoreError> {
-        self.counters(site, Some(batch), query, max_pages).await
+        self.counters(site, Some(batch), query, keep).await
     }
 
     async fn read(
@@ -67,7 +68,12 @@ impl Store for RedisStore {
         site: &SiteId,
         query: &CounterQuery,
     ) -> Result<CounterSnapshot, StoreError> {
-        self.counters(site, None, query, 0).await
+        let keep = Keep {
+            max_pages: 0,
+            top_pages: 0,
+            page_days: 0,
+        };
+        self.counters(site, None, query, &keep).await
     }
 
     async fn page_views(&self, site: &SiteId, pages: &[PageId]) -> Result<Vec<u64>, StoreError> {
@@ -139,6 +145,53 @@ impl Store for RedisStore {
     async fn sync(&self) -> Result<(), StoreError> {
         // Durability is the Redis server's (its AOF and replication).
         Ok(())
+    }
+
+    async fn visits_by_day(
+        &self,
+        site: &SiteId,
+        from: Day,
+        to: Day,
+    ) -> Result<Vec<u64>, StoreError> {
+        self.daily_visits(site, from, to).await
+    }
+
+    async fn pages_by_day(
+        &self,
+        site: &SiteId,
+        days: &[Day],
+        limit: u32,
+    ) -> Result<Vec<Vec<(PageId, u64)>>, StoreError> {
+        self.daily_pages(site, days, limit).await
+    }
+
+    async fn ballots_by_day(
+        &self,
+        site: &SiteId,
+        poll: &PollId,
+    ) -> Result<Vec<(Day, String, u64)>, StoreError> {
+        self.daily_ballots(site, poll).await
+    }
+
+    async fn import_visits(
+        &self,
+        site: &SiteId,
+        days: &[(Day, u64)],
+        today: Day,
+    ) -> Result<Imported, StoreError> {
+        self.import_days(site, days, today).await
+    }
+
+    async fn delete_poll(&self, site: &SiteId, poll: &PollId) -> Result<bool, StoreError> {
+        self.remove_poll(site, poll).await
+    }
+
+    async fn append_audit(&self, site: &SiteId, entry: &str) -> Result<(), StoreError> {
+        self.push_audit(site, entry).await
+    }
+
+    async fn audit(&self, site: &SiteId, limit: usize) -> Result<Vec<String>, StoreError> {
+        self.read_audit(site, limit).await
     }
 
     async fn put_session(

@@ -145,6 +145,7 @@ impl RedisStore {
             .key(&k.voters)
             .key(k.addresses(ballot.day))
             .key(k.fence(ballot.attempt))
+            .key(&k.days)
             .key(match &ballot.proof {
                 BallotProof::Solved(spent) => k.spent(&spent.id),
                 _ => k.meta.clone(),
@@ -161,7 +162,10 @@ impl RedisStore {
             BallotProof::Form { cap } => ("form", 0, cap),
             BallotProof::Missing => ("missing", 0, 0),
         };
-        call.arg(proof).arg(until).arg(form_cap);
+        call.arg(proof)
+            .arg(until)
+            .arg(form_cap)
+            .arg(ballot.day.to_string());
         for choice in &ballot.choices {
             call.arg(choice.as_str());
         }
@@ -209,11 +213,13 @@ impl RedisStore {
             .key(&k.voters)
             .key(k.addresses(retraction.day))
             .key(k.fence(retraction.attempt))
+            .key(&k.days)
             .arg(retraction.visitor.as_str())
             .arg(retraction.ballot.as_str())
             .arg(retraction.attempt.to_hex())
             .arg(retraction.address.as_str())
             .arg(FENCE_TTL_SECS)
+            .arg(retraction.day.to_string())
             .invoke_async(&mut conn)
             .await
             .map_err(unavailable)?;

@@ -95,6 +95,10 @@ pub fn invalid_baseline() -> ApiError {
     ))
 }
 
+pub fn invalid_import() -> ApiError {
+    ApiError::InvalidImport("line 2: this day is in the file twice".into())
+}
+
 pub fn results_hidden() -> ApiError {
     ApiError::ResultsHidden(crate::poll::Shown::AfterClose(
         "2027-06-30T10:00:00Z".parse().ok(),

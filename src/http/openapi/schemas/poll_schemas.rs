@@ -154,4 +154,8 @@ pub struct PollSpec {
     /// Whether ballots must carry a solved challenge (default `off`).
     #[schema(value_type = Option<ChallengeMode>)]
     challenge: Option<String>,
+    /// When the poll was archived (RFC 3339): closed and left out of the
+    /// public lists. Set by `POST /admin/polls/{id}/archive`.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    archived_at: Option<String>,
 }

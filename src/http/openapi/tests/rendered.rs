@@ -38,7 +38,7 @@ fn poll_body(voted: bool) -> PollBody {
             })
             .collect(),
         max_choices: 1,
-        opens_at: Some(Timestamp::UNIX_EPOCH),
+        opens_at: Some(Timestamp::UNIX_EPOCH.to_string()),
         closes_at: None,
         status: PollStatus::Open,
         time_zone: "Asia/Ho_Chi_Minh".into(),
@@ -54,6 +54,7 @@ fn admin_poll(result: Option<Put>) -> AdminPoll {
     AdminPoll {
         poll: poll_body(false),
         results: sample_results(),
+        archived_at: result.is_none().then(|| "2026-12-02T17:37:47+07:00".into()),
         result,
     }
 }
@@ -137,6 +138,7 @@ pub(super) fn rendered(schema: &str) -> Vec<Value> {
             crate::challenge::Level::ON,
             Timestamp::UNIX_EPOCH,
         ))],
-        other => panic!("no rendered body for the schema {other}: add one here"),
+        other => super::rendered_history::rendered(other)
+            .unwrap_or_else(|| panic!("no rendered body for the schema {other}: add one here")),
     }
 }

@@ -2,41 +2,60 @@
 -- counters back. Every key is in the site's slot.
 -- KEYS  1 batch marker, 2 visits total, 3 page views hash, 4 online zset,
 --       5 baseline, 6 today, 7 yesterday, 8 this week, 9 this month,
---       10.. visit buckets to increment
+--       10 today's pages (zset), 11 yesterday's pages (zset), 12 the pages
+--       of the day no longer kept, then the keys the sections below name
 -- ARGV  1 apply (1) or only read (0), 2 total increment, 3 online since ms,
 --       4 most distinct pages, 5 bucket ttl s, 6 marker ttl s,
---       7 n buckets, then n increments (for KEYS[10..]),
---       then n pages, n (page, views) pairs,
---       then n seen, n (visit id, at_ms) pairs,
---       then n pages to read, the pages
+--       7 most pages a past day keeps, 8 days a day's pages are kept (s),
+--       then the sections, each a count n and n entries:
+--       visit buckets: n increments (one key each),
+--       visits per day: n (field, increment) (one month hash key each),
+--       pages: n (page, views),
+--       pages per day: n (page, views) (one day zset key each),
+--       seen: n (visit id, at_ms),
+--       pages to read: n pages
 -- Returns {baseline, total, today, yesterday, week, month, online,
 --          views dropped by the distinct-page cap, distinct pages,
 --          views of each page read...}
-local i = 7
-local function next_arg()
-  i = i + 1
-  return ARGV[i]
+local a = 8
+local function arg()
+  a = a + 1
+  return ARGV[a]
+end
+local k = 12
+local function key()
+  k = k + 1
+  return KEYS[k]
+end
+
+local top = tonumber(ARGV[7])
+-- A past day keeps its `top` most-read pages.
+local function trim(day_key)
+  if redis.call('ZCARD', day_key) > top then
+    redis.call('ZREMRANGEBYRANK', day_key, 0, -(top + 1))
+  end
 end
 
 local dropped = 0
 local fresh = ARGV[1] == '1' and redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[6])
-local n = tonumber(ARGV[7])
--- The increments follow ARGV[7]; read them even when the batch is a resend.
-i = 7
 if fresh then
   redis.call('INCRBY', KEYS[2], ARGV[2])
-  for k = 1, n do
-    local key = KEYS[9 + k]
-    redis.call('INCRBY', key, next_arg())
-    redis.call('EXPIRE', key, ARGV[5])
+  for _ = 1, tonumber(arg()) do
+    local bucket = key()
+    redis.call('INCRBY', bucket, arg())
+    redis.call('EXPIRE', bucket, ARGV[5])
+  end
+  for _ = 1, tonumber(arg()) do
+    redis.call('HINCRBY', key(), arg(), arg())
   end
   local cap = tonumber(ARGV[4])
-  local pages = tonumber(next_arg())
   local known = redis.call('HLEN', KEYS[3])
-  for _ = 1, pages do
-    local page = next_arg()
-    local views = next_arg()
+  local kept = {}
+  for _ = 1, tonumber(arg()) do
+    local page = arg()
+    local views = arg()
     if known < cap or redis.call('HEXISTS', KEYS[3], page) == 1 then
+      kept[page] = true
       if redis.call('HINCRBY', KEYS[3], page, views) == tonumber(views) then
         known = known + 1
       end
@@ -44,16 +63,29 @@ if fresh then
       dropped = dropped + tonumber(views)
     end
   end
-  local seen = tonumber(next_arg())
-  for _ = 1, seen do
-    local visit = next_arg()
-    local at = next_arg()
+  for _ = 1, tonumber(arg()) do
+    local day_key = key()
+    local page = arg()
+    local views = arg()
+    if kept[page] then
+      redis.call('ZINCRBY', day_key, views, page)
+      redis.call('EXPIRE', day_key, ARGV[8])
+      if day_key ~= KEYS[10] and day_key ~= KEYS[11] then trim(day_key) end
+    end
+  end
+  trim(KEYS[11])
+  redis.call('DEL', KEYS[12])
+  for _ = 1, tonumber(arg()) do
+    local visit = arg()
+    local at = arg()
     redis.call('ZADD', KEYS[4], 'GT', at, visit)
   end
 else
-  i = i + n
-  i = i + 1 + 2 * tonumber(ARGV[i + 1])
-  i = i + 1 + 2 * tonumber(ARGV[i + 1])
+  a = a + tonumber(arg())
+  a = a + 2 * tonumber(arg())
+  a = a + 2 * tonumber(arg())
+  a = a + 2 * tonumber(arg())
+  a = a + 2 * tonumber(arg())
 end
 
 local since = ARGV[3]
@@ -69,8 +101,7 @@ local result = {
   dropped,
   redis.call('HLEN', KEYS[3]),
 }
-local reads = tonumber(next_arg())
-for _ = 1, reads do
-  table.insert(result, tonumber(redis.call('HGET', KEYS[3], next_arg()) or '0'))
+for _ = 1, tonumber(arg()) do
+  table.insert(result, tonumber(redis.call('HGET', KEYS[3], arg()) or '0'))
 end
 return result

@@ -2,12 +2,14 @@
 -- rules of `judge` in src/poll.rs, in the same order, stated again for
 -- Redis (the store conformance suite pins both to one table of cases).
 -- KEYS  1 meta, 2 counts, 3 voters, 4 ballots per address on this day,
---       5 this try's fence, 6 the spent challenge (meta when none)
+--       5 this try's fence, 6 ballots per day, 7 the spent challenge (meta
+--       when none)
 -- ARGV  1 when to judge it (ms; 0: now, by this server's clock), 2 visitor,
 --       3 address hash, 4 cap per address, 5 ttl of the per-address
 --       counts (s), 6 ballot id, 7 this try, 8 proof ('solved', 'form',
 --       'missing'), 9 how long to remember the spent challenge (ms), 10 the cap
---       per address of a form post, 11.. chosen option ids
+--       per address of a form post, 11 the ballot's local day, 12.. chosen
+--       option ids
 -- A voter's record is '<ballot id>/<try>|<option ids, comma-separated>';
 -- the counts hold each option's ballots and '_voters', the people who voted.
 -- Returns nil when the poll does not exist, {'fenced'} when this try was
@@ -44,7 +46,7 @@ local options = {}
 for id in string.gmatch(meta[5], '[^,]+') do options[id] = true end
 local chosen = {}
 local choices = {}
-for k = 11, #ARGV do
+for k = 12, #ARGV do
   local id = ARGV[k]
   if not options[id] or chosen[id] then return answer('invalid_choice') end
   chosen[id] = true
@@ -56,7 +58,7 @@ local cap = tonumber(ARGV[4])
 local challenged = meta[6] == 'on' or meta[6] == 'auto'
 if challenged then
   if ARGV[8] == 'solved' then
-    local spent_by = redis.call('GET', KEYS[6])
+    local spent_by = redis.call('GET', KEYS[7])
     if spent_by and spent_by ~= ARGV[6] then return answer('challenge_replayed') end
   elseif ARGV[8] == 'form' then
     cap = math.min(cap, tonumber(ARGV[10]))
@@ -74,9 +76,11 @@ redis.call('HINCRBY', KEYS[4], ARGV[3], 1)
 redis.call('EXPIRE', KEYS[4], ARGV[5])
 for _, id in ipairs(choices) do
   redis.call('HINCRBY', KEYS[2], id, 1)
+  redis.call('HINCRBY', KEYS[6], ARGV[11] .. '|' .. id, 1)
 end
 redis.call('HINCRBY', KEYS[2], '_voters', 1)
+redis.call('HINCRBY', KEYS[6], ARGV[11] .. '|_voters', 1)
 if challenged and ARGV[8] == 'solved' then
-  redis.call('SET', KEYS[6], ARGV[6], 'PX', ARGV[9])
+  redis.call('SET', KEYS[7], ARGV[6], 'PX', ARGV[9])
 end
 return answer('accepted', record)

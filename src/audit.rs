@@ -1,0 +1,85 @@
+//! The audit log: every change an editor makes (who, what, when, and a
+//! poll's definition before and after), kept in the store, newest first.
+
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::ids::SiteId;
+use crate::store::{Store, StoreError};
+
+/// What an editor did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    CreatePoll,
+    ReplacePoll,
+    ClosePoll,
+    ReopenPoll,
+    ArchivePoll,
+    DeletePoll,
+    SetBaseline,
+    ImportVisits,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::CreatePoll => "create_poll",
+            Self::ReplacePoll => "replace_poll",
+            Self::ClosePoll => "close_poll",
+            Self::ReopenPoll => "reopen_poll",
+            Self::ArchivePoll => "archive_poll",
+            Self::DeletePoll => "delete_poll",
+            Self::SetBaseline => "set_baseline",
+            Self::ImportVisits => "import_visits",
+        }
+    }
+}
+
+/// One change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub at: Timestamp,
+    /// The name of the admin token used.
+    pub who: String,
+    pub action: Action,
+    /// What was changed: a poll's id, `counter` for the counter.
+    pub target: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<Value>,
+}
+
+/// The site's audit log.
+pub struct Audit {
+    store: Arc<dyn Store>,
+    site: SiteId,
+}
+
+impl Audit {
+    pub fn new(store: Arc<dyn Store>, site: SiteId) -> Self {
+        Self { store, site }
+    }
+
+    /// Keeps `entry`. A change already made is not undone when its entry
+    /// cannot be kept: the entry goes to the log instead.
+    pub async fn record(&self, entry: AuditEntry) {
+        let json = serde_json::to_string(&entry).unwrap_or_default();
+        if let Err(e) = self.store.append_audit(&self.site, &json).await {
+            tracing::error!(error = %e, entry = %json, "audit entry not stored");
+        }
+    }
+
+    /// The newest `limit` entries, newest first (unreadable ones left out).
+    pub async fn recent(&self, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
+        let stored = self.store.audit(&self.site, limit).await?;
+        Ok(stored
+            .iter()
+            .filter_map(|json| serde_json::from_str(json).ok())
+            .collect())
+    }
+}

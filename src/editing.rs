@@ -1,0 +1,172 @@
+//! What editors change, each change noted in the audit log with who made
+//! it: polls created, replaced, closed, reopened, archived and deleted, and
+//! the counter's baseline. The admin API and the console both change
+//! things only through here.
+
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use serde_json::{Value, json};
+use thiserror::Error;
+
+use crate::audit::{Action, Audit, AuditEntry};
+use crate::counter::Counter;
+use crate::ids::PollId;
+use crate::poll::Poll;
+use crate::store::{PollState, PutPoll, StoreError};
+use crate::voting::Voting;
+
+/// Why a change was refused.
+#[derive(Debug, Error)]
+pub enum EditError {
+    #[error("no such poll")]
+    NotFound,
+    /// Reopening with a closing time that has passed.
+    #[error("the new closing time must be in the future")]
+    ClosesInThePast,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Every change an editor makes.
+pub struct Editing {
+    pub voting: Arc<Voting>,
+    pub counter: Arc<Counter>,
+    pub audit: Arc<Audit>,
+}
+
+/// A poll as the audit log keeps it: its definition and its counts.
+fn recorded(state: &PollState) -> Value {
+    let votes: serde_json::Map<String, Value> = state
+        .poll
+        .options
+        .iter()
+        .zip(&state.votes)
+        .map(|(o, n)| (o.id.as_str().to_owned(), json!(n)))
+        .collect();
+    json!({ "poll": state.poll, "votes": votes, "voters": state.voters })
+}
+
+impl Editing {
+    async fn note(
+        &self,
+        who: &str,
+        action: Action,
+        target: &PollId,
+        before: Option<&PollState>,
+        after: Option<&PollState>,
+    ) {
+        self.audit
+            .record(AuditEntry {
+                at: self.voting.now(),
+                who: who.to_owned(),
+                action,
+                target: target.as_str().to_owned(),
+                before: before.map(recorded),
+                after: after.map(recorded),
+            })
+            .await;
+    }
+
+    async fn existing(&self, id: &PollId) -> Result<PollState, EditError> {
+        self.voting
+            .state(id, None)
+            .await?
+            .ok_or(EditError::NotFound)
+    }
+
+    /// Creates or replaces a poll (see [`Voting::put`]).
+    pub async fn put(&self, who: &str, poll: &Poll, force: bool) -> Result<PutPoll, EditError> {
+        let before = self.voting.state(&poll.id, None).await?;
+        let put = self.voting.put(poll, force).await?;
+        let action = match put {
+            PutPoll::Created => Action::CreatePoll,
+            PutPoll::Replaced => Action::ReplacePoll,
+            PutPoll::Unchanged | PutPoll::Conflict(_) => return Ok(put),
+        };
+        let after = self.voting.state(&poll.id, None).await?;
+        self.note(who, action, &poll.id, before.as_ref(), after.as_ref())
+            .await;
+        Ok(put)
+    }
+
+    /// Closes a poll now; its results stay.
+    pub async fn close(&self, who: &str, id: &PollId) -> Result<PollState, EditError> {
+        let before = self.existing(id).await?;
+        let after = self.voting.close(id).await?.ok_or(EditError::NotFound)?;
+        if after.poll != before.poll {
+            self.note(who, Action::ClosePoll, id, Some(&before), Some(&after))
+                .await;
+        }
+        Ok(after)
+    }
+
+    /// Opens a closed (or archived, or scheduled) poll now, until
+    /// `closes_at` or with no end; its ballots stay.
+    pub async fn reopen(
+        &self,
+        who: &str,
+        id: &PollId,
+        closes_at: Option<Timestamp>,
+    ) -> Result<PollState, EditError> {
+        let now = self.voting.now();
+        if closes_at.is_some_and(|t| t <= now) {
+            return Err(EditError::ClosesInThePast);
+        }
+        let before = self.existing(id).await?;
+        let mut poll = before.poll.clone();
+        poll.closes_at = closes_at;
+        poll.archived_at = None;
+        if poll.opens_at.is_some_and(|t| t > now) {
+            poll.opens_at = None;
+        }
+        self.voting.put(&poll, false).await?;
+        let after = self.existing(id).await?;
+        self.note(who, Action::ReopenPoll, id, Some(&before), Some(&after))
+            .await;
+        Ok(after)
+    }
+
+    /// Closes a poll and sets it aside: left out of the public lists, its
+    /// results kept and still readable.
+    pub async fn archive(&self, who: &str, id: &PollId) -> Result<PollState, EditError> {
+        let before = self.existing(id).await?;
+        if before.poll.archived_at.is_some() {
+            return Ok(before);
+        }
+        let now = self.voting.now();
+        let mut poll = before.poll.closed_at(now);
+        poll.archived_at = Some(now);
+        self.voting.put(&poll, false).await?;
+        let after = self.existing(id).await?;
+        self.note(who, Action::ArchivePoll, id, Some(&before), Some(&after))
+            .await;
+        Ok(after)
+    }
+
+    /// Deletes a poll and every ballot cast in it, for good. Its definition
+    /// and counts stay in the audit log.
+    pub async fn delete(&self, who: &str, id: &PollId) -> Result<PollState, EditError> {
+        let before = self.existing(id).await?;
+        self.voting.delete(id).await?;
+        self.note(who, Action::DeletePoll, id, Some(&before), None)
+            .await;
+        Ok(before)
+    }
+
+    /// Sets the visits counted before tally.
+    pub async fn set_baseline(&self, who: &str, baseline: u64) -> Result<(), EditError> {
+        self.counter.set_baseline(baseline).await?;
+        self.audit
+            .record(AuditEntry {
+                at: self.voting.now(),
+                who: who.to_owned(),
+                action: Action::SetBaseline,
+                target: "counter".into(),
+                before: None,
+                after: Some(json!({ "baseline": baseline })),
+            })
+            .await;
+        Ok(())
+    }
+}

@@ -1,0 +1,123 @@
+//! Exports as spreadsheets read them: CSV in UTF-8 with a byte-order mark
+//! (so Excel shows Vietnamese as written), lines ended by CRLF, fields
+//! quoted where they need it, and cells that a spreadsheet would run as a
+//! formula (`=`, `+`, `-`, `@` first) prefixed with `'`.
+
+use http::{HeaderValue, StatusCode, header};
+
+use super::respond::{Response, bytes_response};
+
+/// A table to export: a header and rows of cells.
+pub struct Sheet {
+    /// The file name, without `.csv`.
+    pub name: String,
+    pub header: &'static [&'static str],
+    pub rows: Vec<Vec<String>>,
+}
+
+impl Sheet {
+    /// The CSV text, byte-order mark first.
+    pub fn csv(&self) -> String {
+        let mut out = String::from("\u{feff}");
+        let header = self
+            .header
+            .iter()
+            .map(|h| (*h).to_owned())
+            .collect::<Vec<_>>();
+        for row in std::iter::once(&header).chain(&self.rows) {
+            let cells: Vec<String> = row.iter().map(|c| cell(c)).collect();
+            out.push_str(&cells.join(","));
+            out.push_str("\r\n");
+        }
+        out
+    }
+
+    /// A download of the CSV.
+    pub fn response(&self) -> Response {
+        let mut response = bytes_response(
+            StatusCode::OK,
+            "text/csv; charset=utf-8",
+            "no-store",
+            self.csv(),
+        );
+        let disposition = format!("attachment; filename=\"{}.csv\"", file_name(&self.name));
+        if let Ok(value) = HeaderValue::from_str(&disposition) {
+            response
+                .headers_mut()
+                .insert(header::CONTENT_DISPOSITION, value);
+        }
+        response
+    }
+}
+
+/// One CSV field.
+fn cell(value: &str) -> String {
+    let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{value}")
+    } else {
+        value.to_owned()
+    };
+    if value.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value
+    }
+}
+
+/// A file name of ASCII letters, digits, `-`, `_` and `.` only.
+fn file_name(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect()
+}
+
+/// Whether the request asks for CSV (`?format=csv`) rather than JSON.
+pub fn wants_csv(query: Option<&str>) -> Result<bool, super::error::ApiError> {
+    match super::api::query_param(query, "format").as_deref() {
+        None | Some("json") => Ok(false),
+        Some("csv") => Ok(true),
+        Some(_) => Err(super::error::ApiError::InvalidQuery(
+            "format must be json or csv".into(),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spreadsheets_read_it_as_written() {
+        let sheet = Sheet {
+            name: "kết quả/2026".into(),
+            header: &["option", "label", "votes"],
+            rows: vec![
+                vec!["rat-tot".into(), "Rất tốt, \"nhanh\"".into(), "12".into()],
+                vec!["x".into(), "=HYPERLINK(\"http://x\")".into(), "0".into()],
+                vec!["y".into(), "-1 điểm".into(), "3".into()],
+            ],
+        };
+        assert_eq!(
+            sheet.csv(),
+            "\u{feff}option,label,votes\r\n\
+             rat-tot,\"Rất tốt, \"\"nhanh\"\"\",12\r\n\
+             x,\"'=HYPERLINK(\"\"http://x\"\")\",0\r\n\
+             y,'-1 điểm,3\r\n"
+        );
+        let response = sheet.response();
+        assert_eq!(
+            response.headers()[header::CONTENT_DISPOSITION],
+            "attachment; filename=\"k-t-qu--2026.csv\""
+        );
+        assert_eq!(
+            response.headers()[header::CONTENT_TYPE],
+            "text/csv; charset=utf-8"
+        );
+    }
+}

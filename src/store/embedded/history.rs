@@ -1,0 +1,251 @@
+//! History in the embedded store, as `redis/history.rs` keeps it in Redis:
+//! visits per day (one counter per day, kept for good), each day's
+//! most-read pages (trimmed once the day is over, dropped after the days
+//! kept), a poll's ballots per day, imports, deleting a poll, and the audit
+//! log.
+
+use std::collections::BTreeSet;
+
+use redb::{Durability, ReadableTable, Table, WriteTransaction};
+
+use super::EmbeddedStore;
+use super::tables::{
+    ADDRESS_BALLOTS, AUDIT, COUNTERS, PAGE_DAYS, POLL_COUNTS, POLLS, VOTERS, add, field, read_u64,
+    with_prefix,
+};
+use crate::calendar::Day;
+use crate::ids::{PageId, PollId, SiteId};
+use crate::store::keys::{self, PollKeys};
+use crate::store::{Imported, Keep, MOST_AUDIT_ENTRIES, StoreError, shown_buckets};
+
+/// Adds a batch's kept page views by day; once a day, yesterday keeps only
+/// its most-read pages and days past those kept are dropped.
+pub(super) fn add_page_days<'a>(
+    txn: &WriteTransaction,
+    counters: &mut Table<&str, u64>,
+    site: &SiteId,
+    views: impl Iterator<Item = &'a (Day, PageId, u64)>,
+    today: Day,
+    keep: &Keep,
+) -> Result<(), redb::Error> {
+    let mut table = txn.open_table(PAGE_DAYS)?;
+    let mut touched = BTreeSet::new();
+    for (day, page, n) in views {
+        let key = field(&keys::pages_day(site, *day), page.as_str());
+        add(&mut table, &key, i64::try_from(*n).unwrap_or(i64::MAX))?;
+        touched.insert(*day);
+    }
+    let yesterday = today.yesterday();
+    let marker = trimmed_marker(site, yesterday);
+    if counters.get(marker.as_str())?.is_none() {
+        counters.insert(marker.as_str(), 1)?;
+        counters.remove(trimmed_marker(site, yesterday.yesterday()).as_str())?;
+        touched.insert(yesterday);
+        // Kept: today and the days before it, `page_days` in all.
+        let cutoff = keys::pages_day(site, today.days_before(keep.page_days.max(1) - 1));
+        let start = &cutoff[..cutoff.len() - "yyyy-mm-dd".len()];
+        let old: Vec<String> = table
+            .range(start..cutoff.as_str())?
+            .map(|entry| entry.map(|(k, _)| k.value().to_owned()))
+            .collect::<Result<_, _>>()?;
+        for key in old {
+            table.remove(key.as_str())?;
+        }
+    }
+    for day in touched.into_iter().filter(|d| *d < today) {
+        trim(&mut table, &keys::pages_day(site, day), keep.top_pages)?;
+    }
+    Ok(())
+}
+
+fn trimmed_marker(site: &SiteId, day: Day) -> String {
+    format!("{}:trimmed", keys::pages_day(site, day))
+}
+
+/// Keeps a day's `top` most-read pages, as Redis's `ZREMRANGEBYRANK` does
+/// (ties: the page that sorts last is kept).
+fn trim(table: &mut Table<&str, u64>, day: &str, top: u32) -> Result<(), redb::Error> {
+    let mut pages = with_prefix(table, &field(day, ""), |n| n)?;
+    if pages.len() <= top as usize {
+        return Ok(());
+    }
+    pages.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| b.0.cmp(&a.0)));
+    for (key, _) in &pages[top as usize..] {
+        table.remove(key.as_str())?;
+    }
+    Ok(())
+}
+
+impl EmbeddedStore {
+    pub(super) async fn daily_visits(
+        &self,
+        site: &SiteId,
+        from: Day,
+        to: Day,
+    ) -> Result<Vec<u64>, StoreError> {
+        let site = site.clone();
+        self.read_txn(move |txn| {
+            let table = txn.open_table(COUNTERS)?;
+            // Days counted before the history was kept have their own
+            // counter: the larger of the two is the day's.
+            from.through(to)
+                .map(|day| {
+                    let days = keys::visits_days(&site, day.month());
+                    let kept = read_u64(&table, &field(&days, &day.field()))?;
+                    Ok(kept.max(read_u64(&table, &keys::visits_day(&site, day))?))
+                })
+                .collect()
+        })
+        .await
+    }
+
+    pub(super) async fn daily_pages(
+        &self,
+        site: &SiteId,
+        days: &[Day],
+        limit: u32,
+    ) -> Result<Vec<Vec<(PageId, u64)>>, StoreError> {
+        let (site, days) = (site.clone(), days.to_vec());
+        self.read_txn(move |txn| {
+            let table = txn.open_table(PAGE_DAYS)?;
+            days.iter()
+                .map(|day| {
+                    let prefix = field(&keys::pages_day(&site, *day), "");
+                    let mut pages: Vec<(PageId, u64)> = with_prefix(&table, &prefix, |n| n)?
+                        .into_iter()
+                        .filter_map(|(k, n)| Some((PageId::parse(&k[prefix.len()..]).ok()?, n)))
+                        .collect();
+                    pages
+                        .sort_by(|a, b| b.1.cmp(&a.1).then_with(|| b.0.as_str().cmp(a.0.as_str())));
+                    pages.truncate(limit as usize);
+                    Ok(pages)
+                })
+                .collect()
+        })
+        .await
+    }
+
+    pub(super) async fn daily_ballots(
+        &self,
+        site: &SiteId,
+        poll: &PollId,
+    ) -> Result<Vec<(Day, String, u64)>, StoreError> {
+        let prefix = field(&PollKeys::new(site, poll).days, "");
+        self.read_txn(move |txn| {
+            let counts = with_prefix(&txn.open_table(POLL_COUNTS)?, &prefix, |n| n)?;
+            Ok(counts
+                .into_iter()
+                .filter_map(|(k, n)| {
+                    let (day, option) = k[prefix.len()..].split_once('|')?;
+                    Some((day.parse().ok()?, option.to_owned(), n))
+                })
+                .collect())
+        })
+        .await
+    }
+
+    pub(super) async fn import_days(
+        &self,
+        site: &SiteId,
+        days: &[(Day, u64)],
+        today: Day,
+    ) -> Result<Imported, StoreError> {
+        let (site, days) = (site.clone(), days.to_vec());
+        self.write(Durability::Immediate, move |txn| {
+            let mut table = txn.open_table(COUNTERS)?;
+            let mut imported = Imported {
+                days: days.len() as u64,
+                ..Imported::default()
+            };
+            for (day, visits) in days {
+                let key = field(&keys::imported_days(&site, day.month()), &day.field());
+                let before = table.get(key.as_str())?.map(|v| v.value());
+                let delta = i64::try_from(visits).unwrap_or(i64::MAX)
+                    - i64::try_from(before.unwrap_or(0)).unwrap_or(i64::MAX);
+                if before != Some(visits) {
+                    imported.changed += 1;
+                    table.insert(key.as_str(), visits)?;
+                }
+                if delta == 0 {
+                    continue;
+                }
+                imported.added += delta;
+                let days = keys::visits_days(&site, day.month());
+                add(&mut table, &field(&days, &day.field()), delta)?;
+                add(&mut table, &keys::visits_total(&site), delta)?;
+                let shown = shown_buckets(day, today);
+                for (bit, key) in [
+                    (1, keys::visits_day(&site, day)),
+                    (2, keys::visits_week(&site, day.week())),
+                    (4, keys::visits_month(&site, day.month())),
+                ] {
+                    if shown & bit != 0 {
+                        add(&mut table, &key, delta)?;
+                    }
+                }
+            }
+            Ok(imported)
+        })
+        .await
+    }
+
+    pub(super) async fn remove_poll(
+        &self,
+        site: &SiteId,
+        poll: &PollId,
+    ) -> Result<bool, StoreError> {
+        let k = PollKeys::new(site, poll);
+        self.write(Durability::Immediate, move |txn| {
+            let existed = txn.open_table(POLLS)?.remove(k.meta.as_str())?.is_some();
+            let mut counts = txn.open_table(POLL_COUNTS)?;
+            for prefix in [field(&k.counts, ""), field(&k.days, "")] {
+                for (key, _) in with_prefix(&counts, &prefix, |_| ())? {
+                    counts.remove(key.as_str())?;
+                }
+            }
+            let mut voters = txn.open_table(VOTERS)?;
+            for (key, _) in with_prefix(&voters, &field(&k.voters, ""), |_| ())? {
+                voters.remove(key.as_str())?;
+            }
+            let mut addresses = txn.open_table(ADDRESS_BALLOTS)?;
+            for (key, _) in with_prefix(&addresses, &k.addresses_prefix, |_| ())? {
+                addresses.remove(key.as_str())?;
+            }
+            Ok(existed)
+        })
+        .await
+    }
+
+    pub(super) async fn push_audit(&self, site: &SiteId, entry: &str) -> Result<(), StoreError> {
+        let (list, entry) = (keys::audit(site), entry.to_owned());
+        self.write(Durability::Immediate, move |txn| {
+            let seq = add(&mut txn.open_table(COUNTERS)?, &list, 1)?;
+            let mut audit = txn.open_table(AUDIT)?;
+            audit.insert(field(&list, &format!("{seq:020}")).as_str(), entry.as_str())?;
+            if let Some(old) = seq.checked_sub(MOST_AUDIT_ENTRIES as u64) {
+                audit.remove(field(&list, &format!("{old:020}")).as_str())?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    pub(super) async fn read_audit(
+        &self,
+        site: &SiteId,
+        limit: usize,
+    ) -> Result<Vec<String>, StoreError> {
+        let list = keys::audit(site);
+        self.read_txn(move |txn| {
+            let (start, end) = (field(&list, ""), field(&list, "~"));
+            txn.open_table(AUDIT)?
+                .range(start.as_str()..end.as_str())?
+                .rev()
+                .take(limit.min(MOST_AUDIT_ENTRIES))
+                .map(|entry| entry.map(|(_, v)| v.value().to_owned()))
+                .collect::<Result<_, _>>()
+                .map_err(Into::into)
+        })
+        .await
+    }
+}
