@@ -2,8 +2,8 @@
 // poll that opens a few seconds later, sees it open, a visitor votes on it
 // from the portal's widget in another browser context, the console's
 // results follow (the page reloads itself), the editor closes and reopens
-// it, downloads the results as CSV and reads them back, and reaches the
-// archive's confirmation. A wrong token, an expired session and a form
+// it, downloads the results as CSV and reads them back, archives it, and
+// imports a previous counter's history (twice, counted once). A wrong token, an expired session and a form
 // without its CSRF token are refused and change nothing. Every console page
 // is audited with axe (no serious or critical violation).
 //
@@ -155,14 +155,45 @@ export async function consoleScenarios(browser) {
     ]);
   });
 
-  await scenario('console: archiving states the ballots\' fate first', async () => {
-    await page.locator('a', { hasText: 'Lưu trữ…' }).click();
-    await waitForText(page.locator('[role=alert]'), 'Câu hỏi sẽ đóng và được lưu trữ cùng 1 phiếu bầu; kết quả vẫn xem được trong mục lưu trữ.');
-    await page.goto(`${pollPage}/delete`);
+  await scenario('console: delete and archive state the ballots\' fate first', async () => {
+    await page.locator('a', { hasText: 'Xoá…' }).click();
     await waitForText(page.locator('[role=alert]'), 'Xoá vĩnh viễn câu hỏi và 1 phiếu bầu. Không thể hoàn tác.');
     await page.locator('a', { hasText: 'Huỷ' }).click();
     await page.waitForURL(pollPage);
     assert.equal(await pollStatus(tally, POLL), 'open', 'nothing changed');
+    await page.locator('a', { hasText: 'Lưu trữ…' }).click();
+    await waitForText(page.locator('[role=alert]'), 'Câu hỏi sẽ đóng và được lưu trữ cùng 1 phiếu bầu; kết quả vẫn xem được trong mục lưu trữ.');
+    await page.locator('button', { hasText: 'Lưu trữ' }).click();
+    await page.waitForURL(pollPage);
+    await waitForText(page.locator('.status'), 'Đã đóng');
+    assert.equal(await pollStatus(tally, POLL), 'closed');
+    await page.goto(`${tally.ops}/admin/console/polls`);
+    const archived = page.locator('section', { has: page.locator('h2', { hasText: 'Đã lưu trữ (1)' }) });
+    await archived.locator('a', { hasText: 'Bạn thấy bảng điều khiển thế nào?' }).waitFor();
+    await page.goto(`${tally.ops}/admin/console/audit`);
+    const log = await page.locator('main').innerText();
+    for (const action of ['create_poll', 'close_poll', 'reopen_poll', 'archive_poll']) assert.ok(log.includes(action), `${action} in the audit log`);
+  });
+
+  await scenario('console: a pasted history is imported once, and shows in the charts', async () => {
+    const before = (await (await fetch(`${tally.origin}/v1/counter`)).json()).total;
+    const csv = '2020-01-01,1200\n2020-01-02,1300\n';
+    for (let i = 0; i < 2; i++) {
+      await page.goto(`${tally.ops}/admin/console/import`);
+      await page.locator('#csv').fill(csv);
+      await page.locator('button[type=submit]', { hasText: 'Nhập' }).click();
+      await page.locator('[role=status]').waitFor();
+    }
+    const after = (await (await fetch(`${tally.origin}/v1/counter`)).json()).total;
+    assert.equal(after - before, 2500, 'imported once, however often sent');
+    await page.goto(`${tally.ops}/admin/console/history`);
+    assert.equal(await page.locator('svg[role=img]').count() >= 3, true, 'the history\'s charts');
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.locator('a', { hasText: 'Lượt truy cập mỗi tháng (CSV)' }).click(),
+    ]);
+    const text = fs.readFileSync(await download.path(), 'utf8');
+    assert.ok(text.startsWith('\ufeffmonth,visits\r\n'), text.slice(0, 40));
   });
 
   await scenario('console: a form without its CSRF token is refused and changes nothing', async () => {
@@ -171,9 +202,9 @@ export async function consoleScenarios(browser) {
     assert.equal(made.status(), 403);
     assert.match(await made.text(), /mã xác nhận \(CSRF\)/);
     assert.equal(await pollStatus(tally, 'khong-csrf'), null);
-    const closed = await editor.request.post(`${pollPage}/close`, { form: {}, maxRedirects: 0 });
-    assert.equal(closed.status(), 403);
-    assert.equal(await pollStatus(tally, POLL), 'open');
+    const reopened = await editor.request.post(`${pollPage}/reopen`, { form: {}, maxRedirects: 0 });
+    assert.equal(reopened.status(), 403);
+    assert.equal(await pollStatus(tally, POLL), 'closed', 'still archived and closed');
   });
 
   await scenario('console: an expired session is refused and changes nothing', async () => {
