@@ -425,10 +425,23 @@ async fn every_page_is_html_under_the_policy(backend: Backend) {
     let r = console
         .post(
             "/admin/console/polls",
-            &[("csrf", csrf.as_str()), ("id", "Ư"), ("max_choices", "x")],
+            &[
+                ("csrf", csrf.as_str()),
+                ("id", "Ư"),
+                ("question", "Giữ lại <điều đã gõ>"),
+                ("option-3", "Phương án bốn"),
+                ("max_choices", "x"),
+            ],
         )
         .await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    // The form comes back as typed (escaped), saying what is wrong.
+    let page = r.text().await.unwrap();
+    assert!(
+        page.contains(r#"value="Giữ lại &lt;điều đã gõ&gt;""#),
+        "{page}"
+    );
+    assert!(page.contains(r#"value="Phương án bốn""#) && page.contains(r#"role="alert""#));
     let r = console
         .http
         .post(console.url("/admin/console/polls"))

@@ -31,11 +31,12 @@ pub fn scaled(value: u64, peak: u64, room: u64) -> u64 {
     ((value as u128 * room as u128) / peak as u128) as u64
 }
 
-/// Which columns get an axis label: about [`MOST_AXIS_LABELS`], always the
-/// first and the last.
+/// Which columns get an axis label: about [`MOST_AXIS_LABELS`], evenly
+/// spaced back from the last (the latest day is always named, and labels
+/// never crowd each other).
 pub fn labelled(count: usize) -> impl Fn(usize) -> bool {
     let step = count.div_ceil(MOST_AXIS_LABELS).max(1);
-    move |i| i % step == 0 || i + 1 == count
+    move |i| i < count && (count - 1 - i).is_multiple_of(step)
 }
 
 /// A column chart of a series over time. `title` names it for screen
@@ -53,7 +54,7 @@ pub fn columns(title: &str, points: &Points, number: impl Fn(u64) -> String) -> 
             role="img" aria-label=(title) {
             title { (title) }
             line.axis x1="0" y1=(HEIGHT - AXIS) x2=(WIDTH) y2=(HEIGHT - AXIS) {}
-            text.scale x="2" y="12" { "max " (number(top)) }
+            text.scale x="2" y="12" { "max " (number(points.iter().map(|(_, v)| *v).max().unwrap_or(0))) }
             @for (i, (label, value)) in points.iter().enumerate() {
                 @let h = scaled(*value, top, room);
                 @let x = i as u64 * slot + (slot - bar) / 2;
@@ -66,7 +67,9 @@ pub fn columns(title: &str, points: &Points, number: impl Fn(u64) -> String) -> 
                     }
                 }
                 @if show_label(i) {
-                    text.label x=(x + bar / 2) y=(HEIGHT - AXIS + 14) text-anchor="middle" {
+                    // The last label ends at the chart's edge, not past it.
+                    @let (lx, anchor) = if i + 1 == points.len() { (x + bar, "end") } else { (x + bar / 2, "middle") };
+                    text.label x=(lx) y=(HEIGHT - AXIS + 14) text-anchor=(anchor) {
                         (label)
                     }
                 }
@@ -148,11 +151,12 @@ mod tests {
     }
 
     #[test]
-    fn about_eight_labels_including_both_ends() {
+    fn about_eight_evenly_spaced_labels_ending_with_the_last() {
         let show = labelled(365);
-        let shown = (0..365).filter(|i| show(*i)).count();
-        assert!((8..=10).contains(&shown), "{shown}");
-        assert!(show(0) && show(364));
+        let shown: Vec<usize> = (0..365).filter(|i| show(*i)).collect();
+        assert!((7..=9).contains(&shown.len()), "{shown:?}");
+        assert_eq!(shown.last(), Some(&364));
+        assert!(shown.windows(2).all(|w| w[1] - w[0] == 46), "{shown:?}");
         let show = labelled(3);
         assert!((0..3).all(show));
     }

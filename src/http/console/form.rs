@@ -27,7 +27,7 @@ const VISIBILITIES: [(Visibility, &str); 4] = [
 pub(super) fn new_poll(console: &Console, editor: &Editor) -> Answer {
     let frame = &editor.frame;
     let title = frame.t("Tạo câu hỏi mới", "New poll");
-    let body = form(console, frame, None, None);
+    let body = form(console, frame, None, &Draft::of(None, &console.tz), None);
     Ok(html_response(
         StatusCode::OK,
         frame.page(title, false, html! { h1 { (title) } (body) }),
@@ -38,63 +38,130 @@ pub(super) async fn edit_poll(console: &Console, editor: &Editor, id: Option<&st
     let frame = &editor.frame;
     let s = state(console, id).await?;
     let title = frame.t("Sửa câu hỏi", "Edit the poll");
-    let body = form(console, frame, Some(&s.poll), None);
+    let body = form(
+        console,
+        frame,
+        Some(&s.poll.id),
+        &Draft::of(Some(&s.poll), &console.tz),
+        None,
+    );
     Ok(html_response(
         StatusCode::OK,
         frame.page(title, false, html! { h1 { (title) } (body) }),
     ))
 }
 
-fn form(console: &Console, frame: &Frame, poll: Option<&Poll>, error: Option<&str>) -> Markup {
+/// What the form shows: a poll's values, or what was typed (kept when the
+/// form comes back with what is wrong with it).
+struct Draft {
+    id: String,
+    question: String,
+    /// Label and, for an option the poll has, its id.
+    options: Vec<(String, Option<String>)>,
+    max_choices: String,
+    opens_at: String,
+    closes_at: String,
+    results: String,
+}
+
+impl Draft {
+    fn of(poll: Option<&Poll>, tz: &jiff::tz::TimeZone) -> Self {
+        let time = |t: Option<jiff::Timestamp>| t.map(|t| local_input(t, tz)).unwrap_or_default();
+        Self {
+            id: poll.map_or(String::new(), |p| p.id.to_string()),
+            question: poll.map_or(String::new(), |p| p.question.clone()),
+            options: poll.map_or(Vec::new(), |p| {
+                p.options
+                    .iter()
+                    .map(|o| (o.label.clone(), Some(o.id.to_string())))
+                    .collect()
+            }),
+            max_choices: poll.map_or(1, |p| p.max_choices).to_string(),
+            opens_at: time(poll.and_then(|p| p.opens_at)),
+            closes_at: time(poll.and_then(|p| p.closes_at)),
+            results: VISIBILITIES
+                .iter()
+                .find(|(v, _)| poll.is_some_and(|p| p.results == *v))
+                .map_or("always", |(_, code)| code)
+                .to_owned(),
+        }
+    }
+
+    fn typed(f: &Fields) -> Self {
+        let get = |name: &str| f.get(name).unwrap_or("").to_owned();
+        Self {
+            id: get("id"),
+            question: get("question"),
+            options: (0..MAX_OPTIONS)
+                .map(|i| {
+                    (
+                        get(&format!("option-{i}")),
+                        f.get(&format!("option-id-{i}")).map(str::to_owned),
+                    )
+                })
+                .filter(|(label, id)| !label.trim().is_empty() || id.is_some())
+                .collect(),
+            max_choices: get("max_choices"),
+            opens_at: get("opens_at"),
+            closes_at: get("closes_at"),
+            results: get("results"),
+        }
+    }
+}
+
+/// The form, for a new poll (`editing` none) or the poll `editing`.
+fn form(
+    console: &Console,
+    frame: &Frame,
+    editing: Option<&PollId>,
+    d: &Draft,
+    error: Option<&str>,
+) -> Markup {
     let zone = console.voting.zone_name();
-    let action = match poll {
-        Some(p) => poll_link(frame, &p.id, "/edit"),
+    let action = match editing {
+        Some(id) => poll_link(frame, id, "/edit"),
         None => frame.link("/admin/console/polls"),
     };
-    let rows = poll
-        .map_or(ROWS, |p| p.options.len().max(ROWS))
-        .min(MAX_OPTIONS);
-    let input_time =
-        |t: Option<jiff::Timestamp>| t.map(|t| local_input(t, &console.tz)).unwrap_or_default();
+    let rows = d.options.len().clamp(ROWS, MAX_OPTIONS);
     html! {
         @if let Some(error) = error { p role="alert" { (error) } }
         form method="post" action=(action) {
             (frame.csrf_field())
-            @if let Some(p) = poll {
-                p { (frame.t("Mã câu hỏi", "Poll id")) ": " code { (p.id) } }
+            @if let Some(id) = editing {
+                p { (frame.t("Mã câu hỏi", "Poll id")) ": " code { (id) } }
             } @else {
                 label for="id" { (frame.t("Mã câu hỏi (dùng trong đường dẫn)", "Poll id (used in links)")) }
-                input #id name="id" required pattern="[a-z0-9\\-]{1,64}" maxlength="64" aria-describedby="id-hint";
+                input #id name="id" required pattern="[a-z0-9\\-]{1,64}" maxlength="64" aria-describedby="id-hint" value=(d.id);
                 p.hint #id-hint { (frame.t("Chữ thường không dấu, số và dấu gạch ngang, ví dụ: danh-gia-cong", "Lowercase letters, digits and dashes, e.g. rate-the-portal")) }
             }
             label for="question" { (frame.t("Câu hỏi", "Question")) }
-            input #question name="question" required maxlength="500" value=(poll.map_or("", |p| p.question.as_str()));
+            input #question name="question" required maxlength="500" value=(d.question);
             fieldset {
                 legend { (frame.t("Các phương án (để trống dòng không dùng)", "Options (leave unused rows empty)")) }
                 @for i in 0..rows {
-                    @let option = poll.and_then(|p| p.options.get(i));
+                    @let option = d.options.get(i);
                     div.option-row {
                         label for={ "option-" (i) } { (frame.t("Phương án", "Option")) " " (i + 1) }
                         input id={ "option-" (i) } name={ "option-" (i) } maxlength="200"
-                            value=(option.map_or("", |o| o.label.as_str()));
-                        @if let Some(o) = option { input type="hidden" name={ "option-id-" (i) } value=(o.id); }
+                            value=(option.map_or("", |o| o.0.as_str()));
+                        @if let Some(id) = option.and_then(|o| o.1.as_ref()) { input type="hidden" name={ "option-id-" (i) } value=(id); }
                     }
                 }
             }
             label for="max_choices" { (frame.t("Số phương án được chọn tối đa", "Most options a voter may choose")) }
-            input #max_choices name="max_choices" type="number" min="1" max=(MAX_OPTIONS) value=(poll.map_or(1, |p| p.max_choices));
+            input #max_choices name="max_choices" type="number" min="1" max=(MAX_OPTIONS) value=(d.max_choices);
             label for="opens_at" { (frame.t("Mở lúc", "Opens at")) " (" (zone) ")" }
-            input #opens_at name="opens_at" type="datetime-local" step="1" value=(input_time(poll.and_then(|p| p.opens_at))) aria-describedby="time-hint";
+            input #opens_at name="opens_at" type="datetime-local" step="1" value=(d.opens_at) aria-describedby="time-hint";
             label for="closes_at" { (frame.t("Đóng lúc", "Closes at")) " (" (zone) ")" }
-            input #closes_at name="closes_at" type="datetime-local" step="1" value=(input_time(poll.and_then(|p| p.closes_at))) aria-describedby="time-hint";
+            input #closes_at name="closes_at" type="datetime-local" step="1" value=(d.closes_at) aria-describedby="time-hint";
             p.hint #time-hint { (frame.t("Giờ địa phương theo múi giờ", "Local time in the zone")) " " (zone) ". " (frame.t("Để trống: mở ngay / không tự đóng.", "Empty: opens now / never closes by itself.")) }
             label for="results" { (frame.t("Công bố kết quả", "Show results")) }
             select #results name="results" {
                 @for (v, code) in VISIBILITIES {
-                    option value=(code) selected[poll.is_some_and(|p| p.results == v)] { (visibility_words(frame, v)) }
+                    option value=(code) selected[d.results == code] { (visibility_words(frame, v)) }
                 }
             }
-            @if poll.is_some() {
+            @if editing.is_some() {
                 label for="force" { input #force type="checkbox" name="force" value="yes"; " " (frame.t("Cho phép xoá phương án đã có phiếu (xoá luôn các phiếu đó)", "Allow removing options that hold ballots (their ballots are deleted)")) }
             }
             div.actions { button type="submit" { (frame.t("Lưu", "Save")) } }
@@ -208,13 +275,8 @@ pub(super) async fn save(
     let poll = match read_poll(console, frame, existing.as_ref(), f) {
         Ok(poll) => poll,
         Err(why) => {
-            return Ok(again(
-                console,
-                frame,
-                existing.as_ref(),
-                StatusCode::BAD_REQUEST,
-                &why,
-            ));
+            let status = StatusCode::BAD_REQUEST;
+            return Ok(again(console, frame, (existing.as_ref(), f), status, &why));
         }
     };
     if existing.is_none() && console.voting.state(&poll.id, None).await?.is_some() {
@@ -222,7 +284,7 @@ pub(super) async fn save(
             "Đã có câu hỏi với mã này; hãy chọn mã khác hoặc sửa câu hỏi đó.",
             "A poll with this id exists; choose another id or edit that poll.",
         );
-        return Ok(again(console, frame, None, StatusCode::CONFLICT, why));
+        return Ok(again(console, frame, (None, f), StatusCode::CONFLICT, why));
     }
     let force = f.get("force") == Some("yes");
     match console.editing.put(&editor.who, &poll, force).await? {
@@ -236,13 +298,8 @@ pub(super) async fn save(
                 ),
                 list.join(", ")
             );
-            Ok(again(
-                console,
-                frame,
-                existing.as_ref(),
-                StatusCode::CONFLICT,
-                &why,
-            ))
+            let status = StatusCode::CONFLICT;
+            Ok(again(console, frame, (existing.as_ref(), f), status, &why))
         }
         _ => {
             tracing::info!(who = %editor.who, poll = %poll.id, "console: poll saved");
@@ -251,20 +308,23 @@ pub(super) async fn save(
     }
 }
 
+/// The form again, as typed, with what is wrong with it.
 fn again(
     console: &Console,
     frame: &Frame,
-    poll: Option<&Poll>,
+    (editing, f): (Option<&Poll>, &Fields),
     status: StatusCode,
     why: &str,
 ) -> http::Response<crate::http::respond::Body> {
+    let editing = editing.map(|p| &p.id);
+    let draft = Draft::typed(f);
     let title = frame.t("Câu hỏi", "Poll");
     html_response(
         status,
         frame.page(
             title,
             false,
-            html! { h1 { (title) } (form(console, frame, poll, Some(why))) },
+            html! { h1 { (title) } (form(console, frame, editing, &draft, Some(why))) },
         ),
     )
 }
