@@ -205,7 +205,7 @@ impl Console {
         }
         let (parts, body) = req.into_parts();
         let form = if parts.method == Method::POST {
-            if !session::origin_is_own(&parts.headers) {
+            if !session::origin_is_own(&parts.headers, client.https) {
                 return Failure::Forbidden(
                     "Biểu mẫu này không được gửi từ trang quản trị.",
                     "This form was not sent from the console.",

@@ -61,21 +61,29 @@ pub fn csrf_matches(id: &SessionId, given: Option<&str>) -> bool {
 }
 
 /// Whether a form post came from the console's own pages: no `Origin`
-/// (older browsers, and tools), or one whose host is the request's `Host`.
-pub fn origin_is_own(headers: &HeaderMap) -> bool {
+/// (older browsers, and tools), or one whose host is the request's `Host`
+/// or, when a trusted proxy forwarded it (`behind_proxy`), the
+/// `X-Forwarded-Host` it names (a proxy may rewrite `Host`).
+pub fn origin_is_own(headers: &HeaderMap, behind_proxy: bool) -> bool {
     let Some(origin) = headers.get(header::ORIGIN) else {
         return true;
     };
-    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
-    let origin_host = origin
+    let Some(origin_host) = origin
         .to_str()
         .ok()
         .and_then(|o| o.split_once("://"))
-        .map(|(_, rest)| rest);
-    match (origin_host, host) {
-        (Some(o), Some(h)) => o.eq_ignore_ascii_case(h),
-        _ => false,
-    }
+        .map(|(_, rest)| rest)
+    else {
+        return false;
+    };
+    let host = headers.get(header::HOST).into_iter();
+    let forwarded = headers
+        .get("x-forwarded-host")
+        .filter(|_| behind_proxy)
+        .into_iter();
+    host.chain(forwarded)
+        .filter_map(|v| v.to_str().ok())
+        .any(|h| h.trim().eq_ignore_ascii_case(origin_host))
 }
 
 #[cfg(test)]
@@ -137,12 +145,17 @@ mod tests {
     fn a_foreign_origin_is_refused() {
         let mut h = HeaderMap::new();
         h.insert(header::HOST, "localhost:9090".parse().unwrap());
-        assert!(origin_is_own(&h));
+        assert!(origin_is_own(&h, false));
         h.insert(header::ORIGIN, "http://localhost:9090".parse().unwrap());
-        assert!(origin_is_own(&h));
+        assert!(origin_is_own(&h, false));
         h.insert(header::ORIGIN, "http://evil.test".parse().unwrap());
-        assert!(!origin_is_own(&h));
+        assert!(!origin_is_own(&h, false));
         h.insert(header::ORIGIN, "null".parse().unwrap());
-        assert!(!origin_is_own(&h));
+        assert!(!origin_is_own(&h, false));
+        // Behind a trusted proxy that rewrote Host, its X-Forwarded-Host.
+        h.insert(header::ORIGIN, "https://admin.portal.test".parse().unwrap());
+        h.insert("x-forwarded-host", "admin.portal.test".parse().unwrap());
+        assert!(origin_is_own(&h, true));
+        assert!(!origin_is_own(&h, false), "not from an untrusted client");
     }
 }
