@@ -69,7 +69,7 @@ HISTOGRAMS = {
 # Settings tally reads (the contract's table); names found in src/ are added.
 SETTINGS = {
     "TALLY_LISTEN", "TALLY_OPS_LISTEN", "TALLY_REDIS_URL", "TALLY_REDIS_CLUSTER_NODES",
-    "TALLY_DATA_DIR", "TALLY_ADMIN_TOKEN", "TALLY_TRUSTED_PROXIES", "TALLY_ALLOWED_ORIGINS",
+    "TALLY_DATA_DIR", "TALLY_ADMIN_TOKEN", "TALLY_ADMIN_TOKENS", "TALLY_TRUSTED_PROXIES", "TALLY_ALLOWED_ORIGINS",
     "TALLY_TIMEZONE", "TALLY_COUNTER_BASELINE", "TALLY_POLLS_FILE", "TALLY_VISIT_WINDOW",
     "TALLY_VOTES_PER_ADDRESS", "TALLY_RATE_LIMIT", "TALLY_VOTE_RATE_LIMIT", "TALLY_MAX_PAGES",
     "TALLY_FLUSH_INTERVAL", "TALLY_STORE_TIMEOUT", "TALLY_HIT_BUFFER", "TALLY_SHUTDOWN_GRACE",
@@ -359,7 +359,8 @@ def cmd_crossref(path):
             unknown = sorted(k for k in data if k not in known)
             report.check(not unknown, f"{ident(cm)}: {len(data)} settings, all known to tally",
                          f"{ident(cm)}: unknown settings {unknown}")
-            report.check("TALLY_ADMIN_TOKEN" not in data, f"{ident(cm)}: no admin token in a ConfigMap",
+            report.check("TALLY_ADMIN_TOKEN" not in data and "TALLY_ADMIN_TOKENS" not in data,
+                         f"{ident(cm)}: no admin token in a ConfigMap",
                          f"{ident(cm)}: TALLY_ADMIN_TOKEN belongs in a Secret")
         for key, text in data.items():
             if key.endswith(".toml") and "polls" in key:

@@ -47,6 +47,32 @@ fn views_on(d: i64) -> [u64; PAGES] {
     views
 }
 
+/// `(key, number)` of each object in a JSON list.
+fn pairs<'a>(
+    list: &'a Value,
+    key: &'a str,
+    number: &'a str,
+) -> impl Iterator<Item = (String, u64)> + 'a {
+    list.as_array().unwrap().iter().map(move |v| {
+        (
+            v[key].as_str().unwrap().to_owned(),
+            v[number].as_u64().unwrap(),
+        )
+    })
+}
+
+/// Posts a history to import.
+async fn import(app: &TestApp, content_type: &str, csv: String) -> reqwest::Response {
+    app.http
+        .post(format!("{}/admin/history/import", app.ops))
+        .bearer_auth(TOKEN)
+        .header("content-type", content_type)
+        .body(csv)
+        .send()
+        .await
+        .unwrap()
+}
+
 async fn start(home: &Home) -> TestApp {
     let app = TestApp::start(home, |s| {
         s.admin_token = Some(Secret::new(TOKEN.into()));
@@ -155,17 +181,7 @@ async fn replay(backend: Backend) {
 
     // Every day's visits, in JSON and in CSV.
     let days = admin_json(&app, &format!("/admin/history/days?from={first}&to={last}")).await;
-    let read: BTreeMap<String, u64> = days["days"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| {
-            (
-                d["day"].as_str().unwrap().to_owned(),
-                d["visits"].as_u64().unwrap(),
-            )
-        })
-        .collect();
+    let read: BTreeMap<String, u64> = pairs(&days["days"], "day", "visits").collect();
     let expected: BTreeMap<String, u64> = model
         .visits
         .iter()
@@ -212,17 +228,7 @@ async fn replay(backend: Backend) {
     for (day, n) in &model.visits {
         *sums.entry(day.month().to_string()).or_default() += n;
     }
-    let read: BTreeMap<String, u64> = months["months"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| {
-            (
-                m["month"].as_str().unwrap().to_owned(),
-                m["visits"].as_u64().unwrap(),
-            )
-        })
-        .collect();
+    let read: BTreeMap<String, u64> = pairs(&months["months"], "month", "visits").collect();
     assert_eq!(read, sums);
 
     // Each kept day's most-read pages; days before are gone.
@@ -235,17 +241,7 @@ async fn replay(backend: Backend) {
     assert_eq!(listed.len(), KEPT_DAYS as usize);
     for entry in listed {
         let day: Day = entry["day"].as_str().unwrap().parse().unwrap();
-        let read: Vec<(String, u64)> = entry["pages"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|p| {
-                (
-                    p["page"].as_str().unwrap().to_owned(),
-                    p["views"].as_u64().unwrap(),
-                )
-            })
-            .collect();
+        let read: Vec<(String, u64)> = pairs(&entry["pages"], "page", "views").collect();
         let top: Vec<(String, u64)> = model.pages[&day][..TOP as usize].to_vec();
         assert_eq!(read, top, "{day}");
     }
@@ -267,17 +263,7 @@ async fn replay(backend: Backend) {
             *sums.entry(page.clone()).or_default() += n;
         }
     }
-    let read: BTreeMap<String, u64> = top["pages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| {
-            (
-                p["page"].as_str().unwrap().to_owned(),
-                p["views"].as_u64().unwrap(),
-            )
-        })
-        .collect();
+    let read: BTreeMap<String, u64> = pairs(&top["pages"], "page", "views").collect();
     assert_eq!(read, sums);
     let views: Vec<u64> = top["pages"]
         .as_array()
@@ -333,6 +319,10 @@ async fn within_the_bound(home: &Home, first: Day, last: Day) {
         // README: under 1 KiB per month of visits and per kept day of
         // pages (at 100 pages a day, under 12 KiB).
         let months = 14;
+        eprintln!(
+            "history on Redis after {DAYS} days: {bytes} bytes in {} keys",
+            keys.lines().count() + months as usize
+        );
         assert!(
             bytes < (months + u64::from(KEPT_DAYS)) * 1024,
             "history holds {bytes} bytes"
@@ -365,27 +355,22 @@ async fn ten_years_imported_twice(backend: Backend) {
         n += 1;
         day = day.checked_add(1.day()).unwrap();
     }
-    let import = || async {
-        let response = app
-            .http
-            .post(format!("{}/admin/history/import", app.ops))
-            .bearer_auth(TOKEN)
-            .header("content-type", "text/csv; charset=utf-8")
-            .body(csv.clone())
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 200);
-        response.json::<Value>().await.unwrap()
-    };
-    let first = import().await;
+    let first: Value = import(&app, "text/csv; charset=utf-8", csv.clone())
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(first["days"], n);
     assert_eq!(first["changed"], n);
     assert_eq!(first["added"], sum);
     // The replica's counter reads the store again at its next flush.
     let total = before + sum;
     assert_eq!(app.counter_eventually("total", total).await["total"], total);
-    let again = import().await;
+    let again: Value = import(&app, "text/csv", csv.clone())
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(again["changed"], 0);
     assert_eq!(again["added"], 0);
     tokio::time::sleep(Duration::from_millis(200)).await;
@@ -398,16 +383,11 @@ async fn ten_years_imported_twice(backend: Backend) {
     assert!(months > 365 * 1_000 && months < 366 * 6_000, "{year}");
     // A file that changes one day moves the total by the difference only.
     let changed = csv.replacen("01/12/2014;1000", "01/12/2014;1500", 1);
-    let response = app
-        .http
-        .post(format!("{}/admin/history/import", app.ops))
-        .bearer_auth(TOKEN)
-        .header("content-type", "text/csv")
-        .body(changed)
-        .send()
+    let third: Value = import(&app, "text/csv", changed)
+        .await
+        .json()
         .await
         .unwrap();
-    let third: Value = response.json().await.unwrap();
     assert_eq!(
         (third["changed"].as_u64(), third["added"].as_i64()),
         (Some(1), Some(500))
@@ -429,15 +409,7 @@ async fn ten_years_imported_twice(backend: Backend) {
     assert_eq!(imports[0]["who"], "admin");
     assert!(imports[0]["at"].as_str().unwrap().ends_with("+07:00"));
     // A file that cannot be read changes nothing and says which line.
-    let response = app
-        .http
-        .post(format!("{}/admin/history/import", app.ops))
-        .bearer_auth(TOKEN)
-        .header("content-type", "text/csv")
-        .body("2020-01-01,5\n2020-01-01,6\n")
-        .send()
-        .await
-        .unwrap();
+    let response = import(&app, "text/csv", "2020-01-01,5\n2020-01-01,6\n".into()).await;
     assert_eq!(response.status(), 400);
     let error: Value = response.json().await.unwrap();
     assert_eq!(error["error"]["code"], "invalid_import");
