@@ -24,6 +24,7 @@ use crate::http::api::admin::AdminApi;
 use crate::http::api::counter::CounterApi;
 use crate::http::api::polls::PollsApi;
 use crate::http::auth::Admins;
+use crate::http::console::Console;
 use crate::http::identity::Visitors;
 use crate::http::limit::RateLimits;
 use crate::http::meters::RouteMeters;
@@ -38,6 +39,7 @@ use crate::ids::SiteId;
 use crate::metrics::Metrics;
 use crate::poll::Poll;
 use crate::privacy::Privacy;
+use crate::sessions::Sessions;
 use crate::site::Site;
 use crate::store::timed::TimedStore;
 use crate::store::{self, Store, StoreError};
@@ -143,6 +145,7 @@ impl App {
             counter: Arc::clone(&counter),
             audit: Arc::new(Audit::new(Arc::clone(&site.store), site.id.clone())),
         });
+        let sessions = Arc::new(Sessions::new(site.clone(), settings.console_idle));
         let visitors = Arc::new(Visitors::new(Arc::new(Privacy::new(site))));
         let origins = Arc::new(Origins::new(settings.allowed_origins.clone()));
         let look = Arc::new(Look::new(
@@ -194,11 +197,25 @@ impl App {
                 log_addresses: settings.log_addresses,
             },
         });
+        let admins = Admins::new(settings.admin_token.as_ref(), &settings.admin_tokens);
+        let console = Console {
+            sessions,
+            voting: Arc::clone(&voting),
+            counter: Arc::clone(&counter),
+            editing: Arc::clone(&editing),
+            history: Arc::clone(&history),
+            admins: admins.clone(),
+            throttle: Default::default(),
+            metrics: Arc::clone(&metrics),
+            lang: settings.portal.lang,
+            tz: settings.timezone.clone(),
+        };
         let ops = Arc::new(Ops {
+            console,
             admin: AdminApi {
                 editing,
                 history,
-                admins: Admins::new(settings.admin_token.as_ref(), &settings.admin_tokens),
+                admins,
                 throttle: Default::default(),
                 metrics: Arc::clone(&metrics),
                 log_addresses: settings.log_addresses,

@@ -23,6 +23,7 @@ pub mod lang;
 pub mod metrics;
 pub mod poll;
 pub mod privacy;
+pub mod sessions;
 pub mod site;
 pub mod store;
 pub mod telemetry;

@@ -1343,6 +1343,36 @@ async fn the_audit_log_keeps_the_newest_first(s: &dyn Store) {
     assert!(s.audit(&SITE, 0).await.unwrap().is_empty());
 }
 
+async fn sessions_are_kept_until_they_end_or_are_forgotten(s: &dyn Store) {
+    let session = tally::store::Session {
+        who: "lan".into(),
+        started_at: ts(T0),
+        expires_at: ts(T0 + 3_600_000),
+    };
+    let hash = "ab".repeat(32);
+    assert_eq!(s.session(&SITE, &hash, ts(T0)).await.unwrap(), None);
+    s.put_session(&SITE, &hash, &session, ts(T0)).await.unwrap();
+    let found = s.session(&SITE, &hash, ts(T0 + 1000)).await.unwrap();
+    assert_eq!(found.as_ref(), Some(&session));
+    let other = "cd".repeat(32);
+    assert_eq!(s.session(&SITE, &other, ts(T0)).await.unwrap(), None);
+    // Past its end it is gone, whatever the store still holds.
+    let late = s.session(&SITE, &hash, ts(T0 + 3_600_000)).await.unwrap();
+    assert_eq!(late, None);
+    // Renewed, it lasts longer; forgotten, it is gone.
+    let renewed = tally::store::Session {
+        expires_at: ts(T0 + 7_200_000),
+        ..session
+    };
+    s.put_session(&SITE, &hash, &renewed, ts(T0 + 1000))
+        .await
+        .unwrap();
+    let found = s.session(&SITE, &hash, ts(T0 + 3_600_000)).await.unwrap();
+    assert_eq!(found, Some(renewed));
+    s.end_session(&SITE, &hash).await.unwrap();
+    assert_eq!(s.session(&SITE, &hash, ts(T0 + 1000)).await.unwrap(), None);
+}
+
 macro_rules! conformance {
     ($($case:ident),* $(,)?) => {
         mod embedded {
@@ -1414,4 +1444,5 @@ conformance!(
     a_polls_ballots_are_kept_per_day,
     a_deleted_poll_takes_its_ballots,
     the_audit_log_keeps_the_newest_first,
+    sessions_are_kept_until_they_end_or_are_forgotten,
 );

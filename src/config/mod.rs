@@ -196,6 +196,9 @@ pub struct Settings {
     /// How long a live stream stays open before the replica ends it (the
     /// browser reconnects, possibly to another replica).
     pub stream_lifetime: Duration,
+    /// How long an editor's console session lasts unused (at most 12 hours
+    /// after signing in, however busy).
+    pub console_idle: Duration,
 }
 
 /// The portal whose counter and polls tally serves, as its pages name it.
@@ -363,6 +366,7 @@ impl Settings {
             },
             max_streams: env.bounded("TALLY_MAX_STREAMS", 1000, 0, 1_000_000)?,
             stream_lifetime: env.duration_ms("TALLY_STREAM_LIFETIME", "15m", 100, 86_400_000)?,
+            console_idle: env.duration("TALLY_CONSOLE_IDLE", "8h", 1, 12 * 3600)?,
         })
     }
 

@@ -7,6 +7,7 @@
 //! - [`public`] and [`ops`]: the two listeners' doors and dispatch;
 //! - [`api`]: the JSON API by area, and its typed bodies;
 //! - [`pages`]: tally's HTML pages and badge, from templates;
+//! - [`console`]: the editors' console on the ops listener;
 //! - [`error`]: every client-visible error, in one table;
 //! - the rest: who asks ([`client`], [`identity`], [`origin`]), how much
 //!   ([`limit`], [`admission`], [`auth`]), and the plumbing.
@@ -16,6 +17,7 @@ pub mod api;
 mod assets;
 pub mod auth;
 pub mod client;
+pub mod console;
 pub mod error;
 pub mod export;
 pub mod i18n;

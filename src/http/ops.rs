@@ -15,6 +15,7 @@ use super::admission::{Admission, Saturation};
 use super::api::admin::AdminApi;
 use super::api::query_param;
 use super::client;
+use super::console::Console;
 use super::error::ApiError;
 use super::limit::RateLimits;
 use super::openapi;
@@ -36,6 +37,7 @@ pub struct Health {
 /// Everything the ops listener serves.
 pub struct Ops {
     pub admin: AdminApi,
+    pub console: Console,
     pub health: Health,
     /// The public listener's rate limiters, whose size the metrics show.
     pub rate_limits: Arc<RateLimits>,
@@ -80,6 +82,11 @@ pub async fn handle(ops: &Ops, req: Request<Incoming>, peer: SocketAddr) -> Resp
         Some(OpsRoute::Health) => Ok(json_response(StatusCode::OK, &Liveness { status: "ok" })),
         Some(OpsRoute::Ready) => Ok(ready(&ops.health, req.uri().query()).await),
         Some(OpsRoute::OpenApi) => Ok(openapi::ops()),
+        Some(OpsRoute::Console(page)) => {
+            let client = client::resolve(peer, req.headers(), &ops.trusted_proxies);
+            let id = matched.id.clone();
+            Ok(ops.console.handle(page, id.as_deref(), req, client).await)
+        }
         Some(route) => {
             let client = client::resolve(peer, req.headers(), &ops.trusted_proxies);
             let id = matched.id.clone();

@@ -6,6 +6,8 @@ use std::sync::LazyLock;
 
 use http::Method;
 
+use super::console::Page;
+
 /// A public route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Route {
@@ -52,6 +54,8 @@ pub enum OpsRoute {
     AdminTopPages,
     AdminImport,
     AdminAudit,
+    /// A page of the editors' console.
+    Console(super::console::Page),
 }
 
 const GET: &[Method] = &[Method::GET, Method::HEAD];
@@ -112,7 +116,90 @@ pub const OPS: &[(&str, OpsRoute, &[Method])] = &[
     ("/admin/history/top-pages", OpsRoute::AdminTopPages, GET),
     ("/admin/history/import", OpsRoute::AdminImport, POST),
     ("/admin/audit", OpsRoute::AdminAudit, GET),
+    ("/admin/", OpsRoute::Console(Page::Dashboard), GET),
+    (
+        "/admin/console.css",
+        OpsRoute::Console(Page::Stylesheet),
+        GET,
+    ),
+    ("/admin/sign-in", OpsRoute::Console(Page::SignIn), GET_POST),
+    ("/admin/sign-out", OpsRoute::Console(Page::SignOut), POST),
+    (
+        "/admin/console/polls",
+        OpsRoute::Console(Page::Polls),
+        GET_POST,
+    ),
+    (
+        "/admin/console/new-poll",
+        OpsRoute::Console(Page::NewPoll),
+        GET,
+    ),
+    (
+        "/admin/console/polls/{id}",
+        OpsRoute::Console(Page::Poll),
+        GET,
+    ),
+    (
+        "/admin/console/polls/{id}/edit",
+        OpsRoute::Console(Page::EditPoll),
+        GET_POST,
+    ),
+    (
+        "/admin/console/polls/{id}/close",
+        OpsRoute::Console(Page::ClosePoll),
+        POST,
+    ),
+    (
+        "/admin/console/polls/{id}/reopen",
+        OpsRoute::Console(Page::ReopenPoll),
+        POST,
+    ),
+    (
+        "/admin/console/polls/{id}/archive",
+        OpsRoute::Console(Page::ArchivePoll),
+        GET_POST,
+    ),
+    (
+        "/admin/console/polls/{id}/delete",
+        OpsRoute::Console(Page::DeletePoll),
+        GET_POST,
+    ),
+    ("/admin/console.js", OpsRoute::Console(Page::Script), GET),
+    (
+        "/admin/console/polls/{id}/results.csv",
+        OpsRoute::Console(Page::PollResultsCsv),
+        GET,
+    ),
+    (
+        "/admin/console/history",
+        OpsRoute::Console(Page::History),
+        GET,
+    ),
+    (
+        "/admin/console/history/days.csv",
+        OpsRoute::Console(Page::HistoryDaysCsv),
+        GET,
+    ),
+    (
+        "/admin/console/history/months.csv",
+        OpsRoute::Console(Page::HistoryMonthsCsv),
+        GET,
+    ),
+    ("/admin/console/audit", OpsRoute::Console(Page::Audit), GET),
+    (
+        "/admin/console/import",
+        OpsRoute::Console(Page::Import),
+        GET_POST,
+    ),
 ];
+
+impl OpsRoute {
+    /// Whether the route is a page of the editors' console (HTML for
+    /// people, outside the API document).
+    pub fn is_console(&self) -> bool {
+        matches!(self, OpsRoute::Console(_))
+    }
+}
 
 /// A table, ready to match paths against.
 pub struct Table<R: 'static> {

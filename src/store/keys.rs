@@ -96,6 +96,11 @@ pub fn secret(site: &SiteId, name: &str) -> String {
     site_key(site, &format!("secret:{name}"))
 }
 
+/// An editor's console session, by the hash of its id (with a TTL).
+pub fn session(site: &SiteId, hash: &str) -> String {
+    site_key(site, &format!("session:{hash}"))
+}
+
 /// Set of poll ids.
 pub fn poll_index(site: &SiteId) -> String {
     site_key(site, "polls")

@@ -188,6 +188,22 @@ operations! {
 
     /// The newest `limit` audit entries, newest first.
     async fn audit(&self, site: &SiteId, limit: usize) -> Vec<String>;
+    /// Keeps an editor's console session under the hash of its id, until
+    /// `session.expires_at` (replacing one kept under that hash); `now`
+    /// turns that moment into a time to live.
+    async fn put_session(
+        &self,
+        site: &SiteId,
+        hash: &str,
+        session: &Session,
+        now: Timestamp,
+    ) -> ();
+
+    /// The session kept under `hash`, unless it expired by `now`.
+    async fn session(&self, site: &SiteId, hash: &str, now: Timestamp) -> Option<Session>;
+
+    /// Forgets the session kept under `hash` (signing out).
+    async fn end_session(&self, site: &SiteId, hash: &str) -> ();
 }
 
 /// Opens the store the settings name. `sync_every` bounds how long the

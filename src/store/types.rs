@@ -272,3 +272,15 @@ pub const FENCE_TTL_SECS: u64 = 86_400;
 /// The store's verdict on a ballot, by [`crate::poll::judge`]'s rules, in
 /// the same atomic step that counts it.
 pub use crate::poll::Verdict;
+
+/// An editor's signed-in console session, as the store keeps it (under
+/// the hash of its id, never the id itself).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Session {
+    /// The admin token's name, as the audit log says who.
+    pub who: String,
+    /// When the editor signed in: the session ends a fixed time after.
+    pub started_at: Timestamp,
+    /// When the session ends unless used again before.
+    pub expires_at: Timestamp,
+}

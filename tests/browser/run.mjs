@@ -7,7 +7,7 @@
 // covers what a visitor meets in the poll (language, results visibility,
 // dates, live results, errors, retries), challenge.mjs ballots under the
 // proof-of-work challenge at each level; pages.mjs the HTML pages without
-// JavaScript.
+// JavaScript; console.mjs the editors' console.
 //
 //   TALLY_BIN=target/release/tally node tests/browser/run.mjs
 //
@@ -27,6 +27,7 @@ import {
   textOf, viNumber, waitForText, watched,
 } from './harness.mjs';
 import { challenge } from './challenge.mjs';
+import { consoleScenarios } from './console.mjs';
 import { pages } from './pages.mjs';
 import { topologies } from './topologies.mjs';
 import { widgetVisitor } from './widget-visitor.mjs';
@@ -359,6 +360,7 @@ async function main() {
   await widgetVisitor(browser);
   await challenge(browser);
   await pages(browser);
+  await consoleScenarios(browser);
 
   await scenario('(f) axe: no serious or critical violation', async () => {
     // Injecting axe adds an inline script, which these pages' CSP forbids:

@@ -202,7 +202,11 @@ fn refusals(route: OpsRoute, method: &Method) -> Vec<ApiError> {
         sample::invalid_json(),
     ];
     let mut refusals: Vec<ApiError> = match route {
-        OpsRoute::Metrics | OpsRoute::Health | OpsRoute::Ready | OpsRoute::OpenApi => {
+        OpsRoute::Metrics
+        | OpsRoute::Health
+        | OpsRoute::Ready
+        | OpsRoute::OpenApi
+        | OpsRoute::Console(_) => {
             return vec![];
         }
         OpsRoute::AdminPolls | OpsRoute::AdminPoll
@@ -260,7 +264,7 @@ impl Modify for Door {
             SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
         );
         door::absent_is_not_null(api);
-        for (template, route, methods) in OPS {
+        for (template, route, methods) in OPS.iter().filter(|(_, r, _)| !r.is_console()) {
             let matched = OPS_TABLE.at(&template.replace("{id}", "x"));
             for method in methods.iter().filter(|m| **m != Method::HEAD) {
                 let mut all: Vec<Refusal> = refusals(*route, method)

@@ -76,7 +76,13 @@ fn same_operations(listener: &str, routes: BTreeSet<(String, String)>, document:
 #[test]
 fn every_route_is_an_operation_and_every_operation_a_route() {
     same_operations("public", routes(PUBLIC), &public());
-    same_operations("ops", routes(OPS), &ops());
+    // The console's pages are HTML for people, not part of the API.
+    let api: Vec<_> = OPS
+        .iter()
+        .filter(|(_, route, _)| !route.is_console())
+        .copied()
+        .collect();
+    same_operations("ops", routes(&api), &ops());
 }
 
 /// Every `$ref` in `value`.

@@ -12,7 +12,7 @@ use std::sync::Mutex;
 use jiff::Timestamp;
 use redb::{ReadableTable, TableDefinition, WriteTransaction};
 
-use super::tables::{ADDRESS_BALLOTS, BATCHES, MARKS, SPENT, VISITORS};
+use super::tables::{ADDRESS_BALLOTS, BATCHES, MARKS, SESSIONS, SPENT, VISITORS};
 use super::visitors::expiry;
 
 /// Entries looked at per table per call.
@@ -24,7 +24,7 @@ const ADDRESS_COUNT_DAYS: i64 = 2;
 
 /// Where each table's sweep goes on from.
 #[derive(Default)]
-pub(super) struct Cursors(Mutex<[Option<String>; 5]>);
+pub(super) struct Cursors(Mutex<[Option<String>; 6]>);
 
 impl Cursors {
     /// Runs one slice of every sweep in `txn`.
@@ -56,6 +56,9 @@ impl Cursors {
                 .split_once('|')
                 .and_then(|(until, _)| until.parse::<i64>().ok())
                 .is_none_or(|until| until < now_ms)
+        })?;
+        cursors[5] = sweep(txn, SESSIONS, cursors[5].take(), |_, record: &str| {
+            super::sessions::expires_ms(record).is_none_or(|until| until < now_ms)
         })?;
         Ok(())
     }

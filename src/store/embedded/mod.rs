@@ -21,7 +21,7 @@ use super::keys::{self, PollKeys};
 use super::record::parse_poll;
 use super::{
     Ballot, Batch, CounterQuery, CounterSnapshot, Imported, Keep, PollState, PutPoll, Retraction,
-    Store, StoreError, Touch, TouchOutcome, Verdict,
+    Session, Store, StoreError, Touch, TouchOutcome, Verdict,
 };
 use jiff::Timestamp;
 
@@ -33,6 +33,7 @@ mod counters;
 mod history;
 mod maintain;
 mod polls;
+mod sessions;
 mod tables;
 mod visitors;
 mod writer;
@@ -80,6 +81,7 @@ impl EmbeddedStore {
         txn.open_table(SPENT)?;
         txn.open_table(tables::PAGE_DAYS)?;
         txn.open_table(tables::AUDIT)?;
+        txn.open_table(tables::SESSIONS)?;
         txn.commit()?;
         let db = Arc::new(db);
         Ok(Self {
@@ -366,6 +368,29 @@ impl Store for EmbeddedStore {
 
     async fn audit(&self, site: &SiteId, limit: usize) -> Result<Vec<String>, Error> {
         self.read_audit(site, limit).await
+    }
+
+    async fn put_session(
+        &self,
+        site: &SiteId,
+        hash: &str,
+        s: &Session,
+        _: Timestamp,
+    ) -> Result<(), Error> {
+        self.keep_session(keys::session(site, hash), s).await
+    }
+
+    async fn session(
+        &self,
+        site: &SiteId,
+        hash: &str,
+        now: Timestamp,
+    ) -> Result<Option<Session>, Error> {
+        self.find_session(keys::session(site, hash), now).await
+    }
+
+    async fn end_session(&self, site: &SiteId, hash: &str) -> Result<(), Error> {
+        self.forget_session(keys::session(site, hash)).await
     }
 }
 

@@ -25,6 +25,8 @@ pub(super) const ADDRESS_BALLOTS: TableDefinition<&str, u32> =
 pub(super) const MARKS: TableDefinition<&str, i64> = TableDefinition::new("marks");
 /// Spent challenges: key → `<remember until, ms>|<ballot id>`.
 pub(super) const SPENT: TableDefinition<&str, &str> = TableDefinition::new("spent_challenges");
+/// Editors' console sessions: key → `<expires, ms>|<session JSON>`.
+pub(super) const SESSIONS: TableDefinition<&str, &str> = TableDefinition::new("sessions");
 
 /// Each day's page views: `<day's pages key>\x1f<page>` → views (a past
 /// day keeps only its most-read pages).

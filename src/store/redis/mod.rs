@@ -7,6 +7,7 @@ mod counters;
 mod durability;
 mod history;
 mod polls;
+mod sessions;
 mod touches;
 
 use std::time::Duration;
@@ -19,7 +20,7 @@ use connection::unavailable;
 
 use super::{
     Ballot, Batch, CounterQuery, CounterSnapshot, Imported, Keep, PollState, PutPoll, Retraction,
-    Store, StoreError, Touch, TouchOutcome, Verdict,
+    Session, Store, StoreError, Touch, TouchOutcome, Verdict,
 };
 use crate::calendar::Day;
 use crate::ids::{PageId, PollId, SiteId, VisitorKey};
@@ -192,5 +193,28 @@ impl Store for RedisStore {
 
     async fn audit(&self, site: &SiteId, limit: usize) -> Result<Vec<String>, StoreError> {
         self.read_audit(site, limit).await
+    }
+
+    async fn put_session(
+        &self,
+        site: &SiteId,
+        hash: &str,
+        session: &Session,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.keep_session(site, hash, session, now).await
+    }
+
+    async fn session(
+        &self,
+        site: &SiteId,
+        hash: &str,
+        now: Timestamp,
+    ) -> Result<Option<Session>, StoreError> {
+        self.find_session(site, hash, now).await
+    }
+
+    async fn end_session(&self, site: &SiteId, hash: &str) -> Result<(), StoreError> {
+        self.forget_session(site, hash).await
     }
 }

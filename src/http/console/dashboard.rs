@@ -1,0 +1,74 @@
+//! The console's sign-in page and its dashboard: the counter's figures now
+//! and its visits over the last 30 days.
+
+use http::StatusCode;
+use maud::{Markup, html};
+
+use super::history::visits_chart;
+use super::layout::{Frame, html_response};
+use super::{Answer, Console, Editor};
+
+/// The sign-in form, with what went wrong last time.
+pub(super) fn sign_in_page(frame: &Frame, error: Option<&str>) -> Markup {
+    let title = frame.t("Đăng nhập trang quản trị", "Sign in to the console");
+    let body = html! {
+        h1 { (title) }
+        @if let Some(error) = error { p role="alert" { (error) } }
+        form method="post" action=(frame.link("/admin/sign-in")) {
+            label for="token" { (frame.t("Mã quản trị", "Admin token")) }
+            input #token name="token" type="password" required autocomplete="current-password" aria-describedby="token-hint";
+            p.hint #token-hint { (frame.t(
+                "Mã do bộ phận kỹ thuật cấp (TALLY_ADMIN_TOKEN). Phiên đăng nhập kết thúc sau 8 giờ không dùng, hoặc sau 12 giờ.",
+                "The token operations gave you (TALLY_ADMIN_TOKEN). A session ends after 8 hours unused, or after 12 hours."
+            )) }
+            div.actions { button type="submit" { (frame.t("Đăng nhập", "Sign in")) } }
+        }
+    };
+    frame.page(title, false, body)
+}
+
+/// The counter's figures now, and where to go next.
+pub(super) async fn dashboard(console: &Console, editor: &Editor) -> Answer {
+    let frame = &editor.frame;
+    let view = console.counter.view(None).await;
+    let today = console.history.today();
+    let days = console
+        .history
+        .visits_per_day(today.days_before(29), today)
+        .await?;
+    let t = &view.totals;
+    let n = |v: u64| frame.lang.number(v);
+    let title = frame.t("Tổng quan", "Dashboard");
+    let figures = [
+        (frame.t("Hôm nay", "Today"), t.today),
+        (frame.t("Hôm qua", "Yesterday"), t.yesterday),
+        (frame.t("Tuần này", "This week"), t.this_week),
+        (frame.t("Tháng này", "This month"), t.this_month),
+        (frame.t("Tổng số lượt truy cập", "Total visits"), t.total),
+        (frame.t("Đang trực tuyến", "Online now"), t.online),
+    ];
+    let body = html! {
+        h1 { (title) }
+        h2 { (frame.t("Lượt truy cập", "Visits")) }
+        @if view.stale {
+            p role="alert" { (frame.t("Kho dữ liệu đang không trả lời: số liệu có thể chưa mới nhất.", "The store is not answering: figures may be behind.")) }
+        }
+        ul.figures {
+            @for (label, value) in figures { li { (label) strong { (n(value)) } } }
+        }
+        p { a href=(frame.link("/admin/")) { (frame.t("Cập nhật số liệu", "Refresh the figures")) } }
+        h2 { (frame.t("30 ngày qua", "The last 30 days")) }
+        (visits_chart(frame, frame.t("Lượt truy cập mỗi ngày, 30 ngày qua", "Visits per day, last 30 days"), &days))
+        h2 { (frame.t("Đi tới", "Go to")) }
+        ul {
+            li { a href=(frame.link("/admin/console/polls")) { (frame.t("Các cuộc bình chọn", "Polls")) } }
+            li { a href=(frame.link("/admin/console/new-poll")) { (frame.t("Tạo câu hỏi mới", "New poll")) } }
+            li { a href=(frame.link("/admin/console/history")) { (frame.t("Lượt truy cập theo ngày, tháng", "Visits per day and month")) } }
+            li { a href=(frame.link("/admin/console/audit")) { (frame.t("Nhật ký thay đổi", "Audit log")) } }
+        }
+    };
+    Ok(html_response(
+        StatusCode::OK,
+        frame.page(title, false, body),
+    ))
+}

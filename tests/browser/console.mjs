@@ -1,0 +1,288 @@
+// The editors' console in a real browser: an editor signs in, creates a
+// poll that opens a few seconds later, sees it open, a visitor votes on it
+// from the portal's widget in another browser context, the console's
+// results follow (the page reloads itself), the editor closes and reopens
+// it, downloads the results as CSV and reads them back, archives it, and
+// imports a previous counter's history (twice, counted once). A wrong token, an expired session and a form
+// without its CSRF token are refused and change nothing. Every console page
+// is audited with axe (no serious or critical violation).
+//
+//   TALLY_BIN=target/release/tally node tests/browser/console.mjs
+//
+// run.mjs runs these scenarios too, in the same browser as its own.
+
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+import { chromium } from 'playwright-core';
+
+import {
+  CHROMIUM, CHROMIUM_ARGS, axeCheck, cleanups, eventually, newContext, runSuite, scenario, shots,
+  sleep, startPortal, startTally, waitForText, watched,
+} from './harness.mjs';
+
+const ZONE = 'Asia/Ho_Chi_Minh';
+const POLL = 'bang-dieu-khien';
+const desktop = { viewport: { width: 1280, height: 900 } };
+const phone = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
+// Refused on purpose: a wrong token (401), a form without its token (403).
+const REFUSED = [/status of 40[13]/];
+
+/** `at` as a `datetime-local` value in the site's zone, to the second. */
+function localInput(at) {
+  const p = Object.fromEntries(new Intl.DateTimeFormat('en-GB', {
+    timeZone: ZONE, year: 'numeric', month: '2-digit', day: '2-digit',
+    hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23',
+  }).formatToParts(at).map((x) => [x.type, x.value]));
+  return `${p.year}-${p.month}-${p.day}T${p.hour}:${p.minute}:${p.second}`;
+}
+
+async function pollStatus(tally, id) {
+  const r = await fetch(`${tally.origin}/v1/polls/${id}`);
+  return r.status === 404 ? null : (await r.json()).status;
+}
+
+async function signIn(page, tally, token) {
+  await page.goto(`${tally.ops}/admin/`);
+  await page.waitForURL(/\/admin\/sign-in$/);
+  await page.locator('#token').fill(token);
+  await page.locator('button[type=submit]', { hasText: 'Đăng nhập' }).click();
+}
+
+export async function consoleScenarios(browser) {
+  const portal = await startPortal();
+  const tally = await startTally({ allowedOrigins: [portal.origin] });
+  // Sessions that end after two seconds unused.
+  const brief = await startTally({ env: { TALLY_CONSOLE_IDLE: '2s' } });
+  portal.state.tally = tally.origin;
+  fs.mkdirSync(shots, { recursive: true });
+  console.log(`      tally ${tally.origin} (ops ${tally.ops}), portal ${portal.origin}`);
+
+  const editor = await newContext(browser, 'Editor', { ...desktop, acceptDownloads: true }, REFUSED);
+  const page = await editor.newPage();
+  const pollPage = `${tally.ops}/admin/console/polls/${POLL}`;
+
+  await scenario('console: a wrong token is refused and signs no one in', async () => {
+    await signIn(page, tally, 'not-the-token');
+    await waitForText(page.locator('[role=alert]'), 'Mã quản trị không đúng.');
+    assert.deepEqual((await editor.cookies()).filter((c) => c.name === 'tally_console'), []);
+    const r = await editor.request.get(`${tally.ops}/admin/console/polls`, { maxRedirects: 0 });
+    assert.equal(r.status(), 303, 'still signed out');
+  });
+
+  await scenario('console: the token signs in with a strict, HttpOnly session cookie', async () => {
+    await page.locator('#token').fill(tally.adminToken);
+    await page.locator('button[type=submit]', { hasText: 'Đăng nhập' }).click();
+    await page.waitForURL(`${tally.ops}/admin/`);
+    await page.locator('h1', { hasText: 'Tổng quan' }).waitFor();
+    const [cookie] = (await editor.cookies()).filter((c) => c.name === 'tally_console');
+    assert.ok(cookie, 'a session cookie');
+    assert.equal(cookie.httpOnly, true);
+    assert.equal(cookie.sameSite, 'Strict');
+    assert.equal(cookie.path, '/admin');
+    assert.match(cookie.value, /^[0-9a-f]{64}$/);
+    assert.ok(cookie.expires > Date.now() / 1000, 'it expires');
+    await page.screenshot({ path: path.join(shots, 'console-dashboard.png'), fullPage: true });
+  });
+
+  await scenario('console: a poll scheduled a few seconds ahead is created, then opens', async () => {
+    await page.goto(`${tally.ops}/admin/console/polls`);
+    await page.locator('a', { hasText: 'Tạo câu hỏi mới' }).first().click();
+    await page.locator('#id').fill(POLL);
+    await page.locator('#question').fill('Bạn thấy bảng điều khiển thế nào?');
+    await page.locator('#option-0').fill('Dễ dùng');
+    await page.locator('#option-1').fill('Khó dùng');
+    await page.locator('#option-2').fill('Chưa dùng');
+    await page.locator('#opens_at').fill(localInput(new Date(Date.now() + 6000)));
+    await page.locator('#results').selectOption('always');
+    await page.locator('button[type=submit]', { hasText: 'Lưu' }).click();
+    await page.waitForURL(pollPage);
+    await waitForText(page.locator('.status'), 'Sắp mở');
+    assert.equal(await pollStatus(tally, POLL), 'not_yet_open');
+    // The page reloads itself: it shows the poll open without a click.
+    await eventually('the poll page shows it open', async () => {
+      const status = await page.locator('.status').innerText().catch(() => '');
+      return { ok: status === 'Đang mở', detail: status };
+    }, 20_000);
+    assert.equal(await pollStatus(tally, POLL), 'open');
+  });
+
+  await scenario('console: a vote from the portal\'s widget shows in the live results', async () => {
+    const visitor = await newContext(browser, 'Voter', phone);
+    const v = await visitor.newPage();
+    await v.goto(`${portal.origin}/binh-chon?poll=${POLL}`, { waitUntil: 'load' });
+    const poll = v.locator('[data-tally-poll]');
+    await poll.locator('.tally-widget').waitFor();
+    await poll.locator('label', { hasText: 'Dễ dùng' }).click();
+    await poll.locator('button[type=submit]').click();
+    await waitForText(poll.locator('[aria-live]'), 'Cảm ơn bạn đã tham gia bình chọn!');
+    // The page stays as it is; its script brings the new figures in.
+    await eventually('the console shows the ballot', async () => {
+      const text = await page.locator('#live').textContent().catch(() => '');
+      return { ok: text.includes('1 phiếu (100.0%)') && /Tổng số phiếu: 1\b/.test(text), detail: text.slice(0, 400) };
+    }, 20_000);
+    const rows = [];
+    for (const row of await page.locator('#live figure table tbody tr').all()) {
+      rows.push((await row.locator('th, td').allTextContents()).map((c) => c.trim()));
+    }
+    assert.deepEqual(rows, [
+      ['Dễ dùng', '1', '100.0%'], ['Khó dùng', '0', '0.0%'], ['Chưa dùng', '0', '0.0%'],
+    ]);
+    await page.screenshot({ path: path.join(shots, 'console-poll.png'), fullPage: true });
+  });
+
+  await scenario('console: close, then reopen', async () => {
+    await page.locator('button', { hasText: 'Đóng bình chọn' }).click();
+    await waitForText(page.locator('.status'), 'Đã đóng');
+    assert.equal(await pollStatus(tally, POLL), 'closed');
+    await page.locator('button', { hasText: 'Mở lại' }).click();
+    await waitForText(page.locator('.status'), 'Đang mở');
+    assert.equal(await pollStatus(tally, POLL), 'open');
+  });
+
+  await scenario('console: the results download as CSV and read back', async () => {
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.locator('a', { hasText: 'Tải kết quả (CSV)' }).click(),
+    ]);
+    const file = await download.path();
+    const text = fs.readFileSync(file, 'utf8');
+    assert.ok(text.startsWith('\ufeff'), 'a BOM, for Excel');
+    const lines = text.slice(1).trim().split('\r\n').map((l) => l.split(','));
+    assert.deepEqual(lines, [
+      ['option', 'label', 'votes', 'percent'],
+      ['o1', 'Dễ dùng', '1', '100.0'],
+      ['o2', 'Khó dùng', '0', '0.0'],
+      ['o3', 'Chưa dùng', '0', '0.0'],
+    ]);
+  });
+
+  await scenario('console: delete and archive state the ballots\' fate first', async () => {
+    await page.locator('a', { hasText: 'Xoá…' }).click();
+    await waitForText(page.locator('[role=alert]'), 'Xoá vĩnh viễn câu hỏi và 1 phiếu bầu. Không thể hoàn tác.');
+    await page.locator('a', { hasText: 'Huỷ' }).click();
+    await page.waitForURL(pollPage);
+    assert.equal(await pollStatus(tally, POLL), 'open', 'nothing changed');
+    await page.locator('a', { hasText: 'Lưu trữ…' }).click();
+    await waitForText(page.locator('[role=alert]'), 'Câu hỏi sẽ đóng và được lưu trữ cùng 1 phiếu bầu; kết quả vẫn xem được trong mục lưu trữ.');
+    await page.locator('button', { hasText: 'Lưu trữ' }).click();
+    await page.waitForURL(pollPage);
+    await waitForText(page.locator('.status'), 'Đã đóng');
+    assert.equal(await pollStatus(tally, POLL), 'closed');
+    await page.goto(`${tally.ops}/admin/console/polls`);
+    const archived = page.locator('section', { has: page.locator('h2', { hasText: 'Đã lưu trữ (1)' }) });
+    await archived.locator('a', { hasText: 'Bạn thấy bảng điều khiển thế nào?' }).waitFor();
+    await page.goto(`${tally.ops}/admin/console/audit`);
+    const log = await page.locator('main').innerText();
+    for (const action of ['create_poll', 'close_poll', 'reopen_poll', 'archive_poll']) assert.ok(log.includes(action), `${action} in the audit log`);
+  });
+
+  await scenario('console: a pasted history is imported once, and shows in the charts', async () => {
+    const before = (await (await fetch(`${tally.origin}/v1/counter`)).json()).total;
+    const csv = '2020-01-01,1200\n2020-01-02,1300\n';
+    for (let i = 0; i < 2; i++) {
+      await page.goto(`${tally.ops}/admin/console/import`);
+      await page.locator('#csv').fill(csv);
+      await page.locator('button[type=submit]', { hasText: 'Nhập' }).click();
+      await page.locator('[role=status]').waitFor();
+    }
+    await eventually('the total rose by the import, once', async () => {
+      const after = (await (await fetch(`${tally.origin}/v1/counter`)).json()).total;
+      return { ok: after - before === 2500, detail: `${before} → ${after}` };
+    });
+    await sleep(1500);
+    const settled = (await (await fetch(`${tally.origin}/v1/counter`)).json()).total;
+    assert.equal(settled - before, 2500, 'imported once, however often sent');
+    await page.goto(`${tally.ops}/admin/console/history`);
+    assert.equal(await page.locator('svg[role=img]').count() >= 3, true, 'the history\'s charts');
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.locator('a', { hasText: 'Lượt truy cập mỗi tháng (CSV)' }).click(),
+    ]);
+    const text = fs.readFileSync(await download.path(), 'utf8');
+    assert.ok(text.startsWith('\ufeffmonth,visits\r\n'), text.slice(0, 40));
+  });
+
+  await scenario('console: a form without its CSRF token is refused and changes nothing', async () => {
+    const form = { id: 'khong-csrf', question: 'Q?', 'option-0': 'A', 'option-1': 'B', results: 'always' };
+    const made = await editor.request.post(`${tally.ops}/admin/console/polls`, { form, maxRedirects: 0 });
+    assert.equal(made.status(), 403);
+    assert.match(await made.text(), /mã xác nhận \(CSRF\)/);
+    assert.equal(await pollStatus(tally, 'khong-csrf'), null);
+    const reopened = await editor.request.post(`${pollPage}/reopen`, { form: {}, maxRedirects: 0 });
+    assert.equal(reopened.status(), 403);
+    assert.equal(await pollStatus(tally, POLL), 'closed', 'still archived and closed');
+  });
+
+  await scenario('console: an expired session is refused and changes nothing', async () => {
+    const other = await newContext(browser, 'Late editor', desktop, REFUSED);
+    const p = await other.newPage();
+    await signIn(p, brief, brief.adminToken);
+    await p.locator('h1', { hasText: 'Tổng quan' }).waitFor();
+    await p.goto(`${brief.ops}/admin/console/new-poll`);
+    const csrf = await p.locator('input[name=csrf]').first().getAttribute('value');
+    await sleep(3000);
+    await p.goto(`${brief.ops}/admin/console/polls`);
+    await p.waitForURL(/\/admin\/sign-in$/);
+    const form = { csrf, id: 'het-han', question: 'Q?', 'option-0': 'A', 'option-1': 'B', results: 'always' };
+    const r = await other.request.post(`${brief.ops}/admin/console/polls`, { form, maxRedirects: 0 });
+    assert.equal(r.status(), 403);
+    assert.match(await r.text(), /Phiên làm việc đã hết hạn/);
+    assert.equal(await pollStatus(brief, 'het-han'), null);
+  });
+
+  await scenario('console: every page passes axe (no serious or critical violation)', async () => {
+    // Auditors alone bypass CSP (axe is injected inline), and only for the
+    // audit; they carry the editor's session.
+    const session = (await editor.cookies()).filter((c) => c.name === 'tally_console');
+    const auditor = async (options) => {
+      const context = await browser.newContext({ ...options, bypassCSP: true, locale: 'vi-VN' });
+      cleanups.push(() => context.close().catch(() => {}));
+      return context;
+    };
+    const counts = [];
+    const signedIn = await auditor(desktop);
+    await signedIn.addCookies(session);
+    for (const p of ['/admin/', '/admin/console/polls', '/admin/console/new-poll', `/admin/console/polls/${POLL}`,
+      `/admin/console/polls/${POLL}/edit`, `/admin/console/polls/${POLL}/archive`, `/admin/console/polls/${POLL}/delete`,
+      '/admin/console/history', '/admin/console/audit', '/admin/console/import', '/admin/?lang=en']) {
+      counts.push(await axeCheck(signedIn, `${tally.ops}${p}`));
+    }
+    counts.push(await axeCheck(await auditor(phone), `${tally.ops}/admin/sign-in`));
+    const phoned = await auditor(phone);
+    await phoned.addCookies(session);
+    counts.push(await axeCheck(phoned, `${tally.ops}/admin/console/polls/${POLL}`));
+    counts.push(await axeCheck(phoned, `${tally.ops}/admin/console/history`));
+    console.log(`      ${counts.length} pages audited; minor or moderate findings per page: ${counts.join(', ')}`);
+  });
+
+  await scenario('console: signing out ends the session', async () => {
+    const before = (await editor.cookies()).find((c) => c.name === 'tally_console');
+    await page.goto(`${tally.ops}/admin/`);
+    await page.locator('button', { hasText: 'Đăng xuất' }).click();
+    await page.waitForURL(/\/admin\/sign-in$/);
+    assert.equal((await editor.cookies()).find((c) => c.name === 'tally_console'), undefined);
+    // The old cookie, replayed, opens nothing.
+    const replay = await newContext(browser, 'Replay', desktop);
+    await replay.addCookies([before]);
+    const r = await replay.request.get(`${tally.ops}/admin/`, { maxRedirects: 0 });
+    assert.equal(r.status(), 303);
+  });
+
+  await scenario('console: no uncaught error or CSP violation on any console page', async () => {
+    const mine = watched.filter((w) => w.label.startsWith(tally.ops) || w.label.startsWith(brief.ops));
+    const problems = [...new Set(mine.flatMap((w) => w.problems.map((p) => `${w.label}: ${p}`.slice(0, 300))))];
+    assert.deepEqual(problems, []);
+    console.log(`      ${mine.length} pages watched`);
+  });
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await runSuite('console', async () => {
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    cleanups.push(() => browser.close().catch(() => {}));
+    await consoleScenarios(browser);
+  });
+}

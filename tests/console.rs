@@ -1,0 +1,465 @@
+//! The editors' console over HTTP, against every store: signing in and out,
+//! the session cookie's attributes, wrong tokens refused and throttled,
+//! forms refused without their CSRF token or from elsewhere (changing
+//! nothing), sessions that expire, polls made and changed through forms,
+//! and the security policy on every page.
+
+#[macro_use]
+mod support;
+
+use reqwest::{Response, StatusCode, header};
+use serde_json::Value;
+
+use support::{Backend, Home, TestApp};
+
+const TOKEN: &str = "console-test-token-0123456789";
+
+fn settings(s: &mut tally::config::Settings) {
+    s.admin_token = Some(tally::config::Secret::new(TOKEN.into()));
+    s.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+}
+
+/// A browser that does not follow redirects, so each answer is seen.
+fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+struct Console<'a> {
+    app: &'a TestApp,
+    http: reqwest::Client,
+    cookie: Option<String>,
+}
+
+impl<'a> Console<'a> {
+    fn new(app: &'a TestApp) -> Self {
+        Self {
+            app,
+            http: browser(),
+            cookie: None,
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.app.ops)
+    }
+
+    async fn get(&self, path: &str) -> Response {
+        let mut req = self.http.get(self.url(path));
+        if let Some(c) = &self.cookie {
+            req = req.header(header::COOKIE, c);
+        }
+        req.send().await.unwrap()
+    }
+
+    async fn post(&self, path: &str, form: &[(&str, &str)]) -> Response {
+        let mut req = self.http.post(self.url(path)).form(form);
+        if let Some(c) = &self.cookie {
+            req = req.header(header::COOKIE, c);
+        }
+        req.send().await.unwrap()
+    }
+
+    async fn sign_in(&mut self, token: &str) -> Response {
+        let r = self.post("/admin/sign-in", &[("token", token)]).await;
+        if let Some(set) = r.headers().get(header::SET_COOKIE) {
+            let pair = set.to_str().unwrap().split(';').next().unwrap().to_owned();
+            self.cookie = Some(pair);
+        }
+        r
+    }
+
+    /// The CSRF token in a signed-in page's forms.
+    async fn csrf(&self) -> String {
+        let page = self.get("/admin/").await.text().await.unwrap();
+        let at = page.find(r#"name="csrf" value=""#).expect("a CSRF field") + 19;
+        page[at..at + 64].to_owned()
+    }
+}
+
+async fn poll_json(app: &TestApp, id: &str) -> Option<Value> {
+    let r = app
+        .http
+        .get(app.url(&format!("/v1/polls/{id}")))
+        .send()
+        .await
+        .unwrap();
+    (r.status() == StatusCode::OK).then_some(r.json().await.unwrap())
+}
+
+fn poll_form<'a>(id: &'a str, csrf: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("csrf", csrf),
+        ("id", id),
+        ("question", "Bạn đánh giá thế nào?"),
+        ("option-0", "Tốt"),
+        ("option-1", ""),
+        ("option-2", "Chưa tốt"),
+        ("max_choices", "1"),
+        ("opens_at", ""),
+        ("closes_at", ""),
+        ("results", "always"),
+    ]
+}
+
+async fn signing_in_and_out(backend: Backend) {
+    let home = Home::open(backend).await;
+    let app = TestApp::start(&home, settings).await;
+    let mut console = Console::new(&app);
+
+    let r = console.get("/admin/").await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()[header::LOCATION], "/admin/sign-in");
+    let r = console.get("/admin/sign-in").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let page = r.text().await.unwrap();
+    assert!(page.contains(r#"<html lang="vi">"#) && page.contains("Mã quản trị"));
+
+    let r = console.sign_in("not-the-token").await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert!(r.headers().get(header::SET_COOKIE).is_none());
+    assert!(console.cookie.is_none());
+
+    let r = console.sign_in(TOKEN).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let set = r.headers()[header::SET_COOKIE].to_str().unwrap().to_owned();
+    for part in ["HttpOnly", "SameSite=Strict", "Path=/admin", "Max-Age="] {
+        assert!(set.contains(part), "{set}");
+    }
+    assert!(!set.contains("Secure"), "plain HTTP: {set}");
+    let id = console.cookie.clone().unwrap();
+    assert_eq!(id.len(), "tally_console=".len() + 64, "256 random bits");
+
+    let r = console.get("/admin/").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.text().await.unwrap().contains("Tổng quan"));
+
+    // Signing out without the form's token changes nothing.
+    let r = console.post("/admin/sign-out", &[]).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert_eq!(console.get("/admin/").await.status(), StatusCode::OK);
+
+    let csrf = console.csrf().await;
+    let r = console.post("/admin/sign-out", &[("csrf", &csrf)]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert!(
+        r.headers()[header::SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .contains("Max-Age=0")
+    );
+    // The old cookie no longer opens anything, on any replica.
+    let r = console.get("/admin/").await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let r = console
+        .post("/admin/console/polls", &poll_form("after-sign-out", &csrf))
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(poll_json(&app, "after-sign-out").await.is_none());
+    app.stop().await;
+}
+
+async fn behind_tls_the_cookie_is_secure(backend: Backend) {
+    let home = Home::open(backend).await;
+    let app = TestApp::start(&home, settings).await;
+    let r = browser()
+        .post(format!("{}/admin/sign-in", app.ops))
+        .header("X-Forwarded-Proto", "https")
+        .form(&[("token", TOKEN)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let set = r.headers()[header::SET_COOKIE].to_str().unwrap();
+    assert!(set.contains("; Secure"), "{set}");
+    app.stop().await;
+}
+
+async fn wrong_tokens_are_throttled_and_counted(backend: Backend) {
+    let home = Home::open(backend).await;
+    let app = TestApp::start(&home, settings).await;
+    let before = app.metric("tally_admin_auth_failures_total").await;
+    let mut console = Console::new(&app);
+    for _ in 0..5 {
+        let r = console.sign_in("guess").await;
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    }
+    // Locked out: even the right token is refused, unchecked, for now.
+    let r = console.sign_in(TOKEN).await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(r.headers().contains_key(header::RETRY_AFTER));
+    assert!(console.cookie.is_none());
+    let after = app.metric("tally_admin_auth_failures_total").await;
+    assert_eq!(after - before, 5.0);
+    assert_eq!(app.metric("tally_admin_lockouts_total").await, 1.0);
+    app.stop().await;
+}
+
+async fn forms_without_their_token_change_nothing(backend: Backend) {
+    let home = Home::open(backend).await;
+    let app = TestApp::start(&home, settings).await;
+    let mut console = Console::new(&app);
+    console.sign_in(TOKEN).await;
+    let csrf = console.csrf().await;
+
+    let mut missing = poll_form("khong-csrf", &csrf);
+    missing.remove(0);
+    let r = console.post("/admin/console/polls", &missing).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(r.headers().contains_key(header::CONTENT_SECURITY_POLICY));
+    let wrong = "0".repeat(64);
+    let r = console
+        .post("/admin/console/polls", &poll_form("sai-csrf", &wrong))
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = console
+        .http
+        .post(console.url("/admin/console/polls"))
+        .header(header::COOKIE, console.cookie.clone().unwrap())
+        .header(header::ORIGIN, "http://evil.test")
+        .form(&poll_form("khac-nguon", &csrf))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    for id in ["khong-csrf", "sai-csrf", "khac-nguon"] {
+        assert!(poll_json(&app, id).await.is_none(), "{id}");
+    }
+
+    // With its token, the same form makes the poll.
+    let r = console
+        .post("/admin/console/polls", &poll_form("co-csrf", &csrf))
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        r.headers()[header::LOCATION],
+        "/admin/console/polls/co-csrf"
+    );
+    let poll = poll_json(&app, "co-csrf").await.expect("created");
+    assert_eq!(poll["options"].as_array().unwrap().len(), 2, "{poll}");
+
+    // Closing without the token changes nothing; with it, closes.
+    let r = console
+        .post("/admin/console/polls/co-csrf/close", &[])
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert_eq!(poll_json(&app, "co-csrf").await.unwrap()["status"], "open");
+    let r = console
+        .post("/admin/console/polls/co-csrf/close", &[("csrf", &csrf)])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        poll_json(&app, "co-csrf").await.unwrap()["status"],
+        "closed"
+    );
+    let r = console
+        .post("/admin/console/polls/co-csrf/reopen", &[("csrf", &csrf)])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(poll_json(&app, "co-csrf").await.unwrap()["status"], "open");
+    app.stop().await;
+}
+
+async fn archive_delete_and_the_audit_log(backend: Backend) {
+    let home = Home::open(backend).await;
+    let app = TestApp::start(&home, |s| {
+        settings(s);
+        s.admin_tokens = tally::config::named_tokens("lan:token-of-lan-0123456789").unwrap();
+    })
+    .await;
+    let mut console = Console::new(&app);
+    let r = console.sign_in("token-of-lan-0123456789").await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let csrf = console.csrf().await;
+    for id in ["luu-tru", "xoa-di"] {
+        let r = console
+            .post("/admin/console/polls", &poll_form(id, &csrf))
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    }
+    // Without confirming, nothing happens.
+    let r = console
+        .post("/admin/console/polls/xoa-di/delete", &[("csrf", &csrf)])
+        .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(poll_json(&app, "xoa-di").await.is_some());
+    let confirmed = [("csrf", csrf.as_str()), ("confirm", "yes")];
+    let r = console
+        .post("/admin/console/polls/xoa-di/delete", &confirmed)
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert!(poll_json(&app, "xoa-di").await.is_none());
+    let r = console
+        .post("/admin/console/polls/luu-tru/archive", &confirmed)
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        poll_json(&app, "luu-tru").await.unwrap()["status"],
+        "closed"
+    );
+    let list = console
+        .get("/admin/console/polls")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(list.contains("Đã lưu trữ (1)"), "{list}");
+    let audit = console
+        .get("/admin/console/audit")
+        .await
+        .text()
+        .await
+        .unwrap();
+    for action in ["create_poll", "delete_poll", "archive_poll"] {
+        assert!(audit.contains(action), "{action}: {audit}");
+    }
+    assert!(audit.contains("<td>lan</td>"), "the audit log names who");
+    app.stop().await;
+}
+
+async fn sessions_expire(backend: Backend) {
+    let home = Home::open(backend).await;
+    let app = TestApp::start(&home, settings).await;
+    let mut console = Console::new(&app);
+    console.sign_in(TOKEN).await;
+    let csrf = console.csrf().await;
+    // Used every 7 hours, a session lives on until its twelfth hour.
+    app.clock.advance(jiff::SignedDuration::from_hours(7));
+    assert_eq!(console.get("/admin/").await.status(), StatusCode::OK);
+    app.clock.advance(jiff::SignedDuration::from_hours(5));
+    let r = console.get("/admin/").await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "ended at 12 hours");
+    let r = console
+        .post("/admin/console/polls", &poll_form("het-han", &csrf))
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(poll_json(&app, "het-han").await.is_none());
+
+    // Unused for 8 hours, a new session ends too.
+    console.sign_in(TOKEN).await;
+    assert_eq!(console.get("/admin/").await.status(), StatusCode::OK);
+    app.clock
+        .advance(jiff::SignedDuration::from_mins(8 * 60 + 1));
+    assert_eq!(console.get("/admin/").await.status(), StatusCode::SEE_OTHER);
+    app.stop().await;
+}
+
+async fn every_page_is_html_under_the_policy(backend: Backend) {
+    let home = Home::open(backend).await;
+    let app = TestApp::start(&home, settings).await;
+    let mut console = Console::new(&app);
+    console.sign_in(TOKEN).await;
+    let csrf = console.csrf().await;
+    console
+        .post("/admin/console/polls", &poll_form("trang", &csrf))
+        .await;
+    for (path, status) in [
+        ("/admin/", 200),
+        ("/admin/sign-in", 200),
+        ("/admin/console/polls", 200),
+        ("/admin/console/new-poll", 200),
+        ("/admin/console/polls/trang", 200),
+        ("/admin/console/polls/trang/edit", 200),
+        ("/admin/console/polls/trang/archive", 200),
+        ("/admin/console/polls/trang/delete", 200),
+        ("/admin/console/history", 200),
+        ("/admin/console/history/days.csv", 200),
+        ("/admin/console/history/months.csv", 200),
+        ("/admin/console/audit", 200),
+        ("/admin/console/import", 200),
+        ("/admin/console/polls/khong-co", 404),
+        ("/admin/console/polls/NOT_AN_ID", 404),
+        ("/admin/console/polls/trang?lang=en", 200),
+    ] {
+        let r = console.get(path).await;
+        assert_eq!(r.status().as_u16(), status, "{path}");
+        let csp = r.headers()[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .unwrap();
+        assert!(csp.contains("default-src 'none'"), "{path}");
+        assert!(
+            csp.contains("script-src 'self';") && !csp.contains("unsafe"),
+            "{path}"
+        );
+        let html = !path.ends_with(".csv");
+        let kind = r.headers()[header::CONTENT_TYPE].to_str().unwrap();
+        assert_eq!(kind.starts_with("text/html"), html, "{path}: {kind}");
+        let page = r.text().await.unwrap();
+        // No inline script: at most the console's own file.
+        let scripts = page.matches("<script").count();
+        let own = page
+            .matches(r#"<script src="/admin/console.js" defer></script>"#)
+            .count();
+        assert_eq!(scripts, own, "{path}");
+    }
+    let r = console.get("/admin/console.css").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(
+        r.headers()[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/css")
+    );
+    let r = console.get("/admin/console.js").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let csv = console.get("/admin/console/polls/trang/results.csv").await;
+    assert_eq!(csv.status(), StatusCode::OK);
+    let csv = csv.text().await.unwrap();
+    assert!(
+        csv.starts_with("\u{feff}option,label,votes,percent\r\no1,Tốt,0,0.0\r\n"),
+        "{csv}"
+    );
+    let delete = console
+        .get("/admin/console/polls/trang/delete")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        delete.contains("Xoá vĩnh viễn câu hỏi và 0 phiếu bầu"),
+        "{delete}"
+    );
+    // Nonsense in a form is a page saying so, never a 500.
+    let r = console
+        .post(
+            "/admin/console/polls",
+            &[
+                ("csrf", csrf.as_str()),
+                ("id", "Ư"),
+                ("question", "Giữ lại <điều đã gõ>"),
+                ("option-3", "Phương án bốn"),
+                ("max_choices", "x"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    // The form comes back as typed (escaped), saying what is wrong.
+    let page = r.text().await.unwrap();
+    assert!(
+        page.contains(r#"value="Giữ lại &lt;điều đã gõ&gt;""#),
+        "{page}"
+    );
+    assert!(page.contains(r#"value="Phương án bốn""#) && page.contains(r#"role="alert""#));
+    let r = console
+        .http
+        .post(console.url("/admin/console/polls"))
+        .header(header::COOKIE, console.cookie.clone().unwrap())
+        .body(vec![0xffu8; 600 * 1024])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    app.stop().await;
+}
+
+on_every_store!(
+    signing_in_and_out,
+    behind_tls_the_cookie_is_secure,
+    wrong_tokens_are_throttled_and_counted,
+    forms_without_their_token_change_nothing,
+    sessions_expire,
+    archive_delete_and_the_audit_log,
+    every_page_is_html_under_the_policy,
+);
