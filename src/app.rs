@@ -23,7 +23,7 @@ use crate::http::admission::Admission;
 use crate::http::api::admin::AdminApi;
 use crate::http::api::counter::CounterApi;
 use crate::http::api::polls::PollsApi;
-use crate::http::auth::Admins;
+use crate::http::auth::{Admins, Throttle};
 use crate::http::console::Console;
 use crate::http::identity::Visitors;
 use crate::http::limit::RateLimits;
@@ -198,6 +198,8 @@ impl App {
             },
         });
         let admins = Admins::new(settings.admin_token.as_ref(), &settings.admin_tokens);
+        // One count of wrong tokens, whether guessed at the console or the API.
+        let throttle = Arc::new(Throttle::default());
         let console = Console {
             sessions,
             voting: Arc::clone(&voting),
@@ -205,7 +207,7 @@ impl App {
             editing: Arc::clone(&editing),
             history: Arc::clone(&history),
             admins: admins.clone(),
-            throttle: Default::default(),
+            throttle: Arc::clone(&throttle),
             metrics: Arc::clone(&metrics),
             lang: settings.portal.lang,
             tz: settings.timezone.clone(),
@@ -216,7 +218,7 @@ impl App {
                 editing,
                 history,
                 admins,
-                throttle: Default::default(),
+                throttle,
                 metrics: Arc::clone(&metrics),
                 log_addresses: settings.log_addresses,
             },

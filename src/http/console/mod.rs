@@ -76,7 +76,7 @@ pub struct Console {
     pub history: Arc<History>,
     /// None: the console, as the admin API, is off.
     pub admins: Admins,
-    pub throttle: Throttle,
+    pub throttle: Arc<Throttle>,
     pub metrics: Arc<Metrics>,
     pub lang: Lang,
     pub tz: TimeZone,
