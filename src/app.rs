@@ -12,7 +12,6 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::audit::Audit;
 use crate::calendar::Calendar;
 use crate::clock::Clock;
 use crate::config::{Settings, StoreSettings};
@@ -140,11 +139,7 @@ impl App {
             settings.history_top_pages,
             settings.history_page_days,
         ));
-        let editing = Arc::new(Editing {
-            voting: Arc::clone(&voting),
-            counter: Arc::clone(&counter),
-            audit: Arc::new(Audit::new(Arc::clone(&site.store), site.id.clone())),
-        });
+        let editing = Arc::new(Editing::new(&voting, &counter, &site));
         let sessions = Arc::new(Sessions::new(site.clone(), settings.console_idle));
         let visitors = Arc::new(Visitors::new(Arc::new(Privacy::new(site))));
         let origins = Arc::new(Origins::new(settings.allowed_origins.clone()));

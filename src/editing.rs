@@ -48,6 +48,15 @@ fn recorded(state: &PollState) -> Value {
 }
 
 impl Editing {
+    /// Changes through `voting` and `counter`, noted in `site`'s audit log.
+    pub fn new(voting: &Arc<Voting>, counter: &Arc<Counter>, site: &crate::site::Site) -> Self {
+        Self {
+            voting: Arc::clone(voting),
+            counter: Arc::clone(counter),
+            audit: Arc::new(Audit::new(Arc::clone(&site.store), site.id.clone())),
+        }
+    }
+
     async fn note(
         &self,
         who: &str,
