@@ -187,10 +187,15 @@ impl Calendar {
 
     /// `at` in RFC 3339 with the portal's offset, to the second
     /// (`2026-12-02T17:37:47+07:00`).
+    /// An offset of the distant past with seconds in it (local mean time,
+    /// `+07:06:40`), which RFC 3339 cannot write, gives the instant in UTC.
     pub fn local(&self, at: Timestamp) -> String {
-        at.to_zoned_datetime(self.tz.clone())
-            .strftime("%Y-%m-%dT%H:%M:%S%:z")
-            .to_string()
+        let zoned = at.to_zoned_datetime(self.tz.clone());
+        if zoned.offset().seconds() % 60 == 0 {
+            zoned.strftime("%Y-%m-%dT%H:%M:%S%:z").to_string()
+        } else {
+            at.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+        }
     }
 
     /// The instant a local date and time (`2026-12-02T17:37`, seconds
@@ -254,6 +259,25 @@ mod tests {
 
     fn ts(s: &str) -> Timestamp {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn times_are_written_with_the_sites_offset_to_the_second() {
+        let c = hcm();
+        assert_eq!(
+            c.local(ts("2026-12-02T10:37:47.962644751Z")),
+            "2026-12-02T17:37:47+07:00"
+        );
+        // Local mean time's offset has seconds, which RFC 3339 cannot say.
+        assert_eq!(
+            c.local(ts("0895-07-20T12:09:04.187Z")),
+            "0895-07-20T12:09:04Z"
+        );
+        assert_eq!(
+            c.instant("2026-12-31T17:00"),
+            Some(ts("2026-12-31T10:00:00Z"))
+        );
+        assert_eq!(c.instant("31/12/2026"), None);
     }
 
     #[test]

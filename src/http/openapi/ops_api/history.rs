@@ -41,6 +41,15 @@ struct Months {
     format: Option<String>,
 }
 
+/// The form of the answer.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+struct Format {
+    /// `json` (the default) or `csv`: a spreadsheet, UTF-8 with a BOM.
+    #[param(value_type = Option<String>, pattern = "^(json|csv)$")]
+    format: Option<String>,
+}
+
 /// How many.
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -108,7 +117,7 @@ fn ballots_per_day() {}
 #[utoipa::path(
     get, path = "/admin/polls/{id}/results", tag = "admin", operation_id = "getPollResults",
     security(("bearer" = [])),
-    params(Poll, Days),
+    params(Poll, Format),
     responses(
         (status = 200, description = "The poll and its results. With `format=csv`: option, label, votes, percent.", content(
             (AdminPoll = "application/json"),
