@@ -158,41 +158,39 @@ impl PollKeys {
     }
 }
 
+/// The Redis Cluster hash slot of a key, as the cluster computes it:
+/// CRC16 (XMODEM) of its hash tag if it has one, else of the whole key,
+/// mod 16 384.
+pub fn slot(key: &[u8]) -> u16 {
+    let tagged = key.iter().position(|&b| b == b'{').and_then(|open| {
+        let rest = &key[open + 1..];
+        let close = rest.iter().position(|&b| b == b'}')?;
+        (close > 0).then(|| &rest[..close])
+    });
+    crc16(tagged.unwrap_or(key)) % 16_384
+}
+
+fn crc16(bytes: &[u8]) -> u16 {
+    let mut crc: u16 = 0;
+    for &b in bytes {
+        crc ^= u16::from(b) << 8;
+        for _ in 0..8 {
+            crc = if crc & 0x8000 != 0 {
+                (crc << 1) ^ 0x1021
+            } else {
+                crc << 1
+            };
+        }
+    }
+    crc
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// The Redis Cluster hash slot of a key (CRC16/XMODEM of its hash tag, mod
-    /// 16384), as the cluster computes it.
     fn slot(key: &str) -> u16 {
-        let bytes = key.as_bytes();
-        let tagged = bytes
-            .iter()
-            .position(|&b| b == b'{')
-            .and_then(|open| {
-                let rest = &bytes[open + 1..];
-                rest.iter()
-                    .position(|&b| b == b'}')
-                    .filter(|&close| close > 0)
-                    .map(|close| &rest[..close])
-            })
-            .unwrap_or(bytes);
-        crc16(tagged) % 16384
-    }
-
-    fn crc16(data: &[u8]) -> u16 {
-        let mut crc: u16 = 0;
-        for &byte in data {
-            crc ^= u16::from(byte) << 8;
-            for _ in 0..8 {
-                crc = if crc & 0x8000 != 0 {
-                    (crc << 1) ^ 0x1021
-                } else {
-                    crc << 1
-                };
-            }
-        }
-        crc
+        super::slot(key.as_bytes())
     }
 
     fn day(s: &str) -> Day {

@@ -14,10 +14,8 @@ use redis::cluster_routing::SingleNodeRoutingInfo;
 use tokio::task::JoinSet;
 
 use super::{Job, TOUCH, outcome};
+use crate::store::keys::slot as slot_of;
 use crate::store::redis::connection::Connection;
-
-/// Redis Cluster's slot count.
-const SLOTS: u16 = 16_384;
 
 /// A node's address.
 type Node = (String, u16);
@@ -164,44 +162,4 @@ async fn alone(conn: &mut Connection, jobs: Vec<Job>) {
         });
     }
     while sends.join_next().await.is_some() {}
-}
-
-/// The cluster slot of `key`: CRC16 (XMODEM) of its hash tag, if it has
-/// one, else of the whole key.
-fn slot_of(key: &[u8]) -> u16 {
-    let tagged = key.iter().position(|&b| b == b'{').and_then(|open| {
-        let rest = &key[open + 1..];
-        let close = rest.iter().position(|&b| b == b'}')?;
-        (close > 0).then(|| &rest[..close])
-    });
-    crc16(tagged.unwrap_or(key)) % SLOTS
-}
-
-fn crc16(bytes: &[u8]) -> u16 {
-    let mut crc: u16 = 0;
-    for &b in bytes {
-        crc ^= u16::from(b) << 8;
-        for _ in 0..8 {
-            crc = if crc & 0x8000 != 0 {
-                (crc << 1) ^ 0x1021
-            } else {
-                crc << 1
-            };
-        }
-    }
-    crc
-}
-
-#[cfg(test)]
-mod tests {
-    use super::slot_of;
-
-    #[test]
-    fn slots_are_redis_own() {
-        // Values from Redis's CLUSTER KEYSLOT.
-        assert_eq!(slot_of(b"foo"), 12182);
-        assert_eq!(slot_of(b"{user1000}.following"), slot_of(b"user1000"));
-        assert_eq!(slot_of(b"123456789"), 12739);
-        assert_eq!(slot_of(b"foo{}{bar}"), slot_of(b"foo{}{bar}"));
-    }
 }
