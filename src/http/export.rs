@@ -6,6 +6,8 @@
 use http::{HeaderValue, StatusCode, header};
 
 use super::respond::{Response, bytes_response};
+use crate::calendar::{Day, Month};
+use crate::poll::{Poll, Results};
 
 /// A table to export: a header and rows of cells.
 pub struct Sheet {
@@ -16,6 +18,49 @@ pub struct Sheet {
 }
 
 impl Sheet {
+    /// A poll's results: option, label, votes, percent (one decimal).
+    pub fn results(name: String, poll: &Poll, votes: &[u64]) -> Self {
+        let rows = Results::new(poll, votes)
+            .options
+            .into_iter()
+            .map(|o| {
+                let percent = format!("{:.1}", o.percent);
+                vec![
+                    o.id.as_str().to_owned(),
+                    o.label,
+                    o.votes.to_string(),
+                    percent,
+                ]
+            })
+            .collect();
+        Self {
+            name,
+            header: &["option", "label", "votes", "percent"],
+            rows,
+        }
+    }
+
+    /// Visits per day.
+    pub fn days(name: String, days: &[(Day, u64)]) -> Self {
+        Self::pairs(name, &["date", "visits"], days)
+    }
+
+    /// Visits per month.
+    pub fn months(name: String, months: &[(Month, u64)]) -> Self {
+        Self::pairs(name, &["month", "visits"], months)
+    }
+
+    fn pairs(name: String, header: &'static [&'static str], rows: &[(impl ToString, u64)]) -> Self {
+        Self {
+            name,
+            header,
+            rows: rows
+                .iter()
+                .map(|(k, n)| vec![k.to_string(), n.to_string()])
+                .collect(),
+        }
+    }
+
     /// The CSV text, byte-order mark first.
     pub fn csv(&self) -> String {
         let mut out = String::from("\u{feff}");

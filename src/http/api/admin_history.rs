@@ -20,7 +20,6 @@ use crate::http::error::ApiError;
 use crate::http::export::{Sheet, wants_csv};
 use crate::http::respond::{Response, json_response, media_type_is, read_body};
 use crate::http::router::OpsRoute;
-use crate::poll::Results;
 
 /// Most bytes of an imported history: 10 years of days take ~80 KiB.
 const MAX_IMPORT_BODY: usize = 4 * 1024 * 1024;
@@ -122,24 +121,8 @@ impl AdminApi {
                     let body = self.admin_poll(&state, None);
                     return Ok(json_response(StatusCode::OK, &body));
                 }
-                let results = Results::new(&state.poll, &state.votes);
-                Ok(Sheet {
-                    name: format!("tally-poll-{}-{today}", state.poll.id),
-                    header: &["option", "label", "votes", "percent"],
-                    rows: results
-                        .options
-                        .into_iter()
-                        .map(|o| {
-                            vec![
-                                o.id.as_str().to_owned(),
-                                o.label,
-                                o.votes.to_string(),
-                                format!("{:.1}", o.percent),
-                            ]
-                        })
-                        .collect(),
-                }
-                .response())
+                let name = format!("tally-poll-{}-{today}", state.poll.id);
+                Ok(Sheet::results(name, &state.poll, &state.votes).response())
             }
             OpsRoute::AdminImport => self.import(req, who).await,
             OpsRoute::AdminAudit => {
@@ -153,15 +136,7 @@ impl AdminApi {
     async fn days(&self, from: Day, to: Day, csv: bool) -> Result<Response, ApiError> {
         let days = self.history.visits_per_day(from, to).await?;
         if csv {
-            return Ok(Sheet {
-                name: format!("tally-visits-{from}-{to}"),
-                header: &["date", "visits"],
-                rows: days
-                    .iter()
-                    .map(|(d, n)| vec![d.to_string(), n.to_string()])
-                    .collect(),
-            }
-            .response());
+            return Ok(Sheet::days(format!("tally-visits-{from}-{to}"), &days).response());
         }
         Ok(json_response(
             StatusCode::OK,
@@ -182,15 +157,8 @@ impl AdminApi {
     async fn months(&self, from: Month, to: Month, csv: bool) -> Result<Response, ApiError> {
         let months = self.history.visits_per_month(from, to).await?;
         if csv {
-            return Ok(Sheet {
-                name: format!("tally-visits-by-month-{from}-{to}"),
-                header: &["month", "visits"],
-                rows: months
-                    .iter()
-                    .map(|(m, n)| vec![m.to_string(), n.to_string()])
-                    .collect(),
-            }
-            .response());
+            let name = format!("tally-visits-by-month-{from}-{to}");
+            return Ok(Sheet::months(name, &months).response());
         }
         Ok(json_response(
             StatusCode::OK,

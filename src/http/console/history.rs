@@ -116,27 +116,14 @@ pub(super) async fn history_csv(console: &Console, months: bool) -> Answer {
     let h = &console.history;
     let today = h.today();
     let sheet = if months {
-        let rows = h
-            .visits_per_month(today.days_before(364).month(), today.month())
-            .await?;
-        Sheet {
-            name: "visits-per-month".into(),
-            header: &["month", "visits"],
-            rows: rows
-                .iter()
-                .map(|(m, v)| vec![m.to_string(), v.to_string()])
-                .collect(),
-        }
+        let from = today.days_before(364).month();
+        Sheet::months(
+            "visits-per-month".into(),
+            &h.visits_per_month(from, today.month()).await?,
+        )
     } else {
-        let rows = h.visits_per_day(today.days_before(364), today).await?;
-        Sheet {
-            name: "visits-per-day".into(),
-            header: &["date", "visits"],
-            rows: rows
-                .iter()
-                .map(|(d, v)| vec![d.to_string(), v.to_string()])
-                .collect(),
-        }
+        let days = h.visits_per_day(today.days_before(364), today).await?;
+        Sheet::days("visits-per-day".into(), &days)
     };
     let mut response = sheet.response();
     super::layout::secure(&mut response);

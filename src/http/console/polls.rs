@@ -9,6 +9,7 @@ use super::chart;
 use super::layout::{Frame, html_response, see_other};
 use super::words::{parse_local, when};
 use super::{Answer, Console, Editor, Failure, Fields, Page};
+use crate::http::export::Sheet;
 use crate::ids::PollId;
 use crate::poll::{Poll, PollStatus, Results, Visibility};
 use crate::store::PollState;
@@ -318,57 +319,8 @@ pub(super) async fn act(
 /// Vietnamese labels right): one row per option.
 pub(super) async fn results_csv(console: &Console, id: Option<&str>) -> Answer {
     let s = state(console, id).await?;
-    let results = Results::new(&s.poll, &s.votes);
-    let mut csv = String::from("\u{feff}option,label,votes,percent\r\n");
-    for o in &results.options {
-        csv.push_str(&format!(
-            "{},{},{},{:.1}\r\n",
-            o.id,
-            csv_field(&o.label),
-            o.votes,
-            o.percent
-        ));
-    }
-    let mut response = crate::http::respond::bytes_response(
-        StatusCode::OK,
-        "text/csv; charset=utf-8",
-        "no-store",
-        csv,
-    );
-    let disposition = format!("attachment; filename=\"{}-results.csv\"", s.poll.id);
-    if let Ok(v) = http::HeaderValue::from_str(&disposition) {
-        response
-            .headers_mut()
-            .insert(http::header::CONTENT_DISPOSITION, v);
-    }
+    let name = format!("{}-results", s.poll.id);
+    let mut response = Sheet::results(name, &s.poll, &s.votes).response();
     super::layout::secure(&mut response);
     Ok(response)
-}
-
-/// A CSV field, quoted when it must be; a leading `=`, `+`, `-` or `@` is
-/// defused so a spreadsheet does not run it as a formula.
-fn csv_field(text: &str) -> String {
-    let text = if text.starts_with(['=', '+', '-', '@']) {
-        format!("'{text}")
-    } else {
-        text.to_owned()
-    };
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::csv_field;
-
-    #[test]
-    fn csv_fields_are_quoted_and_formulas_defused() {
-        assert_eq!(csv_field("Tốt"), "Tốt");
-        assert_eq!(csv_field("a, b"), "\"a, b\"");
-        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(csv_field("=1+1"), "'=1+1");
-    }
 }
