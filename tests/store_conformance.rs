@@ -368,6 +368,64 @@ async fn a_batch_counts_once_however_often_it_is_sent(s: &dyn Store) {
 
 use tally::store::CounterSnapshot;
 
+/// A flush of many distinct pages and visitors, as a busy site makes (a
+/// store may write it in several parts): counted once however often it is
+/// sent, its pages capped, and a past day's pages trimmed to the top.
+async fn a_large_batch_counts_once_however_often_it_is_sent(s: &dyn Store) {
+    const PAGES: u64 = 700;
+    const VISITS: u64 = 2_500;
+    let name = |i: u64| format!("/tin-tuc/{i}");
+    let b = Batch {
+        id: "big-1".into(),
+        visits: vec![(buckets("2026-11-28"), VISITS)],
+        // Page i has i + 1 views, on the day under way; the first 10 also
+        // have views on the day before.
+        page_views: (0..PAGES).map(|i| (page(&name(i)), i + 1)).collect(),
+        page_days: (0..PAGES)
+            .map(|i| (day("2026-11-28"), page(&name(i)), i + 1))
+            .chain((0..10).map(|i| (day("2026-11-27"), page(&name(i)), i + 1)))
+            .collect(),
+        // Every other visit was seen more than five minutes ago.
+        seen: (0..VISITS)
+            .map(|v| (VisitId(1_000 + v), ts(T0 - (v % 2) as i64 * 10 * 60_000)))
+            .collect(),
+    };
+    let names: Vec<String> = (0..PAGES).map(name).collect();
+    let q = query(&names.iter().map(String::as_str).collect::<Vec<_>>());
+    // At most 600 distinct pages: the last 100 are dropped.
+    let first = s.apply(&SITE, &b, &q, &keep(600)).await.unwrap();
+    let again = s.apply(&SITE, &b, &q, &keep(600)).await.unwrap();
+    assert_eq!(first.visits, VISITS);
+    assert_eq!(first.today, VISITS);
+    assert_eq!(first.online, VISITS / 2);
+    assert_eq!(first.distinct_pages, 600);
+    let expected: Vec<u64> = (0..PAGES)
+        .map(|i| if i < 600 { i + 1 } else { 0 })
+        .collect();
+    assert_eq!(first.pages, expected);
+    assert_eq!(first.views_dropped, (601..=PAGES).sum::<u64>());
+    assert_eq!(
+        again,
+        CounterSnapshot {
+            views_dropped: 0,
+            ..first.clone()
+        },
+        "sent again: nothing added, nothing dropped"
+    );
+    let days = [day("2026-11-27"), day("2026-11-28")];
+    let by_day = s.pages_by_day(&SITE, &days, 1_000).await.unwrap();
+    // The day before keeps its two most-read pages, the day under way
+    // every page counted.
+    assert_eq!(by_day[0], vec![(page(&name(9)), 10), (page(&name(8)), 9)]);
+    assert_eq!(by_day[1].len(), 600);
+    assert_eq!(by_day[1][0], (page(&name(599)), 600));
+    let visits = s
+        .visits_by_day(&SITE, day("2026-11-28"), day("2026-11-28"))
+        .await
+        .unwrap();
+    assert_eq!(visits, vec![VISITS]);
+}
+
 async fn the_distinct_page_cap_holds(s: &dyn Store) {
     let q = query(&["/a", "/b", "/c"]);
     let mut b = Batch {
@@ -1421,6 +1479,7 @@ conformance!(
     distinct_visitors_touch_concurrently,
     a_visitor_remembers_a_bounded_number_of_pages,
     a_batch_counts_once_however_often_it_is_sent,
+    a_large_batch_counts_once_however_often_it_is_sent,
     the_distinct_page_cap_holds,
     online_forgets_visitors_after_five_minutes,
     the_baseline_is_kept,

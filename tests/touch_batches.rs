@@ -2,7 +2,8 @@
 //! visitors on one server, a pipeline per node on a cluster), and each hit
 //! still gets its own exact answer: many concurrent hits count as the same
 //! hits one at a time would, and a hit sent again gets the same answer and
-//! changes nothing.
+//! changes nothing. A flush of many pages is written to Redis in parts,
+//! each at most once.
 
 mod support;
 
@@ -12,9 +13,9 @@ use std::time::Duration;
 
 use futures::future::join_all;
 use jiff::{SignedDuration, Timestamp};
-use tally::calendar::Day;
+use tally::calendar::{Buckets, Day};
 use tally::ids::{PageId, PageKey, SiteId, VisitorKey};
-use tally::store::{self, Store, Touch, TouchOutcome as Verdict};
+use tally::store::{self, Batch, CounterQuery, Keep, Store, Touch, TouchOutcome as Verdict, keys};
 
 use support::{Backend, Home};
 
@@ -142,4 +143,69 @@ async fn a_batch_to_a_stopped_server_fails_and_the_next_goes_through() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(back.iter().all(Result::is_ok), "the store answers again");
+}
+
+/// A batch of `pages` distinct pages, one view each, and one visit.
+fn many_pages(id: &str, pages: u32) -> Batch {
+    let day: Day = "2027-01-15".parse().unwrap();
+    let page = |p: u32| PageId::parse(&format!("/tin-tuc/{p}")).unwrap();
+    Batch {
+        id: id.into(),
+        visits: vec![(Buckets::of(day), 1)],
+        page_views: (0..pages).map(|p| (page(p), 1)).collect(),
+        page_days: (0..pages).map(|p| (day, page(p), 1)).collect(),
+        ..Batch::default()
+    }
+}
+
+fn query(pages: &[PageId]) -> CounterQuery {
+    let day: Day = "2027-01-15".parse().unwrap();
+    CounterQuery {
+        today: day,
+        yesterday: day.yesterday(),
+        week: day.week(),
+        month: day.month(),
+        online_since: Timestamp::from_millisecond(T0).unwrap(),
+        pages: pages.to_vec(),
+    }
+}
+
+/// On Redis a flush of many pages is written in parts (so that no script
+/// holds Redis long), each part at most once; and a batch that an earlier
+/// version wrote whole is not written again in parts.
+#[tokio::test]
+async fn a_large_batch_is_written_in_parts_once() {
+    let (store, home) = open(Backend::Redis).await;
+    let Home::Redis(server) = &home else {
+        unreachable!("a Redis home")
+    };
+    let keep = Keep {
+        max_pages: 10_000,
+        top_pages: 100,
+        page_days: 90,
+    };
+    let big = many_pages("r1-7", 700);
+    let pages: Vec<PageId> = big.page_views.iter().map(|(p, _)| p.clone()).collect();
+    let first = store
+        .apply(&SITE, &big, &query(&pages), &keep)
+        .await
+        .unwrap();
+    assert_eq!(first.visits, 1);
+    assert_eq!(first.pages, vec![1; 700]);
+    let parts = server.cli(&["KEYS", &keys::batch(&SITE, "r1-7/*")]);
+    assert_eq!(parts.lines().count(), 3, "700 pages in 3 parts: {parts}");
+    // Each part sent again is ignored.
+    let again = store
+        .apply(&SITE, &big, &query(&pages), &keep)
+        .await
+        .unwrap();
+    assert_eq!(again, first);
+
+    // As an earlier version leaves a batch it wrote whole: its marker.
+    server.cli(&["SET", &keys::batch(&SITE, "r0-9"), "1"]);
+    let old = store
+        .apply(&SITE, &many_pages("r0-9", 700), &query(&pages), &keep)
+        .await
+        .unwrap();
+    assert_eq!(old, first, "a batch written whole is not written again");
 }

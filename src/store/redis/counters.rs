@@ -2,6 +2,7 @@
 //! increments and the counters read back (`apply.lua`), page views, the
 //! baseline and the day's address-hashing key.
 
+use std::collections::HashMap;
 use std::sync::LazyLock;
 use std::time::Duration;
 
@@ -19,14 +20,90 @@ static DAILY_KEY: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("lua/daily_key.lua")));
 static SECRET: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/secret.lua")));
 
+/// Most pages, and most visits seen, one `apply.lua` call writes. A call
+/// holds Redis, and every hit's touch waiting behind it, for about 5 µs a
+/// page and 1 µs a visit: a flush of a thousand distinct pages in one call
+/// held it for 7 ms, most of a hit's p99 under load.
+const PART_PAGES: usize = 256;
+const PART_SEEN: usize = 1_024;
+
+/// `batch` cut into calls of at most [`PART_PAGES`] pages and
+/// [`PART_SEEN`] visits seen; empty when one call takes it whole. Each part
+/// is written at most once on its own marker (the batch's id and `/k`),
+/// and cut the same way when the batch is sent again. A page's views by
+/// day go with its views.
+fn parts(batch: &Batch) -> Vec<Batch> {
+    let n = batch
+        .page_views
+        .len()
+        .div_ceil(PART_PAGES)
+        .max(batch.seen.len().div_ceil(PART_SEEN));
+    if n <= 1 {
+        return Vec::new();
+    }
+    let mut parts: Vec<Batch> = (0..n)
+        .map(|k| Batch {
+            id: format!("{}/{k}", batch.id),
+            ..Batch::default()
+        })
+        .collect();
+    parts[0].visits.clone_from(&batch.visits);
+    let mut part_of = HashMap::with_capacity(batch.page_views.len());
+    for (i, (page, views)) in batch.page_views.iter().enumerate() {
+        part_of.insert(page, i / PART_PAGES);
+        parts[i / PART_PAGES]
+            .page_views
+            .push((page.clone(), *views));
+    }
+    for (day, page, views) in &batch.page_days {
+        let k = part_of.get(page).copied().unwrap_or(0);
+        parts[k].page_days.push((*day, page.clone(), *views));
+    }
+    for (i, seen) in batch.seen.iter().enumerate() {
+        parts[i / PART_SEEN].seen.push(*seen);
+    }
+    parts
+}
+
 /// Day, week and month buckets are kept this long (s), for history.
 pub(super) const BUCKET_TTL_SECS: u64 = 400 * 86_400;
 /// How long a batch id is remembered, so a resend within it is ignored.
 const BATCH_MARKER_TTL_SECS: u64 = 3_600;
 
 impl RedisStore {
-    /// Runs `apply.lua`: adds `batch` if there is one, reads the counters.
+    /// Adds `batch` if there is one, and reads the counters. A batch of
+    /// many pages or visits is written in [`parts`], one `apply.lua` call
+    /// each, the counters read with the last.
     pub(super) async fn counters(
+        &self,
+        site: &SiteId,
+        batch: Option<&Batch>,
+        query: &CounterQuery,
+        keep: &Keep,
+    ) -> Result<CounterSnapshot, StoreError> {
+        let Some(batch) = batch else {
+            return self.apply_part(site, None, query, keep).await;
+        };
+        let parts = parts(batch);
+        let Some((last, first)) = parts.split_last() else {
+            return self.apply_part(site, Some(batch), query, keep).await;
+        };
+        let no_pages = CounterQuery {
+            pages: Vec::new(),
+            ..query.clone()
+        };
+        let mut dropped = 0;
+        for part in first {
+            let snapshot = self.apply_part(site, Some(part), &no_pages, keep).await?;
+            dropped += snapshot.views_dropped;
+        }
+        let mut snapshot = self.apply_part(site, Some(last), query, keep).await?;
+        snapshot.views_dropped += dropped;
+        Ok(snapshot)
+    }
+
+    /// Runs `apply.lua`: adds `batch` if there is one, reads the counters.
+    async fn apply_part(
         &self,
         site: &SiteId,
         batch: Option<&Batch>,
@@ -37,6 +114,10 @@ impl RedisStore {
         let empty = Batch::default();
         let b = batch.unwrap_or(&empty);
         let mut call = APPLY.key(keys::batch(site, &b.id));
+        // A part's id is its batch's and `/k` (a batch's own id has no '/').
+        let whole =
+            b.id.split_once('/')
+                .map_or(b.id.as_str(), |(whole, _)| whole);
         call.key(keys::visits_total(site))
             .key(keys::page_views(site))
             .key(keys::online(site))
@@ -50,7 +131,8 @@ impl RedisStore {
             .key(keys::pages_day(
                 site,
                 query.today.days_before(keep.page_days.max(1)),
-            ));
+            ))
+            .key(keys::batch(site, whole));
         let total: u64 = b.visits.iter().map(|(_, n)| n).sum();
         call.arg(u8::from(batch.is_some()))
             .arg(total)

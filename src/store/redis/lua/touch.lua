@@ -13,19 +13,21 @@
 local at = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
 local day = ARGV[3]
-local field = ARGV[4] ~= '' and ('p:' .. ARGV[4]) or nil
+-- Without a page, 't' stands in for the page's field: one HMGET reads all.
+local field = ARGV[4] ~= '' and ('p:' .. ARGV[4]) or 't'
 local most = tonumber(ARGV[5])
 local id = ARGV[6]
 
-local t = redis.call('HGET', KEYS[1], 't')
-if not t and KEYS[2] then
+local s = redis.call('HMGET', KEYS[1], 't', 'v', 'd', field)
+if not s[1] and KEYS[2] then
   local h = redis.call('HMGET', KEYS[2], 't', 'd')
   if h[1] and at - tonumber(h[1]) < window and h[2] == day then
     local all = redis.call('HGETALL', KEYS[2])
     redis.call('HSET', KEYS[1], unpack(all))
-    t = h[1]
+    s = redis.call('HMGET', KEYS[1], 't', 'v', 'd', field)
   end
 end
+local t = s[1]
 
 local writes = {}
 local new_visit = 0
@@ -35,11 +37,10 @@ if last == nil then
   new_visit = 1
   writes = {'v', id, 'd', day}
 else
-  local s = redis.call('HMGET', KEYS[1], 'v', 'd')
-  visit = s[1]
+  visit = s[2]
   if visit == id then
     new_visit = 1
-  elseif at - last >= window or (s[2] ~= day and at >= last) then
+  elseif at - last >= window or (s[3] ~= day and at >= last) then
     new_visit = 1
     visit = id
     writes = {'v', id, 'd', day}
@@ -57,8 +58,8 @@ writes[#writes + 1] = latest_text
 
 local new_view = 0
 local capped = 0
-if field then
-  local seen = redis.call('HGET', KEYS[1], field)
+if field ~= 't' then
+  local seen = s[4]
   if seen then
     local sep = string.find(seen, ':', 1, true)
     local seen_at = tonumber(string.sub(seen, 1, sep - 1))
@@ -75,7 +76,8 @@ if field then
     end
   else
     -- Three fields are not pages: t, v, d.
-    if redis.call('HLEN', KEYS[1]) - 3 >= most then
+    local len = redis.call('HLEN', KEYS[1]) - 3
+    if len >= most then
       local all = redis.call('HGETALL', KEYS[1])
       for k = 1, #all, 2 do
         local name = all[k]
@@ -85,8 +87,9 @@ if field then
           if at - seen_at >= window then redis.call('HDEL', KEYS[1], name) end
         end
       end
+      len = redis.call('HLEN', KEYS[1]) - 3
     end
-    if redis.call('HLEN', KEYS[1]) - 3 >= most then
+    if len >= most then
       capped = 1
     else
       new_view = 1
