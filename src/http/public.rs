@@ -245,10 +245,12 @@ async fn handle(public: &Public, req: Request<Incoming>, resolved: Resolved) -> 
         Ok(bytes) => Request::from_parts(parts, bytes),
         Err(e) => return e.into_json(lang),
     };
-    let admitted = async {
+    // On the heap: the routes' future is kilobytes, and every layer above
+    // (timeout, CORS, hyper's connection) would otherwise copy it.
+    let admitted = Box::pin(async {
         let _turn = public.door.admission.enter().await;
         dispatch(public, &matched, req, client).await
-    };
+    });
     tokio::time::timeout(limits.request_timeout, admitted)
         .await
         .unwrap_or(Err(ApiError::RequestTimeout))
