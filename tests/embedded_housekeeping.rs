@@ -9,7 +9,7 @@ use jiff::SignedDuration;
 
 /// The embedded store grown as an attack grew it (tens of thousands of
 /// expired visitors): housekeeping deletes them in slices, ten times as
-/// often as a replica runs it, while ballots and hits go on, with no ballot
+/// often as a replica runs it, while hits go on and then ballots, with no ballot
 /// refused and no write held up for 50 ms.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn embedded_housekeeping_never_stalls_writes() {
@@ -87,6 +87,7 @@ async fn embedded_housekeeping_never_stalls_writes() {
         })
     };
     let mut slowest_hit = Duration::ZERO;
+    let mut slowest_ballot = Duration::ZERO;
     let mut ballots = 0;
     for n in 0..400u64 {
         let started = Instant::now();
@@ -95,7 +96,11 @@ async fn embedded_housekeeping_never_stalls_writes() {
             .await
             .unwrap();
         slowest_hit = slowest_hit.max(started.elapsed());
-        if n % 4 == 0 {
+        // Ballots (durable commits) in the second half only: in the first,
+        // the slices' deletions are made durable by the periodic sync
+        // alone, a second's worth at a time.
+        if n >= 200 && n % 4 == 0 {
+            let started = Instant::now();
             let ballot = Ballot {
                 id: tally::ids::BallotId::fresh(),
                 attempt: tally::ids::Attempt::fresh(),
@@ -114,13 +119,14 @@ async fn embedded_housekeeping_never_stalls_writes() {
                 .expect("never 503")
                 .unwrap();
             assert_eq!(verdict, tally::store::Verdict::Accepted);
+            slowest_ballot = slowest_ballot.max(started.elapsed());
             ballots += 1;
         }
         tokio::time::sleep(Duration::from_millis(3)).await;
     }
     let slowest_sweep = sweeping.await.unwrap();
     println!(
-        "housekeeping over 40 000 expired visitors ({size_before} bytes): slowest slice {slowest_sweep:?}, slowest hit {slowest_hit:?}, {ballots} ballots"
+        "housekeeping over 40 000 expired visitors ({size_before} bytes): slowest slice {slowest_sweep:?}, slowest hit {slowest_hit:?}, slowest of {ballots} ballots {slowest_ballot:?}"
     );
     assert!(
         slowest_sweep < Duration::from_millis(50),
@@ -130,5 +136,9 @@ async fn embedded_housekeeping_never_stalls_writes() {
         slowest_hit < Duration::from_millis(50),
         "a hit waited {slowest_hit:?}"
     );
-    assert_eq!(ballots, 100);
+    assert!(
+        slowest_ballot < Duration::from_millis(50),
+        "a ballot waited {slowest_ballot:?}"
+    );
+    assert_eq!(ballots, 50);
 }
