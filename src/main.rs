@@ -7,9 +7,6 @@ use tally::app;
 use tally::clock::SystemClock;
 use tally::config::Settings;
 
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[tokio::main]
 async fn main() -> ExitCode {
     let settings = match Settings::from_env() {
