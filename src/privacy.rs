@@ -8,7 +8,7 @@
 
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::calendar::{Calendar, Day};
 use crate::clock::Clock;
@@ -35,7 +35,14 @@ pub struct Privacy {
     /// Used only while the store cannot be reached, so hits can still be
     /// told apart; it never leaves this process.
     local: Mutex<Option<DayKey>>,
+    /// When a fetch last failed: for [`RETRY_AFTER_FAILURE`] no other is
+    /// tried, so while the store is down a hit does not wait for the
+    /// store's timeout (behind every other hit waiting for its own).
+    failed: Mutex<Option<Instant>>,
 }
+
+/// How long a failed fetch of the day's key is not tried again.
+const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(1);
 
 impl Privacy {
     pub fn new(site: Site) -> Self {
@@ -54,6 +61,7 @@ impl Privacy {
             shared: Mutex::new(None),
             fetching: tokio::sync::Mutex::new(()),
             local: Mutex::new(None),
+            failed: Mutex::new(None),
         }
     }
 
@@ -72,19 +80,33 @@ impl Privacy {
         if let Some(key) = self.cached(day) {
             return Ok(key);
         }
+        self.not_failing()?;
         let _one_fetch = self.fetching.lock().await;
         if let Some(key) = self.cached(day) {
             return Ok(key);
         }
+        self.not_failing()?;
         // The key is kept until an hour after its day ends: long enough for
         // requests in flight at midnight, short enough to forget the day.
         let lifetime = self.calendar.until_tomorrow(self.clock.now()) + Duration::from_secs(3600);
-        let key = self
+        let fetched = self
             .store
             .daily_key(&self.site, day, random(), lifetime)
-            .await?;
+            .await;
+        *self.failed.lock().expect("key lock") = fetched.is_err().then(Instant::now);
+        let key = fetched?;
         *self.shared.lock().expect("key lock") = Some(DayKey { day, key });
         Ok(key)
+    }
+
+    /// An error while a failed fetch is recent.
+    fn not_failing(&self) -> Result<(), StoreError> {
+        match *self.failed.lock().expect("key lock") {
+            Some(at) if at.elapsed() < RETRY_AFTER_FAILURE => Err(StoreError::Unavailable(
+                "the day's key could not be read a moment ago".into(),
+            )),
+            _ => Ok(()),
+        }
     }
 
     fn local_key(&self) -> [u8; 32] {
