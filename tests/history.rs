@@ -280,14 +280,7 @@ async fn replay(backend: Backend) {
 /// What the README promises the history costs: per past day at most
 /// `TALLY_HISTORY_TOP_PAGES` pages, for `TALLY_HISTORY_PAGE_DAYS` days.
 async fn within_the_bound(home: &Home, first: Day, last: Day) {
-    let store = tally::store::open(
-        &home.store_settings(),
-        None,
-        Duration::from_secs(5),
-        Duration::from_secs(1),
-    )
-    .await
-    .unwrap();
+    let store = home.open_store().await;
     let days: Vec<Day> = first.through(last).collect();
     let kept = store
         .pages_by_day(&tally::ids::SiteId::DEFAULT, &days, 1000)

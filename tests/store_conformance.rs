@@ -33,14 +33,7 @@ struct Subject {
 
 async fn subject(backend: Backend) -> Subject {
     let home = Home::open(backend).await;
-    let store = store::open(
-        &home.store_settings(),
-        None,
-        Duration::from_secs(5),
-        Duration::from_secs(1),
-    )
-    .await
-    .expect("store opens");
+    let store = home.open_store().await;
     Subject { store, _home: home }
 }
 

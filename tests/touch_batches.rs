@@ -15,7 +15,7 @@ use futures::future::join_all;
 use jiff::{SignedDuration, Timestamp};
 use tally::calendar::{Buckets, Day};
 use tally::ids::{PageId, PageKey, SiteId, VisitorKey};
-use tally::store::{self, Batch, CounterQuery, Keep, Store, Touch, TouchOutcome as Verdict, keys};
+use tally::store::{Batch, CounterQuery, Keep, Store, Touch, TouchOutcome as Verdict, keys};
 
 use support::{Backend, Home};
 
@@ -26,15 +26,7 @@ const PAGES: u32 = 4;
 
 async fn open(backend: Backend) -> (Arc<dyn Store>, Home) {
     let home = Home::open(backend).await;
-    let store = store::open(
-        &home.store_settings(),
-        None,
-        Duration::from_secs(5),
-        Duration::from_secs(1),
-    )
-    .await
-    .expect("store opens");
-    (store, home)
+    (home.open_store().await, home)
 }
 
 fn visitor(n: u32) -> VisitorKey {

@@ -312,6 +312,18 @@ impl Home {
         }
     }
 
+    /// The store on this home, opened as a replica opens it.
+    pub async fn open_store(&self) -> Arc<dyn tally::store::Store> {
+        tally::store::open(
+            &self.store_settings(),
+            None,
+            Duration::from_secs(5),
+            Duration::from_secs(1),
+        )
+        .await
+        .expect("store opens")
+    }
+
     pub fn store_settings(&self) -> StoreSettings {
         match self {
             Home::Embedded(dir) => StoreSettings::Embedded {
