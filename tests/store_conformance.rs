@@ -273,6 +273,34 @@ async fn distinct_visitors_touch_concurrently(s: &dyn Store) {
     );
 }
 
+async fn one_visitors_hits_at_once_count_one_visit_and_one_view(s: &dyn Store) {
+    // A burst of reloads by one visitor while durable commits (each an
+    // fsync on the embedded store) go on beside them: each hit is decided
+    // against the one before, whether or not its record is written yet.
+    let v = visitor(77);
+    let hits: Vec<Touch> = (0..300)
+        .map(|n| touch(&v, Some(if n % 2 == 0 { "/a" } else { "/b" }), T0 + n % 5))
+        .collect();
+    let syncs = join_all((0..6).map(|_| s.sync()));
+    let (outcomes, synced) = tokio::join!(join_all(hits.iter().map(|t| s.touch(&SITE, t))), syncs);
+    assert_eq!(synced.len(), 6);
+    let outcomes: Vec<_> = outcomes.into_iter().map(Result::unwrap).collect();
+    assert_eq!(outcomes.iter().filter(|o| o.new_visit).count(), 1);
+    assert_eq!(outcomes.iter().filter(|o| o.new_page_view).count(), 2);
+    assert!(outcomes.iter().all(|o| o.visit == outcomes[0].visit));
+    // What was decided is what was kept.
+    for p in ["/a", "/b"] {
+        assert_eq!(
+            counted(s, &touch(&v, Some(p), T0 + 10_000)).await,
+            outcome(false, false)
+        );
+    }
+    assert_eq!(
+        counted(s, &touch(&v, Some("/c"), T0 + 10_000)).await,
+        outcome(false, true)
+    );
+}
+
 async fn a_visitor_remembers_a_bounded_number_of_pages(s: &dyn Store) {
     let v = visitor(5);
     let mut counted_views = 0;
@@ -1470,6 +1498,7 @@ conformance!(
     a_new_cookie_continues_the_address_visitor,
     a_visit_ends_at_local_midnight,
     distinct_visitors_touch_concurrently,
+    one_visitors_hits_at_once_count_one_visit_and_one_view,
     a_visitor_remembers_a_bounded_number_of_pages,
     a_batch_counts_once_however_often_it_is_sent,
     a_large_batch_counts_once_however_often_it_is_sent,

@@ -4,9 +4,11 @@
 //! It mirrors the Redis store's schema (see `tables.rs`). Each operation is
 //! atomic in a redb transaction; one writer thread runs the writes waiting
 //! at a moment in one transaction (group commit). Ballots and poll changes
-//! are committed durably (fsync) before they are answered; hits and counter
-//! batches are committed without fsync and made durable within the sync
-//! interval. Housekeeping deletes expired state a slice at a time.
+//! are committed durably (fsync) before they are answered; counter batches
+//! are committed without fsync and made durable within the sync interval;
+//! hits are decided in memory and answered before their visitor records
+//! are written (`visitors::Decided`), with the same durability.
+//! Housekeeping deletes expired state a slice at a time.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -39,10 +41,9 @@ mod visitors;
 mod writer;
 
 use tables::{
-    ADDRESS_BALLOTS, BATCHES, COUNTERS, HASH_KEYS, MARKS, PAGES, POLL_COUNTS, POLLS, SPENT,
-    VISITORS, VOTERS, err, field, read_u64, with_prefix,
+    COUNTERS, HASH_KEYS, PAGES, POLL_COUNTS, POLLS, VOTERS, err, field, read_u64, with_prefix,
 };
-use writer::Writer;
+use writer::{Deliver, Writer};
 
 /// redb's page cache; the store's memory use is bounded by it.
 const CACHE_BYTES: usize = 16 * 1024 * 1024;
@@ -53,6 +54,7 @@ pub struct EmbeddedStore {
     writer: Writer,
     online: counters::Online,
     sweeps: Arc<maintain::Cursors>,
+    decided: Arc<visitors::Decided>,
 }
 
 impl EmbeddedStore {
@@ -66,29 +68,14 @@ impl EmbeddedStore {
             .set_cache_size(CACHE_BYTES)
             .create(&path)
             .map_err(|e| anyhow::anyhow!("TALLY_DATA_DIR: cannot open {}: {e}", path.display()))?;
-        // Create every table up front so reads never meet a missing one.
-        let txn = db.begin_write()?;
-        txn.open_table(VISITORS)?;
-        txn.open_table(COUNTERS)?;
-        txn.open_table(PAGES)?;
-        txn.open_table(BATCHES)?;
-        txn.open_table(HASH_KEYS)?;
-        txn.open_table(POLLS)?;
-        txn.open_table(POLL_COUNTS)?;
-        txn.open_table(VOTERS)?;
-        txn.open_table(ADDRESS_BALLOTS)?;
-        txn.open_table(MARKS)?;
-        txn.open_table(SPENT)?;
-        txn.open_table(tables::PAGE_DAYS)?;
-        txn.open_table(tables::AUDIT)?;
-        txn.open_table(tables::SESSIONS)?;
-        txn.commit()?;
+        tables::create_all(&db)?;
         let db = Arc::new(db);
         Ok(Self {
             writer: Writer::start(Arc::clone(&db), sync_every)?,
             db,
             online: counters::Online::default(),
             sweeps: Arc::default(),
+            decided: Arc::default(),
         })
     }
 
@@ -130,11 +117,16 @@ impl Store for EmbeddedStore {
     async fn touch(&self, site: &SiteId, touch: &Touch) -> Result<TouchOutcome, StoreError> {
         let key = keys::visitor(site, &touch.visitor);
         let inherit = touch.inherit.as_ref().map(|v| keys::visitor(site, v));
-        let touch = touch.clone();
-        self.write(Durability::None, move |txn| {
-            visitors::touch(txn, &key, inherit.as_deref(), &touch)
-        })
-        .await
+        // Decided and answered now; the record is written behind it.
+        let place = self.writer.place().await?;
+        self.decided
+            .touch(&self.db, &key, inherit.as_deref(), touch, |record| {
+                let run = move |txn: &WriteTransaction| -> Result<Deliver, redb::Error> {
+                    record.put(txn)?;
+                    Ok(Box::new(move |_| drop(record)))
+                };
+                self.writer.queue(place, Durability::None, Box::new(run))
+            })
     }
 
     async fn apply(

@@ -34,6 +34,27 @@ pub(super) const PAGE_DAYS: TableDefinition<&str, u64> = TableDefinition::new("p
 /// Audit entries: `<audit key>\x1f<sequence, 20 digits>` → JSON.
 pub(super) const AUDIT: TableDefinition<&str, &str> = TableDefinition::new("audit");
 
+/// Creates every table, so reads never meet a missing one.
+pub(super) fn create_all(db: &redb::Database) -> Result<(), redb::Error> {
+    let txn = db.begin_write()?;
+    txn.open_table(VISITORS)?;
+    txn.open_table(COUNTERS)?;
+    txn.open_table(PAGES)?;
+    txn.open_table(BATCHES)?;
+    txn.open_table(HASH_KEYS)?;
+    txn.open_table(POLLS)?;
+    txn.open_table(POLL_COUNTS)?;
+    txn.open_table(VOTERS)?;
+    txn.open_table(ADDRESS_BALLOTS)?;
+    txn.open_table(MARKS)?;
+    txn.open_table(SPENT)?;
+    txn.open_table(PAGE_DAYS)?;
+    txn.open_table(AUDIT)?;
+    txn.open_table(SESSIONS)?;
+    txn.commit()?;
+    Ok(())
+}
+
 /// A hash field's key.
 pub(super) fn field(container: &str, name: &str) -> String {
     format!("{container}\x1f{name}")

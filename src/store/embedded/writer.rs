@@ -10,10 +10,10 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 use crate::store::StoreError;
 
 /// Called with the commit's outcome; delivers a write's answer.
-type Deliver = Box<dyn FnOnce(Result<(), String>) + Send>;
+pub(super) type Deliver = Box<dyn FnOnce(Result<(), String>) + Send>;
 
 /// Does a write's work in the shared transaction; says how to answer.
-type Work = Box<dyn FnOnce(&WriteTransaction) -> Result<Deliver, redb::Error> + Send>;
+pub(super) type Work = Box<dyn FnOnce(&WriteTransaction) -> Result<Deliver, redb::Error> + Send>;
 
 /// One write, run by the writer thread inside a shared transaction.
 struct Job {
@@ -146,6 +146,34 @@ impl Writer {
         })
     }
 
+    /// A place in the writer's queue, waited for while the queue is full.
+    pub(super) async fn place(&self) -> Result<OwnedSemaphorePermit, StoreError> {
+        Arc::clone(&self.places)
+            .acquire_owned()
+            .await
+            .map_err(|_| StoreError::Unavailable("embedded store: closing".into()))
+    }
+
+    /// Queues `run` in `place` without waiting for it: its `Deliver` hears
+    /// how the commit went.
+    pub(super) fn queue(
+        &self,
+        place: OwnedSemaphorePermit,
+        durability: Durability,
+        run: Work,
+    ) -> Result<(), StoreError> {
+        let job = Job {
+            _place: place,
+            durability,
+            run,
+        };
+        self.jobs
+            .as_ref()
+            .ok_or_else(|| StoreError::Unavailable("embedded store: closing".into()))?
+            .send(job)
+            .map_err(|_| StoreError::Unavailable("embedded store: writer stopped".into()))
+    }
+
     /// Runs `f` in a write transaction and answers once it is committed
     /// with at least `durability`. `f` must change nothing when it refuses
     /// (returns an answer that says so): it may share its transaction.
@@ -154,26 +182,18 @@ impl Writer {
         T: Send + 'static,
         F: FnOnce(&WriteTransaction) -> Result<T, redb::Error> + Send + 'static,
     {
-        let place = Arc::clone(&self.places)
-            .acquire_owned()
-            .await
-            .map_err(|_| StoreError::Unavailable("embedded store: closing".into()))?;
+        let place = self.place().await?;
         let (answer, answered) = oneshot::channel();
-        let job = Job {
-            _place: place,
+        self.queue(
+            place,
             durability,
-            run: Box::new(move |txn| {
+            Box::new(move |txn| {
                 let value = f(txn)?;
                 Ok(Box::new(move |committed: Result<(), String>| {
                     let _ = answer.send(committed.map(|()| value));
                 }) as Deliver)
             }),
-        };
-        self.jobs
-            .as_ref()
-            .ok_or_else(|| StoreError::Unavailable("embedded store: closing".into()))?
-            .send(job)
-            .map_err(|_| StoreError::Unavailable("embedded store: writer stopped".into()))?;
+        )?;
         match answered.await {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(why)) => Err(StoreError::Unavailable(format!("embedded store: {why}"))),
