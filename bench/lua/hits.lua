@@ -3,6 +3,9 @@
 -- widget sends it (text/plain avoids a CORS preflight).
 --
 --   wrk ... -s hits.lua URL [-- VISITORS PAGES]   (default 10000 1000)
+--
+-- VISITORS 0: a new visitor each request (a cookie never sent before), so
+-- every hit is a visit; the outage measurement counts them that way.
 local dir = debug.getinfo(1, "S").source:match("^@(.*)/") or "."
 local report = dofile(dir .. "/report.lua")
 
@@ -31,7 +34,9 @@ function init(args)
 end
 
 function request()
-  return head .. cookies[math.random(VISITORS)] .. bodies[math.random(PAGES)]
+  local cookie = VISITORS > 0 and cookies[math.random(VISITORS)]
+    or "Cookie: tally_vid=" .. report.hex(36) .. "\r\n"
+  return head .. cookie .. bodies[math.random(PAGES)]
 end
 
 done = report.done
