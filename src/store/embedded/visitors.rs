@@ -98,7 +98,9 @@ fn decode(record: &[u8]) -> Option<VisitorState> {
 /// group commit. So a hit never waits behind an fsync (a ballot's,
 /// housekeeping's or the periodic sync), and still loses at most the sync
 /// interval to `kill -9`. Every entry has one write queued, so the map is
-/// no larger than the writer's bounded queue.
+/// no larger than the writer's bounded queue. The committed record is read
+/// under the lock (from redb's cache, or the OS's): a read that has to go
+/// to the disk holds the other hits' decisions for as long.
 #[derive(Default)]
 pub(super) struct Decided(Mutex<Pending>);
 
