@@ -302,7 +302,7 @@ impl Settings {
                 .transpose()?,
             polls_file: env.get("TALLY_POLLS_FILE").map(PathBuf::from),
             visit_window: env.duration("TALLY_VISIT_WINDOW", "30m", 60, 86_400)?,
-            votes_per_address: env.bounded("TALLY_VOTES_PER_ADDRESS", 50, 1, 1_000_000)?,
+            votes_per_address: env.bounded("TALLY_VOTES_PER_ADDRESS", 50, 1, 1_000_000_000)?,
             form_votes_per_address: env.bounded("TALLY_FORM_VOTES_PER_ADDRESS", 5, 0, 1_000_000)?,
             challenge_key: challenge_key.map(Secret::new),
             challenge_level: crate::challenge::Level::new(env.bounded(

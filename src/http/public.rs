@@ -10,7 +10,7 @@ use std::time::Instant;
 use http::{HeaderValue, Method, Request, header};
 use hyper::body::Incoming;
 use ipnet::IpNet;
-use tower::{ServiceBuilder, ServiceExt};
+use tower::ServiceExt;
 use tower_http::cors::{AllowCredentials, AllowOrigin, CorsLayer};
 
 use super::admission::{Admission, Saturation};
@@ -96,24 +96,11 @@ pub fn service(
 + Clone
 + Send
 + 'static {
-    let routes = ServiceBuilder::new()
-        .layer(public.door.cors.clone())
-        .service(tower::service_fn({
-            let public = Arc::clone(&public);
-            move |mut req: Request<Incoming>| {
-                let public = Arc::clone(&public);
-                let resolved = req.extensions_mut().remove::<Resolved>();
-                async move {
-                    let Some(resolved) = resolved else {
-                        return Ok::<_, Infallible>(ApiError::Internal.into_response());
-                    };
-                    Ok(handle(&public, req, resolved).await)
-                }
-            }
-        }));
+    // What this closure holds is cloned with it for every request (by
+    // hyper's glue and the connection's tracking), so it holds no more than
+    // an `Arc` and an address; the CORS layer wraps the routes per request.
     tower::service_fn(move |mut req: Request<Incoming>| {
         let public = Arc::clone(&public);
-        let routes = routes.clone();
         async move {
             let started = Instant::now();
             let door = &public.door;
@@ -145,7 +132,9 @@ pub fn service(
                         handle(&public, req, resolved).await
                     } else {
                         req.extensions_mut().insert(resolved);
-                        routes.oneshot(req).await?
+                        tower::Layer::layer(&door.cors, routes(&public))
+                            .oneshot(req)
+                            .await?
                     };
                     let headers = response.headers_mut();
                     headers.insert("ratelimit-limit", HeaderValue::from(allowed.limit));
@@ -170,6 +159,25 @@ pub fn service(
                 "request"
             );
             Ok(response)
+        }
+    })
+}
+
+/// The routes, behind the CORS layer: what [`Resolved`] says goes to
+/// [`handle`].
+fn routes(
+    public: &Arc<Public>,
+) -> impl tower::Service<Request<Incoming>, Response = Response, Error = Infallible, Future: Send> + use<>
+{
+    let public = Arc::clone(public);
+    tower::service_fn(move |mut req: Request<Incoming>| {
+        let public = Arc::clone(&public);
+        let resolved = req.extensions_mut().remove::<Resolved>();
+        async move {
+            let Some(resolved) = resolved else {
+                return Ok::<_, Infallible>(ApiError::Internal.into_response());
+            };
+            Ok(handle(&public, req, resolved).await)
         }
     })
 }

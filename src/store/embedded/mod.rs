@@ -7,7 +7,7 @@
 //! are committed durably (fsync) before they are answered; counter batches
 //! are committed without fsync and made durable within the sync interval;
 //! hits are decided in memory and answered before their visitor records
-//! are written (`visitors::Decided`), with the same durability.
+//! are written (`decided.rs`), with the same durability.
 //! Housekeeping deletes expired state a slice at a time.
 
 use std::path::Path;
@@ -32,6 +32,7 @@ use crate::ids::{PageId, PollId, SiteId, VisitorKey};
 use crate::poll::Poll;
 
 mod counters;
+mod decided;
 mod history;
 mod maintain;
 mod polls;
@@ -54,7 +55,7 @@ pub struct EmbeddedStore {
     writer: Writer,
     online: counters::Online,
     sweeps: Arc<maintain::Cursors>,
-    decided: Arc<visitors::Decided>,
+    decided: Arc<decided::Decided>,
 }
 
 impl EmbeddedStore {
@@ -118,15 +119,17 @@ impl Store for EmbeddedStore {
         let key = keys::visitor(site, &touch.visitor);
         let inherit = touch.inherit.as_ref().map(|v| keys::visitor(site, v));
         // Decided and answered now; the record is written behind it.
-        let place = self.writer.place().await?;
         self.decided
-            .touch(&self.db, &key, inherit.as_deref(), touch, |record| {
+            .touch(&self.db, &key, inherit.as_deref(), touch, |write| {
                 let run = move |txn: &WriteTransaction| -> Result<Deliver, redb::Error> {
-                    record.put(txn)?;
-                    Ok(Box::new(move |_| drop(record)))
+                    let mut write = write;
+                    write.put(txn)?;
+                    Ok(Box::new(move |_| drop(write)))
                 };
-                self.writer.queue(place, Durability::None, Box::new(run))
+                // One write job at a time: it needs no place in the queue.
+                self.writer.queue(None, Durability::None, Box::new(run))
             })
+            .await
     }
 
     async fn apply(

@@ -19,8 +19,9 @@ pub(super) type Work = Box<dyn FnOnce(&WriteTransaction) -> Result<Deliver, redb
 struct Job {
     durability: Durability,
     run: Work,
-    /// Its place in the bounded queue, given back once it has run.
-    _place: OwnedSemaphorePermit,
+    /// Its place in the bounded queue, given back once it has run (`None`:
+    /// a job that is never queued twice, see [`Writer::queue`]).
+    _place: Option<OwnedSemaphorePermit>,
 }
 
 /// Most writes committed together.
@@ -155,10 +156,11 @@ impl Writer {
     }
 
     /// Queues `run` in `place` without waiting for it: its `Deliver` hears
-    /// how the commit went.
+    /// how the commit went. A job of which at most one is ever queued at a
+    /// time may go without a place.
     pub(super) fn queue(
         &self,
-        place: OwnedSemaphorePermit,
+        place: Option<OwnedSemaphorePermit>,
         durability: Durability,
         run: Work,
     ) -> Result<(), StoreError> {
@@ -185,7 +187,7 @@ impl Writer {
         let place = self.place().await?;
         let (answer, answered) = oneshot::channel();
         self.queue(
-            place,
+            Some(place),
             durability,
             Box::new(move |txn| {
                 let value = f(txn)?;

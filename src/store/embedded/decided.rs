@@ -1,0 +1,319 @@
+//! The write-behind of hits in the embedded store: a hit is decided in
+//! memory against its visitor's latest record and answered at once; the
+//! records are written by the writer in one job.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use redb::{Database, ReadableDatabase, WriteTransaction};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use super::tables::{VISITORS, err};
+use super::visitors::{decode, encode};
+use crate::store::{StoreError, Touch, TouchOutcome};
+use crate::visit::{self, HitFacts, Rules, VisitorState};
+
+/// Most visitors whose decided records are not written yet; a hit of
+/// another visitor waits for room.
+const MOST_DECIDED: usize = 4096;
+
+/// Touches decided and answered whose records the writer has not committed
+/// yet: the write-behind of hits.
+///
+/// A hit's verdict depends only on its visitor's record (and, on a first
+/// hit under a new identity, on the record it continues). It is decided
+/// here, under one lock, against the latest record, which is this map's
+/// until it is written and the committed table's after; the hit is
+/// answered at once. So a hit never waits behind an fsync (a ballot's,
+/// housekeeping's or the periodic sync), and still loses at most the sync
+/// interval to `kill -9`.
+///
+/// The records are written by one job at a time in the writer, which takes
+/// every record decided since the last one: a burst of hits is one table
+/// write per visitor, however many hits they made, in one job. At most
+/// [`MOST_DECIDED`] visitors wait to be written. The committed record is
+/// read under the lock (from redb's cache, or the OS's): a read that has
+/// to go to the disk holds the other hits' decisions for as long.
+pub(super) struct Decided {
+    pending: Mutex<Pending>,
+    /// One for each visitor in `pending.records`.
+    room: Arc<Semaphore>,
+}
+
+impl Default for Decided {
+    fn default() -> Self {
+        Self {
+            pending: Mutex::default(),
+            room: Arc::new(Semaphore::new(MOST_DECIDED)),
+        }
+    }
+}
+
+#[derive(Default)]
+struct Pending {
+    records: HashMap<String, Latest>,
+    /// Visitors decided since the write job last took the records.
+    unwritten: Vec<String>,
+    /// A write job waits in the writer's queue.
+    queued: bool,
+    next: u64,
+}
+
+/// A record taken by a write job: (visitor key, decision, record).
+type Taken = (String, u64, Arc<[u8]>);
+
+/// A visitor's latest decided record.
+struct Latest {
+    /// Which decision it is.
+    seq: u64,
+    bytes: Arc<[u8]>,
+    /// In `unwritten`: no write job has taken it yet.
+    unwritten: bool,
+    _room: OwnedSemaphorePermit,
+}
+
+impl Decided {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Pending> {
+        self.pending.lock().expect("decided touches lock")
+    }
+
+    /// Decides `touch` for the visitor `key`. When no write job waits,
+    /// `queue` is given one to send the writer.
+    pub(super) async fn touch(
+        self: &Arc<Self>,
+        db: &Database,
+        key: &str,
+        inherit: Option<&str>,
+        touch: &Touch,
+        queue: impl FnOnce(Write) -> Result<(), StoreError>,
+    ) -> Result<TouchOutcome, StoreError> {
+        let room = Arc::clone(&self.room)
+            .acquire_owned()
+            .await
+            .map_err(|_| StoreError::Unavailable("embedded store: closing".into()))?;
+        let mut pending = self.lock();
+        let mut committed = None;
+        let mut read = |key: &str| -> Result<Option<VisitorState>, StoreError> {
+            if let Some(latest) = pending.records.get(key) {
+                return Ok(decode(&latest.bytes));
+            }
+            if committed.is_none() {
+                committed = Some(
+                    db.begin_read()
+                        .map_err(err)?
+                        .open_table(VISITORS)
+                        .map_err(err)?,
+                );
+            }
+            let table = committed.as_ref().expect("opened above");
+            Ok(table.get(key).map_err(err)?.and_then(|r| decode(r.value())))
+        };
+        let state = read(key)?;
+        let inherited = match (&state, inherit) {
+            (None, Some(other)) => read(other)?,
+            _ => None,
+        };
+        let rules = Rules {
+            window: touch.window,
+            max_pages: touch.max_pages as usize,
+        };
+        let hit = HitFacts {
+            id: touch.id,
+            at: touch.at,
+            day: touch.day,
+            page: touch.page,
+        };
+        let (state, verdict) = visit::touch(state, inherited, &hit, rules);
+        let bytes: Arc<[u8]> = encode(&state, state.expires_at(rules)).into();
+        pending.next += 1;
+        let seq = pending.next;
+        match pending.records.get_mut(key) {
+            // Its room stays with the entry it has.
+            Some(latest) => {
+                latest.seq = seq;
+                latest.bytes = bytes;
+                if !std::mem::replace(&mut latest.unwritten, true) {
+                    pending.unwritten.push(key.to_owned());
+                }
+            }
+            None => {
+                let latest = Latest {
+                    seq,
+                    bytes,
+                    unwritten: true,
+                    _room: room,
+                };
+                pending.records.insert(key.to_owned(), latest);
+                pending.unwritten.push(key.to_owned());
+            }
+        }
+        let start = !std::mem::replace(&mut pending.queued, true);
+        // Queued outside the lock: a job that cannot be queued gives its
+        // records up (and so takes the lock) as it is dropped.
+        drop(pending);
+        if start {
+            queue(Write {
+                decided: Arc::clone(self),
+                taken: None,
+            })?;
+        }
+        Ok(verdict)
+    }
+
+    /// Every record not yet taken, for a write job; the next decision
+    /// queues a new job.
+    fn take(&self) -> Vec<Taken> {
+        let mut pending = self.lock();
+        pending.queued = false;
+        let keys = std::mem::take(&mut pending.unwritten);
+        keys.into_iter()
+            .filter_map(|key| {
+                let latest = pending.records.get_mut(&key)?;
+                latest.unwritten = false;
+                let (seq, bytes) = (latest.seq, Arc::clone(&latest.bytes));
+                Some((key, seq, bytes))
+            })
+            .collect()
+    }
+
+    /// Forgets the records a job wrote, once its commit is over, unless a
+    /// later decision has replaced them; and, when the job never ran, every
+    /// record not yet taken (the table speaks for those visitors again).
+    fn settle(&self, taken: Option<&[Taken]>) {
+        let mut pending = self.lock();
+        let Some(taken) = taken else {
+            pending.queued = false;
+            for key in std::mem::take(&mut pending.unwritten) {
+                pending.records.remove(&key);
+            }
+            return;
+        };
+        for (key, seq, _) in taken {
+            if pending
+                .records
+                .get(key)
+                .is_some_and(|l| l.seq == *seq && !l.unwritten)
+            {
+                pending.records.remove(key);
+            }
+        }
+    }
+}
+
+/// The write job: every visitor record decided since the last one, in one
+/// table write. Dropped once its commit is over (or the write failed or
+/// never ran), it leaves the decided touches, and the table speaks for
+/// those visitors again.
+pub(super) struct Write {
+    decided: Arc<Decided>,
+    /// What it wrote: (visitor key, decision, record).
+    taken: Option<Vec<Taken>>,
+}
+
+impl Write {
+    /// Writes the records in the writer's transaction.
+    pub(super) fn put(&mut self, txn: &WriteTransaction) -> Result<(), redb::Error> {
+        let taken = self.taken.insert(self.decided.take());
+        let mut table = txn.open_table(VISITORS)?;
+        for (key, _, bytes) in taken.iter() {
+            table.insert(key.as_str(), &**bytes)?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Write {
+    fn drop(&mut self) {
+        self.decided.settle(self.taken.as_deref());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::{PageKey, VisitorKey};
+    use jiff::{SignedDuration, Timestamp};
+
+    fn hit(id: u64, at_ms: i64) -> Touch {
+        Touch {
+            visitor: VisitorKey::from_address_hash([7; 16]),
+            inherit: None,
+            page: Some(PageKey(1)),
+            at: Timestamp::from_millisecond(at_ms).unwrap(),
+            day: "2026-12-04".parse().unwrap(),
+            window: SignedDuration::from_mins(30),
+            max_pages: 512,
+            id,
+        }
+    }
+
+    async fn decide(
+        decided: &Arc<Decided>,
+        db: &Database,
+        key: &str,
+        t: &Touch,
+        jobs: &mut Vec<Write>,
+    ) -> TouchOutcome {
+        decided
+            .touch(db, key, None, t, |job| {
+                jobs.push(job);
+                Ok(())
+            })
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_decided_record_speaks_until_it_is_written_then_the_table_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Database::create(dir.path().join("t.redb")).unwrap();
+        super::super::tables::create_all(&db).unwrap();
+        let decided = Arc::new(Decided::default());
+        let waiting = |d: &Decided| d.lock().records.len();
+        let mut jobs = Vec::new();
+        let at = 1_796_400_000_000;
+        assert!(
+            decide(&decided, &db, "v", &hit(1, at), &mut jobs)
+                .await
+                .new_visit
+        );
+        let reload = decide(&decided, &db, "v", &hit(2, at + 1), &mut jobs).await;
+        assert!(!reload.new_visit && !reload.new_page_view);
+        assert!(
+            decide(&decided, &db, "w", &hit(3, at), &mut jobs)
+                .await
+                .new_visit
+        );
+        // One write job waits for all of them.
+        assert_eq!(jobs.len(), 1);
+        assert_eq!(waiting(&decided), 2);
+
+        let txn = db.begin_write().unwrap();
+        jobs[0].put(&txn).unwrap();
+        // Decided while the job is on its way: it needs a job of its own.
+        let meanwhile = decide(&decided, &db, "v", &hit(4, at + 2), &mut jobs).await;
+        assert!(!meanwhile.new_visit);
+        assert_eq!(jobs.len(), 2);
+        txn.commit().unwrap();
+        drop(jobs.remove(0));
+        assert_eq!(waiting(&decided), 1, "v's newer record waits");
+        let txn = db.begin_write().unwrap();
+        jobs[0].put(&txn).unwrap();
+        txn.commit().unwrap();
+        drop(jobs.drain(..));
+        assert_eq!(waiting(&decided), 0);
+        let read = db.begin_read().unwrap();
+        let table = read.open_table(VISITORS).unwrap();
+        let kept = decode(table.get("v").unwrap().unwrap().value()).unwrap();
+        assert_eq!(kept.last.as_millisecond(), at + 2);
+        drop((table, read));
+        // Now the table speaks.
+        let later = decide(&decided, &db, "v", &hit(5, at + 60_000), &mut jobs).await;
+        assert!(!later.new_visit && !later.new_page_view);
+
+        // A job that never ran gives its records up.
+        drop(jobs.drain(..));
+        assert_eq!(waiting(&decided), 0);
+        assert!(!decided.lock().queued);
+    }
+}
