@@ -1,5 +1,6 @@
 # The outage buffer, measured: sourced by bench/run after the flood, with
-# its helpers (start_redis, start_tally, stop, metric_sum, free_port, log).
+# its helpers (start_redis, start_tally, stop, untrack, metric_sum, free_port,
+# log).
 #
 # tally runs on a private Redis (append-only, so what it was sent survives
 # its restarts) with its default TALLY_HIT_BUFFER. Redis is
@@ -86,9 +87,7 @@ outage() {
   kill -TERM "$pid"
   wait "$pid" || status=$?
   end_ns=$(date +%s%N)
-  local kept=() p
-  for p in "${PIDS[@]}"; do [[ $p == "$pid" ]] || kept+=("$p"); done
-  PIDS=("${kept[@]}")
+  untrack "$pid"
   term_s=$(awk -v n=$((end_ns - start_ns)) 'BEGIN { printf "%.2f", n / 1e9 }')
   local spilled
   spilled=$(find "$data" -name 'spill-*' 2>/dev/null | wc -l)

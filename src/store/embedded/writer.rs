@@ -147,14 +147,6 @@ impl Writer {
         })
     }
 
-    /// A place in the writer's queue, waited for while the queue is full.
-    pub(super) async fn place(&self) -> Result<OwnedSemaphorePermit, StoreError> {
-        Arc::clone(&self.places)
-            .acquire_owned()
-            .await
-            .map_err(|_| StoreError::Unavailable("embedded store: closing".into()))
-    }
-
     /// Queues `run` in `place` without waiting for it: its `Deliver` hears
     /// how the commit went. A job of which at most one is ever queued at a
     /// time may go without a place.
@@ -184,7 +176,10 @@ impl Writer {
         T: Send + 'static,
         F: FnOnce(&WriteTransaction) -> Result<T, redb::Error> + Send + 'static,
     {
-        let place = self.place().await?;
+        let place = Arc::clone(&self.places)
+            .acquire_owned()
+            .await
+            .map_err(|_| StoreError::Unavailable("embedded store: closing".into()))?;
         let (answer, answered) = oneshot::channel();
         self.queue(
             Some(place),
