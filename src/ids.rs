@@ -154,7 +154,7 @@ pub struct Attempt(pub u64);
 
 impl Attempt {
     pub fn fresh() -> Self {
-        Self(u64::from_le_bytes(random()))
+        Self(random_id())
     }
 
     /// 16 hex digits, as the store keeps it.
@@ -300,6 +300,13 @@ impl AddressKey {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// A random number for an id that must not repeat (a hit's, a ballot
+/// try's) but is never a secret: from the thread's generator, seeded by the
+/// operating system, so it costs no system call as [`random`] does.
+pub fn random_id() -> u64 {
+    rand::random()
 }
 
 /// Fresh random bytes from the operating system.

@@ -30,8 +30,8 @@ use jiff::{SignedDuration, Timestamp};
 
 use crate::calendar::{Calendar, Day, Period};
 use crate::clock::Clock;
-use crate::ids::random;
 use crate::ids::{PageId, PageKey, SiteId, VisitorKey, hex};
+use crate::ids::{random, random_id};
 use crate::metrics::{DropReason, Metrics};
 use crate::site::Site;
 use crate::store::{Batch, CounterSnapshot, Store, Touch, TouchOutcome};
@@ -238,7 +238,7 @@ impl Counter {
             hit,
             at,
             day: self.period(at).now.day,
-            id: u64::from_le_bytes(random()),
+            id: random_id(),
         };
         if self.state().store_ok {
             match self.store.touch(&self.site, &self.touch_of(&pending)).await {
