@@ -126,8 +126,7 @@ impl Store for EmbeddedStore {
                     write.put(txn)?;
                     Ok(Box::new(move |_| drop(write)))
                 };
-                // One write job at a time: it needs no place in the queue.
-                self.writer.queue(None, Durability::None, Box::new(run))
+                self.writer.queue_behind(Box::new(run))
             })
             .await
     }
