@@ -30,8 +30,7 @@ use jiff::{SignedDuration, Timestamp};
 
 use crate::calendar::{Calendar, Day, Period};
 use crate::clock::Clock;
-use crate::ids::{PageId, PageKey, SiteId, VisitorKey, hex};
-use crate::ids::{random, random_id};
+use crate::ids::{PageId, PageKey, SiteId, VisitorKey, hex, random, random_id};
 use crate::metrics::{DropReason, Metrics};
 use crate::site::Site;
 use crate::store::{Batch, CounterSnapshot, Store, Touch, TouchOutcome};

@@ -76,14 +76,12 @@ fn write_loop(db: Arc<Database>, jobs: mpsc::Receiver<Job>, sync_every: Duration
                 Err(_) => break,
             }
         }
-        if let Some(at) = group.iter().position(|j| j.behind)
-            && group.len() == 1
+        let alone_and_early = matches!(group.as_slice(), [job] if job.behind)
             && held.is_none()
-            && last_behind.elapsed() < BEHIND_EVERY
-        {
-            // Alone and early: held until due, or until another write
-            // commits.
-            held = Some((group.swap_remove(at), last_behind + BEHIND_EVERY));
+            && last_behind.elapsed() < BEHIND_EVERY;
+        if alone_and_early {
+            // Held until due, or until another write commits.
+            held = group.pop().map(|job| (job, last_behind + BEHIND_EVERY));
         } else if let Some((job, due)) = held.take() {
             if group.is_empty() && Instant::now() < due {
                 held = Some((job, due));
