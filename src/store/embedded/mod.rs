@@ -120,9 +120,8 @@ impl Store for EmbeddedStore {
         let inherit = touch.inherit.as_ref().map(|v| keys::visitor(site, v));
         // Decided and answered now; the record is written behind it.
         self.decided
-            .touch(&self.db, &key, inherit.as_deref(), touch, |write| {
+            .touch(&self.db, &key, inherit.as_deref(), touch, |mut write| {
                 let run = move |txn: &WriteTransaction| -> Result<Deliver, redb::Error> {
-                    let mut write = write;
                     write.put(txn)?;
                     Ok(Box::new(move |_| drop(write)))
                 };

@@ -23,7 +23,8 @@ struct Job {
     behind: bool,
     run: Work,
     /// Its place in the bounded queue, given back once it has run (`None`:
-    /// a job that is never queued twice, see [`Writer::queue`]).
+    /// the write-behind, of which one at most is queued, see
+    /// [`Writer::queue_behind`]).
     _place: Option<OwnedSemaphorePermit>,
 }
 
@@ -187,16 +188,15 @@ impl Writer {
     }
 
     /// Queues `run` in `place` without waiting for it: its `Deliver` hears
-    /// how the commit went. A job of which at most one is ever queued at a
-    /// time may go without a place.
-    pub(super) fn queue(
+    /// how the commit went.
+    fn queue(
         &self,
-        place: Option<OwnedSemaphorePermit>,
+        place: OwnedSemaphorePermit,
         durability: Durability,
         run: Work,
     ) -> Result<(), StoreError> {
         self.send(Job {
-            _place: place,
+            _place: Some(place),
             durability,
             behind: false,
             run,
@@ -236,7 +236,7 @@ impl Writer {
             .map_err(|_| StoreError::Unavailable("embedded store: closing".into()))?;
         let (answer, answered) = oneshot::channel();
         self.queue(
-            Some(place),
+            place,
             durability,
             Box::new(move |txn| {
                 let value = f(txn)?;
@@ -315,7 +315,11 @@ mod tests {
             .queue_behind(put("behind", committed.clone()))
             .unwrap();
         writer
-            .queue(None, Durability::None, put("other", committed.clone()))
+            .queue(
+                Arc::clone(&writer.places).try_acquire_owned().unwrap(),
+                Durability::None,
+                put("other", committed.clone()),
+            )
             .unwrap();
         // Both committed and answered, whether the other write found the
         // write-behind held or both came in one group.
