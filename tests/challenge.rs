@@ -213,8 +213,61 @@ async fn a_poll_without_a_challenge_takes_ballots_as_before(backend: Backend) {
     app.stop().await;
 }
 
+/// One solved challenge is one person's ballot: the same proof with the
+/// same ballot id sent by 40 others (a cookie, a first-party id, or no
+/// identity at all) counts nothing more, and neither does the same proof
+/// under 40 other ballot ids; its owner's retry is still their ballot.
+async fn a_solution_is_one_persons_ballot(backend: Backend) {
+    let home = Home::open(backend).await;
+    let app = TestApp::start(&home, settings).await;
+    put_poll(&app, "du-thao", "on").await;
+    let proof = solved(&app, "du-thao").await;
+    let ballot = "5eed".repeat(8);
+    let send = async |identity: &str, ballot: &str| {
+        let mut req = app
+            .http
+            .post(app.url("/v1/polls/du-thao/votes"))
+            .header("user-agent", BROWSER)
+            .header("x-forwarded-for", "203.0.113.50")
+            .json(&json!({ "options": ["tan-thanh"], "proof": proof, "ballot": ballot }));
+        req = match identity.split_once('=') {
+            Some(("cookie", id)) => req.header("cookie", format!("tally_vid={id}")),
+            Some(("first-party", id)) => req.header("tally-visitor", id),
+            _ => req,
+        };
+        let r = req.send().await.unwrap();
+        let status = r.status().as_u16();
+        (status, r.json::<Value>().await.unwrap_or(Value::Null))
+    };
+    let owner = format!("cookie={}", cookie());
+    assert_eq!(send(&owner, &ballot).await.0, 201);
+    for n in 0..120 {
+        let identity = match n % 3 {
+            0 => format!("cookie={}", cookie()),
+            1 => format!("first-party={}", cookie()),
+            _ => "none".to_owned(),
+        };
+        let id = if n < 60 {
+            ballot.clone()
+        } else {
+            format!("{n:032x}")
+        };
+        let (status, body) = send(&identity, &id).await;
+        assert_eq!(
+            (status, code(&body)),
+            (403, "challenge_replayed"),
+            "{n}: {identity}"
+        );
+    }
+    // The owner's retry (its answer lost) is the same ballot: 201 again.
+    assert_eq!(send(&owner, &ballot).await.0, 201);
+    assert_eq!(total(&app, "du-thao").await, 1);
+    app.stop().await;
+}
+
 on_every_store!(
     a_solution_that_holds_counts_once,
+    a_solution_is_one_persons_ballot,
     a_poll_without_a_challenge_takes_ballots_as_before,
 );
 

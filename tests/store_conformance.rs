@@ -685,6 +685,102 @@ async fn concurrent_ballots_from_one_visitor_count_once(s: &dyn Store) {
     assert_eq!(state.votes, vec![1, 0]);
 }
 
+/// One solved challenge buys one person's ballot: sent at once by a
+/// thousand people with one ballot id, or with a thousand, it counts
+/// exactly once; the person whose ballot spent it may still send that
+/// ballot again (a retry after a lost answer), also once its first try was
+/// retracted, and nobody else may.
+async fn one_solution_counts_one_ballot_whoever_sends_it(s: &dyn Store) {
+    let mut p = poll(1, &["tot", "chua-tot"]);
+    p.challenge = ChallengeMode::On;
+    s.put_poll(&SITE, &p, false).await.unwrap();
+    let solved = |key: u8| {
+        let challenges = Challenges::new([key; 32]);
+        let spend = challenges
+            .issue(&p.id, Level::MIN, ts(T0))
+            .solve()
+            .and_then(|solution| challenges.verify(&p.id, &solution, ts(T0)).ok())
+            .unwrap();
+        BallotProof::Solved(store::SpentSolution::of(spend, ts(T0)))
+    };
+    let cast_all = async |ballots: &[Ballot]| -> Vec<Verdict> {
+        join_all(ballots.iter().map(|b| s.cast(&SITE, b)))
+            .await
+            .into_iter()
+            .map(|r| r.unwrap().unwrap().0)
+            .collect()
+    };
+    let crowd = |proof: BallotProof, id: Option<&BallotId>, first: u32| -> Vec<Ballot> {
+        (0..1000u32)
+            .map(|n| {
+                let mut b = ballot(&visitor(first + n), (n % 200) as u8, &["tot"], u32::MAX);
+                b.poll = p.id.clone();
+                b.proof = proof;
+                if let Some(id) = id {
+                    b.id = id.clone();
+                }
+                b
+            })
+            .collect()
+    };
+    let accepted = |verdicts: &[Verdict]| {
+        assert!(
+            verdicts
+                .iter()
+                .all(|v| matches!(v, Verdict::Accepted | Verdict::ChallengeReplayed)),
+            "{verdicts:?}"
+        );
+        verdicts.iter().filter(|v| **v == Verdict::Accepted).count()
+    };
+    let counts = async || {
+        let state = s.poll_state(&SITE, &p.id, None).await.unwrap().unwrap();
+        (state.votes[0], state.voters)
+    };
+
+    // A thousand people at once with one ballot id, then with their own.
+    let shared = ballot(&visitor(0), 0, &[], 0).id;
+    let verdicts = cast_all(&crowd(solved(1), Some(&shared), 3_000)).await;
+    assert_eq!(accepted(&verdicts), 1, "one solution, one ballot id");
+    let verdicts = cast_all(&crowd(solved(2), None, 4_000)).await;
+    assert_eq!(accepted(&verdicts), 1, "one solution, a thousand ids");
+    assert_eq!(counts().await, (2, 2));
+
+    // A person spends a solution; a thousand others send their ballot id
+    // with it while the person's retry (a new try) races them: only the
+    // retry is that ballot, and it does not count twice.
+    let proof = solved(3);
+    let mut mine = ballot(&visitor(5_000), 1, &["tot"], u32::MAX);
+    mine.poll = p.id.clone();
+    mine.proof = proof;
+    assert_eq!(
+        cast_all(std::slice::from_ref(&mine)).await,
+        [Verdict::Accepted]
+    );
+    let mut racing = crowd(proof, Some(&mine.id), 6_000);
+    let mut retry = mine.clone();
+    retry.attempt = Attempt::fresh();
+    racing.insert(500, retry.clone());
+    let verdicts = cast_all(&racing).await;
+    assert_eq!(verdicts[500], Verdict::Accepted, "the spender's retry");
+    assert_eq!(accepted(&verdicts), 1);
+    assert_eq!(counts().await, (3, 3));
+
+    // The retry's try is retracted (its caller heard 503): the person's
+    // next try brings the same solution and counts; another's still not.
+    assert!(s.retract(&SITE, &retry.retraction()).await.unwrap());
+    assert_eq!(counts().await, (2, 2));
+    let verdicts = cast_all(&crowd(proof, Some(&mine.id), 7_000)[..10]).await;
+    assert_eq!(
+        accepted(&verdicts),
+        0,
+        "a retracted ballot is not up for grabs"
+    );
+    let mut again = mine.clone();
+    again.attempt = Attempt::fresh();
+    assert_eq!(cast_all(&[again]).await, [Verdict::Accepted]);
+    assert_eq!(counts().await, (3, 3));
+}
+
 async fn invalid_ballots_change_nothing(s: &dyn Store) {
     s.put_poll(&SITE, &poll(2, &["a", "b", "c"]), false)
         .await
@@ -752,6 +848,9 @@ enum Brings {
     Solution,
     /// A solution another ballot spent already.
     SpentSolution,
+    /// A solution spent already by someone else's ballot that carried this
+    /// ballot's id: one solution buys one person's ballot.
+    SpentUnderItsId,
     /// A form post, under the form's cap of 1 per address.
     Form,
 }
@@ -969,6 +1068,12 @@ async fn the_ballot_rules_are_one_table(s: &dyn Store) {
         },
         Judged {
             challenge: ChallengeMode::On,
+            proof: Brings::SpentUnderItsId,
+            verdict: ChallengeReplayed,
+            ..CASE
+        },
+        Judged {
+            challenge: ChallengeMode::On,
             proof: Brings::Solution,
             from_address: 2,
             verdict: AddressCapReached,
@@ -1025,10 +1130,10 @@ async fn the_ballot_rules_are_one_table(s: &dyn Store) {
         let (proof, standing) = match case.proof {
             Brings::Nothing => (BallotProof::Missing, Proof::Missing),
             Brings::Form => (BallotProof::Form { cap: 1 }, Proof::Form { cap: 1 }),
-            Brings::Solution | Brings::SpentSolution => (
+            Brings::Solution | Brings::SpentSolution | Brings::SpentUnderItsId => (
                 BallotProof::Solved(store::SpentSolution::of(spend, ts(T0))),
                 Proof::Solved {
-                    spent_by_another: case.proof == Brings::SpentSolution,
+                    spent_by_another: case.proof != Brings::Solution,
                 },
             ),
         };
@@ -1064,10 +1169,14 @@ async fn the_ballot_rules_are_one_table(s: &dyn Store) {
                 "case {n}: setting up"
             );
         }
+        let mut b = ballot(&voter, 77, case.choices, cap);
         let mut spent_before = 0;
-        if case.proof == Brings::SpentSolution {
+        if matches!(case.proof, Brings::SpentSolution | Brings::SpentUnderItsId) {
             // Another ballot, from another address, spent the solution.
             let mut other = ballot(&visitor(800 + n as u32), 78, &["a"], cap);
+            if case.proof == Brings::SpentUnderItsId {
+                other.id = b.id.clone();
+            }
             other.poll = p.id.clone();
             other.at = Some(ts(T0 + 1_500));
             other.proof = proof;
@@ -1078,7 +1187,6 @@ async fn the_ballot_rules_are_one_table(s: &dyn Store) {
             );
             spent_before = 1;
         }
-        let mut b = ballot(&voter, 77, case.choices, cap);
         b.poll = p.id.clone();
         b.at = Some(at);
         b.proof = proof;
@@ -1512,6 +1620,7 @@ conformance!(
     voters_are_counted_beside_votes,
     the_per_address_cap_holds_exactly,
     concurrent_ballots_from_one_visitor_count_once,
+    one_solution_counts_one_ballot_whoever_sends_it,
     invalid_ballots_change_nothing,
     ballots_respect_the_polls_window,
     a_retracted_try_that_arrives_late_is_not_counted,

@@ -17,15 +17,17 @@ pub enum Verdict {
     InvalidChoice,
     /// The poll asks for a solved challenge and the ballot brought none.
     ChallengeRequired,
-    /// The ballot's solution was spent already, by another ballot.
+    /// The ballot's solution was spent already: by another ballot, or by
+    /// this ballot's id cast by someone else.
     ChallengeReplayed,
 }
 
 /// A ballot's proof of work.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Proof {
-    /// A solved challenge (checked at the edge); the store says whether
-    /// another ballot spent it already.
+    /// A solved challenge (checked at the edge); the store says whether it
+    /// was spent already by anything but this ballot of this person (a
+    /// retry, which may bring it again).
     Solved { spent_by_another: bool },
     /// A form post from a page without JavaScript, which cannot solve a
     /// challenge: on a poll that asks for one it counts under `cap` ballots

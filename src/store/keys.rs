@@ -146,8 +146,8 @@ impl PollKeys {
         format!("{}:fence:{}", self.prefix, attempt.to_hex())
     }
 
-    /// A spent challenge: the id of the ballot that spent it, until it can
-    /// no longer be sent.
+    /// A spent challenge: the ballot and the person that spent it
+    /// (`<ballot id>/<visitor>`), until it can no longer be sent.
     pub fn spent(&self, id: &crate::challenge::SpendId) -> String {
         format!("{}:spent:{id}", self.prefix)
     }

@@ -1,9 +1,9 @@
 //! How poll records are written as strings, the same in both stores: a
 //! poll's definition is JSON, a voter's record
-//! `<ballot id>/<attempt>|<option ids>`, an address-hashing key 64 hex
-//! digits.
+//! `<ballot id>/<attempt>|<option ids>`, a spent challenge's spender
+//! `<ballot id>/<visitor>`, an address-hashing key 64 hex digits.
 
-use crate::ids::{Attempt, BallotId, OptionId};
+use crate::ids::{Attempt, BallotId, OptionId, VisitorKey};
 use crate::poll::Poll;
 use crate::store::StoreError;
 
@@ -13,6 +13,14 @@ use crate::store::StoreError;
 pub fn voter_record(ballot: &BallotId, attempt: Attempt, choices: &[OptionId]) -> String {
     let ids: Vec<&str> = choices.iter().map(OptionId::as_str).collect();
     format!("{ballot}/{}|{}", attempt.to_hex(), ids.join(","))
+}
+
+/// Who spent a challenge's solution: the ballot and the person casting it,
+/// `<ballot id>/<visitor>`. A solution buys one counted ballot: a retry of
+/// that ballot by that person may bring it again, and nobody else may,
+/// whatever ballot id they send.
+pub fn spender(ballot: &BallotId, visitor: &VisitorKey) -> String {
+    format!("{ballot}/{visitor}")
 }
 
 /// The record's ballot id, try and choices (records written before tries

@@ -12,7 +12,7 @@ use crate::ids::{OptionId, VisitorKey};
 use crate::poll::{Poll, Proof, Standing, judge};
 use crate::store::keys::PollKeys;
 use crate::store::record::{
-    choices, choices_of_attempt, choices_of_ballot, parse_poll, voter_record,
+    choices, choices_of_attempt, choices_of_ballot, parse_poll, spender, voter_record,
 };
 use crate::store::{
     Ballot, BallotProof, FENCE_TTL_SECS, PollState, PutPoll, Retraction, VOTERS_FIELD, Verdict,
@@ -130,13 +130,14 @@ pub(super) fn cast(
         .get(address_key.as_str())?
         .map_or(0, |v| v.value());
     let mut spent = txn.open_table(SPENT)?;
+    let spender = spender(&ballot.id, &ballot.visitor);
     let proof = match ballot.proof {
         BallotProof::Solved(solution) => {
             let by = spent
                 .get(k.spent(&solution.id).as_str())?
                 .map(|v| v.value().split_once('|').map(|(_, b)| b.to_owned()));
             Proof::Solved {
-                spent_by_another: by.is_some_and(|b| b.as_deref() != Some(ballot.id.as_str())),
+                spent_by_another: by.is_some_and(|b| b.as_deref() != Some(spender.as_str())),
             }
         }
         BallotProof::Form { cap } => Proof::Form { cap },
@@ -158,7 +159,7 @@ pub(super) fn cast(
         // Until when, by this store's clock (the process's).
         let until = jiff::Timestamp::now().as_millisecond()
             + i64::try_from(solution.remember_for.as_millis()).unwrap_or(i64::MAX / 2);
-        let value = format!("{until}|{}", ballot.id);
+        let value = format!("{until}|{spender}");
         spent.insert(k.spent(&solution.id).as_str(), value.as_str())?;
     }
     let record = voter_record(&ballot.id, ballot.attempt, &ballot.choices);

@@ -23,7 +23,7 @@ pub(super) const ADDRESS_BALLOTS: TableDefinition<&str, u32> =
 /// Marks that stand until they expire (ms), as Redis keys with a TTL do:
 /// the fences of retracted tries at casting a ballot.
 pub(super) const MARKS: TableDefinition<&str, i64> = TableDefinition::new("marks");
-/// Spent challenges: key → `<remember until, ms>|<ballot id>`.
+/// Spent challenges: key → `<remember until, ms>|<ballot id>/<visitor>`.
 pub(super) const SPENT: TableDefinition<&str, &str> = TableDefinition::new("spent_challenges");
 /// Editors' console sessions: key → `<expires, ms>|<session JSON>`.
 pub(super) const SESSIONS: TableDefinition<&str, &str> = TableDefinition::new("sessions");

@@ -10,6 +10,8 @@
 --       'missing'), 9 how long to remember the spent challenge (ms), 10 the cap
 --       per address of a form post, 11 the ballot's local day, 12.. chosen
 --       option ids
+-- A spent challenge holds '<ballot id>/<visitor>': only a retry of that
+-- ballot by that person may bring the solution again.
 -- A voter's record is '<ballot id>/<try>|<option ids, comma-separated>';
 -- the counts hold each option's ballots and '_voters', the people who voted.
 -- Returns nil when the poll does not exist, {'fenced'} when this try was
@@ -59,7 +61,7 @@ local challenged = meta[6] == 'on' or meta[6] == 'auto'
 if challenged then
   if ARGV[8] == 'solved' then
     local spent_by = redis.call('GET', KEYS[7])
-    if spent_by and spent_by ~= ARGV[6] then return answer('challenge_replayed') end
+    if spent_by and spent_by ~= ARGV[6] .. '/' .. ARGV[2] then return answer('challenge_replayed') end
   elseif ARGV[8] == 'form' then
     cap = math.min(cap, tonumber(ARGV[10]))
   else
@@ -81,6 +83,6 @@ end
 redis.call('HINCRBY', KEYS[2], '_voters', 1)
 redis.call('HINCRBY', KEYS[6], ARGV[11] .. '|_voters', 1)
 if challenged and ARGV[8] == 'solved' then
-  redis.call('SET', KEYS[7], ARGV[6], 'PX', ARGV[9])
+  redis.call('SET', KEYS[7], ARGV[6] .. '/' .. ARGV[2], 'PX', ARGV[9])
 end
 return answer('accepted', record)
