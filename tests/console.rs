@@ -95,9 +95,12 @@ fn poll_form<'a>(id: &'a str, csrf: &'a str) -> Vec<(&'a str, &'a str)> {
         ("csrf", csrf),
         ("id", id),
         ("question", "Bạn đánh giá thế nào?"),
-        ("option-0", "Tốt"),
-        ("option-1", ""),
-        ("option-2", "Chưa tốt"),
+        ("label", "Tốt"),
+        ("option-id", ""),
+        ("label", ""),
+        ("option-id", ""),
+        ("label", "Chưa tốt"),
+        ("option-id", ""),
         ("max_choices", "1"),
         ("opens_at", ""),
         ("closes_at", ""),
@@ -426,7 +429,7 @@ async fn every_page_is_html_under_the_policy(backend: Backend) {
     assert_eq!(csv.status(), StatusCode::OK);
     let csv = csv.text().await.unwrap();
     assert!(
-        csv.starts_with("\u{feff}option,label,votes,percent\r\no1,Tốt,0,0.0\r\n"),
+        csv.starts_with("\u{feff}option,label,votes,percent\r\ntot,Tốt,0,0.0\r\n"),
         "{csv}"
     );
     let delete = console
@@ -447,7 +450,7 @@ async fn every_page_is_html_under_the_policy(backend: Backend) {
                 ("csrf", csrf.as_str()),
                 ("id", "Ư"),
                 ("question", "Giữ lại <điều đã gõ>"),
-                ("option-3", "Phương án bốn"),
+                ("label", "Phương án bốn"),
                 ("max_choices", "x"),
             ],
         )
@@ -456,7 +459,7 @@ async fn every_page_is_html_under_the_policy(backend: Backend) {
     // The form comes back as typed (escaped), saying what is wrong.
     let page = r.text().await.unwrap();
     assert!(
-        page.contains(r#"value="Giữ lại &lt;điều đã gõ&gt;""#),
+        page.contains(r#">Giữ lại &lt;điều đã gõ&gt;</textarea>"#),
         "{page}"
     );
     assert!(page.contains(r#"value="Phương án bốn""#) && page.contains(r#"role="alert""#));

@@ -534,37 +534,75 @@ async fn polls_are_created_replaced_and_listed(s: &dyn Store) {
 }
 
 async fn dropping_options_with_ballots_needs_force(s: &dyn Store) {
-    let p = poll(1, &["tot", "chua-tot", "binh-thuong"]);
+    let p = poll(2, &["tot", "chua-tot", "binh-thuong"]);
     s.put_poll(&SITE, &p, false).await.unwrap();
-    s.cast(&SITE, &ballot(&visitor(30), 1, &["chua-tot"], 50))
-        .await
-        .unwrap();
-    s.cast(&SITE, &ballot(&visitor(31), 1, &["tot"], 50))
-        .await
-        .unwrap();
-    let narrower = poll(1, &["tot", "binh-thuong"]);
-    assert_eq!(
-        s.put_poll(&SITE, &narrower, false).await.unwrap(),
-        PutPoll::Conflict(vec![(id("chua-tot"), 1)])
-    );
-    // Nothing changed.
-    assert_eq!(
-        s.poll_state(&SITE, &p.id, None)
+    for (v, choices) in [
+        (30, &["chua-tot"][..]),
+        (31, &["tot"]),
+        (32, &["tot", "chua-tot"]),
+    ] {
+        let (verdict, _) = s
+            .cast(&SITE, &ballot(&visitor(v), 1, choices, 50))
             .await
             .unwrap()
-            .unwrap()
-            .poll,
-        p
+            .unwrap();
+        assert_eq!(verdict, Verdict::Accepted);
+    }
+    let narrower = poll(2, &["tot", "binh-thuong"]);
+    assert_eq!(
+        s.put_poll(&SITE, &narrower, false).await.unwrap(),
+        PutPoll::Conflict(vec![(id("chua-tot"), 2)])
+    );
+    // Nothing changed.
+    let state = s.poll_state(&SITE, &p.id, None).await.unwrap().unwrap();
+    assert_eq!(
+        (state.poll, state.votes, state.voters),
+        (p.clone(), vec![2, 2, 0], 3)
     );
     assert_eq!(
         s.put_poll(&SITE, &narrower, true).await.unwrap(),
         PutPoll::Replaced
     );
+    // Forced, the dropped option's ballots go with it: the voter who chose
+    // only it is a voter no more (and may vote again), the one who chose
+    // it beside another keeps the other, and its days are gone.
     let state = s.poll_state(&SITE, &p.id, None).await.unwrap().unwrap();
-    assert_eq!(state.votes, vec![1, 0]);
+    assert_eq!((state.votes, state.voters), (vec![2, 0], 2));
+    let poll_id = &p.id;
+    let mine = |v| async move {
+        s.poll_state(&SITE, poll_id, Some(&visitor(v)))
+            .await
+            .unwrap()
+            .unwrap()
+            .voted
+    };
+    assert_eq!(mine(30).await, None);
+    assert_eq!(mine(32).await, Some(vec![id("tot")]));
+    let days = s.ballots_by_day(&SITE, &p.id).await.unwrap();
+    assert!(
+        days.iter().all(|(_, option, _)| option != "chua-tot"),
+        "{days:?}"
+    );
+    let (verdict, state) = s
+        .cast(&SITE, &ballot(&visitor(30), 1, &["binh-thuong"], 50))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        verdict,
+        Verdict::Accepted,
+        "a voter whose ballot went votes again"
+    );
+    assert_eq!((state.votes, state.voters), (vec![2, 1], 3));
     // Dropping an option without ballots needs no force.
     assert_eq!(
-        s.put_poll(&SITE, &poll(1, &["tot", "khac"]), false)
+        s.put_poll(&SITE, &poll(1, &["tot", "binh-thuong", "khac"]), false)
+            .await
+            .unwrap(),
+        PutPoll::Replaced
+    );
+    assert_eq!(
+        s.put_poll(&SITE, &poll(1, &["tot", "binh-thuong"]), false)
             .await
             .unwrap(),
         PutPoll::Replaced

@@ -10,6 +10,7 @@ use thiserror::Error;
 use crate::challenge::ChallengeMode;
 use crate::ids::{OptionId, PollId};
 
+pub mod edit;
 mod judge;
 mod results;
 mod visibility;
@@ -86,6 +87,9 @@ pub enum PollError {
     DuplicateOption(OptionId),
     #[error("option '{0}' needs a label of 1 to {MAX_LABEL_CHARS} characters")]
     Label(OptionId),
+    /// Two options read the same (case, spacing and Unicode form aside).
+    #[error("option '{0}' has the same label as another")]
+    DuplicateLabel(OptionId),
     #[error("max_choices must be between 1 and the number of options")]
     MaxChoices,
     #[error("opens_at must be before closes_at")]
@@ -102,6 +106,7 @@ impl Poll {
             return Err(PollError::OptionCount);
         }
         let mut seen = HashSet::new();
+        let mut labels = HashSet::new();
         let mut options = Vec::with_capacity(spec.options.len());
         for option in spec.options {
             if !seen.insert(option.id.clone()) {
@@ -110,6 +115,9 @@ impl Poll {
             let label = option.label.trim().to_owned();
             if label.is_empty() || label.chars().count() > MAX_LABEL_CHARS {
                 return Err(PollError::Label(option.id));
+            }
+            if !labels.insert(edit::key(&label)) {
+                return Err(PollError::DuplicateLabel(option.id));
             }
             options.push(PollOption {
                 id: option.id,

@@ -97,7 +97,7 @@ export async function consoleScenarios(browser) {
     await page.locator('#option-2').fill('Chưa dùng');
     await page.locator('#opens_at').fill(localInput(new Date(Date.now() + 6000)));
     await page.locator('#results').selectOption('always');
-    await page.locator('button[type=submit]', { hasText: 'Lưu' }).click();
+    await page.locator('.actions button[name=save]').click();
     await page.waitForURL(pollPage);
     await waitForText(page.locator('.status'), 'Sắp mở');
     assert.equal(await pollStatus(tally, POLL), 'not_yet_open');

@@ -23,3 +23,72 @@
       .catch(function () { /* the next tick tries again */ });
   }, 5000);
 }());
+
+// The poll form's rows: ↑ ↓ + ✕ move rows in place, each with the option id
+// it carries, exactly as the server does with a round trip when there is
+// no script. Numbers in labels and button names follow the rows.
+(function () {
+  'use strict';
+  var form = document.querySelector('form[data-poll-form]');
+  if (!form || !form.querySelector) return;
+  var box = form.querySelector('[data-rows]');
+  var addEnd = form.querySelector('[data-add-row]');
+  var MOST = 20;
+  var rows = function () { return Array.prototype.slice.call(box.querySelectorAll('[data-row]')); };
+  var renumber = function () {
+    var all = rows();
+    all.forEach(function (row, i) {
+      var label = row.querySelector('label');
+      var input = row.querySelector('input[name=label]');
+      label.textContent = label.textContent.replace(/\d+$/, String(i + 1));
+      label.htmlFor = input.id = 'option-' + i;
+      row.querySelector('[role=group]').setAttribute('aria-label',
+        row.querySelector('[role=group]').getAttribute('aria-label').replace(/\d+$/, String(i + 1)));
+      Array.prototype.forEach.call(row.querySelectorAll('button[name=row]'), function (b) {
+        var what = b.value.split(':')[0];
+        b.value = what + ':' + i;
+        b.setAttribute('aria-label', b.getAttribute('aria-label').replace(/\d+$/, String(i + 1)));
+        b.disabled = (what === 'up' && i === 0) || (what === 'down' && i === all.length - 1) ||
+          (what === 'add' && all.length >= MOST);
+      });
+    });
+    if (addEnd) addEnd.disabled = all.length >= MOST;
+  };
+  var clear = function (row) {
+    row.querySelector('input[name=label]').value = '';
+    row.querySelector('input[name=option-id]').value = '';
+    row.querySelector('input[name=label]').removeAttribute('autofocus');
+  };
+  form.addEventListener('click', function (ev) {
+    var b = ev.target.closest && ev.target.closest('button[name=row]');
+    if (!b || !form.contains(b)) return;
+    ev.preventDefault();
+    var all = rows();
+    var parts = b.value.split(':');
+    var what = parts[0];
+    var i = parts[1] === 'end' ? all.length - 1 : Number(parts[1]);
+    var row = all[i];
+    if (!row) return;
+    var focus = null;
+    if (what === 'up' && i > 0) {
+      box.insertBefore(row, all[i - 1]);
+      focus = function () { return row.querySelector('button[value^="up:"]'); };
+    } else if (what === 'down' && i < all.length - 1) {
+      box.insertBefore(all[i + 1], row);
+      focus = function () { return row.querySelector('button[value^="down:"]'); };
+    } else if (what === 'add' && all.length < MOST) {
+      var fresh = row.cloneNode(true);
+      clear(fresh);
+      box.insertBefore(fresh, row.nextSibling);
+      focus = function () { return fresh.querySelector('input[name=label]'); };
+    } else if (what === 'remove') {
+      var next = all[i + 1] || all[i - 1];
+      if (next) { row.parentNode.removeChild(row); } else { clear(row); next = row; }
+      focus = function () { return next.querySelector('input[name=label]'); };
+    }
+    renumber();
+    var target = focus && focus();
+    if (target && !target.disabled) target.focus();
+    else if (target) target.closest('[data-row]').querySelector('input[name=label]').focus();
+  });
+}());

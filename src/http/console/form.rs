@@ -1,22 +1,26 @@
-//! The poll form: create a poll or edit one. Ten option rows (empty ones
-//! ignored, so rows are "added" and "removed" without script), times
-//! entered and shown in the site's zone, results visibility. Editing keeps
-//! the ids of the options it keeps, so their ballots stay with them.
+//! The poll form: create a poll or edit one. Each option row carries the id
+//! of the option it was drawn for; rows are inserted, moved and removed by
+//! their own buttons (a round trip without script, in place with it), and
+//! [`crate::poll::edit`] decides which option each row is, so no edit moves
+//! a ballot to another answer. Renaming or removing an option that holds
+//! ballots is shown in words and saved only once confirmed.
 
 use http::StatusCode;
 use maud::{Markup, html};
 
 use super::layout::{Frame, html_response, see_other};
 use super::polls::{poll_link, state, visibility_words};
-use super::words::{local_input, parse_local};
+use super::words::{Lang, local_input, parse_local};
 use super::{Answer, Console, Editor, Fields};
 use crate::challenge::ChallengeMode;
 use crate::ids::{OptionId, PollId};
-use crate::poll::{MAX_OPTIONS, Poll, PollOption, PollSpec, Visibility};
-use crate::store::PutPoll;
+use crate::poll::edit::{OptionChange, OptionsEdit, Row, RowsError, edit_options};
+use crate::poll::{MAX_OPTIONS, Poll, PollError, PollSpec, Visibility};
+use crate::store::{PollState, PutPoll};
 
-/// Option rows the form shows.
-const ROWS: usize = 10;
+/// Rows a new poll's form starts with: the four levels of the usual
+/// satisfaction poll.
+const NEW_ROWS: usize = 4;
 const VISIBILITIES: [(Visibility, &str); 4] = [
     (Visibility::Always, "always"),
     (Visibility::AfterVote, "after_vote"),
@@ -25,57 +29,65 @@ const VISIBILITIES: [(Visibility, &str); 4] = [
 ];
 
 pub(super) fn new_poll(console: &Console, editor: &Editor) -> Answer {
-    let frame = &editor.frame;
-    let title = frame.t("Tạo câu hỏi mới", "New poll");
-    let body = form(console, frame, None, &Draft::of(None, &console.tz), None);
-    Ok(html_response(
+    let draft = Draft::of(None, &console.tz);
+    Ok(form_page(
+        console,
+        &editor.frame,
+        None,
+        &draft,
         StatusCode::OK,
-        frame.page(title, false, html! { h1 { (title) } (body) }),
     ))
 }
 
 pub(super) async fn edit_poll(console: &Console, editor: &Editor, id: Option<&str>) -> Answer {
-    let frame = &editor.frame;
     let s = state(console, id).await?;
-    let title = frame.t("Sửa câu hỏi", "Edit the poll");
-    let body = form(
+    let draft = Draft::of(Some(&s.poll), &console.tz);
+    Ok(form_page(
         console,
-        frame,
-        Some(&s.poll.id),
-        &Draft::of(Some(&s.poll), &console.tz),
-        None,
-    );
-    Ok(html_response(
+        &editor.frame,
+        Some(&s),
+        &draft,
         StatusCode::OK,
-        frame.page(title, false, html! { h1 { (title) } (body) }),
     ))
 }
 
 /// What the form shows: a poll's values, or what was typed (kept when the
-/// form comes back with what is wrong with it).
+/// form comes back with what is wrong with it, or with rows moved).
 struct Draft {
     id: String,
     question: String,
-    /// Label and, for an option the poll has, its id.
-    options: Vec<(String, Option<String>)>,
+    rows: Vec<Row>,
     max_choices: String,
     opens_at: String,
     closes_at: String,
     results: String,
+    /// The row to give the focus to (after a row was moved or added).
+    focus: Option<usize>,
+    /// Why the form came back, in words.
+    error: Option<String>,
+    /// Changes to confirm before saving, and what confirming them names.
+    confirm: Option<(Vec<OptionChange>, bool, String)>,
 }
 
 impl Draft {
     fn of(poll: Option<&Poll>, tz: &jiff::tz::TimeZone) -> Self {
         let time = |t: Option<jiff::Timestamp>| t.map(|t| local_input(t, tz)).unwrap_or_default();
+        let mut rows: Vec<Row> = poll.map_or(Vec::new(), |p| {
+            p.options
+                .iter()
+                .map(|o| Row {
+                    label: o.label.clone(),
+                    carried: Some(o.id.clone()),
+                })
+                .collect()
+        });
+        let empty = if poll.is_some() { 1 } else { NEW_ROWS };
+        rows.extend((0..empty).map(|_| blank()));
+        rows.truncate(MAX_OPTIONS);
         Self {
             id: poll.map_or(String::new(), |p| p.id.to_string()),
             question: poll.map_or(String::new(), |p| p.question.clone()),
-            options: poll.map_or(Vec::new(), |p| {
-                p.options
-                    .iter()
-                    .map(|o| (o.label.clone(), Some(o.id.to_string())))
-                    .collect()
-            }),
+            rows,
             max_choices: poll.map_or(1, |p| p.max_choices).to_string(),
             opens_at: time(poll.and_then(|p| p.opens_at)),
             closes_at: time(poll.and_then(|p| p.closes_at)),
@@ -84,49 +96,160 @@ impl Draft {
                 .find(|(v, _)| poll.is_some_and(|p| p.results == *v))
                 .map_or("always", |(_, code)| code)
                 .to_owned(),
+            focus: None,
+            error: None,
+            confirm: None,
         }
     }
 
     fn typed(f: &Fields) -> Self {
         let get = |name: &str| f.get(name).unwrap_or("").to_owned();
+        let rows = f
+            .all("label")
+            .zip(f.all("option-id").chain(std::iter::repeat("")))
+            .take(MAX_OPTIONS)
+            .map(|(label, id)| Row {
+                label: label.to_owned(),
+                carried: OptionId::parse(id).ok(),
+            })
+            .collect();
         Self {
             id: get("id"),
             question: get("question"),
-            options: (0..MAX_OPTIONS)
-                .map(|i| {
-                    (
-                        get(&format!("option-{i}")),
-                        f.get(&format!("option-id-{i}")).map(str::to_owned),
-                    )
-                })
-                .filter(|(label, id)| !label.trim().is_empty() || id.is_some())
-                .collect(),
+            rows,
             max_choices: get("max_choices"),
             opens_at: get("opens_at"),
             closes_at: get("closes_at"),
             results: get("results"),
+            focus: None,
+            error: None,
+            confirm: None,
+        }
+    }
+
+    /// Applies a row button (`up:3`, `down:3`, `add:3`, `add:end`,
+    /// `remove:3`); says whether it was one.
+    fn move_rows(&mut self, action: &str) -> bool {
+        let Some((what, at)) = action.split_once(':') else {
+            return false;
+        };
+        let n = self.rows.len();
+        let at = if at == "end" {
+            n.saturating_sub(1)
+        } else {
+            match at.parse::<usize>() {
+                Ok(at) if at < n => at,
+                _ => return false,
+            }
+        };
+        self.focus = match what {
+            "up" if at > 0 => {
+                self.rows.swap(at, at - 1);
+                Some(at - 1)
+            }
+            "down" if at + 1 < n => {
+                self.rows.swap(at, at + 1);
+                Some(at + 1)
+            }
+            "add" if n < MAX_OPTIONS => {
+                let place = if n == 0 { 0 } else { at + 1 };
+                self.rows.insert(place, blank());
+                Some(place)
+            }
+            // The last row is emptied rather than removed, so the form
+            // always has a row to type in.
+            "remove" if n == 1 => {
+                self.rows[0] = blank();
+                Some(0)
+            }
+            "remove" => {
+                self.rows.remove(at);
+                Some(at.min(n - 2))
+            }
+            _ => Some(at),
+        };
+        true
+    }
+}
+
+fn blank() -> Row {
+    Row {
+        label: String::new(),
+        carried: None,
+    }
+}
+
+/// The form's page, with the draft's error or the changes to confirm.
+fn form_page(
+    console: &Console,
+    frame: &Frame,
+    editing: Option<&PollState>,
+    d: &Draft,
+    status: StatusCode,
+) -> http::Response<crate::http::respond::Body> {
+    let title = match editing {
+        Some(_) => frame.t("Sửa câu hỏi", "Edit the poll"),
+        None => frame.t("Tạo câu hỏi mới", "New poll"),
+    };
+    let body = html! { h1 { (title) } (form(console, frame, editing.map(|s| &s.poll.id), d)) };
+    html_response(status, frame.page(title, true, body))
+}
+
+/// One option row: its label, the id it carries, and its buttons.
+fn option_row(frame: &Frame, i: usize, n: usize, row: &Row, focus: bool) -> Markup {
+    let number = i + 1;
+    let name = |vi: &str, en: &str| match frame.lang {
+        Lang::Vi => format!("{vi} {number}"),
+        Lang::En => format!("{en} {number}"),
+    };
+    html! {
+        div.option-row data-row {
+            label for={ "option-" (i) } { (frame.t("Phương án", "Option")) " " (number) }
+            input id={ "option-" (i) } name="label" maxlength="200" value=(row.label) autofocus[focus];
+            input type="hidden" name="option-id" value=(row.carried.as_ref().map_or("", OptionId::as_str));
+            div.row-tools role="group" aria-label=(name("Sắp xếp phương án", "Arrange option")) {
+                button.secondary.tool type="submit" name="row" value={ "up:" (i) } formnovalidate disabled[i == 0]
+                    aria-label=(name("Chuyển lên: phương án", "Move up: option")) { "↑" }
+                button.secondary.tool type="submit" name="row" value={ "down:" (i) } formnovalidate disabled[i + 1 == n]
+                    aria-label=(name("Chuyển xuống: phương án", "Move down: option")) { "↓" }
+                button.secondary.tool type="submit" name="row" value={ "add:" (i) } formnovalidate disabled[n >= MAX_OPTIONS]
+                    aria-label=(name("Chèn một dòng dưới phương án", "Insert a row below option")) { "+" }
+                button.secondary.tool type="submit" name="row" value={ "remove:" (i) } formnovalidate
+                    aria-label=(name("Bỏ phương án", "Remove option")) { "✕" }
+            }
         }
     }
 }
 
 /// The form, for a new poll (`editing` none) or the poll `editing`.
-fn form(
-    console: &Console,
-    frame: &Frame,
-    editing: Option<&PollId>,
-    d: &Draft,
-    error: Option<&str>,
-) -> Markup {
+fn form(console: &Console, frame: &Frame, editing: Option<&PollId>, d: &Draft) -> Markup {
     let zone = console.voting.zone_name();
     let action = match editing {
         Some(id) => poll_link(frame, id, "/edit"),
         None => frame.link("/admin/console/polls"),
     };
-    let rows = d.options.len().clamp(ROWS, MAX_OPTIONS);
+    let n = d.rows.len();
+    let save = match d.confirm {
+        Some(_) => frame.t("Xác nhận và lưu", "Confirm and save"),
+        None => frame.t("Lưu", "Save"),
+    };
     html! {
-        @if let Some(error) = error { p role="alert" { (error) } }
-        form method="post" action=(action) {
+        @if let Some(error) = &d.error { p role="alert" { (error) } }
+        form method="post" action=(action) data-poll-form {
+            // The form's default button (Enter in a field) saves; the row
+            // buttons below come later in the form.
+            button.default-submit type="submit" tabindex="-1" aria-hidden="true" { (save) }
             (frame.csrf_field())
+            @if let Some((changes, reordered, token)) = &d.confirm {
+                section.confirm role="alert" aria-labelledby="confirm-title" {
+                    h2 #confirm-title { (frame.t("Kiểm tra thay đổi trước khi lưu", "Check the changes before saving")) }
+                    ul { @for change in changes { li { (change_words(frame, change)) } }
+                         @if *reordered { li { (frame.t("Đổi thứ tự các phương án", "The options are reordered")) } } }
+                    p { (frame.t("Phiếu đã bầu luôn ở lại với phương án của chúng: đổi tên thì các phiếu đi theo tên mới; bỏ phương án thì các phiếu của nó bị xoá.",
+                                 "Ballots always stay with their option: a renamed option keeps its ballots under the new name; a removed option's ballots are deleted.")) }
+                    input type="hidden" name="confirm" value=(token);
+                }
+            }
             @if let Some(id) = editing {
                 p { (frame.t("Mã câu hỏi", "Poll id")) ": " code { (id) } }
             } @else {
@@ -135,17 +258,18 @@ fn form(
                 p.hint #id-hint { (frame.t("Chữ thường không dấu, số và dấu gạch ngang, ví dụ: danh-gia-cong", "Lowercase letters, digits and dashes, e.g. rate-the-portal")) }
             }
             label for="question" { (frame.t("Câu hỏi", "Question")) }
-            input #question name="question" required maxlength="500" value=(d.question);
+            textarea #question name="question" required maxlength="500" rows="3" { (d.question) }
             fieldset {
-                legend { (frame.t("Các phương án (để trống dòng không dùng)", "Options (leave unused rows empty)")) }
-                @for i in 0..rows {
-                    @let option = d.options.get(i);
-                    div.option-row {
-                        label for={ "option-" (i) } { (frame.t("Phương án", "Option")) " " (i + 1) }
-                        input id={ "option-" (i) } name={ "option-" (i) } maxlength="200"
-                            value=(option.map_or("", |o| o.0.as_str()));
-                        @if let Some(id) = option.and_then(|o| o.1.as_ref()) { input type="hidden" name={ "option-id-" (i) } value=(id); }
+                legend { (frame.t("Các phương án (dòng để trống được bỏ qua)", "Options (empty rows are ignored)")) }
+                p.hint { (frame.t("Dùng các nút ↑ ↓ để đổi thứ tự, + để chèn một dòng, ✕ để bỏ: phiếu đã bầu luôn đi theo phương án của chúng.",
+                                  "Use ↑ ↓ to reorder, + to insert a row, ✕ to remove one: ballots always follow their option.")) }
+                div data-rows {
+                    @for (i, row) in d.rows.iter().enumerate() {
+                        (option_row(frame, i, n, row, d.focus == Some(i)))
                     }
+                }
+                button.secondary type="submit" name="row" value="add:end" formnovalidate disabled[n >= MAX_OPTIONS] data-add-row {
+                    (frame.t("Thêm phương án", "Add an option"))
                 }
             }
             label for="max_choices" { (frame.t("Số phương án được chọn tối đa", "Most options a voter may choose")) }
@@ -161,24 +285,98 @@ fn form(
                     option value=(code) selected[d.results == code] { (visibility_words(frame, v)) }
                 }
             }
-            @if editing.is_some() {
-                label for="force" { input #force type="checkbox" name="force" value="yes"; " " (frame.t("Cho phép xoá phương án đã có phiếu (xoá luôn các phiếu đó)", "Allow removing options that hold ballots (their ballots are deleted)")) }
-            }
-            div.actions { button type="submit" { (frame.t("Lưu", "Save")) } }
+            div.actions { button type="submit" name="save" value="yes" { (save) } }
         }
     }
 }
 
-/// The poll a form describes, or what is wrong with it.
+/// A change to an option, in words.
+fn change_words(frame: &Frame, change: &OptionChange) -> String {
+    let votes = |n: u64| match frame.lang {
+        Lang::Vi => format!("{} phiếu", frame.lang.number(n)),
+        Lang::En if n == 1 => "1 ballot".to_owned(),
+        Lang::En => format!("{} ballots", frame.lang.number(n)),
+    };
+    match (frame.lang, change) {
+        (Lang::Vi, OptionChange::Added { label, .. }) => format!("Thêm phương án «{label}»"),
+        (Lang::En, OptionChange::Added { label, .. }) => format!("Adds the option “{label}”"),
+        (
+            Lang::Vi,
+            OptionChange::Renamed {
+                from, to, votes: n, ..
+            },
+        ) => {
+            format!("Đổi tên «{from}» → «{to}» · {} giữ nguyên", votes(*n))
+        }
+        (
+            Lang::En,
+            OptionChange::Renamed {
+                from, to, votes: n, ..
+            },
+        ) => {
+            format!("Renames “{from}” → “{to}” · its {} stay", votes(*n))
+        }
+        (
+            Lang::Vi,
+            OptionChange::Removed {
+                label, votes: n, ..
+            },
+        ) => {
+            format!("Bỏ phương án «{label}» và xoá {} của nó", votes(*n))
+        }
+        (
+            Lang::En,
+            OptionChange::Removed {
+                label, votes: n, ..
+            },
+        ) => {
+            format!("Removes the option “{label}” and deletes its {}", votes(*n))
+        }
+    }
+}
+
+/// A poll definition refused, in words.
+fn poll_error_words(frame: &Frame, e: &PollError) -> &'static str {
+    match e {
+        PollError::Question => frame.t(
+            "Câu hỏi cần từ 1 đến 500 ký tự.",
+            "The question needs 1 to 500 characters.",
+        ),
+        PollError::OptionCount => frame.t(
+            "Một câu hỏi cần từ 2 đến 20 phương án.",
+            "A poll needs 2 to 20 options.",
+        ),
+        PollError::DuplicateOption(_) | PollError::DuplicateLabel(_) => frame.t(
+            "Hai phương án trùng nhau; mỗi phương án phải khác nhau.",
+            "Two options are the same; each option must differ.",
+        ),
+        PollError::Label(_) => frame.t(
+            "Mỗi phương án cần từ 1 đến 200 ký tự.",
+            "Each option needs 1 to 200 characters.",
+        ),
+        PollError::MaxChoices => frame.t(
+            "Số phương án được chọn tối đa phải từ 1 đến số phương án.",
+            "The most options a voter may choose must be between 1 and the number of options.",
+        ),
+        PollError::Window => frame.t(
+            "Thời gian mở phải trước thời gian đóng.",
+            "The opening time must be before the closing time.",
+        ),
+    }
+}
+
+/// The poll a form describes, with what it does to the options, or what
+/// is wrong with it, in words.
 fn read_poll(
     console: &Console,
     frame: &Frame,
-    existing: Option<&Poll>,
+    existing: Option<&PollState>,
     f: &Fields,
-) -> Result<Poll, String> {
+    rows: &[Row],
+) -> Result<(Poll, OptionsEdit), String> {
     let bad = |vi: &'static str, en: &'static str| frame.t(vi, en).to_owned();
     let id = match existing {
-        Some(p) => p.id.clone(),
+        Some(s) => s.poll.id.clone(),
         None => PollId::parse(f.get("id").unwrap_or("").trim()).map_err(|_| {
             bad(
                 "Mã câu hỏi chỉ gồm chữ thường không dấu, số và dấu gạch ngang (tối đa 64).",
@@ -186,36 +384,20 @@ fn read_poll(
             )
         })?,
     };
-    let mut options: Vec<PollOption> = Vec::new();
-    let mut next = 1;
-    for i in 0..MAX_OPTIONS {
-        let label = f.get(&format!("option-{i}")).unwrap_or("").trim();
-        if label.is_empty() {
-            continue;
+    let (before, votes) =
+        existing.map_or((&[][..], &[][..]), |s| (&s.poll.options[..], &s.votes[..]));
+    let edit = edit_options(before, votes, rows).map_err(|e| match (frame.lang, e) {
+        (Lang::Vi, RowsError::DuplicateLabel(label)) => {
+            format!("Phương án «{label}» xuất hiện hai lần; mỗi phương án phải khác nhau.")
         }
-        let kept = f
-            .get(&format!("option-id-{i}"))
-            .and_then(|id| OptionId::parse(id).ok())
-            .filter(|id| existing.is_some_and(|p| p.options.iter().any(|o| &o.id == id)));
-        let id = match kept {
-            Some(id) => id,
-            None => loop {
-                let candidate = OptionId::parse(&format!("o{next}")).map_err(|e| e.to_string())?;
-                next += 1;
-                let taken = |id: &OptionId| {
-                    existing.is_some_and(|p| p.options.iter().any(|o| &o.id == id))
-                        || options.iter().any(|o| &o.id == id)
-                };
-                if !taken(&candidate) {
-                    break candidate;
-                }
-            },
-        };
-        options.push(PollOption {
-            id,
-            label: label.to_owned(),
-        });
-    }
+        (Lang::En, RowsError::DuplicateLabel(label)) => {
+            format!("The option “{label}” appears twice; each option must differ.")
+        }
+        (_, RowsError::TooMany) => bad(
+            "Một câu hỏi có tối đa 20 phương án.",
+            "A poll has at most 20 options.",
+        ),
+    })?;
     let time = |name: &str| -> Result<Option<jiff::Timestamp>, String> {
         match f.get(name).map(str::trim).filter(|v| !v.is_empty()) {
             None => Ok(None),
@@ -231,8 +413,8 @@ fn read_poll(
         .map(|v| {
             v.parse::<u32>().map_err(|_| {
                 bad(
-                    "Số phương án tối đa phải là số nguyên.",
-                    "Max choices must be a whole number.",
+                    "Số phương án được chọn tối đa phải là số nguyên.",
+                    "The most options a voter may choose must be a whole number.",
                 )
             })
         })
@@ -244,23 +426,20 @@ fn read_poll(
     let spec = PollSpec {
         id,
         question: f.get("question").unwrap_or("").trim().to_owned(),
-        options,
+        options: edit.options.clone(),
         max_choices,
         opens_at: time("opens_at")?,
         closes_at: time("closes_at")?,
         results,
-        challenge: existing.map_or(ChallengeMode::default(), |p| p.challenge),
-        archived_at: existing.and_then(|p| p.archived_at),
+        challenge: existing.map_or(ChallengeMode::default(), |s| s.poll.challenge),
+        archived_at: existing.and_then(|s| s.poll.archived_at),
     };
-    Poll::new(spec).map_err(|e| {
-        format!(
-            "{}: {e}",
-            bad("Câu hỏi chưa hợp lệ", "The poll is not valid")
-        )
-    })
+    let poll = Poll::new(spec).map_err(|e| poll_error_words(frame, &e).to_owned())?;
+    Ok((poll, edit))
 }
 
-/// Creates (`id` none) or replaces a poll from its form.
+/// Creates (`id` none) or replaces a poll from its form; a row button
+/// comes back with the rows moved, nothing saved.
 pub(super) async fn save(
     console: &Console,
     editor: &Editor,
@@ -269,37 +448,70 @@ pub(super) async fn save(
 ) -> Answer {
     let frame = &editor.frame;
     let existing = match id {
-        Some(_) => Some(state(console, id).await?.poll),
+        Some(_) => Some(state(console, id).await?),
         None => None,
     };
-    let poll = match read_poll(console, frame, existing.as_ref(), f) {
-        Ok(poll) => poll,
+    let mut draft = Draft::typed(f);
+    if let Some(action) = f.get("row")
+        && f.get("save").is_none()
+        && draft.move_rows(action)
+    {
+        let page = form_page(console, frame, existing.as_ref(), &draft, StatusCode::OK);
+        return Ok(page);
+    }
+    let (poll, edit) = match read_poll(console, frame, existing.as_ref(), f, &draft.rows) {
+        Ok(read) => read,
         Err(why) => {
-            let status = StatusCode::BAD_REQUEST;
-            return Ok(again(console, frame, (existing.as_ref(), f), status, &why));
+            draft.error = Some(why);
+            let page = form_page(
+                console,
+                frame,
+                existing.as_ref(),
+                &draft,
+                StatusCode::BAD_REQUEST,
+            );
+            return Ok(page);
         }
     };
     if existing.is_none() && console.voting.state(&poll.id, None).await?.is_some() {
-        let why = frame.t(
-            "Đã có câu hỏi với mã này; hãy chọn mã khác hoặc sửa câu hỏi đó.",
-            "A poll with this id exists; choose another id or edit that poll.",
+        draft.error = Some(
+            frame
+                .t(
+                    "Đã có câu hỏi với mã này; hãy chọn mã khác hoặc sửa câu hỏi đó.",
+                    "A poll with this id exists; choose another id or edit that poll.",
+                )
+                .to_owned(),
         );
-        return Ok(again(console, frame, (None, f), StatusCode::CONFLICT, why));
+        let page = form_page(console, frame, None, &draft, StatusCode::CONFLICT);
+        return Ok(page);
     }
-    let force = f.get("force") == Some("yes");
-    match console.editing.put(&editor.who, &poll, force).await? {
-        PutPoll::Conflict(held) => {
-            let list: Vec<String> = held.iter().map(|(id, n)| format!("{id} ({n})")).collect();
-            let why = format!(
-                "{} {}",
-                frame.t(
-                    "Các phương án bị bỏ vẫn còn phiếu; đánh dấu ô cho phép để xoá cả phiếu:",
-                    "Removed options still hold ballots; tick the box to delete them too:"
-                ),
-                list.join(", ")
-            );
-            let status = StatusCode::CONFLICT;
-            Ok(again(console, frame, (existing.as_ref(), f), status, &why))
+    let confirmed = f.get("confirm") == Some(edit.confirmation().as_str());
+    if edit.needs_confirmation() && !confirmed {
+        return Ok(confirm_page(
+            console,
+            frame,
+            existing.as_ref(),
+            draft,
+            &edit,
+        ));
+    }
+    match console.editing.put(&editor.who, &poll, confirmed).await? {
+        PutPoll::Conflict(_) => {
+            // Ballots reached an option this edit removes since the form
+            // was shown: the edit is shown again with their numbers.
+            let Some(existing) = existing else {
+                return Err(super::Failure::NotFound);
+            };
+            let fresh = console.voting.state(&existing.poll.id, None).await?;
+            let fresh = fresh.ok_or(super::Failure::NotFound)?;
+            match read_poll(console, frame, Some(&fresh), f, &draft.rows) {
+                Ok((_, edit)) => Ok(confirm_page(console, frame, Some(&fresh), draft, &edit)),
+                Err(why) => {
+                    draft.error = Some(why);
+                    let status = StatusCode::CONFLICT;
+                    Ok(form_page(console, frame, Some(&fresh), &draft, status))
+                }
+            }
         }
         _ => {
             tracing::info!(who = %editor.who, poll = %poll.id, "console: poll saved");
@@ -308,23 +520,14 @@ pub(super) async fn save(
     }
 }
 
-/// The form again, as typed, with what is wrong with it.
-fn again(
+/// The form again, with the changes that touch ballots to confirm.
+fn confirm_page(
     console: &Console,
     frame: &Frame,
-    (editing, f): (Option<&Poll>, &Fields),
-    status: StatusCode,
-    why: &str,
+    existing: Option<&PollState>,
+    mut draft: Draft,
+    edit: &OptionsEdit,
 ) -> http::Response<crate::http::respond::Body> {
-    let editing = editing.map(|p| &p.id);
-    let draft = Draft::typed(f);
-    let title = frame.t("Câu hỏi", "Poll");
-    html_response(
-        status,
-        frame.page(
-            title,
-            false,
-            html! { h1 { (title) } (form(console, frame, editing, &draft, Some(why))) },
-        ),
-    )
+    draft.confirm = Some((edit.changes.clone(), edit.reordered, edit.confirmation()));
+    form_page(console, frame, existing, &draft, StatusCode::OK)
 }

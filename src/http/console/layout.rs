@@ -18,7 +18,8 @@ const POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; i
 
 const STYLESHEET: &str = include_str!("console.css");
 /// Live results without reloading the page (a page that reloads itself
-/// would move focus and cannot be paused: WCAG 2.2.1).
+/// would move focus and cannot be paused: WCAG 2.2.1), and a poll form's
+/// rows moved in place.
 const SCRIPT: &str = include_str!("console.js");
 
 /// What a page needs to link to its neighbours: the language asked for in
@@ -58,9 +59,10 @@ impl Frame {
         }
     }
 
-    /// A page: title, navigation when signed in, `body`. `live`: the page
-    /// has a `#live` part that the console's script keeps current.
-    pub fn page(&self, title: &str, live: bool, body: Markup) -> Markup {
+    /// A page: title, navigation when signed in, `body`. `script`: the
+    /// page loads the console's script (a `#live` part it keeps current,
+    /// or a poll form whose rows it moves without a round trip).
+    pub fn page(&self, title: &str, script: bool, body: Markup) -> Markup {
         let other = match self.lang {
             Lang::Vi => Lang::En,
             Lang::En => Lang::Vi,
@@ -73,7 +75,7 @@ impl Frame {
                     meta name="viewport" content="width=device-width, initial-scale=1";
                     title { (title) " — " (self.t("Quản trị tally", "tally console")) }
                     link rel="stylesheet" href="/admin/console.css";
-                    @if live {
+                    @if script {
                         script src="/admin/console.js" defer {}
                     }
                 }

@@ -72,8 +72,15 @@ pub(super) fn put(
     if !orphans.is_empty() && !force {
         return Ok(PutPoll::Conflict(orphans));
     }
-    for (key, _) in dropped {
+    for (key, _) in &dropped {
         counts.remove(key.as_str())?;
+    }
+    if !orphans.is_empty() {
+        let gone: Vec<&str> = dropped
+            .iter()
+            .map(|(key, _)| &key[prefix.len()..])
+            .collect();
+        drop_ballots_for(txn, k, &mut counts, &gone)?;
     }
     polls.insert(k.meta.as_str(), def.as_str())?;
     let outcome = if old.is_some() {
@@ -82,6 +89,45 @@ pub(super) fn put(
         PutPoll::Created
     };
     Ok(outcome)
+}
+
+/// The ballots of options a forced replace drops go with them, as in
+/// `put_poll.lua`: their choice leaves every voter's record, a voter left
+/// with none is no longer a voter, and their days are forgotten.
+fn drop_ballots_for(
+    txn: &WriteTransaction,
+    k: &PollKeys,
+    counts: &mut redb::Table<&'static str, u64>,
+    gone: &[&str],
+) -> Result<(), redb::Error> {
+    let mut voters = txn.open_table(VOTERS)?;
+    let records = with_prefix(&voters, &field(&k.voters, ""), str::to_owned)?;
+    let mut no_longer = 0;
+    for (key, record) in records {
+        let Some((tag, chosen)) = record.split_once('|') else {
+            continue;
+        };
+        let kept: Vec<&str> = chosen.split(',').filter(|id| !gone.contains(id)).collect();
+        if kept.len() == chosen.split(',').count() {
+            continue;
+        }
+        if kept.is_empty() {
+            voters.remove(key.as_str())?;
+            no_longer += 1;
+        } else {
+            let record = format!("{tag}|{}", kept.join(","));
+            voters.insert(key.as_str(), record.as_str())?;
+        }
+    }
+    add(counts, &field(&k.counts, VOTERS_FIELD), -no_longer)?;
+    let days = field(&k.days, "");
+    for (key, _) in with_prefix(&*counts, &days, |n| n)? {
+        let option = key[days.len()..].split_once('|').map(|(_, o)| o);
+        if option.is_some_and(|o| gone.contains(&o)) {
+            counts.remove(key.as_str())?;
+        }
+    }
+    Ok(())
 }
 
 /// What a ballot came to: `Fenced` when the try was retracted before it

@@ -41,6 +41,8 @@ impl RedisStore {
         let reply: Vec<String> = PUT_POLL
             .key(&k.meta)
             .key(&k.counts)
+            .key(&k.voters)
+            .key(&k.days)
             .arg(def)
             .arg(
                 poll.opens_at

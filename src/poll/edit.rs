@@ -1,0 +1,511 @@
+//! Editing a poll's options as an editor's form sends them: rows of labels,
+//! each carrying the id of the option it was drawn for. Ballots belong to
+//! option ids, so this is where the rule lives that keeps every ballot with
+//! its answer, however the rows were moved or retyped:
+//!
+//! 1. a row whose label is an existing option's (compared as people read
+//!    it: case, spacing and Unicode form aside) takes that option, wherever
+//!    the row now stands — so labels retyped one row down take their
+//!    ballots with them, and no ballot follows a row to another answer;
+//! 2. a row that carries an option not taken by rule 1 renames it;
+//! 3. every other row is a new option, with an id made from its label.
+//!
+//! Options no row takes are removed. Renaming or removing an option that
+//! holds ballots is a change the editor confirms, in words, before it is
+//! saved ([`OptionsEdit::needs_confirmation`]).
+
+use std::collections::HashSet;
+use std::fmt;
+
+use unicode_normalization::UnicodeNormalization;
+
+use super::{MAX_OPTIONS, PollOption};
+use crate::ids::OptionId;
+
+/// One row of the form: the label typed, and the option the row was drawn
+/// for, if any.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    pub label: String,
+    pub carried: Option<OptionId>,
+}
+
+/// What an edit does to one option.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OptionChange {
+    Added {
+        id: OptionId,
+        label: String,
+    },
+    Renamed {
+        id: OptionId,
+        from: String,
+        to: String,
+        votes: u64,
+    },
+    Removed {
+        id: OptionId,
+        label: String,
+        votes: u64,
+    },
+}
+
+impl OptionChange {
+    /// Whether the change touches ballots already cast.
+    pub fn touches_ballots(&self) -> bool {
+        match self {
+            OptionChange::Added { .. } => false,
+            OptionChange::Renamed { votes, .. } | OptionChange::Removed { votes, .. } => *votes > 0,
+        }
+    }
+}
+
+/// The options an edit leaves, and what it changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OptionsEdit {
+    /// In the rows' order.
+    pub options: Vec<PollOption>,
+    /// Renames and additions in the rows' order, then removals.
+    pub changes: Vec<OptionChange>,
+    /// Whether the options' order changed.
+    pub reordered: bool,
+}
+
+/// Why the rows cannot be options.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RowsError {
+    /// Two rows read the same (the label as typed first).
+    DuplicateLabel(String),
+    /// More rows than a poll may have options.
+    TooMany,
+}
+
+impl fmt::Display for RowsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RowsError::DuplicateLabel(label) => write!(f, "the label '{label}' appears twice"),
+            RowsError::TooMany => write!(f, "a poll has at most {MAX_OPTIONS} options"),
+        }
+    }
+}
+
+impl OptionsEdit {
+    /// Whether the editor must confirm the changes before they are saved:
+    /// a rename or a removal of an option that holds ballots.
+    pub fn needs_confirmation(&self) -> bool {
+        self.changes.iter().any(OptionChange::touches_ballots)
+    }
+
+    /// What a confirmation names: the changes that touch ballots, so a
+    /// confirmation given for one set of changes is not taken for another.
+    pub fn confirmation(&self) -> String {
+        let mut parts = Vec::new();
+        for change in self.changes.iter().filter(|c| c.touches_ballots()) {
+            match change {
+                OptionChange::Renamed { id, to, votes, .. } => {
+                    parts.push(format!("rename:{id}:{votes}:{}", key(to)));
+                }
+                OptionChange::Removed { id, votes, .. } => {
+                    parts.push(format!("remove:{id}:{votes}"))
+                }
+                OptionChange::Added { .. } => {}
+            }
+        }
+        parts.join("\n")
+    }
+
+    /// Options removed with their ballots.
+    pub fn removed(&self) -> impl Iterator<Item = (&OptionId, u64)> {
+        self.changes.iter().filter_map(|c| match c {
+            OptionChange::Removed { id, votes, .. } => Some((id, *votes)),
+            _ => None,
+        })
+    }
+}
+
+/// A label as people read it: Unicode NFC, lowercase, single spaces. Two
+/// labels with the same key are the same answer.
+pub fn key(label: &str) -> String {
+    label
+        .nfc()
+        .collect::<String>()
+        .to_lowercase()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The options `rows` make of the options `before` (holding `votes`, in
+/// the same order). Empty rows are ignored.
+pub fn edit_options(
+    before: &[PollOption],
+    votes: &[u64],
+    rows: &[Row],
+) -> Result<OptionsEdit, RowsError> {
+    let rows: Vec<(&Row, String)> = rows
+        .iter()
+        .map(|row| (row, row.label.trim().nfc().collect::<String>()))
+        .filter(|(_, label)| !label.is_empty())
+        .collect();
+    if rows.len() > MAX_OPTIONS {
+        return Err(RowsError::TooMany);
+    }
+    let mut seen = HashSet::new();
+    for (_, label) in &rows {
+        if !seen.insert(key(label)) {
+            return Err(RowsError::DuplicateLabel(label.clone()));
+        }
+    }
+    let votes_of = |i: usize| votes.get(i).copied().unwrap_or(0);
+    let index_of = |id: &OptionId| before.iter().position(|o| &o.id == id);
+
+    // Rule 1: a label that is an existing option's takes that option.
+    let mut taken: Vec<Option<usize>> = rows
+        .iter()
+        .map(|(_, label)| before.iter().position(|o| key(&o.label) == key(label)))
+        .collect();
+    // Rule 2: a row carrying an option nobody took by its label renames it.
+    for (i, (row, _)) in rows.iter().enumerate() {
+        if taken[i].is_some() {
+            continue;
+        }
+        let carried = row.carried.as_ref().and_then(index_of);
+        if let Some(at) = carried
+            && !taken.contains(&Some(at))
+        {
+            taken[i] = Some(at);
+        }
+    }
+    // Rule 3: the rest are new, with ids no option has or had here.
+    let mut used: HashSet<OptionId> = before.iter().map(|o| o.id.clone()).collect();
+    let mut options = Vec::with_capacity(rows.len());
+    let mut changes = Vec::new();
+    for ((_, label), at) in rows.iter().zip(&taken) {
+        let option = match at {
+            Some(at) => {
+                let old = &before[*at];
+                if old.label != *label {
+                    changes.push(OptionChange::Renamed {
+                        id: old.id.clone(),
+                        from: old.label.clone(),
+                        to: label.clone(),
+                        votes: votes_of(*at),
+                    });
+                }
+                PollOption {
+                    id: old.id.clone(),
+                    label: label.clone(),
+                }
+            }
+            None => {
+                let id = fresh_id(label, &used);
+                used.insert(id.clone());
+                changes.push(OptionChange::Added {
+                    id: id.clone(),
+                    label: label.clone(),
+                });
+                PollOption {
+                    id,
+                    label: label.clone(),
+                }
+            }
+        };
+        options.push(option);
+    }
+    for (at, old) in before.iter().enumerate() {
+        if !taken.contains(&Some(at)) {
+            changes.push(OptionChange::Removed {
+                id: old.id.clone(),
+                label: old.label.clone(),
+                votes: votes_of(at),
+            });
+        }
+    }
+    let kept: Vec<usize> = taken.iter().flatten().copied().collect();
+    let reordered = kept.windows(2).any(|w| w[0] > w[1]);
+    Ok(OptionsEdit {
+        options,
+        changes,
+        reordered,
+    })
+}
+
+/// An id for a new option, from its label as a slug ("Rất tốt" →
+/// `rat-tot`), made unique among `used` with a number.
+pub fn fresh_id(label: &str, used: &HashSet<OptionId>) -> OptionId {
+    let mut slug = String::new();
+    for c in label.nfd() {
+        let c = match c {
+            'đ' | 'Đ' => 'd',
+            c if c.is_ascii_alphanumeric() => c.to_ascii_lowercase(),
+            c if unicode_normalization::char::is_combining_mark(c) => continue,
+            _ => '-',
+        };
+        if c != '-' || !(slug.is_empty() || slug.ends_with('-')) {
+            slug.push(c);
+        }
+        if slug.len() >= 48 {
+            break;
+        }
+    }
+    let slug = slug.trim_end_matches('-');
+    let base = if slug.is_empty() { "o" } else { slug };
+    (1..)
+        .map(|n| match n {
+            1 if base != "o" => base.to_owned(),
+            n => format!("{base}-{n}"),
+        })
+        .filter_map(|candidate| OptionId::parse(&candidate).ok())
+        .find(|id| !used.contains(id))
+        .expect("some numbered id is free")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn id(s: &str) -> OptionId {
+        OptionId::parse(s).unwrap()
+    }
+
+    fn options(labels: &[(&str, &str)]) -> Vec<PollOption> {
+        labels
+            .iter()
+            .map(|(i, l)| PollOption {
+                id: id(i),
+                label: (*l).to_owned(),
+            })
+            .collect()
+    }
+
+    fn row(label: &str, carried: Option<&str>) -> Row {
+        Row {
+            label: label.to_owned(),
+            carried: carried.map(id),
+        }
+    }
+
+    fn seed() -> Vec<PollOption> {
+        options(&[
+            ("o1", "Rất tốt"),
+            ("o2", "Tốt"),
+            ("o3", "Bình thường"),
+            ("o4", "Chưa tốt"),
+        ])
+    }
+
+    #[test]
+    fn retyping_rows_to_insert_one_keeps_every_ballot_with_its_answer() {
+        // "Khá" inserted after "Tốt" by retyping the rows below it: the
+        // ids stay with the rows, the labels move down one.
+        let rows = [
+            row("Rất tốt", Some("o1")),
+            row("Tốt", Some("o2")),
+            row("Khá", Some("o3")),
+            row("Bình thường", Some("o4")),
+            row("Chưa tốt", None),
+        ];
+        let edit = edit_options(&seed(), &[5, 3, 0, 1], &rows).unwrap();
+        let ids: Vec<&str> = edit.options.iter().map(|o| o.id.as_str()).collect();
+        assert_eq!(ids, ["o1", "o2", "kha", "o3", "o4"]);
+        assert_eq!(
+            edit.changes,
+            [OptionChange::Added {
+                id: id("kha"),
+                label: "Khá".into()
+            }]
+        );
+        assert!(!edit.needs_confirmation());
+    }
+
+    #[test]
+    fn a_rename_with_ballots_is_named_and_needs_confirming() {
+        let rows = [
+            row("Rất tốt", Some("o1")),
+            row("Tốt", Some("o2")),
+            row("Bình thường", Some("o3")),
+            row("Không tốt", Some("o4")),
+        ];
+        let edit = edit_options(&seed(), &[5, 3, 0, 1], &rows).unwrap();
+        assert_eq!(
+            edit.changes,
+            [OptionChange::Renamed {
+                id: id("o4"),
+                from: "Chưa tốt".into(),
+                to: "Không tốt".into(),
+                votes: 1
+            }]
+        );
+        assert!(edit.needs_confirmation());
+        // Renaming an option nobody chose needs nothing.
+        let rows = [
+            row("Rất tốt", Some("o1")),
+            row("Tốt", Some("o2")),
+            row("Trung bình", Some("o3")),
+            row("Chưa tốt", Some("o4")),
+        ];
+        let edit = edit_options(&seed(), &[5, 3, 0, 1], &rows).unwrap();
+        assert!(!edit.needs_confirmation());
+    }
+
+    #[test]
+    fn case_spacing_and_unicode_form_do_not_make_a_new_answer() {
+        let nfd: String = "Bình thường".nfd().collect();
+        let rows = [
+            row("rất  TỐT", None),
+            row("Tốt", Some("o2")),
+            row(&nfd, None),
+            row("Chưa tốt", Some("o4")),
+        ];
+        let edit = edit_options(&seed(), &[1, 1, 1, 1], &rows).unwrap();
+        let ids: Vec<&str> = edit.options.iter().map(|o| o.id.as_str()).collect();
+        assert_eq!(ids, ["o1", "o2", "o3", "o4"]);
+        // "rất  TỐT" reads as "Rất tốt": a change of case is a rename.
+        assert!(
+            matches!(&edit.changes[..], [OptionChange::Renamed { id, .. }] if id.as_str() == "o1")
+        );
+    }
+
+    #[test]
+    fn duplicate_labels_are_refused() {
+        let rows = [row("Có", None), row(" có ", None)];
+        assert_eq!(
+            edit_options(&[], &[], &rows),
+            Err(RowsError::DuplicateLabel("có".into()))
+        );
+    }
+
+    #[test]
+    fn removals_are_named_with_their_ballots_and_moves_are_seen() {
+        let rows = [row("Tốt", Some("o2")), row("Rất tốt", Some("o1"))];
+        let edit = edit_options(&seed(), &[5, 3, 0, 1], &rows).unwrap();
+        assert!(edit.reordered);
+        assert_eq!(
+            edit.removed().collect::<Vec<_>>(),
+            [(&id("o3"), 0), (&id("o4"), 1)]
+        );
+        assert!(edit.needs_confirmation());
+        assert_eq!(edit.confirmation(), "remove:o4:1");
+    }
+
+    #[test]
+    fn new_ids_are_slugs_of_their_labels_and_never_reuse_one() {
+        let used: HashSet<OptionId> = [id("tot"), id("o")].into_iter().collect();
+        assert_eq!(fresh_id("Rất tốt", &used), id("rat-tot"));
+        assert_eq!(fresh_id("Tốt", &used), id("tot-2"));
+        assert_eq!(fresh_id("Đồng ý!", &used), id("dong-y"));
+        assert_eq!(fresh_id("???", &used), id("o-1"));
+        assert_eq!(fresh_id(&"Ư".repeat(100), &used).as_str().len(), 48);
+    }
+
+    /// What a form can do to rows, as an editor does it.
+    #[derive(Debug, Clone)]
+    enum Step {
+        /// Insert a new label at a row, as a script or the form's own
+        /// button does: ids travel with their rows.
+        Insert(usize, u8),
+        /// Insert by retyping: the labels from the row down shift one
+        /// row, the ids stay where they were.
+        InsertByRetyping(usize, u8),
+        Move(usize, usize),
+        Rename(usize, u8),
+        Remove(usize),
+    }
+
+    fn label(n: u8) -> String {
+        [
+            "Khá",
+            "Tạm được",
+            "Xuất sắc",
+            "Kém",
+            "Rất kém",
+            "Ý kiến khác",
+        ][usize::from(n) % 6]
+            .to_owned()
+            + &" ".repeat(usize::from(n) / 6)
+            + &"·".repeat(usize::from(n) / 6)
+    }
+
+    fn apply(rows: &mut Vec<Row>, step: &Step) -> Option<(usize, String)> {
+        let n = rows.len();
+        match *step {
+            Step::Insert(at, l) => rows.insert(at % (n + 1), row(&label(l), None)),
+            Step::InsertByRetyping(at, l) => {
+                let at = at % (n + 1);
+                let mut labels: Vec<String> = rows.iter().map(|r| r.label.clone()).collect();
+                labels.insert(at, label(l));
+                rows.push(row("", None));
+                for (r, l) in rows.iter_mut().zip(labels) {
+                    r.label = l;
+                }
+            }
+            Step::Move(from, to) if n > 0 => {
+                let r = rows.remove(from % n);
+                rows.insert(to % n, r);
+            }
+            Step::Rename(at, l) if n > 0 => {
+                let at = at % n;
+                rows[at].label = label(l);
+                return Some((at, label(l)));
+            }
+            Step::Remove(at) if n > 0 => {
+                rows.remove(at % n);
+            }
+            _ => {}
+        }
+        None
+    }
+
+    fn step() -> impl Strategy<Value = Step> {
+        prop_oneof![
+            (0..8usize, any::<u8>()).prop_map(|(a, l)| Step::Insert(a, l)),
+            (0..8usize, any::<u8>()).prop_map(|(a, l)| Step::InsertByRetyping(a, l)),
+            (0..8usize, 0..8usize).prop_map(|(a, b)| Step::Move(a, b)),
+            (0..8usize, any::<u8>()).prop_map(|(a, l)| Step::Rename(a, l)),
+            (0..8usize).prop_map(Step::Remove),
+        ]
+    }
+
+    proptest! {
+        /// Whatever the editor does to the rows, every option keeps its
+        /// label unless the edit says it renamed it, every option the edit
+        /// keeps is one it had, and what it removes it names with its votes.
+        #[test]
+        fn no_edit_moves_a_ballot_to_another_answer(steps in prop::collection::vec(step(), 1..8)) {
+            let before = seed();
+            let votes = [5, 3, 0, 1];
+            let mut rows: Vec<Row> = before
+                .iter()
+                .map(|o| row(&o.label, Some(o.id.as_str())))
+                .collect();
+            for s in &steps {
+                apply(&mut rows, s);
+            }
+            let Ok(edit) = edit_options(&before, &votes, &rows) else {
+                return Ok(());
+            };
+            for option in &edit.options {
+                if let Some(old) = before.iter().find(|o| o.id == option.id) {
+                    let renamed = edit.changes.iter().any(|c| matches!(c,
+                        OptionChange::Renamed { id, from, to, .. }
+                            if *id == option.id && *from == old.label && *to == option.label));
+                    prop_assert!(old.label == option.label || renamed, "{option:?} was {old:?}");
+                }
+            }
+            for (i, old) in before.iter().enumerate() {
+                let kept = edit.options.iter().any(|o| o.id == old.id);
+                let removed = edit.changes.contains(&OptionChange::Removed {
+                    id: old.id.clone(), label: old.label.clone(), votes: votes[i],
+                });
+                prop_assert!(kept != removed, "{old:?}: kept {kept}, removed {removed}");
+                // A label still on the form keeps its ballots.
+                if rows.iter().any(|r| key(&r.label) == key(&old.label)) {
+                    prop_assert!(edit.options.iter().any(|o| o.id == old.id && key(&o.label) == key(&old.label)));
+                }
+            }
+            let ids: HashSet<&OptionId> = edit.options.iter().map(|o| &o.id).collect();
+            prop_assert_eq!(ids.len(), edit.options.len());
+        }
+    }
+}
