@@ -6,15 +6,17 @@
 //!
 //! - [`session`]: the cookie, CSRF tokens and the admin token's check;
 //! - [`layout`]: the page shell, stylesheet, security headers, errors;
-//! - [`dashboard`], [`polls`], [`form`], [`history`]: the pages;
+//! - [`dashboard`], [`polls`], [`form`] and [`save`], [`history`]: the pages;
 //! - [`chart`]: SVG charts with their numbers as tables.
 
 mod chart;
 mod dashboard;
+mod fields;
 mod form;
 mod history;
 mod layout;
 mod polls;
+mod save;
 mod session;
 mod words;
 
@@ -25,6 +27,7 @@ use http::{Method, Request, StatusCode, header};
 use hyper::body::Incoming;
 use jiff::tz::TimeZone;
 
+pub use self::fields::Fields;
 use self::layout::{Frame, error_page, html_response, see_other};
 use self::words::Lang;
 use crate::counter::Counter;
@@ -262,12 +265,12 @@ impl Console {
             (Page::Audit, _) => history::audit(self, &editor).await,
             (Page::Import, fields) => history::import(self, &editor, fields).await,
             (Page::Polls, None) => polls::list(self, &editor).await,
-            (Page::Polls, Some(f)) => form::save(self, &editor, None, &f).await,
+            (Page::Polls, Some(f)) => save::save(self, &editor, None, &f).await,
             (Page::NewPoll, _) => form::new_poll(self, &editor),
             (Page::Poll, _) => polls::detail(self, &editor, id).await,
             (Page::PollResultsCsv, _) => polls::results_csv(self, id).await,
             (Page::EditPoll, None) => form::edit_poll(self, &editor, id).await,
-            (Page::EditPoll, Some(f)) => form::save(self, &editor, id, &f).await,
+            (Page::EditPoll, Some(f)) => save::save(self, &editor, id, &f).await,
             (Page::ClosePoll | Page::ReopenPoll, Some(f)) => {
                 polls::act(self, &editor, page, id, &f).await
             }
@@ -370,35 +373,5 @@ impl Console {
             .headers_mut()
             .insert(header::SET_COOKIE, session::clear_cookie(client.https));
         Ok(response)
-    }
-}
-
-/// A posted form's fields (the last of each name, and every value of a
-/// repeated one on request).
-pub struct Fields(Vec<(String, String)>);
-
-impl Fields {
-    fn parse(body: &[u8]) -> Self {
-        Self(
-            form_urlencoded::parse(body)
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .collect(),
-        )
-    }
-
-    pub fn get(&self, name: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .rev()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// Every value of a repeated field, in the form's order.
-    pub fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        self.0
-            .iter()
-            .filter(move |(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
     }
 }
