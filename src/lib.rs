@@ -1,11 +1,12 @@
 //! tally counts a public web portal's visits and page views and runs its
 //! site poll.
 //!
-//! Data flows one way: a request enters at the edge ([`http`]), which parses
-//! it, identifies the visitor and applies limits; the domain ([`counter`],
-//! [`poll`]) decides what it means; the [`store`] persists it atomically; the
-//! edge renders the answer. [`app`] binds the listeners and runs it all until
-//! shutdown.
+//! Data flows one way: a request enters at a listener ([`public`] or
+//! [`ops`]) through the edge's door ([`edge`]), which parses it, resolves
+//! its client and applies limits; the domain ([`counter`], [`poll`],
+//! [`voting`], [`identity`]) decides what it means; the [`store`] persists
+//! it atomically; the listener renders the answer. [`app`] binds the
+//! listeners and runs it all until shutdown.
 #![forbid(unsafe_code)]
 
 pub mod app;
@@ -15,14 +16,18 @@ pub mod challenge;
 pub mod clock;
 pub mod config;
 pub mod counter;
+pub mod edge;
 pub mod editing;
 pub mod history;
-pub mod http;
+pub mod identity;
 pub mod ids;
 pub mod lang;
 pub mod metrics;
+pub mod openapi;
+pub mod ops;
 pub mod poll;
 pub mod privacy;
+pub mod public;
 pub mod sessions;
 pub mod site;
 pub mod store;

@@ -22,8 +22,10 @@ pub use visibility::{Shown, Viewer, Visibility};
 pub const MAX_OPTIONS: usize = 20;
 /// Fewest options a poll may have.
 pub const MIN_OPTIONS: usize = 2;
-const MAX_QUESTION_CHARS: usize = 500;
-const MAX_LABEL_CHARS: usize = 200;
+/// Most characters in a question.
+pub const MAX_QUESTION_CHARS: usize = 500;
+/// Most characters in an option's label.
+pub const MAX_LABEL_CHARS: usize = 200;
 
 /// One answer a visitor can choose.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

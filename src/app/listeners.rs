@@ -1,0 +1,214 @@
+//! The two listeners, assembled: each one's routes with their state, its
+//! finished API document, and the door in front (the public one with rate
+//! limits, CORS, turns and bodies read first; the ops one plain).
+
+use std::sync::Arc;
+
+use crate::config::Settings;
+use crate::counter::Counter;
+use crate::edge::admission::{Admission, Saturation};
+use crate::edge::auth::{Admins, Throttle};
+use crate::edge::doc::Document;
+use crate::edge::door::{Door, Render, Templates};
+use crate::edge::limit::RateLimits;
+use crate::edge::meters::RouteMeters;
+use crate::edge::origin::Origins;
+use crate::edge::respond::Response;
+use crate::edge::stream::Streams;
+use crate::editing::Editing;
+use crate::history::History;
+use crate::identity::Visitors;
+use crate::metrics::Metrics;
+use crate::ops::admin::AdminApi;
+use crate::ops::console::Console;
+use crate::ops::health::Health;
+use crate::ops::{self, Ops};
+use crate::public::counter::CounterApi;
+use crate::public::pages::Look;
+use crate::public::polls::PollsApi;
+use crate::public::{self, Public, cors_layer};
+use crate::sessions::Sessions;
+use crate::telemetry::Refusals;
+use crate::voting::Voting;
+
+/// A listener's routes behind its door.
+pub struct Listener {
+    pub door: Arc<Door>,
+    pub router: axum::Router,
+}
+
+/// What both listeners share: the public listener's limits and streams,
+/// which the ops listener reports on.
+pub struct Shared {
+    pub metrics: Arc<Metrics>,
+    pub refusals: Arc<Refusals>,
+    pub admission: Arc<Admission>,
+    pub rate_limits: Arc<RateLimits>,
+    pub streams: Arc<Streams>,
+    pub public_at_cap: Arc<Saturation>,
+}
+
+impl Shared {
+    pub fn new(settings: &Settings, metrics: &Arc<Metrics>) -> Self {
+        Self {
+            metrics: Arc::clone(metrics),
+            refusals: Arc::new(Refusals::default()),
+            admission: Arc::new(Admission::new(settings.limits.max_in_flight)),
+            rate_limits: Arc::new(RateLimits::new(
+                settings.rate_limit,
+                settings.vote_rate_limit,
+                settings.global_rate_limit,
+                settings.rate_limit_keys,
+            )),
+            streams: Arc::new(Streams::new(
+                settings.max_streams,
+                metrics.live_streams.clone(),
+            )),
+            public_at_cap: Arc::new(Saturation::default()),
+        }
+    }
+}
+
+/// The door of a listener whose routes answer `templates`.
+struct DoorParts {
+    listener: &'static str,
+    templates: Vec<&'static str>,
+    render: Render,
+    secure: fn(&mut Response),
+}
+
+fn door(settings: &Settings, shared: &Shared, parts: DoorParts) -> Door {
+    Door {
+        listener: parts.listener,
+        meters: RouteMeters::new(parts.listener, parts.templates.iter().copied()),
+        templates: Templates::new(&parts.templates),
+        trusted_proxies: settings.trusted_proxies.clone(),
+        limits: settings.limits.clone(),
+        rate_limits: None,
+        admission: None,
+        read_body: false,
+        cors: None,
+        render: parts.render,
+        secure: parts.secure,
+        metrics: Arc::clone(&shared.metrics),
+        refusals: Arc::clone(&shared.refusals),
+        log_addresses: settings.log_addresses,
+    }
+}
+
+/// The public listener.
+pub fn public(
+    settings: &Settings,
+    shared: &Shared,
+    counter: &Arc<Counter>,
+    voting: &Arc<Voting>,
+    visitors: Arc<Visitors>,
+) -> Listener {
+    let origins = Arc::new(Origins::new(settings.allowed_origins.clone()));
+    let look = Arc::new(Look::new(
+        settings.portal.clone(),
+        settings.timezone.clone(),
+        Arc::clone(&origins),
+    ));
+    let state = Public {
+        counter: Arc::new(CounterApi {
+            counter: Arc::clone(counter),
+            visitors: Arc::clone(&visitors),
+            origins: Arc::clone(&origins),
+            refusals: Arc::clone(&shared.refusals),
+            look: Arc::clone(&look),
+        }),
+        polls: Arc::new(PollsApi {
+            voting: Arc::clone(voting),
+            visitors,
+            origins,
+            refusals: Arc::clone(&shared.refusals),
+            look: Arc::clone(&look),
+            streams: Arc::clone(&shared.streams),
+            form_votes_per_address: settings.form_votes_per_address,
+            live_interval: settings.flush_interval,
+            stream_lifetime: settings.stream_lifetime,
+        }),
+        document: Arc::new(Document::new("public, max-age=300")),
+    };
+    let document = Arc::clone(&state.document);
+    let (router, routes, templates) = public::routes().finish(state);
+    document.keep(&crate::openapi::public(routes));
+    let parts = DoorParts {
+        listener: "public",
+        templates,
+        render: public::render(look),
+        secure: public::secure,
+    };
+    let door = Door {
+        rate_limits: Some((Arc::clone(&shared.rate_limits), public::strict())),
+        admission: Some(Arc::clone(&shared.admission)),
+        read_body: true,
+        cors: Some(cors_layer(&settings.allowed_origins)),
+        ..door(settings, shared, parts)
+    };
+    Listener {
+        door: Arc::new(door),
+        router,
+    }
+}
+
+/// The domain services the ops listener serves.
+pub struct Services<'a> {
+    pub counter: &'a Arc<Counter>,
+    pub voting: &'a Arc<Voting>,
+    pub editing: Arc<Editing>,
+    pub history: Arc<History>,
+    pub sessions: Arc<Sessions>,
+}
+
+/// The ops listener.
+pub fn ops(settings: &Settings, shared: &Shared, services: Services<'_>) -> Listener {
+    let admins = Admins::new(settings.admin_token.as_ref(), &settings.admin_tokens);
+    // One count of wrong tokens, whether guessed at the console or the API.
+    let throttle = Arc::new(Throttle::default());
+    let console = Console {
+        sessions: services.sessions,
+        voting: Arc::clone(services.voting),
+        counter: Arc::clone(services.counter),
+        editing: Arc::clone(&services.editing),
+        history: Arc::clone(&services.history),
+        admins: admins.clone(),
+        throttle: Arc::clone(&throttle),
+        metrics: Arc::clone(&shared.metrics),
+        lang: settings.portal.lang,
+        tz: settings.timezone.clone(),
+    };
+    let state = Ops {
+        console: Arc::new(console),
+        admin: Arc::new(AdminApi {
+            editing: services.editing,
+            history: services.history,
+            admins,
+            throttle,
+            metrics: Arc::clone(&shared.metrics),
+            log_addresses: settings.log_addresses,
+        }),
+        health: Arc::new(Health {
+            counter: Arc::clone(services.counter),
+            admission: Arc::clone(&shared.admission),
+            public_at_cap: Arc::clone(&shared.public_at_cap),
+            rate_limits: Arc::clone(&shared.rate_limits),
+            metrics: Arc::clone(&shared.metrics),
+        }),
+        document: Arc::new(Document::new("no-store")),
+    };
+    let document = Arc::clone(&state.document);
+    let (router, routes, templates) = ops::routes().finish(state);
+    document.keep(&crate::openapi::ops(routes));
+    let parts = DoorParts {
+        listener: "ops",
+        templates,
+        render: ops::render(),
+        secure: ops::secure,
+    };
+    Listener {
+        door: Arc::new(door(settings, shared, parts)),
+        router,
+    }
+}

@@ -1,0 +1,322 @@
+//! The application: open the store, build the domain services and the two
+//! listeners ([`listeners`]), serve until told to stop, then drain and
+//! write what is waiting.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::calendar::Calendar;
+use crate::clock::Clock;
+use crate::config::{Settings, StoreSettings};
+use crate::counter::{Counter, CounterSettings};
+use crate::edge::admission::Saturation;
+use crate::edge::door;
+use crate::edge::limit::RateLimits;
+use crate::edge::server;
+use crate::edge::stream::Streams;
+use crate::editing::Editing;
+use crate::history::History;
+use crate::identity::Visitors;
+use crate::ids::SiteId;
+use crate::metrics::Metrics;
+use crate::poll::Poll;
+use crate::privacy::Privacy;
+use crate::sessions::Sessions;
+use crate::site::Site;
+use crate::store::timed::TimedStore;
+use crate::store::{self, Store, StoreError};
+use crate::voting::{InstallError, Voting, VotingSettings, read_polls_file};
+
+mod listeners;
+
+pub use listeners::Listener;
+
+/// A built application: the domain services and what each listener serves.
+pub struct App {
+    pub settings: Settings,
+    pub counter: Arc<Counter>,
+    pub voting: Arc<Voting>,
+    pub public: Listener,
+    pub ops: Listener,
+    /// The public listener's live result streams, ended at shutdown.
+    pub streams: Arc<Streams>,
+    /// The public listener's rate limiters, purged on a schedule.
+    pub rate_limits: Arc<RateLimits>,
+    /// Whether the public listener sits at its connection cap.
+    pub public_at_cap: Arc<Saturation>,
+}
+
+/// How long the embedded store may hold a hit's write before making it
+/// durable: with the flush interval, at most a second of answered hits is
+/// lost to a crash (`kill -9`).
+pub fn sync_interval(flush_interval: Duration) -> Duration {
+    Duration::from_secs(1)
+        .saturating_sub(flush_interval)
+        .max(Duration::from_millis(100))
+}
+
+/// Opens the store the settings name, stopping the start on credentials
+/// the store refuses (a setting to fix, where a store that is merely down
+/// is waited for).
+async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
+    let store = store::open_with(
+        &settings.store,
+        settings.redis_ca_file.as_deref(),
+        settings.store_timeout,
+        sync_interval(settings.flush_interval),
+        settings.ballot_durability,
+    )
+    .await?;
+    if let Err(StoreError::Credentials(why)) = store.ping().await {
+        let setting = match settings.store {
+            StoreSettings::Cluster { .. } => "TALLY_REDIS_CLUSTER_NODES",
+            _ => "TALLY_REDIS_URL",
+        };
+        anyhow::bail!("{setting}: Redis refused the credentials: {why}");
+    }
+    Ok(store)
+}
+
+impl App {
+    /// Opens the store, builds the services, and applies the start-up
+    /// configuration (baseline, polls file).
+    pub async fn build(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<Self>> {
+        let raw = open_store(&settings).await?;
+        let metrics = Arc::new(Metrics::new(raw.kind()));
+        let site = Site {
+            id: SiteId::DEFAULT,
+            store: Arc::new(TimedStore::new(
+                raw,
+                settings.store_timeout,
+                Arc::clone(&metrics),
+            )),
+            calendar: Calendar::new(settings.timezone.clone()),
+            clock,
+            metrics: Arc::clone(&metrics),
+        };
+        let bootstrap = Bootstrap {
+            baseline: settings.counter_baseline,
+            polls: match &settings.polls_file {
+                Some(path) => read_polls_file(path)?,
+                None => Vec::new(),
+            },
+        };
+        let counter = Arc::new(Counter::new(
+            site.clone(),
+            CounterSettings {
+                visit_window: settings.visit_window,
+                max_pages: settings.max_pages,
+                top_pages: settings.history_top_pages,
+                page_days: settings.history_page_days,
+                hit_buffer: settings.hit_buffer,
+                page_cache: settings.page_cache,
+                spill_dir: Some(settings.data_dir.join("spill")),
+            },
+        ));
+        let voting = Arc::new(Voting::new(
+            site.clone(),
+            VotingSettings {
+                votes_per_address: settings.votes_per_address,
+                results_fresh: settings.flush_interval,
+                journal_dir: Some(settings.data_dir.join("retractions")),
+                challenge_key: settings
+                    .challenge_key
+                    .as_ref()
+                    .map(|k| crate::challenge::key_from_secret(k.expose())),
+                challenge_level: settings.challenge_level,
+            },
+        ));
+        let history = Arc::new(History::new(
+            site.clone(),
+            settings.history_top_pages,
+            settings.history_page_days,
+        ));
+        let editing = Arc::new(Editing::new(&voting, &counter, &site));
+        let sessions = Arc::new(Sessions::new(site.clone(), settings.console_idle));
+        let visitors = Arc::new(Visitors::new(Arc::new(Privacy::new(site))));
+        let edge = listeners::Shared::new(&settings, &metrics);
+        let public = listeners::public(&settings, &edge, &counter, &voting, visitors);
+        let ops = listeners::ops(
+            &settings,
+            &edge,
+            listeners::Services {
+                counter: &counter,
+                voting: &voting,
+                editing,
+                history,
+                sessions,
+            },
+        );
+        let (streams, rate_limits, public_at_cap) =
+            (edge.streams, edge.rate_limits, edge.public_at_cap);
+        let app = Arc::new(Self {
+            settings,
+            counter,
+            voting,
+            public,
+            ops,
+            streams,
+            rate_limits,
+            public_at_cap,
+        });
+        match bootstrap.apply(&app).await {
+            Ok(()) => {}
+            Err(InstallError::Conflict(e)) => return Err(e),
+            Err(InstallError::Store(e)) => {
+                // Serve meanwhile (hits are buffered, counters read stale)
+                // rather than crash-loop while the store comes up.
+                tracing::warn!(error = %e, "store unavailable at start; the baseline and polls file will be written when it answers");
+                tokio::spawn(bootstrap.retry(Arc::clone(&app)));
+            }
+        }
+        Ok(app)
+    }
+}
+
+/// What the settings ask to be written at start.
+struct Bootstrap {
+    baseline: Option<u64>,
+    polls: Vec<Poll>,
+}
+
+impl Bootstrap {
+    async fn apply(&self, app: &App) -> Result<(), InstallError> {
+        if let Some(baseline) = self.baseline {
+            app.counter.set_baseline(baseline).await?;
+        }
+        app.voting.install(&self.polls).await?;
+        if !self.polls.is_empty() {
+            tracing::info!(polls = self.polls.len(), "polls file installed");
+        }
+        Ok(())
+    }
+
+    async fn retry(self, app: Arc<App>) {
+        loop {
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            match self.apply(&app).await {
+                Ok(()) => return,
+                Err(InstallError::Store(_)) => {}
+                Err(InstallError::Conflict(e)) => {
+                    tracing::error!(error = format!("{e:#}"), "polls file not installed");
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// Serves `app` on the two listeners until `shutdown` turns true; then stops
+/// accepting, lets in-flight requests finish and writes every waiting hit,
+/// all within the shutdown grace period.
+pub async fn run(
+    app: Arc<App>,
+    public: TcpListener,
+    ops: TcpListener,
+    shutdown: watch::Receiver<bool>,
+) {
+    let grace = app.settings.shutdown_grace;
+    let interval = app.settings.flush_interval;
+    let flusher = tokio::spawn(Arc::clone(&app.counter).run(interval, shutdown.clone()));
+    let purger = tokio::spawn(purge_limiters(
+        Arc::clone(&app.rate_limits),
+        shutdown.clone(),
+    ));
+    let retractor = tokio::spawn(Arc::clone(&app.voting).run(interval, shutdown.clone()));
+    let serve = |listener: TcpListener, name: &'static str, side: &Listener, at_cap| {
+        let (door, router) = (Arc::clone(&side.door), side.router.clone());
+        server::serve(
+            listener,
+            name,
+            app.settings.limits.clone(),
+            Arc::clone(&side.door.metrics),
+            move |peer: SocketAddr| door::service(Arc::clone(&door), router.clone(), peer),
+            shutdown.clone(),
+            grace,
+            at_cap,
+        )
+    };
+    let public_server = serve(
+        public,
+        "public",
+        &app.public,
+        Arc::clone(&app.public_at_cap),
+    );
+    let ops_server = serve(ops, "ops", &app.ops, Arc::default());
+    let mut stop = shutdown;
+    let streams = Arc::clone(&app.streams);
+    let stop_requested = tokio::spawn(async move {
+        let _ = stop.changed().await;
+        // Live streams would hold their connections open past the drain.
+        streams.close();
+        Instant::now()
+    });
+    tokio::join!(public_server, ops_server);
+    let _ = flusher.await;
+    let _ = purger.await;
+    let _ = retractor.await;
+    // What is left of the grace period after the requests in flight.
+    let deadline = stop_requested.await.unwrap_or_else(|_| Instant::now()) + grace;
+    let deadline = deadline.max(Instant::now() + Duration::from_secs(1));
+    app.counter.drain(deadline).await;
+    app.voting.drain(deadline).await;
+    tracing::info!("stopped");
+}
+
+/// Forgets idle client addresses every few seconds, so the limiters'
+/// memory follows the live traffic.
+async fn purge_limiters(limits: Arc<RateLimits>, mut shutdown: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(10));
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = shutdown.changed() => return,
+        }
+        limits.purge();
+    }
+}
+
+/// A running instance, as tests and embedders hold it.
+pub struct Running {
+    pub app: Arc<App>,
+    pub public_addr: SocketAddr,
+    pub ops_addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+impl Running {
+    /// Stops gracefully and waits until everything is written.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+    }
+}
+
+/// Binds the listeners the settings name and starts serving.
+pub async fn start(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Running> {
+    let public = TcpListener::bind(settings.listen)
+        .await
+        .with_context(|| format!("TALLY_LISTEN: cannot listen on {}", settings.listen))?;
+    let ops = TcpListener::bind(settings.ops_listen)
+        .await
+        .with_context(|| format!("TALLY_OPS_LISTEN: cannot listen on {}", settings.ops_listen))?;
+    let public_addr = public.local_addr()?;
+    let ops_addr = ops.local_addr()?;
+    let app = App::build(settings, clock).await?;
+    let (stop, shutdown) = watch::channel(false);
+    let task = tokio::spawn(run(Arc::clone(&app), public, ops, shutdown));
+    Ok(Running {
+        app,
+        public_addr,
+        ops_addr,
+        stop,
+        task,
+    })
+}

@@ -1,0 +1,328 @@
+//! The door every request to a listener passes, once: its route matched
+//! and its client resolved, the rate limit, CORS, its body read under its
+//! own deadline, a turn, then the routes; on the way out, refusals rendered
+//! the way the request asked (JSON, or a page for a browser on a page),
+//! `405` and `OPTIONS` answered with `Allow`, the security headers, and the
+//! route's metrics.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::body::Body;
+use http::{HeaderMap, HeaderValue, Method, Request, StatusCode, Uri, header};
+use hyper::body::Incoming;
+use ipnet::IpNet;
+use tower::ServiceExt;
+use tower_http::cors::CorsLayer;
+
+use super::admission::Admission;
+use super::client::{self, Client};
+use super::error::{ApiError, Refused};
+use super::limit::{Allowed, Class, RateLimits};
+use super::meters::RouteMeters;
+use super::respond::{Response, bytes_response, read_body, wants_html};
+pub use super::routes::{Routes, Templates};
+use crate::config::Limits;
+use crate::metrics::{Metrics, method_label};
+use crate::telemetry::{Refusal, Refusals};
+
+/// What a refusal is rendered for: the route and the request's wishes.
+#[derive(Clone, Copy)]
+pub struct Asked<'a> {
+    pub template: &'static str,
+    pub uri: &'a Uri,
+    /// The client would rather read HTML.
+    pub html: bool,
+}
+
+/// Renders a refusal for a request.
+pub type Render = Box<dyn Fn(&ApiError, &Asked<'_>) -> Response + Send + Sync>;
+
+/// A listener's rate limits, and the routes (method, template) that fall
+/// under the strict one.
+pub type Limited = (Arc<RateLimits>, Vec<(Method, &'static str)>);
+
+/// How a listener's door behaves.
+pub struct Door {
+    /// `public` or `ops`, as metrics and logs name the listener.
+    pub listener: &'static str,
+    pub templates: Templates,
+    pub meters: RouteMeters,
+    pub trusted_proxies: Vec<IpNet>,
+    pub limits: Limits,
+    /// Per-client rate limits, with the routes under the strict one.
+    pub rate_limits: Option<Limited>,
+    /// Turns of request handling; the body is read before one is taken.
+    pub admission: Option<Arc<Admission>>,
+    /// Reads every body whole (within `TALLY_MAX_BODY_BYTES`) before the
+    /// routes; else each route reads its own.
+    pub read_body: bool,
+    pub cors: Option<CorsLayer>,
+    pub render: Render,
+    /// The headers every answer carries.
+    pub secure: fn(&mut Response),
+    pub metrics: Arc<Metrics>,
+    pub refusals: Arc<Refusals>,
+    /// Client addresses in the per-request debug lines.
+    pub log_addresses: bool,
+}
+
+/// The service for one connection from `peer`: the door, then `router`.
+pub fn service(
+    door: Arc<Door>,
+    router: Router,
+    peer: SocketAddr,
+) -> impl tower::Service<Request<Incoming>, Response = Response, Error = Infallible, Future: Send>
++ Clone
++ Send
++ 'static {
+    // What this closure holds is cloned for every request, so it holds
+    // no more than two `Arc`s and an address.
+    tower::service_fn(move |req: Request<Incoming>| {
+        let (door, router) = (Arc::clone(&door), router.clone());
+        async move { Ok(door.answer(router, req, peer).await) }
+    })
+}
+
+impl Door {
+    async fn answer(&self, router: Router, req: Request<Incoming>, peer: SocketAddr) -> Response {
+        let started = Instant::now();
+        let method = req.method().clone();
+        let (template, index) = self.templates.at(req.uri().path());
+        let client = client::resolve(peer, req.headers(), &self.trusted_proxies);
+        let uri = req.uri().clone();
+        let asked = Asked {
+            template,
+            uri: &uri,
+            html: wants_html(req.headers()),
+        };
+        let mut response = match self.limit(template, &method, client, &asked) {
+            Err(refused) => self.with_cors(req, |_| async { *refused }).await,
+            Ok(allowed) => {
+                // The CORS layer takes every OPTIONS for a preflight; a
+                // plain one goes to the routes, which answer `Allow`.
+                let preflight = req
+                    .headers()
+                    .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
+                let mut response = if method == Method::OPTIONS && !preflight {
+                    self.handle(router, req, client, &asked).await
+                } else {
+                    let asked = &asked;
+                    self.with_cors(req, |req| self.handle(router, req, client, asked))
+                        .await
+                };
+                if let Some(allowed) = allowed {
+                    let headers = response.headers_mut();
+                    headers.insert("ratelimit-limit", HeaderValue::from(allowed.limit));
+                    headers.insert("ratelimit-remaining", HeaderValue::from(allowed.remaining));
+                }
+                response
+            }
+        };
+        (self.secure)(&mut response);
+        let status = response.status().as_u16();
+        let elapsed = started.elapsed();
+        self.meters
+            .record(&self.metrics, index, &method, status, elapsed.as_secs_f64());
+        // Addresses reach the logs only when the operator asks.
+        let address = self.log_addresses.then_some(client.ip);
+        tracing::debug!(
+            listener = self.listener,
+            route = template,
+            method = method_label(&method),
+            status,
+            micros = elapsed.as_micros() as u64,
+            client = address.map(tracing::field::display),
+            "request"
+        );
+        response
+    }
+
+    /// Takes the request from its client's bucket (`None`: no limits on
+    /// this listener); the refusal, answered, when it is over the limit.
+    fn limit(
+        &self,
+        template: &'static str,
+        method: &Method,
+        client: Client,
+        asked: &Asked<'_>,
+    ) -> Result<Option<Allowed>, Box<Response>> {
+        let Some((limits, strict)) = &self.rate_limits else {
+            return Ok(None);
+        };
+        let class = if strict.iter().any(|(m, t)| m == method && *t == template) {
+            Class::Strict
+        } else {
+            Class::Lenient
+        };
+        match limits.check(class, client.ip) {
+            Ok(allowed) => Ok(Some(allowed)),
+            Err(refused) => {
+                self.metrics
+                    .rate_limited
+                    .with_label_values(&[template])
+                    .inc();
+                self.refusals.note(Refusal::RateLimited, template);
+                let error = ApiError::RateLimited {
+                    retry_after_secs: refused.retry_after.as_secs_f64().ceil().max(1.0) as u64,
+                    limit: refused.limit,
+                };
+                Err(Box::new((self.render)(&error, asked)))
+            }
+        }
+    }
+
+    /// `inner`, behind the listener's CORS rules when it has some, so that
+    /// the widget on the portal's origin can read even a refusal.
+    async fn with_cors<F, Fut>(&self, req: Request<Incoming>, inner: F) -> Response
+    where
+        F: FnOnce(Request<Incoming>) -> Fut,
+        Fut: Future<Output = Response>,
+    {
+        let Some(cors) = &self.cors else {
+            return inner(req).await;
+        };
+        let mut inner = Some(inner);
+        let service = tower::service_fn(move |req: Request<Incoming>| {
+            let inner = inner.take();
+            async move {
+                match inner {
+                    Some(inner) => Ok::<_, Infallible>(inner(req).await),
+                    None => Ok(ApiError::Internal.to_json(crate::lang::Lang::En)),
+                }
+            }
+        });
+        match tower::Layer::layer(cors, service).oneshot(req).await {
+            Ok(response) => response,
+            Err(never) => match never {},
+        }
+    }
+
+    /// Answers one request within its limits. Its body is read first,
+    /// under its own deadline; only then does it wait for a turn, so a
+    /// client sending slowly holds its connection and nothing else.
+    async fn handle(
+        &self,
+        router: Router,
+        req: Request<Incoming>,
+        client: Client,
+        asked: &Asked<'_>,
+    ) -> Response {
+        let limits = &self.limits;
+        let (mut parts, body) = req.into_parts();
+        parts.extensions.insert(client);
+        let body = if !self.read_body {
+            Body::new(body)
+        } else if matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
+            Body::empty()
+        } else {
+            let read = read_body(&parts.headers, body, limits.max_body_bytes);
+            match tokio::time::timeout(limits.body_timeout, read).await {
+                Ok(Ok(bytes)) => Body::from(bytes),
+                Ok(Err(e)) => return self.json(&e, asked),
+                Err(_) => return self.json(&ApiError::RequestTimeout, asked),
+            }
+        };
+        let method = parts.method.clone();
+        let req = Request::from_parts(parts, body);
+        // On the heap: the routes' future is kilobytes, and every layer
+        // above (timeout, CORS, hyper's connection) would otherwise copy it.
+        let admitted = Box::pin(async {
+            let _turn = match &self.admission {
+                Some(admission) => Some(admission.enter().await),
+                None => None,
+            };
+            match router.oneshot(req).await {
+                Ok(response) => response,
+                Err(never) => match never {},
+            }
+        });
+        let response = match tokio::time::timeout(limits.request_timeout, admitted).await {
+            Ok(response) => response,
+            Err(_) => return self.json(&ApiError::RequestTimeout, asked),
+        };
+        self.finish(response, &method, asked)
+    }
+
+    /// Renders a refusal the routes answered, and axum's `405` as ours.
+    fn finish(&self, response: Response, method: &Method, asked: &Asked<'_>) -> Response {
+        if let Some(Refused(error)) = response.extensions().get::<Refused>() {
+            let error = Arc::clone(error);
+            let mut rendered = (self.render)(&error, asked);
+            // What the handler set beside its refusal (a cookie) stays.
+            for (name, value) in response.headers() {
+                let framing = name == header::CONTENT_LENGTH || name == header::CONTENT_TYPE;
+                if !framing && !rendered.headers().contains_key(name) {
+                    rendered.headers_mut().insert(name.clone(), value.clone());
+                }
+            }
+            return rendered;
+        }
+        if response.status() != StatusCode::METHOD_NOT_ALLOWED {
+            return response;
+        }
+        let allow = allow_list(response.headers());
+        if *method == Method::OPTIONS {
+            let mut answer = bytes_response(
+                StatusCode::NO_CONTENT,
+                "text/plain; charset=utf-8",
+                "no-store",
+                "",
+            );
+            if let Ok(value) = HeaderValue::from_str(&allow) {
+                answer.headers_mut().insert(header::ALLOW, value);
+            }
+            return answer;
+        }
+        (self.render)(&ApiError::MethodNotAllowed { allow }, asked)
+    }
+
+    /// A refusal read before a route is chosen: always JSON.
+    fn json(&self, error: &ApiError, asked: &Asked<'_>) -> Response {
+        (self.render)(
+            error,
+            &Asked {
+                html: false,
+                ..*asked
+            },
+        )
+    }
+}
+
+/// The methods a route takes, from axum's `Allow`, as we write them:
+/// `GET, HEAD, POST`.
+fn allow_list(headers: &HeaderMap) -> String {
+    let given: Vec<String> = headers
+        .get(header::ALLOW)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .split(',')
+        .map(|m| m.trim().to_ascii_uppercase())
+        .filter(|m| !m.is_empty())
+        .collect();
+    ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH"]
+        .into_iter()
+        .filter(|m| given.iter().any(|g| g == m))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn allow_is_written_in_one_order() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::ALLOW, HeaderValue::from_static("POST,GET,HEAD"));
+        assert_eq!(allow_list(&headers), "GET, HEAD, POST");
+        headers.insert(
+            header::ALLOW,
+            HeaderValue::from_static("GET,HEAD,PUT,DELETE"),
+        );
+        assert_eq!(allow_list(&headers), "GET, HEAD, PUT, DELETE");
+    }
+}

@@ -1,0 +1,226 @@
+//! Every error a client can see, in one table: its status, its stable code,
+//! and its message in each language the site speaks. JSON answers and HTML
+//! error pages both come from here.
+//!
+//! Unexpected errors log their cause and answer an opaque 500; store
+//! failures answer 503 `store_unavailable`. Clients never see internals.
+
+use std::sync::Arc;
+
+use axum::response::{IntoResponse, Response};
+use http::{HeaderValue, StatusCode, header};
+
+use super::text::Lang;
+use crate::poll::Shown;
+
+mod body;
+pub mod sample;
+mod table;
+
+pub use body::{
+    AlreadyVotedDetail, ErrorBody, ErrorDetail, ErrorDetailSchema, HeldOption, HiddenDetail,
+    PollConflictDetail,
+};
+
+/// A refusal, as the client sees it.
+#[derive(Debug)]
+pub enum ApiError {
+    NotFound,
+    MethodNotAllowed {
+        allow: String,
+    },
+    InvalidJson(String),
+    InvalidBody(String),
+    InvalidPage(String),
+    InvalidQuery(String),
+    /// `Tally-Visitor` is not a well-formed visitor id.
+    InvalidVisitor,
+    UnsupportedMediaType {
+        expected: &'static str,
+    },
+    PayloadTooLarge {
+        limit: usize,
+    },
+    RequestTimeout,
+    PollNotFound,
+    InvalidOption(String),
+    TooManyChoices {
+        max: u32,
+    },
+    PollClosed {
+        not_yet_open: bool,
+    },
+    /// The poll does not let this visitor see its results now.
+    ResultsHidden(Shown),
+    /// `TALLY_MAX_STREAMS` live streams are open already.
+    TooManyStreams,
+    /// The poll asks for a solved challenge and the ballot brought none.
+    ChallengeRequired,
+    /// The ballot's solution was spent by another ballot.
+    ChallengeReplayed,
+    /// The ballot's solution does not hold.
+    ChallengeFailed(crate::challenge::ChallengeError),
+    /// Carries the choice already recorded and the poll's results.
+    AlreadyVoted(Box<AlreadyVotedDetail>),
+    AddressLimit {
+        retry_after_secs: u64,
+    },
+    OriginNotAllowed,
+    /// A form post that names no origin (`Origin` or `Referer`).
+    OriginRequired,
+    RateLimited {
+        retry_after_secs: u64,
+        limit: u32,
+    },
+    StoreUnavailable,
+    Unauthorized,
+    /// Too many wrong admin tokens from this address.
+    SignInLockedOut {
+        retry_after_secs: u64,
+    },
+    AdminDisabled,
+    InvalidPoll(String),
+    InvalidBaseline(String),
+    /// A previous counter's history that cannot be read (the line named).
+    InvalidImport(String),
+    /// Replacing the poll would drop options that hold ballots.
+    PollConflict(PollConflictDetail),
+    Internal,
+}
+
+impl ApiError {
+    pub fn status(&self) -> StatusCode {
+        self.row().status
+    }
+
+    /// The stable code.
+    pub fn code(&self) -> &'static str {
+        self.row().code
+    }
+
+    /// A sentence for a person, in `lang`.
+    pub fn message(&self, lang: Lang) -> String {
+        let row = self.row();
+        match lang {
+            Lang::Vi => row.vi.into_owned(),
+            Lang::En => row.en.into_owned(),
+        }
+    }
+
+    /// The headers that go with the error, whatever the body's form:
+    /// `Retry-After`, `RateLimit-*`, `Allow`, `WWW-Authenticate`.
+    pub fn headers(&self) -> Vec<(header::HeaderName, HeaderValue)> {
+        match *self {
+            ApiError::MethodNotAllowed { ref allow } => HeaderValue::from_str(allow)
+                .map(|v| vec![(header::ALLOW, v)])
+                .unwrap_or_default(),
+            ApiError::RateLimited {
+                retry_after_secs,
+                limit,
+            } => vec![
+                (header::RETRY_AFTER, retry_after_secs.into()),
+                (
+                    header::HeaderName::from_static("ratelimit-limit"),
+                    limit.into(),
+                ),
+                (
+                    header::HeaderName::from_static("ratelimit-remaining"),
+                    0.into(),
+                ),
+                (
+                    header::HeaderName::from_static("ratelimit-reset"),
+                    retry_after_secs.into(),
+                ),
+            ],
+            ApiError::AddressLimit { retry_after_secs }
+            | ApiError::SignInLockedOut { retry_after_secs } => {
+                vec![(header::RETRY_AFTER, retry_after_secs.into())]
+            }
+            ApiError::StoreUnavailable => {
+                vec![(header::RETRY_AFTER, HeaderValue::from_static("5"))]
+            }
+            ApiError::TooManyStreams => {
+                vec![(header::RETRY_AFTER, HeaderValue::from_static("30"))]
+            }
+            ApiError::Unauthorized => {
+                vec![(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"))]
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// The error's JSON body, its message in `lang`.
+    pub fn body(&self, lang: Lang) -> ErrorBody<'_> {
+        ErrorBody {
+            error: ErrorDetail {
+                code: self.code(),
+                message: self.message(lang),
+                already_voted: match self {
+                    ApiError::AlreadyVoted(detail) => Some(detail),
+                    _ => None,
+                },
+                conflict: match self {
+                    ApiError::PollConflict(detail) => Some(detail),
+                    _ => None,
+                },
+                hidden: match self {
+                    ApiError::ResultsHidden(shown) => Some(HiddenDetail::of(*shown)),
+                    _ => None,
+                },
+            },
+        }
+    }
+
+    /// The error as JSON, its message in `lang`.
+    pub fn to_json(&self, lang: Lang) -> Response {
+        let body = serde_json::to_vec(&self.body(lang)).expect("an error body serializes");
+        let mut response = Response::new(axum::body::Body::from(body));
+        *response.status_mut() = self.status();
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json; charset=utf-8"),
+        );
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        for (name, value) in self.headers() {
+            response.headers_mut().insert(name, value);
+        }
+        response
+    }
+}
+
+/// A refusal a handler answered, carried on its answer to the listener's
+/// door, which renders it the way the request asked (JSON or a page, in
+/// the site's language or the one `?lang=` asks for).
+#[derive(Debug, Clone)]
+pub struct Refused(pub Arc<ApiError>);
+
+impl IntoResponse for ApiError {
+    /// The status and the refusal, to be rendered by the door (a handler
+    /// has no view of the request's language or of what it accepts).
+    fn into_response(self) -> Response {
+        let mut response = self.status().into_response();
+        response.extensions_mut().insert(Refused(Arc::new(self)));
+        response
+    }
+}
+
+impl From<crate::store::StoreError> for ApiError {
+    fn from(e: crate::store::StoreError) -> Self {
+        match e {
+            crate::store::StoreError::Unavailable(why) => {
+                tracing::warn!(error = %why, "store unavailable");
+                ApiError::StoreUnavailable
+            }
+            crate::store::StoreError::Credentials(why) => {
+                tracing::error!(error = %why, "the store refused tally's credentials");
+                ApiError::StoreUnavailable
+            }
+            crate::store::StoreError::Corrupt(why) => {
+                tracing::error!(error = %why, "unreadable data in the store");
+                ApiError::Internal
+            }
+        }
+    }
+}

@@ -1,0 +1,261 @@
+//! The error table itself: for each refusal its status, its stable code and
+//! its message in Vietnamese and English.
+
+use std::borrow::Cow;
+
+use http::StatusCode;
+
+use super::ApiError;
+use crate::edge::text::{Lang, text};
+use crate::poll::Shown;
+
+/// One row of the table.
+pub(super) struct Row {
+    pub(super) status: StatusCode,
+    pub(super) code: &'static str,
+    pub(super) vi: Cow<'static, str>,
+    pub(super) en: Cow<'static, str>,
+}
+
+fn row(
+    status: StatusCode,
+    code: &'static str,
+    vi: impl Into<Cow<'static, str>>,
+    en: impl Into<Cow<'static, str>>,
+) -> Row {
+    Row {
+        status,
+        code,
+        vi: vi.into(),
+        en: en.into(),
+    }
+}
+
+impl ApiError {
+    /// The table.
+    pub(super) fn row(&self) -> Row {
+        use ApiError::*;
+        use StatusCode as S;
+        let (vi, en) = (text(Lang::Vi), text(Lang::En));
+        match self {
+            NotFound => row(
+                S::NOT_FOUND,
+                "not_found",
+                "Không tìm thấy trang này.",
+                "No such resource.",
+            ),
+            MethodNotAllowed { allow } => row(
+                S::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                format!("Thao tác này không được hỗ trợ tại địa chỉ này (cho phép: {allow})."),
+                format!("This method is not allowed here; allowed: {allow}."),
+            ),
+            InvalidJson(why) => row(
+                S::BAD_REQUEST,
+                "invalid_json",
+                format!("Dữ liệu gửi lên không hợp lệ: {why}"),
+                format!("The body is not valid JSON for this request: {why}"),
+            ),
+            InvalidBody(why) => row(
+                S::BAD_REQUEST,
+                "invalid_body",
+                format!("Yêu cầu không hợp lệ: {why}"),
+                why.clone(),
+            ),
+            InvalidPage(why) => row(
+                S::BAD_REQUEST,
+                "invalid_page",
+                format!("Mã trang không hợp lệ: {why}"),
+                format!("page: {why}"),
+            ),
+            InvalidQuery(why) => row(
+                S::BAD_REQUEST,
+                "invalid_query",
+                format!("Tham số không hợp lệ: {why}"),
+                why.clone(),
+            ),
+            InvalidVisitor => row(
+                S::BAD_REQUEST,
+                "invalid_visitor",
+                "Mã khách truy cập (Tally-Visitor) phải gồm 36 chữ số thập lục phân viết thường.",
+                "Tally-Visitor must be 36 lowercase hex digits.",
+            ),
+            UnsupportedMediaType { expected } => row(
+                S::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                format!("Hãy gửi dữ liệu dạng {expected}."),
+                format!("Send the body as {expected}."),
+            ),
+            PayloadTooLarge { limit } => row(
+                S::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                format!("Dữ liệu gửi lên quá lớn (tối đa {limit} byte)."),
+                format!("The body is larger than {limit} bytes."),
+            ),
+            RequestTimeout => row(
+                S::REQUEST_TIMEOUT,
+                "request_timeout",
+                "Yêu cầu mất quá nhiều thời gian. Vui lòng thử lại.",
+                "The request took too long. Please try again.",
+            ),
+            PollNotFound => row(
+                S::NOT_FOUND,
+                "poll_not_found",
+                "Không tìm thấy cuộc bình chọn này.",
+                "There is no such poll.",
+            ),
+            InvalidOption(why) => row(
+                S::BAD_REQUEST,
+                "invalid_option",
+                "Phương án bạn chọn không hợp lệ. Vui lòng tải lại trang và chọn lại.",
+                why.clone(),
+            ),
+            TooManyChoices { max } => row(
+                S::BAD_REQUEST,
+                "too_many_choices",
+                format!("Bạn đã chọn quá số phương án cho phép (tối đa {max})."),
+                format!("You chose more options than allowed (at most {max})."),
+            ),
+            // The pages say these too: one sentence each, in i18n.
+            PollClosed { not_yet_open: true } => row(
+                S::FORBIDDEN,
+                "poll_closed",
+                vi.not_yet_open,
+                en.not_yet_open,
+            ),
+            PollClosed { .. } => row(S::FORBIDDEN, "poll_closed", vi.closed, en.closed),
+            AlreadyVoted(_) => row(
+                S::CONFLICT,
+                "already_voted",
+                vi.already_voted,
+                en.already_voted,
+            ),
+            ResultsHidden(shown) => {
+                let (vi_why, en_why) = match shown {
+                    Shown::AfterVote => (vi.results_after_vote, en.results_after_vote),
+                    Shown::Never => (vi.results_never, en.results_never),
+                    _ => (vi.results_after_close, en.results_after_close),
+                };
+                row(S::FORBIDDEN, "results_hidden", vi_why, en_why)
+            }
+            TooManyStreams => row(
+                S::SERVICE_UNAVAILABLE,
+                "too_many_streams",
+                "Quá nhiều người đang xem trực tiếp. Kết quả vẫn xem được khi tải lại trang.",
+                "Too many live views are open; the results can still be read by reloading.",
+            ),
+            ChallengeRequired => row(
+                S::FORBIDDEN,
+                "challenge_required",
+                "Phiếu bầu cần kèm lời giải của thử thách chống bỏ phiếu tự động. Vui lòng tải lại trang và thử lại.",
+                "This poll asks each ballot to carry a solved challenge (GET /v1/polls/{id}/challenge).",
+            ),
+            ChallengeReplayed => row(
+                S::FORBIDDEN,
+                "challenge_replayed",
+                "Lời giải này đã được dùng cho một phiếu khác. Vui lòng thử lại.",
+                "This challenge's solution was already used by another ballot; fetch a new challenge.",
+            ),
+            ChallengeFailed(e) => {
+                use crate::challenge::ChallengeError as C;
+                let status = if *e == C::Malformed {
+                    S::BAD_REQUEST
+                } else {
+                    S::FORBIDDEN
+                };
+                let en = match e {
+                    C::Malformed => "The challenge solution is not well formed.",
+                    C::Invalid => "The challenge solution does not hold.",
+                    C::Expired => "The challenge has expired; fetch a new one.",
+                    C::OtherPoll => "The challenge was issued for another poll.",
+                };
+                row(
+                    status,
+                    e.code(),
+                    "Không xác minh được phiếu bầu. Vui lòng thử lại.",
+                    en,
+                )
+            }
+            AddressLimit { .. } => row(
+                S::TOO_MANY_REQUESTS,
+                "address_limit_reached",
+                "Mạng của bạn đã gửi quá nhiều phiếu hôm nay. Vui lòng thử lại vào ngày mai.",
+                "Your network has sent too many votes today. Please try again tomorrow.",
+            ),
+            OriginNotAllowed => row(
+                S::FORBIDDEN,
+                "origin_not_allowed",
+                "Phiếu bầu phải được gửi từ cổng thông tin.",
+                "Requests from this origin are not allowed.",
+            ),
+            OriginRequired => row(
+                S::FORBIDDEN,
+                "origin_not_allowed",
+                "Phiếu bầu phải được gửi từ một trang của cổng thông tin.",
+                "A form post must come from a page of the portal (Origin or Referer).",
+            ),
+            RateLimited {
+                retry_after_secs, ..
+            } => row(
+                S::TOO_MANY_REQUESTS,
+                "rate_limited",
+                format!("Bạn thao tác quá nhanh. Vui lòng thử lại sau {retry_after_secs} giây."),
+                format!("Too many requests. Please try again in {retry_after_secs} s."),
+            ),
+            StoreUnavailable => row(
+                S::SERVICE_UNAVAILABLE,
+                "store_unavailable",
+                "Hệ thống đang bận, phiếu của bạn chưa được ghi nhận. Vui lòng thử lại sau.",
+                "Storage is unavailable; nothing was recorded. Please try again.",
+            ),
+            Unauthorized => row(
+                S::UNAUTHORIZED,
+                "unauthorized",
+                "Cần mã quản trị hợp lệ.",
+                "A valid bearer token is required.",
+            ),
+            SignInLockedOut { .. } => row(
+                S::TOO_MANY_REQUESTS,
+                "too_many_failed_sign_ins",
+                "Nhập sai mã quá nhiều lần từ địa chỉ này. Vui lòng chờ rồi thử lại.",
+                "Too many wrong tokens from this address; wait before trying again.",
+            ),
+            AdminDisabled => row(
+                S::NOT_FOUND,
+                "admin_disabled",
+                "Chức năng quản trị đang tắt (chưa đặt TALLY_ADMIN_TOKEN hay TALLY_ADMIN_TOKENS).",
+                "The admin API is off (neither TALLY_ADMIN_TOKEN nor TALLY_ADMIN_TOKENS is set).",
+            ),
+            InvalidPoll(why) => row(
+                S::BAD_REQUEST,
+                "invalid_poll",
+                format!("Cuộc bình chọn không hợp lệ: {why}"),
+                why.clone(),
+            ),
+            InvalidBaseline(why) => row(
+                S::BAD_REQUEST,
+                "invalid_baseline",
+                format!("Số lượt ban đầu không hợp lệ: {why}"),
+                why.clone(),
+            ),
+            InvalidImport(why) => row(
+                S::BAD_REQUEST,
+                "invalid_import",
+                format!("Không đọc được tệp lịch sử (mỗi dòng: ngày,lượt truy cập): {why}"),
+                format!("The history file cannot be read (each line: date,visits): {why}"),
+            ),
+            PollConflict(_) => row(
+                S::CONFLICT,
+                "poll_has_ballots",
+                "Các phương án bị bỏ đã có phiếu; thêm ?force=true để xóa chúng.",
+                "Options to be removed hold ballots; add ?force=true to delete them.",
+            ),
+            Internal => row(
+                S::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Lỗi hệ thống.",
+                "Internal error.",
+            ),
+        }
+    }
+}

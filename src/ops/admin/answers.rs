@@ -1,0 +1,259 @@
+//! The history routes' answers, each as JSON or as a spreadsheet (the
+//! CSV an office opens): visits per day and month, pages per day, the
+//! most-read pages, a poll's ballots per day, an import's outcome, the
+//! audit log.
+
+use axum::body::Body;
+use http::{HeaderMap, StatusCode};
+
+use super::AdminApi;
+use super::bodies::{
+    AuditEntryBody, AuditLog, BallotsPerDay, DayBallotsBody, DayPages, DayVisits, ImportBody,
+    MonthVisits, PageCount, PagesPerDay, TopPages, VisitsPerDay, VisitsPerMonth,
+};
+use crate::calendar::{Day, Month};
+use crate::edge::error::ApiError;
+use crate::edge::respond::{Response, json_response, media_type_is, read_body};
+use crate::ops::export::Sheet;
+
+/// Most bytes of an imported history: 10 years of days take ~80 KiB.
+const MAX_IMPORT_BODY: usize = 4 * 1024 * 1024;
+
+/// The list of pages as the answers write them.
+fn page_counts(pages: Vec<(crate::ids::PageId, u64)>) -> Vec<PageCount> {
+    pages
+        .into_iter()
+        .map(|(page, views)| PageCount {
+            page: page.as_str().to_owned(),
+            views,
+        })
+        .collect()
+}
+
+impl AdminApi {
+    pub(super) async fn days(&self, from: Day, to: Day, csv: bool) -> Result<Response, ApiError> {
+        let days = self.history.visits_per_day(from, to).await?;
+        if csv {
+            return Ok(Sheet::days(format!("tally-visits-{from}-{to}"), &days).response());
+        }
+        Ok(json_response(
+            StatusCode::OK,
+            &VisitsPerDay {
+                time_zone: self.history.calendar().zone_name().to_owned(),
+                total: days.iter().map(|(_, n)| n).sum(),
+                days: days
+                    .into_iter()
+                    .map(|(d, visits)| DayVisits {
+                        day: d.to_string(),
+                        visits,
+                    })
+                    .collect(),
+            },
+        ))
+    }
+
+    pub(super) async fn months(
+        &self,
+        from: Month,
+        to: Month,
+        csv: bool,
+    ) -> Result<Response, ApiError> {
+        let months = self.history.visits_per_month(from, to).await?;
+        if csv {
+            let name = format!("tally-visits-by-month-{from}-{to}");
+            return Ok(Sheet::months(name, &months).response());
+        }
+        Ok(json_response(
+            StatusCode::OK,
+            &VisitsPerMonth {
+                time_zone: self.history.calendar().zone_name().to_owned(),
+                total: months.iter().map(|(_, n)| n).sum(),
+                months: months
+                    .into_iter()
+                    .map(|(m, visits)| MonthVisits {
+                        month: m.to_string(),
+                        visits,
+                    })
+                    .collect(),
+            },
+        ))
+    }
+
+    pub(super) async fn pages(&self, from: Day, to: Day, csv: bool) -> Result<Response, ApiError> {
+        let days = self.history.pages_per_day(from, to).await?;
+        if csv {
+            let rows = days
+                .iter()
+                .flat_map(|(day, pages)| {
+                    pages.iter().map(move |(p, n)| {
+                        vec![day.to_string(), p.as_str().to_owned(), n.to_string()]
+                    })
+                })
+                .collect();
+            return Ok(Sheet {
+                name: format!("tally-page-views-{from}-{to}"),
+                header: &["date", "page", "views"],
+                rows,
+            }
+            .response());
+        }
+        Ok(json_response(
+            StatusCode::OK,
+            &PagesPerDay {
+                top_pages: self.history.top_pages(),
+                days_kept: self.history.page_days(),
+                days: days
+                    .into_iter()
+                    .map(|(day, pages)| DayPages {
+                        day: day.to_string(),
+                        pages: page_counts(pages),
+                    })
+                    .collect(),
+            },
+        ))
+    }
+
+    pub(super) async fn top_pages(
+        &self,
+        from: Day,
+        to: Day,
+        limit: usize,
+        csv: bool,
+    ) -> Result<Response, ApiError> {
+        let pages = self.history.top_pages_over(from, to, limit).await?;
+        if csv {
+            return Ok(Sheet {
+                name: format!("tally-top-pages-{from}-{to}"),
+                header: &["page", "views"],
+                rows: pages
+                    .iter()
+                    .map(|(p, n)| vec![p.as_str().to_owned(), n.to_string()])
+                    .collect(),
+            }
+            .response());
+        }
+        Ok(json_response(
+            StatusCode::OK,
+            &TopPages {
+                from: from.to_string(),
+                to: to.min(self.history.today()).to_string(),
+                pages: page_counts(pages),
+            },
+        ))
+    }
+
+    pub(super) async fn ballots(
+        &self,
+        poll: &crate::poll::Poll,
+        from: Option<Day>,
+        to: Option<Day>,
+        csv: bool,
+    ) -> Result<Response, ApiError> {
+        let days = self.history.ballots_per_day(poll, from, to).await?;
+        let options: Vec<String> = poll.option_ids().map(|o| o.as_str().to_owned()).collect();
+        if csv {
+            let rows = days
+                .iter()
+                .flat_map(|d| {
+                    poll.options.iter().zip(&d.votes).map(|(o, n)| {
+                        vec![
+                            d.day.to_string(),
+                            o.id.as_str().to_owned(),
+                            o.label.clone(),
+                            n.to_string(),
+                        ]
+                    })
+                })
+                .collect();
+            return Ok(Sheet {
+                name: format!("tally-poll-{}-ballots-per-day", poll.id),
+                header: &["date", "option", "label", "votes"],
+                rows,
+            }
+            .response());
+        }
+        Ok(json_response(
+            StatusCode::OK,
+            &BallotsPerDay {
+                poll: poll.id.as_str().to_owned(),
+                options,
+                days: days
+                    .into_iter()
+                    .map(|d| DayBallotsBody {
+                        day: d.day.to_string(),
+                        votes: d.votes,
+                        voters: d.voters,
+                    })
+                    .collect(),
+            },
+        ))
+    }
+
+    pub(super) async fn import(
+        &self,
+        headers: &HeaderMap,
+        body: Body,
+        who: &str,
+    ) -> Result<Response, ApiError> {
+        let bytes = read_body(headers, body, MAX_IMPORT_BODY).await?;
+        if !media_type_is(headers, &["text/csv", "text/plain"]) {
+            return Err(ApiError::UnsupportedMediaType {
+                expected: "text/csv",
+            });
+        }
+        let imported = self
+            .history
+            .import_visits(who, &bytes, &self.editing.audit)
+            .await?;
+        Ok(json_response(
+            StatusCode::OK,
+            &ImportBody {
+                days: imported.days,
+                changed: imported.changed,
+                added: imported.added,
+            },
+        ))
+    }
+
+    pub(super) async fn audit_log(&self, limit: usize, csv: bool) -> Result<Response, ApiError> {
+        let calendar = self.history.calendar();
+        let entries: Vec<AuditEntryBody> = self
+            .editing
+            .audit
+            .recent(limit)
+            .await?
+            .into_iter()
+            .map(|e| AuditEntryBody {
+                at: calendar.local(e.at),
+                who: e.who,
+                action: e.action.as_str().to_owned(),
+                target: e.target,
+                before: e.before,
+                after: e.after,
+            })
+            .collect();
+        if csv {
+            let json =
+                |v: &Option<serde_json::Value>| v.as_ref().map_or(String::new(), |v| v.to_string());
+            return Ok(Sheet {
+                name: format!("tally-audit-{}", self.history.today()),
+                header: &["at", "who", "action", "target", "before", "after"],
+                rows: entries
+                    .iter()
+                    .map(|e| {
+                        vec![
+                            e.at.clone(),
+                            e.who.clone(),
+                            e.action.clone(),
+                            e.target.clone(),
+                            json(&e.before),
+                            json(&e.after),
+                        ]
+                    })
+                    .collect(),
+            }
+            .response());
+        }
+        Ok(json_response(StatusCode::OK, &AuditLog { entries }))
+    }
+}

@@ -1,0 +1,152 @@
+//! The admin API on the ops listener, behind `Authorization: Bearer
+//! <token>` (one of `TALLY_ADMIN_TOKENS`, or `TALLY_ADMIN_TOKEN`): polls
+//! ([`polls`]), the history, exports, import and audit log ([`history`]).
+//! Every change goes through [`Editing`], which notes who made it.
+
+mod answers;
+pub mod bodies;
+pub mod history;
+mod params;
+pub mod polls;
+
+use std::sync::Arc;
+
+use axum::extract::Path;
+use axum::extract::rejection::PathRejection;
+use http::HeaderMap;
+
+use crate::edge::auth::{Admins, AfterFailure, LOCKOUT, Throttle};
+use crate::edge::client::Client;
+use crate::edge::error::ApiError;
+use crate::edge::poll_json::{PollBody, ResultsBody};
+use crate::edge::respond::{json_object, media_type_is, read_body};
+use crate::editing::{EditError, Editing};
+use crate::history::{History, HistoryError};
+use crate::ids::PollId;
+use crate::metrics::Metrics;
+use crate::poll::Viewer;
+use crate::store::PollState;
+use bodies::{AdminPoll, Put};
+
+/// Admin bodies carry whole polls: more room than a hit's.
+pub const MAX_ADMIN_BODY: usize = 64 * 1024;
+
+/// What the admin routes need.
+pub struct AdminApi {
+    pub editing: Arc<Editing>,
+    pub history: Arc<History>,
+    /// None: the admin API is off.
+    pub admins: Admins,
+    pub throttle: Arc<Throttle>,
+    pub metrics: Arc<Metrics>,
+    pub log_addresses: bool,
+}
+
+/// A poll's id from the path, read after the token is checked.
+pub type PollPath = Result<Path<String>, PathRejection>;
+
+/// The poll a path names; a malformed id names no poll.
+pub fn poll_id(path: PollPath) -> Result<PollId, ApiError> {
+    path.ok()
+        .and_then(|Path(raw)| PollId::parse(&raw).ok())
+        .ok_or(ApiError::PollNotFound)
+}
+
+impl AdminApi {
+    /// Whose bearer token the request carries, throttling an address that
+    /// keeps guessing.
+    pub fn authorize(&self, headers: &HeaderMap, client: Client) -> Result<String, ApiError> {
+        if self.admins.is_empty() {
+            return Err(ApiError::AdminDisabled);
+        }
+        if let Err(wait) = self.throttle.check(client.ip) {
+            return Err(ApiError::SignInLockedOut {
+                retry_after_secs: wait.as_secs().max(1),
+            });
+        }
+        if let Some(who) = self.admins.bearer(headers) {
+            self.throttle.succeeded(client.ip);
+            return Ok(who.to_owned());
+        }
+        // No token at all is not a guess.
+        if !headers.contains_key(http::header::AUTHORIZATION) {
+            return Err(ApiError::Unauthorized);
+        }
+        self.metrics.admin_auth_failures.inc();
+        let address = self.log_addresses.then_some(client.ip);
+        match self.throttle.failed(client.ip) {
+            AfterFailure::Counted { failures } => tracing::warn!(
+                failures,
+                client = address.map(tracing::field::display),
+                "admin token refused"
+            ),
+            AfterFailure::LockedOut => {
+                self.metrics.admin_lockouts.inc();
+                tracing::warn!(
+                    minutes = LOCKOUT.as_secs() / 60,
+                    client = address.map(tracing::field::display),
+                    "admin token refused too often: address locked out"
+                );
+            }
+        }
+        Err(ApiError::Unauthorized)
+    }
+
+    /// A poll as editors read it: times with the portal's offset, to the
+    /// second.
+    pub fn admin_poll(&self, state: &PollState, result: Option<Put>) -> AdminPoll {
+        let now = self.editing.voting.now();
+        let calendar = self.history.calendar();
+        let mut poll = PollBody::new(state, now, Viewer::Editor, calendar.zone_name());
+        poll.opens_at = state.poll.opens_at.map(|t| calendar.local(t));
+        poll.closes_at = state.poll.closes_at.map(|t| calendar.local(t));
+        AdminPoll {
+            poll,
+            results: ResultsBody::new(state, now),
+            archived_at: state.poll.archived_at.map(|t| calendar.local(t)),
+            result,
+        }
+    }
+
+    pub async fn state(&self, id: &PollId) -> Result<PollState, ApiError> {
+        self.editing
+            .voting
+            .state(id, None)
+            .await?
+            .ok_or(ApiError::PollNotFound)
+    }
+}
+
+impl From<EditError> for ApiError {
+    fn from(e: EditError) -> Self {
+        match e {
+            EditError::NotFound => ApiError::PollNotFound,
+            EditError::ClosesInThePast => ApiError::InvalidPoll(e.to_string()),
+            EditError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<HistoryError> for ApiError {
+    fn from(e: HistoryError) -> Self {
+        match e {
+            HistoryError::Span(why) => ApiError::InvalidQuery(why),
+            HistoryError::Import(why) => ApiError::InvalidImport(why.to_string()),
+            HistoryError::Store(e) => e.into(),
+        }
+    }
+}
+
+/// An admin request's JSON object body.
+pub async fn json_body(
+    headers: &HeaderMap,
+    body: axum::body::Body,
+) -> Result<serde_json::Value, ApiError> {
+    let bytes = read_body(headers, body, MAX_ADMIN_BODY).await?;
+    if !media_type_is(headers, &["application/json"]) {
+        return Err(ApiError::UnsupportedMediaType {
+            expected: "application/json",
+        });
+    }
+    json_object(&bytes)
+}

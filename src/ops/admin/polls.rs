@@ -1,0 +1,373 @@
+//! The admin API's poll routes: list, create, read, replace, close,
+//! reopen, archive and delete a poll, and set the counter's baseline.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::State;
+use http::{HeaderMap, StatusCode, Uri};
+use serde_json::Value;
+
+use super::bodies::{AdminPoll, AdminPolls, Baseline, Deleted, Put, Reopen};
+use super::params::{Force, Poll};
+use super::{AdminApi, PollPath, json_body, poll_id};
+use crate::config::MAX_BASELINE;
+use crate::edge::client::Client;
+use crate::edge::error::{ApiError, HeldOption, PollConflictDetail};
+use crate::edge::respond::{
+    Response, json_object, json_response, media_type_is, query_param, read_body,
+};
+use crate::edge::schema;
+use crate::ids::PollId;
+use crate::poll::{Poll as Definition, PollSpec};
+use crate::refusals;
+use crate::store::PutPoll;
+
+refusals!(ListRefusals: [AdminDisabled, Unauthorized, locked_out(), StoreUnavailable]);
+refusals!(PollRefusals: [PollNotFound, AdminDisabled, Unauthorized, locked_out(), StoreUnavailable]);
+refusals!(CreateRefusals: [
+    admin_payload_too_large(),
+    invalid_body(),
+    unsupported_media_type("application/json"),
+    invalid_json(),
+    invalid_poll(),
+    poll_has_ballots(),
+    AdminDisabled,
+    Unauthorized,
+    locked_out(),
+    StoreUnavailable,
+]);
+refusals!(PutRefusals: [
+    admin_payload_too_large(),
+    invalid_body(),
+    unsupported_media_type("application/json"),
+    invalid_json(),
+    invalid_poll(),
+    poll_has_ballots(),
+    PollNotFound,
+    AdminDisabled,
+    Unauthorized,
+    locked_out(),
+    StoreUnavailable,
+]);
+refusals!(ReopenRefusals: [
+    admin_payload_too_large(),
+    invalid_body(),
+    unsupported_media_type("application/json"),
+    invalid_json(),
+    PollNotFound,
+    invalid_poll(),
+    AdminDisabled,
+    Unauthorized,
+    locked_out(),
+    StoreUnavailable,
+]);
+refusals!(BaselineRefusals: [
+    admin_payload_too_large(),
+    invalid_body(),
+    unsupported_media_type("application/json"),
+    invalid_json(),
+    invalid_baseline(),
+    AdminDisabled,
+    Unauthorized,
+    locked_out(),
+    StoreUnavailable,
+]);
+
+fn ok(api: &AdminApi, state: &crate::store::PollState) -> Response {
+    json_response(StatusCode::OK, &api.admin_poll(state, None))
+}
+
+/// List the polls
+///
+/// Every poll, with its results.
+#[utoipa::path(
+    get, path = "/admin/polls", tag = "admin", operation_id = "listPolls",
+    security(("bearer" = [])),
+    responses((status = 200, description = "The polls.", body = AdminPolls), ListRefusals),
+)]
+pub async fn list_polls(
+    State(api): State<Arc<AdminApi>>,
+    client: Client,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    api.authorize(&headers, client)?;
+    let polls = api
+        .editing
+        .voting
+        .list()
+        .await?
+        .iter()
+        .map(|s| api.admin_poll(s, None))
+        .collect();
+    Ok(json_response(StatusCode::OK, &AdminPolls { polls }))
+}
+
+/// Create or replace a poll
+///
+/// The poll named by the body's `id`: created, or replaced by this
+/// definition.
+#[utoipa::path(
+    post, path = "/admin/polls", tag = "admin", operation_id = "createPoll",
+    security(("bearer" = [])),
+    params(Force),
+    request_body(content = schema::PollSpec, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Created (`result`: `created`).", body = AdminPoll),
+        (status = 200, description = "Replaced or unchanged (`result`).", body = AdminPoll), CreateRefusals),
+)]
+pub async fn create_poll(
+    State(api): State<Arc<AdminApi>>,
+    client: Client,
+    headers: HeaderMap,
+    uri: Uri,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let who = api.authorize(&headers, client)?;
+    api.put_poll(&who, &headers, &uri, body, None).await
+}
+
+/// Read a poll
+#[utoipa::path(
+    get, path = "/admin/polls/{id}", tag = "admin", operation_id = "getAdminPoll",
+    security(("bearer" = [])),
+    params(Poll),
+    responses((status = 200, description = "The poll and its results.", body = AdminPoll), PollRefusals),
+)]
+pub async fn get_poll(
+    State(api): State<Arc<AdminApi>>,
+    path: PollPath,
+    client: Client,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    api.authorize(&headers, client)?;
+    Ok(ok(&api, &api.state(&poll_id(path)?).await?))
+}
+
+/// Create or replace a poll by id
+///
+/// Like `POST /admin/polls`, for the poll the path names; the body's `id`
+/// may be left out, and must otherwise be the path's.
+#[utoipa::path(
+    put, path = "/admin/polls/{id}", tag = "admin", operation_id = "putPoll",
+    security(("bearer" = [])),
+    params(Poll, Force),
+    request_body(content = schema::PollSpec, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Created (`result`: `created`).", body = AdminPoll),
+        (status = 200, description = "Replaced or unchanged (`result`).", body = AdminPoll), PutRefusals),
+)]
+pub async fn put_poll(
+    State(api): State<Arc<AdminApi>>,
+    path: PollPath,
+    client: Client,
+    headers: HeaderMap,
+    uri: Uri,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let who = api.authorize(&headers, client)?;
+    let id = poll_id(path)?;
+    api.put_poll(&who, &headers, &uri, body, Some(id)).await
+}
+
+/// Delete a poll
+///
+/// Deletes the poll and every ballot cast in it, for good. The audit log
+/// keeps its definition and counts.
+#[utoipa::path(
+    delete, path = "/admin/polls/{id}", tag = "admin", operation_id = "deletePoll",
+    security(("bearer" = [])),
+    params(Poll),
+    responses((status = 200, description = "What was deleted.", body = Deleted), PollRefusals),
+)]
+pub async fn delete_poll(
+    State(api): State<Arc<AdminApi>>,
+    path: PollPath,
+    client: Client,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let who = api.authorize(&headers, client)?;
+    let gone = api.editing.delete(&who, &poll_id(path)?).await?;
+    let deleted = Deleted {
+        id: gone.poll.id.as_str().to_owned(),
+        votes: gone.votes.iter().sum(),
+        voters: gone.voters,
+    };
+    Ok(json_response(StatusCode::OK, &deleted))
+}
+
+/// Close a poll
+///
+/// Ends the poll's window now; ballots are refused from then on.
+#[utoipa::path(
+    post, path = "/admin/polls/{id}/close", tag = "admin", operation_id = "closePoll",
+    security(("bearer" = [])),
+    params(Poll),
+    responses((status = 200, description = "The closed poll and its results.", body = AdminPoll), PollRefusals),
+)]
+pub async fn close_poll(
+    State(api): State<Arc<AdminApi>>,
+    path: PollPath,
+    client: Client,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let who = api.authorize(&headers, client)?;
+    Ok(ok(&api, &api.editing.close(&who, &poll_id(path)?).await?))
+}
+
+/// Reopen a poll
+///
+/// Takes ballots again from now, until `closes_at` or with no end; an
+/// archived poll comes back to the lists. Its ballots stay.
+#[utoipa::path(
+    post, path = "/admin/polls/{id}/reopen", tag = "admin", operation_id = "reopenPoll",
+    security(("bearer" = [])),
+    params(Poll),
+    request_body(content = Option<Reopen>, content_type = "application/json"),
+    responses((status = 200, description = "The reopened poll.", body = AdminPoll), ReopenRefusals),
+)]
+pub async fn reopen_poll(
+    State(api): State<Arc<AdminApi>>,
+    path: PollPath,
+    client: Client,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let who = api.authorize(&headers, client)?;
+    let id = poll_id(path)?;
+    let closes_at = api.reopen_until(&headers, body).await?;
+    Ok(ok(&api, &api.editing.reopen(&who, &id, closes_at).await?))
+}
+
+/// Archive a poll
+///
+/// Closes it (if open) and leaves it out of the public lists; its results
+/// are kept and stay readable by its address.
+#[utoipa::path(
+    post, path = "/admin/polls/{id}/archive", tag = "admin", operation_id = "archivePoll",
+    security(("bearer" = [])),
+    params(Poll),
+    responses((status = 200, description = "The archived poll.", body = AdminPoll), PollRefusals),
+)]
+pub async fn archive_poll(
+    State(api): State<Arc<AdminApi>>,
+    path: PollPath,
+    client: Client,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let who = api.authorize(&headers, client)?;
+    Ok(ok(&api, &api.editing.archive(&who, &poll_id(path)?).await?))
+}
+
+/// Set the counter baseline
+///
+/// The visits counted before this service (e.g. `7582803`): `total` is the
+/// baseline plus every visit.
+#[utoipa::path(
+    put, path = "/admin/counter/baseline", tag = "admin", operation_id = "putBaseline",
+    security(("bearer" = [])),
+    request_body(content = Baseline, content_type = "application/json"),
+    responses((status = 200, description = "The baseline set.", body = Baseline), BaselineRefusals),
+)]
+pub async fn put_baseline(
+    State(api): State<Arc<AdminApi>>,
+    client: Client,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let who = api.authorize(&headers, client)?;
+    let value = json_body(&headers, body).await?;
+    let bad = || {
+        ApiError::InvalidBaseline(format!(
+            "baseline must be a whole number from 0 to {MAX_BASELINE}"
+        ))
+    };
+    let Baseline { baseline } = serde_json::from_value(value).map_err(|_| bad())?;
+    if baseline > MAX_BASELINE {
+        return Err(bad());
+    }
+    api.editing.set_baseline(&who, baseline).await?;
+    Ok(json_response(StatusCode::OK, &Baseline { baseline }))
+}
+
+impl AdminApi {
+    /// A reopening's new closing time, from an optional JSON body.
+    async fn reopen_until(
+        &self,
+        headers: &HeaderMap,
+        body: Body,
+    ) -> Result<Option<jiff::Timestamp>, ApiError> {
+        let bytes = read_body(headers, body, super::MAX_ADMIN_BODY).await?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(None);
+        }
+        if !media_type_is(headers, &["application/json"]) {
+            return Err(ApiError::UnsupportedMediaType {
+                expected: "application/json",
+            });
+        }
+        let reopen: Reopen = json_object(&bytes)?;
+        let Some(raw) = reopen.closes_at else {
+            return Ok(None);
+        };
+        let at = raw
+            .parse::<jiff::Timestamp>()
+            .ok()
+            .or_else(|| self.history.calendar().instant(&raw))
+            .ok_or_else(|| {
+                ApiError::InvalidPoll(
+                    "closes_at must be RFC 3339 or a local date and time (2026-12-31T17:00)".into(),
+                )
+            })?;
+        Ok(Some(at))
+    }
+
+    async fn put_poll(
+        &self,
+        who: &str,
+        headers: &HeaderMap,
+        uri: &Uri,
+        body: Body,
+        path_id: Option<PollId>,
+    ) -> Result<Response, ApiError> {
+        let force = query_param(uri.query(), "force").is_some_and(|v| v == "true" || v == "1");
+        let mut value = json_body(headers, body).await?;
+        if let Some(path_id) = path_id {
+            let object = value
+                .as_object_mut()
+                .ok_or_else(|| ApiError::InvalidPoll("the body must be a JSON object".into()))?;
+            match object.get("id") {
+                None => {
+                    object.insert("id".into(), Value::from(path_id.as_str()));
+                }
+                Some(id) if id == path_id.as_str() => {}
+                Some(_) => {
+                    return Err(ApiError::InvalidPoll(
+                        "the id in the body differs from the path".into(),
+                    ));
+                }
+            }
+        }
+        let spec: PollSpec =
+            serde_json::from_value(value).map_err(|e| ApiError::InvalidPoll(e.to_string()))?;
+        let poll = Definition::new(spec).map_err(|e| ApiError::InvalidPoll(e.to_string()))?;
+        let (status, result) = match self.editing.put(who, &poll, force).await? {
+            PutPoll::Created => (StatusCode::CREATED, Put::Created),
+            PutPoll::Replaced => (StatusCode::OK, Put::Replaced),
+            PutPoll::Unchanged => (StatusCode::OK, Put::Unchanged),
+            PutPoll::Conflict(orphans) => {
+                return Err(ApiError::PollConflict(PollConflictDetail {
+                    options: orphans
+                        .into_iter()
+                        .map(|(id, votes)| HeldOption { id, votes })
+                        .collect(),
+                }));
+            }
+        };
+        let state = self.state(&poll.id).await?;
+        Ok(json_response(
+            status,
+            &self.admin_poll(&state, Some(result)),
+        ))
+    }
+}

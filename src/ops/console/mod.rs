@@ -1,0 +1,379 @@
+//! The editors' console at `/admin/` on the ops listener: HTML pages,
+//! rendered on the server, to sign in with an admin token and then manage
+//! polls and read the counter's figures without curl. Everything works
+//! without script; one small same-origin script keeps a poll's results
+//! current while its page is open.
+//!
+//! - [`session`]: the cookie, CSRF tokens and the admin token's check;
+//! - [`layout`]: the page shell, stylesheet, security headers, errors;
+//! - [`dashboard`], [`polls`], [`form`] and [`save`], [`history`]: the pages;
+//! - [`chart`]: SVG charts with their numbers as tables.
+
+mod chart;
+mod dashboard;
+mod fields;
+mod form;
+mod history;
+mod layout;
+mod polls;
+mod routes;
+mod save;
+mod session;
+mod words;
+
+use std::sync::Arc;
+
+use axum::extract::Request;
+use bytes::Bytes;
+use http::{Method, StatusCode, header};
+use jiff::tz::TimeZone;
+
+pub use self::fields::Fields;
+use self::layout::{Frame, error_page, html_response, see_other};
+pub use self::routes::{PAGES, route};
+use self::words::Lang;
+use crate::counter::Counter;
+use crate::edge::auth::{Admins, AfterFailure, LOCKOUT, Throttle};
+use crate::edge::client::Client;
+use crate::edge::error::ApiError;
+use crate::edge::respond::{Response, query_param, read_body};
+use crate::editing::{EditError, Editing};
+use crate::history::{History, HistoryError};
+use crate::metrics::Metrics;
+use crate::sessions::{SessionId, Sessions};
+use crate::store::StoreError;
+use crate::voting::Voting;
+
+/// Console forms are small (a poll, or a pasted CSV of a few years).
+const MOST_FORM_BYTES: usize = 512 * 1024;
+
+/// A console page, as the ops route table names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Page {
+    Dashboard,
+    Stylesheet,
+    Script,
+    SignIn,
+    SignOut,
+    Polls,
+    NewPoll,
+    Poll,
+    EditPoll,
+    ClosePoll,
+    ReopenPoll,
+    ArchivePoll,
+    DeletePoll,
+    PollResultsCsv,
+    History,
+    HistoryDaysCsv,
+    HistoryMonthsCsv,
+    Audit,
+    Import,
+}
+
+/// What the console needs.
+pub struct Console {
+    pub sessions: Arc<Sessions>,
+    pub voting: Arc<Voting>,
+    pub counter: Arc<Counter>,
+    /// Every change, recorded in the audit log under the editor's name.
+    pub editing: Arc<Editing>,
+    pub history: Arc<History>,
+    /// None: the console, as the admin API, is off.
+    pub admins: Admins,
+    pub throttle: Arc<Throttle>,
+    pub metrics: Arc<Metrics>,
+    pub lang: Lang,
+    pub tz: TimeZone,
+}
+
+/// A signed-in request: who, its session, and the page's frame.
+pub struct Editor {
+    pub who: String,
+    pub id: SessionId,
+    pub frame: Frame,
+}
+
+/// Why a console request failed, answered as a page.
+#[derive(Debug)]
+pub enum Failure {
+    NotFound,
+    /// A form without its CSRF token, from elsewhere, or after sign-out.
+    Forbidden(&'static str, &'static str),
+    /// A form that does not make sense, explained.
+    Invalid(String),
+    TooLarge,
+    Store(StoreError),
+}
+
+impl From<StoreError> for Failure {
+    fn from(e: StoreError) -> Self {
+        Failure::Store(e)
+    }
+}
+
+impl From<EditError> for Failure {
+    fn from(e: EditError) -> Self {
+        match e {
+            EditError::NotFound => Failure::NotFound,
+            EditError::ClosesInThePast => Failure::Invalid(
+                "Thời gian đóng phải ở tương lai. / The closing time must be in the future.".into(),
+            ),
+            EditError::Store(e) => Failure::Store(e),
+        }
+    }
+}
+
+impl From<HistoryError> for Failure {
+    fn from(e: HistoryError) -> Self {
+        match e {
+            HistoryError::Store(e) => Failure::Store(e),
+            other => Failure::Invalid(other.to_string()),
+        }
+    }
+}
+
+impl Failure {
+    fn answer(self, frame: &Frame) -> Response {
+        let (status, message) = match self {
+            Failure::NotFound => (
+                StatusCode::NOT_FOUND,
+                frame
+                    .t(
+                        "Không tìm thấy trang hoặc câu hỏi này.",
+                        "There is no such page or poll.",
+                    )
+                    .to_owned(),
+            ),
+            Failure::Forbidden(vi, en) => (StatusCode::FORBIDDEN, frame.t(vi, en).to_owned()),
+            Failure::Invalid(why) => (StatusCode::BAD_REQUEST, why),
+            Failure::TooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                frame
+                    .t("Nội dung gửi lên quá lớn.", "What was sent is too large.")
+                    .to_owned(),
+            ),
+            Failure::Store(e) => {
+                tracing::warn!(error = %e, "console: store unavailable");
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    frame
+                        .t(
+                            "Kho dữ liệu tạm thời không trả lời. Vui lòng thử lại sau ít phút.",
+                            "The store is not answering for now. Please try again in a few minutes.",
+                        )
+                        .to_owned(),
+                )
+            }
+        };
+        error_page(frame, status, &message)
+    }
+}
+
+/// A page's answer, or why not.
+pub type Answer = Result<Response, Failure>;
+
+impl Console {
+    fn frame(&self, query: Option<&str>) -> Frame {
+        let asked = query_param(query, "lang").and_then(|v| Lang::from_tag(&v));
+        Frame {
+            lang: asked.unwrap_or(self.lang),
+            asked,
+            who: None,
+            csrf: None,
+        }
+    }
+
+    /// Answers a console request (its method already checked).
+    pub async fn handle(
+        &self,
+        page: Page,
+        id: Option<&str>,
+        req: Request,
+        client: Client,
+    ) -> Response {
+        let mut frame = self.frame(req.uri().query());
+        match page {
+            Page::Stylesheet => return layout::stylesheet(),
+            Page::Script => return layout::script(),
+            _ => {}
+        }
+        if self.admins.is_empty() {
+            return error_page(
+                &frame,
+                StatusCode::NOT_FOUND,
+                frame.t(
+                    "Trang quản trị chưa được bật: hãy đặt TALLY_ADMIN_TOKEN hoặc TALLY_ADMIN_TOKENS.",
+                    "The console is off: set TALLY_ADMIN_TOKEN or TALLY_ADMIN_TOKENS.",
+                ),
+            );
+        }
+        let (parts, body) = req.into_parts();
+        let form = if parts.method == Method::POST {
+            if !session::origin_is_own(&parts.headers, client.https) {
+                return Failure::Forbidden(
+                    "Biểu mẫu này không được gửi từ trang quản trị.",
+                    "This form was not sent from the console.",
+                )
+                .answer(&frame);
+            }
+            match read_body(&parts.headers, body, MOST_FORM_BYTES).await {
+                Ok(bytes) => Some(bytes),
+                Err(ApiError::PayloadTooLarge { .. }) => return Failure::TooLarge.answer(&frame),
+                Err(_) => {
+                    return Failure::Invalid(
+                        frame
+                            .t("Không đọc được biểu mẫu.", "The form could not be read.")
+                            .into(),
+                    )
+                    .answer(&frame);
+                }
+            }
+        } else {
+            None
+        };
+        if page == Page::SignIn {
+            return self.sign_in(&frame, form, client).await;
+        }
+        let editor = match self.editor(&parts.headers, frame.clone()).await {
+            Ok(Some(editor)) => editor,
+            Ok(None) if form.is_none() => return see_other(&frame.link("/admin/sign-in")),
+            Ok(None) => {
+                return Failure::Forbidden(
+                    "Phiên làm việc đã hết hạn hoặc đã đăng xuất. Vui lòng đăng nhập lại.",
+                    "Your session has ended or you signed out. Please sign in again.",
+                )
+                .answer(&frame);
+            }
+            Err(e) => return e.answer(&frame),
+        };
+        frame = editor.frame.clone();
+        let fields = form.as_ref().map(|b| Fields::parse(b));
+        if let Some(fields) = &fields
+            && !session::csrf_matches(&editor.id, fields.get("csrf"))
+        {
+            return Failure::Forbidden(
+                "Biểu mẫu thiếu mã xác nhận (CSRF) hợp lệ; không có gì thay đổi. Hãy tải lại trang và thử lại.",
+                "The form lacks a valid confirmation (CSRF) token; nothing changed. Reload the page and try again.",
+            )
+            .answer(&frame);
+        }
+        let answer = match (page, fields) {
+            (Page::SignOut, Some(_)) => self.sign_out(&editor, client).await,
+            (Page::Dashboard, _) => dashboard::dashboard(self, &editor).await,
+            (Page::History, _) => history::history(self, &editor).await,
+            (Page::HistoryDaysCsv, _) => history::history_csv(self, false).await,
+            (Page::HistoryMonthsCsv, _) => history::history_csv(self, true).await,
+            (Page::Audit, _) => history::audit(self, &editor).await,
+            (Page::Import, fields) => history::import(self, &editor, fields).await,
+            (Page::Polls, None) => polls::list(self, &editor).await,
+            (Page::Polls, Some(f)) => save::save(self, &editor, None, &f).await,
+            (Page::NewPoll, _) => form::new_poll(self, &editor),
+            (Page::Poll, _) => polls::detail(self, &editor, id).await,
+            (Page::PollResultsCsv, _) => polls::results_csv(self, id).await,
+            (Page::EditPoll, None) => form::edit_poll(self, &editor, id).await,
+            (Page::EditPoll, Some(f)) => save::save(self, &editor, id, &f).await,
+            (Page::ClosePoll | Page::ReopenPoll, Some(f)) => {
+                polls::act(self, &editor, page, id, &f).await
+            }
+            (Page::ArchivePoll | Page::DeletePoll, None) => {
+                polls::confirm(self, &editor, page, id).await
+            }
+            (Page::ArchivePoll | Page::DeletePoll, Some(f)) => {
+                polls::act(self, &editor, page, id, &f).await
+            }
+            _ => Err(Failure::NotFound),
+        };
+        answer.unwrap_or_else(|failure| failure.answer(&frame))
+    }
+
+    /// The signed-in editor the request's cookie names, if any.
+    async fn editor(
+        &self,
+        headers: &http::HeaderMap,
+        frame: Frame,
+    ) -> Result<Option<Editor>, Failure> {
+        let Some(id) = session::session_cookie(headers) else {
+            return Ok(None);
+        };
+        let Some(found) = self.sessions.find(&id).await? else {
+            return Ok(None);
+        };
+        let frame = Frame {
+            who: Some(found.who.clone()),
+            csrf: Some(session::csrf_token(&id)),
+            ..frame
+        };
+        Ok(Some(Editor {
+            who: found.who,
+            id,
+            frame,
+        }))
+    }
+
+    async fn sign_in(&self, frame: &Frame, form: Option<Bytes>, client: Client) -> Response {
+        let Some(form) = form else {
+            return html_response(StatusCode::OK, dashboard::sign_in_page(frame, None));
+        };
+        if let Err(wait) = self.throttle.check(client.ip) {
+            let mut response = error_page(
+                frame,
+                StatusCode::TOO_MANY_REQUESTS,
+                frame.t(
+                    "Nhập sai mã quá nhiều lần. Vui lòng đợi 15 phút rồi thử lại.",
+                    "Too many wrong tokens. Please wait 15 minutes and try again.",
+                ),
+            );
+            if let Ok(v) = wait.as_secs().max(1).to_string().parse() {
+                response.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            return response;
+        }
+        let fields = Fields::parse(&form);
+        let given = fields.get("token").unwrap_or("").trim();
+        let Some(who) = self.admins.name_for(given).map(str::to_owned) else {
+            self.refused(client);
+            let page = dashboard::sign_in_page(
+                frame,
+                Some(frame.t("Mã quản trị không đúng.", "That admin token is not right.")),
+            );
+            return html_response(StatusCode::UNAUTHORIZED, page);
+        };
+        self.throttle.succeeded(client.ip);
+        match self.sessions.start(&who).await {
+            Ok((id, _)) => {
+                let mut response = see_other(&frame.link("/admin/"));
+                response
+                    .headers_mut()
+                    .insert(header::SET_COOKIE, session::set_cookie(&id, client.https));
+                response
+            }
+            Err(e) => Failure::Store(e).answer(frame),
+        }
+    }
+
+    fn refused(&self, client: Client) {
+        self.metrics.admin_auth_failures.inc();
+        match self.throttle.failed(client.ip) {
+            AfterFailure::Counted { failures } => {
+                tracing::warn!(failures, "console: admin token refused")
+            }
+            AfterFailure::LockedOut => {
+                self.metrics.admin_lockouts.inc();
+                tracing::warn!(
+                    minutes = LOCKOUT.as_secs() / 60,
+                    "console: admin token refused too often: address locked out"
+                );
+            }
+        }
+    }
+
+    async fn sign_out(&self, editor: &Editor, client: Client) -> Answer {
+        self.sessions.end(&editor.id).await?;
+        let mut response = see_other(&editor.frame.link("/admin/sign-in"));
+        response
+            .headers_mut()
+            .insert(header::SET_COOKIE, session::clear_cookie(client.https));
+        Ok(response)
+    }
+}

@@ -1,0 +1,326 @@
+//! The console's poll pages: the list (open, scheduled, closed), one poll
+//! with its live results (kept current by the console's script), and the buttons that close, reopen, archive or
+//! delete it (the last two after a page that states the ballots' fate).
+
+use http::StatusCode;
+use maud::{Markup, html};
+
+use super::chart;
+use super::layout::{Frame, html_response, see_other};
+use super::words::{parse_local, when};
+use super::{Answer, Console, Editor, Failure, Fields, Page};
+use crate::ids::PollId;
+use crate::ops::export::Sheet;
+use crate::poll::{Poll, PollStatus, Results, Visibility};
+use crate::store::PollState;
+
+/// The poll a path names, or not found.
+pub(super) async fn state(console: &Console, id: Option<&str>) -> Result<PollState, Failure> {
+    let id = id
+        .and_then(|id| PollId::parse(id).ok())
+        .ok_or(Failure::NotFound)?;
+    console
+        .voting
+        .state(&id, None)
+        .await?
+        .ok_or(Failure::NotFound)
+}
+
+pub(super) fn poll_link(frame: &Frame, id: &PollId, rest: &str) -> String {
+    frame.link(&format!("/admin/console/polls/{id}{rest}"))
+}
+
+fn status_words(frame: &Frame, status: PollStatus) -> &'static str {
+    match status {
+        PollStatus::NotYetOpen => frame.t("Sắp mở", "Scheduled"),
+        PollStatus::Open => frame.t("Đang mở", "Open"),
+        PollStatus::Closed => frame.t("Đã đóng", "Closed"),
+    }
+}
+
+pub(super) fn visibility_words(frame: &Frame, v: Visibility) -> &'static str {
+    match v {
+        Visibility::Always => frame.t("Luôn công khai", "Always public"),
+        Visibility::AfterVote => frame.t("Sau khi bình chọn", "After voting"),
+        Visibility::AfterClose => frame.t("Sau khi kết thúc", "After closing"),
+        Visibility::Never => frame.t("Chỉ ban biên tập", "Editors only"),
+    }
+}
+
+/// The list of polls, grouped by status.
+pub(super) async fn list(console: &Console, editor: &Editor) -> Answer {
+    let frame = &editor.frame;
+    let now = console.voting.now();
+    let states = console.voting.list().await?;
+    let archived = frame.t("Đã lưu trữ", "Archived");
+    let groups = [
+        (Some(PollStatus::Open), frame.t("Đang mở", "Open")),
+        (Some(PollStatus::NotYetOpen), frame.t("Sắp mở", "Scheduled")),
+        (Some(PollStatus::Closed), frame.t("Đã đóng", "Closed")),
+        (None, archived),
+    ];
+    let in_group = |s: &PollState, group: Option<PollStatus>| match group {
+        None => s.poll.archived_at.is_some(),
+        Some(status) => s.poll.archived_at.is_none() && s.poll.status(now) == status,
+    };
+    let title = frame.t("Các cuộc bình chọn", "Polls");
+    let body = html! {
+        h1 { (title) }
+        p { a.button href=(frame.link("/admin/console/new-poll")) { (frame.t("Tạo câu hỏi mới", "New poll")) } }
+        @for (status, heading) in groups {
+            @let polls: Vec<&PollState> = states.iter().filter(|s| in_group(s, status)).collect();
+            section {
+                h2 { (heading) " (" (polls.len()) ")" }
+                @if polls.is_empty() {
+                    p { (frame.t("Không có.", "None.")) }
+                } @else {
+                    div.table-wrap { table {
+                        caption { (heading) }
+                        thead { tr {
+                            th scope="col" { (frame.t("Câu hỏi", "Question")) }
+                            th scope="col" { (frame.t("Phiếu", "Votes")) }
+                            th scope="col" { (frame.t("Thời gian", "When")) }
+                        } }
+                        tbody { @for s in &polls { tr {
+                            th scope="row" { a href=(poll_link(frame, &s.poll.id, "")) { (s.poll.question) } }
+                            td { (frame.lang.number(s.votes.iter().sum())) }
+                            td { (window(console, frame, &s.poll)) }
+                        } } }
+                    } }
+                }
+            }
+        }
+    };
+    Ok(html_response(
+        StatusCode::OK,
+        frame.page(title, false, body),
+    ))
+}
+
+/// When a poll opens and closes, in the site's zone.
+fn window(console: &Console, frame: &Frame, poll: &Poll) -> Markup {
+    html! {
+        @if let Some(at) = poll.opens_at { (frame.t("Mở", "Opens")) " " (when(at, &console.tz)) br; }
+        @if let Some(at) = poll.closes_at { (frame.t("Đóng", "Closes")) " " (when(at, &console.tz)) }
+        @if poll.opens_at.is_none() && poll.closes_at.is_none() { "—" }
+    }
+}
+
+/// One poll: its definition, actions, and live results (kept current
+/// every 5 s by the console's script, or by the reload link).
+pub(super) async fn detail(console: &Console, editor: &Editor, id: Option<&str>) -> Answer {
+    let frame = &editor.frame;
+    let s = state(console, id).await?;
+    let now = console.voting.now();
+    let poll = &s.poll;
+    let status = poll.status(now);
+    let results = Results::new(poll, &s.votes);
+    let n = |v: u64| frame.lang.number(v);
+    let points: Vec<(String, u64, String)> = results
+        .options
+        .iter()
+        .map(|o| {
+            let words = format!(
+                "{} {} ({:.1}%)",
+                n(o.votes),
+                frame.t("phiếu", "votes"),
+                o.percent
+            );
+            (o.label.clone(), o.votes, words)
+        })
+        .collect();
+    let rows: Vec<Vec<String>> = results
+        .options
+        .iter()
+        .map(|o| vec![o.label.clone(), n(o.votes), format!("{:.1}%", o.percent)])
+        .collect();
+    let results_title = frame.t("Kết quả", "Results");
+    let today = console.history.today();
+    let per_day = console
+        .history
+        .ballots_per_day(poll, Some(today.days_before(29)), Some(today))
+        .await?;
+    let body = html! {
+        h1 { (poll.question) }
+        dl {
+            dt { (frame.t("Mã câu hỏi", "Poll id")) } dd { code { (poll.id) } }
+            dt { (frame.t("Chọn tối đa", "Max choices")) } dd { (poll.max_choices) }
+            dt { (frame.t("Công bố kết quả", "Results shown")) } dd { (visibility_words(frame, poll.results)) }
+            dt { (frame.t("Múi giờ", "Time zone")) } dd { (console.voting.zone_name()) }
+        }
+        (actions(frame, poll, status))
+        h2 { (results_title) }
+        p {
+            label #live-toggle hidden { input type="checkbox" checked; " " (frame.t("Tự động cập nhật mỗi 5 giây", "Update every 5 seconds")) }
+            " " a href=(poll_link(frame, &poll.id, "")) { (frame.t("Tải lại", "Reload")) }
+        }
+        div #live aria-live="polite" {
+            p { span.status { (status_words(frame, status)) } " " (window(console, frame, poll)) }
+            p { (frame.t("Tổng số phiếu", "Total votes")) ": " strong { (n(results.total_votes)) }
+                " · " (frame.t("Số người bình chọn", "Voters")) ": " strong { (n(s.voters)) } }
+            (chart::with_table(
+                chart::bars(results_title, &points),
+                frame.t("Xem bảng số liệu", "Show the numbers"),
+                chart::table(results_title, &[frame.t("Phương án", "Option"), frame.t("Phiếu", "Votes"), "%"], &rows),
+            ))
+        }
+        p { a href=(poll_link(frame, &poll.id, "/results.csv")) download { (frame.t("Tải kết quả (CSV)", "Download the results (CSV)")) } }
+        h2 { (frame.t("Phiếu mỗi ngày, 30 ngày qua", "Ballots per day, last 30 days")) }
+        @for (i, option) in poll.options.iter().enumerate() {
+            @let points: Vec<(String, u64)> = per_day.iter().map(|d| (d.day.date().strftime("%d/%m").to_string(), d.votes.get(i).copied().unwrap_or(0))).collect();
+            @let rows: Vec<Vec<String>> = per_day.iter().map(|d| vec![d.day.to_string(), n(d.votes.get(i).copied().unwrap_or(0))]).collect();
+            @let caption = format!("{}: {}", frame.t("Phiếu mỗi ngày cho", "Ballots per day for"), option.label);
+            h3 { (option.label) }
+            (chart::with_table(
+                chart::columns(&caption, &points, n),
+                frame.t("Xem bảng số liệu", "Show the numbers"),
+                chart::table(&caption, &[frame.t("Ngày", "Day"), frame.t("Phiếu", "Votes")], &rows),
+            ))
+        }
+    };
+    Ok(html_response(
+        StatusCode::OK,
+        frame.page(&poll.question, true, body),
+    ))
+}
+
+fn button_form(frame: &Frame, action: String, label: &str, class: &str) -> Markup {
+    html! {
+        form method="post" action=(action) {
+            (frame.csrf_field())
+            button.(class) type="submit" { (label) }
+        }
+    }
+}
+
+fn actions(frame: &Frame, poll: &Poll, status: PollStatus) -> Markup {
+    html! {
+        div.actions {
+            a.button.secondary href=(poll_link(frame, &poll.id, "/edit")) { (frame.t("Sửa", "Edit")) }
+            @if status != PollStatus::Closed {
+                (button_form(frame, poll_link(frame, &poll.id, "/close"), frame.t("Đóng bình chọn", "Close the poll"), "secondary"))
+            } @else {
+                (button_form(frame, poll_link(frame, &poll.id, "/reopen"), frame.t("Mở lại", "Reopen"), "secondary"))
+            }
+            a.button.secondary href=(poll_link(frame, &poll.id, "/archive")) { (frame.t("Lưu trữ…", "Archive…")) }
+            a.button.secondary href=(poll_link(frame, &poll.id, "/delete")) { (frame.t("Xoá…", "Delete…")) }
+        }
+    }
+}
+
+/// The page before archiving or deleting: what happens to the ballots.
+pub(super) async fn confirm(
+    console: &Console,
+    editor: &Editor,
+    page: Page,
+    id: Option<&str>,
+) -> Answer {
+    let frame = &editor.frame;
+    let s = state(console, id).await?;
+    let votes: u64 = s.votes.iter().sum();
+    let n = frame.lang.number(votes);
+    let (title, fate, button, path) = if page == Page::DeletePoll {
+        (
+            frame.t("Xoá câu hỏi", "Delete the poll"),
+            match frame.lang {
+                super::words::Lang::Vi => {
+                    format!("Xoá vĩnh viễn câu hỏi và {n} phiếu bầu. Không thể hoàn tác.")
+                }
+                super::words::Lang::En => {
+                    format!("Deletes the poll and its {n} ballots for good. This cannot be undone.")
+                }
+            },
+            frame.t("Xoá vĩnh viễn", "Delete for good"),
+            "/delete",
+        )
+    } else {
+        (
+            frame.t("Lưu trữ câu hỏi", "Archive the poll"),
+            match frame.lang {
+                super::words::Lang::Vi => format!(
+                    "Câu hỏi sẽ đóng và được lưu trữ cùng {n} phiếu bầu; kết quả vẫn xem được trong mục lưu trữ."
+                ),
+                super::words::Lang::En => format!(
+                    "The poll closes and is archived with its {n} ballots; its results stay readable in the archive."
+                ),
+            },
+            frame.t("Lưu trữ", "Archive"),
+            "/archive",
+        )
+    };
+    let body = html! {
+        h1 { (title) }
+        p { strong { (s.poll.question) } }
+        p role="alert" { (fate) }
+        div.actions {
+            form method="post" action=(poll_link(frame, &s.poll.id, path)) {
+                (frame.csrf_field())
+                input type="hidden" name="confirm" value="yes";
+                button.danger type="submit" { (button) }
+            }
+            a.button.secondary href=(poll_link(frame, &s.poll.id, "")) { (frame.t("Huỷ", "Cancel")) }
+        }
+    };
+    Ok(html_response(
+        StatusCode::OK,
+        frame.page(title, false, body),
+    ))
+}
+
+/// Closes, reopens, archives or deletes a poll, then shows where it went.
+pub(super) async fn act(
+    console: &Console,
+    editor: &Editor,
+    page: Page,
+    id: Option<&str>,
+    fields: &Fields,
+) -> Answer {
+    let frame = &editor.frame;
+    let s = state(console, id).await?;
+    let poll_id = s.poll.id.clone();
+    let who = editor.who.as_str();
+    match page {
+        Page::ClosePoll => {
+            console.editing.close(who, &poll_id).await?;
+        }
+        Page::ReopenPoll => {
+            let closes_at = match fields.get("closes_at").filter(|v| !v.trim().is_empty()) {
+                Some(text) => Some(parse_local(text, &console.tz).ok_or_else(|| {
+                    let why = frame.t(
+                        "Thời gian đóng không hợp lệ.",
+                        "The closing time is not valid.",
+                    );
+                    Failure::Invalid(why.into())
+                })?),
+                None => None,
+            };
+            console.editing.reopen(who, &poll_id, closes_at).await?;
+        }
+        Page::ArchivePoll | Page::DeletePoll => {
+            if fields.get("confirm") != Some("yes") {
+                return Err(Failure::Invalid(
+                    frame.t("Chưa xác nhận.", "Not confirmed.").into(),
+                ));
+            }
+            if page == Page::DeletePoll {
+                console.editing.delete(who, &poll_id).await?;
+                tracing::info!(who, poll = %poll_id, "console: poll deleted");
+                return Ok(see_other(&frame.link("/admin/console/polls")));
+            }
+            console.editing.archive(who, &poll_id).await?;
+        }
+        _ => return Err(Failure::NotFound),
+    }
+    tracing::info!(who = %editor.who, poll = %poll_id, action = ?page, "console: poll changed");
+    Ok(see_other(&poll_link(frame, &poll_id, "")))
+}
+
+/// A poll's results as CSV (UTF-8 with a BOM, so spreadsheets read the
+/// Vietnamese labels right): one row per option.
+pub(super) async fn results_csv(console: &Console, id: Option<&str>) -> Answer {
+    let s = state(console, id).await?;
+    let name = format!("{}-results", s.poll.id);
+    let mut response = Sheet::results(name, &s.poll, &s.votes).response();
+    super::layout::secure(&mut response);
+    Ok(response)
+}

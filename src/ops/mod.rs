@@ -1,0 +1,102 @@
+//! The ops listener: Prometheus metrics, health and readiness, this
+//! listener's API document, the admin API, and the editors' console. Each
+//! documented route is declared once, beside its handler, with what it
+//! refuses; [`routes`] lists them, and the console's pages after them.
+
+pub mod admin;
+pub mod console;
+pub mod export;
+pub mod health;
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use http::{HeaderValue, header};
+use utoipa_axum::routes;
+
+use crate::edge::doc::Document;
+use crate::edge::door::{Asked, Render, Routes};
+use crate::edge::respond::Response;
+use crate::lang::Lang;
+use admin::AdminApi;
+use console::Console;
+use health::Health;
+
+/// What the ops routes need, each route taking its part.
+#[derive(Clone)]
+pub struct Ops {
+    pub health: Arc<Health>,
+    pub admin: Arc<AdminApi>,
+    pub console: Arc<Console>,
+    pub document: Arc<Document>,
+}
+
+impl FromRef<Ops> for Arc<Health> {
+    fn from_ref(ops: &Ops) -> Self {
+        Arc::clone(&ops.health)
+    }
+}
+
+impl FromRef<Ops> for Arc<AdminApi> {
+    fn from_ref(ops: &Ops) -> Self {
+        Arc::clone(&ops.admin)
+    }
+}
+
+impl FromRef<Ops> for Arc<Console> {
+    fn from_ref(ops: &Ops) -> Self {
+        Arc::clone(&ops.console)
+    }
+}
+
+impl FromRef<Ops> for Arc<Document> {
+    fn from_ref(ops: &Ops) -> Self {
+        Arc::clone(&ops.document)
+    }
+}
+
+/// Every ops route. Adding one: its handler (with `#[utoipa::path]` and
+/// its refusals) beside the others of its area, and its line here.
+pub fn routes() -> Routes<Ops> {
+    use admin::history::*;
+    use admin::polls::*;
+    use health::*;
+    let documented = Routes::default()
+        .api(routes!(get_metrics))
+        .api(routes!(get_health))
+        .api(routes!(get_ready))
+        .api(routes!(health::get_openapi))
+        .api(routes!(list_polls, create_poll))
+        .api(routes!(get_poll, put_poll, delete_poll))
+        .api(routes!(close_poll))
+        .api(routes!(reopen_poll))
+        .api(routes!(archive_poll))
+        .api(routes!(ballots_per_day))
+        .api(routes!(poll_results))
+        .api(routes!(put_baseline))
+        .api(routes!(visits_per_day))
+        .api(routes!(visits_per_month))
+        .api(routes!(pages_per_day))
+        .api(routes!(top_pages))
+        .api(routes!(import_visits))
+        .api(routes!(audit_log));
+    console::PAGES
+        .iter()
+        .fold(documented, |routes, (template, page, takes)| {
+            routes.page(template, console::route(*page, *takes))
+        })
+}
+
+/// How a refusal is answered on this listener: JSON, in English (the
+/// console answers its own pages).
+pub fn render() -> Render {
+    Box::new(|error, _: &Asked<'_>| error.to_json(Lang::En))
+}
+
+/// Headers every ops answer carries.
+pub fn secure(response: &mut Response) {
+    response.headers_mut().insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+}

@@ -1,0 +1,148 @@
+//! The public listener: the counter, the polls as JSON, tally's own HTML
+//! pages, the widget and the other assets, and this listener's API
+//! document. Each route is declared once, beside its handler, with its
+//! documentation and what it refuses; [`routes`] lists them.
+
+pub mod assets;
+pub mod bodies;
+pub mod counter;
+mod live;
+pub mod pages;
+mod params;
+pub mod polls;
+pub mod votes;
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use http::{HeaderValue, Method, header};
+use tower_http::cors::{AllowCredentials, AllowOrigin, CorsLayer};
+use utoipa_axum::routes;
+
+use crate::edge::doc::Document;
+use crate::edge::door::{Asked, Render, Routes};
+use crate::edge::respond::Response;
+use crate::edge::visitor::VISITOR_HEADER;
+use counter::CounterApi;
+use pages::{Depth, Look, error_page};
+use polls::PollsApi;
+
+/// What the public routes need, each route taking its part.
+#[derive(Clone)]
+pub struct Public {
+    pub counter: Arc<CounterApi>,
+    pub polls: Arc<PollsApi>,
+    pub document: Arc<Document>,
+}
+
+impl FromRef<Public> for Arc<CounterApi> {
+    fn from_ref(public: &Public) -> Self {
+        Arc::clone(&public.counter)
+    }
+}
+
+impl FromRef<Public> for Arc<PollsApi> {
+    fn from_ref(public: &Public) -> Self {
+        Arc::clone(&public.polls)
+    }
+}
+
+impl FromRef<Public> for Arc<Document> {
+    fn from_ref(public: &Public) -> Self {
+        Arc::clone(&public.document)
+    }
+}
+
+/// Every public route. Adding one: its handler (with `#[utoipa::path]`
+/// and its refusals) beside the others of its area, and its line here.
+pub fn routes() -> Routes<Public> {
+    use assets::*;
+    use counter::*;
+    use pages::{archive::*, home::*, poll::*, results::*};
+    use polls::*;
+    Routes::default()
+        .api(routes!(get_home))
+        .api(routes!(get_archive_page))
+        .api(routes!(post_hit))
+        .api(routes!(get_counter))
+        .api(routes!(get_counter_badge))
+        .api(routes!(get_pixel))
+        .api(routes!(get_widget))
+        .api(routes!(get_demo))
+        .api(routes!(get_demo_stylesheet))
+        .api(routes!(get_favicon))
+        .api(routes!(get_archive))
+        .api(routes!(get_poll))
+        .api(routes!(votes::post_vote))
+        .api(routes!(get_results))
+        .api(routes!(live::get_events))
+        .api(routes!(get_challenge))
+        .api(routes!(get_poll_page, post_poll_form))
+        .api(routes!(get_results_page))
+        .api(routes!(get_pages_stylesheet))
+        .api(routes!(get_openapi))
+}
+
+/// tally's HTML pages: a browser is answered a refusal as a page there.
+pub const PAGES: &[&str] = &["/", "/polls", "/polls/{id}", "/polls/{id}/results"];
+
+/// Ballots and form posts, under the stricter rate limit.
+pub fn strict() -> Vec<(Method, &'static str)> {
+    vec![
+        (Method::POST, "/v1/polls/{id}/votes"),
+        (Method::POST, "/polls/{id}"),
+    ]
+}
+
+/// How a refusal is answered: a page for a browser on one of tally's
+/// pages, JSON otherwise; in the site's language or the one `?lang=` asks.
+pub fn render(look: Arc<Look>) -> Render {
+    Box::new(move |error, asked: &Asked<'_>| {
+        let lang = look.lang(asked.uri.query());
+        if asked.html && PAGES.contains(&asked.template) {
+            error_page(&look, lang, Depth::of(asked.template), error)
+        } else {
+            error.to_json(lang)
+        }
+    })
+}
+
+/// Headers every public answer carries.
+pub fn secure(response: &mut Response) {
+    let headers = response.headers_mut();
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    if !headers.contains_key(header::REFERRER_POLICY) {
+        headers.insert(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        );
+    }
+}
+
+/// CORS for `TALLY_ALLOWED_ORIGINS`: credentials (the visitor cookie) and
+/// the first-party id header are allowed, for those origins only;
+/// `Retry-After` is readable, so the widget can say how long to wait;
+/// preflights are cached for a day.
+pub fn cors_layer(origins: &[String]) -> CorsLayer {
+    let origins: Vec<HeaderValue> = origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
+    // Credentials are allowed only beside an allowed origin, so no answer
+    // says so otherwise and none needs the header taken off afterwards.
+    let allowed = origins.clone();
+    let credentials = AllowCredentials::predicate(move |origin, _| allowed.contains(origin));
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([
+            header::CONTENT_TYPE,
+            header::HeaderName::from_static(VISITOR_HEADER),
+        ])
+        .expose_headers([header::RETRY_AFTER])
+        .allow_credentials(credentials)
+        .max_age(std::time::Duration::from_secs(86_400))
+}
