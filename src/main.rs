@@ -1,22 +1,38 @@
-//! The `tally` binary: settings, logs, then run until SIGTERM or SIGINT.
+//! The `tally` binary: reads its command line and settings, then serves
+//! (what `tally` alone does) or runs the one command asked for.
 
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use tally::app;
 use tally::clock::SystemClock;
-use tally::config::Settings;
+use tally::config::{ArgsError, Command, ConfigError, Settings};
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(code) => code,
+        Err(ArgsError::Usage(e)) => {
+            // Help and the version go to stdout, refusals to stderr.
+            let _ = e.print();
+            ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2))
+        }
+        Err(ArgsError::Setting(e)) => {
+            eprintln!("tally: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run() -> Result<ExitCode, ArgsError> {
+    Ok(match Command::from_env()? {
+        Command::Serve(args) => serve(Settings::from_args(args)?),
+        Command::CheckConfig(args) => check_config(Settings::from_args(args)?)?,
+    })
+}
 
 #[tokio::main]
-async fn main() -> ExitCode {
-    let settings = match Settings::from_env() {
-        Ok(settings) => settings,
-        Err(e) => {
-            eprintln!("tally: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    tally::telemetry::init(settings.log_format);
+async fn serve(settings: Settings) -> ExitCode {
+    tally::telemetry::init(settings.log_format, &settings.log_filter);
     tracing::debug!(?settings, "settings");
     let public = settings.listen;
     let ops = settings.ops_listen;
@@ -33,6 +49,21 @@ async fn main() -> ExitCode {
     tracing::info!("shutting down");
     running.stop().await;
     ExitCode::SUCCESS
+}
+
+/// Prints the settings; the polls file is read and checked too, as a start
+/// reads it.
+fn check_config(settings: Settings) -> Result<ExitCode, ArgsError> {
+    if let Some(path) = &settings.polls_file {
+        tally::voting::read_polls_file(path).map_err(|e| ConfigError {
+            setting: "TALLY_POLLS_FILE",
+            reason: format!("{e:#}")
+                .trim_start_matches("TALLY_POLLS_FILE: ")
+                .to_owned(),
+        })?;
+    }
+    print!("{}", settings.summary());
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn wait_for_signal() {

@@ -7,9 +7,10 @@ use tracing_subscriber::EnvFilter;
 
 use crate::config::LogFormat;
 
-/// Installs the global subscriber. Call once, early.
-pub fn init(format: LogFormat) {
-    let filter = EnvFilter::try_from_env("TALLY_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+/// Installs the global subscriber, writing what `filter` (`TALLY_LOG`)
+/// lets through; a filter that cannot be read means `info`. Call once, early.
+pub fn init(format: LogFormat, filter: &str) {
+    let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
     // Colour only for a person at a terminal: a log file or collector
     // would get escape codes.
     let builder = tracing_subscriber::fmt()

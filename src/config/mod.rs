@@ -1,5 +1,7 @@
-//! Typed settings from the environment, checked once at start. A bad value
-//! stops the start with one line that names the setting.
+//! Typed settings, checked once at start, from the command line and the
+//! environment: every setting is a long flag and a `TALLY_` variable, both
+//! defined in `args.rs`. A bad value stops the start with one line that
+//! names the setting.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -11,11 +13,20 @@ use thiserror::Error;
 
 use crate::lang::Lang;
 
-mod env;
+mod args;
+mod cli;
+mod durability;
+mod reference;
 mod secret;
+mod summary;
+mod values;
 
-use env::{Env, parse_net, parse_origin, redis_url};
+pub use args::SettingsArgs;
+pub use cli::{ArgsError, Command};
+pub use durability::BallotDurability;
+pub use reference::reference;
 pub use secret::{NamedToken, Secret, StoreSettings, UNNAMED_ADMIN, named_tokens, redact_url};
+use values::List;
 
 /// The largest counter baseline accepted: far above any portal's history,
 /// and small enough that every total stays exact in JavaScript (2^53) and
@@ -60,81 +71,8 @@ pub struct Limits {
     pub max_in_flight: usize,
 }
 
-/// What a ballot answered `201` waits for beyond the Redis master's memory
-/// (`TALLY_BALLOT_DURABILITY`). Each wait but `Store` has a deadline of a
-/// quarter of `TALLY_STORE_TIMEOUT`; a ballot not confirmed by then is
-/// answered 503, though the master counted it (it is then retracted).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum BallotDurability {
-    /// `store`: no wait; what the store's own persistence gives (the
-    /// embedded store fsyncs every ballot; Redis, its AOF policy).
-    #[default]
-    Store,
-    /// `replica`: a replica received the ballot (`WAIT 1`).
-    Replica,
-    /// `fsync`: the master's append-only file has it on disk
-    /// (`WAITAOF 1 0`, Redis 7.2 and later).
-    Fsync,
-    /// `replica+fsync`: the master's and a replica's append-only files
-    /// have it on disk (`WAITAOF 1 1`, Redis 7.2 and later).
-    ReplicaFsync,
-}
-
-impl BallotDurability {
-    /// The setting's value, as written.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Store => "store",
-            Self::Replica => "replica",
-            Self::Fsync => "fsync",
-            Self::ReplicaFsync => "replica+fsync",
-        }
-    }
-
-    /// Whether a replica must confirm each ballot.
-    pub fn needs_replica(self) -> bool {
-        matches!(self, Self::Replica | Self::ReplicaFsync)
-    }
-
-    /// The longest a ballot waits for its confirmation: a quarter of the
-    /// store timeout, so a ballot that reached the store promptly hears the
-    /// confirmation's own verdict before the store call is given up.
-    pub fn deadline(store_timeout: Duration) -> Duration {
-        store_timeout / 4
-    }
-
-    fn parse(raw: Option<&str>, store: &StoreSettings) -> Result<Self, ConfigError> {
-        let setting = "TALLY_BALLOT_DURABILITY";
-        let durability = match raw {
-            None | Some("store") => Self::Store,
-            Some("replica") => Self::Replica,
-            Some("fsync") => Self::Fsync,
-            Some("replica+fsync") => Self::ReplicaFsync,
-            Some(other) => {
-                return Err(ConfigError {
-                    setting,
-                    reason: format!(
-                        "must be store, replica, fsync or replica+fsync, got {other:?}"
-                    ),
-                });
-            }
-        };
-        if durability.needs_replica() && matches!(store, StoreSettings::Embedded { .. }) {
-            return Err(ConfigError {
-                setting,
-                reason: format!(
-                    "{} needs Redis with a replica (TALLY_REDIS_URL or TALLY_REDIS_CLUSTER_NODES); \
-                     the embedded store has none, and fsyncs every ballot already",
-                    durability.as_str()
-                ),
-            });
-        }
-        Ok(durability)
-    }
-}
-
 /// How logs are written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum LogFormat {
     Json,
     Text,
@@ -188,6 +126,9 @@ pub struct Settings {
     pub shutdown_grace: Duration,
     pub limits: Limits,
     pub log_format: LogFormat,
+    /// Which logs are written (`TALLY_LOG`); a filter that cannot be read
+    /// means `info`.
+    pub log_filter: String,
     pub log_addresses: bool,
     /// How tally's own pages present the portal.
     pub portal: Portal,
@@ -223,15 +164,26 @@ impl Settings {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
 
-    /// Reads settings through `lookup` (the environment, or a map in tests).
-    /// Empty values count as unset.
+    /// Reads settings through `lookup` (the environment, or a map in tests),
+    /// as a start with no flags does. Empty values count as unset.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let env = Env(&|name| lookup(name).filter(|v| !v.trim().is_empty()));
-        let data_dir: PathBuf = env.get("TALLY_DATA_DIR").unwrap_or("./data".into()).into();
-        let store = match (
-            env.get("TALLY_REDIS_URL"),
-            env.get("TALLY_REDIS_CLUSTER_NODES"),
-        ) {
+        Self::from_args(SettingsArgs::from_lookup(lookup)?)
+    }
+
+    /// Settings from the values clap read: the store they choose, and the
+    /// rules between settings that no single value can check.
+    pub fn from_args(args: SettingsArgs) -> Result<Self, ConfigError> {
+        let SettingsArgs {
+            listeners,
+            store,
+            counting,
+            polls,
+            limits,
+            portal,
+            admin,
+            logs,
+        } = args;
+        let backend = match (store.redis_url, store.redis_cluster_nodes) {
             (Some(_), Some(_)) => {
                 return Err(ConfigError {
                     setting: "TALLY_REDIS_URL",
@@ -239,134 +191,68 @@ impl Settings {
                         .into(),
                 });
             }
-            (Some(url), None) => StoreSettings::Redis {
-                url: redis_url("TALLY_REDIS_URL", &url)?,
-            },
-            (None, Some(nodes)) => StoreSettings::Cluster {
-                nodes: nodes
-                    .split(',')
-                    .map(str::trim)
-                    .filter(|n| !n.is_empty())
-                    .map(|n| redis_url("TALLY_REDIS_CLUSTER_NODES", n))
-                    .collect::<Result<_, _>>()?,
-            },
+            (Some(url), None) => StoreSettings::Redis { url },
+            (None, Some(List(nodes))) => StoreSettings::Cluster { nodes },
             (None, None) => StoreSettings::Embedded {
-                data_dir: data_dir.clone(),
+                data_dir: store.data_dir.clone(),
             },
         };
-        let timezone_name = env
-            .get("TALLY_TIMEZONE")
-            .unwrap_or("Asia/Ho_Chi_Minh".into());
-        let timezone = TimeZone::get(&timezone_name).map_err(|_| ConfigError {
-            setting: "TALLY_TIMEZONE",
-            reason: format!(
-                "unknown time zone {timezone_name:?} (use an IANA name such as Asia/Ho_Chi_Minh)"
-            ),
-        })?;
-        // Taken as written: surrounding spaces are part of the token.
-        let admin_token = lookup("TALLY_ADMIN_TOKEN").filter(|t| !t.is_empty());
-        if admin_token.as_ref().is_some_and(|t| t.len() < 16) {
-            return Err(ConfigError {
-                setting: "TALLY_ADMIN_TOKEN",
-                reason: "must be at least 16 characters".into(),
-            });
-        }
-        let challenge_key = lookup("TALLY_CHALLENGE_KEY").filter(|k| !k.is_empty());
-        if challenge_key.as_ref().is_some_and(|k| k.len() < 32) {
-            return Err(ConfigError {
-                setting: "TALLY_CHALLENGE_KEY",
-                reason: "must be at least 32 characters (e.g. 32 random hex digits)".into(),
-            });
-        }
-        let ballot_durability =
-            BallotDurability::parse(env.get("TALLY_BALLOT_DURABILITY").as_deref(), &store)?;
+        let ballot_durability = store.ballot_durability.on(&backend)?;
         Ok(Self {
-            listen: env.parse("TALLY_LISTEN", "127.0.0.1:8080")?,
-            ops_listen: env.parse("TALLY_OPS_LISTEN", "127.0.0.1:9090")?,
-            store,
-            redis_ca_file: env.get("TALLY_REDIS_CA_FILE").map(PathBuf::from),
-            data_dir,
-            admin_token: admin_token.map(Secret::new),
-            admin_tokens: named_tokens(&lookup("TALLY_ADMIN_TOKENS").unwrap_or_default()).map_err(
-                |reason| ConfigError {
-                    setting: "TALLY_ADMIN_TOKENS",
-                    reason,
-                },
-            )?,
-            trusted_proxies: env.list("TALLY_TRUSTED_PROXIES", parse_net)?,
-            allowed_origins: env.list("TALLY_ALLOWED_ORIGINS", parse_origin)?,
-            timezone,
-            counter_baseline: env
-                .get("TALLY_COUNTER_BASELINE")
-                .map(|_| env.bounded("TALLY_COUNTER_BASELINE", 0, 0, MAX_BASELINE))
-                .transpose()?,
-            polls_file: env.get("TALLY_POLLS_FILE").map(PathBuf::from),
-            visit_window: env.duration("TALLY_VISIT_WINDOW", "30m", 60, 86_400)?,
-            votes_per_address: env.bounded("TALLY_VOTES_PER_ADDRESS", 50, 1, 1_000_000_000)?,
-            form_votes_per_address: env.bounded("TALLY_FORM_VOTES_PER_ADDRESS", 5, 0, 1_000_000)?,
-            challenge_key: challenge_key.map(Secret::new),
-            challenge_level: crate::challenge::Level::new(env.bounded(
-                "TALLY_CHALLENGE_LEVEL",
-                crate::challenge::Level::ON.get(),
-                crate::challenge::Level::MIN.get(),
-                crate::challenge::Level::MAX.get(),
-            )?)
-            .expect("bounded to the levels"),
-            rate_limit: env.rate("TALLY_RATE_LIMIT", "20,60")?,
-            vote_rate_limit: env.rate("TALLY_VOTE_RATE_LIMIT", "1,10")?,
-            global_rate_limit: env.rate("TALLY_GLOBAL_RATE_LIMIT", "20000,40000")?,
-            rate_limit_keys: env.bounded("TALLY_RATE_LIMIT_KEYS", 100_000, 100, 10_000_000)?,
-            max_pages: env.bounded("TALLY_MAX_PAGES", 100_000, 1, 100_000_000)?,
-            history_top_pages: env.bounded("TALLY_HISTORY_TOP_PAGES", 100, 1, 10_000)?,
-            history_page_days: env.bounded("TALLY_HISTORY_PAGE_DAYS", 90, 1, 3_660)?,
-            flush_interval: env.duration_ms("TALLY_FLUSH_INTERVAL", "100ms", 10, 1_000)?,
-            store_timeout: env.duration_ms("TALLY_STORE_TIMEOUT", "500ms", 10, 30_000)?,
+            listen: listeners.listen,
+            ops_listen: listeners.ops_listen,
+            store: backend,
+            redis_ca_file: store.redis_ca_file,
+            data_dir: store.data_dir,
+            admin_token: admin.admin_token,
+            admin_tokens: admin.admin_tokens.unwrap_or_default().0,
+            trusted_proxies: listeners.trusted_proxies.unwrap_or_default().0,
+            allowed_origins: listeners.allowed_origins.unwrap_or_default().0,
+            timezone: counting.timezone,
+            counter_baseline: counting.counter_baseline,
+            polls_file: polls.polls_file,
+            visit_window: counting.visit_window,
+            votes_per_address: polls.votes_per_address,
+            form_votes_per_address: polls.form_votes_per_address,
+            challenge_key: polls.challenge_key,
+            challenge_level: crate::challenge::Level::new(polls.challenge_level)
+                .expect("bounded to the levels"),
+            rate_limit: limits.rate_limit,
+            vote_rate_limit: limits.vote_rate_limit,
+            global_rate_limit: limits.global_rate_limit,
+            rate_limit_keys: limits.rate_limit_keys,
+            max_pages: counting.max_pages,
+            history_top_pages: counting.history_top_pages,
+            history_page_days: counting.history_page_days,
+            flush_interval: store.flush_interval,
+            store_timeout: store.store_timeout,
             ballot_durability,
-            hit_buffer: env.bounded("TALLY_HIT_BUFFER", 100_000, 0, 10_000_000)?,
-            page_cache: env.bounded("TALLY_PAGE_CACHE", 1_024, 1, 1_000_000)?,
-            shutdown_grace: env.duration("TALLY_SHUTDOWN_GRACE", "20s", 1, 600)?,
+            hit_buffer: store.hit_buffer,
+            page_cache: store.page_cache,
+            shutdown_grace: listeners.shutdown_grace,
             limits: Limits {
-                max_body_bytes: env.bounded("TALLY_MAX_BODY_BYTES", 4096, 64, 1 << 20)?,
-                max_header_bytes: env.bounded(
-                    "TALLY_MAX_HEADER_BYTES",
-                    16 * 1024,
-                    8192,
-                    1 << 20,
-                )?,
-                header_timeout: env.duration("TALLY_HEADER_TIMEOUT", "10s", 1, 300)?,
-                body_timeout: env.duration("TALLY_BODY_TIMEOUT", "10s", 1, 300)?,
-                idle_timeout: env.duration("TALLY_IDLE_TIMEOUT", "60s", 1, 3600)?,
-                request_timeout: env.duration("TALLY_REQUEST_TIMEOUT", "10s", 1, 300)?,
-                max_connections: env.bounded("TALLY_MAX_CONNECTIONS", 10_000, 1, 1_000_000)?,
-                max_in_flight: env.bounded("TALLY_MAX_IN_FLIGHT", 256, 1, 100_000)?,
+                max_body_bytes: limits.max_body_bytes,
+                max_header_bytes: limits.max_header_bytes,
+                header_timeout: limits.header_timeout,
+                body_timeout: limits.body_timeout,
+                idle_timeout: limits.idle_timeout,
+                request_timeout: limits.request_timeout,
+                max_connections: limits.max_connections,
+                max_in_flight: limits.max_in_flight,
             },
-            log_format: match env.get("TALLY_LOG_FORMAT").as_deref() {
-                None | Some("text") => LogFormat::Text,
-                Some("json") => LogFormat::Json,
-                Some(other) => {
-                    return Err(ConfigError {
-                        setting: "TALLY_LOG_FORMAT",
-                        reason: format!("must be json or text, got {other:?}"),
-                    });
-                }
-            },
-            log_addresses: env.bounded::<u8>("TALLY_LOG_ADDRESSES", 0, 0, 1)? == 1,
+            log_format: logs.log_format,
+            log_filter: logs.log,
+            log_addresses: logs.log_addresses == 1,
             portal: Portal {
-                lang: match env.get("TALLY_LANGUAGE") {
-                    None => Lang::Vi,
-                    Some(tag) => Lang::from_tag(&tag).ok_or_else(|| ConfigError {
-                        setting: "TALLY_LANGUAGE",
-                        reason: format!("must be vi or en, got {tag:?}"),
-                    })?,
-                },
-                name: env.get("TALLY_SITE_NAME"),
-                home: env.url("TALLY_SITE_URL")?,
-                stylesheet: env.url("TALLY_SITE_STYLESHEET")?,
-                logo: env.url("TALLY_SITE_LOGO")?,
+                lang: portal.language,
+                name: portal.site_name,
+                home: portal.site_url,
+                stylesheet: portal.site_stylesheet,
+                logo: portal.site_logo,
             },
-            max_streams: env.bounded("TALLY_MAX_STREAMS", 1000, 0, 1_000_000)?,
-            stream_lifetime: env.duration_ms("TALLY_STREAM_LIFETIME", "15m", 100, 86_400_000)?,
-            console_idle: env.duration("TALLY_CONSOLE_IDLE", "8h", 1, 12 * 3600)?,
+            max_streams: limits.max_streams,
+            stream_lifetime: limits.stream_lifetime,
+            console_idle: admin.console_idle,
         })
     }
 

@@ -165,3 +165,157 @@ fn ballot_durability_is_read_and_needs_a_replica_to_promise_one() {
         Duration::from_millis(125)
     );
 }
+
+#[test]
+fn empty_values_count_as_unset_and_values_are_trimmed() {
+    let defaults = format!("{:?}", settings(&[]).unwrap());
+    let blank: Vec<(&str, &str)> = cli::settings()
+        .map(|(_, var)| {
+            (
+                var,
+                if cli::AS_WRITTEN.contains(&var) {
+                    ""
+                } else {
+                    "  "
+                },
+            )
+        })
+        .collect();
+    assert_eq!(format!("{:?}", settings(&blank).unwrap()), defaults);
+    let s = settings(&[
+        ("TALLY_VISIT_WINDOW", " 45m "),
+        ("TALLY_LISTEN", " 0.0.0.0:8080\n"),
+        ("TALLY_LOG_FORMAT", " json "),
+        ("TALLY_SITE_NAME", " Cổng thông tin "),
+    ])
+    .unwrap();
+    assert_eq!(s.visit_window, Duration::from_secs(45 * 60));
+    assert_eq!(s.listen.to_string(), "0.0.0.0:8080");
+    assert_eq!(s.log_format, LogFormat::Json);
+    assert_eq!(s.portal.name.as_deref(), Some("Cổng thông tin"));
+}
+
+#[test]
+fn tokens_and_keys_are_taken_as_written() {
+    let s = settings(&[
+        ("TALLY_ADMIN_TOKEN", "  sixteen-chars-1 "),
+        ("TALLY_CHALLENGE_KEY", " 0123456789abcdef0123456789abcdef"),
+    ])
+    .unwrap();
+    assert_eq!(s.admin_token.unwrap().expose(), "  sixteen-chars-1 ");
+    assert_eq!(
+        s.challenge_key.unwrap().expose(),
+        " 0123456789abcdef0123456789abcdef"
+    );
+    // Spaces are a (too short) token, not an unset one.
+    let err = settings(&[("TALLY_ADMIN_TOKEN", "   ")]).unwrap_err();
+    assert_eq!(err.setting, "TALLY_ADMIN_TOKEN");
+    let err = settings(&[("TALLY_CHALLENGE_KEY", "0123456789abcdef")]).unwrap_err();
+    assert_eq!(err.setting, "TALLY_CHALLENGE_KEY");
+}
+
+#[test]
+fn durations_are_read_as_before() {
+    for (raw, want) in [
+        ("30m", 30 * 60_000),
+        ("1h", 3_600_000),
+        ("1h 30m", 5_400_000),
+        ("90min", 5_400_000),
+        ("PT45M", 45 * 60_000),
+        ("+45m", 45 * 60_000),
+    ] {
+        let s = settings(&[("TALLY_VISIT_WINDOW", raw)]).unwrap();
+        assert_eq!(s.visit_window.as_millis(), want, "{raw}");
+    }
+    let s = settings(&[
+        ("TALLY_STORE_TIMEOUT", "250ms"),
+        ("TALLY_CONSOLE_IDLE", "8h"),
+    ])
+    .unwrap();
+    assert_eq!(s.store_timeout, Duration::from_millis(250));
+    assert_eq!(s.console_idle, Duration::from_secs(8 * 3600));
+    let err = settings(&[("TALLY_VISIT_WINDOW", "-5m")]).unwrap_err();
+    assert_eq!(err.reason, "\"-5m\" must not be negative");
+    let err = settings(&[("TALLY_VISIT_WINDOW", "5s")]).unwrap_err();
+    assert_eq!(err.reason, "must be between 1m and 1day, got 5s");
+}
+
+/// The range each setting's help states, as `(A–B)`.
+fn stated_range(arg: &clap::Arg) -> Option<(String, String)> {
+    let help = arg.get_help()?.to_string();
+    let (_, range) = help.strip_suffix(')')?.rsplit_once('(')?;
+    let (low, high) = range.split_once('–')?;
+    Some((low.to_owned(), high.to_owned()))
+}
+
+/// Values just outside `low..=high`, as the help writes them: numbers, or
+/// durations (then in milliseconds).
+fn just_outside(low: &str, high: &str) -> Vec<String> {
+    if let (Ok(low), Ok(high)) = (low.parse::<u64>(), high.parse::<u64>()) {
+        let outside = low.checked_sub(1).into_iter().chain([high + 1]);
+        return outside.map(|n| n.to_string()).collect();
+    }
+    let ms = |d: &str| humantime::parse_duration(d).expect(d).as_millis();
+    let outside = ms(low).checked_sub(1).into_iter().chain([ms(high) + 1]);
+    outside.map(|n| format!("{n}ms")).collect()
+}
+
+#[test]
+fn every_range_in_the_help_is_the_one_enforced() {
+    let mut checked = 0;
+    for (arg, var) in cli::settings() {
+        let is_duration = arg.get_value_names() == Some(&["DURATION".into()]);
+        let Some((low, high)) = stated_range(arg) else {
+            assert!(!is_duration, "{var} states no range");
+            continue;
+        };
+        for fine in [&low, &high] {
+            let s = settings(&[(var, fine)]);
+            assert!(s.is_ok(), "{var}={fine}: {:?}", s.unwrap_err());
+        }
+        for bad in just_outside(&low, &high) {
+            let err = settings(&[(var, &bad)]).unwrap_err();
+            assert_eq!(err.setting, var, "{var}={bad}: {err}");
+        }
+        checked += 1;
+    }
+    assert!(checked >= 26, "{checked} ranges checked");
+}
+
+#[test]
+fn a_flag_wins_over_its_variable() {
+    let env = |name: &str| (name == "TALLY_VISIT_WINDOW").then(|| "5s".to_owned());
+    let Ok(Command::Serve(args)) = Command::parse(["tally", "serve", "--visit-window=45m"], env)
+    else {
+        panic!("serve with a flag");
+    };
+    let s = Settings::from_args(args).unwrap();
+    assert_eq!(s.visit_window, Duration::from_secs(45 * 60));
+    let Err(ArgsError::Setting(err)) = Command::parse(["tally"], env) else {
+        panic!("the variable alone is refused");
+    };
+    assert_eq!(err.setting, "TALLY_VISIT_WINDOW");
+    assert!(matches!(
+        Command::parse(["tally", "check-config"], |_| None),
+        Ok(Command::CheckConfig(_))
+    ));
+}
+
+#[test]
+fn the_summary_shows_no_secret() {
+    let s = settings(&[
+        ("TALLY_REDIS_URL", "redis://:pa55word@h:6379"),
+        ("TALLY_ADMIN_TOKENS", "lan:token-of-lan-000001"),
+        ("TALLY_CHALLENGE_KEY", "0123456789abcdef0123456789abcdef"),
+    ])
+    .unwrap();
+    let summary = s.summary();
+    assert!(
+        summary.contains("redis at redis://:***@h:6379"),
+        "{summary}"
+    );
+    assert!(summary.contains("lan (tokens hidden)"), "{summary}");
+    for secret in ["pa55word", "token-of-lan", "0123456789abcdef"] {
+        assert!(!summary.contains(secret), "{summary}");
+    }
+}

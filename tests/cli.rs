@@ -1,0 +1,202 @@
+//! The command line of the real binary: `check-config`'s exit codes and
+//! lines, `--help` naming every setting, and docs/settings.md kept equal
+//! to what the code generates.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// Runs `tally ARGS` with only `env` for an environment.
+fn tally(args: &[&str], env: &[(&str, &str)]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tally"))
+        .args(args)
+        .env_clear()
+        .envs(env.iter().copied())
+        .output()
+        .expect("the tally binary")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Every `TALLY_` name written anywhere in `src/`.
+fn names_in_src() -> BTreeSet<String> {
+    fn walk(dir: &Path, names: &mut BTreeSet<String>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, names);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                for (at, _) in text.match_indices("TALLY_") {
+                    let name: String = text[at..]
+                        .chars()
+                        .take_while(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == '_')
+                        .collect();
+                    if name.len() > "TALLY_".len() {
+                        names.insert(name.trim_end_matches('_').to_owned());
+                    }
+                }
+            }
+        }
+    }
+    let mut names = BTreeSet::new();
+    walk(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+        &mut names,
+    );
+    names
+}
+
+#[test]
+fn check_config_prints_the_settings_without_secrets_and_exits_0() {
+    let out = tally(
+        &["check-config"],
+        &[
+            (
+                "TALLY_REDIS_URL",
+                "rediss://tally:pa55word@redis.internal:6380/0",
+            ),
+            ("TALLY_ADMIN_TOKENS", "lan:token-of-lan-000001"),
+            ("TALLY_ADMIN_TOKEN", "the-single-admin-token"),
+            ("TALLY_CHALLENGE_KEY", "0123456789abcdef0123456789abcdef"),
+            ("TALLY_VISIT_WINDOW", " 45m "),
+            ("TALLY_SITE_NAME", ""),
+        ],
+    );
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        stdout.contains("rediss://tally:***@redis.internal:6380/0"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("lan, admin (tokens hidden)"), "{stdout}");
+    assert!(stdout.contains("45m"), "{stdout}");
+    for secret in [
+        "pa55word",
+        "token-of-lan",
+        "single-admin",
+        "0123456789abcdef",
+    ] {
+        assert!(!stdout.contains(secret), "{secret} shown: {stdout}");
+    }
+    assert!(out.stderr.is_empty(), "{}", text(&out.stderr));
+}
+
+#[test]
+fn check_config_names_a_bad_setting_in_one_line_and_exits_2() {
+    let polls = Path::new(env!("CARGO_MANIFEST_DIR")).join("no-such-polls.toml");
+    let cases: [(&[(&str, &str)], &str); 5] = [
+        (
+            &[("TALLY_VISIT_WINDOW", "5s")],
+            "tally: TALLY_VISIT_WINDOW: must be between 1m and 1day, got 5s",
+        ),
+        (
+            &[("TALLY_LOG_FORMAT", "xml")],
+            "tally: TALLY_LOG_FORMAT: must be json or text, got \"xml\"",
+        ),
+        (
+            &[("TALLY_ADMIN_TOKEN", "short")],
+            "tally: TALLY_ADMIN_TOKEN: must be at least 16 characters",
+        ),
+        (
+            &[
+                ("TALLY_REDIS_URL", "redis://a:1"),
+                ("TALLY_REDIS_CLUSTER_NODES", "redis://b:1"),
+            ],
+            "tally: TALLY_REDIS_URL: set either",
+        ),
+        (
+            &[("TALLY_POLLS_FILE", polls.to_str().unwrap())],
+            "tally: TALLY_POLLS_FILE: cannot read",
+        ),
+    ];
+    for (env, line) in cases {
+        let out = tally(&["check-config"], env);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{env:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(stderr.starts_with(line), "{stderr}");
+        assert!(out.stdout.is_empty(), "{}", text(&out.stdout));
+    }
+}
+
+#[test]
+fn a_flag_wins_over_its_variable_and_a_bad_flag_is_clap_s_to_refuse() {
+    let env = [("TALLY_VISIT_WINDOW", "5s")];
+    let out = tally(&["check-config", "--visit-window", "45m"], &env);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("45m"));
+
+    for args in [
+        &["check-config", "--visit-window", "5s"][..],
+        &["check-config", "--visit-windw", "45m"],
+        &["--listen", "127.0.0.1:0", "serve"],
+    ] {
+        let out = tally(args, &[]);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.starts_with("error: "), "{stderr}");
+    }
+}
+
+#[test]
+fn help_names_every_setting_written_in_src() {
+    let names = names_in_src();
+    assert!(names.len() >= 50, "{names:?}");
+    for args in [
+        &["--help"][..],
+        &["serve", "--help"],
+        &["check-config", "-h"],
+    ] {
+        // A bad variable does not stand between a person and the help.
+        let out = tally(args, &[("TALLY_VISIT_WINDOW", "soon")]);
+        // Read as one line: the help wraps to the terminal's width.
+        let help = text(&out.stdout)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+        for name in &names {
+            assert!(
+                help.contains(&format!("[env: {name}]")),
+                "{args:?} lacks {name}"
+            );
+        }
+    }
+    let reference = tally::config::reference();
+    for name in &names {
+        assert!(reference.contains(&format!("`{name}`")), "docs lack {name}");
+    }
+}
+
+#[test]
+fn docs_settings_md_is_what_the_code_generates() {
+    let path: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/settings.md");
+    let generated = tally::config::reference();
+    if std::env::var_os("UPDATE_DOCS").is_some() {
+        std::fs::write(&path, &generated).unwrap();
+    }
+    let written = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        written == generated,
+        "docs/settings.md differs from the settings in src/config/args.rs: \
+         run `UPDATE_DOCS=1 cargo test --test cli` and commit it"
+    );
+}
+
+#[test]
+fn version_names_the_package() {
+    let out = tally(&["--version"], &[]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        text(&out.stdout).trim(),
+        format!("tally {}", env!("CARGO_PKG_VERSION"))
+    );
+}
