@@ -79,17 +79,29 @@ fn code(text: &str) -> String {
 /// paths written in its code.
 fn paths(code: &str) -> Vec<String> {
     let mut found = Vec::new();
-    let mut rest = code;
-    while let Some(at) = rest.find("use ") {
-        let before = rest[..at].chars().last();
-        rest = &rest[at + 4..];
-        if before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
+    let mut lines = code.lines();
+    while let Some(line) = lines.next() {
+        let line = line.trim_start();
+        let Some(tree) = ["use ", "pub use ", "pub(crate) use ", "pub(super) use "]
+            .iter()
+            .find_map(|p| line.strip_prefix(p))
+        else {
             continue;
+        };
+        let mut tree = tree.to_owned();
+        while !tree.contains(';') {
+            match lines.next() {
+                Some(more) => tree.push_str(more),
+                None => break,
+            }
         }
-        let Some(end) = rest.find(';') else { break };
-        let tree: String = rest[..end].split_whitespace().collect();
+        let tree: String = tree
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .split_whitespace()
+            .collect();
         expand("", &tree, &mut found);
-        rest = &rest[end..];
     }
     for (i, _) in code.match_indices("crate::") {
         let path: String = code[i..]
