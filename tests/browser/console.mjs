@@ -153,9 +153,9 @@ export async function consoleScenarios(browser) {
     const lines = text.slice(1).trim().split('\r\n').map((l) => l.split(','));
     assert.deepEqual(lines, [
       ['option', 'label', 'votes', 'percent'],
-      ['o1', 'Dễ dùng', '1', '100.0'],
-      ['o2', 'Khó dùng', '0', '0.0'],
-      ['o3', 'Chưa dùng', '0', '0.0'],
+      ['de-dung', 'Dễ dùng', '1', '100.0'],
+      ['kho-dung', 'Khó dùng', '0', '0.0'],
+      ['chua-dung', 'Chưa dùng', '0', '0.0'],
     ]);
   });
 
