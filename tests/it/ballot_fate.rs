@@ -3,14 +3,12 @@
 //! ballot during its retraction gets one verdict; replicas whose clocks
 //! disagree give the same verdicts.
 
-mod support;
-
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use crate::support::gate::{Gate, Mode};
+use crate::support::{Binary, RedisServer, TestApp, cookie};
 use serde_json::{Value, json};
-use support::gate::{Gate, Mode};
-use support::{Binary, RedisServer, TestApp, cookie};
 use tally::config::StoreSettings;
 
 const POLL: &str = "danh-gia-cong";

@@ -4,14 +4,11 @@
 //! nothing), sessions that expire, polls made and changed through forms,
 //! and the security policy on every page.
 
-#[macro_use]
-mod support;
-
 use reqwest::{Response, StatusCode, header};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use support::{Backend, Home, TestApp};
+use crate::support::{Backend, Home, TestApp};
 
 const TOKEN: &str = "console-test-token-0123456789";
 

@@ -1,8 +1,6 @@
 //! A Redis Cluster whose masters fail over while hits and ballots flow:
 //! tally follows the new masters (MOVED) and loses nothing it answered.
 
-mod support;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -11,7 +9,7 @@ use serde_json::{Value, json};
 use tally::config::StoreSettings;
 use tokio::sync::Mutex;
 
-use support::{RedisCluster, TestApp, cookie, get_json, redis_cli};
+use crate::support::{RedisCluster, TestApp, cookie, get_json, redis_cli};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn masters_failing_over_lose_nothing_answered() {

@@ -1,15 +1,13 @@
 //! `rediss://`: tally talks to a Redis that only speaks TLS, checking its
 //! certificate against the authority named by `TALLY_REDIS_CA_FILE`.
 
-mod support;
-
 use std::process::{Command, Stdio};
 
 use serde_json::json;
 use tally::config::StoreSettings;
 use tempfile::TempDir;
 
-use support::{BROWSER, RedisServer, TestApp, cookie, free_port};
+use crate::support::{BROWSER, RedisServer, TestApp, cookie, free_port};
 
 fn openssl(dir: &std::path::Path, args: &[&str]) {
     let ok = Command::new("openssl")

@@ -5,8 +5,6 @@
 //! changes nothing. A flush of many pages is written to Redis in parts,
 //! each at most once.
 
-mod support;
-
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,7 +15,7 @@ use tally::calendar::{Buckets, Day};
 use tally::ids::{PageId, PageKey, SiteId, VisitorKey};
 use tally::store::{Batch, CounterQuery, Keep, Store, Touch, TouchOutcome as Verdict, keys};
 
-use support::{Backend, Home};
+use crate::support::{Backend, Home};
 
 const SITE: SiteId = SiteId::DEFAULT;
 const T0: i64 = 1_800_000_000_000;

@@ -2,13 +2,10 @@
 //! per-address cap, multi-choice rules, errors, the HTML flow without
 //! JavaScript, and the admin API's guard.
 
-#[macro_use]
-mod support;
-
 use futures::future::join_all;
 use serde_json::{Value, json};
 
-use support::{BROWSER, Backend, Home, TestApp, cookie, set_cookie};
+use crate::support::{BROWSER, Backend, Home, TestApp, cookie, set_cookie};
 
 const TOKEN: &str = "test-admin-token-0123456789";
 const POLL: &str = "danh-gia-cong";

@@ -2,14 +2,12 @@
 //! Cluster): the same counts everywhere, and ballots counted exactly once
 //! whichever replica takes them.
 
-mod support;
-
 use std::time::{Duration, Instant};
 
 use futures::future::join_all;
 use serde_json::{Value, json};
 
-use support::{BROWSER, Backend, Binary, Home, cookie, get_json};
+use crate::support::{BROWSER, Backend, Binary, Home, cookie, get_json};
 
 async fn counter(http: &reqwest::Client, replica: &Binary, page: &str) -> Value {
     get_json(http, format!("{}/v1/counter?page={page}", replica.public)).await

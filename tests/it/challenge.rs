@@ -5,15 +5,12 @@
 //! one network raises the level, and honest ballots before, during and
 //! after it are counted.
 
-#[macro_use]
-mod support;
-
 use std::sync::Arc;
 
+use crate::support::{BROWSER, Backend, Home, TestApp, cookie};
 use futures::StreamExt;
 use jiff::SignedDuration;
 use serde_json::{Value, json};
-use support::{BROWSER, Backend, Home, TestApp, cookie};
 use tally::challenge::Challenge;
 
 const TOKEN: &str = "test-admin-token-0123456789";

@@ -5,16 +5,13 @@
 //! answer; a rename or removal that touches ballots is confirmed in words
 //! first; votes and voters agree afterwards.
 
-#[macro_use]
-mod support;
-
 use std::collections::HashMap;
 
+use crate::support::{BROWSER, Backend, Home, TestApp, cookie};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use reqwest::{StatusCode, header};
 use serde_json::Value;
-use support::{BROWSER, Backend, Home, TestApp, cookie};
 
 const TOKEN: &str = "console-edit-token-0123456789";
 

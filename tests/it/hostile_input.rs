@@ -1,12 +1,10 @@
 //! Property tests: whatever a client sends — bodies, page ids, content
 //! types, query strings — the answer is never a 5xx and the process stays up.
 
-mod support;
-
 use std::sync::OnceLock;
 
+use crate::support::{BROWSER, Backend, Home, TestApp};
 use proptest::prelude::*;
-use support::{BROWSER, Backend, Home, TestApp};
 use tokio::runtime::Runtime;
 
 struct Shared {

@@ -1,8 +1,6 @@
 //! The edge under hostile use: rate limits, spoofed forwarding headers,
 //! CORS, connection limits and timeouts, security headers and privacy.
 
-mod support;
-
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
@@ -11,7 +9,7 @@ use futures::future::join_all;
 use serde_json::{Value, json};
 use tally::config::Rate;
 
-use support::{Backend, Home, TestApp, cookie};
+use crate::support::{Backend, Home, TestApp, cookie};
 
 fn rate(per_second: u32, burst: u32) -> Rate {
     Rate { per_second, burst }
@@ -576,7 +574,7 @@ async fn no_raw_address_or_user_agent_reaches_the_store_or_the_metrics() {
         .unwrap();
     app.counter(None).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let support::Home::Redis(redis) = &home else {
+    let crate::support::Home::Redis(redis) = &home else {
         unreachable!()
     };
     let keys = redis.cli(&["--scan", "--pattern", "*"]);

@@ -3,9 +3,6 @@
 //! token guessing, secrets in logs, a crash of the embedded store, and
 //! SIGTERM while Redis is down.
 
-#[macro_use]
-mod support;
-
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -15,7 +12,7 @@ use serde_json::{Value, json};
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpSocket, TcpStream};
 
-use support::{BROWSER, Backend, Binary, Home, RedisServer, TestApp, cookie, get_json};
+use crate::support::{BROWSER, Backend, Binary, Home, RedisServer, TestApp, cookie, get_json};
 
 /// Opens `n` connections to `to` from ten loopback addresses, each sending
 /// the head of a hit that announces a 4000-byte body, then one byte of it.

@@ -1,8 +1,6 @@
 //! One conformance suite that every store passes, case for case: the
 //! embedded store and Redis (each test on its own private server).
 
-mod support;
-
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,7 +18,7 @@ use tally::store::{
     self, Ballot, BallotProof, Batch, CounterQuery, Imported, Keep, PutPoll, Store, Touch, Verdict,
 };
 
-use support::{Backend, Home};
+use crate::support::{Backend, Home};
 
 const SITE: SiteId = SiteId::DEFAULT;
 const WINDOW: i64 = 30 * 60 * 1000;

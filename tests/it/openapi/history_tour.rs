@@ -4,8 +4,8 @@
 use reqwest::Method;
 use serde_json::json;
 
+use super::tour::{Req, Tour};
 use crate::support::cookie;
-use crate::tour::{Req, Tour};
 
 pub async fn visit(tour: &mut Tour) {
     // A poll with a ballot, reopened, archived, exported, then deleted.

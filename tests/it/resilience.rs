@@ -1,8 +1,6 @@
 //! When things go wrong: Redis dies and comes back while hits and ballots
 //! flow, and the real binary is stopped with SIGTERM under load.
 
-mod support;
-
 use std::collections::HashMap;
 use std::process::Command;
 use std::sync::Arc;
@@ -12,7 +10,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
-use support::{BROWSER, Backend, Binary, Home, RedisServer, TestApp, cookie, get_json};
+use crate::support::{BROWSER, Backend, Binary, Home, RedisServer, TestApp, cookie, get_json};
 
 const POLL: &str = "danh-gia-cong";
 
@@ -255,7 +253,7 @@ async fn sigterm_under_load_keeps_every_answered_hit_redis() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tally_starts_while_redis_is_down_and_catches_up() {
-    let port = support::free_port();
+    let port = crate::support::free_port();
     let store = tally::config::StoreSettings::Redis {
         url: format!("redis://127.0.0.1:{port}"),
     };

@@ -1,10 +1,8 @@
 //! Every client error is JSON with a code, and nothing a client sends can
 //! produce a 5xx.
 
-mod support;
-
+use crate::support::{BROWSER, Backend, Home, TestApp, get_json};
 use serde_json::Value;
-use support::{BROWSER, Backend, Home, TestApp, get_json};
 
 async fn error_of(response: reqwest::Response) -> (u16, String, reqwest::header::HeaderMap) {
     let status = response.status().as_u16();
@@ -133,7 +131,7 @@ async fn an_empty_or_null_body_counts_the_site_only() {
             .post(app.url("/v1/hits"))
             .header("user-agent", BROWSER)
             .header("content-type", content_type)
-            .header("cookie", format!("tally_vid={}", support::cookie()))
+            .header("cookie", format!("tally_vid={}", crate::support::cookie()))
             .body(body)
             .send()
             .await
@@ -154,7 +152,8 @@ async fn health_readiness_and_metrics_answer_on_the_ops_listener() {
     assert_eq!(health["status"], "ok");
     let ready: Value = get_json(&app.http, format!("{}/readyz", app.ops)).await;
     assert_eq!(ready["store"], "embedded");
-    app.hit_json(Some(&support::cookie()), Some("/a")).await;
+    app.hit_json(Some(&crate::support::cookie()), Some("/a"))
+        .await;
     let metrics = app.metrics().await;
     assert!(metrics.contains("tally_visits_total 1"), "{metrics}");
     assert!(metrics.contains(r#"tally_http_requests_total{listener="public",method="POST",route="/v1/hits",status="2xx"} 1"#));

@@ -1,14 +1,11 @@
 //! The counter over HTTP, against both stores: visits, windows, days in
 //! Asia/Ho_Chi_Minh, concurrency, bots, cookies and restarts.
 
-#[macro_use]
-mod support;
-
 use futures::future::join_all;
 use jiff::SignedDuration;
 use serde_json::Value;
 
-use support::{Backend, Home, TestApp, cookie, set_cookie};
+use crate::support::{Backend, Home, TestApp, cookie, set_cookie};
 
 async fn total(app: &TestApp) -> u64 {
     app.counter(None).await["total"].as_u64().unwrap()

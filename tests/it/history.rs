@@ -5,8 +5,6 @@
 //! afterwards stays within the bound the README states. And a previous
 //! counter's ten years of history, imported twice, raise the total once.
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
@@ -16,7 +14,7 @@ use serde_json::Value;
 use tally::calendar::Day;
 use tally::config::Secret;
 
-use support::{Backend, Home, TestApp, cookie};
+use crate::support::{Backend, Home, TestApp, cookie};
 
 const TOKEN: &str = "history-admin-token-0123";
 /// What each past day keeps of its pages, and for how many days.

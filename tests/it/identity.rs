@@ -3,16 +3,13 @@
 //! build, cookies refused, hits from foreign pages, and counts that agree
 //! with each other over random traffic. Against every store.
 
-#[macro_use]
-mod support;
-
 use std::time::Duration;
 
 use futures::future::join_all;
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 
-use support::{BROWSER, Backend, Home, TestApp, cookie, set_cookie};
+use crate::support::{BROWSER, Backend, Home, TestApp, cookie, set_cookie};
 
 const POLL: &str = "danh-gia-cong";
 
@@ -166,7 +163,7 @@ async fn people_behind_one_address_never_speak_for_each_other(backend: Backend) 
     let body: Value = capped.json().await.unwrap();
     assert_eq!(body["error"]["code"], "address_limit_reached");
     let results: Value =
-        support::get_json(&app.http, app.url(&format!("/v1/polls/{POLL}/results"))).await;
+        crate::support::get_json(&app.http, app.url(&format!("/v1/polls/{POLL}/results"))).await;
     assert_eq!(results["total_votes"], 3);
     assert_eq!(results["total_voters"], 3);
     app.stop().await;
@@ -210,7 +207,7 @@ async fn a_hit_from_a_foreign_page_is_answered_but_not_counted(backend: Backend)
 
 /// The Redis memory in use, in bytes.
 fn redis_memory(port: u16) -> i64 {
-    support::redis_cli(port, &["info", "memory"])
+    crate::support::redis_cli(port, &["info", "memory"])
         .lines()
         .find_map(|l| l.strip_prefix("used_memory:"))
         .and_then(|v| v.trim().parse().ok())
@@ -398,7 +395,7 @@ async fn results_count_people_beside_votes(backend: Backend) {
         assert_eq!(status, 201);
     }
     let results: Value =
-        support::get_json(&app.http, app.url(&format!("/v1/polls/{multi}/results"))).await;
+        crate::support::get_json(&app.http, app.url(&format!("/v1/polls/{multi}/results"))).await;
     assert_eq!(results["total_votes"], 3);
     assert_eq!(results["total_voters"], 2);
     assert_eq!(results["percent_base"], "votes");

@@ -2,15 +2,12 @@
 //! that belong to the portal, each poll's results visibility, the archive,
 //! and live results with a bound on open streams.
 
-#[macro_use]
-mod support;
-
 use std::time::{Duration, Instant};
 
 use jiff::SignedDuration;
 use serde_json::{Value, json};
 
-use support::{BROWSER, Backend, Binary, Home, TestApp, cookie};
+use crate::support::{BROWSER, Backend, Binary, Home, TestApp, cookie};
 
 const TOKEN: &str = "test-admin-token-0123456789";
 const PORTAL: &str = "https://portal.gov.vn";

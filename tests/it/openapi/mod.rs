@@ -5,13 +5,11 @@
 //! a refusal (refusals are held to the error table by the unit tests).
 
 mod history_tour;
-#[path = "../support/mod.rs"]
-mod support;
 mod tour;
 
+use crate::support::{Backend, Home, cookie};
 use reqwest::Method;
 use serde_json::json;
-use support::{Backend, Home, cookie};
 use tour::{Listener, PORTAL, Req, Tour};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

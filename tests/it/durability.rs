@@ -4,8 +4,6 @@
 //! replica that is away (503 within the deadline, hits unhurried); a Redis
 //! restarted from its append-only file; a cluster losing a master.
 
-mod support;
-
 use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -15,7 +13,7 @@ use futures::future::join_all;
 use serde_json::{Value, json};
 use tally::config::{BallotDurability, Settings, StoreSettings};
 
-use support::{RedisCluster, RedisServer, TestApp, cookie, free_port, get_json, redis_cli};
+use crate::support::{RedisCluster, RedisServer, TestApp, cookie, free_port, get_json, redis_cli};
 
 const POLL: &str = "danh-gia-cong";
 const VOTERS: &str = "tally:{default/p/danh-gia-cong}:voters";

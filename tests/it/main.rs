@@ -1,0 +1,32 @@
+//! The integration suite, one binary: the real app and the real binary
+//! against real stores — private `redis-server`s and one Redis Cluster per
+//! run, started by the tests themselves ([`support`]) — and the house rules
+//! of `src/` ([`layout`]).
+
+#[macro_use]
+mod support;
+
+mod ballot_fate;
+mod challenge;
+mod cli;
+mod cluster_failover;
+mod console;
+mod console_edits;
+mod counting;
+mod durability;
+mod edge;
+mod embedded_housekeeping;
+mod hardening;
+mod history;
+mod hostile_input;
+mod http_errors;
+mod identity;
+mod layout;
+mod openapi;
+mod polls;
+mod redis_tls;
+mod replicas;
+mod resilience;
+mod store_conformance;
+mod touch_batches;
+mod visitor_side;
