@@ -133,6 +133,31 @@ export async function consoleScenarios(browser) {
     await page.screenshot({ path: path.join(shots, 'console-poll.png'), fullPage: true });
   });
 
+  await scenario('console: an answer inserted and a row moved with the buttons keep every ballot with its answer', async () => {
+    await page.goto(`${pollPage}/edit`);
+    const rows = page.locator('[data-row]');
+    const labels = async () => (await rows.locator('input[name=label]').evaluateAll((inputs) => inputs.map((i) => i.value)));
+    assert.deepEqual(await labels(), ['Dễ dùng', 'Khó dùng', 'Chưa dùng', '']);
+    // The script moves rows in place: no round trip, the page stays.
+    await page.evaluate(() => { window.tallyStayed = true; });
+    await page.getByRole('button', { name: 'Chèn một dòng dưới phương án 1' }).click();
+    await page.keyboard.type('Khá dễ');
+    await page.getByRole('button', { name: 'Chuyển lên: phương án 4' }).click();
+    assert.deepEqual(await labels(), ['Dễ dùng', 'Khá dễ', 'Chưa dùng', 'Khó dùng', '']);
+    assert.equal(await page.evaluate(() => window.tallyStayed), true, 'no reload');
+    const ids = await rows.locator('input[name=option-id]').evaluateAll((inputs) => inputs.map((i) => i.value));
+    assert.deepEqual(ids, ['de-dung', '', 'chua-dung', 'kho-dung', ''], 'each row keeps its option');
+    // Enter in a field saves (the form's default button is Save).
+    await rows.nth(1).locator('input[name=label]').press('Enter');
+    await page.waitForURL(pollPage);
+    const r = await fetch(`${tally.origin}/v1/polls/${POLL}/results`);
+    const results = (await r.json()).options.map((o) => [o.id, o.label, o.votes]);
+    assert.deepEqual(results, [
+      ['de-dung', 'Dễ dùng', 1], ['kha-de', 'Khá dễ', 0], ['chua-dung', 'Chưa dùng', 0], ['kho-dung', 'Khó dùng', 0],
+    ]);
+    await page.screenshot({ path: path.join(shots, 'console-edited.png'), fullPage: true });
+  });
+
   await scenario('console: close, then reopen', async () => {
     await page.locator('button', { hasText: 'Đóng bình chọn' }).click();
     await waitForText(page.locator('.status'), 'Đã đóng');
@@ -154,8 +179,9 @@ export async function consoleScenarios(browser) {
     assert.deepEqual(lines, [
       ['option', 'label', 'votes', 'percent'],
       ['de-dung', 'Dễ dùng', '1', '100.0'],
-      ['kho-dung', 'Khó dùng', '0', '0.0'],
+      ['kha-de', 'Khá dễ', '0', '0.0'],
       ['chua-dung', 'Chưa dùng', '0', '0.0'],
+      ['kho-dung', 'Khó dùng', '0', '0.0'],
     ]);
   });
 
