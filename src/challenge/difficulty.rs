@@ -1,6 +1,8 @@
 //! Difficulty that follows the threat: a per-poll controller that compares
 //! each poll's last window of ballots with its own recent normal, raises the
-//! challenge level while they differ and lowers it when things calm down.
+//! challenge level while they differ — for the network a flood comes from
+//! when one does, for everyone when it comes from everywhere — and lowers
+//! it when things calm down.
 //!
 //! Pure and clock-injected: [`Controller::observe`] takes one observation
 //! per counted ballot, [`Controller::tick`] closes the window (call it once a
@@ -18,9 +20,21 @@
 //!   (Chernoff's bound: `n·KL(share ‖ normal) >= 18`).
 //! - **One network**: `n >= 30` and the share of the busiest /24 (IPv4) or
 //!   /48 (IPv6) exceeds its normal by the same margin.
+//! - **Fresh identities from one network**: at least 30 ballots from fresh
+//!   identities, and the busiest network's share of them exceeds its normal
+//!   by the same margin (a flood of made-up ids from one place, too small a
+//!   part of the poll to move its own shares).
 //!
-//! Any of them raises the level one step per tick, up to [`Level::MAX`];
-//! 5 calm ticks in a row lower it one step, never below [`Level::MIN`].
+//! Where the alarm is raised: **on the network** that explains it — the
+//! busiest network for *one network*; the network with the most fresh
+//! identities when it holds at least a quarter of them, for *fresh
+//! identities*; the busiest network when it holds at least half the window,
+//! for *rate* — so everyone else keeps the calm level; **on the whole poll**
+//! when no network explains it (a flood from everywhere). Each alarm raises
+//! one step per tick, up to [`Level::MAX`]; 5 calm ticks in a row lower a
+//! poll or a network one step, never below [`Level::MIN`] (a network: never
+//! below its poll, where it is forgotten). A ballot is asked the higher of
+//! its poll's level and its network's ([`Controller::level_for`]).
 //!
 //! The normal is learned from the windows themselves: the rate as the mean
 //! of the windows seen during the first hour, then as an exponentially
@@ -34,13 +48,16 @@
 //!
 //! What it cannot see: a flood already running when the process starts is
 //! the rate rule's first normal (the share rules still judge it against
-//! their priors, and stuffing needs a fresh identity per ballot); a poll
-//! whose honest voters are mostly (three in four or more) new visitors may
-//! climb a level in its first half hour, until its normal share is learned; and a
-//! window of fewer than 30 ballots is judged by its rate alone.
+//! their priors); a poll whose honest voters are mostly (three in four or
+//! more) new visitors may climb a level in its first half hour, until its
+//! normal share is learned; and a window of fewer than 30 ballots is judged
+//! by its rate alone.
 //!
-//! Memory is bounded: at most `max_polls` polls (the least recently voted
-//! one is forgotten first) and `max_networks` counters per poll window.
+//! Memory is bounded: `max_networks` counters per poll window and
+//! `max_raised` raised networks per poll (past it, the poll is raised
+//! instead); polls are the ones that exist and take ballots, each forgotten
+//! when it closes or is deleted. Past `max_polls`, only polls at the calm
+//! level with no raised network make room: a raised poll is never reset.
 
 use std::collections::HashMap;
 
@@ -56,6 +73,8 @@ use crate::ids::PollId;
 pub struct Tuning {
     pub max_polls: usize,
     pub max_networks: usize,
+    /// Most networks of one poll with a level of their own.
+    pub max_raised: usize,
     /// Time constant of the normal rate, in minutes.
     pub baseline_minutes: f64,
     /// History needed, in minutes, before the rate rule judges a poll.
@@ -83,8 +102,9 @@ pub struct Tuning {
 impl Default for Tuning {
     fn default() -> Self {
         Self {
-            max_polls: 64,
+            max_polls: 10_000,
             max_networks: 64,
+            max_raised: 256,
             baseline_minutes: 60.0,
             warmup_minutes: 10.0,
             rate_floor: 6.0,
@@ -130,10 +150,13 @@ impl Reason {
     }
 }
 
-/// A level change of one poll at one tick.
+/// A level change of one poll, or of one network's ballots in it, at one
+/// tick.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Step {
     pub poll: PollId,
+    /// The network whose level changed; `None`: the whole poll's.
+    pub network: Option<NetworkKey>,
     pub from: Level,
     pub to: Level,
     pub reason: Reason,
@@ -155,6 +178,8 @@ struct PollState {
     calm: u32,
     window: Window,
     normal: Normal,
+    /// Networks asked more than the poll, and their calm ticks.
+    raised: HashMap<NetworkKey, (Level, u32)>,
 }
 
 #[derive(Debug)]
@@ -163,6 +188,8 @@ struct Window {
     ballots: u32,
     fresh: u32,
     networks: TopNetworks,
+    /// The same, for ballots from fresh identities only.
+    fresh_networks: TopNetworks,
 }
 
 impl Controller {
@@ -190,33 +217,61 @@ impl Controller {
                 .fresh
                 .saturating_add(u32::from(observation.fresh_identity));
             window.networks.add(observation.network);
+            if observation.fresh_identity {
+                window.fresh_networks.add(observation.network);
+            }
         }
     }
 
     /// Closes every poll's window at `now`: the level changes, sorted by poll.
     pub fn tick(&mut self, now: Timestamp) -> Vec<Step> {
-        let mut steps: Vec<Step> = self
-            .polls
-            .iter_mut()
-            .filter_map(|(poll, state)| {
-                let (from, to, reason) = state.tick(now, &self.tuning)?;
-                Some(Step {
+        let mut steps: Vec<Step> = Vec::new();
+        for (poll, state) in &mut self.polls {
+            for (network, from, to, reason) in state.tick(now, &self.tuning) {
+                steps.push(Step {
                     poll: poll.clone(),
+                    network,
                     from,
                     to,
                     reason,
-                })
-            })
-            .collect();
-        steps.sort_by(|a, b| a.poll.cmp(&b.poll));
+                });
+            }
+        }
+        steps.sort_by(|a, b| (&a.poll, a.network).cmp(&(&b.poll, b.network)));
         self.last_tick = Some(now);
         steps
     }
 
-    /// The level `auto` asks of `poll` now ([`Level::MIN`] for a poll it
-    /// does not know).
+    /// The level `auto` asks of `poll` now, of every network without a
+    /// level of its own ([`Level::MIN`] for a poll it does not know).
     pub fn level(&self, poll: &PollId) -> Level {
         self.polls.get(poll).map_or(Level::MIN, |s| s.level)
+    }
+
+    /// The level `auto` asks of a ballot in `poll` from `network`: the
+    /// higher of the poll's and the network's.
+    pub fn level_for(&self, poll: &PollId, network: NetworkKey) -> Level {
+        self.polls.get(poll).map_or(Level::MIN, |s| {
+            s.raised
+                .get(&network)
+                .map_or(s.level, |(level, _)| (*level).max(s.level))
+        })
+    }
+
+    /// Every level above the calm one this controller asks: each poll's
+    /// (network `None`) and each raised network's, for the store to share
+    /// with the other replicas.
+    pub fn raised(&self) -> Vec<(PollId, Option<NetworkKey>, Level)> {
+        let mut raised = Vec::new();
+        for (poll, state) in &self.polls {
+            if state.level > Level::MIN {
+                raised.push((poll.clone(), None, state.level));
+            }
+            for (network, (level, _)) in &state.raised {
+                raised.push((poll.clone(), Some(*network), *level));
+            }
+        }
+        raised
     }
 
     /// Drops what is known of `poll` (deleted or closed).
@@ -229,18 +284,26 @@ impl Controller {
         self.polls.iter().map(|(poll, state)| (poll, state.level))
     }
 
-    /// How many polls and network counters are held: never more than
-    /// `max_polls` and `max_polls × max_networks`.
+    /// How many polls and network counters are held: network counters
+    /// never more than `max_networks` (twice, with the fresh ones) and
+    /// raised networks never more than `max_raised`, per poll.
     pub fn footprint(&self) -> (usize, usize) {
-        let networks = self.polls.values().map(|s| s.window.networks.len()).sum();
+        let networks = self
+            .polls
+            .values()
+            .map(|s| s.window.networks.len() + s.window.fresh_networks.len() + s.raised.len())
+            .sum();
         (self.polls.len(), networks)
     }
 
+    /// Past `max_polls`, forgets the least recently voted poll that is
+    /// calm (at [`Level::MIN`], no raised network): a raised poll stays.
     fn make_room(&mut self) {
         while self.polls.len() >= self.tuning.max_polls.max(1) {
             let oldest = self
                 .polls
                 .iter()
+                .filter(|(_, state)| state.level == Level::MIN && state.raised.is_empty())
                 .min_by_key(|(_, state)| state.last_seen)
                 .map(|(poll, _)| poll.clone());
             match oldest {
@@ -262,43 +325,109 @@ impl PollState {
                 ballots: 0,
                 fresh: 0,
                 networks: TopNetworks::new(tuning.max_networks),
+                fresh_networks: TopNetworks::new(tuning.max_networks),
             },
             normal: Normal::new(tuning),
+            raised: HashMap::new(),
         }
     }
 
-    fn tick(&mut self, now: Timestamp, tuning: &Tuning) -> Option<(Level, Level, Reason)> {
+    /// Closes the window: the level changes, the poll's (network `None`)
+    /// and its networks'.
+    fn tick(
+        &mut self,
+        now: Timestamp,
+        tuning: &Tuning,
+    ) -> Vec<(Option<NetworkKey>, Level, Level, Reason)> {
         // A window shorter than 10 s (a first tick, a clock step) is read as
         // 10 s long; a longer one than an hour as an hour.
         let seconds = now.duration_since(self.window.start).as_secs_f64();
         let minutes = seconds.clamp(10.0, 3600.0) / 60.0;
         let ballots = f64::from(self.window.ballots);
+        let fresh = f64::from(self.window.fresh);
         let reading = Reading {
             ballots,
             rate: ballots / minutes,
-            fresh: f64::from(self.window.fresh) / ballots.max(1.0),
+            fresh: fresh / ballots.max(1.0),
             network: f64::from(self.window.networks.top()) / ballots.max(1.0),
+            fresh_ballots: fresh,
+            fresh_network: f64::from(self.window.fresh_networks.top()) / fresh.max(1.0),
         };
         let alarm = self.normal.alarm(&reading, tuning);
         self.normal
             .learn(&reading, minutes, alarm.is_some(), tuning);
+        let target = alarm.map(|reason| (reason, self.culprit(reason)));
         self.window.start = now;
         self.window.ballots = 0;
         self.window.fresh = 0;
         self.window.networks.clear();
+        self.window.fresh_networks.clear();
 
+        let mut steps = Vec::new();
+        let raised_network = match target {
+            Some((reason, Some(network)))
+                if self.raised.len() < tuning.max_raised || self.raised.contains_key(&network) =>
+            {
+                let (level, calm) = self.raised.entry(network).or_insert((self.level, 0));
+                let from = *level;
+                *level = from.max(self.level).raised();
+                *calm = 0;
+                if *level != from {
+                    steps.push((Some(network), from, *level, reason));
+                }
+                Some(network)
+            }
+            _ => None,
+        };
+        // The poll: raised by an alarm no network explains, calmer without.
         let from = self.level;
-        if let Some(reason) = alarm {
-            self.calm = 0;
-            self.level = from.raised();
-            return (self.level != from).then_some((from, self.level, reason));
+        match target {
+            Some((reason, _)) if raised_network.is_none() => {
+                self.calm = 0;
+                self.level = from.raised();
+                if self.level != from {
+                    steps.push((None, from, self.level, reason));
+                }
+            }
+            _ => {
+                self.calm += 1;
+                if self.calm >= tuning.calm_ticks && from > Level::MIN {
+                    self.calm = 0;
+                    self.level = from.lowered(Level::MIN);
+                    steps.push((None, from, self.level, Reason::Calm));
+                }
+            }
         }
-        self.calm += 1;
-        if self.calm >= tuning.calm_ticks && from > Level::MIN {
-            self.calm = 0;
-            self.level = from.lowered(Level::MIN);
-            return Some((from, self.level, Reason::Calm));
+        // Every other raised network: calmer, then forgotten at its poll's.
+        let poll = self.level;
+        self.raised.retain(|network, (level, calm)| {
+            if Some(*network) == raised_network {
+                return true;
+            }
+            *calm += 1;
+            if *calm >= tuning.calm_ticks {
+                *calm = 0;
+                let from = *level;
+                *level = from.lowered(Level::MIN);
+                steps.push((Some(*network), from, *level, Reason::Calm));
+            }
+            *level > poll
+        });
+        steps
+    }
+
+    /// The network that explains an alarm, if one does.
+    fn culprit(&self, reason: Reason) -> Option<NetworkKey> {
+        let window = &self.window;
+        let (busiest, count) = window.networks.busiest()?;
+        match reason {
+            Reason::OneNetwork => Some(busiest),
+            Reason::Rate => (2 * count >= window.ballots).then_some(busiest),
+            Reason::FreshIdentities => {
+                let (network, fresh) = window.fresh_networks.busiest()?;
+                (4 * fresh >= window.fresh).then_some(network)
+            }
+            Reason::Calm => None,
         }
-        None
     }
 }

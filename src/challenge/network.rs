@@ -5,7 +5,7 @@ use std::net::IpAddr;
 
 /// A client's network: its IPv4 /24 or IPv6 /48. Kept in memory for one
 /// window of the difficulty controller, never stored or logged.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum NetworkKey {
     V4([u8; 3]),
     V6([u8; 6]),
@@ -62,7 +62,12 @@ impl TopNetworks {
 
     /// The busiest network's count (an upper bound).
     pub(crate) fn top(&self) -> u32 {
-        self.counters.iter().map(|(_, n)| *n).max().unwrap_or(0)
+        self.busiest().map_or(0, |(_, n)| n)
+    }
+
+    /// The busiest network and its count (an upper bound).
+    pub(crate) fn busiest(&self) -> Option<(NetworkKey, u32)> {
+        self.counters.iter().copied().max_by_key(|(_, n)| *n)
     }
 
     /// How many counters are in use: never more than the capacity.

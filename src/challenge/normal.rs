@@ -10,9 +10,11 @@ pub(crate) struct Normal {
     minutes: f64,
     /// Ballots a minute.
     rate: f64,
-    /// Shares of the ballots: from fresh identities, from the busiest network.
+    /// Shares of the ballots: from fresh identities, from the busiest
+    /// network; and the busiest network's share of the fresh identities.
     fresh: f64,
     network: f64,
+    fresh_network: f64,
     /// Windows the shares were learned from.
     share_windows: u32,
 }
@@ -23,6 +25,10 @@ pub(crate) struct Reading {
     pub rate: f64,
     pub fresh: f64,
     pub network: f64,
+    /// Ballots from fresh identities, and the busiest network's share of
+    /// them.
+    pub fresh_ballots: f64,
+    pub fresh_network: f64,
 }
 
 impl Normal {
@@ -33,6 +39,7 @@ impl Normal {
             rate: 0.0,
             fresh: tuning.fresh_prior,
             network: tuning.network_prior,
+            fresh_network: tuning.network_prior,
             share_windows: 0,
         }
     }
@@ -68,6 +75,11 @@ impl Normal {
             Some(Reason::Rate)
         } else if shares && Self::departs(r.fresh, self.fresh, r.ballots, tuning) {
             Some(Reason::FreshIdentities)
+        } else if r.fresh_ballots >= f64::from(tuning.min_share_ballots)
+            && Self::departs(r.fresh_network, self.fresh_network, r.fresh_ballots, tuning)
+        {
+            // New identities coming from one network more than they do.
+            Some(Reason::FreshIdentities)
         } else if shares && Self::departs(r.network, self.network, r.ballots, tuning) {
             Some(Reason::OneNetwork)
         } else {
@@ -101,5 +113,11 @@ impl Normal {
         let network = r.network.min(self.network + tuning.min_departure);
         self.fresh += alpha * (fresh - self.fresh);
         self.network += alpha * (network - self.network);
+        if r.fresh_ballots >= f64::from(tuning.min_share_ballots) {
+            let fresh_network = r
+                .fresh_network
+                .min(self.fresh_network + tuning.min_departure);
+            self.fresh_network += alpha * (fresh_network - self.fresh_network);
+        }
     }
 }

@@ -1,7 +1,8 @@
 //! The difficulty controller under simulated traffic: steady honest voting
-//! never raises the level; floods by rate, by fresh identities or from one
-//! network raise it within a few ticks; calm brings it back; memory stays
-//! bounded whatever arrives.
+//! never raises the level; floods by rate or by fresh identities from
+//! everywhere raise the poll's level within a few ticks, and floods from one
+//! network raise that network's alone; calm brings them back; memory stays
+//! bounded whatever arrives, and never at the cost of a raised poll.
 
 use jiff::{SignedDuration, Timestamp};
 use proptest::prelude::*;
@@ -55,13 +56,21 @@ struct Traffic {
     per_minute: f64,
     fresh: f64,
     one_network: f64,
+    /// Of the single network's ballots, the share from fresh identities
+    /// (the others follow `fresh`).
+    network_fresh: Option<f64>,
 }
 
 const HONEST: Traffic = Traffic {
     per_minute: 10.0,
     fresh: 0.4,
     one_network: 0.0,
+    network_fresh: None,
 };
+
+/// The network a flood comes from, and one that only votes honestly.
+const FLOODING: NetworkKey = NetworkKey::V4([203, 0, 113]);
+const SCHOOL: NetworkKey = NetworkKey::V4([10, 20, 30]);
 
 impl Sim {
     fn new(seed: u64) -> Self {
@@ -83,16 +92,21 @@ impl Sim {
         for _ in 0..count {
             let ballots = self.rng.poisson(traffic.per_minute);
             for i in 0..ballots {
-                let network = if self.rng.chance(traffic.one_network) {
-                    NetworkKey::V4([203, 0, 113])
+                let flooding = self.rng.chance(traffic.one_network);
+                let network = if flooding {
+                    FLOODING
                 } else if self.rng.chance(0.05) {
-                    NetworkKey::V4([10, 20, 30])
+                    SCHOOL
                 } else {
                     let n = self.rng.next() % 3000;
                     NetworkKey::V4([100, (n / 256) as u8, (n % 256) as u8])
                 };
+                let fresh = match traffic.network_fresh {
+                    Some(share) if flooding => share,
+                    _ => traffic.fresh,
+                };
                 let observation = Observation {
-                    fresh_identity: self.rng.chance(traffic.fresh),
+                    fresh_identity: self.rng.chance(fresh),
                     network,
                     at: self.at(i64::from(i) * 60 / i64::from(ballots)),
                 };
@@ -135,7 +149,7 @@ proptest! {
         fresh in 0.05f64..0.7,
     ) {
         let mut sim = Sim::new(seed);
-        let steps = sim.minutes(6 * 60, Traffic { per_minute, fresh, one_network: 0.0 });
+        let steps = sim.minutes(6 * 60, Traffic { per_minute, fresh, ..HONEST });
         prop_assert_eq!(steps, &[] as &[Step]);
     }
 }
@@ -183,19 +197,117 @@ fn a_flood_of_fresh_identities_raises_the_level() {
     let flood = Traffic {
         per_minute: 60.0,
         fresh: 0.9,
-        one_network: 0.0,
+        ..HONEST
     };
     flood_raises(flood, Reason::FreshIdentities);
 }
 
+/// Two honest hours, then a flood from one network: that network's level
+/// rises one step a tick (for its share of the ballots or of the fresh
+/// identities, `reason` among them) and stays up while it lasts; the
+/// poll's, and so every other network's, stays calm.
+fn flood_from_one_network_raises_it(flood: Traffic, reason: Reason) -> Sim {
+    let mut sim = Sim::new(13);
+    let honest = Traffic {
+        per_minute: 40.0,
+        ..HONEST
+    };
+    assert_eq!(sim.minutes(120, honest), []);
+    let steps = sim.minutes(3, flood).to_vec();
+    assert_eq!(steps.len(), 3, "one step a tick: {steps:?}");
+    let by_network = [Reason::OneNetwork, Reason::FreshIdentities];
+    assert!(
+        steps.iter().all(|s| s.network == Some(FLOODING)
+            && by_network.contains(&s.reason)
+            && s.to == s.from.raised()),
+        "{steps:?}"
+    );
+    assert!(steps.iter().any(|s| s.reason == reason), "{steps:?}");
+    sim.minutes(10, flood);
+    assert_eq!(sim.controller.level_for(&sim.poll, FLOODING), Level::MAX);
+    assert_eq!(sim.level(), Level::MIN, "the poll stays calm");
+    assert_eq!(sim.controller.level_for(&sim.poll, SCHOOL), Level::MIN);
+    sim
+}
+
 #[test]
-fn a_flood_from_one_network_raises_the_level() {
+fn a_flood_from_one_network_raises_that_network() {
+    // Identities with a history (cookies kept), from one /24.
     let flood = Traffic {
         per_minute: 100.0,
         fresh: 0.4,
         one_network: 0.6,
+        network_fresh: Some(0.0),
     };
-    flood_raises(flood, Reason::OneNetwork);
+    flood_from_one_network_raises_it(flood, Reason::OneNetwork);
+}
+
+#[test]
+fn fresh_identities_flooding_from_one_network_raise_that_network() {
+    // Random first-party ids from one /24, at a share of the ballots a
+    // busy network may well have: the fresh ones give it away.
+    let flood = Traffic {
+        per_minute: 80.0,
+        fresh: 0.4,
+        one_network: 0.35,
+        network_fresh: Some(1.0),
+    };
+    let mut sim = flood_from_one_network_raises_it(flood, Reason::FreshIdentities);
+    // Calm again: the network comes back down, then is forgotten.
+    let honest = Traffic {
+        per_minute: 40.0,
+        ..HONEST
+    };
+    let steps = sim.minutes(60, honest).to_vec();
+    assert!(
+        steps
+            .iter()
+            .all(|s| s.reason == Reason::Calm && s.network == Some(FLOODING))
+    );
+    assert_eq!(sim.controller.level_for(&sim.poll, FLOODING), Level::MIN);
+    assert!(
+        sim.controller.raised().is_empty(),
+        "{:?}",
+        sim.controller.raised()
+    );
+}
+
+#[test]
+fn other_polls_never_reset_a_raised_one() {
+    let mut sim = Sim::new(17);
+    sim.controller = Controller::new(Tuning {
+        max_polls: 64,
+        ..Tuning::default()
+    });
+    sim.minutes(
+        120,
+        Traffic {
+            per_minute: 40.0,
+            ..HONEST
+        },
+    );
+    sim.minutes(
+        3,
+        Traffic {
+            per_minute: 400.0,
+            ..HONEST
+        },
+    );
+    let raised = sim.level();
+    assert!(raised > Level::MIN);
+    // A ballot in each of 65 other polls, as an attacker would cast them.
+    let at = sim.at(30);
+    for i in 0..65 {
+        let other = PollId::parse(&format!("khac-{i}")).unwrap();
+        let observation = Observation {
+            fresh_identity: true,
+            network: FLOODING,
+            at,
+        };
+        sim.controller.observe(&other, observation);
+    }
+    assert_eq!(sim.level(), raised, "the raised poll is kept");
+    assert!(sim.controller.footprint().0 <= 65);
 }
 
 #[test]
@@ -259,7 +371,10 @@ fn a_quiet_poll_does_not_panic_at_a_few_ballots() {
 
 #[test]
 fn memory_stays_bounded_under_millions_of_networks_and_many_polls() {
-    let tuning = Tuning::default();
+    let tuning = Tuning {
+        max_polls: 64,
+        ..Tuning::default()
+    };
     let mut controller = Controller::new(tuning.clone());
     let start = Timestamp::from_second(1_764_640_800).unwrap();
     let poll = PollId::parse("danh-gia-cong").unwrap();
@@ -282,7 +397,7 @@ fn memory_stays_bounded_under_millions_of_networks_and_many_polls() {
         if i % 500_000 == 0 {
             controller.tick(at);
         }
-        assert!(controller.footprint().1 <= tuning.max_networks);
+        assert!(controller.footprint().1 <= 2 * tuning.max_networks + tuning.max_raised);
     }
     for i in 0..1000 {
         let other = PollId::parse(&format!("poll-{i}")).unwrap();
@@ -299,7 +414,7 @@ fn memory_stays_bounded_under_millions_of_networks_and_many_polls() {
     }
     let (polls, networks) = controller.footprint();
     assert_eq!(polls, tuning.max_polls);
-    assert!(networks <= tuning.max_polls * tuning.max_networks);
+    assert!(networks <= tuning.max_polls * (2 * tuning.max_networks + tuning.max_raised));
     let newest = PollId::parse("poll-999").unwrap();
     assert!(
         controller.levels().any(|(p, _)| *p == newest),
