@@ -64,8 +64,8 @@ use std::collections::HashMap;
 use jiff::Timestamp;
 
 use super::level::Level;
-use super::network::{NetworkKey, TopNetworks};
-use super::normal::{Normal, Reading};
+use super::network::NetworkKey;
+use super::watch::PollState;
 use crate::ids::PollId;
 
 /// The controller's thresholds; the defaults are the ones documented above.
@@ -171,27 +171,6 @@ pub struct Controller {
     last_tick: Option<Timestamp>,
 }
 
-#[derive(Debug)]
-struct PollState {
-    level: Level,
-    last_seen: Timestamp,
-    calm: u32,
-    window: Window,
-    normal: Normal,
-    /// Networks asked more than the poll, and their calm ticks.
-    raised: HashMap<NetworkKey, (Level, u32)>,
-}
-
-#[derive(Debug)]
-struct Window {
-    start: Timestamp,
-    ballots: u32,
-    fresh: u32,
-    networks: TopNetworks,
-    /// The same, for ballots from fresh identities only.
-    fresh_networks: TopNetworks,
-}
-
 impl Controller {
     pub fn new(tuning: Tuning) -> Self {
         Self {
@@ -210,16 +189,7 @@ impl Controller {
             self.polls.insert(poll.clone(), state);
         }
         if let Some(state) = self.polls.get_mut(poll) {
-            state.last_seen = state.last_seen.max(observation.at);
-            let window = &mut state.window;
-            window.ballots = window.ballots.saturating_add(1);
-            window.fresh = window
-                .fresh
-                .saturating_add(u32::from(observation.fresh_identity));
-            window.networks.add(observation.network);
-            if observation.fresh_identity {
-                window.fresh_networks.add(observation.network);
-            }
+            state.observe(observation);
         }
     }
 
@@ -310,124 +280,6 @@ impl Controller {
                 Some(poll) => self.polls.remove(&poll),
                 None => return,
             };
-        }
-    }
-}
-
-impl PollState {
-    fn new(start: Timestamp, tuning: &Tuning) -> Self {
-        Self {
-            level: Level::MIN,
-            last_seen: start,
-            calm: 0,
-            window: Window {
-                start,
-                ballots: 0,
-                fresh: 0,
-                networks: TopNetworks::new(tuning.max_networks),
-                fresh_networks: TopNetworks::new(tuning.max_networks),
-            },
-            normal: Normal::new(tuning),
-            raised: HashMap::new(),
-        }
-    }
-
-    /// Closes the window: the level changes, the poll's (network `None`)
-    /// and its networks'.
-    fn tick(
-        &mut self,
-        now: Timestamp,
-        tuning: &Tuning,
-    ) -> Vec<(Option<NetworkKey>, Level, Level, Reason)> {
-        // A window shorter than 10 s (a first tick, a clock step) is read as
-        // 10 s long; a longer one than an hour as an hour.
-        let seconds = now.duration_since(self.window.start).as_secs_f64();
-        let minutes = seconds.clamp(10.0, 3600.0) / 60.0;
-        let ballots = f64::from(self.window.ballots);
-        let fresh = f64::from(self.window.fresh);
-        let reading = Reading {
-            ballots,
-            rate: ballots / minutes,
-            fresh: fresh / ballots.max(1.0),
-            network: f64::from(self.window.networks.top()) / ballots.max(1.0),
-            fresh_ballots: fresh,
-            fresh_network: f64::from(self.window.fresh_networks.top()) / fresh.max(1.0),
-        };
-        let alarm = self.normal.alarm(&reading, tuning);
-        self.normal
-            .learn(&reading, minutes, alarm.is_some(), tuning);
-        let target = alarm.map(|reason| (reason, self.culprit(reason)));
-        self.window.start = now;
-        self.window.ballots = 0;
-        self.window.fresh = 0;
-        self.window.networks.clear();
-        self.window.fresh_networks.clear();
-
-        let mut steps = Vec::new();
-        let raised_network = match target {
-            Some((reason, Some(network)))
-                if self.raised.len() < tuning.max_raised || self.raised.contains_key(&network) =>
-            {
-                let (level, calm) = self.raised.entry(network).or_insert((self.level, 0));
-                let from = *level;
-                *level = from.max(self.level).raised();
-                *calm = 0;
-                if *level != from {
-                    steps.push((Some(network), from, *level, reason));
-                }
-                Some(network)
-            }
-            _ => None,
-        };
-        // The poll: raised by an alarm no network explains, calmer without.
-        let from = self.level;
-        match target {
-            Some((reason, _)) if raised_network.is_none() => {
-                self.calm = 0;
-                self.level = from.raised();
-                if self.level != from {
-                    steps.push((None, from, self.level, reason));
-                }
-            }
-            _ => {
-                self.calm += 1;
-                if self.calm >= tuning.calm_ticks && from > Level::MIN {
-                    self.calm = 0;
-                    self.level = from.lowered(Level::MIN);
-                    steps.push((None, from, self.level, Reason::Calm));
-                }
-            }
-        }
-        // Every other raised network: calmer, then forgotten at its poll's.
-        let poll = self.level;
-        self.raised.retain(|network, (level, calm)| {
-            if Some(*network) == raised_network {
-                return true;
-            }
-            *calm += 1;
-            if *calm >= tuning.calm_ticks {
-                *calm = 0;
-                let from = *level;
-                *level = from.lowered(Level::MIN);
-                steps.push((Some(*network), from, *level, Reason::Calm));
-            }
-            *level > poll
-        });
-        steps
-    }
-
-    /// The network that explains an alarm, if one does.
-    fn culprit(&self, reason: Reason) -> Option<NetworkKey> {
-        let window = &self.window;
-        let (busiest, count) = window.networks.busiest()?;
-        match reason {
-            Reason::OneNetwork => Some(busiest),
-            Reason::Rate => (2 * count >= window.ballots).then_some(busiest),
-            Reason::FreshIdentities => {
-                let (network, fresh) = window.fresh_networks.busiest()?;
-                (4 * fresh >= window.fresh).then_some(network)
-            }
-            Reason::Calm => None,
         }
     }
 }

@@ -28,6 +28,7 @@ mod normal;
 mod proof;
 mod salt;
 mod solution;
+mod watch;
 
 pub use difficulty::{Controller, Observation, Reason, Step, Tuning};
 pub use level::{ChallengeMode, Level};

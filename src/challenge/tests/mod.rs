@@ -5,3 +5,4 @@
 mod difficulty;
 mod node;
 mod proof;
+mod sim;
