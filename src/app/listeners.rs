@@ -188,6 +188,7 @@ pub fn ops(settings: &Settings, shared: &Shared, services: Services<'_>) -> List
             throttle,
             metrics: Arc::clone(&shared.metrics),
             log_addresses: settings.log_addresses,
+            lang: settings.portal.lang,
         }),
         health: Arc::new(Health {
             counter: Arc::clone(services.counter),

@@ -4,6 +4,16 @@
 
 pub use crate::lang::Lang;
 
+/// A phrase in `lang`: `vi` in Vietnamese, `en` in English. Every message
+/// that has no row of its own in a table says itself this way, both
+/// languages side by side.
+pub fn tr(lang: Lang, vi: &'static str, en: &'static str) -> &'static str {
+    match lang {
+        Lang::Vi => vi,
+        Lang::En => en,
+    }
+}
+
 /// The phrases of `lang`.
 pub fn text(lang: Lang) -> &'static Text {
     match lang {

@@ -7,6 +7,7 @@ pub mod admin;
 pub mod console;
 pub mod export;
 pub mod health;
+pub mod sheets;
 
 use std::sync::Arc;
 

@@ -167,22 +167,32 @@ export async function consoleScenarios(browser) {
     assert.equal(await pollStatus(tally, POLL), 'open');
   });
 
-  await scenario('console: the results download as CSV and read back', async () => {
+  await scenario('console: the results download as Excel and as CSV an office opens, and read back', async () => {
     const [download] = await Promise.all([
       page.waitForEvent('download'),
       page.locator('a', { hasText: 'Tải kết quả (CSV)' }).click(),
     ]);
-    const file = await download.path();
-    const text = fs.readFileSync(file, 'utf8');
+    assert.match(download.suggestedFilename(), /^ket-qua-Ban-thay-bang-dieu-khien-the-nao\.csv$/);
+    const text = fs.readFileSync(await download.path(), 'utf8');
     assert.ok(text.startsWith('\ufeff'), 'a BOM, for Excel');
-    const lines = text.slice(1).trim().split('\r\n').map((l) => l.split(','));
-    assert.deepEqual(lines, [
-      ['option', 'label', 'votes', 'percent'],
-      ['de-dung', 'Dễ dùng', '1', '100.0'],
-      ['kha-de', 'Khá dễ', '0', '0.0'],
-      ['chua-dung', 'Chưa dùng', '0', '0.0'],
-      ['kho-dung', 'Khó dùng', '0', '0.0'],
+    // Vietnamese regional settings: `;` between fields, a decimal comma.
+    const lines = text.slice(1).trim().split('\r\n').map((l) => l.split(';'));
+    assert.deepEqual(lines[0], ['Bạn thấy bảng điều khiển thế nào?']);
+    assert.match(lines[1][0], /^Tổng số phiếu: 1 · Số người bình chọn: 1$/);
+    assert.deepEqual(lines.slice(4), [
+      ['Phương án', 'Số phiếu', 'Tỷ lệ (%)'],
+      ['Dễ dùng', '1', '100,0'],
+      ['Khá dễ', '0', '0,0'],
+      ['Chưa dùng', '0', '0,0'],
+      ['Khó dùng', '0', '0,0'],
     ]);
+    const [xlsx] = await Promise.all([
+      page.waitForEvent('download'),
+      page.locator('a', { hasText: 'Tải kết quả (Excel)' }).click(),
+    ]);
+    assert.match(xlsx.suggestedFilename(), /\.xlsx$/);
+    const bytes = fs.readFileSync(await xlsx.path());
+    assert.equal(bytes.subarray(0, 2).toString(), 'PK', 'an Office Open XML workbook');
   });
 
   await scenario('console: delete and archive state the ballots\' fate first', async () => {
@@ -225,10 +235,10 @@ export async function consoleScenarios(browser) {
     assert.equal(await page.locator('svg[role=img]').count() >= 3, true, 'the history\'s charts');
     const [download] = await Promise.all([
       page.waitForEvent('download'),
-      page.locator('a', { hasText: 'Lượt truy cập mỗi tháng (CSV)' }).click(),
+      page.locator('li', { hasText: 'Lượt truy cập mỗi tháng' }).locator('a', { hasText: 'CSV' }).click(),
     ]);
     const text = fs.readFileSync(await download.path(), 'utf8');
-    assert.ok(text.startsWith('\ufeffmonth,visits\r\n'), text.slice(0, 40));
+    assert.ok(text.startsWith('\ufeffLượt truy cập mỗi tháng\r\n\r\nTháng;Lượt truy cập\r\n'), text.slice(0, 60));
   });
 
   await scenario('console: a form without its CSRF token is refused and changes nothing', async () => {

@@ -385,6 +385,8 @@ async fn every_page_is_html_under_the_policy(backend: Backend) {
         ("/admin/console/history", 200),
         ("/admin/console/history/days.csv", 200),
         ("/admin/console/history/months.csv", 200),
+        ("/admin/console/history/days.xlsx", 200),
+        ("/admin/console/history/months.xlsx", 200),
         ("/admin/console/audit", 200),
         ("/admin/console/import", 200),
         ("/admin/console/polls/khong-co", 404),
@@ -401,7 +403,7 @@ async fn every_page_is_html_under_the_policy(backend: Backend) {
             csp.contains("script-src 'self';") && !csp.contains("unsafe"),
             "{path}"
         );
-        let html = !path.ends_with(".csv");
+        let html = !path.ends_with(".csv") && !path.ends_with(".xlsx");
         let kind = r.headers()[header::CONTENT_TYPE].to_str().unwrap();
         assert_eq!(kind.starts_with("text/html"), html, "{path}: {kind}");
         let page = r.text().await.unwrap();
@@ -426,9 +428,21 @@ async fn every_page_is_html_under_the_policy(backend: Backend) {
     assert_eq!(csv.status(), StatusCode::OK);
     let csv = csv.text().await.unwrap();
     assert!(
-        csv.starts_with("\u{feff}option,label,votes,percent\r\ntot,Tốt,0,0.0\r\n"),
+        csv.starts_with(
+            "\u{feff}Bạn đánh giá thế nào?\r\nTổng số phiếu: 0 · Số người bình chọn: 0\r\n"
+        ),
         "{csv}"
     );
+    assert!(
+        csv.ends_with("\r\n\r\nPhương án;Số phiếu;Tỷ lệ (%)\r\nTốt;0;0,0\r\nChưa tốt;0;0,0\r\n"),
+        "{csv}"
+    );
+    let xlsx = console.get("/admin/console/polls/trang/results.xlsx").await;
+    assert_eq!(
+        xlsx.headers()[header::CONTENT_TYPE],
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    );
+    assert!(xlsx.bytes().await.unwrap().starts_with(b"PK"));
     let delete = console
         .get("/admin/console/polls/trang/delete")
         .await

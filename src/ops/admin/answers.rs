@@ -14,10 +14,23 @@ use super::bodies::{
 use crate::calendar::{Day, Month};
 use crate::edge::error::ApiError;
 use crate::edge::respond::{Response, json_response, media_type_is, read_body};
-use crate::ops::export::Sheet;
+use crate::edge::text::Lang;
+use crate::ops::export::Form;
+use crate::ops::sheets::{self, AuditRow, Reader};
 
 /// Most bytes of an imported history: 10 years of days take ~80 KiB.
 const MAX_IMPORT_BODY: usize = 4 * 1024 * 1024;
+
+impl AdminApi {
+    /// Whom a sheet in `form` is for: a script for `csv`, else a person in
+    /// the site's language or the one `?lang=` asks.
+    pub(super) fn reader(&self, form: Form, query: Option<&str>) -> Reader {
+        match form {
+            Form::Csv => Reader::Script,
+            Form::CsvVi | Form::Xlsx => Reader::Person(Lang::choose(query, self.lang)),
+        }
+    }
+}
 
 /// The list of pages as the answers write them.
 fn page_counts(pages: Vec<(crate::ids::PageId, u64)>) -> Vec<PageCount> {
@@ -31,10 +44,17 @@ fn page_counts(pages: Vec<(crate::ids::PageId, u64)>) -> Vec<PageCount> {
 }
 
 impl AdminApi {
-    pub(super) async fn days(&self, from: Day, to: Day, csv: bool) -> Result<Response, ApiError> {
+    pub(super) async fn days(
+        &self,
+        from: Day,
+        to: Day,
+        form: Option<Form>,
+        query: Option<&str>,
+    ) -> Result<Response, ApiError> {
         let days = self.history.visits_per_day(from, to).await?;
-        if csv {
-            return Ok(Sheet::days(format!("tally-visits-{from}-{to}"), &days).response());
+        if let Some(form) = form {
+            let reader = self.reader(form, query);
+            return Ok(sheets::days(&days, from, to, reader).response(form));
         }
         Ok(json_response(
             StatusCode::OK,
@@ -56,12 +76,13 @@ impl AdminApi {
         &self,
         from: Month,
         to: Month,
-        csv: bool,
+        form: Option<Form>,
+        query: Option<&str>,
     ) -> Result<Response, ApiError> {
         let months = self.history.visits_per_month(from, to).await?;
-        if csv {
-            let name = format!("tally-visits-by-month-{from}-{to}");
-            return Ok(Sheet::months(name, &months).response());
+        if let Some(form) = form {
+            let reader = self.reader(form, query);
+            return Ok(sheets::months(&months, reader).response(form));
         }
         Ok(json_response(
             StatusCode::OK,
@@ -79,23 +100,17 @@ impl AdminApi {
         ))
     }
 
-    pub(super) async fn pages(&self, from: Day, to: Day, csv: bool) -> Result<Response, ApiError> {
+    pub(super) async fn pages(
+        &self,
+        from: Day,
+        to: Day,
+        form: Option<Form>,
+        query: Option<&str>,
+    ) -> Result<Response, ApiError> {
         let days = self.history.pages_per_day(from, to).await?;
-        if csv {
-            let rows = days
-                .iter()
-                .flat_map(|(day, pages)| {
-                    pages.iter().map(move |(p, n)| {
-                        vec![day.to_string(), p.as_str().to_owned(), n.to_string()]
-                    })
-                })
-                .collect();
-            return Ok(Sheet {
-                name: format!("tally-page-views-{from}-{to}"),
-                header: &["date", "page", "views"],
-                rows,
-            }
-            .response());
+        if let Some(form) = form {
+            let reader = self.reader(form, query);
+            return Ok(sheets::pages_per_day(&days, from, to, reader).response(form));
         }
         Ok(json_response(
             StatusCode::OK,
@@ -118,19 +133,13 @@ impl AdminApi {
         from: Day,
         to: Day,
         limit: usize,
-        csv: bool,
+        form: Option<Form>,
+        query: Option<&str>,
     ) -> Result<Response, ApiError> {
         let pages = self.history.top_pages_over(from, to, limit).await?;
-        if csv {
-            return Ok(Sheet {
-                name: format!("tally-top-pages-{from}-{to}"),
-                header: &["page", "views"],
-                rows: pages
-                    .iter()
-                    .map(|(p, n)| vec![p.as_str().to_owned(), n.to_string()])
-                    .collect(),
-            }
-            .response());
+        if let Some(form) = form {
+            let reader = self.reader(form, query);
+            return Ok(sheets::top_pages(&pages, from, to, reader).response(form));
         }
         Ok(json_response(
             StatusCode::OK,
@@ -147,30 +156,14 @@ impl AdminApi {
         poll: &crate::poll::Poll,
         from: Option<Day>,
         to: Option<Day>,
-        csv: bool,
+        form: Option<Form>,
+        query: Option<&str>,
     ) -> Result<Response, ApiError> {
         let days = self.history.ballots_per_day(poll, from, to).await?;
         let options: Vec<String> = poll.option_ids().map(|o| o.as_str().to_owned()).collect();
-        if csv {
-            let rows = days
-                .iter()
-                .flat_map(|d| {
-                    poll.options.iter().zip(&d.votes).map(|(o, n)| {
-                        vec![
-                            d.day.to_string(),
-                            o.id.as_str().to_owned(),
-                            o.label.clone(),
-                            n.to_string(),
-                        ]
-                    })
-                })
-                .collect();
-            return Ok(Sheet {
-                name: format!("tally-poll-{}-ballots-per-day", poll.id),
-                header: &["date", "option", "label", "votes"],
-                rows,
-            }
-            .response());
+        if let Some(form) = form {
+            let reader = self.reader(form, query);
+            return Ok(sheets::ballots(poll, &days, reader).response(form));
         }
         Ok(json_response(
             StatusCode::OK,
@@ -215,7 +208,12 @@ impl AdminApi {
         ))
     }
 
-    pub(super) async fn audit_log(&self, limit: usize, csv: bool) -> Result<Response, ApiError> {
+    pub(super) async fn audit_log(
+        &self,
+        limit: usize,
+        form: Option<Form>,
+        query: Option<&str>,
+    ) -> Result<Response, ApiError> {
         let calendar = self.history.calendar();
         let entries: Vec<AuditEntryBody> = self
             .editing
@@ -232,27 +230,25 @@ impl AdminApi {
                 after: e.after,
             })
             .collect();
-        if csv {
+        if let Some(form) = form {
             let json =
                 |v: &Option<serde_json::Value>| v.as_ref().map_or(String::new(), |v| v.to_string());
-            return Ok(Sheet {
-                name: format!("tally-audit-{}", self.history.today()),
-                header: &["at", "who", "action", "target", "before", "after"],
-                rows: entries
-                    .iter()
-                    .map(|e| {
-                        vec![
-                            e.at.clone(),
-                            e.who.clone(),
-                            e.action.clone(),
-                            e.target.clone(),
-                            json(&e.before),
-                            json(&e.after),
-                        ]
-                    })
-                    .collect(),
-            }
-            .response());
+            let rows: Vec<AuditRow> = entries
+                .iter()
+                .map(|e| {
+                    [
+                        e.at.clone(),
+                        e.who.clone(),
+                        e.action.clone(),
+                        e.target.clone(),
+                        json(&e.before),
+                        json(&e.after),
+                    ]
+                })
+                .collect();
+            let reader = self.reader(form, query);
+            let today = self.history.today();
+            return Ok(sheets::audit(&rows, today, reader).response(form));
         }
         Ok(json_response(StatusCode::OK, &AuditLog { entries }))
     }

@@ -1,8 +1,9 @@
 //! The admin API's history, exports, import and audit log: visits per day
 //! and per month, each day's most-read pages, the most-read pages of a
 //! span, a poll's results and ballots per day, each as JSON or, with
-//! `?format=csv`, as a spreadsheet; a previous counter's history brought
-//! in; and who changed what.
+//! `?format=`, as a spreadsheet (`csv` for scripts; `csv-vi` and `xlsx` for
+//! people, in the site's language or `?lang=`'s); a previous counter's
+//! history brought in; and who changed what.
 
 use std::sync::Arc;
 
@@ -19,7 +20,8 @@ use super::{AdminApi, PollPath, poll_id};
 use crate::edge::client::Client;
 use crate::edge::error::ApiError;
 use crate::edge::respond::{Response, json_response, query_param};
-use crate::ops::export::wants_csv;
+use crate::ops::export::Form;
+use crate::ops::sheets;
 use crate::refusals;
 
 /// Most pages a list of the most-read pages holds.
@@ -81,6 +83,7 @@ fn limit(query: Option<&str>, default: usize, most: usize) -> Result<usize, ApiE
         (status = 200, description = "Ballots per day. With `format=csv`: date, option, label, votes.", content(
             (BallotsPerDay = "application/json"),
             (String = "text/csv; charset=utf-8"),
+            (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
         )), PollSpanRefusals),
 )]
 pub async fn ballots_per_day(
@@ -92,7 +95,7 @@ pub async fn ballots_per_day(
 ) -> Result<Response, ApiError> {
     api.authorize(&headers, client)?;
     let q = uri.query();
-    let csv = wants_csv(q)?;
+    let form = Form::asked(q)?;
     let today = api.history.today();
     let state = api.state(&poll_id(path)?).await?;
     let from = query_param(q, "from")
@@ -101,7 +104,7 @@ pub async fn ballots_per_day(
     let to = query_param(q, "to")
         .map(|_| param(q, "to", today))
         .transpose()?;
-    api.ballots(&state.poll, from, to, csv).await
+    api.ballots(&state.poll, from, to, form, q).await
 }
 
 /// A poll's results, for export
@@ -113,6 +116,7 @@ pub async fn ballots_per_day(
         (status = 200, description = "The poll and its results. With `format=csv`: option, label, votes, percent.", content(
             (AdminPoll = "application/json"),
             (String = "text/csv; charset=utf-8"),
+            (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
         )), PollSpanRefusals),
 )]
 pub async fn poll_results(
@@ -123,13 +127,15 @@ pub async fn poll_results(
     uri: Uri,
 ) -> Result<Response, ApiError> {
     api.authorize(&headers, client)?;
-    let csv = wants_csv(uri.query())?;
+    let form = Form::asked(uri.query())?;
     let state = api.state(&poll_id(path)?).await?;
-    if !csv {
+    let Some(form) = form else {
         return Ok(json_response(StatusCode::OK, &api.admin_poll(&state, None)));
-    }
-    let name = format!("tally-poll-{}-{}", state.poll.id, api.history.today());
-    Ok(crate::ops::export::Sheet::results(name, &state.poll, &state.votes).response())
+    };
+    let at = api.history.calendar().local(api.editing.voting.now());
+    let reader = api.reader(form, uri.query());
+    let sheet = sheets::results(&state.poll, &state.votes, state.voters, &at, reader);
+    Ok(sheet.response(form))
 }
 
 /// Visits per day
@@ -144,6 +150,7 @@ pub async fn poll_results(
         (status = 200, description = "Visits per day. With `format=csv`: date, visits.", content(
             (VisitsPerDay = "application/json"),
             (String = "text/csv; charset=utf-8"),
+            (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
         )), SpanRefusals),
 )]
 pub async fn visits_per_day(
@@ -154,10 +161,10 @@ pub async fn visits_per_day(
 ) -> Result<Response, ApiError> {
     api.authorize(&headers, client)?;
     let q = uri.query();
-    let csv = wants_csv(q)?;
+    let form = Form::asked(q)?;
     let to = param(q, "to", api.history.today())?;
     let from = param(q, "from", to.days_before(29))?;
-    api.days(from, to, csv).await
+    api.days(from, to, form, q).await
 }
 
 /// Visits per month
@@ -169,6 +176,7 @@ pub async fn visits_per_day(
         (status = 200, description = "Visits per month. With `format=csv`: month, visits.", content(
             (VisitsPerMonth = "application/json"),
             (String = "text/csv; charset=utf-8"),
+            (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
         )), SpanRefusals),
 )]
 pub async fn visits_per_month(
@@ -179,11 +187,11 @@ pub async fn visits_per_month(
 ) -> Result<Response, ApiError> {
     api.authorize(&headers, client)?;
     let q = uri.query();
-    let csv = wants_csv(q)?;
+    let form = Form::asked(q)?;
     let today = api.history.today();
     let to = param(q, "to", today.month())?;
     let from = param(q, "from", today.days_before(334).month())?;
-    api.months(from, to, csv).await
+    api.months(from, to, form, q).await
 }
 
 /// Each day's most-read pages
@@ -197,6 +205,7 @@ pub async fn visits_per_month(
         (status = 200, description = "Each day's most-read pages. With `format=csv`: date, page, views.", content(
             (PagesPerDay = "application/json"),
             (String = "text/csv; charset=utf-8"),
+            (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
         )), SpanRefusals),
 )]
 pub async fn pages_per_day(
@@ -207,10 +216,10 @@ pub async fn pages_per_day(
 ) -> Result<Response, ApiError> {
     api.authorize(&headers, client)?;
     let q = uri.query();
-    let csv = wants_csv(q)?;
+    let form = Form::asked(q)?;
     let to = param(q, "to", api.history.today())?;
     let from = param(q, "from", to)?;
-    api.pages(from, to, csv).await
+    api.pages(from, to, form, q).await
 }
 
 /// The most-read pages of a span
@@ -224,6 +233,7 @@ pub async fn pages_per_day(
         (status = 200, description = "The most-read pages. With `format=csv`: page, views.", content(
             (TopPages = "application/json"),
             (String = "text/csv; charset=utf-8"),
+            (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
         )), SpanRefusals),
 )]
 pub async fn top_pages(
@@ -234,11 +244,11 @@ pub async fn top_pages(
 ) -> Result<Response, ApiError> {
     api.authorize(&headers, client)?;
     let q = uri.query();
-    let csv = wants_csv(q)?;
+    let form = Form::asked(q)?;
     let to = param(q, "to", api.history.today())?;
     let from = param(q, "from", to.days_before(6))?;
     let limit = limit(q, 10, MOST_TOP_PAGES)?;
-    api.top_pages(from, to, limit, csv).await
+    api.top_pages(from, to, limit, form, q).await
 }
 
 /// Import a previous counter's history
@@ -270,11 +280,12 @@ pub async fn import_visits(
 #[utoipa::path(
     get, path = "/admin/audit", tag = "admin", operation_id = "getAudit",
     security(("bearer" = [])),
-    params(Limit, ("format" = Option<String>, Query, description = "`json` or `csv`.")),
+    params(Limit, Format),
     responses(
         (status = 200, description = "The newest entries. With `format=csv`: at, who, action, target, before, after.", content(
             (AuditLog = "application/json"),
             (String = "text/csv; charset=utf-8"),
+            (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
         )), SpanRefusals),
 )]
 pub async fn audit_log(
@@ -285,7 +296,7 @@ pub async fn audit_log(
 ) -> Result<Response, ApiError> {
     api.authorize(&headers, client)?;
     let q = uri.query();
-    let csv = wants_csv(q)?;
+    let form = Form::asked(q)?;
     let limit = limit(q, 100, MOST_AUDIT_READ)?;
-    api.audit_log(limit, csv).await
+    api.audit_log(limit, form, q).await
 }

@@ -40,6 +40,8 @@ pub struct AdminApi {
     pub throttle: Arc<Throttle>,
     pub metrics: Arc<Metrics>,
     pub log_addresses: bool,
+    /// The site's language, for spreadsheets written for people.
+    pub lang: crate::edge::text::Lang,
 }
 
 /// A poll's id from the path, read after the token is checked.

@@ -38,8 +38,12 @@ pub struct Days {
     /// The last day (`yyyy-mm-dd`); a day after today reads as today.
     #[param(value_type = Option<String>, format = Date)]
     to: Option<String>,
-    /// `json` (the default) or `csv`: a spreadsheet, UTF-8 with a BOM.
-    #[param(value_type = Option<String>, pattern = "^(json|csv)$")]
+    /// `json` (the default); `csv` for a script (`,`, ids, ISO dates,
+    /// English column names); `csv-vi` (`;` and a decimal comma, as Excel
+    /// under Vietnamese regional settings reads it) or `xlsx` for a person,
+    /// the question or period above the table, in the site's language or
+    /// `lang`'s.
+    #[param(value_type = Option<String>, pattern = "^(json|csv|csv-vi|xlsx)$")]
     format: Option<String>,
 }
 
@@ -53,8 +57,8 @@ pub struct Months {
     /// The last month (`yyyy-mm`); by default this one.
     #[param(value_type = Option<String>, pattern = "^[0-9]{4}-[0-9]{2}$")]
     to: Option<String>,
-    /// `json` or `csv`.
-    #[param(value_type = Option<String>, pattern = "^(json|csv)$")]
+    /// `json`, `csv`, `csv-vi` or `xlsx` (see the days' `format`).
+    #[param(value_type = Option<String>, pattern = "^(json|csv|csv-vi|xlsx)$")]
     format: Option<String>,
 }
 
@@ -62,8 +66,12 @@ pub struct Months {
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct Format {
-    /// `json` (the default) or `csv`: a spreadsheet, UTF-8 with a BOM.
-    #[param(value_type = Option<String>, pattern = "^(json|csv)$")]
+    /// `json` (the default); `csv` for a script (`,`, ids, ISO dates,
+    /// English column names); `csv-vi` (`;` and a decimal comma, as Excel
+    /// under Vietnamese regional settings reads it) or `xlsx` for a person,
+    /// the question or period above the table, in the site's language or
+    /// `lang`'s.
+    #[param(value_type = Option<String>, pattern = "^(json|csv|csv-vi|xlsx)$")]
     format: Option<String>,
 }
 

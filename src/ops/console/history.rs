@@ -11,7 +11,8 @@ use super::layout::{Frame, html_response};
 use super::words::when;
 use super::{Answer, Console, Editor, Failure, Fields};
 use crate::calendar::Day;
-use crate::ops::export::Sheet;
+use crate::ops::export::Form;
+use crate::ops::sheets::{self, Reader};
 
 /// Visits per day as a column chart, with its table.
 pub(super) fn visits_chart(frame: &Frame, title: &str, days: &[(Day, u64)]) -> Markup {
@@ -101,8 +102,16 @@ pub(super) async fn history(console: &Console, editor: &Editor) -> Answer {
         @for (caption, pages) in &tops { (pages_table(frame, caption, pages)) }
         h2 { (frame.t("Tải xuống", "Downloads")) }
         ul {
-            li { a href=(frame.link("/admin/console/history/days.csv")) download { (frame.t("Lượt truy cập mỗi ngày, 365 ngày (CSV)", "Visits per day, 365 days (CSV)")) } }
-            li { a href=(frame.link("/admin/console/history/months.csv")) download { (frame.t("Lượt truy cập mỗi tháng (CSV)", "Visits per month (CSV)")) } }
+            li {
+                (frame.t("Lượt truy cập mỗi ngày, 365 ngày: ", "Visits per day, 365 days: "))
+                a href=(frame.link("/admin/console/history/days.xlsx")) download { "Excel" } " · "
+                a href=(frame.link("/admin/console/history/days.csv")) download { "CSV" }
+            }
+            li {
+                (frame.t("Lượt truy cập mỗi tháng: ", "Visits per month: "))
+                a href=(frame.link("/admin/console/history/months.xlsx")) download { "Excel" } " · "
+                a href=(frame.link("/admin/console/history/months.csv")) download { "CSV" }
+            }
         }
     };
     Ok(html_response(
@@ -111,21 +120,24 @@ pub(super) async fn history(console: &Console, editor: &Editor) -> Answer {
     ))
 }
 
-/// Visits per day (365 days) or per month, as CSV.
-pub(super) async fn history_csv(console: &Console, months: bool) -> Answer {
+/// Visits per day (365 days) or per month, as a spreadsheet for the editor.
+pub(super) async fn history_sheet(
+    console: &Console,
+    editor: &Editor,
+    months: bool,
+    xlsx: bool,
+) -> Answer {
     let h = &console.history;
     let today = h.today();
+    let reader = Reader::Person(editor.frame.lang);
     let sheet = if months {
         let from = today.days_before(364).month();
-        Sheet::months(
-            "visits-per-month".into(),
-            &h.visits_per_month(from, today.month()).await?,
-        )
+        sheets::months(&h.visits_per_month(from, today.month()).await?, reader)
     } else {
-        let days = h.visits_per_day(today.days_before(364), today).await?;
-        Sheet::days("visits-per-day".into(), &days)
+        let from = today.days_before(364);
+        sheets::days(&h.visits_per_day(from, today).await?, from, today, reader)
     };
-    let mut response = sheet.response();
+    let mut response = sheet.response(Form::for_people(editor.frame.lang, xlsx));
     super::layout::secure(&mut response);
     Ok(response)
 }

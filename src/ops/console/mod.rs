@@ -63,10 +63,16 @@ pub enum Page {
     ReopenPoll,
     ArchivePoll,
     DeletePoll,
-    PollResultsCsv,
+    /// A poll's results as a spreadsheet (`.xlsx` when true, else CSV).
+    PollResults {
+        xlsx: bool,
+    },
     History,
-    HistoryDaysCsv,
-    HistoryMonthsCsv,
+    /// Visits per day or per month as a spreadsheet.
+    HistorySheet {
+        months: bool,
+        xlsx: bool,
+    },
     Audit,
     Import,
 }
@@ -262,15 +268,16 @@ impl Console {
             (Page::SignOut, Some(_)) => self.sign_out(&editor, client).await,
             (Page::Dashboard, _) => dashboard::dashboard(self, &editor).await,
             (Page::History, _) => history::history(self, &editor).await,
-            (Page::HistoryDaysCsv, _) => history::history_csv(self, false).await,
-            (Page::HistoryMonthsCsv, _) => history::history_csv(self, true).await,
+            (Page::HistorySheet { months, xlsx }, _) => {
+                history::history_sheet(self, &editor, months, xlsx).await
+            }
             (Page::Audit, _) => history::audit(self, &editor).await,
             (Page::Import, fields) => history::import(self, &editor, fields).await,
             (Page::Polls, None) => polls::list(self, &editor).await,
             (Page::Polls, Some(f)) => save::save(self, &editor, None, &f).await,
             (Page::NewPoll, _) => form::new_poll(self, &editor),
             (Page::Poll, _) => polls::detail(self, &editor, id).await,
-            (Page::PollResultsCsv, _) => polls::results_csv(self, id).await,
+            (Page::PollResults { xlsx }, _) => polls::results_sheet(self, &editor, id, xlsx).await,
             (Page::EditPoll, None) => form::edit_poll(self, &editor, id).await,
             (Page::EditPoll, Some(f)) => save::save(self, &editor, id, &f).await,
             (Page::ClosePoll | Page::ReopenPoll, Some(f)) => {

@@ -10,7 +10,8 @@ use super::layout::{Frame, html_response, see_other};
 use super::words::{parse_local, when};
 use super::{Answer, Console, Editor, Failure, Fields, Page};
 use crate::ids::PollId;
-use crate::ops::export::Sheet;
+use crate::ops::export::Form;
+use crate::ops::sheets::{self, Reader};
 use crate::poll::{Poll, PollStatus, Results, Visibility};
 use crate::store::PollState;
 
@@ -164,7 +165,11 @@ pub(super) async fn detail(console: &Console, editor: &Editor, id: Option<&str>)
                 chart::table(results_title, &[frame.t("Phương án", "Option"), frame.t("Phiếu", "Votes"), "%"], &rows),
             ))
         }
-        p { a href=(poll_link(frame, &poll.id, "/results.csv")) download { (frame.t("Tải kết quả (CSV)", "Download the results (CSV)")) } }
+        p {
+            a href=(poll_link(frame, &poll.id, "/results.xlsx")) download { (frame.t("Tải kết quả (Excel)", "Download the results (Excel)")) }
+            " · "
+            a href=(poll_link(frame, &poll.id, "/results.csv")) download { (frame.t("Tải kết quả (CSV)", "Download the results (CSV)")) }
+        }
         h2 { (frame.t("Phiếu mỗi ngày, 30 ngày qua", "Ballots per day, last 30 days")) }
         @for (i, option) in poll.options.iter().enumerate() {
             @let points: Vec<(String, u64)> = per_day.iter().map(|d| (d.day.date().strftime("%d/%m").to_string(), d.votes.get(i).copied().unwrap_or(0))).collect();
@@ -315,12 +320,21 @@ pub(super) async fn act(
     Ok(see_other(&poll_link(frame, &poll_id, "")))
 }
 
-/// A poll's results as CSV (UTF-8 with a BOM, so spreadsheets read the
-/// Vietnamese labels right): one row per option.
-pub(super) async fn results_csv(console: &Console, id: Option<&str>) -> Answer {
+/// A poll's results as a spreadsheet for the editor (`.xlsx`, or CSV in the
+/// console's language's dialect): one row per option, by its label, the
+/// question and the totals above.
+pub(super) async fn results_sheet(
+    console: &Console,
+    editor: &Editor,
+    id: Option<&str>,
+    xlsx: bool,
+) -> Answer {
     let s = state(console, id).await?;
-    let name = format!("{}-results", s.poll.id);
-    let mut response = Sheet::results(name, &s.poll, &s.votes).response();
+    let lang = editor.frame.lang;
+    let at = when(console.voting.now(), &console.tz);
+    let reader = Reader::Person(lang);
+    let sheet = sheets::results(&s.poll, &s.votes, s.voters, &at, reader);
+    let mut response = sheet.response(Form::for_people(lang, xlsx));
     super::layout::secure(&mut response);
     Ok(response)
 }

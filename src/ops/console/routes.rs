@@ -55,18 +55,45 @@ pub const PAGES: &[(&str, Page, Takes)] = &[
     ),
     (
         "/admin/console/polls/{id}/results.csv",
-        Page::PollResultsCsv,
+        Page::PollResults { xlsx: false },
+        Takes::Get,
+    ),
+    (
+        "/admin/console/polls/{id}/results.xlsx",
+        Page::PollResults { xlsx: true },
         Takes::Get,
     ),
     ("/admin/console/history", Page::History, Takes::Get),
     (
         "/admin/console/history/days.csv",
-        Page::HistoryDaysCsv,
+        Page::HistorySheet {
+            months: false,
+            xlsx: false,
+        },
+        Takes::Get,
+    ),
+    (
+        "/admin/console/history/days.xlsx",
+        Page::HistorySheet {
+            months: false,
+            xlsx: true,
+        },
         Takes::Get,
     ),
     (
         "/admin/console/history/months.csv",
-        Page::HistoryMonthsCsv,
+        Page::HistorySheet {
+            months: true,
+            xlsx: false,
+        },
+        Takes::Get,
+    ),
+    (
+        "/admin/console/history/months.xlsx",
+        Page::HistorySheet {
+            months: true,
+            xlsx: true,
+        },
         Takes::Get,
     ),
     ("/admin/console/audit", Page::Audit, Takes::Get),

@@ -4,15 +4,7 @@
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
-pub use crate::lang::Lang;
-
-/// `vi` or `en`, as `lang` asks.
-pub fn tr(lang: Lang, vi: &'static str, en: &'static str) -> &'static str {
-    match lang {
-        Lang::Vi => vi,
-        Lang::En => en,
-    }
-}
+pub use crate::edge::text::{Lang, tr};
 
 /// `17:00 31/12/2026` in the site's zone, to the minute.
 pub fn when(at: Timestamp, tz: &TimeZone) -> String {
