@@ -517,7 +517,7 @@
           return await call(path + '/votes', body);
         } catch (err) {
           const code = err.info && err.info.code;
-          if (!again && /^challenge_(expired|replayed)$/.test(code)) return cast(body, true);
+          if (!again && /^challenge_(expired|replayed|too_easy)$/.test(code)) return cast(body, true);
           if (i === 3 || (err.status && err.status !== 503) || err.wait > 5) throw err;
           await wait(err.wait || i);
         }

@@ -76,13 +76,14 @@ pub struct Metrics {
 }
 
 /// Every `code` of `tally_challenge_failures_total`.
-pub const CHALLENGE_FAILURES: [&str; 6] = [
+pub const CHALLENGE_FAILURES: [&str; 7] = [
     "challenge_required",
     "challenge_malformed",
     "challenge_invalid",
     "challenge_expired",
     "challenge_other_poll",
     "challenge_replayed",
+    "challenge_too_easy",
 ];
 
 impl Metrics {
@@ -165,7 +166,7 @@ impl Metrics {
             )
             .expect("valid metric"),
             challenge_failures: IntCounterVec::new(
-                Opts::new("tally_challenge_failures_total", "Ballots refused for their challenge, by code: challenge_required (none), challenge_malformed, challenge_invalid (forged or wrong), challenge_expired, challenge_other_poll, challenge_replayed (a solution spent by another ballot)."),
+                Opts::new("tally_challenge_failures_total", "Ballots refused for their challenge, by code: challenge_required (none), challenge_malformed, challenge_invalid (forged or wrong), challenge_expired, challenge_other_poll, challenge_replayed (a solution spent by another ballot), challenge_too_easy (below the level asked of the ballot's network now)."),
                 &["code"],
             )
             .expect("valid metric"),

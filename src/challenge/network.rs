@@ -4,7 +4,8 @@
 use std::net::IpAddr;
 
 /// A client's network: its IPv4 /24 or IPv6 /48. Kept in memory for one
-/// window of the difficulty controller, never stored or logged.
+/// window of the difficulty controller; stored only while a level raised
+/// for it is shared with the other replicas (at most 90 s), never logged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum NetworkKey {
     V4([u8; 3]),
@@ -23,6 +24,18 @@ impl From<IpAddr> for NetworkKey {
                 }
             },
         }
+    }
+}
+
+impl NetworkKey {
+    /// The network's prefix in hex digits (6 for a /24, 12 for a /48): its
+    /// name where a level raised for it is shared.
+    pub fn name(&self) -> String {
+        let bytes: &[u8] = match self {
+            NetworkKey::V4(b) => b,
+            NetworkKey::V6(b) => b,
+        };
+        bytes.iter().map(|b| format!("{b:02x}")).collect()
     }
 }
 

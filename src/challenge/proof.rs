@@ -98,6 +98,10 @@ pub enum ChallengeError {
     /// A genuine solution to another poll's challenge.
     #[error("the challenge was issued for another poll")]
     OtherPoll,
+    /// A genuine solution below the level asked of the ballot now (raised
+    /// since it was issued, or asked of the network it comes from).
+    #[error("the challenge is easier than the level asked now")]
+    TooEasy,
 }
 
 impl ChallengeError {
@@ -108,6 +112,7 @@ impl ChallengeError {
             ChallengeError::Invalid => "challenge_invalid",
             ChallengeError::Expired => "challenge_expired",
             ChallengeError::OtherPoll => "challenge_other_poll",
+            ChallengeError::TooEasy => "challenge_too_easy",
         }
     }
 }

@@ -60,6 +60,9 @@ pub enum ApiError {
     ChallengeReplayed,
     /// The ballot's solution does not hold.
     ChallengeFailed(crate::challenge::ChallengeError),
+    /// A form ballot (no JavaScript, no challenge) in a poll whose level is
+    /// raised for the ballot's network: paused until it is calm again.
+    FormPaused,
     /// Carries the choice already recorded and the poll's results.
     AlreadyVoted(Box<AlreadyVotedDetail>),
     AddressLimit {

@@ -10,6 +10,7 @@ use http::{HeaderMap, StatusCode};
 use super::bodies::{ArchiveBody, ArchivedPoll};
 use super::pages::Look;
 use super::params::{FirstPartyId, Poll, VisitorCookie};
+use crate::edge::client::Client;
 use crate::edge::error::ApiError;
 use crate::edge::origin::Origins;
 use crate::edge::poll_json::{PollBody, ResultsBody};
@@ -249,10 +250,11 @@ pub async fn get_results(
 pub async fn get_challenge(
     State(api): State<Arc<PollsApi>>,
     PollPath(id): PollPath,
+    client: Client,
 ) -> Result<Response, ApiError> {
     let challenge = api
         .voting
-        .challenge(&id)
+        .challenge(&id, client.ip)
         .await?
         .ok_or(ApiError::PollNotFound)?;
     Ok(json_response(StatusCode::OK, &challenge))

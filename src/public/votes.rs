@@ -71,6 +71,7 @@ refusals!(VoteRefusals: [
     ChallengeFailed(ChallengeError::Invalid),
     ChallengeFailed(ChallengeError::Expired),
     ChallengeFailed(ChallengeError::OtherPoll),
+    ChallengeFailed(ChallengeError::TooEasy),
     StoreUnavailable,
 ]);
 
@@ -192,17 +193,25 @@ impl PollsApi {
         let proof = match proof {
             Proof::Solution(solution) => BallotProof::Solved(SpentSolution::of(
                 self.voting
-                    .check_solution(poll, solution)
+                    .check_solution(poll, solution, client.ip)
                     .await?
+                    .ok_or(ApiError::PollNotFound)?
                     .map_err(|e| {
-                        self.refusals.note(Refusal::Challenge, "ballot");
+                        self.refusals
+                            .note(Refusal::Challenge, "/v1/polls/{id}/votes");
                         ApiError::ChallengeFailed(e)
                     })?,
                 self.now(),
             )),
-            Proof::Form => BallotProof::Form {
-                cap: self.form_votes_per_address,
-            },
+            Proof::Form => {
+                if self.voting.form_paused(poll, client.ip).await? {
+                    self.refusals.note(Refusal::Challenge, "/polls/{id}");
+                    return Err(ApiError::FormPaused);
+                }
+                BallotProof::Form {
+                    cap: self.form_votes_per_address,
+                }
+            }
             Proof::None => BallotProof::Missing,
         };
         let ballot = match ballot {

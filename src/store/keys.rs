@@ -96,6 +96,11 @@ pub fn secret(site: &SiteId, name: &str) -> String {
     site_key(site, &format!("secret:{name}"))
 }
 
+/// The challenge levels the replicas raised, with their expiry (a hash).
+pub fn levels(site: &SiteId) -> String {
+    site_key(site, "challenge:levels")
+}
+
 /// An editor's console session, by the hash of its id (with a TTL).
 pub fn session(site: &SiteId, hash: &str) -> String {
     site_key(site, &format!("session:{hash}"))

@@ -124,6 +124,18 @@ operations! {
     /// `candidate` if there is none yet.
     async fn secret(&self, site: &SiteId, name: &str, candidate: [u8; 32]) -> [u8; 32];
 
+    /// Shares this replica's raised challenge levels, each `(name, level)`
+    /// in force until `until`, and answers every replica's still in force
+    /// at `now`. A name's level is the highest offered and not expired;
+    /// a lower offer waits for the higher one to expire.
+    async fn share_levels(
+        &self,
+        site: &SiteId,
+        raised: &[(String, u8)],
+        until: Timestamp,
+        now: Timestamp,
+    ) -> Vec<(String, u8)>;
+
     /// Creates or replaces a poll. Dropping options that hold ballots is
     /// refused unless `force`; forced, their counts are deleted.
     async fn put_poll(&self, site: &SiteId, poll: &Poll, force: bool) -> PutPoll;

@@ -1,9 +1,10 @@
 //! Ballots that scripts cannot stuff: a poll that asks for a solved
 //! challenge refuses a ballot without one, with a wrong, expired or
 //! replayed one, and counts a solved one once; 10 000 concurrent replays of
-//! one solution count once; in `auto`, a flood from fresh identities on
-//! one network raises the level, and honest ballots before, during and
-//! after it are counted.
+//! one solution count once; in `auto`, a flood under made-up ids from one
+//! network raises that network's level and no other's, on every replica,
+//! a proof below it is refused, and honest ballots before, during and after
+//! it are counted.
 
 use std::sync::Arc;
 
@@ -40,9 +41,15 @@ async fn put_poll(app: &TestApp, id: &str, challenge: &str) {
 }
 
 async fn challenge(app: &TestApp, poll: &str) -> Challenge {
+    challenge_from(app, poll, "127.0.0.1").await
+}
+
+/// A challenge as a client on network `from` is asked it.
+async fn challenge_from(app: &TestApp, poll: &str, from: &str) -> Challenge {
     let r = app
         .http
         .get(app.url(&format!("/v1/polls/{poll}/challenge")))
+        .header("x-forwarded-for", from)
         .send()
         .await
         .unwrap();
@@ -52,11 +59,38 @@ async fn challenge(app: &TestApp, poll: &str) -> Challenge {
 
 /// A fresh challenge, solved.
 async fn solved(app: &TestApp, poll: &str) -> String {
-    challenge(app, poll)
+    solved_from(app, poll, "127.0.0.1").await
+}
+
+/// The challenge a client on network `from` is asked, solved.
+async fn solved_from(app: &TestApp, poll: &str, from: &str) -> String {
+    challenge_from(app, poll, from)
         .await
         .solve()
         .expect("a challenge has a solution")
         .to_compact()
+}
+
+/// The level a client on network `from` is asked in `poll` now.
+async fn level_from(app: &TestApp, poll: &str, from: &str) -> u8 {
+    challenge_from(app, poll, from).await.level.get()
+}
+
+/// A ballot under a made-up `Tally-Visitor` id, as a script sends it, on
+/// network `from`, with `proof`.
+async fn vote_made_up(app: &TestApp, poll: &str, from: &str, proof: &str) -> (u16, Value) {
+    let r = app
+        .http
+        .post(app.url(&format!("/v1/polls/{poll}/votes")))
+        .header("user-agent", BROWSER)
+        .header("x-forwarded-for", from)
+        .header("tally-visitor", cookie())
+        .json(&json!({ "options": ["tan-thanh"], "proof": proof }))
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
 }
 
 /// A ballot from `visitor` (a cookie; none: a fresh identity) on network
@@ -311,20 +345,25 @@ mod replays {
     }
 }
 
+/// The network floods come from in these tests, and one that stays calm.
+fn flooding(n: u32) -> String {
+    format!("192.0.2.{}", n % 250 + 1)
+}
+const CALM: &str = "203.0.113.9";
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_flood_raises_the_level_and_honest_voters_still_vote() {
+async fn a_flood_raises_its_networks_level_and_honest_voters_still_vote() {
     let home = Home::open(Backend::Redis).await;
     let app = TestApp::start(&home, settings).await;
     put_poll(&app, "du-thao", "auto").await;
-    let level = async || challenge(&app, "du-thao").await.level.get();
     let mut honest = 0;
     // One honest minute: ten people with their own identities, from ten
     // networks, each solving their challenge.
     let honest_minute = async |minute: u32| {
         let mut answered = Vec::new();
         for n in 0..10 {
-            let proof = solved(&app, "du-thao").await;
             let from = format!("203.0.{}.{}", 100 + n, minute % 250);
+            let proof = solved_from(&app, "du-thao", &from).await;
             answered.push(
                 vote(&app, "du-thao", Some(&cookie()), &from, Some(&proof))
                     .await
@@ -339,33 +378,65 @@ async fn a_flood_raises_the_level_and_honest_voters_still_vote() {
         assert!(answered.iter().all(|&s| s == 201), "{answered:?}");
         honest += 10;
     }
-    assert_eq!(level().await, 1, "honest traffic keeps the easiest level");
+    assert_eq!(level_from(&app, "du-thao", &flooding(0)).await, 1);
 
-    // The flood: 60 ballots a minute from fresh identities on one /24,
-    // solving every challenge, as a script would; honest voters go on.
+    // The flood: 60 ballots a minute on one /24, each under a made-up
+    // Tally-Visitor id (a fresh identity), each solving the challenge its
+    // network is asked, as a script would; honest voters go on.
     let mut levels = Vec::new();
     let mut minute = 30;
     while levels.last().is_none_or(|&l| l < 3) {
         assert!(minute < 40, "the level did not rise: {levels:?}");
         for n in 0..60 {
-            let proof = solved(&app, "du-thao").await;
-            let from = format!("192.0.2.{}", n + 1);
-            let (status, _) = vote(&app, "du-thao", None, &from, Some(&proof)).await;
-            assert_eq!(status, 201);
+            let from = flooding(n);
+            let proof = solved_from(&app, "du-thao", &from).await;
+            let (status, body) = vote_made_up(&app, "du-thao", &from, &proof).await;
+            assert_eq!(status, 201, "{body}");
         }
         let answered = honest_minute(minute).await;
         assert!(answered.iter().all(|&s| s == 201), "during: {answered:?}");
         honest += 10;
-        levels.push(level().await);
+        levels.push(level_from(&app, "du-thao", &flooding(0)).await);
+        assert_eq!(
+            level_from(&app, "du-thao", CALM).await,
+            1,
+            "every other network keeps the calm level"
+        );
         minute += 1;
     }
     let flood_minutes = levels.len() as u64;
-    println!("levels during the flood, minute by minute: {levels:?}");
+    println!("the flooding network's levels, minute by minute: {levels:?}");
     let metrics = app.metrics().await;
     assert!(
         metrics.contains("tally_challenge_level_changes_total{poll=\"du-thao\""),
         "{metrics}"
     );
+    // The form (no JavaScript, no work) is paused for the flooding network
+    // only, with a page that says so in the site's language.
+    let form = async |from: &str| {
+        let r = app
+            .http
+            .post(app.url("/polls/du-thao"))
+            .header("user-agent", BROWSER)
+            .header("x-forwarded-for", from)
+            .header("origin", &app.base)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("option=tan-thanh")
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    };
+    let (status, page) = form(&flooding(3)).await;
+    assert_eq!(status, 503, "{page}");
+    assert!(page.contains("tạm ngừng nhận phiếu"), "{page}");
+    let (status, page) = form(CALM).await;
+    assert!(status == 200 || status == 303, "{status}: {page}");
+    honest += 1;
+    // A calm network's easy proof buys no ballot from the flooding one.
+    let easy = solved_from(&app, "du-thao", CALM).await;
+    let (status, body) = vote(&app, "du-thao", None, &flooding(7), Some(&easy)).await;
+    assert_eq!((status, code(&body)), (403, "challenge_too_easy"));
 
     // Calm again: the level falls back, and honest ballots still count.
     let mut calm = Vec::new();
@@ -373,10 +444,51 @@ async fn a_flood_raises_the_level_and_honest_voters_still_vote() {
         let answered = honest_minute(minute).await;
         assert!(answered.iter().all(|&s| s == 201), "after: {answered:?}");
         honest += 10;
-        calm.push(level().await);
+        calm.push(level_from(&app, "du-thao", &flooding(0)).await);
     }
     println!("levels after it: {calm:?}");
     assert_eq!(calm.last().copied(), Some(1), "back to the easiest level");
     assert_eq!(total(&app, "du-thao").await, honest + flood_minutes * 60);
     app.stop().await;
+}
+
+/// Two replicas behind one load balancer: the flood reaches one, and the
+/// level it raises binds the other at its next request; a proof issued
+/// before the rise is refused by both, and the widget's way out (a new
+/// challenge, solved) is counted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_level_raised_on_one_replica_binds_the_other() {
+    let home = Home::open(Backend::Redis).await;
+    let clock = Arc::new(tally::clock::ManualClock::new(crate::support::noon()));
+    let one = TestApp::start_at(&home, clock.clone(), settings).await;
+    let other = TestApp::start_at(&home, clock.clone(), settings).await;
+    put_poll(&one, "du-thao", "auto").await;
+    let early = solved_from(&other, "du-thao", &flooding(1)).await;
+    assert_eq!(level_from(&other, "du-thao", &flooding(1)).await, 1);
+    for _ in 0..3 {
+        for n in 0..60 {
+            let from = flooding(n);
+            let proof = solved_from(&one, "du-thao", &from).await;
+            assert_eq!(vote_made_up(&one, "du-thao", &from, &proof).await.0, 201);
+        }
+        clock.advance(SignedDuration::from_mins(1));
+    }
+    let raised = level_from(&one, "du-thao", &flooding(1)).await;
+    assert!(raised >= 3, "{raised}");
+    assert_eq!(level_from(&other, "du-thao", &flooding(1)).await, raised);
+    assert_eq!(level_from(&other, "du-thao", CALM).await, 1);
+    for app in [&one, &other] {
+        let (status, body) = vote(app, "du-thao", None, &flooding(2), Some(&early)).await;
+        assert_eq!((status, code(&body)), (403, "challenge_too_easy"), "{body}");
+    }
+    let fresh = solved_from(&other, "du-thao", &flooding(2)).await;
+    let (status, body) = vote(&other, "du-thao", None, &flooding(2), Some(&fresh)).await;
+    assert_eq!(status, 201, "{body}");
+    let metrics = other.metrics().await;
+    assert!(
+        metrics.contains("tally_challenge_failures_total{code=\"challenge_too_easy\"} 1"),
+        "{metrics}"
+    );
+    one.stop().await;
+    other.stop().await;
 }

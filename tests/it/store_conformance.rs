@@ -503,6 +503,42 @@ async fn a_days_hashing_key_is_the_first_one_written(s: &dyn Store) {
     );
 }
 
+/// Raised challenge levels as replicas share them: the highest offer holds
+/// until it expires, a lower one waits for it, an expired one is gone.
+async fn shared_levels_keep_the_highest_until_it_expires(s: &dyn Store) {
+    let level = |name: &str, level: u8| (name.to_string(), level);
+    let share = async |site: &SiteId, offers: &[(String, u8)], until: i64, now: i64| {
+        let mut got = s
+            .share_levels(site, offers, ts(until), ts(now))
+            .await
+            .unwrap();
+        got.sort();
+        got
+    };
+    let a = level("poll", 3);
+    let b = level("poll/c00002", 4);
+    assert_eq!(
+        share(&SITE, &[a.clone(), b.clone()], 90_000, 0).await,
+        [a.clone(), b.clone()]
+    );
+    // Another replica, calmer: the higher levels hold; a new name joins.
+    let c = level("other-poll", 2);
+    let calmer = [level("poll", 2), c.clone()];
+    assert_eq!(
+        share(&SITE, &calmer, 100_000, 10_000).await,
+        [c.clone(), a.clone(), b.clone()]
+    );
+    // Past 90 s the first offers lapse; the calmer replica's next offer
+    // holds, until it lapses too.
+    assert_eq!(share(&SITE, &[], 0, 95_000).await, [c.clone()]);
+    let again = [level("poll", 2)];
+    assert_eq!(
+        share(&SITE, &again, 185_000, 96_000).await,
+        [c, level("poll", 2)]
+    );
+    assert_eq!(share(&SITE, &[], 0, 185_000).await, []);
+}
+
 // ---- polls --------------------------------------------------------------
 
 async fn polls_are_created_replaced_and_listed(s: &dyn Store) {
@@ -1650,6 +1686,7 @@ conformance!(
     online_forgets_visitors_after_five_minutes,
     the_baseline_is_kept,
     a_days_hashing_key_is_the_first_one_written,
+    shared_levels_keep_the_highest_until_it_expires,
     polls_are_created_replaced_and_listed,
     dropping_options_with_ballots_needs_force,
     a_ballot_is_counted_once_per_visitor,

@@ -74,6 +74,8 @@ pub fn every() -> Vec<ApiError> {
         ChallengeFailed(ChallengeError::Invalid),
         ChallengeFailed(ChallengeError::Expired),
         ChallengeFailed(ChallengeError::OtherPoll),
+        ChallengeFailed(ChallengeError::TooEasy),
+        FormPaused,
         OriginNotAllowed,
         OriginRequired,
         rate_limited(),
@@ -117,6 +119,7 @@ fn sampled(error: &ApiError) -> bool {
         | ChallengeRequired
         | ChallengeReplayed
         | ChallengeFailed(_)
+        | FormPaused
         | AddressLimit { .. }
         | OriginNotAllowed
         | OriginRequired

@@ -156,6 +156,12 @@ impl ApiError {
                 "Lời giải này đã được dùng cho một phiếu khác. Vui lòng thử lại.",
                 "This challenge's solution was already used by another ballot; fetch a new challenge.",
             ),
+            FormPaused => row(
+                S::SERVICE_UNAVAILABLE,
+                "form_paused",
+                "Cuộc bình chọn đang nhận nhiều phiếu bất thường nên tạm ngừng nhận phiếu từ trình duyệt không chạy JavaScript. Vui lòng bật JavaScript hoặc thử lại sau ít phút.",
+                "This poll is taking unusual traffic, so ballots without JavaScript are paused for now. Enable JavaScript, or try again in a few minutes.",
+            ),
             ChallengeFailed(e) => {
                 use crate::challenge::ChallengeError as C;
                 let status = if *e == C::Malformed {
@@ -168,6 +174,9 @@ impl ApiError {
                     C::Invalid => "The challenge solution does not hold.",
                     C::Expired => "The challenge has expired; fetch a new one.",
                     C::OtherPoll => "The challenge was issued for another poll.",
+                    C::TooEasy => {
+                        "The challenge is easier than the level asked now; fetch a new one."
+                    }
                 };
                 row(
                     status,

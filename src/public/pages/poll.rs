@@ -180,6 +180,7 @@ refusals!(FormRefusals, pages: [
     invalid_option(),
     InvalidVisitor,
     address_limit(),
+    FormPaused,
     StoreUnavailable,
 ]);
 

@@ -34,8 +34,10 @@ use crate::poll::Poll;
 mod counters;
 mod decided;
 mod history;
+mod levels;
 mod maintain;
 mod polls;
+mod secrets;
 mod sessions;
 mod tables;
 mod visitors;
@@ -56,6 +58,7 @@ pub struct EmbeddedStore {
     online: counters::Online,
     sweeps: Arc<maintain::Cursors>,
     decided: Arc<decided::Decided>,
+    levels: levels::SharedLevels,
 }
 
 impl EmbeddedStore {
@@ -77,6 +80,7 @@ impl EmbeddedStore {
             online: counters::Online::default(),
             sweeps: Arc::default(),
             decided: Arc::default(),
+            levels: levels::SharedLevels::default(),
         })
     }
 
@@ -228,19 +232,17 @@ impl Store for EmbeddedStore {
         name: &str,
         candidate: [u8; 32],
     ) -> Result<[u8; 32], StoreError> {
-        let key = keys::secret(site, name);
-        self.write(Durability::Immediate, move |txn| {
-            let mut table = txn.open_table(HASH_KEYS)?;
-            let stored: Option<[u8; 32]> = table
-                .get(key.as_str())?
-                .and_then(|v| v.value().try_into().ok());
-            if let Some(stored) = stored {
-                return Ok(stored);
-            }
-            table.insert(key.as_str(), candidate.as_slice())?;
-            Ok(candidate)
-        })
-        .await
+        self.kept_secret(site, name, candidate).await
+    }
+
+    async fn share_levels(
+        &self,
+        site: &SiteId,
+        raised: &[(String, u8)],
+        until: Timestamp,
+        now: Timestamp,
+    ) -> Result<Vec<(String, u8)>, StoreError> {
+        Ok(self.levels.share(site, raised, until, now))
     }
 
     async fn put_poll(

@@ -6,6 +6,7 @@ mod connection;
 mod counters;
 mod durability;
 mod history;
+mod levels;
 mod polls;
 mod sessions;
 mod touches;
@@ -102,6 +103,16 @@ impl Store for RedisStore {
         candidate: [u8; 32],
     ) -> Result<[u8; 32], StoreError> {
         self.shared_secret(site, name, candidate).await
+    }
+
+    async fn share_levels(
+        &self,
+        site: &SiteId,
+        raised: &[(String, u8)],
+        until: Timestamp,
+        now: Timestamp,
+    ) -> Result<Vec<(String, u8)>, StoreError> {
+        self.shared_levels(site, raised, until, now).await
     }
 
     async fn put_poll(
