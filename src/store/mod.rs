@@ -124,6 +124,11 @@ operations! {
     /// `candidate` if there is none yet.
     async fn secret(&self, site: &SiteId, name: &str, candidate: [u8; 32]) -> [u8; 32];
 
+    /// Whether `visitor` has a history here at `now`: the state of a hit
+    /// still kept (a visit within its window). A ballot under an id
+    /// without one is watched as a fresh identity.
+    async fn visitor_known(&self, site: &SiteId, visitor: &VisitorKey, now: Timestamp) -> bool;
+
     /// Shares this replica's raised challenge levels, each `(name, level)`
     /// in force until `until`, and answers every replica's still in force
     /// at `now`. A name's level is the highest offered and not expired;

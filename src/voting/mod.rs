@@ -284,8 +284,20 @@ impl Voting {
         };
         match verdict {
             Verdict::Accepted => {
+                // In an `auto` poll, an id the client chose (a made-up
+                // `Tally-Visitor`) is a fresh identity until it has a
+                // history: a hit whose state is kept. A store that does
+                // not answer here leaves the ballot watched as known.
+                let watched = state.poll.challenge == crate::challenge::ChallengeMode::Auto;
+                let fresh = voter_fresh
+                    || (watched
+                        && !self
+                            .store
+                            .visitor_known(&self.site, &ballot.visitor, now)
+                            .await
+                            .unwrap_or(true));
                 self.guard
-                    .observe(poll, voter_fresh, voter_client, self.clock.now());
+                    .observe(poll, fresh, voter_client, self.clock.now());
             }
             Verdict::ChallengeRequired => self.guard.refused("challenge_required"),
             Verdict::ChallengeReplayed => self.guard.refused("challenge_replayed"),

@@ -167,6 +167,20 @@ async fn a_first_hit_is_a_visit_and_a_reload_is_not(s: &dyn Store) {
     );
 }
 
+/// A visitor has a history once a hit of theirs is kept: an id never seen
+/// has none (a ballot under it is watched as a fresh identity).
+async fn a_visitor_is_known_once_a_hit_is_kept(s: &dyn Store) {
+    let (seen, made_up) = (visitor(41), visitor(42));
+    assert!(!s.visitor_known(&SITE, &seen, ts(T0)).await.unwrap());
+    counted(s, &touch(&seen, Some("/a"), T0)).await;
+    assert!(s.visitor_known(&SITE, &seen, ts(T0 + 1000)).await.unwrap());
+    assert!(
+        !s.visitor_known(&SITE, &made_up, ts(T0 + 1000))
+            .await
+            .unwrap()
+    );
+}
+
 async fn the_window_runs_from_the_last_hit(s: &dyn Store) {
     let v = visitor(2);
     s.touch(&SITE, &touch(&v, Some("/a"), T0)).await.unwrap();
@@ -1687,6 +1701,7 @@ conformance!(
     the_baseline_is_kept,
     a_days_hashing_key_is_the_first_one_written,
     shared_levels_keep_the_highest_until_it_expires,
+    a_visitor_is_known_once_a_hit_is_kept,
     polls_are_created_replaced_and_listed,
     dropping_options_with_ballots_needs_force,
     a_ballot_is_counted_once_per_visitor,

@@ -9,7 +9,7 @@ use redb::{Database, ReadableDatabase, WriteTransaction};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::tables::{VISITORS, err};
-use super::visitors::{decode, encode};
+use super::visitors::{decode, encode, expiry};
 use crate::store::{StoreError, Touch, TouchOutcome};
 use crate::visit::{self, HitFacts, Rules, VisitorState};
 
@@ -73,6 +73,29 @@ struct Latest {
 }
 
 impl Decided {
+    /// Whether the visitor `key` has a state not expired at `now`: decided
+    /// and waiting to be written, or written.
+    pub(super) fn known(
+        &self,
+        db: &Database,
+        key: &str,
+        now: jiff::Timestamp,
+    ) -> Result<bool, StoreError> {
+        let live = |record: &[u8]| expiry(record).is_some_and(|ms| ms > now.as_millisecond());
+        if let Some(latest) = self.lock().records.get(key) {
+            return Ok(live(&latest.bytes));
+        }
+        let table = db
+            .begin_read()
+            .map_err(err)?
+            .open_table(VISITORS)
+            .map_err(err)?;
+        Ok(table
+            .get(key)
+            .map_err(err)?
+            .is_some_and(|r| live(r.value())))
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Pending> {
         self.pending.lock().expect("decided touches lock")
     }

@@ -15,9 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use redb::{
-    Database, Durability, ReadTransaction, ReadableDatabase, ReadableTable, WriteTransaction,
-};
+use redb::{Database, Durability, ReadTransaction, ReadableDatabase, WriteTransaction};
 
 use super::keys::{self, PollKeys};
 use super::record::parse_poll;
@@ -43,9 +41,7 @@ mod tables;
 mod visitors;
 mod writer;
 
-use tables::{
-    COUNTERS, HASH_KEYS, PAGES, POLL_COUNTS, POLLS, VOTERS, err, field, read_u64, with_prefix,
-};
+use tables::{COUNTERS, PAGES, POLL_COUNTS, POLLS, VOTERS, err, field, read_u64, with_prefix};
 use writer::{Deliver, Writer};
 
 /// redb's page cache; the store's memory use is bounded by it.
@@ -205,25 +201,7 @@ impl Store for EmbeddedStore {
         candidate: [u8; 32],
         _lifetime: std::time::Duration,
     ) -> Result<[u8; 32], StoreError> {
-        let key = keys::daily_key(site, day);
-        let prefix = keys::daily_key_prefix(site);
-        self.write(Durability::Immediate, move |txn| {
-            let mut table = txn.open_table(HASH_KEYS)?;
-            let stored: Option<[u8; 32]> = table
-                .get(key.as_str())?
-                .and_then(|v| v.value().try_into().ok());
-            if let Some(stored) = stored {
-                return Ok(stored);
-            }
-            // A new day: the old days' keys go, so yesterday's hashes can no
-            // longer be recomputed.
-            for (old, _) in with_prefix(&table, &prefix, |_| ())? {
-                table.remove(old.as_str())?;
-            }
-            table.insert(key.as_str(), candidate.as_slice())?;
-            Ok(candidate)
-        })
-        .await
+        self.daily_hash_key(site, day, candidate).await
     }
 
     async fn secret(
@@ -233,6 +211,16 @@ impl Store for EmbeddedStore {
         candidate: [u8; 32],
     ) -> Result<[u8; 32], StoreError> {
         self.kept_secret(site, name, candidate).await
+    }
+
+    async fn visitor_known(
+        &self,
+        site: &SiteId,
+        visitor: &VisitorKey,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let key = keys::visitor(site, visitor);
+        self.decided.known(&self.db, &key, now)
     }
 
     async fn share_levels(

@@ -105,6 +105,15 @@ impl Store for RedisStore {
         self.shared_secret(site, name, candidate).await
     }
 
+    async fn visitor_known(
+        &self,
+        site: &SiteId,
+        visitor: &VisitorKey,
+        _now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        self.has_state(site, visitor).await
+    }
+
     async fn share_levels(
         &self,
         site: &SiteId,

@@ -241,3 +241,19 @@ fn outcome(value: Value) -> Result<TouchOutcome, StoreError> {
         capped: capped == 1,
     })
 }
+
+impl RedisStore {
+    /// Whether `visitor`'s state is kept (its key expires with the visit).
+    pub(super) async fn has_state(
+        &self,
+        site: &SiteId,
+        visitor: &crate::ids::VisitorKey,
+    ) -> Result<bool, StoreError> {
+        let mut conn = self.connection().await?;
+        redis::cmd("EXISTS")
+            .arg(keys::visitor(site, visitor))
+            .query_async::<bool>(&mut conn)
+            .await
+            .map_err(unavailable)
+    }
+}
