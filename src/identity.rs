@@ -99,6 +99,14 @@ impl Visitors {
         self.privacy.address(ip).await
     }
 
+    /// The client's networks as the network ballot caps count them.
+    pub async fn networks(
+        &self,
+        ip: IpAddr,
+    ) -> Result<Vec<(crate::privacy::NetworkKind, AddressKey)>, StoreError> {
+        self.privacy.networks(ip).await
+    }
+
     /// Identifies a request's visitor, issuing an id when it has none.
     pub async fn identify(&self, claims: Claims, ip: IpAddr, user_agent: &[u8]) -> Identity {
         if let Some(visitor) = claims.cookie {

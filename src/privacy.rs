@@ -145,6 +145,65 @@ impl Privacy {
         hasher.update(&network(ip));
         Ok(AddressKey::from_hash(first16(hasher.finalize().as_bytes())))
     }
+
+    /// The address's networks as the network ballot caps count them
+    /// ([`networks`]), hashed like addresses.
+    pub async fn networks(&self, ip: IpAddr) -> Result<Vec<(NetworkKind, AddressKey)>, StoreError> {
+        let key = self.shared_key().await?;
+        Ok(networks(ip)
+            .into_iter()
+            .map(|(kind, prefix, bits)| {
+                let mut hasher = blake3::Hasher::new_keyed(&key);
+                hasher.update(b"network\0");
+                hasher.update(&prefix);
+                hasher.update(&[bits]);
+                (
+                    kind,
+                    AddressKey::from_hash(first16(hasher.finalize().as_bytes())),
+                )
+            })
+            .collect())
+    }
+}
+
+/// The networks a ballot cap counts besides the address: an IPv4 /24;
+/// an IPv6 /56 and /48. Each with its kind, for the cap it has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NetworkKind {
+    /// An IPv4 /24 or an IPv6 /56: a school's, an office's, a home's.
+    Network,
+    /// An IPv6 /48: an organisation's, or a provider's customer's.
+    Site,
+}
+
+/// `ip`'s networks as prefixes of 16 bytes (IPv4 mapped into IPv6) and
+/// their length in bits.
+pub fn networks(ip: IpAddr) -> Vec<(NetworkKind, [u8; 16], u8)> {
+    let cut = |mut octets: [u8; 16], bits: u8| {
+        octets[usize::from(bits / 8)..].fill(0);
+        octets
+    };
+    let v6 = match ip {
+        IpAddr::V4(v4) => {
+            return vec![(
+                NetworkKind::Network,
+                cut(v4.to_ipv6_mapped().octets(), 120),
+                120,
+            )];
+        }
+        IpAddr::V6(v6) => v6,
+    };
+    match v6.to_ipv4_mapped() {
+        Some(v4) => vec![(
+            NetworkKind::Network,
+            cut(v4.to_ipv6_mapped().octets(), 120),
+            120,
+        )],
+        None => vec![
+            (NetworkKind::Network, cut(v6.octets(), 56), 56),
+            (NetworkKind::Site, cut(v6.octets(), 48), 48),
+        ],
+    }
 }
 
 /// An address as 16 bytes: IPv4 mapped into IPv6, IPv6 cut to its /64.

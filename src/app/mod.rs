@@ -123,6 +123,9 @@ impl App {
             site.clone(),
             VotingSettings {
                 votes_per_address: settings.votes_per_address,
+                solved_votes_per_address: settings.solved_votes_per_address,
+                votes_per_network: settings.votes_per_network,
+                votes_per_ipv6_site: settings.votes_per_ipv6_site,
                 results_fresh: settings.flush_interval,
                 journal_dir: Some(settings.data_dir.join("retractions")),
                 challenge_key: settings

@@ -155,6 +155,15 @@ pub(super) struct Polls {
     /// Ballots per client address per poll per day (1–1000000000)
     #[arg(long, env = "TALLY_VOTES_PER_ADDRESS", value_name = "BALLOTS", default_value = "50", value_parser = bounded(1u32, 1_000_000_000))]
     pub votes_per_address: u32,
+    /// On a poll asking a challenge: ballots per address per poll per day that bring a solution, so a school behind one address votes (1–1000000000)
+    #[arg(long, env = "TALLY_SOLVED_VOTES_PER_ADDRESS", value_name = "BALLOTS", default_value = "400", value_parser = bounded(1u32, 1_000_000_000))]
+    pub solved_votes_per_address: u32,
+    /// Ballots per IPv4 /24 and per IPv6 /56, per poll per day (1–1000000000)
+    #[arg(long, env = "TALLY_VOTES_PER_NETWORK", value_name = "BALLOTS", default_value = "1000", value_parser = bounded(1u32, 1_000_000_000))]
+    pub votes_per_network: u32,
+    /// Ballots per IPv6 /48, per poll per day (1–1000000000)
+    #[arg(long, env = "TALLY_VOTES_PER_IPV6_SITE", value_name = "BALLOTS", default_value = "2000", value_parser = bounded(1u32, 1_000_000_000))]
+    pub votes_per_ipv6_site: u32,
     /// On a poll asking a challenge: ballots per address per poll per day from the form; 0 closes it (0–1000000)
     #[arg(long, env = "TALLY_FORM_VOTES_PER_ADDRESS", value_name = "BALLOTS", default_value = "5", value_parser = bounded(0u32, 1_000_000))]
     pub form_votes_per_address: u32,

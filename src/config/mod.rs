@@ -100,6 +100,13 @@ pub struct Settings {
     pub polls_file: Option<PathBuf>,
     pub visit_window: Duration,
     pub votes_per_address: u32,
+    /// On a poll that asks for a challenge, ballots per address per poll
+    /// per day that bring a solution.
+    pub solved_votes_per_address: u32,
+    /// Ballots per IPv4 /24 and per IPv6 /56, per poll per day.
+    pub votes_per_network: u32,
+    /// Ballots per IPv6 /48, per poll per day.
+    pub votes_per_ipv6_site: u32,
     /// Ballots per address per poll per day from a form post without
     /// JavaScript, on a poll that asks for a challenge.
     pub form_votes_per_address: u32,
@@ -213,6 +220,9 @@ impl Settings {
             polls_file: polls.polls_file,
             visit_window: counting.visit_window,
             votes_per_address: polls.votes_per_address,
+            solved_votes_per_address: polls.solved_votes_per_address,
+            votes_per_network: polls.votes_per_network,
+            votes_per_ipv6_site: polls.votes_per_ipv6_site,
             form_votes_per_address: polls.form_votes_per_address,
             challenge_key: polls.challenge_key,
             challenge_level: crate::challenge::Level::new(polls.challenge_level)

@@ -45,12 +45,18 @@ pub struct Standing {
     /// Ballots counted from the ballot's address on its day.
     pub from_address: u32,
     pub address_cap: u32,
+    /// The address cap of a ballot that brings a solution, in a poll that
+    /// asks for one.
+    pub solved_cap: u32,
+    /// One of the address's networks is at its cap for the day.
+    pub network_full: bool,
     pub proof: Proof,
 }
 
 /// The ballot rules, in the order they apply: a person who voted is told so
 /// first; then the poll must be open, the choices valid, the challenge met
-/// where the poll asks for one, and the address under its cap for the day.
+/// where the poll asks for one, and the address and its networks under
+/// their caps for the day.
 /// The embedded store runs this function; the Redis store's `ballot.lua`
 /// states it again, and one table of cases in the store conformance suite
 /// pins all of them together.
@@ -73,11 +79,11 @@ pub fn judge(poll: &Poll, at: Timestamp, standing: &Standing, choices: &[OptionI
             Proof::Solved {
                 spent_by_another: true,
             } => return Verdict::ChallengeReplayed,
-            Proof::Solved { .. } => {}
+            Proof::Solved { .. } => cap = cap.max(standing.solved_cap),
             Proof::Form { cap: form } => cap = cap.min(form),
         }
     }
-    if standing.from_address >= cap {
+    if standing.from_address >= cap || standing.network_full {
         Verdict::AddressCapReached
     } else {
         Verdict::Accepted

@@ -226,10 +226,12 @@ impl PollsApi {
             .identify(claims(headers)?, client.ip, agent)
             .await;
         let address = self.visitors.address(client.ip).await?;
+        let networks = self.visitors.networks(client.ip).await?;
         let visitor = identity.voter().cloned().ok_or(ApiError::Internal)?;
         let voter = Voter {
             visitor,
             address,
+            networks,
             fresh: identity.is_fresh(),
             client: client.ip,
         };

@@ -197,6 +197,13 @@ pub struct Ballot {
     /// The local day the per-address cap counts in.
     pub day: Day,
     pub address_cap: u32,
+    /// On a poll that asks for a challenge, the per-address cap of a
+    /// ballot that brings a solution (each one cost work): a school or an
+    /// office behind one address votes.
+    pub solved_cap: u32,
+    /// The networks the address is in ([`crate::privacy::networks`]),
+    /// hashed, each with its cap per poll and day.
+    pub networks: Vec<(AddressKey, u32)>,
     /// Its proof of work, for a poll that asks for one.
     pub proof: BallotProof,
 }

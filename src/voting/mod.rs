@@ -13,6 +13,7 @@ use crate::clock::Clock;
 use crate::ids::{AddressKey, Attempt, BallotId, OptionId, PollId, SiteId, VisitorKey};
 use crate::metrics::Metrics;
 use crate::poll::{ChoiceError, Poll};
+use crate::privacy::NetworkKind;
 use crate::site::Site;
 use crate::store::{Ballot, BallotProof, PollState, PutPoll, Store, StoreError, Verdict};
 
@@ -31,6 +32,8 @@ pub struct Voter {
     /// A person (see [`crate::store::Ballot::visitor`]).
     pub visitor: VisitorKey,
     pub address: AddressKey,
+    /// The address's networks, hashed, as the network caps count them.
+    pub networks: Vec<(NetworkKind, AddressKey)>,
     /// Whether the visitor came without an identity of their own (the id
     /// was issued with this ballot), for the levels of `auto` polls.
     pub fresh: bool,
@@ -64,6 +67,12 @@ impl Vote {
 #[derive(Debug, Clone)]
 pub struct VotingSettings {
     pub votes_per_address: u32,
+    /// On a poll asking a challenge, per address, for solved ballots.
+    pub solved_votes_per_address: u32,
+    /// Per IPv4 /24 and IPv6 /56.
+    pub votes_per_network: u32,
+    /// Per IPv6 /48.
+    pub votes_per_ipv6_site: u32,
     /// How old results shown to readers may be.
     pub results_fresh: Duration,
     /// Where retractions are journalled (`None`: memory only).
@@ -81,6 +90,9 @@ pub struct Voting {
     calendar: Calendar,
     clock: Arc<dyn Clock>,
     votes_per_address: u32,
+    solved_votes_per_address: u32,
+    votes_per_network: u32,
+    votes_per_ipv6_site: u32,
     metrics: Arc<Metrics>,
     /// Ids of polls seen to exist: ballot metrics are labelled by poll only
     /// for these, so a client cannot invent label values.
@@ -108,6 +120,9 @@ impl Voting {
             results: Mutex::new(HashMap::new()),
             results_fresh: settings.results_fresh,
             votes_per_address: settings.votes_per_address,
+            solved_votes_per_address: settings.solved_votes_per_address,
+            votes_per_network: settings.votes_per_network,
+            votes_per_ipv6_site: settings.votes_per_ipv6_site,
             store,
             site,
             calendar,
@@ -255,6 +270,18 @@ impl Voting {
             at: self.clock.judges_ballots().then_some(now),
             day: self.calendar.day(now),
             address_cap: self.votes_per_address,
+            solved_cap: self.solved_votes_per_address,
+            networks: voter
+                .networks
+                .into_iter()
+                .map(|(kind, network)| {
+                    let cap = match kind {
+                        NetworkKind::Network => self.votes_per_network,
+                        NetworkKind::Site => self.votes_per_ipv6_site,
+                    };
+                    (network, cap)
+                })
+                .collect(),
             proof,
         };
         let cast = self.store.cast(&self.site, &ballot).await;

@@ -492,3 +492,46 @@ async fn a_level_raised_on_one_replica_binds_the_other() {
     one.stop().await;
     other.stop().await;
 }
+
+/// Caps, with the defaults: a school of 300 behind one address votes in a
+/// poll that asks for a challenge, each pupil solving their own; an IPv6
+/// /48 (through a trusted proxy) casts at most 2 000 ballots a poll a day
+/// however many /64s and /56s it spreads them over.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_school_behind_one_address_votes_and_a_48_is_capped() {
+    let home = Home::open(Backend::Redis).await;
+    let app = TestApp::start(&home, |s| {
+        s.admin_token = Some(tally::config::Secret::new(TOKEN.into()));
+        s.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+    })
+    .await;
+    put_poll(&app, "du-thao", "auto").await;
+    let school = "198.51.100.7";
+    for pupil in 0..300 {
+        let proof = solved_from(&app, "du-thao", school).await;
+        let (status, body) = vote(&app, "du-thao", Some(&cookie()), school, Some(&proof)).await;
+        assert_eq!(status, 201, "pupil {pupil}: {body}");
+    }
+    assert_eq!(total(&app, "du-thao").await, 300);
+
+    put_poll(&app, "y-kien", "off").await;
+    // 2 100 ballots from 48 /64s in 8 /56s of one /48: 44 a /64 stays
+    // under the address cap (50), 264 a /56 under the network's (1 000).
+    let statuses: Vec<u16> = futures::stream::iter(0..2100u32)
+        .map(|n| {
+            let app = &app;
+            async move {
+                let (net56, net64) = ((n / 6) % 8, n % 6);
+                let from = format!("2001:db8:7:{:x}{:02x}::{:x}", net56, net64, n + 1);
+                vote(app, "y-kien", Some(&cookie()), &from, None).await.0
+            }
+        })
+        .buffer_unordered(16)
+        .collect()
+        .await;
+    let accepted = statuses.iter().filter(|&&s| s == 201).count();
+    let capped = statuses.iter().filter(|&&s| s == 429).count();
+    assert_eq!((accepted, capped), (2000, 100), "{statuses:?}");
+    assert_eq!(total(&app, "y-kien").await, 2000);
+    app.stop().await;
+}

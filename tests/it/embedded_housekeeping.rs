@@ -111,6 +111,8 @@ async fn embedded_housekeeping_never_stalls_writes() {
                 at: Some(t0),
                 day: "2027-01-15".parse().unwrap(),
                 address_cap: 1000,
+                solved_cap: 1000,
+                networks: Vec::new(),
                 proof: tally::store::BallotProof::Missing,
             };
             let (verdict, _) = store

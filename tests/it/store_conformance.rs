@@ -141,6 +141,8 @@ fn ballot(v: &VisitorKey, address: u8, choices: &[&str], cap: u32) -> Ballot {
         at: Some(ts(T0)),
         day: day("2026-11-28"),
         address_cap: cap,
+        solved_cap: cap,
+        networks: Vec::new(),
         proof: BallotProof::Missing,
     }
 }
@@ -751,6 +753,86 @@ async fn the_per_address_cap_holds_exactly(s: &dyn Store) {
     assert_eq!(state.votes, vec![7, 0]);
 }
 
+/// Addresses in one network share its cap: a /24's (or /56's) and, for
+/// IPv6, the /48's, each counted beside the address's own.
+async fn network_caps_hold_exactly(s: &dyn Store) {
+    s.put_poll(&SITE, &poll(1, &["tot", "chua-tot"]), false)
+        .await
+        .unwrap();
+    let network = |n: u8, cap: u32| (AddressKey::from_hash([n; 16]), cap);
+    // Twenty addresses of one network capped at 6, and its site at 9.
+    let ballots: Vec<Ballot> = (0..20)
+        .map(|n| {
+            let mut b = ballot(&visitor(300 + n), 100 + n as u8, &["tot"], 50);
+            b.networks = vec![network(1, 6), network(2, 9)];
+            b
+        })
+        .collect();
+    let verdicts = join_all(ballots.iter().map(|b| s.cast(&SITE, b))).await;
+    let accepted = verdicts
+        .iter()
+        .filter(|r| r.as_ref().unwrap().as_ref().unwrap().0 == Verdict::Accepted)
+        .count();
+    assert_eq!(accepted, 6, "the network's cap");
+    // Another network of the same site: the site's cap, 9 in all.
+    let mut accepted = 0;
+    for n in 0..10 {
+        let mut b = ballot(&visitor(400 + n), 150 + n as u8, &["tot"], 50);
+        b.networks = vec![network(3, 6), network(2, 9)];
+        if s.cast(&SITE, &b).await.unwrap().unwrap().0 == Verdict::Accepted {
+            accepted += 1;
+        }
+    }
+    assert_eq!(accepted, 3, "the site's cap");
+    // Another network and site, unaffected.
+    let mut b = ballot(&visitor(499), 200, &["tot"], 50);
+    b.networks = vec![network(4, 6), network(5, 9)];
+    assert_eq!(
+        s.cast(&SITE, &b).await.unwrap().unwrap().0,
+        Verdict::Accepted
+    );
+}
+
+/// On a poll that asks for a challenge, a ballot that brings a solution
+/// has the solved cap per address; one from the form, its own, smaller.
+async fn a_solved_ballot_has_the_solved_address_cap(s: &dyn Store) {
+    let mut p = poll(1, &["tot", "chua-tot"]);
+    p.id = PollId::parse("co-thach-thuc").unwrap();
+    p.challenge = ChallengeMode::On;
+    s.put_poll(&SITE, &p, false).await.unwrap();
+    let challenges = Challenges::new([9; 32]);
+    let mut verdicts = Vec::new();
+    for n in 0..6 {
+        let solution = challenges.issue(&p.id, Level::MIN, ts(T0)).solve().unwrap();
+        let spend = challenges.verify(&p.id, &solution, ts(T0)).unwrap();
+        let mut b = ballot(&visitor(600 + n), 60, &["tot"], 2);
+        b.poll = p.id.clone();
+        b.solved_cap = 4;
+        b.proof = BallotProof::Solved(store::SpentSolution::of(spend, ts(T0)));
+        verdicts.push(s.cast(&SITE, &b).await.unwrap().unwrap().0);
+    }
+    let accepted = verdicts.iter().filter(|&&v| v == Verdict::Accepted).count();
+    assert_eq!(accepted, 4, "{verdicts:?}");
+    assert_eq!(verdicts[4], Verdict::AddressCapReached);
+    // The form, from another address: its own cap.
+    let mut verdicts = Vec::new();
+    for n in 0..3 {
+        let mut b = ballot(&visitor(700 + n), 61, &["tot"], 2);
+        b.poll = p.id.clone();
+        b.solved_cap = 4;
+        b.proof = BallotProof::Form { cap: 1 };
+        verdicts.push(s.cast(&SITE, &b).await.unwrap().unwrap().0);
+    }
+    assert_eq!(
+        verdicts,
+        [
+            Verdict::Accepted,
+            Verdict::AddressCapReached,
+            Verdict::AddressCapReached
+        ]
+    );
+}
+
 async fn concurrent_ballots_from_one_visitor_count_once(s: &dyn Store) {
     s.put_poll(&SITE, &poll(1, &["tot", "chua-tot"]), false)
         .await
@@ -1227,6 +1309,8 @@ async fn the_ballot_rules_are_one_table(s: &dyn Store) {
             already_voted: case.voted_before,
             from_address: case.from_address,
             address_cap: cap,
+            solved_cap: cap,
+            network_full: false,
             proof: standing,
         };
         let rules = judge(&p, at, &standing, &choices);
@@ -1707,6 +1791,8 @@ conformance!(
     a_ballot_is_counted_once_per_visitor,
     voters_are_counted_beside_votes,
     the_per_address_cap_holds_exactly,
+    network_caps_hold_exactly,
+    a_solved_ballot_has_the_solved_address_cap,
     concurrent_ballots_from_one_visitor_count_once,
     one_solution_counts_one_ballot_whoever_sends_it,
     invalid_ballots_change_nothing,

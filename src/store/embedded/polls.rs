@@ -189,10 +189,21 @@ pub(super) fn cast(
         BallotProof::Form { cap } => Proof::Form { cap },
         BallotProof::Missing => Proof::Missing,
     };
+    let networks: Vec<(String, u32, u32)> = ballot
+        .networks
+        .iter()
+        .map(|(network, cap)| {
+            let key = field(&k.addresses(ballot.day), &format!("n:{}", network.as_str()));
+            let held = addresses.get(key.as_str())?.map_or(0, |v| v.value());
+            Ok((key, held, *cap))
+        })
+        .collect::<Result<_, redb::Error>>()?;
     let standing = Standing {
         already_voted: state.voted.is_some(),
         from_address,
         address_cap: ballot.address_cap,
+        solved_cap: ballot.solved_cap,
+        network_full: networks.iter().any(|(_, held, cap)| held >= cap),
         proof,
     };
     let verdict = judge(&state.poll, at, &standing, &ballot.choices);
@@ -211,6 +222,9 @@ pub(super) fn cast(
     let record = voter_record(&ballot.id, ballot.attempt, &ballot.choices);
     voters.insert(voter.as_str(), record.as_str())?;
     addresses.insert(address_key.as_str(), from_address + 1)?;
+    for (key, held, _) in &networks {
+        addresses.insert(key.as_str(), held + 1)?;
+    }
     for choice in &ballot.choices {
         add(&mut counts, &field(&k.counts, choice.as_str()), 1)?;
         add(&mut counts, &day_field(k, ballot.day, choice.as_str()), 1)?;

@@ -167,7 +167,12 @@ impl RedisStore {
         call.arg(proof)
             .arg(until)
             .arg(form_cap)
-            .arg(ballot.day.to_string());
+            .arg(ballot.day.to_string())
+            .arg(ballot.solved_cap)
+            .arg(ballot.networks.len());
+        for (network, cap) in &ballot.networks {
+            call.arg(network.as_str()).arg(cap);
+        }
         for choice in &ballot.choices {
             call.arg(choice.as_str());
         }

@@ -8,8 +8,11 @@
 --       3 address hash, 4 cap per address, 5 ttl of the per-address
 --       counts (s), 6 ballot id, 7 this try, 8 proof ('solved', 'form',
 --       'missing'), 9 how long to remember the spent challenge (ms), 10 the cap
---       per address of a form post, 11 the ballot's local day, 12.. chosen
---       option ids
+--       per address of a form post, 11 the ballot's local day, 12 the cap per
+--       address of a solved ballot, 13 how many networks (n), 14.. n pairs:
+--       a network hash and its cap, then the chosen option ids
+-- A network's ballots are counted in KEYS[4] beside the addresses, under
+-- 'n:<network hash>'.
 -- A spent challenge holds '<ballot id>/<visitor>': only a retry of that
 -- ballot by that person may bring the solution again.
 -- A voter's record is '<ballot id>/<try>|<option ids, comma-separated>';
@@ -44,11 +47,12 @@ end
 if meta[2] ~= '' and at < tonumber(meta[2]) then return answer('not_yet_open') end
 if meta[3] ~= '' and at >= tonumber(meta[3]) then return answer('closed') end
 
+local networks = tonumber(ARGV[13])
 local options = {}
 for id in string.gmatch(meta[5], '[^,]+') do options[id] = true end
 local chosen = {}
 local choices = {}
-for k = 12, #ARGV do
+for k = 14 + 2 * networks, #ARGV do
   local id = ARGV[k]
   if not options[id] or chosen[id] then return answer('invalid_choice') end
   chosen[id] = true
@@ -62,6 +66,7 @@ if challenged then
   if ARGV[8] == 'solved' then
     local spent_by = redis.call('GET', KEYS[7])
     if spent_by and spent_by ~= ARGV[6] .. '/' .. ARGV[2] then return answer('challenge_replayed') end
+    cap = math.max(cap, tonumber(ARGV[12]))
   elseif ARGV[8] == 'form' then
     cap = math.min(cap, tonumber(ARGV[10]))
   else
@@ -71,10 +76,18 @@ end
 
 local from_address = tonumber(redis.call('HGET', KEYS[4], ARGV[3]) or '0')
 if from_address >= cap then return answer('address_cap') end
+for i = 0, networks - 1 do
+  local field = 'n:' .. ARGV[14 + 2 * i]
+  local held = tonumber(redis.call('HGET', KEYS[4], field) or '0')
+  if held >= tonumber(ARGV[15 + 2 * i]) then return answer('address_cap') end
+end
 
 local record = ARGV[6] .. '/' .. ARGV[7] .. '|' .. table.concat(choices, ',')
 redis.call('HSET', KEYS[3], ARGV[2], record)
 redis.call('HINCRBY', KEYS[4], ARGV[3], 1)
+for i = 0, networks - 1 do
+  redis.call('HINCRBY', KEYS[4], 'n:' .. ARGV[14 + 2 * i], 1)
+end
 redis.call('EXPIRE', KEYS[4], ARGV[5])
 for _, id in ipairs(choices) do
   redis.call('HINCRBY', KEYS[2], id, 1)
