@@ -214,7 +214,8 @@ async fn a_dropped_view_is_answered_as_dropped(backend: Backend) {
         );
     }
     app.settled_counter(None).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The three pages are in the store.
+    app.flushed().await;
     for n in 0..5 {
         let over = app.hit_json(Some(&cookie()), Some("/d")).await;
         assert_eq!(over["page"]["views"], 0, "hit {n} on a page beyond the cap");
