@@ -7,7 +7,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::support::gate::{Gate, Mode};
-use crate::support::{Binary, RedisServer, TestApp, cookie};
+use crate::support::{Binary, RedisServer, TestApp, cookie, eventually, redis_cli};
 use serde_json::{Value, json};
 use tally::config::StoreSettings;
 
@@ -295,7 +295,19 @@ async fn replicas_with_clocks_5_s_apart_give_the_same_verdicts() {
             "not yet open by the store's clock"
         );
     }
-    tokio::time::sleep(Duration::from_millis(3000)).await;
+    // The store's clock (Redis TIME) passes the 2.5 s mark.
+    let mark = (now + jiff::SignedDuration::from_millis(2500)).as_microsecond();
+    eventually(
+        Duration::from_secs(15),
+        "the store's clock passing 2.5 s from the start",
+        async || {
+            let time = redis_cli(redis.port, &["time"]);
+            let mut parts = time.lines().map(|l| l.trim().parse::<i64>().unwrap());
+            let (secs, micros) = (parts.next()?, parts.next()?);
+            (secs * 1_000_000 + micros >= mark).then_some(())
+        },
+    )
+    .await;
     for app in [&right, &ahead, &behind] {
         assert_eq!(
             vote(app, "dong-som").await,

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use tally::config::StoreSettings;
 use tokio::sync::Mutex;
 
-use crate::support::{RedisCluster, TestApp, cookie, get_json, redis_cli};
+use crate::support::{RedisCluster, TestApp, cookie, eventually, get_json, redis_cli};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn masters_failing_over_lose_nothing_answered() {
@@ -57,7 +57,17 @@ async fn masters_failing_over_lose_nothing_answered() {
             }
         }));
     }
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Hits and ballots answered by the first masters.
+    let answered = async || (*hits.lock().await, ballots.lock().await.len());
+    eventually(
+        Duration::from_secs(20),
+        "50 hits and 30 ballots answered before the failovers",
+        async || {
+            let (h, b) = answered().await;
+            (h >= 50 && b >= 30).then_some(())
+        },
+    )
+    .await;
     // Promote every replica: each master's slots move to another node.
     let replicas: Vec<u16> = cluster
         .ports
@@ -82,7 +92,17 @@ async fn masters_failing_over_lose_nothing_answered() {
             assert!(Instant::now() < deadline, "node {port} was not promoted");
         }
     }
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    // Hits and ballots answered by the new masters.
+    let (hits_then, ballots_then) = answered().await;
+    eventually(
+        Duration::from_secs(20),
+        "50 more hits and 30 more ballots answered after the failovers",
+        async || {
+            let (h, b) = answered().await;
+            (h >= hits_then + 50 && b >= ballots_then + 30).then_some(())
+        },
+    )
+    .await;
     running.store(false, Ordering::Relaxed);
     for task in tasks {
         task.await.unwrap();

@@ -6,14 +6,16 @@
 
 use std::process::Command;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use futures::future::join_all;
 use serde_json::{Value, json};
 use tally::config::{BallotDurability, Settings, StoreSettings};
 
-use crate::support::{RedisCluster, RedisServer, TestApp, cookie, free_port, get_json, redis_cli};
+use crate::support::{
+    RedisCluster, RedisServer, TestApp, cookie, eventually, free_port, get_json, redis_cli,
+};
 
 const POLL: &str = "danh-gia-cong";
 const VOTERS: &str = "tally:{default/p/danh-gia-cong}:voters";
@@ -199,7 +201,22 @@ async fn with_the_replica_away_ballots_get_503_within_the_deadline_and_hits_do_n
             })
         })
         .collect();
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // A ballot's WAIT holds the ballots' connection on the master.
+    eventually(
+        Duration::from_secs(15),
+        "a ballot waiting for the replica on the master",
+        async || {
+            let clients = master.cli(&["info", "clients"]);
+            let blocked = clients
+                .lines()
+                .find_map(|l| l.strip_prefix("blocked_clients:"))?
+                .trim()
+                .parse::<u32>()
+                .ok()?;
+            (blocked >= 1).then_some(())
+        },
+    )
+    .await;
     let mut busy: Vec<Duration> = Vec::new();
     let hitting = Instant::now();
     while hitting.elapsed() < 4 * DEADLINE {
@@ -363,19 +380,26 @@ async fn on_a_cluster_a_ballot_answered_201_survives_its_master_killed() {
     assert!(before.iter().all(|(_, s, _)| *s == 201), "{before:?}");
     // Ballots keep coming while the master dies and its replica takes over.
     let running = Arc::new(AtomicBool::new(true));
+    let count = Arc::new(AtomicUsize::new(0));
     let voter = {
-        let (app, running) = (Arc::clone(&app), Arc::clone(&running));
+        let (app, running, count) = (Arc::clone(&app), Arc::clone(&running), Arc::clone(&count));
         tokio::spawn(async move {
             let mut answered = Vec::new();
             let mut n = 10_000;
             while running.load(Ordering::Relaxed) {
                 answered.push(ballot(&app, n).await);
+                count.fetch_add(1, Ordering::Relaxed);
                 n += 1;
             }
             answered
         })
     };
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    eventually(
+        Duration::from_secs(20),
+        "30 ballots answered before the master dies",
+        async || (count.load(Ordering::Relaxed) >= 30).then_some(()),
+    )
+    .await;
     let dir = redis_cli(master, &["config", "get", "dir"]);
     let dir = dir.lines().nth(1).expect("the node's directory").to_owned();
     kill_hard(master);

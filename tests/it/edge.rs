@@ -573,7 +573,7 @@ async fn no_raw_address_or_user_agent_reaches_the_store_or_the_metrics() {
         .await
         .unwrap();
     app.counter(None).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    app.flushed().await;
     let crate::support::Home::Redis(redis) = &home else {
         unreachable!()
     };

@@ -12,7 +12,9 @@ use serde_json::{Value, json};
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpSocket, TcpStream};
 
-use crate::support::{BROWSER, Backend, Binary, Home, RedisServer, TestApp, cookie, get_json};
+use crate::support::{
+    BROWSER, Backend, Binary, Home, RedisServer, TestApp, cookie, eventually, get_json,
+};
 
 /// Opens `n` connections to `to` from ten loopback addresses, each sending
 /// the head of a hit that announces a 4000-byte body, then one byte of it.
@@ -214,7 +216,8 @@ async fn a_dropped_view_is_answered_as_dropped(backend: Backend) {
         );
     }
     app.settled_counter(None).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The three pages are in the store.
+    app.flushed().await;
     for n in 0..5 {
         let over = app.hit_json(Some(&cookie()), Some("/d")).await;
         assert_eq!(over["page"]["views"], 0, "hit {n} on a page beyond the cap");
@@ -483,7 +486,14 @@ async fn kill_9_loses_at_most_the_last_second_of_hits() {
             }
         }));
     }
-    tokio::time::sleep(Duration::from_secs(4)).await;
+    // Seconds of steady hits (some 4 500 a second here), so most of what
+    // was answered is older than the last second.
+    eventually(
+        Duration::from_secs(60),
+        "15 000 hits answered before kill -9",
+        async || (answered.lock().unwrap().len() >= 15_000).then_some(()),
+    )
+    .await;
     tally.signal("KILL");
     let killed_at = started.elapsed();
     tally.wait(Duration::from_secs(5)).await;

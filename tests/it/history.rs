@@ -364,7 +364,8 @@ async fn ten_years_imported_twice(backend: Backend) {
         .unwrap();
     assert_eq!(again["changed"], 0);
     assert_eq!(again["added"], 0);
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // The counter has read the store again since.
+    app.flushed().await;
     assert_eq!(app.settled_counter(None).await["total"], total);
     // The imported days are the history's: a month, and a year of months.
     let march = admin_json(&app, "/admin/history/days?from=2019-03-01&to=2019-03-31").await;
@@ -410,7 +411,8 @@ async fn ten_years_imported_twice(backend: Backend) {
             .unwrap()
             .contains("line 2")
     );
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // The counter has read the store again since.
+    app.flushed().await;
     assert_eq!(app.settled_counter(None).await["total"], total + 500);
     app.stop().await;
 }

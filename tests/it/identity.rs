@@ -9,7 +9,7 @@ use futures::future::join_all;
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 
-use crate::support::{BROWSER, Backend, Home, TestApp, cookie, set_cookie};
+use crate::support::{BROWSER, Backend, Home, TestApp, cookie, eventually, set_cookie};
 
 const POLL: &str = "danh-gia-cong";
 
@@ -230,6 +230,24 @@ fn dir_size(dir: &std::path::Path) -> i64 {
         .sum()
 }
 
+/// The store's size once every write has landed: two measures 200 ms
+/// apart agree.
+async fn steady_size(grown: &impl Fn(i64) -> i64) -> i64 {
+    let mut last = grown(0);
+    eventually(
+        Duration::from_secs(15),
+        "the store's size settling",
+        async || {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            let now = grown(0);
+            let steady = now == last;
+            last = now;
+            steady.then_some(now)
+        },
+    )
+    .await
+}
+
 /// 10 000 hits from one address and one browser build that refuses every
 /// identity, over 512 pages: the store grows by less than a megabyte.
 async fn refusing_every_identity_costs_no_store_growth(backend: Backend) {
@@ -244,8 +262,8 @@ async fn refusing_every_identity_costs_no_store_growth(backend: Backend) {
     };
     // The day's hashing key and the site's keys exist before measuring.
     hit(&app, "192.0.2.1", &[], "/p/0").await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let before = grown(0);
+    app.flushed().await;
+    let before = steady_size(&grown).await;
     let pages: Vec<String> = (0..512).map(|n| format!("/p/{n}")).collect();
     for round in 0..(10_000 / 100) {
         let batch = (0..100).map(|i| {
@@ -263,8 +281,8 @@ async fn refusing_every_identity_costs_no_store_growth(backend: Backend) {
     let counter = app.settled_counter(Some("/p/1")).await;
     assert_eq!(counter["total"], 1, "one visitor, one visit");
     assert_eq!(counter["page"]["views"], 1);
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    let growth = grown(before);
+    app.flushed().await;
+    let growth = steady_size(&grown).await - before;
     println!("store growth after 10 000 cookie-less hits: {growth} bytes");
     assert!(growth < 1_000_000, "the store grew by {growth} bytes");
     app.stop().await;

@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
-use crate::support::{BROWSER, Backend, Binary, Home, RedisServer, TestApp, cookie, get_json};
+use crate::support::{
+    BROWSER, Backend, Binary, Home, RedisServer, TestApp, cookie, eventually, get_json,
+};
 
 const POLL: &str = "danh-gia-cong";
 
@@ -91,7 +93,13 @@ async fn a_redis_outage_loses_no_answered_hit_and_no_acknowledged_ballot() {
         }));
     }
 
-    tokio::time::sleep(Duration::from_millis(700)).await;
+    // Load flowing before the outage: hits and ballots answered.
+    eventually(
+        Duration::from_secs(20),
+        "100 hits and 30 ballots answered before the outage",
+        async || (hits.lock().await.len() >= 100 && ballots.lock().await.len() >= 30).then_some(()),
+    )
+    .await;
     let Home::Redis(redis) = &mut home else {
         unreachable!()
     };
@@ -218,7 +226,12 @@ async fn sigterm_under_load_keeps_every_answered_hit(backend: Backend) {
             }
         }));
     }
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    eventually(
+        Duration::from_secs(20),
+        "200 hits answered before SIGTERM",
+        async || (*answered.lock().await >= 200).then_some(()),
+    )
+    .await;
     tally.signal("TERM");
     let status = tally.wait(Duration::from_secs(25)).await;
     stop.store(true, Ordering::Relaxed);
@@ -359,7 +372,8 @@ async fn the_embedded_store_keeps_ballots_through_kill_9_and_hits_within_a_secon
             .status();
         assert_eq!(status, 200);
     }
-    // Hits are written every flush and made durable within a second.
+    // Hits are written every flush and made durable within a second: this
+    // wait is the documented bound under test, not a wait for a condition.
     tokio::time::sleep(Duration::from_millis(1500)).await;
     tally.signal("KILL");
     tally.wait(Duration::from_secs(5)).await;

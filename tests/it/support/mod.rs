@@ -629,6 +629,20 @@ impl TestApp {
         }
     }
 
+    /// Waits until two more flushes have completed than when called: one
+    /// of them started after the call, so whatever this replica had
+    /// recorded before it is in the store, and its counters were read back.
+    pub async fn flushed(&self) {
+        const FLUSHES: &str = "tally_batch_flush_duration_seconds_count";
+        let before = self.metric(FLUSHES).await;
+        eventually(
+            Duration::from_secs(15),
+            "two flushes after what was recorded",
+            async || (self.metric(FLUSHES).await >= before + 2.0).then_some(()),
+        )
+        .await
+    }
+
     /// Waits until the counter's `total` reaches `expected` (another
     /// replica's flush), or gives up after a few seconds.
     pub async fn counter_eventually(&self, field: &str, expected: u64) -> Value {
@@ -649,6 +663,26 @@ impl Drop for TestApp {
             // Best effort when a test panics before stopping.
             drop(running);
         }
+    }
+}
+
+/// Calls `check` every 50 ms until it gives `Some`, and returns that value;
+/// panics saying `what` did not happen if it has not within `within`.
+pub async fn eventually<T>(
+    within: Duration,
+    what: &str,
+    mut check: impl AsyncFnMut() -> Option<T>,
+) -> T {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{what} did not happen within {within:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
