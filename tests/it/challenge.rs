@@ -19,6 +19,8 @@ const TOKEN: &str = "test-admin-token-0123456789";
 fn settings(s: &mut tally::config::Settings) {
     s.admin_token = Some(tally::config::Secret::new(TOKEN.into()));
     s.votes_per_address = 1_000_000;
+    s.votes_per_network = 1_000_000;
+    s.votes_per_ipv6_site = 1_000_000;
     // The test's requests say which network they come from.
     s.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
 }

@@ -23,6 +23,8 @@ async fn masters_failing_over_lose_nothing_answered() {
             // the default cap (50 each) refused the 12 501st with 429 when
             // the promotions took long. The cap is not what is tested here.
             s.votes_per_address = 1_000_000;
+            s.votes_per_network = 1_000_000;
+            s.votes_per_ipv6_site = 1_000_000;
         })
         .await,
     );

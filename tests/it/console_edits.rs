@@ -18,6 +18,8 @@ const TOKEN: &str = "console-edit-token-0123456789";
 fn settings(s: &mut tally::config::Settings) {
     s.admin_token = Some(tally::config::Secret::new(TOKEN.into()));
     s.votes_per_address = 1_000_000;
+    s.votes_per_network = 1_000_000;
+    s.votes_per_ipv6_site = 1_000_000;
 }
 
 /// A signed-in editor without script: every form is a post.
