@@ -257,6 +257,22 @@ async fn forms_without_their_token_change_nothing(backend: Backend) {
     );
     let poll = poll_json(&app, "co-csrf").await.expect("created");
     assert_eq!(poll["options"].as_array().unwrap().len(), 2, "{poll}");
+    assert_eq!(poll["challenge"], "off", "{poll}");
+
+    // The editor turns on the protection against scripted ballots.
+    let mut form = poll_form("co-thach-thuc", &csrf);
+    form.push(("challenge", "auto"));
+    let r = console.post("/admin/console/polls", &form).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let poll = poll_json(&app, "co-thach-thuc").await.expect("created");
+    assert_eq!(poll["challenge"], "auto", "{poll}");
+    let page = console
+        .get("/admin/console/polls/co-thach-thuc")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Tự động (khuyên dùng)"), "{page}");
 
     // Closing without the token changes nothing; with it, closes.
     let r = console

@@ -791,6 +791,28 @@ async fn network_caps_hold_exactly(s: &dyn Store) {
         s.cast(&SITE, &b).await.unwrap().unwrap().0,
         Verdict::Accepted
     );
+    // The form, in a poll that asks for a challenge, under the same caps.
+    let mut p = poll(1, &["tot", "chua-tot"]);
+    p.id = PollId::parse("mang-co-thach-thuc").unwrap();
+    p.challenge = ChallengeMode::On;
+    s.put_poll(&SITE, &p, false).await.unwrap();
+    let mut verdicts = Vec::new();
+    for n in 0..4 {
+        let mut b = ballot(&visitor(520 + n), 210 + n as u8, &["tot"], 50);
+        b.poll = p.id.clone();
+        b.proof = BallotProof::Form { cap: 5 };
+        b.networks = vec![network(6, 2)];
+        verdicts.push(s.cast(&SITE, &b).await.unwrap().unwrap().0);
+    }
+    assert_eq!(
+        verdicts,
+        [
+            Verdict::Accepted,
+            Verdict::Accepted,
+            Verdict::AddressCapReached,
+            Verdict::AddressCapReached
+        ]
+    );
 }
 
 /// On a poll that asks for a challenge, a ballot that brings a solution

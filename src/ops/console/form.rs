@@ -9,10 +9,11 @@ use http::StatusCode;
 use maud::{Markup, html};
 
 use super::layout::{Frame, html_response};
-use super::polls::{poll_link, state, visibility_words};
+use super::polls::{challenge_words, poll_link, state, visibility_words};
 use super::save::change_words;
 use super::words::{Lang, local_input};
 use super::{Answer, Console, Editor, Fields};
+use crate::challenge::ChallengeMode;
 use crate::ids::{OptionId, PollId};
 use crate::poll::edit::{OptionChange, Row};
 use crate::poll::{MAX_OPTIONS, Poll, Visibility};
@@ -21,6 +22,13 @@ use crate::store::PollState;
 /// Rows a new poll's form starts with: the four levels of the usual
 /// satisfaction poll.
 const NEW_ROWS: usize = 4;
+/// The challenge modes the form offers, by the code its field sends.
+pub(super) const CHALLENGES: [(ChallengeMode, &str); 3] = [
+    (ChallengeMode::Off, "off"),
+    (ChallengeMode::Auto, "auto"),
+    (ChallengeMode::On, "on"),
+];
+
 pub(super) const VISIBILITIES: [(Visibility, &str); 4] = [
     (Visibility::Always, "always"),
     (Visibility::AfterVote, "after_vote"),
@@ -61,6 +69,7 @@ pub(super) struct Draft {
     opens_at: String,
     closes_at: String,
     results: String,
+    challenge: String,
     /// The row to give the focus to (after a row was moved or added).
     focus: Option<usize>,
     /// Why the form came back, in words.
@@ -96,6 +105,11 @@ impl Draft {
                 .find(|(v, _)| poll.is_some_and(|p| p.results == *v))
                 .map_or("always", |(_, code)| code)
                 .to_owned(),
+            challenge: CHALLENGES
+                .iter()
+                .find(|(m, _)| poll.is_some_and(|p| p.challenge == *m))
+                .map_or("off", |(_, code)| code)
+                .to_owned(),
             focus: None,
             error: None,
             confirm: None,
@@ -121,6 +135,7 @@ impl Draft {
             opens_at: get("opens_at"),
             closes_at: get("closes_at"),
             results: get("results"),
+            challenge: get("challenge"),
             focus: None,
             error: None,
             confirm: None,
@@ -285,6 +300,16 @@ fn form(console: &Console, frame: &Frame, editing: Option<&PollId>, d: &Draft) -
                     option value=(code) selected[d.results == code] { (visibility_words(frame, v)) }
                 }
             }
+            label for="challenge" { (frame.t("Chống gửi phiếu tự động", "Protection against scripted ballots")) }
+            select #challenge name="challenge" aria-describedby="challenge-hint" {
+                @for (m, code) in CHALLENGES {
+                    option value=(code) selected[d.challenge == code] { (challenge_words(frame, m)) }
+                }
+            }
+            p.hint #challenge-hint { (frame.t(
+                "Trình duyệt của người bình chọn giải một phép tính nhỏ trước khi gửi phiếu (không cần làm gì thêm); chế độ tự động chỉ làm khó hơn cho mạng đang gửi phiếu bất thường.",
+                "The voter's browser solves a small puzzle before sending the ballot (nothing for the voter to do); automatic makes it harder only for a network sending unusual numbers of ballots.",
+            )) }
             div.actions { button type="submit" name="save" value="yes" { (save) } }
         }
     }

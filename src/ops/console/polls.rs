@@ -9,6 +9,7 @@ use super::chart;
 use super::layout::{Frame, html_response, see_other};
 use super::words::{parse_local, when};
 use super::{Answer, Console, Editor, Failure, Fields, Page};
+use crate::challenge::ChallengeMode;
 use crate::ids::PollId;
 use crate::ops::export::Form;
 use crate::ops::sheets::{self, Reader};
@@ -36,6 +37,14 @@ fn status_words(frame: &Frame, status: PollStatus) -> &'static str {
         PollStatus::NotYetOpen => frame.t("Sắp mở", "Scheduled"),
         PollStatus::Open => frame.t("Đang mở", "Open"),
         PollStatus::Closed => frame.t("Đã đóng", "Closed"),
+    }
+}
+
+pub(super) fn challenge_words(frame: &Frame, m: ChallengeMode) -> &'static str {
+    match m {
+        ChallengeMode::Off => frame.t("Không dùng", "Off"),
+        ChallengeMode::Auto => frame.t("Tự động (khuyên dùng)", "Automatic (recommended)"),
+        ChallengeMode::On => frame.t("Luôn bật", "Always on"),
     }
 }
 
@@ -147,6 +156,7 @@ pub(super) async fn detail(console: &Console, editor: &Editor, id: Option<&str>)
             dt { (frame.t("Mã câu hỏi", "Poll id")) } dd { code { (poll.id) } }
             dt { (frame.t("Chọn tối đa", "Max choices")) } dd { (poll.max_choices) }
             dt { (frame.t("Công bố kết quả", "Results shown")) } dd { (visibility_words(frame, poll.results)) }
+            dt { (frame.t("Chống gửi phiếu tự động", "Protection against scripted ballots")) } dd { (challenge_words(frame, poll.challenge)) }
             dt { (frame.t("Múi giờ", "Time zone")) } dd { (console.voting.zone_name()) }
         }
         (actions(frame, poll, status))

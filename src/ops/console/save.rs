@@ -3,12 +3,11 @@
 
 use http::StatusCode;
 
-use super::form::{Draft, VISIBILITIES, form_page};
+use super::form::{CHALLENGES, Draft, VISIBILITIES, form_page};
 use super::layout::{Frame, see_other};
 use super::polls::{poll_link, state};
 use super::words::{Lang, parse_local};
 use super::{Answer, Console, Editor, Fields};
-use crate::challenge::ChallengeMode;
 use crate::ids::PollId;
 use crate::poll::edit::{OptionChange, OptionsEdit, Row, RowsError, edit_options};
 use crate::poll::{Poll, PollError, PollSpec, Visibility};
@@ -155,7 +154,12 @@ fn read_poll(
         opens_at: time("opens_at")?,
         closes_at: time("closes_at")?,
         results,
-        challenge: existing.map_or(ChallengeMode::default(), |s| s.poll.challenge),
+        challenge: CHALLENGES
+            .iter()
+            .find(|(_, code)| Some(*code) == f.get("challenge"))
+            .map(|(m, _)| *m)
+            .or(existing.map(|s| s.poll.challenge))
+            .unwrap_or_default(),
         archived_at: existing.and_then(|s| s.poll.archived_at),
     };
     let poll = Poll::new(spec).map_err(|e| poll_error_words(frame, &e).to_owned())?;
