@@ -110,8 +110,10 @@ impl Editing {
         Ok(after)
     }
 
-    /// Opens a closed (or archived, or scheduled) poll now, until
-    /// `closes_at` or with no end; its ballots stay.
+    /// Opens a closed (or archived) poll again, until `closes_at`, else
+    /// the end its close set aside if still ahead, else with no end; one
+    /// closed before its planned opening waits for it again (see
+    /// [`Poll::reopened_at`]). Its ballots stay.
     pub async fn reopen(
         &self,
         who: &str,
@@ -123,12 +125,7 @@ impl Editing {
             return Err(EditError::ClosesInThePast);
         }
         let before = self.existing(id).await?;
-        let mut poll = before.poll.clone();
-        poll.closes_at = closes_at;
-        poll.archived_at = None;
-        if poll.opens_at.is_some_and(|t| t > now) {
-            poll.opens_at = None;
-        }
+        let poll = before.poll.reopened_at(now, closes_at);
         self.voting.put(&poll, false).await?;
         let after = self.existing(id).await?;
         self.note(who, Action::ReopenPoll, id, Some(&before), Some(&after))

@@ -76,6 +76,19 @@ pub struct Poll {
     pub challenge: ChallengeMode,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub archived_at: Option<Timestamp>,
+    /// The dates a close set aside, which a reopening restores.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub set_aside: Option<SetAside>,
+}
+
+/// The dates of a poll's schedule that had not come when it was closed:
+/// a planned opening, a planned end.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetAside {
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub opens_at: Option<Timestamp>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub closes_at: Option<Timestamp>,
 }
 
 /// Why a poll definition was refused.
@@ -145,6 +158,7 @@ impl Poll {
             results: spec.results,
             challenge: spec.challenge,
             archived_at: spec.archived_at,
+            set_aside: None,
         })
     }
 
@@ -159,9 +173,17 @@ impl Poll {
         }
     }
 
-    /// This poll, closed at `now` unless it already closed earlier.
+    /// This poll, closed at `now` unless it already closed earlier; the
+    /// dates of its schedule still ahead are set aside for a reopening.
     pub fn closed_at(&self, now: Timestamp) -> Poll {
         let mut closed = self.clone();
+        let ahead = SetAside {
+            opens_at: self.opens_at.filter(|&t| t > now),
+            closes_at: self.closes_at.filter(|&t| t > now),
+        };
+        if ahead != SetAside::default() {
+            closed.set_aside = Some(ahead);
+        }
         closed.closes_at = Some(match self.closes_at {
             Some(earlier) if earlier <= now => earlier,
             _ => now,
@@ -170,6 +192,23 @@ impl Poll {
             closed.opens_at = None;
         }
         closed
+    }
+
+    /// This poll taking ballots again: until `closes_at` if given, else
+    /// until the end a close set aside (or its own, not closed) if still
+    /// ahead, else with no end; a poll closed before its planned opening
+    /// waits for it again.
+    pub fn reopened_at(&self, now: Timestamp, closes_at: Option<Timestamp>) -> Poll {
+        let mut open = self.clone();
+        let aside = open.set_aside.take().unwrap_or_default();
+        open.archived_at = None;
+        let ahead = |t: &Timestamp| *t > now;
+        open.closes_at = closes_at
+            .or(aside.closes_at.filter(ahead))
+            .or(self.closes_at.filter(ahead));
+        let planned = aside.opens_at.filter(|&t| t > now);
+        open.opens_at = planned.filter(|&o| open.closes_at.is_none_or(|c| o < c));
+        open
     }
 
     /// Checks a ballot's choices against this poll.
@@ -312,5 +351,39 @@ mod tests {
             closed.status("2026-12-15T00:00:00Z".parse().unwrap()),
             PollStatus::Closed
         );
+    }
+
+    #[test]
+    fn closing_then_reopening_keeps_the_schedule() {
+        let at = |s: &str| -> Timestamp { s.parse().unwrap() };
+        let now = at("2026-12-06T10:00:00+07:00");
+        // Open, ending 31/12: closed, then reopened, it ends 31/12 again.
+        let mut open = Poll::new(spec(four(), None)).unwrap();
+        open.closes_at = Some(at("2026-12-31T17:00:00+07:00"));
+        let closed = open.closed_at(now);
+        assert_eq!(closed.status(now), PollStatus::Closed);
+        let later = at("2026-12-08T09:00:00+07:00");
+        let again = closed.reopened_at(later, None);
+        assert_eq!(again.closes_at, open.closes_at);
+        assert_eq!((again.opens_at, again.set_aside), (None, None));
+        assert_eq!(again.status(later), PollStatus::Open);
+        // Scheduled 07/12–14/12, closed the day before: reopened, it waits
+        // for 07/12 and ends 14/12.
+        let mut scheduled = Poll::new(spec(four(), None)).unwrap();
+        scheduled.opens_at = Some(at("2026-12-07T00:00:00+07:00"));
+        scheduled.closes_at = Some(at("2026-12-14T00:00:00+07:00"));
+        let closed = scheduled.closed_at(now);
+        assert_eq!(closed.status(now), PollStatus::Closed);
+        let again = closed.reopened_at(now, None);
+        assert_eq!(
+            (again.opens_at, again.closes_at),
+            (scheduled.opens_at, scheduled.closes_at)
+        );
+        assert_eq!(again.status(now), PollStatus::NotYetOpen);
+        // A date given wins; a planned end already past is not restored.
+        let given = at("2026-12-20T00:00:00+07:00");
+        assert_eq!(closed.reopened_at(now, Some(given)).closes_at, Some(given));
+        let past_end = at("2026-12-15T00:00:00+07:00");
+        assert_eq!(closed.reopened_at(past_end, None).closes_at, None);
     }
 }

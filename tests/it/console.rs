@@ -293,6 +293,40 @@ async fn forms_without_their_token_change_nothing(backend: Backend) {
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(poll_json(&app, "co-csrf").await.unwrap()["status"], "open");
+
+    // Closing then reopening keeps the dates: an open poll ending 31/12,
+    // and one scheduled 01/12–14/12 (the tests' clock reads 27/11).
+    for (id, opens, closes, status) in [
+        ("co-han", "", "2026-12-31T17:00", "open"),
+        (
+            "co-lich",
+            "2026-12-01T07:00",
+            "2026-12-14T17:00",
+            "not_yet_open",
+        ),
+    ] {
+        let mut form = poll_form(id, &csrf);
+        form.retain(|(k, _)| *k != "opens_at" && *k != "closes_at");
+        form.push(("opens_at", opens));
+        form.push(("closes_at", closes));
+        let r = console.post("/admin/console/polls", &form).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let planned = poll_json(&app, id).await.unwrap();
+        assert_eq!(planned["status"], status, "{planned}");
+        for action in ["close", "reopen"] {
+            let r = console
+                .post(
+                    &format!("/admin/console/polls/{id}/{action}"),
+                    &[("csrf", &csrf)],
+                )
+                .await;
+            assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        }
+        let again = poll_json(&app, id).await.unwrap();
+        for field in ["status", "opens_at", "closes_at"] {
+            assert_eq!(again[field], planned[field], "{id} {field}: {again}");
+        }
+    }
     app.stop().await;
 }
 

@@ -217,8 +217,10 @@ pub async fn close_poll(
 
 /// Reopen a poll
 ///
-/// Takes ballots again from now, until `closes_at` or with no end; an
-/// archived poll comes back to the lists. Its ballots stay.
+/// Takes ballots again: until `closes_at` if the body gives one, else until
+/// the end the poll had when it was closed if that is still ahead, else
+/// with no end; a poll closed before its planned opening waits for it
+/// again. An archived poll comes back to the lists. Its ballots stay.
 #[utoipa::path(
     post, path = "/admin/polls/{id}/reopen", tag = "admin", operation_id = "reopenPoll",
     security(("bearer" = [])),
