@@ -5,7 +5,8 @@
  * through a promise per hash, which costs more than the hash itself for
  * 70-byte inputs (measured by run.mjs beside this file).
  *
- * The code is not copied here: it is read out of assets/widget.js, between
+ * The code is not copied here: it is read out of assets/solver.js (the file
+ * the widget loads when a poll asks for a challenge), between
  * its "The challenge solver" and "End of the challenge solver" lines, so the
  * bench and the Rust test `challenge::tests::node` measure and check exactly
  * what visitors run. The server pads the salt to whole 64-byte blocks, so the
@@ -14,12 +15,12 @@
 
 import { readFileSync } from 'node:fs';
 
-const widget = readFileSync(new URL('../../assets/widget.js', import.meta.url), 'utf8');
-const from = widget.indexOf('// ---- The challenge solver');
-const to = widget.indexOf('// ---- End of the challenge solver.');
-if (from < 0 || to < from) throw new Error('assets/widget.js: the challenge solver is not between its marker lines');
+const source = readFileSync(new URL('../../assets/solver.js', import.meta.url), 'utf8');
+const from = source.indexOf('// ---- The challenge solver');
+const to = source.indexOf('// ---- End of the challenge solver.');
+if (from < 0 || to < from) throw new Error('assets/solver.js: the challenge solver is not between its marker lines');
 const { prepare, search, solve: sliced } = new Function(
-  `${widget.slice(from, to)}\nreturn { prepare, search, solve };`,
+  `${source.slice(from, to)}\nreturn { prepare, search, solve };`,
 )();
 
 /** Solves at once, blocking: the number, or -1 when there is none. */

@@ -106,6 +106,7 @@ fn allow(api: &OpenApi, template: &str) -> String {
 pub fn public(routes: OpenApi) -> OpenApi {
     let mut api = PublicApi::openapi();
     api.merge(routes);
+    crate::public::assets::document_versioned(&mut api);
     doc::absent_is_not_null(&mut api);
     for (template, method) in operations(&api) {
         let page = crate::public::PAGES.contains(&template.as_str());

@@ -60,6 +60,7 @@ pub fn routes() -> Routes<Public> {
     use counter::*;
     use pages::{archive::*, home::*, poll::*, results::*};
     use polls::*;
+    assets::prepare();
     Routes::default()
         .api(routes!(get_home))
         .api(routes!(get_archive_page))
@@ -68,6 +69,9 @@ pub fn routes() -> Routes<Public> {
         .api(routes!(get_counter_badge))
         .api(routes!(get_pixel))
         .api(routes!(get_widget))
+        .api(pinned(routes!(get_widget_versioned)))
+        .api(routes!(get_solver))
+        .api(pinned(routes!(get_solver_versioned)))
         .api(routes!(get_demo))
         .api(routes!(get_demo_stylesheet))
         .api(routes!(get_favicon))

@@ -52,6 +52,8 @@ export async function challenge(browser) {
         const page = await context.newPage();
         const sent = [];
         page.on('request', (r) => { if (r.url().endsWith('/votes') && r.method() === 'POST') sent.push(JSON.parse(r.postData())); });
+        const solvers = [];
+        page.on('request', (r) => { if (/\/solver\./.test(new URL(r.url()).pathname)) solvers.push(r.url()); });
         await page.goto(`${portalOrigin}/binh-chon?poll=thu-thach`, { waitUntil: 'load' });
         const poll = page.locator('[data-tally-poll]');
         const root = poll.locator('.tally-widget');
@@ -65,6 +67,8 @@ export async function challenge(browser) {
         if (await page.evaluate(() => window.__verifying === true)) verifying++;
         assert.equal(Number(await root.getAttribute('data-tally-challenge-level')), level);
         assert.equal(sent.length, 1, 'one ballot request');
+        assert.equal(solvers.length, 1, `the solver loaded once: ${solvers}`);
+        assert.match(solvers[0], new RegExp(`^${portal.state.tally.replace(/[.]/g, '\\.')}/solver\\.[0-9a-f]{10}\\.js$`), 'its versioned name, from tally');
         assert.match(sent[0].proof, COMPACT, 'the compact proof: salt, number, ".", signature');
         assert.match(sent[0].ballot, /^[0-9a-f]{32}$/);
         await context.close();

@@ -59,6 +59,9 @@ export async function widgetVisitor(browser) {
   await scenario('visitor: Vietnamese in an English-language browser; data-lang="en" in English', async () => {
     await admin('ngon-ngu', {});
     const context = await newContext(browser, 'V1', english);
+    // No poll here asks for a challenge: the solver is never fetched.
+    const solvers = [];
+    context.on('request', (r) => { if (/\/solver\.([0-9a-f]{10}\.)?js$/.test(new URL(r.url()).pathname)) solvers.push(r.url()); });
     const { page, poll } = await open(context, 'ngon-ngu');
     assert.equal(await page.evaluate(() => navigator.language), 'en-US', 'the browser speaks English');
     await poll.locator('form').waitFor();
@@ -75,6 +78,7 @@ export async function widgetVisitor(browser) {
     assert.match(enRows['Total visits'], /^7,582,8\d\d$/, 'English digits');
     await vote(en.poll, 'Không', 'Thank you for voting!');
     assert.ok((await resultRows(en.poll)).includes('Không 100.0% (1 vote)'));
+    assert.deepEqual(solvers, [], 'the solver is not loaded without a challenged poll');
   });
 
   // One poll per results visibility; one person votes in each, another

@@ -6,6 +6,7 @@
 #[macro_use]
 mod support;
 
+mod asset_bytes;
 mod ballot_fate;
 mod challenge;
 mod cli;

@@ -218,10 +218,22 @@ async fn every_answer_of_a_tour_is_documented() {
     // The assets and this document.
     let widget = tour.send(Req::get("/widget.js")).await;
     let etag = widget.headers["etag"].to_str().unwrap().to_owned();
+    let version = etag.trim_matches('"').to_owned();
     let fresh = tour
         .send(Req::get("/widget.js").header("if-none-match", etag))
         .await;
     assert_eq!(fresh.status, 304);
+    let script = String::from_utf8(widget.body).unwrap();
+    let at = script.find("'solver.").unwrap() + "'solver.".len();
+    for path in [
+        format!("/widget.{version}.js"),
+        "/solver.js".to_owned(),
+        format!("/solver.{}.js", &script[at..at + 10]),
+    ] {
+        assert_eq!(tour.send(Req::get(&path)).await.status, 200, "{path}");
+    }
+    let stale = tour.send(Req::get("/widget.0123456789.js")).await;
+    assert_eq!(stale.status, 404);
     for path in [
         "/demo",
         "/demo.css",
