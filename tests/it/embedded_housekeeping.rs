@@ -10,7 +10,8 @@ use jiff::SignedDuration;
 /// The embedded store grown as an attack grew it (tens of thousands of
 /// expired visitors): housekeeping deletes them in slices, ten times as
 /// often as a replica runs it, while hits go on and then ballots, with no ballot
-/// refused and no write held up for 50 ms.
+/// refused and no write held up for long beside the same writes without
+/// housekeeping.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn embedded_housekeeping_never_stalls_writes() {
     use std::sync::Arc;
@@ -73,74 +74,100 @@ async fn embedded_housekeeping_never_stalls_writes() {
         .unwrap()
         .len();
 
+    // 400 hits, one every 3 ms or so, and in the second half a ballot every
+    // fourth: the slowest hit, the slowest ballot and how many ballots.
+    // `from` keeps each run's visitors apart.
+    let writes = async |from: u64| {
+        let mut slowest_hit = Duration::ZERO;
+        let mut slowest_ballot = Duration::ZERO;
+        let mut ballots = 0;
+        for n in from..from + 400 {
+            let started = Instant::now();
+            store
+                .touch(&SITE, &touch(1_000_000 + n, 0, t0))
+                .await
+                .unwrap();
+            slowest_hit = slowest_hit.max(started.elapsed());
+            // Ballots (durable commits) in the second half only: in the
+            // first, the slices' deletions are made durable by the periodic
+            // sync alone, a second's worth at a time.
+            if n - from >= 200 && n % 4 == 0 {
+                let started = Instant::now();
+                let ballot = Ballot {
+                    id: tally::ids::BallotId::fresh(),
+                    attempt: tally::ids::Attempt::fresh(),
+                    poll: PollId::parse("p").unwrap(),
+                    visitor: VisitorKey::from_cookie(&format!("{n:036x}")).unwrap(),
+                    address: AddressKey::from_hash([1; 16]),
+                    choices: vec![OptionId::parse("a").unwrap()],
+                    at: Some(t0),
+                    day: "2027-01-15".parse().unwrap(),
+                    address_cap: 1000,
+                    solved_cap: 1000,
+                    networks: Vec::new(),
+                    proof: tally::store::BallotProof::Missing,
+                };
+                let (verdict, _) = store
+                    .cast(&SITE, &ballot)
+                    .await
+                    .expect("never 503")
+                    .unwrap();
+                assert_eq!(verdict, tally::store::Verdict::Accepted);
+                slowest_ballot = slowest_ballot.max(started.elapsed());
+                ballots += 1;
+            }
+            tokio::time::sleep(Duration::from_millis(3)).await;
+        }
+        (slowest_hit, slowest_ballot, ballots)
+    };
+
+    // First without housekeeping, on the same store: what a hit and a
+    // ballot cost here and now, however loaded the machine.
+    let (quiet_hit, quiet_ballot, quiet_ballots) = writes(0).await;
+    assert_eq!(quiet_ballots, 50);
+
     let sweeping = {
         let store = Arc::clone(&store);
         tokio::spawn(async move {
-            let mut slowest = Duration::ZERO;
+            let (mut slowest, mut whole) = (Duration::ZERO, Duration::ZERO);
             for _ in 0..200 {
                 let started = Instant::now();
                 store.maintain(t0).await.unwrap();
                 slowest = slowest.max(started.elapsed());
+                whole += started.elapsed();
                 tokio::time::sleep(Duration::from_millis(10)).await;
             }
-            slowest
+            (slowest, whole)
         })
     };
-    let mut slowest_hit = Duration::ZERO;
-    let mut slowest_ballot = Duration::ZERO;
-    let mut ballots = 0;
-    for n in 0..400u64 {
-        let started = Instant::now();
-        store
-            .touch(&SITE, &touch(1_000_000 + n, 0, t0))
-            .await
-            .unwrap();
-        slowest_hit = slowest_hit.max(started.elapsed());
-        // Ballots (durable commits) in the second half only: in the first,
-        // the slices' deletions are made durable by the periodic sync
-        // alone, a second's worth at a time.
-        if n >= 200 && n % 4 == 0 {
-            let started = Instant::now();
-            let ballot = Ballot {
-                id: tally::ids::BallotId::fresh(),
-                attempt: tally::ids::Attempt::fresh(),
-                poll: PollId::parse("p").unwrap(),
-                visitor: VisitorKey::from_cookie(&format!("{n:036x}")).unwrap(),
-                address: AddressKey::from_hash([1; 16]),
-                choices: vec![OptionId::parse("a").unwrap()],
-                at: Some(t0),
-                day: "2027-01-15".parse().unwrap(),
-                address_cap: 1000,
-                solved_cap: 1000,
-                networks: Vec::new(),
-                proof: tally::store::BallotProof::Missing,
-            };
-            let (verdict, _) = store
-                .cast(&SITE, &ballot)
-                .await
-                .expect("never 503")
-                .unwrap();
-            assert_eq!(verdict, tally::store::Verdict::Accepted);
-            slowest_ballot = slowest_ballot.max(started.elapsed());
-            ballots += 1;
-        }
-        tokio::time::sleep(Duration::from_millis(3)).await;
-    }
-    let slowest_sweep = sweeping.await.unwrap();
+    let (slowest_hit, slowest_ballot, ballots) = writes(10_000).await;
+    let (slowest_sweep, whole_sweep) = sweeping.await.unwrap();
     println!(
-        "housekeeping over 40 000 expired visitors ({size_before} bytes): slowest slice {slowest_sweep:?}, slowest hit {slowest_hit:?}, slowest of {ballots} ballots {slowest_ballot:?}"
+        "housekeeping over 40 000 expired visitors ({size_before} bytes): 200 slices in {whole_sweep:?}, slowest {slowest_sweep:?}; \
+         slowest hit {slowest_hit:?} (without housekeeping {quiet_hit:?}), \
+         slowest of {ballots} ballots {slowest_ballot:?} (without housekeeping {quiet_ballot:?})"
+    );
+    // A slice at a time: 40 000 visitors take some 80 slices of 512, so
+    // the slowest of the 200 calls is a small part of their sum (under a
+    // twentieth when measured), where a sweep of the whole table in one
+    // call would be most of it. Both are measured together, so a loaded
+    // machine slows both; a fifth leaves room for one slow slice.
+    assert!(
+        slowest_sweep * 5 < whole_sweep,
+        "a slice took {slowest_sweep:?} of the {whole_sweep:?} all 200 took"
+    );
+    // Never held up for long: the slowest write while housekeeping runs is
+    // within ten times the slowest of the same writes without it, or 50 ms
+    // more. A hit or ballot waiting for a whole sweep (the one writer busy
+    // deleting 40 000 visitors) would be past both.
+    let within = |quiet: Duration| (10 * quiet).max(quiet + Duration::from_millis(50));
+    assert!(
+        slowest_hit <= within(quiet_hit),
+        "a hit waited {slowest_hit:?}, {quiet_hit:?} without housekeeping"
     );
     assert!(
-        slowest_sweep < Duration::from_millis(50),
-        "a slice took {slowest_sweep:?}"
-    );
-    assert!(
-        slowest_hit < Duration::from_millis(50),
-        "a hit waited {slowest_hit:?}"
-    );
-    assert!(
-        slowest_ballot < Duration::from_millis(50),
-        "a ballot waited {slowest_ballot:?}"
+        slowest_ballot <= within(quiet_ballot),
+        "a ballot waited {slowest_ballot:?}, {quiet_ballot:?} without housekeeping"
     );
     assert_eq!(ballots, 50);
 }
