@@ -252,9 +252,13 @@ async fn with_the_replica_away_ballots_get_503_within_the_deadline_and_hits_do_n
         millis(percentile(&mut waits, 0.5)),
         millis(percentile(&mut waits, 1.0))
     );
+    // Against the same hits before the replica went away, so a loaded
+    // machine slows both: a hit queued behind a ballot's wait would take
+    // up to the deadline, 500 ms, past five times the quiet p99 or 50 ms
+    // more than it.
     assert!(
-        b99 < DEADLINE / 4,
-        "hits waited behind ballots: p99 {b99:?}"
+        b99 <= (5 * q99).max(q99 + DEADLINE / 10),
+        "hits waited behind ballots: p99 {b99:?}, {q99:?} alone"
     );
 
     // The replica comes back: ballots are counted again, and those answered
@@ -291,7 +295,12 @@ async fn the_wait_for_a_healthy_replica_costs_about_a_round_trip() {
         millis(w50),
         millis(w99)
     );
-    assert!(w99 < DEADLINE, "a healthy replica answered slowly: {w99:?}");
+    // About a round trip: against the same ballots without the wait,
+    // alternated with them, within five times their p99 or 50 ms more.
+    assert!(
+        w99 <= (5 * p99).max(p99 + DEADLINE / 10),
+        "a healthy replica answered slowly: p99 {w99:?}, {p99:?} without the wait"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
