@@ -316,14 +316,20 @@ pub fn random<const N: usize>() -> [u8; N] {
     bytes
 }
 
+/// `bytes` as lowercase hex digits.
 pub(crate) fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(DIGITS[usize::from(b >> 4)] as char);
-        out.push(DIGITS[usize::from(b & 0xf)] as char);
+    ::hex::encode(bytes)
+}
+
+/// Exactly `2 * N` lowercase hex digits as `N` bytes; anything else
+/// (uppercase included: each value has one spelling) is `None`.
+pub(crate) fn from_hex<const N: usize>(text: &str) -> Option<[u8; N]> {
+    if text.bytes().any(|b| b.is_ascii_uppercase()) {
+        return None;
     }
-    out
+    let mut out = [0u8; N];
+    ::hex::decode_to_slice(text, &mut out).ok()?;
+    Some(out)
 }
 
 #[cfg(test)]
@@ -351,6 +357,15 @@ mod tests {
         assert!(PageId::parse(&"x".repeat(257)).is_err());
         // 86 three-byte characters are 258 bytes: the limit is in bytes.
         assert!(PageId::parse(&"ờ".repeat(86)).is_err());
+    }
+
+    #[test]
+    fn hex_round_trips_and_refuses_anything_else() {
+        assert_eq!(hex(&[0x00, 0x7f, 0xab, 0xff]), "007fabff");
+        assert_eq!(from_hex("007fabff"), Some([0x00, 0x7f, 0xab, 0xff]));
+        for bad in ["007FABFF", "007fab", "007fabff00", "0g00abff", "ờ0abff"] {
+            assert_eq!(from_hex::<4>(bad), None, "{bad}");
+        }
     }
 
     #[test]

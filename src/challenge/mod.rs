@@ -21,7 +21,6 @@
 //! [`Controller`]'s level, which follows the poll's traffic).
 
 mod difficulty;
-mod hex;
 mod level;
 mod network;
 mod normal;

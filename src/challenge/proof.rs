@@ -8,7 +8,6 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use thiserror::Error;
 
-use super::hex;
 use super::level::Level;
 use super::salt;
 use super::solution::Solution;
@@ -78,7 +77,7 @@ impl SpendId {
 
 impl std::fmt::Display for SpendId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&hex::encode(&self.0))
+        f.write_str(&crate::ids::hex(&self.0))
     }
 }
 
@@ -155,8 +154,8 @@ impl Challenges {
         let salt = salt::encode(poll, expires_at, level, &random);
         let maxnumber = level.maxnumber();
         let digest = hash(&salt, uniform(maxnumber));
-        let challenge = hex::encode(&digest);
-        let signature = hex::encode(&self.sign(&challenge));
+        let challenge = crate::ids::hex(&digest);
+        let signature = crate::ids::hex(&self.sign(&challenge));
         Challenge {
             algorithm: ALGORITHM.to_owned(),
             challenge,
@@ -183,7 +182,9 @@ impl Challenges {
         let hash_ok = solution
             .challenge()
             .map_or(subtle::Choice::from(1), |claimed| claimed.ct_eq(&digest));
-        let signed_ok = self.sign(&hex::encode(&digest)).ct_eq(solution.signature());
+        let signed_ok = self
+            .sign(&crate::ids::hex(&digest))
+            .ct_eq(solution.signature());
         if !bool::from(hash_ok & signed_ok) {
             return Err(ChallengeError::Invalid);
         }
@@ -224,8 +225,8 @@ impl Challenge {
     /// Solves it as the widget does, trying every number from 0: up to
     /// `maxnumber + 1` hashes. For tests and tools; `None` if unsolvable.
     pub fn solve(&self) -> Option<Solution> {
-        let target = hex::decode::<32>(&self.challenge)?;
-        let signature = hex::decode::<32>(&self.signature)?;
+        let target = crate::ids::from_hex::<32>(&self.challenge)?;
+        let signature = crate::ids::from_hex::<32>(&self.signature)?;
         let number = (0..=self.maxnumber).find(|&n| hash(&self.salt, n) == target)?;
         Solution::new(&self.salt, number, signature).ok()
     }

@@ -41,7 +41,7 @@ pub(crate) fn encode(
     let mut salt = format!("{poll}.{}.{level}.", expires_at.as_second());
     let fixed = salt.len() + MIN_RANDOM_DIGITS + 1;
     let digits = fixed.next_multiple_of(BLOCK) - fixed + MIN_RANDOM_DIGITS;
-    salt.push_str(&super::hex::encode(random)[..digits]);
+    salt.push_str(&crate::ids::hex(random)[..digits]);
     salt.push('.');
     salt
 }
@@ -71,7 +71,7 @@ pub(crate) fn parse(salt: &str) -> Option<Parts<'_>> {
     {
         return None;
     }
-    let id = SpendId(super::hex::decode(random.get(..MIN_RANDOM_DIGITS)?)?);
+    let id = SpendId(crate::ids::from_hex(random.get(..MIN_RANDOM_DIGITS)?)?);
     Some(Parts {
         poll,
         expires_at,

@@ -8,7 +8,6 @@ use std::fmt;
 use serde::de::{self, IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::hex;
 use super::proof::ChallengeError;
 use super::salt;
 
@@ -48,7 +47,7 @@ impl Solution {
             return Err(malformed);
         }
         let (message, signature) = text.rsplit_once('.').ok_or(malformed)?;
-        let signature = hex::decode::<32>(signature).ok_or(malformed)?;
+        let signature = crate::ids::from_hex::<32>(signature).ok_or(malformed)?;
         let digits_at = message.rfind('.').ok_or(malformed)? + 1;
         let (salt, digits) = message.split_at(digits_at);
         Self::new(salt, decimal(digits).ok_or(malformed)?, signature)
@@ -60,7 +59,7 @@ impl Solution {
             "{}{}.{}",
             self.salt,
             self.number,
-            hex::encode(&self.signature)
+            crate::ids::hex(&self.signature)
         )
     }
 
@@ -97,7 +96,7 @@ impl Serialize for Solution {
         let mut object = serializer.serialize_struct("Solution", 3)?;
         object.serialize_field("salt", &self.salt)?;
         object.serialize_field("number", &self.number)?;
-        object.serialize_field("signature", &hex::encode(&self.signature))?;
+        object.serialize_field("signature", &crate::ids::hex(&self.signature))?;
         object.end()
     }
 }
@@ -146,7 +145,8 @@ impl<'de, const N: usize> Deserialize<'de> for Bounded<N> {
 /// 64 hex digits as 32 bytes, or a serde error.
 fn digest<'de, A: MapAccess<'de>>(map: &mut A) -> Result<[u8; 32], A::Error> {
     let Bounded::<64>(text) = map.next_value()?;
-    hex::decode::<32>(&text).ok_or_else(|| de::Error::custom("expected 64 lowercase hex digits"))
+    crate::ids::from_hex::<32>(&text)
+        .ok_or_else(|| de::Error::custom("expected 64 lowercase hex digits"))
 }
 
 impl<'de> Visitor<'de> for SolutionVisitor {

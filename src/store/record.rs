@@ -65,12 +65,5 @@ pub fn parse_poll(def: &str) -> Result<Poll, StoreError> {
 }
 
 pub fn parse_key(stored: &str) -> Option<[u8; 32]> {
-    if stored.len() != 64 {
-        return None;
-    }
-    let mut key = [0u8; 32];
-    for (i, byte) in key.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(stored.get(i * 2..i * 2 + 2)?, 16).ok()?;
-    }
-    Some(key)
+    crate::ids::from_hex(stored)
 }

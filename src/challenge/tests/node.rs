@@ -85,7 +85,7 @@ fn the_widgets_solver_takes_any_salt_length() {
             let number = 1_000 * i as u64 + 7;
             Challenge {
                 algorithm: "SHA-256".into(),
-                challenge: crate::challenge::hex::encode(&hash(salt, number)),
+                challenge: crate::ids::hex(&hash(salt, number)),
                 salt: salt.to_string(),
                 maxnumber: 5_000,
                 signature: "00".repeat(32),
