@@ -7,7 +7,9 @@
 //! addresses are taken by their /64, the block one subscriber usually holds.
 
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+
+use parking_lot::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::calendar::{Calendar, Day};
@@ -68,7 +70,6 @@ impl Privacy {
     fn cached(&self, day: Day) -> Option<[u8; 32]> {
         self.shared
             .lock()
-            .expect("key lock")
             .as_ref()
             .filter(|k| k.day == day)
             .map(|k| k.key)
@@ -93,15 +94,15 @@ impl Privacy {
             .store
             .daily_key(&self.site, day, random(), lifetime)
             .await;
-        *self.failed.lock().expect("key lock") = fetched.is_err().then(Instant::now);
+        *self.failed.lock() = fetched.is_err().then(Instant::now);
         let key = fetched?;
-        *self.shared.lock().expect("key lock") = Some(DayKey { day, key });
+        *self.shared.lock() = Some(DayKey { day, key });
         Ok(key)
     }
 
     /// An error while a failed fetch is recent.
     fn not_failing(&self) -> Result<(), StoreError> {
-        match *self.failed.lock().expect("key lock") {
+        match *self.failed.lock() {
             Some(at) if at.elapsed() < RETRY_AFTER_FAILURE => Err(StoreError::Unavailable(
                 "the day's key could not be read a moment ago".into(),
             )),
@@ -111,7 +112,7 @@ impl Privacy {
 
     fn local_key(&self) -> [u8; 32] {
         let day = self.calendar.day(self.clock.now());
-        let mut local = self.local.lock().expect("key lock");
+        let mut local = self.local.lock();
         match local.as_ref() {
             Some(k) if k.day == day => k.key,
             _ => {

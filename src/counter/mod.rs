@@ -22,8 +22,10 @@ mod spill;
 
 use std::collections::VecDeque;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
-use std::sync::{Arc, Mutex};
+
+use parking_lot::Mutex;
 use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
@@ -183,8 +185,8 @@ impl Counter {
         }
     }
 
-    fn state(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state.lock().expect("counter state lock")
+    fn state(&self) -> parking_lot::MutexGuard<'_, State> {
+        self.state.lock()
     }
 
     fn window(&self) -> SignedDuration {
@@ -334,7 +336,7 @@ impl Counter {
 
     /// The day, week and month keys at `now`, computed once a day.
     fn period(&self, now: Timestamp) -> Arc<Period> {
-        let mut memo = self.period.lock().expect("period lock");
+        let mut memo = self.period.lock();
         match memo.as_ref() {
             Some((begins, ends, period)) if *begins <= now && now < *ends => Arc::clone(period),
             _ => {

@@ -7,7 +7,9 @@
 //! however many requests ask for it meanwhile.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+
+use parking_lot::Mutex;
 use std::time::{Duration, Instant};
 
 use tokio::sync::OnceCell;
@@ -116,7 +118,7 @@ impl Counter {
     /// asking for the same page meanwhile share the one read.
     pub(super) async fn read_page(&self, page: &PageId) -> u64 {
         let read = {
-            let mut reads = self.page_reads.0.lock().expect("page reads lock");
+            let mut reads = self.page_reads.0.lock();
             Arc::clone(reads.entry(page.clone()).or_default())
         };
         let views = *read
@@ -135,7 +137,7 @@ impl Counter {
                 }
             })
             .await;
-        let mut reads = self.page_reads.0.lock().expect("page reads lock");
+        let mut reads = self.page_reads.0.lock();
         if reads.get(page).is_some_and(|r| Arc::ptr_eq(r, &read)) {
             reads.remove(page);
         }

@@ -3,9 +3,9 @@
 //! [`MOST_FAILURES`] times within [`FAILURE_WINDOW`] is locked out for
 //! [`LOCKOUT`]; while locked, its attempts are refused unchecked.
 
+use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use http::{HeaderMap, header};
@@ -104,7 +104,7 @@ impl Throttle {
     /// `Err(retry after)` while `ip` is locked out.
     pub fn check(&self, ip: IpAddr) -> Result<(), Duration> {
         let now = Instant::now();
-        let mut map = self.0.lock().expect("throttle lock");
+        let mut map = self.0.lock();
         let key = Self::key(&mut map, ip, now);
         match map.get(&key).and_then(|f| f.locked_until) {
             Some(until) if until > now => Err(until - now),
@@ -115,7 +115,7 @@ impl Throttle {
     /// Notes a failed attempt from `ip`.
     pub fn failed(&self, ip: IpAddr) -> AfterFailure {
         let now = Instant::now();
-        let mut map = self.0.lock().expect("throttle lock");
+        let mut map = self.0.lock();
         let key = Self::key(&mut map, ip, now);
         let entry = map.entry(key).or_insert(Failures {
             count: 0,
@@ -142,7 +142,7 @@ impl Throttle {
 
     /// Forgets `ip`'s failures after it signed in.
     pub fn succeeded(&self, ip: IpAddr) {
-        self.0.lock().expect("throttle lock").remove(&network(ip));
+        self.0.lock().remove(&network(ip));
     }
 }
 

@@ -3,8 +3,8 @@
 //! people, each template noted once, so the door can match a request's
 //! route before the router does and name it in metrics and logs.
 
+use parking_lot::Mutex;
 use std::collections::HashSet;
-use std::sync::Mutex;
 
 use axum::Router;
 use axum::routing::MethodRouter;
@@ -66,7 +66,7 @@ impl<S: Clone + Send + Sync + 'static> Routes<S> {
 /// template, and templates are few (each interned once per process).
 fn intern(template: &str) -> &'static str {
     static INTERNED: Mutex<Option<HashSet<&'static str>>> = Mutex::new(None);
-    let mut interned = INTERNED.lock().unwrap_or_else(|e| e.into_inner());
+    let mut interned = INTERNED.lock();
     let set = interned.get_or_insert_with(HashSet::new);
     match set.get(template) {
         Some(kept) => kept,

@@ -19,7 +19,9 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+
+use parking_lot::Mutex;
 
 use jiff::Timestamp;
 use tokio::sync::OnceCell;
@@ -82,8 +84,8 @@ impl Guard {
         }
     }
 
-    fn controller(&self) -> std::sync::MutexGuard<'_, Controller> {
-        self.controller.lock().expect("challenge controller lock")
+    fn controller(&self) -> parking_lot::MutexGuard<'_, Controller> {
+        self.controller.lock()
     }
 
     /// The challenges, once their key is known.
@@ -122,7 +124,7 @@ impl Guard {
             Some(network) => self.controller().level_for(poll, network),
             None => self.controller().level(poll),
         };
-        let shared = self.shared.lock().expect("challenge levels lock");
+        let shared = self.shared.lock();
         let of = |network| {
             shared
                 .1
@@ -221,7 +223,7 @@ impl Guard {
     /// on its own).
     async fn share_if_due(&self, store: &dyn Store, site: &SiteId, now: Timestamp) {
         {
-            let mut shared = self.shared.lock().expect("challenge levels lock");
+            let mut shared = self.shared.lock();
             match shared.0 {
                 Some(at) if now.duration_since(at) < SHARE_EVERY && now >= at => return,
                 _ => shared.0 = Some(now),
@@ -240,7 +242,7 @@ impl Guard {
                     .into_iter()
                     .filter_map(|(name, level)| Some((name, Level::new(level)?)))
                     .collect();
-                self.shared.lock().expect("challenge levels lock").1 = levels;
+                self.shared.lock().1 = levels;
             }
             Err(e) => tracing::warn!(error = %e, "challenge levels not shared"),
         }
@@ -270,7 +272,7 @@ impl Guard {
 
     fn tick_if_due(&self, now: Timestamp) {
         let due = {
-            let mut last = self.last_tick.lock().expect("challenge tick lock");
+            let mut last = self.last_tick.lock();
             match *last {
                 Some(at) if now.duration_since(at) < TICK => false,
                 Some(_) => {

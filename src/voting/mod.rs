@@ -2,7 +2,9 @@
 //! loading them from `TALLY_POLLS_FILE`.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+
+use parking_lot::Mutex;
 use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
@@ -169,7 +171,7 @@ impl Voting {
     }
 
     fn remember(&self, poll: &PollId) {
-        let mut known = self.known.lock().expect("known polls lock");
+        let mut known = self.known.lock();
         if known.len() < MOST_KNOWN_POLLS {
             known.insert(poll.clone());
         }
@@ -178,8 +180,7 @@ impl Voting {
     /// Counts a refused ballot for the poll named in a request, which may
     /// not exist: unknown names share the label `unknown`.
     pub fn count_refused(&self, poll: &str, result: &str) {
-        let known = PollId::parse(poll)
-            .is_ok_and(|id| self.known.lock().expect("known polls lock").contains(&id));
+        let known = PollId::parse(poll).is_ok_and(|id| self.known.lock().contains(&id));
         self.count(if known { poll } else { "unknown" }, result);
     }
 
@@ -214,7 +215,7 @@ impl Voting {
     /// `results_fresh` old (the counter's flush interval), so a popular
     /// results page costs the store a few reads a second.
     pub async fn results(&self, poll: &PollId) -> Result<Option<PollState>, StoreError> {
-        if let Some((at, state)) = self.results.lock().expect("results lock").get(poll)
+        if let Some((at, state)) = self.results.lock().get(poll)
             && at.elapsed() < self.results_fresh
         {
             return Ok(Some(state.clone()));
@@ -231,7 +232,7 @@ impl Voting {
     /// concurrently may come back out of order, and counts only grow
     /// between the store reads that set them right.
     fn keep_results(&self, state: &PollState, fresh: bool) {
-        let mut results = self.results.lock().expect("results lock");
+        let mut results = self.results.lock();
         let total: u64 = state.votes.iter().sum();
         let newer = match results.get(&state.poll.id) {
             Some((_, kept)) => fresh || total >= kept.votes.iter().sum::<u64>(),
@@ -245,7 +246,7 @@ impl Voting {
     }
 
     fn forget_results(&self, poll: &PollId) {
-        self.results.lock().expect("results lock").remove(poll);
+        self.results.lock().remove(poll);
     }
 
     /// Casts a ballot, judged and counted by the store in one atomic step.

@@ -13,7 +13,9 @@
 //! forget it: the next start takes the journals it finds and retracts them.
 
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+
+use parking_lot::Mutex;
 
 use tokio::task::JoinSet;
 
@@ -63,8 +65,8 @@ impl Retractions {
         }
     }
 
-    fn waiting(&self) -> std::sync::MutexGuard<'_, VecDeque<Retraction>> {
-        self.waiting.lock().expect("retractions lock")
+    fn waiting(&self) -> parking_lot::MutexGuard<'_, VecDeque<Retraction>> {
+        self.waiting.lock()
     }
 
     /// Keeps `retraction` until the store takes it: in the journal first,

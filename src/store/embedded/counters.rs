@@ -4,8 +4,8 @@
 //! "Online" is kept in memory: it is five minutes deep, needs no history,
 //! and one process owns the file.
 
+use parking_lot::Mutex;
 use std::collections::{HashMap, HashSet};
-use std::sync::Mutex;
 
 use redb::{ReadableTable, WriteTransaction};
 
@@ -103,7 +103,7 @@ impl Online {
     /// Adds the visits a batch saw, forgets those not seen since `since`,
     /// and counts the site's.
     pub(super) fn update(&self, site: &SiteId, batch: Option<&Batch>, since: Timestamp) -> u64 {
-        let mut online = self.0.lock().expect("online lock");
+        let mut online = self.0.lock();
         online.retain(|_, at| *at >= since);
         for (visit, at) in batch
             .iter()

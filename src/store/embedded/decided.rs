@@ -3,7 +3,9 @@
 //! records are written by the writer in one job.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+
+use parking_lot::Mutex;
 
 use redb::{Database, ReadableDatabase, WriteTransaction};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -96,8 +98,8 @@ impl Decided {
             .is_some_and(|r| live(r.value())))
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Pending> {
-        self.pending.lock().expect("decided touches lock")
+    fn lock(&self) -> parking_lot::MutexGuard<'_, Pending> {
+        self.pending.lock()
     }
 
     /// Decides `touch` for the visitor `key`. When no write job waits,

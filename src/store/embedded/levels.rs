@@ -3,8 +3,8 @@
 //! `levels.lua` (the highest unexpired offer holds), so the guard meets one
 //! behaviour on every store.
 
+use parking_lot::Mutex;
 use std::collections::HashMap;
-use std::sync::Mutex;
 
 use jiff::Timestamp;
 
@@ -22,7 +22,7 @@ impl SharedLevels {
         until: Timestamp,
         now: Timestamp,
     ) -> Vec<(String, u8)> {
-        let mut held = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let mut held = self.0.lock();
         for (name, level) in raised {
             let entry = held
                 .entry((site.clone(), name.clone()))

@@ -6,8 +6,8 @@
 //! tables' size, so the one writer is never held up for long; a sweep over
 //! a whole table takes as many calls as it has slices.
 
+use parking_lot::Mutex;
 use std::ops::Bound;
-use std::sync::Mutex;
 
 use jiff::Timestamp;
 use redb::{ReadableTable, TableDefinition, WriteTransaction};
@@ -30,7 +30,7 @@ impl Cursors {
     /// Runs one slice of every sweep in `txn`.
     pub(super) fn step(&self, txn: &WriteTransaction, now: Timestamp) -> Result<(), redb::Error> {
         let now_ms = now.as_millisecond();
-        let mut cursors = self.0.lock().expect("sweep cursors lock");
+        let mut cursors = self.0.lock();
         cursors[0] = sweep(txn, VISITORS, cursors[0].take(), |_, record| {
             expiry(record).is_none_or(|at| at < now_ms)
         })?;

@@ -7,7 +7,9 @@
 //! are exact by hit id, so sending one again is safe).
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
+
+use parking_lot::RwLock;
 
 use redis::Value;
 use redis::cluster_routing::SingleNodeRoutingInfo;
@@ -31,11 +33,11 @@ pub(super) struct Nodes {
 
 impl Nodes {
     fn forget(&self) {
-        *self.map.write().expect("slot map lock") = None;
+        *self.map.write() = None;
     }
 
     async fn map(&self, conn: &mut Connection) -> Option<Arc<SlotMap>> {
-        if let Some(map) = self.map.read().expect("slot map lock").as_ref() {
+        if let Some(map) = self.map.read().as_ref() {
             return Some(Arc::clone(map));
         }
         let value: Value = redis::cmd("CLUSTER")
@@ -44,7 +46,7 @@ impl Nodes {
             .await
             .ok()?;
         let map = Arc::new(parse_slots(value)?);
-        *self.map.write().expect("slot map lock") = Some(Arc::clone(&map));
+        *self.map.write() = Some(Arc::clone(&map));
         Some(map)
     }
 }
