@@ -111,6 +111,14 @@ impl Store for EmbeddedStore {
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
+        if !self.writer.alive() {
+            tracing::error!(
+                "embedded store: the writer stopped; no write succeeds until tally restarts"
+            );
+            return Err(StoreError::Unavailable(
+                "embedded store: the writer stopped".into(),
+            ));
+        }
         self.read_txn(|txn| txn.open_table(COUNTERS).map(drop).map_err(Into::into))
             .await
     }

@@ -187,6 +187,13 @@ impl Writer {
         })
     }
 
+    /// Whether the writer thread still runs. One that died (a panic in a
+    /// write) takes no more writes: the store is then not ready, and says
+    /// so in the log at `error`.
+    pub(super) fn alive(&self) -> bool {
+        self.thread.as_ref().is_some_and(|t| !t.is_finished())
+    }
+
     /// Queues `run` in `place` without waiting for it: its `Deliver` hears
     /// how the commit went.
     fn queue(
@@ -333,5 +340,27 @@ mod tests {
         writer.queue_behind(put("alone", committed)).unwrap();
         assert_eq!(outcomes.recv_timeout(Duration::from_secs(10)), Ok(Ok(())));
         assert!(has(&db, "alone"));
+    }
+
+    #[tokio::test]
+    async fn a_writer_that_died_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Arc::new(Database::create(dir.path().join("db")).unwrap());
+        let writer = Writer::start(db, Duration::from_secs(3600)).unwrap();
+        assert!(writer.alive());
+        let died = writer
+            .write(Durability::None, |_| -> Result<(), redb::Error> {
+                panic!("a write that panics")
+            })
+            .await;
+        assert!(died.is_err());
+        for _ in 0..100 {
+            if !writer.alive() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert!(!writer.alive());
+        assert!(writer.write(Durability::None, |_| Ok(())).await.is_err());
     }
 }
