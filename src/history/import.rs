@@ -21,11 +21,66 @@ use crate::config::MAX_BASELINE;
 /// Most days one import takes (more than a century).
 pub const MOST_DAYS: usize = 40_000;
 
+/// What is wrong with one line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineError {
+    Fields,
+    Date,
+    Visits,
+    TooMany,
+    AfterToday,
+    Twice,
+}
+
+impl LineError {
+    /// In Vietnamese and in English.
+    pub fn words(self) -> (&'static str, &'static str) {
+        match self {
+            LineError::Fields => (
+                "cần hai cột: ngày, số lượt truy cập",
+                "expected two fields: date, visits",
+            ),
+            LineError::Date => (
+                "ngày không theo dạng yyyy-mm-dd hoặc dd/mm/yyyy",
+                "the date is not yyyy-mm-dd or dd/mm/yyyy",
+            ),
+            LineError::Visits => (
+                "số lượt truy cập không phải số nguyên",
+                "visits is not a whole number",
+            ),
+            LineError::TooMany => (
+                "số lượt truy cập lớn hơn mức lưu được (10^12)",
+                "visits is larger than tally keeps (10^12)",
+            ),
+            LineError::AfterToday => ("ngày ở sau hôm nay", "the day is after today"),
+            LineError::Twice => (
+                "ngày này có hai lần trong tệp",
+                "this day is in the file twice",
+            ),
+        }
+    }
+}
+
+impl ImportError {
+    /// Why, in Vietnamese and in English.
+    pub fn words(&self) -> (String, String) {
+        match self {
+            ImportError::Line { line, reason } => {
+                let (vi, en) = reason.words();
+                (format!("dòng {line}: {vi}"), format!("line {line}: {en}"))
+            }
+            ImportError::Empty => ("tệp không có ngày nào".into(), self.to_string()),
+            ImportError::TooLong => (format!("tệp có hơn {MOST_DAYS} ngày"), self.to_string()),
+            ImportError::NotText => ("tệp không phải văn bản UTF-8".into(), self.to_string()),
+        }
+    }
+}
+
 /// Why an import was refused.
 #[derive(Debug, Clone, Error, PartialEq, Eq)]
 pub enum ImportError {
-    #[error("line {line}: {reason}")]
-    Line { line: usize, reason: String },
+    #[error("line {line}: {}", reason.words().1)]
+    Line { line: usize, reason: LineError },
     #[error("the file holds no day")]
     Empty,
     #[error("the file holds more than {MOST_DAYS} days")]
@@ -47,30 +102,27 @@ pub fn parse(csv: &[u8], today: Day) -> Result<Vec<(Day, u64)>, ImportError> {
         if raw.is_empty() {
             continue;
         }
-        let fail = |reason: &str| ImportError::Line {
-            line,
-            reason: reason.to_owned(),
-        };
+        let fail = |reason: LineError| ImportError::Line { line, reason };
         let Some((date, visits)) = split(raw) else {
-            return Err(fail("expected two fields: date, visits"));
+            return Err(fail(LineError::Fields));
         };
         let Some(date) = parse_date(date) else {
             if std::mem::take(&mut first) {
                 continue; // a heading
             }
-            return Err(fail("the date is not yyyy-mm-dd or dd/mm/yyyy"));
+            return Err(fail(LineError::Date));
         };
         first = false;
-        let visits = parse_visits(visits).ok_or_else(|| fail("visits is not a whole number"))?;
+        let visits = parse_visits(visits).ok_or_else(|| fail(LineError::Visits))?;
         if visits > MAX_BASELINE {
-            return Err(fail("visits is larger than tally keeps (10^12)"));
+            return Err(fail(LineError::TooMany));
         }
         let day = Day::new(date);
         if day > today {
-            return Err(fail("the day is after today"));
+            return Err(fail(LineError::AfterToday));
         }
         if !seen.insert(day) {
-            return Err(fail("this day is in the file twice"));
+            return Err(fail(LineError::Twice));
         }
         if days.len() == MOST_DAYS {
             return Err(ImportError::TooLong);

@@ -544,7 +544,65 @@ async fn every_page_is_html_under_the_policy(backend: Backend) {
     app.stop().await;
 }
 
+/// Errors an editor meets from the import and reopen forms speak the
+/// console's language, and only it.
+async fn form_errors_speak_one_language(backend: Backend) {
+    let home = Home::open(backend).await;
+    let app = TestApp::start(&home, settings).await;
+    let mut console = Console::new(&app);
+    console.sign_in(TOKEN).await;
+    let csrf = console.csrf().await;
+    let bad = "2024-03-01,100\n02/03/2024,7.582.803\nhôm qua,5\n";
+    for (lang, expected, foreign) in [
+        (
+            "",
+            "dòng 3: ngày không theo dạng yyyy-mm-dd hoặc dd/mm/yyyy",
+            "line 3",
+        ),
+        (
+            "?lang=en",
+            "line 3: the date is not yyyy-mm-dd or dd/mm/yyyy",
+            "dòng 3",
+        ),
+    ] {
+        let r = console
+            .post(
+                &format!("/admin/console/import{lang}"),
+                &[("csrf", &csrf), ("csv", bad)],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+        let page = r.text().await.unwrap();
+        assert!(page.contains(expected), "{page}");
+        assert!(!page.contains(foreign), "{page}");
+    }
+    console
+        .post("/admin/console/polls", &poll_form("mo-lai", &csrf))
+        .await;
+    for (lang, expected, foreign) in [
+        ("", "Thời gian đóng phải ở tương lai.", "The closing time"),
+        (
+            "?lang=en",
+            "The closing time must be in the future.",
+            "Thời gian đóng",
+        ),
+    ] {
+        let r = console
+            .post(
+                &format!("/admin/console/polls/mo-lai/reopen{lang}"),
+                &[("csrf", &csrf), ("closes_at", "2020-01-01T00:00")],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+        let page = r.text().await.unwrap();
+        assert!(page.contains(expected), "{page}");
+        assert!(!page.contains(foreign), "{page}");
+    }
+    app.stop().await;
+}
+
 on_every_store!(
+    form_errors_speak_one_language,
     signing_in_and_out,
     behind_tls_the_cookie_is_secure,
     wrong_tokens_are_throttled_and_counted,

@@ -187,10 +187,18 @@ pub(super) async fn import(console: &Console, editor: &Editor, form: Option<Fiel
                 .await
                 .map_err(|e| match e {
                     crate::history::HistoryError::Store(e) => Failure::Store(e),
-                    other => Failure::Invalid(format!(
-                        "{}: {other}",
-                        frame.t("Không nhập được", "Not imported")
-                    )),
+                    crate::history::HistoryError::Import(e) => {
+                        let (vi, en) = e.words();
+                        let why = match frame.lang {
+                            super::words::Lang::Vi => vi,
+                            super::words::Lang::En => en,
+                        };
+                        Failure::Invalid(format!(
+                            "{}: {why}",
+                            frame.t("Không nhập được", "Not imported")
+                        ))
+                    }
+                    other => Failure::Invalid(other.to_string()),
                 })?;
             Some(format!(
                 "{} {} · {} {} · {} {}",

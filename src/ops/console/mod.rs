@@ -108,6 +108,8 @@ pub enum Failure {
     Forbidden(&'static str, &'static str),
     /// A form that does not make sense, explained.
     Invalid(String),
+    /// The same, in Vietnamese and in English.
+    Worded(&'static str, &'static str),
     TooLarge,
     Store(StoreError),
 }
@@ -122,8 +124,9 @@ impl From<EditError> for Failure {
     fn from(e: EditError) -> Self {
         match e {
             EditError::NotFound => Failure::NotFound,
-            EditError::ClosesInThePast => Failure::Invalid(
-                "Thời gian đóng phải ở tương lai. / The closing time must be in the future.".into(),
+            EditError::ClosesInThePast => Failure::Worded(
+                "Thời gian đóng phải ở tương lai.",
+                "The closing time must be in the future.",
             ),
             EditError::Store(e) => Failure::Store(e),
         }
@@ -153,6 +156,7 @@ impl Failure {
             ),
             Failure::Forbidden(vi, en) => (StatusCode::FORBIDDEN, frame.t(vi, en).to_owned()),
             Failure::Invalid(why) => (StatusCode::BAD_REQUEST, why),
+            Failure::Worded(vi, en) => (StatusCode::BAD_REQUEST, frame.t(vi, en).to_owned()),
             Failure::TooLarge => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 frame
