@@ -178,6 +178,7 @@ pub fn ops(settings: &Settings, shared: &Shared, services: Services<'_>) -> List
         metrics: Arc::clone(&shared.metrics),
         lang: settings.portal.lang,
         tz: settings.timezone.clone(),
+        public_url: settings.public_url.clone(),
     };
     let state = Ops {
         console: Arc::new(console),

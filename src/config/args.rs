@@ -11,8 +11,8 @@ use ipnet::IpNet;
 use jiff::tz::TimeZone;
 
 use super::values::{
-    List, bounded, duration, language, list, net, origin, rate, redis_url, secret, timezone,
-    tokens, url,
+    List, bounded, duration, language, list, net, origin, public_url, rate, redis_url, secret,
+    timezone, tokens, url,
 };
 use super::{BallotDurability, LogFormat, MAX_BASELINE, NamedToken, Rate, Secret};
 use crate::challenge::Level;
@@ -76,6 +76,9 @@ pub(super) struct Listeners {
     /// The portal's origins, comma-separated (https://portal.gov.vn): allowed by CORS, may vote, counted
     #[arg(long, env = "TALLY_ALLOWED_ORIGINS", value_name = "ORIGINS", value_parser = list(origin))]
     pub allowed_origins: Option<List<String>>,
+    /// Where portal pages reach tally (https://tally.portal.gov.vn): the console's embed code uses it
+    #[arg(long, env = "TALLY_PUBLIC_URL", value_name = "URL", value_parser = public_url)]
+    pub public_url: Option<String>,
     /// Time to finish requests and write waiting hits after SIGTERM (1s–10m)
     #[arg(long, env = "TALLY_SHUTDOWN_GRACE", value_name = "DURATION", default_value = "20s", value_parser = duration(s(1), s(600)))]
     pub shutdown_grace: Duration,

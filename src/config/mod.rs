@@ -95,6 +95,8 @@ pub struct Settings {
     pub admin_tokens: Vec<NamedToken>,
     pub trusted_proxies: Vec<IpNet>,
     pub allowed_origins: Vec<String>,
+    /// Where portal pages reach tally, for the console's embed code.
+    pub public_url: Option<String>,
     pub timezone: TimeZone,
     pub counter_baseline: Option<u64>,
     pub polls_file: Option<PathBuf>,
@@ -215,6 +217,7 @@ impl Settings {
             admin_tokens: admin.admin_tokens.unwrap_or_default().0,
             trusted_proxies: listeners.trusted_proxies.unwrap_or_default().0,
             allowed_origins: listeners.allowed_origins.unwrap_or_default().0,
+            public_url: listeners.public_url,
             timezone: counting.timezone,
             counter_baseline: counting.counter_baseline,
             polls_file: polls.polls_file,

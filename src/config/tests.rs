@@ -319,3 +319,25 @@ fn the_summary_shows_no_secret() {
         assert!(!summary.contains(secret), "{summary}");
     }
 }
+
+#[test]
+fn the_public_url_is_an_address_with_perhaps_a_path() {
+    let url = |v: &str| settings(&[("TALLY_PUBLIC_URL", v)]).map(|s| s.public_url);
+    assert_eq!(
+        url("https://tally.portal.gov.vn/").unwrap().as_deref(),
+        Some("https://tally.portal.gov.vn")
+    );
+    assert_eq!(
+        url("https://portal.gov.vn/tally").unwrap().as_deref(),
+        Some("https://portal.gov.vn/tally")
+    );
+    for bad in [
+        "tally.portal.gov.vn",
+        "https://",
+        "https://a.vn/?x=1",
+        "https://a.vn/\"><script>",
+    ] {
+        assert!(url(bad).is_err(), "{bad}");
+    }
+    assert_eq!(settings(&[]).unwrap().public_url, None);
+}

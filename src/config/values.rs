@@ -164,6 +164,31 @@ pub(super) fn origin(item: &str) -> Result<String, String> {
     Ok(origin.to_ascii_lowercase())
 }
 
+/// The address pages reach tally at: an origin and perhaps a path (where a
+/// proxy mounts it), without a query, a fragment or a trailing `/`.
+pub(super) fn public_url(item: &str) -> Result<String, String> {
+    let url = item.trim().trim_end_matches('/');
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or_else(|| format!("{item:?} must start with https:// or http://"))?;
+    let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let plain = |s: &str, extra: &[u8]| {
+        s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b) || extra.contains(&b))
+    };
+    if host.is_empty() || !plain(host, b":[]") || !plain(path, b"/") {
+        return Err(format!(
+            "{item:?} must be scheme://host[:port][/path], without a query"
+        ));
+    }
+    Ok(format!(
+        "{}{}",
+        &url[..url.len() - rest.len()],
+        rest.to_owned()
+    ))
+}
+
 /// An IANA time zone; the database is compiled in.
 pub(super) fn timezone(raw: &str) -> Result<TimeZone, String> {
     TimeZone::get(raw).map_err(|_| {

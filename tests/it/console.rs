@@ -601,7 +601,57 @@ async fn form_errors_speak_one_language(backend: Backend) {
     app.stop().await;
 }
 
+/// A poll's page gives the embed code for the portal, built from
+/// `TALLY_PUBLIC_URL`, and says which setting is missing without it.
+async fn the_poll_page_gives_its_embed_code(backend: Backend) {
+    let home = Home::open(backend).await;
+    let app = TestApp::start(&home, |s| {
+        settings(s);
+        s.public_url = Some("https://tally.portal.gov.vn".into());
+    })
+    .await;
+    let mut console = Console::new(&app);
+    console.sign_in(TOKEN).await;
+    let csrf = console.csrf().await;
+    console
+        .post("/admin/console/polls", &poll_form("nhung", &csrf))
+        .await;
+    let page = console
+        .get("/admin/console/polls/nhung")
+        .await
+        .text()
+        .await
+        .unwrap();
+    for part in [
+        "Mã nhúng",
+        "&lt;script src=&quot;https://tally.portal.gov.vn/widget.js&quot; async&gt;&lt;/script&gt;",
+        "&lt;div data-tally-poll=&quot;nhung&quot;&gt;",
+        "&lt;a href=&quot;https://tally.portal.gov.vn/polls/nhung&quot;&gt;Tham gia bình chọn&lt;/a&gt;",
+        r#"<a href="https://tally.portal.gov.vn/polls/nhung">"#,
+        r#"data-copy="embed-code" hidden"#,
+    ] {
+        assert!(page.contains(part), "{part}: {page}");
+    }
+    app.stop().await;
+
+    let app = TestApp::start(&home, settings).await;
+    let mut console = Console::new(&app);
+    console.sign_in(TOKEN).await;
+    let page = console
+        .get("/admin/console/polls/nhung")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("TALLY_PUBLIC_URL") && !page.contains("data-copy"),
+        "{page}"
+    );
+    app.stop().await;
+}
+
 on_every_store!(
+    the_poll_page_gives_its_embed_code,
     form_errors_speak_one_language,
     signing_in_and_out,
     behind_tls_the_cookie_is_secure,

@@ -92,3 +92,17 @@
     else if (target) target.closest('[data-row]').querySelector('input[name=label]').focus();
   });
 }());
+
+// The embed code's copy button: shown where the clipboard can be written.
+(function () {
+  var button = document.querySelector('button[data-copy]');
+  if (!button || !navigator.clipboard) return;
+  var code = document.getElementById(button.getAttribute('data-copy'));
+  var copied = document.querySelector('[data-copied]');
+  button.hidden = false;
+  button.addEventListener('click', function () {
+    navigator.clipboard.writeText(code.textContent).then(function () {
+      if (copied) copied.hidden = false;
+    });
+  });
+}());

@@ -11,6 +11,7 @@
 
 mod chart;
 mod dashboard;
+mod embed;
 mod fields;
 mod form;
 mod history;
@@ -91,6 +92,8 @@ pub struct Console {
     pub metrics: Arc<Metrics>,
     pub lang: Lang,
     pub tz: TimeZone,
+    /// Where portal pages reach tally (`TALLY_PUBLIC_URL`), for embed code.
+    pub public_url: Option<String>,
 }
 
 /// A signed-in request: who, its session, and the page's frame.

@@ -180,6 +180,7 @@ pub(super) async fn detail(console: &Console, editor: &Editor, id: Option<&str>)
             " · "
             a href=(poll_link(frame, &poll.id, "/results.csv")) download { (frame.t("Tải kết quả (CSV)", "Download the results (CSV)")) }
         }
+        (super::embed::section(frame, console.public_url.as_deref(), poll))
         h2 { (frame.t("Phiếu mỗi ngày, 30 ngày qua", "Ballots per day, last 30 days")) }
         @for (i, option) in poll.options.iter().enumerate() {
             @let points: Vec<(String, u64)> = per_day.iter().map(|d| (d.day.date().strftime("%d/%m").to_string(), d.votes.get(i).copied().unwrap_or(0))).collect();
