@@ -18,6 +18,8 @@ pub enum Action {
     ReplacePoll,
     ClosePoll,
     ReopenPoll,
+    /// A scheduled poll opened before its planned opening.
+    OpenPoll,
     ArchivePoll,
     DeletePoll,
     SetBaseline,
@@ -31,6 +33,7 @@ impl Action {
             Self::ReplacePoll => "replace_poll",
             Self::ClosePoll => "close_poll",
             Self::ReopenPoll => "reopen_poll",
+            Self::OpenPoll => "open_poll",
             Self::ArchivePoll => "archive_poll",
             Self::DeletePoll => "delete_poll",
             Self::SetBaseline => "set_baseline",

@@ -99,6 +99,23 @@ impl Editing {
         Ok(put)
     }
 
+    /// Opens a scheduled poll now, before its planned opening; its end
+    /// stays as planned.
+    pub async fn open_now(&self, who: &str, id: &PollId) -> Result<PollState, EditError> {
+        let now = self.voting.now();
+        let before = self.existing(id).await?;
+        let mut poll = before.poll.clone();
+        if poll.opens_at.is_none_or(|t| t <= now) {
+            return Ok(before);
+        }
+        poll.opens_at = None;
+        self.voting.put(&poll, false).await?;
+        let after = self.existing(id).await?;
+        self.note(who, Action::OpenPoll, id, Some(&before), Some(&after))
+            .await;
+        Ok(after)
+    }
+
     /// Closes a poll now; its results stay.
     pub async fn close(&self, who: &str, id: &PollId) -> Result<PollState, EditError> {
         let before = self.existing(id).await?;

@@ -161,9 +161,11 @@ export async function consoleScenarios(browser) {
   await scenario('console: close, then reopen', async () => {
     await page.locator('button', { hasText: 'Đóng bình chọn' }).click();
     await waitForText(page.locator('.status'), 'Đã đóng');
+    await waitForText(page.locator('p.notice'), 'Đã đóng bình chọn.');
     assert.equal(await pollStatus(tally, POLL), 'closed');
     await page.locator('button', { hasText: 'Mở lại' }).click();
     await waitForText(page.locator('.status'), 'Đang mở');
+    await waitForText(page.locator('p.notice'), 'Đã mở lại bình chọn.');
     assert.equal(await pollStatus(tally, POLL), 'open');
   });
 
@@ -204,7 +206,8 @@ export async function consoleScenarios(browser) {
     await page.locator('a', { hasText: 'Lưu trữ…' }).click();
     await waitForText(page.locator('[role=alert]'), 'Câu hỏi sẽ đóng và được lưu trữ cùng 1 phiếu bầu; kết quả vẫn xem được trong mục lưu trữ.');
     await page.locator('button', { hasText: 'Lưu trữ' }).click();
-    await page.waitForURL(pollPage);
+    await page.waitForURL(`${pollPage}?done=archived`);
+    await waitForText(page.locator('p.notice'), 'Đã lưu trữ câu hỏi.');
     await waitForText(page.locator('.status'), 'Đã đóng');
     assert.equal(await pollStatus(tally, POLL), 'closed');
     await page.goto(`${tally.ops}/admin/console/polls`);

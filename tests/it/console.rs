@@ -327,6 +327,27 @@ async fn forms_without_their_token_change_nothing(backend: Backend) {
             assert_eq!(again[field], planned[field], "{id} {field}: {again}");
         }
     }
+    // A scheduled poll offers to open now or to postpone; opened now, it
+    // keeps its planned end, and the page says what happened.
+    let page = console
+        .get("/admin/console/polls/co-lich")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Mở ngay") && page.contains("Hoãn"), "{page}");
+    assert!(!page.contains("Đóng bình chọn"), "{page}");
+    let r = console
+        .post("/admin/console/polls/co-lich/open", &[("csrf", &csrf)])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let to = r.headers()[header::LOCATION].to_str().unwrap().to_owned();
+    assert_eq!(to, "/admin/console/polls/co-lich?done=opened");
+    let opened = poll_json(&app, "co-lich").await.unwrap();
+    assert_eq!(opened["status"], "open", "{opened}");
+    assert_eq!(opened["closes_at"], "2026-12-14T10:00:00Z", "{opened}");
+    let page = console.get(&to).await.text().await.unwrap();
+    assert!(page.contains("Đã mở bình chọn ngay."), "{page}");
     app.stop().await;
 }
 

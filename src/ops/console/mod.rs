@@ -62,6 +62,8 @@ pub enum Page {
     EditPoll,
     ClosePoll,
     ReopenPoll,
+    /// Opens a scheduled poll now.
+    OpenPoll,
     ArchivePoll,
     DeletePoll,
     /// A poll's results as a spreadsheet (`.xlsx` when true, else CSV).
@@ -206,6 +208,8 @@ impl Console {
         client: Client,
     ) -> Response {
         let mut frame = self.frame(req.uri().query());
+        // What the page before did (`?done=closed`), for a notice.
+        let done = query_param(req.uri().query(), "done");
         match page {
             Page::Stylesheet => return layout::stylesheet(),
             Page::Script => return layout::script(),
@@ -283,11 +287,11 @@ impl Console {
             (Page::Polls, None) => polls::list(self, &editor).await,
             (Page::Polls, Some(f)) => save::save(self, &editor, None, &f).await,
             (Page::NewPoll, _) => form::new_poll(self, &editor),
-            (Page::Poll, _) => polls::detail(self, &editor, id).await,
+            (Page::Poll, _) => polls::detail(self, &editor, id, done.as_deref()).await,
             (Page::PollResults { xlsx }, _) => polls::results_sheet(self, &editor, id, xlsx).await,
             (Page::EditPoll, None) => form::edit_poll(self, &editor, id).await,
             (Page::EditPoll, Some(f)) => save::save(self, &editor, id, &f).await,
-            (Page::ClosePoll | Page::ReopenPoll, Some(f)) => {
+            (Page::ClosePoll | Page::ReopenPoll | Page::OpenPoll, Some(f)) => {
                 polls::act(self, &editor, page, id, &f).await
             }
             (Page::ArchivePoll | Page::DeletePoll, None) => {

@@ -118,7 +118,27 @@ fn window(console: &Console, frame: &Frame, poll: &Poll) -> Markup {
 
 /// One poll: its definition, actions, and live results (kept current
 /// every 5 s by the console's script, or by the reload link).
-pub(super) async fn detail(console: &Console, editor: &Editor, id: Option<&str>) -> Answer {
+/// The notice for what the page before did (`?done=…`).
+fn notice(frame: &Frame, done: Option<&str>) -> Option<&'static str> {
+    Some(match done? {
+        "closed" => frame.t(
+            "Đã đóng bình chọn. Ngày giờ đã hẹn được giữ lại cho lần mở lại.",
+            "The poll is closed. Its planned dates are kept for when it reopens.",
+        ),
+        "reopened" => frame.t("Đã mở lại bình chọn.", "The poll is open again."),
+        "opened" => frame.t("Đã mở bình chọn ngay.", "The poll is open now."),
+        "archived" => frame.t("Đã lưu trữ câu hỏi.", "The poll is archived."),
+        "saved" => frame.t("Đã lưu câu hỏi.", "The poll is saved."),
+        _ => return None,
+    })
+}
+
+pub(super) async fn detail(
+    console: &Console,
+    editor: &Editor,
+    id: Option<&str>,
+    done: Option<&str>,
+) -> Answer {
     let frame = &editor.frame;
     let s = state(console, id).await?;
     let now = console.voting.now();
@@ -151,6 +171,9 @@ pub(super) async fn detail(console: &Console, editor: &Editor, id: Option<&str>)
         .ballots_per_day(poll, Some(today.days_before(29)), Some(today))
         .await?;
     let body = html! {
+        @if let Some(notice) = notice(frame, done) {
+            p.notice role="status" { (notice) }
+        }
         h1 { (poll.question) }
         dl {
             dt { (frame.t("Mã câu hỏi", "Poll id")) } dd { code { (poll.id) } }
@@ -213,10 +236,17 @@ fn actions(frame: &Frame, poll: &Poll, status: PollStatus) -> Markup {
     html! {
         div.actions {
             a.button.secondary href=(poll_link(frame, &poll.id, "/edit")) { (frame.t("Sửa", "Edit")) }
-            @if status != PollStatus::Closed {
-                (button_form(frame, poll_link(frame, &poll.id, "/close"), frame.t("Đóng bình chọn", "Close the poll"), "secondary"))
-            } @else {
-                (button_form(frame, poll_link(frame, &poll.id, "/reopen"), frame.t("Mở lại", "Reopen"), "secondary"))
+            @match status {
+                PollStatus::NotYetOpen => {
+                    (button_form(frame, poll_link(frame, &poll.id, "/open"), frame.t("Mở ngay", "Open now"), "secondary"))
+                    (button_form(frame, poll_link(frame, &poll.id, "/close"), frame.t("Hoãn", "Postpone"), "secondary"))
+                }
+                PollStatus::Open => {
+                    (button_form(frame, poll_link(frame, &poll.id, "/close"), frame.t("Đóng bình chọn", "Close the poll"), "secondary"))
+                }
+                PollStatus::Closed => {
+                    (button_form(frame, poll_link(frame, &poll.id, "/reopen"), frame.t("Mở lại", "Reopen"), "secondary"))
+                }
             }
             a.button.secondary href=(poll_link(frame, &poll.id, "/archive")) { (frame.t("Lưu trữ…", "Archive…")) }
             a.button.secondary href=(poll_link(frame, &poll.id, "/delete")) { (frame.t("Xoá…", "Delete…")) }
@@ -299,6 +329,9 @@ pub(super) async fn act(
         Page::ClosePoll => {
             console.editing.close(who, &poll_id).await?;
         }
+        Page::OpenPoll => {
+            console.editing.open_now(who, &poll_id).await?;
+        }
         Page::ReopenPoll => {
             let closes_at = match fields.get("closes_at").filter(|v| !v.trim().is_empty()) {
                 Some(text) => Some(parse_local(text, &console.tz).ok_or_else(|| {
@@ -328,7 +361,17 @@ pub(super) async fn act(
         _ => return Err(Failure::NotFound),
     }
     tracing::info!(who = %editor.who, poll = %poll_id, action = ?page, "console: poll changed");
-    Ok(see_other(&poll_link(frame, &poll_id, "")))
+    let done = match page {
+        Page::ClosePoll => "closed",
+        Page::ReopenPoll => "reopened",
+        Page::OpenPoll => "opened",
+        _ => "archived",
+    };
+    Ok(see_other(&poll_link(
+        frame,
+        &poll_id,
+        &format!("?done={done}"),
+    )))
 }
 
 /// A poll's results as a spreadsheet for the editor (`.xlsx`, or CSV in the

@@ -44,6 +44,11 @@ pub const PAGES: &[(&str, Page, Takes)] = &[
         Takes::Post,
     ),
     (
+        "/admin/console/polls/{id}/open",
+        Page::OpenPoll,
+        Takes::Post,
+    ),
+    (
         "/admin/console/polls/{id}/archive",
         Page::ArchivePoll,
         Takes::GetPost,
