@@ -20,10 +20,7 @@ impl EmbeddedStore {
         let key = keys::secret(site, name);
         self.write(Durability::Immediate, move |txn| {
             let mut table = txn.open_table(HASH_KEYS)?;
-            let stored: Option<[u8; 32]> = table
-                .get(key.as_str())?
-                .and_then(|v| v.value().try_into().ok());
-            if let Some(stored) = stored {
+            if let Some(stored) = stored(&table, &key)? {
                 return Ok(stored);
             }
             table.insert(key.as_str(), candidate.as_slice())?;
@@ -42,10 +39,7 @@ impl EmbeddedStore {
         let prefix = keys::daily_key_prefix(site);
         self.write(Durability::Immediate, move |txn| {
             let mut table = txn.open_table(HASH_KEYS)?;
-            let stored: Option<[u8; 32]> = table
-                .get(key.as_str())?
-                .and_then(|v| v.value().try_into().ok());
-            if let Some(stored) = stored {
+            if let Some(stored) = stored(&table, &key)? {
                 return Ok(stored);
             }
             // A new day: the old days' keys go, so yesterday's hashes can no
@@ -59,3 +53,12 @@ impl EmbeddedStore {
         .await
     }
 }
+
+/// The 32-byte key stored under `key`, if any.
+fn stored(
+    table: &impl ReadableTable<&'static str, &'static [u8]>,
+    key: &str,
+) -> Result<Option<[u8; 32]>, redb::Error> {
+    Ok(table.get(key)?.and_then(|v| v.value().try_into().ok()))
+}
+
