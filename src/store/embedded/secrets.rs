@@ -61,4 +61,3 @@ fn stored(
 ) -> Result<Option<[u8; 32]>, redb::Error> {
     Ok(table.get(key)?.and_then(|v| v.value().try_into().ok()))
 }
-
