@@ -150,7 +150,7 @@ impl Guard {
         client: IpAddr,
         now: Timestamp,
     ) -> bool {
-        self.share_if_due(store, site, now).await;
+        self.share_if_due(store, site, poll, now).await;
         poll.challenge == ChallengeMode::Auto
             && self.level(poll, NetworkKey::from(client)) > Level::MIN
     }
@@ -166,7 +166,7 @@ impl Guard {
         now: Timestamp,
     ) -> Result<Challenge, StoreError> {
         self.tick_if_due(now);
-        self.share_if_due(store, site, now).await;
+        self.share_if_due(store, site, poll, now).await;
         let level = self.level(poll, NetworkKey::from(client));
         let challenge = self
             .challenges(store, site)
@@ -199,7 +199,7 @@ impl Guard {
         now: Timestamp,
     ) -> Result<Result<Spend, ChallengeError>, StoreError> {
         let challenges = self.challenges(store, site).await?;
-        self.share_if_due(store, site, now).await;
+        self.share_if_due(store, site, poll, now).await;
         let checked = Solution::parse_compact(solution)
             .and_then(|solution| challenges.verify(&poll.id, &solution, now))
             .and_then(|spend| {
@@ -218,10 +218,13 @@ impl Guard {
     }
 
     /// Offers this replica's raised levels to the store and reads every
-    /// replica's, once per [`SHARE_EVERY`]. A store that does not answer
-    /// leaves the levels read last (and the ballot's own store call fails
-    /// on its own).
-    async fn share_if_due(&self, store: &dyn Store, site: &SiteId, now: Timestamp) {
+    /// replica's, once per [`SHARE_EVERY`], when `poll` is one whose level
+    /// they set (`auto`). A store that does not answer leaves the levels
+    /// read last (and the ballot's own store call fails on its own).
+    async fn share_if_due(&self, store: &dyn Store, site: &SiteId, poll: &Poll, now: Timestamp) {
+        if poll.challenge != ChallengeMode::Auto {
+            return;
+        }
         {
             let mut shared = self.shared.lock();
             match shared.0 {
