@@ -28,6 +28,16 @@ impl Reader {
         }
     }
 
+    /// A day as this reader reads it: a date cell for people, its ISO
+    /// text for scripts.
+    fn day(self, day: Day) -> Cell {
+        if self.people() {
+            Cell::Date(day)
+        } else {
+            Cell::Text(day.to_string())
+        }
+    }
+
     fn people(self) -> bool {
         matches!(self, Reader::Person(_))
     }
@@ -166,14 +176,7 @@ pub fn days(days: &[(Day, u64)], from: Day, to: Day, reader: Reader) -> Sheet {
         ],
         rows: days
             .iter()
-            .map(|(d, n)| {
-                let day = if reader.people() {
-                    Cell::Date(*d)
-                } else {
-                    Cell::Text(d.to_string())
-                };
-                vec![day, Cell::Count(*n)]
-            })
+            .map(|(d, n)| vec![reader.day(*d), Cell::Count(*n)])
             .collect(),
     }
 }
@@ -241,12 +244,11 @@ pub fn pages_per_day(
             .iter()
             .flat_map(|(day, pages)| {
                 pages.iter().map(move |(p, n)| {
-                    let day = if reader.people() {
-                        Cell::Date(*day)
-                    } else {
-                        Cell::Text(day.to_string())
-                    };
-                    vec![day, Cell::Text(p.as_str().to_owned()), Cell::Count(*n)]
+                    vec![
+                        reader.day(*day),
+                        Cell::Text(p.as_str().to_owned()),
+                        Cell::Count(*n),
+                    ]
                 })
             })
             .collect(),
