@@ -1,7 +1,13 @@
 //! Where state lives: one interface, two homes. [`redis`] keeps it in Redis
 //! (standalone or Cluster) with one Lua script per operation; [`embedded`]
 //! keeps it in a redb file on local disk. Both pass the same conformance
-//! suite (`tests/store_conformance.rs`).
+//! suite (`tests/it/store_conformance.rs`).
+//!
+//! The operations are grouped by concern, one trait each ([`Visits`],
+//! [`Counters`], [`Shared`], [`Polls`], [`History`], [`Admin`],
+//! [`Upkeep`]), and each store implements a concern in its file of the
+//! same name (`redis/polls.rs`, `embedded/polls.rs`, …): `grep "impl Polls
+//! for"` finds the code. [`Store`] is every concern together.
 //!
 //! Every operation is atomic. A visitor's hit touches only that visitor's
 //! keys; the site-wide counters are written in batches (see
@@ -42,185 +48,220 @@ pub enum StoreError {
     Corrupt(String),
 }
 
-/// The store's operations, stated once: this defines the [`Store`] trait,
-/// the list of operation names the metrics use, and the timing wrapper
-/// [`timed::TimedStore`], which gives every call a deadline and a
+/// The store's operations, stated once and grouped by concern: this defines
+/// one trait per concern (each implemented in the matching file of each
+/// store), the list of operation names the metrics use, and the timing
+/// wrapper [`timed::TimedStore`], which gives every call a deadline and a
 /// measurement.
 macro_rules! operations {
     ($(
-        $(#[$doc:meta])*
-        async fn $name:ident(&self $(, $arg:ident: $ty:ty)* $(,)?) -> $ret:ty;
-    )*) => {
-        /// One interface, two homes.
-        #[async_trait]
-        pub trait Store: Send + Sync + 'static {
-            /// A short name for logs and metrics: `embedded`, `redis`,
-            /// `redis-cluster`.
-            fn kind(&self) -> &'static str;
-
+        $(#[$trait_doc:meta])*
+        pub trait $concern:ident {
             $(
-                $(#[$doc])*
-                async fn $name(&self $(, $arg: $ty)*) -> Result<$ret, StoreError>;
+                $(#[$doc:meta])*
+                async fn $name:ident(&self $(, $arg:ident: $ty:ty)* $(,)?) -> $ret:ty;
             )*
         }
-
-        /// Every store operation, as the `operation` label names it.
-        pub const OPERATIONS: &[&str] = &[$(stringify!($name)),*];
-
-        #[async_trait]
-        impl Store for timed::TimedStore {
-            fn kind(&self) -> &'static str {
-                self.inner().kind()
+    )*) => {
+        $(
+            $(#[$trait_doc])*
+            #[async_trait]
+            pub trait $concern: Send + Sync + 'static {
+                $(
+                    $(#[$doc])*
+                    async fn $name(&self $(, $arg: $ty)*) -> Result<$ret, StoreError>;
+                )*
             }
 
-            $(
-                async fn $name(&self $(, $arg: $ty)*) -> Result<$ret, StoreError> {
-                    self.timed(stringify!($name), self.inner().$name($($arg),*)).await
-                }
-            )*
-        }
+            #[async_trait]
+            impl $concern for timed::TimedStore {
+                $(
+                    async fn $name(&self $(, $arg: $ty)*) -> Result<$ret, StoreError> {
+                        self.timed(stringify!($name), self.inner().$name($($arg),*)).await
+                    }
+                )*
+            }
+        )*
+
+        /// Every store operation, as the `operation` label names it.
+        pub const OPERATIONS: &[&str] = &[$($(stringify!($name),)*)*];
     };
 }
 
 operations! {
-    /// Answers when the store is reachable.
-    async fn ping(&self) -> ();
+    /// The store's own health and upkeep.
+    pub trait Upkeep {
+        /// Answers when the store is reachable.
+        async fn ping(&self) -> ();
 
-    /// Records a hit on the visitor's own state and says whether it starts
-    /// a visit and whether it is a new view of the page.
-    async fn touch(&self, site: &SiteId, touch: &Touch) -> TouchOutcome;
+        /// Housekeeping that TTLs do not do by themselves (the embedded store
+        /// deletes expired state here, a bounded slice at a time). Called every
+        /// flush interval; each call is short.
+        async fn maintain(&self, now: Timestamp) -> ();
 
-    /// Adds a batch of counter increments (once, however often it is
-    /// sent) and reads the counters back, in one atomic step.
-    async fn apply(
-        &self,
-        site: &SiteId,
-        batch: &Batch,
-        query: &CounterQuery,
-        keep: &Keep,
-    ) -> CounterSnapshot;
+        /// Makes everything written so far durable (before exit).
+        async fn sync(&self) -> ();
+    }
 
-    /// Reads the counters.
-    async fn read(&self, site: &SiteId, query: &CounterQuery) -> CounterSnapshot;
+    /// Each visitor's own state: what one hit decides.
+    pub trait Visits {
+        /// Records a hit on the visitor's own state and says whether it starts
+        /// a visit and whether it is a new view of the page.
+        async fn touch(&self, site: &SiteId, touch: &Touch) -> TouchOutcome;
 
-    /// Views of `pages`, in order (0 for a page the store does not keep:
-    /// a kept page has at least one view).
-    async fn page_views(&self, site: &SiteId, pages: &[PageId]) -> Vec<u64>;
+        /// Whether `visitor` has a history here at `now`: the state of a hit
+        /// still kept (a visit within its window). A ballot under an id
+        /// without one is watched as a fresh identity.
+        async fn visitor_known(&self, site: &SiteId, visitor: &VisitorKey, now: Timestamp) -> bool;
+    }
 
-    async fn set_baseline(&self, site: &SiteId, baseline: u64) -> ();
+    /// The site's counters and pages' views.
+    pub trait Counters {
+        /// Adds a batch of counter increments (once, however often it is
+        /// sent) and reads the counters back, in one atomic step.
+        async fn apply(
+            &self,
+            site: &SiteId,
+            batch: &Batch,
+            query: &CounterQuery,
+            keep: &Keep,
+        ) -> CounterSnapshot;
 
-    /// The key for hashing addresses on `day`: the stored one, or
-    /// `candidate` if there is none yet. It is deleted once `lifetime` is
-    /// over (Redis) or when the next day's key is made (embedded).
-    async fn daily_key(
-        &self,
-        site: &SiteId,
-        day: Day,
-        candidate: [u8; 32],
-        lifetime: std::time::Duration,
-    ) -> [u8; 32];
+        /// Reads the counters.
+        async fn read(&self, site: &SiteId, query: &CounterQuery) -> CounterSnapshot;
 
-    /// A 32-byte key the replicas share, kept for good: the stored one, or
-    /// `candidate` if there is none yet.
-    async fn secret(&self, site: &SiteId, name: &str, candidate: [u8; 32]) -> [u8; 32];
+        /// Views of `pages`, in order (0 for a page the store does not keep:
+        /// a kept page has at least one view).
+        async fn page_views(&self, site: &SiteId, pages: &[PageId]) -> Vec<u64>;
 
-    /// Whether `visitor` has a history here at `now`: the state of a hit
-    /// still kept (a visit within its window). A ballot under an id
-    /// without one is watched as a fresh identity.
-    async fn visitor_known(&self, site: &SiteId, visitor: &VisitorKey, now: Timestamp) -> bool;
+        async fn set_baseline(&self, site: &SiteId, baseline: u64) -> ();
+    }
 
-    /// Shares this replica's raised challenge levels, each `(name, level)`
-    /// in force until `until`, and answers every replica's still in force
-    /// at `now`. A name's level is the highest offered and not expired;
-    /// a lower offer waits for the higher one to expire.
-    async fn share_levels(
-        &self,
-        site: &SiteId,
-        raised: &[(String, u8)],
-        until: Timestamp,
-        now: Timestamp,
-    ) -> Vec<(String, u8)>;
+    /// What the replicas share: keys, secrets and challenge levels.
+    pub trait Shared {
+        /// The key for hashing addresses on `day`: the stored one, or
+        /// `candidate` if there is none yet. It is deleted once `lifetime` is
+        /// over (Redis) or when the next day's key is made (embedded).
+        async fn daily_key(
+            &self,
+            site: &SiteId,
+            day: Day,
+            candidate: [u8; 32],
+            lifetime: std::time::Duration,
+        ) -> [u8; 32];
 
-    /// Creates or replaces a poll. Dropping options that hold ballots is
-    /// refused unless `force`; forced, their counts are deleted.
-    async fn put_poll(&self, site: &SiteId, poll: &Poll, force: bool) -> PutPoll;
+        /// A 32-byte key the replicas share, kept for good: the stored one, or
+        /// `candidate` if there is none yet.
+        async fn secret(&self, site: &SiteId, name: &str, candidate: [u8; 32]) -> [u8; 32];
 
-    async fn list_polls(&self, site: &SiteId) -> Vec<Poll>;
+        /// Shares this replica's raised challenge levels, each `(name, level)`
+        /// in force until `until`, and answers every replica's still in force
+        /// at `now`. A name's level is the highest offered and not expired;
+        /// a lower offer waits for the higher one to expire.
+        async fn share_levels(
+            &self,
+            site: &SiteId,
+            raised: &[(String, u8)],
+            until: Timestamp,
+            now: Timestamp,
+        ) -> Vec<(String, u8)>;
+    }
 
-    async fn poll_state(
-        &self,
-        site: &SiteId,
-        poll: &PollId,
-        visitor: Option<&VisitorKey>,
-    ) -> Option<PollState>;
+    /// Polls, their ballots and their voters.
+    pub trait Polls {
+        /// Creates or replaces a poll. Dropping options that hold ballots is
+        /// refused unless `force`; forced, their counts are deleted.
+        async fn put_poll(&self, site: &SiteId, poll: &Poll, force: bool) -> PutPoll;
 
-    /// Counts a ballot exactly once, or says why not, in one atomic step.
-    /// `None` when the poll does not exist.
-    async fn cast(&self, site: &SiteId, ballot: &Ballot) -> Option<(Verdict, PollState)>;
+        async fn list_polls(&self, site: &SiteId) -> Vec<Poll>;
 
-    /// Undoes a try at casting a ballot if that try is what the voter's
-    /// record holds (a later try of the same ballot may have claimed it),
-    /// and fences the try off should it arrive later, in one atomic step;
-    /// says whether a count was undone. For ballots whose caller was
-    /// answered 503 though the store may have counted them.
-    async fn retract(&self, site: &SiteId, retraction: &Retraction) -> bool;
+        async fn poll_state(
+            &self,
+            site: &SiteId,
+            poll: &PollId,
+            visitor: Option<&VisitorKey>,
+        ) -> Option<PollState>;
 
-    /// Housekeeping that TTLs do not do by themselves (the embedded store
-    /// deletes expired state here, a bounded slice at a time). Called every
-    /// flush interval; each call is short.
-    async fn maintain(&self, now: Timestamp) -> ();
+        /// Counts a ballot exactly once, or says why not, in one atomic step.
+        /// `None` when the poll does not exist.
+        async fn cast(&self, site: &SiteId, ballot: &Ballot) -> Option<(Verdict, PollState)>;
 
-    /// Makes everything written so far durable (before exit).
-    async fn sync(&self) -> ();
+        /// Undoes a try at casting a ballot if that try is what the voter's
+        /// record holds (a later try of the same ballot may have claimed it),
+        /// and fences the try off should it arrive later, in one atomic step;
+        /// says whether a count was undone. For ballots whose caller was
+        /// answered 503 though the store may have counted them.
+        async fn retract(&self, site: &SiteId, retraction: &Retraction) -> bool;
 
-    /// Visits on each day from `from` to `to`, both included (imported
-    /// ones too), in order.
-    async fn visits_by_day(&self, site: &SiteId, from: Day, to: Day) -> Vec<u64>;
+        /// Deletes a poll with its ballots; says whether it existed.
+        async fn delete_poll(&self, site: &SiteId, poll: &PollId) -> bool;
+    }
 
-    /// The most-read pages of each of `days` (at most `limit` each, most
-    /// read first): what the history keeps of them.
-    async fn pages_by_day(
-        &self,
-        site: &SiteId,
-        days: &[Day],
-        limit: u32,
-    ) -> Vec<Vec<(PageId, u64)>>;
+    /// What happened on each day.
+    pub trait History {
+        /// Visits on each day from `from` to `to`, both included (imported
+        /// ones too), in order.
+        async fn visits_by_day(&self, site: &SiteId, from: Day, to: Day) -> Vec<u64>;
 
-    /// A poll's ballots per local day: `(day, option id or "_voters",
-    /// count)`, in no order.
-    async fn ballots_by_day(&self, site: &SiteId, poll: &PollId) -> Vec<(Day, String, u64)>;
+        /// The most-read pages of each of `days` (at most `limit` each, most
+        /// read first): what the history keeps of them.
+        async fn pages_by_day(
+            &self,
+            site: &SiteId,
+            days: &[Day],
+            limit: u32,
+        ) -> Vec<Vec<(PageId, u64)>>;
 
-    /// Folds a previous counter's daily visits into the history and the
-    /// total, in one atomic step: a day imported again replaces its
-    /// earlier import, so importing the same file twice changes nothing.
-    /// `today` says which days the today/week/month counters show.
-    async fn import_visits(&self, site: &SiteId, days: &[(Day, u64)], today: Day) -> Imported;
+        /// A poll's ballots per local day: `(day, option id or "_voters",
+        /// count)`, in no order.
+        async fn ballots_by_day(&self, site: &SiteId, poll: &PollId) -> Vec<(Day, String, u64)>;
 
-    /// Deletes a poll with its ballots; says whether it existed.
-    async fn delete_poll(&self, site: &SiteId, poll: &PollId) -> bool;
+        /// Folds a previous counter's daily visits into the history and the
+        /// total, in one atomic step: a day imported again replaces its
+        /// earlier import, so importing the same file twice changes nothing.
+        /// `today` says which days the today/week/month counters show.
+        async fn import_visits(&self, site: &SiteId, days: &[(Day, u64)], today: Day) -> Imported;
+    }
 
-    /// Adds an entry to the audit log (the newest [`MOST_AUDIT_ENTRIES`]
-    /// are kept).
-    async fn append_audit(&self, site: &SiteId, entry: &str) -> ();
+    /// The editors' side: the audit log and console sessions.
+    pub trait Admin {
+        /// Adds an entry to the audit log (the newest [`MOST_AUDIT_ENTRIES`]
+        /// are kept).
+        async fn append_audit(&self, site: &SiteId, entry: &str) -> ();
 
-    /// The newest `limit` audit entries, newest first.
-    async fn audit(&self, site: &SiteId, limit: usize) -> Vec<String>;
-    /// Keeps an editor's console session under the hash of its id, until
-    /// `session.expires_at` (replacing one kept under that hash); `now`
-    /// turns that moment into a time to live.
-    async fn put_session(
-        &self,
-        site: &SiteId,
-        hash: &str,
-        session: &Session,
-        now: Timestamp,
-    ) -> ();
+        /// The newest `limit` audit entries, newest first.
+        async fn audit(&self, site: &SiteId, limit: usize) -> Vec<String>;
 
-    /// The session kept under `hash`, unless it expired by `now`.
-    async fn session(&self, site: &SiteId, hash: &str, now: Timestamp) -> Option<Session>;
+        /// Keeps an editor's console session under the hash of its id, until
+        /// `session.expires_at` (replacing one kept under that hash); `now`
+        /// turns that moment into a time to live.
+        async fn put_session(
+            &self,
+            site: &SiteId,
+            hash: &str,
+            session: &Session,
+            now: Timestamp,
+        ) -> ();
 
-    /// Forgets the session kept under `hash` (signing out).
-    async fn end_session(&self, site: &SiteId, hash: &str) -> ();
+        /// The session kept under `hash`, unless it expired by `now`.
+        async fn session(&self, site: &SiteId, hash: &str, now: Timestamp) -> Option<Session>;
+
+        /// Forgets the session kept under `hash` (signing out).
+        async fn end_session(&self, site: &SiteId, hash: &str) -> ();
+    }
+}
+
+/// One interface, two homes: every concern, and a name.
+pub trait Store: Upkeep + Visits + Counters + Shared + Polls + History + Admin {
+    /// A short name for logs and metrics: `embedded`, `redis`,
+    /// `redis-cluster`.
+    fn kind(&self) -> &'static str;
+}
+
+impl Store for timed::TimedStore {
+    fn kind(&self) -> &'static str {
+        self.inner().kind()
+    }
 }
 
 /// Opens the store the settings name. `sync_every` bounds how long the

@@ -4,6 +4,13 @@
 //! "Online" is kept in memory: it is five minutes deep, needs no history,
 //! and one process owns the file.
 
+use async_trait::async_trait;
+use redb::Durability;
+
+use super::EmbeddedStore;
+use crate::ids::PageId;
+use crate::store::{Counters, StoreError};
+
 use parking_lot::Mutex;
 use std::collections::{HashMap, HashSet};
 
@@ -16,6 +23,73 @@ use super::history;
 use crate::ids::{SiteId, VisitId};
 use crate::store::keys;
 use crate::store::{Batch, CounterQuery, CounterSnapshot, Keep};
+
+#[async_trait]
+impl Counters for EmbeddedStore {
+    async fn apply(
+        &self,
+        site: &SiteId,
+        batch: &Batch,
+        query: &CounterQuery,
+        keep: &Keep,
+    ) -> Result<CounterSnapshot, StoreError> {
+        let (owned_site, owned_query, owned_batch) = (site.clone(), query.clone(), batch.clone());
+        let keep = *keep;
+        // Made durable within the sync interval, as hits are.
+        let mut snapshot = self
+            .write(Durability::None, move |txn| {
+                apply(txn, &owned_site, &owned_batch, &owned_query, &keep)
+            })
+            .await?;
+        snapshot.online = self.online.update(site, Some(batch), query.online_since);
+        Ok(snapshot)
+    }
+
+    async fn read(
+        &self,
+        site: &SiteId,
+        query: &CounterQuery,
+    ) -> Result<CounterSnapshot, StoreError> {
+        let (owned_site, owned_query) = (site.clone(), query.clone());
+        let mut snapshot = self
+            .read_txn(move |txn| {
+                read(
+                    &txn.open_table(COUNTERS)?,
+                    &txn.open_table(PAGES)?,
+                    &owned_site,
+                    &owned_query,
+                )
+            })
+            .await?;
+        snapshot.online = self.online.update(site, None, query.online_since);
+        Ok(snapshot)
+    }
+
+    async fn page_views(&self, site: &SiteId, pages: &[PageId]) -> Result<Vec<u64>, StoreError> {
+        let container = keys::page_views(site);
+        let pages = pages.to_vec();
+        self.read_txn(move |txn| {
+            let table = txn.open_table(PAGES)?;
+            pages
+                .iter()
+                .map(|p| {
+                    let key = field(&container, p.as_str());
+                    read_u64(&table, &key)
+                })
+                .collect()
+        })
+        .await
+    }
+
+    async fn set_baseline(&self, site: &SiteId, baseline: u64) -> Result<(), StoreError> {
+        let key = keys::baseline(site);
+        self.write(Durability::Immediate, move |txn| {
+            txn.open_table(COUNTERS)?.insert(key.as_str(), baseline)?;
+            Ok(())
+        })
+        .await
+    }
+}
 
 /// Most visits kept as online; beyond it a flood undercounts "online"
 /// rather than growing memory.

@@ -11,7 +11,7 @@ use redb::{Database, ReadableDatabase, WriteTransaction};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::tables::{VISITORS, err};
-use super::visitors::{decode, encode, expiry};
+use super::visits::{decode, encode, expiry};
 use crate::store::{StoreError, Touch, TouchOutcome};
 use crate::visit::{self, HitFacts, Rules, VisitorState};
 

@@ -1,22 +1,21 @@
 //! History in the embedded store, as `redis/history.rs` keeps it in Redis:
 //! visits per day (one counter per day, kept for good), each day's
 //! most-read pages (trimmed once the day is over, dropped after the days
-//! kept), a poll's ballots per day, imports, deleting a poll, and the audit
-//! log.
+//! kept), a poll's ballots per day, and imports.
+
+use crate::store::History;
+use async_trait::async_trait;
 
 use std::collections::BTreeSet;
 
 use redb::{Durability, ReadableTable, Table, WriteTransaction};
 
 use super::EmbeddedStore;
-use super::tables::{
-    ADDRESS_BALLOTS, AUDIT, COUNTERS, PAGE_DAYS, POLL_COUNTS, POLLS, VOTERS, add, field, read_u64,
-    with_prefix,
-};
+use super::tables::{COUNTERS, PAGE_DAYS, POLL_COUNTS, add, field, read_u64, with_prefix};
 use crate::calendar::Day;
 use crate::ids::{PageId, PollId, SiteId};
 use crate::store::keys::{self, PollKeys};
-use crate::store::{Imported, Keep, MOST_AUDIT_ENTRIES, StoreError, shown_buckets};
+use crate::store::{Imported, Keep, StoreError, shown_buckets};
 
 /// Adds a batch's kept page views by day; once a day, yesterday keeps only
 /// its most-read pages and days past those kept are dropped.
@@ -76,8 +75,9 @@ fn trim(table: &mut Table<&str, u64>, day: &str, top: u32) -> Result<(), redb::E
     Ok(())
 }
 
-impl EmbeddedStore {
-    pub(super) async fn daily_visits(
+#[async_trait]
+impl History for EmbeddedStore {
+    async fn visits_by_day(
         &self,
         site: &SiteId,
         from: Day,
@@ -99,7 +99,7 @@ impl EmbeddedStore {
         .await
     }
 
-    pub(super) async fn daily_pages(
+    async fn pages_by_day(
         &self,
         site: &SiteId,
         days: &[Day],
@@ -125,7 +125,7 @@ impl EmbeddedStore {
         .await
     }
 
-    pub(super) async fn daily_ballots(
+    async fn ballots_by_day(
         &self,
         site: &SiteId,
         poll: &PollId,
@@ -144,7 +144,7 @@ impl EmbeddedStore {
         .await
     }
 
-    pub(super) async fn import_days(
+    async fn import_visits(
         &self,
         site: &SiteId,
         days: &[(Day, u64)],
@@ -185,66 +185,6 @@ impl EmbeddedStore {
                 }
             }
             Ok(imported)
-        })
-        .await
-    }
-
-    pub(super) async fn remove_poll(
-        &self,
-        site: &SiteId,
-        poll: &PollId,
-    ) -> Result<bool, StoreError> {
-        let k = PollKeys::new(site, poll);
-        self.write(Durability::Immediate, move |txn| {
-            let existed = txn.open_table(POLLS)?.remove(k.meta.as_str())?.is_some();
-            let mut counts = txn.open_table(POLL_COUNTS)?;
-            for prefix in [field(&k.counts, ""), field(&k.days, "")] {
-                for (key, _) in with_prefix(&counts, &prefix, |_| ())? {
-                    counts.remove(key.as_str())?;
-                }
-            }
-            let mut voters = txn.open_table(VOTERS)?;
-            for (key, _) in with_prefix(&voters, &field(&k.voters, ""), |_| ())? {
-                voters.remove(key.as_str())?;
-            }
-            let mut addresses = txn.open_table(ADDRESS_BALLOTS)?;
-            for (key, _) in with_prefix(&addresses, &k.addresses_prefix, |_| ())? {
-                addresses.remove(key.as_str())?;
-            }
-            Ok(existed)
-        })
-        .await
-    }
-
-    pub(super) async fn push_audit(&self, site: &SiteId, entry: &str) -> Result<(), StoreError> {
-        let (list, entry) = (keys::audit(site), entry.to_owned());
-        self.write(Durability::Immediate, move |txn| {
-            let seq = add(&mut txn.open_table(COUNTERS)?, &list, 1)?;
-            let mut audit = txn.open_table(AUDIT)?;
-            audit.insert(field(&list, &format!("{seq:020}")).as_str(), entry.as_str())?;
-            if let Some(old) = seq.checked_sub(MOST_AUDIT_ENTRIES as u64) {
-                audit.remove(field(&list, &format!("{old:020}")).as_str())?;
-            }
-            Ok(())
-        })
-        .await
-    }
-
-    pub(super) async fn read_audit(
-        &self,
-        site: &SiteId,
-        limit: usize,
-    ) -> Result<Vec<String>, StoreError> {
-        let list = keys::audit(site);
-        self.read_txn(move |txn| {
-            let (start, end) = (field(&list, ""), field(&list, "~"));
-            txn.open_table(AUDIT)?
-                .range(start.as_str()..end.as_str())?
-                .rev()
-                .take(limit.min(MOST_AUDIT_ENTRIES))
-                .map(|entry| entry.map(|(_, v)| v.value().to_owned()))
-                .collect::<Result<_, _>>()
-                .map_err(Into::into)
         })
         .await
     }

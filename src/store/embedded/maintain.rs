@@ -13,7 +13,7 @@ use jiff::Timestamp;
 use redb::{ReadableTable, TableDefinition, WriteTransaction};
 
 use super::tables::{ADDRESS_BALLOTS, BATCHES, MARKS, SESSIONS, SPENT, VISITORS};
-use super::visitors::expiry;
+use super::visits::expiry;
 
 /// Entries looked at per table per call.
 pub(super) const SLICE: usize = 512;
@@ -58,7 +58,7 @@ impl Cursors {
                 .is_none_or(|until| until < now_ms)
         })?;
         cursors[5] = sweep(txn, SESSIONS, cursors[5].take(), |_, record: &str| {
-            super::sessions::expires_ms(record).is_none_or(|until| until < now_ms)
+            super::admin::expires_ms(record).is_none_or(|until| until < now_ms)
         })?;
         Ok(())
     }

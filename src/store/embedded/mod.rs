@@ -17,32 +17,25 @@ use std::time::Duration;
 use async_trait::async_trait;
 use redb::{Database, Durability, ReadTransaction, ReadableDatabase, WriteTransaction};
 
-use super::keys::{self, PollKeys};
-use super::record::parse_poll;
-use super::{
-    Ballot, Batch, CounterQuery, CounterSnapshot, Imported, Keep, PollState, PutPoll, Retraction,
-    Session, Store, StoreError, Touch, TouchOutcome, Verdict,
-};
 use jiff::Timestamp;
 
-use crate::calendar::Day;
-use crate::ids::{PageId, PollId, SiteId, VisitorKey};
-use crate::poll::Poll;
+use super::{Store, StoreError, Upkeep};
 
+mod admin;
+mod ballots;
 mod counters;
 mod decided;
 mod history;
 mod levels;
 mod maintain;
 mod polls;
-mod secrets;
-mod sessions;
+mod shared;
 mod tables;
-mod visitors;
+mod visits;
 mod writer;
 
-use tables::{COUNTERS, PAGES, POLL_COUNTS, POLLS, VOTERS, err, field, read_u64, with_prefix};
-use writer::{Deliver, Writer};
+use tables::{COUNTERS, err};
+use writer::Writer;
 
 /// redb's page cache; the store's memory use is bounded by it.
 const CACHE_BYTES: usize = 16 * 1024 * 1024;
@@ -104,12 +97,14 @@ impl EmbeddedStore {
     }
 }
 
-#[async_trait]
 impl Store for EmbeddedStore {
     fn kind(&self) -> &'static str {
         "embedded"
     }
+}
 
+#[async_trait]
+impl Upkeep for EmbeddedStore {
     async fn ping(&self) -> Result<(), StoreError> {
         if !self.writer.alive() {
             tracing::error!(
@@ -121,196 +116,6 @@ impl Store for EmbeddedStore {
         }
         self.read_txn(|txn| txn.open_table(COUNTERS).map(drop).map_err(Into::into))
             .await
-    }
-
-    async fn touch(&self, site: &SiteId, touch: &Touch) -> Result<TouchOutcome, StoreError> {
-        let key = keys::visitor(site, &touch.visitor);
-        let inherit = touch.inherit.as_ref().map(|v| keys::visitor(site, v));
-        // Decided and answered now; the record is written behind it.
-        self.decided
-            .touch(&self.db, &key, inherit.as_deref(), touch, |mut write| {
-                let run = move |txn: &WriteTransaction| -> Result<Deliver, redb::Error> {
-                    write.put(txn)?;
-                    Ok(Box::new(move |_| drop(write)))
-                };
-                self.writer.queue_behind(Box::new(run))
-            })
-            .await
-    }
-
-    async fn apply(
-        &self,
-        site: &SiteId,
-        batch: &Batch,
-        query: &CounterQuery,
-        keep: &Keep,
-    ) -> Result<CounterSnapshot, StoreError> {
-        let (owned_site, owned_query, owned_batch) = (site.clone(), query.clone(), batch.clone());
-        let keep = *keep;
-        // Made durable within the sync interval, as hits are.
-        let mut snapshot = self
-            .write(Durability::None, move |txn| {
-                counters::apply(txn, &owned_site, &owned_batch, &owned_query, &keep)
-            })
-            .await?;
-        snapshot.online = self.online.update(site, Some(batch), query.online_since);
-        Ok(snapshot)
-    }
-
-    async fn read(
-        &self,
-        site: &SiteId,
-        query: &CounterQuery,
-    ) -> Result<CounterSnapshot, StoreError> {
-        let (owned_site, owned_query) = (site.clone(), query.clone());
-        let mut snapshot = self
-            .read_txn(move |txn| {
-                counters::read(
-                    &txn.open_table(COUNTERS)?,
-                    &txn.open_table(PAGES)?,
-                    &owned_site,
-                    &owned_query,
-                )
-            })
-            .await?;
-        snapshot.online = self.online.update(site, None, query.online_since);
-        Ok(snapshot)
-    }
-
-    async fn page_views(&self, site: &SiteId, pages: &[PageId]) -> Result<Vec<u64>, StoreError> {
-        let container = keys::page_views(site);
-        let pages = pages.to_vec();
-        self.read_txn(move |txn| {
-            let table = txn.open_table(PAGES)?;
-            pages
-                .iter()
-                .map(|p| {
-                    let key = field(&container, p.as_str());
-                    read_u64(&table, &key)
-                })
-                .collect()
-        })
-        .await
-    }
-
-    async fn set_baseline(&self, site: &SiteId, baseline: u64) -> Result<(), StoreError> {
-        let key = keys::baseline(site);
-        self.write(Durability::Immediate, move |txn| {
-            txn.open_table(COUNTERS)?.insert(key.as_str(), baseline)?;
-            Ok(())
-        })
-        .await
-    }
-
-    async fn daily_key(
-        &self,
-        site: &SiteId,
-        day: Day,
-        candidate: [u8; 32],
-        _lifetime: std::time::Duration,
-    ) -> Result<[u8; 32], StoreError> {
-        self.daily_hash_key(site, day, candidate).await
-    }
-
-    async fn secret(
-        &self,
-        site: &SiteId,
-        name: &str,
-        candidate: [u8; 32],
-    ) -> Result<[u8; 32], StoreError> {
-        self.kept_secret(site, name, candidate).await
-    }
-
-    async fn visitor_known(
-        &self,
-        site: &SiteId,
-        visitor: &VisitorKey,
-        now: Timestamp,
-    ) -> Result<bool, StoreError> {
-        let key = keys::visitor(site, visitor);
-        self.decided.known(&self.db, &key, now)
-    }
-
-    async fn share_levels(
-        &self,
-        site: &SiteId,
-        raised: &[(String, u8)],
-        until: Timestamp,
-        now: Timestamp,
-    ) -> Result<Vec<(String, u8)>, StoreError> {
-        Ok(self.levels.share(site, raised, until, now))
-    }
-
-    async fn put_poll(
-        &self,
-        site: &SiteId,
-        poll: &Poll,
-        force: bool,
-    ) -> Result<PutPoll, StoreError> {
-        let k = PollKeys::new(site, &poll.id);
-        let poll = poll.clone();
-        self.write(Durability::Immediate, move |txn| {
-            polls::put(txn, &k, &poll, force)
-        })
-        .await
-    }
-
-    async fn list_polls(&self, site: &SiteId) -> Result<Vec<Poll>, StoreError> {
-        let prefix = format!("tally:{{{site}/p/");
-        let defs = self
-            .read_txn(move |txn| with_prefix(&txn.open_table(POLLS)?, &prefix, str::to_owned))
-            .await?;
-        defs.into_iter().map(|(_, def)| parse_poll(&def)).collect()
-    }
-
-    async fn poll_state(
-        &self,
-        site: &SiteId,
-        poll: &PollId,
-        visitor: Option<&VisitorKey>,
-    ) -> Result<Option<PollState>, StoreError> {
-        let k = PollKeys::new(site, poll);
-        let visitor = visitor.cloned();
-        self.read_txn(move |txn| {
-            polls::poll_state_in(
-                &txn.open_table(POLLS)?,
-                &txn.open_table(POLL_COUNTS)?,
-                &txn.open_table(VOTERS)?,
-                &k,
-                visitor.as_ref(),
-            )
-        })
-        .await
-    }
-
-    async fn cast(
-        &self,
-        site: &SiteId,
-        ballot: &Ballot,
-    ) -> Result<Option<(Verdict, PollState)>, StoreError> {
-        let k = PollKeys::new(site, &ballot.poll);
-        let ballot = ballot.clone();
-        let cast = self
-            .write(Durability::Immediate, move |txn| {
-                polls::cast(txn, &k, &ballot)
-            })
-            .await?;
-        match cast {
-            polls::Cast::Judged(verdict, state) => Ok(Some((verdict, *state))),
-            polls::Cast::NoPoll => Ok(None),
-            polls::Cast::Fenced => Err(StoreError::Unavailable(
-                "the ballot arrived after it was retracted and was not counted".into(),
-            )),
-        }
-    }
-
-    async fn retract(&self, site: &SiteId, retraction: &Retraction) -> Result<bool, StoreError> {
-        let k = PollKeys::new(site, &retraction.poll);
-        let retraction = retraction.clone();
-        self.write(Durability::Immediate, move |txn| {
-            polls::retract(txn, &k, &retraction)
-        })
-        .await
     }
 
     async fn maintain(&self, now: Timestamp) -> Result<(), StoreError> {
@@ -327,64 +132,4 @@ impl Store for EmbeddedStore {
         // An empty durable commit makes the non-durable ones before it durable.
         self.write(Durability::Immediate, |_| Ok(())).await
     }
-
-    async fn visits_by_day(&self, site: &SiteId, from: Day, to: Day) -> Result<Vec<u64>, Error> {
-        self.daily_visits(site, from, to).await
-    }
-
-    async fn pages_by_day(&self, site: &SiteId, days: &[Day], limit: u32) -> Result<Pages, Error> {
-        self.daily_pages(site, days, limit).await
-    }
-
-    async fn ballots_by_day(&self, site: &SiteId, poll: &PollId) -> Result<DayCounts, Error> {
-        self.daily_ballots(site, poll).await
-    }
-
-    async fn import_visits(
-        &self,
-        site: &SiteId,
-        d: &[(Day, u64)],
-        t: Day,
-    ) -> Result<Imported, Error> {
-        self.import_days(site, d, t).await
-    }
-
-    async fn delete_poll(&self, site: &SiteId, poll: &PollId) -> Result<bool, Error> {
-        self.remove_poll(site, poll).await
-    }
-
-    async fn append_audit(&self, site: &SiteId, entry: &str) -> Result<(), Error> {
-        self.push_audit(site, entry).await
-    }
-
-    async fn audit(&self, site: &SiteId, limit: usize) -> Result<Vec<String>, Error> {
-        self.read_audit(site, limit).await
-    }
-
-    async fn put_session(
-        &self,
-        site: &SiteId,
-        hash: &str,
-        s: &Session,
-        _: Timestamp,
-    ) -> Result<(), Error> {
-        self.keep_session(keys::session(site, hash), s).await
-    }
-
-    async fn session(
-        &self,
-        site: &SiteId,
-        hash: &str,
-        now: Timestamp,
-    ) -> Result<Option<Session>, Error> {
-        self.find_session(keys::session(site, hash), now).await
-    }
-
-    async fn end_session(&self, site: &SiteId, hash: &str) -> Result<(), Error> {
-        self.forget_session(keys::session(site, hash)).await
-    }
 }
-
-type Error = StoreError;
-type Pages = Vec<Vec<(PageId, u64)>>;
-type DayCounts = Vec<(Day, String, u64)>;

@@ -8,7 +8,7 @@ use redb::{ReadableTable, Table, TableDefinition};
 use crate::store::StoreError;
 
 /// Visitor key → encoded [`crate::visit::VisitorState`] with its
-/// expiry (see `visitors.rs`).
+/// expiry (see `visits.rs`).
 pub(super) const VISITORS: TableDefinition<&str, &[u8]> = TableDefinition::new("visitor_state");
 pub(super) const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("counters");
 pub(super) const PAGES: TableDefinition<&str, u64> = TableDefinition::new("pages");

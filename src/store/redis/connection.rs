@@ -78,7 +78,7 @@ pub struct RedisStore {
     pub(super) timeout: Duration,
     pub(super) durability: Durability,
     /// Hits' touches, sent in batches; started on first use.
-    pub(super) touches: OnceCell<super::touches::Touches>,
+    pub(super) touches: OnceCell<super::visits::Touches>,
 }
 
 impl RedisStore {

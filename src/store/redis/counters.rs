@@ -1,24 +1,19 @@
-//! The counters in Redis (a visitor's hit is [`super::touches`]): batches of
+//! The counters in Redis (a visitor's hit is [`super::visits`]): batches of
 //! increments and the counters read back (`apply.lua`), page views, the
-//! baseline and the day's address-hashing key.
+//! baseline.
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
-use std::time::Duration;
 
+use async_trait::async_trait;
 use redis::Script;
 
 use super::connection::{RedisStore, corrupt, unavailable};
-use crate::calendar::Day;
-use crate::ids::{PageId, SiteId, hex};
+use crate::ids::{PageId, SiteId};
 use crate::store::keys;
-use crate::store::record::parse_key;
-use crate::store::{Batch, CounterQuery, CounterSnapshot, Keep, StoreError};
+use crate::store::{Batch, CounterQuery, CounterSnapshot, Counters, Keep, StoreError};
 
 static APPLY: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/apply.lua")));
-static DAILY_KEY: LazyLock<Script> =
-    LazyLock::new(|| Script::new(include_str!("lua/daily_key.lua")));
-static SECRET: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/secret.lua")));
 
 /// Most pages, and most visits seen, one `apply.lua` call writes. A call
 /// holds Redis, and every hit's touch waiting behind it, for about 5 µs a
@@ -190,12 +185,34 @@ impl RedisStore {
             pages: values[9..].to_vec(),
         })
     }
+}
 
-    pub(super) async fn views(
+#[async_trait]
+impl Counters for RedisStore {
+    async fn apply(
         &self,
         site: &SiteId,
-        pages: &[PageId],
-    ) -> Result<Vec<u64>, StoreError> {
+        batch: &Batch,
+        query: &CounterQuery,
+        keep: &Keep,
+    ) -> Result<CounterSnapshot, StoreError> {
+        self.counters(site, Some(batch), query, keep).await
+    }
+
+    async fn read(
+        &self,
+        site: &SiteId,
+        query: &CounterQuery,
+    ) -> Result<CounterSnapshot, StoreError> {
+        let keep = Keep {
+            max_pages: 0,
+            top_pages: 0,
+            page_days: 0,
+        };
+        self.counters(site, None, query, &keep).await
+    }
+
+    async fn page_views(&self, site: &SiteId, pages: &[PageId]) -> Result<Vec<u64>, StoreError> {
         if pages.is_empty() {
             return Ok(Vec::new());
         }
@@ -209,11 +226,7 @@ impl RedisStore {
         Ok(views.into_iter().map(Option::unwrap_or_default).collect())
     }
 
-    pub(super) async fn write_baseline(
-        &self,
-        site: &SiteId,
-        baseline: u64,
-    ) -> Result<(), StoreError> {
+    async fn set_baseline(&self, site: &SiteId, baseline: u64) -> Result<(), StoreError> {
         let mut conn = self.connection().await?;
         redis::cmd("SET")
             .arg(keys::baseline(site))
@@ -221,39 +234,5 @@ impl RedisStore {
             .query_async::<()>(&mut conn)
             .await
             .map_err(unavailable)
-    }
-
-    pub(super) async fn hashing_key(
-        &self,
-        site: &SiteId,
-        day: Day,
-        candidate: [u8; 32],
-        lifetime: Duration,
-    ) -> Result<[u8; 32], StoreError> {
-        let mut conn = self.connection().await?;
-        let stored: String = DAILY_KEY
-            .key(keys::daily_key(site, day))
-            .arg(hex(&candidate))
-            .arg(lifetime.as_secs().max(1))
-            .invoke_async(&mut conn)
-            .await
-            .map_err(unavailable)?;
-        parse_key(&stored).ok_or_else(|| corrupt("daily hashing key is not 64 hex digits"))
-    }
-
-    pub(super) async fn shared_secret(
-        &self,
-        site: &SiteId,
-        name: &str,
-        candidate: [u8; 32],
-    ) -> Result<[u8; 32], StoreError> {
-        let mut conn = self.connection().await?;
-        let stored: String = SECRET
-            .key(keys::secret(site, name))
-            .arg(hex(&candidate))
-            .invoke_async(&mut conn)
-            .await
-            .map_err(unavailable)?;
-        parse_key(&stored).ok_or_else(|| corrupt(format!("secret {name} is not 64 hex digits")))
     }
 }

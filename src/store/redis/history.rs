@@ -1,11 +1,12 @@
 //! History in Redis: visits per day (one hash per month, kept for good),
 //! each day's most-read pages (a sorted set per day, trimmed and expired
-//! by `apply.lua`), a poll's ballots per day, imports, deleting a poll,
-//! and the audit log. Every read is one pipeline in one slot.
+//! by `apply.lua`), a poll's ballots per day and imports. Every read is one
+//! pipeline in one slot.
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
+use async_trait::async_trait;
 use redis::Script;
 
 use super::connection::{RedisStore, corrupt, unavailable};
@@ -16,15 +17,9 @@ const BUCKET_DAYS: u32 = (BUCKET_TTL_SECS / 86_400) as u32;
 use crate::calendar::{Day, Month};
 use crate::ids::{PageId, PollId, SiteId};
 use crate::store::keys::{self, PollKeys};
-use crate::store::{Imported, MOST_AUDIT_ENTRIES, StoreError, shown_buckets};
+use crate::store::{History, Imported, StoreError, shown_buckets};
 
 static IMPORT: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/import.lua")));
-static AUDIT: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
-        "redis.call('LPUSH', KEYS[1], ARGV[1]) \
-         redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[2]) - 1)",
-    )
-});
 
 /// Days one import script carries; a longer import is several scripts,
 /// each atomic (and the import as a whole idempotent).
@@ -37,8 +32,9 @@ fn months(from: Day, to: Day) -> Vec<Month> {
     months
 }
 
-impl RedisStore {
-    pub(super) async fn daily_visits(
+#[async_trait]
+impl History for RedisStore {
+    async fn visits_by_day(
         &self,
         site: &SiteId,
         from: Day,
@@ -82,7 +78,7 @@ impl RedisStore {
             .collect())
     }
 
-    pub(super) async fn daily_pages(
+    async fn pages_by_day(
         &self,
         site: &SiteId,
         days: &[Day],
@@ -109,7 +105,7 @@ impl RedisStore {
             .collect())
     }
 
-    pub(super) async fn daily_ballots(
+    async fn ballots_by_day(
         &self,
         site: &SiteId,
         poll: &PollId,
@@ -129,7 +125,7 @@ impl RedisStore {
             .collect())
     }
 
-    pub(super) async fn import_days(
+    async fn import_visits(
         &self,
         site: &SiteId,
         days: &[(Day, u64)],
@@ -161,60 +157,5 @@ impl RedisStore {
                 .map_err(|_| corrupt("the import script answered no number"))?;
         }
         Ok(imported)
-    }
-
-    pub(super) async fn remove_poll(
-        &self,
-        site: &SiteId,
-        poll: &PollId,
-    ) -> Result<bool, StoreError> {
-        let k = PollKeys::new(site, poll);
-        let mut conn = self.connection().await?;
-        let removed: u64 = redis::cmd("DEL")
-            .arg(&k.meta)
-            .arg(&k.counts)
-            .arg(&k.voters)
-            .arg(&k.days)
-            .query_async(&mut conn)
-            .await
-            .map_err(unavailable)?;
-        // The index lives in the site's slot: a second command. Per-address
-        // counts, fences and spent challenges expire by themselves.
-        redis::cmd("SREM")
-            .arg(keys::poll_index(site))
-            .arg(poll.as_str())
-            .query_async::<()>(&mut conn)
-            .await
-            .map_err(unavailable)?;
-        Ok(removed > 0)
-    }
-
-    pub(super) async fn push_audit(&self, site: &SiteId, entry: &str) -> Result<(), StoreError> {
-        let mut conn = self.connection().await?;
-        AUDIT
-            .key(keys::audit(site))
-            .arg(entry)
-            .arg(MOST_AUDIT_ENTRIES)
-            .invoke_async::<()>(&mut conn)
-            .await
-            .map_err(unavailable)
-    }
-
-    pub(super) async fn read_audit(
-        &self,
-        site: &SiteId,
-        limit: usize,
-    ) -> Result<Vec<String>, StoreError> {
-        if limit == 0 {
-            return Ok(Vec::new());
-        }
-        let mut conn = self.connection().await?;
-        redis::cmd("LRANGE")
-            .arg(keys::audit(site))
-            .arg(0)
-            .arg(limit.min(MOST_AUDIT_ENTRIES) - 1)
-            .query_async(&mut conn)
-            .await
-            .map_err(unavailable)
     }
 }

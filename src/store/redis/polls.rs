@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
+use async_trait::async_trait;
 use jiff::Timestamp;
 use redis::{Script, Value};
 
@@ -15,7 +16,7 @@ use crate::poll::Poll;
 use crate::store::keys::{self, PollKeys};
 use crate::store::record::{choices, parse_poll};
 use crate::store::{
-    Ballot, BallotProof, FENCE_TTL_SECS, PollState, PutPoll, Retraction, StoreError, Verdict,
+    Ballot, BallotProof, FENCE_TTL_SECS, PollState, Polls, PutPoll, Retraction, StoreError, Verdict,
 };
 
 static BALLOT: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/ballot.lua")));
@@ -27,8 +28,9 @@ static RETRACT: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lu
 /// Per-address ballot counts outlive their day by a day.
 const ADDRESS_COUNT_TTL_SECS: u64 = 2 * 86_400;
 
-impl RedisStore {
-    pub(super) async fn store_poll(
+#[async_trait]
+impl Polls for RedisStore {
+    async fn put_poll(
         &self,
         site: &SiteId,
         poll: &Poll,
@@ -86,7 +88,7 @@ impl RedisStore {
         Ok(outcome)
     }
 
-    pub(super) async fn poll_list(&self, site: &SiteId) -> Result<Vec<Poll>, StoreError> {
+    async fn list_polls(&self, site: &SiteId) -> Result<Vec<Poll>, StoreError> {
         let mut conn = self.connection().await?;
         let mut ids: Vec<String> = redis::cmd("SMEMBERS")
             .arg(keys::poll_index(site))
@@ -110,7 +112,7 @@ impl RedisStore {
         Ok(polls)
     }
 
-    pub(super) async fn read_poll(
+    async fn poll_state(
         &self,
         site: &SiteId,
         poll: &PollId,
@@ -135,7 +137,7 @@ impl RedisStore {
         }
     }
 
-    pub(super) async fn cast_ballot(
+    async fn cast(
         &self,
         site: &SiteId,
         ballot: &Ballot,
@@ -205,11 +207,7 @@ impl RedisStore {
         Ok(Some((verdict, poll_state(def, voted, counts)?)))
     }
 
-    pub(super) async fn retract_ballot(
-        &self,
-        site: &SiteId,
-        retraction: &Retraction,
-    ) -> Result<bool, StoreError> {
+    async fn retract(&self, site: &SiteId, retraction: &Retraction) -> Result<bool, StoreError> {
         // On the ballots' connection, and kept as ballots are: a master
         // lost after retracting but before its replica had the retraction
         // would bring the ballot back.
@@ -236,6 +234,28 @@ impl RedisStore {
         self.confirm_ballot(&mut conn, &k.meta, Verdict::Accepted)
             .await?;
         Ok(retracted == 1)
+    }
+
+    async fn delete_poll(&self, site: &SiteId, poll: &PollId) -> Result<bool, StoreError> {
+        let k = PollKeys::new(site, poll);
+        let mut conn = self.connection().await?;
+        let removed: u64 = redis::cmd("DEL")
+            .arg(&k.meta)
+            .arg(&k.counts)
+            .arg(&k.voters)
+            .arg(&k.days)
+            .query_async(&mut conn)
+            .await
+            .map_err(unavailable)?;
+        // The index lives in the site's slot: a second command. Per-address
+        // counts, fences and spent challenges expire by themselves.
+        redis::cmd("SREM")
+            .arg(keys::poll_index(site))
+            .arg(poll.as_str())
+            .query_async::<()>(&mut conn)
+            .await
+            .map_err(unavailable)?;
+        Ok(removed > 0)
     }
 }
 

@@ -1,14 +1,52 @@
-//! Editors' console sessions in Redis: one key per session, under the
-//! site's slot, expiring with the session (`SET … PX`).
+//! The editors' side in Redis: the audit log (one list per site, trimmed
+//! to [`MOST_AUDIT_ENTRIES`]) and console sessions (one key per session,
+//! under the site's slot, expiring with the session: `SET … PX`).
 
+use std::sync::LazyLock;
+
+use async_trait::async_trait;
 use jiff::Timestamp;
+use redis::Script;
 
 use super::connection::{RedisStore, corrupt, unavailable};
 use crate::ids::SiteId;
-use crate::store::{Session, StoreError, keys};
+use crate::store::{Admin, MOST_AUDIT_ENTRIES, Session, StoreError, keys};
 
-impl RedisStore {
-    pub(super) async fn keep_session(
+static AUDIT: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        "redis.call('LPUSH', KEYS[1], ARGV[1]) \
+         redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[2]) - 1)",
+    )
+});
+
+#[async_trait]
+impl Admin for RedisStore {
+    async fn append_audit(&self, site: &SiteId, entry: &str) -> Result<(), StoreError> {
+        let mut conn = self.connection().await?;
+        AUDIT
+            .key(keys::audit(site))
+            .arg(entry)
+            .arg(MOST_AUDIT_ENTRIES)
+            .invoke_async::<()>(&mut conn)
+            .await
+            .map_err(unavailable)
+    }
+
+    async fn audit(&self, site: &SiteId, limit: usize) -> Result<Vec<String>, StoreError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let mut conn = self.connection().await?;
+        redis::cmd("LRANGE")
+            .arg(keys::audit(site))
+            .arg(0)
+            .arg(limit.min(MOST_AUDIT_ENTRIES) - 1)
+            .query_async(&mut conn)
+            .await
+            .map_err(unavailable)
+    }
+
+    async fn put_session(
         &self,
         site: &SiteId,
         hash: &str,
@@ -32,7 +70,7 @@ impl RedisStore {
             .map_err(unavailable)
     }
 
-    pub(super) async fn find_session(
+    async fn session(
         &self,
         site: &SiteId,
         hash: &str,
@@ -54,7 +92,7 @@ impl RedisStore {
         Ok((session.expires_at > now).then_some(session))
     }
 
-    pub(super) async fn forget_session(&self, site: &SiteId, hash: &str) -> Result<(), StoreError> {
+    async fn end_session(&self, site: &SiteId, hash: &str) -> Result<(), StoreError> {
         let mut conn = self.connection().await?;
         redis::cmd("DEL")
             .arg(keys::session(site, hash))

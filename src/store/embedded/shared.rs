@@ -1,17 +1,24 @@
-//! The keys the embedded store keeps: each day's address-hashing key (the
-//! first one written for the day stays, and the days before are deleted)
-//! and the secrets kept for good (the challenges' signing key).
+//! What the replicas would share, in the embedded store: each day's
+//! address-hashing key (the first one written for the day stays, and the
+//! days before are deleted), the secrets kept for good (the challenges'
+//! signing key) and the raised challenge levels (in memory: one process
+//! owns the file).
 
+use std::time::Duration;
+
+use async_trait::async_trait;
+use jiff::Timestamp;
 use redb::{Durability, ReadableTable};
 
 use super::EmbeddedStore;
 use super::tables::{HASH_KEYS, with_prefix};
 use crate::calendar::Day;
 use crate::ids::SiteId;
-use crate::store::{StoreError, keys};
+use crate::store::{Shared, StoreError, keys};
 
-impl EmbeddedStore {
-    pub(super) async fn kept_secret(
+#[async_trait]
+impl Shared for EmbeddedStore {
+    async fn secret(
         &self,
         site: &SiteId,
         name: &str,
@@ -29,11 +36,12 @@ impl EmbeddedStore {
         .await
     }
 
-    pub(super) async fn daily_hash_key(
+    async fn daily_key(
         &self,
         site: &SiteId,
         day: Day,
         candidate: [u8; 32],
+        _lifetime: Duration,
     ) -> Result<[u8; 32], StoreError> {
         let key = keys::daily_key(site, day);
         let prefix = keys::daily_key_prefix(site);
@@ -51,6 +59,16 @@ impl EmbeddedStore {
             Ok(candidate)
         })
         .await
+    }
+
+    async fn share_levels(
+        &self,
+        site: &SiteId,
+        raised: &[(String, u8)],
+        until: Timestamp,
+        now: Timestamp,
+    ) -> Result<Vec<(String, u8)>, StoreError> {
+        Ok(self.levels.share(site, raised, until, now))
     }
 }
 

@@ -20,12 +20,14 @@ mod cluster;
 
 use std::sync::{Arc, LazyLock};
 
+use async_trait::async_trait;
+use jiff::Timestamp;
 use redis::{FromRedisValue, Script, Value};
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
 use super::connection::{Connection, RedisStore, corrupt, unavailable};
-use crate::ids::{PageKey, SiteId, VisitId};
-use crate::store::{StoreError, Touch, TouchOutcome, keys};
+use crate::ids::{PageKey, SiteId, VisitId, VisitorKey};
+use crate::store::{StoreError, Touch, TouchOutcome, Visits, keys};
 use crate::visit::EXPIRY_SLACK;
 
 /// One visitor's touch.
@@ -123,13 +125,10 @@ impl Touches {
     }
 }
 
-impl RedisStore {
+#[async_trait]
+impl Visits for RedisStore {
     /// Decides `touch` in the next batch.
-    pub(super) async fn touch_visitor(
-        &self,
-        site: &SiteId,
-        touch: &Touch,
-    ) -> Result<TouchOutcome, StoreError> {
+    async fn touch(&self, site: &SiteId, touch: &Touch) -> Result<TouchOutcome, StoreError> {
         let touches = self
             .touches
             .get_or_try_init(|| async { self.connection().await.map(Touches::start) })
@@ -147,6 +146,21 @@ impl RedisStore {
         answer
             .await
             .map_err(|_| StoreError::Unavailable("a touch batch was dropped".into()))?
+    }
+
+    /// Whether `visitor`'s state is kept (its key expires with the visit).
+    async fn visitor_known(
+        &self,
+        site: &SiteId,
+        visitor: &VisitorKey,
+        _now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let mut conn = self.connection().await?;
+        redis::cmd("EXISTS")
+            .arg(keys::visitor(site, visitor))
+            .query_async::<bool>(&mut conn)
+            .await
+            .map_err(unavailable)
     }
 }
 
@@ -240,20 +254,4 @@ fn outcome(value: Value) -> Result<TouchOutcome, StoreError> {
         visit: VisitId(visit),
         capped: capped == 1,
     })
-}
-
-impl RedisStore {
-    /// Whether `visitor`'s state is kept (its key expires with the visit).
-    pub(super) async fn has_state(
-        &self,
-        site: &SiteId,
-        visitor: &crate::ids::VisitorKey,
-    ) -> Result<bool, StoreError> {
-        let mut conn = self.connection().await?;
-        redis::cmd("EXISTS")
-            .arg(keys::visitor(site, visitor))
-            .query_async::<bool>(&mut conn)
-            .await
-            .map_err(unavailable)
-    }
 }

@@ -6,11 +6,47 @@
 //! `max_pages`), and carries its own expiry, so housekeeping can drop it
 //! without decoding the rest.
 
+use async_trait::async_trait;
+use redb::WriteTransaction;
+
+use super::EmbeddedStore;
+use super::writer::Deliver;
+use crate::ids::{SiteId, VisitorKey};
+use crate::store::{StoreError, Touch, TouchOutcome, Visits, keys};
+
 use jiff::Timestamp;
 
 use crate::calendar::Day;
 use crate::ids::{PageKey, VisitId};
 use crate::visit::{PageSeen, VisitorState};
+
+#[async_trait]
+impl Visits for EmbeddedStore {
+    async fn touch(&self, site: &SiteId, touch: &Touch) -> Result<TouchOutcome, StoreError> {
+        let key = keys::visitor(site, &touch.visitor);
+        let inherit = touch.inherit.as_ref().map(|v| keys::visitor(site, v));
+        // Decided and answered now; the record is written behind it.
+        self.decided
+            .touch(&self.db, &key, inherit.as_deref(), touch, |mut write| {
+                let run = move |txn: &WriteTransaction| -> Result<Deliver, redb::Error> {
+                    write.put(txn)?;
+                    Ok(Box::new(move |_| drop(write)))
+                };
+                self.writer.queue_behind(Box::new(run))
+            })
+            .await
+    }
+
+    async fn visitor_known(
+        &self,
+        site: &SiteId,
+        visitor: &VisitorKey,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let key = keys::visitor(site, visitor);
+        self.decided.known(&self.db, &key, now)
+    }
+}
 
 const VERSION: u8 = 1;
 const HEAD: usize = 1 + 8 + 8 + 8 + 4 + 2;
