@@ -57,7 +57,7 @@ impl Editing {
         }
     }
 
-    async fn note(
+    pub(crate) async fn note(
         &self,
         who: &str,
         action: Action,

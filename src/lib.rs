@@ -26,6 +26,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod ops;
 pub mod poll;
+pub mod polls_file;
 pub mod privacy;
 pub mod public;
 pub mod sessions;

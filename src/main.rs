@@ -55,7 +55,7 @@ async fn serve(settings: Settings) -> ExitCode {
 /// reads it.
 fn check_config(settings: Settings) -> Result<ExitCode, ArgsError> {
     if let Some(path) = &settings.polls_file {
-        tally::voting::read_polls_file(path).map_err(|e| ConfigError {
+        tally::polls_file::read_polls_file(path).map_err(|e| ConfigError {
             setting: "TALLY_POLLS_FILE",
             reason: format!("{e:#}")
                 .trim_start_matches("TALLY_POLLS_FILE: ")

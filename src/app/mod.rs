@@ -26,12 +26,13 @@ use crate::identity::Visitors;
 use crate::ids::SiteId;
 use crate::metrics::Metrics;
 use crate::poll::Poll;
+use crate::polls_file::{Seeded, read_polls_file};
 use crate::privacy::Privacy;
 use crate::sessions::Sessions;
 use crate::site::Site;
 use crate::store::timed::TimedStore;
 use crate::store::{self, Store, StoreError};
-use crate::voting::{InstallError, Voting, VotingSettings, read_polls_file};
+use crate::voting::{Voting, VotingSettings};
 
 mod listeners;
 
@@ -100,12 +101,9 @@ impl App {
             clock,
             metrics: Arc::clone(&metrics),
         };
-        let bootstrap = Bootstrap {
-            baseline: settings.counter_baseline,
-            polls: match &settings.polls_file {
-                Some(path) => read_polls_file(path)?,
-                None => Vec::new(),
-            },
+        let polls = match &settings.polls_file {
+            Some(path) => read_polls_file(path)?,
+            None => Vec::new(),
         };
         let counter = Arc::new(Counter::new(
             site.clone(),
@@ -141,6 +139,11 @@ impl App {
             settings.history_page_days,
         ));
         let editing = Arc::new(Editing::new(&voting, &counter, &site));
+        let bootstrap = Bootstrap {
+            baseline: settings.counter_baseline,
+            polls,
+            editing: Arc::clone(&editing),
+        };
         let sessions = Arc::new(Sessions::new(site.clone(), settings.console_idle));
         let visitors = Arc::new(Visitors::new(Arc::new(Privacy::new(site))));
         let edge = listeners::Shared::new(&settings, &metrics);
@@ -168,15 +171,11 @@ impl App {
             rate_limits,
             public_at_cap,
         });
-        match bootstrap.apply(&app).await {
-            Ok(()) => {}
-            Err(InstallError::Conflict(e)) => return Err(e),
-            Err(InstallError::Store(e)) => {
-                // Serve meanwhile (hits are buffered, counters read stale)
-                // rather than crash-loop while the store comes up.
-                tracing::warn!(error = %e, "store unavailable at start; the baseline and polls file will be written when it answers");
-                tokio::spawn(bootstrap.retry(Arc::clone(&app)));
-            }
+        if let Err(e) = bootstrap.apply(&app).await {
+            // Serve meanwhile (hits are buffered, counters read stale)
+            // rather than crash-loop while the store comes up.
+            tracing::warn!(error = %e, "store unavailable at start; the baseline and polls file will be written when it answers");
+            tokio::spawn(bootstrap.retry(Arc::clone(&app)));
         }
         Ok(app)
     }
@@ -186,16 +185,21 @@ impl App {
 struct Bootstrap {
     baseline: Option<u64>,
     polls: Vec<Poll>,
+    editing: Arc<Editing>,
 }
 
 impl Bootstrap {
-    async fn apply(&self, app: &App) -> Result<(), InstallError> {
+    async fn apply(&self, app: &App) -> Result<(), StoreError> {
         if let Some(baseline) = self.baseline {
             app.counter.set_baseline(baseline).await?;
         }
-        app.voting.install(&self.polls).await?;
         if !self.polls.is_empty() {
-            tracing::info!(polls = self.polls.len(), "polls file installed");
+            let seeded = self.editing.seed(&self.polls).await?;
+            let written = seeded
+                .iter()
+                .filter(|s| matches!(s, Seeded::Created | Seeded::Updated))
+                .count();
+            tracing::info!(polls = self.polls.len(), written, "polls file seeded");
         }
         Ok(())
     }
@@ -203,13 +207,8 @@ impl Bootstrap {
     async fn retry(self, app: Arc<App>) {
         loop {
             tokio::time::sleep(Duration::from_secs(2)).await;
-            match self.apply(&app).await {
-                Ok(()) => return,
-                Err(InstallError::Store(_)) => {}
-                Err(InstallError::Conflict(e)) => {
-                    tracing::error!(error = format!("{e:#}"), "polls file not installed");
-                    return;
-                }
+            if self.apply(&app).await.is_ok() {
+                return;
             }
         }
     }

@@ -152,7 +152,7 @@ pub(super) struct Counting {
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Polls and challenges")]
 pub(super) struct Polls {
-    /// Poll definitions loaded at start, TOML (or JSON, ending in .json)
+    /// Poll definitions seeded at start (editors' changes win), TOML (or JSON, ending in .json)
     #[arg(long, env = "TALLY_POLLS_FILE", value_name = "FILE")]
     pub polls_file: Option<PathBuf>,
     /// Ballots per client address per poll per day (1–1000000000)

@@ -111,6 +111,11 @@ pub fn poll_index(site: &SiteId) -> String {
     site_key(site, "polls")
 }
 
+/// Set of the ids of polls an editor deleted (tombstones, kept for good).
+pub fn deleted_polls(site: &SiteId) -> String {
+    site_key(site, "deleted-polls")
+}
+
 /// Hash: a visitor's last hit (`t`) and last view of each page (`p:<page>`).
 pub fn visitor(site: &SiteId, visitor: &VisitorKey) -> String {
     format!("tally:{{{site}/v/{}}}:{visitor}", visitor.slot_tag())

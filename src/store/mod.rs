@@ -193,8 +193,13 @@ operations! {
         /// answered 503 though the store may have counted them.
         async fn retract(&self, site: &SiteId, retraction: &Retraction) -> bool;
 
-        /// Deletes a poll with its ballots; says whether it existed.
+        /// Deletes a poll with its ballots, leaving a tombstone (kept for
+        /// good); says whether it existed.
         async fn delete_poll(&self, site: &SiteId, poll: &PollId) -> bool;
+
+        /// Whether `poll` was deleted (its tombstone is kept), so a polls
+        /// file does not bring it back.
+        async fn deleted(&self, site: &SiteId, poll: &PollId) -> bool;
     }
 
     /// What happened on each day.

@@ -20,11 +20,9 @@ use crate::site::Site;
 use crate::store::{Ballot, BallotProof, PollState, PutPoll, Store, StoreError, Verdict};
 
 mod guard;
-mod polls_file;
 mod retractions;
 mod view;
 use guard::Guard;
-pub use polls_file::{InstallError, read_polls_file};
 use retractions::{Journal, Retractions};
 pub use view::PollView;
 
@@ -373,6 +371,11 @@ impl Voting {
         self.forget_results(id);
         self.guard.forget(id);
         deleted
+    }
+
+    /// Whether an editor deleted this poll (its tombstone is kept).
+    pub async fn deleted(&self, id: &PollId) -> Result<bool, StoreError> {
+        self.store.deleted(&self.site, id).await
     }
 
     pub async fn list(&self) -> Result<Vec<PollState>, StoreError> {

@@ -25,6 +25,7 @@ mod identity;
 mod layout;
 mod openapi;
 mod polls;
+mod polls_file;
 mod redis_tls;
 mod replicas;
 mod resilience;

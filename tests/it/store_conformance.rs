@@ -1692,8 +1692,13 @@ async fn a_deleted_poll_takes_its_ballots(s: &dyn Store) {
     s.put_poll(&SITE, &p, false).await.unwrap();
     let v = visitor(93);
     s.cast(&SITE, &ballot(&v, 1, &["tot"], 10)).await.unwrap();
+    let other = PollId::parse("con-lai").unwrap();
+    assert!(!s.deleted(&SITE, &p.id).await.unwrap());
     assert!(s.delete_poll(&SITE, &p.id).await.unwrap());
     assert!(!s.delete_poll(&SITE, &p.id).await.unwrap());
+    // A tombstone stays, for this poll only.
+    assert!(s.deleted(&SITE, &p.id).await.unwrap());
+    assert!(!s.deleted(&SITE, &other).await.unwrap());
     assert!(s.poll_state(&SITE, &p.id, None).await.unwrap().is_none());
     assert!(s.list_polls(&SITE).await.unwrap().is_empty());
     assert!(s.ballots_by_day(&SITE, &p.id).await.unwrap().is_empty());

@@ -4,21 +4,19 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use redb::Durability;
+use redb::{Durability, ReadableTable, WriteTransaction};
 
+use super::tables::{
+    ADDRESS_BALLOTS, DELETED_POLLS, POLL_COUNTS, POLLS, VOTERS, add, field, with_prefix,
+};
 use super::{EmbeddedStore, ballots};
-use crate::ids::{PollId, SiteId};
-use crate::store::Polls;
-use crate::store::StoreError;
-
-use redb::{ReadableTable, WriteTransaction};
-
-use super::tables::{ADDRESS_BALLOTS, POLL_COUNTS, POLLS, VOTERS, add, field, with_prefix};
-use crate::ids::{OptionId, VisitorKey};
+use crate::ids::{OptionId, PollId, SiteId, VisitorKey};
 use crate::poll::Poll;
-use crate::store::keys::PollKeys;
+use crate::store::keys::{self, PollKeys};
 use crate::store::record::{choices, parse_poll};
-use crate::store::{Ballot, PollState, PutPoll, Retraction, VOTERS_FIELD, Verdict};
+use crate::store::{
+    Ballot, PollState, Polls, PutPoll, Retraction, StoreError, VOTERS_FIELD, Verdict,
+};
 
 pub(super) fn poll_state_in(
     polls: &impl ReadableTable<&'static str, &'static str>,
@@ -206,6 +204,7 @@ impl Polls for EmbeddedStore {
 
     async fn delete_poll(&self, site: &SiteId, poll: &PollId) -> Result<bool, StoreError> {
         let k = PollKeys::new(site, poll);
+        let tombstone = field(&keys::deleted_polls(site), poll.as_str());
         self.write(Durability::Immediate, move |txn| {
             let existed = txn.open_table(POLLS)?.remove(k.meta.as_str())?.is_some();
             let mut counts = txn.open_table(POLL_COUNTS)?;
@@ -222,7 +221,20 @@ impl Polls for EmbeddedStore {
             for (key, _) in with_prefix(&addresses, &k.addresses_prefix, |_| ())? {
                 addresses.remove(key.as_str())?;
             }
+            txn.open_table(DELETED_POLLS)?
+                .insert(tombstone.as_str(), 1)?;
             Ok(existed)
+        })
+        .await
+    }
+
+    async fn deleted(&self, site: &SiteId, poll: &PollId) -> Result<bool, StoreError> {
+        let tombstone = field(&keys::deleted_polls(site), poll.as_str());
+        self.read_txn(move |txn| {
+            Ok(txn
+                .open_table(DELETED_POLLS)?
+                .get(tombstone.as_str())?
+                .is_some())
         })
         .await
     }

@@ -32,6 +32,8 @@ pub(super) const SESSIONS: TableDefinition<&str, &str> = TableDefinition::new("s
 /// day keeps only its most-read pages).
 pub(super) const PAGE_DAYS: TableDefinition<&str, u64> = TableDefinition::new("page_days");
 /// Audit entries: `<audit key>\x1f<sequence, 20 digits>` → JSON.
+/// Tombstones of deleted polls: `<deleted-polls key>|<poll id>`.
+pub(super) const DELETED_POLLS: TableDefinition<&str, u8> = TableDefinition::new("deleted_polls");
 pub(super) const AUDIT: TableDefinition<&str, &str> = TableDefinition::new("audit");
 
 /// Creates every table, so reads never meet a missing one.
@@ -50,6 +52,7 @@ pub(super) fn create_all(db: &redb::Database) -> Result<(), redb::Error> {
     txn.open_table(SPENT)?;
     txn.open_table(PAGE_DAYS)?;
     txn.open_table(AUDIT)?;
+    txn.open_table(DELETED_POLLS)?;
     txn.open_table(SESSIONS)?;
     txn.commit()?;
     Ok(())

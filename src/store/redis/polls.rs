@@ -247,15 +247,33 @@ impl Polls for RedisStore {
             .query_async(&mut conn)
             .await
             .map_err(unavailable)?;
-        // The index lives in the site's slot: a second command. Per-address
-        // counts, fences and spent challenges expire by themselves.
-        redis::cmd("SREM")
+        // The index and the tombstones live in the site's slot: one more
+        // step. Per-address counts, fences and spent challenges expire by
+        // themselves.
+        redis::pipe()
+            .atomic()
+            .cmd("SREM")
             .arg(keys::poll_index(site))
             .arg(poll.as_str())
+            .ignore()
+            .cmd("SADD")
+            .arg(keys::deleted_polls(site))
+            .arg(poll.as_str())
+            .ignore()
             .query_async::<()>(&mut conn)
             .await
             .map_err(unavailable)?;
         Ok(removed > 0)
+    }
+
+    async fn deleted(&self, site: &SiteId, poll: &PollId) -> Result<bool, StoreError> {
+        let mut conn = self.connection().await?;
+        redis::cmd("SISMEMBER")
+            .arg(keys::deleted_polls(site))
+            .arg(poll.as_str())
+            .query_async(&mut conn)
+            .await
+            .map_err(unavailable)
     }
 }
 

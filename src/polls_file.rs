@@ -1,0 +1,152 @@
+//! `TALLY_POLLS_FILE`: reading and checking it, and seeding the store with
+//! its polls. The file seeds; editors decide. At each start it creates the
+//! polls that do not exist and updates those it wrote and no editor has
+//! changed since; a poll an editor changed, archived, closed or deleted is
+//! left as the editor left it. Nothing in the file can stop a start: a poll
+//! it cannot write is logged and left to the editors. Every change it
+//! makes is in the audit log, made by [`POLLS_FILE`].
+
+use std::path::Path;
+
+use anyhow::Context as _;
+use serde::Deserialize;
+
+use crate::audit::Action;
+use crate::editing::Editing;
+use crate::poll::{Poll, PollSpec};
+use crate::store::{PutPoll, StoreError};
+
+/// Who the audit log says made the polls file's changes.
+pub const POLLS_FILE: &str = "polls-file";
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PollsFile {
+    #[serde(default)]
+    polls: Vec<PollSpec>,
+}
+
+/// What seeding did with one poll of the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Seeded {
+    Created,
+    Updated,
+    /// Already as the file says.
+    Unchanged,
+    /// An editor changed it since the file wrote it (or wrote it
+    /// themselves): theirs stands.
+    EditorsVersion,
+    /// An editor deleted it: it stays deleted.
+    Deleted,
+    /// The file's version would drop options that hold ballots: left as
+    /// it is, for an editor to decide.
+    WouldDropBallots(Vec<(String, u64)>),
+}
+
+impl Editing {
+    /// Seeds the store with the polls of `TALLY_POLLS_FILE` (see the
+    /// module's rules) and says what became of each. Only the store being
+    /// unavailable fails it; seeding again changes nothing.
+    pub async fn seed(&self, polls: &[Poll]) -> Result<Vec<Seeded>, StoreError> {
+        let mut seeded = Vec::with_capacity(polls.len());
+        for poll in polls {
+            let outcome = self.seed_one(poll).await?;
+            match &outcome {
+                Seeded::Created | Seeded::Updated | Seeded::Unchanged => {}
+                Seeded::EditorsVersion => tracing::info!(
+                    poll = %poll.id,
+                    "polls file: an editor changed this poll; the editor's version stays"
+                ),
+                Seeded::Deleted => tracing::info!(
+                    poll = %poll.id,
+                    "polls file: an editor deleted this poll; it stays deleted"
+                ),
+                Seeded::WouldDropBallots(held) => tracing::warn!(
+                    poll = %poll.id,
+                    options = ?held,
+                    "polls file: its version would drop options that hold ballots; the poll is left as it is for an editor to change in the console"
+                ),
+            }
+            seeded.push(outcome);
+        }
+        Ok(seeded)
+    }
+
+    async fn seed_one(&self, poll: &Poll) -> Result<Seeded, StoreError> {
+        let fingerprint = poll.fingerprint();
+        let from_file = Poll {
+            from_file: Some(fingerprint.clone()),
+            ..poll.clone()
+        };
+        let Some(stored) = self.voting.state(&poll.id, None).await? else {
+            if self.voting.deleted(&poll.id).await? {
+                return Ok(Seeded::Deleted);
+            }
+            return self.file_writes(&from_file, Action::CreatePoll).await;
+        };
+        let stored_print = stored.poll.fingerprint();
+        if stored.poll.from_file.is_none() && stored_print == fingerprint {
+            // Written before the file's polls were marked (or by an editor
+            // exactly as the file says): the file takes it on, unchanged.
+            self.voting.put(&from_file, false).await?;
+            return Ok(Seeded::Unchanged);
+        }
+        if !stored.poll.as_file_wrote_it() {
+            return Ok(Seeded::EditorsVersion);
+        }
+        if stored_print == fingerprint {
+            return Ok(Seeded::Unchanged);
+        }
+        self.file_writes(&from_file, Action::ReplacePoll).await
+    }
+
+    /// Writes the file's version of a poll, noted in the audit log.
+    async fn file_writes(&self, poll: &Poll, action: Action) -> Result<Seeded, StoreError> {
+        let before = self.voting.state(&poll.id, None).await?;
+        match self.voting.put(poll, false).await? {
+            PutPoll::Conflict(held) => Ok(Seeded::WouldDropBallots(
+                held.into_iter()
+                    .map(|(option, n)| (option.as_str().to_owned(), n))
+                    .collect(),
+            )),
+            PutPoll::Unchanged => Ok(Seeded::Unchanged),
+            PutPoll::Created | PutPoll::Replaced => {
+                let after = self.voting.state(&poll.id, None).await?;
+                self.note(
+                    POLLS_FILE,
+                    action,
+                    &poll.id,
+                    before.as_ref(),
+                    after.as_ref(),
+                )
+                .await;
+                Ok(if action == Action::CreatePoll {
+                    Seeded::Created
+                } else {
+                    Seeded::Updated
+                })
+            }
+        }
+    }
+}
+
+/// Reads and checks `TALLY_POLLS_FILE` (TOML, or JSON when it ends in
+/// `.json`). Any problem names the setting and stops the start.
+pub fn read_polls_file(path: &Path) -> anyhow::Result<Vec<Poll>> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("TALLY_POLLS_FILE: cannot read {}", path.display()))?;
+    let file: PollsFile = if path.extension().is_some_and(|e| e == "json") {
+        serde_json::from_str(&text)
+            .with_context(|| format!("TALLY_POLLS_FILE: {} is not valid", path.display()))?
+    } else {
+        toml::from_str(&text)
+            .with_context(|| format!("TALLY_POLLS_FILE: {} is not valid", path.display()))?
+    };
+    file.polls
+        .into_iter()
+        .map(|spec| {
+            let id = spec.id.clone();
+            Poll::new(spec).with_context(|| format!("TALLY_POLLS_FILE: poll {id}"))
+        })
+        .collect()
+}
