@@ -318,11 +318,11 @@ async fn archive_delete_and_the_audit_log(backend: Backend) {
     let home = Home::open(backend).await;
     let app = TestApp::start(&home, |s| {
         settings(s);
-        s.admin_tokens = tally::config::named_tokens("lan:token-of-lan-0123456789").unwrap();
+        s.admin_tokens = tally::config::named_tokens("lan:token-of-lan-0123456789abcdef").unwrap();
     })
     .await;
     let mut console = Console::new(&app);
-    let r = console.sign_in("token-of-lan-0123456789").await;
+    let r = console.sign_in("token-of-lan-0123456789abcdef").await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let csrf = console.csrf().await;
     for id in ["luu-tru", "xoa-di"] {
