@@ -159,7 +159,7 @@ impl Metrics {
             .expect("valid metric"),
             live_streams: IntGauge::new("tally_live_streams", "Live result streams (server-sent events) open on this replica.").expect("valid metric"),
             admin_auth_failures: IntCounter::new("tally_admin_auth_failures_total", "Admin requests refused for a missing or wrong token.").expect("valid metric"),
-            admin_lockouts: IntCounter::new("tally_admin_lockouts_total", "Addresses locked out of the admin API after too many wrong tokens.").expect("valid metric"),
+            admin_lockouts: IntCounter::new("tally_admin_lockouts_total", "Addresses made to wait between wrong admin tokens after too many (a correct token is never refused).").expect("valid metric"),
             challenges_issued: IntCounterVec::new(
                 Opts::new("tally_challenges_issued_total", "Ballot challenges issued, by level (1 easiest to 5 hardest)."),
                 &["level"],

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::config::Settings;
 use crate::counter::Counter;
 use crate::edge::admission::{Admission, Saturation};
-use crate::edge::auth::{Admins, Throttle};
+use crate::edge::auth::{Admins, SignIn};
 use crate::edge::doc::Document;
 use crate::edge::door::{Door, Render, Templates};
 use crate::edge::limit::RateLimits;
@@ -166,16 +166,18 @@ pub struct Services<'a> {
 pub fn ops(settings: &Settings, shared: &Shared, services: Services<'_>) -> Listener {
     let admins = Admins::new(settings.admin_token.as_ref(), &settings.admin_tokens);
     // One count of wrong tokens, whether guessed at the console or the API.
-    let throttle = Arc::new(Throttle::default());
+    let sign_in = Arc::new(SignIn::new(
+        admins,
+        Arc::clone(&shared.metrics),
+        settings.log_addresses,
+    ));
     let console = Console {
         sessions: services.sessions,
         voting: Arc::clone(services.voting),
         counter: Arc::clone(services.counter),
         editing: Arc::clone(&services.editing),
         history: Arc::clone(&services.history),
-        admins: admins.clone(),
-        throttle: Arc::clone(&throttle),
-        metrics: Arc::clone(&shared.metrics),
+        sign_in: Arc::clone(&sign_in),
         lang: settings.portal.lang,
         tz: settings.timezone.clone(),
         public_url: settings.public_url.clone(),
@@ -185,10 +187,7 @@ pub fn ops(settings: &Settings, shared: &Shared, services: Services<'_>) -> List
         admin: Arc::new(AdminApi {
             editing: services.editing,
             history: services.history,
-            admins,
-            throttle,
-            metrics: Arc::clone(&shared.metrics),
-            log_addresses: settings.log_addresses,
+            sign_in,
             lang: settings.portal.lang,
         }),
         health: Arc::new(Health {

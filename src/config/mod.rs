@@ -18,6 +18,7 @@ mod cli;
 mod durability;
 mod reference;
 mod secret;
+mod strength;
 mod summary;
 mod values;
 

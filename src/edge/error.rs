@@ -77,7 +77,8 @@ pub enum ApiError {
     },
     StoreUnavailable,
     Unauthorized,
-    /// Too many wrong admin tokens from this address.
+    /// A wrong admin token from an address that sent too many and must
+    /// wait between them (a correct token is never refused).
     SignInLockedOut {
         retry_after_secs: u64,
     },

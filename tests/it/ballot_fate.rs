@@ -247,7 +247,7 @@ async fn a_retry_during_its_retraction_gets_one_verdict() {
 async fn replicas_with_clocks_5_s_apart_give_the_same_verdicts() {
     let redis = RedisServer::start();
     let store = || StoreSettings::Redis { url: redis.url() };
-    let admin_token = "a-token-of-sixteen-chars";
+    let admin_token = "ballot-fate-admin-token-0123456789";
     let right = TestApp::start_drifted(store(), jiff::SignedDuration::ZERO, |s| {
         s.admin_token = Some(tally::config::Secret::new(admin_token.into()));
     })

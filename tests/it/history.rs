@@ -16,7 +16,7 @@ use tally::config::Secret;
 
 use crate::support::{Backend, Home, TestApp, cookie};
 
-const TOKEN: &str = "history-admin-token-0123";
+const TOKEN: &str = "history-admin-token-0123456789";
 /// What each past day keeps of its pages, and for how many days.
 const TOP: u32 = 3;
 const KEPT_DAYS: u32 = 30;

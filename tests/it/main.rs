@@ -29,6 +29,7 @@ mod polls_file;
 mod redis_tls;
 mod replicas;
 mod resilience;
+mod sign_in;
 mod store_conformance;
 mod touch_batches;
 mod visitor_side;

@@ -4,7 +4,8 @@
 //! without script; one small same-origin script keeps a poll's results
 //! current while its page is open.
 //!
-//! - [`session`]: the cookie, CSRF tokens and the admin token's check;
+//! - [`session`]: the cookie and CSRF tokens; [`sign_in`]: the admin
+//!   token's check;
 //! - [`layout`]: the page shell, stylesheet, security headers, errors;
 //! - [`dashboard`], [`polls`], [`form`] and [`save`], [`history`]: the pages;
 //! - [`chart`]: SVG charts with their numbers as tables.
@@ -20,27 +21,26 @@ mod polls;
 mod routes;
 mod save;
 mod session;
+mod sign_in;
 mod words;
 
 use std::sync::Arc;
 
 use axum::extract::Request;
-use bytes::Bytes;
 use http::{Method, StatusCode, header};
 use jiff::tz::TimeZone;
 
 pub use self::fields::Fields;
-use self::layout::{Frame, error_page, html_response, see_other};
+use self::layout::{Frame, error_page, see_other};
 pub use self::routes::{PAGES, route};
 use self::words::Lang;
 use crate::counter::Counter;
-use crate::edge::auth::{Admins, AfterFailure, LOCKOUT, Throttle};
+use crate::edge::auth::SignIn;
 use crate::edge::client::Client;
 use crate::edge::error::ApiError;
 use crate::edge::respond::{Response, query_param, read_body};
 use crate::editing::{EditError, Editing};
 use crate::history::{History, HistoryError};
-use crate::metrics::Metrics;
 use crate::sessions::{SessionId, Sessions};
 use crate::store::StoreError;
 use crate::voting::Voting;
@@ -88,10 +88,9 @@ pub struct Console {
     /// Every change, recorded in the audit log under the editor's name.
     pub editing: Arc<Editing>,
     pub history: Arc<History>,
-    /// None: the console, as the admin API, is off.
-    pub admins: Admins,
-    pub throttle: Arc<Throttle>,
-    pub metrics: Arc<Metrics>,
+    /// The tokens, and wrong ones counted with the admin API's; none set,
+    /// the console, as the admin API, is off.
+    pub sign_in: Arc<SignIn>,
     pub lang: Lang,
     pub tz: TimeZone,
     /// Where portal pages reach tally (`TALLY_PUBLIC_URL`), for embed code.
@@ -215,7 +214,7 @@ impl Console {
             Page::Script => return layout::script(),
             _ => {}
         }
-        if self.admins.is_empty() {
+        if self.sign_in.is_off() {
             return error_page(
                 &frame,
                 StatusCode::NOT_FOUND,
@@ -250,7 +249,7 @@ impl Console {
             None
         };
         if page == Page::SignIn {
-            return self.sign_in(&frame, form, client).await;
+            return sign_in::sign_in(self, &frame, form, client).await;
         }
         let editor = match self.editor(&parts.headers, frame.clone()).await {
             Ok(Some(editor)) => editor,
@@ -327,63 +326,6 @@ impl Console {
             id,
             frame,
         }))
-    }
-
-    async fn sign_in(&self, frame: &Frame, form: Option<Bytes>, client: Client) -> Response {
-        let Some(form) = form else {
-            return html_response(StatusCode::OK, dashboard::sign_in_page(frame, None));
-        };
-        if let Err(wait) = self.throttle.check(client.ip) {
-            let mut response = error_page(
-                frame,
-                StatusCode::TOO_MANY_REQUESTS,
-                frame.t(
-                    "Nhập sai mã quá nhiều lần. Vui lòng đợi 15 phút rồi thử lại.",
-                    "Too many wrong tokens. Please wait 15 minutes and try again.",
-                ),
-            );
-            if let Ok(v) = wait.as_secs().max(1).to_string().parse() {
-                response.headers_mut().insert(header::RETRY_AFTER, v);
-            }
-            return response;
-        }
-        let fields = Fields::parse(&form);
-        let given = fields.get("token").unwrap_or("").trim();
-        let Some(who) = self.admins.name_for(given).map(str::to_owned) else {
-            self.refused(client);
-            let page = dashboard::sign_in_page(
-                frame,
-                Some(frame.t("Mã quản trị không đúng.", "That admin token is not right.")),
-            );
-            return html_response(StatusCode::UNAUTHORIZED, page);
-        };
-        self.throttle.succeeded(client.ip);
-        match self.sessions.start(&who).await {
-            Ok((id, _)) => {
-                let mut response = see_other(&frame.link("/admin/"));
-                response
-                    .headers_mut()
-                    .insert(header::SET_COOKIE, session::set_cookie(&id, client.https));
-                response
-            }
-            Err(e) => Failure::Store(e).answer(frame),
-        }
-    }
-
-    fn refused(&self, client: Client) {
-        self.metrics.admin_auth_failures.inc();
-        match self.throttle.failed(client.ip) {
-            AfterFailure::Counted { failures } => {
-                tracing::warn!(failures, "console: admin token refused")
-            }
-            AfterFailure::LockedOut => {
-                self.metrics.admin_lockouts.inc();
-                tracing::warn!(
-                    minutes = LOCKOUT.as_secs() / 60,
-                    "console: admin token refused too often: address locked out"
-                );
-            }
-        }
     }
 
     async fn sign_out(&self, editor: &Editor, client: Client) -> Answer {
