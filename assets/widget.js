@@ -10,6 +10,20 @@
  * The browser's own language never switches it. Dates are shown in the
  * poll's time zone.
  *
+ * A counter shows the rows its data-rows names (online, today, yesterday,
+ * week, month, total; all by default), or with data-form="line" one line
+ * ("Số lượt truy cập: 7.582.803", the figure data-rows names, total by
+ * default). data-label="none" on a views placeholder or a line counter
+ * shows the bare number, for a portal that writes its own label.
+ *
+ * Each placeholder's inside is its own shadow root: the portal's CSS
+ * (label, button, dt, *, …) cannot reach it, and the box resets every
+ * inherited text style, so a dark sidebar's colour, size or capitals stop
+ * at its edge. Only the portal's font family comes in, and the documented
+ * custom properties: --tally-accent, --tally-text, --tally-background,
+ * --tally-font, --tally-font-size, --tally-radius; data-theme="dark" (on a
+ * placeholder or the script tag) gives the dark variant.
+ *
  * Results are shown only when the poll lets this visitor see them; while
  * shown they follow new ballots (server-sent events, else a read every 10 s).
  * Each ballot carries a random id and is retried with it after a network
@@ -46,7 +60,8 @@
       date: { hour: '2-digit', minute: '2-digit', hourCycle: 'h23', day: '2-digit', month: '2-digit', year: 'numeric' },
       online: 'Đang truy cập', today: 'Hôm nay', yesterday: 'Hôm qua',
       week: 'Tuần này', month: 'Tháng này', total: 'Tổng lượt truy cập',
-      views: 'Lượt xem',
+      visits: 'Số lượt truy cập',
+      views: 'Lượt xem', empty: 'Chưa có phiếu nào.',
       submit: 'Gửi bình chọn', see: 'Xem kết quả', results: 'Kết quả bình chọn',
       totalVotes: 'Tổng số phiếu', vote: 'phiếu', votes: 'phiếu', upTo: 'Chọn tối đa',
       voters: 'Số người bình chọn', base: 'Tỷ lệ tính trên tổng số phiếu',
@@ -77,7 +92,8 @@
       date: { hour: '2-digit', minute: '2-digit', hourCycle: 'h23', day: 'numeric', month: 'long', year: 'numeric' },
       online: 'Online now', today: 'Today', yesterday: 'Yesterday',
       week: 'This week', month: 'This month', total: 'Total visits',
-      views: 'Views',
+      visits: 'Visits',
+      views: 'Views', empty: 'No votes yet.',
       submit: 'Submit vote', see: 'See results', results: 'Poll results',
       totalVotes: 'Total votes', vote: 'vote', votes: 'votes', upTo: 'Choose up to',
       voters: 'Voters', base: 'Percentages are of all votes',
@@ -123,58 +139,86 @@
     }
   };
 
+  // `all: initial` stops every inherited style of the portal at the box's
+  // edge (custom properties pass: `all` leaves them alone). Text is never
+  // under 14 px: the smallest is .9em of 16 px.
   const CSS = `
-.tally-widget{--tw-a:var(--tally-accent,#b5121b);--tw-g:var(--tally-gold,#e0b000);box-sizing:border-box;max-width:100%;margin:0 0 1rem;padding:.75rem .9rem;background:#fff;color:#1d1d1f;border:1px solid #d9d4cc;border-top:3px solid var(--tw-a);border-radius:4px;font:inherit;line-height:1.45;overflow-wrap:anywhere}
-.tally-widget *,.tally-widget *::before,.tally-widget *::after{box-sizing:border-box}
+.tally-widget{all:initial;display:block;--tw-a:var(--tally-accent,#b5121b);--tw-at:var(--tally-accent,#b5121b);--tw-g:var(--tally-gold,#e0b000);--tw-t:var(--tally-text,#1d1d1f);--tw-m:var(--tally-muted,#45454a);--tw-bg:var(--tally-background,#fff);--tw-l:#d9d4cc;--tw-l2:#eeeae3;--tw-mb:#fbf6e6;--tw-mt:#3d3200;--tw-bb:#fcefef;--tw-bt:#7a0c12;--tw-ob:#eef6ee;--tw-ot:#1b4d1e;box-sizing:border-box;max-width:100%;margin:0 0 1rem;padding:.75rem .9rem;background:var(--tw-bg);color:var(--tw-t);border:1px solid var(--tw-l);border-top:3px solid var(--tw-a);border-radius:var(--tally-radius,4px);font-family:var(--tally-font,inherit);font-size:var(--tally-font-size,16px);line-height:1.45;text-align:start;overflow-wrap:break-word}
+.tally-widget.tw-dark{--tw-a:var(--tally-accent,#c62828);--tw-at:#ff9e97;--tw-t:var(--tally-text,#e8eef7);--tw-m:var(--tally-muted,#b6c0cc);--tw-bg:var(--tally-background,#1b2129);--tw-l:#3a4350;--tw-l2:#2c343f;--tw-mb:#2d2a1a;--tw-mt:#f3e6a8;--tw-bb:#3a1d20;--tw-bt:#ffc2c2;--tw-ob:#1d3320;--tw-ot:#bfe8c2}
+.tally-widget *,.tally-widget *::before,.tally-widget *::after{box-sizing:border-box;font:inherit;letter-spacing:inherit;text-transform:none}
 .tally-widget :focus-visible{outline:3px solid #1a5fb4;outline-offset:2px}
-.tally-widget .tw-stats{display:grid;grid-template-columns:1fr auto;gap:.3rem 0;margin:0}
-.tally-widget .tw-stats dt{margin:0;color:#45454a}
-.tally-widget .tw-stats dd{margin:0;padding-left:1rem;text-align:right;font-weight:600;font-variant-numeric:tabular-nums}
-.tally-widget .tw-stats .tw-sum{display:flex;align-items:center;justify-content:space-between;margin-top:.2rem;padding-top:.45rem;border-top:1px solid #e6e1d8;color:var(--tw-a);font-weight:700}
-.tally-widget .tw-stats dd.tw-sum{font-size:1.15em}
+.tally-widget.tw-line,.tally-views{all:initial;display:inline;color:inherit;font-family:inherit;font-size:max(14px,1em);line-height:inherit}
+.tally-widget.tw-line strong{font-weight:700;font-variant-numeric:tabular-nums}
+.tally-widget .tw-stats{display:block;margin:0}
+.tally-widget .tw-row{display:flex;flex-wrap:wrap;justify-content:space-between;gap:0 .75rem;padding:.15rem 0}
+.tally-widget .tw-stats dt{margin:0;color:var(--tw-m);white-space:nowrap}
+.tally-widget .tw-stats dd{margin:0 0 0 auto;text-align:right;font-weight:600;font-variant-numeric:tabular-nums;white-space:nowrap}
+.tally-widget .tw-stats .tw-sum{margin-top:.2rem;padding-top:.45rem;border-top:1px solid var(--tw-l2);color:var(--tw-at);font-weight:700}
+.tally-widget .tw-stats .tw-sum dt,.tally-widget .tw-stats .tw-sum dd{color:var(--tw-at);font-weight:700}
+.tally-widget .tw-stats .tw-sum dd{font-size:1.15em}
 .tally-widget .tw-dot::before{content:"";display:inline-block;width:.55em;height:.55em;margin-right:.45em;border-radius:50%;background:#2e7d32;vertical-align:.05em}
-.tally-views{font-variant-numeric:tabular-nums}
+.tally-views strong{font-weight:700;font-variant-numeric:tabular-nums}
 .tally-widget fieldset{min-width:0;margin:0;padding:0;border:0}
-.tally-widget .tw-q{display:block;margin:0 0 .5rem;padding:0;font-weight:700;font-size:1.05em;color:#1d1d1f}
-.tally-widget .tw-hint{margin:0 0 .4rem;color:#45454a;font-size:.9em}
-.tally-widget .tw-opt{display:flex;gap:.55rem;align-items:flex-start;padding:.45rem .2rem;border-bottom:1px solid #eeeae3;cursor:pointer}
+.tally-widget .tw-q{display:block;margin:0 0 .5rem;padding:0;font-weight:700;font-size:1.05em;color:var(--tw-t)}
+.tally-widget .tw-hint{margin:0 0 .4rem;color:var(--tw-m);font-size:.9em}
+.tally-widget .tw-opt{display:flex;gap:.55rem;align-items:flex-start;padding:.45rem .2rem;border-bottom:1px solid var(--tw-l2);color:var(--tw-t);cursor:pointer}
 .tally-widget .tw-opt input{flex:none;width:1.1rem;height:1.1rem;margin:.15rem 0 0;accent-color:var(--tw-a)}
 .tally-widget .tw-act{display:flex;flex-wrap:wrap;gap:.5rem;margin-top:.75rem}
-.tally-widget .tw-btn{flex:1 1 auto;min-height:2.5rem;padding:.45rem .9rem;border:2px solid var(--tw-a);border-radius:3px;background:var(--tw-a);color:#fff;font:inherit;font-weight:600;cursor:pointer}
-.tally-widget .tw-btn2{background:#fff;color:var(--tw-a)}
+.tally-widget .tw-btn{flex:1 1 auto;min-height:2.5rem;padding:.45rem .9rem;border:2px solid var(--tw-a);border-radius:3px;background:var(--tw-a);color:#fff;font-weight:600;cursor:pointer}
+.tally-widget .tw-btn2{background:var(--tw-bg);color:var(--tw-at)}
 .tally-widget .tw-btn:hover{filter:brightness(.92)}
 .tally-widget[aria-busy=true] .tw-btn{opacity:.6;cursor:wait}
-.tally-widget .tw-msg{margin:.75rem 0 .5rem;padding:.45rem .65rem;border-left:4px solid var(--tw-g);background:#fbf6e6;color:#3d3200}
+.tally-widget .tw-msg{margin:.75rem 0 .5rem;padding:.45rem .65rem;border-left:4px solid var(--tw-g);background:var(--tw-mb);color:var(--tw-mt)}
 .tally-widget .tw-msg:focus{outline:none}
-.tally-widget .tw-bad{border-left-color:var(--tw-a);background:#fcefef;color:#7a0c12}
-.tally-widget .tw-ok{border-left-color:#2e7d32;background:#eef6ee;color:#1b4d1e}
+.tally-widget .tw-bad{border-left-color:var(--tw-a);background:var(--tw-bb);color:var(--tw-bt)}
+.tally-widget .tw-ok{border-left-color:#2e7d32;background:var(--tw-ob);color:var(--tw-ot)}
 .tally-widget .tw-live>.tw-q:first-child{margin-top:1rem}
 .tally-widget .tw-list{list-style:none;margin:.5rem 0 .25rem;padding:0}
 .tally-widget .tw-list li{display:grid;grid-template-columns:minmax(0,1fr) auto;gap:0 .5rem;margin-bottom:.6rem}
 .tally-widget .tw-mine .tw-lbl{font-weight:700}
 .tally-widget .tw-pct{font-weight:700;font-variant-numeric:tabular-nums}
-.tally-widget .tw-n{color:#45454a;font-size:.9em}
-.tally-widget .tw-bar{grid-column:1/-1;height:.6rem;margin-top:.2rem;background:#eeeae3;border-radius:2px;overflow:hidden}
+.tally-widget .tw-n{color:var(--tw-m);font-size:.9em}
+.tally-widget .tw-bar{grid-column:1/-1;height:.6rem;margin-top:.2rem;background:var(--tw-l2);border-radius:2px;overflow:hidden}
 .tally-widget .tw-fill{display:block;height:100%;background:var(--tw-a)}
 .tally-widget .tw-sr{position:absolute;width:1px;height:1px;margin:-1px;padding:0;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap;border:0}
-.tally-widget .tw-total{margin:.25rem 0 0;color:#45454a;font-size:.9em}
+.tally-widget .tw-total{margin:.25rem 0 0;color:var(--tw-m);font-size:.9em}
+.tally-widget a{color:var(--tw-at)}
 .tally-widget [hidden]{display:none}`;
 
-  const addStyles = () => {
+  // One constructed sheet, shared by every shadow root; where sheets cannot
+  // be constructed, a <style> filled rule by rule (CSSOM, which a CSP
+  // without 'unsafe-inline' still allows).
+  let sheet = null;
+  const styleInto = (root, parent) => {
     try {
-      const sheet = new CSSStyleSheet();
-      sheet.replaceSync(CSS);
-      document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
+      sheet = sheet || new CSSStyleSheet();
+      if (!sheet.cssRules.length) sheet.replaceSync(CSS);
+      root.adoptedStyleSheets = [...root.adoptedStyleSheets, sheet];
     } catch {
-      // Browsers without constructable sheets: an empty <style> filled
-      // rule by rule, which a CSP without 'unsafe-inline' still allows.
       const style = document.createElement('style');
-      document.head.append(style);
+      parent.append(style);
       for (const rule of CSS.split('\n')) {
         try { if (rule) style.sheet.insertRule(rule, style.sheet.cssRules.length); } catch { /* skip a rule this browser cannot parse */ }
       }
     }
   };
+  // Elements that cannot hold a shadow root (a <td>, a <dd>) get the box in
+  // the page itself, styled by one sheet in the document.
+  let pageStyled = false;
+  const inside = (el) => {
+    if (el.shadowRoot) return el.shadowRoot;
+    try {
+      const root = el.attachShadow({ mode: 'open' });
+      styleInto(root, root);
+      return root;
+    } catch {
+      if (!pageStyled) styleInto(document, document.head);
+      pageStyled = true;
+      return el;
+    }
+  };
+  // The element that has focus, seen from inside `el`'s box.
+  const focused = (el) => (el.shadowRoot ? el.shadowRoot.activeElement : document.activeElement);
 
   const h = (tag, cls, ...kids) => {
     const el = document.createElement(tag);
@@ -225,8 +269,9 @@
     return data;
   };
 
-  const box = (el, cls) => {
-    const b = h('div', 'tally-widget ' + cls);
+  const box = (el, cls, tag) => {
+    const b = h(tag || 'div', 'tally-widget ' + cls);
+    if ((el.dataset.theme || opt('theme')) === 'dark') b.classList.add('tw-dark');
     b.lang = words(el) === WORDS.en ? 'en' : 'vi';
     return b;
   };
@@ -241,27 +286,44 @@
     const link = kept.some((n) => n.nodeType === 1 && (n.matches('a') || n.querySelector('a')));
     const gone = err && err.info && err.info.code === 'poll_not_found';
     b.append(h('p', 'tw-msg tw-bad', gone ? w.notFound : w.failed + (link ? ' ' + w.link : '')), ...(gone ? [] : kept));
-    el.replaceChildren(b);
+    inside(el).replaceChildren(b);
   };
+
+  const FIGURES = {
+    online: ['online', 'tw-dot'], today: ['today', ''], yesterday: ['yesterday', ''],
+    week: ['this_week', ''], month: ['this_month', ''], total: ['total', 'tw-sum'],
+  };
+  const rowsOf = (el) => {
+    const asked = (el.dataset.rows || '').split(/[\s,]+/).filter((r) => FIGURES[r]);
+    return asked.length ? asked : Object.keys(FIGURES);
+  };
+  const bare = (el) => el.dataset.label === 'none';
 
   const renderCounter = (el, c) => {
     const w = words(el);
-    const rows = [
-      ['online', c.online, 'tw-dot'], ['today', c.today], ['yesterday', c.yesterday],
-      ['week', c.this_week], ['month', c.this_month], ['total', c.total, 'tw-sum'],
-    ];
+    if (el.dataset.form === 'line') {
+      const [key] = el.dataset.rows ? rowsOf(el) : ['total'];
+      const n = h('strong', '', num(c[FIGURES[key][0]], w));
+      const label = key === 'total' ? w.visits : w[key];
+      const b = box(el, 'tw-line', 'span');
+      b.append(...(bare(el) ? [n] : [label + ': ', n]));
+      inside(el).replaceChildren(b);
+      return;
+    }
     const dl = h('dl', 'tw-stats');
-    for (const [key, n, cls] of rows) {
-      dl.append(h('dt', cls, w[key]), h('dd', cls === 'tw-sum' ? cls : '', num(n, w)));
+    for (const key of rowsOf(el)) {
+      const [field, cls] = FIGURES[key];
+      dl.append(h('div', 'tw-row ' + cls, h('dt', key === 'online' ? 'tw-dot' : '', w[key]), h('dd', '', num(c[field], w))));
     }
     const b = box(el, 'tw-counter');
     b.append(dl);
-    el.replaceChildren(b);
+    inside(el).replaceChildren(b);
   };
 
   const renderViews = (el, n) => {
     const w = words(el);
-    el.replaceChildren(h('span', 'tally-views', w.views + ' ', h('strong', '', num(n, w))));
+    const figure = h('strong', '', num(n, w));
+    inside(el).replaceChildren(h('span', 'tally-views', ...(bare(el) ? [figure] : [w.views + ' ', figure])));
   };
 
   // Several choices each: voters and votes differ, so both are shown.
@@ -280,7 +342,7 @@
           h('span', 'tw-n', '(' + num(o.votes, w) + ' ' + (o.votes === 1 ? w.vote : w.votes) + ')')),
         bar));
     }
-    return [list, h('p', 'tw-total', w.totalVotes + ': ' + num(r.total_votes, w)),
+    return [!r.total_votes && h('p', 'tw-hint', w.empty), list, h('p', 'tw-total', w.totalVotes + ': ' + num(r.total_votes, w)),
       multi && h('p', 'tw-total', w.voters + ': ' + num(r.total_voters, w)),
       multi && h('p', 'tw-total', w.base)];
   };
@@ -377,7 +439,7 @@
     const form = h('form', 'tw-form', fieldset, h('div', 'tw-act', send, see));
     form.noValidate = true;
     b.append(form, live, out);
-    el.replaceChildren(b);
+    inside(el).replaceChildren(b);
 
     const date = (t) => when(t, w, poll.time_zone);
     const why = (vis, closes) => (vis === 'after_vote' ? w.afterVote : vis === 'never' ? w.never : w.afterClose(date(closes)));
@@ -408,7 +470,7 @@
     // Voting is over for this visitor: the form gives way to what they
     // may see — the results, or their own choice and when results come.
     const final = (text, kind, choices, r, hidden) => {
-      const moveFocus = b.contains(document.activeElement);
+      const moveFocus = b.contains(focused(el));
       form.hidden = true;
       const mine = (poll.options || []).filter((o) => (choices || []).includes(o.id)).map((o) => o.label);
       const msg = text && note(text, kind);
@@ -531,7 +593,6 @@
     const counters = all('[data-tally="counter"]');
     const views = all('[data-tally="views"]');
     const polls = all('[data-tally-poll]');
-    if (counters.length + views.length + polls.length) addStyles();
     for (const el of [...counters, ...polls]) fallback.set(el, [...el.childNodes]);
 
     // The counted page: named on the script tag or the counter, else the path.

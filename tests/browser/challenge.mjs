@@ -44,10 +44,13 @@ export async function challenge(browser) {
       for (const n of [1, 2, 3]) {
         const context = await newContext(browser, `CH${level}-${n}`, desktop);
         // Whether the widget ever said it was still verifying.
+        // (The widget draws in a shadow root, out of the document's text.)
         await context.addInitScript(() => {
-          new MutationObserver(() => {
-            if (document.body && document.body.textContent.includes('Đang xác minh')) window.__verifying = true;
-          }).observe(document, { subtree: true, childList: true, characterData: true });
+          const look = setInterval(() => {
+            const host = document.querySelector('[data-tally-poll]');
+            const text = host && host.shadowRoot ? host.shadowRoot.textContent : '';
+            if (text.includes('Đang xác minh')) { window.__verifying = true; clearInterval(look); }
+          }, 10);
         });
         const page = await context.newPage();
         const sent = [];

@@ -610,7 +610,8 @@ async fn the_poll_page_gives_its_embed_code(backend: Backend) {
         "Mã nhúng",
         "&lt;script src=&quot;https://tally.portal.gov.vn/widget.js&quot; async&gt;&lt;/script&gt;",
         "&lt;div data-tally-poll=&quot;nhung&quot;&gt;",
-        "&lt;a href=&quot;https://tally.portal.gov.vn/polls/nhung&quot;&gt;Tham gia bình chọn&lt;/a&gt;",
+        "&lt;a href=&quot;https://tally.portal.gov.vn/polls/nhung?back=DIA-CHI-TRANG-NAY&quot;&gt;Tham gia bình chọn&lt;/a&gt;",
+        "Thay DIA-CHI-TRANG-NAY bằng địa chỉ của trang đặt câu hỏi",
         r#"<a href="https://tally.portal.gov.vn/polls/nhung">"#,
         r#"data-copy="embed-code" hidden"#,
     ] {
