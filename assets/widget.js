@@ -143,79 +143,80 @@
   // edge (custom properties pass: `all` leaves them alone). Text is never
   // under 14 px: the smallest is .9em of 16 px.
   const CSS = `
-.tally-widget{all:initial;display:block;--tw-a:var(--tally-accent,#b5121b);--tw-at:var(--tally-accent,#b5121b);--tw-g:var(--tally-gold,#e0b000);--tw-t:var(--tally-text,#1d1d1f);--tw-m:var(--tally-muted,#45454a);--tw-bg:var(--tally-background,#fff);--tw-l:#d9d4cc;--tw-l2:#eeeae3;--tw-mb:#fbf6e6;--tw-mt:#3d3200;--tw-bb:#fcefef;--tw-bt:#7a0c12;--tw-ob:#eef6ee;--tw-ot:#1b4d1e;box-sizing:border-box;max-width:100%;margin:0 0 1rem;padding:.75rem .9rem;background:var(--tw-bg);color:var(--tw-t);border:1px solid var(--tw-l);border-top:3px solid var(--tw-a);border-radius:var(--tally-radius,4px);font-family:var(--tally-font,inherit);font-size:var(--tally-font-size,16px);line-height:1.45;text-align:start;overflow-wrap:break-word}
-.tally-widget.tw-dark{--tw-a:var(--tally-accent,#c62828);--tw-at:#ff9e97;--tw-t:var(--tally-text,#e8eef7);--tw-m:var(--tally-muted,#b6c0cc);--tw-bg:var(--tally-background,#1b2129);--tw-l:#3a4350;--tw-l2:#2c343f;--tw-mb:#2d2a1a;--tw-mt:#f3e6a8;--tw-bb:#3a1d20;--tw-bt:#ffc2c2;--tw-ob:#1d3320;--tw-ot:#bfe8c2}
-.tally-widget *,.tally-widget *::before,.tally-widget *::after{box-sizing:border-box;font:inherit;letter-spacing:inherit;text-transform:none}
-.tally-widget :focus-visible{outline:3px solid #1a5fb4;outline-offset:2px}
-.tally-widget.tw-line,.tally-views{all:initial;display:inline;color:inherit;font-family:inherit;font-size:max(14px,1em);line-height:inherit}
-.tally-widget.tw-line strong{font-weight:700;font-variant-numeric:tabular-nums}
-.tally-widget .tw-stats{display:block;margin:0}
-.tally-widget .tw-row{display:flex;flex-wrap:wrap;justify-content:space-between;gap:0 .75rem;padding:.15rem 0}
-.tally-widget .tw-stats dt{margin:0;color:var(--tw-m);white-space:nowrap}
-.tally-widget .tw-stats dd{margin:0 0 0 auto;text-align:right;font-weight:600;font-variant-numeric:tabular-nums;white-space:nowrap}
-.tally-widget .tw-stats .tw-sum{margin-top:.2rem;padding-top:.45rem;border-top:1px solid var(--tw-l2);color:var(--tw-at);font-weight:700}
-.tally-widget .tw-stats .tw-sum dt,.tally-widget .tw-stats .tw-sum dd{color:var(--tw-at);font-weight:700}
-.tally-widget .tw-stats .tw-sum dd{font-size:1.15em}
-.tally-widget .tw-dot::before{content:"";display:inline-block;width:.55em;height:.55em;margin-right:.45em;border-radius:50%;background:#2e7d32;vertical-align:.05em}
-.tally-views strong{font-weight:700;font-variant-numeric:tabular-nums}
-.tally-widget fieldset{min-width:0;margin:0;padding:0;border:0}
-.tally-widget .tw-q{display:block;margin:0 0 .5rem;padding:0;font-weight:700;font-size:1.05em;color:var(--tw-t)}
-.tally-widget .tw-hint{margin:0 0 .4rem;color:var(--tw-m);font-size:.9em}
-.tally-widget .tw-opt{display:flex;gap:.55rem;align-items:flex-start;padding:.45rem .2rem;border-bottom:1px solid var(--tw-l2);color:var(--tw-t);cursor:pointer}
-.tally-widget .tw-opt input{flex:none;width:1.1rem;height:1.1rem;margin:.15rem 0 0;accent-color:var(--tw-a)}
-.tally-widget .tw-act{display:flex;flex-wrap:wrap;gap:.5rem;margin-top:.75rem}
-.tally-widget .tw-btn{flex:1 1 auto;min-height:2.5rem;padding:.45rem .9rem;border:2px solid var(--tw-a);border-radius:3px;background:var(--tw-a);color:#fff;font-weight:600;cursor:pointer}
-.tally-widget .tw-btn2{background:var(--tw-bg);color:var(--tw-at)}
-.tally-widget .tw-btn:hover{filter:brightness(.92)}
+.tally-widget{all:initial;display:block;--tw-a:var(--tally-accent,#b5121b);--tw-at:var(--tw-a);--tw-g:var(--tally-gold,#e0b000);--tw-t:var(--tally-text,#1d1d1f);--tw-m:var(--tally-muted,#45454a);--tw-bg:var(--tally-background,#fff);--tw-l:rgba(128,120,110,.3);box-sizing:border-box;max-width:100%;margin:0 0 1rem;padding:.75rem .9rem;background:var(--tw-bg);color:var(--tw-t);border:1px solid var(--tw-l);border-top:3px solid var(--tw-a);border-radius:var(--tally-radius,4px);font-family:var(--tally-font,inherit);font-size:var(--tally-font-size,16px);line-height:1.45;text-align:start;overflow-wrap:break-word}
+.tw-dark{--tw-a:var(--tally-accent,#c62828);--tw-at:#ff9e97;--tw-t:var(--tally-text,#e8eef7);--tw-m:var(--tally-muted,#b6c0cc);--tw-bg:var(--tally-background,#1b2129)}
+*,*::before,*::after{box-sizing:border-box;font:inherit;letter-spacing:inherit;text-transform:none}
+:focus-visible{outline:3px solid #1a5fb4;outline-offset:2px}
+.tw-line,.tally-views{all:initial;display:inline;color:inherit;font-family:inherit;font-size:max(14px,1em);line-height:inherit}
+strong{font-weight:700;font-variant-numeric:tabular-nums}
+dl{margin:0}
+.tw-row{display:flex;flex-wrap:wrap;justify-content:space-between;gap:0 .75rem;padding:.15rem 0}
+.tw-stats dt{margin:0;color:var(--tw-m);white-space:nowrap}
+.tw-stats dd{margin:0 0 0 auto;text-align:right;font-weight:600;font-variant-numeric:tabular-nums;white-space:nowrap}
+.tw-sum{margin-top:.2rem;padding-top:.45rem;border-top:1px solid var(--tw-l)}
+.tw-stats .tw-sum *{color:var(--tw-at);font-weight:700}
+.tw-sum dd{font-size:1.15em}
+.tw-dot::before{content:"";display:inline-block;width:.55em;height:.55em;margin-right:.45em;border-radius:50%;background:#2e7d32;vertical-align:.05em}
+fieldset{min-width:0;margin:0;padding:0;border:0}
+.tw-q{display:block;margin:0 0 .5rem;padding:0;font-weight:700;font-size:1.05em;color:var(--tw-t)}
+.tw-hint{margin:0 0 .4rem;color:var(--tw-m);font-size:.9em}
+.tw-opt{display:flex;gap:.55rem;align-items:flex-start;padding:.45rem .2rem;border-bottom:1px solid var(--tw-l);color:var(--tw-t);cursor:pointer}
+.tw-opt input{flex:none;width:1.1rem;height:1.1rem;margin:.15rem 0 0;accent-color:var(--tw-a)}
+.tw-act{display:flex;flex-wrap:wrap;gap:.5rem;margin-top:.75rem}
+.tw-btn{flex:1 1 auto;min-height:2.5rem;padding:.45rem .9rem;border:2px solid var(--tw-a);border-radius:3px;background:var(--tw-a);color:#fff;font-weight:600;cursor:pointer}
+.tw-btn2{background:var(--tw-bg);color:var(--tw-at)}
+.tw-btn:hover{filter:brightness(.92)}
 .tally-widget[aria-busy=true] .tw-btn{opacity:.6;cursor:wait}
-.tally-widget .tw-msg{margin:.75rem 0 .5rem;padding:.45rem .65rem;border-left:4px solid var(--tw-g);background:var(--tw-mb);color:var(--tw-mt)}
-.tally-widget .tw-msg:focus{outline:none}
-.tally-widget .tw-bad{border-left-color:var(--tw-a);background:var(--tw-bb);color:var(--tw-bt)}
-.tally-widget .tw-ok{border-left-color:#2e7d32;background:var(--tw-ob);color:var(--tw-ot)}
-.tally-widget .tw-live>.tw-q:first-child{margin-top:1rem}
-.tally-widget .tw-list{list-style:none;margin:.5rem 0 .25rem;padding:0}
-.tally-widget .tw-list li{display:grid;grid-template-columns:minmax(0,1fr) auto;gap:0 .5rem;margin-bottom:.6rem}
-.tally-widget .tw-mine .tw-lbl{font-weight:700}
-.tally-widget .tw-pct{font-weight:700;font-variant-numeric:tabular-nums}
-.tally-widget .tw-n{color:var(--tw-m);font-size:.9em}
-.tally-widget .tw-bar{grid-column:1/-1;height:.6rem;margin-top:.2rem;background:var(--tw-l2);border-radius:2px;overflow:hidden}
-.tally-widget .tw-fill{display:block;height:100%;background:var(--tw-a)}
-.tally-widget .tw-sr{position:absolute;width:1px;height:1px;margin:-1px;padding:0;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap;border:0}
-.tally-widget .tw-total{margin:.25rem 0 0;color:var(--tw-m);font-size:.9em}
-.tally-widget a{color:var(--tw-at)}
-.tally-widget [hidden]{display:none}`;
+.tw-msg{margin:.75rem 0 .5rem;padding:.45rem .65rem;border-left:4px solid var(--tw-g);background:rgba(224,176,0,.14)}
+.tw-msg:focus{outline:none}
+.tw-bad{border-left-color:var(--tw-a);background:rgba(200,30,40,.12)}
+.tw-ok{border-left-color:#2e7d32;background:rgba(46,125,50,.14)}
+.tw-live>.tw-q:first-child{margin-top:1rem}
+.tw-list{list-style:none;margin:.5rem 0 .25rem;padding:0}
+.tw-list li{display:grid;grid-template-columns:minmax(0,1fr) auto;gap:0 .5rem;margin-bottom:.6rem}
+.tw-mine .tw-lbl{font-weight:700}
+.tw-pct{font-weight:700}
+.tw-n{color:var(--tw-m);font-size:.9em}
+.tw-bar{grid-column:1/-1;height:.6rem;margin-top:.2rem;background:var(--tw-l);border-radius:2px;overflow:hidden}
+.tw-fill{display:block;height:100%;background:var(--tw-a)}
+.tw-sr{position:absolute;width:1px;height:1px;margin:-1px;padding:0;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap;border:0}
+.tw-total{margin:.25rem 0 0;color:var(--tw-m);font-size:.9em}
+a{color:var(--tw-at)}
+[hidden]{display:none}`;
 
   // One constructed sheet, shared by every shadow root; where sheets cannot
   // be constructed, a <style> filled rule by rule (CSSOM, which a CSP
   // without 'unsafe-inline' still allows).
   let sheet = null;
-  const styleInto = (root, parent) => {
+  const styleInto = (root) => {
     try {
       sheet = sheet || new CSSStyleSheet();
       if (!sheet.cssRules.length) sheet.replaceSync(CSS);
-      root.adoptedStyleSheets = [...root.adoptedStyleSheets, sheet];
+      root.adoptedStyleSheets = [sheet];
     } catch {
       const style = document.createElement('style');
-      parent.append(style);
+      root.append(style);
       for (const rule of CSS.split('\n')) {
-        try { if (rule) style.sheet.insertRule(rule, style.sheet.cssRules.length); } catch { /* skip a rule this browser cannot parse */ }
+        // A rule this browser cannot parse is left out.
+        try { if (rule) style.sheet.insertRule(rule, style.sheet.cssRules.length); } catch {}
       }
     }
   };
-  // Elements that cannot hold a shadow root (a <td>, a <dd>) get the box in
-  // the page itself, styled by one sheet in the document.
-  let pageStyled = false;
+  // An element that cannot hold a shadow root (a <td>, a <dd>) holds a
+  // <span> that does.
   const inside = (el) => {
     if (el.shadowRoot) return el.shadowRoot;
+    let root;
     try {
-      const root = el.attachShadow({ mode: 'open' });
-      styleInto(root, root);
-      return root;
+      root = el.attachShadow({ mode: 'open' });
     } catch {
-      if (!pageStyled) styleInto(document, document.head);
-      pageStyled = true;
-      return el;
+      const holder = el.querySelector(':scope > span[data-tally-box]') || document.createElement('span');
+      holder.dataset.tallyBox = '';
+      el.replaceChildren(holder);
+      return inside(holder);
     }
+    styleInto(root);
+    return root;
   };
   // The element that has focus, seen from inside `el`'s box.
   const focused = (el) => (el.shadowRoot ? el.shadowRoot.activeElement : document.activeElement);
@@ -258,7 +259,8 @@
     if (body !== undefined) Object.assign(init, { method: 'POST', body: JSON.stringify(body) });
     const res = await fetch(url(path), init);
     let data = null;
-    try { data = await res.json(); } catch { /* not JSON: judged by status below */ }
+    // Not JSON: judged by its status below.
+    try { data = await res.json(); } catch {}
     if (!res.ok) {
       const err = new Error('tally: HTTP ' + res.status);
       err.info = (data && data.error) || {};
@@ -400,7 +402,8 @@
       if (document.hidden) return;
       if (!window.EventSource || poll.results_visibility === 'after_vote') return read();
       es = new EventSource(url(path + '/events'));
-      es.addEventListener('results', (e) => { try { show(JSON.parse(e.data)); } catch { /* a torn message: the next one will do */ } });
+      // A torn message is skipped: the next one will do.
+      es.addEventListener('results', (e) => { try { show(JSON.parse(e.data)); } catch {} });
       es.onerror = () => { if (es && es.readyState === 2) { es = null; read(); } };
     };
     document.addEventListener('visibilitychange', go);
@@ -614,7 +617,8 @@
   };
 
   const safeStart = () => {
-    try { start(); } catch { /* never break the host page */ }
+    // Never break the host page.
+    try { start(); } catch {}
   };
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', safeStart, { once: true });
   else safeStart();
