@@ -186,7 +186,7 @@ pub(super) async fn import(console: &Console, editor: &Editor, form: Option<Fiel
                 .import_visits(&editor.who, csv.as_bytes(), &console.editing.audit)
                 .await
                 .map_err(|e| match e {
-                    crate::history::HistoryError::Store(e) => Failure::Store(e),
+                    crate::history::HistoryError::Store(e) => Failure::from(e),
                     crate::history::HistoryError::Import(e) => {
                         let (vi, en) = e.words();
                         let why = match frame.lang {

@@ -107,32 +107,36 @@ pub struct Editor {
 /// Why a console request failed, answered as a page.
 #[derive(Debug)]
 pub enum Failure {
-    NotFound,
+    /// A refusal of the shared error table (`edge/error/table.rs`): the
+    /// page says its words in the console's language, and its code.
+    Refused(ApiError),
     /// A form without its CSRF token, from elsewhere, or after sign-out.
     Forbidden(&'static str, &'static str),
     /// A form that does not make sense, explained.
     Invalid(String),
     /// The same, in Vietnamese and in English.
     Worded(&'static str, &'static str),
-    TooLarge,
-    Store(StoreError),
+}
+
+impl Failure {
+    pub const NOT_FOUND: Failure = Failure::Refused(ApiError::NotFound);
 }
 
 impl From<StoreError> for Failure {
     fn from(e: StoreError) -> Self {
-        Failure::Store(e)
+        Failure::Refused(e.into())
     }
 }
 
 impl From<EditError> for Failure {
     fn from(e: EditError) -> Self {
         match e {
-            EditError::NotFound => Failure::NotFound,
+            EditError::NotFound => Failure::NOT_FOUND,
             EditError::ClosesInThePast => Failure::Worded(
                 "Thời gian đóng phải ở tương lai.",
                 "The closing time must be in the future.",
             ),
-            EditError::Store(e) => Failure::Store(e),
+            EditError::Store(e) => e.into(),
         }
     }
 }
@@ -140,7 +144,7 @@ impl From<EditError> for Failure {
 impl From<HistoryError> for Failure {
     fn from(e: HistoryError) -> Self {
         match e {
-            HistoryError::Store(e) => Failure::Store(e),
+            HistoryError::Store(e) => e.into(),
             other => Failure::Invalid(other.to_string()),
         }
     }
@@ -148,39 +152,17 @@ impl From<HistoryError> for Failure {
 
 impl Failure {
     fn answer(self, frame: &Frame) -> Response {
-        let (status, message) = match self {
-            Failure::NotFound => (
-                StatusCode::NOT_FOUND,
-                frame
-                    .t(
-                        "Không tìm thấy trang hoặc câu hỏi này.",
-                        "There is no such page or poll.",
-                    )
-                    .to_owned(),
+        let (status, message, code) = match self {
+            Failure::Refused(error) => (
+                error.status(),
+                error.message(frame.lang),
+                Some(error.code()),
             ),
-            Failure::Forbidden(vi, en) => (StatusCode::FORBIDDEN, frame.t(vi, en).to_owned()),
-            Failure::Invalid(why) => (StatusCode::BAD_REQUEST, why),
-            Failure::Worded(vi, en) => (StatusCode::BAD_REQUEST, frame.t(vi, en).to_owned()),
-            Failure::TooLarge => (
-                StatusCode::PAYLOAD_TOO_LARGE,
-                frame
-                    .t("Nội dung gửi lên quá lớn.", "What was sent is too large.")
-                    .to_owned(),
-            ),
-            Failure::Store(e) => {
-                tracing::warn!(error = %e, "console: store unavailable");
-                (
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    frame
-                        .t(
-                            "Kho dữ liệu tạm thời không trả lời. Vui lòng thử lại sau ít phút.",
-                            "The store is not answering for now. Please try again in a few minutes.",
-                        )
-                        .to_owned(),
-                )
-            }
+            Failure::Forbidden(vi, en) => (StatusCode::FORBIDDEN, frame.t(vi, en).to_owned(), None),
+            Failure::Invalid(why) => (StatusCode::BAD_REQUEST, why, None),
+            Failure::Worded(vi, en) => (StatusCode::BAD_REQUEST, frame.t(vi, en).to_owned(), None),
         };
-        error_page(frame, status, &message)
+        error_page(frame, status, &message, code)
     }
 }
 
@@ -222,6 +204,7 @@ impl Console {
                     "Trang quản trị chưa được bật: hãy đặt TALLY_ADMIN_TOKEN hoặc TALLY_ADMIN_TOKENS.",
                     "The console is off: set TALLY_ADMIN_TOKEN or TALLY_ADMIN_TOKENS.",
                 ),
+                None,
             );
         }
         let (parts, body) = req.into_parts();
@@ -235,7 +218,9 @@ impl Console {
             }
             match read_body(&parts.headers, body, MOST_FORM_BYTES).await {
                 Ok(bytes) => Some(bytes),
-                Err(ApiError::PayloadTooLarge { .. }) => return Failure::TooLarge.answer(&frame),
+                Err(e @ ApiError::PayloadTooLarge { .. }) => {
+                    return Failure::Refused(e).answer(&frame);
+                }
                 Err(_) => {
                     return Failure::Invalid(
                         frame
@@ -299,7 +284,7 @@ impl Console {
             (Page::ArchivePoll | Page::DeletePoll, Some(f)) => {
                 polls::act(self, &editor, page, id, &f).await
             }
-            _ => Err(Failure::NotFound),
+            _ => Err(Failure::NOT_FOUND),
         };
         answer.unwrap_or_else(|failure| failure.answer(&frame))
     }

@@ -20,12 +20,12 @@ use crate::store::PollState;
 pub(super) async fn state(console: &Console, id: Option<&str>) -> Result<PollState, Failure> {
     let id = id
         .and_then(|id| PollId::parse(id).ok())
-        .ok_or(Failure::NotFound)?;
+        .ok_or(Failure::NOT_FOUND)?;
     console
         .voting
         .state(&id, None)
         .await?
-        .ok_or(Failure::NotFound)
+        .ok_or(Failure::NOT_FOUND)
 }
 
 pub(super) fn poll_link(frame: &Frame, id: &PollId, rest: &str) -> String {
@@ -358,7 +358,7 @@ pub(super) async fn act(
             }
             console.editing.archive(who, &poll_id).await?;
         }
-        _ => return Err(Failure::NotFound),
+        _ => return Err(Failure::NOT_FOUND),
     }
     tracing::info!(who = %editor.who, poll = %poll_id, action = ?page, "console: poll changed");
     let done = match page {

@@ -228,10 +228,10 @@ pub(super) async fn save(
             // Ballots reached an option this edit removes since the form
             // was shown: the edit is shown again with their numbers.
             let Some(existing) = existing else {
-                return Err(super::Failure::NotFound);
+                return Err(super::Failure::NOT_FOUND);
             };
             let fresh = console.voting.state(&existing.poll.id, None).await?;
-            let fresh = fresh.ok_or(super::Failure::NotFound)?;
+            let fresh = fresh.ok_or(super::Failure::NOT_FOUND)?;
             match read_poll(console, frame, Some(&fresh), f, &draft.rows) {
                 Ok((_, edit)) => Ok(confirm_page(console, frame, Some(&fresh), draft, &edit)),
                 Err(why) => {

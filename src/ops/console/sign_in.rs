@@ -42,7 +42,7 @@ pub(super) async fn sign_in(
                 .insert(header::SET_COOKIE, session::set_cookie(&id, client.https));
             response
         }
-        Err(e) => Failure::Store(e).answer(frame),
+        Err(e) => Failure::from(e).answer(frame),
     }
 }
 
