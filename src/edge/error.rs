@@ -83,6 +83,9 @@ pub enum ApiError {
     },
     AdminDisabled,
     InvalidPoll(String),
+    /// A poll's question or label holds a control or direction-changing
+    /// character (which field, which character).
+    InvalidCharacter(crate::poll::BadCharacter),
     InvalidBaseline(String),
     /// A previous counter's history that cannot be read (the line named).
     InvalidImport(String),

@@ -13,9 +13,11 @@ use crate::ids::{OptionId, PollId};
 pub mod edit;
 mod judge;
 mod results;
+mod text;
 mod visibility;
 pub use judge::{Proof, Standing, Verdict, judge};
 pub use results::{OptionResult, Results, largest_remainder_tenths};
+pub use text::{BadCharacter, TextField};
 pub use visibility::{Shown, Viewer, Visibility};
 
 /// Most options a poll may have.
@@ -109,6 +111,9 @@ pub enum PollError {
     MaxChoices,
     #[error("opens_at must be before closes_at")]
     Window,
+    /// A control or direction-changing character in the question or a label.
+    #[error("{0}")]
+    Character(BadCharacter),
 }
 
 impl Poll {
@@ -117,13 +122,14 @@ impl Poll {
         if question.is_empty() || question.chars().count() > MAX_QUESTION_CHARS {
             return Err(PollError::Question);
         }
+        text::check_line(&question, || TextField::Question).map_err(PollError::Character)?;
         if !(MIN_OPTIONS..=MAX_OPTIONS).contains(&spec.options.len()) {
             return Err(PollError::OptionCount);
         }
         let mut seen = HashSet::new();
         let mut labels = HashSet::new();
         let mut options = Vec::with_capacity(spec.options.len());
-        for option in spec.options {
+        for (i, option) in spec.options.into_iter().enumerate() {
             if !seen.insert(option.id.clone()) {
                 return Err(PollError::DuplicateOption(option.id));
             }
@@ -131,6 +137,11 @@ impl Poll {
             if label.is_empty() || label.chars().count() > MAX_LABEL_CHARS {
                 return Err(PollError::Label(option.id));
             }
+            text::check_line(&label, || TextField::Label {
+                position: i + 1,
+                id: option.id.clone(),
+            })
+            .map_err(PollError::Character)?;
             if !labels.insert(edit::key(&label)) {
                 return Err(PollError::DuplicateLabel(option.id));
             }
@@ -262,128 +273,4 @@ pub enum ChoiceError {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn option(id: &str, label: &str) -> PollOption {
-        PollOption {
-            id: OptionId::parse(id).unwrap(),
-            label: label.into(),
-        }
-    }
-
-    fn spec(options: Vec<PollOption>, max_choices: Option<u32>) -> PollSpec {
-        PollSpec {
-            id: PollId::parse("danh-gia").unwrap(),
-            question: "Bạn đánh giá như thế nào về cổng thông tin này?".into(),
-            options,
-            max_choices,
-            opens_at: None,
-            closes_at: None,
-            results: Default::default(),
-            challenge: Default::default(),
-            archived_at: None,
-        }
-    }
-
-    fn four() -> Vec<PollOption> {
-        vec![
-            option("rat-tot", "Rất tốt"),
-            option("tot", "Tốt"),
-            option("binh-thuong", "Bình thường"),
-            option("chua-tot", "Chưa tốt"),
-        ]
-    }
-
-    #[test]
-    fn a_poll_needs_two_to_twenty_distinct_labelled_options() {
-        assert!(Poll::new(spec(four(), None)).is_ok());
-        assert_eq!(
-            Poll::new(spec(vec![option("a", "A")], None)),
-            Err(PollError::OptionCount)
-        );
-        let dup = vec![option("a", "A"), option("a", "B")];
-        assert!(matches!(
-            Poll::new(spec(dup, None)),
-            Err(PollError::DuplicateOption(_))
-        ));
-        let blank = vec![option("a", "A"), option("b", "  ")];
-        assert!(matches!(
-            Poll::new(spec(blank, None)),
-            Err(PollError::Label(_))
-        ));
-        assert_eq!(Poll::new(spec(four(), Some(5))), Err(PollError::MaxChoices));
-        assert_eq!(Poll::new(spec(four(), Some(0))), Err(PollError::MaxChoices));
-    }
-
-    #[test]
-    fn choices_are_checked_against_the_poll() {
-        let poll = Poll::new(spec(four(), Some(2))).unwrap();
-        let id = |s: &str| OptionId::parse(s).unwrap();
-        assert_eq!(poll.check_choices(&[id("tot")]), Ok(()));
-        assert_eq!(poll.check_choices(&[]), Err(ChoiceError::NoChoice));
-        assert_eq!(
-            poll.check_choices(&[id("tot"), id("tot")]),
-            Err(ChoiceError::Duplicate(id("tot")))
-        );
-        assert_eq!(
-            poll.check_choices(&[id("khac")]),
-            Err(ChoiceError::UnknownOption(id("khac")))
-        );
-        assert_eq!(
-            poll.check_choices(&[id("tot"), id("rat-tot"), id("chua-tot")]),
-            Err(ChoiceError::TooMany { max: 2 })
-        );
-    }
-
-    #[test]
-    fn status_follows_the_window() {
-        let mut s = spec(four(), None);
-        s.opens_at = Some("2026-12-01T00:00:00+07:00".parse().unwrap());
-        s.closes_at = Some("2026-12-31T00:00:00+07:00".parse().unwrap());
-        let poll = Poll::new(s).unwrap();
-        let at = |t: &str| poll.status(t.parse().unwrap());
-        assert_eq!(at("2026-11-30T23:59:59+07:00"), PollStatus::NotYetOpen);
-        assert_eq!(at("2026-12-01T00:00:00+07:00"), PollStatus::Open);
-        assert_eq!(at("2026-12-31T00:00:00+07:00"), PollStatus::Closed);
-        let closed = poll.closed_at("2026-12-15T00:00:00Z".parse().unwrap());
-        assert_eq!(
-            closed.status("2026-12-15T00:00:00Z".parse().unwrap()),
-            PollStatus::Closed
-        );
-    }
-
-    #[test]
-    fn closing_then_reopening_keeps_the_schedule() {
-        let at = |s: &str| -> Timestamp { s.parse().unwrap() };
-        let now = at("2026-12-06T10:00:00+07:00");
-        // Open, ending 31/12: closed, then reopened, it ends 31/12 again.
-        let mut open = Poll::new(spec(four(), None)).unwrap();
-        open.closes_at = Some(at("2026-12-31T17:00:00+07:00"));
-        let closed = open.closed_at(now);
-        assert_eq!(closed.status(now), PollStatus::Closed);
-        let later = at("2026-12-08T09:00:00+07:00");
-        let again = closed.reopened_at(later, None);
-        assert_eq!(again.closes_at, open.closes_at);
-        assert_eq!((again.opens_at, again.set_aside), (None, None));
-        assert_eq!(again.status(later), PollStatus::Open);
-        // Scheduled 07/12–14/12, closed the day before: reopened, it waits
-        // for 07/12 and ends 14/12.
-        let mut scheduled = Poll::new(spec(four(), None)).unwrap();
-        scheduled.opens_at = Some(at("2026-12-07T00:00:00+07:00"));
-        scheduled.closes_at = Some(at("2026-12-14T00:00:00+07:00"));
-        let closed = scheduled.closed_at(now);
-        assert_eq!(closed.status(now), PollStatus::Closed);
-        let again = closed.reopened_at(now, None);
-        assert_eq!(
-            (again.opens_at, again.closes_at),
-            (scheduled.opens_at, scheduled.closes_at)
-        );
-        assert_eq!(again.status(now), PollStatus::NotYetOpen);
-        // A date given wins; a planned end already past is not restored.
-        let given = at("2026-12-20T00:00:00+07:00");
-        assert_eq!(closed.reopened_at(now, Some(given)).closes_at, Some(given));
-        let past_end = at("2026-12-15T00:00:00+07:00");
-        assert_eq!(closed.reopened_at(past_end, None).closes_at, None);
-    }
-}
+mod tests;

@@ -8,6 +8,7 @@ mod support;
 
 mod asset_bytes;
 mod ballot_fate;
+mod bounds;
 mod challenge;
 mod cli;
 mod cluster_failover;

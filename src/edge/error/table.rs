@@ -241,6 +241,10 @@ impl ApiError {
                 format!("Cuộc bình chọn không hợp lệ: {why}"),
                 why.clone(),
             ),
+            InvalidCharacter(bad) => {
+                let (vi, en) = bad.words();
+                row(S::BAD_REQUEST, "invalid_character", vi, en)
+            }
             InvalidBaseline(why) => row(
                 S::BAD_REQUEST,
                 "invalid_baseline",

