@@ -9,7 +9,7 @@ use std::process::Command;
 use reqwest::{StatusCode, header};
 use serde_json::{Value, json};
 
-use crate::support::{Backend, Home, TestApp};
+use crate::support::{Backend, Home, TestApp, cookie};
 
 const TOKEN: &str = "bounds-test-token-0123456789";
 
@@ -170,5 +170,45 @@ fn a_polls_file_with_a_direction_override_stops_the_start_naming_it() {
         stderr.starts_with("tally: TALLY_POLLS_FILE: poll danh-gia: Option 1 ('tot') holds U+202E"),
         "{stderr}"
     );
+}
+
+/// A `Tally-Visitor` value is taken exactly as sent: HTTP/2 carries spaces
+/// around a value as they are (HTTP/1 drops them before any server sees
+/// them), and a second value is refused too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tally_visitor_is_taken_exactly_as_sent() {
+    let home = Home::new(Backend::Embedded);
+    let app = TestApp::start(&home, settings).await;
+    let h2 = reqwest::Client::builder()
+        .http2_prior_knowledge()
+        .build()
+        .unwrap();
+    let id = cookie();
+    let hit = |value: String| {
+        h2.post(app.url("/v1/hits"))
+            .header("user-agent", crate::support::BROWSER)
+            .header("tally-visitor", value)
+            .send()
+    };
+    let exact = hit(id.clone()).await.unwrap();
+    assert_eq!(exact.version(), reqwest::Version::HTTP_2);
+    assert_eq!(exact.status(), StatusCode::OK);
+    for padded in [format!(" {id}"), format!("{id} "), format!("\t{id}")] {
+        let r = hit(padded.clone()).await.unwrap();
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{padded:?}");
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "invalid_visitor", "{body}");
+    }
+    let twice = app
+        .http
+        .post(app.url("/v1/hits"))
+        .header("user-agent", crate::support::BROWSER)
+        .header("tally-visitor", &id)
+        .header("tally-visitor", &id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(twice.status(), StatusCode::BAD_REQUEST);
+    app.stop().await;
 }
 

@@ -77,8 +77,8 @@ impl ApiError {
             InvalidVisitor => row(
                 S::BAD_REQUEST,
                 "invalid_visitor",
-                "Mã khách truy cập (Tally-Visitor) phải gồm 36 chữ số thập lục phân viết thường.",
-                "Tally-Visitor must be 36 lowercase hex digits.",
+                "Mã khách truy cập (Tally-Visitor) phải đúng 36 chữ số thập lục phân viết thường, gửi một lần, không kèm khoảng trắng.",
+                "Tally-Visitor must be exactly 36 lowercase hex digits, sent once, with nothing around them.",
             ),
             UnsupportedMediaType { expected } => row(
                 S::UNSUPPORTED_MEDIA_TYPE,
