@@ -212,3 +212,54 @@ async fn tally_visitor_is_taken_exactly_as_sent() {
     app.stop().await;
 }
 
+async fn import(app: &TestApp, csv: &str) -> reqwest::Response {
+    app.http
+        .post(format!("{}/admin/history/import?lang=en", app.ops))
+        .bearer_auth(TOKEN)
+        .header("content-type", "text/csv")
+        .body(csv.to_owned())
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn history_import_keeps_to_sane_years_and_totals(backend: Backend) {
+    let home = Home::open(backend).await;
+    let app = TestApp::start(&home, settings).await;
+    let cases = [
+        (
+            "2024-03-01,5\n0000-03-02,6\n",
+            "line 2: the year is outside 1970–9999",
+        ),
+        ("01/03/-999,5\n", "line 1: the year is outside 1970–9999"),
+        ("1969-12-31,5\n", "line 1: the year is outside 1970–9999"),
+        (
+            "2024-03-01,1000000000001\n",
+            "line 1: visits is larger than tally keeps (10^12)",
+        ),
+        (
+            "2024-03-01,600000000000\n2024-03-02,300000000000\n2024-03-03,100000000001\n",
+            "line 3: the visits up to this line add up to more than tally keeps (10^12)",
+        ),
+    ];
+    for (csv, said) in cases {
+        let r = import(&app, csv).await;
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{csv:?}");
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "invalid_import", "{body}");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.ends_with(said), "{csv:?}: {message}");
+    }
+    // Nothing was taken (the counter has read the store again since); at
+    // the bound, the file is.
+    app.flushed().await;
+    assert_eq!(app.counter(None).await["total"], 0);
+    let r = import(&app, "2024-03-01,600000000000\n2024-03-02,400000000000\n").await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    let total = 1_000_000_000_000u64;
+    assert_eq!(app.counter_eventually("total", total).await["total"], total);
+    app.stop().await;
+}
+
+on_every_store!(history_import_keeps_to_sane_years_and_totals);
+
