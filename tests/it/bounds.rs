@@ -263,3 +263,63 @@ async fn history_import_keeps_to_sane_years_and_totals(backend: Backend) {
 
 on_every_store!(history_import_keeps_to_sane_years_and_totals);
 
+/// Opens a live stream of poll `p` as a client at `address` (through the
+/// trusted proxy).
+async fn open_stream(app: &TestApp, address: &str) -> reqwest::Response {
+    app.http
+        .get(app.url("/v1/polls/p/events"))
+        .header("x-forwarded-for", address)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_address_at_its_share_of_streams_leaves_streams_for_others() {
+    let home = Home::new(Backend::Embedded);
+    let app = TestApp::start(&home, |s| {
+        settings(s);
+        s.max_streams = 6;
+        s.max_streams_per_address = 2;
+    })
+    .await;
+    let r = put_poll(&app, "p", spec("Bạn đánh giá?", ["Tốt", "Chưa tốt"])).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let mut open = Vec::new();
+    for _ in 0..2 {
+        let r = open_stream(&app, "198.51.100.7").await;
+        assert_eq!(r.status(), StatusCode::OK);
+        open.push(r);
+    }
+    let refused = open_stream(&app, "198.51.100.7").await;
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(refused.headers().contains_key("retry-after"));
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "too_many_streams_from_address");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("tối đa 2"),
+        "{body}"
+    );
+    // An IPv6 client's /64 is one address; another /64 and another IPv4
+    // address still get theirs.
+    for address in ["2001:db8:0:1::1", "2001:db8:0:1::2"] {
+        let r = open_stream(&app, address).await;
+        assert_eq!(r.status(), StatusCode::OK, "{address}");
+        open.push(r);
+    }
+    let same_64 = open_stream(&app, "2001:db8:0:1:ffff::9").await;
+    assert_eq!(same_64.status(), StatusCode::TOO_MANY_REQUESTS);
+    for address in ["2001:db8:0:2::1", "203.0.113.9"] {
+        let r = open_stream(&app, address).await;
+        assert_eq!(r.status(), StatusCode::OK, "{address}");
+        open.push(r);
+    }
+    // The replica's own bound still holds.
+    let full = open_stream(&app, "192.0.2.1").await;
+    assert_eq!(full.status(), StatusCode::SERVICE_UNAVAILABLE);
+    drop(open);
+    app.stop().await;
+}

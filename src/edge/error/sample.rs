@@ -81,6 +81,7 @@ pub fn every() -> Vec<ApiError> {
         rate_limited(),
         StoreUnavailable,
         TooManyStreams,
+        TooManyStreamsFromAddress { most: 8 },
         Unauthorized,
         locked_out(),
         AdminDisabled,
@@ -117,6 +118,7 @@ fn sampled(error: &ApiError) -> bool {
         | AlreadyVoted(_)
         | ResultsHidden(_)
         | TooManyStreams
+        | TooManyStreamsFromAddress { .. }
         | ChallengeRequired
         | ChallengeReplayed
         | ChallengeFailed(_)

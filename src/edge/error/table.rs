@@ -144,6 +144,16 @@ impl ApiError {
                 "Quá nhiều người đang xem trực tiếp. Kết quả vẫn xem được khi tải lại trang.",
                 "Too many live views are open; the results can still be read by reloading.",
             ),
+            TooManyStreamsFromAddress { most } => row(
+                S::TOO_MANY_REQUESTS,
+                "too_many_streams_from_address",
+                format!(
+                    "Mạng của bạn đang mở quá nhiều trang xem kết quả trực tiếp (tối đa {most}). Hãy đóng bớt; kết quả vẫn xem được khi tải lại trang."
+                ),
+                format!(
+                    "Your address has too many live views open (at most {most}); close one, or read the results by reloading."
+                ),
+            ),
             ChallengeRequired => row(
                 S::FORBIDDEN,
                 "challenge_required",
