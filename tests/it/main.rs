@@ -15,6 +15,7 @@ mod cluster_failover;
 mod console;
 mod console_edits;
 mod counting;
+mod damaged_store;
 mod durability;
 mod edge;
 mod embedded_housekeeping;
