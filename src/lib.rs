@@ -16,6 +16,7 @@ pub mod challenge;
 pub mod clock;
 pub mod config;
 pub mod counter;
+pub mod damage;
 pub mod edge;
 pub mod editing;
 pub mod history;

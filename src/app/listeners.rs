@@ -62,6 +62,7 @@ impl Shared {
             )),
             streams: Arc::new(Streams::new(
                 settings.max_streams,
+                settings.max_streams_per_address,
                 metrics.live_streams.clone(),
             )),
             public_at_cap: Arc::new(Saturation::default()),

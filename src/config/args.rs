@@ -220,6 +220,9 @@ pub(super) struct Limits {
     /// Live result streams open at once on this replica; more are refused (0–1000000)
     #[arg(long, env = "TALLY_MAX_STREAMS", value_name = "N", default_value = "1000", value_parser = bounded(0usize, 1_000_000))]
     pub max_streams: usize,
+    /// Live result streams one client address (an IPv6 /64) may hold open on this replica (1–1000000)
+    #[arg(long, env = "TALLY_MAX_STREAMS_PER_ADDRESS", value_name = "N", default_value = "8", value_parser = bounded(1usize, 1_000_000))]
+    pub max_streams_per_address: usize,
     /// Live result streams end after this long; browsers reconnect (100ms–1day)
     #[arg(long, env = "TALLY_STREAM_LIFETIME", value_name = "DURATION", default_value = "15m", value_parser = duration(ms(100), DAY))]
     pub stream_lifetime: Duration,

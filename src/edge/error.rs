@@ -54,6 +54,11 @@ pub enum ApiError {
     ResultsHidden(Shown),
     /// `TALLY_MAX_STREAMS` live streams are open already.
     TooManyStreams,
+    /// The client's address holds its share of live streams
+    /// (`TALLY_MAX_STREAMS_PER_ADDRESS`).
+    TooManyStreamsFromAddress {
+        most: usize,
+    },
     /// The poll asks for a solved challenge and the ballot brought none.
     ChallengeRequired,
     /// The ballot's solution was spent by another ballot.
@@ -84,6 +89,9 @@ pub enum ApiError {
     },
     AdminDisabled,
     InvalidPoll(String),
+    /// A poll's question or label holds a control or direction-changing
+    /// character (which field, which character).
+    InvalidCharacter(crate::poll::BadCharacter),
     InvalidBaseline(String),
     /// A previous counter's history that cannot be read (the line named).
     InvalidImport(String),
@@ -143,7 +151,7 @@ impl ApiError {
             ApiError::StoreUnavailable => {
                 vec![(header::RETRY_AFTER, HeaderValue::from_static("5"))]
             }
-            ApiError::TooManyStreams => {
+            ApiError::TooManyStreams | ApiError::TooManyStreamsFromAddress { .. } => {
                 vec![(header::RETRY_AFTER, HeaderValue::from_static("30"))]
             }
             ApiError::Unauthorized => {

@@ -8,12 +8,14 @@ mod support;
 
 mod asset_bytes;
 mod ballot_fate;
+mod bounds;
 mod challenge;
 mod cli;
 mod cluster_failover;
 mod console;
 mod console_edits;
 mod counting;
+mod damaged_store;
 mod durability;
 mod edge;
 mod embedded_housekeeping;

@@ -53,15 +53,25 @@ pub struct EmbeddedStore {
 impl EmbeddedStore {
     /// Opens (or creates) the store in `dir`. Writes that need not be
     /// durable at once (hits, counter batches) are within `sync_every`.
+    /// A damaged file (or no database at all), even one redb panics on, is one line naming it.
     pub fn open(dir: &Path, sync_every: Duration) -> anyhow::Result<Self> {
         std::fs::create_dir_all(dir)
             .map_err(|e| anyhow::anyhow!("TALLY_DATA_DIR: cannot create {}: {e}", dir.display()))?;
         let path = dir.join("tally.redb");
-        let db = Database::builder()
-            .set_cache_size(CACHE_BYTES)
-            .create(&path)
-            .map_err(|e| anyhow::anyhow!("TALLY_DATA_DIR: cannot open {}: {e}", path.display()))?;
-        tables::create_all(&db)?;
+        let damage = |e: &redb::Error| match e {
+            redb::Error::Corrupted(why) => Some(why.clone()),
+            redb::Error::Io(io) if io.kind() == std::io::ErrorKind::InvalidData => {
+                Some(io.to_string())
+            }
+            _ => None,
+        };
+        let db = crate::damage::open_file("TALLY_DATA_DIR", &path, damage, || {
+            let db = Database::builder()
+                .set_cache_size(CACHE_BYTES)
+                .create(&path)?;
+            tables::create_all(&db)?;
+            Ok(db)
+        })?;
         let db = Arc::new(db);
         Ok(Self {
             writer: Writer::start(Arc::clone(&db), sync_every)?,
