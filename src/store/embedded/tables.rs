@@ -34,6 +34,8 @@ pub(super) const PAGE_DAYS: TableDefinition<&str, u64> = TableDefinition::new("p
 /// Audit entries: `<audit key>\x1f<sequence, 20 digits>` → JSON.
 /// Tombstones of deleted polls: `<deleted-polls key>|<poll id>`.
 pub(super) const DELETED_POLLS: TableDefinition<&str, u8> = TableDefinition::new("deleted_polls");
+/// Who was online, per site: `(visit id, last seen ms)` pairs.
+pub(super) const ONLINE: TableDefinition<&str, &[u8]> = TableDefinition::new("online");
 pub(super) const AUDIT: TableDefinition<&str, &str> = TableDefinition::new("audit");
 
 /// Creates every table, so reads never meet a missing one.
@@ -53,6 +55,7 @@ pub(super) fn create_all(db: &redb::Database) -> Result<(), redb::Error> {
     txn.open_table(PAGE_DAYS)?;
     txn.open_table(AUDIT)?;
     txn.open_table(DELETED_POLLS)?;
+    txn.open_table(ONLINE)?;
     txn.open_table(SESSIONS)?;
     txn.commit()?;
     Ok(())
