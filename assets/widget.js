@@ -80,7 +80,7 @@
       address: 'Mạng của bạn đã gửi quá nhiều phiếu hôm nay. Vui lòng thử lại vào ngày mai.',
       busy: 'Hệ thống đang bận, phiếu của bạn chưa được ghi nhận. Vui lòng thử lại sau.',
       offline: 'Không kết nối được với hệ thống bình chọn. Vui lòng kiểm tra kết nối mạng và thử lại.',
-      verifying: 'Đang xác minh…',
+      verifying: 'Đang xác minh phiếu bầu, xin chờ giây lát…',
       unverified: 'Không xác minh được phiếu bầu. Vui lòng tải lại trang và thử lại.',
       notFound: 'Không tìm thấy cuộc bình chọn này.',
       failed: 'Không tải được dữ liệu. Vui lòng thử lại sau.',
@@ -112,7 +112,7 @@
       address: 'Your network has sent too many votes today. Please try again tomorrow.',
       busy: 'The service is busy and your vote was not recorded. Please try again later.',
       offline: 'Could not reach the poll service. Please check your connection and try again.',
-      verifying: 'Verifying…',
+      verifying: 'Checking your vote, one moment…',
       unverified: 'Your vote could not be verified. Please reload the page and try again.',
       notFound: 'This poll does not exist.',
       failed: 'Could not load the data. Please try again later.',
@@ -169,6 +169,7 @@ fieldset{min-width:0;margin:0;padding:0;border:0}
 .tally-widget[aria-busy=true] .tw-btn{opacity:.6;cursor:wait}
 .tw-msg{margin:.75rem 0 .5rem;padding:.45rem .65rem;border-left:4px solid var(--tw-g);background:rgba(224,176,0,.14)}
 .tw-msg:focus{outline:none}
+progress{display:block;width:100%;margin-top:.3rem;accent-color:var(--tw-a)}
 .tw-bad{border-left-color:var(--tw-a);background:rgba(200,30,40,.12)}
 .tw-ok{border-left-color:#2e7d32;background:rgba(46,125,50,.14)}
 .tw-live>.tw-q:first-child{margin-top:1rem}
@@ -411,6 +412,15 @@ a{color:var(--tw-at)}
     return () => { stop(); document.removeEventListener('visibilitychange', go); };
   };
 
+  // Runs `go` once `el` is within a screen's height of the viewport.
+  const near = (el, go) => {
+    if (!window.IntersectionObserver) return go();
+    const seen = new IntersectionObserver((e) => {
+      if (e.some((x) => x.isIntersecting)) { seen.disconnect(); go(); }
+    }, { rootMargin: '100% 0px' });
+    seen.observe(el);
+  };
+
   const stops = new WeakMap();
   const wait = (s) => new Promise((r) => setTimeout(r, s * 1000));
 
@@ -493,11 +503,15 @@ a{color:var(--tw-at)}
     // the poll is shown), and again when the proof has expired or been spent.
     let proof = null;
     let solved = false;
+    // How far the search has gone, shown while a voter waits for it.
+    const bar = h('progress');
+    bar.max = 100;
+    bar.value = 0;
     const solveOne = async () => {
       solved = false;
       const [c, solve] = await Promise.all([call(path + '/challenge'), loadSolver()]);
       const t0 = performance.now();
-      const n = await solve(c);
+      const n = await solve(c, 30, (done) => { bar.value = Math.round(done * 100); });
       b.dataset.tallySolveMs = Math.round(performance.now() - t0);
       b.dataset.tallyChallengeLevel = c.level;
       if (n < 0) throw new Error('tally: unsolvable challenge');
@@ -514,7 +528,10 @@ a{color:var(--tw-at)}
     // One ballot: the same id through every retry, so it counts once.
     const cast = async (body, again) => {
       if (challenged) {
-        if (!solved) say(w.verifying);
+        if (!solved) {
+          say(w.verifying);
+          live.firstChild.append(bar);
+        }
         body.proof = (await proofFor()).proof;
         proof = null;
       }
@@ -583,7 +600,8 @@ a{color:var(--tw-at)}
       live.replaceChildren(h('p', 'tw-q', poll.question), note(w.notYet(date(poll.opens_at))));
     } else {
       if (!poll.results_visible) hide(hiddenWhy());
-      if (challenged) fresh().catch(() => {});
+      // Solving starts as the poll comes near the screen.
+      if (challenged) near(b, () => fresh().catch(() => {}));
     }
   };
 
