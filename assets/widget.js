@@ -59,7 +59,8 @@
       sep: '.', dec: ',', loc: 'vi-VN',
       date: { hour: '2-digit', minute: '2-digit', hourCycle: 'h23', day: '2-digit', month: '2-digit', year: 'numeric' },
       online: 'Đang truy cập', today: 'Hôm nay', yesterday: 'Hôm qua',
-      week: 'Tuần này', month: 'Tháng này', total: 'Tổng lượt truy cập',
+      this_week: 'Tuần này', last_week: 'Tuần trước', this_month: 'Tháng này',
+      last_month: 'Tháng trước', total: 'Tổng lượt truy cập',
       visits: 'Số lượt truy cập',
       views: 'Lượt xem', empty: 'Chưa có phiếu nào.',
       submit: 'Gửi bình chọn', see: 'Xem kết quả', results: 'Kết quả bình chọn',
@@ -91,7 +92,8 @@
       sep: ',', dec: '.', loc: 'en-GB',
       date: { hour: '2-digit', minute: '2-digit', hourCycle: 'h23', day: 'numeric', month: 'long', year: 'numeric' },
       online: 'Online now', today: 'Today', yesterday: 'Yesterday',
-      week: 'This week', month: 'This month', total: 'Total visits',
+      this_week: 'This week', last_week: 'Last week', this_month: 'This month',
+      last_month: 'Last month', total: 'Total visits',
       visits: 'Visits',
       views: 'Views', empty: 'No votes yet.',
       submit: 'Submit vote', see: 'See results', results: 'Poll results',
@@ -292,13 +294,13 @@ a{color:var(--tw-at)}
     inside(el).replaceChildren(b);
   };
 
-  const FIGURES = {
-    online: ['online', 'tw-dot'], today: ['today', ''], yesterday: ['yesterday', ''],
-    week: ['this_week', ''], month: ['this_month', ''], total: ['total', 'tw-sum'],
-  };
+  // data-rows="today last_week": the counter's fields a portal shows, in
+  // its order.
+  // Without it: all but last week's and last month's.
+  const FIELDS = ['online', 'today', 'yesterday', 'this_week', 'last_week', 'this_month', 'last_month', 'total'];
   const rowsOf = (el) => {
-    const asked = (el.dataset.rows || '').split(/[\s,]+/).filter((r) => FIGURES[r]);
-    return asked.length ? asked : Object.keys(FIGURES);
+    const asked = (el.dataset.rows || '').split(/[\s,]+/).filter((r) => FIELDS.includes(r));
+    return asked.length ? asked : FIELDS.filter((f) => !f.startsWith('last'));
   };
   const bare = (el) => el.dataset.label === 'none';
 
@@ -306,7 +308,7 @@ a{color:var(--tw-at)}
     const w = words(el);
     if (el.dataset.form === 'line') {
       const [key] = el.dataset.rows ? rowsOf(el) : ['total'];
-      const n = h('strong', '', num(c[FIGURES[key][0]], w));
+      const n = h('strong', '', num(c[key], w));
       const label = key === 'total' ? w.visits : w[key];
       const b = box(el, 'tw-line', 'span');
       b.append(...(bare(el) ? [n] : [label + ': ', n]));
@@ -315,8 +317,7 @@ a{color:var(--tw-at)}
     }
     const dl = h('dl', 'tw-stats');
     for (const key of rowsOf(el)) {
-      const [field, cls] = FIGURES[key];
-      dl.append(h('div', 'tw-row ' + cls, h('dt', key === 'online' ? 'tw-dot' : '', w[key]), h('dd', '', num(c[field], w))));
+      dl.append(h('div', key === 'total' ? 'tw-row tw-sum' : 'tw-row', h('dt', key === 'online' ? 'tw-dot' : '', w[key]), h('dd', '', num(c[key], w))));
     }
     const b = box(el, 'tw-counter');
     b.append(dl);

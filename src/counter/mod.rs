@@ -17,6 +17,7 @@
 mod flush;
 mod pages;
 mod pending;
+mod previous;
 mod replay;
 mod spill;
 
@@ -39,6 +40,7 @@ use crate::store::{Batch, CounterSnapshot, Store, Touch, TouchOutcome};
 use pages::{PageCache, PageReads};
 pub use pending::Totals;
 use pending::{InFlight, Pending, compose};
+pub use previous::Previous;
 use spill::Spill;
 
 /// A visitor counts as online for this long after their last hit.
@@ -63,6 +65,8 @@ pub struct Hit {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CounterView {
     pub totals: Totals,
+    /// Last week's and last month's visits.
+    pub previous: Previous,
     pub page: Option<PageId>,
     /// True when the store could not be reached: the numbers are the last
     /// known ones plus this replica's own hits.
@@ -136,6 +140,7 @@ pub struct Counter {
     flushing: tokio::sync::RwLock<()>,
     /// Today's period and the span of time it holds for.
     period: Mutex<Option<(Timestamp, Timestamp, Arc<Period>)>>,
+    previous: previous::Kept,
 }
 
 impl Counter {
@@ -182,6 +187,7 @@ impl Counter {
             page_reads: PageReads::default(),
             flushing: tokio::sync::RwLock::new(()),
             period: Mutex::new(None),
+            previous: previous::Kept::default(),
         }
     }
 
@@ -371,6 +377,10 @@ impl Counter {
             (_, Some(Some(views))) => views,
             _ => 0,
         };
+        let previous = self
+            .previous
+            .of(&*self.store, &self.site, period.now.day)
+            .await;
         let state = self.state();
         let stored_period = state.stored_period.as_deref().unwrap_or(&period);
         let totals = compose(
@@ -384,6 +394,7 @@ impl Counter {
         );
         CounterView {
             totals,
+            previous,
             page: page.cloned(),
             stale: !state.store_ok || !state.buffer.is_empty() || state.stored_period.is_none(),
         }

@@ -78,7 +78,7 @@ export async function theme(browser) {
     const context = await newContext(browser, 'T1', { viewport: { width: 1024, height: 1400 } });
     const page = await context.newPage();
     await page.goto(`${portalOrigin}/giao-dien-toi?poll=danh-gia-cong`, { waitUntil: 'load' });
-    for (const id of ['#table', '#plain', '#dark', '#themed']) await page.locator(`${id} .tally-widget`).waitFor();
+    for (const id of ['#table', '#rows', '#plain', '#dark', '#themed']) await page.locator(`${id} .tally-widget`).waitFor();
     await page.locator('#line .tw-line strong').waitFor();
     await page.locator('[data-tally="views"] strong').waitFor();
 
@@ -100,6 +100,8 @@ export async function theme(browser) {
       assert.equal(lines, 1, 'a label never wraps in a 240 px sidebar');
     }
     assert.equal(await page.locator('#plain button[type=submit]').innerText(), 'Gửi bình chọn');
+    assert.deepEqual(await page.locator('#rows dt').allInnerTexts(), ['Hôm nay', 'Tuần trước', 'Tháng này', 'Tháng trước', 'Tổng lượt truy cập'],
+      'the rows data-rows names, in its order');
 
     // On purpose: the dark variant and the custom properties.
     const look = (id, sel, prop) => page.locator(`${id} ${sel}`).first().evaluate((e, p) => getComputedStyle(e)[p], prop);

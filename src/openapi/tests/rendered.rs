@@ -82,6 +82,8 @@ pub(super) fn rendered(schema: &str) -> Vec<Value> {
         yesterday: 3398,
         this_week: 9120,
         this_month: 40_213,
+        last_week: 21_870,
+        last_month: 96_402,
         online: 37,
         stale: false,
         page,
