@@ -32,13 +32,21 @@ impl Kept {
     /// else read from the history (the last ones kept, or zeros, when it
     /// cannot be read).
     pub async fn of(&self, store: &dyn Store, site: &SiteId, today: Day) -> Previous {
-        let kept = *self.0.lock();
-        if let Some((day, at, figures)) = kept
-            && day == today
-            && at.elapsed() < KEPT_FOR
-        {
-            return figures;
-        }
+        let kept = {
+            let mut kept = self.0.lock();
+            let last = *kept;
+            if let Some((day, at, figures)) = last
+                && day == today
+                && at.elapsed() < KEPT_FOR
+            {
+                return figures;
+            }
+            // This call reads; the ones meanwhile answer what is kept, so
+            // a busy counter reads the history once, not once a request.
+            let figures = last.map(|(_, _, figures)| figures).unwrap_or_default();
+            *kept = Some((today, Instant::now(), figures));
+            last
+        };
         let week_start = today.days_before(u32::from(
             today
                 .date()
