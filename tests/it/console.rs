@@ -635,7 +635,51 @@ async fn the_poll_page_gives_its_embed_code(backend: Backend) {
     app.stop().await;
 }
 
+/// A new poll can start from the satisfaction template or as a copy of
+/// another poll: words and settings, never its id, dates or ballots.
+async fn new_polls_start_from_a_template_or_a_copy(backend: Backend) {
+    let home = Home::open(backend).await;
+    let app = TestApp::start(&home, settings).await;
+    let mut console = Console::new(&app);
+    console.sign_in(TOKEN).await;
+    let empty = console.get("/admin/console/new-poll").await.text().await.unwrap();
+    assert!(empty.contains("/admin/console/new-poll?template=hai-long"), "{empty}");
+    let template = console
+        .get("/admin/console/new-poll?template=hai-long")
+        .await
+        .text()
+        .await
+        .unwrap();
+    for part in [
+        "Bạn đánh giá như thế nào về cổng thông tin này?",
+        r#"value="Rất tốt""#,
+        r#"value="Tốt""#,
+        r#"value="Bình thường""#,
+        r#"value="Chưa tốt""#,
+    ] {
+        assert!(template.contains(part), "{part}: {template}");
+    }
+    let csrf = console.csrf().await;
+    console.post("/admin/console/polls", &poll_form("goc", &csrf)).await;
+    let page = console.get("/admin/console/polls/goc").await.text().await.unwrap();
+    assert!(page.contains("/admin/console/new-poll?from=goc"), "a Duplicate link: {page}");
+    let copy = console
+        .get("/admin/console/new-poll?from=goc")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(copy.contains("Bạn đánh giá thế nào?"), "{copy}");
+    assert!(copy.contains(r#"value="Tốt""#), "{copy}");
+    assert!(!copy.contains(r#"value="goc""#), "the copy needs its own id: {copy}");
+    assert!(!copy.contains(r#"name="option-id" value="tot""#), "{copy}");
+    let missing = console.get("/admin/console/new-poll?from=khong-co").await;
+    assert_eq!(missing.status(), 404);
+    app.stop().await;
+}
+
 on_every_store!(
+    new_polls_start_from_a_template_or_a_copy,
     the_poll_page_gives_its_embed_code,
     form_errors_speak_one_language,
     signing_in_and_out,

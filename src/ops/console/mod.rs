@@ -22,6 +22,7 @@ mod routes;
 mod save;
 mod session;
 mod sign_in;
+mod starts;
 mod words;
 
 use std::sync::Arc;
@@ -191,6 +192,7 @@ impl Console {
         let mut frame = self.frame(req.uri().query());
         // What the page before did (`?done=closed`), for a notice.
         let done = query_param(req.uri().query(), "done");
+        let query = req.uri().query().map(str::to_owned);
         match page {
             Page::Stylesheet => return layout::stylesheet(),
             Page::Script => return layout::script(),
@@ -270,7 +272,7 @@ impl Console {
             (Page::Import, fields) => history::import(self, &editor, fields).await,
             (Page::Polls, None) => polls::list(self, &editor).await,
             (Page::Polls, Some(f)) => save::save(self, &editor, None, &f).await,
-            (Page::NewPoll, _) => form::new_poll(self, &editor),
+            (Page::NewPoll, _) => starts::new_poll(self, &editor, query.as_deref()).await,
             (Page::Poll, _) => polls::detail(self, &editor, id, done.as_deref()).await,
             (Page::PollResults { xlsx }, _) => polls::results_sheet(self, &editor, id, xlsx).await,
             (Page::EditPoll, None) => form::edit_poll(self, &editor, id).await,

@@ -236,6 +236,7 @@ fn actions(frame: &Frame, poll: &Poll, status: PollStatus) -> Markup {
     html! {
         div.actions {
             a.button.secondary href=(poll_link(frame, &poll.id, "/edit")) { (frame.t("Sửa", "Edit")) }
+            (super::starts::duplicate_link(frame, poll))
             @match status {
                 PollStatus::NotYetOpen => {
                     (button_form(frame, poll_link(frame, &poll.id, "/open"), frame.t("Mở ngay", "Open now"), "secondary"))
