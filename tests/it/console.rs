@@ -642,8 +642,16 @@ async fn new_polls_start_from_a_template_or_a_copy(backend: Backend) {
     let app = TestApp::start(&home, settings).await;
     let mut console = Console::new(&app);
     console.sign_in(TOKEN).await;
-    let empty = console.get("/admin/console/new-poll").await.text().await.unwrap();
-    assert!(empty.contains("/admin/console/new-poll?template=hai-long"), "{empty}");
+    let empty = console
+        .get("/admin/console/new-poll")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        empty.contains("/admin/console/new-poll?template=hai-long"),
+        "{empty}"
+    );
     let template = console
         .get("/admin/console/new-poll?template=hai-long")
         .await
@@ -660,9 +668,19 @@ async fn new_polls_start_from_a_template_or_a_copy(backend: Backend) {
         assert!(template.contains(part), "{part}: {template}");
     }
     let csrf = console.csrf().await;
-    console.post("/admin/console/polls", &poll_form("goc", &csrf)).await;
-    let page = console.get("/admin/console/polls/goc").await.text().await.unwrap();
-    assert!(page.contains("/admin/console/new-poll?from=goc"), "a Duplicate link: {page}");
+    console
+        .post("/admin/console/polls", &poll_form("goc", &csrf))
+        .await;
+    let page = console
+        .get("/admin/console/polls/goc")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("/admin/console/new-poll?from=goc"),
+        "a Duplicate link: {page}"
+    );
     let copy = console
         .get("/admin/console/new-poll?from=goc")
         .await
@@ -671,7 +689,10 @@ async fn new_polls_start_from_a_template_or_a_copy(backend: Backend) {
         .unwrap();
     assert!(copy.contains("Bạn đánh giá thế nào?"), "{copy}");
     assert!(copy.contains(r#"value="Tốt""#), "{copy}");
-    assert!(!copy.contains(r#"value="goc""#), "the copy needs its own id: {copy}");
+    assert!(
+        !copy.contains(r#"value="goc""#),
+        "the copy needs its own id: {copy}"
+    );
     assert!(!copy.contains(r#"name="option-id" value="tot""#), "{copy}");
     let missing = console.get("/admin/console/new-poll?from=khong-co").await;
     assert_eq!(missing.status(), 404);
