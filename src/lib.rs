@@ -26,6 +26,7 @@ pub mod lang;
 pub mod metrics;
 pub mod openapi;
 pub mod ops;
+pub mod pacing;
 pub mod poll;
 pub mod polls_file;
 pub mod privacy;

@@ -141,6 +141,8 @@ pub struct Counter {
     /// Today's period and the span of time it holds for.
     period: Mutex<Option<(Timestamp, Timestamp, Arc<Period>)>>,
     previous: previous::Kept,
+    /// Failures that repeat are logged at most once in a while.
+    quiet: flush::Quiet,
 }
 
 impl Counter {
@@ -188,6 +190,7 @@ impl Counter {
             flushing: tokio::sync::RwLock::new(()),
             period: Mutex::new(None),
             previous: previous::Kept::default(),
+            quiet: flush::Quiet::default(),
         }
     }
 
@@ -222,16 +225,6 @@ impl Counter {
         self.view(page).await
     }
 
-    /// Whether the store answers.
-    pub async fn ping(&self) -> Result<(), crate::store::StoreError> {
-        self.store.ping().await
-    }
-
-    /// The store's kind: `embedded`, `redis` or `redis-cluster`.
-    pub fn store_kind(&self) -> &'static str {
-        self.store.kind()
-    }
-
     /// Sets the visits counted before tally (the baseline).
     pub async fn set_baseline(&self, baseline: u64) -> Result<(), crate::store::StoreError> {
         self.store.set_baseline(&self.site, baseline).await
@@ -258,7 +251,7 @@ impl Counter {
                     self.metrics.hit_outcomes[0].inc();
                 }
                 Err(e) => {
-                    tracing::warn!(error = %e, "store unavailable; buffering hits");
+                    self.buffering(&e);
                     self.buffer(pending);
                 }
             }

@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, StatusCode, header};
 
 use super::text::Lang;
+use crate::pacing::{LOG_EVERY, LogGate};
 use crate::poll::Shown;
 
 mod body;
@@ -218,11 +219,17 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// Each request a store outage refuses would log a line: one in a while
+/// is written, saying how many were not.
+static STORE_UNAVAILABLE_LINE: LogGate = LogGate::new(LOG_EVERY);
+
 impl From<crate::store::StoreError> for ApiError {
     fn from(e: crate::store::StoreError) -> Self {
         match e {
             crate::store::StoreError::Unavailable(why) => {
-                tracing::warn!(error = %why, "store unavailable");
+                if let Some(held) = STORE_UNAVAILABLE_LINE.pass() {
+                    tracing::warn!(error = %why, not_logged_since_last = held, "store unavailable");
+                }
                 ApiError::StoreUnavailable
             }
             crate::store::StoreError::Credentials(why) => {

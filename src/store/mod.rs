@@ -261,11 +261,20 @@ pub trait Store: Upkeep + Visits + Counters + Shared + Polls + History + Admin {
     /// A short name for logs and metrics: `embedded`, `redis`,
     /// `redis-cluster`.
     fn kind(&self) -> &'static str;
+
+    /// Whether the store's own disk takes writes now.
+    fn disk(&self) -> DiskHealth {
+        DiskHealth::default()
+    }
 }
 
 impl Store for timed::TimedStore {
     fn kind(&self) -> &'static str {
         self.inner().kind()
+    }
+
+    fn disk(&self) -> DiskHealth {
+        self.inner().disk()
     }
 }
 

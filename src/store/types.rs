@@ -291,3 +291,24 @@ pub struct Session {
     /// When the session ends unless used again before.
     pub expires_at: Timestamp,
 }
+
+/// Whether a store's own disk takes writes. The embedded store's may
+/// refuse them after a disk error (a full disk) until it has opened its
+/// file again; a Redis store has no disk of its own here and always says
+/// yes (its outages are operations that fail).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DiskHealth {
+    pub writable: bool,
+    /// Writes the disk did not take since the start: commits that failed
+    /// on it, and writes refused while the file was opened again.
+    pub refused: u64,
+}
+
+impl Default for DiskHealth {
+    fn default() -> Self {
+        Self {
+            writable: true,
+            refused: 0,
+        }
+    }
+}

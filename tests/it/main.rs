@@ -16,6 +16,7 @@ mod console;
 mod console_edits;
 mod counting;
 mod damaged_store;
+mod disk_full;
 mod durability;
 mod edge;
 mod embedded_housekeeping;

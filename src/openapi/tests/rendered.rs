@@ -70,6 +70,7 @@ fn readiness(ready: bool) -> Readiness {
             },
             public_listener: ListenerCheck::Serving,
         },
+        store_error: (!ready).then(|| "store unavailable: connection refused".into()),
         waiting_for_a_turn: 0,
     }
 }

@@ -8,7 +8,9 @@
 //! are committed without fsync and made durable within the sync interval;
 //! hits are decided in memory and answered before their visitor records
 //! are written (`decided.rs`), with the same durability.
-//! Housekeeping deletes expired state a slice at a time.
+//! Housekeeping deletes expired state a slice at a time. After a disk
+//! error (a full disk) writes are refused and the store is not ready until
+//! the writer has opened the file again (`heal.rs`).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -19,12 +21,14 @@ use redb::{Database, Durability, ReadTransaction, ReadableDatabase, WriteTransac
 
 use jiff::Timestamp;
 
-use super::{Store, StoreError, Upkeep};
+use super::{DiskHealth, Store, StoreError, Upkeep};
 
 mod admin;
 mod ballots;
 mod counters;
+mod current;
 mod decided;
+mod heal;
 mod history;
 mod levels;
 mod maintain;
@@ -35,6 +39,7 @@ mod tables;
 mod visits;
 mod writer;
 
+use current::Current;
 use tables::{COUNTERS, err};
 use writer::Writer;
 
@@ -43,7 +48,7 @@ const CACHE_BYTES: usize = 16 * 1024 * 1024;
 
 /// State in a redb file.
 pub struct EmbeddedStore {
-    db: Arc<Database>,
+    current: Arc<Current>,
     writer: Writer,
     online: online::Online,
     sweeps: Arc<maintain::Cursors>,
@@ -75,10 +80,10 @@ impl EmbeddedStore {
         })?;
         let online = online::Online::restore(&db)
             .map_err(|e| anyhow::anyhow!("TALLY_DATA_DIR: cannot read {}: {e}", path.display()))?;
-        let db = Arc::new(db);
+        let current = Arc::new(Current::new(Arc::new(db)));
         Ok(Self {
-            writer: Writer::start(Arc::clone(&db), sync_every)?,
-            db,
+            writer: Writer::start(Arc::clone(&current), path, sync_every)?,
+            current,
             online,
             sweeps: Arc::default(),
             decided: Arc::default(),
@@ -100,7 +105,7 @@ impl EmbeddedStore {
         T: Send + 'static,
         F: FnOnce(&ReadTransaction) -> Result<T, redb::Error> + Send + 'static,
     {
-        let db = Arc::clone(&self.db);
+        let db = self.current.db()?;
         tokio::task::spawn_blocking(move || {
             let txn = db.begin_read().map_err(err)?;
             f(&txn).map_err(err)
@@ -113,6 +118,10 @@ impl EmbeddedStore {
 impl Store for EmbeddedStore {
     fn kind(&self) -> &'static str {
         "embedded"
+    }
+
+    fn disk(&self) -> DiskHealth {
+        self.current.health()
     }
 }
 
@@ -127,6 +136,8 @@ impl Upkeep for EmbeddedStore {
                 "embedded store: the writer stopped".into(),
             ));
         }
+        // Names why writes fail, while they do.
+        self.current.writable()?;
         self.read_txn(|txn| txn.open_table(COUNTERS).map(drop).map_err(Into::into))
             .await
     }

@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{AddressKey, Attempt, BallotId, PollId, VisitorKey, hex, random};
+use crate::pacing::LogGate;
 use crate::store::Retraction;
 
 const PREFIX: &str = "pending-";
@@ -25,6 +26,9 @@ pub struct Journal {
     dir: PathBuf,
     /// This run's file.
     file: PathBuf,
+    /// A disk that refuses the journal refuses every write to it: logged
+    /// once in a while.
+    failed_line: LogGate,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -74,6 +78,7 @@ impl Journal {
         Some(Self {
             dir: dir.to_owned(),
             file,
+            failed_line: LogGate::default(),
         })
     }
 
@@ -143,20 +148,27 @@ impl Journal {
         left
     }
 
-    /// Appends `r` and syncs it to disk.
+    /// Appends `r` and syncs it to disk. A line the disk refuses (a full
+    /// disk) is cut off again, so the next one does not follow half a line.
     pub fn append(&self, r: &Retraction) {
         let written = OpenOptions::new()
             .create(true)
             .append(true)
             .open(&self.file)
             .and_then(|mut f| {
+                let before = f.metadata()?.len();
                 let mut line = serde_json::to_vec(&Line::of(r)).map_err(std::io::Error::other)?;
                 line.push(b'\n');
-                f.write_all(&line)?;
-                f.sync_data()
+                let appended = f.write_all(&line).and_then(|()| f.sync_data());
+                if appended.is_err() {
+                    let _ = f.set_len(before);
+                }
+                appended
             });
-        if let Err(e) = written {
-            tracing::error!(file = %self.file.display(), error = %e, "cannot journal a retraction; it waits in memory only");
+        if let Err(e) = written
+            && let Some(held) = self.failed_line.pass()
+        {
+            tracing::error!(file = %self.file.display(), error = %e, not_logged_since_last = held, "cannot journal a retraction; it waits in memory only");
         }
     }
 
@@ -167,7 +179,11 @@ impl Journal {
             return;
         }
         if let Err(e) = self.write(waiting) {
-            tracing::error!(file = %self.file.display(), error = %e, "cannot rewrite the retractions' journal");
+            // A full disk: what was written of the new file only takes room.
+            let _ = fs::remove_file(self.file.with_extension("tmp"));
+            if let Some(held) = self.failed_line.pass() {
+                tracing::error!(file = %self.file.display(), error = %e, not_logged_since_last = held, "cannot rewrite the retractions' journal");
+            }
         }
     }
 
