@@ -96,6 +96,9 @@ pub enum ApiError {
     InvalidBaseline(String),
     /// A previous counter's history that cannot be read (the line named).
     InvalidImport(String),
+    /// An import whose outcome the store did not say in time: every day
+    /// is in, or none.
+    ImportUnsettled,
     /// Replacing the poll would drop options that hold ballots.
     PollConflict(PollConflictDetail),
     Internal,

@@ -66,17 +66,6 @@ pub struct Keep {
     pub page_days: u32,
 }
 
-/// What importing a previous counter's daily visits did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Imported {
-    /// Days in the import.
-    pub days: u64,
-    /// Days whose imported figure is new or differs from the last import.
-    pub changed: u64,
-    /// What the total of visits changed by.
-    pub added: i64,
-}
-
 /// Which of `day`'s buckets the counters read on `today` (a sum of 1 the
 /// day, 2 the week, 4 the month): an imported day changes those too.
 pub fn shown_buckets(day: Day, today: Day) -> u8 {

@@ -89,6 +89,7 @@ pub fn every() -> Vec<ApiError> {
         invalid_character(),
         invalid_baseline(),
         invalid_import(),
+        ImportUnsettled,
         poll_has_ballots(),
         Internal,
     ];
@@ -135,6 +136,7 @@ fn sampled(error: &ApiError) -> bool {
         | InvalidCharacter(_)
         | InvalidBaseline(_)
         | InvalidImport(_)
+        | ImportUnsettled
         | PollConflict(_)
         | Internal => true,
     }

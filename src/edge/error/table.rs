@@ -267,6 +267,12 @@ impl ApiError {
                 format!("Không đọc được tệp lịch sử (mỗi dòng: ngày,lượt truy cập): {why}"),
                 format!("The history file cannot be read (each line: date,visits): {why}"),
             ),
+            ImportUnsettled => row(
+                S::GATEWAY_TIMEOUT,
+                "import_unsettled",
+                "Kho dữ liệu ngừng trả lời trước khi biết kết quả: hoặc mọi ngày trong tệp đã được nhập, hoặc không ngày nào. Xem lịch sử truy cập hoặc nhật ký; nhập lại cùng tệp là an toàn.",
+                "The store stopped answering before the import's outcome was known: every day of the file is in, or none. The history and the audit log show which; importing the same file again is safe.",
+            ),
             PollConflict(_) => row(
                 S::CONFLICT,
                 "poll_has_ballots",

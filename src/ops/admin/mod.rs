@@ -113,6 +113,10 @@ impl From<HistoryError> for ApiError {
             HistoryError::Span(why) => ApiError::InvalidQuery(why),
             HistoryError::Import(why) => ApiError::InvalidImport(why.to_string()),
             HistoryError::Store(e) => e.into(),
+            HistoryError::Unsettled(e) => {
+                tracing::warn!(error = %e, "history import: outcome unknown");
+                ApiError::ImportUnsettled
+            }
         }
     }
 }

@@ -146,6 +146,10 @@ impl From<HistoryError> for Failure {
     fn from(e: HistoryError) -> Self {
         match e {
             HistoryError::Store(e) => e.into(),
+            HistoryError::Unsettled(e) => {
+                tracing::warn!(error = %e, "console: import outcome unknown");
+                Failure::Refused(ApiError::ImportUnsettled)
+            }
             other => Failure::Invalid(other.to_string()),
         }
     }

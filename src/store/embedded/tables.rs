@@ -21,7 +21,8 @@ pub(super) const VOTERS: TableDefinition<&str, &str> = TableDefinition::new("vot
 pub(super) const ADDRESS_BALLOTS: TableDefinition<&str, u32> =
     TableDefinition::new("address_ballots");
 /// Marks that stand until they expire (ms), as Redis keys with a TTL do:
-/// the fences of retracted tries at casting a ballot.
+/// the fences of retracted tries at casting a ballot, and imports'
+/// outcomes (`<outcome key>\x1f<outcome>`).
 pub(super) const MARKS: TableDefinition<&str, i64> = TableDefinition::new("marks");
 /// Spent challenges: key → `<remember until, ms>|<ballot id>/<visitor>`.
 pub(super) const SPENT: TableDefinition<&str, &str> = TableDefinition::new("spent_challenges");

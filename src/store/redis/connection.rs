@@ -1,7 +1,7 @@
 //! Connecting to Redis: one server through a reconnecting multiplexed
 //! connection, or a cluster through redis-rs's cluster client; TLS with
-//! rustls for `rediss://`. Ballots that wait for a promise have
-//! connections of their own ([`super::lane`]).
+//! rustls for `rediss://`. Ballots that wait for a promise, and imports,
+//! have connections of their own ([`super::lane`]).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,8 +14,9 @@ use tokio::sync::OnceCell;
 
 use super::durability::Durability;
 pub(super) use super::lane::{Dedicated, Lane};
+use super::lane::{Link, Opener};
 use crate::config::BallotDurability;
-use crate::store::StoreError;
+use crate::store::{IMPORT_DEADLINE, StoreError};
 
 /// A connection to one server or to a cluster.
 #[derive(Clone)]
@@ -24,6 +25,8 @@ pub(super) enum Connection {
     Cluster(ClusterConnection),
     /// One of the ballots' own connections.
     Ballots(Dedicated),
+    /// A connection of its own, for one long operation.
+    Own(Link),
 }
 
 impl ConnectionLike for Connection {
@@ -32,6 +35,7 @@ impl ConnectionLike for Connection {
             Connection::Single(c) => c.req_packed_command(cmd),
             Connection::Cluster(c) => c.req_packed_command(cmd),
             Connection::Ballots(c) => c.req_packed_command(cmd),
+            Connection::Own(c) => c.req_packed_command(cmd),
         }
     }
 
@@ -45,6 +49,7 @@ impl ConnectionLike for Connection {
             Connection::Single(c) => c.req_packed_commands(pipeline, offset, count),
             Connection::Cluster(c) => c.req_packed_commands(pipeline, offset, count),
             Connection::Ballots(c) => c.req_packed_commands(pipeline, offset, count),
+            Connection::Own(c) => c.req_packed_commands(pipeline, offset, count),
         }
     }
 
@@ -53,6 +58,7 @@ impl ConnectionLike for Connection {
             Connection::Single(c) => c.get_db(),
             Connection::Cluster(c) => c.get_db(),
             Connection::Ballots(c) => c.get_db(),
+            Connection::Own(c) => c.get_db(),
         }
     }
 }
@@ -75,6 +81,9 @@ pub struct RedisStore {
     pub(super) durability: Durability,
     /// Hits' touches, sent in batches; started on first use.
     pub(super) touches: OnceCell<super::visits::Touches>,
+    /// Opens an import's own connection, which waits for answers up to
+    /// [`IMPORT_DEADLINE`] (the shared one, the store timeout).
+    patient: Opener,
 }
 
 impl RedisStore {
@@ -106,11 +115,13 @@ impl RedisStore {
             .set_max_delay(Duration::from_secs(1));
         let manager = ConnectionManager::new_lazy_with_config(client.clone(), config)?;
         let lane = Lane::single(client.clone(), timeout);
+        let patient = Opener::single(client.clone(), timeout, IMPORT_DEADLINE.max(timeout));
         Ok(Self {
             target: Target::Single(manager, Box::new(client)),
             timeout,
             durability: Durability::new(durability, timeout, lane),
             touches: OnceCell::new(),
+            patient,
         })
     }
 
@@ -123,7 +134,8 @@ impl RedisStore {
     ) -> anyhow::Result<Self> {
         install_crypto();
         let client = cluster_client(nodes, ca.clone(), timeout, timeout)?;
-        let lane = Lane::cluster(cluster_client(nodes, ca, timeout, timeout)?);
+        let lane = Lane::cluster(cluster_client(nodes, ca.clone(), timeout, timeout)?);
+        let patient = cluster_client(nodes, ca, timeout, IMPORT_DEADLINE.max(timeout))?;
         Ok(Self {
             target: Target::Cluster {
                 client: Box::new(client),
@@ -132,6 +144,7 @@ impl RedisStore {
             timeout,
             durability: Durability::new(durability, timeout, lane),
             touches: OnceCell::new(),
+            patient: Opener::Cluster(Box::new(patient)),
         })
     }
 
@@ -144,6 +157,12 @@ impl RedisStore {
                 .map(|c| Connection::Cluster(c.clone()))
                 .map_err(unavailable),
         }
+    }
+
+    /// A fresh connection of its own whose answers may take up to
+    /// [`IMPORT_DEADLINE`]: commands sent on it are answered in order.
+    pub(super) async fn patient_connection(&self) -> Result<Connection, StoreError> {
+        Ok(Connection::Own(self.patient.open().await?))
     }
 }
 
