@@ -16,7 +16,7 @@ use crate::edge::origin::Origins;
 use crate::edge::respond::Response;
 use crate::edge::stream::Streams;
 use crate::editing::Editing;
-use crate::history::History;
+use crate::history::{History, IMPORT_ANSWERED_WITHIN};
 use crate::identity::Visitors;
 use crate::metrics::Metrics;
 use crate::ops::admin::AdminApi;
@@ -85,6 +85,7 @@ fn door(settings: &Settings, shared: &Shared, parts: DoorParts) -> Door {
         templates: Templates::new(&parts.templates),
         trusted_proxies: settings.trusted_proxies.clone(),
         limits: settings.limits.clone(),
+        slow_routes: Vec::new(),
         rate_limits: None,
         admission: None,
         read_body: false,
@@ -209,8 +210,17 @@ pub fn ops(settings: &Settings, shared: &Shared, services: Services<'_>) -> List
         render: ops::render(),
         secure: ops::secure,
     };
+    // An import is bounded by its own deadline, not a request's.
+    let slow_routes = ["/admin/history/import", "/admin/console/import"]
+        .into_iter()
+        .map(|route| (route, IMPORT_ANSWERED_WITHIN))
+        .collect();
+    let door = Door {
+        slow_routes,
+        ..door(settings, shared, parts)
+    };
     Listener {
-        door: Arc::new(door(settings, shared, parts)),
+        door: Arc::new(door),
         router,
     }
 }
