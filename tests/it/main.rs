@@ -25,6 +25,7 @@ mod history;
 mod hostile_input;
 mod http_errors;
 mod identity;
+mod imports;
 mod layout;
 mod openapi;
 mod polls;
