@@ -173,6 +173,7 @@ operations! {
         /// refused unless `force`; forced, their counts are deleted.
         async fn put_poll(&self, site: &SiteId, poll: &Poll, force: bool) -> PutPoll;
 
+        /// Every poll's definition, in no particular order.
         async fn list_polls(&self, site: &SiteId) -> Vec<Poll>;
 
         async fn poll_state(
@@ -181,6 +182,16 @@ operations! {
             poll: &PollId,
             visitor: Option<&VisitorKey>,
         ) -> Option<PollState>;
+
+        /// The states of `polls`, in their order (`None` for one that does
+        /// not exist), read at once: a page of a list costs one read, not
+        /// one per poll.
+        async fn poll_states(
+            &self,
+            site: &SiteId,
+            polls: &[PollId],
+            visitor: Option<&VisitorKey>,
+        ) -> Vec<Option<PollState>>;
 
         /// Counts a ballot exactly once, or says why not, in one atomic step.
         /// `None` when the poll does not exist.

@@ -1,5 +1,6 @@
 //! Polls in the embedded store: each function is one atomic step inside a
-//! write transaction, mirroring the Redis scripts.
+//! write transaction, mirroring the Redis scripts; a list's states are one
+//! read transaction.
 
 use std::collections::HashMap;
 
@@ -168,6 +169,27 @@ impl Polls for EmbeddedStore {
                 &k,
                 visitor.as_ref(),
             )
+        })
+        .await
+    }
+
+    async fn poll_states(
+        &self,
+        site: &SiteId,
+        polls: &[PollId],
+        visitor: Option<&VisitorKey>,
+    ) -> Result<Vec<Option<PollState>>, StoreError> {
+        let keys: Vec<PollKeys> = polls.iter().map(|p| PollKeys::new(site, p)).collect();
+        let visitor = visitor.cloned();
+        self.read_txn(move |txn| {
+            let (polls, counts, voters) = (
+                txn.open_table(POLLS)?,
+                txn.open_table(POLL_COUNTS)?,
+                txn.open_table(VOTERS)?,
+            );
+            keys.iter()
+                .map(|k| poll_state_in(&polls, &counts, &voters, k, visitor.as_ref()))
+                .collect()
         })
         .await
     }
