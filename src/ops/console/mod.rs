@@ -6,7 +6,8 @@
 //!
 //! - [`session`]: the cookie, CSRF tokens and the admin token's check;
 //! - [`layout`]: the page shell, stylesheet, security headers, errors;
-//! - [`dashboard`], [`polls`], [`form`] and [`save`], [`history`]: the pages;
+//! - [`dashboard`], [`list`], [`polls`], [`form`] and [`save`], [`history`]:
+//!   the pages;
 //! - [`chart`]: SVG charts with their numbers as tables.
 
 mod chart;
@@ -16,6 +17,7 @@ mod fields;
 mod form;
 mod history;
 mod layout;
+mod list;
 mod polls;
 mod routes;
 mod save;
@@ -284,7 +286,7 @@ impl Console {
             }
             (Page::Audit, _) => history::audit(self, &editor).await,
             (Page::Import, fields) => history::import(self, &editor, fields).await,
-            (Page::Polls, None) => polls::list(self, &editor).await,
+            (Page::Polls, None) => list::list(self, &editor, parts.uri.query()).await,
             (Page::Polls, Some(f)) => save::save(self, &editor, None, &f).await,
             (Page::NewPoll, _) => form::new_poll(self, &editor),
             (Page::Poll, _) => polls::detail(self, &editor, id, done.as_deref()).await,
