@@ -24,6 +24,7 @@ mod http_errors;
 mod identity;
 mod layout;
 mod openapi;
+mod poll_lists;
 mod polls;
 mod polls_file;
 mod redis_tls;
