@@ -274,3 +274,23 @@ impl Voting {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Paging;
+
+    #[test]
+    fn pages_lead_to_their_neighbours_within_the_list() {
+        let page = |offset| Paging::new(offset, 50).unwrap();
+        assert_eq!(page(0).previous(120), None);
+        assert_eq!(page(0).next(120), Some(page(50)));
+        assert_eq!(page(100).next(120), None);
+        assert_eq!(page(100).previous(120), Some(page(50)));
+        assert_eq!(page(30).previous(120), Some(page(0)));
+        // From past the end, back to the last full page.
+        assert_eq!(page(500).previous(120), Some(page(70)));
+        assert_eq!(page(usize::MAX).next(usize::MAX), None);
+        assert_eq!(Paging::new(0, 0), None);
+        assert_eq!(Paging::new(0, Paging::MOST_LIMIT + 1), None);
+    }
+}
