@@ -176,6 +176,11 @@ operations! {
         /// Every poll's definition, in no particular order.
         async fn list_polls(&self, site: &SiteId) -> Vec<Poll>;
 
+        /// A number that moves whenever a poll is created, replaced or
+        /// deleted (by any replica): a list keeps the definitions it read
+        /// until it does, so checking costs one read, not one per poll.
+        async fn polls_version(&self, site: &SiteId) -> u64;
+
         async fn poll_state(
             &self,
             site: &SiteId,

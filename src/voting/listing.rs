@@ -1,7 +1,8 @@
 //! Lists of polls, a page at a time: the polls' definitions are kept at
-//! hand for a short while (and dropped on this replica's own changes), each
-//! list orders them, and only the page asked for has its states read — in
-//! one store call, however long the list.
+//! hand while the store's polls version stays (checked at most once per
+//! results' freshness interval; dropped on this replica's own changes),
+//! each list orders them, and only the page asked for has its states read —
+//! in one store call, however long the list.
 
 use std::cmp::Ordering;
 use std::sync::Arc;
@@ -182,8 +183,10 @@ impl<T> Listed<T> {
     }
 }
 
-/// The polls' definitions as last read, kept for `fresh`: every list reads
-/// them, and reading them costs the store one read per poll.
+/// The polls' definitions as last read, for every list: reading them costs
+/// the store one read per poll, so they are kept until the store's polls
+/// version moves, which is checked at most once per `fresh`, or until this
+/// replica changes a poll.
 pub(super) struct Definitions {
     fresh: Duration,
     kept: Mutex<Kept>,
@@ -193,11 +196,19 @@ pub(super) struct Definitions {
 
 #[derive(Default)]
 struct Kept {
-    /// When the read that gave them began, and the definitions.
-    polls: Option<(Instant, Arc<Vec<Poll>>)>,
+    polls: Option<Read>,
     /// Counts this replica's changes, so a read that began before one is
     /// not kept after it.
     changes: u64,
+}
+
+/// Definitions read from the store.
+struct Read {
+    polls: Arc<Vec<Poll>>,
+    /// The polls version they were read at.
+    version: u64,
+    /// When that version was last found current (when the read began).
+    checked: Instant,
 }
 
 impl Definitions {
@@ -211,12 +222,12 @@ impl Definitions {
 
     fn kept(&self) -> Option<Arc<Vec<Poll>>> {
         match &self.kept.lock().polls {
-            Some((at, polls)) if at.elapsed() < self.fresh => Some(Arc::clone(polls)),
+            Some(read) if read.checked.elapsed() < self.fresh => Some(Arc::clone(&read.polls)),
             _ => None,
         }
     }
 
-    /// The definitions, at most `fresh` old (or newer than this replica's
+    /// The definitions as of at most `fresh` ago (and after this replica's
     /// last change).
     async fn get(&self, store: &dyn Store, site: &SiteId) -> Result<Arc<Vec<Poll>>, StoreError> {
         if let Some(polls) = self.kept() {
@@ -227,10 +238,24 @@ impl Definitions {
             return Ok(polls);
         }
         let (began, changes) = (Instant::now(), self.kept.lock().changes);
+        // The version is read first: a change landing between the two
+        // reads leaves the definitions kept under the older version, so
+        // the next check reads them again.
+        let version = store.polls_version(site).await?;
+        if let Some(read) = self.kept.lock().polls.as_mut()
+            && read.version == version
+        {
+            read.checked = began;
+            return Ok(Arc::clone(&read.polls));
+        }
         let polls = Arc::new(store.list_polls(site).await?);
         let mut kept = self.kept.lock();
         if kept.changes == changes {
-            kept.polls = Some((began, Arc::clone(&polls)));
+            kept.polls = Some(Read {
+                polls: Arc::clone(&polls),
+                version,
+                checked: began,
+            });
         }
         Ok(polls)
     }

@@ -9,7 +9,7 @@ use jiff::{SignedDuration, Timestamp};
 use reqwest::{Method, StatusCode, header};
 use serde_json::{Value, json};
 
-use crate::support::{Backend, Home, TestApp, noon};
+use crate::support::{Backend, Home, TestApp, eventually, noon};
 
 const TOKEN: &str = "5f1c0e9a7b3d4c2e8f6a1b0d9c7e5a3f4b2d1c0e9f8a7b6c";
 
@@ -413,6 +413,74 @@ async fn this_replicas_changes_show_on_its_next_list(backend: Backend) {
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(listed(&app).await, [ids(&[]), ids(&["hai"]), ids(&["hai"])]);
     app.stop().await;
+}
+
+/// Times this replica read every poll's definition from the store.
+async fn definitions_read(app: &TestApp) -> u64 {
+    let metrics = app.metrics().await;
+    let line = metrics
+        .lines()
+        .find(|l| {
+            l.starts_with("tally_store_operation_duration_seconds_count{operation=\"list_polls\"}")
+        })
+        .expect("the store's latency series for list_polls");
+    line.rsplit(' ').next().unwrap().parse().unwrap()
+}
+
+/// Two replicas on one Redis: what one changes shows on the other's list
+/// within its freshness interval, and lists that find nothing changed do
+/// not read the definitions again.
+async fn another_replicas_changes_show_soon(backend: Backend) {
+    let home = Home::open(backend).await;
+    let (first, second) = (
+        TestApp::start(&home, settings).await,
+        TestApp::start(&home, settings).await,
+    );
+    let poll = json!({"id": "mot", "question": "?",
+        "options": [{"id": "a", "label": "A"}, {"id": "b", "label": "B"}]});
+    assert_eq!(listed(&second).await[0], Vec::<String>::new());
+    let r = admin(&first, Method::POST, "/admin/polls", Some(poll)).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    eventually(
+        std::time::Duration::from_secs(10),
+        "the poll listed on the other replica",
+        async || (listed(&second).await[0] == ["mot"]).then_some(()),
+    )
+    .await;
+    let reads = definitions_read(&second).await;
+    assert!(reads > 0);
+    for _ in 0..30 {
+        listed(&second).await;
+    }
+    assert_eq!(
+        definitions_read(&second).await,
+        reads,
+        "nothing changed, nothing read again"
+    );
+    let r = admin(&first, Method::DELETE, "/admin/polls/mot", None).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    eventually(
+        std::time::Duration::from_secs(10),
+        "the poll gone from the other replica",
+        async || listed(&second).await[1].is_empty().then_some(()),
+    )
+    .await;
+    first.stop().await;
+    second.stop().await;
+}
+
+mod shared_store {
+    use super::{Backend, another_replicas_changes_show_soon};
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn redis() {
+        another_replicas_changes_show_soon(Backend::Redis).await
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn cluster() {
+        another_replicas_changes_show_soon(Backend::Cluster).await
+    }
 }
 
 on_every_store!(

@@ -631,6 +631,36 @@ async fn a_page_of_poll_states_is_read_at_once(s: &dyn Store) {
     assert!(s.poll_states(&SITE, &[], None).await.unwrap().is_empty());
 }
 
+async fn the_polls_version_moves_with_every_poll_change(s: &dyn Store) {
+    let version = || async { s.polls_version(&SITE).await.unwrap() };
+    let mut was = version().await;
+    let p = poll(1, &["tot", "chua-tot"]);
+    for change in ["created", "replaced", "deleted"] {
+        match change {
+            "created" => s.put_poll(&SITE, &p, false).await.map(drop),
+            "replaced" => s
+                .put_poll(&SITE, &poll(1, &["tot", "khac"]), false)
+                .await
+                .map(drop),
+            _ => s.delete_poll(&SITE, &p.id).await.map(drop),
+        }
+        .unwrap();
+        let now = version().await;
+        assert!(now > was, "{change}: {was} then {now}");
+        was = now;
+    }
+    // Ballots and reads leave the definitions, and the version, alone.
+    s.put_poll(&SITE, &p, false).await.unwrap();
+    let was = version().await;
+    s.cast(&SITE, &ballot(&visitor(95), 1, &["tot"], 50))
+        .await
+        .unwrap()
+        .unwrap();
+    s.poll_states(&SITE, &[p.id.clone()], None).await.unwrap();
+    s.list_polls(&SITE).await.unwrap();
+    assert_eq!(version().await, was);
+}
+
 async fn dropping_options_with_ballots_needs_force(s: &dyn Store) {
     let p = poll(2, &["tot", "chua-tot", "binh-thuong"]);
     s.put_poll(&SITE, &p, false).await.unwrap();
@@ -1863,6 +1893,7 @@ conformance!(
     a_visitor_is_known_once_a_hit_is_kept,
     polls_are_created_replaced_and_listed,
     a_page_of_poll_states_is_read_at_once,
+    the_polls_version_moves_with_every_poll_change,
     dropping_options_with_ballots_needs_force,
     a_ballot_is_counted_once_per_visitor,
     voters_are_counted_beside_votes,

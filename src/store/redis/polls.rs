@@ -83,11 +83,19 @@ impl Polls for RedisStore {
             }
             _ => return Err(corrupt("poll script answered something unknown")),
         };
-        // The index lives in the site's slot, so it is a second command; a
-        // poll is written before it is listed.
-        redis::cmd("SADD")
+        // The index and the version live in the site's slot, so they are a
+        // second step; a poll is written before it is listed. The version
+        // moves even when nothing changed: a put sent again after this step
+        // failed makes up for it.
+        redis::pipe()
+            .atomic()
+            .cmd("SADD")
             .arg(keys::poll_index(site))
             .arg(poll.id.as_str())
+            .ignore()
+            .cmd("INCR")
+            .arg(keys::polls_version(site))
+            .ignore()
             .query_async::<()>(&mut conn)
             .await
             .map_err(unavailable)?;
@@ -125,6 +133,16 @@ impl Polls for RedisStore {
             .await?;
         // A poll deleted since the index was read has no definition.
         defs.iter().flatten().map(|def| parse_poll(def)).collect()
+    }
+
+    async fn polls_version(&self, site: &SiteId) -> Result<u64, StoreError> {
+        let mut conn = self.connection().await?;
+        let version: Option<u64> = redis::cmd("GET")
+            .arg(keys::polls_version(site))
+            .query_async(&mut conn)
+            .await
+            .map_err(unavailable)?;
+        Ok(version.unwrap_or(0))
     }
 
     async fn poll_state(
@@ -279,6 +297,9 @@ impl Polls for RedisStore {
             .cmd("SADD")
             .arg(keys::deleted_polls(site))
             .arg(poll.as_str())
+            .ignore()
+            .cmd("INCR")
+            .arg(keys::polls_version(site))
             .ignore()
             .query_async::<()>(&mut conn)
             .await
