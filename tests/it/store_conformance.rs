@@ -656,7 +656,9 @@ async fn the_polls_version_moves_with_every_poll_change(s: &dyn Store) {
         .await
         .unwrap()
         .unwrap();
-    s.poll_states(&SITE, &[p.id.clone()], None).await.unwrap();
+    s.poll_states(&SITE, std::slice::from_ref(&p.id), None)
+        .await
+        .unwrap();
     s.list_polls(&SITE).await.unwrap();
     assert_eq!(version().await, was);
 }
