@@ -6,8 +6,7 @@
 //!
 //! - [`session`]: the cookie, CSRF tokens and the admin token's check;
 //! - [`layout`]: the page shell, stylesheet, security headers, errors;
-//! - [`dashboard`], [`list`], [`polls`], [`form`] and [`save`], [`history`]:
-//!   the pages;
+//! - [`dashboard`], [`list`], [`polls`], [`form`], [`save`], [`history`]: pages;
 //! - [`chart`]: SVG charts with their numbers as tables.
 
 mod chart;
