@@ -71,9 +71,11 @@
   }
 
   /** Solves in slices of about `ms` milliseconds, yielding to the page between
-   * them through a MessageChannel (a nested setTimeout is clamped to 4 ms).
-   * Resolves to the number, or -1 when there is none. */
-  function solve(challenge, ms = 30) {
+   * them through a MessageChannel (a nested setTimeout is clamped to 4 ms),
+   * telling `progress` after each the share of the numbers tried (the
+   * answer is equally likely anywhere among them). Resolves to the number,
+   * or -1 when there is none. */
+  function solve(challenge, ms = 30, progress = () => {}) {
     const c = prepare(challenge), ch = new MessageChannel();
     let n = 0;
     return new Promise((done) => {
@@ -82,6 +84,7 @@
           const found = search(c, n, 1000);
           if (found >= 0 || (n += 1000) > c.max) return ch.port1.close(), done(found);
         }
+        progress(n / (c.max + 1));
         ch.port2.postMessage(0);
       };
       ch.port2.postMessage(0);

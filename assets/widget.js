@@ -10,6 +10,20 @@
  * The browser's own language never switches it. Dates are shown in the
  * poll's time zone.
  *
+ * A counter shows the rows its data-rows names (online, today, yesterday,
+ * week, month, total; all by default), or with data-form="line" one line
+ * ("Số lượt truy cập: 7.582.803", the figure data-rows names, total by
+ * default). data-label="none" on a views placeholder or a line counter
+ * shows the bare number, for a portal that writes its own label.
+ *
+ * Each placeholder's inside is its own shadow root: the portal's CSS
+ * (label, button, dt, *, …) cannot reach it, and the box resets every
+ * inherited text style, so a dark sidebar's colour, size or capitals stop
+ * at its edge. Only the portal's font family comes in, and the documented
+ * custom properties: --tally-accent, --tally-text, --tally-background,
+ * --tally-font, --tally-font-size, --tally-radius; data-theme="dark" (on a
+ * placeholder or the script tag) gives the dark variant.
+ *
  * Results are shown only when the poll lets this visitor see them; while
  * shown they follow new ballots (server-sent events, else a read every 10 s).
  * Each ballot carries a random id and is retried with it after a network
@@ -45,8 +59,10 @@
       sep: '.', dec: ',', loc: 'vi-VN',
       date: { hour: '2-digit', minute: '2-digit', hourCycle: 'h23', day: '2-digit', month: '2-digit', year: 'numeric' },
       online: 'Đang truy cập', today: 'Hôm nay', yesterday: 'Hôm qua',
-      week: 'Tuần này', month: 'Tháng này', total: 'Tổng lượt truy cập',
-      views: 'Lượt xem',
+      this_week: 'Tuần này', last_week: 'Tuần trước', this_month: 'Tháng này',
+      last_month: 'Tháng trước', total: 'Tổng lượt truy cập',
+      visits: 'Số lượt truy cập',
+      views: 'Lượt xem', empty: 'Chưa có phiếu nào.',
       submit: 'Gửi bình chọn', see: 'Xem kết quả', results: 'Kết quả bình chọn',
       totalVotes: 'Tổng số phiếu', vote: 'phiếu', votes: 'phiếu', upTo: 'Chọn tối đa',
       voters: 'Số người bình chọn', base: 'Tỷ lệ tính trên tổng số phiếu',
@@ -65,7 +81,7 @@
       address: 'Mạng của bạn đã gửi quá nhiều phiếu hôm nay. Vui lòng thử lại vào ngày mai.',
       busy: 'Hệ thống đang bận, phiếu của bạn chưa được ghi nhận. Vui lòng thử lại sau.',
       offline: 'Không kết nối được với hệ thống bình chọn. Vui lòng kiểm tra kết nối mạng và thử lại.',
-      verifying: 'Đang xác minh…',
+      verifying: 'Đang xác minh phiếu bầu, xin chờ giây lát…',
       unverified: 'Không xác minh được phiếu bầu. Vui lòng tải lại trang và thử lại.',
       notFound: 'Không tìm thấy cuộc bình chọn này.',
       failed: 'Không tải được dữ liệu. Vui lòng thử lại sau.',
@@ -76,8 +92,10 @@
       sep: ',', dec: '.', loc: 'en-GB',
       date: { hour: '2-digit', minute: '2-digit', hourCycle: 'h23', day: 'numeric', month: 'long', year: 'numeric' },
       online: 'Online now', today: 'Today', yesterday: 'Yesterday',
-      week: 'This week', month: 'This month', total: 'Total visits',
-      views: 'Views',
+      this_week: 'This week', last_week: 'Last week', this_month: 'This month',
+      last_month: 'Last month', total: 'Total visits',
+      visits: 'Visits',
+      views: 'Views', empty: 'No votes yet.',
       submit: 'Submit vote', see: 'See results', results: 'Poll results',
       totalVotes: 'Total votes', vote: 'vote', votes: 'votes', upTo: 'Choose up to',
       voters: 'Voters', base: 'Percentages are of all votes',
@@ -96,7 +114,7 @@
       address: 'Your network has sent too many votes today. Please try again tomorrow.',
       busy: 'The service is busy and your vote was not recorded. Please try again later.',
       offline: 'Could not reach the poll service. Please check your connection and try again.',
-      verifying: 'Verifying…',
+      verifying: 'Checking your vote, one moment…',
       unverified: 'Your vote could not be verified. Please reload the page and try again.',
       notFound: 'This poll does not exist.',
       failed: 'Could not load the data. Please try again later.',
@@ -123,58 +141,88 @@
     }
   };
 
+  // `all: initial` stops every inherited style of the portal at the box's
+  // edge (custom properties pass: `all` leaves them alone). Text is never
+  // under 14 px: the smallest is .9em of 16 px.
   const CSS = `
-.tally-widget{--tw-a:var(--tally-accent,#b5121b);--tw-g:var(--tally-gold,#e0b000);box-sizing:border-box;max-width:100%;margin:0 0 1rem;padding:.75rem .9rem;background:#fff;color:#1d1d1f;border:1px solid #d9d4cc;border-top:3px solid var(--tw-a);border-radius:4px;font:inherit;line-height:1.45;overflow-wrap:anywhere}
-.tally-widget *,.tally-widget *::before,.tally-widget *::after{box-sizing:border-box}
-.tally-widget :focus-visible{outline:3px solid #1a5fb4;outline-offset:2px}
-.tally-widget .tw-stats{display:grid;grid-template-columns:1fr auto;gap:.3rem 0;margin:0}
-.tally-widget .tw-stats dt{margin:0;color:#45454a}
-.tally-widget .tw-stats dd{margin:0;padding-left:1rem;text-align:right;font-weight:600;font-variant-numeric:tabular-nums}
-.tally-widget .tw-stats .tw-sum{display:flex;align-items:center;justify-content:space-between;margin-top:.2rem;padding-top:.45rem;border-top:1px solid #e6e1d8;color:var(--tw-a);font-weight:700}
-.tally-widget .tw-stats dd.tw-sum{font-size:1.15em}
-.tally-widget .tw-dot::before{content:"";display:inline-block;width:.55em;height:.55em;margin-right:.45em;border-radius:50%;background:#2e7d32;vertical-align:.05em}
-.tally-views{font-variant-numeric:tabular-nums}
-.tally-widget fieldset{min-width:0;margin:0;padding:0;border:0}
-.tally-widget .tw-q{display:block;margin:0 0 .5rem;padding:0;font-weight:700;font-size:1.05em;color:#1d1d1f}
-.tally-widget .tw-hint{margin:0 0 .4rem;color:#45454a;font-size:.9em}
-.tally-widget .tw-opt{display:flex;gap:.55rem;align-items:flex-start;padding:.45rem .2rem;border-bottom:1px solid #eeeae3;cursor:pointer}
-.tally-widget .tw-opt input{flex:none;width:1.1rem;height:1.1rem;margin:.15rem 0 0;accent-color:var(--tw-a)}
-.tally-widget .tw-act{display:flex;flex-wrap:wrap;gap:.5rem;margin-top:.75rem}
-.tally-widget .tw-btn{flex:1 1 auto;min-height:2.5rem;padding:.45rem .9rem;border:2px solid var(--tw-a);border-radius:3px;background:var(--tw-a);color:#fff;font:inherit;font-weight:600;cursor:pointer}
-.tally-widget .tw-btn2{background:#fff;color:var(--tw-a)}
-.tally-widget .tw-btn:hover{filter:brightness(.92)}
+.tally-widget{all:initial;display:block;--tw-a:var(--tally-accent,#b5121b);--tw-at:var(--tw-a);--tw-g:var(--tally-gold,#e0b000);--tw-t:var(--tally-text,#1d1d1f);--tw-m:var(--tally-muted,#45454a);--tw-bg:var(--tally-background,#fff);--tw-l:rgba(128,120,110,.3);box-sizing:border-box;max-width:100%;margin:0 0 1rem;padding:.75rem .9rem;background:var(--tw-bg);color:var(--tw-t);border:1px solid var(--tw-l);border-top:3px solid var(--tw-a);border-radius:var(--tally-radius,4px);font-family:var(--tally-font,inherit);font-size:var(--tally-font-size,16px);line-height:1.45;text-align:start;overflow-wrap:break-word}
+.tw-dark{--tw-a:var(--tally-accent,#c62828);--tw-at:#ff9e97;--tw-t:var(--tally-text,#e8eef7);--tw-m:var(--tally-muted,#b6c0cc);--tw-bg:var(--tally-background,#1b2129)}
+*,*::before,*::after{box-sizing:border-box;font:inherit;letter-spacing:inherit;text-transform:none}
+:focus-visible{outline:3px solid #1a5fb4;outline-offset:2px}
+.tw-line,.tally-views{all:initial;display:inline;color:inherit;font-family:inherit;font-size:max(14px,1em);line-height:inherit}
+strong{font-weight:700;font-variant-numeric:tabular-nums}
+dl{margin:0}
+.tw-row{display:flex;flex-wrap:wrap;justify-content:space-between;gap:0 .75rem;padding:.15rem 0}
+.tw-stats dt{margin:0;color:var(--tw-m);white-space:nowrap}
+.tw-stats dd{margin:0 0 0 auto;text-align:right;font-weight:600;font-variant-numeric:tabular-nums;white-space:nowrap}
+.tw-sum{margin-top:.2rem;padding-top:.45rem;border-top:1px solid var(--tw-l)}
+.tw-stats .tw-sum *{color:var(--tw-at);font-weight:700}
+.tw-sum dd{font-size:1.15em}
+.tw-dot::before{content:"";display:inline-block;width:.55em;height:.55em;margin-right:.45em;border-radius:50%;background:#2e7d32;vertical-align:.05em}
+fieldset{min-width:0;margin:0;padding:0;border:0}
+.tw-q{display:block;margin:0 0 .5rem;padding:0;font-weight:700;font-size:1.05em;color:var(--tw-t)}
+.tw-hint{margin:0 0 .4rem;color:var(--tw-m);font-size:.9em}
+.tw-opt{display:flex;gap:.55rem;align-items:flex-start;padding:.45rem .2rem;border-bottom:1px solid var(--tw-l);color:var(--tw-t);cursor:pointer}
+.tw-opt input{flex:none;width:1.1rem;height:1.1rem;margin:.15rem 0 0;accent-color:var(--tw-a)}
+.tw-act{display:flex;flex-wrap:wrap;gap:.5rem;margin-top:.75rem}
+.tw-btn{flex:1 1 auto;min-height:2.5rem;padding:.45rem .9rem;border:2px solid var(--tw-a);border-radius:3px;background:var(--tw-a);color:#fff;font-weight:600;cursor:pointer}
+.tw-btn2{background:var(--tw-bg);color:var(--tw-at)}
+.tw-btn:hover{filter:brightness(.92)}
 .tally-widget[aria-busy=true] .tw-btn{opacity:.6;cursor:wait}
-.tally-widget .tw-msg{margin:.75rem 0 .5rem;padding:.45rem .65rem;border-left:4px solid var(--tw-g);background:#fbf6e6;color:#3d3200}
-.tally-widget .tw-msg:focus{outline:none}
-.tally-widget .tw-bad{border-left-color:var(--tw-a);background:#fcefef;color:#7a0c12}
-.tally-widget .tw-ok{border-left-color:#2e7d32;background:#eef6ee;color:#1b4d1e}
-.tally-widget .tw-live>.tw-q:first-child{margin-top:1rem}
-.tally-widget .tw-list{list-style:none;margin:.5rem 0 .25rem;padding:0}
-.tally-widget .tw-list li{display:grid;grid-template-columns:minmax(0,1fr) auto;gap:0 .5rem;margin-bottom:.6rem}
-.tally-widget .tw-mine .tw-lbl{font-weight:700}
-.tally-widget .tw-pct{font-weight:700;font-variant-numeric:tabular-nums}
-.tally-widget .tw-n{color:#45454a;font-size:.9em}
-.tally-widget .tw-bar{grid-column:1/-1;height:.6rem;margin-top:.2rem;background:#eeeae3;border-radius:2px;overflow:hidden}
-.tally-widget .tw-fill{display:block;height:100%;background:var(--tw-a)}
-.tally-widget .tw-sr{position:absolute;width:1px;height:1px;margin:-1px;padding:0;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap;border:0}
-.tally-widget .tw-total{margin:.25rem 0 0;color:#45454a;font-size:.9em}
-.tally-widget [hidden]{display:none}`;
+.tw-msg{margin:.75rem 0 .5rem;padding:.45rem .65rem;border-left:4px solid var(--tw-g);background:rgba(224,176,0,.14)}
+.tw-msg:focus{outline:none}
+progress{display:block;width:100%;margin-top:.3rem;accent-color:var(--tw-a)}
+.tw-bad{border-left-color:var(--tw-a);background:rgba(200,30,40,.12)}
+.tw-ok{border-left-color:#2e7d32;background:rgba(46,125,50,.14)}
+.tw-live>.tw-q:first-child{margin-top:1rem}
+.tw-list{list-style:none;margin:.5rem 0 .25rem;padding:0}
+.tw-list li{display:grid;grid-template-columns:minmax(0,1fr) auto;gap:0 .5rem;margin-bottom:.6rem}
+.tw-mine .tw-lbl{font-weight:700}
+.tw-pct{font-weight:700}
+.tw-n{color:var(--tw-m);font-size:.9em}
+.tw-bar{grid-column:1/-1;height:.6rem;margin-top:.2rem;background:var(--tw-l);border-radius:2px;overflow:hidden}
+.tw-fill{display:block;height:100%;background:var(--tw-a)}
+.tw-sr{position:absolute;width:1px;height:1px;margin:-1px;padding:0;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap;border:0}
+.tw-total{margin:.25rem 0 0;color:var(--tw-m);font-size:.9em}
+a{color:var(--tw-at)}
+[hidden]{display:none}`;
 
-  const addStyles = () => {
+  // One constructed sheet, shared by every shadow root; where sheets cannot
+  // be constructed, a <style> filled rule by rule (CSSOM, which a CSP
+  // without 'unsafe-inline' still allows).
+  let sheet = null;
+  const styleInto = (root) => {
     try {
-      const sheet = new CSSStyleSheet();
-      sheet.replaceSync(CSS);
-      document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
+      sheet = sheet || new CSSStyleSheet();
+      if (!sheet.cssRules.length) sheet.replaceSync(CSS);
+      root.adoptedStyleSheets = [sheet];
     } catch {
-      // Browsers without constructable sheets: an empty <style> filled
-      // rule by rule, which a CSP without 'unsafe-inline' still allows.
       const style = document.createElement('style');
-      document.head.append(style);
+      root.append(style);
       for (const rule of CSS.split('\n')) {
-        try { if (rule) style.sheet.insertRule(rule, style.sheet.cssRules.length); } catch { /* skip a rule this browser cannot parse */ }
+        // A rule this browser cannot parse is left out.
+        try { if (rule) style.sheet.insertRule(rule, style.sheet.cssRules.length); } catch {}
       }
     }
   };
+  // An element that cannot hold a shadow root (a <td>, a <dd>) holds a
+  // <span> that does.
+  const inside = (el) => {
+    if (el.shadowRoot) return el.shadowRoot;
+    let root;
+    try {
+      root = el.attachShadow({ mode: 'open' });
+    } catch {
+      const holder = el.querySelector(':scope > span[data-tally-box]') || document.createElement('span');
+      holder.dataset.tallyBox = '';
+      el.replaceChildren(holder);
+      return inside(holder);
+    }
+    styleInto(root);
+    return root;
+  };
+  // The element that has focus, seen from inside `el`'s box.
+  const focused = (el) => (el.shadowRoot ? el.shadowRoot.activeElement : document.activeElement);
 
   const h = (tag, cls, ...kids) => {
     const el = document.createElement(tag);
@@ -214,7 +262,8 @@
     if (body !== undefined) Object.assign(init, { method: 'POST', body: JSON.stringify(body) });
     const res = await fetch(url(path), init);
     let data = null;
-    try { data = await res.json(); } catch { /* not JSON: judged by status below */ }
+    // Not JSON: judged by its status below.
+    try { data = await res.json(); } catch {}
     if (!res.ok) {
       const err = new Error('tally: HTTP ' + res.status);
       err.info = (data && data.error) || {};
@@ -225,8 +274,9 @@
     return data;
   };
 
-  const box = (el, cls) => {
-    const b = h('div', 'tally-widget ' + cls);
+  const box = (el, cls, tag) => {
+    const b = h(tag || 'div', 'tally-widget ' + cls);
+    if ((el.dataset.theme || opt('theme')) === 'dark') b.classList.add('tw-dark');
     b.lang = words(el) === WORDS.en ? 'en' : 'vi';
     return b;
   };
@@ -241,27 +291,43 @@
     const link = kept.some((n) => n.nodeType === 1 && (n.matches('a') || n.querySelector('a')));
     const gone = err && err.info && err.info.code === 'poll_not_found';
     b.append(h('p', 'tw-msg tw-bad', gone ? w.notFound : w.failed + (link ? ' ' + w.link : '')), ...(gone ? [] : kept));
-    el.replaceChildren(b);
+    inside(el).replaceChildren(b);
   };
+
+  // data-rows="today last_week": the counter's fields a portal shows, in
+  // its order.
+  // Without it: all but last week's and last month's.
+  const FIELDS = ['online', 'today', 'yesterday', 'this_week', 'last_week', 'this_month', 'last_month', 'total'];
+  const rowsOf = (el) => {
+    const asked = (el.dataset.rows || '').split(/[\s,]+/).filter((r) => FIELDS.includes(r));
+    return asked.length ? asked : FIELDS.filter((f) => !f.startsWith('last'));
+  };
+  const bare = (el) => el.dataset.label === 'none';
 
   const renderCounter = (el, c) => {
     const w = words(el);
-    const rows = [
-      ['online', c.online, 'tw-dot'], ['today', c.today], ['yesterday', c.yesterday],
-      ['week', c.this_week], ['month', c.this_month], ['total', c.total, 'tw-sum'],
-    ];
+    if (el.dataset.form === 'line') {
+      const [key] = el.dataset.rows ? rowsOf(el) : ['total'];
+      const n = h('strong', '', num(c[key], w));
+      const label = key === 'total' ? w.visits : w[key];
+      const b = box(el, 'tw-line', 'span');
+      b.append(...(bare(el) ? [n] : [label + ': ', n]));
+      inside(el).replaceChildren(b);
+      return;
+    }
     const dl = h('dl', 'tw-stats');
-    for (const [key, n, cls] of rows) {
-      dl.append(h('dt', cls, w[key]), h('dd', cls === 'tw-sum' ? cls : '', num(n, w)));
+    for (const key of rowsOf(el)) {
+      dl.append(h('div', key === 'total' ? 'tw-row tw-sum' : 'tw-row', h('dt', key === 'online' ? 'tw-dot' : '', w[key]), h('dd', '', num(c[key], w))));
     }
     const b = box(el, 'tw-counter');
     b.append(dl);
-    el.replaceChildren(b);
+    inside(el).replaceChildren(b);
   };
 
   const renderViews = (el, n) => {
     const w = words(el);
-    el.replaceChildren(h('span', 'tally-views', w.views + ' ', h('strong', '', num(n, w))));
+    const figure = h('strong', '', num(n, w));
+    inside(el).replaceChildren(h('span', 'tally-views', ...(bare(el) ? [figure] : [w.views + ' ', figure])));
   };
 
   // Several choices each: voters and votes differ, so both are shown.
@@ -280,7 +346,7 @@
           h('span', 'tw-n', '(' + num(o.votes, w) + ' ' + (o.votes === 1 ? w.vote : w.votes) + ')')),
         bar));
     }
-    return [list, h('p', 'tw-total', w.totalVotes + ': ' + num(r.total_votes, w)),
+    return [!r.total_votes && h('p', 'tw-hint', w.empty), list, h('p', 'tw-total', w.totalVotes + ': ' + num(r.total_votes, w)),
       multi && h('p', 'tw-total', w.voters + ': ' + num(r.total_voters, w)),
       multi && h('p', 'tw-total', w.base)];
   };
@@ -338,12 +404,22 @@
       if (document.hidden) return;
       if (!window.EventSource || poll.results_visibility === 'after_vote') return read();
       es = new EventSource(url(path + '/events'));
-      es.addEventListener('results', (e) => { try { show(JSON.parse(e.data)); } catch { /* a torn message: the next one will do */ } });
+      // A torn message is skipped: the next one will do.
+      es.addEventListener('results', (e) => { try { show(JSON.parse(e.data)); } catch {} });
       es.onerror = () => { if (es && es.readyState === 2) { es = null; read(); } };
     };
     document.addEventListener('visibilitychange', go);
     go();
     return () => { stop(); document.removeEventListener('visibilitychange', go); };
+  };
+
+  // Runs `go` once `el` is within a screen's height of the viewport.
+  const near = (el, go) => {
+    if (!window.IntersectionObserver) return go();
+    const seen = new IntersectionObserver((e) => {
+      if (e.some((x) => x.isIntersecting)) { seen.disconnect(); go(); }
+    }, { rootMargin: '100% 0px' });
+    seen.observe(el);
   };
 
   const stops = new WeakMap();
@@ -377,7 +453,7 @@
     const form = h('form', 'tw-form', fieldset, h('div', 'tw-act', send, see));
     form.noValidate = true;
     b.append(form, live, out);
-    el.replaceChildren(b);
+    inside(el).replaceChildren(b);
 
     const date = (t) => when(t, w, poll.time_zone);
     const why = (vis, closes) => (vis === 'after_vote' ? w.afterVote : vis === 'never' ? w.never : w.afterClose(date(closes)));
@@ -408,7 +484,7 @@
     // Voting is over for this visitor: the form gives way to what they
     // may see — the results, or their own choice and when results come.
     const final = (text, kind, choices, r, hidden) => {
-      const moveFocus = b.contains(document.activeElement);
+      const moveFocus = b.contains(focused(el));
       form.hidden = true;
       const mine = (poll.options || []).filter((o) => (choices || []).includes(o.id)).map((o) => o.label);
       const msg = text && note(text, kind);
@@ -428,11 +504,15 @@
     // the poll is shown), and again when the proof has expired or been spent.
     let proof = null;
     let solved = false;
+    // How far the search has gone, shown while a voter waits for it.
+    const bar = h('progress');
+    bar.max = 100;
+    bar.value = 0;
     const solveOne = async () => {
       solved = false;
       const [c, solve] = await Promise.all([call(path + '/challenge'), loadSolver()]);
       const t0 = performance.now();
-      const n = await solve(c);
+      const n = await solve(c, 30, (done) => { bar.value = Math.round(done * 100); });
       b.dataset.tallySolveMs = Math.round(performance.now() - t0);
       b.dataset.tallyChallengeLevel = c.level;
       if (n < 0) throw new Error('tally: unsolvable challenge');
@@ -449,7 +529,10 @@
     // One ballot: the same id through every retry, so it counts once.
     const cast = async (body, again) => {
       if (challenged) {
-        if (!solved) say(w.verifying);
+        if (!solved) {
+          say(w.verifying);
+          live.firstChild.append(bar);
+        }
         body.proof = (await proofFor()).proof;
         proof = null;
       }
@@ -518,7 +601,8 @@
       live.replaceChildren(h('p', 'tw-q', poll.question), note(w.notYet(date(poll.opens_at))));
     } else {
       if (!poll.results_visible) hide(hiddenWhy());
-      if (challenged) fresh().catch(() => {});
+      // Solving starts as the poll comes near the screen.
+      if (challenged) near(b, () => fresh().catch(() => {}));
     }
   };
 
@@ -531,7 +615,6 @@
     const counters = all('[data-tally="counter"]');
     const views = all('[data-tally="views"]');
     const polls = all('[data-tally-poll]');
-    if (counters.length + views.length + polls.length) addStyles();
     for (const el of [...counters, ...polls]) fallback.set(el, [...el.childNodes]);
 
     // The counted page: named on the script tag or the counter, else the path.
@@ -553,7 +636,8 @@
   };
 
   const safeStart = () => {
-    try { start(); } catch { /* never break the host page */ }
+    // Never break the host page.
+    try { start(); } catch {}
   };
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', safeStart, { once: true });
   else safeStart();

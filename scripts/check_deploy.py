@@ -39,6 +39,8 @@ METRICS = {
     "tally_store_operation_duration_seconds",
     "tally_store_errors_total",
     "tally_store_up",
+    "tally_store_writable",
+    "tally_store_write_failures_total",
     "tally_hit_buffer",
     "tally_hit_buffer_dropped_total",
     "tally_batch_flush_duration_seconds",

@@ -24,6 +24,9 @@ pub enum Action {
     DeletePoll,
     SetBaseline,
     ImportVisits,
+    /// An import that changed nothing: its file was refused or the store
+    /// failed.
+    ImportVisitsFailed,
 }
 
 impl Action {
@@ -38,6 +41,7 @@ impl Action {
             Self::DeletePoll => "delete_poll",
             Self::SetBaseline => "set_baseline",
             Self::ImportVisits => "import_visits",
+            Self::ImportVisitsFailed => "import_visits_failed",
         }
     }
 }
@@ -71,10 +75,21 @@ impl Audit {
     /// Keeps `entry`. A change already made is not undone when its entry
     /// cannot be kept: the entry goes to the log instead.
     pub async fn record(&self, entry: AuditEntry) {
-        let json = serde_json::to_string(&entry).unwrap_or_default();
-        if let Err(e) = self.store.append_audit(&self.site, &json).await {
-            tracing::error!(error = %e, entry = %json, "audit entry not stored");
+        if let Err(e) = self.try_record(&entry).await {
+            self.log_lost(&entry, &e);
         }
+    }
+
+    /// Keeps `entry`, or says why the store did not.
+    pub async fn try_record(&self, entry: &AuditEntry) -> Result<(), StoreError> {
+        let json = serde_json::to_string(entry).unwrap_or_default();
+        self.store.append_audit(&self.site, &json).await
+    }
+
+    /// Puts an entry the store did not keep in the log.
+    pub fn log_lost(&self, entry: &AuditEntry, e: &StoreError) {
+        let json = serde_json::to_string(entry).unwrap_or_default();
+        tracing::error!(error = %e, entry = %json, "audit entry not stored");
     }
 
     /// The newest `limit` entries, newest first (unreadable ones left out).

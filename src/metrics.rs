@@ -59,6 +59,8 @@ pub struct Metrics {
     pub store_duration: HistogramVec,
     pub store_errors: IntCounterVec,
     pub store_up: IntGauge,
+    pub store_writable: IntGauge,
+    pub store_write_failures: IntCounter,
     pub hit_buffer: IntGauge,
     pub hit_buffer_dropped: IntCounter,
     pub flush_duration: Histogram,
@@ -143,6 +145,8 @@ impl Metrics {
             )
             .expect("valid metric"),
             store_up: IntGauge::new("tally_store_up", "1 when the last store operation succeeded, 0 when it failed.").expect("valid metric"),
+            store_writable: IntGauge::new("tally_store_writable", "0 while the embedded store's disk refuses writes (a full disk, an I/O error) and the store waits to open its file again, 1 otherwise (always 1 on Redis).").expect("valid metric"),
+            store_write_failures: IntCounter::new("tally_store_write_failures_total", "Writes the embedded store's disk did not take: commits that failed on it, and writes refused until the file was opened again (always 0 on Redis).").expect("valid metric"),
             hit_buffer: IntGauge::new("tally_hit_buffer", "Hits held in memory while the store is unavailable, waiting to be written.").expect("valid metric"),
             hit_buffer_dropped: IntCounter::new("tally_hit_buffer_dropped_total", "Hits lost because the buffer (TALLY_HIT_BUFFER) was full.").expect("valid metric"),
             flush_duration: Histogram::with_opts(
@@ -159,7 +163,7 @@ impl Metrics {
             .expect("valid metric"),
             live_streams: IntGauge::new("tally_live_streams", "Live result streams (server-sent events) open on this replica.").expect("valid metric"),
             admin_auth_failures: IntCounter::new("tally_admin_auth_failures_total", "Admin requests refused for a missing or wrong token.").expect("valid metric"),
-            admin_lockouts: IntCounter::new("tally_admin_lockouts_total", "Addresses locked out of the admin API after too many wrong tokens.").expect("valid metric"),
+            admin_lockouts: IntCounter::new("tally_admin_lockouts_total", "Addresses made to wait between wrong admin tokens after too many (a correct token is never refused).").expect("valid metric"),
             challenges_issued: IntCounterVec::new(
                 Opts::new("tally_challenges_issued_total", "Ballot challenges issued, by level (1 easiest to 5 hardest)."),
                 &["level"],
@@ -190,6 +194,7 @@ impl Metrics {
         };
         m.build_info.set(1.0);
         m.store_up.set(1);
+        m.store_writable.set(1);
         // Series that exist from the start read 0 instead of "no data", so
         // rates and alerts over them work before the first event.
         for reason in DropReason::ALL {
@@ -211,6 +216,8 @@ impl Metrics {
             Box::new(m.store_duration.clone()),
             Box::new(m.store_errors.clone()),
             Box::new(m.store_up.clone()),
+            Box::new(m.store_writable.clone()),
+            Box::new(m.store_write_failures.clone()),
             Box::new(m.hit_buffer.clone()),
             Box::new(m.hit_buffer_dropped.clone()),
             Box::new(m.flush_duration.clone()),

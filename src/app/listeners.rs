@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::config::Settings;
 use crate::counter::Counter;
 use crate::edge::admission::{Admission, Saturation};
-use crate::edge::auth::{Admins, Throttle};
+use crate::edge::auth::{Admins, SignIn};
 use crate::edge::doc::Document;
 use crate::edge::door::{Door, Render, Templates};
 use crate::edge::limit::RateLimits;
@@ -16,7 +16,7 @@ use crate::edge::origin::Origins;
 use crate::edge::respond::Response;
 use crate::edge::stream::Streams;
 use crate::editing::Editing;
-use crate::history::History;
+use crate::history::{History, IMPORT_ANSWERED_WITHIN};
 use crate::identity::Visitors;
 use crate::metrics::Metrics;
 use crate::ops::admin::AdminApi;
@@ -62,6 +62,7 @@ impl Shared {
             )),
             streams: Arc::new(Streams::new(
                 settings.max_streams,
+                settings.max_streams_per_address,
                 metrics.live_streams.clone(),
             )),
             public_at_cap: Arc::new(Saturation::default()),
@@ -84,6 +85,7 @@ fn door(settings: &Settings, shared: &Shared, parts: DoorParts) -> Door {
         templates: Templates::new(&parts.templates),
         trusted_proxies: settings.trusted_proxies.clone(),
         limits: settings.limits.clone(),
+        slow_routes: Vec::new(),
         rate_limits: None,
         admission: None,
         read_body: false,
@@ -166,16 +168,18 @@ pub struct Services<'a> {
 pub fn ops(settings: &Settings, shared: &Shared, services: Services<'_>) -> Listener {
     let admins = Admins::new(settings.admin_token.as_ref(), &settings.admin_tokens);
     // One count of wrong tokens, whether guessed at the console or the API.
-    let throttle = Arc::new(Throttle::default());
+    let sign_in = Arc::new(SignIn::new(
+        admins,
+        Arc::clone(&shared.metrics),
+        settings.log_addresses,
+    ));
     let console = Console {
         sessions: services.sessions,
         voting: Arc::clone(services.voting),
         counter: Arc::clone(services.counter),
         editing: Arc::clone(&services.editing),
         history: Arc::clone(&services.history),
-        admins: admins.clone(),
-        throttle: Arc::clone(&throttle),
-        metrics: Arc::clone(&shared.metrics),
+        sign_in: Arc::clone(&sign_in),
         lang: settings.portal.lang,
         tz: settings.timezone.clone(),
         public_url: settings.public_url.clone(),
@@ -185,10 +189,7 @@ pub fn ops(settings: &Settings, shared: &Shared, services: Services<'_>) -> List
         admin: Arc::new(AdminApi {
             editing: services.editing,
             history: services.history,
-            admins,
-            throttle,
-            metrics: Arc::clone(&shared.metrics),
-            log_addresses: settings.log_addresses,
+            sign_in,
             lang: settings.portal.lang,
         }),
         health: Arc::new(Health {
@@ -209,8 +210,17 @@ pub fn ops(settings: &Settings, shared: &Shared, services: Services<'_>) -> List
         render: ops::render(),
         secure: ops::secure,
     };
+    // An import is bounded by its own deadline, not a request's.
+    let slow_routes = ["/admin/history/import", "/admin/console/import"]
+        .into_iter()
+        .map(|route| (route, IMPORT_ANSWERED_WITHIN))
+        .collect();
+    let door = Door {
+        slow_routes,
+        ..door(settings, shared, parts)
+    };
     Listener {
-        door: Arc::new(door(settings, shared, parts)),
+        door: Arc::new(door),
         router,
     }
 }

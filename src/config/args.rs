@@ -11,8 +11,8 @@ use ipnet::IpNet;
 use jiff::tz::TimeZone;
 
 use super::values::{
-    List, bounded, duration, language, list, net, origin, public_url, rate, redis_url, secret,
-    timezone, tokens, url,
+    List, admin_token, bounded, duration, language, list, net, origin, public_url, rate, redis_url,
+    secret, timezone, tokens, url,
 };
 use super::{BallotDurability, LogFormat, MAX_BASELINE, NamedToken, Rate, Secret};
 use crate::challenge::Level;
@@ -220,6 +220,9 @@ pub(super) struct Limits {
     /// Live result streams open at once on this replica; more are refused (0–1000000)
     #[arg(long, env = "TALLY_MAX_STREAMS", value_name = "N", default_value = "1000", value_parser = bounded(0usize, 1_000_000))]
     pub max_streams: usize,
+    /// Live result streams one client address (an IPv6 /64) may hold open on this replica (1–1000000)
+    #[arg(long, env = "TALLY_MAX_STREAMS_PER_ADDRESS", value_name = "N", default_value = "8", value_parser = bounded(1usize, 1_000_000))]
+    pub max_streams_per_address: usize,
     /// Live result streams end after this long; browsers reconnect (100ms–1day)
     #[arg(long, env = "TALLY_STREAM_LIFETIME", value_name = "DURATION", default_value = "15m", value_parser = duration(ms(100), DAY))]
     pub stream_lifetime: Duration,
@@ -248,11 +251,11 @@ pub(super) struct Portal {
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Admin and console")]
 pub(super) struct Admin {
-    /// Editors' tokens, named for the audit log: lan:TOKEN,minh:TOKEN (16+ characters)
+    /// Editors' tokens, named for the audit log: lan:TOKEN,minh:TOKEN (each 128+ bits: openssl rand -hex 32)
     #[arg(long, env = "TALLY_ADMIN_TOKENS", value_name = "LIST", value_parser = tokens)]
     pub admin_tokens: Option<List<NamedToken>>,
-    /// One admin token, named admin, as written (16+ characters); with neither, admin is off
-    #[arg(long, env = "TALLY_ADMIN_TOKEN", value_name = "TOKEN", value_parser = secret(16, ""))]
+    /// One admin token, named admin, as written (128+ bits: openssl rand -hex 32); with neither, admin is off
+    #[arg(long, env = "TALLY_ADMIN_TOKEN", value_name = "TOKEN", value_parser = admin_token)]
     pub admin_token: Option<Secret>,
     /// Console sessions end this long unused, or 12h after signing in (1s–12h)
     #[arg(long, env = "TALLY_CONSOLE_IDLE", value_name = "DURATION", default_value = "8h", value_parser = duration(s(1), 12 * HOUR))]

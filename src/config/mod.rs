@@ -18,6 +18,7 @@ mod cli;
 mod durability;
 mod reference;
 mod secret;
+mod strength;
 mod summary;
 mod values;
 
@@ -143,6 +144,8 @@ pub struct Settings {
     pub portal: Portal,
     /// Live result streams open at once on this replica.
     pub max_streams: usize,
+    /// Live result streams one client address (an IPv6 /64) may hold.
+    pub max_streams_per_address: usize,
     /// How long a live stream stays open before the replica ends it (the
     /// browser reconnects, possibly to another replica).
     pub stream_lifetime: Duration,
@@ -264,6 +267,7 @@ impl Settings {
                 logo: portal.site_logo,
             },
             max_streams: limits.max_streams,
+            max_streams_per_address: limits.max_streams_per_address,
             stream_lifetime: limits.stream_lifetime,
             console_idle: admin.console_idle,
         })

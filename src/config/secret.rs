@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+use super::strength::strong_enough;
+
 /// Where state is kept; chosen once at start. Shown (in logs, in `Debug`)
 /// with any password in a URL replaced by `***`.
 #[derive(Clone, PartialEq, Eq)]
@@ -86,7 +88,8 @@ pub struct NamedToken {
 pub const UNNAMED_ADMIN: &str = "admin";
 
 /// Reads `name:token,name:token`: names of 1 to 64 ASCII letters, digits,
-/// `.`, `_` or `-`, each once; tokens of at least 16 characters, each once.
+/// `.`, `_` or `-`, each once; tokens of at least 128 bits (as
+/// [`strong_enough`] estimates them), each once.
 pub fn named_tokens(raw: &str) -> Result<Vec<NamedToken>, String> {
     let mut tokens: Vec<NamedToken> = Vec::new();
     for entry in raw.split(',').map(str::trim).filter(|e| !e.is_empty()) {
@@ -100,11 +103,7 @@ pub fn named_tokens(raw: &str) -> Result<Vec<NamedToken>, String> {
                 "{name:?}: a name is 1 to 64 letters, digits, '.', '_' or '-'"
             ));
         }
-        if token.chars().count() < 16 {
-            return Err(format!(
-                "the token of {name} must be at least 16 characters"
-            ));
-        }
+        strong_enough(token).map_err(|why| format!("the token of {name} has {why}"))?;
         if tokens.iter().any(|t| t.name == name) {
             return Err(format!("{name} is named twice"));
         }

@@ -96,7 +96,7 @@ fn secrets_are_never_shown() {
             "TALLY_REDIS_URL",
             "rediss://tally:pa55word@redis.internal:6380/0",
         ),
-        ("TALLY_ADMIN_TOKEN", "a-very-secret-admin-token"),
+        ("TALLY_ADMIN_TOKEN", "a-very-secret-admin-token-4f7c9e21b3"),
     ])
     .unwrap();
     let shown = format!("{s:?} {}", s.store);
@@ -198,16 +198,19 @@ fn empty_values_count_as_unset_and_values_are_trimmed() {
 #[test]
 fn tokens_and_keys_are_taken_as_written() {
     let s = settings(&[
-        ("TALLY_ADMIN_TOKEN", "  sixteen-chars-1 "),
+        ("TALLY_ADMIN_TOKEN", "  9b1f4e7a2c8d3065bd41e97c2fa0831d "),
         ("TALLY_CHALLENGE_KEY", " 0123456789abcdef0123456789abcdef"),
     ])
     .unwrap();
-    assert_eq!(s.admin_token.unwrap().expose(), "  sixteen-chars-1 ");
+    assert_eq!(
+        s.admin_token.unwrap().expose(),
+        "  9b1f4e7a2c8d3065bd41e97c2fa0831d "
+    );
     assert_eq!(
         s.challenge_key.unwrap().expose(),
         " 0123456789abcdef0123456789abcdef"
     );
-    // Spaces are a (too short) token, not an unset one.
+    // Spaces are a (too weak) token, not an unset one.
     let err = settings(&[("TALLY_ADMIN_TOKEN", "   ")]).unwrap_err();
     assert_eq!(err.setting, "TALLY_ADMIN_TOKEN");
     let err = settings(&[("TALLY_CHALLENGE_KEY", "0123456789abcdef")]).unwrap_err();
@@ -305,7 +308,7 @@ fn a_flag_wins_over_its_variable() {
 fn the_summary_shows_no_secret() {
     let s = settings(&[
         ("TALLY_REDIS_URL", "redis://:pa55word@h:6379"),
-        ("TALLY_ADMIN_TOKENS", "lan:token-of-lan-000001"),
+        ("TALLY_ADMIN_TOKENS", "lan:token-of-lan-7c1e9a4f2b8d06"),
         ("TALLY_CHALLENGE_KEY", "0123456789abcdef0123456789abcdef"),
     ])
     .unwrap();
@@ -340,4 +343,28 @@ fn the_public_url_is_an_address_with_perhaps_a_path() {
         assert!(url(bad).is_err(), "{bad}");
     }
     assert_eq!(settings(&[]).unwrap().public_url, None);
+}
+
+#[test]
+fn admin_tokens_under_128_bits_stop_the_start_saying_how_to_make_one() {
+    let hex = |n: usize| "4f7c9e21b3a8d6050c1f".repeat(2)[..n].to_owned();
+    assert!(settings(&[("TALLY_ADMIN_TOKEN", &hex(32))]).is_ok());
+    let err = settings(&[("TALLY_ADMIN_TOKEN", &hex(31))]).unwrap_err();
+    assert_eq!(err.setting, "TALLY_ADMIN_TOKEN");
+    assert_eq!(
+        err.reason,
+        "has about 124 bits of entropy, at least 128 are needed: make one with `openssl rand -hex 32`"
+    );
+    let named =
+        |lan: &str| settings(&[("TALLY_ADMIN_TOKENS", &format!("lan:{lan},minh:{}", hex(32)))]);
+    assert!(named("q7Zk2mWx9Rt4Lp8Vn3Bc6H").is_ok(), "22 of [A-Za-z0-9]");
+    let err = named("token-of-lan-0123").unwrap_err();
+    assert_eq!(err.setting, "TALLY_ADMIN_TOKENS");
+    assert!(
+        err.reason
+            .starts_with("the token of lan has about 88 bits of entropy")
+            && err.reason.ends_with("`openssl rand -hex 32`"),
+        "{}",
+        err.reason
+    );
 }

@@ -9,6 +9,7 @@ use std::time::Duration;
 use ipnet::IpNet;
 use jiff::tz::TimeZone;
 
+use super::strength::strong_enough;
 use super::{NamedToken, Rate, Secret, named_tokens};
 use crate::lang::Lang;
 
@@ -209,6 +210,12 @@ pub(super) fn secret(min: usize, example: &'static str) -> impl Parser<Secret> {
         }
         Ok(Secret::new(raw.to_owned()))
     }
+}
+
+/// An admin token, taken exactly as written, if hard enough to guess.
+pub(super) fn admin_token(raw: &str) -> Result<Secret, String> {
+    strong_enough(raw).map_err(|why| format!("has {why}"))?;
+    Ok(Secret::new(raw.to_owned()))
 }
 
 /// `name:token,name:token`, as [`named_tokens`] reads it.

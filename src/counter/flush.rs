@@ -2,6 +2,9 @@
 //! (one idempotent batch of increments, the counters read back), the
 //! outage buffer replayed when the store returns, housekeeping, and the
 //! drain at shutdown, which spills to disk what the store would not take.
+//! While the store fails, flushes are tried less and less often, and the
+//! failure is logged once in a while; the ops listener asks here whether
+//! the store answers and takes writes.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -12,7 +15,19 @@ use tokio::sync::watch;
 use super::pending::InFlight;
 use super::{Counter, ONLINE_WINDOW, spill};
 use crate::metrics::DropReason;
+use crate::pacing::{Backoff, LogGate};
 use crate::store::{CounterQuery, Keep, StoreError};
+
+/// The longest wait between flushes while the store fails: the counters
+/// are written within about that long of its return.
+const MOST_RETRY_WAIT: Duration = Duration::from_secs(2);
+
+/// The counter's log lines that a lasting failure would repeat.
+#[derive(Default)]
+pub(super) struct Quiet {
+    unavailable: LogGate,
+    housekeeping: LogGate,
+}
 
 impl Counter {
     /// Writes what is pending as one batch and reads the counters back.
@@ -96,22 +111,55 @@ impl Counter {
         self.state().buffer.len()
     }
 
-    /// Flushes every interval until `shutdown` turns true.
+    /// Flushes every interval until `shutdown` turns true; while the
+    /// store fails, after a growing delay (up to [`MOST_RETRY_WAIT`]).
     pub async fn run(self: Arc<Self>, interval: Duration, mut shutdown: watch::Receiver<bool>) {
         let mut tick = tokio::time::interval(interval);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut backoff = Backoff::new(interval, MOST_RETRY_WAIT.max(interval));
+        let mut next_try = Instant::now();
         loop {
             tokio::select! {
                 _ = tick.tick() => {}
                 _ = shutdown.changed() => return,
             }
-            self.cycle().await;
-            // A short slice of housekeeping, every tick.
-            if self.state().store_ok
-                && let Err(e) = self.store.maintain(self.clock.now()).await
-            {
-                tracing::warn!(error = %e, "store housekeeping failed");
+            if Instant::now() < next_try {
+                continue;
             }
+            self.cycle().await;
+            if !self.state().store_ok {
+                next_try = Instant::now() + backoff.failed();
+                continue;
+            }
+            backoff.reset();
+            // A short slice of housekeeping, every tick.
+            if let Err(e) = self.store.maintain(self.clock.now()).await
+                && let Some(held) = self.quiet.housekeeping.pass()
+            {
+                tracing::warn!(error = %e, not_logged_since_last = held, "store housekeeping failed");
+            }
+        }
+    }
+
+    /// Whether the store answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.store.ping().await
+    }
+
+    /// The store's kind: `embedded`, `redis` or `redis-cluster`.
+    pub fn store_kind(&self) -> &'static str {
+        self.store.kind()
+    }
+
+    /// Whether the store's own disk takes writes.
+    pub fn store_disk(&self) -> crate::store::DiskHealth {
+        self.store.disk()
+    }
+
+    /// Logs, once in a while, that hits wait in the buffer because of `e`.
+    pub(super) fn buffering(&self, e: &StoreError) {
+        if let Some(held) = self.quiet.unavailable.pass() {
+            tracing::warn!(error = %e, not_logged_since_last = held, "store unavailable; buffering hits");
         }
     }
 
@@ -130,7 +178,7 @@ impl Counter {
                 // A fresh look tells why (refused credentials, refused
                 // connection) where the failed call may only have timed out.
                 let cause = self.store.ping().await.err().unwrap_or(e);
-                tracing::warn!(error = %cause, "store unavailable; buffering hits");
+                self.buffering(&cause);
             }
             Err(_) => {}
         }

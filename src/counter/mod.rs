@@ -17,6 +17,7 @@
 mod flush;
 mod pages;
 mod pending;
+mod previous;
 mod replay;
 mod spill;
 
@@ -39,6 +40,7 @@ use crate::store::{Batch, CounterSnapshot, Store, Touch, TouchOutcome};
 use pages::{PageCache, PageReads};
 pub use pending::Totals;
 use pending::{InFlight, Pending, compose};
+pub use previous::Previous;
 use spill::Spill;
 
 /// A visitor counts as online for this long after their last hit.
@@ -63,6 +65,8 @@ pub struct Hit {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CounterView {
     pub totals: Totals,
+    /// Last week's and last month's visits.
+    pub previous: Previous,
     pub page: Option<PageId>,
     /// True when the store could not be reached: the numbers are the last
     /// known ones plus this replica's own hits.
@@ -136,6 +140,9 @@ pub struct Counter {
     flushing: tokio::sync::RwLock<()>,
     /// Today's period and the span of time it holds for.
     period: Mutex<Option<(Timestamp, Timestamp, Arc<Period>)>>,
+    previous: previous::Kept,
+    /// Failures that repeat are logged at most once in a while.
+    quiet: flush::Quiet,
 }
 
 impl Counter {
@@ -182,6 +189,8 @@ impl Counter {
             page_reads: PageReads::default(),
             flushing: tokio::sync::RwLock::new(()),
             period: Mutex::new(None),
+            previous: previous::Kept::default(),
+            quiet: flush::Quiet::default(),
         }
     }
 
@@ -216,16 +225,6 @@ impl Counter {
         self.view(page).await
     }
 
-    /// Whether the store answers.
-    pub async fn ping(&self) -> Result<(), crate::store::StoreError> {
-        self.store.ping().await
-    }
-
-    /// The store's kind: `embedded`, `redis` or `redis-cluster`.
-    pub fn store_kind(&self) -> &'static str {
-        self.store.kind()
-    }
-
     /// Sets the visits counted before tally (the baseline).
     pub async fn set_baseline(&self, baseline: u64) -> Result<(), crate::store::StoreError> {
         self.store.set_baseline(&self.site, baseline).await
@@ -252,7 +251,7 @@ impl Counter {
                     self.metrics.hit_outcomes[0].inc();
                 }
                 Err(e) => {
-                    tracing::warn!(error = %e, "store unavailable; buffering hits");
+                    self.buffering(&e);
                     self.buffer(pending);
                 }
             }
@@ -371,6 +370,10 @@ impl Counter {
             (_, Some(Some(views))) => views,
             _ => 0,
         };
+        let previous = self
+            .previous
+            .of(&*self.store, &self.site, period.now.day)
+            .await;
         let state = self.state();
         let stored_period = state.stored_period.as_deref().unwrap_or(&period);
         let totals = compose(
@@ -384,6 +387,7 @@ impl Counter {
         );
         CounterView {
             totals,
+            previous,
             page: page.cloned(),
             stale: !state.store_ok || !state.buffer.is_empty() || state.stored_period.is_none(),
         }

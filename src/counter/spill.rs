@@ -168,10 +168,14 @@ impl Spill {
         let path = dir.join(&name);
         let partial = dir.join(format!(".{name}.partial"));
         let bytes = serde_json::to_vec(&self.to_file()).map_err(std::io::Error::other)?;
-        std::fs::write(&partial, bytes)?;
-        std::fs::File::open(&partial)?.sync_all()?;
-        std::fs::rename(&partial, &path)?;
-        Ok(path)
+        let written = std::fs::write(&partial, bytes)
+            .and_then(|()| std::fs::File::open(&partial)?.sync_all())
+            .and_then(|()| std::fs::rename(&partial, &path));
+        if written.is_err() {
+            // A full disk: what was written of it only takes room.
+            let _ = std::fs::remove_file(&partial);
+        }
+        written.map(|()| path)
     }
 
     /// Claims and reads every spill file in `dir`, deleting each once it is

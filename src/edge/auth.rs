@@ -1,29 +1,22 @@
-//! Admin authentication: tokens, each with a name for the audit log,
-//! compared exactly and in constant time, and guessing throttled. An address (IPv6: its /64) that fails
-//! [`MOST_FAILURES`] times within [`FAILURE_WINDOW`] is locked out for
-//! [`LOCKOUT`]; while locked, its attempts are refused unchecked.
+//! Admin authentication for the console and the admin API alike: tokens,
+//! each with a name for the audit log, compared exactly and in constant
+//! time. A correct token is always checked and accepted, whatever its
+//! address did before; a wrong one is counted against its address by the
+//! [`Throttle`], which only ever slows *wrong* tokens (answered "too soon"
+//! once the address has sent too many). A wrong token names no one, so
+//! failures are counted per address, never per token name.
 
-use parking_lot::Mutex;
-use std::collections::HashMap;
 use std::net::IpAddr;
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use http::{HeaderMap, header};
 use subtle::ConstantTimeEq;
 
+use super::throttle::Throttle;
 use crate::config::{NamedToken, Secret, UNNAMED_ADMIN};
-use crate::privacy::network;
+use crate::metrics::Metrics;
 
-/// Failures allowed within [`FAILURE_WINDOW`] before a lock-out.
-pub const MOST_FAILURES: u32 = 5;
-pub const FAILURE_WINDOW: Duration = Duration::from_secs(15 * 60);
-pub const LOCKOUT: Duration = Duration::from_secs(15 * 60);
-/// Most addresses tracked; past it, unknown addresses share one entry, so
-/// a guesser with many addresses locks out only those unknown addresses.
-const MOST_TRACKED: usize = 10_000;
-const OVERFLOW: [u8; 16] = [0xff; 16];
-
-/// The admin tokens and their holders' names.
 #[derive(Debug, Clone, Default)]
 pub struct Admins(Vec<(String, [u8; 32])>);
 
@@ -58,108 +51,105 @@ impl Admins {
         }
         found
     }
-
-    /// Whose token the request's `Authorization: Bearer <token>` is.
-    pub fn bearer(&self, headers: &HeaderMap) -> Option<&str> {
-        let given = headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))?;
-        self.name_for(given)
-    }
 }
 
-#[derive(Debug, Clone, Copy)]
-struct Failures {
-    count: u32,
-    first: Instant,
-    locked_until: Option<Instant>,
-}
-
-/// What a failed attempt led to.
+/// Why a token was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AfterFailure {
-    /// More attempts are allowed.
-    Counted { failures: u32 },
-    /// The address is now locked out for [`LOCKOUT`].
-    LockedOut,
+pub enum Refused {
+    /// Not a token of anyone's.
+    Wrong,
+    /// Not a token of anyone's, from an address that sent too many: it
+    /// should wait this long before its next guess.
+    TooSoon(Duration),
 }
 
-/// Failed sign-ins per address.
-#[derive(Default)]
-pub struct Throttle(Mutex<HashMap<[u8; 16], Failures>>);
+/// The sign-in check the console and the admin API share: one count of
+/// wrong tokens per address, whichever of the two they were sent to.
+pub struct SignIn {
+    admins: Admins,
+    throttle: Throttle,
+    metrics: Arc<Metrics>,
+    /// Whether log lines name the address (`TALLY_LOG_ADDRESSES`).
+    log_addresses: bool,
+}
 
-impl Throttle {
-    fn key(map: &mut HashMap<[u8; 16], Failures>, ip: IpAddr, now: Instant) -> [u8; 16] {
-        let key = network(ip);
-        if map.len() >= MOST_TRACKED && !map.contains_key(&key) {
-            map.retain(|_, f| !expired(f, now));
-            if map.len() >= MOST_TRACKED {
-                return OVERFLOW;
-            }
-        }
-        key
-    }
-
-    /// `Err(retry after)` while `ip` is locked out.
-    pub fn check(&self, ip: IpAddr) -> Result<(), Duration> {
-        let now = Instant::now();
-        let mut map = self.0.lock();
-        let key = Self::key(&mut map, ip, now);
-        match map.get(&key).and_then(|f| f.locked_until) {
-            Some(until) if until > now => Err(until - now),
-            _ => Ok(()),
+impl SignIn {
+    pub fn new(admins: Admins, metrics: Arc<Metrics>, log_addresses: bool) -> Self {
+        Self {
+            admins,
+            throttle: Throttle::default(),
+            metrics,
+            log_addresses,
         }
     }
 
-    /// Notes a failed attempt from `ip`.
-    pub fn failed(&self, ip: IpAddr) -> AfterFailure {
-        let now = Instant::now();
-        let mut map = self.0.lock();
-        let key = Self::key(&mut map, ip, now);
-        let entry = map.entry(key).or_insert(Failures {
-            count: 0,
-            first: now,
-            locked_until: None,
-        });
-        if expired(entry, now) {
-            *entry = Failures {
-                count: 0,
-                first: now,
-                locked_until: None,
-            };
+    /// No token is set: the console and the admin API are off.
+    pub fn is_off(&self) -> bool {
+        self.admins.is_empty()
+    }
+
+    /// Whose token `given` is, exactly as sent, from `ip`, to `via` (the
+    /// console or the admin API, for the log).
+    pub fn check(&self, given: &str, ip: IpAddr, via: &'static str) -> Result<&str, Refused> {
+        if let Some(who) = self.admins.name_for(given) {
+            self.throttle.succeeded(ip);
+            return Ok(who);
         }
-        entry.count += 1;
-        if entry.count >= MOST_FAILURES {
-            entry.locked_until = Some(now + LOCKOUT);
-            AfterFailure::LockedOut
-        } else {
-            AfterFailure::Counted {
-                failures: entry.count,
-            }
+        self.metrics.admin_auth_failures.inc();
+        let failed = self.throttle.failed(ip);
+        if failed.began_waiting {
+            self.metrics.admin_lockouts.inc();
+        }
+        if let Some(not_logged_since_last) = failed.log {
+            tracing::warn!(
+                via,
+                failures = failed.failures,
+                wait_secs = failed.wait.map(|w| w.as_secs()),
+                not_logged_since_last,
+                client = self.log_addresses.then_some(tracing::field::display(ip)),
+                "admin token refused"
+            );
+        }
+        match failed.wait {
+            Some(wait) if failed.too_soon => Err(Refused::TooSoon(wait)),
+            _ => Err(Refused::Wrong),
         }
     }
 
-    /// Forgets `ip`'s failures after it signed in.
-    pub fn succeeded(&self, ip: IpAddr) {
-        self.0.lock().remove(&network(ip));
+    /// Whose token the request's `Authorization: Bearer <token>` is; a
+    /// header of another form is a wrong token.
+    pub fn bearer(
+        &self,
+        headers: &HeaderMap,
+        ip: IpAddr,
+        via: &'static str,
+    ) -> Result<&str, Refused> {
+        self.check(bearer_token(headers).unwrap_or(""), ip, via)
     }
 }
 
-fn expired(f: &Failures, now: Instant) -> bool {
-    match f.locked_until {
-        Some(until) => until <= now,
-        None => now.duration_since(f.first) >= FAILURE_WINDOW,
-    }
+/// The token of an `Authorization: Bearer <token>` header, as sent.
+fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::edge::throttle::{FIRST_WAIT, FREE_FAILURES, MOST_TRACKED};
 
-    fn bearer_matches(headers: &HeaderMap, token: &str) -> bool {
-        let admins = Admins::new(Some(&Secret::new(token.into())), &[]);
-        admins.bearer(headers).is_some()
+    const TOKEN: &str = "3f9c2e71a8d04b6e95c1f0a7d2b8e64c";
+    const LAN: &str = "lan-7Qm2vX9pR4tK8wZ3nB6yH1cJ";
+    const MINH: &str = "minh-Fz5Lq8Wd2Rk7Ys4Np9Tg3Vh6";
+
+    fn sign_in() -> SignIn {
+        let single = Secret::new(TOKEN.into());
+        let named = crate::config::named_tokens(&format!("lan:{LAN},minh:{MINH}")).unwrap();
+        let admins = Admins::new(Some(&single), &named);
+        SignIn::new(admins, Arc::new(Metrics::new("embedded")), false)
     }
 
     fn bearer(value: &str) -> HeaderMap {
@@ -168,70 +158,91 @@ mod tests {
         h
     }
 
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
     #[test]
     fn only_the_exact_token_is_accepted() {
-        let token = "s3cret-token-of-length";
-        assert!(bearer_matches(
-            &bearer("Bearer s3cret-token-of-length"),
-            token
-        ));
-        assert!(!bearer_matches(
-            &bearer("Bearer s3cret-token-of-lengt"),
-            token
-        ));
-        assert!(!bearer_matches(
-            &bearer("Bearer s3cret-token-of-length "),
-            token
-        ));
-        assert!(!bearer_matches(
-            &bearer("Bearer  s3cret-token-of-length"),
-            token
-        ));
-        assert!(!bearer_matches(
-            &bearer("bearer s3cret-token-of-length"),
-            token
-        ));
-        assert!(!bearer_matches(
-            &bearer("Basic s3cret-token-of-length"),
-            token
-        ));
-        assert!(!bearer_matches(&HeaderMap::new(), token));
+        let gate = sign_in();
+        let at = ip("203.0.113.7");
+        let check = |value: &str| gate.bearer(&bearer(value), at, "test").is_ok();
+        assert!(check(&format!("Bearer {TOKEN}")));
+        for wrong in [
+            format!("Bearer {}", &TOKEN[1..]),
+            format!("Bearer {TOKEN} "),
+            format!("Bearer  {TOKEN}"),
+            format!("Bearer {}", TOKEN.to_uppercase()),
+            format!("bearer {TOKEN}"),
+            format!("Basic {TOKEN}"),
+        ] {
+            assert!(!check(&wrong), "{wrong}");
+        }
+        assert!(gate.bearer(&HeaderMap::new(), at, "test").is_err());
+        let other = ip("203.0.113.8");
+        assert_eq!(
+            gate.check(&format!(" {TOKEN}"), other, "test"),
+            Err(Refused::Wrong)
+        );
     }
 
     #[test]
     fn each_named_token_signs_in_as_its_name() {
-        let single = Secret::new("the-old-single-token".into());
-        let named =
-            crate::config::named_tokens("lan:a-token-for-lan-0001,minh:a-token-for-minh-001")
-                .unwrap();
-        let admins = Admins::new(Some(&single), &named);
-        assert_eq!(admins.name_for("the-old-single-token"), Some("admin"));
-        assert_eq!(admins.name_for("a-token-for-lan-0001"), Some("lan"));
-        assert_eq!(admins.name_for("a-token-for-minh-001"), Some("minh"));
-        assert_eq!(admins.name_for("a-token-for-minh-00"), None);
-        assert_eq!(admins.name_for(""), None);
+        let gate = sign_in();
+        let at = ip("203.0.113.7");
+        assert_eq!(gate.check(TOKEN, at, "test"), Ok("admin"));
+        assert_eq!(gate.check(LAN, at, "test"), Ok("lan"));
+        assert_eq!(gate.check(MINH, at, "test"), Ok("minh"));
+        assert!(gate.check(&MINH[..MINH.len() - 1], at, "test").is_err());
+        assert!(gate.check("", at, "test").is_err());
         assert_eq!(
-            admins.bearer(&bearer("Bearer a-token-for-lan-0001")),
-            Some("lan")
+            gate.bearer(&bearer(&format!("Bearer {LAN}")), at, "test"),
+            Ok("lan")
         );
-        assert_eq!(admins.bearer(&bearer("Bearer  a-token-for-lan-0001")), None);
         assert!(Admins::new(None, &[]).is_empty());
     }
 
     #[test]
-    fn an_address_is_locked_out_after_five_failures() {
-        let throttle = Throttle::default();
-        let ip: IpAddr = "203.0.113.7".parse().unwrap();
-        let other: IpAddr = "203.0.113.8".parse().unwrap();
-        for n in 1..MOST_FAILURES {
-            assert_eq!(throttle.check(ip), Ok(()));
-            assert_eq!(throttle.failed(ip), AfterFailure::Counted { failures: n });
+    fn wrong_tokens_wait_but_a_correct_token_never_does() {
+        let gate = sign_in();
+        let office = ip("203.0.113.7");
+        for _ in 0..FREE_FAILURES {
+            assert_eq!(gate.check("guess", office, "test"), Err(Refused::Wrong));
         }
-        assert_eq!(throttle.failed(ip), AfterFailure::LockedOut);
-        let wait = throttle.check(ip).unwrap_err();
-        assert!(wait > LOCKOUT - Duration::from_secs(1) && wait <= LOCKOUT);
-        assert_eq!(throttle.check(other), Ok(()), "other addresses are not");
-        throttle.succeeded(other);
-        assert!(throttle.check(ip).is_err());
+        assert_eq!(
+            gate.check("guess", office, "test"),
+            Err(Refused::TooSoon(2 * FIRST_WAIT))
+        );
+        assert_eq!(gate.check(LAN, office, "test"), Ok("lan"));
+        assert_eq!(gate.metrics.admin_auth_failures.get(), 6);
+        assert_eq!(gate.metrics.admin_lockouts.get(), 1);
+    }
+
+    #[test]
+    fn a_failure_table_filled_from_10_000_addresses_refuses_no_correct_token() {
+        let gate = sign_in();
+        for n in 0..MOST_TRACKED as u32 {
+            let from = IpAddr::V4(std::net::Ipv4Addr::from(0x0a00_0000 + n));
+            assert!(gate.check("guess", from, "test").is_err());
+        }
+        let failed = ip("10.0.0.1");
+        for _ in 0..FREE_FAILURES {
+            assert!(gate.check("guess", failed, "test").is_err());
+        }
+        let never_failed = ip("198.51.100.9");
+        for _ in 0..FREE_FAILURES + 3 {
+            assert!(gate.check("guess", ip("198.51.100.10"), "test").is_err());
+        }
+        assert!(gate.throttle.tracked() <= MOST_TRACKED + 1);
+        assert_eq!(gate.check(MINH, never_failed, "test"), Ok("minh"));
+        assert_eq!(gate.check(TOKEN, failed, "test"), Ok("admin"));
+        assert_eq!(gate.check(LAN, ip("198.51.100.10"), "test"), Ok("lan"));
+        // Unknown addresses share one count now: a wrong token from a new
+        // one is too soon, a correct one still signs in.
+        assert!(matches!(
+            gate.check("guess", ip("198.51.100.11"), "test"),
+            Err(Refused::TooSoon(_))
+        ));
+        assert_eq!(gate.check(LAN, ip("198.51.100.11"), "test"), Ok("lan"));
     }
 }

@@ -8,7 +8,7 @@
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Body;
@@ -53,6 +53,9 @@ pub struct Door {
     pub meters: RouteMeters,
     pub trusted_proxies: Vec<IpNet>,
     pub limits: Limits,
+    /// Routes that may take longer than `TALLY_REQUEST_TIMEOUT`, each with
+    /// its own bound (an import of history).
+    pub slow_routes: Vec<(&'static str, Duration)>,
     /// Per-client rate limits, with the routes under the strict one.
     pub rate_limits: Option<Limited>,
     /// Turns of request handling; the body is read before one is taken.
@@ -240,11 +243,20 @@ impl Door {
                 Err(never) => match never {},
             }
         });
-        let response = match tokio::time::timeout(limits.request_timeout, admitted).await {
+        let response = match tokio::time::timeout(self.deadline(asked.template), admitted).await {
             Ok(response) => response,
             Err(_) => return self.json(&ApiError::RequestTimeout, asked),
         };
         self.finish(response, &method, asked)
+    }
+
+    /// How long a request to `template` may take.
+    fn deadline(&self, template: &str) -> Duration {
+        let request = self.limits.request_timeout;
+        match self.slow_routes.iter().find(|(slow, _)| *slow == template) {
+            Some((_, bound)) => request.max(*bound),
+            None => request,
+        }
     }
 
     /// Renders a refusal the routes answered, and axum's `405` as ours.

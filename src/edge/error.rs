@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, StatusCode, header};
 
 use super::text::Lang;
+use crate::pacing::{LOG_EVERY, LogGate};
 use crate::poll::Shown;
 
 mod body;
@@ -54,6 +55,11 @@ pub enum ApiError {
     ResultsHidden(Shown),
     /// `TALLY_MAX_STREAMS` live streams are open already.
     TooManyStreams,
+    /// The client's address holds its share of live streams
+    /// (`TALLY_MAX_STREAMS_PER_ADDRESS`).
+    TooManyStreamsFromAddress {
+        most: usize,
+    },
     /// The poll asks for a solved challenge and the ballot brought none.
     ChallengeRequired,
     /// The ballot's solution was spent by another ballot.
@@ -77,15 +83,22 @@ pub enum ApiError {
     },
     StoreUnavailable,
     Unauthorized,
-    /// Too many wrong admin tokens from this address.
+    /// A wrong admin token from an address that sent too many and must
+    /// wait between them (a correct token is never refused).
     SignInLockedOut {
         retry_after_secs: u64,
     },
     AdminDisabled,
     InvalidPoll(String),
+    /// A poll's question or label holds a control or direction-changing
+    /// character (which field, which character).
+    InvalidCharacter(crate::poll::BadCharacter),
     InvalidBaseline(String),
     /// A previous counter's history that cannot be read (the line named).
     InvalidImport(String),
+    /// An import whose outcome the store did not say in time: every day
+    /// is in, or none.
+    ImportUnsettled,
     /// Replacing the poll would drop options that hold ballots.
     PollConflict(PollConflictDetail),
     Internal,
@@ -142,7 +155,7 @@ impl ApiError {
             ApiError::StoreUnavailable => {
                 vec![(header::RETRY_AFTER, HeaderValue::from_static("5"))]
             }
-            ApiError::TooManyStreams => {
+            ApiError::TooManyStreams | ApiError::TooManyStreamsFromAddress { .. } => {
                 vec![(header::RETRY_AFTER, HeaderValue::from_static("30"))]
             }
             ApiError::Unauthorized => {
@@ -209,11 +222,17 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// Each request a store outage refuses would log a line: one in a while
+/// is written, saying how many were not.
+static STORE_UNAVAILABLE_LINE: LogGate = LogGate::new(LOG_EVERY);
+
 impl From<crate::store::StoreError> for ApiError {
     fn from(e: crate::store::StoreError) -> Self {
         match e {
             crate::store::StoreError::Unavailable(why) => {
-                tracing::warn!(error = %why, "store unavailable");
+                if let Some(held) = STORE_UNAVAILABLE_LINE.pass() {
+                    tracing::warn!(error = %why, not_logged_since_last = held, "store unavailable");
+                }
                 ApiError::StoreUnavailable
             }
             crate::store::StoreError::Credentials(why) => {

@@ -3,7 +3,7 @@
 //! limits, CORS, the body, a turn, refusals rendered, security headers,
 //! metrics), every client-visible error in one table ([`error`]), the words
 //! of every message ([`text`]), and what a request says about its client
-//! ([`client`], [`visitor`], [`origin`], [`auth`]). The listeners' own
+//! ([`client`], [`visitor`], [`origin`], [`auth`] with its [`throttle`]). The listeners' own
 //! routes live in [`crate::public`] and [`crate::ops`].
 
 pub mod admission;
@@ -23,4 +23,5 @@ pub mod schema;
 pub mod server;
 pub mod stream;
 pub mod text;
+pub mod throttle;
 pub mod visitor;

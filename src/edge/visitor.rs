@@ -30,16 +30,20 @@ fn cookie_visitor(headers: &HeaderMap) -> Option<VisitorKey> {
         .and_then(|c| VisitorKey::from_cookie(c.value_trimmed()))
 }
 
-/// The request's first-party id (`Tally-Visitor`). A value that is not 36
-/// lowercase hex digits is refused: only the widget sends it.
+/// The request's first-party id (`Tally-Visitor`). Only the widget sends
+/// it, so it is taken exactly as sent: one value of 36 lowercase hex
+/// digits, nothing around them (no trimming); anything else is refused.
 fn first_party_visitor(headers: &HeaderMap) -> Result<Option<VisitorKey>, ApiError> {
-    let Some(value) = headers.get(VISITOR_HEADER) else {
+    let mut values = headers.get_all(VISITOR_HEADER).iter();
+    let Some(value) = values.next() else {
         return Ok(None);
     };
-    value
-        .to_str()
+    if values.next().is_some() {
+        return Err(ApiError::InvalidVisitor);
+    }
+    std::str::from_utf8(value.as_bytes())
         .ok()
-        .and_then(|v| VisitorKey::from_cookie(v.trim()))
+        .and_then(VisitorKey::from_cookie)
         .map(Some)
         .ok_or(ApiError::InvalidVisitor)
 }
@@ -102,6 +106,21 @@ mod tests {
             reader(&both).unwrap().unwrap().as_str(),
             format!("c.{other}")
         );
+        // Exactly as sent: surrounding spaces or a second value are refused.
+        for padded in [
+            format!(" {good}"),
+            format!("{good} "),
+            format!("\t{good}\t"),
+        ] {
+            let h = with("tally-visitor", &padded);
+            assert!(
+                matches!(reader(&h), Err(ApiError::InvalidVisitor)),
+                "{padded:?}"
+            );
+        }
+        let mut twice = with("tally-visitor", good);
+        twice.append("tally-visitor", good.parse().unwrap());
+        assert!(matches!(reader(&twice), Err(ApiError::InvalidVisitor)));
         // A forged id is refused beside a cookie too.
         let mut forged = with("tally-visitor", "");
         forged.insert("cookie", format!("tally_vid={other}").parse().unwrap());

@@ -7,10 +7,12 @@
 //! as Vietnam writes them); visits as digits, grouped by `.`, `,` or
 //! spaces (`7.582.803`) when unambiguous; a byte-order mark, blank lines
 //! and one heading line are skipped. A day given twice, a day after
-//! today, or anything else unreadable refuses the whole file, naming the
-//! line.
+//! today, a year outside 1970–9999, visits past the baseline's bound
+//! (10^12) on one day or in the whole file, or anything else unreadable
+//! refuses the whole file, naming the line.
 
 use std::collections::HashSet;
+use std::ops::RangeInclusive;
 
 use jiff::civil::Date;
 use thiserror::Error;
@@ -21,13 +23,21 @@ use crate::config::MAX_BASELINE;
 /// Most days one import takes (more than a century).
 pub const MOST_DAYS: usize = 40_000;
 
+/// The years a day may be in: no counter ran before 1970, and a date
+/// after 9999 is no date anyone means.
+pub const YEARS: RangeInclusive<i16> = 1970..=9999;
+
 /// What is wrong with one line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LineError {
     Fields,
     Date,
+    /// The year is outside [`YEARS`].
+    Year,
     Visits,
     TooMany,
+    /// The visits up to this line add up past the baseline's bound.
+    Total,
     AfterToday,
     Twice,
 }
@@ -44,6 +54,10 @@ impl LineError {
                 "ngày không theo dạng yyyy-mm-dd hoặc dd/mm/yyyy",
                 "the date is not yyyy-mm-dd or dd/mm/yyyy",
             ),
+            LineError::Year => (
+                "năm nằm ngoài khoảng 1970–9999",
+                "the year is outside 1970–9999",
+            ),
             LineError::Visits => (
                 "số lượt truy cập không phải số nguyên",
                 "visits is not a whole number",
@@ -51,6 +65,10 @@ impl LineError {
             LineError::TooMany => (
                 "số lượt truy cập lớn hơn mức lưu được (10^12)",
                 "visits is larger than tally keeps (10^12)",
+            ),
+            LineError::Total => (
+                "tổng số lượt truy cập đến dòng này lớn hơn mức lưu được (10^12)",
+                "the visits up to this line add up to more than tally keeps (10^12)",
             ),
             LineError::AfterToday => ("ngày ở sau hôm nay", "the day is after today"),
             LineError::Twice => (
@@ -95,6 +113,7 @@ pub fn parse(csv: &[u8], today: Day) -> Result<Vec<(Day, u64)>, ImportError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut days = Vec::new();
     let mut seen = HashSet::new();
+    let mut total: u64 = 0;
     let mut first = true;
     for (n, raw) in text.lines().enumerate() {
         let line = n + 1;
@@ -113,9 +132,16 @@ pub fn parse(csv: &[u8], today: Day) -> Result<Vec<(Day, u64)>, ImportError> {
             return Err(fail(LineError::Date));
         };
         first = false;
+        if !YEARS.contains(&date.year()) {
+            return Err(fail(LineError::Year));
+        }
         let visits = parse_visits(visits).ok_or_else(|| fail(LineError::Visits))?;
         if visits > MAX_BASELINE {
             return Err(fail(LineError::TooMany));
+        }
+        total += visits;
+        if total > MAX_BASELINE {
+            return Err(fail(LineError::Total));
         }
         let day = Day::new(date);
         if day > today {
@@ -222,6 +248,11 @@ mod tests {
             ("2024-03-01,12.34.567\n", 1),
             ("2024-03-01,1000000000001\n", 1),
             ("2024-03-01\n", 1),
+            ("0000-03-01,5\n", 1),
+            ("2024-03-01,5\n01/03/-999,5\n", 2),
+            ("01/01/1969,5\n", 1),
+            ("date,visits\n-000999-03-01,5\n", 2),
+            ("2024-03-01,600000000000\n2024-03-02,400000000001\n", 2),
             ("date,visits\nyesterday,5\n", 2),
         ];
         for (csv, line) in cases {
@@ -230,6 +261,17 @@ mod tests {
                 other => panic!("{csv:?}: {other:?}"),
             }
         }
+        assert_eq!(
+            parse(b"0000-03-01,5\n", today()),
+            Err(ImportError::Line {
+                line: 1,
+                reason: LineError::Year
+            })
+        );
+        // Up to the bound, the whole file is taken.
+        let at_bound = "1970-01-01,600000000000\n9999-12-31,400000000000\n";
+        let far = "9999-12-31".parse().unwrap();
+        assert_eq!(parse(at_bound.as_bytes(), far).unwrap().len(), 2);
         assert_eq!(parse(b"", today()), Err(ImportError::Empty));
         assert_eq!(parse(b"date,visits\n", today()), Err(ImportError::Empty));
         assert_eq!(parse(&[0xff, 0xfe], today()), Err(ImportError::NotText));

@@ -5,23 +5,25 @@
 //! The store keeps one number per day for visits (for good), each day's
 //! most-read pages for `TALLY_HISTORY_PAGE_DAYS` days, and a poll's
 //! ballots per day and option for as long as the poll; this service reads
-//! them for a span of days and checks the span.
+//! them for a span of days and checks the span; `imports.rs` brings a
+//! previous counter's history in.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use thiserror::Error;
 
-use crate::audit::{Action, Audit, AuditEntry};
 use crate::calendar::{Calendar, Day, Month};
 use crate::clock::Clock;
 use crate::ids::{PageId, SiteId};
 use crate::poll::Poll;
 use crate::site::Site;
-use crate::store::{Imported, Store, StoreError, VOTERS_FIELD};
+use crate::store::{Store, StoreError, VOTERS_FIELD};
 
 pub mod import;
+mod imports;
 pub use import::ImportError;
+pub use imports::IMPORT_ANSWERED_WITHIN;
 
 /// The longest span one read covers: 20 years of days.
 pub const MOST_DAYS: u32 = 7_320;
@@ -33,8 +35,13 @@ pub enum HistoryError {
     Span(String),
     #[error(transparent)]
     Import(#[from] ImportError),
+    /// Nothing changed: the store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// An import whose outcome is not known: the store stopped answering
+    /// before it could say (every day is in, or none).
+    #[error("the import's outcome is not known: {0}")]
+    Unsettled(StoreError),
 }
 
 /// A day's ballots, per option in the poll's order, and its voters.
@@ -208,40 +215,5 @@ impl History {
             }
         }
         Ok(days)
-    }
-
-    /// Folds a previous counter's daily history (CSV `date,visits`) into
-    /// the history and the total, and notes it in the audit log. Importing
-    /// the same file again changes nothing.
-    pub async fn import_visits(
-        &self,
-        who: &str,
-        csv: &[u8],
-        audit: &Audit,
-    ) -> Result<Imported, HistoryError> {
-        let today = self.today();
-        let days = import::parse(csv, today)?;
-        let imported = self.store.import_visits(&self.site, &days, today).await?;
-        if imported.changed > 0 {
-            let first = days.iter().map(|(d, _)| *d).min();
-            let last = days.iter().map(|(d, _)| *d).max();
-            audit
-                .record(AuditEntry {
-                    at: self.clock.now(),
-                    who: who.to_owned(),
-                    action: Action::ImportVisits,
-                    target: "counter".into(),
-                    before: None,
-                    after: Some(serde_json::json!({
-                        "days": imported.days,
-                        "changed": imported.changed,
-                        "added": imported.added,
-                        "from": first.map(|d| d.to_string()),
-                        "to": last.map(|d| d.to_string()),
-                    })),
-                })
-                .await;
-        }
-        Ok(imported)
     }
 }

@@ -15,6 +15,7 @@ use crate::edge::text::Lang;
 use crate::ids::{OptionId, PageId, PollId};
 use crate::poll::{self, PollStatus};
 
+mod paged;
 mod rendered;
 mod rendered_history;
 
@@ -331,17 +332,14 @@ const ADDED: &[(&str, &str, &str, &str)] = &[
     ("ops", "GET /admin/history/top-pages", "200", XLSX),
     ("ops", "GET /admin/polls/{id}/ballots-per-day", "200", XLSX),
     ("ops", "GET /admin/polls/{id}/results", "200", XLSX),
+    // An import whose outcome the store did not say in time: `503` means
+    // nothing changed, so this one has a status of its own.
+    ("ops", "POST /admin/history/import", "504", JSON),
     // A list's page out of bounds (issue 30); the archive had a 400 before.
-    ("ops", "GET /admin/polls", "400", "application/json"),
+    ("ops", "GET /admin/polls", "400", JSON),
 ];
 
-/// The lists answered a page at a time since issue 30: each gained the
-/// optional `offset` and `limit` query parameters.
-const PAGED: &[(&str, &str)] = &[
-    ("public", "GET /v1/polls"),
-    ("public", "GET /polls"),
-    ("ops", "GET /admin/polls"),
-];
+const JSON: &str = "application/json";
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
@@ -352,8 +350,8 @@ fn the_documents_keep_every_operation_parameter_and_answer_served_before() {
         let mut now = shape(&document);
         for (listener, operation, status, media) in ADDED {
             if *listener == name {
-                let answer = &mut now.get_mut(*operation).unwrap()["answers"][*status];
-                let media_types = answer.as_array_mut().unwrap();
+                let answers = &mut now.get_mut(*operation).unwrap()["answers"];
+                let media_types = answers[*status].as_array_mut().unwrap();
                 let had = media_types.len();
                 media_types.retain(|m| m != media);
                 assert_eq!(
@@ -361,27 +359,13 @@ fn the_documents_keep_every_operation_parameter_and_answer_served_before() {
                     had - 1,
                     "{operation} {status} gained {media}"
                 );
+                // A status gained whole is gone with its one media type.
                 if media_types.is_empty() {
-                    let answers = now.get_mut(*operation).unwrap()["answers"].as_object_mut();
-                    answers.unwrap().remove(*status);
+                    answers.as_object_mut().unwrap().remove(*status);
                 }
             }
         }
-        for (_, operation) in PAGED.iter().filter(|(listener, _)| *listener == name) {
-            let parameters = now.get_mut(*operation).unwrap()["parameters"].as_array_mut();
-            let parameters = parameters.unwrap();
-            let had = parameters.len();
-            parameters.retain(|p| {
-                !["\"offset\"", "\"limit\""]
-                    .iter()
-                    .any(|n| p.as_str().unwrap().starts_with(n))
-            });
-            assert_eq!(
-                parameters.len(),
-                had - 2,
-                "{operation} gained offset and limit"
-            );
-        }
+        paged::without_paging(name, &mut now);
         let gone: Vec<_> = before.keys().filter(|k| !now.contains_key(*k)).collect();
         let new: Vec<_> = now.keys().filter(|k| !before.contains_key(*k)).collect();
         assert!(

@@ -43,6 +43,12 @@ pub struct Health {
 pub async fn get_metrics(State(health): State<Arc<Health>>) -> Response {
     let metrics = &health.metrics;
     metrics.hit_buffer.set(health.counter.buffered() as i64);
+    let disk = health.counter.store_disk();
+    metrics.store_writable.set(i64::from(disk.writable));
+    let counted = metrics.store_write_failures.get();
+    metrics
+        .store_write_failures
+        .inc_by(disk.refused.saturating_sub(counted));
     let (lenient, strict) = health.rate_limits.keys();
     for (limiter, keys) in [("lenient", lenient), ("strict", strict)] {
         metrics
@@ -95,6 +101,13 @@ pub struct Readiness {
     #[schema(value_type = String, example = "redis")]
     pub store: &'static str,
     pub checks: Checks,
+    /// Why the store check failed, as the store said (absent when it
+    /// passed): e.g. the embedded store's disk refusing writes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(
+        example = "embedded store: writes fail (I/O error: No space left on device (os error 28)), for 12s; reopening the database"
+    )]
+    pub store_error: Option<String>,
     /// Requests waiting for a turn now.
     pub waiting_for_a_turn: usize,
 }
@@ -156,12 +169,16 @@ pub enum ListenerCheck {
 )]
 pub async fn get_ready(State(health): State<Arc<Health>>, uri: Uri) -> Response {
     let query = uri.query();
-    let store = if query_param(query, "exclude").is_some_and(|v| v == "store") {
-        StoreCheck::Excluded
+    let (store, store_error) = if query_param(query, "exclude").is_some_and(|v| v == "store") {
+        (StoreCheck::Excluded, None)
     } else {
         match tokio::time::timeout(READY_DEADLINE, health.counter.ping()).await {
-            Ok(Ok(())) => StoreCheck::Ok,
-            _ => StoreCheck::Unavailable,
+            Ok(Ok(())) => (StoreCheck::Ok, None),
+            Ok(Err(e)) => (StoreCheck::Unavailable, Some(e.to_string())),
+            Err(_) => (
+                StoreCheck::Unavailable,
+                Some(format!("no answer within {READY_DEADLINE:?}")),
+            ),
         }
     };
     let public_listener = if health.admission.starved() {
@@ -179,6 +196,7 @@ pub async fn get_ready(State(health): State<Arc<Health>>, uri: Uri) -> Response 
             store,
             public_listener,
         },
+        store_error,
         waiting_for_a_turn: health.admission.waiting(),
     };
     let status = if ready {

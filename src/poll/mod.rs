@@ -13,9 +13,11 @@ use crate::ids::{OptionId, PollId};
 pub mod edit;
 mod judge;
 mod results;
+mod text;
 mod visibility;
 pub use judge::{Proof, Standing, Verdict, judge};
 pub use results::{OptionResult, Results, largest_remainder_tenths};
+pub use text::{BadCharacter, TextField};
 pub use visibility::{Shown, Viewer, Visibility};
 
 /// Most options a poll may have.
@@ -114,6 +116,9 @@ pub enum PollError {
     MaxChoices,
     #[error("opens_at must be before closes_at")]
     Window,
+    /// A control or direction-changing character in the question or a label.
+    #[error("{0}")]
+    Character(BadCharacter),
 }
 
 impl Poll {
@@ -122,13 +127,14 @@ impl Poll {
         if question.is_empty() || question.chars().count() > MAX_QUESTION_CHARS {
             return Err(PollError::Question);
         }
+        text::check_line(&question, || TextField::Question).map_err(PollError::Character)?;
         if !(MIN_OPTIONS..=MAX_OPTIONS).contains(&spec.options.len()) {
             return Err(PollError::OptionCount);
         }
         let mut seen = HashSet::new();
         let mut labels = HashSet::new();
         let mut options = Vec::with_capacity(spec.options.len());
-        for option in spec.options {
+        for (i, option) in spec.options.into_iter().enumerate() {
             if !seen.insert(option.id.clone()) {
                 return Err(PollError::DuplicateOption(option.id));
             }
@@ -136,6 +142,11 @@ impl Poll {
             if label.is_empty() || label.chars().count() > MAX_LABEL_CHARS {
                 return Err(PollError::Label(option.id));
             }
+            text::check_line(&label, || TextField::Label {
+                position: i + 1,
+                id: option.id.clone(),
+            })
+            .map_err(PollError::Character)?;
             if !labels.insert(edit::key(&label)) {
                 return Err(PollError::DuplicateLabel(option.id));
             }

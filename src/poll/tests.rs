@@ -1,4 +1,5 @@
-//! The poll rules' own tests: checking, statuses, closing and reopening.
+//! The poll rules by example: options, choices, the window, closing and
+//! reopening, and the text a poll may hold.
 
 use super::*;
 
@@ -122,4 +123,36 @@ fn closing_then_reopening_keeps_the_schedule() {
     assert_eq!(closed.reopened_at(now, Some(given)).closes_at, Some(given));
     let past_end = at("2026-12-15T00:00:00+07:00");
     assert_eq!(closed.reopened_at(past_end, None).closes_at, None);
+}
+
+#[test]
+fn the_question_and_labels_refuse_controls_and_direction_changes() {
+    let mut s = spec(four(), None);
+    s.question = "Bạn\0 đánh giá?".into();
+    assert_eq!(
+        Poll::new(s),
+        Err(PollError::Character(BadCharacter {
+            field: TextField::Question,
+            character: '\0',
+        }))
+    );
+    let mut options = four();
+    options[2].label = "Bình\u{202E}thường".into();
+    assert_eq!(
+        Poll::new(spec(options, None)),
+        Err(PollError::Character(BadCharacter {
+            field: TextField::Label {
+                position: 3,
+                id: OptionId::parse("binh-thuong").unwrap(),
+            },
+            character: '\u{202E}',
+        }))
+    );
+    // A line break at either end is trimmed away, as spaces are.
+    let mut options = four();
+    options[0].label = "Rất tốt\r\n".into();
+    assert_eq!(
+        Poll::new(spec(options, None)).unwrap().options[0].label,
+        "Rất tốt"
+    );
 }

@@ -34,6 +34,10 @@ pub struct CounterBody {
     /// Monday to Sunday, in the site's time zone.
     pub this_week: u64,
     pub this_month: u64,
+    /// The week before this one, Monday to Sunday (*tuần trước*).
+    pub last_week: u64,
+    /// The calendar month before this one (*tháng trước*).
+    pub last_month: u64,
     /// Visitors seen in the last five minutes.
     pub online: u64,
     /// The store could not be reached: the last known numbers plus this
@@ -63,6 +67,8 @@ impl From<&CounterView> for CounterBody {
             yesterday: t.yesterday,
             this_week: t.this_week,
             this_month: t.this_month,
+            last_week: view.previous.last_week,
+            last_month: view.previous.last_month,
             online: t.online,
             stale: view.stale,
             page: view.page.clone().map(|id| PageViews {

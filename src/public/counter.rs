@@ -80,7 +80,7 @@ refusals!(PixelRefusals: [invalid_page(), InvalidVisitor]);
                 ("Cache-Control" = String, description = "`no-store`."),
             ),
             example = json!({"total": 7582803, "today": 1204, "yesterday": 3398, "this_week": 9120,
-                "this_month": 40213, "online": 37, "stale": false,
+                "this_month": 40213, "last_week": 21870, "last_month": 96402, "online": 37, "stale": false,
                 "page": {"id": "/tin-tuc/123", "views": 138}})),
         HitRefusals,
     ),

@@ -17,6 +17,7 @@ use http::HeaderMap;
 
 use super::params::{FirstPartyId, Poll, VisitorCookie};
 use super::polls::{PollPath, PollsApi};
+use crate::edge::client::Client;
 use crate::edge::error::ApiError;
 use crate::edge::poll_json::ResultsBody;
 use crate::edge::respond::Response;
@@ -35,6 +36,7 @@ refusals!(EventsRefusals: [
     PollNotFound,
     InvalidVisitor,
     results_hidden(),
+    TooManyStreamsFromAddress { most: 8 },
     TooManyStreams,
     StoreUnavailable,
 ]);
@@ -46,8 +48,10 @@ refusals!(EventsRefusals: [
 /// flush interval, and a comment every 2 s to keep the connection open.
 /// Each event's data is the JSON of `GET /v1/polls/{id}/results`. A replica keeps at most
 /// `TALLY_MAX_STREAMS` open (`503 too_many_streams` beyond it: read
-/// `/results` again every few seconds instead); streams end when the
-/// replica shuts down, and browsers reconnect by themselves.
+/// `/results` again every few seconds instead), and at most
+/// `TALLY_MAX_STREAMS_PER_ADDRESS` for one client address, an IPv6
+/// client's /64 (`429 too_many_streams_from_address` beyond it); streams
+/// end when the replica shuts down, and browsers reconnect by themselves.
 #[utoipa::path(
     get, path = "/v1/polls/{id}/events", tag = "polls", operation_id = "getResultEvents",
     params(Poll, VisitorCookie, FirstPartyId),
@@ -64,6 +68,7 @@ refusals!(EventsRefusals: [
 pub async fn get_events(
     State(api): State<Arc<PollsApi>>,
     PollPath(id): PollPath,
+    client: Client,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let person = reader(&headers)?;
@@ -80,7 +85,7 @@ pub async fn get_events(
     } else {
         Viewer::Visitor
     };
-    let (response, opened) = api.streams.open().ok_or(ApiError::TooManyStreams)?;
+    let (response, opened) = api.streams.open(client.ip)?;
     tokio::spawn(follow(
         Arc::clone(&api.voting),
         id,

@@ -25,8 +25,9 @@ pub struct VisitorCookie {
 #[into_params(parameter_in = Header)]
 pub struct FirstPartyId {
     /// The widget's first-party visitor id (kept in the portal's own
-    /// storage), believed after the cookie: 36 lowercase hex digits. A
-    /// malformed value is refused (`400 invalid_visitor`).
+    /// storage), believed after the cookie: 36 lowercase hex digits, sent
+    /// once, taken exactly as sent. Anything else (spaces around it, a
+    /// second value) is refused (`400 invalid_visitor`).
     #[param(rename = "Tally-Visitor", value_type = Option<schema::VisitorId>)]
     tally_visitor: Option<String>,
 }

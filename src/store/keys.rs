@@ -50,6 +50,18 @@ pub fn imported_days(site: &SiteId, month: Month) -> String {
     site_key(site, &format!("visits:imported:{month}"))
 }
 
+/// Hash, for minutes: an import's days (month → `dd=visits dd=visits …`)
+/// staged before one script switches them in.
+pub fn import_stage(site: &SiteId, id: &str) -> String {
+    site_key(site, &format!("imports:staged:{id}"))
+}
+
+/// An import's outcome, kept for a day: what it did, or that it was
+/// abandoned before it was applied.
+pub fn import_outcome(site: &SiteId, id: &str) -> String {
+    site_key(site, &format!("imports:outcome:{id}"))
+}
+
 /// Sorted set: page id → views on a local day (a past day keeps only its
 /// most-read pages).
 pub fn pages_day(site: &SiteId, day: Day) -> String {
@@ -239,6 +251,8 @@ mod tests {
             poll_index(&site),
             visits_days(&site, day("2026-11-28").month()),
             imported_days(&site, day("2026-11-28").month()),
+            import_stage(&site, "0123456789abcdef"),
+            import_outcome(&site, "0123456789abcdef"),
             pages_day(&site, day("2026-11-28")),
             audit(&site),
         ] {

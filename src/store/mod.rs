@@ -25,12 +25,14 @@ use crate::ids::{PageId, PollId, SiteId, VisitorKey};
 use crate::poll::Poll;
 
 pub mod embedded;
+mod import;
 pub mod keys;
 pub mod record;
 pub mod redis;
 pub mod timed;
 mod types;
 
+pub use import::*;
 pub use types::*;
 
 /// The store could not do what was asked.
@@ -238,10 +240,17 @@ operations! {
         async fn ballots_by_day(&self, site: &SiteId, poll: &PollId) -> Vec<(Day, String, u64)>;
 
         /// Folds a previous counter's daily visits into the history and the
-        /// total, in one atomic step: a day imported again replaces its
-        /// earlier import, so importing the same file twice changes nothing.
-        /// `today` says which days the today/week/month counters show.
-        async fn import_visits(&self, site: &SiteId, days: &[(Day, u64)], today: Day) -> Imported;
+        /// total, every day or none, in one atomic step: a day imported
+        /// again replaces its earlier import, so importing the same file
+        /// twice changes nothing. The outcome is kept under the import's id;
+        /// the deadline is [`IMPORT_DEADLINE`], not the store timeout.
+        async fn import_visits(&self, site: &SiteId, import: &Import) -> Imported;
+
+        /// What became of import `id` when its call failed or ran out of
+        /// time: what it did if it was applied; `None` if it was not, and
+        /// then it never will be (fenced off in the same step, so a try
+        /// still on its way changes nothing). `at` is now.
+        async fn settle_import(&self, site: &SiteId, id: &str, at: Timestamp) -> Option<Imported>;
     }
 
     /// The editors' side: the audit log and console sessions.
@@ -277,11 +286,20 @@ pub trait Store: Upkeep + Visits + Counters + Shared + Polls + History + Admin {
     /// A short name for logs and metrics: `embedded`, `redis`,
     /// `redis-cluster`.
     fn kind(&self) -> &'static str;
+
+    /// Whether the store's own disk takes writes now.
+    fn disk(&self) -> DiskHealth {
+        DiskHealth::default()
+    }
 }
 
 impl Store for timed::TimedStore {
     fn kind(&self) -> &'static str {
         self.inner().kind()
+    }
+
+    fn disk(&self) -> DiskHealth {
+        self.inner().disk()
     }
 }
 

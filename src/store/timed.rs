@@ -1,5 +1,6 @@
 //! Time-boxes every store call and measures it: a store that hangs becomes
-//! an error after `TALLY_STORE_TIMEOUT`, and each operation's latency and
+//! an error after `TALLY_STORE_TIMEOUT` (an import after
+//! [`IMPORT_DEADLINE`], if longer), and each operation's latency and
 //! failures reach the metrics. Its `Store` implementation is written once,
 //! for every operation, where the operations are stated (`store/mod.rs`).
 
@@ -9,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use prometheus::Histogram;
 
-use super::{Store, StoreError};
+use super::{IMPORT_DEADLINE, Store, StoreError};
 use crate::metrics::Metrics;
 
 /// A store whose every call has a deadline and a measurement.
@@ -44,7 +45,18 @@ impl TimedStore {
         self.inner.as_ref()
     }
 
-    /// Runs `call` (the store operation `operation`) under the deadline,
+    /// The deadline of `operation`: the store timeout, or for an import
+    /// (an editor's rare operation carrying up to a century of days) the
+    /// longer [`IMPORT_DEADLINE`].
+    fn deadline(&self, operation: &str) -> Duration {
+        if operation == "import_visits" {
+            self.timeout.max(IMPORT_DEADLINE)
+        } else {
+            self.timeout
+        }
+    }
+
+    /// Runs `call` (the store operation `operation`) under its deadline,
     /// and measures it.
     pub(super) async fn timed<T>(
         &self,
@@ -52,11 +64,11 @@ impl TimedStore {
         call: impl Future<Output = Result<T, StoreError>>,
     ) -> Result<T, StoreError> {
         let started = Instant::now();
-        let result = match tokio::time::timeout(self.timeout, call).await {
+        let deadline = self.deadline(operation);
+        let result = match tokio::time::timeout(deadline, call).await {
             Ok(result) => result,
             Err(_) => Err(StoreError::Unavailable(format!(
-                "{operation} took longer than {:?}",
-                self.timeout
+                "{operation} took longer than {deadline:?}"
             ))),
         };
         let seconds = started.elapsed().as_secs_f64();

@@ -66,17 +66,6 @@ pub struct Keep {
     pub page_days: u32,
 }
 
-/// What importing a previous counter's daily visits did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Imported {
-    /// Days in the import.
-    pub days: u64,
-    /// Days whose imported figure is new or differs from the last import.
-    pub changed: u64,
-    /// What the total of visits changed by.
-    pub added: i64,
-}
-
 /// Which of `day`'s buckets the counters read on `today` (a sum of 1 the
 /// day, 2 the week, 4 the month): an imported day changes those too.
 pub fn shown_buckets(day: Day, today: Day) -> u8 {
@@ -290,4 +279,25 @@ pub struct Session {
     pub started_at: Timestamp,
     /// When the session ends unless used again before.
     pub expires_at: Timestamp,
+}
+
+/// Whether a store's own disk takes writes. The embedded store's may
+/// refuse them after a disk error (a full disk) until it has opened its
+/// file again; a Redis store has no disk of its own here and always says
+/// yes (its outages are operations that fail).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DiskHealth {
+    pub writable: bool,
+    /// Writes the disk did not take since the start: commits that failed
+    /// on it, and writes refused while the file was opened again.
+    pub refused: u64,
+}
+
+impl Default for DiskHealth {
+    fn default() -> Self {
+        Self {
+            writable: true,
+            refused: 0,
+        }
+    }
 }

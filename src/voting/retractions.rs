@@ -46,7 +46,8 @@ pub struct Retractions {
 
 impl Retractions {
     /// Retractions journalled under `journal` (none: memory only), with
-    /// those a previous run left there waiting already.
+    /// those a previous run left there waiting already (and in this run's
+    /// journal).
     pub fn new(journal: Option<Journal>, metrics: Arc<Metrics>) -> Self {
         let left = journal.as_ref().map(Journal::take_left).unwrap_or_default();
         if !left.is_empty() {
@@ -54,9 +55,6 @@ impl Retractions {
                 waiting = left.len(),
                 "retractions left by an earlier run; retracting them when the store answers"
             );
-        }
-        if let Some(journal) = &journal {
-            journal.rewrite(&left);
         }
         Self {
             waiting: Mutex::new(left.into_iter().collect()),

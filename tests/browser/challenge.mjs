@@ -44,10 +44,14 @@ export async function challenge(browser) {
       for (const n of [1, 2, 3]) {
         const context = await newContext(browser, `CH${level}-${n}`, desktop);
         // Whether the widget ever said it was still verifying.
+        // (The widget draws in a shadow root, out of the document's text.)
         await context.addInitScript(() => {
-          new MutationObserver(() => {
-            if (document.body && document.body.textContent.includes('Đang xác minh')) window.__verifying = true;
-          }).observe(document, { subtree: true, childList: true, characterData: true });
+          setInterval(() => {
+            const host = document.querySelector('[data-tally-poll]');
+            const text = host && host.shadowRoot ? host.shadowRoot.textContent : '';
+            if (text.includes('Đang xác minh')) window.__verifying = true;
+            if (host && host.shadowRoot && host.shadowRoot.querySelector('.tw-msg progress')) window.__progress = true;
+          }, 10);
         });
         const page = await context.newPage();
         const sent = [];
@@ -64,7 +68,10 @@ export async function challenge(browser) {
         await poll.locator('button[type=submit]').click();
         await waitForText(poll.locator('[aria-live]'), 'Cảm ơn bạn đã tham gia bình chọn!', `level ${level}, voter ${n}`);
         times.push(Number(await root.getAttribute('data-tally-solve-ms')));
-        if (await page.evaluate(() => window.__verifying === true)) verifying++;
+        if (await page.evaluate(() => window.__verifying === true)) {
+          verifying++;
+          assert.equal(await page.evaluate(() => window.__progress === true), true, 'a voter who waits sees how far the check has gone');
+        }
         assert.equal(Number(await root.getAttribute('data-tally-challenge-level')), level);
         assert.equal(sent.length, 1, 'one ballot request');
         assert.equal(solvers.length, 1, `the solver loaded once: ${solvers}`);
@@ -78,6 +85,37 @@ export async function challenge(browser) {
       table.push({ level, maxnumber: issued.maxnumber, times, verifying });
     });
   }
+
+  await scenario('challenge: on a 6× slower CPU a quick voter sees how far the check has gone, and votes once', async () => {
+    const tally = await challenged(5);
+    const context = await newContext(browser, 'CH-slow', desktop);
+    await context.addInitScript(() => {
+      setInterval(() => {
+        const host = document.querySelector('[data-tally-poll]');
+        const bar = host && host.shadowRoot && host.shadowRoot.querySelector('.tw-msg progress');
+        if (bar) window.__seen = [...(window.__seen || []), bar.value];
+      }, 50);
+    });
+    const page = await context.newPage();
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Emulation.setCPUThrottlingRate', { rate: 6 });
+    await page.goto(`${portalOrigin}/binh-chon?poll=thu-thach`, { waitUntil: 'load' });
+    const poll = page.locator('[data-tally-poll]');
+    // The voter clicks as soon as the form is there, long before the check ends.
+    await poll.locator('form').waitFor();
+    await poll.locator('label', { hasText: 'Có' }).click();
+    await poll.locator('button[type=submit]').click();
+    await waitForText(poll.locator('[aria-live]'), 'Đang xác minh phiếu bầu, xin chờ giây lát…');
+    await waitForText(poll.locator('[aria-live]'), 'Cảm ơn bạn đã tham gia bình chọn!');
+    const seen = await page.evaluate(() => window.__seen || []);
+    assert.ok(seen.length >= 2, `the progress bar was on screen while waiting: ${seen}`);
+    assert.ok(seen.some((v) => v > seen[0]), `and it moved: ${seen.slice(0, 10)}`);
+    const solved = Number(await poll.locator('.tally-widget').getAttribute('data-tally-solve-ms'));
+    console.log(`      level 5 on a 6× slower CPU: solved in ${solved} ms, progress ${seen[0]}% → ${seen[seen.length - 1]}%`);
+    const r = await getJson(`${tally.origin}/v1/polls/thu-thach/results`);
+    assert.equal(r.total_votes, 1, 'counted once');
+    await context.close();
+  });
 
   await scenario('challenge: a ballot whose answer was lost (503 to the page) is retried with its id and proof, and counts once', async () => {
     const tally = await challenged(1);

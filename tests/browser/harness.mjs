@@ -45,7 +45,11 @@ export const PHONE_UA = 'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/53
 export const outcomes = [];
 export const cleanups = [];
 
+// TALLY_BROWSER_ONLY=<words> runs only the scenarios whose name holds them.
+const only = process.env.TALLY_BROWSER_ONLY || '';
+
 export async function scenario(name, body) {
+  if (only && !name.includes(only)) return;
   const started = Date.now();
   try {
     await body();
@@ -78,7 +82,10 @@ export async function eventually(what, probe, timeout = TIMEOUT) {
 }
 
 export async function textOf(locator) {
-  return squash(await locator.innerText({ timeout: TIMEOUT }));
+  // A placeholder's text is in its shadow root, which innerText leaves out.
+  return squash(await locator.evaluate((el) => (el.shadowRoot
+    ? [...el.shadowRoot.children].map((c) => c.innerText || '').join(' ')
+    : el.innerText), undefined, { timeout: TIMEOUT }));
 }
 
 export function waitForText(locator, expected, what = `text "${expected}"`) {
@@ -221,6 +228,8 @@ export function startPortal() {
     '/thu-nghiem': 'thu-nghiem.html',
     // One poll: ?poll=<id>, and ?lang=en for data-lang="en" on the script.
     '/binh-chon': 'binh-chon.html',
+    // A dark sidebar theme with rules on label, button, dt and *.
+    '/giao-dien-toi': 'hostile.html',
   };
   const state = { tally: '', upstream: '', proxied: [] };
   const server = http.createServer((req, res) => {
@@ -235,6 +244,10 @@ export function startPortal() {
       // The portal wears the demo page's look: one stylesheet for both.
       res.writeHead(200, { 'content-type': 'text/css; charset=utf-8' });
       return res.end(fs.readFileSync(path.join(here, '..', '..', 'assets', 'demo.css'), 'utf8'));
+    }
+    if (url.pathname === '/hostile.css') {
+      res.writeHead(200, { 'content-type': 'text/css; charset=utf-8' });
+      return res.end(fixture('hostile.css'));
     }
     if (url.pathname === '/csp-canary') {
       // A page that breaks its own CSP, to prove violations are caught.

@@ -29,6 +29,7 @@ import {
 import { challenge } from './challenge.mjs';
 import { consoleScenarios } from './console.mjs';
 import { pages } from './pages.mjs';
+import { theme } from './theme.mjs';
 import { topologies } from './topologies.mjs';
 import { widgetVisitor } from './widget-visitor.mjs';
 
@@ -106,7 +107,7 @@ async function main() {
     await tab1.keyboard.press('ArrowDown');
     assert.equal(await poll.locator('input:checked').getAttribute('value'), 'tot', 'ArrowDown selects the next option');
     await tab1.keyboard.press('Tab');
-    assert.equal(await tab1.evaluate(() => document.activeElement.textContent), 'Gửi bình chọn', 'Tab reaches the submit button');
+    assert.equal(await tab1.evaluate(() => document.activeElement.shadowRoot.activeElement.textContent), 'Gửi bình chọn', 'Tab reaches the submit button');
     await tab1.keyboard.press('Enter');
 
     const live = poll.locator('[aria-live="polite"]');
@@ -119,7 +120,7 @@ async function main() {
     assert.equal(await poll.locator('form').isVisible(), false, 'the form gives way to the results');
     assert.equal(await poll.locator('.tw-fill').first().evaluate((e) => e.style.width), '0%');
     assert.equal(await poll.locator('.tw-list li').nth(1).locator('.tw-fill').evaluate((e) => e.style.width), '100%');
-    assert.ok(await tab1.evaluate(() => !!document.activeElement.closest('[aria-live]')),
+    assert.ok(await tab1.evaluate(() => !!document.activeElement.shadowRoot.activeElement.closest('[aria-live]')),
       'focus moves to the message instead of being lost with the form');
 
     const r = await results('danh-gia-cong');
@@ -358,6 +359,7 @@ async function main() {
 
   await topologies(browser);
   await widgetVisitor(browser);
+  await theme(browser);
   await challenge(browser);
   await pages(browser);
   await consoleScenarios(browser);

@@ -251,10 +251,10 @@ export async function widgetVisitor(browser) {
     assert.ok(boxes[0].width > 100, `a track of ${boxes[0].width}px`);
     assert.equal(boxes[0].fill, boxes[0].width, '100 % fills the track');
     assert.equal(boxes[1].fill, 0, '0 % fills nothing');
-    const fonts = await page.evaluate(() => [
-      getComputedStyle(document.querySelector('.tally-widget')).fontFamily,
-      getComputedStyle(document.querySelector('.tally-widget').parentElement).fontFamily,
-    ]);
+    const fonts = await page.evaluate(() => {
+      const host = document.querySelector('[data-tally-poll]');
+      return [getComputedStyle(host.shadowRoot.querySelector('.tally-widget')).fontFamily, getComputedStyle(host).fontFamily];
+    });
     assert.equal(fonts[0], fonts[1], 'the widget inherits the portal\'s font');
   });
 

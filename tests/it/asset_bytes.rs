@@ -9,7 +9,9 @@ use std::io::Read;
 use crate::support::{Backend, Home, TestApp};
 
 /// The most the widget may weigh gzipped: it is sent on every page view.
-const WIDGET_GZIP_MOST: usize = 8192;
+/// (Its shadow-root isolation, theming and the challenge's progress took
+/// it from 7.7 to 8.4 KiB.)
+const WIDGET_GZIP_MOST: usize = 8704;
 
 struct Got {
     encoding: Option<String>,

@@ -61,20 +61,22 @@ fn journalled(data: &Path) -> usize {
         .unwrap_or(0)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_ballot_answered_503_stays_uncounted_across_kill_9() {
-    let redis = RedisServer::start();
+/// The environment of a binary on `redis` with `data` for its journal.
+fn env(redis: String, data: &Path) -> Vec<(&'static str, String)> {
+    vec![
+        ("TALLY_REDIS_URL", redis),
+        ("TALLY_DATA_DIR", data.display().to_string()),
+        ("TALLY_POLLS_FILE", polls_file()),
+    ]
+}
+
+/// One ballot answered 201 (`counted`), then one that Redis counts but
+/// whose answer is lost (`refused`, answered 503 and journalled under
+/// `data`), and the binary killed (`kill -9`) before it could retract it.
+async fn lose_a_ballot(redis: &RedisServer, data: &Path) -> (String, String) {
     let gate = Gate::start(redis.port).await;
-    let data = tempfile::TempDir::new().unwrap();
-    let env = |url: String| {
-        vec![
-            ("TALLY_REDIS_URL", url),
-            ("TALLY_DATA_DIR", data.path().display().to_string()),
-            ("TALLY_POLLS_FILE", polls_file()),
-        ]
-    };
     let http = reqwest::Client::new();
-    let tally = Binary::start(&env(gate.url())).await;
+    let tally = Binary::start(&env(gate.url(), data)).await;
 
     let (counted, refused) = (cookie(), cookie());
     let (status, _) = cast(
@@ -97,7 +99,7 @@ async fn a_ballot_answered_503_stays_uncounted_across_kill_9() {
     wait_until(
         "Redis counts the second ballot",
         Duration::from_secs(5),
-        async || stored_voters(&redis) == 2,
+        async || stored_voters(redis) == 2,
     )
     .await;
     // Nothing more reaches Redis: the retraction cannot be made now.
@@ -105,18 +107,27 @@ async fn a_ballot_answered_503_stays_uncounted_across_kill_9() {
     let (status, body) = lost.await.unwrap();
     assert_eq!(status, 503, "{body}");
     assert_eq!(body["error"]["code"], "store_unavailable");
-    assert_eq!(journalled(data.path()), 1, "journalled before the 503");
+    assert_eq!(journalled(data), 1, "journalled before the 503");
 
     tally.signal("KILL");
     tally.wait(Duration::from_secs(5)).await;
     assert_eq!(
-        stored_voters(&redis),
+        stored_voters(redis),
         2,
         "Redis still counts the lost ballot"
     );
+    (counted, refused)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ballot_answered_503_stays_uncounted_across_kill_9() {
+    let redis = RedisServer::start();
+    let data = tempfile::TempDir::new().unwrap();
+    let http = reqwest::Client::new();
+    let (counted, refused) = lose_a_ballot(&redis, data.path()).await;
 
     // The next start, on the same data directory, retracts it.
-    let again = Binary::start(&env(redis.url())).await;
+    let again = Binary::start(&env(redis.url(), data.path())).await;
     wait_until("the retraction", Duration::from_secs(10), async || {
         stored_voters(&redis) == 1
     })
@@ -154,6 +165,62 @@ async fn a_ballot_answered_503_stays_uncounted_across_kill_9() {
         metrics.contains("tally_ballots_retracted_total 1"),
         "{metrics}"
     );
+}
+
+/// Damaged lines in the journal a killed run left (garbage, bytes that are
+/// not text, a line cut short) are kept aside in `<journal>.damaged` and
+/// counted in one log line; the good line beside them is still retracted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn damaged_journal_lines_are_kept_aside_and_no_retraction_is_lost() {
+    let redis = RedisServer::start();
+    let data = tempfile::TempDir::new().unwrap();
+    let (counted, refused) = lose_a_ballot(&redis, data.path()).await;
+    let dir = data.path().join("retractions");
+    let journal = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == "jsonl"))
+        .expect("the killed run's journal");
+    let good = std::fs::read(&journal).unwrap();
+    let damaged: [&[u8]; 3] = [b"garbage", b"\xff\xfe\x00", b"{\"poll\":\"danh"];
+    let mut text = [damaged[0], b"\n", &good, damaged[1], b"\n"].concat();
+    text.extend_from_slice(damaged[2]);
+    std::fs::write(&journal, text).unwrap();
+
+    let log_path = data.path().join("tally.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let mut env = env(redis.url(), data.path());
+    env.push(("TALLY_LOG_FORMAT", "json".into()));
+    let again = Binary::start_logging(&env, log).await;
+    wait_until("the retraction", Duration::from_secs(10), async || {
+        stored_voters(&redis) == 1
+    })
+    .await;
+    let voters = redis.cli(&["HKEYS", VOTERS]);
+    assert!(
+        voters.contains(&counted) && !voters.contains(&refused),
+        "{voters}"
+    );
+    let name = journal.file_name().unwrap().to_string_lossy().into_owned();
+    let kept = std::fs::read(dir.join(format!("{name}.damaged"))).expect("kept aside");
+    assert_eq!(kept, [&damaged.join(&b'\n')[..], b"\n"].concat());
+    let said: Vec<Value> = std::fs::read_to_string(&log_path)
+        .unwrap()
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .filter(|l: &Value| l["message"].as_str().is_some_and(|m| m.contains("journal")))
+        .collect();
+    assert_eq!(said.len(), 1, "{said:?}");
+    assert_eq!(said[0]["damaged"], 3, "{said:?}");
+    assert!(
+        said[0]["kept"]
+            .as_str()
+            .unwrap()
+            .ends_with(".jsonl.damaged"),
+        "{said:?}"
+    );
+    drop(again);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -247,7 +314,7 @@ async fn a_retry_during_its_retraction_gets_one_verdict() {
 async fn replicas_with_clocks_5_s_apart_give_the_same_verdicts() {
     let redis = RedisServer::start();
     let store = || StoreSettings::Redis { url: redis.url() };
-    let admin_token = "a-token-of-sixteen-chars";
+    let admin_token = "ballot-fate-admin-token-0123456789";
     let right = TestApp::start_drifted(store(), jiff::SignedDuration::ZERO, |s| {
         s.admin_token = Some(tally::config::Secret::new(admin_token.into()));
     })

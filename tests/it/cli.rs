@@ -58,8 +58,8 @@ fn check_config_prints_the_settings_without_secrets_and_exits_0() {
                 "TALLY_REDIS_URL",
                 "rediss://tally:pa55word@redis.internal:6380/0",
             ),
-            ("TALLY_ADMIN_TOKENS", "lan:token-of-lan-000001"),
-            ("TALLY_ADMIN_TOKEN", "the-single-admin-token"),
+            ("TALLY_ADMIN_TOKENS", "lan:token-of-lan-7c1e9a4f2b8d06"),
+            ("TALLY_ADMIN_TOKEN", "the-single-admin-token-5e8a1c"),
             ("TALLY_CHALLENGE_KEY", "0123456789abcdef0123456789abcdef"),
             ("TALLY_VISIT_WINDOW", " 45m "),
             ("TALLY_SITE_NAME", ""),
@@ -98,7 +98,7 @@ fn check_config_names_a_bad_setting_in_one_line_and_exits_2() {
         ),
         (
             &[("TALLY_ADMIN_TOKEN", "short")],
-            "tally: TALLY_ADMIN_TOKEN: must be at least 16 characters",
+            "tally: TALLY_ADMIN_TOKEN: has about 23 bits of entropy, at least 128 are needed",
         ),
         (
             &[
@@ -119,6 +119,64 @@ fn check_config_names_a_bad_setting_in_one_line_and_exits_2() {
         assert_eq!(stderr.lines().count(), 1, "{stderr}");
         assert!(stderr.starts_with(line), "{stderr}");
         assert!(out.stdout.is_empty(), "{}", text(&out.stdout));
+    }
+}
+
+/// A start (not only `check-config`) with an admin token under 128 bits
+/// stops before it listens, in one line naming the setting and saying how
+/// to make a token.
+#[test]
+fn a_weak_admin_token_stops_the_start_in_one_line() {
+    let data = tempfile::TempDir::new().unwrap();
+    let data_dir = data.path().to_str().unwrap();
+    let cases = [
+        ("TALLY_ADMIN_TOKEN", "sixteen-chars-16"),
+        // 31 hex digits: 124 bits.
+        ("TALLY_ADMIN_TOKEN", "9b1f4e7a2c8d3065bd41e97c2fa0831"),
+        (
+            "TALLY_ADMIN_TOKENS",
+            "lan:9b1f4e7a2c8d3065bd41e97c2fa0831d,minh:Minh-2026-token",
+        ),
+    ];
+    for (setting, token) in cases {
+        let env = [
+            (setting, token),
+            ("TALLY_LISTEN", "127.0.0.1:0"),
+            ("TALLY_OPS_LISTEN", "127.0.0.1:0"),
+            ("TALLY_DATA_DIR", data_dir),
+        ];
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tally"))
+            .env_clear()
+            .envs(env)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("the tally binary");
+        // A refusal comes before anything else; a start would run on.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while child.try_wait().unwrap().is_none() {
+            if std::time::Instant::now() > deadline {
+                child.kill().unwrap();
+                panic!("{setting}={token:?} started");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let out = child.wait_with_output().unwrap();
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(
+            stderr.starts_with(&format!("tally: {setting}: ")),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains("bits of entropy, at least 128 are needed")
+                && stderr
+                    .trim_end()
+                    .ends_with("make one with `openssl rand -hex 32`"),
+            "{stderr}"
+        );
+        assert!(!stderr.contains(token), "the token is not shown: {stderr}");
     }
 }
 

@@ -1,8 +1,8 @@
 //! The editors' console over HTTP, against every store: signing in and out,
-//! the session cookie's attributes, wrong tokens refused and throttled,
-//! forms refused without their CSRF token or from elsewhere (changing
-//! nothing), sessions that expire, polls made and changed through forms,
-//! and the security policy on every page.
+//! the session cookie's attributes, wrong tokens refused (throttled as
+//! `sign_in.rs` checks), forms refused without their CSRF token or from
+//! elsewhere (changing nothing), sessions that expire, polls made and
+//! changed through forms, and the security policy on every page.
 
 use reqwest::{Response, StatusCode, header};
 use serde_json::Value;
@@ -178,43 +178,6 @@ async fn behind_tls_the_cookie_is_secure(backend: Backend) {
     app.stop().await;
 }
 
-async fn wrong_tokens_are_throttled_and_counted(backend: Backend) {
-    let home = Home::open(backend).await;
-    let app = TestApp::start(&home, settings).await;
-    let before = app.metric("tally_admin_auth_failures_total").await;
-    let mut console = Console::new(&app);
-    for _ in 0..3 {
-        let r = console.sign_in("guess").await;
-        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
-    }
-    // Guesses at the admin API count toward the same lock-out.
-    let api = |token: &'static str| {
-        app.http
-            .get(format!("{}/admin/polls", app.ops))
-            .bearer_auth(token)
-            .send()
-    };
-    for _ in 0..2 {
-        assert_eq!(
-            api("guess").await.unwrap().status(),
-            StatusCode::UNAUTHORIZED
-        );
-    }
-    assert_eq!(
-        api(TOKEN).await.unwrap().status(),
-        StatusCode::TOO_MANY_REQUESTS
-    );
-    // Locked out: even the right token is refused, unchecked, for now.
-    let r = console.sign_in(TOKEN).await;
-    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
-    assert!(r.headers().contains_key(header::RETRY_AFTER));
-    assert!(console.cookie.is_none());
-    let after = app.metric("tally_admin_auth_failures_total").await;
-    assert_eq!(after - before, 5.0);
-    assert_eq!(app.metric("tally_admin_lockouts_total").await, 1.0);
-    app.stop().await;
-}
-
 async fn forms_without_their_token_change_nothing(backend: Backend) {
     let home = Home::open(backend).await;
     let app = TestApp::start(&home, settings).await;
@@ -355,11 +318,11 @@ async fn archive_delete_and_the_audit_log(backend: Backend) {
     let home = Home::open(backend).await;
     let app = TestApp::start(&home, |s| {
         settings(s);
-        s.admin_tokens = tally::config::named_tokens("lan:token-of-lan-0123456789").unwrap();
+        s.admin_tokens = tally::config::named_tokens("lan:token-of-lan-0123456789abcdef").unwrap();
     })
     .await;
     let mut console = Console::new(&app);
-    let r = console.sign_in("token-of-lan-0123456789").await;
+    let r = console.sign_in("token-of-lan-0123456789abcdef").await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let csrf = console.csrf().await;
     for id in ["luu-tru", "xoa-di"] {
@@ -647,7 +610,8 @@ async fn the_poll_page_gives_its_embed_code(backend: Backend) {
         "Mã nhúng",
         "&lt;script src=&quot;https://tally.portal.gov.vn/widget.js&quot; async&gt;&lt;/script&gt;",
         "&lt;div data-tally-poll=&quot;nhung&quot;&gt;",
-        "&lt;a href=&quot;https://tally.portal.gov.vn/polls/nhung&quot;&gt;Tham gia bình chọn&lt;/a&gt;",
+        "&lt;a href=&quot;https://tally.portal.gov.vn/polls/nhung?back=DIA-CHI-TRANG-NAY&quot;&gt;Tham gia bình chọn&lt;/a&gt;",
+        "Thay DIA-CHI-TRANG-NAY bằng địa chỉ của trang đặt câu hỏi",
         r#"<a href="https://tally.portal.gov.vn/polls/nhung">"#,
         r#"data-copy="embed-code" hidden"#,
     ] {
@@ -671,12 +635,76 @@ async fn the_poll_page_gives_its_embed_code(backend: Backend) {
     app.stop().await;
 }
 
+/// A new poll can start from the satisfaction template or as a copy of
+/// another poll: words and settings, never its id, dates or ballots.
+async fn new_polls_start_from_a_template_or_a_copy(backend: Backend) {
+    let home = Home::open(backend).await;
+    let app = TestApp::start(&home, settings).await;
+    let mut console = Console::new(&app);
+    console.sign_in(TOKEN).await;
+    let empty = console
+        .get("/admin/console/new-poll")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        empty.contains("/admin/console/new-poll?template=hai-long"),
+        "{empty}"
+    );
+    let template = console
+        .get("/admin/console/new-poll?template=hai-long")
+        .await
+        .text()
+        .await
+        .unwrap();
+    for part in [
+        "Bạn đánh giá như thế nào về cổng thông tin này?",
+        r#"value="Rất tốt""#,
+        r#"value="Tốt""#,
+        r#"value="Bình thường""#,
+        r#"value="Chưa tốt""#,
+    ] {
+        assert!(template.contains(part), "{part}: {template}");
+    }
+    let csrf = console.csrf().await;
+    console
+        .post("/admin/console/polls", &poll_form("goc", &csrf))
+        .await;
+    let page = console
+        .get("/admin/console/polls/goc")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("/admin/console/new-poll?from=goc"),
+        "a Duplicate link: {page}"
+    );
+    let copy = console
+        .get("/admin/console/new-poll?from=goc")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(copy.contains("Bạn đánh giá thế nào?"), "{copy}");
+    assert!(copy.contains(r#"value="Tốt""#), "{copy}");
+    assert!(
+        !copy.contains(r#"value="goc""#),
+        "the copy needs its own id: {copy}"
+    );
+    assert!(!copy.contains(r#"name="option-id" value="tot""#), "{copy}");
+    let missing = console.get("/admin/console/new-poll?from=khong-co").await;
+    assert_eq!(missing.status(), 404);
+    app.stop().await;
+}
+
 on_every_store!(
+    new_polls_start_from_a_template_or_a_copy,
     the_poll_page_gives_its_embed_code,
     form_errors_speak_one_language,
     signing_in_and_out,
     behind_tls_the_cookie_is_secure,
-    wrong_tokens_are_throttled_and_counted,
     forms_without_their_token_change_nothing,
     sessions_expire,
     archive_delete_and_the_audit_log,

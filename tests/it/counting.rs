@@ -203,6 +203,25 @@ async fn counts_survive_a_restart(backend: Backend) {
     again.stop().await;
 }
 
+/// Who is online is still online after a restart (a deployment), and
+/// leaves when their five minutes are over.
+async fn online_survives_a_restart(backend: Backend) {
+    let home = Home::open(backend).await;
+    let app = TestApp::start(&home, |_| {}).await;
+    for _ in 0..3 {
+        app.hit_json(Some(&cookie()), None).await;
+    }
+    assert_eq!(app.counter_eventually("online", 3).await["online"], 3);
+    let clock = app.clock.clone();
+    app.stop().await;
+    clock.advance(SignedDuration::from_mins(1));
+    let again = TestApp::start_at(&home, clock.clone(), |_| {}).await;
+    assert_eq!(again.counter(None).await["online"], 3);
+    clock.advance(SignedDuration::from_mins(5));
+    assert_eq!(again.counter_eventually("online", 0).await["online"], 0);
+    again.stop().await;
+}
+
 on_every_store!(
     a_reload_within_the_window_is_not_a_new_visit,
     a_hit_after_the_window_is_a_new_visit,
@@ -213,4 +232,5 @@ on_every_store!(
     the_baseline_adds_to_the_total,
     online_counts_the_last_five_minutes,
     counts_survive_a_restart,
+    online_survives_a_restart,
 );

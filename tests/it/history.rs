@@ -16,7 +16,7 @@ use tally::config::Secret;
 
 use crate::support::{Backend, Home, TestApp, cookie};
 
-const TOKEN: &str = "history-admin-token-0123";
+const TOKEN: &str = "history-admin-token-0123456789";
 /// What each past day keeps of its pages, and for how many days.
 const TOP: u32 = 3;
 const KEPT_DAYS: u32 = 30;
@@ -434,4 +434,28 @@ macro_rules! on_every_store {
     };
 }
 
-on_every_store!(replay, ten_years_imported_twice);
+/// The counter's last week (Monday to Sunday before this one) and last
+/// month (the calendar month before), from the history.
+async fn last_week_and_last_month(backend: Backend) {
+    let home = Home::open(backend).await;
+    let app = start(&home).await;
+    app.clock.set("2026-11-27T12:00:00+07:00".parse().unwrap());
+    // Today is Friday 27 November 2026.
+    let csv = "date,visits\n\
+               2026-09-30,400\n2026-10-01,100\n2026-10-31,200\n\
+               2026-11-15,5\n2026-11-16,10\n2026-11-22,20\n2026-11-23,40\n";
+    let imported = import(&app, "text/csv", csv.into()).await;
+    assert_eq!(imported.status(), 200, "{}", imported.text().await.unwrap());
+    let counter = app.counter(None).await;
+    assert_eq!(
+        (
+            counter["last_week"].as_u64(),
+            counter["last_month"].as_u64()
+        ),
+        (Some(30), Some(300)),
+        "{counter}"
+    );
+    app.stop().await;
+}
+
+on_every_store!(replay, ten_years_imported_twice, last_week_and_last_month);

@@ -15,7 +15,8 @@ use tally::ids::{
 };
 use tally::poll::{Poll, PollOption, PollSpec, Proof, Standing, judge};
 use tally::store::{
-    self, Ballot, BallotProof, Batch, CounterQuery, Imported, Keep, PutPoll, Store, Touch, Verdict,
+    self, Ballot, BallotProof, Batch, CounterQuery, Import, Imported, Keep, PutPoll, Store, Touch,
+    Verdict,
 };
 
 use crate::support::{Backend, Home};
@@ -1699,7 +1700,8 @@ async fn an_imported_day_replaces_its_earlier_import(s: &dyn Store) {
         .await
         .unwrap();
     let rows = [(day("2020-02-29"), 40), (day("2026-11-27"), 8)];
-    let first = s.import_visits(&SITE, &rows, today).await.unwrap();
+    let import = |rows: &[(Day, u64)]| Import::new(rows.to_vec(), today, ts(T0));
+    let first = s.import_visits(&SITE, &import(&rows)).await.unwrap();
     assert_eq!(
         first,
         Imported {
@@ -1708,7 +1710,7 @@ async fn an_imported_day_replaces_its_earlier_import(s: &dyn Store) {
             added: 48
         }
     );
-    let again = s.import_visits(&SITE, &rows, today).await.unwrap();
+    let again = s.import_visits(&SITE, &import(&rows)).await.unwrap();
     assert_eq!(
         again,
         Imported {
@@ -1718,7 +1720,7 @@ async fn an_imported_day_replaces_its_earlier_import(s: &dyn Store) {
         }
     );
     let fewer = s
-        .import_visits(&SITE, &[(day("2020-02-29"), 30)], today)
+        .import_visits(&SITE, &import(&[(day("2020-02-29"), 30)]))
         .await
         .unwrap();
     assert_eq!(
@@ -1739,6 +1741,34 @@ async fn an_imported_day_replaces_its_earlier_import(s: &dyn Store) {
         .await
         .unwrap();
     assert_eq!(visits, vec![0, 30, 0]);
+}
+
+async fn an_import_is_settled_by_its_id(s: &dyn Store) {
+    let today = day("2026-11-28");
+    let rows = vec![(day("2019-05-01"), 70), (day("2019-06-30"), 9)];
+    let applied = Import::new(rows.clone(), today, ts(T0));
+    let imported = s.import_visits(&SITE, &applied).await.unwrap();
+    // Applied: settling says what it did, however often it is asked.
+    for _ in 0..2 {
+        let settled = s.settle_import(&SITE, &applied.id, ts(T0)).await.unwrap();
+        assert_eq!(settled, Some(imported));
+    }
+    // Never applied: settling abandons it for good, and it stays out.
+    let late = Import::new(vec![(day("2019-05-01"), 700)], today, ts(T0));
+    assert_eq!(
+        s.settle_import(&SITE, &late.id, ts(T0)).await.unwrap(),
+        None
+    );
+    assert!(s.import_visits(&SITE, &late).await.is_err());
+    assert_eq!(
+        s.settle_import(&SITE, &late.id, ts(T0)).await.unwrap(),
+        None
+    );
+    let visits = s
+        .visits_by_day(&SITE, day("2019-05-01"), day("2019-05-01"))
+        .await
+        .unwrap();
+    assert_eq!(visits, vec![70]);
 }
 
 async fn a_polls_ballots_are_kept_per_day(s: &dyn Store) {
@@ -1914,6 +1944,7 @@ conformance!(
     housekeeping_keeps_what_is_still_needed,
     history_keeps_each_days_visits_and_top_pages,
     an_imported_day_replaces_its_earlier_import,
+    an_import_is_settled_by_its_id,
     a_polls_ballots_are_kept_per_day,
     a_deleted_poll_takes_its_ballots,
     the_audit_log_keeps_the_newest_first,

@@ -7,7 +7,7 @@ use crate::challenge::ChallengeError;
 use crate::config::MAX_BASELINE;
 use crate::edge::poll_json::{OptionResultBody, PercentBase, ResultsBody};
 use crate::ids::{IdError, OptionId, PAGE_ID_MAX_BYTES, PollId};
-use crate::poll::{PollError, PollStatus};
+use crate::poll::{BadCharacter, PollError, PollStatus, TextField};
 
 /// The largest body the public listener reads by default
 /// (`TALLY_MAX_BODY_BYTES`), as the samples say it.
@@ -81,12 +81,15 @@ pub fn every() -> Vec<ApiError> {
         rate_limited(),
         StoreUnavailable,
         TooManyStreams,
+        TooManyStreamsFromAddress { most: 8 },
         Unauthorized,
         locked_out(),
         AdminDisabled,
         invalid_poll(),
+        invalid_character(),
         invalid_baseline(),
         invalid_import(),
+        ImportUnsettled,
         poll_has_ballots(),
         Internal,
     ];
@@ -116,6 +119,7 @@ fn sampled(error: &ApiError) -> bool {
         | AlreadyVoted(_)
         | ResultsHidden(_)
         | TooManyStreams
+        | TooManyStreamsFromAddress { .. }
         | ChallengeRequired
         | ChallengeReplayed
         | ChallengeFailed(_)
@@ -129,8 +133,10 @@ fn sampled(error: &ApiError) -> bool {
         | SignInLockedOut { .. }
         | AdminDisabled
         | InvalidPoll(_)
+        | InvalidCharacter(_)
         | InvalidBaseline(_)
         | InvalidImport(_)
+        | ImportUnsettled
         | PollConflict(_)
         | Internal => true,
     }
@@ -234,6 +240,16 @@ pub fn locked_out() -> ApiError {
 
 pub fn invalid_poll() -> ApiError {
     ApiError::InvalidPoll(PollError::OptionCount.to_string())
+}
+
+pub fn invalid_character() -> ApiError {
+    ApiError::InvalidCharacter(BadCharacter {
+        field: TextField::Label {
+            position: 2,
+            id: option("tot"),
+        },
+        character: '\u{202E}',
+    })
 }
 
 pub fn invalid_baseline() -> ApiError {

@@ -77,8 +77,8 @@ impl ApiError {
             InvalidVisitor => row(
                 S::BAD_REQUEST,
                 "invalid_visitor",
-                "Mã khách truy cập (Tally-Visitor) phải gồm 36 chữ số thập lục phân viết thường.",
-                "Tally-Visitor must be 36 lowercase hex digits.",
+                "Mã khách truy cập (Tally-Visitor) phải đúng 36 chữ số thập lục phân viết thường, gửi một lần, không kèm khoảng trắng.",
+                "Tally-Visitor must be exactly 36 lowercase hex digits, sent once, with nothing around them.",
             ),
             UnsupportedMediaType { expected } => row(
                 S::UNSUPPORTED_MEDIA_TYPE,
@@ -143,6 +143,16 @@ impl ApiError {
                 "too_many_streams",
                 "Quá nhiều người đang xem trực tiếp. Kết quả vẫn xem được khi tải lại trang.",
                 "Too many live views are open; the results can still be read by reloading.",
+            ),
+            TooManyStreamsFromAddress { most } => row(
+                S::TOO_MANY_REQUESTS,
+                "too_many_streams_from_address",
+                format!(
+                    "Mạng của bạn đang mở quá nhiều trang xem kết quả trực tiếp (tối đa {most}). Hãy đóng bớt; kết quả vẫn xem được khi tải lại trang."
+                ),
+                format!(
+                    "Your address has too many live views open (at most {most}); close one, or read the results by reloading."
+                ),
             ),
             ChallengeRequired => row(
                 S::FORBIDDEN,
@@ -241,6 +251,10 @@ impl ApiError {
                 format!("Cuộc bình chọn không hợp lệ: {why}"),
                 why.clone(),
             ),
+            InvalidCharacter(bad) => {
+                let (vi, en) = bad.words();
+                row(S::BAD_REQUEST, "invalid_character", vi, en)
+            }
             InvalidBaseline(why) => row(
                 S::BAD_REQUEST,
                 "invalid_baseline",
@@ -252,6 +266,12 @@ impl ApiError {
                 "invalid_import",
                 format!("Không đọc được tệp lịch sử (mỗi dòng: ngày,lượt truy cập): {why}"),
                 format!("The history file cannot be read (each line: date,visits): {why}"),
+            ),
+            ImportUnsettled => row(
+                S::GATEWAY_TIMEOUT,
+                "import_unsettled",
+                "Kho dữ liệu ngừng trả lời trước khi biết kết quả: hoặc mọi ngày trong tệp đã được nhập, hoặc không ngày nào. Xem lịch sử truy cập hoặc nhật ký; nhập lại cùng tệp là an toàn.",
+                "The store stopped answering before the import's outcome was known: every day of the file is in, or none. The history and the audit log show which; importing the same file again is safe.",
             ),
             PollConflict(_) => row(
                 S::CONFLICT,

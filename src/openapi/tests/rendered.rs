@@ -70,6 +70,7 @@ fn readiness(ready: bool) -> Readiness {
             },
             public_listener: ListenerCheck::Serving,
         },
+        store_error: (!ready).then(|| "store unavailable: connection refused".into()),
         waiting_for_a_turn: 0,
     }
 }
@@ -82,6 +83,8 @@ pub(super) fn rendered(schema: &str) -> Vec<Value> {
         yesterday: 3398,
         this_week: 9120,
         this_month: 40_213,
+        last_week: 21_870,
+        last_month: 96_402,
         online: 37,
         stale: false,
         page,

@@ -47,6 +47,7 @@ refusals!(ImportRefusals: [
     Unauthorized,
     locked_out(),
     StoreUnavailable,
+    ImportUnsettled,
 ]);
 
 /// A `yyyy-mm-dd` (or `yyyy-mm`) query parameter, or `default`.

@@ -15,7 +15,7 @@ use axum::extract::Path;
 use axum::extract::rejection::PathRejection;
 use http::HeaderMap;
 
-use crate::edge::auth::{Admins, AfterFailure, LOCKOUT, Throttle};
+use crate::edge::auth::{Refused, SignIn};
 use crate::edge::client::Client;
 use crate::edge::error::ApiError;
 use crate::edge::poll_json::{PollBody, ResultsBody};
@@ -23,7 +23,6 @@ use crate::edge::respond::{json_object, media_type_is, read_body};
 use crate::editing::{EditError, Editing};
 use crate::history::{History, HistoryError};
 use crate::ids::PollId;
-use crate::metrics::Metrics;
 use crate::poll::Viewer;
 use crate::store::PollState;
 use bodies::{AdminPoll, Put};
@@ -35,11 +34,9 @@ pub const MAX_ADMIN_BODY: usize = 64 * 1024;
 pub struct AdminApi {
     pub editing: Arc<Editing>,
     pub history: Arc<History>,
-    /// None: the admin API is off.
-    pub admins: Admins,
-    pub throttle: Arc<Throttle>,
-    pub metrics: Arc<Metrics>,
-    pub log_addresses: bool,
+    /// The tokens, and wrong ones counted with the console's; none set,
+    /// the admin API is off.
+    pub sign_in: Arc<SignIn>,
     /// The site's language, for spreadsheets written for people.
     pub lang: crate::edge::text::Lang,
 }
@@ -55,43 +52,24 @@ pub fn poll_id(path: PollPath) -> Result<PollId, ApiError> {
 }
 
 impl AdminApi {
-    /// Whose bearer token the request carries, throttling an address that
-    /// keeps guessing.
+    /// Whose bearer token the request carries. A correct token is always
+    /// accepted; a wrong one from an address that sent too many is answered
+    /// `429` with when to try again.
     pub fn authorize(&self, headers: &HeaderMap, client: Client) -> Result<String, ApiError> {
-        if self.admins.is_empty() {
+        if self.sign_in.is_off() {
             return Err(ApiError::AdminDisabled);
-        }
-        if let Err(wait) = self.throttle.check(client.ip) {
-            return Err(ApiError::SignInLockedOut {
-                retry_after_secs: wait.as_secs().max(1),
-            });
-        }
-        if let Some(who) = self.admins.bearer(headers) {
-            self.throttle.succeeded(client.ip);
-            return Ok(who.to_owned());
         }
         // No token at all is not a guess.
         if !headers.contains_key(http::header::AUTHORIZATION) {
             return Err(ApiError::Unauthorized);
         }
-        self.metrics.admin_auth_failures.inc();
-        let address = self.log_addresses.then_some(client.ip);
-        match self.throttle.failed(client.ip) {
-            AfterFailure::Counted { failures } => tracing::warn!(
-                failures,
-                client = address.map(tracing::field::display),
-                "admin token refused"
-            ),
-            AfterFailure::LockedOut => {
-                self.metrics.admin_lockouts.inc();
-                tracing::warn!(
-                    minutes = LOCKOUT.as_secs() / 60,
-                    client = address.map(tracing::field::display),
-                    "admin token refused too often: address locked out"
-                );
-            }
+        match self.sign_in.bearer(headers, client.ip, "admin API") {
+            Ok(who) => Ok(who.to_owned()),
+            Err(Refused::Wrong) => Err(ApiError::Unauthorized),
+            Err(Refused::TooSoon(wait)) => Err(ApiError::SignInLockedOut {
+                retry_after_secs: wait.as_secs().max(1),
+            }),
         }
-        Err(ApiError::Unauthorized)
     }
 
     /// A poll as editors read it: times with the portal's offset, to the
@@ -135,6 +113,10 @@ impl From<HistoryError> for ApiError {
             HistoryError::Span(why) => ApiError::InvalidQuery(why),
             HistoryError::Import(why) => ApiError::InvalidImport(why.to_string()),
             HistoryError::Store(e) => e.into(),
+            HistoryError::Unsettled(e) => {
+                tracing::warn!(error = %e, "history import: outcome unknown");
+                ApiError::ImportUnsettled
+            }
         }
     }
 }

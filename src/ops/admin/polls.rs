@@ -20,7 +20,7 @@ use crate::edge::respond::{
 };
 use crate::edge::schema;
 use crate::ids::PollId;
-use crate::poll::{Poll as Definition, PollSpec};
+use crate::poll::{Poll as Definition, PollError, PollSpec};
 use crate::refusals;
 use crate::store::PutPoll;
 use crate::voting::Order;
@@ -33,6 +33,7 @@ refusals!(CreateRefusals: [
     unsupported_media_type("application/json"),
     invalid_json(),
     invalid_poll(),
+    invalid_character(),
     poll_has_ballots(),
     AdminDisabled,
     Unauthorized,
@@ -45,6 +46,7 @@ refusals!(PutRefusals: [
     unsupported_media_type("application/json"),
     invalid_json(),
     invalid_poll(),
+    invalid_character(),
     poll_has_ballots(),
     PollNotFound,
     AdminDisabled,
@@ -362,7 +364,10 @@ impl AdminApi {
         }
         let spec: PollSpec =
             serde_json::from_value(value).map_err(|e| ApiError::InvalidPoll(e.to_string()))?;
-        let poll = Definition::new(spec).map_err(|e| ApiError::InvalidPoll(e.to_string()))?;
+        let poll = Definition::new(spec).map_err(|e| match e {
+            PollError::Character(bad) => ApiError::InvalidCharacter(bad),
+            other => ApiError::InvalidPoll(other.to_string()),
+        })?;
         let (status, result) = match self.editing.put(who, &poll, force).await? {
             PutPoll::Created => (StatusCode::CREATED, Put::Created),
             PutPoll::Replaced => (StatusCode::OK, Put::Replaced),

@@ -43,7 +43,12 @@ pub(super) async fn dashboard(console: &Console, editor: &Editor) -> Answer {
         (frame.t("Hôm nay", "Today"), t.today),
         (frame.t("Hôm qua", "Yesterday"), t.yesterday),
         (frame.t("Tuần này", "This week"), t.this_week),
+        (frame.t("Tuần trước", "Last week"), view.previous.last_week),
         (frame.t("Tháng này", "This month"), t.this_month),
+        (
+            frame.t("Tháng trước", "Last month"),
+            view.previous.last_month,
+        ),
         (frame.t("Tổng số lượt truy cập", "Total visits"), t.total),
         (frame.t("Đang trực tuyến", "Online now"), t.online),
     ];

@@ -9,16 +9,21 @@ use maud::{Markup, html};
 use super::layout::Frame;
 use crate::poll::Poll;
 
-/// The snippet for `poll`, served from `base`.
-pub(super) fn snippet(base: &str, poll: &Poll, link_words: &str) -> String {
+/// The snippet for `poll`, served from `base`; its fallback link brings a
+/// visitor without JavaScript back to the page it came from (`back`, a
+/// placeholder the webmaster replaces).
+pub(super) fn snippet(base: &str, poll: &Poll, link_words: &str, back: &str) -> String {
     format!(
         "<script src=\"{base}/widget.js\" async></script>\n\
          <div data-tally-poll=\"{id}\">\n  \
-         <a href=\"{base}/polls/{id}\">{link_words}</a>\n\
+         <a href=\"{base}/polls/{id}?back={back}\">{link_words}</a>\n\
          </div>",
         id = poll.id,
     )
 }
+
+/// What the webmaster replaces with the page's address.
+const PLACE: &str = "DIA-CHI-TRANG-NAY";
 
 /// The section of the poll's page.
 pub(super) fn section(frame: &Frame, public_url: Option<&str>, poll: &Poll) -> Markup {
@@ -30,7 +35,11 @@ pub(super) fn section(frame: &Frame, public_url: Option<&str>, poll: &Poll) -> M
                     "Dán đoạn mã này vào trang của cổng thông tin, nơi câu hỏi cần hiện ra:",
                     "Paste this into the portal's page, where the poll should appear:",
                 )) }
-                pre { code #embed-code { (snippet(base, poll, frame.t("Tham gia bình chọn", "Take part in the poll"))) } }
+                pre { code #embed-code { (snippet(base, poll, frame.t("Tham gia bình chọn", "Take part in the poll"), PLACE)) } }
+                p { (frame.t(
+                    "Thay DIA-CHI-TRANG-NAY bằng địa chỉ của trang đặt câu hỏi: người xem không chạy được JavaScript, bình chọn xong, được đưa về đúng trang đó.",
+                    "Replace DIA-CHI-TRANG-NAY with the address of the page the poll is on: visitors without JavaScript are brought back to it after voting.",
+                )) }
                 p {
                     button.secondary type="button" data-copy="embed-code" hidden { (frame.t("Sao chép mã nhúng", "Copy the embed code")) }
                     " " span data-copied hidden role="status" { (frame.t("Đã sao chép.", "Copied.")) }

@@ -36,17 +36,6 @@ pub(super) const VISIBILITIES: [(Visibility, &str); 4] = [
     (Visibility::Never, "never"),
 ];
 
-pub(super) fn new_poll(console: &Console, editor: &Editor) -> Answer {
-    let draft = Draft::of(None, &console.tz);
-    Ok(form_page(
-        console,
-        &editor.frame,
-        None,
-        &draft,
-        StatusCode::OK,
-    ))
-}
-
 pub(super) async fn edit_poll(console: &Console, editor: &Editor, id: Option<&str>) -> Answer {
     let s = state(console, id).await?;
     let draft = Draft::of(Some(&s.poll), &console.tz);
@@ -79,7 +68,35 @@ pub(super) struct Draft {
 }
 
 impl Draft {
-    fn of(poll: Option<&Poll>, tz: &jiff::tz::TimeZone) -> Self {
+    /// A new poll's draft from a copy of `poll`: its words and settings,
+    /// not its id, its dates or its options' ids (a copy has no ballots).
+    pub(super) fn copy_of(poll: &Poll, tz: &jiff::tz::TimeZone) -> Self {
+        let mut draft = Self::of(Some(poll), tz);
+        draft.id = String::new();
+        draft.opens_at = String::new();
+        draft.closes_at = String::new();
+        for row in &mut draft.rows {
+            row.carried = None;
+        }
+        draft
+    }
+
+    /// A new poll's draft with `question` and options labelled `labels`.
+    pub(super) fn with(question: &str, labels: &[&str]) -> Self {
+        let mut draft = Self::of(None, &jiff::tz::TimeZone::UTC);
+        draft.question = question.to_owned();
+        draft.rows = labels
+            .iter()
+            .map(|label| Row {
+                label: (*label).to_owned(),
+                carried: None,
+            })
+            .chain([blank()])
+            .collect();
+        draft
+    }
+
+    pub(super) fn of(poll: Option<&Poll>, tz: &jiff::tz::TimeZone) -> Self {
         let time = |t: Option<jiff::Timestamp>| t.map(|t| local_input(t, tz)).unwrap_or_default();
         let mut rows: Vec<Row> = poll.map_or(Vec::new(), |p| {
             p.options
@@ -208,6 +225,18 @@ pub(super) fn form_page(
     };
     let body = html! { h1 { (title) } (form(console, frame, editing.map(|s| &s.poll.id), d)) };
     html_response(status, frame.page(title, true, body))
+}
+
+/// A new poll's form page, with `before` above the form.
+pub(super) fn form_page_with(
+    console: &Console,
+    frame: &Frame,
+    d: &Draft,
+    before: Markup,
+) -> crate::edge::respond::Response {
+    let title = frame.t("Tạo câu hỏi mới", "New poll");
+    let body = html! { h1 { (title) } (before) (form(console, frame, None, d)) };
+    html_response(StatusCode::OK, frame.page(title, true, body))
 }
 
 /// One option row: its label, the id it carries, and its buttons.

@@ -11,6 +11,7 @@ use super::layout::{Frame, html_response};
 use super::words::when;
 use super::{Answer, Console, Editor, Failure, Fields};
 use crate::calendar::Day;
+use crate::history::HistoryError;
 use crate::ops::export::Form;
 use crate::ops::sheets::{self, Reader};
 
@@ -186,8 +187,7 @@ pub(super) async fn import(console: &Console, editor: &Editor, form: Option<Fiel
                 .import_visits(&editor.who, csv.as_bytes(), &console.editing.audit)
                 .await
                 .map_err(|e| match e {
-                    crate::history::HistoryError::Store(e) => Failure::Store(e),
-                    crate::history::HistoryError::Import(e) => {
+                    HistoryError::Import(e) => {
                         let (vi, en) = e.words();
                         let why = match frame.lang {
                             super::words::Lang::Vi => vi,
@@ -198,7 +198,7 @@ pub(super) async fn import(console: &Console, editor: &Editor, form: Option<Fiel
                             frame.t("Không nhập được", "Not imported")
                         ))
                     }
-                    other => Failure::Invalid(other.to_string()),
+                    other => Failure::from(other),
                 })?;
             Some(format!(
                 "{} {} · {} {} · {} {}",

@@ -9,6 +9,7 @@ use maud::{DOCTYPE, Markup, html};
 
 use super::words::{Lang, tr};
 use crate::edge::respond::{Response, bytes_response};
+use crate::edge::text::text;
 
 /// Only the console's own stylesheet and script (no inline script or
 /// style), no frames, nothing from elsewhere; forms post only here.
@@ -181,12 +182,21 @@ pub fn see_other(location: &str) -> Response {
     response
 }
 
-/// An error page: what went wrong in words, and where to go next.
-pub fn error_page(frame: &Frame, status: StatusCode, message: &str) -> Response {
+/// An error page: what went wrong in words (with the shared error code,
+/// when the refusal has one), and where to go next.
+pub fn error_page(
+    frame: &Frame,
+    status: StatusCode,
+    message: &str,
+    code: Option<&str>,
+) -> Response {
     let title = frame.t("Không thể thực hiện", "Something went wrong");
     let body = html! {
         h1 { (title) }
         p role="alert" { (message) }
+        @if let Some(code) = code {
+            p { (text(frame.lang).error_code) ": " code { (code) } }
+        }
         p {
             @if frame.who.is_some() {
                 a href=(frame.link("/admin/")) { (frame.t("Về trang tổng quan", "Back to the dashboard")) }

@@ -4,7 +4,8 @@
 //! without script; one small same-origin script keeps a poll's results
 //! current while its page is open.
 //!
-//! - [`session`]: the cookie, CSRF tokens and the admin token's check;
+//! - [`session`]: the cookie and CSRF tokens; [`sign_in`]: the admin
+//!   token's check;
 //! - [`layout`]: the page shell, stylesheet, security headers, errors;
 //! - [`dashboard`], [`list`], [`polls`], [`form`], [`save`], [`history`]: pages;
 //! - [`chart`]: SVG charts with their numbers as tables.
@@ -21,27 +22,27 @@ mod polls;
 mod routes;
 mod save;
 mod session;
+mod sign_in;
+mod starts;
 mod words;
 
 use std::sync::Arc;
 
 use axum::extract::Request;
-use bytes::Bytes;
 use http::{Method, StatusCode, header};
 use jiff::tz::TimeZone;
 
 pub use self::fields::Fields;
-use self::layout::{Frame, error_page, html_response, see_other};
+use self::layout::{Frame, error_page, see_other};
 pub use self::routes::{PAGES, route};
 use self::words::Lang;
 use crate::counter::Counter;
-use crate::edge::auth::{Admins, AfterFailure, LOCKOUT, Throttle};
+use crate::edge::auth::SignIn;
 use crate::edge::client::Client;
 use crate::edge::error::ApiError;
 use crate::edge::respond::{Response, query_param, read_body};
 use crate::editing::{EditError, Editing};
 use crate::history::{History, HistoryError};
-use crate::metrics::Metrics;
 use crate::sessions::{SessionId, Sessions};
 use crate::store::StoreError;
 use crate::voting::Voting;
@@ -89,10 +90,9 @@ pub struct Console {
     /// Every change, recorded in the audit log under the editor's name.
     pub editing: Arc<Editing>,
     pub history: Arc<History>,
-    /// None: the console, as the admin API, is off.
-    pub admins: Admins,
-    pub throttle: Arc<Throttle>,
-    pub metrics: Arc<Metrics>,
+    /// The tokens, and wrong ones counted with the admin API's; none set,
+    /// the console, as the admin API, is off.
+    pub sign_in: Arc<SignIn>,
     pub lang: Lang,
     pub tz: TimeZone,
     /// Where portal pages reach tally (`TALLY_PUBLIC_URL`), for embed code.
@@ -109,32 +109,36 @@ pub struct Editor {
 /// Why a console request failed, answered as a page.
 #[derive(Debug)]
 pub enum Failure {
-    NotFound,
+    /// A refusal of the shared error table (`edge/error/table.rs`): the
+    /// page says its words in the console's language, and its code.
+    Refused(ApiError),
     /// A form without its CSRF token, from elsewhere, or after sign-out.
     Forbidden(&'static str, &'static str),
     /// A form that does not make sense, explained.
     Invalid(String),
     /// The same, in Vietnamese and in English.
     Worded(&'static str, &'static str),
-    TooLarge,
-    Store(StoreError),
+}
+
+impl Failure {
+    pub const NOT_FOUND: Failure = Failure::Refused(ApiError::NotFound);
 }
 
 impl From<StoreError> for Failure {
     fn from(e: StoreError) -> Self {
-        Failure::Store(e)
+        Failure::Refused(e.into())
     }
 }
 
 impl From<EditError> for Failure {
     fn from(e: EditError) -> Self {
         match e {
-            EditError::NotFound => Failure::NotFound,
+            EditError::NotFound => Failure::NOT_FOUND,
             EditError::ClosesInThePast => Failure::Worded(
                 "Thời gian đóng phải ở tương lai.",
                 "The closing time must be in the future.",
             ),
-            EditError::Store(e) => Failure::Store(e),
+            EditError::Store(e) => e.into(),
         }
     }
 }
@@ -142,7 +146,11 @@ impl From<EditError> for Failure {
 impl From<HistoryError> for Failure {
     fn from(e: HistoryError) -> Self {
         match e {
-            HistoryError::Store(e) => Failure::Store(e),
+            HistoryError::Store(e) => e.into(),
+            HistoryError::Unsettled(e) => {
+                tracing::warn!(error = %e, "console: import outcome unknown");
+                Failure::Refused(ApiError::ImportUnsettled)
+            }
             other => Failure::Invalid(other.to_string()),
         }
     }
@@ -150,39 +158,17 @@ impl From<HistoryError> for Failure {
 
 impl Failure {
     fn answer(self, frame: &Frame) -> Response {
-        let (status, message) = match self {
-            Failure::NotFound => (
-                StatusCode::NOT_FOUND,
-                frame
-                    .t(
-                        "Không tìm thấy trang hoặc câu hỏi này.",
-                        "There is no such page or poll.",
-                    )
-                    .to_owned(),
+        let (status, message, code) = match self {
+            Failure::Refused(error) => (
+                error.status(),
+                error.message(frame.lang),
+                Some(error.code()),
             ),
-            Failure::Forbidden(vi, en) => (StatusCode::FORBIDDEN, frame.t(vi, en).to_owned()),
-            Failure::Invalid(why) => (StatusCode::BAD_REQUEST, why),
-            Failure::Worded(vi, en) => (StatusCode::BAD_REQUEST, frame.t(vi, en).to_owned()),
-            Failure::TooLarge => (
-                StatusCode::PAYLOAD_TOO_LARGE,
-                frame
-                    .t("Nội dung gửi lên quá lớn.", "What was sent is too large.")
-                    .to_owned(),
-            ),
-            Failure::Store(e) => {
-                tracing::warn!(error = %e, "console: store unavailable");
-                (
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    frame
-                        .t(
-                            "Kho dữ liệu tạm thời không trả lời. Vui lòng thử lại sau ít phút.",
-                            "The store is not answering for now. Please try again in a few minutes.",
-                        )
-                        .to_owned(),
-                )
-            }
+            Failure::Forbidden(vi, en) => (StatusCode::FORBIDDEN, frame.t(vi, en).to_owned(), None),
+            Failure::Invalid(why) => (StatusCode::BAD_REQUEST, why, None),
+            Failure::Worded(vi, en) => (StatusCode::BAD_REQUEST, frame.t(vi, en).to_owned(), None),
         };
-        error_page(frame, status, &message)
+        error_page(frame, status, &message, code)
     }
 }
 
@@ -211,12 +197,13 @@ impl Console {
         let mut frame = self.frame(req.uri().query());
         // What the page before did (`?done=closed`), for a notice.
         let done = query_param(req.uri().query(), "done");
+        let query = req.uri().query().map(str::to_owned);
         match page {
             Page::Stylesheet => return layout::stylesheet(),
             Page::Script => return layout::script(),
             _ => {}
         }
-        if self.admins.is_empty() {
+        if self.sign_in.is_off() {
             return error_page(
                 &frame,
                 StatusCode::NOT_FOUND,
@@ -224,6 +211,7 @@ impl Console {
                     "Trang quản trị chưa được bật: hãy đặt TALLY_ADMIN_TOKEN hoặc TALLY_ADMIN_TOKENS.",
                     "The console is off: set TALLY_ADMIN_TOKEN or TALLY_ADMIN_TOKENS.",
                 ),
+                None,
             );
         }
         let (parts, body) = req.into_parts();
@@ -237,7 +225,9 @@ impl Console {
             }
             match read_body(&parts.headers, body, MOST_FORM_BYTES).await {
                 Ok(bytes) => Some(bytes),
-                Err(ApiError::PayloadTooLarge { .. }) => return Failure::TooLarge.answer(&frame),
+                Err(e @ ApiError::PayloadTooLarge { .. }) => {
+                    return Failure::Refused(e).answer(&frame);
+                }
                 Err(_) => {
                     return Failure::Invalid(
                         frame
@@ -251,7 +241,7 @@ impl Console {
             None
         };
         if page == Page::SignIn {
-            return self.sign_in(&frame, form, client).await;
+            return sign_in::sign_in(self, &frame, form, client).await;
         }
         let editor = match self.editor(&parts.headers, frame.clone()).await {
             Ok(Some(editor)) => editor,
@@ -287,7 +277,7 @@ impl Console {
             (Page::Import, fields) => history::import(self, &editor, fields).await,
             (Page::Polls, None) => list::list(self, &editor, parts.uri.query()).await,
             (Page::Polls, Some(f)) => save::save(self, &editor, None, &f).await,
-            (Page::NewPoll, _) => form::new_poll(self, &editor),
+            (Page::NewPoll, _) => starts::new_poll(self, &editor, query.as_deref()).await,
             (Page::Poll, _) => polls::detail(self, &editor, id, done.as_deref()).await,
             (Page::PollResults { xlsx }, _) => polls::results_sheet(self, &editor, id, xlsx).await,
             (Page::EditPoll, None) => form::edit_poll(self, &editor, id).await,
@@ -301,7 +291,7 @@ impl Console {
             (Page::ArchivePoll | Page::DeletePoll, Some(f)) => {
                 polls::act(self, &editor, page, id, &f).await
             }
-            _ => Err(Failure::NotFound),
+            _ => Err(Failure::NOT_FOUND),
         };
         answer.unwrap_or_else(|failure| failure.answer(&frame))
     }
@@ -328,63 +318,6 @@ impl Console {
             id,
             frame,
         }))
-    }
-
-    async fn sign_in(&self, frame: &Frame, form: Option<Bytes>, client: Client) -> Response {
-        let Some(form) = form else {
-            return html_response(StatusCode::OK, dashboard::sign_in_page(frame, None));
-        };
-        if let Err(wait) = self.throttle.check(client.ip) {
-            let mut response = error_page(
-                frame,
-                StatusCode::TOO_MANY_REQUESTS,
-                frame.t(
-                    "Nhập sai mã quá nhiều lần. Vui lòng đợi 15 phút rồi thử lại.",
-                    "Too many wrong tokens. Please wait 15 minutes and try again.",
-                ),
-            );
-            if let Ok(v) = wait.as_secs().max(1).to_string().parse() {
-                response.headers_mut().insert(header::RETRY_AFTER, v);
-            }
-            return response;
-        }
-        let fields = Fields::parse(&form);
-        let given = fields.get("token").unwrap_or("").trim();
-        let Some(who) = self.admins.name_for(given).map(str::to_owned) else {
-            self.refused(client);
-            let page = dashboard::sign_in_page(
-                frame,
-                Some(frame.t("Mã quản trị không đúng.", "That admin token is not right.")),
-            );
-            return html_response(StatusCode::UNAUTHORIZED, page);
-        };
-        self.throttle.succeeded(client.ip);
-        match self.sessions.start(&who).await {
-            Ok((id, _)) => {
-                let mut response = see_other(&frame.link("/admin/"));
-                response
-                    .headers_mut()
-                    .insert(header::SET_COOKIE, session::set_cookie(&id, client.https));
-                response
-            }
-            Err(e) => Failure::Store(e).answer(frame),
-        }
-    }
-
-    fn refused(&self, client: Client) {
-        self.metrics.admin_auth_failures.inc();
-        match self.throttle.failed(client.ip) {
-            AfterFailure::Counted { failures } => {
-                tracing::warn!(failures, "console: admin token refused")
-            }
-            AfterFailure::LockedOut => {
-                self.metrics.admin_lockouts.inc();
-                tracing::warn!(
-                    minutes = LOCKOUT.as_secs() / 60,
-                    "console: admin token refused too often: address locked out"
-                );
-            }
-        }
     }
 
     async fn sign_out(&self, editor: &Editor, client: Client) -> Answer {

@@ -21,12 +21,12 @@ use crate::store::PollState;
 pub(super) async fn state(console: &Console, id: Option<&str>) -> Result<PollState, Failure> {
     let id = id
         .and_then(|id| PollId::parse(id).ok())
-        .ok_or(Failure::NotFound)?;
+        .ok_or(Failure::NOT_FOUND)?;
     console
         .voting
         .state(&id, None)
         .await?
-        .ok_or(Failure::NotFound)
+        .ok_or(Failure::NOT_FOUND)
 }
 
 pub(super) fn poll_link(frame: &Frame, id: &PollId, rest: &str) -> String {
@@ -187,6 +187,7 @@ fn actions(frame: &Frame, poll: &Poll, status: PollStatus) -> Markup {
     html! {
         div.actions {
             a.button.secondary href=(poll_link(frame, &poll.id, "/edit")) { (frame.t("Sửa", "Edit")) }
+            (super::starts::duplicate_link(frame, poll))
             @match status {
                 PollStatus::NotYetOpen => {
                     (button_form(frame, poll_link(frame, &poll.id, "/open"), frame.t("Mở ngay", "Open now"), "secondary"))
@@ -309,7 +310,7 @@ pub(super) async fn act(
             }
             console.editing.archive(who, &poll_id).await?;
         }
-        _ => return Err(Failure::NotFound),
+        _ => return Err(Failure::NOT_FOUND),
     }
     tracing::info!(who = %editor.who, poll = %poll_id, action = ?page, "console: poll changed");
     let done = match page {

@@ -59,8 +59,8 @@ pub(super) fn change_words(frame: &Frame, change: &OptionChange) -> String {
 }
 
 /// A poll definition refused, in words.
-fn poll_error_words(frame: &Frame, e: &PollError) -> &'static str {
-    match e {
+fn poll_error_words(frame: &Frame, e: &PollError) -> String {
+    let words = match e {
         PollError::Question => frame.t(
             "Câu hỏi cần từ 1 đến 500 ký tự.",
             "The question needs 1 to 500 characters.",
@@ -85,7 +85,15 @@ fn poll_error_words(frame: &Frame, e: &PollError) -> &'static str {
             "Thời gian mở phải trước thời gian đóng.",
             "The opening time must be before the closing time.",
         ),
-    }
+        PollError::Character(bad) => {
+            let (vi, en) = bad.words();
+            return match frame.lang {
+                Lang::Vi => vi,
+                Lang::En => en,
+            };
+        }
+    };
+    words.to_owned()
 }
 
 /// The poll a form describes, with what it does to the options, or what
@@ -162,7 +170,7 @@ fn read_poll(
             .unwrap_or_default(),
         archived_at: existing.and_then(|s| s.poll.archived_at),
     };
-    let poll = Poll::new(spec).map_err(|e| poll_error_words(frame, &e).to_owned())?;
+    let poll = Poll::new(spec).map_err(|e| poll_error_words(frame, &e))?;
     Ok((poll, edit))
 }
 
@@ -228,10 +236,10 @@ pub(super) async fn save(
             // Ballots reached an option this edit removes since the form
             // was shown: the edit is shown again with their numbers.
             let Some(existing) = existing else {
-                return Err(super::Failure::NotFound);
+                return Err(super::Failure::NOT_FOUND);
             };
             let fresh = console.voting.state(&existing.poll.id, None).await?;
-            let fresh = fresh.ok_or(super::Failure::NotFound)?;
+            let fresh = fresh.ok_or(super::Failure::NOT_FOUND)?;
             match read_poll(console, frame, Some(&fresh), f, &draft.rows) {
                 Ok((_, edit)) => Ok(confirm_page(console, frame, Some(&fresh), draft, &edit)),
                 Err(why) => {

@@ -1,7 +1,7 @@
 //! Signing in and out of the console, and what every signed-in form
 //! proves. The admin token is exchanged for a session cookie (`HttpOnly`,
 //! `SameSite=Strict`, `Path=/admin`, `Secure` behind TLS); a wrong token
-//! counts toward the same lock-out as the bearer API's. Each form carries
+//! counts against its address with the bearer API's. Each form carries
 //! a CSRF token derived from the session id (unknowable without the
 //! cookie), compared in constant time; a present `Origin` must be the
 //! console's own.

@@ -1,8 +1,5 @@
 //! The site's counters in the embedded store: batches of increments applied
-//! once, the counters read back, page views, and who is online.
-//!
-//! "Online" is kept in memory: it is five minutes deep, needs no history,
-//! and one process owns the file.
+//! once, the counters read back, and page views ("online" is `online.rs`).
 
 use async_trait::async_trait;
 use redb::Durability;
@@ -11,16 +8,14 @@ use super::EmbeddedStore;
 use crate::ids::PageId;
 use crate::store::{Counters, StoreError};
 
-use parking_lot::Mutex;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use redb::{ReadableTable, WriteTransaction};
 
 use super::tables::{BATCHES, COUNTERS, PAGES, add, field, read_u64};
-use jiff::Timestamp;
 
 use super::history;
-use crate::ids::{SiteId, VisitId};
+use crate::ids::SiteId;
 use crate::store::keys;
 use crate::store::{Batch, CounterQuery, CounterSnapshot, Keep};
 
@@ -90,10 +85,6 @@ impl Counters for EmbeddedStore {
         .await
     }
 }
-
-/// Most visits kept as online; beyond it a flood undercounts "online"
-/// rather than growing memory.
-const MOST_ONLINE: usize = 50_000;
 
 /// The counters `query` asks for, as stored.
 pub(super) fn read(
@@ -167,32 +158,4 @@ pub(super) fn apply(
     let mut snapshot = read(&table, &pages, site, query)?;
     snapshot.views_dropped = dropped;
     Ok(snapshot)
-}
-
-/// The visits seen in the last few minutes, per site.
-#[derive(Default)]
-pub(super) struct Online(Mutex<HashMap<(SiteId, VisitId), Timestamp>>);
-
-impl Online {
-    /// Adds the visits a batch saw, forgets those not seen since `since`,
-    /// and counts the site's.
-    pub(super) fn update(&self, site: &SiteId, batch: Option<&Batch>, since: Timestamp) -> u64 {
-        let mut online = self.0.lock();
-        online.retain(|_, at| *at >= since);
-        for (visit, at) in batch
-            .iter()
-            .flat_map(|b| b.seen.iter())
-            .filter(|(_, at)| *at >= since)
-        {
-            let room = online.len() < MOST_ONLINE;
-            match online.get_mut(&(site.clone(), *visit)) {
-                Some(seen) => *seen = (*seen).max(*at),
-                None if room => {
-                    online.insert((site.clone(), *visit), *at);
-                }
-                None => {}
-            }
-        }
-        online.keys().filter(|(s, _)| s == site).count() as u64
-    }
 }

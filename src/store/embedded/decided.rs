@@ -10,6 +10,7 @@ use parking_lot::Mutex;
 use redb::{Database, ReadableDatabase, WriteTransaction};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use super::current::Current;
 use super::tables::{VISITORS, err};
 use super::visits::{decode, encode, expiry};
 use crate::store::{StoreError, Touch, TouchOutcome};
@@ -106,7 +107,7 @@ impl Decided {
     /// `queue` is given one to send the writer.
     pub(super) async fn touch(
         self: &Arc<Self>,
-        db: &Database,
+        current: &Current,
         key: &str,
         inherit: Option<&str>,
         touch: &Touch,
@@ -116,6 +117,9 @@ impl Decided {
             .acquire_owned()
             .await
             .map_err(|_| StoreError::Unavailable("embedded store: closing".into()))?;
+        // Taken after waiting for room, so a wait never keeps a database
+        // given up after a disk error from being closed.
+        let db = current.db()?;
         let mut pending = self.lock();
         let mut committed = None;
         let mut read = |key: &str| -> Result<Option<VisitorState>, StoreError> {
@@ -274,13 +278,13 @@ mod tests {
 
     async fn decide(
         decided: &Arc<Decided>,
-        db: &Database,
+        db: &Arc<Database>,
         key: &str,
         t: &Touch,
         jobs: &mut Vec<Write>,
     ) -> TouchOutcome {
         decided
-            .touch(db, key, None, t, |job| {
+            .touch(&Current::new(Arc::clone(db)), key, None, t, |job| {
                 jobs.push(job);
                 Ok(())
             })
@@ -291,7 +295,7 @@ mod tests {
     #[tokio::test]
     async fn a_decided_record_speaks_until_it_is_written_then_the_table_does() {
         let dir = tempfile::tempdir().unwrap();
-        let db = Database::create(dir.path().join("t.redb")).unwrap();
+        let db = Arc::new(Database::create(dir.path().join("t.redb")).unwrap());
         super::super::tables::create_all(&db).unwrap();
         let decided = Arc::new(Decided::default());
         let waiting = |d: &Decided| d.lock().records.len();

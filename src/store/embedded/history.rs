@@ -1,21 +1,24 @@
 //! History in the embedded store, as `redis/history.rs` keeps it in Redis:
 //! visits per day (one counter per day, kept for good), each day's
 //! most-read pages (trimmed once the day is over, dropped after the days
-//! kept), a poll's ballots per day, and imports.
+//! kept), a poll's ballots per day, and imports: each in one transaction,
+//! its outcome kept beside it (a mark) so an import whose caller stopped
+//! waiting can be settled.
 
 use crate::store::History;
 use async_trait::async_trait;
 
 use std::collections::BTreeSet;
 
+use jiff::Timestamp;
 use redb::{Durability, ReadableTable, Table, WriteTransaction};
 
 use super::EmbeddedStore;
-use super::tables::{COUNTERS, PAGE_DAYS, POLL_COUNTS, add, field, read_u64, with_prefix};
+use super::tables::{COUNTERS, MARKS, PAGE_DAYS, POLL_COUNTS, add, field, read_u64, with_prefix};
 use crate::calendar::Day;
 use crate::ids::{PageId, PollId, SiteId};
 use crate::store::keys::{self, PollKeys};
-use crate::store::{Imported, Keep, StoreError, shown_buckets};
+use crate::store::{IMPORT_OUTCOME_KEPT, Import, Imported, Keep, StoreError, shown_buckets};
 
 /// Adds a batch's kept page views by day; once a day, yesterday keeps only
 /// its most-read pages and days past those kept are dropped.
@@ -144,48 +147,129 @@ impl History for EmbeddedStore {
         .await
     }
 
-    async fn import_visits(
+    async fn import_visits(&self, site: &SiteId, import: &Import) -> Result<Imported, StoreError> {
+        let (site, id, days, today) = (
+            site.clone(),
+            import.id.clone(),
+            import.days.clone(),
+            import.today,
+        );
+        let until = kept_until(import.at);
+        // One transaction: every day or none. Queued, it is ahead of any
+        // settling of the import, which therefore sees it committed or not.
+        import.begin();
+        let kept = self
+            .write(Durability::Immediate, move |txn| {
+                let mut marks = txn.open_table(MARKS)?;
+                if let Some(kept) = outcome(&marks, &site, &id)? {
+                    return Ok(kept);
+                }
+                let imported = fold(txn, &site, &days, today)?;
+                mark(&mut marks, &site, &id, &imported.outcome(), until)?;
+                Ok(imported.outcome())
+            })
+            .await?;
+        Imported::from_outcome(&kept)?.ok_or_else(|| {
+            StoreError::Unavailable(format!(
+                "import {} was abandoned before it was applied",
+                import.id
+            ))
+        })
+    }
+
+    async fn settle_import(
         &self,
         site: &SiteId,
-        days: &[(Day, u64)],
-        today: Day,
-    ) -> Result<Imported, StoreError> {
-        let (site, days) = (site.clone(), days.to_vec());
-        self.write(Durability::Immediate, move |txn| {
-            let mut table = txn.open_table(COUNTERS)?;
-            let mut imported = Imported {
-                days: days.len() as u64,
-                ..Imported::default()
-            };
-            for (day, visits) in days {
-                let key = field(&keys::imported_days(&site, day.month()), &day.field());
-                let before = table.get(key.as_str())?.map(|v| v.value());
-                let delta = i64::try_from(visits).unwrap_or(i64::MAX)
-                    - i64::try_from(before.unwrap_or(0)).unwrap_or(i64::MAX);
-                if before != Some(visits) {
-                    imported.changed += 1;
-                    table.insert(key.as_str(), visits)?;
+        id: &str,
+        at: Timestamp,
+    ) -> Result<Option<Imported>, StoreError> {
+        let (site, id, until) = (site.clone(), id.to_owned(), kept_until(at));
+        // A write: behind the import's own, if it was queued.
+        let kept = self
+            .write(Durability::Immediate, move |txn| {
+                let mut marks = txn.open_table(MARKS)?;
+                if let Some(kept) = outcome(&marks, &site, &id)? {
+                    return Ok(kept);
                 }
-                if delta == 0 {
-                    continue;
-                }
-                imported.added += delta;
-                let days = keys::visits_days(&site, day.month());
-                add(&mut table, &field(&days, &day.field()), delta)?;
-                add(&mut table, &keys::visits_total(&site), delta)?;
-                let shown = shown_buckets(day, today);
-                for (bit, key) in [
-                    (1, keys::visits_day(&site, day)),
-                    (2, keys::visits_week(&site, day.week())),
-                    (4, keys::visits_month(&site, day.month())),
-                ] {
-                    if shown & bit != 0 {
-                        add(&mut table, &key, delta)?;
-                    }
-                }
-            }
-            Ok(imported)
-        })
-        .await
+                mark(&mut marks, &site, &id, Imported::abandoned(), until)?;
+                Ok(Imported::abandoned().to_owned())
+            })
+            .await?;
+        Imported::from_outcome(&kept)
     }
+}
+
+/// Until when an import's outcome is kept (ms).
+fn kept_until(at: Timestamp) -> i64 {
+    at.as_millisecond()
+        .saturating_add(IMPORT_OUTCOME_KEPT.as_millis() as i64)
+}
+
+/// Import `id`'s kept outcome: a mark whose key ends with it.
+fn outcome(
+    marks: &Table<&str, i64>,
+    site: &SiteId,
+    id: &str,
+) -> Result<Option<String>, redb::Error> {
+    let prefix = field(&keys::import_outcome(site, id), "");
+    Ok(with_prefix(marks, &prefix, |_| ())?
+        .into_iter()
+        .next()
+        .map(|(key, ())| key[prefix.len()..].to_owned()))
+}
+
+/// Keeps import `id`'s outcome until `until` (ms), as a mark (swept once
+/// expired) whose key ends with it.
+fn mark(
+    marks: &mut Table<&str, i64>,
+    site: &SiteId,
+    id: &str,
+    outcome: &str,
+    until: i64,
+) -> Result<(), redb::Error> {
+    let key = field(&keys::import_outcome(site, id), outcome);
+    marks.insert(key.as_str(), until)?;
+    Ok(())
+}
+
+/// Folds `days` into the history and the total, as `import.lua` does.
+fn fold(
+    txn: &WriteTransaction,
+    site: &SiteId,
+    days: &[(Day, u64)],
+    today: Day,
+) -> Result<Imported, redb::Error> {
+    let mut table = txn.open_table(COUNTERS)?;
+    let mut imported = Imported {
+        days: days.len() as u64,
+        ..Imported::default()
+    };
+    for &(day, visits) in days {
+        let key = field(&keys::imported_days(site, day.month()), &day.field());
+        let before = table.get(key.as_str())?.map(|v| v.value());
+        let delta = i64::try_from(visits).unwrap_or(i64::MAX)
+            - i64::try_from(before.unwrap_or(0)).unwrap_or(i64::MAX);
+        if before != Some(visits) {
+            imported.changed += 1;
+            table.insert(key.as_str(), visits)?;
+        }
+        if delta == 0 {
+            continue;
+        }
+        imported.added += delta;
+        let per_day = keys::visits_days(site, day.month());
+        add(&mut table, &field(&per_day, &day.field()), delta)?;
+        add(&mut table, &keys::visits_total(site), delta)?;
+        let shown = shown_buckets(day, today);
+        for (bit, key) in [
+            (1, keys::visits_day(site, day)),
+            (2, keys::visits_week(site, day.week())),
+            (4, keys::visits_month(site, day.month())),
+        ] {
+            if shown & bit != 0 {
+                add(&mut table, &key, delta)?;
+            }
+        }
+    }
+    Ok(imported)
 }

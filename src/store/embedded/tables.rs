@@ -21,7 +21,8 @@ pub(super) const VOTERS: TableDefinition<&str, &str> = TableDefinition::new("vot
 pub(super) const ADDRESS_BALLOTS: TableDefinition<&str, u32> =
     TableDefinition::new("address_ballots");
 /// Marks that stand until they expire (ms), as Redis keys with a TTL do:
-/// the fences of retracted tries at casting a ballot.
+/// the fences of retracted tries at casting a ballot, and imports'
+/// outcomes (`<outcome key>\x1f<outcome>`).
 pub(super) const MARKS: TableDefinition<&str, i64> = TableDefinition::new("marks");
 /// Spent challenges: key → `<remember until, ms>|<ballot id>/<visitor>`.
 pub(super) const SPENT: TableDefinition<&str, &str> = TableDefinition::new("spent_challenges");
@@ -34,6 +35,8 @@ pub(super) const PAGE_DAYS: TableDefinition<&str, u64> = TableDefinition::new("p
 /// Audit entries: `<audit key>\x1f<sequence, 20 digits>` → JSON.
 /// Tombstones of deleted polls: `<deleted-polls key>|<poll id>`.
 pub(super) const DELETED_POLLS: TableDefinition<&str, u8> = TableDefinition::new("deleted_polls");
+/// Who was online, per site: `(visit id, last seen ms)` pairs.
+pub(super) const ONLINE: TableDefinition<&str, &[u8]> = TableDefinition::new("online");
 pub(super) const AUDIT: TableDefinition<&str, &str> = TableDefinition::new("audit");
 
 /// Creates every table, so reads never meet a missing one.
@@ -53,6 +56,7 @@ pub(super) fn create_all(db: &redb::Database) -> Result<(), redb::Error> {
     txn.open_table(PAGE_DAYS)?;
     txn.open_table(AUDIT)?;
     txn.open_table(DELETED_POLLS)?;
+    txn.open_table(ONLINE)?;
     txn.open_table(SESSIONS)?;
     txn.commit()?;
     Ok(())

@@ -25,15 +25,27 @@ impl Visits for EmbeddedStore {
     async fn touch(&self, site: &SiteId, touch: &Touch) -> Result<TouchOutcome, StoreError> {
         let key = keys::visitor(site, &touch.visitor);
         let inherit = touch.inherit.as_ref().map(|v| keys::visitor(site, v));
+        // Refused while writes fail: the hit waits in the counter's buffer
+        // rather than being decided on a record that may not be written.
+        if let Err(refused) = self.current.writable() {
+            self.current.refused(1);
+            return Err(refused);
+        }
         // Decided and answered now; the record is written behind it.
         self.decided
-            .touch(&self.db, &key, inherit.as_deref(), touch, |mut write| {
-                let run = move |txn: &WriteTransaction| -> Result<Deliver, redb::Error> {
-                    write.put(txn)?;
-                    Ok(Box::new(move |_| drop(write)))
-                };
-                self.writer.queue_behind(Box::new(run))
-            })
+            .touch(
+                &self.current,
+                &key,
+                inherit.as_deref(),
+                touch,
+                |mut write| {
+                    let run = move |txn: &WriteTransaction| -> Result<Deliver, redb::Error> {
+                        write.put(txn)?;
+                        Ok(Box::new(move |_| drop(write)))
+                    };
+                    self.writer.queue_behind(Box::new(run))
+                },
+            )
             .await
     }
 
@@ -44,7 +56,7 @@ impl Visits for EmbeddedStore {
         now: Timestamp,
     ) -> Result<bool, StoreError> {
         let key = keys::visitor(site, visitor);
-        self.decided.known(&self.db, &key, now)
+        self.decided.known(&*self.current.db()?, &key, now)
     }
 }
 

@@ -1,12 +1,16 @@
-//! The embedded store's one writer thread, with group commit.
+//! The embedded store's one writer thread, with group commit. It also
+//! owns the database file after a disk error (`heal.rs`).
 
+use std::path::PathBuf;
 use std::sync::{Arc, mpsc};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use redb::{Database, Durability, WriteTransaction};
+use redb::{Durability, WriteTransaction};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 
+use super::current::Current;
+use super::heal::{Disk, is_disk_error};
 use crate::store::StoreError;
 
 /// Called with the commit's outcome; delivers a write's answer.
@@ -53,13 +57,22 @@ const MOST_WAITING: usize = 4096;
 /// anyway; sharing it turns a burst of hits into one commit instead of a
 /// queue of them. The hits' write-behind job, alone and sooner than
 /// [`BEHIND_EVERY`] after the last, is held until then or until another
-/// write commits; the writer's stop commits it.
-fn write_loop(db: Arc<Database>, jobs: mpsc::Receiver<Job>, sync_every: Duration) {
+/// write commits; the writer's stop commits it. After a disk error,
+/// writes are refused until the file is open again ([`Disk::heal`]).
+fn write_loop(mut disk: Disk, jobs: mpsc::Receiver<Job>, sync_every: Duration) {
     let mut dirty_since: Option<Instant> = None;
     // The write-behind job held back, and when it is due.
     let mut held: Option<(Job, Instant)> = None;
     let mut last_behind = Instant::now();
     loop {
+        if disk.failing() {
+            // What was committed without an fsync went with the database.
+            (held, dirty_since) = (None, None);
+            if !disk.heal(&jobs) {
+                break;
+            }
+            continue;
+        }
         let sync_wait = dirty_since.map_or(sync_every, |since| {
             sync_every.saturating_sub(since.elapsed())
         });
@@ -95,7 +108,7 @@ fn write_loop(db: Arc<Database>, jobs: mpsc::Receiver<Job>, sync_every: Duration
         }
         if group.is_empty() {
             let due = dirty_since.is_some_and(|since| since.elapsed() >= sync_every);
-            if due && commit(&db, Vec::new(), true).is_ok() {
+            if due && commit(&mut disk, Vec::new(), true).is_ok() {
                 dirty_since = None;
             }
             continue;
@@ -106,36 +119,47 @@ fn write_loop(db: Arc<Database>, jobs: mpsc::Receiver<Job>, sync_every: Duration
         let (durable, quick): (Vec<Job>, Vec<Job>) = group
             .into_iter()
             .partition(|j| matches!(j.durability, Durability::Immediate));
-        if !quick.is_empty() && commit(&db, quick, false).is_ok() {
+        if !quick.is_empty() && commit(&mut disk, quick, false).is_ok() {
             dirty_since.get_or_insert_with(Instant::now);
         }
         let due = dirty_since.is_some_and(|since| since.elapsed() >= sync_every);
-        if (!durable.is_empty() || due) && commit(&db, durable, true).is_ok() {
+        if (!durable.is_empty() || due) && commit(&mut disk, durable, true).is_ok() {
             dirty_since = None;
         }
     }
     let rest: Vec<Job> = held.map(|(job, _)| job).into_iter().collect();
     if !rest.is_empty() || dirty_since.is_some() {
-        let _ = commit(&db, rest, true);
+        let _ = commit(&mut disk, rest, true);
     }
 }
 
 /// Runs `group` in one transaction and commits it; tells every job how it
-/// went.
-fn commit(db: &Database, group: Vec<Job>, durable: bool) -> Result<(), String> {
-    let mut txn = db.begin_write().map_err(|e| {
-        tracing::error!(error = %e, "embedded store: cannot begin a write");
-        e.to_string()
-    })?;
+/// went. A disk error gives the database up ([`Disk::failed`]).
+fn commit(disk: &mut Disk, group: Vec<Job>, durable: bool) -> Result<(), String> {
+    let writes = group.len();
+    let Some(db) = disk.db() else {
+        // Dropped unrun: their callers hear that writes fail.
+        disk.refused(writes);
+        return Err("writes fail".into());
+    };
+    let mut txn = match db.begin_write() {
+        Ok(txn) => txn,
+        Err(e) => {
+            let why = e.to_string();
+            disk.failed(e.into(), writes);
+            return Err(why);
+        }
+    };
     let durability = if durable {
         Durability::Immediate
     } else {
         Durability::None
     };
-    txn.set_durability(durability).map_err(|e| {
-        tracing::error!(error = %e, "embedded store: cannot set durability");
-        e.to_string()
-    })?;
+    if let Err(e) = txn.set_durability(durability) {
+        let e = redb::Error::from(e);
+        disk.rolled_back(&e);
+        return Err(e.to_string());
+    }
     let mut delivers = Vec::with_capacity(group.len());
     let mut failure = None;
     for job in group {
@@ -145,19 +169,26 @@ fn commit(db: &Database, group: Vec<Job>, durable: bool) -> Result<(), String> {
         }
         match (job.run)(&txn) {
             Ok(deliver) => delivers.push(deliver),
-            Err(e) => failure = Some(e.to_string()),
+            Err(e) => failure = Some(e),
         }
     }
     let outcome = match failure {
-        Some(why) => {
+        Some(e) => {
             let _ = txn.abort();
+            let why = e.to_string();
+            if is_disk_error(&e) {
+                disk.failed(e, writes);
+            } else {
+                disk.rolled_back(&e);
+            }
             Err(why)
         }
-        None => txn.commit().map_err(|e| e.to_string()),
+        None => txn.commit().map_err(|e| {
+            let why = e.to_string();
+            disk.failed(e.into(), writes);
+            why
+        }),
     };
-    if let Err(why) = &outcome {
-        tracing::error!(error = %why, "embedded store: write rolled back");
-    }
     for deliver in delivers {
         deliver(outcome.clone());
     }
@@ -170,20 +201,28 @@ pub(super) struct Writer {
     jobs: Option<mpsc::Sender<Job>>,
     places: Arc<Semaphore>,
     thread: Option<JoinHandle<()>>,
+    current: Arc<Current>,
 }
 
 impl Writer {
-    /// Starts the writer; writes that do not ask for durability are made
-    /// durable within `sync_every`.
-    pub(super) fn start(db: Arc<Database>, sync_every: Duration) -> std::io::Result<Self> {
+    /// Starts the writer of `current`, the database in the file `path`;
+    /// writes that do not ask for durability are made durable within
+    /// `sync_every`.
+    pub(super) fn start(
+        current: Arc<Current>,
+        path: PathBuf,
+        sync_every: Duration,
+    ) -> std::io::Result<Self> {
         let (jobs, queue) = mpsc::channel();
+        let disk = Disk::new(path, Arc::clone(&current));
         let thread = std::thread::Builder::new()
             .name("tally-redb-writer".into())
-            .spawn(move || write_loop(db, queue, sync_every))?;
+            .spawn(move || write_loop(disk, queue, sync_every))?;
         Ok(Self {
             jobs: Some(jobs),
             places: Arc::new(Semaphore::new(MOST_WAITING)),
             thread: Some(thread),
+            current,
         })
     }
 
@@ -237,6 +276,10 @@ impl Writer {
         T: Send + 'static,
         F: FnOnce(&WriteTransaction) -> Result<T, redb::Error> + Send + 'static,
     {
+        if let Err(refused) = self.current.writable() {
+            self.current.refused(1);
+            return Err(refused);
+        }
         let place = Arc::clone(&self.places)
             .acquire_owned()
             .await
@@ -254,10 +297,9 @@ impl Writer {
         )?;
         match answered.await {
             Ok(Ok(value)) => Ok(value),
+            Ok(Err(_)) | Err(_) if self.current.writable().is_err() => Err(self.current.refusal()),
             Ok(Err(why)) => Err(StoreError::Unavailable(format!("embedded store: {why}"))),
-            Err(_) => Err(StoreError::Unavailable(
-                "embedded store: the write failed and was rolled back".into(),
-            )),
+            Err(_) => Err(self.current.refusal()),
         }
     }
 }
@@ -274,93 +316,4 @@ impl Drop for Writer {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use redb::{ReadableDatabase, TableDefinition};
-
-    const T: TableDefinition<&str, u64> = TableDefinition::new("t");
-
-    fn put(key: &'static str, committed: mpsc::Sender<Result<(), String>>) -> Work {
-        Box::new(move |txn| {
-            txn.open_table(T)?.insert(key, 1)?;
-            Ok(Box::new(move |outcome| {
-                let _ = committed.send(outcome);
-            }) as Deliver)
-        })
-    }
-
-    fn has(db: &Database, key: &str) -> bool {
-        let txn = db.begin_read().unwrap();
-        txn.open_table(T)
-            .is_ok_and(|t| t.get(key).unwrap().is_some())
-    }
-
-    #[test]
-    fn a_held_write_behind_is_committed_durably_when_the_writer_stops() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("db");
-        let db = Arc::new(Database::create(&path).unwrap());
-        let writer = Writer::start(Arc::clone(&db), Duration::from_secs(3600)).unwrap();
-        let (committed, outcomes) = mpsc::channel();
-        // Just after the writer started: held for BEHIND_EVERY.
-        writer.queue_behind(put("behind", committed)).unwrap();
-        drop(writer);
-        assert_eq!(outcomes.try_recv(), Ok(Ok(())));
-        drop(db);
-        // Reopened: the stop's commit was durable.
-        let db = Database::open(&path).unwrap();
-        assert!(has(&db, "behind"));
-    }
-
-    #[test]
-    fn a_write_behind_commits_beside_other_writes_and_alone() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = Arc::new(Database::create(dir.path().join("db")).unwrap());
-        let writer = Writer::start(Arc::clone(&db), Duration::from_secs(3600)).unwrap();
-        let (committed, outcomes) = mpsc::channel();
-        writer
-            .queue_behind(put("behind", committed.clone()))
-            .unwrap();
-        writer
-            .queue(
-                Arc::clone(&writer.places).try_acquire_owned().unwrap(),
-                Durability::None,
-                put("other", committed.clone()),
-            )
-            .unwrap();
-        // Both committed and answered, whether the other write found the
-        // write-behind held or both came in one group.
-        for _ in 0..2 {
-            let outcome = outcomes.recv_timeout(Duration::from_secs(10));
-            assert_eq!(outcome, Ok(Ok(())));
-        }
-        assert!(has(&db, "behind") && has(&db, "other"));
-        // Alone, a write-behind still commits (when due), with no other
-        // write to join.
-        writer.queue_behind(put("alone", committed)).unwrap();
-        assert_eq!(outcomes.recv_timeout(Duration::from_secs(10)), Ok(Ok(())));
-        assert!(has(&db, "alone"));
-    }
-
-    #[tokio::test]
-    async fn a_writer_that_died_says_so() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = Arc::new(Database::create(dir.path().join("db")).unwrap());
-        let writer = Writer::start(db, Duration::from_secs(3600)).unwrap();
-        assert!(writer.alive());
-        let died = writer
-            .write(Durability::None, |_| -> Result<(), redb::Error> {
-                panic!("a write that panics")
-            })
-            .await;
-        assert!(died.is_err());
-        for _ in 0..100 {
-            if !writer.alive() {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        assert!(!writer.alive());
-        assert!(writer.write(Durability::None, |_| Ok(())).await.is_err());
-    }
-}
+mod tests;

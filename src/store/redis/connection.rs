@@ -1,25 +1,22 @@
 //! Connecting to Redis: one server through a reconnecting multiplexed
 //! connection, or a cluster through redis-rs's cluster client; TLS with
-//! rustls for `rediss://`. Ballots that wait for a promise have
-//! connections of their own, each held by one ballot at a time
-//! ([`super::durability`] says why).
+//! rustls for `rediss://`. Ballots that wait for a promise, and imports,
+//! have connections of their own ([`super::lane`]).
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use redis::aio::{
-    ConnectionLike, ConnectionManager, ConnectionManagerConfig, MultiplexedConnection,
-};
+use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
 use redis::cluster::ClusterClient;
 use redis::cluster_async::ClusterConnection;
-use redis::cluster_routing::{Route, RoutingInfo, SingleNodeRoutingInfo, SlotAddr};
-use redis::{AsyncConnectionConfig, Cmd, Pipeline, RedisFuture, RedisResult, Value};
-use tokio::sync::{Mutex, OnceCell, OwnedMutexGuard};
+use redis::{Cmd, Pipeline, RedisFuture, Value};
+use tokio::sync::OnceCell;
 
 use super::durability::Durability;
+pub(super) use super::lane::{Dedicated, Lane};
+use super::lane::{Link, Opener};
 use crate::config::BallotDurability;
-use crate::store::StoreError;
+use crate::store::{IMPORT_DEADLINE, StoreError};
 
 /// A connection to one server or to a cluster.
 #[derive(Clone)]
@@ -28,6 +25,8 @@ pub(super) enum Connection {
     Cluster(ClusterConnection),
     /// One of the ballots' own connections.
     Ballots(Dedicated),
+    /// A connection of its own, for one long operation.
+    Own(Link),
 }
 
 impl ConnectionLike for Connection {
@@ -36,6 +35,7 @@ impl ConnectionLike for Connection {
             Connection::Single(c) => c.req_packed_command(cmd),
             Connection::Cluster(c) => c.req_packed_command(cmd),
             Connection::Ballots(c) => c.req_packed_command(cmd),
+            Connection::Own(c) => c.req_packed_command(cmd),
         }
     }
 
@@ -49,6 +49,7 @@ impl ConnectionLike for Connection {
             Connection::Single(c) => c.req_packed_commands(pipeline, offset, count),
             Connection::Cluster(c) => c.req_packed_commands(pipeline, offset, count),
             Connection::Ballots(c) => c.req_packed_commands(pipeline, offset, count),
+            Connection::Own(c) => c.req_packed_commands(pipeline, offset, count),
         }
     }
 
@@ -57,6 +58,7 @@ impl ConnectionLike for Connection {
             Connection::Single(c) => c.get_db(),
             Connection::Cluster(c) => c.get_db(),
             Connection::Ballots(c) => c.get_db(),
+            Connection::Own(c) => c.get_db(),
         }
     }
 }
@@ -79,6 +81,9 @@ pub struct RedisStore {
     pub(super) durability: Durability,
     /// Hits' touches, sent in batches; started on first use.
     pub(super) touches: OnceCell<super::visits::Touches>,
+    /// Opens an import's own connection, which waits for answers up to
+    /// [`IMPORT_DEADLINE`] (the shared one, the store timeout).
+    patient: Opener,
 }
 
 impl RedisStore {
@@ -110,11 +115,13 @@ impl RedisStore {
             .set_max_delay(Duration::from_secs(1));
         let manager = ConnectionManager::new_lazy_with_config(client.clone(), config)?;
         let lane = Lane::single(client.clone(), timeout);
+        let patient = Opener::single(client.clone(), timeout, IMPORT_DEADLINE.max(timeout));
         Ok(Self {
             target: Target::Single(manager, Box::new(client)),
             timeout,
             durability: Durability::new(durability, timeout, lane),
             touches: OnceCell::new(),
+            patient,
         })
     }
 
@@ -126,8 +133,9 @@ impl RedisStore {
         durability: BallotDurability,
     ) -> anyhow::Result<Self> {
         install_crypto();
-        let client = cluster_client(nodes, ca.clone(), timeout)?;
-        let lane = Lane::cluster(cluster_client(nodes, ca, timeout)?);
+        let client = cluster_client(nodes, ca.clone(), timeout, timeout)?;
+        let lane = Lane::cluster(cluster_client(nodes, ca.clone(), timeout, timeout)?);
+        let patient = cluster_client(nodes, ca, timeout, IMPORT_DEADLINE.max(timeout))?;
         Ok(Self {
             target: Target::Cluster {
                 client: Box::new(client),
@@ -136,6 +144,7 @@ impl RedisStore {
             timeout,
             durability: Durability::new(durability, timeout, lane),
             touches: OnceCell::new(),
+            patient: Opener::Cluster(Box::new(patient)),
         })
     }
 
@@ -148,6 +157,12 @@ impl RedisStore {
                 .map(|c| Connection::Cluster(c.clone()))
                 .map_err(unavailable),
         }
+    }
+
+    /// A fresh connection of its own whose answers may take up to
+    /// [`IMPORT_DEADLINE`]: commands sent on it are answered in order.
+    pub(super) async fn patient_connection(&self) -> Result<Connection, StoreError> {
+        Ok(Connection::Own(self.patient.open().await?))
     }
 }
 
@@ -178,177 +193,13 @@ impl RedisStore {
     }
 }
 
-/// Ballots waiting for their promise at once, per process; more wait their
-/// turn for a connection.
-const BALLOT_CONNECTIONS: usize = 4;
-
-/// The ballots' own connections, opened when first needed. One ballot
-/// holds one from its script to the end of its wait, so the wait counts that
-/// ballot's write and blocks no one else. To one server a connection never
-/// reconnects under a ballot: one that an error broke is replaced before
-/// the next ballot, so a wait always follows its ballot on the same socket.
-pub(super) struct Lane {
-    opener: Opener,
-    slots: Vec<Arc<Mutex<Slot>>>,
-    next: AtomicUsize,
-}
-
-enum Opener {
-    Single(Box<redis::Client>, AsyncConnectionConfig),
-    Cluster(Box<ClusterClient>),
-}
-
-#[derive(Default)]
-struct Slot {
-    link: Option<Link>,
-    /// An error broke the link: the next ballot opens another.
-    broken: AtomicBool,
-}
-
-#[derive(Clone)]
-enum Link {
-    Single(MultiplexedConnection),
-    Cluster(ClusterConnection),
-}
-
-/// One of the ballots' connections, held by one ballot until dropped.
-#[derive(Clone)]
-pub(super) struct Dedicated(Arc<OwnedMutexGuard<Slot>>);
-
-impl Lane {
-    /// Connections to one server, opened with `client`.
-    pub(super) fn single(client: redis::Client, timeout: Duration) -> Self {
-        let config = AsyncConnectionConfig::new()
-            .set_connection_timeout(Some(timeout))
-            .set_response_timeout(Some(timeout));
-        Self::with(Opener::Single(Box::new(client), config))
-    }
-
-    /// Connections to a cluster through a client of their own.
-    pub(super) fn cluster(client: ClusterClient) -> Self {
-        Self::with(Opener::Cluster(Box::new(client)))
-    }
-
-    fn with(opener: Opener) -> Self {
-        Self {
-            opener,
-            slots: (0..BALLOT_CONNECTIONS).map(|_| Arc::default()).collect(),
-            next: AtomicUsize::new(0),
-        }
-    }
-
-    /// A connection for one ballot: a free one, or the next to be freed.
-    pub(super) async fn connection(&self) -> Result<Connection, StoreError> {
-        let free = self
-            .slots
-            .iter()
-            .find_map(|slot| Arc::clone(slot).try_lock_owned().ok());
-        let mut slot = match free {
-            Some(slot) => slot,
-            None => {
-                let turn = self.next.fetch_add(1, Ordering::Relaxed) % self.slots.len();
-                Arc::clone(&self.slots[turn]).lock_owned().await
-            }
-        };
-        if slot.broken.swap(false, Ordering::Relaxed) {
-            slot.link = None;
-        }
-        if slot.link.is_none() {
-            slot.link = Some(match &self.opener {
-                Opener::Single(client, config) => Link::Single(
-                    client
-                        .get_multiplexed_async_connection_with_config(config)
-                        .await
-                        .map_err(unavailable)?,
-                ),
-                Opener::Cluster(client) => {
-                    Link::Cluster(client.get_async_connection().await.map_err(unavailable)?)
-                }
-            });
-        }
-        Ok(Connection::Ballots(Dedicated(Arc::new(slot))))
-    }
-}
-
-impl Dedicated {
-    fn link(&self) -> Link {
-        self.0.link.clone().expect("opened before it is handed out")
-    }
-
-    /// Whether it goes to one server (not a cluster).
-    pub(super) fn is_single(&self) -> bool {
-        matches!(self.0.link, Some(Link::Single(_)))
-    }
-
-    /// Sends `cmd` to the server, or on a cluster to the master of the slot
-    /// of `key` (for a command without keys, such as `WAIT`).
-    pub(super) async fn to_master_of(&self, key: &str, cmd: Cmd) -> RedisResult<Value> {
-        let reply = match self.link() {
-            Link::Single(mut c) => cmd.query_async(&mut c).await,
-            Link::Cluster(mut c) => {
-                let master = Route::with_key(key, SlotAddr::Master);
-                let routing = RoutingInfo::SingleNode(SingleNodeRoutingInfo::SpecificNode(master));
-                c.route_command(cmd, routing).await
-            }
-        };
-        self.note(&reply);
-        reply
-    }
-
-    /// A connection to one server that an error broke is not used again
-    /// (a cluster connection repairs itself).
-    fn note<T>(&self, reply: &RedisResult<T>) {
-        if let Err(e) = reply
-            && self.is_single()
-            && (e.is_io_error() || e.is_connection_dropped() || e.is_unrecoverable_error())
-        {
-            self.0.broken.store(true, Ordering::Relaxed);
-        }
-    }
-}
-
-impl ConnectionLike for Dedicated {
-    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
-        let mut link = self.link();
-        Box::pin(async move {
-            let reply = match &mut link {
-                Link::Single(c) => c.req_packed_command(cmd).await,
-                Link::Cluster(c) => c.req_packed_command(cmd).await,
-            };
-            self.note(&reply);
-            reply
-        })
-    }
-
-    fn req_packed_commands<'a>(
-        &'a mut self,
-        pipeline: &'a Pipeline,
-        offset: usize,
-        count: usize,
-    ) -> RedisFuture<'a, Vec<Value>> {
-        let mut link = self.link();
-        Box::pin(async move {
-            let reply = match &mut link {
-                Link::Single(c) => c.req_packed_commands(pipeline, offset, count).await,
-                Link::Cluster(c) => c.req_packed_commands(pipeline, offset, count).await,
-            };
-            self.note(&reply);
-            reply
-        })
-    }
-
-    fn get_db(&self) -> i64 {
-        match self.link() {
-            Link::Single(c) => c.get_db(),
-            Link::Cluster(c) => c.get_db(),
-        }
-    }
-}
-
+/// A cluster client that connects within `timeout` and waits `response`
+/// for an answer.
 fn cluster_client(
     nodes: &[String],
     ca: Option<Vec<u8>>,
     timeout: Duration,
+    response: Duration,
 ) -> redis::RedisResult<ClusterClient> {
     let mut builder = ClusterClient::builder(nodes.iter().map(String::as_str));
     if let Some(root_cert) = ca {
@@ -356,7 +207,7 @@ fn cluster_client(
     }
     builder
         .connection_timeout(timeout)
-        .response_timeout(timeout)
+        .response_timeout(response)
         .retries(3)
         .min_retry_wait(10)
         .max_retry_wait(200)

@@ -1,15 +1,18 @@
 //! History in Redis: visits per day (one hash per month, kept for good),
 //! each day's most-read pages (a sorted set per day, trimmed and expired
 //! by `apply.lua`), a poll's ballots per day and imports. Every read is one
-//! pipeline in one slot.
+//! pipeline in one slot. An import is staged in parts, then switched in by
+//! one script, so a fault at any point leaves the history untouched or
+//! complete.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::LazyLock;
 
 use async_trait::async_trait;
+use jiff::Timestamp;
 use redis::Script;
 
-use super::connection::{RedisStore, corrupt, unavailable};
+use super::connection::{RedisStore, unavailable};
 use super::counters::BUCKET_TTL_SECS;
 
 /// Days a day's own visit counter lives.
@@ -17,13 +20,22 @@ const BUCKET_DAYS: u32 = (BUCKET_TTL_SECS / 86_400) as u32;
 use crate::calendar::{Day, Month};
 use crate::ids::{PageId, PollId, SiteId};
 use crate::store::keys::{self, PollKeys};
-use crate::store::{History, Imported, StoreError, shown_buckets};
+use crate::store::{History, IMPORT_OUTCOME_KEPT, Import, Imported, StoreError, shown_buckets};
 
-static IMPORT: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/import.lua")));
+static STAGE: LazyLock<Script> =
+    LazyLock::new(|| Script::new(include_str!("lua/import_stage.lua")));
+static SWITCH: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/import.lua")));
+static SETTLE: LazyLock<Script> =
+    LazyLock::new(|| Script::new(include_str!("lua/import_settle.lua")));
 
-/// Days one import script carries; a longer import is several scripts,
-/// each atomic (and the import as a whole idempotent).
-const IMPORT_CHUNK: usize = 400;
+/// Months one staging script carries (about a thousand days): an import
+/// is staged in parts, then switched in by one script, so it is applied
+/// whole or not at all.
+const STAGE_MONTHS: usize = 32;
+
+/// How long an abandoned stage stays (an import is switched in or given
+/// up well within [`crate::store::IMPORT_DEADLINE`]).
+const STAGE_TTL_SECS: u64 = 600;
 
 /// The months `from..=to` spans.
 fn months(from: Day, to: Day) -> Vec<Month> {
@@ -125,37 +137,107 @@ impl History for RedisStore {
             .collect())
     }
 
-    async fn import_visits(
+    async fn import_visits(&self, site: &SiteId, import: &Import) -> Result<Imported, StoreError> {
+        let (stage, outcome) = (
+            keys::import_stage(site, &import.id),
+            keys::import_outcome(site, &import.id),
+        );
+        // Its own connection: the switch of a century of days may take
+        // longer than the store timeout allows a shared one.
+        let mut conn = self.patient_connection().await?;
+        for chunk in by_month(&import.days).chunks(STAGE_MONTHS) {
+            let mut call = STAGE.key(&stage);
+            call.key(&outcome).arg(STAGE_TTL_SECS);
+            for (month, days) in chunk {
+                call.arg(month.to_string()).arg(days);
+            }
+            let staged: u8 = call.invoke_async(&mut conn).await.map_err(unavailable)?;
+            if staged == 0 {
+                return Err(StoreError::Unavailable(format!(
+                    "import {} was settled while it was staged",
+                    import.id
+                )));
+            }
+        }
+        let call = switch(site, import, &stage, &outcome);
+        import.begin();
+        let kept: String = call.invoke_async(&mut conn).await.map_err(unavailable)?;
+        Imported::from_outcome(&kept)?.ok_or_else(|| {
+            StoreError::Unavailable(format!(
+                "import {} was abandoned before it was switched in",
+                import.id
+            ))
+        })
+    }
+
+    async fn settle_import(
         &self,
         site: &SiteId,
-        days: &[(Day, u64)],
-        today: Day,
-    ) -> Result<Imported, StoreError> {
-        let mut imported = Imported {
-            days: days.len() as u64,
-            ..Imported::default()
-        };
+        id: &str,
+        _at: Timestamp,
+    ) -> Result<Option<Imported>, StoreError> {
         let mut conn = self.connection().await?;
-        for chunk in days.chunks(IMPORT_CHUNK) {
-            let mut call = IMPORT.key(keys::visits_total(site));
-            call.arg(BUCKET_TTL_SECS).arg(chunk.len());
-            for (day, visits) in chunk {
-                call.key(keys::visits_days(site, day.month()))
-                    .key(keys::imported_days(site, day.month()))
-                    .key(keys::visits_day(site, *day))
-                    .key(keys::visits_week(site, day.week()))
-                    .key(keys::visits_month(site, day.month()));
-                call.arg(day.field())
-                    .arg(visits)
-                    .arg(shown_buckets(*day, today));
-            }
-            let (changed, added): (u64, String) =
-                call.invoke_async(&mut conn).await.map_err(unavailable)?;
-            imported.changed += changed;
-            imported.added += added
-                .parse::<i64>()
-                .map_err(|_| corrupt("the import script answered no number"))?;
-        }
-        Ok(imported)
+        let kept: String = SETTLE
+            .key(keys::import_stage(site, id))
+            .key(keys::import_outcome(site, id))
+            .arg(IMPORT_OUTCOME_KEPT.as_secs())
+            .invoke_async(&mut conn)
+            .await
+            .map_err(unavailable)?;
+        Imported::from_outcome(&kept)
     }
+}
+
+/// Each month's days as the stage keeps them: `dd=visits dd=visits …`.
+fn by_month(days: &[(Day, u64)]) -> Vec<(Month, String)> {
+    let mut months: BTreeMap<Month, String> = BTreeMap::new();
+    for (day, visits) in days {
+        let staged = months.entry(day.month()).or_default();
+        if !staged.is_empty() {
+            staged.push(' ');
+        }
+        staged.push_str(&format!("{}={visits}", day.field()));
+    }
+    months.into_iter().collect()
+}
+
+/// The script that switches `import`'s stage in: every key it writes is
+/// named (each month's two hashes, the buckets of the days the counters
+/// show), in the site's slot.
+fn switch(
+    site: &SiteId,
+    import: &Import,
+    stage: &str,
+    outcome: &str,
+) -> redis::ScriptInvocation<'static> {
+    let mut months: Vec<Month> = import.days.iter().map(|(day, _)| day.month()).collect();
+    months.sort_unstable();
+    months.dedup();
+    let shown: Vec<(Day, u8)> = import
+        .days
+        .iter()
+        .map(|(day, _)| (*day, shown_buckets(*day, import.today)))
+        .filter(|(_, shown)| *shown != 0)
+        .collect();
+    let mut call = SWITCH.key(keys::visits_total(site));
+    call.key(stage).key(outcome);
+    call.arg(BUCKET_TTL_SECS)
+        .arg(IMPORT_OUTCOME_KEPT.as_secs())
+        .arg(import.days.len())
+        .arg(months.len());
+    for month in &months {
+        call.key(keys::visits_days(site, *month))
+            .key(keys::imported_days(site, *month))
+            .arg(month.to_string());
+    }
+    call.arg(shown.len());
+    for (day, buckets) in shown {
+        call.key(keys::visits_day(site, day))
+            .key(keys::visits_week(site, day.week()))
+            .key(keys::visits_month(site, day.month()))
+            .arg(day.month().to_string())
+            .arg(day.field())
+            .arg(buckets);
+    }
+    call
 }

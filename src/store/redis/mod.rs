@@ -7,6 +7,7 @@ mod connection;
 mod counters;
 mod durability;
 mod history;
+mod lane;
 mod polls;
 mod shared;
 mod visits;

@@ -5,15 +5,18 @@
 //! file is written anew (under a temporary name, then renamed) when some
 //! are done, and removed when none wait. A start claims the files earlier
 //! runs left by renaming each before reading it, so two replicas sharing
-//! the directory never both take one.
+//! the directory never both take one; it writes what they hold to its own
+//! file before removing them, and keeps their damaged lines aside in
+//! `<file>.damaged` for a person to look at.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{AddressKey, Attempt, BallotId, PollId, VisitorKey, hex, random};
+use crate::pacing::LogGate;
 use crate::store::Retraction;
 
 const PREFIX: &str = "pending-";
@@ -23,6 +26,9 @@ pub struct Journal {
     dir: PathBuf,
     /// This run's file.
     file: PathBuf,
+    /// A disk that refuses the journal refuses every write to it: logged
+    /// once in a while.
+    failed_line: LogGate,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -72,18 +78,25 @@ impl Journal {
         Some(Self {
             dir: dir.to_owned(),
             file,
+            failed_line: LogGate::default(),
         })
     }
 
-    /// The retractions earlier runs left, each file claimed and removed.
+    /// The retractions earlier runs left. Each file is claimed, its
+    /// readable lines are written to this run's own journal (synced) before
+    /// the file is removed, and its damaged lines are kept aside in
+    /// `<file>.damaged` beside it, counted in one log line: nothing is
+    /// dropped unseen. A file that cannot be read, or whose lines cannot be
+    /// kept, is given back under its name for a later start.
     pub fn take_left(&self) -> Vec<Retraction> {
         let Ok(entries) = fs::read_dir(&self.dir) else {
             return Vec::new();
         };
         let mut left = Vec::new();
+        let mut taken = Vec::new();
+        let (mut damaged, mut aside) = (0, Vec::new());
         for entry in entries.flatten() {
-            let name = entry.file_name();
-            let name = name.to_string_lossy();
+            let name = entry.file_name().to_string_lossy().into_owned();
             if !name.starts_with(PREFIX) || !name.ends_with(SUFFIX) || entry.path() == self.file {
                 continue;
             }
@@ -91,38 +104,71 @@ impl Journal {
             if fs::rename(entry.path(), &claimed).is_err() {
                 continue; // another replica took it
             }
-            if let Ok(file) = File::open(&claimed) {
-                for line in BufReader::new(file).lines().map_while(Result::ok) {
-                    match serde_json::from_str::<Line>(&line)
-                        .ok()
-                        .and_then(|l| l.retraction())
-                    {
-                        Some(r) => left.push(r),
-                        // A line cut short by a crash mid-append: its 503
-                        // was never sent.
-                        None => tracing::warn!("skipping an unreadable retraction line"),
-                    }
+            let read = fs::read(&claimed).and_then(|bytes| {
+                let (good, bad) = read_lines(&bytes);
+                if !bad.is_empty() {
+                    let kept = self.dir.join(format!("{name}.damaged"));
+                    keep_aside(&kept, &bad)?;
+                    damaged += bad.len();
+                    aside.push(kept.display().to_string());
+                }
+                Ok(good)
+            });
+            match read {
+                Ok(good) => {
+                    left.extend(good);
+                    taken.push((claimed, entry.path()));
+                }
+                Err(e) => {
+                    tracing::error!(file = %entry.path().display(), error = %e, "cannot read a retractions' journal; it is left for a later start");
+                    let _ = fs::rename(&claimed, entry.path());
                 }
             }
-            let _ = fs::remove_file(&claimed);
+        }
+        if damaged > 0 {
+            // A line cut short by a crash mid-append (its 503 was never
+            // sent) is one of these; anything else is worth a look.
+            tracing::warn!(
+                damaged,
+                kept = aside.join(", "),
+                "damaged lines in the retractions' journal, kept aside; the others are retracted"
+            );
+        }
+        let kept = taken.is_empty() || left.is_empty() || self.write(&left).is_ok();
+        for (claimed, name) in taken {
+            if kept {
+                let _ = fs::remove_file(&claimed);
+            } else {
+                let _ = fs::rename(&claimed, name);
+            }
+        }
+        if !kept {
+            tracing::error!(file = %self.file.display(), "cannot write the retractions' journal; those left are kept where they were for a later start");
         }
         left
     }
 
-    /// Appends `r` and syncs it to disk.
+    /// Appends `r` and syncs it to disk. A line the disk refuses (a full
+    /// disk) is cut off again, so the next one does not follow half a line.
     pub fn append(&self, r: &Retraction) {
         let written = OpenOptions::new()
             .create(true)
             .append(true)
             .open(&self.file)
             .and_then(|mut f| {
+                let before = f.metadata()?.len();
                 let mut line = serde_json::to_vec(&Line::of(r)).map_err(std::io::Error::other)?;
                 line.push(b'\n');
-                f.write_all(&line)?;
-                f.sync_data()
+                let appended = f.write_all(&line).and_then(|()| f.sync_data());
+                if appended.is_err() {
+                    let _ = f.set_len(before);
+                }
+                appended
             });
-        if let Err(e) = written {
-            tracing::error!(file = %self.file.display(), error = %e, "cannot journal a retraction; it waits in memory only");
+        if let Err(e) = written
+            && let Some(held) = self.failed_line.pass()
+        {
+            tracing::error!(file = %self.file.display(), error = %e, not_logged_since_last = held, "cannot journal a retraction; it waits in memory only");
         }
     }
 
@@ -132,20 +178,53 @@ impl Journal {
             let _ = fs::remove_file(&self.file);
             return;
         }
-        let tmp = self.file.with_extension("tmp");
-        let written = File::create(&tmp).and_then(|mut f| {
-            for r in waiting {
-                let mut line = serde_json::to_vec(&Line::of(r)).map_err(std::io::Error::other)?;
-                line.push(b'\n');
-                f.write_all(&line)?;
+        if let Err(e) = self.write(waiting) {
+            // A full disk: what was written of the new file only takes room.
+            let _ = fs::remove_file(self.file.with_extension("tmp"));
+            if let Some(held) = self.failed_line.pass() {
+                tracing::error!(file = %self.file.display(), error = %e, not_logged_since_last = held, "cannot rewrite the retractions' journal");
             }
-            f.sync_all()?;
-            fs::rename(&tmp, &self.file)
-        });
-        if let Err(e) = written {
-            tracing::error!(file = %self.file.display(), error = %e, "cannot rewrite the retractions' journal");
         }
     }
+
+    /// Writes the file anew with `waiting`, synced, under a temporary name
+    /// first.
+    fn write(&self, waiting: &[Retraction]) -> std::io::Result<()> {
+        let tmp = self.file.with_extension("tmp");
+        let mut f = File::create(&tmp)?;
+        for r in waiting {
+            let mut line = serde_json::to_vec(&Line::of(r)).map_err(std::io::Error::other)?;
+            line.push(b'\n');
+            f.write_all(&line)?;
+        }
+        f.sync_all()?;
+        fs::rename(&tmp, &self.file)
+    }
+}
+
+/// A journal's retractions, and its lines that are not one (as written).
+fn read_lines(bytes: &[u8]) -> (Vec<Retraction>, Vec<&[u8]>) {
+    let (mut good, mut bad) = (Vec::new(), Vec::new());
+    for line in bytes.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+        match serde_json::from_slice::<Line>(line)
+            .ok()
+            .and_then(|l| l.retraction())
+        {
+            Some(r) => good.push(r),
+            None => bad.push(line),
+        }
+    }
+    (good, bad)
+}
+
+/// Appends `lines` to `path`, synced.
+fn keep_aside(path: &Path, lines: &[&[u8]]) -> std::io::Result<()> {
+    let mut f = OpenOptions::new().create(true).append(true).open(path)?;
+    for line in lines {
+        f.write_all(line)?;
+        f.write_all(b"\n")?;
+    }
+    f.sync_all()
 }
 
 #[cfg(test)]
@@ -178,10 +257,55 @@ mod tests {
 
         let second = Journal::open(&dir).unwrap();
         assert_eq!(second.take_left(), vec![retraction(2), retraction(3)]);
+        // The second run retracts them: its journal goes, and the first's
+        // was taken once.
+        second.rewrite(&[]);
         let third = Journal::open(&dir).unwrap();
         assert!(third.take_left().is_empty(), "a journal is taken once");
-        second.rewrite(&[]);
-        assert_eq!(fs::read_dir(&dir).unwrap().count(), 0);
+        // Only the torn line is left, kept aside.
+        let left: Vec<_> = fs::read_dir(&dir).unwrap().flatten().collect();
+        assert_eq!(left.len(), 1);
+        assert!(
+            left[0]
+                .file_name()
+                .to_string_lossy()
+                .ends_with(".jsonl.damaged")
+        );
+        assert_eq!(fs::read(left[0].path()).unwrap(), b"{\"poll\":\"danh\n");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn damaged_lines_are_kept_aside_and_the_others_taken_into_the_new_journal() {
+        let dir = std::env::temp_dir().join(format!("tally-journal-{}", hex(&random::<6>())));
+        let first = Journal::open(&dir).unwrap();
+        first.append(&retraction(1));
+        let bad: [&[u8]; 3] = [
+            b"not json at all",
+            b"\xff\xfe{\"poll\":1}",
+            b"{\"poll\":\"danh-gia\",\"visitor\":\"?\",\"address\":\"\",\"day\":\"2026-02-30\",\"ballot\":\"\",\"attempt\":\"zz\"}",
+        ];
+        let mut f = OpenOptions::new().append(true).open(&first.file).unwrap();
+        for line in bad {
+            f.write_all(line).unwrap();
+            f.write_all(b"\n").unwrap();
+        }
+        drop(f);
+        first.append(&retraction(2));
+        let name = first
+            .file
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+
+        let second = Journal::open(&dir).unwrap();
+        assert_eq!(second.take_left(), vec![retraction(1), retraction(2)]);
+        // Already in the new run's journal: a crash now loses none.
+        let third = Journal::open(&dir).unwrap();
+        assert_eq!(third.take_left(), vec![retraction(1), retraction(2)]);
+        let kept = fs::read(dir.join(format!("{name}.damaged"))).unwrap();
+        assert_eq!(kept, [bad.join(&b'\n'), b"\n".to_vec()].concat());
         fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -394,6 +394,24 @@ impl Binary {
             .expect("VmRSS in /proc")
     }
 
+    /// The CPU time the process has used so far (user and system), in
+    /// seconds, from `/proc/<pid>/stat`.
+    pub fn cpu_seconds(&self) -> f64 {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id()))
+            .expect("the process is alive");
+        // Fields after the command name, which is in parentheses: utime
+        // and stime are the 14th and 15th fields of the line.
+        let after = &stat[stat.rfind(')').expect("a command name") + 2..];
+        let fields: Vec<&str> = after.split_whitespace().collect();
+        let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+        let per_second = Command::new("getconf").arg("CLK_TCK").output();
+        let per_second: f64 = per_second
+            .ok()
+            .and_then(|o| String::from_utf8(o.stdout).ok()?.trim().parse().ok())
+            .unwrap_or(100.0);
+        ticks as f64 / per_second
+    }
+
     pub fn signal(&self, name: &str) {
         let ok = Command::new("kill")
             .args([&format!("-{name}"), &self.child.id().to_string()])
