@@ -15,6 +15,7 @@ pub mod error;
 pub mod limit;
 pub mod meters;
 pub mod origin;
+pub mod paging;
 pub mod poll_json;
 pub mod respond;
 pub mod routes;

@@ -120,12 +120,20 @@ pub struct VotedBody {
     pub ballot: BallotId,
 }
 
-/// `GET /v1/polls`: every poll, open ones first, with its results when
-/// this visitor may see them.
+/// `GET /v1/polls`: a page of the polls, open ones first, each with its
+/// results when this visitor may see them.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = Archive)]
 pub struct ArchiveBody {
     pub polls: Vec<ArchivedPoll>,
+    /// Polls in the whole archive.
+    pub total: u64,
+    /// Polls before this page: the next page, while `offset + limit` is
+    /// less than `total`, is at `?offset=` that sum.
+    pub offset: u64,
+    /// Most polls on this page, as asked.
+    #[schema(minimum = 1, maximum = 200)]
+    pub limit: u64,
 }
 
 /// A poll in the archive.

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use axum::extract::State;
-use http::{HeaderMap, StatusCode};
+use http::{HeaderMap, StatusCode, Uri};
 
 use super::bodies::{ArchiveBody, ArchivedPoll};
 use super::pages::Look;
@@ -13,6 +13,7 @@ use super::params::{FirstPartyId, Poll, VisitorCookie};
 use crate::edge::client::Client;
 use crate::edge::error::ApiError;
 use crate::edge::origin::Origins;
+use crate::edge::paging::{PagingParams, paging};
 use crate::edge::poll_json::{PollBody, ResultsBody};
 use crate::edge::respond::{Response, json_response};
 use crate::edge::schema;
@@ -108,20 +109,23 @@ impl PollsApi {
     }
 }
 
-refusals!(ArchiveRefusals: [InvalidVisitor, StoreUnavailable]);
+refusals!(ArchiveRefusals: [invalid_query(), InvalidVisitor, StoreUnavailable]);
 refusals!(PollRefusals: [PollNotFound, InvalidVisitor, StoreUnavailable]);
 refusals!(ResultsRefusals: [PollNotFound, InvalidVisitor, results_hidden(), StoreUnavailable]);
 refusals!(ChallengeRefusals: [PollNotFound, StoreUnavailable]);
 
 /// The archive of polls
 ///
-/// Every poll, open ones first, each with its results when this visitor may
-/// see them (the poll's `results_visibility`); the JSON twin of `/polls`.
+/// A page of the polls (50 unless `limit` says otherwise), open ones first
+/// (soonest to close first), then those coming up, then the closed ones
+/// (latest first), each with its results when this visitor may see them
+/// (the poll's `results_visibility`); `total`, `offset` and `limit` say
+/// where the page sits. The JSON twin of `/polls`.
 #[utoipa::path(
     get, path = "/v1/polls", tag = "polls", operation_id = "getArchive",
-    params(VisitorCookie, FirstPartyId),
+    params(PagingParams, VisitorCookie, FirstPartyId),
     responses(
-        (status = 200, description = "The polls.", body = ArchiveBody, headers(
+        (status = 200, description = "A page of the polls.", body = ArchiveBody, headers(
                 ("Cache-Control" = String, description = "`no-store`."),
             )),
         ArchiveRefusals,
@@ -130,13 +134,14 @@ refusals!(ChallengeRefusals: [PollNotFound, StoreUnavailable]);
 pub async fn get_archive(
     State(api): State<Arc<PollsApi>>,
     headers: HeaderMap,
+    uri: Uri,
 ) -> Result<Response, ApiError> {
+    let paging = paging(uri.query())?;
     let person = reader(&headers)?;
     let now = api.now();
-    let polls = api
-        .voting
-        .archive(person.as_ref())
-        .await?
+    let listed = api.voting.archive(person.as_ref(), paging).await?;
+    let polls = listed
+        .items
         .into_iter()
         .map(|view| ArchivedPoll {
             poll: PollBody::new(
@@ -148,7 +153,13 @@ pub async fn get_archive(
             results: view.visible().then(|| ResultsBody::new(&view.state, now)),
         })
         .collect();
-    Ok(json_response(StatusCode::OK, &ArchiveBody { polls }))
+    let body = ArchiveBody {
+        polls,
+        total: listed.total as u64,
+        offset: paging.offset() as u64,
+        limit: paging.limit() as u64,
+    };
+    Ok(json_response(StatusCode::OK, &body))
 }
 
 /// Read a poll

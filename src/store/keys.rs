@@ -123,6 +123,12 @@ pub fn poll_index(site: &SiteId) -> String {
     site_key(site, "polls")
 }
 
+/// Counter: moves whenever a poll is created, replaced or deleted (see
+/// [`crate::store::Polls::polls_version`]).
+pub fn polls_version(site: &SiteId) -> String {
+    site_key(site, "polls-version")
+}
+
 /// Set of the ids of polls an editor deleted (tombstones, kept for good).
 pub fn deleted_polls(site: &SiteId) -> String {
     site_key(site, "deleted-polls")

@@ -175,7 +175,13 @@ operations! {
         /// refused unless `force`; forced, their counts are deleted.
         async fn put_poll(&self, site: &SiteId, poll: &Poll, force: bool) -> PutPoll;
 
+        /// Every poll's definition, in no particular order.
         async fn list_polls(&self, site: &SiteId) -> Vec<Poll>;
+
+        /// A number that moves whenever a poll is created, replaced or
+        /// deleted (by any replica): a list keeps the definitions it read
+        /// until it does, so checking costs one read, not one per poll.
+        async fn polls_version(&self, site: &SiteId) -> u64;
 
         async fn poll_state(
             &self,
@@ -183,6 +189,16 @@ operations! {
             poll: &PollId,
             visitor: Option<&VisitorKey>,
         ) -> Option<PollState>;
+
+        /// The states of `polls`, in their order (`None` for one that does
+        /// not exist), read at once: a page of a list costs one read, not
+        /// one per poll.
+        async fn poll_states(
+            &self,
+            site: &SiteId,
+            polls: &[PollId],
+            visitor: Option<&VisitorKey>,
+        ) -> Vec<Option<PollState>>;
 
         /// Counts a ballot exactly once, or says why not, in one atomic step.
         /// `None` when the poll does not exist.

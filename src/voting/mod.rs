@@ -20,9 +20,12 @@ use crate::site::Site;
 use crate::store::{Ballot, BallotProof, PollState, PutPoll, Store, StoreError, Verdict};
 
 mod guard;
+mod listing;
 mod retractions;
 mod view;
 use guard::Guard;
+use listing::Definitions;
+pub use listing::{Listed, Order, Paging};
 use retractions::{Journal, Retractions};
 pub use view::PollView;
 
@@ -100,6 +103,8 @@ pub struct Voting {
     /// Recent results, served to readers for up to `results_fresh`.
     results: Mutex<HashMap<PollId, (Instant, PollState)>>,
     results_fresh: Duration,
+    /// The polls' definitions, for lists: as fresh as results.
+    definitions: Definitions,
     retractions: Retractions,
     guard: Guard,
 }
@@ -119,6 +124,7 @@ impl Voting {
         Self {
             results: Mutex::new(HashMap::new()),
             results_fresh: settings.results_fresh,
+            definitions: Definitions::new(settings.results_fresh),
             votes_per_address: settings.votes_per_address,
             solved_votes_per_address: settings.solved_votes_per_address,
             votes_per_network: settings.votes_per_network,
@@ -350,6 +356,7 @@ impl Voting {
     pub async fn put(&self, poll: &Poll, force: bool) -> Result<PutPoll, StoreError> {
         let put = self.store.put_poll(&self.site, poll, force).await;
         self.forget_results(&poll.id);
+        self.definitions.forget();
         put
     }
 
@@ -369,6 +376,7 @@ impl Voting {
     pub async fn delete(&self, id: &PollId) -> Result<bool, StoreError> {
         let deleted = self.store.delete_poll(&self.site, id).await;
         self.forget_results(id);
+        self.definitions.forget();
         self.guard.forget(id);
         deleted
     }
@@ -376,15 +384,5 @@ impl Voting {
     /// Whether an editor deleted this poll (its tombstone is kept).
     pub async fn deleted(&self, id: &PollId) -> Result<bool, StoreError> {
         self.store.deleted(&self.site, id).await
-    }
-
-    pub async fn list(&self) -> Result<Vec<PollState>, StoreError> {
-        let mut states = Vec::new();
-        for poll in self.store.list_polls(&self.site).await? {
-            if let Some(state) = self.state(&poll.id, None).await? {
-                states.push(state);
-            }
-        }
-        Ok(states)
     }
 }

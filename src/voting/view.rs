@@ -2,10 +2,10 @@
 //! counts only when the poll's results visibility lets them see them.
 
 use crate::ids::{PollId, VisitorKey};
-use crate::poll::{PollStatus, Shown, Viewer};
+use crate::poll::{Shown, Viewer};
 use crate::store::{PollState, StoreError};
 
-use super::Voting;
+use super::{Listed, Order, Paging, Voting};
 
 /// A poll as one viewer sees it. When `shown` is not [`Shown::Now`], the
 /// counts are zeroed here, so no page or answer can show them by mistake.
@@ -25,6 +25,17 @@ impl PollView {
         Self { state, shown }
     }
 
+    /// `state` as the person it was read for sees it: a voter if it says
+    /// what they chose.
+    fn as_read(state: PollState, now: jiff::Timestamp) -> Self {
+        let viewer = if state.voted.is_some() {
+            Viewer::Voter
+        } else {
+            Viewer::Visitor
+        };
+        Self::of(state, viewer, now)
+    }
+
     pub fn visible(&self) -> bool {
         self.shown == Shown::Now
     }
@@ -42,14 +53,7 @@ impl Voting {
             Some(person) => self.state(poll, Some(person)).await?,
             None => self.results(poll).await?,
         };
-        Ok(state.map(|state| {
-            let viewer = if state.voted.is_some() {
-                Viewer::Voter
-            } else {
-                Viewer::Visitor
-            };
-            PollView::of(state, viewer, self.now())
-        }))
+        Ok(state.map(|state| PollView::as_read(state, self.now())))
     }
 
     /// A poll's results as `person` may see them, from the results kept at
@@ -76,31 +80,15 @@ impl Voting {
         PollView::of(state, Viewer::Voter, self.now())
     }
 
-    /// Every poll an editor has not archived, as `person` sees it: open
-    /// ones first (soonest to close first), then those coming up, then the
-    /// closed ones (latest first).
-    pub async fn archive(&self, person: Option<&VisitorKey>) -> Result<Vec<PollView>, StoreError> {
+    /// A page of the polls an editor has not archived, as `person` sees
+    /// them, in the archive's order ([`Order::Archive`]).
+    pub async fn archive(
+        &self,
+        person: Option<&VisitorKey>,
+        paging: Paging,
+    ) -> Result<Listed<PollView>, StoreError> {
+        let listed = self.list(Order::Archive, paging, person).await?;
         let now = self.now();
-        let mut views = Vec::new();
-        let polls = self.store.list_polls(&self.site).await?;
-        for poll in polls.iter().filter(|p| p.archived_at.is_none()) {
-            if let Some(view) = self.view(&poll.id, person).await? {
-                views.push(view);
-            }
-        }
-        let rank = |v: &PollView| match v.state.poll.status(now) {
-            PollStatus::Open => 0,
-            PollStatus::NotYetOpen => 1,
-            PollStatus::Closed => 2,
-        };
-        views.sort_by(|a, b| {
-            let (pa, pb) = (&a.state.poll, &b.state.poll);
-            rank(a).cmp(&rank(b)).then_with(|| match rank(a) {
-                0 => pa.closes_at.cmp(&pb.closes_at),
-                1 => pa.opens_at.cmp(&pb.opens_at),
-                _ => pb.closes_at.cmp(&pa.closes_at),
-            })
-        });
-        Ok(views)
+        Ok(listed.map(|state| PollView::as_read(state, now)))
     }
 }

@@ -90,6 +90,22 @@ proptest! {
     }
 
     #[test]
+    fn no_list_page_causes_a_server_error(offset in "[ -~]{0,30}|[0-9]{1,12}", limit in "[ -~]{0,30}|[0-9]{1,4}") {
+        let s = shared();
+        let statuses = s.runtime.block_on(async {
+            let mut statuses = Vec::new();
+            for path in ["/v1/polls", "/polls"] {
+                let r = s.app.http.get(s.app.url(path)).query(&[("offset", &offset), ("limit", &limit)]).send().await;
+                statuses.push(r.expect("answered").status().as_u16());
+            }
+            statuses
+        });
+        for status in statuses {
+            prop_assert!(status == 200 || status == 400, "status {}", status);
+        }
+    }
+
+    #[test]
     fn no_path_causes_a_server_error(path in "/[ -~]{0,100}", method in prop_oneof![Just("GET"), Just("POST"), Just("PUT"), Just("DELETE"), Just("PATCH"), Just("OPTIONS")]) {
         let s = shared();
         let path = path.replace(['#', ' ', '?'], "_");

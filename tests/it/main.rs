@@ -28,6 +28,7 @@ mod identity;
 mod imports;
 mod layout;
 mod openapi;
+mod poll_lists;
 mod polls;
 mod polls_file;
 mod redis_tls;

@@ -584,6 +584,86 @@ async fn polls_are_created_replaced_and_listed(s: &dyn Store) {
     );
 }
 
+async fn a_page_of_poll_states_is_read_at_once(s: &dyn Store) {
+    let named = |name: &str| {
+        let mut p = poll(1, &["tot", "chua-tot"]);
+        p.id = PollId::parse(name).unwrap();
+        p
+    };
+    for name in ["mot", "hai", "ba"] {
+        s.put_poll(&SITE, &named(name), false).await.unwrap();
+    }
+    let mut chosen = ballot(&visitor(90), 1, &["chua-tot"], 50);
+    chosen.poll = named("hai").id;
+    s.cast(&SITE, &chosen).await.unwrap().unwrap();
+    let mut listed: Vec<String> = s
+        .list_polls(&SITE)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| p.id.to_string())
+        .collect();
+    listed.sort();
+    assert_eq!(listed, ["ba", "hai", "mot"]);
+
+    // In the order asked, a poll twice, one that does not exist as `None`,
+    // each as `poll_state` reads it alone.
+    let asked: Vec<PollId> = ["hai", "khong-co", "mot", "hai"]
+        .iter()
+        .map(|id| PollId::parse(id).unwrap())
+        .collect();
+    for person in [None, Some(visitor(90)), Some(visitor(91))] {
+        let states = s.poll_states(&SITE, &asked, person.as_ref()).await.unwrap();
+        let mut alone = Vec::new();
+        for id in &asked {
+            alone.push(s.poll_state(&SITE, id, person.as_ref()).await.unwrap());
+        }
+        assert_eq!(states, alone, "{person:?}");
+    }
+    let states = s
+        .poll_states(&SITE, &asked, Some(&visitor(90)))
+        .await
+        .unwrap();
+    let hai = states[0].as_ref().unwrap();
+    assert_eq!((hai.votes.clone(), hai.voters), (vec![0, 1], 1));
+    assert_eq!(hai.voted, Some(vec![id("chua-tot")]));
+    assert!(states[1].is_none());
+    assert_eq!(states[2].as_ref().unwrap().voted, None);
+    assert!(s.poll_states(&SITE, &[], None).await.unwrap().is_empty());
+}
+
+async fn the_polls_version_moves_with_every_poll_change(s: &dyn Store) {
+    let version = || async { s.polls_version(&SITE).await.unwrap() };
+    let mut was = version().await;
+    let p = poll(1, &["tot", "chua-tot"]);
+    for change in ["created", "replaced", "deleted"] {
+        match change {
+            "created" => s.put_poll(&SITE, &p, false).await.map(drop),
+            "replaced" => s
+                .put_poll(&SITE, &poll(1, &["tot", "khac"]), false)
+                .await
+                .map(drop),
+            _ => s.delete_poll(&SITE, &p.id).await.map(drop),
+        }
+        .unwrap();
+        let now = version().await;
+        assert!(now > was, "{change}: {was} then {now}");
+        was = now;
+    }
+    // Ballots and reads leave the definitions, and the version, alone.
+    s.put_poll(&SITE, &p, false).await.unwrap();
+    let was = version().await;
+    s.cast(&SITE, &ballot(&visitor(95), 1, &["tot"], 50))
+        .await
+        .unwrap()
+        .unwrap();
+    s.poll_states(&SITE, std::slice::from_ref(&p.id), None)
+        .await
+        .unwrap();
+    s.list_polls(&SITE).await.unwrap();
+    assert_eq!(version().await, was);
+}
+
 async fn dropping_options_with_ballots_needs_force(s: &dyn Store) {
     let p = poll(2, &["tot", "chua-tot", "binh-thuong"]);
     s.put_poll(&SITE, &p, false).await.unwrap();
@@ -1844,6 +1924,8 @@ conformance!(
     shared_levels_keep_the_highest_until_it_expires,
     a_visitor_is_known_once_a_hit_is_kept,
     polls_are_created_replaced_and_listed,
+    a_page_of_poll_states_is_read_at_once,
+    the_polls_version_moves_with_every_poll_change,
     dropping_options_with_ballots_needs_force,
     a_ballot_is_counted_once_per_visitor,
     voters_are_counted_beside_votes,

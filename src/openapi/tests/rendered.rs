@@ -121,6 +121,9 @@ pub(super) fn rendered(schema: &str) -> Vec<Value> {
                     results: None,
                 },
             ],
+            total: 120,
+            offset: 50,
+            limit: 50,
         })],
         "AdminPoll" => [None, Some(Put::Created), Some(Put::Unchanged)]
             .into_iter()
@@ -128,6 +131,9 @@ pub(super) fn rendered(schema: &str) -> Vec<Value> {
             .collect(),
         "AdminPolls" => vec![to_json(AdminPolls {
             polls: vec![admin_poll(None)],
+            total: 1,
+            offset: 0,
+            limit: 200,
         })],
         "Baseline" => vec![to_json(Baseline {
             baseline: 7_582_803,

@@ -190,10 +190,18 @@ pub enum Put {
     Unchanged,
 }
 
-/// `GET /admin/polls`.
+/// `GET /admin/polls`: a page of the polls, by id.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AdminPolls {
     pub polls: Vec<AdminPoll>,
+    /// Polls in all (archived ones too).
+    pub total: u64,
+    /// Polls before this page: the next page, while `offset + limit` is
+    /// less than `total`, is at `?offset=` that sum.
+    pub offset: u64,
+    /// Most polls on this page, as asked.
+    #[schema(minimum = 1, maximum = 200)]
+    pub limit: u64,
 }
 
 /// `PUT /admin/counter/baseline`: the visits counted before this service.

@@ -14,6 +14,7 @@ use super::{AdminApi, PollPath, json_body, poll_id};
 use crate::config::MAX_BASELINE;
 use crate::edge::client::Client;
 use crate::edge::error::{ApiError, HeldOption, PollConflictDetail};
+use crate::edge::paging::{PagingParams, paging};
 use crate::edge::respond::{
     Response, json_object, json_response, media_type_is, query_param, read_body,
 };
@@ -22,8 +23,9 @@ use crate::ids::PollId;
 use crate::poll::{Poll as Definition, PollError, PollSpec};
 use crate::refusals;
 use crate::store::PutPoll;
+use crate::voting::Order;
 
-refusals!(ListRefusals: [AdminDisabled, Unauthorized, locked_out(), StoreUnavailable]);
+refusals!(ListRefusals: [invalid_query(), AdminDisabled, Unauthorized, locked_out(), StoreUnavailable]);
 refusals!(PollRefusals: [PollNotFound, AdminDisabled, Unauthorized, locked_out(), StoreUnavailable]);
 refusals!(CreateRefusals: [
     admin_payload_too_large(),
@@ -82,27 +84,35 @@ fn ok(api: &AdminApi, state: &crate::store::PollState) -> Response {
 
 /// List the polls
 ///
-/// Every poll, with its results.
+/// A page of the polls (50 unless `limit` says otherwise), archived ones
+/// too, by id, each with its results; `total`, `offset` and `limit` say
+/// where the page sits.
 #[utoipa::path(
     get, path = "/admin/polls", tag = "admin", operation_id = "listPolls",
     security(("bearer" = [])),
-    responses((status = 200, description = "The polls.", body = AdminPolls), ListRefusals),
+    params(PagingParams),
+    responses((status = 200, description = "A page of the polls.", body = AdminPolls), ListRefusals),
 )]
 pub async fn list_polls(
     State(api): State<Arc<AdminApi>>,
     client: Client,
     headers: HeaderMap,
+    uri: Uri,
 ) -> Result<Response, ApiError> {
     api.authorize(&headers, client)?;
-    let polls = api
-        .editing
-        .voting
-        .list()
-        .await?
-        .iter()
-        .map(|s| api.admin_poll(s, None))
-        .collect();
-    Ok(json_response(StatusCode::OK, &AdminPolls { polls }))
+    let paging = paging(uri.query())?;
+    let listed = api.editing.voting.list(Order::ById, paging, None).await?;
+    let body = AdminPolls {
+        polls: listed
+            .items
+            .iter()
+            .map(|s| api.admin_poll(s, None))
+            .collect(),
+        total: listed.total as u64,
+        offset: paging.offset() as u64,
+        limit: paging.limit() as u64,
+    };
+    Ok(json_response(StatusCode::OK, &body))
 }
 
 /// Create or replace a poll

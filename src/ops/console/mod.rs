@@ -7,7 +7,7 @@
 //! - [`session`]: the cookie and CSRF tokens; [`sign_in`]: the admin
 //!   token's check;
 //! - [`layout`]: the page shell, stylesheet, security headers, errors;
-//! - [`dashboard`], [`polls`], [`form`] and [`save`], [`history`]: the pages;
+//! - [`dashboard`], [`list`], [`polls`], [`form`], [`save`], [`history`]: pages;
 //! - [`chart`]: SVG charts with their numbers as tables.
 
 mod chart;
@@ -17,6 +17,7 @@ mod fields;
 mod form;
 mod history;
 mod layout;
+mod list;
 mod polls;
 mod routes;
 mod save;
@@ -274,7 +275,7 @@ impl Console {
             }
             (Page::Audit, _) => history::audit(self, &editor).await,
             (Page::Import, fields) => history::import(self, &editor, fields).await,
-            (Page::Polls, None) => polls::list(self, &editor).await,
+            (Page::Polls, None) => list::list(self, &editor, parts.uri.query()).await,
             (Page::Polls, Some(f)) => save::save(self, &editor, None, &f).await,
             (Page::NewPoll, _) => starts::new_poll(self, &editor, query.as_deref()).await,
             (Page::Poll, _) => polls::detail(self, &editor, id, done.as_deref()).await,

@@ -1,6 +1,7 @@
-//! The console's poll pages: the list (open, scheduled, closed), one poll
-//! with its live results (kept current by the console's script), and the buttons that close, reopen, archive or
-//! delete it (the last two after a page that states the ballots' fate).
+//! The console's poll pages (the list is in [`super::list`]): one poll
+//! with its live results (kept current by the console's script), and the
+//! buttons that close, reopen, archive or delete it (the last two after a
+//! page that states the ballots' fate).
 
 use http::StatusCode;
 use maud::{Markup, html};
@@ -57,58 +58,8 @@ pub(super) fn visibility_words(frame: &Frame, v: Visibility) -> &'static str {
     }
 }
 
-/// The list of polls, grouped by status.
-pub(super) async fn list(console: &Console, editor: &Editor) -> Answer {
-    let frame = &editor.frame;
-    let now = console.voting.now();
-    let states = console.voting.list().await?;
-    let archived = frame.t("Đã lưu trữ", "Archived");
-    let groups = [
-        (Some(PollStatus::Open), frame.t("Đang mở", "Open")),
-        (Some(PollStatus::NotYetOpen), frame.t("Sắp mở", "Scheduled")),
-        (Some(PollStatus::Closed), frame.t("Đã đóng", "Closed")),
-        (None, archived),
-    ];
-    let in_group = |s: &PollState, group: Option<PollStatus>| match group {
-        None => s.poll.archived_at.is_some(),
-        Some(status) => s.poll.archived_at.is_none() && s.poll.status(now) == status,
-    };
-    let title = frame.t("Các cuộc bình chọn", "Polls");
-    let body = html! {
-        h1 { (title) }
-        p { a.button href=(frame.link("/admin/console/new-poll")) { (frame.t("Tạo câu hỏi mới", "New poll")) } }
-        @for (status, heading) in groups {
-            @let polls: Vec<&PollState> = states.iter().filter(|s| in_group(s, status)).collect();
-            section {
-                h2 { (heading) " (" (polls.len()) ")" }
-                @if polls.is_empty() {
-                    p { (frame.t("Không có.", "None.")) }
-                } @else {
-                    div.table-wrap { table {
-                        caption { (heading) }
-                        thead { tr {
-                            th scope="col" { (frame.t("Câu hỏi", "Question")) }
-                            th scope="col" { (frame.t("Phiếu", "Votes")) }
-                            th scope="col" { (frame.t("Thời gian", "When")) }
-                        } }
-                        tbody { @for s in &polls { tr {
-                            th scope="row" { a href=(poll_link(frame, &s.poll.id, "")) { (s.poll.question) } }
-                            td { (frame.lang.number(s.votes.iter().sum())) }
-                            td { (window(console, frame, &s.poll)) }
-                        } } }
-                    } }
-                }
-            }
-        }
-    };
-    Ok(html_response(
-        StatusCode::OK,
-        frame.page(title, false, body),
-    ))
-}
-
 /// When a poll opens and closes, in the site's zone.
-fn window(console: &Console, frame: &Frame, poll: &Poll) -> Markup {
+pub(super) fn window(console: &Console, frame: &Frame, poll: &Poll) -> Markup {
     html! {
         @if let Some(at) = poll.opens_at { (frame.t("Mở", "Opens")) " " (when(at, &console.tz)) br; }
         @if let Some(at) = poll.closes_at { (frame.t("Đóng", "Closes")) " " (when(at, &console.tz)) }

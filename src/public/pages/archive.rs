@@ -1,5 +1,6 @@
-//! `GET /polls`: every poll, open ones first, with its dates and its
-//! results as far as this visitor may see them.
+//! `GET /polls`: a page of the polls, open ones first, with their dates
+//! and results as far as this visitor may see them, and links to the pages
+//! around it.
 
 use std::sync::Arc;
 
@@ -11,15 +12,16 @@ use super::dates::when;
 use super::results::shown_note;
 use super::{Depth, Look};
 use crate::edge::error::ApiError;
+use crate::edge::paging::{PagingParams, paging};
 use crate::edge::respond::Response;
 use crate::edge::schema;
-use crate::edge::text::{Lang, text};
+use crate::edge::text::{Lang, text, tr};
 use crate::edge::visitor::reader;
 use crate::poll::{PollStatus, Results};
 use crate::public::params::{FirstPartyId, Lang as LangParam, VisitorCookie};
 use crate::public::polls::PollsApi;
 use crate::refusals;
-use crate::voting::PollView;
+use crate::voting::{Listed, Paging, PollView};
 
 fn entry(look: &Look, lang: Lang, view: &PollView) -> Markup {
     let t = text(lang);
@@ -47,16 +49,56 @@ fn entry(look: &Look, lang: Lang, view: &PollView) -> Markup {
     }
 }
 
-refusals!(ArchivePageRefusals, pages: [InvalidVisitor, StoreUnavailable]);
+/// The links to the pages before and after this one, and where it sits:
+/// each link keeps the page's language, size and way back to the article.
+fn pager(lang: Lang, listed: &Listed<PollView>, back: Option<&str>) -> Markup {
+    let link = |paging: Paging| {
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        query
+            .append_pair("lang", lang.code())
+            .append_pair("offset", &paging.offset().to_string())
+            .append_pair("limit", &paging.limit().to_string());
+        if let Some(back) = back {
+            query.append_pair("back", back);
+        }
+        format!("polls?{}", query.finish())
+    };
+    let number = |n: usize| lang.number(n as u64);
+    html! {
+        @if listed.previous().is_some() || listed.next().is_some() {
+            nav.tally-pager aria-label=(tr(lang, "Các trang", "Pages")) {
+                p {
+                    @if let Some((first, last)) = listed.range() {
+                        (tr(lang, "Cuộc bình chọn", "Polls")) " " (number(first)) "–" (number(last))
+                        " " (tr(lang, "trong", "of")) " " (number(listed.total)) ". "
+                    } @else {
+                        (tr(lang, "Trang này không có cuộc bình chọn nào.", "This page holds no polls.")) " "
+                    }
+                    @if let Some(previous) = listed.previous() {
+                        a href=(link(previous)) rel="prev" { "← " (tr(lang, "Trang trước", "Previous page")) }
+                        @if listed.next().is_some() { " · " }
+                    }
+                    @if let Some(next) = listed.next() {
+                        a href=(link(next)) rel="next" { (tr(lang, "Trang sau", "Next page")) " →" }
+                    }
+                }
+            }
+        }
+    }
+}
+
+refusals!(ArchivePageRefusals, pages: [invalid_query(), InvalidVisitor, StoreUnavailable]);
 
 /// The archive of polls
 ///
-/// Current and past polls, open ones first, with their dates (in the site's
-/// time zone) and their results as this visitor may see them (each poll's
-/// `results` setting): like a poll archive on a portal.
+/// A page of the current and past polls (50 unless `limit` says
+/// otherwise), open ones first, with their dates (in the site's time zone)
+/// and their results as this visitor may see them (each poll's `results`
+/// setting): like a poll archive on a portal. "Trang trước" and "Trang sau"
+/// ("Previous page", "Next page") link to the pages around it.
 #[utoipa::path(
     get, path = "/polls", tag = "pages", operation_id = "getArchivePage",
-    params(LangParam, VisitorCookie, FirstPartyId),
+    params(LangParam, PagingParams, VisitorCookie, FirstPartyId),
     responses(
         (status = 200, description = "The page.", body = schema::HtmlPage,
             content_type = "text/html; charset=utf-8",
@@ -76,11 +118,13 @@ pub async fn get_archive_page(
     let look = &api.look;
     let lang = look.lang(uri.query());
     let t = text(lang);
+    let paging = paging(uri.query())?;
     let person = reader(&headers)?;
-    let views = api.voting.archive(person.as_ref()).await?;
+    let listed = api.voting.archive(person.as_ref(), paging).await?;
     let now = api.now();
     let section = |status: PollStatus, title: &str| {
-        let group: Vec<&PollView> = views
+        let group: Vec<&PollView> = listed
+            .items
             .iter()
             .filter(|v| v.state.poll.status(now) == status)
             .collect();
@@ -91,14 +135,15 @@ pub async fn get_archive_page(
             }
         }
     };
+    let back = look.back_link(uri.query(), &headers);
     let body = html! {
         h1 { (t.archive_title) }
-        @if views.is_empty() { p { (t.archive_empty) } }
+        @if listed.total == 0 { p { (t.archive_empty) } }
         (section(PollStatus::Open, t.archive_open))
         (section(PollStatus::NotYetOpen, t.archive_upcoming))
         (section(PollStatus::Closed, t.archive_closed))
+        (pager(lang, &listed, back.as_deref()))
     };
-    let back = look.back_link(uri.query(), &headers);
     let page = look.layout(lang, Depth::Top, t.archive_title, back.as_deref(), body);
     Ok(look.page(StatusCode::OK, page))
 }

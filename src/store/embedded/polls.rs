@@ -1,5 +1,6 @@
 //! Polls in the embedded store: each function is one atomic step inside a
-//! write transaction, mirroring the Redis scripts.
+//! write transaction, mirroring the Redis scripts; a list's states are one
+//! read transaction.
 
 use std::collections::HashMap;
 
@@ -7,7 +8,8 @@ use async_trait::async_trait;
 use redb::{Durability, ReadableTable, WriteTransaction};
 
 use super::tables::{
-    ADDRESS_BALLOTS, DELETED_POLLS, POLL_COUNTS, POLLS, VOTERS, add, field, with_prefix,
+    ADDRESS_BALLOTS, COUNTERS, DELETED_POLLS, POLL_COUNTS, POLLS, VOTERS, add, field, read_u64,
+    with_prefix,
 };
 use super::{EmbeddedStore, ballots};
 use crate::ids::{OptionId, PollId, SiteId, VisitorKey};
@@ -43,9 +45,11 @@ pub(super) fn poll_state_in(
     Ok(Some(PollState::from_counts(poll, &counted, voted)))
 }
 
+/// Writes `poll` under `k`, moving the site's polls version (`version`).
 pub(super) fn put(
     txn: &WriteTransaction,
     k: &PollKeys,
+    version: &str,
     poll: &Poll,
     force: bool,
 ) -> Result<PutPoll, redb::Error> {
@@ -83,6 +87,7 @@ pub(super) fn put(
         drop_ballots_for(txn, k, &mut counts, &gone)?;
     }
     polls.insert(k.meta.as_str(), def.as_str())?;
+    add(&mut txn.open_table(COUNTERS)?, version, 1)?;
     let outcome = if old.is_some() {
         PutPoll::Replaced
     } else {
@@ -138,10 +143,12 @@ impl Polls for EmbeddedStore {
         poll: &Poll,
         force: bool,
     ) -> Result<PutPoll, StoreError> {
-        let k = PollKeys::new(site, &poll.id);
+        let (k, version) = (PollKeys::new(site, &poll.id), keys::polls_version(site));
         let poll = poll.clone();
-        self.write(Durability::Immediate, move |txn| put(txn, &k, &poll, force))
-            .await
+        self.write(Durability::Immediate, move |txn| {
+            put(txn, &k, &version, &poll, force)
+        })
+        .await
     }
 
     async fn list_polls(&self, site: &SiteId) -> Result<Vec<Poll>, StoreError> {
@@ -150,6 +157,12 @@ impl Polls for EmbeddedStore {
             .read_txn(move |txn| with_prefix(&txn.open_table(POLLS)?, &prefix, str::to_owned))
             .await?;
         defs.into_iter().map(|(_, def)| parse_poll(&def)).collect()
+    }
+
+    async fn polls_version(&self, site: &SiteId) -> Result<u64, StoreError> {
+        let key = keys::polls_version(site);
+        self.read_txn(move |txn| read_u64(&txn.open_table(COUNTERS)?, &key))
+            .await
     }
 
     async fn poll_state(
@@ -168,6 +181,27 @@ impl Polls for EmbeddedStore {
                 &k,
                 visitor.as_ref(),
             )
+        })
+        .await
+    }
+
+    async fn poll_states(
+        &self,
+        site: &SiteId,
+        polls: &[PollId],
+        visitor: Option<&VisitorKey>,
+    ) -> Result<Vec<Option<PollState>>, StoreError> {
+        let keys: Vec<PollKeys> = polls.iter().map(|p| PollKeys::new(site, p)).collect();
+        let visitor = visitor.cloned();
+        self.read_txn(move |txn| {
+            let (polls, counts, voters) = (
+                txn.open_table(POLLS)?,
+                txn.open_table(POLL_COUNTS)?,
+                txn.open_table(VOTERS)?,
+            );
+            keys.iter()
+                .map(|k| poll_state_in(&polls, &counts, &voters, k, visitor.as_ref()))
+                .collect()
         })
         .await
     }
@@ -205,6 +239,7 @@ impl Polls for EmbeddedStore {
     async fn delete_poll(&self, site: &SiteId, poll: &PollId) -> Result<bool, StoreError> {
         let k = PollKeys::new(site, poll);
         let tombstone = field(&keys::deleted_polls(site), poll.as_str());
+        let version = keys::polls_version(site);
         self.write(Durability::Immediate, move |txn| {
             let existed = txn.open_table(POLLS)?.remove(k.meta.as_str())?.is_some();
             let mut counts = txn.open_table(POLL_COUNTS)?;
@@ -223,6 +258,7 @@ impl Polls for EmbeddedStore {
             }
             txn.open_table(DELETED_POLLS)?
                 .insert(tombstone.as_str(), 1)?;
+            add(&mut txn.open_table(COUNTERS)?, &version, 1)?;
             Ok(existed)
         })
         .await

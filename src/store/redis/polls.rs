@@ -1,16 +1,18 @@
 //! Polls in Redis: each operation one script in the poll's slot
-//! (`put_poll.lua`, `poll_state.lua`, `ballot.lua`, `retract.lua`).
+//! (`put_poll.lua`, `poll_state.lua`, `ballot.lua`, `retract.lua`); a list
+//! reads its polls' keys concurrently, since they live in different slots.
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use async_trait::async_trait;
+use futures_util::{StreamExt, TryStreamExt, stream};
 use jiff::Timestamp;
 use redis::{Script, Value};
 
 use crate::challenge::ChallengeMode;
 
-use super::connection::{RedisStore, corrupt, unavailable};
+use super::connection::{Connection, RedisStore, corrupt, unavailable};
 use crate::ids::{OptionId, PollId, SiteId, VisitorKey};
 use crate::poll::Poll;
 use crate::store::keys::{self, PollKeys};
@@ -24,6 +26,10 @@ static PUT_POLL: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("l
 static POLL_STATE: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("lua/poll_state.lua")));
 static RETRACT: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/retract.lua")));
+
+/// Reads of a list (definitions, a page's states) in flight at once on one
+/// connection: enough to fill the pipe, few enough not to flood Redis.
+const READS_AT_ONCE: usize = 256;
 
 /// Per-address ballot counts outlive their day by a day.
 const ADDRESS_COUNT_TTL_SECS: u64 = 2 * 86_400;
@@ -77,11 +83,19 @@ impl Polls for RedisStore {
             }
             _ => return Err(corrupt("poll script answered something unknown")),
         };
-        // The index lives in the site's slot, so it is a second command; a
-        // poll is written before it is listed.
-        redis::cmd("SADD")
+        // The index and the version live in the site's slot, so they are a
+        // second step; a poll is written before it is listed. The version
+        // moves even when nothing changed: a put sent again after this step
+        // failed makes up for it.
+        redis::pipe()
+            .atomic()
+            .cmd("SADD")
             .arg(keys::poll_index(site))
             .arg(poll.id.as_str())
+            .ignore()
+            .cmd("INCR")
+            .arg(keys::polls_version(site))
+            .ignore()
             .query_async::<()>(&mut conn)
             .await
             .map_err(unavailable)?;
@@ -90,26 +104,45 @@ impl Polls for RedisStore {
 
     async fn list_polls(&self, site: &SiteId) -> Result<Vec<Poll>, StoreError> {
         let mut conn = self.connection().await?;
-        let mut ids: Vec<String> = redis::cmd("SMEMBERS")
+        let ids: Vec<String> = redis::cmd("SMEMBERS")
             .arg(keys::poll_index(site))
             .query_async(&mut conn)
             .await
             .map_err(unavailable)?;
-        ids.sort();
-        let mut polls = Vec::with_capacity(ids.len());
-        for id in ids {
-            let Ok(id) = PollId::parse(&id) else { continue };
-            let def: Option<String> = redis::cmd("HGET")
-                .arg(PollKeys::new(site, &id).meta)
-                .arg("def")
-                .query_async(&mut conn)
-                .await
-                .map_err(unavailable)?;
-            if let Some(def) = def {
-                polls.push(parse_poll(&def)?);
-            }
-        }
-        Ok(polls)
+        let ids: Vec<PollId> = ids.iter().filter_map(|id| PollId::parse(id).ok()).collect();
+        // Each poll's definition lives in its own slot: one `HGET` each,
+        // sent together on the multiplexed connection (or to each node of
+        // a cluster) rather than one round trip after another.
+        let reads: Vec<_> = ids
+            .iter()
+            .map(|id| {
+                let (mut conn, meta) = (conn.clone(), PollKeys::new(site, id).meta);
+                async move {
+                    redis::cmd("HGET")
+                        .arg(meta)
+                        .arg("def")
+                        .query_async::<Option<String>>(&mut conn)
+                        .await
+                        .map_err(unavailable)
+                }
+            })
+            .collect();
+        let defs: Vec<Option<String>> = stream::iter(reads)
+            .buffered(READS_AT_ONCE)
+            .try_collect()
+            .await?;
+        // A poll deleted since the index was read has no definition.
+        defs.iter().flatten().map(|def| parse_poll(def)).collect()
+    }
+
+    async fn polls_version(&self, site: &SiteId) -> Result<u64, StoreError> {
+        let mut conn = self.connection().await?;
+        let version: Option<u64> = redis::cmd("GET")
+            .arg(keys::polls_version(site))
+            .query_async(&mut conn)
+            .await
+            .map_err(unavailable)?;
+        Ok(version.unwrap_or(0))
     }
 
     async fn poll_state(
@@ -119,22 +152,27 @@ impl Polls for RedisStore {
         visitor: Option<&VisitorKey>,
     ) -> Result<Option<PollState>, StoreError> {
         let mut conn = self.connection().await?;
-        let k = PollKeys::new(site, poll);
-        let reply: Value = POLL_STATE
-            .key(&k.meta)
-            .key(&k.counts)
-            .key(&k.voters)
-            .arg(visitor.map_or("", VisitorKey::as_str))
-            .invoke_async(&mut conn)
+        read_state(&mut conn, site, poll, visitor).await
+    }
+
+    async fn poll_states(
+        &self,
+        site: &SiteId,
+        polls: &[PollId],
+        visitor: Option<&VisitorKey>,
+    ) -> Result<Vec<Option<PollState>>, StoreError> {
+        let conn = self.connection().await?;
+        let reads: Vec<_> = polls
+            .iter()
+            .map(|poll| {
+                let mut conn = conn.clone();
+                async move { read_state(&mut conn, site, poll, visitor).await }
+            })
+            .collect();
+        stream::iter(reads)
+            .buffered(READS_AT_ONCE)
+            .try_collect()
             .await
-            .map_err(unavailable)?;
-        let Value::Array(parts) = reply else {
-            return Ok(None);
-        };
-        match parts.as_slice() {
-            [def, voted, counts] => Ok(Some(poll_state(def, voted, counts)?)),
-            _ => Err(corrupt("poll state script answered the wrong shape")),
-        }
     }
 
     async fn cast(
@@ -260,6 +298,9 @@ impl Polls for RedisStore {
             .arg(keys::deleted_polls(site))
             .arg(poll.as_str())
             .ignore()
+            .cmd("INCR")
+            .arg(keys::polls_version(site))
+            .ignore()
             .query_async::<()>(&mut conn)
             .await
             .map_err(unavailable)?;
@@ -295,6 +336,31 @@ fn text(value: &Value) -> Result<String, StoreError> {
         Value::Int(n) => Ok(n.to_string()),
         Value::Nil => Ok(String::new()),
         _ => Err(corrupt("expected text from the store")),
+    }
+}
+
+/// A poll's state by `poll_state.lua`, in the poll's slot.
+async fn read_state(
+    conn: &mut Connection,
+    site: &SiteId,
+    poll: &PollId,
+    visitor: Option<&VisitorKey>,
+) -> Result<Option<PollState>, StoreError> {
+    let k = PollKeys::new(site, poll);
+    let reply: Value = POLL_STATE
+        .key(&k.meta)
+        .key(&k.counts)
+        .key(&k.voters)
+        .arg(visitor.map_or("", VisitorKey::as_str))
+        .invoke_async(conn)
+        .await
+        .map_err(unavailable)?;
+    let Value::Array(parts) = reply else {
+        return Ok(None);
+    };
+    match parts.as_slice() {
+        [def, voted, counts] => Ok(Some(poll_state(def, voted, counts)?)),
+        _ => Err(corrupt("poll state script answered the wrong shape")),
     }
 }
 

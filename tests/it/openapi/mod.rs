@@ -124,6 +124,10 @@ async fn every_answer_of_a_tour_is_documented() {
     tour.send(Req::get("/v1/polls/khong-co/challenge")).await;
     let archive = tour.send(Req::get("/v1/polls")).await;
     assert!(!archive.json()["polls"].as_array().unwrap().is_empty());
+    // A page of it (`offset`, `limit`), and one out of bounds.
+    let page = tour.send(Req::get("/v1/polls?offset=1&limit=1")).await;
+    assert_eq!(page.json()["limit"], 1);
+    tour.send(Req::get("/v1/polls?limit=201")).await;
     let events = tour.send(Req::get(&format!("{poll}/events"))).await;
     assert_eq!(events.status, 200);
     assert!(events.body.starts_with(b"event: results\ndata: {"));
@@ -212,6 +216,8 @@ async fn every_answer_of_a_tour_is_documented() {
     tour.send(Req::get("/").header("accept", html)).await;
     tour.send(Req::get("/polls").header("accept", html)).await;
     tour.send(Req::get("/polls?lang=en")).await;
+    tour.send(Req::get("/polls?offset=1&limit=1").header("accept", html))
+        .await;
     tour.send(Req::get("/polls/khong-co/results").header("accept", html))
         .await;
 
@@ -265,6 +271,10 @@ async fn every_answer_of_a_tour_is_documented() {
     tour.send(Req::ops(Method::GET, "/admin/polls").header("authorization", "Bearer wrong"))
         .await;
     tour.send(Req::admin(Method::GET, "/admin/polls")).await;
+    tour.send(Req::admin(Method::GET, "/admin/polls?offset=1&limit=1"))
+        .await;
+    tour.send(Req::admin(Method::GET, "/admin/polls?limit=0"))
+        .await;
     tour.send(Req::admin(Method::GET, "/admin/polls/danh-gia-cong"))
         .await;
     tour.send(Req::admin(Method::GET, "/admin/polls/khong-co"))

@@ -1,0 +1,110 @@
+//! The console's list of polls, a page at a time: open, scheduled, closed,
+//! then archived, each group headed with how many polls it holds, and
+//! "Trang trước" / "Trang sau" to the pages around it.
+
+use http::StatusCode;
+use maud::{Markup, html};
+
+use super::layout::{Frame, html_response};
+use super::polls::{poll_link, window};
+use super::{Answer, Console, Editor, Failure};
+use crate::edge::paging::paging;
+use crate::poll::PollStatus;
+use crate::store::PollState;
+use crate::voting::{Listed, Order, Paging};
+
+/// A page of the polls (`?offset=`, `?limit=` as the API takes them).
+pub(super) async fn list(console: &Console, editor: &Editor, query: Option<&str>) -> Answer {
+    let frame = &editor.frame;
+    let paging = paging(query).map_err(|_| {
+        Failure::Worded(
+            "Địa chỉ trang không hợp lệ: offset là số từ 0 trở lên, limit từ 1 đến 200.",
+            "The page's address is not valid: offset is a number from 0, limit from 1 to 200.",
+        )
+    })?;
+    let now = console.voting.now();
+    let listed = console.voting.list(Order::Console, paging, None).await?;
+    let groups = [
+        (Some(PollStatus::Open), frame.t("Đang mở", "Open")),
+        (Some(PollStatus::NotYetOpen), frame.t("Sắp mở", "Scheduled")),
+        (Some(PollStatus::Closed), frame.t("Đã đóng", "Closed")),
+        (None, frame.t("Đã lưu trữ", "Archived")),
+    ];
+    let title = frame.t("Các cuộc bình chọn", "Polls");
+    let body = html! {
+        h1 { (title) }
+        p { a.button href=(frame.link("/admin/console/new-poll")) { (frame.t("Tạo câu hỏi mới", "New poll")) } }
+        @for (group, (_, heading)) in groups.iter().enumerate() {
+            @let polls: Vec<&PollState> = listed.items.iter()
+                .filter(|s| Order::Console.group(&s.poll, now) == Some(group))
+                .collect();
+            @let held = listed.groups.get(group).copied().unwrap_or(0);
+            section {
+                h2 { (heading) " (" (frame.lang.number(held as u64)) ")" }
+                @if held == 0 {
+                    p { (frame.t("Không có.", "None.")) }
+                } @else if polls.is_empty() {
+                    p { (frame.t("Ở các trang khác.", "On other pages.")) }
+                } @else {
+                    (table(console, frame, heading, &polls))
+                }
+            }
+        }
+        (pager(frame, &listed))
+    };
+    Ok(html_response(
+        StatusCode::OK,
+        frame.page(title, false, body),
+    ))
+}
+
+fn table(console: &Console, frame: &Frame, heading: &str, polls: &[&PollState]) -> Markup {
+    html! {
+        div.table-wrap { table {
+            caption { (heading) }
+            thead { tr {
+                th scope="col" { (frame.t("Câu hỏi", "Question")) }
+                th scope="col" { (frame.t("Phiếu", "Votes")) }
+                th scope="col" { (frame.t("Thời gian", "When")) }
+            } }
+            tbody { @for s in polls { tr {
+                th scope="row" { a href=(poll_link(frame, &s.poll.id, "")) { (s.poll.question) } }
+                td { (frame.lang.number(s.votes.iter().sum())) }
+                td { (window(console, frame, &s.poll)) }
+            } } }
+        } }
+    }
+}
+
+/// Where the page sits in the list, and the links to its neighbours.
+fn pager(frame: &Frame, listed: &Listed<PollState>) -> Markup {
+    let link = |paging: Paging| {
+        frame.link(&format!(
+            "/admin/console/polls?offset={}&limit={}",
+            paging.offset(),
+            paging.limit()
+        ))
+    };
+    let number = |n: usize| frame.lang.number(n as u64);
+    html! {
+        @if listed.previous().is_some() || listed.next().is_some() {
+            nav aria-label=(frame.t("Các trang", "Pages")) {
+                p {
+                    @if let Some((first, last)) = listed.range() {
+                        (frame.t("Câu hỏi", "Polls")) " " (number(first)) "–" (number(last))
+                        " " (frame.t("trong", "of")) " " (number(listed.total)) ". "
+                    } @else {
+                        (frame.t("Trang này không có câu hỏi nào.", "This page holds no polls.")) " "
+                    }
+                    @if let Some(previous) = listed.previous() {
+                        a href=(link(previous)) rel="prev" { "← " (frame.t("Trang trước", "Previous page")) }
+                        @if listed.next().is_some() { " · " }
+                    }
+                    @if let Some(next) = listed.next() {
+                        a href=(link(next)) rel="next" { (frame.t("Trang sau", "Next page")) " →" }
+                    }
+                }
+            }
+        }
+    }
+}
