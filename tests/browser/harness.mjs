@@ -153,6 +153,9 @@ export async function startTally({ allowedOrigins = [], trustedProxies = '', tim
       // limits are tuned for, and not what this test is about.
       TALLY_RATE_LIMIT: '1000,2000',
       TALLY_VOTE_RATE_LIMIT: '1000,2000',
+      // Every browser here is one address, 127.0.0.1: its pages hold more
+      // live streams than one visitor's would.
+      TALLY_MAX_STREAMS_PER_ADDRESS: '1000',
       ...env,
     },
   });
