@@ -31,12 +31,17 @@ pub struct PagingParams {
 pub fn paging(query: Option<&str>) -> Result<Paging, ApiError> {
     let offset = match query_param(query, "offset") {
         None => 0,
-        Some(raw) => raw.parse::<u32>().map_err(|_| {
-            ApiError::InvalidQuery(format!(
-                "offset must be a whole number from 0 to {}",
-                u32::MAX
-            ))
-        })?,
+        // The documents give it as a 32-bit integer, whose top is i32::MAX.
+        Some(raw) => raw
+            .parse::<u32>()
+            .ok()
+            .filter(|&n| n <= i32::MAX as u32)
+            .ok_or_else(|| {
+                ApiError::InvalidQuery(format!(
+                    "offset must be a whole number from 0 to {}",
+                    i32::MAX
+                ))
+            })?,
     };
     let limit = match query_param(query, "limit") {
         None => Paging::DEFAULT_LIMIT,
@@ -61,7 +66,8 @@ mod tests {
         assert_eq!(paging(None).unwrap(), Paging::default());
         assert_eq!(asked("lang=en"), Ok((0, 50)));
         assert_eq!(asked("offset=50&limit=200"), Ok((50, 200)));
-        assert_eq!(asked("limit=1&offset=4294967295"), Ok((4_294_967_295, 1)));
+        assert_eq!(asked("limit=1&offset=2147483647"), Ok((2_147_483_647, 1)));
+        assert!(asked("offset=2147483648").is_err());
     }
 
     #[test]
