@@ -14,7 +14,7 @@ use serde::Deserialize;
 use crate::audit::Action;
 use crate::editing::Editing;
 use crate::poll::{Poll, PollSpec};
-use crate::store::{PutPoll, StoreError};
+use crate::store::{PollState, PutPoll, StoreError};
 
 /// Who the audit log says made the polls file's changes.
 pub const POLLS_FILE: &str = "polls-file";
@@ -82,7 +82,7 @@ impl Editing {
             if self.voting.deleted(&poll.id).await? {
                 return Ok(Seeded::Deleted);
             }
-            return self.file_writes(&from_file, Action::CreatePoll).await;
+            return self.file_writes(&from_file, None, Action::CreatePoll).await;
         };
         let stored_print = stored.poll.fingerprint();
         if stored.poll.from_file.is_none() && stored_print == fingerprint {
@@ -97,12 +97,18 @@ impl Editing {
         if stored_print == fingerprint {
             return Ok(Seeded::Unchanged);
         }
-        self.file_writes(&from_file, Action::ReplacePoll).await
+        self.file_writes(&from_file, Some(&stored), Action::ReplacePoll)
+            .await
     }
 
-    /// Writes the file's version of a poll, noted in the audit log.
-    async fn file_writes(&self, poll: &Poll, action: Action) -> Result<Seeded, StoreError> {
-        let before = self.voting.state(&poll.id, None).await?;
+    /// Writes the file's version of a poll over `before` (the state just
+    /// read), noted in the audit log.
+    async fn file_writes(
+        &self,
+        poll: &Poll,
+        before: Option<&PollState>,
+        action: Action,
+    ) -> Result<Seeded, StoreError> {
         match self.voting.put(poll, false).await? {
             PutPoll::Conflict(held) => Ok(Seeded::WouldDropBallots(
                 held.into_iter()
@@ -112,14 +118,8 @@ impl Editing {
             PutPoll::Unchanged => Ok(Seeded::Unchanged),
             PutPoll::Created | PutPoll::Replaced => {
                 let after = self.voting.state(&poll.id, None).await?;
-                self.note(
-                    POLLS_FILE,
-                    action,
-                    &poll.id,
-                    before.as_ref(),
-                    after.as_ref(),
-                )
-                .await;
+                self.note(POLLS_FILE, action, &poll.id, before, after.as_ref())
+                    .await;
                 Ok(if action == Action::CreatePoll {
                     Seeded::Created
                 } else {
