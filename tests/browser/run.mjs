@@ -29,13 +29,14 @@ import {
 import { challenge } from './challenge.mjs';
 import { consoleScenarios } from './console.mjs';
 import { pages } from './pages.mjs';
+import { layout } from './layout.mjs';
 import { theme } from './theme.mjs';
 import { topologies } from './topologies.mjs';
 import { widgetVisitor } from './widget-visitor.mjs';
 
 async function main() {
-  await scenario('(g) widget.js is at most 12 KiB gzipped', async () => {
-    const size = zlib.gzipSync(fs.readFileSync(path.join(repo, 'assets', 'widget.js')), { level: 9 }).length;
+  await scenario('(g) widget.js as served is at most 8 KiB gzipped', async () => {
+    const size = zlib.gzipSync(fs.readFileSync(path.join(repo, 'assets', 'widget.min.js')), { level: 9 }).length;
     console.log(`      widget.js: ${size} bytes gzipped (limit ${WIDGET_GZIP_LIMIT})`);
     assert.ok(size <= WIDGET_GZIP_LIMIT, `widget.js is ${size} bytes gzipped, over ${WIDGET_GZIP_LIMIT}`);
   });
@@ -360,6 +361,7 @@ async function main() {
   await topologies(browser);
   await widgetVisitor(browser);
   await theme(browser);
+  await layout(browser);
   await challenge(browser);
   await pages(browser);
   await consoleScenarios(browser);

@@ -168,33 +168,6 @@ fn brotli(bytes: &[u8]) -> Vec<u8> {
     encoder.into_inner()
 }
 
-/// A script as served: its comments on lines of their own, indentation and
-/// blank lines taken out (a quarter of its bytes, an eighth once gzipped).
-/// Line breaks stay, so the code means what it meant; it holds for scripts
-/// whose multi-line strings have no line that starts with blanks, `//` or
-/// `/*` (tally's, whose one multi-line string is its stylesheet).
-pub fn compact_script(source: &str) -> String {
-    let mut out = String::with_capacity(source.len());
-    let mut in_comment = false;
-    for line in source.lines() {
-        let line = line.trim();
-        if in_comment {
-            in_comment = !line.ends_with("*/");
-            continue;
-        }
-        if line.starts_with("/*") {
-            in_comment = !line.ends_with("*/");
-            continue;
-        }
-        if line.is_empty() || line.starts_with("//") {
-            continue;
-        }
-        out.push_str(line);
-        out.push('\n');
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -257,14 +230,5 @@ mod tests {
             HeaderValue::from_str(&tags[1]).unwrap(),
         );
         assert_eq!(asset.answer(&again, "no-store").status(), 200);
-    }
-
-    #[test]
-    fn a_compact_script_keeps_its_code_and_lines() {
-        let source = "/*! head\n * more\n */\n(() => {\n  // note\n\n  const a = 1; // kept\n  /* one */\n  const s = `\nx{a:b}\n`;\n})();\n";
-        assert_eq!(
-            compact_script(source),
-            "(() => {\nconst a = 1; // kept\nconst s = `\nx{a:b}\n`;\n})();\n"
-        );
     }
 }

@@ -16,7 +16,7 @@ use utoipa_axum::router::UtoipaMethodRouter;
 use crate::edge::doc::Document;
 use crate::edge::respond::{Response, bytes_response, query_param};
 use crate::edge::schema;
-pub use encoded::{Asset, Coding, compact_script, negotiate};
+pub use encoded::{Asset, Coding, negotiate};
 
 const JAVASCRIPT: &str = "text/javascript; charset=utf-8";
 const CSS: &str = "text/css; charset=utf-8";
@@ -26,23 +26,24 @@ const FOR_A_YEAR: &str = "public, max-age=31536000, immutable";
 const FOR_FIVE_MINUTES: &str = "public, max-age=300, must-revalidate";
 
 /// The challenge solver, loaded by the widget when a poll asks for one.
-pub static SOLVER: LazyLock<Asset> = LazyLock::new(|| {
-    Asset::new(
-        JAVASCRIPT,
-        compact_script(include_str!("../../../assets/solver.js")),
-    )
-});
+/// The scripts are served as `scripts/build-assets` minified them from
+/// their readable sources beside them (`assets/solver.js`, `assets/widget.js`).
+pub static SOLVER: LazyLock<Asset> =
+    LazyLock::new(|| Asset::new(JAVASCRIPT, include_str!("../../../assets/solver.min.js")));
 
 /// The embeddable widget, naming the solver's versioned file.
 pub static WIDGET: LazyLock<Asset> = LazyLock::new(|| {
-    let script = compact_script(include_str!("../../../assets/widget.js"));
+    let script = include_str!("../../../assets/widget.min.js");
     let named = script.replacen(
-        "const SOLVER = 'solver.js';",
-        &format!("const SOLVER = 'solver.{}.js';", SOLVER.version()),
+        SOLVER_PLACEHOLDER,
+        &format!("solver.{}.js", SOLVER.version()),
         1,
     );
     Asset::new(JAVASCRIPT, named)
 });
+
+/// Where the widget's source names the solver's versioned file.
+const SOLVER_PLACEHOLDER: &str = "solver.VERSION.js";
 
 /// The pages' stylesheet.
 static PAGES_CSS: LazyLock<Asset> =
