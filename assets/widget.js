@@ -145,7 +145,8 @@
   // edge (custom properties pass: `all` leaves them alone). Text is never
   // under 14 px: the smallest is .9em of 16 px.
   const CSS = `
-.tally-widget{all:initial;display:block;--tw-a:var(--tally-accent,#b5121b);--tw-at:var(--tw-a);--tw-g:var(--tally-gold,#e0b000);--tw-t:var(--tally-text,#1d1d1f);--tw-m:var(--tally-muted,#45454a);--tw-bg:var(--tally-background,#fff);--tw-l:rgba(128,120,110,.3);box-sizing:border-box;max-width:100%;margin:0 0 1rem;padding:.75rem .9rem;background:var(--tw-bg);color:var(--tw-t);border:1px solid var(--tw-l);border-top:3px solid var(--tw-a);border-radius:var(--tally-radius,4px);font-family:var(--tally-font,inherit);font-size:var(--tally-font-size,16px);line-height:1.45;text-align:start;overflow-wrap:break-word}
+:host(:not(span)){display:flex;flex-direction:column}
+.tally-widget{all:initial;display:block;flex:1 0 auto;--tw-a:var(--tally-accent,#b5121b);--tw-at:var(--tw-a);--tw-g:var(--tally-gold,#e0b000);--tw-t:var(--tally-text,#1d1d1f);--tw-m:var(--tally-muted,#45454a);--tw-bg:var(--tally-background,#fff);--tw-l:rgba(128,120,110,.3);box-sizing:border-box;max-width:100%;margin:0 0 1rem;padding:.75rem .9rem;background:var(--tw-bg);color:var(--tw-t);border:1px solid var(--tw-l);border-top:3px solid var(--tw-a);border-radius:var(--tally-radius,4px);font-family:var(--tally-font,inherit);font-size:var(--tally-font-size,16px);line-height:1.45;text-align:start;overflow-wrap:break-word}
 .tw-dark{--tw-a:var(--tally-accent,#c62828);--tw-at:#ff9e97;--tw-t:var(--tally-text,#e8eef7);--tw-m:var(--tally-muted,#b6c0cc);--tw-bg:var(--tally-background,#1b2129)}
 *,*::before,*::after{box-sizing:border-box;font:inherit;letter-spacing:inherit;text-transform:none}
 :focus-visible{outline:3px solid #1a5fb4;outline-offset:2px}
@@ -169,12 +170,11 @@ fieldset{min-width:0;margin:0;padding:0;border:0}
 .tw-btn2{background:var(--tw-bg);color:var(--tw-at)}
 .tw-btn:hover{filter:brightness(.92)}
 .tally-widget[aria-busy=true] .tw-btn{opacity:.6;cursor:wait}
-.tw-msg{margin:.75rem 0 .5rem;padding:.45rem .65rem;border-left:4px solid var(--tw-g);background:rgba(224,176,0,.14)}
+.tw-msg{margin:0 0 .75rem;padding:.45rem .65rem;border-left:4px solid var(--tw-g);background:rgba(224,176,0,.14)}
 .tw-msg:focus{outline:none}
 progress{display:block;width:100%;margin-top:.3rem;accent-color:var(--tw-a)}
 .tw-bad{border-left-color:var(--tw-a);background:rgba(200,30,40,.12)}
 .tw-ok{border-left-color:#2e7d32;background:rgba(46,125,50,.14)}
-.tw-live>.tw-q:first-child{margin-top:1rem}
 .tw-list{list-style:none;margin:.5rem 0 .25rem;padding:0}
 .tw-list li{display:grid;grid-template-columns:minmax(0,1fr) auto;gap:0 .5rem;margin-bottom:.6rem}
 .tw-mine .tw-lbl{font-weight:700}
@@ -219,7 +219,19 @@ a{color:var(--tw-at)}
       return inside(holder);
     }
     styleInto(root);
+    hold(el);
     return root;
+  };
+  // A box never gets shorter once drawn: content below it must not move
+  // up and down as the poll goes from its form to its results and back (a
+  // portal reserves the first height; the box fills it).
+  const hold = (el) => {
+    if (!window.ResizeObserver || getComputedStyle(el).display === 'inline') return;
+    let most = 0;
+    new ResizeObserver(() => {
+      const y = Math.ceil(el.getBoundingClientRect().height);
+      if (y > most) el.style.minHeight = (most = y) + 'px';
+    }).observe(el);
   };
   // The element that has focus, seen from inside `el`'s box.
   const focused = (el) => (el.shadowRoot ? el.shadowRoot.activeElement : document.activeElement);
@@ -353,10 +365,11 @@ a{color:var(--tw-at)}
 
   // The challenge solver (assets/solver.js) is fetched, from where this
   // script came from, only when a poll asks for a challenge: most pages
-  // have none. tally writes the solver's versioned name here when it serves
-  // this script; plain solver.js is the fallback (a cached copy of this
-  // script naming a solver that an upgrade has replaced).
-  const SOLVER = 'solver.js';
+  // have none. tally writes the solver's version in place of VERSION when
+  // it serves this script; plain solver.js is the fallback (a cached copy
+  // of this script naming a solver that an upgrade has replaced, or this
+  // file served as it is written).
+  const SOLVER = 'solver.VERSION.js';
   const SOLVE = Symbol.for('tally.solve');
   const script = (name) => new Promise((ok, ko) => {
     const s = document.createElement('script');
@@ -452,7 +465,9 @@ a{color:var(--tw-at)}
     see.hidden = !poll.results_visible;
     const form = h('form', 'tw-form', fieldset, h('div', 'tw-act', send, see));
     form.noValidate = true;
-    b.append(form, live, out);
+    // What the widget says comes first, above the question: when the form
+    // gives way to the results, nothing already shown has to move.
+    b.append(live, form, out);
     inside(el).replaceChildren(b);
 
     const date = (t) => when(t, w, poll.time_zone);
