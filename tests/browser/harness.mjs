@@ -238,6 +238,8 @@ export function startPortal() {
     '/cong-thong-tin': 'cong-thong-tin.html',
     // The same page with the counter only.
     '/thong-ke': 'thong-ke.html',
+    // Each of the widget's forms, for the README's pictures.
+    '/cac-dang': 'cac-dang.html',
   };
   const state = { tally: '', upstream: '', proxied: [] };
   const server = http.createServer((req, res) => {
@@ -253,7 +255,7 @@ export function startPortal() {
       res.writeHead(200, { 'content-type': 'text/css; charset=utf-8' });
       return res.end(fs.readFileSync(path.join(here, '..', '..', 'assets', 'demo.css'), 'utf8'));
     }
-    if (url.pathname === '/hostile.css' || url.pathname === '/cong-thong-tin.css') {
+    if (['/hostile.css', '/cong-thong-tin.css', '/cac-dang.css'].includes(url.pathname)) {
       res.writeHead(200, { 'content-type': 'text/css; charset=utf-8' });
       return res.end(fixture(url.pathname.slice(1)));
     }

@@ -614,6 +614,9 @@ async fn the_poll_page_gives_its_embed_code(backend: Backend) {
         "Thay DIA-CHI-TRANG-NAY bằng địa chỉ của trang đặt câu hỏi",
         r#"<a href="https://tally.portal.gov.vn/polls/nhung">"#,
         r#"data-copy="embed-code" hidden"#,
+        // The stylesheet line that keeps the poll's place.
+        "Thêm dòng này vào CSS của cổng để giữ chỗ cho câu hỏi",
+        r#"<code id="embed-css">[data-tally-poll=&quot;nhung&quot;] { display: flow-root; min-height: "#,
     ] {
         assert!(page.contains(part), "{part}: {page}");
     }
