@@ -190,8 +190,27 @@ struct Bootstrap {
 
 impl Bootstrap {
     async fn apply(&self, app: &App) -> Result<(), StoreError> {
+        // The setting seeds the baseline of a store that has none; once
+        // the store holds one (this setting's, or an editor's from the
+        // console), the store's stands.
         if let Some(baseline) = self.baseline {
-            app.counter.set_baseline(baseline).await?;
+            let stored = app.counter.stored_baseline().await?;
+            if stored == 0 && baseline != 0 {
+                self.editing
+                    .set_baseline("TALLY_COUNTER_BASELINE", baseline)
+                    .await
+                    .map_err(|e| match e {
+                        crate::editing::EditError::Store(e) => e,
+                        other => StoreError::Unavailable(other.to_string()),
+                    })?;
+            } else if stored != baseline {
+                tracing::warn!(
+                    setting = baseline,
+                    stored,
+                    "TALLY_COUNTER_BASELINE differs from the baseline the store holds, which stands \
+                     (an editor may have set it): change it in the console or with PUT /admin/counter/baseline"
+                );
+            }
         }
         if !self.polls.is_empty() {
             let seeded = self.editing.seed(&self.polls).await?;

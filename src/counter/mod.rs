@@ -227,7 +227,15 @@ impl Counter {
 
     /// Sets the visits counted before tally (the baseline).
     pub async fn set_baseline(&self, baseline: u64) -> Result<(), crate::store::StoreError> {
-        self.store.set_baseline(&self.site, baseline).await
+        self.store.set_baseline(&self.site, baseline).await?;
+        // Read back at once, so the next answers carry it.
+        self.flush().await
+    }
+
+    /// The baseline as the store holds it now.
+    pub async fn stored_baseline(&self) -> Result<u64, crate::store::StoreError> {
+        self.flush().await?;
+        Ok(self.state().stored.baseline)
     }
 
     /// Counts a page load and answers the counter.

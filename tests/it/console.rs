@@ -528,6 +528,61 @@ async fn every_page_is_html_under_the_policy(backend: Backend) {
     app.stop().await;
 }
 
+/// The previous counter's figure is set on the console's page for it
+/// (grouped as people write it), shown, audited, and added to the total; a
+/// figure that is not one is refused in words, as typed.
+async fn the_previous_counters_figure_is_set_in_the_console(backend: Backend) {
+    let home = Home::open(backend).await;
+    let app = TestApp::start(&home, settings).await;
+    let mut console = Console::new(&app);
+    console.sign_in(TOKEN).await;
+    let csrf = console.csrf().await;
+    let refused = console
+        .post(
+            "/admin/console/import",
+            &[("csrf", &csrf), ("baseline", "bảy triệu")],
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    let page = refused.text().await.unwrap();
+    assert!(
+        page.contains("Số lượt truy cập ban đầu phải là một số nguyên từ 0 đến 1.000.000.000.000.")
+            && page.contains(r#"value="bảy triệu""#),
+        "{page}"
+    );
+    let set = console
+        .post(
+            "/admin/console/import",
+            &[("csrf", &csrf), ("baseline", "7.582.803")],
+        )
+        .await;
+    assert_eq!(set.status(), StatusCode::OK);
+    let page = set.text().await.unwrap();
+    assert!(
+        page.contains("Đã đặt số lượt truy cập trước khi dùng tally: 7.582.803.")
+            && page.contains("<strong>7.582.803</strong>"),
+        "{page}"
+    );
+    let counter: serde_json::Value = app
+        .http
+        .get(app.url("/v1/counter"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(counter["total"], 7_582_803);
+    let audit = console
+        .get("/admin/console/audit")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(audit.contains("set_baseline"), "{audit}");
+    app.stop().await;
+}
+
 /// Errors an editor meets from the import and reopen forms speak the
 /// console's language, and only it.
 async fn form_errors_speak_one_language(backend: Backend) {
@@ -559,6 +614,8 @@ async fn form_errors_speak_one_language(backend: Backend) {
         let page = r.text().await.unwrap();
         assert!(page.contains(expected), "{page}");
         assert!(!page.contains(foreign), "{page}");
+        // The paste stays in the form, to be corrected.
+        assert!(page.contains("hôm qua,5"), "{page}");
     }
     console
         .post("/admin/console/polls", &poll_form("mo-lai", &csrf))
@@ -706,6 +763,7 @@ on_every_store!(
     new_polls_start_from_a_template_or_a_copy,
     the_poll_page_gives_its_embed_code,
     form_errors_speak_one_language,
+    the_previous_counters_figure_is_set_in_the_console,
     signing_in_and_out,
     behind_tls_the_cookie_is_secure,
     forms_without_their_token_change_nothing,

@@ -165,6 +165,74 @@ async fn the_baseline_adds_to_the_total(backend: Backend) {
     app.stop().await;
 }
 
+/// `TALLY_COUNTER_BASELINE` seeds a store without a baseline; a baseline an
+/// editor sets afterwards survives restarts with the setting unchanged,
+/// and the audit log says who set which.
+async fn an_editors_baseline_outlives_the_setting(backend: Backend) {
+    const TOKEN: &str = "test-admin-token-0123456789";
+    let home = Home::open(backend).await;
+    let settings = |s: &mut tally::config::Settings| {
+        s.counter_baseline = Some(7_582_803);
+        s.admin_token = Some(tally::config::Secret::new(TOKEN.into()));
+    };
+    let app = TestApp::start(&home, settings).await;
+    assert_eq!(
+        app.hit_json(Some(&cookie()), None).await["total"],
+        7_582_804
+    );
+    let set = app
+        .http
+        .put(format!("{}/admin/counter/baseline", app.ops))
+        .bearer_auth(TOKEN)
+        .json(&serde_json::json!({ "baseline": 8_000_000 }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(set.status(), 200);
+    assert_eq!(
+        app.hit_json(Some(&cookie()), None).await["total"],
+        8_000_002
+    );
+    app.stop().await;
+
+    let app = TestApp::start(&home, settings).await;
+    assert_eq!(
+        app.hit_json(Some(&cookie()), None).await["total"],
+        8_000_003
+    );
+    let audit: serde_json::Value = app
+        .http
+        .get(format!("{}/admin/audit", app.ops))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let baselines: Vec<(String, u64)> = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "set_baseline")
+        .map(|e| {
+            (
+                e["who"].as_str().unwrap().to_owned(),
+                e["after"]["baseline"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        baselines,
+        [
+            ("admin".to_owned(), 8_000_000),
+            ("TALLY_COUNTER_BASELINE".to_owned(), 7_582_803)
+        ],
+        "{audit}"
+    );
+    app.stop().await;
+}
+
 async fn online_counts_the_last_five_minutes(backend: Backend) {
     let home = Home::open(backend).await;
     let app = TestApp::start(&home, |_| {}).await;
@@ -230,6 +298,7 @@ on_every_store!(
     bots_are_answered_but_not_counted,
     a_visitor_without_cookie_gets_one_and_keeps_their_visit,
     the_baseline_adds_to_the_total,
+    an_editors_baseline_outlives_the_setting,
     online_counts_the_last_five_minutes,
     counts_survive_a_restart,
     online_survives_a_restart,

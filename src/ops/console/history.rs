@@ -11,6 +11,7 @@ use super::layout::{Frame, html_response};
 use super::words::when;
 use super::{Answer, Console, Editor, Failure, Fields};
 use crate::calendar::Day;
+use crate::config::MAX_BASELINE;
 use crate::history::HistoryError;
 use crate::ops::export::Form;
 use crate::ops::sheets::{self, Reader};
@@ -177,43 +178,97 @@ pub(super) async fn audit(console: &Console, editor: &Editor) -> Answer {
 
 pub(super) async fn import(console: &Console, editor: &Editor, form: Option<Fields>) -> Answer {
     let frame = &editor.frame;
-    let title = frame.t("Nhập lịch sử truy cập", "Import visit history");
-    let notice = match &form {
-        None => None,
-        Some(f) => {
-            let csv = f.get("csv").unwrap_or("");
-            let imported = console
+    let title = frame.t("Bộ đếm cũ", "The previous counter");
+    // What was sent, kept in the form when it is refused.
+    let (mut csv, mut baseline_typed) = (String::new(), String::new());
+    let (mut notice, mut refusal) = (None, None);
+    if let Some(f) = &form {
+        if let Some(typed) = f.get("baseline") {
+            baseline_typed = typed.to_owned();
+            match parse_baseline(typed) {
+                Some(baseline) => {
+                    console.editing.set_baseline(&editor.who, baseline).await?;
+                    notice = Some(format!(
+                        "{} {}.",
+                        frame.t(
+                            "Đã đặt số lượt truy cập trước khi dùng tally:",
+                            "The visits counted before tally are now"
+                        ),
+                        frame.lang.number(baseline)
+                    ));
+                    baseline_typed.clear();
+                }
+                None => {
+                    refusal = Some(format!(
+                        "{} {}.",
+                        frame.t(
+                            "Số lượt truy cập ban đầu phải là một số nguyên từ 0 đến",
+                            "The starting visits must be a whole number from 0 to"
+                        ),
+                        frame.lang.number(MAX_BASELINE)
+                    ));
+                }
+            }
+        } else {
+            csv = f.get("csv").unwrap_or("").to_owned();
+            match console
                 .history
                 .import_visits(&editor.who, csv.as_bytes(), &console.editing.audit)
                 .await
-                .map_err(|e| match e {
-                    HistoryError::Import(e) => {
-                        let (vi, en) = e.words();
-                        let why = match frame.lang {
-                            super::words::Lang::Vi => vi,
-                            super::words::Lang::En => en,
-                        };
-                        Failure::Invalid(format!(
-                            "{}: {why}",
-                            frame.t("Không nhập được", "Not imported")
-                        ))
-                    }
-                    other => Failure::from(other),
-                })?;
-            Some(format!(
-                "{} {} · {} {} · {} {}",
-                frame.t("Số ngày:", "Days:"),
-                imported.days,
-                frame.t("ngày thay đổi:", "days changed:"),
-                imported.changed,
-                frame.t("tổng số thay đổi:", "total changed by:"),
-                imported.added,
-            ))
+            {
+                Ok(imported) => {
+                    notice = Some(format!(
+                        "{} {} {} · {} {} · {} {}",
+                        frame.t("Đã nhập.", "Imported."),
+                        frame.t("Số ngày:", "Days:"),
+                        imported.days,
+                        frame.t("ngày thay đổi:", "days changed:"),
+                        imported.changed,
+                        frame.t("tổng số thay đổi:", "total changed by:"),
+                        imported.added,
+                    ));
+                    csv.clear();
+                }
+                Err(HistoryError::Import(e)) => {
+                    let (vi, en) = e.words();
+                    let why = match frame.lang {
+                        super::words::Lang::Vi => vi,
+                        super::words::Lang::En => en,
+                    };
+                    refusal = Some(format!(
+                        "{}: {why}",
+                        frame.t(
+                            "Không nhập được, chưa có gì thay đổi",
+                            "Not imported, nothing changed"
+                        ),
+                    ));
+                }
+                Err(other) => return Err(Failure::from(other)),
+            }
         }
+    }
+    let status = if refusal.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
     };
+    let current = console.counter.stored_baseline().await?;
     let body = html! {
         h1 { (title) }
-        @if let Some(notice) = notice { p.notice role="status" { (frame.t("Đã nhập.", "Imported.")) " " (notice) } }
+        @if let Some(notice) = notice { p.notice role="status" { (notice) } }
+        @if let Some(refusal) = refusal { p.error role="alert" { (refusal) } }
+        h2 { (frame.t("Số lượt truy cập trước khi dùng tally", "Visits counted before tally")) }
+        p { (frame.t(
+            "Con số của bộ đếm cũ mà tổng số lượt truy cập cộng thêm. Hiện tại:",
+            "The previous counter's figure that the total adds to. Now:",
+        )) " " strong { (frame.lang.number(current)) } }
+        form method="post" action=(frame.link("/admin/console/import")) {
+            (frame.csrf_field())
+            label for="baseline" { (frame.t("Số lượt truy cập ban đầu", "Starting visits")) }
+            input #baseline name="baseline" inputmode="numeric" required value=(baseline_typed) placeholder="7582803";
+            div.actions { button type="submit" { (frame.t("Đặt", "Set")) } }
+        }
+        h2 { (frame.t("Nhập lịch sử truy cập", "Import visit history")) }
         p { (frame.t(
             "Dán lịch sử của bộ đếm cũ, mỗi dòng một ngày: ngày (YYYY-MM-DD), dấu phẩy, số lượt truy cập. Nhập lại cùng dữ liệu không làm thay đổi gì.",
             "Paste the previous counter's history, one day a line: the date (YYYY-MM-DD), a comma, the visits. Importing the same data again changes nothing."
@@ -221,12 +276,47 @@ pub(super) async fn import(console: &Console, editor: &Editor, form: Option<Fiel
         form method="post" action=(frame.link("/admin/console/import")) {
             (frame.csrf_field())
             label for="csv" { (frame.t("Dữ liệu CSV (date,visits)", "CSV data (date,visits)")) }
-            textarea #csv name="csv" required placeholder="2019-01-01,20154" {}
+            textarea #csv name="csv" required placeholder="2019-01-01,20154" { (csv) }
             div.actions { button type="submit" { (frame.t("Nhập", "Import")) } }
         }
     };
-    Ok(html_response(
-        StatusCode::OK,
-        frame.page(title, false, body),
-    ))
+    Ok(html_response(status, frame.page(title, false, body)))
+}
+
+/// A baseline as an editor types it: digits, grouped with dots, commas or
+/// spaces as people write 7.582.803.
+fn parse_baseline(typed: &str) -> Option<u64> {
+    let digits: String = typed
+        .trim()
+        .chars()
+        .filter(|c| !matches!(c, '.' | ',' | ' ' | '\u{a0}'))
+        .collect();
+    if digits.is_empty() || !digits.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok().filter(|n| *n <= MAX_BASELINE)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_baseline;
+
+    #[test]
+    fn baselines_are_read_as_people_write_them() {
+        for (typed, read) in [
+            ("7582803", Some(7_582_803)),
+            ("7.582.803", Some(7_582_803)),
+            (" 7 582 803 ", Some(7_582_803)),
+            ("7,582,803", Some(7_582_803)),
+            ("0", Some(0)),
+            ("1000000000000", Some(1_000_000_000_000)),
+            ("1000000000001", None),
+            ("", None),
+            ("-5", None),
+            ("7.5e6", None),
+            ("99999999999999999999999", None),
+        ] {
+            assert_eq!(parse_baseline(typed), read, "{typed:?}");
+        }
+    }
 }

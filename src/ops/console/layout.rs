@@ -90,7 +90,7 @@ impl Frame {
                                     li { a href=(self.link("/admin/console/polls")) { (self.t("Bình chọn", "Polls")) } }
                                     li { a href=(self.link("/admin/console/history")) { (self.t("Lượt truy cập", "Visits")) } }
                                     li { a href=(self.link("/admin/console/audit")) { (self.t("Nhật ký", "Audit log")) } }
-                                    li { a href=(self.link("/admin/console/import")) { (self.t("Nhập dữ liệu", "Import")) } }
+                                    li { a href=(self.link("/admin/console/import")) { (self.t("Bộ đếm cũ", "Previous counter")) } }
                                 }
                             }
                         }
