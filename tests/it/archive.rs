@@ -158,8 +158,8 @@ async fn deployment(app: &TestApp, voters: usize) -> Vec<Voter> {
     cast
 }
 
-/// What the public sees: the counter (without who is online now) and
-/// each poll's results.
+/// What the public sees — the counter (without who is online now) and
+/// each poll's results — and the history editors read.
 async fn public_view(app: &TestApp) -> Value {
     let mut counter = app.settled_counter(Some("/tin-tuc/1")).await;
     counter.as_object_mut().unwrap().remove("online");
@@ -176,7 +176,21 @@ async fn public_view(app: &TestApp) -> Value {
             .unwrap();
         polls.insert(id.into(), results);
     }
-    json!({"counter": counter, "polls": polls})
+    // The history, as editors read it: every imported day, the days'
+    // most-read pages, a poll's ballots per day.
+    let mut history = serde_json::Map::new();
+    for path in [
+        "/admin/history/days?from=2023-01-01&to=2026-11-27",
+        "/admin/history/top-pages?from=2026-11-20&to=2026-11-27",
+        "/admin/history/pages?from=2026-11-27&to=2026-11-27",
+        "/admin/polls/dang-mo/ballots-per-day",
+    ] {
+        history.insert(
+            path.into(),
+            admin(app, reqwest::Method::GET, path, None).await,
+        );
+    }
+    json!({"counter": counter, "polls": polls, "history": history})
 }
 
 /// Backs up `app` over HTTP with the binary, into `dir`.
