@@ -1,5 +1,5 @@
-//! The binary's data commands: `backup`, `restore` and `check`, each one
-//! line on failure and an exit code a script can test.
+//! The binary's data commands: `backup`, `restore`, `check` and
+//! `migrate`, each one line on failure and an exit code a script can test.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -89,6 +89,53 @@ pub async fn check(settings: Settings, file: &Path, against: Option<&Path>) -> E
                 println!("{line}");
             }
             eprintln!("tally: {} differences", differences.len());
+            ExitCode::from(1)
+        }
+        Ok((_, lines)) => {
+            println!("no difference ({lines} lines compared)");
+            ExitCode::SUCCESS
+        }
+        Err(e) => failed(&e),
+    }
+}
+
+/// Backup, restore, check: a running deployment moved into the store the
+/// settings name, and proved to hold the same counts.
+#[tokio::main]
+pub async fn migrate(settings: Settings, from: &str, file: &Path) -> ExitCode {
+    let Some(token) = settings.admin_token.as_ref().map(|t| t.expose().to_owned()) else {
+        eprintln!("tally: TALLY_ADMIN_TOKEN: migrate needs the source's admin token");
+        return ExitCode::from(2);
+    };
+    let run = async {
+        let (header, records) = fetch::backup(from, &token, file).await?;
+        println!(
+            "{}: {records} records from the {} store, cut at {}",
+            file.display(),
+            header.store,
+            header.cut
+        );
+        let store = open(&settings).await?;
+        let site = SiteId::DEFAULT;
+        let written = restore::restore(Arc::clone(&store), site.clone(), file, false).await?;
+        store.sync().await?;
+        println!("{written} records restored");
+        let here = check::file_summary(file)?;
+        let there = check::store_summary(store, site).await?;
+        anyhow::Ok((
+            here.differences(&there, "the export", "the store"),
+            here.len(),
+        ))
+    };
+    match run.await {
+        Ok((differences, _)) if !differences.is_empty() => {
+            for line in &differences {
+                println!("{line}");
+            }
+            eprintln!(
+                "tally: the store differs from the export in {} lines",
+                differences.len()
+            );
             ExitCode::from(1)
         }
         Ok((_, lines)) => {

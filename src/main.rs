@@ -38,6 +38,10 @@ fn run() -> Result<ExitCode, ArgsError> {
             let settings = Settings::from_args(args.settings)?;
             data::check(settings, &args.file, args.against.as_deref())
         }
+        Command::Migrate(args) => {
+            let settings = Settings::from_args(args.settings)?;
+            data::migrate(settings, &args.from, &args.file)
+        }
     })
 }
 

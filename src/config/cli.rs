@@ -25,6 +25,8 @@ pub enum Command {
     Restore(RestoreArgs),
     /// Compare the store the settings name with an export (or two exports) count for count; exit 1 on any difference
     Check(CheckArgs),
+    /// Move a running deployment into the (empty) store the settings name: backup into --file, restore, check
+    Migrate(MigrateArgs),
 }
 
 /// `tally backup`'s arguments.
@@ -55,6 +57,20 @@ pub struct RestoreArgs {
     /// Add into a store that is not empty, refused if anything would be counted twice
     #[arg(long)]
     pub merge: bool,
+    #[command(flatten)]
+    pub settings: SettingsArgs,
+}
+
+/// `tally migrate`'s arguments: the source's admin token is the settings'
+/// `TALLY_ADMIN_TOKEN`.
+#[derive(Debug, clap::Args)]
+pub struct MigrateArgs {
+    /// The running tally's ops listener
+    #[arg(long, value_name = "URL")]
+    pub from: String,
+    /// Where the export is kept (gzip'd JSON Lines)
+    #[arg(long, value_name = "FILE")]
+    pub file: std::path::PathBuf,
     #[command(flatten)]
     pub settings: SettingsArgs,
 }

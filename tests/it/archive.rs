@@ -284,6 +284,37 @@ async fn cluster_to_embedded_keeps_every_count_and_voter() {
     round_trip(Backend::Cluster, Backend::Embedded, 1_000).await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrate_moves_a_running_deployment_and_proves_it() {
+    let source = Home::open(Backend::Embedded).await;
+    let app = start(&source).await;
+    deployment(&app, 40).await;
+    let before = public_view(&app).await;
+    let dir = TempDir::new().unwrap();
+    let file = dir.path().join("moved.jsonl.gz");
+    let target = Home::open(Backend::Redis).await;
+    let mut env = target.env();
+    env.push(("TALLY_ADMIN_TOKEN", TOKEN.to_owned()));
+    let args = [
+        "migrate",
+        "--from",
+        &app.ops,
+        "--file",
+        file.to_str().unwrap(),
+    ];
+    let moved = tally(&args, &env).await;
+    let said = text(&moved.stdout);
+    assert!(moved.status.success(), "{said}{}", text(&moved.stderr));
+    assert!(
+        said.contains("records restored") && said.contains("no difference"),
+        "{said}"
+    );
+    app.stop().await;
+    let app = start(&target).await;
+    assert_eq!(public_view(&app).await, before);
+    app.stop().await;
+}
+
 // ---- refusals ---------------------------------------------------------
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
