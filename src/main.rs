@@ -8,6 +8,8 @@ use tally::app;
 use tally::clock::SystemClock;
 use tally::config::{ArgsError, Command, ConfigError, Settings};
 
+mod data;
+
 fn main() -> ExitCode {
     match run() {
         Ok(code) => code,
@@ -27,6 +29,19 @@ fn run() -> Result<ExitCode, ArgsError> {
     Ok(match Command::from_env()? {
         Command::Serve(args) => serve(Settings::from_args(args)?),
         Command::CheckConfig(args) => check_config(Settings::from_args(args)?)?,
+        Command::Backup(args) => data::backup(args),
+        Command::Restore(args) => {
+            let settings = Settings::from_args(args.settings)?;
+            data::restore(settings, &args.file, args.merge)
+        }
+        Command::Check(args) => {
+            let settings = Settings::from_args(args.settings)?;
+            data::check(settings, &args.file, args.against.as_deref())
+        }
+        Command::Migrate(args) => {
+            let settings = Settings::from_args(args.settings)?;
+            data::migrate(settings, &args.from, &args.file)
+        }
     })
 }
 

@@ -162,6 +162,7 @@ pub struct Services<'a> {
     pub editing: Arc<Editing>,
     pub history: Arc<History>,
     pub sessions: Arc<Sessions>,
+    pub backups: Arc<crate::archive::Backups>,
 }
 
 /// The ops listener.
@@ -191,6 +192,7 @@ pub fn ops(settings: &Settings, shared: &Shared, services: Services<'_>) -> List
             history: services.history,
             sign_in,
             lang: settings.portal.lang,
+            backups: services.backups,
         }),
         health: Arc::new(Health {
             counter: Arc::clone(services.counter),

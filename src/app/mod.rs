@@ -30,6 +30,7 @@ use crate::polls_file::{Seeded, read_polls_file};
 use crate::privacy::Privacy;
 use crate::sessions::Sessions;
 use crate::site::Site;
+use crate::store::piece::Holding;
 use crate::store::timed::TimedStore;
 use crate::store::{self, Store, StoreError};
 use crate::voting::{Voting, VotingSettings};
@@ -80,6 +81,17 @@ async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
             _ => "TALLY_REDIS_URL",
         };
         anyhow::bail!("{setting}: Redis refused the credentials: {why}");
+    }
+    if let Ok(Holding {
+        restoring: Some(cut),
+        ..
+    }) = store.holding(&SiteId::DEFAULT).await
+    {
+        anyhow::bail!(
+            "the store holds an incomplete restore (of an export cut at {}): run `tally restore` \
+             into an emptied store before serving",
+            crate::archive::restore::cut_time(cut)
+        );
     }
     Ok(store)
 }
@@ -139,6 +151,7 @@ impl App {
             settings.history_page_days,
         ));
         let editing = Arc::new(Editing::new(&voting, &counter, &site));
+        let backups = Arc::new(crate::archive::Backups::new(site.clone()));
         let bootstrap = Bootstrap {
             baseline: settings.counter_baseline,
             polls,
@@ -157,6 +170,7 @@ impl App {
                 editing,
                 history,
                 sessions,
+                backups,
             },
         );
         let (streams, rate_limits, public_at_cap) =

@@ -19,6 +19,73 @@ pub enum Command {
     Serve(SettingsArgs),
     /// Check the settings as a start would, without opening the store or binding; print them, secrets hidden
     CheckConfig(SettingsArgs),
+    /// Download a running tally's whole state (its ops listener's /admin/backup) into a file, checked whole before it is kept
+    Backup(BackupArgs),
+    /// Read an export into the store the settings name, which must be empty (--merge: or share nothing counted twice)
+    Restore(RestoreArgs),
+    /// Compare the store the settings name with an export (or two exports) count for count; exit 1 on any difference
+    Check(CheckArgs),
+    /// Move a running deployment into the (empty) store the settings name: backup into --file, restore, check
+    Migrate(MigrateArgs),
+}
+
+/// `tally backup`'s arguments.
+#[derive(Debug, clap::Args)]
+pub struct BackupArgs {
+    /// The running tally's ops listener
+    #[arg(long, value_name = "URL")]
+    pub from: String,
+    /// The file to write (gzip'd JSON Lines); written beside as FILE.partial, renamed once whole
+    #[arg(long, value_name = "FILE")]
+    pub out: std::path::PathBuf,
+    /// The admin token; give it in the environment
+    #[arg(
+        long,
+        env = "TALLY_ADMIN_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub admin_token: String,
+}
+
+/// `tally restore`'s arguments.
+#[derive(Debug, clap::Args)]
+pub struct RestoreArgs {
+    /// The export to read
+    #[arg(long, value_name = "FILE")]
+    pub file: std::path::PathBuf,
+    /// Add into a store that is not empty, refused if anything would be counted twice
+    #[arg(long)]
+    pub merge: bool,
+    #[command(flatten)]
+    pub settings: SettingsArgs,
+}
+
+/// `tally migrate`'s arguments: the source's admin token is the settings'
+/// `TALLY_ADMIN_TOKEN`.
+#[derive(Debug, clap::Args)]
+pub struct MigrateArgs {
+    /// The running tally's ops listener
+    #[arg(long, value_name = "URL")]
+    pub from: String,
+    /// Where the export is kept (gzip'd JSON Lines)
+    #[arg(long, value_name = "FILE")]
+    pub file: std::path::PathBuf,
+    #[command(flatten)]
+    pub settings: SettingsArgs,
+}
+
+/// `tally check`'s arguments.
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// The export to compare
+    #[arg(long, value_name = "FILE")]
+    pub file: std::path::PathBuf,
+    /// Another export to compare it with, instead of the store
+    #[arg(long, value_name = "FILE")]
+    pub against: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub settings: SettingsArgs,
 }
 
 /// The line as clap sees it: a command, or the settings of `serve`.

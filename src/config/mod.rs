@@ -23,7 +23,7 @@ mod summary;
 mod values;
 
 pub use args::SettingsArgs;
-pub use cli::{ArgsError, Command};
+pub use cli::{ArgsError, BackupArgs, CheckArgs, Command, MigrateArgs, RestoreArgs};
 pub use durability::BallotDurability;
 pub use reference::reference;
 pub use secret::{NamedToken, Secret, StoreSettings, UNNAMED_ADMIN, named_tokens, redact_url};

@@ -80,7 +80,8 @@ pub fn routes() -> Routes<Ops> {
         .api(routes!(pages_per_day))
         .api(routes!(top_pages))
         .api(routes!(import_visits))
-        .api(routes!(audit_log));
+        .api(routes!(audit_log))
+        .api(routes!(admin::backup::get_backup));
     console::PAGES
         .iter()
         .fold(documented, |routes, (template, page, takes)| {

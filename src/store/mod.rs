@@ -5,7 +5,7 @@
 //!
 //! The operations are grouped by concern, one trait each ([`Visits`],
 //! [`Counters`], [`Shared`], [`Polls`], [`History`], [`Admin`],
-//! [`Upkeep`]), and each store implements a concern in its file of the
+//! [`Archive`], [`Upkeep`]), and each store implements a concern in its file of the
 //! same name (`redis/polls.rs`, `embedded/polls.rs`, …): `grep "impl Polls
 //! for"` finds the code. [`Store`] is every concern together.
 //!
@@ -27,6 +27,7 @@ use crate::poll::Poll;
 pub mod embedded;
 mod import;
 pub mod keys;
+pub mod piece;
 pub mod record;
 pub mod redis;
 pub mod timed;
@@ -34,6 +35,10 @@ mod types;
 
 pub use import::*;
 pub use types::*;
+
+/// How long an export or a restore's batch may take: far longer than a
+/// request's store timeout, as a whole site's state streams through it.
+pub const ARCHIVE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(6 * 3600);
 
 /// The store could not do what was asked.
 #[derive(Debug, Error)]
@@ -279,10 +284,33 @@ operations! {
         /// Forgets the session kept under `hash` (signing out).
         async fn end_session(&self, site: &SiteId, hash: &str) -> ();
     }
+
+    /// A site's whole state, read out and written back (`tally backup`,
+    /// `restore`, `check`; see `docs/backup.md`).
+    pub trait Archive {
+        /// Sends every piece of the site's state into `sink`, in the order
+        /// of [`piece::Piece`]'s kinds, and says how many. The embedded
+        /// store reads it in one read transaction; Redis reads each poll
+        /// (counts, voters, days) in one script and the rest in pages. The
+        /// deadline is [`ARCHIVE_DEADLINE`].
+        async fn export(&self, site: &SiteId, sink: piece::Sink) -> u64;
+
+        /// Adds `pieces` to the store (a restore into an empty store sets
+        /// them); the deadline is [`ARCHIVE_DEADLINE`].
+        async fn restore(&self, site: &SiteId, pieces: Vec<piece::Piece>) -> ();
+
+        /// Whether the site holds anything yet, and the mark of a restore
+        /// that did not finish.
+        async fn holding(&self, site: &SiteId) -> piece::Holding;
+
+        /// Sets the mark of a restore under way (`Some(cut, ms)`), written
+        /// before its first piece, or removes it (`None`) after its last.
+        async fn mark_restore(&self, site: &SiteId, cut: Option<i64>) -> ();
+    }
 }
 
 /// One interface, two homes: every concern, and a name.
-pub trait Store: Upkeep + Visits + Counters + Shared + Polls + History + Admin {
+pub trait Store: Upkeep + Visits + Counters + Shared + Polls + History + Admin + Archive {
     /// A short name for logs and metrics: `embedded`, `redis`,
     /// `redis-cluster`.
     fn kind(&self) -> &'static str;

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use prometheus::Histogram;
 
-use super::{IMPORT_DEADLINE, Store, StoreError};
+use super::{ARCHIVE_DEADLINE, IMPORT_DEADLINE, Store, StoreError};
 use crate::metrics::Metrics;
 
 /// A store whose every call has a deadline and a measurement.
@@ -47,10 +47,13 @@ impl TimedStore {
 
     /// The deadline of `operation`: the store timeout, or for an import
     /// (an editor's rare operation carrying up to a century of days) the
-    /// longer [`IMPORT_DEADLINE`].
+    /// longer [`IMPORT_DEADLINE`], for an export or a restore's batch
+    /// [`ARCHIVE_DEADLINE`].
     fn deadline(&self, operation: &str) -> Duration {
         if operation == "import_visits" {
             self.timeout.max(IMPORT_DEADLINE)
+        } else if matches!(operation, "export" | "restore") {
+            self.timeout.max(ARCHIVE_DEADLINE)
         } else {
             self.timeout
         }

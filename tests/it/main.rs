@@ -6,6 +6,7 @@
 #[macro_use]
 mod support;
 
+mod archive;
 mod asset_bytes;
 mod ballot_fate;
 mod bounds;

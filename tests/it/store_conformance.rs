@@ -1867,6 +1867,144 @@ async fn sessions_are_kept_until_they_end_or_are_forgotten(s: &dyn Store) {
     assert_eq!(s.session(&SITE, &hash, ts(T0 + 1000)).await.unwrap(), None);
 }
 
+// ---- archive ----------------------------------------------------------
+
+/// Pieces of a small deployment, as an export carries them.
+fn archived() -> Vec<store::piece::Piece> {
+    use store::piece::{Period, Piece};
+    let site = || "default".to_owned();
+    let poll_id = PollId::parse("danh-gia").unwrap();
+    vec![
+        Piece::Counters {
+            site: site(),
+            baseline: 7_582_803,
+            visits: 50,
+        },
+        Piece::Bucket {
+            site: site(),
+            period: Period::Day(day("2026-11-28")),
+            visits: 7,
+        },
+        Piece::Bucket {
+            site: site(),
+            period: Period::Week(day("2026-11-28").week()),
+            visits: 9,
+        },
+        Piece::Bucket {
+            site: site(),
+            period: Period::Month(day("2026-11-28").month()),
+            visits: 11,
+        },
+        Piece::Day {
+            site: site(),
+            day: day("2024-02-29"),
+            visits: 40,
+            imported: 30,
+        },
+        Piece::Day {
+            site: site(),
+            day: day("2026-11-28"),
+            visits: 10,
+            imported: 0,
+        },
+        Piece::Page {
+            site: site(),
+            page: "/a".into(),
+            views: 5,
+        },
+        Piece::PageDay {
+            site: site(),
+            day: day("2026-11-28"),
+            page: "/a".into(),
+            views: 3,
+        },
+        Piece::Poll {
+            site: site(),
+            poll: Box::new(poll(1, &["tot", "kem"])),
+            counts: [("tot".to_owned(), 1), ("_voters".to_owned(), 1)].into(),
+        },
+        Piece::PollDay {
+            site: site(),
+            poll: poll_id.clone(),
+            day: day("2026-11-28"),
+            option: "tot".into(),
+            ballots: 1,
+        },
+        Piece::Voter {
+            site: site(),
+            poll: poll_id,
+            visitor: visitor(1).as_str().into(),
+            record: "b1/0a|tot".into(),
+        },
+        Piece::DeletedPoll {
+            site: site(),
+            poll: PollId::parse("da-xoa").unwrap(),
+        },
+        Piece::Audit {
+            site: site(),
+            entry: "{\"n\":1}".into(),
+        },
+        Piece::Audit {
+            site: site(),
+            entry: "{\"n\":2}".into(),
+        },
+    ]
+}
+
+async fn what_is_restored_is_exported_piece_for_piece(s: &dyn Store) {
+    use tally::archive::check::Summary;
+    let held = s.holding(&SITE).await.unwrap();
+    assert!(held.empty && held.restoring.is_none(), "{held:?}");
+    s.mark_restore(&SITE, Some(T0)).await.unwrap();
+    assert_eq!(s.holding(&SITE).await.unwrap().restoring, Some(T0));
+    s.restore(&SITE, archived()).await.unwrap();
+    s.mark_restore(&SITE, None).await.unwrap();
+    let held = s.holding(&SITE).await.unwrap();
+    assert!(!held.empty && held.restoring.is_none(), "{held:?}");
+
+    let (sink, mut pieces) = tokio::sync::mpsc::channel(4);
+    let (sent, exported) = tokio::join!(s.export(&SITE, sink), async {
+        let mut out = Vec::new();
+        while let Some(piece) = pieces.recv().await {
+            out.push(piece);
+        }
+        out
+    });
+    assert_eq!(sent.unwrap(), exported.len() as u64);
+    let (mut restored, mut read) = (Summary::default(), Summary::default());
+    archived().iter().for_each(|p| restored.add(p));
+    exported.iter().for_each(|p| read.add(p));
+    assert_eq!(
+        restored.differences(&read, "restored", "exported"),
+        Vec::<String>::new()
+    );
+    // What the store's own reads make of it.
+    let state = s
+        .poll_state(
+            &SITE,
+            &PollId::parse("danh-gia").unwrap(),
+            Some(&visitor(1)),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(state.voted, Some(vec![id("tot")]));
+    assert!(
+        s.deleted(&SITE, &PollId::parse("da-xoa").unwrap())
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        s.audit(&SITE, 10).await.unwrap(),
+        ["{\"n\":2}", "{\"n\":1}"]
+    );
+    let days = s
+        .visits_by_day(&SITE, day("2024-02-29"), day("2024-02-29"))
+        .await
+        .unwrap();
+    assert_eq!(days, [40]);
+}
+
 macro_rules! conformance {
     ($($case:ident),* $(,)?) => {
         mod embedded {
@@ -1949,4 +2087,5 @@ conformance!(
     a_deleted_poll_takes_its_ballots,
     the_audit_log_keeps_the_newest_first,
     sessions_are_kept_until_they_end_or_are_forgotten,
+    what_is_restored_is_exported_piece_for_piece,
 );

@@ -4,6 +4,7 @@
 //! Every change goes through [`Editing`], which notes who made it.
 
 mod answers;
+pub mod backup;
 pub mod bodies;
 pub mod history;
 mod params;
@@ -39,6 +40,8 @@ pub struct AdminApi {
     pub sign_in: Arc<SignIn>,
     /// The site's language, for spreadsheets written for people.
     pub lang: crate::edge::text::Lang,
+    /// Exports of the whole state.
+    pub backups: Arc<crate::archive::Backups>,
 }
 
 /// A poll's id from the path, read after the token is checked.

@@ -24,6 +24,7 @@ use jiff::Timestamp;
 use super::{DiskHealth, Store, StoreError, Upkeep};
 
 mod admin;
+mod archive;
 mod ballots;
 mod counters;
 mod current;

@@ -3,6 +3,7 @@
 //! ([`super::keys`]) keeps every script's keys in one hash slot.
 
 mod admin;
+mod archive;
 mod connection;
 mod counters;
 mod durability;

@@ -75,6 +75,7 @@ pub async fn visit(tour: &mut Tour) {
         "/admin/history/top-pages?limit=5",
         "/admin/audit?limit=10",
         "/admin/audit?format=csv",
+        "/admin/backup",
     ] {
         assert_eq!(
             tour.send(Req::admin(Method::GET, path)).await.status,

@@ -1,0 +1,103 @@
+//! A deployment's whole state, moved and kept: the export format
+//! ([`format`]), written as a stream from a running store ([`export`]),
+//! fetched from a running tally ([`fetch`]), read back into a store
+//! ([`restore`]) and compared count for count ([`check`]). What it carries
+//! and what the cut guarantees: `docs/backup.md`.
+
+pub mod check;
+pub mod fetch;
+pub mod format;
+pub mod restore;
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use jiff::Timestamp;
+use tokio::sync::mpsc;
+
+use crate::ids::SiteId;
+use crate::site::Site;
+use crate::store::piece::{Piece, SINK_DEPTH};
+use crate::store::{Store, StoreError};
+use format::{Header, Writer};
+
+/// Compressed bytes gathered before they are handed to the stream.
+const CHUNK_BYTES: usize = 64 * 1024;
+
+/// Exports of a running deployment's site, for the ops listener.
+pub struct Backups {
+    site: Site,
+}
+
+impl Backups {
+    pub fn new(site: Site) -> Self {
+        Self { site }
+    }
+
+    /// Whether the store answers, so an export that cannot begin is
+    /// refused before its answer does.
+    pub async fn ready(&self) -> Result<(), StoreError> {
+        self.site.store.ping().await
+    }
+
+    /// The export, cut now: its cut and its stream.
+    pub fn stream(&self) -> (Timestamp, mpsc::Receiver<std::io::Result<Bytes>>) {
+        let cut = self.site.clock.now();
+        let store = Arc::clone(&self.site.store);
+        (cut, export(store, self.site.id.clone(), cut))
+    }
+}
+
+/// The export of `site` as a stream of compressed chunks, made as it is
+/// read: the store sends pieces into a bounded queue, so memory holds a
+/// few hundred pieces and one chunk, whatever the store's size. A failure
+/// ends the stream with an error, before the end line: what was received
+/// then reads as a cut file.
+pub fn export(
+    store: Arc<dyn Store>,
+    site: SiteId,
+    cut: Timestamp,
+) -> mpsc::Receiver<std::io::Result<Bytes>> {
+    let (chunks, out) = mpsc::channel(4);
+    let (sink, mut pieces) = mpsc::channel::<Piece>(SINK_DEPTH);
+    let header = Header::new(store.kind(), cut, &[site.as_str()]);
+    let reading = tokio::spawn(async move { store.export(&site, sink).await });
+    tokio::spawn(async move {
+        let failed = |why: String| std::io::Error::other(why);
+        let mut writer = match Writer::new(Vec::new(), &header) {
+            Ok(writer) => writer,
+            Err(e) => {
+                let _ = chunks.send(Err(e)).await;
+                return;
+            }
+        };
+        let mut written = 0;
+        while let Some(piece) = pieces.recv().await {
+            written += 1;
+            if let Err(e) = writer.piece(&piece) {
+                let _ = chunks.send(Err(e)).await;
+                return;
+            }
+            if writer.get_mut().len() >= CHUNK_BYTES {
+                let chunk = Bytes::from(std::mem::take(writer.get_mut()));
+                if chunks.send(Ok(chunk)).await.is_err() {
+                    // The client went away; the store's next send fails.
+                    return;
+                }
+            }
+        }
+        let last = match reading.await {
+            Ok(Ok(sent)) if sent == written => writer.finish().map(Bytes::from),
+            Ok(Ok(sent)) => Err(failed(format!(
+                "the store sent {sent} pieces, {written} arrived"
+            ))),
+            Ok(Err(e)) => Err(failed(format!("export: {e}"))),
+            Err(e) => Err(failed(format!("export task: {e}"))),
+        };
+        if let Err(e) = &last {
+            tracing::error!(error = %e, "export failed; the stream ends without its end line");
+        }
+        let _ = chunks.send(last).await;
+    });
+    out
+}

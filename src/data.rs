@@ -1,0 +1,147 @@
+//! The binary's data commands: `backup`, `restore`, `check` and
+//! `migrate`, each one line on failure and an exit code a script can test.
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tally::archive::{check, fetch, restore};
+use tally::config::{BackupArgs, Settings};
+use tally::ids::SiteId;
+use tally::store::{self, Store};
+
+/// How long the embedded store may hold a write before making it durable
+/// (a restore syncs at its end anyway).
+const SYNC_EVERY: Duration = Duration::from_secs(1);
+
+fn failed(e: &anyhow::Error) -> ExitCode {
+    eprintln!("tally: {e:#}");
+    ExitCode::from(1)
+}
+
+#[tokio::main]
+pub async fn backup(args: BackupArgs) -> ExitCode {
+    match fetch::backup(&args.from, &args.admin_token, &args.out).await {
+        Ok((header, records)) => {
+            println!(
+                "{}: {records} records from the {} store, cut at {}",
+                args.out.display(),
+                header.store,
+                header.cut
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => failed(&e),
+    }
+}
+
+async fn open(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
+    let ca = settings.redis_ca_file.as_deref();
+    store::open(&settings.store, ca, settings.store_timeout, SYNC_EVERY).await
+}
+
+#[tokio::main]
+pub async fn restore(settings: Settings, file: &Path, merge: bool) -> ExitCode {
+    let run = async {
+        let store = open(&settings).await?;
+        let site = SiteId::DEFAULT;
+        let written = restore::restore(Arc::clone(&store), site, file, merge).await?;
+        store.sync().await?;
+        anyhow::Ok(written)
+    };
+    match run.await {
+        Ok(written) => {
+            println!("{}: {written} records restored", file.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => failed(&e),
+    }
+}
+
+#[tokio::main]
+pub async fn check(settings: Settings, file: &Path, against: Option<&Path>) -> ExitCode {
+    let run = async {
+        let here = check::file_summary(file)?;
+        let (there, there_is) = match against {
+            Some(other) => (check::file_summary(other)?, other.display().to_string()),
+            None => {
+                let store = open(&settings).await?;
+                let site = SiteId::DEFAULT;
+                if let Some(cut) = store.holding(&site).await?.restoring {
+                    anyhow::bail!(
+                        "the store holds an incomplete restore (of an export cut at {})",
+                        restore::cut_time(cut)
+                    );
+                }
+                let summary = check::store_summary(store, site).await?;
+                (summary, "the store".to_owned())
+            }
+        };
+        anyhow::Ok((
+            here.differences(&there, &file.display().to_string(), &there_is),
+            here.len(),
+        ))
+    };
+    match run.await {
+        Ok((differences, _)) if !differences.is_empty() => {
+            for line in &differences {
+                println!("{line}");
+            }
+            eprintln!("tally: {} differences", differences.len());
+            ExitCode::from(1)
+        }
+        Ok((_, lines)) => {
+            println!("no difference ({lines} lines compared)");
+            ExitCode::SUCCESS
+        }
+        Err(e) => failed(&e),
+    }
+}
+
+/// Backup, restore, check: a running deployment moved into the store the
+/// settings name, and proved to hold the same counts.
+#[tokio::main]
+pub async fn migrate(settings: Settings, from: &str, file: &Path) -> ExitCode {
+    let Some(token) = settings.admin_token.as_ref().map(|t| t.expose().to_owned()) else {
+        eprintln!("tally: TALLY_ADMIN_TOKEN: migrate needs the source's admin token");
+        return ExitCode::from(2);
+    };
+    let run = async {
+        let (header, records) = fetch::backup(from, &token, file).await?;
+        println!(
+            "{}: {records} records from the {} store, cut at {}",
+            file.display(),
+            header.store,
+            header.cut
+        );
+        let store = open(&settings).await?;
+        let site = SiteId::DEFAULT;
+        let written = restore::restore(Arc::clone(&store), site.clone(), file, false).await?;
+        store.sync().await?;
+        println!("{written} records restored");
+        let here = check::file_summary(file)?;
+        let there = check::store_summary(store, site).await?;
+        anyhow::Ok((
+            here.differences(&there, "the export", "the store"),
+            here.len(),
+        ))
+    };
+    match run.await {
+        Ok((differences, _)) if !differences.is_empty() => {
+            for line in &differences {
+                println!("{line}");
+            }
+            eprintln!(
+                "tally: the store differs from the export in {} lines",
+                differences.len()
+            );
+            ExitCode::from(1)
+        }
+        Ok((_, lines)) => {
+            println!("no difference ({lines} lines compared)");
+            ExitCode::SUCCESS
+        }
+        Err(e) => failed(&e),
+    }
+}
