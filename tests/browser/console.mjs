@@ -215,7 +215,7 @@ export async function consoleScenarios(browser) {
     await archived.locator('a', { hasText: 'Bạn thấy bảng điều khiển thế nào?' }).waitFor();
     await page.goto(`${tally.ops}/admin/console/audit`);
     const log = await page.locator('main').innerText();
-    for (const action of ['create_poll', 'close_poll', 'reopen_poll', 'archive_poll']) assert.ok(log.includes(action), `${action} in the audit log`);
+    for (const action of ['Tạo câu hỏi', 'Đóng', 'Mở lại', 'Lưu trữ']) assert.ok(log.includes(action), `${action} in the audit log`);
   });
 
   await scenario('console: a pasted history is imported once, and shows in the charts', async () => {

@@ -364,7 +364,7 @@ async fn archive_delete_and_the_audit_log(backend: Backend) {
         .text()
         .await
         .unwrap();
-    for action in ["create_poll", "delete_poll", "archive_poll"] {
+    for action in ["Tạo câu hỏi", "Xoá câu hỏi", "Lưu trữ"] {
         assert!(audit.contains(action), "{action}: {audit}");
     }
     assert!(audit.contains("<td>lan</td>"), "the audit log names who");
@@ -579,7 +579,11 @@ async fn the_previous_counters_figure_is_set_in_the_console(backend: Backend) {
         .text()
         .await
         .unwrap();
-    assert!(audit.contains("set_baseline"), "{audit}");
+    assert!(
+        audit.contains("Đặt số lượt truy cập trước khi dùng tally")
+            && audit.contains("→ 7.582.803"),
+        "{audit}"
+    );
     app.stop().await;
 }
 

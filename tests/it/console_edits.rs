@@ -393,6 +393,36 @@ async fn editors_edits_keep_every_ballot_with_its_answer(backend: Backend) {
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(page.contains("xuất hiện hai lần"), "{page}");
+
+    // The audit log says what each edit did, in words, filtered and as a
+    // spreadsheet.
+    let log = editor.get("/admin/console/audit?poll=danh-gia").await;
+    for line in [
+        "Tạo câu hỏi",
+        "Sửa câu hỏi",
+        "Thêm phương án «Khá»",
+        "Đổi tên «Chưa tốt» → «Không tốt» · 1 phiếu",
+        "Bỏ phương án «Tốt» · 3 phiếu",
+        r#"<a href="/admin/console/polls/danh-gia">"#,
+    ] {
+        assert!(log.contains(line), "{line}: {log}");
+    }
+    assert!(
+        !log.contains("replace_poll") && !log.contains("create_poll"),
+        "{log}"
+    );
+    let nobody = editor.get("/admin/console/audit?who=nobody").await;
+    assert!(nobody.contains("Không có thay đổi nào."), "{nobody}");
+    let later = editor.get("/admin/console/audit?from=2999-01-01").await;
+    assert!(later.contains("Không có thay đổi nào."), "{later}");
+    let csv = editor
+        .get("/admin/console/audit?poll=danh-gia&sheet=csv")
+        .await;
+    assert!(
+        csv.contains("Đổi tên «Chưa tốt» → «Không tốt» · 1 phiếu")
+            && csv.contains("Lúc;Người;Việc"),
+        "{csv}"
+    );
     app.stop().await;
 }
 

@@ -8,7 +8,6 @@ use maud::{Markup, html};
 
 use super::chart;
 use super::layout::{Frame, html_response};
-use super::words::when;
 use super::{Answer, Console, Editor, Failure, Fields};
 use crate::calendar::Day;
 use crate::config::MAX_BASELINE;
@@ -142,38 +141,6 @@ pub(super) async fn history_sheet(
     let mut response = sheet.response(Form::for_people(editor.frame.lang, xlsx));
     super::layout::secure(&mut response);
     Ok(response)
-}
-
-pub(super) async fn audit(console: &Console, editor: &Editor) -> Answer {
-    let frame = &editor.frame;
-    let entries = console.editing.audit.recent(200).await?;
-    let title = frame.t("Nhật ký thay đổi", "Audit log");
-    let body = html! {
-        h1 { (title) }
-        @if entries.is_empty() {
-            p { (frame.t("Chưa có thay đổi nào.", "No changes yet.")) }
-        } @else {
-            div.table-wrap { table {
-                caption { (frame.t("200 thay đổi gần nhất, mới nhất trước", "The 200 latest changes, newest first")) }
-                thead { tr {
-                    th scope="col" { (frame.t("Lúc", "When")) }
-                    th scope="col" { (frame.t("Người", "Who")) }
-                    th scope="col" { (frame.t("Việc", "Action")) }
-                    th scope="col" { (frame.t("Đối tượng", "Target")) }
-                } }
-                tbody { @for e in &entries { tr {
-                    td { (when(e.at, &console.tz)) }
-                    td { (e.who) }
-                    td { (e.action.as_str()) }
-                    th scope="row" { (e.target) }
-                } } }
-            } }
-        }
-    };
-    Ok(html_response(
-        StatusCode::OK,
-        frame.page(title, false, body),
-    ))
 }
 
 pub(super) async fn import(console: &Console, editor: &Editor, form: Option<Fields>) -> Answer {

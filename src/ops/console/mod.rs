@@ -10,6 +10,7 @@
 //! - [`dashboard`], [`list`], [`polls`], [`form`], [`save`], [`history`]: pages;
 //! - [`chart`]: SVG charts with their numbers as tables.
 
+mod audit;
 mod chart;
 mod dashboard;
 mod embed;
@@ -273,7 +274,7 @@ impl Console {
             (Page::HistorySheet { months, xlsx }, _) => {
                 history::history_sheet(self, &editor, months, xlsx).await
             }
-            (Page::Audit, _) => history::audit(self, &editor).await,
+            (Page::Audit, _) => audit::audit(self, &editor, query.as_deref()).await,
             (Page::Import, fields) => history::import(self, &editor, fields).await,
             (Page::Polls, None) => list::list(self, &editor, parts.uri.query()).await,
             (Page::Polls, Some(f)) => save::save(self, &editor, None, &f).await,

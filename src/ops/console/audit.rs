@@ -1,0 +1,429 @@
+//! The audit log as an editor reads it: each change in words — what was
+//! done, to which poll (linked), and what it changed, before → after
+//! (labels renamed, options added or removed with their ballots, dates
+//! moved, the baseline set, days imported) — filtered by editor, poll and
+//! date, and as a spreadsheet of what the filters keep.
+
+use std::collections::BTreeSet;
+
+use http::StatusCode;
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
+use maud::html;
+use serde_json::Value;
+
+use super::layout::{Frame, html_response};
+use super::polls::{challenge_words, visibility_words};
+use super::words::when;
+use super::{Answer, Console, Editor};
+use crate::audit::{Action, AuditEntry};
+use crate::calendar::Day;
+use crate::edge::respond::query_param;
+use crate::ops::export::{Cell, Form, Sheet};
+use crate::poll::Poll;
+
+/// How many of the newest entries the filters look through.
+const LOOKED_THROUGH: usize = 2_000;
+/// How many rows the page shows (the spreadsheet has them all).
+const SHOWN: usize = 200;
+
+/// What the filters ask for, as typed.
+#[derive(Default)]
+struct Filters {
+    who: String,
+    poll: String,
+    from: String,
+    to: String,
+}
+
+impl Filters {
+    fn read(query: Option<&str>) -> Self {
+        let get = |name| query_param(query, name).unwrap_or_default();
+        Self {
+            who: get("who"),
+            poll: get("poll"),
+            from: get("from"),
+            to: get("to"),
+        }
+    }
+
+    fn keeps(&self, e: &AuditEntry, tz: &TimeZone) -> bool {
+        let day = Day::new(e.at.to_zoned_datetime(tz.clone()).date());
+        let after = |typed: &str, ok: fn(Day, Day) -> bool| {
+            typed
+                .parse::<Day>()
+                .map_or(true, |bound: Day| ok(day, bound))
+        };
+        (self.who.is_empty() || e.who == self.who)
+            && (self.poll.is_empty() || e.target == self.poll)
+            && after(&self.from, |d, b| d >= b)
+            && after(&self.to, |d, b| d <= b)
+    }
+
+    /// The filters as a query, for the spreadsheet links.
+    fn query(&self) -> String {
+        form_urlencoded::Serializer::new(String::new())
+            .append_pair("who", &self.who)
+            .append_pair("poll", &self.poll)
+            .append_pair("from", &self.from)
+            .append_pair("to", &self.to)
+            .finish()
+    }
+}
+
+/// What an action is called.
+fn action_words(frame: &Frame, action: Action) -> &'static str {
+    match action {
+        Action::CreatePoll => frame.t("Tạo câu hỏi", "Created the poll"),
+        Action::ReplacePoll => frame.t("Sửa câu hỏi", "Edited the poll"),
+        Action::ClosePoll => frame.t("Đóng", "Closed"),
+        Action::ReopenPoll => frame.t("Mở lại", "Reopened"),
+        Action::OpenPoll => frame.t("Mở ngay", "Opened now"),
+        Action::ArchivePoll => frame.t("Lưu trữ", "Archived"),
+        Action::DeletePoll => frame.t("Xoá câu hỏi", "Deleted the poll"),
+        Action::SetBaseline => frame.t(
+            "Đặt số lượt truy cập trước khi dùng tally",
+            "Set the visits counted before tally",
+        ),
+        Action::ImportVisits => frame.t("Nhập lịch sử truy cập", "Imported visit history"),
+        Action::ImportVisitsFailed => frame.t(
+            "Nhập lịch sử truy cập không thành công",
+            "Visit history not imported",
+        ),
+    }
+}
+
+/// A poll as the entry kept it, with each option's ballots.
+struct Kept {
+    poll: Poll,
+    votes: Value,
+}
+
+impl Kept {
+    fn from(value: Option<&Value>) -> Option<Self> {
+        let value = value?;
+        Some(Self {
+            poll: serde_json::from_value(value.get("poll")?.clone()).ok()?,
+            votes: value.get("votes").cloned().unwrap_or(Value::Null),
+        })
+    }
+
+    fn ballots(&self, option: &str) -> u64 {
+        self.votes.get(option).and_then(Value::as_u64).unwrap_or(0)
+    }
+}
+
+/// What the entry changed, a line each, in the page's language.
+fn changes(frame: &Frame, tz: &TimeZone, e: &AuditEntry) -> Vec<String> {
+    let n = |v: u64| frame.lang.number(v);
+    let signed = |v: i64| {
+        let sign = if v < 0 { "−" } else { "+" };
+        format!("{sign}{}", n(v.unsigned_abs()))
+    };
+    let ballots = |v: u64| {
+        format!(
+            "{} {}",
+            n(v),
+            frame.t("phiếu", if v == 1 { "ballot" } else { "ballots" })
+        )
+    };
+    let moment = |t: Option<Timestamp>| {
+        t.map_or_else(|| frame.t("không có", "none").to_owned(), |t| when(t, tz))
+    };
+    let after = e.after.as_ref();
+    let field = |name: &str| after.and_then(|a| a.get(name)).and_then(Value::as_u64);
+    match e.action {
+        Action::SetBaseline => vec![format!("→ {}", n(field("baseline").unwrap_or(0)))],
+        Action::ImportVisits => {
+            let day = |name: &str| {
+                after
+                    .and_then(|a| a.get(name))
+                    .and_then(Value::as_str)
+                    .unwrap_or("?")
+                    .to_owned()
+            };
+            vec![format!(
+                "{} {} ({} {} {} {}) · {} {} · {} {}",
+                n(field("days").unwrap_or(0)),
+                frame.t("ngày", "days"),
+                frame.t("từ", "from"),
+                day("from"),
+                frame.t("đến", "to"),
+                day("to"),
+                frame.t("ngày thay đổi:", "days changed:"),
+                n(field("changed").unwrap_or(0)),
+                frame.t("tổng số thay đổi:", "total changed by:"),
+                signed(
+                    after
+                        .and_then(|a| a.get("added"))
+                        .and_then(Value::as_i64)
+                        .unwrap_or(0)
+                ),
+            )]
+        }
+        Action::ImportVisitsFailed => vec![format!(
+            "{} {} · {}",
+            n(field("days").unwrap_or(0)),
+            frame.t("ngày", "days"),
+            frame.t("không có gì thay đổi", "nothing changed"),
+        )],
+        _ => {
+            let (before, after) = (Kept::from(e.before.as_ref()), Kept::from(e.after.as_ref()));
+            match (before, after) {
+                (None, Some(after)) => vec![format!(
+                    "«{}» · {} {}",
+                    after.poll.question,
+                    n(after.poll.options.len() as u64),
+                    frame.t("phương án", "options")
+                )],
+                (Some(before), None) => {
+                    let total: u64 = before
+                        .poll
+                        .options
+                        .iter()
+                        .map(|o| before.ballots(o.id.as_str()))
+                        .sum();
+                    vec![format!(
+                        "«{}» · {} {}",
+                        before.poll.question,
+                        ballots(total),
+                        frame.t("bị xoá cùng câu hỏi", "deleted with it")
+                    )]
+                }
+                (Some(before), Some(after)) => {
+                    poll_changes(frame, &before, &after, &ballots, &moment)
+                }
+                (None, None) => Vec::new(),
+            }
+        }
+    }
+}
+
+/// What an edit, a close or a reopening changed in a poll.
+fn poll_changes(
+    frame: &Frame,
+    before: &Kept,
+    after: &Kept,
+    ballots: &dyn Fn(u64) -> String,
+    moment: &dyn Fn(Option<Timestamp>) -> String,
+) -> Vec<String> {
+    let (b, a) = (&before.poll, &after.poll);
+    let mut lines = Vec::new();
+    if b.question != a.question {
+        lines.push(format!(
+            "{} «{}» → «{}»",
+            frame.t("Câu hỏi:", "Question:"),
+            b.question,
+            a.question
+        ));
+    }
+    for old in &b.options {
+        let count = before.ballots(old.id.as_str());
+        match a.options.iter().find(|o| o.id == old.id) {
+            Some(new) if new.label != old.label => {
+                lines.push(format!(
+                    "{} «{}» → «{}» · {}",
+                    frame.t("Đổi tên", "Renamed"),
+                    old.label,
+                    new.label,
+                    ballots(count)
+                ));
+            }
+            Some(_) => {}
+            None => lines.push(format!(
+                "{} «{}» · {}",
+                frame.t("Bỏ phương án", "Removed the option"),
+                old.label,
+                ballots(count)
+            )),
+        }
+    }
+    for new in a
+        .options
+        .iter()
+        .filter(|o| !b.options.iter().any(|old| old.id == o.id))
+    {
+        lines.push(format!(
+            "{} «{}»",
+            frame.t("Thêm phương án", "Added the option"),
+            new.label
+        ));
+    }
+    let kept_order = |p: &Poll, other: &Poll| -> Vec<String> {
+        p.options
+            .iter()
+            .filter(|o| other.options.iter().any(|x| x.id == o.id))
+            .map(|o| o.id.as_str().to_owned())
+            .collect()
+    };
+    if kept_order(b, a) != kept_order(a, b) {
+        lines.push(
+            frame
+                .t("Đổi thứ tự phương án", "Options reordered")
+                .to_owned(),
+        );
+    }
+    if b.max_choices != a.max_choices {
+        lines.push(format!(
+            "{} {} → {}",
+            frame.t("Chọn tối đa:", "Choose up to:"),
+            b.max_choices,
+            a.max_choices
+        ));
+    }
+    if b.opens_at != a.opens_at {
+        lines.push(format!(
+            "{} {} → {}",
+            frame.t("Bắt đầu:", "Opens:"),
+            moment(b.opens_at),
+            moment(a.opens_at)
+        ));
+    }
+    if b.closes_at != a.closes_at {
+        lines.push(format!(
+            "{} {} → {}",
+            frame.t("Kết thúc:", "Closes:"),
+            moment(b.closes_at),
+            moment(a.closes_at)
+        ));
+    }
+    if b.results != a.results {
+        lines.push(format!(
+            "{} {} → {}",
+            frame.t("Kết quả:", "Results:"),
+            visibility_words(frame, b.results),
+            visibility_words(frame, a.results)
+        ));
+    }
+    if b.challenge != a.challenge {
+        lines.push(format!(
+            "{} {} → {}",
+            frame.t("Thử thách:", "Challenge:"),
+            challenge_words(frame, b.challenge),
+            challenge_words(frame, a.challenge)
+        ));
+    }
+    lines
+}
+
+/// What an entry was about: a poll by its question, linked, or the counter.
+fn target_words(frame: &Frame, e: &AuditEntry) -> Option<String> {
+    let kept = Kept::from(e.after.as_ref()).or_else(|| Kept::from(e.before.as_ref()));
+    match kept {
+        Some(k) => Some(k.poll.question),
+        None if e.target == "counter" => Some(frame.t("Bộ đếm", "The counter").to_owned()),
+        None => None,
+    }
+}
+
+pub(super) async fn audit(console: &Console, editor: &Editor, query: Option<&str>) -> Answer {
+    let frame = &editor.frame;
+    let tz = &console.tz;
+    let filters = Filters::read(query);
+    let all = console.editing.audit.recent(LOOKED_THROUGH).await?;
+    let whos: BTreeSet<&str> = all.iter().map(|e| e.who.as_str()).collect();
+    let polls: BTreeSet<&str> = all
+        .iter()
+        .filter(|e| e.target != "counter")
+        .map(|e| e.target.as_str())
+        .collect();
+    let kept: Vec<&AuditEntry> = all.iter().filter(|e| filters.keeps(e, tz)).collect();
+    let title = frame.t("Nhật ký thay đổi", "Audit log");
+    if let Some(asked) = query_param(query, "sheet") {
+        let form = Form::for_people(frame.lang, asked == "xlsx");
+        let sheet = Sheet {
+            name: frame.t("nhat-ky-thay-doi", "audit-log").to_owned(),
+            about: vec![title.to_owned()],
+            header: [
+                frame.t("Lúc", "When"),
+                frame.t("Người", "Who"),
+                frame.t("Việc", "Action"),
+                frame.t("Câu hỏi", "Poll"),
+                frame.t("Thay đổi", "Changes"),
+            ]
+            .map(str::to_owned)
+            .to_vec(),
+            rows: kept
+                .iter()
+                .map(|e| {
+                    vec![
+                        Cell::Text(when(e.at, tz)),
+                        Cell::Text(e.who.clone()),
+                        Cell::Text(action_words(frame, e.action).to_owned()),
+                        Cell::Text(target_words(frame, e).unwrap_or_else(|| e.target.clone())),
+                        Cell::Text(changes(frame, tz, e).join("; ")),
+                    ]
+                })
+                .collect(),
+        };
+        let mut response = sheet.response(form);
+        super::layout::secure(&mut response);
+        return Ok(response);
+    }
+    let sheets = filters.query();
+    let body = html! {
+        h1 { (title) }
+        form.filters method="get" action=(frame.link("/admin/console/audit")) {
+            @if let Some(lang) = frame.asked { input type="hidden" name="lang" value=(lang.code()); }
+            label for="who" { (frame.t("Người", "Who")) }
+            select #who name="who" {
+                option value="" { (frame.t("Tất cả", "Everyone")) }
+                @for w in &whos { option value=(w) selected[filters.who == *w] { (w) } }
+            }
+            label for="poll" { (frame.t("Câu hỏi", "Poll")) }
+            select #poll name="poll" {
+                option value="" { (frame.t("Tất cả", "All")) }
+                @for p in &polls { option value=(p) selected[filters.poll == *p] { (p) } }
+            }
+            label for="from" { (frame.t("Từ ngày", "From")) }
+            input #from type="date" name="from" value=(filters.from);
+            label for="to" { (frame.t("Đến ngày", "To")) }
+            input #to type="date" name="to" value=(filters.to);
+            div.actions { button type="submit" { (frame.t("Lọc", "Filter")) } }
+        }
+        @if kept.is_empty() {
+            p { (frame.t("Không có thay đổi nào.", "No changes.")) }
+        } @else {
+            p {
+                (frame.t("Tải về:", "Download:")) " "
+                a href=(frame.link(&format!("/admin/console/audit?{sheets}&sheet=csv"))) { "CSV" } " · "
+                a href=(frame.link(&format!("/admin/console/audit?{sheets}&sheet=xlsx"))) { "Excel (.xlsx)" }
+            }
+            div.table-wrap { table {
+                caption { (format!(
+                    "{} {} {} {}",
+                    frame.lang.number(kept.len() as u64),
+                    frame.t("thay đổi, mới nhất trước; trang này hiện", "changes, newest first; this page shows"),
+                    frame.lang.number(kept.len().min(SHOWN) as u64),
+                    frame.t("thay đổi đầu", "of them"),
+                )) }
+                thead { tr {
+                    th scope="col" { (frame.t("Lúc", "When")) }
+                    th scope="col" { (frame.t("Người", "Who")) }
+                    th scope="col" { (frame.t("Việc", "Action")) }
+                    th scope="col" { (frame.t("Câu hỏi", "Poll")) }
+                    th scope="col" { (frame.t("Thay đổi", "Changes")) }
+                } }
+                tbody { @for e in kept.iter().take(SHOWN) { tr {
+                    td { (when(e.at, tz)) }
+                    td { (e.who) }
+                    td { (action_words(frame, e.action)) }
+                    th scope="row" {
+                        @if e.target == "counter" {
+                            (frame.t("Bộ đếm", "The counter"))
+                        } @else {
+                            a href=(frame.link(&format!("/admin/console/polls/{}", e.target))) {
+                                (target_words(frame, e).unwrap_or_else(|| e.target.clone()))
+                            }
+                        }
+                    }
+                    td { @for line in changes(frame, tz, e) { (line) br; } }
+                } } }
+            } }
+        }
+    };
+    Ok(html_response(
+        StatusCode::OK,
+        frame.page(title, false, body),
+    ))
+}
