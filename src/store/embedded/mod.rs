@@ -21,7 +21,9 @@ use redb::{Database, Durability, ReadTransaction, ReadableDatabase, WriteTransac
 
 use jiff::Timestamp;
 
+use super::schema::Settled;
 use super::{DiskHealth, Store, StoreError, Upkeep};
+use crate::ids::SiteId;
 
 mod admin;
 mod ballots;
@@ -34,6 +36,7 @@ mod levels;
 mod maintain;
 mod online;
 mod polls;
+mod schema;
 mod shared;
 mod tables;
 mod visits;
@@ -54,6 +57,8 @@ pub struct EmbeddedStore {
     sweeps: Arc<maintain::Cursors>,
     decided: Arc<decided::Decided>,
     levels: levels::SharedLevels,
+    /// What opening did about the schema stamp.
+    schema: Settled,
 }
 
 impl EmbeddedStore {
@@ -71,13 +76,16 @@ impl EmbeddedStore {
             }
             _ => None,
         };
-        let db = crate::damage::open_file("TALLY_DATA_DIR", &path, damage, || {
+        let place = path.display().to_string();
+        let (db, schema) = crate::damage::open_file("TALLY_DATA_DIR", &path, damage, || {
             let db = Database::builder()
                 .set_cache_size(CACHE_BYTES)
                 .create(&path)?;
-            tables::create_all(&db)?;
-            Ok(db)
+            // The deployment's own audit log is its default site's.
+            let settled = schema::settle(&db, &place, &SiteId::DEFAULT, Timestamp::now())?;
+            Ok((db, settled))
         })?;
+        let schema = schema?;
         let online = online::Online::restore(&db)
             .map_err(|e| anyhow::anyhow!("TALLY_DATA_DIR: cannot read {}: {e}", path.display()))?;
         let current = Arc::new(Current::new(Arc::new(db)));
@@ -88,6 +96,7 @@ impl EmbeddedStore {
             sweeps: Arc::default(),
             decided: Arc::default(),
             levels: levels::SharedLevels::default(),
+            schema,
         })
     }
 
@@ -140,6 +149,11 @@ impl Upkeep for EmbeddedStore {
         self.current.writable()?;
         self.read_txn(|txn| txn.open_table(COUNTERS).map(drop).map_err(Into::into))
             .await
+    }
+
+    async fn settle_schema(&self) -> Result<Settled, StoreError> {
+        // Settled at open: a newer store does not open at all.
+        Ok(self.schema)
     }
 
     async fn maintain(&self, now: Timestamp) -> Result<(), StoreError> {
