@@ -19,6 +19,7 @@ use tally::store::{Store, keys};
 use crate::support::{Backend, Binary, Home, TestApp, get_json};
 
 mod fixture;
+mod redis_file;
 
 use fixture::{ADMIN_TOKEN, expected, read_back, write_scenario};
 
@@ -55,7 +56,7 @@ async fn stamp(home: &Home) -> Option<u64> {
         }
         _ => {
             let answers =
-                fixture::send(home, &[::redis::cmd("GET").arg(keys::schema()).clone()]).await;
+                redis_file::send(home, &[::redis::cmd("GET").arg(keys::schema()).clone()]).await;
             let got: Option<String> = ::redis::from_redis_value(answers[0].clone()).unwrap();
             got.map(|v| v.parse().unwrap())
         }
@@ -84,7 +85,7 @@ async fn restamp(home: &Home, version: Option<u64>) {
                 Some(v) => ::redis::cmd("SET").arg(keys::schema()).arg(v).clone(),
                 None => ::redis::cmd("DEL").arg(keys::schema()).clone(),
             };
-            fixture::send(home, &[cmd]).await;
+            redis_file::send(home, &[cmd]).await;
         }
     }
 }
