@@ -27,6 +27,8 @@ pub enum Action {
     /// An import that changed nothing: its file was refused or the store
     /// failed.
     ImportVisitsFailed,
+    /// tally upgraded the store to its schema at start (`who` is `tally`).
+    UpgradeStore,
 }
 
 impl Action {
@@ -42,6 +44,7 @@ impl Action {
             Self::SetBaseline => "set_baseline",
             Self::ImportVisits => "import_visits",
             Self::ImportVisitsFailed => "import_visits_failed",
+            Self::UpgradeStore => "upgrade_store",
         }
     }
 }
@@ -99,5 +102,29 @@ impl Audit {
             .iter()
             .filter_map(|json| serde_json::from_str(json).ok())
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::schema::{SCHEMA, upgrade_entry};
+
+    #[test]
+    fn a_stores_upgrade_entry_reads_as_an_audit_entry() {
+        let at: Timestamp = "2026-12-06T23:00:00Z".parse().unwrap();
+        let entry: AuditEntry = serde_json::from_str(&upgrade_entry(0, at)).unwrap();
+        assert_eq!(
+            entry,
+            AuditEntry {
+                at,
+                who: "tally".into(),
+                action: Action::UpgradeStore,
+                target: "store".into(),
+                before: Some(serde_json::json!({"schema": 0})),
+                after: Some(serde_json::json!({"schema": SCHEMA})),
+            }
+        );
+        assert_eq!(entry.action.as_str(), "upgrade_store");
     }
 }

@@ -31,6 +31,7 @@ use crate::privacy::Privacy;
 use crate::sessions::Sessions;
 use crate::site::Site;
 use crate::store::piece::Holding;
+use crate::store::schema::{SCHEMA, Settled};
 use crate::store::timed::TimedStore;
 use crate::store::{self, Store, StoreError};
 use crate::voting::{Voting, VotingSettings};
@@ -81,6 +82,12 @@ async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
             _ => "TALLY_REDIS_URL",
         };
         anyhow::bail!("{setting}: Redis refused the credentials: {why}");
+    }
+    // A store written by a newer tally: its one line stops the start. A
+    // store that does not answer yet is settled by the bootstrap, when it
+    // does.
+    if let Err(StoreError::Corrupt(line)) = store.settle_schema().await {
+        anyhow::bail!(line);
     }
     if let Ok(Holding {
         restoring: Some(cut),
@@ -153,6 +160,7 @@ impl App {
         let editing = Arc::new(Editing::new(&voting, &counter, &site));
         let backups = Arc::new(crate::archive::Backups::new(site.clone()));
         let bootstrap = Bootstrap {
+            store: Arc::clone(&site.store),
             baseline: settings.counter_baseline,
             polls,
             editing: Arc::clone(&editing),
@@ -197,6 +205,7 @@ impl App {
 
 /// What the settings ask to be written at start.
 struct Bootstrap {
+    store: Arc<dyn Store>,
     baseline: Option<u64>,
     polls: Vec<Poll>,
     editing: Arc<Editing>,
@@ -204,6 +213,7 @@ struct Bootstrap {
 
 impl Bootstrap {
     async fn apply(&self, app: &App) -> Result<(), StoreError> {
+        self.settle_schema().await?;
         // The setting seeds the baseline of a store that has none; once
         // the store holds one (this setting's, or an editor's from the
         // console), the store's stands.
@@ -235,6 +245,30 @@ impl Bootstrap {
             tracing::info!(polls = self.polls.len(), written, "polls file seeded");
         }
         Ok(())
+    }
+
+    /// Settles the store's stamp if the start could not (the store was
+    /// down; it is done once). A store written by a newer tally, found only
+    /// now, ends the process as the start would have: nothing more may be
+    /// written to it.
+    async fn settle_schema(&self) -> Result<(), StoreError> {
+        match self.store.settle_schema().await {
+            Ok(Settled::Current) => Ok(()),
+            Ok(Settled::Stamped) => {
+                tracing::info!(schema = SCHEMA, "new store stamped");
+                Ok(())
+            }
+            Ok(Settled::Upgraded { from }) => {
+                tracing::info!(from, to = SCHEMA, "store upgraded (see the audit log)");
+                Ok(())
+            }
+            Err(StoreError::Corrupt(line)) => {
+                tracing::error!("{line}");
+                eprintln!("tally: {line}");
+                std::process::exit(1);
+            }
+            Err(e) => Err(e),
+        }
     }
 
     async fn retry(self, app: Arc<App>) {

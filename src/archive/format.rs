@@ -44,6 +44,11 @@ pub struct Header {
     pub tally_version: String,
     /// `embedded`, `redis` or `redis-cluster`.
     pub store: String,
+    /// The schema version of the store it was read from
+    /// ([`crate::store::schema::SCHEMA`]); 0 in exports written before
+    /// stores were stamped.
+    #[serde(default)]
+    pub schema_version: u64,
     /// When the export began.
     pub cut: Timestamp,
     pub sites: Vec<SiteEntry>,
@@ -63,6 +68,7 @@ impl Header {
             format_version: FORMAT_VERSION,
             tally_version: env!("CARGO_PKG_VERSION").to_owned(),
             store: store.to_owned(),
+            schema_version: u64::from(crate::store::schema::SCHEMA),
             cut,
             sites: sites
                 .iter()

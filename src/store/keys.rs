@@ -10,12 +10,21 @@
 //!   the address hash it continues, so both sit in one slot);
 //! - `{site/p/<poll>}`: one poll's definition, counts, voters and
 //!   per-address caps, so a ballot is one script in one slot.
+//!
+//! One key is the deployment's, not a site's: `tally:schema`, the schema
+//! version that wrote the store ([`super::schema`]), read and written alone.
 
 use crate::calendar::{Day, Month, Week};
 use crate::ids::{PollId, SiteId, VisitorKey};
 
 fn site_key(site: &SiteId, rest: &str) -> String {
     format!("tally:{{{site}}}:{rest}")
+}
+
+/// The schema version that wrote the store (a number). Outside every
+/// site's slot, and never in a script with other keys.
+pub fn schema() -> String {
+    "tally:schema".to_owned()
 }
 
 /// Visits counted by tally, all time.

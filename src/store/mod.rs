@@ -30,6 +30,7 @@ pub mod keys;
 pub mod piece;
 pub mod record;
 pub mod redis;
+pub mod schema;
 pub mod timed;
 mod types;
 
@@ -100,6 +101,12 @@ operations! {
     pub trait Upkeep {
         /// Answers when the store is reachable.
         async fn ping(&self) -> ();
+
+        /// Reads the store's schema stamp and does what it asks
+        /// ([`schema`]), once: later calls answer what the first did. A
+        /// store written by a newer tally is `Corrupt`, with the line to
+        /// stop on.
+        async fn settle_schema(&self) -> schema::Settled;
 
         /// Housekeeping that TTLs do not do by themselves (the embedded store
         /// deletes expired state here, a bounded slice at a time). Called every

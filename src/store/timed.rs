@@ -3,9 +3,12 @@
 //! [`IMPORT_DEADLINE`], if longer), and each operation's latency and
 //! failures reach the metrics. Its `Store` implementation is written once,
 //! for every operation, where the operations are stated (`store/mod.rs`).
+//! No call reads or writes before the store's schema stamp is settled
+//! ([`super::schema`]).
 
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use prometheus::Histogram;
@@ -20,6 +23,8 @@ pub struct TimedStore {
     metrics: Arc<Metrics>,
     /// Each operation's latency series, looked up once.
     durations: Vec<(&'static str, Histogram)>,
+    /// Whether the store's schema stamp is settled.
+    settled: AtomicBool,
 }
 
 impl TimedStore {
@@ -38,7 +43,21 @@ impl TimedStore {
             timeout,
             metrics,
             durations,
+            settled: AtomicBool::new(false),
         }
+    }
+
+    /// Settles the store's schema stamp before the first call that reads or
+    /// writes (a store that did not answer at start is settled by the first
+    /// call after it does). Until then every such call fails as the store
+    /// would, and on a store written by a newer tally, every one fails.
+    async fn settled(&self, operation: &str) -> Result<(), StoreError> {
+        if matches!(operation, "ping" | "settle_schema") || self.settled.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        self.inner.settle_schema().await?;
+        self.settled.store(true, Ordering::Release);
+        Ok(())
     }
 
     pub(super) fn inner(&self) -> &dyn Store {
@@ -68,7 +87,11 @@ impl TimedStore {
     ) -> Result<T, StoreError> {
         let started = Instant::now();
         let deadline = self.deadline(operation);
-        let result = match tokio::time::timeout(deadline, call).await {
+        let gated = async {
+            self.settled(operation).await?;
+            call.await
+        };
+        let result = match tokio::time::timeout(deadline, gated).await {
             Ok(result) => result,
             Err(_) => Err(StoreError::Unavailable(format!(
                 "{operation} took longer than {deadline:?}"

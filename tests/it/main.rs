@@ -35,6 +35,7 @@ mod polls_file;
 mod redis_tls;
 mod replicas;
 mod resilience;
+mod schema_version;
 mod sign_in;
 mod store_conformance;
 mod touch_batches;

@@ -90,6 +90,7 @@ fn action_words(frame: &Frame, action: Action) -> &'static str {
             "Nhập lịch sử truy cập không thành công",
             "Visit history not imported",
         ),
+        Action::UpgradeStore => frame.t("Nâng cấp kho dữ liệu", "Upgraded the store"),
     }
 }
 
@@ -134,6 +135,19 @@ fn changes(frame: &Frame, tz: &TimeZone, e: &AuditEntry) -> Vec<String> {
     let field = |name: &str| after.and_then(|a| a.get(name)).and_then(Value::as_u64);
     match e.action {
         Action::SetBaseline => vec![format!("→ {}", n(field("baseline").unwrap_or(0)))],
+        Action::UpgradeStore => {
+            let schema = |v: Option<&Value>| {
+                v.and_then(|v| v.get("schema"))
+                    .and_then(Value::as_u64)
+                    .unwrap_or(0)
+            };
+            vec![format!(
+                "{} {} → {}",
+                frame.t("Phiên bản lược đồ:", "Schema version:"),
+                schema(e.before.as_ref()),
+                schema(after)
+            )]
+        }
         Action::ImportVisits => {
             let day = |name: &str| {
                 after

@@ -15,15 +15,9 @@ use crate::store::{Admin, MOST_AUDIT_ENTRIES, Session, StoreError, keys};
 #[async_trait]
 impl Admin for EmbeddedStore {
     async fn append_audit(&self, site: &SiteId, entry: &str) -> Result<(), StoreError> {
-        let (list, entry) = (keys::audit(site), entry.to_owned());
+        let (site, entry) = (site.clone(), entry.to_owned());
         self.write(Durability::Immediate, move |txn| {
-            let seq = add(&mut txn.open_table(COUNTERS)?, &list, 1)?;
-            let mut audit = txn.open_table(AUDIT)?;
-            audit.insert(field(&list, &format!("{seq:020}")).as_str(), entry.as_str())?;
-            if let Some(old) = seq.checked_sub(MOST_AUDIT_ENTRIES as u64) {
-                audit.remove(field(&list, &format!("{old:020}")).as_str())?;
-            }
-            Ok(())
+            append_entry(txn, &site, &entry)
         })
         .await
     }
@@ -72,6 +66,23 @@ impl Admin for EmbeddedStore {
         self.write(Durability::Immediate, move |txn| remove(txn, &key))
             .await
     }
+}
+
+/// Appends `entry` to `site`'s audit log in `txn`, dropping the oldest
+/// past [`MOST_AUDIT_ENTRIES`].
+pub(super) fn append_entry(
+    txn: &WriteTransaction,
+    site: &SiteId,
+    entry: &str,
+) -> Result<(), redb::Error> {
+    let list = keys::audit(site);
+    let seq = add(&mut txn.open_table(COUNTERS)?, &list, 1)?;
+    let mut audit = txn.open_table(AUDIT)?;
+    audit.insert(field(&list, &format!("{seq:020}")).as_str(), entry)?;
+    if let Some(old) = seq.checked_sub(MOST_AUDIT_ENTRIES as u64) {
+        audit.remove(field(&list, &format!("{old:020}")).as_str())?;
+    }
+    Ok(())
 }
 
 /// The entry kept for `session`.

@@ -21,7 +21,9 @@ use redb::{Database, Durability, ReadTransaction, ReadableDatabase, WriteTransac
 
 use jiff::Timestamp;
 
+use super::schema::Settled;
 use super::{DiskHealth, Store, StoreError, Upkeep};
+use crate::ids::SiteId;
 
 mod admin;
 mod archive;
@@ -35,6 +37,7 @@ mod levels;
 mod maintain;
 mod online;
 mod polls;
+mod schema;
 mod shared;
 mod tables;
 mod visits;
@@ -55,6 +58,8 @@ pub struct EmbeddedStore {
     sweeps: Arc<maintain::Cursors>,
     decided: Arc<decided::Decided>,
     levels: levels::SharedLevels,
+    /// What opening did about the schema stamp.
+    schema: Settled,
 }
 
 impl EmbeddedStore {
@@ -72,13 +77,16 @@ impl EmbeddedStore {
             }
             _ => None,
         };
-        let db = crate::damage::open_file("TALLY_DATA_DIR", &path, damage, || {
+        let place = path.display().to_string();
+        let (db, schema) = crate::damage::open_file("TALLY_DATA_DIR", &path, damage, || {
             let db = Database::builder()
                 .set_cache_size(CACHE_BYTES)
                 .create(&path)?;
-            tables::create_all(&db)?;
-            Ok(db)
+            // The deployment's own audit log is its default site's.
+            let settled = schema::settle(&db, &place, &SiteId::DEFAULT, Timestamp::now())?;
+            Ok((db, settled))
         })?;
+        let schema = schema?;
         let online = online::Online::restore(&db)
             .map_err(|e| anyhow::anyhow!("TALLY_DATA_DIR: cannot read {}: {e}", path.display()))?;
         let current = Arc::new(Current::new(Arc::new(db)));
@@ -89,6 +97,7 @@ impl EmbeddedStore {
             sweeps: Arc::default(),
             decided: Arc::default(),
             levels: levels::SharedLevels::default(),
+            schema,
         })
     }
 
@@ -141,6 +150,11 @@ impl Upkeep for EmbeddedStore {
         self.current.writable()?;
         self.read_txn(|txn| txn.open_table(COUNTERS).map(drop).map_err(Into::into))
             .await
+    }
+
+    async fn settle_schema(&self) -> Result<Settled, StoreError> {
+        // Settled at open: a newer store does not open at all.
+        Ok(self.schema)
     }
 
     async fn maintain(&self, now: Timestamp) -> Result<(), StoreError> {

@@ -15,7 +15,8 @@ use tokio::sync::OnceCell;
 use super::durability::Durability;
 pub(super) use super::lane::{Dedicated, Lane};
 use super::lane::{Link, Opener};
-use crate::config::BallotDurability;
+use crate::config::{BallotDurability, redact_url};
+use crate::store::schema::Settled;
 use crate::store::{IMPORT_DEADLINE, StoreError};
 
 /// A connection to one server or to a cluster.
@@ -84,6 +85,10 @@ pub struct RedisStore {
     /// Opens an import's own connection, which waits for answers up to
     /// [`IMPORT_DEADLINE`] (the shared one, the store timeout).
     patient: Opener,
+    /// Where the store is, for messages: its address, without a password.
+    pub(super) place: String,
+    /// What opening did about the schema stamp, once settled.
+    pub(super) schema: OnceCell<Settled>,
 }
 
 impl RedisStore {
@@ -122,6 +127,8 @@ impl RedisStore {
             durability: Durability::new(durability, timeout, lane),
             touches: OnceCell::new(),
             patient,
+            place: redact_url(url),
+            schema: OnceCell::new(),
         })
     }
 
@@ -145,6 +152,12 @@ impl RedisStore {
             durability: Durability::new(durability, timeout, lane),
             touches: OnceCell::new(),
             patient: Opener::Cluster(Box::new(patient)),
+            place: nodes
+                .iter()
+                .map(|n| redact_url(n))
+                .collect::<Vec<_>>()
+                .join(","),
+            schema: OnceCell::new(),
         })
     }
 

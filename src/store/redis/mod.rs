@@ -10,6 +10,7 @@ mod durability;
 mod history;
 mod lane;
 mod polls;
+mod schema;
 mod shared;
 mod visits;
 
@@ -19,6 +20,7 @@ use jiff::Timestamp;
 pub use connection::RedisStore;
 use connection::unavailable;
 
+use super::schema::Settled;
 use super::{Store, StoreError, Upkeep};
 
 impl Store for RedisStore {
@@ -45,6 +47,10 @@ impl Upkeep for RedisStore {
             },
             other => other,
         }
+    }
+
+    async fn settle_schema(&self) -> Result<Settled, StoreError> {
+        self.settle_schema_once().await
     }
 
     async fn maintain(&self, _now: Timestamp) -> Result<(), StoreError> {
