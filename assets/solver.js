@@ -81,8 +81,8 @@
     return new Promise((done) => {
       ch.port1.onmessage = () => {
         for (const t0 = Date.now(); Date.now() - t0 < ms;) {
-          const found = search(c, n, 1000);
-          if (found >= 0 || (n += 1000) > c.max) return ch.port1.close(), done(found);
+          const found = search(c, n, 250);
+          if (found >= 0 || (n += 250) > c.max) return ch.port1.close(), done(found);
         }
         progress(n / (c.max + 1));
         ch.port2.postMessage(0);
