@@ -132,7 +132,7 @@ pub(super) struct Counting {
     /// Idle time after which a visitor's next hit is a new visit (1m–1day)
     #[arg(long, env = "TALLY_VISIT_WINDOW", value_name = "DURATION", default_value = "30m", value_parser = duration(MINUTE, DAY))]
     pub visit_window: Duration,
-    /// Visits counted before tally, written at every start when set (0–1000000000000)
+    /// Visits counted before tally, written at a start into a store without a baseline; an editor's later change stands (0–1000000000000)
     #[arg(long, env = "TALLY_COUNTER_BASELINE", value_name = "VISITS", value_parser = bounded(0, MAX_BASELINE))]
     pub counter_baseline: Option<u64>,
     /// Most distinct pages counted; views of further pages are dropped (1–100000000)

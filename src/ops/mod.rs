@@ -90,9 +90,16 @@ pub fn routes() -> Routes<Ops> {
 }
 
 /// How a refusal is answered on this listener: JSON, in English (the
-/// console answers its own pages).
+/// console answers its own pages) — except that a browser asking for an
+/// admin API address without a token (an editor who typed `/admin/polls`)
+/// is sent to the console's page for it.
 pub fn render() -> Render {
-    Box::new(|error, _: &Asked<'_>| error.to_json(Lang::En))
+    Box::new(|error, asked: &Asked<'_>| {
+        if asked.html && matches!(error, crate::edge::error::ApiError::Unauthorized) {
+            return console::send_to_console(asked.uri);
+        }
+        error.to_json(Lang::En)
+    })
 }
 
 /// Headers every ops answer carries.

@@ -775,3 +775,54 @@ on_every_store!(
     archive_delete_and_the_audit_log,
     every_page_is_html_under_the_policy,
 );
+
+/// An editor who types an admin API address into the browser lands on the
+/// console's page for it, not on English JSON; a script still gets JSON.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_browser_asking_for_the_admin_api_is_sent_to_the_console() {
+    let home = Home::new(Backend::Embedded);
+    let app = TestApp::start(&home, settings).await;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+    for (asked, sent_to) in [
+        ("/admin/polls", "/admin/console/polls"),
+        (
+            "/admin/polls/danh-gia-cong",
+            "/admin/console/polls/danh-gia-cong",
+        ),
+        (
+            "/admin/polls/danh-gia-cong/results?format=csv",
+            "/admin/console/polls/danh-gia-cong",
+        ),
+        (
+            "/admin/history/days?from=2026-01-01",
+            "/admin/console/history",
+        ),
+        ("/admin/audit?lang=en", "/admin/console/audit?lang=en"),
+        ("/admin/backup", "/admin/"),
+    ] {
+        let r = http
+            .get(format!("{}{asked}", app.ops))
+            .header("accept", browser)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{asked}");
+        assert_eq!(r.headers()["location"], sent_to, "{asked}");
+    }
+    let script = http
+        .get(format!("{}/admin/polls", app.ops))
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(script.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        script.json::<serde_json::Value>().await.unwrap()["error"]["code"],
+        "unauthorized"
+    );
+    app.stop().await;
+}

@@ -83,6 +83,26 @@ pub enum Page {
     Import,
 }
 
+/// The console's page for an admin API address a browser asked for
+/// (`/admin/polls/{id}` → the poll's page), `?lang=` kept: a 303 there.
+pub fn send_to_console(uri: &http::Uri) -> Response {
+    let segments: Vec<&str> = uri.path().trim_matches('/').split('/').collect();
+    let page = match segments.as_slice() {
+        ["admin", "polls"] => "/admin/console/polls".to_owned(),
+        ["admin", "polls", id, ..] if crate::ids::PollId::parse(id).is_ok() => {
+            format!("/admin/console/polls/{id}")
+        }
+        ["admin", "history", ..] => "/admin/console/history".to_owned(),
+        ["admin", "audit"] => "/admin/console/audit".to_owned(),
+        _ => "/admin/".to_owned(),
+    };
+    let page = match query_param(uri.query(), "lang").as_deref() {
+        Some(lang @ ("vi" | "en")) => format!("{page}?lang={lang}"),
+        _ => page,
+    };
+    see_other(&page)
+}
+
 /// What the console needs.
 pub struct Console {
     pub sessions: Arc<Sessions>,
