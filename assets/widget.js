@@ -660,6 +660,13 @@ a{color:var(--tw-at)}
     // Never break the host page.
     try { start(); } catch {}
   };
-  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', safeStart, { once: true });
-  else setTimeout(safeStart);
+  // The portal's localStorage is read first, in a task of its own (its
+  // first read loads it from disk: milliseconds on a slow phone), then
+  // the boxes start.
+  const begin = () => setTimeout(() => {
+    try { visitorId(); } catch {}
+    setTimeout(safeStart);
+  });
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', begin, { once: true });
+  else begin();
 })();
