@@ -25,9 +25,9 @@ use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
+use std::time::Duration;
 
 use parking_lot::Mutex;
-use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
 
@@ -92,8 +92,7 @@ pub struct CounterSettings {
     /// Days the history keeps each day's most-read pages.
     pub page_days: u32,
     pub hit_buffer: usize,
-    /// Where hits the store would not take at shutdown wait for the next
-    /// start (`None`: nowhere, they are lost and logged).
+    /// Where hits the store would not take at shutdown wait for the next start (`None`: lost, logged).
     pub spill_dir: Option<PathBuf>,
     /// Most pages whose counts are kept at hand (`TALLY_PAGE_CACHE`).
     pub page_cache: usize,
@@ -225,13 +224,12 @@ impl Counter {
         self.view(page).await
     }
 
-    /// Sets the visits counted before tally (the baseline).
+    /// Sets the visits counted before tally (the baseline), read back at
+    /// once so that the next answers carry it.
     pub async fn set_baseline(&self, baseline: u64) -> Result<(), crate::store::StoreError> {
         self.store.set_baseline(&self.site, baseline).await?;
-        // Read back at once, so the next answers carry it.
         self.flush().await
     }
-
     /// The baseline as the store holds it now.
     pub async fn stored_baseline(&self) -> Result<u64, crate::store::StoreError> {
         self.flush().await?;
@@ -297,10 +295,9 @@ impl Counter {
     }
 
     /// Whether a new view of `page` will be kept under `TALLY_MAX_PAGES`,
-    /// so the answer shows what is stored. Far below the cap it is; near
-    /// it, a page the store does not have yet is looked up. Across
-    /// replicas a view admitted here may still be dropped by the flush
-    /// (and counted in the metric).
+    /// so the answer shows what is stored: near the cap, a page the store
+    /// lacks is looked up. Across replicas a view admitted here may still
+    /// be dropped by the flush (and counted in the metric).
     async fn page_admitted(&self, page: &PageId) -> bool {
         {
             let state = self.state();

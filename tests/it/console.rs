@@ -358,6 +358,14 @@ async fn archive_delete_and_the_audit_log(backend: Backend) {
         .await
         .unwrap();
     assert!(list.contains("Đã lưu trữ (1)"), "{list}");
+    // Each poll's id, results visibility and a link to its embed code.
+    for part in [
+        "<code>luu-tru</code>",
+        "Luôn công khai",
+        r##"<a href="/admin/console/polls/luu-tru#embed">Lấy mã</a>"##,
+    ] {
+        assert!(list.contains(part), "{part}: {list}");
+    }
     let audit = console
         .get("/admin/console/audit")
         .await

@@ -1,12 +1,14 @@
 //! The console's list of polls, a page at a time: open, scheduled, closed,
-//! then archived, each group headed with how many polls it holds, and
+//! then archived, each group headed with how many polls it holds, each poll
+//! with its id, ballots, dates, results visibility and a link to its embed
+//! code, and
 //! "Trang trước" / "Trang sau" to the pages around it.
 
 use http::StatusCode;
 use maud::{Markup, html};
 
 use super::layout::{Frame, html_response};
-use super::polls::{poll_link, window};
+use super::polls::{poll_link, visibility_words, window};
 use super::{Answer, Console, Editor, Failure};
 use crate::edge::paging::paging;
 use crate::poll::PollStatus;
@@ -64,13 +66,19 @@ fn table(console: &Console, frame: &Frame, heading: &str, polls: &[&PollState]) 
             caption { (heading) }
             thead { tr {
                 th scope="col" { (frame.t("Câu hỏi", "Question")) }
+                th scope="col" { (frame.t("Mã", "Id")) }
                 th scope="col" { (frame.t("Phiếu", "Votes")) }
                 th scope="col" { (frame.t("Thời gian", "When")) }
+                th scope="col" { (frame.t("Kết quả", "Results")) }
+                th scope="col" { (frame.t("Mã nhúng", "Embed code")) }
             } }
             tbody { @for s in polls { tr {
                 th scope="row" { a href=(poll_link(frame, &s.poll.id, "")) { (s.poll.question) } }
+                td { code { (s.poll.id) } }
                 td { (frame.lang.number(s.votes.iter().sum())) }
                 td { (window(console, frame, &s.poll)) }
+                td { (visibility_words(frame, s.poll.results)) }
+                td { a href=(format!("{}#embed", poll_link(frame, &s.poll.id, ""))) { (frame.t("Lấy mã", "Get it")) } }
             } } }
         } }
     }

@@ -11,6 +11,7 @@
 //! - [`chart`]: SVG charts with their numbers as tables.
 
 mod audit;
+mod changes;
 mod chart;
 mod dashboard;
 mod embed;

@@ -230,7 +230,7 @@ async fn every_answer_of_a_tour_is_documented() {
         .await;
     assert_eq!(fresh.status, 304);
     let script = String::from_utf8(widget.body).unwrap();
-    let at = script.find("'solver.").unwrap() + "'solver.".len();
+    let at = script.find("\"solver.").unwrap() + "\"solver.".len();
     for path in [
         format!("/widget.{version}.js"),
         "/solver.js".to_owned(),

@@ -133,6 +133,8 @@ pub fn expected() -> Readout {
         audit: vec![
             (s("import_visits"), s("counter")),
             (s("create_poll"), s(POLL)),
+            // TALLY_COUNTER_BASELINE seeding the new store.
+            (s("set_baseline"), s("counter")),
         ],
     }
 }
