@@ -164,13 +164,16 @@ async fn walk_json(
 
 /// The ids a page links to under `prefix` (`polls/` on the archive page,
 /// `/admin/console/polls/` in the console), in order, and its
-/// `rel="next"` link.
+/// `rel="next"` link. A link into a poll's page (`#embed`) is not another
+/// poll.
 fn links(html: &str, prefix: &str) -> (Vec<String>, Option<String>) {
     let marker = format!("href=\"{prefix}");
     let ids = html
         .match_indices(&marker)
         .map(|(at, _)| &html[at + marker.len()..])
-        .map(|rest| rest[..rest.find(['"', '?']).unwrap()].to_owned())
+        .map(|rest| &rest[..rest.find(['"', '?']).unwrap()])
+        .filter(|id| !id.contains('#'))
+        .map(str::to_owned)
         .collect();
     let next = html.find("rel=\"next\"").map(|at| {
         let start = html[..at].rfind("href=\"").unwrap() + 6;
