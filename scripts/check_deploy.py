@@ -81,7 +81,7 @@ SETTINGS = {
 }
 
 SEVERITIES = {"critical", "warning", "info"}
-WORKLOADS = {"Deployment", "StatefulSet", "DaemonSet"}
+WORKLOADS = {"Deployment", "StatefulSet", "DaemonSet", "CronJob"}
 
 
 class Report:
@@ -218,12 +218,19 @@ def matches(selector, labels):
     return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
 
 
+def pod_template(doc):
+    spec = doc.get("spec") or {}
+    if doc.get("kind") == "CronJob":
+        spec = ((spec.get("jobTemplate") or {}).get("spec")) or {}
+    return spec.get("template") or {}
+
+
 def pod_spec(doc):
-    return ((doc.get("spec") or {}).get("template") or {}).get("spec") or {}
+    return pod_template(doc).get("spec") or {}
 
 
 def pod_labels(doc):
-    return (((doc.get("spec") or {}).get("template") or {}).get("metadata") or {}).get("labels") or {}
+    return (pod_template(doc).get("metadata") or {}).get("labels") or {}
 
 
 def cmd_crossref(path):
@@ -241,9 +248,13 @@ def cmd_crossref(path):
     for w in workloads:
         name = ident(w)
         spec = pod_spec(w)
-        sel = ((w["spec"].get("selector") or {}).get("matchLabels")) or {}
-        report.check(matches(sel, pod_labels(w)), f"{name}: selector matches its pod labels",
-                     f"{name}: selector {sel} does not match pod labels {pod_labels(w)}")
+        if w["kind"] == "CronJob":
+            report.check(w["spec"].get("concurrencyPolicy") == "Forbid", f"{name}: never two runs at once",
+                         f"{name}: concurrencyPolicy is not Forbid")
+        else:
+            sel = ((w["spec"].get("selector") or {}).get("matchLabels")) or {}
+            report.check(matches(sel, pod_labels(w)), f"{name}: selector matches its pod labels",
+                         f"{name}: selector {sel} does not match pod labels {pod_labels(w)}")
         report.check(spec.get("automountServiceAccountToken") is False,
                      f"{name}: no service account token", f"{name}: automountServiceAccountToken is not false")
         report.check(spec.get("enableServiceLinks") is False, f"{name}: no service-link variables",
@@ -270,7 +281,7 @@ def cmd_crossref(path):
             for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
                 p = c.get(probe)
                 if not p:
-                    if probe != "startupProbe":
+                    if probe != "startupProbe" and w["kind"] != "CronJob":
                         report.fail(f"{cname}: no {probe}")
                     continue
                 port = (p.get("httpGet") or p.get("tcpSocket") or {}).get("port")
@@ -296,6 +307,11 @@ def cmd_crossref(path):
                              f"{cname}: mount {m['mountPath']} has a volume",
                              f"{cname}: mount {m['name']} has no volume")
         for v in volumes.values():
+            if "persistentVolumeClaim" in v:
+                claim = v["persistentVolumeClaim"]["claimName"]
+                report.check(claim in by_kind.get("PersistentVolumeClaim", {}),
+                             f"{name}: volume {v['name']} -> PersistentVolumeClaim {claim}",
+                             f"{name}: volume {v['name']} needs PersistentVolumeClaim {claim}")
             if "configMap" in v:
                 report.check(v["configMap"]["name"] in configmaps,
                              f"{name}: volume {v['name']} -> ConfigMap {v['configMap']['name']}",

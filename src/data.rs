@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
+use tally::archive::format::Header;
 use tally::archive::{check, fetch, restore};
 use tally::config::{BackupArgs, Settings};
 use tally::ids::SiteId;
@@ -22,18 +23,48 @@ fn failed(e: &anyhow::Error) -> ExitCode {
 
 #[tokio::main]
 pub async fn backup(args: BackupArgs) -> ExitCode {
-    match fetch::backup(&args.from, &args.admin_token, &args.out).await {
+    let (from, token) = (&args.from, &args.admin_token);
+    if args.keep.is_some() && args.out_dir.is_none() {
+        eprintln!("tally: --keep: only with --out-dir (it prunes that directory)");
+        return ExitCode::from(2);
+    }
+    if let Some(dir) = &args.out_dir {
+        let keep = args.keep.map(|n| n as usize);
+        return match fetch::backup_into(from, token, dir, keep).await {
+            Ok(kept) => {
+                said(&kept.file, &kept.header, kept.records);
+                for gone in &kept.removed {
+                    println!(
+                        "{}: removed (older than the newest {})",
+                        gone.display(),
+                        keep.unwrap_or(0)
+                    );
+                }
+                ExitCode::SUCCESS
+            }
+            Err(e) => failed(&e),
+        };
+    }
+    let Some(out) = &args.out else {
+        eprintln!("tally: backup needs --out FILE or --out-dir DIR");
+        return ExitCode::from(2);
+    };
+    match fetch::backup(from, token, out).await {
         Ok((header, records)) => {
-            println!(
-                "{}: {records} records from the {} store, cut at {}",
-                args.out.display(),
-                header.store,
-                header.cut
-            );
+            said(out, &header, records);
             ExitCode::SUCCESS
         }
         Err(e) => failed(&e),
     }
+}
+
+fn said(file: &Path, header: &Header, records: u64) {
+    println!(
+        "{}: {records} records from the {} store, cut at {}",
+        file.display(),
+        header.store,
+        header.cut
+    );
 }
 
 async fn open(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
@@ -109,12 +140,7 @@ pub async fn migrate(settings: Settings, from: &str, file: &Path) -> ExitCode {
     };
     let run = async {
         let (header, records) = fetch::backup(from, &token, file).await?;
-        println!(
-            "{}: {records} records from the {} store, cut at {}",
-            file.display(),
-            header.store,
-            header.cut
-        );
+        said(file, &header, records);
         let store = open(&settings).await?;
         let site = SiteId::DEFAULT;
         let written = restore::restore(Arc::clone(&store), site.clone(), file, false).await?;

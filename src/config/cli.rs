@@ -36,8 +36,14 @@ pub struct BackupArgs {
     #[arg(long, value_name = "URL")]
     pub from: String,
     /// The file to write (gzip'd JSON Lines); written beside as FILE.partial, renamed once whole
-    #[arg(long, value_name = "FILE")]
-    pub out: std::path::PathBuf,
+    #[arg(long, value_name = "FILE", required_unless_present = "out_dir")]
+    pub out: Option<std::path::PathBuf>,
+    /// Instead of --out: a directory, the file named from the export's cut (tally-2026-12-06T020000Z.jsonl.gz)
+    #[arg(long, value_name = "DIR", conflicts_with = "out")]
+    pub out_dir: Option<std::path::PathBuf>,
+    /// With --out-dir: once the new file is whole, keep only the newest N backups there (others are left alone)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub keep: Option<u32>,
     /// The admin token; give it in the environment
     #[arg(
         long,

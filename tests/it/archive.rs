@@ -581,3 +581,131 @@ async fn a_restore_killed_half_way_is_reported_incomplete_everywhere() {
         "{said}"
     );
 }
+
+// ---- backups kept in a directory ---------------------------------------
+
+/// The backups `tally backup --out-dir` keeps in `dir`, oldest first.
+fn kept(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// Counts the records of a whole export (panics on a cut one) and gives
+/// its header and its visits.
+fn whole(path: &Path) -> (Header, u64) {
+    let mut reader = tally::archive::restore::open(path).unwrap();
+    let header = reader.header().clone();
+    let mut visits = None;
+    for piece in &mut reader {
+        if let Piece::Counters { visits: n, .. } = piece.unwrap() {
+            visits = Some(n);
+        }
+    }
+    (header, visits.expect("a counters record"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backups_into_a_directory_keep_the_newest_and_a_failure_removes_nothing() {
+    let home = Home::open(Backend::Embedded).await;
+    let app = start(&home).await;
+    let dir = TempDir::new().unwrap();
+    // Files the backups did not make are never pruned.
+    std::fs::write(dir.path().join("notes.txt"), "giữ lại").unwrap();
+    std::fs::write(dir.path().join("tally-before.jsonl.gz"), "not ours").unwrap();
+    let dir_arg = dir.path().to_str().unwrap();
+    let env = [("TALLY_ADMIN_TOKEN", TOKEN.to_owned())];
+    let args = [
+        "backup",
+        "--from",
+        &app.ops,
+        "--out-dir",
+        dir_arg,
+        "--keep",
+        "1",
+    ];
+
+    app.hit_json(Some(&cookie()), Some("/a")).await;
+    app.flushed().await;
+    let first = tally(&args, &env).await;
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    let first_name = "tally-2026-11-27T050000Z.jsonl.gz";
+    assert_eq!(
+        kept(dir.path()),
+        ["notes.txt", first_name, "tally-before.jsonl.gz"]
+    );
+    assert!(
+        text(&first.stdout).contains(first_name),
+        "{}",
+        text(&first.stdout)
+    );
+
+    app.clock.advance(jiff::SignedDuration::from_hours(1));
+    app.hit_json(Some(&cookie()), Some("/a")).await;
+    app.flushed().await;
+    let second = tally(&args, &env).await;
+    assert!(second.status.success(), "{}", text(&second.stderr));
+    let newer = "tally-2026-11-27T060000Z.jsonl.gz";
+    assert_eq!(
+        kept(dir.path()),
+        ["notes.txt", newer, "tally-before.jsonl.gz"]
+    );
+    assert!(
+        text(&second.stdout).contains("removed"),
+        "{}",
+        text(&second.stdout)
+    );
+    let (header, visits) = whole(&dir.path().join(newer));
+    assert_eq!(header.cut, "2026-11-27T06:00:00Z".parse().unwrap());
+    assert_eq!(visits, 2, "the newer backup holds both visits");
+
+    // A backup that fails (refused, or its download cut short) leaves the
+    // directory as it was: nothing pruned, no partial file.
+    app.clock.advance(jiff::SignedDuration::from_hours(1));
+    let wrong = [("TALLY_ADMIN_TOKEN", "not-the-token-at-all-0000".to_owned())];
+    let refused = tally(&args, &wrong).await;
+    assert_eq!(refused.status.code(), Some(1), "{}", text(&refused.stderr));
+    let bytes = std::fs::read(dir.path().join(newer)).unwrap();
+    let url = serve_once(bytes[..bytes.len() / 2].to_vec()).await;
+    let cut_args = [
+        "backup",
+        "--from",
+        &url,
+        "--out-dir",
+        dir_arg,
+        "--keep",
+        "1",
+    ];
+    let cut = tally(&cut_args, &env).await;
+    assert_eq!(cut.status.code(), Some(1), "{}", text(&cut.stderr));
+    assert_eq!(
+        kept(dir.path()),
+        ["notes.txt", newer, "tally-before.jsonl.gz"]
+    );
+    whole(&dir.path().join(newer));
+
+    // --keep only means something with --out-dir; --out and --out-dir
+    // exclude each other.
+    let out = dir.path().join("x.jsonl.gz");
+    let out = out.to_str().unwrap();
+    for bad in [
+        vec!["backup", "--from", &app.ops, "--out", out, "--keep", "1"],
+        vec![
+            "backup",
+            "--from",
+            &app.ops,
+            "--out",
+            out,
+            "--out-dir",
+            dir_arg,
+        ],
+        vec!["backup", "--from", &app.ops],
+    ] {
+        let refused = tally(&bad, &env).await;
+        assert_eq!(refused.status.code(), Some(2), "{bad:?}");
+    }
+    app.stop().await;
+}

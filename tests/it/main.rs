@@ -8,6 +8,7 @@ mod support;
 
 mod archive;
 mod asset_bytes;
+mod backup_load;
 mod ballot_fate;
 mod bounds;
 mod challenge;

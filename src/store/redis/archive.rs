@@ -2,6 +2,7 @@
 //! (`archive/read.rs`, which says what the cut guarantees) and written back
 //! in pipelines whose commands share one slot.
 
+mod poll;
 mod read;
 
 use std::sync::LazyLock;

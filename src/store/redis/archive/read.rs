@@ -1,6 +1,6 @@
-//! Reading a site's whole state out of Redis: each poll in one script
-//! (its definition, counts, days and voters at once: a ballot is in both
-//! its counts and its voter's record, or in neither); the site's counters
+//! Reading a site's whole state out of Redis: each poll at one moment (its
+//! counts, days and voters copied in one script, then read in pages: a
+//! ballot is in both its counts and its voter's record, or in neither); the site's counters
 //! and history found by a `SCAN` run inside a script keyed to the site's
 //! slot (so a cluster runs it on the node that holds them) and read key by
 //! key; a page's views with `HSCAN`.
@@ -11,11 +11,11 @@ use std::sync::LazyLock;
 use redis::Script;
 
 use super::super::connection::{Connection, unavailable};
+use super::poll::{SCAN_COUNT, export_poll, number, pairs, send};
 use crate::calendar::{Day, Month};
 use crate::ids::{PollId, SiteId};
-use crate::store::keys::{self, PollKeys};
+use crate::store::keys;
 use crate::store::piece::{Period, Piece, Sink, site_name};
-use crate::store::record::parse_poll;
 use crate::store::{MOST_AUDIT_ENTRIES, StoreError};
 
 /// One page of a `SCAN` for the site's keys, run where the site's slot is.
@@ -25,34 +25,6 @@ static SCAN_SITE: LazyLock<Script> = LazyLock::new(|| {
          return r",
     )
 });
-
-/// A poll at one moment: `{def or '', counts, days, voters}` (flat pairs).
-static POLL_DUMP: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
-        "return {redis.call('HGET', KEYS[1], 'def') or '', redis.call('HGETALL', KEYS[2]), \
-         redis.call('HGETALL', KEYS[3]), redis.call('HGETALL', KEYS[4])}",
-    )
-});
-
-/// Keys a `SCAN` page looks at.
-const SCAN_COUNT: u32 = 1_000;
-
-async fn send(sink: &Sink, piece: Piece, sent: &mut u64) -> Result<(), StoreError> {
-    *sent += 1;
-    sink.send(piece)
-        .await
-        .map_err(|_| StoreError::Unavailable("the export's reader went away".into()))
-}
-
-/// Flat `[field, value, …]` pairs.
-fn pairs(flat: Vec<String>) -> impl Iterator<Item = (String, String)> {
-    let mut it = flat.into_iter();
-    std::iter::from_fn(move || Some((it.next()?, it.next()?)))
-}
-
-fn number(s: &str) -> u64 {
-    s.parse::<i64>().map_or(0, |n| n.max(0).unsigned_abs())
-}
 
 /// Sends every piece of `site` into `sink`; says how many.
 pub(super) async fn export(
@@ -283,65 +255,6 @@ async fn export_site(
             )
             .await?;
         }
-    }
-    Ok(())
-}
-
-/// One poll, read in one script: definition, counts, days, voters.
-async fn export_poll(
-    conn: &mut Connection,
-    site: &SiteId,
-    id: &PollId,
-    sink: &Sink,
-    sent: &mut u64,
-) -> Result<(), StoreError> {
-    let name = site_name(site);
-    let k = PollKeys::new(site, id);
-    let (def, counts, days, voters): (String, Vec<String>, Vec<String>, Vec<String>) = POLL_DUMP
-        .key(&k.meta)
-        .key(&k.counts)
-        .key(&k.days)
-        .key(&k.voters)
-        .invoke_async(conn)
-        .await
-        .map_err(unavailable)?;
-    if def.is_empty() {
-        return Ok(());
-    }
-    let poll = Box::new(parse_poll(&def)?);
-    let counts = pairs(counts).map(|(o, n)| (o, number(&n))).collect();
-    send(
-        sink,
-        Piece::Poll {
-            site: name.clone(),
-            poll,
-            counts,
-        },
-        sent,
-    )
-    .await?;
-    for (field, n) in pairs(days) {
-        let Some((day, option)) = field.split_once('|') else {
-            continue;
-        };
-        let Ok(day) = day.parse() else { continue };
-        let piece = Piece::PollDay {
-            site: name.clone(),
-            poll: id.clone(),
-            day,
-            option: option.to_owned(),
-            ballots: number(&n),
-        };
-        send(sink, piece, sent).await?;
-    }
-    for (visitor, record) in pairs(voters) {
-        let piece = Piece::Voter {
-            site: name.clone(),
-            poll: id.clone(),
-            visitor,
-            record,
-        };
-        send(sink, piece, sent).await?;
     }
     Ok(())
 }
