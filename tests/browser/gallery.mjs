@@ -9,7 +9,7 @@ import path from 'node:path';
 import { chromium } from 'playwright-core';
 
 import {
-  CHROMIUM, CHROMIUM_ARGS, cleanup, eventually, putPoll, repo, startPortal, startTally, textOf,
+  CHROMIUM, CHROMIUM_ARGS, STANDARD_POLL, cleanup, eventually, putPoll, repo, startPortal, startTally, textOf,
 } from './harness.mjs';
 
 const img = path.join(repo, 'docs', 'img');
@@ -18,13 +18,8 @@ async function main() {
   const portal = await startPortal();
   const tally = await startTally({ allowedOrigins: [portal.origin] });
   portal.state.tally = tally.origin;
-  await putPoll(tally, 'y-kien-cong', {
-    question: 'Bạn đánh giá như thế nào về cổng thông tin này?',
-    options: [
-      { id: 'rat-tot', label: 'Rất tốt' }, { id: 'tot', label: 'Tốt' },
-      { id: 'binh-thuong', label: 'Bình thường' }, { id: 'chua-tot', label: 'Chưa tốt' },
-    ],
-  });
+  // The pictures show the poll without its challenge.
+  await putPoll(tally, 'y-kien-cong', { ...STANDARD_POLL, challenge: 'off' });
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   fs.mkdirSync(img, { recursive: true });
   try {

@@ -480,6 +480,20 @@ export async function runSuite(name, body) {
 }
 
 /** Creates or replaces poll `id` on `tally` as an editor would. */
+/**
+ * The standard satisfaction poll, as the console's template gives it, with
+ * its challenge on; the portal's stylesheet in fixture/cong-thong-tin.css
+ * keeps its place when it is put under the id y-kien-cong.
+ */
+export const STANDARD_POLL = {
+  question: 'Bạn đánh giá như thế nào về cổng thông tin này?',
+  options: [
+    { id: 'rat-tot', label: 'Rất tốt' }, { id: 'tot', label: 'Tốt' },
+    { id: 'binh-thuong', label: 'Bình thường' }, { id: 'chua-tot', label: 'Chưa tốt' },
+  ],
+  challenge: 'on',
+};
+
 export function putPoll(tally, id, spec) {
   return getJson(`${tally.ops}/admin/polls/${id}`, {
     method: 'PUT',

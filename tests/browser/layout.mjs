@@ -8,21 +8,11 @@
 import assert from 'node:assert/strict';
 
 import {
-  HOSTS, eventually, newContext, putPoll, scenario, startPortal, startTally, textOf, waitForText,
+  HOSTS, STANDARD_POLL, eventually, newContext, putPoll, scenario, startPortal, startTally, textOf, waitForText,
 } from './harness.mjs';
 
 const SLOW = { offline: false, latency: 1500, downloadThroughput: 40 * 1024, uploadThroughput: 40 * 1024 };
 const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
-// The standard satisfaction poll, as the console's template gives it; the
-// portal's stylesheet keeps its place (tests/browser/fixture/cong-thong-tin.css).
-const STANDARD = {
-  question: 'Bạn đánh giá như thế nào về cổng thông tin này?',
-  options: [
-    { id: 'rat-tot', label: 'Rất tốt' }, { id: 'tot', label: 'Tốt' },
-    { id: 'binh-thuong', label: 'Bình thường' }, { id: 'chua-tot', label: 'Chưa tốt' },
-  ],
-  challenge: 'on',
-};
 
 /** Runs before the page: every layout shift, and the challenge's progress bar. */
 function observe() {
@@ -49,7 +39,7 @@ export async function layout(browser) {
   const portalOrigin = `http://${HOSTS.portal}:${portal.port}`;
   const tally = await startTally({ allowedOrigins: [portalOrigin], env: { TALLY_CHALLENGE_LEVEL: '3' } });
   portal.state.tally = `http://${HOSTS.crossSite}:${tally.port}`;
-  await putPoll(tally, 'y-kien-cong', STANDARD);
+  await putPoll(tally, 'y-kien-cong', STANDARD_POLL);
 
   const slowPhone = async (name, url) => {
     const context = await newContext(browser, name, PHONE);

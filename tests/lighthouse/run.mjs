@@ -17,25 +17,16 @@ import * as chromeLauncher from 'chrome-launcher';
 import lighthouse from 'lighthouse';
 
 import {
-  CHROMIUM, CHROMIUM_ARGS, HOSTS, cleanup, putPoll, repo, startPortal, startTally,
+  CHROMIUM, CHROMIUM_ARGS, HOSTS, STANDARD_POLL, cleanup, putPoll, repo, startPortal, startTally,
 } from '../browser/harness.mjs';
 
 const out = path.join(repo, 'target', 'lighthouse');
-const STANDARD = {
-  question: 'Bạn đánh giá như thế nào về cổng thông tin này?',
-  options: [
-    { id: 'rat-tot', label: 'Rất tốt' }, { id: 'tot', label: 'Tốt' },
-    { id: 'binh-thuong', label: 'Bình thường' }, { id: 'chua-tot', label: 'Chưa tốt' },
-  ],
-  challenge: 'on',
-};
-
 async function main() {
   const portal = await startPortal();
   const portalOrigin = `http://${HOSTS.portal}:${portal.port}`;
   const tally = await startTally({ allowedOrigins: [portalOrigin] });
   portal.state.tally = `http://${HOSTS.crossSite}:${tally.port}`;
-  await putPoll(tally, 'y-kien-cong', STANDARD);
+  await putPoll(tally, 'y-kien-cong', STANDARD_POLL);
   fs.mkdirSync(out, { recursive: true });
 
   const chrome = await chromeLauncher.launch({
