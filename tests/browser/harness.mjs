@@ -48,8 +48,26 @@ export const cleanups = [];
 // TALLY_BROWSER_ONLY=<words> runs only the scenarios whose name holds them.
 const only = process.env.TALLY_BROWSER_ONLY || '';
 
+// The suite is in two parts of about equal length, "widget" (the widget on
+// portal pages, and its challenge) and "pages" (the HTML pages without
+// JavaScript and the console),
+// which scripts/test-browser runs side by side, each with its own
+// Chromium. TALLY_BROWSER_PART=<part> runs one; unset, both run.
+const part = process.env.TALLY_BROWSER_PART || '';
+if (part && !['widget', 'pages'].includes(part)) {
+  throw new Error(`TALLY_BROWSER_PART is "widget" or "pages", not "${part}"`);
+}
+let current = '';
+
+/** Whether part `name` runs; the scenarios after it belong to it. */
+export function inPart(name) {
+  current = name;
+  return !part || !name || part === name;
+}
+
 export async function scenario(name, body) {
   if (only && !name.includes(only)) return;
+  if (part && current && part !== current) return;
   const started = Date.now();
   try {
     await body();

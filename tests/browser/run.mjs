@@ -11,6 +11,9 @@
 //
 //   TALLY_BIN=target/release/tally node tests/browser/run.mjs
 //
+// scripts/test-browser runs it in two parts side by side (TALLY_BROWSER_PART,
+// see harness.mjs); TALLY_BROWSER_ONLY=<words> runs the scenarios named so.
+//
 // Prints one line per scenario and "N passed, N failed"; exits non-zero on
 // any failure. Screenshots go to target/screenshots/.
 
@@ -23,7 +26,7 @@ import { chromium } from 'playwright-core';
 
 import {
   CHROMIUM, CHROMIUM_ARGS, WIDGET_GZIP_LIMIT, axeCheck, cleanups, counterRows, enNumber, eventually,
-  getJson, newContext, open, repo, resultRows, runSuite, scenario, shots, startPortal, startTally,
+  getJson, inPart, newContext, open, repo, resultRows, runSuite, scenario, shots, startPortal, startTally,
   textOf, viNumber, waitForText, watched,
 } from './harness.mjs';
 import { challenge } from './challenge.mjs';
@@ -35,6 +38,7 @@ import { topologies } from './topologies.mjs';
 import { widgetVisitor } from './widget-visitor.mjs';
 
 async function main() {
+  inPart('widget');
   await scenario('(g) widget.js as served is at most 8 KiB gzipped', async () => {
     const size = zlib.gzipSync(fs.readFileSync(path.join(repo, 'assets', 'widget.min.js')), { level: 9 }).length;
     console.log(`      widget.js: ${size} bytes gzipped (limit ${WIDGET_GZIP_LIMIT})`);
@@ -358,14 +362,19 @@ async function main() {
     await small.screenshot({ path: path.join(shots, 'demo-phone.png'), fullPage: true });
   });
 
-  await topologies(browser);
-  await widgetVisitor(browser);
-  await theme(browser);
-  await layout(browser);
-  await challenge(browser);
-  await pages(browser);
-  await consoleScenarios(browser);
+  if (inPart('widget')) {
+    await topologies(browser);
+    await widgetVisitor(browser);
+    await theme(browser);
+    await layout(browser);
+    await challenge(browser);
+  }
+  if (inPart('pages')) {
+    await pages(browser);
+    await consoleScenarios(browser);
+  }
 
+  inPart('widget');
   await scenario('(f) axe: no serious or critical violation', async () => {
     // Injecting axe adds an inline script, which these pages' CSP forbids:
     // this context alone bypasses CSP, and only for the audit.
@@ -388,6 +397,8 @@ async function main() {
     console.log(`      minor or moderate findings per page: ${counts.join(', ')}`);
   });
 
+  // Every part ends with this look at the pages it opened.
+  inPart('');
   await scenario('(e) no console error, uncaught error or CSP violation on any page', async () => {
     const canary = await newContext(browser, 'G', desktop);
     const { page } = await open(canary, `${portal.origin}/csp-canary`);
@@ -409,4 +420,4 @@ async function main() {
   });
 }
 
-await runSuite('browser', main);
+await runSuite(`browser${process.env.TALLY_BROWSER_PART ? ` (${process.env.TALLY_BROWSER_PART})` : ''}`, main);
