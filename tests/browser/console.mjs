@@ -97,8 +97,10 @@ export async function consoleScenarios(browser) {
     await page.locator('#option-2').fill('Chưa dùng');
     await page.locator('#opens_at').fill(localInput(new Date(Date.now() + 6000)));
     await page.locator('#results').selectOption('always');
-    await page.locator('.actions button[name=save]').click();
-    await page.waitForURL(pollPage);
+    // The new poll's form saves a draft or publishes it: this one is published.
+    await page.locator('.actions button[name=save][value=publish]').click();
+    await page.waitForURL(`${pollPage}?done=published`);
+    await waitForText(page.locator('p.notice'), 'Đã xuất bản.');
     await waitForText(page.locator('.status'), 'Sắp mở');
     assert.equal(await pollStatus(tally, POLL), 'not_yet_open');
     // The page reloads itself: it shows the poll open without a click.
