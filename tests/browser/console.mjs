@@ -246,6 +246,24 @@ export async function consoleScenarios(browser) {
     assert.ok(text.startsWith('\ufeffLượt truy cập mỗi tháng\r\n\r\nTháng;Lượt truy cập\r\n'), text.slice(0, 60));
   });
 
+  await scenario('console: a draft saved with Lưu nháp is not public until Xuất bản', async () => {
+    const draft = 'ban-nhap';
+    const draftPage = `${tally.ops}/admin/console/polls/${draft}`;
+    await page.goto(`${tally.ops}/admin/console/new-poll?template=hai-long`);
+    await page.locator('#id').fill(draft);
+    await page.locator('.actions button', { hasText: 'Lưu nháp' }).click();
+    await page.waitForURL(`${draftPage}?done=drafted`);
+    await waitForText(page.locator('p.notice'), 'Đã lưu nháp.');
+    await waitForText(page.locator('.status'), 'Nháp');
+    assert.equal(await pollStatus(tally, draft), null, 'the API knows no such poll');
+    assert.equal((await fetch(`${tally.origin}/polls/${draft}`)).status, 404, 'nor do the pages');
+    await page.locator('.actions button', { hasText: 'Xuất bản' }).click();
+    await page.waitForURL(`${draftPage}?done=published`);
+    await waitForText(page.locator('p.notice'), 'Đã xuất bản.');
+    await waitForText(page.locator('.status'), 'Đang mở');
+    assert.equal(await pollStatus(tally, draft), 'open');
+  });
+
   await scenario('console: a form without its CSRF token is refused and changes nothing', async () => {
     const form = { id: 'khong-csrf', question: 'Q?', 'option-0': 'A', 'option-1': 'B', results: 'always' };
     const made = await editor.request.post(`${tally.ops}/admin/console/polls`, { form, maxRedirects: 0 });
