@@ -19,6 +19,7 @@ mod console_edits;
 mod counting;
 mod damaged_store;
 mod disk_full;
+mod drafts;
 mod durability;
 mod edge;
 mod embedded_housekeeping;

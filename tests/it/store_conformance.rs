@@ -122,6 +122,7 @@ fn poll(max_choices: u32, options: &[&str]) -> Poll {
         results: Default::default(),
         challenge: Default::default(),
         archived_at: None,
+        draft: false,
     })
     .unwrap()
 }
@@ -1525,6 +1526,33 @@ async fn a_ballot_without_a_time_is_judged_by_the_stores_clock(s: &dyn Store) {
     );
 }
 
+/// A draft takes no ballot (the rules' `NotYetOpen`, counting nothing),
+/// whatever its dates say, until it is published.
+async fn a_draft_takes_no_ballot_until_published(s: &dyn Store) {
+    let mut draft = poll(1, &["tot", "chua-tot"]);
+    draft.draft = true;
+    s.put_poll(&SITE, &draft, false).await.unwrap();
+    let b = ballot(&visitor(93), 5, &["tot"], 50);
+    let (verdict, state) = s.cast(&SITE, &b).await.unwrap().unwrap();
+    assert_eq!(
+        (verdict, state.votes, state.voters),
+        (Verdict::NotYetOpen, vec![0, 0], 0)
+    );
+    assert!(state.poll.draft);
+    let listed = s.list_polls(&SITE).await.unwrap();
+    assert!(listed.iter().any(|p| p.id == draft.id && p.draft));
+    draft.draft = false;
+    assert_eq!(
+        s.put_poll(&SITE, &draft, false).await.unwrap(),
+        PutPoll::Replaced
+    );
+    let mut again = b.clone();
+    again.attempt = Attempt::fresh();
+    let (verdict, state) = s.cast(&SITE, &again).await.unwrap().unwrap();
+    assert_eq!((verdict, state.votes), (Verdict::Accepted, vec![1, 0]));
+    assert!(!state.poll.draft);
+}
+
 async fn a_ballot_sent_again_has_one_fate(s: &dyn Store) {
     s.put_poll(&SITE, &poll(1, &["tot", "chua-tot"]), false)
         .await
@@ -2076,6 +2104,7 @@ conformance!(
     ballots_respect_the_polls_window,
     a_retracted_try_that_arrives_late_is_not_counted,
     a_ballot_sent_again_has_one_fate,
+    a_draft_takes_no_ballot_until_published,
     a_ballot_without_a_time_is_judged_by_the_stores_clock,
     the_ballot_rules_are_one_table,
     a_retracted_ballot_is_gone_and_others_stay,

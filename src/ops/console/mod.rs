@@ -68,6 +68,8 @@ pub enum Page {
     ReopenPoll,
     /// Opens a scheduled poll now.
     OpenPoll,
+    /// Publishes a draft.
+    PublishPoll,
     ArchivePoll,
     DeletePoll,
     /// A poll's results as a spreadsheet (`.xlsx` when true, else CSV).
@@ -160,6 +162,7 @@ impl From<EditError> for Failure {
                 "Thời gian đóng phải ở tương lai.",
                 "The closing time must be in the future.",
             ),
+            EditError::DraftWithBallots => Failure::Refused(ApiError::PublishedWithBallots),
             EditError::Store(e) => e.into(),
         }
     }
@@ -304,7 +307,7 @@ impl Console {
             (Page::PollResults { xlsx }, _) => polls::results_sheet(self, &editor, id, xlsx).await,
             (Page::EditPoll, None) => form::edit_poll(self, &editor, id).await,
             (Page::EditPoll, Some(f)) => save::save(self, &editor, id, &f).await,
-            (Page::ClosePoll | Page::ReopenPoll | Page::OpenPoll, Some(f)) => {
+            (Page::ClosePoll | Page::ReopenPoll | Page::OpenPoll | Page::PublishPoll, Some(f)) => {
                 polls::act(self, &editor, page, id, &f).await
             }
             (Page::ArchivePoll | Page::DeletePoll, None) => {
