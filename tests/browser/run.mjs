@@ -27,6 +27,7 @@ import {
   textOf, viNumber, waitForText, watched,
 } from './harness.mjs';
 import { challenge } from './challenge.mjs';
+import { chartScenarios } from './charts.mjs';
 import { consoleScenarios } from './console.mjs';
 import { pages } from './pages.mjs';
 import { layout } from './layout.mjs';
@@ -365,6 +366,7 @@ async function main() {
   await challenge(browser);
   await pages(browser);
   await consoleScenarios(browser);
+  await chartScenarios(browser);
 
   await scenario('(f) axe: no serious or critical violation', async () => {
     // Injecting axe adds an inline script, which these pages' CSP forbids:
