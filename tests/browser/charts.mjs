@@ -16,7 +16,7 @@ import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 
 import {
-  CHROMIUM, CHROMIUM_ARGS, cleanups, newContext, runSuite, scenario, shots, startTally,
+  CHROMIUM, CHROMIUM_ARGS, cleanups, newContext, runSuite, scenario, shots, startTally, waitForText, watched,
 } from './harness.mjs';
 
 const sizes = {
@@ -145,6 +145,32 @@ export async function chartScenarios(browser) {
     assert.deepEqual(seen, [], `English on the Vietnamese page: ${seen.join(', ')}`);
     assert.ok(!/\bmax\b/.test(vietnamese), 'no "max" label');
     console.log(`      ${english.size} English words of the English page, none on the Vietnamese one`);
+  });
+  await scenario('console: charts — a column\'s value is read with the keyboard, the chart one tab stop', async () => {
+    const context = await newContext(browser, 'Chart keyboard', sizes.desktop);
+    await context.addCookies(found.cookies);
+    const page = await context.newPage();
+    await page.goto(`${tally.ops}/admin/console/history`);
+    const chart = page.locator('svg.chart[aria-describedby=span-sum]');
+    const titles = await chart.locator('rect.bar > title').allTextContents();
+    assert.equal(await chart.locator('[tabindex]').count(), 0, 'no column is a tab stop of its own');
+    await chart.focus();
+    const readout = page.locator('figure', { has: chart }).locator('.readout');
+    await waitForText(readout, titles.at(-1));
+    await page.keyboard.press('ArrowLeft');
+    await page.keyboard.press('ArrowLeft');
+    await waitForText(readout, titles.at(-3));
+    await page.keyboard.press('Home');
+    await waitForText(readout, titles[0]);
+    assert.match(titles[0], /^\d\d\/\d\d: \d{1,3}(\.\d{3})*$/, titles[0]);
+    assert.equal(await readout.getAttribute('aria-live'), 'polite');
+  });
+
+  await scenario('console: charts — no uncaught error or CSP violation on the chart pages', async () => {
+    const mine = watched.filter((w) => w.label.startsWith(tally.ops));
+    const problems = mine.flatMap((w) => w.problems.map((p) => `${w.label}: ${p}`.slice(0, 300)));
+    assert.deepEqual(problems, []);
+    assert.ok(mine.length >= 4, `${mine.length} pages watched`);
   });
 }
 

@@ -189,6 +189,8 @@ pub fn with_table(chart: Markup, show: &str, table: Markup) -> Markup {
     html! {
         figure.chart-box {
             (chart)
+            // Where the console's script writes the column a reader is on.
+            p.readout aria-live="polite" hidden {}
             details { summary { (show) } (table) }
         }
     }

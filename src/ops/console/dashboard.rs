@@ -72,8 +72,5 @@ pub(super) async fn dashboard(console: &Console, editor: &Editor) -> Answer {
             li { a href=(frame.link("/admin/console/audit")) { (frame.t("Nhật ký thay đổi", "Audit log")) } }
         }
     };
-    Ok(html_response(
-        StatusCode::OK,
-        frame.page(title, false, body),
-    ))
+    Ok(html_response(StatusCode::OK, frame.page(title, true, body)))
 }

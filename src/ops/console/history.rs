@@ -168,7 +168,7 @@ pub(super) async fn history(console: &Console, editor: &Editor, query: Option<&s
     } else {
         StatusCode::OK
     };
-    Ok(html_response(status, frame.page(title, false, body)))
+    Ok(html_response(status, frame.page(title, true, body)))
 }
 
 /// Visits per day (365 days) or per month, as a spreadsheet for the editor.
