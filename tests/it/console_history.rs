@@ -153,6 +153,7 @@ async fn a_preview_writes_nothing_until_confirmed(backend: Backend) {
         "<dd>07/03/2024</dd>",
         "<dd>5.020</dd>",
         "<th scope=\"row\">02/03/2024</th><td>1.300</td>",
+        "… 1 ngày nữa",
         "Xác nhận nhập",
     ] {
         assert!(preview.contains(shown), "{shown} in {preview}");

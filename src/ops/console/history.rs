@@ -22,6 +22,11 @@ fn date(day: Day) -> String {
     day.date().strftime("%d/%m/%Y").to_string()
 }
 
+/// `12/2026`.
+fn month(m: crate::calendar::Month) -> String {
+    m.first_day().date().strftime("%m/%Y").to_string()
+}
+
 /// Views or visits per day as a column chart, summed up in a sentence
 /// (`id`, which describes the chart to screen readers), with its table.
 pub(super) fn visits_chart(
@@ -88,11 +93,10 @@ pub(super) async fn history(console: &Console, editor: &Editor, query: Option<&s
     let months = h
         .visits_per_month(today.days_before(364).month(), today.month())
         .await?;
-    let month_points: Vec<(String, u64)> =
-        months.iter().map(|(m, v)| (m.to_string(), *v)).collect();
+    let month_points: Vec<(String, u64)> = months.iter().map(|(m, v)| (month(*m), *v)).collect();
     let month_rows: Vec<Vec<String>> = months
         .iter()
-        .map(|(m, v)| vec![m.to_string(), frame.lang.number(*v)])
+        .map(|(m, v)| vec![month(*m), frame.lang.number(*v)])
         .collect();
     let per_month = frame.t("Lượt truy cập mỗi tháng", "Visits per month");
     let mut tops = Vec::new();

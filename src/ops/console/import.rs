@@ -211,7 +211,10 @@ fn preview(frame: &Frame, days: &[(Day, u64)], csv: &str) -> Markup {
                 caption { (frame.t("Một vài dòng (đầu và cuối tệp)", "A few rows (first and last in the file)")) }
                 thead { tr { th scope="col" { (frame.t("Ngày", "Day")) } th scope="col" { (frame.t("Lượt truy cập", "Visits")) } } }
                 tbody {
-                    @for (day, visits) in shown {
+                    @for (i, (day, visits)) in shown.iter().enumerate() {
+                        @if i == PREVIEW_ROWS && days.len() > PREVIEW_ROWS * 2 {
+                            tr { td colspan="2" { "… " (n((days.len() - PREVIEW_ROWS * 2) as u64)) " " (frame.t("ngày nữa", "more days")) } }
+                        }
                         tr { th scope="row" { (date(Some(*day))) } td { (n(*visits)) } }
                     }
                 }
