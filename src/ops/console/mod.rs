@@ -8,6 +8,8 @@
 //!   token's check;
 //! - [`layout`]: the page shell, stylesheet, security headers, errors;
 //! - [`dashboard`], [`list`], [`polls`], [`form`], [`save`], [`history`]: pages;
+//! - [`picked`]: the history's picked span ([`range`]); [`import`]: the
+//!   previous counter's figure and history, previewed before written;
 //! - [`chart`]: SVG charts with their numbers as tables.
 
 mod audit;
