@@ -3,7 +3,7 @@
 // from the portal's widget in another browser context, the console's
 // results follow (the page reloads itself), the editor closes and reopens
 // it, downloads the results as CSV and reads them back, archives it, and
-// imports a previous counter's history (twice, counted once). A wrong token, an expired session and a form
+// imports a previous counter's history after its preview (twice, counted once). A wrong token, an expired session and a form
 // without its CSRF token are refused and change nothing. Every console page
 // is audited with axe (no serious or critical violation).
 //
@@ -226,7 +226,9 @@ export async function consoleScenarios(browser) {
     for (let i = 0; i < 2; i++) {
       await page.goto(`${tally.ops}/admin/console/import`);
       await page.locator('#csv').fill(csv);
-      await page.locator('button[type=submit]', { hasText: 'Nhập' }).click();
+      await page.locator('button[type=submit]', { hasText: 'Xem trước' }).click();
+      await page.locator('#preview').waitFor();
+      await page.locator('button[type=submit]', { hasText: 'Xác nhận nhập' }).click();
       await page.locator('[role=status]').waitFor();
     }
     await eventually('the total rose by the import, once', async () => {

@@ -16,6 +16,7 @@ mod cli;
 mod cluster_failover;
 mod console;
 mod console_edits;
+mod console_history;
 mod counting;
 mod damaged_store;
 mod disk_full;

@@ -1722,6 +1722,27 @@ async fn history_keeps_each_days_visits_and_top_pages(s: &dyn Store) {
     assert_eq!(visits, vec![0, 1, 1, 1, 1]);
 }
 
+async fn a_pages_views_are_read_day_by_day(s: &dyn Store) {
+    let views = [("/a", 4), ("/b", 5), ("/c", 3)];
+    views_on(s, "p-1", "2026-11-26", "2026-11-26", &views).await;
+    views_on(
+        s,
+        "p-2",
+        "2026-11-27",
+        "2026-11-27",
+        &[("/a", 7), ("/c", 1)],
+    )
+    .await;
+    let days = [day("2026-11-25"), day("2026-11-26"), day("2026-11-27")];
+    let read = async |p: &str| s.page_by_day(&SITE, &page(p), &days).await.unwrap();
+    assert_eq!(read("/a").await, vec![0, 4, 7]);
+    // The day over keeps its two most-read pages: /c is gone from it.
+    assert_eq!(read("/c").await, vec![0, 0, 1]);
+    assert_eq!(read("/x").await, vec![0, 0, 0]);
+    let none = s.page_by_day(&SITE, &page("/a"), &[]).await.unwrap();
+    assert!(none.is_empty());
+}
+
 async fn an_imported_day_replaces_its_earlier_import(s: &dyn Store) {
     let today = day("2026-11-28");
     s.apply(&SITE, &batch("i-1"), &query(&[]), &keep(100))
@@ -2110,6 +2131,7 @@ conformance!(
     a_retracted_ballot_is_gone_and_others_stay,
     housekeeping_keeps_what_is_still_needed,
     history_keeps_each_days_visits_and_top_pages,
+    a_pages_views_are_read_day_by_day,
     an_imported_day_replaces_its_earlier_import,
     an_import_is_settled_by_its_id,
     a_polls_ballots_are_kept_per_day,
