@@ -104,17 +104,18 @@ async fn a_redis_outage_loses_no_answered_hit_and_no_acknowledged_ballot() {
         unreachable!()
     };
     redis.kill();
-    // The outage is seen, hits go on being answered (into the buffer) and
-    // ballots meet it.
+    // The outage is seen, hits go on being answered (into the buffer), and
+    // ballots and /readyz meet it.
     let answered = hits.lock().await.len();
     eventually(
         Duration::from_secs(20),
-        "the outage seen, with 100 more hits answered and a ballot refused",
+        "the outage seen, 100 more hits answered, a ballot and /readyz refused",
         async || {
             let seen = app.counter(None).await["stale"] == true
                 && app.metric("tally_store_up").await == 0.0
                 && app.metric("tally_hit_buffer").await > 0.0;
-            let refused = ballots.lock().await.iter().any(|(_, s)| *s == 503);
+            let refused = ballots.lock().await.iter().any(|(_, s)| *s == 503)
+                && readiness.lock().await.contains(&503);
             (seen && refused && hits.lock().await.len() >= answered + 100).then_some(())
         },
     )
