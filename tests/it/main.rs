@@ -36,6 +36,7 @@ mod polls_file;
 mod redis_tls;
 mod replicas;
 mod resilience;
+mod retention;
 mod schema_version;
 mod sign_in;
 mod store_conformance;
