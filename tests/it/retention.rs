@@ -200,6 +200,68 @@ async fn a_reopen_before_the_day_keeps_one_ballot_per_visitor(backend: Backend) 
     app.stop().await;
 }
 
+/// Runs the tally binary with `args` and `env` to its end.
+async fn tally(args: &[&str], env: &[(&str, String)]) -> std::process::Output {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_tally"));
+    command
+        .args(args)
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())));
+    tokio::task::spawn_blocking(move || command.output().expect("the tally binary"))
+        .await
+        .unwrap()
+}
+
+async fn a_poll_without_its_voters_is_exported_restored_and_checked(backend: Backend) {
+    let home = Home::open(backend).await;
+    let app = TestApp::start(&home, settings).await;
+    for voter in [cookie(), cookie()] {
+        let r = app.vote(POLL, &voter, "203.0.113.7", json!(["tot"])).await;
+        assert_eq!(r.status(), 201);
+    }
+    let closed = admin(
+        &app,
+        reqwest::Method::POST,
+        &format!("/admin/polls/{POLL}/close"),
+    )
+    .await;
+    assert_eq!(closed.status(), 200);
+    app.clock.set(noon() + days(31));
+    assert_eq!(sweep(&app).await.voter_records, 2);
+    let before = results(&app, POLL).await;
+    let dir = tempfile::TempDir::new().unwrap();
+    let file = dir.path().join("tally.jsonl.gz");
+    let file = file.to_str().unwrap();
+    let token = [("TALLY_ADMIN_TOKEN", TOKEN.to_owned())];
+    let done = tally(&["backup", "--from", &app.ops, "--out", file], &token).await;
+    assert!(
+        done.status.success(),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    app.stop().await;
+    drop(home);
+
+    let target = Home::open(Backend::Embedded).await;
+    let env = target.env();
+    let restored = tally(&["restore", "--file", file], &env).await;
+    assert!(
+        restored.status.success(),
+        "{}",
+        String::from_utf8_lossy(&restored.stderr)
+    );
+    let checked = tally(&["check", "--file", file], &env).await;
+    let said = String::from_utf8_lossy(&checked.stdout);
+    assert!(
+        checked.status.success() && said.starts_with("no difference"),
+        "{said}"
+    );
+    let clock = std::sync::Arc::new(tally::clock::ManualClock::new(noon() + days(31)));
+    let app = TestApp::start_at(&target, clock, settings).await;
+    assert_eq!(results(&app, POLL).await, before);
+    assert_eq!(before[2], 2);
+    app.stop().await;
+}
+
 macro_rules! on_every_store {
     ($($case:ident),* $(,)?) => {
         $(
@@ -220,6 +282,7 @@ on_every_store!(
     audit_entries_go_when_their_days_are_over,
     voters_are_kept_until_their_days_after_the_close,
     a_reopen_before_the_day_keeps_one_ballot_per_visitor,
+    a_poll_without_its_voters_is_exported_restored_and_checked,
 );
 
 #[test]
