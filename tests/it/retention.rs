@@ -346,3 +346,64 @@ fn the_readme_table_matches_the_settings() {
         assert!(vi.contains(name), "docs/privacy.vi.md does not name {name}");
     }
 }
+
+/// The console refuses the reopen in the editor's language, saying why.
+#[tokio::test]
+async fn the_console_says_why_a_poll_cannot_reopen() {
+    let home = Home::open(Backend::Embedded).await;
+    let app = TestApp::start(&home, settings).await;
+    let closed = admin(
+        &app,
+        reqwest::Method::POST,
+        &format!("/admin/polls/{POLL}/close"),
+    )
+    .await;
+    assert_eq!(closed.status(), 200);
+    app.clock
+        .set(noon() + days(29) + SignedDuration::from_mins(1));
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let signed_in = browser
+        .post(format!("{}/admin/sign-in", app.ops))
+        .form(&[("token", TOKEN)])
+        .send()
+        .await
+        .unwrap();
+    let set = signed_in.headers()[reqwest::header::SET_COOKIE]
+        .to_str()
+        .unwrap();
+    let session = set.split(';').next().unwrap().to_owned();
+    let page = browser
+        .get(format!("{}/admin/", app.ops))
+        .header(reqwest::header::COOKIE, &session)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let at = page.find(r#"name="csrf" value=""#).expect("a CSRF field") + 19;
+    let csrf = &page[at..at + 64];
+    for (lang, expected) in [
+        ("", "Không thể mở lại bình chọn này"),
+        ("?lang=en", "This poll cannot reopen"),
+    ] {
+        let r = browser
+            .post(format!(
+                "{}/admin/console/polls/{POLL}/reopen{lang}",
+                app.ops
+            ))
+            .header(reqwest::header::COOKIE, &session)
+            .form(&[("csrf", csrf)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 400);
+        let page = r.text().await.unwrap();
+        assert!(page.contains(expected), "{page}");
+    }
+    assert_eq!(app.poll_for(POLL, &cookie()).await["status"], "closed");
+    app.stop().await;
+}
