@@ -15,6 +15,10 @@ use crate::store::{Store, StoreError};
 #[serde(rename_all = "snake_case")]
 pub enum Action {
     CreatePoll,
+    /// A poll created or saved as a draft, or taken back to draft.
+    SaveDraft,
+    /// A draft made public.
+    PublishPoll,
     ReplacePoll,
     ClosePoll,
     ReopenPoll,
@@ -35,6 +39,8 @@ impl Action {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::CreatePoll => "create_poll",
+            Self::SaveDraft => "save_draft",
+            Self::PublishPoll => "publish_poll",
             Self::ReplacePoll => "replace_poll",
             Self::ClosePoll => "close_poll",
             Self::ReopenPoll => "reopen_poll",

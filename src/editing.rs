@@ -1,6 +1,6 @@
 //! What editors change, each change noted in the audit log with who made
-//! it: polls created, replaced, closed, reopened, archived and deleted, and
-//! the counter's baseline. The admin API and the console both change
+//! it: polls created, saved as drafts, published, replaced, closed,
+//! reopened, archived and deleted, and the counter's baseline. The admin API and the console both change
 //! things only through here.
 
 use std::sync::Arc;
@@ -31,6 +31,9 @@ pub enum EditError {
         "the poll closed more than TALLY_VOTER_DAYS ago: its voters are no longer known, so it cannot take ballots again"
     )]
     VotersForgotten,
+    /// Turning a published poll that holds ballots back into a draft.
+    #[error("the poll has ballots: it cannot go back to draft")]
+    DraftWithBallots,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -54,6 +57,11 @@ fn recorded(state: &PollState) -> Value {
         .map(|(o, n)| (o.id.as_str().to_owned(), json!(n)))
         .collect();
     json!({ "poll": state.poll, "votes": votes, "voters": state.voters })
+}
+
+/// Whether anyone voted in the poll.
+pub(crate) fn holds_ballots(state: &PollState) -> bool {
+    state.voters > 0 || state.votes.iter().any(|&n| n > 0)
 }
 
 impl Editing {
@@ -117,21 +125,69 @@ impl Editing {
             .ok_or(EditError::NotFound)
     }
 
-    /// Creates or replaces a poll (see [`Voting::put`]).
+    /// Creates or replaces a poll (see [`Voting::put`]), as a draft or
+    /// published as `poll` says; a published poll that holds ballots does
+    /// not go back to draft.
     pub async fn put(&self, who: &str, poll: &Poll, force: bool) -> Result<PutPoll, EditError> {
         let before = self.voting.state(&poll.id, None).await?;
         let now = self.voting.now();
         self.voters_still_known(before.as_ref().map(|b| &b.poll), poll, now)?;
+        let was_draft = before.as_ref().map(|b| b.poll.draft);
+        if poll.draft && was_draft == Some(false) && before.as_ref().is_some_and(holds_ballots) {
+            return Err(EditError::DraftWithBallots);
+        }
         let put = self.voting.put(poll, force).await?;
-        let action = match put {
-            PutPoll::Created => Action::CreatePoll,
-            PutPoll::Replaced => Action::ReplacePoll,
-            PutPoll::Unchanged | PutPoll::Conflict(_) => return Ok(put),
+        let action = match (&put, was_draft, poll.draft) {
+            (PutPoll::Unchanged | PutPoll::Conflict(_), ..) => return Ok(put),
+            (_, _, true) => Action::SaveDraft,
+            (PutPoll::Replaced, Some(true), false) => Action::PublishPoll,
+            (PutPoll::Created, ..) => Action::CreatePoll,
+            (PutPoll::Replaced, ..) => Action::ReplacePoll,
         };
         let after = self.voting.state(&poll.id, None).await?;
         self.note(who, action, &poll.id, before.as_ref(), after.as_ref())
             .await;
         Ok(put)
+    }
+
+    /// Publishes a draft: from now on it is public and follows its dates
+    /// (one whose opening is ahead is scheduled, not open). A published
+    /// poll stays as it is.
+    pub async fn publish(&self, who: &str, id: &PollId) -> Result<PollState, EditError> {
+        let before = self.existing(id).await?;
+        if !before.poll.draft {
+            return Ok(before);
+        }
+        let poll = Poll {
+            draft: false,
+            ..before.poll.clone()
+        };
+        self.voting.put(&poll, false).await?;
+        let after = self.existing(id).await?;
+        self.note(who, Action::PublishPoll, id, Some(&before), Some(&after))
+            .await;
+        Ok(after)
+    }
+
+    /// Takes a published poll back to draft, out of the public's sight;
+    /// refused once it holds ballots. A draft stays as it is.
+    pub async fn unpublish(&self, who: &str, id: &PollId) -> Result<PollState, EditError> {
+        let before = self.existing(id).await?;
+        if before.poll.draft {
+            return Ok(before);
+        }
+        if holds_ballots(&before) {
+            return Err(EditError::DraftWithBallots);
+        }
+        let poll = Poll {
+            draft: true,
+            ..before.poll.clone()
+        };
+        self.voting.put(&poll, false).await?;
+        let after = self.existing(id).await?;
+        self.note(who, Action::SaveDraft, id, Some(&before), Some(&after))
+            .await;
+        Ok(after)
     }
 
     /// Opens a scheduled poll now, before its planned opening; its end

@@ -2,7 +2,9 @@
 //! its polls. The file seeds; editors decide. At each start it creates the
 //! polls that do not exist and updates those it wrote and no editor has
 //! changed since; a poll an editor changed, archived, closed or deleted is
-//! left as the editor left it. Nothing in the file can stop a start: a poll
+//! left as the editor left it. A poll may be declared a draft (`draft =
+//! true`): public once the file or an editor publishes it; the file does
+//! not take a published poll that holds ballots back to draft. Nothing in the file can stop a start: a poll
 //! it cannot write is logged and left to the editors. Every change it
 //! makes is in the audit log, made by [`POLLS_FILE`].
 
@@ -12,7 +14,7 @@ use anyhow::Context as _;
 use serde::Deserialize;
 
 use crate::audit::Action;
-use crate::editing::Editing;
+use crate::editing::{Editing, holds_ballots};
 use crate::poll::{Poll, PollSpec};
 use crate::store::{PollState, PutPoll, StoreError};
 
@@ -41,6 +43,9 @@ pub enum Seeded {
     /// The file's version would drop options that hold ballots: left as
     /// it is, for an editor to decide.
     WouldDropBallots(Vec<(String, u64)>),
+    /// The file's version is a draft and the poll, published, holds
+    /// ballots: left published, for an editor to decide.
+    WouldHideBallots,
 }
 
 impl Editing {
@@ -65,6 +70,10 @@ impl Editing {
                     poll = %poll.id,
                     options = ?held,
                     "polls file: its version would drop options that hold ballots; the poll is left as it is for an editor to change in the console"
+                ),
+                Seeded::WouldHideBallots => tracing::warn!(
+                    poll = %poll.id,
+                    "polls file: its version is a draft but the published poll holds ballots; the poll stays published"
                 ),
             }
             seeded.push(outcome);
@@ -96,6 +105,9 @@ impl Editing {
         }
         if stored_print == fingerprint {
             return Ok(Seeded::Unchanged);
+        }
+        if poll.draft && !stored.poll.draft && holds_ballots(&stored) {
+            return Ok(Seeded::WouldHideBallots);
         }
         self.file_writes(&from_file, Some(&stored), Action::ReplacePoll)
             .await

@@ -101,6 +101,8 @@ pub enum ApiError {
     ImportUnsettled,
     /// Replacing the poll would drop options that hold ballots.
     PollConflict(PollConflictDetail),
+    /// A published poll that holds ballots cannot go back to draft.
+    PublishedWithBallots,
     Internal,
 }
 

@@ -180,6 +180,21 @@ impl History {
         Ok(top)
     }
 
+    /// `page`'s views on each day of `from..=to`: 0 on a day before those
+    /// kept ([`Self::page_days`]) or on which it was not among the day's
+    /// most-read pages once the day was over.
+    pub async fn page_per_day(
+        &self,
+        page: &PageId,
+        from: Day,
+        to: Day,
+    ) -> Result<Vec<(Day, u64)>, HistoryError> {
+        let (from, to) = self.span(from, to)?;
+        let days: Vec<Day> = from.through(to).collect();
+        let views = self.store.page_by_day(&self.site, page, &days).await?;
+        Ok(days.into_iter().zip(views).collect())
+    }
+
     /// `poll`'s ballots on each day from its first ballot (or `from`) to
     /// today (or `to`): per option, in the poll's order.
     pub async fn ballots_per_day(

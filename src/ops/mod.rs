@@ -72,6 +72,7 @@ pub fn routes() -> Routes<Ops> {
         .api(routes!(close_poll))
         .api(routes!(reopen_poll))
         .api(routes!(archive_poll))
+        .api(routes!(admin::drafts::publish_poll))
         .api(routes!(ballots_per_day))
         .api(routes!(poll_results))
         .api(routes!(put_baseline))

@@ -54,7 +54,8 @@ pub struct Standing {
 }
 
 /// The ballot rules, in the order they apply: a person who voted is told so
-/// first; then the poll must be open, the choices valid, the challenge met
+/// first; then the poll must be published (a draft is not yet open) and
+/// open, the choices valid, the challenge met
 /// where the poll asks for one, and the address and its networks under
 /// their caps for the day.
 /// The embedded store runs this function; the Redis store's `ballot.lua`
@@ -64,6 +65,9 @@ pub fn judge(poll: &Poll, at: Timestamp, standing: &Standing, choices: &[OptionI
     let mut cap = standing.address_cap;
     if standing.already_voted {
         return Verdict::AlreadyVoted;
+    }
+    if poll.draft {
+        return Verdict::NotYetOpen;
     }
     match poll.status(at) {
         PollStatus::NotYetOpen => return Verdict::NotYetOpen,

@@ -59,6 +59,10 @@ pub struct PollSpec {
     /// its results kept.
     #[serde(default)]
     pub archived_at: Option<Timestamp>,
+    /// Saved as a draft: seen by editors only, taking no ballots, until an
+    /// editor publishes it (default: published).
+    #[serde(default)]
+    pub draft: bool,
 }
 
 /// A checked poll. Only [`Poll::new`] makes one.
@@ -78,6 +82,10 @@ pub struct Poll {
     pub challenge: ChallengeMode,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub archived_at: Option<Timestamp>,
+    /// A draft is no poll to the public: no page, no answer, no ballot.
+    /// Absent (as in polls stored or exported before drafts), published.
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub draft: bool,
     /// The dates a close set aside, which a reopening restores.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub set_aside: Option<SetAside>,
@@ -174,6 +182,7 @@ impl Poll {
             results: spec.results,
             challenge: spec.challenge,
             archived_at: spec.archived_at,
+            draft: spec.draft,
             set_aside: None,
             from_file: None,
         })

@@ -103,6 +103,7 @@ mod tests {
             results: Default::default(),
             challenge: Default::default(),
             archived_at: None,
+            draft: false,
         })
         .unwrap()
     }

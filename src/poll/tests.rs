@@ -21,6 +21,7 @@ fn spec(options: Vec<PollOption>, max_choices: Option<u32>) -> PollSpec {
         results: Default::default(),
         challenge: Default::default(),
         archived_at: None,
+        draft: false,
     }
 }
 
@@ -155,4 +156,36 @@ fn the_question_and_labels_refuse_controls_and_direction_changes() {
         Poll::new(spec(options, None)).unwrap().options[0].label,
         "Rất tốt"
     );
+}
+
+#[test]
+fn a_draft_takes_no_ballot_and_is_stored_only_when_it_is_one() {
+    let at: Timestamp = "2026-12-01T00:00:00Z".parse().unwrap();
+    let standing = Standing {
+        already_voted: false,
+        from_address: 0,
+        address_cap: 50,
+        solved_cap: 50,
+        network_full: false,
+        proof: Proof::Missing,
+    };
+    let choice = [OptionId::parse("tot").unwrap()];
+    let draft = Poll::new(PollSpec {
+        draft: true,
+        ..spec(four(), None)
+    })
+    .unwrap();
+    assert_eq!(judge(&draft, at, &standing, &choice), Verdict::NotYetOpen);
+    let published = Poll {
+        draft: false,
+        ..draft.clone()
+    };
+    assert_eq!(judge(&published, at, &standing, &choice), Verdict::Accepted);
+    // Stored polls without the field (written before drafts) read as
+    // published; a published poll is stored without it.
+    let json = serde_json::to_value(&published).unwrap();
+    assert!(json.get("draft").is_none(), "{json}");
+    assert_eq!(serde_json::from_value::<Poll>(json).unwrap(), published);
+    assert_eq!(serde_json::to_value(&draft).unwrap()["draft"], true);
+    assert_ne!(draft.fingerprint(), published.fingerprint());
 }

@@ -88,6 +88,7 @@ mod tests {
             results,
             challenge: Default::default(),
             archived_at: None,
+            draft: false,
         })
         .unwrap()
     }

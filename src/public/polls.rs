@@ -103,7 +103,7 @@ impl PollsApi {
     pub async fn poll_for(&self, id: &PollId, headers: &HeaderMap) -> Result<PollState, ApiError> {
         let visitor = reader(headers)?;
         self.voting
-            .state(id, visitor.as_ref())
+            .public_state(id, visitor.as_ref())
             .await?
             .ok_or(ApiError::PollNotFound)
     }

@@ -247,6 +247,10 @@ operations! {
             limit: u32,
         ) -> Vec<Vec<(PageId, u64)>>;
 
+        /// `page`'s views on each of `days`, in order: 0 on a day that did
+        /// not keep it (after a day ends only its most-read pages stay).
+        async fn page_by_day(&self, site: &SiteId, page: &PageId, days: &[Day]) -> Vec<u64>;
+
         /// A poll's ballots per local day: `(day, option id or "_voters",
         /// count)`, in no order.
         async fn ballots_by_day(&self, site: &SiteId, poll: &PollId) -> Vec<(Day, String, u64)>;

@@ -76,12 +76,13 @@ impl Default for Paging {
 pub enum Order {
     /// Every poll, by id: the admin API's list.
     ById,
-    /// The public archive: the polls an editor has not archived, open ones
-    /// first (soonest to close first), then those coming up (soonest to
-    /// open first), then the closed ones (latest first).
+    /// The public archive: the published polls an editor has not
+    /// archived, open ones first (soonest to close first), then those
+    /// coming up (soonest to open first), then the closed ones (latest
+    /// first).
     Archive,
-    /// The console's: open, scheduled, closed, then archived; by id within
-    /// each group.
+    /// The console's: drafts, open, scheduled, closed, then archived; by
+    /// id within each group.
     Console,
 }
 
@@ -91,7 +92,7 @@ impl Order {
         match self {
             Order::ById => 1,
             Order::Archive => 3,
-            Order::Console => 4,
+            Order::Console => 5,
         }
     }
 
@@ -105,9 +106,11 @@ impl Order {
         };
         match self {
             Order::ById => Some(0),
+            Order::Archive if poll.draft => None,
             Order::Archive => poll.archived_at.is_none().then(status),
-            Order::Console if poll.archived_at.is_some() => Some(3),
-            Order::Console => Some(status()),
+            Order::Console if poll.draft => Some(0),
+            Order::Console if poll.archived_at.is_some() => Some(4),
+            Order::Console => Some(status() + 1),
         }
     }
 
@@ -302,7 +305,27 @@ impl Voting {
 
 #[cfg(test)]
 mod tests {
-    use super::Paging;
+    use super::{Order, Paging};
+    use crate::poll::Poll;
+
+    #[test]
+    fn drafts_lead_the_console_and_stay_out_of_the_archive() {
+        let now: jiff::Timestamp = "2026-12-01T00:00:00Z".parse().unwrap();
+        let poll = |id: &str, draft: bool| -> Poll {
+            serde_json::from_value(serde_json::json!({
+                "id": id, "question": "?", "max_choices": 1, "draft": draft,
+                "options": [{"id": "a", "label": "A"}, {"id": "b", "label": "B"}],
+            }))
+            .unwrap()
+        };
+        let polls = [poll("mo", false), poll("nhap", true)];
+        let (ids, groups) = Order::Console.page(&polls, now, Paging::default());
+        let ids: Vec<&str> = ids.iter().map(|id| id.as_str()).collect();
+        assert_eq!((ids, groups), (vec!["nhap", "mo"], vec![1, 1, 0, 0, 0]));
+        let (ids, groups) = Order::Archive.page(&polls, now, Paging::default());
+        assert_eq!((ids.len(), groups), (1, vec![1, 0, 0]));
+        assert_eq!(Order::ById.page(&polls, now, Paging::default()).0.len(), 2);
+    }
 
     #[test]
     fn pages_lead_to_their_neighbours_within_the_list() {

@@ -217,14 +217,15 @@ impl Voting {
 
     /// A poll and its counts for readers of results: at most
     /// `results_fresh` old (the counter's flush interval), so a popular
-    /// results page costs the store a few reads a second.
+    /// results page costs the store a few reads a second. A draft is no
+    /// poll to them.
     pub async fn results(&self, poll: &PollId) -> Result<Option<PollState>, StoreError> {
         if let Some((at, state)) = self.results.lock().get(poll)
             && at.elapsed() < self.results_fresh
         {
             return Ok(Some(state.clone()));
         }
-        let state = self.state(poll, None).await?;
+        let state = self.public_state(poll, None).await?;
         if let Some(state) = &state {
             self.keep_results(state, true);
         }
@@ -304,6 +305,11 @@ impl Voting {
         }) else {
             return Ok(None);
         };
+        if state.poll.draft {
+            // The store judged it not yet open and counted nothing; to the
+            // public a draft is no poll at all.
+            return Ok(None);
+        }
         self.remember(poll);
         self.keep_results(&state, false);
         let result = match verdict {

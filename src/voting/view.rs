@@ -1,5 +1,6 @@
-//! A poll as one viewer sees it: whether they voted and what, and its
-//! counts only when the poll's results visibility lets them see them.
+//! A poll as one viewer sees it (none while it is a draft): whether they
+//! voted and what, and its counts only when the poll's results visibility
+//! lets them see them.
 
 use crate::ids::{PollId, VisitorKey};
 use crate::poll::{Shown, Viewer};
@@ -42,15 +43,26 @@ impl PollView {
 }
 
 impl Voting {
+    /// A poll, its counts and whether `visitor` voted, as the public may
+    /// read it: a draft is no poll until an editor publishes it.
+    pub async fn public_state(
+        &self,
+        poll: &PollId,
+        visitor: Option<&VisitorKey>,
+    ) -> Result<Option<PollState>, StoreError> {
+        let state = self.state(poll, visitor).await?;
+        Ok(state.filter(|s| !s.poll.draft))
+    }
+
     /// A poll as `person` sees it (`None`: a visitor known only by address,
-    /// who is never told what anyone chose).
+    /// who is never told what anyone chose); a draft is no poll.
     pub async fn view(
         &self,
         poll: &PollId,
         person: Option<&VisitorKey>,
     ) -> Result<Option<PollView>, StoreError> {
         let state = match person {
-            Some(person) => self.state(poll, Some(person)).await?,
+            Some(person) => self.public_state(poll, Some(person)).await?,
             None => self.results(poll).await?,
         };
         Ok(state.map(|state| PollView::as_read(state, self.now())))

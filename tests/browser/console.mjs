@@ -3,7 +3,7 @@
 // from the portal's widget in another browser context, the console's
 // results follow (the page reloads itself), the editor closes and reopens
 // it, downloads the results as CSV and reads them back, archives it, and
-// imports a previous counter's history (twice, counted once). A wrong token, an expired session and a form
+// imports a previous counter's history after its preview (twice, counted once). A wrong token, an expired session and a form
 // without its CSRF token are refused and change nothing. Every console page
 // is audited with axe (no serious or critical violation).
 //
@@ -97,8 +97,10 @@ export async function consoleScenarios(browser) {
     await page.locator('#option-2').fill('Chưa dùng');
     await page.locator('#opens_at').fill(localInput(new Date(Date.now() + 6000)));
     await page.locator('#results').selectOption('always');
-    await page.locator('.actions button[name=save]').click();
-    await page.waitForURL(pollPage);
+    // The new poll's form saves a draft or publishes it: this one is published.
+    await page.locator('.actions button[name=save][value=publish]').click();
+    await page.waitForURL(`${pollPage}?done=published`);
+    await waitForText(page.locator('p.notice'), 'Đã xuất bản.');
     await waitForText(page.locator('.status'), 'Sắp mở');
     assert.equal(await pollStatus(tally, POLL), 'not_yet_open');
     // The page reloads itself: it shows the poll open without a click.
@@ -224,7 +226,9 @@ export async function consoleScenarios(browser) {
     for (let i = 0; i < 2; i++) {
       await page.goto(`${tally.ops}/admin/console/import`);
       await page.locator('#csv').fill(csv);
-      await page.locator('button[type=submit]', { hasText: 'Nhập' }).click();
+      await page.locator('button[type=submit]', { hasText: 'Xem trước' }).click();
+      await page.locator('#preview').waitFor();
+      await page.locator('button[type=submit]', { hasText: 'Xác nhận nhập' }).click();
       await page.locator('[role=status]').waitFor();
     }
     await eventually('the total rose by the import, once', async () => {
@@ -242,6 +246,24 @@ export async function consoleScenarios(browser) {
     ]);
     const text = fs.readFileSync(await download.path(), 'utf8');
     assert.ok(text.startsWith('\ufeffLượt truy cập mỗi tháng\r\n\r\nTháng;Lượt truy cập\r\n'), text.slice(0, 60));
+  });
+
+  await scenario('console: a draft saved with Lưu nháp is not public until Xuất bản', async () => {
+    const draft = 'ban-nhap';
+    const draftPage = `${tally.ops}/admin/console/polls/${draft}`;
+    await page.goto(`${tally.ops}/admin/console/new-poll?template=hai-long`);
+    await page.locator('#id').fill(draft);
+    await page.locator('.actions button', { hasText: 'Lưu nháp' }).click();
+    await page.waitForURL(`${draftPage}?done=drafted`);
+    await waitForText(page.locator('p.notice'), 'Đã lưu nháp.');
+    await waitForText(page.locator('.status'), 'Nháp');
+    assert.equal(await pollStatus(tally, draft), null, 'the API knows no such poll');
+    assert.equal((await fetch(`${tally.origin}/polls/${draft}`)).status, 404, 'nor do the pages');
+    await page.locator('.actions button', { hasText: 'Xuất bản' }).click();
+    await page.waitForURL(`${draftPage}?done=published`);
+    await waitForText(page.locator('p.notice'), 'Đã xuất bản.');
+    await waitForText(page.locator('.status'), 'Đang mở');
+    assert.equal(await pollStatus(tally, draft), 'open');
   });
 
   await scenario('console: a form without its CSRF token is refused and changes nothing', async () => {

@@ -30,6 +30,7 @@ import {
   textOf, viNumber, waitForText, watched,
 } from './harness.mjs';
 import { challenge } from './challenge.mjs';
+import { chartScenarios } from './charts.mjs';
 import { consoleScenarios } from './console.mjs';
 import { pages } from './pages.mjs';
 import { layout } from './layout.mjs';
@@ -372,6 +373,7 @@ async function main() {
   if (inPart('pages')) {
     await pages(browser);
     await consoleScenarios(browser);
+    await chartScenarios(browser);
   }
 
   inPart('widget');

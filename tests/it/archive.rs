@@ -518,7 +518,7 @@ async fn a_restore_killed_half_way_is_reported_incomplete_everywhere() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
+    let deadline = Instant::now() + Duration::from_secs(90);
     while redis_cli(server.port, &["exists", "tally:{default}:restoring"]).trim() != "1" {
         assert!(
             child.try_wait().unwrap().is_none(),

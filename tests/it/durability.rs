@@ -414,8 +414,14 @@ async fn on_a_cluster_a_ballot_answered_201_survives_its_master_killed() {
     kill_hard(master);
     wait_until(|| redis_cli(replica, &["role"]).starts_with("master"));
     // The new master has no replica: its ballots are refused until the old
-    // master comes back and follows it.
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // master comes back and follows it. Two more ballots are tried first.
+    let tried = count.load(Ordering::Relaxed);
+    eventually(
+        Duration::from_secs(20),
+        "two ballots tried against the master without a replica",
+        async || (count.load(Ordering::Relaxed) >= tried + 2).then_some(()),
+    )
+    .await;
     let _rejoined = Rejoined::start(master, &dir);
     wait_until(|| {
         redis_cli(master, &["info", "replication"]).contains("master_link_status:up")

@@ -64,6 +64,7 @@ async fn embedded_housekeeping_never_stalls_writes() {
                 results: Default::default(),
                 challenge: Default::default(),
                 archived_at: None,
+                draft: false,
             })
             .unwrap(),
             false,

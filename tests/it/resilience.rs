@@ -104,13 +104,33 @@ async fn a_redis_outage_loses_no_answered_hit_and_no_acknowledged_ballot() {
         unreachable!()
     };
     redis.kill();
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    let during = app.counter(None).await;
-    assert_eq!(during["stale"], true, "answers during the outage say so");
-    assert!(app.metric("tally_hit_buffer").await > 0.0);
-    assert_eq!(app.metric("tally_store_up").await, 0.0);
+    // The outage is seen, hits go on being answered (into the buffer) and
+    // ballots meet it.
+    let answered = hits.lock().await.len();
+    eventually(
+        Duration::from_secs(20),
+        "the outage seen, with 100 more hits answered and a ballot refused",
+        async || {
+            let seen = app.counter(None).await["stale"] == true
+                && app.metric("tally_store_up").await == 0.0
+                && app.metric("tally_hit_buffer").await > 0.0;
+            let refused = ballots.lock().await.iter().any(|(_, s)| *s == 503);
+            (seen && refused && hits.lock().await.len() >= answered + 100).then_some(())
+        },
+    )
+    .await;
     redis.restart();
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Traffic goes on while the store comes back.
+    let (answered, cast) = (hits.lock().await.len(), ballots.lock().await.len());
+    eventually(
+        Duration::from_secs(20),
+        "100 hits and 10 ballots answered after the restart",
+        async || {
+            (hits.lock().await.len() >= answered + 100 && ballots.lock().await.len() >= cast + 10)
+                .then_some(())
+        },
+    )
+    .await;
     running.store(false, Ordering::Relaxed);
     for task in tasks {
         task.await.unwrap();

@@ -125,6 +125,7 @@ fn poll(max_choices: u32, options: &[&str]) -> Poll {
         results: Default::default(),
         challenge: Default::default(),
         archived_at: None,
+        draft: false,
     })
     .unwrap()
 }
@@ -1528,6 +1529,33 @@ async fn a_ballot_without_a_time_is_judged_by_the_stores_clock(s: &dyn Store) {
     );
 }
 
+/// A draft takes no ballot (the rules' `NotYetOpen`, counting nothing),
+/// whatever its dates say, until it is published.
+async fn a_draft_takes_no_ballot_until_published(s: &dyn Store) {
+    let mut draft = poll(1, &["tot", "chua-tot"]);
+    draft.draft = true;
+    s.put_poll(&SITE, &draft, false).await.unwrap();
+    let b = ballot(&visitor(93), 5, &["tot"], 50);
+    let (verdict, state) = s.cast(&SITE, &b).await.unwrap().unwrap();
+    assert_eq!(
+        (verdict, state.votes, state.voters),
+        (Verdict::NotYetOpen, vec![0, 0], 0)
+    );
+    assert!(state.poll.draft);
+    let listed = s.list_polls(&SITE).await.unwrap();
+    assert!(listed.iter().any(|p| p.id == draft.id && p.draft));
+    draft.draft = false;
+    assert_eq!(
+        s.put_poll(&SITE, &draft, false).await.unwrap(),
+        PutPoll::Replaced
+    );
+    let mut again = b.clone();
+    again.attempt = Attempt::fresh();
+    let (verdict, state) = s.cast(&SITE, &again).await.unwrap().unwrap();
+    assert_eq!((verdict, state.votes), (Verdict::Accepted, vec![1, 0]));
+    assert!(!state.poll.draft);
+}
+
 async fn a_ballot_sent_again_has_one_fate(s: &dyn Store) {
     s.put_poll(&SITE, &poll(1, &["tot", "chua-tot"]), false)
         .await
@@ -1695,6 +1723,27 @@ async fn history_keeps_each_days_visits_and_top_pages(s: &dyn Store) {
         .await
         .unwrap();
     assert_eq!(visits, vec![0, 1, 1, 1, 1]);
+}
+
+async fn a_pages_views_are_read_day_by_day(s: &dyn Store) {
+    let views = [("/a", 4), ("/b", 5), ("/c", 3)];
+    views_on(s, "p-1", "2026-11-26", "2026-11-26", &views).await;
+    views_on(
+        s,
+        "p-2",
+        "2026-11-27",
+        "2026-11-27",
+        &[("/a", 7), ("/c", 1)],
+    )
+    .await;
+    let days = [day("2026-11-25"), day("2026-11-26"), day("2026-11-27")];
+    let read = async |p: &str| s.page_by_day(&SITE, &page(p), &days).await.unwrap();
+    assert_eq!(read("/a").await, vec![0, 4, 7]);
+    // The day over keeps its two most-read pages: /c is gone from it.
+    assert_eq!(read("/c").await, vec![0, 0, 1]);
+    assert_eq!(read("/x").await, vec![0, 0, 0]);
+    let none = s.page_by_day(&SITE, &page("/a"), &[]).await.unwrap();
+    assert!(none.is_empty());
 }
 
 async fn an_imported_day_replaces_its_earlier_import(s: &dyn Store) {
@@ -2079,11 +2128,13 @@ conformance!(
     ballots_respect_the_polls_window,
     a_retracted_try_that_arrives_late_is_not_counted,
     a_ballot_sent_again_has_one_fate,
+    a_draft_takes_no_ballot_until_published,
     a_ballot_without_a_time_is_judged_by_the_stores_clock,
     the_ballot_rules_are_one_table,
     a_retracted_ballot_is_gone_and_others_stay,
     housekeeping_keeps_what_is_still_needed,
     history_keeps_each_days_visits_and_top_pages,
+    a_pages_views_are_read_day_by_day,
     an_imported_day_replaces_its_earlier_import,
     an_import_is_settled_by_its_id,
     a_polls_ballots_are_kept_per_day,

@@ -91,6 +91,7 @@ pub fn every() -> Vec<ApiError> {
         invalid_import(),
         ImportUnsettled,
         poll_has_ballots(),
+        PublishedWithBallots,
         Internal,
     ];
     debug_assert!(all.iter().all(sampled));
@@ -138,6 +139,7 @@ fn sampled(error: &ApiError) -> bool {
         | InvalidImport(_)
         | ImportUnsettled
         | PollConflict(_)
+        | PublishedWithBallots
         | Internal => true,
     }
 }

@@ -279,6 +279,12 @@ impl ApiError {
                 "Các phương án bị bỏ đã có phiếu; thêm ?force=true để xóa chúng.",
                 "Options to be removed hold ballots; add ?force=true to delete them.",
             ),
+            PublishedWithBallots => row(
+                S::CONFLICT,
+                "published_with_ballots",
+                "Câu hỏi đã có phiếu bầu nên không thể chuyển về bản nháp; có thể đóng hoặc lưu trữ câu hỏi.",
+                "The poll already has ballots, so it cannot go back to draft; close or archive it instead.",
+            ),
             Internal => row(
                 S::INTERNAL_SERVER_ERROR,
                 "internal",

@@ -160,6 +160,11 @@ pub struct PollSpec {
     /// public lists. Set by `POST /admin/polls/{id}/archive`.
     #[schema(value_type = Option<String>, format = DateTime)]
     archived_at: Option<String>,
+    /// `true`: saved as a draft, not public and taking no ballots until
+    /// published (`POST /admin/polls/{id}/publish`, or this field `false`);
+    /// absent or `false`, published. A published poll that holds ballots
+    /// cannot go back to draft (`409 published_with_ballots`).
+    draft: Option<bool>,
 }
 
 /// A challenge's level: 1 to [`Level::MAX`].

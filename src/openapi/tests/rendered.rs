@@ -54,6 +54,7 @@ fn admin_poll(result: Option<Put>) -> AdminPoll {
         poll: poll_body(false),
         results: sample_results(),
         archived_at: result.is_none().then(|| "2026-12-02T17:37:47+07:00".into()),
+        draft: result.is_some(),
         result,
     }
 }

@@ -175,6 +175,10 @@ pub struct AdminPoll {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = String, format = DateTime)]
     pub archived_at: Option<String>,
+    /// A draft: seen only here and in the console, no public page or
+    /// answer (`404 poll_not_found`), no ballots, until it is published
+    /// (`POST /admin/polls/{id}/publish`).
+    pub draft: bool,
     /// What a create-or-replace did.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Put)]

@@ -6,6 +6,7 @@
 mod answers;
 pub mod backup;
 pub mod bodies;
+pub mod drafts;
 pub mod history;
 mod params;
 pub mod polls;
@@ -87,6 +88,7 @@ impl AdminApi {
             poll,
             results: ResultsBody::new(state, now),
             archived_at: state.poll.archived_at.map(|t| calendar.local(t)),
+            draft: state.poll.draft,
             result,
         }
     }
@@ -107,6 +109,7 @@ impl From<EditError> for ApiError {
             EditError::ClosesInThePast | EditError::VotersForgotten => {
                 ApiError::InvalidPoll(e.to_string())
             }
+            EditError::DraftWithBallots => ApiError::PublishedWithBallots,
             EditError::Store(e) => e.into(),
         }
     }

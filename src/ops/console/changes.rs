@@ -15,6 +15,8 @@ use crate::poll::Poll;
 pub(super) fn action_words(frame: &Frame, action: Action) -> &'static str {
     match action {
         Action::CreatePoll => frame.t("Tạo câu hỏi", "Created the poll"),
+        Action::SaveDraft => frame.t("Lưu nháp", "Saved as a draft"),
+        Action::PublishPoll => frame.t("Xuất bản", "Published"),
         Action::ReplacePoll => frame.t("Sửa câu hỏi", "Edited the poll"),
         Action::ClosePoll => frame.t("Đóng", "Closed"),
         Action::ReopenPoll => frame.t("Mở lại", "Reopened"),
@@ -125,10 +127,14 @@ pub(super) fn changes(frame: &Frame, tz: &TimeZone, e: &AuditEntry) -> Vec<Strin
             let (before, after) = (Kept::from(e.before.as_ref()), Kept::from(e.after.as_ref()));
             match (before, after) {
                 (None, Some(after)) => vec![format!(
-                    "«{}» · {} {}",
+                    "«{}» · {} {}{}",
                     after.poll.question,
                     n(after.poll.options.len() as u64),
-                    frame.t("phương án", "options")
+                    frame.t("phương án", "options"),
+                    match after.poll.draft {
+                        true => frame.t(" · bản nháp", " · a draft"),
+                        false => "",
+                    }
                 )],
                 (Some(before), None) => {
                     let total: u64 = before
@@ -163,6 +169,18 @@ fn poll_changes(
 ) -> Vec<String> {
     let (b, a) = (&before.poll, &after.poll);
     let mut lines = Vec::new();
+    if b.draft != a.draft {
+        let state = |draft: bool| match draft {
+            true => frame.t("Nháp", "Draft"),
+            false => frame.t("Đã xuất bản", "Published"),
+        };
+        lines.push(format!(
+            "{} {} → {}",
+            frame.t("Trạng thái:", "State:"),
+            state(b.draft),
+            state(a.draft)
+        ));
+    }
     if b.question != a.question {
         lines.push(format!(
             "{} «{}» → «{}»",

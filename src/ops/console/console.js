@@ -106,3 +106,34 @@
     });
   });
 }());
+
+// A column chart read with the keyboard or a tap: the chart is one tab
+// stop; ← → Home End move along its columns, and the column's day and value
+// are written under the chart and read out. Without this script each
+// column's value shows on hover (its title) and the table holds them all.
+(function () {
+  Array.prototype.forEach.call(document.querySelectorAll('svg.chart.columns'), function (svg) {
+    var bars = svg.querySelectorAll('rect.bar');
+    var out = svg.parentNode.querySelector('.readout');
+    if (!bars.length || !out) return;
+    var at = bars.length - 1;
+    svg.setAttribute('tabindex', '0');
+    svg.setAttribute('aria-keyshortcuts', 'ArrowLeft ArrowRight Home End');
+    function show() {
+      Array.prototype.forEach.call(bars, function (b, i) { b.classList.toggle('current', i === at); });
+      out.hidden = false;
+      out.textContent = bars[at].querySelector('title').textContent;
+    }
+    svg.addEventListener('focus', show);
+    svg.addEventListener('keydown', function (e) {
+      var next = { ArrowLeft: at - 1, ArrowRight: at + 1, Home: 0, End: bars.length - 1 }[e.key];
+      if (next === undefined) return;
+      e.preventDefault();
+      at = Math.max(0, Math.min(bars.length - 1, next));
+      show();
+    });
+    Array.prototype.forEach.call(bars, function (b, i) {
+      b.addEventListener('click', function () { at = i; show(); });
+    });
+  });
+}());

@@ -63,7 +63,7 @@ pub(super) async fn dashboard(console: &Console, editor: &Editor) -> Answer {
         }
         p { a href=(frame.link("/admin/")) { (frame.t("Cập nhật số liệu", "Refresh the figures")) } }
         h2 { (frame.t("30 ngày qua", "The last 30 days")) }
-        (visits_chart(frame, frame.t("Lượt truy cập mỗi ngày, 30 ngày qua", "Visits per day, last 30 days"), &days))
+        (visits_chart(frame, frame.t("Lượt truy cập mỗi ngày, 30 ngày qua", "Visits per day, last 30 days"), "month-sum", &days, frame.t("Lượt truy cập", "Visits")))
         h2 { (frame.t("Đi tới", "Go to")) }
         ul {
             li { a href=(frame.link("/admin/console/polls")) { (frame.t("Các cuộc bình chọn", "Polls")) } }
@@ -72,8 +72,5 @@ pub(super) async fn dashboard(console: &Console, editor: &Editor) -> Answer {
             li { a href=(frame.link("/admin/console/audit")) { (frame.t("Nhật ký thay đổi", "Audit log")) } }
         }
     };
-    Ok(html_response(
-        StatusCode::OK,
-        frame.page(title, false, body),
-    ))
+    Ok(html_response(StatusCode::OK, frame.page(title, true, body)))
 }

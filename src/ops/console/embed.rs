@@ -84,6 +84,12 @@ const PLACE: &str = "DIA-CHI-TRANG-NAY";
 pub(super) fn section(frame: &Frame, public_url: Option<&str>, poll: &Poll) -> Markup {
     html! {
         h2 #embed { (frame.t("Mã nhúng", "Embed code")) }
+        @if poll.draft {
+            p role="note" { (frame.t(
+                "Câu hỏi đang là bản nháp: mã nhúng và trang công khai chưa hiện câu hỏi cho đến khi được xuất bản.",
+                "The poll is a draft: the embed code and the public page show it only once it is published.",
+            )) }
+        }
         @match public_url {
             Some(base) => {
                 p { (frame.t(

@@ -3,7 +3,10 @@
 //! their own buttons (a round trip without script, in place with it), and
 //! [`crate::poll::edit`] decides which option each row is, so no edit moves
 //! a ballot to another answer. Renaming or removing an option that holds
-//! ballots is shown in words and saved only once confirmed.
+//! ballots is shown in words and saved only once confirmed. A new poll or
+//! a draft is saved as a draft ("Lưu nháp", also what Enter does) or
+//! published ("Xuất bản"); a published poll without ballots may go back to
+//! draft.
 
 use http::StatusCode;
 use maud::{Markup, html};
@@ -14,7 +17,7 @@ use super::save::change_words;
 use super::words::{Lang, local_input};
 use super::{Answer, Console, Editor, Fields};
 use crate::challenge::ChallengeMode;
-use crate::ids::{OptionId, PollId};
+use crate::ids::OptionId;
 use crate::poll::edit::{OptionChange, Row};
 use crate::poll::{MAX_OPTIONS, Poll, Visibility};
 use crate::store::PollState;
@@ -38,19 +41,19 @@ pub(super) const VISIBILITIES: [(Visibility, &str); 4] = [
 
 pub(super) async fn edit_poll(console: &Console, editor: &Editor, id: Option<&str>) -> Answer {
     let s = state(console, id).await?;
-    let draft = Draft::of(Some(&s.poll), &console.tz);
+    let values = FormValues::of(Some(&s.poll), &console.tz);
     Ok(form_page(
         console,
         &editor.frame,
         Some(&s),
-        &draft,
+        &values,
         StatusCode::OK,
     ))
 }
 
 /// What the form shows: a poll's values, or what was typed (kept when the
 /// form comes back with what is wrong with it, or with rows moved).
-pub(super) struct Draft {
+pub(super) struct FormValues {
     id: String,
     question: String,
     pub(super) rows: Vec<Row>,
@@ -67,25 +70,25 @@ pub(super) struct Draft {
     pub(super) confirm: Option<(Vec<OptionChange>, bool, String)>,
 }
 
-impl Draft {
-    /// A new poll's draft from a copy of `poll`: its words and settings,
+impl FormValues {
+    /// A new poll's values from a copy of `poll`: its words and settings,
     /// not its id, its dates or its options' ids (a copy has no ballots).
     pub(super) fn copy_of(poll: &Poll, tz: &jiff::tz::TimeZone) -> Self {
-        let mut draft = Self::of(Some(poll), tz);
-        draft.id = String::new();
-        draft.opens_at = String::new();
-        draft.closes_at = String::new();
-        for row in &mut draft.rows {
+        let mut values = Self::of(Some(poll), tz);
+        values.id = String::new();
+        values.opens_at = String::new();
+        values.closes_at = String::new();
+        for row in &mut values.rows {
             row.carried = None;
         }
-        draft
+        values
     }
 
-    /// A new poll's draft with `question` and options labelled `labels`.
+    /// A new poll's values with `question` and options labelled `labels`.
     pub(super) fn with(question: &str, labels: &[&str]) -> Self {
-        let mut draft = Self::of(None, &jiff::tz::TimeZone::UTC);
-        draft.question = question.to_owned();
-        draft.rows = labels
+        let mut values = Self::of(None, &jiff::tz::TimeZone::UTC);
+        values.question = question.to_owned();
+        values.rows = labels
             .iter()
             .map(|label| Row {
                 label: (*label).to_owned(),
@@ -93,7 +96,7 @@ impl Draft {
             })
             .chain([blank()])
             .collect();
-        draft
+        values
     }
 
     pub(super) fn of(poll: Option<&Poll>, tz: &jiff::tz::TimeZone) -> Self {
@@ -211,19 +214,19 @@ fn blank() -> Row {
     }
 }
 
-/// The form's page, with the draft's error or the changes to confirm.
+/// The form's page, with what is wrong with its values or the changes to confirm.
 pub(super) fn form_page(
     console: &Console,
     frame: &Frame,
     editing: Option<&PollState>,
-    d: &Draft,
+    d: &FormValues,
     status: StatusCode,
 ) -> crate::edge::respond::Response {
     let title = match editing {
         Some(_) => frame.t("Sửa câu hỏi", "Edit the poll"),
         None => frame.t("Tạo câu hỏi mới", "New poll"),
     };
-    let body = html! { h1 { (title) } (form(console, frame, editing.map(|s| &s.poll.id), d)) };
+    let body = html! { h1 { (title) } (form(console, frame, editing, d)) };
     html_response(status, frame.page(title, true, body))
 }
 
@@ -231,7 +234,7 @@ pub(super) fn form_page(
 pub(super) fn form_page_with(
     console: &Console,
     frame: &Frame,
-    d: &Draft,
+    d: &FormValues,
     before: Markup,
 ) -> crate::edge::respond::Response {
     let title = frame.t("Tạo câu hỏi mới", "New poll");
@@ -265,24 +268,49 @@ fn option_row(frame: &Frame, i: usize, n: usize, row: &Row, focus: bool) -> Mark
     }
 }
 
+/// The buttons that save the form, each its `save` value and its words:
+/// for a new poll or a draft, "Lưu nháp" and "Xuất bản"; for a published
+/// poll, "Lưu", and "Lưu nháp" (back to draft) while it holds no ballots.
+/// The first is what Enter does.
+fn save_buttons(
+    frame: &Frame,
+    editing: Option<&PollState>,
+    confirming: bool,
+) -> Vec<(&'static str, &'static str)> {
+    let draft = ("draft", frame.t("Lưu nháp", "Save as draft"));
+    match editing {
+        Some(s) if !s.poll.draft => {
+            let save = match confirming {
+                true => frame.t("Xác nhận và lưu", "Confirm and save"),
+                false => frame.t("Lưu", "Save"),
+            };
+            let unvoted = s.voters == 0 && s.votes.iter().all(|&n| n == 0);
+            std::iter::once(("yes", save))
+                .chain(unvoted.then_some(draft))
+                .collect()
+        }
+        _ => vec![draft, ("publish", frame.t("Xuất bản", "Publish"))],
+    }
+}
+
 /// The form, for a new poll (`editing` none) or the poll `editing`.
-fn form(console: &Console, frame: &Frame, editing: Option<&PollId>, d: &Draft) -> Markup {
+fn form(console: &Console, frame: &Frame, editing: Option<&PollState>, d: &FormValues) -> Markup {
     let zone = console.voting.zone_name();
     let action = match editing {
-        Some(id) => poll_link(frame, id, "/edit"),
+        Some(s) => poll_link(frame, &s.poll.id, "/edit"),
         None => frame.link("/admin/console/polls"),
     };
     let n = d.rows.len();
-    let save = match d.confirm {
-        Some(_) => frame.t("Xác nhận và lưu", "Confirm and save"),
-        None => frame.t("Lưu", "Save"),
-    };
+    let drafting = editing.is_none_or(|s| s.poll.draft);
+    let buttons = save_buttons(frame, editing, d.confirm.is_some());
+    let (default_value, default_label) = buttons[0];
     html! {
         @if let Some(error) = &d.error { p role="alert" { (error) } }
         form method="post" action=(action) data-poll-form {
-            // The form's default button (Enter in a field) saves; the row
-            // buttons below come later in the form.
-            button.default-submit type="submit" tabindex="-1" aria-hidden="true" { (save) }
+            // The form's default button (Enter in a field) saves, a new
+            // poll or a draft as a draft; the row buttons below come later
+            // in the form.
+            button.default-submit type="submit" name="save" value=(default_value) tabindex="-1" aria-hidden="true" { (default_label) }
             (frame.csrf_field())
             @if let Some((changes, reordered, token)) = &d.confirm {
                 section.confirm role="alert" aria-labelledby="confirm-title" {
@@ -294,8 +322,8 @@ fn form(console: &Console, frame: &Frame, editing: Option<&PollId>, d: &Draft) -
                     input type="hidden" name="confirm" value=(token);
                 }
             }
-            @if let Some(id) = editing {
-                p { (frame.t("Mã câu hỏi", "Poll id")) ": " code { (id) } }
+            @if let Some(s) = editing {
+                p { (frame.t("Mã câu hỏi", "Poll id")) ": " code { (s.poll.id) } }
             } @else {
                 label for="id" { (frame.t("Mã câu hỏi (dùng trong đường dẫn)", "Poll id (used in links)")) }
                 input #id name="id" required pattern="[a-z0-9\\-]{1,64}" maxlength="64" aria-describedby="id-hint" value=(d.id);
@@ -339,7 +367,23 @@ fn form(console: &Console, frame: &Frame, editing: Option<&PollId>, d: &Draft) -
                 "Trình duyệt của người bình chọn giải một phép tính nhỏ trước khi gửi phiếu (không cần làm gì thêm); chế độ tự động chỉ làm khó hơn cho mạng đang gửi phiếu bất thường.",
                 "The voter's browser solves a small puzzle before sending the ballot (nothing for the voter to do); automatic makes it harder only for a network sending unusual numbers of ballots.",
             )) }
-            div.actions { button type="submit" name="save" value="yes" { (save) } }
+            @if drafting {
+                p.hint { (frame.t(
+                    "Bản nháp chỉ ban biên tập thấy: chưa có trang công khai, chưa nhận phiếu. Khi xuất bản, câu hỏi được công khai và mở, đóng theo thời gian đã đặt.",
+                    "A draft is seen by editors only: no public page, no ballots. Once published, the poll is public and opens and closes at its times.",
+                )) }
+            }
+            div.actions {
+                @for (value, label) in &buttons {
+                    // Publishing, or saving a published poll, is the main
+                    // button; saving a draft the other.
+                    @if *value == "draft" {
+                        button.secondary type="submit" name="save" value=(value) { (label) }
+                    } @else {
+                        button type="submit" name="save" value=(value) { (label) }
+                    }
+                }
+            }
         }
     }
 }

@@ -19,8 +19,8 @@ const POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; i
 
 const STYLESHEET: &str = include_str!("console.css");
 /// Live results without reloading the page (a page that reloads itself
-/// would move focus and cannot be paused: WCAG 2.2.1), and a poll form's
-/// rows moved in place.
+/// would move focus and cannot be paused: WCAG 2.2.1), a poll form's
+/// rows moved in place, and column charts read with the keyboard.
 const SCRIPT: &str = include_str!("console.js");
 
 /// What a page needs to link to its neighbours: the language asked for in

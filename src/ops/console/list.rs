@@ -1,5 +1,5 @@
-//! The console's list of polls, a page at a time: open, scheduled, closed,
-//! then archived, each group headed with how many polls it holds, each poll
+//! The console's list of polls, a page at a time: drafts, open, scheduled,
+//! closed, then archived, each group headed with how many polls it holds, each poll
 //! with its id, ballots, dates, results visibility and a link to its embed
 //! code, and
 //! "Trang trước" / "Trang sau" to the pages around it.
@@ -11,7 +11,6 @@ use super::layout::{Frame, html_response};
 use super::polls::{poll_link, visibility_words, window};
 use super::{Answer, Console, Editor, Failure};
 use crate::edge::paging::paging;
-use crate::poll::PollStatus;
 use crate::store::PollState;
 use crate::voting::{Listed, Order, Paging};
 
@@ -26,17 +25,19 @@ pub(super) async fn list(console: &Console, editor: &Editor, query: Option<&str>
     })?;
     let now = console.voting.now();
     let listed = console.voting.list(Order::Console, paging, None).await?;
+    // In the order of `Order::Console`'s groups.
     let groups = [
-        (Some(PollStatus::Open), frame.t("Đang mở", "Open")),
-        (Some(PollStatus::NotYetOpen), frame.t("Sắp mở", "Scheduled")),
-        (Some(PollStatus::Closed), frame.t("Đã đóng", "Closed")),
-        (None, frame.t("Đã lưu trữ", "Archived")),
+        frame.t("Nháp", "Drafts"),
+        frame.t("Đang mở", "Open"),
+        frame.t("Sắp mở", "Scheduled"),
+        frame.t("Đã đóng", "Closed"),
+        frame.t("Đã lưu trữ", "Archived"),
     ];
     let title = frame.t("Các cuộc bình chọn", "Polls");
     let body = html! {
         h1 { (title) }
         p { a.button href=(frame.link("/admin/console/new-poll")) { (frame.t("Tạo câu hỏi mới", "New poll")) } }
-        @for (group, (_, heading)) in groups.iter().enumerate() {
+        @for (group, heading) in groups.iter().enumerate() {
             @let polls: Vec<&PollState> = listed.items.iter()
                 .filter(|s| Order::Console.group(&s.poll, now) == Some(group))
                 .collect();

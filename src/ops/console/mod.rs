@@ -8,6 +8,8 @@
 //!   token's check;
 //! - [`layout`]: the page shell, stylesheet, security headers, errors;
 //! - [`dashboard`], [`list`], [`polls`], [`form`], [`save`], [`history`]: pages;
+//! - [`picked`]: the history's picked span ([`range`]); [`import`]: the
+//!   previous counter's figure and history, previewed before written;
 //! - [`chart`]: SVG charts with their numbers as tables.
 
 mod audit;
@@ -18,9 +20,12 @@ mod embed;
 mod fields;
 mod form;
 mod history;
+mod import;
 mod layout;
 mod list;
+mod picked;
 mod polls;
+mod range;
 mod routes;
 mod save;
 mod session;
@@ -68,6 +73,8 @@ pub enum Page {
     ReopenPoll,
     /// Opens a scheduled poll now.
     OpenPoll,
+    /// Publishes a draft.
+    PublishPoll,
     ArchivePoll,
     DeletePoll,
     /// A poll's results as a spreadsheet (`.xlsx` when true, else CSV).
@@ -166,6 +173,7 @@ impl From<EditError> for Failure {
                 "This poll cannot reopen: it closed so long ago that tally has deleted (or is \
                  about to delete) who voted, so they could vote twice.",
             ),
+            EditError::DraftWithBallots => Failure::Refused(ApiError::PublishedWithBallots),
             EditError::Store(e) => e.into(),
         }
     }
@@ -284,7 +292,20 @@ impl Console {
             Err(e) => return e.answer(&frame),
         };
         frame = editor.frame.clone();
-        let fields = form.as_ref().map(|b| Fields::parse(b));
+        let fields = match form {
+            Some(bytes) => match Fields::read(&parts.headers, bytes).await {
+                Some(fields) => Some(fields),
+                None => {
+                    return Failure::Invalid(
+                        frame
+                            .t("Không đọc được biểu mẫu.", "The form could not be read.")
+                            .into(),
+                    )
+                    .answer(&frame);
+                }
+            },
+            None => None,
+        };
         if let Some(fields) = &fields
             && !session::csrf_matches(&editor.id, fields.get("csrf"))
         {
@@ -297,12 +318,12 @@ impl Console {
         let answer = match (page, fields) {
             (Page::SignOut, Some(_)) => self.sign_out(&editor, client).await,
             (Page::Dashboard, _) => dashboard::dashboard(self, &editor).await,
-            (Page::History, _) => history::history(self, &editor).await,
+            (Page::History, _) => history::history(self, &editor, query.as_deref()).await,
             (Page::HistorySheet { months, xlsx }, _) => {
                 history::history_sheet(self, &editor, months, xlsx).await
             }
             (Page::Audit, _) => audit::audit(self, &editor, query.as_deref()).await,
-            (Page::Import, fields) => history::import(self, &editor, fields).await,
+            (Page::Import, fields) => import::import(self, &editor, fields).await,
             (Page::Polls, None) => list::list(self, &editor, parts.uri.query()).await,
             (Page::Polls, Some(f)) => save::save(self, &editor, None, &f).await,
             (Page::NewPoll, _) => starts::new_poll(self, &editor, query.as_deref()).await,
@@ -310,7 +331,7 @@ impl Console {
             (Page::PollResults { xlsx }, _) => polls::results_sheet(self, &editor, id, xlsx).await,
             (Page::EditPoll, None) => form::edit_poll(self, &editor, id).await,
             (Page::EditPoll, Some(f)) => save::save(self, &editor, id, &f).await,
-            (Page::ClosePoll | Page::ReopenPoll | Page::OpenPoll, Some(f)) => {
+            (Page::ClosePoll | Page::ReopenPoll | Page::OpenPoll | Page::PublishPoll, Some(f)) => {
                 polls::act(self, &editor, page, id, &f).await
             }
             (Page::ArchivePoll | Page::DeletePoll, None) => {

@@ -1,7 +1,7 @@
 //! The console's poll pages (the list is in [`super::list`]): one poll
 //! with its live results (kept current by the console's script), and the
-//! buttons that close, reopen, archive or delete it (the last two after a
-//! page that states the ballots' fate).
+//! buttons that publish a draft, close, reopen, archive or delete it (the
+//! last two after a page that states the ballots' fate).
 
 use http::StatusCode;
 use maud::{Markup, html};
@@ -33,7 +33,11 @@ pub(super) fn poll_link(frame: &Frame, id: &PollId, rest: &str) -> String {
     frame.link(&format!("/admin/console/polls/{id}{rest}"))
 }
 
-fn status_words(frame: &Frame, status: PollStatus) -> &'static str {
+/// Where a poll stands: a draft, else its status.
+fn status_words(frame: &Frame, poll: &Poll, status: PollStatus) -> &'static str {
+    if poll.draft {
+        return frame.t("Nháp", "Draft");
+    }
     match status {
         PollStatus::NotYetOpen => frame.t("Sắp mở", "Scheduled"),
         PollStatus::Open => frame.t("Đang mở", "Open"),
@@ -80,6 +84,14 @@ fn notice(frame: &Frame, done: Option<&str>) -> Option<&'static str> {
         "opened" => frame.t("Đã mở bình chọn ngay.", "The poll is open now."),
         "archived" => frame.t("Đã lưu trữ câu hỏi.", "The poll is archived."),
         "saved" => frame.t("Đã lưu câu hỏi.", "The poll is saved."),
+        "drafted" => frame.t(
+            "Đã lưu nháp. Câu hỏi chưa công khai cho đến khi được xuất bản.",
+            "Saved as a draft. The poll is not public until it is published.",
+        ),
+        "published" => frame.t(
+            "Đã xuất bản. Câu hỏi được công khai và mở, đóng theo thời gian đã đặt.",
+            "Published. The poll is public and opens and closes at its times.",
+        ),
         _ => return None,
     })
 }
@@ -140,7 +152,7 @@ pub(super) async fn detail(
             " " a href=(poll_link(frame, &poll.id, "")) { (frame.t("Tải lại", "Reload")) }
         }
         div #live aria-live="polite" {
-            p { span.status { (status_words(frame, status)) } " " (window(console, frame, poll)) }
+            p { span.status { (status_words(frame, poll, status)) } " " (window(console, frame, poll)) }
             p { (frame.t("Tổng số phiếu", "Total votes")) ": " strong { (n(results.total_votes)) }
                 " · " (frame.t("Số người bình chọn", "Voters")) ": " strong { (n(s.voters)) } }
             (chart::with_table(
@@ -188,21 +200,33 @@ fn actions(frame: &Frame, poll: &Poll, status: PollStatus) -> Markup {
         div.actions {
             a.button.secondary href=(poll_link(frame, &poll.id, "/edit")) { (frame.t("Sửa", "Edit")) }
             (super::starts::duplicate_link(frame, poll))
-            @match status {
-                PollStatus::NotYetOpen => {
-                    (button_form(frame, poll_link(frame, &poll.id, "/open"), frame.t("Mở ngay", "Open now"), "secondary"))
-                    (button_form(frame, poll_link(frame, &poll.id, "/close"), frame.t("Hoãn", "Postpone"), "secondary"))
-                }
-                PollStatus::Open => {
-                    (button_form(frame, poll_link(frame, &poll.id, "/close"), frame.t("Đóng bình chọn", "Close the poll"), "secondary"))
-                }
-                PollStatus::Closed => {
-                    (button_form(frame, poll_link(frame, &poll.id, "/reopen"), frame.t("Mở lại", "Reopen"), "secondary"))
-                }
+            @if poll.draft {
+                (button_form(frame, poll_link(frame, &poll.id, "/publish"), frame.t("Xuất bản", "Publish"), "primary"))
+                a.button.secondary href=(poll_link(frame, &poll.id, "/delete")) { (frame.t("Xoá…", "Delete…")) }
+            } @else {
+                (published_actions(frame, poll, status))
             }
-            a.button.secondary href=(poll_link(frame, &poll.id, "/archive")) { (frame.t("Lưu trữ…", "Archive…")) }
-            a.button.secondary href=(poll_link(frame, &poll.id, "/delete")) { (frame.t("Xoá…", "Delete…")) }
         }
+    }
+}
+
+/// The actions of a published poll, as its status allows.
+fn published_actions(frame: &Frame, poll: &Poll, status: PollStatus) -> Markup {
+    html! {
+        @match status {
+            PollStatus::NotYetOpen => {
+                (button_form(frame, poll_link(frame, &poll.id, "/open"), frame.t("Mở ngay", "Open now"), "secondary"))
+                (button_form(frame, poll_link(frame, &poll.id, "/close"), frame.t("Hoãn", "Postpone"), "secondary"))
+            }
+            PollStatus::Open => {
+                (button_form(frame, poll_link(frame, &poll.id, "/close"), frame.t("Đóng bình chọn", "Close the poll"), "secondary"))
+            }
+            PollStatus::Closed => {
+                (button_form(frame, poll_link(frame, &poll.id, "/reopen"), frame.t("Mở lại", "Reopen"), "secondary"))
+            }
+        }
+        a.button.secondary href=(poll_link(frame, &poll.id, "/archive")) { (frame.t("Lưu trữ…", "Archive…")) }
+        a.button.secondary href=(poll_link(frame, &poll.id, "/delete")) { (frame.t("Xoá…", "Delete…")) }
     }
 }
 
@@ -284,6 +308,9 @@ pub(super) async fn act(
         Page::OpenPoll => {
             console.editing.open_now(who, &poll_id).await?;
         }
+        Page::PublishPoll => {
+            console.editing.publish(who, &poll_id).await?;
+        }
         Page::ReopenPoll => {
             let closes_at = match fields.get("closes_at").filter(|v| !v.trim().is_empty()) {
                 Some(text) => Some(parse_local(text, &console.tz).ok_or_else(|| {
@@ -317,6 +344,7 @@ pub(super) async fn act(
         Page::ClosePoll => "closed",
         Page::ReopenPoll => "reopened",
         Page::OpenPoll => "opened",
+        Page::PublishPoll => "published",
         _ => "archived",
     };
     Ok(see_other(&poll_link(

@@ -49,6 +49,11 @@ pub const PAGES: &[(&str, Page, Takes)] = &[
         Takes::Post,
     ),
     (
+        "/admin/console/polls/{id}/publish",
+        Page::PublishPoll,
+        Takes::Post,
+    ),
+    (
         "/admin/console/polls/{id}/archive",
         Page::ArchivePoll,
         Takes::GetPost,

@@ -1,13 +1,16 @@
-//! Saving the poll form: the poll it describes, the changes to its options
-//! in words, and the confirmation a change that touches ballots needs.
+//! Saving the poll form: the poll it describes (a draft or published, as
+//! the button pressed says), the changes to its options in words, and the
+//! confirmation a change that touches ballots needs.
 
 use http::StatusCode;
 
-use super::form::{CHALLENGES, Draft, VISIBILITIES, form_page};
+use super::form::{CHALLENGES, FormValues, VISIBILITIES, form_page};
 use super::layout::{Frame, see_other};
 use super::polls::{poll_link, state};
 use super::words::{Lang, parse_local};
 use super::{Answer, Console, Editor, Fields};
+use crate::edge::error::ApiError;
+use crate::editing::EditError;
 use crate::ids::PollId;
 use crate::poll::edit::{OptionChange, OptionsEdit, Row, RowsError, edit_options};
 use crate::poll::{Poll, PollError, PollSpec, Visibility};
@@ -96,6 +99,17 @@ fn poll_error_words(frame: &Frame, e: &PollError) -> String {
     words.to_owned()
 }
 
+/// Whether the form saves a draft: "Lưu nháp" does, "Xuất bản" publishes;
+/// "Lưu" (or a post naming no button) keeps a poll as it was, and
+/// publishes a new one.
+fn saves_draft(existing: Option<&PollState>, f: &Fields) -> bool {
+    match f.get("save") {
+        Some("draft") => true,
+        Some("publish") => false,
+        _ => existing.is_some_and(|s| s.poll.draft),
+    }
+}
+
 /// The poll a form describes, with what it does to the options, or what
 /// is wrong with it, in words.
 fn read_poll(
@@ -169,6 +183,7 @@ fn read_poll(
             .or(existing.map(|s| s.poll.challenge))
             .unwrap_or_default(),
         archived_at: existing.and_then(|s| s.poll.archived_at),
+        draft: saves_draft(existing, f),
     };
     let poll = Poll::new(spec).map_err(|e| poll_error_words(frame, &e))?;
     Ok((poll, edit))
@@ -187,30 +202,30 @@ pub(super) async fn save(
         Some(_) => Some(state(console, id).await?),
         None => None,
     };
-    let mut draft = Draft::typed(f);
+    let mut values = FormValues::typed(f);
     if let Some(action) = f.get("row")
         && f.get("save").is_none()
-        && draft.move_rows(action)
+        && values.move_rows(action)
     {
-        let page = form_page(console, frame, existing.as_ref(), &draft, StatusCode::OK);
+        let page = form_page(console, frame, existing.as_ref(), &values, StatusCode::OK);
         return Ok(page);
     }
-    let (poll, edit) = match read_poll(console, frame, existing.as_ref(), f, &draft.rows) {
+    let (poll, edit) = match read_poll(console, frame, existing.as_ref(), f, &values.rows) {
         Ok(read) => read,
         Err(why) => {
-            draft.error = Some(why);
+            values.error = Some(why);
             let page = form_page(
                 console,
                 frame,
                 existing.as_ref(),
-                &draft,
+                &values,
                 StatusCode::BAD_REQUEST,
             );
             return Ok(page);
         }
     };
     if existing.is_none() && console.voting.state(&poll.id, None).await?.is_some() {
-        draft.error = Some(
+        values.error = Some(
             frame
                 .t(
                     "Đã có câu hỏi với mã này; hãy chọn mã khác hoặc sửa câu hỏi đó.",
@@ -218,7 +233,7 @@ pub(super) async fn save(
                 )
                 .to_owned(),
         );
-        let page = form_page(console, frame, None, &draft, StatusCode::CONFLICT);
+        let page = form_page(console, frame, None, &values, StatusCode::CONFLICT);
         return Ok(page);
     }
     let confirmed = f.get("confirm") == Some(edit.confirmation().as_str());
@@ -227,11 +242,27 @@ pub(super) async fn save(
             console,
             frame,
             existing.as_ref(),
-            draft,
+            values,
             &edit,
         ));
     }
-    match console.editing.put(&editor.who, &poll, confirmed).await? {
+    let put = match console.editing.put(&editor.who, &poll, confirmed).await {
+        // A poll with ballots stays published: the form comes back, as
+        // typed, saying so.
+        Err(EditError::DraftWithBallots) => {
+            values.error = Some(ApiError::PublishedWithBallots.message(frame.lang));
+            let status = StatusCode::CONFLICT;
+            return Ok(form_page(
+                console,
+                frame,
+                existing.as_ref(),
+                &values,
+                status,
+            ));
+        }
+        put => put?,
+    };
+    match put {
         PutPoll::Conflict(_) => {
             // Ballots reached an option this edit removes since the form
             // was shown: the edit is shown again with their numbers.
@@ -240,18 +271,23 @@ pub(super) async fn save(
             };
             let fresh = console.voting.state(&existing.poll.id, None).await?;
             let fresh = fresh.ok_or(super::Failure::NOT_FOUND)?;
-            match read_poll(console, frame, Some(&fresh), f, &draft.rows) {
-                Ok((_, edit)) => Ok(confirm_page(console, frame, Some(&fresh), draft, &edit)),
+            match read_poll(console, frame, Some(&fresh), f, &values.rows) {
+                Ok((_, edit)) => Ok(confirm_page(console, frame, Some(&fresh), values, &edit)),
                 Err(why) => {
-                    draft.error = Some(why);
+                    values.error = Some(why);
                     let status = StatusCode::CONFLICT;
-                    Ok(form_page(console, frame, Some(&fresh), &draft, status))
+                    Ok(form_page(console, frame, Some(&fresh), &values, status))
                 }
             }
         }
         _ => {
-            tracing::info!(who = %editor.who, poll = %poll.id, "console: poll saved");
-            Ok(see_other(&poll_link(frame, &poll.id, "")))
+            tracing::info!(who = %editor.who, poll = %poll.id, draft = poll.draft, "console: poll saved");
+            let done = match (poll.draft, f.get("save")) {
+                (true, _) => "?done=drafted",
+                (false, Some("publish")) => "?done=published",
+                _ => "",
+            };
+            Ok(see_other(&poll_link(frame, &poll.id, done)))
         }
     }
 }
@@ -261,9 +297,9 @@ fn confirm_page(
     console: &Console,
     frame: &Frame,
     existing: Option<&PollState>,
-    mut draft: Draft,
+    mut values: FormValues,
     edit: &OptionsEdit,
 ) -> crate::edge::respond::Response {
-    draft.confirm = Some((edit.changes.clone(), edit.reordered, edit.confirmation()));
-    form_page(console, frame, existing, &draft, StatusCode::OK)
+    values.confirm = Some((edit.changes.clone(), edit.reordered, edit.confirmation()));
+    form_page(console, frame, existing, &values, StatusCode::OK)
 }

@@ -5,7 +5,7 @@
 
 use maud::{Markup, html};
 
-use super::form::{Draft, form_page_with};
+use super::form::{FormValues, form_page_with};
 use super::layout::Frame;
 use super::polls::state;
 use super::{Answer, Console, Editor};
@@ -20,18 +20,18 @@ const SATISFACTION: (&str, [&str; 4]) = (
 
 /// The new poll's form, from where `query` says to start.
 pub(super) async fn new_poll(console: &Console, editor: &Editor, query: Option<&str>) -> Answer {
-    let mut draft = Draft::of(None, &console.tz);
+    let mut values = FormValues::of(None, &console.tz);
     if let Some(from) = query_param(query, "from") {
         let copied = state(console, Some(&from)).await?;
-        draft = Draft::copy_of(&copied.poll, &console.tz);
+        values = FormValues::copy_of(&copied.poll, &console.tz);
     } else if query_param(query, "template").as_deref() == Some("hai-long") {
         let (question, labels) = SATISFACTION;
-        draft = Draft::with(question, &labels);
+        values = FormValues::with(question, &labels);
     }
     Ok(form_page_with(
         console,
         &editor.frame,
-        &draft,
+        &values,
         starts(&editor.frame),
     ))
 }

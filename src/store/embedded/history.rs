@@ -128,6 +128,22 @@ impl History for EmbeddedStore {
         .await
     }
 
+    async fn page_by_day(
+        &self,
+        site: &SiteId,
+        page: &PageId,
+        days: &[Day],
+    ) -> Result<Vec<u64>, StoreError> {
+        let (site, page, days) = (site.clone(), page.clone(), days.to_vec());
+        self.read_txn(move |txn| {
+            let table = txn.open_table(PAGE_DAYS)?;
+            days.iter()
+                .map(|day| read_u64(&table, &field(&keys::pages_day(&site, *day), page.as_str())))
+                .collect()
+        })
+        .await
+    }
+
     async fn ballots_by_day(
         &self,
         site: &SiteId,

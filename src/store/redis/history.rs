@@ -117,6 +117,27 @@ impl History for RedisStore {
             .collect())
     }
 
+    async fn page_by_day(
+        &self,
+        site: &SiteId,
+        page: &PageId,
+        days: &[Day],
+    ) -> Result<Vec<u64>, StoreError> {
+        if days.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut pipe = redis::pipe();
+        for day in days {
+            pipe.zscore(keys::pages_day(site, *day), page.as_str());
+        }
+        let mut conn = self.connection().await?;
+        let read: Vec<Option<f64>> = pipe.query_async(&mut conn).await.map_err(unavailable)?;
+        Ok(read
+            .into_iter()
+            .map(|views| views.map_or(0, |v| v as u64))
+            .collect())
+    }
+
     async fn ballots_by_day(
         &self,
         site: &SiteId,

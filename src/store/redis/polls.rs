@@ -64,6 +64,7 @@ impl Polls for RedisStore {
             .arg(options.join(","))
             .arg(if force { "1" } else { "0" })
             .arg(challenge_mode(poll.challenge))
+            .arg(if poll.draft { "1" } else { "0" })
             .invoke_async(&mut conn)
             .await
             .map_err(unavailable)?;

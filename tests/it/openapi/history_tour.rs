@@ -8,12 +8,24 @@ use super::tour::{Req, Tour};
 use crate::support::cookie;
 
 pub async fn visit(tour: &mut Tour) {
-    // A poll with a ballot, reopened, archived, exported, then deleted.
+    // A poll with a ballot, reopened, archived, exported, then deleted;
+    // a draft published.
     let poll = json!({"question": "Thử?", "options": [{"id": "co", "label": "Có"}, {"id": "khong", "label": "Không"}]});
     let created = tour
         .send(Req::admin(Method::PUT, "/admin/polls/lich-su").json(poll))
         .await;
     assert_eq!(created.status, 201);
+    // A draft, published.
+    let draft = json!({"question": "Nháp?", "draft": true, "options": [{"id": "co", "label": "Có"}, {"id": "khong", "label": "Không"}]});
+    let drafted = tour
+        .send(Req::admin(Method::PUT, "/admin/polls/nhap-thu").json(draft))
+        .await;
+    assert_eq!(drafted.status, 201);
+    assert_eq!(drafted.json()["draft"], json!(true));
+    let published = tour
+        .send(Req::admin(Method::POST, "/admin/polls/nhap-thu/publish"))
+        .await;
+    assert_eq!(published.json()["draft"], json!(false));
     let voted = tour
         .send(
             Req::post("/v1/polls/lich-su/votes")

@@ -21,7 +21,7 @@
 -- retracted before it arrived (its caller heard 503, so it must not count),
 -- else {verdict, definition, this visitor's record or '', {counts}}
 if redis.call('EXISTS', KEYS[5]) == 1 then return {'fenced'} end
-local meta = redis.call('HMGET', KEYS[1], 'def', 'opens', 'closes', 'max', 'options', 'challenge')
+local meta = redis.call('HMGET', KEYS[1], 'def', 'opens', 'closes', 'max', 'options', 'challenge', 'draft')
 if not meta[1] then return nil end
 
 local function answer(verdict, voted)
@@ -44,6 +44,9 @@ if prior then
   redis.call('HSET', KEYS[3], ARGV[2], record)
   return answer('accepted', record)
 end
+-- A draft takes no ballot until it is published ('draft' is absent on
+-- polls written before drafts).
+if meta[7] == '1' then return answer('not_yet_open') end
 if meta[2] ~= '' and at < tonumber(meta[2]) then return answer('not_yet_open') end
 if meta[3] ~= '' and at >= tonumber(meta[3]) then return answer('closed') end
 

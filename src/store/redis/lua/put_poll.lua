@@ -2,7 +2,7 @@
 -- KEYS  1 meta, 2 counts, 3 voters, 4 ballots per day
 -- ARGV  1 definition (JSON), 2 opens ms or '', 3 closes ms or '',
 --       4 max choices, 5 option ids (comma-separated), 6 force ('1'),
---       7 challenge ('off', 'on', 'auto')
+--       7 challenge ('off', 'on', 'auto'), 8 draft ('1', else '0')
 -- Returns {'created'} | {'replaced'} | {'unchanged'}
 --         | {'conflict', id, votes, id, votes, ...} for dropped options
 --           that hold ballots (nothing is written then)
@@ -61,6 +61,6 @@ if #orphans > 1 then
   end
 end
 redis.call('HSET', KEYS[1], 'def', ARGV[1], 'opens', ARGV[2], 'closes', ARGV[3],
-  'max', ARGV[4], 'options', ARGV[5], 'challenge', ARGV[7])
+  'max', ARGV[4], 'options', ARGV[5], 'challenge', ARGV[7], 'draft', ARGV[8])
 if old then return {'replaced'} end
 return {'created'}
