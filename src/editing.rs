@@ -28,7 +28,9 @@ pub enum EditError {
     /// Reopening a poll closed so long ago that its voter records are (or
     /// are about to be) deleted: its voters could vote a second time.
     #[error(
-        "the poll closed more than TALLY_VOTER_DAYS ago: its voters are no longer known, so it cannot take ballots again"
+        "the poll closed too long ago to reopen: its voter records are deleted TALLY_VOTER_DAYS \
+         after the close (a reopen is refused from the day before), and its voters could then \
+         vote twice"
     )]
     VotersForgotten,
     /// Turning a published poll that holds ballots back into a draft.
