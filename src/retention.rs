@@ -1,9 +1,9 @@
 //! Retention: how long tally keeps what it keeps about editors and voters
 //! beyond what expires by itself, and the housekeeping that deletes it on
-//! time. Once an hour (and when a test asks) it deletes audit entries
-//! older than `TALLY_AUDIT_DAYS` and the voter records of polls closed
-//! more than `TALLY_VOTER_DAYS` ago; every delete is idempotent, so any
-//! number of replicas may sweep at once. The whole table of what is kept
+//! time. A minute after start, then once an hour (and when a test asks),
+//! it deletes audit entries older than `TALLY_AUDIT_DAYS` and the voter
+//! records of polls closed more than `TALLY_VOTER_DAYS` ago; every delete
+//! is idempotent, so any number of replicas may sweep at once. The whole table of what is kept
 //! is in `docs/privacy.md`.
 
 use std::sync::Arc;
@@ -18,6 +18,8 @@ use crate::store::StoreError;
 
 /// How often the housekeeping runs.
 pub const SWEEP_EVERY: Duration = Duration::from_secs(3600);
+/// The first sweep waits this long after start, out of the start's way.
+const FIRST_SWEEP_AFTER: Duration = Duration::from_secs(60);
 /// Audit entries deleted per store call (a sweep makes as many as needed).
 const AUDIT_SLICE: u32 = 1000;
 const DAY: SignedDuration = SignedDuration::from_hours(24);
@@ -108,10 +110,12 @@ impl Retention {
         Ok(swept)
     }
 
-    /// Sweeps at start and every [`SWEEP_EVERY`] until `shutdown` turns
-    /// true; a failed sweep is logged and tried at the next.
+    /// Sweeps a minute after start and every [`SWEEP_EVERY`] until
+    /// `shutdown` turns true; a failed sweep is logged and tried at the
+    /// next.
     pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
-        let mut tick = tokio::time::interval(SWEEP_EVERY);
+        let first = tokio::time::Instant::now() + FIRST_SWEEP_AFTER;
+        let mut tick = tokio::time::interval_at(first, SWEEP_EVERY);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
