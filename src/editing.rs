@@ -13,6 +13,7 @@ use crate::audit::{Action, Audit, AuditEntry};
 use crate::counter::Counter;
 use crate::ids::PollId;
 use crate::poll::Poll;
+use crate::retention::reopen_refused_from;
 use crate::store::{PollState, PutPoll, StoreError};
 use crate::voting::Voting;
 
@@ -24,6 +25,14 @@ pub enum EditError {
     /// Reopening with a closing time that has passed.
     #[error("the new closing time must be in the future")]
     ClosesInThePast,
+    /// Reopening a poll closed so long ago that its voter records are (or
+    /// are about to be) deleted: its voters could vote a second time.
+    #[error(
+        "the poll closed too long ago to reopen: its voter records are deleted TALLY_VOTER_DAYS \
+         after the close (a reopen is refused from the day before), and its voters could then \
+         vote twice"
+    )]
+    VotersForgotten,
     /// Turning a published poll that holds ballots back into a draft.
     #[error("the poll has ballots: it cannot go back to draft")]
     DraftWithBallots,
@@ -36,6 +45,8 @@ pub struct Editing {
     pub voting: Arc<Voting>,
     pub counter: Arc<Counter>,
     pub audit: Arc<Audit>,
+    /// Days after a poll closes that its voter records are kept.
+    voter_days: u32,
 }
 
 /// A poll as the audit log keeps it: its definition and its counts.
@@ -57,8 +68,14 @@ pub(crate) fn holds_ballots(state: &PollState) -> bool {
 
 impl Editing {
     /// Changes through `voting` and `counter`, noted in `site`'s audit log.
-    pub fn new(voting: &Arc<Voting>, counter: &Arc<Counter>, site: &crate::site::Site) -> Self {
+    pub fn new(
+        voting: &Arc<Voting>,
+        counter: &Arc<Counter>,
+        site: &crate::site::Site,
+        voter_days: u32,
+    ) -> Self {
         Self {
+            voter_days,
             voting: Arc::clone(voting),
             counter: Arc::clone(counter),
             audit: Arc::new(Audit::new(Arc::clone(&site.store), site.id.clone())),
@@ -85,6 +102,24 @@ impl Editing {
             .await;
     }
 
+    /// Refuses to let `after` take ballots if `before` closed so long ago
+    /// that its voter records are (or are about to be) deleted.
+    fn voters_still_known(
+        &self,
+        before: Option<&Poll>,
+        after: &Poll,
+        now: Timestamp,
+    ) -> Result<(), EditError> {
+        let Some(closes) = before.and_then(|p| p.closes_at) else {
+            return Ok(());
+        };
+        let takes_ballots = after.closes_at.is_none_or(|t| t > closes);
+        if takes_ballots && now >= reopen_refused_from(closes, self.voter_days) {
+            return Err(EditError::VotersForgotten);
+        }
+        Ok(())
+    }
+
     async fn existing(&self, id: &PollId) -> Result<PollState, EditError> {
         self.voting
             .state(id, None)
@@ -97,6 +132,8 @@ impl Editing {
     /// not go back to draft.
     pub async fn put(&self, who: &str, poll: &Poll, force: bool) -> Result<PutPoll, EditError> {
         let before = self.voting.state(&poll.id, None).await?;
+        let now = self.voting.now();
+        self.voters_still_known(before.as_ref().map(|b| &b.poll), poll, now)?;
         let was_draft = before.as_ref().map(|b| b.poll.draft);
         if poll.draft && was_draft == Some(false) && before.as_ref().is_some_and(holds_ballots) {
             return Err(EditError::DraftWithBallots);
@@ -199,6 +236,7 @@ impl Editing {
         }
         let before = self.existing(id).await?;
         let poll = before.poll.reopened_at(now, closes_at);
+        self.voters_still_known(Some(&before.poll), &poll, now)?;
         self.voting.put(&poll, false).await?;
         let after = self.existing(id).await?;
         self.note(who, Action::ReopenPoll, id, Some(&before), Some(&after))

@@ -32,6 +32,7 @@ pub mod poll;
 pub mod polls_file;
 pub mod privacy;
 pub mod public;
+pub mod retention;
 pub mod sessions;
 pub mod site;
 pub mod store;

@@ -28,6 +28,7 @@ use crate::metrics::Metrics;
 use crate::poll::Poll;
 use crate::polls_file::{Seeded, read_polls_file};
 use crate::privacy::Privacy;
+use crate::retention::Retention;
 use crate::sessions::Sessions;
 use crate::site::Site;
 use crate::store::piece::Holding;
@@ -53,6 +54,8 @@ pub struct App {
     pub rate_limits: Arc<RateLimits>,
     /// Whether the public listener sits at its connection cap.
     pub public_at_cap: Arc<Saturation>,
+    /// The housekeeping that deletes what outlived its retention.
+    pub retention: Arc<Retention>,
 }
 
 /// How long the embedded store may hold a hit's write before making it
@@ -157,7 +160,8 @@ impl App {
             settings.history_top_pages,
             settings.history_page_days,
         ));
-        let editing = Arc::new(Editing::new(&voting, &counter, &site));
+        let editing = Arc::new(Editing::new(&voting, &counter, &site, settings.voter_days));
+        let retention = Arc::new(Retention::new(site.clone(), &settings));
         let backups = Arc::new(crate::archive::Backups::new(site.clone()));
         let bootstrap = Bootstrap {
             store: Arc::clone(&site.store),
@@ -192,6 +196,7 @@ impl App {
             streams,
             rate_limits,
             public_at_cap,
+            retention,
         });
         if let Err(e) = bootstrap.apply(&app).await {
             // Serve meanwhile (hits are buffered, counters read stale)
@@ -298,6 +303,7 @@ pub async fn run(
         shutdown.clone(),
     ));
     let retractor = tokio::spawn(Arc::clone(&app.voting).run(interval, shutdown.clone()));
+    let sweeper = tokio::spawn(Arc::clone(&app.retention).run(shutdown.clone()));
     let serve = |listener: TcpListener, name: &'static str, side: &Listener, at_cap| {
         let (door, router) = (Arc::clone(&side.door), side.router.clone());
         server::serve(
@@ -330,6 +336,7 @@ pub async fn run(
     let _ = flusher.await;
     let _ = purger.await;
     let _ = retractor.await;
+    let _ = sweeper.await;
     // What is left of the grace period after the requests in flight.
     let deadline = stop_requested.await.unwrap_or_else(|_| Instant::now()) + grace;
     let deadline = deadline.max(Instant::now() + Duration::from_secs(1));

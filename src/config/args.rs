@@ -158,6 +158,9 @@ pub(super) struct Polls {
     /// Ballots per client address per poll per day (1–1000000000)
     #[arg(long, env = "TALLY_VOTES_PER_ADDRESS", value_name = "BALLOTS", default_value = "50", value_parser = bounded(1u32, 1_000_000_000))]
     pub votes_per_address: u32,
+    /// Days after a poll closes that its voter records (who chose what, keyed) are kept; then the poll cannot reopen (2–3660)
+    #[arg(long, env = "TALLY_VOTER_DAYS", value_name = "DAYS", default_value = "30", value_parser = bounded(2u32, 3_660))]
+    pub voter_days: u32,
     /// On a poll asking a challenge: ballots per address per poll per day that bring a solution, so a school behind one address votes (1–1000000000)
     #[arg(long, env = "TALLY_SOLVED_VOTES_PER_ADDRESS", value_name = "BALLOTS", default_value = "400", value_parser = bounded(1u32, 1_000_000_000))]
     pub solved_votes_per_address: u32,
@@ -260,6 +263,9 @@ pub(super) struct Admin {
     /// Console sessions end this long unused, or 12h after signing in (1s–12h)
     #[arg(long, env = "TALLY_CONSOLE_IDLE", value_name = "DURATION", default_value = "8h", value_parser = duration(s(1), 12 * HOUR))]
     pub console_idle: Duration,
+    /// Days the audit log keeps an entry (at most its newest 10000 are kept) (1–36600)
+    #[arg(long, env = "TALLY_AUDIT_DAYS", value_name = "DAYS", default_value = "1826", value_parser = bounded(1u32, 36_600))]
+    pub audit_days: u32,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -152,6 +152,10 @@ pub struct Settings {
     /// How long an editor's console session lasts unused (at most 12 hours
     /// after signing in, however busy).
     pub console_idle: Duration,
+    /// Days the audit log keeps an entry.
+    pub audit_days: u32,
+    /// Days after a poll closes that its voter records are kept.
+    pub voter_days: u32,
 }
 
 /// The portal whose counter and polls tally serves, as its pages name it.
@@ -270,6 +274,8 @@ impl Settings {
             max_streams_per_address: limits.max_streams_per_address,
             stream_lifetime: limits.stream_lifetime,
             console_idle: admin.console_idle,
+            audit_days: admin.audit_days,
+            voter_days: polls.voter_days,
         })
     }
 

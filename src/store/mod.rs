@@ -5,7 +5,7 @@
 //!
 //! The operations are grouped by concern, one trait each ([`Visits`],
 //! [`Counters`], [`Shared`], [`Polls`], [`History`], [`Admin`],
-//! [`Archive`], [`Upkeep`]), and each store implements a concern in its file of the
+//! [`Archive`], [`Upkeep`], [`Retention`]), and each store implements a concern in its file of the
 //! same name (`redis/polls.rs`, `embedded/polls.rs`, …): `grep "impl Polls
 //! for"` finds the code. [`Store`] is every concern together.
 //!
@@ -296,6 +296,17 @@ operations! {
         async fn end_session(&self, site: &SiteId, hash: &str) -> ();
     }
 
+    /// Deleting what outlived its retention (`src/retention.rs`).
+    pub trait Retention {
+        /// Deletes up to `most` audit entries written before `before`,
+        /// oldest first; says how many.
+        async fn prune_audit(&self, site: &SiteId, before: Timestamp, most: u32) -> u64;
+
+        /// Deletes a poll's voter records if it closed at or before
+        /// `closed_by` (its counts stay), in one step; says how many.
+        async fn forget_voters(&self, site: &SiteId, poll: &PollId, closed_by: Timestamp) -> u64;
+    }
+
     /// A site's whole state, read out and written back (`tally backup`,
     /// `restore`, `check`; see `docs/backup.md`).
     pub trait Archive {
@@ -321,7 +332,9 @@ operations! {
 }
 
 /// One interface, two homes: every concern, and a name.
-pub trait Store: Upkeep + Visits + Counters + Shared + Polls + History + Admin + Archive {
+pub trait Store:
+    Upkeep + Visits + Counters + Shared + Polls + History + Admin + Archive + Retention
+{
     /// A short name for logs and metrics: `embedded`, `redis`,
     /// `redis-cluster`.
     fn kind(&self) -> &'static str;

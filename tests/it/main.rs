@@ -38,6 +38,7 @@ mod polls_file;
 mod redis_tls;
 mod replicas;
 mod resilience;
+mod retention;
 mod schema_version;
 mod sign_in;
 mod store_conformance;

@@ -21,6 +21,9 @@ use tally::store::{
 
 use crate::support::{Backend, Home};
 
+mod retention;
+use retention::*;
+
 const SITE: SiteId = SiteId::DEFAULT;
 const WINDOW: i64 = 30 * 60 * 1000;
 const T0: i64 = 1_800_000_000_000;
@@ -2139,4 +2142,6 @@ conformance!(
     the_audit_log_keeps_the_newest_first,
     sessions_are_kept_until_they_end_or_are_forgotten,
     what_is_restored_is_exported_piece_for_piece,
+    old_audit_entries_go_oldest_first,
+    a_closed_polls_voters_go_and_its_counts_stay,
 );

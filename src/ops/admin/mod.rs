@@ -106,7 +106,9 @@ impl From<EditError> for ApiError {
     fn from(e: EditError) -> Self {
         match e {
             EditError::NotFound => ApiError::PollNotFound,
-            EditError::ClosesInThePast => ApiError::InvalidPoll(e.to_string()),
+            EditError::ClosesInThePast | EditError::VotersForgotten => {
+                ApiError::InvalidPoll(e.to_string())
+            }
             EditError::DraftWithBallots => ApiError::PublishedWithBallots,
             EditError::Store(e) => e.into(),
         }

@@ -167,6 +167,12 @@ impl From<EditError> for Failure {
                 "Thời gian đóng phải ở tương lai.",
                 "The closing time must be in the future.",
             ),
+            EditError::VotersForgotten => Failure::Worded(
+                "Không thể mở lại bình chọn này: nó đã đóng quá lâu, tally đã xoá (hoặc sắp xoá) \
+                 danh sách người đã bình chọn, nên họ có thể bình chọn lần hai.",
+                "This poll cannot reopen: it closed so long ago that tally has deleted (or is \
+                 about to delete) who voted, so they could vote twice.",
+            ),
             EditError::DraftWithBallots => Failure::Refused(ApiError::PublishedWithBallots),
             EditError::Store(e) => e.into(),
         }

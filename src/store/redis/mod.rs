@@ -10,6 +10,7 @@ mod durability;
 mod history;
 mod lane;
 mod polls;
+mod retention;
 mod schema;
 mod shared;
 mod visits;
