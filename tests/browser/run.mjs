@@ -32,6 +32,7 @@ import {
 import { challenge } from './challenge.mjs';
 import { chartScenarios } from './charts.mjs';
 import { consoleScenarios } from './console.mjs';
+import { consoleWordScenarios } from './console-words.mjs';
 import { pages } from './pages.mjs';
 import { layout } from './layout.mjs';
 import { theme } from './theme.mjs';
@@ -374,6 +375,7 @@ async function main() {
     await pages(browser);
     await consoleScenarios(browser);
     await chartScenarios(browser);
+    await consoleWordScenarios(browser);
   }
 
   inPart('widget');

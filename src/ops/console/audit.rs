@@ -11,13 +11,14 @@ use jiff::tz::TimeZone;
 use maud::html;
 
 use super::changes::{action_words, changes, target_words};
-use super::layout::html_response;
+use super::layout::{Frame, html_response};
 use super::words::when;
 use super::{Answer, Console, Editor};
 use crate::audit::AuditEntry;
 use crate::calendar::Day;
 use crate::edge::respond::query_param;
 use crate::ops::export::{Cell, Form, Sheet};
+use crate::polls_file::POLLS_FILE;
 
 /// How many of the newest entries the filters look through.
 const LOOKED_THROUGH: usize = 2_000;
@@ -100,7 +101,7 @@ pub(super) async fn audit(console: &Console, editor: &Editor, query: Option<&str
                 .map(|e| {
                     vec![
                         Cell::Text(when(e.at, tz)),
-                        Cell::Text(e.who.clone()),
+                        Cell::Text(who_words(frame, &e.who).to_owned()),
                         Cell::Text(action_words(frame, e.action).to_owned()),
                         Cell::Text(target_words(frame, e).unwrap_or_else(|| e.target.clone())),
                         Cell::Text(changes(frame, tz, e).join("; ")),
@@ -120,7 +121,7 @@ pub(super) async fn audit(console: &Console, editor: &Editor, query: Option<&str
             label for="who" { (frame.t("Người", "Who")) }
             select #who name="who" {
                 option value="" { (frame.t("Tất cả", "Everyone")) }
-                @for w in &whos { option value=(w) selected[filters.who == *w] { (w) } }
+                @for w in &whos { option value=(w) selected[filters.who == *w] { (who_words(frame, w)) } }
             }
             label for="poll" { (frame.t("Câu hỏi", "Poll")) }
             select #poll name="poll" {
@@ -158,7 +159,7 @@ pub(super) async fn audit(console: &Console, editor: &Editor, query: Option<&str
                 } }
                 tbody { @for e in kept.iter().take(SHOWN) { tr {
                     td { (when(e.at, tz)) }
-                    td { (e.who) }
+                    td { (who_words(frame, &e.who)) }
                     td { (action_words(frame, e.action)) }
                     th scope="row" {
                         @if e.target == "counter" {
@@ -178,4 +179,17 @@ pub(super) async fn audit(console: &Console, editor: &Editor, query: Option<&str
         StatusCode::OK,
         frame.page(title, false, body),
     ))
+}
+
+/// Who made a change, in words: an editor by their token's name; the polls
+/// file, which is not a person, named in the page's language.
+fn who_words<'a>(frame: &Frame, who: &'a str) -> &'a str {
+    if who == POLLS_FILE {
+        frame.t(
+            "tệp câu hỏi (TALLY_POLLS_FILE)",
+            "the polls file (TALLY_POLLS_FILE)",
+        )
+    } else {
+        who
+    }
 }
