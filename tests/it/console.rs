@@ -77,6 +77,18 @@ impl<'a> Console<'a> {
     }
 }
 
+/// The value of the hidden field `name` in `page`, unescaped.
+fn hidden(page: &str, name: &str) -> String {
+    let key = format!(r#"name="{name}" value=""#);
+    let at = page.find(&key).unwrap_or_else(|| panic!("no field {name}")) + key.len();
+    let value = &page[at..at + page[at..].find('"').unwrap()];
+    value
+        .replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
 async fn poll_json(app: &TestApp, id: &str) -> Option<Value> {
     let r = app
         .http
@@ -396,6 +408,61 @@ async fn sessions_expire(backend: Backend) {
         .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert!(poll_json(&app, "het-han").await.is_none());
+
+    // The sign-in form keeps what was typed, through a wrong token too...
+    let page = r.text().await.unwrap();
+    assert!(page.contains("những gì bạn đã nhập vẫn được giữ"), "{page}");
+    let (resume, kept) = (hidden(&page, "resume"), hidden(&page, "kept"));
+    assert_eq!(resume, "/admin/console/polls");
+    let carried = [("resume", resume.as_str()), ("kept", kept.as_str())];
+    let wrong = console
+        .post(
+            "/admin/sign-in",
+            &[&[("token", "not-the-token")][..], &carried].concat(),
+        )
+        .await;
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(hidden(&wrong.text().await.unwrap(), "kept"), kept);
+    // ...and signing in again shows the form as typed, saving nothing.
+    let back = console
+        .post(
+            "/admin/sign-in",
+            &[&[("token", TOKEN)][..], &carried].concat(),
+        )
+        .await;
+    assert_eq!(back.status(), StatusCode::OK);
+    let set = back.headers()[header::SET_COOKIE].to_str().unwrap();
+    console.cookie = Some(set.split(';').next().unwrap().to_owned());
+    let form = back.text().await.unwrap();
+    assert!(
+        form.contains("câu hỏi chưa được lưu. Đây là những gì bạn đã nhập"),
+        "{form}"
+    );
+    assert!(form.contains(r#"value="het-han""#), "{form}");
+    assert!(form.contains(">Bạn đánh giá thế nào?</textarea>"), "{form}");
+    assert!(form.contains(r#"value="Chưa tốt""#), "{form}");
+    assert!(poll_json(&app, "het-han").await.is_none());
+    // Saved from there, with the new session.
+    let csrf = hidden(&form, "csrf");
+    let saved = console
+        .post("/admin/console/polls", &poll_form("het-han", &csrf))
+        .await;
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+    assert!(poll_json(&app, "het-han").await.is_some());
+    // Only a poll's form is resumed: any other address signs in as usual.
+    let forged = console
+        .post(
+            "/admin/sign-in",
+            &[
+                ("token", TOKEN),
+                ("resume", "/admin/console/polls/het-han/delete"),
+                ("kept", "csrf=x"),
+            ],
+        )
+        .await;
+    assert_eq!(forged.status(), StatusCode::SEE_OTHER);
+    assert_eq!(forged.headers()[header::LOCATION], "/admin/");
+    assert!(poll_json(&app, "het-han").await.is_some());
 
     // Unused for 8 hours, a new session ends too.
     console.sign_in(TOKEN).await;

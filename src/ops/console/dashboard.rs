@@ -6,10 +6,13 @@ use maud::{Markup, html};
 
 use super::history::visits_chart;
 use super::layout::{Frame, html_response};
+use super::resume::Kept;
 use super::{Answer, Console, Editor};
 
 /// The sign-in form, with what went wrong last time.
-pub(super) fn sign_in_page(frame: &Frame, error: Option<&str>) -> Markup {
+/// The sign-in form; `kept`, a poll's form sent after the session ended,
+/// rides along to be shown again once signed in.
+pub(super) fn sign_in_page(frame: &Frame, error: Option<&str>, kept: Option<&Kept>) -> Markup {
     let title = frame.t("Đăng nhập trang quản trị", "Sign in to the console");
     let body = html! {
         h1 { (title) }
@@ -21,6 +24,7 @@ pub(super) fn sign_in_page(frame: &Frame, error: Option<&str>) -> Markup {
                 "Mã do bộ phận kỹ thuật cấp (TALLY_ADMIN_TOKEN). Phiên đăng nhập kết thúc sau 8 giờ không dùng, hoặc sau 12 giờ.",
                 "The token operations gave you (TALLY_ADMIN_TOKEN). A session ends after 8 hours unused, or after 12 hours."
             )) }
+            @if let Some(kept) = kept { (kept.fields()) }
             div.actions { button type="submit" { (frame.t("Đăng nhập", "Sign in")) } }
         }
     };

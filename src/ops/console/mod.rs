@@ -26,6 +26,7 @@ mod list;
 mod picked;
 mod polls;
 mod range;
+mod resume;
 mod routes;
 mod save;
 mod session;
@@ -283,6 +284,12 @@ impl Console {
             Ok(Some(editor)) => editor,
             Ok(None) if form.is_none() => return see_other(&frame.link("/admin/sign-in")),
             Ok(None) => {
+                let kept = form.as_deref().and_then(|form| {
+                    resume::Kept::of_post(page, parts.uri.path(), &parts.headers, form)
+                });
+                if let Some(kept) = kept {
+                    return sign_in::ended(&frame, &kept);
+                }
                 return Failure::Forbidden(
                     "Phiên làm việc đã hết hạn hoặc đã đăng xuất. Vui lòng đăng nhập lại.",
                     "Your session has ended or you signed out. Please sign in again.",

@@ -7,8 +7,9 @@ use bytes::Bytes;
 use http::{StatusCode, header};
 
 use super::layout::{Frame, html_response, see_other};
+use super::resume::Kept;
 use super::words::Lang;
-use super::{Console, Failure, Fields, dashboard, session};
+use super::{Console, Editor, Failure, Fields, dashboard, session};
 use crate::edge::auth::Refused;
 use crate::edge::client::Client;
 use crate::edge::respond::Response;
@@ -21,34 +22,65 @@ pub(super) async fn sign_in(
     client: Client,
 ) -> Response {
     let Some(form) = form else {
-        return html_response(StatusCode::OK, dashboard::sign_in_page(frame, None));
+        return html_response(StatusCode::OK, dashboard::sign_in_page(frame, None, None));
     };
     let fields = Fields::parse(&form);
+    let kept = Kept::of_fields(&fields);
     let given = fields.get("token").unwrap_or("");
     let who = match console.sign_in.check(given, client.ip, "console") {
         Ok(who) => who.to_owned(),
         Err(Refused::Wrong) => {
             let error = frame.t("Mã quản trị không đúng.", "That admin token is not right.");
-            let page = dashboard::sign_in_page(frame, Some(error));
+            let page = dashboard::sign_in_page(frame, Some(error), kept.as_ref());
             return html_response(StatusCode::UNAUTHORIZED, page);
         }
-        Err(Refused::TooSoon(wait)) => return too_soon(frame, wait.as_secs().max(1)),
-    };
-    match console.sessions.start(&who).await {
-        Ok((id, _)) => {
-            let mut response = see_other(&frame.link("/admin/"));
-            response
-                .headers_mut()
-                .insert(header::SET_COOKIE, session::set_cookie(&id, client.https));
-            response
+        Err(Refused::TooSoon(wait)) => {
+            return too_soon(frame, wait.as_secs().max(1), kept.as_ref());
         }
-        Err(e) => Failure::from(e).answer(frame),
-    }
+    };
+    let id = match console.sessions.start(&who).await {
+        Ok((id, _)) => id,
+        Err(e) => return Failure::from(e).answer(frame),
+    };
+    let mut response = match kept {
+        // Back to the poll's form as typed before the session ended.
+        Some(kept) => {
+            let editor = Editor {
+                frame: Frame {
+                    who: Some(who.clone()),
+                    csrf: Some(session::csrf_token(&id)),
+                    ..frame.clone()
+                },
+                who,
+                id: id.clone(),
+            };
+            let resumed = kept.resume(console, &editor).await;
+            resumed.unwrap_or_else(|failure| failure.answer(&editor.frame))
+        }
+        None => see_other(&frame.link("/admin/")),
+    };
+    response
+        .headers_mut()
+        .insert(header::SET_COOKIE, session::set_cookie(&id, client.https));
+    response
+}
+
+/// A poll's form sent after the session ended: the sign-in form, keeping
+/// what was typed for when the editor has signed in again.
+pub(super) fn ended(frame: &Frame, kept: &Kept) -> Response {
+    let error = frame.t(
+        "Phiên làm việc đã hết hạn hoặc đã đăng xuất, nên câu hỏi chưa được lưu. Hãy đăng nhập lại: những gì bạn đã nhập vẫn được giữ.",
+        "Your session has ended or you signed out, so the poll was not saved. Sign in again: what you typed is kept.",
+    );
+    html_response(
+        StatusCode::FORBIDDEN,
+        dashboard::sign_in_page(frame, Some(error), Some(kept)),
+    )
 }
 
 /// A wrong token from an address that sent too many: the form again, with
 /// how long to wait before the next try.
-fn too_soon(frame: &Frame, secs: u64) -> Response {
+fn too_soon(frame: &Frame, secs: u64, kept: Option<&Kept>) -> Response {
     let error = match frame.lang {
         Lang::Vi => format!(
             "Mã quản trị không đúng, và từ địa chỉ này đã có nhiều lần nhập sai. \
@@ -59,7 +91,7 @@ fn too_soon(frame: &Frame, secs: u64) -> Response {
              Please wait {secs} seconds before trying again."
         ),
     };
-    let page = dashboard::sign_in_page(frame, Some(&error));
+    let page = dashboard::sign_in_page(frame, Some(&error), kept);
     let mut response = html_response(StatusCode::TOO_MANY_REQUESTS, page);
     response
         .headers_mut()
