@@ -50,9 +50,8 @@ const only = process.env.TALLY_BROWSER_ONLY || '';
 
 // The suite is in two parts of about equal length, "widget" (the widget on
 // portal pages, and its challenge) and "pages" (the HTML pages without
-// JavaScript and the console),
-// which scripts/test-browser runs side by side, each with its own
-// Chromium. TALLY_BROWSER_PART=<part> runs one; unset, both run.
+// JavaScript and the console). TALLY_BROWSER_PART=<part> runs one; unset,
+// both run, one after the other.
 const part = process.env.TALLY_BROWSER_PART || '';
 if (part && !['widget', 'pages'].includes(part)) {
   throw new Error(`TALLY_BROWSER_PART is "widget" or "pages", not "${part}"`);

@@ -11,8 +11,8 @@
 //
 //   TALLY_BIN=target/release/tally node tests/browser/run.mjs
 //
-// scripts/test-browser runs it in two parts side by side (TALLY_BROWSER_PART,
-// see harness.mjs); TALLY_BROWSER_ONLY=<words> runs the scenarios named so.
+// TALLY_BROWSER_PART=widget or pages runs one of its two parts (see
+// harness.mjs); TALLY_BROWSER_ONLY=<words> runs the scenarios named so.
 //
 // Prints one line per scenario and "N passed, N failed"; exits non-zero on
 // any failure. Screenshots go to target/screenshots/.
