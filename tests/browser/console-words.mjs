@@ -18,6 +18,7 @@ import { pathToFileURL } from 'node:url';
 
 import { chromium } from 'playwright-core';
 
+import { signIn } from './console.mjs';
 import { CHROMIUM, CHROMIUM_ARGS, cleanups, getJson, newContext, runSuite, scenario, startTally } from './harness.mjs';
 
 const POLL = 'mot-ngon-ngu';
@@ -79,9 +80,7 @@ export async function consoleWordScenarios(browser) {
     // The form errors below are answered 400 on purpose.
     const context = await newContext(browser, label, size, [/status of 400/]);
     const page = await context.newPage();
-    await page.goto(`${tally.ops}/admin/sign-in`);
-    await page.locator('#token').fill(tally.adminToken);
-    await page.locator('button[type=submit]').click();
+    await signIn(page, tally, tally.adminToken);
     await page.waitForURL(/\/admin\/$/);
     return page;
   };

@@ -44,7 +44,8 @@ async function pollStatus(tally, id) {
   return r.status === 404 ? null : (await r.json()).status;
 }
 
-async function signIn(page, tally, token) {
+/** Signs `page` in to `tally`'s console with `token`, from the console's front door. */
+export async function signIn(page, tally, token) {
   await page.goto(`${tally.ops}/admin/`);
   await page.waitForURL(/\/admin\/sign-in$/);
   await page.locator('#token').fill(token);
