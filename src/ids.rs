@@ -1,6 +1,7 @@
 //! The domain's identifiers. Each one's only constructor checks it, so past
 //! the edge nothing re-checks a string.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize};
@@ -20,22 +21,29 @@ pub enum IdError {
 }
 
 /// A portal served by this deployment. Every stored key lives under one, so a
-/// deployment can later serve several portals without migrating data.
+/// deployment can serve several portals without migrating data.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct SiteId(&'static str);
+pub struct SiteId(Cow<'static, str>);
 
 impl SiteId {
-    /// The only site for now.
-    pub const DEFAULT: SiteId = SiteId("default");
+    /// The site of a deployment without a sites file.
+    pub const DEFAULT: SiteId = SiteId(Cow::Borrowed("default"));
+    /// Longest site id: `[a-z0-9-]{1,64}`.
+    pub const MAX_LEN: usize = 64;
+
+    pub fn parse(value: &str) -> Result<Self, IdError> {
+        slug(value, Self::MAX_LEN)?;
+        Ok(Self(Cow::Owned(value.to_owned())))
+    }
 
     pub fn as_str(&self) -> &str {
-        self.0
+        &self.0
     }
 }
 
 impl fmt::Display for SiteId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.0)
+        f.write_str(&self.0)
     }
 }
 

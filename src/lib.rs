@@ -35,6 +35,7 @@ pub mod public;
 pub mod retention;
 pub mod sessions;
 pub mod site;
+pub mod sites;
 pub mod store;
 pub mod telemetry;
 pub mod visit;

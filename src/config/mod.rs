@@ -28,6 +28,9 @@ pub use durability::BallotDurability;
 pub use reference::reference;
 pub use secret::{NamedToken, Secret, StoreSettings, UNNAMED_ADMIN, named_tokens, redact_url};
 use values::List;
+/// A page's origin and a page's address, as settings and the sites file
+/// take them.
+pub(crate) use values::{origin as page_origin, public_url as page_url};
 
 /// The largest counter baseline accepted: far above any portal's history,
 /// and small enough that every total stays exact in JavaScript (2^53) and

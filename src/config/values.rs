@@ -147,7 +147,7 @@ pub(super) fn net(item: &str) -> Result<IpNet, String> {
 
 /// A page's origin, `scheme://host[:port]`, lowercased and without a
 /// trailing slash, as browsers send it.
-pub(super) fn origin(item: &str) -> Result<String, String> {
+pub(crate) fn origin(item: &str) -> Result<String, String> {
     let origin = item.trim_end_matches('/');
     let rest = origin
         .strip_prefix("https://")
@@ -167,7 +167,7 @@ pub(super) fn origin(item: &str) -> Result<String, String> {
 
 /// The address pages reach tally at: an origin and perhaps a path (where a
 /// proxy mounts it), without a query, a fragment or a trailing `/`.
-pub(super) fn public_url(item: &str) -> Result<String, String> {
+pub(crate) fn public_url(item: &str) -> Result<String, String> {
     let url = item.trim().trim_end_matches('/');
     let rest = url
         .strip_prefix("https://")
