@@ -3,7 +3,7 @@
 // "Xuất bản"; a previous counter's history, pasted or chosen as a file, is
 // previewed (writing nothing) and then imported; a poll's form sent after
 // the session ended keeps what was typed through signing in again. No page
-// scrolls sideways.
+// scrolls sideways, and none reports an uncaught error or a CSP violation.
 //
 //   TALLY_BIN=target/debug/tally node tests/browser/console-phone.mjs
 //
@@ -16,7 +16,7 @@ import { chromium } from 'playwright-core';
 
 import { phone } from './console.mjs';
 import {
-  CHROMIUM, CHROMIUM_ARGS, cleanups, eventually, newContext, runSuite, scenario, startTally, waitForText,
+  CHROMIUM, CHROMIUM_ARGS, cleanups, eventually, newContext, runSuite, scenario, startTally, waitForText, watched,
 } from './harness.mjs';
 
 // Refused on purpose: a form sent after the session ended (403).
@@ -164,6 +164,12 @@ export async function consolePhoneScenarios(browser) {
     await page.locator('.actions button', { hasText: 'Xuất bản' }).tap();
     await page.waitForURL(`${tally.ops}/admin/console/polls/${id}?done=published`);
     assert.equal(await publicStatus(tally, `/v1/polls/${id}`), 200);
+  });
+
+  await scenario('console on a phone: no uncaught error or CSP violation on its pages', async () => {
+    const mine = watched.filter((w) => w.label.startsWith(tally.ops));
+    const problems = [...new Set(mine.flatMap((w) => w.problems.map((p) => `${w.label}: ${p}`.slice(0, 300))))];
+    assert.deepEqual(problems, []);
   });
 }
 
