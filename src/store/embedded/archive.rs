@@ -350,7 +350,7 @@ fn restore(txn: &WriteTransaction, site: &SiteId, piece: &Piece) -> Result<(), r
                 }
                 PutPoll::DraftWithBallots => {
                     return Err(broken(format!(
-                        "poll {}: a draft here, published with ballots in the store",
+                        "poll {}: a draft in the backup, published with ballots in the store",
                         poll.id
                     )));
                 }

@@ -53,7 +53,7 @@ impl Archive for RedisStore {
                     }
                     PutPoll::DraftWithBallots => {
                         return Err(corrupt(format!(
-                            "poll {}: a draft here, published with ballots in the store",
+                            "poll {}: a draft in the backup, published with ballots in the store",
                             poll.id
                         )));
                     }
