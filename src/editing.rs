@@ -135,11 +135,9 @@ impl Editing {
         let now = self.voting.now();
         self.voters_still_known(before.as_ref().map(|b| &b.poll), poll, now)?;
         let was_draft = before.as_ref().map(|b| b.poll.draft);
-        if poll.draft && was_draft == Some(false) && before.as_ref().is_some_and(holds_ballots) {
-            return Err(EditError::DraftWithBallots);
-        }
         let put = self.voting.put(poll, force).await?;
         let action = match (&put, was_draft, poll.draft) {
+            (PutPoll::DraftWithBallots, ..) => return Err(EditError::DraftWithBallots),
             (PutPoll::Unchanged | PutPoll::Conflict(_), ..) => return Ok(put),
             (_, _, true) => Action::SaveDraft,
             (PutPoll::Replaced, Some(true), false) => Action::PublishPoll,
@@ -178,14 +176,15 @@ impl Editing {
         if before.poll.draft {
             return Ok(before);
         }
-        if holds_ballots(&before) {
-            return Err(EditError::DraftWithBallots);
-        }
         let poll = Poll {
             draft: true,
             ..before.poll.clone()
         };
-        self.voting.put(&poll, false).await?;
+        // The store refuses in the same atomic step as the write, so a
+        // ballot cast while this runs cannot end up in a draft.
+        if self.voting.put(&poll, false).await? == PutPoll::DraftWithBallots {
+            return Err(EditError::DraftWithBallots);
+        }
         let after = self.existing(id).await?;
         self.note(who, Action::SaveDraft, id, Some(&before), Some(&after))
             .await;

@@ -127,6 +127,7 @@ impl Editing {
                     .map(|(option, n)| (option.as_str().to_owned(), n))
                     .collect(),
             )),
+            PutPoll::DraftWithBallots => Ok(Seeded::WouldHideBallots),
             PutPoll::Unchanged => Ok(Seeded::Unchanged),
             PutPoll::Created | PutPoll::Replaced => {
                 let after = self.voting.state(&poll.id, None).await?;

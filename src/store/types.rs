@@ -162,6 +162,10 @@ pub enum PutPoll {
     Unchanged,
     /// Refused: these options, which the new definition drops, hold ballots.
     Conflict(Vec<(OptionId, u64)>),
+    /// Refused: the new definition takes a published poll that holds
+    /// ballots back to draft. Checked in the same atomic step as the write,
+    /// so a ballot cast meanwhile cannot end up in a draft.
+    DraftWithBallots,
 }
 
 /// A ballot, checked at the edge against the poll's options.

@@ -26,7 +26,7 @@ import {
 const ZONE = 'Asia/Ho_Chi_Minh';
 const POLL = 'bang-dieu-khien';
 const desktop = { viewport: { width: 1280, height: 900 } };
-const phone = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
+export const phone = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
 // Refused on purpose: a wrong token (401), a form without its token (403).
 const REFUSED = [/status of 40[13]/];
 

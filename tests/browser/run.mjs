@@ -7,7 +7,8 @@
 // covers what a visitor meets in the poll (language, results visibility,
 // dates, live results, errors, retries), challenge.mjs ballots under the
 // proof-of-work challenge at each level; pages.mjs the HTML pages without
-// JavaScript; console.mjs the editors' console.
+// JavaScript; console.mjs the editors' console (console-phone.mjs on a
+// phone).
 //
 //   TALLY_BIN=target/release/tally node tests/browser/run.mjs
 //
@@ -32,6 +33,7 @@ import {
 import { challenge } from './challenge.mjs';
 import { chartScenarios } from './charts.mjs';
 import { consoleScenarios } from './console.mjs';
+import { consolePhoneScenarios } from './console-phone.mjs';
 import { consoleWordScenarios } from './console-words.mjs';
 import { pages } from './pages.mjs';
 import { layout } from './layout.mjs';
@@ -374,6 +376,7 @@ async function main() {
   if (inPart('pages')) {
     await pages(browser);
     await consoleScenarios(browser);
+    await consolePhoneScenarios(browser);
     await chartScenarios(browser);
     await consoleWordScenarios(browser);
   }

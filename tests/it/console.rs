@@ -4,10 +4,11 @@
 //! elsewhere (changing nothing), sessions that expire, polls made and
 //! changed through forms, and the security policy on every page.
 
-use reqwest::{Response, StatusCode, header};
+use reqwest::{StatusCode, header};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+use crate::support::console::{Console, browser, unescape};
 use crate::support::{Backend, Home, TestApp};
 
 const TOKEN: &str = "console-test-token-0123456789";
@@ -17,76 +18,11 @@ fn settings(s: &mut tally::config::Settings) {
     s.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
 }
 
-/// A browser that does not follow redirects, so each answer is seen.
-fn browser() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
-struct Console<'a> {
-    app: &'a TestApp,
-    http: reqwest::Client,
-    cookie: Option<String>,
-}
-
-impl<'a> Console<'a> {
-    fn new(app: &'a TestApp) -> Self {
-        Self {
-            app,
-            http: browser(),
-            cookie: None,
-        }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.app.ops)
-    }
-
-    async fn get(&self, path: &str) -> Response {
-        let mut req = self.http.get(self.url(path));
-        if let Some(c) = &self.cookie {
-            req = req.header(header::COOKIE, c);
-        }
-        req.send().await.unwrap()
-    }
-
-    async fn post(&self, path: &str, form: &[(&str, &str)]) -> Response {
-        let mut req = self.http.post(self.url(path)).form(form);
-        if let Some(c) = &self.cookie {
-            req = req.header(header::COOKIE, c);
-        }
-        req.send().await.unwrap()
-    }
-
-    async fn sign_in(&mut self, token: &str) -> Response {
-        let r = self.post("/admin/sign-in", &[("token", token)]).await;
-        if let Some(set) = r.headers().get(header::SET_COOKIE) {
-            let pair = set.to_str().unwrap().split(';').next().unwrap().to_owned();
-            self.cookie = Some(pair);
-        }
-        r
-    }
-
-    /// The CSRF token in a signed-in page's forms.
-    async fn csrf(&self) -> String {
-        let page = self.get("/admin/").await.text().await.unwrap();
-        let at = page.find(r#"name="csrf" value=""#).expect("a CSRF field") + 19;
-        page[at..at + 64].to_owned()
-    }
-}
-
 /// The value of the hidden field `name` in `page`, unescaped.
 fn hidden(page: &str, name: &str) -> String {
     let key = format!(r#"name="{name}" value=""#);
     let at = page.find(&key).unwrap_or_else(|| panic!("no field {name}")) + key.len();
-    let value = &page[at..at + page[at..].find('"').unwrap()];
-    value
-        .replace("&quot;", "\"")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
+    unescape(&page[at..at + page[at..].find('"').unwrap()])
 }
 
 async fn poll_json(app: &TestApp, id: &str) -> Option<Value> {
@@ -431,8 +367,8 @@ async fn sessions_expire(backend: Backend) {
         )
         .await;
     assert_eq!(back.status(), StatusCode::OK);
-    let set = back.headers()[header::SET_COOKIE].to_str().unwrap();
-    console.cookie = Some(set.split(';').next().unwrap().to_owned());
+    assert!(back.headers().contains_key(header::SET_COOKIE));
+    console.keep_cookie(&back);
     let form = back.text().await.unwrap();
     assert!(
         form.contains("câu hỏi chưa được lưu. Đây là những gì bạn đã nhập"),

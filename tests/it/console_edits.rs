@@ -7,10 +7,11 @@
 
 use std::collections::HashMap;
 
+use crate::support::console::{Console, unescape};
 use crate::support::{BROWSER, Backend, Home, TestApp, cookie};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use reqwest::{StatusCode, header};
+use reqwest::StatusCode;
 use serde_json::Value;
 
 const TOKEN: &str = "console-edit-token-0123456789";
@@ -22,68 +23,8 @@ fn settings(s: &mut tally::config::Settings) {
     s.votes_per_ipv6_site = 1_000_000;
 }
 
-/// A signed-in editor without script: every form is a post.
-struct Editor<'a> {
-    app: &'a TestApp,
-    http: reqwest::Client,
-    cookie: String,
-    csrf: String,
-}
-
 /// A form row: the label typed, the option id the row carries.
 type Rows = Vec<(String, String)>;
-
-impl<'a> Editor<'a> {
-    async fn sign_in(app: &'a TestApp) -> Self {
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
-        let r = http
-            .post(format!("{}/admin/sign-in", app.ops))
-            .form(&[("token", TOKEN)])
-            .send()
-            .await
-            .unwrap();
-        let set = r.headers()[header::SET_COOKIE].to_str().unwrap();
-        let cookie = set.split(';').next().unwrap().to_owned();
-        let mut editor = Self {
-            app,
-            http,
-            cookie,
-            csrf: String::new(),
-        };
-        let page = editor.get("/admin/").await;
-        editor.csrf = value_of(&page, "csrf").expect("a CSRF field");
-        editor
-    }
-
-    async fn get(&self, path: &str) -> String {
-        let r = self
-            .http
-            .get(format!("{}{path}", self.app.ops))
-            .header(header::COOKIE, &self.cookie)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::OK, "{path}");
-        r.text().await.unwrap()
-    }
-
-    async fn post(&self, path: &str, fields: &[(String, String)]) -> (StatusCode, String) {
-        let mut form = vec![("csrf".to_owned(), self.csrf.clone())];
-        form.extend_from_slice(fields);
-        let r = self
-            .http
-            .post(format!("{}{path}", self.app.ops))
-            .header(header::COOKIE, &self.cookie)
-            .form(&form)
-            .send()
-            .await
-            .unwrap();
-        (r.status(), r.text().await.unwrap())
-    }
-}
 
 /// The value of the first input named `name` on `page`.
 fn value_of(page: &str, name: &str) -> Option<String> {
@@ -92,13 +33,6 @@ fn value_of(page: &str, name: &str) -> Option<String> {
     let start = rest.find(r#"value=""#)? + 7;
     let end = rest[start..].find('"')?;
     Some(unescape(&rest[start..start + end]))
-}
-
-fn unescape(s: &str) -> String {
-    s.replace("&quot;", "\"")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
 }
 
 /// The rows of the poll form on `page`, in order.
@@ -135,6 +69,14 @@ fn fields(question: &str, rows: &Rows, extra: &[(&str, &str)]) -> Vec<(String, S
     f
 }
 
+/// `fields` as a form's pairs.
+fn pairs(fields: &[(String, String)]) -> Vec<(&str, &str)> {
+    fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect()
+}
+
 /// What saving the form came to.
 enum Saved {
     Done,
@@ -155,7 +97,7 @@ fn confirmation(page: &str) -> Option<(Vec<String>, String)> {
 }
 
 async fn save(
-    editor: &Editor<'_>,
+    editor: &Console<'_>,
     poll: &str,
     question: &str,
     rows: &Rows,
@@ -166,7 +108,9 @@ async fn save(
         extra.push(("confirm", token));
     }
     let path = format!("/admin/console/polls/{poll}/edit");
-    let (status, page) = editor.post(&path, &fields(question, rows, &extra)).await;
+    let (status, page) = editor
+        .send(&path, &pairs(&fields(question, rows, &extra)))
+        .await;
     match status {
         StatusCode::SEE_OTHER => Saved::Done,
         StatusCode::OK => {
@@ -179,23 +123,29 @@ async fn save(
 
 /// A row button, pressed without script: the form comes back with the
 /// rows moved.
-async fn press(editor: &Editor<'_>, poll: &str, question: &str, rows: &Rows, button: &str) -> Rows {
+async fn press(
+    editor: &Console<'_>,
+    poll: &str,
+    question: &str,
+    rows: &Rows,
+    button: &str,
+) -> Rows {
     let path = format!("/admin/console/polls/{poll}/edit");
     let (status, page) = editor
-        .post(&path, &fields(question, rows, &[("row", button)]))
+        .send(&path, &pairs(&fields(question, rows, &[("row", button)])))
         .await;
     assert_eq!(status, StatusCode::OK, "{page}");
     rows_of(&page)
 }
 
-async fn create(editor: &Editor<'_>, poll: &str, question: &str, labels: &[&str]) {
+async fn create(editor: &Console<'_>, poll: &str, question: &str, labels: &[&str]) {
     let rows: Rows = labels
         .iter()
         .map(|l| ((*l).to_owned(), String::new()))
         .collect();
     let mut f = fields(question, &rows, &[("save", "yes")]);
     f.push(("id".into(), poll.into()));
-    let (status, page) = editor.post("/admin/console/polls", &f).await;
+    let (status, page) = editor.send("/admin/console/polls", &pairs(&f)).await;
     assert_eq!(status, StatusCode::SEE_OTHER, "{page}");
 }
 
@@ -286,7 +236,7 @@ const Q: &str = "Bạn đánh giá như thế nào về cổng thông tin này?"
 async fn editors_edits_keep_every_ballot_with_its_answer(backend: Backend) {
     let home = Home::open(backend).await;
     let app = TestApp::start(&home, settings).await;
-    let editor = Editor::sign_in(&app).await;
+    let editor = Console::signed_in(&app, TOKEN).await;
     create(
         &editor,
         "danh-gia",
@@ -294,7 +244,7 @@ async fn editors_edits_keep_every_ballot_with_its_answer(backend: Backend) {
         &["Rất tốt", "Tốt", "Bình thường", "Chưa tốt"],
     )
     .await;
-    let form = rows_of(&editor.get("/admin/console/polls/danh-gia/edit").await);
+    let form = rows_of(&editor.text("/admin/console/polls/danh-gia/edit").await);
     let ids: Vec<String> = form.iter().map(|(_, id)| id.clone()).collect();
     assert_eq!(ids, ["rat-tot", "tot", "binh-thuong", "chua-tot", ""]);
     for (option, n) in [("rat-tot", 5), ("tot", 3), ("chua-tot", 1)] {
@@ -328,7 +278,7 @@ async fn editors_edits_keep_every_ballot_with_its_answer(backend: Backend) {
 
     // A rename of an answer with a ballot: shown in words, saved once
     // confirmed, its ballot with it.
-    let mut rows = rows_of(&editor.get("/admin/console/polls/danh-gia/edit").await);
+    let mut rows = rows_of(&editor.text("/admin/console/polls/danh-gia/edit").await);
     rows[4].0 = "Không tốt".into();
     let Saved::Confirm(items, token) = save(&editor, "danh-gia", Q, &rows, None).await else {
         panic!("a rename with ballots is confirmed first");
@@ -349,7 +299,7 @@ async fn editors_edits_keep_every_ballot_with_its_answer(backend: Backend) {
     assert_eq!(by_label(&app, "danh-gia").await[4], ("Không tốt".into(), 1));
 
     // Removing "Tốt" with its button: named by its label and its ballots.
-    let rows = rows_of(&editor.get("/admin/console/polls/danh-gia/edit").await);
+    let rows = rows_of(&editor.text("/admin/console/polls/danh-gia/edit").await);
     let rows = press(&editor, "danh-gia", Q, &rows, "remove:1").await;
     assert!(rows.iter().all(|(l, _)| l != "Tốt"), "{rows:?}");
     let Saved::Confirm(items, token) = save(&editor, "danh-gia", Q, &rows, None).await else {
@@ -383,12 +333,12 @@ async fn editors_edits_keep_every_ballot_with_its_answer(backend: Backend) {
         ])
     );
     // Duplicate labels are refused, saying which.
-    let mut twice = rows_of(&editor.get("/admin/console/polls/danh-gia/edit").await);
+    let mut twice = rows_of(&editor.text("/admin/console/polls/danh-gia/edit").await);
     twice[1].0 = " rất TỐT ".into();
     let (status, page) = editor
-        .post(
+        .send(
             "/admin/console/polls/danh-gia/edit",
-            &fields(Q, &twice, &[("save", "yes")]),
+            &pairs(&fields(Q, &twice, &[("save", "yes")])),
         )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
@@ -396,7 +346,7 @@ async fn editors_edits_keep_every_ballot_with_its_answer(backend: Backend) {
 
     // The audit log says what each edit did, in words, filtered and as a
     // spreadsheet.
-    let log = editor.get("/admin/console/audit?poll=danh-gia").await;
+    let log = editor.text("/admin/console/audit?poll=danh-gia").await;
     for line in [
         "Tạo câu hỏi",
         "Sửa câu hỏi",
@@ -411,12 +361,12 @@ async fn editors_edits_keep_every_ballot_with_its_answer(backend: Backend) {
         !log.contains("replace_poll") && !log.contains("create_poll"),
         "{log}"
     );
-    let nobody = editor.get("/admin/console/audit?who=nobody").await;
+    let nobody = editor.text("/admin/console/audit?who=nobody").await;
     assert!(nobody.contains("Không có thay đổi nào."), "{nobody}");
-    let later = editor.get("/admin/console/audit?from=2999-01-01").await;
+    let later = editor.text("/admin/console/audit?from=2999-01-01").await;
     assert!(later.contains("Không có thay đổi nào."), "{later}");
     let csv = editor
-        .get("/admin/console/audit?poll=danh-gia&sheet=csv")
+        .text("/admin/console/audit?poll=danh-gia&sheet=csv")
         .await;
     assert!(
         csv.contains("Đổi tên «Chưa tốt» → «Không tốt» · 1 phiếu")
@@ -431,9 +381,9 @@ async fn editors_edits_keep_every_ballot_with_its_answer(backend: Backend) {
 async fn row_buttons_move_rows_with_their_options(backend: Backend) {
     let home = Home::open(backend).await;
     let app = TestApp::start(&home, settings).await;
-    let editor = Editor::sign_in(&app).await;
+    let editor = Console::signed_in(&app, TOKEN).await;
     create(&editor, "thu-tu", Q, &["Một", "Hai", "Ba"]).await;
-    let rows = rows_of(&editor.get("/admin/console/polls/thu-tu/edit").await);
+    let rows = rows_of(&editor.text("/admin/console/polls/thu-tu/edit").await);
     assert_eq!(
         rows,
         owned(&[("Một", "mot"), ("Hai", "hai"), ("Ba", "ba"), ("", "")])
@@ -508,7 +458,7 @@ fn random_step(rng: &mut StdRng) -> Step {
     }
 }
 
-async fn apply(editor: &Editor<'_>, poll: &str, rows: Rows, step: &Step) -> Rows {
+async fn apply(editor: &Console<'_>, poll: &str, rows: Rows, step: &Step) -> Rows {
     let filled = rows.iter().filter(|(l, _)| !l.is_empty()).count().max(1);
     let mut rows = rows;
     match step {
@@ -557,7 +507,7 @@ async fn apply(editor: &Editor<'_>, poll: &str, rows: Rows, step: &Step) -> Rows
 async fn random_edits_never_move_a_ballot(backend: Backend) {
     let home = Home::open(backend).await;
     let app = TestApp::start(&home, settings).await;
-    let editor = Editor::sign_in(&app).await;
+    let editor = Console::signed_in(&app, TOKEN).await;
     let seed: u64 = std::env::var("TALLY_EDIT_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -581,7 +531,7 @@ async fn random_edits_never_move_a_ballot(backend: Backend) {
         let (before, _, _) = results(&app, &poll).await;
         let mut rows = rows_of(
             &editor
-                .get(&format!("/admin/console/polls/{poll}/edit"))
+                .text(&format!("/admin/console/polls/{poll}/edit"))
                 .await,
         );
         let steps: Vec<Step> = (0..rng.random_range(1..6))

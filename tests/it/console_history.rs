@@ -7,9 +7,10 @@
 
 use std::sync::Arc;
 
-use reqwest::{Response, StatusCode, header};
+use reqwest::StatusCode;
 use tally::clock::ManualClock;
 
+use crate::support::console::{Console, unescape};
 use crate::support::{Backend, Home, TestApp, cookie};
 
 const TOKEN: &str = "console-history-token-0123456789";
@@ -17,99 +18,6 @@ const IMPORT: &str = "/admin/console/import";
 
 fn settings(s: &mut tally::config::Settings) {
     s.admin_token = Some(tally::config::Secret::new(TOKEN.into()));
-}
-
-/// A signed-in editor.
-struct Editor<'a> {
-    app: &'a TestApp,
-    http: reqwest::Client,
-    cookie: String,
-    csrf: String,
-}
-
-impl<'a> Editor<'a> {
-    async fn sign_in(app: &'a TestApp) -> Self {
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
-        let r = http
-            .post(format!("{}/admin/sign-in", app.ops))
-            .form(&[("token", TOKEN)])
-            .send()
-            .await
-            .unwrap();
-        let set = r.headers()[header::SET_COOKIE].to_str().unwrap();
-        let cookie = set.split(';').next().unwrap().to_owned();
-        let mut editor = Self {
-            app,
-            http,
-            cookie,
-            csrf: String::new(),
-        };
-        let page = editor.page("/admin/").await.1;
-        let at = page.find(r#"name="csrf" value=""#).expect("a CSRF field") + 19;
-        editor.csrf = page[at..at + 64].to_owned();
-        editor
-    }
-
-    async fn page(&self, path: &str) -> (StatusCode, String) {
-        let r = self
-            .http
-            .get(format!("{}{path}", self.app.ops))
-            .header(header::COOKIE, &self.cookie)
-            .send()
-            .await
-            .unwrap();
-        (r.status(), r.text().await.unwrap())
-    }
-
-    async fn post(&self, path: &str, form: &[(&str, &str)]) -> (StatusCode, String) {
-        let mut fields = vec![("csrf", self.csrf.as_str())];
-        fields.extend_from_slice(form);
-        let r = self
-            .http
-            .post(format!("{}{path}", self.app.ops))
-            .header(header::COOKIE, &self.cookie)
-            .form(&fields)
-            .send()
-            .await
-            .unwrap();
-        answer(r).await
-    }
-
-    /// The import form as a browser sends it with a file chosen.
-    async fn upload(&self, name: &str, file: &[u8]) -> (StatusCode, String) {
-        let boundary = "----tally-form-7MA4YWxkTrZu0gW";
-        let mut body = Vec::new();
-        for (field, value) in [("csrf", self.csrf.as_str()), ("csv", "")] {
-            body.extend_from_slice(
-                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"\r\n\r\n{value}\r\n").as_bytes(),
-            );
-        }
-        body.extend_from_slice(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: text/csv\r\n\r\n").as_bytes(),
-        );
-        body.extend_from_slice(file);
-        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-        let r = self
-            .http
-            .post(format!("{}{IMPORT}", self.app.ops))
-            .header(header::COOKIE, &self.cookie)
-            .header(
-                header::CONTENT_TYPE,
-                format!("multipart/form-data; boundary={boundary}"),
-            )
-            .body(body)
-            .send()
-            .await
-            .unwrap();
-        answer(r).await
-    }
-}
-
-async fn answer(r: Response) -> (StatusCode, String) {
-    (r.status(), r.text().await.unwrap())
 }
 
 async fn total(app: &TestApp) -> u64 {
@@ -120,10 +28,7 @@ async fn total(app: &TestApp) -> u64 {
 fn confirmed_data(page: &str) -> String {
     let at = page.find(r#"name="csv" value=""#).expect("a confirm form") + 18;
     let raw = &page[at..at + page[at..].find('"').unwrap()];
-    raw.replace("&amp;", "&")
-        .replace("&quot;", "\"")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
+    unescape(raw)
 }
 
 /// The text of `page` from `from` to the next `to`.
@@ -141,9 +46,9 @@ const HISTORY_TOTAL: u64 = 1_200 + 1_300 + 2_500 + 7 + 10 + 3;
 async fn a_preview_writes_nothing_until_confirmed(backend: Backend) {
     let home = Home::open(backend).await;
     let app = TestApp::start(&home, settings).await;
-    let editor = Editor::sign_in(&app).await;
+    let editor = Console::signed_in(&app, TOKEN).await;
     let before = total(&app).await;
-    let (status, page) = editor.post(IMPORT, &[("csv", HISTORY)]).await;
+    let (status, page) = editor.send(IMPORT, &[("csv", HISTORY)]).await;
     assert_eq!(status, StatusCode::OK, "{page}");
     let preview = between(&page, r#"id="preview""#, "</section>");
     for shown in [
@@ -172,13 +77,13 @@ async fn a_preview_writes_nothing_until_confirmed(backend: Backend) {
     let data = confirmed_data(&page);
     assert_eq!(data.replace("\r\n", "\n"), HISTORY);
     let (status, done) = editor
-        .post(IMPORT, &[("csv", data.as_str()), ("confirm", "1")])
+        .send(IMPORT, &[("csv", data.as_str()), ("confirm", "1")])
         .await;
     assert_eq!(status, StatusCode::OK, "{done}");
     assert!(done.contains("Đã nhập. Số ngày: 7"), "{done}");
     assert_eq!(total(&app).await, before + HISTORY_TOTAL);
     let (status, again) = editor
-        .post(IMPORT, &[("csv", data.as_str()), ("confirm", "1")])
+        .send(IMPORT, &[("csv", data.as_str()), ("confirm", "1")])
         .await;
     assert_eq!(status, StatusCode::OK);
     assert!(again.contains("ngày thay đổi: 0"), "{again}");
@@ -194,28 +99,30 @@ async fn a_preview_writes_nothing_until_confirmed(backend: Backend) {
 async fn a_file_imports_as_a_paste_does(backend: Backend) {
     let home = Home::open(backend).await;
     let app = TestApp::start(&home, settings).await;
-    let editor = Editor::sign_in(&app).await;
+    let editor = Console::signed_in(&app, TOKEN).await;
     let before = total(&app).await;
     let tsv = HISTORY.replace(';', "\t").replace("\n", "\r\n");
-    let (status, page) = editor.upload("bo-dem-cu.tsv", tsv.as_bytes()).await;
+    let (status, page) = editor.upload(IMPORT, "bo-dem-cu.tsv", tsv.as_bytes()).await;
     assert_eq!(status, StatusCode::OK, "{page}");
     assert!(page.contains("<dd>5.020</dd>"), "{page}");
     assert_eq!(total(&app).await, before, "a preview writes nothing");
     let data = confirmed_data(&page);
     let (status, done) = editor
-        .post(IMPORT, &[("csv", data.as_str()), ("confirm", "1")])
+        .send(IMPORT, &[("csv", data.as_str()), ("confirm", "1")])
         .await;
     assert_eq!(status, StatusCode::OK, "{done}");
     assert!(done.contains("Đã nhập. Số ngày: 7"), "{done}");
     assert_eq!(total(&app).await, before + HISTORY_TOTAL);
     // The paste of the same days changes nothing more: they are the same.
     let (_, pasted) = editor
-        .post(IMPORT, &[("csv", HISTORY), ("confirm", "1")])
+        .send(IMPORT, &[("csv", HISTORY), ("confirm", "1")])
         .await;
     assert!(pasted.contains("ngày thay đổi: 0"), "{pasted}");
     assert_eq!(total(&app).await, before + HISTORY_TOTAL);
     // A file that is not text is refused in words, and nothing changes.
-    let (status, refused) = editor.upload("anh.png", &[0x89, 0x50, 0xff, 0xfe]).await;
+    let (status, refused) = editor
+        .upload(IMPORT, "anh.png", &[0x89, 0x50, 0xff, 0xfe])
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(
         refused.contains("tệp không phải văn bản UTF-8"),
@@ -228,13 +135,13 @@ async fn a_file_imports_as_a_paste_does(backend: Backend) {
 async fn a_refused_paste_is_kept_and_explained(backend: Backend) {
     let home = Home::open(backend).await;
     let app = TestApp::start(&home, settings).await;
-    let editor = Editor::sign_in(&app).await;
+    let editor = Console::signed_in(&app, TOKEN).await;
     let before = total(&app).await;
     let bad = "2024-03-01,100\n2024-03-01,200\n";
     for confirm in [None, Some(("confirm", "1"))] {
         let mut form = vec![("csv", bad)];
         form.extend(confirm);
-        let (status, page) = editor.post(IMPORT, &form).await;
+        let (status, page) = editor.send(IMPORT, &form).await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
         assert!(
             page.contains(
@@ -271,7 +178,7 @@ async fn a_refused_paste_is_kept_and_explained(backend: Backend) {
 async fn a_span_is_compared_with_the_one_before(backend: Backend) {
     let home = Home::open(backend).await;
     let app = TestApp::start(&home, settings).await;
-    let editor = Editor::sign_in(&app).await;
+    let editor = Console::signed_in(&app, TOKEN).await;
     // 1–10 November: 100 a day; 22–31 October: 80 a day; 21 October, just
     // before both, 5000 (in neither).
     let mut csv = String::from("2026-10-21,5000\n");
@@ -282,7 +189,7 @@ async fn a_span_is_compared_with_the_one_before(backend: Backend) {
         csv.push_str(&format!("2026-11-{d:02},100\n"));
     }
     let (status, done) = editor
-        .post(IMPORT, &[("csv", csv.as_str()), ("confirm", "1")])
+        .send(IMPORT, &[("csv", csv.as_str()), ("confirm", "1")])
         .await;
     assert_eq!(status, StatusCode::OK, "{done}");
     for (lang, words) in [
@@ -320,7 +227,7 @@ async fn a_pages_history_shows_its_days(backend: Backend) {
         }
         app.flushed().await;
     }
-    let editor = Editor::sign_in(&app).await;
+    let editor = Console::signed_in(&app, TOKEN).await;
     let (status, history) = editor
         .page("/admin/console/history?from=2026-11-25&to=2026-11-27")
         .await;
@@ -345,7 +252,7 @@ async fn a_pages_history_shows_its_days(backend: Backend) {
 async fn bad_dates_are_refused_in_words(backend: Backend) {
     let home = Home::open(backend).await;
     let app = TestApp::start(&home, settings).await;
-    let editor = Editor::sign_in(&app).await;
+    let editor = Console::signed_in(&app, TOKEN).await;
     for (query, vi, en) in [
         (
             "from=hôm-qua&to=",

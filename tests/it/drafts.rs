@@ -11,10 +11,11 @@ use std::path::Path;
 use std::process::Command;
 
 use jiff::SignedDuration;
-use reqwest::{Method, StatusCode, header};
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
+use crate::support::console::Console;
 use crate::support::{BROWSER, Backend, Home, TestApp, cookie};
 
 const TOKEN: &str = "drafts-admin-token-5a0c9e1f27b84d36";
@@ -22,76 +23,6 @@ const QUESTION: &str = "Bạn có hài lòng với thủ tục trực tuyến?";
 
 fn settings(s: &mut tally::config::Settings) {
     s.admin_token = Some(tally::config::Secret::new(TOKEN.into()));
-}
-
-fn no_redirects() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
-/// A signed-in editor posting forms as a browser without script does.
-struct Editor<'a> {
-    app: &'a TestApp,
-    http: reqwest::Client,
-    cookie: String,
-    csrf: String,
-}
-
-impl<'a> Editor<'a> {
-    async fn sign_in(app: &'a TestApp) -> Self {
-        let http = no_redirects();
-        let r = http
-            .post(format!("{}/admin/sign-in", app.ops))
-            .form(&[("token", TOKEN)])
-            .send()
-            .await
-            .unwrap();
-        let set = r.headers()[header::SET_COOKIE].to_str().unwrap();
-        let cookie = set.split(';').next().unwrap().to_owned();
-        let mut editor = Self {
-            app,
-            http,
-            cookie,
-            csrf: String::new(),
-        };
-        let (_, page) = editor.get("/admin/").await;
-        let at = page.find(r#"name="csrf" value=""#).expect("a CSRF field") + 19;
-        editor.csrf = page[at..at + 64].to_owned();
-        editor
-    }
-
-    async fn get(&self, path: &str) -> (StatusCode, String) {
-        let r = self
-            .http
-            .get(format!("{}{path}", self.app.ops))
-            .header(header::COOKIE, &self.cookie)
-            .send()
-            .await
-            .unwrap();
-        (r.status(), r.text().await.unwrap())
-    }
-
-    /// Posts `fields` with the CSRF token: the status and where it leads.
-    async fn post(&self, path: &str, fields: &[(&str, &str)]) -> (StatusCode, String) {
-        let mut form = vec![("csrf", self.csrf.as_str())];
-        form.extend_from_slice(fields);
-        let r = self
-            .http
-            .post(format!("{}{path}", self.app.ops))
-            .header(header::COOKIE, &self.cookie)
-            .form(&form)
-            .send()
-            .await
-            .unwrap();
-        let status = r.status();
-        let to = r
-            .headers()
-            .get(header::LOCATION)
-            .map(|l| l.to_str().unwrap().to_owned());
-        (status, to.unwrap_or(r.text().await.unwrap()))
-    }
 }
 
 /// The new-poll form's fields for poll `id`, opening at `opens_at` (local).
@@ -199,11 +130,11 @@ async fn publicly_listed(app: &TestApp, id: &str) -> bool {
 async fn a_draft_is_no_poll_to_the_public_until_published(backend: Backend) {
     let home = Home::open(backend).await;
     let app = TestApp::start(&home, settings).await;
-    let editor = Editor::sign_in(&app).await;
+    let editor = Console::signed_in(&app, TOKEN).await;
 
     // The new-poll form offers both buttons; Enter saves a draft.
     let (_, form) = editor
-        .get("/admin/console/new-poll?template=hai-long")
+        .page("/admin/console/new-poll?template=hai-long")
         .await;
     for button in [
         r#"name="save" value="draft">Lưu nháp</button>"#,
@@ -218,7 +149,7 @@ async fn a_draft_is_no_poll_to_the_public_until_published(backend: Backend) {
 
     // Saved as a draft, opening in two hours.
     let (status, to) = editor
-        .post(
+        .send_to(
             "/admin/console/polls",
             &new_poll("nhap", "2026-11-27T14:00", "draft"),
         )
@@ -230,7 +161,7 @@ async fn a_draft_is_no_poll_to_the_public_until_published(backend: Backend) {
             "/admin/console/polls/nhap?done=drafted"
         )
     );
-    let (_, page) = editor.get(&to).await;
+    let (_, page) = editor.page(&to).await;
     assert!(
         page.contains("Đã lưu nháp.") && page.contains(r#"class="status">Nháp<"#),
         "{page}"
@@ -243,7 +174,7 @@ async fn a_draft_is_no_poll_to_the_public_until_published(backend: Backend) {
         !page.contains("Đóng bình chọn") && !page.contains("Mở ngay"),
         "{page}"
     );
-    let (_, list) = editor.get("/admin/console/polls").await;
+    let (_, list) = editor.page("/admin/console/polls").await;
     assert!(
         list.contains("Nháp (1)") && list.contains("/admin/console/polls/nhap\""),
         "{list}"
@@ -267,7 +198,9 @@ async fn a_draft_is_no_poll_to_the_public_until_published(backend: Backend) {
     assert_eq!(listed["polls"][0]["draft"], true, "{listed}");
 
     // Published, it follows its dates: scheduled until 14:00, then open.
-    let (status, to) = editor.post("/admin/console/polls/nhap/publish", &[]).await;
+    let (status, to) = editor
+        .send_to("/admin/console/polls/nhap/publish", &[])
+        .await;
     assert_eq!(
         (status, to.as_str()),
         (
@@ -275,7 +208,7 @@ async fn a_draft_is_no_poll_to_the_public_until_published(backend: Backend) {
             "/admin/console/polls/nhap?done=published"
         )
     );
-    let (_, page) = editor.get(&to).await;
+    let (_, page) = editor.page(&to).await;
     assert!(
         page.contains("Đã xuất bản.") && page.contains(r#"class="status">Sắp mở<"#),
         "{page}"
@@ -298,13 +231,13 @@ async fn a_draft_is_no_poll_to_the_public_until_published(backend: Backend) {
 
     // With a ballot, it does not go back to draft: not by the form, not
     // by the API; it stays public.
-    let (_, edit_form) = editor.get("/admin/console/polls/nhap/edit").await;
+    let (_, edit_form) = editor.page("/admin/console/polls/nhap/edit").await;
     assert!(
         !edit_form.contains(r#"value="draft""#),
         "no button to go back: {edit_form}"
     );
     let (status, page) = editor
-        .post(
+        .send_to(
             "/admin/console/polls/nhap/edit",
             &edit_fields(&edit_form, "draft"),
         )
@@ -341,8 +274,8 @@ async fn a_draft_is_no_poll_to_the_public_until_published(backend: Backend) {
     );
 
     // The audit log says it in words, in one language at a time.
-    let (_, vi) = editor.get("/admin/console/audit").await;
-    let (_, en) = editor.get("/admin/console/audit?lang=en").await;
+    let (_, vi) = editor.page("/admin/console/audit").await;
+    let (_, en) = editor.page("/admin/console/audit?lang=en").await;
     for said in [
         "Lưu nháp",
         "Xuất bản",

@@ -21,7 +21,9 @@ use tally::store::{
 
 use crate::support::{Backend, Home};
 
+mod drafts;
 mod retention;
+use drafts::*;
 use retention::*;
 
 const SITE: SiteId = SiteId::DEFAULT;
@@ -2144,4 +2146,5 @@ conformance!(
     what_is_restored_is_exported_piece_for_piece,
     old_audit_entries_go_oldest_first,
     a_closed_polls_voters_go_and_its_counts_stay,
+    a_poll_with_ballots_does_not_go_back_to_draft,
 );

@@ -374,6 +374,7 @@ impl AdminApi {
             PutPoll::Created => (StatusCode::CREATED, Put::Created),
             PutPoll::Replaced => (StatusCode::OK, Put::Replaced),
             PutPoll::Unchanged => (StatusCode::OK, Put::Unchanged),
+            PutPoll::DraftWithBallots => return Err(ApiError::PublishedWithBallots),
             PutPoll::Conflict(orphans) => {
                 return Err(ApiError::PollConflict(PollConflictDetail {
                     options: orphans

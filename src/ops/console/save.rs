@@ -249,7 +249,7 @@ pub(super) async fn save(
     let put = match console.editing.put(&editor.who, &poll, confirmed).await {
         // A poll with ballots stays published: the form comes back, as
         // typed, saying so.
-        Err(EditError::DraftWithBallots) => {
+        Err(EditError::DraftWithBallots) | Ok(PutPoll::DraftWithBallots) => {
             values.error = Some(ApiError::PublishedWithBallots.message(frame.lang));
             let status = StatusCode::CONFLICT;
             return Ok(form_page(

@@ -341,11 +341,20 @@ fn restore(txn: &WriteTransaction, site: &SiteId, piece: &Piece) -> Result<(), r
         Piece::Poll { poll, counts, .. } => {
             let k = PollKeys::new(site, &poll.id);
             let version = keys::polls_version(site);
-            if let PutPoll::Conflict(_) = polls::put(txn, &k, &version, poll, false)? {
-                return Err(broken(format!(
-                    "poll {}: its options differ from the store's",
-                    poll.id
-                )));
+            match polls::put(txn, &k, &version, poll, false)? {
+                PutPoll::Conflict(_) => {
+                    return Err(broken(format!(
+                        "poll {}: its options differ from the store's",
+                        poll.id
+                    )));
+                }
+                PutPoll::DraftWithBallots => {
+                    return Err(broken(format!(
+                        "poll {}: a draft in the backup, published with ballots in the store",
+                        poll.id
+                    )));
+                }
+                _ => {}
             }
             let mut table = txn.open_table(POLL_COUNTS)?;
             for (option, count) in counts {

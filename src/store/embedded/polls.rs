@@ -61,6 +61,20 @@ pub(super) fn put(
         return Ok(PutPoll::Unchanged);
     }
     let prefix = field(&k.counts, "");
+    // Checked inside this write transaction, as `put_poll.lua` does in its
+    // script: a ballot cannot land between the check and the write.
+    if poll.draft
+        && let Some(old) = &old
+    {
+        let was = parse_poll(old).map_err(|e| redb::Error::Corrupted(e.to_string()))?;
+        if !was.draft
+            && with_prefix(&counts, &prefix, |n| n)?
+                .iter()
+                .any(|(_, n)| *n > 0)
+        {
+            return Ok(PutPoll::DraftWithBallots);
+        }
+    }
     let dropped: Vec<(String, u64)> = with_prefix(&counts, &prefix, |n| n)?
         .into_iter()
         .filter(|(key, _)| {

@@ -44,11 +44,20 @@ impl Archive for RedisStore {
         for piece in &pieces {
             if let Piece::Poll { poll, counts, .. } = piece {
                 batch.flush(&mut conn).await?;
-                if let PutPoll::Conflict(_) = self.put_poll(site, poll, false).await? {
-                    return Err(corrupt(format!(
-                        "poll {}: its options differ from the store's",
-                        poll.id
-                    )));
+                match self.put_poll(site, poll, false).await? {
+                    PutPoll::Conflict(_) => {
+                        return Err(corrupt(format!(
+                            "poll {}: its options differ from the store's",
+                            poll.id
+                        )));
+                    }
+                    PutPoll::DraftWithBallots => {
+                        return Err(corrupt(format!(
+                            "poll {}: a draft in the backup, published with ballots in the store",
+                            poll.id
+                        )));
+                    }
+                    _ => {}
                 }
                 let k = PollKeys::new(site, &poll.id);
                 for (option, n) in counts {

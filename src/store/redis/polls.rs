@@ -72,6 +72,7 @@ impl Polls for RedisStore {
             Some("created") => PutPoll::Created,
             Some("replaced") => PutPoll::Replaced,
             Some("unchanged") => PutPoll::Unchanged,
+            Some("draft_with_ballots") => return Ok(PutPoll::DraftWithBallots),
             Some("conflict") => {
                 let orphans = reply[1..]
                     .chunks(2)

@@ -2,6 +2,7 @@
 //! real app on port 0 with a clock the test controls.
 #![allow(dead_code)]
 
+pub mod console;
 pub mod gate;
 
 use std::net::TcpListener;

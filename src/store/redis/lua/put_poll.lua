@@ -4,6 +4,8 @@
 --       4 max choices, 5 option ids (comma-separated), 6 force ('1'),
 --       7 challenge ('off', 'on', 'auto'), 8 draft ('1', else '0')
 -- Returns {'created'} | {'replaced'} | {'unchanged'}
+--         | {'draft_with_ballots'} when a published poll that holds
+--           ballots would go back to draft (nothing is written then)
 --         | {'conflict', id, votes, id, votes, ...} for dropped options
 --           that hold ballots (nothing is written then)
 -- Forced, the dropped options' ballots go with them: their counts and
@@ -18,6 +20,14 @@ for id in string.gmatch(ARGV[5], '[^,]+') do keep[id] = true end
 -- Fields that are not options ('_voters') always stay.
 for _, field in ipairs({'_voters'}) do keep[field] = true end
 local counts = redis.call('HGETALL', KEYS[2])
+-- Checked here, not by the caller beforehand: ballots are cast in this
+-- slot too, so none can land between the check and the write. 'draft' is
+-- absent on polls written before drafts: those are published.
+if old and ARGV[8] == '1' and redis.call('HGET', KEYS[1], 'draft') ~= '1' then
+  for k = 2, #counts, 2 do
+    if tonumber(counts[k]) > 0 then return {'draft_with_ballots'} end
+  end
+end
 local orphans = {'conflict'}
 for k = 1, #counts, 2 do
   if not keep[counts[k]] and tonumber(counts[k + 1]) > 0 then

@@ -1,0 +1,182 @@
+// The editors' console on a phone (390×844, touch), in Vietnamese, as an
+// editor uses it: a draft saved with "Lưu nháp" is not public until
+// "Xuất bản"; a previous counter's history, pasted or chosen as a file, is
+// previewed (writing nothing) and then imported; a poll's form sent after
+// the session ended keeps what was typed through signing in again. No page
+// scrolls sideways, and none reports an uncaught error or a CSP violation.
+//
+//   TALLY_BIN=target/debug/tally node tests/browser/console-phone.mjs
+//
+// run.mjs runs these scenarios too, in the same browser as its own.
+
+import assert from 'node:assert/strict';
+import { pathToFileURL } from 'node:url';
+
+import { chromium } from 'playwright-core';
+
+import { phone } from './console.mjs';
+import {
+  CHROMIUM, CHROMIUM_ARGS, cleanups, eventually, newContext, runSuite, scenario, startTally, waitForText, watched,
+} from './harness.mjs';
+
+// Refused on purpose: a form sent after the session ended (403).
+const REFUSED = [/status of 403/];
+
+async function publicStatus(tally, path) {
+  return (await fetch(`${tally.origin}${path}`)).status;
+}
+
+async function total(tally) {
+  return (await (await fetch(`${tally.origin}/v1/counter`)).json()).total;
+}
+
+/**
+ * Fails if `page` scrolls sideways at the phone's width. A phone widens its
+ * layout viewport (and innerWidth with it) to take in content too wide for
+ * the screen, so the page is measured against the screen's width as well.
+ */
+async function noSideways(page, what) {
+  const [wide, inner, screen] = await page.evaluate(() => [
+    document.scrollingElement.scrollWidth, window.innerWidth, document.documentElement.clientWidth,
+  ]);
+  assert.ok(wide <= Math.min(inner, screen), `${what} scrolls sideways: ${wide}px wide on a ${screen}px screen`);
+}
+
+/** The sign-in form, filled and sent by touch. */
+async function tapSignIn(page, token) {
+  await page.locator('#token').fill(token);
+  await page.locator('button[type=submit]', { hasText: 'Đăng nhập' }).tap();
+}
+
+export async function consolePhoneScenarios(browser) {
+  const tally = await startTally();
+  let signedIn;
+  // One editor's phone, signed in once whichever scenario runs first.
+  const editor = async () => {
+    signedIn ??= (async () => {
+      const context = await newContext(browser, 'Editor on a phone', phone, REFUSED);
+      const page = await context.newPage();
+      await page.goto(`${tally.ops}/admin/`);
+      await page.waitForURL(/\/admin\/sign-in$/);
+      await noSideways(page, 'the sign-in page');
+      await tapSignIn(page, tally.adminToken);
+      await page.locator('h1', { hasText: 'Tổng quan' }).waitFor();
+      return { context, page };
+    })();
+    return signedIn;
+  };
+  /** The new-poll form, reached from the list, with `id` and its words typed. */
+  const typeNewPoll = async (page, id, question, options) => {
+    await page.goto(`${tally.ops}/admin/console/polls`);
+    await page.locator('a', { hasText: 'Tạo câu hỏi mới' }).first().tap();
+    await page.waitForURL(/\/admin\/console\/new-poll/);
+    await page.locator('#id').fill(id);
+    await page.locator('#question').fill(question);
+    for (const [i, option] of options.entries()) await page.locator(`#option-${i}`).fill(option);
+    await noSideways(page, 'the new-poll form');
+  };
+
+  await scenario('console on a phone: a draft saved with Lưu nháp is not public until Xuất bản', async () => {
+    const { page } = await editor();
+    const id = 'nhap-dien-thoai';
+    await typeNewPoll(page, id, 'Bạn có dùng cổng thông tin trên điện thoại?', ['Thường xuyên', 'Thỉnh thoảng']);
+    await page.locator('.actions button[value=draft]', { hasText: 'Lưu nháp' }).tap();
+    await page.waitForURL(`${tally.ops}/admin/console/polls/${id}?done=drafted`);
+    await waitForText(page.locator('p.notice'), 'Đã lưu nháp.');
+    await waitForText(page.locator('.status'), 'Nháp');
+    await noSideways(page, 'a draft\'s page');
+    assert.equal(await publicStatus(tally, `/v1/polls/${id}`), 404, 'the API knows no such poll');
+    assert.equal(await publicStatus(tally, `/polls/${id}`), 404, 'nor do the pages');
+    await page.locator('.actions button', { hasText: 'Xuất bản' }).tap();
+    await page.waitForURL(`${tally.ops}/admin/console/polls/${id}?done=published`);
+    await waitForText(page.locator('p.notice'), 'Đã xuất bản.');
+    await waitForText(page.locator('.status'), 'Đang mở');
+    const r = await fetch(`${tally.origin}/v1/polls/${id}`);
+    assert.equal(r.status, 200);
+    assert.equal((await r.json()).status, 'open');
+    assert.equal(await publicStatus(tally, `/polls/${id}`), 200);
+  });
+
+  await scenario('console on a phone: a previous counter\'s history, pasted or from a file, writes only once confirmed', async () => {
+    const { page } = await editor();
+    // Pasted as an office's spreadsheet copies it; then a file of other days.
+    const imports = [
+      { days: 2, visits: 2500, put: async () => {
+        await page.locator('#csv').tap();
+        await page.keyboard.insertText('01/03/2021;1.200\n02/03/2021;1.300\n');
+      } },
+      { days: 3, visits: 600, put: () => page.locator('#file').setInputFiles({
+        name: 'bo-dem-cu.tsv',
+        mimeType: 'text/tab-separated-values',
+        buffer: Buffer.from('Ngày\tLượt truy cập\n2021-04-01\t100\n2021-04-02\t200\n2021-04-03\t300\n'),
+      }) },
+    ];
+    for (const { days, visits, put } of imports) {
+      const before = await total(tally);
+      await page.goto(`${tally.ops}/admin/console/import`);
+      await put();
+      await page.locator('button[type=submit]', { hasText: 'Xem trước' }).tap();
+      await waitForText(page.locator('#preview h2'), 'Xem trước: chưa có gì được ghi');
+      await noSideways(page, 'the import\'s preview');
+      assert.equal(await total(tally), before, 'a preview writes nothing');
+      await page.locator('#preview button[type=submit]', { hasText: 'Xác nhận nhập' }).tap();
+      // Every day is new to the store: the preview wrote none of them.
+      await waitForText(page.locator('[role=status]'),
+        `Đã nhập. Số ngày: ${days} · ngày thay đổi: ${days} · tổng số thay đổi: +${visits.toLocaleString('vi-VN')}`);
+      await noSideways(page, 'the import\'s answer');
+      await eventually('the public total rose by the import', async () => {
+        const after = await total(tally);
+        return { ok: after - before === visits, detail: `${before} → ${after}` };
+      });
+    }
+  });
+
+  await scenario('console on a phone: a poll\'s form sent after the session ended comes back as typed after signing in again', async () => {
+    const { context, page } = await editor();
+    const id = 'het-phien';
+    const typed = { question: 'Thủ tục nào bạn muốn làm trực tuyến?', options: ['Đăng ký khai sinh', 'Cấp đổi giấy phép lái xe'] };
+    await typeNewPoll(page, id, typed.question, typed.options);
+    // The session ends while the form is open: signed out on another
+    // device. The phone still holds its cookie, as after a session's end.
+    const [session] = (await context.cookies()).filter((c) => c.name === 'tally_console');
+    const elsewhere = await newContext(browser, 'The same editor elsewhere', {});
+    await elsewhere.addCookies([session]);
+    const other = await elsewhere.newPage();
+    await other.goto(`${tally.ops}/admin/`);
+    await other.locator('button', { hasText: 'Đăng xuất' }).click();
+    await other.waitForURL(/\/admin\/sign-in$/);
+    assert.deepEqual((await context.cookies()).filter((c) => c.name === 'tally_console'), [session]);
+
+    await page.locator('.actions button', { hasText: 'Xuất bản' }).tap();
+    await waitForText(page.locator('[role=alert]'), 'Phiên làm việc đã hết hạn hoặc đã đăng xuất, nên câu hỏi chưa được lưu.');
+    await noSideways(page, 'the sign-in page keeping a form');
+    assert.equal(await publicStatus(tally, `/v1/polls/${id}`), 404, 'nothing saved');
+    await tapSignIn(page, tally.adminToken);
+    await waitForText(page.locator('p[role=alert]'), 'Phiên làm việc trước đã hết hạn nên câu hỏi chưa được lưu.');
+    assert.equal(await page.locator('#id').inputValue(), id);
+    assert.equal(await page.locator('#question').inputValue(), typed.question);
+    for (const [i, option] of typed.options.entries()) {
+      assert.equal(await page.locator(`#option-${i}`).inputValue(), option, `option ${i + 1} as typed`);
+    }
+    await noSideways(page, 'the form brought back');
+    assert.equal(await publicStatus(tally, `/v1/polls/${id}`), 404, 'still nothing saved');
+    // Saved from there, with the new session.
+    await page.locator('.actions button', { hasText: 'Xuất bản' }).tap();
+    await page.waitForURL(`${tally.ops}/admin/console/polls/${id}?done=published`);
+    assert.equal(await publicStatus(tally, `/v1/polls/${id}`), 200);
+  });
+
+  await scenario('console on a phone: no uncaught error or CSP violation on its pages', async () => {
+    const mine = watched.filter((w) => w.label.startsWith(tally.ops));
+    const problems = [...new Set(mine.flatMap((w) => w.problems.map((p) => `${w.label}: ${p}`.slice(0, 300))))];
+    assert.deepEqual(problems, []);
+  });
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await runSuite('console on a phone', async () => {
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    cleanups.push(() => browser.close().catch(() => {}));
+    await consolePhoneScenarios(browser);
+  });
+}
