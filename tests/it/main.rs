@@ -39,6 +39,8 @@ mod redis_tls;
 mod replicas;
 mod resilience;
 mod retention;
+mod retention_keys;
+mod retention_visits;
 mod schema_version;
 mod sign_in;
 mod store_conformance;
