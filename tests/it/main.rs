@@ -40,6 +40,7 @@ mod replicas;
 mod resilience;
 mod retention;
 mod retention_keys;
+mod retention_metrics;
 mod retention_visits;
 mod schema_version;
 mod sign_in;
