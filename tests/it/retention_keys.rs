@@ -7,7 +7,9 @@
 //! midnight and are deleted within two days after their day (Redis: a 2-day
 //! TTL; the embedded store: the housekeeping); the day's address-hashing
 //! key lives an hour past its day in Redis and goes on the next day's first
-//! use in the embedded store, or by the housekeeping if that use never comes.
+//! use in the embedded store, or by the housekeeping if that use never comes;
+//! a spent challenge solution refuses its replay and is deleted 15 minutes
+//! after the ballot (the store's own clock judges it).
 
 use jiff::SignedDuration;
 use reqwest::{StatusCode, header};
@@ -223,6 +225,113 @@ async fn per_address_counts_go_after_their_day(backend: Backend) {
     assert_eq!(embedded_entries(&home, "address_ballots", "2026-11-28"), 2);
 }
 
+/// A ballot with `proof` from a fresh visitor: its status and error code.
+async fn vote_with(app: &TestApp, poll: &str, proof: &str) -> (u16, String) {
+    let r = app
+        .http
+        .post(app.url(&format!("/v1/polls/{poll}/votes")))
+        .header("user-agent", crate::support::BROWSER)
+        .header("cookie", format!("tally_vid={}", cookie()))
+        .header("x-forwarded-for", "203.0.113.7")
+        .json(&json!({ "options": ["tan-thanh"], "proof": proof }))
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    let body: serde_json::Value = r.json().await.unwrap_or_default();
+    (
+        status,
+        body["error"]["code"].as_str().unwrap_or("").to_owned(),
+    )
+}
+
+/// The embedded store's spent solutions: when each may go (ms, by the
+/// store's own clock, the process's), app stopped.
+fn spent_until(home: &Home) -> Vec<i64> {
+    use redb::{ReadableDatabase, ReadableTable};
+    let Home::Embedded(dir) = home else {
+        unreachable!()
+    };
+    let db = redb::Database::open(dir.path().join("tally.redb")).unwrap();
+    let txn = db.begin_read().unwrap();
+    let table = txn
+        .open_table(redb::TableDefinition::<&str, &str>::new("spent_challenges"))
+        .unwrap();
+    table
+        .iter()
+        .unwrap()
+        .map(|e| {
+            let value = e.unwrap().1.value().to_owned();
+            value.split_once('|').unwrap().0.parse().unwrap()
+        })
+        .collect()
+}
+
+/// A spent solution is remembered until it could no longer be sent — the
+/// challenge's 10 minutes and 5 of clock skew — refusing its replay until
+/// then, and is deleted after.
+async fn spent_solutions_go_once_they_cannot_be_sent(backend: Backend) {
+    let home = Home::open(backend).await;
+    let app = TestApp::start(&home, settings).await;
+    let r = app
+        .http
+        .put(format!("{}/admin/polls/du-thao", app.ops))
+        .bearer_auth(TOKEN)
+        .json(&json!({
+            "question": "Ý kiến của bạn về dự thảo?",
+            "options": [{ "id": "tan-thanh", "label": "Tán thành" },
+                        { "id": "khong", "label": "Không tán thành" }],
+            "challenge": "on",
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+    let issued: tally::challenge::Challenge = app
+        .http
+        .get(app.url("/v1/polls/du-thao/challenge"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let proof = issued.solve().unwrap().to_compact();
+    let cast_at = jiff::Timestamp::now();
+    assert_eq!(vote_with(&app, "du-thao", &proof).await.0, 201);
+    // While it may still be sent, its replay is refused.
+    app.clock.set(noon() + mins(9));
+    let replay = vote_with(&app, "du-thao", &proof).await;
+    assert_eq!(replay, (403, "challenge_replayed".to_owned()));
+    if !matches!(backend, Backend::Embedded) {
+        let spent = scan(&home, "*:spent:*");
+        assert_eq!(spent.len(), 1, "{spent:?}");
+        assert_ttl(&home, &spent[0], mins(15));
+        app.stop().await;
+        return;
+    }
+    app.stop().await;
+    let until = spent_until(&home);
+    assert_eq!(until.len(), 1);
+    let kept_for = until[0] - cast_at.as_millisecond();
+    assert!(
+        (mins(15).as_millis() as i64 - kept_for).abs() < 5_000,
+        "{kept_for} ms"
+    );
+    // The housekeeping keeps it to that instant and deletes it after.
+    let until = jiff::Timestamp::from_millisecond(until[0]).unwrap();
+    for (at, left) in [
+        (until - SignedDuration::from_secs(1), 1),
+        (until + SignedDuration::from_secs(1), 0),
+    ] {
+        let clock = std::sync::Arc::new(tally::clock::ManualClock::new(at));
+        let app = TestApp::start_at(&home, clock, settings).await;
+        app.flushed().await;
+        app.stop().await;
+        assert_eq!(spent_until(&home).len(), left, "at {at}");
+    }
+}
+
 macro_rules! on_every_store {
     ($($case:ident),* $(,)?) => {
         $(
@@ -242,4 +351,5 @@ macro_rules! on_every_store {
 on_every_store!(
     sessions_end_unused_or_at_their_longest,
     per_address_counts_go_after_their_day,
+    spent_solutions_go_once_they_cannot_be_sent,
 );
