@@ -9,7 +9,8 @@
 //! key lives an hour past its day in Redis and goes on the next day's first
 //! use in the embedded store, or by the housekeeping if that use never comes;
 //! a spent challenge solution refuses its replay and is deleted 15 minutes
-//! after the ballot (the store's own clock judges it).
+//! after the ballot (the store's own clock judges it); a network's raised
+//! challenge level goes 90 seconds after its last offer.
 
 use jiff::SignedDuration;
 use reqwest::{StatusCode, header};
@@ -17,7 +18,7 @@ use serde_json::json;
 use tally::ids::SiteId;
 use tally::store::keys;
 
-use crate::retention_visits::{assert_ttl, mins, redis_ports, settings};
+use crate::retention_visits::{assert_ttl, mins, pttl, redis_ports, settings};
 use crate::support::{Backend, Home, TestApp, cookie, noon, redis_cli};
 
 const TOKEN: &str = "test-admin-token-0123456789";
@@ -332,6 +333,36 @@ async fn spent_solutions_go_once_they_cannot_be_sent(backend: Backend) {
     }
 }
 
+/// A network's raised challenge level, as replicas share it: asked until 90 s
+/// after its last offer and not after, deleted by the first read after that
+/// (the embedded store holds it in memory only), and in Redis its key lives
+/// at most a minute longer.
+async fn raised_levels_go_after_their_last_offer(backend: Backend) {
+    let home = Home::open(backend).await;
+    let store = home.open_store().await;
+    let site = SiteId::DEFAULT;
+    let raised = vec![("du-thao/c00002".to_owned(), 3)];
+    let offered = noon();
+    let until = offered + SignedDuration::from_secs(90);
+    let shared = store.share_levels(&site, &raised, until, offered).await;
+    assert_eq!(shared.unwrap(), raised);
+    if !matches!(backend, Backend::Embedded) {
+        assert_ttl(&home, &keys::levels(&site), SignedDuration::from_secs(150));
+    }
+    let second = SignedDuration::from_secs(1);
+    let before = store.share_levels(&site, &[], until, until - second).await;
+    assert_eq!(before.unwrap(), raised);
+    let after = store.share_levels(&site, &[], until, until + second).await;
+    assert_eq!(after.unwrap(), []);
+    if !matches!(backend, Backend::Embedded) {
+        assert_eq!(
+            pttl(&home, &keys::levels(&site)),
+            -2,
+            "the key outlived its levels"
+        );
+    }
+}
+
 macro_rules! on_every_store {
     ($($case:ident),* $(,)?) => {
         $(
@@ -352,4 +383,5 @@ on_every_store!(
     sessions_end_unused_or_at_their_longest,
     per_address_counts_go_after_their_day,
     spent_solutions_go_once_they_cannot_be_sent,
+    raised_levels_go_after_their_last_offer,
 );
