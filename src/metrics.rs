@@ -74,8 +74,16 @@ pub struct Metrics {
     pub challenge_failures: IntCounterVec,
     pub challenge_level: IntGaugeVec,
     pub challenge_steps: IntCounterVec,
+    /// Records the retention sweep deleted, by kind ([`RETENTION_KINDS`]).
+    pub retention_deleted: IntCounterVec,
+    pub retention_last_success: IntGauge,
+    pub retention_failures: IntCounter,
     pub build_info: Gauge,
 }
+
+/// Every `kind` of `tally_retention_deleted_total`: what the hourly sweep
+/// deletes (the rest expires by itself).
+pub const RETENTION_KINDS: [&str; 2] = ["audit_entries", "voter_records"];
 
 /// Every `code` of `tally_challenge_failures_total`.
 pub const CHALLENGE_FAILURES: [&str; 7] = [
@@ -184,6 +192,13 @@ impl Metrics {
                 &["poll", "reason"],
             )
             .expect("valid metric"),
+            retention_deleted: IntCounterVec::new(
+                Opts::new("tally_retention_deleted_total", "Records the hourly retention sweep deleted once their time was over, by kind: audit_entries (TALLY_AUDIT_DAYS) or voter_records (TALLY_VOTER_DAYS after a poll closed)."),
+                &["kind"],
+            )
+            .expect("valid metric"),
+            retention_last_success: IntGauge::new("tally_retention_last_success_timestamp_seconds", "When this replica's last retention sweep succeeded (Unix seconds); until its first, when the replica started.").expect("valid metric"),
+            retention_failures: IntCounter::new("tally_retention_sweep_failures_total", "Retention sweeps that failed (a store error); the next is an hour later.").expect("valid metric"),
             build_info: Gauge::with_opts(
                 Opts::new("tally_build_info", "Always 1; labels name the version and the store.")
                     .const_label("version", env!("CARGO_PKG_VERSION"))
@@ -202,6 +217,9 @@ impl Metrics {
         }
         for code in CHALLENGE_FAILURES {
             m.challenge_failures.with_label_values(&[code]);
+        }
+        for kind in RETENTION_KINDS {
+            m.retention_deleted.with_label_values(&[kind]);
         }
         let collectors: Vec<Box<dyn prometheus::core::Collector>> = vec![
             Box::new(m.http_requests.clone()),
@@ -231,6 +249,9 @@ impl Metrics {
             Box::new(m.challenge_failures.clone()),
             Box::new(m.challenge_level.clone()),
             Box::new(m.challenge_steps.clone()),
+            Box::new(m.retention_deleted.clone()),
+            Box::new(m.retention_last_success.clone()),
+            Box::new(m.retention_failures.clone()),
             Box::new(m.build_info.clone()),
         ];
         for c in collectors {

@@ -3,8 +3,10 @@
 //! time. A minute after start, then once an hour (and when a test asks),
 //! it deletes audit entries older than `TALLY_AUDIT_DAYS` and the voter
 //! records of polls closed more than `TALLY_VOTER_DAYS` ago; every delete
-//! is idempotent, so any number of replicas may sweep at once. The whole table of what is kept
-//! is in `docs/privacy.md`.
+//! is idempotent, so any number of replicas may sweep at once. Each sweep
+//! is counted in `tally_retention_*` (what it deleted, when one last
+//! succeeded, how many failed), which the alerts watch. The whole table of
+//! what is kept is in `docs/privacy.md`.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -64,6 +66,11 @@ pub fn reopen_refused_from(closes: Timestamp, voter_days: u32) -> Timestamp {
 impl Retention {
     /// `site`'s retention, as `settings` ask.
     pub fn new(site: Site, settings: &Settings) -> Self {
+        // Until the first sweep, the start stands for the last success, so
+        // an alert on a long time without one waits for a replica's sweeps.
+        site.metrics
+            .retention_last_success
+            .set(site.clock.now().as_second());
         Self {
             site,
             audit_days: settings.audit_days,
@@ -71,9 +78,33 @@ impl Retention {
         }
     }
 
-    /// Deletes what outlived its time, as of the site's clock.
+    /// Deletes what outlived its time, as of the site's clock, and counts
+    /// the sweep in the metrics.
     pub async fn sweep(&self) -> Result<Swept, StoreError> {
         let now = self.site.clock.now();
+        let metrics = &self.site.metrics;
+        match self.delete(now).await {
+            Ok(swept) => {
+                let deleted = &metrics.retention_deleted;
+                deleted
+                    .with_label_values(&["audit_entries"])
+                    .inc_by(swept.audit_entries);
+                deleted
+                    .with_label_values(&["voter_records"])
+                    .inc_by(swept.voter_records);
+                metrics
+                    .retention_last_success
+                    .set(self.site.clock.now().as_second());
+                Ok(swept)
+            }
+            Err(e) => {
+                metrics.retention_failures.inc();
+                Err(e)
+            }
+        }
+    }
+
+    async fn delete(&self, now: Timestamp) -> Result<Swept, StoreError> {
         let store = &self.site.store;
         let mut swept = Swept::default();
         let before = now.saturating_sub(days(self.audit_days)).unwrap_or(now);
