@@ -79,6 +79,17 @@ export async function scenario(name, body) {
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * How far `page` scrolls sideways, in CSS px (0 or less: not at all). A
+ * phone widens its layout viewport, and innerWidth with it, to take in
+ * content too wide for its screen, so the page is measured against the
+ * screen's width (clientWidth) too: against innerWidth alone it never fails.
+ */
+export function sideways(page) {
+  return page.evaluate(() => document.scrollingElement.scrollWidth
+    - Math.min(window.innerWidth, document.documentElement.clientWidth));
+}
 export const squash = (s) => s.replace(/\s+/g, ' ').trim();
 
 /** Polls `probe` until it returns {ok: true}; fails with its last detail. */

@@ -101,7 +101,11 @@ function tracks(page) {
 }
 
 function noOverflow(page) {
-  return page.evaluate(() => ({ scroll: document.scrollingElement.scrollWidth, inner: window.innerWidth }));
+  // Against the screen's width too: a phone widens innerWidth to fit.
+  return page.evaluate(() => ({
+    scroll: document.scrollingElement.scrollWidth,
+    inner: Math.min(window.innerWidth, document.documentElement.clientWidth),
+  }));
 }
 
 export async function pages(browser) {

@@ -27,7 +27,7 @@ import { chromium } from 'playwright-core';
 
 import {
   CHROMIUM, CHROMIUM_ARGS, WIDGET_GZIP_LIMIT, axeCheck, cleanups, counterRows, enNumber, eventually,
-  getJson, inPart, newContext, open, repo, resultRows, runSuite, scenario, shots, startPortal, startTally,
+  getJson, inPart, sideways, newContext, open, repo, resultRows, runSuite, scenario, shots, startPortal, startTally,
   textOf, viNumber, waitForText, watched,
 } from './harness.mjs';
 import { challenge } from './challenge.mjs';
@@ -188,7 +188,7 @@ async function main() {
     const { page } = await open(visitorC, article);
     const poll = page.locator('[data-tally-poll]');
     await poll.locator('form').waitFor();
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    const overflow = await sideways(page);
     assert.ok(overflow <= 0, `the page scrolls sideways by ${overflow}px at 390px`);
     await page.screenshot({ path: path.join(shots, 'portal-phone.png'), fullPage: true });
     await poll.locator('label', { hasText: /^Tốt$/ }).click();
@@ -361,7 +361,7 @@ async function main() {
     const { page: small } = await open(phoneCtx, `${tally.origin}/demo`);
     await small.locator('[data-tally-poll] form').waitFor();
     await counterRows(small.locator('[data-tally="counter"]'));
-    const overflow = await small.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    const overflow = await sideways(small);
     assert.ok(overflow <= 0, `/demo scrolls sideways by ${overflow}px at 390px`);
     await small.screenshot({ path: path.join(shots, 'demo-phone.png'), fullPage: true });
   });

@@ -20,7 +20,7 @@ import { chromium } from 'playwright-core';
 
 import {
   CHROMIUM, CHROMIUM_ARGS, HOSTS, PHONE_UA, SHARED_UA, blockedContext, cleanups, counterRows, getJson,
-  identities, newContext, noonZone, resultRows, scenario, shots, squash, startPortal, startTally,
+  identities, newContext, noonZone, resultRows, scenario, shots, sideways, squash, startPortal, startTally,
   textOf, viNumber, waitForText,
 } from './harness.mjs';
 
@@ -334,7 +334,7 @@ export async function topologies(browser) {
         });
         const { page, poll: told } = await openArticle(phone, d);
         await offersForm(page, told, 'the phone');
-        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+        const overflow = await sideways(page);
         assert.ok(overflow <= 0, `the page scrolls sideways by ${overflow}px at 390px`);
         const poll = page.locator('[data-tally-poll]');
         for (const b of await poll.locator('button').all()) {
