@@ -22,11 +22,11 @@ use crate::metrics::Metrics;
 use crate::ops::admin::AdminApi;
 use crate::ops::console::Console;
 use crate::ops::health::Health;
-use crate::ops::{self, Ops};
+use crate::ops::{self, Ops, OpsParts};
 use crate::public::counter::CounterApi;
 use crate::public::pages::Look;
 use crate::public::polls::PollsApi;
-use crate::public::{self, Public, cors_layer};
+use crate::public::{self, Public, PublicParts, cors_layer};
 use crate::sessions::Sessions;
 use crate::telemetry::Refusals;
 use crate::voting::Voting;
@@ -112,7 +112,7 @@ pub fn public(
         settings.timezone.clone(),
         Arc::clone(&origins),
     ));
-    let state = Public {
+    let state = Public::new(PublicParts {
         counter: Arc::new(CounterApi {
             counter: Arc::clone(counter),
             visitors: Arc::clone(&visitors),
@@ -132,7 +132,7 @@ pub fn public(
             stream_lifetime: settings.stream_lifetime,
         }),
         document: Arc::new(Document::new("public, max-age=300")),
-    };
+    });
     let document = Arc::clone(&state.document);
     let (router, routes, templates) = public::routes().finish(state);
     document.keep(&crate::openapi::public(routes));
@@ -185,7 +185,7 @@ pub fn ops(settings: &Settings, shared: &Shared, services: Services<'_>) -> List
         tz: settings.timezone.clone(),
         public_url: settings.public_url.clone(),
     };
-    let state = Ops {
+    let state = Ops::new(OpsParts {
         console: Arc::new(console),
         admin: Arc::new(AdminApi {
             editing: services.editing,
@@ -202,7 +202,7 @@ pub fn ops(settings: &Settings, shared: &Shared, services: Services<'_>) -> List
             metrics: Arc::clone(&shared.metrics),
         }),
         document: Arc::new(Document::new("no-store")),
-    };
+    });
     let document = Arc::clone(&state.document);
     let (router, routes, templates) = ops::routes().finish(state);
     document.keep(&crate::openapi::ops(routes));

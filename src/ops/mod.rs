@@ -23,9 +23,28 @@ use admin::AdminApi;
 use console::Console;
 use health::Health;
 
-/// What the ops routes need, each route taking its part.
+/// What the routes need, each route taking its part, behind one `Arc`:
+/// the router clones its state for every request, and one count to
+/// raise and lower costs less than one per part.
 #[derive(Clone)]
-pub struct Ops {
+pub struct Ops(Arc<OpsParts>);
+
+impl Ops {
+    pub fn new(parts: OpsParts) -> Self {
+        Self(Arc::new(parts))
+    }
+}
+
+impl std::ops::Deref for Ops {
+    type Target = OpsParts;
+
+    fn deref(&self) -> &OpsParts {
+        &self.0
+    }
+}
+
+/// The parts of [`Ops`].
+pub struct OpsParts {
     pub health: Arc<Health>,
     pub admin: Arc<AdminApi>,
     pub console: Arc<Console>,

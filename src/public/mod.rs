@@ -27,9 +27,28 @@ use counter::CounterApi;
 use pages::{Depth, Look, error_page};
 use polls::PollsApi;
 
-/// What the public routes need, each route taking its part.
+/// What the routes need, each route taking its part, behind one `Arc`:
+/// the router clones its state for every request, and one count to
+/// raise and lower costs less than one per part.
 #[derive(Clone)]
-pub struct Public {
+pub struct Public(Arc<PublicParts>);
+
+impl Public {
+    pub fn new(parts: PublicParts) -> Self {
+        Self(Arc::new(parts))
+    }
+}
+
+impl std::ops::Deref for Public {
+    type Target = PublicParts;
+
+    fn deref(&self) -> &PublicParts {
+        &self.0
+    }
+}
+
+/// The parts of [`Public`].
+pub struct PublicParts {
     pub counter: Arc<CounterApi>,
     pub polls: Arc<PollsApi>,
     pub document: Arc<Document>,
