@@ -1,7 +1,9 @@
 // The editors' console on a phone (390×844, touch), in Vietnamese, as an
 // editor uses it: a draft saved with "Lưu nháp" is not public until
-// "Xuất bản"; a previous counter's history, pasted or chosen as a file, is
-// previewed (writing nothing) and then imported; a poll's form sent after
+// "Xuất bản"; an answer inserted ("Khá dễ") and a row moved with the row
+// buttons keep every ballot with its answer; a previous counter's history,
+// pasted or chosen as a file, is previewed (writing nothing) and then
+// imported; a poll's form sent after
 // the session ended keeps what was typed through signing in again. No page
 // scrolls sideways, and none reports an uncaught error or a CSP violation.
 //
@@ -16,7 +18,8 @@ import { chromium } from 'playwright-core';
 
 import { phone } from './console.mjs';
 import {
-  CHROMIUM, CHROMIUM_ARGS, cleanups, eventually, newContext, runSuite, scenario, startTally, waitForText, watched,
+  CHROMIUM, CHROMIUM_ARGS, cleanups, eventually, getJson, newContext, putPoll, runSuite, scenario, startTally,
+  waitForText, watched,
 } from './harness.mjs';
 
 // Refused on purpose: a form sent after the session ended (403).
@@ -24,6 +27,16 @@ const REFUSED = [/status of 403/];
 
 async function publicStatus(tally, path) {
   return (await fetch(`${tally.origin}${path}`)).status;
+}
+
+/** A ballot for `option` of poll `id` through the public API, as reader `n`. */
+async function vote(tally, id, option, n) {
+  const r = await fetch(`${tally.origin}/v1/polls/${id}/votes`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'user-agent': `Reader ${n}` },
+    body: JSON.stringify({ options: [option] }),
+  });
+  assert.equal(r.status, 201, `ballot ${n}: ${await r.text()}`);
 }
 
 async function total(tally) {
@@ -95,6 +108,43 @@ export async function consolePhoneScenarios(browser) {
     assert.equal(r.status, 200);
     assert.equal((await r.json()).status, 'open');
     assert.equal(await publicStatus(tally, `/polls/${id}`), 200);
+  });
+
+  await scenario('console on a phone: an answer inserted and a row moved by touch keep every ballot with its answer', async () => {
+    const { page } = await editor();
+    const id = 'chen-kha';
+    await putPoll(tally, id, {
+      question: 'Bạn thấy dịch vụ công trực tuyến thế nào?',
+      options: [{ id: 'de-dung', label: 'Dễ dùng' }, { id: 'kho-dung', label: 'Khó dùng' }, { id: 'chua-dung', label: 'Chưa dùng' }],
+    });
+    const cast = { 'de-dung': 2, 'kho-dung': 1, 'chua-dung': 3 };
+    let n = 0;
+    for (const [option, times] of Object.entries(cast)) {
+      for (let i = 0; i < times; i++) await vote(tally, id, option, ++n);
+    }
+    await page.goto(`${tally.ops}/admin/console/polls/${id}/edit`);
+    const rows = page.locator('[data-row]');
+    const labels = () => rows.locator('input[name=label]').evaluateAll((inputs) => inputs.map((i) => i.value));
+    assert.deepEqual(await labels(), ['Dễ dùng', 'Khó dùng', 'Chưa dùng', '']);
+    await noSideways(page, 'the edit form');
+    // The script moves rows in place: no round trip, the page stays.
+    await page.evaluate(() => { window.tallyStayed = true; });
+    await page.getByRole('button', { name: 'Chèn một dòng dưới phương án 1' }).tap();
+    // The new row takes the focus, and the phone's keyboard types there.
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'option-1');
+    await page.keyboard.insertText('Khá dễ');
+    await page.getByRole('button', { name: 'Chuyển lên: phương án 4' }).tap();
+    assert.deepEqual(await labels(), ['Dễ dùng', 'Khá dễ', 'Chưa dùng', 'Khó dùng', '']);
+    assert.equal(await page.evaluate(() => window.tallyStayed), true, 'no reload');
+    await noSideways(page, 'the edit form with a row inserted');
+    await page.locator('.actions button', { hasText: /^Lưu$/ }).tap();
+    await page.waitForURL(`${tally.ops}/admin/console/polls/${id}`);
+    await noSideways(page, 'the edited poll\'s page');
+    const results = await getJson(`${tally.origin}/v1/polls/${id}/results`);
+    assert.deepEqual(results.options.map((o) => [o.id, o.label, o.votes]), [
+      ['de-dung', 'Dễ dùng', 2], ['kha-de', 'Khá dễ', 0], ['chua-dung', 'Chưa dùng', 3], ['kho-dung', 'Khó dùng', 1],
+    ]);
+    assert.equal(results.total_voters, 6, 'every voter still counted');
   });
 
   await scenario('console on a phone: a previous counter\'s history, pasted or from a file, writes only once confirmed', async () => {
