@@ -153,6 +153,11 @@ export async function consoleEmbedScenarios(browser) {
       // The webmaster puts the page's address where the console says.
       assert.ok(copied.includes('DIA-CHI-TRANG-NAY'));
       portal.state.pasted = { html: copied.replace('DIA-CHI-TRANG-NAY', encodeURIComponent(pastedPage)), css };
+      // Its link, for a visitor without JavaScript, leads to the poll.
+      const fallback = /<a href="([^"]+)"/.exec(portal.state.pasted.html)[1];
+      const noScript = await fetch(fallback);
+      assert.equal(noScript.status, 200, fallback);
+      assert.ok((await noScript.text()).includes(question), `${fallback} shows the poll`);
 
       const visitor = await newContext(browser, `Reader (${slug})`, options);
       const v = await visitor.newPage();
@@ -184,6 +189,7 @@ export async function consoleEmbedScenarios(browser) {
     const mine = watched.filter((w) => w.label.startsWith(tally.ops) || w.label.startsWith(portal.origin));
     const problems = [...new Set(mine.flatMap((w) => w.problems.map((p) => `${w.label}: ${p}`.slice(0, 300))))];
     assert.deepEqual(problems, []);
+    console.log(`      ${mine.length} pages watched`);
   });
 }
 
