@@ -240,7 +240,7 @@ impl Poll {
     /// This poll taking ballots again: until `closes_at` if given, else
     /// until the end a close set aside (or its own, not closed) if still
     /// ahead, else with no end; a poll closed before its planned opening
-    /// waits for it again.
+    /// waits for it again, and one that had opened keeps its opening date.
     pub fn reopened_at(&self, now: Timestamp, closes_at: Option<Timestamp>) -> Poll {
         let mut open = self.clone();
         let aside = open.set_aside.take().unwrap_or_default();
@@ -250,7 +250,10 @@ impl Poll {
             .or(aside.closes_at.filter(ahead))
             .or(self.closes_at.filter(ahead));
         let planned = aside.opens_at.filter(|&t| t > now);
-        open.opens_at = planned.filter(|&o| open.closes_at.is_none_or(|c| o < c));
+        let opened = self.opens_at.filter(|&t| t <= now);
+        open.opens_at = planned
+            .filter(|&o| open.closes_at.is_none_or(|c| o < c))
+            .or(opened);
         open
     }
 

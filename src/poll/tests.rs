@@ -124,6 +124,18 @@ fn closing_then_reopening_keeps_the_schedule() {
     assert_eq!(closed.reopened_at(now, Some(given)).closes_at, Some(given));
     let past_end = at("2026-12-15T00:00:00+07:00");
     assert_eq!(closed.reopened_at(past_end, None).closes_at, None);
+    // Opened 01/12, ending 31/12: closed and reopened, it keeps both.
+    let mut opened = Poll::new(spec(four(), None)).unwrap();
+    opened.opens_at = Some(at("2026-12-01T08:00:00+07:00"));
+    opened.closes_at = Some(at("2026-12-31T17:00:00+07:00"));
+    let closed = opened.closed_at(now);
+    assert_eq!(closed.opens_at, opened.opens_at);
+    let again = closed.reopened_at(later, None);
+    assert_eq!(
+        (again.opens_at, again.closes_at, again.set_aside),
+        (opened.opens_at, opened.closes_at, None)
+    );
+    assert_eq!(again.status(later), PollStatus::Open);
 }
 
 #[test]

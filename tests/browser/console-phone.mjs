@@ -1,7 +1,10 @@
 // The editors' console on a phone (390×844, touch), in Vietnamese, as an
 // editor uses it: a draft saved with "Lưu nháp" is not public until
-// "Xuất bản"; a previous counter's history, pasted or chosen as a file, is
-// previewed (writing nothing) and then imported; a poll's form sent after
+// "Xuất bản"; an answer inserted ("Khá dễ") and a row moved with the row
+// buttons keep every ballot with its answer; the results download as CSV
+// and as Excel and read back; a previous counter's history,
+// pasted or chosen as a file, is previewed (writing nothing) and then
+// imported; a poll's form sent after
 // the session ended keeps what was typed through signing in again. No page
 // scrolls sideways, and none reports an uncaught error or a CSP violation.
 //
@@ -10,13 +13,16 @@
 // run.mjs runs these scenarios too, in the same browser as its own.
 
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import zlib from 'node:zlib';
 import { pathToFileURL } from 'node:url';
 
 import { chromium } from 'playwright-core';
 
 import { phone } from './console.mjs';
 import {
-  CHROMIUM, CHROMIUM_ARGS, cleanups, eventually, newContext, runSuite, scenario, startTally, waitForText, watched,
+  CHROMIUM, CHROMIUM_ARGS, cleanups, eventually, getJson, newContext, putPoll, runSuite, scenario, startTally,
+  waitForText, watched,
 } from './harness.mjs';
 
 // Refused on purpose: a form sent after the session ended (403).
@@ -24,6 +30,46 @@ const REFUSED = [/status of 403/];
 
 async function publicStatus(tally, path) {
   return (await fetch(`${tally.origin}${path}`)).status;
+}
+
+/** A ballot for `option` of poll `id` through the public API, as reader `n`. */
+async function vote(tally, id, option, n) {
+  const r = await fetch(`${tally.origin}/v1/polls/${id}/votes`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'user-agent': `Reader ${n}` },
+    body: JSON.stringify({ options: [option] }),
+  });
+  assert.equal(r.status, 201, `ballot ${n}: ${await r.text()}`);
+}
+
+/** The files of a zip archive (an .xlsx), by name, as text. */
+function unzip(bytes) {
+  const end = bytes.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+  const files = {};
+  let at = bytes.readUInt32LE(end + 16);
+  for (let i = bytes.readUInt16LE(end + 10); i > 0; i--) {
+    const [method, size, nameLength] = [bytes.readUInt16LE(at + 10), bytes.readUInt32LE(at + 20), bytes.readUInt16LE(at + 28)];
+    const name = bytes.toString('utf8', at + 46, at + 46 + nameLength);
+    const local = bytes.readUInt32LE(at + 42);
+    const start = local + 30 + bytes.readUInt16LE(local + 26) + bytes.readUInt16LE(local + 28);
+    const data = bytes.subarray(start, start + size);
+    files[name] = (method === 8 ? zlib.inflateRawSync(data) : data).toString('utf8');
+    at += 46 + nameLength + bytes.readUInt16LE(at + 30) + bytes.readUInt16LE(at + 32);
+  }
+  return files;
+}
+
+/** A workbook's first sheet as rows of cell texts, by row number. */
+function sheetRows(bytes) {
+  const files = unzip(bytes);
+  const text = (xml) => xml.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&amp;/g, '&');
+  const shared = [...files['xl/sharedStrings.xml'].matchAll(/<si><t[^>]*>([^<]*)<\/t><\/si>/g)].map((m) => text(m[1]));
+  const rows = {};
+  for (const [, r, cells] of files['xl/worksheets/sheet1.xml'].matchAll(/<row r="(\d+)"[^>]*>(.*?)<\/row>/g)) {
+    rows[r] = [...cells.matchAll(/<c ([^>]*)><v>([^<]*)<\/v><\/c>/g)]
+      .map(([, attrs, v]) => (/t="s"/.test(attrs) ? shared[Number(v)] : v));
+  }
+  return rows;
 }
 
 async function total(tally) {
@@ -54,7 +100,7 @@ export async function consolePhoneScenarios(browser) {
   // One editor's phone, signed in once whichever scenario runs first.
   const editor = async () => {
     signedIn ??= (async () => {
-      const context = await newContext(browser, 'Editor on a phone', phone, REFUSED);
+      const context = await newContext(browser, 'Editor on a phone', { ...phone, acceptDownloads: true }, REFUSED);
       const page = await context.newPage();
       await page.goto(`${tally.ops}/admin/`);
       await page.waitForURL(/\/admin\/sign-in$/);
@@ -95,6 +141,84 @@ export async function consolePhoneScenarios(browser) {
     assert.equal(r.status, 200);
     assert.equal((await r.json()).status, 'open');
     assert.equal(await publicStatus(tally, `/polls/${id}`), 200);
+  });
+
+  await scenario('console on a phone: an answer inserted and a row moved by touch keep every ballot with its answer', async () => {
+    const { page } = await editor();
+    const id = 'chen-kha';
+    await putPoll(tally, id, {
+      question: 'Bạn thấy dịch vụ công trực tuyến thế nào?',
+      options: [{ id: 'de-dung', label: 'Dễ dùng' }, { id: 'kho-dung', label: 'Khó dùng' }, { id: 'chua-dung', label: 'Chưa dùng' }],
+    });
+    const cast = { 'de-dung': 2, 'kho-dung': 1, 'chua-dung': 3 };
+    let n = 0;
+    for (const [option, times] of Object.entries(cast)) {
+      for (let i = 0; i < times; i++) await vote(tally, id, option, ++n);
+    }
+    await page.goto(`${tally.ops}/admin/console/polls/${id}/edit`);
+    const rows = page.locator('[data-row]');
+    const labels = () => rows.locator('input[name=label]').evaluateAll((inputs) => inputs.map((i) => i.value));
+    assert.deepEqual(await labels(), ['Dễ dùng', 'Khó dùng', 'Chưa dùng', '']);
+    await noSideways(page, 'the edit form');
+    // The script moves rows in place: no round trip, the page stays.
+    await page.evaluate(() => { window.tallyStayed = true; });
+    await page.getByRole('button', { name: 'Chèn một dòng dưới phương án 1' }).tap();
+    // The new row takes the focus, and the phone's keyboard types there.
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'option-1');
+    await page.keyboard.insertText('Khá dễ');
+    await page.getByRole('button', { name: 'Chuyển lên: phương án 4' }).tap();
+    assert.deepEqual(await labels(), ['Dễ dùng', 'Khá dễ', 'Chưa dùng', 'Khó dùng', '']);
+    assert.equal(await page.evaluate(() => window.tallyStayed), true, 'no reload');
+    await noSideways(page, 'the edit form with a row inserted');
+    await page.locator('.actions button', { hasText: /^Lưu$/ }).tap();
+    await page.waitForURL(`${tally.ops}/admin/console/polls/${id}`);
+    await noSideways(page, 'the edited poll\'s page');
+    const results = await getJson(`${tally.origin}/v1/polls/${id}/results`);
+    assert.deepEqual(results.options.map((o) => [o.id, o.label, o.votes]), [
+      ['de-dung', 'Dễ dùng', 2], ['kha-de', 'Khá dễ', 0], ['chua-dung', 'Chưa dùng', 3], ['kho-dung', 'Khó dùng', 1],
+    ]);
+    assert.equal(results.total_voters, 6, 'every voter still counted');
+  });
+
+  await scenario('console on a phone: the results download as CSV and as Excel, and read back', async () => {
+    const { page } = await editor();
+    const id = 'tai-ket-qua';
+    await putPoll(tally, id, {
+      question: 'Bạn biết đến cổng thông tin qua đâu?',
+      options: [{ id: 'bao-chi', label: 'Báo chí' }, { id: 'ban-be', label: 'Bạn bè' }, { id: 'khac', label: 'Khác' }],
+    });
+    let n = 100;
+    for (const [option, times] of [['bao-chi', 1], ['ban-be', 2]]) {
+      for (let i = 0; i < times; i++) await vote(tally, id, option, ++n);
+    }
+    await page.goto(`${tally.ops}/admin/console/polls/${id}`);
+    const [csv] = await Promise.all([
+      page.waitForEvent('download'),
+      page.locator('a', { hasText: 'Tải kết quả (CSV)' }).tap(),
+    ]);
+    assert.equal(csv.suggestedFilename(), 'ket-qua-Ban-biet-den-cong-thong-tin-qua-dau.csv');
+    const text = fs.readFileSync(await csv.path(), 'utf8');
+    assert.ok(text.startsWith('\ufeff'), 'a BOM, for Excel');
+    // Vietnamese regional settings: `;` between fields, a decimal comma.
+    const lines = text.slice(1).trim().split('\r\n').map((l) => l.split(';'));
+    assert.deepEqual(lines[0], ['Bạn biết đến cổng thông tin qua đâu?']);
+    assert.deepEqual(lines[1], ['Tổng số phiếu: 3 · Số người bình chọn: 3']);
+    assert.deepEqual(lines.slice(4), [
+      ['Phương án', 'Số phiếu', 'Tỷ lệ (%)'], ['Báo chí', '1', '33,3'], ['Bạn bè', '2', '66,7'], ['Khác', '0', '0,0'],
+    ]);
+    const [xlsx] = await Promise.all([
+      page.waitForEvent('download'),
+      page.locator('a', { hasText: 'Tải kết quả (Excel)' }).tap(),
+    ]);
+    assert.equal(xlsx.suggestedFilename(), 'ket-qua-Ban-biet-den-cong-thong-tin-qua-dau.xlsx');
+    const bytes = fs.readFileSync(await xlsx.path());
+    assert.equal(bytes.subarray(0, 2).toString(), 'PK', 'an Office Open XML workbook');
+    // Read back: the same rows, the shares as numbers the sheet formats.
+    const sheet = sheetRows(bytes);
+    assert.deepEqual([sheet[1], sheet[2]], [['Bạn biết đến cổng thông tin qua đâu?'], ['Tổng số phiếu: 3 · Số người bình chọn: 3']]);
+    assert.deepEqual([5, 6, 7, 8].map((r) => sheet[r]), [
+      ['Phương án', 'Số phiếu', 'Tỷ lệ (%)'], ['Báo chí', '1', '33.3'], ['Bạn bè', '2', '66.7'], ['Khác', '0', '0'],
+    ]);
   });
 
   await scenario('console on a phone: a previous counter\'s history, pasted or from a file, writes only once confirmed', async () => {

@@ -153,10 +153,11 @@ export function noonZone(now = new Date()) {
 
 /**
  * A fresh tally with its own data directory. `allowedOrigins` (a list),
- * `trustedProxies` and `timezone` become its TALLY_ settings; `env` adds
- * (or overrides) any other setting.
+ * `trustedProxies` and `timezone` become its TALLY_ settings; `publicUrl`
+ * sets TALLY_PUBLIC_URL to its own origin (the console then gives embed
+ * code); `env` adds (or overrides) any other setting.
  */
-export async function startTally({ allowedOrigins = [], trustedProxies = '', timezone, env = {} } = {}) {
+export async function startTally({ allowedOrigins = [], trustedProxies = '', timezone, publicUrl = false, env = {} } = {}) {
   if (!fs.existsSync(tallyBin)) throw new Error(`no tally binary at ${tallyBin} (set TALLY_BIN)`);
   const [port, opsPort] = [await freePort(), await freePort()];
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tally-browser-'));
@@ -175,6 +176,7 @@ export async function startTally({ allowedOrigins = [], trustedProxies = '', tim
       TALLY_ALLOWED_ORIGINS: allowedOrigins.join(','),
       TALLY_TRUSTED_PROXIES: trustedProxies,
       ...(timezone ? { TALLY_TIMEZONE: timezone } : {}),
+      ...(publicUrl ? { TALLY_PUBLIC_URL: `http://127.0.0.1:${port}` } : {}),
       TALLY_COUNTER_BASELINE: '7582803',
       TALLY_ADMIN_TOKEN: adminToken,
       // Many page loads from one address in a few seconds: not what the
@@ -251,6 +253,9 @@ function proxy(req, res, upstream, seen) {
  * The portal: its own origin, its own strict CSP, the widget from tally.
  * `state.tally` is where its pages load tally from: an origin, or `/tally`
  * when `state.upstream` names the tally this portal proxies to.
+ * `state.pasted` is what a webmaster pasted from the console: `/dan-ma`
+ * carries its `html` in an article, and `/dan-ma.css`, the portal's
+ * stylesheet there, its `css` line.
  */
 export function startPortal() {
   const pages = {
@@ -269,7 +274,7 @@ export function startPortal() {
     // Each of the widget's forms, for the README's pictures.
     '/cac-dang': 'cac-dang.html',
   };
-  const state = { tally: '', upstream: '', proxied: [] };
+  const state = { tally: '', upstream: '', proxied: [], pasted: { html: '', css: '' } };
   const server = http.createServer((req, res) => {
     const url = new URL(req.url, 'http://portal');
     if (state.upstream && (url.pathname === '/tally' || url.pathname.startsWith('/tally/'))) {
@@ -286,6 +291,14 @@ export function startPortal() {
     if (['/hostile.css', '/cong-thong-tin.css', '/cac-dang.css'].includes(url.pathname)) {
       res.writeHead(200, { 'content-type': 'text/css; charset=utf-8' });
       return res.end(fixture(url.pathname.slice(1)));
+    }
+    if (url.pathname === '/dan-ma.css') {
+      res.writeHead(200, { 'content-type': 'text/css; charset=utf-8', 'cache-control': 'no-store' });
+      return res.end(`${fs.readFileSync(path.join(here, '..', '..', 'assets', 'demo.css'), 'utf8')}\n${state.pasted.css}\n`);
+    }
+    if (url.pathname === '/dan-ma') {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': csp, 'cache-control': 'no-store' });
+      return res.end(fixture('dan-ma.html').replace('{{PASTED}}', () => state.pasted.html));
     }
     if (url.pathname === '/csp-canary') {
       // A page that breaks its own CSP, to prove violations are caught.

@@ -8,7 +8,8 @@
 // dates, live results, errors, retries), challenge.mjs ballots under the
 // proof-of-work challenge at each level; pages.mjs the HTML pages without
 // JavaScript; console.mjs the editors' console (console-phone.mjs on a
-// phone).
+// phone; console-embed.mjs its dates through a close and a reopen, and its
+// embed code pasted into a portal page, on both).
 //
 //   TALLY_BIN=target/release/tally node tests/browser/run.mjs
 //
@@ -33,6 +34,7 @@ import {
 import { challenge } from './challenge.mjs';
 import { chartScenarios } from './charts.mjs';
 import { consoleScenarios } from './console.mjs';
+import { consoleEmbedScenarios } from './console-embed.mjs';
 import { consolePhoneScenarios } from './console-phone.mjs';
 import { consoleWordScenarios } from './console-words.mjs';
 import { pages } from './pages.mjs';
@@ -377,6 +379,7 @@ async function main() {
     await pages(browser);
     await consoleScenarios(browser);
     await consolePhoneScenarios(browser);
+    await consoleEmbedScenarios(browser);
     await chartScenarios(browser);
     await consoleWordScenarios(browser);
   }

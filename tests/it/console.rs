@@ -206,9 +206,11 @@ async fn forms_without_their_token_change_nothing(backend: Backend) {
     assert_eq!(poll_json(&app, "co-csrf").await.unwrap()["status"], "open");
 
     // Closing then reopening keeps the dates: an open poll ending 31/12,
-    // and one scheduled 01/12–14/12 (the tests' clock reads 27/11).
+    // one that opened 20/11 and ends 31/12, and one scheduled 01/12–14/12
+    // (the tests' clock reads 27/11).
     for (id, opens, closes, status) in [
         ("co-han", "", "2026-12-31T17:00", "open"),
+        ("da-mo", "2026-11-20T07:00", "2026-12-31T17:00", "open"),
         (
             "co-lich",
             "2026-12-01T07:00",
