@@ -1,4 +1,4 @@
-//! The sites file (`TALLY_SITES_FILE`, TOML): one `[[sites]]` table per
+//! The sites file (TOML, read by `read_sites_file`): one `[[sites]]` table per
 //! site. What a site does not say it takes from the deployment's settings
 //! (language, time zone); everything it says is checked here, so a wrong
 //! file stops the start with one line naming the site and the field.
@@ -55,8 +55,8 @@ struct SiteEntry {
 /// Reads and checks the sites file: each site on its own, then the tree.
 pub fn read_sites_file(path: &Path, defaults: &SitesFileDefaults) -> anyhow::Result<Sites> {
     let text = std::fs::read_to_string(path)
-        .with_context(|| format!("TALLY_SITES_FILE: cannot read {}", path.display()))?;
-    parse(&text, defaults).map_err(|e| anyhow::anyhow!("TALLY_SITES_FILE: {}: {e}", path.display()))
+        .with_context(|| format!("the sites file: cannot read {}", path.display()))?;
+    parse(&text, defaults).map_err(|e| anyhow::anyhow!("the sites file {}: {e}", path.display()))
 }
 
 /// The file's sites from its text, or the first thing wrong with it.
