@@ -184,9 +184,7 @@ operations! {
     /// Polls, their ballots and their voters.
     pub trait Polls {
         /// Creates or replaces a poll. Dropping options that hold ballots is
-        /// refused unless `force`; forced, their counts are deleted. Taking
-        /// a published poll that holds ballots back to draft is refused,
-        /// forced or not.
+        /// refused unless `force` (their counts then go); one with ballots never returns to draft.
         async fn put_poll(&self, site: &SiteId, poll: &Poll, force: bool) -> PutPoll;
 
         /// Every poll's definition, in no particular order.
