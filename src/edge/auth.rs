@@ -44,6 +44,12 @@ impl Admins {
         self.0.is_empty()
     }
 
+    /// Whether a token named `name` has `role` today: a console session
+    /// signed in before the settings changed may no longer.
+    pub fn holds(&self, name: &str, role: Role) -> bool {
+        self.0.iter().any(|(n, r, _)| n == name && *r == role)
+    }
+
     /// Whose token `given` is, and its role. Every token is compared,
     /// each in constant time, so the answer takes as long whichever
     /// matched.
@@ -94,6 +100,11 @@ impl SignIn {
             metrics,
             log_addresses,
         }
+    }
+
+    /// Whether a token named `name` has `role` today.
+    pub fn holds(&self, name: &str, role: Role) -> bool {
+        self.admins.holds(name, role)
     }
 
     /// No token is set: the console and the admin API are off.
@@ -215,6 +226,8 @@ mod tests {
             Ok("lan")
         );
         assert!(Admins::new(None, &[]).is_empty());
+        assert!(gate.holds("minh", Role::Viewer) && gate.holds("admin", Role::Admin));
+        assert!(!gate.holds("minh", Role::Admin) && !gate.holds("hoa", Role::Viewer));
     }
 
     #[test]

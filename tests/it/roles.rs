@@ -316,6 +316,38 @@ async fn a_session_from_before_roles_signs_in_again(backend: Backend) {
     assert_eq!(store.session(&site, &hash, now).await.unwrap(), None);
 }
 
+/// A session whose token was given another role, or removed, since it
+/// signed in ends at its next page: it signs in again with the role the
+/// settings give now.
+async fn a_session_ends_when_its_tokens_role_changes(backend: Backend) {
+    let home = Home::open(backend).await;
+    let app = TestApp::start(&home, settings).await;
+    let minh = Console::signed_in(&app, EDITOR).await;
+    let ha = Console::signed_in(&app, ADMIN).await;
+    let (cookies, csrf) = ([minh.cookie.clone(), ha.cookie.clone()], minh.csrf.clone());
+    app.stop().await;
+    let app = TestApp::start(&home, |s| {
+        let tokens = format!("minh=viewer:{EDITOR},lan=viewer:{VIEWER}");
+        s.admin_tokens = tally::config::named_tokens(&tokens).unwrap();
+    })
+    .await;
+    for cookie in cookies {
+        let mut console = Console::new(&app);
+        console.cookie = cookie;
+        console.csrf = csrf.clone();
+        let r = console.get("/admin/").await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{:?}", console.cookie);
+    }
+    let minh = Console::signed_in(&app, EDITOR).await;
+    assert!(
+        !minh
+            .text("/admin/")
+            .await
+            .contains("/admin/console/new-poll")
+    );
+    app.stop().await;
+}
+
 /// Every role the console's sign-in gives is the token's, kept with the
 /// session in the store.
 async fn a_console_session_keeps_its_tokens_role(backend: Backend) {
@@ -339,4 +371,5 @@ on_every_store!(
     a_viewer_sees_no_button_it_may_not_press_and_is_told_why_in_its_language,
     a_session_from_before_roles_signs_in_again,
     a_console_session_keeps_its_tokens_role,
+    a_session_ends_when_its_tokens_role_changes,
 );

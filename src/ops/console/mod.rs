@@ -354,10 +354,16 @@ impl Console {
         let Some(found) = self.sessions.find(&id).await? else {
             return Ok(None);
         };
-        // `find` reads a record without a role as no session.
+        // `find` reads a record without a role as no session. A session
+        // whose name no longer has its role (the settings changed since it
+        // signed in: the token removed, or given another role) ends.
         let Some(role) = found.role else {
             return Ok(None);
         };
+        if !self.sign_in.holds(&found.who, role) {
+            self.sessions.end(&id).await?;
+            return Ok(None);
+        }
         let frame = Frame {
             who: Some(found.who.clone()),
             role: Some(role),
