@@ -348,6 +348,32 @@ async fn a_session_ends_when_its_tokens_role_changes(backend: Backend) {
     app.stop().await;
 }
 
+/// A poll's form kept through signing in again comes back only to a role
+/// that may save it; a viewer lands on the dashboard.
+async fn a_kept_poll_form_comes_back_only_to_a_role_that_may_save_it(backend: Backend) {
+    let home = Home::open(backend).await;
+    let app = TestApp::start(&home, settings).await;
+    for (role, back) in [(Role::Viewer, false), (Role::Editor, true)] {
+        let mut console = Console::new(&app);
+        let form = [
+            ("token", token(role)),
+            ("resume", "/admin/console/polls"),
+            ("kept", "id=y-kien&question=Kept%3F"),
+        ];
+        let r = console.post("/admin/sign-in", &form).await;
+        console.keep_cookie(&r);
+        let (status, page) = crate::support::console::answer(r).await;
+        assert_eq!(
+            status == StatusCode::OK && page.contains("Kept?"),
+            back,
+            "{role}"
+        );
+        assert_eq!(status == StatusCode::SEE_OTHER, !back, "{role}");
+        assert!(console.cookie.is_some(), "{role} signed in");
+    }
+    app.stop().await;
+}
+
 /// Every role the console's sign-in gives is the token's, kept with the
 /// session in the store.
 async fn a_console_session_keeps_its_tokens_role(backend: Backend) {
@@ -372,4 +398,5 @@ on_every_store!(
     a_session_from_before_roles_signs_in_again,
     a_console_session_keeps_its_tokens_role,
     a_session_ends_when_its_tokens_role_changes,
+    a_kept_poll_form_comes_back_only_to_a_role_that_may_save_it,
 );

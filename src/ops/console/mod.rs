@@ -287,6 +287,7 @@ impl Console {
         frame = editor.frame.clone();
         // The one check of every signed-in page: before its form is read.
         if !editor.role.may(need) {
+            tracing::info!(who = %editor.who, role = %editor.role, ?page, "console: refused by role");
             return Failure::Refused(ApiError::ForbiddenRole).answer(&frame);
         }
         let fields = match form {
