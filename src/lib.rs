@@ -33,6 +33,7 @@ pub mod polls_file;
 pub mod privacy;
 pub mod public;
 pub mod retention;
+pub mod roles;
 pub mod sessions;
 pub mod site;
 pub mod sites;

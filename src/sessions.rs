@@ -8,6 +8,7 @@
 use jiff::{SignedDuration, Timestamp};
 
 use crate::ids::{SiteId, hex, random};
+use crate::roles::Role;
 use crate::site::Site;
 use crate::store::{Session, StoreError};
 
@@ -64,14 +65,16 @@ impl Sessions {
         self.site.clock.now()
     }
 
-    /// Signs `who` in: a new session, and its id for the cookie.
-    pub async fn start(&self, who: &str) -> Result<(SessionId, Session), StoreError> {
+    /// Signs `who`, holding `role`, in: a new session, and its id for the
+    /// cookie.
+    pub async fn start(&self, who: &str, role: Role) -> Result<(SessionId, Session), StoreError> {
         let id = SessionId(hex(&random::<32>()));
         let now = self.now();
         let session = Session {
             who: who.to_owned(),
             started_at: now,
             expires_at: end_of(now, now, self.idle),
+            role: Some(role),
         };
         self.site
             .store
@@ -81,12 +84,22 @@ impl Sessions {
     }
 
     /// The live session `id` names, its end pushed back as it is used.
+    ///
+    /// A session written before roles (no role in its record) is ended and
+    /// read as none: its editor signs in again and gets their token's role
+    /// now. Reading it as admin would keep a token since made `viewer` an
+    /// admin for up to [`LONGEST`] after the upgrade; one sign-in is the
+    /// smaller cost.
     pub async fn find(&self, id: &SessionId) -> Result<Option<Session>, StoreError> {
         let now = self.now();
         let hash = id.hash();
         let Some(mut session) = self.site.store.session(&self.site.id, &hash, now).await? else {
             return Ok(None);
         };
+        if session.role.is_none() {
+            self.site.store.end_session(&self.site.id, &hash).await?;
+            return Ok(None);
+        }
         let renewed = end_of(session.started_at, now, self.idle);
         if renewed.duration_since(session.expires_at) >= RENEW_EVERY.min(self.idle / 4) {
             session.expires_at = renewed;
@@ -126,6 +139,21 @@ mod tests {
         assert_eq!(end_of(start, start, idle), start + idle);
         let late = start + SignedDuration::from_hours(10);
         assert_eq!(end_of(start, late, idle), start + LONGEST);
+    }
+
+    #[test]
+    fn a_record_from_before_roles_reads_without_one_and_is_written_alike() {
+        let old = r#"{"who":"lan","started_at":"2026-12-01T01:00:00Z","expires_at":"2026-12-01T09:00:00Z"}"#;
+        let session: Session = serde_json::from_str(old).unwrap();
+        assert_eq!(session.role, None);
+        assert_eq!(serde_json::to_string(&session).unwrap(), old);
+        let viewer = Session {
+            role: Some(Role::Viewer),
+            ..session
+        };
+        let json = serde_json::to_string(&viewer).unwrap();
+        assert!(json.ends_with(r#","role":"viewer"}"#), "{json}");
+        assert_eq!(serde_json::from_str::<Session>(&json).unwrap(), viewer);
     }
 
     #[test]

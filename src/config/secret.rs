@@ -4,6 +4,8 @@
 use std::path::PathBuf;
 
 use super::strength::strong_enough;
+use crate::ids::SiteId;
+use crate::roles::{Grant, Role};
 
 /// Where state is kept; chosen once at start. Shown (in logs, in `Debug`)
 /// with any password in a URL replaced by `***`.
@@ -77,26 +79,35 @@ impl std::fmt::Debug for Secret {
     }
 }
 
-/// An admin token and the name the audit log gives whoever holds it.
+/// An admin token, the name the audit log gives whoever holds it, and
+/// what it may do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NamedToken {
     pub name: String,
     pub token: Secret,
+    pub grant: Grant,
 }
 
 /// The name the single `TALLY_ADMIN_TOKEN` signs in as.
 pub const UNNAMED_ADMIN: &str = "admin";
 
-/// Reads `name:token,name:token`: names of 1 to 64 ASCII letters, digits,
-/// `.`, `_` or `-`, each once; tokens of at least 128 bits (as
-/// [`strong_enough`] estimates them), each once.
+/// Reads `name:token,name=role:token,name=role@site:token`: names of 1 to
+/// 64 ASCII letters, digits, `.`, `_` or `-`, each once; a role of
+/// `admin`, `editor` or `viewer` (none: admin); a site scope, which only
+/// `default` passes until sites are configured; tokens of at least 128
+/// bits (as [`strong_enough`] estimates them), each once. A name holds no
+/// `=`, `@` or `:`, so everything before the first `:` is the name and its
+/// role, and a token may hold any character but `,`.
 pub fn named_tokens(raw: &str) -> Result<Vec<NamedToken>, String> {
     let mut tokens: Vec<NamedToken> = Vec::new();
     for entry in raw.split(',').map(str::trim).filter(|e| !e.is_empty()) {
-        let Some((name, token)) = entry.split_once(':') else {
-            return Err("each entry must be name:token".into());
+        let Some((who, token)) = entry.split_once(':') else {
+            return Err("each entry must be name:token or name=role:token".into());
         };
-        let name = name.trim();
+        let (name, grant) = match who.split_once('=') {
+            Some((name, role)) => (name.trim(), grant(name.trim(), role.trim())?),
+            None => (who.trim(), Grant::ADMIN),
+        };
         let valid = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
         if name.is_empty() || name.len() > 64 || !name.chars().all(valid) {
             return Err(format!(
@@ -113,7 +124,83 @@ pub fn named_tokens(raw: &str) -> Result<Vec<NamedToken>, String> {
         tokens.push(NamedToken {
             name: name.to_owned(),
             token: Secret::new(token.to_owned()),
+            grant,
         });
     }
     Ok(tokens)
+}
+
+/// `role` or `role@site`, as `name=` gives it.
+fn grant(name: &str, text: &str) -> Result<Grant, String> {
+    let (role, site) = match text.split_once('@') {
+        Some((role, site)) => (role.trim(), Some(site.trim())),
+        None => (text, None),
+    };
+    let role = Role::parse(role)
+        .ok_or_else(|| format!("{name}={role}: a role is admin, editor or viewer"))?;
+    let site = match site {
+        None => None,
+        Some(site) => {
+            let id = SiteId::parse(site)
+                .map_err(|_| format!("{name}={role}@{site}: a site id is [a-z0-9-]{{1,64}}"))?;
+            if id != SiteId::DEFAULT {
+                return Err(format!(
+                    "{name}={role}@{site}: sites are not configured, so a role is given on the site default or on none"
+                ));
+            }
+            Some(id)
+        }
+    };
+    Ok(Grant { role, site })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(n: u8) -> String {
+        format!("{n}f7c9e21b3a8d6050c1f4f7c9e21b3a8d")
+    }
+
+    #[test]
+    fn a_named_token_may_carry_a_role_and_the_site_default() {
+        let list = format!(
+            "ha:{},minh=editor:{},lan=viewer@default:{},tu = admin : {}",
+            key(1),
+            key(2),
+            key(3),
+            key(4)
+        );
+        let grants: Vec<(String, Grant)> = named_tokens(&list)
+            .unwrap()
+            .into_iter()
+            .map(|t| (t.name, t.grant))
+            .collect();
+        let grant = |role, site: Option<SiteId>| Grant { role, site };
+        assert_eq!(
+            grants,
+            [
+                ("ha".into(), Grant::ADMIN),
+                ("minh".into(), grant(Role::Editor, None)),
+                ("lan".into(), grant(Role::Viewer, Some(SiteId::DEFAULT))),
+                ("tu".into(), Grant::ADMIN),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_bad_role_or_site_is_named_without_the_token() {
+        let refused = |entry: &str| {
+            let reason = named_tokens(&format!("{entry}:{}", key(5))).unwrap_err();
+            assert!(!reason.contains(&key(5)), "{reason}");
+            reason
+        };
+        let reason = refused("minh=editor@so-y-te");
+        assert!(reason.contains("sites are not configured"), "{reason}");
+        assert!(refused("minh=owner").contains("a role is admin, editor or viewer"));
+        assert!(refused("minh=Editor").contains("a role is admin, editor or viewer"));
+        assert!(refused("minh=editor@Bad_Site").contains("a site id is"));
+        assert!(refused("=editor").contains("a name is"));
+        assert!(refused("minh@default").contains("a name is"));
+    }
 }

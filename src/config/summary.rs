@@ -8,11 +8,14 @@ use super::{Rate, Settings, UNNAMED_ADMIN};
 impl Settings {
     /// The settings in a few lines; passwords and tokens never appear.
     pub fn summary(&self) -> String {
-        let admins: Vec<&str> = self
+        let admins: Vec<String> = self
             .admin_tokens
             .iter()
-            .map(|t| t.name.as_str())
-            .chain(self.admin_token.as_ref().map(|_| UNNAMED_ADMIN))
+            .map(|t| match t.grant.role {
+                crate::roles::Role::Admin => t.name.clone(),
+                role => format!("{}={role}", t.name),
+            })
+            .chain(self.admin_token.as_ref().map(|_| UNNAMED_ADMIN.to_owned()))
             .collect();
         let listed = |items: Vec<String>| match items.is_empty() {
             true => "none".to_owned(),

@@ -368,3 +368,19 @@ fn admin_tokens_under_128_bits_stop_the_start_saying_how_to_make_one() {
         err.reason
     );
 }
+
+#[test]
+fn a_role_on_a_site_stops_the_start_until_sites_are_configured() {
+    let token = "4f7c9e21b3a8d6050c1f4f7c9e21b3a8";
+    let list = format!("ha:{token}1,minh=editor@so-y-te:{token}2");
+    let err = settings(&[("TALLY_ADMIN_TOKENS", &list)]).unwrap_err();
+    assert_eq!(err.setting, "TALLY_ADMIN_TOKENS");
+    assert!(
+        err.reason.contains("sites are not configured"),
+        "{}",
+        err.reason
+    );
+    let list = format!("ha:{token}1,minh=editor@default:{token}2");
+    let s = settings(&[("TALLY_ADMIN_TOKENS", &list)]).unwrap();
+    assert!(s.summary().contains("ha, minh=editor"), "{}", s.summary());
+}

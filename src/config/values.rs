@@ -218,7 +218,7 @@ pub(super) fn admin_token(raw: &str) -> Result<Secret, String> {
     Ok(Secret::new(raw.to_owned()))
 }
 
-/// `name:token,name:token`, as [`named_tokens`] reads it.
+/// `name:token,name=role:token`, as [`named_tokens`] reads it.
 pub(super) fn tokens(raw: &str) -> Result<List<NamedToken>, String> {
     named_tokens(raw).map(List)
 }

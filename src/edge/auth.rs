@@ -16,21 +16,26 @@ use subtle::ConstantTimeEq;
 use super::throttle::Throttle;
 use crate::config::{NamedToken, Secret, UNNAMED_ADMIN};
 use crate::metrics::Metrics;
+use crate::roles::Role;
 
+/// Each token's holder: a name and a role, and the token's hash.
 #[derive(Debug, Clone, Default)]
-pub struct Admins(Vec<(String, [u8; 32])>);
+pub struct Admins(Vec<(String, Role, [u8; 32])>);
 
 impl Admins {
     /// `single` (named [`UNNAMED_ADMIN`]) and `named`; empty, the admin
     /// API and the console are off.
     pub fn new(single: Option<&Secret>, named: &[NamedToken]) -> Self {
-        let single = single.map(|t| (UNNAMED_ADMIN.to_owned(), t));
-        let named = named.iter().map(|t| (t.name.clone(), &t.token));
+        let single = single.map(|t| (UNNAMED_ADMIN.to_owned(), Role::Admin, t));
+        let named = named
+            .iter()
+            .map(|t| (t.name.clone(), t.grant.role, &t.token));
+        let hash = |token: &Secret| *blake3::hash(token.expose().as_bytes()).as_bytes();
         Self(
             single
                 .into_iter()
                 .chain(named)
-                .map(|(name, token)| (name, *blake3::hash(token.expose().as_bytes()).as_bytes()))
+                .map(|(name, role, token)| (name, role, hash(token)))
                 .collect(),
         )
     }
@@ -39,18 +44,32 @@ impl Admins {
         self.0.is_empty()
     }
 
-    /// Whose token `given` is. Every token is compared, each in constant
-    /// time, so the answer takes as long whichever matched.
-    pub fn name_for(&self, given: &str) -> Option<&str> {
+    /// Whether a token named `name` has `role` today: a console session
+    /// signed in before the settings changed may no longer.
+    pub fn holds(&self, name: &str, role: Role) -> bool {
+        self.0.iter().any(|(n, r, _)| n == name && *r == role)
+    }
+
+    /// Whose token `given` is, and its role. Every token is compared,
+    /// each in constant time, so the answer takes as long whichever
+    /// matched.
+    pub fn holder_of(&self, given: &str) -> Option<Holder<'_>> {
         let given = blake3::hash(given.as_bytes());
         let mut found = None;
-        for (name, token) in &self.0 {
+        for (name, role, token) in &self.0 {
             if bool::from(given.as_bytes().ct_eq(token)) {
-                found = Some(name.as_str());
+                found = Some(Holder { name, role: *role });
             }
         }
         found
     }
+}
+
+/// Who holds a token: the name the audit log gives them, and their role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Holder<'a> {
+    pub name: &'a str,
+    pub role: Role,
 }
 
 /// Why a token was refused.
@@ -83,6 +102,11 @@ impl SignIn {
         }
     }
 
+    /// Whether a token named `name` has `role` today.
+    pub fn holds(&self, name: &str, role: Role) -> bool {
+        self.admins.holds(name, role)
+    }
+
     /// No token is set: the console and the admin API are off.
     pub fn is_off(&self) -> bool {
         self.admins.is_empty()
@@ -90,8 +114,8 @@ impl SignIn {
 
     /// Whose token `given` is, exactly as sent, from `ip`, to `via` (the
     /// console or the admin API, for the log).
-    pub fn check(&self, given: &str, ip: IpAddr, via: &'static str) -> Result<&str, Refused> {
-        if let Some(who) = self.admins.name_for(given) {
+    pub fn check(&self, given: &str, ip: IpAddr, via: &'static str) -> Result<Holder<'_>, Refused> {
+        if let Some(who) = self.admins.holder_of(given) {
             self.throttle.succeeded(ip);
             return Ok(who);
         }
@@ -123,7 +147,7 @@ impl SignIn {
         headers: &HeaderMap,
         ip: IpAddr,
         via: &'static str,
-    ) -> Result<&str, Refused> {
+    ) -> Result<Holder<'_>, Refused> {
         self.check(bearer_token(headers).unwrap_or(""), ip, via)
     }
 }
@@ -147,7 +171,7 @@ mod tests {
 
     fn sign_in() -> SignIn {
         let single = Secret::new(TOKEN.into());
-        let named = crate::config::named_tokens(&format!("lan:{LAN},minh:{MINH}")).unwrap();
+        let named = crate::config::named_tokens(&format!("lan:{LAN},minh=viewer:{MINH}")).unwrap();
         let admins = Admins::new(Some(&single), &named);
         SignIn::new(admins, Arc::new(Metrics::new("embedded")), false)
     }
@@ -190,16 +214,20 @@ mod tests {
     fn each_named_token_signs_in_as_its_name() {
         let gate = sign_in();
         let at = ip("203.0.113.7");
-        assert_eq!(gate.check(TOKEN, at, "test"), Ok("admin"));
-        assert_eq!(gate.check(LAN, at, "test"), Ok("lan"));
-        assert_eq!(gate.check(MINH, at, "test"), Ok("minh"));
+        let holder = |name, role| Ok(Holder { name, role });
+        assert_eq!(gate.check(TOKEN, at, "test"), holder("admin", Role::Admin));
+        assert_eq!(gate.check(LAN, at, "test"), holder("lan", Role::Admin));
+        assert_eq!(gate.check(MINH, at, "test"), holder("minh", Role::Viewer));
         assert!(gate.check(&MINH[..MINH.len() - 1], at, "test").is_err());
         assert!(gate.check("", at, "test").is_err());
         assert_eq!(
-            gate.bearer(&bearer(&format!("Bearer {LAN}")), at, "test"),
+            gate.bearer(&bearer(&format!("Bearer {LAN}")), at, "test")
+                .map(|h| h.name),
             Ok("lan")
         );
         assert!(Admins::new(None, &[]).is_empty());
+        assert!(gate.holds("minh", Role::Viewer) && gate.holds("admin", Role::Admin));
+        assert!(!gate.holds("minh", Role::Admin) && !gate.holds("hoa", Role::Viewer));
     }
 
     #[test]
@@ -213,7 +241,7 @@ mod tests {
             gate.check("guess", office, "test"),
             Err(Refused::TooSoon(2 * FIRST_WAIT))
         );
-        assert_eq!(gate.check(LAN, office, "test"), Ok("lan"));
+        assert_eq!(gate.check(LAN, office, "test").map(|h| h.name), Ok("lan"));
         assert_eq!(gate.metrics.admin_auth_failures.get(), 6);
         assert_eq!(gate.metrics.admin_lockouts.get(), 1);
     }
@@ -234,15 +262,27 @@ mod tests {
             assert!(gate.check("guess", ip("198.51.100.10"), "test").is_err());
         }
         assert!(gate.throttle.tracked() <= MOST_TRACKED + 1);
-        assert_eq!(gate.check(MINH, never_failed, "test"), Ok("minh"));
-        assert_eq!(gate.check(TOKEN, failed, "test"), Ok("admin"));
-        assert_eq!(gate.check(LAN, ip("198.51.100.10"), "test"), Ok("lan"));
+        assert_eq!(
+            gate.check(MINH, never_failed, "test").map(|h| h.name),
+            Ok("minh")
+        );
+        assert_eq!(
+            gate.check(TOKEN, failed, "test").map(|h| h.name),
+            Ok("admin")
+        );
+        assert_eq!(
+            gate.check(LAN, ip("198.51.100.10"), "test").map(|h| h.name),
+            Ok("lan")
+        );
         // Unknown addresses share one count now: a wrong token from a new
         // one is too soon, a correct one still signs in.
         assert!(matches!(
             gate.check("guess", ip("198.51.100.11"), "test"),
             Err(Refused::TooSoon(_))
         ));
-        assert_eq!(gate.check(LAN, ip("198.51.100.11"), "test"), Ok("lan"));
+        assert_eq!(
+            gate.check(LAN, ip("198.51.100.11"), "test").map(|h| h.name),
+            Ok("lan")
+        );
     }
 }

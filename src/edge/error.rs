@@ -83,6 +83,9 @@ pub enum ApiError {
     },
     StoreUnavailable,
     Unauthorized,
+    /// A correct token (or console session) whose role may not do this:
+    /// a viewer changing anything, an editor the deployment's operations.
+    ForbiddenRole,
     /// A wrong admin token from an address that sent too many and must
     /// wait between them (a correct token is never refused).
     SignInLockedOut {

@@ -337,6 +337,17 @@ const ADDED: &[(&str, &str, &str, &str)] = &[
     ("ops", "POST /admin/history/import", "504", JSON),
     // A list's page out of bounds (issue 30); the archive had a 400 before.
     ("ops", "GET /admin/polls", "400", JSON),
+    // Roles: a viewer changing anything, an editor taking a backup.
+    ("ops", "POST /admin/polls", "403", JSON),
+    ("ops", "PUT /admin/polls/{id}", "403", JSON),
+    ("ops", "DELETE /admin/polls/{id}", "403", JSON),
+    ("ops", "POST /admin/polls/{id}/close", "403", JSON),
+    ("ops", "POST /admin/polls/{id}/reopen", "403", JSON),
+    ("ops", "POST /admin/polls/{id}/archive", "403", JSON),
+    ("ops", "POST /admin/polls/{id}/publish", "403", JSON),
+    ("ops", "PUT /admin/counter/baseline", "403", JSON),
+    ("ops", "POST /admin/history/import", "403", JSON),
+    ("ops", "GET /admin/backup", "403", JSON),
 ];
 
 /// Operations added since the fixtures were taken, each for a reason.

@@ -283,6 +283,12 @@ pub struct Session {
     pub started_at: Timestamp,
     /// When the session ends unless used again before.
     pub expires_at: Timestamp,
+    /// The token's role when the editor signed in. A record written before
+    /// roles has none, and is read as no session (see
+    /// [`crate::sessions::Sessions::find`]); none is also written as the
+    /// record was then, so a test can make one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<crate::roles::Role>,
 }
 
 /// Whether a store's own disk takes writes. The embedded store's may

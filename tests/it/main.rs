@@ -42,6 +42,7 @@ mod retention;
 mod retention_keys;
 mod retention_metrics;
 mod retention_visits;
+mod roles;
 mod schema_version;
 mod sign_in;
 mod store_conformance;

@@ -1896,6 +1896,7 @@ async fn sessions_are_kept_until_they_end_or_are_forgotten(s: &dyn Store) {
         who: "lan".into(),
         started_at: ts(T0),
         expires_at: ts(T0 + 3_600_000),
+        role: Some(tally::roles::Role::Editor),
     };
     let hash = "ab".repeat(32);
     assert_eq!(s.session(&SITE, &hash, ts(T0)).await.unwrap(), None);
@@ -1916,9 +1917,19 @@ async fn sessions_are_kept_until_they_end_or_are_forgotten(s: &dyn Store) {
         .await
         .unwrap();
     let found = s.session(&SITE, &hash, ts(T0 + 3_600_000)).await.unwrap();
-    assert_eq!(found, Some(renewed));
+    assert_eq!(found, Some(renewed.clone()));
     s.end_session(&SITE, &hash).await.unwrap();
     assert_eq!(s.session(&SITE, &hash, ts(T0 + 1000)).await.unwrap(), None);
+    // A record written before roles (none in it) reads back without one.
+    let before_roles = tally::store::Session {
+        role: None,
+        ..renewed
+    };
+    s.put_session(&SITE, &other, &before_roles, ts(T0))
+        .await
+        .unwrap();
+    let found = s.session(&SITE, &other, ts(T0 + 1000)).await.unwrap();
+    assert_eq!(found.map(|f| f.role), Some(None));
 }
 
 // ---- archive ----------------------------------------------------------

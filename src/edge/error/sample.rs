@@ -83,6 +83,7 @@ pub fn every() -> Vec<ApiError> {
         TooManyStreams,
         TooManyStreamsFromAddress { most: 8 },
         Unauthorized,
+        ForbiddenRole,
         locked_out(),
         AdminDisabled,
         invalid_poll(),
@@ -131,6 +132,7 @@ fn sampled(error: &ApiError) -> bool {
         | RateLimited { .. }
         | StoreUnavailable
         | Unauthorized
+        | ForbiddenRole
         | SignInLockedOut { .. }
         | AdminDisabled
         | InvalidPoll(_)

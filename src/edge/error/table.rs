@@ -233,6 +233,12 @@ impl ApiError {
                 "Cần mã quản trị hợp lệ.",
                 "A valid bearer token is required.",
             ),
+            ForbiddenRole => row(
+                S::FORBIDDEN,
+                "forbidden_role",
+                "Vai trò của bạn không được phép làm việc này; không có gì thay đổi.",
+                "Your role may not do this; nothing changed.",
+            ),
             SignInLockedOut { .. } => row(
                 S::TOO_MANY_REQUESTS,
                 "too_many_failed_sign_ins",

@@ -6,16 +6,16 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::State;
-use http::{HeaderMap, HeaderValue, header};
+use http::{HeaderValue, header};
 use tokio_stream::wrappers::ReceiverStream;
 
-use super::AdminApi;
-use crate::edge::client::Client;
+use super::{AdminApi, Operate, Signed};
 use crate::edge::error::ApiError;
 use crate::edge::respond::Response;
 use crate::refusals;
 
-refusals!(BackupRefusals: [AdminDisabled, Unauthorized, locked_out(), StoreUnavailable]);
+refusals!(BackupRefusals: [AdminDisabled, Unauthorized,
+    ForbiddenRole, locked_out(), StoreUnavailable]);
 
 /// A backup of the whole state
 ///
@@ -35,10 +35,8 @@ refusals!(BackupRefusals: [AdminDisabled, Unauthorized, locked_out(), StoreUnava
 )]
 pub async fn get_backup(
     State(api): State<Arc<AdminApi>>,
-    client: Client,
-    headers: HeaderMap,
+    _: Signed<Operate>,
 ) -> Result<Response, ApiError> {
-    api.authorize(&headers, client)?;
     api.backups.ready().await?;
     let (cut, chunks) = api.backups.stream();
     let mut response = Response::new(Body::from_stream(ReceiverStream::new(chunks)));

@@ -5,17 +5,17 @@
 use std::sync::Arc;
 
 use axum::extract::State;
-use http::{HeaderMap, StatusCode};
+use http::StatusCode;
 
 use super::bodies::AdminPoll;
 use super::params::Poll;
-use super::{AdminApi, PollPath, poll_id};
-use crate::edge::client::Client;
+use super::{AdminApi, EditPolls, PollPath, Signed, poll_id};
 use crate::edge::error::ApiError;
 use crate::edge::respond::{Response, json_response};
 use crate::refusals;
 
-refusals!(PublishRefusals: [PollNotFound, AdminDisabled, Unauthorized, locked_out(), StoreUnavailable]);
+refusals!(PublishRefusals: [PollNotFound, AdminDisabled, Unauthorized,
+    ForbiddenRole, locked_out(), StoreUnavailable]);
 
 /// Publish a draft
 ///
@@ -31,10 +31,9 @@ refusals!(PublishRefusals: [PollNotFound, AdminDisabled, Unauthorized, locked_ou
 pub async fn publish_poll(
     State(api): State<Arc<AdminApi>>,
     path: PollPath,
-    client: Client,
-    headers: HeaderMap,
+    signed: Signed<EditPolls>,
 ) -> Result<Response, ApiError> {
-    let who = api.authorize(&headers, client)?;
+    let who = signed.who;
     let state = api.editing.publish(&who, &poll_id(path)?).await?;
     Ok(json_response(StatusCode::OK, &api.admin_poll(&state, None)))
 }

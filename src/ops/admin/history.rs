@@ -16,8 +16,7 @@ use super::bodies::{
     VisitsPerMonth,
 };
 use super::params::{Days, Format, Limit, Months, Poll};
-use super::{AdminApi, PollPath, poll_id};
-use crate::edge::client::Client;
+use super::{AdminApi, EditPolls, PollPath, Read, Signed, poll_id};
 use crate::edge::error::ApiError;
 use crate::edge::respond::{Response, json_response, query_param};
 use crate::ops::export::Form;
@@ -45,6 +44,7 @@ refusals!(ImportRefusals: [
     invalid_import(),
     AdminDisabled,
     Unauthorized,
+    ForbiddenRole,
     locked_out(),
     StoreUnavailable,
     ImportUnsettled,
@@ -90,11 +90,9 @@ fn limit(query: Option<&str>, default: usize, most: usize) -> Result<usize, ApiE
 pub async fn ballots_per_day(
     State(api): State<Arc<AdminApi>>,
     path: PollPath,
-    client: Client,
-    headers: HeaderMap,
+    _: Signed<Read>,
     uri: Uri,
 ) -> Result<Response, ApiError> {
-    api.authorize(&headers, client)?;
     let q = uri.query();
     let form = Form::asked(q)?;
     let today = api.history.today();
@@ -123,11 +121,9 @@ pub async fn ballots_per_day(
 pub async fn poll_results(
     State(api): State<Arc<AdminApi>>,
     path: PollPath,
-    client: Client,
-    headers: HeaderMap,
+    _: Signed<Read>,
     uri: Uri,
 ) -> Result<Response, ApiError> {
-    api.authorize(&headers, client)?;
     let form = Form::asked(uri.query())?;
     let state = api.state(&poll_id(path)?).await?;
     let Some(form) = form else {
@@ -156,11 +152,9 @@ pub async fn poll_results(
 )]
 pub async fn visits_per_day(
     State(api): State<Arc<AdminApi>>,
-    client: Client,
-    headers: HeaderMap,
+    _: Signed<Read>,
     uri: Uri,
 ) -> Result<Response, ApiError> {
-    api.authorize(&headers, client)?;
     let q = uri.query();
     let form = Form::asked(q)?;
     let to = param(q, "to", api.history.today())?;
@@ -182,11 +176,9 @@ pub async fn visits_per_day(
 )]
 pub async fn visits_per_month(
     State(api): State<Arc<AdminApi>>,
-    client: Client,
-    headers: HeaderMap,
+    _: Signed<Read>,
     uri: Uri,
 ) -> Result<Response, ApiError> {
-    api.authorize(&headers, client)?;
     let q = uri.query();
     let form = Form::asked(q)?;
     let today = api.history.today();
@@ -211,11 +203,9 @@ pub async fn visits_per_month(
 )]
 pub async fn pages_per_day(
     State(api): State<Arc<AdminApi>>,
-    client: Client,
-    headers: HeaderMap,
+    _: Signed<Read>,
     uri: Uri,
 ) -> Result<Response, ApiError> {
-    api.authorize(&headers, client)?;
     let q = uri.query();
     let form = Form::asked(q)?;
     let to = param(q, "to", api.history.today())?;
@@ -239,11 +229,9 @@ pub async fn pages_per_day(
 )]
 pub async fn top_pages(
     State(api): State<Arc<AdminApi>>,
-    client: Client,
-    headers: HeaderMap,
+    _: Signed<Read>,
     uri: Uri,
 ) -> Result<Response, ApiError> {
-    api.authorize(&headers, client)?;
     let q = uri.query();
     let form = Form::asked(q)?;
     let to = param(q, "to", api.history.today())?;
@@ -267,11 +255,11 @@ pub async fn top_pages(
 )]
 pub async fn import_visits(
     State(api): State<Arc<AdminApi>>,
-    client: Client,
+    signed: Signed<EditPolls>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let who = api.authorize(&headers, client)?;
+    let who = signed.who;
     api.import(&headers, body, &who).await
 }
 
@@ -291,11 +279,9 @@ pub async fn import_visits(
 )]
 pub async fn audit_log(
     State(api): State<Arc<AdminApi>>,
-    client: Client,
-    headers: HeaderMap,
+    _: Signed<Read>,
     uri: Uri,
 ) -> Result<Response, ApiError> {
-    api.authorize(&headers, client)?;
     let q = uri.query();
     let form = Form::asked(q)?;
     let limit = limit(q, 100, MOST_AUDIT_READ)?;

@@ -10,6 +10,7 @@ pub mod drafts;
 pub mod history;
 mod params;
 pub mod polls;
+pub mod signed;
 
 use std::sync::Arc;
 
@@ -26,8 +27,10 @@ use crate::editing::{EditError, Editing};
 use crate::history::{History, HistoryError};
 use crate::ids::PollId;
 use crate::poll::Viewer;
+use crate::roles::Role;
 use crate::store::PollState;
 use bodies::{AdminPoll, Put};
+pub use signed::{EditPolls, Operate, Read, Signed};
 
 /// Admin bodies carry whole polls: more room than a hit's.
 pub const MAX_ADMIN_BODY: usize = 64 * 1024;
@@ -56,10 +59,15 @@ pub fn poll_id(path: PollPath) -> Result<PollId, ApiError> {
 }
 
 impl AdminApi {
-    /// Whose bearer token the request carries. A correct token is always
-    /// accepted; a wrong one from an address that sent too many is answered
-    /// `429` with when to try again.
-    pub fn authorize(&self, headers: &HeaderMap, client: Client) -> Result<String, ApiError> {
+    /// Whose bearer token the request carries, and its role. A correct
+    /// token is always accepted; a wrong one from an address that sent too
+    /// many is answered `429` with when to try again. Handlers do not call
+    /// this: they take a [`Signed`], which also checks the role.
+    fn authenticate(
+        &self,
+        headers: &HeaderMap,
+        client: Client,
+    ) -> Result<(String, Role), ApiError> {
         if self.sign_in.is_off() {
             return Err(ApiError::AdminDisabled);
         }
@@ -68,7 +76,7 @@ impl AdminApi {
             return Err(ApiError::Unauthorized);
         }
         match self.sign_in.bearer(headers, client.ip, "admin API") {
-            Ok(who) => Ok(who.to_owned()),
+            Ok(holder) => Ok((holder.name.to_owned(), holder.role)),
             Err(Refused::Wrong) => Err(ApiError::Unauthorized),
             Err(Refused::TooSoon(wait)) => Err(ApiError::SignInLockedOut {
                 retry_after_secs: wait.as_secs().max(1),

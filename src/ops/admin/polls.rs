@@ -10,9 +10,8 @@ use serde_json::Value;
 
 use super::bodies::{AdminPoll, AdminPolls, Baseline, Deleted, Put, Reopen};
 use super::params::{Force, Poll};
-use super::{AdminApi, PollPath, json_body, poll_id};
+use super::{AdminApi, EditPolls, PollPath, Read, Signed, json_body, poll_id};
 use crate::config::MAX_BASELINE;
-use crate::edge::client::Client;
 use crate::edge::error::{ApiError, HeldOption, PollConflictDetail};
 use crate::edge::paging::{PagingParams, paging};
 use crate::edge::respond::{
@@ -27,6 +26,14 @@ use crate::voting::Order;
 
 refusals!(ListRefusals: [invalid_query(), AdminDisabled, Unauthorized, locked_out(), StoreUnavailable]);
 refusals!(PollRefusals: [PollNotFound, AdminDisabled, Unauthorized, locked_out(), StoreUnavailable]);
+refusals!(ChangeRefusals: [
+    PollNotFound,
+    AdminDisabled,
+    Unauthorized,
+    ForbiddenRole,
+    locked_out(),
+    StoreUnavailable,
+]);
 refusals!(CreateRefusals: [
     admin_payload_too_large(),
     invalid_body(),
@@ -38,6 +45,7 @@ refusals!(CreateRefusals: [
     PublishedWithBallots,
     AdminDisabled,
     Unauthorized,
+    ForbiddenRole,
     locked_out(),
     StoreUnavailable,
 ]);
@@ -53,6 +61,7 @@ refusals!(PutRefusals: [
     PollNotFound,
     AdminDisabled,
     Unauthorized,
+    ForbiddenRole,
     locked_out(),
     StoreUnavailable,
 ]);
@@ -65,6 +74,7 @@ refusals!(ReopenRefusals: [
     invalid_poll(),
     AdminDisabled,
     Unauthorized,
+    ForbiddenRole,
     locked_out(),
     StoreUnavailable,
 ]);
@@ -76,6 +86,7 @@ refusals!(BaselineRefusals: [
     invalid_baseline(),
     AdminDisabled,
     Unauthorized,
+    ForbiddenRole,
     locked_out(),
     StoreUnavailable,
 ]);
@@ -97,11 +108,9 @@ fn ok(api: &AdminApi, state: &crate::store::PollState) -> Response {
 )]
 pub async fn list_polls(
     State(api): State<Arc<AdminApi>>,
-    client: Client,
-    headers: HeaderMap,
+    _: Signed<Read>,
     uri: Uri,
 ) -> Result<Response, ApiError> {
-    api.authorize(&headers, client)?;
     let paging = paging(uri.query())?;
     let listed = api.editing.voting.list(Order::ById, paging, None).await?;
     let body = AdminPolls {
@@ -132,12 +141,12 @@ pub async fn list_polls(
 )]
 pub async fn create_poll(
     State(api): State<Arc<AdminApi>>,
-    client: Client,
+    signed: Signed<EditPolls>,
     headers: HeaderMap,
     uri: Uri,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let who = api.authorize(&headers, client)?;
+    let who = signed.who;
     api.put_poll(&who, &headers, &uri, body, None).await
 }
 
@@ -151,10 +160,8 @@ pub async fn create_poll(
 pub async fn get_poll(
     State(api): State<Arc<AdminApi>>,
     path: PollPath,
-    client: Client,
-    headers: HeaderMap,
+    _: Signed<Read>,
 ) -> Result<Response, ApiError> {
-    api.authorize(&headers, client)?;
     Ok(ok(&api, &api.state(&poll_id(path)?).await?))
 }
 
@@ -174,12 +181,12 @@ pub async fn get_poll(
 pub async fn put_poll(
     State(api): State<Arc<AdminApi>>,
     path: PollPath,
-    client: Client,
+    signed: Signed<EditPolls>,
     headers: HeaderMap,
     uri: Uri,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let who = api.authorize(&headers, client)?;
+    let who = signed.who;
     let id = poll_id(path)?;
     api.put_poll(&who, &headers, &uri, body, Some(id)).await
 }
@@ -192,15 +199,14 @@ pub async fn put_poll(
     delete, path = "/admin/polls/{id}", tag = "admin", operation_id = "deletePoll",
     security(("bearer" = [])),
     params(Poll),
-    responses((status = 200, description = "What was deleted.", body = Deleted), PollRefusals),
+    responses((status = 200, description = "What was deleted.", body = Deleted), ChangeRefusals),
 )]
 pub async fn delete_poll(
     State(api): State<Arc<AdminApi>>,
     path: PollPath,
-    client: Client,
-    headers: HeaderMap,
+    signed: Signed<EditPolls>,
 ) -> Result<Response, ApiError> {
-    let who = api.authorize(&headers, client)?;
+    let who = signed.who;
     let gone = api.editing.delete(&who, &poll_id(path)?).await?;
     let deleted = Deleted {
         id: gone.poll.id.as_str().to_owned(),
@@ -217,15 +223,14 @@ pub async fn delete_poll(
     post, path = "/admin/polls/{id}/close", tag = "admin", operation_id = "closePoll",
     security(("bearer" = [])),
     params(Poll),
-    responses((status = 200, description = "The closed poll and its results.", body = AdminPoll), PollRefusals),
+    responses((status = 200, description = "The closed poll and its results.", body = AdminPoll), ChangeRefusals),
 )]
 pub async fn close_poll(
     State(api): State<Arc<AdminApi>>,
     path: PollPath,
-    client: Client,
-    headers: HeaderMap,
+    signed: Signed<EditPolls>,
 ) -> Result<Response, ApiError> {
-    let who = api.authorize(&headers, client)?;
+    let who = signed.who;
     Ok(ok(&api, &api.editing.close(&who, &poll_id(path)?).await?))
 }
 
@@ -245,11 +250,11 @@ pub async fn close_poll(
 pub async fn reopen_poll(
     State(api): State<Arc<AdminApi>>,
     path: PollPath,
-    client: Client,
+    signed: Signed<EditPolls>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let who = api.authorize(&headers, client)?;
+    let who = signed.who;
     let id = poll_id(path)?;
     let closes_at = api.reopen_until(&headers, body).await?;
     Ok(ok(&api, &api.editing.reopen(&who, &id, closes_at).await?))
@@ -263,15 +268,14 @@ pub async fn reopen_poll(
     post, path = "/admin/polls/{id}/archive", tag = "admin", operation_id = "archivePoll",
     security(("bearer" = [])),
     params(Poll),
-    responses((status = 200, description = "The archived poll.", body = AdminPoll), PollRefusals),
+    responses((status = 200, description = "The archived poll.", body = AdminPoll), ChangeRefusals),
 )]
 pub async fn archive_poll(
     State(api): State<Arc<AdminApi>>,
     path: PollPath,
-    client: Client,
-    headers: HeaderMap,
+    signed: Signed<EditPolls>,
 ) -> Result<Response, ApiError> {
-    let who = api.authorize(&headers, client)?;
+    let who = signed.who;
     Ok(ok(&api, &api.editing.archive(&who, &poll_id(path)?).await?))
 }
 
@@ -287,11 +291,11 @@ pub async fn archive_poll(
 )]
 pub async fn put_baseline(
     State(api): State<Arc<AdminApi>>,
-    client: Client,
+    signed: Signed<EditPolls>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let who = api.authorize(&headers, client)?;
+    let who = signed.who;
     let value = json_body(&headers, body).await?;
     let bad = || {
         ApiError::InvalidBaseline(format!(

@@ -8,6 +8,7 @@ use super::history::visits_chart;
 use super::layout::{Frame, html_response};
 use super::resume::Kept;
 use super::{Answer, Console, Editor};
+use crate::roles::Need;
 
 /// The sign-in form, with what went wrong last time.
 /// The sign-in form; `kept`, a poll's form sent after the session ended,
@@ -71,7 +72,9 @@ pub(super) async fn dashboard(console: &Console, editor: &Editor) -> Answer {
         h2 { (frame.t("Đi tới", "Go to")) }
         ul {
             li { a href=(frame.link("/admin/console/polls")) { (frame.t("Các cuộc bình chọn", "Polls")) } }
-            li { a href=(frame.link("/admin/console/new-poll")) { (frame.t("Tạo câu hỏi mới", "New poll")) } }
+            @if frame.may(Need::EditPolls) {
+                li { a href=(frame.link("/admin/console/new-poll")) { (frame.t("Tạo câu hỏi mới", "New poll")) } }
+            }
             li { a href=(frame.link("/admin/console/history")) { (frame.t("Lượt truy cập theo ngày, tháng", "Visits per day and month")) } }
             li { a href=(frame.link("/admin/console/audit")) { (frame.t("Nhật ký thay đổi", "Audit log")) } }
         }

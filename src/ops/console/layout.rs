@@ -10,6 +10,7 @@ use maud::{DOCTYPE, Markup, html};
 use super::words::{Lang, tr};
 use crate::edge::respond::{Response, bytes_response};
 use crate::edge::text::text;
+use crate::roles::{Need, Role};
 
 /// Only the console's own stylesheet and script (no inline script or
 /// style), no frames, nothing from elsewhere; forms post only here.
@@ -31,6 +32,8 @@ pub struct Frame {
     /// `Some` when `?lang=` was given: links keep it.
     pub asked: Option<Lang>,
     pub who: Option<String>,
+    /// The signed-in editor's role: the page shows only what it may do.
+    pub role: Option<Role>,
     pub csrf: Option<String>,
 }
 
@@ -44,6 +47,12 @@ impl Frame {
             }
             None => path.to_owned(),
         }
+    }
+
+    /// Whether the signed-in editor may do what `need` asks, so the page
+    /// shows its button (the server checks again when it is pressed).
+    pub fn may(&self, need: Need) -> bool {
+        self.role.is_some_and(|role| role.may(need))
     }
 
     /// A text in the page's language.
@@ -90,7 +99,9 @@ impl Frame {
                                     li { a href=(self.link("/admin/console/polls")) { (self.t("Bình chọn", "Polls")) } }
                                     li { a href=(self.link("/admin/console/history")) { (self.t("Lượt truy cập", "Visits")) } }
                                     li { a href=(self.link("/admin/console/audit")) { (self.t("Nhật ký", "Audit log")) } }
-                                    li { a href=(self.link("/admin/console/import")) { (self.t("Bộ đếm cũ", "Previous counter")) } }
+                                    @if self.may(Need::EditPolls) {
+                                        li { a href=(self.link("/admin/console/import")) { (self.t("Bộ đếm cũ", "Previous counter")) } }
+                                    }
                                 }
                             }
                         }

@@ -11,6 +11,7 @@ use super::layout::{Frame, html_response};
 use super::polls::{poll_link, visibility_words, window};
 use super::{Answer, Console, Editor, Failure};
 use crate::edge::paging::paging;
+use crate::roles::Need;
 use crate::store::PollState;
 use crate::voting::{Listed, Order, Paging};
 
@@ -36,7 +37,9 @@ pub(super) async fn list(console: &Console, editor: &Editor, query: Option<&str>
     let title = frame.t("Các cuộc bình chọn", "Polls");
     let body = html! {
         h1 { (title) }
-        p { a.button href=(frame.link("/admin/console/new-poll")) { (frame.t("Tạo câu hỏi mới", "New poll")) } }
+        @if frame.may(Need::EditPolls) {
+            p { a.button href=(frame.link("/admin/console/new-poll")) { (frame.t("Tạo câu hỏi mới", "New poll")) } }
+        }
         @for (group, heading) in groups.iter().enumerate() {
             @let polls: Vec<&PollState> = listed.items.iter()
                 .filter(|s| Order::Console.group(&s.poll, now) == Some(group))

@@ -42,7 +42,7 @@ use jiff::tz::TimeZone;
 
 pub use self::fields::Fields;
 use self::layout::{Frame, error_page, see_other};
-pub use self::routes::{PAGES, route};
+pub use self::routes::{PAGES, Takes, route, send_to_console};
 use self::words::Lang;
 use crate::counter::Counter;
 use crate::edge::auth::SignIn;
@@ -51,6 +51,7 @@ use crate::edge::error::ApiError;
 use crate::edge::respond::{Response, query_param, read_body};
 use crate::editing::{EditError, Editing};
 use crate::history::{History, HistoryError};
+use crate::roles::{Need, Role};
 use crate::sessions::{SessionId, Sessions};
 use crate::store::StoreError;
 use crate::voting::Voting;
@@ -92,26 +93,6 @@ pub enum Page {
     Import,
 }
 
-/// The console's page for an admin API address a browser asked for
-/// (`/admin/polls/{id}` → the poll's page), `?lang=` kept: a 303 there.
-pub fn send_to_console(uri: &http::Uri) -> Response {
-    let segments: Vec<&str> = uri.path().trim_matches('/').split('/').collect();
-    let page = match segments.as_slice() {
-        ["admin", "polls"] => "/admin/console/polls".to_owned(),
-        ["admin", "polls", id, ..] if crate::ids::PollId::parse(id).is_ok() => {
-            format!("/admin/console/polls/{id}")
-        }
-        ["admin", "history", ..] => "/admin/console/history".to_owned(),
-        ["admin", "audit"] => "/admin/console/audit".to_owned(),
-        _ => "/admin/".to_owned(),
-    };
-    let page = match query_param(uri.query(), "lang").as_deref() {
-        Some(lang @ ("vi" | "en")) => format!("{page}?lang={lang}"),
-        _ => page,
-    };
-    see_other(&page)
-}
-
 /// What the console needs.
 pub struct Console {
     pub sessions: Arc<Sessions>,
@@ -129,9 +110,11 @@ pub struct Console {
     pub public_url: Option<String>,
 }
 
-/// A signed-in request: who, its session, and the page's frame.
+/// A signed-in request: who, their role, its session, and the page's
+/// frame.
 pub struct Editor {
     pub who: String,
+    pub role: Role,
     pub id: SessionId,
     pub frame: Frame,
 }
@@ -219,14 +202,17 @@ impl Console {
             lang: asked.unwrap_or(self.lang),
             asked,
             who: None,
+            role: None,
             csrf: None,
         }
     }
 
-    /// Answers a console request (its method already checked).
+    /// Answers a console request (its method already checked), refusing
+    /// an editor whose role may not do what the page `need`s.
     pub async fn handle(
         &self,
         page: Page,
+        need: Need,
         id: Option<&str>,
         req: Request,
         client: Client,
@@ -299,6 +285,11 @@ impl Console {
             Err(e) => return e.answer(&frame),
         };
         frame = editor.frame.clone();
+        // The one check of every signed-in page: before its form is read.
+        if !editor.role.may(need) {
+            tracing::info!(who = %editor.who, role = %editor.role, ?page, "console: refused by role");
+            return Failure::Refused(ApiError::ForbiddenRole).answer(&frame);
+        }
         let fields = match form {
             Some(bytes) => match Fields::read(&parts.headers, bytes).await {
                 Some(fields) => Some(fields),
@@ -364,13 +355,25 @@ impl Console {
         let Some(found) = self.sessions.find(&id).await? else {
             return Ok(None);
         };
+        // `find` reads a record without a role as no session. A session
+        // whose name no longer has its role (the settings changed since it
+        // signed in: the token removed, or given another role) ends.
+        let Some(role) = found.role else {
+            return Ok(None);
+        };
+        if !self.sign_in.holds(&found.who, role) {
+            self.sessions.end(&id).await?;
+            return Ok(None);
+        }
         let frame = Frame {
             who: Some(found.who.clone()),
+            role: Some(role),
             csrf: Some(session::csrf_token(&id)),
             ..frame
         };
         Ok(Some(Editor {
             who: found.who,
+            role,
             id,
             frame,
         }))

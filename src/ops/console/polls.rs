@@ -15,6 +15,7 @@ use crate::ids::PollId;
 use crate::ops::export::Form;
 use crate::ops::sheets::{self, Reader};
 use crate::poll::{Poll, PollStatus, Results, Visibility};
+use crate::roles::Need;
 use crate::store::PollState;
 
 /// The poll a path names, or not found.
@@ -195,7 +196,12 @@ fn button_form(frame: &Frame, action: String, label: &str, class: &str) -> Marku
     }
 }
 
+/// A poll's buttons, for a role that may change polls (the routes they
+/// lead to refuse any other).
 fn actions(frame: &Frame, poll: &Poll, status: PollStatus) -> Markup {
+    if !frame.may(Need::EditPolls) {
+        return html! {};
+    }
     html! {
         div.actions {
             a.button.secondary href=(poll_link(frame, &poll.id, "/edit")) { (frame.t("Sửa", "Edit")) }

@@ -1,86 +1,112 @@
-//! The console's pages, each at its address with the methods it takes;
-//! one handler answers them all ([`Console::handle`]), told which page.
+//! The console's pages, each at its address with the methods it takes and
+//! what each method needs of the signed-in editor's role; one handler
+//! answers them all ([`Console::handle`]), told which page and its need,
+//! and refuses a role that may not.
 
 use std::sync::Arc;
 
 use axum::extract::{FromRef, FromRequestParts, Path, Request, State};
 use axum::routing::{MethodRouter, get, post};
 
+use super::layout::see_other;
 use super::{Console, Page};
 use crate::edge::client::Client;
-use crate::edge::respond::Response;
+use crate::edge::respond::{Response, query_param};
+use crate::roles::Need;
+use crate::roles::Need::{EditPolls, Open, Read};
 
-/// Which methods a page takes.
+/// Which methods a page takes, each with what it needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Takes {
-    Get,
-    Post,
-    GetPost,
+    Get(Need),
+    Post(Need),
+    GetPost(Need, Need),
 }
 
-/// Every page of the console: its address, the page, its methods.
+impl Takes {
+    /// What `method` needs here; `None` if the page does not take it.
+    pub fn need(self, method: &http::Method) -> Option<Need> {
+        match (self, method.as_str()) {
+            (Takes::Get(need) | Takes::GetPost(need, _), "GET" | "HEAD") => Some(need),
+            (Takes::Post(need) | Takes::GetPost(_, need), "POST") => Some(need),
+            _ => None,
+        }
+    }
+}
+
+/// Every page of the console: its address, the page, its methods and
+/// what each needs. A page that changes something needs `EditPolls` for
+/// its form as well as for its post.
 pub const PAGES: &[(&str, Page, Takes)] = &[
-    ("/admin/", Page::Dashboard, Takes::Get),
-    ("/admin/console.css", Page::Stylesheet, Takes::Get),
-    ("/admin/console.js", Page::Script, Takes::Get),
-    ("/admin/sign-in", Page::SignIn, Takes::GetPost),
-    ("/admin/sign-out", Page::SignOut, Takes::Post),
-    ("/admin/console/polls", Page::Polls, Takes::GetPost),
-    ("/admin/console/new-poll", Page::NewPoll, Takes::Get),
-    ("/admin/console/polls/{id}", Page::Poll, Takes::Get),
+    ("/admin/", Page::Dashboard, Takes::Get(Read)),
+    ("/admin/console.css", Page::Stylesheet, Takes::Get(Open)),
+    ("/admin/console.js", Page::Script, Takes::Get(Open)),
+    ("/admin/sign-in", Page::SignIn, Takes::GetPost(Open, Open)),
+    ("/admin/sign-out", Page::SignOut, Takes::Post(Read)),
+    (
+        "/admin/console/polls",
+        Page::Polls,
+        Takes::GetPost(Read, EditPolls),
+    ),
+    (
+        "/admin/console/new-poll",
+        Page::NewPoll,
+        Takes::Get(EditPolls),
+    ),
+    ("/admin/console/polls/{id}", Page::Poll, Takes::Get(Read)),
     (
         "/admin/console/polls/{id}/edit",
         Page::EditPoll,
-        Takes::GetPost,
+        Takes::GetPost(EditPolls, EditPolls),
     ),
     (
         "/admin/console/polls/{id}/close",
         Page::ClosePoll,
-        Takes::Post,
+        Takes::Post(EditPolls),
     ),
     (
         "/admin/console/polls/{id}/reopen",
         Page::ReopenPoll,
-        Takes::Post,
+        Takes::Post(EditPolls),
     ),
     (
         "/admin/console/polls/{id}/open",
         Page::OpenPoll,
-        Takes::Post,
+        Takes::Post(EditPolls),
     ),
     (
         "/admin/console/polls/{id}/publish",
         Page::PublishPoll,
-        Takes::Post,
+        Takes::Post(EditPolls),
     ),
     (
         "/admin/console/polls/{id}/archive",
         Page::ArchivePoll,
-        Takes::GetPost,
+        Takes::GetPost(EditPolls, EditPolls),
     ),
     (
         "/admin/console/polls/{id}/delete",
         Page::DeletePoll,
-        Takes::GetPost,
+        Takes::GetPost(EditPolls, EditPolls),
     ),
     (
         "/admin/console/polls/{id}/results.csv",
         Page::PollResults { xlsx: false },
-        Takes::Get,
+        Takes::Get(Read),
     ),
     (
         "/admin/console/polls/{id}/results.xlsx",
         Page::PollResults { xlsx: true },
-        Takes::Get,
+        Takes::Get(Read),
     ),
-    ("/admin/console/history", Page::History, Takes::Get),
+    ("/admin/console/history", Page::History, Takes::Get(Read)),
     (
         "/admin/console/history/days.csv",
         Page::HistorySheet {
             months: false,
             xlsx: false,
         },
-        Takes::Get,
+        Takes::Get(Read),
     ),
     (
         "/admin/console/history/days.xlsx",
@@ -88,7 +114,7 @@ pub const PAGES: &[(&str, Page, Takes)] = &[
             months: false,
             xlsx: true,
         },
-        Takes::Get,
+        Takes::Get(Read),
     ),
     (
         "/admin/console/history/months.csv",
@@ -96,7 +122,7 @@ pub const PAGES: &[(&str, Page, Takes)] = &[
             months: true,
             xlsx: false,
         },
-        Takes::Get,
+        Takes::Get(Read),
     ),
     (
         "/admin/console/history/months.xlsx",
@@ -104,11 +130,35 @@ pub const PAGES: &[(&str, Page, Takes)] = &[
             months: true,
             xlsx: true,
         },
-        Takes::Get,
+        Takes::Get(Read),
     ),
-    ("/admin/console/audit", Page::Audit, Takes::Get),
-    ("/admin/console/import", Page::Import, Takes::GetPost),
+    ("/admin/console/audit", Page::Audit, Takes::Get(Read)),
+    (
+        "/admin/console/import",
+        Page::Import,
+        Takes::GetPost(EditPolls, EditPolls),
+    ),
 ];
+
+/// The console's page for an admin API address a browser asked for
+/// (`/admin/polls/{id}` → the poll's page), `?lang=` kept: a 303 there.
+pub fn send_to_console(uri: &http::Uri) -> Response {
+    let segments: Vec<&str> = uri.path().trim_matches('/').split('/').collect();
+    let page = match segments.as_slice() {
+        ["admin", "polls"] => "/admin/console/polls".to_owned(),
+        ["admin", "polls", id, ..] if crate::ids::PollId::parse(id).is_ok() => {
+            format!("/admin/console/polls/{id}")
+        }
+        ["admin", "history", ..] => "/admin/console/history".to_owned(),
+        ["admin", "audit"] => "/admin/console/audit".to_owned(),
+        _ => "/admin/".to_owned(),
+    };
+    let page = match query_param(uri.query(), "lang").as_deref() {
+        Some(lang @ ("vi" | "en")) => format!("{page}?lang={lang}"),
+        _ => page,
+    };
+    see_other(&page)
+}
 
 /// The route of `page`, taking `takes`.
 pub fn route<S>(page: Page, takes: Takes) -> MethodRouter<S>
@@ -117,21 +167,30 @@ where
     Arc<Console>: FromRef<S>,
 {
     let handler = move |State(console): State<Arc<Console>>, client: Client, req: Request| async move {
-        answer(&console, page, client, req).await
+        // The router sends only the methods `takes` names (HEAD as GET);
+        // anything else needs the most.
+        let need = takes.need(req.method()).unwrap_or(Need::Operate);
+        answer(&console, page, need, client, req).await
     };
     match takes {
-        Takes::Get => get(handler),
-        Takes::Post => post(handler),
-        Takes::GetPost => get(handler).post(handler),
+        Takes::Get(_) => get(handler),
+        Takes::Post(_) => post(handler),
+        Takes::GetPost(..) => get(handler).post(handler),
     }
 }
 
-async fn answer(console: &Console, page: Page, client: Client, req: Request) -> Response {
+async fn answer(
+    console: &Console,
+    page: Page,
+    need: Need,
+    client: Client,
+    req: Request,
+) -> Response {
     let (mut parts, body) = req.into_parts();
     let id = Path::<String>::from_request_parts(&mut parts, &())
         .await
         .ok()
         .map(|Path(id)| id);
     let req = Request::from_parts(parts, body);
-    console.handle(page, id.as_deref(), req, client).await
+    console.handle(page, need, id.as_deref(), req, client).await
 }

@@ -13,6 +13,7 @@ use super::{Console, Editor, Failure, Fields, dashboard, session};
 use crate::edge::auth::Refused;
 use crate::edge::client::Client;
 use crate::edge::respond::Response;
+use crate::roles::Need;
 
 /// Answers `GET` (the form) and `POST` (`form`) of `/admin/sign-in`.
 pub(super) async fn sign_in(
@@ -27,8 +28,8 @@ pub(super) async fn sign_in(
     let fields = Fields::parse(&form);
     let kept = Kept::of_fields(&fields);
     let given = fields.get("token").unwrap_or("");
-    let who = match console.sign_in.check(given, client.ip, "console") {
-        Ok(who) => who.to_owned(),
+    let (who, role) = match console.sign_in.check(given, client.ip, "console") {
+        Ok(holder) => (holder.name.to_owned(), holder.role),
         Err(Refused::Wrong) => {
             let error = frame.t("Mã quản trị không đúng.", "That admin token is not right.");
             let page = dashboard::sign_in_page(frame, Some(error), kept.as_ref());
@@ -38,7 +39,9 @@ pub(super) async fn sign_in(
             return too_soon(frame, wait.as_secs().max(1), kept.as_ref());
         }
     };
-    let id = match console.sessions.start(&who).await {
+    // A poll's form kept for an editor whose role cannot save it is let go.
+    let kept = kept.filter(|_| role.may(Need::EditPolls));
+    let id = match console.sessions.start(&who, role).await {
         Ok((id, _)) => id,
         Err(e) => return Failure::from(e).answer(frame),
     };
@@ -48,10 +51,12 @@ pub(super) async fn sign_in(
             let editor = Editor {
                 frame: Frame {
                     who: Some(who.clone()),
+                    role: Some(role),
                     csrf: Some(session::csrf_token(&id)),
                     ..frame.clone()
                 },
                 who,
+                role,
                 id: id.clone(),
             };
             let resumed = kept.resume(console, &editor).await;
