@@ -37,6 +37,7 @@ mod levels;
 mod maintain;
 mod online;
 mod polls;
+mod remembered;
 mod retention;
 mod schema;
 mod shared;
