@@ -11,11 +11,10 @@ use redb::{Database, ReadableDatabase, WriteTransaction};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::current::Current;
-use super::remembered::{Committed, PendingPages, Unwritten, changes, whole};
-use super::tables::{VISITOR_PAGES, VISITORS, err};
-use super::visits::{Record, encode, expiry};
+use super::tables::{VISITORS, err};
+use super::visits::{decode, encode, expiry};
 use crate::store::{StoreError, Touch, TouchOutcome};
-use crate::visit::{self, HitFacts, Rules};
+use crate::visit::{self, HitFacts, Rules, VisitorState};
 
 /// Most visitors whose decided records are not written yet; a hit of
 /// another visitor waits for room.
@@ -63,17 +62,14 @@ struct Pending {
     next: u64,
 }
 
-/// A record taken by a write job: (visitor key, decision, record, pages
-/// with their decisions).
-type Taken = (String, u64, Arc<[u8]>, Vec<(u64, Unwritten)>);
+/// A record taken by a write job: (visitor key, decision, record).
+type Taken = (String, u64, Arc<[u8]>);
 
 /// A visitor's latest decided record.
 struct Latest {
     /// Which decision it is.
     seq: u64,
     bytes: Arc<[u8]>,
-    /// Its pages decided since a write job last committed them.
-    pages: PendingPages,
     /// In `unwritten`: no write job has taken it yet.
     unwritten: bool,
     _room: OwnedSemaphorePermit,
@@ -125,7 +121,27 @@ impl Decided {
         // given up after a disk error from being closed.
         let db = current.db()?;
         let mut pending = self.lock();
-        let mut committed = Committed::new(&db);
+        let mut committed = None;
+        let mut read = |key: &str| -> Result<Option<VisitorState>, StoreError> {
+            if let Some(latest) = pending.records.get(key) {
+                return Ok(decode(&latest.bytes));
+            }
+            if committed.is_none() {
+                committed = Some(
+                    db.begin_read()
+                        .map_err(err)?
+                        .open_table(VISITORS)
+                        .map_err(err)?,
+                );
+            }
+            let table = committed.as_ref().expect("opened above");
+            Ok(table.get(key).map_err(err)?.and_then(|r| decode(r.value())))
+        };
+        let state = read(key)?;
+        let inherited = match (&state, inherit) {
+            (None, Some(other)) => read(other)?,
+            _ => None,
+        };
         let rules = Rules {
             window: touch.window,
             max_pages: touch.max_pages as usize,
@@ -136,49 +152,11 @@ impl Decided {
             day: touch.day,
             page: touch.page,
         };
-        let mut read = |key: &str| -> Result<Option<Record>, StoreError> {
-            match pending.records.get(key) {
-                Some(latest) => Ok(super::visits::decode(&latest.bytes)),
-                None => committed.record(key),
-            }
-        };
-        let own = read(key)?;
-        let other = match (&own, inherit) {
-            (None, Some(other)) => read(other)?.map(|r| (other, r)),
-            _ => None,
-        };
-        let pages_of = |key: &str| pending.records.get(key).map(|l| &l.pages);
-        // The pages read (`before`) and how many the visitor has in all.
-        let (state, before, count) = match own {
-            Some(Record::HeadOnly { mut state, pages }) => {
-                let mut before = match hit.page {
-                    Some(page) => committed.page(pages_of(key), key, page)?,
-                    None => None,
-                }
-                .into_iter()
-                .collect::<Vec<_>>();
-                // A new page to a full memory: the old pages may go.
-                if hit.page.is_some() && before.is_empty() && pages >= rules.max_pages {
-                    before = committed.all_pages(pages_of(key), key)?;
-                }
-                state.pages.clone_from(&before);
-                (Some(state), before, pages)
-            }
-            // Written by an earlier release: its pages move to the table.
-            Some(Record::WithPages(state)) => (Some(state), Vec::new(), 0),
-            None => (None, Vec::new(), 0),
-        };
-        let inherited = match other {
-            Some((other, record)) => Some(whole(&mut committed, pages_of(other), other, record)?),
-            None => None,
-        };
         let (state, verdict) = visit::touch(state, inherited, &hit, rules);
-        let count = (count + state.pages.len()).saturating_sub(before.len());
-        let changed = changes(&before, &state.pages);
-        let bytes: Arc<[u8]> = encode(&state, count, state.expires_at(rules)).into();
+        let bytes: Arc<[u8]> = encode(&state, state.expires_at(rules)).into();
         pending.next += 1;
         let seq = pending.next;
-        let latest = match pending.records.get_mut(key) {
+        match pending.records.get_mut(key) {
             // Its room stays with the entry it has.
             Some(latest) => {
                 latest.seq = seq;
@@ -186,23 +164,17 @@ impl Decided {
                 if !std::mem::replace(&mut latest.unwritten, true) {
                     pending.unwritten.push(key.to_owned());
                 }
-                pending.records.get_mut(key).expect("present")
             }
             None => {
                 let latest = Latest {
                     seq,
                     bytes,
-                    pages: PendingPages::new(),
                     unwritten: true,
                     _room: room,
                 };
                 pending.records.insert(key.to_owned(), latest);
                 pending.unwritten.push(key.to_owned());
-                pending.records.get_mut(key).expect("inserted")
             }
-        };
-        for (page, entry) in changed {
-            latest.pages.insert(page.0, Unwritten { seq, entry });
         }
         let start = !std::mem::replace(&mut pending.queued, true);
         // Queued outside the lock: a job that cannot be queued gives its
@@ -228,8 +200,7 @@ impl Decided {
                 let latest = pending.records.get_mut(&key)?;
                 latest.unwritten = false;
                 let (seq, bytes) = (latest.seq, Arc::clone(&latest.bytes));
-                let pages = latest.pages.iter().map(|(&p, &u)| (p, u)).collect();
-                Some((key, seq, bytes, pages))
+                Some((key, seq, bytes))
             })
             .collect()
     }
@@ -246,17 +217,12 @@ impl Decided {
             }
             return;
         };
-        for (key, seq, _, pages) in taken {
-            let Some(latest) = pending.records.get_mut(key) else {
-                continue;
-            };
-            // The table now speaks for the pages no later decision changed.
-            for (page, written) in pages {
-                if latest.pages.get(page).is_some_and(|u| u.seq == written.seq) {
-                    latest.pages.remove(page);
-                }
-            }
-            if latest.seq == *seq && !latest.unwritten {
+        for (key, seq, _) in taken {
+            if pending
+                .records
+                .get(key)
+                .is_some_and(|l| l.seq == *seq && !l.unwritten)
+            {
                 pending.records.remove(key);
             }
         }
@@ -278,15 +244,8 @@ impl Write {
     pub(super) fn put(&mut self, txn: &WriteTransaction) -> Result<(), redb::Error> {
         let taken = self.taken.insert(self.decided.take());
         let mut table = txn.open_table(VISITORS)?;
-        let mut pages = txn.open_table(VISITOR_PAGES)?;
-        for (key, _, bytes, changed) in taken.iter() {
+        for (key, _, bytes) in taken.iter() {
             table.insert(key.as_str(), &**bytes)?;
-            for (page, decided) in changed {
-                match decided.entry {
-                    Some(entry) => pages.insert((key.as_str(), *page), entry.as_slice())?,
-                    None => pages.remove((key.as_str(), *page))?,
-                };
-            }
         }
         Ok(())
     }
@@ -374,11 +333,7 @@ mod tests {
         assert_eq!(waiting(&decided), 0);
         let read = db.begin_read().unwrap();
         let table = read.open_table(VISITORS).unwrap();
-        let Some(Record::HeadOnly { state: kept, .. }) =
-            super::super::visits::decode(table.get("v").unwrap().unwrap().value())
-        else {
-            panic!("no record")
-        };
+        let kept = decode(table.get("v").unwrap().unwrap().value()).unwrap();
         assert_eq!(kept.last.as_millisecond(), at + 2);
         drop((table, read));
         // Now the table speaks.

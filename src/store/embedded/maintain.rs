@@ -12,9 +12,7 @@ use std::ops::Bound;
 use jiff::Timestamp;
 use redb::{ReadableTable, TableDefinition, WriteTransaction};
 
-use super::tables::{
-    ADDRESS_BALLOTS, BATCHES, HASH_KEYS, MARKS, SESSIONS, SPENT, VISITOR_PAGES, VISITORS,
-};
+use super::tables::{ADDRESS_BALLOTS, BATCHES, HASH_KEYS, MARKS, SESSIONS, SPENT, VISITORS};
 use super::visits::expiry;
 
 /// Entries looked at per table per call.
@@ -42,21 +40,9 @@ impl Cursors {
     pub(super) fn step(&self, txn: &WriteTransaction, now: Timestamp) -> Result<(), redb::Error> {
         let now_ms = now.as_millisecond();
         let mut cursors = self.0.lock();
-        let gone = std::cell::RefCell::new(Vec::new());
-        cursors[0] = sweep(txn, VISITORS, cursors[0].take(), |key, record| {
-            let expired = expiry(record).is_none_or(|at| at < now_ms);
-            if expired {
-                gone.borrow_mut().push(key.to_owned());
-            }
-            expired
+        cursors[0] = sweep(txn, VISITORS, cursors[0].take(), |_, record| {
+            expiry(record).is_none_or(|at| at < now_ms)
         })?;
-        // A visitor's pages go with its record.
-        let mut pages = txn.open_table(VISITOR_PAGES)?;
-        for key in gone.into_inner() {
-            let key = key.as_str();
-            pages.retain_in((key, 0)..=(key, u64::MAX), |_, _| false)?;
-        }
-        drop(pages);
         let oldest_marker = now_ms - BATCH_MARKER_TTL_MS;
         cursors[1] = sweep(txn, BATCHES, cursors[1].take(), |_, at| at < oldest_marker)?;
         // The last day whose counts go.

@@ -37,7 +37,6 @@ mod levels;
 mod maintain;
 mod online;
 mod polls;
-mod remembered;
 mod retention;
 mod schema;
 mod shared;

@@ -8,13 +8,8 @@ use redb::{ReadableTable, Table, TableDefinition};
 use crate::store::StoreError;
 
 /// Visitor key → encoded [`crate::visit::VisitorState`] with its
-/// expiry, without its pages (see `visits.rs`).
+/// expiry (see `visits.rs`).
 pub(super) const VISITORS: TableDefinition<&str, &[u8]> = TableDefinition::new("visitor_state");
-/// (Visitor key, page key) → the visitor's latest hit on the page and the
-/// hit that counted its view (see `visits.rs`); a visitor's pages go with
-/// its record.
-pub(super) const VISITOR_PAGES: TableDefinition<(&str, u64), &[u8]> =
-    TableDefinition::new("visitor_pages");
 pub(super) const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("counters");
 pub(super) const PAGES: TableDefinition<&str, u64> = TableDefinition::new("pages");
 /// Batch marker → when it was applied (ms).
@@ -48,7 +43,6 @@ pub(super) const AUDIT: TableDefinition<&str, &str> = TableDefinition::new("audi
 pub(super) fn create_all(db: &redb::Database) -> Result<(), redb::Error> {
     let txn = db.begin_write()?;
     txn.open_table(VISITORS)?;
-    txn.open_table(VISITOR_PAGES)?;
     txn.open_table(COUNTERS)?;
     txn.open_table(PAGES)?;
     txn.open_table(BATCHES)?;

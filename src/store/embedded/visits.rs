@@ -2,11 +2,9 @@
 //! rules of [`crate::visit`] are applied to it as hits arrive, and it is
 //! written behind them (`decided.rs`).
 //!
-//! A record is a few dozen bytes whatever the pages seen, and carries its
-//! own expiry, so housekeeping can drop it without decoding the rest. Each
-//! remembered page (at most `max_pages`) is an entry of its own in the
-//! pages table, so a hit reads and writes the record and one page, not
-//! every page the visitor has seen (see `decided.rs`).
+//! A record is a few dozen bytes plus 24 per remembered page (at most
+//! `max_pages`), and carries its own expiry, so housekeeping can drop it
+//! without decoding the rest.
 
 use async_trait::async_trait;
 use redb::WriteTransaction;
@@ -62,73 +60,26 @@ impl Visits for EmbeddedStore {
     }
 }
 
-/// A record with the pages in it, as releases before the pages table
-/// wrote it: still read, and replaced by the two kinds below on the
-/// visitor's next hit.
-const WITH_PAGES: u8 = 1;
-/// A record without pages: they are in [`super::tables::VISITOR_PAGES`],
-/// one entry each, and the record counts them.
-const HEAD_ONLY: u8 = 2;
+const VERSION: u8 = 1;
 const HEAD: usize = 1 + 8 + 8 + 8 + 4 + 2;
 const PAGE: usize = 8 + 8 + 8;
-/// A page's entry in the pages table: latest hit (ms), counting hit.
-const PAGE_ENTRY: usize = 8 + 8;
 
-/// A visitor's record as read: with every page in it (written by an
-/// earlier release), or with the number of pages in the pages table
-/// (`state.pages` is then empty).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) enum Record {
-    WithPages(VisitorState),
-    HeadOnly { state: VisitorState, pages: usize },
-}
-
-/// The record of `state` but its pages, of which the pages table holds
-/// `pages`; it may be deleted after `expires_at`.
-pub(super) fn encode(state: &VisitorState, pages: usize, expires_at: Timestamp) -> Vec<u8> {
-    head(HEAD_ONLY, state, pages, expires_at)
-}
-
-fn head(version: u8, state: &VisitorState, pages: usize, expires_at: Timestamp) -> Vec<u8> {
-    let pages = pages.min(usize::from(u16::MAX));
-    let mut out = Vec::with_capacity(HEAD);
-    out.push(version);
+/// The record of `state`, which may be deleted after `expires_at`.
+pub(super) fn encode(state: &VisitorState, expires_at: Timestamp) -> Vec<u8> {
+    let pages = state.pages.len().min(usize::from(u16::MAX));
+    let mut out = Vec::with_capacity(HEAD + PAGE * pages);
+    out.push(VERSION);
     out.extend_from_slice(&expires_at.as_millisecond().to_le_bytes());
     out.extend_from_slice(&state.last.as_millisecond().to_le_bytes());
     out.extend_from_slice(&state.visit.0.to_le_bytes());
     out.extend_from_slice(&state.day.code().to_le_bytes());
     out.extend_from_slice(&(pages as u16).to_le_bytes());
-    out
-}
-
-/// A record as an earlier release wrote it, pages and all.
-#[cfg(test)]
-pub(super) fn encode_with_pages(state: &VisitorState, expires_at: Timestamp) -> Vec<u8> {
-    let pages = state.pages.len().min(usize::from(u16::MAX));
-    let mut out = head(WITH_PAGES, state, pages, expires_at);
     for p in &state.pages[..pages] {
         out.extend_from_slice(&p.page.0.to_le_bytes());
-        out.extend_from_slice(&page_entry(p));
+        out.extend_from_slice(&p.last.as_millisecond().to_le_bytes());
+        out.extend_from_slice(&p.counted_by.to_le_bytes());
     }
     out
-}
-
-/// A page's entry in the pages table.
-pub(super) fn page_entry(seen: &PageSeen) -> [u8; PAGE_ENTRY] {
-    let mut out = [0; PAGE_ENTRY];
-    out[..8].copy_from_slice(&seen.last.as_millisecond().to_le_bytes());
-    out[8..].copy_from_slice(&seen.counted_by.to_le_bytes());
-    out
-}
-
-/// The page `page` from its entry; `None` for an entry this version cannot
-/// read, which then counts as a page not seen.
-pub(super) fn decode_page(page: PageKey, entry: &[u8]) -> Option<PageSeen> {
-    Some(PageSeen {
-        page,
-        last: instant(i64::from_le_bytes(array(entry, 0)?))?,
-        counted_by: u64::from_le_bytes(array(entry, 8)?),
-    })
 }
 
 fn instant(ms: i64) -> Option<Timestamp> {
@@ -148,34 +99,33 @@ fn array<const N: usize>(bytes: &[u8], at: usize) -> Option<[u8; N]> {
 
 /// When a record may be deleted (ms); `None` if it is not one.
 pub(super) fn expiry(record: &[u8]) -> Option<i64> {
-    if !matches!(record.first(), Some(&(WITH_PAGES | HEAD_ONLY))) {
+    if record.first() != Some(&VERSION) {
         return None;
     }
     Some(i64::from_le_bytes(array(record, 1)?))
 }
 
-/// The record; `None` for a record this version cannot read, which then
-/// counts as a visitor never seen.
-pub(super) fn decode(record: &[u8]) -> Option<Record> {
+/// The state in a record; `None` for a record this version cannot read,
+/// which then counts as a visitor never seen.
+pub(super) fn decode(record: &[u8]) -> Option<VisitorState> {
     expiry(record)?;
     let n = usize::from(u16::from_le_bytes(array(record, HEAD - 2)?));
-    let mut state = VisitorState {
+    let pages = (0..n)
+        .map(|i| {
+            let at = HEAD + i * PAGE;
+            Some(PageSeen {
+                page: PageKey(u64::from_le_bytes(array(record, at)?)),
+                last: instant(i64::from_le_bytes(array(record, at + 8)?))?,
+                counted_by: u64::from_le_bytes(array(record, at + 16)?),
+            })
+        })
+        .collect::<Option<Vec<_>>>()?;
+    Some(VisitorState {
         last: instant(i64::from_le_bytes(array(record, 9)?))?,
         visit: VisitId(u64::from_le_bytes(array(record, 17)?)),
         day: day(u32::from_le_bytes(array(record, 25)?))?,
-        pages: Vec::new(),
-    };
-    if record[0] == HEAD_ONLY {
-        return (record.len() == HEAD).then_some(Record::HeadOnly { state, pages: n });
-    }
-    state.pages = (0..n)
-        .map(|i| {
-            let at = HEAD + i * PAGE;
-            let page = PageKey(u64::from_le_bytes(array(record, at)?));
-            decode_page(page, record.get(at + 8..at + PAGE)?)
-        })
-        .collect::<Option<Vec<_>>>()?;
-    Some(Record::WithPages(state))
+        pages,
+    })
 }
 
 #[cfg(test)]
@@ -185,7 +135,7 @@ mod tests {
     #[test]
     fn a_record_reads_back_as_written() {
         let at = |ms| Timestamp::from_millisecond(ms).unwrap();
-        let mut state = VisitorState {
+        let state = VisitorState {
             last: at(1_800_000_000_123),
             visit: VisitId(u64::MAX - 7),
             day: "2026-11-28".parse().unwrap(),
@@ -202,24 +152,11 @@ mod tests {
                 },
             ],
         };
-        let record = encode_with_pages(&state, at(77));
+        let record = encode(&state, at(77));
         assert_eq!(record.len(), HEAD + 2 * PAGE);
         assert_eq!(expiry(&record), Some(77));
-        assert_eq!(decode(&record), Some(Record::WithPages(state.clone())));
+        assert_eq!(decode(&record), Some(state));
         assert_eq!(decode(&record[..record.len() - 1]), None);
-        assert_eq!(decode(b"\x03garbage"), None);
-
-        let record = encode(&state, 300, at(78));
-        assert_eq!(record.len(), HEAD);
-        assert_eq!(expiry(&record), Some(78));
-        let pages = std::mem::take(&mut state.pages);
-        assert_eq!(
-            decode(&record),
-            Some(Record::HeadOnly { state, pages: 300 })
-        );
-        assert_eq!(decode(&record[..HEAD - 1]), None);
-        for seen in pages {
-            assert_eq!(decode_page(seen.page, &page_entry(&seen)), Some(seen));
-        }
+        assert_eq!(decode(b"\x02garbage"), None);
     }
 }
