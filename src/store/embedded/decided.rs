@@ -12,9 +12,9 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::current::Current;
 use super::tables::{VISITORS, err};
-use super::visits::{decode, encode, expiry};
+use super::visits::{Partial, decode, encode, expiry};
 use crate::store::{StoreError, Touch, TouchOutcome};
-use crate::visit::{self, HitFacts, Rules, VisitorState};
+use crate::visit::{self, HitFacts, Rules};
 
 /// Most visitors whose decided records are not written yet; a hit of
 /// another visitor waits for room.
@@ -122,9 +122,9 @@ impl Decided {
         let db = current.db()?;
         let mut pending = self.lock();
         let mut committed = None;
-        let mut read = |key: &str| -> Result<Option<VisitorState>, StoreError> {
+        let mut read = |key: &str| -> Result<Option<Arc<[u8]>>, StoreError> {
             if let Some(latest) = pending.records.get(key) {
-                return Ok(decode(&latest.bytes));
+                return Ok(Some(Arc::clone(&latest.bytes)));
             }
             if committed.is_none() {
                 committed = Some(
@@ -135,12 +135,7 @@ impl Decided {
                 );
             }
             let table = committed.as_ref().expect("opened above");
-            Ok(table.get(key).map_err(err)?.and_then(|r| decode(r.value())))
-        };
-        let state = read(key)?;
-        let inherited = match (&state, inherit) {
-            (None, Some(other)) => read(other)?,
-            _ => None,
+            Ok(table.get(key).map_err(err)?.map(|r| r.value().into()))
         };
         let rules = Rules {
             window: touch.window,
@@ -152,8 +147,29 @@ impl Decided {
             day: touch.day,
             page: touch.page,
         };
-        let (state, verdict) = visit::touch(state, inherited, &hit, rules);
-        let bytes: Arc<[u8]> = encode(&state, state.expires_at(rules)).into();
+        let own = read(key)?;
+        // Most hits need only the record's head and the hit's page: the
+        // record is then changed where it lies, not decoded and encoded
+        // whole (see `visits::Partial`).
+        let partial = own
+            .as_deref()
+            .and_then(|r| Partial::read(r, hit.page, rules.max_pages));
+        let (bytes, verdict): (Arc<[u8]>, _) = match partial {
+            Some(partial) => {
+                let (state, verdict) = visit::touch(Some(partial.state.clone()), None, &hit, rules);
+                let bytes = partial.write(own.as_deref().unwrap_or_default(), &state, rules);
+                (bytes.into(), verdict)
+            }
+            None => {
+                let state = own.as_deref().and_then(decode);
+                let inherited = match (&state, inherit) {
+                    (None, Some(other)) => read(other)?.as_deref().and_then(decode),
+                    _ => None,
+                };
+                let (state, verdict) = visit::touch(state, inherited, &hit, rules);
+                (encode(&state, state.expires_at(rules)).into(), verdict)
+            }
+        };
         pending.next += 1;
         let seq = pending.next;
         match pending.records.get_mut(key) {

@@ -18,7 +18,7 @@ use jiff::Timestamp;
 
 use crate::calendar::Day;
 use crate::ids::{PageKey, VisitId};
-use crate::visit::{PageSeen, VisitorState};
+use crate::visit::{PageSeen, Rules, VisitorState};
 
 #[async_trait]
 impl Visits for EmbeddedStore {
@@ -128,6 +128,81 @@ pub(super) fn decode(record: &[u8]) -> Option<VisitorState> {
     })
 }
 
+/// A record read for one hit: its head, and of its pages only the hit's
+/// (where it lies in the record), so a hit of a visitor who has seen
+/// hundreds of pages decodes and encodes one. The rules decide on that
+/// page alone exactly as on every page: a page seen is never capped, and a
+/// new page to a memory not full is remembered; a new page to a full
+/// memory, which may forget old ones, needs the whole record.
+pub(super) struct Partial {
+    /// The record's state with only the hit's page, if remembered.
+    pub(super) state: VisitorState,
+    pages: usize,
+    /// Where the hit's page lies in the record.
+    found_at: Option<usize>,
+}
+
+impl Partial {
+    /// `None` when the hit needs the whole record (or the record is not
+    /// one this version reads in part).
+    pub(super) fn read(record: &[u8], page: Option<PageKey>, max_pages: usize) -> Option<Self> {
+        expiry(record)?;
+        let pages = usize::from(u16::from_le_bytes(array(record, HEAD - 2)?));
+        if record.len() != HEAD + pages * PAGE {
+            return None;
+        }
+        let mut state = VisitorState {
+            last: instant(i64::from_le_bytes(array(record, 9)?))?,
+            visit: VisitId(u64::from_le_bytes(array(record, 17)?)),
+            day: day(u32::from_le_bytes(array(record, 25)?))?,
+            pages: Vec::new(),
+        };
+        let mut found_at = None;
+        if let Some(page) = page {
+            let key = page.0.to_le_bytes();
+            found_at = (0..pages)
+                .map(|i| HEAD + i * PAGE)
+                .find(|&at| record[at..at + 8] == key);
+            match found_at {
+                Some(at) => state.pages.push(PageSeen {
+                    page,
+                    last: instant(i64::from_le_bytes(array(record, at + 8)?))?,
+                    counted_by: u64::from_le_bytes(array(record, at + 16)?),
+                }),
+                None if pages >= max_pages => return None,
+                None => {}
+            }
+        }
+        Some(Self {
+            state,
+            pages,
+            found_at,
+        })
+    }
+
+    /// `record` (the one read) as the rules left `state`: its head
+    /// rewritten, and its page changed in place or added at the end.
+    pub(super) fn write(&self, record: &[u8], state: &VisitorState, rules: Rules) -> Vec<u8> {
+        let added = usize::from(self.found_at.is_none() && !state.pages.is_empty());
+        let pages = self.pages + added;
+        let mut out = Vec::with_capacity(HEAD + PAGE * pages);
+        out.extend_from_slice(record);
+        out[1..9].copy_from_slice(&state.expires_at(rules).as_millisecond().to_le_bytes());
+        out[9..17].copy_from_slice(&state.last.as_millisecond().to_le_bytes());
+        out[17..25].copy_from_slice(&state.visit.0.to_le_bytes());
+        out[25..29].copy_from_slice(&state.day.code().to_le_bytes());
+        out[29..31].copy_from_slice(&(pages as u16).to_le_bytes());
+        if let Some(p) = state.pages.first() {
+            let at = self.found_at.unwrap_or(HEAD + PAGE * self.pages);
+            out.resize(out.len().max(at + PAGE), 0);
+            out[at..at + 8].copy_from_slice(&p.page.0.to_le_bytes());
+            out[at + 8..at + 16].copy_from_slice(&p.last.as_millisecond().to_le_bytes());
+            out[at + 16..at + 24].copy_from_slice(&p.counted_by.to_le_bytes());
+        }
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -158,5 +233,75 @@ mod tests {
         assert_eq!(decode(&record), Some(state));
         assert_eq!(decode(&record[..record.len() - 1]), None);
         assert_eq!(decode(b"\x02garbage"), None);
+    }
+}
+
+#[cfg(test)]
+mod partial {
+    use super::*;
+    use crate::visit::{self, HitFacts};
+    use jiff::SignedDuration;
+
+    const RULES: Rules = Rules {
+        window: SignedDuration::from_mins(30),
+        max_pages: 3,
+    };
+    const T: i64 = 1_800_000_000_000;
+    const W: i64 = 30 * 60_000;
+
+    fn hit(id: u64, ms: i64, page: Option<u64>, day: &str) -> HitFacts {
+        HitFacts {
+            id,
+            at: Timestamp::from_millisecond(T + ms).unwrap(),
+            day: day.parse().unwrap(),
+            page: page.map(PageKey),
+        }
+    }
+
+    /// Every hit below, on records of 0 to 3 pages: decided on the record
+    /// read in part, it gives the verdict and the bytes the whole record
+    /// gives.
+    #[test]
+    fn a_hit_decided_on_its_page_alone_writes_what_the_whole_record_would() {
+        let hits = |page| {
+            [
+                hit(1, 1_000, page, "2026-11-28"),
+                hit(2, 2 * W, page, "2026-11-28"),
+                hit(3, 5_000, page, "2026-11-29"),
+                hit(4, -5_000, page, "2026-11-28"),
+                hit(10, 0, page, "2026-11-28"),
+                hit(12, W - 1, page, "2026-11-28"),
+            ]
+        };
+        let mut checked = 0;
+        for n in 0..=3u64 {
+            let mut state = None;
+            for p in 0..n {
+                let first = hit(10 + p, p as i64 * 600_000, Some(p + 1), "2026-11-28");
+                state = Some(visit::touch(state, None, &first, RULES).0);
+            }
+            let Some(state) = state else { continue };
+            let record = encode(&state, state.expires_at(RULES));
+            for page in [None, Some(1), Some(2), Some(9)] {
+                for h in hits(page) {
+                    let (whole, verdict) = visit::touch(decode(&record), None, &h, RULES);
+                    let whole = encode(&whole, whole.expires_at(RULES));
+                    match Partial::read(&record, h.page, RULES.max_pages) {
+                        Some(partial) => {
+                            let (s, v) = visit::touch(Some(partial.state.clone()), None, &h, RULES);
+                            assert_eq!(v, verdict, "{n} pages, {h:?}");
+                            assert_eq!(
+                                partial.write(&record, &s, RULES),
+                                whole,
+                                "{n} pages, {h:?}"
+                            );
+                            checked += 1;
+                        }
+                        None => assert!(n == 3 && h.page == Some(PageKey(9)), "{n} pages, {h:?}"),
+                    }
+                }
+            }
+        }
+        assert!(checked > 50);
     }
 }
