@@ -168,6 +168,22 @@ pub enum PutPoll {
     DraftWithBallots,
 }
 
+impl PutPoll {
+    /// Why a backup's `poll`, written over what the store holds, cannot be
+    /// restored: every store's restore refuses the same two cases alike.
+    pub fn restore_refusal(&self, poll: &PollId) -> Option<String> {
+        match self {
+            PutPoll::Conflict(_) => {
+                Some(format!("poll {poll}: its options differ from the store's"))
+            }
+            PutPoll::DraftWithBallots => Some(format!(
+                "poll {poll}: a draft in the backup, published with ballots in the store"
+            )),
+            PutPoll::Created | PutPoll::Replaced | PutPoll::Unchanged => None,
+        }
+    }
+}
+
 /// A ballot, checked at the edge against the poll's options.
 #[derive(Debug, Clone)]
 pub struct Ballot {

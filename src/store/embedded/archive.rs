@@ -16,7 +16,7 @@ use crate::ids::{PollId, SiteId};
 use crate::store::keys::{self, PollKeys};
 use crate::store::piece::{Holding, Period, Piece, Sink, site_name};
 use crate::store::record::parse_poll;
-use crate::store::{Archive, MOST_AUDIT_ENTRIES, PutPoll, StoreError};
+use crate::store::{Archive, MOST_AUDIT_ENTRIES, StoreError};
 
 /// The mark of a restore under way: the cut (ms) of the export it writes.
 fn restoring_key(site: &SiteId) -> String {
@@ -341,20 +341,9 @@ fn restore(txn: &WriteTransaction, site: &SiteId, piece: &Piece) -> Result<(), r
         Piece::Poll { poll, counts, .. } => {
             let k = PollKeys::new(site, &poll.id);
             let version = keys::polls_version(site);
-            match polls::put(txn, &k, &version, poll, false)? {
-                PutPoll::Conflict(_) => {
-                    return Err(broken(format!(
-                        "poll {}: its options differ from the store's",
-                        poll.id
-                    )));
-                }
-                PutPoll::DraftWithBallots => {
-                    return Err(broken(format!(
-                        "poll {}: a draft in the backup, published with ballots in the store",
-                        poll.id
-                    )));
-                }
-                _ => {}
+            let put = polls::put(txn, &k, &version, poll, false)?;
+            if let Some(why) = put.restore_refusal(&poll.id) {
+                return Err(broken(why));
             }
             let mut table = txn.open_table(POLL_COUNTS)?;
             for (option, count) in counts {

@@ -15,7 +15,7 @@ use super::counters::BUCKET_TTL_SECS;
 use crate::ids::SiteId;
 use crate::store::keys::{self, PollKeys};
 use crate::store::piece::{Holding, Period, Piece, Sink};
-use crate::store::{Archive, MOST_AUDIT_ENTRIES, Polls, PutPoll, StoreError};
+use crate::store::{Archive, MOST_AUDIT_ENTRIES, Polls, StoreError};
 
 /// Whether the site keeps anything, and the mark of a restore under way.
 static HOLDING: LazyLock<Script> = LazyLock::new(|| {
@@ -44,20 +44,9 @@ impl Archive for RedisStore {
         for piece in &pieces {
             if let Piece::Poll { poll, counts, .. } = piece {
                 batch.flush(&mut conn).await?;
-                match self.put_poll(site, poll, false).await? {
-                    PutPoll::Conflict(_) => {
-                        return Err(corrupt(format!(
-                            "poll {}: its options differ from the store's",
-                            poll.id
-                        )));
-                    }
-                    PutPoll::DraftWithBallots => {
-                        return Err(corrupt(format!(
-                            "poll {}: a draft in the backup, published with ballots in the store",
-                            poll.id
-                        )));
-                    }
-                    _ => {}
+                let put = self.put_poll(site, poll, false).await?;
+                if let Some(why) = put.restore_refusal(&poll.id) {
+                    return Err(corrupt(why));
                 }
                 let k = PollKeys::new(site, &poll.id);
                 for (option, n) in counts {
