@@ -25,7 +25,7 @@ fn settings(s: &mut tally::config::Settings) {
     s.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
 }
 
-async fn put_poll(app: &TestApp, id: &str, challenge: &str) {
+pub(crate) async fn put_poll(app: &TestApp, id: &str, challenge: &str) {
     let r = app
         .http
         .put(format!("{}/admin/polls/{id}", app.ops))
@@ -42,7 +42,7 @@ async fn put_poll(app: &TestApp, id: &str, challenge: &str) {
     assert!(r.status().is_success(), "{}", r.text().await.unwrap());
 }
 
-async fn challenge(app: &TestApp, poll: &str) -> Challenge {
+pub(crate) async fn challenge(app: &TestApp, poll: &str) -> Challenge {
     challenge_from(app, poll, "127.0.0.1").await
 }
 

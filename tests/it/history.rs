@@ -417,23 +417,6 @@ async fn ten_years_imported_twice(backend: Backend) {
     app.stop().await;
 }
 
-macro_rules! on_every_store {
-    ($($case:ident),* $(,)?) => {
-        mod embedded {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $case() { super::$case(super::Backend::Embedded).await; })*
-        }
-        mod redis {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $case() { super::$case(super::Backend::Redis).await; })*
-        }
-        mod cluster {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $case() { super::$case(super::Backend::Cluster).await; })*
-        }
-    };
-}
-
 /// The counter's last week (Monday to Sunday before this one) and last
 /// month (the calendar month before), from the history.
 async fn last_week_and_last_month(backend: Backend) {

@@ -262,22 +262,6 @@ async fn a_poll_without_its_voters_is_exported_restored_and_checked(backend: Bac
     app.stop().await;
 }
 
-macro_rules! on_every_store {
-    ($($case:ident),* $(,)?) => {
-        $(
-            mod $case {
-                use crate::support::Backend;
-                #[tokio::test]
-                async fn embedded() { super::$case(Backend::Embedded).await }
-                #[tokio::test]
-                async fn redis() { super::$case(Backend::Redis).await }
-                #[tokio::test]
-                async fn cluster() { super::$case(Backend::Cluster).await }
-            }
-        )*
-    };
-}
-
 on_every_store!(
     audit_entries_go_when_their_days_are_over,
     voters_are_kept_until_their_days_after_the_close,

@@ -13,12 +13,14 @@
 //! challenge level goes 90 seconds after its last offer.
 
 use jiff::SignedDuration;
-use reqwest::{StatusCode, header};
+use reqwest::StatusCode;
 use serde_json::json;
 use tally::ids::SiteId;
 use tally::store::keys;
 
+use crate::challenge::{challenge, put_poll};
 use crate::retention_visits::{assert_ttl, mins, pttl, redis_ports, settings};
+use crate::support::console::Console;
 use crate::support::{Backend, Home, TestApp, cookie, noon, redis_cli};
 
 const TOKEN: &str = "test-admin-token-0123456789";
@@ -28,35 +30,19 @@ fn hours(n: i64) -> SignedDuration {
     SignedDuration::from_hours(n)
 }
 
-fn browser() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
 /// Signs in to the console: the session cookie (`tally_session=<id>`).
 async fn sign_in(app: &TestApp) -> String {
-    let r = browser()
-        .post(format!("{}/admin/sign-in", app.ops))
-        .form(&[("token", TOKEN)])
-        .send()
-        .await
-        .unwrap();
+    let mut console = Console::new(app);
+    let r = console.sign_in(TOKEN).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let set = r.headers()[header::SET_COOKIE].to_str().unwrap();
-    set.split(';').next().unwrap().to_owned()
+    console.cookie.expect("a session cookie")
 }
 
 /// Whether the session cookie still opens the console.
 async fn signed_in(app: &TestApp, session: &str) -> bool {
-    let r = browser()
-        .get(format!("{}/admin/", app.ops))
-        .header(header::COOKIE, session)
-        .send()
-        .await
-        .unwrap();
-    r.status() == StatusCode::OK
+    let mut console = Console::new(app);
+    console.cookie = Some(session.to_owned());
+    console.get("/admin/").await.status() == StatusCode::OK
 }
 
 /// The store's key of a session cookie: a hash of its id.
@@ -141,28 +127,22 @@ fn embedded_entries(home: &Home, table: &str, part: &str) -> usize {
     };
     let db = redb::Database::open(dir.path().join("tally.redb")).unwrap();
     let txn = db.begin_read().unwrap();
-    let count = |keys: Vec<String>| keys.iter().filter(|k| k.contains(part)).count();
-    if table == "hash_keys" {
+    // The tables' values differ in type; only their keys are counted.
+    fn keys<V: redb::Value + 'static>(txn: &redb::ReadTransaction, table: &str) -> Vec<String> {
         let t = txn
-            .open_table(redb::TableDefinition::<&str, &[u8]>::new(table))
+            .open_table(redb::TableDefinition::<&str, V>::new(table))
             .unwrap();
-        count(
-            t.iter()
-                .unwrap()
-                .map(|e| e.unwrap().0.value().to_owned())
-                .collect(),
-        )
-    } else {
-        let t = txn
-            .open_table(redb::TableDefinition::<&str, u32>::new(table))
-            .unwrap();
-        count(
-            t.iter()
-                .unwrap()
-                .map(|e| e.unwrap().0.value().to_owned())
-                .collect(),
-        )
+        t.iter()
+            .unwrap()
+            .map(|e| e.unwrap().0.value().to_owned())
+            .collect()
     }
+    let keys = if table == "hash_keys" {
+        keys::<&[u8]>(&txn, table)
+    } else {
+        keys::<u32>(&txn, table)
+    };
+    keys.iter().filter(|k| k.contains(part)).count()
 }
 
 async fn per_address_counts_go_after_their_day(backend: Backend) {
@@ -274,29 +254,8 @@ fn spent_until(home: &Home) -> Vec<i64> {
 async fn spent_solutions_go_once_they_cannot_be_sent(backend: Backend) {
     let home = Home::open(backend).await;
     let app = TestApp::start(&home, settings).await;
-    let r = app
-        .http
-        .put(format!("{}/admin/polls/du-thao", app.ops))
-        .bearer_auth(TOKEN)
-        .json(&json!({
-            "question": "Ý kiến của bạn về dự thảo?",
-            "options": [{ "id": "tan-thanh", "label": "Tán thành" },
-                        { "id": "khong", "label": "Không tán thành" }],
-            "challenge": "on",
-        }))
-        .send()
-        .await
-        .unwrap();
-    assert!(r.status().is_success());
-    let issued: tally::challenge::Challenge = app
-        .http
-        .get(app.url("/v1/polls/du-thao/challenge"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    put_poll(&app, "du-thao", "on").await;
+    let issued = challenge(&app, "du-thao").await;
     let proof = issued.solve().unwrap().to_compact();
     let cast_at = jiff::Timestamp::now();
     assert_eq!(vote_with(&app, "du-thao", &proof).await.0, 201);
@@ -361,22 +320,6 @@ async fn raised_levels_go_after_their_last_offer(backend: Backend) {
             "the key outlived its levels"
         );
     }
-}
-
-macro_rules! on_every_store {
-    ($($case:ident),* $(,)?) => {
-        $(
-            mod $case {
-                use crate::support::Backend;
-                #[tokio::test]
-                async fn embedded() { super::$case(Backend::Embedded).await }
-                #[tokio::test]
-                async fn redis() { super::$case(Backend::Redis).await }
-                #[tokio::test]
-                async fn cluster() { super::$case(Backend::Cluster).await }
-            }
-        )*
-    };
 }
 
 on_every_store!(

@@ -180,22 +180,6 @@ async fn a_days_pages_go_after_their_days(backend: Backend) {
     assert_eq!(stored_pages(&home, today(last)).await, 1);
 }
 
-macro_rules! on_every_store {
-    ($($case:ident),* $(,)?) => {
-        $(
-            mod $case {
-                use crate::support::Backend;
-                #[tokio::test]
-                async fn embedded() { super::$case(Backend::Embedded).await }
-                #[tokio::test]
-                async fn redis() { super::$case(Backend::Redis).await }
-                #[tokio::test]
-                async fn cluster() { super::$case(Backend::Cluster).await }
-            }
-        )*
-    };
-}
-
 on_every_store!(
     visitor_records_go_a_minute_after_the_window,
     a_days_pages_go_after_their_days,

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use tally::roles::{Need, Role};
 
 use crate::support::console::Console;
-use crate::support::{Backend, Home, TestApp};
+use crate::support::{Backend, Home, TestApp, get_json};
 
 const ADMIN: &str = "6f1c9a2e4b7d8035c2e9a1f47b3d6c08";
 const EDITOR: &str = "a3e8d17c5b2f9046e1c7b8a2d5f93e64";
@@ -59,15 +59,7 @@ fn api_may(role: Role, method: &Method, id: &str) -> bool {
 /// Every admin operation of the served ops document: method, path (ids
 /// filled in), operation id, and whether it lists `403 forbidden_role`.
 async fn admin_operations(app: &TestApp) -> Vec<(Method, String, String, bool)> {
-    let doc: Value = app
-        .http
-        .get(format!("{}/openapi.json", app.ops))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc = get_json(&app.http, format!("{}/openapi.json", app.ops)).await;
     let mut found = Vec::new();
     for (path, item) in doc["paths"].as_object().unwrap() {
         if !path.starts_with("/admin/") {
