@@ -244,7 +244,13 @@ a{color:var(--tw-at)}
   };
 
   const apiBase = opt('tallyApi') ? opt('tallyApi').replace(/\/?$/, '/') : (me && me.src) || '/';
-  const url = (path) => new URL(path, new URL(apiBase, location.href)).href;
+  // The site this page belongs to (data-site), named on every call.
+  const site = opt('site');
+  const url = (path) => {
+    const u = new URL(path, new URL(apiBase, location.href));
+    if (site) u.searchParams.set('site', site);
+    return u.href;
+  };
 
   // The visitor's id in the portal's own storage: it holds where tally's
   // cookie cannot (tally on another site, third-party cookies blocked).

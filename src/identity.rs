@@ -22,7 +22,7 @@ use std::sync::{Arc, LazyLock};
 
 use aho_corasick::AhoCorasick;
 
-use crate::ids::{AddressKey, VisitorKey, random};
+use crate::ids::{AddressKey, SiteId, VisitorKey, random};
 use crate::privacy::Privacy;
 use crate::store::StoreError;
 
@@ -94,6 +94,11 @@ impl Visitors {
         Self { privacy }
     }
 
+    /// The site whose polls' ballots are identified (the primary one).
+    pub fn primary(&self) -> &SiteId {
+        self.privacy.site()
+    }
+
     /// The client's address as the per-address ballot cap counts it.
     pub async fn address(&self, ip: IpAddr) -> Result<AddressKey, StoreError> {
         self.privacy.address(ip).await
@@ -108,7 +113,13 @@ impl Visitors {
     }
 
     /// Identifies a request's visitor, issuing an id when it has none.
-    pub async fn identify(&self, claims: Claims, ip: IpAddr, user_agent: &[u8]) -> Identity {
+    pub async fn identify(
+        &self,
+        site: &SiteId,
+        claims: Claims,
+        ip: IpAddr,
+        user_agent: &[u8],
+    ) -> Identity {
         if let Some(visitor) = claims.cookie {
             return Identity {
                 visitor,
@@ -125,7 +136,7 @@ impl Visitors {
                 issued: None,
             };
         }
-        let visitor = self.privacy.visitor(ip, user_agent).await;
+        let visitor = self.privacy.visitor(site, ip, user_agent).await;
         let value = visitor.new_cookie_value(random());
         Identity {
             issued: VisitorKey::from_cookie(&value),
@@ -141,6 +152,7 @@ impl Visitors {
     /// starting another.
     pub async fn inherited(
         &self,
+        site: &SiteId,
         identity: &Identity,
         ip: IpAddr,
         user_agent: &[u8],
@@ -148,7 +160,7 @@ impl Visitors {
         if identity.source != Source::Cookie {
             return None;
         }
-        let by_address = self.privacy.visitor(ip, user_agent).await;
+        let by_address = self.privacy.visitor(site, ip, user_agent).await;
         (by_address.slot_tag() == identity.visitor.slot_tag()).then_some(by_address)
     }
 }

@@ -66,9 +66,15 @@ async fn serve(settings: Settings) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// Prints the settings; the polls file is read and checked too, as a start
-/// reads it.
+/// Prints the settings; the sites and polls files are read and checked
+/// too, as a start reads them.
 fn check_config(settings: Settings) -> Result<ExitCode, ArgsError> {
+    tally::sites::load_sites(&settings).map_err(|e| ConfigError {
+        setting: "TALLY_SITES_FILE",
+        reason: format!("{e:#}")
+            .trim_start_matches("TALLY_SITES_FILE: ")
+            .to_owned(),
+    })?;
     if let Some(path) = &settings.polls_file {
         tally::polls_file::read_polls_file(path).map_err(|e| ConfigError {
             setting: "TALLY_POLLS_FILE",

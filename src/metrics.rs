@@ -15,7 +15,14 @@ const LATENCY_BUCKETS: &[f64] = &[
 ];
 
 /// Every outcome of a hit, as the `outcome` label names it.
-pub const HIT_OUTCOMES: [&str; 4] = ["counted", "bot", "buffered", "foreign_origin"];
+pub const HIT_OUTCOMES: [&str; 6] = [
+    "counted",
+    "bot",
+    "buffered",
+    "foreign_origin",
+    "no_site",
+    "unknown_site",
+];
 
 /// Why a page view was not kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,8 +56,8 @@ pub struct Metrics {
     pub connections: IntGaugeVec,
     pub hits: IntCounterVec,
     /// `hits`' series, looked up once: `counted`, `bot`, `buffered`,
-    /// `foreign_origin` (as [`HIT_OUTCOMES`]).
-    pub hit_outcomes: [IntCounter; 4],
+    /// `foreign_origin`, `no_site`, `unknown_site` (as [`HIT_OUTCOMES`]).
+    pub hit_outcomes: [IntCounter; 6],
     pub visits: IntCounter,
     pub page_views: IntCounter,
     page_views_dropped: IntCounterVec,
@@ -101,7 +108,7 @@ impl Metrics {
     pub fn new(store: &str) -> Self {
         let registry = Registry::new();
         let hits = IntCounterVec::new(
-            Opts::new("tally_hits_total", "Hits received, by outcome: counted, bot (answered, not counted), buffered (store unavailable, counted later) or foreign_origin (from a page outside TALLY_ALLOWED_ORIGINS: answered, not counted)."),
+            Opts::new("tally_hits_total", "Hits received, by outcome: counted, bot (answered, not counted), buffered (store unavailable, counted later), foreign_origin (from a page that is not one of its site's origins: answered, not counted), no_site (sites are configured and it named none: refused) or unknown_site (it named a site that is not one: refused)."),
             &["outcome"],
         )
         .expect("valid metric");

@@ -67,6 +67,11 @@ impl Privacy {
         }
     }
 
+    /// The site whose key this is.
+    pub fn site(&self) -> &SiteId {
+        &self.site
+    }
+
     fn cached(&self, day: Day) -> Option<[u8; 32]> {
         self.shared
             .lock()
@@ -125,13 +130,19 @@ impl Privacy {
 
     /// The visitor known by address and User-Agent. Falls back to a
     /// process-local key while the store is unavailable.
-    pub async fn visitor(&self, ip: IpAddr, user_agent: &[u8]) -> VisitorKey {
+    /// The same person on two sites is two visitors: the hash takes in
+    /// any site but the primary one (whose hashes stay as they were).
+    pub async fn visitor(&self, site: &SiteId, ip: IpAddr, user_agent: &[u8]) -> VisitorKey {
         let key = match self.shared_key().await {
             Ok(key) => key,
             Err(_) => self.local_key(),
         };
         let mut hasher = blake3::Hasher::new_keyed(&key);
         hasher.update(b"visitor\0");
+        if *site != self.site {
+            hasher.update(site.as_str().as_bytes());
+            hasher.update(b"\0");
+        }
         hasher.update(&network(ip));
         hasher.update(b"\0");
         hasher.update(user_agent);

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use crate::config::Settings;
-use crate::counter::Counter;
+use crate::counter::{Counter, Counters};
 use crate::edge::admission::{Admission, Saturation};
 use crate::edge::auth::{Admins, SignIn};
 use crate::edge::doc::Document;
@@ -102,11 +102,18 @@ fn door(settings: &Settings, shared: &Shared, parts: DoorParts) -> Door {
 pub fn public(
     settings: &Settings,
     shared: &Shared,
-    counter: &Arc<Counter>,
+    counters: &Arc<Counters>,
     voting: &Arc<Voting>,
     visitors: Arc<Visitors>,
 ) -> Listener {
-    let origins = Arc::new(Origins::new(settings.allowed_origins.clone()));
+    // Every site's pages may call tally, besides TALLY_ALLOWED_ORIGINS.
+    let mut allowed = settings.allowed_origins.clone();
+    for origin in counters.sites().origins() {
+        if !allowed.contains(&origin) {
+            allowed.push(origin);
+        }
+    }
+    let origins = Arc::new(Origins::new(allowed.clone()));
     let look = Arc::new(Look::new(
         settings.portal.clone(),
         settings.timezone.clone(),
@@ -114,9 +121,8 @@ pub fn public(
     ));
     let state = Public::new(PublicParts {
         counter: Arc::new(CounterApi {
-            counter: Arc::clone(counter),
+            counters: Arc::clone(counters),
             visitors: Arc::clone(&visitors),
-            origins: Arc::clone(&origins),
             refusals: Arc::clone(&shared.refusals),
             look: Arc::clone(&look),
         }),
@@ -146,7 +152,7 @@ pub fn public(
         rate_limits: Some((Arc::clone(&shared.rate_limits), public::strict())),
         admission: Some(Arc::clone(&shared.admission)),
         read_body: true,
-        cors: Some(cors_layer(&settings.allowed_origins)),
+        cors: Some(cors_layer(&allowed)),
         ..door(settings, shared, parts)
     };
     Listener {

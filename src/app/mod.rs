@@ -14,7 +14,7 @@ use tokio::task::JoinHandle;
 use crate::calendar::Calendar;
 use crate::clock::Clock;
 use crate::config::{Settings, StoreSettings};
-use crate::counter::{Counter, CounterSettings};
+use crate::counter::{Counter, CounterSettings, Counters};
 use crate::edge::admission::Saturation;
 use crate::edge::door;
 use crate::edge::limit::RateLimits;
@@ -25,26 +25,30 @@ use crate::history::History;
 use crate::identity::Visitors;
 use crate::ids::SiteId;
 use crate::metrics::Metrics;
-use crate::poll::Poll;
-use crate::polls_file::{Seeded, read_polls_file};
+use crate::polls_file::read_polls_file;
 use crate::privacy::Privacy;
 use crate::retention::Retention;
 use crate::sessions::Sessions;
 use crate::site::Site;
 use crate::store::piece::Holding;
-use crate::store::schema::{SCHEMA, Settled};
 use crate::store::timed::TimedStore;
 use crate::store::{self, Store, StoreError};
 use crate::voting::{Voting, VotingSettings};
 
+mod bootstrap;
 mod listeners;
+
+use bootstrap::Bootstrap;
 
 pub use listeners::Listener;
 
 /// A built application: the domain services and what each listener serves.
 pub struct App {
     pub settings: Settings,
+    /// The primary site's counter ([`Counters::primary`]).
     pub counter: Arc<Counter>,
+    /// Every site's counter.
+    pub counters: Arc<Counters>,
     pub voting: Arc<Voting>,
     pub public: Listener,
     pub ops: Listener,
@@ -106,14 +110,35 @@ async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
     Ok(store)
 }
 
+/// What the counter of `site` needs from the settings. Each site's hits
+/// that could not be written at a shutdown wait in its own directory; the
+/// primary site's where they always did.
+fn counter_settings(settings: &Settings, site: &SiteId, primary: &SiteId) -> CounterSettings {
+    let spill = settings.data_dir.join("spill");
+    CounterSettings {
+        visit_window: settings.visit_window,
+        max_pages: settings.max_pages,
+        top_pages: settings.history_top_pages,
+        page_days: settings.history_page_days,
+        hit_buffer: settings.hit_buffer,
+        page_cache: settings.page_cache,
+        spill_dir: Some(if site == primary {
+            spill
+        } else {
+            spill.join("sites").join(site.as_str())
+        }),
+    }
+}
+
 impl App {
     /// Opens the store, builds the services, and applies the start-up
     /// configuration (baseline, polls file).
     pub async fn build(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<Self>> {
         let raw = open_store(&settings).await?;
         let metrics = Arc::new(Metrics::new(raw.kind()));
+        let sites = Arc::new(crate::sites::load_sites(&settings)?);
         let site = Site {
-            id: SiteId::DEFAULT,
+            id: sites.primary().id.clone(),
             store: Arc::new(TimedStore::new(
                 raw,
                 settings.store_timeout,
@@ -127,18 +152,18 @@ impl App {
             Some(path) => read_polls_file(path)?,
             None => Vec::new(),
         };
-        let counter = Arc::new(Counter::new(
-            site.clone(),
-            CounterSettings {
-                visit_window: settings.visit_window,
-                max_pages: settings.max_pages,
-                top_pages: settings.history_top_pages,
-                page_days: settings.history_page_days,
-                hit_buffer: settings.hit_buffer,
-                page_cache: settings.page_cache,
-                spill_dir: Some(settings.data_dir.join("spill")),
-            },
-        ));
+        let counters = Arc::new(Counters::new(Arc::clone(&sites), |def, ancestors| {
+            Counter::new(
+                Site {
+                    id: def.id.clone(),
+                    calendar: Calendar::new(def.timezone.clone()),
+                    ..site.clone()
+                },
+                counter_settings(&settings, &def.id, &site.id),
+                ancestors,
+            )
+        }));
+        let counter = Arc::clone(counters.primary());
         let voting = Arc::new(Voting::new(
             site.clone(),
             VotingSettings {
@@ -166,13 +191,20 @@ impl App {
         let bootstrap = Bootstrap {
             store: Arc::clone(&site.store),
             baseline: settings.counter_baseline,
+            site_baselines: counters
+                .all()
+                .iter()
+                .filter(|c| !Arc::ptr_eq(c, &counter) || settings.counter_baseline.is_none())
+                .filter_map(|c| Some((Arc::clone(c), sites.get(c.site())?.baseline?)))
+                .filter(|_| sites.configured())
+                .collect(),
             polls,
             editing: Arc::clone(&editing),
         };
         let sessions = Arc::new(Sessions::new(site.clone(), settings.console_idle));
         let visitors = Arc::new(Visitors::new(Arc::new(Privacy::new(site))));
         let edge = listeners::Shared::new(&settings, &metrics);
-        let public = listeners::public(&settings, &edge, &counter, &voting, visitors);
+        let public = listeners::public(&settings, &edge, &counters, &voting, visitors);
         let ops = listeners::ops(
             &settings,
             &edge,
@@ -190,6 +222,7 @@ impl App {
         let app = Arc::new(Self {
             settings,
             counter,
+            counters,
             voting,
             public,
             ops,
@@ -208,84 +241,6 @@ impl App {
     }
 }
 
-/// What the settings ask to be written at start.
-struct Bootstrap {
-    store: Arc<dyn Store>,
-    baseline: Option<u64>,
-    polls: Vec<Poll>,
-    editing: Arc<Editing>,
-}
-
-impl Bootstrap {
-    async fn apply(&self, app: &App) -> Result<(), StoreError> {
-        self.settle_schema().await?;
-        // The setting seeds the baseline of a store that has none; once
-        // the store holds one (this setting's, or an editor's from the
-        // console), the store's stands.
-        if let Some(baseline) = self.baseline {
-            let stored = app.counter.stored_baseline().await?;
-            if stored == 0 && baseline != 0 {
-                self.editing
-                    .set_baseline("TALLY_COUNTER_BASELINE", baseline)
-                    .await
-                    .map_err(|e| match e {
-                        crate::editing::EditError::Store(e) => e,
-                        other => StoreError::Unavailable(other.to_string()),
-                    })?;
-            } else if stored != baseline {
-                tracing::warn!(
-                    setting = baseline,
-                    stored,
-                    "TALLY_COUNTER_BASELINE differs from the baseline the store holds, which stands \
-                     (an editor may have set it): change it in the console or with PUT /admin/counter/baseline"
-                );
-            }
-        }
-        if !self.polls.is_empty() {
-            let seeded = self.editing.seed(&self.polls).await?;
-            let written = seeded
-                .iter()
-                .filter(|s| matches!(s, Seeded::Created | Seeded::Updated))
-                .count();
-            tracing::info!(polls = self.polls.len(), written, "polls file seeded");
-        }
-        Ok(())
-    }
-
-    /// Settles the store's stamp if the start could not (the store was
-    /// down; it is done once). A store written by a newer tally, found only
-    /// now, ends the process as the start would have: nothing more may be
-    /// written to it.
-    async fn settle_schema(&self) -> Result<(), StoreError> {
-        match self.store.settle_schema().await {
-            Ok(Settled::Current) => Ok(()),
-            Ok(Settled::Stamped) => {
-                tracing::info!(schema = SCHEMA, "new store stamped");
-                Ok(())
-            }
-            Ok(Settled::Upgraded { from }) => {
-                tracing::info!(from, to = SCHEMA, "store upgraded (see the audit log)");
-                Ok(())
-            }
-            Err(StoreError::Corrupt(line)) => {
-                tracing::error!("{line}");
-                eprintln!("tally: {line}");
-                std::process::exit(1);
-            }
-            Err(e) => Err(e),
-        }
-    }
-
-    async fn retry(self, app: Arc<App>) {
-        loop {
-            tokio::time::sleep(Duration::from_secs(2)).await;
-            if self.apply(&app).await.is_ok() {
-                return;
-            }
-        }
-    }
-}
-
 /// Serves `app` on the two listeners until `shutdown` turns true; then stops
 /// accepting, lets in-flight requests finish and writes every waiting hit,
 /// all within the shutdown grace period.
@@ -297,7 +252,7 @@ pub async fn run(
 ) {
     let grace = app.settings.shutdown_grace;
     let interval = app.settings.flush_interval;
-    let flusher = tokio::spawn(Arc::clone(&app.counter).run(interval, shutdown.clone()));
+    let flusher = tokio::spawn(Arc::clone(&app.counters).run(interval, shutdown.clone()));
     let purger = tokio::spawn(purge_limiters(
         Arc::clone(&app.rate_limits),
         shutdown.clone(),
@@ -340,7 +295,7 @@ pub async fn run(
     // What is left of the grace period after the requests in flight.
     let deadline = stop_requested.await.unwrap_or_else(|_| Instant::now()) + grace;
     let deadline = deadline.max(Instant::now() + Duration::from_secs(1));
-    app.counter.drain(deadline).await;
+    app.counters.drain(deadline).await;
     app.voting.drain(deadline).await;
     tracing::info!("stopped");
 }

@@ -152,6 +152,9 @@ pub(super) struct Counting {
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Polls and challenges")]
 pub(super) struct Polls {
+    /// The province's sites, TOML (`[[sites]]` tables: id, name, parent, origins…); without it, one site, `default`
+    #[arg(long, env = "TALLY_SITES_FILE", value_name = "FILE")]
+    pub sites_file: Option<PathBuf>,
     /// Poll definitions seeded at start (editors' changes win), TOML (or JSON, ending in .json)
     #[arg(long, env = "TALLY_POLLS_FILE", value_name = "FILE")]
     pub polls_file: Option<PathBuf>,

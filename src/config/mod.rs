@@ -104,6 +104,8 @@ pub struct Settings {
     pub timezone: TimeZone,
     pub counter_baseline: Option<u64>,
     pub polls_file: Option<PathBuf>,
+    /// The sites file (`TALLY_SITES_FILE`): see [`crate::sites`].
+    pub sites_file: Option<PathBuf>,
     pub visit_window: Duration,
     pub votes_per_address: u32,
     /// On a poll that asks for a challenge, ballots per address per poll
@@ -231,6 +233,7 @@ impl Settings {
             timezone: counting.timezone,
             counter_baseline: counting.counter_baseline,
             polls_file: polls.polls_file,
+            sites_file: polls.sites_file,
             visit_window: counting.visit_window,
             votes_per_address: polls.votes_per_address,
             solved_votes_per_address: polls.solved_votes_per_address,

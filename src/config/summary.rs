@@ -61,6 +61,14 @@ impl Settings {
             ),
             ("language", self.portal.lang.code().to_owned()),
             (
+                "sites file",
+                self.sites_file
+                    .as_ref()
+                    .map_or("none (one site, default)".into(), |p| {
+                        p.display().to_string()
+                    }),
+            ),
+            (
                 "polls file",
                 self.polls_file
                     .as_ref()

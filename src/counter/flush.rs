@@ -6,21 +6,18 @@
 //! failure is logged once in a while; the ops listener asks here whether
 //! the store answers and takes writes.
 
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
-
-use tokio::sync::watch;
 
 use super::pending::InFlight;
 use super::{Counter, ONLINE_WINDOW, spill};
 use crate::metrics::DropReason;
-use crate::pacing::{Backoff, LogGate};
+use crate::pacing::LogGate;
 use crate::store::{CounterQuery, Keep, StoreError};
 
 /// The longest wait between flushes while the store fails: the counters
 /// are written within about that long of its return.
-const MOST_RETRY_WAIT: Duration = Duration::from_secs(2);
+pub(super) const MOST_RETRY_WAIT: Duration = Duration::from_secs(2);
 
 /// The counter's log lines that a lasting failure would repeat.
 #[derive(Default)]
@@ -81,6 +78,7 @@ impl Counter {
                 snapshot.pages.clear();
                 state.stored = snapshot;
                 state.stored_period = Some(period);
+                state.stored_at = Some(started);
                 if batch.is_some() {
                     state.inflight = None;
                 }
@@ -111,33 +109,22 @@ impl Counter {
         self.state().buffer.len()
     }
 
-    /// Flushes every interval until `shutdown` turns true; while the
-    /// store fails, after a growing delay (up to [`MOST_RETRY_WAIT`]).
-    pub async fn run(self: Arc<Self>, interval: Duration, mut shutdown: watch::Receiver<bool>) {
-        let mut tick = tokio::time::interval(interval);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut backoff = Backoff::new(interval, MOST_RETRY_WAIT.max(interval));
-        let mut next_try = Instant::now();
-        loop {
-            tokio::select! {
-                _ = tick.tick() => {}
-                _ = shutdown.changed() => return,
-            }
-            if Instant::now() < next_try {
-                continue;
-            }
-            self.cycle().await;
-            if !self.state().store_ok {
-                next_try = Instant::now() + backoff.failed();
-                continue;
-            }
-            backoff.reset();
-            // A short slice of housekeeping, every tick.
-            if let Err(e) = self.store.maintain(self.clock.now()).await
-                && let Some(held) = self.quiet.housekeeping.pass()
-            {
-                tracing::warn!(error = %e, not_logged_since_last = held, "store housekeeping failed");
-            }
+    /// Whether the flush should visit this counter: it has something to
+    /// write, its store failed, or it was read since the last visit.
+    pub(super) fn due(&self) -> bool {
+        self.asked.swap(false, Ordering::Relaxed) || !self.store_ok() || self.has_unwritten()
+    }
+
+    pub(super) fn store_ok(&self) -> bool {
+        self.state().store_ok
+    }
+
+    /// A short slice of the store's housekeeping.
+    pub(super) async fn housekeeping(&self) {
+        if let Err(e) = self.store.maintain(self.clock.now()).await
+            && let Some(held) = self.quiet.housekeeping.pass()
+        {
+            tracing::warn!(error = %e, not_logged_since_last = held, "store housekeeping failed");
         }
     }
 
@@ -163,7 +150,7 @@ impl Counter {
         }
     }
 
-    async fn cycle(&self) {
+    pub(super) async fn cycle(&self) {
         let was_ok = self.state().store_ok;
         match self.flush().await {
             Ok(()) => {

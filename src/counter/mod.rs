@@ -18,14 +18,16 @@ mod flush;
 mod pages;
 mod pending;
 mod previous;
+mod record;
 mod replay;
+mod sites;
 mod spill;
 
 use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 
@@ -34,19 +36,23 @@ use jiff::{SignedDuration, Timestamp};
 use crate::calendar::{Calendar, Day, Period};
 use crate::clock::Clock;
 use crate::ids::{PageId, PageKey, SiteId, VisitorKey, hex, random, random_id};
-use crate::metrics::{DropReason, Metrics};
+use crate::metrics::Metrics;
 use crate::site::Site;
-use crate::store::{Batch, CounterSnapshot, Store, Touch, TouchOutcome};
+use crate::store::{Batch, CounterSnapshot, Store, Touch};
 use pages::{PageCache, PageReads};
 pub use pending::Totals;
 use pending::{InFlight, Pending, compose};
 pub use previous::Previous;
+pub use sites::Counters;
 use spill::Spill;
 
 /// A visitor counts as online for this long after their last hit.
 pub const ONLINE_WINDOW: SignedDuration = SignedDuration::from_mins(5);
 /// Buffered hits replayed per flush while the store catches up.
 const REPLAY_PER_FLUSH: usize = 5_000;
+/// An answer read from a counter the flush has not read back for this
+/// long (an idle site's) reads it first.
+const READ_BACK_AFTER: Duration = Duration::from_secs(1);
 /// Most pages one visitor's state remembers within a visit window; see
 /// [`visit`] for what happens beyond.
 pub const MOST_PAGES_PER_VISITOR: u32 = 512;
@@ -78,8 +84,12 @@ pub struct CounterView {
 pub enum Uncounted {
     /// A crawler, previewer or HTTP library, or no User-Agent.
     Bot,
-    /// From a page outside the allowed origins.
+    /// From a page that is not one of its site's origins.
     ForeignOrigin,
+    /// Sites are configured and it named none (refused).
+    NoSite,
+    /// It named a site that is not one (refused).
+    UnknownSite,
 }
 
 /// Settings the counter needs.
@@ -111,6 +121,8 @@ struct PendingHit {
 struct State {
     stored: CounterSnapshot,
     stored_period: Option<Arc<Period>>,
+    /// When the store last said `stored`.
+    stored_at: Option<Instant>,
     pages: PageCache,
     inflight: Option<InFlight>,
     pending: Pending,
@@ -142,10 +154,18 @@ pub struct Counter {
     previous: previous::Kept,
     /// Failures that repeat are logged at most once in a while.
     quiet: flush::Quiet,
+    /// The counters of the sites whose figures include this one's, nearest
+    /// first: a hit counted here is counted there too.
+    ancestors: Vec<Arc<Counter>>,
+    /// Whether an answer was read since the last flush: an idle site's
+    /// counter is not read back every interval.
+    asked: AtomicBool,
 }
 
 impl Counter {
-    pub fn new(site: Site, settings: CounterSettings) -> Self {
+    /// The counter of `site`, whose hits also count for `ancestors` (the
+    /// counters of its parent, its parent's parent…, nearest first).
+    pub fn new(site: Site, settings: CounterSettings, ancestors: Vec<Arc<Counter>>) -> Self {
         let Site {
             id: site,
             store,
@@ -178,6 +198,7 @@ impl Counter {
             state: Mutex::new(State {
                 stored: CounterSnapshot::default(),
                 stored_period: None,
+                stored_at: None,
                 pages: PageCache::new(page_cache),
                 inflight: None,
                 pending: Pending::default(),
@@ -190,7 +211,13 @@ impl Counter {
             period: Mutex::new(None),
             previous: previous::Kept::default(),
             quiet: flush::Quiet::default(),
+            ancestors,
+            asked: AtomicBool::new(true),
         }
+    }
+
+    pub fn site(&self) -> &SiteId {
+        &self.site
     }
 
     fn state(&self) -> parking_lot::MutexGuard<'_, State> {
@@ -216,12 +243,19 @@ impl Counter {
 
     /// Notes a hit answered but not counted, and answers the counter.
     pub async fn not_counted(&self, why: Uncounted, page: Option<&PageId>) -> CounterView {
+        self.uncounted(why);
+        self.view(page).await
+    }
+
+    /// Notes a hit not counted.
+    pub fn uncounted(&self, why: Uncounted) {
         let outcome = match why {
             Uncounted::Bot => 1,
             Uncounted::ForeignOrigin => 3,
+            Uncounted::NoSite => 4,
+            Uncounted::UnknownSite => 5,
         };
         self.metrics.hit_outcomes[outcome].inc();
-        self.view(page).await
     }
 
     /// Sets the visits counted before tally (the baseline), read back at
@@ -267,77 +301,6 @@ impl Counter {
         self.view(page.as_ref()).await
     }
 
-    /// Adds what a decided hit counts to the increments waiting for the
-    /// next flush. `kept`: a new page view fits under `TALLY_MAX_PAGES`.
-    fn record(&self, hit: &Hit, at: Timestamp, outcome: TouchOutcome, kept: bool) {
-        let buckets = outcome.new_visit.then(|| self.calendar.buckets(at));
-        let page = hit.page.as_ref().filter(|_| outcome.new_page_view && kept);
-        if outcome.new_page_view && !kept {
-            self.metrics.views_dropped(DropReason::SiteCap, 1);
-        }
-        if outcome.capped {
-            self.metrics.views_dropped(DropReason::VisitorCap, 1);
-        }
-        // Online counts visits: one person is one, whichever identity
-        // their hits carried.
-        let online_since = self.clock.now() - ONLINE_WINDOW;
-        let seen = (at >= online_since).then_some((outcome.visit, at));
-        if outcome.new_visit {
-            self.metrics.visits.inc();
-        }
-        if page.is_some() {
-            self.metrics.page_views.inc();
-        }
-        let page = page.map(|p| (p, self.calendar.day(at)));
-        if !self.state().pending.record(buckets, page, seen) {
-            self.metrics.views_dropped(DropReason::BatchCap, 1);
-        }
-    }
-
-    /// Whether a new view of `page` will be kept under `TALLY_MAX_PAGES`,
-    /// so the answer shows what is stored: near the cap, a page the store
-    /// lacks is looked up. Across replicas a view admitted here may still
-    /// be dropped by the flush (and counted in the metric).
-    async fn page_admitted(&self, page: &PageId) -> bool {
-        {
-            let state = self.state();
-            let waiting = state.pending.page_count()
-                + state.inflight.as_ref().map_or(0, InFlight::page_count);
-            let room = state.stored.distinct_pages + (waiting as u64) < self.settings.max_pages;
-            let known = state.pending.has_page(page)
-                || state.inflight.as_ref().is_some_and(|f| f.has_page(page))
-                || state.pages.holds(page);
-            if room || known {
-                return true;
-            }
-        }
-        match self
-            .store
-            .page_views(&self.site, std::slice::from_ref(page))
-            .await
-        {
-            Ok(views) => {
-                let n = views.first().copied().unwrap_or(0);
-                self.state().pages.insert(page.clone(), n);
-                n > 0
-            }
-            // Cannot tell: the flush counts what it drops.
-            Err(_) => true,
-        }
-    }
-
-    fn buffer(&self, pending: PendingHit) {
-        let mut state = self.state();
-        state.store_ok = false;
-        if state.buffer.len() < self.settings.hit_buffer {
-            state.buffer.push_back(pending);
-            self.metrics.hit_outcomes[2].inc();
-        } else {
-            self.metrics.hit_buffer_dropped.inc();
-        }
-        self.metrics.hit_buffer.set(state.buffer.len() as i64);
-    }
-
     /// The day, week and month keys at `now`, computed once a day.
     fn period(&self, now: Timestamp) -> Arc<Period> {
         let mut memo = self.period.lock();
@@ -356,18 +319,22 @@ impl Counter {
     pub async fn view(&self, page: Option<&PageId>) -> CounterView {
         let now = self.clock.now();
         let period = self.period(now);
+        self.asked.store(true, Ordering::Relaxed);
         let (store_ok, current, cached) = {
             let mut state = self.state();
             let cached = page.map(|p| state.pages.get(p));
+            let fresh = state
+                .stored_at
+                .is_some_and(|at| at.elapsed() < READ_BACK_AFTER);
             (
                 state.store_ok,
-                state.stored_period.as_deref() == Some(&*period),
+                fresh && state.stored_period.as_deref() == Some(&*period),
                 cached,
             )
         };
         // Errors leave the state stale, which the answer says.
         if store_ok && !current {
-            // At start and at midnight.
+            // At start, at midnight, and on an idle site's first answer.
             let _ = self.flush().await;
         }
         let stored_views = match (page, cached) {

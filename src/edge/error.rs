@@ -44,6 +44,10 @@ pub enum ApiError {
     },
     RequestTimeout,
     PollNotFound,
+    /// The request names a site this deployment does not serve.
+    SiteNotFound,
+    /// Sites are configured and the request names none.
+    SiteRequired,
     InvalidOption(String),
     TooManyChoices {
         max: u32,

@@ -12,7 +12,7 @@ use super::error::ApiError;
 /// The request's origin: the `Origin` header, else the scheme and host of
 /// `Referer`. `None` when the client sent neither (not a browser form or
 /// script, which always send `Origin` on a cross-origin POST).
-fn claimed_origin(headers: &HeaderMap) -> Option<String> {
+pub fn claimed_origin(headers: &HeaderMap) -> Option<String> {
     if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
         return Some(origin.trim().trim_end_matches('/').to_ascii_lowercase());
     }
@@ -23,7 +23,7 @@ fn claimed_origin(headers: &HeaderMap) -> Option<String> {
 }
 
 /// This service's own origin, as the client addressed it.
-fn own_origin(headers: &HeaderMap, uri: &http::Uri, client: &Client) -> Option<String> {
+pub fn own_origin(headers: &HeaderMap, uri: &http::Uri, client: &Client) -> Option<String> {
     let host = uri
         .authority()
         .map(|a| a.as_str().to_owned())

@@ -53,6 +53,12 @@ described!(
 );
 
 described!(
+    /// [`crate::ids::SiteId`].
+    SiteId,
+    slug("A site id: 1 to 64 of `a-z`, `0-9`, `-`.", "so-y-te")
+);
+
+described!(
     /// [`crate::ids::OptionId`].
     OptionId,
     slug("An option id: 1 to 64 of `a-z`, `0-9`, `-`.", "tot")

@@ -36,7 +36,7 @@ mod tests;
     // Parameters, and lists whose bounds are the domain's, name their
     // schemas without registering them.
     components(schemas(
-        ErrorBody, ErrorDetailSchema, schema::VisitorCookie, schema::VisitorId,
+        ErrorBody, ErrorDetailSchema, schema::VisitorCookie, schema::VisitorId, schema::SiteId,
         OptionBody, OptionResultBody,
     )),
 )]

@@ -10,11 +10,11 @@ use maud::html;
 
 use super::bodies::{CounterBody, HitRequest};
 use super::pages::Look;
-use super::params::{FirstPartyId, Lang, Page, VisitorCookie};
-use crate::counter::{Counter, CounterView, Hit, Uncounted};
+use super::params::{FirstPartyId, Lang, Page, Site, VisitorCookie};
+use crate::counter::{Counter, CounterView, Counters, Hit, Uncounted};
 use crate::edge::client::Client;
 use crate::edge::error::ApiError;
-use crate::edge::origin::Origins;
+use crate::edge::origin::{claimed_origin, own_origin};
 use crate::edge::respond::{
     Response, bytes_response, json_object, json_response, media_type_is, query_param,
 };
@@ -22,8 +22,9 @@ use crate::edge::schema;
 use crate::edge::text::text;
 use crate::edge::visitor::{claims, cookie_header, user_agent};
 use crate::identity::{Visitors, is_bot};
-use crate::ids::PageId;
+use crate::ids::{PageId, SiteId};
 use crate::refusals;
+use crate::sites::NotCounted;
 use crate::telemetry::{Refusal, Refusals};
 
 /// A transparent 1×1 GIF.
@@ -35,9 +36,8 @@ const PIXEL: &[u8] = &[
 
 /// What the counter's routes need.
 pub struct CounterApi {
-    pub counter: Arc<Counter>,
+    pub counters: Arc<Counters>,
     pub visitors: Arc<Visitors>,
-    pub origins: Arc<Origins>,
     pub refusals: Arc<Refusals>,
     /// The badge speaks the site's language.
     pub look: Arc<Look>,
@@ -48,8 +48,10 @@ refusals!(HitRefusals: [
     invalid_json(),
     invalid_page(),
     InvalidVisitor,
+    SiteRequired,
+    SiteNotFound,
 ]);
-refusals!(PageRefusals: [invalid_page()]);
+refusals!(PageRefusals: [invalid_page(), SiteRequired, SiteNotFound]);
 refusals!(PixelRefusals: [invalid_page(), InvalidVisitor]);
 
 /// Count a page load
@@ -63,7 +65,7 @@ refusals!(PixelRefusals: [invalid_page(), InvalidVisitor]);
 /// allowed, are answered the counter without being counted.
 #[utoipa::path(
     post, path = "/v1/hits", tag = "counter", operation_id = "postHit",
-    params(VisitorCookie, FirstPartyId),
+    params(Site, VisitorCookie, FirstPartyId),
     request_body(content(
         (Option<HitRequest> = "application/json", examples(
             ("article" = (summary = "An article", value = json!({"page": "/tin-tuc/123"}))),
@@ -116,7 +118,7 @@ pub async fn post_hit(
 /// The counter, counting nothing. With `page`, also that page's views.
 #[utoipa::path(
     get, path = "/v1/counter", tag = "counter", operation_id = "getCounter",
-    params(Page),
+    params(Site, Page),
     responses(
         (status = 200, description = "The counter.", body = CounterBody, headers(
                 ("Cache-Control" = String, description = "`no-store`."),
@@ -129,7 +131,7 @@ pub async fn get_counter(
     uri: Uri,
 ) -> Result<Response, ApiError> {
     let page = page_param(uri.query())?;
-    let view = api.counter.view(page.as_ref()).await;
+    let view = api.named(&uri)?.view(page.as_ref()).await;
     Ok(json_response(StatusCode::OK, &CounterBody::from(&view)))
 }
 
@@ -141,7 +143,7 @@ pub async fn get_counter(
 /// says so. Counts nothing.
 #[utoipa::path(
     get, path = "/v1/counter.svg", tag = "counter", operation_id = "getCounterBadge",
-    params(Page, Lang),
+    params(Site, Page, Lang),
     responses(
         (status = 200, description = "The badge.", body = String, content_type = "image/svg+xml",
             headers(
@@ -158,7 +160,7 @@ pub async fn get_counter_badge(
     let page = page_param(query)?;
     let lang = api.look.lang(query);
     let t = text(lang);
-    let view = api.counter.view(page.as_ref()).await;
+    let view = api.named(&uri)?.view(page.as_ref()).await;
     let (label, value) = match page {
         Some(_) => (t.views, view.totals.page_views),
         None => (t.visits, view.totals.total),
@@ -194,7 +196,7 @@ pub async fn get_counter_badge(
 /// names a page that is not allowed, are answered without being counted.
 #[utoipa::path(
     get, path = "/v1/pixel.gif", tag = "counter", operation_id = "getPixel",
-    params(Page, VisitorCookie, FirstPartyId),
+    params(Site, Page, VisitorCookie, FirstPartyId),
     responses(
         (status = 200, description = "A transparent 1×1 GIF (43 bytes).",
             content_type = "image/gif", headers(
@@ -211,7 +213,13 @@ pub async fn get_pixel(
     uri: Uri,
 ) -> Result<Response, ApiError> {
     let page = page_param(uri.query())?;
-    let (_, set_cookie) = api.count(&headers, &uri, client, page).await?;
+    // An image on a page that names no site, or one that is not: the
+    // pixel is answered all the same (and the metric says why).
+    let set_cookie = match api.count(&headers, &uri, client, page).await {
+        Ok((_, set_cookie)) => set_cookie,
+        Err(ApiError::SiteRequired | ApiError::SiteNotFound) => None,
+        Err(e) => return Err(e),
+    };
     let mut response = bytes_response(StatusCode::OK, "image/gif", "no-store", PIXEL);
     if let Some(cookie) = set_cookie {
         response.headers_mut().insert(header::SET_COOKIE, cookie);
@@ -220,8 +228,22 @@ pub async fn get_pixel(
 }
 
 impl CounterApi {
-    /// Counts a hit unless it is a bot's or a foreign page's; the counter,
-    /// and the cookie to set.
+    /// The counter of the site a read names (`site`), the one site when
+    /// none are configured and it names none.
+    fn named(&self, uri: &Uri) -> Result<&Arc<Counter>, ApiError> {
+        match query_param(uri.query(), "site") {
+            Some(name) => SiteId::parse(&name)
+                .ok()
+                .and_then(|id| self.counters.get(&id))
+                .ok_or(ApiError::SiteNotFound),
+            None if !self.counters.sites().configured() => Ok(self.counters.primary()),
+            None => Err(ApiError::SiteRequired),
+        }
+    }
+
+    /// Counts a hit for the site it names, unless it is a bot's or comes
+    /// from a page that is not one of that site's; the counter, and the
+    /// cookie to set.
     async fn count(
         &self,
         headers: &HeaderMap,
@@ -229,18 +251,32 @@ impl CounterApi {
         client: Client,
         page: Option<PageId>,
     ) -> Result<(CounterView, Option<http::HeaderValue>), ApiError> {
+        let named = query_param(uri.query(), "site");
+        let origin = claimed_origin(headers);
+        let own = own_origin(headers, uri, &client);
+        let sites = self.counters.sites();
+        let resolved = sites.resolve(named.as_deref(), origin.as_deref(), own.as_deref());
+        let counter = match resolved {
+            Ok(def) => self.counters.get(&def.id),
+            Err(NotCounted::ForeignOrigin) => self.named(uri).ok(),
+            Err(NotCounted::NoSite) => {
+                self.counters.primary().uncounted(Uncounted::NoSite);
+                return Err(ApiError::SiteRequired);
+            }
+            Err(NotCounted::UnknownSite) => {
+                self.counters.primary().uncounted(Uncounted::UnknownSite);
+                return Err(ApiError::SiteNotFound);
+            }
+        };
+        let counter = counter.ok_or(ApiError::SiteNotFound)?;
         let agent = user_agent(headers);
         if is_bot(agent) {
-            let view = self
-                .counter
-                .not_counted(Uncounted::Bot, page.as_ref())
-                .await;
+            let view = counter.not_counted(Uncounted::Bot, page.as_ref()).await;
             return Ok((view, None));
         }
-        if self.origins.foreign(headers, uri, &client) {
+        if resolved.is_err() {
             self.refusals.note(Refusal::ForeignHit, "hit");
-            let view = self
-                .counter
+            let view = counter
                 .not_counted(Uncounted::ForeignOrigin, page.as_ref())
                 .await;
             return Ok((view, None));
@@ -248,15 +284,17 @@ impl CounterApi {
         let agent = agent.unwrap_or_default();
         let identity = self
             .visitors
-            .identify(claims(headers)?, client.ip, agent)
+            .identify(counter.site(), claims(headers)?, client.ip, agent)
             .await;
-        let inherit = self.visitors.inherited(&identity, client.ip, agent).await;
+        let inherit = self
+            .visitors
+            .inherited(counter.site(), &identity, client.ip, agent)
+            .await;
         let set_cookie = identity
             .cookie
             .as_deref()
             .and_then(|value| cookie_header(value, &client));
-        let view = self
-            .counter
+        let view = counter
             .hit(Hit {
                 visitor: identity.visitor,
                 inherit,

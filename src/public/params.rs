@@ -53,6 +53,19 @@ pub struct Page {
     page: Option<String>,
 }
 
+/// The site a count is of.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct Site {
+    /// The site, as the widget's `data-site` names it. Without sites
+    /// (`TALLY_SITES_FILE`) it may be left out, or be `default`; with them
+    /// it is required (`400 site_required`), must be one of them (`404
+    /// site_not_found`), and a hit counts only from one of that site's
+    /// origins (from another page it is answered, not counted).
+    #[param(value_type = Option<schema::SiteId>)]
+    site: Option<String>,
+}
+
 /// The language of a page or badge.
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]

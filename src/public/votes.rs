@@ -223,7 +223,7 @@ impl PollsApi {
         let agent = user_agent(headers).unwrap_or_default();
         let identity = self
             .visitors
-            .identify(claims(headers)?, client.ip, agent)
+            .identify(self.visitors.primary(), claims(headers)?, client.ip, agent)
             .await;
         let address = self.visitors.address(client.ip).await?;
         let networks = self.visitors.networks(client.ip).await?;

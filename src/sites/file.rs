@@ -59,6 +59,37 @@ pub fn read_sites_file(path: &Path, defaults: &SitesFileDefaults) -> anyhow::Res
     parse(&text, defaults).map_err(|e| anyhow::anyhow!("the sites file {}: {e}", path.display()))
 }
 
+/// The deployment's sites: the sites file's (`TALLY_SITES_FILE`), or
+/// without one the one site `default`, made of the deployment's settings
+/// as tally was before sites.
+pub fn load_sites(settings: &crate::config::Settings) -> anyhow::Result<Sites> {
+    let defaults = SitesFileDefaults {
+        lang: settings.portal.lang,
+        timezone: settings.timezone.clone(),
+    };
+    match &settings.sites_file {
+        Some(path) => {
+            read_sites_file(path, &defaults).map_err(|e| anyhow::anyhow!("TALLY_SITES_FILE: {e:#}"))
+        }
+        None => Ok(Sites::single(SiteDef {
+            id: SiteId::DEFAULT,
+            name: settings
+                .portal
+                .name
+                .clone()
+                .unwrap_or_else(|| "default".into()),
+            parent: None,
+            origins: settings.allowed_origins.clone(),
+            lang: defaults.lang,
+            timezone: defaults.timezone,
+            baseline: settings.counter_baseline,
+            home: settings.portal.home.clone(),
+            challenge: ChallengeMode::default(),
+            results: Visibility::default(),
+        })),
+    }
+}
+
 /// The file's sites from its text, or the first thing wrong with it.
 pub(super) fn parse(text: &str, defaults: &SitesFileDefaults) -> Result<Sites, String> {
     let file: SitesFile =

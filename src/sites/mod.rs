@@ -21,7 +21,7 @@ use crate::ids::SiteId;
 use crate::lang::Lang;
 use crate::poll::Visibility;
 
-pub use file::{SitesFileDefaults, read_sites_file};
+pub use file::{SitesFileDefaults, load_sites, read_sites_file};
 
 /// Most sites one deployment serves: a province's portal, its departments
 /// and its communes come to a few hundred; the bound keeps a sites file
@@ -161,6 +161,32 @@ impl Sites {
         let mut all: Vec<&SiteDef> = self.by_id.values().map(AsRef::as_ref).collect();
         all.sort_by(|a, b| a.id.as_str().cmp(b.id.as_str()));
         all
+    }
+
+    /// Whether the sites come from a sites file (else this is the one
+    /// implicit site, `default`).
+    pub fn configured(&self) -> bool {
+        self.configured
+    }
+
+    /// The site deployment-wide settings and operations speak of:
+    /// `default` when it is one, else the first root in id order.
+    pub fn primary(&self) -> &SiteDef {
+        self.get(&SiteId::DEFAULT)
+            .or_else(|| self.all().into_iter().find(|def| def.parent.is_none()))
+            .expect("a tree of sites has a root")
+    }
+
+    /// Every site's origins, each once: the pages that may call tally.
+    pub fn origins(&self) -> Vec<String> {
+        let mut origins: Vec<String> = self
+            .by_id
+            .values()
+            .flat_map(|def| def.origins.iter().cloned())
+            .collect();
+        origins.sort();
+        origins.dedup();
+        origins
     }
 
     /// The sites a hit of `site` counts for: itself, then each ancestor up

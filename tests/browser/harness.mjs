@@ -253,6 +253,7 @@ function proxy(req, res, upstream, seen) {
  * The portal: its own origin, its own strict CSP, the widget from tally.
  * `state.tally` is where its pages load tally from: an origin, or `/tally`
  * when `state.upstream` names the tally this portal proxies to.
+ * `state.site` is the site its pages name (`data-site`), if any.
  * `state.pasted` is what a webmaster pasted from the console: `/dan-ma`
  * carries its `html` in an article, and `/dan-ma.css`, the portal's
  * stylesheet there, its `css` line.
@@ -274,7 +275,7 @@ export function startPortal() {
     // Each of the widget's forms, for the README's pictures.
     '/cac-dang': 'cac-dang.html',
   };
-  const state = { tally: '', upstream: '', proxied: [], pasted: { html: '', css: '' } };
+  const state = { tally: '', site: '', upstream: '', proxied: [], pasted: { html: '', css: '' } };
   const server = http.createServer((req, res) => {
     const url = new URL(req.url, 'http://portal');
     if (state.upstream && (url.pathname === '/tally' || url.pathname.startsWith('/tally/'))) {
@@ -317,7 +318,9 @@ export function startPortal() {
     });
     const poll = /^[a-z0-9-]{1,64}$/.test(url.searchParams.get('poll') || '') ? url.searchParams.get('poll') : 'danh-gia-cong';
     const lang = url.searchParams.get('lang') === 'en' ? 'data-lang="en" ' : '';
-    res.end(fixture(file).replaceAll('{{TALLY}}', state.tally).replaceAll('{{POLL}}', poll).replaceAll('{{LANG}}', lang));
+    const site = state.site ? `data-site="${state.site}" ` : '';
+    res.end(fixture(file).replaceAll('{{TALLY}}', state.tally).replaceAll('{{POLL}}', poll).replaceAll('{{LANG}}', lang)
+      .replaceAll('{{SITE}}', site));
   });
   return new Promise((resolve) => {
     server.listen(0, '127.0.0.1', () => {

@@ -9,7 +9,8 @@
 // proof-of-work challenge at each level; pages.mjs the HTML pages without
 // JavaScript; console.mjs the editors' console (console-phone.mjs on a
 // phone; console-embed.mjs its dates through a close and a reopen, and its
-// embed code pasted into a portal page, on both).
+// embed code pasted into a portal page, on both); sites.mjs a province of
+// sites, each page naming its own, the province page showing the roll-up.
 //
 //   TALLY_BIN=target/release/tally node tests/browser/run.mjs
 //
@@ -38,6 +39,7 @@ import { consoleEmbedScenarios } from './console-embed.mjs';
 import { consolePhoneScenarios } from './console-phone.mjs';
 import { consoleWordScenarios } from './console-words.mjs';
 import { pages } from './pages.mjs';
+import { siteScenarios } from './sites.mjs';
 import { layout } from './layout.mjs';
 import { theme } from './theme.mjs';
 import { topologies } from './topologies.mjs';
@@ -374,6 +376,7 @@ async function main() {
     await theme(browser);
     await layout(browser);
     await challenge(browser);
+    await siteScenarios(browser);
   }
   if (inPart('pages')) {
     await pages(browser);

@@ -45,6 +45,7 @@ mod retention_visits;
 mod roles;
 mod schema_version;
 mod sign_in;
+mod sites;
 mod store_conformance;
 mod touch_batches;
 mod visitor_side;

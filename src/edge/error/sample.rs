@@ -61,6 +61,8 @@ pub fn every() -> Vec<ApiError> {
         payload_too_large(),
         RequestTimeout,
         PollNotFound,
+        SiteNotFound,
+        SiteRequired,
         invalid_option(),
         too_many_choices(),
         closed(),
@@ -115,6 +117,8 @@ fn sampled(error: &ApiError) -> bool {
         | PayloadTooLarge { .. }
         | RequestTimeout
         | PollNotFound
+        | SiteNotFound
+        | SiteRequired
         | InvalidOption(_)
         | TooManyChoices { .. }
         | PollClosed { .. }

@@ -104,6 +104,18 @@ impl ApiError {
                 "Không tìm thấy cuộc bình chọn này.",
                 "There is no such poll.",
             ),
+            SiteNotFound => row(
+                S::NOT_FOUND,
+                "site_not_found",
+                "Không tìm thấy trang thông tin này (tham số site).",
+                "There is no such site (the site parameter).",
+            ),
+            SiteRequired => row(
+                S::BAD_REQUEST,
+                "site_required",
+                "Thiếu tên trang thông tin (tham số site, data-site của tiện ích).",
+                "The request must name its site (the site parameter; the widget's data-site).",
+            ),
             InvalidOption(why) => row(
                 S::BAD_REQUEST,
                 "invalid_option",

@@ -146,7 +146,7 @@ pub async fn get_poll_page(
     let agent = user_agent(&headers).unwrap_or_default();
     let identity = api
         .visitors
-        .identify(claims(&headers)?, client.ip, agent)
+        .identify(api.visitors.primary(), claims(&headers)?, client.ip, agent)
         .await;
     let view = api
         .voting

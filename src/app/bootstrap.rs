@@ -1,0 +1,100 @@
+//! What the settings ask to be written at start (the baselines, the
+//! polls file), and the store's stamp settled, then or as soon as the
+//! store answers.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::App;
+use crate::counter::Counter;
+use crate::editing::Editing;
+use crate::poll::Poll;
+use crate::polls_file::Seeded;
+use crate::store::schema::{SCHEMA, Settled};
+use crate::store::{Store, StoreError};
+
+/// What the settings ask to be written at start.
+pub(super) struct Bootstrap {
+    pub(super) store: Arc<dyn Store>,
+    pub(super) baseline: Option<u64>,
+    /// The sites file's baselines, each written into a site's counter
+    /// that has none.
+    pub(super) site_baselines: Vec<(Arc<Counter>, u64)>,
+    pub(super) polls: Vec<Poll>,
+    pub(super) editing: Arc<Editing>,
+}
+
+impl Bootstrap {
+    pub(super) async fn apply(&self, app: &App) -> Result<(), StoreError> {
+        self.settle_schema().await?;
+        // The setting seeds the baseline of a store that has none; once
+        // the store holds one (this setting's, or an editor's from the
+        // console), the store's stands.
+        if let Some(baseline) = self.baseline {
+            let stored = app.counter.stored_baseline().await?;
+            if stored == 0 && baseline != 0 {
+                self.editing
+                    .set_baseline("TALLY_COUNTER_BASELINE", baseline)
+                    .await
+                    .map_err(|e| match e {
+                        crate::editing::EditError::Store(e) => e,
+                        other => StoreError::Unavailable(other.to_string()),
+                    })?;
+            } else if stored != baseline {
+                tracing::warn!(
+                    setting = baseline,
+                    stored,
+                    "TALLY_COUNTER_BASELINE differs from the baseline the store holds, which stands \
+                     (an editor may have set it): change it in the console or with PUT /admin/counter/baseline"
+                );
+            }
+        }
+        for (counter, baseline) in &self.site_baselines {
+            if counter.stored_baseline().await? == 0 {
+                counter.set_baseline(*baseline).await?;
+            }
+        }
+        if !self.polls.is_empty() {
+            let seeded = self.editing.seed(&self.polls).await?;
+            let written = seeded
+                .iter()
+                .filter(|s| matches!(s, Seeded::Created | Seeded::Updated))
+                .count();
+            tracing::info!(polls = self.polls.len(), written, "polls file seeded");
+        }
+        Ok(())
+    }
+
+    /// Settles the store's stamp if the start could not (the store was
+    /// down; it is done once). A store written by a newer tally, found only
+    /// now, ends the process as the start would have: nothing more may be
+    /// written to it.
+    async fn settle_schema(&self) -> Result<(), StoreError> {
+        match self.store.settle_schema().await {
+            Ok(Settled::Current) => Ok(()),
+            Ok(Settled::Stamped) => {
+                tracing::info!(schema = SCHEMA, "new store stamped");
+                Ok(())
+            }
+            Ok(Settled::Upgraded { from }) => {
+                tracing::info!(from, to = SCHEMA, "store upgraded (see the audit log)");
+                Ok(())
+            }
+            Err(StoreError::Corrupt(line)) => {
+                tracing::error!("{line}");
+                eprintln!("tally: {line}");
+                std::process::exit(1);
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    pub(super) async fn retry(self, app: Arc<App>) {
+        loop {
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            if self.apply(&app).await.is_ok() {
+                return;
+            }
+        }
+    }
+}

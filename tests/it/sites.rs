@@ -1,0 +1,362 @@
+//! A province of sites on each store: the province portal, two departments
+//! and a commune under one of them. Each site counts its own hits; a
+//! parent's figures are its own plus its descendants', written when hits
+//! are; a hit from another site's page, or naming no site or one that is
+//! not, is answered and not counted; a store of a single-site deployment
+//! keeps its counts when the sites file arrives.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use jiff::SignedDuration;
+use serde_json::Value;
+use tempfile::TempDir;
+
+use crate::support::{BROWSER, Backend, Home, TestApp, cookie};
+
+/// tinh → so-y-te → xa-an-phu, and tinh → so-gd.
+const PROVINCE: &str = r#"
+[[sites]]
+id = "tinh"
+name = "Cổng thông tin điện tử tỉnh"
+origins = ["https://tinh.gov.vn"]
+
+[[sites]]
+id = "so-y-te"
+name = "Sở Y tế"
+parent = "tinh"
+origins = ["https://soyte.tinh.gov.vn"]
+
+[[sites]]
+id = "so-gd"
+name = "Sở Giáo dục và Đào tạo"
+parent = "tinh"
+origins = ["https://sogd.tinh.gov.vn"]
+
+[[sites]]
+id = "xa-an-phu"
+name = "Xã An Phú"
+parent = "so-y-te"
+origins = ["https://anphu.tinh.gov.vn"]
+"#;
+
+const SITES: [&str; 4] = ["tinh", "so-y-te", "so-gd", "xa-an-phu"];
+
+/// Each site and the sites whose figures include it (itself first).
+fn chain(site: &str) -> &'static [&'static str] {
+    match site {
+        "tinh" => &["tinh"],
+        "so-y-te" => &["so-y-te", "tinh"],
+        "so-gd" => &["so-gd", "tinh"],
+        "xa-an-phu" => &["xa-an-phu", "so-y-te", "tinh"],
+        other => panic!("not a site of the province: {other}"),
+    }
+}
+
+fn origin(site: &str) -> &'static str {
+    match site {
+        "tinh" => "https://tinh.gov.vn",
+        "so-y-te" => "https://soyte.tinh.gov.vn",
+        "so-gd" => "https://sogd.tinh.gov.vn",
+        "xa-an-phu" => "https://anphu.tinh.gov.vn",
+        other => panic!("not a site of the province: {other}"),
+    }
+}
+
+/// The sites file, written beside the test.
+fn sites_file(text: &str) -> (TempDir, std::path::PathBuf) {
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("sites.toml");
+    std::fs::write(&path, text).unwrap();
+    (dir, path)
+}
+
+async fn start(home: &Home, file: &std::path::Path) -> TestApp {
+    let file = file.to_path_buf();
+    TestApp::start(home, move |s| s.sites_file = Some(file)).await
+}
+
+/// `POST /v1/hits?site=` from `from`'s page, as the widget sends it.
+async fn hit(
+    app: &TestApp,
+    site: &str,
+    from: &str,
+    visitor: &str,
+    page: &str,
+) -> reqwest::Response {
+    app.http
+        .post(app.url("/v1/hits"))
+        .query(&[("site", site)])
+        .header("user-agent", BROWSER)
+        .header("origin", from)
+        .header("content-type", "text/plain;charset=UTF-8")
+        .header("cookie", format!("tally_vid={visitor}"))
+        .body(serde_json::json!({ "page": page }).to_string())
+        .send()
+        .await
+        .expect("hit answered")
+}
+
+/// `GET /v1/counter?site=` (with `page`), asserting 200.
+async fn counter(app: &TestApp, site: &str, page: Option<&str>) -> Value {
+    let mut query = vec![("site", site)];
+    query.extend(page.map(|p| ("page", p)));
+    let response = app
+        .http
+        .get(app.url("/v1/counter"))
+        .query(&query)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "counter of {site}");
+    response.json().await.unwrap()
+}
+
+/// A small deterministic generator: the seed is printed, so a failure can
+/// be replayed.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 % n as u64) as usize
+    }
+}
+
+/// What the traffic should have counted, site by site: visits and page
+/// views of the site's own pages (every hit here lands within one visit
+/// window of its visitor's previous one on that site, or after a gap of
+/// more than one, as the rounds say).
+#[derive(Default)]
+struct Model {
+    own_visits: BTreeMap<&'static str, u64>,
+    /// (site, visitor, page) viewed in the current round.
+    viewed: BTreeSet<(&'static str, usize, usize)>,
+    /// (site, visitor) seen in the current round.
+    visiting: BTreeSet<(&'static str, usize)>,
+    own_views: BTreeMap<(&'static str, usize), u64>,
+    /// Visitors on each site in the last round: online now.
+    online: BTreeMap<&'static str, u64>,
+}
+
+impl Model {
+    fn new_round(&mut self) {
+        self.viewed.clear();
+        self.visiting.clear();
+        self.online.clear();
+    }
+
+    fn hit(&mut self, site: &'static str, visitor: usize, page: usize) {
+        if self.visiting.insert((site, visitor)) {
+            *self.own_visits.entry(site).or_default() += 1;
+            *self.online.entry(site).or_default() += 1;
+        }
+        if self.viewed.insert((site, visitor, page)) {
+            *self.own_views.entry((site, page)).or_default() += 1;
+        }
+    }
+
+    /// A site's figure: its own and every descendant's.
+    fn rolled(of: &BTreeMap<&'static str, u64>, site: &str) -> u64 {
+        of.iter()
+            .filter(|(s, _)| chain(s).contains(&site))
+            .map(|(_, n)| n)
+            .sum()
+    }
+}
+
+async fn a_parents_figures_are_its_own_and_its_descendants(backend: Backend) {
+    let home = Home::open(backend).await;
+    let (_dir, file) = sites_file(PROVINCE);
+    let app = start(&home, &file).await;
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+        | 1;
+    eprintln!("traffic seed {seed}");
+    let mut rng = Rng(seed);
+    let visitors: Vec<String> = (0..12).map(|_| cookie()).collect();
+    let mut model = Model::default();
+    for round in 0..3 {
+        if round > 0 {
+            // Past the visit window: everyone's next hit is a new visit.
+            app.clock.advance(SignedDuration::from_mins(31));
+            model.new_round();
+        }
+        for _ in 0..60 {
+            let site = SITES[rng.below(SITES.len())];
+            let (visitor, page) = (rng.below(visitors.len()), rng.below(4));
+            let response = hit(
+                &app,
+                site,
+                origin(site),
+                &visitors[visitor],
+                &format!("/tin/{page}"),
+            )
+            .await;
+            assert_eq!(response.status(), 200);
+            model.hit(site, visitor, page);
+        }
+    }
+    app.flushed().await;
+    for site in SITES {
+        let body = counter(&app, site, None).await;
+        let visits = Model::rolled(&model.own_visits, site);
+        assert_eq!(body["total"], visits, "{site} total, seed {seed}: {body}");
+        for field in ["today", "this_week", "this_month"] {
+            assert_eq!(body[field], visits, "{site} {field}, seed {seed}: {body}");
+        }
+        let online = Model::rolled(&model.online, site);
+        assert_eq!(body["online"], online, "{site} online, seed {seed}: {body}");
+        // A page's views are the site's own: its descendants' pages of the
+        // same path are theirs.
+        for page in 0..4 {
+            let body = counter(&app, site, Some(&format!("/tin/{page}"))).await;
+            let own = model.own_views.get(&(site, page)).copied().unwrap_or(0);
+            assert_eq!(
+                body["page"]["views"], own,
+                "{site} /tin/{page}, seed {seed}"
+            );
+        }
+    }
+    app.stop().await;
+    // The same figures after a restart: they were written, not kept in
+    // memory.
+    let app = start(&home, &file).await;
+    for site in SITES {
+        let visits = Model::rolled(&model.own_visits, site);
+        assert_eq!(
+            counter(&app, site, None).await["total"],
+            visits,
+            "{site} after a restart"
+        );
+    }
+    app.stop().await;
+}
+
+async fn a_hit_counts_only_from_its_own_sites_pages(backend: Backend) {
+    let home = Home::open(backend).await;
+    let (_dir, file) = sites_file(PROVINCE);
+    let app = start(&home, &file).await;
+    let outcome = |name: &'static str| {
+        let app = &app;
+        async move {
+            let metrics = app.metrics().await;
+            metrics
+                .lines()
+                .find(|l| l.starts_with(&format!("tally_hits_total{{outcome=\"{name}\"}}")))
+                .and_then(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+                .unwrap_or(0.0)
+        }
+    };
+    // Counted: its own page.
+    let own = hit(&app, "so-y-te", origin("so-y-te"), &cookie(), "/a").await;
+    assert_eq!(own.status(), 200);
+    // Answered, not counted: another department's page, its parent's page,
+    // its child's page; and the province named from a department's page.
+    for (site, from) in [
+        ("so-y-te", origin("so-gd")),
+        ("so-y-te", origin("tinh")),
+        ("so-y-te", origin("xa-an-phu")),
+        ("tinh", origin("so-y-te")),
+    ] {
+        let response = hit(&app, site, from, &cookie(), "/a").await;
+        assert_eq!(response.status(), 200, "{site} from {from}");
+        let body: Value = response.json().await.unwrap();
+        // The named site's counter, with the one hit counted above.
+        assert_eq!(body["total"], 1, "{site} from {from}: {body}");
+    }
+    assert_eq!(outcome("foreign_origin").await, 4.0);
+    // Refused with a code: no site, a site that is not one.
+    let none = app
+        .http
+        .post(app.url("/v1/hits"))
+        .header("user-agent", BROWSER)
+        .header("origin", origin("tinh"))
+        .body("")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(none.status(), 400);
+    assert_eq!(
+        none.json::<Value>().await.unwrap()["error"]["code"],
+        "site_required"
+    );
+    let unknown = hit(&app, "so-tai-chinh", origin("tinh"), &cookie(), "/a").await;
+    assert_eq!(unknown.status(), 404);
+    assert_eq!(
+        unknown.json::<Value>().await.unwrap()["error"]["code"],
+        "site_not_found"
+    );
+    assert_eq!(outcome("no_site").await, 1.0);
+    assert_eq!(outcome("unknown_site").await, 1.0);
+    // The pixel of a page that names no site is still an image.
+    let pixel = app
+        .http
+        .get(app.url("/v1/pixel.gif"))
+        .header("user-agent", BROWSER)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pixel.status(), 200);
+    assert_eq!(pixel.headers()["content-type"], "image/gif");
+    assert_eq!(outcome("no_site").await, 2.0);
+    // Reads: the same codes.
+    let read = app.http.get(app.url("/v1/counter")).send().await.unwrap();
+    assert_eq!(read.status(), 400);
+    let read = app
+        .http
+        .get(app.url("/v1/counter.svg?site=khong-co"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read.status(), 404);
+    app.flushed().await;
+    for (site, total) in [("so-y-te", 1), ("tinh", 1), ("so-gd", 0), ("xa-an-phu", 0)] {
+        assert_eq!(counter(&app, site, None).await["total"], total, "{site}");
+    }
+    app.stop().await;
+}
+
+/// A deployment without sites counts as `default`; given a sites file in
+/// which `default` is the province's portal, it keeps every count and the
+/// new sites add to it.
+async fn a_single_site_store_keeps_its_counts_under_sites(backend: Backend) {
+    let home = Home::open(backend).await;
+    let app = TestApp::start(&home, |s| s.counter_baseline = Some(1_000)).await;
+    let visitor = cookie();
+    app.hit_json(Some(&visitor), Some("/tin/1")).await;
+    app.hit_json(Some(&cookie()), Some("/tin/1")).await;
+    app.stop().await;
+
+    let file = PROVINCE
+        .replacen("id = \"tinh\"", "id = \"default\"", 1)
+        .replace("parent = \"tinh\"", "parent = \"default\"");
+    let (_dir, path) = sites_file(&file);
+    let app = start(&home, &path).await;
+    let before = counter(&app, "default", Some("/tin/1")).await;
+    assert_eq!(
+        (before["total"].as_u64(), before["page"]["views"].as_u64()),
+        (Some(1_002), Some(2))
+    );
+    // The same visitor, within its visit: the same visit still.
+    let again = hit(&app, "default", origin("tinh"), &visitor, "/tin/1").await;
+    assert_eq!(again.status(), 200);
+    hit(&app, "so-gd", origin("so-gd"), &cookie(), "/tin/1").await;
+    app.flushed().await;
+    let after = counter(&app, "default", Some("/tin/1")).await;
+    assert_eq!(
+        (after["total"].as_u64(), after["page"]["views"].as_u64()),
+        (Some(1_003), Some(2))
+    );
+    assert_eq!(counter(&app, "so-gd", None).await["total"], 1);
+    app.stop().await;
+}
+
+on_every_store!(
+    a_parents_figures_are_its_own_and_its_descendants,
+    a_hit_counts_only_from_its_own_sites_pages,
+    a_single_site_store_keeps_its_counts_under_sites,
+);
