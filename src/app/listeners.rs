@@ -164,6 +164,7 @@ pub fn public(
 /// The domain services the ops listener serves.
 pub struct Services<'a> {
     pub counter: &'a Arc<Counter>,
+    pub counters: &'a Arc<Counters>,
     pub voting: &'a Arc<Voting>,
     pub editing: Arc<Editing>,
     pub history: Arc<History>,
@@ -199,6 +200,7 @@ pub fn ops(settings: &Settings, shared: &Shared, services: Services<'_>) -> List
             sign_in,
             lang: settings.portal.lang,
             backups: services.backups,
+            counters: Arc::clone(services.counters),
         }),
         health: Arc::new(Health {
             counter: Arc::clone(services.counter),

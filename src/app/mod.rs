@@ -210,6 +210,7 @@ impl App {
             &edge,
             listeners::Services {
                 counter: &counter,
+                counters: &counters,
                 voting: &voting,
                 editing,
                 history,

@@ -38,7 +38,7 @@ use crate::clock::Clock;
 use crate::ids::{PageId, PageKey, SiteId, VisitorKey, hex, random, random_id};
 use crate::metrics::Metrics;
 use crate::site::Site;
-use crate::store::{Batch, CounterSnapshot, Store, Touch};
+use crate::store::{Batch, CounterSnapshot, Store, StoreError, Touch};
 use pages::{PageCache, PageReads};
 pub use pending::Totals;
 use pending::{InFlight, Pending, compose};
@@ -218,6 +218,11 @@ impl Counter {
 
     pub fn site(&self) -> &SiteId {
         &self.site
+    }
+
+    /// The visits stored for each day of `from..=to`.
+    pub async fn visits_by_day(&self, from: Day, to: Day) -> Result<Vec<u64>, StoreError> {
+        self.store.visits_by_day(&self.site, from, to).await
     }
 
     fn state(&self) -> parking_lot::MutexGuard<'_, State> {

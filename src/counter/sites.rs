@@ -12,9 +12,11 @@ use tokio::sync::watch;
 
 use super::Counter;
 use super::flush::MOST_RETRY_WAIT;
+use crate::calendar::Day;
 use crate::ids::SiteId;
 use crate::pacing::Backoff;
 use crate::sites::{SiteDef, Sites};
+use crate::store::StoreError;
 
 /// Flushes under way at once: a deployment of a thousand sites reads
 /// back the ones that need it in a few round trips' time, not one after
@@ -82,6 +84,31 @@ impl Counters {
     /// Every counter, parents before their children.
     pub fn all(&self) -> &[Arc<Counter>] {
         &self.all
+    }
+
+    /// Each site's visits on each day of `from..=to` (its figure: its own
+    /// and its descendants'), every site in id order; read a few sites at
+    /// a time.
+    pub async fn visits_per_day(
+        &self,
+        from: Day,
+        to: Day,
+    ) -> Result<Vec<(&SiteDef, Vec<u64>)>, StoreError> {
+        let defs = self.sites.all();
+        let counters: Vec<Arc<Counter>> = defs
+            .iter()
+            .filter_map(|def| self.by_site.get(&def.id).cloned())
+            .collect();
+        let read = counters
+            .into_iter()
+            .map(|counter| async move { counter.visits_by_day(from, to).await });
+        let visits: Vec<Vec<u64>> = futures_util::stream::iter(read)
+            .buffered(FLUSHES_AT_ONCE)
+            .collect::<Vec<_>>()
+            .await
+            .into_iter()
+            .collect::<Result<_, _>>()?;
+        Ok(defs.into_iter().zip(visits).collect())
     }
 
     /// Whether hits are waiting anywhere.

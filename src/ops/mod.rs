@@ -101,6 +101,8 @@ pub fn routes() -> Routes<Ops> {
         .api(routes!(top_pages))
         .api(routes!(import_visits))
         .api(routes!(audit_log))
+        .api(routes!(admin::sites::list_sites))
+        .api(routes!(admin::sites::sites_visits_per_day))
         .api(routes!(admin::backup::get_backup));
     console::PAGES
         .iter()

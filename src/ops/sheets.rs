@@ -10,6 +10,7 @@ use crate::history::DayBallots;
 use crate::ids::PageId;
 use crate::ops::export::{Cell, Sheet, file_name};
 use crate::poll::{Poll, Results};
+use crate::sites::SiteDef;
 
 /// Whom a sheet is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -177,6 +178,75 @@ pub fn days(days: &[(Day, u64)], from: Day, to: Day, reader: Reader) -> Sheet {
         rows: days
             .iter()
             .map(|(d, n)| vec![reader.day(*d), Cell::Count(*n)])
+            .collect(),
+    }
+}
+
+/// One site's row of the province's visits: its figure (with the sites
+/// below it) and its own, day by day.
+pub struct SiteDays<'a> {
+    pub site: &'a SiteDef,
+    pub visits: &'a [u64],
+    pub own: &'a [u64],
+}
+
+/// Every site's visits on each day of a span, one row per site and day:
+/// what a province sets beside the national monitoring system's figures.
+pub fn site_days(
+    sites: &[SiteDays<'_>],
+    days: &[Day],
+    from: Day,
+    to: Day,
+    reader: Reader,
+) -> Sheet {
+    let lang = reader.lang();
+    let parent = |site: &SiteDef| {
+        site.parent
+            .as_ref()
+            .map_or_else(String::new, ToString::to_string)
+    };
+    Sheet {
+        name: format!(
+            "{}-{from}-{to}",
+            tr(lang, "luot-truy-cap-cac-trang", "visits-by-site")
+        ),
+        about: vec![
+            tr(
+                lang,
+                "Lượt truy cập mỗi ngày của từng trang",
+                "Visits per day, site by site",
+            )
+            .to_owned(),
+            span(lang, from, to),
+        ],
+        header: vec![
+            reader.words("Mã trang", "Site", "site"),
+            reader.words("Tên trang", "Name", "name"),
+            reader.words("Trực thuộc", "Parent", "parent"),
+            reader.words("Ngày", "Date", "date"),
+            reader.words(
+                "Lượt truy cập (cả các trang trực thuộc)",
+                "Visits (with the sites below)",
+                "visits",
+            ),
+            reader.words("Lượt truy cập của riêng trang", "Own visits", "own"),
+        ],
+        rows: sites
+            .iter()
+            .flat_map(|row| {
+                days.iter()
+                    .zip(row.visits.iter().zip(row.own))
+                    .map(move |(day, (visits, own))| {
+                        vec![
+                            Cell::Text(row.site.id.to_string()),
+                            Cell::Text(row.site.name.clone()),
+                            Cell::Text(parent(row.site)),
+                            reader.day(*day),
+                            Cell::Count(*visits),
+                            Cell::Count(*own),
+                        ]
+                    })
+            })
             .collect(),
     }
 }

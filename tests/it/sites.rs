@@ -355,8 +355,156 @@ async fn a_single_site_store_keeps_its_counts_under_sites(backend: Backend) {
     app.stop().await;
 }
 
+const TOKEN: &str = "test-admin-token-0123456789abcdef";
+
+/// `GET` on the admin API with the admin token, asserting 200.
+async fn admin(app: &TestApp, path: &str) -> reqwest::Response {
+    let response = app
+        .http
+        .get(format!("{}{path}", app.ops))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "{path}");
+    response
+}
+
+/// Visits on two days, then the ministry's export: each site's figure as
+/// its counter shows it, and its own (its figure less its children's), as
+/// JSON and in the spreadsheet an office opens.
+async fn the_export_gives_each_sites_visits_per_day(backend: Backend) {
+    let home = Home::open(backend).await;
+    let (_dir, file) = sites_file(PROVINCE);
+    let app = TestApp::start(&home, {
+        let file = file.clone();
+        move |s| {
+            s.sites_file = Some(file);
+            s.admin_token = Some(tally::config::Secret::new(TOKEN.into()));
+        }
+    })
+    .await;
+    // 2026-11-27: so-y-te 1, xa-an-phu 2; 2026-11-28: tinh 1, so-gd 1,
+    // xa-an-phu 1.
+    for site in ["so-y-te", "xa-an-phu", "xa-an-phu"] {
+        hit(&app, site, origin(site), &cookie(), "/a").await;
+    }
+    app.clock.advance(SignedDuration::from_hours(24));
+    for site in ["tinh", "so-gd", "xa-an-phu"] {
+        hit(&app, site, origin(site), &cookie(), "/a").await;
+    }
+    app.flushed().await;
+    let listed: Value = admin(&app, "/admin/sites").await.json().await.unwrap();
+    assert_eq!(listed["configured"], true);
+    let ids: Vec<&str> = listed["sites"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["so-gd", "so-y-te", "tinh", "xa-an-phu"]);
+    assert_eq!(listed["sites"][3]["parent"], "so-y-te");
+
+    let span = "from=2026-11-26&to=2026-11-28";
+    let body: Value = admin(&app, &format!("/admin/sites/days?{span}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let site = |id: &str| {
+        body["sites"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["id"] == id)
+            .unwrap()
+            .clone()
+    };
+    let days = |id: &str, field: &str| -> Vec<u64> {
+        site(id)["days"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d[field].as_u64().unwrap())
+            .collect()
+    };
+    assert_eq!(days("tinh", "visits"), [0, 3, 3]);
+    assert_eq!(days("tinh", "own"), [0, 0, 1]);
+    assert_eq!(days("so-y-te", "visits"), [0, 3, 1]);
+    assert_eq!(days("so-y-te", "own"), [0, 1, 0]);
+    assert_eq!(days("xa-an-phu", "own"), [0, 2, 1]);
+    assert_eq!(days("so-gd", "visits"), [0, 0, 1]);
+    assert_eq!(
+        (
+            site("tinh")["total"].as_u64(),
+            site("tinh")["own_total"].as_u64()
+        ),
+        (Some(6), Some(1))
+    );
+    // Each site's today is what its counter says.
+    for id in SITES {
+        assert_eq!(
+            days(id, "visits")[2],
+            counter(&app, id, None).await["today"],
+            "{id}"
+        );
+    }
+
+    let bytes = admin(&app, &format!("/admin/sites/days?{span}&format=xlsx"))
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let range = calamine::Reader::worksheet_range_at(&mut book, 0)
+        .unwrap()
+        .unwrap();
+    let rows: Vec<Vec<String>> = range
+        .rows()
+        .map(|row| row.iter().map(|c| c.to_string()).collect())
+        .collect();
+    let header = rows
+        .iter()
+        .position(|r| r[0] == "Mã trang")
+        .expect("a header row");
+    assert_eq!(
+        rows[header][3..],
+        [
+            "Ngày",
+            "Lượt truy cập (cả các trang trực thuộc)",
+            "Lượt truy cập của riêng trang"
+        ]
+    );
+    let table = &rows[header + 1..];
+    assert_eq!(table.len(), 4 * 3, "one row per site and day");
+    let tinh_28 = table.iter().rev().find(|r| r[0] == "tinh").unwrap();
+    assert_eq!(
+        (
+            tinh_28[1].as_str(),
+            tinh_28[4].as_str(),
+            tinh_28[5].as_str()
+        ),
+        ("Cổng thông tin điện tử tỉnh", "3", "1")
+    );
+    // More than a spreadsheet of a year is refused, with a code.
+    let long = app
+        .http
+        .get(format!(
+            "{}/admin/sites/days?from=2024-01-01&to=2026-11-28",
+            app.ops
+        ))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(long.status(), 400);
+    app.stop().await;
+}
+
 on_every_store!(
     a_parents_figures_are_its_own_and_its_descendants,
     a_hit_counts_only_from_its_own_sites_pages,
     a_single_site_store_keeps_its_counts_under_sites,
+    the_export_gives_each_sites_visits_per_day,
 );

@@ -107,6 +107,9 @@ const SITE: &str = r#""site" in "query" required false"#;
 const ADDED_OPERATIONS: &[(&str, &str)] = &[
     // Drafts (issue 23): a poll saved as a draft is published.
     ("ops", "POST /admin/polls/{id}/publish"),
+    // Sites (issue 26): the sites, and each site's visits per day.
+    ("ops", "GET /admin/sites"),
+    ("ops", "GET /admin/sites/days"),
 ];
 
 const JSON: &str = "application/json";

@@ -51,7 +51,11 @@ refusals!(ImportRefusals: [
 ]);
 
 /// A `yyyy-mm-dd` (or `yyyy-mm`) query parameter, or `default`.
-fn param<T: std::str::FromStr>(query: Option<&str>, name: &str, default: T) -> Result<T, ApiError> {
+pub(super) fn param<T: std::str::FromStr>(
+    query: Option<&str>,
+    name: &str,
+    default: T,
+) -> Result<T, ApiError> {
     match query_param(query, name) {
         None => Ok(default),
         Some(raw) => raw.parse().map_err(|_| {

@@ -11,6 +11,7 @@ pub mod history;
 mod params;
 pub mod polls;
 pub mod signed;
+pub mod sites;
 
 use std::sync::Arc;
 
@@ -46,6 +47,8 @@ pub struct AdminApi {
     pub lang: crate::edge::text::Lang,
     /// Exports of the whole state.
     pub backups: Arc<crate::archive::Backups>,
+    /// Every site's counter: the sites and their figures.
+    pub counters: Arc<crate::counter::Counters>,
 }
 
 /// A poll's id from the path, read after the token is checked.

@@ -88,6 +88,9 @@ pub async fn visit(tour: &mut Tour) {
         "/admin/audit?limit=10",
         "/admin/audit?format=csv",
         "/admin/backup",
+        "/admin/sites",
+        "/admin/sites/days",
+        "/admin/sites/days?format=xlsx",
     ] {
         assert_eq!(
             tour.send(Req::admin(Method::GET, path)).await.status,
@@ -108,6 +111,10 @@ pub async fn visit(tour: &mut Tour) {
             "/admin/history/days?from=2026-12-31&to=2026-01-01",
         ),
         Req::admin(Method::GET, "/admin/history/days?format=xml"),
+        Req::admin(
+            Method::GET,
+            "/admin/sites/days?from=2020-01-01&to=2026-01-01",
+        ),
         Req::admin(Method::GET, "/admin/history/months?from=2026-13"),
         Req::admin(Method::GET, "/admin/audit?limit=0"),
         Req::admin(Method::POST, "/admin/history/import").body("text/csv", "x,y\n1,2\n"),

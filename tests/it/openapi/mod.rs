@@ -49,9 +49,14 @@ async fn every_answer_of_a_tour_is_documented() {
         Req::post("/v1/hits").body("application/xml", "<hit/>"),
         Req::post("/v1/hits").json(json!({"page": "x".repeat(5000)})),
         Req::new(Listener::Public, Method::DELETE, "/v1/hits"),
+        // A site that is not one.
+        Req::post("/v1/hits?site=khong-co"),
+        Req::get("/v1/counter?site=khong-co"),
+        Req::get("/v1/counter.svg?site=khong-co"),
     ] {
         assert!(tour.send(refused).await.status.is_client_error());
     }
+    tour.send(Req::get("/v1/counter?site=default")).await;
     tour.send(Req::get("/v1/counter")).await;
     tour.send(Req::get("/v1/counter?page=%2Ftin-tuc%2F1")).await;
     tour.send(Req::get(&format!("/v1/counter?page={}", "x".repeat(300))))
