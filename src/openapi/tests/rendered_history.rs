@@ -1,5 +1,5 @@
-//! Bodies the code renders for the admin API's history, export, import
-//! and audit schemas.
+//! Bodies the code renders for the admin API's history, export, import,
+//! audit and sites schemas.
 
 use serde_json::{Value, json};
 
@@ -8,6 +8,7 @@ use crate::ops::admin::bodies::{
     AuditEntryBody, AuditLog, BallotsPerDay, DayBallotsBody, DayPages, DayVisits, Deleted,
     ImportBody, MonthVisits, PageCount, PagesPerDay, TopPages, VisitsPerDay, VisitsPerMonth,
 };
+use crate::ops::admin::sites::{SiteBody, SiteDayBody, SiteDaysBody, SitesBody, SitesDaysBody};
 
 fn pages() -> Vec<PageCount> {
     vec![
@@ -104,6 +105,33 @@ pub(super) fn rendered(schema: &str) -> Option<Vec<Value>> {
                     after: Some(json!({ "baseline": 7_582_803 })),
                 },
             ],
+        })],
+        "SitesBody" => vec![to_json(SitesBody {
+            configured: true,
+            sites: vec![SiteBody {
+                id: "so-y-te".into(),
+                name: "Sở Y tế".into(),
+                parent: Some("tinh".into()),
+                origins: vec!["https://soyte.tinh.gov.vn".into()],
+                lang: "vi".into(),
+                time_zone: "Asia/Ho_Chi_Minh".into(),
+            }],
+        })],
+        "SitesDaysBody" => vec![to_json(SitesDaysBody {
+            from: "2026-12-01".into(),
+            to: "2026-12-01".into(),
+            sites: vec![SiteDaysBody {
+                id: "tinh".into(),
+                name: "Cổng thông tin điện tử tỉnh".into(),
+                parent: None,
+                days: vec![SiteDayBody {
+                    day: "2026-12-01".into(),
+                    visits: 3398,
+                    own: 1204,
+                }],
+                total: 3398,
+                own_total: 1204,
+            }],
         })],
         _ => return None,
     })
