@@ -185,6 +185,7 @@ pub fn ops(settings: &Settings, shared: &Shared, services: Services<'_>) -> List
         sessions: services.sessions,
         voting: Arc::clone(services.voting),
         counter: Arc::clone(services.counter),
+        counters: Arc::clone(services.counters),
         editing: Arc::clone(&services.editing),
         history: Arc::clone(&services.history),
         sign_in: Arc::clone(&sign_in),

@@ -43,7 +43,7 @@ use pages::{PageCache, PageReads};
 pub use pending::Totals;
 use pending::{InFlight, Pending, compose};
 pub use previous::Previous;
-pub use sites::Counters;
+pub use sites::{Counters, SiteVisits};
 use spill::Spill;
 
 /// A visitor counts as online for this long after their last hit.

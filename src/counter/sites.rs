@@ -23,6 +23,16 @@ use crate::store::StoreError;
 /// another.
 const FLUSHES_AT_ONCE: usize = 32;
 
+/// One site's visits on each day of a span.
+pub struct SiteVisits<'a> {
+    pub site: &'a SiteDef,
+    /// Its figure, as its counter shows it: its own visits and those of
+    /// the sites below it.
+    pub visits: Vec<u64>,
+    /// Its own pages' visits: its figure less its children's.
+    pub own: Vec<u64>,
+}
+
 /// The counters of a deployment's sites.
 pub struct Counters {
     sites: Arc<Sites>,
@@ -86,29 +96,54 @@ impl Counters {
         &self.all
     }
 
-    /// Each site's visits on each day of `from..=to` (its figure: its own
-    /// and its descendants'), every site in id order; read a few sites at
-    /// a time.
+    /// Each site's visits on each day of `from..=to` (empty when `from`
+    /// is after `to`), every site in id order; read a few sites at a time.
     pub async fn visits_per_day(
         &self,
         from: Day,
         to: Day,
-    ) -> Result<Vec<(&SiteDef, Vec<u64>)>, StoreError> {
+    ) -> Result<Vec<SiteVisits<'_>>, StoreError> {
         let defs = self.sites.all();
         let counters: Vec<Arc<Counter>> = defs
             .iter()
             .filter_map(|def| self.by_site.get(&def.id).cloned())
             .collect();
-        let read = counters
-            .into_iter()
-            .map(|counter| async move { counter.visits_by_day(from, to).await });
-        let visits: Vec<Vec<u64>> = futures_util::stream::iter(read)
+        let read = counters.into_iter().map(|counter| async move {
+            match from <= to {
+                true => counter.visits_by_day(from, to).await,
+                false => Ok(Vec::new()),
+            }
+        });
+        let figures: Vec<Vec<u64>> = futures_util::stream::iter(read)
             .buffered(FLUSHES_AT_ONCE)
             .collect::<Vec<_>>()
             .await
             .into_iter()
             .collect::<Result<_, _>>()?;
-        Ok(defs.into_iter().zip(visits).collect())
+        // A site's own visits: its figure less its children's figures.
+        let own = defs
+            .iter()
+            .zip(&figures)
+            .map(|(def, visits)| {
+                let mut own = visits.clone();
+                let children = defs
+                    .iter()
+                    .zip(&figures)
+                    .filter(|(d, _)| d.parent.as_ref() == Some(&def.id));
+                for (_, theirs) in children {
+                    for (mine, theirs) in own.iter_mut().zip(theirs) {
+                        *mine = mine.saturating_sub(*theirs);
+                    }
+                }
+                own
+            })
+            .collect::<Vec<_>>();
+        Ok(defs
+            .into_iter()
+            .zip(figures)
+            .zip(own)
+            .map(|((site, visits), own)| SiteVisits { site, visits, own })
+            .collect())
     }
 
     /// Whether hits are waiting anywhere.

@@ -5,6 +5,7 @@
 //! most-read pages, the audit log.
 
 use crate::calendar::{Day, Month};
+use crate::counter::SiteVisits;
 use crate::edge::text::{Lang, tr};
 use crate::history::DayBallots;
 use crate::ids::PageId;
@@ -182,18 +183,10 @@ pub fn days(days: &[(Day, u64)], from: Day, to: Day, reader: Reader) -> Sheet {
     }
 }
 
-/// One site's row of the province's visits: its figure (with the sites
-/// below it) and its own, day by day.
-pub struct SiteDays<'a> {
-    pub site: &'a SiteDef,
-    pub visits: &'a [u64],
-    pub own: &'a [u64],
-}
-
 /// Every site's visits on each day of a span, one row per site and day:
 /// what a province sets beside the national monitoring system's figures.
 pub fn site_days(
-    sites: &[SiteDays<'_>],
+    sites: &[SiteVisits<'_>],
     days: &[Day],
     from: Day,
     to: Day,
@@ -235,7 +228,7 @@ pub fn site_days(
             .iter()
             .flat_map(|row| {
                 days.iter()
-                    .zip(row.visits.iter().zip(row.own))
+                    .zip(row.visits.iter().zip(&row.own))
                     .map(move |(day, (visits, own))| {
                         vec![
                             Cell::Text(row.site.id.to_string()),

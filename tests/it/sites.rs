@@ -11,6 +11,7 @@ use jiff::SignedDuration;
 use serde_json::Value;
 use tempfile::TempDir;
 
+use crate::support::console::{Console, unescape};
 use crate::support::{BROWSER, Backend, Home, TestApp, cookie};
 
 /// tinh → so-y-te → xa-an-phu, and tinh → so-gd.
@@ -381,6 +382,7 @@ async fn the_export_gives_each_sites_visits_per_day(backend: Backend) {
         move |s| {
             s.sites_file = Some(file);
             s.admin_token = Some(tally::config::Secret::new(TOKEN.into()));
+            s.public_url = Some("https://tally.tinh.gov.vn".into());
         }
     })
     .await;
@@ -487,6 +489,37 @@ async fn the_export_gives_each_sites_visits_per_day(backend: Backend) {
         ),
         ("Cổng thông tin điện tử tỉnh", "3", "1")
     );
+    // The console: every site under its parent, its figures, its embed
+    // code; the same export, downloaded.
+    let console = Console::signed_in(&app, TOKEN).await;
+    let (status, page) = console.page("/admin/console/sites").await;
+    assert_eq!(status, 200);
+    let page = unescape(&page);
+    let order: Vec<usize> = [
+        "Cổng thông tin điện tử tỉnh",
+        "— Sở Giáo dục",
+        "— Sở Y tế",
+        "— — Xã An Phú",
+    ]
+    .iter()
+    .map(|name| {
+        page.find(name)
+            .unwrap_or_else(|| panic!("{name} on the page"))
+    })
+    .collect();
+    assert!(
+        order.windows(2).all(|w| w[0] < w[1]),
+        "each site below its parent: {order:?}"
+    );
+    for id in SITES {
+        assert!(
+            page.contains(&format!("data-site=\"{id}\"")),
+            "the embed code of {id}"
+        );
+    }
+    let sheet = console.get("/admin/console/sites/days.xlsx").await;
+    assert_eq!(sheet.status(), 200);
+    assert!(sheet.bytes().await.unwrap().starts_with(b"PK"), "an .xlsx");
     // More than a spreadsheet of a year is refused, with a code.
     let long = app
         .http

@@ -16,7 +16,7 @@ use crate::calendar::Day;
 use crate::edge::error::ApiError;
 use crate::edge::respond::{Response, json_response};
 use crate::ops::export::Form;
-use crate::ops::sheets::{self, SiteDays};
+use crate::ops::sheets;
 use crate::refusals;
 use crate::sites::SiteDef;
 
@@ -161,39 +161,7 @@ pub async fn sites_visits_per_day(
             sites.len()
         )));
     }
-    let figures = match days.first() {
-        Some(_) => api.counters.visits_per_day(from, to).await?,
-        None => sites
-            .all()
-            .into_iter()
-            .map(|def| (def, Vec::new()))
-            .collect(),
-    };
-    // A site's own visits: its figure less its children's figures.
-    let own: Vec<Vec<u64>> = figures
-        .iter()
-        .map(|(def, visits)| {
-            let children = figures
-                .iter()
-                .filter(|(d, _)| d.parent.as_ref() == Some(&def.id));
-            let mut own = visits.clone();
-            for (_, theirs) in children {
-                for (mine, theirs) in own.iter_mut().zip(theirs) {
-                    *mine = mine.saturating_sub(*theirs);
-                }
-            }
-            own
-        })
-        .collect();
-    let rows: Vec<SiteDays<'_>> = figures
-        .iter()
-        .zip(&own)
-        .map(|((def, visits), own)| SiteDays {
-            site: def,
-            visits,
-            own,
-        })
-        .collect();
+    let rows = api.counters.visits_per_day(from, to).await?;
     if let Some(form) = form {
         let reader = api.reader(form, q);
         return Ok(sheets::site_days(&rows, &days, from, to, reader).response(form));
@@ -209,7 +177,7 @@ pub async fn sites_visits_per_day(
                 parent: row.site.parent.as_ref().map(ToString::to_string),
                 days: days
                     .iter()
-                    .zip(row.visits.iter().zip(row.own))
+                    .zip(row.visits.iter().zip(&row.own))
                     .map(|(day, (visits, own))| SiteDayBody {
                         day: day.to_string(),
                         visits: *visits,

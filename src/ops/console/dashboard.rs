@@ -77,6 +77,9 @@ pub(super) async fn dashboard(console: &Console, editor: &Editor) -> Answer {
             }
             li { a href=(frame.link("/admin/console/history")) { (frame.t("Lượt truy cập theo ngày, tháng", "Visits per day and month")) } }
             li { a href=(frame.link("/admin/console/audit")) { (frame.t("Nhật ký thay đổi", "Audit log")) } }
+            @if console.counters.sites().configured() {
+                li { a href=(frame.link("/admin/console/sites")) { (frame.t("Các trang thông tin", "Sites")) } }
+            }
         }
     };
     Ok(html_response(StatusCode::OK, frame.page(title, true, body)))

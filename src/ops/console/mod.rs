@@ -7,9 +7,9 @@
 //! - [`session`]: the cookie and CSRF tokens; [`sign_in`]: the admin
 //!   token's check;
 //! - [`layout`]: the page shell, stylesheet, security headers, errors;
-//! - [`dashboard`], [`list`], [`polls`], [`form`], [`save`], [`history`]: pages;
-//! - [`picked`]: the history's picked span ([`range`]); [`import`]: the
-//!   previous counter's figure and history, previewed before written;
+//! - [`dashboard`], [`list`], [`polls`], [`form`], [`save`], [`history`],
+//!   [`sites`]: pages; [`picked`]: the history's picked span ([`range`]);
+//!   [`import`]: the previous counter's history, previewed before written;
 //! - [`chart`]: SVG charts with their numbers as tables.
 
 mod audit;
@@ -31,6 +31,7 @@ mod routes;
 mod save;
 mod session;
 mod sign_in;
+mod sites;
 mod starts;
 mod words;
 
@@ -91,6 +92,11 @@ pub enum Page {
     },
     Audit,
     Import,
+    /// The province's sites; [`Page::SitesSheet`], their visits per day.
+    Sites,
+    SitesSheet {
+        xlsx: bool,
+    },
 }
 
 /// What the console needs.
@@ -98,6 +104,8 @@ pub struct Console {
     pub sessions: Arc<Sessions>,
     pub voting: Arc<Voting>,
     pub counter: Arc<Counter>,
+    /// Every site's counter.
+    pub counters: Arc<crate::counter::Counters>,
     /// Every change, recorded in the audit log under the editor's name.
     pub editing: Arc<Editing>,
     pub history: Arc<History>,
@@ -321,6 +329,8 @@ impl Console {
                 history::history_sheet(self, &editor, months, xlsx).await
             }
             (Page::Audit, _) => audit::audit(self, &editor, query.as_deref()).await,
+            (Page::Sites, _) => sites::sites(self, &editor).await,
+            (Page::SitesSheet { xlsx }, _) => sites::sites_sheet(self, &editor, xlsx).await,
             (Page::Import, fields) => import::import(self, &editor, fields).await,
             (Page::Polls, None) => list::list(self, &editor, parts.uri.query()).await,
             (Page::Polls, Some(f)) => save::save(self, &editor, None, &f).await,

@@ -133,6 +133,17 @@ pub const PAGES: &[(&str, Page, Takes)] = &[
         Takes::Get(Read),
     ),
     ("/admin/console/audit", Page::Audit, Takes::Get(Read)),
+    ("/admin/console/sites", Page::Sites, Takes::Get(Read)),
+    (
+        "/admin/console/sites/days.csv",
+        Page::SitesSheet { xlsx: false },
+        Takes::Get(Read),
+    ),
+    (
+        "/admin/console/sites/days.xlsx",
+        Page::SitesSheet { xlsx: true },
+        Takes::Get(Read),
+    ),
     (
         "/admin/console/import",
         Page::Import,

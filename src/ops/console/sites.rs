@@ -1,0 +1,134 @@
+//! The console's sites: each site of the province in its tree (a site
+//! under its parent), its visits today and in all, and the embed code of
+//! its counter (the widget naming the site); each site's visits per day
+//! as a spreadsheet, for the ministry's figures.
+
+use std::sync::Arc;
+
+use futures_util::StreamExt as _;
+use http::StatusCode;
+use maud::{Markup, html};
+
+use super::layout::{Frame, html_response};
+use super::{Answer, Console, Editor};
+use crate::counter::Counter;
+use crate::ops::export::Form;
+use crate::ops::sheets::{self, Reader};
+use crate::sites::SiteDef;
+
+/// Counters read at once for the page.
+const READS_AT_ONCE: usize = 16;
+
+/// The embed code of `site`'s counter, served from `base`.
+fn snippet(base: &str, site: &SiteDef) -> String {
+    format!(
+        "<script src=\"{base}/widget.js\" data-site=\"{}\" async></script>\n\
+         <div data-tally=\"counter\"></div>",
+        site.id
+    )
+}
+
+/// The sites page.
+pub(super) async fn sites(console: &Console, editor: &Editor) -> Answer {
+    let frame = &editor.frame;
+    let sites = console.counters.sites();
+    // Each site below its parent: ordered by the ids from its root down.
+    let mut defs = sites.all();
+    let path = |def: &SiteDef| {
+        let chain = sites.chain(&def.id);
+        chain
+            .iter()
+            .rev()
+            .map(|id| id.as_str())
+            .collect::<Vec<_>>()
+            .join("\u{1}")
+    };
+    defs.sort_by_cached_key(|def| path(def));
+    let counters: Vec<Arc<Counter>> = defs
+        .iter()
+        .filter_map(|def| console.counters.get(&def.id).cloned())
+        .collect();
+    let views: Vec<_> = futures_util::stream::iter(
+        counters
+            .into_iter()
+            .map(|counter| async move { counter.view(None).await }),
+    )
+    .buffered(READS_AT_ONCE)
+    .collect()
+    .await;
+    let figures: Vec<_> = defs.iter().zip(views).collect();
+    let n = |v: u64| frame.lang.number(v);
+    let title = frame.t("Các trang thông tin", "Sites");
+    let body = html! {
+        h1 { (title) }
+        p { (frame.t(
+            "Số liệu của mỗi trang gồm cả các trang trực thuộc. Lượt truy cập từng ngày của mọi trang, 30 ngày qua:",
+            "Each site's figures include the sites below it. Every site's visits per day, the last 30 days:",
+        )) " "
+            a href=(frame.link("/admin/console/sites/days.xlsx")) download { "Excel" } " · "
+            a href=(frame.link("/admin/console/sites/days.csv")) download { "CSV" }
+        }
+        div.table-wrap { table {
+            caption { (title) }
+            thead { tr {
+                th scope="col" { (frame.t("Trang", "Site")) }
+                th scope="col" { (frame.t("Mã", "Id")) }
+                th scope="col" { (frame.t("Trực thuộc", "Parent")) }
+                th scope="col" { (frame.t("Hôm nay", "Today")) }
+                th scope="col" { (frame.t("Tổng số lượt truy cập", "Total visits")) }
+            } }
+            tbody { @for (def, view) in &figures { tr {
+                th scope="row" {
+                    @for _ in 1..sites.chain(&def.id).len() { "— " }
+                    (def.name)
+                }
+                td { code { (def.id) } }
+                td { @if let Some(parent) = &def.parent { code { (parent) } } }
+                td { (n(view.totals.today)) }
+                td { (n(view.totals.total)) }
+            } } }
+        } }
+        h2 #embed { (frame.t("Mã nhúng bộ đếm của từng trang", "Each site's counter embed code")) }
+        (embed(frame, console.public_url.as_deref(), &defs))
+    };
+    Ok(html_response(
+        StatusCode::OK,
+        frame.page(title, false, body),
+    ))
+}
+
+fn embed(frame: &Frame, public_url: Option<&str>, defs: &[&SiteDef]) -> Markup {
+    html! {
+        @match public_url {
+            Some(base) => {
+                p { (frame.t(
+                    "Dán đoạn mã của trang vào các trang của nó, nơi bộ đếm cần hiện ra; chỉ các trang thuộc địa chỉ đã khai báo của trang đó mới được đếm.",
+                    "Paste a site's code into its pages, where the counter should appear; only pages at the addresses given for that site are counted.",
+                )) }
+                @for def in defs {
+                    h3 { (def.name) }
+                    pre { code { (snippet(base, def)) } }
+                }
+            }
+            None => {
+                p { (frame.t(
+                    "Chưa có địa chỉ công khai của tally: nhờ người quản trị hệ thống đặt TALLY_PUBLIC_URL (ví dụ https://tally.portal.gov.vn) để trang này hiện mã nhúng.",
+                    "tally's public address is not set: ask whoever runs it to set TALLY_PUBLIC_URL (e.g. https://tally.portal.gov.vn) and this page shows the embed code.",
+                )) }
+            }
+        }
+    }
+}
+
+/// Every site's visits on each of the last 30 days, as a spreadsheet.
+pub(super) async fn sites_sheet(console: &Console, editor: &Editor, xlsx: bool) -> Answer {
+    let to = console.history.today();
+    let from = to.days_before(29);
+    let rows = console.counters.visits_per_day(from, to).await?;
+    let days: Vec<_> = from.through(to).collect();
+    let reader = Reader::Person(editor.frame.lang);
+    let sheet = sheets::site_days(&rows, &days, from, to, reader);
+    let mut response = sheet.response(Form::for_people(editor.frame.lang, xlsx));
+    super::layout::secure(&mut response);
+    Ok(response)
+}
