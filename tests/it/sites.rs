@@ -541,3 +541,22 @@ on_every_store!(
     a_single_site_store_keeps_its_counts_under_sites,
     the_export_gives_each_sites_visits_per_day,
 );
+
+/// The province's example sites file, which the Kubernetes component
+/// mounts, is one tally starts with.
+#[test]
+fn the_kubernetes_province_example_is_a_sites_file() {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("k8s/components/province/sites.toml");
+    let defaults = tally::sites::SitesFileDefaults {
+        lang: tally::lang::Lang::Vi,
+        timezone: jiff::tz::TimeZone::get("Asia/Ho_Chi_Minh").unwrap(),
+    };
+    let sites = tally::sites::read_sites_file(&path, &defaults).unwrap();
+    assert_eq!(
+        sites.primary().id.as_str(),
+        "default",
+        "the portal keeps the figures it had"
+    );
+    assert_eq!(sites.len(), 4);
+}
