@@ -28,6 +28,7 @@ use crate::public::pages::Look;
 use crate::public::polls::PollsApi;
 use crate::public::{self, Public, PublicParts, cors_layer};
 use crate::sessions::Sessions;
+use crate::sites::Sites;
 use crate::telemetry::Refusals;
 use crate::voting::Voting;
 
@@ -49,17 +50,25 @@ pub struct Shared {
 }
 
 impl Shared {
-    pub fn new(settings: &Settings, metrics: &Arc<Metrics>) -> Self {
+    pub fn new(settings: &Settings, metrics: &Arc<Metrics>, sites: &Sites) -> Self {
         Self {
             metrics: Arc::clone(metrics),
             refusals: Arc::new(Refusals::default()),
             admission: Arc::new(Admission::new(settings.limits.max_in_flight)),
-            rate_limits: Arc::new(RateLimits::new(
-                settings.rate_limit,
-                settings.vote_rate_limit,
-                settings.global_rate_limit,
-                settings.rate_limit_keys,
-            )),
+            rate_limits: Arc::new(
+                RateLimits::new(
+                    settings.rate_limit,
+                    settings.vote_rate_limit,
+                    settings.global_rate_limit,
+                    settings.rate_limit_keys,
+                )
+                .with_sites(
+                    sites
+                        .all()
+                        .into_iter()
+                        .filter_map(|def| Some((def.id.clone(), def.rate_limit?))),
+                ),
+            ),
             streams: Arc::new(Streams::new(
                 settings.max_streams,
                 settings.max_streams_per_address,

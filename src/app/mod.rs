@@ -203,7 +203,7 @@ impl App {
         };
         let sessions = Arc::new(Sessions::new(site.clone(), settings.console_idle));
         let visitors = Arc::new(Visitors::new(Arc::new(Privacy::new(site))));
-        let edge = listeners::Shared::new(&settings, &metrics);
+        let edge = listeners::Shared::new(&settings, &metrics, &sites);
         let public = listeners::public(&settings, &edge, &counters, &voting, visitors);
         let ops = listeners::ops(
             &settings,

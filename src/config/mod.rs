@@ -30,7 +30,7 @@ pub use secret::{NamedToken, Secret, StoreSettings, UNNAMED_ADMIN, named_tokens,
 use values::List;
 /// A page's origin and a page's address, as settings and the sites file
 /// take them.
-pub(crate) use values::{origin as page_origin, public_url as page_url};
+pub(crate) use values::{origin as page_origin, public_url as page_url, rate as rate_value};
 
 /// The largest counter baseline accepted: far above any portal's history,
 /// and small enough that every total stays exact in JavaScript (2^53) and

@@ -91,7 +91,7 @@ fn read_duration(raw: &str) -> Result<Duration, String> {
 
 /// `RATE` or `RATE,BURST` (requests per second, burst); the burst is twice
 /// the rate when not given.
-pub(super) fn rate(raw: &str) -> Result<Rate, String> {
+pub(crate) fn rate(raw: &str) -> Result<Rate, String> {
     let bad = || format!("write RATE or RATE,BURST with whole numbers above 0, got {raw:?}");
     let (rate, burst) = match raw.split_once(',') {
         Some((r, b)) => (r.trim(), Some(b.trim())),

@@ -23,9 +23,10 @@ use super::client::{self, Client};
 use super::error::{ApiError, Refused};
 use super::limit::{Allowed, Class, RateLimits};
 use super::meters::RouteMeters;
-use super::respond::{Response, bytes_response, read_body, wants_html};
+use super::respond::{Response, bytes_response, query_param, read_body, wants_html};
 pub use super::routes::{Routes, Templates};
 use crate::config::Limits;
+use crate::ids::SiteId;
 use crate::metrics::{Metrics, method_label};
 use crate::telemetry::{Refusal, Refusals};
 
@@ -161,7 +162,18 @@ impl Door {
         } else {
             Class::Lenient
         };
-        match limits.check(class, client.ip) {
+        // A site's own ceiling first: a flood of one site's requests is
+        // refused before it takes the replica's from the others.
+        let site = limits
+            .by_site()
+            .then(|| query_param(asked.uri.query(), "site"))
+            .flatten()
+            .and_then(|name| SiteId::parse(&name).ok());
+        let checked = match &site {
+            Some(site) => limits.check_site(site),
+            None => Ok(()),
+        };
+        match checked.and_then(|()| limits.check(class, client.ip)) {
             Ok(allowed) => Ok(Some(allowed)),
             Err(refused) => {
                 self.metrics

@@ -1,6 +1,7 @@
 //! Rate limiting with governor, keyed by client address: a lenient limit for
-//! hits and reads, a strict one for ballots and form posts, and a ceiling
-//! for the whole replica. Limits are per replica.
+//! hits and reads, a strict one for ballots and form posts, a ceiling for
+//! each site that has one (a request naming it), and one for the whole
+//! replica. Limits are per replica.
 //!
 //! Memory stays bounded: idle addresses are forgotten on a schedule, and the
 //! number of addresses tracked is capped. When a flood from more addresses
@@ -8,6 +9,7 @@
 //! overflow bucket until it subsides: a flood of that size degrades the
 //! service for everyone rather than taking the process's memory.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -20,6 +22,7 @@ use governor::state::{InMemoryState, NotKeyed};
 use governor::{Quota, RateLimiter};
 
 use crate::config::Rate;
+use crate::ids::SiteId;
 use crate::privacy::network;
 
 type Keyed =
@@ -94,6 +97,9 @@ pub struct RateLimits {
     clock: DefaultClock,
     started: Instant,
     last_purge_ms: AtomicU64,
+    /// Each site's own ceiling, where the sites file sets one: a flood of
+    /// one site's requests is refused before it takes the replica's.
+    sites: HashMap<SiteId, Direct>,
 }
 
 fn quota(rate: Rate) -> Quota {
@@ -114,7 +120,33 @@ impl RateLimits {
             clock: DefaultClock::default(),
             started: Instant::now(),
             last_purge_ms: AtomicU64::new(0),
+            sites: HashMap::new(),
         }
+    }
+
+    /// With a ceiling for each of `sites`.
+    pub fn with_sites(mut self, sites: impl IntoIterator<Item = (SiteId, Rate)>) -> Self {
+        self.sites = sites
+            .into_iter()
+            .map(|(site, rate)| (site, RateLimiter::direct(quota(rate)).with_middleware()))
+            .collect();
+        self
+    }
+
+    /// Whether any site has a ceiling of its own.
+    pub fn by_site(&self) -> bool {
+        !self.sites.is_empty()
+    }
+
+    /// Takes one request from `site`'s own bucket, if it has one.
+    pub fn check_site(&self, site: &SiteId) -> Result<(), Refused> {
+        let Some(limiter) = self.sites.get(site) else {
+            return Ok(());
+        };
+        limiter.check().map(|_| ()).map_err(|not_until| Refused {
+            limit: not_until.quota().burst_size().get(),
+            retry_after: not_until.wait_time_from(self.clock.now()),
+        })
     }
 
     /// Takes one request of `class` from `ip`'s bucket and the replica's.

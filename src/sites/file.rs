@@ -50,6 +50,8 @@ struct SiteEntry {
     challenge: ChallengeMode,
     #[serde(default)]
     results: Visibility,
+    /// `RATE` or `RATE,BURST`, as `TALLY_RATE_LIMIT`.
+    rate_limit: Option<String>,
 }
 
 /// Reads and checks the sites file: each site on its own, then the tree.
@@ -86,6 +88,7 @@ pub fn load_sites(settings: &crate::config::Settings) -> anyhow::Result<Sites> {
             home: settings.portal.home.clone(),
             challenge: ChallengeMode::default(),
             results: Visibility::default(),
+            rate_limit: None,
         })),
     }
 }
@@ -138,7 +141,12 @@ fn site(entry: SiteEntry, defaults: &SitesFileDefaults) -> Result<SiteDef, Strin
         .home
         .map(|h| crate::config::page_url(&h).map_err(|e| format!("home {e}")))
         .transpose()?;
+    let rate_limit = entry
+        .rate_limit
+        .map(|r| crate::config::rate_value(&r).map_err(|e| format!("rate_limit: {e}")))
+        .transpose()?;
     Ok(SiteDef {
+        rate_limit,
         id,
         name,
         parent,

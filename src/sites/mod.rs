@@ -51,6 +51,9 @@ pub struct SiteDef {
     /// New polls' challenge and results visibility, until an editor says.
     pub challenge: ChallengeMode,
     pub results: Visibility,
+    /// Its own ceiling of requests per second (and burst) per replica, so
+    /// a flood of its pages does not take the others' share.
+    pub rate_limit: Option<crate::config::Rate>,
 }
 
 /// Why a request is answered without being counted for any site.

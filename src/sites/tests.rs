@@ -167,6 +167,7 @@ fn without_a_sites_file_every_request_is_the_one_site() {
         home: None,
         challenge: ChallengeMode::Off,
         results: Visibility::Always,
+        rate_limit: None,
     };
     let sites = Sites::single(default);
     let site = |named, origin| sites.resolve(named, origin, None).map(|d| d.id.to_string());

@@ -560,3 +560,48 @@ fn the_kubernetes_province_example_is_a_sites_file() {
     );
     assert_eq!(sites.len(), 4);
 }
+
+/// A site with a ceiling of its own (`rate_limit`): a flood of its pages is
+/// refused at its ceiling, before it takes the replica's, so the other
+/// sites keep theirs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_sites_flood_leaves_the_others_their_share() {
+    let home = Home::open(Backend::Embedded).await;
+    let file = PROVINCE.replacen(
+        "origins = [\"https://sogd.tinh.gov.vn\"]",
+        "origins = [\"https://sogd.tinh.gov.vn\"]\nrate_limit = \"1,5\"",
+        1,
+    );
+    let (_dir, path) = sites_file(&file);
+    let app = TestApp::start(&home, move |s| {
+        s.sites_file = Some(path);
+        // The replica's ceiling: ten requests, then one a second.
+        s.global_rate_limit = tally::config::Rate {
+            per_second: 1,
+            burst: 10,
+        };
+    })
+    .await;
+    let mut flood = Vec::new();
+    for _ in 0..30 {
+        flood.push(
+            hit(&app, "so-gd", origin("so-gd"), &cookie(), "/a")
+                .await
+                .status()
+                .as_u16(),
+        );
+    }
+    let passed = flood.iter().filter(|s| **s == 200).count();
+    assert!(
+        (5..=6).contains(&passed),
+        "so-gd's burst of 5 passed, the rest refused: {flood:?}"
+    );
+    assert!(flood.iter().all(|s| *s == 200 || *s == 429), "{flood:?}");
+    // The other sites still have what the flood left of the replica's
+    // ceiling: the ten less so-gd's five.
+    for site in ["so-y-te", "tinh", "xa-an-phu", "so-y-te"] {
+        let response = hit(&app, site, origin(site), &cookie(), "/a").await;
+        assert_eq!(response.status(), 200, "{site} during so-gd's flood");
+    }
+    app.stop().await;
+}
