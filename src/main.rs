@@ -69,11 +69,16 @@ async fn serve(settings: Settings) -> ExitCode {
 /// Prints the settings; the sites and polls files are read and checked
 /// too, as a start reads them.
 fn check_config(settings: Settings) -> Result<ExitCode, ArgsError> {
-    tally::sites::load_sites(&settings).map_err(|e| ConfigError {
-        setting: "TALLY_SITES_FILE",
-        reason: format!("{e:#}")
-            .trim_start_matches("TALLY_SITES_FILE: ")
-            .to_owned(),
+    tally::sites::load_sites(&settings).map_err(|e| {
+        let line = format!("{e:#}");
+        let setting = ["TALLY_ADMIN_TOKENS", "TALLY_SITES_FILE"]
+            .into_iter()
+            .find(|s| line.starts_with(&format!("{s}: ")))
+            .unwrap_or("TALLY_SITES_FILE");
+        ConfigError {
+            setting,
+            reason: line.trim_start_matches(&format!("{setting}: ")).to_owned(),
+        }
     })?;
     if let Some(path) = &settings.polls_file {
         tally::polls_file::read_polls_file(path).map_err(|e| ConfigError {

@@ -65,9 +65,14 @@ impl Sessions {
         self.site.clock.now()
     }
 
-    /// Signs `who`, holding `role`, in: a new session, and its id for the
-    /// cookie.
-    pub async fn start(&self, who: &str, role: Role) -> Result<(SessionId, Session), StoreError> {
+    /// Signs `who`, holding `role` on `site` (none: every site), in: a new
+    /// session, and its id for the cookie.
+    pub async fn start(
+        &self,
+        who: &str,
+        role: Role,
+        site: Option<&SiteId>,
+    ) -> Result<(SessionId, Session), StoreError> {
         let id = SessionId(hex(&random::<32>()));
         let now = self.now();
         let session = Session {
@@ -75,6 +80,7 @@ impl Sessions {
             started_at: now,
             expires_at: end_of(now, now, self.idle),
             role: Some(role),
+            site: site.map(ToString::to_string),
         };
         self.site
             .store

@@ -257,7 +257,7 @@ pub(super) struct Portal {
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Admin and console")]
 pub(super) struct Admin {
-    /// Editors' tokens, named for the audit log, each with its role: lan:TOKEN (admin), minh=editor:TOKEN, hoa=viewer:TOKEN; a site after the role (minh=editor@default:TOKEN) only default until sites are configured (each 128+ bits: openssl rand -hex 32)
+    /// Editors' tokens, named for the audit log, each with its role: lan:TOKEN (admin), minh=editor:TOKEN, hoa=viewer:TOKEN; a site after the role (minh=editor@so-y-te:TOKEN) for that site and those below it (each 128+ bits: openssl rand -hex 32)
     #[arg(long, env = "TALLY_ADMIN_TOKENS", value_name = "LIST", value_parser = tokens)]
     pub admin_tokens: Option<List<NamedToken>>,
     /// One admin token, named admin, as written (128+ bits: openssl rand -hex 32); with neither, admin is off

@@ -11,6 +11,7 @@ use ipnet::IpNet;
 use jiff::tz::TimeZone;
 use thiserror::Error;
 
+use crate::ids::SiteId;
 use crate::lang::Lang;
 
 mod args;
@@ -26,7 +27,9 @@ pub use args::SettingsArgs;
 pub use cli::{ArgsError, BackupArgs, CheckArgs, Command, MigrateArgs, RestoreArgs};
 pub use durability::BallotDurability;
 pub use reference::reference;
-pub use secret::{NamedToken, Secret, StoreSettings, UNNAMED_ADMIN, named_tokens, redact_url};
+pub use secret::{
+    NamedToken, Secret, StoreSettings, UNNAMED_ADMIN, named_tokens, redact_url, unknown_sites,
+};
 use values::List;
 /// A page's origin and a page's address, as settings and the sites file
 /// take them.
@@ -204,6 +207,17 @@ impl Settings {
             admin,
             logs,
         } = args;
+        // Without a sites file the one site is `default`; with one, the
+        // start checks the scopes against its sites.
+        if polls.sites_file.is_none()
+            && let Some(tokens) = &admin.admin_tokens
+            && let Some(reason) = unknown_sites(&tokens.0, false, |s| *s == SiteId::DEFAULT)
+        {
+            return Err(ConfigError {
+                setting: "TALLY_ADMIN_TOKENS",
+                reason,
+            });
+        }
         let backend = match (store.redis_url, store.redis_cluster_nodes) {
             (Some(_), Some(_)) => {
                 return Err(ConfigError {

@@ -93,8 +93,8 @@ pub const UNNAMED_ADMIN: &str = "admin";
 
 /// Reads `name:token,name=role:token,name=role@site:token`: names of 1 to
 /// 64 ASCII letters, digits, `.`, `_` or `-`, each once; a role of
-/// `admin`, `editor` or `viewer` (none: admin); a site scope, which only
-/// `default` passes until sites are configured; tokens of at least 128
+/// `admin`, `editor` or `viewer` (none: admin); a site scope (which must be
+/// a site: [`unknown_sites`]); tokens of at least 128
 /// bits (as [`strong_enough`] estimates them), each once. A name holds no
 /// `=`, `@` or `:`, so everything before the first `:` is the name and its
 /// role, and a token may hold any character but `,`.
@@ -143,15 +143,33 @@ fn grant(name: &str, text: &str) -> Result<Grant, String> {
         Some(site) => {
             let id = SiteId::parse(site)
                 .map_err(|_| format!("{name}={role}@{site}: a site id is [a-z0-9-]{{1,64}}"))?;
-            if id != SiteId::DEFAULT {
-                return Err(format!(
-                    "{name}={role}@{site}: sites are not configured, so a role is given on the site default or on none"
-                ));
-            }
             Some(id)
         }
     };
     Ok(Grant { role, site })
+}
+
+/// The first token whose site scope is not one of `sites`, as the line
+/// that stops the start says it: without a sites file only `default` is a
+/// site.
+pub fn unknown_sites(
+    tokens: &[NamedToken],
+    configured: bool,
+    is_site: impl Fn(&SiteId) -> bool,
+) -> Option<String> {
+    tokens.iter().find_map(|t| {
+        let site = t.grant.site.as_ref()?;
+        (!is_site(site)).then(|| match configured {
+            false => format!(
+                "{}={}@{site}: sites are not configured, so a role is given on the site default or on none",
+                t.name, t.grant.role
+            ),
+            true => format!(
+                "{}={}@{site}: {site} is not a site of TALLY_SITES_FILE",
+                t.name, t.grant.role
+            ),
+        })
+    })
 }
 
 #[cfg(test)]
@@ -195,8 +213,20 @@ mod tests {
             assert!(!reason.contains(&key(5)), "{reason}");
             reason
         };
-        let reason = refused("minh=editor@so-y-te");
+        // A site's scope is checked against the sites the start knows.
+        let scoped = named_tokens(&format!("minh=editor@so-y-te:{}", key(5))).unwrap();
+        let reason = unknown_sites(&scoped, false, |s| *s == SiteId::DEFAULT).unwrap();
         assert!(reason.contains("sites are not configured"), "{reason}");
+        assert!(!reason.contains(&key(5)), "{reason}");
+        let reason = unknown_sites(&scoped, true, |s| s.as_str() == "so-gd").unwrap();
+        assert!(
+            reason.contains("so-y-te is not a site of TALLY_SITES_FILE"),
+            "{reason}"
+        );
+        assert_eq!(
+            unknown_sites(&scoped, true, |s| s.as_str() == "so-y-te"),
+            None
+        );
         assert!(refused("minh=owner").contains("a role is admin, editor or viewer"));
         assert!(refused("minh=Editor").contains("a role is admin, editor or viewer"));
         assert!(refused("minh=editor@Bad_Site").contains("a site id is"));

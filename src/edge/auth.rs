@@ -15,21 +15,23 @@ use subtle::ConstantTimeEq;
 
 use super::throttle::Throttle;
 use crate::config::{NamedToken, Secret, UNNAMED_ADMIN};
+use crate::ids::SiteId;
 use crate::metrics::Metrics;
-use crate::roles::Role;
+use crate::roles::{Grant, Role};
 
-/// Each token's holder: a name and a role, and the token's hash.
+/// Each token's holder: a name and a grant (a role, on a site or on all),
+/// and the token's hash.
 #[derive(Debug, Clone, Default)]
-pub struct Admins(Vec<(String, Role, [u8; 32])>);
+pub struct Admins(Vec<(String, Grant, [u8; 32])>);
 
 impl Admins {
     /// `single` (named [`UNNAMED_ADMIN`]) and `named`; empty, the admin
     /// API and the console are off.
     pub fn new(single: Option<&Secret>, named: &[NamedToken]) -> Self {
-        let single = single.map(|t| (UNNAMED_ADMIN.to_owned(), Role::Admin, t));
+        let single = single.map(|t| (UNNAMED_ADMIN.to_owned(), Grant::ADMIN, t));
         let named = named
             .iter()
-            .map(|t| (t.name.clone(), t.grant.role, &t.token));
+            .map(|t| (t.name.clone(), t.grant.clone(), &t.token));
         let hash = |token: &Secret| *blake3::hash(token.expose().as_bytes()).as_bytes();
         Self(
             single
@@ -44,10 +46,12 @@ impl Admins {
         self.0.is_empty()
     }
 
-    /// Whether a token named `name` has `role` today: a console session
-    /// signed in before the settings changed may no longer.
-    pub fn holds(&self, name: &str, role: Role) -> bool {
-        self.0.iter().any(|(n, r, _)| n == name && *r == role)
+    /// Whether a token named `name` has `role` on `site` today: a console
+    /// session signed in before the settings changed may no longer.
+    pub fn holds(&self, name: &str, role: Role, site: Option<&SiteId>) -> bool {
+        self.0
+            .iter()
+            .any(|(n, g, _)| n == name && g.role == role && g.site.as_ref() == site)
     }
 
     /// Whose token `given` is, and its role. Every token is compared,
@@ -56,20 +60,26 @@ impl Admins {
     pub fn holder_of(&self, given: &str) -> Option<Holder<'_>> {
         let given = blake3::hash(given.as_bytes());
         let mut found = None;
-        for (name, role, token) in &self.0 {
+        for (name, grant, token) in &self.0 {
             if bool::from(given.as_bytes().ct_eq(token)) {
-                found = Some(Holder { name, role: *role });
+                found = Some(Holder {
+                    name,
+                    role: grant.role,
+                    site: grant.site.as_ref(),
+                });
             }
         }
         found
     }
 }
 
-/// Who holds a token: the name the audit log gives them, and their role.
+/// Who holds a token: the name the audit log gives them, their role, and
+/// the site it is given on (none: every site).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Holder<'a> {
     pub name: &'a str,
     pub role: Role,
+    pub site: Option<&'a SiteId>,
 }
 
 /// Why a token was refused.
@@ -102,9 +112,9 @@ impl SignIn {
         }
     }
 
-    /// Whether a token named `name` has `role` today.
-    pub fn holds(&self, name: &str, role: Role) -> bool {
-        self.admins.holds(name, role)
+    /// Whether a token named `name` has `role` on `site` today.
+    pub fn holds(&self, name: &str, role: Role, site: Option<&SiteId>) -> bool {
+        self.admins.holds(name, role, site)
     }
 
     /// No token is set: the console and the admin API are off.
@@ -214,7 +224,13 @@ mod tests {
     fn each_named_token_signs_in_as_its_name() {
         let gate = sign_in();
         let at = ip("203.0.113.7");
-        let holder = |name, role| Ok(Holder { name, role });
+        let holder = |name, role| {
+            Ok(Holder {
+                name,
+                role,
+                site: None,
+            })
+        };
         assert_eq!(gate.check(TOKEN, at, "test"), holder("admin", Role::Admin));
         assert_eq!(gate.check(LAN, at, "test"), holder("lan", Role::Admin));
         assert_eq!(gate.check(MINH, at, "test"), holder("minh", Role::Viewer));
@@ -226,8 +242,13 @@ mod tests {
             Ok("lan")
         );
         assert!(Admins::new(None, &[]).is_empty());
-        assert!(gate.holds("minh", Role::Viewer) && gate.holds("admin", Role::Admin));
-        assert!(!gate.holds("minh", Role::Admin) && !gate.holds("hoa", Role::Viewer));
+        assert!(gate.holds("minh", Role::Viewer, None) && gate.holds("admin", Role::Admin, None));
+        assert!(!gate.holds("minh", Role::Admin, None) && !gate.holds("hoa", Role::Viewer, None));
+        let default = SiteId::DEFAULT;
+        assert!(
+            !gate.holds("minh", Role::Viewer, Some(&default)),
+            "another site's grant"
+        );
     }
 
     #[test]

@@ -69,11 +69,10 @@ pub fn load_sites(settings: &crate::config::Settings) -> anyhow::Result<Sites> {
         lang: settings.portal.lang,
         timezone: settings.timezone.clone(),
     };
-    match &settings.sites_file {
-        Some(path) => {
-            read_sites_file(path, &defaults).map_err(|e| anyhow::anyhow!("TALLY_SITES_FILE: {e:#}"))
-        }
-        None => Ok(Sites::single(SiteDef {
+    let sites = match &settings.sites_file {
+        Some(path) => read_sites_file(path, &defaults)
+            .map_err(|e| anyhow::anyhow!("TALLY_SITES_FILE: {e:#}"))?,
+        None => Sites::single(SiteDef {
             id: SiteId::DEFAULT,
             name: settings
                 .portal
@@ -89,8 +88,15 @@ pub fn load_sites(settings: &crate::config::Settings) -> anyhow::Result<Sites> {
             challenge: ChallengeMode::default(),
             results: Visibility::default(),
             rate_limit: None,
-        })),
+        }),
+    };
+    let scoped = |site: &SiteId| sites.get(site).is_some();
+    if let Some(reason) =
+        crate::config::unknown_sites(&settings.admin_tokens, sites.configured(), scoped)
+    {
+        anyhow::bail!("TALLY_ADMIN_TOKENS: {reason}");
     }
+    Ok(sites)
 }
 
 /// The file's sites from its text, or the first thing wrong with it.

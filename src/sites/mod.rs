@@ -20,6 +20,7 @@ use crate::challenge::ChallengeMode;
 use crate::ids::SiteId;
 use crate::lang::Lang;
 use crate::poll::Visibility;
+use crate::roles::Grant;
 
 pub use file::{SitesFileDefaults, load_sites, read_sites_file};
 
@@ -202,6 +203,15 @@ impl Sites {
     /// `ancestor` reaches.
     pub fn covers(&self, ancestor: &SiteId, site: &SiteId) -> bool {
         self.chain(site).contains(ancestor)
+    }
+
+    /// Whether `grant` reaches `site`: given on every site, or on `site`
+    /// or a site above it.
+    pub fn reaches(&self, grant: &Grant, site: &SiteId) -> bool {
+        grant
+            .site
+            .as_ref()
+            .is_none_or(|scope| self.covers(scope, site))
     }
 
     /// `site` and every site below it, in id order.

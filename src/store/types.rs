@@ -305,6 +305,10 @@ pub struct Session {
     /// record was then, so a test can make one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<crate::roles::Role>,
+    /// The site the token's role is given on (none: every site), so that
+    /// a change of it ends the session as a change of role does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site: Option<String>,
 }
 
 /// Whether a store's own disk takes writes. The embedded store's may

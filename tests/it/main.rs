@@ -43,6 +43,7 @@ mod retention_keys;
 mod retention_metrics;
 mod retention_visits;
 mod roles;
+mod roles_sites;
 mod schema_version;
 mod sign_in;
 mod sites;

@@ -1897,6 +1897,7 @@ async fn sessions_are_kept_until_they_end_or_are_forgotten(s: &dyn Store) {
         started_at: ts(T0),
         expires_at: ts(T0 + 3_600_000),
         role: Some(tally::roles::Role::Editor),
+        site: Some("so-y-te".into()),
     };
     let hash = "ab".repeat(32);
     assert_eq!(s.session(&SITE, &hash, ts(T0)).await.unwrap(), None);

@@ -85,6 +85,17 @@ const ADDED: &[(&str, &str, &str, &str)] = &[
     ("ops", "PUT /admin/counter/baseline", "403", JSON),
     ("ops", "POST /admin/history/import", "403", JSON),
     ("ops", "GET /admin/backup", "403", JSON),
+    // Sites (issue 26): a token on one site, refused the primary site's
+    // reads.
+    ("ops", "GET /admin/polls", "403", JSON),
+    ("ops", "GET /admin/polls/{id}", "403", JSON),
+    ("ops", "GET /admin/polls/{id}/ballots-per-day", "403", JSON),
+    ("ops", "GET /admin/polls/{id}/results", "403", JSON),
+    ("ops", "GET /admin/history/days", "403", JSON),
+    ("ops", "GET /admin/history/months", "403", JSON),
+    ("ops", "GET /admin/history/pages", "403", JSON),
+    ("ops", "GET /admin/history/top-pages", "403", JSON),
+    ("ops", "GET /admin/audit", "403", JSON),
     // Sites (issue 26): a site that is not one.
     ("public", "POST /v1/hits", "404", JSON),
     ("public", "GET /v1/counter", "404", JSON),

@@ -28,12 +28,13 @@ const MOST_TOP_PAGES: usize = 1_000;
 /// Most audit entries one read returns.
 const MOST_AUDIT_READ: usize = 10_000;
 
-refusals!(SpanRefusals: [invalid_query(), AdminDisabled, Unauthorized, locked_out(), StoreUnavailable]);
+refusals!(SpanRefusals: [invalid_query(), AdminDisabled, Unauthorized, ForbiddenRole, locked_out(), StoreUnavailable]);
 refusals!(PollSpanRefusals: [
     PollNotFound,
     invalid_query(),
     AdminDisabled,
     Unauthorized,
+    ForbiddenRole,
     locked_out(),
     StoreUnavailable,
 ]);

@@ -28,10 +28,10 @@ use crate::editing::{EditError, Editing};
 use crate::history::{History, HistoryError};
 use crate::ids::PollId;
 use crate::poll::Viewer;
-use crate::roles::Role;
+use crate::roles::Grant;
 use crate::store::PollState;
 use bodies::{AdminPoll, Put};
-pub use signed::{EditPolls, Operate, Read, Signed};
+pub use signed::{EditPolls, Operate, Read, ReadSites, Signed};
 
 /// Admin bodies carry whole polls: more room than a hit's.
 pub const MAX_ADMIN_BODY: usize = 64 * 1024;
@@ -70,7 +70,7 @@ impl AdminApi {
         &self,
         headers: &HeaderMap,
         client: Client,
-    ) -> Result<(String, Role), ApiError> {
+    ) -> Result<(String, Grant), ApiError> {
         if self.sign_in.is_off() {
             return Err(ApiError::AdminDisabled);
         }
@@ -79,7 +79,13 @@ impl AdminApi {
             return Err(ApiError::Unauthorized);
         }
         match self.sign_in.bearer(headers, client.ip, "admin API") {
-            Ok(holder) => Ok((holder.name.to_owned(), holder.role)),
+            Ok(holder) => Ok((
+                holder.name.to_owned(),
+                Grant {
+                    role: holder.role,
+                    site: holder.site.cloned(),
+                },
+            )),
             Err(Refused::Wrong) => Err(ApiError::Unauthorized),
             Err(Refused::TooSoon(wait)) => Err(ApiError::SignInLockedOut {
                 retry_after_secs: wait.as_secs().max(1),

@@ -24,8 +24,8 @@ use crate::refusals;
 use crate::store::PutPoll;
 use crate::voting::Order;
 
-refusals!(ListRefusals: [invalid_query(), AdminDisabled, Unauthorized, locked_out(), StoreUnavailable]);
-refusals!(PollRefusals: [PollNotFound, AdminDisabled, Unauthorized, locked_out(), StoreUnavailable]);
+refusals!(ListRefusals: [invalid_query(), AdminDisabled, Unauthorized, ForbiddenRole, locked_out(), StoreUnavailable]);
+refusals!(PollRefusals: [PollNotFound, AdminDisabled, Unauthorized, ForbiddenRole, locked_out(), StoreUnavailable]);
 refusals!(ChangeRefusals: [
     PollNotFound,
     AdminDisabled,

@@ -9,9 +9,9 @@ use http::{StatusCode, Uri};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::history::{SpanRefusals, param};
+use super::history::param;
 use super::params::Days;
-use super::{AdminApi, Read, Signed};
+use super::{AdminApi, ReadSites, Signed};
 use crate::calendar::Day;
 use crate::edge::error::ApiError;
 use crate::edge::respond::{Response, json_response};
@@ -27,6 +27,7 @@ const MOST_SITE_DAYS: u32 = 366;
 const MOST_ROWS: usize = 1_000_000;
 
 refusals!(ListRefusals: [AdminDisabled, Unauthorized, locked_out()]);
+refusals!(SpanRefusals: [invalid_query(), AdminDisabled, Unauthorized, locked_out(), StoreUnavailable]);
 
 /// One site, as configured.
 #[derive(Debug, Serialize, ToSchema)]
@@ -104,20 +105,26 @@ fn site_body(def: &SiteDef) -> SiteBody {
 
 /// The sites
 ///
-/// Every site this deployment serves, with its parent: without a sites
-/// file, the one site `default`.
+/// Every site this deployment serves that the token reaches (a token on a
+/// site: that site and the sites below it), with its parent: without a
+/// sites file, the one site `default`.
 #[utoipa::path(
     get, path = "/admin/sites", tag = "admin", operation_id = "listSites",
     security(("bearer" = [])),
     responses((status = 200, description = "The sites, in id order.", body = SitesBody), ListRefusals),
 )]
-pub async fn list_sites(State(api): State<Arc<AdminApi>>, _: Signed<Read>) -> Response {
+pub async fn list_sites(State(api): State<Arc<AdminApi>>, signed: Signed<ReadSites>) -> Response {
     let sites = api.counters.sites();
     json_response(
         StatusCode::OK,
         &SitesBody {
             configured: sites.configured(),
-            sites: sites.all().into_iter().map(site_body).collect(),
+            sites: sites
+                .all()
+                .into_iter()
+                .filter(|def| sites.reaches(&signed.grant, &def.id))
+                .map(site_body)
+                .collect(),
         },
     )
 }
@@ -140,7 +147,7 @@ pub async fn list_sites(State(api): State<Arc<AdminApi>>, _: Signed<Read>) -> Re
 )]
 pub async fn sites_visits_per_day(
     State(api): State<Arc<AdminApi>>,
-    _: Signed<Read>,
+    signed: Signed<ReadSites>,
     uri: Uri,
 ) -> Result<Response, ApiError> {
     let q = uri.query();
@@ -161,7 +168,8 @@ pub async fn sites_visits_per_day(
             sites.len()
         )));
     }
-    let rows = api.counters.visits_per_day(from, to).await?;
+    let mut rows = api.counters.visits_per_day(from, to).await?;
+    rows.retain(|row| sites.reaches(&signed.grant, &row.site.id));
     if let Some(form) = form {
         let reader = api.reader(form, q);
         return Ok(sheets::site_days(&rows, &days, from, to, reader).response(form));

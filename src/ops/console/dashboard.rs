@@ -35,12 +35,19 @@ pub(super) fn sign_in_page(frame: &Frame, error: Option<&str>, kept: Option<&Kep
 /// The counter's figures now, and where to go next.
 pub(super) async fn dashboard(console: &Console, editor: &Editor) -> Answer {
     let frame = &editor.frame;
-    let view = console.counter.view(None).await;
+    // An editor whose role is on one site sees that site's figures.
+    let primary = editor.reaches_primary(console);
+    let counter = match (&editor.site, primary) {
+        (Some(site), false) => console.counters.get(site).unwrap_or(&console.counter),
+        _ => &console.counter,
+    };
+    let view = counter.view(None).await;
     let today = console.history.today();
-    let days = console
-        .history
-        .visits_per_day(today.days_before(29), today)
-        .await?;
+    let from = today.days_before(29);
+    let days: Vec<_> = from
+        .through(today)
+        .zip(counter.visits_by_day(from, today).await?)
+        .collect();
     let t = &view.totals;
     let n = |v: u64| frame.lang.number(v);
     let title = frame.t("Tổng quan", "Dashboard");
@@ -70,6 +77,9 @@ pub(super) async fn dashboard(console: &Console, editor: &Editor) -> Answer {
         h2 { (frame.t("30 ngày qua", "The last 30 days")) }
         (visits_chart(frame, frame.t("Lượt truy cập mỗi ngày, 30 ngày qua", "Visits per day, last 30 days"), "month-sum", &days, frame.t("Lượt truy cập", "Visits")))
         h2 { (frame.t("Đi tới", "Go to")) }
+        @if !primary {
+            ul { li { a href=(frame.link("/admin/console/sites")) { (frame.t("Các trang thông tin", "Sites")) } } }
+        } @else {
         ul {
             li { a href=(frame.link("/admin/console/polls")) { (frame.t("Các cuộc bình chọn", "Polls")) } }
             @if frame.may(Need::EditPolls) {
@@ -80,6 +90,7 @@ pub(super) async fn dashboard(console: &Console, editor: &Editor) -> Answer {
             @if console.counters.sites().configured() {
                 li { a href=(frame.link("/admin/console/sites")) { (frame.t("Các trang thông tin", "Sites")) } }
             }
+        }
         }
     };
     Ok(html_response(StatusCode::OK, frame.page(title, true, body)))

@@ -34,6 +34,9 @@ pub struct Frame {
     pub who: Option<String>,
     /// The signed-in editor's role: the page shows only what it may do.
     pub role: Option<Role>,
+    /// The editor's role is given on a site below the primary one: the
+    /// pages show their sites only.
+    pub sites_only: bool,
     pub csrf: Option<String>,
 }
 
@@ -96,11 +99,15 @@ impl Frame {
                             nav aria-label=(self.t("Các trang quản trị", "Console pages")) {
                                 ul {
                                     li { a href=(self.link("/admin/")) { (self.t("Tổng quan", "Dashboard")) } }
+                                    @if self.sites_only {
+                                        li { a href=(self.link("/admin/console/sites")) { (self.t("Các trang thông tin", "Sites")) } }
+                                    } @else {
                                     li { a href=(self.link("/admin/console/polls")) { (self.t("Bình chọn", "Polls")) } }
                                     li { a href=(self.link("/admin/console/history")) { (self.t("Lượt truy cập", "Visits")) } }
                                     li { a href=(self.link("/admin/console/audit")) { (self.t("Nhật ký", "Audit log")) } }
                                     @if self.may(Need::EditPolls) {
                                         li { a href=(self.link("/admin/console/import")) { (self.t("Bộ đếm cũ", "Previous counter")) } }
+                                    }
                                     }
                                 }
                             }

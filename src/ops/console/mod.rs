@@ -4,8 +4,7 @@
 //! without script; one small same-origin script keeps a poll's results
 //! current while its page is open.
 //!
-//! - [`session`]: the cookie and CSRF tokens; [`sign_in`]: the admin
-//!   token's check;
+//! - [`session`]: cookie and CSRF tokens; [`sign_in`]: the token's check;
 //! - [`layout`]: the page shell, stylesheet, security headers, errors;
 //! - [`dashboard`], [`list`], [`polls`], [`form`], [`save`], [`history`],
 //!   [`sites`]: pages; [`picked`]: the history's picked span ([`range`]);
@@ -38,7 +37,7 @@ mod words;
 use std::sync::Arc;
 
 use axum::extract::Request;
-use http::{Method, StatusCode, header};
+use http::{Method, StatusCode};
 use jiff::tz::TimeZone;
 
 pub use self::fields::Fields;
@@ -52,6 +51,7 @@ use crate::edge::error::ApiError;
 use crate::edge::respond::{Response, query_param, read_body};
 use crate::editing::{EditError, Editing};
 use crate::history::{History, HistoryError};
+use crate::ids::SiteId;
 use crate::roles::{Need, Role};
 use crate::sessions::{SessionId, Sessions};
 use crate::store::StoreError;
@@ -123,6 +123,8 @@ pub struct Console {
 pub struct Editor {
     pub who: String,
     pub role: Role,
+    /// The site the role is given on; none, every site.
+    pub site: Option<SiteId>,
     pub id: SessionId,
     pub frame: Frame,
 }
@@ -211,6 +213,7 @@ impl Console {
             asked,
             who: None,
             role: None,
+            sites_only: false,
             csrf: None,
         }
     }
@@ -294,7 +297,7 @@ impl Console {
         };
         frame = editor.frame.clone();
         // The one check of every signed-in page: before its form is read.
-        if !editor.role.may(need) {
+        if !editor.role.may(need) || !(page.any_site() || editor.reaches_primary(self)) {
             tracing::info!(who = %editor.who, role = %editor.role, ?page, "console: refused by role");
             return Failure::Refused(ApiError::ForbiddenRole).answer(&frame);
         }
@@ -371,30 +374,27 @@ impl Console {
         let Some(role) = found.role else {
             return Ok(None);
         };
-        if !self.sign_in.holds(&found.who, role) {
+        let site = found.site.as_deref().and_then(|s| SiteId::parse(s).ok());
+        if !self.sign_in.holds(&found.who, role, site.as_ref()) {
             self.sessions.end(&id).await?;
             return Ok(None);
         }
+        let sites = self.counters.sites();
         let frame = Frame {
             who: Some(found.who.clone()),
             role: Some(role),
+            sites_only: !site
+                .as_ref()
+                .is_none_or(|s| sites.covers(s, &sites.primary().id)),
             csrf: Some(session::csrf_token(&id)),
             ..frame
         };
         Ok(Some(Editor {
             who: found.who,
             role,
+            site,
             id,
             frame,
         }))
-    }
-
-    async fn sign_out(&self, editor: &Editor, client: Client) -> Answer {
-        self.sessions.end(&editor.id).await?;
-        let mut response = see_other(&editor.frame.link("/admin/sign-in"));
-        response
-            .headers_mut()
-            .insert(header::SET_COOKIE, session::clear_cookie(client.https));
-        Ok(response)
     }
 }

@@ -9,7 +9,7 @@ use http::{StatusCode, header};
 use super::layout::{Frame, html_response, see_other};
 use super::resume::Kept;
 use super::words::Lang;
-use super::{Console, Editor, Failure, Fields, dashboard, session};
+use super::{Answer, Console, Editor, Failure, Fields, dashboard, session};
 use crate::edge::auth::Refused;
 use crate::edge::client::Client;
 use crate::edge::respond::Response;
@@ -28,8 +28,8 @@ pub(super) async fn sign_in(
     let fields = Fields::parse(&form);
     let kept = Kept::of_fields(&fields);
     let given = fields.get("token").unwrap_or("");
-    let (who, role) = match console.sign_in.check(given, client.ip, "console") {
-        Ok(holder) => (holder.name.to_owned(), holder.role),
+    let (who, role, site) = match console.sign_in.check(given, client.ip, "console") {
+        Ok(holder) => (holder.name.to_owned(), holder.role, holder.site.cloned()),
         Err(Refused::Wrong) => {
             let error = frame.t("Mã quản trị không đúng.", "That admin token is not right.");
             let page = dashboard::sign_in_page(frame, Some(error), kept.as_ref());
@@ -41,7 +41,7 @@ pub(super) async fn sign_in(
     };
     // A poll's form kept for an editor whose role cannot save it is let go.
     let kept = kept.filter(|_| role.may(Need::EditPolls));
-    let id = match console.sessions.start(&who, role).await {
+    let id = match console.sessions.start(&who, role, site.as_ref()).await {
         Ok((id, _)) => id,
         Err(e) => return Failure::from(e).answer(frame),
     };
@@ -57,6 +57,7 @@ pub(super) async fn sign_in(
                 },
                 who,
                 role,
+                site,
                 id: id.clone(),
             };
             let resumed = kept.resume(console, &editor).await;
@@ -102,4 +103,16 @@ fn too_soon(frame: &Frame, secs: u64, kept: Option<&Kept>) -> Response {
         .headers_mut()
         .insert(header::RETRY_AFTER, secs.into());
     response
+}
+
+impl Console {
+    /// Ends the editor's session and sends them to the sign-in page.
+    pub(super) async fn sign_out(&self, editor: &Editor, client: Client) -> Answer {
+        self.sessions.end(&editor.id).await?;
+        let mut response = see_other(&editor.frame.link("/admin/sign-in"));
+        response
+            .headers_mut()
+            .insert(header::SET_COOKIE, session::clear_cookie(client.https));
+        Ok(response)
+    }
 }

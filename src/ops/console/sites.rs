@@ -1,7 +1,9 @@
-//! The console's sites: each site of the province in its tree (a site
-//! under its parent), its visits today and in all, and the embed code of
-//! its counter (the widget naming the site); each site's visits per day
-//! as a spreadsheet, for the ministry's figures.
+//! The console's sites: each site of the province the editor's role
+//! reaches, in its tree (a site under its parent), its visits today and in
+//! all, and the embed code of its counter (the widget naming the site);
+//! each site's visits per day as a spreadsheet, for the ministry's
+//! figures. And which pages an editor whose role is given on one site
+//! may open.
 
 use std::sync::Arc;
 
@@ -10,11 +12,54 @@ use http::StatusCode;
 use maud::{Markup, html};
 
 use super::layout::{Frame, html_response};
-use super::{Answer, Console, Editor};
+use super::{Answer, Console, Editor, Page};
 use crate::counter::Counter;
+use crate::ids::SiteId;
 use crate::ops::export::Form;
 use crate::ops::sheets::{self, Reader};
 use crate::sites::SiteDef;
+
+impl Page {
+    /// Whether the page serves an editor whose role is given on any site
+    /// (showing them their own sites); the others speak of the primary
+    /// site, which the editor's role must reach.
+    pub(super) fn any_site(self) -> bool {
+        matches!(
+            self,
+            Page::Dashboard
+                | Page::Sites
+                | Page::SitesSheet { .. }
+                | Page::SignIn
+                | Page::SignOut
+                | Page::Stylesheet
+                | Page::Script
+        )
+    }
+}
+
+impl Editor {
+    /// Whether the editor's role reaches `site`.
+    pub(super) fn reaches(&self, console: &Console, site: &SiteId) -> bool {
+        self.site
+            .as_ref()
+            .is_none_or(|scope| console.counters.sites().covers(scope, site))
+    }
+
+    /// Whether the editor's role reaches the primary site (its polls,
+    /// history and audit log).
+    pub(super) fn reaches_primary(&self, console: &Console) -> bool {
+        console.reaches_primary(self.site.as_ref())
+    }
+}
+
+impl Console {
+    /// Whether a role given on `scope` (none: every site) reaches the
+    /// primary site.
+    pub(super) fn reaches_primary(&self, scope: Option<&SiteId>) -> bool {
+        let sites = self.counters.sites();
+        scope.is_none_or(|scope| sites.covers(scope, &sites.primary().id))
+    }
+}
 
 /// Counters read at once for the page.
 const READS_AT_ONCE: usize = 16;
@@ -34,6 +79,7 @@ pub(super) async fn sites(console: &Console, editor: &Editor) -> Answer {
     let sites = console.counters.sites();
     // Each site below its parent: ordered by the ids from its root down.
     let mut defs = sites.all();
+    defs.retain(|def| editor.reaches(console, &def.id));
     let path = |def: &SiteDef| {
         let chain = sites.chain(&def.id);
         chain
@@ -124,7 +170,8 @@ fn embed(frame: &Frame, public_url: Option<&str>, defs: &[&SiteDef]) -> Markup {
 pub(super) async fn sites_sheet(console: &Console, editor: &Editor, xlsx: bool) -> Answer {
     let to = console.history.today();
     let from = to.days_before(29);
-    let rows = console.counters.visits_per_day(from, to).await?;
+    let mut rows = console.counters.visits_per_day(from, to).await?;
+    rows.retain(|row| editor.reaches(console, &row.site.id));
     let days: Vec<_> = from.through(to).collect();
     let reader = Reader::Person(editor.frame.lang);
     let sheet = sheets::site_days(&rows, &days, from, to, reader);
