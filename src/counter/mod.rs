@@ -325,21 +325,20 @@ impl Counter {
         let now = self.clock.now();
         let period = self.period(now);
         self.asked.store(true, Ordering::Relaxed);
-        let (store_ok, current, cached) = {
+        let (store_ok, current, fresh, cached) = {
             let mut state = self.state();
             let cached = page.map(|p| state.pages.get(p));
             let fresh = state
                 .stored_at
                 .is_some_and(|at| at.elapsed() < READ_BACK_AFTER);
-            (
-                state.store_ok,
-                fresh && state.stored_period.as_deref() == Some(&*period),
-                cached,
-            )
+            let current = state.stored_period.as_deref() == Some(&*period);
+            (state.store_ok, current, fresh, cached)
         };
-        // Errors leave the state stale, which the answer says.
-        if store_ok && !current {
-            // At start, at midnight, and on an idle site's first answer.
+        // At start and at midnight; and on an idle site's first answer,
+        // unless a flush is under way (under load, answers do not queue
+        // for flushes of their own). Errors leave the state stale, which
+        // the answer says.
+        if store_ok && (!current || (!fresh && self.flushing.try_write().is_ok())) {
             let _ = self.flush().await;
         }
         let stored_views = match (page, cached) {

@@ -1727,6 +1727,20 @@ async fn history_keeps_each_days_visits_and_top_pages(s: &dyn Store) {
     assert_eq!(visits, vec![0, 1, 1, 1, 1]);
 }
 
+/// Days without a batch (a site idle for a few days, replicas stopped) do
+/// not leave their past days' pages behind: the next batch removes every
+/// day no longer kept, not only the one that has just gone.
+async fn days_without_a_batch_leave_no_pages_behind(s: &dyn Store) {
+    views_on(s, "g-1", "2026-11-20", "2026-11-20", &[("/a", 4)]).await;
+    views_on(s, "g-2", "2026-11-21", "2026-11-21", &[("/b", 2)]).await;
+    // Four days later, nothing written since (3 days are kept).
+    views_on(s, "g-3", "2026-11-26", "2026-11-26", &[("/c", 1)]).await;
+    let days = [day("2026-11-20"), day("2026-11-21"), day("2026-11-26")];
+    let pages = s.pages_by_day(&SITE, &days, 10).await.unwrap();
+    assert!(pages[0].is_empty() && pages[1].is_empty(), "{pages:?}");
+    assert_eq!(pages[2], vec![(page("/c"), 1)]);
+}
+
 async fn a_pages_views_are_read_day_by_day(s: &dyn Store) {
     let views = [("/a", 4), ("/b", 5), ("/c", 3)];
     views_on(s, "p-1", "2026-11-26", "2026-11-26", &views).await;
@@ -2148,6 +2162,7 @@ conformance!(
     a_retracted_ballot_is_gone_and_others_stay,
     housekeeping_keeps_what_is_still_needed,
     history_keeps_each_days_visits_and_top_pages,
+    days_without_a_batch_leave_no_pages_behind,
     a_pages_views_are_read_day_by_day,
     an_imported_day_replaces_its_earlier_import,
     an_import_is_settled_by_its_id,

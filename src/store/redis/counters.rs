@@ -21,6 +21,10 @@ static APPLY: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/
 /// held it for 7 ms, most of a hit's p99 under load.
 const PART_PAGES: usize = 256;
 const PART_SEEN: usize = 1_024;
+/// Days before the day no longer kept whose pages a batch removes too: a
+/// site without a batch on some days (an idle commune, or a replica
+/// stopped) leaves none of theirs behind, as the key's expiry would.
+const EARLIER_DAYS_REMOVED: u32 = 6;
 
 /// `batch` cut into calls of at most [`PART_PAGES`] pages and
 /// [`PART_SEEN`] visits seen; empty when one call takes it whole. Each part
@@ -165,6 +169,14 @@ impl RedisStore {
         call.arg(query.pages.len());
         for page in &query.pages {
             call.arg(page.as_str());
+        }
+        // The days before the one no longer kept: removed as well, in case
+        // no batch was written on the days that would have removed them.
+        for n in 1..=EARLIER_DAYS_REMOVED {
+            call.key(keys::pages_day(
+                site,
+                query.today.days_before(keep.page_days.max(1) + n),
+            ));
         }
         let values: Vec<u64> = call.invoke_async(&mut conn).await.map_err(unavailable)?;
         if values.len() != 9 + query.pages.len() {

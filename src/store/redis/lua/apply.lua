@@ -6,7 +6,8 @@
 --       of the day no longer kept, 13 the marker of the whole batch when
 --       KEYS[1] marks one part of it (a batch once written whole is not
 --       written again in parts), else KEYS[1] again; then the keys the
---       sections below name
+--       sections below name; then the pages of the days before KEYS[12],
+--       removed with it
 -- ARGV  1 apply (1) or only read (0), 2 total increment, 3 online since ms,
 --       4 most distinct pages, 5 bucket ttl s, 6 marker ttl s,
 --       7 most pages a past day keeps, 8 days a day's pages are kept (s),
@@ -105,6 +106,7 @@ if fresh then
     end
   end
   if #seen > 0 then redis.call('ZADD', KEYS[4], 'GT', unpack(seen)) end
+  for i = k + 1, #KEYS do redis.call('DEL', KEYS[i]) end
 else
   a = a + tonumber(arg())
   a = a + 2 * tonumber(arg())
