@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Body;
-use http::{HeaderMap, HeaderValue, Method, Request, StatusCode, Uri, header};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode, Uri, header};
 use hyper::body::Incoming;
 use ipnet::IpNet;
 use tower::ServiceExt;
@@ -120,8 +120,8 @@ impl Door {
                 };
                 if let Some(allowed) = allowed {
                     let headers = response.headers_mut();
-                    headers.insert("ratelimit-limit", HeaderValue::from(allowed.limit));
-                    headers.insert("ratelimit-remaining", HeaderValue::from(allowed.remaining));
+                    headers.insert(RATELIMIT_LIMIT, number(allowed.limit));
+                    headers.insert(RATELIMIT_REMAINING, number(allowed.remaining));
                 }
                 response
             }
@@ -316,6 +316,28 @@ impl Door {
     }
 }
 
+/// The rate limit's headers, named once: a name given as a string is
+/// copied into a new allocation on every insert.
+const RATELIMIT_LIMIT: HeaderName = HeaderName::from_static("ratelimit-limit");
+const RATELIMIT_REMAINING: HeaderName = HeaderName::from_static("ratelimit-remaining");
+
+/// A number as a header value, in one allocation (`HeaderValue::from`
+/// makes two: a buffer, then the shared handle its spare room needs).
+fn number(n: u32) -> HeaderValue {
+    let mut digits = [0u8; 10];
+    let mut at = digits.len();
+    let mut rest = n;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    HeaderValue::from_bytes(&digits[at..]).expect("digits are a valid header value")
+}
+
 /// The methods a route takes, from axum's `Allow`, as we write them:
 /// `GET, HEAD, POST`.
 fn allow_list(headers: &HeaderMap) -> String {
@@ -337,6 +359,13 @@ fn allow_list(headers: &HeaderMap) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_are_written_as_from_writes_them() {
+        for n in [0, 7, 10, 59, 100, 4_294_967_295] {
+            assert_eq!(number(n), HeaderValue::from(n));
+        }
+    }
 
     #[test]
     fn allow_is_written_in_one_order() {

@@ -168,4 +168,8 @@ pub fn cors_layer(origins: &[String]) -> CorsLayer {
         .expose_headers([header::RETRY_AFTER])
         .allow_credentials(credentials)
         .max_age(std::time::Duration::from_secs(86_400))
+        // What the layer would work out from a list of origins and fixed
+        // methods and headers, said once: the door layers it per request,
+        // and a `Vary` it works out is built again each time.
+        .vary([header::ORIGIN])
 }

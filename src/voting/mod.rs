@@ -176,7 +176,9 @@ impl Voting {
 
     fn remember(&self, poll: &PollId) {
         let mut known = self.known.lock();
-        if known.len() < MOST_KNOWN_POLLS {
+        // Looked up first: every ballot names a known poll, and a clone of
+        // its id is an allocation.
+        if !known.contains(poll) && known.len() < MOST_KNOWN_POLLS {
             known.insert(poll.clone());
         }
     }

@@ -59,11 +59,13 @@ pub(super) fn cast(
     let from_address = addresses
         .get(address_key.as_str())?
         .map_or(0, |v| v.value());
-    let mut spent = txn.open_table(SPENT)?;
-    let spender = spender(&ballot.id, &ballot.visitor);
+    // Spent challenges are read and written for solved ballots only: the
+    // table is opened (every table exists from the start) when one comes.
     let proof = match ballot.proof {
         BallotProof::Solved(solution) => {
-            let by = spent
+            let spender = spender(&ballot.id, &ballot.visitor);
+            let by = txn
+                .open_table(SPENT)?
                 .get(k.spent(&solution.id).as_str())?
                 .map(|v| v.value().split_once('|').map(|(_, b)| b.to_owned()));
             Proof::Solved {
@@ -100,8 +102,9 @@ pub(super) fn cast(
         // Until when, by this store's clock (the process's).
         let until = jiff::Timestamp::now().as_millisecond()
             + i64::try_from(solution.remember_for.as_millis()).unwrap_or(i64::MAX / 2);
-        let value = format!("{until}|{spender}");
-        spent.insert(k.spent(&solution.id).as_str(), value.as_str())?;
+        let value = format!("{until}|{}", spender(&ballot.id, &ballot.visitor));
+        txn.open_table(SPENT)?
+            .insert(k.spent(&solution.id).as_str(), value.as_str())?;
     }
     let record = voter_record(&ballot.id, ballot.attempt, &ballot.choices);
     voters.insert(voter.as_str(), record.as_str())?;
