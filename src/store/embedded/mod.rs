@@ -40,6 +40,7 @@ mod polls;
 mod retention;
 mod schema;
 mod shared;
+mod spilled;
 mod tables;
 mod visits;
 mod writer;
