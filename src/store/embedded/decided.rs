@@ -7,15 +7,14 @@ use std::sync::Arc;
 
 use parking_lot::Mutex;
 
-use redb::{Database, ReadOnlyTable, ReadableDatabase, WriteTransaction};
+use redb::{Database, ReadableDatabase, WriteTransaction};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::current::Current;
-use super::spilled::{self, Entries, Written, bucket_key};
 use super::tables::{VISITORS, err};
-use super::visits::expiry;
+use super::visits::{Partial, decode, encode, expiry};
 use crate::store::{StoreError, Touch, TouchOutcome};
-use crate::visit::{HitFacts, Rules};
+use crate::visit::{self, HitFacts, Rules};
 
 /// Most visitors whose decided records are not written yet; a hit of
 /// another visitor waits for room.
@@ -63,17 +62,14 @@ struct Pending {
     next: u64,
 }
 
-/// A record taken by a write job: (visitor key, decision, record, its
-/// buckets changed).
-type Taken = (String, u64, Arc<[u8]>, Vec<(u8, Arc<[u8]>)>);
+/// A record taken by a write job: (visitor key, decision, record).
+type Taken = (String, u64, Arc<[u8]>);
 
 /// A visitor's latest decided record.
 struct Latest {
     /// Which decision it is.
     seq: u64,
     bytes: Arc<[u8]>,
-    /// A spilled visitor's buckets changed since this entry was made.
-    buckets: Vec<(u8, Arc<[u8]>)>,
     /// In `unwritten`: no write job has taken it yet.
     unwritten: bool,
     _room: OwnedSemaphorePermit,
@@ -125,6 +121,22 @@ impl Decided {
         // given up after a disk error from being closed.
         let db = current.db()?;
         let mut pending = self.lock();
+        let mut committed = None;
+        let mut read = |key: &str| -> Result<Option<Arc<[u8]>>, StoreError> {
+            if let Some(latest) = pending.records.get(key) {
+                return Ok(Some(Arc::clone(&latest.bytes)));
+            }
+            if committed.is_none() {
+                committed = Some(
+                    db.begin_read()
+                        .map_err(err)?
+                        .open_table(VISITORS)
+                        .map_err(err)?,
+                );
+            }
+            let table = committed.as_ref().expect("opened above");
+            Ok(table.get(key).map_err(err)?.map(|r| r.value().into()))
+        };
         let rules = Rules {
             window: touch.window,
             max_pages: touch.max_pages as usize,
@@ -135,15 +147,29 @@ impl Decided {
             day: touch.day,
             page: touch.page,
         };
-        let mut entries = Latests {
-            pending: &pending,
-            db: &db,
-            committed: None,
+        let own = read(key)?;
+        // Most hits need only the record's head and the hit's page: the
+        // record is then changed where it lies, not decoded and encoded
+        // whole (see `visits::Partial`).
+        let partial = own
+            .as_deref()
+            .and_then(|r| Partial::read(r, hit.page, rules.max_pages));
+        let (bytes, verdict): (Arc<[u8]>, _) = match partial {
+            Some(partial) => {
+                let (state, verdict) = visit::touch(Some(partial.state.clone()), None, &hit, rules);
+                let bytes = partial.write(own.as_deref().unwrap_or_default(), &state, rules);
+                (bytes.into(), verdict)
+            }
+            None => {
+                let state = own.as_deref().and_then(decode);
+                let inherited = match (&state, inherit) {
+                    (None, Some(other)) => read(other)?.as_deref().and_then(decode),
+                    _ => None,
+                };
+                let (state, verdict) = visit::touch(state, inherited, &hit, rules);
+                (encode(&state, state.expires_at(rules)).into(), verdict)
+            }
         };
-        let (Written { head, buckets }, verdict) =
-            spilled::decide(&mut entries, key, inherit, &hit, rules)?;
-        drop(entries);
-        let bytes = head;
         pending.next += 1;
         let seq = pending.next;
         match pending.records.get_mut(key) {
@@ -151,12 +177,6 @@ impl Decided {
             Some(latest) => {
                 latest.seq = seq;
                 latest.bytes = bytes;
-                for (b, bytes) in buckets {
-                    match latest.buckets.iter_mut().find(|(had, _)| *had == b) {
-                        Some(had) => had.1 = bytes,
-                        None => latest.buckets.push((b, bytes)),
-                    }
-                }
                 if !std::mem::replace(&mut latest.unwritten, true) {
                     pending.unwritten.push(key.to_owned());
                 }
@@ -165,7 +185,6 @@ impl Decided {
                 let latest = Latest {
                     seq,
                     bytes,
-                    buckets,
                     unwritten: true,
                     _room: room,
                 };
@@ -197,7 +216,7 @@ impl Decided {
                 let latest = pending.records.get_mut(&key)?;
                 latest.unwritten = false;
                 let (seq, bytes) = (latest.seq, Arc::clone(&latest.bytes));
-                Some((key, seq, bytes, latest.buckets.clone()))
+                Some((key, seq, bytes))
             })
             .collect()
     }
@@ -214,7 +233,7 @@ impl Decided {
             }
             return;
         };
-        for (key, seq, ..) in taken {
+        for (key, seq, _) in taken {
             if pending
                 .records
                 .get(key)
@@ -223,37 +242,6 @@ impl Decided {
                 pending.records.remove(key);
             }
         }
-    }
-}
-
-/// The entries a hit reads: the latest decided, else the committed
-/// table's (opened once, on the first read that needs it).
-struct Latests<'a> {
-    pending: &'a Pending,
-    db: &'a Database,
-    committed: Option<ReadOnlyTable<&'static str, &'static [u8]>>,
-}
-
-impl Entries for Latests<'_> {
-    fn get(&mut self, key: &str, bucket: Option<u8>) -> Result<Option<Arc<[u8]>>, StoreError> {
-        if let Some(latest) = self.pending.records.get(key) {
-            let Some(b) = bucket else {
-                return Ok(Some(Arc::clone(&latest.bytes)));
-            };
-            if let Some((_, bytes)) = latest.buckets.iter().find(|(had, _)| *had == b) {
-                return Ok(Some(Arc::clone(bytes)));
-            }
-        }
-        if self.committed.is_none() {
-            let txn = self.db.begin_read().map_err(err)?;
-            self.committed = Some(txn.open_table(VISITORS).map_err(err)?);
-        }
-        let table = self.committed.as_ref().expect("opened above");
-        let got = match bucket {
-            Some(b) => table.get(bucket_key(key, b).as_str()),
-            None => table.get(key),
-        };
-        Ok(got.map_err(err)?.map(|r| r.value().into()))
     }
 }
 
@@ -272,11 +260,8 @@ impl Write {
     pub(super) fn put(&mut self, txn: &WriteTransaction) -> Result<(), redb::Error> {
         let taken = self.taken.insert(self.decided.take());
         let mut table = txn.open_table(VISITORS)?;
-        for (key, _, bytes, buckets) in taken.iter() {
+        for (key, _, bytes) in taken.iter() {
             table.insert(key.as_str(), &**bytes)?;
-            for (b, bytes) in buckets {
-                table.insert(bucket_key(key, *b).as_str(), &**bytes)?;
-            }
         }
         Ok(())
     }
@@ -290,7 +275,6 @@ impl Drop for Write {
 
 #[cfg(test)]
 mod tests {
-    use super::super::visits::decode;
     use super::*;
     use crate::ids::{PageKey, VisitorKey};
     use jiff::{SignedDuration, Timestamp};

@@ -12,7 +12,6 @@ use std::ops::Bound;
 use jiff::Timestamp;
 use redb::{ReadableTable, TableDefinition, WriteTransaction};
 
-use super::spilled;
 use super::tables::{ADDRESS_BALLOTS, BATCHES, HASH_KEYS, MARKS, SESSIONS, SPENT, VISITORS};
 use super::visits::expiry;
 
@@ -41,7 +40,9 @@ impl Cursors {
     pub(super) fn step(&self, txn: &WriteTransaction, now: Timestamp) -> Result<(), redb::Error> {
         let now_ms = now.as_millisecond();
         let mut cursors = self.0.lock();
-        cursors[0] = sweep_visitors(txn, cursors[0].take(), now_ms)?;
+        cursors[0] = sweep(txn, VISITORS, cursors[0].take(), |_, record| {
+            expiry(record).is_none_or(|at| at < now_ms)
+        })?;
         let oldest_marker = now_ms - BATCH_MARKER_TTL_MS;
         cursors[1] = sweep(txn, BATCHES, cursors[1].take(), |_, at| at < oldest_marker)?;
         // The last day whose counts go.
@@ -82,43 +83,13 @@ fn utc_date(ms: i64) -> String {
         .unwrap_or_default()
 }
 
-/// [`sweep`] for visitors: an expired record goes with its buckets (a
-/// spilled visitor's pages, `spilled.rs`), and a bucket stays while its
-/// visitor's record is live and spilled.
-fn sweep_visitors(
-    txn: &WriteTransaction,
-    cursor: Option<String>,
-    now_ms: i64,
-) -> Result<Option<String>, redb::Error> {
-    let mut buckets = Vec::new();
-    let next = sweep(txn, VISITORS, cursor, |key, record| {
-        if spilled::owner(key).is_some() {
-            buckets.push(key.to_owned());
-            return false;
-        }
-        expiry(record).is_none_or(|at| at < now_ms)
-    })?;
-    let mut table = txn.open_table(VISITORS)?;
-    for key in buckets {
-        let owner = spilled::owner(&key).unwrap_or_default();
-        let live = table.get(owner)?.is_some_and(|r| {
-            let r = r.value();
-            spilled::is_head(r) && expiry(r).is_some_and(|at| at >= now_ms)
-        });
-        if !live {
-            table.remove(key.as_str())?;
-        }
-    }
-    Ok(next)
-}
-
 /// Deletes the expired among up to [`SLICE`] entries after `cursor`;
 /// returns where the next slice starts (`None`: from the beginning).
 fn sweep<V>(
     txn: &WriteTransaction,
     definition: TableDefinition<&'static str, V>,
     cursor: Option<String>,
-    mut expired: impl FnMut(&str, V::SelfType<'_>) -> bool,
+    expired: impl Fn(&str, V::SelfType<'_>) -> bool,
 ) -> Result<Option<String>, redb::Error>
 where
     V: redb::Value + 'static,

@@ -40,7 +40,6 @@ mod polls;
 mod retention;
 mod schema;
 mod shared;
-mod spilled;
 mod tables;
 mod visits;
 mod writer;

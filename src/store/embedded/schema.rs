@@ -21,14 +21,10 @@ const STAMP: &str = "schema";
 /// One upgrade step: brings a store of version `i` to `i + 1`. The array's
 /// length is [`SCHEMA`], so raising it without a step does not compile.
 type Step = fn(&WriteTransaction) -> Result<(), redb::Error>;
-const STEPS: [Step; SCHEMA as usize] = [stamp_only, stamp_only];
+const STEPS: [Step; SCHEMA as usize] = [stamp_only];
 
 /// 0 → 1: a store written before stamps has this release's tables and
 /// encodings; the stamp is the whole change.
-/// 1 → 2: visitors past 64 pages keep them in buckets beside their record
-/// (`spilled.rs`); records written whole are still read, and spill on
-/// their next new page. The stamp keeps an older tally, which would take a
-/// spilled visitor for one never seen, from opening the store.
 fn stamp_only(_: &WriteTransaction) -> Result<(), redb::Error> {
     Ok(())
 }

@@ -2,10 +2,9 @@
 //! rules of [`crate::visit`] are applied to it as hits arrive, and it is
 //! written behind them (`decided.rs`).
 //!
-//! A record is a few dozen bytes plus 24 per remembered page, and carries
-//! its own expiry, so housekeeping can drop it without decoding the rest.
-//! A visitor past [`super::spilled::INLINE`] pages keeps them in buckets
-//! beside the record instead (`spilled.rs`).
+//! A record is a few dozen bytes plus 24 per remembered page (at most
+//! `max_pages`), and carries its own expiry, so housekeeping can drop it
+//! without decoding the rest.
 
 use async_trait::async_trait;
 use redb::WriteTransaction;
@@ -62,8 +61,8 @@ impl Visits for EmbeddedStore {
 }
 
 const VERSION: u8 = 1;
-pub(super) const HEAD: usize = 1 + 8 + 8 + 8 + 4 + 2;
-pub(super) const PAGE: usize = 8 + 8 + 8;
+const HEAD: usize = 1 + 8 + 8 + 8 + 4 + 2;
+const PAGE: usize = 8 + 8 + 8;
 
 /// The record of `state`, which may be deleted after `expires_at`.
 pub(super) fn encode(state: &VisitorState, expires_at: Timestamp) -> Vec<u8> {
@@ -98,80 +97,34 @@ fn array<const N: usize>(bytes: &[u8], at: usize) -> Option<[u8; N]> {
     bytes.get(at..at + N)?.try_into().ok()
 }
 
-/// When a record (or a spilled visitor's head) may be deleted (ms);
-/// `None` if it is not one.
+/// When a record may be deleted (ms); `None` if it is not one.
 pub(super) fn expiry(record: &[u8]) -> Option<i64> {
-    if record.first() != Some(&VERSION) && !super::spilled::is_head(record) {
+    if record.first() != Some(&VERSION) {
         return None;
     }
     Some(i64::from_le_bytes(array(record, 1)?))
 }
 
-/// The count of pages a record's head says it has.
-pub(super) fn page_count(record: &[u8]) -> Option<usize> {
-    Some(usize::from(u16::from_le_bytes(array(record, HEAD - 2)?)))
-}
-
-/// A record's head: its state without pages.
-pub(super) fn head_state(record: &[u8]) -> Option<VisitorState> {
+/// The state in a record; `None` for a record this version cannot read,
+/// which then counts as a visitor never seen.
+pub(super) fn decode(record: &[u8]) -> Option<VisitorState> {
     expiry(record)?;
+    let n = usize::from(u16::from_le_bytes(array(record, HEAD - 2)?));
+    let pages = (0..n)
+        .map(|i| {
+            let at = HEAD + i * PAGE;
+            Some(PageSeen {
+                page: PageKey(u64::from_le_bytes(array(record, at)?)),
+                last: instant(i64::from_le_bytes(array(record, at + 8)?))?,
+                counted_by: u64::from_le_bytes(array(record, at + 16)?),
+            })
+        })
+        .collect::<Option<Vec<_>>>()?;
     Some(VisitorState {
         last: instant(i64::from_le_bytes(array(record, 9)?))?,
         visit: VisitId(u64::from_le_bytes(array(record, 17)?)),
         day: day(u32::from_le_bytes(array(record, 25)?))?,
-        pages: Vec::new(),
-    })
-}
-
-/// The page whose 24 bytes start at `at`.
-pub(super) fn page_at(bytes: &[u8], at: usize) -> Option<PageSeen> {
-    Some(PageSeen {
-        page: PageKey(u64::from_le_bytes(array(bytes, at)?)),
-        last: instant(i64::from_le_bytes(array(bytes, at + 8)?))?,
-        counted_by: u64::from_le_bytes(array(bytes, at + 16)?),
-    })
-}
-
-/// Where in `bytes` (pages of 24 bytes from `from`) `page` lies.
-pub(super) fn find_page(bytes: &[u8], from: usize, page: PageKey) -> Option<usize> {
-    let key = page.0.to_le_bytes();
-    (from..bytes.len())
-        .step_by(PAGE)
-        .find(|&at| bytes.get(at..at + 8) == Some(&key[..]))
-}
-
-/// Writes `p` as the 24 bytes at `at` of `out`, which grows to hold them.
-pub(super) fn put_page(out: &mut Vec<u8>, at: usize, p: &PageSeen) {
-    out.resize(out.len().max(at + PAGE), 0);
-    out[at..at + 8].copy_from_slice(&p.page.0.to_le_bytes());
-    out[at + 8..at + 16].copy_from_slice(&p.last.as_millisecond().to_le_bytes());
-    out[at + 16..at + 24].copy_from_slice(&p.counted_by.to_le_bytes());
-}
-
-/// Rewrites the head of `out` (a record or a spilled visitor's head) as
-/// `state` with `pages` pages says.
-pub(super) fn put_head(out: &mut [u8], state: &VisitorState, rules: Rules, pages: usize) {
-    out[1..9].copy_from_slice(&state.expires_at(rules).as_millisecond().to_le_bytes());
-    out[9..17].copy_from_slice(&state.last.as_millisecond().to_le_bytes());
-    out[17..25].copy_from_slice(&state.visit.0.to_le_bytes());
-    out[25..29].copy_from_slice(&state.day.code().to_le_bytes());
-    out[29..31].copy_from_slice(&(pages as u16).to_le_bytes());
-}
-
-/// The state in a record; `None` for a record this version cannot read
-/// whole (a spilled visitor's head among them), which then counts as a
-/// visitor never seen.
-pub(super) fn decode(record: &[u8]) -> Option<VisitorState> {
-    if record.first() != Some(&VERSION) {
-        return None;
-    }
-    let n = page_count(record)?;
-    let pages = (0..n)
-        .map(|i| page_at(record, HEAD + i * PAGE))
-        .collect::<Option<Vec<_>>>()?;
-    Some(VisitorState {
         pages,
-        ..head_state(record)?
     })
 }
 
@@ -193,19 +146,29 @@ impl Partial {
     /// `None` when the hit needs the whole record (or the record is not
     /// one this version reads in part).
     pub(super) fn read(record: &[u8], page: Option<PageKey>, max_pages: usize) -> Option<Self> {
-        if record.first() != Some(&VERSION) {
-            return None;
-        }
-        let pages = page_count(record)?;
+        expiry(record)?;
+        let pages = usize::from(u16::from_le_bytes(array(record, HEAD - 2)?));
         if record.len() != HEAD + pages * PAGE {
             return None;
         }
-        let mut state = head_state(record)?;
+        let mut state = VisitorState {
+            last: instant(i64::from_le_bytes(array(record, 9)?))?,
+            visit: VisitId(u64::from_le_bytes(array(record, 17)?)),
+            day: day(u32::from_le_bytes(array(record, 25)?))?,
+            pages: Vec::new(),
+        };
         let mut found_at = None;
         if let Some(page) = page {
-            found_at = find_page(record, HEAD, page);
+            let key = page.0.to_le_bytes();
+            found_at = (0..pages)
+                .map(|i| HEAD + i * PAGE)
+                .find(|&at| record[at..at + 8] == key);
             match found_at {
-                Some(at) => state.pages.push(page_at(record, at)?),
+                Some(at) => state.pages.push(PageSeen {
+                    page,
+                    last: instant(i64::from_le_bytes(array(record, at + 8)?))?,
+                    counted_by: u64::from_le_bytes(array(record, at + 16)?),
+                }),
                 None if pages >= max_pages => return None,
                 None => {}
             }
@@ -224,13 +187,17 @@ impl Partial {
         let pages = self.pages + added;
         let mut out = Vec::with_capacity(HEAD + PAGE * pages);
         out.extend_from_slice(record);
-        put_head(&mut out, state, rules, pages);
+        out[1..9].copy_from_slice(&state.expires_at(rules).as_millisecond().to_le_bytes());
+        out[9..17].copy_from_slice(&state.last.as_millisecond().to_le_bytes());
+        out[17..25].copy_from_slice(&state.visit.0.to_le_bytes());
+        out[25..29].copy_from_slice(&state.day.code().to_le_bytes());
+        out[29..31].copy_from_slice(&(pages as u16).to_le_bytes());
         if let Some(p) = state.pages.first() {
-            put_page(
-                &mut out,
-                self.found_at.unwrap_or(HEAD + PAGE * self.pages),
-                p,
-            );
+            let at = self.found_at.unwrap_or(HEAD + PAGE * self.pages);
+            out.resize(out.len().max(at + PAGE), 0);
+            out[at..at + 8].copy_from_slice(&p.page.0.to_le_bytes());
+            out[at + 8..at + 16].copy_from_slice(&p.last.as_millisecond().to_le_bytes());
+            out[at + 16..at + 24].copy_from_slice(&p.counted_by.to_le_bytes());
         }
         out
     }

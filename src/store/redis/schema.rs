@@ -26,7 +26,7 @@ static STAMP: LazyLock<Script> = LazyLock::new(|| {
 });
 
 // Raising SCHEMA needs a step below from the version before.
-const _: () = assert!(SCHEMA == 2, "add the upgrade step to `step`");
+const _: () = assert!(SCHEMA == 1, "add the upgrade step to `step`");
 
 /// Brings a store of `version` to `version + 1`.
 async fn step(_conn: &mut Connection, version: u32) -> Result<(), StoreError> {
@@ -34,8 +34,6 @@ async fn step(_conn: &mut Connection, version: u32) -> Result<(), StoreError> {
         // A store written before stamps has this release's keys and
         // encodings: the stamp is the whole change.
         0 => Ok(()),
-        // Schema 2 changed the embedded store's visitor records alone.
-        1 => Ok(()),
         _ => Err(corrupt(format!("no upgrade step from schema {version}"))),
     }
 }
