@@ -52,7 +52,7 @@ refusals!(HitRefusals: [
     SiteNotFound,
 ]);
 refusals!(PageRefusals: [invalid_page(), SiteRequired, SiteNotFound]);
-refusals!(PixelRefusals: [invalid_page(), InvalidVisitor]);
+refusals!(PixelRefusals: [invalid_page(), InvalidVisitor, SiteNotFound]);
 
 /// Count a page load
 ///
@@ -213,11 +213,15 @@ pub async fn get_pixel(
     uri: Uri,
 ) -> Result<Response, ApiError> {
     let page = page_param(uri.query())?;
-    // An image on a page that names no site, or one that is not: the
-    // pixel is answered all the same (and the metric says why).
+    // An image on a page that names no site, or a site that is not one:
+    // the pixel is answered all the same (and the metric says why). A
+    // site that cannot be one (not an id) is a malformed request.
+    let malformed = query_param(uri.query(), "site").is_some_and(|s| SiteId::parse(&s).is_err());
     let set_cookie = match api.count(&headers, &uri, client, page).await {
         Ok((_, set_cookie)) => set_cookie,
-        Err(ApiError::SiteRequired | ApiError::SiteNotFound) => None,
+        // Not counted, but a malformed visitor id is still refused.
+        Err(ApiError::SiteRequired) => claims(&headers).map(|_| None)?,
+        Err(ApiError::SiteNotFound) if !malformed => claims(&headers).map(|_| None)?,
         Err(e) => return Err(e),
     };
     let mut response = bytes_response(StatusCode::OK, "image/gif", "no-store", PIXEL);

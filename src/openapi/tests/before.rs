@@ -100,6 +100,7 @@ const ADDED: &[(&str, &str, &str, &str)] = &[
     ("public", "POST /v1/hits", "404", JSON),
     ("public", "GET /v1/counter", "404", JSON),
     ("public", "GET /v1/counter.svg", "404", JSON),
+    ("public", "GET /v1/pixel.gif", "404", JSON),
 ];
 
 /// Parameters added since the fixtures were taken, each for a reason:

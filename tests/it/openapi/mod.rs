@@ -53,6 +53,7 @@ async fn every_answer_of_a_tour_is_documented() {
         Req::post("/v1/hits?site=khong-co"),
         Req::get("/v1/counter?site=khong-co"),
         Req::get("/v1/counter.svg?site=khong-co"),
+        Req::get("/v1/pixel.gif?site=Not_A_Site"),
     ] {
         assert!(tour.send(refused).await.status.is_client_error());
     }
