@@ -78,7 +78,7 @@ async fn admin_operations(app: &TestApp) -> Vec<(Method, String, String, bool)> 
     found
 }
 
-async fn call(app: &TestApp, method: &Method, path: &str, token: Option<&str>) -> (u16, Value) {
+pub async fn call(app: &TestApp, method: &Method, path: &str, token: Option<&str>) -> (u16, Value) {
     let mut req = app
         .http
         .request(method.clone(), format!("{}{path}", app.ops))

@@ -7,9 +7,13 @@
 //! before anything is touched; the sites' own routes and pages show it
 //! its sites and no other. A session ends when its token's site changes.
 
+use std::path::Path;
+
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
+use crate::roles::call;
+use crate::sites::{PROVINCE, sites_file};
 use crate::support::console::{Console, unescape};
 use crate::support::{Backend, Home, TestApp, get_json};
 
@@ -22,45 +26,8 @@ const DEPARTMENT_EDITOR: &str = "a3e8d17c5b2f9046e1c7b8a2d5f93e64";
 const DEPARTMENT_VIEWER: &str = "0d7b4e9a2c6f1835b9e2d4a7c1f8063e";
 const PROVINCE_VIEWER: &str = "9c2e5a8f1b4d7063e8a1c4f7b2d5e960";
 
-const PROVINCE: &str = r#"
-[[sites]]
-id = "tinh"
-name = "Cổng thông tin điện tử tỉnh"
-origins = ["https://tinh.gov.vn"]
-
-[[sites]]
-id = "so-y-te"
-name = "Sở Y tế"
-parent = "tinh"
-origins = ["https://soyte.tinh.gov.vn"]
-
-[[sites]]
-id = "so-gd"
-name = "Sở Giáo dục và Đào tạo"
-parent = "tinh"
-origins = ["https://sogd.tinh.gov.vn"]
-
-[[sites]]
-id = "xa-an-phu"
-name = "Xã An Phú"
-parent = "so-y-te"
-origins = ["https://anphu.tinh.gov.vn"]
-"#;
-
-struct Province {
-    _dir: tempfile::TempDir,
-    path: std::path::PathBuf,
-}
-
-fn province() -> Province {
-    let dir = tempfile::TempDir::new().unwrap();
-    let path = dir.path().join("sites.toml");
-    std::fs::write(&path, PROVINCE).unwrap();
-    Province { _dir: dir, path }
-}
-
-async fn start(home: &Home, province: &Province, department_site: &str) -> TestApp {
-    let path = province.path.clone();
+async fn start(home: &Home, province: &Path, department_site: &str) -> TestApp {
+    let path = province.to_path_buf();
     let tokens = format!(
         "ha:{ADMIN},yte=editor@{department_site}:{DEPARTMENT_EDITOR},\
          xem=viewer@{department_site}:{DEPARTMENT_VIEWER},tinh=viewer@tinh:{PROVINCE_VIEWER}"
@@ -70,24 +37,6 @@ async fn start(home: &Home, province: &Province, department_site: &str) -> TestA
         s.admin_tokens = tally::config::named_tokens(&tokens).unwrap();
     })
     .await
-}
-
-async fn call(app: &TestApp, method: &Method, path: &str, token: &str) -> (u16, Value) {
-    let mut req = app
-        .http
-        .request(method.clone(), format!("{}{path}", app.ops))
-        .header("content-type", "application/json")
-        .bearer_auth(token);
-    if *method != Method::GET {
-        req = req.body("{}");
-    }
-    let r = req.send().await.unwrap();
-    let status = r.status().as_u16();
-    let json = match r.headers().get("content-type") {
-        Some(t) if t.to_str().unwrap().starts_with("application/json") => r.json().await.unwrap(),
-        _ => Value::Null,
-    };
-    (status, json)
 }
 
 fn ids(listed: &Value) -> Vec<&str> {
@@ -101,10 +50,10 @@ fn ids(listed: &Value) -> Vec<&str> {
 
 async fn a_token_on_a_department_is_refused_every_route_outside_it(backend: Backend) {
     let home = Home::open(backend).await;
-    let province = province();
+    let (_dir, province) = sites_file(PROVINCE);
     let app = start(&home, &province, "so-y-te").await;
     let doc = get_json(&app.http, format!("{}/openapi.json", app.ops)).await;
-    let (_, audit) = call(&app, &Method::GET, "/admin/audit", ADMIN).await;
+    let (_, audit) = call(&app, &Method::GET, "/admin/audit", Some(ADMIN)).await;
     let audited = audit["entries"].as_array().map_or(0, Vec::len);
     let mut tried = 0;
     for (path, item) in doc["paths"].as_object().unwrap() {
@@ -118,7 +67,7 @@ async fn a_token_on_a_department_is_refused_every_route_outside_it(backend: Back
             };
             let id = op["operationId"].as_str().unwrap();
             for token in [DEPARTMENT_EDITOR, DEPARTMENT_VIEWER] {
-                let (status, body) = call(&app, &method, &path, token).await;
+                let (status, body) = call(&app, &method, &path, Some(token)).await;
                 if ANY_SITE.contains(&id) {
                     assert_eq!(status, 200, "{id}: {body}");
                 } else {
@@ -129,31 +78,37 @@ async fn a_token_on_a_department_is_refused_every_route_outside_it(backend: Back
             }
             // A viewer on the province reaches every site: reads pass.
             if method == Method::GET && id != "getBackup" {
-                let (status, body) = call(&app, &method, &path, PROVINCE_VIEWER).await;
+                let (status, body) = call(&app, &method, &path, Some(PROVINCE_VIEWER)).await;
                 assert!(status < 400 || status == 404, "tinh: {id}: {status} {body}");
             }
         }
     }
     assert!(tried >= 2 * 21, "{tried}");
-    let (_, audit) = call(&app, &Method::GET, "/admin/audit", ADMIN).await;
+    let (_, audit) = call(&app, &Method::GET, "/admin/audit", Some(ADMIN)).await;
     assert_eq!(
         audit["entries"].as_array().map_or(0, Vec::len),
         audited,
         "nothing changed"
     );
     // Its sites, and no other.
-    let (_, listed) = call(&app, &Method::GET, "/admin/sites", DEPARTMENT_EDITOR).await;
+    let (_, listed) = call(&app, &Method::GET, "/admin/sites", Some(DEPARTMENT_EDITOR)).await;
     assert_eq!(ids(&listed), ["so-y-te", "xa-an-phu"]);
-    let (_, days) = call(&app, &Method::GET, "/admin/sites/days", DEPARTMENT_VIEWER).await;
+    let (_, days) = call(
+        &app,
+        &Method::GET,
+        "/admin/sites/days",
+        Some(DEPARTMENT_VIEWER),
+    )
+    .await;
     assert_eq!(ids(&days), ["so-y-te", "xa-an-phu"]);
-    let (_, listed) = call(&app, &Method::GET, "/admin/sites", PROVINCE_VIEWER).await;
+    let (_, listed) = call(&app, &Method::GET, "/admin/sites", Some(PROVINCE_VIEWER)).await;
     assert_eq!(ids(&listed), ["so-gd", "so-y-te", "tinh", "xa-an-phu"]);
     app.stop().await;
 }
 
 async fn a_session_on_a_department_opens_only_its_sites_pages(backend: Backend) {
     let home = Home::open(backend).await;
-    let province = province();
+    let (_dir, province) = sites_file(PROVINCE);
     let app = start(&home, &province, "so-y-te").await;
     let console = Console::signed_in(&app, DEPARTMENT_EDITOR).await;
     let open = [
@@ -217,10 +172,10 @@ async fn a_session_on_a_department_opens_only_its_sites_pages(backend: Backend) 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_token_on_a_site_that_is_not_one_stops_the_start() {
     let home = Home::open(Backend::Embedded).await;
-    let province = province();
+    let (_dir, province) = sites_file(PROVINCE);
     let mut settings = tally::config::Settings::for_tests(std::env::temp_dir());
     settings.store = home.store_settings();
-    settings.sites_file = Some(province.path.clone());
+    settings.sites_file = Some(province.clone());
     settings.admin_tokens =
         tally::config::named_tokens(&format!("yte=editor@so-tai-chinh:{DEPARTMENT_EDITOR}"))
             .unwrap();

@@ -14,8 +14,8 @@ use tempfile::TempDir;
 use crate::support::console::{Console, unescape};
 use crate::support::{BROWSER, Backend, Home, TestApp, cookie};
 
-/// tinh → so-y-te → xa-an-phu, and tinh → so-gd.
-const PROVINCE: &str = r#"
+/// tinh → so-y-te → xa-an-phu, and tinh → so-gd (roles_sites.rs too).
+pub const PROVINCE: &str = r#"
 [[sites]]
 id = "tinh"
 name = "Cổng thông tin điện tử tỉnh"
@@ -64,7 +64,7 @@ fn origin(site: &str) -> &'static str {
 }
 
 /// The sites file, written beside the test.
-fn sites_file(text: &str) -> (TempDir, std::path::PathBuf) {
+pub fn sites_file(text: &str) -> (TempDir, std::path::PathBuf) {
     let dir = TempDir::new().unwrap();
     let path = dir.path().join("sites.toml");
     std::fs::write(&path, text).unwrap();
