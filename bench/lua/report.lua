@@ -22,6 +22,28 @@ function report.hex(digits)
   return table.concat(parts)
 end
 
+-- The Cookie headers of `n` returning visitors: the same pool on every
+-- run. Random slot tags spread them over a cluster's slots as real
+-- cookies are. Seeds the generator; call report.seed() after.
+function report.cookies(n)
+  math.randomseed(20261128)
+  local cookies = {}
+  for i = 1, n do
+    cookies[i] = "Cookie: tally_vid=" .. report.hex(36) .. "\r\n"
+  end
+  return cookies
+end
+
+-- The bodies of hits on `n` pages `/tin-tuc/N`, with their lengths.
+function report.page_bodies(n)
+  local bodies = {}
+  for i = 1, n do
+    local body = string.format('{"page":"/tin-tuc/%d"}', i)
+    bodies[i] = "Content-Length: " .. #body .. "\r\n\r\n" .. body
+  end
+  return bodies
+end
+
 -- The head every scripted request starts with, up to its own headers.
 function report.head(method, path)
   return method .. " " .. path .. " HTTP/1.1\r\n"

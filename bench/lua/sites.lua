@@ -32,16 +32,9 @@ function init(args)
       .. "Content-Type: text/plain;charset=UTF-8\r\n"
       .. "Origin: https://" .. id .. ".tinh.gov.vn\r\n"
   end
-  math.randomseed(20261128)
-  cookies = {}
-  for i = 1, VISITORS do
-    cookies[i] = "Cookie: tally_vid=" .. report.hex(36) .. "\r\n"
-  end
-  bodies = {}
-  for i = 1, PAGES do
-    local body = string.format('{"page":"/tin-tuc/%d"}', i)
-    bodies[i] = "Content-Length: " .. #body .. "\r\n\r\n" .. body
-  end
+  -- Returning visitors: the same pool on every run.
+  cookies = report.cookies(VISITORS)
+  bodies = report.page_bodies(PAGES)
   report.seed()
 end
 
