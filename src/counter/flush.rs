@@ -6,14 +6,16 @@
 //! failure is logged once in a while; the ops listener asks here whether
 //! the store answers and takes writes.
 
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use super::pending::InFlight;
 use super::{Counter, ONLINE_WINDOW, spill};
+use crate::calendar::Period;
 use crate::metrics::DropReason;
 use crate::pacing::LogGate;
-use crate::store::{CounterQuery, Keep, StoreError};
+use crate::store::{CounterQuery, CounterSnapshot, Keep, SiteFlush, StoreError};
 
 /// The longest wait between flushes while the store fails: the counters
 /// are written within about that long of its return.
@@ -26,10 +28,32 @@ pub(super) struct Quiet {
     housekeeping: LogGate,
 }
 
+/// A flush under way: when it started, and the period it reads.
+pub(super) struct Started {
+    at: Instant,
+    period: Arc<Period>,
+}
+
 impl Counter {
     /// Writes what is pending as one batch and reads the counters back.
     pub async fn flush(&self) -> Result<(), StoreError> {
         let _one_at_a_time = self.flushing.write().await;
+        let (started, flush) = self.prepare();
+        let result = match &flush.batch {
+            Some(batch) => {
+                self.store
+                    .apply(&self.site, batch, &flush.query, &flush.keep)
+                    .await
+            }
+            None => self.store.read(&self.site, &flush.query).await,
+        };
+        self.finish(started, &flush, result)
+    }
+
+    /// What this site's next flush sends: the batch in flight, else one
+    /// spilled by a previous run, else what is pending; and the counters
+    /// to read back. Called holding `flushing`.
+    pub(super) fn prepare(&self) -> (Started, SiteFlush) {
         let started = Instant::now();
         let now = self.clock.now();
         let period = self.period(now);
@@ -48,44 +72,58 @@ impl Counter {
             let pages = state.pages.take_asked();
             (state.inflight.as_ref().map(|f| f.batch.clone()), pages)
         };
-        let query = CounterQuery {
-            today: period.now.day,
-            yesterday: period.yesterday,
-            week: period.now.week,
-            month: period.now.month,
-            online_since: now - ONLINE_WINDOW,
-            pages,
+        let flush = SiteFlush {
+            site: self.site.clone(),
+            batch,
+            query: CounterQuery {
+                today: period.now.day,
+                yesterday: period.yesterday,
+                week: period.now.week,
+                month: period.now.month,
+                online_since: now - ONLINE_WINDOW,
+                pages,
+            },
+            keep: Keep {
+                max_pages: self.settings.max_pages,
+                top_pages: self.settings.top_pages,
+                page_days: self.settings.page_days,
+            },
         };
-        let result = match &batch {
-            Some(batch) => {
-                let keep = Keep {
-                    max_pages: self.settings.max_pages,
-                    top_pages: self.settings.top_pages,
-                    page_days: self.settings.page_days,
-                };
-                self.store.apply(&self.site, batch, &query, &keep).await
-            }
-            None => self.store.read(&self.site, &query).await,
-        };
+        (
+            Started {
+                at: started,
+                period,
+            },
+            flush,
+        )
+    }
+
+    /// Takes in the store's answer to `flush`.
+    pub(super) fn finish(
+        &self,
+        started: Started,
+        flush: &SiteFlush,
+        result: Result<CounterSnapshot, StoreError>,
+    ) -> Result<(), StoreError> {
         let mut state = self.state();
         match result {
             Ok(mut snapshot) => {
                 state
                     .pages
-                    .refreshed(&query.pages, &snapshot.pages, batch.as_ref());
+                    .refreshed(&flush.query.pages, &snapshot.pages, flush.batch.as_ref());
                 self.metrics
                     .views_dropped(DropReason::SiteCap, snapshot.views_dropped);
                 snapshot.pages.clear();
                 state.stored = snapshot;
-                state.stored_period = Some(period);
-                state.stored_at = Some(started);
-                if batch.is_some() {
+                state.stored_period = Some(started.period);
+                state.stored_at = Some(started.at);
+                if flush.batch.is_some() {
                     state.inflight = None;
                 }
                 state.store_ok = true;
                 self.metrics
                     .flush_duration
-                    .observe(started.elapsed().as_secs_f64());
+                    .observe(started.at.elapsed().as_secs_f64());
                 Ok(())
             }
             Err(e) => {
@@ -150,42 +188,33 @@ impl Counter {
         }
     }
 
-    pub(super) async fn cycle(&self) {
-        let was_ok = self.state().store_ok;
-        match self.flush().await {
-            Ok(()) => {
-                if !was_ok {
-                    tracing::info!(buffered = self.buffered(), "store available again");
-                }
-                if self.buffered() > 0 {
-                    self.replay().await;
-                }
-            }
-            Err(e) if was_ok => {
-                // A fresh look tells why (refused credentials, refused
-                // connection) where the failed call may only have timed out.
-                let cause = self.store.ping().await.err().unwrap_or(e);
-                self.buffering(&cause);
-            }
-            Err(_) => {}
+    /// After a flush the store took: replays the outage buffer, and says
+    /// the store is back if it was away.
+    pub(super) async fn recovered(&self, was_ok: bool) {
+        if !was_ok {
+            tracing::info!(buffered = self.buffered(), "store available again");
+        }
+        if self.buffered() > 0 {
+            self.replay().await;
         }
     }
 
-    /// Writes everything waiting, trying until `deadline`; then makes the
-    /// store durable. What the store would not take by then is spilled to
-    /// the spill directory, and written by the next start. Used at
-    /// shutdown.
-    pub async fn drain(&self, deadline: Instant) {
-        while self.has_unwritten() && Instant::now() < deadline {
-            self.cycle().await;
-            if self.has_unwritten() {
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-        }
+    /// After the first flush the store refused: logs why (once in a while).
+    pub(super) async fn failing(&self, e: StoreError) {
+        // A fresh look tells why (refused credentials, refused connection)
+        // where the failed call may only have timed out.
+        let cause = self.store.ping().await.err().unwrap_or(e);
+        self.buffering(&cause);
+    }
+
+    /// Spills what is still unwritten to the spill directory, written by
+    /// the next start; then makes the store durable. Used at shutdown,
+    /// once the flushes had their time.
+    pub(super) async fn spill_rest(&self, sync: bool) {
         if self.has_unwritten() {
             self.spill();
         }
-        if let Err(e) = self.store.sync().await {
+        if sync && let Err(e) = self.store.sync().await {
             tracing::error!(error = %e, "store sync at shutdown failed");
         }
     }

@@ -16,11 +16,13 @@ use crate::calendar::Day;
 use crate::ids::SiteId;
 use crate::pacing::Backoff;
 use crate::sites::{SiteDef, Sites};
-use crate::store::StoreError;
+use crate::store::{SiteFlush, StoreError};
 
-/// Flushes under way at once: a deployment of a thousand sites reads
-/// back the ones that need it in a few round trips' time, not one after
-/// another.
+/// Most sites in one store call: a tick of a thousand sites' flushes
+/// takes a few round trips (one write transaction each, embedded).
+const SITES_PER_CALL: usize = 256;
+
+/// Reads (and outage replays) under way at once.
 const FLUSHES_AT_ONCE: usize = 32;
 
 /// One site's visits on each day of a span.
@@ -168,13 +170,12 @@ impl Counters {
             if Instant::now() < next_try {
                 continue;
             }
-            let due = self
+            let due: Vec<&Arc<Counter>> = self
                 .all
                 .iter()
-                .filter(|c| Arc::ptr_eq(c, &self.primary) || c.due());
-            futures_util::stream::iter(due)
-                .for_each_concurrent(FLUSHES_AT_ONCE, |c| c.cycle())
-                .await;
+                .filter(|c| Arc::ptr_eq(c, &self.primary) || c.due())
+                .collect();
+            self.flush_all(&due).await;
             if self.all.iter().any(|c| !c.store_ok()) {
                 next_try = Instant::now() + backoff.failed();
                 continue;
@@ -184,11 +185,74 @@ impl Counters {
         }
     }
 
-    /// Writes everything waiting at every site, within `deadline` (see
-    /// [`Counter::drain`]).
+    /// Flushes the counters `due`, [`SITES_PER_CALL`] sites to a store
+    /// call. A counter whose own flush is under way (an idle site's read)
+    /// is left for the next tick.
+    async fn flush_all(&self, due: &[&Arc<Counter>]) {
+        for chunk in due.chunks(SITES_PER_CALL) {
+            let (held, flushes): (Vec<_>, Vec<SiteFlush>) = chunk
+                .iter()
+                .filter_map(|c| {
+                    let guard = c.flushing.try_write().ok()?;
+                    let was_ok = c.store_ok();
+                    let (started, flush) = c.prepare();
+                    Some(((*c, guard, was_ok, started), flush))
+                })
+                .unzip();
+            if flushes.is_empty() {
+                continue;
+            }
+            let answers = match self.primary.store.apply_sites(&flushes).await {
+                Ok(answers) if answers.len() == flushes.len() => answers,
+                Ok(_) => vec![
+                    Err(StoreError::Corrupt(
+                        "a flush's answers do not match its sites".into()
+                    ));
+                    flushes.len()
+                ],
+                Err(e) => vec![Err(e); flushes.len()],
+            };
+            let mut first_failure = None;
+            let mut recovered = Vec::new();
+            for ((counter, guard, was_ok, started), (flush, answer)) in
+                held.into_iter().zip(flushes.iter().zip(answers))
+            {
+                let flushed = counter.finish(started, flush, answer);
+                drop(guard);
+                match flushed {
+                    Ok(()) => recovered.push((counter, was_ok)),
+                    Err(e) if was_ok && first_failure.is_none() => first_failure = Some(e),
+                    Err(_) => {}
+                }
+            }
+            futures_util::stream::iter(recovered)
+                .for_each_concurrent(FLUSHES_AT_ONCE, |(c, was_ok)| c.recovered(was_ok))
+                .await;
+            if let Some(e) = first_failure {
+                self.primary.failing(e).await;
+            }
+        }
+    }
+
+    /// Writes everything waiting at every site, trying until `deadline`;
+    /// then spills what the store would not take, to be written by the next
+    /// start, and makes the store durable.
     pub async fn drain(&self, deadline: Instant) {
+        loop {
+            let waiting: Vec<&Arc<Counter>> =
+                self.all.iter().filter(|c| c.has_unwritten()).collect();
+            if waiting.is_empty() || Instant::now() >= deadline {
+                break;
+            }
+            self.flush_all(&waiting).await;
+            if self.has_unwritten() {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
         for counter in &self.all {
-            counter.drain(deadline).await;
+            counter
+                .spill_rest(Arc::ptr_eq(counter, &self.primary))
+                .await;
         }
     }
 }

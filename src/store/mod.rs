@@ -17,7 +17,6 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use jiff::Timestamp;
-use thiserror::Error;
 
 use crate::calendar::Day;
 use crate::config::{BallotDurability, StoreSettings};
@@ -25,6 +24,7 @@ use crate::ids::{PageId, PollId, SiteId, VisitorKey};
 use crate::poll::Poll;
 
 pub mod embedded;
+mod error;
 mod import;
 pub mod keys;
 pub mod piece;
@@ -34,27 +34,13 @@ pub mod schema;
 pub mod timed;
 mod types;
 
+pub use error::StoreError;
 pub use import::*;
 pub use types::*;
 
 /// How long an export or a restore's batch may take: far longer than a
 /// request's store timeout, as a whole site's state streams through it.
 pub const ARCHIVE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(6 * 3600);
-
-/// The store could not do what was asked.
-#[derive(Debug, Error)]
-pub enum StoreError {
-    /// The store did not answer (down, unreachable, too slow).
-    #[error("store unavailable: {0}")]
-    Unavailable(String),
-    /// The store refused tally's credentials: a setting to fix, not a
-    /// failure to wait out.
-    #[error("store refused the credentials: {0}")]
-    Credentials(String),
-    /// The store answered something this version cannot read.
-    #[error("unexpected data in the store: {0}")]
-    Corrupt(String),
-}
 
 /// The store's operations, stated once and grouped by concern: this defines
 /// one trait per concern (each implemented in the matching file of each
@@ -143,6 +129,12 @@ operations! {
 
         /// Reads the counters.
         async fn read(&self, site: &SiteId, query: &CounterQuery) -> CounterSnapshot;
+
+        /// Many sites' flushes in one call, each as `apply` (or `read`,
+        /// without a batch) does it, answered in order: one round trip to
+        /// one Redis server, a pipeline per node of a cluster, one write
+        /// transaction embedded.
+        async fn apply_sites(&self, flushes: &[SiteFlush]) -> Vec<Result<CounterSnapshot, StoreError>>;
 
         /// Views of `pages`, in order (0 for a page the store does not keep:
         /// a kept page has at least one view).

@@ -8,7 +8,7 @@ use jiff::{SignedDuration, Timestamp};
 use crate::calendar::{Buckets, Day, Month, Week};
 use crate::challenge::{Spend, SpendId};
 use crate::ids::{
-    AddressKey, Attempt, BallotId, OptionId, PageId, PageKey, PollId, VisitId, VisitorKey,
+    AddressKey, Attempt, BallotId, OptionId, PageId, PageKey, PollId, SiteId, VisitId, VisitorKey,
 };
 use crate::poll::Poll;
 
@@ -95,6 +95,16 @@ pub struct CounterQuery {
     /// Visits seen at or after this instant are online.
     pub online_since: Timestamp,
     pub pages: Vec<PageId>,
+}
+
+/// One site's part of a flush: its batch to add, if it has one (once,
+/// however often it is sent), and the counters to read back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SiteFlush {
+    pub site: SiteId,
+    pub batch: Option<Batch>,
+    pub query: CounterQuery,
+    pub keep: Keep,
 }
 
 /// The site's counters as stored.

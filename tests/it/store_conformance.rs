@@ -22,8 +22,10 @@ use tally::store::{
 use crate::support::{Backend, Home};
 
 mod drafts;
+mod flushes;
 mod retention;
 use drafts::*;
+use flushes::*;
 use retention::*;
 
 const SITE: SiteId = SiteId::DEFAULT;
@@ -2135,6 +2137,7 @@ conformance!(
     a_visitor_remembers_a_bounded_number_of_pages,
     a_batch_counts_once_however_often_it_is_sent,
     a_large_batch_counts_once_however_often_it_is_sent,
+    many_sites_flush_in_one_call_each_for_itself,
     the_distinct_page_cap_holds,
     online_forgets_visitors_after_five_minutes,
     the_baseline_is_kept,

@@ -17,7 +17,7 @@ use super::tables::{BATCHES, COUNTERS, PAGES, add, field, read_u64};
 use super::history;
 use crate::ids::SiteId;
 use crate::store::keys;
-use crate::store::{Batch, CounterQuery, CounterSnapshot, Keep};
+use crate::store::{Batch, CounterQuery, CounterSnapshot, Keep, SiteFlush};
 
 #[async_trait]
 impl Counters for EmbeddedStore {
@@ -58,6 +58,41 @@ impl Counters for EmbeddedStore {
             .await?;
         snapshot.online = self.online.update(site, None, query.online_since);
         Ok(snapshot)
+    }
+
+    /// Every site's flush in one write transaction: one commit, however
+    /// many sites wrote.
+    async fn apply_sites(
+        &self,
+        flushes: &[SiteFlush],
+    ) -> Result<Vec<Result<CounterSnapshot, StoreError>>, StoreError> {
+        let owned = flushes.to_vec();
+        let snapshots = self
+            .write(Durability::None, move |txn| {
+                owned
+                    .iter()
+                    .map(|f| match &f.batch {
+                        Some(batch) => apply(txn, &f.site, batch, &f.query, &f.keep),
+                        None => read(
+                            &txn.open_table(COUNTERS)?,
+                            &txn.open_table(PAGES)?,
+                            &f.site,
+                            &f.query,
+                        ),
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .await?;
+        Ok(snapshots
+            .into_iter()
+            .zip(flushes)
+            .map(|(mut snapshot, f)| {
+                snapshot.online =
+                    self.online
+                        .update(&f.site, f.batch.as_ref(), f.query.online_since);
+                Ok(snapshot)
+            })
+            .collect())
     }
 
     async fn page_views(&self, site: &SiteId, pages: &[PageId]) -> Result<Vec<u64>, StoreError> {

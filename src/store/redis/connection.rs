@@ -82,6 +82,8 @@ pub struct RedisStore {
     pub(super) durability: Durability,
     /// Hits' touches, sent in batches; started on first use.
     pub(super) touches: OnceCell<super::visits::Touches>,
+    /// Which cluster node holds which slots (unused on one server).
+    pub(super) nodes: Arc<super::nodes::Nodes>,
     /// Opens an import's own connection, which waits for answers up to
     /// [`IMPORT_DEADLINE`] (the shared one, the store timeout).
     patient: Opener,
@@ -126,6 +128,7 @@ impl RedisStore {
             timeout,
             durability: Durability::new(durability, timeout, lane),
             touches: OnceCell::new(),
+            nodes: Arc::default(),
             patient,
             place: redact_url(url),
             schema: OnceCell::new(),
@@ -151,6 +154,7 @@ impl RedisStore {
             timeout,
             durability: Durability::new(durability, timeout, lane),
             touches: OnceCell::new(),
+            nodes: Arc::default(),
             patient: Opener::Cluster(Box::new(patient)),
             place: nodes
                 .iter()

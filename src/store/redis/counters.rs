@@ -6,12 +6,13 @@ use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use async_trait::async_trait;
-use redis::Script;
+use redis::{Script, ScriptInvocation};
 
-use super::connection::{RedisStore, corrupt, unavailable};
+use super::connection::{Connection, RedisStore, corrupt, unavailable};
+use super::pipelined::pipelined;
 use crate::ids::{PageId, SiteId};
 use crate::store::keys;
-use crate::store::{Batch, CounterQuery, CounterSnapshot, Counters, Keep, StoreError};
+use crate::store::{Batch, CounterQuery, CounterSnapshot, Counters, Keep, SiteFlush, StoreError};
 
 static APPLY: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/apply.lua")));
 
@@ -31,7 +32,7 @@ const EARLIER_DAYS_REMOVED: u32 = 6;
 /// is written at most once on its own marker (the batch's id and `/k`),
 /// and cut the same way when the batch is sent again. A page's views by
 /// day go with its views.
-fn parts(batch: &Batch) -> Vec<Batch> {
+pub(super) fn parts(batch: &Batch) -> Vec<Batch> {
     let n = batch
         .page_views
         .len()
@@ -110,93 +111,112 @@ impl RedisStore {
         keep: &Keep,
     ) -> Result<CounterSnapshot, StoreError> {
         let mut conn = self.connection().await?;
-        let empty = Batch::default();
-        let b = batch.unwrap_or(&empty);
-        let mut call = APPLY.key(keys::batch(site, &b.id));
-        // A part's id is its batch's and `/k` (a batch's own id has no '/').
-        let whole =
-            b.id.split_once('/')
-                .map_or(b.id.as_str(), |(whole, _)| whole);
-        call.key(keys::visits_total(site))
-            .key(keys::page_views(site))
-            .key(keys::online(site))
-            .key(keys::baseline(site))
-            .key(keys::visits_day(site, query.today))
-            .key(keys::visits_day(site, query.yesterday))
-            .key(keys::visits_week(site, query.week))
-            .key(keys::visits_month(site, query.month))
-            .key(keys::pages_day(site, query.today))
-            .key(keys::pages_day(site, query.yesterday))
-            .key(keys::pages_day(
-                site,
-                query.today.days_before(keep.page_days.max(1)),
-            ))
-            .key(keys::batch(site, whole));
-        let total: u64 = b.visits.iter().map(|(_, n)| n).sum();
-        call.arg(u8::from(batch.is_some()))
-            .arg(total)
-            .arg(query.online_since.as_millisecond())
-            .arg(keep.max_pages)
-            .arg(BUCKET_TTL_SECS)
-            .arg(BATCH_MARKER_TTL_SECS)
-            .arg(keep.top_pages)
-            .arg(u64::from(keep.page_days.max(1)) * 86_400);
-        call.arg(b.visits.len() * 3);
-        for (buckets, n) in &b.visits {
-            call.key(keys::visits_day(site, buckets.day))
-                .key(keys::visits_week(site, buckets.week))
-                .key(keys::visits_month(site, buckets.month));
-            call.arg(n).arg(n).arg(n);
-        }
-        call.arg(b.visits.len());
-        for (buckets, n) in &b.visits {
-            call.key(keys::visits_days(site, buckets.month));
-            call.arg(buckets.day.field()).arg(n);
-        }
-        call.arg(b.page_views.len());
-        for (page, n) in &b.page_views {
-            call.arg(page.as_str()).arg(n);
-        }
-        call.arg(b.page_days.len());
-        for (day, page, n) in &b.page_days {
-            call.key(keys::pages_day(site, *day));
-            call.arg(page.as_str()).arg(n);
-        }
-        call.arg(b.seen.len());
-        for (visit, at) in &b.seen {
-            call.arg(visit.to_hex()).arg(at.as_millisecond());
-        }
-        call.arg(query.pages.len());
-        for page in &query.pages {
-            call.arg(page.as_str());
-        }
-        // The days before the one no longer kept: removed as well, in case
-        // no batch was written on the days that would have removed them.
-        for n in 1..=EARLIER_DAYS_REMOVED {
-            call.key(keys::pages_day(
-                site,
-                query.today.days_before(keep.page_days.max(1) + n),
-            ));
-        }
-        let values: Vec<u64> = call.invoke_async(&mut conn).await.map_err(unavailable)?;
-        if values.len() != 9 + query.pages.len() {
-            return Err(corrupt(
-                "counter script answered the wrong number of values",
-            ));
-        }
-        Ok(CounterSnapshot {
-            baseline: values[0],
-            visits: values[1],
-            today: values[2],
-            yesterday: values[3],
-            this_week: values[4],
-            this_month: values[5],
-            online: values[6],
-            views_dropped: values[7],
-            distinct_pages: values[8],
-            pages: values[9..].to_vec(),
-        })
+        let values: Vec<u64> = invocation(site, batch, query, keep)
+            .invoke_async(&mut conn)
+            .await
+            .map_err(unavailable)?;
+        snapshot(values, query.pages.len())
     }
+}
+
+/// The `apply.lua` call that adds `batch` if there is one and reads the
+/// counters `query` asks for.
+pub(super) fn invocation(
+    site: &SiteId,
+    batch: Option<&Batch>,
+    query: &CounterQuery,
+    keep: &Keep,
+) -> ScriptInvocation<'static> {
+    let empty = Batch::default();
+    let b = batch.unwrap_or(&empty);
+    let mut call = APPLY.key(keys::batch(site, &b.id));
+    // A part's id is its batch's and `/k` (a batch's own id has no '/').
+    let whole =
+        b.id.split_once('/')
+            .map_or(b.id.as_str(), |(whole, _)| whole);
+    call.key(keys::visits_total(site))
+        .key(keys::page_views(site))
+        .key(keys::online(site))
+        .key(keys::baseline(site))
+        .key(keys::visits_day(site, query.today))
+        .key(keys::visits_day(site, query.yesterday))
+        .key(keys::visits_week(site, query.week))
+        .key(keys::visits_month(site, query.month))
+        .key(keys::pages_day(site, query.today))
+        .key(keys::pages_day(site, query.yesterday))
+        .key(keys::pages_day(
+            site,
+            query.today.days_before(keep.page_days.max(1)),
+        ))
+        .key(keys::batch(site, whole));
+    let total: u64 = b.visits.iter().map(|(_, n)| n).sum();
+    call.arg(u8::from(batch.is_some()))
+        .arg(total)
+        .arg(query.online_since.as_millisecond())
+        .arg(keep.max_pages)
+        .arg(BUCKET_TTL_SECS)
+        .arg(BATCH_MARKER_TTL_SECS)
+        .arg(keep.top_pages)
+        .arg(u64::from(keep.page_days.max(1)) * 86_400);
+    call.arg(b.visits.len() * 3);
+    for (buckets, n) in &b.visits {
+        call.key(keys::visits_day(site, buckets.day))
+            .key(keys::visits_week(site, buckets.week))
+            .key(keys::visits_month(site, buckets.month));
+        call.arg(n).arg(n).arg(n);
+    }
+    call.arg(b.visits.len());
+    for (buckets, n) in &b.visits {
+        call.key(keys::visits_days(site, buckets.month));
+        call.arg(buckets.day.field()).arg(n);
+    }
+    call.arg(b.page_views.len());
+    for (page, n) in &b.page_views {
+        call.arg(page.as_str()).arg(n);
+    }
+    call.arg(b.page_days.len());
+    for (day, page, n) in &b.page_days {
+        call.key(keys::pages_day(site, *day));
+        call.arg(page.as_str()).arg(n);
+    }
+    call.arg(b.seen.len());
+    for (visit, at) in &b.seen {
+        call.arg(visit.to_hex()).arg(at.as_millisecond());
+    }
+    call.arg(query.pages.len());
+    for page in &query.pages {
+        call.arg(page.as_str());
+    }
+    // The days before the one no longer kept: removed as well, in case
+    // no batch was written on the days that would have removed them.
+    for n in 1..=EARLIER_DAYS_REMOVED {
+        call.key(keys::pages_day(
+            site,
+            query.today.days_before(keep.page_days.max(1) + n),
+        ));
+    }
+    call
+}
+
+/// `apply.lua`'s answer, reading `pages` pages.
+pub(super) fn snapshot(values: Vec<u64>, pages: usize) -> Result<CounterSnapshot, StoreError> {
+    if values.len() != 9 + pages {
+        return Err(corrupt(
+            "counter script answered the wrong number of values",
+        ));
+    }
+    Ok(CounterSnapshot {
+        baseline: values[0],
+        visits: values[1],
+        today: values[2],
+        yesterday: values[3],
+        this_week: values[4],
+        this_month: values[5],
+        online: values[6],
+        views_dropped: values[7],
+        distinct_pages: values[8],
+        pages: values[9..].to_vec(),
+    })
 }
 
 #[async_trait]
@@ -222,6 +242,66 @@ impl Counters for RedisStore {
             page_days: 0,
         };
         self.counters(site, None, query, &keep).await
+    }
+
+    /// Every site's calls in one pipeline (a pipeline per node of a
+    /// cluster, the nodes at once). A flush whose call was refused (a node
+    /// new to the script, a slot moved) or whose pipeline failed is sent
+    /// again alone, which loads the script and follows redirections; its
+    /// batch's marker keeps what already landed from counting twice.
+    async fn apply_sites(
+        &self,
+        flushes: &[SiteFlush],
+    ) -> Result<Vec<Result<CounterSnapshot, StoreError>>, StoreError> {
+        if flushes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut conn = self.connection().await?;
+        let all: Vec<usize> = (0..flushes.len()).collect();
+        let mut answers: Vec<Option<Result<CounterSnapshot, StoreError>>> =
+            (0..flushes.len()).map(|_| None).collect();
+        let sent = match matches!(conn, Connection::Cluster(_)) {
+            true => {
+                let slot = |&i: &usize| keys::slot(keys::visits_total(&flushes[i].site).as_bytes());
+                let grouped = self.nodes.group(&mut conn, all, slot).await;
+                let sends = grouped.by_node.into_iter().map(|(node, group)| {
+                    let mut conn = conn.clone();
+                    async move {
+                        let answered = pipelined(&mut conn, flushes, &group, Some(node)).await;
+                        group.into_iter().zip(answered).collect::<Vec<_>>()
+                    }
+                });
+                futures_util::future::join_all(sends).await.concat()
+            }
+            false => {
+                let answered = pipelined(&mut conn, flushes, &all, None).await;
+                all.into_iter().zip(answered).collect()
+            }
+        };
+        for (i, answer) in sent {
+            answers[i] = answer;
+        }
+        if answers.iter().any(Option::is_none) {
+            self.nodes.forget();
+        }
+        let alone = answers
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| a.is_none())
+            .map(|(i, _)| {
+                let f = &flushes[i];
+                async move {
+                    (
+                        i,
+                        self.counters(&f.site, f.batch.as_ref(), &f.query, &f.keep)
+                            .await,
+                    )
+                }
+            });
+        for (i, answer) in futures_util::future::join_all(alone.collect::<Vec<_>>()).await {
+            answers[i] = Some(answer);
+        }
+        Ok(answers.into_iter().flatten().collect())
     }
 
     async fn page_views(&self, site: &SiteId, pages: &[PageId]) -> Result<Vec<u64>, StoreError> {

@@ -9,6 +9,8 @@ mod counters;
 mod durability;
 mod history;
 mod lane;
+mod nodes;
+mod pipelined;
 mod polls;
 mod retention;
 mod schema;

@@ -26,6 +26,7 @@ use redis::{FromRedisValue, Script, Value};
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
 use super::connection::{Connection, RedisStore, corrupt, unavailable};
+use super::nodes::Nodes;
 use crate::ids::{PageKey, SiteId, VisitId, VisitorKey};
 use crate::store::{StoreError, Touch, TouchOutcome, Visits, keys};
 use crate::visit::EXPIRY_SLACK;
@@ -118,9 +119,9 @@ pub(super) struct Touches {
 impl Touches {
     /// Starts the task sending batches on `conn`; it ends when the store
     /// is dropped.
-    pub(super) fn start(conn: Connection) -> Self {
+    pub(super) fn start(conn: Connection, nodes: Arc<Nodes>) -> Self {
         let (queue, jobs) = mpsc::channel(QUEUE);
-        tokio::spawn(run(jobs, conn));
+        tokio::spawn(run(jobs, conn, nodes));
         Self { queue }
     }
 }
@@ -131,7 +132,10 @@ impl Visits for RedisStore {
     async fn touch(&self, site: &SiteId, touch: &Touch) -> Result<TouchOutcome, StoreError> {
         let touches = self
             .touches
-            .get_or_try_init(|| async { self.connection().await.map(Touches::start) })
+            .get_or_try_init(|| async {
+                let nodes = Arc::clone(&self.nodes);
+                self.connection().await.map(|c| Touches::start(c, nodes))
+            })
             .await?;
         let (reply, answer) = oneshot::channel();
         let job = Job {
@@ -164,9 +168,8 @@ impl Visits for RedisStore {
     }
 }
 
-async fn run(mut jobs: mpsc::Receiver<Job>, conn: Connection) {
+async fn run(mut jobs: mpsc::Receiver<Job>, conn: Connection, nodes: Arc<Nodes>) {
     let lanes = Arc::new(Semaphore::new(IN_FLIGHT));
-    let nodes = Arc::new(cluster::Nodes::default());
     while let Some(first) = jobs.recv().await {
         // Wait for a lane before gathering: what arrives meanwhile joins.
         let Ok(lane) = Arc::clone(&lanes).acquire_owned().await else {

@@ -6,101 +6,30 @@
 //! follows redirections and loads the script where it is missing (touches
 //! are exact by hit id, so sending one again is safe).
 
-use std::collections::HashMap;
 use std::sync::Arc;
-
-use parking_lot::RwLock;
 
 use redis::Value;
 use redis::cluster_routing::SingleNodeRoutingInfo;
 use tokio::task::JoinSet;
 
 use super::{Job, TOUCH, outcome};
-use crate::store::keys::slot as slot_of;
+use crate::store::keys::slot;
 use crate::store::redis::connection::Connection;
-
-/// A node's address.
-type Node = (String, u16);
-
-/// Slot ranges (first, last) and the master of each.
-type SlotMap = Vec<(u16, u16, Node)>;
-
-/// Which node masters which slots, as last read.
-#[derive(Default)]
-pub(super) struct Nodes {
-    map: RwLock<Option<Arc<SlotMap>>>,
-}
-
-impl Nodes {
-    fn forget(&self) {
-        *self.map.write() = None;
-    }
-
-    async fn map(&self, conn: &mut Connection) -> Option<Arc<SlotMap>> {
-        if let Some(map) = self.map.read().as_ref() {
-            return Some(Arc::clone(map));
-        }
-        let value: Value = redis::cmd("CLUSTER")
-            .arg("SLOTS")
-            .query_async(conn)
-            .await
-            .ok()?;
-        let map = Arc::new(parse_slots(value)?);
-        *self.map.write() = Some(Arc::clone(&map));
-        Some(map)
-    }
-}
-
-/// `CLUSTER SLOTS`: per range, start, end, then the master `[host, port, ..]`.
-fn parse_slots(value: Value) -> Option<SlotMap> {
-    let Value::Array(ranges) = value else {
-        return None;
-    };
-    let mut out = Vec::with_capacity(ranges.len());
-    for range in ranges {
-        let Value::Array(fields) = range else {
-            return None;
-        };
-        let int = |v: &Value| match v {
-            Value::Int(n) => u16::try_from(*n).ok(),
-            _ => None,
-        };
-        let (start, end) = (int(fields.first()?)?, int(fields.get(1)?)?);
-        let Value::Array(master) = fields.get(2)? else {
-            return None;
-        };
-        let host = match master.first()? {
-            Value::BulkString(b) => String::from_utf8(b.clone()).ok()?,
-            Value::SimpleString(s) => s.clone(),
-            _ => return None,
-        };
-        out.push((start, end, (host, int(master.get(1)?)?)));
-    }
-    Some(out)
-}
+use crate::store::redis::nodes::{Node, Nodes};
 
 /// Sends `batch`, a pipeline per node.
 pub(super) async fn send(conn: &mut Connection, nodes: &Arc<Nodes>, batch: Vec<Job>) {
-    let Some(map) = nodes.map(conn).await else {
-        return alone(conn, batch).await;
-    };
-    let mut by_node: HashMap<&Node, Vec<Job>> = HashMap::new();
-    let mut strays = Vec::new();
-    for job in batch {
-        let slot = slot_of(job.call.key.as_bytes());
-        match map.iter().find(|(s, e, _)| *s <= slot && slot <= *e) {
-            Some((_, _, node)) => by_node.entry(node).or_default().push(job),
-            None => strays.push(job),
-        }
-    }
+    let grouped = nodes
+        .group(conn, batch, |job| slot(job.call.key.as_bytes()))
+        .await;
     let mut sends = JoinSet::new();
-    for (node, jobs) in by_node {
-        let (mut conn, nodes, node) = (conn.clone(), Arc::clone(nodes), node.clone());
+    for (node, jobs) in grouped.by_node {
+        let (mut conn, nodes) = (conn.clone(), Arc::clone(nodes));
         sends.spawn(async move { pipeline(&mut conn, &nodes, node, jobs).await });
     }
-    if !strays.is_empty() {
+    if !grouped.strays.is_empty() {
         nodes.forget();
-        alone(conn, strays).await;
+        alone(conn, grouped.strays).await;
     }
     while sends.join_next().await.is_some() {}
 }
