@@ -3,12 +3,11 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
-
-use parking_lot::Mutex;
 use std::time::{Duration, Instant};
 
+use parking_lot::Mutex;
+
 use jiff::Timestamp;
-use tokio::sync::watch;
 
 use crate::calendar::Calendar;
 use crate::clock::Clock;
@@ -22,11 +21,13 @@ use crate::store::{Ballot, BallotProof, PollState, PutPoll, Store, StoreError, V
 mod guard;
 mod listing;
 mod retractions;
+mod sites;
 mod view;
 use guard::Guard;
 use listing::Definitions;
 pub use listing::{Listed, Order, Paging};
 use retractions::{Journal, Retractions};
+pub use sites::Votings;
 pub use view::PollView;
 
 /// Who casts a ballot.
@@ -147,17 +148,19 @@ impl Voting {
         }
     }
 
-    /// Retracts ballots answered 503 every `interval` until `shutdown`.
-    pub async fn run(self: Arc<Self>, interval: Duration, mut shutdown: watch::Receiver<bool>) {
-        let mut tick = tokio::time::interval(interval);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                _ = tick.tick() => {}
-                _ = shutdown.changed() => return,
-            }
-            self.retractions.work(&self.store, &self.site).await;
-        }
+    /// The site whose polls these are.
+    pub fn site(&self) -> &SiteId {
+        &self.site
+    }
+
+    /// Ballots answered 503 waiting to be retracted.
+    pub fn waiting(&self) -> usize {
+        self.retractions.len()
+    }
+
+    /// Retracts the ballots answered 503 that wait ([`Votings::run`]).
+    pub async fn retract_waiting(&self) {
+        self.retractions.work(&self.store, &self.site).await;
     }
 
     /// Retracts what waits, trying until `deadline`. Used at shutdown.

@@ -46,6 +46,6 @@ pub async fn get_home(State(api): State<Arc<PollsApi>>, uri: Uri) -> Response {
     };
     look.page(
         StatusCode::OK,
-        look.layout(lang, Depth::Top, t.home_title, None, body),
+        look.layout(lang, None, Depth::Top, t.home_title, None, body),
     )
 }
