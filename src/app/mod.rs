@@ -190,7 +190,10 @@ impl App {
                 .map(editing),
         ));
         let editing = Arc::clone(editings.primary());
-        let retention = Arc::new(Retention::new(site.clone(), &settings));
+        let retention = Arc::new(
+            Retention::new(site.clone(), &settings)
+                .with_polls_of(votings.all().iter().map(|v| v.site().clone())),
+        );
         let backups = Arc::new(crate::archive::Backups::new(site.clone()));
         let bootstrap = Bootstrap {
             store: Arc::clone(&site.store),
