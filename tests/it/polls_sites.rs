@@ -10,6 +10,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::polls::{admin, error_code, votes_of};
+use crate::retention::{days, sweep};
 use crate::sites::{PROVINCE, origin, sites_file};
 use crate::support::{BROWSER, Backend, Home, TestApp, cookie, set_cookie};
 
@@ -23,6 +24,7 @@ async fn start(home: &Home, province: &std::path::Path) -> TestApp {
     TestApp::start(home, move |s| {
         s.sites_file = Some(path);
         s.admin_tokens = tally::config::named_tokens(&tokens).unwrap();
+        s.voter_days = 30;
     })
     .await
 }
@@ -252,6 +254,31 @@ async fn a_sites_poll_pages_keep_its_site(backend: Backend) {
     app.stop().await;
 }
 
+/// A site's closed poll forgets its voters `TALLY_VOTER_DAYS` after its
+/// close, as the primary site's do.
+async fn a_sites_voters_are_forgotten_on_time(backend: Backend) {
+    let home = Home::open(backend).await;
+    let (_dir, province) = sites_file(PROVINCE);
+    let app = start(&home, &province).await;
+    assert_eq!(
+        create(&app, "xa-an-phu", ADMIN, "Xã hỏi").await.status(),
+        201
+    );
+    let accepted = ballot(&app, "xa-an-phu", origin("xa-an-phu"), "a").await;
+    assert_eq!(accepted.status(), 201);
+    let path = format!("/admin/polls/{POLL}/close?site=xa-an-phu");
+    let closed = admin(&app, Method::POST, &path, Some(ADMIN), None).await;
+    assert_eq!(closed.status(), 200);
+    app.clock.advance(days(29));
+    assert_eq!(sweep(&app).await.voter_records, 0);
+    app.clock.advance(days(2));
+    let swept = sweep(&app).await;
+    assert_eq!((swept.voter_records, swept.polls), (1, 1));
+    let results = read(&app, "xa-an-phu", "/results").await;
+    assert_eq!(votes_of(&results, "a"), 1, "its results stay");
+    app.stop().await;
+}
+
 /// Without a sites file, `site=default` names the one site the routes
 /// that name none speak of.
 async fn without_sites_default_is_the_one_site(backend: Backend) {
@@ -293,5 +320,6 @@ on_every_store!(
     the_same_poll_id_on_two_sites_is_two_polls,
     a_department_editor_edits_its_own_sites_polls_only,
     a_sites_poll_pages_keep_its_site,
+    a_sites_voters_are_forgotten_on_time,
     without_sites_default_is_the_one_site,
 );
