@@ -33,7 +33,7 @@ use crate::site::Site;
 use crate::store::piece::Holding;
 use crate::store::timed::TimedStore;
 use crate::store::{self, Store, StoreError};
-use crate::voting::{Voting, Votings};
+use crate::voting::{KnownPolls, Voting, Votings};
 
 mod bootstrap;
 mod listeners;
@@ -149,6 +149,7 @@ impl App {
             )
         }));
         let counter = Arc::clone(counters.primary());
+        let known_polls = KnownPolls::default();
         let votings = Arc::new(Votings::new(
             Arc::clone(&sites),
             Arc::clone(&metrics),
@@ -159,7 +160,7 @@ impl App {
                         calendar: Calendar::new(def.timezone.clone()),
                         ..site.clone()
                     },
-                    voting_settings(&settings, &def.id, &site.id),
+                    voting_settings(&settings, &def.id, &site.id, &known_polls),
                 )
             },
         ));

@@ -5,7 +5,7 @@
 use crate::config::Settings;
 use crate::counter::CounterSettings;
 use crate::ids::SiteId;
-use crate::voting::VotingSettings;
+use crate::voting::{KnownPolls, VotingSettings};
 
 /// What the counter of `site` needs from the settings. Each site's hits
 /// that could not be written at a shutdown wait in its own directory; the
@@ -27,10 +27,16 @@ pub fn counter_settings(settings: &Settings, site: &SiteId, primary: &SiteId) ->
     }
 }
 
-/// What the polls of `site` need from the settings. Each site journals
-/// its ballots to retract in its own directory; the primary site's where
-/// they always were.
-pub fn voting_settings(settings: &Settings, site: &SiteId, primary: &SiteId) -> VotingSettings {
+/// What the polls of `site` need from the settings, and the poll ids
+/// every site's ballot metrics share. Each site journals its ballots to
+/// retract in its own directory; the primary site's where they always
+/// were.
+pub fn voting_settings(
+    settings: &Settings,
+    site: &SiteId,
+    primary: &SiteId,
+    known_polls: &KnownPolls,
+) -> VotingSettings {
     let journal = settings.data_dir.join("retractions");
     VotingSettings {
         votes_per_address: settings.votes_per_address,
@@ -48,5 +54,6 @@ pub fn voting_settings(settings: &Settings, site: &SiteId, primary: &SiteId) -> 
             .as_ref()
             .map(|k| crate::challenge::key_from_secret(k.expose())),
         challenge_level: settings.challenge_level,
+        known_polls: known_polls.clone(),
     }
 }

@@ -1,7 +1,7 @@
 //! Polls through the store: reading them, casting ballots, managing them and
 //! loading them from `TALLY_POLLS_FILE`.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -27,7 +27,7 @@ use guard::Guard;
 use listing::Definitions;
 pub use listing::{Listed, Order, Paging};
 use retractions::{Journal, Retractions};
-pub use sites::Votings;
+pub use sites::{KnownPolls, Votings};
 pub use view::PollView;
 
 /// Who casts a ballot.
@@ -85,6 +85,8 @@ pub struct VotingSettings {
     pub challenge_key: Option<[u8; 32]>,
     /// The level of polls whose challenge is `on` (`TALLY_CHALLENGE_LEVEL`).
     pub challenge_level: crate::challenge::Level,
+    /// The poll ids ballot metrics are labelled by, shared by every site.
+    pub known_polls: KnownPolls,
 }
 
 /// The poll service.
@@ -98,9 +100,8 @@ pub struct Voting {
     votes_per_network: u32,
     votes_per_ipv6_site: u32,
     metrics: Arc<Metrics>,
-    /// Ids of polls seen to exist: ballot metrics are labelled by poll only
-    /// for these, so a client cannot invent label values.
-    known: Mutex<HashSet<PollId>>,
+    /// [`VotingSettings::known_polls`].
+    known: KnownPolls,
     /// Recent results, served to readers for up to `results_fresh`.
     results: Mutex<HashMap<PollId, (Instant, PollState)>>,
     results_fresh: Duration,
@@ -144,7 +145,7 @@ impl Voting {
                 Arc::clone(&metrics),
             ),
             metrics,
-            known: Mutex::new(HashSet::new()),
+            known: settings.known_polls,
         }
     }
 
@@ -177,19 +178,10 @@ impl Voting {
         }
     }
 
-    fn remember(&self, poll: &PollId) {
-        let mut known = self.known.lock();
-        // Looked up first: every ballot names a known poll, and a clone of
-        // its id is an allocation.
-        if !known.contains(poll) && known.len() < MOST_KNOWN_POLLS {
-            known.insert(poll.clone());
-        }
-    }
-
     /// Counts a refused ballot for the poll named in a request, which may
     /// not exist: unknown names share the label `unknown`.
     pub fn count_refused(&self, poll: &str, result: &str) {
-        let known = PollId::parse(poll).is_ok_and(|id| self.known.lock().contains(&id));
+        let known = PollId::parse(poll).is_ok_and(|id| self.known.contains(&id));
         self.count(if known { poll } else { "unknown" }, result);
     }
 
@@ -215,7 +207,7 @@ impl Voting {
     ) -> Result<Option<PollState>, StoreError> {
         let state = self.store.poll_state(&self.site, poll, visitor).await?;
         if state.is_some() {
-            self.remember(poll);
+            self.known.remember(poll);
         }
         Ok(state)
     }
@@ -315,7 +307,7 @@ impl Voting {
             // public a draft is no poll at all.
             return Ok(None);
         }
-        self.remember(poll);
+        self.known.remember(poll);
         self.keep_results(&state, false);
         let result = match verdict {
             Verdict::Accepted => "accepted",

@@ -1,18 +1,41 @@
 //! Every site's polls: one [`Voting`] per site, each with its own polls,
-//! ballots, results and challenge levels, and the one task that retracts
-//! the ballots answered 503 for them all.
+//! ballots, results and challenge levels; the one task that retracts the
+//! ballots answered 503 for them all; the poll ids they label metrics by.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt as _;
+use parking_lot::Mutex;
 use tokio::sync::watch;
 
-use super::Voting;
-use crate::ids::SiteId;
+use super::{MOST_KNOWN_POLLS, Voting};
+use crate::ids::{PollId, SiteId};
 use crate::metrics::Metrics;
 use crate::sites::{SiteDef, Sites};
+
+/// Ids of polls seen to exist, on any site: ballot metrics are labelled
+/// by poll only for these (at most [`MOST_KNOWN_POLLS`]), so a client
+/// cannot invent label values, and a thousand sites' polls take no more
+/// labels than one site's.
+#[derive(Debug, Clone, Default)]
+pub struct KnownPolls(Arc<Mutex<HashSet<PollId>>>);
+
+impl KnownPolls {
+    pub fn remember(&self, poll: &PollId) {
+        let mut known = self.0.lock();
+        // Looked up first: every ballot names a known poll, and a clone of
+        // its id is an allocation.
+        if !known.contains(poll) && known.len() < MOST_KNOWN_POLLS {
+            known.insert(poll.clone());
+        }
+    }
+
+    pub fn contains(&self, poll: &PollId) -> bool {
+        self.0.lock().contains(poll)
+    }
+}
 
 /// Sites whose retractions are tried at once.
 const SITES_AT_ONCE: usize = 32;
