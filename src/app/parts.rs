@@ -49,10 +49,14 @@ pub fn voting_settings(
         } else {
             journal.join("sites").join(site.as_str())
         }),
-        challenge_key: settings
-            .challenge_key
-            .as_ref()
-            .map(|k| crate::challenge::key_from_secret(k.expose())),
+        // Without a key set, each site keeps its own in the store.
+        challenge_key: settings.challenge_key.as_ref().map(|k| {
+            let key = crate::challenge::key_from_secret(k.expose());
+            match site == primary {
+                true => key,
+                false => crate::challenge::site_key(key, site),
+            }
+        }),
         challenge_level: settings.challenge_level,
         known_polls: known_polls.clone(),
     }
