@@ -8,6 +8,7 @@
 
 use reqwest::Method;
 use serde_json::{Value, json};
+use tally::challenge::Challenge;
 
 use crate::polls::{admin, error_code, votes_of};
 use crate::retention::{days, sweep};
@@ -279,6 +280,48 @@ async fn a_sites_voters_are_forgotten_on_time(backend: Backend) {
     app.stop().await;
 }
 
+/// A solution to one site's challenge is no solution to another site's
+/// poll of the same id, whether the key is set or kept by the store.
+async fn a_solution_holds_on_its_own_site_only(backend: Backend) {
+    for key in [Some("a-challenge-key-of-32-hex-digits-0123"), None] {
+        let home = Home::open(backend).await;
+        let (_dir, province) = sites_file(PROVINCE);
+        let app = TestApp::start(&home, |s| {
+            s.sites_file = Some(province);
+            s.admin_tokens = tally::config::named_tokens(&format!("ha:{ADMIN}")).unwrap();
+            s.challenge_key = key.map(|k| tally::config::Secret::new(k.into()));
+        })
+        .await;
+        for site in ["tinh", "so-y-te"] {
+            let mut spec = poll("Có thử thách");
+            spec["challenge"] = json!("on");
+            let path = format!("/admin/polls?site={site}");
+            let created = admin(&app, Method::POST, &path, Some(ADMIN), Some(spec)).await;
+            assert_eq!(created.status(), 201);
+        }
+        let challenge = read(&app, "so-y-te", "/challenge").await;
+        let challenge: Challenge = serde_json::from_value(challenge).unwrap();
+        let proof = challenge.solve().unwrap().to_compact();
+        let with_proof = |site: &'static str| {
+            app.http
+                .post(app.url(&format!("/v1/polls/{POLL}/votes?site={site}")))
+                .header("user-agent", BROWSER)
+                .header("origin", origin(site))
+                .header("content-type", "application/json")
+                .header("cookie", format!("tally_vid={}", cookie()))
+                .body(json!({ "options": ["a"], "proof": proof }).to_string())
+                .send()
+        };
+        let elsewhere = with_proof("tinh").await.unwrap();
+        assert_eq!(
+            error_code(elsewhere).await,
+            (403, "challenge_invalid".into())
+        );
+        assert_eq!(with_proof("so-y-te").await.unwrap().status(), 201);
+        app.stop().await;
+    }
+}
+
 /// Without a sites file, `site=default` names the one site the routes
 /// that name none speak of.
 async fn without_sites_default_is_the_one_site(backend: Backend) {
@@ -321,5 +364,6 @@ on_every_store!(
     a_department_editor_edits_its_own_sites_polls_only,
     a_sites_poll_pages_keep_its_site,
     a_sites_voters_are_forgotten_on_time,
+    a_solution_holds_on_its_own_site_only,
     without_sites_default_is_the_one_site,
 );
