@@ -205,15 +205,22 @@ impl Look {
     }
 }
 
-/// An error as a page: what went wrong, in words, and its code.
-pub fn error_page(look: &Look, lang: Lang, depth: Depth, error: &ApiError) -> Response {
+/// An error as a page: what went wrong, in words, and its code; its links
+/// keep the site the request (its `query`) named.
+pub fn error_page(
+    look: &Look,
+    (lang, query): (Lang, Option<&str>),
+    depth: Depth,
+    error: &ApiError,
+) -> Response {
     let t = text(lang);
     let body = html! {
         h1 { (t.error_title) }
         p role="alert" { (error.message(lang)) }
         p.tally-code { (t.error_code) ": " code { (error.code()) } }
     };
-    let page = look.layout(lang, None, depth, t.error_title, None, body);
+    let site = named_site(query);
+    let page = look.layout(lang, site.as_ref(), depth, t.error_title, None, body);
     let mut response = look.page(error.status(), page);
     for (name, value) in error.headers() {
         response.headers_mut().insert(name, value);
