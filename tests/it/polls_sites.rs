@@ -223,6 +223,17 @@ async fn a_sites_poll_pages_keep_its_site(backend: Backend) {
         page.contains(r#"href="../polls?lang=vi&amp;site=so-y-te""#),
         "{page}"
     );
+    let home = app
+        .http
+        .get(app.url("/?site=so-y-te"))
+        .send()
+        .await
+        .unwrap();
+    let home = home.text().await.unwrap();
+    assert!(
+        home.contains(r#"href="polls?lang=vi&amp;site=so-y-te""#),
+        "{home}"
+    );
     let archive = app.http.get(app.url("/polls?site=so-y-te"));
     let archive = archive.send().await.unwrap().text().await.unwrap();
     assert!(
