@@ -11,7 +11,7 @@ use thiserror::Error;
 
 use crate::audit::{Action, Audit, AuditEntry};
 use crate::counter::Counter;
-use crate::ids::PollId;
+use crate::ids::{PollId, SiteId};
 use crate::poll::Poll;
 use crate::retention::reopen_refused_from;
 use crate::store::{PollState, PutPoll, StoreError};
@@ -47,6 +47,36 @@ pub struct Editing {
     pub audit: Arc<Audit>,
     /// Days after a poll closes that its voter records are kept.
     voter_days: u32,
+    /// Whether these are the primary site's polls (the audit log names
+    /// them by their id alone).
+    primary: bool,
+}
+
+/// Every site's [`Editing`].
+pub struct Editings {
+    by_site: std::collections::HashMap<SiteId, Arc<Editing>>,
+    primary: Arc<Editing>,
+}
+
+impl Editings {
+    /// `primary` and every other site's, each on its own polls.
+    pub fn new(primary: Arc<Editing>, others: impl IntoIterator<Item = Arc<Editing>>) -> Self {
+        let mut by_site: std::collections::HashMap<SiteId, Arc<Editing>> = others
+            .into_iter()
+            .map(|e| (e.voting.site().clone(), e))
+            .collect();
+        by_site.insert(primary.voting.site().clone(), Arc::clone(&primary));
+        Self { by_site, primary }
+    }
+
+    /// The changes to `site`'s polls.
+    pub fn get(&self, site: &SiteId) -> Option<&Arc<Editing>> {
+        self.by_site.get(site)
+    }
+
+    pub fn primary(&self) -> &Arc<Editing> {
+        &self.primary
+    }
 }
 
 /// A poll as the audit log keeps it: its definition and its counts.
@@ -67,19 +97,28 @@ pub(crate) fn holds_ballots(state: &PollState) -> bool {
 }
 
 impl Editing {
-    /// Changes through `voting` and `counter`, noted in `site`'s audit log.
+    /// Changes through `voting` and `counter`, noted in `audit`: the
+    /// primary site's audit log, which names another site's polls
+    /// `<site>/<poll>`.
     pub fn new(
         voting: &Arc<Voting>,
         counter: &Arc<Counter>,
-        site: &crate::site::Site,
+        audit: &Arc<Audit>,
+        primary: bool,
         voter_days: u32,
     ) -> Self {
         Self {
             voter_days,
             voting: Arc::clone(voting),
             counter: Arc::clone(counter),
-            audit: Arc::new(Audit::new(Arc::clone(&site.store), site.id.clone())),
+            audit: Arc::clone(audit),
+            primary,
         }
+    }
+
+    /// The audit log of `site`'s store.
+    pub fn audit_of(site: &crate::site::Site) -> Arc<Audit> {
+        Arc::new(Audit::new(Arc::clone(&site.store), site.id.clone()))
     }
 
     pub(crate) async fn note(
@@ -95,7 +134,10 @@ impl Editing {
                 at: self.voting.now(),
                 who: who.to_owned(),
                 action,
-                target: target.as_str().to_owned(),
+                target: match self.primary {
+                    true => target.as_str().to_owned(),
+                    false => format!("{}/{target}", self.voting.site()),
+                },
                 before: before.map(recorded),
                 after: after.map(recorded),
             })

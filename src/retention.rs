@@ -2,8 +2,9 @@
 //! beyond what expires by itself, and the housekeeping that deletes it on
 //! time. A minute after start, then once an hour (and when a test asks),
 //! it deletes audit entries older than `TALLY_AUDIT_DAYS` and the voter
-//! records of polls closed more than `TALLY_VOTER_DAYS` ago; every delete
-//! is idempotent, so any number of replicas may sweep at once. Each sweep
+//! records of polls (every site's) closed more than `TALLY_VOTER_DAYS`
+//! ago; every delete is idempotent, so any number of replicas may sweep at
+//! once. Each sweep
 //! is counted in `tally_retention_*` (what it deleted, when one last
 //! succeeded, how many failed), which the alerts watch. The whole table of
 //! what is kept is in `docs/privacy.md`.
@@ -15,6 +16,7 @@ use jiff::{SignedDuration, Timestamp};
 use tokio::sync::watch;
 
 use crate::config::Settings;
+use crate::ids::SiteId;
 use crate::site::Site;
 use crate::store::StoreError;
 
@@ -35,9 +37,13 @@ pub struct Swept {
     pub polls: u64,
 }
 
-/// The retention settings and the site they apply to.
+/// The retention settings and the sites they apply to.
 pub struct Retention {
+    /// The site whose audit log is swept.
     site: Site,
+    /// The sites whose polls' voter records are swept: `site` unless
+    /// [`Retention::with_polls_of`] says more.
+    poll_sites: Vec<SiteId>,
     audit_days: u32,
     voter_days: u32,
 }
@@ -72,10 +78,18 @@ impl Retention {
             .retention_last_success
             .set(site.clock.now().as_second());
         Self {
+            poll_sites: vec![site.id.clone()],
             site,
             audit_days: settings.audit_days,
             voter_days: settings.voter_days,
         }
+    }
+
+    /// Sweeps the voter records of the polls of every site in `sites`
+    /// (each site has its own polls).
+    pub fn with_polls_of(mut self, sites: impl IntoIterator<Item = SiteId>) -> Self {
+        self.poll_sites = sites.into_iter().collect();
+        self
     }
 
     /// Deletes what outlived its time, as of the site's clock, and counts
@@ -118,16 +132,16 @@ impl Retention {
             }
         }
         let closed_by = now.saturating_sub(days(self.voter_days)).unwrap_or(now);
-        for poll in store.list_polls(&self.site.id).await? {
-            if poll.closes_at.is_none_or(|at| at > closed_by) {
-                continue;
-            }
-            let gone = store
-                .forget_voters(&self.site.id, &poll.id, closed_by)
-                .await?;
-            if gone > 0 {
-                swept.voter_records += gone;
-                swept.polls += 1;
+        for site in &self.poll_sites {
+            for poll in store.list_polls(site).await? {
+                if poll.closes_at.is_none_or(|at| at > closed_by) {
+                    continue;
+                }
+                let gone = store.forget_voters(site, &poll.id, closed_by).await?;
+                if gone > 0 {
+                    swept.voter_records += gone;
+                    swept.polls += 1;
+                }
             }
         }
         if swept != Swept::default() {

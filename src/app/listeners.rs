@@ -15,7 +15,7 @@ use crate::edge::meters::RouteMeters;
 use crate::edge::origin::Origins;
 use crate::edge::respond::Response;
 use crate::edge::stream::Streams;
-use crate::editing::Editing;
+use crate::editing::{Editing, Editings};
 use crate::history::{History, IMPORT_ANSWERED_WITHIN};
 use crate::identity::Visitors;
 use crate::metrics::Metrics;
@@ -30,7 +30,7 @@ use crate::public::{self, Public, PublicParts, cors_layer};
 use crate::sessions::Sessions;
 use crate::sites::Sites;
 use crate::telemetry::Refusals;
-use crate::voting::Voting;
+use crate::voting::{Voting, Votings};
 
 /// A listener's routes behind its door.
 pub struct Listener {
@@ -112,7 +112,7 @@ pub fn public(
     settings: &Settings,
     shared: &Shared,
     counters: &Arc<Counters>,
-    voting: &Arc<Voting>,
+    votings: &Arc<Votings>,
     visitors: Arc<Visitors>,
 ) -> Listener {
     // Every site's pages may call tally, besides TALLY_ALLOWED_ORIGINS.
@@ -136,7 +136,7 @@ pub fn public(
             look: Arc::clone(&look),
         }),
         polls: Arc::new(PollsApi {
-            voting: Arc::clone(voting),
+            votings: Arc::clone(votings),
             visitors,
             origins,
             refusals: Arc::clone(&shared.refusals),
@@ -176,6 +176,7 @@ pub struct Services<'a> {
     pub counters: &'a Arc<Counters>,
     pub voting: &'a Arc<Voting>,
     pub editing: Arc<Editing>,
+    pub editings: Arc<Editings>,
     pub history: Arc<History>,
     pub sessions: Arc<Sessions>,
     pub backups: Arc<crate::archive::Backups>,
@@ -206,6 +207,7 @@ pub fn ops(settings: &Settings, shared: &Shared, services: Services<'_>) -> List
         console: Arc::new(console),
         admin: Arc::new(AdminApi {
             editing: services.editing,
+            editings: services.editings,
             history: services.history,
             sign_in,
             lang: settings.portal.lang,

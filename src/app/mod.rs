@@ -14,13 +14,13 @@ use tokio::task::JoinHandle;
 use crate::calendar::Calendar;
 use crate::clock::Clock;
 use crate::config::{Settings, StoreSettings};
-use crate::counter::{Counter, CounterSettings, Counters};
+use crate::counter::{Counter, Counters};
 use crate::edge::admission::Saturation;
 use crate::edge::door;
 use crate::edge::limit::RateLimits;
 use crate::edge::server;
 use crate::edge::stream::Streams;
-use crate::editing::Editing;
+use crate::editing::{Editing, Editings};
 use crate::history::History;
 use crate::identity::Visitors;
 use crate::ids::SiteId;
@@ -33,12 +33,14 @@ use crate::site::Site;
 use crate::store::piece::Holding;
 use crate::store::timed::TimedStore;
 use crate::store::{self, Store, StoreError};
-use crate::voting::{Voting, VotingSettings};
+use crate::voting::{KnownPolls, Voting, Votings};
 
 mod bootstrap;
 mod listeners;
+mod parts;
 
 use bootstrap::Bootstrap;
+use parts::{counter_settings, voting_settings};
 
 pub use listeners::Listener;
 
@@ -49,7 +51,10 @@ pub struct App {
     pub counter: Arc<Counter>,
     /// Every site's counter.
     pub counters: Arc<Counters>,
+    /// The primary site's polls ([`Votings::primary`]).
     pub voting: Arc<Voting>,
+    /// Every site's polls.
+    pub votings: Arc<Votings>,
     pub public: Listener,
     pub ops: Listener,
     /// The public listener's live result streams, ended at shutdown.
@@ -110,26 +115,6 @@ async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
     Ok(store)
 }
 
-/// What the counter of `site` needs from the settings. Each site's hits
-/// that could not be written at a shutdown wait in its own directory; the
-/// primary site's where they always did.
-fn counter_settings(settings: &Settings, site: &SiteId, primary: &SiteId) -> CounterSettings {
-    let spill = settings.data_dir.join("spill");
-    CounterSettings {
-        visit_window: settings.visit_window,
-        max_pages: settings.max_pages,
-        top_pages: settings.history_top_pages,
-        page_days: settings.history_page_days,
-        hit_buffer: settings.hit_buffer,
-        page_cache: settings.page_cache,
-        spill_dir: Some(if site == primary {
-            spill
-        } else {
-            spill.join("sites").join(site.as_str())
-        }),
-    }
-}
-
 impl App {
     /// Opens the store, builds the services, and applies the start-up
     /// configuration (baseline, polls file).
@@ -164,29 +149,52 @@ impl App {
             )
         }));
         let counter = Arc::clone(counters.primary());
-        let voting = Arc::new(Voting::new(
-            site.clone(),
-            VotingSettings {
-                votes_per_address: settings.votes_per_address,
-                solved_votes_per_address: settings.solved_votes_per_address,
-                votes_per_network: settings.votes_per_network,
-                votes_per_ipv6_site: settings.votes_per_ipv6_site,
-                results_fresh: settings.flush_interval,
-                journal_dir: Some(settings.data_dir.join("retractions")),
-                challenge_key: settings
-                    .challenge_key
-                    .as_ref()
-                    .map(|k| crate::challenge::key_from_secret(k.expose())),
-                challenge_level: settings.challenge_level,
+        let known_polls = KnownPolls::default();
+        let votings = Arc::new(Votings::new(
+            Arc::clone(&sites),
+            Arc::clone(&metrics),
+            |def| {
+                Voting::new(
+                    Site {
+                        id: def.id.clone(),
+                        calendar: Calendar::new(def.timezone.clone()),
+                        ..site.clone()
+                    },
+                    voting_settings(&settings, &def.id, &site.id, &known_polls),
+                )
             },
         ));
+        let voting = Arc::clone(votings.primary());
         let history = Arc::new(History::new(
             site.clone(),
             settings.history_top_pages,
             settings.history_page_days,
         ));
-        let editing = Arc::new(Editing::new(&voting, &counter, &site, settings.voter_days));
-        let retention = Arc::new(Retention::new(site.clone(), &settings));
+        let audit = Editing::audit_of(&site);
+        let editing = |voting: &Arc<Voting>| {
+            let counter = counters.get(voting.site()).unwrap_or(&counter);
+            let primary = Arc::ptr_eq(voting, votings.primary());
+            Arc::new(Editing::new(
+                voting,
+                counter,
+                &audit,
+                primary,
+                settings.voter_days,
+            ))
+        };
+        let editings = Arc::new(Editings::new(
+            editing(&voting),
+            votings
+                .all()
+                .iter()
+                .filter(|v| !Arc::ptr_eq(v, &voting))
+                .map(editing),
+        ));
+        let editing = Arc::clone(editings.primary());
+        let retention = Arc::new(
+            Retention::new(site.clone(), &settings)
+                .with_polls_of(votings.all().iter().map(|v| v.site().clone())),
+        );
         let backups = Arc::new(crate::archive::Backups::new(site.clone()));
         let bootstrap = Bootstrap {
             store: Arc::clone(&site.store),
@@ -204,7 +212,7 @@ impl App {
         let sessions = Arc::new(Sessions::new(site.clone(), settings.console_idle));
         let visitors = Arc::new(Visitors::new(Arc::new(Privacy::new(site))));
         let edge = listeners::Shared::new(&settings, &metrics, &sites);
-        let public = listeners::public(&settings, &edge, &counters, &voting, visitors);
+        let public = listeners::public(&settings, &edge, &counters, &votings, visitors);
         let ops = listeners::ops(
             &settings,
             &edge,
@@ -213,6 +221,7 @@ impl App {
                 counters: &counters,
                 voting: &voting,
                 editing,
+                editings,
                 history,
                 sessions,
                 backups,
@@ -225,6 +234,7 @@ impl App {
             counter,
             counters,
             voting,
+            votings,
             public,
             ops,
             streams,
@@ -258,7 +268,7 @@ pub async fn run(
         Arc::clone(&app.rate_limits),
         shutdown.clone(),
     ));
-    let retractor = tokio::spawn(Arc::clone(&app.voting).run(interval, shutdown.clone()));
+    let retractor = tokio::spawn(Arc::clone(&app.votings).run(interval, shutdown.clone()));
     let sweeper = tokio::spawn(Arc::clone(&app.retention).run(shutdown.clone()));
     let serve = |listener: TcpListener, name: &'static str, side: &Listener, at_cap| {
         let (door, router) = (Arc::clone(&side.door), side.router.clone());
@@ -297,7 +307,7 @@ pub async fn run(
     let deadline = stop_requested.await.unwrap_or_else(|_| Instant::now()) + grace;
     let deadline = deadline.max(Instant::now() + Duration::from_secs(1));
     app.counters.drain(deadline).await;
-    app.voting.drain(deadline).await;
+    app.votings.drain(deadline).await;
     tracing::info!("stopped");
 }
 

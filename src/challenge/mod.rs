@@ -34,7 +34,7 @@ pub use level::{ChallengeMode, Level};
 pub use network::NetworkKey;
 pub use proof::{
     ALGORITHM, CLOCK_SKEW_GRACE, Challenge, ChallengeError, Challenges, DEFAULT_TTL, Spend,
-    SpendId, key_from_secret,
+    SpendId, key_from_secret, site_key,
 };
 pub use solution::{MAX_COMPACT_LEN, Solution};
 

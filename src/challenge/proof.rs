@@ -126,6 +126,17 @@ pub fn key_from_secret(secret: &str) -> [u8; 32] {
     hash.finalize().into()
 }
 
+/// The key a site other than the primary signs its challenges with, from
+/// the configured `key`: a solution to one site's poll is no solution to
+/// another site's poll of the same id.
+pub fn site_key(key: [u8; 32], site: &crate::ids::SiteId) -> [u8; 32] {
+    let mut hash = Sha256::new();
+    hash.update(b"tally challenge site key v1\0");
+    hash.update(key);
+    hash.update(site.as_str().as_bytes());
+    hash.finalize().into()
+}
+
 impl Challenges {
     /// Challenges signed with `key`, valid for [`DEFAULT_TTL`].
     pub fn new(key: [u8; 32]) -> Self {

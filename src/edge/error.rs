@@ -48,6 +48,8 @@ pub enum ApiError {
     SiteNotFound,
     /// Sites are configured and the request names none.
     SiteRequired,
+    /// A ballot naming a site, from a page that is not one of its origins.
+    ForeignOrigin,
     InvalidOption(String),
     TooManyChoices {
         max: u32,

@@ -57,6 +57,7 @@ struct PublicApi;
     ),
     components(schemas(
         ErrorBody, ErrorDetailSchema, OptionBody, OptionResultBody, schema::PollSpecOption,
+        schema::SiteId,
     )),
 )]
 struct OpsApi;

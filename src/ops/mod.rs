@@ -94,7 +94,7 @@ pub fn routes() -> Routes<Ops> {
         .api(routes!(admin::drafts::publish_poll))
         .api(routes!(ballots_per_day))
         .api(routes!(poll_results))
-        .api(routes!(put_baseline))
+        .api(routes!(admin::baseline::put_baseline))
         .api(routes!(visits_per_day))
         .api(routes!(visits_per_month))
         .api(routes!(pages_per_day))

@@ -13,9 +13,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::extract::State;
-use http::HeaderMap;
+use http::{HeaderMap, Uri};
 
-use super::params::{FirstPartyId, Poll, VisitorCookie};
+use super::params::{FirstPartyId, Poll, PollSite, VisitorCookie};
 use super::polls::{PollPath, PollsApi};
 use crate::edge::client::Client;
 use crate::edge::error::ApiError;
@@ -34,6 +34,8 @@ const KEEP_ALIVE: Duration = Duration::from_secs(2);
 
 refusals!(EventsRefusals: [
     PollNotFound,
+    SiteRequired,
+    SiteNotFound,
     InvalidVisitor,
     results_hidden(),
     TooManyStreamsFromAddress { most: 8 },
@@ -54,7 +56,7 @@ refusals!(EventsRefusals: [
 /// end when the replica shuts down, and browsers reconnect by themselves.
 #[utoipa::path(
     get, path = "/v1/polls/{id}/events", tag = "polls", operation_id = "getResultEvents",
-    params(Poll, VisitorCookie, FirstPartyId),
+    params(Poll, PollSite, VisitorCookie, FirstPartyId),
     responses(
         (status = 200, description = "The stream of results.", body = schema::ResultsEvent,
             content_type = "text/event-stream; charset=utf-8",
@@ -70,10 +72,11 @@ pub async fn get_events(
     PollPath(id): PollPath,
     client: Client,
     headers: HeaderMap,
+    uri: Uri,
 ) -> Result<Response, ApiError> {
     let person = reader(&headers)?;
-    let view = api
-        .voting
+    let voting = api.named(&uri)?;
+    let view = voting
         .view(&id, person.as_ref())
         .await?
         .ok_or(ApiError::PollNotFound)?;
@@ -87,7 +90,7 @@ pub async fn get_events(
     };
     let (response, opened) = api.streams.open(client.ip)?;
     tokio::spawn(follow(
-        Arc::clone(&api.voting),
+        Arc::clone(voting),
         id,
         viewer,
         api.live_interval,

@@ -123,7 +123,8 @@ pub fn render(look: Arc<Look>) -> Render {
     Box::new(move |error, asked: &Asked<'_>| {
         let lang = look.lang(asked.uri.query());
         if asked.html && PAGES.contains(&asked.template) {
-            error_page(&look, lang, Depth::of(asked.template), error)
+            let here = (lang, asked.uri.query());
+            error_page(&look, here, Depth::of(asked.template), error)
         } else {
             error.to_json(lang)
         }

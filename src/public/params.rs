@@ -66,6 +66,20 @@ pub struct Site {
     site: Option<String>,
 }
 
+/// The site whose polls a request is about.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PollSite {
+    /// The site, as the widget's `data-site` names it; each site has its
+    /// own polls (one poll id on two sites is two polls). Without sites
+    /// (`TALLY_SITES_FILE`) it may be left out, or be `default`; with them
+    /// it is required (`400 site_required`) and must be one of them (`404
+    /// site_not_found`); a ballot must come from one of that site's
+    /// origins (from another page: `403 foreign_origin`, not counted).
+    #[param(value_type = Option<schema::SiteId>)]
+    site: Option<String>,
+}
+
 /// The language of a page or badge.
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -9,13 +9,13 @@ use http::{HeaderMap, StatusCode, Uri};
 
 use super::bodies::{ArchiveBody, ArchivedPoll};
 use super::pages::Look;
-use super::params::{FirstPartyId, Poll, VisitorCookie};
+use super::params::{FirstPartyId, Poll, PollSite, VisitorCookie};
 use crate::edge::client::Client;
 use crate::edge::error::ApiError;
-use crate::edge::origin::Origins;
+use crate::edge::origin::{Origins, claimed_origin, own_origin};
 use crate::edge::paging::{PagingParams, paging};
 use crate::edge::poll_json::{PollBody, ResultsBody};
-use crate::edge::respond::{Response, json_response};
+use crate::edge::respond::{Response, json_response, query_param};
 use crate::edge::schema;
 use crate::edge::stream::Streams;
 use crate::edge::visitor::reader;
@@ -23,13 +23,15 @@ use crate::identity::Visitors;
 use crate::ids::{OptionId, PollId};
 use crate::poll::Viewer;
 use crate::refusals;
+use crate::sites::NotCounted;
 use crate::store::PollState;
-use crate::telemetry::Refusals;
-use crate::voting::Voting;
+use crate::telemetry::{Refusal, Refusals};
+use crate::voting::{Voting, Votings};
 
 /// What the poll routes (JSON and HTML) need.
 pub struct PollsApi {
-    pub voting: Arc<Voting>,
+    /// Every site's polls.
+    pub votings: Arc<Votings>,
     pub visitors: Arc<Visitors>,
     pub origins: Arc<Origins>,
     pub refusals: Arc<Refusals>,
@@ -91,28 +93,83 @@ pub fn option_ids<'a>(raw: impl IntoIterator<Item = &'a str>) -> Result<Vec<Opti
 
 impl PollsApi {
     pub fn now(&self) -> jiff::Timestamp {
-        self.voting.now()
+        self.votings.primary().now()
     }
 
     pub fn results_body(&self, state: &PollState) -> ResultsBody {
         ResultsBody::new(state, self.now())
     }
 
-    /// A poll and what this person chose. Only a person (cookie or
-    /// first-party id) is told: an address hash may be someone else's.
-    pub async fn poll_for(&self, id: &PollId, headers: &HeaderMap) -> Result<PollState, ApiError> {
+    /// The polls of the site a request names (`site`), as the counter's
+    /// routes find it: the one site when none are configured and it names
+    /// none; `400 site_required` when sites are configured and it names
+    /// none; `404 site_not_found` for one that is not a site.
+    pub fn named(&self, uri: &Uri) -> Result<&Arc<Voting>, ApiError> {
+        self.site_of(uri, None, None)
+    }
+
+    /// The polls of the site a ballot names, which it must come from (one
+    /// of the site's origins, or tally's own pages): a ballot from another
+    /// page is refused `403 foreign_origin`, never silently dropped.
+    /// Without sites, the origin was checked already
+    /// ([`PollsApi::ballot_from`]), as before.
+    pub fn ballot_site(
+        &self,
+        headers: &HeaderMap,
+        uri: &Uri,
+        client: &Client,
+    ) -> Result<&Arc<Voting>, ApiError> {
+        if !self.votings.sites().configured() {
+            return self.named(uri);
+        }
+        let origin = claimed_origin(headers);
+        let own = own_origin(headers, uri, client);
+        self.site_of(uri, origin.as_deref(), own.as_deref())
+    }
+
+    fn site_of(
+        &self,
+        uri: &Uri,
+        origin: Option<&str>,
+        own: Option<&str>,
+    ) -> Result<&Arc<Voting>, ApiError> {
+        let named = query_param(uri.query(), "site");
+        let sites = self.votings.sites();
+        let def = sites
+            .resolve(named.as_deref(), origin, own)
+            .map_err(|why| match why {
+                NotCounted::NoSite => ApiError::SiteRequired,
+                NotCounted::UnknownSite => ApiError::SiteNotFound,
+                NotCounted::ForeignOrigin => {
+                    self.refusals.note(Refusal::OriginNotAllowed, "ballot");
+                    ApiError::ForeignOrigin
+                }
+            })?;
+        self.votings.get(&def.id).ok_or(ApiError::SiteNotFound)
+    }
+
+    /// A poll of `voting`'s site and what this person chose. Only a
+    /// person (cookie or first-party id) is told: an address hash may be
+    /// someone else's.
+    pub async fn poll_for(
+        &self,
+        voting: &Voting,
+        id: &PollId,
+        headers: &HeaderMap,
+    ) -> Result<PollState, ApiError> {
         let visitor = reader(headers)?;
-        self.voting
+        voting
             .public_state(id, visitor.as_ref())
             .await?
             .ok_or(ApiError::PollNotFound)
     }
 }
 
-refusals!(ArchiveRefusals: [invalid_query(), InvalidVisitor, StoreUnavailable]);
-refusals!(PollRefusals: [PollNotFound, InvalidVisitor, StoreUnavailable]);
-refusals!(ResultsRefusals: [PollNotFound, InvalidVisitor, results_hidden(), StoreUnavailable]);
-refusals!(ChallengeRefusals: [PollNotFound, StoreUnavailable]);
+refusals!(ArchiveRefusals: [invalid_query(), InvalidVisitor, SiteRequired, SiteNotFound, StoreUnavailable]);
+refusals!(PollRefusals: [PollNotFound, InvalidVisitor, SiteRequired, SiteNotFound, StoreUnavailable]);
+refusals!(ResultsRefusals: [PollNotFound, InvalidVisitor, results_hidden(), SiteRequired, SiteNotFound,
+    StoreUnavailable]);
+refusals!(ChallengeRefusals: [PollNotFound, SiteRequired, SiteNotFound, StoreUnavailable]);
 
 /// The archive of polls
 ///
@@ -123,7 +180,7 @@ refusals!(ChallengeRefusals: [PollNotFound, StoreUnavailable]);
 /// where the page sits. The JSON twin of `/polls`.
 #[utoipa::path(
     get, path = "/v1/polls", tag = "polls", operation_id = "getArchive",
-    params(PagingParams, VisitorCookie, FirstPartyId),
+    params(PollSite, PagingParams, VisitorCookie, FirstPartyId),
     responses(
         (status = 200, description = "A page of the polls.", body = ArchiveBody, headers(
                 ("Cache-Control" = String, description = "`no-store`."),
@@ -139,17 +196,13 @@ pub async fn get_archive(
     let paging = paging(uri.query())?;
     let person = reader(&headers)?;
     let now = api.now();
-    let listed = api.voting.archive(person.as_ref(), paging).await?;
+    let voting = api.named(&uri)?;
+    let listed = voting.archive(person.as_ref(), paging).await?;
     let polls = listed
         .items
         .into_iter()
         .map(|view| ArchivedPoll {
-            poll: PollBody::new(
-                &view.state,
-                now,
-                viewer_of(&view.state),
-                api.voting.zone_name(),
-            ),
+            poll: PollBody::new(&view.state, now, viewer_of(&view.state), voting.zone_name()),
             results: view.visible().then(|| ResultsBody::new(&view.state, now)),
         })
         .collect();
@@ -170,7 +223,7 @@ pub async fn get_archive(
 /// no cookie.
 #[utoipa::path(
     get, path = "/v1/polls/{id}", tag = "polls", operation_id = "getPoll",
-    params(Poll, VisitorCookie, FirstPartyId),
+    params(Poll, PollSite, VisitorCookie, FirstPartyId),
     responses(
         (status = 200, description = "The poll.", body = PollBody, headers(
                 ("Cache-Control" = String, description = "`no-store`."),
@@ -190,11 +243,13 @@ pub async fn get_poll(
     State(api): State<Arc<PollsApi>>,
     PollPath(id): PollPath,
     headers: HeaderMap,
+    uri: Uri,
 ) -> Result<Response, ApiError> {
-    let state = api.poll_for(&id, &headers).await?;
+    let voting = api.named(&uri)?;
+    let state = api.poll_for(voting, &id, &headers).await?;
     Ok(json_response(
         StatusCode::OK,
-        &PollBody::new(&state, api.now(), viewer_of(&state), api.voting.zone_name()),
+        &PollBody::new(&state, api.now(), viewer_of(&state), voting.zone_name()),
     ))
 }
 
@@ -205,7 +260,7 @@ pub async fn get_poll(
 /// `never`), `403 results_hidden` says until when.
 #[utoipa::path(
     get, path = "/v1/polls/{id}/results", tag = "polls", operation_id = "getResults",
-    params(Poll, VisitorCookie, FirstPartyId),
+    params(Poll, PollSite, VisitorCookie, FirstPartyId),
     responses(
         (status = 200, description = "The results.", body = ResultsBody, headers(
                 ("Cache-Control" = String, description = "`no-store`."),
@@ -223,10 +278,11 @@ pub async fn get_results(
     State(api): State<Arc<PollsApi>>,
     PollPath(id): PollPath,
     headers: HeaderMap,
+    uri: Uri,
 ) -> Result<Response, ApiError> {
     let person = reader(&headers)?;
     let view = api
-        .voting
+        .named(&uri)?
         .results_view(&id, person.as_ref())
         .await?
         .ok_or(ApiError::PollNotFound)?;
@@ -250,7 +306,7 @@ pub async fn get_results(
 /// easiest to 5 hardest) follows the poll's traffic in `auto`.
 #[utoipa::path(
     get, path = "/v1/polls/{id}/challenge", tag = "polls", operation_id = "getChallenge",
-    params(Poll),
+    params(Poll, PollSite),
     responses(
         (status = 200, description = "A challenge.", body = schema::Challenge, headers(
                 ("Cache-Control" = String, description = "`no-store`."),
@@ -262,9 +318,10 @@ pub async fn get_challenge(
     State(api): State<Arc<PollsApi>>,
     PollPath(id): PollPath,
     client: Client,
+    uri: Uri,
 ) -> Result<Response, ApiError> {
     let challenge = api
-        .voting
+        .named(&uri)?
         .challenge(&id, client.ip)
         .await?
         .ok_or(ApiError::PollNotFound)?;

@@ -9,7 +9,7 @@ use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 
 use super::bodies::{VoteAccepted, VoteRequest, VotedBody};
-use super::params::{FirstPartyId, Origin, Poll, VisitorCookie};
+use super::params::{FirstPartyId, Origin, Poll, PollSite, VisitorCookie};
 use super::polls::{PollPath, PollsApi, option_ids};
 use crate::challenge::ChallengeError;
 use crate::edge::client::Client;
@@ -24,7 +24,7 @@ use crate::poll::{ChoiceError, Shown, Verdict, Viewer};
 use crate::refusals;
 use crate::store::{BallotProof, PollState, SpentSolution};
 use crate::telemetry::Refusal;
-use crate::voting::{Vote, Voter};
+use crate::voting::{Vote, Voter, Voting};
 
 /// What a ballot brings to show it is not a script's.
 pub enum Proof<'a> {
@@ -54,6 +54,9 @@ fn refusal(choice: ChoiceError) -> ApiError {
 
 refusals!(VoteRefusals: [
     OriginNotAllowed,
+    ForeignOrigin,
+    SiteRequired,
+    SiteNotFound,
     PollNotFound,
     unsupported_media_type("application/json"),
     invalid_json(),
@@ -89,7 +92,7 @@ refusals!(VoteRefusals: [
 /// the ballot box may carry `Set-Cookie`.
 #[utoipa::path(
     post, path = "/v1/polls/{id}/votes", tag = "polls", operation_id = "postVote",
-    params(Poll, VisitorCookie, FirstPartyId, Origin),
+    params(Poll, PollSite, VisitorCookie, FirstPartyId, Origin),
     request_body(content(
         (VoteRequest = "application/json", examples(
             ("one" = (summary = "One choice: \"Tốt\"", value = json!({"options": ["tot"], "ballot": "3f2a9c0d4b1e8f7a6c5d4e3f2a1b0c9d"}))),
@@ -122,6 +125,7 @@ pub async fn post_vote(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     api.ballot_from(&headers, &uri, &client, Naming::Optional)?;
+    let voting = api.ballot_site(&headers, &uri, &client)?;
     if !media_type_is(&headers, &["application/json", "text/plain"]) {
         return Err(ApiError::UnsupportedMediaType {
             expected: "application/json",
@@ -132,15 +136,15 @@ pub async fn post_vote(
     let proof = body.proof.as_deref().map_or(Proof::None, Proof::Solution);
     let cast = api
         .cast(
+            (voting, &poll),
             &headers,
             &client,
-            &poll,
             choices,
             body.ballot.as_deref(),
             proof,
         )
         .await?;
-    let mut response = match api.verdict(&cast.vote, "/v1/polls/{id}/votes") {
+    let mut response = match api.verdict(voting, &cast.vote, "/v1/polls/{id}/votes") {
         Ok(()) => json_response(
             StatusCode::CREATED,
             &VotedBody {
@@ -180,19 +184,20 @@ impl PollsApi {
             .inspect_err(|_| self.refusals.note(Refusal::OriginNotAllowed, "ballot"))
     }
 
-    /// Casts a ballot, under the identity the domain decides ([`Voter`]).
+    /// Casts a ballot in `poll` of `voting`'s site, under the identity
+    /// the domain decides for that site ([`Voter`]).
     pub async fn cast(
         &self,
+        (voting, poll): (&Voting, &PollId),
         headers: &HeaderMap,
         client: &Client,
-        poll: &PollId,
         choices: Vec<OptionId>,
         ballot: Option<&str>,
         proof: Proof<'_>,
     ) -> Result<Cast, ApiError> {
         let proof = match proof {
             Proof::Solution(solution) => BallotProof::Solved(SpentSolution::of(
-                self.voting
+                voting
                     .check_solution(poll, solution, client.ip)
                     .await?
                     .ok_or(ApiError::PollNotFound)?
@@ -204,7 +209,7 @@ impl PollsApi {
                 self.now(),
             )),
             Proof::Form => {
-                if self.voting.form_paused(poll, client.ip).await? {
+                if voting.form_paused(poll, client.ip).await? {
                     self.refusals.note(Refusal::Challenge, "/polls/{id}");
                     return Err(ApiError::FormPaused);
                 }
@@ -223,7 +228,7 @@ impl PollsApi {
         let agent = user_agent(headers).unwrap_or_default();
         let identity = self
             .visitors
-            .identify(self.visitors.primary(), claims(headers)?, client.ip, agent)
+            .identify(voting.site(), claims(headers)?, client.ip, agent)
             .await;
         let address = self.visitors.address(client.ip).await?;
         let networks = self.visitors.networks(client.ip).await?;
@@ -235,8 +240,7 @@ impl PollsApi {
             fresh: identity.is_fresh(),
             client: client.ip,
         };
-        let vote = self
-            .voting
+        let vote = voting
             .vote(poll, voter, choices, ballot, proof)
             .await?
             .ok_or(ApiError::PollNotFound)?;
@@ -252,7 +256,12 @@ impl PollsApi {
 
     /// A ballot that was not counted, as the error it answers; `Ok` for a
     /// counted one.
-    pub fn verdict(&self, vote: &Vote, route: &'static str) -> Result<(), ApiError> {
+    pub fn verdict(
+        &self,
+        voting: &Voting,
+        vote: &Vote,
+        route: &'static str,
+    ) -> Result<(), ApiError> {
         match vote.verdict {
             Verdict::Accepted => Ok(()),
             Verdict::AlreadyVoted => Err(ApiError::AlreadyVoted(Box::new(AlreadyVotedDetail {
@@ -262,7 +271,7 @@ impl PollsApi {
             Verdict::AddressCapReached => {
                 self.refusals.note(Refusal::AddressCap, route);
                 Err(ApiError::AddressLimit {
-                    retry_after_secs: self.voting.seconds_until_tomorrow(),
+                    retry_after_secs: voting.seconds_until_tomorrow(),
                 })
             }
             Verdict::NotYetOpen => Err(ApiError::PollClosed { not_yet_open: true }),

@@ -1,14 +1,13 @@
 //! Polls through the store: reading them, casting ballots, managing them and
 //! loading them from `TALLY_POLLS_FILE`.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
-
-use parking_lot::Mutex;
 use std::time::{Duration, Instant};
 
+use parking_lot::Mutex;
+
 use jiff::Timestamp;
-use tokio::sync::watch;
 
 use crate::calendar::Calendar;
 use crate::clock::Clock;
@@ -22,11 +21,13 @@ use crate::store::{Ballot, BallotProof, PollState, PutPoll, Store, StoreError, V
 mod guard;
 mod listing;
 mod retractions;
+mod sites;
 mod view;
 use guard::Guard;
 use listing::Definitions;
 pub use listing::{Listed, Order, Paging};
 use retractions::{Journal, Retractions};
+pub use sites::{KnownPolls, Votings};
 pub use view::PollView;
 
 /// Who casts a ballot.
@@ -84,6 +85,8 @@ pub struct VotingSettings {
     pub challenge_key: Option<[u8; 32]>,
     /// The level of polls whose challenge is `on` (`TALLY_CHALLENGE_LEVEL`).
     pub challenge_level: crate::challenge::Level,
+    /// The poll ids ballot metrics are labelled by, shared by every site.
+    pub known_polls: KnownPolls,
 }
 
 /// The poll service.
@@ -97,9 +100,8 @@ pub struct Voting {
     votes_per_network: u32,
     votes_per_ipv6_site: u32,
     metrics: Arc<Metrics>,
-    /// Ids of polls seen to exist: ballot metrics are labelled by poll only
-    /// for these, so a client cannot invent label values.
-    known: Mutex<HashSet<PollId>>,
+    /// [`VotingSettings::known_polls`].
+    known: KnownPolls,
     /// Recent results, served to readers for up to `results_fresh`.
     results: Mutex<HashMap<PollId, (Instant, PollState)>>,
     results_fresh: Duration,
@@ -143,21 +145,23 @@ impl Voting {
                 Arc::clone(&metrics),
             ),
             metrics,
-            known: Mutex::new(HashSet::new()),
+            known: settings.known_polls,
         }
     }
 
-    /// Retracts ballots answered 503 every `interval` until `shutdown`.
-    pub async fn run(self: Arc<Self>, interval: Duration, mut shutdown: watch::Receiver<bool>) {
-        let mut tick = tokio::time::interval(interval);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                _ = tick.tick() => {}
-                _ = shutdown.changed() => return,
-            }
-            self.retractions.work(&self.store, &self.site).await;
-        }
+    /// The site whose polls these are.
+    pub fn site(&self) -> &SiteId {
+        &self.site
+    }
+
+    /// Ballots answered 503 waiting to be retracted.
+    pub fn waiting(&self) -> usize {
+        self.retractions.len()
+    }
+
+    /// Retracts the ballots answered 503 that wait ([`Votings::run`]).
+    pub async fn retract_waiting(&self) {
+        self.retractions.work(&self.store, &self.site).await;
     }
 
     /// Retracts what waits, trying until `deadline`. Used at shutdown.
@@ -174,19 +178,10 @@ impl Voting {
         }
     }
 
-    fn remember(&self, poll: &PollId) {
-        let mut known = self.known.lock();
-        // Looked up first: every ballot names a known poll, and a clone of
-        // its id is an allocation.
-        if !known.contains(poll) && known.len() < MOST_KNOWN_POLLS {
-            known.insert(poll.clone());
-        }
-    }
-
     /// Counts a refused ballot for the poll named in a request, which may
     /// not exist: unknown names share the label `unknown`.
     pub fn count_refused(&self, poll: &str, result: &str) {
-        let known = PollId::parse(poll).is_ok_and(|id| self.known.lock().contains(&id));
+        let known = PollId::parse(poll).is_ok_and(|id| self.known.contains(&id));
         self.count(if known { poll } else { "unknown" }, result);
     }
 
@@ -212,7 +207,7 @@ impl Voting {
     ) -> Result<Option<PollState>, StoreError> {
         let state = self.store.poll_state(&self.site, poll, visitor).await?;
         if state.is_some() {
-            self.remember(poll);
+            self.known.remember(poll);
         }
         Ok(state)
     }
@@ -312,7 +307,7 @@ impl Voting {
             // public a draft is no poll at all.
             return Ok(None);
         }
-        self.remember(poll);
+        self.known.remember(poll);
         self.keep_results(&state, false);
         let result = match verdict {
             Verdict::Accepted => "accepted",

@@ -35,6 +35,7 @@ mod openapi;
 mod poll_lists;
 mod polls;
 mod polls_file;
+mod polls_sites;
 mod redis_tls;
 mod replicas;
 mod resilience;

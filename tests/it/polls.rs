@@ -27,7 +27,7 @@ async fn results(app: &TestApp, poll: &str) -> Value {
     r.json().await.unwrap()
 }
 
-fn votes_of(results: &Value, option: &str) -> u64 {
+pub fn votes_of(results: &Value, option: &str) -> u64 {
     results["options"]
         .as_array()
         .unwrap()
@@ -37,7 +37,7 @@ fn votes_of(results: &Value, option: &str) -> u64 {
         .unwrap()
 }
 
-async fn error_code(response: reqwest::Response) -> (u16, String) {
+pub async fn error_code(response: reqwest::Response) -> (u16, String) {
     let status = response.status().as_u16();
     let body: Value = response.json().await.unwrap();
     (
@@ -46,7 +46,7 @@ async fn error_code(response: reqwest::Response) -> (u16, String) {
     )
 }
 
-async fn admin(
+pub async fn admin(
     app: &TestApp,
     method: reqwest::Method,
     path: &str,

@@ -23,11 +23,11 @@ fn settings(s: &mut tally::config::Settings) {
     s.voter_days = 30;
 }
 
-fn days(n: i64) -> SignedDuration {
+pub fn days(n: i64) -> SignedDuration {
     SignedDuration::from_hours(24 * n)
 }
 
-async fn sweep(app: &TestApp) -> Swept {
+pub async fn sweep(app: &TestApp) -> Swept {
     let running = app.running.as_ref().unwrap();
     running.app.retention.sweep().await.unwrap()
 }

@@ -53,7 +53,7 @@ fn chain(site: &str) -> &'static [&'static str] {
     }
 }
 
-fn origin(site: &str) -> &'static str {
+pub fn origin(site: &str) -> &'static str {
     match site {
         "tinh" => "https://tinh.gov.vn",
         "so-y-te" => "https://soyte.tinh.gov.vn",

@@ -63,6 +63,7 @@ pub fn every() -> Vec<ApiError> {
         PollNotFound,
         SiteNotFound,
         SiteRequired,
+        ForeignOrigin,
         invalid_option(),
         too_many_choices(),
         closed(),
@@ -119,6 +120,7 @@ fn sampled(error: &ApiError) -> bool {
         | PollNotFound
         | SiteNotFound
         | SiteRequired
+        | ForeignOrigin
         | InvalidOption(_)
         | TooManyChoices { .. }
         | PollClosed { .. }

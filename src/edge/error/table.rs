@@ -116,6 +116,12 @@ impl ApiError {
                 "Thiếu tên trang thông tin (tham số site, data-site của tiện ích).",
                 "The request must name its site (the site parameter; the widget's data-site).",
             ),
+            ForeignOrigin => row(
+                S::FORBIDDEN,
+                "foreign_origin",
+                "Trang này không thuộc trang thông tin được nêu (tham số site): phiếu không được tính.",
+                "This page is not one of the named site's (the site parameter): the ballot is not counted.",
+            ),
             InvalidOption(why) => row(
                 S::BAD_REQUEST,
                 "invalid_option",

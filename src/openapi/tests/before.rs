@@ -101,6 +101,12 @@ const ADDED: &[(&str, &str, &str, &str)] = &[
     ("public", "GET /v1/counter", "404", JSON),
     ("public", "GET /v1/counter.svg", "404", JSON),
     ("public", "GET /v1/pixel.gif", "404", JSON),
+    // Polls per site: a site that is not one, or none named where sites
+    // are configured.
+    ("public", "GET /v1/polls", "404", JSON),
+    ("public", "GET /polls", "404", JSON),
+    ("public", "GET /polls", "404", HTML),
+    ("public", "GET /v1/polls/{id}/challenge", "400", JSON),
 ];
 
 /// Parameters added since the fixtures were taken, each for a reason:
@@ -111,6 +117,27 @@ const ADDED_PARAMETERS: &[(&str, &str, &str)] = &[
     ("public", "GET /v1/counter", SITE),
     ("public", "GET /v1/counter.svg", SITE),
     ("public", "GET /v1/pixel.gif", SITE),
+    // Polls per site: the site whose polls a request is about.
+    ("public", "GET /v1/polls", SITE),
+    ("public", "GET /v1/polls/{id}", SITE),
+    ("public", "POST /v1/polls/{id}/votes", SITE),
+    ("public", "GET /v1/polls/{id}/results", SITE),
+    ("public", "GET /v1/polls/{id}/challenge", SITE),
+    ("public", "GET /v1/polls/{id}/events", SITE),
+    ("public", "GET /polls", SITE),
+    ("public", "GET /polls/{id}", SITE),
+    ("public", "POST /polls/{id}", SITE),
+    ("public", "GET /polls/{id}/results", SITE),
+    // Polls per site: the site whose polls an editor reads or changes.
+    ("ops", "GET /admin/polls", SITE),
+    ("ops", "POST /admin/polls", SITE),
+    ("ops", "GET /admin/polls/{id}", SITE),
+    ("ops", "PUT /admin/polls/{id}", SITE),
+    ("ops", "DELETE /admin/polls/{id}", SITE),
+    ("ops", "POST /admin/polls/{id}/close", SITE),
+    ("ops", "POST /admin/polls/{id}/reopen", SITE),
+    ("ops", "POST /admin/polls/{id}/archive", SITE),
+    ("ops", "GET /admin/polls/{id}/results", SITE),
 ];
 
 const SITE: &str = r#""site" in "query" required false"#;
@@ -125,6 +152,8 @@ const ADDED_OPERATIONS: &[(&str, &str)] = &[
 ];
 
 const JSON: &str = "application/json";
+
+const HTML: &str = "text/html; charset=utf-8";
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 

@@ -8,13 +8,13 @@ use axum::extract::State;
 use http::StatusCode;
 
 use super::bodies::AdminPoll;
-use super::params::Poll;
-use super::{AdminApi, EditPolls, PollPath, Signed, poll_id};
+use super::params::{Poll, Site};
+use super::{AdminApi, EditPolls, Named, PollPath, Signed, poll_id};
 use crate::edge::error::ApiError;
 use crate::edge::respond::{Response, json_response};
 use crate::refusals;
 
-refusals!(PublishRefusals: [PollNotFound, AdminDisabled, Unauthorized,
+refusals!(PublishRefusals: [PollNotFound, SiteNotFound, AdminDisabled, Unauthorized,
     ForbiddenRole, locked_out(), StoreUnavailable]);
 
 /// Publish a draft
@@ -25,15 +25,15 @@ refusals!(PublishRefusals: [PollNotFound, AdminDisabled, Unauthorized,
 #[utoipa::path(
     post, path = "/admin/polls/{id}/publish", tag = "admin", operation_id = "publishPoll",
     security(("bearer" = [])),
-    params(Poll),
+    params(Poll, Site),
     responses((status = 200, description = "The published poll.", body = AdminPoll), PublishRefusals),
 )]
 pub async fn publish_poll(
     State(api): State<Arc<AdminApi>>,
     path: PollPath,
-    signed: Signed<EditPolls>,
+    signed: Signed<EditPolls, Named>,
 ) -> Result<Response, ApiError> {
-    let who = signed.who;
-    let state = api.editing.publish(&who, &poll_id(path)?).await?;
+    let editing = api.polls_of(&signed.site)?;
+    let state = editing.publish(&signed.who, &poll_id(path)?).await?;
     Ok(json_response(StatusCode::OK, &api.admin_poll(&state, None)))
 }

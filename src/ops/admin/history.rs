@@ -15,8 +15,8 @@ use super::bodies::{
     AdminPoll, AuditLog, BallotsPerDay, ImportBody, PagesPerDay, TopPages, VisitsPerDay,
     VisitsPerMonth,
 };
-use super::params::{Days, Format, Limit, Months, Poll};
-use super::{AdminApi, EditPolls, PollPath, Read, Signed, poll_id};
+use super::params::{Days, Format, Limit, Months, Poll, Site};
+use super::{AdminApi, EditPolls, Named, PollPath, Read, Signed, poll_id};
 use crate::edge::error::ApiError;
 use crate::edge::respond::{Response, json_response, query_param};
 use crate::ops::export::Form;
@@ -38,6 +38,8 @@ refusals!(PollSpanRefusals: [
     locked_out(),
     StoreUnavailable,
 ]);
+refusals!(ResultsRefusals: [PollNotFound, SiteNotFound, invalid_query(), AdminDisabled,
+    Unauthorized, ForbiddenRole, locked_out(), StoreUnavailable]);
 refusals!(ImportRefusals: [
     admin_payload_too_large(),
     invalid_body(),
@@ -95,13 +97,13 @@ fn limit(query: Option<&str>, default: usize, most: usize) -> Result<usize, ApiE
 pub async fn ballots_per_day(
     State(api): State<Arc<AdminApi>>,
     path: PollPath,
-    _: Signed<Read>,
+    signed: Signed<Read>,
     uri: Uri,
 ) -> Result<Response, ApiError> {
     let q = uri.query();
     let form = Form::asked(q)?;
     let today = api.history.today();
-    let state = api.state(&poll_id(path)?).await?;
+    let state = api.state(&signed.site, &poll_id(path)?).await?;
     let from = query_param(q, "from")
         .map(|_| param(q, "from", today))
         .transpose()?;
@@ -115,22 +117,22 @@ pub async fn ballots_per_day(
 #[utoipa::path(
     get, path = "/admin/polls/{id}/results", tag = "admin", operation_id = "getPollResults",
     security(("bearer" = [])),
-    params(Poll, Format),
+    params(Poll, Format, Site),
     responses(
         (status = 200, description = "The poll and its results. With `format=csv`: option, label, votes, percent.", content(
             (AdminPoll = "application/json"),
             (String = "text/csv; charset=utf-8"),
             (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-        )), PollSpanRefusals),
+        )), ResultsRefusals),
 )]
 pub async fn poll_results(
     State(api): State<Arc<AdminApi>>,
     path: PollPath,
-    _: Signed<Read>,
+    signed: Signed<Read, Named>,
     uri: Uri,
 ) -> Result<Response, ApiError> {
     let form = Form::asked(uri.query())?;
-    let state = api.state(&poll_id(path)?).await?;
+    let state = api.state(&signed.site, &poll_id(path)?).await?;
     let Some(form) = form else {
         return Ok(json_response(StatusCode::OK, &api.admin_poll(&state, None)));
     };

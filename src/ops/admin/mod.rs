@@ -5,6 +5,7 @@
 
 mod answers;
 pub mod backup;
+pub mod baseline;
 pub mod bodies;
 pub mod drafts;
 pub mod history;
@@ -24,21 +25,24 @@ use crate::edge::client::Client;
 use crate::edge::error::ApiError;
 use crate::edge::poll_json::{PollBody, ResultsBody};
 use crate::edge::respond::{json_object, media_type_is, read_body};
-use crate::editing::{EditError, Editing};
+use crate::editing::{EditError, Editing, Editings};
 use crate::history::{History, HistoryError};
-use crate::ids::PollId;
+use crate::ids::{PollId, SiteId};
 use crate::poll::Viewer;
 use crate::roles::Grant;
 use crate::store::PollState;
 use bodies::{AdminPoll, Put};
-pub use signed::{EditPolls, Operate, Read, ReadSites, Signed};
+pub use signed::{EditPolls, Named, Operate, Read, ReadSites, Signed};
 
 /// Admin bodies carry whole polls: more room than a hit's.
 pub const MAX_ADMIN_BODY: usize = 64 * 1024;
 
 /// What the admin routes need.
 pub struct AdminApi {
+    /// The primary site's changes (its history, imports, audit log).
     pub editing: Arc<Editing>,
+    /// Each site's changes to its polls.
+    pub editings: Arc<Editings>,
     pub history: Arc<History>,
     /// The tokens, and wrong ones counted with the console's; none set,
     /// the admin API is off.
@@ -110,8 +114,14 @@ impl AdminApi {
         }
     }
 
-    pub async fn state(&self, id: &PollId) -> Result<PollState, ApiError> {
-        self.editing
+    /// The changes to `site`'s polls (a site its [`Signed`] found).
+    pub fn polls_of(&self, site: &SiteId) -> Result<&Arc<Editing>, ApiError> {
+        self.editings.get(site).ok_or(ApiError::SiteNotFound)
+    }
+
+    /// A poll of `site`.
+    pub async fn state(&self, site: &SiteId, id: &PollId) -> Result<PollState, ApiError> {
+        self.polls_of(site)?
             .voting
             .state(id, None)
             .await?

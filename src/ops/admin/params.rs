@@ -19,6 +19,18 @@ pub struct Poll {
     id: String,
 }
 
+/// The site whose polls a route is about.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct Site {
+    /// The site's id; without it, the primary site (`default` without
+    /// `TALLY_SITES_FILE`). A site that is not one is `404
+    /// site_not_found`; a token whose role is on another site (not this
+    /// one or above it) is `403 forbidden_role`.
+    #[param(value_type = Option<schema::SiteId>)]
+    site: Option<String>,
+}
+
 /// Whether to replace a poll whose dropped options hold ballots.
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]

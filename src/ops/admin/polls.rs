@@ -8,10 +8,10 @@ use axum::extract::State;
 use http::{HeaderMap, StatusCode, Uri};
 use serde_json::Value;
 
-use super::bodies::{AdminPoll, AdminPolls, Baseline, Deleted, Put, Reopen};
-use super::params::{Force, Poll};
-use super::{AdminApi, EditPolls, PollPath, Read, Signed, json_body, poll_id};
-use crate::config::MAX_BASELINE;
+use super::bodies::{AdminPoll, AdminPolls, Deleted, Put, Reopen};
+use super::params::{Force, Poll, Site};
+use super::signed::Needs;
+use super::{AdminApi, EditPolls, Named, PollPath, Read, Signed, json_body, poll_id};
 use crate::edge::error::{ApiError, HeldOption, PollConflictDetail};
 use crate::edge::paging::{PagingParams, paging};
 use crate::edge::respond::{
@@ -24,10 +24,10 @@ use crate::refusals;
 use crate::store::PutPoll;
 use crate::voting::Order;
 
-refusals!(ListRefusals: [invalid_query(), AdminDisabled, Unauthorized, ForbiddenRole, locked_out(), StoreUnavailable]);
-refusals!(PollRefusals: [PollNotFound, AdminDisabled, Unauthorized, ForbiddenRole, locked_out(), StoreUnavailable]);
+refusals!(ListRefusals: [invalid_query(), SiteNotFound, AdminDisabled, Unauthorized, ForbiddenRole, locked_out(), StoreUnavailable]);
+refusals!(PollRefusals: [PollNotFound, SiteNotFound, AdminDisabled, Unauthorized, ForbiddenRole, locked_out(), StoreUnavailable]);
 refusals!(ChangeRefusals: [
-    PollNotFound,
+    PollNotFound, SiteNotFound,
     AdminDisabled,
     Unauthorized,
     ForbiddenRole,
@@ -42,7 +42,7 @@ refusals!(CreateRefusals: [
     invalid_poll(),
     invalid_character(),
     poll_has_ballots(),
-    PublishedWithBallots,
+    PublishedWithBallots, SiteNotFound,
     AdminDisabled,
     Unauthorized,
     ForbiddenRole,
@@ -58,7 +58,7 @@ refusals!(PutRefusals: [
     invalid_character(),
     poll_has_ballots(),
     PublishedWithBallots,
-    PollNotFound,
+    PollNotFound, SiteNotFound,
     AdminDisabled,
     Unauthorized,
     ForbiddenRole,
@@ -70,7 +70,7 @@ refusals!(ReopenRefusals: [
     invalid_body(),
     unsupported_media_type("application/json"),
     invalid_json(),
-    PollNotFound,
+    PollNotFound, SiteNotFound,
     invalid_poll(),
     AdminDisabled,
     Unauthorized,
@@ -78,19 +78,6 @@ refusals!(ReopenRefusals: [
     locked_out(),
     StoreUnavailable,
 ]);
-refusals!(BaselineRefusals: [
-    admin_payload_too_large(),
-    invalid_body(),
-    unsupported_media_type("application/json"),
-    invalid_json(),
-    invalid_baseline(),
-    AdminDisabled,
-    Unauthorized,
-    ForbiddenRole,
-    locked_out(),
-    StoreUnavailable,
-]);
-
 fn ok(api: &AdminApi, state: &crate::store::PollState) -> Response {
     json_response(StatusCode::OK, &api.admin_poll(state, None))
 }
@@ -103,16 +90,17 @@ fn ok(api: &AdminApi, state: &crate::store::PollState) -> Response {
 #[utoipa::path(
     get, path = "/admin/polls", tag = "admin", operation_id = "listPolls",
     security(("bearer" = [])),
-    params(PagingParams),
+    params(PagingParams, Site),
     responses((status = 200, description = "A page of the polls.", body = AdminPolls), ListRefusals),
 )]
 pub async fn list_polls(
     State(api): State<Arc<AdminApi>>,
-    _: Signed<Read>,
+    signed: Signed<Read, Named>,
     uri: Uri,
 ) -> Result<Response, ApiError> {
     let paging = paging(uri.query())?;
-    let listed = api.editing.voting.list(Order::ById, paging, None).await?;
+    let voting = &api.polls_of(&signed.site)?.voting;
+    let listed = voting.list(Order::ById, paging, None).await?;
     let body = AdminPolls {
         polls: listed
             .items
@@ -133,7 +121,7 @@ pub async fn list_polls(
 #[utoipa::path(
     post, path = "/admin/polls", tag = "admin", operation_id = "createPoll",
     security(("bearer" = [])),
-    params(Force),
+    params(Force, Site),
     request_body(content = schema::PollSpec, content_type = "application/json"),
     responses(
         (status = 201, description = "Created (`result`: `created`).", body = AdminPoll),
@@ -141,28 +129,27 @@ pub async fn list_polls(
 )]
 pub async fn create_poll(
     State(api): State<Arc<AdminApi>>,
-    signed: Signed<EditPolls>,
+    signed: Signed<EditPolls, Named>,
     headers: HeaderMap,
     uri: Uri,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let who = signed.who;
-    api.put_poll(&who, &headers, &uri, body, None).await
+    api.put_poll(&signed, &headers, &uri, body, None).await
 }
 
 /// Read a poll
 #[utoipa::path(
     get, path = "/admin/polls/{id}", tag = "admin", operation_id = "getAdminPoll",
     security(("bearer" = [])),
-    params(Poll),
+    params(Poll, Site),
     responses((status = 200, description = "The poll and its results.", body = AdminPoll), PollRefusals),
 )]
 pub async fn get_poll(
     State(api): State<Arc<AdminApi>>,
     path: PollPath,
-    _: Signed<Read>,
+    signed: Signed<Read, Named>,
 ) -> Result<Response, ApiError> {
-    Ok(ok(&api, &api.state(&poll_id(path)?).await?))
+    Ok(ok(&api, &api.state(&signed.site, &poll_id(path)?).await?))
 }
 
 /// Create or replace a poll by id
@@ -172,7 +159,7 @@ pub async fn get_poll(
 #[utoipa::path(
     put, path = "/admin/polls/{id}", tag = "admin", operation_id = "putPoll",
     security(("bearer" = [])),
-    params(Poll, Force),
+    params(Poll, Force, Site),
     request_body(content = schema::PollSpec, content_type = "application/json"),
     responses(
         (status = 201, description = "Created (`result`: `created`).", body = AdminPoll),
@@ -181,14 +168,13 @@ pub async fn get_poll(
 pub async fn put_poll(
     State(api): State<Arc<AdminApi>>,
     path: PollPath,
-    signed: Signed<EditPolls>,
+    signed: Signed<EditPolls, Named>,
     headers: HeaderMap,
     uri: Uri,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let who = signed.who;
     let id = poll_id(path)?;
-    api.put_poll(&who, &headers, &uri, body, Some(id)).await
+    api.put_poll(&signed, &headers, &uri, body, Some(id)).await
 }
 
 /// Delete a poll
@@ -198,16 +184,16 @@ pub async fn put_poll(
 #[utoipa::path(
     delete, path = "/admin/polls/{id}", tag = "admin", operation_id = "deletePoll",
     security(("bearer" = [])),
-    params(Poll),
+    params(Poll, Site),
     responses((status = 200, description = "What was deleted.", body = Deleted), ChangeRefusals),
 )]
 pub async fn delete_poll(
     State(api): State<Arc<AdminApi>>,
     path: PollPath,
-    signed: Signed<EditPolls>,
+    signed: Signed<EditPolls, Named>,
 ) -> Result<Response, ApiError> {
-    let who = signed.who;
-    let gone = api.editing.delete(&who, &poll_id(path)?).await?;
+    let editing = api.polls_of(&signed.site)?;
+    let gone = editing.delete(&signed.who, &poll_id(path)?).await?;
     let deleted = Deleted {
         id: gone.poll.id.as_str().to_owned(),
         votes: gone.votes.iter().sum(),
@@ -222,16 +208,19 @@ pub async fn delete_poll(
 #[utoipa::path(
     post, path = "/admin/polls/{id}/close", tag = "admin", operation_id = "closePoll",
     security(("bearer" = [])),
-    params(Poll),
+    params(Poll, Site),
     responses((status = 200, description = "The closed poll and its results.", body = AdminPoll), ChangeRefusals),
 )]
 pub async fn close_poll(
     State(api): State<Arc<AdminApi>>,
     path: PollPath,
-    signed: Signed<EditPolls>,
+    signed: Signed<EditPolls, Named>,
 ) -> Result<Response, ApiError> {
-    let who = signed.who;
-    Ok(ok(&api, &api.editing.close(&who, &poll_id(path)?).await?))
+    let editing = api.polls_of(&signed.site)?;
+    Ok(ok(
+        &api,
+        &editing.close(&signed.who, &poll_id(path)?).await?,
+    ))
 }
 
 /// Reopen a poll
@@ -243,21 +232,24 @@ pub async fn close_poll(
 #[utoipa::path(
     post, path = "/admin/polls/{id}/reopen", tag = "admin", operation_id = "reopenPoll",
     security(("bearer" = [])),
-    params(Poll),
+    params(Poll, Site),
     request_body(content = Option<Reopen>, content_type = "application/json"),
     responses((status = 200, description = "The reopened poll.", body = AdminPoll), ReopenRefusals),
 )]
 pub async fn reopen_poll(
     State(api): State<Arc<AdminApi>>,
     path: PollPath,
-    signed: Signed<EditPolls>,
+    signed: Signed<EditPolls, Named>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let who = signed.who;
     let id = poll_id(path)?;
     let closes_at = api.reopen_until(&headers, body).await?;
-    Ok(ok(&api, &api.editing.reopen(&who, &id, closes_at).await?))
+    let editing = api.polls_of(&signed.site)?;
+    Ok(ok(
+        &api,
+        &editing.reopen(&signed.who, &id, closes_at).await?,
+    ))
 }
 
 /// Archive a poll
@@ -267,47 +259,19 @@ pub async fn reopen_poll(
 #[utoipa::path(
     post, path = "/admin/polls/{id}/archive", tag = "admin", operation_id = "archivePoll",
     security(("bearer" = [])),
-    params(Poll),
+    params(Poll, Site),
     responses((status = 200, description = "The archived poll.", body = AdminPoll), ChangeRefusals),
 )]
 pub async fn archive_poll(
     State(api): State<Arc<AdminApi>>,
     path: PollPath,
-    signed: Signed<EditPolls>,
+    signed: Signed<EditPolls, Named>,
 ) -> Result<Response, ApiError> {
-    let who = signed.who;
-    Ok(ok(&api, &api.editing.archive(&who, &poll_id(path)?).await?))
-}
-
-/// Set the counter baseline
-///
-/// The visits counted before this service (e.g. `7582803`): `total` is the
-/// baseline plus every visit.
-#[utoipa::path(
-    put, path = "/admin/counter/baseline", tag = "admin", operation_id = "putBaseline",
-    security(("bearer" = [])),
-    request_body(content = Baseline, content_type = "application/json"),
-    responses((status = 200, description = "The baseline set.", body = Baseline), BaselineRefusals),
-)]
-pub async fn put_baseline(
-    State(api): State<Arc<AdminApi>>,
-    signed: Signed<EditPolls>,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Response, ApiError> {
-    let who = signed.who;
-    let value = json_body(&headers, body).await?;
-    let bad = || {
-        ApiError::InvalidBaseline(format!(
-            "baseline must be a whole number from 0 to {MAX_BASELINE}"
-        ))
-    };
-    let Baseline { baseline } = serde_json::from_value(value).map_err(|_| bad())?;
-    if baseline > MAX_BASELINE {
-        return Err(bad());
-    }
-    api.editing.set_baseline(&who, baseline).await?;
-    Ok(json_response(StatusCode::OK, &Baseline { baseline }))
+    let editing = api.polls_of(&signed.site)?;
+    Ok(ok(
+        &api,
+        &editing.archive(&signed.who, &poll_id(path)?).await?,
+    ))
 }
 
 impl AdminApi {
@@ -342,9 +306,9 @@ impl AdminApi {
         Ok(Some(at))
     }
 
-    async fn put_poll(
+    async fn put_poll<N: Needs>(
         &self,
-        who: &str,
+        signed: &Signed<N, Named>,
         headers: &HeaderMap,
         uri: &Uri,
         body: Body,
@@ -374,7 +338,8 @@ impl AdminApi {
             PollError::Character(bad) => ApiError::InvalidCharacter(bad),
             other => ApiError::InvalidPoll(other.to_string()),
         })?;
-        let (status, result) = match self.editing.put(who, &poll, force).await? {
+        let editing = self.polls_of(&signed.site)?;
+        let (status, result) = match editing.put(&signed.who, &poll, force).await? {
             PutPoll::Created => (StatusCode::CREATED, Put::Created),
             PutPoll::Replaced => (StatusCode::OK, Put::Replaced),
             PutPoll::Unchanged => (StatusCode::OK, Put::Unchanged),
@@ -388,7 +353,7 @@ impl AdminApi {
                 }));
             }
         };
-        let state = self.state(&poll.id).await?;
+        let state = self.state(&signed.site, &poll.id).await?;
         Ok(json_response(
             status,
             &self.admin_poll(&state, Some(result)),

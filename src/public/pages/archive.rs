@@ -9,27 +9,29 @@ use http::{HeaderMap, StatusCode, Uri};
 use maud::{Markup, html};
 
 use super::dates::when;
+use super::poll::carry;
 use super::results::shown_note;
-use super::{Depth, Look};
+use super::{Depth, Look, named_site};
 use crate::edge::error::ApiError;
 use crate::edge::paging::{PagingParams, paging};
 use crate::edge::respond::Response;
 use crate::edge::schema;
 use crate::edge::text::{Lang, text, tr};
 use crate::edge::visitor::reader;
+use crate::ids::SiteId;
 use crate::poll::{PollStatus, Results};
-use crate::public::params::{FirstPartyId, Lang as LangParam, VisitorCookie};
+use crate::public::params::{FirstPartyId, Lang as LangParam, PollSite, VisitorCookie};
 use crate::public::polls::PollsApi;
 use crate::refusals;
 use crate::voting::{Listed, Paging, PollView};
 
-fn entry(look: &Look, lang: Lang, view: &PollView) -> Markup {
+fn entry(look: &Look, (lang, site): (Lang, Option<&SiteId>), view: &PollView) -> Markup {
     let t = text(lang);
     let poll = &view.state.poll;
     let results = Results::new(poll, &view.state.votes);
     html! {
         li {
-            a href={ "polls/" (poll.id) "?lang=" (lang.code()) } { (poll.question) }
+            a href={ "polls/" (poll.id) "?" (carry(lang, site, None)) } { (poll.question) }
             p.tally-hint {
                 @if let Some(opens) = poll.opens_at { (t.opens_at) " " (when(opens, &look.tz, lang)) ". " }
                 @if let Some(closes) = poll.closes_at { (t.closes_at) " " (when(closes, &look.tz, lang)) "." }
@@ -51,11 +53,18 @@ fn entry(look: &Look, lang: Lang, view: &PollView) -> Markup {
 
 /// The links to the pages before and after this one, and where it sits:
 /// each link keeps the page's language, size and way back to the article.
-fn pager(lang: Lang, listed: &Listed<PollView>, back: Option<&str>) -> Markup {
+fn pager(
+    (lang, site): (Lang, Option<&SiteId>),
+    listed: &Listed<PollView>,
+    back: Option<&str>,
+) -> Markup {
     let link = |paging: Paging| {
         let mut query = form_urlencoded::Serializer::new(String::new());
+        query.append_pair("lang", lang.code());
+        if let Some(site) = site {
+            query.append_pair("site", site.as_str());
+        }
         query
-            .append_pair("lang", lang.code())
             .append_pair("offset", &paging.offset().to_string())
             .append_pair("limit", &paging.limit().to_string());
         if let Some(back) = back {
@@ -87,7 +96,8 @@ fn pager(lang: Lang, listed: &Listed<PollView>, back: Option<&str>) -> Markup {
     }
 }
 
-refusals!(ArchivePageRefusals, pages: [invalid_query(), InvalidVisitor, StoreUnavailable]);
+refusals!(ArchivePageRefusals, pages: [invalid_query(), InvalidVisitor, SiteRequired, SiteNotFound,
+    StoreUnavailable]);
 
 /// The archive of polls
 ///
@@ -98,7 +108,7 @@ refusals!(ArchivePageRefusals, pages: [invalid_query(), InvalidVisitor, StoreUna
 /// ("Previous page", "Next page") link to the pages around it.
 #[utoipa::path(
     get, path = "/polls", tag = "pages", operation_id = "getArchivePage",
-    params(LangParam, PagingParams, VisitorCookie, FirstPartyId),
+    params(PollSite, LangParam, PagingParams, VisitorCookie, FirstPartyId),
     responses(
         (status = 200, description = "The page.", body = schema::HtmlPage,
             content_type = "text/html; charset=utf-8",
@@ -120,8 +130,10 @@ pub async fn get_archive_page(
     let t = text(lang);
     let paging = paging(uri.query())?;
     let person = reader(&headers)?;
-    let listed = api.voting.archive(person.as_ref(), paging).await?;
+    let listed = api.named(&uri)?.archive(person.as_ref(), paging).await?;
     let now = api.now();
+    let site = named_site(uri.query());
+    let here = (lang, site.as_ref());
     let section = |status: PollStatus, title: &str| {
         let group: Vec<&PollView> = listed
             .items
@@ -131,7 +143,7 @@ pub async fn get_archive_page(
         html! {
             @if !group.is_empty() {
                 h2 { (title) }
-                ul.tally-archive { @for view in group { (entry(look, lang, view)) } }
+                ul.tally-archive { @for view in group { (entry(look, here, view)) } }
             }
         }
     };
@@ -142,8 +154,15 @@ pub async fn get_archive_page(
         (section(PollStatus::Open, t.archive_open))
         (section(PollStatus::NotYetOpen, t.archive_upcoming))
         (section(PollStatus::Closed, t.archive_closed))
-        (pager(lang, &listed, back.as_deref()))
+        (pager(here, &listed, back.as_deref()))
     };
-    let page = look.layout(lang, Depth::Top, t.archive_title, back.as_deref(), body);
+    let page = look.layout(
+        lang,
+        here.1,
+        Depth::Top,
+        t.archive_title,
+        back.as_deref(),
+        body,
+    );
     Ok(look.page(StatusCode::OK, page))
 }

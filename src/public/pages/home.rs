@@ -7,7 +7,8 @@ use axum::extract::State;
 use http::{StatusCode, Uri};
 use maud::html;
 
-use super::Depth;
+use super::poll::carry;
+use super::{Depth, named_site};
 use crate::edge::respond::Response;
 use crate::edge::schema;
 use crate::edge::text::text;
@@ -35,17 +36,18 @@ pub async fn get_home(State(api): State<Arc<PollsApi>>, uri: Uri) -> Response {
     let look = &api.look;
     let lang = look.lang(uri.query());
     let t = text(lang);
+    let site = named_site(uri.query());
     let body = html! {
         h1 { (t.home_title) }
         p { (t.home_intro) }
         ul {
             li { a href="demo" { (t.home_demo) } }
-            li { a href={ "polls?lang=" (lang.code()) } { (t.archive_title) } }
+            li { a href={ "polls?" (carry(lang, site.as_ref(), None)) } { (t.archive_title) } }
             li { a href="openapi.json" { (t.home_api) } }
         }
     };
     look.page(
         StatusCode::OK,
-        look.layout(lang, Depth::Top, t.home_title, None, body),
+        look.layout(lang, site.as_ref(), Depth::Top, t.home_title, None, body),
     )
 }

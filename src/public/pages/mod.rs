@@ -24,6 +24,13 @@ use crate::edge::error::ApiError;
 use crate::edge::origin::Origins;
 use crate::edge::respond::{Response, bytes_response, query_param};
 use crate::edge::text::{Lang, text};
+use crate::ids::SiteId;
+
+/// The site a page's request named, which the links it renders keep
+/// (checked already: the page was found for it).
+fn named_site(query: Option<&str>) -> Option<SiteId> {
+    query_param(query, "site").and_then(|s| SiteId::parse(&s).ok())
+}
 
 /// Where a page sits below tally's root, for relative links to the root.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,10 +134,12 @@ impl Look {
         })
     }
 
-    /// A whole page around `body`.
+    /// A whole page around `body`; its links keep the `site` the request
+    /// named.
     fn layout(
         &self,
         lang: Lang,
+        site: Option<&SiteId>,
         depth: Depth,
         title: &str,
         back: Option<&str>,
@@ -169,7 +178,7 @@ impl Look {
                         @if let Some(home) = &portal.home {
                             a href=(home) { (t.portal_home) }
                         }
-                        a href={ (depth.root()) "polls?lang=" (lang.code()) } { (t.archive_title) }
+                        a href={ (depth.root()) "polls?" (poll::carry(lang, site, None)) } { (t.archive_title) }
                     }
                 }
             }
@@ -196,15 +205,22 @@ impl Look {
     }
 }
 
-/// An error as a page: what went wrong, in words, and its code.
-pub fn error_page(look: &Look, lang: Lang, depth: Depth, error: &ApiError) -> Response {
+/// An error as a page: what went wrong, in words, and its code; its links
+/// keep the site the request (its `query`) named.
+pub fn error_page(
+    look: &Look,
+    (lang, query): (Lang, Option<&str>),
+    depth: Depth,
+    error: &ApiError,
+) -> Response {
     let t = text(lang);
     let body = html! {
         h1 { (t.error_title) }
         p role="alert" { (error.message(lang)) }
         p.tally-code { (t.error_code) ": " code { (error.code()) } }
     };
-    let page = look.layout(lang, depth, t.error_title, None, body);
+    let site = named_site(query);
+    let page = look.layout(lang, site.as_ref(), depth, t.error_title, None, body);
     let mut response = look.page(error.status(), page);
     for (name, value) in error.headers() {
         response.headers_mut().insert(name, value);

@@ -9,7 +9,7 @@ use http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use maud::{Markup, html};
 
 use super::results::{results_body, shown_note, status_note};
-use super::{Depth, Look};
+use super::{Depth, Look, named_site};
 use crate::edge::client::Client;
 use crate::edge::error::ApiError;
 use crate::edge::origin::Naming;
@@ -17,18 +17,25 @@ use crate::edge::respond::{Response, bytes_response, media_type_is};
 use crate::edge::schema;
 use crate::edge::text::{Lang, text};
 use crate::edge::visitor::{claims, cookie_header, user_agent};
-use crate::ids::BallotId;
+use crate::ids::{BallotId, SiteId};
 use crate::poll::{ChoiceError, PollStatus, Verdict};
-use crate::public::params::{FirstPartyId, Lang as LangParam, Origin, Poll, VisitorCookie};
+use crate::public::params::{
+    FirstPartyId, Lang as LangParam, Origin, Poll, PollSite, VisitorCookie,
+};
 use crate::public::polls::{PollPath, PollsApi, option_ids};
 use crate::public::votes::Proof;
 use crate::refusals;
 use crate::store::PollState;
 use crate::voting::PollView;
 
-/// `?lang=…` and `&back=…` for links from one page to the next.
-pub(super) fn carry(lang: Lang, back: Option<&str>) -> String {
+/// `?lang=…`, `&site=…` and `&back=…` for links from one page to the
+/// next.
+pub(super) fn carry(lang: Lang, site: Option<&SiteId>, back: Option<&str>) -> String {
     let mut query = format!("lang={}", lang.code());
+    if let Some(site) = site {
+        query.push_str("&site=");
+        query.push_str(site.as_str());
+    }
     if let Some(back) = back {
         query.push_str("&back=");
         query.extend(form_urlencoded::byte_serialize(back.as_bytes()));
@@ -37,7 +44,12 @@ pub(super) fn carry(lang: Lang, back: Option<&str>) -> String {
 }
 
 /// The form; `error` says what was wrong with the last try.
-fn form(state: &PollState, lang: Lang, back: Option<&str>, error: Option<&str>) -> Markup {
+fn form(
+    state: &PollState,
+    (lang, site): (Lang, Option<&SiteId>),
+    back: Option<&str>,
+    error: Option<&str>,
+) -> Markup {
     let t = text(lang);
     let poll = &state.poll;
     let kind = if poll.max_choices > 1 {
@@ -46,7 +58,7 @@ fn form(state: &PollState, lang: Lang, back: Option<&str>, error: Option<&str>) 
         "radio"
     };
     html! {
-        form.tally-poll method="post" action={ (poll.id) "?lang=" (lang.code()) } {
+        form.tally-poll method="post" action={ (poll.id) "?" (carry(lang, site, None)) } {
             fieldset {
                 legend { (poll.question) }
                 @if poll.max_choices > 1 {
@@ -79,7 +91,7 @@ fn form(state: &PollState, lang: Lang, back: Option<&str>, error: Option<&str>) 
 fn poll_body(
     look: &Look,
     view: &PollView,
-    lang: Lang,
+    (lang, site): (Lang, Option<&SiteId>),
     back: Option<&str>,
     now: jiff::Timestamp,
 ) -> Markup {
@@ -89,7 +101,7 @@ fn poll_body(
     let status = poll.status(now);
     let results_link = html! {
         @if view.visible() {
-            p { a href={ (poll.id) "/results?" (carry(lang, back)) } { (t.see_results) } }
+            p { a href={ (poll.id) "/results?" (carry(lang, site, back)) } { (t.see_results) } }
         } @else {
             p.tally-hint { (shown_note(look, lang, view)) }
         }
@@ -101,7 +113,7 @@ fn poll_body(
             (results_link)
         } @else {
             h1 { (t.poll_title) }
-            (form(state, lang, back, None))
+            (form(state, (lang, site), back, None))
             @if let Some(closes) = poll.closes_at {
                 p.tally-hint { (t.closes_at) " " (super::dates::when(closes, &look.tz, lang)) "." }
             }
@@ -110,7 +122,8 @@ fn poll_body(
     }
 }
 
-refusals!(PollPageRefusals, pages: [PollNotFound, InvalidVisitor, StoreUnavailable]);
+refusals!(PollPageRefusals, pages: [PollNotFound, InvalidVisitor, SiteRequired, SiteNotFound,
+    StoreUnavailable]);
 
 /// The poll as an HTML form
 ///
@@ -120,7 +133,7 @@ refusals!(PollPageRefusals, pages: [PollNotFound, InvalidVisitor, StoreUnavailab
 /// not open, a notice and a link to the results. Vietnamese by default.
 #[utoipa::path(
     get, path = "/polls/{id}", tag = "pages", operation_id = "getPollPage",
-    params(Poll, LangParam, VisitorCookie, FirstPartyId),
+    params(Poll, PollSite, LangParam, VisitorCookie, FirstPartyId),
     responses(
         (status = 200, description = "The page.", body = schema::HtmlPage,
             content_type = "text/html; charset=utf-8",
@@ -143,19 +156,22 @@ pub async fn get_poll_page(
     let look = &api.look;
     let lang = look.lang(uri.query());
     let back = look.back_link(uri.query(), &headers);
+    let voting = api.named(&uri)?;
     let agent = user_agent(&headers).unwrap_or_default();
     let identity = api
         .visitors
-        .identify(api.visitors.primary(), claims(&headers)?, client.ip, agent)
+        .identify(voting.site(), claims(&headers)?, client.ip, agent)
         .await;
-    let view = api
-        .voting
+    let view = voting
         .view(&id, identity.person())
         .await?
         .ok_or(ApiError::PollNotFound)?;
-    let body = poll_body(look, &view, lang, back.as_deref(), api.now());
+    let site = named_site(uri.query());
+    let here = (lang, site.as_ref());
+    let body = poll_body(look, &view, here, back.as_deref(), api.now());
     let page = look.layout(
         lang,
+        site.as_ref(),
         Depth::Poll,
         text(lang).poll_title,
         back.as_deref(),
@@ -175,6 +191,9 @@ pub async fn get_poll_page(
 refusals!(FormRefusals, pages: [
     OriginRequired,
     OriginNotAllowed,
+    ForeignOrigin,
+    SiteRequired,
+    SiteNotFound,
     PollNotFound,
     unsupported_media_type("application/x-www-form-urlencoded"),
     invalid_option(),
@@ -202,7 +221,7 @@ refusals!(FormRefusals, pages: [
 /// says).
 #[utoipa::path(
     post, path = "/polls/{id}", tag = "pages", operation_id = "postPollForm",
-    params(Poll, LangParam, VisitorCookie, FirstPartyId, Origin),
+    params(Poll, PollSite, LangParam, VisitorCookie, FirstPartyId, Origin),
     request_body(content(
         (schema::FormBallot = "application/x-www-form-urlencoded", examples(
             ("one" = (summary = "Tốt", value = json!({"option": ["tot"]}))),
@@ -238,6 +257,7 @@ pub async fn post_poll_form(
     let look = &api.look;
     let lang = look.lang(uri.query());
     api.ballot_from(&headers, &uri, &client, Naming::Required)?;
+    let voting = api.ballot_site(&headers, &uri, &client)?;
     if !media_type_is(&headers, &["application/x-www-form-urlencoded"]) {
         return Err(ApiError::UnsupportedMediaType {
             expected: "application/x-www-form-urlencoded",
@@ -251,14 +271,16 @@ pub async fn post_poll_form(
             .map(|(_, v)| v.as_str())
     };
     // The article the form was opened from, as the poll page carried it.
-    let back_query = named("back").next().map(|b| carry(lang, Some(b)));
+    let back_query = named("back").next().map(|b| carry(lang, None, Some(b)));
     let back = look.back_link(back_query.as_deref(), &headers);
     let choices = option_ids(named("option"))?;
+    let site = named_site(uri.query());
+    let here = (lang, site.as_ref());
     let cast = api
         .cast(
+            (voting, &poll),
             &headers,
             &client,
-            &poll,
             choices,
             named("ballot").next(),
             Proof::Form,
@@ -270,16 +292,23 @@ pub async fn post_poll_form(
             ChoiceError::TooMany { .. } => t.too_many,
             _ => t.choose_one,
         };
-        let body = html! { h1 { (t.poll_title) } (form(&cast.vote.state, lang, back.as_deref(), Some(message))) };
-        let page = look.layout(lang, Depth::Poll, t.poll_title, back.as_deref(), body);
+        let body = html! { h1 { (t.poll_title) } (form(&cast.vote.state, here, back.as_deref(), Some(message))) };
+        let page = look.layout(
+            lang,
+            here.1,
+            Depth::Poll,
+            t.poll_title,
+            back.as_deref(),
+            body,
+        );
         return Ok(look.page(StatusCode::BAD_REQUEST, page));
     }
     if cast.vote.verdict == Verdict::AddressCapReached {
-        return Err(api.verdict(&cast.vote, "/polls/{id}").unwrap_err());
+        return Err(api.verdict(voting, &cast.vote, "/polls/{id}").unwrap_err());
     }
     let mut response = if cast.by_person {
         // Relative to /…/polls/{id}: the results page beside it.
-        let location = format!("{poll}/results?{}", carry(lang, back.as_deref()));
+        let location = format!("{poll}/results?{}", carry(lang, here.1, back.as_deref()));
         let mut response = bytes_response(
             StatusCode::SEE_OTHER,
             "text/plain; charset=utf-8",
@@ -291,10 +320,11 @@ pub async fn post_poll_form(
         }
         response
     } else {
-        let view = api.voting.voter_view(cast.vote.state.clone());
-        let body = results_body(look, &view, lang, back.as_deref(), api.now(), Depth::Poll);
+        let view = voting.voter_view(cast.vote.state.clone());
+        let body = results_body(look, &view, here, back.as_deref(), api.now(), Depth::Poll);
         let page = look.layout(
             lang,
+            here.1,
             Depth::Poll,
             text(lang).results_title,
             back.as_deref(),

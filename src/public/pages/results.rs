@@ -9,14 +9,15 @@ use maud::{Markup, html};
 
 use super::dates::when;
 use super::poll::carry;
-use super::{Depth, Look};
+use super::{Depth, Look, named_site};
 use crate::edge::error::ApiError;
 use crate::edge::respond::Response;
 use crate::edge::schema;
 use crate::edge::text::{Lang, text};
 use crate::edge::visitor::reader;
+use crate::ids::SiteId;
 use crate::poll::{PollStatus, Results, Shown};
-use crate::public::params::{FirstPartyId, Lang as LangParam, Poll, VisitorCookie};
+use crate::public::params::{FirstPartyId, Lang as LangParam, Poll, PollSite, VisitorCookie};
 use crate::public::polls::{PollPath, PollsApi};
 use crate::refusals;
 use crate::voting::PollView;
@@ -114,7 +115,7 @@ fn bars(lang: Lang, view: &PollView) -> Markup {
 pub(super) fn results_body(
     look: &Look,
     view: &PollView,
-    lang: Lang,
+    (lang, site): (Lang, Option<&SiteId>),
     back: Option<&str>,
     now: jiff::Timestamp,
     depth: Depth,
@@ -136,12 +137,13 @@ pub(super) fn results_body(
             p.tally-hint role="status" { (shown_note(look, lang, view)) }
         }
         @if may_vote {
-            p { a href={ (to_poll) (poll.id) "?" (carry(lang, back)) } { (t.back_to_poll) } }
+            p { a href={ (to_poll) (poll.id) "?" (carry(lang, site, back)) } { (t.back_to_poll) } }
         }
     }
 }
 
-refusals!(ResultsPageRefusals, pages: [PollNotFound, InvalidVisitor, StoreUnavailable]);
+refusals!(ResultsPageRefusals, pages: [PollNotFound, InvalidVisitor, SiteRequired, SiteNotFound,
+    StoreUnavailable]);
 
 /// A poll's results as an HTML page
 ///
@@ -152,7 +154,7 @@ refusals!(ResultsPageRefusals, pages: [PollNotFound, InvalidVisitor, StoreUnavai
 /// only for the person whose cookie voted.
 #[utoipa::path(
     get, path = "/polls/{id}/results", tag = "pages", operation_id = "getResultsPage",
-    params(Poll, LangParam, VisitorCookie, FirstPartyId,
+    params(Poll, PollSite, LangParam, VisitorCookie, FirstPartyId,
         ("back" = Option<String>, Query, description = "The article the visitor came from: shown as a link back when it is a page of `TALLY_ALLOWED_ORIGINS` (else ignored; never a redirect)."),
     ),
     responses(
@@ -177,20 +179,22 @@ pub async fn get_results_page(
     let back = look.back_link(uri.query(), &headers);
     let person = reader(&headers)?;
     let view = api
-        .voting
+        .named(&uri)?
         .view(&id, person.as_ref())
         .await?
         .ok_or(ApiError::PollNotFound)?;
+    let site = named_site(uri.query());
     let body = results_body(
         look,
         &view,
-        lang,
+        (lang, site.as_ref()),
         back.as_deref(),
         api.now(),
         Depth::Results,
     );
     let page = look.layout(
         lang,
+        site.as_ref(),
         Depth::Results,
         text(lang).results_title,
         back.as_deref(),

@@ -1,0 +1,63 @@
+//! What each site's services take from the settings: a site's counter
+//! and its polls, each with its own directory for what waits across a
+//! restart.
+
+use crate::config::Settings;
+use crate::counter::CounterSettings;
+use crate::ids::SiteId;
+use crate::voting::{KnownPolls, VotingSettings};
+
+/// What the counter of `site` needs from the settings. Each site's hits
+/// that could not be written at a shutdown wait in its own directory; the
+/// primary site's where they always did.
+pub fn counter_settings(settings: &Settings, site: &SiteId, primary: &SiteId) -> CounterSettings {
+    let spill = settings.data_dir.join("spill");
+    CounterSettings {
+        visit_window: settings.visit_window,
+        max_pages: settings.max_pages,
+        top_pages: settings.history_top_pages,
+        page_days: settings.history_page_days,
+        hit_buffer: settings.hit_buffer,
+        page_cache: settings.page_cache,
+        spill_dir: Some(if site == primary {
+            spill
+        } else {
+            spill.join("sites").join(site.as_str())
+        }),
+    }
+}
+
+/// What the polls of `site` need from the settings, and the poll ids
+/// every site's ballot metrics share. Each site journals its ballots to
+/// retract in its own directory; the primary site's where they always
+/// were.
+pub fn voting_settings(
+    settings: &Settings,
+    site: &SiteId,
+    primary: &SiteId,
+    known_polls: &KnownPolls,
+) -> VotingSettings {
+    let journal = settings.data_dir.join("retractions");
+    VotingSettings {
+        votes_per_address: settings.votes_per_address,
+        solved_votes_per_address: settings.solved_votes_per_address,
+        votes_per_network: settings.votes_per_network,
+        votes_per_ipv6_site: settings.votes_per_ipv6_site,
+        results_fresh: settings.flush_interval,
+        journal_dir: Some(if site == primary {
+            journal
+        } else {
+            journal.join("sites").join(site.as_str())
+        }),
+        // Without a key set, each site keeps its own in the store.
+        challenge_key: settings.challenge_key.as_ref().map(|k| {
+            let key = crate::challenge::key_from_secret(k.expose());
+            match site == primary {
+                true => key,
+                false => crate::challenge::site_key(key, site),
+            }
+        }),
+        challenge_level: settings.challenge_level,
+        known_polls: known_polls.clone(),
+    }
+}
