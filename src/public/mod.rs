@@ -12,6 +12,7 @@ mod params;
 pub mod polls;
 pub mod votes;
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use axum::extract::FromRef;
@@ -151,16 +152,23 @@ pub fn secure(response: &mut Response) {
 /// `Retry-After` is readable, so the widget can say how long to wait;
 /// preflights are cached for a day.
 pub fn cors_layer(origins: &[String]) -> CorsLayer {
-    let origins: Vec<HeaderValue> = origins
-        .iter()
-        .filter_map(|o| HeaderValue::from_str(o).ok())
-        .collect();
+    // A set behind one pointer: the door builds the layer per request, and
+    // a list of a province's thousand origins would be copied each time
+    // and searched one by one.
+    let origins: Arc<HashSet<HeaderValue>> = Arc::new(
+        origins
+            .iter()
+            .filter_map(|o| HeaderValue::from_str(o).ok())
+            .collect(),
+    );
     // Credentials are allowed only beside an allowed origin, so no answer
     // says so otherwise and none needs the header taken off afterwards.
-    let allowed = origins.clone();
+    let allowed = Arc::clone(&origins);
     let credentials = AllowCredentials::predicate(move |origin, _| allowed.contains(origin));
     CorsLayer::new()
-        .allow_origin(AllowOrigin::list(origins))
+        .allow_origin(AllowOrigin::predicate(move |origin, _| {
+            origins.contains(origin)
+        }))
         .allow_methods([Method::GET, Method::POST])
         .allow_headers([
             header::CONTENT_TYPE,

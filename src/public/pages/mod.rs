@@ -129,8 +129,7 @@ impl Look {
             .map(str::to_owned);
         asked.into_iter().chain(referer).find(|url| {
             url.len() <= 2048
-                && origin_of(url)
-                    .is_some_and(|o| self.origins.allowed().contains(&o.to_ascii_lowercase()))
+                && origin_of(url).is_some_and(|o| self.origins.allows(&o.to_ascii_lowercase()))
         })
     }
 
