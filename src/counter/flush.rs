@@ -21,6 +21,19 @@ use crate::store::{CounterQuery, CounterSnapshot, Keep, SiteFlush, StoreError};
 /// are written within about that long of its return.
 pub(super) const MOST_RETRY_WAIT: Duration = Duration::from_secs(2);
 
+/// Hits waiting that make a site busy: it is written every tick.
+const BUSY_HITS: u64 = 16;
+
+/// Whether a counter is due for the flush.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Due {
+    No,
+    /// This tick.
+    Now,
+    /// A quiet site's turn: this tick or, when many are, the next.
+    Quiet,
+}
+
 /// The counter's log lines that a lasting failure would repeat.
 #[derive(Default)]
 pub(super) struct Quiet {
@@ -69,6 +82,7 @@ impl Counter {
                     state.inflight = Some(state.pending.take_batch(id));
                 }
             }
+            self.asked.store(false, Ordering::Relaxed);
             let pages = state.pages.take_asked();
             (state.inflight.as_ref().map(|f| f.batch.clone()), pages)
         };
@@ -147,10 +161,29 @@ impl Counter {
         self.state().buffer.len()
     }
 
-    /// Whether the flush should visit this counter: it has something to
-    /// write, its store failed, or it was read since the last visit.
-    pub(super) fn due(&self) -> bool {
-        self.asked.swap(false, Ordering::Relaxed) || !self.store_ok() || self.has_unwritten()
+    /// Whether the flush should visit this counter now, and how: at once
+    /// if its store failed or a batch waits to be sent again, or it is busy
+    /// (at least [`BUSY_HITS`] hits waiting); as a quiet site if it has
+    /// hits to write or was read since and was last written `quiet_every`
+    /// ago. A quiet site, a commune with a hit now and then, is written and
+    /// read back once in `quiet_every` rather than every tick: a province's
+    /// thousand sites take a fraction of the store's calls, and each site's
+    /// own answers still count what waits.
+    pub(super) fn due(&self, quiet_every: Duration) -> Due {
+        let state = self.state();
+        if !state.store_ok
+            || state.inflight.is_some()
+            || !state.spilled.is_empty()
+            || !state.buffer.is_empty()
+            || state.pending.hits() >= BUSY_HITS
+        {
+            return Due::Now;
+        }
+        let wants = self.asked.load(Ordering::Relaxed) || !state.pending.is_empty();
+        match wants && state.stored_at.is_none_or(|at| at.elapsed() >= quiet_every) {
+            true => Due::Quiet,
+            false => Due::No,
+        }
     }
 
     pub(super) fn store_ok(&self) -> bool {

@@ -51,8 +51,10 @@ pub const ONLINE_WINDOW: SignedDuration = SignedDuration::from_mins(5);
 /// Buffered hits replayed per flush while the store catches up.
 const REPLAY_PER_FLUSH: usize = 5_000;
 /// An answer read from a counter the flush has not read back for this
-/// long (an idle site's) reads it first.
-const READ_BACK_AFTER: Duration = Duration::from_secs(1);
+/// long (an idle site's) reads it first: longer than a quiet site waits
+/// for its flush at the default interval, so hits on a province's quiet
+/// sites leave their reads to the flush.
+const READ_BACK_AFTER: Duration = Duration::from_secs(3);
 /// Most pages one visitor's state remembers within a visit window; see
 /// [`visit`] for what happens beyond.
 pub const MOST_PAGES_PER_VISITOR: u32 = 512;

@@ -26,6 +26,8 @@ pub struct Pending {
     seen: HashMap<VisitId, (Timestamp, bool)>,
     /// How many of `seen` began here.
     new_visitors: u64,
+    /// Hits recorded since the last batch was taken.
+    hits: u64,
 }
 
 impl Pending {
@@ -36,6 +38,11 @@ impl Pending {
     /// Distinct pages with views waiting.
     pub fn page_count(&self) -> usize {
         self.pages.len()
+    }
+
+    /// Hits recorded since the last batch was taken.
+    pub fn hits(&self) -> u64 {
+        self.hits
     }
 
     pub fn has_page(&self, page: &PageId) -> bool {
@@ -51,6 +58,7 @@ impl Pending {
         seen: Option<(VisitId, Timestamp)>,
     ) -> bool {
         let new_visit = buckets.is_some();
+        self.hits += 1;
         if let Some(b) = buckets {
             *self.visits.entry(b).or_default() += 1;
         }

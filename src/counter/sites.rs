@@ -11,7 +11,7 @@ use futures_util::StreamExt as _;
 use tokio::sync::watch;
 
 use super::Counter;
-use super::flush::MOST_RETRY_WAIT;
+use super::flush::{Due, MOST_RETRY_WAIT};
 use crate::calendar::Day;
 use crate::ids::SiteId;
 use crate::pacing::Backoff;
@@ -19,8 +19,12 @@ use crate::sites::{SiteDef, Sites};
 use crate::store::{SiteFlush, StoreError};
 
 /// Most sites in one store call: a tick of a thousand sites' flushes
-/// takes a few round trips (one write transaction each, embedded).
-const SITES_PER_CALL: usize = 256;
+/// takes a few round trips (one write transaction each, embedded), and
+/// no call holds Redis, and the hits' touches behind it, for long.
+const SITES_PER_CALL: usize = 32;
+
+/// A quiet site is written once in this many ticks (see [`Counter::due`]).
+const QUIET_TICKS: u32 = 10;
 
 /// Reads (and outage replays) under way at once.
 const FLUSHES_AT_ONCE: usize = 32;
@@ -162,6 +166,8 @@ impl Counters {
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut backoff = Backoff::new(interval, MOST_RETRY_WAIT.max(interval));
         let mut next_try = Instant::now();
+        let quiet_every = interval * QUIET_TICKS;
+        let quiet_share = (self.all.len() / QUIET_TICKS as usize).max(FLUSHES_AT_ONCE);
         loop {
             tokio::select! {
                 _ = tick.tick() => {}
@@ -170,10 +176,21 @@ impl Counters {
             if Instant::now() < next_try {
                 continue;
             }
+            // The busy sites, and the quiet ones a share at a time, so a
+            // thousand quiet sites do not all come due on the same tick.
+            let mut quiet = 0;
             let due: Vec<&Arc<Counter>> = self
                 .all
                 .iter()
-                .filter(|c| Arc::ptr_eq(c, &self.primary) || c.due())
+                .filter(|c| match c.due(quiet_every) {
+                    _ if Arc::ptr_eq(c, &self.primary) => true,
+                    Due::Now => true,
+                    Due::Quiet if quiet < quiet_share => {
+                        quiet += 1;
+                        true
+                    }
+                    Due::Quiet | Due::No => false,
+                })
                 .collect();
             self.flush_all(&due).await;
             if self.all.iter().any(|c| !c.store_ok()) {

@@ -654,10 +654,16 @@ impl TestApp {
     pub async fn flushed(&self) {
         const FLUSHES: &str = "tally_batch_flush_duration_seconds_count";
         let before = self.metric(FLUSHES).await;
+        // A quiet site's hits wait a few ticks: every site's are written.
+        let written = || {
+            self.running
+                .as_ref()
+                .is_none_or(|r| !r.app.counters.has_unwritten())
+        };
         eventually(
             Duration::from_secs(15),
-            "two flushes after what was recorded",
-            async || (self.metric(FLUSHES).await >= before + 2.0).then_some(()),
+            "two flushes after what was recorded, every site's written",
+            async || (self.metric(FLUSHES).await >= before + 2.0 && written()).then_some(()),
         )
         .await
     }
