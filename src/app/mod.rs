@@ -23,13 +23,13 @@ use crate::edge::stream::Streams;
 use crate::editing::{Editing, Editings};
 use crate::history::History;
 use crate::identity::Visitors;
-use crate::ids::SiteId;
 use crate::metrics::Metrics;
 use crate::polls_file::read_polls_file;
 use crate::privacy::Privacy;
 use crate::retention::Retention;
 use crate::sessions::Sessions;
 use crate::site::Site;
+use crate::sites::Sites;
 use crate::store::piece::Holding;
 use crate::store::timed::TimedStore;
 use crate::store::{self, Store, StoreError};
@@ -79,7 +79,7 @@ pub fn sync_interval(flush_interval: Duration) -> Duration {
 /// Opens the store the settings name, stopping the start on credentials
 /// the store refuses (a setting to fix, where a store that is merely down
 /// is waited for).
-async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
+async fn open_store(settings: &Settings, sites: &Sites) -> anyhow::Result<Arc<dyn Store>> {
     let store = store::open_with(
         &settings.store,
         settings.redis_ca_file.as_deref(),
@@ -101,16 +101,22 @@ async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
     if let Err(StoreError::Corrupt(line)) = store.settle_schema().await {
         anyhow::bail!(line);
     }
-    if let Ok(Holding {
-        restoring: Some(cut),
-        ..
-    }) = store.holding(&SiteId::DEFAULT).await
-    {
-        anyhow::bail!(
-            "the store holds an incomplete restore (of an export cut at {}): run `tally restore` \
-             into an emptied store before serving",
-            crate::archive::restore::cut_time(cut)
-        );
+    // A restore marks every site it writes; a store that does not answer
+    // is not asked site after site.
+    for site in sites.all() {
+        match store.holding(&site.id).await {
+            Ok(Holding {
+                restoring: Some(cut),
+                ..
+            }) => anyhow::bail!(
+                "the store holds an incomplete restore of site {} (of an export cut at {}): run \
+                 `tally restore` into an emptied store before serving",
+                site.id,
+                crate::archive::restore::cut_time(cut)
+            ),
+            Ok(_) => {}
+            Err(_) => break,
+        }
     }
     Ok(store)
 }
@@ -119,9 +125,9 @@ impl App {
     /// Opens the store, builds the services, and applies the start-up
     /// configuration (baseline, polls file).
     pub async fn build(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<Self>> {
-        let raw = open_store(&settings).await?;
-        let metrics = Arc::new(Metrics::new(raw.kind()));
         let sites = Arc::new(crate::sites::load_sites(&settings)?);
+        let raw = open_store(&settings, &sites).await?;
+        let metrics = Arc::new(Metrics::new(raw.kind()));
         let site = Site {
             id: sites.primary().id.clone(),
             store: Arc::new(TimedStore::new(
@@ -195,7 +201,7 @@ impl App {
             Retention::new(site.clone(), &settings)
                 .with_polls_of(votings.all().iter().map(|v| v.site().clone())),
         );
-        let backups = Arc::new(crate::archive::Backups::new(site.clone()));
+        let backups = Arc::new(crate::archive::Backups::new(site.clone(), &sites));
         let bootstrap = Bootstrap {
             store: Arc::clone(&site.store),
             baseline: settings.counter_baseline,

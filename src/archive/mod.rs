@@ -17,6 +17,7 @@ use tokio::sync::mpsc;
 
 use crate::ids::SiteId;
 use crate::site::Site;
+use crate::sites::Sites;
 use crate::store::piece::{Piece, SINK_DEPTH};
 use crate::store::{Store, StoreError};
 use format::{Header, Writer};
@@ -24,14 +25,19 @@ use format::{Header, Writer};
 /// Compressed bytes gathered before they are handed to the stream.
 const CHUNK_BYTES: usize = 64 * 1024;
 
-/// Exports of a running deployment's site, for the ops listener.
+/// Exports of a running deployment, every site of it, for the ops
+/// listener.
 pub struct Backups {
+    /// The primary site: its store and clock serve every site's export.
     site: Site,
+    /// Every site served, in id order: what an export carries.
+    sites: Vec<SiteId>,
 }
 
 impl Backups {
-    pub fn new(site: Site) -> Self {
-        Self { site }
+    pub fn new(site: Site, sites: &Sites) -> Self {
+        let sites = sites.all().into_iter().map(|def| def.id.clone()).collect();
+        Self { site, sites }
     }
 
     /// Whether the store answers, so an export that cannot begin is
@@ -44,7 +50,7 @@ impl Backups {
     pub fn stream(&self) -> (Timestamp, mpsc::Receiver<std::io::Result<Bytes>>) {
         let cut = self.site.clock.now();
         let store = Arc::clone(&self.site.store);
-        (cut, export(store, self.site.id.clone(), cut))
+        (cut, export(store, self.sites.clone(), cut))
     }
 }
 
@@ -78,20 +84,28 @@ impl Pace {
     }
 }
 
-/// The export of `site` as a stream of compressed chunks, made as it is
-/// read: the store sends pieces into a bounded queue, so memory holds a
-/// few hundred pieces and one chunk, whatever the store's size. A failure
-/// ends the stream with an error, before the end line: what was received
-/// then reads as a cut file.
+/// The export of `sites` as a stream of compressed chunks, made as it is
+/// read: the header lists the sites, then each site's pieces follow, one
+/// site after another. The store sends pieces into a bounded queue, so
+/// memory holds a few hundred pieces and one chunk, whatever the store's
+/// size or the number of sites. A failure ends the stream with an error,
+/// before the end line: what was received then reads as a cut file.
 pub fn export(
     store: Arc<dyn Store>,
-    site: SiteId,
+    sites: Vec<SiteId>,
     cut: Timestamp,
 ) -> mpsc::Receiver<std::io::Result<Bytes>> {
     let (chunks, out) = mpsc::channel(4);
     let (sink, mut pieces) = mpsc::channel::<Piece>(SINK_DEPTH);
-    let header = Header::new(store.kind(), cut, &[site.as_str()]);
-    let reading = tokio::spawn(async move { store.export(&site, sink).await });
+    let names: Vec<&str> = sites.iter().map(SiteId::as_str).collect();
+    let header = Header::new(store.kind(), cut, &names);
+    let reading = tokio::spawn(async move {
+        let mut sent = 0;
+        for site in &sites {
+            sent += store.export(site, sink.clone()).await?;
+        }
+        Ok::<_, StoreError>(sent)
+    });
     // Encoding and compressing is the export's heaviest work: it runs on a
     // thread of its own, not on the workers that answer requests.
     let runtime = tokio::runtime::Handle::current();
