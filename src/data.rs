@@ -9,7 +9,7 @@ use std::time::Duration;
 use tally::archive::format::Header;
 use tally::archive::{check, fetch, restore};
 use tally::config::{BackupArgs, Settings};
-use tally::ids::SiteId;
+use tally::sites::{Sites, load_sites};
 use tally::store::{self, Store};
 
 /// How long the embedded store may hold a write before making it durable
@@ -75,9 +75,9 @@ async fn open(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
 #[tokio::main]
 pub async fn restore(settings: Settings, file: &Path, merge: bool) -> ExitCode {
     let run = async {
+        let served = load_sites(&settings)?;
         let store = open(&settings).await?;
-        let site = SiteId::DEFAULT;
-        let written = restore::restore(Arc::clone(&store), site, file, merge).await?;
+        let written = restore::restore(Arc::clone(&store), &served, file, merge).await?;
         store.sync().await?;
         anyhow::Ok(written)
     };
@@ -97,16 +97,12 @@ pub async fn check(settings: Settings, file: &Path, against: Option<&Path>) -> E
         let (there, there_is) = match against {
             Some(other) => (check::file_summary(other)?, other.display().to_string()),
             None => {
+                let served = load_sites(&settings)?;
                 let store = open(&settings).await?;
-                let site = SiteId::DEFAULT;
-                if let Some(cut) = store.holding(&site).await?.restoring {
-                    anyhow::bail!(
-                        "the store holds an incomplete restore (of an export cut at {})",
-                        restore::cut_time(cut)
-                    );
-                }
-                let summary = check::store_summary(store, site).await?;
-                (summary, "the store".to_owned())
+                (
+                    store_summary(store, &served, file).await?,
+                    "the store".to_owned(),
+                )
             }
         };
         anyhow::Ok((
@@ -130,6 +126,26 @@ pub async fn check(settings: Settings, file: &Path, against: Option<&Path>) -> E
     }
 }
 
+/// What the store holds of every site this tally serves or the export
+/// `file` lists; refused if a restore of any of them is incomplete.
+async fn store_summary(
+    store: Arc<dyn Store>,
+    served: &Sites,
+    file: &Path,
+) -> anyhow::Result<check::Summary> {
+    let header = restore::open(file)?.header().clone();
+    let sites = check::compared_sites(served, &header);
+    for site in &sites {
+        if let Some(cut) = store.holding(site).await?.restoring {
+            anyhow::bail!(
+                "the store holds an incomplete restore of site {site} (of an export cut at {})",
+                restore::cut_time(cut)
+            );
+        }
+    }
+    Ok(check::store_summary(store, &sites).await?)
+}
+
 /// Backup, restore, check: a running deployment moved into the store the
 /// settings name, and proved to hold the same counts.
 #[tokio::main]
@@ -141,13 +157,13 @@ pub async fn migrate(settings: Settings, from: &str, file: &Path) -> ExitCode {
     let run = async {
         let (header, records) = fetch::backup(from, &token, file).await?;
         said(file, &header, records);
+        let served = load_sites(&settings)?;
         let store = open(&settings).await?;
-        let site = SiteId::DEFAULT;
-        let written = restore::restore(Arc::clone(&store), site.clone(), file, false).await?;
+        let written = restore::restore(Arc::clone(&store), &served, file, false).await?;
         store.sync().await?;
         println!("{written} records restored");
         let here = check::file_summary(file)?;
-        let there = check::store_summary(store, site).await?;
+        let there = store_summary(store, &served, file).await?;
         anyhow::Ok((
             here.differences(&there, "the export", "the store"),
             here.len(),

@@ -9,7 +9,9 @@ use std::sync::Arc;
 
 use tokio::sync::mpsc;
 
+use super::format::Header;
 use crate::ids::SiteId;
+use crate::sites::Sites;
 use crate::store::piece::{Period, Piece, SINK_DEPTH};
 use crate::store::{Store, StoreError};
 
@@ -154,10 +156,17 @@ pub fn file_summary(path: &std::path::Path) -> anyhow::Result<Summary> {
     Ok(summary)
 }
 
-/// The summary of what `store` holds of `site`, read through its export.
-pub async fn store_summary(store: Arc<dyn Store>, site: SiteId) -> Result<Summary, StoreError> {
+/// The summary of what `store` holds of `sites`, read through its export,
+/// one site after another.
+pub async fn store_summary(store: Arc<dyn Store>, sites: &[SiteId]) -> Result<Summary, StoreError> {
     let (sink, mut pieces) = mpsc::channel(SINK_DEPTH);
-    let reading = tokio::spawn(async move { store.export(&site, sink).await });
+    let sites = sites.to_vec();
+    let reading = tokio::spawn(async move {
+        for site in &sites {
+            store.export(site, sink.clone()).await?;
+        }
+        Ok::<_, StoreError>(())
+    });
     let mut summary = Summary::default();
     while let Some(piece) = pieces.recv().await {
         summary.add(&piece);
@@ -166,6 +175,22 @@ pub async fn store_summary(store: Arc<dyn Store>, site: SiteId) -> Result<Summar
         .await
         .map_err(|e| StoreError::Unavailable(format!("export task: {e}")))??;
     Ok(summary)
+}
+
+/// The sites a store is compared on with an export: every site this tally
+/// serves and every site the export lists, each once, in id order (a site
+/// the store holds and the export lacks is a difference too).
+pub fn compared_sites(served: &Sites, header: &Header) -> Vec<SiteId> {
+    let mut sites: Vec<SiteId> = served.all().into_iter().map(|d| d.id.clone()).collect();
+    sites.extend(
+        header
+            .sites
+            .iter()
+            .filter_map(|entry| SiteId::parse(&entry.id).ok()),
+    );
+    sites.sort();
+    sites.dedup();
+    sites
 }
 
 #[cfg(test)]

@@ -22,7 +22,7 @@ pub enum IdError {
 
 /// A portal served by this deployment. Every stored key lives under one, so a
 /// deployment can serve several portals without migrating data.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct SiteId(Cow<'static, str>);
 
 impl SiteId {
