@@ -34,7 +34,7 @@ const POLLS: [(&str, &str); 4] = [
 ];
 
 /// Runs the tally binary with `args` and `env` to its end.
-async fn tally(args: &[&str], env: &[(&str, String)]) -> Output {
+pub(crate) async fn tally(args: &[&str], env: &[(&str, String)]) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_tally"));
     command
         .args(args)
@@ -44,7 +44,7 @@ async fn tally(args: &[&str], env: &[(&str, String)]) -> Output {
         .unwrap()
 }
 
-fn text(bytes: &[u8]) -> String {
+pub(crate) fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 

@@ -77,7 +77,7 @@ async fn start(home: &Home, file: &std::path::Path) -> TestApp {
 }
 
 /// `POST /v1/hits?site=` from `from`'s page, as the widget sends it.
-async fn hit(
+pub(crate) async fn hit(
     app: &TestApp,
     site: &str,
     from: &str,
@@ -98,7 +98,7 @@ async fn hit(
 }
 
 /// `GET /v1/counter?site=` (with `page`), asserting 200.
-async fn counter(app: &TestApp, site: &str, page: Option<&str>) -> Value {
+pub(crate) async fn counter(app: &TestApp, site: &str, page: Option<&str>) -> Value {
     let mut query = vec![("site", site)];
     query.extend(page.map(|p| ("page", p)));
     let response = app
