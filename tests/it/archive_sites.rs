@@ -225,4 +225,41 @@ async fn a_provinces_backup_restores_every_site(backend: Backend) {
     );
 }
 
-on_every_store!(a_provinces_backup_restores_every_site);
+/// A second root beside the province, after it in id order: `tinh`
+/// stays the primary site.
+const TWO_ROOTS: &str = r#"
+[[sites]]
+id = "vinh"
+name = "Thành phố Vinh"
+origins = ["https://vinh.gov.vn"]
+"#;
+
+const TINH_ADMIN: &str = "0c9f4e2a7b1d8536f0e3a9c7d2b4f618";
+
+/// The backup carries every site: an admin whose grant is the primary
+/// site's tree (which reaches the primary site's other routes) does not
+/// reach another root's, and is refused.
+async fn a_backup_needs_a_grant_on_every_site(backend: Backend) {
+    let home = Home::open(backend).await;
+    let (_dir, file) = sites_file(&format!("{PROVINCE}{TWO_ROOTS}"));
+    let tokens = format!("ha:{ADMIN},tinh=admin@tinh:{TINH_ADMIN}");
+    let app = TestApp::start(&home, move |s| {
+        s.sites_file = Some(file);
+        s.admin_tokens = tally::config::named_tokens(&tokens).unwrap();
+    })
+    .await;
+    let history = "/admin/history/days?from=2026-11-27&to=2026-11-27";
+    let allowed = admin(&app, Method::GET, history, Some(TINH_ADMIN), None).await;
+    assert_eq!(allowed.status(), 200);
+    let refused = admin(&app, Method::GET, "/admin/backup", Some(TINH_ADMIN), None).await;
+    assert_eq!(refused.status(), 403);
+    let served = admin(&app, Method::GET, "/admin/backup", Some(ADMIN), None).await;
+    assert_eq!(served.status(), 200);
+    served.bytes().await.unwrap();
+    app.stop().await;
+}
+
+on_every_store!(
+    a_provinces_backup_restores_every_site,
+    a_backup_needs_a_grant_on_every_site,
+);

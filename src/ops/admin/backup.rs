@@ -19,11 +19,12 @@ refusals!(BackupRefusals: [AdminDisabled, Unauthorized,
 
 /// A backup of the whole state
 ///
-/// Every counter, the history, pages, polls with their ballots' voter
-/// records, tombstones and the audit log, as gzip'd JSON Lines
+/// Every site's counters, history, pages, polls with their ballots' voter
+/// records and tombstones, and the audit log, as gzip'd JSON Lines
 /// (`tally-export`, described in docs/backup.md). `tally backup` fetches
 /// it, checks that it is whole and writes it to a file; `tally restore`
-/// reads it into an empty store of any kind. A stream that breaks off ends
+/// reads it into an empty store of any kind. It needs an admin whose role
+/// reaches every site. A stream that breaks off ends
 /// without its `end` line, so a cut download is never taken for a whole one.
 #[utoipa::path(
     get, path = "/admin/backup", tag = "admin", operation_id = "getBackup",
@@ -35,8 +36,19 @@ refusals!(BackupRefusals: [AdminDisabled, Unauthorized,
 )]
 pub async fn get_backup(
     State(api): State<Arc<AdminApi>>,
-    _: Signed<Operate>,
+    signed: Signed<Operate>,
 ) -> Result<Response, ApiError> {
+    // The export carries every site: a grant must reach each of them (a
+    // grant on the primary site does not reach another root's sites).
+    let sites = api.counters.sites();
+    if !sites
+        .all()
+        .iter()
+        .all(|def| sites.reaches(&signed.grant, &def.id))
+    {
+        tracing::info!(who = %signed.who, "admin API: backup refused, a site out of reach");
+        return Err(ApiError::ForbiddenRole);
+    }
     api.backups.ready().await?;
     let (cut, chunks) = api.backups.stream();
     let mut response = Response::new(Body::from_stream(ReceiverStream::new(chunks)));
