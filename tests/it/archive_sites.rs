@@ -1,22 +1,26 @@
 //! A province's backup carries every site: its header lists them all, a
 //! restore into an empty store of another kind brings back each site's
 //! counters, polls and history, and a file holding a site the restoring
-//! tally does not serve is refused before anything is written.
+//! tally does not serve is refused before anything is written, and a site
+//! a restore left half written is named wherever it is refused.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
+use std::sync::Arc;
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use tempfile::TempDir;
-
+use tally::archive::format::{Header, Writer};
+use tally::clock::ManualClock;
+use tally::config::Settings;
 use tally::store::piece::Piece;
+use tempfile::TempDir;
 
 use crate::archive::{tally, text};
 use crate::polls::admin;
 use crate::polls_sites::{ADMIN, POLL, ballot, create, read, start};
 use crate::sites::{PROVINCE, counter, hit, origin, sites_file};
-use crate::support::{Backend, Home, TestApp, cookie};
+use crate::support::{Backend, Home, TestApp, cookie, noon};
 
 /// The province's sites, in id order, as an export's header lists them.
 const IN_ID_ORDER: [&str; 4] = ["so-gd", "so-y-te", "tinh", "xa-an-phu"];
@@ -259,7 +263,54 @@ async fn a_backup_needs_a_grant_on_every_site(backend: Backend) {
     app.stop().await;
 }
 
+/// A restore that died half-way left its mark on a site of the province:
+/// `tally check`, `tally restore` and `tally serve` each refuse, naming it.
+async fn a_site_left_half_restored_is_named(backend: Backend) {
+    let (_sites_dir, province) = sites_file(PROVINCE);
+    let dir = TempDir::new().unwrap();
+    let file = dir.path().join("province.jsonl.gz");
+    let header = Header::new("redis", noon(), &IN_ID_ORDER);
+    let mut writer = Writer::new(std::fs::File::create(&file).unwrap(), &header).unwrap();
+    for site in IN_ID_ORDER {
+        let counted = Piece::Counters {
+            site: site.into(),
+            baseline: 0,
+            visits: 1,
+        };
+        writer.piece(&counted).unwrap();
+    }
+    writer.finish().unwrap();
+    let home = Home::open(backend).await;
+    let store = home.open_store().await;
+    let so_gd = tally::ids::SiteId::parse("so-gd").unwrap();
+    let cut = noon().as_millisecond();
+    store.mark_restore(&so_gd, Some(cut)).await.unwrap();
+    store.sync().await.unwrap();
+    drop(store);
+
+    let path = file.to_str().unwrap();
+    let env = with_sites(&home.env(), &province);
+    for args in [["check", "--file", path], ["restore", "--file", path]] {
+        let refused = tally(&args, &env).await;
+        assert_eq!(refused.status.code(), Some(1), "{args:?}");
+        let line = text(&refused.stderr);
+        assert!(
+            line.contains("incomplete restore of site so-gd") && line.lines().count() == 1,
+            "{line}"
+        );
+    }
+    let scratch = TempDir::new().unwrap();
+    let mut settings = Settings::for_tests(scratch.path());
+    settings.store = home.store_settings();
+    settings.sites_file = Some(province.clone());
+    let clock = Arc::new(ManualClock::new(noon()));
+    let refused = tally::app::start(settings, clock).await;
+    let why = format!("{:#}", refused.err().expect("serve refused"));
+    assert!(why.contains("incomplete restore of site so-gd"), "{why}");
+}
+
 on_every_store!(
     a_provinces_backup_restores_every_site,
     a_backup_needs_a_grant_on_every_site,
+    a_site_left_half_restored_is_named,
 );
