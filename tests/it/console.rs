@@ -35,7 +35,7 @@ async fn poll_json(app: &TestApp, id: &str) -> Option<Value> {
     (r.status() == StatusCode::OK).then_some(r.json().await.unwrap())
 }
 
-fn poll_form<'a>(id: &'a str, csrf: &'a str) -> Vec<(&'a str, &'a str)> {
+pub(crate) fn poll_form<'a>(id: &'a str, csrf: &'a str) -> Vec<(&'a str, &'a str)> {
     vec![
         ("csrf", csrf),
         ("id", id),
