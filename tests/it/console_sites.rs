@@ -9,7 +9,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
-use crate::console::poll_form;
+use crate::console::{hidden, poll_form};
 use crate::polls::admin;
 use crate::polls_sites::{ADMIN, DEPARTMENT_EDITOR, POLL, read, start};
 use crate::sites::{PROVINCE, sites_file};
@@ -183,6 +183,12 @@ async fn the_province_admin_works_on_any_sites_polls(backend: Backend) {
     assert!(list.contains(r#"option value="so-gd" selected"#), "{list}");
     run_a_poll(&app, &console, "so-gd").await;
     assert_eq!(public_status(&app, "so-y-te").await, StatusCode::NOT_FOUND);
+    // The audit log links the site's poll on its site.
+    let audit = console.text("/admin/console/audit").await;
+    assert!(
+        audit.contains(r#"href="/admin/console/polls/khao-sat?site=so-gd""#),
+        "{audit}"
+    );
     // The primary site's polls, as before: no site in their links.
     let (status, to) = console.send_to("/admin/console/polls", &new_poll()).await;
     assert_eq!(
@@ -193,7 +199,53 @@ async fn the_province_admin_works_on_any_sites_polls(backend: Backend) {
     app.stop().await;
 }
 
+/// Signs in as the department's editor, the sign-in form carrying the poll
+/// form `kept` for `resume`.
+async fn sign_in(console: &Console<'_>, resume: &str, kept: &str) -> reqwest::Response {
+    let fields = [
+        ("token", DEPARTMENT_EDITOR),
+        ("resume", resume),
+        ("kept", kept),
+    ];
+    console.post("/admin/sign-in", &fields).await
+}
+
+/// A site's poll form sent after the session ended comes back, on its
+/// site, once the editor signs in again; a form kept for a site the
+/// editor's role does not reach is refused.
+async fn a_kept_form_comes_back_on_its_site(backend: Backend) {
+    let home = crate::support::Home::open(backend).await;
+    let (_dir, province) = sites_file(PROVINCE);
+    let app = start(&home, &province).await;
+    let console = Console::signed_in(&app, DEPARTMENT_EDITOR).await;
+    let (status, _) = console.send_to("/admin/sign-out", &[]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (status, page) = console
+        .send("/admin/console/polls?site=xa-an-phu", &new_poll())
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (resume, kept) = (hidden(&page, "resume"), hidden(&page, "kept"));
+    assert_eq!(resume, "/admin/console/polls?site=xa-an-phu");
+    let back = sign_in(&console, "/admin/console/polls?site=xa-an-phu", &kept).await;
+    assert_eq!(back.status(), StatusCode::OK);
+    let form = back.text().await.unwrap();
+    assert!(
+        form.contains(r#"action="/admin/console/polls?site=xa-an-phu""#),
+        "{form}"
+    );
+    assert!(form.contains(r#"value="Chưa tốt""#), "{form}");
+    let forged = sign_in(&console, "/admin/console/polls?site=tinh", &kept).await;
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    let page = forged.text().await.unwrap();
+    assert!(page.contains("forbidden_role"), "{page}");
+    for site in ["xa-an-phu", "tinh"] {
+        assert_eq!(public_status(&app, site).await, StatusCode::NOT_FOUND);
+    }
+    app.stop().await;
+}
+
 on_every_store!(
     a_department_editor_runs_its_sites_polls_in_the_console,
     the_province_admin_works_on_any_sites_polls,
+    a_kept_form_comes_back_on_its_site,
 );
