@@ -57,6 +57,10 @@ async fn run_a_poll(app: &TestApp, console: &Console<'_>, site: &str) {
     assert_eq!(read(app, site, "").await["status"], "open");
 
     let page = unescape(&console.text(&to).await);
+    assert!(
+        page.contains(&format!(r#"href="?site={site}&lang=en""#)),
+        "{page}"
+    );
     let edit = on(&format!("/admin/console/polls/{POLL}/edit"));
     assert!(page.contains(&format!(r#"href="{edit}""#)), "{page}");
     let form = console.text(&edit).await;

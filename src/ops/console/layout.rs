@@ -62,6 +62,14 @@ impl Frame {
         self.link(&on_site(path, self.site.as_ref()))
     }
 
+    /// This page in `lang`, on the page's site.
+    fn in_lang(&self, lang: Lang) -> String {
+        match &self.site {
+            Some(site) => format!("?site={site}&lang={}", lang.code()),
+            None => format!("?lang={}", lang.code()),
+        }
+    }
+
     /// Whether the signed-in editor may do what `need` asks, so the page
     /// shows its button (the server checks again when it is pressed).
     pub fn may(&self, need: Need) -> bool {
@@ -123,7 +131,7 @@ impl Frame {
                                 }
                             }
                         }
-                        a.lang href={ "?lang=" (other.code()) } lang=(other.code()) hreflang=(other.code()) {
+                        a.lang href=(self.in_lang(other)) lang=(other.code()) hreflang=(other.code()) {
                             (tr(other, "Tiếng Việt", "English"))
                         }
                         @if let Some(who) = &self.who {
