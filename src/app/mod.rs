@@ -219,7 +219,6 @@ impl App {
             listeners::Services {
                 counter: &counter,
                 counters: &counters,
-                voting: &voting,
                 editing,
                 editings,
                 history,

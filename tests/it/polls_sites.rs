@@ -15,11 +15,11 @@ use crate::retention::{days, sweep};
 use crate::sites::{PROVINCE, origin, sites_file};
 use crate::support::{BROWSER, Backend, Home, TestApp, cookie, set_cookie};
 
-const ADMIN: &str = "5b8e2d7f1a4c9036e2b7d1a8f4c6e930";
-const DEPARTMENT_EDITOR: &str = "e1a7c4f92b5d8036a9e2c7b4d1f86053";
-const POLL: &str = "khao-sat";
+pub(crate) const ADMIN: &str = "5b8e2d7f1a4c9036e2b7d1a8f4c6e930";
+pub(crate) const DEPARTMENT_EDITOR: &str = "e1a7c4f92b5d8036a9e2c7b4d1f86053";
+pub(crate) const POLL: &str = "khao-sat";
 
-async fn start(home: &Home, province: &std::path::Path) -> TestApp {
+pub(crate) async fn start(home: &Home, province: &std::path::Path) -> TestApp {
     let path = province.to_path_buf();
     let tokens = format!("ha:{ADMIN},yte=editor@so-y-te:{DEPARTMENT_EDITOR}");
     TestApp::start(home, move |s| {
@@ -62,7 +62,7 @@ async fn ballot(app: &TestApp, site: &str, from: &str, option: &str) -> reqwest:
 }
 
 /// `GET /v1/polls/{POLL}{rest}?site=`, asserting 200.
-async fn read(app: &TestApp, site: &str, rest: &str) -> Value {
+pub(crate) async fn read(app: &TestApp, site: &str, rest: &str) -> Value {
     let response = app
         .http
         .get(app.url(&format!("/v1/polls/{POLL}{rest}")))
