@@ -30,7 +30,7 @@ use crate::public::{self, Public, PublicParts, cors_layer};
 use crate::sessions::Sessions;
 use crate::sites::Sites;
 use crate::telemetry::Refusals;
-use crate::voting::{Voting, Votings};
+use crate::voting::Votings;
 
 /// A listener's routes behind its door.
 pub struct Listener {
@@ -174,7 +174,6 @@ pub fn public(
 pub struct Services<'a> {
     pub counter: &'a Arc<Counter>,
     pub counters: &'a Arc<Counters>,
-    pub voting: &'a Arc<Voting>,
     pub editing: Arc<Editing>,
     pub editings: Arc<Editings>,
     pub history: Arc<History>,
@@ -193,10 +192,10 @@ pub fn ops(settings: &Settings, shared: &Shared, services: Services<'_>) -> List
     ));
     let console = Console {
         sessions: services.sessions,
-        voting: Arc::clone(services.voting),
         counter: Arc::clone(services.counter),
         counters: Arc::clone(services.counters),
         editing: Arc::clone(&services.editing),
+        editings: Arc::clone(&services.editings),
         history: Arc::clone(&services.history),
         sign_in: Arc::clone(&sign_in),
         lang: settings.portal.lang,

@@ -225,7 +225,6 @@ impl App {
             listeners::Services {
                 counter: &counter,
                 counters: &counters,
-                voting: &voting,
                 editing,
                 editings,
                 history,

@@ -203,7 +203,19 @@ impl History {
         from: Option<Day>,
         to: Option<Day>,
     ) -> Result<Vec<DayBallots>, HistoryError> {
-        let counts = self.store.ballots_by_day(&self.site, &poll.id).await?;
+        self.ballots_per_day_of(&self.site, poll, from, to).await
+    }
+
+    /// The same for a poll of `site` (the sites share one store, each
+    /// site's keys under its id).
+    pub async fn ballots_per_day_of(
+        &self,
+        site: &SiteId,
+        poll: &Poll,
+        from: Option<Day>,
+        to: Option<Day>,
+    ) -> Result<Vec<DayBallots>, HistoryError> {
+        let counts = self.store.ballots_by_day(site, &poll.id).await?;
         let first = counts.iter().map(|(day, _, _)| *day).min();
         let to = to.unwrap_or_else(|| self.today());
         let Some(from) = from.or(first) else {

@@ -3,7 +3,8 @@
 // (`data-site`). Each department's counter shows its own visits; the
 // province's shows its own and both departments' (the roll-up, on top of
 // its baseline); a department's page that names the other department is
-// answered and not counted.
+// answered and not counted. Each department's poll page asks its own
+// question under the same poll id, and its ballots are its own.
 //
 //   TALLY_BIN=target/debug/tally node tests/browser/sites.mjs
 //
@@ -19,7 +20,7 @@ import { chromium } from 'playwright-core';
 
 import {
   CHROMIUM, CHROMIUM_ARGS, cleanups, counterRows, getJson, newContext, open, runSuite, scenario, startPortal,
-  startTally, viNumber, watched,
+  startTally, textOf, viNumber, waitForText, watched,
 } from './harness.mjs';
 
 const desktop = { viewport: { width: 1280, height: 900 } };
@@ -80,6 +81,40 @@ export async function siteScenarios(browser) {
     assert.equal((await counter('so-y-te')).total, 2);
     assert.equal((await counter('so-gd')).total, 2);
     assert.equal((await counter('tinh')).total, 7_582_803 + 5);
+  });
+
+  await scenario('sites: each department\'s page shows its own poll, under the same id', async () => {
+    const id = 'y-kien';
+    const questions = { 'so-y-te': 'Bạn có hài lòng với dịch vụ y tế?', 'so-gd': 'Bạn có hài lòng với trường học?' };
+    for (const [site, question] of Object.entries(questions)) {
+      await getJson(`${tally.ops}/admin/polls/${id}?site=${site}`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${tally.adminToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ question, options: [{ id: 'co', label: 'Có' }, { id: 'khong', label: 'Không' }] }),
+      });
+    }
+    /** A new visitor votes `label` on `portal`'s poll page, which asks its site's question. */
+    const vote = async (who, portal, label) => {
+      const context = await newContext(browser, who, desktop);
+      const page = await context.newPage();
+      await page.goto(`${portal.origin}/binh-chon?poll=${id}`, { waitUntil: 'load' });
+      const poll = page.locator('[data-tally-poll]');
+      await poll.locator('.tally-widget').waitFor();
+      const question = questions[portal.state.site];
+      assert.ok((await textOf(poll)).includes(question), `${who} sees ${portal.state.site}'s question`);
+      await poll.locator('label', { hasText: label }).click();
+      await poll.locator('button[type=submit]').click();
+      await waitForText(poll.locator('[aria-live]'), 'Cảm ơn bạn đã tham gia bình chọn!');
+      await context.close();
+    };
+    await vote('Y tế 3', soYTe, 'Có');
+    await vote('Giáo dục 3', soGd, 'Không');
+    await vote('Giáo dục 4', soGd, 'Không');
+    const votes = async (site) => Object.fromEntries((await getJson(`${tally.ops}/admin/polls/${id}?site=${site}`, {
+      headers: { authorization: `Bearer ${tally.adminToken}` },
+    })).results.options.map((o) => [o.id, o.votes]));
+    assert.deepEqual(await votes('so-y-te'), { co: 1, khong: 0 }, 'Sở Y tế\'s ballots are its own');
+    assert.deepEqual(await votes('so-gd'), { co: 0, khong: 2 }, 'Sở Giáo dục\'s ballots are its own');
   });
 
   await scenario('sites: no uncaught error or CSP violation on the sites\' pages', async () => {

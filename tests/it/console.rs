@@ -19,7 +19,7 @@ fn settings(s: &mut tally::config::Settings) {
 }
 
 /// The value of the hidden field `name` in `page`, unescaped.
-fn hidden(page: &str, name: &str) -> String {
+pub(crate) fn hidden(page: &str, name: &str) -> String {
     let key = format!(r#"name="{name}" value=""#);
     let at = page.find(&key).unwrap_or_else(|| panic!("no field {name}")) + key.len();
     unescape(&page[at..at + page[at..].find('"').unwrap()])
@@ -35,7 +35,7 @@ async fn poll_json(app: &TestApp, id: &str) -> Option<Value> {
     (r.status() == StatusCode::OK).then_some(r.json().await.unwrap())
 }
 
-fn poll_form<'a>(id: &'a str, csrf: &'a str) -> Vec<(&'a str, &'a str)> {
+pub(crate) fn poll_form<'a>(id: &'a str, csrf: &'a str) -> Vec<(&'a str, &'a str)> {
     vec![
         ("csrf", csrf),
         ("id", id),
@@ -815,6 +815,11 @@ async fn a_browser_asking_for_the_admin_api_is_sent_to_the_console() {
             "/admin/console/history",
         ),
         ("/admin/audit?lang=en", "/admin/console/audit?lang=en"),
+        (
+            "/admin/polls/danh-gia-cong?site=so-y-te&lang=en",
+            "/admin/console/polls/danh-gia-cong?site=so-y-te&lang=en",
+        ),
+        ("/admin/history/days?site=so-y-te", "/admin/console/history"),
         ("/admin/backup", "/admin/"),
     ] {
         let r = http

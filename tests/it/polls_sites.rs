@@ -16,7 +16,7 @@ use crate::sites::{PROVINCE, origin, sites_file};
 use crate::support::{BROWSER, Backend, Home, TestApp, cookie, set_cookie};
 
 pub(crate) const ADMIN: &str = "5b8e2d7f1a4c9036e2b7d1a8f4c6e930";
-const DEPARTMENT_EDITOR: &str = "e1a7c4f92b5d8036a9e2c7b4d1f86053";
+pub(crate) const DEPARTMENT_EDITOR: &str = "e1a7c4f92b5d8036a9e2c7b4d1f86053";
 pub(crate) const POLL: &str = "khao-sat";
 
 pub(crate) async fn start(home: &Home, province: &std::path::Path) -> TestApp {

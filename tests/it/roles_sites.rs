@@ -5,7 +5,8 @@
 //! department and the sites below it: the routes of the primary site (its
 //! polls, history, audit log, backup) refuse it `403 forbidden_role`
 //! before anything is touched; the sites' own routes and pages show it
-//! its sites and no other. A session ends when its token's site changes.
+//! its sites and no other, and the console's poll pages serve it on its
+//! sites (`?site=`) and refuse it on any other. A session ends when its token's site changes.
 
 use std::path::Path;
 
@@ -118,6 +119,7 @@ async fn a_session_on_a_department_opens_only_its_sites_pages(backend: Backend) 
         "/admin/console/sites/days.xlsx",
     ];
     let mut tried = 0;
+    let mut on_sites = 0;
     for (template, _, takes) in tally::ops::console::PAGES {
         if matches!(
             *template,
@@ -141,19 +143,49 @@ async fn a_session_on_a_department_opens_only_its_sites_pages(backend: Backend) 
                 "{method} {path}: {status}"
             );
             tried += 1;
+            // A poll page on its sites serves it; on another, refuses it.
+            if template.starts_with("/admin/console/polls")
+                || *template == "/admin/console/new-poll"
+            {
+                for (site, open) in [
+                    ("so-y-te", true),
+                    ("xa-an-phu", true),
+                    ("so-gd", false),
+                    ("tinh", false),
+                ] {
+                    let path = format!("{path}?site={site}");
+                    let (status, page) = match method {
+                        Method::GET => console.page(&path).await,
+                        _ => console.send(&path, &[]).await,
+                    };
+                    let refused =
+                        status == StatusCode::FORBIDDEN && page.contains("forbidden_role");
+                    assert_eq!(refused, !open, "{method} {path}: {status}");
+                    on_sites += 1;
+                }
+            }
         }
     }
     assert!(tried > 20, "{tried}");
+    assert!(on_sites > 4 * 12, "{on_sites}");
     let sites = unescape(&console.text("/admin/console/sites").await);
     assert!(
         sites.contains("Sở Y tế") && sites.contains("Xã An Phú"),
         "{sites}"
     );
     assert!(!sites.contains("Sở Giáo dục") && !sites.contains("Cổng thông tin điện tử tỉnh"));
-    // The dashboard: its department's figures, and the way to its sites.
+    // The dashboard: its department's figures, and the way to its sites
+    // and its polls.
     let dashboard = console.text("/admin/").await;
     assert!(dashboard.contains("/admin/console/sites"), "{dashboard}");
-    assert!(!dashboard.contains("/admin/console/polls"), "{dashboard}");
+    assert!(
+        dashboard.contains("/admin/console/polls?site=so-y-te"),
+        "{dashboard}"
+    );
+    assert!(
+        !dashboard.contains(r#"href="/admin/console/polls""#),
+        "{dashboard}"
+    );
     let cookie = console.cookie.clone();
     drop(console);
     app.stop().await;

@@ -165,7 +165,7 @@ pub(super) async fn audit(console: &Console, editor: &Editor, query: Option<&str
                         @if e.target == "counter" {
                             (frame.t("Bộ đếm", "The counter"))
                         } @else {
-                            a href=(frame.link(&format!("/admin/console/polls/{}", e.target))) {
+                            a href=(frame.link(&poll_page(&e.target))) {
                                 (target_words(frame, e).unwrap_or_else(|| e.target.clone()))
                             }
                         }
@@ -191,5 +191,14 @@ fn who_words<'a>(frame: &Frame, who: &'a str) -> &'a str {
         )
     } else {
         who
+    }
+}
+
+/// The console's page of the poll an entry names: `<poll>` is the primary
+/// site's, `<site>/<poll>` another site's.
+fn poll_page(target: &str) -> String {
+    match target.split_once('/') {
+        Some((site, poll)) => format!("/admin/console/polls/{poll}?site={site}"),
+        None => format!("/admin/console/polls/{target}"),
     }
 }

@@ -5,7 +5,7 @@ use http::StatusCode;
 use maud::{Markup, html};
 
 use super::history::visits_chart;
-use super::layout::{Frame, html_response};
+use super::layout::{Frame, html_response, on_site};
 use super::resume::Kept;
 use super::{Answer, Console, Editor};
 use crate::roles::Need;
@@ -77,8 +77,11 @@ pub(super) async fn dashboard(console: &Console, editor: &Editor) -> Answer {
         h2 { (frame.t("30 ngày qua", "The last 30 days")) }
         (visits_chart(frame, frame.t("Lượt truy cập mỗi ngày, 30 ngày qua", "Visits per day, last 30 days"), "month-sum", &days, frame.t("Lượt truy cập", "Visits")))
         h2 { (frame.t("Đi tới", "Go to")) }
-        @if !primary {
-            ul { li { a href=(frame.link("/admin/console/sites")) { (frame.t("Các trang thông tin", "Sites")) } } }
+        @if let (Some(site), false) = (&editor.site, primary) {
+            ul {
+                li { a href=(frame.link(&on_site("/admin/console/polls", Some(site)))) { (frame.t("Các cuộc bình chọn", "Polls")) } }
+                li { a href=(frame.link("/admin/console/sites")) { (frame.t("Các trang thông tin", "Sites")) } }
+            }
         } @else {
         ul {
             li { a href=(frame.link("/admin/console/polls")) { (frame.t("Các cuộc bình chọn", "Polls")) } }

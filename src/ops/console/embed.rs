@@ -7,20 +7,37 @@
 
 use maud::{Markup, html};
 
-use super::layout::Frame;
+use super::layout::{Frame, on_site};
+use crate::ids::SiteId;
 use crate::poll::Poll;
 
 /// The snippet for `poll`, served from `base`; its fallback link brings a
 /// visitor without JavaScript back to the page it came from (`back`, a
-/// placeholder the webmaster replaces).
-pub(super) fn snippet(base: &str, poll: &Poll, link_words: &str, back: &str) -> String {
+/// placeholder the webmaster replaces). A poll of a site other than the
+/// primary one names its site, on the widget as on the link.
+pub(super) fn snippet(
+    base: &str,
+    poll: &Poll,
+    site: Option<&SiteId>,
+    link_words: &str,
+    back: &str,
+) -> String {
+    let (data_site, site_param) = match site {
+        Some(site) => (format!(" data-site=\"{site}\""), format!("site={site}&")),
+        None => (String::new(), String::new()),
+    };
     format!(
-        "<script src=\"{base}/widget.js\" async></script>\n\
+        "<script src=\"{base}/widget.js\"{data_site} async></script>\n\
          <div data-tally-poll=\"{id}\">\n  \
-         <a href=\"{base}/polls/{id}?back={back}\">{link_words}</a>\n\
+         <a href=\"{base}/polls/{id}?{site_param}back={back}\">{link_words}</a>\n\
          </div>",
         id = poll.id,
     )
+}
+
+/// `poll`'s public page, served from `base`, on its site.
+fn public_page(base: &str, poll: &Poll, site: Option<&SiteId>) -> String {
+    on_site(&format!("{base}/polls/{}", poll.id), site)
 }
 
 /// The width of a portal's sidebar the reserved height is worked out for,
@@ -96,7 +113,7 @@ pub(super) fn section(frame: &Frame, public_url: Option<&str>, poll: &Poll) -> M
                     "Dán đoạn mã này vào trang của cổng thông tin, nơi câu hỏi cần hiện ra:",
                     "Paste this into the portal's page, where the poll should appear:",
                 )) }
-                pre { code #embed-code { (snippet(base, poll, frame.t("Tham gia bình chọn", "Take part in the poll"), PLACE)) } }
+                pre { code #embed-code { (snippet(base, poll, frame.site.as_ref(), frame.t("Tham gia bình chọn", "Take part in the poll"), PLACE)) } }
                 p { (frame.t(
                     "Thay DIA-CHI-TRANG-NAY bằng địa chỉ của trang đặt câu hỏi: người xem không chạy được JavaScript, bình chọn xong, được đưa về đúng trang đó.",
                     "Replace DIA-CHI-TRANG-NAY with the address of the page the poll is on: visitors without JavaScript are brought back to it after voting.",
@@ -111,7 +128,7 @@ pub(super) fn section(frame: &Frame, public_url: Option<&str>, poll: &Poll) -> M
                     " " span data-copied hidden role="status" { (frame.t("Đã sao chép.", "Copied.")) }
                 }
                 p { (frame.t("Trang công khai của câu hỏi:", "The poll's public page:")) " "
-                    a href=(format!("{base}/polls/{}", poll.id)) { (format!("{base}/polls/{}", poll.id)) } }
+                    a href=(public_page(base, poll, frame.site.as_ref())) { (public_page(base, poll, frame.site.as_ref())) } }
             }
             None => {
                 p { (frame.t(
@@ -151,6 +168,21 @@ mod tests {
             reservation(&standard),
             "[data-tally-poll=\"p\"] { display: flow-root; min-height: 400px; }"
         );
+    }
+
+    #[test]
+    fn a_sites_poll_names_its_site_in_its_embed_code() {
+        let p = poll("Câu hỏi?", &["Có", "Không"], 1);
+        let site = SiteId::parse("so-y-te").unwrap();
+        let code = snippet("https://t.vn", &p, Some(&site), "Bình chọn", PLACE);
+        assert!(
+            code.starts_with(r#"<script src="https://t.vn/widget.js" data-site="so-y-te" async>"#)
+        );
+        assert!(
+            code.contains(r#"href="https://t.vn/polls/p?site=so-y-te&back=DIA-CHI-TRANG-NAY""#)
+        );
+        let primary = snippet("https://t.vn", &p, None, "Bình chọn", PLACE);
+        assert!(!primary.contains("site"), "{primary}");
     }
 
     #[test]

@@ -12,10 +12,11 @@ use http::StatusCode;
 use maud::{Markup, html};
 
 use super::layout::{Frame, html_response};
-use super::polls::{challenge_words, poll_link, state, visibility_words};
+use super::polls::{challenge_words, poll_link, visibility_words};
 use super::save::change_words;
+use super::site_polls::SitePolls;
 use super::words::{Lang, local_input};
-use super::{Answer, Console, Editor, Fields};
+use super::{Answer, Editor, Fields};
 use crate::challenge::ChallengeMode;
 use crate::ids::OptionId;
 use crate::poll::edit::{OptionChange, Row};
@@ -39,11 +40,11 @@ pub(super) const VISIBILITIES: [(Visibility, &str); 4] = [
     (Visibility::Never, "never"),
 ];
 
-pub(super) async fn edit_poll(console: &Console, editor: &Editor, id: Option<&str>) -> Answer {
-    let s = state(console, id).await?;
-    let values = FormValues::of(Some(&s.poll), &console.tz);
+pub(super) async fn edit_poll(editor: &Editor, on: &SitePolls, id: Option<&str>) -> Answer {
+    let s = on.state(id).await?;
+    let values = FormValues::of(Some(&s.poll), &on.tz);
     Ok(form_page(
-        console,
+        on,
         &editor.frame,
         Some(&s),
         &values,
@@ -216,7 +217,7 @@ fn blank() -> Row {
 
 /// The form's page, with what is wrong with its values or the changes to confirm.
 pub(super) fn form_page(
-    console: &Console,
+    on: &SitePolls,
     frame: &Frame,
     editing: Option<&PollState>,
     d: &FormValues,
@@ -226,19 +227,19 @@ pub(super) fn form_page(
         Some(_) => frame.t("Sửa câu hỏi", "Edit the poll"),
         None => frame.t("Tạo câu hỏi mới", "New poll"),
     };
-    let body = html! { h1 { (title) } (form(console, frame, editing, d)) };
+    let body = html! { h1 { (title) } (form(on, frame, editing, d)) };
     html_response(status, frame.page(title, true, body))
 }
 
 /// A new poll's form page, with `before` above the form.
 pub(super) fn form_page_with(
-    console: &Console,
+    on: &SitePolls,
     frame: &Frame,
     d: &FormValues,
     before: Markup,
 ) -> crate::edge::respond::Response {
     let title = frame.t("Tạo câu hỏi mới", "New poll");
-    let body = html! { h1 { (title) } (before) (form(console, frame, None, d)) };
+    let body = html! { h1 { (title) } (before) (form(on, frame, None, d)) };
     html_response(StatusCode::OK, frame.page(title, true, body))
 }
 
@@ -294,11 +295,11 @@ fn save_buttons(
 }
 
 /// The form, for a new poll (`editing` none) or the poll `editing`.
-fn form(console: &Console, frame: &Frame, editing: Option<&PollState>, d: &FormValues) -> Markup {
-    let zone = console.voting.zone_name();
+fn form(on: &SitePolls, frame: &Frame, editing: Option<&PollState>, d: &FormValues) -> Markup {
+    let zone = on.voting().zone_name();
     let action = match editing {
         Some(s) => poll_link(frame, &s.poll.id, "/edit"),
-        None => frame.link("/admin/console/polls"),
+        None => frame.site_link("/admin/console/polls"),
     };
     let n = d.rows.len();
     let drafting = editing.is_none_or(|s| s.poll.draft);

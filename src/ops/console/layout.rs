@@ -10,6 +10,7 @@ use maud::{DOCTYPE, Markup, html};
 use super::words::{Lang, tr};
 use crate::edge::respond::{Response, bytes_response};
 use crate::edge::text::text;
+use crate::ids::SiteId;
 use crate::roles::{Need, Role};
 
 /// Only the console's own stylesheet and script (no inline script or
@@ -34,9 +35,13 @@ pub struct Frame {
     pub who: Option<String>,
     /// The signed-in editor's role: the page shows only what it may do.
     pub role: Option<Role>,
-    /// The editor's role is given on a site below the primary one: the
-    /// pages show their sites only.
-    pub sites_only: bool,
+    /// The site the editor's role is given on, when it is below the
+    /// primary one: the pages show its sites only, and the menu's polls
+    /// are its own.
+    pub sites_only: Option<SiteId>,
+    /// The site a poll page acts on, when it is not the primary one: the
+    /// links and forms to poll pages keep it ([`Frame::site_link`]).
+    pub site: Option<SiteId>,
     pub csrf: Option<String>,
 }
 
@@ -49,6 +54,19 @@ impl Frame {
                 format!("{path}{sep}lang={}", lang.code())
             }
             None => path.to_owned(),
+        }
+    }
+
+    /// `path`, a poll page's, on the page's site and in the asked language.
+    pub fn site_link(&self, path: &str) -> String {
+        self.link(&on_site(path, self.site.as_ref()))
+    }
+
+    /// This page in `lang`, on the page's site.
+    fn in_lang(&self, lang: Lang) -> String {
+        match &self.site {
+            Some(site) => format!("?site={site}&lang={}", lang.code()),
+            None => format!("?lang={}", lang.code()),
         }
     }
 
@@ -99,7 +117,8 @@ impl Frame {
                             nav aria-label=(self.t("Các trang quản trị", "Console pages")) {
                                 ul {
                                     li { a href=(self.link("/admin/")) { (self.t("Tổng quan", "Dashboard")) } }
-                                    @if self.sites_only {
+                                    @if let Some(site) = &self.sites_only {
+                                        li { a href=(self.link(&on_site("/admin/console/polls", Some(site)))) { (self.t("Bình chọn", "Polls")) } }
                                         li { a href=(self.link("/admin/console/sites")) { (self.t("Các trang thông tin", "Sites")) } }
                                     } @else {
                                     li { a href=(self.link("/admin/console/polls")) { (self.t("Bình chọn", "Polls")) } }
@@ -112,7 +131,7 @@ impl Frame {
                                 }
                             }
                         }
-                        a.lang href={ "?lang=" (other.code()) } lang=(other.code()) hreflang=(other.code()) {
+                        a.lang href=(self.in_lang(other)) lang=(other.code()) hreflang=(other.code()) {
                             (tr(other, "Tiếng Việt", "English"))
                         }
                         @if let Some(who) = &self.who {
@@ -128,6 +147,17 @@ impl Frame {
                 }
             }
         }
+    }
+}
+
+/// `path` naming `site` in its query (nothing added for none).
+pub fn on_site(path: &str, site: Option<&SiteId>) -> String {
+    match site {
+        Some(site) => {
+            let sep = if path.contains('?') { '&' } else { '?' };
+            format!("{path}{sep}site={site}")
+        }
+        None => path.to_owned(),
     }
 }
 

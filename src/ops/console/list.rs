@@ -1,14 +1,16 @@
-//! The console's list of polls, a page at a time: drafts, open, scheduled,
-//! closed, then archived, each group headed with how many polls it holds, each poll
-//! with its id, ballots, dates, results visibility and a link to its embed
-//! code, and
-//! "Trang trước" / "Trang sau" to the pages around it.
+//! The console's list of a site's polls, a page at a time: drafts, open,
+//! scheduled, closed, then archived, each group headed with how many polls
+//! it holds, each poll with its id, ballots, dates, results visibility and
+//! a link to its embed code; "Trang trước" / "Trang sau" to the pages
+//! around it, and, for an editor who reaches several sites, a picker of
+//! the site.
 
 use http::StatusCode;
 use maud::{Markup, html};
 
 use super::layout::{Frame, html_response};
 use super::polls::{poll_link, visibility_words, window};
+use super::site_polls::{SitePolls, picker};
 use super::{Answer, Console, Editor, Failure};
 use crate::edge::paging::paging;
 use crate::roles::Need;
@@ -16,7 +18,12 @@ use crate::store::PollState;
 use crate::voting::{Listed, Order, Paging};
 
 /// A page of the polls (`?offset=`, `?limit=` as the API takes them).
-pub(super) async fn list(console: &Console, editor: &Editor, query: Option<&str>) -> Answer {
+pub(super) async fn list(
+    console: &Console,
+    editor: &Editor,
+    on: &SitePolls,
+    query: Option<&str>,
+) -> Answer {
     let frame = &editor.frame;
     let paging = paging(query).map_err(|_| {
         Failure::Worded(
@@ -24,8 +31,8 @@ pub(super) async fn list(console: &Console, editor: &Editor, query: Option<&str>
             "The page's address is not valid: offset is a number from 0, limit from 1 to 200.",
         )
     })?;
-    let now = console.voting.now();
-    let listed = console.voting.list(Order::Console, paging, None).await?;
+    let now = on.voting().now();
+    let listed = on.voting().list(Order::Console, paging, None).await?;
     // In the order of `Order::Console`'s groups.
     let groups = [
         frame.t("Nháp", "Drafts"),
@@ -35,10 +42,16 @@ pub(super) async fn list(console: &Console, editor: &Editor, query: Option<&str>
         frame.t("Đã lưu trữ", "Archived"),
     ];
     let title = frame.t("Các cuộc bình chọn", "Polls");
+    let sites = console.counters.sites();
+    let site_name = sites
+        .get(&on.site)
+        .filter(|_| sites.configured())
+        .map(|def| def.name.as_str());
     let body = html! {
-        h1 { (title) }
+        h1 { (title) @if let Some(name) = site_name { " — " (name) } }
+        (picker(console, editor, on))
         @if frame.may(Need::EditPolls) {
-            p { a.button href=(frame.link("/admin/console/new-poll")) { (frame.t("Tạo câu hỏi mới", "New poll")) } }
+            p { a.button href=(frame.site_link("/admin/console/new-poll")) { (frame.t("Tạo câu hỏi mới", "New poll")) } }
         }
         @for (group, heading) in groups.iter().enumerate() {
             @let polls: Vec<&PollState> = listed.items.iter()
@@ -52,7 +65,7 @@ pub(super) async fn list(console: &Console, editor: &Editor, query: Option<&str>
                 } @else if polls.is_empty() {
                     p { (frame.t("Ở các trang khác.", "On other pages.")) }
                 } @else {
-                    (table(console, frame, heading, &polls))
+                    (table(on, frame, heading, &polls))
                 }
             }
         }
@@ -64,7 +77,7 @@ pub(super) async fn list(console: &Console, editor: &Editor, query: Option<&str>
     ))
 }
 
-fn table(console: &Console, frame: &Frame, heading: &str, polls: &[&PollState]) -> Markup {
+fn table(on: &SitePolls, frame: &Frame, heading: &str, polls: &[&PollState]) -> Markup {
     html! {
         div.table-wrap { table {
             caption { (heading) }
@@ -80,7 +93,7 @@ fn table(console: &Console, frame: &Frame, heading: &str, polls: &[&PollState]) 
                 th scope="row" { a href=(poll_link(frame, &s.poll.id, "")) { (s.poll.question) } }
                 td { code { (s.poll.id) } }
                 td { (frame.lang.number(s.votes.iter().sum())) }
-                td { (window(console, frame, &s.poll)) }
+                td { (window(&on.tz, frame, &s.poll)) }
                 td { (visibility_words(frame, s.poll.results)) }
                 td { a href=(format!("{}#embed", poll_link(frame, &s.poll.id, ""))) { (frame.t("Lấy mã", "Get it")) } }
             } } }
@@ -91,7 +104,7 @@ fn table(console: &Console, frame: &Frame, heading: &str, polls: &[&PollState]) 
 /// Where the page sits in the list, and the links to its neighbours.
 fn pager(frame: &Frame, listed: &Listed<PollState>) -> Markup {
     let link = |paging: Paging| {
-        frame.link(&format!(
+        frame.site_link(&format!(
             "/admin/console/polls?offset={}&limit={}",
             paging.offset(),
             paging.limit()

@@ -16,6 +16,7 @@ mod changes;
 mod chart;
 mod dashboard;
 mod embed;
+mod failure;
 mod fields;
 mod form;
 mod history;
@@ -30,6 +31,7 @@ mod routes;
 mod save;
 mod session;
 mod sign_in;
+mod site_polls;
 mod sites;
 mod starts;
 mod words;
@@ -40,6 +42,7 @@ use axum::extract::Request;
 use http::{Method, StatusCode};
 use jiff::tz::TimeZone;
 
+pub use self::failure::Failure;
 pub use self::fields::Fields;
 use self::layout::{Frame, error_page, see_other};
 pub use self::routes::{PAGES, Takes, route, send_to_console};
@@ -49,13 +52,11 @@ use crate::edge::auth::SignIn;
 use crate::edge::client::Client;
 use crate::edge::error::ApiError;
 use crate::edge::respond::{Response, query_param, read_body};
-use crate::editing::{EditError, Editing};
-use crate::history::{History, HistoryError};
+use crate::editing::{Editing, Editings};
+use crate::history::History;
 use crate::ids::SiteId;
 use crate::roles::{Need, Role};
 use crate::sessions::{SessionId, Sessions};
-use crate::store::StoreError;
-use crate::voting::Voting;
 
 /// Console forms are small (a poll, or a pasted CSV of a few years).
 const MOST_FORM_BYTES: usize = 512 * 1024;
@@ -102,12 +103,14 @@ pub enum Page {
 /// What the console needs.
 pub struct Console {
     pub sessions: Arc<Sessions>,
-    pub voting: Arc<Voting>,
     pub counter: Arc<Counter>,
     /// Every site's counter.
     pub counters: Arc<crate::counter::Counters>,
-    /// Every change, recorded in the audit log under the editor's name.
+    /// Every change, recorded in the audit log under the editor's name:
+    /// the primary site's (its baseline, imports, audit log).
     pub editing: Arc<Editing>,
+    /// Each site's changes to its polls, recorded in the same log.
+    pub editings: Arc<Editings>,
     pub history: Arc<History>,
     /// The tokens, and wrong ones counted with the admin API's; none set,
     /// the console, as the admin API, is off.
@@ -129,79 +132,6 @@ pub struct Editor {
     pub frame: Frame,
 }
 
-/// Why a console request failed, answered as a page.
-#[derive(Debug)]
-pub enum Failure {
-    /// A refusal of the shared error table (`edge/error/table.rs`): the
-    /// page says its words in the console's language, and its code.
-    Refused(ApiError),
-    /// A form without its CSRF token, from elsewhere, or after sign-out.
-    Forbidden(&'static str, &'static str),
-    /// A form that does not make sense, explained.
-    Invalid(String),
-    /// The same, in Vietnamese and in English.
-    Worded(&'static str, &'static str),
-}
-
-impl Failure {
-    pub const NOT_FOUND: Failure = Failure::Refused(ApiError::NotFound);
-}
-
-impl From<StoreError> for Failure {
-    fn from(e: StoreError) -> Self {
-        Failure::Refused(e.into())
-    }
-}
-
-impl From<EditError> for Failure {
-    fn from(e: EditError) -> Self {
-        match e {
-            EditError::NotFound => Failure::NOT_FOUND,
-            EditError::ClosesInThePast => Failure::Worded(
-                "Thời gian đóng phải ở tương lai.",
-                "The closing time must be in the future.",
-            ),
-            EditError::VotersForgotten => Failure::Worded(
-                "Không thể mở lại bình chọn này: nó đã đóng quá lâu, tally đã xoá (hoặc sắp xoá) \
-                 danh sách người đã bình chọn, nên họ có thể bình chọn lần hai.",
-                "This poll cannot reopen: it closed so long ago that tally has deleted (or is \
-                 about to delete) who voted, so they could vote twice.",
-            ),
-            EditError::DraftWithBallots => Failure::Refused(ApiError::PublishedWithBallots),
-            EditError::Store(e) => e.into(),
-        }
-    }
-}
-
-impl From<HistoryError> for Failure {
-    fn from(e: HistoryError) -> Self {
-        match e {
-            HistoryError::Store(e) => e.into(),
-            HistoryError::Unsettled(e) => {
-                tracing::warn!(error = %e, "console: import outcome unknown");
-                Failure::Refused(ApiError::ImportUnsettled)
-            }
-            other => Failure::Invalid(other.to_string()),
-        }
-    }
-}
-
-impl Failure {
-    fn answer(self, frame: &Frame) -> Response {
-        let (status, message, code) = match self {
-            Failure::Refused(error) => (
-                error.status(),
-                error.message(frame.lang),
-                Some(error.code()),
-            ),
-            Failure::Forbidden(vi, en) => (StatusCode::FORBIDDEN, frame.t(vi, en).to_owned(), None),
-            Failure::Invalid(why) => (StatusCode::BAD_REQUEST, why, None),
-            Failure::Worded(vi, en) => (StatusCode::BAD_REQUEST, frame.t(vi, en).to_owned(), None),
-        };
-        error_page(frame, status, &message, code)
-    }
-}
-
 /// A page's answer, or why not.
 pub type Answer = Result<Response, Failure>;
 
@@ -213,7 +143,8 @@ impl Console {
             asked,
             who: None,
             role: None,
-            sites_only: false,
+            sites_only: None,
+            site: None,
             csrf: None,
         }
     }
@@ -277,13 +208,13 @@ impl Console {
         if page == Page::SignIn {
             return sign_in::sign_in(self, &frame, form, client).await;
         }
-        let editor = match self.editor(&parts.headers, frame.clone()).await {
+        let mut editor = match self.editor(&parts.headers, frame.clone()).await {
             Ok(Some(editor)) => editor,
             Ok(None) if form.is_none() => return see_other(&frame.link("/admin/sign-in")),
             Ok(None) => {
-                let kept = form.as_deref().and_then(|form| {
-                    resume::Kept::of_post(page, parts.uri.path(), &parts.headers, form)
-                });
+                let kept = form
+                    .as_deref()
+                    .and_then(|form| resume::Kept::of_post(page, &parts.uri, &parts.headers, form));
                 if let Some(kept) = kept {
                     return sign_in::ended(&frame, &kept);
                 }
@@ -296,10 +227,24 @@ impl Console {
             Err(e) => return e.answer(&frame),
         };
         frame = editor.frame.clone();
-        // The one check of every signed-in page: before its form is read.
-        if !editor.role.may(need) || !(page.any_site() || editor.reaches_primary(self)) {
+        if !editor.role.may(need) {
             tracing::info!(who = %editor.who, role = %editor.role, ?page, "console: refused by role");
             return Failure::Refused(ApiError::ForbiddenRole).answer(&frame);
+        }
+        // A poll page acts on the site its query names, other pages on
+        // the primary site.
+        let on = match self.site_polls(query.as_deref().filter(|_| page.on_site())) {
+            Ok(on) => on,
+            Err(failure) => return failure.answer(&frame),
+        };
+        // The one check of every signed-in page: before its form is read.
+        if !(page.any_site() || editor.reaches(self, &on.site)) {
+            tracing::info!(who = %editor.who, role = %editor.role, site = %on.site, ?page, "console: refused by site");
+            return Failure::Refused(ApiError::ForbiddenRole).answer(&frame);
+        }
+        if on.site != self.counters.sites().primary().id {
+            editor.frame.site = Some(on.site.clone());
+            frame = editor.frame.clone();
         }
         let fields = match form {
             Some(bytes) => match Fields::read(&parts.headers, bytes).await {
@@ -335,21 +280,21 @@ impl Console {
             (Page::Sites, _) => sites::sites(self, &editor).await,
             (Page::SitesSheet { xlsx }, _) => sites::sites_sheet(self, &editor, xlsx).await,
             (Page::Import, fields) => import::import(self, &editor, fields).await,
-            (Page::Polls, None) => list::list(self, &editor, parts.uri.query()).await,
-            (Page::Polls, Some(f)) => save::save(self, &editor, None, &f).await,
-            (Page::NewPoll, _) => starts::new_poll(self, &editor, query.as_deref()).await,
-            (Page::Poll, _) => polls::detail(self, &editor, id, done.as_deref()).await,
-            (Page::PollResults { xlsx }, _) => polls::results_sheet(self, &editor, id, xlsx).await,
-            (Page::EditPoll, None) => form::edit_poll(self, &editor, id).await,
-            (Page::EditPoll, Some(f)) => save::save(self, &editor, id, &f).await,
+            (Page::Polls, None) => list::list(self, &editor, &on, parts.uri.query()).await,
+            (Page::Polls, Some(f)) => save::save(&editor, &on, None, &f).await,
+            (Page::NewPoll, _) => starts::new_poll(&editor, &on, query.as_deref()).await,
+            (Page::Poll, _) => polls::detail(self, &editor, &on, id, done.as_deref()).await,
+            (Page::PollResults { xlsx }, _) => polls::results_sheet(&editor, &on, id, xlsx).await,
+            (Page::EditPoll, None) => form::edit_poll(&editor, &on, id).await,
+            (Page::EditPoll, Some(f)) => save::save(&editor, &on, id, &f).await,
             (Page::ClosePoll | Page::ReopenPoll | Page::OpenPoll | Page::PublishPoll, Some(f)) => {
-                polls::act(self, &editor, page, id, &f).await
+                polls::act(&editor, &on, page, id, &f).await
             }
             (Page::ArchivePoll | Page::DeletePoll, None) => {
-                polls::confirm(self, &editor, page, id).await
+                polls::confirm(&editor, &on, page, id).await
             }
             (Page::ArchivePoll | Page::DeletePoll, Some(f)) => {
-                polls::act(self, &editor, page, id, &f).await
+                polls::act(&editor, &on, page, id, &f).await
             }
             _ => Err(Failure::NOT_FOUND),
         };
@@ -383,9 +328,9 @@ impl Console {
         let frame = Frame {
             who: Some(found.who.clone()),
             role: Some(role),
-            sites_only: !site
-                .as_ref()
-                .is_none_or(|s| sites.covers(s, &sites.primary().id)),
+            sites_only: site
+                .clone()
+                .filter(|s| !sites.covers(s, &sites.primary().id)),
             csrf: Some(session::csrf_token(&id)),
             ..frame
         };

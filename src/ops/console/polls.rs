@@ -4,10 +4,12 @@
 //! last two after a page that states the ballots' fate).
 
 use http::StatusCode;
+use jiff::tz::TimeZone;
 use maud::{Markup, html};
 
 use super::chart;
 use super::layout::{Frame, html_response, see_other};
+use super::site_polls::SitePolls;
 use super::words::{parse_local, when};
 use super::{Answer, Console, Editor, Failure, Fields, Page};
 use crate::challenge::ChallengeMode;
@@ -16,22 +18,10 @@ use crate::ops::export::Form;
 use crate::ops::sheets::{self, Reader};
 use crate::poll::{Poll, PollStatus, Results, Visibility};
 use crate::roles::Need;
-use crate::store::PollState;
 
-/// The poll a path names, or not found.
-pub(super) async fn state(console: &Console, id: Option<&str>) -> Result<PollState, Failure> {
-    let id = id
-        .and_then(|id| PollId::parse(id).ok())
-        .ok_or(Failure::NOT_FOUND)?;
-    console
-        .voting
-        .state(&id, None)
-        .await?
-        .ok_or(Failure::NOT_FOUND)
-}
-
+/// A page of poll `id`, on the page's site.
 pub(super) fn poll_link(frame: &Frame, id: &PollId, rest: &str) -> String {
-    frame.link(&format!("/admin/console/polls/{id}{rest}"))
+    frame.site_link(&format!("/admin/console/polls/{id}{rest}"))
 }
 
 /// Where a poll stands: a draft, else its status.
@@ -64,10 +54,10 @@ pub(super) fn visibility_words(frame: &Frame, v: Visibility) -> &'static str {
 }
 
 /// When a poll opens and closes, in the site's zone.
-pub(super) fn window(console: &Console, frame: &Frame, poll: &Poll) -> Markup {
+pub(super) fn window(tz: &TimeZone, frame: &Frame, poll: &Poll) -> Markup {
     html! {
-        @if let Some(at) = poll.opens_at { (frame.t("Mở", "Opens")) " " (when(at, &console.tz)) br; }
-        @if let Some(at) = poll.closes_at { (frame.t("Đóng", "Closes")) " " (when(at, &console.tz)) }
+        @if let Some(at) = poll.opens_at { (frame.t("Mở", "Opens")) " " (when(at, tz)) br; }
+        @if let Some(at) = poll.closes_at { (frame.t("Đóng", "Closes")) " " (when(at, tz)) }
         @if poll.opens_at.is_none() && poll.closes_at.is_none() { "—" }
     }
 }
@@ -100,12 +90,13 @@ fn notice(frame: &Frame, done: Option<&str>) -> Option<&'static str> {
 pub(super) async fn detail(
     console: &Console,
     editor: &Editor,
+    on: &SitePolls,
     id: Option<&str>,
     done: Option<&str>,
 ) -> Answer {
     let frame = &editor.frame;
-    let s = state(console, id).await?;
-    let now = console.voting.now();
+    let s = on.state(id).await?;
+    let now = on.voting().now();
     let poll = &s.poll;
     let status = poll.status(now);
     let results = Results::new(poll, &s.votes);
@@ -132,7 +123,7 @@ pub(super) async fn detail(
     let today = console.history.today();
     let per_day = console
         .history
-        .ballots_per_day(poll, Some(today.days_before(29)), Some(today))
+        .ballots_per_day_of(&on.site, poll, Some(today.days_before(29)), Some(today))
         .await?;
     let body = html! {
         @if let Some(notice) = notice(frame, done) {
@@ -144,7 +135,7 @@ pub(super) async fn detail(
             dt { (frame.t("Chọn tối đa", "Max choices")) } dd { (poll.max_choices) }
             dt { (frame.t("Công bố kết quả", "Results shown")) } dd { (visibility_words(frame, poll.results)) }
             dt { (frame.t("Chống gửi phiếu tự động", "Protection against scripted ballots")) } dd { (challenge_words(frame, poll.challenge)) }
-            dt { (frame.t("Múi giờ", "Time zone")) } dd { (console.voting.zone_name()) }
+            dt { (frame.t("Múi giờ", "Time zone")) } dd { (on.voting().zone_name()) }
         }
         (actions(frame, poll, status))
         h2 { (results_title) }
@@ -153,7 +144,7 @@ pub(super) async fn detail(
             " " a href=(poll_link(frame, &poll.id, "")) { (frame.t("Tải lại", "Reload")) }
         }
         div #live aria-live="polite" {
-            p { span.status { (status_words(frame, poll, status)) } " " (window(console, frame, poll)) }
+            p { span.status { (status_words(frame, poll, status)) } " " (window(&on.tz, frame, poll)) }
             p { (frame.t("Tổng số phiếu", "Total votes")) ": " strong { (n(results.total_votes)) }
                 " · " (frame.t("Số người bình chọn", "Voters")) ": " strong { (n(s.voters)) } }
             (chart::with_table(
@@ -238,13 +229,13 @@ fn published_actions(frame: &Frame, poll: &Poll, status: PollStatus) -> Markup {
 
 /// The page before archiving or deleting: what happens to the ballots.
 pub(super) async fn confirm(
-    console: &Console,
     editor: &Editor,
+    on: &SitePolls,
     page: Page,
     id: Option<&str>,
 ) -> Answer {
     let frame = &editor.frame;
-    let s = state(console, id).await?;
+    let s = on.state(id).await?;
     let votes: u64 = s.votes.iter().sum();
     let n = frame.lang.number(votes);
     let (title, fate, button, path) = if page == Page::DeletePoll {
@@ -297,29 +288,30 @@ pub(super) async fn confirm(
 
 /// Closes, reopens, archives or deletes a poll, then shows where it went.
 pub(super) async fn act(
-    console: &Console,
     editor: &Editor,
+    on: &SitePolls,
     page: Page,
     id: Option<&str>,
     fields: &Fields,
 ) -> Answer {
     let frame = &editor.frame;
-    let s = state(console, id).await?;
+    let s = on.state(id).await?;
+    let editing = &on.editing;
     let poll_id = s.poll.id.clone();
     let who = editor.who.as_str();
     match page {
         Page::ClosePoll => {
-            console.editing.close(who, &poll_id).await?;
+            editing.close(who, &poll_id).await?;
         }
         Page::OpenPoll => {
-            console.editing.open_now(who, &poll_id).await?;
+            editing.open_now(who, &poll_id).await?;
         }
         Page::PublishPoll => {
-            console.editing.publish(who, &poll_id).await?;
+            editing.publish(who, &poll_id).await?;
         }
         Page::ReopenPoll => {
             let closes_at = match fields.get("closes_at").filter(|v| !v.trim().is_empty()) {
-                Some(text) => Some(parse_local(text, &console.tz).ok_or_else(|| {
+                Some(text) => Some(parse_local(text, &on.tz).ok_or_else(|| {
                     let why = frame.t(
                         "Thời gian đóng không hợp lệ.",
                         "The closing time is not valid.",
@@ -328,7 +320,7 @@ pub(super) async fn act(
                 })?),
                 None => None,
             };
-            console.editing.reopen(who, &poll_id, closes_at).await?;
+            editing.reopen(who, &poll_id, closes_at).await?;
         }
         Page::ArchivePoll | Page::DeletePoll => {
             if fields.get("confirm") != Some("yes") {
@@ -337,15 +329,15 @@ pub(super) async fn act(
                 ));
             }
             if page == Page::DeletePoll {
-                console.editing.delete(who, &poll_id).await?;
-                tracing::info!(who, poll = %poll_id, "console: poll deleted");
-                return Ok(see_other(&frame.link("/admin/console/polls")));
+                editing.delete(who, &poll_id).await?;
+                tracing::info!(who, site = %on.site, poll = %poll_id, "console: poll deleted");
+                return Ok(see_other(&frame.site_link("/admin/console/polls")));
             }
-            console.editing.archive(who, &poll_id).await?;
+            editing.archive(who, &poll_id).await?;
         }
         _ => return Err(Failure::NOT_FOUND),
     }
-    tracing::info!(who = %editor.who, poll = %poll_id, action = ?page, "console: poll changed");
+    tracing::info!(who = %editor.who, site = %on.site, poll = %poll_id, action = ?page, "console: poll changed");
     let done = match page {
         Page::ClosePoll => "closed",
         Page::ReopenPoll => "reopened",
@@ -364,14 +356,14 @@ pub(super) async fn act(
 /// console's language's dialect): one row per option, by its label, the
 /// question and the totals above.
 pub(super) async fn results_sheet(
-    console: &Console,
     editor: &Editor,
+    on: &SitePolls,
     id: Option<&str>,
     xlsx: bool,
 ) -> Answer {
-    let s = state(console, id).await?;
+    let s = on.state(id).await?;
     let lang = editor.frame.lang;
-    let at = when(console.voting.now(), &console.tz);
+    let at = when(on.voting().now(), &on.tz);
     let reader = Reader::Person(lang);
     let sheet = sheets::results(&s.poll, &s.votes, s.voters, &at, reader);
     let mut response = sheet.response(Form::for_people(lang, xlsx));

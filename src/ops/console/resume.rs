@@ -7,8 +7,11 @@ use http::StatusCode;
 use maud::{Markup, html};
 
 use super::form::{FormValues, form_page};
-use super::polls::state;
-use super::{Answer, Console, Editor, Fields, Page};
+use super::layout::on_site;
+use super::{Answer, Console, Editor, Failure, Fields, Page};
+use crate::edge::error::ApiError;
+use crate::edge::respond::query_param;
+use crate::ids::SiteId;
 
 /// What was typed into a poll's form, and where it was sent.
 #[derive(Debug, Clone)]
@@ -22,7 +25,7 @@ impl Kept {
     /// (new or edited, as a plain form).
     pub(super) fn of_post(
         page: Page,
-        path: &str,
+        uri: &http::Uri,
         headers: &http::HeaderMap,
         form: &[u8],
     ) -> Option<Self> {
@@ -34,9 +37,11 @@ impl Kept {
             return None;
         }
         let form = std::str::from_utf8(form).ok()?.to_owned();
-        poll_of(path)?;
+        poll_of(uri.path())?;
+        // The site the form was for goes with it.
+        let site = query_param(uri.query(), "site").and_then(|s| SiteId::parse(&s).ok());
         Some(Self {
-            path: path.to_owned(),
+            path: on_site(uri.path(), site.as_ref()),
             form,
         })
     }
@@ -61,9 +66,17 @@ impl Kept {
 
     /// The poll's form again, as typed, for `editor` just signed in.
     pub(super) async fn resume(&self, console: &Console, editor: &Editor) -> Answer {
-        let frame = &editor.frame;
+        let on = console.site_polls(self.path.split_once('?').map(|(_, query)| query))?;
+        if !editor.reaches(console, &on.site) {
+            return Err(Failure::Refused(ApiError::ForbiddenRole));
+        }
+        let mut frame = editor.frame.clone();
+        if on.site != console.counters.sites().primary().id {
+            frame.site = Some(on.site.clone());
+        }
+        let frame = &frame;
         let existing = match poll_of(&self.path).flatten() {
-            Some(id) => Some(state(console, Some(id)).await?),
+            Some(id) => Some(on.state(Some(id)).await?),
             None => None,
         };
         let mut values = FormValues::typed(&Fields::parse(self.form.as_bytes()));
@@ -76,7 +89,7 @@ impl Kept {
                 .to_owned(),
         );
         Ok(form_page(
-            console,
+            &on,
             frame,
             existing.as_ref(),
             &values,
@@ -87,8 +100,14 @@ impl Kept {
 
 /// The poll a form's address is for: `Some(None)` a new poll's
 /// (`/admin/console/polls`), `Some(Some(id))` an edit's
-/// (`/admin/console/polls/{id}/edit`); none for any other address.
+/// (`/admin/console/polls/{id}/edit`), either with its `?site=`; none for
+/// any other address.
 fn poll_of(path: &str) -> Option<Option<&str>> {
+    let path = match path.split_once('?') {
+        Some((path, query)) if query.starts_with("site=") && !query.contains('&') => path,
+        Some(_) => return None,
+        None => path,
+    };
     if path == "/admin/console/polls" {
         return Some(None);
     }
@@ -109,11 +128,17 @@ mod tests {
             poll_of("/admin/console/polls/y-kien/edit"),
             Some(Some("y-kien"))
         );
+        assert_eq!(
+            poll_of("/admin/console/polls/y-kien/edit?site=so-y-te"),
+            Some(Some("y-kien"))
+        );
+        assert_eq!(poll_of("/admin/console/polls?site=so-y-te"), Some(None));
         for other in [
             "/admin/console/polls/y-kien/delete",
             "/admin/console/polls//edit",
             "/admin/console/polls/a/b/edit",
             "/admin/console/import",
+            "/admin/console/polls?site=a&lang=en",
             "https://example.com/admin/console/polls",
         ] {
             assert_eq!(poll_of(other), None, "{other}");

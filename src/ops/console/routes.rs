@@ -152,7 +152,8 @@ pub const PAGES: &[(&str, Page, Takes)] = &[
 ];
 
 /// The console's page for an admin API address a browser asked for
-/// (`/admin/polls/{id}` → the poll's page), `?lang=` kept: a 303 there.
+/// (`/admin/polls/{id}` → the poll's page), a poll's `?site=` and `?lang=`
+/// kept: a 303 there.
 pub fn send_to_console(uri: &http::Uri) -> Response {
     let segments: Vec<&str> = uri.path().trim_matches('/').split('/').collect();
     let page = match segments.as_slice() {
@@ -164,8 +165,15 @@ pub fn send_to_console(uri: &http::Uri) -> Response {
         ["admin", "audit"] => "/admin/console/audit".to_owned(),
         _ => "/admin/".to_owned(),
     };
+    // A poll's site goes with it, as the admin API names it.
+    let site = query_param(uri.query(), "site").and_then(|s| crate::ids::SiteId::parse(&s).ok());
+    let page = match site {
+        Some(site) if page.starts_with("/admin/console/polls") => format!("{page}?site={site}"),
+        _ => page,
+    };
+    let sep = if page.contains('?') { '&' } else { '?' };
     let page = match query_param(uri.query(), "lang").as_deref() {
-        Some(lang @ ("vi" | "en")) => format!("{page}?lang={lang}"),
+        Some(lang @ ("vi" | "en")) => format!("{page}{sep}lang={lang}"),
         _ => page,
     };
     see_other(&page)

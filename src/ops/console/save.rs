@@ -6,9 +6,10 @@ use http::StatusCode;
 
 use super::form::{CHALLENGES, FormValues, VISIBILITIES, form_page};
 use super::layout::{Frame, see_other};
-use super::polls::{poll_link, state};
+use super::polls::poll_link;
+use super::site_polls::SitePolls;
 use super::words::{Lang, parse_local};
-use super::{Answer, Console, Editor, Fields};
+use super::{Answer, Editor, Fields};
 use crate::edge::error::ApiError;
 use crate::editing::EditError;
 use crate::ids::PollId;
@@ -113,7 +114,7 @@ fn saves_draft(existing: Option<&PollState>, f: &Fields) -> bool {
 /// The poll a form describes, with what it does to the options, or what
 /// is wrong with it, in words.
 fn read_poll(
-    console: &Console,
+    on: &SitePolls,
     frame: &Frame,
     existing: Option<&PollState>,
     f: &Fields,
@@ -146,7 +147,7 @@ fn read_poll(
     let time = |name: &str| -> Result<Option<jiff::Timestamp>, String> {
         match f.get(name).map(str::trim).filter(|v| !v.is_empty()) {
             None => Ok(None),
-            Some(v) => parse_local(v, &console.tz)
+            Some(v) => parse_local(v, &on.tz)
                 .map(Some)
                 .ok_or_else(|| bad("Thời gian không hợp lệ.", "A time is not valid.")),
         }
@@ -191,15 +192,10 @@ fn read_poll(
 
 /// Creates (`id` none) or replaces a poll from its form; a row button
 /// comes back with the rows moved, nothing saved.
-pub(super) async fn save(
-    console: &Console,
-    editor: &Editor,
-    id: Option<&str>,
-    f: &Fields,
-) -> Answer {
+pub(super) async fn save(editor: &Editor, on: &SitePolls, id: Option<&str>, f: &Fields) -> Answer {
     let frame = &editor.frame;
     let existing = match id {
-        Some(_) => Some(state(console, id).await?),
+        Some(_) => Some(on.state(id).await?),
         None => None,
     };
     let mut values = FormValues::typed(f);
@@ -207,15 +203,15 @@ pub(super) async fn save(
         && f.get("save").is_none()
         && values.move_rows(action)
     {
-        let page = form_page(console, frame, existing.as_ref(), &values, StatusCode::OK);
+        let page = form_page(on, frame, existing.as_ref(), &values, StatusCode::OK);
         return Ok(page);
     }
-    let (poll, edit) = match read_poll(console, frame, existing.as_ref(), f, &values.rows) {
+    let (poll, edit) = match read_poll(on, frame, existing.as_ref(), f, &values.rows) {
         Ok(read) => read,
         Err(why) => {
             values.error = Some(why);
             let page = form_page(
-                console,
+                on,
                 frame,
                 existing.as_ref(),
                 &values,
@@ -224,7 +220,7 @@ pub(super) async fn save(
             return Ok(page);
         }
     };
-    if existing.is_none() && console.voting.state(&poll.id, None).await?.is_some() {
+    if existing.is_none() && on.voting().state(&poll.id, None).await?.is_some() {
         values.error = Some(
             frame
                 .t(
@@ -233,32 +229,20 @@ pub(super) async fn save(
                 )
                 .to_owned(),
         );
-        let page = form_page(console, frame, None, &values, StatusCode::CONFLICT);
+        let page = form_page(on, frame, None, &values, StatusCode::CONFLICT);
         return Ok(page);
     }
     let confirmed = f.get("confirm") == Some(edit.confirmation().as_str());
     if edit.needs_confirmation() && !confirmed {
-        return Ok(confirm_page(
-            console,
-            frame,
-            existing.as_ref(),
-            values,
-            &edit,
-        ));
+        return Ok(confirm_page(on, frame, existing.as_ref(), values, &edit));
     }
-    let put = match console.editing.put(&editor.who, &poll, confirmed).await {
+    let put = match on.editing.put(&editor.who, &poll, confirmed).await {
         // A poll with ballots stays published: the form comes back, as
         // typed, saying so.
         Err(EditError::DraftWithBallots) | Ok(PutPoll::DraftWithBallots) => {
             values.error = Some(ApiError::PublishedWithBallots.message(frame.lang));
             let status = StatusCode::CONFLICT;
-            return Ok(form_page(
-                console,
-                frame,
-                existing.as_ref(),
-                &values,
-                status,
-            ));
+            return Ok(form_page(on, frame, existing.as_ref(), &values, status));
         }
         put => put?,
     };
@@ -269,19 +253,19 @@ pub(super) async fn save(
             let Some(existing) = existing else {
                 return Err(super::Failure::NOT_FOUND);
             };
-            let fresh = console.voting.state(&existing.poll.id, None).await?;
+            let fresh = on.voting().state(&existing.poll.id, None).await?;
             let fresh = fresh.ok_or(super::Failure::NOT_FOUND)?;
-            match read_poll(console, frame, Some(&fresh), f, &values.rows) {
-                Ok((_, edit)) => Ok(confirm_page(console, frame, Some(&fresh), values, &edit)),
+            match read_poll(on, frame, Some(&fresh), f, &values.rows) {
+                Ok((_, edit)) => Ok(confirm_page(on, frame, Some(&fresh), values, &edit)),
                 Err(why) => {
                     values.error = Some(why);
                     let status = StatusCode::CONFLICT;
-                    Ok(form_page(console, frame, Some(&fresh), &values, status))
+                    Ok(form_page(on, frame, Some(&fresh), &values, status))
                 }
             }
         }
         _ => {
-            tracing::info!(who = %editor.who, poll = %poll.id, draft = poll.draft, "console: poll saved");
+            tracing::info!(who = %editor.who, site = %on.site, poll = %poll.id, draft = poll.draft, "console: poll saved");
             let done = match (poll.draft, f.get("save")) {
                 (true, _) => "?done=drafted",
                 (false, Some("publish")) => "?done=published",
@@ -294,12 +278,12 @@ pub(super) async fn save(
 
 /// The form again, with the changes that touch ballots to confirm.
 fn confirm_page(
-    console: &Console,
+    on: &SitePolls,
     frame: &Frame,
     existing: Option<&PollState>,
     mut values: FormValues,
     edit: &OptionsEdit,
 ) -> crate::edge::respond::Response {
     values.confirm = Some((edit.changes.clone(), edit.reordered, edit.confirmation()));
-    form_page(console, frame, existing, &values, StatusCode::OK)
+    form_page(on, frame, existing, &values, StatusCode::OK)
 }

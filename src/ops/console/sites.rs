@@ -1,6 +1,7 @@
 //! The console's sites: each site of the province the editor's role
 //! reaches, in its tree (a site under its parent), its visits today and in
-//! all, and the embed code of its counter (the widget naming the site);
+//! all, a link to its polls, and the embed code of its counter (the widget
+//! naming the site);
 //! each site's visits per day as a spreadsheet, for the ministry's
 //! figures. And which pages an editor whose role is given on one site
 //! may open.
@@ -11,7 +12,7 @@ use futures_util::StreamExt as _;
 use http::StatusCode;
 use maud::{Markup, html};
 
-use super::layout::{Frame, html_response};
+use super::layout::{Frame, html_response, on_site};
 use super::{Answer, Console, Editor, Page};
 use crate::counter::Counter;
 use crate::ids::SiteId;
@@ -21,8 +22,9 @@ use crate::sites::SiteDef;
 
 impl Page {
     /// Whether the page serves an editor whose role is given on any site
-    /// (showing them their own sites); the others speak of the primary
-    /// site, which the editor's role must reach.
+    /// (showing them their own sites); a poll page speaks of the site its
+    /// query names ([`Page::on_site`]), the others of the primary site,
+    /// which the editor's role must reach.
     pub(super) fn any_site(self) -> bool {
         matches!(
             self,
@@ -122,6 +124,7 @@ pub(super) async fn sites(console: &Console, editor: &Editor) -> Answer {
                 th scope="col" { (frame.t("Trực thuộc", "Parent")) }
                 th scope="col" { (frame.t("Hôm nay", "Today")) }
                 th scope="col" { (frame.t("Tổng số lượt truy cập", "Total visits")) }
+                th scope="col" { (frame.t("Bình chọn", "Polls")) }
             } }
             tbody { @for (def, view) in &figures { tr {
                 th scope="row" {
@@ -132,6 +135,9 @@ pub(super) async fn sites(console: &Console, editor: &Editor) -> Answer {
                 td { @if let Some(parent) = &def.parent { code { (parent) } } }
                 td { (n(view.totals.today)) }
                 td { (n(view.totals.total)) }
+                td { a href=(frame.link(&on_site("/admin/console/polls", Some(&def.id)))) {
+                    (frame.t("Các cuộc bình chọn", "Its polls"))
+                } }
             } } }
         } }
         h2 #embed { (frame.t("Mã nhúng bộ đếm của từng trang", "Each site's counter embed code")) }

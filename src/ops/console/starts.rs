@@ -7,8 +7,8 @@ use maud::{Markup, html};
 
 use super::form::{FormValues, form_page_with};
 use super::layout::Frame;
-use super::polls::state;
-use super::{Answer, Console, Editor};
+use super::site_polls::SitePolls;
+use super::{Answer, Editor};
 use crate::edge::respond::query_param;
 use crate::poll::Poll;
 
@@ -19,17 +19,17 @@ const SATISFACTION: (&str, [&str; 4]) = (
 );
 
 /// The new poll's form, from where `query` says to start.
-pub(super) async fn new_poll(console: &Console, editor: &Editor, query: Option<&str>) -> Answer {
-    let mut values = FormValues::of(None, &console.tz);
+pub(super) async fn new_poll(editor: &Editor, on: &SitePolls, query: Option<&str>) -> Answer {
+    let mut values = FormValues::of(None, &on.tz);
     if let Some(from) = query_param(query, "from") {
-        let copied = state(console, Some(&from)).await?;
-        values = FormValues::copy_of(&copied.poll, &console.tz);
+        let copied = on.state(Some(&from)).await?;
+        values = FormValues::copy_of(&copied.poll, &on.tz);
     } else if query_param(query, "template").as_deref() == Some("hai-long") {
         let (question, labels) = SATISFACTION;
         values = FormValues::with(question, &labels);
     }
     Ok(form_page_with(
-        console,
+        on,
         &editor.frame,
         &values,
         starts(&editor.frame),
@@ -41,7 +41,7 @@ fn starts(frame: &Frame) -> Markup {
     html! {
         p {
             (frame.t("Bắt đầu từ mẫu:", "Start from a template:")) " "
-            a href=(frame.link("/admin/console/new-poll?template=hai-long")) {
+            a href=(frame.site_link("/admin/console/new-poll?template=hai-long")) {
                 (frame.t("đánh giá mức độ hài lòng (Rất tốt, Tốt, Bình thường, Chưa tốt)",
                          "satisfaction (Very good, Good, Fair, Poor), in Vietnamese"))
             }
@@ -53,7 +53,7 @@ fn starts(frame: &Frame) -> Markup {
 /// The link that duplicates `poll`.
 pub(super) fn duplicate_link(frame: &Frame, poll: &Poll) -> Markup {
     html! {
-        a.button.secondary href=(frame.link(&format!("/admin/console/new-poll?from={}", poll.id))) {
+        a.button.secondary href=(frame.site_link(&format!("/admin/console/new-poll?from={}", poll.id))) {
             (frame.t("Nhân bản", "Duplicate"))
         }
     }
