@@ -156,6 +156,13 @@ impl Counter {
             || !state.spilled.is_empty()
     }
 
+    /// Whether everything recorded before `at` is written: a flush that
+    /// began after it succeeded, or nothing waits.
+    pub fn written_since(&self, at: Instant) -> bool {
+        let flushed = self.state().stored_at.is_some_and(|t| t >= at);
+        flushed || !self.has_unwritten()
+    }
+
     /// Hits waiting in the outage buffer.
     pub fn buffered(&self) -> usize {
         self.state().buffer.len()

@@ -152,6 +152,11 @@ impl Counters {
             .collect())
     }
 
+    /// Whether every site has written what it recorded before `at`.
+    pub fn written_since(&self, at: Instant) -> bool {
+        self.all.iter().all(|c| c.written_since(at))
+    }
+
     /// Whether hits are waiting anywhere.
     pub fn has_unwritten(&self) -> bool {
         self.all.iter().any(|c| c.has_unwritten())

@@ -655,10 +655,11 @@ impl TestApp {
         const FLUSHES: &str = "tally_batch_flush_duration_seconds_count";
         let before = self.metric(FLUSHES).await;
         // A quiet site's hits wait a few ticks: every site's are written.
+        let called = Instant::now();
         let written = || {
             self.running
                 .as_ref()
-                .is_none_or(|r| !r.app.counters.has_unwritten())
+                .is_none_or(|r| r.app.counters.written_since(called))
         };
         eventually(
             Duration::from_secs(15),
