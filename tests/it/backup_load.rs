@@ -7,7 +7,9 @@
 //! other exactly); the last one restores into an empty store that `tally
 //! check` finds equal and that serves the same results. The traffic's p99
 //! while a backup runs stays under twice its p99 in the quiet stretch
-//! after it, in the median of four rounds of the same run.
+//! after it, in the median of four rounds of the same run. `scripts/test`
+//! runs these alone, after the other tests: a neighbouring test's load in
+//! one phase and not the other would decide the ratio.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
