@@ -2,6 +2,8 @@
 //! and its polls, each with its own directory for what waits across a
 //! restart.
 
+use std::path::PathBuf;
+
 use crate::config::Settings;
 use crate::counter::CounterSettings;
 use crate::ids::SiteId;
@@ -19,11 +21,7 @@ pub fn counter_settings(settings: &Settings, site: &SiteId, primary: &SiteId) ->
         page_days: settings.history_page_days,
         hit_buffer: settings.hit_buffer,
         page_cache: settings.page_cache,
-        spill_dir: Some(if site == primary {
-            spill
-        } else {
-            spill.join("sites").join(site.as_str())
-        }),
+        spill_dir: Some(site_dir(spill, site, primary)),
     }
 }
 
@@ -44,11 +42,7 @@ pub fn voting_settings(
         votes_per_network: settings.votes_per_network,
         votes_per_ipv6_site: settings.votes_per_ipv6_site,
         results_fresh: settings.flush_interval,
-        journal_dir: Some(if site == primary {
-            journal
-        } else {
-            journal.join("sites").join(site.as_str())
-        }),
+        journal_dir: Some(site_dir(journal, site, primary)),
         // Without a key set, each site keeps its own in the store.
         challenge_key: settings.challenge_key.as_ref().map(|k| {
             let key = crate::challenge::key_from_secret(k.expose());
@@ -59,5 +53,15 @@ pub fn voting_settings(
         }),
         challenge_level: settings.challenge_level,
         known_polls: known_polls.clone(),
+    }
+}
+
+/// `site`'s directory under `base`: the primary site keeps `base` itself,
+/// where a single-site deployment always kept it; another site
+/// `base/sites/<id>`.
+fn site_dir(base: PathBuf, site: &SiteId, primary: &SiteId) -> PathBuf {
+    match site == primary {
+        true => base,
+        false => base.join("sites").join(site.as_str()),
     }
 }
