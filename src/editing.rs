@@ -47,9 +47,6 @@ pub struct Editing {
     pub audit: Arc<Audit>,
     /// Days after a poll closes that its voter records are kept.
     voter_days: u32,
-    /// Whether these are the primary site's polls (the audit log names
-    /// them by their id alone).
-    primary: bool,
 }
 
 /// Every site's [`Editing`].
@@ -97,28 +94,20 @@ pub(crate) fn holds_ballots(state: &PollState) -> bool {
 }
 
 impl Editing {
-    /// Changes through `voting` and `counter`, noted in `audit`: the
-    /// primary site's audit log, which names another site's polls
-    /// `<site>/<poll>`.
+    /// Changes through `voting` and `counter` (one site's), noted in
+    /// `audit`, that site's audit log.
     pub fn new(
         voting: &Arc<Voting>,
         counter: &Arc<Counter>,
-        audit: &Arc<Audit>,
-        primary: bool,
+        audit: Arc<Audit>,
         voter_days: u32,
     ) -> Self {
         Self {
             voter_days,
             voting: Arc::clone(voting),
             counter: Arc::clone(counter),
-            audit: Arc::clone(audit),
-            primary,
+            audit,
         }
-    }
-
-    /// The audit log of `site`'s store.
-    pub fn audit_of(site: &crate::site::Site) -> Arc<Audit> {
-        Arc::new(Audit::new(Arc::clone(&site.store), site.id.clone()))
     }
 
     pub(crate) async fn note(
@@ -134,10 +123,7 @@ impl Editing {
                 at: self.voting.now(),
                 who: who.to_owned(),
                 action,
-                target: match self.primary {
-                    true => target.as_str().to_owned(),
-                    false => format!("{}/{target}", self.voting.site()),
-                },
+                target: target.as_str().to_owned(),
                 before: before.map(recorded),
                 after: after.map(recorded),
             })

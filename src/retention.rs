@@ -39,10 +39,10 @@ pub struct Swept {
 
 /// The retention settings and the sites they apply to.
 pub struct Retention {
-    /// The site whose audit log is swept.
+    /// The primary site: its store and clock serve every site's sweep.
     site: Site,
-    /// The sites whose polls' voter records are swept: `site` unless
-    /// [`Retention::with_polls_of`] says more.
+    /// The sites whose audit logs and polls' voter records are swept:
+    /// `site` unless [`Retention::with_polls_of`] says more.
     poll_sites: Vec<SiteId>,
     audit_days: u32,
     voter_days: u32,
@@ -85,8 +85,8 @@ impl Retention {
         }
     }
 
-    /// Sweeps the voter records of the polls of every site in `sites`
-    /// (each site has its own polls).
+    /// Sweeps the audit logs and the polls' voter records of every site
+    /// in `sites` (each site has its own).
     pub fn with_polls_of(mut self, sites: impl IntoIterator<Item = SiteId>) -> Self {
         self.poll_sites = sites.into_iter().collect();
         self
@@ -122,13 +122,13 @@ impl Retention {
         let store = &self.site.store;
         let mut swept = Swept::default();
         let before = now.saturating_sub(days(self.audit_days)).unwrap_or(now);
-        loop {
-            let gone = store
-                .prune_audit(&self.site.id, before, AUDIT_SLICE)
-                .await?;
-            swept.audit_entries += gone;
-            if gone < u64::from(AUDIT_SLICE) {
-                break;
+        for site in &self.poll_sites {
+            loop {
+                let gone = store.prune_audit(site, before, AUDIT_SLICE).await?;
+                swept.audit_entries += gone;
+                if gone < u64::from(AUDIT_SLICE) {
+                    break;
+                }
             }
         }
         let closed_by = now.saturating_sub(days(self.voter_days)).unwrap_or(now);

@@ -11,6 +11,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::audit::Audit;
 use crate::calendar::Calendar;
 use crate::clock::Clock;
 use crate::config::{Settings, StoreSettings};
@@ -176,15 +177,14 @@ impl App {
             settings.history_top_pages,
             settings.history_page_days,
         ));
-        let audit = Editing::audit_of(&site);
+        // Each site's changes go to its own audit log.
         let editing = |voting: &Arc<Voting>| {
             let counter = counters.get(voting.site()).unwrap_or(&counter);
-            let primary = Arc::ptr_eq(voting, votings.primary());
+            let audit = Audit::new(Arc::clone(&site.store), voting.site().clone());
             Arc::new(Editing::new(
                 voting,
                 counter,
-                &audit,
-                primary,
+                Arc::new(audit),
                 settings.voter_days,
             ))
         };

@@ -195,19 +195,9 @@ impl History {
         Ok(days.into_iter().zip(views).collect())
     }
 
-    /// `poll`'s ballots on each day from its first ballot (or `from`) to
-    /// today (or `to`): per option, in the poll's order.
-    pub async fn ballots_per_day(
-        &self,
-        poll: &Poll,
-        from: Option<Day>,
-        to: Option<Day>,
-    ) -> Result<Vec<DayBallots>, HistoryError> {
-        self.ballots_per_day_of(&self.site, poll, from, to).await
-    }
-
-    /// The same for a poll of `site` (the sites share one store, each
-    /// site's keys under its id).
+    /// The ballots of `poll`, a poll of `site` (the sites share one store,
+    /// each site's keys under its id), on each day from its first ballot
+    /// (or `from`) to today (or `to`): per option, in the poll's order.
     pub async fn ballots_per_day_of(
         &self,
         site: &SiteId,

@@ -22,11 +22,34 @@ fn new_poll() -> Vec<(&'static str, &'static str)> {
     poll_form(POLL, "").into_iter().skip(1).collect()
 }
 
-/// How many entries the audit log holds.
+/// `site`'s audit log, as the province's admin reads it.
+async fn audit_of(app: &TestApp, site: &str) -> Value {
+    let path = format!("/admin/audit?site={site}");
+    let r = admin(app, Method::GET, &path, Some(ADMIN), None).await;
+    assert_eq!(r.status(), StatusCode::OK, "{path}");
+    r.json().await.unwrap()
+}
+
+/// How many entries the audit logs of the province's sites hold.
 async fn audited(app: &TestApp) -> usize {
-    let r = admin(app, Method::GET, "/admin/audit", Some(ADMIN), None).await;
-    let log: Value = r.json().await.unwrap();
-    log["entries"].as_array().map_or(0, Vec::len)
+    let mut entries = 0;
+    for site in ["tinh", "so-y-te", "so-gd", "xa-an-phu"] {
+        entries += audit_of(app, site).await["entries"]
+            .as_array()
+            .map_or(0, Vec::len);
+    }
+    entries
+}
+
+/// The targets of `site`'s audit entries, newest first.
+async fn targets(app: &TestApp, site: &str) -> Vec<String> {
+    let log = audit_of(app, site).await;
+    log["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["target"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 /// The status of `POLL` on `site` by the public API (404: none there).
@@ -115,10 +138,37 @@ async fn a_department_editor_runs_its_sites_polls_in_the_console(backend: Backen
     for site in ["tinh", "so-gd"] {
         assert_eq!(public_status(&app, site).await, StatusCode::NOT_FOUND);
     }
-    let r = admin(&app, Method::GET, "/admin/audit", Some(ADMIN), None).await;
-    let log = r.text().await.unwrap();
-    assert!(log.contains(r#""target":"so-y-te/khao-sat""#), "{log}");
-    assert!(log.contains(r#""target":"xa-an-phu/khao-sat""#), "{log}");
+    // Each site's changes are in its own audit log, which its editor
+    // reads, on the admin API and in the console; the province's log has
+    // none of them.
+    for site in ["so-y-te", "xa-an-phu"] {
+        assert_eq!(targets(&app, site).await, vec![POLL; 4], "{site}");
+        let path = format!("/admin/audit?site={site}");
+        let r = admin(&app, Method::GET, &path, Some(DEPARTMENT_EDITOR), None).await;
+        assert_eq!(r.status(), StatusCode::OK, "{path}");
+        let page = console
+            .text(&format!("/admin/console/audit?site={site}"))
+            .await;
+        let link = format!(r#"href="/admin/console/polls/{POLL}?site={site}""#);
+        assert!(page.contains(&link), "{page}");
+        assert!(
+            page.contains(&format!(r#"name="site" value="{site}""#)),
+            "{page}"
+        );
+    }
+    assert!(targets(&app, "tinh").await.is_empty());
+    for path in [
+        "/admin/audit",
+        "/admin/audit?site=tinh",
+        "/admin/audit?site=so-gd",
+    ] {
+        let r = admin(&app, Method::GET, path, Some(DEPARTMENT_EDITOR), None).await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{path}");
+    }
+    for path in ["/admin/console/audit", "/admin/console/audit?site=so-gd"] {
+        let (status, _) = console.page(path).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{path}");
+    }
 
     // The province's polls and the other department's: refused, before
     // anything is written.
@@ -187,11 +237,23 @@ async fn the_province_admin_works_on_any_sites_polls(backend: Backend) {
     assert!(list.contains(r#"option value="so-gd" selected"#), "{list}");
     run_a_poll(&app, &console, "so-gd").await;
     assert_eq!(public_status(&app, "so-y-te").await, StatusCode::NOT_FOUND);
-    // The audit log links the site's poll on its site.
-    let audit = console.text("/admin/console/audit").await;
+    // The site's audit log links its poll on its site, and the picker
+    // moves between the sites' logs; the province's log does not hold it.
+    let audit = unescape(&console.text("/admin/console/audit?site=so-gd").await);
     assert!(
         audit.contains(r#"href="/admin/console/polls/khao-sat?site=so-gd""#),
         "{audit}"
+    );
+    assert!(
+        audit.contains(r#"option value="so-gd" selected"#),
+        "{audit}"
+    );
+    assert!(
+        !console
+            .text("/admin/console/audit")
+            .await
+            .contains("khao-sat"),
+        "the province's audit log"
     );
     // The primary site's polls, as before: no site in their links.
     let (status, to) = console.send_to("/admin/console/polls", &new_poll()).await;

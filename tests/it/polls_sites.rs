@@ -194,17 +194,34 @@ async fn a_department_editor_edits_its_own_sites_polls_only(backend: Backend) {
     let unknown = create(&app, "huyen", ADMIN, "?").await;
     assert_eq!(error_code(unknown).await, (404, "site_not_found".into()));
 
-    // The audit log names another site's poll by its site.
-    let audit = admin(&app, Method::GET, "/admin/audit", Some(ADMIN), None).await;
-    let audit: Value = audit.json().await.unwrap();
-    let targets: Vec<&str> = audit["entries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|e| e["target"].as_str())
-        .collect();
-    assert!(targets.contains(&"so-y-te/khao-sat"), "{targets:?}");
-    assert!(targets.contains(&"xa-an-phu/khao-sat"), "{targets:?}");
+    // Each site's audit log holds its own changes, and no other site's.
+    let targets = |site: &'static str| {
+        let app = &app;
+        async move {
+            let path = format!("/admin/audit?site={site}");
+            let audit = admin(app, Method::GET, &path, Some(ADMIN), None).await;
+            let audit: Value = audit.json().await.unwrap();
+            audit["entries"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| {
+                    (
+                        e["action"].as_str().unwrap().to_owned(),
+                        e["target"].as_str().unwrap().to_owned(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        }
+    };
+    let entry = |action: &str| (action.to_owned(), POLL.to_owned());
+    assert_eq!(
+        targets("so-y-te").await,
+        [entry("close_poll"), entry("create_poll")]
+    );
+    assert_eq!(targets("xa-an-phu").await, [entry("create_poll")]);
+    assert_eq!(targets("tinh").await, [entry("create_poll")]);
+    assert_eq!(targets("so-gd").await, []);
     app.stop().await;
 }
 

@@ -143,9 +143,11 @@ async fn a_session_on_a_department_opens_only_its_sites_pages(backend: Backend) 
                 "{method} {path}: {status}"
             );
             tried += 1;
-            // A poll page on its sites serves it; on another, refuses it.
+            // A poll page or the audit log on its sites serves it; on
+            // another, refuses it.
             if template.starts_with("/admin/console/polls")
                 || *template == "/admin/console/new-poll"
+                || template.starts_with("/admin/console/audit")
             {
                 for (site, open) in [
                     ("so-y-te", true),

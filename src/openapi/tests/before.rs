@@ -138,6 +138,9 @@ const ADDED_PARAMETERS: &[(&str, &str, &str)] = &[
     ("ops", "POST /admin/polls/{id}/reopen", SITE),
     ("ops", "POST /admin/polls/{id}/archive", SITE),
     ("ops", "GET /admin/polls/{id}/results", SITE),
+    ("ops", "GET /admin/polls/{id}/ballots-per-day", SITE),
+    // Each site's own audit log.
+    ("ops", "GET /admin/audit", SITE),
 ];
 
 const SITE: &str = r#""site" in "query" required false"#;

@@ -15,6 +15,7 @@ use crate::calendar::{Day, Month};
 use crate::edge::error::ApiError;
 use crate::edge::respond::{Response, json_response, media_type_is, read_body};
 use crate::edge::text::Lang;
+use crate::ids::SiteId;
 use crate::ops::export::Form;
 use crate::ops::sheets::{self, AuditRow, Reader};
 
@@ -153,13 +154,17 @@ impl AdminApi {
 
     pub(super) async fn ballots(
         &self,
+        site: &SiteId,
         poll: &crate::poll::Poll,
         from: Option<Day>,
         to: Option<Day>,
         form: Option<Form>,
         query: Option<&str>,
     ) -> Result<Response, ApiError> {
-        let days = self.history.ballots_per_day(poll, from, to).await?;
+        let days = self
+            .history
+            .ballots_per_day_of(site, poll, from, to)
+            .await?;
         let options: Vec<String> = poll.option_ids().map(|o| o.as_str().to_owned()).collect();
         if let Some(form) = form {
             let reader = self.reader(form, query);
@@ -210,13 +215,14 @@ impl AdminApi {
 
     pub(super) async fn audit_log(
         &self,
+        site: &SiteId,
         limit: usize,
         form: Option<Form>,
         query: Option<&str>,
     ) -> Result<Response, ApiError> {
         let calendar = self.history.calendar();
         let entries: Vec<AuditEntryBody> = self
-            .editing
+            .polls_of(site)?
             .audit
             .recent(limit)
             .await?

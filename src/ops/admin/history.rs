@@ -29,8 +29,10 @@ const MOST_TOP_PAGES: usize = 1_000;
 const MOST_AUDIT_READ: usize = 10_000;
 
 refusals!(SpanRefusals: [invalid_query(), AdminDisabled, Unauthorized, ForbiddenRole, locked_out(), StoreUnavailable]);
+refusals!(SiteSpanRefusals: [invalid_query(), SiteNotFound, AdminDisabled, Unauthorized, ForbiddenRole, locked_out(), StoreUnavailable]);
 refusals!(PollSpanRefusals: [
     PollNotFound,
+    SiteNotFound,
     invalid_query(),
     AdminDisabled,
     Unauthorized,
@@ -81,12 +83,13 @@ fn limit(query: Option<&str>, default: usize, most: usize) -> Result<usize, ApiE
 
 /// A poll's ballots per day
 ///
-/// Per option, from the first ballot (or `from`) to today (or `to`).
+/// Per option, from the first ballot (or `from`) to today (or `to`), on
+/// the site `site` names.
 #[utoipa::path(
     get, path = "/admin/polls/{id}/ballots-per-day", tag = "admin",
     operation_id = "getBallotsPerDay",
     security(("bearer" = [])),
-    params(Poll, Days),
+    params(Poll, Days, Site),
     responses(
         (status = 200, description = "Ballots per day. With `format=csv`: date, option, label, votes.", content(
             (BallotsPerDay = "application/json"),
@@ -97,7 +100,7 @@ fn limit(query: Option<&str>, default: usize, most: usize) -> Result<usize, ApiE
 pub async fn ballots_per_day(
     State(api): State<Arc<AdminApi>>,
     path: PollPath,
-    signed: Signed<Read>,
+    signed: Signed<Read, Named>,
     uri: Uri,
 ) -> Result<Response, ApiError> {
     let q = uri.query();
@@ -110,7 +113,8 @@ pub async fn ballots_per_day(
     let to = query_param(q, "to")
         .map(|_| param(q, "to", today))
         .transpose()?;
-    api.ballots(&state.poll, from, to, form, q).await
+    api.ballots(&signed.site, &state.poll, from, to, form, q)
+        .await
 }
 
 /// A poll's results, for export
@@ -272,25 +276,26 @@ pub async fn import_visits(
 
 /// The audit log
 ///
-/// Every change editors made, newest first.
+/// Every change editors made to the site `site` names (its polls, its
+/// baseline; the primary site's also the history's imports), newest first.
 #[utoipa::path(
     get, path = "/admin/audit", tag = "admin", operation_id = "getAudit",
     security(("bearer" = [])),
-    params(Limit, Format),
+    params(Limit, Format, Site),
     responses(
         (status = 200, description = "The newest entries. With `format=csv`: at, who, action, target, before, after.", content(
             (AuditLog = "application/json"),
             (String = "text/csv; charset=utf-8"),
             (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-        )), SpanRefusals),
+        )), SiteSpanRefusals),
 )]
 pub async fn audit_log(
     State(api): State<Arc<AdminApi>>,
-    _: Signed<Read>,
+    signed: Signed<Read, Named>,
     uri: Uri,
 ) -> Result<Response, ApiError> {
     let q = uri.query();
     let form = Form::asked(q)?;
     let limit = limit(q, 100, MOST_AUDIT_READ)?;
-    api.audit_log(limit, form, q).await
+    api.audit_log(&signed.site, limit, form, q).await
 }

@@ -1,8 +1,9 @@
-//! The audit log as an editor reads it: each change in words — what was
-//! done, to which poll (linked), and what it changed, before → after
-//! (labels renamed, options added or removed with their ballots, dates
-//! moved, the baseline set, days imported) — filtered by editor, poll and
-//! date, and as a spreadsheet of what the filters keep.
+//! The audit log of a site (the one `?site=` names, the primary site when
+//! none) as an editor reads it: each change in words — what was done, to
+//! which poll (linked), and what it changed, before → after (labels
+//! renamed, options added or removed with their ballots, dates moved, the
+//! baseline set, days imported) — filtered by editor, poll and date, and
+//! as a spreadsheet of what the filters keep.
 
 use std::collections::BTreeSet;
 
@@ -12,6 +13,7 @@ use maud::html;
 
 use super::changes::{action_words, changes, target_words};
 use super::layout::{Frame, html_response};
+use super::site_polls::{SitePolls, picker};
 use super::words::when;
 use super::{Answer, Console, Editor};
 use crate::audit::AuditEntry;
@@ -69,11 +71,21 @@ impl Filters {
     }
 }
 
-pub(super) async fn audit(console: &Console, editor: &Editor, query: Option<&str>) -> Answer {
+pub(super) async fn audit(
+    console: &Console,
+    editor: &Editor,
+    on: &SitePolls,
+    query: Option<&str>,
+) -> Answer {
     let frame = &editor.frame;
-    let tz = &console.tz;
+    let tz = &on.tz;
     let filters = Filters::read(query);
-    let all = console.editing.audit.recent(LOOKED_THROUGH).await?;
+    let all = on.editing.audit.recent(LOOKED_THROUGH).await?;
+    let sites = console.counters.sites();
+    let site_name = sites
+        .get(&on.site)
+        .filter(|_| sites.configured())
+        .map(|def| def.name.clone());
     let whos: BTreeSet<&str> = all.iter().map(|e| e.who.as_str()).collect();
     let polls: BTreeSet<&str> = all
         .iter()
@@ -86,7 +98,10 @@ pub(super) async fn audit(console: &Console, editor: &Editor, query: Option<&str
         let form = Form::for_people(frame.lang, asked == "xlsx");
         let sheet = Sheet {
             name: frame.t("nhat-ky-thay-doi", "audit-log").to_owned(),
-            about: vec![title.to_owned()],
+            about: vec![match &site_name {
+                Some(name) => format!("{title} — {name}"),
+                None => title.to_owned(),
+            }],
             header: [
                 frame.t("Lúc", "When"),
                 frame.t("Người", "Who"),
@@ -115,9 +130,11 @@ pub(super) async fn audit(console: &Console, editor: &Editor, query: Option<&str
     }
     let sheets = filters.query();
     let body = html! {
-        h1 { (title) }
+        h1 { (title) @if let Some(name) = &site_name { " — " (name) } }
+        (picker(console, editor, on, "/admin/console/audit", ("Xem nhật ký", "Show its log")))
         form.filters method="get" action=(frame.link("/admin/console/audit")) {
             @if let Some(lang) = frame.asked { input type="hidden" name="lang" value=(lang.code()); }
+            @if let Some(site) = &frame.site { input type="hidden" name="site" value=(site); }
             label for="who" { (frame.t("Người", "Who")) }
             select #who name="who" {
                 option value="" { (frame.t("Tất cả", "Everyone")) }
@@ -139,8 +156,8 @@ pub(super) async fn audit(console: &Console, editor: &Editor, query: Option<&str
         } @else {
             p {
                 (frame.t("Tải về:", "Download:")) " "
-                a href=(frame.link(&format!("/admin/console/audit?{sheets}&sheet=csv"))) { "CSV" } " · "
-                a href=(frame.link(&format!("/admin/console/audit?{sheets}&sheet=xlsx"))) { "Excel (.xlsx)" }
+                a href=(frame.site_link(&format!("/admin/console/audit?{sheets}&sheet=csv"))) { "CSV" } " · "
+                a href=(frame.site_link(&format!("/admin/console/audit?{sheets}&sheet=xlsx"))) { "Excel (.xlsx)" }
             }
             div.table-wrap { table {
                 caption { (format!(
@@ -165,7 +182,7 @@ pub(super) async fn audit(console: &Console, editor: &Editor, query: Option<&str
                         @if e.target == "counter" {
                             (frame.t("Bộ đếm", "The counter"))
                         } @else {
-                            a href=(frame.link(&poll_page(&e.target))) {
+                            a href=(poll_page(frame, &e.target)) {
                                 (target_words(frame, e).unwrap_or_else(|| e.target.clone()))
                             }
                         }
@@ -194,11 +211,12 @@ fn who_words<'a>(frame: &Frame, who: &'a str) -> &'a str {
     }
 }
 
-/// The console's page of the poll an entry names: `<poll>` is the primary
-/// site's, `<site>/<poll>` another site's.
-fn poll_page(target: &str) -> String {
+/// The console's page of the poll an entry names: `<poll>` is the log's
+/// own site's; `<site>/<poll>`, as the primary site's log named another
+/// site's polls before each site kept its own, that site's.
+fn poll_page(frame: &Frame, target: &str) -> String {
     match target.split_once('/') {
-        Some((site, poll)) => format!("/admin/console/polls/{poll}?site={site}"),
-        None => format!("/admin/console/polls/{target}"),
+        Some((site, poll)) => frame.link(&format!("/admin/console/polls/{poll}?site={site}")),
+        None => frame.site_link(&format!("/admin/console/polls/{target}")),
     }
 }

@@ -80,6 +80,7 @@ pub(super) async fn dashboard(console: &Console, editor: &Editor) -> Answer {
         @if let (Some(site), false) = (&editor.site, primary) {
             ul {
                 li { a href=(frame.link(&on_site("/admin/console/polls", Some(site)))) { (frame.t("Các cuộc bình chọn", "Polls")) } }
+                li { a href=(frame.link(&on_site("/admin/console/audit", Some(site)))) { (frame.t("Nhật ký thay đổi", "Audit log")) } }
                 li { a href=(frame.link("/admin/console/sites")) { (frame.t("Các trang thông tin", "Sites")) } }
             }
         } @else {

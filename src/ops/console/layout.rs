@@ -119,6 +119,7 @@ impl Frame {
                                     li { a href=(self.link("/admin/")) { (self.t("Tổng quan", "Dashboard")) } }
                                     @if let Some(site) = &self.sites_only {
                                         li { a href=(self.link(&on_site("/admin/console/polls", Some(site)))) { (self.t("Bình chọn", "Polls")) } }
+                                        li { a href=(self.link(&on_site("/admin/console/audit", Some(site)))) { (self.t("Nhật ký", "Audit log")) } }
                                         li { a href=(self.link("/admin/console/sites")) { (self.t("Các trang thông tin", "Sites")) } }
                                     } @else {
                                     li { a href=(self.link("/admin/console/polls")) { (self.t("Bình chọn", "Polls")) } }

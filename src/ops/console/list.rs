@@ -49,7 +49,7 @@ pub(super) async fn list(
         .map(|def| def.name.as_str());
     let body = html! {
         h1 { (title) @if let Some(name) = site_name { " — " (name) } }
-        (picker(console, editor, on))
+        (picker(console, editor, on, "/admin/console/polls", ("Xem bình chọn", "Show its polls")))
         @if frame.may(Need::EditPolls) {
             p { a.button href=(frame.site_link("/admin/console/new-poll")) { (frame.t("Tạo câu hỏi mới", "New poll")) } }
         }

@@ -276,7 +276,7 @@ impl Console {
             (Page::HistorySheet { months, xlsx }, _) => {
                 history::history_sheet(self, &editor, months, xlsx).await
             }
-            (Page::Audit, _) => audit::audit(self, &editor, query.as_deref()).await,
+            (Page::Audit, _) => audit::audit(self, &editor, &on, query.as_deref()).await,
             (Page::Sites, _) => sites::sites(self, &editor).await,
             (Page::SitesSheet { xlsx }, _) => sites::sites_sheet(self, &editor, xlsx).await,
             (Page::Import, fields) => import::import(self, &editor, fields).await,

@@ -45,6 +45,7 @@ impl Page {
                 | Page::ArchivePoll
                 | Page::DeletePoll
                 | Page::PollResults { .. }
+                | Page::Audit
         )
     }
 }
@@ -93,10 +94,16 @@ impl SitePolls {
     }
 }
 
-/// A choice of the sites whose polls the editor's role reaches, when it
-/// reaches more than one: a plain form that opens the list of the site
-/// picked.
-pub(super) fn picker(console: &Console, editor: &Editor, on: &SitePolls) -> Markup {
+/// A choice of the sites the editor's role reaches, when it reaches more
+/// than one: a plain form that opens the page at `action` (the polls list,
+/// the audit log) of the site picked, its button saying `button`.
+pub(super) fn picker(
+    console: &Console,
+    editor: &Editor,
+    on: &SitePolls,
+    action: &str,
+    button: (&'static str, &'static str),
+) -> Markup {
     let sites = console.counters.sites();
     let mut defs = sites.all();
     defs.retain(|def| editor.reaches(console, &def.id));
@@ -105,7 +112,7 @@ pub(super) fn picker(console: &Console, editor: &Editor, on: &SitePolls) -> Mark
     }
     let frame: &Frame = &editor.frame;
     html! {
-        form.site-picker method="get" action="/admin/console/polls" {
+        form.site-picker method="get" action=(action) {
             label for="site" { (frame.t("Trang thông tin", "Site")) }
             select #site name="site" {
                 @for def in &defs {
@@ -115,7 +122,7 @@ pub(super) fn picker(console: &Console, editor: &Editor, on: &SitePolls) -> Mark
             @if let Some(lang) = frame.asked {
                 input type="hidden" name="lang" value=(lang.code());
             }
-            " " button.secondary type="submit" { (frame.t("Xem bình chọn", "Show its polls")) }
+            " " button.secondary type="submit" { (frame.t(button.0, button.1)) }
         }
     }
 }

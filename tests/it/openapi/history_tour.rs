@@ -117,6 +117,7 @@ pub async fn visit(tour: &mut Tour) {
         ),
         Req::admin(Method::GET, "/admin/history/months?from=2026-13"),
         Req::admin(Method::GET, "/admin/audit?limit=0"),
+        Req::admin(Method::GET, "/admin/audit?site=khong-co"),
         Req::admin(Method::POST, "/admin/history/import").body("text/csv", "x,y\n1,2\n"),
         Req::admin(Method::POST, "/admin/history/import").body("application/json", "{}"),
         Req::admin(Method::POST, "/admin/polls/khong-co/archive"),
