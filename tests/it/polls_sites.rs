@@ -146,6 +146,19 @@ async fn the_same_poll_id_on_two_sites_is_two_polls(backend: Backend) {
     let got = admin(&app, Method::GET, &path, Some(ADMIN), None).await;
     let got: Value = got.json().await.unwrap();
     assert_eq!(got["poll"]["question"], "Sở Y tế hỏi");
+    // Each site's ballots per day are its own ballots.
+    for (site, expected) in [("so-y-te", [1, 0]), ("tinh", [0, 1])] {
+        let path = format!("/admin/polls/{POLL}/ballots-per-day?site={site}");
+        let got = admin(&app, Method::GET, &path, Some(ADMIN), None).await;
+        let got: Value = got.json().await.unwrap();
+        let mut votes = [0, 0];
+        for day in got["days"].as_array().unwrap() {
+            for (i, n) in day["votes"].as_array().unwrap().iter().enumerate() {
+                votes[i] += n.as_u64().unwrap();
+            }
+        }
+        assert_eq!(votes, expected, "{site}: {got}");
+    }
     app.stop().await;
 }
 
