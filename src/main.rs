@@ -69,7 +69,7 @@ async fn serve(settings: Settings) -> ExitCode {
 /// Prints the settings; the sites and polls files are read and checked
 /// too, as a start reads them.
 fn check_config(settings: Settings) -> Result<ExitCode, ArgsError> {
-    tally::sites::load_sites(&settings).map_err(|e| {
+    let sites = tally::sites::load_sites(&settings).map_err(|e| {
         let line = format!("{e:#}");
         let setting = ["TALLY_ADMIN_TOKENS", "TALLY_SITES_FILE"]
             .into_iter()
@@ -81,7 +81,7 @@ fn check_config(settings: Settings) -> Result<ExitCode, ArgsError> {
         }
     })?;
     if let Some(path) = &settings.polls_file {
-        tally::polls_file::read_polls_file(path).map_err(|e| ConfigError {
+        tally::polls_file::read_polls_file(path, &sites).map_err(|e| ConfigError {
             setting: "TALLY_POLLS_FILE",
             reason: format!("{e:#}")
                 .trim_start_matches("TALLY_POLLS_FILE: ")

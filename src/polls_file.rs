@@ -4,28 +4,35 @@
 //! changed since; a poll an editor changed, archived, closed or deleted is
 //! left as the editor left it. A poll may be declared a draft (`draft =
 //! true`): public once the file or an editor publishes it; the file does
-//! not take a published poll that holds ballots back to draft. Nothing in the file can stop a start: a poll
-//! it cannot write is logged and left to the editors. Every change it
-//! makes is in the audit log, made by [`POLLS_FILE`].
+//! not take a published poll that holds ballots back to draft. A poll is
+//! the primary site's, or the site's its `site` names. Once the file reads
+//! well, nothing in it can stop a start: a poll it cannot write is logged
+//! and left to the editors. Every change it makes is in its site's audit
+//! log, made by [`POLLS_FILE`].
 
 use std::path::Path;
 
-use anyhow::Context as _;
+use anyhow::{Context as _, bail};
 use serde::Deserialize;
+use serde_json::{Map, Value};
 
 use crate::audit::Action;
 use crate::editing::{Editing, holds_ballots};
+use crate::ids::SiteId;
 use crate::poll::{Poll, PollSpec};
+use crate::sites::Sites;
 use crate::store::{PollState, PutPoll, StoreError};
 
 /// Who the audit log says made the polls file's changes.
 pub const POLLS_FILE: &str = "polls-file";
 
+/// The file as written: each poll a table, read as a poll's definition
+/// once its `site` is taken out.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PollsFile {
     #[serde(default)]
-    polls: Vec<PollSpec>,
+    polls: Vec<Map<String, Value>>,
 }
 
 /// What seeding did with one poll of the file.
@@ -59,19 +66,23 @@ impl Editing {
             match &outcome {
                 Seeded::Created | Seeded::Updated | Seeded::Unchanged => {}
                 Seeded::EditorsVersion => tracing::info!(
+                    site = %self.voting.site(),
                     poll = %poll.id,
                     "polls file: an editor changed this poll; the editor's version stays"
                 ),
                 Seeded::Deleted => tracing::info!(
+                    site = %self.voting.site(),
                     poll = %poll.id,
                     "polls file: an editor deleted this poll; it stays deleted"
                 ),
                 Seeded::WouldDropBallots(held) => tracing::warn!(
+                    site = %self.voting.site(),
                     poll = %poll.id,
                     options = ?held,
                     "polls file: its version would drop options that hold ballots; the poll is left as it is for an editor to change in the console"
                 ),
                 Seeded::WouldHideBallots => tracing::warn!(
+                    site = %self.voting.site(),
                     poll = %poll.id,
                     "polls file: its version is a draft but the published poll holds ballots; the poll stays published"
                 ),
@@ -143,9 +154,17 @@ impl Editing {
     }
 }
 
+/// The polls the file gives one site.
+#[derive(Debug, Clone)]
+pub struct SitePolls {
+    pub site: SiteId,
+    pub polls: Vec<Poll>,
+}
+
 /// Reads and checks `TALLY_POLLS_FILE` (TOML, or JSON when it ends in
-/// `.json`). Any problem names the setting and stops the start.
-pub fn read_polls_file(path: &Path) -> anyhow::Result<Vec<Poll>> {
+/// `.json`): each poll is the primary site's unless its `site` names
+/// another of `sites`. Any problem names the setting and stops the start.
+pub fn read_polls_file(path: &Path, sites: &Sites) -> anyhow::Result<Vec<SitePolls>> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("TALLY_POLLS_FILE: cannot read {}", path.display()))?;
     let file: PollsFile = if path.extension().is_some_and(|e| e == "json") {
@@ -155,11 +174,45 @@ pub fn read_polls_file(path: &Path) -> anyhow::Result<Vec<Poll>> {
         toml::from_str(&text)
             .with_context(|| format!("TALLY_POLLS_FILE: {} is not valid", path.display()))?
     };
-    file.polls
-        .into_iter()
-        .map(|spec| {
-            let id = spec.id.clone();
-            Poll::new(spec).with_context(|| format!("TALLY_POLLS_FILE: poll {id}"))
-        })
-        .collect()
+    let mut by_site: Vec<SitePolls> = Vec::new();
+    for (n, mut entry) in file.polls.into_iter().enumerate() {
+        let named = |entry: &Map<String, Value>| match entry.get("id") {
+            Some(Value::String(id)) => format!("poll {id}"),
+            _ => format!("poll {}", n + 1),
+        };
+        let site = match entry.remove("site") {
+            None => sites.primary().id.clone(),
+            Some(Value::String(site)) => SiteId::parse(&site)
+                .ok()
+                .filter(|id| sites.get(id).is_some())
+                .with_context(|| {
+                    format!(
+                        "TALLY_POLLS_FILE: {}: its site {site:?} is not a site{}",
+                        named(&entry),
+                        if sites.configured() {
+                            " of TALLY_SITES_FILE"
+                        } else {
+                            " (without TALLY_SITES_FILE the one site is default)"
+                        }
+                    )
+                })?,
+            Some(_) => bail!(
+                "TALLY_POLLS_FILE: {}: site must be a site's id, in quotes",
+                named(&entry)
+            ),
+        };
+        let what = named(&entry);
+        let spec: PollSpec = serde_json::from_value(Value::Object(entry))
+            .with_context(|| format!("TALLY_POLLS_FILE: {what}"))?;
+        let id = spec.id.clone();
+        let poll = Poll::new(spec).with_context(|| format!("TALLY_POLLS_FILE: poll {id}"))?;
+        match by_site.iter_mut().find(|s| s.site == site) {
+            Some(found) => found.polls.push(poll),
+            None => by_site.push(SitePolls {
+                site,
+                polls: vec![poll],
+            }),
+        }
+    }
+    Ok(by_site)
 }

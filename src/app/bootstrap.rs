@@ -20,7 +20,8 @@ pub(super) struct Bootstrap {
     /// The sites file's baselines, each written into a site's counter
     /// that has none.
     pub(super) site_baselines: Vec<(Arc<Counter>, u64)>,
-    pub(super) polls: Vec<Poll>,
+    /// The polls file's polls, with the changes of the site each is of.
+    pub(super) polls: Vec<(Arc<Editing>, Vec<Poll>)>,
     pub(super) editing: Arc<Editing>,
 }
 
@@ -54,13 +55,14 @@ impl Bootstrap {
                 counter.set_baseline(*baseline).await?;
             }
         }
-        if !self.polls.is_empty() {
-            let seeded = self.editing.seed(&self.polls).await?;
+        for (editing, polls) in &self.polls {
+            let seeded = editing.seed(polls).await?;
             let written = seeded
                 .iter()
                 .filter(|s| matches!(s, Seeded::Created | Seeded::Updated))
                 .count();
-            tracing::info!(polls = self.polls.len(), written, "polls file seeded");
+            let site = editing.voting.site();
+            tracing::info!(%site, polls = polls.len(), written, "polls file seeded");
         }
         Ok(())
     }

@@ -141,7 +141,7 @@ impl App {
             metrics: Arc::clone(&metrics),
         };
         let polls = match &settings.polls_file {
-            Some(path) => read_polls_file(path)?,
+            Some(path) => read_polls_file(path, &sites)?,
             None => Vec::new(),
         };
         let counters = Arc::new(Counters::new(Arc::clone(&sites), |def, ancestors| {
@@ -212,7 +212,10 @@ impl App {
                 .filter_map(|c| Some((Arc::clone(c), sites.get(c.site())?.baseline?)))
                 .filter(|_| sites.configured())
                 .collect(),
-            polls,
+            polls: polls
+                .into_iter()
+                .filter_map(|file| Some((Arc::clone(editings.get(&file.site)?), file.polls)))
+                .collect(),
             editing: Arc::clone(&editing),
         };
         let sessions = Arc::new(Sessions::new(site.clone(), settings.console_idle));

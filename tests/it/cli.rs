@@ -87,7 +87,15 @@ fn check_config_prints_the_settings_without_secrets_and_exits_0() {
 #[test]
 fn check_config_names_a_bad_setting_in_one_line_and_exits_2() {
     let polls = Path::new(env!("CARGO_MANIFEST_DIR")).join("no-such-polls.toml");
-    let cases: [(&[(&str, &str)], &str); 5] = [
+    let dir = tempfile::tempdir().unwrap();
+    let elsewhere = dir.path().join("polls.toml");
+    std::fs::write(
+        &elsewhere,
+        "[[polls]]\nid = \"p\"\nsite = \"so-y-te\"\nquestion = \"?\"\n\
+         options = [{ id = \"a\", label = \"A\" }, { id = \"b\", label = \"B\" }]\n",
+    )
+    .unwrap();
+    let cases: [(&[(&str, &str)], &str); 6] = [
         (
             &[("TALLY_VISIT_WINDOW", "5s")],
             "tally: TALLY_VISIT_WINDOW: must be between 1m and 1day, got 5s",
@@ -110,6 +118,11 @@ fn check_config_names_a_bad_setting_in_one_line_and_exits_2() {
         (
             &[("TALLY_POLLS_FILE", polls.to_str().unwrap())],
             "tally: TALLY_POLLS_FILE: cannot read",
+        ),
+        (
+            &[("TALLY_POLLS_FILE", elsewhere.to_str().unwrap())],
+            "tally: TALLY_POLLS_FILE: poll p: its site \"so-y-te\" is not a site (without \
+             TALLY_SITES_FILE the one site is default)",
         ),
     ];
     for (env, line) in cases {

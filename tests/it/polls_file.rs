@@ -207,7 +207,10 @@ async fn polls_written_before_marks_are_taken_on_when_unchanged() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("polls.toml");
     write_file(&file, "Câu hỏi", &["a", "b"]);
-    let unmarked = tally::polls_file::read_polls_file(&file).unwrap();
+    let settings = tally::config::Settings::for_tests(dir.path().join("data"));
+    let one_site = tally::sites::load_sites(&settings).unwrap();
+    let unmarked = tally::polls_file::read_polls_file(&file, &one_site).unwrap();
+    let unmarked = &unmarked[0].polls;
     let store = home.open_store().await;
     let site = tally::ids::SiteId::DEFAULT;
     for (n, poll) in unmarked.iter().enumerate() {

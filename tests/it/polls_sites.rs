@@ -410,7 +410,79 @@ async fn without_sites_default_is_the_one_site(backend: Backend) {
     app.stop().await;
 }
 
+/// `site`'s audit log as lines of who, action and target.
+async fn audit_lines(app: &TestApp, site: &str) -> Vec<String> {
+    let path = format!("/admin/audit?site={site}");
+    let log: Value = admin(app, Method::GET, &path, Some(ADMIN), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    log["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| format!("{} {} {}", e["who"], e["action"], e["target"]))
+        .collect()
+}
+
+/// A polls file whose polls name their sites: each lands on its own site
+/// (a poll naming none on the primary one, the province's), noted in that
+/// site's audit log; a restart with the same file writes nothing.
+async fn the_polls_file_seeds_each_sites_polls(backend: Backend) {
+    let home = Home::open(backend).await;
+    let (dir, province) = sites_file(PROVINCE);
+    let file = dir.path().join("polls.toml");
+    let option = |id: &str| format!(r#"{{ id = "{id}", label = "{id}" }}"#);
+    let entry = |site: Option<&str>, question: &str| {
+        format!(
+            "[[polls]]\nid = \"{POLL}\"\n{}question = \"{question}\"\noptions = [{}, {}]\n\n",
+            site.map_or(String::new(), |s| format!("site = \"{s}\"\n")),
+            option("a"),
+            option("b"),
+        )
+    };
+    let text = [
+        entry(None, "Tỉnh hỏi"),
+        entry(Some("so-y-te"), "Sở Y tế hỏi"),
+        entry(Some("xa-an-phu"), "Xã hỏi"),
+    ]
+    .concat();
+    std::fs::write(&file, text).unwrap();
+    let start = || {
+        let (path, polls) = (province.clone(), file.clone());
+        TestApp::start(&home, move |s| {
+            s.sites_file = Some(path);
+            s.polls_file = Some(polls);
+            s.admin_tokens = tally::config::named_tokens(&format!("ha:{ADMIN}")).unwrap();
+        })
+    };
+    let app = start().await;
+    for (site, question) in [
+        ("tinh", "Tỉnh hỏi"),
+        ("so-y-te", "Sở Y tế hỏi"),
+        ("xa-an-phu", "Xã hỏi"),
+    ] {
+        assert_eq!(read(&app, site, "").await["question"], question, "{site}");
+        let created = format!(r#""polls-file" "create_poll" "{POLL}""#);
+        assert_eq!(audit_lines(&app, site).await, [created], "{site}");
+    }
+    let gd = app
+        .http
+        .get(app.url(&format!("/v1/polls/{POLL}?site=so-gd")));
+    let gd = gd.send().await.unwrap();
+    assert_eq!(error_code(gd).await, (404, "poll_not_found".into()));
+    app.stop().await;
+    // Started again with the same file: nothing more is written.
+    let app = start().await;
+    for site in ["tinh", "so-y-te", "xa-an-phu"] {
+        assert_eq!(audit_lines(&app, site).await.len(), 1, "{site}");
+    }
+    app.stop().await;
+}
+
 on_every_store!(
+    the_polls_file_seeds_each_sites_polls,
     the_same_poll_id_on_two_sites_is_two_polls,
     a_department_editor_edits_its_own_sites_polls_only,
     a_sites_poll_pages_keep_its_site,
