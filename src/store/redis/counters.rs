@@ -267,21 +267,27 @@ impl Counters for RedisStore {
                 let sends = grouped.by_node.into_iter().map(|(node, group)| {
                     let mut conn = conn.clone();
                     async move {
-                        let answered = pipelined(&mut conn, flushes, &group, Some(node)).await;
-                        group.into_iter().zip(answered).collect::<Vec<_>>()
+                        let sent = pipelined(&mut conn, flushes, &group, Some(node)).await;
+                        (group, sent)
                     }
                 });
-                futures_util::future::join_all(sends).await.concat()
+                futures_util::future::join_all(sends).await
             }
             false => {
-                let answered = pipelined(&mut conn, flushes, &all, None).await;
-                all.into_iter().zip(answered).collect()
+                let sent = pipelined(&mut conn, flushes, &all, None).await;
+                vec![(all, sent)]
             }
         };
-        for (i, answer) in sent {
-            answers[i] = answer;
+        let mut stale = false;
+        for (group, sent) in sent {
+            stale |= sent.stale;
+            for (i, answer) in group.into_iter().zip(sent.answers) {
+                answers[i] = answer;
+            }
         }
-        if answers.iter().any(Option::is_none) {
+        // A node new to the script needs it loaded, not a new map of the
+        // slots; a moved slot or a failed pipeline does.
+        if stale {
             self.nodes.forget();
         }
         let alone = answers

@@ -44,15 +44,24 @@ fn calls(f: &SiteFlush) -> Vec<(ScriptInvocation<'static>, usize)> {
         .collect()
 }
 
+/// What a pipeline of flushes answered: each one's answer, or `None`
+/// where one of its calls was refused or the pipeline failed.
+pub(super) struct Sent {
+    pub answers: Vec<Option<Result<CounterSnapshot, StoreError>>>,
+    /// Whether a refusal may come from a map of the slots that is out of
+    /// date (`MOVED`, a failed pipeline), not only from a node new to the
+    /// script (`NOSCRIPT`).
+    pub stale: bool,
+}
+
 /// Sends the flushes `which` names in one pipeline (to `node`, on a
-/// cluster); each one's answer, or `None` where one of its calls was
-/// refused or the pipeline failed.
+/// cluster).
 pub(super) async fn pipelined(
     conn: &mut Connection,
     flushes: &[SiteFlush],
     which: &[usize],
     node: Option<Node>,
-) -> Vec<Option<Result<CounterSnapshot, StoreError>>> {
+) -> Sent {
     let mut pipe = redis::pipe();
     pipe.ignore_errors();
     let mut pages = Vec::with_capacity(which.len());
@@ -75,13 +84,20 @@ pub(super) async fn pipelined(
         true => Ok(v),
         false => Err(()),
     }) else {
-        return which.iter().map(|_| None).collect();
+        return Sent {
+            answers: which.iter().map(|_| None).collect(),
+            stale: true,
+        };
     };
+    let stale = values
+        .iter()
+        .any(|v| matches!(v, Value::ServerError(e) if e.code() != "NOSCRIPT"));
     let mut values = values.into_iter();
-    pages
+    let answers = pages
         .into_iter()
         .map(|pages| answered(values.by_ref().take(pages.len()).collect(), &pages))
-        .collect()
+        .collect();
+    Sent { answers, stale }
 }
 
 /// A flush's snapshot from its calls' answers: the last call's counters,
