@@ -52,6 +52,7 @@ async fn serve(settings: Settings) -> ExitCode {
     let public = settings.listen;
     let ops = settings.ops_listen;
     let store = settings.store.to_string();
+    let stopped = stop_signal();
     let running = match app::start(settings, Arc::new(SystemClock)).await {
         Ok(running) => running,
         Err(e) => {
@@ -60,7 +61,7 @@ async fn serve(settings: Settings) -> ExitCode {
         }
     };
     tracing::info!(%public, %ops, store, "serving");
-    wait_for_signal().await;
+    stopped.await;
     tracing::info!("shutting down");
     running.stop().await;
     ExitCode::SUCCESS
@@ -92,17 +93,26 @@ fn check_config(settings: Settings) -> Result<ExitCode, ArgsError> {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn wait_for_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .expect("a SIGTERM handler can be installed");
+/// The signals that stop tally (SIGTERM, Ctrl-C), listened for from the
+/// moment this is called: before the listeners open, so a SIGTERM that
+/// arrives as soon as tally answers (a rollout's, a test's) drains it
+/// instead of killing it.
+#[cfg(unix)]
+fn stop_signal() -> impl std::future::Future<Output = ()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).expect("a SIGTERM handler can be installed");
+    let mut interrupt = signal(SignalKind::interrupt()).expect("a SIGINT handler can be installed");
+    async move {
         tokio::select! {
-            _ = ctrl_c => {}
             _ = term.recv() => {}
+            _ = interrupt.recv() => {}
         }
     }
-    #[cfg(not(unix))]
-    let _ = ctrl_c.await;
+}
+
+#[cfg(not(unix))]
+fn stop_signal() -> impl std::future::Future<Output = ()> {
+    async {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
