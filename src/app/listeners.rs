@@ -62,12 +62,10 @@ impl Shared {
                     settings.global_rate_limit,
                     settings.rate_limit_keys,
                 )
-                .with_sites(
-                    sites
-                        .all()
-                        .into_iter()
-                        .filter_map(|def| Some((def.id.clone(), def.rate_limit?))),
-                ),
+                .with_sites(sites.all().into_iter().filter_map(|def| {
+                    let names = std::iter::once(&def.id).chain(&def.aliases);
+                    Some((names.cloned().collect(), def.rate_limit?))
+                })),
             ),
             streams: Arc::new(Streams::new(
                 settings.max_streams,

@@ -115,6 +115,7 @@ pub(super) fn rendered(schema: &str) -> Option<Vec<Value>> {
                 origins: vec!["https://soyte.tinh.gov.vn".into()],
                 lang: "vi".into(),
                 time_zone: "Asia/Ho_Chi_Minh".into(),
+                aliases: vec!["so-y-te-cu".into()],
             }],
         })],
         "SitesDaysBody" => vec![to_json(SitesDaysBody {

@@ -45,6 +45,10 @@ pub struct SiteBody {
     pub lang: String,
     #[schema(example = "Asia/Ho_Chi_Minh")]
     pub time_zone: String,
+    /// Ids it was known by (renamed, or merged into it): requests naming
+    /// one count into it.
+    #[schema(example = json!(["xa-an-phu"]))]
+    pub aliases: Vec<String>,
 }
 
 /// `GET /admin/sites`.
@@ -100,6 +104,7 @@ fn site_body(def: &SiteDef) -> SiteBody {
         origins: def.origins.clone(),
         lang: def.lang.code().to_owned(),
         time_zone: def.timezone.iana_name().unwrap_or("UTC").to_owned(),
+        aliases: def.aliases.iter().map(ToString::to_string).collect(),
     }
 }
 
