@@ -77,6 +77,12 @@ pub fn pages_day(site: &SiteId, day: Day) -> String {
     site_key(site, &format!("pages:day:{day}"))
 }
 
+/// Hash: a site merged into this one → its [`crate::store::piece::MergeMark`]
+/// code, while the merge stands.
+pub fn merges(site: &SiteId) -> String {
+    site_key(site, "merges")
+}
+
 /// List of audit entries (JSON), newest first.
 pub fn audit(site: &SiteId) -> String {
     site_key(site, "audit")
