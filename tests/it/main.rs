@@ -50,6 +50,7 @@ mod roles_sites;
 mod schema_version;
 mod sign_in;
 mod site_life;
+mod site_merge;
 mod sites;
 mod store_conformance;
 mod touch_batches;
