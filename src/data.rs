@@ -254,8 +254,8 @@ pub async fn merge_site(settings: Settings, what: Life, journal: Option<&Path>) 
                 );
                 if merged.baseline > 0 {
                     said.push_str(&format!(
-                        "\n{from} had a baseline of {}: add it to {into}'s `baseline` in the \
-                         sites file",
+                        "\n{from}'s baseline, {}, is added to {into}'s (the store's stands \
+                         over the sites file's)",
                         merged.baseline
                     ));
                 }

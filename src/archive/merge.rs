@@ -31,8 +31,7 @@ const WHO: &str = "cli";
 pub struct Merged {
     pub journal: PathBuf,
     pub written: u64,
-    /// The merged site's baseline, which the sites file sets: the operator
-    /// adds it to the target's there.
+    /// The merged site's baseline, added to the target's.
     pub baseline: u64,
 }
 

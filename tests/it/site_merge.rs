@@ -353,7 +353,13 @@ async fn merging_a_commune_into_its_department_keeps_every_count(backend: Backen
 /// keeps the old one as an alias, so pages that name it count on.
 async fn a_rename_is_a_merge_into_a_new_id_with_the_old_as_alias(backend: Backend) {
     let home = Home::open(backend).await;
-    let (_dir, province) = sites_file(PROVINCE);
+    // The commune's counter before tally, which the renamed site keeps.
+    let with_baseline = PROVINCE.replacen(
+        "id = \"xa-an-phu\"\n",
+        "id = \"xa-an-phu\"\nbaseline = 100\n",
+        1,
+    );
+    let (_dir, province) = sites_file(&with_baseline);
     let renamed = PROVINCE.replacen(
         "id = \"xa-an-phu\"\n",
         "id = \"xa-an-phu-moi\"\naliases = [\"xa-an-phu\"]\n",
@@ -366,6 +372,7 @@ async fn a_rename_is_a_merge_into_a_new_id_with_the_old_as_alias(backend: Backen
     }
     app.flushed().await;
     let before = counter(&app, "xa-an-phu", Some(PAGES[0])).await;
+    assert_eq!(before["total"], 103);
     let (health, province_total) = (
         counter(&app, "so-y-te", None).await["total"]
             .as_u64()

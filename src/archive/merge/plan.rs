@@ -75,21 +75,30 @@ impl Plan {
     }
 
     /// What the merge writes of `exported` (the merged site's pieces), each
-    /// piece under the site it is written to. A baseline is configuration,
-    /// the sites file's, so it is not moved (the command says what to add
-    /// to the target's); audit entries and deleted polls' tombstones stay
-    /// with the merged site's data.
+    /// piece under the site it is written to. A baseline (the counter
+    /// before tally, a site's own: parents do not add up their children's)
+    /// goes to the target alone; audit entries and deleted polls'
+    /// tombstones stay with the merged site's data.
     pub fn pieces(&self, exported: Vec<Piece>) -> Vec<Piece> {
         let into = self.into.as_str().to_owned();
         let mut out = Vec::with_capacity(exported.len());
         for piece in exported {
             match piece {
-                Piece::Counters { visits, .. } => {
+                Piece::Counters {
+                    baseline, visits, ..
+                } => {
                     out.extend(self.gains.iter().map(|site| Piece::Counters {
                         site: site.as_str().to_owned(),
-                        baseline: 0,
+                        baseline: if *site == self.into { baseline } else { 0 },
                         visits,
                     }));
+                    if baseline > 0 && !self.gains.contains(&self.into) {
+                        out.push(Piece::Counters {
+                            site: into.clone(),
+                            baseline,
+                            visits: 0,
+                        });
+                    }
                 }
                 Piece::Bucket { period, visits, .. } => {
                     out.extend(self.gains.iter().map(|site| Piece::Bucket {
@@ -267,9 +276,9 @@ parent = "so-gd"
             },
         ];
         let written = plan.pieces(exported);
-        let sites: Vec<&str> = written.iter().map(Piece::site).collect();
+        let written_to: Vec<&str> = written.iter().map(Piece::site).collect();
         assert_eq!(
-            sites,
+            written_to,
             ["so-gd", "so-gd", "xa-binh-an", "xa-binh-an", "xa-binh-an"]
         );
         assert!(written.contains(&Piece::Counters {
@@ -277,6 +286,26 @@ parent = "so-gd"
             baseline: 0,
             visits: 7
         }));
+        assert!(written.contains(&Piece::Counters {
+            site: "xa-binh-an".into(),
+            baseline: 500,
+            visits: 7
+        }));
+        // Into its parent: no visit moves, the baseline does.
+        let up = Plan::new(&sites(), &id("xa-an-phu"), &id("so-y-te")).unwrap();
+        let counted = Piece::Counters {
+            site: "xa-an-phu".into(),
+            baseline: 500,
+            visits: 7,
+        };
+        assert_eq!(
+            up.pieces(vec![counted]),
+            [Piece::Counters {
+                site: "so-y-te".into(),
+                baseline: 500,
+                visits: 0
+            }]
+        );
         assert!(written.contains(&Piece::Page {
             site: "xa-binh-an".into(),
             page: "/a".into(),
