@@ -332,8 +332,9 @@ operations! {
         /// tombstones are left. The deadline is [`ARCHIVE_DEADLINE`].
         async fn withdraw(&self, site: &SiteId, pieces: Vec<piece::Piece>) -> ();
 
-        /// Deletes every key of the site (on Redis Cluster, on every node);
-        /// says how many. The deadline is [`ARCHIVE_DEADLINE`].
+        /// Deletes every key of the site (on Redis Cluster, on every node)
+        /// and its line in [`Life::listed_sites`]; says how many keys. The
+        /// deadline is [`ARCHIVE_DEADLINE`].
         async fn forget_site(&self, site: &SiteId) -> u64;
 
         /// Sets the mark of `from`'s merge into `into`, or clears it.
@@ -347,6 +348,14 @@ operations! {
         /// The merges into `into` that stand (not confirmed nor undone),
         /// by the id merged, in id order.
         async fn merges(&self, into: &SiteId) -> Vec<(String, piece::MergeMark)>;
+
+        /// Records that the sites file lists each of `sites` at `at` (done
+        /// at every start), so a site it no longer lists is known.
+        async fn list_sites(&self, sites: Vec<SiteId>, at: Timestamp) -> ();
+
+        /// Every site a start has listed, with when it was last listed, in
+        /// id order ([`Life::forget_site`] takes a site off).
+        async fn listed_sites(&self) -> Vec<(String, Timestamp)>;
     }
 }
 

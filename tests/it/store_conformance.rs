@@ -2182,4 +2182,5 @@ conformance!(
     what_a_restore_added_is_withdrawn_exactly,
     a_forgotten_site_keeps_nothing_and_its_neighbours_all,
     merge_marks_stand_until_cleared,
+    the_listing_keeps_each_sites_last_time,
 );

@@ -3,6 +3,7 @@
 //! merges beside the site's counters.
 
 use async_trait::async_trait;
+use jiff::Timestamp;
 use redb::{Durability, ReadableTable, Table, TableDefinition, WriteTransaction};
 
 use super::EmbeddedStore;
@@ -43,7 +44,40 @@ impl Life for EmbeddedStore {
                 + forget(txn, PAGE_DAYS, &site)?
                 + forget(txn, AUDIT, &site)?
                 + forget(txn, DELETED_POLLS, &site)?
-                + forget(txn, ONLINE, &site)?)
+                + forget(txn, ONLINE, &site)?
+                + u64::from(
+                    txn.open_table(COUNTERS)?
+                        .remove(listed_key(&site).as_str())?
+                        .is_some(),
+                ))
+        })
+        .await
+    }
+
+    async fn list_sites(&self, sites: Vec<SiteId>, at: Timestamp) -> Result<(), StoreError> {
+        let ms = u64::try_from(at.as_millisecond()).unwrap_or(0);
+        self.write(Durability::Immediate, move |txn| {
+            let mut counters = txn.open_table(COUNTERS)?;
+            for site in &sites {
+                counters.insert(listed_key(site).as_str(), ms)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn listed_sites(&self) -> Result<Vec<(String, Timestamp)>, StoreError> {
+        let prefix = field(&keys::listed_sites(), "");
+        self.read_txn(move |txn| {
+            let found = with_prefix(&txn.open_table(COUNTERS)?, &prefix, |v| v)?;
+            Ok(found
+                .into_iter()
+                .map(|(k, ms)| {
+                    let at = i64::try_from(ms).unwrap_or(i64::MAX);
+                    let at = Timestamp::from_millisecond(at).unwrap_or(Timestamp::MAX);
+                    (k[prefix.len()..].to_owned(), at)
+                })
+                .collect())
         })
         .await
     }
@@ -77,6 +111,11 @@ impl Life for EmbeddedStore {
         })
         .await
     }
+}
+
+/// `site`'s line of [`keys::listed_sites`].
+fn listed_key(site: &SiteId) -> String {
+    field(&keys::listed_sites(), site.as_str())
 }
 
 /// Removes every record of `site` from `table`: every key starts with the

@@ -3,6 +3,7 @@
 //! every node, and the marks of merges in a hash of the site's slot.
 
 use async_trait::async_trait;
+use jiff::Timestamp;
 use redis::cluster_routing::{RoutingInfo, SingleNodeRoutingInfo};
 use redis::{Cmd, Pipeline, Value};
 
@@ -108,7 +109,43 @@ impl Life for RedisStore {
                 }
             }
         }
-        Ok(removed)
+        let listed: u64 = redis::cmd("HDEL")
+            .arg(keys::listed_sites())
+            .arg(site.as_str())
+            .query_async(&mut conn)
+            .await
+            .map_err(unavailable)?;
+        Ok(removed + listed)
+    }
+
+    async fn list_sites(&self, sites: Vec<SiteId>, at: Timestamp) -> Result<(), StoreError> {
+        if sites.is_empty() {
+            return Ok(());
+        }
+        let mut conn = self.connection().await?;
+        let mut cmd = redis::cmd("HSET");
+        cmd.arg(keys::listed_sites());
+        for site in &sites {
+            cmd.arg(site.as_str()).arg(at.as_millisecond());
+        }
+        cmd.query_async::<()>(&mut conn).await.map_err(unavailable)
+    }
+
+    async fn listed_sites(&self) -> Result<Vec<(String, Timestamp)>, StoreError> {
+        let mut conn = self.connection().await?;
+        let mut listed: Vec<(String, i64)> = redis::cmd("HGETALL")
+            .arg(keys::listed_sites())
+            .query_async(&mut conn)
+            .await
+            .map_err(unavailable)?;
+        listed.sort();
+        Ok(listed
+            .into_iter()
+            .map(|(site, ms)| {
+                let at = Timestamp::from_millisecond(ms).unwrap_or(Timestamp::MAX);
+                (site, at)
+            })
+            .collect())
     }
 
     async fn mark_merge(

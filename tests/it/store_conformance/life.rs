@@ -194,3 +194,25 @@ pub(super) async fn merge_marks_stand_until_cleared(s: &dyn Store) {
     let held = s.holding(&into).await.unwrap();
     assert!(held.empty, "{held:?}");
 }
+
+pub(super) async fn the_listing_keeps_each_sites_last_time(s: &dyn Store) {
+    let (a, b) = (
+        SiteId::parse("xa-a").unwrap(),
+        SiteId::parse("xa-b").unwrap(),
+    );
+    let (first, later) = (super::ts(super::T0), super::ts(super::T0 + 60_000));
+    assert!(s.listed_sites().await.unwrap().is_empty());
+    s.list_sites(vec![b.clone(), a.clone()], first)
+        .await
+        .unwrap();
+    s.list_sites(vec![b.clone()], later).await.unwrap();
+    assert_eq!(
+        s.listed_sites().await.unwrap(),
+        [("xa-a".to_owned(), first), ("xa-b".to_owned(), later)]
+    );
+    s.forget_site(&a).await.unwrap();
+    assert_eq!(
+        s.listed_sites().await.unwrap(),
+        [("xa-b".to_owned(), later)]
+    );
+}
