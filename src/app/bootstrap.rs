@@ -1,15 +1,18 @@
 //! What the settings ask to be written at start (the baselines, the
-//! polls file), and the store's stamp settled, then or as soon as the
-//! store answers.
+//! polls file, the sites the file lists), and the store's stamp settled,
+//! then or as soon as the store answers.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use super::App;
+use crate::clock::Clock;
 use crate::counter::Counter;
 use crate::editing::Editing;
+use crate::ids::SiteId;
 use crate::poll::Poll;
 use crate::polls_file::Seeded;
+use crate::retention::Retention;
 use crate::store::schema::{SCHEMA, Settled};
 use crate::store::{Store, StoreError};
 
@@ -22,11 +25,31 @@ pub(super) struct Bootstrap {
     pub(super) site_baselines: Vec<(Arc<Counter>, u64)>,
     pub(super) polls: Vec<Poll>,
     pub(super) editing: Arc<Editing>,
+    /// Every id the sites file names (sites and their aliases): recorded
+    /// as listed now, so a site it no longer names is kept only so long
+    /// (`crate::retention`).
+    pub(super) listed: Vec<SiteId>,
+    pub(super) clock: Arc<dyn Clock>,
 }
 
 impl Bootstrap {
     pub(super) async fn apply(&self, app: &App) -> Result<(), StoreError> {
         self.settle_schema().await?;
+        self.store
+            .list_sites(self.listed.clone(), self.clock.now())
+            .await?;
+        // Said at every start, so a site dropped from the file by mistake
+        // is seen while its counts can still come back.
+        for (site, listed) in self.store.listed_sites().await? {
+            if !self.listed.iter().any(|named| named.as_str() == site) {
+                tracing::warn!(
+                    site,
+                    purged_from = %Retention::purged_at(listed),
+                    "a site the sites file no longer names: its data is kept until then; put it \
+                     back in the file to keep its counts (GET /admin/sites/removed)"
+                );
+            }
+        }
         // The setting seeds the baseline of a store that has none; once
         // the store holds one (this setting's, or an editor's from the
         // console), the store's stands.

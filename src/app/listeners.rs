@@ -177,6 +177,7 @@ pub struct Services<'a> {
     pub history: Arc<History>,
     pub sessions: Arc<Sessions>,
     pub backups: Arc<crate::archive::Backups>,
+    pub retention: Arc<crate::retention::Retention>,
 }
 
 /// The ops listener.
@@ -210,6 +211,7 @@ pub fn ops(settings: &Settings, shared: &Shared, services: Services<'_>) -> List
             lang: settings.portal.lang,
             backups: services.backups,
             counters: Arc::clone(services.counters),
+            retention: services.retention,
         }),
         health: Arc::new(Health {
             counter: Arc::clone(services.counter),

@@ -195,6 +195,19 @@ impl Sites {
         all
     }
 
+    /// Every id the file names, sites and aliases, in id order: what a
+    /// start records as listed.
+    pub fn names(&self) -> Vec<SiteId> {
+        let mut names: Vec<SiteId> = self
+            .by_id
+            .keys()
+            .chain(self.aliases.keys())
+            .cloned()
+            .collect();
+        names.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+        names
+    }
+
     /// Whether the sites come from a sites file (else this is the one
     /// implicit site, `default`).
     pub fn configured(&self) -> bool {
