@@ -457,8 +457,73 @@ async fn a_poll_on_both_sites_refuses_the_merge(backend: Backend) {
     assert!(store.merges(&id("so-y-te")).await.unwrap().is_empty());
 }
 
+/// An undo that would take ballots away is refused, and so are an undo
+/// and a confirm of a merge cut off while writing: nothing is changed.
+async fn an_undo_that_would_lose_ballots_is_refused(backend: Backend) {
+    let home = Home::open(backend).await;
+    let (_dir, province) = sites_file(PROVINCE);
+    let (_alias_dir, alias_file) = sites_file(&aliased());
+    let app = start(&home, &province).await;
+    poll_on(&app, "xa-an-phu", COMMUNE_POLL).await;
+    vote(&app, "xa-an-phu", COMMUNE_POLL, "a").await;
+    app.stop().await;
+    let journals = TempDir::new().unwrap();
+    let journal = journals.path().join("merge.jsonl.gz");
+    let journal = journal.to_str().unwrap();
+    let args = [
+        "--from",
+        "xa-an-phu",
+        "--into",
+        "so-y-te",
+        "--journal",
+        journal,
+    ];
+    let merged = merge_site(&home, &province, &args).await;
+    assert!(merged.status.success(), "{}", text(&merged.stderr));
+    // A ballot in the moved poll, on the department, through the old id.
+    let app = restart(&home, &alias_file).await;
+    vote(&app, "so-y-te", COMMUNE_POLL, "b").await;
+    app.stop().await;
+    let refused = merge_site(&home, &alias_file, &["--undo", "--journal", journal]).await;
+    assert_eq!(refused.status.code(), Some(1));
+    let why = text(&refused.stderr);
+    assert!(
+        why.contains("poll y-kien took ballots on so-y-te since the merge")
+            && why.trim().lines().count() == 1,
+        "{why}"
+    );
+    let store = home.open_store().await;
+    let (into, from) = (id("so-y-te"), id("xa-an-phu"));
+    let poll = PollId::parse(COMMUNE_POLL).unwrap();
+    let state = store.poll_state(&into, &poll, None).await.unwrap().unwrap();
+    assert_eq!(state.voters, 2, "the merge stands");
+    // Cut off while writing: what it wrote is not known.
+    use tally::store::piece::MergeMark;
+    store
+        .mark_merge(&into, &from, Some(MergeMark::Writing))
+        .await
+        .unwrap();
+    store.sync().await.unwrap();
+    drop(store);
+    let confirm = ["--confirm", "--from", "xa-an-phu", "--into", "so-y-te"];
+    for args in [&["--undo", "--journal", journal][..], &confirm[..]] {
+        let refused = merge_site(&home, &alias_file, args).await;
+        assert_eq!(refused.status.code(), Some(1), "{args:?}");
+        assert!(
+            text(&refused.stderr).contains("cut off while writing"),
+            "{args:?}"
+        );
+    }
+    let store = home.open_store().await;
+    assert!(
+        !store.holding(&from).await.unwrap().empty,
+        "nothing deleted"
+    );
+}
+
 on_every_store!(
     merging_a_commune_into_its_department_keeps_every_count,
     a_rename_is_a_merge_into_a_new_id_with_the_old_as_alias,
     a_poll_on_both_sites_refuses_the_merge,
+    an_undo_that_would_lose_ballots_is_refused,
 );
