@@ -35,20 +35,11 @@ pub(super) struct Bootstrap {
 impl Bootstrap {
     pub(super) async fn apply(&self, app: &App) -> Result<(), StoreError> {
         self.settle_schema().await?;
-        self.store
-            .list_sites(self.listed.clone(), self.clock.now())
-            .await?;
-        // Said at every start, so a site dropped from the file by mistake
-        // is seen while its counts can still come back.
-        for (site, listed) in self.store.listed_sites().await? {
-            if !self.listed.iter().any(|named| named.as_str() == site) {
-                tracing::warn!(
-                    site,
-                    purged_from = %Retention::purged_at(listed),
-                    "a site the sites file no longer names: its data is kept until then; put it \
-                     back in the file to keep its counts (GET /admin/sites/removed)"
-                );
-            }
+        // Best effort: the hourly retention sweep lists the sites again
+        // (the first a minute after start), so a store slow to answer now
+        // does not keep the start retrying for it.
+        if let Err(e) = self.note_sites().await {
+            tracing::warn!(error = %e, "the sites the file names were not recorded; the next retention sweep records them");
         }
         // The setting seeds the baseline of a store that has none; once
         // the store holds one (this setting's, or an editor's from the
@@ -84,6 +75,26 @@ impl Bootstrap {
                 .filter(|s| matches!(s, Seeded::Created | Seeded::Updated))
                 .count();
             tracing::info!(polls = self.polls.len(), written, "polls file seeded");
+        }
+        Ok(())
+    }
+
+    /// Records the sites the file names as listed now, and warns of each
+    /// site the store keeps that it no longer names: said at every start,
+    /// so a site dropped by mistake is seen while its counts can come back.
+    async fn note_sites(&self) -> Result<(), StoreError> {
+        self.store
+            .list_sites(self.listed.clone(), self.clock.now())
+            .await?;
+        for (site, listed) in self.store.listed_sites().await? {
+            if !self.listed.iter().any(|named| named.as_str() == site) {
+                tracing::warn!(
+                    site,
+                    purged_from = %Retention::purged_at(listed),
+                    "a site the sites file no longer names: its data is kept until then; put it \
+                     back in the file to keep its counts (GET /admin/sites/removed)"
+                );
+            }
         }
         Ok(())
     }
