@@ -33,6 +33,13 @@ pub enum Action {
     ImportVisitsFailed,
     /// tally upgraded the store to its schema at start (`who` is `tally`).
     UpgradeStore,
+    /// One site's counts added into another's (`tally merge-site`; the
+    /// target is the merged site, `after` names the site merged into).
+    MergeSite,
+    /// A merge taken back.
+    UndoMerge,
+    /// A merge confirmed: the merged site's own data deleted.
+    ConfirmMerge,
 }
 
 impl Action {
@@ -51,6 +58,9 @@ impl Action {
             Self::ImportVisits => "import_visits",
             Self::ImportVisitsFailed => "import_visits_failed",
             Self::UpgradeStore => "upgrade_store",
+            Self::MergeSite => "merge_site",
+            Self::UndoMerge => "undo_merge",
+            Self::ConfirmMerge => "confirm_merge",
         }
     }
 }

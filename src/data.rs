@@ -1,5 +1,6 @@
-//! The binary's data commands: `backup`, `restore`, `check` and
-//! `migrate`, each one line on failure and an exit code a script can test.
+//! The binary's data commands: `backup`, `restore`, `check`, `migrate` and
+//! `merge-site`, each one line on failure and an exit code a script can
+//! test.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -7,8 +8,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tally::archive::format::Header;
+use tally::archive::merge::{self, Plan};
 use tally::archive::{check, fetch, restore};
 use tally::config::{BackupArgs, Settings};
+use tally::ids::SiteId;
 use tally::sites::{Sites, load_sites};
 use tally::store::{self, Store};
 
@@ -182,6 +185,88 @@ pub async fn migrate(settings: Settings, from: &str, file: &Path) -> ExitCode {
         }
         Ok((_, lines)) => {
             println!("no difference ({lines} lines compared)");
+            ExitCode::SUCCESS
+        }
+        Err(e) => failed(&e),
+    }
+}
+
+/// What `tally merge-site` is asked to do.
+pub enum Life {
+    Merge {
+        from: String,
+        into: String,
+        confirm: bool,
+    },
+    Undo,
+}
+
+fn site(flag: &str, name: &str) -> anyhow::Result<SiteId> {
+    SiteId::parse(name).map_err(|e| anyhow::anyhow!("{flag} {name:?}: {e}"))
+}
+
+#[tokio::main]
+pub async fn merge_site(settings: Settings, what: Life, journal: Option<&Path>) -> ExitCode {
+    let run = async {
+        let served = load_sites(&settings)?;
+        let store = open(&settings).await?;
+        let now = jiff::Timestamp::now();
+        let said = match what {
+            Life::Undo => {
+                let journal = journal.expect("clap requires --journal with --undo");
+                let plan = merge::undo(store, &served, journal).await?;
+                format!(
+                    "the merge of {} into {} is undone ({})",
+                    plan.from,
+                    plan.into,
+                    journal.display()
+                )
+            }
+            Life::Merge {
+                from,
+                into,
+                confirm: true,
+            } => {
+                let plan = Plan {
+                    from: site("--from", &from)?,
+                    into: site("--into", &into)?,
+                    gains: Vec::new(),
+                };
+                let removed = merge::confirm(store, &served, &plan, now).await?;
+                format!(
+                    "the merge of {from} into {into} is confirmed: {removed} keys of {from} deleted"
+                )
+            }
+            Life::Merge { from, into, .. } => {
+                let plan = Plan::new(&served, &site("--from", &from)?, &site("--into", &into)?)?;
+                let journal = journal.map_or_else(
+                    || merge::default_journal(&settings.data_dir, &plan, now),
+                    Path::to_path_buf,
+                );
+                let merged = merge::merge(store, &served, &plan, &journal, now).await?;
+                let mut said = format!(
+                    "{from} is merged into {into} ({} records), pending: its journal is {}; \
+                     `tally merge-site --undo --journal {}` takes it back, `tally merge-site \
+                     --confirm --from {from} --into {into}` deletes {from}'s own data",
+                    merged.written,
+                    merged.journal.display(),
+                    merged.journal.display()
+                );
+                if merged.baseline > 0 {
+                    said.push_str(&format!(
+                        "\n{from}'s baseline, {}, is added to {into}'s (the store's stands \
+                         over the sites file's)",
+                        merged.baseline
+                    ));
+                }
+                said
+            }
+        };
+        anyhow::Ok(said)
+    };
+    match run.await {
+        Ok(said) => {
+            println!("{said}");
             ExitCode::SUCCESS
         }
         Err(e) => failed(&e),

@@ -42,6 +42,20 @@ fn run() -> Result<ExitCode, ArgsError> {
             let settings = Settings::from_args(args.settings)?;
             data::migrate(settings, &args.from, &args.file)
         }
+        Command::MergeSite(args) => {
+            let settings = Settings::from_args(args.settings)?;
+            let what = match (args.undo, args.confirm, args.from, args.into) {
+                (true, _, _, _) => data::Life::Undo,
+                (false, confirm, Some(from), Some(into)) => data::Life::Merge {
+                    from,
+                    into,
+                    confirm,
+                },
+                // clap requires --from and --into without --undo.
+                _ => unreachable!("merge-site without --from and --into"),
+            };
+            data::merge_site(settings, what, args.journal.as_deref())
+        }
     })
 }
 

@@ -90,7 +90,7 @@ pub struct Metrics {
 
 /// Every `kind` of `tally_retention_deleted_total`: what the hourly sweep
 /// deletes (the rest expires by itself).
-pub const RETENTION_KINDS: [&str; 2] = ["audit_entries", "voter_records"];
+pub const RETENTION_KINDS: [&str; 3] = ["audit_entries", "voter_records", "sites"];
 
 /// Every `code` of `tally_challenge_failures_total`.
 pub const CHALLENGE_FAILURES: [&str; 7] = [
@@ -200,7 +200,7 @@ impl Metrics {
             )
             .expect("valid metric"),
             retention_deleted: IntCounterVec::new(
-                Opts::new("tally_retention_deleted_total", "Records the hourly retention sweep deleted once their time was over, by kind: audit_entries (TALLY_AUDIT_DAYS) or voter_records (TALLY_VOTER_DAYS after a poll closed)."),
+                Opts::new("tally_retention_deleted_total", "Records the hourly retention sweep deleted once their time was over, by kind: audit_entries (TALLY_AUDIT_DAYS), voter_records (TALLY_VOTER_DAYS after a poll closed) or sites (a site the sites file has not named for 30 days, its data whole)."),
                 &["kind"],
             )
             .expect("valid metric"),

@@ -1,10 +1,12 @@
 //! Retention: how long tally keeps what it keeps about editors and voters
 //! beyond what expires by itself, and the housekeeping that deletes it on
 //! time. A minute after start, then once an hour (and when a test asks),
-//! it deletes audit entries older than `TALLY_AUDIT_DAYS` and the voter
+//! it deletes audit entries older than `TALLY_AUDIT_DAYS`, the voter
 //! records of polls (every site's) closed more than `TALLY_VOTER_DAYS`
-//! ago; every delete is idempotent, so any number of replicas may sweep at
-//! once. Each sweep
+//! ago, and the whole data of a site the sites file has not named for
+//! [`REMOVED_SITE_DAYS`] (a removed site, kept that long so that putting
+//! it back brings its counts back); every delete is idempotent, so any
+//! number of replicas may sweep at once. Each sweep
 //! is counted in `tally_retention_*` (what it deleted, when one last
 //! succeeded, how many failed), which the alerts watch. The whole table of
 //! what is kept is in `docs/privacy.md`.
@@ -27,6 +29,9 @@ const FIRST_SWEEP_AFTER: Duration = Duration::from_secs(60);
 /// Audit entries deleted per store call (a sweep makes as many as needed).
 const AUDIT_SLICE: u32 = 1000;
 const DAY: SignedDuration = SignedDuration::from_hours(24);
+/// How long a site the sites file no longer names keeps its data: while
+/// it is back in the file within this many days, every count is back.
+pub const REMOVED_SITE_DAYS: u32 = 30;
 
 /// What a sweep deleted.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -35,6 +40,8 @@ pub struct Swept {
     pub voter_records: u64,
     /// Polls whose voter records went.
     pub polls: u64,
+    /// Removed sites whose data went.
+    pub sites: u64,
 }
 
 /// The retention settings and the sites they apply to.
@@ -46,6 +53,9 @@ pub struct Retention {
     poll_sites: Vec<SiteId>,
     audit_days: u32,
     voter_days: u32,
+    /// Every id the sites file names (sites and aliases): their data is
+    /// never a removed site's.
+    listed: Vec<SiteId>,
 }
 
 /// `days` whole days.
@@ -79,6 +89,7 @@ impl Retention {
             .set(site.clock.now().as_second());
         Self {
             poll_sites: vec![site.id.clone()],
+            listed: vec![site.id.clone()],
             site,
             audit_days: settings.audit_days,
             voter_days: settings.voter_days,
@@ -89,6 +100,14 @@ impl Retention {
     /// in `sites` (each site has its own).
     pub fn with_polls_of(mut self, sites: impl IntoIterator<Item = SiteId>) -> Self {
         self.poll_sites = sites.into_iter().collect();
+        self
+    }
+
+    /// Keeps the data of every id in `names` (the sites file's sites and
+    /// aliases); any other site's goes [`REMOVED_SITE_DAYS`] after a start
+    /// last found it in the file.
+    pub fn listing(mut self, names: Vec<SiteId>) -> Self {
+        self.listed = names;
         self
     }
 
@@ -106,6 +125,7 @@ impl Retention {
                 deleted
                     .with_label_values(&["voter_records"])
                     .inc_by(swept.voter_records);
+                deleted.with_label_values(&["sites"]).inc_by(swept.sites);
                 metrics
                     .retention_last_success
                     .set(self.site.clock.now().as_second());
@@ -144,15 +164,74 @@ impl Retention {
                 }
             }
         }
+        swept.sites = self.purge_removed(now).await?;
         if swept != Swept::default() {
             tracing::info!(
                 audit_entries = swept.audit_entries,
                 voter_records = swept.voter_records,
                 polls = swept.polls,
+                sites = swept.sites,
                 "retention: deleted what outlived its time"
             );
         }
         Ok(swept)
+    }
+
+    /// Deletes the data of each site the file has not named for
+    /// [`REMOVED_SITE_DAYS`], but a merge's merged site while the merge
+    /// stands (its undo needs it); says how many sites went.
+    async fn purge_removed(&self, now: Timestamp) -> Result<u64, StoreError> {
+        let store = &self.site.store;
+        // The sites named now are listed now, as at start: a site's days
+        // count from when the file stopped naming it, not from the last
+        // start (which may be months before the one that removed it).
+        store.list_sites(self.listed.clone(), now).await?;
+        let due = now.saturating_sub(days(REMOVED_SITE_DAYS)).unwrap_or(now);
+        let mut gone = Vec::new();
+        for (name, listed_at) in store.listed_sites().await? {
+            let Ok(site) = SiteId::parse(&name) else {
+                continue;
+            };
+            if listed_at <= due && !self.listed.contains(&site) {
+                gone.push(site);
+            }
+        }
+        if gone.is_empty() {
+            return Ok(0);
+        }
+        let mut merging = Vec::new();
+        for into in &self.listed {
+            merging.extend(store.merges(into).await?.into_iter().map(|(from, _)| from));
+        }
+        let mut purged = 0;
+        for site in gone {
+            if merging.iter().any(|from| from == site.as_str()) {
+                continue;
+            }
+            let keys = store.forget_site(&site).await?;
+            tracing::info!(%site, keys, "retention: a site removed from the sites file {REMOVED_SITE_DAYS} days ago is deleted");
+            purged += 1;
+        }
+        Ok(purged)
+    }
+
+    /// The sites the store keeps that the file does not name, in id
+    /// order, each with when the file last named it: what the sweep will
+    /// delete, and when ([`Retention::purged_at`]).
+    pub async fn removed(&self) -> Result<Vec<(String, Timestamp)>, StoreError> {
+        let listed = self.site.store.listed_sites().await?;
+        Ok(listed
+            .into_iter()
+            .filter(|(name, _)| !self.listed.iter().any(|site| site.as_str() == name))
+            .collect())
+    }
+
+    /// When the data of a site last listed at `listed_at` goes, if the
+    /// file does not name it again by then.
+    pub fn purged_at(listed_at: Timestamp) -> Timestamp {
+        listed_at
+            .saturating_add(days(REMOVED_SITE_DAYS))
+            .unwrap_or(Timestamp::MAX)
     }
 
     /// Sweeps a minute after start and every [`SWEEP_EVERY`] until

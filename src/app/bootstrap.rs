@@ -1,15 +1,18 @@
 //! What the settings ask to be written at start (the baselines, the
-//! polls file), and the store's stamp settled, then or as soon as the
-//! store answers.
+//! polls file, the sites the file lists), and the store's stamp settled,
+//! then or as soon as the store answers.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use super::App;
+use crate::clock::Clock;
 use crate::counter::Counter;
 use crate::editing::Editing;
+use crate::ids::SiteId;
 use crate::poll::Poll;
 use crate::polls_file::Seeded;
+use crate::retention::Retention;
 use crate::store::schema::{SCHEMA, Settled};
 use crate::store::{Store, StoreError};
 
@@ -23,11 +26,22 @@ pub(super) struct Bootstrap {
     /// The polls file's polls, with the changes of the site each is of.
     pub(super) polls: Vec<(Arc<Editing>, Vec<Poll>)>,
     pub(super) editing: Arc<Editing>,
+    /// Every id the sites file names (sites and their aliases): recorded
+    /// as listed now, so a site it no longer names is kept only so long
+    /// (`crate::retention`).
+    pub(super) listed: Vec<SiteId>,
+    pub(super) clock: Arc<dyn Clock>,
 }
 
 impl Bootstrap {
     pub(super) async fn apply(&self, app: &App) -> Result<(), StoreError> {
         self.settle_schema().await?;
+        // Best effort: the hourly retention sweep lists the sites again
+        // (the first a minute after start), so a store slow to answer now
+        // does not keep the start retrying for it.
+        if let Err(e) = self.note_sites().await {
+            tracing::warn!(error = %e, "the sites the file names were not recorded; the next retention sweep records them");
+        }
         // The setting seeds the baseline of a store that has none; once
         // the store holds one (this setting's, or an editor's from the
         // console), the store's stands.
@@ -63,6 +77,26 @@ impl Bootstrap {
                 .count();
             let site = editing.voting.site();
             tracing::info!(%site, polls = polls.len(), written, "polls file seeded");
+        }
+        Ok(())
+    }
+
+    /// Records the sites the file names as listed now, and warns of each
+    /// site the store keeps that it no longer names: said at every start,
+    /// so a site dropped by mistake is seen while its counts can come back.
+    async fn note_sites(&self) -> Result<(), StoreError> {
+        self.store
+            .list_sites(self.listed.clone(), self.clock.now())
+            .await?;
+        for (site, listed) in self.store.listed_sites().await? {
+            if !self.listed.iter().any(|named| named.as_str() == site) {
+                tracing::warn!(
+                    site,
+                    purged_from = %Retention::purged_at(listed),
+                    "a site the sites file no longer names: its data is kept until then; put it \
+                     back in the file to keep its counts (GET /admin/sites/removed)"
+                );
+            }
         }
         Ok(())
     }

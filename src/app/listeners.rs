@@ -62,12 +62,10 @@ impl Shared {
                     settings.global_rate_limit,
                     settings.rate_limit_keys,
                 )
-                .with_sites(
-                    sites
-                        .all()
-                        .into_iter()
-                        .filter_map(|def| Some((def.id.clone(), def.rate_limit?))),
-                ),
+                .with_sites(sites.all().into_iter().filter_map(|def| {
+                    let names = std::iter::once(&def.id).chain(&def.aliases);
+                    Some((names.cloned().collect(), def.rate_limit?))
+                })),
             ),
             streams: Arc::new(Streams::new(
                 settings.max_streams,
@@ -179,6 +177,7 @@ pub struct Services<'a> {
     pub history: Arc<History>,
     pub sessions: Arc<Sessions>,
     pub backups: Arc<crate::archive::Backups>,
+    pub retention: Arc<crate::retention::Retention>,
 }
 
 /// The ops listener.
@@ -212,6 +211,7 @@ pub fn ops(settings: &Settings, shared: &Shared, services: Services<'_>) -> List
             lang: settings.portal.lang,
             backups: services.backups,
             counters: Arc::clone(services.counters),
+            retention: services.retention,
         }),
         health: Arc::new(Health {
             counter: Arc::clone(services.counter),

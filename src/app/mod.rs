@@ -199,7 +199,8 @@ impl App {
         let editing = Arc::clone(editings.primary());
         let retention = Arc::new(
             Retention::new(site.clone(), &settings)
-                .with_polls_of(votings.all().iter().map(|v| v.site().clone())),
+                .with_polls_of(votings.all().iter().map(|v| v.site().clone()))
+                .listing(sites.names()),
         );
         let backups = Arc::new(crate::archive::Backups::new(site.clone(), &sites));
         let bootstrap = Bootstrap {
@@ -217,6 +218,8 @@ impl App {
                 .filter_map(|file| Some((Arc::clone(editings.get(&file.site)?), file.polls)))
                 .collect(),
             editing: Arc::clone(&editing),
+            listed: sites.names(),
+            clock: Arc::clone(&site.clock),
         };
         let sessions = Arc::new(Sessions::new(site.clone(), settings.console_idle));
         let visitors = Arc::new(Visitors::new(Arc::new(Privacy::new(site))));
@@ -233,6 +236,7 @@ impl App {
                 history,
                 sessions,
                 backups,
+                retention: Arc::clone(&retention),
             },
         );
         let (streams, rate_limits, public_at_cap) =

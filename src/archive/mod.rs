@@ -1,12 +1,14 @@
 //! A deployment's whole state, moved and kept: the export format
 //! ([`format`]), written as a stream from a running store ([`export`]),
 //! fetched from a running tally ([`fetch`]), read back into a store
-//! ([`restore`]) and compared count for count ([`check`]). What it carries
-//! and what the cut guarantees: `docs/backup.md`.
+//! ([`restore`]) and compared count for count ([`check`]); one site's
+//! pieces added into another's ([`merge`]). What it carries and what the
+//! cut guarantees: `docs/backup.md`.
 
 pub mod check;
 pub mod fetch;
 pub mod format;
+pub mod merge;
 pub mod restore;
 
 use std::sync::Arc;

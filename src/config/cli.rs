@@ -27,6 +27,9 @@ pub enum Command {
     Check(CheckArgs),
     /// Move a running deployment into the (empty) store the settings name: backup into --file, restore, check
     Migrate(MigrateArgs),
+    /// Add one site's stored counts into another's (a rename: into a new id, the old one its alias), kept in a journal; --undo takes it back, --confirm deletes the merged site's data
+    #[command(alias = "rename-site")]
+    MergeSite(MergeSiteArgs),
 }
 
 /// `tally backup`'s arguments.
@@ -77,6 +80,28 @@ pub struct MigrateArgs {
     /// Where the export is kept (gzip'd JSON Lines)
     #[arg(long, value_name = "FILE")]
     pub file: std::path::PathBuf,
+    #[command(flatten)]
+    pub settings: SettingsArgs,
+}
+
+/// `tally merge-site`'s arguments.
+#[derive(Debug, clap::Args)]
+pub struct MergeSiteArgs {
+    /// The site merged: a site of the sites file, or an alias of --into
+    #[arg(long, value_name = "SITE", required_unless_present = "undo")]
+    pub from: Option<String>,
+    /// The site it is merged into, a site of the sites file
+    #[arg(long, value_name = "SITE", required_unless_present = "undo")]
+    pub into: Option<String>,
+    /// The merge's journal (an export of what it wrote); by default under TALLY_DATA_DIR/merges/
+    #[arg(long, value_name = "FILE", required_if_eq("undo", "true"))]
+    pub journal: Option<std::path::PathBuf>,
+    /// Take back the merge --journal records (counts counted into the site since stay)
+    #[arg(long, conflicts_with_all = ["confirm", "from", "into"])]
+    pub undo: bool,
+    /// Delete the merged site's own data, ending the merge's undo
+    #[arg(long, conflicts_with = "journal")]
+    pub confirm: bool,
     #[command(flatten)]
     pub settings: SettingsArgs,
 }

@@ -24,7 +24,7 @@ mod summary;
 mod values;
 
 pub use args::SettingsArgs;
-pub use cli::{ArgsError, BackupArgs, CheckArgs, Command, MigrateArgs, RestoreArgs};
+pub use cli::{ArgsError, BackupArgs, CheckArgs, Command, MergeSiteArgs, MigrateArgs, RestoreArgs};
 pub use durability::BallotDurability;
 pub use reference::reference;
 pub use secret::{

@@ -99,7 +99,9 @@ pub struct RateLimits {
     last_purge_ms: AtomicU64,
     /// Each site's own ceiling, where the sites file sets one: a flood of
     /// one site's requests is refused before it takes the replica's.
-    sites: HashMap<SiteId, Direct>,
+    /// A site's aliases share its bucket: naming the old id does not get
+    /// round the ceiling.
+    sites: HashMap<SiteId, std::sync::Arc<Direct>>,
 }
 
 fn quota(rate: Rate) -> Quota {
@@ -124,12 +126,15 @@ impl RateLimits {
         }
     }
 
-    /// With a ceiling for each of `sites`.
-    pub fn with_sites(mut self, sites: impl IntoIterator<Item = (SiteId, Rate)>) -> Self {
-        self.sites = sites
-            .into_iter()
-            .map(|(site, rate)| (site, RateLimiter::direct(quota(rate)).with_middleware()))
-            .collect();
+    /// With a ceiling for each of `sites`, shared by the names each is
+    /// known by (its id and its aliases).
+    pub fn with_sites(mut self, sites: impl IntoIterator<Item = (Vec<SiteId>, Rate)>) -> Self {
+        for (names, rate) in sites {
+            let limiter = std::sync::Arc::new(RateLimiter::direct(quota(rate)).with_middleware());
+            for name in names {
+                self.sites.insert(name, std::sync::Arc::clone(&limiter));
+            }
+        }
         self
     }
 

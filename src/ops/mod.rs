@@ -103,6 +103,7 @@ pub fn routes() -> Routes<Ops> {
         .api(routes!(audit_log))
         .api(routes!(admin::sites::list_sites))
         .api(routes!(admin::sites::sites_visits_per_day))
+        .api(routes!(admin::sites::removed_sites))
         .api(routes!(admin::backup::get_backup));
     console::PAGES
         .iter()

@@ -232,13 +232,14 @@ pub async fn get_pixel(
 }
 
 impl CounterApi {
-    /// The counter of the site a read names (`site`), the one site when
-    /// none are configured and it names none.
+    /// The counter of the site a read names (`site`, or one of its
+    /// aliases), the one site when none are configured and it names none.
     fn named(&self, uri: &Uri) -> Result<&Arc<Counter>, ApiError> {
         match query_param(uri.query(), "site") {
             Some(name) => SiteId::parse(&name)
                 .ok()
-                .and_then(|id| self.counters.get(&id))
+                .and_then(|id| self.counters.sites().find(&id))
+                .and_then(|def| self.counters.get(&def.id))
                 .ok_or(ApiError::SiteNotFound),
             None if !self.counters.sites().configured() => Ok(self.counters.primary()),
             None => Err(ApiError::SiteRequired),

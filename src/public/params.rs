@@ -59,9 +59,10 @@ pub struct Page {
 pub struct Site {
     /// The site, as the widget's `data-site` names it. Without sites
     /// (`TALLY_SITES_FILE`) it may be left out, or be `default`; with them
-    /// it is required (`400 site_required`), must be one of them (`404
-    /// site_not_found`), and a hit counts only from one of that site's
-    /// origins (from another page it is answered, not counted).
+    /// it is required (`400 site_required`), must be one of them or one of
+    /// a site's aliases, its old ids (`404 site_not_found`), and a hit
+    /// counts only from one of that site's origins (from another page it
+    /// is answered, not counted).
     #[param(value_type = Option<schema::SiteId>)]
     site: Option<String>,
 }
@@ -73,9 +74,9 @@ pub struct PollSite {
     /// The site, as the widget's `data-site` names it; each site has its
     /// own polls (one poll id on two sites is two polls). Without sites
     /// (`TALLY_SITES_FILE`) it may be left out, or be `default`; with them
-    /// it is required (`400 site_required`) and must be one of them (`404
-    /// site_not_found`); a ballot must come from one of that site's
-    /// origins (from another page: `403 foreign_origin`, not counted).
+    /// it is required (`400 site_required`) and must be one of them or a
+    /// site's alias (`404 site_not_found`); a ballot must come from one of
+    /// that site's origins (from another page: `403 foreign_origin`, not counted).
     #[param(value_type = Option<schema::SiteId>)]
     site: Option<String>,
 }

@@ -52,6 +52,9 @@ struct SiteEntry {
     results: Visibility,
     /// `RATE` or `RATE,BURST`, as `TALLY_RATE_LIMIT`.
     rate_limit: Option<String>,
+    /// Ids it was known by, which keep counting into it.
+    #[serde(default)]
+    aliases: Vec<String>,
 }
 
 /// Reads and checks the sites file: each site on its own, then the tree.
@@ -88,6 +91,7 @@ pub fn load_sites(settings: &crate::config::Settings) -> anyhow::Result<Sites> {
             challenge: ChallengeMode::default(),
             results: Visibility::default(),
             rate_limit: None,
+            aliases: Vec::new(),
         }),
     };
     let scoped = |site: &SiteId| sites.get(site).is_some();
@@ -151,7 +155,13 @@ fn site(entry: SiteEntry, defaults: &SitesFileDefaults) -> Result<SiteDef, Strin
         .rate_limit
         .map(|r| crate::config::rate_value(&r).map_err(|e| format!("rate_limit: {e}")))
         .transpose()?;
+    let aliases = entry
+        .aliases
+        .iter()
+        .map(|a| SiteId::parse(a).map_err(|e| format!("alias {e}")))
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(SiteDef {
+        aliases,
         rate_limit,
         id,
         name,

@@ -55,6 +55,10 @@ pub struct SiteDef {
     /// Its own ceiling of requests per second (and burst) per replica, so
     /// a flood of its pages does not take the others' share.
     pub rate_limit: Option<crate::config::Rate>,
+    /// Ids it was known by (renamed, or merged into it): a request naming
+    /// one is served and counted as this site, so pages embedded before
+    /// the change keep counting here for as long as the file lists them.
+    pub aliases: Vec<SiteId>,
 }
 
 /// Why a request is answered without being counted for any site.
@@ -85,6 +89,8 @@ impl NotCounted {
 #[derive(Debug, Clone)]
 pub struct Sites {
     by_id: HashMap<SiteId, Arc<SiteDef>>,
+    /// Each alias and the site that holds it.
+    aliases: HashMap<SiteId, SiteId>,
     /// Each site and its ancestors, nearest first: what one of its hits
     /// counts for.
     chains: HashMap<SiteId, Vec<SiteId>>,
@@ -108,6 +114,14 @@ pub enum SitesError {
     Cycle(String),
     #[error("site {0:?} is more than {MAX_DEPTH} levels below its root")]
     TooDeep(String),
+    #[error("site {site:?}: its alias {alias:?} is also a site's id")]
+    AliasIsSite { site: String, alias: String },
+    #[error("alias {alias:?} is given to both {first:?} and {second:?}")]
+    AliasTwice {
+        alias: String,
+        first: String,
+        second: String,
+    },
 }
 
 impl Sites {
@@ -118,6 +132,7 @@ impl Sites {
         Self {
             chains: HashMap::from([(id.clone(), vec![id.clone()])]),
             by_id: HashMap::from([(id, Arc::new(site))]),
+            aliases: HashMap::new(),
             configured: false,
         }
     }
@@ -141,8 +156,10 @@ impl Sites {
         for (id, def) in &by_id {
             chains.insert(id.clone(), chain(&by_id, def)?);
         }
+        let aliases = aliases(&by_id)?;
         Ok(Self {
             by_id,
+            aliases,
             chains,
             configured: true,
         })
@@ -150,6 +167,17 @@ impl Sites {
 
     pub fn get(&self, id: &SiteId) -> Option<&SiteDef> {
         self.by_id.get(id).map(AsRef::as_ref)
+    }
+
+    /// The site a request naming `id` is served as: the site of that id,
+    /// or the one that holds it as an alias.
+    pub fn find(&self, id: &SiteId) -> Option<&SiteDef> {
+        self.get(id).or_else(|| self.get(self.aliases.get(id)?))
+    }
+
+    /// The site holding `alias`, when it is one of a site's aliases.
+    pub fn alias_of(&self, alias: &SiteId) -> Option<&SiteDef> {
+        self.get(self.aliases.get(alias)?)
     }
 
     pub fn len(&self) -> usize {
@@ -165,6 +193,19 @@ impl Sites {
         let mut all: Vec<&SiteDef> = self.by_id.values().map(AsRef::as_ref).collect();
         all.sort_by(|a, b| a.id.as_str().cmp(b.id.as_str()));
         all
+    }
+
+    /// Every id the file names, sites and aliases, in id order: what a
+    /// start records as listed.
+    pub fn names(&self) -> Vec<SiteId> {
+        let mut names: Vec<SiteId> = self
+            .by_id
+            .keys()
+            .chain(self.aliases.keys())
+            .cloned()
+            .collect();
+        names.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+        names
     }
 
     /// Whether the sites come from a sites file (else this is the one
@@ -227,7 +268,8 @@ impl Sites {
     /// browser's `Origin`, else `Referer`'s) is one of that site's origins
     /// or tally's own (`own`). A request that names no origin is not a
     /// browser's, and no header could prove where it comes from: it
-    /// belongs to the site it names. Without a sites file, a request that
+    /// belongs to the site it names. A name that is a site's alias is that
+    /// site (its origins are checked). Without a sites file, a request that
     /// names no site belongs to the one site.
     pub fn resolve(
         &self,
@@ -238,7 +280,7 @@ impl Sites {
         let site = match named {
             Some(name) => SiteId::parse(name)
                 .ok()
-                .and_then(|id| self.get(&id))
+                .and_then(|id| self.find(&id))
                 .ok_or(NotCounted::UnknownSite)?,
             None if !self.configured => self
                 .by_id
@@ -255,6 +297,34 @@ impl Sites {
             _ => Ok(site),
         }
     }
+}
+
+/// Each site's aliases, refusing one that is also a site's id or is given
+/// twice: either would leave a request's site a guess.
+fn aliases(by_id: &HashMap<SiteId, Arc<SiteDef>>) -> Result<HashMap<SiteId, SiteId>, SitesError> {
+    let mut defs: Vec<&SiteDef> = by_id.values().map(AsRef::as_ref).collect();
+    // In id order, so that a file naming one alias twice is told the same
+    // thing every time.
+    defs.sort_by(|a, b| a.id.as_str().cmp(b.id.as_str()));
+    let mut aliases = HashMap::new();
+    for def in defs {
+        for alias in &def.aliases {
+            if by_id.contains_key(alias) {
+                return Err(SitesError::AliasIsSite {
+                    site: def.id.to_string(),
+                    alias: alias.to_string(),
+                });
+            }
+            if let Some(first) = aliases.insert(alias.clone(), def.id.clone()) {
+                return Err(SitesError::AliasTwice {
+                    alias: alias.to_string(),
+                    first: first.to_string(),
+                    second: def.id.to_string(),
+                });
+            }
+        }
+    }
+    Ok(aliases)
 }
 
 /// `def` and its ancestors, nearest first, refusing a cycle or a chain

@@ -168,6 +168,7 @@ fn without_a_sites_file_every_request_is_the_one_site() {
         challenge: ChallengeMode::Off,
         results: Visibility::Always,
         rate_limit: None,
+        aliases: Vec::new(),
     };
     let sites = Sites::single(default);
     let site = |named, origin| sites.resolve(named, origin, None).map(|d| d.id.to_string());
@@ -273,4 +274,66 @@ fn a_chain_deeper_than_the_bound_is_refused() {
         error.contains(&format!("is more than {MAX_DEPTH} levels below its root")),
         "{error}"
     );
+}
+
+#[test]
+fn an_alias_is_served_as_the_site_that_holds_it() {
+    let renamed = PROVINCE.replace(
+        "id = \"xa-an-phu\"\n",
+        "id = \"xa-an-phu\"\naliases = [\"xa-an-phu-cu\", \"an-phu\"]\n",
+    );
+    let sites = parse(&renamed, &defaults()).unwrap();
+    assert_eq!(sites.len(), 4, "an alias is not a site");
+    let site = |named, origin| sites.resolve(named, origin, None).map(|d| d.id.to_string());
+    assert_eq!(
+        site(Some("an-phu"), Some("https://anphu.tinh.gov.vn")).unwrap(),
+        "xa-an-phu"
+    );
+    assert_eq!(site(Some("xa-an-phu-cu"), None).unwrap(), "xa-an-phu");
+    // The origins checked are the holding site's.
+    assert_eq!(
+        site(Some("an-phu"), Some("https://soyte.tinh.gov.vn")),
+        Err(NotCounted::ForeignOrigin)
+    );
+    assert_eq!(sites.find(&id("an-phu")).unwrap().id, id("xa-an-phu"));
+    assert_eq!(sites.alias_of(&id("an-phu")).unwrap().id, id("xa-an-phu"));
+    assert!(sites.get(&id("an-phu")).is_none(), "get names sites only");
+    assert!(sites.alias_of(&id("xa-an-phu")).is_none());
+    assert!(sites.chain(&id("an-phu")).is_empty());
+}
+
+#[test]
+fn an_alias_that_is_a_site_or_given_twice_is_refused() {
+    let refused = |text: &str| parse(text, &defaults()).unwrap_err();
+    let is_site = PROVINCE.replace(
+        "id = \"xa-an-phu\"\n",
+        "id = \"xa-an-phu\"\naliases = [\"so-y-te\"]\n",
+    );
+    assert_eq!(
+        refused(&is_site),
+        "site \"xa-an-phu\": its alias \"so-y-te\" is also a site's id"
+    );
+    let itself = PROVINCE.replace(
+        "id = \"xa-an-phu\"\n",
+        "id = \"xa-an-phu\"\naliases = [\"xa-an-phu\"]\n",
+    );
+    assert!(refused(&itself).contains("is also a site's id"));
+    let twice = PROVINCE
+        .replace(
+            "id = \"xa-an-phu\"\n",
+            "id = \"xa-an-phu\"\naliases = [\"cu\"]\n",
+        )
+        .replace(
+            "id = \"so-y-te\"\n",
+            "id = \"so-y-te\"\naliases = [\"cu\"]\n",
+        );
+    assert_eq!(
+        refused(&twice),
+        "alias \"cu\" is given to both \"so-y-te\" and \"xa-an-phu\""
+    );
+    let malformed = PROVINCE.replace(
+        "id = \"xa-an-phu\"\n",
+        "id = \"xa-an-phu\"\naliases = [\"An Phú\"]\n",
+    );
+    assert!(refused(&malformed).starts_with("site \"xa-an-phu\": alias "));
 }

@@ -11,8 +11,10 @@
 //! - `{site/p/<poll>}`: one poll's definition, counts, voters and
 //!   per-address caps, so a ballot is one script in one slot.
 //!
-//! One key is the deployment's, not a site's: `tally:schema`, the schema
-//! version that wrote the store ([`super::schema`]), read and written alone.
+//! Two keys are the deployment's, not a site's, each read and written
+//! alone: `tally:schema`, the schema version that wrote the store
+//! ([`super::schema`]), and `tally:sites`, when the sites file last listed
+//! each site ([`listed_sites`]).
 
 use crate::calendar::{Day, Month, Week};
 use crate::ids::{PollId, SiteId, VisitorKey};
@@ -25,6 +27,13 @@ fn site_key(site: &SiteId, rest: &str) -> String {
 /// site's slot, and never in a script with other keys.
 pub fn schema() -> String {
     "tally:schema".to_owned()
+}
+
+/// Hash: site id → when a start last found it in the sites file (ms), so
+/// a site the file no longer lists is known, and purged on time. Outside
+/// every site's slot.
+pub fn listed_sites() -> String {
+    "tally:sites".to_owned()
 }
 
 /// Visits counted by tally, all time.
@@ -75,6 +84,12 @@ pub fn import_outcome(site: &SiteId, id: &str) -> String {
 /// most-read pages).
 pub fn pages_day(site: &SiteId, day: Day) -> String {
     site_key(site, &format!("pages:day:{day}"))
+}
+
+/// Hash: a site merged into this one → its [`crate::store::piece::MergeMark`]
+/// code, while the merge stands.
+pub fn merges(site: &SiteId) -> String {
+    site_key(site, "merges")
 }
 
 /// List of audit entries (JSON), newest first.

@@ -5,7 +5,7 @@
 //!
 //! The operations are grouped by concern, one trait each ([`Visits`],
 //! [`Counters`], [`Shared`], [`Polls`], [`History`], [`Admin`],
-//! [`Archive`], [`Upkeep`], [`Retention`]), and each store implements a concern in its file of the
+//! [`Archive`], [`Life`], [`Upkeep`], [`Retention`]), and each store implements a concern in its file of the
 //! same name (`redis/polls.rs`, `embedded/polls.rs`, …): `grep "impl Polls
 //! for"` finds the code. [`Store`] is every concern together.
 //!
@@ -13,13 +13,10 @@
 //! keys; the site-wide counters are written in batches (see
 //! [`crate::counter`]), so no single key takes every hit.
 
-use std::sync::Arc;
-
 use async_trait::async_trait;
 use jiff::Timestamp;
 
 use crate::calendar::Day;
-use crate::config::{BallotDurability, StoreSettings};
 use crate::ids::{PageId, PollId, SiteId, VisitorKey};
 use crate::poll::Poll;
 
@@ -27,6 +24,7 @@ pub mod embedded;
 mod error;
 mod import;
 pub mod keys;
+mod open;
 pub mod piece;
 pub mod record;
 pub mod redis;
@@ -36,6 +34,7 @@ mod types;
 
 pub use error::StoreError;
 pub use import::*;
+pub use open::{open, open_with};
 pub use types::*;
 
 /// How long an export or a restore's batch may take: far longer than a
@@ -321,11 +320,48 @@ operations! {
         /// before its first piece, or removes it (`None`) after its last.
         async fn mark_restore(&self, site: &SiteId, cut: Option<i64>) -> ();
     }
+
+    /// What a site's life needs beyond the sites file: a merge taken back,
+    /// a site's data deleted, the marks of merges (`tally merge-site`; see
+    /// `docs/sites.md`).
+    pub trait Life {
+        /// Takes back what [`Archive::restore`] of `pieces` added: each
+        /// count less by the piece's (never below zero), and a poll's
+        /// definition dropped with its counts, days and voters (its
+        /// `PollDay` and `Voter` pieces go with it); audit entries and
+        /// tombstones are left. The deadline is [`ARCHIVE_DEADLINE`].
+        async fn withdraw(&self, site: &SiteId, pieces: Vec<piece::Piece>) -> ();
+
+        /// Deletes every key of the site (on Redis Cluster, on every node)
+        /// and its line in [`Life::listed_sites`]; says how many keys. The
+        /// deadline is [`ARCHIVE_DEADLINE`].
+        async fn forget_site(&self, site: &SiteId) -> u64;
+
+        /// Sets the mark of `from`'s merge into `into`, or clears it.
+        async fn mark_merge(
+            &self,
+            into: &SiteId,
+            from: &SiteId,
+            mark: Option<piece::MergeMark>,
+        ) -> ();
+
+        /// The merges into `into` that stand (not confirmed nor undone),
+        /// by the id merged, in id order.
+        async fn merges(&self, into: &SiteId) -> Vec<(String, piece::MergeMark)>;
+
+        /// Records that the sites file lists each of `sites` at `at` (done
+        /// at every start), so a site it no longer lists is known.
+        async fn list_sites(&self, sites: Vec<SiteId>, at: Timestamp) -> ();
+
+        /// Every site a start has listed, with when it was last listed, in
+        /// id order ([`Life::forget_site`] takes a site off).
+        async fn listed_sites(&self) -> Vec<(String, Timestamp)>;
+    }
 }
 
 /// One interface, two homes: every concern, and a name.
 pub trait Store:
-    Upkeep + Visits + Counters + Shared + Polls + History + Admin + Archive + Retention
+    Upkeep + Visits + Counters + Shared + Polls + History + Admin + Archive + Life + Retention
 {
     /// A short name for logs and metrics: `embedded`, `redis`,
     /// `redis-cluster`.
@@ -345,48 +381,4 @@ impl Store for timed::TimedStore {
     fn disk(&self) -> DiskHealth {
         self.inner().disk()
     }
-}
-
-/// Opens the store the settings name. `sync_every` bounds how long the
-/// embedded store keeps a hit's write before making it durable.
-pub async fn open(
-    settings: &StoreSettings,
-    redis_ca_file: Option<&std::path::Path>,
-    timeout: std::time::Duration,
-    sync_every: std::time::Duration,
-) -> anyhow::Result<Arc<dyn Store>> {
-    let durability = BallotDurability::Store;
-    open_with(settings, redis_ca_file, timeout, sync_every, durability).await
-}
-
-/// Like [`open`], with what a ballot answered `201` waits for on Redis;
-/// stops the start when the server cannot give it.
-pub async fn open_with(
-    settings: &StoreSettings,
-    redis_ca_file: Option<&std::path::Path>,
-    timeout: std::time::Duration,
-    sync_every: std::time::Duration,
-    durability: BallotDurability,
-) -> anyhow::Result<Arc<dyn Store>> {
-    let ca = match redis_ca_file {
-        Some(path) => Some(std::fs::read(path).map_err(|e| {
-            anyhow::anyhow!("TALLY_REDIS_CA_FILE: cannot read {}: {e}", path.display())
-        })?),
-        None => None,
-    };
-    Ok(match settings {
-        StoreSettings::Embedded { data_dir } => {
-            Arc::new(embedded::EmbeddedStore::open(data_dir, sync_every)?)
-        }
-        StoreSettings::Redis { url } => {
-            let store = redis::RedisStore::standalone(url, ca, timeout, durability)?;
-            store.check_durability().await?;
-            Arc::new(store)
-        }
-        StoreSettings::Cluster { nodes } => {
-            let store = redis::RedisStore::cluster(nodes, ca, timeout, durability)?;
-            store.check_durability().await?;
-            Arc::new(store)
-        }
-    })
 }

@@ -141,6 +141,36 @@ pub struct Holding {
     pub restoring: Option<i64>,
 }
 
+/// The mark a merge of one site into another leaves on the site merged
+/// into (`tally merge-site`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MergeMark {
+    /// Its pieces are being written: a merge that stopped here was cut
+    /// off, and what it wrote is not known.
+    Writing,
+    /// Written, and neither confirmed nor undone: the merged site's own
+    /// data is still kept.
+    Pending,
+}
+
+impl MergeMark {
+    /// As the store keeps it.
+    pub fn code(self) -> u64 {
+        match self {
+            MergeMark::Writing => 1,
+            MergeMark::Pending => 2,
+        }
+    }
+
+    /// From the store; anything else reads as cut off, the cautious case.
+    pub fn from_code(code: u64) -> Self {
+        match code {
+            2 => MergeMark::Pending,
+            _ => MergeMark::Writing,
+        }
+    }
+}
+
 /// The site of a piece written by an export: its id as a string.
 pub fn site_name(site: &SiteId) -> String {
     site.as_str().to_owned()

@@ -71,7 +71,7 @@ impl TimedStore {
     fn deadline(&self, operation: &str) -> Duration {
         if operation == "import_visits" {
             self.timeout.max(IMPORT_DEADLINE)
-        } else if matches!(operation, "export" | "restore") {
+        } else if matches!(operation, "export" | "restore" | "withdraw" | "forget_site") {
             self.timeout.max(ARCHIVE_DEADLINE)
         } else {
             self.timeout

@@ -49,6 +49,8 @@ mod roles;
 mod roles_sites;
 mod schema_version;
 mod sign_in;
+mod site_life;
+mod site_merge;
 mod sites;
 mod store_conformance;
 mod touch_batches;

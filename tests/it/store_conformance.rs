@@ -23,9 +23,11 @@ use crate::support::{Backend, Home};
 
 mod drafts;
 mod flushes;
+mod life;
 mod retention;
 use drafts::*;
 use flushes::*;
+use life::*;
 use retention::*;
 
 const SITE: SiteId = SiteId::DEFAULT;
@@ -2177,4 +2179,8 @@ conformance!(
     old_audit_entries_go_oldest_first,
     a_closed_polls_voters_go_and_its_counts_stay,
     a_poll_with_ballots_does_not_go_back_to_draft,
+    what_a_restore_added_is_withdrawn_exactly,
+    a_forgotten_site_keeps_nothing_and_its_neighbours_all,
+    merge_marks_stand_until_cleared,
+    the_listing_keeps_each_sites_last_time,
 );

@@ -152,6 +152,8 @@ const ADDED_OPERATIONS: &[(&str, &str)] = &[
     // Sites (issue 26): the sites, and each site's visits per day.
     ("ops", "GET /admin/sites"),
     ("ops", "GET /admin/sites/days"),
+    // A site's life (issue 26): the removed sites, kept 30 days.
+    ("ops", "GET /admin/sites/removed"),
 ];
 
 const JSON: &str = "application/json";

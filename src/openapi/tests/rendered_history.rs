@@ -8,7 +8,10 @@ use crate::ops::admin::bodies::{
     AuditEntryBody, AuditLog, BallotsPerDay, DayBallotsBody, DayPages, DayVisits, Deleted,
     ImportBody, MonthVisits, PageCount, PagesPerDay, TopPages, VisitsPerDay, VisitsPerMonth,
 };
-use crate::ops::admin::sites::{SiteBody, SiteDayBody, SiteDaysBody, SitesBody, SitesDaysBody};
+use crate::ops::admin::sites::{
+    RemovedSiteBody, RemovedSitesBody, SiteBody, SiteDayBody, SiteDaysBody, SitesBody,
+    SitesDaysBody,
+};
 
 fn pages() -> Vec<PageCount> {
     vec![
@@ -115,6 +118,14 @@ pub(super) fn rendered(schema: &str) -> Option<Vec<Value>> {
                 origins: vec!["https://soyte.tinh.gov.vn".into()],
                 lang: "vi".into(),
                 time_zone: "Asia/Ho_Chi_Minh".into(),
+                aliases: vec!["so-y-te-cu".into()],
+            }],
+        })],
+        "RemovedSitesBody" => vec![to_json(RemovedSitesBody {
+            sites: vec![RemovedSiteBody {
+                id: "xa-an-phu".into(),
+                last_listed: "2026-12-01T02:00:00Z".into(),
+                purged_from: "2026-12-31T02:00:00Z".into(),
             }],
         })],
         "SitesDaysBody" => vec![to_json(SitesDaysBody {

@@ -53,6 +53,8 @@ pub struct AdminApi {
     pub backups: Arc<crate::archive::Backups>,
     /// Every site's counter: the sites and their figures.
     pub counters: Arc<crate::counter::Counters>,
+    /// What is kept, and until when: the removed sites' data.
+    pub retention: Arc<crate::retention::Retention>,
 }
 
 /// A poll's id from the path, read after the token is checked.

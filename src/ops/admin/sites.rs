@@ -11,13 +11,14 @@ use utoipa::ToSchema;
 
 use super::history::param;
 use super::params::Days;
-use super::{AdminApi, ReadSites, Signed};
+use super::{AdminApi, Read, ReadSites, Signed};
 use crate::calendar::Day;
 use crate::edge::error::ApiError;
 use crate::edge::respond::{Response, json_response};
 use crate::ops::export::Form;
 use crate::ops::sheets;
 use crate::refusals;
+use crate::retention::Retention;
 use crate::sites::SiteDef;
 
 /// Most days one export of every site's visits spans.
@@ -27,6 +28,7 @@ const MOST_SITE_DAYS: u32 = 366;
 const MOST_ROWS: usize = 1_000_000;
 
 refusals!(ListRefusals: [AdminDisabled, Unauthorized, locked_out()]);
+refusals!(RemovedRefusals: [AdminDisabled, Unauthorized, ForbiddenRole, locked_out(), StoreUnavailable]);
 refusals!(SpanRefusals: [invalid_query(), AdminDisabled, Unauthorized, locked_out(), StoreUnavailable]);
 
 /// One site, as configured.
@@ -45,6 +47,10 @@ pub struct SiteBody {
     pub lang: String,
     #[schema(example = "Asia/Ho_Chi_Minh")]
     pub time_zone: String,
+    /// Ids it was known by (renamed, or merged into it): requests naming
+    /// one count into it.
+    #[schema(example = json!(["xa-an-phu"]))]
+    pub aliases: Vec<String>,
 }
 
 /// `GET /admin/sites`.
@@ -55,6 +61,28 @@ pub struct SitesBody {
     pub configured: bool,
     /// Every site, in id order.
     pub sites: Vec<SiteBody>,
+}
+
+/// A site the sites file no longer names, whose data is kept until it
+/// is purged.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RemovedSiteBody {
+    #[schema(example = "xa-an-phu")]
+    pub id: String,
+    /// When a running tally last found it in the sites file.
+    #[schema(example = "2026-12-01T02:00:00Z")]
+    pub last_listed: String,
+    /// From when its data may be deleted (30 days after), unless the file
+    /// names it again before.
+    #[schema(example = "2026-12-31T02:00:00Z")]
+    pub purged_from: String,
+}
+
+/// `GET /admin/sites/removed`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RemovedSitesBody {
+    /// In id order.
+    pub sites: Vec<RemovedSiteBody>,
 }
 
 /// One site's day.
@@ -100,6 +128,7 @@ fn site_body(def: &SiteDef) -> SiteBody {
         origins: def.origins.clone(),
         lang: def.lang.code().to_owned(),
         time_zone: def.timezone.iana_name().unwrap_or("UTC").to_owned(),
+        aliases: def.aliases.iter().map(ToString::to_string).collect(),
     }
 }
 
@@ -194,6 +223,43 @@ pub async fn sites_visits_per_day(
                     .collect(),
                 total: row.visits.iter().sum(),
                 own_total: row.own.iter().sum(),
+            })
+            .collect(),
+    };
+    Ok(json_response(StatusCode::OK, &body))
+}
+
+/// The removed sites
+///
+/// The sites whose data the store keeps though the sites file no longer
+/// names them, each with when its data goes: putting a site back in the
+/// file before then brings every count back. A removed site has no place
+/// in the tree, so the list takes a grant reaching every site.
+#[utoipa::path(
+    get, path = "/admin/sites/removed", tag = "admin", operation_id = "listRemovedSites",
+    security(("bearer" = [])),
+    responses((status = 200, description = "The removed sites, in id order.", body = RemovedSitesBody), RemovedRefusals),
+)]
+pub async fn removed_sites(
+    State(api): State<Arc<AdminApi>>,
+    signed: Signed<Read>,
+) -> Result<Response, ApiError> {
+    let sites = api.counters.sites();
+    if !sites
+        .all()
+        .iter()
+        .all(|def| sites.reaches(&signed.grant, &def.id))
+    {
+        return Err(ApiError::ForbiddenRole);
+    }
+    let removed = api.retention.removed().await?;
+    let body = RemovedSitesBody {
+        sites: removed
+            .into_iter()
+            .map(|(id, listed)| RemovedSiteBody {
+                id,
+                last_listed: listed.to_string(),
+                purged_from: Retention::purged_at(listed).to_string(),
             })
             .collect(),
     };

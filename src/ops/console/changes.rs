@@ -33,6 +33,9 @@ pub(super) fn action_words(frame: &Frame, action: Action) -> &'static str {
             "Visit history not imported",
         ),
         Action::UpgradeStore => frame.t("Nâng cấp kho dữ liệu", "Upgraded the store"),
+        Action::MergeSite => frame.t("Gộp trang thông tin", "Merged the site"),
+        Action::UndoMerge => frame.t("Hoàn tác gộp trang", "Undid the merge of the site"),
+        Action::ConfirmMerge => frame.t("Xác nhận gộp trang", "Confirmed the merge of the site"),
     }
 }
 
@@ -123,6 +126,10 @@ pub(super) fn changes(frame: &Frame, tz: &TimeZone, e: &AuditEntry) -> Vec<Strin
             frame.t("ngày", "days"),
             frame.t("không có gì thay đổi", "nothing changed"),
         )],
+        Action::MergeSite | Action::UndoMerge | Action::ConfirmMerge => {
+            let into = after.and_then(|a| a.get("into")).and_then(Value::as_str);
+            vec![format!("{} → {}", e.target, into.unwrap_or("?"))]
+        }
         _ => {
             let (before, after) = (Kept::from(e.before.as_ref()), Kept::from(e.after.as_ref()));
             match (before, after) {

@@ -34,6 +34,7 @@ mod decided;
 mod heal;
 mod history;
 mod levels;
+mod life;
 mod maintain;
 mod online;
 mod polls;

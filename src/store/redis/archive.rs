@@ -96,7 +96,7 @@ impl Archive for RedisStore {
 
 /// Commands of one slot, sent together when the next piece is elsewhere.
 #[derive(Default)]
-struct Batch {
+pub(super) struct Batch {
     pipe: Pipeline,
     slot: Option<u16>,
     /// Earlier slots' pipelines, not sent yet.
@@ -106,7 +106,7 @@ struct Batch {
 impl Batch {
     /// The pipeline to add a command on `key` to, sent first if it holds
     /// another slot's.
-    fn to(&mut self, key: &str) -> &mut Pipeline {
+    pub(super) fn to(&mut self, key: &str) -> &mut Pipeline {
         let slot = keys::slot(key.as_bytes());
         if self.slot.is_some_and(|s| s != slot) {
             self.pending.push(std::mem::take(&mut self.pipe));
@@ -115,7 +115,7 @@ impl Batch {
         &mut self.pipe
     }
 
-    async fn flush(&mut self, conn: &mut Connection) -> Result<(), StoreError> {
+    pub(super) async fn flush(&mut self, conn: &mut Connection) -> Result<(), StoreError> {
         if self.slot.take().is_some() {
             self.pending.push(std::mem::take(&mut self.pipe));
         }

@@ -9,6 +9,7 @@ mod counters;
 mod durability;
 mod history;
 mod lane;
+mod life;
 mod nodes;
 mod pipelined;
 mod polls;

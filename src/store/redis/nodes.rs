@@ -62,6 +62,19 @@ impl Nodes {
         grouped
     }
 
+    /// Every master, each once; `None` when the map cannot be read.
+    pub(super) async fn masters(&self, conn: &mut Connection) -> Option<Vec<Node>> {
+        let mut masters: Vec<Node> = self
+            .map(conn)
+            .await?
+            .iter()
+            .map(|(_, _, node)| node.clone())
+            .collect();
+        masters.sort();
+        masters.dedup();
+        Some(masters)
+    }
+
     async fn map(&self, conn: &mut Connection) -> Option<Arc<SlotMap>> {
         if let Some(map) = self.map.read().as_ref() {
             return Some(Arc::clone(map));

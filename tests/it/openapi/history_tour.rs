@@ -91,6 +91,7 @@ pub async fn visit(tour: &mut Tour) {
         "/admin/sites",
         "/admin/sites/days",
         "/admin/sites/days?format=xlsx",
+        "/admin/sites/removed",
     ] {
         assert_eq!(
             tour.send(Req::admin(Method::GET, path)).await.status,
