@@ -71,10 +71,22 @@ fn entry(action: Action, plan: &Plan, at: Timestamp) -> AuditEntry {
     }
 }
 
-/// Keeps `entry` in the primary site's log, where the console reads it.
+/// Keeps `entry` in the target site's log, where its editors read it, and
+/// in the primary site's, where the province's admins read the province's
+/// changes.
 async fn record(store: &Arc<dyn Store>, served: &Sites, entry: &AuditEntry) -> anyhow::Result<()> {
     let json = serde_json::to_string(entry)?;
-    store.append_audit(&served.primary().id, &json).await?;
+    let primary = &served.primary().id;
+    let into = entry
+        .after
+        .as_ref()
+        .and_then(|after| after["into"].as_str());
+    if let Some(into) = into.and_then(|id| SiteId::parse(id).ok())
+        && &into != primary
+    {
+        store.append_audit(&into, &json).await?;
+    }
+    store.append_audit(primary, &json).await?;
     Ok(())
 }
 
