@@ -43,6 +43,23 @@ pub enum Action {
 }
 
 impl Action {
+    /// Whether the entry's target is a poll (else the counter, the store
+    /// or a site).
+    pub fn about_poll(self) -> bool {
+        matches!(
+            self,
+            Self::CreatePoll
+                | Self::SaveDraft
+                | Self::PublishPoll
+                | Self::ReplacePoll
+                | Self::ClosePoll
+                | Self::ReopenPoll
+                | Self::OpenPoll
+                | Self::ArchivePoll
+                | Self::DeletePoll
+        )
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::CreatePoll => "create_poll",

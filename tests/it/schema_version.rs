@@ -148,6 +148,11 @@ async fn a_store_without_a_stamp_is_upgraded_and_audited_once(backend: Backend) 
     assert_eq!(entries[0]["target"], "store");
     assert_eq!(entries[0]["before"], serde_json::json!({"schema": 0}));
     assert_eq!(entries[0]["after"], serde_json::json!({"schema": SCHEMA}));
+    // The console's log says so in words, not as a link to a poll "store".
+    let console = crate::support::console::Console::signed_in(&app, ADMIN_TOKEN).await;
+    let page = console.text("/admin/console/audit").await;
+    assert!(page.contains("Kho dữ liệu"), "{page}");
+    assert!(!page.contains("/admin/console/polls/store"), "{page}");
     app.stop().await;
     assert_eq!(stamp(&home).await, Some(u64::from(SCHEMA)));
 

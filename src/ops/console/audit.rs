@@ -89,7 +89,7 @@ pub(super) async fn audit(
     let whos: BTreeSet<&str> = all.iter().map(|e| e.who.as_str()).collect();
     let polls: BTreeSet<&str> = all
         .iter()
-        .filter(|e| e.target != "counter")
+        .filter(|e| e.action.about_poll())
         .map(|e| e.target.as_str())
         .collect();
     let kept: Vec<&AuditEntry> = all.iter().filter(|e| filters.keeps(e, tz)).collect();
@@ -179,12 +179,12 @@ pub(super) async fn audit(
                     td { (who_words(frame, &e.who)) }
                     td { (action_words(frame, e.action)) }
                     th scope="row" {
-                        @if e.target == "counter" {
-                            (frame.t("Bộ đếm", "The counter"))
-                        } @else {
+                        @if e.action.about_poll() {
                             a href=(poll_page(frame, &e.target)) {
                                 (target_words(frame, e).unwrap_or_else(|| e.target.clone()))
                             }
+                        } @else {
+                            (target_words(frame, e).unwrap_or_else(|| e.target.clone()))
                         }
                     }
                     td { @for line in changes(frame, tz, e) { (line) br; } }

@@ -285,12 +285,27 @@ fn poll_changes(
     lines
 }
 
-/// What an entry was about: a poll by its question, linked, or the counter.
+/// What an entry was about: a poll by its question, the counter, the
+/// store, or a site merged.
 pub(super) fn target_words(frame: &Frame, e: &AuditEntry) -> Option<String> {
     let kept = Kept::from(e.after.as_ref()).or_else(|| Kept::from(e.before.as_ref()));
     match kept {
         Some(k) => Some(k.poll.question),
         None if e.target == "counter" => Some(frame.t("Bộ đếm", "The counter").to_owned()),
+        None if e.action == Action::UpgradeStore => {
+            Some(frame.t("Kho dữ liệu", "The store").to_owned())
+        }
+        None if matches!(
+            e.action,
+            Action::MergeSite | Action::UndoMerge | Action::ConfirmMerge
+        ) =>
+        {
+            Some(format!(
+                "{} {}",
+                frame.t("Trang thông tin", "Site"),
+                e.target
+            ))
+        }
         None => None,
     }
 }
