@@ -72,7 +72,7 @@ fn said(file: &Path, header: &Header, records: u64) {
 
 async fn open(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
     let ca = settings.redis_ca_file.as_deref();
-    store::open(&settings.store, ca, settings.store_timeout, SYNC_EVERY).await
+    store::open::open(&settings.store, ca, settings.store_timeout, SYNC_EVERY).await
 }
 
 #[tokio::main]

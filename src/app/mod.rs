@@ -81,7 +81,7 @@ pub fn sync_interval(flush_interval: Duration) -> Duration {
 /// the store refuses (a setting to fix, where a store that is merely down
 /// is waited for).
 async fn open_store(settings: &Settings, sites: &Sites) -> anyhow::Result<Arc<dyn Store>> {
-    let store = store::open_with(
+    let store = store::open::open_with(
         &settings.store,
         settings.redis_ca_file.as_deref(),
         settings.store_timeout,

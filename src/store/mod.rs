@@ -24,7 +24,7 @@ pub mod embedded;
 mod error;
 mod import;
 pub mod keys;
-mod open;
+pub mod open;
 pub mod piece;
 pub mod record;
 pub mod redis;
@@ -34,7 +34,6 @@ mod types;
 
 pub use error::StoreError;
 pub use import::*;
-pub use open::{open, open_with};
 pub use types::*;
 
 /// How long an export or a restore's batch may take: far longer than a

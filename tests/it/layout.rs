@@ -76,7 +76,7 @@ fn code(text: &str) -> String {
 }
 
 /// Every path a file names: the leaves of its `use` trees, and `crate::…`
-/// paths written in its code.
+/// and `super::…` paths written in its code.
 fn paths(code: &str) -> Vec<String> {
     let mut found = Vec::new();
     let mut lines = code.lines();
@@ -103,12 +103,20 @@ fn paths(code: &str) -> Vec<String> {
             .collect();
         expand("", &tree, &mut found);
     }
-    for (i, _) in code.match_indices("crate::") {
-        let path: String = code[i..]
-            .chars()
-            .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':')
-            .collect();
-        found.push(path);
+    for start in ["crate::", "super::"] {
+        for (i, _) in code.match_indices(start) {
+            // The start of a path, not a later segment of one
+            // (`super::super::x` is read once, from its first `super`).
+            let before = code[..i].chars().next_back();
+            if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == ':') {
+                continue;
+            }
+            let path: String = code[i..]
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':')
+                .collect();
+            found.push(path);
+        }
     }
     found
 }
@@ -370,6 +378,16 @@ fn the_layout_reader_resolves_use_trees() {
             "crate::edge::error::ApiError",
             "crate::edge::error::sample",
             "crate::edge::respond::Response"
+        ]
+    );
+    // Paths written in the code, `super::` ones too, each once.
+    let written =
+        paths("let s = super::super::embedded::Store::open(crate::ids::SiteId::DEFAULT);");
+    assert_eq!(
+        written,
+        [
+            "crate::ids::SiteId::DEFAULT",
+            "super::super::embedded::Store::open"
         ]
     );
     let graph: BTreeMap<PathBuf, BTreeSet<PathBuf>> = [

@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 use redb::Database;
 
 use super::current::Current;
+use super::tables::CACHE_BYTES;
 use crate::pacing::{Backoff, LogGate};
 
 /// The first wait before opening the file again, and the longest: writes
@@ -169,7 +170,7 @@ impl Disk {
         let dir = self.path.parent().unwrap_or(Path::new("."));
         probe(dir).map_err(|e| format!("writing a probe file in {}: {e}", dir.display()))?;
         let opened = Database::builder()
-            .set_cache_size(super::CACHE_BYTES)
+            .set_cache_size(CACHE_BYTES)
             .create(&self.path)
             .map_err(|e| format!("reopening {}: {e}", self.path.display()))?;
         // An empty durable commit: the file's header is written and synced.

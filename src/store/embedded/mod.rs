@@ -46,11 +46,8 @@ mod visits;
 mod writer;
 
 use current::Current;
-use tables::{COUNTERS, err};
+use tables::{CACHE_BYTES, COUNTERS, err};
 use writer::Writer;
-
-/// redb's page cache; the store's memory use is bounded by it.
-const CACHE_BYTES: usize = 16 * 1024 * 1024;
 
 /// State in a redb file.
 pub struct EmbeddedStore {

@@ -7,6 +7,9 @@ use redb::{ReadableTable, Table, TableDefinition};
 
 use crate::store::StoreError;
 
+/// redb's page cache; the store's memory use is bounded by it.
+pub(super) const CACHE_BYTES: usize = 16 * 1024 * 1024;
+
 /// Visitor key → encoded [`crate::visit::VisitorState`] with its
 /// expiry (see `visits.rs`).
 pub(super) const VISITORS: TableDefinition<&str, &[u8]> = TableDefinition::new("visitor_state");

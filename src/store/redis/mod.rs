@@ -4,6 +4,7 @@
 
 mod admin;
 mod archive;
+mod cluster_touches;
 mod connection;
 mod counters;
 mod durability;

@@ -13,10 +13,8 @@
 //! On one server a batch is one call of `touch.lua` run over many visitors
 //! (one atomic script). On a cluster a script may only touch one slot, so a
 //! batch is split by node and each node gets one pipeline
-//! ([`cluster`]). Each hit is answered only when its own touch is decided;
+//! ([`super::cluster_touches`]). Each hit is answered only when its own touch is decided;
 //! touches are exact by hit id, so one whose batch failed may be sent again.
-
-mod cluster;
 
 use std::sync::{Arc, LazyLock};
 
@@ -25,6 +23,7 @@ use jiff::Timestamp;
 use redis::{FromRedisValue, Script, Value};
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
+use super::cluster_touches;
 use super::connection::{Connection, RedisStore, corrupt, unavailable};
 use super::nodes::Nodes;
 use crate::ids::{PageKey, SiteId, VisitId, VisitorKey};
@@ -187,7 +186,7 @@ async fn run(mut jobs: mpsc::Receiver<Job>, conn: Connection, nodes: Arc<Nodes>)
         let nodes = Arc::clone(&nodes);
         tokio::spawn(async move {
             match &mut conn {
-                Connection::Cluster(_) => cluster::send(&mut conn, &nodes, batch).await,
+                Connection::Cluster(_) => cluster_touches::send(&mut conn, &nodes, batch).await,
                 _ => send_one_script(&mut conn, batch).await,
             }
             drop(lane);
@@ -245,7 +244,7 @@ fn clone_error(e: &StoreError) -> StoreError {
 }
 
 /// `touch.lua`'s answer: new visit, new page view, visit id, capped.
-fn outcome(value: Value) -> Result<TouchOutcome, StoreError> {
+pub(super) fn outcome(value: Value) -> Result<TouchOutcome, StoreError> {
     let (new_visit, new_page_view, visit, capped): (i64, i64, String, i64) =
         FromRedisValue::from_redis_value(value).map_err(|e| corrupt(e.to_string()))?;
     let visit = visit

@@ -315,7 +315,7 @@ impl Home {
 
     /// The store on this home, opened as a replica opens it.
     pub async fn open_store(&self) -> Arc<dyn tally::store::Store> {
-        tally::store::open(
+        tally::store::open::open(
             &self.store_settings(),
             None,
             Duration::from_secs(5),

@@ -12,10 +12,10 @@ use redis::Value;
 use redis::cluster_routing::SingleNodeRoutingInfo;
 use tokio::task::JoinSet;
 
-use super::{Job, TOUCH, outcome};
+use super::connection::Connection;
+use super::nodes::{Node, Nodes};
+use super::visits::{Job, TOUCH, outcome};
 use crate::store::keys::slot;
-use crate::store::redis::connection::Connection;
-use crate::store::redis::nodes::{Node, Nodes};
 
 /// Sends `batch`, a pipeline per node.
 pub(super) async fn send(conn: &mut Connection, nodes: &Arc<Nodes>, batch: Vec<Job>) {
