@@ -66,6 +66,10 @@ pub struct App {
     pub public_at_cap: Arc<Saturation>,
     /// The housekeeping that deletes what outlived its retention.
     pub retention: Arc<Retention>,
+    /// The start's writes retried until the store answers, if it did not
+    /// at start: stopped with the app, so it does not hold the app (and an
+    /// embedded store's file) past its stop.
+    retrying: std::sync::OnceLock<tokio::task::AbortHandle>,
 }
 
 /// How long the embedded store may hold a hit's write before making it
@@ -253,12 +257,14 @@ impl App {
             rate_limits,
             public_at_cap,
             retention,
+            retrying: std::sync::OnceLock::new(),
         });
         if let Err(e) = bootstrap.apply(&app).await {
             // Serve meanwhile (hits are buffered, counters read stale)
             // rather than crash-loop while the store comes up.
             tracing::warn!(error = %e, "store unavailable at start; the baseline and polls file will be written when it answers");
-            tokio::spawn(bootstrap.retry(Arc::clone(&app)));
+            let retry = tokio::spawn(bootstrap.retry(Arc::clone(&app)));
+            let _ = app.retrying.set(retry.abort_handle());
         }
         Ok(app)
     }
@@ -311,6 +317,9 @@ pub async fn run(
         Instant::now()
     });
     tokio::join!(public_server, ops_server);
+    if let Some(retry) = app.retrying.get() {
+        retry.abort();
+    }
     let _ = flusher.await;
     let _ = purger.await;
     let _ = retractor.await;

@@ -285,6 +285,29 @@ async fn sigterm_under_load_keeps_every_answered_hit_redis() {
     sigterm_under_load_keeps_every_answered_hit(Backend::Redis).await;
 }
 
+/// Stopped while the store it started without is still down, the app is
+/// let go: the start's writes, retried until the store answers, stop with
+/// it (they held the app, and an embedded store's file, for good).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stopped_before_the_store_comes_up_nothing_holds_the_app() {
+    let store = tally::config::StoreSettings::Redis {
+        url: format!("redis://127.0.0.1:{}", crate::support::free_port()),
+    };
+    let mut app = TestApp::start_with_store(store, |s| {
+        s.polls_file = Some(polls_file());
+    })
+    .await;
+    let running = app.running.take().unwrap();
+    let held = std::sync::Arc::downgrade(&running.app);
+    running.stop().await;
+    crate::support::eventually(
+        Duration::from_secs(5),
+        "the app is let go once stopped",
+        async || (held.strong_count() == 0).then_some(()),
+    )
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tally_starts_while_redis_is_down_and_catches_up() {
     let port = crate::support::free_port();
