@@ -200,6 +200,7 @@ pub fn ops(settings: &Settings, shared: &Shared, services: Services<'_>) -> List
         lang: settings.portal.lang,
         tz: settings.timezone.clone(),
         public_url: settings.public_url.clone(),
+        retention: Arc::clone(&services.retention),
     };
     let state = Ops::new(OpsParts {
         console: Arc::new(console),

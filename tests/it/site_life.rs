@@ -200,6 +200,12 @@ async fn a_removed_site_comes_back_whole_and_goes_after_30_days(backend: Backend
             "purged_from": "2026-12-27T05:00:00Z",
         }]})
     );
+    // The console's sites page says so too, in the deployment's zone.
+    let console = crate::support::console::Console::signed_in(&app, ADMIN).await;
+    let page = console.text("/admin/console/sites").await;
+    let removed = &page[page.find(r#"id="removed""#).expect(&page)..];
+    assert!(removed.contains("<code>xa-an-phu</code>"), "{removed}");
+    assert!(removed.contains("27/12/2026"), "{removed}");
     app.clock.set(noon() + days(29));
     assert_eq!(sweep(&app).await.sites, 0, "kept 30 days");
     app.stop().await;

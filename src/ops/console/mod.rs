@@ -119,6 +119,8 @@ pub struct Console {
     pub tz: TimeZone,
     /// Where portal pages reach tally (`TALLY_PUBLIC_URL`), for embed code.
     pub public_url: Option<String>,
+    /// Which sites the store keeps that the sites file no longer names.
+    pub retention: Arc<crate::retention::Retention>,
 }
 
 /// A signed-in request: who, their role, its session, and the page's

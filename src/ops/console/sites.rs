@@ -1,7 +1,8 @@
 //! The console's sites: each site of the province the editor's role
 //! reaches, in its tree (a site under its parent), its visits today and in
 //! all, a link to its polls, and the embed code of its counter (the widget
-//! naming the site);
+//! naming the site); to an editor whose role reaches every site, the
+//! sites the sites file no longer names, with the day their data goes;
 //! each site's visits per day as a spreadsheet, for the ministry's
 //! figures. And which pages an editor whose role is given on one site
 //! may open.
@@ -10,14 +11,17 @@ use std::sync::Arc;
 
 use futures_util::StreamExt as _;
 use http::StatusCode;
+use jiff::Timestamp;
 use maud::{Markup, html};
 
 use super::layout::{Frame, html_response, on_site};
+use super::words::when;
 use super::{Answer, Console, Editor, Page};
 use crate::counter::Counter;
 use crate::ids::SiteId;
 use crate::ops::export::Form;
 use crate::ops::sheets::{self, Reader};
+use crate::retention::Retention;
 use crate::sites::SiteDef;
 
 impl Page {
@@ -105,6 +109,12 @@ pub(super) async fn sites(console: &Console, editor: &Editor) -> Answer {
     .collect()
     .await;
     let figures: Vec<_> = defs.iter().zip(views).collect();
+    // A removed site has no place in the tree: shown to a role on every
+    // site only.
+    let removed = match editor.site {
+        None => Some(console.retention.removed().await?),
+        Some(_) => None,
+    };
     let n = |v: u64| frame.lang.number(v);
     let title = frame.t("Các trang thông tin", "Sites");
     let body = html! {
@@ -140,6 +150,9 @@ pub(super) async fn sites(console: &Console, editor: &Editor) -> Answer {
                 } }
             } } }
         } }
+        @if let Some(removed) = removed.as_ref().filter(|r| !r.is_empty()) {
+            (removed_sites(frame, &console.tz, removed))
+        }
         h2 #embed { (frame.t("Mã nhúng bộ đếm của từng trang", "Each site's counter embed code")) }
         (embed(frame, console.public_url.as_deref(), &defs))
     };
@@ -147,6 +160,39 @@ pub(super) async fn sites(console: &Console, editor: &Editor) -> Answer {
         StatusCode::OK,
         frame.page(title, false, body),
     ))
+}
+
+/// The sites the store keeps that the sites file no longer names, each
+/// with when the file last named it and when its data goes.
+fn removed_sites(
+    frame: &Frame,
+    tz: &jiff::tz::TimeZone,
+    removed: &[(String, Timestamp)],
+) -> Markup {
+    let title = frame.t(
+        "Trang đã gỡ khỏi tệp các trang",
+        "Sites removed from the sites file",
+    );
+    html! {
+        h2 #removed { (title) }
+        p { (frame.t(
+            "Số liệu của các trang này vẫn được giữ 30 ngày kể từ lần cuối tệp các trang (TALLY_SITES_FILE) còn ghi chúng. Ghi trang trở lại tệp trước ngày xóa thì mọi số liệu của nó trở lại; sau ngày đó, dữ liệu bị xóa hẳn.",
+            "The data of these sites is kept 30 days after the sites file (TALLY_SITES_FILE) last named them. Put a site back in the file before its day and every count comes back; after it, its data is deleted for good.",
+        )) }
+        div.table-wrap { table {
+            caption { (title) }
+            thead { tr {
+                th scope="col" { (frame.t("Mã", "Id")) }
+                th scope="col" { (frame.t("Lần cuối có trong tệp", "Last in the file")) }
+                th scope="col" { (frame.t("Xóa hẳn từ", "Deleted from")) }
+            } }
+            tbody { @for (id, listed) in removed { tr {
+                th scope="row" { code { (id) } }
+                td { (when(*listed, tz)) }
+                td { (when(Retention::purged_at(*listed), tz)) }
+            } } }
+        } }
+    }
 }
 
 fn embed(frame: &Frame, public_url: Option<&str>, defs: &[&SiteDef]) -> Markup {
