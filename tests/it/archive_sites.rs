@@ -78,7 +78,7 @@ async fn traffic(app: &TestApp) {
 }
 
 /// `GET` an admin path with the admin token, as JSON.
-async fn admin_json(app: &TestApp, path: &str) -> Value {
+pub(crate) async fn admin_json(app: &TestApp, path: &str) -> Value {
     let answered = admin(app, Method::GET, path, Some(ADMIN), None).await;
     assert_eq!(answered.status(), 200, "{path}");
     answered.json().await.unwrap()

@@ -9,6 +9,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
+use crate::archive_sites::admin_json;
 use crate::console::{hidden, poll_form};
 use crate::polls::admin;
 use crate::polls_sites::{ADMIN, DEPARTMENT_EDITOR, POLL, read, start};
@@ -24,10 +25,7 @@ fn new_poll() -> Vec<(&'static str, &'static str)> {
 
 /// `site`'s audit log, as the province's admin reads it.
 async fn audit_of(app: &TestApp, site: &str) -> Value {
-    let path = format!("/admin/audit?site={site}");
-    let r = admin(app, Method::GET, &path, Some(ADMIN), None).await;
-    assert_eq!(r.status(), StatusCode::OK, "{path}");
-    r.json().await.unwrap()
+    admin_json(app, &format!("/admin/audit?site={site}")).await
 }
 
 /// How many entries the audit logs of the province's sites hold.

@@ -10,6 +10,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use tally::challenge::Challenge;
 
+use crate::archive_sites::admin_json;
 use crate::polls::{admin, error_code, votes_of};
 use crate::retention::{days, sweep};
 use crate::sites::{PROVINCE, origin, sites_file};
@@ -208,33 +209,20 @@ async fn a_department_editor_edits_its_own_sites_polls_only(backend: Backend) {
     assert_eq!(error_code(unknown).await, (404, "site_not_found".into()));
 
     // Each site's audit log holds its own changes, and no other site's.
-    let targets = |site: &'static str| {
-        let app = &app;
-        async move {
-            let path = format!("/admin/audit?site={site}");
-            let audit = admin(app, Method::GET, &path, Some(ADMIN), None).await;
-            let audit: Value = audit.json().await.unwrap();
-            audit["entries"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|e| {
-                    (
-                        e["action"].as_str().unwrap().to_owned(),
-                        e["target"].as_str().unwrap().to_owned(),
-                    )
-                })
-                .collect::<Vec<_>>()
-        }
-    };
-    let entry = |action: &str| (action.to_owned(), POLL.to_owned());
+    let entry = |who: &str, action: &str| format!(r#""{who}" "{action}" "{POLL}""#);
     assert_eq!(
-        targets("so-y-te").await,
-        [entry("close_poll"), entry("create_poll")]
+        audit_lines(&app, "so-y-te").await,
+        [entry("yte", "close_poll"), entry("yte", "create_poll")]
     );
-    assert_eq!(targets("xa-an-phu").await, [entry("create_poll")]);
-    assert_eq!(targets("tinh").await, [entry("create_poll")]);
-    assert_eq!(targets("so-gd").await, []);
+    assert_eq!(
+        audit_lines(&app, "xa-an-phu").await,
+        [entry("yte", "create_poll")]
+    );
+    assert_eq!(
+        audit_lines(&app, "tinh").await,
+        [entry("ha", "create_poll")]
+    );
+    assert!(audit_lines(&app, "so-gd").await.is_empty());
     app.stop().await;
 }
 
@@ -412,12 +400,7 @@ async fn without_sites_default_is_the_one_site(backend: Backend) {
 
 /// `site`'s audit log as lines of who, action and target.
 async fn audit_lines(app: &TestApp, site: &str) -> Vec<String> {
-    let path = format!("/admin/audit?site={site}");
-    let log: Value = admin(app, Method::GET, &path, Some(ADMIN), None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let log = admin_json(app, &format!("/admin/audit?site={site}")).await;
     log["entries"]
         .as_array()
         .unwrap()

@@ -14,6 +14,7 @@ use tally::config::StoreSettings;
 use tally::ids::SiteId;
 use tally::store::StoreError;
 
+use crate::archive_sites::admin_json;
 use crate::polls_sites::{ADMIN, ballot, create, read, start};
 use crate::retention::sweep;
 use crate::sites::{PROVINCE, counter, hit, origin, sites_file};
@@ -170,28 +171,10 @@ async fn a_removed_site_comes_back_whole_and_goes_after_30_days(backend: Backend
     assert_eq!(refused.status(), 404);
     let code: Value = refused.json().await.unwrap();
     assert_eq!(code["error"]["code"], "site_not_found");
-    let listed: Value = app
-        .http
-        .get(format!("{}/admin/sites", app.ops))
-        .bearer_auth(ADMIN)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listed = admin_json(&app, "/admin/sites").await;
     assert!(!listed.to_string().contains("xa-an-phu"));
     // What the IT centre is about to lose, and when.
-    let removed: Value = app
-        .http
-        .get(format!("{}/admin/sites/removed", app.ops))
-        .bearer_auth(ADMIN)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let removed = admin_json(&app, "/admin/sites/removed").await;
     assert_eq!(
         removed,
         serde_json::json!({"sites": [{

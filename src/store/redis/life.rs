@@ -10,8 +10,9 @@ use redis::{Cmd, Pipeline, Value};
 use super::archive::Batch;
 use super::connection::{Connection, RedisStore, unavailable};
 use super::nodes::Node;
-use crate::ids::{PollId, SiteId};
-use crate::store::keys::{self, PollKeys};
+use super::polls::remove_poll;
+use crate::ids::SiteId;
+use crate::store::keys;
 use crate::store::piece::{MergeMark, Period, Piece};
 use crate::store::{Life, StoreError};
 
@@ -62,7 +63,8 @@ impl Life for RedisStore {
         for piece in &pieces {
             if let Piece::Poll { poll, .. } = piece {
                 batch.flush(&mut conn).await?;
-                drop_poll(&mut conn, site, &poll.id).await?;
+                // No tombstone: the poll was never the site's.
+                remove_poll(&mut conn, site, &poll.id, false).await?;
                 continue;
             }
             withdraw(&mut batch, site, piece);
@@ -269,31 +271,4 @@ fn withdraw(batch: &mut Batch, site: &SiteId, piece: &Piece) {
         | Piece::DeletedPoll { .. }
         | Piece::Audit { .. } => {}
     }
-}
-
-/// A poll's definition, counts, voters and days gone, with no tombstone:
-/// the poll was never the site's. Per-address counts expire by themselves,
-/// as a deleted poll's do.
-async fn drop_poll(conn: &mut Connection, site: &SiteId, poll: &PollId) -> Result<(), StoreError> {
-    let k = PollKeys::new(site, poll);
-    redis::cmd("DEL")
-        .arg(&k.meta)
-        .arg(&k.counts)
-        .arg(&k.voters)
-        .arg(&k.days)
-        .query_async::<()>(conn)
-        .await
-        .map_err(unavailable)?;
-    redis::pipe()
-        .atomic()
-        .cmd("SREM")
-        .arg(keys::poll_index(site))
-        .arg(poll.as_str())
-        .ignore()
-        .cmd("INCR")
-        .arg(keys::polls_version(site))
-        .ignore()
-        .query_async::<()>(conn)
-        .await
-        .map_err(unavailable)
 }

@@ -277,36 +277,8 @@ impl Polls for RedisStore {
     }
 
     async fn delete_poll(&self, site: &SiteId, poll: &PollId) -> Result<bool, StoreError> {
-        let k = PollKeys::new(site, poll);
         let mut conn = self.connection().await?;
-        let removed: u64 = redis::cmd("DEL")
-            .arg(&k.meta)
-            .arg(&k.counts)
-            .arg(&k.voters)
-            .arg(&k.days)
-            .query_async(&mut conn)
-            .await
-            .map_err(unavailable)?;
-        // The index and the tombstones live in the site's slot: one more
-        // step. Per-address counts, fences and spent challenges expire by
-        // themselves.
-        redis::pipe()
-            .atomic()
-            .cmd("SREM")
-            .arg(keys::poll_index(site))
-            .arg(poll.as_str())
-            .ignore()
-            .cmd("SADD")
-            .arg(keys::deleted_polls(site))
-            .arg(poll.as_str())
-            .ignore()
-            .cmd("INCR")
-            .arg(keys::polls_version(site))
-            .ignore()
-            .query_async::<()>(&mut conn)
-            .await
-            .map_err(unavailable)?;
-        Ok(removed > 0)
+        remove_poll(&mut conn, site, poll, true).await
     }
 
     async fn deleted(&self, site: &SiteId, poll: &PollId) -> Result<bool, StoreError> {
@@ -382,4 +354,45 @@ fn poll_state(def: &Value, voted: &Value, counts: &Value) -> Result<PollState, S
         }
     }
     Ok(PollState::from_counts(poll, &map, voted))
+}
+
+/// Deletes a poll's definition, counts, voters and days, and takes it off
+/// the site's index; with `tombstone`, keeps its id among the deleted (a
+/// polls file does not bring it back). Says whether it held anything.
+/// Per-address counts, fences and spent challenges expire by themselves.
+pub(super) async fn remove_poll(
+    conn: &mut Connection,
+    site: &SiteId,
+    poll: &PollId,
+    tombstone: bool,
+) -> Result<bool, StoreError> {
+    let k = PollKeys::new(site, poll);
+    let removed: u64 = redis::cmd("DEL")
+        .arg(&k.meta)
+        .arg(&k.counts)
+        .arg(&k.voters)
+        .arg(&k.days)
+        .query_async(conn)
+        .await
+        .map_err(unavailable)?;
+    // The index and the tombstones live in the site's slot: one more step.
+    let mut pipe = redis::pipe();
+    pipe.atomic()
+        .cmd("SREM")
+        .arg(keys::poll_index(site))
+        .arg(poll.as_str())
+        .ignore();
+    if tombstone {
+        pipe.cmd("SADD")
+            .arg(keys::deleted_polls(site))
+            .arg(poll.as_str())
+            .ignore();
+    }
+    pipe.cmd("INCR")
+        .arg(keys::polls_version(site))
+        .ignore()
+        .query_async::<()>(conn)
+        .await
+        .map_err(unavailable)?;
+    Ok(removed > 0)
 }
