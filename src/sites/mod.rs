@@ -255,6 +255,12 @@ impl Sites {
             .is_none_or(|scope| self.covers(scope, site))
     }
 
+    /// Whether `grant` reaches every site (a grant on one root does not
+    /// reach another root's sites), as what speaks of them all needs.
+    pub fn reaches_all(&self, grant: &Grant) -> bool {
+        self.all().iter().all(|def| self.reaches(grant, &def.id))
+    }
+
     /// `site` and every site below it, in id order.
     pub fn subtree(&self, site: &SiteId) -> Vec<&SiteDef> {
         self.all()

@@ -109,11 +109,15 @@ pub(super) async fn sites(console: &Console, editor: &Editor) -> Answer {
     .collect()
     .await;
     let figures: Vec<_> = defs.iter().zip(views).collect();
-    // A removed site has no place in the tree: shown to a role on every
-    // site only.
-    let removed = match editor.site {
-        None => Some(console.retention.removed().await?),
-        Some(_) => None,
+    // A removed site has no place in the tree: shown to a role reaching
+    // every site only.
+    let grant = crate::roles::Grant {
+        role: editor.role,
+        site: editor.site.clone(),
+    };
+    let removed = match sites.reaches_all(&grant) {
+        true => Some(console.retention.removed().await?),
+        false => None,
     };
     let n = |v: u64| frame.lang.number(v);
     let title = frame.t("Các trang thông tin", "Sites");
