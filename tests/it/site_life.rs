@@ -67,16 +67,7 @@ async fn an_alias_counts_into_the_site_that_holds_it(backend: Backend) {
         );
     }
 
-    let listed: serde_json::Value = app
-        .http
-        .get(format!("{}/admin/sites", app.ops))
-        .bearer_auth(ADMIN)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listed = admin_json(&app, "/admin/sites").await;
     let health = listed["sites"]
         .as_array()
         .unwrap()
@@ -221,6 +212,34 @@ async fn a_removed_site_comes_back_whole_and_goes_after_30_days(backend: Backend
     // Put back after that, it starts again from nothing.
     let app = start_after(&home, &province, days(61)).await;
     assert_eq!(counter(&app, "xa-an-phu", None).await["total"], 0);
+    app.stop().await;
+}
+
+/// An old id takes from its site's own ceiling (`rate_limit`), not a
+/// bucket of its own: a flood naming the site and its alias by turns is
+/// refused at the one ceiling.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_alias_shares_its_sites_ceiling() {
+    let home = Home::open(Backend::Embedded).await;
+    let file = with_alias("so-gd", "so-gd-cu").replacen(
+        "origins = [\"https://sogd.tinh.gov.vn\"]",
+        "origins = [\"https://sogd.tinh.gov.vn\"]\nrate_limit = \"1,5\"",
+        1,
+    );
+    let (_dir, path) = sites_file(&file);
+    let app = TestApp::start(&home, move |s| s.sites_file = Some(path)).await;
+    let mut flood = Vec::new();
+    for n in 0..20 {
+        let named = if n % 2 == 0 { "so-gd" } else { "so-gd-cu" };
+        let answered = hit(&app, named, origin("so-gd"), &cookie(), "/a").await;
+        flood.push(answered.status().as_u16());
+    }
+    let passed = flood.iter().filter(|s| **s == 200).count();
+    assert!(
+        (5..=6).contains(&passed),
+        "one burst of 5 for both: {flood:?}"
+    );
+    assert!(flood.iter().all(|s| *s == 200 || *s == 429), "{flood:?}");
     app.stop().await;
 }
 
