@@ -19,7 +19,7 @@ use tempfile::TempDir;
 use crate::archive::{tally, text};
 use crate::polls::admin;
 use crate::polls_sites::{ADMIN, POLL, ballot, create, read, start};
-use crate::sites::{PROVINCE, counter, hit, origin, sites_file};
+use crate::sites::{PROVINCE, counter, hit, origin, province_without, sites_file};
 use crate::support::{Backend, Home, TestApp, cookie, noon};
 
 /// The province's sites, in id order, as an export's header lists them.
@@ -27,26 +27,6 @@ const IN_ID_ORDER: [&str; 4] = ["so-gd", "so-y-te", "tinh", "xa-an-phu"];
 
 /// The sites that get a poll: two below the primary (`tinh`), and it.
 const POLLED: [&str; 3] = ["so-y-te", "xa-an-phu", "tinh"];
-
-/// The province without `so-gd`.
-const WITHOUT_SO_GD: &str = r#"
-[[sites]]
-id = "tinh"
-name = "Cổng thông tin điện tử tỉnh"
-origins = ["https://tinh.gov.vn"]
-
-[[sites]]
-id = "so-y-te"
-name = "Sở Y tế"
-parent = "tinh"
-origins = ["https://soyte.tinh.gov.vn"]
-
-[[sites]]
-id = "xa-an-phu"
-name = "Xã An Phú"
-parent = "so-y-te"
-origins = ["https://anphu.tinh.gov.vn"]
-"#;
 
 /// The store a backup of `from`'s is restored into: another kind.
 fn other_kind(from: Backend) -> Backend {
@@ -127,7 +107,7 @@ fn with_sites(env: &[(&'static str, String)], sites: &Path) -> Vec<(&'static str
 
 async fn a_provinces_backup_restores_every_site(backend: Backend) {
     let (_sites_dir, province) = sites_file(PROVINCE);
-    let (_narrow_dir, narrow) = sites_file(WITHOUT_SO_GD);
+    let (_narrow_dir, narrow) = sites_file(&province_without("so-gd"));
     let dir = TempDir::new().unwrap();
     let source = Home::open(backend).await;
     let app = start(&source, &province).await;

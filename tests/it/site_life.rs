@@ -17,7 +17,7 @@ use tally::store::StoreError;
 use crate::archive_sites::admin_json;
 use crate::polls_sites::{ADMIN, ballot, create, read, start};
 use crate::retention::sweep;
-use crate::sites::{PROVINCE, counter, hit, origin, sites_file};
+use crate::sites::{PROVINCE, counter, hit, origin, province_without, sites_file};
 use crate::support::{Backend, Home, TestApp, cookie, noon};
 
 /// The province, with Sở Y tế also known by its old id.
@@ -79,15 +79,6 @@ async fn an_alias_counts_into_the_site_that_holds_it(backend: Backend) {
     app.stop().await;
 }
 
-/// The province without the commune.
-fn without_commune() -> String {
-    PROVINCE
-        .split("[[sites]]")
-        .filter(|table| !table.contains("id = \"xa-an-phu\""))
-        .collect::<Vec<_>>()
-        .join("[[sites]]")
-}
-
 /// The app on `file`, its clock starting `after` noon.
 async fn start_after(home: &Home, file: &Path, after: SignedDuration) -> TestApp {
     let (path, tokens) = (file.to_path_buf(), format!("ha:{ADMIN}"));
@@ -139,7 +130,7 @@ fn redis_keys(home: &Home, site: &str) -> Vec<String> {
 async fn a_removed_site_comes_back_whole_and_goes_after_30_days(backend: Backend) {
     let home = Home::open(backend).await;
     let (_dir, province) = sites_file(PROVINCE);
-    let (_without_dir, without) = sites_file(&without_commune());
+    let (_without_dir, without) = sites_file(&province_without("xa-an-phu"));
     let app = start_after(&home, &province, days(0)).await;
     for _ in 0..3 {
         hit(&app, "xa-an-phu", origin("xa-an-phu"), &cookie(), "/tin/1").await;

@@ -184,6 +184,11 @@ async fn merge_site(home: &Home, file: &Path, args: &[&str]) -> std::process::Ou
     tally(&line, &env).await
 }
 
+/// `merge-site`'s arguments: `from` into `into`, its journal at `journal`.
+fn merge_args<'a>(from: &'a str, into: &'a str, journal: &'a str) -> [&'a str; 6] {
+    ["--from", from, "--into", into, "--journal", journal]
+}
+
 /// Each element of `a` plus `b`'s, both numbers or both lists of them.
 fn sum(a: &Value, b: &Value) -> Value {
     match (a, b) {
@@ -217,14 +222,7 @@ async fn merging_a_commune_into_its_department_keeps_every_count(backend: Backen
 
     let journal = journals.path().join("merge.jsonl.gz");
     let journal = journal.to_str().unwrap();
-    let args = [
-        "--from",
-        "xa-an-phu",
-        "--into",
-        "so-y-te",
-        "--journal",
-        journal,
-    ];
+    let args = merge_args("xa-an-phu", "so-y-te", journal);
     let merged = merge_site(&home, &province, &args).await;
     assert!(merged.status.success(), "{}", text(&merged.stderr));
     assert!(
@@ -318,14 +316,7 @@ async fn merging_a_commune_into_its_department_keeps_every_count(backend: Backen
 
     // Merged again and confirmed: the commune's own data is gone.
     let second = journals.path().join("again.jsonl.gz");
-    let args = [
-        "--from",
-        "xa-an-phu",
-        "--into",
-        "so-y-te",
-        "--journal",
-        second.to_str().unwrap(),
-    ];
+    let args = merge_args("xa-an-phu", "so-y-te", second.to_str().unwrap());
     let merged = merge_site(&home, &province, &args).await;
     assert!(merged.status.success(), "{}", text(&merged.stderr));
     let confirmed = merge_site(&home, &alias_file, &confirm).await;
@@ -386,14 +377,7 @@ async fn a_rename_is_a_merge_into_a_new_id_with_the_old_as_alias(backend: Backen
     app.stop().await;
     let journals = TempDir::new().unwrap();
     let journal = journals.path().join("rename.jsonl.gz");
-    let args = [
-        "--from",
-        "xa-an-phu",
-        "--into",
-        "xa-an-phu-moi",
-        "--journal",
-        journal.to_str().unwrap(),
-    ];
+    let args = merge_args("xa-an-phu", "xa-an-phu-moi", journal.to_str().unwrap());
     let mut env = home.env();
     env.push(("TALLY_SITES_FILE", renamed.display().to_string()));
     let mut line = vec!["rename-site"];
@@ -439,14 +423,7 @@ async fn a_poll_on_both_sites_refuses_the_merge(backend: Backend) {
     drop(store);
     let journals = TempDir::new().unwrap();
     let journal = journals.path().join("merge.jsonl.gz");
-    let args = [
-        "--from",
-        "xa-an-phu",
-        "--into",
-        "so-y-te",
-        "--journal",
-        journal.to_str().unwrap(),
-    ];
+    let args = merge_args("xa-an-phu", "so-y-te", journal.to_str().unwrap());
     let refused = merge_site(&home, &province, &args).await;
     assert_eq!(refused.status.code(), Some(1));
     let why = text(&refused.stderr);
@@ -474,14 +451,7 @@ async fn an_undo_that_would_lose_ballots_is_refused(backend: Backend) {
     let journals = TempDir::new().unwrap();
     let journal = journals.path().join("merge.jsonl.gz");
     let journal = journal.to_str().unwrap();
-    let args = [
-        "--from",
-        "xa-an-phu",
-        "--into",
-        "so-y-te",
-        "--journal",
-        journal,
-    ];
+    let args = merge_args("xa-an-phu", "so-y-te", journal);
     let merged = merge_site(&home, &province, &args).await;
     assert!(merged.status.success(), "{}", text(&merged.stderr));
     // A ballot in the moved poll, on the department, through the old id.

@@ -42,6 +42,15 @@ origins = ["https://anphu.tinh.gov.vn"]
 
 const SITES: [&str; 4] = ["tinh", "so-y-te", "so-gd", "xa-an-phu"];
 
+/// The province without `site`'s table.
+pub fn province_without(site: &str) -> String {
+    PROVINCE
+        .split("[[sites]]")
+        .filter(|table| !table.contains(&format!("id = \"{site}\"")))
+        .collect::<Vec<_>>()
+        .join("[[sites]]")
+}
+
 /// Each site and the sites whose figures include it (itself first).
 fn chain(site: &str) -> &'static [&'static str] {
     match site {
