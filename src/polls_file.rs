@@ -176,7 +176,7 @@ pub fn read_polls_file(path: &Path, sites: &Sites) -> anyhow::Result<Vec<SitePol
     };
     let mut by_site: Vec<SitePolls> = Vec::new();
     for (n, mut entry) in file.polls.into_iter().enumerate() {
-        let named = |entry: &Map<String, Value>| match entry.get("id") {
+        let what = match entry.get("id") {
             Some(Value::String(id)) => format!("poll {id}"),
             _ => format!("poll {}", n + 1),
         };
@@ -187,8 +187,7 @@ pub fn read_polls_file(path: &Path, sites: &Sites) -> anyhow::Result<Vec<SitePol
                 .filter(|id| sites.get(id).is_some())
                 .with_context(|| {
                     format!(
-                        "TALLY_POLLS_FILE: {}: its site {site:?} is not a site{}",
-                        named(&entry),
+                        "TALLY_POLLS_FILE: {what}: its site {site:?} is not a site{}",
                         if sites.configured() {
                             " of TALLY_SITES_FILE"
                         } else {
@@ -196,12 +195,8 @@ pub fn read_polls_file(path: &Path, sites: &Sites) -> anyhow::Result<Vec<SitePol
                         }
                     )
                 })?,
-            Some(_) => bail!(
-                "TALLY_POLLS_FILE: {}: site must be a site's id, in quotes",
-                named(&entry)
-            ),
+            Some(_) => bail!("TALLY_POLLS_FILE: {what}: site must be a site's id, in quotes"),
         };
-        let what = named(&entry);
         let spec: PollSpec = serde_json::from_value(Value::Object(entry))
             .with_context(|| format!("TALLY_POLLS_FILE: {what}"))?;
         let id = spec.id.clone();

@@ -49,8 +49,8 @@ pub struct Retention {
     /// The primary site: its store and clock serve every site's sweep.
     site: Site,
     /// The sites whose audit logs and polls' voter records are swept:
-    /// `site` unless [`Retention::with_polls_of`] says more.
-    poll_sites: Vec<SiteId>,
+    /// `site` unless [`Retention::for_sites`] says more.
+    sites: Vec<SiteId>,
     audit_days: u32,
     voter_days: u32,
     /// Every id the sites file names (sites and aliases): their data is
@@ -88,7 +88,7 @@ impl Retention {
             .retention_last_success
             .set(site.clock.now().as_second());
         Self {
-            poll_sites: vec![site.id.clone()],
+            sites: vec![site.id.clone()],
             listed: vec![site.id.clone()],
             site,
             audit_days: settings.audit_days,
@@ -98,8 +98,8 @@ impl Retention {
 
     /// Sweeps the audit logs and the polls' voter records of every site
     /// in `sites` (each site has its own).
-    pub fn with_polls_of(mut self, sites: impl IntoIterator<Item = SiteId>) -> Self {
-        self.poll_sites = sites.into_iter().collect();
+    pub fn for_sites(mut self, sites: impl IntoIterator<Item = SiteId>) -> Self {
+        self.sites = sites.into_iter().collect();
         self
     }
 
@@ -142,7 +142,7 @@ impl Retention {
         let store = &self.site.store;
         let mut swept = Swept::default();
         let before = now.saturating_sub(days(self.audit_days)).unwrap_or(now);
-        for site in &self.poll_sites {
+        for site in &self.sites {
             loop {
                 let gone = store.prune_audit(site, before, AUDIT_SLICE).await?;
                 swept.audit_entries += gone;
@@ -152,7 +152,7 @@ impl Retention {
             }
         }
         let closed_by = now.saturating_sub(days(self.voter_days)).unwrap_or(now);
-        for site in &self.poll_sites {
+        for site in &self.sites {
             for poll in store.list_polls(site).await? {
                 if poll.closes_at.is_none_or(|at| at > closed_by) {
                     continue;

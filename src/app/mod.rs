@@ -203,7 +203,7 @@ impl App {
         let editing = Arc::clone(editings.primary());
         let retention = Arc::new(
             Retention::new(site.clone(), &settings)
-                .with_polls_of(votings.all().iter().map(|v| v.site().clone()))
+                .for_sites(votings.all().iter().map(|v| v.site().clone()))
                 .listing(sites.names()),
         );
         let backups = Arc::new(crate::archive::Backups::new(site.clone(), &sites));
