@@ -71,20 +71,19 @@ fn entry(action: Action, plan: &Plan, at: Timestamp) -> AuditEntry {
     }
 }
 
-/// Keeps `entry` in the target site's log, where its editors read it, and
-/// in the primary site's, where the province's admins read the province's
-/// changes.
-async fn record(store: &Arc<dyn Store>, served: &Sites, entry: &AuditEntry) -> anyhow::Result<()> {
+/// Keeps `entry` in the log of `into`, the target site, where its editors
+/// read it, and in the primary site's, where the province's admins read
+/// the province's changes.
+async fn record(
+    store: &Arc<dyn Store>,
+    served: &Sites,
+    into: &SiteId,
+    entry: &AuditEntry,
+) -> anyhow::Result<()> {
     let json = serde_json::to_string(entry)?;
     let primary = &served.primary().id;
-    let into = entry
-        .after
-        .as_ref()
-        .and_then(|after| after["into"].as_str());
-    if let Some(into) = into.and_then(|id| SiteId::parse(id).ok())
-        && &into != primary
-    {
-        store.append_audit(&into, &json).await?;
+    if into != primary {
+        store.append_audit(into, &json).await?;
     }
     store.append_audit(primary, &json).await?;
     Ok(())
@@ -235,7 +234,7 @@ pub async fn merge(
         .mark_merge(&plan.into, &plan.from, Some(MergeMark::Pending))
         .await?;
     store.sync().await?;
-    record(&store, served, &entry).await?;
+    record(&store, served, &plan.into, &entry).await?;
     Ok(Merged {
         journal: journal.to_owned(),
         written,
@@ -333,12 +332,8 @@ pub async fn undo(store: Arc<dyn Store>, served: &Sites, journal: &Path) -> anyh
     }
     store.mark_merge(&plan.into, &plan.from, None).await?;
     store.sync().await?;
-    record(
-        &store,
-        served,
-        &entry(Action::UndoMerge, &plan, Timestamp::now()),
-    )
-    .await?;
+    let undone = entry(Action::UndoMerge, &plan, Timestamp::now());
+    record(&store, served, &plan.into, &undone).await?;
     Ok(plan)
 }
 
@@ -368,6 +363,7 @@ pub async fn confirm(
     let removed = store.forget_site(&plan.from).await?;
     store.mark_merge(&plan.into, &plan.from, None).await?;
     store.sync().await?;
-    record(&store, served, &entry(Action::ConfirmMerge, plan, at)).await?;
+    let confirmed = entry(Action::ConfirmMerge, plan, at);
+    record(&store, served, &plan.into, &confirmed).await?;
     Ok(removed)
 }
