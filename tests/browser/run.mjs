@@ -14,7 +14,7 @@
 //
 //   TALLY_BIN=target/release/tally node tests/browser/run.mjs
 //
-// TALLY_BROWSER_PART=widget or pages runs one of its two parts (see
+// TALLY_BROWSER_PART=widget, pages or console runs one of its three parts (see
 // harness.mjs); TALLY_BROWSER_ONLY=<words> runs the scenarios named so.
 //
 // Prints one line per scenario and "N passed, N failed"; exits non-zero on
@@ -372,7 +372,6 @@ async function main() {
 
   if (inPart('widget')) {
     await topologies(browser);
-    await widgetVisitor(browser);
     await theme(browser);
     await layout(browser);
     await challenge(browser);
@@ -380,11 +379,14 @@ async function main() {
   }
   if (inPart('pages')) {
     await pages(browser);
+    await chartScenarios(browser);
+    await consoleWordScenarios(browser);
+  }
+  if (inPart('console')) {
     await consoleScenarios(browser);
     await consolePhoneScenarios(browser);
     await consoleEmbedScenarios(browser);
-    await chartScenarios(browser);
-    await consoleWordScenarios(browser);
+    await widgetVisitor(browser);
   }
 
   inPart('widget');
