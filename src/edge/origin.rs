@@ -178,3 +178,38 @@ mod tests {
         assert!(form(&[("referer", "https://portal.gov.vn/tin-tuc/1")]).is_ok());
     }
 }
+
+/// The origins CORS allows (every site's, and `TALLY_ALLOWED_ORIGINS`):
+/// a set looked up at once among a province's thousand, swapped whole
+/// when a site is created or its origins change.
+#[derive(Default)]
+pub struct CorsOrigins(arc_swap::ArcSwap<HashSet<HeaderValue>>);
+
+impl CorsOrigins {
+    pub fn new(origins: &[String]) -> Self {
+        let allowed = Self::default();
+        allowed.add(origins);
+        allowed
+    }
+
+    /// Allows each of `origins` too.
+    pub fn add(&self, origins: &[String]) {
+        self.add_all(origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()));
+    }
+
+    fn add_all(&self, origins: impl IntoIterator<Item = HeaderValue>) {
+        let origins: Vec<HeaderValue> = origins.into_iter().collect();
+        if origins.iter().all(|o| self.0.load().contains(o)) {
+            return;
+        }
+        self.0.rcu(|now| {
+            let mut next = (**now).clone();
+            next.extend(origins.iter().cloned());
+            next
+        });
+    }
+
+    pub fn contains(&self, origin: &HeaderValue) -> bool {
+        self.0.load().contains(origin)
+    }
+}

@@ -121,6 +121,8 @@ pub struct Console {
     pub public_url: Option<String>,
     /// Which sites the store keeps that the sites file no longer names.
     pub retention: Arc<crate::retention::Retention>,
+    /// The sites, and their creation and changes.
+    pub book: Arc<crate::site_book::SiteBook>,
 }
 
 /// A signed-in request: who, their role, its session, and the page's

@@ -98,7 +98,7 @@ pub(super) async fn sites(console: &Console, editor: &Editor) -> Answer {
     defs.sort_by_cached_key(|def| path(def));
     let counters: Vec<Arc<Counter>> = defs
         .iter()
-        .filter_map(|def| console.counters.get(&def.id).cloned())
+        .filter_map(|def| console.counters.get(&def.id))
         .collect();
     let views: Vec<_> = futures_util::stream::iter(
         counters
