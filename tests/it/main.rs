@@ -52,6 +52,7 @@ mod sign_in;
 mod site_life;
 mod site_merge;
 mod sites;
+mod sites_defined;
 mod store_conformance;
 mod touch_batches;
 mod visitor_side;
