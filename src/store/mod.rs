@@ -358,8 +358,7 @@ operations! {
     }
 
     /// Sites defined through the admin API and the console, beside the
-    /// sites file's: kept in the store, so every replica and every start
-    /// serves them (see `docs/sites.md`).
+    /// sites file's, so every replica and every start serves them.
     pub trait Defined {
         /// Writes `site`'s definition (JSON, as `crate::sites` writes it):
         /// a new site when `new`, refused (`false`) if the id holds one
@@ -370,9 +369,8 @@ operations! {
         /// Every site defined, with its definition, in id order.
         async fn defined_sites(&self) -> Vec<(String, String)>;
 
-        /// A number that changes with every definition written (0 before
-        /// the first): what a replica asks, cheaply, to know whether to
-        /// read the definitions again.
+        /// Moves on with every definition written (0 before the first): a
+        /// replica asks it, cheaply, before reading them all again.
         async fn sites_version(&self) -> u64;
     }
 }
