@@ -18,6 +18,7 @@ mod cluster_failover;
 mod console;
 mod console_edits;
 mod console_history;
+mod console_site_forms;
 mod console_sites;
 mod counting;
 mod damaged_store;
