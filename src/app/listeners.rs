@@ -122,7 +122,7 @@ pub fn public(
         }
     }
     cors.add(&allowed);
-    let origins = Arc::new(Origins::new(allowed));
+    let origins = Arc::new(Origins::new(allowed).with_more(Arc::clone(&cors)));
     let look = Arc::new(Look::new(
         settings.portal.clone(),
         settings.timezone.clone(),
