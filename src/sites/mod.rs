@@ -8,6 +8,8 @@
 //! of that site's). See docs/sites.md.
 
 mod defined;
+#[cfg(test)]
+mod defined_tests;
 mod file;
 #[cfg(test)]
 mod tests;
