@@ -180,6 +180,14 @@ async fn an_edit_takes_effect_within_the_editors_reach(backend: Backend) {
     assert_eq!(log["entries"][0]["action"], "edit_site");
     assert_eq!(log["entries"][0]["who"], "ha");
 
+    // Its counter before tally, set by an edit: its own figure only.
+    let mut counted_before = commune(&[MOVED_PAGES], "so-gd");
+    counted_before["baseline"] = json!(500);
+    let edited = put_site(&app, ADMIN, COMMUNE, counted_before).await;
+    assert_eq!(edited.status(), 200);
+    assert_eq!(counter(&app, COMMUNE, None).await["total"], 502);
+    assert_eq!(counter(&app, "so-gd", None).await["total"], 1);
+
     // Now outside the department's reach, it is not its editor's.
     let back = commune(&[MOVED_PAGES], "so-y-te");
     let refused = put_site(&app, DEPARTMENT_EDITOR, COMMUNE, back).await;
