@@ -1,7 +1,9 @@
 //! Every site's counter, and the one flush that serves them all. A
 //! site's counter is built after its parent's and holds its ancestors', so
 //! a hit is counted, when it is decided, for its site and every site above
-//! it (the roll-up): no read ever adds sites up.
+//! it (the roll-up): no read ever adds sites up. A site created while
+//! tally runs gets its counter then ([`Counters::grow`]); a site moved
+//! counts for its new chain from then.
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -1,6 +1,7 @@
 //! Every site's polls: one [`Voting`] per site, each with its own polls,
 //! ballots, results and challenge levels; the one task that retracts the
 //! ballots answered 503 for them all; the poll ids they label metrics by.
+//! A site created while tally runs gets its polls then ([`Votings::grow`]).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
