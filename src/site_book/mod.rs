@@ -2,8 +2,9 @@
 //! defined through the admin API and the console, kept in the store
 //! ([`crate::store::Defined`]). A site created on one replica is served
 //! there at once, and on the others within [`REREAD_EVERY`]: each replica
-//! asks the store's definitions' version on that beat, and reads them
-//! again when it moved. Serving a new set of sites grows every per-site
+//! of a Redis store asks the store's definitions' version on that beat,
+//! and reads them again when it moved (the embedded store has one
+//! process, which serves what it writes). Serving a new set of sites grows every per-site
 //! service (counters, polls, their changes, rate limits, CORS, retention,
 //! backups) by the sites that were not there; nothing is taken away.
 
@@ -149,9 +150,11 @@ impl SiteBook {
     }
 
     /// Every [`REREAD_EVERY`] until `shutdown`, serves the store's
-    /// definitions if they changed.
+    /// definitions if they changed (another replica wrote them).
     pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
-        if !self.file.configured() {
+        // One process serves an embedded store: what it defines, it serves
+        // when it writes it, and the start read the rest.
+        if !self.file.configured() || self.store.kind() == "embedded" {
             return;
         }
         let mut tick = tokio::time::interval(REREAD_EVERY);
