@@ -40,6 +40,11 @@ pub enum Action {
     UndoMerge,
     /// A merge confirmed: the merged site's own data deleted.
     ConfirmMerge,
+    /// A site created through the admin API or the console (the target
+    /// is the site; `after` its definition), in its log and its parent's.
+    CreateSite,
+    /// A site's definition changed (`before` and `after`).
+    EditSite,
 }
 
 impl Action {
@@ -78,6 +83,8 @@ impl Action {
             Self::MergeSite => "merge_site",
             Self::UndoMerge => "undo_merge",
             Self::ConfirmMerge => "confirm_merge",
+            Self::CreateSite => "create_site",
+            Self::EditSite => "edit_site",
         }
     }
 }

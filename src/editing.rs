@@ -51,7 +51,7 @@ pub struct Editing {
 
 /// Every site's [`Editing`].
 pub struct Editings {
-    by_site: std::collections::HashMap<SiteId, Arc<Editing>>,
+    by_site: arc_swap::ArcSwap<std::collections::HashMap<SiteId, Arc<Editing>>>,
     primary: Arc<Editing>,
 }
 
@@ -63,12 +63,27 @@ impl Editings {
             .map(|e| (e.voting.site().clone(), e))
             .collect();
         by_site.insert(primary.voting.site().clone(), Arc::clone(&primary));
-        Self { by_site, primary }
+        Self {
+            by_site: arc_swap::ArcSwap::from_pointee(by_site),
+            primary,
+        }
     }
 
     /// The changes to `site`'s polls.
-    pub fn get(&self, site: &SiteId) -> Option<&Arc<Editing>> {
-        self.by_site.get(site)
+    pub fn get(&self, site: &SiteId) -> Option<Arc<Editing>> {
+        self.by_site.load().get(site).cloned()
+    }
+
+    /// Adds the changes of a site created while tally runs, unless its
+    /// site has some already.
+    pub fn add(&self, editing: Arc<Editing>) {
+        self.by_site.rcu(|now| {
+            let mut by_site = (**now).clone();
+            by_site
+                .entry(editing.voting.site().clone())
+                .or_insert_with(|| Arc::clone(&editing));
+            by_site
+        });
     }
 
     pub fn primary(&self) -> &Arc<Editing> {

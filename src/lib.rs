@@ -36,6 +36,7 @@ pub mod retention;
 pub mod roles;
 pub mod sessions;
 pub mod site;
+pub mod site_book;
 pub mod sites;
 pub mod store;
 pub mod telemetry;

@@ -14,6 +14,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use arc_swap::ArcSwap;
 use jiff::{SignedDuration, Timestamp};
 use tokio::sync::watch;
 
@@ -50,12 +51,12 @@ pub struct Retention {
     site: Site,
     /// The sites whose audit logs and polls' voter records are swept:
     /// `site` unless [`Retention::for_sites`] says more.
-    sites: Vec<SiteId>,
+    sites: ArcSwap<Vec<SiteId>>,
     audit_days: u32,
     voter_days: u32,
     /// Every id the sites file names (sites and aliases): their data is
     /// never a removed site's.
-    listed: Vec<SiteId>,
+    listed: ArcSwap<Vec<SiteId>>,
 }
 
 /// `days` whole days.
@@ -88,8 +89,8 @@ impl Retention {
             .retention_last_success
             .set(site.clock.now().as_second());
         Self {
-            sites: vec![site.id.clone()],
-            listed: vec![site.id.clone()],
+            sites: ArcSwap::from_pointee(vec![site.id.clone()]),
+            listed: ArcSwap::from_pointee(vec![site.id.clone()]),
             site,
             audit_days: settings.audit_days,
             voter_days: settings.voter_days,
@@ -98,17 +99,25 @@ impl Retention {
 
     /// Sweeps the audit logs and the polls' voter records of every site
     /// in `sites` (each site has its own).
-    pub fn for_sites(mut self, sites: impl IntoIterator<Item = SiteId>) -> Self {
-        self.sites = sites.into_iter().collect();
+    pub fn for_sites(self, sites: impl IntoIterator<Item = SiteId>) -> Self {
+        self.sites.store(Arc::new(sites.into_iter().collect()));
         self
     }
 
     /// Keeps the data of every id in `names` (the sites file's sites and
     /// aliases); any other site's goes [`REMOVED_SITE_DAYS`] after a start
     /// last found it in the file.
-    pub fn listing(mut self, names: Vec<SiteId>) -> Self {
-        self.listed = names;
+    pub fn listing(self, names: Vec<SiteId>) -> Self {
+        self.listed.store(Arc::new(names));
         self
+    }
+
+    /// Serves `sites` from now on (a site was created while tally runs):
+    /// their audit logs and voter records are swept, and their data kept.
+    pub fn serve(&self, sites: &crate::sites::Sites) {
+        let ids = sites.all().into_iter().map(|def| def.id.clone());
+        self.sites.store(Arc::new(ids.collect()));
+        self.listed.store(Arc::new(sites.names()));
     }
 
     /// Deletes what outlived its time, as of the site's clock, and counts
@@ -142,7 +151,8 @@ impl Retention {
         let store = &self.site.store;
         let mut swept = Swept::default();
         let before = now.saturating_sub(days(self.audit_days)).unwrap_or(now);
-        for site in &self.sites {
+        let sites = self.sites.load_full();
+        for site in sites.iter() {
             loop {
                 let gone = store.prune_audit(site, before, AUDIT_SLICE).await?;
                 swept.audit_entries += gone;
@@ -152,7 +162,7 @@ impl Retention {
             }
         }
         let closed_by = now.saturating_sub(days(self.voter_days)).unwrap_or(now);
-        for site in &self.sites {
+        for site in sites.iter() {
             for poll in store.list_polls(site).await? {
                 if poll.closes_at.is_none_or(|at| at > closed_by) {
                     continue;
@@ -185,14 +195,15 @@ impl Retention {
         // The sites named now are listed now, as at start: a site's days
         // count from when the file stopped naming it, not from the last
         // start (which may be months before the one that removed it).
-        store.list_sites(self.listed.clone(), now).await?;
+        let listed = self.listed.load_full();
+        store.list_sites(listed.to_vec(), now).await?;
         let due = now.saturating_sub(days(REMOVED_SITE_DAYS)).unwrap_or(now);
         let mut gone = Vec::new();
         for (name, listed_at) in store.listed_sites().await? {
             let Ok(site) = SiteId::parse(&name) else {
                 continue;
             };
-            if listed_at <= due && !self.listed.contains(&site) {
+            if listed_at <= due && !listed.contains(&site) {
                 gone.push(site);
             }
         }
@@ -200,7 +211,7 @@ impl Retention {
             return Ok(0);
         }
         let mut merging = Vec::new();
-        for into in &self.listed {
+        for into in listed.iter() {
             merging.extend(store.merges(into).await?.into_iter().map(|(from, _)| from));
         }
         let mut purged = 0;
@@ -220,9 +231,10 @@ impl Retention {
     /// delete, and when ([`Retention::purged_at`]).
     pub async fn removed(&self) -> Result<Vec<(String, Timestamp)>, StoreError> {
         let listed = self.site.store.listed_sites().await?;
+        let named = self.listed.load();
         Ok(listed
             .into_iter()
-            .filter(|(name, _)| !self.listed.iter().any(|site| site.as_str() == name))
+            .filter(|(name, _)| !named.iter().any(|site| site.as_str() == name))
             .collect())
     }
 

@@ -12,7 +12,7 @@ use crate::edge::doc::Document;
 use crate::edge::door::{Door, Render, Templates};
 use crate::edge::limit::RateLimits;
 use crate::edge::meters::RouteMeters;
-use crate::edge::origin::Origins;
+use crate::edge::origin::{CorsOrigins, Origins};
 use crate::edge::respond::Response;
 use crate::edge::stream::Streams;
 use crate::editing::{Editing, Editings};
@@ -112,6 +112,7 @@ pub fn public(
     counters: &Arc<Counters>,
     votings: &Arc<Votings>,
     visitors: Arc<Visitors>,
+    cors: Arc<CorsOrigins>,
 ) -> Listener {
     // Every site's pages may call tally, besides TALLY_ALLOWED_ORIGINS.
     let mut allowed = settings.allowed_origins.clone();
@@ -120,7 +121,8 @@ pub fn public(
             allowed.push(origin);
         }
     }
-    let origins = Arc::new(Origins::new(allowed.clone()));
+    cors.add(&allowed);
+    let origins = Arc::new(Origins::new(allowed).with_more(Arc::clone(&cors)));
     let look = Arc::new(Look::new(
         settings.portal.clone(),
         settings.timezone.clone(),
@@ -159,7 +161,7 @@ pub fn public(
         rate_limits: Some((Arc::clone(&shared.rate_limits), public::strict())),
         admission: Some(Arc::clone(&shared.admission)),
         read_body: true,
-        cors: Some(cors_layer(&allowed)),
+        cors: Some(cors_layer(cors)),
         ..door(settings, shared, parts)
     };
     Listener {
@@ -178,6 +180,7 @@ pub struct Services<'a> {
     pub sessions: Arc<Sessions>,
     pub backups: Arc<crate::archive::Backups>,
     pub retention: Arc<crate::retention::Retention>,
+    pub book: Arc<crate::site_book::SiteBook>,
 }
 
 /// The ops listener.
@@ -201,6 +204,7 @@ pub fn ops(settings: &Settings, shared: &Shared, services: Services<'_>) -> List
         tz: settings.timezone.clone(),
         public_url: settings.public_url.clone(),
         retention: Arc::clone(&services.retention),
+        book: Arc::clone(&services.book),
     };
     let state = Ops::new(OpsParts {
         console: Arc::new(console),
@@ -213,6 +217,7 @@ pub fn ops(settings: &Settings, shared: &Shared, services: Services<'_>) -> List
             backups: services.backups,
             counters: Arc::clone(services.counters),
             retention: services.retention,
+            book: services.book,
         }),
         health: Arc::new(Health {
             counter: Arc::clone(services.counter),

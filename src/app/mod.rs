@@ -11,7 +11,6 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::audit::Audit;
 use crate::calendar::Calendar;
 use crate::clock::Clock;
 use crate::config::{Settings, StoreSettings};
@@ -19,9 +18,10 @@ use crate::counter::{Counter, Counters};
 use crate::edge::admission::Saturation;
 use crate::edge::door;
 use crate::edge::limit::RateLimits;
+use crate::edge::origin::CorsOrigins;
 use crate::edge::server;
 use crate::edge::stream::Streams;
-use crate::editing::{Editing, Editings};
+use crate::editing::Editings;
 use crate::history::History;
 use crate::identity::Visitors;
 use crate::metrics::Metrics;
@@ -30,18 +30,18 @@ use crate::privacy::Privacy;
 use crate::retention::Retention;
 use crate::sessions::Sessions;
 use crate::site::Site;
+use crate::site_book::{self, SiteBook};
 use crate::sites::Sites;
 use crate::store::piece::Holding;
 use crate::store::timed::TimedStore;
 use crate::store::{self, Store, StoreError};
-use crate::voting::{KnownPolls, Voting, Votings};
+use crate::voting::{Voting, Votings};
 
 mod bootstrap;
 mod listeners;
 mod parts;
 
 use bootstrap::Bootstrap;
-use parts::{counter_settings, voting_settings};
 
 pub use listeners::Listener;
 
@@ -66,6 +66,8 @@ pub struct App {
     pub public_at_cap: Arc<Saturation>,
     /// The housekeeping that deletes what outlived its retention.
     pub retention: Arc<Retention>,
+    /// The sites, the file's and those defined while tally runs.
+    pub book: Arc<SiteBook>,
     /// The start's writes retried until the store answers, if it did not
     /// at start: stopped with the app, so it does not hold the app (and an
     /// embedded store's file) past its stop.
@@ -148,33 +150,9 @@ impl App {
             Some(path) => read_polls_file(path, &sites)?,
             None => Vec::new(),
         };
-        let counters = Arc::new(Counters::new(Arc::clone(&sites), |def, ancestors| {
-            Counter::new(
-                Site {
-                    id: def.id.clone(),
-                    calendar: Calendar::new(def.timezone.clone()),
-                    ..site.clone()
-                },
-                counter_settings(&settings, &def.id, &site.id),
-                ancestors,
-            )
-        }));
+        let counters = Arc::new(parts::counters(&settings, &site, &sites));
         let counter = Arc::clone(counters.primary());
-        let known_polls = KnownPolls::default();
-        let votings = Arc::new(Votings::new(
-            Arc::clone(&sites),
-            Arc::clone(&metrics),
-            |def| {
-                Voting::new(
-                    Site {
-                        id: def.id.clone(),
-                        calendar: Calendar::new(def.timezone.clone()),
-                        ..site.clone()
-                    },
-                    voting_settings(&settings, &def.id, &site.id, &known_polls),
-                )
-            },
-        ));
+        let votings = Arc::new(parts::votings(&settings, &site, &sites));
         let voting = Arc::clone(votings.primary());
         let history = Arc::new(History::new(
             site.clone(),
@@ -182,15 +160,12 @@ impl App {
             settings.history_page_days,
         ));
         // Each site's changes go to its own audit log.
+        let make_editing = parts::make_editing(&settings, &site);
         let editing = |voting: &Arc<Voting>| {
-            let counter = counters.get(voting.site()).unwrap_or(&counter);
-            let audit = Audit::new(Arc::clone(&site.store), voting.site().clone());
-            Arc::new(Editing::new(
-                voting,
-                counter,
-                Arc::new(audit),
-                settings.voter_days,
-            ))
+            let counter = counters
+                .get(voting.site())
+                .unwrap_or_else(|| Arc::clone(&counter));
+            Arc::new(make_editing(voting, &counter))
         };
         let editings = Arc::new(Editings::new(
             editing(&voting),
@@ -207,6 +182,29 @@ impl App {
                 .listing(sites.names()),
         );
         let backups = Arc::new(crate::archive::Backups::new(site.clone(), &sites));
+        let edge = listeners::Shared::new(&settings, &metrics, &sites);
+        let cors = Arc::new(CorsOrigins::default());
+        let book = Arc::new(SiteBook::new(
+            Arc::clone(&site.store),
+            Arc::clone(&site.clock),
+            crate::sites::sites_defaults(&settings),
+            site_book::Services {
+                counters: Arc::clone(&counters),
+                votings: Arc::clone(&votings),
+                editings: Arc::clone(&editings),
+                make_editing,
+                rate_limits: Arc::clone(&edge.rate_limits),
+                cors: Arc::clone(&cors),
+                retention: Arc::clone(&retention),
+                backups: Arc::clone(&backups),
+            },
+        ));
+        // The sites defined through the admin API, served from the start;
+        // a store that does not answer yet is read on the next beat.
+        if let Err(e) = book.reread().await {
+            tracing::warn!(error = %e, "the sites defined in the store were not read at start; they are served once it answers");
+        }
+        let sites = book.sites();
         let bootstrap = Bootstrap {
             store: Arc::clone(&site.store),
             baseline: settings.counter_baseline,
@@ -214,12 +212,14 @@ impl App {
                 .all()
                 .iter()
                 .filter(|c| !Arc::ptr_eq(c, &counter) || settings.counter_baseline.is_none())
+                // A defined site's baseline is written when it is defined.
+                .filter(|c| !sites.is_defined(c.site()))
                 .filter_map(|c| Some((Arc::clone(c), sites.get(c.site())?.baseline?)))
                 .filter(|_| sites.configured())
                 .collect(),
             polls: polls
                 .into_iter()
-                .filter_map(|file| Some((Arc::clone(editings.get(&file.site)?), file.polls)))
+                .filter_map(|file| Some((editings.get(&file.site)?, file.polls)))
                 .collect(),
             editing: Arc::clone(&editing),
             listed: sites.names(),
@@ -227,8 +227,7 @@ impl App {
         };
         let sessions = Arc::new(Sessions::new(site.clone(), settings.console_idle));
         let visitors = Arc::new(Visitors::new(Arc::new(Privacy::new(site))));
-        let edge = listeners::Shared::new(&settings, &metrics, &sites);
-        let public = listeners::public(&settings, &edge, &counters, &votings, visitors);
+        let public = listeners::public(&settings, &edge, &counters, &votings, visitors, cors);
         let ops = listeners::ops(
             &settings,
             &edge,
@@ -241,6 +240,7 @@ impl App {
                 sessions,
                 backups,
                 retention: Arc::clone(&retention),
+                book: Arc::clone(&book),
             },
         );
         let (streams, rate_limits, public_at_cap) =
@@ -257,6 +257,7 @@ impl App {
             rate_limits,
             public_at_cap,
             retention,
+            book,
             retrying: std::sync::OnceLock::new(),
         });
         if let Err(e) = bootstrap.apply(&app).await {
@@ -288,6 +289,7 @@ pub async fn run(
     ));
     let retractor = tokio::spawn(Arc::clone(&app.votings).run(interval, shutdown.clone()));
     let sweeper = tokio::spawn(Arc::clone(&app.retention).run(shutdown.clone()));
+    let reader = tokio::spawn(Arc::clone(&app.book).run(shutdown.clone()));
     let serve = |listener: TcpListener, name: &'static str, side: &Listener, at_cap| {
         let (door, router) = (Arc::clone(&side.door), side.router.clone());
         server::serve(
@@ -324,6 +326,7 @@ pub async fn run(
     let _ = purger.await;
     let _ = retractor.await;
     let _ = sweeper.await;
+    let _ = reader.await;
     // What is left of the grace period after the requests in flight.
     let deadline = stop_requested.await.unwrap_or_else(|_| Instant::now()) + grace;
     let deadline = deadline.max(Instant::now() + Duration::from_secs(1));

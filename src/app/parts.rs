@@ -1,13 +1,58 @@
 //! What each site's services take from the settings: a site's counter
 //! and its polls, each with its own directory for what waits across a
-//! restart.
+//! restart, and its changes; made at start and for each site created
+//! while tally runs.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
+use crate::audit::Audit;
+use crate::calendar::Calendar;
 use crate::config::Settings;
-use crate::counter::CounterSettings;
+use crate::counter::{Counter, CounterSettings, Counters};
+use crate::editing::Editing;
 use crate::ids::SiteId;
-use crate::voting::{KnownPolls, VotingSettings};
+use crate::site::Site;
+use crate::site_book::MakeEditing;
+use crate::sites::{SiteDef, Sites};
+use crate::voting::{KnownPolls, Voting, VotingSettings, Votings};
+
+/// `def`'s own `site`: its id and its calendar.
+fn own(site: &Site, def: &SiteDef) -> Site {
+    Site {
+        id: def.id.clone(),
+        calendar: Calendar::new(def.timezone.clone()),
+        ..site.clone()
+    }
+}
+
+/// Every site's counter; `site` is the primary's.
+pub fn counters(settings: &Settings, site: &Site, sites: &Arc<Sites>) -> Counters {
+    let (site, settings) = (site.clone(), settings.clone());
+    Counters::new(Arc::clone(sites), move |def, ancestors| {
+        let settings = counter_settings(&settings, &def.id, &site.id);
+        Counter::new(own(&site, def), settings, ancestors)
+    })
+}
+
+/// Every site's polls; `site` is the primary's.
+pub fn votings(settings: &Settings, site: &Site, sites: &Arc<Sites>) -> Votings {
+    let (site, settings) = (site.clone(), settings.clone());
+    let known_polls = KnownPolls::default();
+    Votings::new(Arc::clone(sites), Arc::clone(&site.metrics), move |def| {
+        let settings = voting_settings(&settings, &def.id, &site.id, &known_polls);
+        Voting::new(own(&site, def), settings)
+    })
+}
+
+/// How a site's changes are made: each noted in its own audit log.
+pub fn make_editing(settings: &Settings, site: &Site) -> MakeEditing {
+    let (store, voter_days) = (Arc::clone(&site.store), settings.voter_days);
+    Box::new(move |voting: &Arc<Voting>, counter: &Arc<Counter>| {
+        let audit = Audit::new(Arc::clone(&store), voting.site().clone());
+        Editing::new(voting, counter, Arc::new(audit), voter_days)
+    })
+}
 
 /// What the counter of `site` needs from the settings. Each site's hits
 /// that could not be written at a shutdown wait in its own directory; the

@@ -33,13 +33,24 @@ pub struct Backups {
     /// The primary site: its store and clock serve every site's export.
     site: Site,
     /// Every site served, in id order: what an export carries.
-    sites: Vec<SiteId>,
+    /// Swapped whole when a site is created while tally runs.
+    sites: arc_swap::ArcSwap<Vec<SiteId>>,
 }
 
 impl Backups {
     pub fn new(site: Site, sites: &Sites) -> Self {
-        let sites = sites.all().into_iter().map(|def| def.id.clone()).collect();
-        Self { site, sites }
+        let backups = Self {
+            site,
+            sites: arc_swap::ArcSwap::from_pointee(Vec::new()),
+        };
+        backups.serve(sites);
+        backups
+    }
+
+    /// Carries every one of `sites` from now on.
+    pub fn serve(&self, sites: &Sites) {
+        let ids = sites.all().into_iter().map(|def| def.id.clone()).collect();
+        self.sites.store(Arc::new(ids));
     }
 
     /// Whether the store answers, so an export that cannot begin is
@@ -52,7 +63,7 @@ impl Backups {
     pub fn stream(&self) -> (Timestamp, mpsc::Receiver<std::io::Result<Bytes>>) {
         let cut = self.site.clock.now();
         let store = Arc::clone(&self.site.store);
-        (cut, export(store, self.sites.clone(), cut))
+        (cut, export(store, self.sites.load().to_vec(), cut))
     }
 }
 

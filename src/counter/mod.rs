@@ -157,8 +157,9 @@ pub struct Counter {
     /// Failures that repeat are logged at most once in a while.
     quiet: flush::Quiet,
     /// The counters of the sites whose figures include this one's, nearest
-    /// first: a hit counted here is counted there too.
-    ancestors: Vec<Arc<Counter>>,
+    /// first: a hit counted here is counted there too. Swapped when the
+    /// site is moved under another parent while tally runs.
+    ancestors: arc_swap::ArcSwap<Vec<Arc<Counter>>>,
     /// Whether an answer was read since the last flush: an idle site's
     /// counter is not read back every interval.
     asked: AtomicBool,
@@ -213,7 +214,7 @@ impl Counter {
             period: Mutex::new(None),
             previous: previous::Kept::default(),
             quiet: flush::Quiet::default(),
-            ancestors,
+            ancestors: arc_swap::ArcSwap::from_pointee(ancestors),
             asked: AtomicBool::new(true),
         }
     }

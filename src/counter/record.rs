@@ -2,6 +2,8 @@
 //! to its own site's, and to every ancestor's (the roll-up), each in its
 //! own calendar; and where a hit waits while the store is away.
 
+use std::sync::Arc;
+
 use jiff::Timestamp;
 
 use super::pending::InFlight;
@@ -36,9 +38,22 @@ impl Counter {
         if !self.state().pending.record(buckets, page, seen) {
             self.metrics.views_dropped(DropReason::BatchCap, 1);
         }
-        for ancestor in &self.ancestors {
+        for ancestor in self.ancestors.load().iter() {
             ancestor.rolled_up(outcome.new_visit, outcome.visit, at);
         }
+    }
+
+    /// The sites whose figures include this one's, nearest first.
+    pub fn ancestor_sites(&self) -> Vec<crate::ids::SiteId> {
+        let ancestors = self.ancestors.load();
+        ancestors.iter().map(|c| c.site().clone()).collect()
+    }
+
+    /// From now on, this site's hits count for `ancestors` (nearest
+    /// first): the site was moved. What it counted before stays with the
+    /// sites it was counted for.
+    pub fn count_for(&self, ancestors: Vec<Arc<Counter>>) {
+        self.ancestors.store(Arc::new(ancestors));
     }
 
     /// A descendant's hit, as this site's figures include it: its visit

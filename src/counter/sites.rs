@@ -1,12 +1,15 @@
 //! Every site's counter, and the one flush that serves them all. A
 //! site's counter is built after its parent's and holds its ancestors', so
 //! a hit is counted, when it is decided, for its site and every site above
-//! it (the roll-up): no read ever adds sites up.
+//! it (the roll-up): no read ever adds sites up. A site created while
+//! tally runs gets its counter then ([`Counters::grow`]); a site moved
+//! counts for its new chain from then.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use arc_swap::ArcSwap;
 use futures_util::StreamExt as _;
 use tokio::sync::watch;
 
@@ -30,8 +33,8 @@ const QUIET_TICKS: u32 = 10;
 const FLUSHES_AT_ONCE: usize = 32;
 
 /// One site's visits on each day of a span.
-pub struct SiteVisits<'a> {
-    pub site: &'a SiteDef,
+pub struct SiteVisits {
+    pub site: SiteDef,
     /// Its figure, as its counter shows it: its own visits and those of
     /// the sites below it.
     pub visits: Vec<u64>,
@@ -39,57 +42,65 @@ pub struct SiteVisits<'a> {
     pub own: Vec<u64>,
 }
 
-/// The counters of a deployment's sites.
-pub struct Counters {
+/// How a site's counter is made, given its ancestors' (nearest first).
+pub type MakeCounter = Box<dyn Fn(&SiteDef, Vec<Arc<Counter>>) -> Counter + Send + Sync>;
+
+/// The sites and their counters at one moment: swapped whole when a site
+/// is created while tally runs, so a hit loads one pointer.
+struct Tree {
     sites: Arc<Sites>,
     by_site: HashMap<SiteId, Arc<Counter>>,
     /// Every counter, parents before their children.
     all: Vec<Arc<Counter>>,
+}
+
+/// The counters of a deployment's sites.
+pub struct Counters {
+    tree: ArcSwap<Tree>,
     /// The counter of the site deployment-wide operations speak of
     /// ([`Sites::primary`]).
     primary: Arc<Counter>,
+    make: MakeCounter,
 }
 
 impl Counters {
     /// Builds each site's counter with `make`, given the counters of the
-    /// site's ancestors (nearest first).
+    /// site's ancestors (nearest first); `make` builds those of the sites
+    /// created later ([`Counters::grow`]).
     pub fn new(
         sites: Arc<Sites>,
-        mut make: impl FnMut(&SiteDef, Vec<Arc<Counter>>) -> Counter,
+        make: impl Fn(&SiteDef, Vec<Arc<Counter>>) -> Counter + Send + Sync + 'static,
     ) -> Self {
-        let mut defs = sites.all();
-        // Parents first: a site's chain is longer than its parent's.
-        defs.sort_by_key(|def| sites.chain(&def.id).len());
-        let mut by_site: HashMap<SiteId, Arc<Counter>> = HashMap::with_capacity(defs.len());
-        let mut all = Vec::with_capacity(defs.len());
-        for def in defs {
-            let ancestors = sites.chain(&def.id)[1..]
-                .iter()
-                .filter_map(|id| by_site.get(id).cloned())
-                .collect();
-            let counter = Arc::new(make(def, ancestors));
-            by_site.insert(def.id.clone(), Arc::clone(&counter));
-            all.push(counter);
-        }
-        let primary = by_site
-            .get(&sites.primary().id)
+        let make: MakeCounter = Box::new(make);
+        let tree = grown(None, sites, &make);
+        let primary = tree
+            .by_site
+            .get(&tree.sites.primary().id)
             .cloned()
             .expect("the primary site is one of the sites");
         Self {
-            sites,
-            by_site,
-            all,
+            tree: ArcSwap::from_pointee(tree),
             primary,
+            make,
         }
     }
 
-    pub fn sites(&self) -> &Arc<Sites> {
-        &self.sites
+    /// Serves `sites` from now on: a counter for each site that has none
+    /// yet (a site created since), built after its parent's; the others
+    /// keep theirs.
+    pub fn grow(&self, sites: Arc<Sites>) {
+        let now = self.tree.load_full();
+        self.tree
+            .store(Arc::new(grown(Some(&now), sites, &self.make)));
+    }
+
+    pub fn sites(&self) -> Arc<Sites> {
+        Arc::clone(&self.tree.load().sites)
     }
 
     /// The counter of `site`.
-    pub fn get(&self, site: &SiteId) -> Option<&Arc<Counter>> {
-        self.by_site.get(site)
+    pub fn get(&self, site: &SiteId) -> Option<Arc<Counter>> {
+        self.tree.load().by_site.get(site).cloned()
     }
 
     /// The counter deployment-wide operations speak of.
@@ -98,21 +109,18 @@ impl Counters {
     }
 
     /// Every counter, parents before their children.
-    pub fn all(&self) -> &[Arc<Counter>] {
-        &self.all
+    pub fn all(&self) -> Vec<Arc<Counter>> {
+        self.tree.load().all.clone()
     }
 
     /// Each site's visits on each day of `from..=to` (empty when `from`
     /// is after `to`), every site in id order; read a few sites at a time.
-    pub async fn visits_per_day(
-        &self,
-        from: Day,
-        to: Day,
-    ) -> Result<Vec<SiteVisits<'_>>, StoreError> {
-        let defs = self.sites.all();
+    pub async fn visits_per_day(&self, from: Day, to: Day) -> Result<Vec<SiteVisits>, StoreError> {
+        let tree = self.tree.load_full();
+        let defs = tree.sites.all();
         let counters: Vec<Arc<Counter>> = defs
             .iter()
-            .filter_map(|def| self.by_site.get(&def.id).cloned())
+            .filter_map(|def| tree.by_site.get(&def.id).cloned())
             .collect();
         let read = counters.into_iter().map(|counter| async move {
             match from <= to {
@@ -148,18 +156,22 @@ impl Counters {
             .into_iter()
             .zip(figures)
             .zip(own)
-            .map(|((site, visits), own)| SiteVisits { site, visits, own })
+            .map(|((site, visits), own)| SiteVisits {
+                site: site.clone(),
+                visits,
+                own,
+            })
             .collect())
     }
 
     /// Whether every site has written what it recorded before `at`.
     pub fn written_since(&self, at: Instant) -> bool {
-        self.all.iter().all(|c| c.written_since(at))
+        self.tree.load().all.iter().all(|c| c.written_since(at))
     }
 
     /// Whether hits are waiting anywhere.
     pub fn has_unwritten(&self) -> bool {
-        self.all.iter().any(|c| c.has_unwritten())
+        self.tree.load().all.iter().any(|c| c.has_unwritten())
     }
 
     /// Every interval until `shutdown` turns true, flushes each counter
@@ -172,7 +184,6 @@ impl Counters {
         let mut backoff = Backoff::new(interval, MOST_RETRY_WAIT.max(interval));
         let mut next_try = Instant::now();
         let quiet_every = interval * QUIET_TICKS;
-        let quiet_share = (self.all.len() / QUIET_TICKS as usize).max(FLUSHES_AT_ONCE);
         loop {
             tokio::select! {
                 _ = tick.tick() => {}
@@ -183,8 +194,10 @@ impl Counters {
             }
             // The busy sites, and the quiet ones a share at a time, so a
             // thousand quiet sites do not all come due on the same tick.
+            let tree = self.tree.load_full();
+            let quiet_share = (tree.all.len() / QUIET_TICKS as usize).max(FLUSHES_AT_ONCE);
             let mut quiet = 0;
-            let due: Vec<&Arc<Counter>> = self
+            let due: Vec<&Arc<Counter>> = tree
                 .all
                 .iter()
                 .filter(|c| match c.due(quiet_every) {
@@ -198,7 +211,7 @@ impl Counters {
                 })
                 .collect();
             self.flush_all(&due).await;
-            if self.all.iter().any(|c| !c.store_ok()) {
+            if tree.all.iter().any(|c| !c.store_ok()) {
                 next_try = Instant::now() + backoff.failed();
                 continue;
             }
@@ -260,9 +273,10 @@ impl Counters {
     /// then spills what the store would not take, to be written by the next
     /// start, and makes the store durable.
     pub async fn drain(&self, deadline: Instant) {
+        let tree = self.tree.load_full();
         loop {
             let waiting: Vec<&Arc<Counter>> =
-                self.all.iter().filter(|c| c.has_unwritten()).collect();
+                tree.all.iter().filter(|c| c.has_unwritten()).collect();
             if waiting.is_empty() || Instant::now() >= deadline {
                 break;
             }
@@ -271,10 +285,44 @@ impl Counters {
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
         }
-        for counter in &self.all {
+        for counter in &tree.all {
             counter
                 .spill_rest(Arc::ptr_eq(counter, &self.primary))
                 .await;
         }
+    }
+}
+
+/// `sites`' counters: `now`'s, and one made for each site that has none,
+/// parents first (a site's chain is longer than its parent's).
+fn grown(now: Option<&Tree>, sites: Arc<Sites>, make: &MakeCounter) -> Tree {
+    let mut defs = sites.all();
+    defs.sort_by_key(|def| sites.chain(&def.id).len());
+    let mut by_site: HashMap<SiteId, Arc<Counter>> = now.map_or_else(
+        || HashMap::with_capacity(defs.len()),
+        |tree| tree.by_site.clone(),
+    );
+    let mut all = now.map_or_else(Vec::new, |tree| tree.all.clone());
+    for def in defs {
+        let ancestors: Vec<Arc<Counter>> = sites.chain(&def.id)[1..]
+            .iter()
+            .filter_map(|id| by_site.get(id).cloned())
+            .collect();
+        if let Some(counter) = by_site.get(&def.id) {
+            // A site moved under another parent counts for its new chain.
+            let chain: Vec<SiteId> = ancestors.iter().map(|c| c.site().clone()).collect();
+            if counter.ancestor_sites() != chain {
+                counter.count_for(ancestors);
+            }
+            continue;
+        }
+        let counter = Arc::new(make(def, ancestors));
+        by_site.insert(def.id.clone(), Arc::clone(&counter));
+        all.push(counter);
+    }
+    Tree {
+        sites,
+        by_site,
+        all,
     }
 }

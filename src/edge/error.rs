@@ -112,6 +112,17 @@ pub enum ApiError {
     PollConflict(PollConflictDetail),
     /// A published poll that holds ballots cannot go back to draft.
     PublishedWithBallots,
+    /// A site's definition that cannot be served (the field and why).
+    InvalidSite(String),
+    /// A site's id already taken: by a site, an alias, or a removed
+    /// site whose data is still kept (which one).
+    SiteTaken(String),
+    /// A site of the sites file, which the file would set back at the
+    /// next start: it is changed in the file.
+    SiteInFile,
+    /// Sites are created beside a sites file's: a deployment without
+    /// one serves the one site `default`.
+    SitesFileRequired,
     Internal,
 }
 

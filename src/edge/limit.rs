@@ -101,7 +101,15 @@ pub struct RateLimits {
     /// one site's requests is refused before it takes the replica's.
     /// A site's aliases share its bucket: naming the old id does not get
     /// round the ceiling.
-    sites: HashMap<SiteId, std::sync::Arc<Direct>>,
+    /// Swapped whole when a site is created or its ceiling changes.
+    sites: arc_swap::ArcSwap<HashMap<SiteId, SiteCeiling>>,
+}
+
+/// A site's ceiling and its bucket.
+#[derive(Clone)]
+struct SiteCeiling {
+    rate: Rate,
+    bucket: std::sync::Arc<Direct>,
 }
 
 fn quota(rate: Rate) -> Quota {
@@ -122,30 +130,58 @@ impl RateLimits {
             clock: DefaultClock::default(),
             started: Instant::now(),
             last_purge_ms: AtomicU64::new(0),
-            sites: HashMap::new(),
+            sites: arc_swap::ArcSwap::from_pointee(HashMap::new()),
         }
     }
 
     /// With a ceiling for each of `sites`, shared by the names each is
     /// known by (its id and its aliases).
-    pub fn with_sites(mut self, sites: impl IntoIterator<Item = (Vec<SiteId>, Rate)>) -> Self {
-        for (names, rate) in sites {
-            let limiter = std::sync::Arc::new(RateLimiter::direct(quota(rate)).with_middleware());
-            for name in names {
-                self.sites.insert(name, std::sync::Arc::clone(&limiter));
-            }
-        }
+    pub fn with_sites(self, sites: impl IntoIterator<Item = (Vec<SiteId>, Rate)>) -> Self {
+        self.set_sites(sites.into_iter().map(|(names, rate)| (names, Some(rate))));
         self
+    }
+
+    /// Sets the ceiling of each of `sites` (none: no ceiling of its own),
+    /// shared by the names each is known by; a site whose ceiling is
+    /// unchanged keeps its bucket.
+    pub fn set_sites(&self, sites: impl IntoIterator<Item = (Vec<SiteId>, Option<Rate>)>) {
+        let sites: Vec<(Vec<SiteId>, Option<Rate>)> = sites.into_iter().collect();
+        self.sites.rcu(|now| {
+            let mut next = (**now).clone();
+            for (names, rate) in &sites {
+                let kept = names
+                    .first()
+                    .and_then(|id| now.get(id))
+                    .filter(|held| Some(held.rate) == *rate)
+                    .cloned();
+                let ceiling = kept.or_else(|| {
+                    rate.map(|rate| SiteCeiling {
+                        rate,
+                        bucket: std::sync::Arc::new(
+                            RateLimiter::direct(quota(rate)).with_middleware(),
+                        ),
+                    })
+                });
+                for name in names {
+                    match &ceiling {
+                        Some(ceiling) => next.insert(name.clone(), ceiling.clone()),
+                        None => next.remove(name),
+                    };
+                }
+            }
+            next
+        });
     }
 
     /// Whether any site has a ceiling of its own.
     pub fn by_site(&self) -> bool {
-        !self.sites.is_empty()
+        !self.sites.load().is_empty()
     }
 
     /// Takes one request from `site`'s own bucket, if it has one.
     pub fn check_site(&self, site: &SiteId) -> Result<(), Refused> {
-        let Some(limiter) = self.sites.get(site) else {
+        let sites = self.sites.load();
+        let Some(limiter) = sites.get(site).map(|ceiling| &ceiling.bucket) else {
             return Ok(());
         };
         limiter.check().map(|_| ()).map_err(|not_until| Refused {

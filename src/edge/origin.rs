@@ -51,6 +51,8 @@ pub struct Origins {
     /// The same, to look one up at once among a province's thousand.
     lookup: HashSet<String>,
     page_csp: HeaderValue,
+    /// The origins of sites created while tally runs.
+    more: Option<std::sync::Arc<CorsOrigins>>,
 }
 
 impl Origins {
@@ -67,7 +69,14 @@ impl Origins {
             allowed,
             lookup,
             page_csp,
+            more: None,
         }
+    }
+
+    /// Also allowing what `more` allows, as sites are created.
+    pub fn with_more(mut self, more: std::sync::Arc<CorsOrigins>) -> Self {
+        self.more = Some(more);
+        self
     }
 
     pub fn allowed(&self) -> &[String] {
@@ -76,7 +85,7 @@ impl Origins {
 
     /// Whether `origin` (lower case) is one of the allowed.
     pub fn allows(&self, origin: &str) -> bool {
-        self.lookup.contains(origin)
+        self.lookup.contains(origin) || self.more.as_ref().is_some_and(|m| m.allows(origin))
     }
 
     /// The Content-Security-Policy of tally's HTML pages: nothing but its
@@ -176,5 +185,43 @@ mod tests {
         assert!(matches!(form(&[]), Err(ApiError::OriginRequired)));
         assert!(form(&[("origin", "https://portal.gov.vn")]).is_ok());
         assert!(form(&[("referer", "https://portal.gov.vn/tin-tuc/1")]).is_ok());
+    }
+}
+
+/// The origins CORS allows (every site's, and `TALLY_ALLOWED_ORIGINS`),
+/// which may also vote: a set looked up at once among a province's
+/// thousand, swapped whole when a site is created or its origins change.
+#[derive(Debug, Default)]
+pub struct CorsOrigins(arc_swap::ArcSwap<(HashSet<HeaderValue>, HashSet<String>)>);
+
+impl CorsOrigins {
+    /// Allows each of `origins` too.
+    pub fn add(&self, origins: &[String]) {
+        let fresh: Vec<&String> = {
+            let now = self.0.load();
+            origins.iter().filter(|o| !now.1.contains(*o)).collect()
+        };
+        if fresh.is_empty() {
+            return;
+        }
+        self.0.rcu(|now| {
+            let (mut headers, mut names) = (**now).clone();
+            for origin in &fresh {
+                if let Ok(header) = HeaderValue::from_str(origin) {
+                    headers.insert(header);
+                    names.insert((*origin).clone());
+                }
+            }
+            (headers, names)
+        });
+    }
+
+    pub fn contains(&self, origin: &HeaderValue) -> bool {
+        self.0.load().0.contains(origin)
+    }
+
+    /// Whether `origin` (lower case) is one of them.
+    pub fn allows(&self, origin: &str) -> bool {
+        self.0.load().1.contains(origin)
     }
 }

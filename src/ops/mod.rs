@@ -101,7 +101,11 @@ pub fn routes() -> Routes<Ops> {
         .api(routes!(top_pages))
         .api(routes!(import_visits))
         .api(routes!(audit_log))
-        .api(routes!(admin::sites::list_sites))
+        .api(routes!(
+            admin::sites::list_sites,
+            admin::define::create_site
+        ))
+        .api(routes!(admin::define::put_site))
         .api(routes!(admin::sites::sites_visits_per_day))
         .api(routes!(admin::sites::removed_sites))
         .api(routes!(admin::backup::get_backup));

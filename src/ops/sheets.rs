@@ -185,13 +185,7 @@ pub fn days(days: &[(Day, u64)], from: Day, to: Day, reader: Reader) -> Sheet {
 
 /// Every site's visits on each day of a span, one row per site and day:
 /// what a province sets beside the national monitoring system's figures.
-pub fn site_days(
-    sites: &[SiteVisits<'_>],
-    days: &[Day],
-    from: Day,
-    to: Day,
-    reader: Reader,
-) -> Sheet {
+pub fn site_days(sites: &[SiteVisits], days: &[Day], from: Day, to: Day, reader: Reader) -> Sheet {
     let lang = reader.lang();
     let parent = |site: &SiteDef| {
         site.parent
@@ -233,7 +227,7 @@ pub fn site_days(
                         vec![
                             Cell::Text(row.site.id.to_string()),
                             Cell::Text(row.site.name.clone()),
-                            Cell::Text(parent(row.site)),
+                            Cell::Text(parent(&row.site)),
                             reader.day(*day),
                             Cell::Count(*visits),
                             Cell::Count(*own),

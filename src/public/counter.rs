@@ -234,14 +234,15 @@ pub async fn get_pixel(
 impl CounterApi {
     /// The counter of the site a read names (`site`, or one of its
     /// aliases), the one site when none are configured and it names none.
-    fn named(&self, uri: &Uri) -> Result<&Arc<Counter>, ApiError> {
+    fn named(&self, uri: &Uri) -> Result<Arc<Counter>, ApiError> {
+        let sites = self.counters.sites();
         match query_param(uri.query(), "site") {
             Some(name) => SiteId::parse(&name)
                 .ok()
-                .and_then(|id| self.counters.sites().find(&id))
+                .and_then(|id| sites.find(&id))
                 .and_then(|def| self.counters.get(&def.id))
                 .ok_or(ApiError::SiteNotFound),
-            None if !self.counters.sites().configured() => Ok(self.counters.primary()),
+            None if !sites.configured() => Ok(Arc::clone(self.counters.primary())),
             None => Err(ApiError::SiteRequired),
         }
     }

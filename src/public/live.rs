@@ -75,7 +75,7 @@ pub async fn get_events(
     uri: Uri,
 ) -> Result<Response, ApiError> {
     let person = reader(&headers)?;
-    let voting = api.named(&uri)?;
+    let voting = &api.named(&uri)?;
     let view = voting
         .view(&id, person.as_ref())
         .await?

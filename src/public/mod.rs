@@ -12,7 +12,6 @@ mod params;
 pub mod polls;
 pub mod votes;
 
-use std::collections::HashSet;
 use std::sync::Arc;
 
 use axum::extract::FromRef;
@@ -22,6 +21,7 @@ use utoipa_axum::routes;
 
 use crate::edge::doc::Document;
 use crate::edge::door::{Asked, Render, Routes};
+use crate::edge::origin::CorsOrigins;
 use crate::edge::respond::Response;
 use crate::edge::visitor::VISITOR_HEADER;
 use counter::CounterApi;
@@ -151,16 +151,7 @@ pub fn secure(response: &mut Response) {
 /// the first-party id header are allowed, for those origins only;
 /// `Retry-After` is readable, so the widget can say how long to wait;
 /// preflights are cached for a day.
-pub fn cors_layer(origins: &[String]) -> CorsLayer {
-    // A set behind one pointer: the door builds the layer per request, and
-    // a list of a province's thousand origins would be copied each time
-    // and searched one by one.
-    let origins: Arc<HashSet<HeaderValue>> = Arc::new(
-        origins
-            .iter()
-            .filter_map(|o| HeaderValue::from_str(o).ok())
-            .collect(),
-    );
+pub fn cors_layer(origins: Arc<CorsOrigins>) -> CorsLayer {
     // Credentials are allowed only beside an allowed origin, so no answer
     // says so otherwise and none needs the header taken off afterwards.
     let allowed = Arc::clone(&origins);

@@ -104,7 +104,7 @@ impl PollsApi {
     /// routes find it: the one site when none are configured and it names
     /// none; `400 site_required` when sites are configured and it names
     /// none; `404 site_not_found` for one that is not a site.
-    pub fn named(&self, uri: &Uri) -> Result<&Arc<Voting>, ApiError> {
+    pub fn named(&self, uri: &Uri) -> Result<Arc<Voting>, ApiError> {
         self.site_of(uri, None, None)
     }
 
@@ -118,7 +118,7 @@ impl PollsApi {
         headers: &HeaderMap,
         uri: &Uri,
         client: &Client,
-    ) -> Result<&Arc<Voting>, ApiError> {
+    ) -> Result<Arc<Voting>, ApiError> {
         if !self.votings.sites().configured() {
             return self.named(uri);
         }
@@ -132,7 +132,7 @@ impl PollsApi {
         uri: &Uri,
         origin: Option<&str>,
         own: Option<&str>,
-    ) -> Result<&Arc<Voting>, ApiError> {
+    ) -> Result<Arc<Voting>, ApiError> {
         let named = query_param(uri.query(), "site");
         let sites = self.votings.sites();
         let def = sites
@@ -196,7 +196,7 @@ pub async fn get_archive(
     let paging = paging(uri.query())?;
     let person = reader(&headers)?;
     let now = api.now();
-    let voting = api.named(&uri)?;
+    let voting = &api.named(&uri)?;
     let listed = voting.archive(person.as_ref(), paging).await?;
     let polls = listed
         .items
@@ -245,7 +245,7 @@ pub async fn get_poll(
     headers: HeaderMap,
     uri: Uri,
 ) -> Result<Response, ApiError> {
-    let voting = api.named(&uri)?;
+    let voting = &api.named(&uri)?;
     let state = api.poll_for(voting, &id, &headers).await?;
     Ok(json_response(
         StatusCode::OK,

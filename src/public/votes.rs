@@ -125,7 +125,7 @@ pub async fn post_vote(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     api.ballot_from(&headers, &uri, &client, Naming::Optional)?;
-    let voting = api.ballot_site(&headers, &uri, &client)?;
+    let voting = &api.ballot_site(&headers, &uri, &client)?;
     if !media_type_is(&headers, &["application/json", "text/plain"]) {
         return Err(ApiError::UnsupportedMediaType {
             expected: "application/json",

@@ -9,14 +9,12 @@ use anyhow::Context as _;
 use jiff::tz::TimeZone;
 use serde::Deserialize;
 
-use super::{SiteDef, Sites};
+use super::defined::checked;
+use super::{SiteDef, SiteSpec, Sites};
 use crate::challenge::ChallengeMode;
 use crate::ids::SiteId;
 use crate::lang::Lang;
 use crate::poll::Visibility;
-
-/// Longest site name, in characters.
-const MAX_NAME: usize = 200;
 
 /// What a site takes from the deployment's settings when the file does not
 /// say.
@@ -68,10 +66,7 @@ pub fn read_sites_file(path: &Path, defaults: &SitesFileDefaults) -> anyhow::Res
 /// without one the one site `default`, made of the deployment's settings
 /// as tally was before sites.
 pub fn load_sites(settings: &crate::config::Settings) -> anyhow::Result<Sites> {
-    let defaults = SitesFileDefaults {
-        lang: settings.portal.lang,
-        timezone: settings.timezone.clone(),
-    };
+    let defaults = sites_defaults(settings);
     let sites = match &settings.sites_file {
         Some(path) => read_sites_file(path, &defaults)
             .map_err(|e| anyhow::anyhow!("TALLY_SITES_FILE: {e:#}"))?,
@@ -103,6 +98,14 @@ pub fn load_sites(settings: &crate::config::Settings) -> anyhow::Result<Sites> {
     Ok(sites)
 }
 
+/// What a site takes from the deployment's settings when it does not say.
+pub fn sites_defaults(settings: &crate::config::Settings) -> SitesFileDefaults {
+    SitesFileDefaults {
+        lang: settings.portal.lang,
+        timezone: settings.timezone.clone(),
+    }
+}
+
 /// The file's sites from its text, or the first thing wrong with it.
 pub(super) fn parse(text: &str, defaults: &SitesFileDefaults) -> Result<Sites, String> {
     let file: SitesFile =
@@ -119,59 +122,18 @@ pub(super) fn parse(text: &str, defaults: &SitesFileDefaults) -> Result<Sites, S
 }
 
 fn site(entry: SiteEntry, defaults: &SitesFileDefaults) -> Result<SiteDef, String> {
-    let id = SiteId::parse(&entry.id).map_err(|e| format!("id {e}"))?;
-    let name = entry.name.trim().to_owned();
-    if name.is_empty() || name.chars().count() > MAX_NAME || name.chars().any(char::is_control) {
-        return Err(format!(
-            "name must be 1 to {MAX_NAME} characters, without control characters"
-        ));
-    }
-    let parent = entry
-        .parent
-        .map(|p| SiteId::parse(&p).map_err(|e| format!("parent {e}")))
-        .transpose()?;
-    let origins = entry
-        .origins
-        .iter()
-        .map(|o| crate::config::page_origin(o))
-        .collect::<Result<Vec<_>, _>>()?;
-    let lang = match entry.lang {
-        Some(tag) => {
-            Lang::from_tag(&tag).ok_or_else(|| format!("lang must be vi or en, got {tag:?}"))?
-        }
-        None => defaults.lang,
-    };
-    let timezone = match entry.timezone {
-        Some(tz) => TimeZone::get(&tz).map_err(|_| {
-            format!("unknown time zone {tz:?} (use an IANA name such as Asia/Ho_Chi_Minh)")
-        })?,
-        None => defaults.timezone.clone(),
-    };
-    let home = entry
-        .home
-        .map(|h| crate::config::page_url(&h).map_err(|e| format!("home {e}")))
-        .transpose()?;
-    let rate_limit = entry
-        .rate_limit
-        .map(|r| crate::config::rate_value(&r).map_err(|e| format!("rate_limit: {e}")))
-        .transpose()?;
-    let aliases = entry
-        .aliases
-        .iter()
-        .map(|a| SiteId::parse(a).map_err(|e| format!("alias {e}")))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(SiteDef {
-        aliases,
-        rate_limit,
-        id,
-        name,
-        parent,
-        origins,
-        lang,
-        timezone,
+    let spec = SiteSpec {
+        id: entry.id,
+        name: entry.name,
+        parent: entry.parent,
+        origins: entry.origins,
+        lang: entry.lang,
+        timezone: entry.timezone,
         baseline: entry.baseline,
-        home,
+        home: entry.home,
         challenge: entry.challenge,
         results: entry.results,
-    })
+        rate_limit: entry.rate_limit,
+    };
+    checked(spec, entry.aliases, defaults).map_err(|e| e.message)
 }

@@ -7,11 +7,14 @@
 //! which site a request belongs to (the one it names, if its origin is one
 //! of that site's). See docs/sites.md.
 
+mod defined;
+#[cfg(test)]
+mod defined_tests;
 mod file;
 #[cfg(test)]
 mod tests;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use jiff::tz::TimeZone;
@@ -22,7 +25,8 @@ use crate::lang::Lang;
 use crate::poll::Visibility;
 use crate::roles::Grant;
 
-pub use file::{SitesFileDefaults, load_sites, read_sites_file};
+pub use defined::{Invalid, MAX_NAME, SiteSpec};
+pub use file::{SitesFileDefaults, load_sites, read_sites_file, sites_defaults};
 
 /// Most sites one deployment serves: a province's portal, its departments
 /// and its communes come to a few hundred; the bound keeps a sites file
@@ -97,6 +101,11 @@ pub struct Sites {
     /// Whether the sites were configured, or this is the one implicit site
     /// of a deployment without a sites file.
     configured: bool,
+    /// The site deployment-wide settings and operations speak of, fixed
+    /// by the sites file ([`Sites::primary`]).
+    primary: SiteId,
+    /// The sites defined through the admin API, not the file.
+    defined: HashSet<SiteId>,
 }
 
 /// Why a set of sites is not a tree tally can serve.
@@ -131,9 +140,11 @@ impl Sites {
         let id = site.id.clone();
         Self {
             chains: HashMap::from([(id.clone(), vec![id.clone()])]),
-            by_id: HashMap::from([(id, Arc::new(site))]),
+            by_id: HashMap::from([(id.clone(), Arc::new(site))]),
             aliases: HashMap::new(),
             configured: false,
+            primary: id,
+            defined: HashSet::new(),
         }
     }
 
@@ -157,11 +168,26 @@ impl Sites {
             chains.insert(id.clone(), chain(&by_id, def)?);
         }
         let aliases = aliases(&by_id)?;
+        let primary = match by_id.contains_key(&SiteId::DEFAULT) {
+            true => SiteId::DEFAULT,
+            false => {
+                let mut roots: Vec<&SiteDef> = by_id
+                    .values()
+                    .map(AsRef::as_ref)
+                    .filter(|def| def.parent.is_none())
+                    .collect();
+                roots.sort_by(|a, b| a.id.as_str().cmp(b.id.as_str()));
+                // A tree without a cycle has a root.
+                roots.first().map_or(SiteId::DEFAULT, |def| def.id.clone())
+            }
+        };
         Ok(Self {
             by_id,
             aliases,
             chains,
             configured: true,
+            primary,
+            defined: HashSet::new(),
         })
     }
 
@@ -217,9 +243,8 @@ impl Sites {
     /// The site deployment-wide settings and operations speak of:
     /// `default` when it is one, else the first root in id order.
     pub fn primary(&self) -> &SiteDef {
-        self.get(&SiteId::DEFAULT)
-            .or_else(|| self.all().into_iter().find(|def| def.parent.is_none()))
-            .expect("a tree of sites has a root")
+        self.get(&self.primary)
+            .expect("the primary site is one of the sites")
     }
 
     /// Every site's origins, each once: the pages that may call tally.

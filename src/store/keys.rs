@@ -11,10 +11,11 @@
 //! - `{site/p/<poll>}`: one poll's definition, counts, voters and
 //!   per-address caps, so a ballot is one script in one slot.
 //!
-//! Two keys are the deployment's, not a site's, each read and written
+//! Three keys are the deployment's, not a site's, each read and written
 //! alone: `tally:schema`, the schema version that wrote the store
-//! ([`super::schema`]), and `tally:sites`, when the sites file last listed
-//! each site ([`listed_sites`]).
+//! ([`super::schema`]), `tally:sites`, when the sites file last listed
+//! each site ([`listed_sites`]), and `tally:site-defs`, the sites defined
+//! through the admin API ([`defined_sites`]).
 
 use crate::calendar::{Day, Month, Week};
 use crate::ids::{PollId, SiteId, VisitorKey};
@@ -35,6 +36,17 @@ pub fn schema() -> String {
 pub fn listed_sites() -> String {
     "tally:sites".to_owned()
 }
+
+/// Hash: site id → the definition of a site made through the admin API
+/// or the console (JSON), and `#version`, moved on by each write (an id
+/// never holds `#`). Outside every site's slot, one key, so a write and
+/// its version are one script.
+pub fn defined_sites() -> String {
+    "tally:site-defs".to_owned()
+}
+
+/// [`defined_sites`]' field counting its writes.
+pub const DEFINED_VERSION: &str = "#version";
 
 /// Visits counted by tally, all time.
 pub fn visits_total(site: &SiteId) -> String {

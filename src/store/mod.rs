@@ -5,7 +5,7 @@
 //!
 //! The operations are grouped by concern, one trait each ([`Visits`],
 //! [`Counters`], [`Shared`], [`Polls`], [`History`], [`Admin`],
-//! [`Archive`], [`Life`], [`Upkeep`], [`Retention`]), and each store implements a concern in its file of the
+//! [`Archive`], [`Life`], [`Defined`], [`Upkeep`], [`Retention`]), and each store implements a concern in its file of the
 //! same name (`redis/polls.rs`, `embedded/polls.rs`, …): `grep "impl Polls
 //! for"` finds the code. [`Store`] is every concern together.
 //!
@@ -356,11 +356,28 @@ operations! {
         /// id order ([`Life::forget_site`] takes a site off).
         async fn listed_sites(&self) -> Vec<(String, Timestamp)>;
     }
+
+    /// Sites defined through the admin API and the console, beside the
+    /// sites file's, so every replica and every start serves them.
+    pub trait Defined {
+        /// Writes `site`'s definition (JSON, as `crate::sites` writes it):
+        /// a new site when `new`, refused (`false`) if the id holds one
+        /// already; else a replacement of the one it holds, refused if it
+        /// holds none. Each write moves [`Defined::sites_version`] on.
+        async fn define_site(&self, site: &SiteId, definition: String, new: bool) -> bool;
+
+        /// Every site defined, with its definition, in id order.
+        async fn defined_sites(&self) -> Vec<(String, String)>;
+
+        /// Moves on with every definition written (0 before the first): a
+        /// replica asks it, cheaply, before reading them all again.
+        async fn sites_version(&self) -> u64;
+    }
 }
 
 /// One interface, two homes: every concern, and a name.
 pub trait Store:
-    Upkeep + Visits + Counters + Shared + Polls + History + Admin + Archive + Life + Retention
+    Upkeep + Visits + Counters + Shared + Polls + History + Admin + Archive + Life + Defined + Retention
 {
     /// A short name for logs and metrics: `embedded`, `redis`,
     /// `redis-cluster`.

@@ -2183,4 +2183,5 @@ conformance!(
     a_forgotten_site_keeps_nothing_and_its_neighbours_all,
     merge_marks_stand_until_cleared,
     the_listing_keeps_each_sites_last_time,
+    defined_sites_are_created_once_and_replaced_in_place,
 );

@@ -96,6 +96,10 @@ pub fn every() -> Vec<ApiError> {
         ImportUnsettled,
         poll_has_ballots(),
         PublishedWithBallots,
+        invalid_site(),
+        site_taken(),
+        SiteInFile,
+        SitesFileRequired,
         Internal,
     ];
     debug_assert!(all.iter().all(sampled));
@@ -148,6 +152,10 @@ fn sampled(error: &ApiError) -> bool {
         | ImportUnsettled
         | PollConflict(_)
         | PublishedWithBallots
+        | InvalidSite(_)
+        | SiteTaken(_)
+        | SiteInFile
+        | SitesFileRequired
         | Internal => true,
     }
 }
@@ -285,4 +293,14 @@ pub fn poll_has_ballots() -> ApiError {
             votes: 1,
         }],
     })
+}
+
+pub fn invalid_site() -> ApiError {
+    ApiError::InvalidSite(
+        "name: name must be 1 to 200 characters, without control characters".into(),
+    )
+}
+
+pub fn site_taken() -> ApiError {
+    ApiError::SiteTaken("xa-an-phu is a site".into())
 }

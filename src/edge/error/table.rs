@@ -309,6 +309,30 @@ impl ApiError {
                 "Câu hỏi đã có phiếu bầu nên không thể chuyển về bản nháp; có thể đóng hoặc lưu trữ câu hỏi.",
                 "The poll already has ballots, so it cannot go back to draft; close or archive it instead.",
             ),
+            InvalidSite(why) => row(
+                S::BAD_REQUEST,
+                "invalid_site",
+                format!("Trang thông tin không hợp lệ: {why}"),
+                why.clone(),
+            ),
+            SiteTaken(why) => row(
+                S::CONFLICT,
+                "site_taken",
+                format!("Mã trang thông tin đã được dùng: {why}"),
+                format!("The site id is taken: {why}"),
+            ),
+            SiteInFile => row(
+                S::CONFLICT,
+                "site_in_file",
+                "Trang này được khai báo trong tệp trang thông tin (TALLY_SITES_FILE), tệp sẽ ghi đè khi khởi động lại: hãy sửa trong tệp.",
+                "This site is defined in the sites file (TALLY_SITES_FILE), which would set it back at the next start: change it in the file.",
+            ),
+            SitesFileRequired => row(
+                S::CONFLICT,
+                "sites_file_required",
+                "Triển khai này chưa có tệp trang thông tin (TALLY_SITES_FILE) nên chỉ có một trang; hãy khai báo trang cổng tỉnh trong tệp trước.",
+                "This deployment has no sites file (TALLY_SITES_FILE) and serves its one site; define the province's portal in a sites file first.",
+            ),
             Internal => row(
                 S::INTERNAL_SERVER_ERROR,
                 "internal",

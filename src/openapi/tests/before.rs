@@ -154,6 +154,10 @@ const ADDED_OPERATIONS: &[(&str, &str)] = &[
     ("ops", "GET /admin/sites/days"),
     // A site's life (issue 26): the removed sites, kept 30 days.
     ("ops", "GET /admin/sites/removed"),
+    // A site's life (issue 26): sites created and changed while tally
+    // runs, beside the sites file's.
+    ("ops", "POST /admin/sites"),
+    ("ops", "PUT /admin/sites/{id}"),
 ];
 
 const JSON: &str = "application/json";

@@ -119,7 +119,18 @@ pub(super) fn rendered(schema: &str) -> Option<Vec<Value>> {
                 lang: "vi".into(),
                 time_zone: "Asia/Ho_Chi_Minh".into(),
                 aliases: vec!["so-y-te-cu".into()],
+                defined: false,
             }],
+        })],
+        "SiteBody" => vec![to_json(SiteBody {
+            id: "xa-an-phu".into(),
+            name: "Xã An Phú".into(),
+            parent: Some("so-y-te".into()),
+            origins: vec!["https://anphu.tinh.gov.vn".into()],
+            lang: "vi".into(),
+            time_zone: "Asia/Ho_Chi_Minh".into(),
+            aliases: Vec::new(),
+            defined: true,
         })],
         "RemovedSitesBody" => vec![to_json(RemovedSitesBody {
             sites: vec![RemovedSiteBody {

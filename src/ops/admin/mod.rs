@@ -7,6 +7,7 @@ mod answers;
 pub mod backup;
 pub mod baseline;
 pub mod bodies;
+pub mod define;
 pub mod drafts;
 pub mod history;
 mod params;
@@ -32,7 +33,7 @@ use crate::poll::Viewer;
 use crate::roles::Grant;
 use crate::store::PollState;
 use bodies::{AdminPoll, Put};
-pub use signed::{EditPolls, Named, Operate, Read, ReadSites, Signed};
+pub use signed::{EditPolls, EditSites, Named, Operate, Read, ReadSites, Signed};
 
 /// Admin bodies carry whole polls: more room than a hit's.
 pub const MAX_ADMIN_BODY: usize = 64 * 1024;
@@ -55,6 +56,8 @@ pub struct AdminApi {
     pub counters: Arc<crate::counter::Counters>,
     /// What is kept, and until when: the removed sites' data.
     pub retention: Arc<crate::retention::Retention>,
+    /// The sites, and their creation and changes.
+    pub book: Arc<crate::site_book::SiteBook>,
 }
 
 /// A poll's id from the path, read after the token is checked.
@@ -117,7 +120,7 @@ impl AdminApi {
     }
 
     /// The changes to `site`'s polls (a site its [`Signed`] found).
-    pub fn polls_of(&self, site: &SiteId) -> Result<&Arc<Editing>, ApiError> {
+    pub fn polls_of(&self, site: &SiteId) -> Result<Arc<Editing>, ApiError> {
         self.editings.get(site).ok_or(ApiError::SiteNotFound)
     }
 

@@ -39,6 +39,9 @@ pub struct EditPolls;
 pub struct Operate;
 /// Reading the sites a grant reaches: every role, on any site.
 pub struct ReadSites;
+/// Creating and changing sites: editors and admins, on any site (the
+/// handler checks that the grant reaches where the site goes).
+pub struct EditSites;
 
 impl Needs for Read {
     const NEED: Need = Need::Read;
@@ -51,6 +54,10 @@ impl Needs for Operate {
 }
 impl Needs for ReadSites {
     const NEED: Need = Need::Read;
+    const ANY_SITE: bool = true;
+}
+impl Needs for EditSites {
+    const NEED: Need = Need::EditPolls;
     const ANY_SITE: bool = true;
 }
 

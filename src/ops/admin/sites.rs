@@ -51,6 +51,9 @@ pub struct SiteBody {
     /// one count into it.
     #[schema(example = json!(["xa-an-phu"]))]
     pub aliases: Vec<String>,
+    /// Whether it was created through the admin API or the console (and
+    /// is changed there); else it is the sites file's.
+    pub defined: bool,
 }
 
 /// `GET /admin/sites`.
@@ -120,7 +123,7 @@ pub struct SitesDaysBody {
     pub sites: Vec<SiteDaysBody>,
 }
 
-fn site_body(def: &SiteDef) -> SiteBody {
+pub(super) fn site_body(def: &SiteDef, defined: bool) -> SiteBody {
     SiteBody {
         id: def.id.to_string(),
         name: def.name.clone(),
@@ -129,6 +132,7 @@ fn site_body(def: &SiteDef) -> SiteBody {
         lang: def.lang.code().to_owned(),
         time_zone: def.timezone.iana_name().unwrap_or("UTC").to_owned(),
         aliases: def.aliases.iter().map(ToString::to_string).collect(),
+        defined,
     }
 }
 
@@ -152,7 +156,7 @@ pub async fn list_sites(State(api): State<Arc<AdminApi>>, signed: Signed<ReadSit
                 .all()
                 .into_iter()
                 .filter(|def| sites.reaches(&signed.grant, &def.id))
-                .map(site_body)
+                .map(|def| site_body(def, sites.is_defined(&def.id)))
                 .collect(),
         },
     )

@@ -36,6 +36,8 @@ pub(super) fn action_words(frame: &Frame, action: Action) -> &'static str {
         Action::MergeSite => frame.t("Gộp trang thông tin", "Merged the site"),
         Action::UndoMerge => frame.t("Hoàn tác gộp trang", "Undid the merge of the site"),
         Action::ConfirmMerge => frame.t("Xác nhận gộp trang", "Confirmed the merge of the site"),
+        Action::CreateSite => frame.t("Thêm trang thông tin", "Created the site"),
+        Action::EditSite => frame.t("Sửa trang thông tin", "Edited the site"),
     }
 }
 
@@ -130,6 +132,7 @@ pub(super) fn changes(frame: &Frame, tz: &TimeZone, e: &AuditEntry) -> Vec<Strin
             let into = after.and_then(|a| a.get("into")).and_then(Value::as_str);
             vec![format!("{} → {}", e.target, into.unwrap_or("?"))]
         }
+        Action::CreateSite | Action::EditSite => site_changes(e),
         _ => {
             let (before, after) = (Kept::from(e.before.as_ref()), Kept::from(e.after.as_ref()));
             match (before, after) {
@@ -297,7 +300,11 @@ pub(super) fn target_words(frame: &Frame, e: &AuditEntry) -> Option<String> {
         }
         None if matches!(
             e.action,
-            Action::MergeSite | Action::UndoMerge | Action::ConfirmMerge
+            Action::MergeSite
+                | Action::UndoMerge
+                | Action::ConfirmMerge
+                | Action::CreateSite
+                | Action::EditSite
         ) =>
         {
             Some(format!(
@@ -308,4 +315,31 @@ pub(super) fn target_words(frame: &Frame, e: &AuditEntry) -> Option<String> {
         }
         None => None,
     }
+}
+
+/// A site's definition as it changed: each field that differs, `before →
+/// after` (a creation: each field it says).
+fn site_changes(e: &AuditEntry) -> Vec<String> {
+    let fields = |v: Option<&Value>| v.and_then(Value::as_object).cloned().unwrap_or_default();
+    let (before, after) = (fields(e.before.as_ref()), fields(e.after.as_ref()));
+    let mut names: Vec<&String> = before.keys().chain(after.keys()).collect();
+    names.sort();
+    names.dedup();
+    let shown = |v: Option<&Value>| match v {
+        Some(Value::String(s)) => s.clone(),
+        Some(v) => v.to_string(),
+        None => "—".to_owned(),
+    };
+    names
+        .into_iter()
+        .filter(|name| before.get(*name) != after.get(*name))
+        .map(|name| match e.before {
+            Some(_) => format!(
+                "{name}: {} → {}",
+                shown(before.get(name)),
+                shown(after.get(name))
+            ),
+            None => format!("{name}: {}", shown(after.get(name))),
+        })
+        .collect()
 }

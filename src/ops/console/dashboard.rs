@@ -1,7 +1,10 @@
 //! The console's sign-in page and its dashboard: the counter's figures now
 //! and its visits over the last 30 days.
 
+use std::sync::Arc;
+
 use http::StatusCode;
+
 use maud::{Markup, html};
 
 use super::history::visits_chart;
@@ -38,8 +41,11 @@ pub(super) async fn dashboard(console: &Console, editor: &Editor) -> Answer {
     // An editor whose role is on one site sees that site's figures.
     let primary = editor.reaches_primary(console);
     let counter = match (&editor.site, primary) {
-        (Some(site), false) => console.counters.get(site).unwrap_or(&console.counter),
-        _ => &console.counter,
+        (Some(site), false) => console
+            .counters
+            .get(site)
+            .unwrap_or_else(|| Arc::clone(&console.counter)),
+        _ => Arc::clone(&console.counter),
     };
     let view = counter.view(None).await;
     let today = console.history.today();

@@ -31,6 +31,7 @@ mod routes;
 mod save;
 mod session;
 mod sign_in;
+mod site_form;
 mod site_polls;
 mod sites;
 mod starts;
@@ -121,6 +122,8 @@ pub struct Console {
     pub public_url: Option<String>,
     /// Which sites the store keeps that the sites file no longer names.
     pub retention: Arc<crate::retention::Retention>,
+    /// The sites, and their creation and changes.
+    pub book: Arc<crate::site_book::SiteBook>,
 }
 
 /// A signed-in request: who, their role, its session, and the page's
@@ -279,7 +282,8 @@ impl Console {
                 history::history_sheet(self, &editor, months, xlsx).await
             }
             (Page::Audit, _) => audit::audit(self, &editor, &on, query.as_deref()).await,
-            (Page::Sites, _) => sites::sites(self, &editor).await,
+            (Page::Sites, None) => sites::sites(self, &editor, None).await,
+            (Page::Sites, Some(f)) => site_form::save(self, &editor, &f).await,
             (Page::SitesSheet { xlsx }, _) => sites::sites_sheet(self, &editor, xlsx).await,
             (Page::Import, fields) => import::import(self, &editor, fields).await,
             (Page::Polls, None) => list::list(self, &editor, &on, parts.uri.query()).await,

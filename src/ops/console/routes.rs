@@ -133,7 +133,11 @@ pub const PAGES: &[(&str, Page, Takes)] = &[
         Takes::Get(Read),
     ),
     ("/admin/console/audit", Page::Audit, Takes::Get(Read)),
-    ("/admin/console/sites", Page::Sites, Takes::Get(Read)),
+    (
+        "/admin/console/sites",
+        Page::Sites,
+        Takes::GetPost(Read, EditPolls),
+    ),
     (
         "/admin/console/sites/days.csv",
         Page::SitesSheet { xlsx: false },

@@ -66,7 +66,6 @@ impl Console {
         let editing = self
             .editings
             .get(&site)
-            .cloned()
             .ok_or(Failure::Refused(ApiError::SiteNotFound))?;
         // The primary site's times are in `TALLY_TIMEZONE`, as before sites.
         let tz = match (&site == primary, sites.get(&site)) {

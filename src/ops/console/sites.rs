@@ -15,6 +15,7 @@ use jiff::Timestamp;
 use maud::{Markup, html};
 
 use super::layout::{Frame, html_response, on_site};
+use super::site_form::{Posted, forms};
 use super::words::when;
 use super::{Answer, Console, Editor, Page};
 use crate::counter::Counter;
@@ -80,7 +81,7 @@ fn snippet(base: &str, site: &SiteDef) -> String {
 }
 
 /// The sites page.
-pub(super) async fn sites(console: &Console, editor: &Editor) -> Answer {
+pub(super) async fn sites(console: &Console, editor: &Editor, posted: Option<&Posted>) -> Answer {
     let frame = &editor.frame;
     let sites = console.counters.sites();
     // Each site below its parent: ordered by the ids from its root down.
@@ -98,7 +99,7 @@ pub(super) async fn sites(console: &Console, editor: &Editor) -> Answer {
     defs.sort_by_cached_key(|def| path(def));
     let counters: Vec<Arc<Counter>> = defs
         .iter()
-        .filter_map(|def| console.counters.get(&def.id).cloned())
+        .filter_map(|def| console.counters.get(&def.id))
         .collect();
     let views: Vec<_> = futures_util::stream::iter(
         counters
@@ -140,7 +141,7 @@ pub(super) async fn sites(console: &Console, editor: &Editor) -> Answer {
                 th scope="col" { (frame.t("Tổng số lượt truy cập", "Total visits")) }
                 th scope="col" { (frame.t("Bình chọn", "Polls")) }
             } }
-            tbody { @for (def, view) in &figures { tr {
+            tbody { @for (def, view) in &figures { tr id={ "site-" (def.id) } {
                 th scope="row" {
                     @for _ in 1..sites.chain(&def.id).len() { "— " }
                     (def.name)
@@ -157,13 +158,15 @@ pub(super) async fn sites(console: &Console, editor: &Editor) -> Answer {
         @if let Some(removed) = removed.as_ref().filter(|r| !r.is_empty()) {
             (removed_sites(frame, &console.tz, removed))
         }
+        (forms(frame, editor, &sites, &defs, posted))
         h2 #embed { (frame.t("Mã nhúng bộ đếm của từng trang", "Each site's counter embed code")) }
         (embed(frame, console.public_url.as_deref(), &defs))
     };
-    Ok(html_response(
-        StatusCode::OK,
-        frame.page(title, false, body),
-    ))
+    let status = match posted {
+        Some(_) => StatusCode::BAD_REQUEST,
+        None => StatusCode::OK,
+    };
+    Ok(html_response(status, frame.page(title, false, body)))
 }
 
 /// The sites the store keeps that the sites file no longer names, each

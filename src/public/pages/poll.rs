@@ -156,7 +156,7 @@ pub async fn get_poll_page(
     let look = &api.look;
     let lang = look.lang(uri.query());
     let back = look.back_link(uri.query(), &headers);
-    let voting = api.named(&uri)?;
+    let voting = &api.named(&uri)?;
     let agent = user_agent(&headers).unwrap_or_default();
     let identity = api
         .visitors
@@ -257,7 +257,7 @@ pub async fn post_poll_form(
     let look = &api.look;
     let lang = look.lang(uri.query());
     api.ballot_from(&headers, &uri, &client, Naming::Required)?;
-    let voting = api.ballot_site(&headers, &uri, &client)?;
+    let voting = &api.ballot_site(&headers, &uri, &client)?;
     if !media_type_is(&headers, &["application/x-www-form-urlencoded"]) {
         return Err(ApiError::UnsupportedMediaType {
             expected: "application/x-www-form-urlencoded",

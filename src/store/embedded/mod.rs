@@ -31,6 +31,7 @@ mod ballots;
 mod counters;
 mod current;
 mod decided;
+mod defined;
 mod heal;
 mod history;
 mod levels;

@@ -41,6 +41,8 @@ pub(super) const DELETED_POLLS: TableDefinition<&str, u8> = TableDefinition::new
 /// Who was online, per site: `(visit id, last seen ms)` pairs.
 pub(super) const ONLINE: TableDefinition<&str, &[u8]> = TableDefinition::new("online");
 pub(super) const AUDIT: TableDefinition<&str, &str> = TableDefinition::new("audit");
+/// Sites defined through the admin API: site id → its definition (JSON).
+pub(super) const SITE_DEFS: TableDefinition<&str, &str> = TableDefinition::new("site_defs");
 
 /// Creates every table, so reads never meet a missing one.
 pub(super) fn create_all(db: &redb::Database) -> Result<(), redb::Error> {
@@ -61,6 +63,7 @@ pub(super) fn create_all(db: &redb::Database) -> Result<(), redb::Error> {
     txn.open_table(DELETED_POLLS)?;
     txn.open_table(ONLINE)?;
     txn.open_table(SESSIONS)?;
+    txn.open_table(SITE_DEFS)?;
     txn.commit()?;
     Ok(())
 }

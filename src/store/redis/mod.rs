@@ -7,6 +7,7 @@ mod archive;
 mod cluster_touches;
 mod connection;
 mod counters;
+mod defined;
 mod durability;
 mod history;
 mod lane;

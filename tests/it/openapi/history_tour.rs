@@ -4,8 +4,8 @@
 use reqwest::Method;
 use serde_json::json;
 
-use super::tour::{Req, Tour};
-use crate::support::cookie;
+use super::tour::{Req, TOKEN, Tour};
+use crate::support::{Backend, Home, TestApp, cookie};
 
 pub async fn visit(tour: &mut Tour) {
     // A poll with a ballot, reopened, archived, exported, then deleted;
@@ -126,4 +126,39 @@ pub async fn visit(tour: &mut Tour) {
     ] {
         assert!(tour.send(refused).await.status.is_client_error());
     }
+}
+
+/// The leg through the sites' changes, on a province of a sites file
+/// (the tour's own deployment has none, and serves its one site): a
+/// commune created and changed, and what is refused.
+pub async fn visit_sites(tour: &mut Tour) {
+    let home = Home::new(Backend::Embedded);
+    let (_dir, file) = crate::sites::sites_file(crate::sites::PROVINCE);
+    let province = TestApp::start(&home, move |s| {
+        s.sites_file = Some(file);
+        s.admin_token = Some(tally::config::Secret::new(TOKEN.into()));
+    })
+    .await;
+    let tours_own = std::mem::replace(&mut tour.app, province);
+    let commune = json!({"id": "xa-moi", "name": "Xã Mới", "parent": "so-y-te", "origins": ["https://xamoi.tinh.gov.vn"]});
+    let created = tour
+        .send(Req::admin(Method::POST, "/admin/sites").json(commune.clone()))
+        .await;
+    assert_eq!(created.status, 201);
+    let mut moved = commune.clone();
+    moved["origins"] = json!(["https://xamoi.gov.vn"]);
+    let changed = tour
+        .send(Req::admin(Method::PUT, "/admin/sites/xa-moi").json(moved))
+        .await;
+    assert_eq!(changed.status, 200);
+    for refused in [
+        Req::admin(Method::POST, "/admin/sites").json(commune),
+        Req::admin(Method::POST, "/admin/sites").json(json!({"id": "xa", "name": ""})),
+        Req::admin(Method::PUT, "/admin/sites/so-y-te").json(json!({"name": "Sở"})),
+        Req::admin(Method::PUT, "/admin/sites/khong-co").json(json!({"name": "Sở"})),
+    ] {
+        assert!(tour.send(refused).await.status.is_client_error());
+    }
+    let province = std::mem::replace(&mut tour.app, tours_own);
+    province.stop().await;
 }

@@ -345,6 +345,7 @@ async fn every_answer_of_a_tour_is_documented() {
         Req::admin(Method::PUT, "/admin/counter/baseline").json(json!({"baseline": 7_582_803}));
     assert_eq!(tour.send(baseline).await.status, 200);
     history_tour::visit(&mut tour).await;
+    history_tour::visit_sites(&mut tour).await;
 
     tour.assert_complete(&tour.public, &[]);
     // Readiness answers 503 only in a store outage or a starved listener;

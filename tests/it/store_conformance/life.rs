@@ -216,3 +216,36 @@ pub(super) async fn the_listing_keeps_each_sites_last_time(s: &dyn Store) {
         [("xa-b".to_owned(), later)]
     );
 }
+
+pub(super) async fn defined_sites_are_created_once_and_replaced_in_place(s: &dyn Store) {
+    let (a, b) = (
+        SiteId::parse("xa-a").unwrap(),
+        SiteId::parse("xa-b").unwrap(),
+    );
+    assert_eq!(s.sites_version().await.unwrap(), 0);
+    assert!(s.defined_sites().await.unwrap().is_empty());
+    // Replacing a site that was never defined is refused.
+    assert!(!s.define_site(&a, "{}".into(), false).await.unwrap());
+    assert_eq!(s.sites_version().await.unwrap(), 0);
+    assert!(s.define_site(&b, r#"{"n":1}"#.into(), true).await.unwrap());
+    assert!(s.define_site(&a, r#"{"n":2}"#.into(), true).await.unwrap());
+    let after_two = s.sites_version().await.unwrap();
+    assert!(after_two > 0);
+    // A second creation of one id is refused and changes nothing.
+    assert!(!s.define_site(&a, r#"{"n":3}"#.into(), true).await.unwrap());
+    assert_eq!(s.sites_version().await.unwrap(), after_two);
+    assert_eq!(
+        s.defined_sites().await.unwrap(),
+        [
+            ("xa-a".to_owned(), r#"{"n":2}"#.to_owned()),
+            ("xa-b".to_owned(), r#"{"n":1}"#.to_owned())
+        ]
+    );
+    // A replacement moves the version on.
+    assert!(s.define_site(&a, r#"{"n":4}"#.into(), false).await.unwrap());
+    assert!(s.sites_version().await.unwrap() > after_two);
+    assert_eq!(s.defined_sites().await.unwrap()[0].1, r#"{"n":4}"#);
+    // A site's data forgotten is not its definition.
+    s.forget_site(&a).await.unwrap();
+    assert_eq!(s.defined_sites().await.unwrap().len(), 2);
+}
