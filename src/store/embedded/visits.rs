@@ -162,10 +162,11 @@ impl Partial {
         };
         let mut found_at = None;
         if let Some(page) = page {
-            let key = page.0.to_le_bytes();
+            // Compared as numbers: a slice comparison calls `memcmp` for
+            // each of up to `max_pages` pages.
             found_at = record[HEAD..]
                 .chunks_exact(PAGE)
-                .position(|p| p[..8] == key)
+                .position(|p| p.first_chunk().map(|k| u64::from_le_bytes(*k)) == Some(page.0))
                 .map(|i| HEAD + i * PAGE);
             match found_at {
                 Some(at) => state.pages.push(PageSeen {
