@@ -38,8 +38,8 @@ const HURRY_BELOW: usize = MOST_DECIDED / 4;
 /// every record decided since the last one: a burst of hits is one table
 /// write per visitor, however many hits they made, in one job. At most
 /// [`MOST_DECIDED`] visitors wait to be written. The committed record is
-/// read under the lock (from redb's cache, or the OS's): a read that has
-/// to go to the disk holds the other hits' decisions for as long.
+/// read outside the lock, so a read that has to go to the disk holds no
+/// other hit's decision.
 pub(super) struct Decided {
     pending: Mutex<Pending>,
     /// One for each visitor in `pending.records`.
@@ -64,6 +64,8 @@ struct Pending {
     queued: bool,
     /// It was hurried.
     hurried: bool,
+    /// How many times `settle` has let records go.
+    settled: u64,
     next: u64,
 }
 
@@ -144,7 +146,24 @@ impl Decided {
         // a copy of the committed one.
         let mut read_here = None;
         if !pending.records.contains_key(key) {
-            read_here = read_committed(&db, &mut committed, key)?;
+            // Read outside the lock, which a read going to the disk would
+            // hold for every other hit. The table changes for a visitor
+            // only while its decided record is in the map, and the record
+            // leaves the map only by `settle`: if none settled meanwhile,
+            // and the visitor is still not in the map, what was read is
+            // its latest record (and the snapshot every other visitor's).
+            let settled = pending.settled;
+            drop(pending);
+            let read = read_committed(&db, &mut committed, key)?;
+            pending = self.lock();
+            if pending.settled != settled {
+                committed = None;
+                if !pending.records.contains_key(key) {
+                    read_here = read_committed(&db, &mut committed, key)?;
+                }
+            } else if !pending.records.contains_key(key) {
+                read_here = read;
+            }
         }
         let own: Option<&[u8]> = match pending.records.get(key) {
             Some(latest) => Some(&latest.bytes),
@@ -251,6 +270,7 @@ impl Decided {
     /// record not yet taken (the table speaks for those visitors again).
     fn settle(&self, taken: Option<&[Taken]>) {
         let mut pending = self.lock();
+        pending.settled += 1;
         let Some(taken) = taken else {
             (pending.queued, pending.hurried) = (false, false);
             for key in std::mem::take(&mut pending.unwritten) {
