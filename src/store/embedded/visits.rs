@@ -199,6 +199,9 @@ impl Partial {
         record[29..31].copy_from_slice(&(pages as u16).to_le_bytes());
         if let Some(p) = state.pages.first() {
             let at = self.found_at.unwrap_or(HEAD + PAGE * self.pages);
+            // Grown by one page exactly, not doubled: up to 4 096 records
+            // wait in memory to be written.
+            record.reserve_exact((at + PAGE).saturating_sub(record.len()));
             record.resize(record.len().max(at + PAGE), 0);
             record[at..at + 8].copy_from_slice(&p.page.0.to_le_bytes());
             record[at + 8..at + 16].copy_from_slice(&p.last.as_millisecond().to_le_bytes());
