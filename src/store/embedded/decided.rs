@@ -19,6 +19,9 @@ use crate::visit::{self, HitFacts, Rules};
 /// Most visitors whose decided records are not written yet; a hit of
 /// another visitor waits for room.
 const MOST_DECIDED: usize = 4096;
+/// Room left when the write job held is hurried, so the hits of new
+/// visitors do not wait for it to fall due.
+const HURRY_BELOW: usize = MOST_DECIDED / 4;
 
 /// Touches decided and answered whose records the writer has not committed
 /// yet: the write-behind of hits.
@@ -35,8 +38,8 @@ const MOST_DECIDED: usize = 4096;
 /// every record decided since the last one: a burst of hits is one table
 /// write per visitor, however many hits they made, in one job. At most
 /// [`MOST_DECIDED`] visitors wait to be written. The committed record is
-/// read under the lock (from redb's cache, or the OS's): a read that has
-/// to go to the disk holds the other hits' decisions for as long.
+/// read outside the lock, so a read that has to go to the disk holds no
+/// other hit's decision.
 pub(super) struct Decided {
     pending: Mutex<Pending>,
     /// One for each visitor in `pending.records`.
@@ -59,17 +62,23 @@ struct Pending {
     unwritten: Vec<String>,
     /// A write job waits in the writer's queue.
     queued: bool,
+    /// It was hurried.
+    hurried: bool,
+    /// How many times `settle` has let records go.
+    settled: u64,
     next: u64,
 }
 
 /// A record taken by a write job: (visitor key, decision, record).
-type Taken = (String, u64, Arc<[u8]>);
+type Taken = (String, u64, Arc<Vec<u8>>);
 
 /// A visitor's latest decided record.
 struct Latest {
     /// Which decision it is.
     seq: u64,
-    bytes: Arc<[u8]>,
+    /// Changed in place by each hit (copied first only while a write job
+    /// holds it).
+    bytes: Arc<Vec<u8>>,
     /// In `unwritten`: no write job has taken it yet.
     unwritten: bool,
     _room: OwnedSemaphorePermit,
@@ -104,14 +113,15 @@ impl Decided {
     }
 
     /// Decides `touch` for the visitor `key`. When no write job waits,
-    /// `queue` is given one to send the writer.
+    /// `queue` is given one to send the writer; when room runs short,
+    /// `queue` is told to hurry the job (given one, or the one waiting).
     pub(super) async fn touch(
         self: &Arc<Self>,
         current: &Current,
         key: &str,
         inherit: Option<&str>,
         touch: &Touch,
-        queue: impl FnOnce(Write) -> Result<(), StoreError>,
+        queue: impl FnOnce(Option<Write>, bool) -> Result<(), StoreError>,
     ) -> Result<TouchOutcome, StoreError> {
         let room = Arc::clone(&self.room)
             .acquire_owned()
@@ -122,21 +132,6 @@ impl Decided {
         let db = current.db()?;
         let mut pending = self.lock();
         let mut committed = None;
-        let mut read = |key: &str| -> Result<Option<Arc<[u8]>>, StoreError> {
-            if let Some(latest) = pending.records.get(key) {
-                return Ok(Some(Arc::clone(&latest.bytes)));
-            }
-            if committed.is_none() {
-                committed = Some(
-                    db.begin_read()
-                        .map_err(err)?
-                        .open_table(VISITORS)
-                        .map_err(err)?,
-                );
-            }
-            let table = committed.as_ref().expect("opened above");
-            Ok(table.get(key).map_err(err)?.map(|r| r.value().into()))
-        };
         let rules = Rules {
             window: touch.window,
             max_pages: touch.max_pages as usize,
@@ -147,41 +142,85 @@ impl Decided {
             day: touch.day,
             page: touch.page,
         };
-        let own = read(key)?;
+        // The visitor's record: the decided one, changed where it lies, or
+        // a copy of the committed one.
+        let mut read_here = None;
+        if !pending.records.contains_key(key) {
+            // Read outside the lock, which a read going to the disk would
+            // hold for every other hit. The table changes for a visitor
+            // only while its decided record is in the map, and the record
+            // leaves the map only by `settle`: if none settled meanwhile,
+            // and the visitor is still not in the map, what was read is
+            // its latest record (and the snapshot every other visitor's).
+            let settled = pending.settled;
+            drop(pending);
+            let read = read_committed(&db, &mut committed, key)?;
+            pending = self.lock();
+            if pending.settled != settled {
+                committed = None;
+                if !pending.records.contains_key(key) {
+                    read_here = read_committed(&db, &mut committed, key)?;
+                }
+            } else if !pending.records.contains_key(key) {
+                read_here = read;
+            }
+        }
+        let own: Option<&[u8]> = match pending.records.get(key) {
+            Some(latest) => Some(&latest.bytes),
+            None => read_here.as_deref(),
+        };
         // Most hits need only the record's head and the hit's page: the
         // record is then changed where it lies, not decoded and encoded
         // whole (see `visits::Partial`).
-        let partial = own
-            .as_deref()
-            .and_then(|r| Partial::read(r, hit.page, rules.max_pages));
-        let (bytes, verdict): (Arc<[u8]>, _) = match partial {
+        let partial = own.and_then(|r| Partial::read(r, hit.page, rules.max_pages));
+        let (bytes, verdict) = match partial {
             Some(partial) => {
                 let (state, verdict) = visit::touch(Some(partial.state.clone()), None, &hit, rules);
-                let bytes = partial.write(own.as_deref().unwrap_or_default(), &state, rules);
-                (bytes.into(), verdict)
+                let bytes = match (read_here, pending.records.get_mut(key)) {
+                    (Some(mut record), _) => {
+                        partial.write(&mut record, &state, rules);
+                        Some(Arc::new(record))
+                    }
+                    (None, latest) => {
+                        // Copied only while a write job holds the record.
+                        if let Some(latest) = latest {
+                            partial.write(Arc::make_mut(&mut latest.bytes), &state, rules);
+                        }
+                        None
+                    }
+                };
+                (bytes, verdict)
             }
             None => {
-                let state = own.as_deref().and_then(decode);
+                let state = own.and_then(decode);
                 let inherited = match (&state, inherit) {
-                    (None, Some(other)) => read(other)?.as_deref().and_then(decode),
+                    (None, Some(other)) => match pending.records.get(other) {
+                        Some(latest) => decode(&latest.bytes),
+                        None => read_committed(&db, &mut committed, other)?
+                            .as_deref()
+                            .and_then(decode),
+                    },
                     _ => None,
                 };
                 let (state, verdict) = visit::touch(state, inherited, &hit, rules);
-                (encode(&state, state.expires_at(rules)).into(), verdict)
+                let bytes = Arc::new(encode(&state, state.expires_at(rules)));
+                (Some(bytes), verdict)
             }
         };
         pending.next += 1;
         let seq = pending.next;
-        match pending.records.get_mut(key) {
+        match (pending.records.get_mut(key), bytes) {
             // Its room stays with the entry it has.
-            Some(latest) => {
+            (Some(latest), bytes) => {
                 latest.seq = seq;
-                latest.bytes = bytes;
+                if let Some(bytes) = bytes {
+                    latest.bytes = bytes;
+                }
                 if !std::mem::replace(&mut latest.unwritten, true) {
                     pending.unwritten.push(key.to_owned());
                 }
             }
-            None => {
+            (None, Some(bytes)) => {
                 let latest = Latest {
                     seq,
                     bytes,
@@ -191,16 +230,21 @@ impl Decided {
                 pending.records.insert(key.to_owned(), latest);
                 pending.unwritten.push(key.to_owned());
             }
+            // A record changed in place is one decided before.
+            (None, None) => {}
         }
         let start = !std::mem::replace(&mut pending.queued, true);
+        let short = self.room.available_permits() < HURRY_BELOW;
+        let hurry = short && !std::mem::replace(&mut pending.hurried, true);
         // Queued outside the lock: a job that cannot be queued gives its
         // records up (and so takes the lock) as it is dropped.
         drop(pending);
-        if start {
-            queue(Write {
+        if start || hurry {
+            let job = start.then(|| Write {
                 decided: Arc::clone(self),
                 taken: None,
-            })?;
+            });
+            queue(job, hurry)?;
         }
         Ok(verdict)
     }
@@ -209,7 +253,7 @@ impl Decided {
     /// queues a new job.
     fn take(&self) -> Vec<Taken> {
         let mut pending = self.lock();
-        pending.queued = false;
+        (pending.queued, pending.hurried) = (false, false);
         let keys = std::mem::take(&mut pending.unwritten);
         keys.into_iter()
             .filter_map(|key| {
@@ -226,8 +270,9 @@ impl Decided {
     /// record not yet taken (the table speaks for those visitors again).
     fn settle(&self, taken: Option<&[Taken]>) {
         let mut pending = self.lock();
+        pending.settled += 1;
         let Some(taken) = taken else {
-            pending.queued = false;
+            (pending.queued, pending.hurried) = (false, false);
             for key in std::mem::take(&mut pending.unwritten) {
                 pending.records.remove(&key);
             }
@@ -243,6 +288,21 @@ impl Decided {
             }
         }
     }
+}
+
+/// The committed record of `key`, read in the transaction `committed`
+/// (begun on first use).
+fn read_committed(
+    db: &Database,
+    committed: &mut Option<redb::ReadOnlyTable<&'static str, &'static [u8]>>,
+    key: &str,
+) -> Result<Option<Vec<u8>>, StoreError> {
+    if committed.is_none() {
+        let txn = db.begin_read().map_err(err)?;
+        *committed = Some(txn.open_table(VISITORS).map_err(err)?);
+    }
+    let table = committed.as_ref().expect("opened above");
+    Ok(table.get(key).map_err(err)?.map(|r| r.value().to_vec()))
 }
 
 /// The write job: every visitor record decided since the last one, in one
@@ -261,7 +321,7 @@ impl Write {
         let taken = self.taken.insert(self.decided.take());
         let mut table = txn.open_table(VISITORS)?;
         for (key, _, bytes) in taken.iter() {
-            table.insert(key.as_str(), &**bytes)?;
+            table.insert(key.as_str(), bytes.as_slice())?;
         }
         Ok(())
     }
@@ -274,91 +334,4 @@ impl Drop for Write {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::ids::{PageKey, VisitorKey};
-    use jiff::{SignedDuration, Timestamp};
-
-    fn hit(id: u64, at_ms: i64) -> Touch {
-        Touch {
-            visitor: VisitorKey::from_address_hash([7; 16]),
-            inherit: None,
-            page: Some(PageKey(1)),
-            at: Timestamp::from_millisecond(at_ms).unwrap(),
-            day: "2026-12-04".parse().unwrap(),
-            window: SignedDuration::from_mins(30),
-            max_pages: 512,
-            id,
-        }
-    }
-
-    async fn decide(
-        decided: &Arc<Decided>,
-        db: &Arc<Database>,
-        key: &str,
-        t: &Touch,
-        jobs: &mut Vec<Write>,
-    ) -> TouchOutcome {
-        decided
-            .touch(&Current::new(Arc::clone(db)), key, None, t, |job| {
-                jobs.push(job);
-                Ok(())
-            })
-            .await
-            .unwrap()
-    }
-
-    #[tokio::test]
-    async fn a_decided_record_speaks_until_it_is_written_then_the_table_does() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = Arc::new(Database::create(dir.path().join("t.redb")).unwrap());
-        super::super::tables::create_all(&db).unwrap();
-        let decided = Arc::new(Decided::default());
-        let waiting = |d: &Decided| d.lock().records.len();
-        let mut jobs = Vec::new();
-        let at = 1_796_400_000_000;
-        assert!(
-            decide(&decided, &db, "v", &hit(1, at), &mut jobs)
-                .await
-                .new_visit
-        );
-        let reload = decide(&decided, &db, "v", &hit(2, at + 1), &mut jobs).await;
-        assert!(!reload.new_visit && !reload.new_page_view);
-        assert!(
-            decide(&decided, &db, "w", &hit(3, at), &mut jobs)
-                .await
-                .new_visit
-        );
-        // One write job waits for all of them.
-        assert_eq!(jobs.len(), 1);
-        assert_eq!(waiting(&decided), 2);
-
-        let txn = db.begin_write().unwrap();
-        jobs[0].put(&txn).unwrap();
-        // Decided while the job is on its way: it needs a job of its own.
-        let meanwhile = decide(&decided, &db, "v", &hit(4, at + 2), &mut jobs).await;
-        assert!(!meanwhile.new_visit);
-        assert_eq!(jobs.len(), 2);
-        txn.commit().unwrap();
-        drop(jobs.remove(0));
-        assert_eq!(waiting(&decided), 1, "v's newer record waits");
-        let txn = db.begin_write().unwrap();
-        jobs[0].put(&txn).unwrap();
-        txn.commit().unwrap();
-        drop(jobs.drain(..));
-        assert_eq!(waiting(&decided), 0);
-        let read = db.begin_read().unwrap();
-        let table = read.open_table(VISITORS).unwrap();
-        let kept = decode(table.get("v").unwrap().unwrap().value()).unwrap();
-        assert_eq!(kept.last.as_millisecond(), at + 2);
-        drop((table, read));
-        // Now the table speaks.
-        let later = decide(&decided, &db, "v", &hit(5, at + 60_000), &mut jobs).await;
-        assert!(!later.new_visit && !later.new_page_view);
-
-        // A job that never ran gives its records up.
-        drop(jobs.drain(..));
-        assert_eq!(waiting(&decided), 0);
-        assert!(!decided.lock().queued);
-    }
-}
+mod tests;

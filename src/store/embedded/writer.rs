@@ -22,9 +22,11 @@ pub(super) type Work = Box<dyn FnOnce(&WriteTransaction) -> Result<Deliver, redb
 /// One write, run by the writer thread inside a shared transaction.
 struct Job {
     durability: Durability,
-    /// The hits' write-behind: may wait up to [`BEHIND_EVERY`] for a
-    /// commit to join.
+    /// The hits' write-behind: held up to [`BEHIND_EVERY`].
     behind: bool,
+    /// The write-behind goes now, held or not: the hits' decided records
+    /// are filling their room.
+    hurry: bool,
     run: Work,
     /// Its place in the bounded queue, given back once it has run (`None`:
     /// the write-behind, of which one at most is queued, see
@@ -35,20 +37,20 @@ struct Job {
 /// Most writes committed together.
 const MOST_JOBS_PER_COMMIT: usize = 1024;
 
-/// Most often the hits' write-behind commits on its own. A commit has a
-/// cost of its own whatever it carries, and under load one job's records
-/// are decided while the last is committed: back to back, the writer spent
-/// a quarter of the process's CPU committing. Held this long,
-/// a job joins any commit that happens meanwhile (a ballot's, a flush's)
-/// or has one of its own when the time is up. It changes no durability:
-/// the sync interval counts from the moment a job is held, and a sync
-/// that falls due meanwhile takes the job with it.
+/// How long the hits' write-behind is held after the last one went. A
+/// visitor hit again meanwhile is written once, whatever the number of
+/// hits: a reader of 500 pages (a 12 KiB record) hit a hundred times in a
+/// second costs one record written, not a hundred, and a visitor of one
+/// page the same. It is held through other writes' commits (a flush's, a
+/// ballot's, housekeeping's), never longer than the sync interval (a sync
+/// that falls due takes it), and goes at once when the decided records
+/// fill their room (`decided.rs`) or the writer stops. It changes no
+/// durability: the sync interval counts from the moment a job is held.
 ///
-/// Held 100 ms rather than 5, a visitor hit again within the job's time
-/// is written once: at 500 pages remembered (a 12 KiB record) a hit cost
-/// 23–25 µs of CPU instead of 30–33, and one of 1 page the same (`bench/
-/// README.md`, issue 28).
-const BEHIND_EVERY: Duration = Duration::from_millis(100);
+/// Held 100 ms, and joining every other commit, a hit at 500 pages cost
+/// 23–25 µs of CPU against 20 at 1 page; held to the sync interval, see
+/// `bench/README.md` ("A visitor's pages").
+const BEHIND_EVERY: Duration = Duration::from_secs(1);
 
 /// Most writes waiting for the writer; more wait for room (within the
 /// store deadline), so a burst cannot grow the queue without bound.
@@ -60,14 +62,15 @@ const MOST_WAITING: usize = 4096;
 /// first durable; an empty durable commit follows when the last durable
 /// one is `sync_every` old. redb allows one write transaction at a time
 /// anyway; sharing it turns a burst of hits into one commit instead of a
-/// queue of them. The hits' write-behind job, alone and sooner than
-/// [`BEHIND_EVERY`] after the last, is held until then or until another
-/// write commits; the writer's stop commits it. After a disk error,
+/// queue of them. The hits' write-behind job, sooner than
+/// [`BEHIND_EVERY`] after the last, is held until then, until the sync
+/// falls due or until it is hurried; the writer's stop commits it. After a disk error,
 /// writes are refused until the file is open again ([`Disk::heal`]).
 fn write_loop(mut disk: Disk, jobs: mpsc::Receiver<Job>, sync_every: Duration) {
+    let hold = BEHIND_EVERY.min(sync_every);
     let mut dirty_since: Option<Instant> = None;
-    // The write-behind job held back, and when it is due.
-    let mut held: Option<(Job, Instant)> = None;
+    // The write-behind job held back.
+    let mut held: Option<Held> = None;
     let mut last_behind = Instant::now();
     loop {
         if disk.failing() {
@@ -81,8 +84,8 @@ fn write_loop(mut disk: Disk, jobs: mpsc::Receiver<Job>, sync_every: Duration) {
         let sync_wait = dirty_since.map_or(sync_every, |since| {
             sync_every.saturating_sub(since.elapsed())
         });
-        let wait = held.as_ref().map_or(sync_wait, |(_, due)| {
-            sync_wait.min(due.saturating_duration_since(Instant::now()))
+        let wait = held.as_ref().map_or(sync_wait, |h| {
+            sync_wait.min(h.due.saturating_duration_since(Instant::now()))
         });
         let mut group = match jobs.recv_timeout(wait) {
             Ok(job) => vec![job],
@@ -95,29 +98,41 @@ fn write_loop(mut disk: Disk, jobs: mpsc::Receiver<Job>, sync_every: Duration) {
                 Err(_) => break,
             }
         }
-        let alone_and_early = matches!(group.as_slice(), [job] if job.behind)
+        let now = Instant::now();
+        let hurry = group.iter().any(|j| j.hurry);
+        if let Some(at) = group.iter().position(|j| j.behind)
             && held.is_none()
-            && last_behind.elapsed() < BEHIND_EVERY;
-        if alone_and_early {
-            // Held until due, or until another write commits.
-            held = group.pop().map(|job| (job, last_behind + BEHIND_EVERY));
-            // Its records wait from now: the sync interval counts from here.
-            dirty_since.get_or_insert_with(Instant::now);
-        } else if let Some((job, due)) = held.take() {
+            && !hurry
+            && now < last_behind + hold
+        {
+            // Held until due; its records wait from now, and the sync
+            // interval counts from here.
+            let job = group.remove(at);
+            let due = last_behind + hold;
+            held = Some(Held {
+                job,
+                due,
+                since: now,
+            });
+            dirty_since.get_or_insert(now);
+        }
+        if let Some(h) = held.take() {
             let sync_due = dirty_since.is_some_and(|since| since.elapsed() >= sync_every);
-            if group.is_empty() && Instant::now() < due && !sync_due {
-                held = Some((job, due));
+            if hurry || sync_due || now >= h.due {
+                group.push(h.job);
             } else {
-                group.push(job);
+                held = Some(h);
             }
         }
         if group.iter().any(|j| j.behind) {
-            last_behind = Instant::now();
+            last_behind = now;
         }
+        // Still dirty after a durable commit: what the held job will write.
+        let held_since = held.as_ref().map(|h| h.since);
         if group.is_empty() {
             let due = dirty_since.is_some_and(|since| since.elapsed() >= sync_every);
             if due && commit(&mut disk, Vec::new(), true).is_ok() {
-                dirty_since = None;
+                dirty_since = held_since;
             }
             continue;
         }
@@ -132,13 +147,21 @@ fn write_loop(mut disk: Disk, jobs: mpsc::Receiver<Job>, sync_every: Duration) {
         }
         let due = dirty_since.is_some_and(|since| since.elapsed() >= sync_every);
         if (!durable.is_empty() || due) && commit(&mut disk, durable, true).is_ok() {
-            dirty_since = None;
+            dirty_since = held_since;
         }
     }
-    let rest: Vec<Job> = held.map(|(job, _)| job).into_iter().collect();
+    let rest: Vec<Job> = held.map(|h| h.job).into_iter().collect();
     if !rest.is_empty() || dirty_since.is_some() {
         let _ = commit(&mut disk, rest, true);
     }
+}
+
+/// The write-behind job held back, when it is due, and since when it
+/// waits.
+struct Held {
+    job: Job,
+    due: Instant,
+    since: Instant,
 }
 
 /// Runs `group` in one transaction and commits it; tells every job how it
@@ -253,18 +276,32 @@ impl Writer {
             _place: Some(place),
             durability,
             behind: false,
+            hurry: false,
             run,
         })
     }
 
     /// Queues the hits' write-behind job (one at a time, so without a
-    /// place): committed within [`BEHIND_EVERY`], without an fsync.
-    pub(super) fn queue_behind(&self, run: Work) -> Result<(), StoreError> {
+    /// place): committed within [`BEHIND_EVERY`], without an fsync, or at
+    /// once if `hurry`.
+    pub(super) fn queue_behind(&self, run: Work, hurry: bool) -> Result<(), StoreError> {
         self.send(Job {
             _place: None,
             durability: Durability::None,
             behind: true,
+            hurry,
             run,
+        })
+    }
+
+    /// Sends the write-behind job held, if one is, to be committed now.
+    pub(super) fn hurry_behind(&self) -> Result<(), StoreError> {
+        self.send(Job {
+            _place: None,
+            durability: Durability::None,
+            behind: false,
+            hurry: true,
+            run: Box::new(|_| Ok(Box::new(|_| {}) as Deliver)),
         })
     }
 

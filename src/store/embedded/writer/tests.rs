@@ -35,7 +35,9 @@ fn a_held_write_behind_is_committed_durably_when_the_writer_stops() {
     let (db, writer) = start(&path);
     let (committed, outcomes) = mpsc::channel();
     // Just after the writer started: held for BEHIND_EVERY.
-    writer.queue_behind(put("behind", committed)).unwrap();
+    writer
+        .queue_behind(put("behind", committed), false)
+        .unwrap();
     drop(writer);
     assert_eq!(outcomes.try_recv(), Ok(Ok(())));
     drop(db);
@@ -50,7 +52,7 @@ fn a_write_behind_commits_beside_other_writes_and_alone() {
     let (db, writer) = start(&dir.path().join("db"));
     let (committed, outcomes) = mpsc::channel();
     writer
-        .queue_behind(put("behind", committed.clone()))
+        .queue_behind(put("behind", committed.clone()), false)
         .unwrap();
     writer
         .queue(
@@ -59,8 +61,8 @@ fn a_write_behind_commits_beside_other_writes_and_alone() {
             put("other", committed.clone()),
         )
         .unwrap();
-    // Both committed and answered, whether the other write found the
-    // write-behind held or both came in one group.
+    // Both committed and answered: the other write at once, the
+    // write-behind when due.
     for _ in 0..2 {
         let outcome = outcomes.recv_timeout(Duration::from_secs(10));
         assert_eq!(outcome, Ok(Ok(())));
@@ -68,9 +70,43 @@ fn a_write_behind_commits_beside_other_writes_and_alone() {
     assert!(has(&db, "behind") && has(&db, "other"));
     // Alone, a write-behind still commits (when due), with no other
     // write to join.
-    writer.queue_behind(put("alone", committed)).unwrap();
+    writer.queue_behind(put("alone", committed), false).unwrap();
     assert_eq!(outcomes.recv_timeout(Duration::from_secs(10)), Ok(Ok(())));
     assert!(has(&db, "alone"));
+}
+
+#[test]
+fn a_held_write_behind_waits_out_other_commits_and_goes_when_hurried() {
+    let dir = tempfile::tempdir().unwrap();
+    let started = std::time::Instant::now();
+    let (db, writer) = start(&dir.path().join("db"));
+    let (committed, outcomes) = mpsc::channel();
+    // Just after the writer started: held for BEHIND_EVERY.
+    writer
+        .queue_behind(put("behind", committed.clone()), false)
+        .unwrap();
+    let (other, other_outcome) = mpsc::channel();
+    writer
+        .queue(
+            Arc::clone(&writer.places).try_acquire_owned().unwrap(),
+            Durability::None,
+            put("other", other),
+        )
+        .unwrap();
+    assert_eq!(
+        other_outcome.recv_timeout(Duration::from_secs(10)),
+        Ok(Ok(()))
+    );
+    // The other write's commit did not take the held one with it: it
+    // went only if it fell due meanwhile.
+    assert!(has(&db, "other"));
+    let went = has(&db, "behind");
+    assert!(!went || started.elapsed() >= BEHIND_EVERY);
+    if !went {
+        writer.hurry_behind().unwrap();
+    }
+    assert_eq!(outcomes.recv_timeout(Duration::from_secs(10)), Ok(Ok(())));
+    assert!(has(&db, "behind"));
 }
 
 #[tokio::test]
