@@ -54,6 +54,7 @@ mod site_life;
 mod site_merge;
 mod sites;
 mod sites_defined;
+mod sites_defined_roles;
 mod store_conformance;
 mod touch_batches;
 mod visitor_side;
