@@ -183,7 +183,7 @@ impl App {
         );
         let backups = Arc::new(crate::archive::Backups::new(site.clone(), &sites));
         let edge = listeners::Shared::new(&settings, &metrics, &sites);
-        let cors = Arc::new(CorsOrigins::default());
+        let cors = Arc::new(CorsOrigins::new(settings.allowed_origins.clone()));
         let book = Arc::new(SiteBook::new(
             Arc::clone(&site.store),
             Arc::clone(&site.clock),
