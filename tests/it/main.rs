@@ -55,6 +55,7 @@ mod site_merge;
 mod sites;
 mod sites_defined;
 mod sites_defined_roles;
+mod sites_deleted;
 mod store_conformance;
 mod touch_batches;
 mod visitor_side;
