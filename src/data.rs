@@ -12,7 +12,7 @@ use tally::archive::merge::{self, Plan};
 use tally::archive::{check, fetch, restore};
 use tally::config::{BackupArgs, Settings};
 use tally::ids::SiteId;
-use tally::sites::{Sites, load_sites};
+use tally::sites::{Sites, load_sites, sites_defaults};
 use tally::store::{self, Store};
 
 /// How long the embedded store may hold a write before making it durable
@@ -75,11 +75,45 @@ async fn open(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
     store::open::open(&settings.store, ca, settings.store_timeout, SYNC_EVERY).await
 }
 
+/// The sites a data command knows: the sites file's, and those created
+/// through the admin API that `store` keeps. Restoring `export`, the
+/// definitions it carries that neither the file nor the store has are
+/// written into the store first, so their data has a site to go to.
+async fn sites_of(
+    settings: &Settings,
+    store: &Arc<dyn Store>,
+    export: Option<&Path>,
+) -> anyhow::Result<Sites> {
+    let file = load_sites(settings)?;
+    if !file.configured() {
+        return Ok(file);
+    }
+    if let Some(export) = export {
+        let header = restore::open(export)?.header().clone();
+        let held = store.defined_sites().await?;
+        for entry in &header.defined {
+            let Ok(id) = SiteId::parse(&entry.id) else {
+                continue;
+            };
+            if file.find(&id).is_some() || held.iter().any(|(site, _)| *site == entry.id) {
+                continue;
+            }
+            store
+                .define_site(&id, entry.definition.to_string(), true)
+                .await?;
+            store.list_sites(vec![id], jiff::Timestamp::now()).await?;
+        }
+    }
+    let stored = store.defined_sites().await?;
+    let defaults = sites_defaults(settings);
+    Ok(Arc::unwrap_or_clone(file.with_stored(&stored, &defaults)))
+}
+
 #[tokio::main]
 pub async fn restore(settings: Settings, file: &Path, merge: bool) -> ExitCode {
     let run = async {
-        let served = load_sites(&settings)?;
         let store = open(&settings).await?;
+        let served = sites_of(&settings, &store, Some(file)).await?;
         let written = restore::restore(Arc::clone(&store), &served, file, merge).await?;
         store.sync().await?;
         anyhow::Ok(written)
@@ -100,8 +134,8 @@ pub async fn check(settings: Settings, file: &Path, against: Option<&Path>) -> E
         let (there, there_is) = match against {
             Some(other) => (check::file_summary(other)?, other.display().to_string()),
             None => {
-                let served = load_sites(&settings)?;
                 let store = open(&settings).await?;
+                let served = sites_of(&settings, &store, None).await?;
                 (
                     store_summary(store, &served, file).await?,
                     "the store".to_owned(),
@@ -160,8 +194,8 @@ pub async fn migrate(settings: Settings, from: &str, file: &Path) -> ExitCode {
     let run = async {
         let (header, records) = fetch::backup(from, &token, file).await?;
         said(file, &header, records);
-        let served = load_sites(&settings)?;
         let store = open(&settings).await?;
+        let served = sites_of(&settings, &store, Some(file)).await?;
         let written = restore::restore(Arc::clone(&store), &served, file, false).await?;
         store.sync().await?;
         println!("{written} records restored");
@@ -208,8 +242,8 @@ fn site(flag: &str, name: &str) -> anyhow::Result<SiteId> {
 #[tokio::main]
 pub async fn merge_site(settings: Settings, what: Life, journal: Option<&Path>) -> ExitCode {
     let run = async {
-        let served = load_sites(&settings)?;
         let store = open(&settings).await?;
+        let served = sites_of(&settings, &store, None).await?;
         let now = jiff::Timestamp::now();
         let said = match what {
             Life::Undo => {

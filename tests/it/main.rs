@@ -7,6 +7,7 @@
 mod support;
 
 mod archive;
+mod archive_defined;
 mod archive_sites;
 mod asset_bytes;
 mod backup_load;
