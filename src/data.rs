@@ -76,45 +76,57 @@ async fn open(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
 }
 
 /// The sites a data command knows: the sites file's, and those created
-/// through the admin API that `store` keeps. Restoring `export`, the
-/// definitions it carries that neither the file nor the store has are
-/// written into the store first, so their data has a site to go to.
+/// through the admin API that `store` keeps. Restoring `export`, also
+/// those whose definitions it carries that neither the file nor the store
+/// has: they are returned to be written ([`define`]) once the restore is
+/// done, so a refused restore writes nothing.
 async fn sites_of(
     settings: &Settings,
     store: &Arc<dyn Store>,
     export: Option<&Path>,
-) -> anyhow::Result<Sites> {
+) -> anyhow::Result<(Sites, Vec<(SiteId, String)>)> {
     let file = load_sites(settings)?;
     if !file.configured() {
-        return Ok(file);
+        return Ok((file, Vec::new()));
     }
+    let mut stored = store.defined_sites().await?;
+    let mut carried = Vec::new();
     if let Some(export) = export {
         let header = restore::open(export)?.header().clone();
-        let held = store.defined_sites().await?;
         for entry in &header.defined {
             let Ok(id) = SiteId::parse(&entry.id) else {
                 continue;
             };
-            if file.find(&id).is_some() || held.iter().any(|(site, _)| *site == entry.id) {
+            if file.find(&id).is_some() || stored.iter().any(|(site, _)| *site == entry.id) {
                 continue;
             }
-            store
-                .define_site(&id, entry.definition.to_string(), true)
-                .await?;
-            store.list_sites(vec![id], jiff::Timestamp::now()).await?;
+            let json = entry.definition.to_string();
+            stored.push((entry.id.clone(), json.clone()));
+            carried.push((id, json));
         }
     }
-    let stored = store.defined_sites().await?;
     let defaults = sites_defaults(settings);
-    Ok(Arc::unwrap_or_clone(file.with_stored(&stored, &defaults)))
+    let sites = Arc::unwrap_or_clone(file.with_stored(&stored, &defaults));
+    Ok((sites, carried))
+}
+
+/// Writes the created sites' definitions a restore brought, each listed
+/// as named now, so the next start serves them.
+async fn define(store: &Arc<dyn Store>, carried: Vec<(SiteId, String)>) -> anyhow::Result<()> {
+    for (id, json) in carried {
+        store.define_site(&id, json, true).await?;
+        store.list_sites(vec![id], jiff::Timestamp::now()).await?;
+    }
+    Ok(())
 }
 
 #[tokio::main]
 pub async fn restore(settings: Settings, file: &Path, merge: bool) -> ExitCode {
     let run = async {
         let store = open(&settings).await?;
-        let served = sites_of(&settings, &store, Some(file)).await?;
+        let (served, carried) = sites_of(&settings, &store, Some(file)).await?;
         let written = restore::restore(Arc::clone(&store), &served, file, merge).await?;
+        define(&store, carried).await?;
         store.sync().await?;
         anyhow::Ok(written)
     };
@@ -135,7 +147,7 @@ pub async fn check(settings: Settings, file: &Path, against: Option<&Path>) -> E
             Some(other) => (check::file_summary(other)?, other.display().to_string()),
             None => {
                 let store = open(&settings).await?;
-                let served = sites_of(&settings, &store, None).await?;
+                let (served, _) = sites_of(&settings, &store, None).await?;
                 (
                     store_summary(store, &served, file).await?,
                     "the store".to_owned(),
@@ -195,8 +207,9 @@ pub async fn migrate(settings: Settings, from: &str, file: &Path) -> ExitCode {
         let (header, records) = fetch::backup(from, &token, file).await?;
         said(file, &header, records);
         let store = open(&settings).await?;
-        let served = sites_of(&settings, &store, Some(file)).await?;
+        let (served, carried) = sites_of(&settings, &store, Some(file)).await?;
         let written = restore::restore(Arc::clone(&store), &served, file, false).await?;
+        define(&store, carried).await?;
         store.sync().await?;
         println!("{written} records restored");
         let here = check::file_summary(file)?;
@@ -243,7 +256,7 @@ fn site(flag: &str, name: &str) -> anyhow::Result<SiteId> {
 pub async fn merge_site(settings: Settings, what: Life, journal: Option<&Path>) -> ExitCode {
     let run = async {
         let store = open(&settings).await?;
-        let served = sites_of(&settings, &store, None).await?;
+        let (served, _) = sites_of(&settings, &store, None).await?;
         let now = jiff::Timestamp::now();
         let said = match what {
             Life::Undo => {
