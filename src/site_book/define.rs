@@ -131,7 +131,9 @@ impl SiteBook {
         // A removed site's id, its data still kept, takes its data back
         // (a site deleted by mistake is created again) unless a merge of
         // it stands: its counts are then another site's too.
-        for into in sites.all() {
+        let listed = self.store.listed_sites().await?;
+        let removed = listed.iter().any(|(name, _)| name == def.id.as_str());
+        for into in sites.all().into_iter().filter(|_| removed) {
             let merges = self.store.merges(&into.id).await?;
             if merges.iter().any(|(from, _)| from == def.id.as_str()) {
                 return Err(DefineError::Taken(format!(
