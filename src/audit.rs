@@ -45,6 +45,9 @@ pub enum Action {
     CreateSite,
     /// A site's definition changed (`before` and `after`).
     EditSite,
+    /// A site created so deleted (`before` its definition): a removed
+    /// site, its data kept as a site taken out of the sites file.
+    DeleteSite,
 }
 
 impl Action {
@@ -85,6 +88,7 @@ impl Action {
             Self::ConfirmMerge => "confirm_merge",
             Self::CreateSite => "create_site",
             Self::EditSite => "edit_site",
+            Self::DeleteSite => "delete_site",
         }
     }
 }

@@ -12,7 +12,7 @@ use tally::archive::merge::{self, Plan};
 use tally::archive::{check, fetch, restore};
 use tally::config::{BackupArgs, Settings};
 use tally::ids::SiteId;
-use tally::sites::{Sites, load_sites};
+use tally::sites::{Sites, load_sites, sites_defaults};
 use tally::store::{self, Store};
 
 /// How long the embedded store may hold a write before making it durable
@@ -75,12 +75,58 @@ async fn open(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
     store::open::open(&settings.store, ca, settings.store_timeout, SYNC_EVERY).await
 }
 
+/// The sites a data command knows: the sites file's, and those created
+/// through the admin API that `store` keeps. Restoring `export`, also
+/// those whose definitions it carries that neither the file nor the store
+/// has: they are returned to be written ([`define`]) once the restore is
+/// done, so a refused restore writes nothing.
+async fn sites_of(
+    settings: &Settings,
+    store: &Arc<dyn Store>,
+    export: Option<&Path>,
+) -> anyhow::Result<(Sites, Vec<(SiteId, String)>)> {
+    let file = load_sites(settings)?;
+    if !file.configured() {
+        return Ok((file, Vec::new()));
+    }
+    let mut stored = store.defined_sites().await?;
+    let mut carried = Vec::new();
+    if let Some(export) = export {
+        let header = restore::open(export)?.header().clone();
+        for entry in &header.defined {
+            let Ok(id) = SiteId::parse(&entry.id) else {
+                continue;
+            };
+            if file.find(&id).is_some() || stored.iter().any(|(site, _)| *site == entry.id) {
+                continue;
+            }
+            let json = entry.definition.to_string();
+            stored.push((entry.id.clone(), json.clone()));
+            carried.push((id, json));
+        }
+    }
+    let defaults = sites_defaults(settings);
+    let sites = Arc::unwrap_or_clone(file.with_stored(&stored, &defaults));
+    Ok((sites, carried))
+}
+
+/// Writes the created sites' definitions a restore brought, each listed
+/// as named now, so the next start serves them.
+async fn define(store: &Arc<dyn Store>, carried: Vec<(SiteId, String)>) -> anyhow::Result<()> {
+    for (id, json) in carried {
+        store.define_site(&id, json, true).await?;
+        store.list_sites(vec![id], jiff::Timestamp::now()).await?;
+    }
+    Ok(())
+}
+
 #[tokio::main]
 pub async fn restore(settings: Settings, file: &Path, merge: bool) -> ExitCode {
     let run = async {
-        let served = load_sites(&settings)?;
         let store = open(&settings).await?;
+        let (served, carried) = sites_of(&settings, &store, Some(file)).await?;
         let written = restore::restore(Arc::clone(&store), &served, file, merge).await?;
+        define(&store, carried).await?;
         store.sync().await?;
         anyhow::Ok(written)
     };
@@ -100,8 +146,8 @@ pub async fn check(settings: Settings, file: &Path, against: Option<&Path>) -> E
         let (there, there_is) = match against {
             Some(other) => (check::file_summary(other)?, other.display().to_string()),
             None => {
-                let served = load_sites(&settings)?;
                 let store = open(&settings).await?;
+                let (served, _) = sites_of(&settings, &store, None).await?;
                 (
                     store_summary(store, &served, file).await?,
                     "the store".to_owned(),
@@ -160,9 +206,10 @@ pub async fn migrate(settings: Settings, from: &str, file: &Path) -> ExitCode {
     let run = async {
         let (header, records) = fetch::backup(from, &token, file).await?;
         said(file, &header, records);
-        let served = load_sites(&settings)?;
         let store = open(&settings).await?;
+        let (served, carried) = sites_of(&settings, &store, Some(file)).await?;
         let written = restore::restore(Arc::clone(&store), &served, file, false).await?;
+        define(&store, carried).await?;
         store.sync().await?;
         println!("{written} records restored");
         let here = check::file_summary(file)?;
@@ -208,8 +255,8 @@ fn site(flag: &str, name: &str) -> anyhow::Result<SiteId> {
 #[tokio::main]
 pub async fn merge_site(settings: Settings, what: Life, journal: Option<&Path>) -> ExitCode {
     let run = async {
-        let served = load_sites(&settings)?;
         let store = open(&settings).await?;
+        let (served, _) = sites_of(&settings, &store, None).await?;
         let now = jiff::Timestamp::now();
         let said = match what {
             Life::Undo => {

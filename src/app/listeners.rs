@@ -121,7 +121,7 @@ pub fn public(
             allowed.push(origin);
         }
     }
-    cors.add(&allowed);
+    cors.serve(&counters.sites().origins());
     let origins = Arc::new(Origins::new(allowed).with_more(Arc::clone(&cors)));
     let look = Arc::new(Look::new(
         settings.portal.clone(),

@@ -183,7 +183,7 @@ impl App {
         );
         let backups = Arc::new(crate::archive::Backups::new(site.clone(), &sites));
         let edge = listeners::Shared::new(&settings, &metrics, &sites);
-        let cors = Arc::new(CorsOrigins::default());
+        let cors = Arc::new(CorsOrigins::new(settings.allowed_origins.clone()));
         let book = Arc::new(SiteBook::new(
             Arc::clone(&site.store),
             Arc::clone(&site.clock),
@@ -201,10 +201,20 @@ impl App {
         ));
         // The sites defined through the admin API, served from the start;
         // a store that does not answer yet is read on the next beat.
-        if let Err(e) = book.reread().await {
+        let read = book.reread().await;
+        if let Err(e) = &read {
             tracing::warn!(error = %e, "the sites defined in the store were not read at start; they are served once it answers");
         }
         let sites = book.sites();
+        // A role may be given on a site created through the admin API.
+        if let Some(line) = crate::sites::unknown_token_site(&settings, &sites) {
+            match read {
+                Ok(()) => anyhow::bail!(line),
+                Err(_) => anyhow::bail!(
+                    "{line} (the store did not answer, so its sites could not be read)"
+                ),
+            }
+        }
         let bootstrap = Bootstrap {
             store: Arc::clone(&site.store),
             baseline: settings.counter_baseline,

@@ -52,6 +52,19 @@ pub struct Header {
     /// When the export began.
     pub cut: Timestamp,
     pub sites: Vec<SiteEntry>,
+    /// The definitions of the sites created through the admin API, as
+    /// the store keeps them (a `SiteSpec`), so a restore into an empty
+    /// store serves them; absent from exports written before them, and
+    /// skipped by a tally that does not know them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub defined: Vec<DefinedEntry>,
+}
+
+/// A site created through the admin API, in the header.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DefinedEntry {
+    pub id: String,
+    pub definition: serde_json::Value,
 }
 
 /// A site in the header's list.
@@ -76,7 +89,23 @@ impl Header {
                     id: (*id).to_owned(),
                 })
                 .collect(),
+            defined: Vec::new(),
         }
+    }
+
+    /// Carrying `defined`, the created sites' definitions (id, JSON).
+    pub fn with_defined(mut self, defined: &[(String, String)]) -> Self {
+        self.defined = defined
+            .iter()
+            .filter_map(|(id, json)| {
+                let definition = serde_json::from_str(json).ok()?;
+                Some(DefinedEntry {
+                    id: id.clone(),
+                    definition,
+                })
+            })
+            .collect();
+        self
     }
 }
 

@@ -35,6 +35,8 @@ pub struct Backups {
     /// Every site served, in id order: what an export carries.
     /// Swapped whole when a site is created while tally runs.
     sites: arc_swap::ArcSwap<Vec<SiteId>>,
+    /// The served sites created through the admin API: id, definition.
+    defined: arc_swap::ArcSwap<Vec<(String, String)>>,
 }
 
 impl Backups {
@@ -42,6 +44,7 @@ impl Backups {
         let backups = Self {
             site,
             sites: arc_swap::ArcSwap::from_pointee(Vec::new()),
+            defined: arc_swap::ArcSwap::from_pointee(Vec::new()),
         };
         backups.serve(sites);
         backups
@@ -51,6 +54,15 @@ impl Backups {
     pub fn serve(&self, sites: &Sites) {
         let ids = sites.all().into_iter().map(|def| def.id.clone()).collect();
         self.sites.store(Arc::new(ids));
+        let defined = sites
+            .all()
+            .into_iter()
+            .filter(|def| sites.is_defined(&def.id))
+            .filter_map(|def| {
+                let json = serde_json::to_string(&crate::sites::SiteSpec::of(def)).ok()?;
+                Some((def.id.to_string(), json))
+            });
+        self.defined.store(Arc::new(defined.collect()));
     }
 
     /// Whether the store answers, so an export that cannot begin is
@@ -63,7 +75,10 @@ impl Backups {
     pub fn stream(&self) -> (Timestamp, mpsc::Receiver<std::io::Result<Bytes>>) {
         let cut = self.site.clock.now();
         let store = Arc::clone(&self.site.store);
-        (cut, export(store, self.sites.load().to_vec(), cut))
+        let sites = self.sites.load().to_vec();
+        let names: Vec<&str> = sites.iter().map(SiteId::as_str).collect();
+        let header = Header::new(store.kind(), cut, &names).with_defined(&self.defined.load());
+        (cut, export(store, sites, header))
     }
 }
 
@@ -98,7 +113,8 @@ impl Pace {
 }
 
 /// The export of `sites` as a stream of compressed chunks, made as it is
-/// read: the header lists the sites, then each site's pieces follow, one
+/// read: `header` (listing the sites, and the definitions of those
+/// created through the admin API) first, then each site's pieces follow, one
 /// site after another. The store sends pieces into a bounded queue, so
 /// memory holds a few hundred pieces and one chunk, whatever the store's
 /// size or the number of sites. A failure ends the stream with an error,
@@ -106,12 +122,11 @@ impl Pace {
 pub fn export(
     store: Arc<dyn Store>,
     sites: Vec<SiteId>,
-    cut: Timestamp,
+    header: Header,
 ) -> mpsc::Receiver<std::io::Result<Bytes>> {
     let (chunks, out) = mpsc::channel(4);
     let (sink, mut pieces) = mpsc::channel::<Piece>(SINK_DEPTH);
-    let names: Vec<&str> = sites.iter().map(SiteId::as_str).collect();
-    let header = Header::new(store.kind(), cut, &names);
+
     let reading = tokio::spawn(async move {
         let mut sent = 0;
         for site in &sites {

@@ -165,7 +165,7 @@ pub fn unknown_sites(
                 t.name, t.grant.role
             ),
             true => format!(
-                "{}={}@{site}: {site} is not a site of TALLY_SITES_FILE",
+                "{}={}@{site}: {site} is not a site of TALLY_SITES_FILE nor one created through the admin API",
                 t.name, t.grant.role
             ),
         })

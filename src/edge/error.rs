@@ -120,6 +120,8 @@ pub enum ApiError {
     /// A site of the sites file, which the file would set back at the
     /// next start: it is changed in the file.
     SiteInFile,
+    /// A site with sites below it, which would be left without a parent.
+    SiteHasChildren,
     /// Sites are created beside a sites file's: a deployment without
     /// one serves the one site `default`.
     SitesFileRequired,

@@ -51,7 +51,8 @@ pub struct Origins {
     /// The same, to look one up at once among a province's thousand.
     lookup: HashSet<String>,
     page_csp: HeaderValue,
-    /// The origins of sites created while tally runs.
+    /// The served sites' origins, followed as sites are created and
+    /// changed (then asked instead of `lookup`).
     more: Option<std::sync::Arc<CorsOrigins>>,
 }
 
@@ -73,7 +74,7 @@ impl Origins {
         }
     }
 
-    /// Also allowing what `more` allows, as sites are created.
+    /// Allowing what `more` allows, as sites are created and changed.
     pub fn with_more(mut self, more: std::sync::Arc<CorsOrigins>) -> Self {
         self.more = Some(more);
         self
@@ -83,9 +84,13 @@ impl Origins {
         &self.allowed
     }
 
-    /// Whether `origin` (lower case) is one of the allowed.
+    /// Whether `origin` (lower case) is one of the allowed: of the
+    /// served sites' when they are followed ([`Origins::with_more`]).
     pub fn allows(&self, origin: &str) -> bool {
-        self.lookup.contains(origin) || self.more.as_ref().is_some_and(|m| m.allows(origin))
+        match &self.more {
+            Some(served) => served.allows(origin),
+            None => self.lookup.contains(origin),
+        }
     }
 
     /// The Content-Security-Policy of tally's HTML pages: nothing but its
@@ -188,40 +193,48 @@ mod tests {
     }
 }
 
-/// The origins CORS allows (every site's, and `TALLY_ALLOWED_ORIGINS`),
-/// which may also vote: a set looked up at once among a province's
-/// thousand, swapped whole when a site is created or its origins change.
+/// The origins CORS allows (`TALLY_ALLOWED_ORIGINS` and the served
+/// sites'), which may also vote: a set looked up at once among a
+/// province's thousand, replaced whole when the served sites change, so
+/// an origin a site no longer has is refused at once.
 #[derive(Debug, Default)]
-pub struct CorsOrigins(arc_swap::ArcSwap<(HashSet<HeaderValue>, HashSet<String>)>);
+pub struct CorsOrigins {
+    /// `TALLY_ALLOWED_ORIGINS`, allowed whatever the sites.
+    always: Vec<String>,
+    served: arc_swap::ArcSwap<(HashSet<HeaderValue>, HashSet<String>)>,
+}
 
 impl CorsOrigins {
-    /// Allows each of `origins` too.
-    pub fn add(&self, origins: &[String]) {
-        let fresh: Vec<&String> = {
-            let now = self.0.load();
-            origins.iter().filter(|o| !now.1.contains(*o)).collect()
+    /// Allowing `always`, and the sites' origins once served.
+    pub fn new(always: Vec<String>) -> Self {
+        let cors = Self {
+            always,
+            served: Default::default(),
         };
-        if fresh.is_empty() {
-            return;
-        }
-        self.0.rcu(|now| {
-            let (mut headers, mut names) = (**now).clone();
-            for origin in &fresh {
-                if let Ok(header) = HeaderValue::from_str(origin) {
-                    headers.insert(header);
-                    names.insert((*origin).clone());
-                }
+        cors.serve(&[]);
+        cors
+    }
+
+    /// Allows `TALLY_ALLOWED_ORIGINS` and `sites` (the served sites'
+    /// origins), and no other.
+    pub fn serve(&self, sites: &[String]) {
+        let mut headers = HashSet::new();
+        let mut names = HashSet::new();
+        for origin in self.always.iter().chain(sites) {
+            if let Ok(header) = HeaderValue::from_str(origin) {
+                headers.insert(header);
+                names.insert(origin.clone());
             }
-            (headers, names)
-        });
+        }
+        self.served.store(std::sync::Arc::new((headers, names)));
     }
 
     pub fn contains(&self, origin: &HeaderValue) -> bool {
-        self.0.load().0.contains(origin)
+        self.served.load().0.contains(origin)
     }
 
     /// Whether `origin` (lower case) is one of them.
     pub fn allows(&self, origin: &str) -> bool {
-        self.0.load().1.contains(origin)
+        self.served.load().1.contains(origin)
     }
 }

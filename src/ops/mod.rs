@@ -105,7 +105,7 @@ pub fn routes() -> Routes<Ops> {
             admin::sites::list_sites,
             admin::define::create_site
         ))
-        .api(routes!(admin::define::put_site))
+        .api(routes!(admin::define::put_site, admin::define::delete_site))
         .api(routes!(admin::sites::sites_visits_per_day))
         .api(routes!(admin::sites::removed_sites))
         .api(routes!(admin::backup::get_backup));

@@ -11,7 +11,6 @@ use super::SiteBook;
 use crate::audit::{Action, Audit, AuditEntry};
 use crate::edge::error::ApiError;
 use crate::ids::SiteId;
-use crate::retention::Retention;
 use crate::roles::{Grant, Role};
 use crate::sites::{Invalid, SiteDef, SiteSpec, Sites, SitesError};
 use crate::store::StoreError;
@@ -32,6 +31,9 @@ pub enum DefineError {
     InFile,
     #[error("no such site")]
     NotFound,
+    /// Sites below it would be left without a parent.
+    #[error("the site has sites below it")]
+    HasChildren,
     /// The role does not reach where the site would be.
     #[error("the role does not reach there")]
     Forbidden,
@@ -47,6 +49,7 @@ impl From<DefineError> for ApiError {
             DefineError::Taken(why) => ApiError::SiteTaken(why),
             DefineError::InFile => ApiError::SiteInFile,
             DefineError::NotFound => ApiError::SiteNotFound,
+            DefineError::HasChildren => ApiError::SiteHasChildren,
             DefineError::Forbidden => ApiError::ForbiddenRole,
             DefineError::Store(e) => e.into(),
         }
@@ -125,13 +128,19 @@ impl SiteBook {
                 false => format!("{} is an alias of {}", def.id, held.id),
             }));
         }
+        // A removed site's id, its data still kept, takes its data back
+        // (a site deleted by mistake is created again) unless a merge of
+        // it stands: its counts are then another site's too.
         let listed = self.store.listed_sites().await?;
-        if let Some((_, at)) = listed.iter().find(|(name, _)| name == def.id.as_str()) {
-            return Err(DefineError::Taken(format!(
-                "{} is a removed site, whose data is kept until {}",
-                def.id,
-                Retention::purged_at(*at)
-            )));
+        let removed = listed.iter().any(|(name, _)| name == def.id.as_str());
+        for into in sites.all().into_iter().filter(|_| removed) {
+            let merges = self.store.merges(&into.id).await?;
+            if merges.iter().any(|(from, _)| from == def.id.as_str()) {
+                return Err(DefineError::Taken(format!(
+                    "{} is a removed site merged into {} (tally merge-site): confirm or undo the merge first",
+                    def.id, into.id
+                )));
+            }
         }
         let mut defined = defined(&sites);
         defined.push(def.clone());
@@ -221,6 +230,54 @@ impl SiteBook {
             .await;
         tracing::info!(site = %def.id, %who, "site changed");
         Ok(def)
+    }
+
+    /// Deletes the site `id`, created through the admin API and with no
+    /// site below it, by a role that could create it (one reaching its
+    /// parent): it is no longer served, and becomes a removed site whose
+    /// data is kept [`crate::retention::REMOVED_SITE_DAYS`] days from now,
+    /// as a site taken out of the sites file; creating it again within
+    /// them takes its data back.
+    pub async fn delete(
+        &self,
+        id: &SiteId,
+        who: &str,
+        grant: &Grant,
+    ) -> Result<SiteDef, DefineError> {
+        let _one = self.changing.lock().await;
+        self.reread_held().await?;
+        let sites = self.sites();
+        let old = sites.get(id).ok_or(DefineError::NotFound)?.clone();
+        if !sites.reaches(grant, id) {
+            return Err(DefineError::Forbidden);
+        }
+        may_place(&sites, grant, old.parent.as_ref())?;
+        if !sites.is_defined(id) {
+            return Err(DefineError::InFile);
+        }
+        if sites
+            .all()
+            .iter()
+            .any(|def| def.parent.as_ref() == Some(id))
+        {
+            return Err(DefineError::HasChildren);
+        }
+        let mut defined = defined(&sites);
+        defined.retain(|d| d.id != *id);
+        let tree = self.file.with_defined(defined).map_err(refused_tree)?;
+        // Its 30 days count from now, not from the last sweep.
+        self.store
+            .list_sites(vec![id.clone()], self.clock.now())
+            .await?;
+        if !self.store.undefine_site(id).await? {
+            return Err(DefineError::NotFound);
+        }
+        self.serve(Arc::new(tree));
+        let before = serde_json::to_value(SiteSpec::of(&old)).ok();
+        self.note(Action::DeleteSite, who, &old, before, None, None)
+            .await;
+        tracing::info!(site = %id, %who, "site deleted; its data is kept as a removed site's");
+        Ok(old)
     }
 
     /// Notes a change of `def` in its audit log, its parent's and, when

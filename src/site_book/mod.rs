@@ -5,8 +5,10 @@
 //! of a Redis store asks the store's definitions' version on that beat,
 //! and reads them again when it moved (the embedded store has one
 //! process, which serves what it writes). Serving a new set of sites grows every per-site
-//! service (counters, polls, their changes, rate limits, CORS, retention,
-//! backups) by the sites that were not there; nothing is taken away.
+//! service (counters, polls, their changes) by the sites that were not
+//! there, and sets the rest to the sites served: rate limits, CORS (an
+//! origin no site has is refused at once), retention (a site deleted is
+//! a removed site), backups. A site no longer served is not found.
 
 mod define;
 
@@ -137,7 +139,7 @@ impl SiteBook {
             let names = std::iter::once(&def.id).chain(&def.aliases);
             (names.cloned().collect(), def.rate_limit)
         }));
-        s.cors.add(&sites.origins());
+        s.cors.serve(&sites.origins());
         s.retention.serve(&sites);
         s.backups.serve(&sites);
         if sites.len() != before {

@@ -64,7 +64,8 @@ pub fn read_sites_file(path: &Path, defaults: &SitesFileDefaults) -> anyhow::Res
 
 /// The deployment's sites: the sites file's (`TALLY_SITES_FILE`), or
 /// without one the one site `default`, made of the deployment's settings
-/// as tally was before sites.
+/// as tally was before sites. The tokens' sites are checked once the
+/// store's sites are read too ([`unknown_token_site`]).
 pub fn load_sites(settings: &crate::config::Settings) -> anyhow::Result<Sites> {
     let defaults = sites_defaults(settings);
     let sites = match &settings.sites_file {
@@ -89,13 +90,16 @@ pub fn load_sites(settings: &crate::config::Settings) -> anyhow::Result<Sites> {
             aliases: Vec::new(),
         }),
     };
-    let scoped = |site: &SiteId| sites.get(site).is_some();
-    if let Some(reason) =
-        crate::config::unknown_sites(&settings.admin_tokens, sites.configured(), scoped)
-    {
-        anyhow::bail!("TALLY_ADMIN_TOKENS: {reason}");
-    }
     Ok(sites)
+}
+
+/// The line that stops the start when a token's role is on a site that
+/// `sites` (the file's and the store's, once the store is read) does not
+/// hold.
+pub fn unknown_token_site(settings: &crate::config::Settings, sites: &Sites) -> Option<String> {
+    let scoped = |site: &SiteId| sites.get(site).is_some();
+    crate::config::unknown_sites(&settings.admin_tokens, sites.configured(), scoped)
+        .map(|reason| format!("TALLY_ADMIN_TOKENS: {reason}"))
 }
 
 /// What a site takes from the deployment's settings when it does not say.

@@ -26,7 +26,9 @@ use crate::poll::Visibility;
 use crate::roles::Grant;
 
 pub use defined::{Invalid, MAX_NAME, SiteSpec};
-pub use file::{SitesFileDefaults, load_sites, read_sites_file, sites_defaults};
+pub use file::{
+    SitesFileDefaults, load_sites, read_sites_file, sites_defaults, unknown_token_site,
+};
 
 /// Most sites one deployment serves: a province's portal, its departments
 /// and its communes come to a few hundred; the bound keeps a sites file

@@ -4,9 +4,8 @@
 //! suite (`tests/it/store_conformance.rs`).
 //!
 //! The operations are grouped by concern, one trait each ([`Visits`],
-//! [`Counters`], [`Shared`], [`Polls`], [`History`], [`Admin`],
-//! [`Archive`], [`Life`], [`Defined`], [`Upkeep`], [`Retention`]), and each store implements a concern in its file of the
-//! same name (`redis/polls.rs`, `embedded/polls.rs`, …): `grep "impl Polls
+//! [`Counters`], [`Shared`], [`Polls`], [`History`], [`Admin`], [`Archive`],
+//! [`Life`], [`Defined`], [`Upkeep`], [`Retention`]), each store's in its file of the same name (`redis/polls.rs`, `embedded/polls.rs`, …): `grep "impl Polls
 //! for"` finds the code. [`Store`] is every concern together.
 //!
 //! Every operation is atomic. A visitor's hit touches only that visitor's
@@ -19,7 +18,6 @@ use jiff::Timestamp;
 use crate::calendar::Day;
 use crate::ids::{PageId, PollId, SiteId, VisitorKey};
 use crate::poll::Poll;
-
 pub mod embedded;
 mod error;
 mod import;
@@ -92,9 +90,8 @@ operations! {
         /// stop on.
         async fn settle_schema(&self) -> schema::Settled;
 
-        /// Housekeeping that TTLs do not do by themselves (the embedded store
-        /// deletes expired state here, a bounded slice at a time). Called every
-        /// flush interval; each call is short.
+        /// Housekeeping that TTLs do not do by themselves (the embedded store deletes
+        /// expired state here, a bounded slice at a time). Called every flush interval.
         async fn maintain(&self, now: Timestamp) -> ();
 
         /// Makes everything written so far durable (before exit).
@@ -365,6 +362,9 @@ operations! {
         /// already; else a replacement of the one it holds, refused if it
         /// holds none. Each write moves [`Defined::sites_version`] on.
         async fn define_site(&self, site: &SiteId, definition: String, new: bool) -> bool;
+
+        /// Takes `site`'s definition away, its data kept (`false`: none held); moves the version on.
+        async fn undefine_site(&self, site: &SiteId) -> bool;
 
         /// Every site defined, with its definition, in id order.
         async fn defined_sites(&self) -> Vec<(String, String)>;

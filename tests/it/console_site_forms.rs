@@ -113,4 +113,59 @@ async fn an_editor_adds_and_changes_a_site_through_the_console(backend: Backend)
     app.stop().await;
 }
 
-on_every_store!(an_editor_adds_and_changes_a_site_through_the_console);
+/// A created site's *Xoá trang…* asks first; confirmed, the site is a
+/// removed site. A site of the sites file has no such button, and is
+/// refused when asked anyway.
+async fn an_editor_deletes_a_site_through_the_console(backend: Backend) {
+    let home = Home::open(backend).await;
+    let (_dir, file) = sites_file(PROVINCE);
+    let app = start(&home, &file).await;
+    let console = Console::signed_in(&app, DEPARTMENT_EDITOR).await;
+    let added = commune("Xã Bình An", "so-y-te", "https://binhan.tinh.gov.vn");
+    assert_eq!(console.send_to(PAGE, &added).await.0, StatusCode::SEE_OTHER);
+    let page = unescape(&console.text(PAGE).await);
+    assert_eq!(
+        page.matches("Xoá trang…").count(),
+        1,
+        "its own only: {page}"
+    );
+    let english = unescape(&console.text(&format!("{PAGE}?lang=en")).await);
+    assert!(english.contains("Delete the site…"), "{english}");
+
+    // Asked: the page asks to confirm, and nothing is deleted yet.
+    let ask = [("site", "xa-binh-an"), ("delete", "ask")];
+    let (status, page) = console.send(PAGE, &ask).await;
+    let page = unescape(&page);
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Xoá trang này?"), "{page}");
+    assert!(page.contains(r#"name="delete" value="confirm""#), "{page}");
+    let listed = admin_json(&app, "/admin/sites").await;
+    assert!(site_named(&listed, "xa-binh-an").is_some());
+
+    // Confirmed: a removed site, listed as such on the page.
+    let confirm = [("site", "xa-binh-an"), ("delete", "confirm")];
+    let (status, to) = console.send_to(PAGE, &confirm).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(to.ends_with("#removed"), "{to}");
+    let listed = admin_json(&app, "/admin/sites").await;
+    assert!(site_named(&listed, "xa-binh-an").is_none());
+    let removed = admin_json(&app, "/admin/sites/removed").await;
+    assert_eq!(removed["sites"][0]["id"], "xa-binh-an");
+    let log = admin_json(&app, "/admin/audit?site=so-y-te").await;
+    assert_eq!(log["entries"][0]["action"], "delete_site");
+
+    // A site of the file: refused, in words, nothing deleted.
+    let file_site = [("site", "xa-an-phu"), ("delete", "confirm")];
+    let (status, page) = console.send(PAGE, &file_site).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(unescape(&page).contains("TALLY_SITES_FILE"), "{page}");
+    let listed = admin_json(&app, "/admin/sites").await;
+    assert!(site_named(&listed, "xa-an-phu").is_some());
+    drop(console);
+    app.stop().await;
+}
+
+on_every_store!(
+    an_editor_adds_and_changes_a_site_through_the_console,
+    an_editor_deletes_a_site_through_the_console,
+);

@@ -7,6 +7,7 @@
 mod support;
 
 mod archive;
+mod archive_defined;
 mod archive_sites;
 mod asset_bytes;
 mod backup_load;
@@ -54,6 +55,8 @@ mod site_life;
 mod site_merge;
 mod sites;
 mod sites_defined;
+mod sites_defined_roles;
+mod sites_deleted;
 mod store_conformance;
 mod touch_batches;
 mod visitor_side;

@@ -23,10 +23,10 @@ use crate::support::{Backend, Home, TestApp, get_json};
 /// own sites.
 pub const ANY_SITE: &[&str] = &["listSites", "getSitesVisitsPerDay"];
 
-/// The admin operations that create and change sites: a token on a
-/// department may below it (sites_defined.rs), and is refused anywhere
-/// else: tried here on the other department, and on the province as the
-/// new site's parent.
+/// The admin operations that create, change and delete sites: a token on
+/// a department may below it (sites_defined.rs, sites_deleted.rs), and is
+/// refused anywhere else: tried here on the other department, and on the
+/// province as the new site's parent.
 fn outside_its_sites(id: &str) -> Option<(&'static str, Value)> {
     match id {
         "createSite" => Some((
@@ -37,6 +37,7 @@ fn outside_its_sites(id: &str) -> Option<(&'static str, Value)> {
             "/admin/sites/so-gd",
             json!({"name": "Sở Giáo dục", "parent": "tinh"}),
         )),
+        "deleteSite" => Some(("/admin/sites/so-gd", Value::Null)),
         _ => None,
     }
 }

@@ -99,6 +99,7 @@ pub fn every() -> Vec<ApiError> {
         invalid_site(),
         site_taken(),
         SiteInFile,
+        SiteHasChildren,
         SitesFileRequired,
         Internal,
     ];
@@ -155,6 +156,7 @@ fn sampled(error: &ApiError) -> bool {
         | InvalidSite(_)
         | SiteTaken(_)
         | SiteInFile
+        | SiteHasChildren
         | SitesFileRequired
         | Internal => true,
     }

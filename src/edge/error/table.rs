@@ -327,6 +327,12 @@ impl ApiError {
                 "Trang này được khai báo trong tệp trang thông tin (TALLY_SITES_FILE), tệp sẽ ghi đè khi khởi động lại: hãy sửa trong tệp.",
                 "This site is defined in the sites file (TALLY_SITES_FILE), which would set it back at the next start: change it in the file.",
             ),
+            SiteHasChildren => row(
+                S::CONFLICT,
+                "site_has_children",
+                "Trang này còn trang con: hãy xoá hoặc chuyển các trang con trước.",
+                "This site has sites below it: delete or move them first.",
+            ),
             SitesFileRequired => row(
                 S::CONFLICT,
                 "sites_file_required",

@@ -158,6 +158,8 @@ const ADDED_OPERATIONS: &[(&str, &str)] = &[
     // runs, beside the sites file's.
     ("ops", "POST /admin/sites"),
     ("ops", "PUT /admin/sites/{id}"),
+    // A created site deleted (issue 26): a removed site, kept 30 days.
+    ("ops", "DELETE /admin/sites/{id}"),
 ];
 
 const JSON: &str = "application/json";

@@ -48,6 +48,17 @@ refusals!(EditSiteRefusals: [
     StoreUnavailable,
 ]);
 
+refusals!(DeleteSiteRefusals: [
+    SiteInFile,
+    SiteHasChildren,
+    SiteNotFound,
+    AdminDisabled,
+    Unauthorized,
+    ForbiddenRole,
+    locked_out(),
+    StoreUnavailable,
+]);
+
 /// A site's definition from a request's body.
 async fn spec(headers: &HeaderMap, body: Body) -> Result<SiteSpec, ApiError> {
     let value = json_body(headers, body).await?;
@@ -105,5 +116,33 @@ pub async fn put_site(
         .ok_or(ApiError::SiteNotFound)?;
     let spec = spec(&headers, body).await?;
     let def = api.book.edit(&id, spec, &signed.who, &signed.grant).await?;
+    Ok(json_response(StatusCode::OK, &site_body(&def, true)))
+}
+
+/// Delete a site
+///
+/// A site created through this API or the console, with no site below
+/// it, by a role reaching its parent (who could create it). It is no
+/// longer served, on this replica at once and on the others within a
+/// few seconds, and becomes a removed site (`GET /admin/sites/removed`):
+/// its data is kept 30 days, then deleted; creating it again within them
+/// takes its data back. A site of the sites file is taken out of the
+/// file: `409 site_in_file`.
+#[utoipa::path(
+    delete, path = "/admin/sites/{id}", tag = "admin", operation_id = "deleteSite",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The site's id.", example = "xa-binh-an")),
+    responses((status = 200, description = "The site deleted, as it was.", body = SiteBody), DeleteSiteRefusals),
+)]
+pub async fn delete_site(
+    State(api): State<Arc<AdminApi>>,
+    path: Result<Path<String>, PathRejection>,
+    signed: Signed<EditSites>,
+) -> Result<Response, ApiError> {
+    let id = path
+        .ok()
+        .and_then(|Path(raw)| SiteId::parse(&raw).ok())
+        .ok_or(ApiError::SiteNotFound)?;
+    let def = api.book.delete(&id, &signed.who, &signed.grant).await?;
     Ok(json_response(StatusCode::OK, &site_body(&def, true)))
 }

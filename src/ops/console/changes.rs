@@ -38,6 +38,7 @@ pub(super) fn action_words(frame: &Frame, action: Action) -> &'static str {
         Action::ConfirmMerge => frame.t("Xác nhận gộp trang", "Confirmed the merge of the site"),
         Action::CreateSite => frame.t("Thêm trang thông tin", "Created the site"),
         Action::EditSite => frame.t("Sửa trang thông tin", "Edited the site"),
+        Action::DeleteSite => frame.t("Xoá trang thông tin", "Deleted the site"),
     }
 }
 
@@ -133,6 +134,11 @@ pub(super) fn changes(frame: &Frame, tz: &TimeZone, e: &AuditEntry) -> Vec<Strin
             vec![format!("{} → {}", e.target, into.unwrap_or("?"))]
         }
         Action::CreateSite | Action::EditSite => site_changes(e),
+        Action::DeleteSite => vec![
+            frame
+                .t("dữ liệu được giữ 30 ngày", "its data kept 30 days")
+                .to_owned(),
+        ],
         _ => {
             let (before, after) = (Kept::from(e.before.as_ref()), Kept::from(e.after.as_ref()));
             match (before, after) {
@@ -305,6 +311,7 @@ pub(super) fn target_words(frame: &Frame, e: &AuditEntry) -> Option<String> {
                 | Action::ConfirmMerge
                 | Action::CreateSite
                 | Action::EditSite
+                | Action::DeleteSite
         ) =>
         {
             Some(format!(

@@ -25,6 +25,8 @@ pub(super) struct Posted {
     /// The field at fault, and why (in the page's language).
     pub field: &'static str,
     pub error: String,
+    /// Its deletion asked: the page asks to confirm it.
+    pub deleting: bool,
 }
 
 /// What a field holds wrong, in the page's language: a sentence a
@@ -117,7 +119,11 @@ pub(super) async fn save(console: &Console, editor: &Editor, fields: &Fields) ->
         spec,
         field,
         error,
+        deleting: false,
     };
+    if let (Some(site), Some(step)) = (&target, fields.get("delete")) {
+        return delete(console, editor, site, step == "confirm", &grant).await;
+    }
     let spec = match spec_of(fields) {
         Ok(spec) => spec,
         Err(why) => {
@@ -145,12 +151,77 @@ pub(super) async fn save(console: &Console, editor: &Editor, fields: &Fields) ->
         Err(DefineError::Forbidden) => return Err(Failure::Refused(ApiError::ForbiddenRole)),
         Err(DefineError::NotFound) => return Err(Failure::Refused(ApiError::SiteNotFound)),
         Err(DefineError::Store(e)) => return Err(e.into()),
-        Err(e @ (DefineError::InFile | DefineError::SitesFileRequired)) => {
+        Err(
+            e @ (DefineError::InFile | DefineError::SitesFileRequired | DefineError::HasChildren),
+        ) => {
             let error = ApiError::from(e).message(frame.lang);
             refused(spec, "", error)
         }
     };
     super::sites::sites(console, editor, Some(&posted)).await
+}
+
+/// Deletes `site` once `confirmed`; else the sites page asks to confirm
+/// it. Back to the sites page, where it is listed as removed.
+async fn delete(
+    console: &Console,
+    editor: &Editor,
+    site: &SiteId,
+    confirmed: bool,
+    grant: &Grant,
+) -> Answer {
+    let frame = &editor.frame;
+    let error = match confirmed {
+        false => String::new(),
+        true => match console.book.delete(site, &editor.who, grant).await {
+            Ok(_) => {
+                let to = frame.link("/admin/console/sites");
+                return Ok(see_other(&format!("{to}#removed")));
+            }
+            Err(DefineError::Forbidden) => return Err(Failure::Refused(ApiError::ForbiddenRole)),
+            Err(DefineError::NotFound) => return Err(Failure::Refused(ApiError::SiteNotFound)),
+            Err(DefineError::Store(e)) => return Err(e.into()),
+            Err(e) => ApiError::from(e).message(frame.lang),
+        },
+    };
+    let sites = console.counters.sites();
+    let Some(def) = sites.get(site) else {
+        return Err(Failure::Refused(ApiError::SiteNotFound));
+    };
+    let posted = Posted {
+        target: Some(site.clone()),
+        spec: SiteSpec::of(def),
+        field: "",
+        deleting: error.is_empty(),
+        error,
+    };
+    super::sites::sites(console, editor, Some(&posted)).await
+}
+
+/// A created site's delete button, or, its deletion asked, the question.
+fn delete_form(frame: &Frame, def: &SiteDef, asked: bool) -> Markup {
+    html! {
+        form method="post" action=(frame.link("/admin/console/sites")) {
+            (frame.csrf_field())
+            input type="hidden" name="site" value=(def.id);
+            @if asked {
+                section.confirm role="alert" {
+                    p { (frame.t(
+                        "Xoá trang này? Trang thôi đếm ngay; số liệu được giữ 30 ngày trong danh sách trang đã gỡ, rồi bị xoá hẳn. Thêm lại trang cùng mã trong 30 ngày đó sẽ lấy lại toàn bộ số liệu.",
+                        "Delete this site? It stops counting at once; its data is kept 30 days among the removed sites, then deleted for good. Adding a site of the same id within those days takes all its data back.",
+                    )) }
+                    input type="hidden" name="delete" value="confirm";
+                    div.actions {
+                        button type="submit" { (frame.t("Xoá trang", "Delete the site")) }
+                        a.button.secondary href=(format!("{}#site-{}", frame.link("/admin/console/sites"), def.id)) { (frame.t("Không xoá", "Keep it")) }
+                    }
+                }
+            } @else {
+                input type="hidden" name="delete" value="ask";
+                div.actions { button.secondary type="submit" { (frame.t("Xoá trang…", "Delete the site…")) } }
+            }
+        }
+    }
 }
 
 /// The add form and each changeable site's form, for a role that may.
@@ -180,9 +251,11 @@ pub(super) fn forms(
             @for def in changeable {
                 @let mine = posted.filter(|p| p.target.as_ref() == Some(&def.id));
                 @let spec = mine.map_or_else(|| SiteSpec::of(def), |p| SiteSpec { id: def.id.to_string(), ..p.spec.clone() });
+                @let leaf = !sites.all().iter().any(|d| d.parent.as_ref() == Some(&def.id));
                 details open[mine.is_some()] {
                     summary { (def.name) " (" code { (def.id) } ")" }
-                    (form(frame, def.id.as_str(), Some(&def.id), &spec, mine, shown, roots))
+                    (form(frame, def.id.as_str(), Some(&def.id), &spec, mine.filter(|p| !p.deleting), shown, roots))
+                    @if leaf { (delete_form(frame, def, mine.is_some_and(|p| p.deleting))) }
                 }
             }
         }

@@ -163,6 +163,7 @@ pub(super) async fn sites(console: &Console, editor: &Editor, posted: Option<&Po
         (embed(frame, console.public_url.as_deref(), &defs))
     };
     let status = match posted {
+        Some(p) if p.deleting => StatusCode::OK,
         Some(_) => StatusCode::BAD_REQUEST,
         None => StatusCode::OK,
     };

@@ -40,6 +40,22 @@ impl Defined for EmbeddedStore {
         .await
     }
 
+    async fn undefine_site(&self, site: &SiteId) -> Result<bool, StoreError> {
+        let site = site.clone();
+        self.write(Durability::Immediate, move |txn| {
+            let mut defs = txn.open_table(SITE_DEFS)?;
+            if defs.remove(site.as_str())?.is_none() {
+                return Ok(false);
+            }
+            let mut counters = txn.open_table(COUNTERS)?;
+            let key = version_key();
+            let version = counters.get(key.as_str())?.map_or(0, |v| v.value());
+            counters.insert(key.as_str(), version + 1)?;
+            Ok(true)
+        })
+        .await
+    }
+
     async fn defined_sites(&self) -> Result<Vec<(String, String)>, StoreError> {
         self.read_txn(|txn| {
             let defs = txn.open_table(SITE_DEFS)?;

@@ -18,6 +18,12 @@ const DEFINE: &str = "local held = redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 
          redis.call('HINCRBY', KEYS[1], ARGV[4], 1) \
          return 1";
 
+/// Takes `ARGV[1]`'s definition out of `KEYS[1]` and, if it held one,
+/// moves `ARGV[2]`, the version, on.
+const UNDEFINE: &str = "if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return 0 end \
+         redis.call('HINCRBY', KEYS[1], ARGV[2], 1) \
+         return 1";
+
 #[async_trait]
 impl Defined for RedisStore {
     async fn define_site(
@@ -39,6 +45,20 @@ impl Defined for RedisStore {
             .await
             .map_err(unavailable)?;
         Ok(written == 1)
+    }
+
+    async fn undefine_site(&self, site: &SiteId) -> Result<bool, StoreError> {
+        let mut conn = self.connection().await?;
+        let removed: i64 = redis::cmd("EVAL")
+            .arg(UNDEFINE)
+            .arg(1)
+            .arg(keys::defined_sites())
+            .arg(site.as_str())
+            .arg(keys::DEFINED_VERSION)
+            .query_async(&mut conn)
+            .await
+            .map_err(unavailable)?;
+        Ok(removed == 1)
     }
 
     async fn defined_sites(&self) -> Result<Vec<(String, String)>, StoreError> {

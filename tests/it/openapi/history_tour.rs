@@ -156,9 +156,15 @@ pub async fn visit_sites(tour: &mut Tour) {
         Req::admin(Method::POST, "/admin/sites").json(json!({"id": "xa", "name": ""})),
         Req::admin(Method::PUT, "/admin/sites/so-y-te").json(json!({"name": "Sở"})),
         Req::admin(Method::PUT, "/admin/sites/khong-co").json(json!({"name": "Sở"})),
+        Req::admin(Method::DELETE, "/admin/sites/so-y-te"),
+        Req::admin(Method::DELETE, "/admin/sites/khong-co"),
     ] {
         assert!(tour.send(refused).await.status.is_client_error());
     }
+    let deleted = tour
+        .send(Req::admin(Method::DELETE, "/admin/sites/xa-moi"))
+        .await;
+    assert_eq!(deleted.status, 200);
     let province = std::mem::replace(&mut tour.app, tours_own);
     province.stop().await;
 }

@@ -248,4 +248,17 @@ pub(super) async fn defined_sites_are_created_once_and_replaced_in_place(s: &dyn
     // A site's data forgotten is not its definition.
     s.forget_site(&a).await.unwrap();
     assert_eq!(s.defined_sites().await.unwrap().len(), 2);
+    // A definition taken away moves the version on, once.
+    let before = s.sites_version().await.unwrap();
+    assert!(s.undefine_site(&a).await.unwrap());
+    let after = s.sites_version().await.unwrap();
+    assert!(after > before);
+    assert!(!s.undefine_site(&a).await.unwrap());
+    assert_eq!(s.sites_version().await.unwrap(), after);
+    assert_eq!(
+        s.defined_sites().await.unwrap(),
+        [("xa-b".to_owned(), r#"{"n":1}"#.to_owned())]
+    );
+    // And it may be defined anew.
+    assert!(s.define_site(&a, r#"{"n":5}"#.into(), true).await.unwrap());
 }
