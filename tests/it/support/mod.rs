@@ -347,12 +347,34 @@ pub struct Binary {
 
 impl Binary {
     pub async fn start(env: &[(&str, String)]) -> Self {
-        Self::start_logging(env, Stdio::null()).await
+        // Free ports are free when chosen, not when bound: a test beside
+        // this one may take one first, and this tally then stops at start
+        // (its listener's one line). New ports, up to three times.
+        for _ in 0..2 {
+            if let Some(binary) = Self::spawn_ready(env, Stdio::null()).await {
+                return binary;
+            }
+        }
+        Self::spawn_ready(env, Stdio::null())
+            .await
+            .expect("tally stopped at start three times")
     }
 
     /// Like `start`, with the binary's log (stderr) going to `log`.
     pub async fn start_logging(env: &[(&str, String)], log: impl Into<Stdio>) -> Self {
-        let (public, ops) = (free_port(), free_port());
+        Self::spawn_ready(env, log)
+            .await
+            .expect("tally stopped at start (its log says why)")
+    }
+
+    /// Starts the binary on two free ports and waits until both answer;
+    /// `None` if it stopped first.
+    async fn spawn_ready(env: &[(&str, String)], log: impl Into<Stdio>) -> Option<Self> {
+        let public = free_port();
+        // Two ports chosen one after the other may be the same one.
+        let ops = std::iter::repeat_with(free_port)
+            .find(|p| *p != public)
+            .expect("another free port");
         // Tests send bursts from one address; `env` may set its own limits.
         let child = Command::new(env!("CARGO_BIN_EXE_tally"))
             .env("TALLY_RATE_LIMIT", "1000000,1000000")
@@ -365,23 +387,45 @@ impl Binary {
             .stderr(log)
             .spawn()
             .expect("the tally binary");
-        let binary = Self {
+        let mut binary = Self {
             child,
             public: format!("http://127.0.0.1:{public}"),
             ops: format!("http://127.0.0.1:{ops}"),
         };
         let http = reqwest::Client::new();
         let deadline = Instant::now() + Duration::from_secs(20);
-        while http
-            .get(format!("{}/healthz", binary.ops))
-            .send()
-            .await
-            .is_err()
-        {
+        loop {
+            // Checked first: a port taken by another process would answer
+            // for a tally that is not running.
+            if binary
+                .child
+                .try_wait()
+                .expect("the child's status")
+                .is_some()
+            {
+                return None;
+            }
+            // The ops listener's own answer: the public one has no /healthz.
+            let ops_up = http
+                .get(format!("{}/healthz", binary.ops))
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success());
+            if ops_up
+                && tokio::net::TcpStream::connect(("127.0.0.1", public))
+                    .await
+                    .is_ok()
+                && binary
+                    .child
+                    .try_wait()
+                    .expect("the child's status")
+                    .is_none()
+            {
+                return Some(binary);
+            }
             assert!(Instant::now() < deadline, "tally did not start");
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        binary
     }
 
     /// The process's resident memory, in KiB.
