@@ -48,15 +48,13 @@ export const cleanups = [];
 // TALLY_BROWSER_ONLY=<words> runs only the scenarios whose name holds them.
 const only = process.env.TALLY_BROWSER_ONLY || '';
 
-// The suite is in three parts of about equal length: "widget" (the widget
-// on portal pages, its topologies, theme, layout and challenge), "pages"
-// (the HTML pages without JavaScript, the charts and the console's words)
-// and "console" (the console, and what a visitor meets in the poll).
-// TALLY_BROWSER_PART=<part> runs one; unset, all run, one after the other.
-export const PARTS = ['widget', 'pages', 'console'];
+// The suite is in two parts of about equal length, "widget" (the widget on
+// portal pages, and its challenge) and "pages" (the HTML pages without
+// JavaScript and the console). TALLY_BROWSER_PART=<part> runs one; unset,
+// both run, one after the other.
 const part = process.env.TALLY_BROWSER_PART || '';
-if (part && !PARTS.includes(part)) {
-  throw new Error(`TALLY_BROWSER_PART is one of ${PARTS.join(', ')}, not "${part}"`);
+if (part && !['widget', 'pages'].includes(part)) {
+  throw new Error(`TALLY_BROWSER_PART is "widget" or "pages", not "${part}"`);
 }
 let current = '';
 

@@ -14,7 +14,7 @@
 //
 //   TALLY_BIN=target/release/tally node tests/browser/run.mjs
 //
-// TALLY_BROWSER_PART=widget, pages or console runs one of its three parts (see
+// TALLY_BROWSER_PART=widget or pages runs one of its two parts (see
 // harness.mjs); TALLY_BROWSER_ONLY=<words> runs the scenarios named so.
 //
 // Prints one line per scenario and "N passed, N failed"; exits non-zero on
@@ -372,6 +372,7 @@ async function main() {
 
   if (inPart('widget')) {
     await topologies(browser);
+    await widgetVisitor(browser);
     await theme(browser);
     await layout(browser);
     await challenge(browser);
@@ -379,14 +380,11 @@ async function main() {
   }
   if (inPart('pages')) {
     await pages(browser);
-    await chartScenarios(browser);
-    await consoleWordScenarios(browser);
-  }
-  if (inPart('console')) {
     await consoleScenarios(browser);
     await consolePhoneScenarios(browser);
     await consoleEmbedScenarios(browser);
-    await widgetVisitor(browser);
+    await chartScenarios(browser);
+    await consoleWordScenarios(browser);
   }
 
   inPart('widget');
