@@ -16,6 +16,15 @@ fn version_key() -> String {
     field(&keys::defined_sites(), keys::DEFINED_VERSION)
 }
 
+/// Moves the definitions' version on, in the write that changed them.
+fn version_moved_on(txn: &redb::WriteTransaction) -> Result<(), redb::Error> {
+    let mut counters = txn.open_table(COUNTERS)?;
+    let key = version_key();
+    let version = counters.get(key.as_str())?.map_or(0, |v| v.value());
+    counters.insert(key.as_str(), version + 1)?;
+    Ok(())
+}
+
 #[async_trait]
 impl Defined for EmbeddedStore {
     async fn define_site(
@@ -31,10 +40,7 @@ impl Defined for EmbeddedStore {
                 return Ok(false);
             }
             defs.insert(site.as_str(), definition.as_str())?;
-            let mut counters = txn.open_table(COUNTERS)?;
-            let key = version_key();
-            let version = counters.get(key.as_str())?.map_or(0, |v| v.value());
-            counters.insert(key.as_str(), version + 1)?;
+            version_moved_on(txn)?;
             Ok(true)
         })
         .await
@@ -47,10 +53,7 @@ impl Defined for EmbeddedStore {
             if defs.remove(site.as_str())?.is_none() {
                 return Ok(false);
             }
-            let mut counters = txn.open_table(COUNTERS)?;
-            let key = version_key();
-            let version = counters.get(key.as_str())?.map_or(0, |v| v.value());
-            counters.insert(key.as_str(), version + 1)?;
+            version_moved_on(txn)?;
             Ok(true)
         })
         .await
