@@ -353,13 +353,13 @@ impl Counter {
             .previous
             .of(&*self.store, &self.site, period.now.day)
             .await;
-        let mut state = self.state();
+        let state = self.state();
         // A flush may have ended since the page was read (the reads above
         // wait): the page's count as the last flush left it then goes with
         // the pending and in-flight views of this same moment, so a view
         // that just moved into the store is not lost from the answer.
         let stored_views = page
-            .and_then(|p| state.pages.get(p))
+            .and_then(|p| state.pages.peek(p))
             .unwrap_or(stored_views);
         let stored_period = state.stored_period.as_deref().unwrap_or(&period);
         let totals = compose(

@@ -47,10 +47,17 @@ impl PageCache {
     pub fn get(&mut self, page: &PageId) -> Option<u64> {
         let entry = self.entries.get_mut(page)?;
         entry.asked = Instant::now();
-        if self.asked.len() < self.most {
+        // Asked again within the interval: noted already, nothing to copy.
+        if self.asked.len() < self.most && !self.asked.contains(page) {
             self.asked.insert(page.clone());
         }
         Some(entry.views)
+    }
+
+    /// The stored count of `page`, if at hand, as [`PageCache::get`] left
+    /// it (a second look within one answer notes nothing).
+    pub fn peek(&self, page: &PageId) -> Option<u64> {
+        self.entries.get(page).map(|e| e.views)
     }
 
     /// Whether the store is known to keep `page` (it has views).

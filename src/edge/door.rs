@@ -15,7 +15,7 @@ use axum::body::Body;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode, Uri, header};
 use hyper::body::Incoming;
 use ipnet::IpNet;
-use tower::ServiceExt;
+use tower::{Service, ServiceExt};
 use tower_http::cors::CorsLayer;
 
 use super::admission::Admission;
@@ -236,7 +236,12 @@ impl Door {
         } else {
             let read = read_body(&parts.headers, body, limits.max_body_bytes);
             match tokio::time::timeout(limits.body_timeout, read).await {
-                Ok(Ok(bytes)) => Body::from(bytes),
+                // Kept whole for the route's [`Body`](super::extract::Body):
+                // a body given on would be read once more.
+                Ok(Ok(bytes)) => {
+                    parts.extensions.insert(super::extract::Read(bytes));
+                    Body::empty()
+                }
                 Ok(Err(e)) => return self.json(&e, asked),
                 Err(_) => return self.json(&ApiError::RequestTimeout, asked),
             }
@@ -250,7 +255,9 @@ impl Door {
                 Some(admission) => Some(admission.enter().await),
                 None => None,
             };
-            match router.oneshot(req).await {
+            // A router is always ready: called without asking.
+            let mut router = router;
+            match router.call(req).await {
                 Ok(response) => response,
                 Err(never) => match never {},
             }
@@ -321,21 +328,21 @@ impl Door {
 const RATELIMIT_LIMIT: HeaderName = HeaderName::from_static("ratelimit-limit");
 const RATELIMIT_REMAINING: HeaderName = HeaderName::from_static("ratelimit-remaining");
 
-/// A number as a header value, in one allocation (`HeaderValue::from`
-/// makes two: a buffer, then the shared handle its spare room needs).
+/// Numbers below this are answered from [`SMALL_NUMBERS`].
+const SMALL: u32 = 1024;
+
+/// The header values of the numbers below [`SMALL`], made once: a rate
+/// limit and what remains of it are nearly always small, and a value
+/// cloned from here allocates nothing.
+static SMALL_NUMBERS: std::sync::LazyLock<Vec<HeaderValue>> =
+    std::sync::LazyLock::new(|| (0..SMALL).map(HeaderValue::from).collect());
+
+/// A number as a header value.
 fn number(n: u32) -> HeaderValue {
-    let mut digits = [0u8; 10];
-    let mut at = digits.len();
-    let mut rest = n;
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (rest % 10) as u8;
-        rest /= 10;
-        if rest == 0 {
-            break;
-        }
+    match SMALL_NUMBERS.get(n as usize) {
+        Some(value) => value.clone(),
+        None => HeaderValue::from(n),
     }
-    HeaderValue::from_bytes(&digits[at..]).expect("digits are a valid header value")
 }
 
 /// The methods a route takes, from axum's `Allow`, as we write them:
@@ -362,7 +369,7 @@ mod tests {
 
     #[test]
     fn numbers_are_written_as_from_writes_them() {
-        for n in [0, 7, 10, 59, 100, 4_294_967_295] {
+        for n in [0, 7, 10, 59, 100, 1023, 1024, 4_294_967_295] {
             assert_eq!(number(n), HeaderValue::from(n));
         }
     }

@@ -12,6 +12,7 @@ pub mod client;
 pub mod doc;
 pub mod door;
 pub mod error;
+pub mod extract;
 pub mod limit;
 pub mod meters;
 pub mod origin;

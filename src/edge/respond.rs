@@ -49,14 +49,8 @@ pub fn media_type_is(headers: &HeaderMap, types: &[&str]) -> bool {
     headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .map(|v| {
-            v.split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase()
-        })
-        .is_some_and(|media| types.contains(&media.as_str()))
+        .map(|v| v.split(';').next().unwrap_or("").trim())
+        .is_some_and(|media| types.iter().any(|t| t.eq_ignore_ascii_case(media)))
 }
 
 /// Parses a JSON object into `T`. Other JSON values are refused even where

@@ -326,7 +326,11 @@ pub fn random<const N: usize>() -> [u8; N] {
 
 /// `bytes` as lowercase hex digits.
 pub(crate) fn hex(bytes: &[u8]) -> String {
-    ::hex::encode(bytes)
+    // Into a buffer of its own length: `hex::encode` gathers its digits
+    // one `char` at a time, which on a hit's path cost more than the hash.
+    let mut digits = vec![0; bytes.len() * 2];
+    ::hex::encode_to_slice(bytes, &mut digits).expect("the buffer holds two digits a byte");
+    String::from_utf8(digits).expect("hex digits are ASCII")
 }
 
 /// Exactly `2 * N` lowercase hex digits as `N` bytes; anything else

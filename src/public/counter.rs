@@ -4,7 +4,6 @@
 use std::sync::Arc;
 
 use axum::extract::State;
-use bytes::Bytes;
 use http::{HeaderMap, StatusCode, Uri, header};
 use maud::html;
 
@@ -13,6 +12,7 @@ use super::pages::Look;
 use super::params::{FirstPartyId, Lang, Page, Site, VisitorCookie};
 use crate::counter::{Counter, CounterView, Counters, Hit, Uncounted};
 use crate::edge::client::Client;
+use crate::edge::extract::{Body, Headers};
 use crate::edge::error::ApiError;
 use crate::edge::origin::{claimed_origin, own_origin};
 use crate::edge::respond::{
@@ -90,9 +90,9 @@ refusals!(PixelRefusals: [invalid_page(), InvalidVisitor, SiteNotFound]);
 pub async fn post_hit(
     State(api): State<Arc<CounterApi>>,
     client: Client,
-    headers: HeaderMap,
+    Headers(headers): Headers,
     uri: Uri,
-    body: Bytes,
+    Body(body): Body,
 ) -> Result<Response, ApiError> {
     let page = if body.iter().all(u8::is_ascii_whitespace) {
         None
@@ -209,7 +209,7 @@ pub async fn get_counter_badge(
 pub async fn get_pixel(
     State(api): State<Arc<CounterApi>>,
     client: Client,
-    headers: HeaderMap,
+    Headers(headers): Headers,
     uri: Uri,
 ) -> Result<Response, ApiError> {
     let page = page_param(uri.query())?;
@@ -259,9 +259,9 @@ impl CounterApi {
     ) -> Result<(CounterView, Option<http::HeaderValue>), ApiError> {
         let named = query_param(uri.query(), "site");
         let origin = claimed_origin(headers);
-        let own = own_origin(headers, uri, &client);
+        let own = || own_origin(headers, uri, &client);
         let sites = self.counters.sites();
-        let resolved = sites.resolve(named.as_deref(), origin.as_deref(), own.as_deref());
+        let resolved = sites.resolve(named.as_deref(), origin.as_deref(), own);
         let counter = match resolved {
             Ok(def) => self.counters.get(&def.id),
             Err(NotCounted::ForeignOrigin) => self.named(uri).ok(),

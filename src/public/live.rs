@@ -13,11 +13,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::extract::State;
-use http::{HeaderMap, Uri};
+use http::{Uri};
 
 use super::params::{FirstPartyId, Poll, PollSite, VisitorCookie};
 use super::polls::{PollPath, PollsApi};
 use crate::edge::client::Client;
+use crate::edge::extract::Headers;
 use crate::edge::error::ApiError;
 use crate::edge::poll_json::ResultsBody;
 use crate::edge::respond::Response;
@@ -71,7 +72,7 @@ pub async fn get_events(
     State(api): State<Arc<PollsApi>>,
     PollPath(id): PollPath,
     client: Client,
-    headers: HeaderMap,
+    Headers(headers): Headers,
     uri: Uri,
 ) -> Result<Response, ApiError> {
     let person = reader(&headers)?;

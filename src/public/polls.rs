@@ -11,6 +11,7 @@ use super::bodies::{ArchiveBody, ArchivedPoll};
 use super::pages::Look;
 use super::params::{FirstPartyId, Poll, PollSite, VisitorCookie};
 use crate::edge::client::Client;
+use crate::edge::extract::Headers;
 use crate::edge::error::ApiError;
 use crate::edge::origin::{Origins, claimed_origin, own_origin};
 use crate::edge::paging::{PagingParams, paging};
@@ -105,7 +106,7 @@ impl PollsApi {
     /// none; `400 site_required` when sites are configured and it names
     /// none; `404 site_not_found` for one that is not a site.
     pub fn named(&self, uri: &Uri) -> Result<Arc<Voting>, ApiError> {
-        self.site_of(uri, None, None)
+        self.site_of(uri, None, || None)
     }
 
     /// The polls of the site a ballot names, which it must come from (one
@@ -123,15 +124,15 @@ impl PollsApi {
             return self.named(uri);
         }
         let origin = claimed_origin(headers);
-        let own = own_origin(headers, uri, client);
-        self.site_of(uri, origin.as_deref(), own.as_deref())
+        let own = || own_origin(headers, uri, client);
+        self.site_of(uri, origin.as_deref(), own)
     }
 
     fn site_of(
         &self,
         uri: &Uri,
         origin: Option<&str>,
-        own: Option<&str>,
+        own: impl FnOnce() -> Option<String>,
     ) -> Result<Arc<Voting>, ApiError> {
         let named = query_param(uri.query(), "site");
         let sites = self.votings.sites();
@@ -190,7 +191,7 @@ refusals!(ChallengeRefusals: [PollNotFound, SiteRequired, SiteNotFound, StoreUna
 )]
 pub async fn get_archive(
     State(api): State<Arc<PollsApi>>,
-    headers: HeaderMap,
+    Headers(headers): Headers,
     uri: Uri,
 ) -> Result<Response, ApiError> {
     let paging = paging(uri.query())?;
@@ -242,7 +243,7 @@ pub async fn get_archive(
 pub async fn get_poll(
     State(api): State<Arc<PollsApi>>,
     PollPath(id): PollPath,
-    headers: HeaderMap,
+    Headers(headers): Headers,
     uri: Uri,
 ) -> Result<Response, ApiError> {
     let voting = &api.named(&uri)?;
@@ -277,7 +278,7 @@ pub async fn get_poll(
 pub async fn get_results(
     State(api): State<Arc<PollsApi>>,
     PollPath(id): PollPath,
-    headers: HeaderMap,
+    Headers(headers): Headers,
     uri: Uri,
 ) -> Result<Response, ApiError> {
     let person = reader(&headers)?;

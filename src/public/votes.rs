@@ -5,7 +5,6 @@
 use std::sync::Arc;
 
 use axum::extract::State;
-use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 
 use super::bodies::{VoteAccepted, VoteRequest, VotedBody};
@@ -13,6 +12,7 @@ use super::params::{FirstPartyId, Origin, Poll, PollSite, VisitorCookie};
 use super::polls::{PollPath, PollsApi, option_ids};
 use crate::challenge::ChallengeError;
 use crate::edge::client::Client;
+use crate::edge::extract::{Body, Headers};
 use crate::edge::error::{AlreadyVotedDetail, ApiError};
 use crate::edge::origin::Naming;
 use crate::edge::poll_json::ResultsBody;
@@ -120,9 +120,9 @@ pub async fn post_vote(
     State(api): State<Arc<PollsApi>>,
     PollPath(poll): PollPath,
     client: Client,
-    headers: HeaderMap,
+    Headers(headers): Headers,
     uri: http::Uri,
-    body: Bytes,
+    Body(body): Body,
 ) -> Result<Response, ApiError> {
     api.ballot_from(&headers, &uri, &client, Naming::Optional)?;
     let voting = &api.ballot_site(&headers, &uri, &client)?;

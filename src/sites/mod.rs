@@ -299,7 +299,7 @@ impl Sites {
     /// The site a request belongs to: the one it names (`named`, the
     /// widget's `data-site`), if the page it comes from (`origin`: the
     /// browser's `Origin`, else `Referer`'s) is one of that site's origins
-    /// or tally's own (`own`). A request that names no origin is not a
+    /// or tally's own (`own`, asked only then). A request that names no origin is not a
     /// browser's, and no header could prove where it comes from: it
     /// belongs to the site it names. A name that is a site's alias is that
     /// site (its origins are checked). Without a sites file, a request that
@@ -308,7 +308,7 @@ impl Sites {
         &self,
         named: Option<&str>,
         origin: Option<&str>,
-        own: Option<&str>,
+        own: impl FnOnce() -> Option<String>,
     ) -> Result<&SiteDef, NotCounted> {
         let site = match named {
             Some(name) => SiteId::parse(name)
@@ -324,7 +324,10 @@ impl Sites {
             None => return Err(NotCounted::NoSite),
         };
         match origin {
-            Some(origin) if own != Some(origin) && !site.origins.iter().any(|o| o == origin) => {
+            Some(origin)
+                if !site.origins.iter().any(|o| o == origin)
+                    && own().as_deref() != Some(origin) =>
+            {
                 Err(NotCounted::ForeignOrigin)
             }
             _ => Ok(site),

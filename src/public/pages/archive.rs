@@ -5,13 +5,14 @@
 use std::sync::Arc;
 
 use axum::extract::State;
-use http::{HeaderMap, StatusCode, Uri};
+use http::{StatusCode, Uri};
 use maud::{Markup, html};
 
 use super::dates::when;
 use super::poll::carry;
 use super::results::shown_note;
 use super::{Depth, Look, named_site};
+use crate::edge::extract::Headers;
 use crate::edge::error::ApiError;
 use crate::edge::paging::{PagingParams, paging};
 use crate::edge::respond::Response;
@@ -122,7 +123,7 @@ refusals!(ArchivePageRefusals, pages: [invalid_query(), InvalidVisitor, SiteRequ
 )]
 pub async fn get_archive_page(
     State(api): State<Arc<PollsApi>>,
-    headers: HeaderMap,
+    Headers(headers): Headers,
     uri: Uri,
 ) -> Result<Response, ApiError> {
     let look = &api.look;

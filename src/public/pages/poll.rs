@@ -4,13 +4,13 @@
 use std::sync::Arc;
 
 use axum::extract::State;
-use bytes::Bytes;
-use http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use http::{HeaderValue, StatusCode, Uri, header};
 use maud::{Markup, html};
 
 use super::results::{results_body, shown_note, status_note};
 use super::{Depth, Look, named_site};
 use crate::edge::client::Client;
+use crate::edge::extract::{Body, Headers};
 use crate::edge::error::ApiError;
 use crate::edge::origin::Naming;
 use crate::edge::respond::{Response, bytes_response, media_type_is};
@@ -150,7 +150,7 @@ pub async fn get_poll_page(
     State(api): State<Arc<PollsApi>>,
     PollPath(id): PollPath,
     client: Client,
-    headers: HeaderMap,
+    Headers(headers): Headers,
     uri: Uri,
 ) -> Result<Response, ApiError> {
     let look = &api.look;
@@ -250,9 +250,9 @@ pub async fn post_poll_form(
     State(api): State<Arc<PollsApi>>,
     PollPath(poll): PollPath,
     client: Client,
-    headers: HeaderMap,
+    Headers(headers): Headers,
     uri: Uri,
-    body: Bytes,
+    Body(body): Body,
 ) -> Result<Response, ApiError> {
     let look = &api.look;
     let lang = look.lang(uri.query());

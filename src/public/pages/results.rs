@@ -4,12 +4,13 @@
 use std::sync::Arc;
 
 use axum::extract::State;
-use http::{HeaderMap, StatusCode, Uri};
+use http::{StatusCode, Uri};
 use maud::{Markup, html};
 
 use super::dates::when;
 use super::poll::carry;
 use super::{Depth, Look, named_site};
+use crate::edge::extract::Headers;
 use crate::edge::error::ApiError;
 use crate::edge::respond::Response;
 use crate::edge::schema;
@@ -171,7 +172,7 @@ refusals!(ResultsPageRefusals, pages: [PollNotFound, InvalidVisitor, SiteRequire
 pub async fn get_results_page(
     State(api): State<Arc<PollsApi>>,
     PollPath(id): PollPath,
-    headers: HeaderMap,
+    Headers(headers): Headers,
     uri: Uri,
 ) -> Result<Response, ApiError> {
     let look = &api.look;
