@@ -12,8 +12,8 @@ use super::pages::Look;
 use super::params::{FirstPartyId, Lang, Page, Site, VisitorCookie};
 use crate::counter::{Counter, CounterView, Counters, Hit, Uncounted};
 use crate::edge::client::Client;
-use crate::edge::extract::{Body, Headers};
 use crate::edge::error::ApiError;
+use crate::edge::extract::{Body, Headers};
 use crate::edge::origin::{claimed_origin, own_origin};
 use crate::edge::respond::{
     Response, bytes_response, json_object, json_response, media_type_is, query_param,

@@ -13,13 +13,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::extract::State;
-use http::{Uri};
+use http::Uri;
 
 use super::params::{FirstPartyId, Poll, PollSite, VisitorCookie};
 use super::polls::{PollPath, PollsApi};
 use crate::edge::client::Client;
-use crate::edge::extract::Headers;
 use crate::edge::error::ApiError;
+use crate::edge::extract::Headers;
 use crate::edge::poll_json::ResultsBody;
 use crate::edge::respond::Response;
 use crate::edge::schema;

@@ -124,7 +124,11 @@ fn the_file_fills_what_a_site_leaves_out_and_keeps_what_it_says() {
 fn a_request_belongs_to_the_site_it_names_from_that_sites_pages() {
     let sites = parse(PROVINCE, &defaults()).unwrap();
     let own = Some("https://tally.tinh.gov.vn");
-    let site = |named, origin| sites.resolve(named, origin, || own.map(str::to_owned)).map(|d| d.id.to_string());
+    let site = |named, origin| {
+        sites
+            .resolve(named, origin, || own.map(str::to_owned))
+            .map(|d| d.id.to_string())
+    };
     assert_eq!(
         site(Some("so-y-te"), Some("https://soyte.tinh.gov.vn")).unwrap(),
         "so-y-te"
@@ -171,7 +175,11 @@ fn without_a_sites_file_every_request_is_the_one_site() {
         aliases: Vec::new(),
     };
     let sites = Sites::single(default);
-    let site = |named, origin| sites.resolve(named, origin, || None).map(|d| d.id.to_string());
+    let site = |named, origin| {
+        sites
+            .resolve(named, origin, || None)
+            .map(|d| d.id.to_string())
+    };
     assert_eq!(site(None, None).unwrap(), "default");
     assert_eq!(
         site(None, Some("https://portal.gov.vn")).unwrap(),
@@ -284,7 +292,11 @@ fn an_alias_is_served_as_the_site_that_holds_it() {
     );
     let sites = parse(&renamed, &defaults()).unwrap();
     assert_eq!(sites.len(), 4, "an alias is not a site");
-    let site = |named, origin| sites.resolve(named, origin, || None).map(|d| d.id.to_string());
+    let site = |named, origin| {
+        sites
+            .resolve(named, origin, || None)
+            .map(|d| d.id.to_string())
+    };
     assert_eq!(
         site(Some("an-phu"), Some("https://anphu.tinh.gov.vn")).unwrap(),
         "xa-an-phu"
