@@ -96,6 +96,15 @@ fn may_place(sites: &Sites, grant: &Grant, parent: Option<&SiteId>) -> Result<()
     }
 }
 
+/// The site `id`, if there is one and `grant` reaches it.
+fn reached(sites: &Sites, grant: &Grant, id: &SiteId) -> Result<SiteDef, DefineError> {
+    let def = sites.get(id).ok_or(DefineError::NotFound)?;
+    if !sites.reaches(grant, id) {
+        return Err(DefineError::Forbidden);
+    }
+    Ok(def.clone())
+}
+
 impl SiteBook {
     /// Creates the site `spec` defines, under a parent `grant` reaches;
     /// it is served on this replica when this answers.
@@ -180,10 +189,7 @@ impl SiteBook {
         let _one = self.changing.lock().await;
         self.reread_held().await?;
         let sites = self.sites();
-        let old = sites.get(id).ok_or(DefineError::NotFound)?.clone();
-        if !sites.reaches(grant, id) {
-            return Err(DefineError::Forbidden);
-        }
+        let old = reached(&sites, grant, id)?;
         if !sites.is_defined(id) {
             return Err(DefineError::InFile);
         }
@@ -247,10 +253,7 @@ impl SiteBook {
         let _one = self.changing.lock().await;
         self.reread_held().await?;
         let sites = self.sites();
-        let old = sites.get(id).ok_or(DefineError::NotFound)?.clone();
-        if !sites.reaches(grant, id) {
-            return Err(DefineError::Forbidden);
-        }
+        let old = reached(&sites, grant, id)?;
         may_place(&sites, grant, old.parent.as_ref())?;
         if !sites.is_defined(id) {
             return Err(DefineError::InFile);

@@ -2,7 +2,10 @@
 //! cluster): one hash outside every site's slot, each write a script that
 //! also moves the hash's version on.
 
+use std::sync::LazyLock;
+
 use async_trait::async_trait;
+use redis::Script;
 
 use super::connection::{RedisStore, unavailable};
 use crate::ids::SiteId;
@@ -12,17 +15,25 @@ use crate::store::{Defined, StoreError};
 /// Writes `ARGV[2]` as `ARGV[1]`'s definition in `KEYS[1]` — a new one
 /// when `ARGV[3]` is `1` (refused if one is there), else a replacement
 /// (refused if none is) — and moves `ARGV[4]`, the version, on.
-const DEFINE: &str = "local held = redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 \
+static DEFINE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        "local held = redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 \
          if held == (ARGV[3] == '1') then return 0 end \
          redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) \
          redis.call('HINCRBY', KEYS[1], ARGV[4], 1) \
-         return 1";
+         return 1",
+    )
+});
 
 /// Takes `ARGV[1]`'s definition out of `KEYS[1]` and, if it held one,
 /// moves `ARGV[2]`, the version, on.
-const UNDEFINE: &str = "if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return 0 end \
+static UNDEFINE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        "if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return 0 end \
          redis.call('HINCRBY', KEYS[1], ARGV[2], 1) \
-         return 1";
+         return 1",
+    )
+});
 
 #[async_trait]
 impl Defined for RedisStore {
@@ -33,15 +44,13 @@ impl Defined for RedisStore {
         new: bool,
     ) -> Result<bool, StoreError> {
         let mut conn = self.connection().await?;
-        let written: i64 = redis::cmd("EVAL")
-            .arg(DEFINE)
-            .arg(1)
-            .arg(keys::defined_sites())
+        let written: i64 = DEFINE
+            .key(keys::defined_sites())
             .arg(site.as_str())
             .arg(definition)
             .arg(if new { "1" } else { "0" })
             .arg(keys::DEFINED_VERSION)
-            .query_async(&mut conn)
+            .invoke_async(&mut conn)
             .await
             .map_err(unavailable)?;
         Ok(written == 1)
@@ -49,13 +58,11 @@ impl Defined for RedisStore {
 
     async fn undefine_site(&self, site: &SiteId) -> Result<bool, StoreError> {
         let mut conn = self.connection().await?;
-        let removed: i64 = redis::cmd("EVAL")
-            .arg(UNDEFINE)
-            .arg(1)
-            .arg(keys::defined_sites())
+        let removed: i64 = UNDEFINE
+            .key(keys::defined_sites())
             .arg(site.as_str())
             .arg(keys::DEFINED_VERSION)
-            .query_async(&mut conn)
+            .invoke_async(&mut conn)
             .await
             .map_err(unavailable)?;
         Ok(removed == 1)
