@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use tempfile::TempDir;
 
 use crate::archive::{tally, text};
-use crate::archive_sites::admin_json;
+use crate::archive_sites::{admin_json, other_kind};
 use crate::polls::admin;
 use crate::polls_sites::{ADMIN, ballot, create, read, start};
 use crate::sites::{PROVINCE, counter, hit, sites_file};
@@ -18,15 +18,6 @@ use crate::support::{Backend, Home, TestApp, cookie};
 
 const COMMUNE: &str = "xa-binh-an";
 const PAGES: &str = "https://binhan.tinh.gov.vn";
-
-/// The store a backup of `from`'s is restored into: another kind.
-fn other_kind(from: Backend) -> Backend {
-    match from {
-        Backend::Embedded => Backend::Redis,
-        Backend::Redis => Backend::Cluster,
-        Backend::Cluster => Backend::Embedded,
-    }
-}
 
 /// The commune, created by the province's admin, with 3 hits, a poll
 /// and a ballot.

@@ -29,7 +29,7 @@ const IN_ID_ORDER: [&str; 4] = ["so-gd", "so-y-te", "tinh", "xa-an-phu"];
 const POLLED: [&str; 3] = ["so-y-te", "xa-an-phu", "tinh"];
 
 /// The store a backup of `from`'s is restored into: another kind.
-fn other_kind(from: Backend) -> Backend {
+pub(crate) fn other_kind(from: Backend) -> Backend {
     match from {
         Backend::Embedded => Backend::Redis,
         Backend::Redis => Backend::Cluster,

@@ -53,6 +53,23 @@ async fn total_reaches(app: &TestApp, site: &str, expected: u64) {
     .await;
 }
 
+/// Waits until `app` (another replica, not restarted) answers `site`'s
+/// counter with `status`: 200 once it serves a site created elsewhere,
+/// 404 once it stops serving a deleted one.
+pub(crate) async fn counter_answers(app: &TestApp, site: &str, status: u16, what: &str) {
+    eventually(Duration::from_secs(15), what, async || {
+        let asked = app
+            .http
+            .get(app.url("/v1/counter"))
+            .query(&[("site", site)])
+            .send()
+            .await
+            .unwrap();
+        (asked.status() == status).then_some(())
+    })
+    .await;
+}
+
 async fn a_created_site_counts_at_once_everywhere_and_lasts(backend: Backend) {
     let home = Home::open(backend).await;
     let (_dir, file) = sites_file(PROVINCE);
@@ -90,21 +107,7 @@ async fn a_created_site_counts_at_once_everywhere_and_lasts(backend: Backend) {
     // Within seconds on another replica of the store, not restarted.
     let mut expected = 1;
     if let Some(b) = &b {
-        eventually(
-            Duration::from_secs(15),
-            "the other replica serving the new site",
-            async || {
-                let asked = b
-                    .http
-                    .get(b.url("/v1/counter"))
-                    .query(&[("site", COMMUNE)])
-                    .send()
-                    .await
-                    .unwrap();
-                (asked.status() == 200).then_some(())
-            },
-        )
-        .await;
+        counter_answers(b, COMMUNE, 200, "the other replica serving the new site").await;
         let counted = hit(b, COMMUNE, COMMUNE_PAGES, &cookie(), "/tin/2").await;
         assert_eq!(counted.status(), 200);
         b.flushed().await;

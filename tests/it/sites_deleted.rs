@@ -5,8 +5,6 @@
 //! or one with a site below it is refused. CORS follows the served
 //! sites: an origin taken off a site, or a deleted site's, is refused.
 
-use std::time::Duration;
-
 use jiff::SignedDuration;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -16,9 +14,9 @@ use crate::polls::{admin, error_code};
 use crate::polls_sites::{ADMIN, DEPARTMENT_EDITOR, ballot, create, read, start};
 use crate::retention::sweep;
 use crate::sites::{PROVINCE, counter, hit, sites_file};
-use crate::sites_defined::create_site;
+use crate::sites_defined::{counter_answers, create_site};
 use crate::support::console::Console;
-use crate::support::{Backend, Home, TestApp, cookie, eventually, noon};
+use crate::support::{Backend, Home, TestApp, cookie, noon};
 
 const COMMUNE: &str = "xa-binh-an";
 const HAMLET: &str = "thon-mot";
@@ -89,21 +87,8 @@ async fn a_deleted_site_is_removed_and_comes_back_when_created_again(backend: Ba
     let refused = hit(&app, COMMUNE, PAGES, &cookie(), "/tin/9").await;
     assert_eq!(error_code(refused).await, (404, "site_not_found".into()));
     if let Some(other) = &other {
-        eventually(
-            Duration::from_secs(15),
-            "the other replica no longer serving the deleted site",
-            async || {
-                let asked = other
-                    .http
-                    .get(other.url("/v1/counter"))
-                    .query(&[("site", COMMUNE)])
-                    .send()
-                    .await
-                    .unwrap();
-                (asked.status() == 404).then_some(())
-            },
-        )
-        .await;
+        let what = "the other replica no longer serving the deleted site";
+        counter_answers(other, COMMUNE, 404, what).await;
     }
     let listed = admin_json(&app, "/admin/sites").await;
     assert!(!listed.to_string().contains(COMMUNE), "{listed}");
