@@ -9,7 +9,7 @@ use crate::counter::{Counter, Counters};
 use crate::edge::admission::{Admission, Saturation};
 use crate::edge::auth::{Admins, SignIn};
 use crate::edge::doc::Document;
-use crate::edge::door::{Door, Render, Templates};
+use crate::edge::door::{Door, Render, Table};
 use crate::edge::limit::RateLimits;
 use crate::edge::meters::RouteMeters;
 use crate::edge::origin::{CorsOrigins, Origins};
@@ -35,7 +35,6 @@ use crate::voting::Votings;
 /// A listener's routes behind its door.
 pub struct Listener {
     pub door: Arc<Door>,
-    pub router: axum::Router,
 }
 
 /// What both listeners share: the public listener's limits and streams,
@@ -77,10 +76,10 @@ impl Shared {
     }
 }
 
-/// The door of a listener whose routes answer `templates`.
+/// The door of a listener and its routes.
 struct DoorParts {
     listener: &'static str,
-    templates: Vec<&'static str>,
+    table: Table,
     render: Render,
     secure: fn(&mut Response),
 }
@@ -88,8 +87,8 @@ struct DoorParts {
 fn door(settings: &Settings, shared: &Shared, parts: DoorParts) -> Door {
     Door {
         listener: parts.listener,
-        meters: RouteMeters::new(parts.listener, parts.templates.iter().copied()),
-        templates: Templates::new(&parts.templates),
+        meters: RouteMeters::new(parts.listener, parts.table.templates()),
+        table: parts.table,
         trusted_proxies: settings.trusted_proxies.clone(),
         limits: settings.limits.clone(),
         slow_routes: Vec::new(),
@@ -149,11 +148,11 @@ pub fn public(
         document: Arc::new(Document::new("public, max-age=300")),
     });
     let document = Arc::clone(&state.document);
-    let (router, routes, templates) = public::routes().finish(state);
+    let (table, routes) = public::routes().finish(state);
     document.keep(&crate::openapi::public(routes));
     let parts = DoorParts {
         listener: "public",
-        templates,
+        table,
         render: public::render(look),
         secure: public::secure,
     };
@@ -166,7 +165,6 @@ pub fn public(
     };
     Listener {
         door: Arc::new(door),
-        router,
     }
 }
 
@@ -229,11 +227,11 @@ pub fn ops(settings: &Settings, shared: &Shared, services: Services<'_>) -> List
         document: Arc::new(Document::new("no-store")),
     });
     let document = Arc::clone(&state.document);
-    let (router, routes, templates) = ops::routes().finish(state);
+    let (table, routes) = ops::routes().finish(state);
     document.keep(&crate::openapi::ops(routes));
     let parts = DoorParts {
         listener: "ops",
-        templates,
+        table,
         render: ops::render(),
         secure: ops::secure,
     };
@@ -248,6 +246,5 @@ pub fn ops(settings: &Settings, shared: &Shared, services: Services<'_>) -> List
     };
     Listener {
         door: Arc::new(door),
-        router,
     }
 }

@@ -301,13 +301,13 @@ pub async fn run(
     let sweeper = tokio::spawn(Arc::clone(&app.retention).run(shutdown.clone()));
     let reader = tokio::spawn(Arc::clone(&app.book).run(shutdown.clone()));
     let serve = |listener: TcpListener, name: &'static str, side: &Listener, at_cap| {
-        let (door, router) = (Arc::clone(&side.door), side.router.clone());
+        let door = Arc::clone(&side.door);
         server::serve(
             listener,
             name,
             app.settings.limits.clone(),
             Arc::clone(&side.door.metrics),
-            move |peer: SocketAddr| door::service(Arc::clone(&door), router.clone(), peer),
+            move |peer: SocketAddr| door::service(Arc::clone(&door), peer),
             shutdown.clone(),
             grace,
             at_cap,

@@ -10,21 +10,22 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::Router;
 use axum::body::Body;
-use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode, Uri, header};
+use http::{HeaderName, HeaderValue, Method, Request, StatusCode, Uri, header};
 use hyper::body::Incoming;
 use ipnet::IpNet;
-use tower::{Service, ServiceExt};
+use tower::ServiceExt;
 use tower_http::cors::CorsLayer;
 
 use super::admission::Admission;
 use super::client::{self, Client};
 use super::error::{ApiError, Refused};
+use super::extract::Param;
 use super::limit::{Allowed, Class, RateLimits};
 use super::meters::RouteMeters;
 use super::respond::{Response, bytes_response, query_param, read_body, wants_html};
-pub use super::routes::{Routes, Templates};
+use super::routes::{Matched, Missed};
+pub use super::routes::{Routes, Table};
 use crate::config::Limits;
 use crate::ids::SiteId;
 use crate::metrics::{Metrics, method_label};
@@ -46,11 +47,17 @@ pub type Render = Box<dyn Fn(&ApiError, &Asked<'_>) -> Response + Send + Sync>;
 /// under the strict one.
 pub type Limited = (Arc<RateLimits>, Vec<(Method, &'static str)>);
 
+/// The route a request matched, taken to its handler.
+struct Route {
+    index: Option<usize>,
+    param: Option<String>,
+}
+
 /// How a listener's door behaves.
 pub struct Door {
     /// `public` or `ops`, as metrics and logs name the listener.
     pub listener: &'static str,
-    pub templates: Templates,
+    pub table: Table,
     pub meters: RouteMeters,
     pub trusted_proxies: Vec<IpNet>,
     pub limits: Limits,
@@ -74,28 +81,32 @@ pub struct Door {
     pub log_addresses: bool,
 }
 
-/// The service for one connection from `peer`: the door, then `router`.
+/// The service for one connection from `peer`: the door, then its routes.
 pub fn service(
     door: Arc<Door>,
-    router: Router,
     peer: SocketAddr,
 ) -> impl tower::Service<Request<Incoming>, Response = Response, Error = Infallible, Future: Send>
 + Clone
 + Send
 + 'static {
     // What this closure holds is cloned for every request, so it holds
-    // no more than two `Arc`s and an address.
+    // no more than an `Arc` and an address.
     tower::service_fn(move |req: Request<Incoming>| {
-        let (door, router) = (Arc::clone(&door), router.clone());
-        async move { Ok(door.answer(router, req, peer).await) }
+        let door = Arc::clone(&door);
+        async move { Ok(door.answer(req, peer).await) }
     })
 }
 
 impl Door {
-    async fn answer(&self, router: Router, req: Request<Incoming>, peer: SocketAddr) -> Response {
+    async fn answer(&self, req: Request<Incoming>, peer: SocketAddr) -> Response {
         let started = Instant::now();
         let method = req.method().clone();
-        let (template, index) = self.templates.at(req.uri().path());
+        let Matched {
+            template,
+            index,
+            param,
+        } = self.table.at(req.uri().path());
+        let route = Route { index, param };
         let client = client::resolve(peer, req.headers(), &self.trusted_proxies);
         let uri = req.uri().clone();
         let asked = Asked {
@@ -112,10 +123,10 @@ impl Door {
                     .headers()
                     .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
                 let mut response = if method == Method::OPTIONS && !preflight {
-                    self.handle(router, req, client, &asked).await
+                    self.handle(route, req, client, &asked).await
                 } else {
                     let asked = &asked;
-                    self.with_cors(req, |req| self.handle(router, req, client, asked))
+                    self.with_cors(req, |req| self.handle(route, req, client, asked))
                         .await
                 };
                 if let Some(allowed) = allowed {
@@ -221,7 +232,7 @@ impl Door {
     /// client sending slowly holds its connection and nothing else.
     async fn handle(
         &self,
-        router: Router,
+        route: Route,
         req: Request<Incoming>,
         client: Client,
         asked: &Asked<'_>,
@@ -229,6 +240,9 @@ impl Door {
         let limits = &self.limits;
         let (mut parts, body) = req.into_parts();
         parts.extensions.insert(client);
+        if let Some(param) = route.param {
+            parts.extensions.insert(Param(Some(param)));
+        }
         let body = if !self.read_body {
             Body::new(body)
         } else if matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
@@ -247,26 +261,29 @@ impl Door {
             }
         };
         let method = parts.method.clone();
-        let req = Request::from_parts(parts, body);
-        // On the heap: the routes' future is kilobytes, and every layer
-        // above (timeout, CORS, hyper's connection) would otherwise copy it.
+        let reply = match self
+            .table
+            .call(route.index, Request::from_parts(parts, body))
+        {
+            Ok(reply) => reply,
+            Err(Missed::NotFound) => return (self.render)(&ApiError::NotFound, asked),
+            Err(Missed::NotAllowed(allow)) => return self.not_allowed(allow, &method, asked),
+        };
+        // The handler's future is already on the heap; so is this one,
+        // which every layer above (timeout, CORS, hyper's connection)
+        // would otherwise copy.
         let admitted = Box::pin(async {
             let _turn = match &self.admission {
                 Some(admission) => Some(admission.enter().await),
                 None => None,
             };
-            // A router is always ready: called without asking.
-            let mut router = router;
-            match router.call(req).await {
-                Ok(response) => response,
-                Err(never) => match never {},
-            }
+            reply.await
         });
         let response = match tokio::time::timeout(self.deadline(asked.template), admitted).await {
             Ok(response) => response,
             Err(_) => return self.json(&ApiError::RequestTimeout, asked),
         };
-        self.finish(response, &method, asked)
+        self.finish(response, asked)
     }
 
     /// How long a request to `template` may take.
@@ -278,8 +295,8 @@ impl Door {
         }
     }
 
-    /// Renders a refusal the routes answered, and axum's `405` as ours.
-    fn finish(&self, response: Response, method: &Method, asked: &Asked<'_>) -> Response {
+    /// Renders a refusal the routes answered.
+    fn finish(&self, response: Response, asked: &Asked<'_>) -> Response {
         if let Some(Refused(error)) = response.extensions().get::<Refused>() {
             let error = Arc::clone(error);
             let mut rendered = (self.render)(&error, asked);
@@ -292,10 +309,12 @@ impl Door {
             }
             return rendered;
         }
-        if response.status() != StatusCode::METHOD_NOT_ALLOWED {
-            return response;
-        }
-        let allow = allow_list(response.headers());
+        response
+    }
+
+    /// A method the route does not answer: `OPTIONS` is told which it
+    /// does, with `204`; anything else is refused `405`.
+    fn not_allowed(&self, allow: String, method: &Method, asked: &Asked<'_>) -> Response {
         if *method == Method::OPTIONS {
             let mut answer = bytes_response(
                 StatusCode::NO_CONTENT,
@@ -345,24 +364,6 @@ fn number(n: u32) -> HeaderValue {
     }
 }
 
-/// The methods a route takes, from axum's `Allow`, as we write them:
-/// `GET, HEAD, POST`.
-fn allow_list(headers: &HeaderMap) -> String {
-    let given: Vec<String> = headers
-        .get(header::ALLOW)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .split(',')
-        .map(|m| m.trim().to_ascii_uppercase())
-        .filter(|m| !m.is_empty())
-        .collect();
-    ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH"]
-        .into_iter()
-        .filter(|m| given.iter().any(|g| g == m))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -372,17 +373,5 @@ mod tests {
         for n in [0, 7, 10, 59, 100, 1023, 1024, 4_294_967_295] {
             assert_eq!(number(n), HeaderValue::from(n));
         }
-    }
-
-    #[test]
-    fn allow_is_written_in_one_order() {
-        let mut headers = HeaderMap::new();
-        headers.insert(header::ALLOW, HeaderValue::from_static("POST,GET,HEAD"));
-        assert_eq!(allow_list(&headers), "GET, HEAD, POST");
-        headers.insert(
-            header::ALLOW,
-            HeaderValue::from_static("GET,HEAD,PUT,DELETE"),
-        );
-        assert_eq!(allow_list(&headers), "GET, HEAD, PUT, DELETE");
     }
 }

@@ -1,5 +1,6 @@
 //! What a route takes from its request without copying it: the body the
-//! door already read, and the headers moved out of the request. axum's own
+//! door already read, the headers moved out of the request, and the path
+//! parameter the door matched. axum's own
 //! `Bytes` extractor reads a body the door has read once more, and its
 //! `HeaderMap` extractor copies every header; on the busiest routes each
 //! costs more than the route's own work.
@@ -46,5 +47,19 @@ impl<S: Send + Sync> FromRequestParts<S> for Headers {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Infallible> {
         Ok(Headers(std::mem::take(&mut parts.headers)))
+    }
+}
+
+/// The route's path parameter (the `{id}` of `/v1/polls/{id}`) as the
+/// door matched it, percent-decoded: `None` when the route has none or
+/// the path's is not UTF-8.
+#[derive(Clone)]
+pub struct Param(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Param {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Infallible> {
+        Ok(parts.extensions.remove::<Param>().unwrap_or(Param(None)))
     }
 }

@@ -1,64 +1,202 @@
 //! A listener's routes as they are declared: documented operations (a
-//! handler with its `#[utoipa::path]`, through `routes!`) and pages for
-//! people, each template noted once, so the door can match a request's
-//! route before the router does and name it in metrics and logs.
+//! handler with its `#[utoipa::path]`, through [`endpoints!`]) and pages
+//! for people, each template noted once; and the table the door answers
+//! from, matching a request's path once.
+//!
+//! The table calls each handler through axum's [`Handler`] (its
+//! extractors and responses are axum's), but chooses it itself: axum's
+//! router would match the path the door has matched already, and clones
+//! a boxed service for every request it routes.
 
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use axum::extract::Request;
+use axum::handler::Handler;
+use http::{HeaderValue, Method, header};
+use http_body::Body as _;
 use parking_lot::Mutex;
 use std::collections::HashSet;
-
-use axum::Router;
-use axum::routing::MethodRouter;
-use utoipa::openapi::OpenApi;
+use utoipa::openapi::{OpenApi, PathItem};
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
 
-use super::error::ApiError;
+use super::respond::Response;
 
-/// A listener's routes as they are declared: documented ones (a handler
-/// with its `#[utoipa::path]`, through `routes!`) and pages for people
-/// (the console), each template noted once for matching and metrics.
+/// What a handler answers, later.
+pub type Reply = Pin<Box<dyn Future<Output = Response> + Send>>;
+
+/// A handler, its state still to be given.
+type Unbound<S> = Arc<dyn Fn(Request, S) -> Reply + Send + Sync>;
+
+/// A handler with its state.
+type Call = Box<dyn Fn(Request) -> Reply + Send + Sync>;
+
+/// Documented operations on one path, as [`endpoints!`] declares them:
+/// each handler with its document.
+pub struct Endpoints<S> {
+    docs: Vec<UtoipaMethodRouter<S>>,
+    handlers: Vec<(String, Method, Unbound<S>)>,
+}
+
+impl<S: Clone + Send + Sync + 'static> Default for Endpoints<S> {
+    fn default() -> Self {
+        Self {
+            docs: Vec::new(),
+            handlers: Vec::new(),
+        }
+    }
+}
+
+impl<S: Clone + Send + Sync + 'static> Endpoints<S> {
+    /// `handler`, answering what `doc` (its `routes!`) says: its path and
+    /// methods.
+    pub fn with<H, T>(mut self, doc: UtoipaMethodRouter<S>, handler: H) -> Self
+    where
+        H: Handler<T, S, Future = Reply>,
+        T: 'static,
+    {
+        let unbound: Unbound<S> = Arc::new(move |req, state| handler.clone().call(req, state));
+        for (path, item) in &doc.1.paths {
+            for method in methods(item) {
+                self.handlers
+                    .push((path.clone(), method, Arc::clone(&unbound)));
+            }
+        }
+        self.docs.push(doc);
+        self
+    }
+
+    /// The same operations under other templates (`rename` of each).
+    pub fn renamed(mut self, rename: impl Fn(&str) -> String) -> Self {
+        for doc in &mut self.docs {
+            for (template, item) in std::mem::take(&mut doc.1.paths) {
+                doc.1.paths.insert(rename(&template), item);
+            }
+        }
+        for (template, _, _) in &mut self.handlers {
+            *template = rename(template);
+        }
+        self
+    }
+}
+
+/// Handlers with their documents (`#[utoipa::path]`), each answering the
+/// path and methods its document declares.
+macro_rules! endpoints {
+    ($($handler:path),+ $(,)?) => {
+        $crate::edge::routes::Endpoints::default()
+            $(.with(::utoipa_axum::routes!($handler), $handler))+
+    };
+}
+pub(crate) use endpoints;
+
+/// The methods a documented path item answers.
+fn methods(item: &PathItem) -> Vec<Method> {
+    [
+        (&item.get, Method::GET),
+        (&item.head, Method::HEAD),
+        (&item.post, Method::POST),
+        (&item.put, Method::PUT),
+        (&item.delete, Method::DELETE),
+        (&item.patch, Method::PATCH),
+        (&item.options, Method::OPTIONS),
+        (&item.trace, Method::TRACE),
+    ]
+    .into_iter()
+    .filter(|(operation, _)| operation.is_some())
+    .map(|(_, method)| method)
+    .collect()
+}
+
+/// A listener's routes as they are declared: documented ones (through
+/// [`endpoints!`]) and pages for people (the console), left out of the
+/// document.
 pub struct Routes<S> {
-    router: OpenApiRouter<S>,
-    templates: Vec<&'static str>,
+    document: OpenApiRouter<S>,
+    handlers: Vec<(&'static str, Method, Unbound<S>)>,
 }
 
 impl<S: Clone + Send + Sync + 'static> Default for Routes<S> {
     fn default() -> Self {
         Self {
-            router: OpenApiRouter::new(),
-            templates: Vec::new(),
+            document: OpenApiRouter::new(),
+            handlers: Vec::new(),
         }
     }
 }
 
 impl<S: Clone + Send + Sync + 'static> Routes<S> {
     /// Documented operations, all on one path.
-    pub fn api(mut self, routes: UtoipaMethodRouter<S>) -> Self {
-        self.templates
-            .extend(routes.1.paths.keys().map(|p| intern(p)));
-        self.router = self.router.routes(routes);
+    pub fn api(mut self, endpoints: Endpoints<S>) -> Self {
+        for doc in endpoints.docs {
+            self.document = self.document.routes(doc);
+        }
+        self.handlers.extend(
+            endpoints
+                .handlers
+                .into_iter()
+                .map(|(template, method, call)| (intern(&template), method, call)),
+        );
         self
     }
 
-    /// A page for people, left out of the API document.
-    pub fn page(mut self, template: &'static str, route: MethodRouter<S>) -> Self {
-        self.templates.push(template);
-        self.router = self.router.route(template, route);
+    /// A page for people, answering `methods`, left out of the document.
+    pub fn page(
+        mut self,
+        template: &'static str,
+        methods: &[Method],
+        handler: impl Fn(Request, S) -> Reply + Send + Sync + 'static,
+    ) -> Self {
+        let unbound: Unbound<S> = Arc::new(handler);
+        for method in methods {
+            self.handlers
+                .push((template, method.clone(), Arc::clone(&unbound)));
+        }
         self
     }
 
-    /// The document of the documented routes, without building a router.
+    /// The document of the documented routes.
     pub fn document(self) -> OpenApi {
-        self.router.into_openapi()
+        self.document.into_openapi()
     }
 
-    /// The router, its document, and the templates it answers.
-    pub fn finish(self, state: S) -> (Router, OpenApi, Vec<&'static str>) {
-        let (router, api) = self
-            .router
-            .fallback(|| async { ApiError::NotFound })
-            .with_state(state)
-            .split_for_parts();
-        (router, api, self.templates)
+    /// The table the door answers from, and the document.
+    pub fn finish(self, state: S) -> (Table, OpenApi) {
+        let mut table = Table {
+            matcher: matchit::Router::new(),
+            routes: Vec::new(),
+        };
+        for (template, method, unbound) in self.handlers {
+            let index = match table.routes.iter().position(|r| r.template == template) {
+                Some(index) => index,
+                None => {
+                    table
+                        .matcher
+                        .insert(template, table.routes.len())
+                        .unwrap_or_else(|e| panic!("route {template}: {e}"));
+                    table.routes.push(Route {
+                        template,
+                        calls: Vec::new(),
+                        allow: String::new(),
+                    });
+                    table.routes.len() - 1
+                }
+            };
+            let route = &mut table.routes[index];
+            assert!(
+                route.calls.iter().all(|(m, _)| *m != method),
+                "route {template}: {method} declared twice"
+            );
+            let state = state.clone();
+            route
+                .calls
+                .push((method, Box::new(move |req| unbound(req, state.clone()))));
+        }
+        for route in &mut table.routes {
+            route.allow = allow(&route.calls);
+        }
+        (table, self.document.into_openapi())
     }
 }
 
@@ -78,31 +216,114 @@ fn intern(template: &str) -> &'static str {
     }
 }
 
-/// The templates of a listener, matched once per request.
-pub struct Templates {
-    router: matchit::Router<usize>,
-    templates: Vec<&'static str>,
+/// One template's handlers, by method.
+struct Route {
+    template: &'static str,
+    calls: Vec<(Method, Call)>,
+    /// The methods it answers, as `Allow` says them (`GET, HEAD, POST`).
+    allow: String,
 }
 
-impl Templates {
-    pub fn new(templates: &[&'static str]) -> Self {
-        let mut router = matchit::Router::new();
-        for (i, template) in templates.iter().enumerate() {
-            // The same template with other methods is one route.
-            let _ = router.insert(*template, i);
-        }
-        Self {
-            router,
-            templates: templates.to_vec(),
+/// The methods `calls` answer, in one order; `HEAD` wherever `GET` is.
+fn allow(calls: &[(Method, Call)]) -> String {
+    let answers = |m: &Method| calls.iter().any(|(c, _)| c == m);
+    [
+        Method::GET,
+        Method::HEAD,
+        Method::POST,
+        Method::PUT,
+        Method::DELETE,
+        Method::PATCH,
+    ]
+    .iter()
+    .filter(|m| answers(m) || (**m == Method::HEAD && answers(&Method::GET)))
+    .map(Method::as_str)
+    .collect::<Vec<_>>()
+    .join(", ")
+}
+
+/// A listener's routes, matched once per request.
+pub struct Table {
+    matcher: matchit::Router<usize>,
+    routes: Vec<Route>,
+}
+
+/// The route a request's path matched.
+pub struct Matched {
+    /// The template, or `unmatched`.
+    pub template: &'static str,
+    pub index: Option<usize>,
+    /// The template's parameter (`{id}`) as the path gave it,
+    /// percent-decoded; `None` when it has none, or it is not UTF-8.
+    pub param: Option<String>,
+}
+
+/// Why a matched path has no handler for a request.
+pub enum Missed {
+    NotFound,
+    /// The methods the route answers, as `Allow` says them.
+    NotAllowed(String),
+}
+
+impl Table {
+    /// The templates, in the order of [`Matched::index`].
+    pub fn templates(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.routes.iter().map(|r| r.template)
+    }
+
+    /// The route `path` matches.
+    pub fn at(&self, path: &str) -> Matched {
+        match self.matcher.at(path) {
+            Ok(found) => Matched {
+                template: self.routes[*found.value].template,
+                index: Some(*found.value),
+                param: found.params.iter().next().and_then(|(_, raw)| {
+                    percent_encoding::percent_decode_str(raw)
+                        .decode_utf8()
+                        .ok()
+                        .map(|decoded| decoded.into_owned())
+                }),
+            },
+            Err(_) => Matched {
+                template: "unmatched",
+                index: None,
+                param: None,
+            },
         }
     }
 
-    /// The template `path` matches, and its index; `unmatched` otherwise.
-    pub(super) fn at(&self, path: &str) -> (&'static str, Option<usize>) {
-        match self.router.at(path) {
-            Ok(found) => (self.templates[*found.value], Some(*found.value)),
-            Err(_) => ("unmatched", None),
+    /// Calls the handler of the route at `index` for `req`'s method
+    /// (`HEAD` as `GET` where the route does not name it): an answer to
+    /// `HEAD` keeps its length and loses its body, as axum's router does.
+    pub fn call(&self, index: Option<usize>, req: Request) -> Result<Reply, Missed> {
+        let route = index
+            .and_then(|i| self.routes.get(i))
+            .ok_or(Missed::NotFound)?;
+        let method = req.method();
+        let found = route.calls.iter().find(|(m, _)| m == method).or_else(|| {
+            (*method == Method::HEAD)
+                .then(|| route.calls.iter().find(|(m, _)| *m == Method::GET))
+                .flatten()
+        });
+        let Some((_, handler)) = found else {
+            return Err(Missed::NotAllowed(route.allow.clone()));
+        };
+        if *method != Method::HEAD {
+            return Ok(handler(req));
         }
+        let reply = handler(req);
+        Ok(Box::pin(async move {
+            let mut response = reply.await;
+            if !response.headers().contains_key(header::CONTENT_LENGTH)
+                && let Some(length) = response.body().size_hint().exact()
+            {
+                response
+                    .headers_mut()
+                    .insert(header::CONTENT_LENGTH, HeaderValue::from(length));
+            }
+            *response.body_mut() = axum::body::Body::empty();
+            response
+        }))
     }
 }
 
@@ -110,12 +331,71 @@ impl Templates {
 mod tests {
     use super::*;
 
+    fn answer(_: Request, _: ()) -> Reply {
+        Box::pin(async { Response::new(axum::body::Body::from("answered")) })
+    }
+
+    fn table() -> Table {
+        Routes::<()>::default()
+            .page("/v1/polls/{id}", &[Method::GET], answer)
+            .page("/v1/polls/{id}/votes", &[Method::POST], answer)
+            .page("/v1/polls/{id}", &[Method::PUT], answer)
+            .finish(())
+            .0
+    }
+
+    fn request(method: Method) -> Request {
+        Request::builder()
+            .method(method)
+            .body(axum::body::Body::empty())
+            .unwrap()
+    }
+
     #[test]
     fn templates_match_once_and_name_the_rest_unmatched() {
-        let t = Templates::new(&["/v1/polls/{id}", "/v1/polls/{id}/votes", "/v1/polls/{id}"]);
-        assert_eq!(t.at("/v1/polls/x/votes"), ("/v1/polls/{id}/votes", Some(1)));
-        assert_eq!(t.at("/v1/polls/x"), ("/v1/polls/{id}", Some(0)));
-        assert_eq!(t.at("/nope"), ("unmatched", None));
+        let t = table();
+        let votes = t.at("/v1/polls/x%20y/votes");
+        assert_eq!(votes.template, "/v1/polls/{id}/votes");
+        assert_eq!(votes.index, Some(1));
+        assert_eq!(votes.param.as_deref(), Some("x y"));
+        let poll = t.at("/v1/polls/x");
+        assert_eq!((poll.template, poll.index), ("/v1/polls/{id}", Some(0)));
+        assert_eq!(t.at("/v1/polls/%FF").param, None);
+        let nope = t.at("/nope");
+        assert_eq!(
+            (nope.template, nope.index, nope.param),
+            ("unmatched", None, None)
+        );
+        assert_eq!(
+            t.templates().collect::<Vec<_>>(),
+            ["/v1/polls/{id}", "/v1/polls/{id}/votes"]
+        );
         assert!(std::ptr::eq(intern("/a"), intern(&String::from("/a"))));
+    }
+
+    #[tokio::test]
+    async fn a_route_answers_its_methods_and_head_as_get_without_a_body() {
+        let t = table();
+        let got = t.call(Some(0), request(Method::GET)).ok().unwrap().await;
+        assert_eq!(
+            axum::body::to_bytes(got.into_body(), 100).await.unwrap(),
+            "answered"
+        );
+        let head = t.call(Some(0), request(Method::HEAD)).ok().unwrap().await;
+        assert_eq!(head.headers()[header::CONTENT_LENGTH], "8");
+        assert!(
+            axum::body::to_bytes(head.into_body(), 100)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        match t.call(Some(0), request(Method::POST)) {
+            Err(Missed::NotAllowed(allow)) => assert_eq!(allow, "GET, HEAD, PUT"),
+            _ => panic!("POST is not a method of /v1/polls/{{id}}"),
+        }
+        assert!(matches!(
+            t.call(None, request(Method::GET)),
+            Err(Missed::NotFound)
+        ));
     }
 }

@@ -13,11 +13,11 @@ use std::sync::Arc;
 
 use axum::extract::FromRef;
 use http::{HeaderValue, header};
-use utoipa_axum::routes;
 
 use crate::edge::doc::Document;
 use crate::edge::door::{Asked, Render, Routes};
 use crate::edge::respond::Response;
+use crate::edge::routes::endpoints;
 use crate::lang::Lang;
 use admin::AdminApi;
 use console::Console;
@@ -82,37 +82,40 @@ pub fn routes() -> Routes<Ops> {
     use admin::polls::*;
     use health::*;
     let documented = Routes::default()
-        .api(routes!(get_metrics))
-        .api(routes!(get_health))
-        .api(routes!(get_ready))
-        .api(routes!(health::get_openapi))
-        .api(routes!(list_polls, create_poll))
-        .api(routes!(get_poll, put_poll, delete_poll))
-        .api(routes!(close_poll))
-        .api(routes!(reopen_poll))
-        .api(routes!(archive_poll))
-        .api(routes!(admin::drafts::publish_poll))
-        .api(routes!(ballots_per_day))
-        .api(routes!(poll_results))
-        .api(routes!(admin::baseline::put_baseline))
-        .api(routes!(visits_per_day))
-        .api(routes!(visits_per_month))
-        .api(routes!(pages_per_day))
-        .api(routes!(top_pages))
-        .api(routes!(import_visits))
-        .api(routes!(audit_log))
-        .api(routes!(
+        .api(endpoints!(get_metrics))
+        .api(endpoints!(get_health))
+        .api(endpoints!(get_ready))
+        .api(endpoints!(health::get_openapi))
+        .api(endpoints!(list_polls, create_poll))
+        .api(endpoints!(get_poll, put_poll, delete_poll))
+        .api(endpoints!(close_poll))
+        .api(endpoints!(reopen_poll))
+        .api(endpoints!(archive_poll))
+        .api(endpoints!(admin::drafts::publish_poll))
+        .api(endpoints!(ballots_per_day))
+        .api(endpoints!(poll_results))
+        .api(endpoints!(admin::baseline::put_baseline))
+        .api(endpoints!(visits_per_day))
+        .api(endpoints!(visits_per_month))
+        .api(endpoints!(pages_per_day))
+        .api(endpoints!(top_pages))
+        .api(endpoints!(import_visits))
+        .api(endpoints!(audit_log))
+        .api(endpoints!(
             admin::sites::list_sites,
             admin::define::create_site
         ))
-        .api(routes!(admin::define::put_site, admin::define::delete_site))
-        .api(routes!(admin::sites::sites_visits_per_day))
-        .api(routes!(admin::sites::removed_sites))
-        .api(routes!(admin::backup::get_backup));
+        .api(endpoints!(
+            admin::define::put_site,
+            admin::define::delete_site
+        ))
+        .api(endpoints!(admin::sites::sites_visits_per_day))
+        .api(endpoints!(admin::sites::removed_sites))
+        .api(endpoints!(admin::backup::get_backup));
     console::PAGES
         .iter()
         .fold(documented, |routes, (template, page, takes)| {
-            routes.page(template, console::route(*page, *takes))
+            routes.page(template, takes.methods(), console::route(*page, *takes))
         })
 }
 

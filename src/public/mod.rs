@@ -17,12 +17,12 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 use http::{HeaderValue, Method, header};
 use tower_http::cors::{AllowCredentials, AllowOrigin, CorsLayer};
-use utoipa_axum::routes;
 
 use crate::edge::doc::Document;
 use crate::edge::door::{Asked, Render, Routes};
 use crate::edge::origin::CorsOrigins;
 use crate::edge::respond::Response;
+use crate::edge::routes::endpoints;
 use crate::edge::visitor::VISITOR_HEADER;
 use counter::CounterApi;
 use pages::{Depth, Look, error_page};
@@ -82,29 +82,29 @@ pub fn routes() -> Routes<Public> {
     use polls::*;
     assets::prepare();
     Routes::default()
-        .api(routes!(get_home))
-        .api(routes!(get_archive_page))
-        .api(routes!(post_hit))
-        .api(routes!(get_counter))
-        .api(routes!(get_counter_badge))
-        .api(routes!(get_pixel))
-        .api(routes!(get_widget))
-        .api(pinned(routes!(get_widget_versioned)))
-        .api(routes!(get_solver))
-        .api(pinned(routes!(get_solver_versioned)))
-        .api(routes!(get_demo))
-        .api(routes!(get_demo_stylesheet))
-        .api(routes!(get_favicon))
-        .api(routes!(get_archive))
-        .api(routes!(get_poll))
-        .api(routes!(votes::post_vote))
-        .api(routes!(get_results))
-        .api(routes!(live::get_events))
-        .api(routes!(get_challenge))
-        .api(routes!(get_poll_page, post_poll_form))
-        .api(routes!(get_results_page))
-        .api(routes!(get_pages_stylesheet))
-        .api(routes!(get_openapi))
+        .api(endpoints!(get_home))
+        .api(endpoints!(get_archive_page))
+        .api(endpoints!(post_hit))
+        .api(endpoints!(get_counter))
+        .api(endpoints!(get_counter_badge))
+        .api(endpoints!(get_pixel))
+        .api(endpoints!(get_widget))
+        .api(pinned(endpoints!(get_widget_versioned)))
+        .api(endpoints!(get_solver))
+        .api(pinned(endpoints!(get_solver_versioned)))
+        .api(endpoints!(get_demo))
+        .api(endpoints!(get_demo_stylesheet))
+        .api(endpoints!(get_favicon))
+        .api(endpoints!(get_archive))
+        .api(endpoints!(get_poll))
+        .api(endpoints!(votes::post_vote))
+        .api(endpoints!(get_results))
+        .api(endpoints!(live::get_events))
+        .api(endpoints!(get_challenge))
+        .api(endpoints!(get_poll_page, post_poll_form))
+        .api(endpoints!(get_results_page))
+        .api(endpoints!(get_pages_stylesheet))
+        .api(endpoints!(get_openapi))
 }
 
 /// tally's HTML pages: a browser is answered a refusal as a page there.

@@ -12,7 +12,7 @@ use super::pages::Look;
 use super::params::{FirstPartyId, Poll, PollSite, VisitorCookie};
 use crate::edge::client::Client;
 use crate::edge::error::ApiError;
-use crate::edge::extract::Headers;
+use crate::edge::extract::{Headers, Param};
 use crate::edge::origin::{Origins, claimed_origin, own_origin};
 use crate::edge::paging::{PagingParams, paging};
 use crate::edge::poll_json::{PollBody, ResultsBody};
@@ -55,15 +55,9 @@ pub struct PollPath(pub PollId);
 impl<S: Send + Sync> axum::extract::FromRequestParts<S> for PollPath {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut http::request::Parts,
-        state: &S,
-    ) -> Result<Self, ApiError> {
-        let axum::extract::Path(raw) =
-            axum::extract::Path::<String>::from_request_parts(parts, state)
-                .await
-                .map_err(|_| ApiError::PollNotFound)?;
-        poll_id(&raw).map(PollPath)
+    async fn from_request_parts(parts: &mut http::request::Parts, _: &S) -> Result<Self, ApiError> {
+        let Param(raw) = parts.extensions.remove::<Param>().unwrap_or(Param(None));
+        poll_id(&raw.ok_or(ApiError::PollNotFound)?).map(PollPath)
     }
 }
 

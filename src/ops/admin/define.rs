@@ -7,13 +7,13 @@
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use http::{HeaderMap, StatusCode};
 
 use super::sites::{SiteBody, site_body};
 use super::{AdminApi, EditSites, Signed, json_body};
 use crate::edge::error::ApiError;
+use crate::edge::extract::Param;
 use crate::edge::respond::{Response, json_response};
 use crate::ids::SiteId;
 use crate::refusals;
@@ -105,14 +105,13 @@ pub async fn create_site(
 )]
 pub async fn put_site(
     State(api): State<Arc<AdminApi>>,
-    path: Result<Path<String>, PathRejection>,
+    Param(path): Param,
     signed: Signed<EditSites>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
     let id = path
-        .ok()
-        .and_then(|Path(raw)| SiteId::parse(&raw).ok())
+        .and_then(|raw| SiteId::parse(&raw).ok())
         .ok_or(ApiError::SiteNotFound)?;
     let spec = spec(&headers, body).await?;
     let def = api.book.edit(&id, spec, &signed.who, &signed.grant).await?;
@@ -136,12 +135,11 @@ pub async fn put_site(
 )]
 pub async fn delete_site(
     State(api): State<Arc<AdminApi>>,
-    path: Result<Path<String>, PathRejection>,
+    Param(path): Param,
     signed: Signed<EditSites>,
 ) -> Result<Response, ApiError> {
     let id = path
-        .ok()
-        .and_then(|Path(raw)| SiteId::parse(&raw).ok())
+        .and_then(|raw| SiteId::parse(&raw).ok())
         .ok_or(ApiError::SiteNotFound)?;
     let def = api.book.delete(&id, &signed.who, &signed.grant).await?;
     Ok(json_response(StatusCode::OK, &site_body(&def, true)))

@@ -17,13 +17,12 @@ pub mod sites;
 
 use std::sync::Arc;
 
-use axum::extract::Path;
-use axum::extract::rejection::PathRejection;
 use http::HeaderMap;
 
 use crate::edge::auth::{Refused, SignIn};
 use crate::edge::client::Client;
 use crate::edge::error::ApiError;
+use crate::edge::extract::Param;
 use crate::edge::poll_json::{PollBody, ResultsBody};
 use crate::edge::respond::{json_object, media_type_is, read_body};
 use crate::editing::{EditError, Editing, Editings};
@@ -61,12 +60,11 @@ pub struct AdminApi {
 }
 
 /// A poll's id from the path, read after the token is checked.
-pub type PollPath = Result<Path<String>, PathRejection>;
+pub type PollPath = Param;
 
 /// The poll a path names; a malformed id names no poll.
-pub fn poll_id(path: PollPath) -> Result<PollId, ApiError> {
-    path.ok()
-        .and_then(|Path(raw)| PollId::parse(&raw).ok())
+pub fn poll_id(Param(raw): PollPath) -> Result<PollId, ApiError> {
+    raw.and_then(|raw| PollId::parse(&raw).ok())
         .ok_or(ApiError::PollNotFound)
 }
 

@@ -5,13 +5,16 @@
 
 use std::sync::Arc;
 
-use axum::extract::{FromRef, FromRequestParts, Path, Request, State};
-use axum::routing::{MethodRouter, get, post};
+use axum::extract::{FromRef, Request, State};
+use axum::handler::Handler;
+use http::Method;
 
 use super::layout::see_other;
 use super::{Console, Page};
 use crate::edge::client::Client;
+use crate::edge::extract::Param;
 use crate::edge::respond::{Response, query_param};
+use crate::edge::routes::Reply;
 use crate::roles::Need;
 use crate::roles::Need::{EditPolls, Open, Read};
 
@@ -24,6 +27,15 @@ pub enum Takes {
 }
 
 impl Takes {
+    /// The methods the page answers (`HEAD` as `GET`).
+    pub fn methods(self) -> &'static [Method] {
+        match self {
+            Takes::Get(_) => &[Method::GET],
+            Takes::Post(_) => &[Method::POST],
+            Takes::GetPost(..) => &[Method::GET, Method::POST],
+        }
+    }
+
     /// What `method` needs here; `None` if the page does not take it.
     pub fn need(self, method: &http::Method) -> Option<Need> {
         match (self, method.as_str()) {
@@ -183,23 +195,19 @@ pub fn send_to_console(uri: &http::Uri) -> Response {
     see_other(&page)
 }
 
-/// The route of `page`, taking `takes`.
-pub fn route<S>(page: Page, takes: Takes) -> MethodRouter<S>
+/// The handler of `page`, for the methods `takes` names.
+pub fn route<S>(page: Page, takes: Takes) -> impl Fn(Request, S) -> Reply + Send + Sync + 'static
 where
     S: Clone + Send + Sync + 'static,
     Arc<Console>: FromRef<S>,
 {
     let handler = move |State(console): State<Arc<Console>>, client: Client, req: Request| async move {
-        // The router sends only the methods `takes` names (HEAD as GET);
+        // The table sends only the methods `takes` names (HEAD as GET);
         // anything else needs the most.
         let need = takes.need(req.method()).unwrap_or(Need::Operate);
         answer(&console, page, need, client, req).await
     };
-    match takes {
-        Takes::Get(_) => get(handler),
-        Takes::Post(_) => post(handler),
-        Takes::GetPost(..) => get(handler).post(handler),
-    }
+    move |req, state| Handler::call(handler, req, state)
 }
 
 async fn answer(
@@ -210,10 +218,7 @@ async fn answer(
     req: Request,
 ) -> Response {
     let (mut parts, body) = req.into_parts();
-    let id = Path::<String>::from_request_parts(&mut parts, &())
-        .await
-        .ok()
-        .map(|Path(id)| id);
+    let id = parts.extensions.remove::<Param>().and_then(|Param(id)| id);
     let req = Request::from_parts(parts, body);
     console.handle(page, need, id.as_deref(), req, client).await
 }

@@ -8,10 +8,10 @@ mod encoded;
 
 use std::sync::{Arc, LazyLock};
 
+use crate::edge::routes::Endpoints;
 use axum::extract::State;
 use http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use utoipa::openapi::OpenApi;
-use utoipa_axum::router::UtoipaMethodRouter;
 
 use crate::edge::doc::Document;
 use crate::edge::respond::{Response, bytes_response, query_param};
@@ -77,12 +77,8 @@ const VERSIONED: [(&str, &LazyLock<Asset>); 2] = [("widget", &WIDGET), ("solver"
 /// `routes` (a versioned name's operation) under the current version's
 /// name: the router matches whole segments, so each name is its own
 /// route, known once the assets are hashed at start.
-pub fn pinned<S>(routes: UtoipaMethodRouter<S>) -> UtoipaMethodRouter<S> {
-    let (schemas, mut paths, router) = routes;
-    for (template, item) in std::mem::take(&mut paths.paths) {
-        paths.paths.insert(routed(&template), item);
-    }
-    (schemas, paths, router)
+pub fn pinned<S: Clone + Send + Sync + 'static>(endpoints: Endpoints<S>) -> Endpoints<S> {
+    endpoints.renamed(routed)
 }
 
 /// The name a versioned template is routed under now.
