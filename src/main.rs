@@ -10,26 +10,7 @@ use tally::config::{ArgsError, Command, ConfigError, Settings};
 
 mod data;
 
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-/// mimalloc's `mi_option_purge_delay` (its place in `mi_option_t` of
-/// mimalloc 3's `mimalloc.h`), which libmimalloc-sys does not name.
-const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
-
-/// Memory freed goes back to the system at once rather than 10 to 100 ms
-/// later: under a flood of hits the peak is 59 MiB instead of 74, for a
-/// few per cent of the rate. `MIMALLOC_PURGE_DELAY` still decides when set.
-fn purge_at_once() {
-    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
-        // SAFETY: sets one of mimalloc's options, which it reads
-        // atomically; no memory is touched.
-        unsafe { libmimalloc_sys::mi_option_set(PURGE_DELAY, 0) };
-    }
-}
-
 fn main() -> ExitCode {
-    purge_at_once();
     match run() {
         Ok(code) => code,
         Err(ArgsError::Usage(e)) => {
