@@ -23,7 +23,7 @@ use super::error::{ApiError, Refused};
 use super::extract::Param;
 use super::limit::{Allowed, Class, RateLimits};
 use super::meters::RouteMeters;
-use super::respond::{Response, bytes_response, query_param, read_body, wants_html};
+use super::respond::{Response, bytes_response, query_param, read_body};
 use super::routes::{Matched, Missed};
 pub use super::routes::{Routes, Table};
 use crate::config::Limits;
@@ -36,8 +36,17 @@ use crate::telemetry::{Refusal, Refusals};
 pub struct Asked<'a> {
     pub template: &'static str,
     pub uri: &'a Uri,
+    /// The request's `Accept`, read only when a refusal is rendered.
+    pub accept: Option<&'a HeaderValue>,
+}
+
+impl Asked<'_> {
     /// The client would rather read HTML.
-    pub html: bool,
+    pub fn html(&self) -> bool {
+        self.accept
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|accept| accept.contains("text/html"))
+    }
 }
 
 /// Renders a refusal for a request.
@@ -109,10 +118,11 @@ impl Door {
         let route = Route { index, param };
         let client = client::resolve(peer, req.headers(), &self.trusted_proxies);
         let uri = req.uri().clone();
+        let accept = req.headers().get(header::ACCEPT).cloned();
         let asked = Asked {
             template,
             uri: &uri,
-            html: wants_html(req.headers()),
+            accept: accept.as_ref(),
         };
         let mut response = match self.limit(template, &method, client, &asked) {
             Err(refused) => self.with_cors(req, |_| async { *refused }).await,
@@ -239,7 +249,6 @@ impl Door {
     ) -> Response {
         let limits = &self.limits;
         let (mut parts, body) = req.into_parts();
-        parts.extensions.insert(client);
         if let Some(param) = route.param {
             parts.extensions.insert(Param(Some(param)));
         }
@@ -269,16 +278,14 @@ impl Door {
             Err(Missed::NotFound) => return (self.render)(&ApiError::NotFound, asked),
             Err(Missed::NotAllowed(allow)) => return self.not_allowed(allow, &method, asked),
         };
-        // The handler's future is already on the heap; so is this one,
-        // which every layer above (timeout, CORS, hyper's connection)
-        // would otherwise copy.
-        let admitted = Box::pin(async {
+        // The handler's future is on the heap already: this one is small.
+        let admitted = async {
             let _turn = match &self.admission {
                 Some(admission) => Some(admission.enter().await),
                 None => None,
             };
-            reply.await
-        });
+            client::answering(client, reply).await
+        };
         let response = match tokio::time::timeout(self.deadline(asked.template), admitted).await {
             Ok(response) => response,
             Err(_) => return self.json(&ApiError::RequestTimeout, asked),
@@ -335,7 +342,7 @@ impl Door {
         (self.render)(
             error,
             &Asked {
-                html: false,
+                accept: None,
                 ..*asked
             },
         )

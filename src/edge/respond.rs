@@ -12,18 +12,16 @@ use super::error::ApiError;
 /// Every answer.
 pub type Response = axum::response::Response;
 
+/// The header values of the busiest answers, checked once when compiled:
+/// `HeaderValue::from_static` called at run time checks every byte again.
+pub const JSON: HeaderValue = HeaderValue::from_static("application/json; charset=utf-8");
+pub const NO_STORE: HeaderValue = HeaderValue::from_static("no-store");
+pub const NOSNIFF: HeaderValue = HeaderValue::from_static("nosniff");
+
 /// A JSON answer that no cache keeps.
 pub fn json_response(status: StatusCode, value: &impl Serialize) -> Response {
     let body = serde_json::to_vec(value).expect("serializing plain data cannot fail");
-    let mut response = Response::new(Body::from(body));
-    *response.status_mut() = status;
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json; charset=utf-8"),
-    );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
+    answer(status, JSON, NO_STORE, Body::from(body))
 }
 
 /// A plain answer with a content type and cache policy.
@@ -33,14 +31,25 @@ pub fn bytes_response(
     cache_control: &'static str,
     body: impl Into<Bytes>,
 ) -> Response {
-    let mut response = Response::new(Body::from(body.into()));
-    *response.status_mut() = status;
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    headers.insert(
-        header::CACHE_CONTROL,
+    let (content_type, cache_control) = (
+        HeaderValue::from_static(content_type),
         HeaderValue::from_static(cache_control),
     );
+    answer(status, content_type, cache_control, Body::from(body.into()))
+}
+
+/// An answer with a content type and cache policy.
+pub fn answer(
+    status: StatusCode,
+    content_type: HeaderValue,
+    cache_control: HeaderValue,
+    body: Body,
+) -> Response {
+    let mut response = Response::new(body);
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, content_type);
+    headers.insert(header::CACHE_CONTROL, cache_control);
     response
 }
 
@@ -93,12 +102,4 @@ pub fn query_param(query: Option<&str>, name: &str) -> Option<String> {
     form_urlencoded::parse(query?.as_bytes())
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.into_owned())
-}
-
-/// Whether the client would rather read HTML than JSON.
-pub fn wants_html(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|accept| accept.contains("text/html"))
 }

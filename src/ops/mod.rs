@@ -12,11 +12,11 @@ pub mod sheets;
 use std::sync::Arc;
 
 use axum::extract::FromRef;
-use http::{HeaderValue, header};
+use http::header;
 
 use crate::edge::doc::Document;
 use crate::edge::door::{Asked, Render, Routes};
-use crate::edge::respond::Response;
+use crate::edge::respond::{self, Response};
 use crate::edge::routes::endpoints;
 use crate::lang::Lang;
 use admin::AdminApi;
@@ -125,7 +125,7 @@ pub fn routes() -> Routes<Ops> {
 /// is sent to the console's page for it.
 pub fn render() -> Render {
     Box::new(|error, asked: &Asked<'_>| {
-        if asked.html && matches!(error, crate::edge::error::ApiError::Unauthorized) {
+        if asked.html() && matches!(error, crate::edge::error::ApiError::Unauthorized) {
             return console::send_to_console(asked.uri);
         }
         error.to_json(Lang::En)
@@ -134,8 +134,7 @@ pub fn render() -> Render {
 
 /// Headers every ops answer carries.
 pub fn secure(response: &mut Response) {
-    response.headers_mut().insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
+    response
+        .headers_mut()
+        .insert(header::X_CONTENT_TYPE_OPTIONS, respond::NOSNIFF);
 }

@@ -21,7 +21,7 @@ use tower_http::cors::{AllowCredentials, AllowOrigin, CorsLayer};
 use crate::edge::doc::Document;
 use crate::edge::door::{Asked, Render, Routes};
 use crate::edge::origin::CorsOrigins;
-use crate::edge::respond::Response;
+use crate::edge::respond::{self, Response};
 use crate::edge::routes::endpoints;
 use crate::edge::visitor::VISITOR_HEADER;
 use counter::CounterApi;
@@ -123,7 +123,7 @@ pub fn strict() -> Vec<(Method, &'static str)> {
 pub fn render(look: Arc<Look>) -> Render {
     Box::new(move |error, asked: &Asked<'_>| {
         let lang = look.lang(asked.uri.query());
-        if asked.html && PAGES.contains(&asked.template) {
+        if asked.html() && PAGES.contains(&asked.template) {
             let here = (lang, asked.uri.query());
             error_page(&look, here, Depth::of(asked.template), error)
         } else {
@@ -132,18 +132,14 @@ pub fn render(look: Arc<Look>) -> Render {
     })
 }
 
+const NO_REFERRER: HeaderValue = HeaderValue::from_static("no-referrer");
+
 /// Headers every public answer carries.
 pub fn secure(response: &mut Response) {
     let headers = response.headers_mut();
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, respond::NOSNIFF);
     if !headers.contains_key(header::REFERRER_POLICY) {
-        headers.insert(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("no-referrer"),
-        );
+        headers.insert(header::REFERRER_POLICY, NO_REFERRER);
     }
 }
 
