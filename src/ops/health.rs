@@ -223,7 +223,7 @@ mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn liveness_is_the_json_answer_with_its_length() {
+    async fn liveness_is_the_json_answer() {
         let made = json_response(StatusCode::OK, &Liveness { status: "ok" });
         let given = get_health().await;
         assert_eq!(given.status(), made.status());
@@ -232,6 +232,7 @@ mod tests {
         }
         let body = serde_json::to_string(&Liveness { status: "ok" }).unwrap();
         assert_eq!(LIVE, body);
-        assert_eq!(given.headers()["content-length"], body.len().to_string());
+        let length = http_body::Body::size_hint(given.body()).exact();
+        assert_eq!(length, Some(body.len() as u64));
     }
 }
