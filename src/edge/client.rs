@@ -87,18 +87,6 @@ pub fn resolve(peer: SocketAddr, headers: &HeaderMap, proxies: &[IpNet]) -> Clie
     Client { ip, https }
 }
 
-tokio::task_local! {
-    /// The client of the request a route is answering: the door sets it
-    /// around the route's future ([`answering`]), which costs no
-    /// allocation, where the request's extensions cost three.
-    static ANSWERING: Client;
-}
-
-/// `route`, answering a request from `client`.
-pub fn answering<F: Future>(client: Client, route: F) -> impl Future<Output = F::Output> {
-    ANSWERING.scope(client, route)
-}
-
 impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Client {
     type Rejection = super::error::ApiError;
 
@@ -107,9 +95,7 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Client {
         _: &mut http::request::Parts,
         _: &S,
     ) -> Result<Self, Self::Rejection> {
-        ANSWERING
-            .try_with(|client| *client)
-            .map_err(|_| super::error::ApiError::Internal)
+        super::extract::client().ok_or(super::error::ApiError::Internal)
     }
 }
 

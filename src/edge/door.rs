@@ -5,8 +5,10 @@
 //! `405` and `OPTIONS` answered with `Allow`, the security headers, and the
 //! route's metrics.
 
+use std::cell::Cell;
 use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::ops::Range;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -20,7 +22,7 @@ use tower_http::cors::CorsLayer;
 use super::admission::Admission;
 use super::client::{self, Client};
 use super::error::{ApiError, Refused};
-use super::extract::Param;
+use super::extract::{self, Given};
 use super::limit::{Allowed, Class, RateLimits};
 use super::meters::RouteMeters;
 use super::respond::{Response, bytes_response, query_param, read_body};
@@ -59,7 +61,7 @@ pub type Limited = (Arc<RateLimits>, Vec<(Method, &'static str)>);
 /// The route a request matched, taken to its handler.
 struct Route {
     index: Option<usize>,
-    param: Option<String>,
+    param: Option<Range<usize>>,
 }
 
 /// How a listener's door behaves.
@@ -248,10 +250,12 @@ impl Door {
         asked: &Asked<'_>,
     ) -> Response {
         let limits = &self.limits;
-        let (mut parts, body) = req.into_parts();
-        if let Some(param) = route.param {
-            parts.extensions.insert(Param(Some(param)));
-        }
+        let (parts, body) = req.into_parts();
+        let given = Given {
+            client,
+            param: route.param,
+            body: Cell::new(None),
+        };
         let body = if !self.read_body {
             Body::new(body)
         } else if matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
@@ -262,7 +266,7 @@ impl Door {
                 // Kept whole for the route's [`Body`](super::extract::Body):
                 // a body given on would be read once more.
                 Ok(Ok(bytes)) => {
-                    parts.extensions.insert(super::extract::Read(bytes));
+                    given.body.set(Some(bytes));
                     Body::empty()
                 }
                 Ok(Err(e)) => return self.json(&e, asked),
@@ -284,7 +288,7 @@ impl Door {
                 Some(admission) => Some(admission.enter().await),
                 None => None,
             };
-            client::answering(client, reply).await
+            extract::answering(given, reply).await
         };
         let response = match tokio::time::timeout(self.deadline(asked.template), admitted).await {
             Ok(response) => response,

@@ -12,7 +12,7 @@ use super::pages::Look;
 use super::params::{FirstPartyId, Poll, PollSite, VisitorCookie};
 use crate::edge::client::Client;
 use crate::edge::error::ApiError;
-use crate::edge::extract::{Headers, Param};
+use crate::edge::extract::{Headers, param};
 use crate::edge::origin::{Origins, claimed_origin, own_origin};
 use crate::edge::paging::{PagingParams, paging};
 use crate::edge::poll_json::{PollBody, ResultsBody};
@@ -56,8 +56,7 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for PollPath {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut http::request::Parts, _: &S) -> Result<Self, ApiError> {
-        let Param(raw) = parts.extensions.remove::<Param>().unwrap_or(Param(None));
-        poll_id(&raw.ok_or(ApiError::PollNotFound)?).map(PollPath)
+        poll_id(&param(parts).ok_or(ApiError::PollNotFound)?).map(PollPath)
     }
 }
 

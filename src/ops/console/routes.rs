@@ -12,7 +12,7 @@ use http::Method;
 use super::layout::see_other;
 use super::{Console, Page};
 use crate::edge::client::Client;
-use crate::edge::extract::Param;
+use crate::edge::extract::param;
 use crate::edge::respond::{Response, query_param};
 use crate::edge::routes::Reply;
 use crate::roles::Need;
@@ -217,8 +217,8 @@ async fn answer(
     client: Client,
     req: Request,
 ) -> Response {
-    let (mut parts, body) = req.into_parts();
-    let id = parts.extensions.remove::<Param>().and_then(|Param(id)| id);
+    let (parts, body) = req.into_parts();
+    let id = param(&parts);
     let req = Request::from_parts(parts, body);
     console.handle(page, need, id.as_deref(), req, client).await
 }
