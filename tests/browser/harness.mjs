@@ -179,9 +179,21 @@ export function noonZone(now = new Date()) {
  * sets TALLY_PUBLIC_URL to its own origin (the console then gives embed
  * code); `env` adds (or overrides) any other setting.
  */
-export async function startTally({ allowedOrigins = [], trustedProxies = '', timezone, publicUrl = false, env = {} } = {}) {
+export async function startTally(options = {}) {
   if (!fs.existsSync(tallyBin)) throw new Error(`no tally binary at ${tallyBin} (set TALLY_BIN)`);
-  const [port, opsPort] = [await freePort(), await freePort()];
+  // A free port may be taken by another process (the other checks of
+  // scripts/test run beside this one) before tally binds it: then tally
+  // says so and exits, and it is started again on other ports.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startTallyOn(await freePort(), await freePort(), options);
+    } catch (e) {
+      if (attempt >= 3 || !String(e.message).includes('cannot listen on')) throw e;
+    }
+  }
+}
+
+async function startTallyOn(port, opsPort, { allowedOrigins = [], trustedProxies = '', timezone, publicUrl = false, env = {} }) {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tally-browser-'));
   const logPath = path.join(dataDir, 'tally.log');
   const log = fs.openSync(logPath, 'w');
@@ -236,7 +248,8 @@ export async function startTally({ allowedOrigins = [], trustedProxies = '', tim
   const origin = `http://127.0.0.1:${port}`;
   const ops = `http://127.0.0.1:${opsPort}`;
   await eventually('tally did not become ready', async () => {
-    if (exited !== null) throw new Error(`tally exited (${exited}):\n${fs.readFileSync(logPath, 'utf8').slice(-2000)}`);
+    // On one line: `eventually` reports the first.
+    if (exited !== null) throw new Error(`tally exited (${exited}): ${fs.readFileSync(logPath, 'utf8').slice(-2000).trim().replaceAll('\n', ' | ')}`);
     const r = await fetch(`${ops}/readyz`);
     return { ok: r.ok, detail: `readyz ${r.status}` };
   }, 20_000);
