@@ -8,7 +8,6 @@
 use std::cell::Cell;
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::ops::Range;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -58,12 +57,6 @@ pub type Render = Box<dyn Fn(&ApiError, &Asked<'_>) -> Response + Send + Sync>;
 /// under the strict one.
 pub type Limited = (Arc<RateLimits>, Vec<(Method, &'static str)>);
 
-/// The route a request matched, taken to its handler.
-struct Route {
-    index: Option<usize>,
-    param: Option<Range<usize>>,
-}
-
 /// How a listener's door behaves.
 pub struct Door {
     /// `public` or `ops`, as metrics and logs name the listener.
@@ -112,12 +105,8 @@ impl Door {
     async fn answer(&self, req: Request<Incoming>, peer: SocketAddr) -> Response {
         let started = Instant::now();
         let method = req.method().clone();
-        let Matched {
-            template,
-            index,
-            param,
-        } = self.table.at(req.uri().path());
-        let route = Route { index, param };
+        let route = self.table.at(req.uri().path());
+        let (template, index) = (route.template, route.index);
         let client = client::resolve(peer, req.headers(), &self.trusted_proxies);
         let uri = req.uri().clone();
         let accept = req.headers().get(header::ACCEPT).cloned();
@@ -244,7 +233,7 @@ impl Door {
     /// client sending slowly holds its connection and nothing else.
     async fn handle(
         &self,
-        route: Route,
+        route: Matched,
         req: Request<Incoming>,
         client: Client,
         asked: &Asked<'_>,
